@@ -1,0 +1,84 @@
+# llmfallback — build, test, bench, install.
+#
+#   make            build/libllmfallback.so (the preload shim) and
+#                   build/libllmfallback-core.so (loaded by the shim on first need)
+#   make test       every test: unit (plain and ASan+UBSan) and end to end
+#   make demo       an unmodified curl failing over between local mock providers
+#   make bench      the benchmark table
+#   make install PREFIX=/usr/local
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+PKGS    := libcurl libcjson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CJSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
+CURL_LIBS  := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE $(PKG_CFLAGS)
+LDSO    := -shared -Wl,-z,defs -Wl,--as-needed -Wl,-z,noexecstack
+
+SHIM_SRC := buf.c curlapi.c shim.c hook_curl.c
+CORE_SRC := buf.c config.c endpoints.c dialect.c dialect_openai.c dialect_anthropic.c \
+            dialect_gemini.c verdict.c rewrite.c budget.c engine.c log.c core.c
+LOGIC_SRC := $(filter-out core.c,$(CORE_SRC))
+HDRS := $(wildcard preload/*.h)
+
+SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/shim/%.o)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/core/%.o)
+
+.PHONY: all test unit demo bench install clean deps
+all: $(BUILD)/libllmfallback.so $(BUILD)/libllmfallback-core.so
+
+$(BUILD)/shim/%.o: preload/%.c $(HDRS) | $(BUILD)/shim
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/core/%.o: preload/%.c $(HDRS) | $(BUILD)/core
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/shim $(BUILD)/core $(BUILD)/asan:
+	mkdir -p $@
+
+# The shim needs nothing but libc: idle processes must not load libcurl/cJSON.
+$(BUILD)/libllmfallback.so: $(SHIM_OBJ) preload/shim.map
+	$(CC) $(LDSO) -Wl,--version-script=preload/shim.map -o $@ $(SHIM_OBJ)
+$(BUILD)/libllmfallback-core.so: $(CORE_OBJ) preload/core.map
+	$(CC) $(LDSO) -Wl,--version-script=preload/core.map -Wl,--exclude-libs,ALL -o $@ $(CORE_OBJ) $(CJSON_LIBS)
+
+# Unit tests link the pure logic directly, with a real libcurl for curl_url.
+UNIT_SRC := $(wildcard tests/unit/*.c)
+$(BUILD)/unit: $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(HDRS) tests/unit/t.h
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
+	  $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
+$(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(HDRS) tests/unit/t.h | $(BUILD)/asan
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
+	  $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
+
+EXAMPLES := $(BUILD)/examples/chat_client
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread
+
+deps:
+	@scripts/install-deps
+
+unit: $(BUILD)/unit $(BUILD)/asan/unit
+
+test: deps all unit $(EXAMPLES)
+	@tests/run.sh $(BUILD)
+
+demo: deps all
+	@scripts/demo $(BUILD)
+
+bench: deps all
+	@tests/bench/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/llmfallback $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 $(BUILD)/libllmfallback.so $(BUILD)/libllmfallback-core.so $(DESTDIR)$(PREFIX)/lib/llmfallback/
+	sed 's|^LIBDIR_DEFAULT=.*|LIBDIR_DEFAULT="$(PREFIX)/lib/llmfallback"|' scripts/llmfallback > $(DESTDIR)$(PREFIX)/bin/llmfallback
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/llmfallback
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,169 @@
+/* buf.c — growable buffers and header lists (see buf.h). */
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int grow(llf_buf *b, size_t need)
+{
+    if (need + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need + 1) {
+        if (cap > ((size_t)-1) / 2)
+            return -1;
+        cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+int llf_buf_add(llf_buf *b, const void *data, size_t n)
+{
+    if (n > ((size_t)-1) - b->n - 1 || grow(b, b->n + n))
+        return -1;
+    if (n)
+        memcpy(b->p + b->n, data, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return 0;
+}
+
+int llf_buf_adds(llf_buf *b, const char *s)
+{
+    return llf_buf_add(b, s, strlen(s));
+}
+
+int llf_buf_printf(llf_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0 || grow(b, b->n + (size_t)len))
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->n, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)len;
+    return 0;
+}
+
+void llf_buf_reset(llf_buf *b)
+{
+    b->n = 0;
+    if (b->p)
+        b->p[0] = '\0';
+}
+
+void llf_buf_free(llf_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+char *llf_buf_steal(llf_buf *b)
+{
+    char *p = b->p;
+    if (!p)
+        p = calloc(1, 1);
+    b->p = NULL;
+    b->n = b->cap = 0;
+    return p;
+}
+
+char *llf_strdup(const char *s)
+{
+    return s ? llf_strndup(s, strlen(s)) : NULL;
+}
+
+char *llf_strndup(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+int llf_headers_add(llf_headers *h, const char *line)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        char **v = realloc(h->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        h->v = v;
+        h->cap = cap;
+    }
+    char *copy = llf_strdup(line);
+    if (!copy)
+        return -1;
+    h->v[h->n++] = copy;
+    return 0;
+}
+
+int llf_headers_addf(llf_headers *h, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return -1;
+    if ((size_t)len < sizeof small)
+        return llf_headers_add(h, small);
+    char *big = malloc((size_t)len + 1);
+    if (!big)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    int rc = llf_headers_add(h, big);
+    free(big);
+    return rc;
+}
+
+void llf_headers_free(llf_headers *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->v[i]);
+    free(h->v);
+    h->v = NULL;
+    h->n = h->cap = 0;
+}
+
+int llf_header_is(const char *line, const char *name)
+{
+    size_t n = strlen(name);
+    return strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
+}
+
+const char *llf_headers_get(const llf_headers *h, const char *name, size_t *len)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const char *l = h->v[i];
+        if (!llf_header_is(l, name))
+            continue;
+        const char *v = l + strlen(name) + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        size_t n = strlen(v);
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+            n--;
+        if (len)
+            *len = n;
+        return v;
+    }
+    return NULL;
+}

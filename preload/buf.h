@@ -1,0 +1,43 @@
+/* buf.h — a growable byte buffer and a list of header lines.
+ *
+ * Shared by the hooks (capturing what libcurl hands them) and the core
+ * (building requests and responses). Every function reports allocation
+ * failure as a return value: nothing here may end the host process. */
+#ifndef LLF_BUF_H
+#define LLF_BUF_H
+
+#include <stddef.h>
+
+typedef struct llf_buf {
+    char  *p;     /* always NUL-terminated when non-NULL */
+    size_t n;
+    size_t cap;
+} llf_buf;
+
+int  llf_buf_add(llf_buf *b, const void *data, size_t n);   /* 0 ok, -1 no memory */
+int  llf_buf_adds(llf_buf *b, const char *s);
+int  llf_buf_printf(llf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void llf_buf_reset(llf_buf *b);                             /* keep memory, n = 0 */
+void llf_buf_free(llf_buf *b);
+char *llf_buf_steal(llf_buf *b);                            /* caller frees */
+
+/* A list of "Name: value" strings (no CR/LF), as a request carries them. */
+typedef struct llf_headers {
+    char  **v;
+    size_t  n;
+    size_t  cap;
+} llf_headers;
+
+int  llf_headers_add(llf_headers *h, const char *line);
+int  llf_headers_addf(llf_headers *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void llf_headers_free(llf_headers *h);
+/* Value of the first header named `name` (case-insensitive), trimmed, or NULL.
+ * Points into the list. */
+const char *llf_headers_get(const llf_headers *h, const char *name, size_t *len);
+/* Does the "Name: value" line carry header `name`? */
+int  llf_header_is(const char *line, const char *name);
+
+char *llf_strdup(const char *s);
+char *llf_strndup(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,480 @@
+/* config.c — loading and validating the configuration (see config.h).
+ *
+ * Strict on purpose: an unknown key, a wrong type, an unknown provider or a
+ * chain member without its key is an error with a one-line reason, and the
+ * caller then leaves the process alone. A typo must not silently change where
+ * a user's prompts go. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "endpoints.h"
+
+#define DEFAULT_PER_CALL 4
+#define DEFAULT_PER_PROCESS 100
+#define DEFAULT_CONNECT_MS 10000
+#define DEFAULT_FIRST_BYTE_MS 180000
+#define DEFAULT_TOTAL_MS 600000
+#define DEFAULT_RETRY_MAX_WAIT_MS 2000
+
+typedef struct ctx {
+    llf_config *c;
+    char       *err;
+    size_t      errlen;
+    const char *origin;
+} ctx;
+
+static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(ctx *x, const char *fmt, ...)
+{
+    int n = snprintf(x->err, x->errlen, "%s: ", x->origin);
+    if (n < 0 || (size_t)n >= x->errlen)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->err + n, x->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int llf_config_provider(const llf_config *c, const char *name)
+{
+    for (size_t i = 0; i < c->nproviders; i++)
+        if (strcmp(c->providers[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int only_keys(ctx *x, const cJSON *obj, const char *where, const char *const *keys)
+{
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        int ok = 0;
+        for (const char *const *k = keys; *k && !ok; k++)
+            ok = strcmp(it->string, *k) == 0;
+        if (!ok)
+            return fail(x, "unknown key \"%s\" in %s", it->string, where);
+    }
+    return 0;
+}
+
+static int get_long(ctx *x, const cJSON *obj, const char *where, const char *key, long min,
+                    long *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble ||
+        v->valuedouble < (double)min)
+        return fail(x, "%s.%s must be an integer >= %ld", where, key, min);
+    *out = (long)v->valuedouble;
+    return 0;
+}
+
+static int get_str(ctx *x, const cJSON *obj, const char *where, const char *key, char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsString(v))
+        return fail(x, "%s.%s must be a string", where, key);
+    char *s = llf_strdup(v->valuestring);
+    if (!s)
+        return fail(x, "out of memory");
+    free(*out);
+    *out = s;
+    return 0;
+}
+
+static int add_provider(ctx *x, const char *name)
+{
+    llf_config *c = x->c;
+    llf_provider *p = realloc(c->providers, (c->nproviders + 1) * sizeof *p);
+    if (!p)
+        return fail(x, "out of memory");
+    c->providers = p;
+    memset(&p[c->nproviders], 0, sizeof *p);
+    p[c->nproviders].name = llf_strdup(name);
+    if (!p[c->nproviders].name)
+        return fail(x, "out of memory");
+    c->nproviders++;
+    return (int)c->nproviders - 1;
+}
+
+static int add_base(ctx *x, int provider, const char *url)
+{
+    llf_config *c = x->c;
+    llf_urlparts u;
+    if (llf_url_split(url, &u))
+        return fail(x, "provider %s: base_url \"%s\" is not a valid URL",
+                    c->providers[provider].name, url);
+    if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0) {
+        llf_urlparts_free(&u);
+        return fail(x, "provider %s: base_url must be http:// or https://",
+                    c->providers[provider].name);
+    }
+    llf_base *b = realloc(c->bases, (c->nbases + 1) * sizeof *b);
+    if (!b) {
+        llf_urlparts_free(&u);
+        return fail(x, "out of memory");
+    }
+    c->bases = b;
+    b[c->nbases].provider = provider;
+    b[c->nbases].url = u;
+    c->nbases++;
+    return 0;
+}
+
+static void strip_slash(char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    while (n && s[n - 1] == '/')
+        s[--n] = '\0';
+}
+
+static int load_builtins(ctx *x)
+{
+    size_t n;
+    const llf_builtin *b = llf_builtins(&n);
+    for (size_t i = 0; i < n; i++) {
+        int idx = add_provider(x, b[i].name);
+        if (idx < 0)
+            return -1;
+        llf_provider *p = &x->c->providers[idx];
+        p->base_url = llf_strdup(b[i].base_url);
+        p->dialect = b[i].dialect;
+        p->key_env = llf_strdup(b[i].key_env);
+        p->needs_key = b[i].needs_key;
+        p->default_model = llf_strdup(b[i].default_model);
+        if (!p->base_url || !p->key_env || !p->default_model)
+            return fail(x, "out of memory");
+    }
+    return 0;
+}
+
+static int load_providers(ctx *x, const cJSON *provs)
+{
+    static const char *const keys[] = {"base_url", "dialect", "api_key_env", "model", NULL};
+    if (!cJSON_IsObject(provs))
+        return fail(x, "\"providers\" must be an object");
+    for (const cJSON *it = provs->child; it; it = it->next) {
+        char where[160];
+        snprintf(where, sizeof where, "providers.%s", it->string);
+        if (!cJSON_IsObject(it))
+            return fail(x, "%s must be an object", where);
+        if (!*it->string || strchr(it->string, '/') || strchr(it->string, ','))
+            return fail(x, "provider name \"%s\" must be non-empty without '/' or ','",
+                        it->string);
+        if (only_keys(x, it, where, keys))
+            return -1;
+        int idx = llf_config_provider(x->c, it->string);
+        int builtin = idx >= 0;
+        if (!builtin && (idx = add_provider(x, it->string)) < 0)
+            return -1;
+        llf_provider *p = &x->c->providers[idx];
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "dialect");
+        if (d) {
+            int dd = cJSON_IsString(d) ? llf_dialect_from_name(d->valuestring) : -1;
+            if (dd < 0)
+                return fail(x, "%s.dialect must be one of openai, anthropic, gemini", where);
+            p->dialect = (llf_dialect)dd;
+        } else if (!builtin) {
+            p->dialect = LLF_OPENAI;
+        }
+        char *base = NULL;
+        if (get_str(x, it, where, "base_url", &base))
+            return -1;
+        if (base) {
+            strip_slash(base);
+            free(p->base_url);
+            p->base_url = base;
+        } else if (!builtin) {
+            return fail(x, "%s: base_url is required for a provider that is not built in",
+                        where);
+        }
+        const cJSON *ke = cJSON_GetObjectItemCaseSensitive(it, "api_key_env");
+        if (ke) {
+            if (!cJSON_IsString(ke))
+                return fail(x, "%s.api_key_env must be a string", where);
+            free(p->key_env);
+            p->key_env = *ke->valuestring ? llf_strdup(ke->valuestring) : NULL;
+            p->needs_key = p->key_env != NULL;
+        }
+        if (get_str(x, it, where, "model", &p->default_model))
+            return -1;
+    }
+    return 0;
+}
+
+static int add_chain(ctx *x, const char *provider, size_t plen, const char *model)
+{
+    char name[128];
+    if (plen == 0 || plen >= sizeof name)
+        return fail(x, "chain entry \"%.*s\" has no provider", (int)plen, provider);
+    memcpy(name, provider, plen);
+    name[plen] = '\0';
+    int idx = llf_config_provider(x->c, name);
+    if (idx < 0)
+        return fail(x, "chain names unknown provider \"%s\" (not built in, not in \"providers\")",
+                    name);
+    const llf_provider *p = &x->c->providers[idx];
+    if (!model || !*model)
+        model = p->default_model;
+    if (!model)
+        return fail(x, "chain entry \"%s\" needs a model (write %s/MODEL)", name, name);
+    llf_chain_entry *c = realloc(x->c->chain, (x->c->nchain + 1) * sizeof *c);
+    if (!c)
+        return fail(x, "out of memory");
+    x->c->chain = c;
+    c[x->c->nchain].provider = idx;
+    c[x->c->nchain].model = llf_strdup(model);
+    if (!c[x->c->nchain].model)
+        return fail(x, "out of memory");
+    x->c->nchain++;
+    return 0;
+}
+
+/* "provider/model": the provider is up to the first '/', the model is the rest
+ * (models such as openrouter's "openai/gpt-4o" contain slashes). */
+static int add_chain_str(ctx *x, const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (!n)
+        return 0;
+    const char *slash = memchr(s, '/', n);
+    size_t plen = slash ? (size_t)(slash - s) : n;
+    char *model = slash ? llf_strndup(slash + 1, n - plen - 1) : NULL;
+    if (slash && !model)
+        return fail(x, "out of memory");
+    int rc = add_chain(x, s, plen, model);
+    free(model);
+    return rc;
+}
+
+static int load_chain(ctx *x, const cJSON *chain)
+{
+    if (!cJSON_IsArray(chain))
+        return fail(x, "\"chain\" must be an array of \"provider/model\" strings");
+    for (const cJSON *it = chain->child; it; it = it->next) {
+        if (cJSON_IsString(it)) {
+            if (add_chain_str(x, it->valuestring, strlen(it->valuestring)))
+                return -1;
+            continue;
+        }
+        static const char *const keys[] = {"provider", "model", NULL};
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "provider");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "model");
+        if (!cJSON_IsObject(it) || !cJSON_IsString(p) || (m && !cJSON_IsString(m)))
+            return fail(x, "each chain entry must be \"provider/model\" or "
+                           "{\"provider\": ..., \"model\": ...}");
+        if (only_keys(x, it, "a chain entry", keys) ||
+            add_chain(x, p->valuestring, strlen(p->valuestring), m ? m->valuestring : NULL))
+            return -1;
+    }
+    return 0;
+}
+
+static int load_file(ctx *x, const char *text, size_t len, const char **chain_seen)
+{
+    static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
+                                      "log", "ca_bundle", NULL};
+    static const char *const attempts[] = {"per_call", "per_process", NULL};
+    static const char *const timeouts[] = {"connect", "first_byte", "total", NULL};
+    static const char *const retry[] = {"max_wait_ms", "same_provider", NULL};
+    llf_config *c = x->c;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        int line = 1;
+        for (const char *p = text; end && p < end && p < text + len; p++)
+            line += *p == '\n';
+        return fail(x, "line %d: not valid JSON", line);
+    }
+    int rc = -1;
+    const cJSON *v;
+    if (!cJSON_IsObject(root)) {
+        fail(x, "the configuration must be a JSON object");
+        goto out;
+    }
+    if (only_keys(x, root, "the configuration", top))
+        goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "providers")) && load_providers(x, v))
+        goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "attempts"))) {
+        long pc = c->per_call;
+        if (!cJSON_IsObject(v)) {
+            fail(x, "\"attempts\" must be an object");
+            goto out;
+        }
+        if (only_keys(x, v, "attempts", attempts) ||
+            get_long(x, v, "attempts", "per_call", 1, &pc) ||
+            get_long(x, v, "attempts", "per_process", 0, &c->per_process))
+            goto out;
+        c->per_call = pc > 1000 ? 1000 : (int)pc;
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "timeouts_ms"))) {
+        if (!cJSON_IsObject(v)) {
+            fail(x, "\"timeouts_ms\" must be an object");
+            goto out;
+        }
+        if (only_keys(x, v, "timeouts_ms", timeouts) ||
+            get_long(x, v, "timeouts_ms", "connect", 0, &c->connect_ms) ||
+            get_long(x, v, "timeouts_ms", "first_byte", 0, &c->first_byte_ms) ||
+            get_long(x, v, "timeouts_ms", "total", 0, &c->total_ms))
+            goto out;
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "retry"))) {
+        if (!cJSON_IsObject(v)) {
+            fail(x, "\"retry\" must be an object");
+            goto out;
+        }
+        if (only_keys(x, v, "retry", retry) ||
+            get_long(x, v, "retry", "max_wait_ms", 0, &c->retry_max_wait_ms))
+            goto out;
+        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(v, "same_provider");
+        if (sp && !cJSON_IsBool(sp)) {
+            fail(x, "retry.same_provider must be true or false");
+            goto out;
+        }
+        if (sp)
+            c->retry_same_provider = cJSON_IsTrue(sp);
+    }
+    if (get_str(x, root, "the configuration", "log", &c->log_path) ||
+        get_str(x, root, "the configuration", "ca_bundle", &c->ca_bundle))
+        goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "chain"))) {
+        if (!*chain_seen && load_chain(x, v))
+            goto out;
+        *chain_seen = "file";
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* With no chain anywhere: every provider whose key is set (or that needs
+ * none and was configured), with its default model, in table order. */
+static int default_chain(ctx *x)
+{
+    size_t nb;
+    llf_builtins(&nb);
+    for (size_t i = 0; i < x->c->nproviders; i++) {
+        const llf_provider *p = &x->c->providers[i];
+        int usable = p->key || (!p->needs_key && i >= nb);
+        if (usable && p->default_model && add_chain(x, p->name, strlen(p->name), NULL))
+            return -1;
+    }
+    return 0;
+}
+
+int llf_config_load(const char *text, size_t len, const char *origin, const char *chain_env,
+                    const char *log_env, llf_getenv_fn env, llf_config **out, char *err,
+                    size_t errlen)
+{
+    *out = NULL;
+    llf_config *c = calloc(1, sizeof *c);
+    ctx x = {c, err, errlen, origin ? origin : "configuration"};
+    if (!c)
+        return fail(&x, "out of memory");
+    c->per_call = DEFAULT_PER_CALL;
+    c->per_process = DEFAULT_PER_PROCESS;
+    c->connect_ms = DEFAULT_CONNECT_MS;
+    c->first_byte_ms = DEFAULT_FIRST_BYTE_MS;
+    c->total_ms = DEFAULT_TOTAL_MS;
+    c->retry_max_wait_ms = DEFAULT_RETRY_MAX_WAIT_MS;
+    c->retry_same_provider = 1;
+    const char *chain_seen = NULL;
+    if (load_builtins(&x))
+        goto bad;
+    if (chain_env && *chain_env) {
+        /* LLMFALLBACK_CHAIN wins over the file, but the file's providers
+         * must be known first: remember it and apply it after the file. */
+        chain_seen = "env";
+    }
+    if (text && load_file(&x, text, len, &chain_seen))
+        goto bad;
+    if (chain_env && *chain_env) {
+        x.origin = "LLMFALLBACK_CHAIN";
+        for (const char *s = chain_env; *s;) {
+            const char *e = strchr(s, ',');
+            size_t n = e ? (size_t)(e - s) : strlen(s);
+            if (add_chain_str(&x, s, n))
+                goto bad;
+            s += n + (e != NULL);
+        }
+        x.origin = origin ? origin : "configuration";
+    }
+    size_t nb;
+    const llf_builtin *b = llf_builtins(&nb);
+    for (size_t i = 0; i < c->nproviders; i++) {
+        llf_provider *p = &c->providers[i];
+        const char *k = p->key_env ? env(p->key_env) : NULL;
+        if ((!k || !*k) && i < nb && p->key_env && strcmp(p->key_env, b[i].key_env) == 0 &&
+            b[i].alt_key_env)
+            k = env(b[i].alt_key_env);
+        if (k && *k && !(p->key = llf_strdup(k))) {
+            fail(&x, "out of memory");
+            goto bad;
+        }
+        if (add_base(&x, (int)i, p->base_url))
+            goto bad;
+        if (i < nb && strcmp(p->base_url, b[i].base_url) != 0 && add_base(&x, (int)i, b[i].base_url))
+            goto bad;
+    }
+    if (!chain_seen && default_chain(&x))
+        goto bad;
+    for (size_t i = 0; i < c->nchain; i++) {
+        const llf_provider *p = &c->providers[c->chain[i].provider];
+        if (p->needs_key && !p->key) {
+            fail(&x, "chain entry %s/%s: %s is not set", p->name, c->chain[i].model, p->key_env);
+            goto bad;
+        }
+    }
+    if (log_env && *log_env) {
+        free(c->log_path);
+        if (!(c->log_path = llf_strdup(log_env))) {
+            fail(&x, "out of memory");
+            goto bad;
+        }
+    }
+    *out = c;
+    return 0;
+bad:
+    llf_config_free(c);
+    return -1;
+}
+
+void llf_config_free(llf_config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nproviders; i++) {
+        llf_provider *p = &c->providers[i];
+        free(p->name);
+        free(p->base_url);
+        free(p->key_env);
+        if (p->key) {
+            memset(p->key, 0, strlen(p->key));
+            free(p->key);
+        }
+        free(p->default_model);
+    }
+    for (size_t i = 0; i < c->nbases; i++)
+        llf_urlparts_free(&c->bases[i].url);
+    for (size_t i = 0; i < c->nchain; i++)
+        free(c->chain[i].model);
+    free(c->providers);
+    free(c->bases);
+    free(c->chain);
+    free(c->log_path);
+    free(c->ca_bundle);
+    free(c);
+}

@@ -1,0 +1,70 @@
+/* config.h — the immutable configuration of one process.
+ *
+ * Built once from the JSON file (LLMFALLBACK_CONFIG), LLMFALLBACK_CHAIN and the
+ * provider key variables, merged over the built-in provider table
+ * (endpoints.c). Loading is a pure function of its inputs, so it is tested
+ * without a process environment. */
+#ifndef LLF_CONFIG_H
+#define LLF_CONFIG_H
+
+#include <stddef.h>
+
+#include "dialect.h"
+
+typedef struct llf_urlparts {
+    char *scheme, *host, *path;   /* host lower-case; path without trailing '/' */
+    long  port;
+} llf_urlparts;
+
+typedef struct llf_provider {
+    char       *name;
+    char       *base_url;       /* where attempts go; no trailing '/' */
+    llf_dialect dialect;
+    char       *key_env;        /* variable the key came from (for messages) */
+    char       *key;            /* NULL when unset */
+    int         needs_key;
+    char       *default_model;  /* NULL when none */
+} llf_provider;
+
+/* A URL prefix that identifies a provider (its official and configured base). */
+typedef struct llf_base {
+    int          provider;
+    llf_urlparts url;
+} llf_base;
+
+typedef struct llf_chain_entry {
+    int   provider;
+    char *model;
+} llf_chain_entry;
+
+typedef struct llf_config {
+    llf_provider    *providers;
+    size_t           nproviders;
+    llf_base        *bases;
+    size_t           nbases;
+    llf_chain_entry *chain;
+    size_t           nchain;
+    int   per_call;             /* attempts of one call, the original included */
+    long  per_process;          /* extra attempts the process may ever make */
+    long  connect_ms, first_byte_ms, total_ms;
+    long  retry_max_wait_ms;    /* Retry-After up to this is waited for */
+    int   retry_same_provider;  /* 0 disables the same-provider retry */
+    char *log_path;             /* NULL: no log; "stderr" */
+    char *ca_bundle;
+} llf_config;
+
+typedef const char *(*llf_getenv_fn)(const char *name);
+
+/* text: the file's contents or NULL; origin names it in messages; chain_env:
+ * LLMFALLBACK_CHAIN or NULL; log_env: LLMFALLBACK_LOG or NULL. Returns 0 and
+ * *out, or -1 with a one-line reason in err. */
+int  llf_config_load(const char *text, size_t len, const char *origin, const char *chain_env,
+                     const char *log_env, llf_getenv_fn env, llf_config **out, char *err,
+                     size_t errlen);
+void llf_config_free(llf_config *c);
+int  llf_config_provider(const llf_config *c, const char *name);   /* index or -1 */
+
+int  llf_url_split(const char *url, llf_urlparts *out);             /* 0 ok */
+void llf_urlparts_free(llf_urlparts *u);
+
+#endif

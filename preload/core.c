@@ -1,0 +1,110 @@
+/* core.c — the core library's entry: reads the environment and the config
+ * once, opens the log, and hands the shim its interface (see core.h).
+ * Writes the exit summary when the process made any recognised call. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "core.h"
+#include "engine.h"
+#include "log.h"
+
+#define LLF_EXPORT __attribute__((visibility("default")))
+
+const llf_curl_api *llf_curl;
+
+static llf_engine engine;
+static llf_config *config;
+
+void llf_resp_free(llf_resp *r)
+{
+    llf_buf_free(&r->head);
+    llf_buf_free(&r->body);
+}
+
+static llf_call *api_recognise(const char *url, const char *method, const char *body, size_t len,
+                               const llf_headers *headers)
+{
+    (void)headers;
+    return llf_engine_recognise(&engine, url, method, body, len);
+}
+
+static int api_run(llf_call *call, const llf_run_args *a, llf_final *fin)
+{
+    return llf_engine_run(&engine, call, a, fin);
+}
+
+static int api_is_stream(const llf_call *call)
+{
+    return call->stream;
+}
+
+static const llf_core_api api = {
+    .abi = LLF_CORE_ABI,
+    .recognise = api_recognise,
+    .run = api_run,
+    .call_free = llf_call_free,
+    .call_is_stream = api_is_stream,
+};
+
+static const char *env(const char *name)
+{
+    return getenv(name);
+}
+
+/* The file's text, or NULL with a reason. Config files are small. */
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    llf_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.n > (1u << 20) || llf_buf_add(&b, chunk, n)) {
+            snprintf(err, errlen, "%s: too large or out of memory", path);
+            fclose(f);
+            llf_buf_free(&b);
+            return NULL;
+        }
+    }
+    fclose(f);
+    *len = b.n;
+    return llf_buf_steal(&b);
+}
+
+static void summary(void) __attribute__((destructor));
+static void summary(void)
+{
+    if (config && engine.stats.calls)
+        llf_log_summary(&engine.stats);
+}
+
+LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl)
+{
+    char err[512];
+    llf_curl = curl;
+    const char *path = getenv("LLMFALLBACK_CONFIG");
+    char *text = NULL;
+    size_t len = 0;
+    if (path && *path && !(text = slurp(path, &len, err, sizeof err))) {
+        llf_warn("cannot read config %s; passing calls through untouched", err);
+        return NULL;
+    }
+    int rc = llf_config_load(text, len, path && *path ? path : "configuration",
+                             getenv("LLMFALLBACK_CHAIN"), getenv("LLMFALLBACK_LOG"), env, &config,
+                             err, sizeof err);
+    free(text);
+    if (rc) {
+        llf_warn("%s; passing calls through untouched", err);
+        return NULL;
+    }
+    llf_log_open(config->log_path);
+    llf_engine_init(&engine, config);
+    return &api;
+}

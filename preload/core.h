@@ -1,0 +1,95 @@
+/* core.h — the interface between the preload shim (hooks) and the core.
+ *
+ * The shim (libllmfallback.so) is what LD_PRELOAD loads into every process:
+ * hooks only, no dependency beyond libc. The core (libllmfallback-core.so:
+ * config, recognition, engine, dialects, verdicts, log; links cJSON) is
+ * dlopen'ed RTLD_LOCAL at the first call that might be an LLM call, so idle
+ * processes never load it. Everything crosses this boundary as plain structs;
+ * memory is malloc'ed and freed with free() on either side. */
+#ifndef LLF_CORE_H
+#define LLF_CORE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "curlapi.h"
+
+#define LLF_CORE_ABI 1
+
+/* One HTTP request as an attempt sends it. */
+typedef struct llf_req {
+    char       *url;
+    llf_headers headers;   /* "Name: value" */
+    llf_buf     body;
+    int         same_provider; /* 1: the program's own credentials may stay */
+} llf_req;
+
+/* What one attempt got back. */
+typedef struct llf_resp {
+    int      curlcode;     /* CURLE_*; CURLE_OK when an HTTP response came */
+    char     errmsg[CURL_ERROR_SIZE];
+    long     status;       /* final status, 0 without a response */
+    long     http_version; /* CURL_HTTP_VERSION_* of the final response */
+    llf_buf  head;         /* header bytes exactly as received, all blocks */
+    llf_buf  body;
+    double   ms;
+    int      delivered;    /* the transport already handed it to the program (a
+                              live stream): nothing may replace it */
+    int      first_byte_timeout; /* aborted for want of a first byte */
+} llf_resp;
+
+/* Limits and delivery wishes for one attempt. */
+typedef struct llf_attempt {
+    long connect_ms, first_byte_ms, total_ms;  /* 0 = none */
+    int  live;              /* 2xx may be passed through as it arrives (streams) */
+    const char *live_extra; /* header lines ("Name: v\r\n"...) to add when a
+                               live response is not the original attempt's */
+} llf_attempt;
+
+/* How the engine performs an attempt: supplied by the hook path. */
+typedef int (*llf_perform_fn)(void *ctx, const llf_req *req, const llf_attempt *at,
+                              llf_resp *out);
+
+/* What a recognised call is, before it runs. */
+typedef struct llf_call llf_call;   /* opaque to the shim */
+
+/* What the program receives. */
+typedef struct llf_final {
+    int      from_original;   /* 1: deliver resp of attempt 1 exactly as captured */
+    int      delivered;       /* already delivered live by the transport */
+    llf_resp *resp;           /* the response to deliver (owned by the engine run) */
+    llf_buf  head;            /* synthesized header block when !from_original */
+    int      attempts;
+} llf_final;
+
+/* Everything a run needs from the hook path. */
+typedef struct llf_run_args {
+    const llf_req *orig;
+    long prog_connect_ms, prog_total_ms;   /* the program's own limits, 0 = none */
+    llf_perform_fn perform;
+    void *ctx;
+    const char *path;                      /* "curl" | "ssl" | "socket", for the log */
+} llf_run_args;
+
+typedef struct llf_core_api {
+    int abi;
+    /* Is this a call we manage? url + method + body in, opaque call out (NULL
+     * when not recognised). Cheap rejection comes first. */
+    llf_call *(*recognise)(const char *url, const char *method, const char *body, size_t len,
+                           const llf_headers *headers);
+    /* The original request and how to perform attempts: runs the plan. Fills
+     * fin; returns 0, or -1 when the call must be passed through untouched
+     * (nothing was sent). */
+    int (*run)(llf_call *call, const struct llf_run_args *args, llf_final *fin);
+    void (*call_free)(llf_call *call);   /* also frees what fin points to */
+    int (*call_is_stream)(const llf_call *call);
+} llf_core_api;
+
+/* The core's only exported symbol. Returns NULL when the core must stay out
+ * of the way (disabled, broken config: it has said why on stderr). */
+typedef const llf_core_api *(*llf_core_entry_fn)(const llf_curl_api *curl);
+#define LLF_CORE_ENTRY "llf_core_entry"
+
+void llf_resp_free(llf_resp *r);
+
+#endif

@@ -1,0 +1,85 @@
+/* curlapi.c — finding the real libcurl behind our hooks (see curlapi.h).
+ *
+ * Order: RTLD_NEXT (the host linked libcurl), then any libcurl flavour already
+ * loaded RTLD_LOCAL (Python extensions, PHP), found with RTLD_NOLOAD. A symbol
+ * that resolves back into this object is rejected: that happens when the real
+ * library is not loaded yet and would make a hook call itself. */
+#include "hooks.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+__thread int llf_in_lib __attribute__((tls_model("initial-exec")));
+
+static llf_curl_api api;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static int is_ours(void *fn)
+{
+    Dl_info self, other;
+    if (!fn || !dladdr((void *)llf_real_curl, &self) || !dladdr(fn, &other))
+        return 0;
+    return self.dli_fbase == other.dli_fbase;
+}
+
+static void *handle_of_loaded_libcurl(void)
+{
+    static const char *const names[] = {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl-nss.so.4"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        void *h = dlopen(names[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (h)
+            return h;
+    }
+    return NULL;
+}
+
+static void *find(void *lib, const char *name)
+{
+    void *fn = dlsym(RTLD_NEXT, name);
+    if (fn && !is_ours(fn))
+        return fn;
+    fn = lib ? dlsym(lib, name) : NULL;
+    return fn && !is_ours(fn) ? fn : NULL;
+}
+
+static void resolve(void)
+{
+    void *lib = handle_of_loaded_libcurl();
+#define R(member, sym) *(void **)(&api.member) = find(lib, sym)
+    R(easy_setopt, "curl_easy_setopt");
+    R(easy_perform, "curl_easy_perform");
+    R(easy_getinfo, "curl_easy_getinfo");
+    R(easy_reset, "curl_easy_reset");
+    R(easy_duphandle, "curl_easy_duphandle");
+    R(easy_cleanup, "curl_easy_cleanup");
+    R(easy_header, "curl_easy_header");
+    R(easy_nextheader, "curl_easy_nextheader");
+    R(easy_strerror, "curl_easy_strerror");
+    R(slist_append, "curl_slist_append");
+    R(slist_free_all, "curl_slist_free_all");
+    R(url, "curl_url");
+    R(url_cleanup, "curl_url_cleanup");
+    R(url_set, "curl_url_set");
+    R(url_get, "curl_url_get");
+    R(free, "curl_free");
+    R(getdate, "curl_getdate");
+#undef R
+}
+
+const llf_curl_api *llf_real_curl(void)
+{
+    pthread_once(&once, resolve);
+    return &api;
+}
+
+int llf_disabled(void)
+{
+    static int state = -1; /* races are benign: every thread computes the same */
+    if (state < 0) {
+        const char *v = getenv("LLMFALLBACK_DISABLE");
+        state = v && *v && strcmp(v, "0") != 0;
+    }
+    return state;
+}

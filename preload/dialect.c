@@ -1,0 +1,22 @@
+/* dialect.c — the dialect registry (see dialect.h). */
+#include "dialect.h"
+
+#include <string.h>
+
+const llf_dialect_ops *llf_dialect_ops_of(llf_dialect d)
+{
+    switch (d) {
+    case LLF_OPENAI: return &llf_dialect_openai;
+    case LLF_ANTHROPIC: return &llf_dialect_anthropic;
+    case LLF_GEMINI: return &llf_dialect_gemini;
+    default: return NULL;
+    }
+}
+
+int llf_dialect_from_name(const char *name)
+{
+    for (int d = 0; d < LLF_NDIALECTS; d++)
+        if (name && strcmp(name, llf_dialect_ops_of((llf_dialect)d)->name) == 0)
+            return d;
+    return -1;
+}

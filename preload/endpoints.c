@@ -1,0 +1,151 @@
+/* endpoints.c — the built-in provider table and URL recognition.
+ *
+ * A URL is an LLM call when it starts with a provider's base URL (same
+ * scheme, host, port and path prefix, compared after curl_url normalised
+ * them) and the rest of its path names its dialect's completion operation. */
+#include "endpoints.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "curlapi.h"
+
+extern const llf_curl_api *llf_curl;
+
+static const llf_builtin builtins[] = {
+    {"openai", "https://api.openai.com/v1", "OPENAI_API_KEY", NULL, "gpt-4o-mini", LLF_OPENAI, 1},
+    {"anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", NULL, "claude-sonnet-4-5",
+     LLF_ANTHROPIC, 1},
+    {"gemini", "https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY",
+     "GOOGLE_API_KEY", "gemini-2.5-flash", LLF_GEMINI, 1},
+    {"openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", NULL,
+     "openai/gpt-4o-mini", LLF_OPENAI, 1},
+    {"groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", NULL, "llama-3.3-70b-versatile",
+     LLF_OPENAI, 1},
+    {"mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", NULL, "mistral-large-latest",
+     LLF_OPENAI, 1},
+    {"deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", NULL, "deepseek-chat", LLF_OPENAI,
+     1},
+    {"together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", NULL,
+     "meta-llama/Llama-3.3-70B-Instruct-Turbo", LLF_OPENAI, 1},
+    {"xai", "https://api.x.ai/v1", "XAI_API_KEY", NULL, "grok-3-mini", LLF_OPENAI, 1},
+    {"fireworks", "https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY", NULL,
+     "accounts/fireworks/models/llama-v3p3-70b-instruct", LLF_OPENAI, 1},
+    {"ollama", "http://localhost:11434/v1", "OLLAMA_API_KEY", NULL, "llama3.2", LLF_OPENAI, 0},
+};
+
+const llf_builtin *llf_builtins(size_t *n)
+{
+    *n = sizeof builtins / sizeof builtins[0];
+    return builtins;
+}
+
+void llf_urlparts_free(llf_urlparts *u)
+{
+    free(u->scheme);
+    free(u->host);
+    free(u->path);
+    memset(u, 0, sizeof *u);
+}
+
+/* Split with curl_url so that case, default ports and dot segments are
+ * normalised exactly as libcurl will send them. */
+static int split(const char *url, llf_urlparts *out, char **query)
+{
+    memset(out, 0, sizeof *out);
+    if (query)
+        *query = NULL;
+    if (!llf_curl || !llf_curl->url)
+        return -1;
+    CURLU *u = llf_curl->url();
+    if (!u)
+        return -1;
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *q = NULL;
+    int rc = -1;
+    if (llf_curl->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        llf_curl->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        llf_curl->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        llf_curl->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        llf_curl->url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+        goto done;
+    if (query && llf_curl->url_get(u, CURLUPART_QUERY, &q, 0) == CURLUE_OK && q && *q)
+        *query = llf_strdup(q);
+    out->scheme = llf_strdup(scheme);
+    out->host = llf_strdup(host);
+    out->path = llf_strdup(path);
+    out->port = strtol(port, NULL, 10);
+    if (!out->scheme || !out->host || !out->path)
+        goto done;
+    for (char *c = out->host; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    size_t n = strlen(out->path);
+    while (n > 0 && out->path[n - 1] == '/')
+        out->path[--n] = '\0';
+    rc = 0;
+done:
+    llf_curl->free(scheme);
+    llf_curl->free(host);
+    llf_curl->free(port);
+    llf_curl->free(path);
+    llf_curl->free(q);
+    llf_curl->url_cleanup(u);
+    if (rc) {
+        llf_urlparts_free(out);
+        if (query) {
+            free(*query);
+            *query = NULL;
+        }
+    }
+    return rc;
+}
+
+int llf_url_split(const char *url, llf_urlparts *out)
+{
+    return split(url, out, NULL);
+}
+
+void llf_match_free(llf_match *m)
+{
+    free(m->url_model);
+    free(m->query);
+    memset(m, 0, sizeof *m);
+}
+
+int llf_endpoint_match(const llf_config *cfg, const char *url, llf_match *m)
+{
+    memset(m, 0, sizeof *m);
+    m->provider = -1;
+    /* Cheap rejection before any allocation: only http(s) can be a call. */
+    if (!url || strncasecmp(url, "http", 4) != 0 || !cfg->nbases)
+        return 0;
+    llf_urlparts u;
+    char *query = NULL;
+    if (split(url, &u, &query))
+        return 0;
+    int found = 0;
+    for (size_t i = 0; i < cfg->nbases && !found; i++) {
+        const llf_urlparts *b = &cfg->bases[i].url;
+        size_t bl = strlen(b->path);
+        if (b->port != u.port || strcasecmp(b->scheme, u.scheme) != 0 ||
+            strcmp(b->host, u.host) != 0 || strncmp(u.path, b->path, bl) != 0 ||
+            u.path[bl] != '/')
+            continue;
+        const llf_provider *p = &cfg->providers[cfg->bases[i].provider];
+        char *model = NULL;
+        int stream = 0;
+        if (!llf_dialect_ops_of(p->dialect)->match_op(u.path + bl, &model, &stream))
+            continue;
+        m->provider = cfg->bases[i].provider;
+        m->dialect = p->dialect;
+        m->url_model = model;
+        m->stream = stream;
+        m->query = query;
+        query = NULL;
+        found = 1;
+    }
+    free(query);
+    llf_urlparts_free(&u);
+    return found;
+}

@@ -1,0 +1,276 @@
+/* engine.c — the attempt plan and loop (see engine.h).
+ *
+ * A call's first attempt is always the program's own request, untouched.
+ * When it fails in a way another provider could fix, the chain members
+ * follow in order, each with its own URL, model and key, within the
+ * per-call cap and the per-process budget. A 429/503 that asks for a short
+ * wait (Retry-After <= retry.max_wait_ms) is retried once on the same member
+ * after that wait plus jitter. If nothing succeeds the program receives the
+ * original failure exactly as it came. */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rewrite.h"
+#include "verdict.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void llf_engine_init(llf_engine *e, const llf_config *cfg)
+{
+    memset(e, 0, sizeof *e);
+    e->cfg = cfg;
+    llf_budget_init(&e->budget, cfg->per_process);
+    e->pid = (int)getpid();
+}
+
+size_t llf_plan(const llf_config *cfg, int provider, const char *model, llf_dialect caller,
+                llf_step *steps, size_t max)
+{
+    size_t n = 0;
+    if (max == 0)
+        return 0;
+    steps[n++] = (llf_step){provider, model, 1, NULL};
+    for (size_t i = 0; i < cfg->nchain && n < max; i++) {
+        const llf_chain_entry *c = &cfg->chain[i];
+        const llf_provider *p = &cfg->providers[c->provider];
+        if (c->provider == provider && model && strcmp(c->model, model) == 0)
+            continue;   /* never the same provider and model again */
+        const char *skip = NULL;
+        if (p->dialect != caller)
+            skip = "dialect";
+        else if (p->needs_key && !p->key && c->provider != provider)
+            skip = "no_key";
+        steps[n++] = (llf_step){c->provider, c->model, 0, skip};
+    }
+    return n;
+}
+
+void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_total_ms,
+                        llf_attempt *at)
+{
+#define MINPOS(a, b) ((a) <= 0 ? (b) : (b) <= 0 ? (a) : (a) < (b) ? (a) : (b))
+    at->connect_ms = MINPOS(cfg->connect_ms, prog_connect_ms);
+    at->total_ms = MINPOS(cfg->total_ms, prog_total_ms);
+    at->first_byte_ms = MINPOS(cfg->first_byte_ms, at->total_ms);
+#undef MINPOS
+}
+
+int llf_synth_head(llf_buf *out, long http_version, const char *content_type, size_t body_len,
+                   const char *provider, const char *model, int attempts)
+{
+    const char *status = http_version >= CURL_HTTP_VERSION_3   ? "HTTP/3 200 \r\n"
+                         : http_version >= CURL_HTTP_VERSION_2 ? "HTTP/2 200 \r\n"
+                                                               : "HTTP/1.1 200 OK\r\n";
+    return llf_buf_adds(out, status) ||
+           llf_buf_printf(out,
+                          "content-type: %s\r\ncontent-length: %zu\r\n"
+                          "x-llmfallback-provider: %s\r\nx-llmfallback-model: %s\r\n"
+                          "x-llmfallback-attempts: %d\r\n\r\n",
+                          content_type, body_len, provider, model, attempts);
+}
+
+llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *method,
+                               const char *body, size_t len)
+{
+    llf_match m;
+    if (!method || strcasecmp(method, "POST") != 0 || !llf_endpoint_match(e->cfg, url, &m))
+        return NULL;
+    llf_call *c = calloc(1, sizeof *c);
+    cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+    const llf_dialect_ops *ops = llf_dialect_ops_of(m.dialect);
+    const cJSON *model = j ? cJSON_GetObjectItemCaseSensitive(j, "model") : NULL;
+    const char *name = ops->model_in_body ? (cJSON_IsString(model) ? model->valuestring : NULL)
+                                          : m.url_model;
+    if (!c || !cJSON_IsObject(j) || !name || !*name || !(c->model = llf_strdup(name))) {
+        free(c);
+        cJSON_Delete(j);
+        llf_match_free(&m);
+        return NULL;
+    }
+    c->cfg = e->cfg;
+    c->m = m;
+    c->body = j;
+    c->stream = m.stream || ops->body_streams(j);
+    c->id = __atomic_add_fetch(&e->next_call, 1, __ATOMIC_SEQ_CST);
+    return c;
+}
+
+void llf_call_free(llf_call *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nresps; i++)
+        llf_resp_free(&c->resps[i]);
+    free(c->resps);
+    llf_buf_free(&c->fin.head);
+    llf_match_free(&c->m);
+    cJSON_Delete(c->body);
+    free(c->model);
+    free(c);
+}
+
+static void log_step(const llf_run_args *a, const llf_call *c, const llf_step *s, int attempt,
+                     long status, const char *outcome, const char *reason, double ms)
+{
+    llf_log_rec r = {a->path, c->id, attempt, c->cfg->providers[s->provider].name, s->model,
+                     status, outcome, reason, ms};
+    llf_log_attempt(&r);
+}
+
+/* Sleep for a Retry-After plus up to a quarter more, so that many clients told
+ * the same wait do not return at the same instant. */
+static void wait_retry_after(long ms)
+{
+    static __thread unsigned seed;
+    if (!seed)
+        seed = (unsigned)getpid() ^ (unsigned)(now_ms() * 1000.0);
+    long jitter = ms > 0 ? (long)(rand_r(&seed) % (unsigned)(ms / 4 + 1)) : rand_r(&seed) % 100;
+    long total = ms + jitter;
+    struct timespec ts = {total / 1000, (total % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static void stat_add(unsigned long *v, unsigned long n)
+{
+    __atomic_add_fetch(v, n, __ATOMIC_RELAXED);
+}
+
+int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final *fin)
+{
+    const llf_config *cfg = e->cfg;
+    llf_step steps[LLF_MAX_STEPS];
+    size_t nsteps = llf_plan(cfg, c->m.provider, c->model, c->m.dialect, steps, LLF_MAX_STEPS);
+    size_t cap = (size_t)cfg->per_call + 1;
+    c->resps = calloc(cap, sizeof *c->resps);
+    if (!c->resps)
+        return -1;
+    memset(fin, 0, sizeof *fin);
+
+    int pid = (int)getpid();
+    if (__atomic_exchange_n(&e->pid, pid, __ATOMIC_SEQ_CST) != pid)
+        memset(&e->stats, 0, sizeof e->stats);   /* a forked child counts its own */
+
+    llf_attempt base;
+    llf_attempt_limits(cfg, a->prog_connect_ms, a->prog_total_ms, &base);
+    int attempts = 0;
+    llf_resp *final = NULL;
+    const llf_step *final_step = NULL;
+    llf_verdict final_v = {LLF_OK, "ok", 0, -1};
+    int stop = 0;
+
+    for (size_t i = 0; i < nsteps && !stop; i++) {
+        const llf_step *s = &steps[i];
+        if (s->skip) {
+            log_step(a, c, s, 0, 0, "skipped", s->skip, 0);
+            continue;
+        }
+        int retried = 0;
+        for (;;) {
+            if (attempts >= cfg->per_call) {
+                log_step(a, c, s, 0, 0, "skipped", "per_call", 0);
+                stop = 1;
+                break;
+            }
+            if (attempts > 0 && !llf_budget_take(&e->budget)) {
+                log_step(a, c, s, 0, 0, "skipped", "budget", 0);
+                stop = 1;
+                break;
+            }
+            llf_req req;
+            const llf_req *send = a->orig;
+            if (!s->original) {
+                if (llf_rewrite(cfg, a->orig, c->body, c->m.provider, c->m.query, s->provider,
+                                s->model, c->stream, &req)) {
+                    log_step(a, c, s, 0, 0, "skipped", "rewrite", 0);
+                    break;
+                }
+                send = &req;
+            }
+            char extra[512];
+            llf_attempt at = base;
+            at.live = c->stream;
+            at.live_extra = NULL;
+            if (!s->original) {
+                snprintf(extra, sizeof extra,
+                         "x-llmfallback-provider: %s\r\nx-llmfallback-model: %s\r\n"
+                         "x-llmfallback-attempts: %d\r\n",
+                         cfg->providers[s->provider].name, s->model, attempts + 1);
+                at.live_extra = extra;
+            }
+            llf_resp *r = &c->resps[c->nresps++];
+            double t0 = now_ms();
+            a->perform(a->ctx, send, &at, r);
+            r->ms = now_ms() - t0;
+            attempts++;
+            if (send != a->orig)
+                llf_req_free(&req);
+            llf_verdict v = llf_judge(cfg->providers[s->provider].dialect, s->model, c->stream, r,
+                                      time(NULL));
+            log_step(a, c, s, attempts, r->status, llf_outcome_name(v.outcome), v.reason, r->ms);
+            if (v.outcome == LLF_OK || r->delivered || (s->original && !v.fallback && !retried)) {
+                final = r;
+                final_step = s;
+                final_v = v;
+                stop = 1;
+                break;
+            }
+            if (!s->original && !v.fallback && r->curlcode != CURLE_OK &&
+                strcmp(v.reason, "local") == 0) {
+                stop = 1;   /* the program's own callbacks failed: do not go on */
+                break;
+            }
+            long ra = v.retry_after_ms;
+            int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
+                           ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried;
+            if (!may_wait)
+                break;
+            retried = 1;
+            wait_retry_after(ra);
+        }
+    }
+
+    fin->attempts = attempts;
+    if (!final) {
+        /* Everything failed: the original failure, exactly as it came. */
+        final = &c->resps[0];
+        final_step = &steps[0];
+        final_v = llf_judge(c->m.dialect, c->model, c->stream, final, time(NULL));
+    }
+    fin->resp = final;
+    fin->delivered = final->delivered;
+    fin->from_original = final_step->original;
+    if (!fin->from_original && !fin->delivered) {
+        size_t n;
+        const char *ct = llf_head_get(&final->head, "content-type", &n);
+        char ctype[128] = "application/json";
+        if (ct && n < sizeof ctype) {
+            memcpy(ctype, ct, n);
+            ctype[n] = '\0';
+        }
+        if (llf_synth_head(&fin->head, final->http_version, ctype, final->body.n,
+                           cfg->providers[final_step->provider].name, final_step->model,
+                           attempts))
+            return -1;
+    }
+    stat_add(&e->stats.calls, 1);
+    stat_add(&e->stats.attempts, (unsigned long)attempts);
+    if (final_v.outcome != LLF_OK)
+        stat_add(&e->stats.failures, 1);
+    else if (!final_step->original)
+        stat_add(&e->stats.fallbacks, 1);
+    c->fin = *fin;
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* engine.h — one recognised call: its plan of attempts and the loop that
+ * runs it. The hook path supplies how to perform an attempt; everything
+ * else (which member next, budgets, waiting, judging, logging, what the
+ * program finally receives) is decided here. */
+#ifndef LLF_ENGINE_H
+#define LLF_ENGINE_H
+
+#include <cjson/cJSON.h>
+
+#include "budget.h"
+#include "config.h"
+#include "core.h"
+#include "endpoints.h"
+#include "log.h"
+
+/* One entry of a call's plan. */
+typedef struct llf_step {
+    int         provider;
+    const char *model;
+    int         original;      /* the program's own request, untouched */
+    const char *skip;          /* reason this member is not tried, or NULL */
+} llf_step;
+
+#define LLF_MAX_STEPS 64
+
+/* The plan for a call to (provider, model) in dialect caller: the original,
+ * then each chain member that is not the same provider and model, each
+ * marked with a skip reason when it cannot serve the call. Returns the count. */
+size_t llf_plan(const llf_config *cfg, int provider, const char *model, llf_dialect caller,
+                llf_step *steps, size_t max);
+
+struct llf_call {
+    const llf_config *cfg;
+    llf_match         m;
+    char             *model;   /* what the program asked for */
+    cJSON            *body;
+    int               stream;
+    unsigned long     id;
+    llf_resp         *resps;
+    size_t            nresps;
+    llf_final         fin;
+};
+
+/* Process-wide state the engine reads and updates. */
+typedef struct llf_engine {
+    const llf_config *cfg;
+    llf_budget        budget;
+    llf_summary       stats;   /* updated atomically */
+    unsigned long     next_call;
+    int               pid;
+} llf_engine;
+
+void      llf_engine_init(llf_engine *e, const llf_config *cfg);
+llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *method,
+                               const char *body, size_t len);
+int       llf_engine_run(llf_engine *e, llf_call *call, const llf_run_args *a, llf_final *fin);
+void      llf_call_free(llf_call *call);
+
+/* Per-attempt limits: the config's, never longer than the program's own. */
+void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_total_ms,
+                        llf_attempt *at);
+
+/* The header block a fallback answer is delivered with. */
+int llf_synth_head(llf_buf *out, long http_version, const char *content_type, size_t body_len,
+                   const char *provider, const char *model, int attempts);
+
+#endif

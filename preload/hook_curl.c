@@ -1,0 +1,930 @@
+/* hook_curl.c — the libcurl path: capture and deliver, never decide.
+ *
+ * curl_easy_setopt records what the program asked for (URL, headers, body,
+ * callbacks, limits, credentials) in a per-handle table. curl_easy_perform on
+ * a POST that the core recognises runs the engine inline, on the program's own
+ * handle, so its proxy, TLS and timeout options apply to every attempt: for
+ * each attempt we swap in our URL, headers, body and capturing callbacks, and
+ * afterwards we put every option back and hand the program the final answer
+ * through its own callbacks. curl_easy_getinfo and curl_easy_header then
+ * report that answer, not whichever attempt ran last. Everything else passes
+ * straight through: same callbacks, no buffering, byte-identical. */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core.h"
+#include "hooks.h"
+#include "shim.h"
+
+static int table_oom;
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(e) (table_oom = 1)
+#include <uthash.h>
+
+#define MAX_BODY ((size_t)256 << 20)
+#define WRITE_CHUNK 16384   /* CURL_MAX_WRITE_SIZE: callbacks may rely on it */
+
+enum method { M_GET, M_POST, M_PUT, M_HEAD, M_MIME };
+
+/* What the program set on one handle. Pointers marked "program's" are owned
+ * by the program (libcurl's rules keep them valid until the transfer ends). */
+typedef struct hstate {
+    CURL *h;
+    char *url;                        /* copy */
+    CURLU *curlu;                     /* program's */
+    struct curl_slist *headers;       /* program's */
+    enum method method;
+    const char *postfields;           /* program's (POSTFIELDS) */
+    char *copypost;                   /* copy (COPYPOSTFIELDS) */
+    size_t copypost_len;
+    curl_off_t postsize;              /* -1 unset */
+    curl_off_t infilesize;            /* -1 unset */
+    char *customrequest;
+    curl_read_callback readfn;
+    void *readdata;
+    curl_write_callback writefn, headerfn;
+    void *writedata, *headerdata;
+    long header_in_body, failonerror;
+    long timeout_ms, connect_ms;
+    long noprogress;
+    curl_xferinfo_callback xferfn;
+    curl_progress_callback progfn;
+    void *progressdata;
+    char *errorbuffer;                /* program's */
+    char *userpwd, *username, *password, *bearer, *cookie;   /* copies */
+
+    /* What the last managed call delivered, for getinfo/header. */
+    struct {
+        int active;
+        long code, http_version, header_size;
+        curl_off_t size, clen;
+        double total_s;
+        char *ctype;
+        llf_buf head;
+        char **names, **values;       /* the last header block, parsed */
+        size_t nh;
+        struct curl_header hout;
+    } ov;
+    UT_hash_handle hh;
+} hstate;
+
+static hstate *table;
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void lock_table(void) { pthread_mutex_lock(&table_lock); }
+static void unlock_table(void) { pthread_mutex_unlock(&table_lock); }
+static void reinit_table_lock(void) { pthread_mutex_init(&table_lock, NULL); }
+static void install_atfork(void) { pthread_atfork(lock_table, unlock_table, reinit_table_lock); }
+
+static void ov_clear(hstate *s)
+{
+    free(s->ov.ctype);
+    llf_buf_free(&s->ov.head);
+    for (size_t i = 0; i < s->ov.nh; i++) {
+        free(s->ov.names[i]);
+        free(s->ov.values[i]);
+    }
+    free(s->ov.names);
+    free(s->ov.values);
+    memset(&s->ov, 0, sizeof s->ov);
+}
+
+static void state_free(hstate *s)
+{
+    if (!s)
+        return;
+    ov_clear(s);
+    free(s->url);
+    free(s->copypost);
+    free(s->customrequest);
+    free(s->userpwd);
+    free(s->username);
+    free(s->password);
+    free(s->bearer);
+    free(s->cookie);
+    free(s);
+}
+
+static void state_init(hstate *s, CURL *h)
+{
+    memset(s, 0, sizeof *s);
+    s->h = h;
+    s->postsize = s->infilesize = -1;
+    s->noprogress = 1;
+}
+
+static hstate *state_find(CURL *h)
+{
+    hstate *s = NULL;
+    lock_table();
+    HASH_FIND_PTR(table, &h, s);
+    unlock_table();
+    return s;
+}
+
+static hstate *state_get(CURL *h)
+{
+    pthread_once(&atfork_once, install_atfork);
+    hstate *s = state_find(h);
+    if (s)
+        return s;
+    s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    state_init(s, h);
+    lock_table();
+    table_oom = 0;
+    HASH_ADD_PTR(table, h, s);
+    int oom = table_oom;
+    unlock_table();
+    if (oom) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void state_drop(CURL *h)
+{
+    hstate *s = NULL;
+    lock_table();
+    HASH_FIND_PTR(table, &h, s);
+    if (s)
+        HASH_DEL(table, s);
+    unlock_table();
+    state_free(s);
+}
+
+static void set_str(char **dst, const char *src)
+{
+    free(*dst);
+    *dst = src ? strdup(src) : NULL;
+}
+
+static int interesting(CURLoption o)
+{
+    switch (o) {
+    case CURLOPT_URL: case CURLOPT_CURLU: case CURLOPT_HTTPHEADER:
+    case CURLOPT_POSTFIELDS: case CURLOPT_COPYPOSTFIELDS: case CURLOPT_POSTFIELDSIZE:
+    case CURLOPT_POSTFIELDSIZE_LARGE: case CURLOPT_POST: case CURLOPT_UPLOAD:
+    case CURLOPT_HTTPGET: case CURLOPT_NOBODY: case CURLOPT_MIMEPOST: case CURLOPT_HTTPPOST:
+    case CURLOPT_CUSTOMREQUEST: case CURLOPT_READFUNCTION: case CURLOPT_READDATA:
+    case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE:
+    case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION:
+    case CURLOPT_HEADERDATA: case CURLOPT_HEADER: case CURLOPT_FAILONERROR:
+    case CURLOPT_TIMEOUT: case CURLOPT_TIMEOUT_MS: case CURLOPT_CONNECTTIMEOUT:
+    case CURLOPT_CONNECTTIMEOUT_MS: case CURLOPT_NOPROGRESS: case CURLOPT_XFERINFOFUNCTION:
+    case CURLOPT_PROGRESSFUNCTION: case CURLOPT_XFERINFODATA: case CURLOPT_ERRORBUFFER:
+    case CURLOPT_USERPWD: case CURLOPT_USERNAME: case CURLOPT_PASSWORD:
+    case CURLOPT_XOAUTH2_BEARER: case CURLOPT_COOKIE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Mirror of what libcurl does with the option (called after it accepted it). */
+static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
+{
+    switch (o) {
+    case CURLOPT_URL: set_str(&s->url, p); break;
+    case CURLOPT_CURLU: s->curlu = p; break;
+    case CURLOPT_HTTPHEADER: s->headers = p; break;
+    case CURLOPT_POSTFIELDS:
+        s->postfields = p;
+        free(s->copypost);
+        s->copypost = NULL;
+        s->method = M_POST;
+        break;
+    case CURLOPT_COPYPOSTFIELDS: {
+        size_t n = !p ? 0 : s->postsize >= 0 ? (size_t)s->postsize : strlen(p);
+        free(s->copypost);
+        s->copypost = p ? malloc(n + 1) : NULL;
+        if (s->copypost) {
+            memcpy(s->copypost, p, n);
+            s->copypost[n] = '\0';
+        }
+        s->copypost_len = n;
+        s->postfields = s->copypost;
+        s->method = M_POST;
+        break;
+    }
+    case CURLOPT_POSTFIELDSIZE: s->postsize = l; break;
+    case CURLOPT_POSTFIELDSIZE_LARGE: s->postsize = off; break;
+    case CURLOPT_POST: s->method = l ? M_POST : M_GET; break;
+    case CURLOPT_UPLOAD: s->method = l ? M_PUT : M_GET; break;
+    case CURLOPT_HTTPGET: if (l) s->method = M_GET; break;
+    case CURLOPT_NOBODY: s->method = l ? M_HEAD : M_GET; break;
+    case CURLOPT_MIMEPOST: case CURLOPT_HTTPPOST: if (p) s->method = M_MIME; break;
+    case CURLOPT_CUSTOMREQUEST: set_str(&s->customrequest, p); break;
+    case CURLOPT_READFUNCTION: s->readfn = (curl_read_callback)p; break;
+    case CURLOPT_READDATA: s->readdata = p; break;
+    case CURLOPT_INFILESIZE: s->infilesize = l; break;
+    case CURLOPT_INFILESIZE_LARGE: s->infilesize = off; break;
+    case CURLOPT_WRITEFUNCTION: s->writefn = (curl_write_callback)p; break;
+    case CURLOPT_WRITEDATA: s->writedata = p; break;
+    case CURLOPT_HEADERFUNCTION: s->headerfn = (curl_write_callback)p; break;
+    case CURLOPT_HEADERDATA: s->headerdata = p; break;
+    case CURLOPT_HEADER: s->header_in_body = l; break;
+    case CURLOPT_FAILONERROR: s->failonerror = l; break;
+    case CURLOPT_TIMEOUT: s->timeout_ms = l * 1000; break;
+    case CURLOPT_TIMEOUT_MS: s->timeout_ms = l; break;
+    case CURLOPT_CONNECTTIMEOUT: s->connect_ms = l * 1000; break;
+    case CURLOPT_CONNECTTIMEOUT_MS: s->connect_ms = l; break;
+    case CURLOPT_NOPROGRESS: s->noprogress = l; break;
+    case CURLOPT_XFERINFOFUNCTION: s->xferfn = (curl_xferinfo_callback)p; break;
+    case CURLOPT_PROGRESSFUNCTION: s->progfn = (curl_progress_callback)p; break;
+    case CURLOPT_XFERINFODATA: s->progressdata = p; break;   /* == PROGRESSDATA */
+    case CURLOPT_ERRORBUFFER: s->errorbuffer = p; break;
+    case CURLOPT_USERPWD: set_str(&s->userpwd, p); break;
+    case CURLOPT_USERNAME: set_str(&s->username, p); break;
+    case CURLOPT_PASSWORD: set_str(&s->password, p); break;
+    case CURLOPT_XOAUTH2_BEARER: set_str(&s->bearer, p); break;
+    case CURLOPT_COOKIE: set_str(&s->cookie, p); break;
+    default: break;
+    }
+}
+
+typedef void (*anyfn)(void);
+
+LLF_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->easy_setopt)
+        return CURLE_FAILED_INIT;
+    va_list ap;
+    va_start(ap, o);
+    long l = 0;
+    void *p = NULL;
+    curl_off_t off = 0;
+    CURLcode res;
+    /* Forward with the type the option number implies (see pitfalls.md). */
+    if (o < CURLOPTTYPE_OBJECTPOINT) {
+        l = va_arg(ap, long);
+        res = rc->easy_setopt(h, o, l);
+    } else if (o < CURLOPTTYPE_FUNCTIONPOINT) {
+        p = va_arg(ap, void *);
+        res = rc->easy_setopt(h, o, p);
+    } else if (o < CURLOPTTYPE_OFF_T) {
+        anyfn f = va_arg(ap, anyfn);
+        p = (void *)f;
+        res = rc->easy_setopt(h, o, f);
+    } else if (o < CURLOPTTYPE_BLOB) {
+        off = va_arg(ap, curl_off_t);
+        res = rc->easy_setopt(h, o, off);
+    } else {
+        p = va_arg(ap, void *);
+        res = rc->easy_setopt(h, o, p);
+    }
+    va_end(ap);
+    if (res == CURLE_OK && !llf_in_lib && interesting(o) && !llf_disabled()) {
+        hstate *s = state_get(h);
+        if (s)
+            record(s, o, l, p, off);
+    }
+    return res;
+}
+
+/* ---- delivery through the program's own callbacks ---------------------- */
+
+static size_t call_write(curl_write_callback fn, void *data, const char *buf, size_t n)
+{
+    if (fn)
+        return fn((char *)buf, 1, n, data);
+    return fwrite(buf, 1, n, data ? (FILE *)data : stdout);
+}
+
+static int give_body(const hstate *s, const char *buf, size_t n)
+{
+    for (size_t off = 0; off < n;) {
+        size_t k = n - off < WRITE_CHUNK ? n - off : WRITE_CHUNK;
+        size_t w = call_write(s->writefn, s->writedata, buf + off, k);
+        if (w != k && w != CURL_WRITEFUNC_PAUSE)
+            return -1;
+        off += k;
+    }
+    return 0;
+}
+
+/* One header line, as libcurl hands it: to the header callback (or the write
+ * callback on HEADERDATA), and into the body stream under CURLOPT_HEADER. */
+static int give_header(const hstate *s, const char *line, size_t n)
+{
+    if (s->headerfn) {
+        if (s->headerfn((char *)line, 1, n, s->headerdata) != n)
+            return -1;
+    } else if (s->headerdata) {
+        if (call_write(s->writefn, s->headerdata, line, n) != n)
+            return -1;
+    }
+    if (s->header_in_body && call_write(s->writefn, s->writedata, line, n) != n)
+        return -1;
+    return 0;
+}
+
+static int give_head(const hstate *s, const char *p, size_t n)
+{
+    while (n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t k = nl ? (size_t)(nl - p + 1) : n;
+        if (give_header(s, p, k))
+            return -1;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* ---- one attempt on the program's handle ------------------------------- */
+
+typedef struct attempt_ctx {
+    hstate *s;
+    CURL *h;
+    const llf_req *orig;
+    /* per attempt */
+    llf_resp *out;
+    const llf_attempt *at;
+    int live, got_byte;
+    size_t block_start;
+    long block_status;
+    struct timespec t0;
+} attempt_ctx;
+
+static double since_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The end of a 2xx header block of a streaming call: from here on the answer
+ * goes to the program as it arrives. */
+static int go_live(attempt_ctx *c)
+{
+    llf_resp *r = c->out;
+    size_t n = r->head.n;
+    size_t end = n >= 2 && r->head.p[n - 2] == '\r' ? n - 2 : n - 1;
+    llf_in_lib = 0;
+    int bad = give_head(c->s, r->head.p, end) ||
+              (c->at->live_extra && give_head(c->s, c->at->live_extra, strlen(c->at->live_extra))) ||
+              give_head(c->s, r->head.p + end, n - end);
+    llf_in_lib = 1;
+    c->live = 1;
+    r->delivered = 1;
+    return bad ? -1 : 0;
+}
+
+static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    attempt_ctx *c = ud;
+    size_t n = size * nmemb;
+    c->got_byte = 1;
+    if (c->live) {
+        llf_in_lib = 0;
+        int bad = give_header(c->s, p, n);
+        llf_in_lib = 1;
+        return bad ? 0 : n;
+    }
+    if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        c->block_start = c->out->head.n;
+        const char *sp = memchr(p, ' ', n);
+        c->block_status = sp ? strtol(sp + 1, NULL, 10) : 0;
+    }
+    if (llf_buf_add(&c->out->head, p, n))
+        return 0;
+    int blank = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
+    if (blank && c->at->live && c->block_status >= 200 && c->block_status < 300 &&
+        go_live(c))
+        return 0;
+    return n;
+}
+
+static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+    attempt_ctx *c = ud;
+    size_t n = size * nmemb;
+    c->got_byte = 1;
+    if (c->live) {
+        llf_in_lib = 0;
+        size_t w = call_write(c->s->writefn, c->s->writedata, p, n);
+        llf_in_lib = 1;
+        return w;
+    }
+    if (c->out->body.n + n > MAX_BODY || llf_buf_add(&c->out->body, p, n))
+        return 0;
+    return n;
+}
+
+static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    attempt_ctx *c = ud;
+    if (!c->got_byte && c->at->first_byte_ms > 0 && since_ms(&c->t0) > (double)c->at->first_byte_ms) {
+        c->out->first_byte_timeout = 1;
+        return 1;
+    }
+    const hstate *s = c->s;
+    if (s->noprogress)
+        return 0;
+    int r = 0;
+    llf_in_lib = 0;
+    if (s->xferfn)
+        r = s->xferfn(s->progressdata, dt, dn, ut, un);
+    else if (s->progfn)
+        r = s->progfn(s->progressdata, (double)dt, (double)dn, (double)ut, (double)un);
+    llf_in_lib = 1;
+    return r;
+}
+
+static struct curl_slist *to_slist(const llf_curl_api *rc, const llf_headers *h)
+{
+    struct curl_slist *l = NULL;
+    for (size_t i = 0; i < h->n; i++) {
+        struct curl_slist *n = rc->slist_append(l, h->v[i]);
+        if (!n) {
+            rc->slist_free_all(l);
+            return NULL;
+        }
+        l = n;
+    }
+    return l;
+}
+
+static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
+{
+    attempt_ctx *c = ud;
+    const llf_curl_api *rc = llf_real_curl();
+    hstate *s = c->s;
+    CURL *h = c->h;
+    int original = req == c->orig;
+    struct curl_slist *hdrs = NULL;
+
+    memset(out, 0, sizeof *out);
+    c->out = out;
+    c->at = at;
+    c->live = c->got_byte = 0;
+    c->block_start = 0;
+    c->block_status = 0;
+    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+
+    if (s->curlu)
+        rc->easy_setopt(h, CURLOPT_CURLU, (void *)NULL);
+    rc->easy_setopt(h, CURLOPT_URL, req->url);
+    if (!original) {
+        if (!(hdrs = to_slist(rc, &req->headers)) && req->headers.n) {
+            out->curlcode = CURLE_OUT_OF_MEMORY;
+            return -1;
+        }
+        rc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        if (!req->same_provider) {
+            rc->easy_setopt(h, CURLOPT_USERPWD, (char *)NULL);
+            rc->easy_setopt(h, CURLOPT_USERNAME, (char *)NULL);
+            rc->easy_setopt(h, CURLOPT_PASSWORD, (char *)NULL);
+            rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, (char *)NULL);
+            rc->easy_setopt(h, CURLOPT_COOKIE, (char *)NULL);
+        }
+    }
+    rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.n);
+    rc->easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
+    rc->easy_setopt(h, CURLOPT_WRITEFUNCTION, cap_write);
+    rc->easy_setopt(h, CURLOPT_WRITEDATA, c);
+    rc->easy_setopt(h, CURLOPT_HEADERFUNCTION, cap_header);
+    rc->easy_setopt(h, CURLOPT_HEADERDATA, c);
+    rc->easy_setopt(h, CURLOPT_HEADER, 0L);
+    rc->easy_setopt(h, CURLOPT_FAILONERROR, 0L);
+    rc->easy_setopt(h, CURLOPT_TIMEOUT_MS, at->total_ms);
+    rc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, at->connect_ms);
+    rc->easy_setopt(h, CURLOPT_ERRORBUFFER, out->errmsg);
+    /* The program's own progress meter (NOPROGRESS 0 without a callback) is
+     * libcurl's internal one, which our callback would silence: on the
+     * original attempt leave it (and do without the first-byte limit); on
+     * fallbacks silence it, so the program's stderr shows one transfer. */
+    int meter = !s->noprogress && !s->xferfn && !s->progfn;
+    if (!(meter && original) && (at->first_byte_ms > 0 || meter)) {
+        rc->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        rc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cap_progress);
+        rc->easy_setopt(h, CURLOPT_XFERINFODATA, c);
+    }
+
+    llf_in_lib = 1;
+    out->curlcode = rc->easy_perform(h);
+    llf_in_lib = 0;
+    rc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    rc->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
+    if (out->curlcode != CURLE_OK && !out->errmsg[0] && rc->easy_strerror)
+        snprintf(out->errmsg, sizeof out->errmsg, "%s", rc->easy_strerror(out->curlcode));
+
+    if (hdrs) {
+        rc->easy_setopt(h, CURLOPT_HTTPHEADER, s->headers);
+        rc->slist_free_all(hdrs);
+    }
+    return 0;
+}
+
+/* Put back every option an attempt changed, as the program left it. */
+static void restore(CURL *h, hstate *s)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    rc->easy_setopt(h, CURLOPT_URL, s->url);
+    if (s->curlu)
+        rc->easy_setopt(h, CURLOPT_CURLU, s->curlu);
+    rc->easy_setopt(h, CURLOPT_HTTPHEADER, s->headers);
+    rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
+    if (s->copypost && s->postfields == s->copypost) {
+        rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->copypost_len);
+        rc->easy_setopt(h, CURLOPT_COPYPOSTFIELDS, s->copypost);
+        rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
+    } else {
+        rc->easy_setopt(h, CURLOPT_POSTFIELDS, (void *)s->postfields);
+    }
+    if (s->method == M_PUT)
+        rc->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    else if (s->method == M_POST && !s->postfields)
+        rc->easy_setopt(h, CURLOPT_POST, 1L);
+    rc->easy_setopt(h, CURLOPT_WRITEFUNCTION, s->writefn);
+    rc->easy_setopt(h, CURLOPT_WRITEDATA, s->writedata);
+    rc->easy_setopt(h, CURLOPT_HEADERFUNCTION, s->headerfn);
+    rc->easy_setopt(h, CURLOPT_HEADERDATA, s->headerdata);
+    rc->easy_setopt(h, CURLOPT_HEADER, s->header_in_body);
+    rc->easy_setopt(h, CURLOPT_FAILONERROR, s->failonerror);
+    rc->easy_setopt(h, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+    rc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
+    rc->easy_setopt(h, CURLOPT_NOPROGRESS, s->noprogress);
+    rc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s->xferfn);
+    rc->easy_setopt(h, CURLOPT_XFERINFODATA, s->progressdata);
+    rc->easy_setopt(h, CURLOPT_ERRORBUFFER, s->errorbuffer);
+    rc->easy_setopt(h, CURLOPT_USERPWD, s->userpwd);
+    rc->easy_setopt(h, CURLOPT_USERNAME, s->username);
+    rc->easy_setopt(h, CURLOPT_PASSWORD, s->password);
+    rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, s->bearer);
+    rc->easy_setopt(h, CURLOPT_COOKIE, s->cookie);
+}
+
+/* The body of a read-callback upload, read once so every attempt can send it. */
+static int read_body(hstate *s, llf_buf *b)
+{
+    char chunk[WRITE_CHUNK];
+    for (;;) {
+        size_t n = s->readfn ? s->readfn(chunk, 1, sizeof chunk, s->readdata)
+                             : fread(chunk, 1, sizeof chunk, s->readdata ? s->readdata : stdin);
+        if (n == 0)
+            return 0;
+        if (n == CURL_READFUNC_ABORT || n == CURL_READFUNC_PAUSE || n > sizeof chunk ||
+            b->n + n > MAX_BODY || llf_buf_add(b, chunk, n))
+            return -1;
+    }
+}
+
+static const char *method_name(const hstate *s)
+{
+    if (s->customrequest)
+        return s->customrequest;
+    switch (s->method) {
+    case M_POST: return "POST";
+    case M_PUT: return "PUT";
+    case M_HEAD: return "HEAD";
+    case M_MIME: return "MIME";
+    default: return "GET";
+    }
+}
+
+static int ov_add_header(hstate *s, const char *line, size_t n)
+{
+    const char *colon = memchr(line, ':', n);
+    if (!colon)
+        return 0;
+    const char *v = colon + 1;
+    const char *e = line + n;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    char **nn = realloc(s->ov.names, (s->ov.nh + 1) * sizeof *nn);
+    if (!nn)
+        return -1;
+    s->ov.names = nn;
+    char **vv = realloc(s->ov.values, (s->ov.nh + 1) * sizeof *vv);
+    if (!vv)
+        return -1;
+    s->ov.values = vv;
+    nn[s->ov.nh] = strndup(line, (size_t)(colon - line));
+    vv[s->ov.nh] = strndup(v, (size_t)(e - v));
+    if (!nn[s->ov.nh] || !vv[s->ov.nh]) {
+        free(nn[s->ov.nh]);
+        free(vv[s->ov.nh]);
+        return -1;
+    }
+    if (strcasecmp(nn[s->ov.nh], "content-type") == 0) {
+        free(s->ov.ctype);
+        s->ov.ctype = strdup(vv[s->ov.nh]);
+    } else if (strcasecmp(nn[s->ov.nh], "content-length") == 0) {
+        s->ov.clen = strtoll(vv[s->ov.nh], NULL, 10);
+    }
+    s->ov.nh++;
+    return 0;
+}
+
+/* Remember what the program was given, so that getinfo and curl_easy_header
+ * describe it rather than the handle's last attempt. */
+static void set_override(hstate *s, const llf_final *fin, const llf_resp *r, const char *head,
+                         size_t headlen, double total_s)
+{
+    ov_clear(s);
+    if (fin->attempts <= 1 && fin->from_original)
+        return;   /* the handle itself describes what the program got */
+    s->ov.active = 1;
+    s->ov.code = r->curlcode == CURLE_OK ? r->status : 0;
+    s->ov.http_version = r->http_version;
+    s->ov.header_size = (long)headlen;
+    s->ov.size = (curl_off_t)r->body.n;
+    s->ov.total_s = total_s;
+    s->ov.clen = -1;
+    if (llf_buf_add(&s->ov.head, head ? head : "", headlen))
+        return;
+    const char *base = s->ov.head.p;
+    const char *last = base;
+    for (const char *p = base; (p = strstr(p, "HTTP/")); p++)
+        if (p == base || p[-1] == '\n')
+            last = p;
+    const char *line = strchr(last, '\n');
+    for (line = line ? line + 1 : NULL; line && *line && *line != '\r' && *line != '\n';) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        if (ov_add_header(s, line, n))
+            return;
+        line = nl ? nl + 1 : NULL;
+    }
+}
+
+static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char *url,
+                        const char *body, size_t len)
+{
+    llf_call *call = core->recognise(url, method_name(s), body, len, NULL);
+    if (!call)
+        return CURLE_AGAIN;   /* not ours: caller passes through */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    llf_req orig = {0};
+    orig.url = (char *)url;
+    orig.body.p = (char *)body;
+    orig.body.n = len;
+    for (const struct curl_slist *l = s->headers; l; l = l->next)
+        if (llf_headers_add(&orig.headers, l->data)) {
+            llf_headers_free(&orig.headers);
+            core->call_free(call);
+            return CURLE_AGAIN;
+        }
+    attempt_ctx ctx = {.s = s, .h = h, .orig = &orig};
+    llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl"};
+    llf_final fin;
+    int rc_run = core->run(call, &args, &fin);
+    restore(h, s);
+    llf_headers_free(&orig.headers);
+    if (rc_run) {
+        core->call_free(call);
+        return CURLE_AGAIN;
+    }
+
+    const llf_resp *r = fin.resp;
+    const char *head = fin.from_original ? r->head.p : fin.head.p;
+    size_t headlen = fin.from_original ? r->head.n : fin.head.n;
+    set_override(s, &fin, r, head, headlen, since_ms(&t0) / 1e3);
+    CURLcode res = r->curlcode;
+    const char *err = r->errmsg;
+    char failmsg[64];
+    if (!fin.delivered) {
+        if (r->curlcode == CURLE_OK && s->failonerror && r->status >= 400) {
+            /* --fail: libcurl hands over the header block, then stops before
+             * the body and reports the status. */
+            snprintf(failmsg, sizeof failmsg, "The requested URL returned error: %ld", r->status);
+            err = failmsg;
+            res = give_head(s, head ? head : "", headlen) ? CURLE_WRITE_ERROR
+                                                           : CURLE_HTTP_RETURNED_ERROR;
+        } else if (give_head(s, head ? head : "", headlen) ||
+                   give_body(s, r->body.p ? r->body.p : "", r->body.n)) {
+            err = "Failure writing output to destination";
+            res = CURLE_WRITE_ERROR;
+        }
+    }
+    if (res != CURLE_OK && s->errorbuffer)
+        snprintf(s->errorbuffer, CURL_ERROR_SIZE, "%s", err);
+    core->call_free(call);
+    return res;
+}
+
+LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->easy_perform)
+        return CURLE_FAILED_INIT;
+    if (llf_in_lib || llf_disabled())
+        return rc->easy_perform(h);
+    hstate *s = state_find(h);
+    if (!s)
+        return rc->easy_perform(h);
+    ov_clear(s);
+    /* Only a POST to http(s) can be a completion call: everything else passes
+     * before the core is even loaded. */
+    int post = (s->method == M_POST || s->method == M_PUT) &&
+               (!s->customrequest || strcasecmp(s->customrequest, "POST") == 0) &&
+               (s->method == M_POST || s->customrequest);
+    char *curlu_url = NULL;
+    const char *url = s->url;
+    if (post && s->curlu && rc->url_get && rc->url_get(s->curlu, CURLUPART_URL, &curlu_url, 0) == CURLUE_OK)
+        url = curlu_url;
+    const llf_core_api *core = NULL;
+    if (!post || !url || strncasecmp(url, "http", 4) != 0 || !(core = llf_core())) {
+        if (curlu_url)
+            rc->free(curlu_url);
+        return rc->easy_perform(h);
+    }
+    CURLcode res;
+    if (s->postfields) {
+        size_t n = s->postsize >= 0 ? (size_t)s->postsize : strlen(s->postfields);
+        res = managed(h, s, core, url, s->postfields, n);
+        if (res == CURLE_AGAIN)
+            res = rc->easy_perform(h);
+    } else {
+        /* A read-callback body is consumed once, here; then every attempt,
+         * and a pass-through, sends the copy. */
+        llf_buf b = {0};
+        if (read_body(s, &b)) {
+            llf_buf_free(&b);
+            res = CURLE_ABORTED_BY_CALLBACK;
+        } else {
+            res = managed(h, s, core, url, b.p ? b.p : "", b.n);
+            if (res == CURLE_AGAIN) {
+                rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b.n);
+                rc->easy_setopt(h, CURLOPT_POSTFIELDS, b.p ? b.p : "");
+                llf_in_lib = 1;
+                res = rc->easy_perform(h);
+                llf_in_lib = 0;
+                restore(h, s);
+            }
+            llf_buf_free(&b);
+        }
+    }
+    if (curlu_url)
+        rc->free(curlu_url);
+    return res;
+}
+
+/* ---- what the program reads back --------------------------------------- */
+
+LLF_EXPORT CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    va_list ap;
+    va_start(ap, info);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    if (!rc->easy_getinfo)
+        return CURLE_FAILED_INIT;
+    if (llf_in_lib || !table)
+        return rc->easy_getinfo(h, info, arg);
+    switch (info) {
+    case CURLINFO_RESPONSE_CODE: case CURLINFO_EFFECTIVE_URL: case CURLINFO_CONTENT_TYPE:
+    case CURLINFO_SIZE_DOWNLOAD: case CURLINFO_SIZE_DOWNLOAD_T: case CURLINFO_HEADER_SIZE:
+    case CURLINFO_CONTENT_LENGTH_DOWNLOAD: case CURLINFO_CONTENT_LENGTH_DOWNLOAD_T:
+    case CURLINFO_TOTAL_TIME: case CURLINFO_TOTAL_TIME_T: case CURLINFO_HTTP_VERSION:
+        break;
+    default:
+        return rc->easy_getinfo(h, info, arg);
+    }
+    hstate *s = state_find(h);
+    if (!s || !s->ov.active || !arg)
+        return rc->easy_getinfo(h, info, arg);
+    switch (info) {
+    case CURLINFO_RESPONSE_CODE: *(long *)arg = s->ov.code; break;
+    case CURLINFO_EFFECTIVE_URL: *(char **)arg = s->url; break;
+    case CURLINFO_CONTENT_TYPE: *(char **)arg = s->ov.ctype; break;
+    case CURLINFO_SIZE_DOWNLOAD: *(double *)arg = (double)s->ov.size; break;
+    case CURLINFO_SIZE_DOWNLOAD_T: *(curl_off_t *)arg = s->ov.size; break;
+    case CURLINFO_HEADER_SIZE: *(long *)arg = s->ov.header_size; break;
+    case CURLINFO_CONTENT_LENGTH_DOWNLOAD: *(double *)arg = (double)s->ov.clen; break;
+    case CURLINFO_CONTENT_LENGTH_DOWNLOAD_T: *(curl_off_t *)arg = s->ov.clen; break;
+    case CURLINFO_TOTAL_TIME: *(double *)arg = s->ov.total_s; break;
+    case CURLINFO_TOTAL_TIME_T: *(curl_off_t *)arg = (curl_off_t)(s->ov.total_s * 1e6); break;
+    case CURLINFO_HTTP_VERSION: *(long *)arg = s->ov.http_version; break;
+    default: break;
+    }
+    return CURLE_OK;
+}
+
+/* Fill the handle's curl_header for header i of the delivered block. */
+static struct curl_header *ov_header(hstate *s, size_t i)
+{
+    size_t amount = 0, index = 0;
+    for (size_t k = 0; k < s->ov.nh; k++)
+        if (strcasecmp(s->ov.names[k], s->ov.names[i]) == 0) {
+            if (k < i)
+                index++;
+            amount++;
+        }
+    s->ov.hout = (struct curl_header){s->ov.names[i], s->ov.values[i], amount, index,
+                                      CURLH_HEADER, (void *)(uintptr_t)i};
+    return &s->ov.hout;
+}
+
+LLF_EXPORT CURLHcode curl_easy_header(CURL *h, const char *name, size_t index, unsigned int origin,
+                                      int request, struct curl_header **hout)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    hstate *s = llf_in_lib || !table ? NULL : state_find(h);
+    if (!s || !s->ov.active)
+        return rc->easy_header ? rc->easy_header(h, name, index, origin, request, hout)
+                               : CURLHE_NOT_BUILT_IN;
+    if (!hout || !name || (origin & ~(unsigned)(CURLH_HEADER | CURLH_TRAILER | CURLH_CONNECT |
+                                                CURLH_1XX | CURLH_PSEUDO)) || !origin)
+        return CURLHE_BAD_ARGUMENT;
+    if (request > 0)
+        return CURLHE_NOREQUEST;
+    size_t seen = 0;
+    for (size_t i = 0; i < s->ov.nh && (origin & CURLH_HEADER); i++) {
+        if (strcasecmp(s->ov.names[i], name) != 0)
+            continue;
+        if (seen++ == index) {
+            *hout = ov_header(s, i);
+            return CURLHE_OK;
+        }
+    }
+    return seen ? CURLHE_BADINDEX : CURLHE_MISSING;
+}
+
+LLF_EXPORT struct curl_header *curl_easy_nextheader(CURL *h, unsigned int origin, int request,
+                                                    struct curl_header *prev)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    hstate *s = llf_in_lib || !table ? NULL : state_find(h);
+    if (!s || !s->ov.active)
+        return rc->easy_nextheader ? rc->easy_nextheader(h, origin, request, prev) : NULL;
+    if (request > 0 || !(origin & CURLH_HEADER))
+        return NULL;
+    size_t i = prev ? (size_t)(uintptr_t)prev->anchor + 1 : 0;
+    return i < s->ov.nh ? ov_header(s, i) : NULL;
+}
+
+/* ---- handle life cycle ------------------------------------------------- */
+
+LLF_EXPORT void curl_easy_reset(CURL *h)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!llf_in_lib)
+        state_drop(h);
+    if (rc->easy_reset)
+        rc->easy_reset(h);
+}
+
+LLF_EXPORT void curl_easy_cleanup(CURL *h)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!llf_in_lib && h)
+        state_drop(h);
+    if (rc->easy_cleanup)
+        rc->easy_cleanup(h);
+}
+
+LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->easy_duphandle)
+        return NULL;
+    CURL *d = rc->easy_duphandle(h);
+    if (!d || llf_in_lib)
+        return d;
+    hstate *s = state_find(h);
+    if (!s)
+        return d;
+    hstate *n = state_get(d);
+    if (!n)
+        return d;
+    UT_hash_handle keep = n->hh;
+    *n = *s;
+    n->hh = keep;
+    n->h = d;
+    memset(&n->ov, 0, sizeof n->ov);
+    n->url = s->url ? strdup(s->url) : NULL;
+    n->customrequest = s->customrequest ? strdup(s->customrequest) : NULL;
+    n->userpwd = s->userpwd ? strdup(s->userpwd) : NULL;
+    n->username = s->username ? strdup(s->username) : NULL;
+    n->password = s->password ? strdup(s->password) : NULL;
+    n->bearer = s->bearer ? strdup(s->bearer) : NULL;
+    n->cookie = s->cookie ? strdup(s->cookie) : NULL;
+    n->copypost = NULL;
+    if (s->copypost && (n->copypost = malloc(s->copypost_len + 1))) {
+        memcpy(n->copypost, s->copypost, s->copypost_len + 1);
+        if (s->postfields == s->copypost)
+            n->postfields = n->copypost;
+    } else if (s->postfields == s->copypost) {
+        n->postfields = NULL;
+    }
+    return d;
+}

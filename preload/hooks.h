@@ -1,0 +1,23 @@
+/* hooks.h — what every hook shares: the reentrancy guard and the real
+ * functions behind the hooked symbols.
+ *
+ * The guard is thread-local: while llmfallback itself is inside libcurl (an
+ * attempt on the program's handle), libcurl's own calls through the PLT to
+ * exported curl_* functions must go straight to the real ones. */
+#ifndef LLF_HOOKS_H
+#define LLF_HOOKS_H
+
+#include "curlapi.h"
+
+#define LLF_EXPORT __attribute__((visibility("default")))
+
+extern __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
+
+/* The real libcurl, resolved once, thread-safely, never our own hooks.
+ * NULL members mean the symbol could not be found. */
+const llf_curl_api *llf_real_curl(void);
+
+/* 1 when LLMFALLBACK_DISABLE asks for pure pass-through (read once). */
+int llf_disabled(void);
+
+#endif

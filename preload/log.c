@@ -1,0 +1,153 @@
+/* log.c — attempt log and warnings (see log.h).
+ *
+ * Each line is written with one write() on an O_APPEND descriptor, so lines
+ * from the threads and processes sharing a log file never interleave. */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+static int log_fd = -1;
+
+int llf_log_open(const char *path)
+{
+    if (!path || !*path)
+        return 0;
+    if (strcmp(path, "stderr") == 0) {
+        log_fd = 2;
+        return 0;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        llf_warn("cannot open log %s: %s; not logging", path, strerror(errno));
+        return -1;
+    }
+    log_fd = fd;
+    return 0;
+}
+
+int llf_log_enabled(void)
+{
+    return log_fd >= 0;
+}
+
+static double now_s(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void add_ts(cJSON *o, double now)
+{
+    char ts[40];
+    time_t s = (time_t)now;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + n, sizeof ts - n, ".%03dZ", (int)((now - (double)s) * 1000.0) % 1000);
+    cJSON_AddStringToObject(o, "ts", ts);
+}
+
+static void emit(cJSON *o)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    if (s) {
+        size_t n = strlen(s);
+        s[n] = '\n';   /* cJSON's buffer has room for the terminator we replace */
+        ssize_t w = write(log_fd, s, n + 1);
+        (void)w;
+        free(s);
+    }
+    cJSON_Delete(o);
+}
+
+char *llf_log_format(const llf_log_rec *r, double now, int pid)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    add_ts(o, now);
+    cJSON_AddStringToObject(o, "event", "attempt");
+    cJSON_AddNumberToObject(o, "pid", pid);
+    cJSON_AddStringToObject(o, "path", r->path ? r->path : "");
+    cJSON_AddNumberToObject(o, "call", (double)r->call);
+    cJSON_AddNumberToObject(o, "attempt", r->attempt);
+    cJSON_AddStringToObject(o, "provider", r->provider ? r->provider : "");
+    cJSON_AddStringToObject(o, "model", r->model ? r->model : "");
+    cJSON_AddNumberToObject(o, "status", (double)r->status);
+    cJSON_AddStringToObject(o, "outcome", r->outcome ? r->outcome : "");
+    cJSON_AddStringToObject(o, "reason", r->reason ? r->reason : "");
+    cJSON_AddNumberToObject(o, "ms", (double)(long)(r->ms * 10.0 + 0.5) / 10.0);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+void llf_log_attempt(const llf_log_rec *r)
+{
+    if (log_fd < 0)
+        return;
+    char *s = llf_log_format(r, now_s(), (int)getpid());
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    s[n] = '\n';
+    ssize_t w = write(log_fd, s, n + 1);
+    (void)w;
+    free(s);
+}
+
+void llf_log_summary(const llf_summary *sm)
+{
+    if (log_fd < 0)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return;
+    add_ts(o, now_s());
+    cJSON_AddStringToObject(o, "event", "summary");
+    cJSON_AddNumberToObject(o, "pid", (int)getpid());
+    cJSON_AddNumberToObject(o, "calls", (double)sm->calls);
+    cJSON_AddNumberToObject(o, "fallbacks", (double)sm->fallbacks);
+    cJSON_AddNumberToObject(o, "failures", (double)sm->failures);
+    cJSON_AddNumberToObject(o, "attempts", (double)sm->attempts);
+    emit(o);
+}
+
+void llf_warn(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    for (char *c = msg; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    char line[560];
+    int n = snprintf(line, sizeof line, "llmfallback: %s\n", msg);
+    if (n > 0) {
+        ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        (void)w;
+    }
+    if (log_fd >= 0 && log_fd != 2) {
+        cJSON *o = cJSON_CreateObject();
+        if (o) {
+            add_ts(o, now_s());
+            cJSON_AddStringToObject(o, "event", "warning");
+            cJSON_AddNumberToObject(o, "pid", (int)getpid());
+            cJSON_AddStringToObject(o, "message", msg);
+            emit(o);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/* log.h — the JSON-lines attempt log, the exit summary, and the one-line
+ * warnings on stderr. Keys and bodies never pass through here: callers hand
+ * over names, numbers and reasons only. */
+#ifndef LLF_LOG_H
+#define LLF_LOG_H
+
+#include <stddef.h>
+
+typedef struct llf_log_rec {
+    const char   *path;      /* curl | ssl | socket */
+    unsigned long call;      /* per-process call number */
+    int           attempt;   /* 1 = the original; 0 for a skipped member */
+    const char   *provider, *model;
+    long          status;    /* HTTP status, 0 without a response */
+    const char   *outcome;   /* ok, http_error, …, skipped */
+    const char   *reason;
+    double        ms;
+} llf_log_rec;
+
+typedef struct llf_summary {
+    unsigned long calls, fallbacks, failures, attempts;
+} llf_summary;
+
+int  llf_log_open(const char *path);   /* NULL: no log; "stderr"; else a file */
+int  llf_log_enabled(void);
+void llf_log_attempt(const llf_log_rec *r);
+void llf_log_summary(const llf_summary *s);
+/* One line "llmfallback: <msg>" on stderr (and a warning event in the log). */
+void llf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The JSON line for r (no newline), malloc'ed: for tests and for the writer. */
+char *llf_log_format(const llf_log_rec *r, double now, int pid);
+
+#endif

@@ -1,0 +1,66 @@
+/* shim.c — finding and loading libllmfallback-core.so beside this library.
+ *
+ * Loaded RTLD_LOCAL so none of its symbols (nor cJSON's) can collide with the
+ * host's, and only when a hook meets something that may be an LLM call. */
+#include "shim.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hooks.h"
+
+static const llf_core_api *core;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void say(const char *msg, const char *detail)
+{
+    char line[PATH_MAX + 256];
+    int n = snprintf(line, sizeof line, "llmfallback: %s%s%s; passing calls through untouched\n",
+                     msg, detail ? ": " : "", detail ? detail : "");
+    if (n > 0) {
+        ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        (void)w;
+    }
+}
+
+static void load(void)
+{
+    Dl_info self;
+    char path[PATH_MAX];
+    if (!dladdr((void *)llf_core, &self) || !self.dli_fname) {
+        say("cannot locate myself", NULL);
+        return;
+    }
+    const char *slash = strrchr(self.dli_fname, '/');
+    int dir = slash ? (int)(slash - self.dli_fname + 1) : 0;
+    if (snprintf(path, sizeof path, "%.*slibllmfallback-core.so", dir, self.dli_fname) >=
+        (int)sizeof path)
+        return;
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        say("cannot load the core", dlerror());
+        return;
+    }
+    llf_core_entry_fn entry = (llf_core_entry_fn)dlsym(h, LLF_CORE_ENTRY);
+    const llf_core_api *api = entry ? entry(llf_real_curl()) : NULL;
+    if (api && api->abi != LLF_CORE_ABI) {
+        say("core version mismatch", path);
+        api = NULL;
+    }
+    core = api;
+}
+
+const llf_core_api *llf_core(void)
+{
+    if (llf_disabled())
+        return NULL;
+    int saved = llf_in_lib;
+    llf_in_lib = 1;   /* the core's own curl_url calls must not land in hooks */
+    pthread_once(&once, load);
+    llf_in_lib = saved;
+    return core;
+}

@@ -1,0 +1,11 @@
+/* shim.h — loading the core on first need (see core.h). */
+#ifndef LLF_SHIM_H
+#define LLF_SHIM_H
+
+#include "core.h"
+
+/* The core's interface, or NULL when it is disabled, broken or missing (it
+ * has said why, once). Loaded once per process, thread-safely. */
+const llf_core_api *llf_core(void);
+
+#endif
