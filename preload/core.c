@@ -18,12 +18,6 @@ const llf_curl_api *llf_curl;
 static llf_engine engine;
 static llf_config *config;
 
-void llf_resp_free(llf_resp *r)
-{
-    llf_buf_free(&r->head);
-    llf_buf_free(&r->body);
-}
-
 static llf_call *api_recognise(const char *url, const char *method, const char *body, size_t len,
                                const llf_headers *headers)
 {

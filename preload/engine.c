@@ -107,6 +107,12 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
     return c;
 }
 
+void llf_resp_free(llf_resp *r)
+{
+    llf_buf_free(&r->head);
+    llf_buf_free(&r->body);
+}
+
 void llf_call_free(llf_call *c)
 {
     if (!c)

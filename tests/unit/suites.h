@@ -1,0 +1,8 @@
+SUITE(test_endpoints)
+SUITE(test_config)
+SUITE(test_plan)
+SUITE(test_budget)
+SUITE(test_rewrite)
+SUITE(test_verdict)
+SUITE(test_engine)
+SUITE(test_log)

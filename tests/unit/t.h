@@ -1,0 +1,38 @@
+/* t.h — a minimal test harness: CHECK counts, prints failures with their
+ * place, and main prints "N passed, N failed". */
+#ifndef T_H
+#define T_H
+
+#include <stdio.h>
+#include <string.h>
+
+extern int t_pass, t_fail;
+
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (cond) {                                                                     \
+            t_pass++;                                                                   \
+        } else {                                                                        \
+            t_fail++;                                                                   \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);             \
+        }                                                                               \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                                 \
+    do {                                                                                \
+        const char *_a = (a), *_b = (b);                                                \
+        if (_a && _b && strcmp(_a, _b) == 0) {                                          \
+            t_pass++;                                                                   \
+        } else {                                                                        \
+            t_fail++;                                                                   \
+            fprintf(stderr, "FAIL %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,    \
+                    __LINE__, #a, _a ? _a : "(null)", _b ? _b : "(null)");              \
+        }                                                                               \
+    } while (0)
+
+/* Test environment for config loading: a fixed table of variables. */
+const char *t_env(const char *name);
+void t_setenv(const char *name, const char *value);
+void t_clearenv(void);
+
+#endif

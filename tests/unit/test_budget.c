@@ -1,0 +1,52 @@
+/* The per-process budget: exact under concurrency, fresh in a forked child. */
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "budget.h"
+#include "t.h"
+
+static llf_budget b;
+static long taken[8];
+
+static void *taker(void *arg)
+{
+    long *mine = arg;
+    for (int i = 0; i < 2000; i++)
+        *mine += llf_budget_take(&b);
+    return NULL;
+}
+
+void test_budget(void)
+{
+    llf_budget_init(&b, 3);
+    CHECK(llf_budget_take(&b) && llf_budget_take(&b) && llf_budget_take(&b));
+    CHECK(!llf_budget_take(&b));
+    CHECK(llf_budget_used(&b) == 3);
+
+    llf_budget_init(&b, 5000);
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        pthread_create(&t[i], NULL, taker, &taken[i]);
+    long sum = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        sum += taken[i];
+    }
+    CHECK(sum == 5000);
+    CHECK(llf_budget_used(&b) == 5000);
+
+    llf_budget_init(&b, 0);
+    CHECK(!llf_budget_take(&b));
+
+    /* A child is a new process with its own budget. */
+    llf_budget_init(&b, 1);
+    CHECK(llf_budget_take(&b));
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(llf_budget_take(&b) && !llf_budget_take(&b) ? 0 : 1);
+    int status = -1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(!llf_budget_take(&b));   /* the parent's stays spent */
+}

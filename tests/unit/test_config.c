@@ -1,0 +1,128 @@
+/* Config: defaults, the file, LLMFALLBACK_CHAIN, keys, and one-line errors. */
+#include <stdlib.h>
+
+#include "config.h"
+#include "t.h"
+
+static char err[512];
+
+static llf_config *load(const char *json, const char *chain, const char *log)
+{
+    llf_config *c = NULL;
+    err[0] = '\0';
+    llf_config_load(json, json ? strlen(json) : 0, "cfg.json", chain, log, t_env, &c, err,
+                    sizeof err);
+    return c;
+}
+
+static int fails_with(const char *json, const char *chain, const char *needle)
+{
+    llf_config *c = load(json, chain, NULL);
+    int ok = !c && strstr(err, needle) != NULL && !strchr(err, '\n');
+    if (!ok)
+        fprintf(stderr, "  (got \"%s\")\n", err);
+    llf_config_free(c);
+    return ok;
+}
+
+static const char *chain_str(const llf_config *c, size_t i, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s", c->providers[c->chain[i].provider].name, c->chain[i].model);
+    return buf;
+}
+
+void test_config(void)
+{
+    char b[256];
+    t_clearenv();
+    /* Nothing at all: defaults, no chain (no keys set). */
+    llf_config *c = load(NULL, NULL, NULL);
+    CHECK(c && c->nchain == 0 && c->per_call == 4 && c->per_process == 100);
+    CHECK(c && c->retry_same_provider == 1 && c->log_path == NULL);
+    llf_config_free(c);
+
+    /* No config: the chain is every provider whose key is set, default models. */
+    t_setenv("OPENAI_API_KEY", "sk-1");
+    t_setenv("GOOGLE_API_KEY", "g-1");   /* Gemini's alternative variable */
+    c = load(NULL, NULL, NULL);
+    CHECK(c && c->nchain == 2);
+    if (c && c->nchain == 2) {
+        CHECK_STR(chain_str(c, 0, b, sizeof b), "openai/gpt-4o-mini");
+        CHECK_STR(chain_str(c, 1, b, sizeof b), "gemini/gemini-2.5-flash");
+        CHECK_STR(c->providers[llf_config_provider(c, "gemini")].key, "g-1");
+    }
+    llf_config_free(c);
+
+    /* The file, in full. */
+    t_setenv("BACKUP_KEY", "bk-1");
+    t_setenv("ANTHROPIC_API_KEY", "ak-1");
+    c = load("{\"providers\":{\"openai\":{\"base_url\":\"http://127.0.0.1:18001/v1\"},"
+             "\"backup\":{\"dialect\":\"openai\",\"base_url\":\"http://127.0.0.1:18003/v1\","
+             "\"api_key_env\":\"BACKUP_KEY\"}},"
+             "\"chain\":[\"anthropic/claude-opus-4-7\",\"backup/gpt-4o-mini\","
+             "{\"provider\":\"openai\"}],"
+             "\"attempts\":{\"per_call\":3,\"per_process\":7},"
+             "\"timeouts_ms\":{\"connect\":100,\"first_byte\":200,\"total\":300},"
+             "\"retry\":{\"max_wait_ms\":50,\"same_provider\":false},\"log\":\"/tmp/x.log\"}",
+             NULL, NULL);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK(c->nchain == 3);
+        CHECK_STR(chain_str(c, 0, b, sizeof b), "anthropic/claude-opus-4-7");
+        CHECK_STR(chain_str(c, 1, b, sizeof b), "backup/gpt-4o-mini");
+        CHECK_STR(chain_str(c, 2, b, sizeof b), "openai/gpt-4o-mini");
+        CHECK(c->per_call == 3 && c->per_process == 7);
+        CHECK(c->connect_ms == 100 && c->first_byte_ms == 200 && c->total_ms == 300);
+        CHECK(c->retry_max_wait_ms == 50 && c->retry_same_provider == 0);
+        CHECK_STR(c->log_path, "/tmp/x.log");
+        int o = llf_config_provider(c, "openai");
+        CHECK_STR(c->providers[o].base_url, "http://127.0.0.1:18001/v1");
+        CHECK_STR(c->providers[llf_config_provider(c, "backup")].key, "bk-1");
+        /* openai is recognised at its official and its configured URL */
+        int bases = 0;
+        for (size_t i = 0; i < c->nbases; i++)
+            bases += c->bases[i].provider == o;
+        CHECK(bases == 2);
+    }
+    llf_config_free(c);
+
+    /* LLMFALLBACK_CHAIN wins over the file; models may contain '/'. */
+    t_setenv("OPENROUTER_API_KEY", "or-1");
+    c = load("{\"chain\":[\"anthropic/claude-opus-4-7\"]}",
+             " openrouter/openai/gpt-4o , openai/gpt-5 ", "stderr");
+    CHECK(c && c->nchain == 2);
+    if (c && c->nchain == 2) {
+        CHECK_STR(chain_str(c, 0, b, sizeof b), "openrouter/openai/gpt-4o");
+        CHECK_STR(chain_str(c, 1, b, sizeof b), "openai/gpt-5");
+        CHECK_STR(c->log_path, "stderr");
+    }
+    llf_config_free(c);
+
+    /* Errors: one line, naming the problem. */
+    CHECK(fails_with("{\"chain\": [\"openai/x\",]}", NULL, "line 1: not valid JSON"));
+    CHECK(fails_with("{\n\"chain\":\n[oops]}", NULL, "line 3"));
+    CHECK(fails_with("{\"chian\": []}", NULL, "unknown key \"chian\""));
+    CHECK(fails_with("{\"chain\": [\"nosuch/model\"]}", NULL, "unknown provider \"nosuch\""));
+    CHECK(fails_with(NULL, "nosuch/model", "unknown provider \"nosuch\""));
+    CHECK(fails_with("{\"chain\": [\"mistral/m\"]}", NULL, "MISTRAL_API_KEY is not set"));
+    CHECK(fails_with("{\"providers\":{\"x\":{\"dialect\":\"openai\"}}}", NULL,
+                     "base_url is required"));
+    CHECK(fails_with("{\"providers\":{\"x\":{\"base_url\":\"http://h/v1\",\"dialect\":\"soap\"}}}",
+                     NULL, "dialect must be one of"));
+    CHECK(fails_with("{\"providers\":{\"x\":{\"base_url\":\"ftp://h/v1\"}}}", NULL,
+                     "must be http:// or https://"));
+    CHECK(fails_with("{\"attempts\":{\"per_call\":0}}", NULL, "per_call must be an integer >= 1"));
+    CHECK(fails_with("{\"attempts\":{\"per_call\":\"3\"}}", NULL, "per_call must be an integer"));
+    CHECK(fails_with("{\"timeouts_ms\":{\"connect\":-1}}", NULL, "connect must be an integer >= 0"));
+    CHECK(fails_with("{\"retry\":{\"same_provider\":1}}", NULL, "true or false"));
+    CHECK(fails_with("{\"providers\":{\"backup\":{\"base_url\":\"http://h/v1\"}},\"chain\":[\"backup\"]}",
+                     NULL, "needs a model"));
+    CHECK(fails_with("[1,2]", NULL, "must be a JSON object"));
+    CHECK(strncmp(err, "cfg.json: ", 10) == 0);
+
+    /* A provider that needs no key (ollama) may be in the chain without one. */
+    c = load("{\"chain\":[\"ollama/llama3.2\"]}", NULL, NULL);
+    CHECK(c && c->nchain == 1);
+    llf_config_free(c);
+    t_clearenv();
+}

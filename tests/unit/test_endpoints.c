@@ -1,0 +1,89 @@
+/* Recognition: built-in and configured base URLs, each dialect's operation. */
+#include <stdlib.h>
+
+#include "endpoints.h"
+#include "t.h"
+
+static llf_config *load(const char *json)
+{
+    char err[256];
+    llf_config *c = NULL;
+    t_clearenv();
+    if (llf_config_load(json, json ? strlen(json) : 0, "test", NULL, NULL, t_env, &c, err,
+                        sizeof err))
+        fprintf(stderr, "load: %s\n", err);
+    return c;
+}
+
+static int match(const llf_config *c, const char *url, const char *provider, int dialect)
+{
+    llf_match m;
+    int ok = llf_endpoint_match(c, url, &m);
+    int good = ok && strcmp(c->providers[m.provider].name, provider) == 0 &&
+               (int)m.dialect == dialect;
+    if (ok)
+        llf_match_free(&m);
+    return good;
+}
+
+static int no_match(const llf_config *c, const char *url)
+{
+    llf_match m;
+    int ok = llf_endpoint_match(c, url, &m);
+    if (ok)
+        llf_match_free(&m);
+    return !ok;
+}
+
+void test_endpoints(void)
+{
+    llf_config *c = load("{\"providers\":{\"backup\":{\"base_url\":\"http://127.0.0.1:18003/v1/\"},"
+                         "\"openai\":{\"base_url\":\"http://127.0.0.1:18001/v1\"}}}");
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    CHECK(match(c, "https://api.openai.com/v1/chat/completions", "openai", LLF_OPENAI));
+    CHECK(match(c, "https://API.OpenAI.com:443/v1/chat/completions", "openai", LLF_OPENAI));
+    CHECK(match(c, "http://127.0.0.1:18001/v1/chat/completions", "openai", LLF_OPENAI));
+    CHECK(match(c, "http://127.0.0.1:18003/v1/chat/completions", "backup", LLF_OPENAI));
+    CHECK(match(c, "https://api.anthropic.com/v1/messages", "anthropic", LLF_ANTHROPIC));
+    CHECK(match(c, "https://api.deepseek.com/chat/completions", "deepseek", LLF_OPENAI));
+    CHECK(match(c, "https://api.deepseek.com/v1/chat/completions", "deepseek", LLF_OPENAI));
+    CHECK(match(c, "https://openrouter.ai/api/v1/chat/completions", "openrouter", LLF_OPENAI));
+    CHECK(match(c, "https://api.groq.com/openai/v1/chat/completions", "groq", LLF_OPENAI));
+    CHECK(match(c, "http://localhost:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+
+    llf_match m;
+    CHECK(llf_endpoint_match(c,
+                             "https://generativelanguage.googleapis.com/v1beta/models/"
+                             "gemini-2.5-pro:generateContent?key=abc",
+                             &m));
+    CHECK_STR(m.url_model, "gemini-2.5-pro");
+    CHECK(m.stream == 0);
+    CHECK_STR(m.query, "key=abc");
+    llf_match_free(&m);
+    CHECK(llf_endpoint_match(c,
+                             "https://generativelanguage.googleapis.com/v1beta/models/"
+                             "gemini-2.5-flash:streamGenerateContent?alt=sse",
+                             &m));
+    CHECK(m.stream == 1);
+    CHECK_STR(m.url_model, "gemini-2.5-flash");
+    llf_match_free(&m);
+
+    /* Not completion calls, or not providers. */
+    CHECK(no_match(c, "https://api.openai.com/v1/embeddings"));
+    CHECK(no_match(c, "https://api.openai.com/v1/models"));
+    CHECK(no_match(c, "https://api.anthropic.com/v1/messages/count_tokens"));
+    CHECK(no_match(c, "https://api.openai.com.evil.example/v1/chat/completions"));
+    CHECK(no_match(c, "http://api.openai.com/v1/chat/completions"));       /* scheme */
+    CHECK(no_match(c, "http://127.0.0.1:18002/v1/chat/completions"));      /* port */
+    CHECK(no_match(c, "http://127.0.0.1:18001/v2/chat/completions"));      /* path prefix */
+    CHECK(no_match(c, "http://127.0.0.1:18001/v1x/chat/completions"));
+    CHECK(no_match(c, "https://example.com/download.tar.gz"));
+    CHECK(no_match(c, "ftp://api.openai.com/v1/chat/completions"));
+    CHECK(no_match(c, "not a url"));
+    CHECK(no_match(c, NULL));
+    CHECK(no_match(c, "https://generativelanguage.googleapis.com/v1beta/models/x:embedContent"));
+    CHECK(no_match(c, "https://generativelanguage.googleapis.com/v1beta/models/:generateContent"));
+    llf_config_free(c);
+}

@@ -1,0 +1,201 @@
+/* The engine loop, driven by a scripted transport: order, caps, budget,
+ * same-provider retry, what the program finally receives. */
+#include <stdlib.h>
+
+#include "engine.h"
+#include "t.h"
+
+typedef struct script {
+    const char *steps[16];   /* the rest starts zeroed */   /* "503", "200", "400", "connect", "429ra0" … */
+    int n;
+    char *urls[16];
+    char *auth[16];
+} script;
+
+static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, llf_resp *out)
+{
+    script *s = ctx;
+    const char *step = s->steps[s->n] ? s->steps[s->n] : "503";
+    (void)at;
+    memset(out, 0, sizeof *out);
+    s->urls[s->n] = strdup(req->url);
+    const char *a = llf_headers_get(&req->headers, "authorization", NULL);
+    s->auth[s->n] = a ? strdup(a) : NULL;
+    s->n++;
+    if (strcmp(step, "connect") == 0) {
+        out->curlcode = CURLE_COULDNT_CONNECT;
+        snprintf(out->errmsg, sizeof out->errmsg, "Failed to connect");
+        return 0;
+    }
+    long code = strtol(step, NULL, 10);
+    out->status = code;
+    out->http_version = CURL_HTTP_VERSION_1_1;
+    llf_buf_printf(&out->head, "HTTP/1.1 %ld X\r\ncontent-type: application/json\r\n", code);
+    if (strstr(step, "ra0"))
+        llf_buf_adds(&out->head, "retry-after-ms: 5\r\n");
+    if (strstr(step, "ra9"))
+        llf_buf_adds(&out->head, "retry-after: 9\r\n");
+    llf_buf_adds(&out->head, "\r\n");
+    if (code == 200)
+        llf_buf_printf(&out->body, "{\"choices\":[{\"message\":{\"content\":\"from %d\"}}]}", s->n);
+    else
+        llf_buf_printf(&out->body, "{\"error\":{\"message\":\"e%d\"}}", s->n);
+    return 0;
+}
+
+static llf_engine eng;
+static llf_config *cfg;
+
+static void setup(const char *chain, int per_call, long per_process)
+{
+    char err[256];
+    llf_config_free(cfg);
+    cfg = NULL;
+    t_clearenv();
+    t_setenv("OPENAI_API_KEY", "sk-openai");
+    t_setenv("GROQ_API_KEY", "sk-groq");
+    t_setenv("MISTRAL_API_KEY", "sk-mistral");
+    t_setenv("ANTHROPIC_API_KEY", "ak");
+    if (llf_config_load(NULL, 0, "t", chain, NULL, t_env, &cfg, err, sizeof err))
+        fprintf(stderr, "setup: %s\n", err);
+    cfg->per_call = per_call;
+    cfg->per_process = per_process;
+    llf_engine_init(&eng, cfg);
+}
+
+static const char *BODY = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+/* Run one call; returns the final and fills s. */
+static int run(script *s, llf_final *fin, llf_call **callp)
+{
+    llf_req orig = {0};
+    orig.url = "https://api.openai.com/v1/chat/completions";
+    llf_headers_add(&orig.headers, "Authorization: Bearer sk-program");
+    llf_buf_adds(&orig.body, BODY);
+    llf_call *c = llf_engine_recognise(&eng, orig.url, "POST", orig.body.p, orig.body.n);
+    if (!c)
+        return -1;
+    llf_run_args a = {&orig, 0, 0, fake_perform, s, "curl"};
+    int rc = llf_engine_run(&eng, c, &a, fin);
+    *callp = c;
+    llf_headers_free(&orig.headers);
+    llf_buf_free(&orig.body);
+    return rc;
+}
+
+static void done(script *s, llf_call *c)
+{
+    for (int i = 0; i < s->n; i++) {
+        free(s->auth[i]);
+        free(s->urls[i]);
+    }
+    llf_call_free(c);
+}
+
+void test_engine(void)
+{
+    llf_final fin;
+    llf_call *c;
+
+    /* Recognition needs POST, a JSON object body and a model. */
+    setup("groq/llama,mistral/mistral-small", 4, 100);
+    CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "GET", BODY,
+                               strlen(BODY)) == NULL);
+    CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "POST",
+                               "not json", 8) == NULL);
+    CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "POST",
+                               "{\"messages\":[]}", 15) == NULL);
+
+    /* Primary fails, first fallback answers: it is delivered with a coherent head. */
+    script s = {.steps = {"503", "200"}};
+    CHECK(run(&s, &fin, &c) == 0);
+    CHECK(s.n == 2 && !fin.from_original && fin.attempts == 2);
+    CHECK_STR(s.urls[1], "https://api.groq.com/openai/v1/chat/completions");
+    CHECK_STR(s.auth[0], "Bearer sk-program");
+    CHECK_STR(s.auth[1], "Bearer sk-groq");
+    CHECK(strstr(fin.head.p, "HTTP/1.1 200 OK\r\n") == fin.head.p);
+    char cl[64];
+    snprintf(cl, sizeof cl, "content-length: %zu\r\n", fin.resp->body.n);
+    CHECK(strstr(fin.head.p, cl) != NULL);
+    CHECK(strstr(fin.head.p, "x-llmfallback-provider: groq\r\n") != NULL);
+    CHECK(strstr(fin.head.p, "x-llmfallback-attempts: 2\r\n") != NULL);
+    CHECK(strstr(fin.resp->body.p, "from 2") != NULL);
+    done(&s, c);
+
+    /* Success at once: the original, untouched, one attempt. */
+    script s1 = {.steps = {"200"}};
+    CHECK(run(&s1, &fin, &c) == 0 && s1.n == 1 && fin.from_original && fin.attempts == 1);
+    done(&s1, c);
+
+    /* A plain 400 is the request's fault: no fallback. */
+    script s2 = {.steps = {"400", "200"}};
+    CHECK(run(&s2, &fin, &c) == 0 && s2.n == 1 && fin.from_original && fin.resp->status == 400);
+    done(&s2, c);
+
+    /* Everything fails: the original failure, exactly. */
+    script s3 = {.steps = {"connect", "500", "502"}};
+    CHECK(run(&s3, &fin, &c) == 0 && s3.n == 3 && fin.from_original);
+    CHECK(fin.resp->curlcode == CURLE_COULDNT_CONNECT);
+    CHECK_STR(fin.resp->errmsg, "Failed to connect");
+    done(&s3, c);
+    script s3b = {.steps = {"503", "500", "connect"}};
+    CHECK(run(&s3b, &fin, &c) == 0 && fin.from_original && fin.resp->status == 503);
+    CHECK(strstr(fin.resp->body.p, "e1") != NULL);
+    done(&s3b, c);
+
+    /* per_call counts every attempt, the original included. */
+    setup("groq/a,groq/b,groq/c,groq/d,groq/e", 3, 100);
+    script s4 = {.steps = {"503", "503", "503", "200"}};
+    CHECK(run(&s4, &fin, &c) == 0 && s4.n == 3 && fin.attempts == 3 && fin.from_original);
+    done(&s4, c);
+
+    /* per_process counts every extra attempt the process makes. */
+    setup("groq/a,groq/b,groq/c", 4, 5);
+    int total = 0;
+    for (int i = 0; i < 4; i++) {
+        script sx = {.steps = {"503", "503", "503", "503"}};
+        CHECK(run(&sx, &fin, &c) == 0);
+        total += sx.n - 1;
+        done(&sx, c);
+    }
+    CHECK(total == 5);
+    CHECK(llf_budget_used(&eng.budget) == 5);
+    script s5 = {.steps = {"503", "200"}};
+    CHECK(run(&s5, &fin, &c) == 0 && s5.n == 1 && fin.from_original);   /* spent */
+    done(&s5, c);
+
+    /* A short Retry-After is waited for once on the same provider. */
+    setup("groq/a", 4, 100);
+    script s6 = {.steps = {"429ra0", "200"}};
+    CHECK(run(&s6, &fin, &c) == 0 && s6.n == 2 && fin.from_original && fin.resp->status == 200);
+    CHECK_STR(s6.urls[1], "https://api.openai.com/v1/chat/completions");
+    done(&s6, c);
+    script s7 = {.steps = {"429ra0", "429ra0", "200"}};   /* once only, then the chain */
+    CHECK(run(&s7, &fin, &c) == 0 && s7.n == 3 && !fin.from_original);
+    CHECK_STR(s7.urls[2], "https://api.groq.com/openai/v1/chat/completions");
+    done(&s7, c);
+    script s8 = {.steps = {"503ra9", "200"}};             /* too long: move on at once */
+    CHECK(run(&s8, &fin, &c) == 0 && s8.n == 2 && !fin.from_original);
+    CHECK_STR(s8.urls[1], "https://api.groq.com/openai/v1/chat/completions");
+    done(&s8, c);
+
+    /* Other-dialect members are skipped until translation exists. */
+    setup("anthropic/claude-x,groq/a", 4, 100);
+    script s9 = {.steps = {"503", "200"}};
+    CHECK(run(&s9, &fin, &c) == 0 && s9.n == 2);
+    CHECK_STR(s9.urls[1], "https://api.groq.com/openai/v1/chat/completions");
+    done(&s9, c);
+
+    /* Synthesized heads follow the HTTP version. */
+    llf_buf h = {0};
+    llf_synth_head(&h, CURL_HTTP_VERSION_2_0, "application/json", 5, "p", "m", 2);
+    CHECK(strncmp(h.p, "HTTP/2 200 \r\n", 13) == 0 && strstr(h.p, "content-length: 5\r\n"));
+    CHECK(h.n >= 4 && strcmp(h.p + h.n - 4, "\r\n\r\n") == 0);
+    llf_buf_free(&h);
+
+    CHECK(eng.stats.calls == 1 && eng.stats.fallbacks == 1 && eng.stats.failures == 0 &&
+          eng.stats.attempts == 2);
+    llf_config_free(cfg);
+    cfg = NULL;
+    t_clearenv();
+}

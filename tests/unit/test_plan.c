@@ -1,0 +1,52 @@
+/* Planning: order, skips, and per-attempt limits. */
+#include "engine.h"
+#include "t.h"
+
+void test_plan(void)
+{
+    char err[256];
+    llf_config *c = NULL;
+    t_clearenv();
+    t_setenv("OPENAI_API_KEY", "sk-1");
+    t_setenv("ANTHROPIC_API_KEY", "ak-1");
+    t_setenv("GROQ_API_KEY", "gq-1");
+    int rc = llf_config_load(NULL, 0, "t", "openai/gpt-4o,anthropic/claude-x,openai/gpt-4o-mini,groq/llama",
+                             NULL, t_env, &c, err, sizeof err);
+    CHECK(rc == 0);
+    if (rc)
+        return;
+    llf_step s[LLF_MAX_STEPS];
+    int openai = llf_config_provider(c, "openai");
+    size_t n = llf_plan(c, openai, "gpt-4o", LLF_OPENAI, s, LLF_MAX_STEPS);
+    /* original, then: gpt-4o again is dropped, anthropic skipped (dialect),
+     * gpt-4o-mini, groq */
+    CHECK(n == 4);
+    CHECK(s[0].original && s[0].provider == openai && strcmp(s[0].model, "gpt-4o") == 0);
+    CHECK(!s[1].original && strcmp(c->providers[s[1].provider].name, "anthropic") == 0);
+    CHECK_STR(s[1].skip, "dialect");
+    CHECK_STR(s[2].model, "gpt-4o-mini");
+    CHECK(s[2].skip == NULL);
+    CHECK_STR(c->providers[s[3].provider].name, "groq");
+    CHECK(llf_plan(c, openai, "gpt-4o", LLF_OPENAI, s, 2) == 2);
+    CHECK(llf_plan(c, openai, "gpt-4o", LLF_OPENAI, s, 0) == 0);
+
+    /* An Anthropic caller: the OpenAI-dialect members are the skipped ones. */
+    int anth = llf_config_provider(c, "anthropic");
+    n = llf_plan(c, anth, "claude-y", LLF_ANTHROPIC, s, LLF_MAX_STEPS);
+    CHECK(n == 5 && s[1].skip && s[2].skip == NULL && s[3].skip && s[4].skip);
+
+    /* Limits: the config's, never longer than the program's own. */
+    llf_attempt at;
+    c->connect_ms = 3000;
+    c->first_byte_ms = 30000;
+    c->total_ms = 120000;
+    llf_attempt_limits(c, 0, 0, &at);
+    CHECK(at.connect_ms == 3000 && at.first_byte_ms == 30000 && at.total_ms == 120000);
+    llf_attempt_limits(c, 1000, 5000, &at);
+    CHECK(at.connect_ms == 1000 && at.total_ms == 5000 && at.first_byte_ms == 5000);
+    c->connect_ms = 0;
+    llf_attempt_limits(c, 700, 0, &at);
+    CHECK(at.connect_ms == 700);
+    llf_config_free(c);
+    t_clearenv();
+}

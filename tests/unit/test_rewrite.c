@@ -1,0 +1,135 @@
+/* Header rewriting: each member gets its own key and nothing of another's. */
+#include <stdlib.h>
+
+#include "rewrite.h"
+#include "t.h"
+
+static int has(const llf_req *r, const char *line)
+{
+    for (size_t i = 0; i < r->headers.n; i++)
+        if (strcasecmp(r->headers.v[i], line) == 0)
+            return 1;
+    return 0;
+}
+
+static int any_contains(const llf_req *r, const char *needle)
+{
+    for (size_t i = 0; i < r->headers.n; i++)
+        if (strstr(r->headers.v[i], needle))
+            return 1;
+    return strstr(r->url, needle) != NULL || (r->body.p && strstr(r->body.p, needle));
+}
+
+void test_rewrite(void)
+{
+    char err[256];
+    llf_config *c = NULL;
+    t_clearenv();
+    t_setenv("OPENAI_API_KEY", "sk-openai");
+    t_setenv("BACKUP_KEY", "sk-backup");
+    t_setenv("ANTHROPIC_API_KEY", "ak-anth");
+    t_setenv("GEMINI_API_KEY", "gk-gem");
+    static const char cfg[] =
+        "{\"providers\":{\"backup\":{\"base_url\":\"http://127.0.0.1:1/v1\",\"api_key_env\":"
+        "\"BACKUP_KEY\"},\"local\":{\"base_url\":\"http://127.0.0.1:2/v1\"}}}";
+    int rc = llf_config_load(cfg, strlen(cfg), "t", NULL, NULL, t_env, &c, err, sizeof err);
+    CHECK(rc == 0);
+    if (rc)
+        return;
+
+    /* Header sensitivity. */
+    CHECK(llf_header_sensitive("Authorization: Bearer x"));
+    CHECK(llf_header_sensitive("x-api-key: x"));
+    CHECK(llf_header_sensitive("X-Goog-Api-Key: x"));
+    CHECK(llf_header_sensitive("api-key: x"));
+    CHECK(llf_header_sensitive("Cookie: a=b"));
+    CHECK(llf_header_sensitive("Helicone-Auth: x"));
+    CHECK(llf_header_sensitive("X-Portkey-Api-Key: x"));
+    CHECK(llf_header_sensitive("OpenAI-Organization: org-1"));
+    CHECK(llf_header_sensitive("x-session-id;"));
+    CHECK(!llf_header_sensitive("Content-Type: application/json"));
+    CHECK(!llf_header_sensitive("User-Agent: curl/7.88"));
+    CHECK(!llf_header_sensitive("Accept: */*"));
+
+    const char *body = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0.5}";
+    llf_req orig = {0};
+    orig.url = "https://api.openai.com/v1/chat/completions";
+    llf_headers_add(&orig.headers, "Authorization: Bearer sk-program-own");
+    llf_headers_add(&orig.headers, "Content-Type: application/json");
+    llf_headers_add(&orig.headers, "OpenAI-Organization: org-secret");
+    llf_headers_add(&orig.headers, "X-Custom-Token: tok-secret");
+    llf_headers_add(&orig.headers, "Content-Length: 12");
+    llf_headers_add(&orig.headers, "User-Agent: legacy-tool/1.0");
+    llf_buf_adds(&orig.body, body);
+    cJSON *j = cJSON_Parse(body);
+    int openai = llf_config_provider(c, "openai");
+
+    /* To another OpenAI-dialect provider: its key, nothing of the original's. */
+    llf_req r;
+    CHECK(llf_rewrite(c, &orig, j, openai, NULL, llf_config_provider(c, "backup"), "gpt-4o-mini",
+                      0, &r) == 0);
+    CHECK_STR(r.url, "http://127.0.0.1:1/v1/chat/completions");
+    CHECK(has(&r, "Authorization: Bearer sk-backup"));
+    CHECK(has(&r, "Content-Type: application/json"));
+    CHECK(has(&r, "User-Agent: legacy-tool/1.0"));
+    CHECK(!any_contains(&r, "sk-program-own") && !any_contains(&r, "org-secret") &&
+          !any_contains(&r, "tok-secret") && !any_contains(&r, "sk-openai"));
+    CHECK(!any_contains(&r, "Content-Length"));
+    cJSON *rb = cJSON_Parse(r.body.p);
+    CHECK_STR(cJSON_GetObjectItem(rb, "model")->valuestring, "gpt-4o-mini");
+    CHECK(cJSON_GetObjectItem(rb, "temperature")->valuedouble == 0.5);
+    cJSON_Delete(rb);
+    CHECK(!r.same_provider);
+    llf_req_free(&r);
+
+    /* A keyless local provider gets no Authorization at all. */
+    CHECK(llf_rewrite(c, &orig, j, openai, NULL, llf_config_provider(c, "local"), "llama", 0, &r) == 0);
+    CHECK(!any_contains(&r, "Authorization") && !any_contains(&r, "sk-"));
+    llf_req_free(&r);
+
+    /* Same provider, another model, key configured: the configured key. */
+    CHECK(llf_rewrite(c, &orig, j, openai, NULL, openai, "gpt-4o-mini", 0, &r) == 0);
+    CHECK(has(&r, "Authorization: Bearer sk-openai"));
+    CHECK(!any_contains(&r, "sk-program-own"));
+    CHECK(has(&r, "OpenAI-Organization: org-secret") == 0);
+    llf_req_free(&r);
+
+    /* Same provider without a configured key: the program's own credentials stay. */
+    int groq = llf_config_provider(c, "groq");
+    CHECK(llf_rewrite(c, &orig, j, groq, NULL, groq, "llama-2", 0, &r) == 0);
+    CHECK(has(&r, "Authorization: Bearer sk-program-own") && r.same_provider);
+    llf_req_free(&r);
+
+    /* Anthropic target: x-api-key and anthropic-version, no Bearer. */
+    CHECK(llf_rewrite(c, &orig, j, openai, NULL, llf_config_provider(c, "anthropic"), "claude-x",
+                      0, &r) == 0);
+    CHECK_STR(r.url, "https://api.anthropic.com/v1/messages");
+    CHECK(has(&r, "x-api-key: ak-anth") && has(&r, "anthropic-version: 2023-06-01"));
+    CHECK(!any_contains(&r, "Bearer"));
+    llf_req_free(&r);
+
+    /* Gemini: key header, model in the URL, the program's key= query dropped. */
+    int gem = llf_config_provider(c, "gemini");
+    const char *gbody = "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}]}";
+    llf_req g = {0};
+    g.url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-a:generateContent?key=prog-key";
+    llf_buf_adds(&g.body, gbody);
+    cJSON *gj = cJSON_Parse(gbody);
+    CHECK(llf_rewrite(c, &g, gj, gem, "key=prog-key", gem, "gemini-b", 0, &r) == 0);
+    CHECK_STR(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-b:generateContent");
+    CHECK(has(&r, "x-goog-api-key: gk-gem"));
+    CHECK(!any_contains(&r, "prog-key"));
+    CHECK_STR(r.body.p, gbody);
+    llf_req_free(&r);
+    CHECK(llf_rewrite(c, &g, gj, gem, "alt=sse&key=prog-key", gem, "gemini-b", 1, &r) == 0);
+    CHECK_STR(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-b:streamGenerateContent?alt=sse");
+    llf_req_free(&r);
+    cJSON_Delete(gj);
+    llf_buf_free(&g.body);
+
+    cJSON_Delete(j);
+    llf_headers_free(&orig.headers);
+    llf_buf_free(&orig.body);
+    llf_config_free(c);
+    t_clearenv();
+}

@@ -1,0 +1,110 @@
+/* Verdicts: which failures are worth a fallback, and Retry-After. */
+#include <stdlib.h>
+
+#include "verdict.h"
+#include "t.h"
+
+static llf_resp resp(long status, const char *head, const char *body)
+{
+    llf_resp r;
+    memset(&r, 0, sizeof r);
+    r.status = status;
+    llf_buf_adds(&r.head, head ? head : "HTTP/1.1 200 OK\r\n\r\n");
+    if (body)
+        llf_buf_adds(&r.body, body);
+    return r;
+}
+
+static llf_verdict judge(long status, const char *head, const char *body)
+{
+    llf_resp r = resp(status, head, body);
+    llf_verdict v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 1000000);
+    llf_resp_free(&r);
+    return v;
+}
+
+static llf_verdict transport(int code, int fb)
+{
+    llf_resp r;
+    memset(&r, 0, sizeof r);
+    r.curlcode = code;
+    r.first_byte_timeout = fb;
+    return llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 0);
+}
+
+void test_verdict(void)
+{
+    const char *ok = "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}";
+    llf_verdict v = judge(200, NULL, ok);
+    CHECK(v.outcome == LLF_OK && !v.fallback);
+
+    static const long worth[] = {408, 429, 500, 502, 503, 504, 529, 401, 402, 403};
+    for (size_t i = 0; i < sizeof worth / sizeof worth[0]; i++) {
+        v = judge(worth[i], "HTTP/1.1 500 x\r\n\r\n", "{\"error\":{}}");
+        CHECK(v.outcome == LLF_HTTP_ERROR && v.fallback);
+    }
+    CHECK_STR(judge(401, NULL, "{}").reason, "auth");
+    CHECK_STR(judge(402, NULL, "{}").reason, "billing");
+    CHECK_STR(judge(403, NULL, "{}").reason, "forbidden");
+    CHECK_STR(judge(529, NULL, "{}").reason, "overloaded");
+    CHECK_STR(judge(429, NULL, "{}").reason, "rate_limited");
+    /* A plain 400 and other client errors go back unchanged. */
+    v = judge(400, NULL, "{\"error\":{\"message\":\"bad\"}}");
+    CHECK(v.outcome == LLF_HTTP_ERROR && !v.fallback);
+    CHECK(!judge(422, NULL, "{}").fallback);
+    /* 404/410 only when they name the model (retirement). */
+    v = judge(404, NULL, "{\"error\":{\"message\":\"The model `gpt-4o` does not exist\",\"code\":\"model_not_found\"}}");
+    CHECK(v.fallback && strcmp(v.reason, "model_not_found") == 0);
+    CHECK(judge(410, NULL, "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: gpt-4o\"}}").fallback);
+    CHECK(!judge(404, NULL, "{\"error\":{\"message\":\"Invalid URL (POST /v1/chat/completion)\"}}").fallback);
+
+    /* Transport failures. */
+    CHECK_STR(transport(CURLE_COULDNT_CONNECT, 0).reason, "connect");
+    CHECK_STR(transport(CURLE_COULDNT_RESOLVE_HOST, 0).reason, "resolve");
+    CHECK_STR(transport(CURLE_OPERATION_TIMEDOUT, 0).reason, "timeout");
+    CHECK_STR(transport(CURLE_GOT_NOTHING, 0).reason, "empty_reply");
+    CHECK_STR(transport(CURLE_RECV_ERROR, 0).reason, "recv");
+    CHECK_STR(transport(CURLE_SSL_CONNECT_ERROR, 0).reason, "tls");
+    CHECK_STR(transport(CURLE_PEER_FAILED_VERIFICATION, 0).reason, "tls");
+    CHECK(transport(CURLE_ABORTED_BY_CALLBACK, 1).fallback);
+    CHECK_STR(transport(CURLE_ABORTED_BY_CALLBACK, 1).reason, "first_byte_timeout");
+    CHECK(!transport(CURLE_ABORTED_BY_CALLBACK, 0).fallback);   /* the program's abort */
+    CHECK(!transport(CURLE_WRITE_ERROR, 0).fallback);
+    CHECK(transport(CURLE_COULDNT_CONNECT, 0).outcome == LLF_TRANSPORT_ERROR);
+
+    /* A 200 that is not an answer. */
+    CHECK_STR(judge(200, NULL, "{\"choices\": [").reason, "not_json");
+    CHECK_STR(judge(200, NULL, "").reason, "empty_body");
+    CHECK_STR(judge(200, NULL, "<html>oops</html>").reason, "not_json");
+    CHECK_STR(judge(200, NULL, "{\"id\":\"x\"}").reason, "wrong_shape");
+    CHECK(judge(200, NULL, "{\"id\":\"x\"}").fallback);
+    llf_resp r = resp(200, NULL, "{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}");
+    CHECK(llf_judge(LLF_ANTHROPIC, "c", 0, &r, 0).outcome == LLF_OK);
+    CHECK(llf_judge(LLF_GEMINI, "g", 0, &r, 0).outcome == LLF_INVALID_BODY);
+    llf_resp_free(&r);
+    /* A stream is judged by its status here. */
+    r = resp(200, NULL, "data: {}\n\n");
+    CHECK(llf_judge(LLF_OPENAI, "m", 1, &r, 0).outcome == LLF_OK);
+    llf_resp_free(&r);
+
+    /* Retry-After: seconds, HTTP date, -ms, absent; the last header block counts. */
+    v = judge(429, "HTTP/1.1 429 Too Many\r\nRetry-After: 2\r\n\r\n", "{}");
+    CHECK(v.retry_after_ms == 2000);
+    v = judge(503, "HTTP/1.1 503 x\r\nretry-after-ms: 150\r\nretry-after: 9\r\n\r\n", "{}");
+    CHECK(v.retry_after_ms == 150);
+    v = judge(503, "HTTP/1.1 503 x\r\n\r\n", "{}");
+    CHECK(v.retry_after_ms == -1);
+    v = judge(500, "HTTP/1.1 500 x\r\nRetry-After: 1\r\n\r\n", "{}");
+    CHECK(v.retry_after_ms == -1);
+    v = judge(429, "HTTP/1.1 100 Continue\r\nRetry-After: 5\r\n\r\nHTTP/1.1 429 x\r\nRetry-After: 1\r\n\r\n", "{}");
+    CHECK(v.retry_after_ms == 1000);
+    llf_buf h = {0};
+    llf_buf_adds(&h, "HTTP/1.1 429 x\r\nRetry-After: Sun, 06 Nov 1994 08:49:40 GMT\r\n\r\n");
+    time_t when = curl_getdate("Sun, 06 Nov 1994 08:49:37 GMT", NULL);
+    CHECK(llf_retry_after_ms(&h, when) == 3000);
+    CHECK(llf_retry_after_ms(&h, when + 10) == 0);
+    llf_buf_free(&h);
+    llf_buf_adds(&h, "HTTP/1.1 429 x\r\nRetry-After: soon\r\n\r\n");
+    CHECK(llf_retry_after_ms(&h, 0) == -1);
+    llf_buf_free(&h);
+}
