@@ -1,0 +1,224 @@
+"""harness.py — what every end-to-end test shares.
+
+Starts the mock providers (tests/mock/mockprov.py) on free loopback ports,
+makes a test CA, writes llmfallback configs, runs unmodified programs with the
+library preloaded, reads what each mock received, and counts checks. Tests are
+functions named test_* in the test_*.py modules; run.py runs them all and
+prints "N passed, N failed".
+"""
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("LLF_BUILD", os.path.join(ROOT, "build"))
+LIB = os.path.join(BUILD, "libllmfallback.so")
+PY = "/usr/bin/python3"
+CURL = "/usr/bin/curl"
+
+# Keys the tests use: every one is checked never to reach another provider
+# and never to reach a log.
+KEYS = {
+    "OPENAI_API_KEY": "sk-test-openai-7f3a",
+    "BACKUP_KEY": "sk-test-backup-91c2",
+    "SPARE_KEY": "sk-test-spare-44d0",
+    "ANTHROPIC_API_KEY": "ak-test-anthropic-5e11",
+    "GEMINI_API_KEY": "gk-test-gemini-a8b7",
+}
+
+
+class Failed(Exception):
+    pass
+
+
+class Counter:
+    passed = 0
+    failed = 0
+
+
+def check(cond, what):
+    if cond:
+        Counter.passed += 1
+    else:
+        Counter.failed += 1
+        raise Failed(what)
+
+
+def eq(got, want, what):
+    check(got == want, f"{what}: got {got!r}, want {want!r}")
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+_tmp = tempfile.mkdtemp(prefix="llf-e2e-")
+
+
+def tmpdir():
+    return _tmp
+
+
+def certs():
+    d = os.path.join(_tmp, "certs")
+    os.makedirs(d, exist_ok=True)
+    subprocess.run(["bash", os.path.join(ROOT, "tests/mock/mkcerts.sh"), d], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return d
+
+
+class Mock:
+    """The mock providers, one process, one port per server entry."""
+
+    def __init__(self, servers, tls=False):
+        self.servers = {s["name"]: s for s in servers}
+        ports = free_ports(len(servers))
+        for s, p in zip(servers, ports):
+            s.setdefault("port", p)
+        cfg = {"record": os.path.join(_tmp, f"requests-{ports[0]}.jsonl"), "servers": servers}
+        if tls or any(s.get("tls") for s in servers):
+            d = certs()
+            cfg["tls"] = {"cert": os.path.join(d, "server.pem"), "key": os.path.join(d, "server.key")}
+            self.ca = os.path.join(d, "ca.pem")
+        path = os.path.join(_tmp, f"mock-{ports[0]}.json")
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        self.proc = subprocess.Popen([PY, os.path.join(ROOT, "tests/mock/mockprov.py"), path],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if line.strip() != "READY":
+            self.stop()
+            raise Failed(f"mock did not start: {line!r} {self.proc.stderr.read()[:500]}")
+
+    def port(self, name):
+        return self.servers[name]["port"]
+
+    def base(self, name, path="/v1"):
+        s = self.servers[name]
+        scheme = "https" if s.get("tls") else "http"
+        host = "localhost" if s.get("tls") else "127.0.0.1"
+        return f"{scheme}://{host}:{s['port']}{path}"
+
+    def _admin(self, name, path, body=None):
+        url = f"http://127.0.0.1:{self.port(name)}{path}"
+        if self.servers[name].get("tls"):
+            import ssl
+            ctx = ssl.create_default_context(cafile=self.ca)
+            url = f"https://localhost:{self.port(name)}{path}"
+        else:
+            ctx = None
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+            return json.loads(r.read() or b"null")
+
+    def requests(self, name):
+        return self._admin(name, "/_mock/requests")
+
+    def set(self, name, **kw):
+        self._admin(name, "/_mock/set", kw)
+
+    def reset(self, name):
+        self._admin(name, "/_mock/reset", {})
+
+    def reset_all(self):
+        for n in self.servers:
+            self.reset(n)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def write_config(cfg, name="config.json"):
+    path = os.path.join(_tmp, name)
+    with open(path, "w") as f:
+        json.dump(cfg, f) if not isinstance(cfg, str) else f.write(cfg)
+    return path
+
+
+def env_for(config=None, log=None, preload=True, extra=None, keys=True):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMFALLBACK_")}
+    for k in list(env):
+        if k.endswith("_API_KEY") or k in ("BACKUP_KEY", "SPARE_KEY", "LD_PRELOAD"):
+            del env[k]
+    if keys:
+        env.update(KEYS)
+    if preload:
+        env["LD_PRELOAD"] = LIB
+    if config:
+        env["LLMFALLBACK_CONFIG"] = config
+    if log:
+        env["LLMFALLBACK_LOG"] = log
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run(argv, env, input=None, timeout=60):
+    return subprocess.run(argv, env=env, input=input, capture_output=True, timeout=timeout)
+
+
+def read_log(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def new_log(name):
+    path = os.path.join(_tmp, name)
+    if os.path.exists(path):
+        os.unlink(path)
+    return path
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def chat_body(model="gpt-4o", text="hello"):
+    return json.dumps({"model": model, "messages": [{"role": "user", "content": text}]})
+
+
+def run_tests(modules):
+    """Run every test_* function of the modules; each is one test case that
+    counts its checks. Prints per-test status and the closing line."""
+    cases_ok = cases_bad = 0
+    for mod in modules:
+        for name in sorted(n for n in dir(mod) if n.startswith("test_")):
+            fn = getattr(mod, name)
+            t0 = time.time()
+            try:
+                fn()
+                cases_ok += 1
+                print(f"ok   {mod.__name__}.{name} ({time.time() - t0:.1f}s)", flush=True)
+            except Failed as e:
+                cases_bad += 1
+                print(f"FAIL {mod.__name__}.{name}: {e}", flush=True)
+            except Exception:
+                cases_bad += 1
+                Counter.failed += 1
+                print(f"FAIL {mod.__name__}.{name}: exception\n{traceback.format_exc()}", flush=True)
+    print(f"e2e checks: {Counter.passed} passed, {Counter.failed} failed")
+    print(f"e2e: {cases_ok} passed, {cases_bad} failed")
+    return cases_bad == 0

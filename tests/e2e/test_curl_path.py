@@ -1,0 +1,390 @@
+"""The libcurl path end to end: /usr/bin/curl and examples/chat_client,
+unmodified, against the mock providers."""
+import atexit
+import json
+import os
+
+from harness import (CURL, BUILD, KEYS, Mock, chat_body, check, env_for, eq, new_log, read_log,
+                     run, sha, write_config)
+
+_m = None
+
+
+def mock():
+    global _m
+    if _m is None:
+        _m = Mock([
+            {"name": "primary", "dialect": "openai", "behaviour": "ok", "key": KEYS["OPENAI_API_KEY"]},
+            {"name": "backup", "dialect": "openai", "behaviour": "ok", "key": KEYS["BACKUP_KEY"]},
+            {"name": "spare", "dialect": "openai", "behaviour": "ok", "key": KEYS["SPARE_KEY"]},
+            {"name": "claude", "dialect": "anthropic", "behaviour": "ok", "key": KEYS["ANTHROPIC_API_KEY"]},
+            {"name": "tprimary", "dialect": "openai", "behaviour": "ok", "key": KEYS["OPENAI_API_KEY"], "tls": True},
+            {"name": "tbackup", "dialect": "openai", "behaviour": "ok", "key": KEYS["BACKUP_KEY"], "tls": True},
+        ])
+        atexit.register(_m.stop)
+    _m.reset_all()
+    for n in _m.servers:
+        _m.set(n, behaviour="ok", retry_after=None, delay_ms=0)
+    return _m
+
+
+def config(m, chain=("backup/gpt-4o-mini", "spare/gpt-4o-mini"), tls=False, **extra):
+    p, b = ("tprimary", "tbackup") if tls else ("primary", "backup")
+    cfg = {
+        "providers": {
+            "openai": {"base_url": m.base(p)},
+            "backup": {"dialect": "openai", "base_url": m.base(b), "api_key_env": "BACKUP_KEY"},
+            "spare": {"dialect": "openai", "base_url": m.base("spare"), "api_key_env": "SPARE_KEY"},
+            "anthropic": {"base_url": m.base("claude")},
+        },
+        "chain": list(chain),
+        "timeouts_ms": {"connect": 2000, "first_byte": 1500, "total": 3000},
+    }
+    cfg.update(extra)
+    return write_config(cfg)
+
+
+def curl_chat(m, *args, server="primary", model="gpt-4o", text="hello", key=None, tls=False):
+    url = m.base(server) + "/chat/completions"
+    argv = [CURL, "-sS", url, "-H", "Content-Type: application/json",
+            "-H", f"Authorization: Bearer {key or KEYS['OPENAI_API_KEY']}",
+            "-d", chat_body(model, text)]
+    if tls:
+        argv += ["--cacert", m.ca]
+    return argv + list(args)
+
+
+def answer(stdout):
+    return json.loads(stdout)["choices"][0]["message"]["content"]
+
+
+def no_key_leaks(m):
+    """Every request a provider received carries only that provider's key."""
+    own = {"primary": "OPENAI_API_KEY", "tprimary": "OPENAI_API_KEY", "backup": "BACKUP_KEY",
+           "tbackup": "BACKUP_KEY", "spare": "SPARE_KEY", "claude": "ANTHROPIC_API_KEY"}
+    for name in m.servers:
+        for r in m.requests(name):
+            blob = json.dumps(r["headers"]) + r["path"] + str(r.get("query")) + r["body"]
+            for var, key in KEYS.items():
+                if var != own[name]:
+                    check(key not in blob, f"{name} received {var}")
+
+
+def test_fallback_on_503_http():
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("fb503.log")
+    r = run(curl_chat(m, "-i", "-w", "\n%{http_code} %header{x-llmfallback-provider}"),
+            env_for(config(m), log))
+    eq(r.returncode, 0, "curl exit")
+    out = r.stdout.decode()
+    head, _, rest = out.partition("\r\n\r\n")
+    body, _, tail = rest.rpartition("\n")
+    check(head.startswith("HTTP/1.1 200 OK"), "status line")
+    check("x-llmfallback-provider: backup" in head, "provider header")
+    check("x-llmfallback-attempts: 2" in head, "attempts header")
+    check(f"content-length: {len(body)}" in head, "content-length matches the body")
+    check(answer(body).startswith("Hello from backup (gpt-4o-mini)"), "backup's answer")
+    eq(tail, "200 backup", "-w http_code and %header")
+    eq(len(m.requests("primary")), 1, "primary asked once")
+    eq(json.loads(m.requests("backup")[0]["body"])["model"], "gpt-4o-mini", "model replaced")
+    lines = read_log(log)
+    attempts = [l for l in lines if l["event"] == "attempt"]
+    eq([(a["provider"], a["status"], a["outcome"]) for a in attempts],
+       [("openai", 503, "http_error"), ("backup", 200, "ok")], "log attempts")
+    for a in attempts:
+        for f in ("ts", "pid", "path", "call", "attempt", "provider", "model", "status",
+                  "outcome", "reason", "ms"):
+            check(f in a, f"log field {f}")
+    eq(attempts[0]["path"], "curl", "log path")
+    summ = [l for l in lines if l["event"] == "summary"]
+    eq(len(summ), 1, "one summary")
+    eq((summ[0]["calls"], summ[0]["fallbacks"], summ[0]["failures"]), (1, 1, 0), "summary")
+    no_key_leaks(m)
+
+
+def test_fallback_over_https():
+    m = mock()
+    m.set("tprimary", behaviour="500")
+    r = run(curl_chat(m, server="tprimary", tls=True, model="gpt-4o"),
+            env_for(config(m, chain=("backup/gpt-4o-mini",), tls=True)))
+    eq(r.returncode, 0, "curl exit")
+    check(answer(r.stdout).startswith("Hello from tbackup"), "answer over TLS from tbackup")
+    eq(len(m.requests("tprimary")), 1, "primary asked")
+    eq(m.requests("tbackup")[0]["credential"], KEYS["BACKUP_KEY"], "backup's own key")
+    no_key_leaks(m)
+
+
+def test_each_hard_failure_falls_back():
+    m = mock()
+    for behaviour in ("429", "500", "502", "503", "504", "529", "408", "401", "402", "403",
+                      "404", "410", "reset", "empty", "malformed", "html", "emptybody"):
+        m.reset_all()
+        m.set("primary", behaviour=behaviour, retry_after=60)
+        r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(config(m)))
+        body, _, code = r.stdout.decode().rpartition("\n")
+        eq((r.returncode, code), (0, "200"), f"{behaviour}: exit and status")
+        check(answer(body).startswith("Hello from backup"), f"{behaviour}: backup answered")
+
+
+def test_plain_400_is_not_retried():
+    m = mock()
+    m.set("primary", behaviour="400")
+    r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(config(m)))
+    eq(r.stdout.decode().rpartition("\n")[2], "400", "status")
+    eq(len(m.requests("backup")), 0, "no fallback on 400")
+
+
+def test_hang_times_out_and_falls_back():
+    m = mock()
+    m.set("primary", behaviour="hang")
+    log = new_log("hang.log")
+    r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(config(m), log), timeout=30)
+    eq(r.stdout.decode().rpartition("\n")[2], "200", "answered")
+    reasons = [l["reason"] for l in read_log(log) if l["event"] == "attempt"]
+    check(reasons[0] in ("first_byte_timeout", "timeout"), f"timeout reason {reasons}")
+
+
+def test_connection_refused_primary():
+    m = mock()
+    from harness import free_ports
+    dead = free_ports(1)[0]
+    cfg = config(m)
+    c = json.load(open(cfg))
+    c["providers"]["openai"]["base_url"] = f"http://127.0.0.1:{dead}/v1"
+    cfg = write_config(c, "dead.json")
+    argv = [CURL, "-sS", f"http://127.0.0.1:{dead}/v1/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
+    r = run(argv, env_for(cfg))
+    eq(r.returncode, 0, "exit")
+    check(answer(r.stdout).startswith("Hello from backup"), "backup answered")
+    # and when every member is down too: curl's own error, exactly
+    c["providers"]["backup"]["base_url"] = f"http://127.0.0.1:{dead}/v2"
+    c["chain"] = ["backup/gpt-4o-mini"]
+    cfg = write_config(c, "dead2.json")
+    a = run(argv, env_for(preload=False))
+    b = run(argv, env_for(cfg))
+    eq((b.returncode, b.stdout, b.stderr), (a.returncode, a.stdout, a.stderr),
+       "all down: same exit, output and message as without the library")
+    eq(a.returncode, 7, "exit 7")
+
+
+def test_total_failure_returns_original_byte_for_byte():
+    m = mock()
+    for behaviour in ("503", "429", "529"):
+        for args in (["-i"], ["-i", "--fail"], ["-D", "-", "-o", "/dev/null", "-w", "%{http_code} %{size_download}"],
+                     ["-w", "%{http_code} %{content_type} %header{content-type}"], ["--fail"]):
+            m.reset_all()
+            for n in ("primary", "backup", "spare"):
+                m.set(n, behaviour=behaviour, retry_after=60)
+            a = run(curl_chat(m, *args), env_for(preload=False))
+            b = run(curl_chat(m, *args), env_for(config(m)))
+            strip = lambda s: b"\n".join(l for l in s.split(b"\n") if not l.lower().startswith(b"date:"))
+            eq((b.returncode, strip(b.stdout), b.stderr), (a.returncode, strip(a.stdout), a.stderr),
+               f"{behaviour} {args}: same as without the library")
+            eq(len(m.requests("backup")) + len(m.requests("spare")), 2 * 1, f"{behaviour}: chain tried")
+
+
+def test_fail_flag_with_successful_fallback():
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m, "--fail", "-w", "\n%{http_code}"), env_for(config(m)))
+    eq(r.returncode, 0, "--fail: exit 0 once the fallback answered")
+    eq(r.stdout.decode().rpartition("\n")[2], "200", "status")
+
+
+def test_secrets_and_log_hygiene():
+    m = mock()
+    m.set("primary", behaviour="503")
+    m.set("backup", behaviour="500")
+    log = new_log("secrets.log")
+    r = run(curl_chat(m, "-i"), env_for(config(m), log))
+    eq(r.returncode, 0, "exit")
+    check("Hello from spare" in r.stdout.decode(), "spare answered")
+    no_key_leaks(m)
+    text = open(log).read()
+    for k in KEYS.values():
+        check(k not in text, "no key in the log")
+    check("hello" not in text, "no request body in the log")
+    check(all(k not in r.stderr.decode() for k in KEYS.values()), "no key on stderr")
+
+
+def test_budget_per_call_exact():
+    m = mock()
+    for n in ("primary", "backup", "spare"):
+        m.set(n, behaviour="503")
+    cfg = config(m, chain=("backup/a", "spare/b", "backup/c", "spare/d", "backup/e"),
+                 attempts={"per_call": 3, "per_process": 100})
+    r = run(curl_chat(m), env_for(cfg))
+    total = sum(len(m.requests(n)) for n in ("primary", "backup", "spare"))
+    eq(total, 3, "per_call counts every attempt, the original included")
+    check('"code"' in r.stdout.decode() or "error" in r.stdout.decode(), "original error body")
+
+
+def test_budget_per_process_exact():
+    m = mock()
+    for n in ("primary", "backup", "spare"):
+        m.set(n, behaviour="503")
+    cfg = config(m, attempts={"per_call": 4, "per_process": 5})
+    ex = os.path.join(BUILD, "examples/chat_client")
+    r = run([ex, m.base("primary") + "/chat/completions", "-n", "6", "-t", "1"], env_for(cfg))
+    eq(len(m.requests("primary")), 6, "every call tried its primary")
+    eq(len(m.requests("backup")) + len(m.requests("spare")), 5, "exactly per_process extra attempts")
+    check(r.returncode != 0, "calls failed as the primary did")
+
+
+def test_retry_after_short_same_provider():
+    m = mock()
+    m.set("primary", behaviour=["429", "ok"], retry_after=1)
+    cfg = config(m, retry={"max_wait_ms": 2000})
+    r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(cfg))
+    body, _, code = r.stdout.decode().rpartition("\n")
+    eq(code, "200", "status")
+    check(answer(body).startswith("Hello from primary"), "primary answered after waiting")
+    eq(len(m.requests("primary")), 2, "primary asked twice")
+    eq(len(m.requests("backup")), 0, "no fallback needed")
+    # a longer Retry-After moves on at once
+    m.reset_all()
+    m.set("primary", behaviour=["429", "ok"], retry_after=30)
+    r = run(curl_chat(m), env_for(cfg))
+    check(answer(r.stdout).startswith("Hello from backup"), "long Retry-After: backup at once")
+    eq(len(m.requests("primary")), 1, "primary asked once")
+
+
+def test_disabled_is_pure_pass_through():
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(config(m), extra={"LLMFALLBACK_DISABLE": "1"}))
+    eq(r.stdout.decode().rpartition("\n")[2], "503", "the program sees the 503")
+    eq(len(m.requests("backup")), 0, "no fallback")
+
+
+def test_non_llm_download_byte_identical():
+    m = mock()
+    url = f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=3000000&seed=7"
+    a = run([CURL, "-sS", url], env_for(preload=False))
+    b = run([CURL, "-sS", url], env_for(config(m)))
+    eq(len(a.stdout), 3000000, "size")
+    eq(sha(b.stdout), sha(a.stdout), "same bytes with and without the library")
+    # a POST that is not a completion call passes untouched too
+    url2 = m.base("primary") + "/embeddings"
+    a = run([CURL, "-sS", "-i", url2, "-d", "{}"], env_for(preload=False))
+    b = run([CURL, "-sS", "-i", url2, "-d", "{}"], env_for(config(m)))
+    strip = lambda s: b"\n".join(l for l in s.split(b"\n") if not l.lower().startswith(b"date:"))
+    eq(strip(b.stdout), strip(a.stdout), "non-completion POST identical")
+
+
+def test_bad_config_passes_through_with_one_line():
+    m = mock()
+    m.set("primary", behaviour="503")
+    cases = [
+        (write_config('{"chain": ["backup/x",]}', "broken.json"), {}, "not valid JSON"),
+        (config(m), {"LLMFALLBACK_CHAIN": "nosuch/model"}, "unknown provider"),
+        (write_config({"chain": ["mistral/mistral-small"]}, "nokey.json"), {}, "MISTRAL_API_KEY is not set"),
+        ("/nonexistent/llmfallback.json", {}, "cannot read config"),
+    ]
+    for cfg, extra, needle in cases:
+        r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(cfg, extra=extra))
+        err = r.stderr.decode()
+        lines = [l for l in err.splitlines() if l.startswith("llmfallback:")]
+        eq(len(lines), 1, f"{needle}: one stderr line")
+        check(needle in lines[0], f"{needle}: names the problem ({lines[0]!r})")
+        eq(r.stdout.decode().rpartition("\n")[2], "503", f"{needle}: pass-through")
+    eq(len(m.requests("backup")), 0, "no fallback with a bad config")
+
+
+def test_chain_from_keys_when_no_chain():
+    m = mock()
+    m.set("primary", behaviour="503")
+    cfg = write_config({"providers": {
+        "openai": {"base_url": m.base("primary")},
+        "backup": {"base_url": m.base("backup"), "api_key_env": "BACKUP_KEY", "model": "gpt-4o-mini"}}},
+        "nochain.json")
+    r = run(curl_chat(m), env_for(cfg))
+    check(answer(r.stdout).startswith("Hello from backup (gpt-4o-mini)"), "backup from its key")
+
+
+def test_other_dialect_member_skipped():
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("dialect.log")
+    cfg = config(m, chain=("anthropic/claude-x", "backup/gpt-4o-mini"))
+    r = run(curl_chat(m), env_for(cfg, log))
+    check(answer(r.stdout).startswith("Hello from backup"), "backup answered")
+    eq(len(m.requests("claude")), 0, "anthropic not sent an OpenAI body")
+    skipped = [l for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq([(s["provider"], s["reason"]) for s in skipped], [("anthropic", "dialect")], "skip logged")
+
+
+def test_anthropic_caller_same_dialect():
+    m = mock()
+    m.set("claude", behaviour=["529", "ok"], retry_after=60)
+    cfg = config(m, chain=("anthropic/claude-haiku-4-5", "backup/gpt-4o-mini"))
+    url = m.base("claude") + "/messages"
+    body = json.dumps({"model": "claude-opus-4-7", "max_tokens": 64,
+                       "messages": [{"role": "user", "content": "hi"}]})
+    r = run([CURL, "-sS", url, "-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}",
+             "-H", "anthropic-version: 2023-06-01", "-H", "content-type: application/json",
+             "-d", body], env_for(cfg))
+    out = json.loads(r.stdout)
+    eq(out["type"], "message", "an Anthropic answer")
+    check(out["content"][0]["text"].startswith("Hello from claude (claude-haiku-4-5)"), "other model")
+    reqs = m.requests("claude")
+    eq([json.loads(q["body"])["model"] for q in reqs], ["claude-opus-4-7", "claude-haiku-4-5"], "models")
+    eq(reqs[1]["headers"].get("anthropic-version"), "2023-06-01", "version header kept")
+
+
+def test_upload_bodies_stdin_and_file():
+    m = mock()
+    m.set("primary", behaviour="503")
+    body = chat_body(text="from stdin [rid:up-1]").encode()
+    url = m.base("primary") + "/chat/completions"
+    auth = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}"
+    for args in (["-T", "-", "-X", "POST"], ["--data-binary", "@-"]):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        r = run([CURL, "-sS", url, "-H", auth, "-H", "Content-Type: application/json"] + args,
+                env_for(config(m)), input=body)
+        out = answer(r.stdout)
+        check(out.startswith("Hello from backup") and "[rid:up-1]" in out, f"{args}: body replayed")
+        eq(json.loads(m.requests("primary")[0]["body"])["messages"][0]["content"],
+           "from stdin [rid:up-1]", f"{args}: original body intact")
+
+
+def test_libcurl_program_threads_and_handle_reuse():
+    m = mock()
+    m.set("primary", behaviour=["503", "ok"])   # alternate per request
+    ex = os.path.join(BUILD, "examples/chat_client")
+    for mode in ("posts", "copy", "read"):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        r = run([ex, m.base("primary") + "/chat/completions", "-n", "3", "-t", "8", "--body", mode],
+                env_for(config(m)))
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 24, f"{mode}: 24 calls")
+        eq(r.returncode, 0, f"{mode}: every call answered with its own tag")
+        check(all("status=200 provider=backup rid=ok" in l for l in lines), f"{mode}: via backup")
+        eq(len(m.requests("primary")), 24, f"{mode}: handle restored, primary first every call")
+    # the handle is restored: after a fallback, the next call is plain again
+    m.reset_all()
+    m.set("primary", behaviour=["503", "ok", "ok"])
+    r = run([ex, m.base("primary") + "/chat/completions", "-n", "3", "-t", "1"], env_for(config(m)))
+    providers = [l.split("provider=")[1].split()[0] for l in r.stdout.decode().splitlines()]
+    eq(providers, ["backup", "-", "-"], "first call fell back, the next two went straight through")
+    no_key_leaks(m)
+
+
+def test_curl_header_json_and_getinfo_after_fallback():
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m, "-o", "/dev/null", "-w",
+                      "%{http_code}|%{content_type}|%{size_download}|%{url_effective}|%{header_json}"),
+            env_for(config(m)))
+    code, ctype, size, url, hj = r.stdout.decode().split("|", 4)
+    eq(code, "200", "http_code")
+    eq(ctype, "application/json", "content_type")
+    check(int(size) > 0, "size_download")
+    eq(url, m.base("primary") + "/chat/completions", "url_effective is what the program asked")
+    h = json.loads(hj)
+    eq(h.get("x-llmfallback-provider"), ["backup"], "header_json")
+    eq(h.get("content-length"), [size], "content-length == size_download")

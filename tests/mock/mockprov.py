@@ -1,0 +1,464 @@
+"""mockprov.py — mock LLM providers for end-to-end tests.
+
+One process serves several ports on 127.0.0.1, each speaking one API dialect
+(openai chat completions, anthropic messages, gemini generateContent) over
+HTTP/1.1 with keep-alive, optionally over TLS, with a scripted behaviour per
+port: ok, an error status in the dialect's documented shape, hang, reset,
+empty reply, malformed or HTML 200s, slow answers. Every API request is
+recorded with the credential it carried, for assertions.
+
+    python3 mockprov.py CONFIG.json      (prints READY once listening)
+
+Admin routes on every port: GET /_mock/requests, POST /_mock/set,
+POST /_mock/reset, GET /_mock/blob?size=N&seed=S. See README.md.
+"""
+import json
+import random
+import re
+import signal
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+
+RID = re.compile(r"\[rid:[A-Za-z0-9_-]+\]")
+STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required",
+               403: "Forbidden", 404: "Not Found", 408: "Request Timeout", 410: "Gone",
+               413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
+               502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+               529: "Overloaded"}
+
+record_lock = threading.Lock()
+record_file = None
+
+
+def rand_id(n=24):
+    return "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(n))
+
+
+# ---- dialect bodies -------------------------------------------------------
+
+def openai_error(status, model):
+    table = {
+        400: ("invalid_request_error", None, "Invalid request."),
+        401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+        402: ("insufficient_quota", "insufficient_quota",
+              "You exceeded your current quota, please check your plan and billing details."),
+        403: ("request_forbidden", "unsupported_country_region_territory",
+              "Country, region, or territory not supported"),
+        404: ("invalid_request_error", "model_not_found",
+              f"The model `{model}` does not exist or you do not have access to it."),
+        408: ("server_error", None, "Request timed out."),
+        429: ("requests", "rate_limit_exceeded",
+              f"Rate limit reached for {model} on requests per min (RPM): Limit 3, Used 3."),
+        500: ("server_error", None,
+              "The server had an error while processing your request. Sorry about that!"),
+        503: ("server_error", None, "The server is overloaded or not ready yet."),
+    }
+    typ, code, msg = table.get(status, ("server_error", None, f"Error {status}."))
+    if status == 410:
+        typ, code, msg = table[404]
+    return {"error": {"message": msg, "type": typ, "param": None, "code": code}}
+
+
+def anthropic_error(status, model):
+    table = {400: ("invalid_request_error", "Invalid request."),
+             401: ("authentication_error", "invalid x-api-key"),
+             402: ("billing_error", "Your credit balance is too low."),
+             403: ("permission_error", "Your API key does not have permission to use the specified resource."),
+             404: ("not_found_error", f"model: {model}"),
+             410: ("not_found_error", f"model: {model}"),
+             408: ("timeout_error", "Request timed out."),
+             413: ("request_too_large", "Request exceeds the maximum allowed number of bytes."),
+             429: ("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit."),
+             500: ("api_error", "Internal server error"),
+             503: ("api_error", "Service unavailable"),
+             529: ("overloaded_error", "Overloaded")}
+    typ, msg = table.get(status, ("api_error", f"Error {status}"))
+    return {"type": "error", "error": {"type": typ, "message": msg}}
+
+
+def gemini_error(status, model):
+    table = {400: ("INVALID_ARGUMENT", "Request contains an invalid argument."),
+             401: ("UNAUTHENTICATED", "API key not valid. Please pass a valid API key."),
+             403: ("PERMISSION_DENIED", "The caller does not have permission."),
+             404: ("NOT_FOUND", f"models/{model} is not found for API version v1beta, or is not supported for generateContent."),
+             410: ("NOT_FOUND", f"models/{model} is not found for API version v1beta, or is not supported for generateContent."),
+             429: ("RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
+             500: ("INTERNAL", "An internal error has occurred."),
+             503: ("UNAVAILABLE", "The model is overloaded. Please try again later."),
+             504: ("DEADLINE_EXCEEDED", "Deadline expired before operation could complete.")}
+    st, msg = table.get(status, ("UNKNOWN", f"Error {status}"))
+    return {"error": {"code": status, "message": msg, "status": st}}
+
+
+ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini_error}
+
+
+def last_user_text(dialect, body):
+    try:
+        if dialect == "gemini":
+            parts = body["contents"][-1].get("parts", [])
+            return " ".join(p.get("text", "") for p in parts if isinstance(p, dict))
+        content = body["messages"][-1]["content"]
+        if isinstance(content, str):
+            return content
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return ""
+
+
+def success(dialect, name, model, body):
+    text = f"Hello from {name} ({model})"
+    m = RID.search(last_user_text(dialect, body))
+    if m:
+        text += " " + m.group(0)
+    pt, ct = 9, len(text.split())
+    if dialect == "openai":
+        return {"id": "chatcmpl-" + rand_id(), "object": "chat.completion", "created": int(time.time()),
+                "model": model, "choices": [{"index": 0, "message": {"role": "assistant", "content": text,
+                                                                      "refusal": None},
+                                             "logprobs": None, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
+                "system_fingerprint": "fp_mock"}, text
+    if dialect == "anthropic":
+        return {"id": "msg_" + rand_id(), "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "stop_sequence": None, "usage": {"input_tokens": pt, "output_tokens": ct}}, text
+    return {"candidates": [{"content": {"parts": [{"text": text}], "role": "model"},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": pt, "candidatesTokenCount": ct, "totalTokenCount": pt + ct},
+            "modelVersion": model, "responseId": rand_id()}, text
+
+
+def sse_events(dialect, model, text):
+    pieces = [text[:len(text) // 3], text[len(text) // 3:2 * len(text) // 3], text[2 * len(text) // 3:]]
+    out = []
+    if dialect == "openai":
+        cid, created = "chatcmpl-" + rand_id(), int(time.time())
+
+        def chunk(delta, finish=None):
+            return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created,
+                                          "model": model, "choices": [{"index": 0, "delta": delta,
+                                                                       "logprobs": None,
+                                                                       "finish_reason": finish}]}) + "\n\n"
+        out.append(chunk({"role": "assistant", "content": ""}))
+        out += [chunk({"content": p}) for p in pieces]
+        out.append(chunk({}, "stop"))
+        out.append("data: [DONE]\n\n")
+    elif dialect == "anthropic":
+        def ev(name, data):
+            return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+        out.append(ev("message_start", {"type": "message_start", "message": {
+            "id": "msg_" + rand_id(), "type": "message", "role": "assistant", "model": model, "content": [],
+            "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 9, "output_tokens": 1}}}))
+        out.append(ev("content_block_start", {"type": "content_block_start", "index": 0,
+                                              "content_block": {"type": "text", "text": ""}}))
+        out.append(ev("ping", {"type": "ping"}))
+        out += [ev("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                           "delta": {"type": "text_delta", "text": p}}) for p in pieces]
+        out.append(ev("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        out.append(ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn",
+                                                                           "stop_sequence": None},
+                                        "usage": {"output_tokens": len(text.split())}}))
+        out.append(ev("message_stop", {"type": "message_stop"}))
+    else:
+        for i, p in enumerate(pieces):
+            c = {"candidates": [{"content": {"parts": [{"text": p}], "role": "model"}, "index": 0}],
+                 "modelVersion": model}
+            if i == len(pieces) - 1:
+                c["candidates"][0]["finishReason"] = "STOP"
+                c["usageMetadata"] = {"promptTokenCount": 9, "candidatesTokenCount": len(text.split()),
+                                      "totalTokenCount": 9 + len(text.split())}
+            out.append("data: " + json.dumps(c) + "\n\n")
+    return out
+
+
+# ---- HTTP ---------------------------------------------------------------
+
+class Closed(Exception):
+    pass
+
+
+class Conn:
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise Closed()
+        self.buf += data
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            if len(self.buf) > 1 << 20:
+                raise Closed()
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("latin-1")
+
+    def exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def request(self):
+        start = self.line()
+        while start == "":
+            start = self.line()
+        method, target, _ = (start.split(" ", 2) + ["", ""])[:3]
+        headers = {}
+        while True:
+            line = self.line()
+            if line == "":
+                break
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        if headers.get("expect", "").lower() == "100-continue":
+            self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = b""
+            while True:
+                size = int(self.line().split(";")[0] or "0", 16)
+                if size == 0:
+                    while self.line() != "":
+                        pass
+                    break
+                body += self.exact(size)
+                self.exact(2)
+        else:
+            body = self.exact(int(headers.get("content-length") or 0))
+        return method, target, headers, body
+
+
+def response(status, headers, body, close=False):
+    head = [f"HTTP/1.1 {status} {STATUS_TEXT.get(status, 'Status')}"]
+    head += [f"{k}: {v}" for k, v in headers]
+    head.append(f"Content-Length: {len(body)}")
+    if close:
+        head.append("Connection: close")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+class Server:
+    def __init__(self, spec, tls_ctx):
+        self.name = spec["name"]
+        self.port = int(spec["port"])
+        self.dialect = spec.get("dialect", "openai")
+        self.tls = bool(spec.get("tls"))
+        self.tls_ctx = tls_ctx if self.tls else None
+        self.lock = threading.Lock()
+        self.records = []
+        self.apply({"behaviour": spec.get("behaviour", "ok"), "retry_after": spec.get("retry_after"),
+                    "delay_ms": spec.get("delay_ms", 0), "key": spec.get("key")})
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(128)
+
+    def apply(self, changes):
+        with self.lock:
+            for k in ("behaviour", "retry_after", "delay_ms", "key"):
+                if k in changes:
+                    setattr(self, k, changes[k])
+            self.script_pos = 0
+
+    def next_behaviour(self):
+        with self.lock:
+            b = self.behaviour
+            if isinstance(b, list):
+                b = b[min(self.script_pos, len(b) - 1)] if b else "ok"
+                self.script_pos += 1
+            return str(b)
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
+
+    def handle(self, c):
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            if self.tls_ctx:
+                c = self.tls_ctx.wrap_socket(c, server_side=True)
+            conn = Conn(c)
+            while True:
+                method, target, headers, body = conn.request()
+                keep = self.dispatch(c, method, target, headers, body)
+                if not keep or headers.get("connection", "").lower() == "close":
+                    break
+        except (Closed, OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    # -- routing --
+    def dispatch(self, c, method, target, headers, body):
+        url = urllib.parse.urlsplit(target)
+        path, query = url.path, urllib.parse.parse_qs(url.query)
+        if path.startswith("/_mock/"):
+            return self.admin(c, method, path, query, body)
+        model, stream = None, False
+        if self.dialect == "openai" and method == "POST" and path.endswith("/chat/completions"):
+            pass
+        elif self.dialect == "anthropic" and method == "POST" and path.endswith("/messages"):
+            pass
+        elif self.dialect == "gemini" and method == "POST" and "/models/" in path and ":" in path:
+            model, op = path.rsplit("/models/", 1)[1].rsplit(":", 1)
+            if op not in ("generateContent", "streamGenerateContent"):
+                return self.send(c, 404, {"error": {"code": 404, "message": "Not found", "status": "NOT_FOUND"}})
+            stream = op == "streamGenerateContent"
+        else:
+            return self.send(c, 404, {"error": {"message": f"Invalid URL ({method} {path})", "type": "invalid_request_error"}})
+        credential = self.credential(headers, query)
+        behaviour = self.next_behaviour()
+        self.record(method, path, url.query, headers, body, credential, behaviour)
+        if self.delay_ms:
+            time.sleep(float(self.delay_ms) / 1000)
+        try:
+            req = json.loads(body or b"{}")
+            if not isinstance(req, dict):
+                raise ValueError
+        except ValueError:
+            return self.send(c, 400, ERRORS[self.dialect](400, model or ""))
+        model = model or str(req.get("model", ""))
+        stream = stream or req.get("stream") is True
+        if self.key is not None and credential != self.key:
+            return self.send(c, 401, ERRORS[self.dialect](401, model))
+        if self.dialect == "anthropic" and "anthropic-version" not in headers:
+            return self.send(c, 400, {"type": "error", "error": {"type": "invalid_request_error",
+                                                                 "message": "anthropic-version: header is required"}})
+        return self.behave(c, behaviour, model, req, stream)
+
+    def credential(self, headers, query):
+        if self.dialect == "openai":
+            a = headers.get("authorization", "")
+            return a[7:] if a.lower().startswith("bearer ") else (a or None)
+        if self.dialect == "anthropic":
+            return headers.get("x-api-key")
+        return headers.get("x-goog-api-key") or (query.get("key") or [None])[0]
+
+    def record(self, method, path, query, headers, body, credential, behaviour):
+        rec = {"server": self.name, "port": self.port, "method": method, "path": path, "query": query,
+               "headers": headers, "body": body.decode("utf-8", "replace"), "credential": credential,
+               "behaviour": behaviour, "ts": time.time()}
+        with self.lock:
+            self.records.append(rec)
+        if record_file:
+            with record_lock:
+                record_file.write(json.dumps(rec) + "\n")
+                record_file.flush()
+
+    def behave(self, c, b, model, req, stream):
+        if b.startswith("slow:"):
+            time.sleep(int(b[5:]) / 1000)
+            b = "ok"
+        if b == "ok":
+            if stream:
+                return self.stream(c, model, req)
+            body, _ = success(self.dialect, self.name, model, req)
+            return self.send(c, 200, body)
+        if b == "hang":
+            c.settimeout(60)
+            try:
+                while c.recv(65536):
+                    pass
+            except OSError:
+                pass
+            return False
+        if b == "reset":
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return False
+        if b == "empty":
+            return False
+        if b == "malformed":
+            return self.raw(c, 200, "application/json", b'{"id": "chatcmpl-x", "choices": [{"message": {"content": "hel')
+        if b == "html":
+            return self.raw(c, 200, "text/html", b"<html><body><h1>502 Bad Gateway</h1><p>upstream error</p></body></html>")
+        if b == "emptybody":
+            return self.raw(c, 200, "application/json", b"")
+        status = int(b)
+        extra = []
+        if status == 429 or (status == 503 and self.retry_after is not None):
+            extra.append(("retry-after", str(1 if self.retry_after is None else self.retry_after)))
+        return self.send(c, status, ERRORS[self.dialect](status, model), extra)
+
+    def stream(self, c, model, req):
+        _, text = success(self.dialect, self.name, model, req)
+        head = ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n").encode()
+        c.sendall(head)
+        for ev in sse_events(self.dialect, model, text):
+            data = ev.encode()
+            c.sendall(b"%x\r\n%s\r\n" % (len(data), data))
+            time.sleep(0.005)
+        c.sendall(b"0\r\n\r\n")
+        return True
+
+    def send(self, c, status, obj, extra=()):
+        return self.raw(c, status, "application/json", json.dumps(obj).encode(), extra)
+
+    def raw(self, c, status, ctype, body, extra=()):
+        c.sendall(response(status, [("Content-Type", ctype)] + list(extra), body))
+        return True
+
+    # -- admin --
+    def admin(self, c, method, path, query, body):
+        if path == "/_mock/requests":
+            with self.lock:
+                return self.send(c, 200, list(self.records))
+        if path == "/_mock/set" and method == "POST":
+            try:
+                changes = json.loads(body or b"{}")
+            except ValueError:
+                return self.send(c, 400, {"error": "bad json"})
+            self.apply(changes)
+            return self.send(c, 200, {"ok": True})
+        if path == "/_mock/reset" and method == "POST":
+            with self.lock:
+                self.records = []
+                self.script_pos = 0
+            return self.send(c, 200, {"ok": True})
+        if path == "/_mock/blob":
+            size = min(int((query.get("size") or ["0"])[0]), 50 << 20)
+            rng = random.Random(int((query.get("seed") or ["0"])[0]))
+            data = rng.randbytes(size)
+            return self.raw(c, 200, "application/octet-stream", data)
+        return self.send(c, 404, {"error": "no such admin route"})
+
+
+def main():
+    global record_file
+    with open(sys.argv[1]) as f:
+        cfg = json.load(f)
+    if cfg.get("record"):
+        record_file = open(cfg["record"], "a")
+    tls_ctx = None
+    if cfg.get("tls"):
+        tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls_ctx.load_cert_chain(cfg["tls"]["cert"], cfg["tls"]["key"])
+        tls_ctx.set_alpn_protocols(["http/1.1"])
+    servers = [Server(s, tls_ctx) for s in cfg["servers"]]
+    for s in servers:
+        threading.Thread(target=s.serve, daemon=True).start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print("READY", flush=True)
+    stop.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""selftest.py — checks the mock providers themselves with /usr/bin/curl:
+each dialect's success and error shapes, scripted behaviours, credentials,
+keep-alive, chunked uploads, TLS, streaming, recording and the admin routes.
+Prints "mock: N passed, N failed"."""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from harness import CURL, Counter, Failed, Mock, check, eq  # noqa: E402
+
+m = Mock([{"name": "o", "dialect": "openai", "key": "ko"},
+          {"name": "a", "dialect": "anthropic", "key": "ka"},
+          {"name": "g", "dialect": "gemini", "key": "kg"},
+          {"name": "t", "dialect": "openai", "key": "ko", "tls": True}])
+
+
+def curl(*args, inp=None):
+    r = subprocess.run([CURL, "-s"] + list(args), capture_output=True, input=inp, timeout=30)
+    return r.returncode, r.stdout
+
+
+def call(server, body, behaviour=None, extra=(), path=None, **kw):
+    if behaviour is not None:
+        m.set(server, behaviour=behaviour, **kw)
+    url = m.base(server) + (path or {"o": "/chat/completions", "t": "/chat/completions",
+                                     "a": "/messages", "g": "/models/gem-1:generateContent"}[server])
+    auth = {"o": ["-H", "Authorization: Bearer ko"], "t": ["-H", "Authorization: Bearer ko", "--cacert", m.ca],
+            "a": ["-H", "x-api-key: ka", "-H", "anthropic-version: 2023-06-01"],
+            "g": ["-H", "x-goog-api-key: kg"]}[server]
+    rc, out = curl(url, *auth, *extra, "-w", "\n%{http_code}", "-d", json.dumps(body))
+    text, _, code = out.decode().rpartition("\n")
+    return rc, int(code or 0), text
+
+
+def cases():
+    ob = {"model": "gpt-x", "messages": [{"role": "user", "content": "hi [rid:r1]"}]}
+    ab = {"model": "claude-x", "max_tokens": 10, "messages": [{"role": "user", "content": "hi [rid:r2]"}]}
+    gb = {"contents": [{"role": "user", "parts": [{"text": "hi [rid:r3]"}]}]}
+    rc, code, t = call("o", ob, "ok")
+    j = json.loads(t)
+    eq((code, j["object"], j["choices"][0]["finish_reason"]), (200, "chat.completion", "stop"), "openai ok")
+    check("[rid:r1]" in j["choices"][0]["message"]["content"] and "usage" in j, "openai rid, usage")
+    rc, code, t = call("a", ab, "ok")
+    j = json.loads(t)
+    eq((code, j["type"], j["stop_reason"], j["content"][0]["type"]), (200, "message", "end_turn", "text"), "anthropic ok")
+    check("[rid:r2]" in j["content"][0]["text"], "anthropic rid")
+    rc, code, t = call("g", gb, "ok")
+    j = json.loads(t)
+    eq((code, j["candidates"][0]["finishReason"], j["modelVersion"]), (200, "STOP", "gem-1"), "gemini ok")
+    check("[rid:r3]" in j["candidates"][0]["content"]["parts"][0]["text"], "gemini rid")
+    rc, code, t = call("t", ob, "ok")
+    eq(code, 200, "TLS ok")
+    # error shapes
+    for status in (400, 401, 402, 403, 404, 408, 410, 429, 500, 502, 503, 504, 529):
+        rc, code, t = call("o", ob, str(status))
+        j = json.loads(t)
+        eq((code, "message" in j["error"]), (status, True), f"openai {status}")
+        rc, code, t = call("a", ab, str(status))
+        eq((code, json.loads(t)["type"]), (status, "error"), f"anthropic {status}")
+        rc, code, t = call("g", gb, str(status))
+        eq((code, json.loads(t)["error"]["code"]), (status, status), f"gemini {status}")
+    rc, code, t = call("o", ob, "404")
+    check("gpt-x" in json.loads(t)["error"]["message"], "404 names the model")
+    m.set("o", behaviour="429", retry_after=7)
+    rc, out = curl("-i", m.base("o") + "/chat/completions", "-H", "Authorization: Bearer ko", "-d", json.dumps(ob))
+    check(b"retry-after: 7" in out.lower(), "429 carries Retry-After")
+    # transport behaviours
+    eq(call("o", ob, "hang", extra=["--max-time", "1"])[0], 28, "hang → timeout")
+    eq(call("o", ob, "reset")[0], 56, "reset → recv error")
+    eq(call("o", ob, "empty")[0], 52, "empty → empty reply")
+    rc, code, t = call("o", ob, "malformed")
+    check(code == 200 and t.startswith("{") and not t.endswith("}"), "malformed 200")
+    rc, code, t = call("o", ob, "html")
+    check(code == 200 and t.startswith("<html>"), "html 200")
+    eq(call("o", ob, "emptybody")[1:], (200, ""), "empty 200")
+    # credentials
+    m.set("o", behaviour="ok")
+    rc, out = curl(m.base("o") + "/chat/completions", "-H", "Authorization: Bearer wrong", "-w", "%{http_code}", "-o", "/dev/null", "-d", json.dumps(ob))
+    eq(out, b"401", "wrong key → 401")
+    rc, out = curl(m.base("a") + "/messages", "-H", "x-api-key: ka", "-w", "%{http_code}", "-o", "/dev/null", "-d", json.dumps(ab))
+    eq(out, b"400", "anthropic without version → 400")
+    rc, code, t = call("g", gb, "ok", extra=[], path="/models/gem-1:generateContent?key=kg")
+    eq(code, 200, "gemini key in query")
+    # scripts advance, last repeats
+    m.set("o", behaviour=["503", "ok"])
+    codes = [call("o", ob)[1] for _ in range(3)]
+    eq(codes, [503, 200, 200], "script")
+    # keep-alive and chunked upload
+    m.set("o", behaviour="ok")
+    r = subprocess.run([CURL, "-sv", m.base("o") + "/chat/completions", m.base("o") + "/chat/completions",
+                        "-H", "Authorization: Bearer ko", "-d", json.dumps(ob)], capture_output=True)
+    check(b"Re-using existing connection" in r.stderr, "keep-alive")
+    rc, out = curl(m.base("o") + "/chat/completions", "-H", "Authorization: Bearer ko", "-X", "POST",
+                   "-T", "-", inp=json.dumps(ob).encode())
+    check(b"Hello from o" in out, "chunked upload")
+    # recording
+    m.reset("o")
+    call("o", ob, "ok")
+    recs = m.requests("o")
+    eq((len(recs), recs[0]["credential"], json.loads(recs[0]["body"])["model"]), (1, "ko", "gpt-x"), "recorded")
+    # streams
+    rc, code, t = call("o", dict(ob, stream=True), "ok")
+    check(t.strip().endswith("data: [DONE]") and "chat.completion.chunk" in t, "openai stream")
+    rc, code, t = call("a", dict(ab, stream=True), "ok")
+    check("event: message_stop" in t and "content_block_delta" in t, "anthropic stream")
+    rc, code, t = call("g", gb, "ok", path="/models/gem-1:streamGenerateContent?alt=sse")
+    check(t.startswith("data: ") and '"finishReason": "STOP"' in t, "gemini stream")
+    # blob
+    u = f"http://127.0.0.1:{m.port('o')}/_mock/blob?size=100000&seed=3"
+    eq(curl(u)[1], curl(u)[1], "blob deterministic")
+    eq(len(curl(u)[1]), 100000, "blob size")
+
+
+try:
+    cases()
+except Failed as e:
+    print(f"FAIL {e}")
+except Exception as e:  # a crash counts as a failure, with its reason
+    Counter.failed += 1
+    print(f"FAIL exception {e!r}")
+finally:
+    m.stop()
+print(f"mock: {Counter.passed} passed, {Counter.failed} failed")
+sys.exit(1 if Counter.failed else 0)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# run.sh BUILD — every test suite, then one closing line "N passed, N failed".
+#
+# Suites: unit tests (plain, then under ASan+UBSan), the mock providers' own
+# self-test, and the end-to-end tests with real programs. Each prints its own
+# "N passed, N failed" line last; this script adds them up.
+set -uo pipefail
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+suite() {
+    local name=$1
+    shift
+    echo "== $name"
+    "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    local line
+    line=$(grep -E '([0-9]+) passed, ([0-9]+) failed' "$log" | tail -n 1)
+    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        if [ "$rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ]; then
+            failed=$((failed + 1))   # crashed after counting
+        fi
+    else
+        echo "$name: no result line (exit $rc)"
+        failed=$((failed + 1))
+    fi
+}
+
+suite "unit" "$build/unit"
+suite "unit (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$build/asan/unit"
+suite "mock self-test" /usr/bin/python3 "$here/mock/selftest.py"
+suite "end to end" /usr/bin/python3 "$here/e2e/run.py" "$build"
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
