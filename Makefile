@@ -55,8 +55,11 @@ $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(HDRS) tests/unit/t.h 
 	  -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
 	  $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
 
-EXAMPLES := $(BUILD)/examples/chat_client
+EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles
 $(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread
+$(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread
 

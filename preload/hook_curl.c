@@ -536,11 +536,11 @@ static void restore(CURL *h, hstate *s)
     if (s->curlu)
         rc->easy_setopt(h, CURLOPT_CURLU, s->curlu);
     rc->easy_setopt(h, CURLOPT_HTTPHEADER, s->headers);
+    /* Size first: COPYPOSTFIELDS copies that many bytes (or up to the NUL
+     * when it is -1), and a size set after it would drop libcurl's copy. */
     rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
     if (s->copypost && s->postfields == s->copypost) {
-        rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->copypost_len);
         rc->easy_setopt(h, CURLOPT_COPYPOSTFIELDS, s->copypost);
-        rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
     } else {
         rc->easy_setopt(h, CURLOPT_POSTFIELDS, (void *)s->postfields);
     }

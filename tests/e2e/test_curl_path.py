@@ -388,3 +388,39 @@ def test_curl_header_json_and_getinfo_after_fallback():
     h = json.loads(hj)
     eq(h.get("x-llmfallback-provider"), ["backup"], "header_json")
     eq(h.get("content-length"), [size], "content-length == size_download")
+
+
+def test_duphandle_fork_reset():
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("handles.log")
+    prog = os.path.join(BUILD, "progs/handles")
+    blob = f"http://127.0.0.1:{m.port('backup')}/_mock/blob?size=1000&seed=1"
+    r = run([prog, m.base("primary") + "/chat/completions", blob], env_for(config(m), log))
+    out = r.stdout.decode()
+    eq(r.returncode, 0, f"every step answered: {out}")
+    for step in ("first", "duphandle", "child", "parent-after-fork"):
+        check(f"{step} pid=" in out and "answer=backup" in out.split(f"{step} pid=")[1].split("\n")[0],
+              f"{step}: fell back to backup")
+    check("reset-download status=200 bytes=1000" in out, "reset handle downloads untouched")
+    lines = read_log(log)
+    pids = {l["pid"] for l in lines if l["event"] == "summary"}
+    eq(len(pids), 2, "one summary per process (parent and child)")
+    child = [l for l in lines if l["event"] == "summary" and l["calls"] == 1]
+    eq(len(child), 1, "the child counts only its own call")
+    eq(len(m.requests("backup")), 4, "four fallbacks")
+
+
+def test_idle_process_loads_nothing():
+    """A process that makes no LLM call: no core, no cJSON, no libcurl, no
+    thread. A GET download by curl does not load the core either."""
+    m = mock()
+    code = ("import os;maps=open('/proc/self/maps').read();"
+            "print('core' if 'libllmfallback-core' in maps else '', 'cjson' if 'libcjson' in maps else '',"
+            "'curl' if 'libcurl' in maps else '', open('/proc/self/status').read().split('Threads:')[1].split()[0])")
+    r = run(["/usr/bin/python3", "-c", code], env_for(config(m)))
+    eq(r.stdout.decode().split(), ["1"], "python: nothing loaded, one thread")
+    r = run([CURL, "-s", "-o", "/dev/null", f"http://127.0.0.1:{m.port('backup')}/_mock/blob?size=10"],
+            env_for(config(m), extra={"LD_DEBUG": "files"}))
+    check(b"libllmfallback-core" not in r.stderr, "curl GET: core never loaded")
+    check(b"libllmfallback.so" in r.stderr, "(the shim itself was preloaded)")
