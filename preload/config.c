@@ -21,6 +21,20 @@
 #define DEFAULT_FIRST_BYTE_MS 180000
 #define DEFAULT_TOTAL_MS 600000
 #define DEFAULT_RETRY_MAX_WAIT_MS 2000
+#define DEFAULT_REFUSAL_MAX_CHARS 400
+#define DEFAULT_VALIDATE_TIMEOUT_MS 10000
+
+/* Conservative: anchored at the start of a short answer, so an answer that
+ * merely contains "I can't" somewhere is never taken for a refusal. */
+const char *const llf_default_refusals[] = {
+    "^[[:space:]]*(I'm|I am|I’m)( very| really| truly)? sorry,? (but )?(I|I'm|I am|I’m) "
+    "(can't|cannot|can’t|won't|will not|am not able to|am unable to|must decline|unable to)",
+    "^[[:space:]]*I (can't|cannot|can’t|won't|will not|must decline to) "
+    "(help|assist|comply|provide|do that|fulfill|support|answer|engage)",
+    "^[[:space:]]*(Sorry|Unfortunately),? (but )?I (can't|cannot|can’t|won't|am unable to|am not able to)",
+    "^[[:space:]]*As an AI( language model)?,? I (can't|cannot|can’t|am not able|am unable)",
+    "^[[:space:]]*I('m| am|’m) (not able|unable) to (help|assist|comply|provide|fulfill)",
+    NULL};
 
 typedef struct ctx {
     llf_config *c;
@@ -210,7 +224,7 @@ static int load_providers(ctx *x, const cJSON *provs)
     return 0;
 }
 
-static int add_chain(ctx *x, const char *provider, size_t plen, const char *model)
+static int add_chain(ctx *x, const char *provider, size_t plen, const char *model, long context)
 {
     char name[128];
     if (plen == 0 || plen >= sizeof name)
@@ -231,6 +245,7 @@ static int add_chain(ctx *x, const char *provider, size_t plen, const char *mode
         return fail(x, "out of memory");
     x->c->chain = c;
     c[x->c->nchain].provider = idx;
+    c[x->c->nchain].context = context;
     c[x->c->nchain].model = llf_strdup(model);
     if (!c[x->c->nchain].model)
         return fail(x, "out of memory");
@@ -253,7 +268,7 @@ static int add_chain_str(ctx *x, const char *s, size_t n)
     char *model = slash ? llf_strndup(slash + 1, n - plen - 1) : NULL;
     if (slash && !model)
         return fail(x, "out of memory");
-    int rc = add_chain(x, s, plen, model);
+    int rc = add_chain(x, s, plen, model, 0);
     free(model);
     return rc;
 }
@@ -268,15 +283,102 @@ static int load_chain(ctx *x, const cJSON *chain)
                 return -1;
             continue;
         }
-        static const char *const keys[] = {"provider", "model", NULL};
+        static const char *const keys[] = {"provider", "model", "context", NULL};
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "provider");
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "model");
         if (!cJSON_IsObject(it) || !cJSON_IsString(p) || (m && !cJSON_IsString(m)))
             return fail(x, "each chain entry must be \"provider/model\" or "
-                           "{\"provider\": ..., \"model\": ...}");
+                           "{\"provider\": ..., \"model\": ..., \"context\": TOKENS}");
+        long context = 0;
         if (only_keys(x, it, "a chain entry", keys) ||
-            add_chain(x, p->valuestring, strlen(p->valuestring), m ? m->valuestring : NULL))
+            get_long(x, it, "chain entry", "context", 0, &context) ||
+            add_chain(x, p->valuestring, strlen(p->valuestring), m ? m->valuestring : NULL, context))
             return -1;
+    }
+    return 0;
+}
+
+static int get_bool(ctx *x, const cJSON *obj, const char *where, const char *key, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsBool(v))
+        return fail(x, "%s.%s must be true or false", where, key);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+static int compile_patterns(ctx *x, const char *const *list, size_t n)
+{
+    llf_verdict_cfg *vc = &x->c->verdict;
+    vc->patterns = calloc(n ? n : 1, sizeof *vc->patterns);
+    if (!vc->patterns)
+        return fail(x, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        int rc = regcomp(&vc->patterns[i], list[i], REG_EXTENDED | REG_ICASE | REG_NOSUB);
+        if (rc) {
+            char msg[128];
+            regerror(rc, &vc->patterns[i], msg, sizeof msg);
+            return fail(x, "verdict.refusal_patterns[%zu]: %s", i, msg);
+        }
+        vc->npatterns++;
+    }
+    return 0;
+}
+
+static int load_verdict(ctx *x, const cJSON *v)
+{
+    static const char *const keys[] = {"invalid_body", "empty", "refusal", "refusal_patterns",
+                                       "refusal_max_chars", "json", "truncated", "validate", NULL};
+    static const char *const vkeys[] = {"command", "timeout_ms", NULL};
+    llf_verdict_cfg *vc = &x->c->verdict;
+    if (!cJSON_IsObject(v))
+        return fail(x, "\"verdict\" must be an object");
+    if (only_keys(x, v, "verdict", keys) || get_bool(x, v, "verdict", "invalid_body", &vc->invalid_body) ||
+        get_bool(x, v, "verdict", "empty", &vc->empty) ||
+        get_bool(x, v, "verdict", "refusal", &vc->refusal) ||
+        get_bool(x, v, "verdict", "json", &vc->json) ||
+        get_long(x, v, "verdict", "refusal_max_chars", 0, &vc->refusal_max_chars))
+        return -1;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "truncated");
+    if (t) {
+        if (!cJSON_IsString(t) || (strcmp(t->valuestring, "accept") && strcmp(t->valuestring, "fallback")))
+            return fail(x, "verdict.truncated must be \"accept\" or \"fallback\"");
+        vc->truncated_fallback = strcmp(t->valuestring, "fallback") == 0;
+    }
+    const cJSON *pats = cJSON_GetObjectItemCaseSensitive(v, "refusal_patterns");
+    if (pats) {
+        int n = cJSON_GetArraySize(pats);
+        const char **list = calloc((size_t)n + 1, sizeof *list);
+        if (!cJSON_IsArray(pats) || !list) {
+            free(list);
+            return fail(x, "verdict.refusal_patterns must be an array of strings");
+        }
+        int i = 0;
+        for (const cJSON *p = pats->child; p; p = p->next) {
+            if (!cJSON_IsString(p)) {
+                free(list);
+                return fail(x, "verdict.refusal_patterns must be an array of strings");
+            }
+            list[i++] = p->valuestring;
+        }
+        for (size_t k = 0; k < vc->npatterns; k++)
+            regfree(&vc->patterns[k]);
+        free(vc->patterns);
+        vc->patterns = NULL;
+        vc->npatterns = 0;
+        int rc = compile_patterns(x, list, (size_t)n);
+        free(list);
+        if (rc)
+            return -1;
+    }
+    const cJSON *val = cJSON_GetObjectItemCaseSensitive(v, "validate");
+    if (val) {
+        if (!cJSON_IsObject(val) || only_keys(x, val, "verdict.validate", vkeys) ||
+            get_str(x, val, "verdict.validate", "command", &vc->validate_cmd) ||
+            get_long(x, val, "verdict.validate", "timeout_ms", 1, &vc->validate_timeout_ms))
+            return cJSON_IsObject(val) ? -1 : fail(x, "verdict.validate must be an object");
     }
     return 0;
 }
@@ -284,7 +386,7 @@ static int load_chain(ctx *x, const cJSON *chain)
 static int load_file(ctx *x, const char *text, size_t len, const char **chain_seen)
 {
     static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
-                                      "log", "ca_bundle", NULL};
+                                      "log", "ca_bundle", "verdict", NULL};
     static const char *const attempts[] = {"per_call", "per_process", NULL};
     static const char *const timeouts[] = {"connect", "first_byte", "total", NULL};
     static const char *const retry[] = {"max_wait_ms", "same_provider", NULL};
@@ -346,6 +448,8 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
         if (sp)
             c->retry_same_provider = cJSON_IsTrue(sp);
     }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "verdict")) && load_verdict(x, v))
+        goto out;
     if (get_str(x, root, "the configuration", "log", &c->log_path) ||
         get_str(x, root, "the configuration", "ca_bundle", &c->ca_bundle))
         goto out;
@@ -369,7 +473,7 @@ static int default_chain(ctx *x)
     for (size_t i = 0; i < x->c->nproviders; i++) {
         const llf_provider *p = &x->c->providers[i];
         int usable = p->key || (!p->needs_key && i >= nb);
-        if (usable && p->default_model && add_chain(x, p->name, strlen(p->name), NULL))
+        if (usable && p->default_model && add_chain(x, p->name, strlen(p->name), NULL, 0))
             return -1;
     }
     return 0;
@@ -391,7 +495,16 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     c->total_ms = DEFAULT_TOTAL_MS;
     c->retry_max_wait_ms = DEFAULT_RETRY_MAX_WAIT_MS;
     c->retry_same_provider = 1;
+    c->verdict = (llf_verdict_cfg){1, 1, 1, 1, 0, DEFAULT_REFUSAL_MAX_CHARS, NULL, 0, NULL,
+                                   DEFAULT_VALIDATE_TIMEOUT_MS};
     const char *chain_seen = NULL;
+    {
+        size_t n = 0;
+        while (llf_default_refusals[n])
+            n++;
+        if (compile_patterns(&x, llf_default_refusals, n))
+            goto bad;
+    }
     if (load_builtins(&x))
         goto bad;
     if (chain_env && *chain_env) {
@@ -476,5 +589,9 @@ void llf_config_free(llf_config *c)
     free(c->chain);
     free(c->log_path);
     free(c->ca_bundle);
+    for (size_t i = 0; i < c->verdict.npatterns; i++)
+        regfree(&c->verdict.patterns[i]);
+    free(c->verdict.patterns);
+    free(c->verdict.validate_cmd);
     free(c);
 }

@@ -7,6 +7,7 @@
 #ifndef LLF_CONFIG_H
 #define LLF_CONFIG_H
 
+#include <regex.h>
 #include <stddef.h>
 
 #include "dialect.h"
@@ -35,7 +36,22 @@ typedef struct llf_base {
 typedef struct llf_chain_entry {
     int   provider;
     char *model;
+    long  context;   /* context window override in tokens, 0 = the built-in table's */
 } llf_chain_entry;
+
+/* What makes a 2xx a usable answer (issue: soft failures). */
+typedef struct llf_verdict_cfg {
+    int      invalid_body;        /* not JSON, wrong shape, wrong content type */
+    int      empty;               /* no text and no tool calls */
+    int      refusal;             /* structured and textual refusals */
+    int      json;                /* JSON asked for must parse (and validate) */
+    int      truncated_fallback;  /* finish "length" without a program limit */
+    long     refusal_max_chars;   /* longer answers are never textual refusals */
+    regex_t *patterns;            /* textual refusal patterns (POSIX ERE, icase) */
+    size_t   npatterns;
+    char    *validate_cmd;        /* quality gate, or NULL */
+    long     validate_timeout_ms;
+} llf_verdict_cfg;
 
 typedef struct llf_config {
     llf_provider    *providers;
@@ -51,7 +67,11 @@ typedef struct llf_config {
     int   retry_same_provider;  /* 0 disables the same-provider retry */
     char *log_path;             /* NULL: no log; "stderr" */
     char *ca_bundle;
+    llf_verdict_cfg verdict;
 } llf_config;
+
+/* The default textual refusal patterns (a NULL-terminated list). */
+extern const char *const llf_default_refusals[];
 
 typedef const char *(*llf_getenv_fn)(const char *name);
 

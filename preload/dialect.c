@@ -1,6 +1,8 @@
 /* dialect.c — the dialect registry (see dialect.h). */
 #include "dialect.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 const llf_dialect_ops *llf_dialect_ops_of(llf_dialect d)
@@ -19,4 +21,14 @@ int llf_dialect_from_name(const char *name)
         if (name && strcmp(name, llf_dialect_ops_of((llf_dialect)d)->name) == 0)
             return d;
     return -1;
+}
+
+void llf_terr_set(llf_terr *e, const char *fmt, ...)
+{
+    if (!e)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+    va_end(ap);
 }

@@ -14,6 +14,21 @@
 
 typedef enum { LLF_OPENAI = 0, LLF_ANTHROPIC, LLF_GEMINI, LLF_NDIALECTS } llf_dialect;
 
+/* Result of a translation. */
+enum {
+    LLF_TR_OK = 0,
+    LLF_TR_INCOMPATIBLE = 1,   /* the target cannot serve this faithfully: skip it */
+    LLF_TR_ERROR = -1,         /* malformed input or out of memory */
+};
+
+/* Why a translation refused, for the log (never contains request content
+ * beyond field names). */
+typedef struct llf_terr {
+    char detail[160];
+} llf_terr;
+
+void llf_terr_set(llf_terr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 typedef struct llf_dialect_ops {
     const char *name;
     /* Does the path after a provider's base path name a completion operation?
@@ -33,6 +48,23 @@ typedef struct llf_dialect_ops {
     int (*body_streams)(const cJSON *body);
     /* Does a 2xx body have this dialect's success shape? */
     int (*success_shape)(const cJSON *body);
+
+    /* Translation through the hub format, an OpenAI chat-completions request
+     * or response held as cJSON. All four take memory and return new memory
+     * (*out, owned by the caller) and never modify their input.
+     *
+     * req_to_hub: a request body of this dialect (url_model: the model named
+     *   by the URL, for dialects that carry it there, else NULL) → hub request.
+     * req_from_hub: hub request → request body of this dialect for model.
+     *   LLF_TR_INCOMPATIBLE (with e->detail) when this dialect cannot express
+     *   the request faithfully (n > 1 to Anthropic, audio input, …).
+     * resp_to_hub: a 2xx response body of this dialect → hub chat.completion.
+     * resp_from_hub: hub chat.completion → response body of this dialect;
+     *   model is what the response reports as its model. */
+    int (*req_to_hub)(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e);
+    int (*req_from_hub)(const cJSON *hub, const char *model, cJSON **out, llf_terr *e);
+    int (*resp_to_hub)(const cJSON *resp, cJSON **out, llf_terr *e);
+    int (*resp_from_hub)(const cJSON *hub, const char *model, cJSON **out, llf_terr *e);
 } llf_dialect_ops;
 
 const llf_dialect_ops *llf_dialect_ops_of(llf_dialect d);

@@ -1,9 +1,26 @@
 /* dialect_anthropic.c — the Anthropic messages dialect: POST {base}/messages,
  * `x-api-key` plus the mandatory `anthropic-version`, model in the body,
- * success = a `message` object with a `content` array. */
+ * success = a `message` object with a `content` array; and its translators
+ * to and from the hub (OpenAI chat).
+ *
+ * Differences bridged here: the system prompt is a top-level field; turns
+ * must alternate user/assistant (consecutive turns are merged); tool results
+ * are user-turn blocks, not `tool` messages; tool inputs are objects, not
+ * JSON strings; max_tokens is mandatory (a per-model default); temperature
+ * tops out at 1 (higher values are clamped). Anthropic has no JSON mode: a
+ * request for JSON becomes an instruction in the system prompt (the closest
+ * faithful equivalent; the answer is then checked like any JSON answer).
+ * Hub fields Anthropic would reject and that do not change the answer's
+ * meaning are dropped: seed, frequency_penalty, presence_penalty, logit_bias,
+ * service_tier, store, metadata, stream_options, reasoning_effort,
+ * prediction, modalities (text only), and any other unknown field. */
 #include "dialect.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "hubutil.h"
 
 #define ANTHROPIC_VERSION "2023-06-01"
 
@@ -40,6 +57,696 @@ static int success_shape(const cJSON *body)
     return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "content"));
 }
 
+/* ---- requests: Anthropic → hub ---------------------------------------- */
+
+static cJSON *image_part(const char *url)
+{
+    cJSON *p = cJSON_CreateObject(), *iu = cJSON_CreateObject();
+    if (!p || !iu || llf_add(p, "type", cJSON_CreateString("image_url")) ||
+        llf_add(iu, "url", cJSON_CreateString(url)) || llf_add(p, "image_url", iu)) {
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
+static char *block_text(const cJSON *content)
+{
+    return llf_content_text(content, "\n");
+}
+
+/* One Anthropic turn → hub messages appended to msgs. */
+static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
+{
+    const char *role = llf_get_str(turn, "role");
+    const cJSON *content = llf_get(turn, "content");
+    if (!role || (strcmp(role, "user") && strcmp(role, "assistant"))) {
+        llf_terr_set(e, "anthropic role \"%s\"", role ? role : "?");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    if (cJSON_IsString(content)) {
+        cJSON *m = cJSON_CreateObject();
+        if (!m || llf_add(m, "role", cJSON_CreateString(role)) ||
+            llf_add(m, "content", cJSON_CreateString(content->valuestring)) || llf_append(msgs, m)) {
+            cJSON_Delete(m);
+            return LLF_TR_ERROR;
+        }
+        return LLF_TR_OK;
+    }
+    if (!cJSON_IsArray(content))
+        return LLF_TR_ERROR;
+    cJSON *parts = cJSON_CreateArray(), *calls = cJSON_CreateArray();
+    int rc = parts && calls ? LLF_TR_OK : LLF_TR_ERROR;
+    int images = 0;
+    for (const cJSON *b = content->child; b && rc == LLF_TR_OK; b = b->next) {
+        const char *type = llf_get_str(b, "type");
+        type = type ? type : "";
+        if (strcmp(type, "text") == 0) {
+            cJSON *p = cJSON_CreateObject();
+            if (!p || llf_add(p, "type", cJSON_CreateString("text")) ||
+                llf_copy(p, "text", b, "text") || llf_append(parts, p)) {
+                cJSON_Delete(p);
+                rc = LLF_TR_ERROR;
+            }
+        } else if (strcmp(type, "image") == 0) {
+            const cJSON *src = llf_get(b, "source");
+            const char *st = llf_get_str(src, "type");
+            char *url = NULL;
+            if (st && strcmp(st, "base64") == 0 && llf_get_str(src, "media_type") && llf_get_str(src, "data")) {
+                if (asprintf(&url, "data:%s;base64,%s", llf_get_str(src, "media_type"),
+                             llf_get_str(src, "data")) < 0)
+                    url = NULL;
+            } else if (st && strcmp(st, "url") == 0 && llf_get_str(src, "url")) {
+                url = llf_strdup(llf_get_str(src, "url"));
+            } else {
+                llf_terr_set(e, "anthropic image source \"%s\"", st ? st : "?");
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
+            if (!url || llf_append(parts, image_part(url)))
+                rc = LLF_TR_ERROR;
+            free(url);
+            images++;
+        } else if (strcmp(type, "tool_use") == 0 && strcmp(role, "assistant") == 0) {
+            char *args = cJSON_PrintUnformatted(llf_get(b, "input") ? llf_get(b, "input") : NULL);
+            cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
+            if (!args)
+                args = llf_strdup("{}");
+            if (!c || !f || !args || llf_copy(c, "id", b, "id") ||
+                llf_add(c, "type", cJSON_CreateString("function")) || llf_copy(f, "name", b, "name") ||
+                llf_add(f, "arguments", cJSON_CreateString(args)) || llf_add(c, "function", f) ||
+                llf_append(calls, c)) {
+                if (c && !cJSON_GetObjectItem(c, "function"))
+                    cJSON_Delete(f);
+                cJSON_Delete(c);
+                rc = LLF_TR_ERROR;
+            }
+            free(args);
+        } else if (strcmp(type, "tool_result") == 0 && strcmp(role, "user") == 0) {
+            /* Tool results become `tool` messages, ahead of the turn's text. */
+            char *text = block_text(llf_get(b, "content"));
+            cJSON *m = cJSON_CreateObject();
+            if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
+                llf_copy(m, "tool_call_id", b, "tool_use_id") ||
+                llf_add(m, "content", cJSON_CreateString(text)) || llf_append(msgs, m)) {
+                cJSON_Delete(m);
+                rc = LLF_TR_ERROR;
+            }
+            free(text);
+        } else {
+            llf_terr_set(e, "anthropic block \"%s\" has no OpenAI equivalent", type);
+            rc = LLF_TR_INCOMPATIBLE;
+        }
+    }
+    int nparts = cJSON_GetArraySize(parts), ncalls = cJSON_GetArraySize(calls);
+    if (rc == LLF_TR_OK && (nparts || ncalls)) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON *c;
+        if (nparts == 1 && !images) {
+            c = cJSON_CreateString(llf_get_str(parts->child, "text"));
+        } else if (nparts == 0) {
+            c = cJSON_CreateNull();
+        } else {
+            c = parts;
+            parts = NULL;
+        }
+        if (!m || llf_add(m, "role", cJSON_CreateString(role)) || llf_add(m, "content", c)) {
+            cJSON_Delete(m);
+            rc = LLF_TR_ERROR;
+        } else if (ncalls && llf_add(m, "tool_calls", calls)) {
+            calls = NULL;
+            cJSON_Delete(m);
+            rc = LLF_TR_ERROR;
+        } else {
+            if (ncalls)
+                calls = NULL;
+            if (llf_append(msgs, m))
+                rc = LLF_TR_ERROR;
+        }
+    }
+    cJSON_Delete(parts);
+    cJSON_Delete(calls);
+    return rc;
+}
+
+static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
+{
+    (void)url_model;
+    if (!cJSON_IsObject(req) || !cJSON_IsArray(llf_get(req, "messages"))) {
+        llf_terr_set(e, "not an Anthropic messages request");
+        return LLF_TR_ERROR;
+    }
+    cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray();
+    int rc = hub && msgs && !llf_add(hub, "messages", msgs) ? LLF_TR_OK : LLF_TR_ERROR;
+    if (rc != LLF_TR_OK && hub && msgs && !cJSON_GetObjectItem(hub, "messages"))
+        cJSON_Delete(msgs);
+    if (rc == LLF_TR_OK && llf_copy(hub, "model", req, "model"))
+        rc = LLF_TR_ERROR;
+    const cJSON *sys = llf_get(req, "system");
+    if (rc == LLF_TR_OK && sys) {
+        char *text = block_text(sys);
+        cJSON *m = cJSON_CreateObject();
+        if (!text || !m || llf_add(m, "role", cJSON_CreateString("system")) ||
+            llf_add(m, "content", cJSON_CreateString(text)) || llf_append(msgs, m)) {
+            cJSON_Delete(m);
+            rc = LLF_TR_ERROR;
+        }
+        free(text);
+    }
+    for (const cJSON *t = llf_get(req, "messages")->child; t && rc == LLF_TR_OK; t = t->next)
+        rc = turn_to_hub(t, msgs, e);
+    if (rc == LLF_TR_OK &&
+        (llf_copy(hub, "max_tokens", req, "max_tokens") || llf_copy(hub, "temperature", req, "temperature") ||
+         llf_copy(hub, "top_p", req, "top_p") || llf_copy(hub, "stream", req, "stream") ||
+         llf_copy(hub, "stop", req, "stop_sequences") ||
+         llf_copy(hub, "user", llf_get(req, "metadata"), "user_id")))
+        rc = LLF_TR_ERROR;
+    const cJSON *tools = llf_get(req, "tools");
+    if (rc == LLF_TR_OK && cJSON_IsArray(tools)) {
+        cJSON *ht = cJSON_CreateArray();
+        rc = ht && !llf_add(hub, "tools", ht) ? LLF_TR_OK : LLF_TR_ERROR;
+        for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
+            if (llf_get_str(t, "type") && strcmp(llf_get_str(t, "type"), "custom") != 0) {
+                llf_terr_set(e, "anthropic tool type \"%s\"", llf_get_str(t, "type"));
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
+            cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
+            if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
+                llf_copy(f, "name", t, "name") || llf_copy(f, "description", t, "description") ||
+                llf_copy(f, "parameters", t, "input_schema") || llf_add(w, "function", f) ||
+                llf_append(ht, w)) {
+                if (w && !cJSON_GetObjectItem(w, "function"))
+                    cJSON_Delete(f);
+                cJSON_Delete(w);
+                rc = LLF_TR_ERROR;
+            }
+        }
+    }
+    const cJSON *tc = llf_get(req, "tool_choice");
+    if (rc == LLF_TR_OK && tc) {
+        const char *t = llf_get_str(tc, "type");
+        cJSON *h = NULL;
+        if (t && strcmp(t, "auto") == 0)
+            h = cJSON_CreateString("auto");
+        else if (t && strcmp(t, "any") == 0)
+            h = cJSON_CreateString("required");
+        else if (t && strcmp(t, "none") == 0)
+            h = cJSON_CreateString("none");
+        else if (t && strcmp(t, "tool") == 0) {
+            cJSON *f = cJSON_CreateObject();
+            h = cJSON_CreateObject();
+            if (!f || !h || llf_add(h, "type", cJSON_CreateString("function")) ||
+                llf_copy(f, "name", tc, "name") || llf_add(h, "function", f)) {
+                if (h && !cJSON_GetObjectItem(h, "function"))
+                    cJSON_Delete(f);
+                cJSON_Delete(h);
+                h = NULL;
+            }
+        }
+        if (!h || llf_add(hub, "tool_choice", h))
+            rc = LLF_TR_ERROR;
+        if (rc == LLF_TR_OK && cJSON_IsTrue(llf_get(tc, "disable_parallel_tool_use")) &&
+            llf_add(hub, "parallel_tool_calls", cJSON_CreateFalse()))
+            rc = LLF_TR_ERROR;
+    }
+    if (rc != LLF_TR_OK) {
+        cJSON_Delete(hub);
+        return rc;
+    }
+    *out = hub;
+    return LLF_TR_OK;
+}
+
+/* ---- requests: hub → Anthropic ---------------------------------------- */
+
+/* Anthropic requires max_tokens; these are conservative defaults that every
+ * listed model accepts (its documented output limit or less). */
+static long default_max_tokens(const char *model)
+{
+    static const struct {
+        const char *prefix;
+        long tokens;
+    } t[] = {{"claude-3-haiku", 4096}, {"claude-3-opus", 4096}, {"claude-3-sonnet", 4096},
+             {"claude-3-5", 8192}, {"claude-", 8192}};
+    for (size_t i = 0; model && i < sizeof t / sizeof t[0]; i++)
+        if (strncmp(model, t[i].prefix, strlen(t[i].prefix)) == 0)
+            return t[i].tokens;
+    return 4096;
+}
+
+/* Append blocks to the last turn when it has the same role (turns must
+ * alternate), else start a new turn. Takes ownership of blocks. */
+static int add_turn(cJSON *msgs, const char *role, cJSON *blocks)
+{
+    cJSON *last = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+    if (last && strcmp(llf_get_str(last, "role"), role) == 0) {
+        cJSON *content = cJSON_GetObjectItemCaseSensitive(last, "content");
+        while (blocks->child) {
+            cJSON *b = cJSON_DetachItemViaPointer(blocks, blocks->child);
+            cJSON_AddItemToArray(content, b);
+        }
+        cJSON_Delete(blocks);
+        return 0;
+    }
+    cJSON *m = cJSON_CreateObject();
+    if (!m || llf_add(m, "role", cJSON_CreateString(role)) || llf_add(m, "content", blocks)) {
+        if (m && !cJSON_GetObjectItem(m, "content"))
+            cJSON_Delete(blocks);
+        cJSON_Delete(m);
+        return -1;
+    }
+    return llf_append(msgs, m);
+}
+
+static cJSON *text_block(const char *text)
+{
+    cJSON *b = cJSON_CreateObject();
+    if (!b || llf_add(b, "type", cJSON_CreateString("text")) || llf_add(b, "text", cJSON_CreateString(text))) {
+        cJSON_Delete(b);
+        return NULL;
+    }
+    return b;
+}
+
+static cJSON *image_block(const char *url)
+{
+    const char *mime, *data;
+    size_t ml;
+    cJSON *b = cJSON_CreateObject(), *src = cJSON_CreateObject();
+    int ok = b && src && !llf_add(b, "type", cJSON_CreateString("image"));
+    if (ok && llf_data_url(url, &mime, &ml, &data)) {
+        char mt[128];
+        snprintf(mt, sizeof mt, "%.*s", (int)ml, mime);
+        ok = !llf_add(src, "type", cJSON_CreateString("base64")) &&
+             !llf_add(src, "media_type", cJSON_CreateString(mt)) &&
+             !llf_add(src, "data", cJSON_CreateString(data));
+    } else if (ok) {
+        ok = !llf_add(src, "type", cJSON_CreateString("url")) && !llf_add(src, "url", cJSON_CreateString(url));
+    }
+    if (!ok || llf_add(b, "source", src)) {
+        if (b && !cJSON_GetObjectItem(b, "source"))
+            cJSON_Delete(src);
+        cJSON_Delete(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Hub message content → Anthropic blocks appended to blocks. */
+static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
+{
+    if (cJSON_IsString(content)) {
+        if (!*content->valuestring)
+            return LLF_TR_OK;   /* Anthropic rejects empty text blocks */
+        return llf_append(blocks, text_block(content->valuestring)) ? LLF_TR_ERROR : LLF_TR_OK;
+    }
+    for (const cJSON *p = cJSON_IsArray(content) ? content->child : NULL; p; p = p->next) {
+        const char *type = llf_get_str(p, "type");
+        type = type ? type : "";
+        if (strcmp(type, "text") == 0) {
+            const char *t = llf_get_str(p, "text");
+            if (t && *t && llf_append(blocks, text_block(t)))
+                return LLF_TR_ERROR;
+        } else if (strcmp(type, "image_url") == 0) {
+            const char *url = llf_get_str(llf_get(p, "image_url"), "url");
+            if (!url || llf_append(blocks, image_block(url)))
+                return LLF_TR_ERROR;
+        } else {
+            llf_terr_set(e, "content part \"%s\" has no Anthropic equivalent", type);
+            return LLF_TR_INCOMPATIBLE;
+        }
+    }
+    return LLF_TR_OK;
+}
+
+static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_terr *e)
+{
+    const char *role = llf_get_str(m, "role");
+    const cJSON *content = llf_get(m, "content");
+    role = role ? role : "";
+    if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0) {
+        char *t = llf_content_text(content, "\n");
+        int bad = !t || (system->n && llf_buf_adds(system, "\n\n")) || llf_buf_adds(system, t);
+        free(t);
+        return bad ? LLF_TR_ERROR : LLF_TR_OK;
+    }
+    cJSON *blocks = cJSON_CreateArray();
+    if (!blocks)
+        return LLF_TR_ERROR;
+    int rc = LLF_TR_OK;
+    const char *arole = "user";
+    if (strcmp(role, "user") == 0) {
+        rc = content_blocks(content, blocks, e);
+    } else if (strcmp(role, "assistant") == 0) {
+        arole = "assistant";
+        rc = content_blocks(content, blocks, e);
+        for (const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "tool_calls") ?
+                                  cJSON_GetObjectItemCaseSensitive(m, "tool_calls")->child : NULL;
+             c && rc == LLF_TR_OK; c = c->next) {
+            const cJSON *f = llf_get(c, "function");
+            const char *args = llf_get_str(f, "arguments");
+            cJSON *input = args ? cJSON_Parse(args) : NULL;
+            if (!cJSON_IsObject(input)) {
+                cJSON_Delete(input);
+                llf_terr_set(e, "tool call arguments are not a JSON object");
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
+            cJSON *b = cJSON_CreateObject();
+            if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) || llf_copy(b, "id", c, "id") ||
+                llf_copy(b, "name", f, "name") || llf_add(b, "input", input) || llf_append(blocks, b)) {
+                if (b && !cJSON_GetObjectItem(b, "input"))
+                    cJSON_Delete(input);
+                cJSON_Delete(b);
+                rc = LLF_TR_ERROR;
+            }
+        }
+    } else if (strcmp(role, "tool") == 0) {
+        char *t = llf_content_text(content, "\n");
+        cJSON *b = cJSON_CreateObject();
+        if (!t || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
+            llf_copy(b, "tool_use_id", m, "tool_call_id") || llf_add(b, "content", cJSON_CreateString(t)) ||
+            llf_append(blocks, b)) {
+            cJSON_Delete(b);
+            rc = LLF_TR_ERROR;
+        }
+        free(t);
+    } else {
+        llf_terr_set(e, "message role \"%s\" has no Anthropic equivalent", role);
+        rc = LLF_TR_INCOMPATIBLE;
+    }
+    if (rc != LLF_TR_OK || cJSON_GetArraySize(blocks) == 0) {
+        cJSON_Delete(blocks);
+        return rc;
+    }
+    return add_turn(msgs, arole, blocks) ? LLF_TR_ERROR : LLF_TR_OK;
+}
+
+static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
+{
+    const cJSON *tools = llf_get(hub, "tools");
+    if (cJSON_IsArray(tools) && cJSON_GetArraySize(tools)) {
+        cJSON *at = cJSON_CreateArray();
+        if (!at || llf_add(out, "tools", at))
+            return LLF_TR_ERROR;
+        for (const cJSON *t = tools->child; t; t = t->next) {
+            const char *type = llf_get_str(t, "type");
+            const cJSON *f = llf_get(t, "function");
+            if (!f || (type && strcmp(type, "function") != 0)) {
+                llf_terr_set(e, "tool type \"%s\" has no Anthropic equivalent", type ? type : "?");
+                return LLF_TR_INCOMPATIBLE;
+            }
+            cJSON *w = cJSON_CreateObject();
+            const cJSON *params = llf_get(f, "parameters");
+            if (!w || llf_copy(w, "name", f, "name") || llf_copy(w, "description", f, "description") ||
+                llf_add(w, "input_schema", params ? cJSON_Duplicate(params, 1)
+                                                  : cJSON_Parse("{\"type\":\"object\",\"properties\":{}}")) ||
+                llf_append(at, w)) {
+                cJSON_Delete(w);
+                return LLF_TR_ERROR;
+            }
+        }
+    }
+    const cJSON *tc = llf_get(hub, "tool_choice");
+    int no_parallel = cJSON_IsFalse(llf_get(hub, "parallel_tool_calls"));
+    if (!tc && !no_parallel)
+        return LLF_TR_OK;
+    cJSON *c = cJSON_CreateObject();
+    const char *type = "auto";
+    const char *name = NULL;
+    if (cJSON_IsString(tc))
+        type = strcmp(tc->valuestring, "required") == 0 ? "any"
+               : strcmp(tc->valuestring, "none") == 0   ? "none"
+                                                        : "auto";
+    else if (cJSON_IsObject(tc) && (name = llf_get_str(llf_get(tc, "function"), "name")))
+        type = "tool";
+    if (!c || llf_add(c, "type", cJSON_CreateString(type)) ||
+        (name && llf_add(c, "name", cJSON_CreateString(name))) ||
+        (no_parallel && strcmp(type, "none") && llf_add(c, "disable_parallel_tool_use", cJSON_CreateTrue())) ||
+        llf_add(out, "tool_choice", c)) {
+        cJSON_Delete(c);
+        return LLF_TR_ERROR;
+    }
+    return LLF_TR_OK;
+}
+
+static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
+{
+    const cJSON *msgs = llf_get(hub, "messages");
+    if (!cJSON_IsArray(msgs)) {
+        llf_terr_set(e, "request has no messages");
+        return LLF_TR_ERROR;
+    }
+    const cJSON *n = llf_get(hub, "n");
+    if (cJSON_IsNumber(n) && n->valuedouble > 1) {
+        llf_terr_set(e, "n > 1");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    if (cJSON_IsTrue(llf_get(hub, "logprobs")) || llf_get(hub, "audio")) {
+        llf_terr_set(e, "%s", llf_get(hub, "audio") ? "audio output" : "logprobs");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    for (const cJSON *mo = cJSON_IsArray(llf_get(hub, "modalities")) ? llf_get(hub, "modalities")->child : NULL;
+         mo; mo = mo->next)
+        if (cJSON_IsString(mo) && strcmp(mo->valuestring, "text") != 0) {
+            llf_terr_set(e, "modality \"%s\"", mo->valuestring);
+            return LLF_TR_INCOMPATIBLE;
+        }
+    cJSON *o = cJSON_CreateObject(), *am = cJSON_CreateArray();
+    llf_buf system = {0};
+    int rc = o && am && !llf_add(o, "model", cJSON_CreateString(model ? model : "")) ? LLF_TR_OK
+                                                                                     : LLF_TR_ERROR;
+    for (const cJSON *m = msgs->child; m && rc == LLF_TR_OK; m = m->next)
+        rc = message_from_hub(m, am, &system, e);
+    if (rc == LLF_TR_OK && cJSON_GetArraySize(am) &&
+        strcmp(llf_get_str(am->child, "role"), "user") != 0) {
+        llf_terr_set(e, "conversation starts with assistant");
+        rc = LLF_TR_INCOMPATIBLE;
+    }
+    const cJSON *rf = llf_get(hub, "response_format");
+    const char *rft = llf_get_str(rf, "type");
+    if (rc == LLF_TR_OK && rft && strcmp(rft, "json_object") == 0) {
+        if ((system.n && llf_buf_adds(&system, "\n\n")) ||
+            llf_buf_adds(&system, "Respond with a single JSON object and nothing else."))
+            rc = LLF_TR_ERROR;
+    } else if (rc == LLF_TR_OK && rft && strcmp(rft, "json_schema") == 0) {
+        char *schema = cJSON_PrintUnformatted(llf_get(llf_get(rf, "json_schema"), "schema"));
+        if (!schema || (system.n && llf_buf_adds(&system, "\n\n")) ||
+            llf_buf_printf(&system, "Respond with a single JSON object that conforms to this JSON "
+                                    "Schema, and nothing else:\n%s", schema))
+            rc = LLF_TR_ERROR;
+        free(schema);
+    }
+    if (rc == LLF_TR_OK && system.n && llf_add(o, "system", cJSON_CreateString(system.p)))
+        rc = LLF_TR_ERROR;
+    if (rc == LLF_TR_OK && llf_add(o, "messages", am))
+        rc = LLF_TR_ERROR;
+    else if (rc == LLF_TR_OK)
+        am = NULL;
+    const cJSON *mt = llf_get(hub, "max_completion_tokens");
+    if (!cJSON_IsNumber(mt))
+        mt = llf_get(hub, "max_tokens");
+    long max = cJSON_IsNumber(mt) ? (long)mt->valuedouble : default_max_tokens(model);
+    if (rc == LLF_TR_OK && llf_add(o, "max_tokens", cJSON_CreateNumber((double)max)))
+        rc = LLF_TR_ERROR;
+    const cJSON *temp = llf_get(hub, "temperature");
+    if (rc == LLF_TR_OK && cJSON_IsNumber(temp) &&
+        llf_add(o, "temperature", cJSON_CreateNumber(temp->valuedouble > 1 ? 1 : temp->valuedouble)))
+        rc = LLF_TR_ERROR;
+    const cJSON *stop = llf_get(hub, "stop");
+    if (rc == LLF_TR_OK && cJSON_IsString(stop)) {
+        cJSON *a = cJSON_CreateArray();
+        if (!a || llf_append(a, cJSON_CreateString(stop->valuestring)) || llf_add(o, "stop_sequences", a)) {
+            if (a && !cJSON_GetObjectItem(o, "stop_sequences"))
+                cJSON_Delete(a);
+            rc = LLF_TR_ERROR;
+        }
+    } else if (rc == LLF_TR_OK && cJSON_IsArray(stop) && llf_copy(o, "stop_sequences", hub, "stop")) {
+        rc = LLF_TR_ERROR;
+    }
+    if (rc == LLF_TR_OK && (llf_copy(o, "top_p", hub, "top_p") || llf_copy(o, "stream", hub, "stream")))
+        rc = LLF_TR_ERROR;
+    if (rc == LLF_TR_OK && llf_get_str(hub, "user")) {
+        cJSON *md = cJSON_CreateObject();
+        if (!md || llf_copy(md, "user_id", hub, "user") || llf_add(o, "metadata", md)) {
+            cJSON_Delete(md);
+            rc = LLF_TR_ERROR;
+        }
+    }
+    if (rc == LLF_TR_OK)
+        rc = tools_from_hub(hub, o, e);
+    llf_buf_free(&system);
+    cJSON_Delete(am);
+    if (rc != LLF_TR_OK) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    *out = o;
+    return LLF_TR_OK;
+}
+
+/* ---- responses --------------------------------------------------------- */
+
+static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
+{
+    const cJSON *content = llf_get(resp, "content");
+    if (!cJSON_IsArray(content)) {
+        llf_terr_set(e, "not an Anthropic message");
+        return LLF_TR_ERROR;
+    }
+    llf_buf text = {0};
+    int has_text = 0, rc = LLF_TR_OK;
+    cJSON *calls = cJSON_CreateArray();
+    for (const cJSON *b = content->child; b && calls && rc == LLF_TR_OK; b = b->next) {
+        const char *type = llf_get_str(b, "type");
+        if (type && strcmp(type, "text") == 0 && llf_get_str(b, "text")) {
+            has_text = 1;
+            if (llf_buf_adds(&text, llf_get_str(b, "text")))
+                rc = LLF_TR_ERROR;
+        } else if (type && strcmp(type, "tool_use") == 0) {
+            char *args = cJSON_PrintUnformatted(llf_get(b, "input"));
+            cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
+            if (!args || !c || !f || llf_copy(c, "id", b, "id") ||
+                llf_add(c, "type", cJSON_CreateString("function")) || llf_copy(f, "name", b, "name") ||
+                llf_add(f, "arguments", cJSON_CreateString(args)) || llf_add(c, "function", f) ||
+                llf_append(calls, c)) {
+                if (c && !cJSON_GetObjectItem(c, "function"))
+                    cJSON_Delete(f);
+                cJSON_Delete(c);
+                rc = LLF_TR_ERROR;
+            }
+            free(args);
+        }
+    }
+    const char *stop = llf_get_str(resp, "stop_reason");
+    const char *fr = !stop                                  ? "stop"
+                     : strcmp(stop, "max_tokens") == 0      ? "length"
+                     : strcmp(stop, "tool_use") == 0        ? "tool_calls"
+                     : strcmp(stop, "refusal") == 0         ? "content_filter"
+                                                            : "stop";
+    const cJSON *u = llf_get(resp, "usage");
+    double in = 0, outt = 0;
+    static const char *const ins[] = {"input_tokens", "cache_creation_input_tokens",
+                                      "cache_read_input_tokens"};
+    for (size_t i = 0; i < 3; i++)
+        if (cJSON_IsNumber(llf_get(u, ins[i])))
+            in += llf_get(u, ins[i])->valuedouble;
+    if (cJSON_IsNumber(llf_get(u, "output_tokens")))
+        outt = llf_get(u, "output_tokens")->valuedouble;
+    cJSON *hub = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *choice = cJSON_CreateObject(),
+          *msg = cJSON_CreateObject(), *usage = cJSON_CreateObject();
+    if (rc == LLF_TR_OK && calls && hub && choices && choice && msg && usage &&
+        !llf_copy(hub, "id", resp, "id") && !llf_add(hub, "object", cJSON_CreateString("chat.completion")) &&
+        !llf_add(hub, "created", cJSON_CreateNumber(llf_now_s())) && !llf_copy(hub, "model", resp, "model") &&
+        !llf_add(msg, "role", cJSON_CreateString("assistant")) &&
+        !llf_add(msg, "content", has_text ? cJSON_CreateString(text.p) : cJSON_CreateNull()) &&
+        !(cJSON_GetArraySize(calls) && llf_add(msg, "tool_calls", calls)) &&
+        !llf_add(msg, "refusal", cJSON_CreateNull())) {
+        if (cJSON_GetArraySize(calls))
+            calls = NULL;
+        if (!llf_add(choice, "index", cJSON_CreateNumber(0)) && !llf_add(choice, "message", msg)) {
+            msg = NULL;
+            if (!llf_add(choice, "logprobs", cJSON_CreateNull()) &&
+                !llf_add(choice, "finish_reason", cJSON_CreateString(fr)) && !llf_append(choices, choice)) {
+                choice = NULL;
+                if (!llf_add(hub, "choices", choices)) {
+                    choices = NULL;
+                    if (!llf_add(usage, "prompt_tokens", cJSON_CreateNumber(in)) &&
+                        !llf_add(usage, "completion_tokens", cJSON_CreateNumber(outt)) &&
+                        !llf_add(usage, "total_tokens", cJSON_CreateNumber(in + outt)) &&
+                        !llf_add(hub, "usage", usage)) {
+                        usage = NULL;
+                        *out = hub;
+                        hub = NULL;
+                    }
+                }
+            }
+        }
+    }
+    int ok = hub == NULL;
+    llf_buf_free(&text);
+    cJSON_Delete(calls);
+    cJSON_Delete(msg);
+    cJSON_Delete(choice);
+    cJSON_Delete(choices);
+    cJSON_Delete(usage);
+    cJSON_Delete(hub);
+    return ok ? LLF_TR_OK : (rc == LLF_TR_OK ? LLF_TR_ERROR : rc);
+}
+
+static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
+{
+    const cJSON *choice = cJSON_GetArrayItem(llf_get(hub, "choices"), 0);
+    const cJSON *msg = llf_get(choice, "message");
+    if (!msg) {
+        llf_terr_set(e, "completion has no message");
+        return LLF_TR_ERROR;
+    }
+    cJSON *o = cJSON_CreateObject(), *content = cJSON_CreateArray(), *usage = cJSON_CreateObject();
+    int rc = o && content && usage ? LLF_TR_OK : LLF_TR_ERROR;
+    const char *id = llf_get_str(hub, "id");
+    char idbuf[160];
+    snprintf(idbuf, sizeof idbuf, "%s%s", id && strncmp(id, "msg_", 4) == 0 ? "" : "msg_", id ? id : "llmfallback");
+    char *text = llf_content_text(llf_get(msg, "content"), "");
+    const char *refusal = llf_get_str(msg, "refusal");
+    if (rc == LLF_TR_OK && ((text && *text && llf_append(content, text_block(text))) ||
+                            (refusal && *refusal && llf_append(content, text_block(refusal)))))
+        rc = LLF_TR_ERROR;
+    free(text);
+    const cJSON *calls = llf_get(msg, "tool_calls");
+    for (const cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c && rc == LLF_TR_OK; c = c->next) {
+        const cJSON *f = llf_get(c, "function");
+        const char *args = llf_get_str(f, "arguments");
+        cJSON *input = args ? cJSON_Parse(args) : NULL;
+        if (!cJSON_IsObject(input)) {
+            cJSON_Delete(input);
+            input = cJSON_CreateObject();
+        }
+        cJSON *b = cJSON_CreateObject();
+        if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) || llf_copy(b, "id", c, "id") ||
+            llf_copy(b, "name", f, "name") || llf_add(b, "input", input) || llf_append(content, b)) {
+            if (b && !cJSON_GetObjectItem(b, "input"))
+                cJSON_Delete(input);
+            cJSON_Delete(b);
+            rc = LLF_TR_ERROR;
+        }
+    }
+    const char *fr = llf_get_str(choice, "finish_reason");
+    const char *stop = !fr                                 ? "end_turn"
+                       : strcmp(fr, "length") == 0         ? "max_tokens"
+                       : strcmp(fr, "tool_calls") == 0 || strcmp(fr, "function_call") == 0 ? "tool_use"
+                       : strcmp(fr, "content_filter") == 0 ? "refusal"
+                                                           : "end_turn";
+    const cJSON *u = llf_get(hub, "usage");
+    if (rc == LLF_TR_OK &&
+        (llf_add(o, "id", cJSON_CreateString(idbuf)) || llf_add(o, "type", cJSON_CreateString("message")) ||
+         llf_add(o, "role", cJSON_CreateString("assistant")) ||
+         llf_add(o, "model", cJSON_CreateString(model ? model : "")) || llf_add(o, "content", content)))
+        rc = LLF_TR_ERROR;
+    else if (rc == LLF_TR_OK)
+        content = NULL;
+    if (rc == LLF_TR_OK &&
+        (llf_add(o, "stop_reason", cJSON_CreateString(stop)) || llf_add(o, "stop_sequence", cJSON_CreateNull()) ||
+         llf_add(usage, "input_tokens", cJSON_CreateNumber(cJSON_IsNumber(llf_get(u, "prompt_tokens"))
+                                                               ? llf_get(u, "prompt_tokens")->valuedouble : 0)) ||
+         llf_add(usage, "output_tokens",
+                 cJSON_CreateNumber(cJSON_IsNumber(llf_get(u, "completion_tokens"))
+                                        ? llf_get(u, "completion_tokens")->valuedouble : 0)) ||
+         llf_add(o, "usage", usage)))
+        rc = LLF_TR_ERROR;
+    else if (rc == LLF_TR_OK)
+        usage = NULL;
+    cJSON_Delete(content);
+    cJSON_Delete(usage);
+    if (rc != LLF_TR_OK) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    *out = o;
+    return LLF_TR_OK;
+}
+
 const llf_dialect_ops llf_dialect_anthropic = {
     .name = "anthropic",
     .match_op = match_op,
@@ -48,4 +755,8 @@ const llf_dialect_ops llf_dialect_anthropic = {
     .model_in_body = 1,
     .body_streams = body_streams,
     .success_shape = success_shape,
+    .req_to_hub = req_to_hub,
+    .req_from_hub = req_from_hub,
+    .resp_to_hub = resp_to_hub,
+    .resp_from_hub = resp_from_hub,
 };

@@ -1,11 +1,28 @@
 /* dialect_gemini.c — the Gemini generateContent dialect: POST
  * {base}/models/{model}:generateContent (or :streamGenerateContent), key in
  * `x-goog-api-key` (or a `key=` query parameter, which we never forward),
- * model in the URL, success = an object with a `candidates` array. */
+ * model in the URL, success = an object with a `candidates` array; and its
+ * translators to and from the hub (OpenAI chat).
+ *
+ * Differences bridged here: roles are user/model and must alternate
+ * (consecutive turns merge); the system prompt is systemInstruction; function
+ * calls carry no ids (we number them call_<n> and pair each functionResponse
+ * with the oldest unanswered call of that name); arguments are objects;
+ * sampling lives in generationConfig; JSON output is responseMimeType plus
+ * responseSchema, an OpenAPI subset (additionalProperties, $schema, strict
+ * and $defs are removed; a $ref cannot be expressed). Input is accepted in
+ * camelCase or snake_case; output is camelCase. Hub fields Gemini would
+ * reject and that do not change the answer are dropped: stream (the URL
+ * says it), stream_options, user, logit_bias, parallel_tool_calls, store,
+ * metadata, service_tier, reasoning_effort, and any other unknown field. */
 #include "dialect.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "hubutil.h"
 
 static int match_op(const char *rest, char **model, int *stream)
 {
@@ -50,6 +67,800 @@ static int success_shape(const cJSON *body)
     return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "candidates"));
 }
 
+/* camelCase or snake_case */
+static const cJSON *get2(const cJSON *o, const char *camel, const char *snake)
+{
+    const cJSON *v = llf_get(o, camel);
+    return v ? v : llf_get(o, snake);
+}
+
+/* A copy of a schema with type names lower-cased (Gemini's upper-case
+ * OpenAPI names → JSON Schema), or, towards Gemini (clean = 1), without the
+ * keywords it rejects. Returns NULL on error; *bad set when a $ref is met. */
+static cJSON *schema_copy(const cJSON *s, int clean, int *bad)
+{
+    cJSON *c = cJSON_Duplicate(s, 0);
+    if (!c)
+        return NULL;
+    if (cJSON_IsString(c) || !(cJSON_IsObject(s) || cJSON_IsArray(s)))
+        return c;
+    for (const cJSON *k = s->child; k; k = k->next) {
+        if (clean && k->string &&
+            (!strcmp(k->string, "additionalProperties") || !strcmp(k->string, "$schema") ||
+             !strcmp(k->string, "strict") || !strcmp(k->string, "$defs") ||
+             !strcmp(k->string, "definitions")))
+            continue;
+        if (clean && k->string && !strcmp(k->string, "$ref"))
+            *bad = 1;
+        cJSON *v;
+        if (k->string && !strcmp(k->string, "type") && cJSON_IsString(k)) {
+            char low[32];
+            snprintf(low, sizeof low, "%s", k->valuestring);
+            for (char *p = low; *p; p++)
+                *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            v = cJSON_CreateString(low);
+        } else {
+            v = schema_copy(k, clean, bad);
+        }
+        if (!v || (cJSON_IsArray(s) ? llf_append(c, v) : llf_add(c, k->string, v))) {
+            cJSON_Delete(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+static int is_image(const char *mime)
+{
+    return mime && strncmp(mime, "image/", 6) == 0;
+}
+
+/* ---- requests: Gemini → hub ------------------------------------------- */
+
+typedef struct pending {
+    char name[128];
+    char id[32];
+    int answered;
+} pending;
+
+static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *ncalls, llf_terr *e)
+{
+    const char *role = llf_get_str(turn, "role");
+    int model = role && strcmp(role, "model") == 0;
+    cJSON *parts = cJSON_CreateArray(), *tcs = cJSON_CreateArray();
+    int rc = parts && tcs ? LLF_TR_OK : LLF_TR_ERROR, images = 0;
+    const cJSON *gparts = llf_get(turn, "parts");
+    for (const cJSON *p = cJSON_IsArray(gparts) ? gparts->child : NULL; p && rc == LLF_TR_OK; p = p->next) {
+        const cJSON *inl = get2(p, "inlineData", "inline_data"), *fd = get2(p, "fileData", "file_data");
+        const cJSON *fc = get2(p, "functionCall", "function_call");
+        const cJSON *fr = get2(p, "functionResponse", "function_response");
+        if (cJSON_IsTrue(llf_get(p, "thought")))
+            continue;
+        if (llf_get_str(p, "text")) {
+            cJSON *t = cJSON_CreateObject();
+            if (!t || llf_add(t, "type", cJSON_CreateString("text")) || llf_copy(t, "text", p, "text") ||
+                llf_append(parts, t)) {
+                cJSON_Delete(t);
+                rc = LLF_TR_ERROR;
+            }
+        } else if (inl || fd) {
+            const cJSON *src = inl ? inl : fd;
+            const char *mime = llf_get_str(src, "mimeType") ? llf_get_str(src, "mimeType")
+                                                            : llf_get_str(src, "mime_type");
+            const char *uri = llf_get_str(src, "fileUri") ? llf_get_str(src, "fileUri")
+                                                          : llf_get_str(src, "file_uri");
+            const char *data = llf_get_str(src, "data");
+            if (!is_image(mime) || (inl && !data) || (fd && !uri)) {
+                llf_terr_set(e, "gemini %s of type %s has no OpenAI equivalent", inl ? "inlineData" : "fileData",
+                             mime ? mime : "?");
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
+            char *url = NULL;
+            if (inl && asprintf(&url, "data:%s;base64,%s", mime, data) < 0)
+                url = NULL;
+            if (fd)
+                url = llf_strdup(uri);
+            cJSON *im = cJSON_CreateObject(), *iu = cJSON_CreateObject();
+            if (!url || !im || !iu || llf_add(im, "type", cJSON_CreateString("image_url")) ||
+                llf_add(iu, "url", cJSON_CreateString(url)) || llf_add(im, "image_url", iu) ||
+                llf_append(parts, im)) {
+                if (im && !cJSON_GetObjectItem(im, "image_url"))
+                    cJSON_Delete(iu);
+                cJSON_Delete(im);
+                rc = LLF_TR_ERROR;
+            }
+            free(url);
+            images++;
+        } else if (fc && model) {
+            if (*ncalls >= 64) {
+                llf_terr_set(e, "too many function calls");
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
+            pending *pc = &calls[(*ncalls)++];
+            snprintf(pc->name, sizeof pc->name, "%s", llf_get_str(fc, "name") ? llf_get_str(fc, "name") : "");
+            snprintf(pc->id, sizeof pc->id, "call_%d", *ncalls - 1);
+            pc->answered = 0;
+            const cJSON *args = llf_get(fc, "args");
+            char *a = args ? cJSON_PrintUnformatted(args) : llf_strdup("{}");
+            cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
+            if (!a || !c || !f || llf_add(c, "id", cJSON_CreateString(pc->id)) ||
+                llf_add(c, "type", cJSON_CreateString("function")) ||
+                llf_add(f, "name", cJSON_CreateString(pc->name)) || llf_add(f, "arguments", cJSON_CreateString(a)) ||
+                llf_add(c, "function", f) || llf_append(tcs, c)) {
+                if (c && !cJSON_GetObjectItem(c, "function"))
+                    cJSON_Delete(f);
+                cJSON_Delete(c);
+                rc = LLF_TR_ERROR;
+            }
+            free(a);
+        } else if (fr && !model) {
+            const char *name = llf_get_str(fr, "name");
+            const cJSON *resp = llf_get(fr, "response");
+            const char *id = NULL;
+            for (int i = 0; i < *ncalls && !id; i++)
+                if (!calls[i].answered && name && strcmp(calls[i].name, name) == 0) {
+                    calls[i].answered = 1;
+                    id = calls[i].id;
+                }
+            const char *str = llf_get_str(resp, "content") ? llf_get_str(resp, "content") : llf_get_str(resp, "result");
+            char *text = str ? llf_strdup(str) : cJSON_PrintUnformatted(resp ? resp : NULL);
+            cJSON *m = cJSON_CreateObject();
+            if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
+                llf_add(m, "tool_call_id", cJSON_CreateString(id ? id : "call_unknown")) ||
+                llf_add(m, "content", cJSON_CreateString(text)) || llf_append(msgs, m)) {
+                cJSON_Delete(m);
+                rc = LLF_TR_ERROR;
+            }
+            free(text);
+        } else {
+            llf_terr_set(e, "gemini part has no OpenAI equivalent");
+            rc = LLF_TR_INCOMPATIBLE;
+        }
+    }
+    int np = cJSON_GetArraySize(parts), nc = cJSON_GetArraySize(tcs);
+    if (rc == LLF_TR_OK && (np || nc)) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON *c = np == 1 && !images ? cJSON_CreateString(llf_get_str(parts->child, "text"))
+                   : np == 0          ? cJSON_CreateNull()
+                                      : cJSON_Duplicate(parts, 1);
+        if (!m || llf_add(m, "role", cJSON_CreateString(model ? "assistant" : "user")) ||
+            llf_add(m, "content", c) || (nc && llf_add(m, "tool_calls", cJSON_Duplicate(tcs, 1))) ||
+            llf_append(msgs, m)) {
+            cJSON_Delete(m);
+            rc = LLF_TR_ERROR;
+        }
+    }
+    cJSON_Delete(parts);
+    cJSON_Delete(tcs);
+    return rc;
+}
+
+static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
+{
+    const cJSON *contents = llf_get(req, "contents");
+    if (!cJSON_IsArray(contents)) {
+        llf_terr_set(e, "not a Gemini generateContent request");
+        return LLF_TR_ERROR;
+    }
+    cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray();
+    int rc = hub && msgs && !llf_add(hub, "model", cJSON_CreateString(url_model ? url_model : "")) &&
+                     !llf_add(hub, "messages", msgs)
+                 ? LLF_TR_OK : LLF_TR_ERROR;
+    if (rc != LLF_TR_OK && !cJSON_GetObjectItem(hub, "messages"))
+        cJSON_Delete(msgs);
+    const cJSON *si = get2(req, "systemInstruction", "system_instruction");
+    if (rc == LLF_TR_OK && si) {
+        char *text = llf_content_text(llf_get(si, "parts"), "\n");
+        cJSON *m = cJSON_CreateObject();
+        if (!text || !m || llf_add(m, "role", cJSON_CreateString("system")) ||
+            llf_add(m, "content", cJSON_CreateString(text)) || llf_append(msgs, m)) {
+            cJSON_Delete(m);
+            rc = LLF_TR_ERROR;
+        }
+        free(text);
+    }
+    pending calls[64];
+    int ncalls = 0;
+    for (const cJSON *t = contents->child; t && rc == LLF_TR_OK; t = t->next)
+        rc = content_to_hub(t, msgs, calls, &ncalls, e);
+    const cJSON *gc = get2(req, "generationConfig", "generation_config");
+    if (rc == LLF_TR_OK && gc) {
+        static const char *const map[][3] = {{"temperature", "temperature", "temperature"},
+                                             {"topP", "top_p", "top_p"},
+                                             {"maxOutputTokens", "max_output_tokens", "max_tokens"},
+                                             {"stopSequences", "stop_sequences", "stop"},
+                                             {"candidateCount", "candidate_count", "n"},
+                                             {"seed", "seed", "seed"},
+                                             {"presencePenalty", "presence_penalty", "presence_penalty"},
+                                             {"frequencyPenalty", "frequency_penalty", "frequency_penalty"}};
+        for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == LLF_TR_OK; i++) {
+            const cJSON *v = get2(gc, map[i][0], map[i][1]);
+            if (v && llf_add(hub, map[i][2], cJSON_Duplicate(v, 1)))
+                rc = LLF_TR_ERROR;
+        }
+        const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
+        const cJSON *sch = get2(gc, "responseSchema", "response_schema");
+        if (!sch)
+            sch = get2(gc, "responseJsonSchema", "response_json_schema");
+        if (rc == LLF_TR_OK && cJSON_IsString(mt) && strcmp(mt->valuestring, "application/json") == 0) {
+            int bad = 0;
+            cJSON *rf = cJSON_CreateObject();
+            if (!rf || llf_add(rf, "type", cJSON_CreateString(sch ? "json_schema" : "json_object")))
+                rc = LLF_TR_ERROR;
+            if (rc == LLF_TR_OK && sch) {
+                cJSON *js = cJSON_CreateObject();
+                if (!js || llf_add(js, "name", cJSON_CreateString("response")) ||
+                    llf_add(js, "schema", schema_copy(sch, 0, &bad)) || llf_add(rf, "json_schema", js)) {
+                    if (js && !cJSON_GetObjectItem(rf, "json_schema"))
+                        cJSON_Delete(js);
+                    rc = LLF_TR_ERROR;
+                }
+            }
+            if (rc != LLF_TR_OK || llf_add(hub, "response_format", rf)) {
+                if (!cJSON_GetObjectItem(hub, "response_format"))
+                    cJSON_Delete(rf);
+                rc = LLF_TR_ERROR;
+            }
+        }
+    }
+    const cJSON *tools = llf_get(req, "tools");
+    if (rc == LLF_TR_OK && cJSON_IsArray(tools)) {
+        cJSON *ht = cJSON_CreateArray();
+        if (!ht || llf_add(hub, "tools", ht))
+            rc = LLF_TR_ERROR;
+        for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
+            const cJSON *decls = get2(t, "functionDeclarations", "function_declarations");
+            if (!cJSON_IsArray(decls)) {
+                llf_terr_set(e, "gemini tool \"%s\" has no OpenAI equivalent",
+                             t->child && t->child->string ? t->child->string : "?");
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
+            for (const cJSON *d = decls->child; d && rc == LLF_TR_OK; d = d->next) {
+                int bad = 0;
+                cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
+                if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
+                    llf_copy(f, "name", d, "name") || llf_copy(f, "description", d, "description") ||
+                    (llf_get(d, "parameters") &&
+                     llf_add(f, "parameters", schema_copy(llf_get(d, "parameters"), 0, &bad))) ||
+                    llf_add(w, "function", f) || llf_append(ht, w)) {
+                    if (w && !cJSON_GetObjectItem(w, "function"))
+                        cJSON_Delete(f);
+                    cJSON_Delete(w);
+                    rc = LLF_TR_ERROR;
+                }
+            }
+        }
+    }
+    const cJSON *fcc = get2(get2(req, "toolConfig", "tool_config"), "functionCallingConfig",
+                            "function_calling_config");
+    const char *mode = llf_get_str(fcc, "mode");
+    if (rc == LLF_TR_OK && mode) {
+        const cJSON *allowed = get2(fcc, "allowedFunctionNames", "allowed_function_names");
+        cJSON *tc;
+        if (!strcasecmp(mode, "ANY") && cJSON_GetArraySize(allowed) == 1 && cJSON_IsString(allowed->child)) {
+            tc = cJSON_CreateObject();
+            cJSON *f = cJSON_CreateObject();
+            if (!tc || !f || llf_add(tc, "type", cJSON_CreateString("function")) ||
+                llf_add(f, "name", cJSON_CreateString(allowed->child->valuestring)) || llf_add(tc, "function", f)) {
+                if (tc && !cJSON_GetObjectItem(tc, "function"))
+                    cJSON_Delete(f);
+                cJSON_Delete(tc);
+                tc = NULL;
+            }
+        } else {
+            tc = cJSON_CreateString(!strcasecmp(mode, "ANY") ? "required" : !strcasecmp(mode, "NONE") ? "none" : "auto");
+        }
+        if (llf_add(hub, "tool_choice", tc))
+            rc = LLF_TR_ERROR;
+    }
+    if (rc != LLF_TR_OK) {
+        cJSON_Delete(hub);
+        return rc;
+    }
+    *out = hub;
+    return LLF_TR_OK;
+}
+
+/* ---- requests: hub → Gemini ------------------------------------------- */
+
+static const char *guess_mime(const char *url)
+{
+    static const char *const ext[][2] = {{".png", "image/png"}, {".jpg", "image/jpeg"},
+                                         {".jpeg", "image/jpeg"}, {".webp", "image/webp"},
+                                         {".gif", "image/gif"}, {".heic", "image/heic"}};
+    size_t n = strcspn(url, "?#");
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        size_t k = strlen(ext[i][0]);
+        if (n >= k && strncasecmp(url + n - k, ext[i][0], k) == 0)
+            return ext[i][1];
+    }
+    return "image/jpeg";
+}
+
+static cJSON *blob_part(const char *key, const char *mime, const char *dkey, const char *data)
+{
+    cJSON *p = cJSON_CreateObject(), *b = cJSON_CreateObject();
+    if (!p || !b || llf_add(b, "mimeType", cJSON_CreateString(mime)) || llf_add(b, dkey, cJSON_CreateString(data)) ||
+        llf_add(p, key, b)) {
+        if (p && !cJSON_GetObjectItem(p, key))
+            cJSON_Delete(b);
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
+static cJSON *text_part(const char *t)
+{
+    cJSON *p = cJSON_CreateObject();
+    if (!p || llf_add(p, "text", cJSON_CreateString(t))) {
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int parts_from_hub(const cJSON *content, cJSON *parts, llf_terr *e)
+{
+    if (cJSON_IsString(content))
+        return !*content->valuestring || !llf_append(parts, text_part(content->valuestring)) ? LLF_TR_OK
+                                                                                             : LLF_TR_ERROR;
+    for (const cJSON *p = cJSON_IsArray(content) ? content->child : NULL; p; p = p->next) {
+        const char *type = llf_get_str(p, "type");
+        type = type ? type : "";
+        cJSON *g = NULL;
+        if (!strcmp(type, "text")) {
+            g = text_part(llf_get_str(p, "text") ? llf_get_str(p, "text") : "");
+        } else if (!strcmp(type, "image_url")) {
+            const char *url = llf_get_str(llf_get(p, "image_url"), "url"), *mime, *data;
+            size_t ml;
+            char mt[128];
+            if (!url)
+                return LLF_TR_ERROR;
+            if (llf_data_url(url, &mime, &ml, &data)) {
+                snprintf(mt, sizeof mt, "%.*s", (int)ml, mime);
+                g = blob_part("inlineData", mt, "data", data);
+            } else {
+                g = blob_part("fileData", guess_mime(url), "fileUri", url);
+            }
+        } else if (!strcmp(type, "input_audio")) {
+            const cJSON *a = llf_get(p, "input_audio");
+            char mt[64];
+            snprintf(mt, sizeof mt, "audio/%s", llf_get_str(a, "format") ? llf_get_str(a, "format") : "wav");
+            g = llf_get_str(a, "data") ? blob_part("inlineData", mt, "data", llf_get_str(a, "data")) : NULL;
+        } else {
+            llf_terr_set(e, "content part \"%s\" has no Gemini equivalent", type);
+            return LLF_TR_INCOMPATIBLE;
+        }
+        if (llf_append(parts, g))
+            return LLF_TR_ERROR;
+    }
+    return LLF_TR_OK;
+}
+
+static int add_content(cJSON *contents, const char *role, cJSON *parts)
+{
+    cJSON *last = cJSON_GetArrayItem(contents, cJSON_GetArraySize(contents) - 1);
+    if (last && !strcmp(llf_get_str(last, "role"), role)) {
+        cJSON *lp = cJSON_GetObjectItemCaseSensitive(last, "parts");
+        while (parts->child)
+            cJSON_AddItemToArray(lp, cJSON_DetachItemViaPointer(parts, parts->child));
+        cJSON_Delete(parts);
+        return 0;
+    }
+    cJSON *c = cJSON_CreateObject();
+    if (!c || llf_add(c, "role", cJSON_CreateString(role)) || llf_add(c, "parts", parts)) {
+        if (c && !cJSON_GetObjectItem(c, "parts"))
+            cJSON_Delete(parts);
+        cJSON_Delete(c);
+        return -1;
+    }
+    return llf_append(contents, c);
+}
+
+static const char *call_name(const cJSON *msgs, const char *id)
+{
+    for (const cJSON *m = msgs->child; m && id; m = m->next)
+        for (const cJSON *c = cJSON_IsArray(llf_get(m, "tool_calls")) ? llf_get(m, "tool_calls")->child : NULL; c;
+             c = c->next)
+            if (llf_get_str(c, "id") && !strcmp(llf_get_str(c, "id"), id))
+                return llf_get_str(llf_get(c, "function"), "name");
+    return NULL;
+}
+
+static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
+{
+    (void)model;
+    const cJSON *msgs = llf_get(hub, "messages");
+    if (!cJSON_IsArray(msgs)) {
+        llf_terr_set(e, "request has no messages");
+        return LLF_TR_ERROR;
+    }
+    if (cJSON_IsTrue(llf_get(hub, "logprobs"))) {
+        llf_terr_set(e, "logprobs");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    cJSON *o = cJSON_CreateObject(), *contents = cJSON_CreateArray(), *gc = cJSON_CreateObject();
+    llf_buf system = {0};
+    int rc = o && contents && gc ? LLF_TR_OK : LLF_TR_ERROR;
+    for (const cJSON *m = msgs->child; m && rc == LLF_TR_OK; m = m->next) {
+        const char *role = llf_get_str(m, "role");
+        role = role ? role : "";
+        if (!strcmp(role, "system") || !strcmp(role, "developer")) {
+            char *t = llf_content_text(llf_get(m, "content"), "\n");
+            if (!t || (system.n && llf_buf_adds(&system, "\n\n")) || llf_buf_adds(&system, t))
+                rc = LLF_TR_ERROR;
+            free(t);
+            continue;
+        }
+        cJSON *parts = cJSON_CreateArray();
+        if (!parts) {
+            rc = LLF_TR_ERROR;
+            break;
+        }
+        const char *grole = "user";
+        if (!strcmp(role, "user")) {
+            rc = parts_from_hub(llf_get(m, "content"), parts, e);
+        } else if (!strcmp(role, "assistant")) {
+            grole = "model";
+            rc = parts_from_hub(llf_get(m, "content"), parts, e);
+            const cJSON *tcs = llf_get(m, "tool_calls");
+            for (const cJSON *c = cJSON_IsArray(tcs) ? tcs->child : NULL; c && rc == LLF_TR_OK; c = c->next) {
+                const cJSON *f = llf_get(c, "function");
+                cJSON *args = llf_get_str(f, "arguments") ? cJSON_Parse(llf_get_str(f, "arguments")) : NULL;
+                if (!cJSON_IsObject(args)) {
+                    cJSON_Delete(args);
+                    llf_terr_set(e, "tool call arguments are not a JSON object");
+                    rc = LLF_TR_INCOMPATIBLE;
+                    break;
+                }
+                cJSON *fc = cJSON_CreateObject();
+                if (!fc || llf_copy(fc, "name", f, "name") || llf_add(fc, "args", args)) {
+                    if (!fc || !cJSON_GetObjectItem(fc, "args"))
+                        cJSON_Delete(args);
+                    cJSON_Delete(fc);
+                    rc = LLF_TR_ERROR;
+                    break;
+                }
+                cJSON *p = cJSON_CreateObject();
+                if (!p || llf_add(p, "functionCall", fc) || llf_append(parts, p)) {
+                    if (!p || !cJSON_GetObjectItem(p, "functionCall"))
+                        cJSON_Delete(fc);
+                    cJSON_Delete(p);
+                    rc = LLF_TR_ERROR;
+                }
+            }
+        } else if (!strcmp(role, "tool")) {
+            const char *name = call_name(msgs, llf_get_str(m, "tool_call_id"));
+            char *t = llf_content_text(llf_get(m, "content"), "\n");
+            cJSON *resp = t ? cJSON_Parse(t) : NULL;
+            if (!cJSON_IsObject(resp)) {
+                cJSON_Delete(resp);
+                resp = cJSON_CreateObject();
+                if (resp && llf_add(resp, "content", cJSON_CreateString(t ? t : ""))) {
+                    cJSON_Delete(resp);
+                    resp = NULL;
+                }
+            }
+            free(t);
+            cJSON *p = cJSON_CreateObject(), *fr = cJSON_CreateObject();
+            if (!name) {
+                llf_terr_set(e, "tool result for an unknown call");
+                rc = LLF_TR_INCOMPATIBLE;
+                cJSON_Delete(resp);
+                cJSON_Delete(p);
+                cJSON_Delete(fr);
+            } else if (!resp || !p || !fr || llf_add(fr, "name", cJSON_CreateString(name)) ||
+                       llf_add(fr, "response", resp) || llf_add(p, "functionResponse", fr) ||
+                       llf_append(parts, p)) {
+                rc = LLF_TR_ERROR;
+            }
+        } else {
+            llf_terr_set(e, "message role \"%s\" has no Gemini equivalent", role);
+            rc = LLF_TR_INCOMPATIBLE;
+        }
+        if (rc != LLF_TR_OK || cJSON_GetArraySize(parts) == 0)
+            cJSON_Delete(parts);
+        else if (add_content(contents, grole, parts))
+            rc = LLF_TR_ERROR;
+    }
+    if (rc == LLF_TR_OK && system.n) {
+        cJSON *si = cJSON_CreateObject(), *sp = cJSON_CreateArray();
+        if (!si || !sp || llf_append(sp, text_part(system.p)) || llf_add(si, "parts", sp) ||
+            llf_add(o, "systemInstruction", si)) {
+            rc = LLF_TR_ERROR;
+        }
+    }
+    if (rc == LLF_TR_OK && llf_add(o, "contents", contents))
+        rc = LLF_TR_ERROR;
+    else if (rc == LLF_TR_OK)
+        contents = NULL;
+    /* generationConfig */
+    static const char *const map[][2] = {{"temperature", "temperature"}, {"top_p", "topP"},
+                                         {"max_completion_tokens", "maxOutputTokens"},
+                                         {"n", "candidateCount"}, {"seed", "seed"},
+                                         {"presence_penalty", "presencePenalty"},
+                                         {"frequency_penalty", "frequencyPenalty"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == LLF_TR_OK; i++)
+        if (llf_copy(gc, map[i][1], hub, map[i][0]))
+            rc = LLF_TR_ERROR;
+    if (rc == LLF_TR_OK && !llf_get(gc, "maxOutputTokens") && llf_copy(gc, "maxOutputTokens", hub, "max_tokens"))
+        rc = LLF_TR_ERROR;
+    const cJSON *stop = llf_get(hub, "stop");
+    if (rc == LLF_TR_OK && stop) {
+        cJSON *a = cJSON_IsArray(stop) ? cJSON_Duplicate(stop, 1) : cJSON_CreateArray();
+        if (!a || (cJSON_IsString(stop) && llf_append(a, cJSON_CreateString(stop->valuestring))) ||
+            llf_add(gc, "stopSequences", a))
+            rc = LLF_TR_ERROR;
+    }
+    const cJSON *rf = llf_get(hub, "response_format");
+    const char *rft = llf_get_str(rf, "type");
+    if (rc == LLF_TR_OK && rft && (!strcmp(rft, "json_object") || !strcmp(rft, "json_schema"))) {
+        const cJSON *sch = llf_get(llf_get(rf, "json_schema"), "schema");
+        int bad = 0;
+        if (llf_add(gc, "responseMimeType", cJSON_CreateString("application/json")) ||
+            (sch && llf_add(gc, "responseSchema", schema_copy(sch, 1, &bad))))
+            rc = LLF_TR_ERROR;
+        if (bad) {
+            llf_terr_set(e, "response schema uses $ref");
+            rc = LLF_TR_INCOMPATIBLE;
+        }
+    }
+    if (rc == LLF_TR_OK && cJSON_GetArraySize(gc)) {
+        if (llf_add(o, "generationConfig", gc))
+            rc = LLF_TR_ERROR;
+        gc = NULL;
+    }
+    const cJSON *tools = llf_get(hub, "tools");
+    if (rc == LLF_TR_OK && cJSON_GetArraySize(tools)) {
+        cJSON *decls = cJSON_CreateArray(), *wrap = cJSON_CreateObject(), *gt = cJSON_CreateArray();
+        if (!decls || !wrap || !gt || llf_add(wrap, "functionDeclarations", decls) || llf_append(gt, wrap) ||
+            llf_add(o, "tools", gt))
+            rc = LLF_TR_ERROR;
+        for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
+            const cJSON *f = llf_get(t, "function");
+            int bad = 0;
+            cJSON *d = cJSON_CreateObject();
+            if (!f) {
+                llf_terr_set(e, "tool type \"%s\" has no Gemini equivalent",
+                             llf_get_str(t, "type") ? llf_get_str(t, "type") : "?");
+                rc = LLF_TR_INCOMPATIBLE;
+            } else if (!d || llf_copy(d, "name", f, "name") || llf_copy(d, "description", f, "description") ||
+                       (llf_get(f, "parameters") &&
+                        llf_add(d, "parameters", schema_copy(llf_get(f, "parameters"), 1, &bad))) ||
+                       llf_append(decls, d)) {
+                rc = LLF_TR_ERROR;
+                d = NULL;
+            } else {
+                d = NULL;
+            }
+            cJSON_Delete(d);
+            if (bad) {
+                llf_terr_set(e, "tool parameters use $ref");
+                rc = LLF_TR_INCOMPATIBLE;
+            }
+        }
+    }
+    const cJSON *tc = llf_get(hub, "tool_choice");
+    if (rc == LLF_TR_OK && tc) {
+        cJSON *cfg = cJSON_CreateObject(), *fcc = cJSON_CreateObject();
+        const char *name = llf_get_str(llf_get(tc, "function"), "name");
+        const char *mode = name ? "ANY"
+                           : cJSON_IsString(tc) && !strcmp(tc->valuestring, "required") ? "ANY"
+                           : cJSON_IsString(tc) && !strcmp(tc->valuestring, "none")     ? "NONE"
+                                                                                        : "AUTO";
+        cJSON *allowed = name ? cJSON_CreateArray() : NULL;
+        if (!cfg || !fcc || llf_add(fcc, "mode", cJSON_CreateString(mode)) ||
+            (name && (llf_append(allowed, cJSON_CreateString(name)) ||
+                      llf_add(fcc, "allowedFunctionNames", allowed))) ||
+            llf_add(cfg, "functionCallingConfig", fcc) || llf_add(o, "toolConfig", cfg))
+            rc = LLF_TR_ERROR;
+    }
+    llf_buf_free(&system);
+    cJSON_Delete(contents);
+    cJSON_Delete(gc);
+    if (rc != LLF_TR_OK) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    *out = o;
+    return LLF_TR_OK;
+}
+
+/* ---- responses --------------------------------------------------------- */
+
+static const char *finish_to_hub(const char *f, int calls)
+{
+    if (!f)
+        return calls ? "tool_calls" : "stop";
+    if (!strcmp(f, "MAX_TOKENS"))
+        return "length";
+    if (!strcmp(f, "SAFETY") || !strcmp(f, "RECITATION") || !strcmp(f, "PROHIBITED_CONTENT") ||
+        !strcmp(f, "BLOCKLIST") || !strcmp(f, "SPII") || !strcmp(f, "IMAGE_SAFETY"))
+        return "content_filter";
+    return calls ? "tool_calls" : "stop";
+}
+
+static cJSON *candidate_to_choice(const cJSON *cand, int index, int *ncall)
+{
+    llf_buf text = {0};
+    int has_text = 0, ok = 1;
+    cJSON *calls = cJSON_CreateArray();
+    const cJSON *parts = llf_get(llf_get(cand, "content"), "parts");
+    for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p && ok && calls; p = p->next) {
+        const cJSON *fc = get2(p, "functionCall", "function_call");
+        if (cJSON_IsTrue(llf_get(p, "thought")))
+            continue;
+        if (llf_get_str(p, "text")) {
+            has_text = 1;
+            ok = !llf_buf_adds(&text, llf_get_str(p, "text"));
+        } else if (fc) {
+            char id[32];
+            snprintf(id, sizeof id, "call_%d", (*ncall)++);
+            char *args = llf_get(fc, "args") ? cJSON_PrintUnformatted(llf_get(fc, "args")) : llf_strdup("{}");
+            cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
+            ok = args && c && f && !llf_add(c, "id", cJSON_CreateString(id)) &&
+                 !llf_add(c, "type", cJSON_CreateString("function")) && !llf_copy(f, "name", fc, "name") &&
+                 !llf_add(f, "arguments", cJSON_CreateString(args)) && !llf_add(c, "function", f);
+            if (!ok && c && !cJSON_GetObjectItem(c, "function"))
+                cJSON_Delete(f);
+            ok = ok && !llf_append(calls, c);
+            if (!ok)
+                cJSON_Delete(c);
+            free(args);
+        }
+    }
+    int ncalls = cJSON_GetArraySize(calls);
+    cJSON *ch = cJSON_CreateObject(), *msg = cJSON_CreateObject();
+    ok = ok && calls && ch && msg && !llf_add(ch, "index", cJSON_CreateNumber(index)) &&
+         !llf_add(msg, "role", cJSON_CreateString("assistant")) &&
+         !llf_add(msg, "content", has_text ? cJSON_CreateString(text.p) : cJSON_CreateNull()) &&
+         !(ncalls && llf_add(msg, "tool_calls", cJSON_Duplicate(calls, 1))) &&
+         !llf_add(msg, "refusal", cJSON_CreateNull()) && !llf_add(ch, "message", msg);
+    if (ok)
+        msg = NULL;
+    ok = ok && !llf_add(ch, "logprobs", cJSON_CreateNull()) &&
+         !llf_add(ch, "finish_reason", cJSON_CreateString(finish_to_hub(llf_get_str(cand, "finishReason"), ncalls)));
+    llf_buf_free(&text);
+    cJSON_Delete(calls);
+    cJSON_Delete(msg);
+    if (!ok) {
+        cJSON_Delete(ch);
+        return NULL;
+    }
+    return ch;
+}
+
+static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
+{
+    const cJSON *cands = llf_get(resp, "candidates");
+    const cJSON *pf = llf_get(resp, "promptFeedback");
+    if (!cJSON_IsArray(cands) && !llf_get(pf, "blockReason")) {
+        llf_terr_set(e, "not a Gemini response");
+        return LLF_TR_ERROR;
+    }
+    cJSON *hub = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *usage = cJSON_CreateObject();
+    int ok = hub && choices && usage, ncall = 0, i = 0;
+    for (const cJSON *c = cJSON_IsArray(cands) ? cands->child : NULL; c && ok; c = c->next, i++)
+        ok = !llf_append(choices, candidate_to_choice(c, i, &ncall));
+    if (ok && cJSON_GetArraySize(choices) == 0) {
+        /* The prompt itself was blocked: an empty, filtered answer. */
+        cJSON *ch = cJSON_Parse("{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,"
+                                "\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"content_filter\"}");
+        ok = !llf_append(choices, ch);
+    }
+    const cJSON *um = llf_get(resp, "usageMetadata");
+    double pt = cJSON_IsNumber(llf_get(um, "promptTokenCount")) ? llf_get(um, "promptTokenCount")->valuedouble : 0;
+    double ct = cJSON_IsNumber(llf_get(um, "candidatesTokenCount")) ? llf_get(um, "candidatesTokenCount")->valuedouble : 0;
+    if (cJSON_IsNumber(llf_get(um, "thoughtsTokenCount")))
+        ct += llf_get(um, "thoughtsTokenCount")->valuedouble;
+    double tt = cJSON_IsNumber(llf_get(um, "totalTokenCount")) ? llf_get(um, "totalTokenCount")->valuedouble : pt + ct;
+    const char *rid = llf_get_str(resp, "responseId");
+    ok = ok && !llf_add(hub, "id", cJSON_CreateString(rid ? rid : "gemini-response")) &&
+         !llf_add(hub, "object", cJSON_CreateString("chat.completion")) &&
+         !llf_add(hub, "created", cJSON_CreateNumber(llf_now_s())) &&
+         !llf_add(hub, "model", cJSON_CreateString(llf_get_str(resp, "modelVersion") ? llf_get_str(resp, "modelVersion") : "")) &&
+         !llf_add(hub, "choices", choices);
+    if (ok)
+        choices = NULL;
+    ok = ok && !llf_add(usage, "prompt_tokens", cJSON_CreateNumber(pt)) &&
+         !llf_add(usage, "completion_tokens", cJSON_CreateNumber(ct)) &&
+         !llf_add(usage, "total_tokens", cJSON_CreateNumber(tt)) && !llf_add(hub, "usage", usage);
+    if (ok)
+        usage = NULL;
+    cJSON_Delete(choices);
+    cJSON_Delete(usage);
+    if (!ok) {
+        cJSON_Delete(hub);
+        return LLF_TR_ERROR;
+    }
+    *out = hub;
+    return LLF_TR_OK;
+}
+
+static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
+{
+    const cJSON *choices = llf_get(hub, "choices");
+    if (!cJSON_IsArray(choices)) {
+        llf_terr_set(e, "completion has no choices");
+        return LLF_TR_ERROR;
+    }
+    cJSON *o = cJSON_CreateObject(), *cands = cJSON_CreateArray(), *um = cJSON_CreateObject();
+    int ok = o && cands && um;
+    for (const cJSON *ch = choices->child; ch && ok; ch = ch->next) {
+        const cJSON *msg = llf_get(ch, "message");
+        cJSON *cand = cJSON_CreateObject(), *content = cJSON_CreateObject(), *parts = cJSON_CreateArray();
+        char *text = llf_content_text(llf_get(msg, "content"), "");
+        ok = cand && content && parts && text;
+        if (ok && *text)
+            ok = !llf_append(parts, text_part(text));
+        free(text);
+        const cJSON *tcs = llf_get(msg, "tool_calls");
+        for (const cJSON *c = cJSON_IsArray(tcs) ? tcs->child : NULL; c && ok; c = c->next) {
+            const cJSON *f = llf_get(c, "function");
+            cJSON *args = llf_get_str(f, "arguments") ? cJSON_Parse(llf_get_str(f, "arguments")) : NULL;
+            if (!cJSON_IsObject(args)) {
+                cJSON_Delete(args);
+                args = cJSON_CreateObject();
+            }
+            cJSON *p = cJSON_CreateObject(), *fc = cJSON_CreateObject();
+            ok = p && fc && args && !llf_copy(fc, "name", f, "name") && !llf_add(fc, "args", args);
+            if (!ok && fc && !cJSON_GetObjectItem(fc, "args"))
+                cJSON_Delete(args);
+            ok = ok && !llf_add(p, "functionCall", fc);
+            if (!ok && p && !cJSON_GetObjectItem(p, "functionCall"))
+                cJSON_Delete(fc);
+            ok = ok && !llf_append(parts, p);
+            if (!ok)
+                cJSON_Delete(p);
+        }
+        const char *fr = llf_get_str(ch, "finish_reason");
+        const char *gf = !fr                              ? "STOP"
+                         : !strcmp(fr, "length")          ? "MAX_TOKENS"
+                         : !strcmp(fr, "content_filter")  ? "SAFETY"
+                                                          : "STOP";
+        ok = ok && !llf_add(content, "parts", parts);
+        if (ok)
+            parts = NULL;
+        ok = ok && !llf_add(content, "role", cJSON_CreateString("model")) && !llf_add(cand, "content", content);
+        if (ok)
+            content = NULL;
+        ok = ok && !llf_add(cand, "finishReason", cJSON_CreateString(gf)) &&
+             !llf_copy(cand, "index", ch, "index") && !llf_append(cands, cand);
+        if (ok)
+            cand = NULL;
+        cJSON_Delete(parts);
+        cJSON_Delete(content);
+        cJSON_Delete(cand);
+    }
+    const cJSON *u = llf_get(hub, "usage");
+    static const char *const map[][2] = {{"prompt_tokens", "promptTokenCount"},
+                                         {"completion_tokens", "candidatesTokenCount"},
+                                         {"total_tokens", "totalTokenCount"}};
+    for (size_t i = 0; i < 3 && ok; i++)
+        ok = !llf_add(um, map[i][1], cJSON_CreateNumber(cJSON_IsNumber(llf_get(u, map[i][0]))
+                                                            ? llf_get(u, map[i][0])->valuedouble : 0));
+    ok = ok && !llf_add(o, "candidates", cands);
+    if (ok)
+        cands = NULL;
+    ok = ok && !llf_add(o, "usageMetadata", um);
+    if (ok)
+        um = NULL;
+    ok = ok && !llf_add(o, "modelVersion", cJSON_CreateString(model ? model : "")) &&
+         !llf_add(o, "responseId", cJSON_CreateString(llf_get_str(hub, "id") ? llf_get_str(hub, "id") : ""));
+    cJSON_Delete(cands);
+    cJSON_Delete(um);
+    if (!ok) {
+        cJSON_Delete(o);
+        return LLF_TR_ERROR;
+    }
+    *out = o;
+    return LLF_TR_OK;
+}
+
 const llf_dialect_ops llf_dialect_gemini = {
     .name = "gemini",
     .match_op = match_op,
@@ -59,4 +870,8 @@ const llf_dialect_ops llf_dialect_gemini = {
     .model_in_body = 0,
     .body_streams = body_streams,
     .success_shape = success_shape,
+    .req_to_hub = req_to_hub,
+    .req_from_hub = req_from_hub,
+    .resp_to_hub = resp_to_hub,
+    .resp_from_hub = resp_from_hub,
 };

@@ -1,6 +1,7 @@
 /* dialect_openai.c — the OpenAI chat-completions dialect: POST
  * {base}/chat/completions, `Authorization: Bearer`, model in the body,
- * success = an object with a `choices` array. */
+ * success = an object with a `choices` array. It is also the hub format, so
+ * its translators are copies (from the hub with the member's model). */
 #include "dialect.h"
 
 #include <string.h>
@@ -34,6 +35,54 @@ static int success_shape(const cJSON *body)
     return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "choices"));
 }
 
+static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
+{
+    (void)url_model;
+    if (!cJSON_IsObject(req)) {
+        llf_terr_set(e, "request is not a JSON object");
+        return LLF_TR_ERROR;
+    }
+    *out = cJSON_Duplicate(req, 1);
+    return *out ? LLF_TR_OK : LLF_TR_ERROR;
+}
+
+static int set_model(cJSON *o, const char *model)
+{
+    cJSON *m = cJSON_CreateString(model ? model : "");
+    if (!m)
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(o, "model"))
+        return cJSON_ReplaceItemInObjectCaseSensitive(o, "model", m) ? 0 : (cJSON_Delete(m), -1);
+    return cJSON_AddItemToObject(o, "model", m) ? 0 : (cJSON_Delete(m), -1);
+}
+
+static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
+{
+    cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
+    if (!o || set_model(o, model)) {
+        cJSON_Delete(o);
+        llf_terr_set(e, "out of memory");
+        return LLF_TR_ERROR;
+    }
+    *out = o;
+    return LLF_TR_OK;
+}
+
+static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
+{
+    if (!cJSON_IsObject(resp) || !success_shape(resp)) {
+        llf_terr_set(e, "not a chat.completion");
+        return LLF_TR_ERROR;
+    }
+    *out = cJSON_Duplicate(resp, 1);
+    return *out ? LLF_TR_OK : LLF_TR_ERROR;
+}
+
+static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
+{
+    return req_from_hub(hub, model, out, e);
+}
+
 const llf_dialect_ops llf_dialect_openai = {
     .name = "openai",
     .match_op = match_op,
@@ -42,4 +91,8 @@ const llf_dialect_ops llf_dialect_openai = {
     .model_in_body = 1,
     .body_streams = body_streams,
     .success_shape = success_shape,
+    .req_to_hub = req_to_hub,
+    .req_from_hub = req_from_hub,
+    .resp_to_hub = resp_to_hub,
+    .resp_from_hub = resp_from_hub,
 };

@@ -9,6 +9,7 @@
  * original failure exactly as it came. */
 #include "engine.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "models.h"
+#include "quality.h"
 #include "rewrite.h"
 #include "verdict.h"
 
@@ -41,18 +44,22 @@ size_t llf_plan(const llf_config *cfg, int provider, const char *model, llf_dial
     size_t n = 0;
     if (max == 0)
         return 0;
-    steps[n++] = (llf_step){provider, model, 1, NULL};
+    steps[n++] = (llf_step){provider, model, 1, NULL, llf_model_context(model)};
+    const llf_dialect_ops *from = llf_dialect_ops_of(caller);
     for (size_t i = 0; i < cfg->nchain && n < max; i++) {
         const llf_chain_entry *c = &cfg->chain[i];
         const llf_provider *p = &cfg->providers[c->provider];
+        const llf_dialect_ops *to = llf_dialect_ops_of(p->dialect);
         if (c->provider == provider && model && strcmp(c->model, model) == 0)
             continue;   /* never the same provider and model again */
         const char *skip = NULL;
-        if (p->dialect != caller)
+        if (p->dialect != caller && !(from->req_to_hub && from->resp_from_hub &&
+                                      to->req_from_hub && to->resp_to_hub))
             skip = "dialect";
         else if (p->needs_key && !p->key && c->provider != provider)
             skip = "no_key";
-        steps[n++] = (llf_step){c->provider, c->model, 0, skip};
+        steps[n++] = (llf_step){c->provider, c->model, 0, skip,
+                                c->context ? c->context : llf_model_context(c->model)};
     }
     return n;
 }
@@ -103,6 +110,7 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
     c->m = m;
     c->body = j;
     c->stream = m.stream || ops->body_streams(j);
+    c->o = (llf_origin){NULL, j, m.provider, m.dialect, c->m.url_model, c->m.query, c->stream, NULL};
     c->id = __atomic_add_fetch(&e->next_call, 1, __ATOMIC_SEQ_CST);
     return c;
 }
@@ -122,6 +130,7 @@ void llf_call_free(llf_call *c)
     free(c->resps);
     llf_buf_free(&c->fin.head);
     llf_match_free(&c->m);
+    cJSON_Delete(c->o.hub);
     cJSON_Delete(c->body);
     free(c->model);
     free(c);
@@ -131,8 +140,110 @@ static void log_step(const llf_run_args *a, const llf_call *c, const llf_step *s
                      long status, const char *outcome, const char *reason, double ms)
 {
     llf_log_rec r = {a->path, c->id, attempt, c->cfg->providers[s->provider].name, s->model,
-                     status, outcome, reason, ms};
+                     status, outcome, reason, ms, NULL};
     llf_log_attempt(&r);
+}
+
+static void log_skip(const llf_run_args *a, const llf_call *c, const llf_step *s,
+                     const char *reason, const char *detail)
+{
+    llf_log_rec r = {a->path, c->id, 0, c->cfg->providers[s->provider].name, s->model, 0,
+                     "skipped", reason, 0, detail};
+    llf_log_attempt(&r);
+}
+
+/* Would the request fit this member's window? Estimated once per call. */
+static int fits(llf_call *c, long window, long *estimate)
+{
+    if (window <= 0)
+        return 1;
+    if (*estimate < 0) {
+        llf_terr e;
+        const llf_dialect_ops *ops = llf_dialect_ops_of(c->o.dialect);
+        if (!c->o.hub && ops->req_to_hub &&
+            ops->req_to_hub(c->o.body, c->o.url_model, &c->o.hub, &e) != LLF_TR_OK)
+            c->o.hub = NULL;
+        *estimate = c->o.hub ? llf_estimate_tokens(c->o.hub) : 0;
+    }
+    return *estimate <= window;
+}
+
+/* The program's request in hub form (the body itself for the hub dialect). */
+static const cJSON *hub_request(llf_call *c)
+{
+    if (c->o.dialect == LLF_OPENAI)
+        return c->body;
+    const llf_dialect_ops *ops = llf_dialect_ops_of(c->o.dialect);
+    llf_terr e;
+    if (!c->o.hub && ops->req_to_hub &&
+        ops->req_to_hub(c->o.body, c->o.url_model, &c->o.hub, &e) != LLF_TR_OK)
+        c->o.hub = NULL;
+    return c->o.hub;
+}
+
+/* The text of a 2xx answer of dialect d (malloc'ed), for the quality gate. */
+static char *answer_text(llf_dialect d, const llf_resp *r)
+{
+    cJSON *j = cJSON_ParseWithLength(r->body.p ? r->body.p : "", r->body.n);
+    cJSON *hub = NULL;
+    llf_terr e;
+    char *text = NULL;
+    const llf_dialect_ops *ops = llf_dialect_ops_of(d);
+    if (j && ops->resp_to_hub && ops->resp_to_hub(j, &hub, &e) == LLF_TR_OK) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(hub, "choices"), 0), "message");
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        text = llf_strdup(cJSON_IsString(content) ? content->valuestring : "");
+    }
+    cJSON_Delete(j);
+    cJSON_Delete(hub);
+    return text;
+}
+
+/* Deprecation/Sunset on a success: one warning per provider/model and process. */
+static void note_deprecation(const llf_provider *p, const char *model, const llf_resp *r)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char seen[32][160];
+    static int nseen;
+    char date[96], key[160];
+    if (!llf_deprecation(&r->head, date, sizeof date))
+        return;
+    snprintf(key, sizeof key, "%s/%s", p->name, model);
+    pthread_mutex_lock(&lock);
+    int known = 0;
+    for (int i = 0; i < nseen && !known; i++)
+        known = strcmp(seen[i], key) == 0;
+    if (!known && nseen < 32)
+        snprintf(seen[nseen++], sizeof seen[0], "%s", key);
+    pthread_mutex_unlock(&lock);
+    if (!known)
+        llf_log_deprecation(p->name, model, date);
+}
+
+/* A member's answer in the program's dialect: through the hub. Returns 0, or
+ * -1 when the answer cannot be translated (it then counts as invalid). */
+static int translate_answer(llf_dialect from, llf_dialect to, const char *model, llf_resp *r)
+{
+    if (from == to)
+        return 0;
+    llf_terr e;
+    cJSON *in = cJSON_ParseWithLength(r->body.p ? r->body.p : "", r->body.n);
+    cJSON *hub = NULL, *out = NULL;
+    int rc = in && llf_dialect_ops_of(from)->resp_to_hub(in, &hub, &e) == LLF_TR_OK &&
+                     llf_dialect_ops_of(to)->resp_from_hub(hub, model, &out, &e) == LLF_TR_OK
+                 ? 0 : -1;
+    char *s = rc == 0 ? cJSON_PrintUnformatted(out) : NULL;
+    cJSON_Delete(in);
+    cJSON_Delete(hub);
+    cJSON_Delete(out);
+    if (!s)
+        return -1;
+    llf_buf_free(&r->body);
+    r->body.p = s;
+    r->body.n = strlen(s);
+    r->body.cap = r->body.n + 1;
+    return 0;
 }
 
 /* Sleep for a Retry-After plus up to a quarter more, so that many clients told
@@ -171,6 +282,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
 
     llf_attempt base;
     llf_attempt_limits(cfg, a->prog_connect_ms, a->prog_total_ms, &base);
+    c->o.req = a->orig;
+    long estimate = -1;
+    long too_small = 0;   /* after "context exceeded": windows up to this cannot help */
     int attempts = 0;
     llf_resp *final = NULL;
     const llf_step *final_step = NULL;
@@ -180,30 +294,39 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     for (size_t i = 0; i < nsteps && !stop; i++) {
         const llf_step *s = &steps[i];
         if (s->skip) {
-            log_step(a, c, s, 0, 0, "skipped", s->skip, 0);
+            log_skip(a, c, s, s->skip, NULL);
+            continue;
+        }
+        if (!s->original && ((too_small && s->context && s->context <= too_small) ||
+                             !fits(c, s->context, &estimate))) {
+            log_skip(a, c, s, "context", NULL);
             continue;
         }
         int retried = 0;
         for (;;) {
             if (attempts >= cfg->per_call) {
-                log_step(a, c, s, 0, 0, "skipped", "per_call", 0);
-                stop = 1;
-                break;
-            }
-            if (attempts > 0 && !llf_budget_take(&e->budget)) {
-                log_step(a, c, s, 0, 0, "skipped", "budget", 0);
+                log_skip(a, c, s, "per_call", NULL);
                 stop = 1;
                 break;
             }
             llf_req req;
             const llf_req *send = a->orig;
             if (!s->original) {
-                if (llf_rewrite(cfg, a->orig, c->body, c->m.provider, c->m.query, s->provider,
-                                s->model, c->stream, &req)) {
-                    log_step(a, c, s, 0, 0, "skipped", "rewrite", 0);
+                llf_terr te = {{0}};
+                int tr = llf_rewrite(cfg, &c->o, s->provider, s->model, &req, &te);
+                if (tr != LLF_TR_OK) {
+                    log_skip(a, c, s, tr == LLF_TR_INCOMPATIBLE ? "incompatible" : "rewrite",
+                             te.detail[0] ? te.detail : NULL);
                     break;
                 }
                 send = &req;
+            }
+            if (attempts > 0 && !llf_budget_take(&e->budget)) {
+                if (send != a->orig)
+                    llf_req_free(&req);
+                log_skip(a, c, s, "budget", NULL);
+                stop = 1;
+                break;
             }
             char extra[512];
             llf_attempt at = base;
@@ -223,8 +346,27 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             attempts++;
             if (send != a->orig)
                 llf_req_free(&req);
-            llf_verdict v = llf_judge(cfg->providers[s->provider].dialect, s->model, c->stream, r,
-                                      time(NULL));
+            llf_dialect d = cfg->providers[s->provider].dialect;
+            llf_judge_in jin = {d, s->model, c->stream, hub_request(c), &cfg->verdict};
+            llf_verdict v = llf_judge_ex(&jin, r, time(NULL));
+            if (v.outcome == LLF_OK && !r->delivered) {
+                note_deprecation(&cfg->providers[s->provider], s->model, r);
+                if (cfg->verdict.validate_cmd) {
+                    char *text = answer_text(d, r);
+                    int q = text ? llf_quality_check(cfg->verdict.validate_cmd,
+                                                     cfg->verdict.validate_timeout_ms, text,
+                                                     cfg->providers[s->provider].name, s->model)
+                                 : -1;
+                    free(text);
+                    if (q == 0)
+                        v = (llf_verdict){LLF_DEGRADED, "quality_gate", 1, -1};
+                }
+            }
+            if (v.outcome == LLF_OK && !r->delivered &&
+                translate_answer(d, c->m.dialect, s->model, r))
+                v = (llf_verdict){LLF_INVALID_BODY, "untranslatable", 1, -1};
+            if (v.outcome == LLF_HTTP_ERROR && strcmp(v.reason, "context") == 0 && s->context)
+                too_small = s->context > too_small ? s->context : too_small;
             log_step(a, c, s, attempts, r->status, llf_outcome_name(v.outcome), v.reason, r->ms);
             if (v.outcome == LLF_OK || r->delivered || (s->original && !v.fallback && !retried)) {
                 final = r;

@@ -12,6 +12,7 @@
 #include "core.h"
 #include "endpoints.h"
 #include "log.h"
+#include "rewrite.h"
 
 /* One entry of a call's plan. */
 typedef struct llf_step {
@@ -19,6 +20,7 @@ typedef struct llf_step {
     const char *model;
     int         original;      /* the program's own request, untouched */
     const char *skip;          /* reason this member is not tried, or NULL */
+    long        context;       /* its context window in tokens, 0 unknown */
 } llf_step;
 
 #define LLF_MAX_STEPS 64
@@ -35,6 +37,7 @@ struct llf_call {
     char             *model;   /* what the program asked for */
     cJSON            *body;
     int               stream;
+    llf_origin        o;       /* what every member's request derives from */
     unsigned long     id;
     llf_resp         *resps;
     size_t            nresps;

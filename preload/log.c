@@ -88,6 +88,8 @@ char *llf_log_format(const llf_log_rec *r, double now, int pid)
     cJSON_AddStringToObject(o, "outcome", r->outcome ? r->outcome : "");
     cJSON_AddStringToObject(o, "reason", r->reason ? r->reason : "");
     cJSON_AddNumberToObject(o, "ms", (double)(long)(r->ms * 10.0 + 0.5) / 10.0);
+    if (r->detail)
+        cJSON_AddStringToObject(o, "detail", r->detail);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -121,6 +123,22 @@ void llf_log_summary(const llf_summary *sm)
     cJSON_AddNumberToObject(o, "fallbacks", (double)sm->fallbacks);
     cJSON_AddNumberToObject(o, "failures", (double)sm->failures);
     cJSON_AddNumberToObject(o, "attempts", (double)sm->attempts);
+    emit(o);
+}
+
+void llf_log_deprecation(const char *provider, const char *model, const char *date)
+{
+    if (log_fd < 0)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return;
+    add_ts(o, now_s());
+    cJSON_AddStringToObject(o, "event", "deprecation");
+    cJSON_AddNumberToObject(o, "pid", (int)getpid());
+    cJSON_AddStringToObject(o, "provider", provider);
+    cJSON_AddStringToObject(o, "model", model);
+    cJSON_AddStringToObject(o, "date", date ? date : "");
     emit(o);
 }
 

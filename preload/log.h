@@ -15,6 +15,7 @@ typedef struct llf_log_rec {
     const char   *outcome;   /* ok, http_error, …, skipped */
     const char   *reason;
     double        ms;
+    const char   *detail;    /* optional: why a member was skipped (no content) */
 } llf_log_rec;
 
 typedef struct llf_summary {
@@ -25,6 +26,8 @@ int  llf_log_open(const char *path);   /* NULL: no log; "stderr"; else a file */
 int  llf_log_enabled(void);
 void llf_log_attempt(const llf_log_rec *r);
 void llf_log_summary(const llf_summary *s);
+/* A model announced its retirement (once per model and process, by the caller). */
+void llf_log_deprecation(const char *provider, const char *model, const char *date);
 /* One line "llmfallback: <msg>" on stderr (and a warning event in the log). */
 void llf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

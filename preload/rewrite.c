@@ -75,30 +75,83 @@ void llf_req_free(llf_req *r)
     memset(r, 0, sizeof *r);
 }
 
-int llf_rewrite(const llf_config *cfg, const llf_req *orig, const cJSON *body, int orig_provider,
-                const char *orig_query, int target, const char *model, int stream, llf_req *out)
+/* The member's body: the program's own, with only the model replaced, when
+ * the dialect is the same (every field the program sent stays); else
+ * translated through the hub. */
+static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect target,
+                       const char *model, llf_buf *out, llf_terr *e)
+{
+    cJSON *body = NULL;
+    if (target == o->dialect) {
+        if (!ops->model_in_body)
+            return llf_buf_add(out, o->req->body.p ? o->req->body.p : "", o->req->body.n)
+                       ? LLF_TR_ERROR : LLF_TR_OK;
+        body = cJSON_Duplicate(o->body, 1);
+        cJSON *m = cJSON_CreateString(model);
+        if (!body || !m ||
+            !(cJSON_GetObjectItemCaseSensitive(body, "model")
+                  ? cJSON_ReplaceItemInObjectCaseSensitive(body, "model", m)
+                  : cJSON_AddItemToObject(body, "model", m))) {
+            cJSON_Delete(m);
+            cJSON_Delete(body);
+            return LLF_TR_ERROR;
+        }
+    } else {
+        const llf_dialect_ops *from = llf_dialect_ops_of(o->dialect);
+        if (!from->req_to_hub || !ops->req_from_hub) {
+            llf_terr_set(e, "no translation from %s to %s", from->name, ops->name);
+            return LLF_TR_INCOMPATIBLE;
+        }
+        if (o->stream) {
+            llf_terr_set(e, "streams are not translated between dialects yet");
+            return LLF_TR_INCOMPATIBLE;
+        }
+        int rc = o->hub ? LLF_TR_OK : from->req_to_hub(o->body, o->url_model, &o->hub, e);
+        if (rc == LLF_TR_OK)
+            rc = ops->req_from_hub(o->hub, model, &body, e);
+        if (rc != LLF_TR_OK)
+            return rc;
+    }
+    char *s = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!s)
+        return LLF_TR_ERROR;
+    out->p = s;
+    out->n = strlen(s);
+    out->cap = out->n + 1;
+    return LLF_TR_OK;
+}
+
+int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *model, llf_req *out,
+                llf_terr *e)
 {
     memset(out, 0, sizeof *out);
     const llf_provider *t = &cfg->providers[target];
     const llf_dialect_ops *ops = llf_dialect_ops_of(t->dialect);
-    int same = target == orig_provider;
+    int same = target == o->provider;
     int keep_creds = same && !t->key;
+    int rc = member_body(o, ops, t->dialect, model, &out->body, e);
+    if (rc != LLF_TR_OK) {
+        llf_buf_free(&out->body);
+        return rc;
+    }
     llf_buf url = {0};
-    if (llf_buf_adds(&url, t->base_url) || ops->op_path(&url, model, stream))
+    if (llf_buf_adds(&url, t->base_url) || ops->op_path(&url, model, o->stream))
         goto fail;
-    if (same && orig_query) {
-        if (keep_creds ? (llf_buf_adds(&url, "?") || llf_buf_adds(&url, orig_query))
-                       : add_query_without_key(&url, orig_query))
+    if (same && o->query) {
+        if (keep_creds ? (llf_buf_adds(&url, "?") || llf_buf_adds(&url, o->query))
+                       : add_query_without_key(&url, o->query))
             goto fail;
-    } else if (stream && ops->stream_query) {
+    } else if (o->stream && ops->stream_query) {
         if (llf_buf_adds(&url, "?") || llf_buf_adds(&url, ops->stream_query))
             goto fail;
     }
     out->url = llf_buf_steal(&url);
     out->same_provider = keep_creds;
 
-    for (size_t i = 0; i < orig->headers.n; i++) {
-        const char *h = orig->headers.v[i];
+    const llf_headers *in = &o->req->headers;
+    for (size_t i = 0; i < in->n; i++) {
+        const char *h = in->v[i];
         if (!keep_creds && llf_header_sensitive(h))
             continue;
         if (!same && other_dialect_header(h, t->dialect))
@@ -114,30 +167,10 @@ int llf_rewrite(const llf_config *cfg, const llf_req *orig, const cJSON *body, i
     if (!llf_headers_get(&out->headers, "content-type", NULL) &&
         llf_headers_add(&out->headers, "Content-Type: application/json"))
         goto fail;
-
-    if (ops->model_in_body) {
-        cJSON *copy = cJSON_Duplicate(body, 1);
-        if (!copy)
-            goto fail;
-        cJSON *m = cJSON_CreateString(model);
-        int ok = m && (cJSON_GetObjectItemCaseSensitive(copy, "model")
-                           ? cJSON_ReplaceItemInObjectCaseSensitive(copy, "model", m)
-                           : cJSON_AddItemToObject(copy, "model", m));
-        if (!ok)
-            cJSON_Delete(m);
-        char *s = ok ? cJSON_PrintUnformatted(copy) : NULL;
-        cJSON_Delete(copy);
-        if (!s)
-            goto fail;
-        out->body.p = s;
-        out->body.n = strlen(s);
-        out->body.cap = out->body.n + 1;
-    } else if (llf_buf_add(&out->body, orig->body.p ? orig->body.p : "", orig->body.n)) {
-        goto fail;
-    }
-    return 0;
+    return LLF_TR_OK;
 fail:
     llf_buf_free(&url);
     llf_req_free(out);
-    return -1;
+    llf_terr_set(e, "out of memory");
+    return LLF_TR_ERROR;
 }

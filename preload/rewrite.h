@@ -13,11 +13,23 @@
  * identity of the original one? (name only, case-insensitive) */
 int llf_header_sensitive(const char *line);
 
-/* Build the request for (target, model) from the program's request orig,
- * whose parsed body is body, sent to provider orig_provider with URL query
- * orig_query. Same dialect only (translation comes with dialect_*.c). */
-int llf_rewrite(const llf_config *cfg, const llf_req *orig, const cJSON *body, int orig_provider,
-                const char *orig_query, int target, const char *model, int stream, llf_req *out);
+/* The program's request, as every member's request is derived from it. */
+typedef struct llf_origin {
+    const llf_req *req;
+    const cJSON   *body;       /* req's body, parsed */
+    int            provider;
+    llf_dialect    dialect;
+    const char    *url_model;  /* the model the URL named (Gemini), else NULL */
+    const char    *query;      /* the URL's query, or NULL */
+    int            stream;
+    cJSON         *hub;        /* the body in the hub format, made on first need */
+} llf_origin;
+
+/* Build the request for (target, model): LLF_TR_OK and *out, or
+ * LLF_TR_INCOMPATIBLE / LLF_TR_ERROR with e->detail. A member of another
+ * dialect gets the body translated through the hub format. */
+int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *model, llf_req *out,
+                llf_terr *e);
 
 void llf_req_free(llf_req *r);
 

@@ -7,6 +7,8 @@
  * its dialect's shape. */
 #include "verdict.h"
 
+#include "schema.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,8 +19,9 @@ extern const llf_curl_api *llf_curl;
 
 const char *llf_outcome_name(llf_outcome o)
 {
-    static const char *const names[] = {"ok",    "http_error", "transport_error", "invalid_body",
-                                        "empty", "refusal",    "schema",          "truncated"};
+    static const char *const names[] = {"ok",        "http_error", "transport_error",
+                                        "invalid_body", "empty",   "refusal",
+                                        "schema",    "truncated",  "degraded"};
     return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "unknown";
 }
 
@@ -123,6 +126,20 @@ static llf_verdict transport(const llf_resp *r)
     return v;
 }
 
+/* Each dialect's way of saying the prompt does not fit the model's window. */
+static int context_exceeded(const llf_resp *r)
+{
+    static const char *const signs[] = {
+        "context_length_exceeded", "maximum context length", "prompt is too long",
+        "exceeds the maximum number of tokens", "input token count", "context window",
+        "too many tokens", NULL};
+    const char *b = r->body.p ? r->body.p : "";
+    for (const char *const *s = signs; *s; s++)
+        if (strcasestr(b, *s))
+            return 1;
+    return 0;
+}
+
 static int names_model(const llf_resp *r, const char *model)
 {
     const char *b = r->body.p ? r->body.p : "";
@@ -130,15 +147,142 @@ static int names_model(const llf_resp *r, const char *model)
            strstr(b, "model:");
 }
 
+static llf_verdict bad(llf_outcome o, const char *reason)
+{
+    llf_verdict v = {o, reason, 1, -1};
+    return v;
+}
+
+static const char *skip_space(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    return s;
+}
+
+/* The JSON the program asked for: 0 none, 1 any object, 2 with a schema. */
+static int json_wanted(const cJSON *hub_req, const cJSON **schema)
+{
+    const cJSON *rf = cJSON_GetObjectItemCaseSensitive(hub_req, "response_format");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(rf, "type");
+    *schema = NULL;
+    if (!cJSON_IsString(t))
+        return 0;
+    if (strcmp(t->valuestring, "json_object") == 0)
+        return 1;
+    if (strcmp(t->valuestring, "json_schema") == 0) {
+        *schema = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rf, "json_schema"),
+                                                   "schema");
+        return *schema ? 2 : 1;
+    }
+    return 0;
+}
+
+static int program_limited(const cJSON *hub_req)
+{
+    return cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(hub_req, "max_tokens")) ||
+           cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(hub_req, "max_completion_tokens"));
+}
+
+static int textual_refusal(const char *text, const llf_verdict_cfg *cfg)
+{
+    if (!cfg || (long)strlen(text) > cfg->refusal_max_chars)
+        return 0;
+    for (size_t i = 0; i < cfg->npatterns; i++)
+        if (regexec(&cfg->patterns[i], text, 0, NULL, 0) == 0)
+            return 1;
+    return 0;
+}
+
+llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg)
+{
+    int on_empty = cfg ? cfg->empty : 1, on_refusal = cfg ? cfg->refusal : 1;
+    int on_json = cfg ? cfg->json : 1, on_trunc = cfg ? cfg->truncated_fallback : 0;
+    const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "choices"), 0);
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
+    const cJSON *finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+    const char *fr = cJSON_IsString(finish) ? finish->valuestring : "";
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    const cJSON *refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
+    const char *text = cJSON_IsString(content) ? content->valuestring : "";
+    int ncalls = cJSON_GetArraySize(calls);
+    if (!choice)
+        return cfg && !cfg->invalid_body ? (llf_verdict){LLF_OK, "ok", 0, -1}
+                                         : bad(LLF_INVALID_BODY, "no_choices");
+    if (on_refusal && cJSON_IsString(refusal) && *skip_space(refusal->valuestring))
+        return bad(LLF_REFUSAL, "refusal");
+    if (on_refusal && strcmp(fr, "content_filter") == 0)
+        return bad(LLF_REFUSAL, "content_filter");
+    if (on_empty && !*skip_space(text) && ncalls == 0)
+        return bad(LLF_EMPTY, "no_content");
+    if (on_json) {
+        for (const cJSON *c = calls ? calls->child : NULL; c; c = c->next) {
+            const cJSON *args = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(c, "function"), "arguments");
+            cJSON *parsed = cJSON_IsString(args) ? cJSON_Parse(args->valuestring) : NULL;
+            int ok = parsed != NULL;
+            cJSON_Delete(parsed);
+            if (!ok)
+                return bad(LLF_SCHEMA, "tool_arguments");
+        }
+        const cJSON *schema;
+        int want = json_wanted(hub_req, &schema);
+        if (want && ncalls == 0) {
+            cJSON *j = cJSON_Parse(text);
+            int rc = !j ? 0 : want == 2 ? llf_schema_validate(schema, j, NULL, 0) : 1;
+            cJSON_Delete(j);
+            if (!j)
+                return bad(LLF_SCHEMA, "not_json");
+            if (rc == 0)
+                return bad(LLF_SCHEMA, "schema");
+        }
+    }
+    if (on_refusal && ncalls == 0 && textual_refusal(text, cfg))
+        return bad(LLF_REFUSAL, "textual");
+    if (on_trunc && strcmp(fr, "length") == 0 && !program_limited(hub_req))
+        return bad(LLF_TRUNCATED, "length");
+    return (llf_verdict){LLF_OK, "ok", 0, -1};
+}
+
+int llf_deprecation(const llf_buf *head, char *date, size_t datelen)
+{
+    static const char *const names[] = {"sunset", "deprecation", "x-model-deprecation",
+                                        "openai-deprecation", NULL};
+    for (const char *const *n = names; *n; n++) {
+        size_t len;
+        const char *v = llf_head_get(head, *n, &len);
+        if (!v)
+            continue;
+        /* "Deprecation: @1735689600" (RFC 9745) or "true"; Sunset is a date. */
+        snprintf(date, datelen, "%.*s", (int)len, v);
+        if (strcmp(date, "true") == 0 || strcmp(date, "?1") == 0)
+            date[0] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
 llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_resp *r, time_t now)
 {
+    llf_judge_in in = {d, model, stream, NULL, NULL};
+    return llf_judge_ex(&in, r, now);
+}
+
+llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
+{
     llf_verdict v = {LLF_OK, "ok", 0, -1};
+    const char *model = in->model;
     if (r->curlcode != CURLE_OK)
         return transport(r);
     long s = r->status;
     if (s < 200 || s >= 300) {
         v.outcome = LLF_HTTP_ERROR;
         v.fallback = 1;
+        if ((s == 400 || s == 413) && context_exceeded(r)) {
+            v.reason = "context";
+            return v;
+        }
         switch (s) {
         case 408: v.reason = "timeout"; break;
         case 429: v.reason = "rate_limited"; break;
@@ -164,18 +308,32 @@ llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_re
             v.retry_after_ms = llf_retry_after_ms(&r->head, now);
         return v;
     }
-    if (stream)
+    if (in->stream)
         return v;   /* a stream is judged by its status until streams are parsed */
-    if (r->body.n == 0) {
-        v = (llf_verdict){LLF_INVALID_BODY, "empty_body", 1, -1};
-        return v;
-    }
+    int check_body = !in->cfg || in->cfg->invalid_body;
+    size_t ctn;
+    const char *ct = llf_head_get(&r->head, "content-type", &ctn);
+    if (check_body && ct && !memmem(ct, ctn, "json", 4))
+        return bad(LLF_INVALID_BODY, "content_type");
+    if (r->body.n == 0)
+        return check_body ? bad(LLF_INVALID_BODY, "empty_body") : v;
     cJSON *j = cJSON_ParseWithLength(r->body.p, r->body.n);
+    const llf_dialect_ops *ops = llf_dialect_ops_of(in->dialect);
     if (!j) {
-        v = (llf_verdict){LLF_INVALID_BODY, "not_json", 1, -1};
-    } else if (!cJSON_IsObject(j) || !llf_dialect_ops_of(d)->success_shape(j)) {
-        v = (llf_verdict){LLF_INVALID_BODY, "wrong_shape", 1, -1};
+        v = bad(LLF_INVALID_BODY, "not_json");
+    } else if (!cJSON_IsObject(j) || !ops->success_shape(j)) {
+        v = bad(LLF_INVALID_BODY, "wrong_shape");
+    } else if (ops->resp_to_hub) {
+        cJSON *hub = NULL;
+        llf_terr e;
+        if (ops->resp_to_hub(j, &hub, &e) == LLF_TR_OK)
+            v = llf_judge_answer(hub, in->hub_req, in->cfg);
+        else
+            v = bad(LLF_INVALID_BODY, "wrong_shape");
+        cJSON_Delete(hub);
     }
     cJSON_Delete(j);
+    if (v.outcome == LLF_INVALID_BODY && !check_body)
+        v = (llf_verdict){LLF_OK, "ok", 0, -1};
     return v;
 }

@@ -3,6 +3,7 @@
 #ifndef LLF_VERDICT_H
 #define LLF_VERDICT_H
 
+#include "config.h"
 #include "core.h"
 #include "dialect.h"
 
@@ -15,6 +16,7 @@ typedef enum {
     LLF_REFUSAL,
     LLF_SCHEMA,
     LLF_TRUNCATED,
+    LLF_DEGRADED,       /* the quality gate said no */
 } llf_outcome;
 
 typedef struct llf_verdict {
@@ -26,10 +28,30 @@ typedef struct llf_verdict {
 
 const char *llf_outcome_name(llf_outcome o);
 
-/* Judge r, the answer to a request in dialect d for model. now: for
- * Retry-After dates. */
+/* What a judgement needs besides the response. */
+typedef struct llf_judge_in {
+    llf_dialect            dialect;  /* of the response */
+    const char            *model;    /* the model it was asked of */
+    int                    stream;
+    const cJSON           *hub_req;  /* the program's request in hub form, or NULL */
+    const llf_verdict_cfg *cfg;      /* NULL: every check on, no textual patterns */
+} llf_judge_in;
+
+/* Judge r. now: for Retry-After dates. */
+llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now);
+
+/* The same with defaults (every check on, nothing known of the request). */
 llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_resp *r,
                       time_t now);
+
+/* Judge an answer already in hub form (a chat.completion) against the hub
+ * request that asked for it: empty, refusals, JSON and schema, tool-call
+ * arguments, truncation. */
+llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg);
+
+/* A success that announces its model's retirement (Deprecation or Sunset
+ * headers): 1 and the date text (or "") in date. */
+int llf_deprecation(const llf_buf *head, char *date, size_t datelen);
 
 /* The value of header name in the last header block of head, or NULL
  * (points into head; *len set). */

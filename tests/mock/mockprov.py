@@ -95,6 +95,18 @@ def gemini_error(status, model):
     return {"error": {"code": status, "message": msg, "status": st}}
 
 
+def context_error(dialect):
+    if dialect == "openai":
+        return {"error": {"message": "This model's maximum context length is 8192 tokens. However, your "
+                                     "messages resulted in 9000 tokens. Please reduce the length of the messages.",
+                          "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
+    if dialect == "anthropic":
+        return {"type": "error", "error": {"type": "invalid_request_error",
+                                           "message": "prompt is too long: 210000 tokens > 200000 maximum"}}
+    return {"error": {"code": 400, "message": "The input token count (3000000) exceeds the maximum number of "
+                                              "tokens allowed (1048576).", "status": "INVALID_ARGUMENT"}}
+
+
 ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini_error}
 
 
@@ -111,11 +123,81 @@ def last_user_text(dialect, body):
         return ""
 
 
+CALL = re.compile(r"\[call:([A-Za-z0-9_]+)\]")
+
+
+def tool_result(dialect, body):
+    """The text of a tool result when the conversation ends with one."""
+    try:
+        if dialect == "openai":
+            last = body["messages"][-1]
+            return last["content"] if last.get("role") == "tool" else None
+        if dialect == "anthropic":
+            content = body["messages"][-1]["content"]
+            for b in content if isinstance(content, list) else []:
+                if b.get("type") == "tool_result":
+                    c = b.get("content")
+                    return c if isinstance(c, str) else " ".join(x.get("text", "") for x in c)
+            return None
+        for p in body["contents"][-1].get("parts", []):
+            fr = p.get("functionResponse") or p.get("function_response")
+            if fr:
+                r = fr.get("response")
+                return r.get("content") if isinstance(r, dict) and isinstance(r.get("content"), str) else json.dumps(r)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def tool_call(dialect, name, model, tool):
+    args = {"city": "Paris"}
+    if dialect == "openai":
+        return {"id": "chatcmpl-" + rand_id(), "object": "chat.completion", "created": int(time.time()),
+                "model": model, "choices": [{"index": 0, "message": {
+                    "role": "assistant", "content": None, "refusal": None,
+                    "tool_calls": [{"id": "call_mock1", "type": "function",
+                                    "function": {"name": tool, "arguments": json.dumps(args)}}]},
+                    "logprobs": None, "finish_reason": "tool_calls"}],
+                "usage": {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}}
+    if dialect == "anthropic":
+        return {"id": "msg_" + rand_id(), "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "tool_use", "id": "toolu_mock1", "name": tool, "input": args}],
+                "stop_reason": "tool_use", "stop_sequence": None,
+                "usage": {"input_tokens": 20, "output_tokens": 8}}
+    return {"candidates": [{"content": {"parts": [{"functionCall": {"name": tool, "args": args}}], "role": "model"},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 8, "totalTokenCount": 28},
+            "modelVersion": model, "responseId": rand_id()}
+
+
+def system_text(dialect, body):
+    try:
+        if dialect == "openai":
+            return " ".join(m["content"] for m in body.get("messages", [])
+                            if m.get("role") in ("system", "developer") and isinstance(m.get("content"), str))
+        if dialect == "anthropic":
+            sysp = body.get("system", "")
+            return sysp if isinstance(sysp, str) else " ".join(b.get("text", "") for b in sysp)
+        si = body.get("systemInstruction") or body.get("system_instruction") or {}
+        return " ".join(p.get("text", "") for p in si.get("parts", []))
+    except (TypeError, AttributeError):
+        return ""
+
+
 def success(dialect, name, model, body):
     text = f"Hello from {name} ({model})"
+    sysp = system_text(dialect, body)
+    if sysp:
+        text += f" [system:{sysp[:40]}]"
+    result = tool_result(dialect, body)
+    if result is not None:
+        text = f"{name} ({model}) got the tool result: {result}"
     m = RID.search(last_user_text(dialect, body))
     if m:
         text += " " + m.group(0)
+    call = CALL.search(last_user_text(dialect, body))
+    if call and result is None and body.get("tools"):
+        return tool_call(dialect, name, model, call.group(1)), text
     pt, ct = 9, len(text.split())
     if dialect == "openai":
         return {"id": "chatcmpl-" + rand_id(), "object": "chat.completion", "created": int(time.time()),
@@ -389,6 +471,8 @@ class Server:
             return self.raw(c, 200, "text/html", b"<html><body><h1>502 Bad Gateway</h1><p>upstream error</p></body></html>")
         if b == "emptybody":
             return self.raw(c, 200, "application/json", b"")
+        if b == "context":
+            return self.send(c, 400, context_error(self.dialect))
         status = int(b)
         extra = []
         if status == 429 or (status == 503 and self.retry_after is not None):

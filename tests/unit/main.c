@@ -3,6 +3,8 @@
  * libcurl. */
 #include <stdlib.h>
 
+#include <cjson/cJSON.h>
+
 #include "curlapi.h"
 #include "t.h"
 
@@ -32,6 +34,39 @@ void t_setenv(const char *name, const char *value)
 void t_clearenv(void)
 {
     memset(env, 0, sizeof env);
+}
+
+cJSON *t_fixture(const char *relpath)
+{
+    char path[512];
+    snprintf(path, sizeof path, "tests/fixtures/%s", relpath);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "fixture %s: missing\n", path);
+        return NULL;
+    }
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    if (!j)
+        fprintf(stderr, "fixture %s: not JSON\n", path);
+    return j;
+}
+
+int t_json_same(const cJSON *got, const cJSON *want, const char *label)
+{
+    if (got && want && cJSON_Compare(got, want, 1)) {
+        t_pass++;
+        return 1;
+    }
+    t_fail++;
+    char *g = got ? cJSON_Print(got) : NULL, *w = want ? cJSON_Print(want) : NULL;
+    fprintf(stderr, "FAIL %s:\n got:  %s\n want: %s\n", label, g ? g : "(null)", w ? w : "(null)");
+    free(g);
+    free(w);
+    return 0;
 }
 
 #define SUITE(name) void name(void);

@@ -35,4 +35,11 @@ const char *t_env(const char *name);
 void t_setenv(const char *name, const char *value);
 void t_clearenv(void);
 
+/* A JSON fixture under tests/fixtures/ (tests run from the repository
+ * root), parsed; NULL with a message when missing or invalid. */
+struct cJSON;
+struct cJSON *t_fixture(const char *relpath);
+/* Compare two JSON values; on a difference print both, labelled. */
+int t_json_same(const struct cJSON *got, const struct cJSON *want, const char *label);
+
 #endif

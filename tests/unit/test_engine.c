@@ -179,11 +179,14 @@ void test_engine(void)
     CHECK_STR(s8.urls[1], "https://api.groq.com/openai/v1/chat/completions");
     done(&s8, c);
 
-    /* Other-dialect members are skipped until translation exists. */
+    /* Other-dialect members are tried in chain order, at their own URL; an
+     * answer in the wrong shape for its dialect counts as invalid. */
     setup("anthropic/claude-x,groq/a", 4, 100);
-    script s9 = {.steps = {"503", "200"}};
-    CHECK(run(&s9, &fin, &c) == 0 && s9.n == 2);
-    CHECK_STR(s9.urls[1], "https://api.groq.com/openai/v1/chat/completions");
+    script s9 = {.steps = {"503", "200", "200"}};
+    CHECK(run(&s9, &fin, &c) == 0 && s9.n == 3);
+    CHECK_STR(s9.urls[1], "https://api.anthropic.com/v1/messages");
+    CHECK(s9.auth[1] == NULL);   /* no Bearer to Anthropic */
+    CHECK_STR(s9.urls[2], "https://api.groq.com/openai/v1/chat/completions");
     done(&s9, c);
 
     /* Synthesized heads follow the HTTP version. */
@@ -194,7 +197,7 @@ void test_engine(void)
     llf_buf_free(&h);
 
     CHECK(eng.stats.calls == 1 && eng.stats.fallbacks == 1 && eng.stats.failures == 0 &&
-          eng.stats.attempts == 2);
+          eng.stats.attempts == 3);
     llf_config_free(cfg);
     cfg = NULL;
     t_clearenv();

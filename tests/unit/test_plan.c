@@ -18,22 +18,24 @@ void test_plan(void)
     llf_step s[LLF_MAX_STEPS];
     int openai = llf_config_provider(c, "openai");
     size_t n = llf_plan(c, openai, "gpt-4o", LLF_OPENAI, s, LLF_MAX_STEPS);
-    /* original, then: gpt-4o again is dropped, anthropic skipped (dialect),
+    /* original, then: gpt-4o again is dropped, anthropic (translated),
      * gpt-4o-mini, groq */
     CHECK(n == 4);
     CHECK(s[0].original && s[0].provider == openai && strcmp(s[0].model, "gpt-4o") == 0);
     CHECK(!s[1].original && strcmp(c->providers[s[1].provider].name, "anthropic") == 0);
-    CHECK_STR(s[1].skip, "dialect");
+    CHECK(s[1].skip == NULL);
+    CHECK(s[0].context == 128000 && s[1].context == 200000);
     CHECK_STR(s[2].model, "gpt-4o-mini");
     CHECK(s[2].skip == NULL);
     CHECK_STR(c->providers[s[3].provider].name, "groq");
     CHECK(llf_plan(c, openai, "gpt-4o", LLF_OPENAI, s, 2) == 2);
     CHECK(llf_plan(c, openai, "gpt-4o", LLF_OPENAI, s, 0) == 0);
 
-    /* An Anthropic caller: the OpenAI-dialect members are the skipped ones. */
+    /* An Anthropic caller: every member is planned, in chain order. */
     int anth = llf_config_provider(c, "anthropic");
     n = llf_plan(c, anth, "claude-y", LLF_ANTHROPIC, s, LLF_MAX_STEPS);
-    CHECK(n == 5 && s[1].skip && s[2].skip == NULL && s[3].skip && s[4].skip);
+    CHECK(n == 5 && !s[1].skip && !s[2].skip && !s[3].skip && !s[4].skip);
+    CHECK_STR(s[2].model, "claude-x");
 
     /* Limits: the config's, never longer than the program's own. */
     llf_attempt at;

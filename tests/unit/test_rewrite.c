@@ -20,6 +20,20 @@ static int any_contains(const llf_req *r, const char *needle)
     return strstr(r->url, needle) != NULL || (r->body.p && strstr(r->body.p, needle));
 }
 
+/* One member's request from the program's request via llf_rewrite; the
+ * program's dialect is Gemini when the body has "contents". */
+static int rw(const llf_config *c, const llf_req *orig, const cJSON *body, int provider,
+              const char *query, int target, const char *model, int stream, llf_req *out)
+{
+    int gem = cJSON_GetObjectItem(body, "contents") != NULL;
+    llf_origin o = {orig, body, provider, gem ? LLF_GEMINI : LLF_OPENAI, gem ? "gemini-a" : NULL,
+                    query, stream, NULL};
+    llf_terr e;
+    int rc = llf_rewrite(c, &o, target, model, out, &e);
+    cJSON_Delete(o.hub);
+    return rc;
+}
+
 void test_rewrite(void)
 {
     char err[256];
@@ -66,7 +80,7 @@ void test_rewrite(void)
 
     /* To another OpenAI-dialect provider: its key, nothing of the original's. */
     llf_req r;
-    CHECK(llf_rewrite(c, &orig, j, openai, NULL, llf_config_provider(c, "backup"), "gpt-4o-mini",
+    CHECK(rw(c, &orig, j, openai, NULL, llf_config_provider(c, "backup"), "gpt-4o-mini",
                       0, &r) == 0);
     CHECK_STR(r.url, "http://127.0.0.1:1/v1/chat/completions");
     CHECK(has(&r, "Authorization: Bearer sk-backup"));
@@ -83,12 +97,12 @@ void test_rewrite(void)
     llf_req_free(&r);
 
     /* A keyless local provider gets no Authorization at all. */
-    CHECK(llf_rewrite(c, &orig, j, openai, NULL, llf_config_provider(c, "local"), "llama", 0, &r) == 0);
+    CHECK(rw(c, &orig, j, openai, NULL, llf_config_provider(c, "local"), "llama", 0, &r) == 0);
     CHECK(!any_contains(&r, "Authorization") && !any_contains(&r, "sk-"));
     llf_req_free(&r);
 
     /* Same provider, another model, key configured: the configured key. */
-    CHECK(llf_rewrite(c, &orig, j, openai, NULL, openai, "gpt-4o-mini", 0, &r) == 0);
+    CHECK(rw(c, &orig, j, openai, NULL, openai, "gpt-4o-mini", 0, &r) == 0);
     CHECK(has(&r, "Authorization: Bearer sk-openai"));
     CHECK(!any_contains(&r, "sk-program-own"));
     CHECK(has(&r, "OpenAI-Organization: org-secret") == 0);
@@ -96,12 +110,12 @@ void test_rewrite(void)
 
     /* Same provider without a configured key: the program's own credentials stay. */
     int groq = llf_config_provider(c, "groq");
-    CHECK(llf_rewrite(c, &orig, j, groq, NULL, groq, "llama-2", 0, &r) == 0);
+    CHECK(rw(c, &orig, j, groq, NULL, groq, "llama-2", 0, &r) == 0);
     CHECK(has(&r, "Authorization: Bearer sk-program-own") && r.same_provider);
     llf_req_free(&r);
 
     /* Anthropic target: x-api-key and anthropic-version, no Bearer. */
-    CHECK(llf_rewrite(c, &orig, j, openai, NULL, llf_config_provider(c, "anthropic"), "claude-x",
+    CHECK(rw(c, &orig, j, openai, NULL, llf_config_provider(c, "anthropic"), "claude-x",
                       0, &r) == 0);
     CHECK_STR(r.url, "https://api.anthropic.com/v1/messages");
     CHECK(has(&r, "x-api-key: ak-anth") && has(&r, "anthropic-version: 2023-06-01"));
@@ -115,13 +129,13 @@ void test_rewrite(void)
     g.url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-a:generateContent?key=prog-key";
     llf_buf_adds(&g.body, gbody);
     cJSON *gj = cJSON_Parse(gbody);
-    CHECK(llf_rewrite(c, &g, gj, gem, "key=prog-key", gem, "gemini-b", 0, &r) == 0);
+    CHECK(rw(c, &g, gj, gem, "key=prog-key", gem, "gemini-b", 0, &r) == 0);
     CHECK_STR(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-b:generateContent");
     CHECK(has(&r, "x-goog-api-key: gk-gem"));
     CHECK(!any_contains(&r, "prog-key"));
     CHECK_STR(r.body.p, gbody);
     llf_req_free(&r);
-    CHECK(llf_rewrite(c, &g, gj, gem, "alt=sse&key=prog-key", gem, "gemini-b", 1, &r) == 0);
+    CHECK(rw(c, &g, gj, gem, "alt=sse&key=prog-key", gem, "gemini-b", 1, &r) == 0);
     CHECK_STR(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-b:streamGenerateContent?alt=sse");
     llf_req_free(&r);
     cJSON_Delete(gj);

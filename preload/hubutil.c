@@ -1,0 +1,86 @@
+/* hubutil.c — cJSON helpers shared by the dialect translators (see hubutil.h). */
+#include "hubutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+
+const cJSON *llf_get(const cJSON *o, const char *key)
+{
+    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+}
+
+const char *llf_get_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = llf_get(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int llf_add(cJSON *o, const char *key, cJSON *item)
+{
+    if (!item)
+        return -1;
+    if (!cJSON_AddItemToObject(o, key, item)) {
+        cJSON_Delete(item);
+        return -1;
+    }
+    return 0;
+}
+
+int llf_append(cJSON *arr, cJSON *item)
+{
+    if (!item)
+        return -1;
+    if (!cJSON_AddItemToArray(arr, item)) {
+        cJSON_Delete(item);
+        return -1;
+    }
+    return 0;
+}
+
+int llf_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *key)
+{
+    const cJSON *v = llf_get(src, key);
+    return v ? llf_add(dst, dkey, cJSON_Duplicate(v, 1)) : 0;
+}
+
+char *llf_content_text(const cJSON *content, const char *sep)
+{
+    if (cJSON_IsString(content))
+        return llf_strdup(content->valuestring);
+    llf_buf b = {0};
+    int first = 1;
+    for (const cJSON *p = cJSON_IsArray(content) ? content->child : NULL; p; p = p->next) {
+        const char *t = llf_get_str(p, "text");
+        const char *type = llf_get_str(p, "type");
+        if (!t || (type && strcmp(type, "text") != 0))
+            continue;
+        if ((!first && llf_buf_adds(&b, sep)) || llf_buf_adds(&b, t)) {
+            llf_buf_free(&b);
+            return NULL;
+        }
+        first = 0;
+    }
+    return llf_buf_steal(&b);
+}
+
+int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char **data)
+{
+    if (!url || strncmp(url, "data:", 5) != 0)
+        return 0;
+    const char *m = url + 5;
+    const char *b64 = strstr(m, ";base64,");
+    if (!b64)
+        return 0;
+    *mime = m;
+    *mimelen = (size_t)(b64 - m);
+    *data = b64 + 8;
+    return 1;
+}
+
+double llf_now_s(void)
+{
+    return (double)time(NULL);
+}

@@ -1,0 +1,22 @@
+/* hubutil.h — small helpers the dialect translators share for building and
+ * reading cJSON (hub format: OpenAI chat completions). */
+#ifndef LLF_HUBUTIL_H
+#define LLF_HUBUTIL_H
+
+#include <cjson/cJSON.h>
+
+const cJSON *llf_get(const cJSON *o, const char *key);
+const char  *llf_get_str(const cJSON *o, const char *key);   /* NULL unless a string */
+/* Add a copy of src[key] to dst as dkey when present. 0 ok, -1 no memory. */
+int llf_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *key);
+/* Add an item, deleting it on failure. 0 ok, -1. */
+int llf_add(cJSON *o, const char *key, cJSON *item);
+int llf_append(cJSON *arr, cJSON *item);
+/* The text of OpenAI message content: a string, or text parts joined by sep. */
+char *llf_content_text(const cJSON *content, const char *sep);
+/* Split "data:<mime>;base64,<data>"; 1 on success (pointers into url). */
+int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char **data);
+/* The chat.completion finish reason → and a fresh, unique-enough id. */
+double llf_now_s(void);
+
+#endif

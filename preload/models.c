@@ -1,0 +1,61 @@
+/* models.c — context windows of well-known models and request size
+ * estimates (see models.h). Figures are the providers' published windows;
+ * a chain entry's "context" in the config overrides them. */
+#include "models.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct {
+    const char *prefix;
+    long tokens;
+} windows[] = {
+    /* longest prefixes first within a family */
+    {"gpt-4o-mini", 128000}, {"gpt-4o", 128000}, {"gpt-4.1", 1047576}, {"gpt-4-turbo", 128000},
+    {"gpt-4-32k", 32768}, {"gpt-4", 8192}, {"gpt-3.5-turbo", 16385}, {"gpt-5", 400000},
+    {"o1-mini", 128000}, {"o1", 200000}, {"o3", 200000}, {"o4-mini", 200000},
+    {"claude-", 200000},
+    {"gemini-1.5-pro", 2097152}, {"gemini-1.5-flash", 1048576}, {"gemini-2", 1048576},
+    {"gemini-3", 1048576},
+    {"llama-3.1", 131072}, {"llama-3.2", 131072}, {"llama-3.3", 131072}, {"llama3.1", 131072},
+    {"llama3.2", 131072}, {"llama3.3", 131072}, {"meta-llama/llama-3", 131072},
+    {"mistral-large", 131072}, {"mistral-medium", 131072}, {"mistral-small", 32768},
+    {"deepseek-chat", 65536}, {"deepseek-reasoner", 65536},
+    {"grok-4", 256000}, {"grok-3", 131072},
+};
+
+long llf_model_context(const char *model)
+{
+    if (!model)
+        return 0;
+    const char *slash = strrchr(model, '/');
+    const char *name = slash ? slash + 1 : model;
+    for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++) {
+        size_t n = strlen(windows[i].prefix);
+        if (strncasecmp(name, windows[i].prefix, n) == 0 || strncasecmp(model, windows[i].prefix, n) == 0)
+            return windows[i].tokens;
+    }
+    return 0;
+}
+
+static long json_bytes(const cJSON *j)
+{
+    char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+    long n = s ? (long)strlen(s) : 0;
+    free(s);
+    return n;
+}
+
+long llf_estimate_tokens(const cJSON *hub)
+{
+    long bytes = json_bytes(cJSON_GetObjectItemCaseSensitive(hub, "messages")) +
+                 json_bytes(cJSON_GetObjectItemCaseSensitive(hub, "tools"));
+    long out = 0;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(hub, "max_completion_tokens");
+    if (!cJSON_IsNumber(m))
+        m = cJSON_GetObjectItemCaseSensitive(hub, "max_tokens");
+    if (cJSON_IsNumber(m) && m->valuedouble > 0)
+        out = (long)m->valuedouble;
+    return bytes / 4 + out;
+}

@@ -1,0 +1,17 @@
+/* models.h — what llmfallback knows about well-known models: their context
+ * windows, and a rough size of a request, so that a long prompt is never sent
+ * to a member whose window cannot hold it. */
+#ifndef LLF_MODELS_H
+#define LLF_MODELS_H
+
+#include <cjson/cJSON.h>
+
+/* Context window in tokens of a model, 0 when unknown. A provider prefix
+ * ("openai/gpt-4o" on OpenRouter) is ignored. */
+long llf_model_context(const char *model);
+
+/* Estimated tokens a hub request needs: its messages and tools (about four
+ * bytes of JSON per token) plus the output it asks room for. */
+long llf_estimate_tokens(const cJSON *hub);
+
+#endif

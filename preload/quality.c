@@ -1,0 +1,151 @@
+/* quality.c — running the quality gate (see quality.h).
+ *
+ * The command runs under /bin/sh without LD_PRELOAD (it must not recurse into
+ * this library), with LLMFALLBACK_PROVIDER and LLMFALLBACK_MODEL set. The
+ * answer goes in over a socketpair written with MSG_NOSIGNAL, so a command
+ * that exits without reading cannot raise SIGPIPE in the host. */
+#include "quality.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define CACHE 256
+
+static struct {
+    uint64_t hash;
+    int verdict;
+} cache[CACHE];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* FNV-1a: a cache key, not a security boundary. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h ^ 0xff;
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static char **child_env(const char *provider, const char *model)
+{
+    size_t n = 0;
+    while (environ && environ[n])
+        n++;
+    char **env = calloc(n + 3, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
+            strncmp(environ[i], "LLMFALLBACK_PROVIDER=", 21) != 0 &&
+            strncmp(environ[i], "LLMFALLBACK_MODEL=", 18) != 0)
+            env[k++] = environ[i];
+    if (asprintf(&env[k++], "LLMFALLBACK_PROVIDER=%s", provider) < 0 ||
+        asprintf(&env[k++], "LLMFALLBACK_MODEL=%s", model) < 0) {
+        free(env);   /* (a failed asprintf leaves nothing to free) */
+        return NULL;
+    }
+    return env;
+}
+
+static int run(const char *cmd, long timeout_ms, const char *text, const char *provider,
+               const char *model)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+        return -1;
+    char **env = child_env(provider, model);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+    pid_t pid = -1;
+    int rc = env ? posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env) : -1;
+    posix_spawn_file_actions_destroy(&fa);
+    if (env) {
+        size_t n = 0;
+        while (env[n])
+            n++;
+        free(env[n - 1]);
+        free(env[n - 2]);
+        free(env);
+    }
+    close(sv[1]);
+    if (rc) {
+        close(sv[0]);
+        return -1;
+    }
+    double deadline = now_ms() + (double)timeout_ms;
+    size_t len = strlen(text), off = 0;
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    while (off < len && now_ms() < deadline) {
+        ssize_t w = send(sv[0], text + off, len - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+        } else if (w < 0 && errno == EAGAIN) {
+            struct pollfd p = {sv[0], POLLOUT, 0};
+            poll(&p, 1, 10);
+        } else {
+            break;   /* the command stopped reading: its exit status decides */
+        }
+    }
+    close(sv[0]);
+    int status = 0;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            return -1;
+        if (now_ms() >= deadline) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            return -1;
+        }
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 1 : 0;
+}
+
+int llf_quality_check(const char *cmd, long timeout_ms, const char *text, const char *provider,
+                      const char *model)
+{
+    uint64_t h = fnv(fnv(fnv(fnv(14695981039346656037ULL, cmd), provider), model), text);
+    pthread_mutex_lock(&cache_lock);
+    int hit = cache[h % CACHE].hash == h ? cache[h % CACHE].verdict : -2;
+    pthread_mutex_unlock(&cache_lock);
+    if (hit != -2)
+        return hit;
+    int v = run(cmd, timeout_ms, text ? text : "", provider, model);
+    if (v >= 0) {
+        pthread_mutex_lock(&cache_lock);
+        cache[h % CACHE].hash = h;
+        cache[h % CACHE].verdict = v;
+        pthread_mutex_unlock(&cache_lock);
+    }
+    return v;
+}

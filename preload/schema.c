@@ -1,0 +1,201 @@
+/* schema.c — a JSON Schema subset validator (see schema.h).
+ *
+ * Hand-written because Debian packages no C JSON Schema library that works on
+ * cJSON values; the subset is the one OpenAI/Gemini structured outputs
+ * accept, so answers are checked against exactly what was asked. */
+#include "schema.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+
+typedef struct vctx {
+    const cJSON *root;
+    char *why;
+    size_t whylen;
+    int bad_schema;
+} vctx;
+
+static int fail(vctx *c, const char *path, const char *reason)
+{
+    if (c->why && c->whylen && !c->why[0])
+        snprintf(c->why, c->whylen, "%s: %s", path, reason);
+    return 0;
+}
+
+static int type_is(const cJSON *v, const char *t)
+{
+    if (strcmp(t, "object") == 0) return cJSON_IsObject(v);
+    if (strcmp(t, "array") == 0) return cJSON_IsArray(v);
+    if (strcmp(t, "string") == 0) return cJSON_IsString(v);
+    if (strcmp(t, "boolean") == 0) return cJSON_IsBool(v);
+    if (strcmp(t, "null") == 0) return cJSON_IsNull(v);
+    if (strcmp(t, "number") == 0) return cJSON_IsNumber(v);
+    if (strcmp(t, "integer") == 0)
+        return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && isfinite(v->valuedouble);
+    return 1;   /* an unknown type name constrains nothing */
+}
+
+/* Upper-case type names (Gemini's OpenAPI style) mean the same. */
+static int type_matches(const cJSON *v, const char *t)
+{
+    char low[16];
+    size_t n = strlen(t);
+    if (n >= sizeof low)
+        return 1;
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] + 32 : t[i]);
+    return type_is(v, low);
+}
+
+static const cJSON *resolve(vctx *c, const char *ref)
+{
+    static const char *const bases[] = {"#/$defs/", "#/definitions/"};
+    if (strcmp(ref, "#") == 0)
+        return c->root;
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(bases[i]);
+        if (strncmp(ref, bases[i], n) == 0) {
+            const cJSON *defs = cJSON_GetObjectItemCaseSensitive(c->root, i ? "definitions" : "$defs");
+            return cJSON_GetObjectItemCaseSensitive(defs, ref + n);
+        }
+    }
+    return NULL;
+}
+
+static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int depth);
+
+static int check_all(vctx *c, const cJSON *list, const cJSON *v, const char *path, int depth,
+                     const char *kw)
+{
+    int matches = 0, n = 0;
+    for (const cJSON *sub = list ? list->child : NULL; sub; sub = sub->next, n++) {
+        char *saved = c->why;
+        c->why = NULL;   /* a failing branch is not the reason */
+        matches += check(c, sub, v, path, depth + 1);
+        c->why = saved;
+    }
+    if (strcmp(kw, "allOf") == 0)
+        return matches == n ? 1 : fail(c, path, "allOf");
+    if (strcmp(kw, "oneOf") == 0)
+        return matches == 1 ? 1 : fail(c, path, "oneOf");
+    return matches > 0 ? 1 : fail(c, path, "anyOf");
+}
+
+static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int depth)
+{
+    char sub[256];
+    if (depth > MAX_DEPTH) {
+        c->bad_schema = 1;
+        return 0;
+    }
+    if (cJSON_IsBool(s))
+        return cJSON_IsTrue(s) ? 1 : fail(c, path, "not allowed");
+    if (!cJSON_IsObject(s)) {
+        c->bad_schema = 1;
+        return 0;
+    }
+    const cJSON *k;
+    if ((k = cJSON_GetObjectItemCaseSensitive(s, "$ref"))) {
+        const cJSON *target = cJSON_IsString(k) ? resolve(c, k->valuestring) : NULL;
+        if (!target) {
+            c->bad_schema = 1;
+            return 0;
+        }
+        if (!check(c, target, v, path, depth + 1))
+            return 0;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "nullable")) && cJSON_IsNull(v))
+        return 1;   /* OpenAPI's way (Gemini schemas) of allowing null */
+    if ((k = cJSON_GetObjectItemCaseSensitive(s, "type"))) {
+        int ok = 0;
+        if (cJSON_IsString(k))
+            ok = type_matches(v, k->valuestring);
+        else if (cJSON_IsArray(k))
+            for (const cJSON *t = k->child; t && !ok; t = t->next)
+                ok = cJSON_IsString(t) && type_matches(v, t->valuestring);
+        if (!ok)
+            return fail(c, path, "wrong type");
+    }
+    if ((k = cJSON_GetObjectItemCaseSensitive(s, "enum"))) {
+        int ok = 0;
+        for (const cJSON *e = k->child; e && !ok; e = e->next)
+            ok = cJSON_Compare(e, v, 1);
+        if (!ok)
+            return fail(c, path, "not one of enum");
+    }
+    if ((k = cJSON_GetObjectItemCaseSensitive(s, "const")) && !cJSON_Compare(k, v, 1))
+        return fail(c, path, "not the const value");
+    static const char *const combos[] = {"anyOf", "oneOf", "allOf"};
+    for (size_t i = 0; i < 3; i++)
+        if ((k = cJSON_GetObjectItemCaseSensitive(s, combos[i])) &&
+            !check_all(c, k, v, path, depth, combos[i]))
+            return 0;
+    if (cJSON_IsObject(v)) {
+        const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties");
+        const cJSON *addl = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
+        for (const cJSON *r = (k = cJSON_GetObjectItemCaseSensitive(s, "required")) ? k->child : NULL;
+             r; r = r->next)
+            if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(v, r->valuestring)) {
+                snprintf(sub, sizeof sub, "%s.%s", path, r->valuestring);
+                return fail(c, sub, "required");
+            }
+        for (const cJSON *m = v->child; m; m = m->next) {
+            snprintf(sub, sizeof sub, "%s.%s", path, m->string);
+            const cJSON *ps = props ? cJSON_GetObjectItemCaseSensitive(props, m->string) : NULL;
+            if (ps) {
+                if (!check(c, ps, m, sub, depth + 1))
+                    return 0;
+            } else if (cJSON_IsFalse(addl)) {
+                return fail(c, sub, "additional property");
+            } else if (addl && !check(c, addl, m, sub, depth + 1)) {
+                return 0;
+            }
+        }
+    }
+    if (cJSON_IsArray(v)) {
+        const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items");
+        int i = 0;
+        for (const cJSON *e = v->child; e && items; e = e->next, i++) {
+            snprintf(sub, sizeof sub, "%s[%d]", path, i);
+            if (!check(c, items, e, sub, depth + 1))
+                return 0;
+        }
+        int n = cJSON_GetArraySize(v);
+        if ((k = cJSON_GetObjectItemCaseSensitive(s, "minItems")) && cJSON_IsNumber(k) && n < k->valuedouble)
+            return fail(c, path, "too few items");
+        if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxItems")) && cJSON_IsNumber(k) && n > k->valuedouble)
+            return fail(c, path, "too many items");
+    }
+    if (cJSON_IsString(v)) {
+        double n = (double)strlen(v->valuestring);
+        if ((k = cJSON_GetObjectItemCaseSensitive(s, "minLength")) && cJSON_IsNumber(k) && n < k->valuedouble)
+            return fail(c, path, "too short");
+        if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxLength")) && cJSON_IsNumber(k) && n > k->valuedouble)
+            return fail(c, path, "too long");
+    }
+    if (cJSON_IsNumber(v)) {
+        double n = v->valuedouble;
+        if ((k = cJSON_GetObjectItemCaseSensitive(s, "minimum")) && cJSON_IsNumber(k) && n < k->valuedouble)
+            return fail(c, path, "below minimum");
+        if ((k = cJSON_GetObjectItemCaseSensitive(s, "maximum")) && cJSON_IsNumber(k) && n > k->valuedouble)
+            return fail(c, path, "above maximum");
+    }
+    return 1;
+}
+
+int llf_schema_validate(const cJSON *schema, const cJSON *value, char *why, size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    vctx c = {schema, why, whylen, 0};
+    int ok = check(&c, schema, value, "$", 0);
+    if (c.bad_schema) {
+        if (why && whylen)
+            snprintf(why, whylen, "unusable schema");
+        return -1;
+    }
+    return ok;
+}

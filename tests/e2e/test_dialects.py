@@ -1,0 +1,239 @@
+"""Fallback across dialects with /usr/bin/curl: an OpenAI-dialect call answered
+by the Anthropic and the Gemini mocks, an Anthropic-dialect call and a
+Gemini-dialect call answered by the OpenAI mock, a tool-call round trip, and
+context windows. The program's output must parse in its own dialect."""
+import atexit
+import json
+
+from harness import CURL, KEYS, Mock, check, env_for, eq, new_log, read_log, run, write_config
+
+_m = None
+
+
+def mock():
+    global _m
+    if _m is None:
+        _m = Mock([
+            {"name": "oai", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"]},
+            {"name": "backup", "dialect": "openai", "key": KEYS["BACKUP_KEY"]},
+            {"name": "claude", "dialect": "anthropic", "key": KEYS["ANTHROPIC_API_KEY"]},
+            {"name": "gem", "dialect": "gemini", "key": KEYS["GEMINI_API_KEY"]},
+        ])
+        atexit.register(_m.stop)
+    _m.reset_all()
+    for n in _m.servers:
+        _m.set(n, behaviour="ok", retry_after=None, delay_ms=0)
+    return _m
+
+
+def config(m, chain, **extra):
+    cfg = {"providers": {
+        "openai": {"base_url": m.base("oai")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"},
+        "anthropic": {"base_url": m.base("claude")},
+        "gemini": {"base_url": m.base("gem", "/v1beta")}},
+        "chain": list(chain), "timeouts_ms": {"connect": 2000, "first_byte": 3000, "total": 5000}}
+    cfg.update(extra)
+    return write_config(cfg, "dialects.json")
+
+
+def openai_call(m, body, *args):
+    # through a file: one argument may not exceed 128 KiB on Linux
+    path = write_config(body, "openai_call_body.json")
+    return [CURL, "-sS", m.base("oai") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-H", "Content-Type: application/json",
+            "--data-binary", "@" + path] + list(args)
+
+
+def chat(model="gpt-4o", text="hello", system="Be brief", **kw):
+    msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": text}]
+    return dict({"model": model, "messages": msgs}, **kw)
+
+
+def only_own_keys(m):
+    own = {"oai": "OPENAI_API_KEY", "backup": "BACKUP_KEY", "claude": "ANTHROPIC_API_KEY", "gem": "GEMINI_API_KEY"}
+    for name in m.servers:
+        for r in m.requests(name):
+            blob = json.dumps(r["headers"]) + r["path"] + str(r["query"]) + r["body"]
+            for var, key in KEYS.items():
+                if var != own[name]:
+                    check(key not in blob, f"{name} received {var}")
+
+
+def test_openai_call_answered_by_anthropic():
+    m = mock()
+    m.set("oai", behaviour="503")
+    r = run(openai_call(m, chat(temperature=0.3, stop=["END"])),
+            env_for(config(m, ["anthropic/claude-haiku-4-5"])))
+    out = json.loads(r.stdout)
+    eq(out["object"], "chat.completion", "OpenAI-shaped answer")
+    msg = out["choices"][0]["message"]
+    eq(msg["content"], "Hello from claude (claude-haiku-4-5) [system:Be brief]", "content, system prompt carried")
+    eq(out["choices"][0]["finish_reason"], "stop", "finish_reason")
+    check(out["usage"]["total_tokens"] == out["usage"]["prompt_tokens"] + out["usage"]["completion_tokens"], "usage")
+    req = m.requests("claude")[0]
+    body = json.loads(req["body"])
+    eq(body["system"], "Be brief", "Anthropic top-level system")
+    eq([x["role"] for x in body["messages"]], ["user"], "roles")
+    check(isinstance(body.get("max_tokens"), int) and body["max_tokens"] > 0, "max_tokens supplied")
+    eq(body.get("stop_sequences"), ["END"], "stop → stop_sequences")
+    eq(req["headers"].get("anthropic-version"), "2023-06-01", "anthropic-version")
+    eq(req["credential"], KEYS["ANTHROPIC_API_KEY"], "its own key")
+    check("authorization" not in req["headers"], "no Bearer header to Anthropic")
+    only_own_keys(m)
+
+
+def test_openai_call_answered_by_gemini():
+    m = mock()
+    m.set("oai", behaviour="500")
+    r = run(openai_call(m, chat(max_tokens=50), "-i"), env_for(config(m, ["gemini/gemini-2.5-flash"])))
+    head, _, body = r.stdout.decode().partition("\r\n\r\n")
+    check("x-llmfallback-provider: gemini" in head, "provider header")
+    check(f"content-length: {len(body)}" in head, "content-length of the translated body")
+    out = json.loads(body)
+    eq(out["choices"][0]["message"]["content"], "Hello from gem (gemini-2.5-flash) [system:Be brief]", "content")
+    req = m.requests("gem")[0]
+    check(req["path"].endswith("/models/gemini-2.5-flash:generateContent"), f"model in the URL: {req['path']}")
+    g = json.loads(req["body"])
+    eq(g["systemInstruction"]["parts"][0]["text"], "Be brief", "systemInstruction")
+    eq(g["contents"][0]["role"], "user", "role")
+    eq(g["generationConfig"]["maxOutputTokens"], 50, "max tokens")
+    eq(req["credential"], KEYS["GEMINI_API_KEY"], "its own key")
+    only_own_keys(m)
+
+
+def test_anthropic_call_answered_by_openai():
+    m = mock()
+    m.set("claude", behaviour="529")
+    body = {"model": "claude-opus-4-7", "max_tokens": 100, "system": "Answer in French",
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}
+    r = run([CURL, "-sS", m.base("claude") + "/messages", "-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}",
+             "-H", "anthropic-version: 2023-06-01", "-H", "content-type: application/json",
+             "-d", json.dumps(body)], env_for(config(m, ["backup/gpt-4o-mini"])))
+    out = json.loads(r.stdout)
+    eq((out["type"], out["role"], out["stop_reason"]), ("message", "assistant", "end_turn"), "Anthropic-shaped")
+    eq(out["content"], [{"type": "text", "text": "Hello from backup (gpt-4o-mini) [system:Answer in French]"}], "content")
+    check(out["usage"]["input_tokens"] > 0, "usage")
+    o = json.loads(m.requests("backup")[0]["body"])
+    eq(o["messages"][0], {"role": "system", "content": "Answer in French"}, "system message")
+    eq(o["max_tokens"], 100, "max_tokens")
+    check("anthropic-version" not in m.requests("backup")[0]["headers"], "no Anthropic headers to OpenAI")
+    only_own_keys(m)
+
+
+def test_gemini_call_answered_by_openai():
+    m = mock()
+    m.set("gem", behaviour="503")
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+            "generationConfig": {"temperature": 0.2}}
+    r = run([CURL, "-sS", m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:generateContent",
+             "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "content-type: application/json",
+             "-d", json.dumps(body)], env_for(config(m, ["backup/gpt-4o-mini"])))
+    out = json.loads(r.stdout)
+    eq(out["candidates"][0]["content"]["parts"][0]["text"], "Hello from backup (gpt-4o-mini)", "Gemini-shaped")
+    eq(out["candidates"][0]["finishReason"], "STOP", "finishReason")
+    o = json.loads(m.requests("backup")[0]["body"])
+    eq((o["model"], o["temperature"]), ("gpt-4o-mini", 0.2), "model and temperature")
+    only_own_keys(m)
+
+
+def test_tool_call_round_trip_through_anthropic():
+    m = mock()
+    m.set("oai", behaviour="503")
+    cfg = config(m, ["anthropic/claude-haiku-4-5"])
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather",
+                                                "parameters": {"type": "object",
+                                                               "properties": {"city": {"type": "string"}},
+                                                               "required": ["city"]}}}]
+    first = chat(text="weather? [call:get_weather]", system=None, tools=tools, tool_choice="auto")
+    r = run(openai_call(m, first), env_for(cfg))
+    out = json.loads(r.stdout)
+    choice = out["choices"][0]
+    eq(choice["finish_reason"], "tool_calls", "finish_reason tool_calls")
+    call = choice["message"]["tool_calls"][0]
+    eq((call["type"], call["function"]["name"]), ("function", "get_weather"), "tool call")
+    eq(json.loads(call["function"]["arguments"]), {"city": "Paris"}, "arguments as a JSON string")
+    sent = json.loads(m.requests("claude")[0]["body"])
+    eq(sent["tools"][0]["name"], "get_weather", "tools → Anthropic")
+    eq(sent["tools"][0]["input_schema"]["required"], ["city"], "input_schema")
+    # second turn: the program answers the call; the primary is still down
+    second = dict(first, messages=first["messages"] + [choice["message"],
+                  {"role": "tool", "tool_call_id": call["id"], "content": "sunny, 21C"}])
+    m.reset("claude")
+    r = run(openai_call(m, second), env_for(cfg))
+    out = json.loads(r.stdout)
+    eq(out["choices"][0]["message"]["content"],
+       "claude (claude-haiku-4-5) got the tool result: sunny, 21C", "tool result reached Anthropic")
+    sent = json.loads(m.requests("claude")[0]["body"])
+    eq([x["role"] for x in sent["messages"]], ["user", "assistant", "user"], "alternating roles")
+    eq(sent["messages"][1]["content"][0]["type"], "tool_use", "tool_use in history")
+    eq(sent["messages"][2]["content"][0]["type"], "tool_result", "tool_result in history")
+    eq(sent["messages"][2]["content"][0]["tool_use_id"], sent["messages"][1]["content"][0]["id"], "ids pair")
+
+
+def test_tool_call_round_trip_through_gemini():
+    m = mock()
+    m.set("oai", behaviour="503")
+    cfg = config(m, ["gemini/gemini-2.5-flash"])
+    tools = [{"type": "function", "function": {"name": "get_weather",
+                                                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+    first = chat(text="weather? [call:get_weather]", system=None, tools=tools)
+    out = json.loads(run(openai_call(m, first), env_for(cfg)).stdout)
+    call = out["choices"][0]["message"]["tool_calls"][0]
+    eq(json.loads(call["function"]["arguments"]), {"city": "Paris"}, "Gemini functionCall → tool_calls")
+    second = dict(first, messages=first["messages"] + [out["choices"][0]["message"],
+                  {"role": "tool", "tool_call_id": call["id"], "content": "rainy"}])
+    out = json.loads(run(openai_call(m, second), env_for(cfg)).stdout)
+    check("got the tool result" in out["choices"][0]["message"]["content"] and
+          "rainy" in out["choices"][0]["message"]["content"], "functionResponse reached Gemini")
+
+
+def test_incompatible_member_skipped():
+    m = mock()
+    m.set("oai", behaviour="503")
+    log = new_log("incompat.log")
+    r = run(openai_call(m, chat(n=2)), env_for(config(m, ["anthropic/claude-haiku-4-5", "backup/gpt-4o-mini"]), log))
+    out = json.loads(r.stdout)
+    check(out["choices"][0]["message"]["content"].startswith("Hello from backup"), "backup answered n=2")
+    eq(len(m.requests("claude")), 0, "Anthropic cannot serve n=2: not sent")
+    skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq(skips, [("anthropic", "incompatible")], "logged as incompatible")
+
+
+def test_context_window_skips_small_members():
+    m = mock()
+    m.set("oai", behaviour="503")
+    log = new_log("context.log")
+    big = "word " * 60000   # ~75k tokens by the estimate: over gpt-4's 8k, under Claude's 200k
+    cfg = config(m, [{"provider": "backup", "model": "gpt-4"}, "anthropic/claude-haiku-4-5"])
+    r = run(openai_call(m, chat(text=big, system=None)), env_for(cfg, log))
+    out = json.loads(r.stdout)
+    check(out["choices"][0]["message"]["content"].startswith("Hello from claude"), "large window answered")
+    eq(len(m.requests("backup")), 0, "small window never sent the prompt")
+    skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq(skips, [("backup", "context")], "skip logged")
+    # an override in the config widens a window
+    m.reset_all()
+    m.set("oai", behaviour="503")
+    cfg = config(m, [{"provider": "backup", "model": "gpt-4", "context": 500000}])
+    r = run(openai_call(m, chat(text=big, system=None)), env_for(cfg))
+    check(json.loads(r.stdout)["choices"][0]["message"]["content"].startswith("Hello from backup"), "override")
+
+
+def test_context_exceeded_falls_back_to_larger_window():
+    m = mock()
+    m.set("oai", behaviour="context")
+    log = new_log("ctxerr.log")
+    cfg = config(m, [{"provider": "backup", "model": "gpt-4o", "context": 128000},
+                     "anthropic/claude-haiku-4-5"])
+    r = run(openai_call(m, chat(model="gpt-4o")), env_for(cfg, log))
+    out = json.loads(r.stdout)
+    check(out["choices"][0]["message"]["content"].startswith("Hello from claude"), "larger window answered")
+    eq(len(m.requests("backup")), 0, "a window no larger than the failed one is skipped")
+    reasons = [(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(reasons[0], ("openai", "context"), "context verdict")
+    # a plain 400 that is not about context still goes back untouched
+    m.reset_all()
+    m.set("oai", behaviour="400")
+    r = run(openai_call(m, chat(), "-w", "\n%{http_code}"), env_for(cfg))
+    eq(r.stdout.decode().rpartition("\n")[2], "400", "plain 400 untouched")

@@ -1,0 +1,71 @@
+/* The OpenAI dialect's translators (the hub itself), context windows, and
+ * context-exceeded verdicts. */
+#include <stdlib.h>
+
+#include "dialect.h"
+#include "models.h"
+#include "verdict.h"
+#include "t.h"
+
+static void models(void)
+{
+    CHECK(llf_model_context("gpt-4o-mini") == 128000);
+    CHECK(llf_model_context("gpt-4") == 8192);
+    CHECK(llf_model_context("gpt-4.1-mini") == 1047576);
+    CHECK(llf_model_context("openai/gpt-4o") == 128000);
+    CHECK(llf_model_context("claude-opus-4-7") == 200000);
+    CHECK(llf_model_context("gemini-1.5-pro-002") == 2097152);
+    CHECK(llf_model_context("meta-llama/Llama-3.3-70B-Instruct-Turbo") == 131072);
+    CHECK(llf_model_context("my-private-model") == 0);
+    CHECK(llf_model_context(NULL) == 0);
+    cJSON *hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"0123456789012345678901234567890123456789\"}],\"max_tokens\":100}");
+    long est = llf_estimate_tokens(hub);
+    CHECK(est > 100 && est < 140);
+    cJSON_Delete(hub);
+
+    static const char *const bodies[] = {
+        "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.\",\"type\":\"invalid_request_error\",\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}",
+        "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"prompt is too long: 210000 tokens > 200000 maximum\"}}",
+        "{\"error\":{\"code\":400,\"message\":\"The input token count (3000000) exceeds the maximum number of tokens allowed (2097152).\",\"status\":\"INVALID_ARGUMENT\"}}",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        llf_resp r;
+        memset(&r, 0, sizeof r);
+        r.status = 400;
+        llf_buf_adds(&r.head, "HTTP/1.1 400 Bad Request\r\n\r\n");
+        llf_buf_adds(&r.body, bodies[i]);
+        llf_verdict v = llf_judge((llf_dialect)i, "m", 0, &r, 0);
+        CHECK(v.fallback && strcmp(v.reason, "context") == 0);
+        llf_resp_free(&r);
+    }
+}
+
+void test_dialect_openai(void)
+{
+    const llf_dialect_ops *o = llf_dialect_ops_of(LLF_OPENAI);
+    llf_terr e;
+    cJSON *req = cJSON_Parse("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"seed\":7}");
+    cJSON *before = cJSON_Duplicate(req, 1);
+    cJSON *hub = NULL, *out = NULL;
+    CHECK(o->req_to_hub(req, NULL, &hub, &e) == LLF_TR_OK);
+    t_json_same(hub, req, "openai → hub is the request itself");
+    CHECK(o->req_from_hub(hub, "gpt-4o-mini", &out, &e) == LLF_TR_OK);
+    CHECK_STR(cJSON_GetObjectItem(out, "model")->valuestring, "gpt-4o-mini");
+    CHECK(cJSON_GetObjectItem(out, "seed")->valueint == 7);
+    t_json_same(req, before, "input unmodified");
+    cJSON_Delete(hub);
+    cJSON_Delete(out);
+    hub = out = NULL;
+    CHECK(o->req_to_hub(cJSON_GetObjectItem(req, "model"), NULL, &hub, &e) == LLF_TR_ERROR);
+    cJSON *resp = cJSON_Parse("{\"id\":\"x\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[]}");
+    CHECK(o->resp_to_hub(resp, &hub, &e) == LLF_TR_OK);
+    CHECK(o->resp_from_hub(hub, "reported", &out, &e) == LLF_TR_OK);
+    CHECK_STR(cJSON_GetObjectItem(out, "model")->valuestring, "reported");
+    CHECK(o->resp_to_hub(req, &resp, &e) == LLF_TR_ERROR);   /* not a completion */
+    cJSON_Delete(hub);
+    cJSON_Delete(out);
+    cJSON_Delete(resp);
+    cJSON_Delete(req);
+    cJSON_Delete(before);
+    models();
+}

@@ -1,0 +1,60 @@
+/* The JSON Schema subset validator. */
+#include "schema.h"
+#include "t.h"
+
+static int valid(const char *schema, const char *value, const char *why_has)
+{
+    cJSON *s = cJSON_Parse(schema), *v = cJSON_Parse(value);
+    char why[128];
+    int r = s && v ? llf_schema_validate(s, v, why, sizeof why) : -2;
+    if (r == 0 && why_has && !strstr(why, why_has)) {
+        fprintf(stderr, "  why \"%s\" lacks \"%s\"\n", why, why_has);
+        r = -3;
+    }
+    cJSON_Delete(s);
+    cJSON_Delete(v);
+    return r;
+}
+
+void test_schema(void)
+{
+    const char *person =
+        "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":1},"
+        "\"age\":{\"type\":\"integer\",\"minimum\":0},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+        "\"role\":{\"enum\":[\"admin\",\"user\"]},\"address\":{\"type\":\"object\",\"properties\":"
+        "{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"],\"additionalProperties\":false}},"
+        "\"required\":[\"name\",\"age\"],\"additionalProperties\":false}";
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":30}", NULL) == 1);
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":30,\"tags\":[\"a\",\"b\"],\"role\":\"user\","
+                        "\"address\":{\"city\":\"Oslo\"}}", NULL) == 1);
+    CHECK(valid(person, "{\"name\":\"Ann\"}", "$.age: required") == 0);
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":\"30\"}", "$.age: wrong type") == 0);
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":30.5}", "$.age: wrong type") == 0);
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":-1}", "below minimum") == 0);
+    CHECK(valid(person, "{\"name\":\"\",\"age\":1}", "too short") == 0);
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":3,\"x\":1}", "$.x: additional property") == 0);
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":3,\"tags\":[\"a\",2]}", "$.tags[1]: wrong type") == 0);
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":3,\"role\":\"root\"}", "enum") == 0);
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":3,\"address\":{}}", "$.address.city: required") == 0);
+    CHECK(valid(person, "{\"name\":\"Ann\",\"age\":3,\"address\":{\"city\":\"O\",\"zip\":1}}",
+                "$.address.zip: additional property") == 0);
+    CHECK(valid(person, "[1,2]", "wrong type") == 0);
+    /* type lists, nullable, anyOf, $ref to $defs, Gemini's upper-case types */
+    CHECK(valid("{\"type\":[\"string\",\"null\"]}", "null", NULL) == 1);
+    CHECK(valid("{\"type\":\"STRING\",\"nullable\":true}", "null", NULL) == 1);
+    CHECK(valid("{\"type\":\"OBJECT\",\"properties\":{\"n\":{\"type\":\"INTEGER\"}}}", "{\"n\":2}", NULL) == 1);
+    CHECK(valid("{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}", "7", NULL) == 1);
+    CHECK(valid("{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}", "true", "anyOf") == 0);
+    const char *refs = "{\"$defs\":{\"step\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},"
+                       "\"required\":[\"n\"]}},\"type\":\"object\",\"properties\":{\"steps\":{\"type\":\"array\","
+                       "\"items\":{\"$ref\":\"#/$defs/step\"}}},\"required\":[\"steps\"]}";
+    CHECK(valid(refs, "{\"steps\":[{\"n\":1},{\"n\":2}]}", NULL) == 1);
+    CHECK(valid(refs, "{\"steps\":[{\"n\":1},{}]}", "$.steps[1].n: required") == 0);
+    CHECK(valid("{\"$ref\":\"#/$defs/nope\"}", "1", NULL) == -1);
+    CHECK(valid("{\"const\":\"x\"}", "\"x\"", NULL) == 1);
+    CHECK(valid("{\"type\":\"array\",\"minItems\":2}", "[1]", "too few") == 0);
+    CHECK(valid("{\"unknownKeyword\":5}", "{\"a\":1}", NULL) == 1);
+    CHECK(valid("false", "1", NULL) == 0);
+    /* self-reference deeper than any real answer is refused, not followed forever */
+    CHECK(valid("{\"$ref\":\"#\"}", "1", NULL) == -1);
+}
