@@ -300,20 +300,34 @@ def test_chain_from_keys_when_no_chain():
         "openai": {"base_url": m.base("primary")},
         "backup": {"base_url": m.base("backup"), "api_key_env": "BACKUP_KEY", "model": "gpt-4o-mini"}}},
         "nochain.json")
-    r = run(curl_chat(m), env_for(cfg))
+    # only these keys: every built-in with a key joins the chain, and the tests
+    # must never reach a provider beyond loopback
+    env = env_for(cfg, keys=False, extra={"OPENAI_API_KEY": KEYS["OPENAI_API_KEY"],
+                                          "BACKUP_KEY": KEYS["BACKUP_KEY"]})
+    log = new_log("nochain.log")
+    env["LLMFALLBACK_LOG"] = log
+    r = run(curl_chat(m), env)
     check(answer(r.stdout).startswith("Hello from backup (gpt-4o-mini)"), "backup from its key")
+    tried = [(l["provider"], l["model"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(tried, [("openai", "gpt-4o"), ("openai", "gpt-4o-mini"), ("backup", "gpt-4o-mini")],
+       "chain: the providers whose key is set, default models")
 
 
-def test_other_dialect_member_skipped():
+def test_stream_passes_live_and_skips_untranslatable_members():
     m = mock()
     m.set("primary", behaviour="503")
-    log = new_log("dialect.log")
+    log = new_log("stream.log")
     cfg = config(m, chain=("anthropic/claude-x", "backup/gpt-4o-mini"))
-    r = run(curl_chat(m), env_for(cfg, log))
-    check(answer(r.stdout).startswith("Hello from backup"), "backup answered")
-    eq(len(m.requests("claude")), 0, "anthropic not sent an OpenAI body")
-    skipped = [l for l in read_log(log) if l.get("outcome") == "skipped"]
-    eq([(s["provider"], s["reason"]) for s in skipped], [("anthropic", "dialect")], "skip logged")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    r = run([CURL, "-sS", "-N", "-i", m.base("primary") + "/chat/completions",
+             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body], env_for(cfg, log))
+    out = r.stdout.decode()
+    head, _, events = out.partition("\r\n\r\n")
+    check("text/event-stream" in head.lower() and "x-llmfallback-provider: backup" in head, "backup's stream head")
+    check(events.rstrip().endswith("data: [DONE]") and "chat.completion.chunk" in events, "SSE passed through")
+    eq(len(m.requests("claude")), 0, "Anthropic not sent a stream it cannot translate yet")
+    skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq(skips, [("anthropic", "incompatible")], "skip logged")
 
 
 def test_anthropic_caller_same_dialect():
