@@ -540,6 +540,16 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     }
     if (rc == LLF_TR_OK && system.n && llf_add(o, "system", cJSON_CreateString(system.p)))
         rc = LLF_TR_ERROR;
+    /* A turn of one text block is written as a plain string, as in
+     * Anthropic's own examples. */
+    for (cJSON *m = rc == LLF_TR_OK ? am->child : NULL; m; m = m->next) {
+        cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        const char *t = cJSON_GetArraySize(content) == 1 ? llf_get_str(content->child, "text") : NULL;
+        const char *type = cJSON_GetArraySize(content) == 1 ? llf_get_str(content->child, "type") : NULL;
+        cJSON *str = t && type && !strcmp(type, "text") ? cJSON_CreateString(t) : NULL;
+        if (str && !cJSON_ReplaceItemInObjectCaseSensitive(m, "content", str))
+            cJSON_Delete(str);
+    }
     if (rc == LLF_TR_OK && llf_add(o, "messages", am))
         rc = LLF_TR_ERROR;
     else if (rc == LLF_TR_OK)

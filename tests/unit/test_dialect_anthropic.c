@@ -1,7 +1,121 @@
-/* Golden and round-trip tests for the anthropic translators (dialect_anthropic.c). */
+/* Golden and round-trip tests for the Anthropic translators, with fixtures
+ * shaped like Anthropic's documented examples. */
+#include <stdlib.h>
+
 #include "dialect.h"
 #include "t.h"
+#include "tr.h"
+
+static const llf_dialect_ops *A;
+
+/* hub → Anthropic → hub keeps the meaning of a hub request. */
+static void round_trip(const char *fixture)
+{
+    cJSON *hub = t_fixture(fixture), *mid = NULL, *back = NULL;
+    llf_terr e;
+    CHECK(hub && A->req_from_hub(hub, cJSON_GetObjectItem(hub, "model")->valuestring, &mid, &e) == LLF_TR_OK);
+    CHECK(mid && A->req_to_hub(mid, NULL, &back, &e) == LLF_TR_OK);
+    t_json_same(back, hub, fixture);
+    cJSON_Delete(hub);
+    cJSON_Delete(mid);
+    cJSON_Delete(back);
+}
+
+static cJSON *from_hub(const char *json, const char *model)
+{
+    cJSON *h = cJSON_Parse(json), *out = NULL;
+    llf_terr e;
+    if (A->req_from_hub(h, model, &out, &e) != LLF_TR_OK)
+        fprintf(stderr, "  from_hub: %s\n", e.detail);
+    cJSON_Delete(h);
+    return out;
+}
 
 void test_dialect_anthropic(void)
 {
+    A = llf_dialect_ops_of(LLF_ANTHROPIC);
+    char d[160];
+    tr_golden("anthropic basic → hub", A->req_to_hub, NULL, "anthropic/req_basic.anthropic.json",
+              "anthropic/req_basic.hub.json");
+    tr_golden("anthropic tools → hub", A->req_to_hub, NULL, "anthropic/req_tools.anthropic.json",
+              "anthropic/req_tools.hub.json");
+    tr_golden("hub basic → anthropic", A->req_from_hub, "claude-opus-4-7", "anthropic/req_basic.hub.json",
+              "anthropic/req_basic.anthropic.json");
+    tr_golden_resp("anthropic text answer → hub", A->resp_to_hub, "anthropic/resp_text.anthropic.json",
+                   "anthropic/resp_text.hub.json");
+    tr_golden_resp("anthropic tool answer → hub", A->resp_to_hub, "anthropic/resp_tool.anthropic.json",
+                   "anthropic/resp_tool.hub.json");
+    round_trip("anthropic/req_basic.hub.json");
+    round_trip("anthropic/req_tools.hub.json");
+
+    /* hub → Anthropic specifics */
+    cJSON *o = from_hub("{\"messages\":[{\"role\":\"system\",\"content\":\"A\"},{\"role\":\"developer\","
+                        "\"content\":[{\"type\":\"text\",\"text\":\"B\"}]},{\"role\":\"user\",\"content\":\"x\"},"
+                        "{\"role\":\"user\",\"content\":\"y\"}],\"temperature\":1.7,\"stop\":\"END\","
+                        "\"seed\":3,\"frequency_penalty\":0.5,\"response_format\":{\"type\":\"json_object\"}}",
+                        "claude-sonnet-4-5");
+    CHECK(o != NULL);
+    if (o) {
+        CHECK(strncmp(cJSON_GetObjectItem(o, "system")->valuestring, "A\n\nB\n\nRespond with a single JSON object", 38) == 0);
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "messages")) == 1);   /* merged */
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 0), "content")) == 2);
+        CHECK(cJSON_GetObjectItem(o, "temperature")->valuedouble == 1.0);   /* clamped */
+        CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "stop_sequences"), 0)->valuestring, "END");
+        CHECK(cJSON_GetObjectItem(o, "max_tokens")->valueint == 8192);     /* per-model default */
+        CHECK(!cJSON_GetObjectItem(o, "seed") && !cJSON_GetObjectItem(o, "frequency_penalty") &&
+              !cJSON_GetObjectItem(o, "response_format"));
+    }
+    cJSON_Delete(o);
+    o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{\"type\":"
+                 "\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"object\"}}},"
+                 "\"max_completion_tokens\":77}", "claude-3-haiku-20240307");
+    CHECK(o && strstr(cJSON_GetObjectItem(o, "system")->valuestring, "{\"type\":\"object\"}"));
+    CHECK(o && cJSON_GetObjectItem(o, "max_tokens")->valueint == 77);
+    cJSON_Delete(o);
+    o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "claude-3-haiku-20240307");
+    CHECK(o && cJSON_GetObjectItem(o, "max_tokens")->valueint == 4096);
+    cJSON_Delete(o);
+
+    /* what Anthropic cannot serve faithfully */
+    CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(strstr(d, "n > 1") != NULL);
+    CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"AA\",\"format\":\"wav\"}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"assistant\",\"content\":\"hi\"},{\"role\":\"user\",\"content\":\"x\"}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"not json\"}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":true}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(tr_code(A->req_to_hub, NULL, "{\"model\":\"c\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\",\"source\":{}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(strstr(d, "document") != NULL);
+    CHECK(tr_code(A->req_to_hub, NULL, "[1]", d, sizeof d) == LLF_TR_ERROR);
+
+    /* stop reasons, both ways */
+    static const char *const pairs[][2] = {{"end_turn", "stop"}, {"stop_sequence", "stop"},
+                                           {"max_tokens", "length"}, {"tool_use", "tool_calls"},
+                                           {"refusal", "content_filter"}};
+    for (size_t i = 0; i < 5; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"id\":\"msg_1\",\"model\":\"m\",\"content\":[{\"type\":\"text\",\"text\":\"t\"}],"
+                                    "\"stop_reason\":\"%s\",\"usage\":{\"input_tokens\":1,\"output_tokens\":2}}", pairs[i][0]);
+        cJSON *in = cJSON_Parse(json), *hub = NULL, *back = NULL;
+        llf_terr e;
+        CHECK(A->resp_to_hub(in, &hub, &e) == LLF_TR_OK);
+        CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(hub, "choices"), 0), "finish_reason")->valuestring, pairs[i][1]);
+        CHECK(A->resp_from_hub(hub, "m2", &back, &e) == LLF_TR_OK);
+        if (i != 1)
+            CHECK_STR(cJSON_GetObjectItem(back, "stop_reason")->valuestring, pairs[i][0]);
+        CHECK_STR(cJSON_GetObjectItem(back, "model")->valuestring, "m2");
+        CHECK_STR(cJSON_GetObjectItem(back, "id")->valuestring, "msg_1");
+        cJSON_Delete(in);
+        cJSON_Delete(hub);
+        cJSON_Delete(back);
+    }
+    /* a hub tool-call answer becomes tool_use blocks with parsed input */
+    cJSON *hub = t_fixture("anthropic/resp_tool.hub.json"), *back = NULL;
+    llf_terr e;
+    CHECK(hub && A->resp_from_hub(hub, "claude-x", &back, &e) == LLF_TR_OK);
+    const cJSON *blk = cJSON_GetArrayItem(cJSON_GetObjectItem(back, "content"), 0);
+    CHECK_STR(cJSON_GetObjectItem(blk, "type")->valuestring, "tool_use");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(blk, "input"), "unit")->valuestring, "celsius");
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(back, "usage"), "input_tokens")->valueint == 480);
+    cJSON_Delete(hub);
+    cJSON_Delete(back);
 }

@@ -1,0 +1,52 @@
+/* tr.c — translator test helpers (see tr.h). */
+#include "tr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "t.h"
+
+void tr_golden(const char *label, int (*fn)(const cJSON *, const char *, cJSON **, llf_terr *),
+               const char *model, const char *in, const char *want)
+{
+    cJSON *i = t_fixture(in), *w = t_fixture(want), *before = i ? cJSON_Duplicate(i, 1) : NULL, *out = NULL;
+    llf_terr e = {{0}};
+    int rc = i ? fn(i, model, &out, &e) : -9;
+    if (rc != LLF_TR_OK)
+        fprintf(stderr, "  %s: rc %d (%s)\n", label, rc, e.detail);
+    CHECK(rc == LLF_TR_OK);
+    cJSON_DeleteItemFromObject(out, "created");
+    t_json_same(out, w, label);
+    t_json_same(i, before, "input unmodified");
+    cJSON_Delete(i);
+    cJSON_Delete(w);
+    cJSON_Delete(before);
+    cJSON_Delete(out);
+}
+
+void tr_golden_resp(const char *label, int (*fn)(const cJSON *, cJSON **, llf_terr *), const char *in,
+                    const char *want)
+{
+    cJSON *i = t_fixture(in), *w = t_fixture(want), *out = NULL;
+    llf_terr e = {{0}};
+    int rc = i ? fn(i, &out, &e) : -9;
+    CHECK(rc == LLF_TR_OK);
+    cJSON_DeleteItemFromObject(out, "created");
+    t_json_same(out, w, label);
+    cJSON_Delete(i);
+    cJSON_Delete(w);
+    cJSON_Delete(out);
+}
+
+int tr_code(int (*fn)(const cJSON *, const char *, cJSON **, llf_terr *), const char *model,
+            const char *json, char *detail, size_t dlen)
+{
+    cJSON *i = cJSON_Parse(json), *out = NULL;
+    llf_terr e = {{0}};
+    int rc = i ? fn(i, model, &out, &e) : -9;
+    snprintf(detail, dlen, "%s", e.detail);
+    cJSON_Delete(i);
+    cJSON_Delete(out);
+    return rc;
+}

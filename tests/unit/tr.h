@@ -1,0 +1,19 @@
+/* tr.h — helpers shared by the translator tests. */
+#ifndef TR_H
+#define TR_H
+
+#include <cjson/cJSON.h>
+
+#include "dialect.h"
+
+/* Run a translator on fixture `in` and compare with fixture `want` (with
+ * "created" removed from the result). Also checks the input is unmodified. */
+void tr_golden(const char *label, int (*fn)(const cJSON *, const char *, cJSON **, llf_terr *),
+               const char *model, const char *in, const char *want);
+void tr_golden_resp(const char *label, int (*fn)(const cJSON *, cJSON **, llf_terr *),
+                    const char *in, const char *want);
+/* The translator's result code on an inline JSON text; *detail filled. */
+int tr_code(int (*fn)(const cJSON *, const char *, cJSON **, llf_terr *), const char *model,
+            const char *json, char *detail, size_t dlen);
+
+#endif
