@@ -64,7 +64,11 @@ static int body_streams(const cJSON *body)
 
 static int success_shape(const cJSON *body)
 {
-    return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "candidates"));
+    /* A blocked prompt is answered with promptFeedback and no candidates:
+     * well-formed, and judged later as a refusal. */
+    return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "candidates")) ||
+           cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(body, "promptFeedback"),
+                                            "blockReason");
 }
 
 /* camelCase or snake_case */

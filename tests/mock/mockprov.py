@@ -216,6 +216,73 @@ def success(dialect, name, model, body):
             "modelVersion": model, "responseId": rand_id()}, text
 
 
+SOFT = ("refusal_text", "refusal", "blocked", "empty_answer", "bad_json", "schema_mismatch", "json_ok",
+        "bad_args", "truncated", "deprecated", "long_cant", "nope")
+
+
+def set_text(dialect, body, text):
+    if dialect == "openai":
+        body["choices"][0]["message"]["content"] = text
+    elif dialect == "anthropic":
+        body["content"] = [{"type": "text", "text": text}] if text is not None else []
+    else:
+        body["candidates"][0]["content"]["parts"] = [{"text": text if text is not None else ""}]
+
+
+def soft(dialect, name, model, req, b):
+    """A 200 that is not a usable answer (or, for the controls, one that
+    only looks suspicious). Returns (body, extra headers)."""
+    body, _ = success(dialect, name, model, req)
+    headers = []
+    if b == "refusal_text":
+        set_text(dialect, body, "I'm sorry, but I can't help with that.")
+    elif b == "nope":
+        set_text(dialect, body, "Nope. Not doing that.")
+    elif b == "long_cant":
+        set_text(dialect, body, "Here is a detailed answer. " * 20 + "I can't stress enough how useful "
+                 "this is; " + "the rest of the explanation follows. " * 10)
+    elif b == "refusal":
+        if dialect == "openai":
+            msg = body["choices"][0]["message"]
+            msg["content"], msg["refusal"] = None, "I'm sorry, I cannot assist with that request."
+        elif dialect == "anthropic":
+            body["content"], body["stop_reason"] = [], "refusal"
+        else:
+            body["candidates"][0]["finishReason"] = "SAFETY"
+            body["candidates"][0]["content"]["parts"] = []
+    elif b == "blocked":
+        if dialect == "gemini":
+            body = {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+                    "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5}, "modelVersion": model}
+        elif dialect == "openai":
+            body["choices"][0]["finish_reason"] = "content_filter"
+            body["choices"][0]["message"]["content"] = ""
+        else:
+            body["stop_reason"] = "refusal"
+    elif b == "empty_answer":
+        set_text(dialect, body, "" if dialect != "anthropic" else None)
+    elif b == "bad_json":
+        set_text(dialect, body, "Sure! Here is the JSON: {\"name\": ")
+    elif b == "schema_mismatch":
+        set_text(dialect, body, json.dumps({"name": 5}))
+    elif b == "json_ok":
+        set_text(dialect, body, json.dumps({"name": f"{name}", "age": 30}))
+    elif b == "bad_args" and dialect == "openai":
+        body = tool_call(dialect, name, model, "get_weather")
+        body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = "{\"city\": Par"
+    elif b == "truncated":
+        set_text(dialect, body, "The answer is long and it was cut off in the mid")
+        if dialect == "openai":
+            body["choices"][0]["finish_reason"] = "length"
+        elif dialect == "anthropic":
+            body["stop_reason"] = "max_tokens"
+        else:
+            body["candidates"][0]["finishReason"] = "MAX_TOKENS"
+    elif b == "deprecated":
+        headers = [("Deprecation", "@1767225600"), ("Sunset", "Thu, 01 Jan 2026 00:00:00 GMT")]
+    return body, headers
+
+
 def sse_events(dialect, model, text):
     pieces = [text[:len(text) // 3], text[len(text) // 3:2 * len(text) // 3], text[2 * len(text) // 3:]]
     out = []
@@ -452,6 +519,12 @@ class Server:
                 return self.stream(c, model, req)
             body, _ = success(self.dialect, self.name, model, req)
             return self.send(c, 200, body)
+        if b in SOFT:
+            body, headers = soft(self.dialect, self.name, model, req, b)
+            return self.send(c, 200, body, headers)
+        if b == "textplain":
+            body, _ = success(self.dialect, self.name, model, req)
+            return self.raw(c, 200, "text/plain", json.dumps(body).encode())
         if b == "hang":
             c.settimeout(60)
             try:

@@ -108,3 +108,93 @@ void test_verdict(void)
     CHECK(llf_retry_after_ms(&h, 0) == -1);
     llf_buf_free(&h);
 }
+
+static llf_verdict answer(const char *content_json, const char *finish, const char *req,
+                          const llf_verdict_cfg *cfg)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "{\"choices\":[{\"index\":0,\"message\":%s,\"finish_reason\":\"%s\"}]}",
+             content_json, finish);
+    cJSON *a = cJSON_Parse(buf), *r = req ? cJSON_Parse(req) : NULL;
+    llf_verdict v = llf_judge_answer(a, r, cfg);
+    cJSON_Delete(a);
+    cJSON_Delete(r);
+    return v;
+}
+
+void test_verdict_answers(void)
+{
+    char err[256];
+    llf_config *c = NULL;
+    t_clearenv();
+    CHECK(llf_config_load(NULL, 0, "t", NULL, NULL, t_env, &c, err, sizeof err) == 0);
+    if (!c)
+        return;
+    const llf_verdict_cfg *vc = &c->verdict;
+    CHECK(answer("{\"content\":\"Paris.\"}", "stop", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":\"  \"}", "stop", NULL, vc).outcome == LLF_EMPTY);
+    CHECK(answer("{\"content\":null}", "stop", NULL, vc).outcome == LLF_EMPTY);
+    CHECK(answer("{\"content\":null,\"refusal\":\"I can't.\"}", "stop", NULL, vc).outcome == LLF_REFUSAL);
+    CHECK(answer("{\"content\":\"x\"}", "content_filter", NULL, vc).outcome == LLF_REFUSAL);
+    /* textual refusals: short and matching; never a long answer that merely contains "I can't" */
+    static const char *const refusals[] = {
+        "I'm sorry, but I can't help with that.", "I’m sorry, but I can’t assist with that request.",
+        "I cannot help with that.", "Sorry, I can't do that.", "As an AI language model, I cannot do this.",
+        "I am unable to provide that information.", "I'm really sorry, but I am unable to comply."};
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+        char j[512];
+        snprintf(j, sizeof j, "{\"content\":\"%s\"}", refusals[i]);
+        llf_verdict v = answer(j, "stop", NULL, vc);
+        CHECK(v.outcome == LLF_REFUSAL && strcmp(v.reason, "textual") == 0);
+    }
+    static const char *const fine[] = {
+        "I can't believe how simple this is: use a hash map.",
+        "Sorry for the delay! Here is the code you asked for.",
+        "The error says 'I cannot open file'. Check the path."};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        char j[512];
+        snprintf(j, sizeof j, "{\"content\":\"%s\"}", fine[i]);
+        CHECK(answer(j, "stop", NULL, vc).outcome == LLF_OK);
+    }
+    char longtext[2048] = "{\"content\":\"I'm sorry, but I can't ";
+    for (int i = 0; i < 40; i++)
+        strcat(longtext, "really overstate this. ");
+    strcat(longtext, "\"}");
+    CHECK(answer(longtext, "stop", NULL, vc).outcome == LLF_OK);   /* over refusal_max_chars */
+    /* JSON and schemas */
+    const char *jo = "{\"response_format\":{\"type\":\"json_object\"}}";
+    const char *js = "{\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":"
+                     "{\"type\":\"object\",\"required\":[\"a\"]}}}}";
+    CHECK(answer("{\"content\":\"{\\\"a\\\":1}\"}", "stop", jo, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":\"Sure: {\\\"a\\\":1}\"}", "stop", jo, vc).outcome == LLF_SCHEMA);
+    CHECK(answer("{\"content\":\"{\\\"b\\\":1}\"}", "stop", js, vc).outcome == LLF_SCHEMA);
+    CHECK(answer("{\"content\":\"{\\\"a\\\":1}\"}", "stop", js, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":\"not json\"}", "stop", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":"
+                 "{\"name\":\"f\",\"arguments\":\"{\\\"x\\\":\"}}]}", "tool_calls", NULL, vc).outcome == LLF_SCHEMA);
+    CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":"
+                 "{\"name\":\"f\",\"arguments\":\"{}\"}}]}", "tool_calls", NULL, vc).outcome == LLF_OK);
+    /* truncation: accepted by default; with the fallback policy only when the program set no limit */
+    CHECK(answer("{\"content\":\"cut\"}", "length", NULL, vc).outcome == LLF_OK);
+    c->verdict.truncated_fallback = 1;
+    CHECK(answer("{\"content\":\"cut\"}", "length", "{}", vc).outcome == LLF_TRUNCATED);
+    CHECK(answer("{\"content\":\"cut\"}", "length", "{\"max_tokens\":5}", vc).outcome == LLF_OK);
+    /* switches */
+    c->verdict.refusal = 0;
+    CHECK(answer("{\"content\":\"I cannot help with that.\"}", "stop", NULL, vc).outcome == LLF_OK);
+    c->verdict.empty = 0;
+    CHECK(answer("{\"content\":\"\"}", "stop", NULL, vc).outcome == LLF_OK);
+    /* retirement headers */
+    llf_buf h = {0};
+    char date[64];
+    llf_buf_adds(&h, "HTTP/1.1 200 OK\r\nSunset: Thu, 01 Jan 2026 00:00:00 GMT\r\n\r\n");
+    CHECK(llf_deprecation(&h, date, sizeof date) == 1 && strcmp(date, "Thu, 01 Jan 2026 00:00:00 GMT") == 0);
+    llf_buf_free(&h);
+    llf_buf_adds(&h, "HTTP/1.1 200 OK\r\nDeprecation: true\r\n\r\n");
+    CHECK(llf_deprecation(&h, date, sizeof date) == 1 && date[0] == '\0');
+    llf_buf_free(&h);
+    llf_buf_adds(&h, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n");
+    CHECK(llf_deprecation(&h, date, sizeof date) == 0);
+    llf_buf_free(&h);
+    llf_config_free(c);
+}

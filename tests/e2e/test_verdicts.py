@@ -1,0 +1,211 @@
+"""Soft failures: every 200 is judged before the program sees it. Each case
+ends with the fallback's answer reaching /usr/bin/curl; each check has a
+false-positive control that must pass on the first attempt."""
+import atexit
+import json
+import os
+
+from harness import CURL, KEYS, Mock, check, env_for, eq, new_log, read_log, run, tmpdir, write_config
+
+_m = None
+
+
+def mock():
+    global _m
+    if _m is None:
+        _m = Mock([
+            {"name": "oai", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"]},
+            {"name": "backup", "dialect": "openai", "key": KEYS["BACKUP_KEY"]},
+            {"name": "claude", "dialect": "anthropic", "key": KEYS["ANTHROPIC_API_KEY"]},
+            {"name": "gem", "dialect": "gemini", "key": KEYS["GEMINI_API_KEY"]},
+        ])
+        atexit.register(_m.stop)
+    _m.reset_all()
+    for n in _m.servers:
+        _m.set(n, behaviour="ok", retry_after=None)
+    return _m
+
+
+def config(m, chain=("backup/gpt-4o-mini",), **extra):
+    cfg = {"providers": {
+        "openai": {"base_url": m.base("oai")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"},
+        "anthropic": {"base_url": m.base("claude")},
+        "gemini": {"base_url": m.base("gem", "/v1beta")}},
+        "chain": list(chain)}
+    cfg.update(extra)
+    return write_config(cfg, "verdicts.json")
+
+
+def call(m, dialect="openai", extra_body=None, log=None, cfg=None, chain=("backup/gpt-4o-mini",)):
+    """One call in the program's dialect; returns (parsed answer, answering server)."""
+    if dialect == "openai":
+        body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+        url, hdrs = m.base("oai") + "/chat/completions", ["-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}"]
+    elif dialect == "anthropic":
+        body = {"model": "claude-opus-4-7", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+        url = m.base("claude") + "/messages"
+        hdrs = ["-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}", "-H", "anthropic-version: 2023-06-01"]
+    else:
+        body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+        url = m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:generateContent"
+        hdrs = ["-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}"]
+    body.update(extra_body or {})
+    r = run([CURL, "-sS", url, "-H", "content-type: application/json", *hdrs, "-d", json.dumps(body)],
+            env_for(cfg or config(m, chain), log))
+    out = json.loads(r.stdout)
+    if dialect == "openai":
+        msg = out["choices"][0]["message"]
+        text = msg.get("content") or ""
+    elif dialect == "anthropic":
+        text = "".join(b.get("text", "") for b in out["content"])
+    else:
+        text = "".join(p.get("text", "") for p in out["candidates"][0]["content"]["parts"])
+    who = text.split("Hello from ")[1].split(" ")[0] if "Hello from " in text else text[:40]
+    return out, who
+
+
+def primary_for(dialect):
+    return {"openai": "oai", "anthropic": "claude", "gemini": "gem"}[dialect]
+
+
+def test_empty_and_refusals_fall_back_in_every_dialect():
+    m = mock()
+    for dialect in ("openai", "anthropic", "gemini"):
+        for behaviour, reason in (("empty_answer", "no_content"), ("refusal", None),
+                                  ("refusal_text", "textual"), ("blocked", None)):
+            m.reset_all()
+            m.set(primary_for(dialect), behaviour=behaviour)
+            log = new_log("soft.log")
+            out, who = call(m, dialect, log=log)
+            eq(who, "backup", f"{dialect}/{behaviour}: fallback answered")
+            first = [l for l in read_log(log) if l["event"] == "attempt"][0]
+            check(first["outcome"] in ("empty", "refusal"), f"{dialect}/{behaviour}: outcome {first['outcome']}")
+            if reason:
+                eq(first["reason"], reason, f"{dialect}/{behaviour}: reason")
+
+
+def test_refusal_controls_pass_first_time():
+    m = mock()
+    m.set("oai", behaviour="long_cant")
+    out, who = call(m)
+    check("I can't stress enough" in out["choices"][0]["message"]["content"], "a long answer containing I can't")
+    eq(len(m.requests("backup")), 0, "is not a refusal")
+    m.set("oai", behaviour="ok")
+    call(m)
+    eq(len(m.requests("backup")), 0, "a plain answer passes")
+
+
+def test_custom_refusal_patterns():
+    m = mock()
+    m.set("oai", behaviour="nope")
+    out, who = call(m)
+    eq(len(m.requests("backup")), 0, "default patterns do not know 'Nope'")
+    m.reset_all()
+    m.set("oai", behaviour="nope")
+    out, who = call(m, cfg=config(m, verdict={"refusal_patterns": ["^Nope\\."]}))
+    eq(who, "backup", "a configured pattern catches it")
+    m.reset_all()
+    m.set("oai", behaviour="refusal_text")
+    out, who = call(m, cfg=config(m, verdict={"refusal": False}))
+    eq(len(m.requests("backup")), 0, "refusal checks can be turned off")
+
+
+def test_broken_structured_output():
+    m = mock()
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+              "required": ["name"], "additionalProperties": False}
+    js = {"response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": schema}}}
+    jo = {"response_format": {"type": "json_object"}}
+    for behaviour, extra, reason in (("bad_json", jo, "not_json"), ("schema_mismatch", js, "schema"),
+                                     ("bad_args", None, "tool_arguments")):
+        m.reset_all()
+        m.set("oai", behaviour=behaviour)
+        log = new_log("json.log")
+        out, who = call(m, extra_body=extra, log=log)
+        first = [l for l in read_log(log) if l["event"] == "attempt"][0]
+        eq((first["outcome"], first["reason"]), ("schema", reason), f"{behaviour}: verdict")
+        eq(len(m.requests("backup")), 1, f"{behaviour}: fallback asked")
+    # controls: valid JSON passes; non-JSON text passes when JSON was not asked for
+    m.reset_all()
+    m.set("oai", behaviour="json_ok")
+    out, who = call(m, extra_body=js)
+    eq(json.loads(out["choices"][0]["message"]["content"]), {"name": "oai", "age": 30}, "valid JSON")
+    m.set("oai", behaviour="bad_json")
+    call(m)
+    eq(len(m.requests("backup")), 0, "no JSON asked: text with braces passes")
+    # Gemini's JSON mode is judged the same way
+    m.reset_all()
+    m.set("gem", behaviour="schema_mismatch")
+    out, who = call(m, "gemini", extra_body={"generationConfig": {"responseMimeType": "application/json",
+                                                                  "responseSchema": schema}})
+    eq(len(m.requests("backup")), 1, "gemini responseSchema mismatch falls back")
+    sent = json.loads(m.requests("backup")[0]["body"])
+    eq(sent["response_format"]["type"], "json_schema", "schema carried to the fallback")
+
+
+def test_truncation_policy():
+    m = mock()
+    m.set("oai", behaviour="truncated")
+    call(m)
+    eq(len(m.requests("backup")), 0, "default: accept")
+    m.reset_all()
+    m.set("oai", behaviour="truncated")
+    out, who = call(m, cfg=config(m, verdict={"truncated": "fallback"}))
+    eq(who, "backup", "policy fallback")
+    m.reset_all()
+    m.set("oai", behaviour="truncated")
+    call(m, extra_body={"max_tokens": 10}, cfg=config(m, verdict={"truncated": "fallback"}))
+    eq(len(m.requests("backup")), 0, "the program set its own limit: accepted")
+
+
+def test_deprecation_logged_once_per_model():
+    m = mock()
+    m.set("oai", behaviour="deprecated")
+    log = new_log("dep.log")
+    cfg = config(m)
+    ex = os.path.join(os.environ.get("LLF_BUILD", "build"), "examples/chat_client")
+    r = run([ex, m.base("oai") + "/chat/completions", "-n", "3", "-t", "1"], env_for(cfg, log))
+    eq(r.returncode, 0, "answers delivered")
+    deps = [l for l in read_log(log) if l["event"] == "deprecation"]
+    eq(len(deps), 1, "one warning per model and process")
+    eq((deps[0]["provider"], deps[0]["model"]), ("openai", "gpt-4o"), "which model")
+    check("2026" in deps[0]["date"] or "@1767225600" in deps[0]["date"], f"date given: {deps[0]['date']}")
+    eq(len(m.requests("backup")), 0, "a deprecated model still answers")
+
+
+def test_wrong_content_type_falls_back():
+    m = mock()
+    m.set("oai", behaviour="textplain")
+    out, who = call(m)
+    eq(who, "backup", "JSON served as text/plain is not trusted")
+    m.reset_all()
+    m.set("oai", behaviour="textplain")
+    call(m, cfg=config(m, verdict={"invalid_body": False}))
+    eq(len(m.requests("backup")), 0, "unless turned off")
+
+
+def test_quality_gate():
+    m = mock()
+    count = os.path.join(tmpdir(), "gate.count")
+    if os.path.exists(count):
+        os.unlink(count)
+    gate = {"command": f"echo $LLMFALLBACK_PROVIDER >> {count}; grep -q 'from backup'", "timeout_ms": 5000}
+    cfg = config(m, verdict={"validate": gate})
+    out, who = call(m, cfg=cfg)
+    eq(who, "backup", "the gate rejected the primary's answer")
+    eq(open(count).read().split(), ["openai", "backup"], "gate ran per answer with the provider in its env")
+    # in one process, the same answers again: the gate's verdicts are cached
+    os.unlink(count)
+    m.reset_all()
+    prog = os.path.join(os.environ.get("LLF_BUILD", "build"), "progs/handles")
+    r = run([prog, m.base("oai") + "/chat/completions", f"http://127.0.0.1:{m.port('oai')}/_mock/blob?size=10"],
+            env_for(cfg))
+    eq(r.returncode, 0, "four calls answered")
+    eq(len(m.requests("backup")), 4, "each by the backup")
+    eq(open(count).read().split(), ["openai", "backup"], "the gate ran once per distinct answer")
+    # a gate that hangs does not hang the program
+    m.reset_all()
+    cfg = config(m, verdict={"validate": {"command": "sleep 30", "timeout_ms": 300}})
+    out, who = call(m, cfg=cfg)
+    eq(who, "oai", "a gate that times out does not reject")
