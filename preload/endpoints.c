@@ -113,6 +113,29 @@ void llf_match_free(llf_match *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The last URL this thread recognised: a program calls the same endpoint
+ * again and again, and parsing it with curl_url costs more than the rest of
+ * recognition together. */
+static __thread struct {
+    const llf_config *cfg;
+    char url[512];
+    llf_match m;
+} last;
+
+static int copy_match(llf_match *dst, const llf_match *src)
+{
+    *dst = *src;
+    dst->url_model = src->url_model ? llf_strdup(src->url_model) : NULL;
+    dst->query = src->query ? llf_strdup(src->query) : NULL;
+    if ((src->url_model && !dst->url_model) || (src->query && !dst->query)) {
+        llf_match_free(dst);
+        return -1;
+    }
+    return 0;
+}
+
+static int match_uncached(const llf_config *cfg, const char *url, llf_match *m);
+
 int llf_endpoint_match(const llf_config *cfg, const char *url, llf_match *m)
 {
     memset(m, 0, sizeof *m);
@@ -120,6 +143,25 @@ int llf_endpoint_match(const llf_config *cfg, const char *url, llf_match *m)
     /* Cheap rejection before any allocation: only http(s) can be a call. */
     if (!url || strncasecmp(url, "http", 4) != 0 || !cfg->nbases)
         return 0;
+    if (last.cfg == cfg && strcmp(last.url, url) == 0)
+        return copy_match(m, &last.m) == 0;
+    if (!match_uncached(cfg, url, m))
+        return 0;
+    if (strlen(url) < sizeof last.url) {
+        llf_match keep;
+        if (copy_match(&keep, m) == 0) {
+            if (last.cfg)
+                llf_match_free(&last.m);
+            last.cfg = cfg;
+            strcpy(last.url, url);
+            last.m = keep;
+        }
+    }
+    return 1;
+}
+
+static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
+{
     llf_urlparts u;
     char *query = NULL;
     if (split(url, &u, &query))

@@ -323,6 +323,8 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
         v = bad(LLF_INVALID_BODY, "not_json");
     } else if (!cJSON_IsObject(j) || !ops->success_shape(j)) {
         v = bad(LLF_INVALID_BODY, "wrong_shape");
+    } else if (in->dialect == LLF_OPENAI) {
+        v = llf_judge_answer(j, in->hub_req, in->cfg);   /* already the hub format */
     } else if (ops->resp_to_hub) {
         cJSON *hub = NULL;
         llf_terr e;

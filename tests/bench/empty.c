@@ -1,0 +1,1 @@
+void llf_bench_empty(void) {}

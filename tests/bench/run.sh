@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# run.sh BUILD — the benchmark table, every number measured in this one run
+# on loopback: per-call overhead, start-up cost, failover cost.
+set -euo pipefail
+build=${1:-build}
+build=$(cd "$build" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+out=$build/bench
+mkdir -p "$out"
+cflags=(-O2 -Wall -Wextra)
+cc "${cflags[@]}" -o "$out/bench_server" "$here/bench_server.c" -lpthread
+cc "${cflags[@]}" -o "$out/bench_client" "$here/bench_client.c" $(pkg-config --cflags --libs libcurl)
+cc "${cflags[@]}" -o "$out/startup" "$here/startup.c"
+cc -shared -fPIC -o "$out/empty.so" "$here/empty.c"
+lib=$build/libllmfallback.so
+N=${BENCH_CALLS:-2000}
+RUNS=${BENCH_STARTS:-2000}
+
+port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+serve() {   # serve MODE → prints the port once the server is ready
+    local p
+    p=$(port)
+    "$out/bench_server" "$p" "$1" > "$out/server.$p" &
+    pids+=($!)
+    for _ in $(seq 100); do grep -q READY "$out/server.$p" 2>/dev/null && break; sleep 0.02; done
+    echo "$p"
+}
+ok1=$(serve ok)
+ok2=$(serve ok)
+bad=$(serve 503)
+
+export OPENAI_API_KEY=sk-bench BACKUP_KEY=sk-bench-backup
+cfg=$out/bench.json
+cat > "$cfg" <<JSON
+{"providers": {"openai": {"base_url": "http://127.0.0.1:$ok1/v1"},
+               "backup": {"dialect": "openai", "base_url": "http://127.0.0.1:$ok2/v1", "api_key_env": "BACKUP_KEY"}},
+ "chain": ["backup/gpt-4o-mini"]}
+JSON
+fcfg=$out/bench-failover.json
+cat > "$fcfg" <<JSON
+{"providers": {"openai": {"base_url": "http://127.0.0.1:$bad/v1"},
+               "backup": {"dialect": "openai", "base_url": "http://127.0.0.1:$ok2/v1", "api_key_env": "BACKUP_KEY"}},
+ "chain": ["backup/gpt-4o-mini"], "retry": {"same_provider": false},
+ "attempts": {"per_process": 1000000}}
+JSON
+
+median() { sed -n 's/.*median_us=\([0-9.]*\).*/\1/p'; }
+client() { "$out/bench_client" "$1" "$N" 200; }
+url_ok=http://127.0.0.1:$ok1/v1/chat/completions
+url_ok2=http://127.0.0.1:$ok2/v1/chat/completions
+url_bad=http://127.0.0.1:$bad/v1/chat/completions
+
+# (a) per-call overhead: the same keep-alive calls without and with the
+# library, in interleaved rounds so that drift on a busy machine cancels
+ROUNDS=${BENCH_ROUNDS:-5}
+a_rounds=""
+for _ in $(seq "$ROUNDS"); do
+    w0=$(client "$url_ok" | median)
+    line=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg client "$url_ok")
+    w1=$(echo "$line" | median)
+    a_rounds="$a_rounds $w0:$w1"
+    a_with_line=$line
+done
+
+# (a') the same overhead in instructions (callgrind counts instructions, so
+# this row does not depend on how busy the machine is)
+icount() {   # icount CALLS [env...] → instructions in curl_easy_perform per call
+    local f=$out/cg.$1.$RANDOM
+    env "${@:2}" valgrind --tool=callgrind --callgrind-out-file="$f" \
+        "$out/bench_client" "$url_ok" "$1" 0 > /dev/null 2>&1 || true
+    callgrind_annotate --inclusive=yes "$f" 2>/dev/null |
+        awk '/curl_easy_perform/ { gsub(",", "", $1); if ($1 + 0 > max) max = $1 + 0 } END { print max + 0 }'
+    rm -f "$f"
+}
+if command -v valgrind > /dev/null && command -v callgrind_annotate > /dev/null; then
+    i_without=$(icount 150 OPENAI_API_KEY=$OPENAI_API_KEY)
+    i_with=$(icount 150 LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg OPENAI_API_KEY=$OPENAI_API_KEY)
+else
+    i_without=0 i_with=0
+fi
+
+# (b) start-up of a program that makes no LLM call
+read -r sa sb < <("$out/startup" "$out/empty.so" "$lib" "$RUNS" | sed 's/a_us=\([0-9.]*\) b_us=\([0-9.]*\)/\1 \2/')
+
+# (c) failover: primary 503 at once, fallback 200; beyond the two providers' own latencies
+c_bad=$(client "$url_bad" | median)
+c_ok=$(client "$url_ok2" | median)
+c_with_line=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$fcfg client "$url_bad")
+c_with=$(echo "$c_with_line" | median)
+
+/usr/bin/python3 - "$a_rounds" "$sa" "$sb" "$c_bad" "$c_ok" "$c_with" \
+    "$a_with_line" "$c_with_line" "$N" "$RUNS" "$i_without" "$i_with" <<'PY'
+import os, platform, statistics, sys
+iw0, iw1 = float(sys.argv[11]) / 150, float(sys.argv[12]) / 150
+pairs = [tuple(map(float, p.split(":"))) for p in sys.argv[1].split()]
+sa, sb, cbad, cok, cwith = map(float, sys.argv[2:7])
+aline, cline, n, runs = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
+a0 = statistics.median(p[0] for p in pairs)
+a1 = statistics.median(p[1] for p in pairs)
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(f"machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
+print(f"calls per measurement: {n} (after 200 warm-up), {len(pairs)} interleaved rounds for the overhead; "
+      f"start-ups: {runs} each; all figures are medians\n")
+added_a = statistics.median(p[1] - p[0] for p in pairs)   # per-round differences
+added_c = cwith - (cbad + cok)
+pct = (sb - sa) / sa * 100
+rows = [
+    ("per-call overhead (keep-alive, 200)", f"{a0:.1f} us", f"{a1:.1f} us", f"{added_a:+.1f} us", "<= 20 us",
+     added_a <= 20),
+    ("  the same, in instructions per call", f"{iw0:,.0f}", f"{iw1:,.0f}", f"{iw1 - iw0:+,.0f}",
+     "(callgrind)", True) if iw0 else ("  instructions per call", "n/a", "n/a", "n/a", "(no valgrind)", True),
+    ("start-up of /bin/true (vs empty .so)", f"{sa:.1f} us", f"{sb:.1f} us", f"{pct:+.1f} %", "<= 5 %", pct <= 5),
+    ("failover 503 -> 200 (vs both direct)", f"{cbad:.1f}+{cok:.1f} us", f"{cwith:.1f} us", f"{added_c:+.1f} us",
+     "<= 100 us", added_c <= 100),
+]
+w = [40, 18, 12, 12, 10, 6]
+head = ("what", "without", "with", "added", "target", "")
+print("  ".join(h.ljust(x) for h, x in zip(head, w)))
+print("  ".join("-" * x for x in w))
+for r in rows:
+    print("  ".join(str(v).ljust(x) for v, x in zip(r[:5] + ("PASS" if r[5] else "MISS",), w)))
+print(f"\nper-round overhead (us): {', '.join(f'{p[1] - p[0]:+.1f}' for p in pairs)}")
+print(f"with the library: {aline.split('ok=')[1]} (overhead run), {cline.split('ok=')[1]} (failover run)")
+PY
