@@ -10,6 +10,7 @@
 #include "core.h"
 #include "engine.h"
 #include "log.h"
+#include "relay.h"
 
 #define LLF_EXPORT __attribute__((visibility("default")))
 
@@ -35,12 +36,20 @@ static int api_is_stream(const llf_call *call)
     return call->stream;
 }
 
+static int api_relay_addr(struct sockaddr_storage *out, socklen_t *len)
+{
+    return llf_relay_addr(out->ss_family, out, len);
+}
+
 static const llf_core_api api = {
     .abi = LLF_CORE_ABI,
     .recognise = api_recognise,
     .run = api_run,
     .call_free = llf_call_free,
     .call_is_stream = api_is_stream,
+    .is_http_target = llf_is_http_target,
+    .relay_addr = api_relay_addr,
+    .relay_expect = llf_relay_expect,
 };
 
 static const char *env(const char *name)
@@ -79,10 +88,16 @@ static void summary(void)
         llf_log_summary(&engine.stats);
 }
 
-LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl)
+LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const llf_shim_services *svc)
 {
     char err[512];
-    llf_curl = curl;
+    /* URL parsing needs libcurl; a host without it (Python, Node) gets the
+     * one the library loads for its own transfers. */
+    llf_curl = curl && curl->url ? curl : svc ? svc->curl_for_transfers() : NULL;
+    if (!llf_curl) {
+        llf_warn("libcurl.so.4 cannot be loaded; passing calls through untouched");
+        return NULL;
+    }
     const char *path = getenv("LLMFALLBACK_CONFIG");
     char *text = NULL;
     size_t len = 0;
@@ -100,5 +115,7 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl)
     }
     llf_log_open(config->log_path);
     llf_engine_init(&engine, config);
+    llf_targets_init(config);
+    llf_relay_init(&engine, svc);
     return &api;
 }

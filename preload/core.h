@@ -10,6 +10,7 @@
 #define LLF_CORE_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "buf.h"
 #include "curlapi.h"
@@ -83,11 +84,32 @@ typedef struct llf_core_api {
     int (*run)(llf_call *call, const struct llf_run_args *args, llf_final *fin);
     void (*call_free)(llf_call *call);   /* also frees what fin points to */
     int (*call_is_stream)(const llf_call *call);
+
+    /* Socket path. Is (addr) the address of a provider reached over plain
+     * http://? A lookup over addresses resolved once, at load. */
+    int (*is_http_target)(const struct sockaddr *addr, socklen_t len);
+    /* The relay's loopback address (starting it on first use), or -1. */
+    int (*relay_addr)(struct sockaddr_storage *out, socklen_t *len);
+    /* A connection from local port `port` was redirected from `orig`: the
+     * relay serves only connections announced this way. */
+    void (*relay_expect)(unsigned short port, const struct sockaddr *orig, socklen_t len);
 } llf_core_api;
+
+/* What the shim offers the core. */
+typedef struct llf_shim_services {
+    /* Mark the calling thread as inside the library (its connects and curl
+     * calls then bypass the hooks): relay threads do this for their life. */
+    void (*enter)(void);
+    /* libcurl for the library's own transfers (loaded on first need). */
+    const llf_curl_api *(*curl_for_transfers)(void);
+    /* The real connect(), for the relay's own sockets. */
+    int (*real_connect)(int, const struct sockaddr *, socklen_t);
+} llf_shim_services;
 
 /* The core's only exported symbol. Returns NULL when the core must stay out
  * of the way (disabled, broken config: it has said why on stderr). */
-typedef const llf_core_api *(*llf_core_entry_fn)(const llf_curl_api *curl);
+typedef const llf_core_api *(*llf_core_entry_fn)(const llf_curl_api *curl,
+                                                 const llf_shim_services *svc);
 #define LLF_CORE_ENTRY "llf_core_entry"
 
 void llf_resp_free(llf_resp *r);

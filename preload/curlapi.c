@@ -44,10 +44,11 @@ static void *find(void *lib, const char *name)
     return fn && !is_ours(fn) ? fn : NULL;
 }
 
-static void resolve(void)
+static void fill(void *lib)
 {
-    void *lib = handle_of_loaded_libcurl();
-#define R(member, sym) *(void **)(&api.member) = find(lib, sym)
+#define R(member, sym) \
+    if (!api.member) \
+        *(void **)(&api.member) = find(lib, sym)
     R(easy_setopt, "curl_easy_setopt");
     R(easy_perform, "curl_easy_perform");
     R(easy_getinfo, "curl_easy_getinfo");
@@ -65,7 +66,31 @@ static void resolve(void)
     R(url_get, "curl_url_get");
     R(free, "curl_free");
     R(getdate, "curl_getdate");
+    R(easy_init, "curl_easy_init");
 #undef R
+}
+
+static void resolve(void)
+{
+    fill(handle_of_loaded_libcurl());
+}
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+static void load(void)
+{
+    pthread_once(&once, resolve);
+    if (api.easy_perform && api.easy_init)
+        return;
+    void *lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
+    if (lib)
+        fill(lib);
+}
+
+const llf_curl_api *llf_curl_for_transfers(void)
+{
+    pthread_once(&load_once, load);
+    return api.easy_perform && api.easy_init && api.easy_setopt ? &api : NULL;
 }
 
 const llf_curl_api *llf_real_curl(void)

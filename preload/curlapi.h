@@ -32,6 +32,7 @@ typedef struct llf_curl_api {
     CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
     void (*free)(void *);
     time_t (*getdate)(const char *, const time_t *);
+    CURL *(*easy_init)(void);
 } llf_curl_api;
 
 #endif

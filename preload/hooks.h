@@ -7,6 +7,8 @@
 #ifndef LLF_HOOKS_H
 #define LLF_HOOKS_H
 
+#include <sys/socket.h>
+
 #include "curlapi.h"
 
 #define LLF_EXPORT __attribute__((visibility("default")))
@@ -16,6 +18,14 @@ extern __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
 /* The real libcurl, resolved once, thread-safely, never our own hooks.
  * NULL members mean the symbol could not be found. */
 const llf_curl_api *llf_real_curl(void);
+
+/* The same table, with libcurl.so.4 dlopen'ed (RTLD_LOCAL) when the host has
+ * none: for transfers the library makes itself (the relay). NULL when no
+ * libcurl can be had. */
+const llf_curl_api *llf_curl_for_transfers(void);
+
+/* The real connect(), resolved once. */
+int llf_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 
 /* 1 when LLMFALLBACK_DISABLE asks for pure pass-through (read once). */
 int llf_disabled(void);

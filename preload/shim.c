@@ -14,6 +14,13 @@
 #include "hooks.h"
 
 static const llf_core_api *core;
+
+static void enter(void)
+{
+    llf_in_lib = 1;
+}
+
+static const llf_shim_services services = {enter, llf_curl_for_transfers, llf_real_connect};
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void say(const char *msg, const char *detail)
@@ -46,7 +53,7 @@ static void load(void)
         return;
     }
     llf_core_entry_fn entry = (llf_core_entry_fn)dlsym(h, LLF_CORE_ENTRY);
-    const llf_core_api *api = entry ? entry(llf_real_curl()) : NULL;
+    const llf_core_api *api = entry ? entry(llf_real_curl(), &services) : NULL;
     if (api && api->abi != LLF_CORE_ABI) {
         say("core version mismatch", path);
         api = NULL;

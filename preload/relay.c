@@ -1,0 +1,646 @@
+/* relay.c — the in-process relay (see relay.h and design.md).
+ *
+ * Connections the socket hooks redirect arrive here over real loopback
+ * sockets, so the program's fd, readiness, timeouts and keep-alive behave as
+ * they would with the provider. The relay listens on 127.0.0.1 and ::1 on
+ * ephemeral ports and serves a connection only when the hook announced its
+ * source port first: no other process can use it (it holds the keys), since
+ * a source port is ours until our socket closes. Each connection gets a
+ * thread; requests are read as HTTP/1.1 (Content-Length or chunked), LLM
+ * calls go through the engine with a libcurl handle per connection, anything
+ * else is performed once and relayed unchanged. Responses are written whole,
+ * with a Content-Length: streams arrive complete rather than incrementally
+ * (streaming through the relay comes with the streaming issue). After fork()
+ * the child starts its own relay on first use.
+ *
+ * The request reader is hand-written: it needs the request line, headers and
+ * a Content-Length or chunked body from our own process's clients, a few
+ * dozen lines; a parser library would add a dependency for that. */
+#include "relay.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "rewrite.h"
+
+#define MAX_HEAD (64 * 1024)
+#define MAX_BODY ((size_t)256 << 20)
+#define MAX_EXPECT 256
+
+/* ---- plain-http targets --------------------------------------------------- */
+
+static struct sockaddr_storage targets[64];
+static size_t ntargets;
+
+static void add_target(const struct sockaddr *sa, socklen_t len)
+{
+    if (ntargets < sizeof targets / sizeof targets[0] && len <= sizeof targets[0]) {
+        memset(&targets[ntargets], 0, sizeof targets[0]);
+        memcpy(&targets[ntargets++], sa, len);
+    }
+}
+
+int llf_targets_init(const llf_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nbases; i++) {
+        const llf_urlparts *u = &cfg->bases[i].url;
+        if (strcmp(u->scheme, "http") != 0)
+            continue;
+        char host[256], port[16];
+        snprintf(host, sizeof host, "%s", u->host);
+        size_t n = strlen(host);
+        if (n > 2 && host[0] == '[' && host[n - 1] == ']') {   /* IPv6 literal */
+            memmove(host, host + 1, n - 2);
+            host[n - 2] = '\0';
+        }
+        snprintf(port, sizeof port, "%ld", u->port);
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+        if (getaddrinfo(host, port, &hints, &res) != 0)
+            continue;
+        for (struct addrinfo *a = res; a; a = a->ai_next)
+            add_target(a->ai_addr, a->ai_addrlen);
+        freeaddrinfo(res);
+    }
+    return 0;
+}
+
+static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+    if (a->sa_family != b->ss_family)
+        return 0;
+    if (a->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+    return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
+int llf_is_http_target(const struct sockaddr *sa, socklen_t len)
+{
+    if (!sa || (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
+        (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
+        return 0;
+    for (size_t i = 0; i < ntargets; i++)
+        if (same_addr(sa, &targets[i]))
+            return 1;
+    return 0;
+}
+
+/* ---- who may connect ----------------------------------------------------- */
+
+static struct {
+    unsigned short port;
+    int used;
+} expect[MAX_EXPECT];
+static pthread_mutex_t expect_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t expect_cond = PTHREAD_COND_INITIALIZER;
+
+void llf_relay_expect(unsigned short port, const struct sockaddr *orig, socklen_t len)
+{
+    (void)orig;
+    (void)len;
+    pthread_mutex_lock(&expect_lock);
+    for (int i = 0; i < MAX_EXPECT; i++)
+        if (!expect[i].used) {
+            expect[i].port = port;
+            expect[i].used = 1;
+            break;
+        }
+    pthread_cond_broadcast(&expect_cond);
+    pthread_mutex_unlock(&expect_lock);
+}
+
+/* Was this source port announced by our own hook? Consumes the announcement.
+ * The hook announces right after connect() returns, which may be just after
+ * the relay accepted: wait a little. */
+static int expected(unsigned short port)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    pthread_mutex_lock(&expect_lock);
+    for (;;) {
+        for (int i = 0; i < MAX_EXPECT; i++)
+            if (expect[i].used && expect[i].port == port) {
+                expect[i].used = 0;
+                pthread_mutex_unlock(&expect_lock);
+                return 1;
+            }
+        if (pthread_cond_timedwait(&expect_cond, &expect_lock, &until) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&expect_lock);
+    return 0;
+}
+
+/* ---- request reading ------------------------------------------------------- */
+
+void llf_http_req_free(llf_http_req *r)
+{
+    free(r->target);
+    llf_headers_free(&r->headers);
+    llf_buf_free(&r->body);
+    memset(r, 0, sizeof *r);
+}
+
+long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
+{
+    const char *end = memmem(buf, n, "\r\n\r\n", 4);
+    if (!end)
+        return n > MAX_HEAD ? -1 : 0;
+    memset(r, 0, sizeof *r);
+    const char *eol = memmem(buf, (size_t)(end - buf) + 2, "\r\n", 2);
+    const char *sp1 = memchr(buf, ' ', (size_t)(eol - buf));
+    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
+    if (!sp1 || !sp2 || (size_t)(sp1 - buf) >= sizeof r->method || eol - sp2 - 1 < 8 ||
+        strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
+        return -1;
+    memcpy(r->method, buf, (size_t)(sp1 - buf));
+    r->target = llf_strndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    r->keep_alive = sp2[8] == '1';   /* HTTP/1.1 keeps alive by default */
+    *clen = 0;
+    for (const char *l = eol + 2; l < end; l = eol + 2) {
+        eol = memmem(l, (size_t)(end - l) + 2, "\r\n", 2);
+        char *line = llf_strndup(l, (size_t)(eol - l));
+        if (!line || !r->target) {
+            free(line);
+            llf_http_req_free(r);
+            return -1;
+        }
+        const char *v = strchr(line, ':');
+        v = v ? v + 1 + strspn(v + 1, " \t") : "";
+        if (llf_header_is(line, "content-length"))
+            *clen = strtol(v, NULL, 10);
+        else if (llf_header_is(line, "transfer-encoding") && strcasestr(v, "chunked"))
+            *clen = -1;
+        else if (llf_header_is(line, "connection"))
+            r->keep_alive = strcasestr(v, "close") ? 0 : strcasestr(v, "keep-alive") ? 1 : r->keep_alive;
+        else if (llf_header_is(line, "expect") && strcasestr(v, "100-continue"))
+            r->expect_continue = 1;
+        int bad = llf_headers_add(&r->headers, line);
+        free(line);
+        if (bad) {
+            llf_http_req_free(r);
+            return -1;
+        }
+    }
+    if (*clen < -1 || (*clen > 0 && (size_t)*clen > MAX_BODY)) {
+        llf_http_req_free(r);
+        return -1;
+    }
+    return (long)(end - buf) + 4;
+}
+
+typedef struct conn {
+    int fd;
+    char buf[MAX_HEAD + 1];
+    size_t have;
+    CURL *curl;
+    const llf_curl_api *c;
+    llf_engine *eng;
+} conn;
+
+static int fill(conn *k)
+{
+    if (k->have >= sizeof k->buf - 1)
+        return -1;
+    ssize_t n = read(k->fd, k->buf + k->have, sizeof k->buf - 1 - k->have);
+    if (n <= 0)
+        return -1;
+    k->have += (size_t)n;
+    return 0;
+}
+
+static void consume(conn *k, size_t n)
+{
+    memmove(k->buf, k->buf + n, k->have - n);
+    k->have -= n;
+}
+
+static int read_exact(conn *k, llf_buf *out, size_t n)
+{
+    while (n) {
+        if (!k->have && fill(k))
+            return -1;
+        size_t take = k->have < n ? k->have : n;
+        if (llf_buf_add(out, k->buf, take))
+            return -1;
+        consume(k, take);
+        n -= take;
+    }
+    return 0;
+}
+
+static int read_line(conn *k, char *line, size_t max)
+{
+    for (;;) {
+        char *eol = memmem(k->buf, k->have, "\r\n", 2);
+        if (eol) {
+            size_t n = (size_t)(eol - k->buf);
+            if (n >= max)
+                return -1;
+            memcpy(line, k->buf, n);
+            line[n] = '\0';
+            consume(k, n + 2);
+            return 0;
+        }
+        if (fill(k))
+            return -1;
+    }
+}
+
+static int read_request(conn *k, llf_http_req *r)
+{
+    long clen = 0, head;
+    while ((head = llf_http_parse_head(k->buf, k->have, r, &clen)) == 0)
+        if (fill(k))
+            return -1;
+    if (head < 0)
+        return -1;
+    consume(k, (size_t)head);
+    if (r->expect_continue && write(k->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 25)
+        return -1;
+    if (clen > 0)
+        return read_exact(k, &r->body, (size_t)clen);
+    if (clen == -1) {
+        char line[64];
+        for (;;) {
+            if (read_line(k, line, sizeof line))
+                return -1;
+            size_t n = strtoul(line, NULL, 16);
+            if (n == 0)
+                break;
+            if (r->body.n + n > MAX_BODY || read_exact(k, &r->body, n) || read_line(k, line, sizeof line))
+                return -1;
+        }
+        while (!read_line(k, line, sizeof line) && line[0])
+            ;   /* trailers */
+    }
+    return 0;
+}
+
+/* ---- attempts through libcurl ---------------------------------------------- */
+
+typedef struct rctx {
+    conn *k;
+    const char *method;
+    llf_resp *out;
+    int got_byte;
+} rctx;
+
+static size_t on_header(char *p, size_t s, size_t n, void *ud)
+{
+    rctx *x = ud;
+    x->got_byte = 1;
+    return llf_buf_add(&x->out->head, p, s * n) ? 0 : s * n;
+}
+
+static size_t on_body(char *p, size_t s, size_t n, void *ud)
+{
+    rctx *x = ud;
+    return x->out->body.n + s * n > MAX_BODY || llf_buf_add(&x->out->body, p, s * n) ? 0 : s * n;
+}
+
+/* Hop-by-hop and framing headers are the relay's business, not the provider's. */
+static int hop_header(const char *h)
+{
+    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "te",
+                                      "transfer-encoding", "upgrade", "content-length", "expect",
+                                      NULL};
+    for (const char *const *p = hop; *p; p++)
+        if (llf_header_is(h, *p))
+            return 1;
+    return 0;
+}
+
+static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
+{
+    rctx *x = ud;
+    const llf_curl_api *c = x->k->c;
+    CURL *h = x->k->curl;
+    memset(out, 0, sizeof *out);
+    x->out = out;
+    struct curl_slist *hl = NULL;
+    for (size_t i = 0; i < req->headers.n; i++)
+        if (!hop_header(req->headers.v[i]))
+            hl = c->slist_append(hl, req->headers.v[i]);
+    hl = c->slist_append(hl, "Expect:");
+    c->easy_reset(h);
+    c->easy_setopt(h, CURLOPT_URL, req->url);
+    c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    if (strcmp(x->method, "GET") == 0) {
+        c->easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(x->method, "HEAD") == 0) {
+        c->easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else {
+        c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.n);
+        c->easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
+        if (strcmp(x->method, "POST") != 0)
+            c->easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+    }
+    c->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    c->easy_setopt(h, CURLOPT_HEADERDATA, x);
+    c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    c->easy_setopt(h, CURLOPT_WRITEDATA, x);
+    c->easy_setopt(h, CURLOPT_ERRORBUFFER, out->errmsg);
+    c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(h, CURLOPT_TIMEOUT_MS, at ? at->total_ms : 0L);
+    c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, at ? at->connect_ms : 0L);
+    const char *ca = getenv("SSL_CERT_FILE");
+    if (!ca || !*ca)
+        ca = getenv("CURL_CA_BUNDLE");
+    if (ca && *ca)
+        c->easy_setopt(h, CURLOPT_CAINFO, ca);
+    out->curlcode = c->easy_perform(h);
+    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
+    c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
+    c->slist_free_all(hl);
+    return 0;
+}
+
+/* ---- responses ------------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* The last header block of head, re-framed for our connection: its status
+ * line and headers, our Content-Length, then the body, in one write. */
+static int respond(conn *k, const char *head, size_t headlen, const llf_buf *body, int keep)
+{
+    const char *last = head, *end = head + headlen;
+    for (const char *p = head; p && p + 5 < end;) {
+        if (strncmp(p, "HTTP/", 5) == 0)
+            last = p;
+        p = memchr(p, '\n', (size_t)(end - p));
+        p = p ? p + 1 : NULL;
+    }
+    llf_buf out = {0};
+    const char *eol = memmem(last, (size_t)(head + headlen - last), "\r\n", 2);
+    if (!eol)
+        return -1;
+    /* Whatever HTTP version the provider spoke, our client speaks 1.1. */
+    const char *sp = memchr(last, ' ', (size_t)(eol - last));
+    int bad = llf_buf_adds(&out, "HTTP/1.1") || llf_buf_add(&out, sp ? sp : " 502", sp ? (size_t)(eol - sp) : 4) ||
+              llf_buf_adds(&out, "\r\n");
+    for (const char *l = eol + 2; !bad && l < head + headlen;) {
+        const char *e = memmem(l, (size_t)(head + headlen - l), "\r\n", 2);
+        if (!e || e == l)
+            break;
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(e - l < 63 ? e - l : 63), l);
+        if (!hop_header(name))
+            bad = llf_buf_add(&out, l, (size_t)(e - l + 2));
+        l = e + 2;
+    }
+    bad = bad || llf_buf_printf(&out, "Content-Length: %zu\r\n%s\r\n", body->n, keep ? "" : "Connection: close\r\n") ||
+          llf_buf_add(&out, body->p ? body->p : "", body->n);
+    int rc = bad ? -1 : write_all(k->fd, out.p, out.n);
+    llf_buf_free(&out);
+    return rc;
+}
+
+/* A transport failure cannot be replayed once our connect() succeeded: the
+ * closest the program can see is the connection reset. */
+static void reset(conn *k)
+{
+    struct linger l = {1, 0};
+    setsockopt(k->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+static const char *host_of(const llf_http_req *r)
+{
+    size_t n;
+    const char *h = llf_headers_get(&r->headers, "host", &n);
+    static __thread char host[256];
+    if (!h || n >= sizeof host)
+        return NULL;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    return host;
+}
+
+static int serve_one(conn *k, llf_http_req *r)
+{
+    char url[4096];
+    const char *host = host_of(r);
+    if (strncmp(r->target, "http://", 7) == 0)
+        snprintf(url, sizeof url, "%s", r->target);
+    else if (host)
+        snprintf(url, sizeof url, "http://%s%s", host, r->target);
+    else
+        return -1;
+    llf_req orig = {url, r->headers, r->body, 0};
+    rctx x = {k, r->method, NULL, 0};
+    llf_call *call = llf_engine_recognise(k->eng, url, r->method, r->body.p, r->body.n);
+    if (!call) {
+        llf_resp resp;
+        relay_perform(&x, &orig, NULL, &resp);
+        int rc = resp.curlcode == CURLE_OK ? respond(k, resp.head.p, resp.head.n, &resp.body, r->keep_alive) : -1;
+        if (resp.curlcode != CURLE_OK)
+            reset(k);
+        llf_resp_free(&resp);
+        return rc;
+    }
+    /* The engine judges bodies: ask for them uncompressed. */
+    llf_headers plain = {0};
+    for (size_t i = 0; i < r->headers.n; i++)
+        if (!llf_header_is(r->headers.v[i], "accept-encoding") && llf_headers_add(&plain, r->headers.v[i])) {
+            llf_headers_free(&plain);
+            llf_call_free(call);
+            return -1;
+        }
+    orig.headers = plain;
+    llf_run_args a = {&orig, 0, 0, relay_perform, &x, "socket"};
+    llf_final fin;
+    int rc = -1;
+    if (llf_engine_run(k->eng, call, &a, &fin) == 0) {
+        const llf_resp *f = fin.resp;
+        if (f->curlcode != CURLE_OK) {
+            reset(k);
+        } else {
+            const llf_buf *h = fin.from_original ? &f->head : &fin.head;
+            rc = respond(k, h->p, h->n, &f->body, r->keep_alive);
+        }
+    }
+    llf_headers_free(&plain);
+    llf_call_free(call);
+    return rc;
+}
+
+static const llf_shim_services *svc;
+
+static void *serve_conn(void *arg)
+{
+    conn *k = arg;
+    svc->enter();
+    int one = 1;
+    setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const llf_curl_api *c = svc->curl_for_transfers();
+    k->c = c;
+    k->curl = c ? c->easy_init() : NULL;
+    if (!k->curl) {
+        llf_warn("the relay has no libcurl; closing a redirected connection");
+        reset(k);
+    }
+    while (k->curl) {
+        llf_http_req r = {0};
+        if (read_request(k, &r)) {
+            llf_http_req_free(&r);
+            break;
+        }
+        int ok = serve_one(k, &r) == 0 && r.keep_alive;
+        llf_http_req_free(&r);
+        if (!ok)
+            break;
+    }
+    if (k->curl)
+        c->easy_cleanup(k->curl);
+    close(k->fd);
+    free(k);
+    return NULL;
+}
+
+/* ---- listening --------------------------------------------------------------- */
+
+static int lfd[2] = {-1, -1};
+static struct sockaddr_storage laddr[2];
+static socklen_t llen[2];
+static int relay_pid;
+static llf_engine *engine;
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *accept_loop(void *arg)
+{
+    (void)arg;
+    svc->enter();
+    struct pollfd p[2] = {{lfd[0], POLLIN, 0}, {lfd[1], POLLIN, 0}};
+    for (;;) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return NULL;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (!(p[i].revents & POLLIN))
+                continue;
+            struct sockaddr_storage peer;
+            socklen_t pl = sizeof peer;
+            int fd = accept4(lfd[i], (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+            if (fd < 0)
+                continue;
+            unsigned short port = ntohs(peer.ss_family == AF_INET ? ((struct sockaddr_in *)&peer)->sin_port
+                                                                  : ((struct sockaddr_in6 *)&peer)->sin6_port);
+            conn *k = expected(port) ? calloc(1, sizeof *k) : NULL;
+            pthread_t t;
+            if (!k) {
+                close(fd);   /* not one of ours */
+                continue;
+            }
+            k->fd = fd;
+            k->eng = engine;
+            if (pthread_create(&t, NULL, serve_conn, k)) {
+                close(fd);
+                free(k);
+            } else {
+                pthread_detach(t);
+            }
+        }
+    }
+}
+
+static int listen_on(int i, int family)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_storage a;
+    memset(&a, 0, sizeof a);
+    socklen_t len;
+    if (family == AF_INET) {
+        struct sockaddr_in *v4 = (void *)&a;
+        v4->sin_family = AF_INET;
+        v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *v4;
+    } else {
+        struct sockaddr_in6 *v6 = (void *)&a;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_addr = in6addr_loopback;
+        len = sizeof *v6;
+    }
+    if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 128) ||
+        getsockname(fd, (struct sockaddr *)&laddr[i], &llen[i])) {
+        close(fd);
+        return -1;
+    }
+    lfd[i] = fd;
+    return 0;
+}
+
+int llf_relay_init(llf_engine *e, const llf_shim_services *s)
+{
+    engine = e;
+    svc = s;
+    return 0;
+}
+
+static int start(void)
+{
+    int me = (int)getpid();
+    if (relay_pid == me)
+        return 0;
+    /* First use, or a forked child: the parent's thread is not here. */
+    for (int i = 0; i < 2; i++) {
+        if (lfd[i] >= 0)
+            close(lfd[i]);
+        lfd[i] = -1;
+        llen[i] = sizeof laddr[i];
+    }
+    int v4 = listen_on(0, AF_INET), v6 = listen_on(1, AF_INET6);
+    pthread_t t;
+    if ((v4 && v6) || pthread_create(&t, NULL, accept_loop, NULL))
+        return -1;
+    pthread_detach(t);
+    relay_pid = me;
+    return 0;
+}
+
+int llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len)
+{
+    pthread_mutex_lock(&start_lock);
+    int rc = start();
+    int i = family == AF_INET6 ? 1 : 0;
+    if (rc == 0 && lfd[i] >= 0) {
+        *out = laddr[i];
+        *len = llen[i];
+    } else {
+        rc = -1;
+    }
+    pthread_mutex_unlock(&start_lock);
+    return rc;
+}

@@ -1,0 +1,39 @@
+/* relay.h — the in-process HTTP/1.1 relay that serves connections the
+ * socket hooks redirected to it, running the engine for LLM calls and
+ * passing everything else through. */
+#ifndef LLF_RELAY_H
+#define LLF_RELAY_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "core.h"
+#include "engine.h"
+
+/* One request read from a client. */
+typedef struct llf_http_req {
+    char        method[16];
+    char       *target;      /* as sent: origin-form path (or absolute URL) */
+    llf_headers headers;
+    llf_buf     body;
+    int         keep_alive;
+    int         expect_continue;
+} llf_http_req;
+
+/* Parse a request head (up to and including CRLF CRLF) in buf[0..n).
+ * Returns the head's length, 0 when more bytes are needed, -1 when it is not
+ * HTTP/1.x. Body framing is read from the headers into *clen (-1 chunked,
+ * 0 none). Pure: unit-tested. */
+long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen);
+void llf_http_req_free(llf_http_req *r);
+
+int  llf_relay_init(llf_engine *e, const llf_shim_services *svc);
+int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);
+void llf_relay_expect(unsigned short port, const struct sockaddr *orig, socklen_t len);
+
+/* Plain-http provider addresses (resolved at load) and their matching. */
+int  llf_targets_init(const llf_config *cfg);
+int  llf_is_http_target(const struct sockaddr *sa, socklen_t len);
+
+#endif

@@ -1,0 +1,245 @@
+"""The plain-socket path: unmodified Python programs (Debian's /usr/bin/python3
+with urllib, http.client, requests, httpx) reaching providers over http://,
+redirected at connect() to the in-process relay."""
+import atexit
+import json
+import os
+import socket
+import subprocess
+import time
+
+from harness import KEYS, PY, Mock, check, env_for, eq, free_ports, new_log, read_log, run, write_config
+
+_m = None
+
+
+def mock():
+    global _m
+    if _m is None:
+        _m = Mock([
+            {"name": "primary", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"]},
+            {"name": "backup", "dialect": "openai", "key": KEYS["BACKUP_KEY"]},
+            {"name": "claude", "dialect": "anthropic", "key": KEYS["ANTHROPIC_API_KEY"]},
+        ])
+        atexit.register(_m.stop)
+    _m.reset_all()
+    for n in _m.servers:
+        _m.set(n, behaviour="ok", retry_after=None)
+    return _m
+
+
+def config(m, primary_base=None, chain=("backup/gpt-4o-mini",)):
+    return write_config({"providers": {
+        "openai": {"base_url": primary_base or m.base("primary")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"},
+        "anthropic": {"base_url": m.base("claude")}},
+        "chain": list(chain), "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
+
+
+PRELUDE = """
+import json, os, sys, threading
+URL = sys.argv[1]
+KEY = os.environ["OPENAI_API_KEY"]
+def body(tag="x"):
+    return json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi [rid:%s]" % tag}]})
+HDRS = {"Authorization": "Bearer " + KEY, "Content-Type": "application/json"}
+"""
+
+CLIENTS = {
+    "urllib": """
+import urllib.request
+r = urllib.request.urlopen(urllib.request.Request(URL, data=body("u").encode(), headers=HDRS), timeout=10)
+print(r.status, r.headers.get("x-llmfallback-provider"), json.loads(r.read())["choices"][0]["message"]["content"])
+""",
+    "requests": """
+import requests
+r = requests.post(URL, data=body("r"), headers=HDRS, timeout=10)
+print(r.status_code, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
+""",
+    "httpx": """
+import httpx
+with httpx.Client(timeout=10) as c:
+    r = c.post(URL, content=body("h"), headers=HDRS)
+print(r.status_code, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
+""",
+    "httpx-async": """
+import asyncio, httpx
+async def main():
+    async with httpx.AsyncClient(timeout=10) as c:
+        return await c.post(URL, content=body("a"), headers=HDRS)
+r = asyncio.run(main())
+print(r.status_code, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
+""",
+}
+
+
+def py(m, script, cfg, *args, log=None, timeout=60):
+    return run([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions", *args],
+               env_for(cfg, log), timeout=timeout)
+
+
+def test_python_clients_fall_back():
+    m = mock()
+    for name, script in CLIENTS.items():
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        log = new_log("sock.log")
+        r = py(m, script, config(m), log=log)
+        out = r.stdout.decode().split(" ", 2)
+        eq(r.returncode, 0, f"{name}: exit ({r.stderr.decode()[-300:]})")
+        eq(out[:2], ["200", "backup"], f"{name}: status and provider header")
+        check(out[2].startswith("Hello from backup (gpt-4o-mini) [rid:"), f"{name}: the backup's answer")
+        eq(m.requests("backup")[0]["credential"], KEYS["BACKUP_KEY"], f"{name}: the backup's own key")
+        check(KEYS["OPENAI_API_KEY"] not in json.dumps(m.requests("backup")), f"{name}: no other key")
+        paths = {l["path"] for l in read_log(log) if l["event"] == "attempt"}
+        eq(paths, {"socket"}, f"{name}: logged as the socket path")
+
+
+def test_keep_alive_connection_serves_many_calls():
+    m = mock()
+    m.set("primary", behaviour=["503", "ok", "503"])
+    script = """
+import http.client, urllib.parse
+u = urllib.parse.urlsplit(URL)
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+for i in range(3):
+    c.request("POST", u.path, body=body(str(i)), headers=HDRS)
+    r = c.getresponse()
+    d = json.loads(r.read())
+    print(r.status, r.getheader("x-llmfallback-provider") or "-", d["choices"][0]["message"]["content"].split()[2])
+print("socket", id(c.sock))
+"""
+    r = py(m, script, config(m))
+    lines = r.stdout.decode().splitlines()
+    eq(lines[:3], ["200 backup backup", "200 - primary", "200 backup backup"], "three calls, one connection")
+
+
+def test_sixteen_threads_one_session():
+    m = mock()
+    m.set("primary", behaviour=["503", "ok"] * 50)
+    script = """
+import requests
+s = requests.Session()
+bad = []
+def work(t):
+    for i in range(5):
+        tag = "%d-%d" % (t, i)
+        r = s.post(URL, data=body(tag), headers=HDRS, timeout=20)
+        if r.status_code != 200 or "[rid:%s]" % tag not in r.json()["choices"][0]["message"]["content"]:
+            bad.append(tag)
+ts = [threading.Thread(target=work, args=(t,)) for t in range(16)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(len(bad))
+"""
+    r = py(m, script, config(m), timeout=120)
+    eq(r.stdout.decode().strip(), "0", f"80 calls, each answered with its own tag ({r.stderr.decode()[-300:]})")
+    eq(len(m.requests("primary")), 80, "every call went to the primary first")
+    check(len(m.requests("backup")) > 0, "some fell back")
+
+
+def test_total_failure_and_pass_through_are_unchanged():
+    m = mock()
+    script = """
+import http.client, urllib.parse
+u = urllib.parse.urlsplit(URL)
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+c.request(sys.argv[2], sys.argv[3], body=body() if sys.argv[2] == "POST" else None, headers=HDRS)
+r = c.getresponse()
+print(r.status, r.getheader("content-type"), r.read().decode())
+"""
+    for behaviour, method, path in (("503", "POST", "/v1/chat/completions"), ("ok", "GET", "/v1/models"),
+                                    ("ok", "POST", "/v1/embeddings")):
+        m.reset_all()
+        for n in ("primary", "backup"):
+            m.set(n, behaviour=behaviour)
+        a = py(m, script, config(m), method, path)
+        b = run([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions", method, path], env_for(preload=False))
+        eq(a.stdout, b.stdout, f"{behaviour} {method} {path}: what the program sees is unchanged")
+
+
+def test_refused_primary_is_answered_by_the_chain():
+    m = mock()
+    dead = free_ports(1)[0]
+    script = CLIENTS["urllib"].replace("URL", "sys.argv[2]")
+    r = py(m, script, config(m, primary_base=f"http://127.0.0.1:{dead}/v1"), f"http://127.0.0.1:{dead}/v1/chat/completions")
+    eq(r.stdout.decode().split(" ")[:2], ["200", "backup"], f"nothing listens, the chain answers ({r.stderr.decode()[-200:]})")
+
+
+def test_cross_dialect_through_the_relay():
+    m = mock()
+    m.set("primary", behaviour="500")
+    r = py(m, CLIENTS["requests"], config(m, chain=("anthropic/claude-haiku-4-5",)))
+    eq(r.stdout.decode().split(" ")[:2], ["200", "anthropic"], "answered by Anthropic, in OpenAI's shape")
+    eq(m.requests("claude")[0]["credential"], KEYS["ANTHROPIC_API_KEY"], "Anthropic's own key")
+
+
+def test_relay_refuses_other_processes():
+    m = mock()
+    m.set("primary", behaviour="503")
+    script = CLIENTS["urllib"] + """
+import socket
+inodes = set()
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        l = os.readlink("/proc/self/fd/" + fd)
+    except OSError:
+        continue
+    if l.startswith("socket:["):
+        inodes.add(l[8:-1])
+ports = []
+for f in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+    for line in open(f).read().splitlines()[1:]:
+        p = line.split()
+        if p[3] == "0A" and p[9] in inodes:
+            ports.append(int(p[1].split(":")[1], 16))
+print("relay", " ".join(map(str, ports)), flush=True)
+import time; time.sleep(4)
+"""
+    p = subprocess.Popen([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions"],
+                         env=env_for(config(m)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = p.stdout.readline()
+        relay = p.stdout.readline().split()
+        check(first.startswith("200 backup"), "the program was answered")
+        check(len(relay) >= 2, f"the relay listens ({relay})")
+        for port in relay[1:]:
+            fam = socket.AF_INET if relay[1:].index(port) == 0 else socket.AF_INET6
+            host = "127.0.0.1" if fam == socket.AF_INET else "::1"
+            s = socket.socket(fam)
+            s.settimeout(5)
+            s.connect((host, int(port)))
+            s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 2\r\n\r\n{}"
+                      % m.port("primary"))
+            try:
+                data = s.recv(1024)
+            except OSError:
+                data = b""
+            eq(data, b"", f"another process gets nothing from the relay on {host}")
+            s.close()
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_fork_child_gets_its_own_relay():
+    m = mock()
+    m.set("primary", behaviour="503")
+    script = """
+import urllib.request
+def call(tag):
+    r = urllib.request.urlopen(urllib.request.Request(URL, data=body(tag).encode(), headers=HDRS), timeout=10)
+    return json.loads(r.read())["choices"][0]["message"]["content"]
+print("parent", call("p1"), flush=True)
+pid = os.fork()
+if pid == 0:
+    print("child", call("c1"), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+print("parent", call("p2"), flush=True)
+"""
+    r = py(m, script, config(m))
+    lines = r.stdout.decode().splitlines()
+    eq(len(lines), 3, f"three calls ({r.stderr.decode()[-300:]})")
+    check(all("Hello from backup" in l for l in lines), "each fell back, in parent and child")
+    check("[rid:c1]" in lines[1], "the child's own answer")
