@@ -20,7 +20,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE $(PKG_CFLAGS)
 LDSO    := -shared -Wl,-z,defs -Wl,--as-needed -Wl,-z,noexecstack
 
-SHIM_SRC := buf.c curlapi.c shim.c hook_curl.c hook_sock.c
+SHIM_SRC := buf.c curlapi.c shim.c hook_curl.c hook_sock.c hook_dlopen.c
 CORE_SRC := buf.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
             dialect_gemini.c verdict.c schema.c quality.c rewrite.c budget.c engine.c log.c relay.c core.c
 LOGIC_SRC := $(filter-out core.c,$(CORE_SRC))
@@ -38,6 +38,10 @@ $(BUILD)/core/%.o: preload/%.c $(HDRS) | $(BUILD)/core
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/shim $(BUILD)/core $(BUILD)/asan:
 	mkdir -p $@
+
+# dlopen() must reach glibc as a tail call, so that glibc still sees the
+# program as the caller (for $ORIGIN and RUNPATH): keep sibling calls on.
+$(BUILD)/shim/hook_dlopen.o: CFLAGS += -O2 -foptimize-sibling-calls
 
 # The shim needs nothing but libc: idle processes must not load libcurl/cJSON.
 $(BUILD)/libllmfallback.so: $(SHIM_OBJ) preload/shim.map

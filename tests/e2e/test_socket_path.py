@@ -243,3 +243,37 @@ print("parent", call("p2"), flush=True)
     eq(len(lines), 3, f"three calls ({r.stderr.decode()[-300:]})")
     check(all("Hello from backup" in l for l in lines), "each fell back, in parent and child")
     check("[rid:c1]" in lines[1], "the child's own answer")
+
+
+PHP = r'''<?php
+$c = curl_init($argv[1]);
+curl_setopt($c, CURLOPT_POST, true);
+curl_setopt($c, CURLOPT_POSTFIELDS, json_encode(["model" => "gpt-4o", "messages" => [["role" => "user", "content" => "hi [rid:php]"]]]));
+curl_setopt($c, CURLOPT_HTTPHEADER, ["Content-Type: application/json", "Authorization: Bearer " . getenv("OPENAI_API_KEY")]);
+curl_setopt($c, CURLOPT_RETURNTRANSFER, true);
+$out = curl_exec($c);
+echo curl_getinfo($c, CURLINFO_RESPONSE_CODE), " ", json_decode($out, true)["choices"][0]["message"]["content"], "\n";
+'''
+
+
+def test_php_curl_via_the_libcurl_path():
+    m = mock()
+    m.set("primary", behaviour="503")
+    script = write_config(PHP, "t.php")
+    log = new_log("php.log")
+    r = run(["php", script, m.base("primary") + "/chat/completions"], env_for(config(m), log))
+    eq(r.stdout.decode().strip(), "200 Hello from backup (gpt-4o-mini) [rid:php]", f"PHP answered ({r.stderr.decode()[-200:]})")
+    paths = {l["path"] for l in read_log(log) if l["event"] == "attempt"}
+    eq(paths, {"curl"}, "through the libcurl hooks (RTLD_DEEPBIND cleared for curl.so)")
+
+
+def test_node_openai_sdk_over_plain_http():
+    m = mock()
+    m.set("primary", behaviour="503")
+    here = os.path.dirname(os.path.abspath(__file__))
+    chat = os.path.join(here, "..", "node", "chat.mjs")
+    check(os.path.isdir(os.path.join(here, "..", "node", "node_modules", "openai")),
+          "the openai package is installed (scripts/install-deps)")
+    r = run(["node", chat, m.base("primary")], env_for(config(m)))
+    eq(r.stdout.decode().strip(), "200 backup Hello from backup (gpt-4o-mini) [rid:node]",
+       f"the SDK got the fallback's answer ({r.stderr.decode()[-300:]})")
