@@ -47,7 +47,9 @@ static const llf_core_api api = {
     .run = api_run,
     .call_free = llf_call_free,
     .call_is_stream = api_is_stream,
-    .is_http_target = llf_is_http_target,
+    .target_kind = llf_target_kind,
+    .note_resolved = llf_targets_note,
+    .is_tls_host = llf_is_tls_host,
     .relay_addr = api_relay_addr,
     .relay_expect = llf_relay_expect,
 };

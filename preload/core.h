@@ -10,6 +10,7 @@
 #define LLF_CORE_H
 
 #include <stddef.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include "buf.h"
@@ -85,14 +86,18 @@ typedef struct llf_core_api {
     void (*call_free)(llf_call *call);   /* also frees what fin points to */
     int (*call_is_stream)(const llf_call *call);
 
-    /* Socket path. Is (addr) the address of a provider reached over plain
-     * http://? A lookup over addresses resolved once, at load. */
-    int (*is_http_target)(const struct sockaddr *addr, socklen_t len);
+    /* Socket path. Is addr a provider's? 0 no, 1 over http://, 2 over
+     * https://. A lookup over addresses resolved at load or learnt from the
+     * program's own name lookups (note_resolved). */
+    int (*target_kind)(const struct sockaddr *addr, socklen_t len);
+    void (*note_resolved)(const char *node, const struct addrinfo *res);
+    /* TLS path: is this SNI a provider host? */
+    int (*is_tls_host)(const char *name);
     /* The relay's loopback address (starting it on first use), or -1. */
     int (*relay_addr)(struct sockaddr_storage *out, socklen_t *len);
     /* A connection from local port `port` was redirected from `orig`: the
      * relay serves only connections announced this way. */
-    void (*relay_expect)(unsigned short port, const struct sockaddr *orig, socklen_t len);
+    void (*relay_expect)(unsigned short port, const struct sockaddr *orig, socklen_t len, int tls);
 } llf_core_api;
 
 /* What the shim offers the core. */

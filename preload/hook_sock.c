@@ -1,14 +1,18 @@
-/* hook_sock.c — the plain-socket path: capture only.
+/* hook_sock.c — the socket path: capture only.
  *
- * A TCP connect() to the address of a provider reached over plain http://
- * (resolved once when the core loads) is sent to the in-process relay
+ * A TCP connect() to a provider's address is sent to the in-process relay
  * instead, on the program's own socket, so the fd never changes: epoll sets,
  * socket options and non-blocking connects (EINPROGRESS) behave as before.
  * The relay serves the connection only after we announce its source port.
- * Everything else — other addresses, UDP, the library's own threads — goes
- * straight to the real connect(). */
+ * Provider addresses are those of IP-literal/localhost base URLs and those
+ * the program's own getaddrinfo() returned for a provider's host name.
+ * For https providers the fd is marked, and the SSL hooks decide at the
+ * handshake (by SNI) whether the session is virtual or tunnelled. Everything
+ * else — other addresses, UDP, the library's own threads — goes straight to
+ * the real connect(). */
 #include <dlfcn.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 
@@ -40,6 +44,38 @@ static unsigned short port_of(const struct sockaddr_storage *a)
                                          : ((const struct sockaddr_in6 *)a)->sin6_port);
 }
 
+static unsigned char tls_fds[65536];   /* fd → sent to the relay for a TLS provider */
+
+void llf_fd_mark(int fd, int tls_redirected)
+{
+    if (fd >= 0 && fd < (int)sizeof tls_fds)
+        __atomic_store_n(&tls_fds[fd], (unsigned char)tls_redirected, __ATOMIC_RELEASE);
+}
+
+int llf_fd_tls_redirected(int fd)
+{
+    return fd >= 0 && fd < (int)sizeof tls_fds && __atomic_load_n(&tls_fds[fd], __ATOMIC_ACQUIRE);
+}
+
+typedef int (*gai_fn)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+
+LLF_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                           struct addrinfo **res)
+{
+    static gai_fn real_gai;
+    if (!real_gai)
+        real_gai = (gai_fn)dlsym(RTLD_NEXT, "getaddrinfo");
+    if (!real_gai)
+        return EAI_SYSTEM;
+    int rc = real_gai(node, service, hints, res);
+    if (rc == 0 && node && !llf_in_lib && !llf_disabled()) {
+        const llf_core_api *core = llf_core();
+        if (core)
+            core->note_resolved(node, *res);
+    }
+    return rc;
+}
+
 LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
     if (llf_in_lib || !sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
@@ -49,8 +85,10 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     socklen_t tl = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM)
         return llf_real_connect(fd, sa, len);
+    llf_fd_mark(fd, 0);   /* a new connection on a possibly reused fd */
     const llf_core_api *core = llf_core();
-    if (!core || !core->is_http_target(sa, len))
+    int kind = core ? core->target_kind(sa, len) : 0;
+    if (!kind)
         return llf_real_connect(fd, sa, len);
     struct sockaddr_storage relay = {.ss_family = sa->sa_family};
     socklen_t rl = sizeof relay;
@@ -61,8 +99,10 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (rc == 0 || err == EINPROGRESS) {
         struct sockaddr_storage me;
         socklen_t ml = sizeof me;
-        if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
-            core->relay_expect(port_of(&me), sa, len);
+        if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0) {
+            core->relay_expect(port_of(&me), sa, len, kind == 2);
+            llf_fd_mark(fd, kind == 2);
+        }
     }
     errno = err;
     return rc;

@@ -27,6 +27,11 @@ const llf_curl_api *llf_curl_for_transfers(void);
 /* The real connect(), resolved once. */
 int llf_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 
+/* fds the connect hook sent to the relay for a TLS provider: the SSL hooks
+ * make their sessions virtual when the SNI names the provider. */
+void llf_fd_mark(int fd, int tls_redirected);
+int  llf_fd_tls_redirected(int fd);
+
 /* 1 when LLMFALLBACK_DISABLE asks for pure pass-through (read once). */
 int llf_disabled(void);
 

@@ -40,39 +40,103 @@
 #define MAX_BODY ((size_t)256 << 20)
 #define MAX_EXPECT 256
 
-/* ---- plain-http targets --------------------------------------------------- */
+/* ---- provider addresses ---------------------------------------------------- */
 
-static struct sockaddr_storage targets[64];
-static size_t ntargets;
+typedef struct target {
+    struct sockaddr_storage addr;
+    int kind;   /* 1 http, 2 https */
+} target;
 
-static void add_target(const struct sockaddr *sa, socklen_t len)
+static target targets[256];
+static size_t ntargets;   /* published with release stores; entries never change */
+static pthread_mutex_t targets_lock = PTHREAD_MUTEX_INITIALIZER;
+static const llf_config *tcfg;
+
+static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b);
+
+static void add_target(const struct sockaddr *sa, socklen_t len, long port, int kind)
 {
-    if (ntargets < sizeof targets / sizeof targets[0] && len <= sizeof targets[0]) {
-        memset(&targets[ntargets], 0, sizeof targets[0]);
-        memcpy(&targets[ntargets++], sa, len);
+    if (len > sizeof(struct sockaddr_storage) || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+        return;
+    target t = {.kind = kind};
+    memcpy(&t.addr, sa, len);
+    if (sa->sa_family == AF_INET)
+        ((struct sockaddr_in *)&t.addr)->sin_port = htons((unsigned short)port);
+    else
+        ((struct sockaddr_in6 *)&t.addr)->sin6_port = htons((unsigned short)port);
+    pthread_mutex_lock(&targets_lock);
+    size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
+    int known = 0;
+    for (size_t i = 0; i < n && !known; i++)
+        known = same_addr((struct sockaddr *)&t.addr, &targets[i].addr);
+    if (!known && n < sizeof targets / sizeof targets[0]) {
+        targets[n] = t;
+        __atomic_store_n(&ntargets, n + 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&targets_lock);
+}
+
+static void bare_host(const char *in, char *out, size_t n)
+{
+    snprintf(out, n, "%s", in);
+    size_t l = strlen(out);
+    if (l > 2 && out[0] == '[' && out[l - 1] == ']') {   /* IPv6 literal */
+        memmove(out, out + 1, l - 2);
+        out[l - 2] = '\0';
     }
 }
 
+static int is_local_name(const char *host)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+    return strcasecmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &a4) == 1 ||
+           inet_pton(AF_INET6, host, &a6) == 1;
+}
+
+/* Resolving is the program's business: only names that need no DNS are
+ * resolved here; the others are learnt from the program's own lookups. */
 int llf_targets_init(const llf_config *cfg)
 {
+    tcfg = cfg;
     for (size_t i = 0; i < cfg->nbases; i++) {
         const llf_urlparts *u = &cfg->bases[i].url;
-        if (strcmp(u->scheme, "http") != 0)
+        int kind = strcmp(u->scheme, "https") == 0 ? 2 : 1;
+        char host[256];
+        bare_host(u->host, host, sizeof host);
+        if (!is_local_name(host))
             continue;
-        char host[256], port[16];
-        snprintf(host, sizeof host, "%s", u->host);
-        size_t n = strlen(host);
-        if (n > 2 && host[0] == '[' && host[n - 1] == ']') {   /* IPv6 literal */
-            memmove(host, host + 1, n - 2);
-            host[n - 2] = '\0';
-        }
-        snprintf(port, sizeof port, "%ld", u->port);
         struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-        if (getaddrinfo(host, port, &hints, &res) != 0)
+        if (getaddrinfo(host, NULL, &hints, &res) != 0)
             continue;
         for (struct addrinfo *a = res; a; a = a->ai_next)
-            add_target(a->ai_addr, a->ai_addrlen);
+            add_target(a->ai_addr, a->ai_addrlen, u->port, kind);
         freeaddrinfo(res);
+    }
+    return 0;
+}
+
+void llf_targets_note(const char *node, const struct addrinfo *res)
+{
+    for (size_t i = 0; tcfg && node && i < tcfg->nbases; i++) {
+        const llf_urlparts *u = &tcfg->bases[i].url;
+        char host[256];
+        bare_host(u->host, host, sizeof host);
+        if (strcasecmp(host, node) != 0)
+            continue;
+        for (const struct addrinfo *a = res; a; a = a->ai_next)
+            if (a->ai_socktype == SOCK_STREAM || a->ai_socktype == 0)
+                add_target(a->ai_addr, a->ai_addrlen, u->port, strcmp(u->scheme, "https") == 0 ? 2 : 1);
+    }
+}
+
+int llf_is_tls_host(const char *name)
+{
+    for (size_t i = 0; tcfg && name && i < tcfg->nbases; i++) {
+        char host[256];
+        bare_host(tcfg->bases[i].url.host, host, sizeof host);
+        if (strcmp(tcfg->bases[i].url.scheme, "https") == 0 && strcasecmp(host, name) == 0)
+            return 1;
     }
     return 0;
 }
@@ -89,35 +153,41 @@ static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
     return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
-int llf_is_http_target(const struct sockaddr *sa, socklen_t len)
+int llf_target_kind(const struct sockaddr *sa, socklen_t len)
 {
     if (!sa || (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
         (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
         return 0;
-    for (size_t i = 0; i < ntargets; i++)
-        if (same_addr(sa, &targets[i]))
-            return 1;
+    size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < n; i++)
+        if (same_addr(sa, &targets[i].addr))
+            return targets[i].kind;
     return 0;
 }
 
 /* ---- who may connect ----------------------------------------------------- */
 
-static struct {
+typedef struct expectation {
     unsigned short port;
-    int used;
-} expect[MAX_EXPECT];
+    int used, tls;
+    struct sockaddr_storage orig;
+    socklen_t origlen;
+} expectation;
+
+static expectation expect[MAX_EXPECT];
 static pthread_mutex_t expect_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t expect_cond = PTHREAD_COND_INITIALIZER;
 
-void llf_relay_expect(unsigned short port, const struct sockaddr *orig, socklen_t len)
+void llf_relay_expect(unsigned short port, const struct sockaddr *orig, socklen_t len, int tls)
 {
-    (void)orig;
-    (void)len;
     pthread_mutex_lock(&expect_lock);
     for (int i = 0; i < MAX_EXPECT; i++)
         if (!expect[i].used) {
             expect[i].port = port;
             expect[i].used = 1;
+            expect[i].tls = tls;
+            expect[i].origlen = len <= sizeof expect[i].orig ? len : 0;
+            memcpy(&expect[i].orig, orig, expect[i].origlen);
             break;
         }
     pthread_cond_broadcast(&expect_cond);
@@ -127,7 +197,7 @@ void llf_relay_expect(unsigned short port, const struct sockaddr *orig, socklen_
 /* Was this source port announced by our own hook? Consumes the announcement.
  * The hook announces right after connect() returns, which may be just after
  * the relay accepted: wait a little. */
-static int expected(unsigned short port)
+static int expected(unsigned short port, expectation *out)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -136,6 +206,7 @@ static int expected(unsigned short port)
     for (;;) {
         for (int i = 0; i < MAX_EXPECT; i++)
             if (expect[i].used && expect[i].port == port) {
+                *out = expect[i];
                 expect[i].used = 0;
                 pthread_mutex_unlock(&expect_lock);
                 return 1;
@@ -207,6 +278,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
 
 typedef struct conn {
     int fd;
+    expectation from;   /* where the program meant to go */
     char buf[MAX_HEAD + 1];
     size_t have;
     CURL *curl;
@@ -363,6 +435,8 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     const char *ca = getenv("SSL_CERT_FILE");
     if (!ca || !*ca)
         ca = getenv("CURL_CA_BUNDLE");
+    if (!ca || !*ca)
+        ca = getenv("REQUESTS_CA_BUNDLE");
     if (ca && *ca)
         c->easy_setopt(h, CURLOPT_CAINFO, ca);
     out->curlcode = c->easy_perform(h);
@@ -452,7 +526,7 @@ static int serve_one(conn *k, llf_http_req *r)
     if (strncmp(r->target, "http://", 7) == 0)
         snprintf(url, sizeof url, "%s", r->target);
     else if (host)
-        snprintf(url, sizeof url, "http://%s%s", host, r->target);
+        snprintf(url, sizeof url, "%s://%s%s", k->from.tls ? "https" : "http", host, r->target);
     else
         return -1;
     llf_req orig = {url, r->headers, r->body, 0};
@@ -495,12 +569,60 @@ static int serve_one(conn *k, llf_http_req *r)
 
 static const llf_shim_services *svc;
 
+/* The program began a real TLS handshake (its SNI is not a provider's):
+ * carry the bytes, untouched, to where it meant to connect. */
+static void tunnel(conn *k)
+{
+    int up = socket(k->from.orig.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (up < 0 || svc->real_connect(up, (struct sockaddr *)&k->from.orig, k->from.origlen)) {
+        reset(k);
+        if (up >= 0)
+            close(up);
+        return;
+    }
+    int one = 1;
+    setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct pollfd p[2] = {{k->fd, POLLIN, 0}, {up, POLLIN, 0}};
+    char buf[16384];
+    for (;;) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        int done = 0;
+        for (int i = 0; i < 2 && !done; i++) {
+            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(p[i].fd, buf, sizeof buf);
+            if (n <= 0 || write_all(p[1 - i].fd, buf, (size_t)n))
+                done = 1;
+        }
+        if (done)
+            break;
+    }
+    close(up);
+}
+
 static void *serve_conn(void *arg)
 {
     conn *k = arg;
     svc->enter();
     int one = 1;
     setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (k->from.tls) {
+        /* A ClientHello (0x16) means a real handshake to carry through. */
+        unsigned char first = 0;
+        ssize_t n;
+        while ((n = recv(k->fd, &first, 1, MSG_PEEK)) < 0 && errno == EINTR)
+            ;
+        if (n == 1 && first == 0x16) {
+            tunnel(k);
+            close(k->fd);
+            free(k);
+            return NULL;
+        }
+    }
     const llf_curl_api *c = svc->curl_for_transfers();
     k->c = c;
     k->curl = c ? c->easy_init() : NULL;
@@ -556,12 +678,14 @@ static void *accept_loop(void *arg)
                 continue;
             unsigned short port = ntohs(peer.ss_family == AF_INET ? ((struct sockaddr_in *)&peer)->sin_port
                                                                   : ((struct sockaddr_in6 *)&peer)->sin6_port);
-            conn *k = expected(port) ? calloc(1, sizeof *k) : NULL;
+            expectation from;
+            conn *k = expected(port, &from) ? calloc(1, sizeof *k) : NULL;
             pthread_t t;
             if (!k) {
                 close(fd);   /* not one of ours */
                 continue;
             }
+            k->from = from;
             k->fd = fd;
             k->eng = engine;
             if (pthread_create(&t, NULL, serve_conn, k)) {

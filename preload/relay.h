@@ -5,6 +5,7 @@
 #define LLF_RELAY_H
 
 #include <stddef.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include "buf.h"
@@ -30,10 +31,16 @@ void llf_http_req_free(llf_http_req *r);
 
 int  llf_relay_init(llf_engine *e, const llf_shim_services *svc);
 int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);
-void llf_relay_expect(unsigned short port, const struct sockaddr *orig, socklen_t len);
+/* tls: the program will speak TLS on it (virtual or tunnelled). */
+void llf_relay_expect(unsigned short port, const struct sockaddr *orig, socklen_t len, int tls);
 
-/* Plain-http provider addresses (resolved at load) and their matching. */
+/* Provider addresses: those of IP-literal and localhost base URLs resolved
+ * at load, the others learnt when the program itself resolves their names.
+ * Returns 0 (not a provider), 1 (plain http), 2 (https). */
 int  llf_targets_init(const llf_config *cfg);
-int  llf_is_http_target(const struct sockaddr *sa, socklen_t len);
+int  llf_target_kind(const struct sockaddr *sa, socklen_t len);
+void llf_targets_note(const char *node, const struct addrinfo *res);
+/* Is name the host of a provider reached over https? (SNI check) */
+int  llf_is_tls_host(const char *name);
 
 #endif
