@@ -1,0 +1,171 @@
+"""The OpenSSL path: unmodified Python programs speaking HTTPS (Debian's
+/usr/bin/python3 with urllib, requests, httpx) to providers whose connections
+become virtual TLS sessions to the in-process relay; everything else over TLS
+passes through untouched."""
+import atexit
+import json
+import os
+
+from harness import KEYS, PY, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, write_config
+
+_m = None
+
+
+def mock():
+    global _m
+    if _m is None:
+        _m = Mock([
+            {"name": "tp", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"], "tls": True},
+            {"name": "tb", "dialect": "openai", "key": KEYS["BACKUP_KEY"], "tls": True},
+            {"name": "tc", "dialect": "anthropic", "key": KEYS["ANTHROPIC_API_KEY"], "tls": True},
+        ])
+        atexit.register(_m.stop)
+    _m.reset_all()
+    for n in _m.servers:
+        _m.set(n, behaviour="ok", retry_after=None)
+    return _m
+
+
+def config(m, primary=None, chain=("backup/gpt-4o-mini",)):
+    return write_config({"providers": {
+        "openai": {"base_url": primary or m.base("tp")},
+        "backup": {"dialect": "openai", "base_url": m.base("tb"), "api_key_env": "BACKUP_KEY"},
+        "anthropic": {"base_url": m.base("tc")}},
+        "chain": list(chain), "timeouts_ms": {"connect": 2000, "total": 5000}}, "tls.json")
+
+
+def env(m, cfg, log=None):
+    return env_for(cfg, log, extra={"SSL_CERT_FILE": m.ca, "REQUESTS_CA_BUNDLE": m.ca})
+
+
+PRELUDE = """
+import json, os, sys, threading
+URL = sys.argv[1]
+HDRS = {"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"], "Content-Type": "application/json"}
+def body(tag="x"):
+    return json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi [rid:%s]" % tag}]})
+"""
+
+CLIENTS = {
+    "urllib": """
+import urllib.request
+r = urllib.request.urlopen(urllib.request.Request(URL, data=body("u").encode(), headers=HDRS), timeout=10)
+print(r.status, r.headers.get("x-llmfallback-provider"), json.loads(r.read())["choices"][0]["message"]["content"])
+""",
+    "requests": """
+import requests
+r = requests.post(URL, data=body("r"), headers=HDRS, timeout=10)
+print(r.status_code, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
+""",
+    "httpx": """
+import httpx
+with httpx.Client(timeout=10) as c:
+    r = c.post(URL, content=body("h"), headers=HDRS)
+print(r.status_code, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
+""",
+}
+
+
+def py(m, script, cfg, *args, url=None, log=None, timeout=60):
+    return run([PY, "-c", PRELUDE + script, url or m.base("tp") + "/chat/completions", *args], env(m, cfg, log),
+               timeout=timeout)
+
+
+def test_python_clients_fall_back_over_https():
+    m = mock()
+    for name, script in CLIENTS.items():
+        m.reset_all()
+        m.set("tp", behaviour="503")
+        log = new_log("tls.log")
+        r = py(m, script, config(m), log=log)
+        out = r.stdout.decode().split(" ", 2)
+        eq(r.returncode, 0, f"{name}: exit ({r.stderr.decode()[-300:]})")
+        eq(out[:2], ["200", "backup"], f"{name}: the backup answered")
+        check(out[2].startswith("Hello from tb (gpt-4o-mini)"), f"{name}: its answer")
+        eq(len(m.requests("tp")), 1, f"{name}: the primary was asked, over real TLS by the relay")
+        eq(m.requests("tb")[0]["credential"], KEYS["BACKUP_KEY"], f"{name}: the backup's own key")
+        eq({l["path"] for l in read_log(log) if l["event"] == "attempt"}, {"socket"}, f"{name}: relayed")
+
+
+def test_sixteen_threads_one_session_over_https():
+    m = mock()
+    m.set("tp", behaviour=["503", "ok"] * 40)
+    script = """
+import requests
+s = requests.Session()
+bad = []
+def work(t):
+    for i in range(4):
+        tag = "%d-%d" % (t, i)
+        r = s.post(URL, data=body(tag), headers=HDRS, timeout=20)
+        if r.status_code != 200 or "[rid:%s]" % tag not in r.json()["choices"][0]["message"]["content"]:
+            bad.append(tag)
+ts = [threading.Thread(target=work, args=(t,)) for t in range(16)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(len(bad))
+"""
+    r = py(m, script, config(m), timeout=120)
+    eq(r.stdout.decode().strip(), "0", f"64 calls, each with its own answer ({r.stderr.decode()[-300:]})")
+    check(len(m.requests("tb")) > 0, "some fell back")
+
+
+def test_total_failure_unchanged_over_https():
+    m = mock()
+    script = """
+import requests
+r = requests.post(URL, data=body(), headers=HDRS, timeout=10)
+print(r.status_code, r.headers.get("content-type"), r.text)
+"""
+    for n in ("tp", "tb"):
+        m.set(n, behaviour="503")
+    a = py(m, script, config(m))
+    b = run([PY, "-c", PRELUDE + script, m.base("tp") + "/chat/completions"],
+            env_for(preload=False, extra={"REQUESTS_CA_BUNDLE": m.ca}))
+    eq(a.stdout, b.stdout, "the original 503, as without the library")
+
+
+def test_other_tls_passes_through_untouched():
+    m = mock()
+    # No SNI (an IP address) on a provider's address: a real handshake,
+    # tunnelled by the relay to the server, certificate checked by the client.
+    script = """
+import urllib.request, ssl, hashlib
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+data = urllib.request.urlopen(URL, context=ctx, timeout=10).read()
+print(len(data), hashlib.sha256(data).hexdigest())
+"""
+    url = f"https://127.0.0.1:{m.port('tp')}/_mock/blob?size=300000&seed=9"
+    a = run([PY, "-c", PRELUDE + script, url], env_for(preload=False, extra={"SSL_CERT_FILE": m.ca}))
+    b = py(m, script, config(m), url=url)
+    eq(b.stdout, a.stdout, f"same bytes through the tunnel ({b.stderr.decode()[-300:]})")
+    check(a.stdout.startswith(b"300000 "), "the whole blob")
+
+
+def test_unreachable_https_primary():
+    m = mock()
+    dead = free_ports(1)[0]
+    r = py(m, CLIENTS["requests"], config(m, primary=f"https://localhost:{dead}/v1"),
+           url=f"https://localhost:{dead}/v1/chat/completions")
+    eq(r.stdout.decode().split(" ")[:2], ["200", "backup"], f"refused primary, the chain answers ({r.stderr.decode()[-300:]})")
+
+
+def test_asyncio_memory_bio_passes_through():
+    """asyncio clients drive TLS through ssl.MemoryBIO: no fd for a virtual
+    session. They are detected (no fd) and tunnelled untouched: they work,
+    without fallback."""
+    m = mock()
+    script = """
+import asyncio, httpx
+async def main():
+    async with httpx.AsyncClient(timeout=10) as c:
+        return await c.post(URL, content=body("a"), headers=HDRS)
+r = asyncio.run(main())
+print(r.status_code, r.headers.get("x-llmfallback-provider"))
+"""
+    r = py(m, script, config(m))
+    eq(r.stdout.decode().split(), ["200", "None"], f"answered by the primary itself ({r.stderr.decode()[-300:]})")
+    m.reset_all()
+    m.set("tp", behaviour="503")
+    r = py(m, script, config(m))
+    eq(r.stdout.decode().split()[0], "503", "no fallback for MemoryBIO clients (documented limit)")
