@@ -49,6 +49,7 @@ static const llf_core_api api = {
     .call_is_stream = api_is_stream,
     .target_kind = llf_target_kind,
     .note_resolved = llf_targets_note,
+    .placeholder = llf_targets_placeholder,
     .is_tls_host = llf_is_tls_host,
     .relay_addr = api_relay_addr,
     .relay_expect = llf_relay_expect,

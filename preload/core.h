@@ -91,6 +91,8 @@ typedef struct llf_core_api {
      * program's own name lookups (note_resolved). */
     int (*target_kind)(const struct sockaddr *addr, socklen_t len);
     void (*note_resolved)(const char *node, const struct addrinfo *res);
+    struct addrinfo *(*placeholder)(const char *node, const char *service,
+                                    const struct addrinfo *hints);
     /* TLS path: is this SNI a provider host? */
     int (*is_tls_host)(const char *name);
     /* The relay's loopback address (starting it on first use), or -1. */

@@ -68,10 +68,18 @@ LLF_EXPORT int getaddrinfo(const char *node, const char *service, const struct a
     if (!real_gai)
         return EAI_SYSTEM;
     int rc = real_gai(node, service, hints, res);
-    if (rc == 0 && node && !llf_in_lib && !llf_disabled()) {
-        const llf_core_api *core = llf_core();
-        if (core)
-            core->note_resolved(node, *res);
+    if (!node || llf_in_lib || llf_disabled())
+        return rc;
+    const llf_core_api *core = llf_core();
+    if (core && rc == 0) {
+        core->note_resolved(node, *res);
+    } else if (core && (rc == EAI_NONAME || rc == EAI_AGAIN || rc == EAI_FAIL || rc == EAI_NODATA)) {
+        /* A provider whose name does not resolve: let the chain answer. */
+        struct addrinfo *p = core->placeholder(node, service, hints);
+        if (p) {
+            *res = p;
+            rc = 0;
+        }
     }
     return rc;
 }

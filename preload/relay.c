@@ -130,6 +130,42 @@ void llf_targets_note(const char *node, const struct addrinfo *res)
     }
 }
 
+struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
+                                         const struct addrinfo *hints)
+{
+    if (hints && ((hints->ai_family != AF_UNSPEC && hints->ai_family != AF_INET) ||
+                  (hints->ai_socktype && hints->ai_socktype != SOCK_STREAM)))
+        return NULL;
+    for (size_t i = 0; tcfg && node && i < tcfg->nbases; i++) {
+        const llf_urlparts *u = &tcfg->bases[i].url;
+        if (strcasecmp(u->host, node) != 0)
+            continue;
+        /* 127.255.255.254: loopback, never a server of ours; only its
+         * port tells providers apart, and the relay reads the real host
+         * from Host or SNI. */
+        struct {
+            struct addrinfo ai;
+            struct sockaddr_in sin;
+        } *b = calloc(1, sizeof *b);
+        if (!b)
+            return NULL;
+        long port = service && *service ? strtol(service, NULL, 10) : 0;
+        if (port <= 0 || port > 65535)
+            port = u->port;
+        b->sin.sin_family = AF_INET;
+        b->sin.sin_addr.s_addr = htonl(0x7ffffffeu);
+        b->ai.ai_family = AF_INET;
+        b->ai.ai_socktype = SOCK_STREAM;
+        b->ai.ai_protocol = IPPROTO_TCP;
+        b->ai.ai_addrlen = sizeof b->sin;
+        b->ai.ai_addr = (struct sockaddr *)&b->sin;
+        add_target(b->ai.ai_addr, b->ai.ai_addrlen, port, strcmp(u->scheme, "https") == 0 ? 2 : 1);
+        b->sin.sin_port = htons((unsigned short)port);
+        return &b->ai;
+    }
+    return NULL;
+}
+
 int llf_is_tls_host(const char *name)
 {
     for (size_t i = 0; tcfg && name && i < tcfg->nbases; i++) {

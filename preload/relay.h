@@ -40,6 +40,12 @@ void llf_relay_expect(unsigned short port, const struct sockaddr *orig, socklen_
 int  llf_targets_init(const llf_config *cfg);
 int  llf_target_kind(const struct sockaddr *sa, socklen_t len);
 void llf_targets_note(const char *node, const struct addrinfo *res);
+/* A lookup of a provider host failed: a result (one malloc block, freed by
+ * freeaddrinfo) holding a placeholder address that is a target, so the
+ * program's connect reaches the relay and the chain can answer. NULL when
+ * node is not a provider host or hints exclude IPv4 TCP. */
+struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
+                                         const struct addrinfo *hints);
 /* Is name the host of a provider reached over https? (SNI check) */
 int  llf_is_tls_host(const char *name);
 

@@ -1,4 +1,8 @@
 /* The relay's HTTP/1.1 request-head parser. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdlib.h>
+
 #include "relay.h"
 #include "t.h"
 
@@ -33,4 +37,40 @@ void test_relay(void)
     CHECK(parse("AVERYVERYLONGMETHODNAME / HTTP/1.1\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", &r, &clen) == -1);
+}
+
+void test_relay_targets(void)
+{
+    char err[256];
+    llf_config *c = NULL;
+    t_clearenv();
+    static const char cfg[] = "{\"providers\":{\"openai\":{\"base_url\":\"https://api.example-llm.test/v1\"},"
+                              "\"local\":{\"base_url\":\"http://127.0.0.1:18555/v1\"}}}";
+    CHECK(llf_config_load(cfg, strlen(cfg), "t", NULL, NULL, t_env, &c, err, sizeof err) == 0);
+    if (!c)
+        return;
+    llf_targets_init(c);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(18555)};
+    a.sin_addr.s_addr = htonl(0x7f000001);
+    CHECK(llf_target_kind((struct sockaddr *)&a, sizeof a) == 1);   /* IP literal: known at load */
+    a.sin_port = htons(18556);
+    CHECK(llf_target_kind((struct sockaddr *)&a, sizeof a) == 0);
+    /* a name is learnt from the program's own lookup, with the base URL's port */
+    struct sockaddr_in r = {.sin_family = AF_INET, .sin_port = htons(443)};
+    r.sin_addr.s_addr = htonl(0x7f000042);
+    struct addrinfo ai = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_addrlen = sizeof r,
+                          .ai_addr = (struct sockaddr *)&r};
+    CHECK(llf_target_kind((struct sockaddr *)&r, sizeof r) == 0);
+    llf_targets_note("API.example-llm.test", &ai);
+    CHECK(llf_target_kind((struct sockaddr *)&r, sizeof r) == 2);
+    llf_targets_note("elsewhere.test", &ai);
+    CHECK(llf_is_tls_host("api.example-llm.test") && !llf_is_tls_host("127.0.0.1") && !llf_is_tls_host(NULL));
+    /* a provider name that does not resolve gets a placeholder that is a target */
+    struct addrinfo *p = llf_targets_placeholder("api.example-llm.test", "443", NULL);
+    CHECK(p && p->ai_family == AF_INET && llf_target_kind(p->ai_addr, p->ai_addrlen) == 2);
+    freeaddrinfo(p);   /* glibc frees it like its own */
+    struct addrinfo v6only = {.ai_family = AF_INET6};
+    CHECK(llf_targets_placeholder("api.example-llm.test", "443", &v6only) == NULL);
+    CHECK(llf_targets_placeholder("not-a-provider.test", "443", NULL) == NULL);
+    llf_config_free(c);
 }
