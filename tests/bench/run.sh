@@ -82,6 +82,48 @@ else
     i_without=0 i_with=0
 fi
 
+# (d) a Python client (requests.Session, keep-alive) through the relay, over
+# plain HTTP to the C server and over HTTPS to the TLS mock provider
+pyclient=$out/pyclient.py
+cat > "$pyclient" <<'PYC'
+import json, os, statistics, sys, time
+import requests
+url, n = sys.argv[1], int(sys.argv[2])
+s = requests.Session()
+s.verify = os.environ.get("REQUESTS_CA_BUNDLE", True)
+body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+h = {"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"], "Content-Type": "application/json"}
+t = []
+for i in range(n + 50):
+    a = time.perf_counter()
+    r = s.post(url, data=body, headers=h)
+    r.content
+    if i >= 50:
+        t.append((time.perf_counter() - a) * 1e6)
+print(f"median_us={statistics.median(t):.1f} status={r.status_code}")
+PYC
+PN=${BENCH_PY_CALLS:-400}
+p_http0=$(/usr/bin/python3 "$pyclient" "$url_ok" "$PN" | median)
+p_http1=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg /usr/bin/python3 "$pyclient" "$url_ok" "$PN" | median)
+tlsdir=$out/tls
+bash "$here/../mock/mkcerts.sh" "$tlsdir"
+tport=$(port)
+cat > "$out/mock.json" <<JSON
+{"tls": {"cert": "$tlsdir/server.pem", "key": "$tlsdir/server.key"},
+ "servers": [{"name": "tls", "port": $tport, "dialect": "openai", "tls": true}]}
+JSON
+/usr/bin/python3 "$here/../mock/mockprov.py" "$out/mock.json" > "$out/mock.out" &
+pids+=($!)
+for _ in $(seq 100); do grep -q READY "$out/mock.out" 2>/dev/null && break; sleep 0.05; done
+tcfg=$out/bench-tls.json
+cat > "$tcfg" <<JSON
+{"providers": {"openai": {"base_url": "https://localhost:$tport/v1"}}, "chain": []}
+JSON
+url_tls=https://localhost:$tport/v1/chat/completions
+p_tls0=$(REQUESTS_CA_BUNDLE=$tlsdir/ca.pem /usr/bin/python3 "$pyclient" "$url_tls" "$PN" | median)
+p_tls1=$(REQUESTS_CA_BUNDLE=$tlsdir/ca.pem SSL_CERT_FILE=$tlsdir/ca.pem LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$tcfg \
+         /usr/bin/python3 "$pyclient" "$url_tls" "$PN" | median)
+
 # (b) start-up of a program that makes no LLM call
 read -r sa sb < <("$out/startup" "$out/empty.so" "$lib" "$RUNS" | sed 's/a_us=\([0-9.]*\) b_us=\([0-9.]*\)/\1 \2/')
 
@@ -92,8 +134,11 @@ c_with_line=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$fcfg client "$url_bad")
 c_with=$(echo "$c_with_line" | median)
 
 /usr/bin/python3 - "$a_rounds" "$sa" "$sb" "$c_bad" "$c_ok" "$c_with" \
-    "$a_with_line" "$c_with_line" "$N" "$RUNS" "$i_without" "$i_with" <<'PY'
+    "$a_with_line" "$c_with_line" "$N" "$RUNS" "$i_without" "$i_with" \
+    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" <<'PY'
 import os, platform, statistics, sys
+ph0, ph1, pt0, pt1 = (float(x or 0) for x in sys.argv[13:17])
+pn = sys.argv[17]
 iw0, iw1 = float(sys.argv[11]) / 150, float(sys.argv[12]) / 150
 pairs = [tuple(map(float, p.split(":"))) for p in sys.argv[1].split()]
 sa, sb, cbad, cok, cwith = map(float, sys.argv[2:7])
@@ -113,6 +158,10 @@ rows = [
     ("  the same, in instructions per call", f"{iw0:,.0f}", f"{iw1:,.0f}", f"{iw1 - iw0:+,.0f}",
      "(callgrind)", True) if iw0 else ("  instructions per call", "n/a", "n/a", "n/a", "(no valgrind)", True),
     ("start-up of /bin/true (vs empty .so)", f"{sa:.1f} us", f"{sb:.1f} us", f"{pct:+.1f} %", "<= 5 %", pct <= 5),
+    (f"Python requests, plain HTTP (relay)", f"{ph0:.1f} us", f"{ph1:.1f} us", f"{ph1 - ph0:+.1f} us",
+     "(report)", True),
+    (f"Python requests, HTTPS (virtual TLS)", f"{pt0:.1f} us", f"{pt1:.1f} us", f"{pt1 - pt0:+.1f} us",
+     "(report)", True),
     ("failover 503 -> 200 (vs both direct)", f"{cbad:.1f}+{cok:.1f} us", f"{cwith:.1f} us", f"{added_c:+.1f} us",
      "<= 100 us", added_c <= 100),
 ]
@@ -122,6 +171,8 @@ print("  ".join(h.ljust(x) for h, x in zip(head, w)))
 print("  ".join("-" * x for x in w))
 for r in rows:
     print("  ".join(str(v).ljust(x) for v, x in zip(r[:5] + ("PASS" if r[5] else "MISS",), w)))
-print(f"\nper-round overhead (us): {', '.join(f'{p[1] - p[0]:+.1f}' for p in pairs)}")
+print(f"\nPython rows: {pn} calls on one requests.Session after 50 warm-up; HTTPS without the library is "
+      "the client's own TLS to the mock, with it the relay's (libcurl, keep-alive)")
+print(f"per-round overhead (us): {', '.join(f'{p[1] - p[0]:+.1f}' for p in pairs)}")
 print(f"with the library: {aline.split('ok=')[1]} (overhead run), {cline.split('ok=')[1]} (failover run)")
 PY
