@@ -128,20 +128,9 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
             free(url);
             images++;
         } else if (strcmp(type, "tool_use") == 0 && strcmp(role, "assistant") == 0) {
-            char *args = cJSON_PrintUnformatted(llf_get(b, "input") ? llf_get(b, "input") : NULL);
-            cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
-            if (!args)
-                args = llf_strdup("{}");
-            if (!c || !f || !args || llf_copy(c, "id", b, "id") ||
-                llf_add(c, "type", cJSON_CreateString("function")) || llf_copy(f, "name", b, "name") ||
-                llf_add(f, "arguments", cJSON_CreateString(args)) || llf_add(c, "function", f) ||
-                llf_append(calls, c)) {
-                if (c && !cJSON_GetObjectItem(c, "function"))
-                    cJSON_Delete(f);
-                cJSON_Delete(c);
+            if (llf_append(calls, llf_hub_tool_call(llf_get_str(b, "id"), llf_get_str(b, "name"),
+                                                    llf_get(b, "input"))))
                 rc = LLF_TR_ERROR;
-            }
-            free(args);
         } else if (strcmp(type, "tool_result") == 0 && strcmp(role, "user") == 0) {
             /* Tool results become `tool` messages, ahead of the turn's text. */
             char *text = block_text(llf_get(b, "content"));
@@ -615,18 +604,9 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
             if (llf_buf_adds(&text, llf_get_str(b, "text")))
                 rc = LLF_TR_ERROR;
         } else if (type && strcmp(type, "tool_use") == 0) {
-            char *args = cJSON_PrintUnformatted(llf_get(b, "input"));
-            cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
-            if (!args || !c || !f || llf_copy(c, "id", b, "id") ||
-                llf_add(c, "type", cJSON_CreateString("function")) || llf_copy(f, "name", b, "name") ||
-                llf_add(f, "arguments", cJSON_CreateString(args)) || llf_add(c, "function", f) ||
-                llf_append(calls, c)) {
-                if (c && !cJSON_GetObjectItem(c, "function"))
-                    cJSON_Delete(f);
-                cJSON_Delete(c);
+            if (llf_append(calls, llf_hub_tool_call(llf_get_str(b, "id"), llf_get_str(b, "name"),
+                                                    llf_get(b, "input"))))
                 rc = LLF_TR_ERROR;
-            }
-            free(args);
         }
     }
     const char *stop = llf_get_str(resp, "stop_reason");

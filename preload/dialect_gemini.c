@@ -186,19 +186,8 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
             snprintf(pc->name, sizeof pc->name, "%s", llf_get_str(fc, "name") ? llf_get_str(fc, "name") : "");
             snprintf(pc->id, sizeof pc->id, "call_%d", *ncalls - 1);
             pc->answered = 0;
-            const cJSON *args = llf_get(fc, "args");
-            char *a = args ? cJSON_PrintUnformatted(args) : llf_strdup("{}");
-            cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
-            if (!a || !c || !f || llf_add(c, "id", cJSON_CreateString(pc->id)) ||
-                llf_add(c, "type", cJSON_CreateString("function")) ||
-                llf_add(f, "name", cJSON_CreateString(pc->name)) || llf_add(f, "arguments", cJSON_CreateString(a)) ||
-                llf_add(c, "function", f) || llf_append(tcs, c)) {
-                if (c && !cJSON_GetObjectItem(c, "function"))
-                    cJSON_Delete(f);
-                cJSON_Delete(c);
+            if (llf_append(tcs, llf_hub_tool_call(pc->id, pc->name, llf_get(fc, "args"))))
                 rc = LLF_TR_ERROR;
-            }
-            free(a);
         } else if (fr && !model) {
             const char *name = llf_get_str(fr, "name");
             const cJSON *resp = llf_get(fr, "response");
@@ -704,17 +693,7 @@ static cJSON *candidate_to_choice(const cJSON *cand, int index, int *ncall)
         } else if (fc) {
             char id[32];
             snprintf(id, sizeof id, "call_%d", (*ncall)++);
-            char *args = llf_get(fc, "args") ? cJSON_PrintUnformatted(llf_get(fc, "args")) : llf_strdup("{}");
-            cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
-            ok = args && c && f && !llf_add(c, "id", cJSON_CreateString(id)) &&
-                 !llf_add(c, "type", cJSON_CreateString("function")) && !llf_copy(f, "name", fc, "name") &&
-                 !llf_add(f, "arguments", cJSON_CreateString(args)) && !llf_add(c, "function", f);
-            if (!ok && c && !cJSON_GetObjectItem(c, "function"))
-                cJSON_Delete(f);
-            ok = ok && !llf_append(calls, c);
-            if (!ok)
-                cJSON_Delete(c);
-            free(args);
+            ok = !llf_append(calls, llf_hub_tool_call(id, llf_get_str(fc, "name"), llf_get(fc, "args")));
         }
     }
     int ncalls = cJSON_GetArraySize(calls);

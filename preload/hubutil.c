@@ -80,6 +80,23 @@ int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char
     return 1;
 }
 
+cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args)
+{
+    char *a = args ? cJSON_PrintUnformatted(args) : llf_strdup("{}");
+    cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
+    int ok = a && c && f && !llf_add(c, "id", cJSON_CreateString(id ? id : "")) &&
+             !llf_add(c, "type", cJSON_CreateString("function")) &&
+             !llf_add(f, "name", cJSON_CreateString(name ? name : "")) &&
+             !llf_add(f, "arguments", cJSON_CreateString(a));
+    free(a);
+    if (ok && !llf_add(c, "function", f))
+        return c;
+    if (!c || !cJSON_GetObjectItem(c, "function"))
+        cJSON_Delete(f);
+    cJSON_Delete(c);
+    return NULL;
+}
+
 double llf_now_s(void)
 {
     return (double)time(NULL);

@@ -16,7 +16,10 @@ int llf_append(cJSON *arr, cJSON *item);
 char *llf_content_text(const cJSON *content, const char *sep);
 /* Split "data:<mime>;base64,<data>"; 1 on success (pointers into url). */
 int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char **data);
-/* The chat.completion finish reason → and a fresh, unique-enough id. */
+/* A hub tool call {"id", "type": "function", "function": {"name",
+ * "arguments"}}, the arguments being args serialised ("{}" when absent), as
+ * every dialect's call (tool_use, functionCall) becomes. NULL on no memory. */
+cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args);
 double llf_now_s(void);
 
 #endif

@@ -36,41 +36,7 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",)):
         "chain": list(chain), "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
 
 
-PRELUDE = """
-import json, os, sys, threading
-URL = sys.argv[1]
-KEY = os.environ["OPENAI_API_KEY"]
-def body(tag="x"):
-    return json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi [rid:%s]" % tag}]})
-HDRS = {"Authorization": "Bearer " + KEY, "Content-Type": "application/json"}
-"""
-
-CLIENTS = {
-    "urllib": """
-import urllib.request
-r = urllib.request.urlopen(urllib.request.Request(URL, data=body("u").encode(), headers=HDRS), timeout=10)
-print(r.status, r.headers.get("x-llmfallback-provider"), json.loads(r.read())["choices"][0]["message"]["content"])
-""",
-    "requests": """
-import requests
-r = requests.post(URL, data=body("r"), headers=HDRS, timeout=10)
-print(r.status_code, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
-""",
-    "httpx": """
-import httpx
-with httpx.Client(timeout=10) as c:
-    r = c.post(URL, content=body("h"), headers=HDRS)
-print(r.status_code, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
-""",
-    "httpx-async": """
-import asyncio, httpx
-async def main():
-    async with httpx.AsyncClient(timeout=10) as c:
-        return await c.post(URL, content=body("a"), headers=HDRS)
-r = asyncio.run(main())
-print(r.status_code, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
-""",
-}
+from pyclients import CLIENTS, PRELUDE  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
