@@ -69,7 +69,11 @@ import http.client, urllib.parse
 u = urllib.parse.urlsplit(URL)
 c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
 for i in range(3):
-    c.request("POST", u.path, body=body(str(i)), headers=HDRS)
+    if i == 2:   # a chunked request body
+        c.request("POST", u.path, body=iter([body(str(i)).encode()[:20], body(str(i)).encode()[20:]]),
+                  headers=HDRS, encode_chunked=True)
+    else:
+        c.request("POST", u.path, body=body(str(i)), headers=HDRS)
     r = c.getresponse()
     d = json.loads(r.read())
     print(r.status, r.getheader("x-llmfallback-provider") or "-", d["choices"][0]["message"]["content"].split()[2])
@@ -78,6 +82,8 @@ print("socket", id(c.sock))
     r = py(m, script, config(m))
     lines = r.stdout.decode().splitlines()
     eq(lines[:3], ["200 backup backup", "200 - primary", "200 backup backup"], "three calls, one connection")
+    eq(json.loads(m.requests("primary")[2]["body"])["messages"][0]["content"], "hi [rid:2]",
+       "a chunked body arrives whole")
 
 
 def test_sixteen_threads_one_session():
