@@ -388,7 +388,7 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
     static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
                                       "log", "ca_bundle", "verdict", NULL};
     static const char *const attempts[] = {"per_call", "per_process", NULL};
-    static const char *const timeouts[] = {"connect", "first_byte", "total", NULL};
+    static const char *const timeouts[] = {"connect", "first_byte", "first_token", "total", NULL};
     static const char *const retry[] = {"max_wait_ms", "same_provider", NULL};
     llf_config *c = x->c;
     const char *end = NULL;
@@ -429,6 +429,7 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
         if (only_keys(x, v, "timeouts_ms", timeouts) ||
             get_long(x, v, "timeouts_ms", "connect", 0, &c->connect_ms) ||
             get_long(x, v, "timeouts_ms", "first_byte", 0, &c->first_byte_ms) ||
+            get_long(x, v, "timeouts_ms", "first_token", 0, &c->first_token_ms) ||
             get_long(x, v, "timeouts_ms", "total", 0, &c->total_ms))
             goto out;
     }

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "log.h"
 #include "relay.h"
+#include "verdict.h"
 
 #define LLF_EXPORT __attribute__((visibility("default")))
 
@@ -36,6 +37,11 @@ static int api_is_stream(const llf_call *call)
     return call->stream;
 }
 
+static const char *api_first_event(int dialect, const char *event, const char *data, size_t len)
+{
+    return llf_sse_first_event_problem((llf_dialect)dialect, event, data, len);
+}
+
 static int api_relay_addr(struct sockaddr_storage *out, socklen_t *len)
 {
     return llf_relay_addr(out->ss_family, out, len);
@@ -47,6 +53,7 @@ static const llf_core_api api = {
     .run = api_run,
     .call_free = llf_call_free,
     .call_is_stream = api_is_stream,
+    .first_event_problem = api_first_event,
     .target_kind = llf_target_kind,
     .note_resolved = llf_targets_note,
     .placeholder = llf_targets_placeholder,

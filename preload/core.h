@@ -38,12 +38,17 @@ typedef struct llf_resp {
     int      delivered;    /* the transport already handed it to the program (a
                               live stream): nothing may replace it */
     int      first_byte_timeout; /* aborted for want of a first byte */
+    int      first_token_timeout; /* a stream aborted for want of a first event */
+    const char *stream_problem;  /* a stream aborted at a bad first event (static) */
 } llf_resp;
 
 /* Limits and delivery wishes for one attempt. */
 typedef struct llf_attempt {
     long connect_ms, first_byte_ms, total_ms;  /* 0 = none */
-    int  live;              /* 2xx may be passed through as it arrives (streams) */
+    long first_token_ms;    /* streams: the first event must come by then */
+    int  dialect;           /* of the member answering (for its stream's events) */
+    int  live;              /* a 2xx stream is passed through once its first event
+                               is known to be the start of an answer */
     const char *live_extra; /* header lines ("Name: v\r\n"...) to add when a
                                live response is not the original attempt's */
 } llf_attempt;
@@ -85,6 +90,9 @@ typedef struct llf_core_api {
     int (*run)(llf_call *call, const struct llf_run_args *args, llf_final *fin);
     void (*call_free)(llf_call *call);   /* also frees what fin points to */
     int (*call_is_stream)(const llf_call *call);
+    /* Streams: is this first event the start of an answer? NULL, or why not
+     * (a static string). */
+    const char *(*first_event_problem)(int dialect, const char *event, const char *data, size_t len);
 
     /* Socket path. Is addr a provider's? 0 no, 1 over http://, 2 over
      * https://. A lookup over addresses resolved at load or learnt from the

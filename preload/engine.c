@@ -71,6 +71,7 @@ void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_t
     at->connect_ms = MINPOS(cfg->connect_ms, prog_connect_ms);
     at->total_ms = MINPOS(cfg->total_ms, prog_total_ms);
     at->first_byte_ms = MINPOS(cfg->first_byte_ms, at->total_ms);
+    at->first_token_ms = MINPOS(cfg->first_token_ms ? cfg->first_token_ms : cfg->first_byte_ms, at->total_ms);
 #undef MINPOS
 }
 
@@ -331,6 +332,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             char extra[512];
             llf_attempt at = base;
             at.live = c->stream;
+            at.dialect = (int)cfg->providers[s->provider].dialect;
             at.live_extra = NULL;
             if (!s->original) {
                 snprintf(extra, sizeof extra,

@@ -22,6 +22,7 @@
 #include "core.h"
 #include "hooks.h"
 #include "shim.h"
+#include "sse.h"
 
 static int table_oom;
 #define HASH_NONFATAL_OOM 1
@@ -353,6 +354,9 @@ typedef struct attempt_ctx {
     llf_resp *out;
     const llf_attempt *at;
     int live, got_byte;
+    int gated;          /* a 2xx stream, held back until its first event */
+    int first_ok;
+    llf_sse sse;
     size_t block_start;
     long block_status;
     struct timespec t0;
@@ -401,10 +405,39 @@ static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
     if (llf_buf_add(&c->out->head, p, n))
         return 0;
     int blank = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
-    if (blank && c->at->live && c->block_status >= 200 && c->block_status < 300 &&
-        go_live(c))
-        return 0;
+    if (blank && c->at->live && c->block_status >= 200 && c->block_status < 300)
+        c->gated = 1;   /* decide at the first event, not at the status */
     return n;
+}
+
+static int gate_event(void *ud, const char *event, const char *data, size_t len)
+{
+    attempt_ctx *c = ud;
+    const llf_core_api *core = llf_core();
+    c->out->stream_problem = core ? core->first_event_problem(c->at->dialect, event, data, len) : NULL;
+    c->first_ok = c->out->stream_problem == NULL;
+    return 1;   /* one event decides */
+}
+
+/* A held-back stream: buffer until its first event; then either stop it
+ * (an error event, garbage: the next member is tried and the program sees
+ * nothing of this one) or hand over what came so far and go live. */
+static size_t gated_write(attempt_ctx *c, const char *p, size_t n)
+{
+    if (llf_buf_add(&c->out->body, p, n) || llf_sse_feed(&c->sse, p, n, gate_event, c) < 0)
+        return 0;
+    if (c->out->stream_problem)
+        return 0;
+    if (!c->first_ok)
+        return n;
+    c->gated = 0;
+    if (go_live(c))
+        return 0;
+    llf_in_lib = 0;
+    int bad = give_body(c->s, c->out->body.p, c->out->body.n);
+    llf_in_lib = 1;
+    llf_buf_reset(&c->out->body);
+    return bad ? 0 : n;
 }
 
 static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
@@ -412,6 +445,8 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
     attempt_ctx *c = ud;
     size_t n = size * nmemb;
     c->got_byte = 1;
+    if (c->gated)
+        return gated_write(c, p, n);
     if (c->live) {
         llf_in_lib = 0;
         size_t w = call_write(c->s->writefn, c->s->writedata, p, n);
@@ -428,6 +463,10 @@ static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
     attempt_ctx *c = ud;
     if (!c->got_byte && c->at->first_byte_ms > 0 && since_ms(&c->t0) > (double)c->at->first_byte_ms) {
         c->out->first_byte_timeout = 1;
+        return 1;
+    }
+    if (c->gated && c->at->first_token_ms > 0 && since_ms(&c->t0) > (double)c->at->first_token_ms) {
+        c->out->first_token_timeout = 1;
         return 1;
     }
     const hstate *s = c->s;
@@ -469,7 +508,8 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
-    c->live = c->got_byte = 0;
+    c->live = c->got_byte = c->gated = c->first_ok = 0;
+    memset(&c->sse, 0, sizeof c->sse);
     c->block_start = 0;
     c->block_status = 0;
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
@@ -525,6 +565,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, s->headers);
         rc->slist_free_all(hdrs);
     }
+    llf_sse_free(&c->sse);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "verdict.h"
 
 #include "schema.h"
+#include "sse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -269,10 +270,57 @@ llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_re
     return llf_judge_ex(&in, r, now);
 }
 
+const char *llf_sse_first_event_problem(llf_dialect d, const char *event, const char *data, size_t len)
+{
+    if (d == LLF_ANTHROPIC && strcmp(event, "error") == 0)
+        return "error_event";
+    if (d == LLF_OPENAI && len == 6 && memcmp(data, "[DONE]", 6) == 0)
+        return "empty_stream";
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const char *problem = NULL;
+    if (!cJSON_IsObject(j))
+        problem = "not_json";
+    else if (cJSON_GetObjectItemCaseSensitive(j, "error"))
+        problem = "error_event";
+    else if (d == LLF_ANTHROPIC) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
+        if (cJSON_IsString(t) && strcmp(t->valuestring, "error") == 0)
+            problem = "error_event";
+    }
+    cJSON_Delete(j);
+    return problem;
+}
+
+static int first_event(void *ctx, const char *event, const char *data, size_t len)
+{
+    const llf_dialect *d = ctx;
+    const char *problem = llf_sse_first_event_problem(*d, event, data, len);
+    return problem ? (strcmp(problem, "error_event") == 0 ? 2 : strcmp(problem, "not_json") == 0 ? 3 : 4) : 1;
+}
+
+/* A stream that never reached the program: was it the start of an answer? */
+static llf_verdict judge_stream(llf_dialect d, const llf_resp *r)
+{
+    llf_sse p = {0};
+    int rc = llf_sse_feed(&p, r->body.p ? r->body.p : "", r->body.n, first_event, &d);
+    llf_sse_free(&p);
+    switch (rc) {
+    case 1: return (llf_verdict){LLF_OK, "ok", 0, -1};
+    case 2: return bad(LLF_INVALID_BODY, "error_event");
+    case 3: return bad(LLF_INVALID_BODY, "not_json");
+    default: return bad(LLF_EMPTY, "empty_stream");
+    }
+}
+
 llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
 {
     llf_verdict v = {LLF_OK, "ok", 0, -1};
     const char *model = in->model;
+    if (r->stream_problem)   /* the transport stopped a stream at its first event */
+        return bad(strcmp(r->stream_problem, "empty_stream") == 0 ? LLF_EMPTY : LLF_INVALID_BODY,
+                   r->stream_problem);
+    if (r->first_token_timeout)
+        return (llf_verdict){LLF_TRANSPORT_ERROR, "first_token_timeout", 1, -1};
     if (r->curlcode != CURLE_OK)
         return transport(r);
     long s = r->status;
@@ -309,7 +357,7 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
         return v;
     }
     if (in->stream)
-        return v;   /* a stream is judged by its status until streams are parsed */
+        return r->delivered ? v : judge_stream(in->dialect, r);
     int check_body = !in->cfg || in->cfg->invalid_body;
     size_t ctn;
     const char *ct = llf_head_get(&r->head, "content-type", &ctn);

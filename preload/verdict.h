@@ -49,6 +49,11 @@ llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_re
  * arguments, truncation. */
 llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg);
 
+/* Is this first event of a dialect-d stream the start of an answer? NULL if
+ * so, else the reason: "error_event", "not_json", "empty_stream". */
+const char *llf_sse_first_event_problem(llf_dialect d, const char *event, const char *data,
+                                        size_t len);
+
 /* A success that announces its model's retirement (Deprecation or Sunset
  * headers): 1 and the date text (or "") in date. */
 int llf_deprecation(const llf_buf *head, char *date, size_t datelen);

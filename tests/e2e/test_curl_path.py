@@ -444,3 +444,35 @@ def test_idle_process_loads_nothing():
     a = run(["/usr/bin/python3", "-c", code, url], env_for(preload=False))
     b = run(["/usr/bin/python3", "-c", code, url], env_for(other))
     eq(b.stdout.decode().split()[3:], a.stdout.decode().split()[3:], "non-provider TCP: one thread, same bytes")
+
+
+def test_stream_first_event_decides():
+    m = mock()
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", "-i", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    for behaviour, reason in (("stream_error", "error_event"), ("stream_empty", "empty_stream"),
+                              ("stream_garbage", "not_json")):
+        m.reset_all()
+        m.set("primary", behaviour=behaviour)
+        log = new_log("sfirst.log")
+        r = run(argv, env_for(config(m), log))
+        out = r.stdout.decode()
+        check("x-llmfallback-provider: backup" in out and out.rstrip().endswith("data: [DONE]"),
+              f"{behaviour}: only the fallback's stream reached curl")
+        check("upstream reset" not in out and "overloaded" not in out, f"{behaviour}: nothing of the primary's")
+        first = [l for l in read_log(log) if l["event"] == "attempt"][0]
+        eq(first["reason"], reason, f"{behaviour}: why")
+    # no first event in time: the first-token limit
+    m.reset_all()
+    m.set("primary", behaviour="stream_slow:3000")
+    log = new_log("sslow.log")
+    r = run(argv, env_for(config(m, timeouts_ms={"connect": 2000, "first_token": 800, "total": 8000}), log))
+    check("x-llmfallback-provider: backup" in r.stdout.decode(), "a late first token: fallback")
+    eq([l for l in read_log(log) if l["event"] == "attempt"][0]["reason"], "first_token_timeout", "why")
+    # a good stream is passed through as it arrives, first event held back only
+    m.reset_all()
+    m.set("primary", behaviour="ok")
+    r = run(argv, env_for(config(m)))
+    out = r.stdout.decode()
+    check("x-llmfallback" not in out and out.rstrip().endswith("data: [DONE]"), "the primary's own stream")

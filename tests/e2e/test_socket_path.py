@@ -249,3 +249,17 @@ def test_node_openai_sdk_over_plain_http():
     r = run(["node", chat, m.base("primary")], env_for(config(m)))
     eq(r.stdout.decode().strip(), "200 backup Hello from backup (gpt-4o-mini) [rid:node]",
        f"the SDK got the fallback's answer ({r.stderr.decode()[-300:]})")
+
+
+def test_stream_with_error_event_falls_back_through_the_relay():
+    m = mock()
+    m.set("primary", behaviour="stream_error")
+    script = """
+import requests
+r = requests.post(URL, data=json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
+                  headers=HDRS, stream=True, timeout=10)
+text = "".join(l.decode() + "\\\\n" for l in r.iter_lines() if l)
+print(r.status_code, r.headers.get("x-llmfallback-provider"), "DONE" in text, "error" in text)
+"""
+    r = py(m, script, config(m))
+    eq(r.stdout.decode().split(), ["200", "backup", "True", "False"], f"the backup's stream ({r.stderr.decode()[-300:]})")

@@ -519,6 +519,8 @@ class Server:
                 return self.stream(c, model, req)
             body, _ = success(self.dialect, self.name, model, req)
             return self.send(c, 200, body)
+        if b.startswith("stream_") and stream:
+            return self.bad_stream(c, b, model, req)
         if b in SOFT:
             body, headers = soft(self.dialect, self.name, model, req, b)
             return self.send(c, 200, body, headers)
@@ -563,6 +565,29 @@ class Server:
             time.sleep(0.005)
         c.sendall(b"0\r\n\r\n")
         return True
+
+    def bad_stream(self, c, b, model, req):
+        """A 200 stream that is not an answer: an error event first, no event,
+        garbage; or (stream_slow:MS) a good one whose first event is late."""
+        if b.startswith("stream_slow:"):
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+            time.sleep(int(b.split(":")[1]) / 1000)
+            _, text = success(self.dialect, self.name, model, req)
+            for ev in sse_events(self.dialect, model, text):
+                c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
+            c.sendall(b"0\r\n\r\n")
+            return True
+        if b == "stream_error":
+            if self.dialect == "anthropic":
+                events = ['event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n']
+            else:
+                events = ["data: " + json.dumps(ERRORS[self.dialect](503, model)) + "\n\n"]
+        elif b == "stream_empty":
+            events = ["data: [DONE]\n\n"] if self.dialect == "openai" else [": keep-alive\n\n"]
+        else:
+            events = ["data: <html>upstream reset</html>\n\n"]
+        body = "".join(events).encode()
+        return self.raw(c, 200, "text/event-stream", body)
 
     def send(self, c, status, obj, extra=()):
         return self.raw(c, status, "application/json", json.dumps(obj).encode(), extra)

@@ -1,0 +1,26 @@
+/* sse.h — an incremental Server-Sent Events parser: bytes go in as they
+ * arrive, split anywhere; events come out whole. Pure (and libc only: the
+ * preload shim uses it too); tested at every byte boundary. */
+#ifndef LLF_SSE_H
+#define LLF_SSE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+typedef struct llf_sse {
+    llf_buf line;      /* the current, unfinished line */
+    llf_buf event;     /* the current event's name */
+    llf_buf data;      /* the current event's data lines, joined by '\n' */
+    int     has_data;
+    int     cr;        /* the last byte was a CR (a CRLF may be split) */
+} llf_sse;
+
+/* Called for each complete event; a non-zero return stops the feed. */
+typedef int (*llf_sse_fn)(void *ctx, const char *event, const char *data, size_t len);
+
+/* Feed n bytes; returns 0, the callback's non-zero value, or -1 (memory). */
+int  llf_sse_feed(llf_sse *p, const char *buf, size_t n, llf_sse_fn fn, void *ctx);
+void llf_sse_free(llf_sse *p);
+
+#endif

@@ -1,0 +1,77 @@
+/* The SSE parser, fed every stream split at every byte boundary, and the
+ * judgement of first events in each dialect. */
+#include <stdlib.h>
+
+#include "sse.h"
+#include "verdict.h"
+#include "t.h"
+
+typedef struct got {
+    llf_buf all;
+    int n;
+} got;
+
+static int collect(void *ctx, const char *event, const char *data, size_t len)
+{
+    got *g = ctx;
+    g->n++;
+    llf_buf_printf(&g->all, "[%s|%.*s]", event, (int)len, data);
+    return 0;
+}
+
+static int stop_at_first(void *ctx, const char *event, const char *data, size_t len)
+{
+    (void)event;
+    (void)data;
+    (void)len;
+    (*(int *)ctx)++;
+    return 7;
+}
+
+static void every_split(const char *stream, const char *want, int nwant)
+{
+    size_t n = strlen(stream);
+    int ok = 1;
+    for (size_t a = 0; a <= n; a++)
+        for (size_t b = a; b <= n; b++) {
+            llf_sse p = {0};
+            got g = {{0}, 0};
+            llf_sse_feed(&p, stream, a, collect, &g);
+            llf_sse_feed(&p, stream + a, b - a, collect, &g);
+            llf_sse_feed(&p, stream + b, n - b, collect, &g);
+            if (g.n != nwant || strcmp(g.all.p ? g.all.p : "", want) != 0) {
+                if (ok)
+                    fprintf(stderr, "  split %zu/%zu: %s\n", a, b, g.all.p ? g.all.p : "");
+                ok = 0;
+            }
+            llf_buf_free(&g.all);
+            llf_sse_free(&p);
+        }
+    CHECK(ok);
+}
+
+void test_sse(void)
+{
+    every_split("data: {\"a\":1}\n\ndata: [DONE]\n\n", "[message|{\"a\":1}][message|[DONE]]", 2);
+    every_split("event: message_start\r\ndata: {\"type\":\"message_start\"}\r\n\r\n: ping\r\n\r\n"
+                "event: content_block_delta\ndata: {\"x\":\n data:2}\n\n",
+                "[message_start|{\"type\":\"message_start\"}][content_block_delta|{\"x\":]", 2);
+    every_split("data:a\rdata:b\r\rdata: c\n\n", "[message|a\nb][message|c]", 2);
+    every_split("event: ping\n\n: comment\ndata\n\ndata: x\n\n", "[message|x]", 1);   /* empty data: not dispatched */
+    every_split("data: unfinished", "", 0);
+    /* a callback can stop the feed */
+    llf_sse p = {0};
+    int calls = 0;
+    CHECK(llf_sse_feed(&p, "data: 1\n\ndata: 2\n\n", 18, stop_at_first, &calls) == 7 && calls == 1);
+    llf_sse_free(&p);
+
+    /* first events */
+    CHECK(llf_sse_first_event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 24) == NULL);
+    CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "{\"error\":{\"message\":\"x\"}}", 25), "error_event");
+    CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "[DONE]", 6), "empty_stream");
+    CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "<html>", 6), "not_json");
+    CHECK(llf_sse_first_event_problem(LLF_ANTHROPIC, "message_start", "{\"type\":\"message_start\"}", 24) == NULL);
+    CHECK_STR(llf_sse_first_event_problem(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", 52), "error_event");
+    CHECK_STR(llf_sse_first_event_problem(LLF_GEMINI, "message", "{\"error\":{\"code\":503}}", 22), "error_event");
+    CHECK(llf_sse_first_event_problem(LLF_GEMINI, "message", "{\"candidates\":[]}", 17) == NULL);
+}
