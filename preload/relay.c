@@ -8,9 +8,11 @@
  * a source port is ours until our socket closes. Each connection gets a
  * thread; requests are read as HTTP/1.1 (Content-Length or chunked), LLM
  * calls go through the engine with a libcurl handle per connection, anything
- * else is performed once and relayed unchanged. Responses are written whole,
- * with a Content-Length: streams arrive complete rather than incrementally
- * (streaming through the relay comes with the streaming issue). After fork()
+ * else is performed once and relayed unchanged. Responses are written whole
+ * with a Content-Length, except the 2xx stream of a streaming call, which is
+ * held back to its first event (an error event or garbage there falls back)
+ * and then written chunked as it arrives; a stream that breaks after that
+ * breaks the connection, as the provider's would. After fork()
  * the child starts its own relay on first use.
  *
  * The request reader is hand-written: it needs the request line, headers and
@@ -35,6 +37,8 @@
 
 #include "log.h"
 #include "rewrite.h"
+#include "sse.h"
+#include "verdict.h"
 
 #define MAX_HEAD (64 * 1024)
 #define MAX_BODY ((size_t)256 << 20)
@@ -407,20 +411,72 @@ typedef struct rctx {
     conn *k;
     const char *method;
     llf_resp *out;
+    const llf_attempt *at;
     int got_byte;
+    long block_status;
+    int gated, first_ok, live;   /* a 2xx stream: held to its first event, then live */
+    llf_sse sse;
+    int keep_alive;
 } rctx;
+
+static int write_head(conn *k, const char *head, size_t headlen, const char *extra, int chunked,
+                      size_t clen, int keep);
+static int write_all(int fd, const char *p, size_t n);
+
+static int write_chunk(conn *k, const char *p, size_t n)
+{
+    char size[32];
+    int m = snprintf(size, sizeof size, "%zx\r\n", n);
+    return n == 0 ? 0 : write_all(k->fd, size, (size_t)m) || write_all(k->fd, p, n) || write_all(k->fd, "\r\n", 2);
+}
 
 static size_t on_header(char *p, size_t s, size_t n, void *ud)
 {
     rctx *x = ud;
+    size_t len = s * n;
     x->got_byte = 1;
-    return llf_buf_add(&x->out->head, p, s * n) ? 0 : s * n;
+    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        const char *sp = memchr(p, ' ', len);
+        x->block_status = sp ? strtol(sp + 1, NULL, 10) : 0;
+    }
+    int blank = (len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n');
+    if (blank && x->at && x->at->live && x->block_status >= 200 && x->block_status < 300)
+        x->gated = 1;
+    return llf_buf_add(&x->out->head, p, len) ? 0 : len;
+}
+
+static int gate_event(void *ud, const char *event, const char *data, size_t len)
+{
+    rctx *x = ud;
+    x->out->stream_problem = llf_sse_first_event_problem((llf_dialect)x->at->dialect, event, data, len);
+    x->first_ok = x->out->stream_problem == NULL;
+    return 1;
 }
 
 static size_t on_body(char *p, size_t s, size_t n, void *ud)
 {
     rctx *x = ud;
-    return x->out->body.n + s * n > MAX_BODY || llf_buf_add(&x->out->body, p, s * n) ? 0 : s * n;
+    size_t len = s * n;
+    if (x->live)
+        return write_chunk(x->k, p, len) ? 0 : len;
+    if (x->out->body.n + len > MAX_BODY || llf_buf_add(&x->out->body, p, len))
+        return 0;
+    if (!x->gated)
+        return len;
+    if (llf_sse_feed(&x->sse, p, len, gate_event, x) < 0 || x->out->stream_problem)
+        return 0;   /* not an answer: stop it, the next member is tried */
+    if (!x->first_ok)
+        return len;
+    /* The first event is the start of an answer: from here on it is the
+     * program's, as it arrives. */
+    x->gated = 0;
+    x->live = 1;
+    x->out->delivered = 1;
+    if (write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, 1, 0, x->keep_alive) ||
+        write_chunk(x->k, x->out->body.p, x->out->body.n))
+        return 0;
+    llf_buf_reset(&x->out->body);
+    return len;
 }
 
 /* Hop-by-hop and framing headers are the relay's business, not the provider's. */
@@ -442,6 +498,10 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     CURL *h = x->k->curl;
     memset(out, 0, sizeof *out);
     x->out = out;
+    x->at = at;
+    x->gated = x->first_ok = x->live = 0;
+    x->block_status = 0;
+    memset(&x->sse, 0, sizeof x->sse);
     struct curl_slist *hl = NULL;
     for (size_t i = 0; i < req->headers.n; i++)
         if (!hop_header(req->headers.v[i]))
@@ -480,6 +540,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
     c->slist_free_all(hl);
+    llf_sse_free(&x->sse);
     return 0;
 }
 
@@ -500,8 +561,9 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 /* The last header block of head, re-framed for our connection: its status
- * line and headers, our Content-Length, then the body, in one write. */
-static int respond(conn *k, const char *head, size_t headlen, const llf_buf *body, int keep)
+ * line and headers (less hop-by-hop ones), extra lines, and our framing. */
+static int write_head(conn *k, const char *head, size_t headlen, const char *extra, int chunked,
+                      size_t clen, int keep)
 {
     const char *last = head, *end = head + headlen;
     for (const char *p = head; p && p + 5 < end;) {
@@ -510,16 +572,16 @@ static int respond(conn *k, const char *head, size_t headlen, const llf_buf *bod
         p = memchr(p, '\n', (size_t)(end - p));
         p = p ? p + 1 : NULL;
     }
-    llf_buf out = {0};
-    const char *eol = memmem(last, (size_t)(head + headlen - last), "\r\n", 2);
+    const char *eol = head ? memmem(last, (size_t)(end - last), "\r\n", 2) : NULL;
     if (!eol)
         return -1;
+    llf_buf out = {0};
     /* Whatever HTTP version the provider spoke, our client speaks 1.1. */
     const char *sp = memchr(last, ' ', (size_t)(eol - last));
     int bad = llf_buf_adds(&out, "HTTP/1.1") || llf_buf_add(&out, sp ? sp : " 502", sp ? (size_t)(eol - sp) : 4) ||
               llf_buf_adds(&out, "\r\n");
-    for (const char *l = eol + 2; !bad && l < head + headlen;) {
-        const char *e = memmem(l, (size_t)(head + headlen - l), "\r\n", 2);
+    for (const char *l = eol + 2; !bad && l < end;) {
+        const char *e = memmem(l, (size_t)(end - l), "\r\n", 2);
         if (!e || e == l)
             break;
         char name[64];
@@ -528,11 +590,23 @@ static int respond(conn *k, const char *head, size_t headlen, const llf_buf *bod
             bad = llf_buf_add(&out, l, (size_t)(e - l + 2));
         l = e + 2;
     }
-    bad = bad || llf_buf_printf(&out, "Content-Length: %zu\r\n%s\r\n", body->n, keep ? "" : "Connection: close\r\n") ||
-          llf_buf_add(&out, body->p ? body->p : "", body->n);
+    if (!bad && extra)
+        bad = llf_buf_adds(&out, extra);
+    if (!bad)
+        bad = chunked ? llf_buf_adds(&out, "Transfer-Encoding: chunked\r\n")
+                      : llf_buf_printf(&out, "Content-Length: %zu\r\n", clen);
+    if (!bad)
+        bad = llf_buf_printf(&out, "%s\r\n", keep ? "" : "Connection: close\r\n");
     int rc = bad ? -1 : write_all(k->fd, out.p, out.n);
     llf_buf_free(&out);
     return rc;
+}
+
+static int respond(conn *k, const char *head, size_t headlen, const llf_buf *body, int keep)
+{
+    if (write_head(k, head, headlen, NULL, 0, body->n, keep))
+        return -1;
+    return write_all(k->fd, body->p ? body->p : "", body->n);
 }
 
 /* A transport failure cannot be replayed once our connect() succeeded: the
@@ -566,7 +640,7 @@ static int serve_one(conn *k, llf_http_req *r)
     else
         return -1;
     llf_req orig = {url, r->headers, r->body, 0};
-    rctx x = {k, r->method, NULL, 0};
+    rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive};
     llf_call *call = llf_engine_recognise(k->eng, url, r->method, r->body.p, r->body.n);
     if (!call) {
         llf_resp resp;
@@ -591,7 +665,13 @@ static int serve_one(conn *k, llf_http_req *r)
     int rc = -1;
     if (llf_engine_run(k->eng, call, &a, &fin) == 0) {
         const llf_resp *f = fin.resp;
-        if (f->curlcode != CURLE_OK) {
+        if (fin.delivered) {
+            /* A live stream: end it cleanly, or break it as the provider did. */
+            if (f->curlcode == CURLE_OK && write_all(k->fd, "0\r\n\r\n", 5) == 0)
+                rc = 0;
+            else
+                reset(k);
+        } else if (f->curlcode != CURLE_OK) {
             reset(k);
         } else {
             const llf_buf *h = fin.from_original ? &f->head : &fin.head;

@@ -263,3 +263,54 @@ print(r.status_code, r.headers.get("x-llmfallback-provider"), "DONE" in text, "e
 """
     r = py(m, script, config(m))
     eq(r.stdout.decode().split(), ["200", "backup", "True", "False"], f"the backup's stream ({r.stderr.decode()[-300:]})")
+
+
+STREAM = """
+import time, requests
+t0 = time.monotonic()
+r = requests.post(URL, data=json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
+                  headers=HDRS, stream=True, timeout=10)
+first = None
+n = 0
+try:
+    for line in r.iter_lines():
+        if line:
+            n += 1
+            first = first or time.monotonic() - t0
+    print("complete", n, round(first, 2), round(time.monotonic() - t0, 2), r.headers.get("x-llmfallback-provider"))
+except Exception as e:
+    print("broken", n, type(e).__name__)
+"""
+
+
+def test_streams_arrive_as_they_come_through_the_relay():
+    m = mock()
+    m.set("primary", behaviour="stream_drip:300")   # 6 events, 0.3 s apart
+    r = py(m, STREAM, config(m))
+    out = r.stdout.decode().split()
+    eq(out[:2], ["complete", "6"], f"the whole stream ({r.stderr.decode()[-300:]})")
+    check(float(out[2]) < 0.25 and float(out[3]) > 1.2, f"first event at {out[2]} s, end at {out[3]} s: live")
+    # after a fallback too, with the fallback's header
+    m.reset_all()
+    m.set("primary", behaviour="stream_error")
+    m.set("backup", behaviour="stream_drip:300")
+    out = py(m, STREAM, config(m)).stdout.decode().split()
+    check(out[0] == "complete" and float(out[2]) < 0.25 and out[4] == "backup", f"live from the backup ({out})")
+
+
+def test_a_stream_broken_after_its_first_token_stays_broken():
+    m = mock()
+    m.set("primary", behaviour="stream_break")
+    r = py(m, STREAM, config(m))
+    out = r.stdout.decode().split()
+    eq(out[0], "broken", f"the program sees the break, never a complete answer ({out})")
+    eq(len(m.requests("backup")), 0, "no fallback once tokens were delivered")
+
+
+def test_node_openai_sdk_stream():
+    m = mock()
+    m.set("primary", behaviour="stream_error")
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = run(["node", os.path.join(here, "..", "node", "chat.mjs"), m.base("primary"), "stream"], env_for(config(m)))
+    eq(r.stdout.decode().strip(), "stream Hello from backup (gpt-4o-mini) [rid:node]",
+       f"the SDK's stream came from the backup ({r.stderr.decode()[-300:]})")

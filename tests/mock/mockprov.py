@@ -569,6 +569,20 @@ class Server:
     def bad_stream(self, c, b, model, req):
         """A 200 stream that is not an answer: an error event first, no event,
         garbage; or (stream_slow:MS) a good one whose first event is late."""
+        if b.startswith("stream_drip:") or b == "stream_break":
+            # events spaced out (drip), or cut off with a reset after two (break)
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+            _, text = success(self.dialect, self.name, model, req)
+            events = sse_events(self.dialect, model, text)
+            for i, ev in enumerate(events):
+                if b == "stream_break" and i == 2:
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    return False
+                c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
+                if b != "stream_break":
+                    time.sleep(int(b.split(":")[1]) / 1000)
+            c.sendall(b"0\r\n\r\n")
+            return True
         if b.startswith("stream_slow:"):
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
             time.sleep(int(b.split(":")[1]) / 1000)
