@@ -124,6 +124,41 @@ p_tls0=$(REQUESTS_CA_BUNDLE=$tlsdir/ca.pem /usr/bin/python3 "$pyclient" "$url_tl
 p_tls1=$(REQUESTS_CA_BUNDLE=$tlsdir/ca.pem SSL_CERT_FILE=$tlsdir/ca.pem LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$tcfg \
          /usr/bin/python3 "$pyclient" "$url_tls" "$PN" | median)
 
+# (e) time to first token of a streaming call (first SSE line seen by a
+# Python client), directly and through the relay's first-event gate, against
+# a stream whose events are 20 ms apart
+sport=$(port)
+cat > "$out/mock-stream.json" <<JSON
+{"servers": [{"name": "s", "port": $sport, "dialect": "openai", "behaviour": "stream_drip:20"}]}
+JSON
+/usr/bin/python3 "$here/../mock/mockprov.py" "$out/mock-stream.json" > "$out/mock-stream.out" &
+pids+=($!)
+for _ in $(seq 100); do grep -q READY "$out/mock-stream.out" 2>/dev/null && break; sleep 0.05; done
+cat > "$out/ttft.py" <<'PYT'
+import json, os, statistics, sys, time
+import requests
+s = requests.Session()
+h = {"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"], "Content-Type": "application/json"}
+body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+t = []
+for i in range(int(sys.argv[2]) + 5):
+    a = time.perf_counter()
+    r = s.post(sys.argv[1], data=body, headers=h, stream=True)
+    for line in r.iter_lines():
+        if line:
+            if i >= 5:
+                t.append((time.perf_counter() - a) * 1e6)
+            break
+    for _ in r.iter_lines():
+        pass
+print(f"median_us={statistics.median(t):.1f}")
+PYT
+scfg=$out/bench-stream.json
+echo "{\"providers\": {\"openai\": {\"base_url\": \"http://127.0.0.1:$sport/v1\"}}, \"chain\": []}" > "$scfg"
+s_url=http://127.0.0.1:$sport/v1/chat/completions
+ttft0=$(/usr/bin/python3 "$out/ttft.py" "$s_url" 60 | median)
+ttft1=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$scfg /usr/bin/python3 "$out/ttft.py" "$s_url" 60 | median)
+
 # (b) start-up of a program that makes no LLM call
 read -r sa sb < <("$out/startup" "$out/empty.so" "$lib" "$RUNS" | sed 's/a_us=\([0-9.]*\) b_us=\([0-9.]*\)/\1 \2/')
 
@@ -135,10 +170,11 @@ c_with=$(echo "$c_with_line" | median)
 
 /usr/bin/python3 - "$a_rounds" "$sa" "$sb" "$c_bad" "$c_ok" "$c_with" \
     "$a_with_line" "$c_with_line" "$N" "$RUNS" "$i_without" "$i_with" \
-    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" <<'PY'
+    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" "$ttft0" "$ttft1" <<'PY'
 import os, platform, statistics, sys
 ph0, ph1, pt0, pt1 = (float(x or 0) for x in sys.argv[13:17])
 pn = sys.argv[17]
+tt0, tt1 = (float(x or 0) for x in sys.argv[18:20])
 iw0, iw1 = float(sys.argv[11]) / 150, float(sys.argv[12]) / 150
 pairs = [tuple(map(float, p.split(":"))) for p in sys.argv[1].split()]
 sa, sb, cbad, cok, cwith = map(float, sys.argv[2:7])
@@ -161,6 +197,8 @@ rows = [
     (f"Python requests, plain HTTP (relay)", f"{ph0:.1f} us", f"{ph1:.1f} us", f"{ph1 - ph0:+.1f} us",
      "(report)", True),
     (f"Python requests, HTTPS (virtual TLS)", f"{pt0:.1f} us", f"{pt1:.1f} us", f"{pt1 - pt0:+.1f} us",
+     "(report)", True),
+    ("time to first token, stream (relay)", f"{tt0:.1f} us", f"{tt1:.1f} us", f"{tt1 - tt0:+.1f} us",
      "(report)", True),
     ("failover 503 -> 200 (vs both direct)", f"{cbad:.1f}+{cok:.1f} us", f"{cwith:.1f} us", f"{added_c:+.1f} us",
      "<= 100 us", added_c <= 100),
