@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "log.h"
 #include "relay.h"
+#include "stream.h"
 #include "verdict.h"
 
 #define LLF_EXPORT __attribute__((visibility("default")))
@@ -54,6 +55,10 @@ static const llf_core_api api = {
     .call_free = llf_call_free,
     .call_is_stream = api_is_stream,
     .first_event_problem = api_first_event,
+    .pipe_new = llf_stream_pipe_new,
+    .pipe_feed = llf_stream_pipe_feed,
+    .pipe_end = llf_stream_pipe_end,
+    .pipe_free = llf_stream_pipe_free,
     .target_kind = llf_target_kind,
     .note_resolved = llf_targets_note,
     .placeholder = llf_targets_placeholder,

@@ -49,6 +49,9 @@ typedef struct llf_attempt {
     int  dialect;           /* of the member answering (for its stream's events) */
     int  live;              /* a 2xx stream is passed through once its first event
                                is known to be the start of an answer */
+    int  translate_to;      /* -1, or the program's dialect when it differs from
+                               the member's: live bytes are translated */
+    const char *model;      /* the member's model, reported in translated streams */
     const char *live_extra; /* header lines ("Name: v\r\n"...) to add when a
                                live response is not the original attempt's */
 } llf_attempt;
@@ -93,6 +96,11 @@ typedef struct llf_core_api {
     /* Streams: is this first event the start of an answer? NULL, or why not
      * (a static string). */
     const char *(*first_event_problem)(int dialect, const char *event, const char *data, size_t len);
+    /* Streams between dialects: bytes of the member's in, the program's out. */
+    struct llf_stream_pipe *(*pipe_new)(int from, int to, const char *model);
+    int (*pipe_feed)(struct llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out);
+    int (*pipe_end)(struct llf_stream_pipe *p, llf_buf *out);
+    void (*pipe_free)(struct llf_stream_pipe *p);
 
     /* Socket path. Is addr a provider's? 0 no, 1 over http://, 2 over
      * https://. A lookup over addresses resolved at load or learnt from the

@@ -333,6 +333,8 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             llf_attempt at = base;
             at.live = c->stream;
             at.dialect = (int)cfg->providers[s->provider].dialect;
+            at.translate_to = at.dialect != (int)c->m.dialect ? (int)c->m.dialect : -1;
+            at.model = s->model;
             at.live_extra = NULL;
             if (!s->original) {
                 snprintf(extra, sizeof extra,

@@ -357,6 +357,7 @@ typedef struct attempt_ctx {
     int gated;          /* a 2xx stream, held back until its first event */
     int first_ok;
     llf_sse sse;
+    struct llf_stream_pipe *pipe;   /* translating a member's stream, or NULL */
     size_t block_start;
     long block_status;
     struct timespec t0;
@@ -419,6 +420,22 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
     return 1;   /* one event decides */
 }
 
+/* Live bytes to the program: as they are, or translated into its dialect. */
+static int live_out(attempt_ctx *c, const char *p, size_t n)
+{
+    const llf_core_api *core = c->pipe ? llf_core() : NULL;
+    llf_buf t = {0};
+    if (core && core->pipe_feed(c->pipe, p, n, &t)) {
+        llf_buf_free(&t);
+        return -1;
+    }
+    llf_in_lib = 0;
+    int bad = core ? (t.n && give_body(c->s, t.p, t.n)) : give_body(c->s, p, n);
+    llf_in_lib = 1;
+    llf_buf_free(&t);
+    return bad ? -1 : 0;
+}
+
 /* A held-back stream: buffer until its first event; then either stop it
  * (an error event, garbage: the next member is tried and the program sees
  * nothing of this one) or hand over what came so far and go live. */
@@ -431,11 +448,12 @@ static size_t gated_write(attempt_ctx *c, const char *p, size_t n)
     if (!c->first_ok)
         return n;
     c->gated = 0;
+    const llf_core_api *core = c->at->translate_to >= 0 ? llf_core() : NULL;
+    if (core && !(c->pipe = core->pipe_new(c->at->dialect, c->at->translate_to, c->at->model)))
+        return 0;
     if (go_live(c))
         return 0;
-    llf_in_lib = 0;
-    int bad = give_body(c->s, c->out->body.p, c->out->body.n);
-    llf_in_lib = 1;
+    int bad = live_out(c, c->out->body.p, c->out->body.n);
     llf_buf_reset(&c->out->body);
     return bad ? 0 : n;
 }
@@ -447,6 +465,8 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
     c->got_byte = 1;
     if (c->gated)
         return gated_write(c, p, n);
+    if (c->live && c->pipe)
+        return live_out(c, p, n) ? 0 : n;
     if (c->live) {
         llf_in_lib = 0;
         size_t w = call_write(c->s->writefn, c->s->writedata, p, n);
@@ -510,6 +530,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     c->at = at;
     c->live = c->got_byte = c->gated = c->first_ok = 0;
     memset(&c->sse, 0, sizeof c->sse);
+    c->pipe = NULL;
     c->block_start = 0;
     c->block_status = 0;
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
@@ -566,6 +587,20 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         rc->slist_free_all(hdrs);
     }
     llf_sse_free(&c->sse);
+    if (c->pipe) {
+        /* A complete translated stream gets its dialect's ending; a broken
+         * one stays broken. */
+        const llf_core_api *core = llf_core();
+        llf_buf t = {0};
+        if (out->curlcode == CURLE_OK && out->delivered && core->pipe_end(c->pipe, &t) == 0 && t.n) {
+            llf_in_lib = 0;
+            give_body(s, t.p, t.n);
+            llf_in_lib = 1;
+        }
+        llf_buf_free(&t);
+        core->pipe_free(c->pipe);
+        c->pipe = NULL;
+    }
     return 0;
 }
 

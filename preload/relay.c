@@ -38,6 +38,7 @@
 #include "log.h"
 #include "rewrite.h"
 #include "sse.h"
+#include "stream.h"
 #include "verdict.h"
 
 #define MAX_HEAD (64 * 1024)
@@ -416,6 +417,7 @@ typedef struct rctx {
     long block_status;
     int gated, first_ok, live;   /* a 2xx stream: held to its first event, then live */
     llf_sse sse;
+    llf_stream_pipe *pipe;       /* translating a member's stream, or NULL */
     int keep_alive;
 } rctx;
 
@@ -453,12 +455,23 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
     return 1;
 }
 
+/* Live bytes to the client: as they are, or translated into its dialect. */
+static int live_out(rctx *x, const char *p, size_t n)
+{
+    if (!x->pipe)
+        return write_chunk(x->k, p, n);
+    llf_buf t = {0};
+    int bad = llf_stream_pipe_feed(x->pipe, p, n, &t) || write_chunk(x->k, t.p, t.n);
+    llf_buf_free(&t);
+    return bad ? -1 : 0;
+}
+
 static size_t on_body(char *p, size_t s, size_t n, void *ud)
 {
     rctx *x = ud;
     size_t len = s * n;
     if (x->live)
-        return write_chunk(x->k, p, len) ? 0 : len;
+        return live_out(x, p, len) ? 0 : len;
     if (x->out->body.n + len > MAX_BODY || llf_buf_add(&x->out->body, p, len))
         return 0;
     if (!x->gated)
@@ -472,8 +485,11 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
     x->gated = 0;
     x->live = 1;
     x->out->delivered = 1;
+    if (x->at->translate_to >= 0 &&
+        !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model)))
+        return 0;
     if (write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, 1, 0, x->keep_alive) ||
-        write_chunk(x->k, x->out->body.p, x->out->body.n))
+        live_out(x, x->out->body.p, x->out->body.n))
         return 0;
     llf_buf_reset(&x->out->body);
     return len;
@@ -502,6 +518,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     x->gated = x->first_ok = x->live = 0;
     x->block_status = 0;
     memset(&x->sse, 0, sizeof x->sse);
+    x->pipe = NULL;
     struct curl_slist *hl = NULL;
     for (size_t i = 0; i < req->headers.n; i++)
         if (!hop_header(req->headers.v[i]))
@@ -541,6 +558,15 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
     c->slist_free_all(hl);
     llf_sse_free(&x->sse);
+    if (x->pipe) {
+        /* A complete translated stream gets its dialect's ending. */
+        llf_buf t = {0};
+        if (out->curlcode == CURLE_OK && llf_stream_pipe_end(x->pipe, &t) == 0)
+            write_chunk(x->k, t.p, t.n);
+        llf_buf_free(&t);
+        llf_stream_pipe_free(x->pipe);
+        x->pipe = NULL;
+    }
     return 0;
 }
 

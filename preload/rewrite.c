@@ -102,15 +102,20 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
             llf_terr_set(e, "no translation from %s to %s", from->name, ops->name);
             return LLF_TR_INCOMPATIBLE;
         }
-        if (o->stream) {
-            llf_terr_set(e, "streams are not translated between dialects yet");
-            return LLF_TR_INCOMPATIBLE;
-        }
         int rc = o->hub ? LLF_TR_OK : from->req_to_hub(o->body, o->url_model, &o->hub, e);
         if (rc == LLF_TR_OK)
             rc = ops->req_from_hub(o->hub, model, &body, e);
         if (rc != LLF_TR_OK)
             return rc;
+        /* A streaming call streams in the member's dialect too (Gemini by
+         * its URL, the others by a body field the hub may not carry). */
+        if (o->stream && target != LLF_GEMINI) {
+            cJSON_DeleteItemFromObjectCaseSensitive(body, "stream");
+            if (!cJSON_AddTrueToObject(body, "stream")) {
+                cJSON_Delete(body);
+                return LLF_TR_ERROR;
+            }
+        }
     }
     char *s = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);

@@ -313,7 +313,7 @@ def test_chain_from_keys_when_no_chain():
        "chain: the providers whose key is set, default models")
 
 
-def test_stream_passes_live_and_skips_untranslatable_members():
+def test_stream_translated_from_another_dialect():
     m = mock()
     m.set("primary", behaviour="503")
     log = new_log("stream.log")
@@ -323,11 +323,16 @@ def test_stream_passes_live_and_skips_untranslatable_members():
              "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body], env_for(cfg, log))
     out = r.stdout.decode()
     head, _, events = out.partition("\r\n\r\n")
-    check("text/event-stream" in head.lower() and "x-llmfallback-provider: backup" in head, "backup's stream head")
-    check(events.rstrip().endswith("data: [DONE]") and "chat.completion.chunk" in events, "SSE passed through")
-    eq(len(m.requests("claude")), 0, "Anthropic not sent a stream it cannot translate yet")
-    skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
-    eq(skips, [("anthropic", "incompatible")], "skip logged")
+    check("text/event-stream" in head.lower() and "x-llmfallback-provider: anthropic" in head, "Anthropic's stream")
+    chunks = [json.loads(l[6:]) for l in events.splitlines() if l.startswith("data: {")]
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
+    eq(text, "Hello from claude (claude-x)", "its text, as OpenAI chunks")
+    check(all(c["object"] == "chat.completion.chunk" for c in chunks), "chunk objects")
+    eq(chunks[-1]["choices"][0]["finish_reason"], "stop", "finish")
+    check(events.rstrip().endswith("data: [DONE]"), "OpenAI's terminator")
+    sent = json.loads(m.requests("claude")[0]["body"])
+    check(sent.get("stream") is True and "max_tokens" in sent, "an Anthropic streaming request")
+    eq(len(m.requests("backup")), 0, "the first member answered")
 
 
 def test_anthropic_caller_same_dialect():

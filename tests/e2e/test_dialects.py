@@ -237,3 +237,58 @@ def test_context_exceeded_falls_back_to_larger_window():
     m.set("oai", behaviour="400")
     r = run(openai_call(m, chat(), "-w", "\n%{http_code}"), env_for(cfg))
     eq(r.stdout.decode().rpartition("\n")[2], "400", "plain 400 untouched")
+
+
+def stream_text(dialect, out):
+    """The answer's text read back from a stream in the program's dialect,
+    and whether it was properly terminated."""
+    text, ended = "", False
+    for block in out.replace("\r\n", "\n").split("\n\n"):
+        data = "\n".join(l[6:] for l in block.splitlines() if l.startswith("data: "))
+        event = next((l[7:] for l in block.splitlines() if l.startswith("event: ")), "")
+        if not data:
+            continue
+        if data == "[DONE]":
+            ended = dialect == "openai"
+            continue
+        j = json.loads(data)
+        if dialect == "openai":
+            text += j["choices"][0]["delta"].get("content") or ""
+        elif dialect == "anthropic":
+            text += j.get("delta", {}).get("text", "")
+            ended = ended or event == "message_stop"
+        else:
+            cand = j["candidates"][0]
+            text += "".join(p.get("text", "") for p in cand["content"]["parts"])
+            ended = ended or "finishReason" in cand
+    return text, ended
+
+
+def test_streams_across_every_dialect_pair():
+    m = mock()
+    callers = {
+        "openai": ("oai", "/chat/completions", {"model": "gpt-4o", "stream": True,
+                                                "messages": [{"role": "user", "content": "hi"}]},
+                   ["-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}"]),
+        "anthropic": ("claude", "/messages", {"model": "claude-opus-4-7", "max_tokens": 50, "stream": True,
+                                              "messages": [{"role": "user", "content": "hi"}]},
+                      ["-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}", "-H", "anthropic-version: 2023-06-01"]),
+        "gemini": ("gem", "/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+                   {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+                   ["-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}"]),
+    }
+    members = {"openai": ("backup/gpt-4o-mini", "backup (gpt-4o-mini)"),
+               "anthropic": ("anthropic/claude-haiku-4-5", "claude (claude-haiku-4-5)"),
+               "gemini": ("gemini/gemini-2.5-flash", "gem (gemini-2.5-flash)")}
+    for caller, (server, path, body, hdrs) in callers.items():
+        for member, (entry, who) in members.items():
+            if member == caller:
+                continue
+            m = mock()   # every server back to "ok"
+            m.set(server, behaviour="503")
+            base = m.base(server, "/v1beta" if caller == "gemini" else "/v1")
+            r = run([CURL, "-sS", "-N", base + path, "-H", "content-type: application/json", *hdrs,
+                     "-d", json.dumps(body)], env_for(config(m, [entry])))
+            text, ended = stream_text(caller, r.stdout.decode())
+            eq(text, f"Hello from {who}", f"{caller} program, {member} member: the text")
+            check(ended, f"{caller} program, {member} member: its dialect's end of stream")

@@ -314,3 +314,19 @@ def test_node_openai_sdk_stream():
     r = run(["node", os.path.join(here, "..", "node", "chat.mjs"), m.base("primary"), "stream"], env_for(config(m)))
     eq(r.stdout.decode().strip(), "stream Hello from backup (gpt-4o-mini) [rid:node]",
        f"the SDK's stream came from the backup ({r.stderr.decode()[-300:]})")
+
+
+def test_stream_translated_through_the_relay():
+    m = mock()
+    m.set("primary", behaviour="503")
+    script = """
+import requests
+r = requests.post(URL, data=json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
+                  headers=HDRS, stream=True, timeout=10)
+chunks = [json.loads(l[6:]) for l in r.iter_lines(decode_unicode=True) if l.startswith("data: {")]
+print(r.headers.get("x-llmfallback-provider"), "|", "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks),
+      "|", chunks[-1]["choices"][0]["finish_reason"])
+"""
+    r = py(m, script, config(m, chain=("anthropic/claude-haiku-4-5",)))
+    eq(r.stdout.decode().strip(), "anthropic | Hello from claude (claude-haiku-4-5) | stop",
+       f"Anthropic's events as OpenAI chunks ({r.stderr.decode()[-300:]})")

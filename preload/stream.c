@@ -1,0 +1,477 @@
+/* stream.c — stream translation between dialects (see stream.h).
+ *
+ * Reading: each dialect's events become hub chunks (OpenAI's
+ * chat.completion.chunk: a delta of role, content or tool calls, a
+ * finish_reason, usage). Writing: hub chunks become the program's events —
+ * OpenAI `data:` chunks and `[DONE]`; Anthropic message_start,
+ * content_block_start/delta/stop, message_delta, message_stop; Gemini
+ * `data:` GenerateContentResponse chunks, whose function calls carry whole
+ * arguments, so those are gathered and sent with the last chunk. */
+#include "stream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "hubutil.h"
+#include "sse.h"
+
+void llf_stream_tr_init(llf_stream_tr *t, llf_dialect from, llf_dialect to, const char *model)
+{
+    memset(t, 0, sizeof *t);
+    t->from = from;
+    t->to = to;
+    snprintf(t->model, sizeof t->model, "%s", model ? model : "");
+    snprintf(t->id, sizeof t->id, "llmfallback");
+}
+
+void llf_stream_tr_free(llf_stream_tr *t)
+{
+    for (int i = 0; i < 16; i++)
+        llf_buf_free(&t->args[i]);
+}
+
+/* ---- writing the program's dialect -------------------------------------- */
+
+static int sse(llf_buf *out, const char *event, cJSON *data)
+{
+    char *s = cJSON_PrintUnformatted(data);
+    cJSON_Delete(data);
+    int rc = !s || (event && llf_buf_printf(out, "event: %s\n", event)) ||
+             llf_buf_printf(out, "data: %s\n\n", s);
+    free(s);
+    return rc ? -1 : 0;
+}
+
+static cJSON *parse(const char *json)
+{
+    return cJSON_Parse(json);
+}
+
+static int anth_stop_block(llf_stream_tr *t, llf_buf *out)
+{
+    if (!t->text_open && !t->tool_block)
+        return 0;
+    char j[64];
+    snprintf(j, sizeof j, "{\"type\":\"content_block_stop\",\"index\":%d}", t->blocks - 1);
+    t->text_open = t->tool_block = 0;
+    return sse(out, "content_block_stop", parse(j));
+}
+
+static int anth_start(llf_stream_tr *t, llf_buf *out)
+{
+    if (t->started)
+        return 0;
+    t->started = 1;
+    cJSON *m = cJSON_Parse("{\"type\":\"message_start\",\"message\":{\"type\":\"message\",\"role\":\"assistant\","
+                           "\"content\":[],\"stop_reason\":null,\"stop_sequence\":null}}");
+    cJSON *msg = cJSON_GetObjectItem(m, "message"), *u = cJSON_CreateObject();
+    char id[160];
+    snprintf(id, sizeof id, "%s%s", strncmp(t->id, "msg_", 4) ? "msg_" : "", t->id);
+    if (!m || llf_add(msg, "id", cJSON_CreateString(id)) || llf_add(msg, "model", cJSON_CreateString(t->model)) ||
+        llf_add(u, "input_tokens", cJSON_CreateNumber(t->in_tokens)) ||
+        llf_add(u, "output_tokens", cJSON_CreateNumber(0)) || llf_add(msg, "usage", u)) {
+        cJSON_Delete(m);
+        return -1;
+    }
+    return sse(out, "message_start", m);
+}
+
+static const char *anth_reason(const char *fr)
+{
+    return !strcmp(fr, "length") ? "max_tokens" : !strcmp(fr, "tool_calls") ? "tool_use"
+           : !strcmp(fr, "content_filter") ? "refusal" : "end_turn";
+}
+
+static const char *gem_reason(const char *fr)
+{
+    return !strcmp(fr, "length") ? "MAX_TOKENS" : !strcmp(fr, "content_filter") ? "SAFETY" : "STOP";
+}
+
+static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
+{
+    const cJSON *d = llf_get(choice, "delta");
+    const char *text = llf_get_str(d, "content");
+    const cJSON *tools = llf_get(d, "tool_calls");
+    const char *fr = llf_get_str(choice, "finish_reason");
+    if (anth_start(t, out))
+        return -1;
+    if (text && *text) {
+        if (t->tool_block && anth_stop_block(t, out))
+            return -1;
+        if (!t->text_open) {
+            char j[96];
+            snprintf(j, sizeof j, "{\"type\":\"content_block_start\",\"index\":%d,\"content_block\":"
+                                  "{\"type\":\"text\",\"text\":\"\"}}", t->blocks++);
+            t->text_open = 1;
+            if (sse(out, "content_block_start", parse(j)))
+                return -1;
+        }
+        cJSON *e = parse("{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\"}}");
+        if (!e || llf_add(e, "index", cJSON_CreateNumber(t->blocks - 1)) ||
+            llf_add(cJSON_GetObjectItem(e, "delta"), "text", cJSON_CreateString(text)) ||
+            sse(out, "content_block_delta", e))
+            return -1;
+    }
+    for (const cJSON *c = cJSON_IsArray(tools) ? tools->child : NULL; c; c = c->next) {
+        const cJSON *f = llf_get(c, "function");
+        if (llf_get_str(c, "id")) {   /* a new call: a new block */
+            if (anth_stop_block(t, out))
+                return -1;
+            cJSON *e = parse("{\"type\":\"content_block_start\",\"content_block\":{\"type\":\"tool_use\",\"input\":{}}}");
+            cJSON *b = cJSON_GetObjectItem(e, "content_block");
+            if (!e || llf_add(e, "index", cJSON_CreateNumber(t->blocks++)) || llf_copy(b, "id", c, "id") ||
+                llf_add(b, "name", cJSON_CreateString(llf_get_str(f, "name") ? llf_get_str(f, "name") : "")) ||
+                sse(out, "content_block_start", e))
+                return -1;
+            t->tool_block = 1;
+        }
+        const char *args = llf_get_str(f, "arguments");
+        if (args && *args && t->tool_block) {
+            cJSON *e = parse("{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"input_json_delta\"}}");
+            if (!e || llf_add(e, "index", cJSON_CreateNumber(t->blocks - 1)) ||
+                llf_add(cJSON_GetObjectItem(e, "delta"), "partial_json", cJSON_CreateString(args)) ||
+                sse(out, "content_block_delta", e))
+                return -1;
+        }
+    }
+    if (fr && !t->finished) {
+        t->finished = 1;
+        cJSON *e = parse("{\"type\":\"message_delta\",\"delta\":{\"stop_sequence\":null},\"usage\":{}}");
+        if (anth_stop_block(t, out) || !e ||
+            llf_add(cJSON_GetObjectItem(e, "delta"), "stop_reason", cJSON_CreateString(anth_reason(fr))) ||
+            llf_add(cJSON_GetObjectItem(e, "usage"), "output_tokens", cJSON_CreateNumber(t->out_tokens)) ||
+            sse(out, "message_delta", e))
+            return -1;
+    }
+    return 0;
+}
+
+static int write_gemini(llf_stream_tr *t, const cJSON *choice, llf_buf *out, int final)
+{
+    const cJSON *d = llf_get(choice, "delta");
+    const char *text = llf_get_str(d, "content");
+    const cJSON *tools = llf_get(d, "tool_calls");
+    const char *fr = final ? "stop" : llf_get_str(choice, "finish_reason");
+    for (const cJSON *c = cJSON_IsArray(tools) ? tools->child : NULL; c; c = c->next) {
+        const cJSON *f = llf_get(c, "function");
+        const cJSON *ix = llf_get(c, "index");
+        int i = cJSON_IsNumber(ix) ? ix->valueint : t->gem_tools - 1;
+        if (llf_get_str(c, "id") && t->gem_tools < 16)
+            i = t->gem_tools++;
+        if (i < 0 || i >= t->gem_tools)
+            continue;
+        if (llf_get_str(f, "name"))
+            snprintf(t->names[i], sizeof t->names[i], "%s", llf_get_str(f, "name"));
+        if (llf_get_str(f, "arguments") && llf_buf_adds(&t->args[i], llf_get_str(f, "arguments")))
+            return -1;
+    }
+    if (!(text && *text) && !fr)
+        return 0;
+    if (fr && t->finished)
+        return 0;
+    cJSON *o = cJSON_CreateObject(), *cands = cJSON_CreateArray(), *cand = cJSON_CreateObject(),
+          *content = cJSON_CreateObject(), *parts = cJSON_CreateArray();
+    int ok = o && cands && cand && content && parts;
+    if (ok && text && *text) {
+        cJSON *tp = cJSON_CreateObject();
+        ok = tp && !llf_add(tp, "text", cJSON_CreateString(text)) && !llf_append(parts, tp);
+    }
+    for (int i = 0; ok && fr && i < t->gem_tools; i++) {
+        cJSON *args = cJSON_Parse(t->args[i].p ? t->args[i].p : "{}");
+        cJSON *p = cJSON_CreateObject(), *fc = cJSON_CreateObject();
+        ok = p && fc && !llf_add(fc, "name", cJSON_CreateString(t->names[i])) &&
+             !llf_add(fc, "args", cJSON_IsObject(args) ? args : cJSON_CreateObject()) &&
+             !llf_add(p, "functionCall", fc) && !llf_append(parts, p);
+        if (!cJSON_IsObject(args))
+            cJSON_Delete(args);
+    }
+    ok = ok && !llf_add(content, "parts", parts) && !llf_add(content, "role", cJSON_CreateString("model")) &&
+         !llf_add(cand, "content", content) &&
+         !(fr && llf_add(cand, "finishReason", cJSON_CreateString(gem_reason(fr)))) &&
+         !llf_add(cand, "index", cJSON_CreateNumber(0)) && !llf_append(cands, cand) &&
+         !llf_add(o, "candidates", cands);
+    if (ok && fr) {
+        t->finished = 1;
+        cJSON *um = cJSON_CreateObject();
+        ok = um && !llf_add(um, "promptTokenCount", cJSON_CreateNumber(t->in_tokens)) &&
+             !llf_add(um, "candidatesTokenCount", cJSON_CreateNumber(t->out_tokens)) &&
+             !llf_add(um, "totalTokenCount", cJSON_CreateNumber(t->in_tokens + t->out_tokens)) &&
+             !llf_add(o, "usageMetadata", um);
+    }
+    ok = ok && !llf_add(o, "modelVersion", cJSON_CreateString(t->model));
+    if (!ok) {
+        cJSON_Delete(o);
+        return -1;
+    }
+    return sse(out, NULL, o);
+}
+
+/* One hub chunk into the program's dialect. */
+static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
+{
+    const cJSON *u = llf_get(chunk, "usage");
+    if (cJSON_IsNumber(llf_get(u, "prompt_tokens")))
+        t->in_tokens = llf_get(u, "prompt_tokens")->valuedouble;
+    if (cJSON_IsNumber(llf_get(u, "completion_tokens")))
+        t->out_tokens = llf_get(u, "completion_tokens")->valuedouble;
+    if (llf_get_str(chunk, "id"))
+        snprintf(t->id, sizeof t->id, "%s", llf_get_str(chunk, "id"));
+    const cJSON *choice = cJSON_GetArrayItem(llf_get(chunk, "choices"), 0);
+    int rc = 0;
+    if (t->to == LLF_OPENAI) {
+        cJSON_DeleteItemFromObject(chunk, "model");
+        if (llf_add(chunk, "model", cJSON_CreateString(t->model)))
+            rc = -1;
+        else
+            return sse(out, NULL, chunk);
+    } else if (choice || t->to == LLF_ANTHROPIC) {
+        rc = t->to == LLF_ANTHROPIC ? (choice ? write_anthropic(t, choice, out) : anth_start(t, out))
+                                    : write_gemini(t, choice, out, 0);
+    }
+    cJSON_Delete(chunk);
+    return rc;
+}
+
+/* ---- reading the member -------------------------------------------------- */
+
+static cJSON *chunk_new(const llf_stream_tr *t)
+{
+    cJSON *c = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *ch = cJSON_CreateObject(),
+          *d = cJSON_CreateObject();
+    if (!c || !choices || !ch || !d || llf_add(c, "id", cJSON_CreateString(t->id)) ||
+        llf_add(c, "object", cJSON_CreateString("chat.completion.chunk")) ||
+        llf_add(ch, "index", cJSON_CreateNumber(0)) || llf_add(ch, "delta", d) ||
+        llf_append(choices, ch) || llf_add(c, "choices", choices)) {
+        cJSON_Delete(c);
+        return NULL;
+    }
+    return c;
+}
+
+static cJSON *delta_of(cJSON *chunk)
+{
+    return cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(chunk, "choices"), 0), "delta");
+}
+
+static int finish(cJSON *chunk, const char *fr)
+{
+    return llf_add(cJSON_GetArrayItem(cJSON_GetObjectItem(chunk, "choices"), 0), "finish_reason",
+                   cJSON_CreateString(fr));
+}
+
+static int usage(cJSON *chunk, double in, double out)
+{
+    cJSON *u = cJSON_CreateObject();
+    if (!u || llf_add(u, "prompt_tokens", cJSON_CreateNumber(in)) ||
+        llf_add(u, "completion_tokens", cJSON_CreateNumber(out)) ||
+        llf_add(u, "total_tokens", cJSON_CreateNumber(in + out))) {
+        cJSON_Delete(u);
+        return -1;
+    }
+    return llf_add(chunk, "usage", u);
+}
+
+static cJSON *tool_delta(int index, const char *id, const char *name, const char *args)
+{
+    cJSON *a = cJSON_CreateArray(), *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
+    if (!a || !c || !f || llf_add(c, "index", cJSON_CreateNumber(index)) ||
+        (id && (llf_add(c, "id", cJSON_CreateString(id)) || llf_add(c, "type", cJSON_CreateString("function")))) ||
+        (name && llf_add(f, "name", cJSON_CreateString(name))) ||
+        llf_add(f, "arguments", cJSON_CreateString(args ? args : "")) || llf_add(c, "function", f) ||
+        llf_append(a, c)) {
+        cJSON_Delete(a);
+        return NULL;
+    }
+    return a;
+}
+
+static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
+{
+    const char *type = llf_get_str(j, "type");
+    type = type ? type : "";
+    if (!strcmp(type, "message_stop")) {
+        t->done = 1;
+        return NULL;
+    }
+    if (!strcmp(type, "message_start")) {
+        const cJSON *m = llf_get(j, "message");
+        if (llf_get_str(m, "id"))
+            snprintf(t->id, sizeof t->id, "%s", llf_get_str(m, "id"));
+        const cJSON *in = llf_get(llf_get(m, "usage"), "input_tokens");
+        t->in_tokens = cJSON_IsNumber(in) ? in->valuedouble : 0;
+        cJSON *c = chunk_new(t);
+        if (c && llf_add(delta_of(c), "role", cJSON_CreateString("assistant")))
+            cJSON_Delete(c), c = NULL;
+        return c;
+    }
+    const cJSON *ix = llf_get(j, "index");
+    int index = cJSON_IsNumber(ix) && ix->valueint >= 0 && ix->valueint < 64 ? ix->valueint : 0;
+    cJSON *c = NULL;
+    if (!strcmp(type, "content_block_start")) {
+        const cJSON *b = llf_get(j, "content_block");
+        const char *bt = llf_get_str(b, "type");
+        if (bt && !strcmp(bt, "tool_use")) {
+            t->block_tool[index] = ++t->ntools;
+            c = chunk_new(t);
+            cJSON *td = tool_delta(t->ntools - 1, llf_get_str(b, "id"), llf_get_str(b, "name"), "");
+            if (!c || !td || llf_add(delta_of(c), "tool_calls", td))
+                cJSON_Delete(c), c = NULL;
+        }
+    } else if (!strcmp(type, "content_block_delta")) {
+        const cJSON *d = llf_get(j, "delta");
+        const char *dt = llf_get_str(d, "type");
+        c = chunk_new(t);
+        if (c && dt && !strcmp(dt, "text_delta")) {
+            if (llf_add(delta_of(c), "content", cJSON_CreateString(llf_get_str(d, "text") ? llf_get_str(d, "text") : "")))
+                cJSON_Delete(c), c = NULL;
+        } else if (c && dt && !strcmp(dt, "input_json_delta") && t->block_tool[index]) {
+            cJSON *td = tool_delta(t->block_tool[index] - 1, NULL, NULL, llf_get_str(d, "partial_json"));
+            if (!td || llf_add(delta_of(c), "tool_calls", td))
+                cJSON_Delete(c), c = NULL;
+        } else {
+            cJSON_Delete(c), c = NULL;   /* thinking and other deltas: nothing to say */
+        }
+    } else if (!strcmp(type, "message_delta")) {
+        const char *sr = llf_get_str(llf_get(j, "delta"), "stop_reason");
+        const cJSON *ot = llf_get(llf_get(j, "usage"), "output_tokens");
+        c = chunk_new(t);
+        const char *fr = !sr ? "stop" : !strcmp(sr, "max_tokens") ? "length" : !strcmp(sr, "tool_use") ? "tool_calls"
+                         : !strcmp(sr, "refusal") ? "content_filter" : "stop";
+        if (c && (finish(c, fr) || usage(c, t->in_tokens, cJSON_IsNumber(ot) ? ot->valuedouble : 0)))
+            cJSON_Delete(c), c = NULL;
+    }
+    return c;
+}
+
+static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
+{
+    const cJSON *cand = cJSON_GetArrayItem(llf_get(j, "candidates"), 0);
+    const cJSON *parts = llf_get(llf_get(cand, "content"), "parts");
+    cJSON *c = chunk_new(t);
+    llf_buf text = {0};
+    int ok = c != NULL, calls = 0;
+    if (llf_get_str(j, "responseId"))
+        snprintf(t->id, sizeof t->id, "%s", llf_get_str(j, "responseId"));
+    for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p && ok; p = p->next) {
+        const cJSON *fc = llf_get(p, "functionCall");
+        if (llf_get_str(p, "text") && !cJSON_IsTrue(llf_get(p, "thought"))) {
+            ok = !llf_buf_adds(&text, llf_get_str(p, "text"));
+        } else if (fc) {
+            char id[32], *args = llf_get(fc, "args") ? cJSON_PrintUnformatted(llf_get(fc, "args")) : NULL;
+            snprintf(id, sizeof id, "call_%d", t->ntools);
+            cJSON *td = tool_delta(t->ntools++, id, llf_get_str(fc, "name"), args ? args : "{}");
+            free(args);
+            cJSON *arr = cJSON_GetObjectItem(delta_of(c), "tool_calls");
+            if (!td)
+                ok = 0;
+            else if (arr) {
+                cJSON_AddItemToArray(arr, cJSON_DetachItemFromArray(td, 0));
+                cJSON_Delete(td);
+            } else
+                ok = !llf_add(delta_of(c), "tool_calls", td);
+            calls++;
+        }
+    }
+    if (ok && text.n)
+        ok = !llf_add(delta_of(c), "content", cJSON_CreateString(text.p));
+    const char *f = llf_get_str(cand, "finishReason");
+    if (ok && f) {
+        const char *fr = !strcmp(f, "MAX_TOKENS") ? "length"
+                         : (!strcmp(f, "SAFETY") || !strcmp(f, "RECITATION") || !strcmp(f, "PROHIBITED_CONTENT") ||
+                            !strcmp(f, "BLOCKLIST")) ? "content_filter"
+                         : t->ntools ? "tool_calls" : "stop";
+        const cJSON *um = llf_get(j, "usageMetadata");
+        const cJSON *pt = llf_get(um, "promptTokenCount"), *ct = llf_get(um, "candidatesTokenCount");
+        ok = !finish(c, fr) && !usage(c, cJSON_IsNumber(pt) ? pt->valuedouble : 0, cJSON_IsNumber(ct) ? ct->valuedouble : 0);
+    }
+    llf_buf_free(&text);
+    if (!ok) {
+        cJSON_Delete(c);
+        return NULL;
+    }
+    return c;
+}
+
+int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, size_t len, llf_buf *out)
+{
+    (void)event;
+    if (t->from == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6)) {
+        t->done = 1;
+        return 0;
+    }
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    if (!cJSON_IsObject(j) || llf_get(j, "error") ||
+        (llf_get_str(j, "type") && !strcmp(llf_get_str(j, "type"), "error"))) {
+        cJSON_Delete(j);
+        return -1;
+    }
+    cJSON *chunk = t->from == LLF_OPENAI ? j : t->from == LLF_ANTHROPIC ? from_anthropic(t, j) : from_gemini(t, j);
+    if (chunk != j)
+        cJSON_Delete(j);
+    return chunk ? write_hub(t, chunk, out) : 0;
+}
+
+int llf_stream_tr_end(llf_stream_tr *t, llf_buf *out)
+{
+    if (t->to == LLF_OPENAI)
+        return llf_buf_adds(out, "data: [DONE]\n\n");
+    if (t->to == LLF_GEMINI)
+        return t->finished ? 0 : write_gemini(t, NULL, out, 1);
+    if (anth_start(t, out))
+        return -1;
+    if (!t->finished) {
+        cJSON *fin = parse("{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}");
+        int rc = fin ? write_anthropic(t, fin, out) : -1;
+        cJSON_Delete(fin);
+        if (rc)
+            return -1;
+    }
+    return sse(out, "message_stop", parse("{\"type\":\"message_stop\"}"));
+}
+
+struct llf_stream_pipe {
+    llf_sse sse;
+    llf_stream_tr tr;
+    llf_buf *out;
+    int bad;
+};
+
+static int pipe_event(void *ctx, const char *event, const char *data, size_t len)
+{
+    llf_stream_pipe *p = ctx;
+    if (llf_stream_tr_event(&p->tr, event, data, len, p->out))
+        p->bad = 1;
+    return p->bad;
+}
+
+llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model)
+{
+    llf_stream_pipe *p = calloc(1, sizeof *p);
+    if (p)
+        llf_stream_tr_init(&p->tr, (llf_dialect)from, (llf_dialect)to, model);
+    return p;
+}
+
+int llf_stream_pipe_feed(llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out)
+{
+    p->out = out;
+    int rc = llf_sse_feed(&p->sse, bytes, n, pipe_event, p);
+    return rc || p->bad ? -1 : 0;
+}
+
+int llf_stream_pipe_end(llf_stream_pipe *p, llf_buf *out)
+{
+    return llf_stream_tr_end(&p->tr, out);
+}
+
+void llf_stream_pipe_free(llf_stream_pipe *p)
+{
+    if (!p)
+        return;
+    llf_sse_free(&p->sse);
+    llf_stream_tr_free(&p->tr);
+    free(p);
+}

@@ -1,0 +1,46 @@
+/* stream.h — translating a streamed answer between dialects, event by event,
+ * through hub chunks (OpenAI chat.completion.chunk): the member's events go
+ * in as the SSE parser yields them, the program's dialect comes out as SSE
+ * text. Pure: tested without sockets. */
+#ifndef LLF_STREAM_H
+#define LLF_STREAM_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "dialect.h"
+
+typedef struct llf_stream_tr {
+    llf_dialect from, to;
+    char model[128];          /* reported to the program */
+    /* reading the member */
+    int  block_tool[64];      /* Anthropic content block → hub tool index + 1 */
+    int  ntools;
+    int  done;                /* the member's stream ended */
+    /* writing the program's dialect */
+    int  started, text_open, blocks, tool_block, finished;
+    char id[128];
+    double in_tokens, out_tokens;
+    llf_buf args[16];         /* Gemini wants whole arguments: gathered here */
+    char    names[16][64];
+    int     gem_tools;
+} llf_stream_tr;
+
+void llf_stream_tr_free(llf_stream_tr *t);
+
+void llf_stream_tr_init(llf_stream_tr *t, llf_dialect from, llf_dialect to, const char *model);
+/* One member event; appends the program's SSE text to out. 0, or -1 when
+ * the event cannot be read (the stream is then broken for the program). */
+int  llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, size_t len, llf_buf *out);
+/* The member's stream ended: whatever closes the program's stream. */
+int  llf_stream_tr_end(llf_stream_tr *t, llf_buf *out);
+
+/* Bytes of a member's stream in, the program's dialect out: SSE parsing and
+ * translation together, for the transports. */
+typedef struct llf_stream_pipe llf_stream_pipe;   /* also named in core.h */
+llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model);
+int  llf_stream_pipe_feed(llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out);
+int  llf_stream_pipe_end(llf_stream_pipe *p, llf_buf *out);
+void llf_stream_pipe_free(llf_stream_pipe *p);
+
+#endif

@@ -1,0 +1,182 @@
+/* Stream translation between every pair of dialects: the text and the tool
+ * calls of the member's stream reach the program's dialect intact, framed
+ * the way that dialect frames a stream. Input is fed one byte at a time. */
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "sse.h"
+#include "stream.h"
+#include "t.h"
+
+static const char *const TEXT[3] = {
+    /* OpenAI */
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello fro\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"m x\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}}\n\n"
+    "data: [DONE]\n\n",
+    /* Anthropic */
+    "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[],\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n"
+    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+    "event: ping\ndata: {\"type\":\"ping\"}\n\n"
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello fro\"}}\n\n"
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"m x\"}}\n\n"
+    "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+    "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":3}}\n\n"
+    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    /* Gemini */
+    "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hello fro\"}],\"role\":\"model\"},\"index\":0}],\"modelVersion\":\"m\"}\r\n\r\n"
+    "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"m x\"}],\"role\":\"model\"},\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":5,\"candidatesTokenCount\":3,\"totalTokenCount\":8},\"modelVersion\":\"m\"}\r\n\r\n",
+};
+
+static const char *const TOOLS[3] = {
+    "data: {\"id\":\"c2\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c2\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"city\\\":\"}}]},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c2\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c2\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
+    "data: [DONE]\n\n",
+    "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_2\",\"usage\":{\"input_tokens\":9}}}\n\n"
+    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":{}}}\n\n"
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"city\\\":\"}}\n\n"
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\\\"Paris\\\"}\"}}\n\n"
+    "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+    "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":7}}\n\n"
+    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    "data: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":\"get_weather\",\"args\":{\"city\":\"Paris\"}}}],\"role\":\"model\"},\"finishReason\":\"STOP\",\"index\":0}]}\n\n",
+};
+
+typedef struct run {
+    llf_stream_tr tr;
+    llf_buf out;
+    int bad;
+} run_t;
+
+static int feed_event(void *ctx, const char *event, const char *data, size_t len)
+{
+    run_t *r = ctx;
+    if (llf_stream_tr_event(&r->tr, event, data, len, &r->out))
+        r->bad = 1;
+    return 0;
+}
+
+/* What the program's dialect says, read back: text, tool name, arguments,
+ * finish, and whether it was framed right (start and end). */
+typedef struct seen {
+    llf_buf text, args;
+    char tool[64], finish[32];
+    int events, framed_start, framed_end;
+    llf_dialect d;
+} seen;
+
+static int read_event(void *ctx, const char *event, const char *data, size_t len)
+{
+    seen *s = ctx;
+    s->events++;
+    if (s->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6)) {
+        s->framed_end = 1;
+        return 0;
+    }
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    if (!j)
+        return 1;
+    if (s->d == LLF_OPENAI) {
+        const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0), *d = cJSON_GetObjectItem(ch, "delta");
+        const cJSON *c = cJSON_GetObjectItem(d, "content"), *f = cJSON_GetObjectItem(ch, "finish_reason");
+        s->framed_start |= s->events == 1 && strcmp(cJSON_GetObjectItem(j, "object") ? cJSON_GetObjectItem(j, "object")->valuestring : "", "chat.completion.chunk") == 0;
+        if (cJSON_IsString(c))
+            llf_buf_adds(&s->text, c->valuestring);
+        if (cJSON_IsString(f))
+            snprintf(s->finish, sizeof s->finish, "%s", f->valuestring);
+        for (const cJSON *t = cJSON_GetObjectItem(d, "tool_calls") ? cJSON_GetObjectItem(d, "tool_calls")->child : NULL; t; t = t->next) {
+            const cJSON *fn = cJSON_GetObjectItem(t, "function");
+            if (cJSON_GetObjectItem(fn, "name"))
+                snprintf(s->tool, sizeof s->tool, "%s", cJSON_GetObjectItem(fn, "name")->valuestring);
+            if (cJSON_IsString(cJSON_GetObjectItem(fn, "arguments")))
+                llf_buf_adds(&s->args, cJSON_GetObjectItem(fn, "arguments")->valuestring);
+        }
+    } else if (s->d == LLF_ANTHROPIC) {
+        s->framed_start |= s->events == 1 && strcmp(event, "message_start") == 0;
+        s->framed_end = strcmp(event, "message_stop") == 0;
+        const cJSON *d = cJSON_GetObjectItem(j, "delta"), *b = cJSON_GetObjectItem(j, "content_block");
+        if (cJSON_GetObjectItem(d, "text"))
+            llf_buf_adds(&s->text, cJSON_GetObjectItem(d, "text")->valuestring);
+        if (cJSON_GetObjectItem(d, "partial_json"))
+            llf_buf_adds(&s->args, cJSON_GetObjectItem(d, "partial_json")->valuestring);
+        if (cJSON_GetObjectItem(d, "stop_reason"))
+            snprintf(s->finish, sizeof s->finish, "%s", cJSON_GetObjectItem(d, "stop_reason")->valuestring);
+        if (b && cJSON_GetObjectItem(b, "name"))
+            snprintf(s->tool, sizeof s->tool, "%s", cJSON_GetObjectItem(b, "name")->valuestring);
+    } else {
+        const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), 0);
+        s->framed_start = 1;
+        for (const cJSON *p = cJSON_GetObjectItem(cJSON_GetObjectItem(cand, "content"), "parts")->child; p; p = p->next) {
+            if (cJSON_GetObjectItem(p, "text"))
+                llf_buf_adds(&s->text, cJSON_GetObjectItem(p, "text")->valuestring);
+            const cJSON *fc = cJSON_GetObjectItem(p, "functionCall");
+            if (fc) {
+                snprintf(s->tool, sizeof s->tool, "%s", cJSON_GetObjectItem(fc, "name")->valuestring);
+                char *a = cJSON_PrintUnformatted(cJSON_GetObjectItem(fc, "args"));
+                llf_buf_adds(&s->args, a);
+                free(a);
+            }
+        }
+        if (cJSON_GetObjectItem(cand, "finishReason")) {
+            snprintf(s->finish, sizeof s->finish, "%s", cJSON_GetObjectItem(cand, "finishReason")->valuestring);
+            s->framed_end = 1;
+        }
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+static void check_pair(llf_dialect from, llf_dialect to, const char *in, int tools)
+{
+    static const char *const names[] = {"openai", "anthropic", "gemini"};
+    static const char *const stops[] = {"stop", "end_turn", "STOP"};
+    static const char *const toolstops[] = {"tool_calls", "tool_use", "STOP"};
+    run_t r = {.out = {0}};
+    llf_stream_tr_init(&r.tr, from, to, "reported-model");
+    llf_sse p = {0};
+    for (size_t i = 0; in[i]; i++)   /* one byte at a time */
+        llf_sse_feed(&p, in + i, 1, feed_event, &r);
+    llf_sse_free(&p);
+    CHECK(!r.bad && llf_stream_tr_end(&r.tr, &r.out) == 0);
+    seen s = {.d = to};
+    llf_sse q = {0};
+    llf_sse_feed(&q, r.out.p ? r.out.p : "", r.out.n, read_event, &s);
+    llf_sse_free(&q);
+    char label[64];
+    snprintf(label, sizeof label, "%s → %s%s", names[from], names[to], tools ? " (tools)" : "");
+    int ok = s.framed_start && s.framed_end &&
+             !strcmp(s.finish, tools ? toolstops[to] : stops[to]) &&
+             (tools ? !strcmp(s.tool, "get_weather") && !strcmp(s.args.p ? s.args.p : "", "{\"city\":\"Paris\"}")
+                    : !strcmp(s.text.p ? s.text.p : "", "Hello from x"));
+    if (!ok)
+        fprintf(stderr, "FAIL stream %s: start %d end %d finish '%s' text '%s' tool '%s' args '%s'\n%s\n", label,
+                s.framed_start, s.framed_end, s.finish, s.text.p ? s.text.p : "", s.tool, s.args.p ? s.args.p : "",
+                r.out.p ? r.out.p : "");
+    CHECK(ok);
+    llf_buf_free(&s.text);
+    llf_buf_free(&s.args);
+    llf_buf_free(&r.out);
+    llf_stream_tr_free(&r.tr);
+}
+
+void test_stream(void)
+{
+    for (int f = 0; f < 3; f++)
+        for (int t = 0; t < 3; t++)
+            if (f != t) {
+                check_pair((llf_dialect)f, (llf_dialect)t, TEXT[f], 0);
+                check_pair((llf_dialect)f, (llf_dialect)t, TOOLS[f], 1);
+            }
+    /* an error event mid-stream cannot be translated: the stream breaks */
+    llf_stream_tr tr;
+    llf_buf out = {0};
+    llf_stream_tr_init(&tr, LLF_ANTHROPIC, LLF_OPENAI, "m");
+    const char *err = "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}";
+    CHECK(llf_stream_tr_event(&tr, "error", err, strlen(err), &out) == -1);
+    llf_buf_free(&out);
+    llf_stream_tr_free(&tr);
+}
