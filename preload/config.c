@@ -330,7 +330,8 @@ static int compile_patterns(ctx *x, const char *const *list, size_t n)
 static int load_verdict(ctx *x, const cJSON *v)
 {
     static const char *const keys[] = {"invalid_body", "empty", "refusal", "refusal_patterns",
-                                       "refusal_max_chars", "json", "truncated", "validate", NULL};
+                                       "refusal_max_chars", "json", "truncated", "validate",
+                                       "stream_refusal", NULL};
     static const char *const vkeys[] = {"command", "timeout_ms", NULL};
     llf_verdict_cfg *vc = &x->c->verdict;
     if (!cJSON_IsObject(v))
@@ -339,6 +340,7 @@ static int load_verdict(ctx *x, const cJSON *v)
         get_bool(x, v, "verdict", "empty", &vc->empty) ||
         get_bool(x, v, "verdict", "refusal", &vc->refusal) ||
         get_bool(x, v, "verdict", "json", &vc->json) ||
+        get_bool(x, v, "verdict", "stream_refusal", &vc->stream_refusal) ||
         get_long(x, v, "verdict", "refusal_max_chars", 0, &vc->refusal_max_chars))
         return -1;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "truncated");
@@ -496,7 +498,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     c->total_ms = DEFAULT_TOTAL_MS;
     c->retry_max_wait_ms = DEFAULT_RETRY_MAX_WAIT_MS;
     c->retry_same_provider = 1;
-    c->verdict = (llf_verdict_cfg){1, 1, 1, 1, 0, DEFAULT_REFUSAL_MAX_CHARS, NULL, 0, NULL,
+    c->verdict = (llf_verdict_cfg){1, 1, 1, 1, 0, DEFAULT_REFUSAL_MAX_CHARS, 0, NULL, 0, NULL,
                                    DEFAULT_VALIDATE_TIMEOUT_MS};
     const char *chain_seen = NULL;
     {

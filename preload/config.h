@@ -47,6 +47,7 @@ typedef struct llf_verdict_cfg {
     int      json;                /* JSON asked for must parse (and validate) */
     int      truncated_fallback;  /* finish "length" without a program limit */
     long     refusal_max_chars;   /* longer answers are never textual refusals */
+    int      stream_refusal;      /* hold streams until refusal_max_chars of text */
     regex_t *patterns;            /* textual refusal patterns (POSIX ERE, icase) */
     size_t   npatterns;
     char    *validate_cmd;        /* quality gate, or NULL */

@@ -38,9 +38,9 @@ static int api_is_stream(const llf_call *call)
     return call->stream;
 }
 
-static const char *api_first_event(int dialect, const char *event, const char *data, size_t len)
+static llf_gate *api_gate_new(int dialect)
 {
-    return llf_sse_first_event_problem((llf_dialect)dialect, event, data, len);
+    return llf_gate_new((llf_dialect)dialect, &config->verdict, config->verdict.stream_refusal);
 }
 
 static int api_relay_addr(struct sockaddr_storage *out, socklen_t *len)
@@ -54,7 +54,11 @@ static const llf_core_api api = {
     .run = api_run,
     .call_free = llf_call_free,
     .call_is_stream = api_is_stream,
-    .first_event_problem = api_first_event,
+    .gate_new = api_gate_new,
+    .gate_event = llf_gate_event,
+    .gate_end = llf_gate_end,
+    .gate_problem = llf_gate_problem,
+    .gate_free = llf_gate_free,
     .pipe_new = llf_stream_pipe_new,
     .pipe_feed = llf_stream_pipe_feed,
     .pipe_end = llf_stream_pipe_end,

@@ -93,9 +93,13 @@ typedef struct llf_core_api {
     int (*run)(llf_call *call, const struct llf_run_args *args, llf_final *fin);
     void (*call_free)(llf_call *call);   /* also frees what fin points to */
     int (*call_is_stream)(const llf_call *call);
-    /* Streams: is this first event the start of an answer? NULL, or why not
-     * (a static string). */
-    const char *(*first_event_problem)(int dialect, const char *event, const char *data, size_t len);
+    /* Streams: judged event by event before the program sees them (see
+     * verdict.h's llf_gate): event → 0 wait, 1 deliver, -1 fall back. */
+    struct llf_gate *(*gate_new)(int dialect);
+    int (*gate_event)(struct llf_gate *g, const char *event, const char *data, size_t len);
+    int (*gate_end)(struct llf_gate *g);
+    const char *(*gate_problem)(const struct llf_gate *g);
+    void (*gate_free)(struct llf_gate *g);
     /* Streams between dialects: bytes of the member's in, the program's out. */
     struct llf_stream_pipe *(*pipe_new)(int from, int to, const char *model);
     int (*pipe_feed)(struct llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out);

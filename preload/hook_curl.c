@@ -357,6 +357,7 @@ typedef struct attempt_ctx {
     int gated;          /* a 2xx stream, held back until its first event */
     int first_ok;
     llf_sse sse;
+    struct llf_gate *gate;          /* judging the held-back events */
     struct llf_stream_pipe *pipe;   /* translating a member's stream, or NULL */
     size_t block_start;
     long block_status;
@@ -415,9 +416,15 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
 {
     attempt_ctx *c = ud;
     const llf_core_api *core = llf_core();
-    c->out->stream_problem = core ? core->first_event_problem(c->at->dialect, event, data, len) : NULL;
-    c->first_ok = c->out->stream_problem == NULL;
-    return 1;   /* one event decides */
+    if (!c->gate && !(c->gate = core->gate_new(c->at->dialect))) {
+        c->out->stream_problem = "no_memory";
+        return 1;
+    }
+    int d = core->gate_event(c->gate, event, data, len);
+    if (d < 0)
+        c->out->stream_problem = core->gate_problem(c->gate);
+    c->first_ok = d > 0;
+    return d != 0;   /* a decision stops the feed */
 }
 
 /* Live bytes to the program: as they are, or translated into its dialect. */
@@ -436,8 +443,28 @@ static int live_out(attempt_ctx *c, const char *p, size_t n)
     return bad ? -1 : 0;
 }
 
-/* A held-back stream: buffer until its first event; then either stop it
- * (an error event, garbage: the next member is tried and the program sees
+/* Held back to the end (verdict.stream_refusal): judge the whole, then
+ * either deliver all of it now or let the next member answer. */
+static void gate_at_end(attempt_ctx *c)
+{
+    const llf_core_api *core = llf_core();
+    if (!c->gated || c->out->curlcode != CURLE_OK || !core)
+        return;
+    int d = c->gate ? core->gate_end(c->gate) : -1;
+    if (d < 0) {
+        c->out->stream_problem = c->gate ? core->gate_problem(c->gate) : "empty_stream";
+        return;
+    }
+    c->gated = 0;
+    if ((c->at->translate_to >= 0 && !(c->pipe = core->pipe_new(c->at->dialect, c->at->translate_to, c->at->model))) ||
+        go_live(c) || live_out(c, c->out->body.p, c->out->body.n))
+        c->out->curlcode = CURLE_WRITE_ERROR;
+    llf_buf_reset(&c->out->body);
+}
+
+/* A held-back stream: buffer until the gate decides (its first event, or
+ * with verdict.stream_refusal enough text); then either stop it (an error
+ * event, garbage, a refusal: the next member is tried and the program sees
  * nothing of this one) or hand over what came so far and go live. */
 static size_t gated_write(attempt_ctx *c, const char *p, size_t n)
 {
@@ -531,6 +558,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     c->live = c->got_byte = c->gated = c->first_ok = 0;
     memset(&c->sse, 0, sizeof c->sse);
     c->pipe = NULL;
+    c->gate = NULL;
     c->block_start = 0;
     c->block_status = 0;
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
@@ -586,7 +614,12 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, s->headers);
         rc->slist_free_all(hdrs);
     }
+    gate_at_end(c);
     llf_sse_free(&c->sse);
+    if (c->gate) {
+        llf_core()->gate_free(c->gate);
+        c->gate = NULL;
+    }
     if (c->pipe) {
         /* A complete translated stream gets its dialect's ending; a broken
          * one stays broken. */

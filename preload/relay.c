@@ -417,6 +417,7 @@ typedef struct rctx {
     long block_status;
     int gated, first_ok, live;   /* a 2xx stream: held to its first event, then live */
     llf_sse sse;
+    llf_gate *gate;              /* judging the held-back events */
     llf_stream_pipe *pipe;       /* translating a member's stream, or NULL */
     int keep_alive;
 } rctx;
@@ -447,14 +448,6 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
     return llf_buf_add(&x->out->head, p, len) ? 0 : len;
 }
 
-static int gate_event(void *ud, const char *event, const char *data, size_t len)
-{
-    rctx *x = ud;
-    x->out->stream_problem = llf_sse_first_event_problem((llf_dialect)x->at->dialect, event, data, len);
-    x->first_ok = x->out->stream_problem == NULL;
-    return 1;
-}
-
 /* Live bytes to the client: as they are, or translated into its dialect. */
 static int live_out(rctx *x, const char *p, size_t n)
 {
@@ -463,6 +456,36 @@ static int live_out(rctx *x, const char *p, size_t n)
     llf_buf t = {0};
     int bad = llf_stream_pipe_feed(x->pipe, p, n, &t) || write_chunk(x->k, t.p, t.n);
     llf_buf_free(&t);
+    return bad ? -1 : 0;
+}
+
+static int gate_event(void *ud, const char *event, const char *data, size_t len)
+{
+    rctx *x = ud;
+    const llf_verdict_cfg *vc = &x->k->eng->cfg->verdict;
+    if (!x->gate && !(x->gate = llf_gate_new((llf_dialect)x->at->dialect, vc, vc->stream_refusal))) {
+        x->out->stream_problem = "no_memory";
+        return 1;
+    }
+    int d = llf_gate_event(x->gate, event, data, len);
+    if (d < 0)
+        x->out->stream_problem = llf_gate_problem(x->gate);
+    x->first_ok = d > 0;
+    return d != 0;
+}
+
+/* The head and what came so far, then live from here on. */
+static int go_live(rctx *x)
+{
+    x->gated = 0;
+    x->live = 1;
+    x->out->delivered = 1;
+    if (x->at->translate_to >= 0 &&
+        !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model)))
+        return -1;
+    int bad = write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, 1, 0, x->keep_alive) ||
+              live_out(x, x->out->body.p, x->out->body.n);
+    llf_buf_reset(&x->out->body);
     return bad ? -1 : 0;
 }
 
@@ -480,19 +503,9 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
         return 0;   /* not an answer: stop it, the next member is tried */
     if (!x->first_ok)
         return len;
-    /* The first event is the start of an answer: from here on it is the
-     * program's, as it arrives. */
-    x->gated = 0;
-    x->live = 1;
-    x->out->delivered = 1;
-    if (x->at->translate_to >= 0 &&
-        !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model)))
-        return 0;
-    if (write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, 1, 0, x->keep_alive) ||
-        live_out(x, x->out->body.p, x->out->body.n))
-        return 0;
-    llf_buf_reset(&x->out->body);
-    return len;
+    /* The gate says this is an answer: from here on it is the program's,
+     * as it arrives. */
+    return go_live(x) ? 0 : len;
 }
 
 /* Hop-by-hop and framing headers are the relay's business, not the provider's. */
@@ -519,6 +532,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     x->block_status = 0;
     memset(&x->sse, 0, sizeof x->sse);
     x->pipe = NULL;
+    x->gate = NULL;
     struct curl_slist *hl = NULL;
     for (size_t i = 0; i < req->headers.n; i++)
         if (!hop_header(req->headers.v[i]))
@@ -557,7 +571,16 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
     c->slist_free_all(hl);
+    if (x->gated && out->curlcode == CURLE_OK) {
+        /* Held to the end (verdict.stream_refusal): the whole decides. */
+        if (!x->gate || llf_gate_end(x->gate) < 0)
+            out->stream_problem = x->gate ? llf_gate_problem(x->gate) : "empty_stream";
+        else if (go_live(x))
+            out->curlcode = CURLE_WRITE_ERROR;
+    }
     llf_sse_free(&x->sse);
+    llf_gate_free(x->gate);
+    x->gate = NULL;
     if (x->pipe) {
         /* A complete translated stream gets its dialect's ending. */
         llf_buf t = {0};

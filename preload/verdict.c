@@ -291,6 +291,130 @@ const char *llf_sse_first_event_problem(llf_dialect d, const char *event, const 
     return problem;
 }
 
+struct llf_gate {
+    llf_dialect d;
+    const llf_verdict_cfg *cfg;
+    int hold, events;
+    llf_buf text;
+    const char *problem;
+};
+
+llf_gate *llf_gate_new(llf_dialect d, const llf_verdict_cfg *cfg, int hold_text)
+{
+    llf_gate *g = calloc(1, sizeof *g);
+    if (g) {
+        g->d = d;
+        g->cfg = cfg;
+        g->hold = hold_text;
+    }
+    return g;
+}
+
+void llf_gate_free(llf_gate *g)
+{
+    if (g)
+        llf_buf_free(&g->text);
+    free(g);
+}
+
+const char *llf_gate_problem(const llf_gate *g)
+{
+    return g->problem;
+}
+
+static int gate_fail(llf_gate *g, const char *why)
+{
+    g->problem = why;
+    return LLF_GATE_FAIL;
+}
+
+/* The text (and structured refusals) an event carries, per dialect. */
+static int gate_text(llf_gate *g, const char *event, const cJSON *j)
+{
+    const char *t = NULL, *stop = NULL;
+    if (g->d == LLF_OPENAI) {
+        const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(ch, "delta");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(d, "refusal");
+        if (cJSON_IsString(r) && *r->valuestring)
+            return gate_fail(g, "refusal");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "content");
+        t = cJSON_IsString(c) ? c->valuestring : NULL;
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
+        stop = cJSON_IsString(f) && !strcmp(f->valuestring, "content_filter") ? "content_filter" : NULL;
+        if (cJSON_GetObjectItemCaseSensitive(d, "tool_calls"))
+            g->hold = 0;   /* a tool call is an answer */
+    } else if (g->d == LLF_ANTHROPIC) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delta");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "text");
+        t = cJSON_IsString(c) ? c->valuestring : NULL;
+        const cJSON *sr = cJSON_GetObjectItemCaseSensitive(d, "stop_reason");
+        stop = cJSON_IsString(sr) && !strcmp(sr->valuestring, "refusal") ? "refusal" : NULL;
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "content_block");
+        const cJSON *bt = cJSON_GetObjectItemCaseSensitive(b, "type");
+        if (cJSON_IsString(bt) && !strcmp(bt->valuestring, "tool_use"))
+            g->hold = 0;
+        (void)event;
+    } else {
+        const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), 0);
+        const cJSON *parts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cand, "content"), "parts");
+        for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p; p = p->next) {
+            const cJSON *pt = cJSON_GetObjectItemCaseSensitive(p, "text");
+            if (cJSON_IsString(pt) && llf_buf_adds(&g->text, pt->valuestring))
+                return gate_fail(g, "no_memory");
+            if (cJSON_GetObjectItemCaseSensitive(p, "functionCall"))
+                g->hold = 0;
+        }
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(cand, "finishReason");
+        if (cJSON_IsString(f) && (!strcmp(f->valuestring, "SAFETY") || !strcmp(f->valuestring, "RECITATION") ||
+                                  !strcmp(f->valuestring, "PROHIBITED_CONTENT") || !strcmp(f->valuestring, "BLOCKLIST")))
+            stop = "content_filter";
+        if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "promptFeedback"), "blockReason"))
+            stop = "content_filter";
+    }
+    if (stop)
+        return gate_fail(g, stop);
+    if (t && llf_buf_adds(&g->text, t))
+        return gate_fail(g, "no_memory");
+    return LLF_GATE_WAIT;
+}
+
+int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
+{
+    if (g->events++ == 0) {
+        const char *p = llf_sse_first_event_problem(g->d, event, data, len);
+        if (p)
+            return gate_fail(g, p);
+        if (!g->hold)
+            return LLF_GATE_GO;
+    }
+    if (g->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6))
+        return LLF_GATE_WAIT;   /* the end: llf_gate_end decides */
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    int rc = j ? gate_text(g, event, j) : gate_fail(g, "not_json");
+    cJSON_Delete(j);
+    if (rc != LLF_GATE_WAIT)
+        return rc;
+    long max = g->cfg ? g->cfg->refusal_max_chars : 400;
+    return !g->hold || (long)g->text.n > max ? LLF_GATE_GO : LLF_GATE_WAIT;
+}
+
+int llf_gate_end(llf_gate *g)
+{
+    if (!g->events)
+        return gate_fail(g, "empty_stream");
+    if (!g->hold)
+        return LLF_GATE_GO;
+    const char *t = g->text.p ? g->text.p : "";
+    while (*t == ' ' || *t == '\n' || *t == '\t' || *t == '\r')
+        t++;
+    if (!*t)
+        return gate_fail(g, "empty_stream");
+    if (g->cfg && textual_refusal(t, g->cfg))
+        return gate_fail(g, "textual");
+    return LLF_GATE_GO;
+}
+
 static int first_event(void *ctx, const char *event, const char *data, size_t len)
 {
     const llf_dialect *d = ctx;
@@ -316,9 +440,13 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
 {
     llf_verdict v = {LLF_OK, "ok", 0, -1};
     const char *model = in->model;
-    if (r->stream_problem)   /* the transport stopped a stream at its first event */
-        return bad(strcmp(r->stream_problem, "empty_stream") == 0 ? LLF_EMPTY : LLF_INVALID_BODY,
-                   r->stream_problem);
+    if (r->stream_problem) {   /* the transport stopped a stream before delivering it */
+        const char *p = r->stream_problem;
+        return bad(!strcmp(p, "empty_stream") ? LLF_EMPTY
+                   : !strcmp(p, "refusal") || !strcmp(p, "textual") || !strcmp(p, "content_filter") ? LLF_REFUSAL
+                                                                                                   : LLF_INVALID_BODY,
+                   p);
+    }
     if (r->first_token_timeout)
         return (llf_verdict){LLF_TRANSPORT_ERROR, "first_token_timeout", 1, -1};
     if (r->curlcode != CURLE_OK)

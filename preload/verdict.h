@@ -54,6 +54,19 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
 const char *llf_sse_first_event_problem(llf_dialect d, const char *event, const char *data,
                                         size_t len);
 
+/* Judging a stream as its events arrive, before the program sees any of
+ * it. The first event must be the start of an answer; with hold_text (the
+ * config's verdict.stream_refusal) the stream is also held until its text
+ * is longer than refusal_max_chars, so that an empty answer or a refusal that
+ * is the whole answer falls back too. */
+typedef struct llf_gate llf_gate;
+enum { LLF_GATE_WAIT = 0, LLF_GATE_GO = 1, LLF_GATE_FAIL = -1 };
+llf_gate   *llf_gate_new(llf_dialect d, const llf_verdict_cfg *cfg, int hold_text);
+int         llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len);
+int         llf_gate_end(llf_gate *g);        /* the stream ended while held */
+const char *llf_gate_problem(const llf_gate *g);
+void        llf_gate_free(llf_gate *g);
+
 /* A success that announces its model's retirement (Deprecation or Sunset
  * headers): 1 and the date text (or "") in date. */
 int llf_deprecation(const llf_buf *head, char *date, size_t datelen);

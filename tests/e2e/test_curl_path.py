@@ -481,3 +481,16 @@ def test_stream_first_event_decides():
     r = run(argv, env_for(config(m)))
     out = r.stdout.decode()
     check("x-llmfallback" not in out and out.rstrip().endswith("data: [DONE]"), "the primary's own stream")
+
+
+def test_stream_broken_after_first_token_is_not_complete():
+    m = mock()
+    m.set("primary", behaviour="stream_break")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    a = run(argv, env_for(preload=False))
+    b = run(argv, env_for(config(m)))
+    check(b.returncode != 0 and "[DONE]" not in b.stdout.decode(), "the program sees the break, not an answer")
+    eq(b.returncode, a.returncode, "the same failure as without the library")
+    eq(len(m.requests("backup")), 0, "tokens were out: no fallback")

@@ -209,3 +209,38 @@ def test_quality_gate():
     cfg = config(m, verdict={"validate": {"command": "sleep 30", "timeout_ms": 300}})
     out, who = call(m, cfg=cfg)
     eq(who, "oai", "a gate that times out does not reject")
+
+
+def test_refusal_as_a_whole_stream():
+    m = mock()
+    for dialect in ("openai", "anthropic", "gemini"):
+        server = primary_for(dialect)
+        if dialect == "openai":
+            body = {"stream": True}
+            url, hdrs = m.base("oai") + "/chat/completions", ["-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}"]
+            payload = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], **body}
+        elif dialect == "anthropic":
+            url = m.base("claude") + "/messages"
+            hdrs = ["-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}", "-H", "anthropic-version: 2023-06-01"]
+            payload = {"model": "claude-opus-4-7", "max_tokens": 50, "stream": True,
+                       "messages": [{"role": "user", "content": "hi"}]}
+        else:
+            url = m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:streamGenerateContent?alt=sse"
+            hdrs = ["-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}"]
+            payload = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+        argv = [CURL, "-sS", "-N", url, "-H", "content-type: application/json", *hdrs, "-d", json.dumps(payload)]
+        for hold in (True, False):
+            m.reset_all()
+            m.set(server, behaviour="stream_refusal")
+            m.set("backup", behaviour="ok")
+            log = new_log("srefuse.log")
+            cfg = config(m, verdict={"stream_refusal": hold})
+            r = run(argv, env_for(cfg, log))
+            out = r.stdout.decode()
+            if hold:
+                check("backup" in out and "sorry" not in out, f"{dialect}: a refused stream falls back (held)")
+                first = [l for l in read_log(log) if l["event"] == "attempt"][0]
+                eq((first["outcome"], first["reason"]), ("refusal", "textual"), f"{dialect}: why")
+            else:
+                check("sorry" in out and len(m.requests("backup")) == 0,
+                      f"{dialect}: by default a stream goes live at its first event (documented limit)")

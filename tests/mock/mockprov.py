@@ -591,6 +591,12 @@ class Server:
                 c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
             c.sendall(b"0\r\n\r\n")
             return True
+        if b == "stream_refusal":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for ev in sse_events(self.dialect, model, "I'm sorry, but I can't help with that."):
+                c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
+            c.sendall(b"0\r\n\r\n")
+            return True
         if b == "stream_error":
             if self.dialect == "anthropic":
                 events = ['event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n']
