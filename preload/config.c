@@ -388,7 +388,7 @@ static int load_verdict(ctx *x, const cJSON *v)
 static int load_file(ctx *x, const char *text, size_t len, const char **chain_seen)
 {
     static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
-                                      "log", "ca_bundle", "verdict", NULL};
+                                      "log", "ca_bundle", "verdict", "breaker", NULL};
     static const char *const attempts[] = {"per_call", "per_process", NULL};
     static const char *const timeouts[] = {"connect", "first_byte", "first_token", "total", NULL};
     static const char *const retry[] = {"max_wait_ms", "same_provider", NULL};
@@ -453,6 +453,19 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "verdict")) && load_verdict(x, v))
         goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "breaker"))) {
+        static const char *const bkeys[] = {"failures", "cooldown_ms", "shared", NULL};
+        long f = c->breaker.failures;
+        if (!cJSON_IsObject(v)) {
+            fail(x, "\"breaker\" must be an object");
+            goto out;
+        }
+        if (only_keys(x, v, "breaker", bkeys) || get_long(x, v, "breaker", "failures", 0, &f) ||
+            get_long(x, v, "breaker", "cooldown_ms", 0, &c->breaker.cooldown_ms) ||
+            get_bool(x, v, "breaker", "shared", &c->breaker.shared))
+            goto out;
+        c->breaker.failures = f > 1000000 ? 1000000 : (int)f;
+    }
     if (get_str(x, root, "the configuration", "log", &c->log_path) ||
         get_str(x, root, "the configuration", "ca_bundle", &c->ca_bundle))
         goto out;
@@ -500,6 +513,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     c->retry_same_provider = 1;
     c->verdict = (llf_verdict_cfg){1, 1, 1, 1, 0, DEFAULT_REFUSAL_MAX_CHARS, 0, NULL, 0, NULL,
                                    DEFAULT_VALIDATE_TIMEOUT_MS};
+    c->breaker = (llf_health_cfg){3, 30000, 1};
     const char *chain_seen = NULL;
     {
         size_t n = 0;

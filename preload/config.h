@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "dialect.h"
+#include "health.h"
 
 typedef struct llf_urlparts {
     char *scheme, *host, *path;   /* host lower-case; path without trailing '/' */
@@ -69,6 +70,7 @@ typedef struct llf_config {
     char *log_path;             /* NULL: no log; "stderr" */
     char *ca_bundle;
     llf_verdict_cfg verdict;
+    llf_health_cfg  breaker;
 } llf_config;
 
 /* The default textual refusal patterns (a NULL-terminated list). */

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "core.h"
 #include "engine.h"
+#include "health.h"
 #include "log.h"
 #include "relay.h"
 #include "stream.h"
@@ -133,6 +134,7 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
         return NULL;
     }
     llf_log_open(config->log_path);
+    llf_health_init(&config->breaker, NULL);
     llf_engine_init(&engine, config);
     llf_targets_init(config);
     llf_relay_init(&engine, svc);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "models.h"
 #include "quality.h"
 #include "rewrite.h"
@@ -287,6 +288,8 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     long estimate = -1;
     long too_small = 0;   /* after "context exceeded": windows up to this cannot help */
     int attempts = 0;
+    int orig_pending = 0;        /* the original was skipped by its breaker */
+    llf_resp *orig_resp = NULL;  /* what the original attempt got */
     llf_resp *final = NULL;
     const llf_step *final_step = NULL;
     llf_verdict final_v = {LLF_OK, "ok", 0, -1};
@@ -303,11 +306,24 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             log_skip(a, c, s, "context", NULL);
             continue;
         }
+        const char *pname = cfg->providers[s->provider].name;
+        int forced = s->original && orig_pending && i == nsteps - 1;
+        if (!forced && !llf_health_allow(pname, s->model, (long long)now_ms())) {
+            log_skip(a, c, s, "breaker_open", NULL);
+            if (s->original && nsteps < LLF_MAX_STEPS) {
+                /* Tried last, if nothing else answers: the program may
+                 * only get the original failure if the original was asked. */
+                orig_pending = 1;
+                steps[nsteps++] = *s;
+            }
+            continue;
+        }
         int retried = 0;
         for (;;) {
-            if (attempts >= cfg->per_call) {
+            if (attempts >= cfg->per_call - (orig_pending && !forced)) {
                 log_skip(a, c, s, "per_call", NULL);
-                stop = 1;
+                if (!orig_pending)
+                    stop = 1;
                 break;
             }
             llf_req req;
@@ -371,6 +387,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 v = (llf_verdict){LLF_INVALID_BODY, "untranslatable", 1, -1};
             if (v.outcome == LLF_HTTP_ERROR && strcmp(v.reason, "context") == 0 && s->context)
                 too_small = s->context > too_small ? s->context : too_small;
+            if (s->original && !orig_resp)
+                orig_resp = r;
+            if (v.outcome == LLF_OK || (v.fallback && strcmp(v.reason, "context") != 0))
+                llf_health_report(pname, s->model, v.outcome == LLF_OK, (long long)now_ms());
             log_step(a, c, s, attempts, r->status, llf_outcome_name(v.outcome), v.reason, r->ms);
             if (v.outcome == LLF_OK || r->delivered || (s->original && !v.fallback && !retried)) {
                 final = r;
@@ -397,7 +417,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     fin->attempts = attempts;
     if (!final) {
         /* Everything failed: the original failure, exactly as it came. */
-        final = &c->resps[0];
+        final = orig_resp ? orig_resp : &c->resps[0];
         final_step = &steps[0];
         final_v = llf_judge(c->m.dialect, c->model, c->stream, final, time(NULL));
     }

@@ -150,6 +150,10 @@ class Mock:
 
 
 def write_config(cfg, name="config.json"):
+    # Tests exercise one behaviour at a time: the breaker (which would skip a
+    # primary after a few failures) is off unless a test configures it.
+    if isinstance(cfg, dict) and "breaker" not in cfg:
+        cfg = dict(cfg, breaker={"failures": 0})
     path = os.path.join(_tmp, name)
     with open(path, "w") as f:
         json.dump(cfg, f) if not isinstance(cfg, str) else f.write(cfg)
@@ -169,6 +173,8 @@ def env_for(config=None, log=None, preload=True, extra=None, keys=True):
         env["LLMFALLBACK_CONFIG"] = config
     if log:
         env["LLMFALLBACK_LOG"] = log
+    # health memory is per test unless a test shares a directory on purpose
+    env["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="run-", dir=_tmp)
     if extra:
         env.update(extra)
     return env

@@ -1,0 +1,179 @@
+/* health.c — the shared circuit breaker (see health.h).
+ *
+ * The file holds a header and a fixed table of slots, one per provider/model
+ * (FNV-1a hash, linear probing). Every field is updated with atomic
+ * operations on the shared mapping, so processes need no lock. A file we did
+ * not create for this user, of the wrong size or magic, is never trusted. */
+#include "health.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define MAGIC 0x6c6c6668656c7431ULL   /* "llfhelt1" */
+#define SLOTS 512
+#define PROBE 8
+
+typedef struct slot {
+    uint64_t key;          /* 0 = free */
+    uint32_t fails;        /* consecutive */
+    uint32_t pad;
+    int64_t  open_until;   /* ms; 0 = closed */
+    int64_t  probe_until;  /* ms: a half-open probe is out until then */
+} slot;
+
+typedef struct table {
+    uint64_t magic;
+    uint32_t version, nslots;
+    slot     s[SLOTS];
+} table;
+
+static table local;
+static table *t = &local;
+static llf_health_cfg hc;
+static int shared;
+static const char *shared_path;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static uint64_t key_of(const char *provider, const char *model)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const char *p = provider; p && *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ '/') * 1099511628211ULL;
+    for (const char *p = model; p && *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+static slot *find(uint64_t key, int create)
+{
+    for (int i = 0; i < PROBE; i++) {
+        slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
+        uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+        if (k == key)
+            return s;
+        if (k == 0 && create) {
+            uint64_t zero = 0;
+            if (__atomic_compare_exchange_n(&s->key, &zero, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+                zero == key)
+                return s;
+        }
+    }
+    return NULL;   /* table full around here: no breaker for this one */
+}
+
+static int open_shared(const char *path)
+{
+    char def[256];
+    if (!path) {
+        const char *dir = getenv("XDG_RUNTIME_DIR");
+        if (!dir || !*dir)
+            dir = "/dev/shm";
+        snprintf(def, sizeof def, "%s/llmfallback-health-%u", dir, (unsigned)getuid());
+        path = def;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        llf_warn("health memory %s: %s; not shared", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || st.st_uid != getuid() || (st.st_mode & 077) || !S_ISREG(st.st_mode) ||
+        (st.st_size != 0 && st.st_size != (off_t)sizeof(table))) {
+        llf_warn("health memory %s is not this user's own, or not ours; not shared", path);
+        close(fd);
+        return -1;
+    }
+    if (st.st_size == 0 && ftruncate(fd, sizeof(table))) {
+        close(fd);
+        return -1;
+    }
+    table *m = mmap(NULL, sizeof(table), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return -1;
+    uint64_t zero = 0;
+    /* A new file is zeros: the first process stamps it. */
+    if (__atomic_compare_exchange_n(&m->magic, &zero, MAGIC, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        m->version = 1;
+        m->nslots = SLOTS;
+    } else if (zero != MAGIC) {
+        llf_warn("health memory %s is corrupt; not shared", path);
+        munmap(m, sizeof(table));
+        return -1;
+    }
+    t = m;
+    return 0;
+}
+
+/* The file is opened at the first recognised call, not when the core loads:
+ * a process that never calls a provider never touches it. */
+static void open_once(void)
+{
+    shared = hc.failures > 0 && hc.shared && open_shared(shared_path) == 0;
+}
+
+int llf_health_init(const llf_health_cfg *cfg, const char *path)
+{
+    hc = *cfg;
+    t = &local;
+    shared_path = path;
+    return 0;
+}
+
+int llf_health_is_shared(void)
+{
+    pthread_once(&once, open_once);
+    return shared;
+}
+
+int llf_health_allow(const char *provider, const char *model, long long now)
+{
+    if (hc.failures <= 0)
+        return 1;
+    pthread_once(&once, open_once);
+    slot *s = find(key_of(provider, model), 0);
+    if (!s)
+        return 1;
+    int64_t until = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
+    if (until == 0)
+        return 1;
+    if (now < until)
+        return 0;
+    /* Cooled down: one probe at a time, the others keep skipping. */
+    int64_t probe = __atomic_load_n(&s->probe_until, __ATOMIC_ACQUIRE);
+    return probe <= now &&
+           __atomic_compare_exchange_n(&s->probe_until, &probe, now + hc.cooldown_ms, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+void llf_health_report(const char *provider, const char *model, int ok, long long now)
+{
+    if (hc.failures <= 0)
+        return;
+    pthread_once(&once, open_once);
+    slot *s = find(key_of(provider, model), !ok);
+    if (!s)
+        return;
+    if (ok) {
+        __atomic_store_n(&s->fails, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&s->open_until, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    uint32_t f = __atomic_add_fetch(&s->fails, 1, __ATOMIC_ACQ_REL);
+    if ((int)f >= hc.failures) {
+        __atomic_store_n(&s->open_until, now + hc.cooldown_ms, __ATOMIC_RELEASE);
+        __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
+    }
+}

@@ -1,0 +1,25 @@
+/* health.h — the circuit breaker: after `failures` consecutive failures of
+ * a provider/model, skip it for `cooldown_ms`, then let one probe through
+ * (half-open). Shared by the processes of one user through a small
+ * memory-mapped file, so that a CI job of many short processes pays a dead
+ * primary's timeout a handful of times, not once per process. */
+#ifndef LLF_HEALTH_H
+#define LLF_HEALTH_H
+
+typedef struct llf_health_cfg {
+    int  failures;     /* 0: no breaker */
+    long cooldown_ms;
+    int  shared;       /* across processes (the file) or this process only */
+} llf_health_cfg;
+
+/* path: the file to share, or NULL for the default ($XDG_RUNTIME_DIR or
+ * /dev/shm, one per user). A missing directory, a foreign or corrupt file
+ * falls back to process-local memory with a warning. */
+int  llf_health_init(const llf_health_cfg *cfg, const char *path);
+/* May we try provider/model now? 1 yes (closed, or this caller is the
+ * half-open probe), 0 skip it. */
+int  llf_health_allow(const char *provider, const char *model, long long now_ms);
+void llf_health_report(const char *provider, const char *model, int ok, long long now_ms);
+int  llf_health_is_shared(void);
+
+#endif

@@ -1,0 +1,108 @@
+"""Health memory: a provider that keeps failing is skipped for a cooldown,
+then probed once; shared by the processes of one user through a 0600 file."""
+import atexit
+import json
+import os
+import stat
+import tempfile
+import time
+
+from harness import CURL, KEYS, Mock, chat_body, check, env_for, eq, new_log, read_log, run, tmpdir, write_config
+
+_m = None
+
+
+def mock():
+    global _m
+    if _m is None:
+        _m = Mock([{"name": "primary", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"]},
+                   {"name": "backup", "dialect": "openai", "key": KEYS["BACKUP_KEY"]}])
+        atexit.register(_m.stop)
+    _m.reset_all()
+    for n in _m.servers:
+        _m.set(n, behaviour="ok", retry_after=None)
+    return _m
+
+
+def config(m, **breaker):
+    return write_config({"providers": {
+        "openai": {"base_url": m.base("primary")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+        "chain": ["backup/gpt-4o-mini"], "breaker": breaker}, "breaker.json")
+
+
+def calls(m, cfg, n, shared_dir, log=None):
+    argv = [CURL, "-sS", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
+    outs = []
+    for _ in range(n):
+        env = env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared_dir})
+        outs.append(json.loads(run(argv, env).stdout)["choices"][0]["message"]["content"])
+    return outs
+
+
+def test_many_processes_pay_a_dead_primary_a_few_times():
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    log = new_log("breaker.log")
+    outs = calls(m, config(m, failures=3, cooldown_ms=60000), 12, shared, log)
+    check(all(o.startswith("Hello from backup") for o in outs), "every process got an answer")
+    eq(len(m.requests("primary")), 3, "twelve processes, the dead primary asked three times")
+    skips = [l for l in read_log(log) if l.get("reason") == "breaker_open"]
+    eq(len(skips), 9, "the other nine skipped it, logged as breaker_open")
+    f = os.path.join(shared, f"llmfallback-health-{os.getuid()}")
+    st = os.stat(f)
+    eq(stat.S_IMODE(st.st_mode), 0o600, "the shared file is the user's alone")
+
+
+def test_not_shared_means_per_process():
+    m = mock()
+    m.set("primary", behaviour="503")
+    calls(m, config(m, failures=3, cooldown_ms=60000, shared=False), 5, tempfile.mkdtemp(dir=tmpdir()))
+    eq(len(m.requests("primary")), 5, "each process asks the primary itself")
+
+
+def test_half_open_probe_then_recovery():
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config(m, failures=2, cooldown_ms=400)
+    calls(m, cfg, 4, shared)
+    eq(len(m.requests("primary")), 2, "open after two failures")
+    time.sleep(0.5)
+    m.set("primary", behaviour="ok")
+    outs = calls(m, cfg, 3, shared)
+    eq(len(m.requests("primary")), 5, "after the cooldown one probe, then closed again")
+    check(all(o.startswith("Hello from primary") for o in outs), "the primary answers again")
+
+
+def test_everything_open_still_asks_the_original():
+    m = mock()
+    for n in ("primary", "backup"):
+        m.set(n, behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config(m, failures=1, cooldown_ms=60000)
+    argv = [CURL, "-sS", "-w", "\n%{http_code}", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
+    for _ in range(3):
+        r = run(argv, env_for(cfg, extra={"XDG_RUNTIME_DIR": shared}))
+        eq(r.stdout.decode().rpartition("\n")[2], "503", "the program gets the original failure")
+    eq(len(m.requests("primary")), 3, "the original is asked last when everything is open")
+
+
+def test_foreign_or_corrupt_file_is_ignored_with_a_warning():
+    m = mock()
+    m.set("primary", behaviour="503")
+    for content, mode in ((b"garbage" * 10, 0o600), (b"", 0o644)):
+        shared = tempfile.mkdtemp(dir=tmpdir())
+        f = os.path.join(shared, f"llmfallback-health-{os.getuid()}")
+        with open(f, "wb") as fh:
+            fh.write(content)
+        os.chmod(f, mode)
+        argv = [CURL, "-sS", m.base("primary") + "/chat/completions",
+                "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
+        r = run(argv, env_for(config(m, failures=3, cooldown_ms=60000), extra={"XDG_RUNTIME_DIR": shared}))
+        check(b"Hello from backup" in r.stdout, "still works")
+        warn = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback: health memory")]
+        eq(len(warn), 1, f"one warning ({r.stderr.decode()[-200:]})")
