@@ -180,8 +180,14 @@ def env_for(config=None, log=None, preload=True, extra=None, keys=True):
     return env
 
 
+LIBRARY_STDERR = []   # every "llmfallback:" line any test's program printed
+
+
 def run(argv, env, input=None, timeout=60):
-    return subprocess.run(argv, env=env, input=input, capture_output=True, timeout=timeout)
+    r = subprocess.run(argv, env=env, input=input, capture_output=True, timeout=timeout)
+    LIBRARY_STDERR.extend(l for l in r.stderr.decode("utf-8", "replace").splitlines()
+                          if l.startswith("llmfallback:") or l.startswith('{"ts"'))
+    return r
 
 
 def read_log(path):

@@ -511,6 +511,9 @@ class Server:
                 record_file.flush()
 
     def behave(self, c, b, model, req, stream):
+        if b.startswith("random:"):
+            # random:P — fail with a 503 P % of the time, answer otherwise
+            b = "503" if random.random() * 100 < float(b[7:]) else "ok"
         if b.startswith("slow:"):
             time.sleep(int(b[5:]) / 1000)
             b = "ok"

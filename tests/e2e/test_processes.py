@@ -1,0 +1,79 @@
+"""Processes: a shell script whose children all inherit LD_PRELOAD, and a
+stress run of many threads against providers failing at random."""
+import atexit
+import json
+import os
+
+from harness import BUILD, CURL, KEYS, Mock, check, env_for, eq, new_log, read_log, run, write_config
+
+_m = None
+
+
+def mock():
+    global _m
+    if _m is None:
+        _m = Mock([{"name": "primary", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"]},
+                   {"name": "backup", "dialect": "openai", "key": KEYS["BACKUP_KEY"]},
+                   {"name": "spare", "dialect": "openai", "key": KEYS["SPARE_KEY"]}])
+        atexit.register(_m.stop)
+    _m.reset_all()
+    for n in _m.servers:
+        _m.set(n, behaviour="ok", retry_after=None)
+    return _m
+
+
+def config(m, **extra):
+    cfg = {"providers": {
+        "openai": {"base_url": m.base("primary")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"},
+        "spare": {"dialect": "openai", "base_url": m.base("spare"), "api_key_env": "SPARE_KEY"}},
+        "chain": ["backup/gpt-4o-mini", "spare/gpt-4o-mini"]}
+    cfg.update(extra)
+    return write_config(cfg, "processes.json")
+
+
+def test_shell_script_children_each_behave():
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("script.log")
+    script = f"""
+for i in $(seq 20); do
+  {CURL} -sS {m.base('primary')}/chat/completions -H "Authorization: Bearer $OPENAI_API_KEY" \\
+    -d '{{"model":"gpt-4o","messages":[{{"role":"user","content":"hi [rid:s'$i']"}}]}}' | grep -o 'rid:s[0-9]*'
+done
+"""
+    r = run(["/bin/bash", "-c", script], env_for(config(m), log), timeout=120)
+    eq(r.stdout.decode().split(), [f"rid:s{i}" for i in range(1, 21)], "twenty answers, each its own")
+    lines = read_log(log)
+    summaries = [l for l in lines if l["event"] == "summary"]
+    eq(len(summaries), 20, "one summary per curl process (bash itself made no call)")
+    eq(len({l["pid"] for l in summaries}), 20, "twenty processes")
+    check(all((s["calls"], s["fallbacks"]) == (1, 1) for s in summaries), "each counted its own call")
+
+
+def test_stress_threads_random_failures():
+    """32 threads x 500 calls in one libcurl process; every provider fails 30 %
+    of the time at random. Every call ends in a valid answer carrying its own
+    tag or in its original failure; the per-process budget holds exactly."""
+    m = mock()
+    for n in ("primary", "backup", "spare"):
+        m.set(n, behaviour="random:30")
+    log = new_log("stress.log")
+    budget = 3000
+    cfg = config(m, attempts={"per_call": 3, "per_process": budget})
+    ex = os.path.join(BUILD, "examples/chat_client")
+    r = run([ex, m.base("primary") + "/chat/completions", "-n", "500", "-t", "32"], env_for(cfg, log), timeout=300)
+    lines = r.stdout.decode().splitlines()
+    eq(len(lines), 16000, f"16000 calls ended ({r.stderr.decode()[-300:]})")
+    good = [l for l in lines if "status=200" in l]
+    bad = [l for l in lines if "status=200" not in l]
+    check(all("rid=ok" in l for l in good), "every answer belongs to its own request")
+    check(all("status=503" in l and "provider=-" in l for l in bad), "the rest got their original failure")
+    attempts = [l for l in read_log(log) if l["event"] == "attempt"]
+    extra = sum(1 for a in attempts if a["attempt"] > 1)
+    check(extra <= budget, f"extra attempts within the budget ({extra} <= {budget})")
+    summary = [l for l in read_log(log) if l["event"] == "summary"][0]
+    eq(summary["calls"], 16000, "all counted")
+    eq(sum(len(m.requests(n)) for n in ("primary", "backup", "spare")), 16000 + extra, "requests = calls + extra attempts")
+    if extra == budget:
+        check(len(bad) > 0, "once the budget is spent, failures reach the program")
