@@ -389,7 +389,7 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
 {
     static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
                                       "log", "ca_bundle", "verdict", "breaker", NULL};
-    static const char *const attempts[] = {"per_call", "per_process", NULL};
+    static const char *const attempts[] = {"per_call", "per_process", "retry_ratio", "retry_burst", NULL};
     static const char *const timeouts[] = {"connect", "first_byte", "first_token", "total", NULL};
     static const char *const retry[] = {"max_wait_ms", "same_provider", NULL};
     llf_config *c = x->c;
@@ -422,6 +422,17 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
             get_long(x, v, "attempts", "per_process", 0, &c->per_process))
             goto out;
         c->per_call = pc > 1000 ? 1000 : (int)pc;
+        static const char *const fl[] = {"retry_ratio", "retry_burst"};
+        double *dst[] = {&c->retry_ratio, &c->retry_burst};
+        for (int i = 0; i < 2; i++) {
+            const cJSON *r = cJSON_GetObjectItemCaseSensitive(v, fl[i]);
+            if (r && (!cJSON_IsNumber(r) || r->valuedouble < 0)) {
+                fail(x, "attempts.%s must be a number >= 0", fl[i]);
+                goto out;
+            }
+            if (r)
+                *dst[i] = r->valuedouble;
+        }
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "timeouts_ms"))) {
         if (!cJSON_IsObject(v)) {
@@ -506,6 +517,8 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
         return fail(&x, "out of memory");
     c->per_call = DEFAULT_PER_CALL;
     c->per_process = DEFAULT_PER_PROCESS;
+    c->retry_ratio = 1.0;   /* on average one extra attempt per call... */
+    c->retry_burst = 20;    /* ...after a burst of twenty */
     c->connect_ms = DEFAULT_CONNECT_MS;
     c->first_byte_ms = DEFAULT_FIRST_BYTE_MS;
     c->total_ms = DEFAULT_TOTAL_MS;

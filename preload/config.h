@@ -64,6 +64,7 @@ typedef struct llf_config {
     size_t           nchain;
     int   per_call;             /* attempts of one call, the original included */
     long  per_process;          /* extra attempts the process may ever make */
+    double retry_ratio, retry_burst;   /* the ratio budget (health.h) */
     long  connect_ms, first_byte_ms, total_ms, first_token_ms;
     long  retry_max_wait_ms;    /* Retry-After up to this is waited for */
     int   retry_same_provider;  /* 0 disables the same-provider retry */

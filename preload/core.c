@@ -135,6 +135,7 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
     }
     llf_log_open(config->log_path);
     llf_health_init(&config->breaker, NULL);
+    llf_retry_budget_init(config->retry_ratio, config->retry_burst);
     llf_engine_init(&engine, config);
     llf_targets_init(config);
     llf_relay_init(&engine, svc);

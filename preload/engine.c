@@ -285,6 +285,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     llf_attempt base;
     llf_attempt_limits(cfg, a->prog_connect_ms, a->prog_total_ms, &base);
     c->o.req = a->orig;
+    llf_retry_budget_earn();
     long estimate = -1;
     long too_small = 0;   /* after "context exceeded": windows up to this cannot help */
     int attempts = 0;
@@ -337,6 +338,13 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                     break;
                 }
                 send = &req;
+            }
+            if (attempts > 0 && !llf_retry_budget_spend()) {
+                if (send != a->orig)
+                    llf_req_free(&req);
+                log_skip(a, c, s, "retry_budget", NULL);
+                stop = 1;
+                break;
             }
             if (attempts > 0 && !llf_budget_take(&e->budget)) {
                 if (send != a->orig)

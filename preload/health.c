@@ -19,7 +19,7 @@
 
 #include "log.h"
 
-#define MAGIC 0x6c6c6668656c7431ULL   /* "llfhelt1" */
+#define MAGIC 0x6c6c6668656c7432ULL   /* "llfhelt2" */
 #define SLOTS 512
 #define PROBE 8
 
@@ -34,6 +34,8 @@ typedef struct slot {
 typedef struct table {
     uint64_t magic;
     uint32_t version, nslots;
+    int64_t  retry_milli;   /* the ratio budget's saved extra attempts, x1000 */
+    int64_t  retry_stamp;   /* 0 until the first process set the burst */
     slot     s[SLOTS];
 } table;
 
@@ -176,4 +178,49 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
         __atomic_store_n(&s->open_until, now + hc.cooldown_ms, __ATOMIC_RELEASE);
         __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
     }
+}
+
+static int64_t ratio_milli, burst_milli;
+
+void llf_retry_budget_init(double ratio, double burst)
+{
+    ratio_milli = (int64_t)(ratio * 1000.0);
+    burst_milli = (int64_t)(burst * 1000.0);
+}
+
+static int64_t *budget_cell(void)
+{
+    pthread_once(&once, open_once);
+    int64_t zero = 0;
+    /* The budget starts full, once per table. */
+    if (__atomic_compare_exchange_n(&t->retry_stamp, &zero, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&t->retry_milli, burst_milli, __ATOMIC_RELEASE);
+    return &t->retry_milli;
+}
+
+void llf_retry_budget_earn(void)
+{
+    if (ratio_milli <= 0)
+        return;
+    int64_t *cell = budget_cell();
+    int64_t v = __atomic_load_n(cell, __ATOMIC_ACQUIRE);
+    int64_t n;
+    do {
+        n = v + ratio_milli > burst_milli ? burst_milli : v + ratio_milli;
+        if (n == v)
+            return;
+    } while (!__atomic_compare_exchange_n(cell, &v, n, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+}
+
+int llf_retry_budget_spend(void)
+{
+    if (ratio_milli <= 0)
+        return 1;
+    int64_t *cell = budget_cell();
+    int64_t v = __atomic_load_n(cell, __ATOMIC_ACQUIRE);
+    do {
+        if (v < 1000)
+            return 0;
+    } while (!__atomic_compare_exchange_n(cell, &v, v - 1000, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    return 1;
 }

@@ -22,4 +22,12 @@ int  llf_health_allow(const char *provider, const char *model, long long now_ms)
 void llf_health_report(const char *provider, const char *model, int ok, long long now_ms);
 int  llf_health_is_shared(void);
 
+/* The ratio retry budget, in the manner of Finagle's RetryBudget: each call
+ * earns `ratio` of an extra attempt, up to `burst` saved; each extra attempt
+ * spends one. Kept in the shared file when the breaker is shared, so a job's
+ * processes share it. ratio <= 0: no ratio budget. */
+void llf_retry_budget_init(double ratio, double burst);
+void llf_retry_budget_earn(void);     /* once per call */
+int  llf_retry_budget_spend(void);    /* 1 may retry, 0 spent */
+
 #endif

@@ -106,3 +106,20 @@ def test_foreign_or_corrupt_file_is_ignored_with_a_warning():
         check(b"Hello from backup" in r.stdout, "still works")
         warn = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback: health memory")]
         eq(len(warn), 1, f"one warning ({r.stderr.decode()[-200:]})")
+
+
+def test_ratio_retry_budget():
+    m = mock()
+    m.set("primary", behaviour="503")
+    cfg = write_config({"providers": {
+        "openai": {"base_url": m.base("primary")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+        "chain": ["backup/gpt-4o-mini"], "breaker": {"failures": 0},
+        "attempts": {"retry_ratio": 0.25, "retry_burst": 2}}, "ratio.json")
+    log = new_log("ratio.log")
+    ex = os.path.join(os.environ.get("LLF_BUILD", "build"), "examples/chat_client")
+    r = run([ex, m.base("primary") + "/chat/completions", "-n", "10", "-t", "1"], env_for(cfg, log))
+    answered = [l.split()[1] for l in r.stdout.decode().splitlines() if "status=200" in l]
+    eq(answered, ["0", "1", "4", "8"], "a burst of two, then one extra attempt per four calls")
+    eq(len(m.requests("backup")), 4, "four extra attempts in ten calls")
+    eq(sum(1 for l in read_log(log) if l.get("reason") == "retry_budget"), 6, "the others logged why")

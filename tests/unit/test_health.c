@@ -37,4 +37,19 @@ void test_health(void)
     llf_health_report("p", "m", 0, 0);
     llf_health_report("p", "m", 0, 0);
     CHECK(llf_health_allow("p", "m", 1));            /* failures 0: no breaker */
+
+    /* the ratio budget: full burst at first, then a share of each call */
+    llf_retry_budget_init(0.5, 2);
+    llf_retry_budget_earn();
+    CHECK(llf_retry_budget_spend() && llf_retry_budget_spend());
+    CHECK(!llf_retry_budget_spend());
+    llf_retry_budget_earn();
+    CHECK(!llf_retry_budget_spend());                  /* half a retry saved */
+    llf_retry_budget_earn();
+    CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());
+    for (int i = 0; i < 100; i++)
+        llf_retry_budget_earn();                       /* saving stops at the burst */
+    CHECK(llf_retry_budget_spend() && llf_retry_budget_spend() && !llf_retry_budget_spend());
+    llf_retry_budget_init(0, 0);
+    CHECK(llf_retry_budget_spend());                   /* ratio 0: no ratio budget */
 }
