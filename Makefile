@@ -29,7 +29,7 @@ HDRS := $(wildcard preload/*.h)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/shim/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/core/%.o)
 
-.PHONY: all test unit demo bench install clean deps
+.PHONY: all test unit demo bench install clean deps fuzz print-logic
 all: $(BUILD)/libllmfallback.so $(BUILD)/libllmfallback-core.so
 
 $(BUILD)/shim/%.o: preload/%.c $(HDRS) | $(BUILD)/shim
@@ -80,6 +80,14 @@ demo: deps all
 
 bench: deps all
 	@tests/bench/run.sh $(BUILD)
+
+# libFuzzer targets for every parser and translator, FUZZ_SECONDS each
+# (`make test` runs them briefly; `make fuzz FUZZ_SECONDS=600` for the long runs).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	@tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+print-logic:
+	@echo $(LOGIC_SRC:%=preload/%)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/llmfallback $(DESTDIR)$(PREFIX)/bin

@@ -1,0 +1,55 @@
+/* Fuzz target: every translator (requests and responses, to and from the
+ * hub) of every dialect, and the verdict on any response body. */
+#include <cjson/cJSON.h>
+
+#include "dialect.h"
+#include "fuzz_common.h"
+#include "verdict.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+    fuzz_init();
+    if (n < 1)
+        return 0;
+    int dialect = d[0] % 3, status = d[0] & 0x80 ? 200 : 503;
+    cJSON *j = cJSON_ParseWithLength((const char *)d + 1, n - 1);
+    const llf_dialect_ops *ops = llf_dialect_ops_of((llf_dialect)dialect);
+    llf_terr e;
+    cJSON *out = NULL, *back = NULL;
+    if (j) {
+        if (ops->req_to_hub(j, "m", &out, &e) == LLF_TR_OK) {
+            for (int t = 0; t < 3; t++) {
+                cJSON *x = NULL;
+                if (llf_dialect_ops_of((llf_dialect)t)->req_from_hub(out, "m", &x, &e) == LLF_TR_OK)
+                    cJSON_Delete(x);
+            }
+        }
+        cJSON_Delete(out);
+        out = NULL;
+        if (ops->req_from_hub(j, "m", &out, &e) == LLF_TR_OK)
+            cJSON_Delete(out);
+        out = NULL;
+        if (ops->resp_to_hub(j, &out, &e) == LLF_TR_OK) {
+            for (int t = 0; t < 3; t++)
+                if (llf_dialect_ops_of((llf_dialect)t)->resp_from_hub(out, "m", &back, &e) == LLF_TR_OK) {
+                    cJSON_Delete(back);
+                    back = NULL;
+                }
+        }
+        cJSON_Delete(out);
+        out = NULL;
+        if (ops->resp_from_hub(j, "m", &out, &e) == LLF_TR_OK)
+            cJSON_Delete(out);
+    }
+    llf_resp r;
+    memset(&r, 0, sizeof r);
+    r.status = status;
+    llf_buf_adds(&r.head, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n");
+    llf_buf_add(&r.body, d + 1, n - 1);
+    llf_verdict_cfg vc = {1, 1, 1, 1, 1, 400, 0, NULL, 0, NULL, 1000};
+    llf_judge_in in = {(llf_dialect)dialect, "m", d[0] & 0x40, j, &vc};
+    llf_judge_ex(&in, &r, 0);
+    llf_resp_free(&r);
+    cJSON_Delete(j);
+    return 0;
+}
