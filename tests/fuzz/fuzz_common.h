@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "curlapi.h"
+#include "../unit/linked_curl.h"
 
 const llf_curl_api *llf_curl;
 
@@ -18,12 +19,7 @@ static void fuzz_init(void)
     static llf_curl_api api;
     if (llf_curl)
         return;
-    api.url = curl_url;
-    api.url_cleanup = curl_url_cleanup;
-    api.url_set = curl_url_set;
-    api.url_get = (CURLUcode(*)(const CURLU *, CURLUPart, char **, unsigned int))curl_url_get;
-    api.free = curl_free;
-    api.getdate = curl_getdate;
+    linked_curl(&api);
     llf_curl = &api;
 }
 

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "curlapi.h"
+#include "linked_curl.h"
 #include "t.h"
 
 int t_pass, t_fail;
@@ -76,13 +77,7 @@ int t_json_same(const cJSON *got, const cJSON *want, const char *label)
 int main(void)
 {
     static llf_curl_api api;
-    api.url = curl_url;
-    api.url_cleanup = curl_url_cleanup;
-    api.url_set = curl_url_set;
-    api.url_get = (CURLUcode(*)(const CURLU *, CURLUPart, char **, unsigned int))curl_url_get;
-    api.free = curl_free;
-    api.getdate = curl_getdate;
-    api.easy_strerror = curl_easy_strerror;
+    linked_curl(&api);
     llf_curl = &api;
 #define SUITE(name) name();
 #include "suites.h"
