@@ -1,6 +1,8 @@
 /* Config: defaults, the file, LLMFALLBACK_CHAIN, keys, and one-line errors. */
 #include <stdlib.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 #include "t.h"
 
@@ -124,5 +126,28 @@ void test_config(void)
     c = load("{\"chain\":[\"ollama/llama3.2\"]}", NULL, NULL);
     CHECK(c && c->nchain == 1);
     llf_config_free(c);
+    t_clearenv();
+}
+
+/* The fixture that documents every key (and seeds the config fuzzer) loads. */
+void test_config_full(void)
+{
+    cJSON *j = t_fixture("config/full.json");
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    llf_config *c = NULL;
+    err[0] = '\0';
+    t_clearenv();
+    t_setenv("ANTHROPIC_API_KEY", "a");
+    t_setenv("BACKUP_KEY", "b");
+    t_setenv("OPENAI_API_KEY", "o");
+    int rc = text ? llf_config_load(text, strlen(text), "full.json", NULL, NULL, t_env, &c, err, sizeof err) : -1;
+    if (rc)
+        fprintf(stderr, "  full.json: %s\n", err);
+    CHECK(rc == 0);
+    CHECK(c && c->nchain == 3 && c->chain[2].context == 128000 && c->verdict.npatterns == 1 &&
+          c->breaker.failures == 3 && c->retry_burst == 20 && c->first_token_ms == 30000);
+    llf_config_free(c);
+    free(text);
+    cJSON_Delete(j);
     t_clearenv();
 }
