@@ -90,7 +90,8 @@ print-logic:
 	@echo $(LOGIC_SRC:%=preload/%)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/llmfallback $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/lib/llmfallback $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 docs/llmfallback.1 $(DESTDIR)$(PREFIX)/share/man/man1/llmfallback.1
 	install -m 0644 $(BUILD)/libllmfallback.so $(BUILD)/libllmfallback-core.so $(DESTDIR)$(PREFIX)/lib/llmfallback/
 	sed 's|^LIBDIR_DEFAULT=.*|LIBDIR_DEFAULT="$(PREFIX)/lib/llmfallback"|' scripts/llmfallback > $(DESTDIR)$(PREFIX)/bin/llmfallback
 	chmod 0755 $(DESTDIR)$(PREFIX)/bin/llmfallback

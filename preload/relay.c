@@ -559,7 +559,9 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     c->easy_setopt(h, CURLOPT_TIMEOUT_MS, at ? at->total_ms : 0L);
     c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, at ? at->connect_ms : 0L);
-    const char *ca = getenv("SSL_CERT_FILE");
+    const char *ca = x->k->eng->cfg->ca_bundle;
+    if (!ca || !*ca)
+        ca = getenv("SSL_CERT_FILE");
     if (!ca || !*ca)
         ca = getenv("CURL_CA_BUNDLE");
     if (!ca || !*ca)
