@@ -92,6 +92,8 @@ print-logic:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/llmfallback $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 docs/llmfallback.1 $(DESTDIR)$(PREFIX)/share/man/man1/llmfallback.1
+	install -d $(DESTDIR)$(PREFIX)/share/llmfallback
+	install -m 0644 scripts/llmfallback-report.py $(DESTDIR)$(PREFIX)/share/llmfallback/
 	install -m 0644 $(BUILD)/libllmfallback.so $(BUILD)/libllmfallback-core.so $(DESTDIR)$(PREFIX)/lib/llmfallback/
 	sed 's|^LIBDIR_DEFAULT=.*|LIBDIR_DEFAULT="$(PREFIX)/lib/llmfallback"|' scripts/llmfallback > $(DESTDIR)$(PREFIX)/bin/llmfallback
 	chmod 0755 $(DESTDIR)$(PREFIX)/bin/llmfallback
