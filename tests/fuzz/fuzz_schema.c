@@ -1,5 +1,6 @@
-/* Fuzz target: the JSON Schema validator, schema and value from one input
- * (split at the first NUL). */
+/* Fuzz target: the JSON Schema validator. An input "schema\0value" is
+ * validated as such; any JSON input is also validated against itself (as a
+ * schema) and against a schema using every keyword the validator knows. */
 #include <cjson/cJSON.h>
 
 #include "fuzz_common.h"
@@ -12,8 +13,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     cJSON *s = cJSON_ParseWithLength((const char *)d, a);
     cJSON *v = nul ? cJSON_ParseWithLength((const char *)nul + 1, n - a - 1) : NULL;
     char why[128];
+    static cJSON *rich;
+    if (!rich)
+        rich = cJSON_Parse("{\"$defs\":{\"n\":{\"type\":[\"integer\",\"null\"],\"minimum\":0,\"maximum\":9}},"
+                           "\"type\":\"object\",\"required\":[\"a\"],\"additionalProperties\":{\"type\":\"string\","
+                           "\"minLength\":1,\"maxLength\":5},\"properties\":{\"a\":{\"anyOf\":[{\"$ref\":\"#/$defs/n\"},"
+                           "{\"type\":\"array\",\"items\":{\"enum\":[1,\"x\",null]},\"minItems\":1,\"maxItems\":3}]},"
+                           "\"b\":{\"oneOf\":[{\"const\":true},{\"type\":\"OBJECT\",\"nullable\":true}]},"
+                           "\"c\":{\"allOf\":[{\"type\":\"number\"},{\"minimum\":1}]}}}");
     if (s && v)
         llf_schema_validate(s, v, why, sizeof why);
+    if (s) {
+        llf_schema_validate(s, s, why, sizeof why);
+        llf_schema_validate(rich, s, why, sizeof why);
+    }
     cJSON_Delete(s);
     cJSON_Delete(v);
     return 0;
