@@ -365,3 +365,12 @@ print(res["own"], res["original"], res["other"])
     own, original, other = map(int, r.stdout.decode().split())
     eq((own + original, other), (160, 0), f"every call: its own answer or the original failure ({r.stderr.decode()[-300:]})")
     check(own > original, "most were answered")
+
+
+def test_soft_failures_through_the_relay():
+    m = mock()
+    for behaviour in ("refusal_text", "malformed", "empty_answer"):
+        m.reset_all()
+        m.set("primary", behaviour=behaviour)
+        r = py(m, CLIENTS["requests"], config(m))
+        eq(r.stdout.decode().split(" ")[:2], ["200", "backup"], f"{behaviour}: the backup answered ({r.stderr.decode()[-200:]})")
