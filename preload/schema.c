@@ -10,12 +10,17 @@
 #include <string.h>
 
 #define MAX_DEPTH 64
+/* anyOf/oneOf/$ref let a small schema demand exponential work (each level of
+ * nesting multiplies the branches tried); past this many checks the schema
+ * is treated as unusable rather than stalling the host's call. */
+#define MAX_STEPS 100000
 
 typedef struct vctx {
     const cJSON *root;
     char *why;
     size_t whylen;
     int bad_schema;
+    long steps;
 } vctx;
 
 static int fail(vctx *c, const char *path, const char *reason)
@@ -70,16 +75,23 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int 
 static int check_all(vctx *c, const cJSON *list, const cJSON *v, const char *path, int depth,
                      const char *kw)
 {
-    int matches = 0, n = 0;
-    for (const cJSON *sub = list ? list->child : NULL; sub; sub = sub->next, n++) {
+    int all = strcmp(kw, "allOf") == 0, one = strcmp(kw, "oneOf") == 0;
+    int matches = 0, misses = 0;
+    /* stop as soon as the answer is known: anyOf at the first match, allOf at
+     * the first miss, oneOf at the second match */
+    for (const cJSON *sub = list ? list->child : NULL; sub; sub = sub->next) {
         char *saved = c->why;
         c->why = NULL;   /* a failing branch is not the reason */
-        matches += check(c, sub, v, path, depth + 1);
+        int ok = check(c, sub, v, path, depth + 1);
         c->why = saved;
+        matches += ok;
+        misses += !ok;
+        if (c->bad_schema || (all && !ok) || (one && matches > 1) || (!all && !one && ok))
+            break;
     }
-    if (strcmp(kw, "allOf") == 0)
-        return matches == n ? 1 : fail(c, path, "allOf");
-    if (strcmp(kw, "oneOf") == 0)
+    if (all)
+        return misses == 0 ? 1 : fail(c, path, "allOf");
+    if (one)
         return matches == 1 ? 1 : fail(c, path, "oneOf");
     return matches > 0 ? 1 : fail(c, path, "anyOf");
 }
@@ -87,7 +99,7 @@ static int check_all(vctx *c, const cJSON *list, const cJSON *v, const char *pat
 static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int depth)
 {
     char sub[256];
-    if (depth > MAX_DEPTH) {
+    if (depth > MAX_DEPTH || ++c->steps > MAX_STEPS) {
         c->bad_schema = 1;
         return 0;
     }
@@ -190,7 +202,7 @@ int llf_schema_validate(const cJSON *schema, const cJSON *value, char *why, size
 {
     if (why && whylen)
         why[0] = '\0';
-    vctx c = {schema, why, whylen, 0};
+    vctx c = {schema, why, whylen, 0, 0};
     int ok = check(&c, schema, value, "$", 0);
     if (c.bad_schema) {
         if (why && whylen)

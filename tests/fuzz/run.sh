@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# run.sh BUILD SECONDS — build every libFuzzer target and run each for
-# SECONDS, seeded from the test fixtures; prints "fuzz: N passed, N failed"
+# run.sh BUILD SECONDS [TARGET…] — build every libFuzzer target (or only the
+# named ones, e.g. fuzz_schema) and run each for SECONDS, seeded from the test fixtures; prints "fuzz: N passed, N failed"
 # (a target fails when it finds a crash, a leak or undefined behaviour).
 set -uo pipefail
 build=$1
 secs=${2:-10}
+shift 2 || shift $#
+only=" $* "
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$build/fuzz
 mkdir -p "$out"
@@ -15,6 +17,7 @@ libs=($(pkg-config --libs libcurl libcjson) -lpthread)
 passed=0 failed=0
 for src in "$root"/tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
+    [ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || continue
     if ! (cd "$root" && clang "${flags[@]}" -o "$out/$name" "$src" $logic "${libs[@]}") 2> "$out/$name.build"; then
         echo "$name: does not build"; cat "$out/$name.build"; failed=$((failed + 1)); continue
     fi

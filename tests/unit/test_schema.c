@@ -57,4 +57,15 @@ void test_schema(void)
     CHECK(valid("false", "1", NULL) == 0);
     /* self-reference deeper than any real answer is refused, not followed forever */
     CHECK(valid("{\"$ref\":\"#\"}", "1", NULL) == -1);
+    /* 25 levels of anyOf, each naming the next level twice: 2^25 branches if
+     * followed; the work limit gives up (unusable schema) instead of stalling */
+    char deep[4096];
+    size_t o = (size_t)snprintf(deep, sizeof deep, "{\"$ref\":\"#/$defs/l0\",\"$defs\":{");
+    for (int i = 0; i < 25; i++)
+        o += (size_t)snprintf(deep + o, sizeof deep - o,
+                              "\"l%d\":{\"anyOf\":[{\"$ref\":\"#/$defs/l%d\"},{\"$ref\":\"#/$defs/l%d\"}]},",
+                              i, i + 1, i + 1);
+    snprintf(deep + o, sizeof deep - o, "\"l25\":{\"type\":\"string\"}}}");
+    CHECK(valid(deep, "1", NULL) == -1);
+    CHECK(valid(deep, "\"s\"", NULL) == 1);   /* a match found early is still a match */
 }
