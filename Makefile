@@ -29,7 +29,7 @@ HDRS := $(wildcard preload/*.h)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/shim/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/core/%.o)
 
-.PHONY: all test unit demo bench install clean deps fuzz print-logic
+.PHONY: all test unit demo bench install clean deps fuzz print-logic sanlib
 all: $(BUILD)/libllmfallback.so $(BUILD)/libllmfallback-core.so
 
 $(BUILD)/shim/%.o: preload/%.c $(HDRS) | $(BUILD)/shim
@@ -41,13 +41,13 @@ $(BUILD)/shim $(BUILD)/core $(BUILD)/asan:
 
 # dlopen() must reach glibc as a tail call, so that glibc still sees the
 # program as the caller (for $ORIGIN and RUNPATH): keep sibling calls on.
-$(BUILD)/shim/hook_dlopen.o: CFLAGS += -O2 -foptimize-sibling-calls
+$(BUILD)/shim/hook_dlopen.o: ALL_CFLAGS += -O2 -foptimize-sibling-calls
 
 # The shim needs nothing but libc: idle processes must not load libcurl/cJSON.
 $(BUILD)/libllmfallback.so: $(SHIM_OBJ) preload/shim.map
-	$(CC) $(LDSO) -Wl,--version-script=preload/shim.map -o $@ $(SHIM_OBJ)
+	$(CC) $(LDFLAGS) $(LDSO) -Wl,--version-script=preload/shim.map -o $@ $(SHIM_OBJ)
 $(BUILD)/libllmfallback-core.so: $(CORE_OBJ) preload/core.map
-	$(CC) $(LDSO) -Wl,--version-script=preload/core.map -Wl,--exclude-libs,ALL -o $@ $(CORE_OBJ) $(CJSON_LIBS)
+	$(CC) $(LDFLAGS) $(LDSO) -Wl,--version-script=preload/core.map -Wl,--exclude-libs,ALL -o $@ $(CORE_OBJ) $(CJSON_LIBS)
 
 # Unit tests link the pure logic directly, with a real libcurl for curl_url.
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -67,12 +67,21 @@ $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread
 
+# The library itself under ASan+UBSan, for the end-to-end suite's second run
+# (the harness preloads the sanitizer runtimes ahead of it).
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+sanlib:
+	@$(MAKE) -s BUILD=$(BUILD)/sanlib CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all \
+	  $(BUILD)/sanlib/san_first.so
+$(BUILD)/san_first.so: tests/e2e/san_first.c
+	$(CC) -O2 $(WARN) -shared -fPIC -o $@ $< -ldl
+
 deps:
 	@scripts/install-deps
 
 unit: $(BUILD)/unit $(BUILD)/asan/unit
 
-test: deps all unit $(EXAMPLES)
+test: deps all unit sanlib $(EXAMPLES)
 	@tests/run.sh $(BUILD)
 
 demo: deps all
@@ -85,7 +94,7 @@ bench: deps all
 # (`make test` runs them briefly; `make fuzz FUZZ_SECONDS=600` for the long runs).
 FUZZ_SECONDS ?= 600
 fuzz: deps
-	@tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+	@tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 print-logic:
 	@echo $(LOGIC_SRC:%=preload/%)
 

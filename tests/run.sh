@@ -2,7 +2,8 @@
 # run.sh BUILD — every test suite, then one closing line "N passed, N failed".
 #
 # Suites: unit tests (plain, then under ASan+UBSan), the mock providers' own
-# self-test, the end-to-end tests with real programs, and every libFuzzer
+# self-test, the end-to-end tests with real programs (against the library,
+# then against its ASan+UBSan build, make sanlib), and every libFuzzer
 # target for a few seconds (make fuzz runs them for ten minutes each). Each prints its own
 # "N passed, N failed" line last; this script adds them up.
 set -uo pipefail
@@ -38,6 +39,10 @@ suite "unit (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$build/asan/unit"
 suite "mock self-test" /usr/bin/python3 "$here/mock/selftest.py"
 suite "end to end" /usr/bin/python3 "$here/e2e/run.py" "$build"
+sandir=$(mktemp -d)
+suite "end to end, library under ASan+UBSan" env LLF_SANITIZED="$sandir" \
+    /usr/bin/python3 "$here/e2e/run.py" "$build"
+rm -rf "$sandir"
 suite "fuzz (a few seconds per target)" bash "$here/fuzz/run.sh" "$build" "${FUZZ_SECONDS:-5}"
 
 echo

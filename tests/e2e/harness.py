@@ -20,6 +20,19 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("LLF_BUILD", os.path.join(ROOT, "build"))
 LIB = os.path.join(BUILD, "libllmfallback.so")
+# LLF_SANITIZED=DIR: the library under test is an ASan+UBSan build (make
+# sanlib). The sanitizer runtimes are preloaded ahead of it, and every report
+# any process writes lands in DIR, which a final test requires to be empty.
+SANITIZED = os.environ.get("LLF_SANITIZED", "")
+if SANITIZED:
+    LIB = os.path.join(BUILD, "sanlib", "libllmfallback.so")
+    _SAN_RT = [subprocess.run(["gcc", "-print-file-name=" + n], capture_output=True, text=True).stdout.strip()
+               for n in ("libasan.so", "libubsan.so")] + [os.path.join(BUILD, "sanlib", "san_first.so")]
+    _SAN_ENV = {
+        "ASAN_OPTIONS": f"log_path={SANITIZED}/asan:detect_leaks=1:abort_on_error=0:exitcode=0:fast_unwind_on_malloc=0",
+        "UBSAN_OPTIONS": f"log_path={SANITIZED}/ubsan:print_stacktrace=1:halt_on_error=1",
+        "LSAN_OPTIONS": f"suppressions={os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lsan.supp')}",
+    }
 PY = "/usr/bin/python3"
 CURL = "/usr/bin/curl"
 
@@ -168,7 +181,9 @@ def env_for(config=None, log=None, preload=True, extra=None, keys=True):
     if keys:
         env.update(KEYS)
     if preload:
-        env["LD_PRELOAD"] = LIB
+        env["LD_PRELOAD"] = " ".join(_SAN_RT + [LIB]) if SANITIZED else LIB
+        if SANITIZED:
+            env.update(_SAN_ENV)
     if config:
         env["LLMFALLBACK_CONFIG"] = config
     if log:

@@ -1,0 +1,57 @@
+"""Runs last, and only when the suite runs against the ASan+UBSan build of
+the library (LLF_SANITIZED=DIR, see harness.py): every report any process of
+the whole suite wrote must be clean of our code.
+
+Hosts have leaks of their own (Python frees little at exit), so a leak counts
+only when a frame of its allocation stack is in the library; any other
+ASan error and every UBSan report counts wherever it is."""
+import glob
+import os
+import re
+import subprocess
+
+from harness import PY, SANITIZED, check, env_for, eq
+
+
+def _ours(report):
+    """The findings in one report file that implicate the library."""
+    found = []
+    for block in re.split(r"\n(?=(?:Direct|Indirect) leak of )|\n(?===\d+==ERROR)|\n\n", report):
+        if re.search(r"(Direct|Indirect) leak of", block):
+            # symbolized frames name our sources, unsymbolized ones our files
+            if "libllmfallback" in block or re.search(r" preload/\w+\.c:\d+", block):
+                found.append(block.strip()[:2000])
+        elif "ERROR: AddressSanitizer" in block or "runtime error:" in block:
+            found.append(block.strip()[:2000])
+    return found
+
+
+if SANITIZED:
+    def test_sanitized_library_was_really_loaded():
+        r = subprocess.run([PY, "-c", "print(open('/proc/self/maps').read())"], env=env_for(),
+                           capture_output=True, text=True, timeout=60)
+        eq(r.returncode, 0, "a preloaded program runs")
+        check("libasan" in r.stdout, "the ASan runtime is in the process")
+        check(os.path.join("sanlib", "libllmfallback.so") in r.stdout, "the sanitized library is preloaded")
+
+    def test_no_sanitizer_report_implicates_the_library():
+        files = glob.glob(os.path.join(SANITIZED, "*"))
+        findings = []
+        for f in files:
+            with open(f, errors="replace") as fh:
+                findings += [f"{os.path.basename(f)}: {b}" for b in _ours(fh.read())]
+        check(not findings, f"{len(findings)} sanitizer finding(s) in the library:\n" + "\n---\n".join(findings[:5]))
+
+    def test_the_classifier_is_not_blind():
+        # a leak whose stack reaches the library, an ASan error and a UBSan
+        # error must be caught; a host-only leak must not
+        ours = ("==1==ERROR: LeakSanitizer: detected memory leaks\n\nDirect leak of 8 byte(s) in 1 object(s) "
+                "allocated from:\n    #0 0x1 in malloc\n    #1 0x2 in llf_x (/b/libllmfallback-core.so+0x1)\n")
+        host = ("==1==ERROR: LeakSanitizer: detected memory leaks\n\nDirect leak of 8 byte(s) in 1 object(s) "
+                "allocated from:\n    #0 0x1 in malloc\n    #1 0x2  (/usr/bin/python3.11+0x50046f)\n")
+        eq(len(_ours(ours)), 1, "a leak in the library is found")
+        eq(len(_ours(ours.replace("llf_x (/b/libllmfallback-core.so+0x1)", "llf_log_attempt preload/log.c:100"))), 1,
+           "a leak in the library is found from a symbolized stack")
+        eq(len(_ours(host)), 0, "a leak of the host alone is not ours")
+        eq(len(_ours("==1==ERROR: AddressSanitizer: heap-use-after-free on address")), 1, "an ASan error")
+        eq(len(_ours("relay.c:10:5: runtime error: signed integer overflow")), 1, "a UBSan error")
