@@ -3,11 +3,17 @@
  * completion (mode ok) or a 503 in OpenAI's error shape (mode 503), in one
  * write, with TCP_NODELAY. Binds 127.0.0.1 only; exits after 10 minutes.
  *
- *   bench_server PORT ok|503        (prints READY once listening) */
+ *   bench_server PORT ok|503 [STATS] (prints READY once listening)
+ *
+ * With STATS, the file STATS always holds "accepts=A requests=R": how many
+ * connections and requests the server has had (to see whether a client or
+ * gateway keeps its connection to a failing provider alive). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +30,22 @@ static const char err_body[] = "{\"error\":{\"message\":\"The server is overload
                                "\"type\":\"server_error\",\"param\":null,\"code\":null}}";
 static char response[1024];
 static size_t response_len;
+static atomic_long accepts, requests;
+
+static void *stats(void *arg)   /* rewrites the STATS file every 20 ms */
+{
+    int fd = (int)(long)arg;
+    for (;;) {
+        char line[64];
+        int len = snprintf(line, sizeof line, "accepts=%ld requests=%ld\n", atomic_load(&accepts),
+                           atomic_load(&requests));
+        if (pwrite(fd, line, (size_t)len, 0) == len && ftruncate(fd, len) == 0)
+            usleep(20000);
+        else
+            usleep(200000);
+    }
+    return NULL;
+}
 
 static void *serve(void *arg)
 {
@@ -56,6 +78,7 @@ static void *serve(void *arg)
                 goto out;   /* not for this server */
             if (have < head + body)
                 break;
+            atomic_fetch_add(&requests, 1);
             if (write(fd, response, response_len) != (ssize_t)response_len)
                 goto out;
             memmove(buf, buf + head + body, have - head - body);
@@ -72,7 +95,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    if (argc != 3)
+    if (argc != 3 && argc != 4)
         return 2;
     int ok = strcmp(argv[2], "503") != 0;
     const char *body = ok ? ok_body : err_body;
@@ -90,12 +113,21 @@ int main(int argc, char **argv)
         return 1;
     }
     alarm(600);
+    if (argc == 4) {
+        int sf = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        pthread_t st;
+        if (sf < 0 || pthread_create(&st, NULL, stats, (void *)(long)sf)) {
+            perror("bench_server stats");
+            return 1;
+        }
+    }
     printf("READY\n");
     fflush(stdout);
     for (;;) {
         int c = accept(s, NULL, NULL);
         if (c < 0)
             continue;
+        atomic_fetch_add(&accepts, 1);
         pthread_t t;
         if (pthread_create(&t, NULL, serve, (void *)(long)c))
             close(c);

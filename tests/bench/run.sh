@@ -9,28 +9,25 @@ out=$build/bench
 mkdir -p "$out"
 cflags=(-O2 -Wall -Wextra)
 cc "${cflags[@]}" -o "$out/bench_server" "$here/bench_server.c" -lpthread
-cc "${cflags[@]}" -o "$out/bench_client" "$here/bench_client.c" $(pkg-config --cflags --libs libcurl)
+cc "${cflags[@]}" -o "$out/bench_client" "$here/bench_client.c" $(pkg-config --cflags --libs libcurl) -lpthread
 cc "${cflags[@]}" -o "$out/startup" "$here/startup.c"
 cc -shared -fPIC -o "$out/empty.so" "$here/empty.c"
 lib=$build/libllmfallback.so
 N=${BENCH_CALLS:-2000}
 RUNS=${BENCH_STARTS:-2000}
 
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-serve() {   # serve MODE → prints the port once the server is ready
+. "$here/common.sh"
+serve() {   # serve VAR MODE → sets $VAR to the port once the server is ready
     local p
-    p=$(port)
-    "$out/bench_server" "$p" "$1" > "$out/server.$p" &
+    p=$(port)   # not serve itself in $(…): the pid must reach this shell's cleanup
+    "${pin[@]}" "$out/bench_server" "$p" "$2" > "$out/server.$p" &
     pids+=($!)
     for _ in $(seq 100); do grep -q READY "$out/server.$p" 2>/dev/null && break; sleep 0.02; done
-    echo "$p"
+    printf -v "$1" %s "$p"
 }
-ok1=$(serve ok)
-ok2=$(serve ok)
-bad=$(serve 503)
+serve ok1 ok
+serve ok2 ok
+serve bad 503
 
 export OPENAI_API_KEY=sk-bench BACKUP_KEY=sk-bench-backup
 cfg=$out/bench.json
@@ -44,11 +41,11 @@ cat > "$fcfg" <<JSON
 {"providers": {"openai": {"base_url": "http://127.0.0.1:$bad/v1"},
                "backup": {"dialect": "openai", "base_url": "http://127.0.0.1:$ok2/v1", "api_key_env": "BACKUP_KEY"}},
  "chain": ["backup/gpt-4o-mini"], "retry": {"same_provider": false},
- "attempts": {"per_process": 1000000}}
+ "attempts": {"per_process": 1000000, "retry_ratio": 0}, "breaker": {"failures": 0}}
 JSON
 
 median() { sed -n 's/.*median_us=\([0-9.]*\).*/\1/p'; }
-client() { "$out/bench_client" "$1" "$N" 200; }
+client() { "${pin[@]}" "$out/bench_client" "$1" "$N" 200; }
 url_ok=http://127.0.0.1:$ok1/v1/chat/completions
 url_ok2=http://127.0.0.1:$ok2/v1/chat/completions
 url_bad=http://127.0.0.1:$bad/v1/chat/completions
@@ -67,7 +64,7 @@ done
 
 # (a') the same overhead in instructions (callgrind counts instructions, so
 # this row does not depend on how busy the machine is)
-icount() {   # icount CALLS [env...] → instructions in curl_easy_perform per call
+icount() {   # icount CALLS [env...] → instructions in curl_easy_perform
     local f=$out/cg.$1.$RANDOM
     env "${@:2}" valgrind --tool=callgrind --callgrind-out-file="$f" \
         "$out/bench_client" "$url_ok" "$1" 0 > /dev/null 2>&1 || true
@@ -75,9 +72,12 @@ icount() {   # icount CALLS [env...] → instructions in curl_easy_perform per c
         awk '/curl_easy_perform/ { gsub(",", "", $1); if ($1 + 0 > max) max = $1 + 0 } END { print max + 0 }'
     rm -f "$f"
 }
+# per call = the difference between 400 and 100 calls over 300, so that the
+# one-time cost (loading the core, reading the config) is not spread in
+percall() { echo $(( ($(icount 400 "$@") - $(icount 100 "$@")) / 300 )); }
 if command -v valgrind > /dev/null && command -v callgrind_annotate > /dev/null; then
-    i_without=$(icount 150 OPENAI_API_KEY=$OPENAI_API_KEY)
-    i_with=$(icount 150 LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg OPENAI_API_KEY=$OPENAI_API_KEY)
+    i_without=$(percall OPENAI_API_KEY=$OPENAI_API_KEY)
+    i_with=$(percall LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg OPENAI_API_KEY=$OPENAI_API_KEY)
 else
     i_without=0 i_with=0
 fi
@@ -103,8 +103,8 @@ for i in range(n + 50):
 print(f"median_us={statistics.median(t):.1f} status={r.status_code}")
 PYC
 PN=${BENCH_PY_CALLS:-400}
-p_http0=$(/usr/bin/python3 "$pyclient" "$url_ok" "$PN" | median)
-p_http1=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg /usr/bin/python3 "$pyclient" "$url_ok" "$PN" | median)
+p_http0=$("${pin[@]}" /usr/bin/python3 "$pyclient" "$url_ok" "$PN" | median)
+p_http1=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg "${pin[@]}" /usr/bin/python3 "$pyclient" "$url_ok" "$PN" | median)
 tlsdir=$out/tls
 bash "$here/../mock/mkcerts.sh" "$tlsdir"
 tport=$(port)
@@ -112,7 +112,7 @@ cat > "$out/mock.json" <<JSON
 {"tls": {"cert": "$tlsdir/server.pem", "key": "$tlsdir/server.key"},
  "servers": [{"name": "tls", "port": $tport, "dialect": "openai", "tls": true}]}
 JSON
-/usr/bin/python3 "$here/../mock/mockprov.py" "$out/mock.json" > "$out/mock.out" &
+"${pin[@]}" /usr/bin/python3 "$here/../mock/mockprov.py" "$out/mock.json" > "$out/mock.out" &
 pids+=($!)
 for _ in $(seq 100); do grep -q READY "$out/mock.out" 2>/dev/null && break; sleep 0.05; done
 tcfg=$out/bench-tls.json
@@ -120,9 +120,9 @@ cat > "$tcfg" <<JSON
 {"providers": {"openai": {"base_url": "https://localhost:$tport/v1"}}, "chain": []}
 JSON
 url_tls=https://localhost:$tport/v1/chat/completions
-p_tls0=$(REQUESTS_CA_BUNDLE=$tlsdir/ca.pem /usr/bin/python3 "$pyclient" "$url_tls" "$PN" | median)
+p_tls0=$(REQUESTS_CA_BUNDLE=$tlsdir/ca.pem "${pin[@]}" /usr/bin/python3 "$pyclient" "$url_tls" "$PN" | median)
 p_tls1=$(REQUESTS_CA_BUNDLE=$tlsdir/ca.pem SSL_CERT_FILE=$tlsdir/ca.pem LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$tcfg \
-         /usr/bin/python3 "$pyclient" "$url_tls" "$PN" | median)
+         "${pin[@]}" /usr/bin/python3 "$pyclient" "$url_tls" "$PN" | median)
 
 # (e) time to first token of a streaming call (first SSE line seen by a
 # Python client), directly and through the relay's first-event gate, against
@@ -131,7 +131,7 @@ sport=$(port)
 cat > "$out/mock-stream.json" <<JSON
 {"servers": [{"name": "s", "port": $sport, "dialect": "openai", "behaviour": "stream_drip:20"}]}
 JSON
-/usr/bin/python3 "$here/../mock/mockprov.py" "$out/mock-stream.json" > "$out/mock-stream.out" &
+"${pin[@]}" /usr/bin/python3 "$here/../mock/mockprov.py" "$out/mock-stream.json" > "$out/mock-stream.out" &
 pids+=($!)
 for _ in $(seq 100); do grep -q READY "$out/mock-stream.out" 2>/dev/null && break; sleep 0.05; done
 cat > "$out/ttft.py" <<'PYT'
@@ -156,11 +156,11 @@ PYT
 scfg=$out/bench-stream.json
 echo "{\"providers\": {\"openai\": {\"base_url\": \"http://127.0.0.1:$sport/v1\"}}, \"chain\": []}" > "$scfg"
 s_url=http://127.0.0.1:$sport/v1/chat/completions
-ttft0=$(/usr/bin/python3 "$out/ttft.py" "$s_url" 60 | median)
-ttft1=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$scfg /usr/bin/python3 "$out/ttft.py" "$s_url" 60 | median)
+ttft0=$("${pin[@]}" /usr/bin/python3 "$out/ttft.py" "$s_url" 60 | median)
+ttft1=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$scfg "${pin[@]}" /usr/bin/python3 "$out/ttft.py" "$s_url" 60 | median)
 
 # (b) start-up of a program that makes no LLM call
-read -r sa sb < <("$out/startup" "$out/empty.so" "$lib" "$RUNS" | sed 's/a_us=\([0-9.]*\) b_us=\([0-9.]*\)/\1 \2/')
+read -r sa sb < <("${pin[@]}" "$out/startup" "$out/empty.so" "$lib" "$RUNS" | sed 's/a_us=\([0-9.]*\) b_us=\([0-9.]*\)/\1 \2/')
 
 # (c) failover: primary 503 at once, fallback 200; beyond the two providers' own latencies
 c_bad=$(client "$url_bad" | median)
@@ -175,7 +175,7 @@ import os, platform, statistics, sys
 ph0, ph1, pt0, pt1 = (float(x or 0) for x in sys.argv[13:17])
 pn = sys.argv[17]
 tt0, tt1 = (float(x or 0) for x in sys.argv[18:20])
-iw0, iw1 = float(sys.argv[11]) / 150, float(sys.argv[12]) / 150
+iw0, iw1 = float(sys.argv[11]), float(sys.argv[12])
 pairs = [tuple(map(float, p.split(":"))) for p in sys.argv[1].split()]
 sa, sb, cbad, cok, cwith = map(float, sys.argv[2:7])
 aline, cline, n, runs = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
@@ -183,7 +183,7 @@ a0 = statistics.median(p[0] for p in pairs)
 a1 = statistics.median(p[1] for p in pairs)
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(f"machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
-print(f"calls per measurement: {n} (after 200 warm-up), {len(pairs)} interleaved rounds for the overhead; "
+print(f"all processes pinned to one CPU; calls per measurement: {n} (after 200 warm-up), {len(pairs)} interleaved rounds for the overhead; "
       f"start-ups: {runs} each; all figures are medians\n")
 added_a = statistics.median(p[1] - p[0] for p in pairs)   # per-round differences
 added_c = cwith - (cbad + cok)
@@ -214,3 +214,6 @@ print(f"\nPython rows: {pn} calls on one requests.Session after 50 warm-up; HTTP
 print(f"per-round overhead (us): {', '.join(f'{p[1] - p[0]:+.1f}' for p in pairs)}")
 print(f"with the library: {aline.split('ok=')[1]} (overhead run), {cline.split('ok=')[1]} (failover run)")
 PY
+
+# the peer comparison: nginx and the Portkey gateway beside this library
+bash "$here/peers.sh" "$build" "$out"

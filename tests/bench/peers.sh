@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# peers.sh BUILD OUT — the peer comparison in make bench: the same libcurl
+# client (bench_client) and the same loopback provider (bench_server) measured
+# directly, through llmfallback (LD_PRELOAD), through nginx as a failover
+# reverse proxy (proxy_next_upstream) and through the open-source Portkey
+# gateway (npm @portkey-ai/gateway, tests/bench/node), each in pass-through and
+# 503 -> 200 failover at 1 and 16 connections, plus a breaker-open row (the
+# dead primary skipped) and how many connections the failing primary saw.
+# Every figure comes from this one run; prints a table.
+set -euo pipefail
+build=$1
+out=$2
+here=$(cd "$(dirname "$0")" && pwd)
+lib=$build/libllmfallback.so
+N1=${BENCH_PEER_CALLS:-2000}      # calls on 1 connection
+N16=${BENCH_PEER_CALLS16:-200}    # calls per connection on 16 connections
+PK1=${BENCH_PORTKEY_CALLS:-400}   # Portkey is ~40x slower: fewer calls, same medians
+PK16=${BENCH_PORTKEY_CALLS16:-40}
+
+. "$here/common.sh"
+wait_port() { for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+serve() {   # serve NAME MODE → sets $NAME to the port; stats in $out/peer-NAME.stats
+    local p
+    p=$(port)   # not serve itself in $(…): the pid must reach this shell's cleanup
+    "${pin[@]}" "$out/bench_server" "$p" "$2" "$out/peer-$1.stats" > /dev/null 2>&1 &
+    pids+=($!)
+    wait_port "$p"
+    printf -v "$1" %s "$p"
+}
+serve ok1 ok
+serve ok2 ok
+serve bad 503
+stat() { sed -n "s/.*$2=\([0-9]*\).*/\1/p" "$out/peer-$1.stats"; }
+median() { sed -n 's/.*median_us=\([0-9.]*\).*/\1/p'; }
+okcount() { sed -n 's/.* ok=\([0-9]*\).*/\1/p'; }
+
+export OPENAI_API_KEY=sk-bench BACKUP_KEY=sk-bench-backup
+mkdir -p "$out/peer-run"
+lcfg() {   # lcfg PRIMARY_PORT BREAKER_FAILURES → config path
+    local f=$out/peer-$1-$2.json
+    cat > "$f" <<JSON
+{"providers": {"openai": {"base_url": "http://127.0.0.1:$1/v1"},
+               "backup": {"dialect": "openai", "base_url": "http://127.0.0.1:$ok2/v1", "api_key_env": "BACKUP_KEY"}},
+ "chain": ["backup/gpt-4o-mini"], "retry": {"same_provider": false},
+ "attempts": {"per_process": 100000000, "retry_ratio": 0},
+ "breaker": {"failures": $2, "cooldown_ms": 3600000, "shared": false}}
+JSON
+    echo "$f"
+}
+
+# nginx: one upstream per case; keep-alive to the providers, POST retried on 503
+ngx=$out/nginx
+mkdir -p "$ngx"
+nport=$(port)
+cat > "$ngx/nginx.conf" <<NGX
+worker_processes 2;
+daemon off;
+pid $ngx/nginx.pid;
+error_log $ngx/error.log error;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $ngx/body; proxy_temp_path $ngx/proxy; fastcgi_temp_path $ngx/fcgi;
+    uwsgi_temp_path $ngx/uwsgi; scgi_temp_path $ngx/scgi;
+    upstream pass     { server 127.0.0.1:$ok1; server 127.0.0.1:$ok2 backup; keepalive 32; }
+    upstream failover { server 127.0.0.1:$bad max_fails=0; server 127.0.0.1:$ok2 backup; keepalive 32; }
+    upstream breaker  { server 127.0.0.1:$bad max_fails=1 fail_timeout=3600s; server 127.0.0.1:$ok2 backup; keepalive 32; }
+    server {
+        listen 127.0.0.1:$nport;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_next_upstream error timeout http_503 non_idempotent;
+        location /pass/     { proxy_pass http://pass/; }
+        location /failover/ { proxy_pass http://failover/; }
+        location /breaker/  { proxy_pass http://breaker/; }
+    }
+}
+NGX
+have_nginx=0
+if command -v nginx > /dev/null || [ -x /usr/sbin/nginx ]; then
+    PATH=$PATH:/usr/sbin "${pin[@]}" nginx -p "$ngx" -e "$ngx/error.log" -c "$ngx/nginx.conf" &
+    pids+=($!)
+    wait_port "$nport" && have_nginx=1
+fi
+
+# Portkey: fallback strategy in its per-request config header
+pk=$here/node/node_modules/@portkey-ai/gateway/build/start-server.js
+have_pk=0
+if [ -f "$pk" ] && command -v node > /dev/null; then
+    pport=$(port)
+    NODE_ENV=production "${pin[@]}" node "$pk" --port="$pport" --headless > "$out/portkey.log" 2>&1 &
+    pids+=($!)
+    wait_port "$pport" && have_pk=1
+fi
+pkconf() {   # pkconf PRIMARY_PORT
+    echo "x-portkey-config: {\"strategy\":{\"mode\":\"fallback\",\"on_status_codes\":[503]},\"targets\":[{\"provider\":\"openai\",\"api_key\":\"sk-bench\",\"custom_host\":\"http://127.0.0.1:$1/v1\"},{\"provider\":\"openai\",\"api_key\":\"sk-bench-backup\",\"custom_host\":\"http://127.0.0.1:$ok2/v1\"}]}"
+}
+
+path=/v1/chat/completions
+results=$out/peer-results.txt
+: > "$results"
+# measure SETUP CASE CONNS N [env...] -- URL   (appends one result line)
+measure() {
+    local setup=$1 case=$2 conns=$3 n=$4
+    shift 4
+    local envs=()
+    while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+    local url=$2
+    local a0 r0 line
+    a0=$(stat bad accepts); r0=$(stat bad requests)
+    line=$(env "${envs[@]}" "${pin[@]}" "$out/bench_client" "$url" "$n" $((n / 10 + 5)) "$conns")
+    sleep 0.05   # the stats file is rewritten every 20 ms
+    echo "$setup $case $conns $(echo "$line" | median) $(echo "$line" | okcount) $((n * conns))" \
+         "$(( $(stat bad accepts) - a0 )) $(( $(stat bad requests) - r0 ))" >> "$results"
+}
+# the 1-connection cells in interleaved rounds (medians across rounds), so
+# that drift on a busy machine does not favour whichever ran first
+PR=${BENCH_PEER_ROUNDS:-3}
+for c in 1 1 1 1 1 1 1 1 1 16; do
+    [ "$c" = 1 ] && { [ "$PR" -gt 0 ] || continue; PR=$((PR - 1)); }
+    n=$N1; [ "$c" = 16 ] && n=$N16
+    measure direct pass "$c" "$n" -- "http://127.0.0.1:$ok1$path"
+    measure direct bad "$c" "$n" -- "http://127.0.0.1:$bad$path"
+    measure direct backup "$c" "$n" -- "http://127.0.0.1:$ok2$path"
+    measure llmfallback pass "$c" "$n" LD_PRELOAD="$lib" LLMFALLBACK_CONFIG="$(lcfg "$ok1" 0)" -- "http://127.0.0.1:$ok1$path"
+    measure llmfallback failover "$c" "$n" LD_PRELOAD="$lib" LLMFALLBACK_CONFIG="$(lcfg "$bad" 0)" -- "http://127.0.0.1:$bad$path"
+    measure llmfallback breaker "$c" "$n" LD_PRELOAD="$lib" LLMFALLBACK_CONFIG="$(lcfg "$bad" 3)" -- "http://127.0.0.1:$bad$path"
+    if [ "$have_nginx" = 1 ]; then
+        measure nginx pass "$c" "$n" -- "http://127.0.0.1:$nport/pass$path"
+        measure nginx failover "$c" "$n" -- "http://127.0.0.1:$nport/failover$path"
+        measure nginx breaker "$c" "$n" -- "http://127.0.0.1:$nport/breaker$path"
+    fi
+    if [ "$have_pk" = 1 ] && { [ "$c" = 16 ] || [ "$PR" = 0 ]; }; then
+        pn=$PK1; [ "$c" = 16 ] && pn=$PK16
+        measure portkey pass "$c" "$pn" BENCH_HEADER="$(pkconf "$ok1")" -- "http://127.0.0.1:$pport$path"
+        measure portkey failover "$c" "$pn" BENCH_HEADER="$(pkconf "$bad")" -- "http://127.0.0.1:$pport$path"
+    fi
+done
+
+/usr/bin/python3 - "$results" "$have_nginx" "$have_pk" "${pin[*]:-not pinned: no taskset}" <<'PY'
+import sys
+import statistics
+runs = {}
+for line in open(sys.argv[1]):
+    setup, case, conns, med, ok, calls, acc, req = line.split()
+    runs.setdefault((setup, case, int(conns)), []).append((float(med or 0), int(ok or 0), int(calls), int(acc), int(req)))
+# per cell: the median across rounds; calls, answers and connections summed
+rows = {k: (statistics.median(r[0] for r in v), sum(r[1] for r in v), sum(r[2] for r in v),
+            v[0][3], v[0][4]) for k, v in runs.items()}
+def med(s, c, n):
+    return rows[(s, c, n)][0] if (s, c, n) in rows else None
+print("\npeers: the same client and providers; median per call in us (added over the direct call in brackets)")
+head = ["setup", "pass 1c", "failover 1c", "breaker open 1c", "pass 16c", "failover 16c", "primary conns/reqs", "answered"]
+w = [12, 16, 17, 17, 17, 18, 19, 10]
+print("  ".join(h.ljust(x) for h, x in zip(head, w)))
+print("  ".join("-" * x for x in w))
+def cell(s, c, n):
+    m = med(s, c, n)
+    if m is None:
+        return "n/a"
+    if s == "direct":
+        return f"{m:.1f}"
+    base = med("direct", "pass", n) if c == "pass" else med("direct", "bad", n) + med("direct", "backup", n)
+    if c == "breaker":
+        base = med("direct", "backup", n)
+    return f"{m:.1f} ({m - base:+.1f})"
+for s in ("direct", "llmfallback", "nginx", "portkey"):
+    if not any(k[0] == s for k in rows):
+        print(f"{s.ljust(w[0])}  not available on this machine (scripts/install-deps)")
+        continue
+    if s == "direct":
+        f1 = f"{med(s, 'bad', 1) + med(s, 'backup', 1):.1f} (503+200)"
+        f16 = f"{med(s, 'bad', 16) + med(s, 'backup', 16):.1f} (503+200)"
+        cells = [cell(s, "pass", 1), f1, "-", cell(s, "pass", 16), f16]
+    else:
+        cells = [cell(s, "pass", 1), cell(s, "failover", 1), cell(s, "breaker", 1), cell(s, "pass", 16),
+                 cell(s, "failover", 16)]
+    f = rows.get((s, "failover", 1))
+    conns = f"{f[3]}/{f[4]}" if f and s != "direct" else "-"
+    answered = sum(v[1] for k, v in rows.items() if k[0] == s and k[1] != "bad")
+    total = sum(v[2] for k, v in rows.items() if k[0] == s and k[1] != "bad")
+    print("  ".join(str(v).ljust(x) for v, x in zip([s] + cells + [conns, f"{answered}/{total}"], w)))
+
+def added(s, c, n):
+    m = med(s, c, n)
+    return None if m is None else m - (med("direct", "pass", n) if c == "pass" else
+                                       med("direct", "bad", n) + med("direct", "backup", n))
+targets = [
+    ("llmfallback pass-through added, 1 connection", added("llmfallback", "pass", 1), "<= 5 us", lambda v: v <= 5),
+    ("llmfallback failover beyond both round trips", added("llmfallback", "failover", 1), "<= 20 us", lambda v: v <= 20),
+    ("llmfallback breaker open minus its pass-through",
+     med("llmfallback", "breaker", 1) - med("llmfallback", "pass", 1), "<= 0 us", lambda v: v <= 0),
+]
+print()
+for what, v, tgt, okf in targets:
+    print(f"{what.ljust(48)}  {v:+8.1f} us   target {tgt.ljust(9)} {'PASS' if okf(v) else 'MISS'}")
+f = rows[("llmfallback", "failover", 1)]
+print(f"{'failing primary kept alive (1c failover run)'.ljust(48)}  {f[3]} connection(s) for {f[4]} requests"
+      f"   target 1    {'PASS' if f[3] <= 1 and f[4] > 0 else 'MISS'}")
+print(f"\nall processes pinned to one CPU ({sys.argv[4]}). 1-connection cells: median of {len(runs[('direct', 'pass', 1)])} interleaved rounds. primary conns/reqs: TCP "
+      "connections and requests the 503 primary received during one 1-connection failover run.\nnginx breaker: max_fails=1 fail_timeout=3600s; llmfallback breaker: failures 3, per process; "
+      "Portkey's open-source gateway has no breaker.")
+PY
