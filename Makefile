@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 PKGS    := libcurl libcjson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CJSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
+CJSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
 CURL_LIBS  := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes
@@ -22,7 +22,7 @@ LDSO    := -shared -Wl,-z,defs -Wl,--as-needed -Wl,-z,noexecstack
 
 SHIM_SRC := buf.c sse.c curlapi.c shim.c hook_curl.c hook_sock.c hook_dlopen.c hook_ssl.c
 CORE_SRC := buf.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
-            dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c log.c relay.c core.c
+            dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c relay.c core.c
 LOGIC_SRC := $(filter-out core.c,$(CORE_SRC))
 HDRS := $(wildcard preload/*.h)
 

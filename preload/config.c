@@ -23,6 +23,8 @@
 #define DEFAULT_RETRY_MAX_WAIT_MS 2000
 #define DEFAULT_REFUSAL_MAX_CHARS 400
 #define DEFAULT_VALIDATE_TIMEOUT_MS 10000
+#define DEFAULT_SHADOW_SAMPLE 0.1
+#define DEFAULT_SHADOW_TIMEOUT_MS 60000
 
 /* Conservative: anchored at the start of a short answer, so an answer that
  * merely contains "I can't" somewhere is never taken for a refusal. */
@@ -54,6 +56,15 @@ static int fail(ctx *x, const char *fmt, ...)
     vsnprintf(x->err + n, x->errlen - (size_t)n, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+const char *llf_ca_bundle(const llf_config *c)
+{
+    const char *ca = c->ca_bundle;
+    static const char *const vars[] = {"SSL_CERT_FILE", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"};
+    for (size_t i = 0; i < 3 && (!ca || !*ca); i++)
+        ca = getenv(vars[i]);
+    return ca && *ca ? ca : NULL;
 }
 
 int llf_config_provider(const llf_config *c, const char *name)
@@ -224,7 +235,9 @@ static int load_providers(ctx *x, const cJSON *provs)
     return 0;
 }
 
-static int add_chain(ctx *x, const char *provider, size_t plen, const char *model, long context)
+/* One "provider" + model (NULL: the provider's default) as an entry. */
+static int make_entry(ctx *x, const char *provider, size_t plen, const char *model, long context,
+                      llf_chain_entry *out)
 {
     char name[128];
     if (plen == 0 || plen >= sizeof name)
@@ -240,27 +253,34 @@ static int add_chain(ctx *x, const char *provider, size_t plen, const char *mode
         model = p->default_model;
     if (!model)
         return fail(x, "chain entry \"%s\" needs a model (write %s/MODEL)", name, name);
+    out->provider = idx;
+    out->context = context;
+    if (!(out->model = llf_strdup(model)))
+        return fail(x, "out of memory");
+    return 0;
+}
+
+static int add_chain(ctx *x, const char *provider, size_t plen, const char *model, long context)
+{
     llf_chain_entry *c = realloc(x->c->chain, (x->c->nchain + 1) * sizeof *c);
     if (!c)
         return fail(x, "out of memory");
     x->c->chain = c;
-    c[x->c->nchain].provider = idx;
-    c[x->c->nchain].context = context;
-    c[x->c->nchain].model = llf_strdup(model);
-    if (!c[x->c->nchain].model)
-        return fail(x, "out of memory");
+    if (make_entry(x, provider, plen, model, context, &c[x->c->nchain]))
+        return -1;
     x->c->nchain++;
     return 0;
 }
 
 /* "provider/model": the provider is up to the first '/', the model is the rest
  * (models such as openrouter's "openai/gpt-4o" contain slashes). */
-static int add_chain_str(ctx *x, const char *s, size_t n)
+static int parse_entry(ctx *x, const char *s, size_t n, llf_chain_entry *out, int *empty)
 {
     while (n && (*s == ' ' || *s == '\t'))
         s++, n--;
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
+    *empty = n == 0;
     if (!n)
         return 0;
     const char *slash = memchr(s, '/', n);
@@ -268,9 +288,72 @@ static int add_chain_str(ctx *x, const char *s, size_t n)
     char *model = slash ? llf_strndup(slash + 1, n - plen - 1) : NULL;
     if (slash && !model)
         return fail(x, "out of memory");
-    int rc = add_chain(x, s, plen, model, 0);
+    int rc = make_entry(x, s, plen, model, 0, out);
     free(model);
     return rc;
+}
+
+static int add_chain_str(ctx *x, const char *s, size_t n)
+{
+    llf_chain_entry e;
+    int empty;
+    if (parse_entry(x, s, n, &e, &empty))
+        return -1;
+    if (empty)
+        return 0;
+    llf_chain_entry *c = realloc(x->c->chain, (x->c->nchain + 1) * sizeof *c);
+    if (!c) {
+        free(e.model);
+        return fail(x, "out of memory");
+    }
+    x->c->chain = c;
+    c[x->c->nchain++] = e;
+    return 0;
+}
+
+/* "mode", "candidate" and "shadow": what a recognised call does. */
+static int load_mode(ctx *x, const cJSON *root)
+{
+    static const char *const skeys[] = {"sample", "timeout_ms", NULL};
+    llf_config *c = x->c;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "mode");
+    if (m) {
+        static const char *const names[] = {"fallback", "override", "shadow"};
+        int found = -1;
+        for (int i = 0; i < 3 && cJSON_IsString(m); i++)
+            if (strcmp(m->valuestring, names[i]) == 0)
+                found = i;
+        if (found < 0)
+            return fail(x, "\"mode\" must be \"fallback\", \"override\" or \"shadow\"");
+        c->mode = (llf_mode)found;
+    }
+    const cJSON *cand = cJSON_GetObjectItemCaseSensitive(root, "candidate");
+    if (cand) {
+        int empty = 1;
+        if (!cJSON_IsString(cand))
+            return fail(x, "\"candidate\" must be \"provider/model\"");
+        if (parse_entry(x, cand->valuestring, strlen(cand->valuestring), &c->candidate, &empty))
+            return -1;
+        if (empty)
+            return fail(x, "\"candidate\" must be \"provider/model\"");
+    }
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(root, "shadow");
+    if (sh) {
+        if (!cJSON_IsObject(sh))
+            return fail(x, "\"shadow\" must be an object");
+        if (only_keys(x, sh, "shadow", skeys) ||
+            get_long(x, sh, "shadow", "timeout_ms", 1, &c->shadow_timeout_ms))
+            return -1;
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(sh, "sample");
+        if (s && (!cJSON_IsNumber(s) || !(s->valuedouble >= 0 && s->valuedouble <= 1)))
+            return fail(x, "shadow.sample must be a number from 0 to 1");
+        if (s)
+            c->shadow_sample = s->valuedouble;
+    }
+    if (c->mode != LLF_MODE_FALLBACK && c->candidate.provider < 0)
+        return fail(x, "mode \"%s\" needs \"candidate\": \"provider/model\"",
+                    c->mode == LLF_MODE_OVERRIDE ? "override" : "shadow");
+    return 0;
 }
 
 static int load_chain(ctx *x, const cJSON *chain)
@@ -388,7 +471,8 @@ static int load_verdict(ctx *x, const cJSON *v)
 static int load_file(ctx *x, const char *text, size_t len, const char **chain_seen)
 {
     static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
-                                      "log", "ca_bundle", "verdict", "breaker", NULL};
+                                      "log", "ca_bundle", "verdict", "breaker", "mode",
+                                      "candidate", "shadow", NULL};
     static const char *const attempts[] = {"per_call", "per_process", "retry_ratio", "retry_burst", NULL};
     static const char *const timeouts[] = {"connect", "first_byte", "first_token", "total", NULL};
     static const char *const retry[] = {"max_wait_ms", "same_provider", NULL};
@@ -485,6 +569,8 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
             goto out;
         *chain_seen = "file";
     }
+    if (load_mode(x, root))
+        goto out;
     rc = 0;
 out:
     cJSON_Delete(root);
@@ -527,6 +613,10 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     c->verdict = (llf_verdict_cfg){1, 1, 1, 1, 0, DEFAULT_REFUSAL_MAX_CHARS, 0, NULL, 0, NULL,
                                    DEFAULT_VALIDATE_TIMEOUT_MS};
     c->breaker = (llf_health_cfg){3, 30000, 1};
+    c->mode = LLF_MODE_FALLBACK;
+    c->candidate.provider = -1;
+    c->shadow_sample = DEFAULT_SHADOW_SAMPLE;
+    c->shadow_timeout_ms = DEFAULT_SHADOW_TIMEOUT_MS;
     const char *chain_seen = NULL;
     {
         size_t n = 0;
@@ -581,6 +671,13 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
             goto bad;
         }
     }
+    if (c->mode != LLF_MODE_FALLBACK) {
+        const llf_provider *p = &c->providers[c->candidate.provider];
+        if (p->needs_key && !p->key) {
+            fail(&x, "candidate %s/%s: %s is not set", p->name, c->candidate.model, p->key_env);
+            goto bad;
+        }
+    }
     if (log_env && *log_env) {
         free(c->log_path);
         if (!(c->log_path = llf_strdup(log_env))) {
@@ -614,6 +711,7 @@ void llf_config_free(llf_config *c)
         llf_urlparts_free(&c->bases[i].url);
     for (size_t i = 0; i < c->nchain; i++)
         free(c->chain[i].model);
+    free(c->candidate.model);
     free(c->providers);
     free(c->bases);
     free(c->chain);

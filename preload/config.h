@@ -55,6 +55,14 @@ typedef struct llf_verdict_cfg {
     long     validate_timeout_ms;
 } llf_verdict_cfg;
 
+/* What a recognised call does (issue: experiments without code changes). */
+typedef enum {
+    LLF_MODE_FALLBACK,   /* the program's request first, the chain after it */
+    LLF_MODE_OVERRIDE,   /* the candidate first; the program's own request is the first fallback */
+    LLF_MODE_SHADOW      /* as fallback, and a share of answered calls is also sent to the
+                            candidate in the background for comparison (shadow.c) */
+} llf_mode;
+
 typedef struct llf_config {
     llf_provider    *providers;
     size_t           nproviders;
@@ -72,6 +80,10 @@ typedef struct llf_config {
     char *ca_bundle;
     llf_verdict_cfg verdict;
     llf_health_cfg  breaker;
+    llf_mode        mode;
+    llf_chain_entry candidate;  /* override/shadow target; provider -1 when unset */
+    double shadow_sample;       /* share of answered calls copied, 0..1 */
+    long   shadow_timeout_ms;   /* a shadow copy's whole transfer; also the exit wait */
 } llf_config;
 
 /* The default textual refusal patterns (a NULL-terminated list). */
@@ -87,6 +99,9 @@ int  llf_config_load(const char *text, size_t len, const char *origin, const cha
                      size_t errlen);
 void llf_config_free(llf_config *c);
 int  llf_config_provider(const llf_config *c, const char *name);   /* index or -1 */
+/* The CA bundle for the library's own TLS: the config's, else the usual
+ * variables; NULL for libcurl's default. */
+const char *llf_ca_bundle(const llf_config *c);
 
 int  llf_url_split(const char *url, llf_urlparts *out);             /* 0 ok */
 void llf_urlparts_free(llf_urlparts *u);

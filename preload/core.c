@@ -12,6 +12,7 @@
 #include "health.h"
 #include "log.h"
 #include "relay.h"
+#include "shadow.h"
 #include "stream.h"
 #include "verdict.h"
 
@@ -104,6 +105,8 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 static void summary(void) __attribute__((destructor));
 static void summary(void)
 {
+    if (config && config->mode == LLF_MODE_SHADOW)
+        llf_shadow_drain(config->shadow_timeout_ms);
     if (config && engine.stats.calls)
         llf_log_summary(&engine.stats);
 }
@@ -139,5 +142,6 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
     llf_engine_init(&engine, config);
     llf_targets_init(config);
     llf_relay_init(&engine, svc);
+    llf_shadow_init(config, svc);
     return &api;
 }

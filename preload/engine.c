@@ -22,6 +22,7 @@
 #include "models.h"
 #include "quality.h"
 #include "rewrite.h"
+#include "shadow.h"
 #include "verdict.h"
 
 static double now_ms(void)
@@ -39,28 +40,48 @@ void llf_engine_init(llf_engine *e, const llf_config *cfg)
     e->pid = (int)getpid();
 }
 
+/* A member other than the original: skipped when it cannot serve the call. */
+static llf_step member(const llf_config *cfg, const llf_chain_entry *c, int provider,
+                       llf_dialect caller)
+{
+    const llf_provider *p = &cfg->providers[c->provider];
+    const llf_dialect_ops *from = llf_dialect_ops_of(caller), *to = llf_dialect_ops_of(p->dialect);
+    const char *skip = NULL;
+    if (p->dialect != caller && !(from->req_to_hub && from->resp_from_hub &&
+                                  to->req_from_hub && to->resp_to_hub))
+        skip = "dialect";
+    else if (p->needs_key && !p->key && c->provider != provider)
+        skip = "no_key";
+    return (llf_step){c->provider, c->model, 0, 0, skip,
+                      c->context ? c->context : llf_model_context(c->model)};
+}
+
+static int same(const llf_chain_entry *c, int provider, const char *model)
+{
+    return c->provider == provider && model && strcmp(c->model, model) == 0;
+}
+
 size_t llf_plan(const llf_config *cfg, int provider, const char *model, llf_dialect caller,
                 llf_step *steps, size_t max)
 {
     size_t n = 0;
-    if (max == 0)
-        return 0;
-    steps[n++] = (llf_step){provider, model, 1, NULL, llf_model_context(model)};
-    const llf_dialect_ops *from = llf_dialect_ops_of(caller);
+    if (max < 2)
+        return max ? (steps[0] = (llf_step){provider, model, 1, 0, NULL, llf_model_context(model)}, 1) : 0;
+    const llf_chain_entry *cand = cfg->mode == LLF_MODE_OVERRIDE && cfg->candidate.provider >= 0 &&
+                                          !same(&cfg->candidate, provider, model)
+                                      ? &cfg->candidate : NULL;
+    if (cand) {
+        steps[n] = member(cfg, cand, provider, caller);
+        steps[n++].candidate = 1;
+    }
+    steps[n++] = (llf_step){provider, model, 1, 0, NULL, llf_model_context(model)};
     for (size_t i = 0; i < cfg->nchain && n < max; i++) {
         const llf_chain_entry *c = &cfg->chain[i];
-        const llf_provider *p = &cfg->providers[c->provider];
-        const llf_dialect_ops *to = llf_dialect_ops_of(p->dialect);
-        if (c->provider == provider && model && strcmp(c->model, model) == 0)
+        if (same(c, provider, model))
             continue;   /* never the same provider and model again */
-        const char *skip = NULL;
-        if (p->dialect != caller && !(from->req_to_hub && from->resp_from_hub &&
-                                      to->req_from_hub && to->resp_to_hub))
-            skip = "dialect";
-        else if (p->needs_key && !p->key && c->provider != provider)
-            skip = "no_key";
-        steps[n++] = (llf_step){c->provider, c->model, 0, skip,
-                                c->context ? c->context : llf_model_context(c->model)};
+        if (cand && c->provider == cand->provider && strcmp(c->model, cand->model) == 0)
+            continue;   /* the candidate was tried first */
+        steps[n++] = member(cfg, c, provider, caller);
     }
     return n;
 }
@@ -142,7 +163,7 @@ static void log_step(const llf_run_args *a, const llf_call *c, const llf_step *s
                      long status, const char *outcome, const char *reason, double ms)
 {
     llf_log_rec r = {a->path, c->id, attempt, c->cfg->providers[s->provider].name, s->model,
-                     status, outcome, reason, ms, NULL};
+                     status, outcome, reason, ms, NULL, s->candidate ? "override" : NULL};
     llf_log_attempt(&r);
 }
 
@@ -150,7 +171,7 @@ static void log_skip(const llf_run_args *a, const llf_call *c, const llf_step *s
                      const char *reason, const char *detail)
 {
     llf_log_rec r = {a->path, c->id, 0, c->cfg->providers[s->provider].name, s->model, 0,
-                     "skipped", reason, 0, detail};
+                     "skipped", reason, 0, detail, s->candidate ? "override" : NULL};
     llf_log_attempt(&r);
 }
 
@@ -290,6 +311,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     long too_small = 0;   /* after "context exceeded": windows up to this cannot help */
     int attempts = 0;
     int orig_pending = 0;        /* the original was skipped by its breaker */
+    /* The original must be sent before the program can be given a failure:
+     * members before it (an override candidate) leave it a slot. */
+    int orig_first = nsteps > 0 && steps[0].original;
     llf_resp *orig_resp = NULL;  /* what the original attempt got */
     llf_resp *final = NULL;
     const llf_step *final_step = NULL;
@@ -321,9 +345,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         }
         int retried = 0;
         for (;;) {
-            if (attempts >= cfg->per_call - (orig_pending && !forced)) {
+            int reserve = !s->original && !orig_resp && (orig_pending || !orig_first);
+            if (!s->original && attempts >= cfg->per_call - reserve) {
                 log_skip(a, c, s, "per_call", NULL);
-                if (!orig_pending)
+                if (!reserve)
                     stop = 1;
                 break;
             }
@@ -339,18 +364,19 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 }
                 send = &req;
             }
-            if (attempts > 0 && !llf_retry_budget_spend()) {
+            /* The original is the program's own call: never an extra attempt. */
+            if (attempts > 0 && !s->original && !llf_retry_budget_spend()) {
                 if (send != a->orig)
                     llf_req_free(&req);
                 log_skip(a, c, s, "retry_budget", NULL);
-                stop = 1;
+                stop = orig_resp != NULL;
                 break;
             }
-            if (attempts > 0 && !llf_budget_take(&e->budget)) {
+            if (attempts > 0 && !s->original && !llf_budget_take(&e->budget)) {
                 if (send != a->orig)
                     llf_req_free(&req);
                 log_skip(a, c, s, "budget", NULL);
-                stop = 1;
+                stop = orig_resp != NULL;
                 break;
             }
             char extra[512];
@@ -425,8 +451,12 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     fin->attempts = attempts;
     if (!final) {
         /* Everything failed: the original failure, exactly as it came. */
-        final = orig_resp ? orig_resp : &c->resps[0];
-        final_step = &steps[0];
+        if (!orig_resp)
+            return -1;   /* the original was never sent: the hook passes it through */
+        final = orig_resp;
+        for (size_t i = 0; i < nsteps; i++)
+            if (steps[i].original)
+                final_step = &steps[i];
         final_v = llf_judge(c->m.dialect, c->model, c->stream, final, time(NULL));
     }
     fin->resp = final;
@@ -447,10 +477,14 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     }
     stat_add(&e->stats.calls, 1);
     stat_add(&e->stats.attempts, (unsigned long)attempts);
+    /* A fallback: the answer came from another than the first choice (the
+     * original; in mode override the candidate). */
     if (final_v.outcome != LLF_OK)
         stat_add(&e->stats.failures, 1);
-    else if (!final_step->original)
+    else if (!(final_step->original && orig_first) && !final_step->candidate)
         stat_add(&e->stats.fallbacks, 1);
     c->fin = *fin;
+    if (cfg->mode == LLF_MODE_SHADOW && final_v.outcome == LLF_OK)
+        llf_shadow_offer(c, a->path, final_step->provider, final_step->model, final);
     return 0;
 }

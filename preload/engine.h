@@ -19,6 +19,7 @@ typedef struct llf_step {
     int         provider;
     const char *model;
     int         original;      /* the program's own request, untouched */
+    int         candidate;     /* mode override: the candidate, tried first */
     const char *skip;          /* reason this member is not tried, or NULL */
     long        context;       /* its context window in tokens, 0 unknown */
 } llf_step;
@@ -27,7 +28,9 @@ typedef struct llf_step {
 
 /* The plan for a call to (provider, model) in dialect caller: the original,
  * then each chain member that is not the same provider and model, each
- * marked with a skip reason when it cannot serve the call. Returns the count. */
+ * marked with a skip reason when it cannot serve the call. In mode override
+ * the candidate comes first and the original is its first fallback. Returns
+ * the count. */
 size_t llf_plan(const llf_config *cfg, int provider, const char *model, llf_dialect caller,
                 llf_step *steps, size_t max);
 

@@ -350,6 +350,7 @@ typedef struct attempt_ctx {
     hstate *s;
     CURL *h;
     const llf_req *orig;
+    int creds_cleared;      /* a member before the original dropped the program's credentials */
     /* per attempt */
     llf_resp *out;
     const llf_attempt *at;
@@ -543,6 +544,18 @@ static struct curl_slist *to_slist(const llf_curl_api *rc, const llf_headers *h)
     return l;
 }
 
+/* The program's own credentials. USERPWD last: it sets user and password
+ * both, and a NULL USERNAME after it would drop the user again. */
+static void set_creds(const llf_curl_api *rc, CURL *h, const hstate *s)
+{
+    rc->easy_setopt(h, CURLOPT_USERNAME, s->username);
+    rc->easy_setopt(h, CURLOPT_PASSWORD, s->password);
+    if (s->userpwd)
+        rc->easy_setopt(h, CURLOPT_USERPWD, s->userpwd);
+    rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, s->bearer);
+    rc->easy_setopt(h, CURLOPT_COOKIE, s->cookie);
+}
+
 static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
     attempt_ctx *c = ud;
@@ -566,12 +579,15 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     if (s->curlu)
         rc->easy_setopt(h, CURLOPT_CURLU, (void *)NULL);
     rc->easy_setopt(h, CURLOPT_URL, req->url);
+    if (original && c->creds_cleared)
+        set_creds(rc, h, s);   /* an override candidate went first */
     if (!original) {
         if (!(hdrs = to_slist(rc, &req->headers)) && req->headers.n) {
             out->curlcode = CURLE_OUT_OF_MEMORY;
             return -1;
         }
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        c->creds_cleared |= !req->same_provider;
         if (!req->same_provider) {
             rc->easy_setopt(h, CURLOPT_USERPWD, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_USERNAME, (char *)NULL);
@@ -669,11 +685,7 @@ static void restore(CURL *h, hstate *s)
     rc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s->xferfn);
     rc->easy_setopt(h, CURLOPT_XFERINFODATA, s->progressdata);
     rc->easy_setopt(h, CURLOPT_ERRORBUFFER, s->errorbuffer);
-    rc->easy_setopt(h, CURLOPT_USERPWD, s->userpwd);
-    rc->easy_setopt(h, CURLOPT_USERNAME, s->username);
-    rc->easy_setopt(h, CURLOPT_PASSWORD, s->password);
-    rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, s->bearer);
-    rc->easy_setopt(h, CURLOPT_COOKIE, s->cookie);
+    set_creds(rc, h, s);
 }
 
 /* The body of a read-callback upload, read once so every attempt can send it. */

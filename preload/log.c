@@ -58,16 +58,11 @@ static void add_ts(cJSON *o, double now)
     cJSON_AddStringToObject(o, "ts", ts);
 }
 
+static void write_line(char *s);
+
 static void emit(cJSON *o)
 {
-    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-    if (s) {
-        size_t n = strlen(s);
-        s[n] = '\n';   /* cJSON's buffer has room for the terminator we replace */
-        ssize_t w = write(log_fd, s, n + 1);
-        (void)w;
-        free(s);
-    }
+    write_line(o ? cJSON_PrintUnformatted(o) : NULL);
     cJSON_Delete(o);
 }
 
@@ -90,16 +85,17 @@ char *llf_log_format(const llf_log_rec *r, double now, int pid)
     cJSON_AddNumberToObject(o, "ms", (double)(long)(r->ms * 10.0 + 0.5) / 10.0);
     if (r->detail)
         cJSON_AddStringToObject(o, "detail", r->detail);
+    if (r->role)
+        cJSON_AddStringToObject(o, "role", r->role);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
 }
 
-void llf_log_attempt(const llf_log_rec *r)
+/* One line with one write(); s (from cJSON) has room for the newline that
+ * replaces its terminator. Frees s. */
+static void write_line(char *s)
 {
-    if (log_fd < 0)
-        return;
-    char *s = llf_log_format(r, now_s(), (int)getpid());
     if (!s)
         return;
     size_t n = strlen(s);
@@ -107,6 +103,57 @@ void llf_log_attempt(const llf_log_rec *r)
     ssize_t w = write(log_fd, s, n + 1);
     (void)w;
     free(s);
+}
+
+void llf_log_attempt(const llf_log_rec *r)
+{
+    if (log_fd >= 0)
+        write_line(llf_log_format(r, now_s(), (int)getpid()));
+}
+
+static double tenth(double ms)
+{
+    return (double)(long)(ms * 10.0 + 0.5) / 10.0;
+}
+
+char *llf_log_shadow_format(const llf_shadow_rec *r, double now, int pid)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    add_ts(o, now);
+    cJSON_AddStringToObject(o, "event", "shadow");
+    cJSON_AddNumberToObject(o, "pid", pid);
+    cJSON_AddStringToObject(o, "path", r->path ? r->path : "");
+    cJSON_AddNumberToObject(o, "call", (double)r->call);
+    cJSON_AddStringToObject(o, "provider", r->provider ? r->provider : "");
+    cJSON_AddStringToObject(o, "model", r->model ? r->model : "");
+    cJSON_AddNumberToObject(o, "status", (double)r->status);
+    cJSON_AddStringToObject(o, "outcome", r->outcome ? r->outcome : "");
+    cJSON_AddStringToObject(o, "reason", r->reason ? r->reason : "");
+    cJSON_AddNumberToObject(o, "ms", tenth(r->ms));
+    if (r->tokens_in >= 0)
+        cJSON_AddNumberToObject(o, "tokens_in", (double)r->tokens_in);
+    if (r->tokens_out >= 0)
+        cJSON_AddNumberToObject(o, "tokens_out", (double)r->tokens_out);
+    cJSON_AddStringToObject(o, "primary_provider", r->primary_provider ? r->primary_provider : "");
+    cJSON_AddStringToObject(o, "primary_model", r->primary_model ? r->primary_model : "");
+    cJSON_AddNumberToObject(o, "primary_ms", tenth(r->primary_ms));
+    if (r->primary_tokens_in >= 0)
+        cJSON_AddNumberToObject(o, "primary_tokens_in", (double)r->primary_tokens_in);
+    if (r->primary_tokens_out >= 0)
+        cJSON_AddNumberToObject(o, "primary_tokens_out", (double)r->primary_tokens_out);
+    if (r->similarity >= 0)
+        cJSON_AddNumberToObject(o, "similarity", (double)(long)(r->similarity * 1000.0 + 0.5) / 1000.0);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+void llf_log_shadow(const llf_shadow_rec *r)
+{
+    if (log_fd >= 0)
+        write_line(llf_log_shadow_format(r, now_s(), (int)getpid()));
 }
 
 void llf_log_summary(const llf_summary *sm)

@@ -16,7 +16,24 @@ typedef struct llf_log_rec {
     const char   *reason;
     double        ms;
     const char   *detail;    /* optional: why a member was skipped (no content) */
+    const char   *role;      /* optional: "override" for a mode-override candidate */
 } llf_log_rec;
+
+/* One shadow comparison: the candidate's copy beside the answer the program
+ * got (the "primary"). Figures unknown are -1 and left out of the line. */
+typedef struct llf_shadow_rec {
+    const char   *path;
+    unsigned long call;
+    const char   *provider, *model;     /* the candidate */
+    long          status;
+    const char   *outcome, *reason;
+    double        ms;
+    long          tokens_in, tokens_out;
+    const char   *primary_provider, *primary_model;
+    double        primary_ms;
+    long          primary_tokens_in, primary_tokens_out;
+    double        similarity;           /* 0..1, -1 when the copy gave no answer */
+} llf_shadow_rec;
 
 typedef struct llf_summary {
     unsigned long calls, fallbacks, failures, attempts;
@@ -33,5 +50,7 @@ void llf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The JSON line for r (no newline), malloc'ed: for tests and for the writer. */
 char *llf_log_format(const llf_log_rec *r, double now, int pid);
+char *llf_log_shadow_format(const llf_shadow_rec *r, double now, int pid);
+void  llf_log_shadow(const llf_shadow_rec *r);
 
 #endif

@@ -559,14 +559,8 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     c->easy_setopt(h, CURLOPT_TIMEOUT_MS, at ? at->total_ms : 0L);
     c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, at ? at->connect_ms : 0L);
-    const char *ca = x->k->eng->cfg->ca_bundle;
-    if (!ca || !*ca)
-        ca = getenv("SSL_CERT_FILE");
-    if (!ca || !*ca)
-        ca = getenv("CURL_CA_BUNDLE");
-    if (!ca || !*ca)
-        ca = getenv("REQUESTS_CA_BUNDLE");
-    if (ca && *ca)
+    const char *ca = llf_ca_bundle(x->k->eng->cfg);
+    if (ca)
         c->easy_setopt(h, CURLOPT_CAINFO, ca);
     out->curlcode = c->easy_perform(h);
     c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);

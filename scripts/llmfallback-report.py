@@ -1,6 +1,8 @@
 """llmfallback-report.py LOG... — a summary of llmfallback's JSON-lines logs,
 as tables for the terminal: calls and how they ended, fallbacks by reason
-and by answering provider, and latency percentiles per provider/model."""
+and by answering provider, latency percentiles per provider/model, and the
+shadow comparisons (mode "shadow": the candidate beside the answer the
+program got)."""
 import collections
 import json
 import statistics
@@ -31,6 +33,7 @@ def table(title, head, rows):
 
 def main(paths):
     calls = collections.OrderedDict()   # (pid, call) → attempts
+    shadows = []
     bad = 0
     for path in paths:
         with open(path, errors="replace") as f:
@@ -42,6 +45,8 @@ def main(paths):
                     continue
                 if e.get("event") == "attempt":
                     calls.setdefault((e.get("pid"), e.get("call")), []).append(e)
+                elif e.get("event") == "shadow":
+                    shadows.append(e)
     outcome = collections.Counter()
     reasons = collections.Counter()
     answered_by = collections.Counter()
@@ -51,14 +56,19 @@ def main(paths):
         for a in tried:
             latency[f"{a['provider']}/{a['model']}"].append(float(a.get("ms", 0)))
         ok = [a for a in tried if a.get("outcome") == "ok"]
-        original = (attempts[0].get("provider"), attempts[0].get("model"))   # the plan starts with it
+        # the plan starts with the original, or (mode override) with the
+        # candidate and then the original
+        own = [a for a in attempts if a.get("role") != "override"]
+        original = (own[0].get("provider"), own[0].get("model")) if own else (None, None)
         for a in tried:
             if a.get("outcome") != "ok":
                 reasons[f"{a.get('outcome')}: {a.get('reason')}"] += 1
         for a in attempts:
             if a.get("outcome") == "skipped":
                 reasons[f"skipped: {a.get('reason')}"] += 1
-        if ok and (ok[-1].get("provider"), ok[-1].get("model")) == original:
+        if ok and ok[-1].get("role") == "override":
+            outcome["answered by the override candidate"] += 1
+        elif ok and (ok[-1].get("provider"), ok[-1].get("model")) == original:
             outcome["answered by the original"] += 1
         elif ok:
             outcome["answered by a fallback"] += 1
@@ -72,6 +82,40 @@ def main(paths):
     table("Latency per provider/model (ms)", ("provider/model", "attempts", "p50", "p90", "p99", "mean"),
           [(k, len(v), f"{pct(v, 50):.1f}", f"{pct(v, 90):.1f}", f"{pct(v, 99):.1f}", f"{statistics.fmean(v):.1f}")
            for k, v in sorted(latency.items())])
+    shadow_table(shadows)
+
+
+def shadow_table(shadows):
+    """One row per (candidate, what answered the program): copies sent, how
+    many the candidate answered, both sides' latency and tokens, similarity."""
+    if not shadows:
+        return
+    groups = collections.OrderedDict()
+    for e in shadows:
+        key = (f"{e.get('provider')}/{e.get('model')}", f"{e.get('primary_provider')}/{e.get('primary_model')}")
+        groups.setdefault(key, []).append(e)
+    rows = []
+    for (cand, prim), es in groups.items():
+        sent = [e for e in es if e.get("outcome") != "skipped"]
+        ok = [e for e in sent if e.get("outcome") == "ok"]
+        def med(field, src):
+            v = [float(e[field]) for e in src if isinstance(e.get(field), (int, float))]
+            return f"{statistics.median(v):.1f}" if v else "-"
+        def tokens(prefix, src):
+            i, o = med(prefix + "tokens_in", src), med(prefix + "tokens_out", src)
+            return f"{i}/{o}"
+        sims = [float(e["similarity"]) for e in ok if isinstance(e.get("similarity"), (int, float))]
+        rows.append((cand, prim, len(es), f"{len(ok)}/{len(sent)}", med("ms", ok), med("primary_ms", ok),
+                     tokens("", ok), tokens("primary_", ok),
+                     f"{statistics.fmean(sims):.3f}" if sims else "-",
+                     f"{min(sims):.3f}" if sims else "-"))
+    table("Shadow comparisons (candidate beside the answer the program got; medians; tokens in/out)",
+          ("candidate", "program got", "copies", "answered", "ms", "program ms", "tokens", "program tokens",
+           "similarity", "lowest"), rows)
+    reasons = collections.Counter(f"{e.get('outcome')}: {e.get('reason')}" for e in shadows
+                                  if e.get("outcome") != "ok")
+    if reasons:
+        table("Shadow copies without an answer", ("outcome: reason", "times"), reasons.most_common())
 
 
 if __name__ == "__main__":

@@ -162,6 +162,22 @@ class Mock:
                 self.proc.kill()
 
 
+_shared = {}
+
+
+def shared_mock(key, servers):
+    """One Mock per key for the whole run, reset to "ok" for each test."""
+    m = _shared.get(key)
+    if m is None:
+        import atexit
+        m = _shared[key] = Mock(servers)
+        atexit.register(m.stop)
+    m.reset_all()
+    for n in m.servers:
+        m.set(n, behaviour="ok", retry_after=None, delay_ms=0)
+    return m
+
+
 def write_config(cfg, name="config.json"):
     # Tests exercise one behaviour at a time: the breaker (which would skip a
     # primary after a few failures) is off unless a test configures it.

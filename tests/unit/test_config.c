@@ -120,7 +120,32 @@ void test_config(void)
     CHECK(fails_with("{\"providers\":{\"backup\":{\"base_url\":\"http://h/v1\"}},\"chain\":[\"backup\"]}",
                      NULL, "needs a model"));
     CHECK(fails_with("[1,2]", NULL, "must be a JSON object"));
+    CHECK(fails_with("{\"mode\": \"shadow\"}", NULL, "mode \"shadow\" needs \"candidate\""));
+    CHECK(fails_with("{\"mode\": \"mirror\"}", NULL, "\"mode\" must be"));
+    CHECK(fails_with("{\"mode\": \"override\", \"candidate\": \"nosuch/m\"}", NULL,
+                     "unknown provider \"nosuch\""));
+    CHECK(fails_with("{\"mode\": \"override\", \"candidate\": \"mistral/m\"}", NULL,
+                     "candidate mistral/m: MISTRAL_API_KEY is not set"));
+    CHECK(fails_with("{\"candidate\": 3}", NULL, "\"candidate\" must be \"provider/model\""));
+    CHECK(fails_with("{\"shadow\": {\"sample\": 1.5}}", NULL, "shadow.sample must be a number from 0 to 1"));
+    CHECK(fails_with("{\"shadow\": {\"rate\": 1}}", NULL, "unknown key \"rate\""));
     CHECK(strncmp(err, "cfg.json: ", 10) == 0);
+
+    /* Modes: the default is fallback with no candidate; shadow's defaults. */
+    c = load("{\"chain\":[\"ollama/llama3.2\"]}", NULL, NULL);
+    CHECK(c && c->mode == LLF_MODE_FALLBACK && c->candidate.provider == -1);
+    CHECK(c && c->shadow_sample == 0.1 && c->shadow_timeout_ms == 60000);
+    llf_config_free(c);
+    c = load("{\"mode\":\"shadow\",\"candidate\":\"anthropic/claude-x\","
+             "\"shadow\":{\"sample\":0.25,\"timeout_ms\":5000}}", NULL, NULL);
+    CHECK(c && c->mode == LLF_MODE_SHADOW && c->shadow_sample == 0.25 && c->shadow_timeout_ms == 5000);
+    CHECK(c && strcmp(c->providers[c->candidate.provider].name, "anthropic") == 0 &&
+          strcmp(c->candidate.model, "claude-x") == 0);
+    llf_config_free(c);
+    c = load("{\"mode\":\"override\",\"candidate\":\"ollama\"}", NULL, NULL);
+    CHECK(c && c->mode == LLF_MODE_OVERRIDE && c->candidate.model &&
+          strcmp(c->candidate.model, c->providers[c->candidate.provider].default_model) == 0);
+    llf_config_free(c);
 
     /* A provider that needs no key (ollama) may be in the chain without one. */
     c = load("{\"chain\":[\"ollama/llama3.2\"]}", NULL, NULL);

@@ -198,6 +198,59 @@ void test_engine(void)
 
     CHECK(eng.stats.calls == 1 && eng.stats.fallbacks == 1 && eng.stats.failures == 0 &&
           eng.stats.attempts == 3);
+
+    /* Mode override: the candidate first, with its own URL and key; the
+     * program's own request is the first fallback, then the chain without
+     * the candidate; the program gets the original failure when all fail. */
+#define OVERRIDE(per_call, per_process)                                                       \
+    do {                                                                                      \
+        setup("groq/llama,mistral/mistral-small", per_call, per_process);                    \
+        cfg->mode = LLF_MODE_OVERRIDE;                                                        \
+        cfg->candidate = (llf_chain_entry){llf_config_provider(cfg, "groq"), strdup("llama"), 0}; \
+    } while (0)
+    OVERRIDE(4, 100);
+    script o1 = {.steps = {"200"}};
+    CHECK(run(&o1, &fin, &c) == 0 && o1.n == 1 && !fin.from_original && fin.attempts == 1);
+    CHECK_STR(o1.urls[0], "https://api.groq.com/openai/v1/chat/completions");
+    CHECK_STR(o1.auth[0], "Bearer sk-groq");
+    CHECK(strstr(fin.head.p, "x-llmfallback-provider: groq\r\n") != NULL);
+    CHECK(eng.stats.fallbacks == 0);   /* the candidate is the first choice */
+    done(&o1, c);
+    script o2 = {.steps = {"503", "200"}};
+    CHECK(run(&o2, &fin, &c) == 0 && o2.n == 2 && fin.from_original);
+    CHECK_STR(o2.urls[1], "https://api.openai.com/v1/chat/completions");
+    CHECK_STR(o2.auth[1], "Bearer sk-program");
+    CHECK(eng.stats.fallbacks == 1);
+    done(&o2, c);
+    script o3 = {.steps = {"503", "503", "200"}};
+    CHECK(run(&o3, &fin, &c) == 0 && o3.n == 3 && !fin.from_original);
+    CHECK_STR(o3.urls[2], "https://api.mistral.ai/v1/chat/completions");
+    done(&o3, c);
+    script o4 = {.steps = {"500", "connect", "502"}};
+    CHECK(run(&o4, &fin, &c) == 0 && o4.n == 3 && fin.from_original);
+    CHECK(fin.resp->curlcode == CURLE_COULDNT_CONNECT);
+    done(&o4, c);
+    /* No room for the candidate: the original alone. */
+    OVERRIDE(1, 100);
+    script o5 = {.steps = {"200"}};
+    CHECK(run(&o5, &fin, &c) == 0 && o5.n == 1 && fin.from_original);
+    CHECK_STR(o5.urls[0], "https://api.openai.com/v1/chat/completions");
+    done(&o5, c);
+    /* The process budget spent: candidate and original still go (neither is
+     * an extra attempt), the chain does not. */
+    OVERRIDE(4, 0);
+    script o6 = {.steps = {"503", "503", "200"}};
+    CHECK(run(&o6, &fin, &c) == 0 && o6.n == 2 && fin.from_original && fin.resp->status == 503);
+    done(&o6, c);
+    /* A call already to the candidate runs as in fallback mode. */
+    OVERRIDE(4, 100);
+    llf_step st[LLF_MAX_STEPS];
+    size_t ns = llf_plan(cfg, llf_config_provider(cfg, "groq"), "llama", LLF_OPENAI, st, LLF_MAX_STEPS);
+    CHECK(ns == 2 && st[0].original && !st[0].candidate);
+    ns = llf_plan(cfg, llf_config_provider(cfg, "openai"), "gpt-4o", LLF_OPENAI, st, LLF_MAX_STEPS);
+    CHECK(ns == 3 && st[0].candidate && !st[0].original && st[1].original);
+    CHECK_STR(st[2].model, "mistral-small");
+#undef OVERRIDE
     llf_config_free(cfg);
     cfg = NULL;
     t_clearenv();

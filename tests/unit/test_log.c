@@ -8,7 +8,7 @@
 
 void test_log(void)
 {
-    llf_log_rec r = {"curl", 7, 2, "backup", "gpt-4o-mini", 503, "http_error", "overloaded", 12.34, NULL};
+    llf_log_rec r = {"curl", 7, 2, "backup", "gpt-4o-mini", 503, "http_error", "overloaded", 12.34, NULL, NULL};
     char *s = llf_log_format(&r, 1764036000.5, 4242);
     CHECK(s != NULL);
     cJSON *j = s ? cJSON_Parse(s) : NULL;

@@ -1,0 +1,427 @@
+/* shadow.c — mode "shadow" (see shadow.h).
+ *
+ * The program's thread only decides (sampling) and rewrites the request for
+ * the candidate; one worker thread, started at the first copy, sends the
+ * copies with its own libcurl handle and writes one "shadow" line per copy.
+ * The queue is bounded: a backlog drops copies (logged), never memory or
+ * time of the program. After fork() the child starts with an empty queue
+ * and no worker (the parent's is not there); at exit the queue is drained
+ * for at most shadow.timeout_ms. */
+#include "shadow.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine.h"
+#include "hubutil.h"
+#include "log.h"
+#include "rewrite.h"
+#include "verdict.h"
+
+static int sim_oom;
+#define uthash_nonfatal_oom(e) (sim_oom = 1)
+#include <uthash.h>
+
+/* ---- comparison (pure) ----------------------------------------------------- */
+
+typedef struct word {
+    const char    *p;
+    size_t         n;
+    double         ca, cb;
+    UT_hash_handle hh;
+} word;
+
+#define MAX_WORDS 200000   /* bounds the work on a huge answer */
+
+static int is_wordc(unsigned char c)
+{
+    return isalnum(c) || c >= 0x80;
+}
+
+/* Count the words of lowered text s into tab (which: 0 → ca, 1 → cb). */
+static int count_words(word **tab, const char *s, int which, size_t *budget)
+{
+    while (*s) {
+        while (*s && !is_wordc((unsigned char)*s))
+            s++;
+        const char *w = s;
+        while (*s && is_wordc((unsigned char)*s))
+            s++;
+        if (s == w)
+            break;
+        if ((*budget)-- == 0)
+            return 0;
+        word *e;
+        HASH_FIND(hh, *tab, w, (size_t)(s - w), e);
+        if (!e) {
+            if (!(e = calloc(1, sizeof *e)))
+                return -1;
+            e->p = w;
+            e->n = (size_t)(s - w);
+            sim_oom = 0;
+            HASH_ADD_KEYPTR(hh, *tab, e->p, e->n, e);
+            if (sim_oom) {
+                free(e);
+                return -1;
+            }
+        }
+        if (which)
+            e->cb += 1;
+        else
+            e->ca += 1;
+    }
+    return 0;
+}
+
+static char *lowered(const char *s)
+{
+    char *d = llf_strdup(s ? s : "");
+    for (char *p = d; p && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return d;
+}
+
+double llf_similarity(const char *a, const char *b)
+{
+    char *la = lowered(a), *lb = lowered(b);
+    word *tab = NULL, *e, *tmp;
+    size_t budget = MAX_WORDS;
+    double sim = -1;
+    if (la && lb && count_words(&tab, la, 0, &budget) == 0 && count_words(&tab, lb, 1, &budget) == 0) {
+        double dot = 0, na = 0, nb = 0;
+        HASH_ITER(hh, tab, e, tmp) {
+            dot += e->ca * e->cb;
+            na += e->ca * e->ca;
+            nb += e->cb * e->cb;
+        }
+        sim = na == 0 && nb == 0 ? 1.0 : na == 0 || nb == 0 ? 0.0 : dot / (sqrt(na) * sqrt(nb));
+        if (sim > 1)
+            sim = 1;   /* rounding */
+    }
+    HASH_ITER(hh, tab, e, tmp) {
+        HASH_DEL(tab, e);
+        free(e);
+    }
+    free(la);
+    free(lb);
+    return sim;
+}
+
+int llf_answer_facts(llf_dialect d, const char *body, size_t n, char **text, long *tokens_in,
+                     long *tokens_out)
+{
+    *text = NULL;
+    *tokens_in = *tokens_out = -1;
+    const llf_dialect_ops *ops = llf_dialect_ops_of(d);
+    cJSON *j = cJSON_ParseWithLength(body ? body : "", n);
+    cJSON *hub = NULL;
+    llf_terr e;
+    int rc = -1;
+    if (j && ops->resp_to_hub && ops->resp_to_hub(j, &hub, &e) == LLF_TR_OK) {
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(hub, "choices"), 0), "message");
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+        const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
+        if (cJSON_IsString(content))
+            *text = llf_strdup(content->valuestring);
+        else if (cJSON_IsArray(calls))
+            *text = cJSON_PrintUnformatted(calls);   /* tool calls compare as their JSON */
+        else
+            *text = llf_strdup("");
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(hub, "usage");
+        const cJSON *pi = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens");
+        const cJSON *po = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens");
+        if (cJSON_IsNumber(pi) && pi->valuedouble >= 0)
+            *tokens_in = (long)pi->valuedouble;
+        if (cJSON_IsNumber(po) && po->valuedouble >= 0)
+            *tokens_out = (long)po->valuedouble;
+        rc = *text ? 0 : -1;
+    }
+    cJSON_Delete(j);
+    cJSON_Delete(hub);
+    return rc;
+}
+
+int llf_shadow_pick(double *acc, double sample)
+{
+    *acc += sample;
+    if (*acc >= 1.0 - 1e-9) {
+        *acc -= 1.0;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- the worker -------------------------------------------------------------- */
+
+typedef struct job {
+    struct job   *next;
+    llf_req       req;
+    const char   *path;
+    unsigned long call;
+    char         *prim_model;
+    const char   *prim_provider;
+    double        prim_ms;
+    llf_dialect   prim_dialect;
+    llf_buf       prim_body;
+} job;
+
+#define MAX_QUEUE 64
+#define MAX_SHADOW_BODY (16u << 20)
+
+static const llf_config *cfg;
+static const llf_shim_services *svc;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static job *head, *tail;
+static int queued, busy;
+static int worker_pid;   /* the process whose worker runs, 0 none */
+static double acc = -1;  /* sampling accumulator; < 0 until seeded */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void job_free(job *j)
+{
+    if (!j)
+        return;
+    llf_req_free(&j->req);
+    llf_buf_free(&j->prim_body);
+    free(j->prim_model);
+    free(j);
+}
+
+/* In the child of fork(): no worker, nothing queued (the parent sends its own). */
+static void after_fork_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+    pthread_cond_init(&changed, NULL);
+    for (job *j = head, *n; j; j = n) {
+        n = j->next;
+        job_free(j);
+    }
+    head = tail = NULL;
+    queued = busy = 0;
+    worker_pid = 0;
+    acc = -1;
+}
+
+static void register_fork(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+void llf_shadow_init(const llf_config *c, const llf_shim_services *s)
+{
+    cfg = c;
+    svc = s;
+}
+
+static void log_copy(const job *j, long status, const char *outcome, const char *reason, double ms,
+                     long tin, long tout, long pin, long pout, double sim)
+{
+    const llf_chain_entry *cand = &cfg->candidate;
+    llf_shadow_rec r = {j->path, j->call, cfg->providers[cand->provider].name, cand->model,
+                        status, outcome, reason, ms, tin, tout, j->prim_provider,
+                        j->prim_model, j->prim_ms, pin, pout, sim};
+    llf_log_shadow(&r);
+}
+
+static size_t on_data(char *p, size_t s, size_t n, void *ud)
+{
+    llf_buf *b = ud;
+    size_t len = s * n;
+    if (b->n + len > MAX_SHADOW_BODY || llf_buf_add(b, p, len))
+        return 0;
+    return len;
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void run_copy(const llf_curl_api *c, CURL *h, job *j)
+{
+    const llf_chain_entry *cand = &cfg->candidate;
+    llf_dialect cd = cfg->providers[cand->provider].dialect;
+    llf_resp r;
+    memset(&r, 0, sizeof r);
+    struct curl_slist *hl = NULL;
+    for (size_t i = 0; i < j->req.headers.n; i++)
+        if (!llf_header_is(j->req.headers.v[i], "content-length") &&
+            !llf_header_is(j->req.headers.v[i], "expect") &&
+            !llf_header_is(j->req.headers.v[i], "transfer-encoding") &&
+            !llf_header_is(j->req.headers.v[i], "connection"))
+            hl = c->slist_append(hl, j->req.headers.v[i]);
+    hl = c->slist_append(hl, "Expect:");
+    c->easy_reset(h);
+    c->easy_setopt(h, CURLOPT_URL, j->req.url);
+    c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->req.body.n);
+    c->easy_setopt(h, CURLOPT_POSTFIELDS, j->req.body.p ? j->req.body.p : "");
+    c->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_data);
+    c->easy_setopt(h, CURLOPT_HEADERDATA, &r.head);
+    c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    c->easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
+    c->easy_setopt(h, CURLOPT_ERRORBUFFER, r.errmsg);
+    c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg->shadow_timeout_ms);
+    c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_ms);
+    const char *ca = llf_ca_bundle(cfg);
+    if (ca)
+        c->easy_setopt(h, CURLOPT_CAINFO, ca);
+    double t0 = mono_ms();
+    r.curlcode = c->easy_perform(h);
+    r.ms = mono_ms() - t0;
+    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+    c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &r.http_version);
+    c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
+    c->slist_free_all(hl);
+
+    llf_verdict v = llf_judge(cd, cand->model, 0, &r, time(NULL));
+    long tin = -1, tout = -1, pin = -1, pout = -1;
+    double sim = -1;
+    char *ct = NULL, *pt = NULL;
+    if (v.outcome == LLF_OK && llf_answer_facts(cd, r.body.p, r.body.n, &ct, &tin, &tout) == 0 &&
+        llf_answer_facts(j->prim_dialect, j->prim_body.p, j->prim_body.n, &pt, &pin, &pout) == 0)
+        sim = llf_similarity(ct, pt);
+    else if (v.outcome == LLF_OK)
+        llf_answer_facts(j->prim_dialect, j->prim_body.p, j->prim_body.n, &pt, &pin, &pout);
+    log_copy(j, r.status, llf_outcome_name(v.outcome), v.reason, r.ms, tin, tout, pin, pout, sim);
+    free(ct);
+    free(pt);
+    llf_resp_free(&r);
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    svc->enter();   /* this thread's transfers bypass the hooks */
+    const llf_curl_api *c = svc->curl_for_transfers();
+    CURL *h = c ? c->easy_init() : NULL;
+    pthread_mutex_lock(&lock);
+    for (;;) {
+        while (!head)
+            pthread_cond_wait(&changed, &lock);
+        job *j = head;
+        head = j->next;
+        if (!head)
+            tail = NULL;
+        queued--;
+        busy = 1;
+        pthread_mutex_unlock(&lock);
+        if (h)
+            run_copy(c, h, j);
+        else
+            log_copy(j, 0, "skipped", "no_libcurl", 0, -1, -1, -1, -1, -1);
+        job_free(j);
+        pthread_mutex_lock(&lock);
+        busy = 0;
+        pthread_cond_broadcast(&changed);
+    }
+    return NULL;
+}
+
+/* With lock held. The worker gets every signal blocked: they are the program's. */
+static int start_worker(void)
+{
+    int me = (int)getpid();
+    if (worker_pid == me)
+        return 0;
+    pthread_once(&once, register_fork);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, worker, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc)
+        return -1;
+    pthread_detach(t);
+    worker_pid = me;
+    return 0;
+}
+
+void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const char *model,
+                      const llf_resp *resp)
+{
+    if (!cfg || cfg->mode != LLF_MODE_SHADOW || cfg->candidate.provider < 0 || !svc)
+        return;
+    const llf_chain_entry *cand = &cfg->candidate;
+    if (cand->provider == provider && strcmp(cand->model, model) == 0)
+        return;   /* the candidate answered: nothing to compare with */
+    pthread_mutex_lock(&lock);
+    if (acc < 0)   /* a random phase, so one-call processes are sampled at the same rate */
+        acc = (double)((unsigned)getpid() * 2654435761u % 1000u) / 1000.0;
+    int pick = llf_shadow_pick(&acc, cfg->shadow_sample);
+    pthread_mutex_unlock(&lock);
+    if (!pick)
+        return;
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return;
+    j->path = path;
+    j->call = c->id;
+    j->prim_provider = cfg->providers[provider].name;
+    j->prim_model = llf_strdup(model);
+    j->prim_ms = resp->ms;
+    j->prim_dialect = c->m.dialect;
+    if (c->stream || resp->delivered) {
+        log_copy(j, 0, "skipped", "stream", 0, -1, -1, -1, -1, -1);
+        job_free(j);
+        return;
+    }
+    llf_terr te = {{0}};
+    int tr = llf_rewrite(cfg, &c->o, cand->provider, cand->model, &j->req, &te);
+    if (tr != LLF_TR_OK || !j->prim_model || llf_buf_add(&j->prim_body, resp->body.p, resp->body.n)) {
+        log_copy(j, 0, "skipped", tr == LLF_TR_INCOMPATIBLE ? "incompatible" : "rewrite", 0, -1, -1,
+                 -1, -1, -1);
+        if (tr != LLF_TR_OK)
+            memset(&j->req, 0, sizeof j->req);
+        job_free(j);
+        return;
+    }
+    pthread_mutex_lock(&lock);
+    const char *why = queued >= MAX_QUEUE ? "queue_full" : start_worker() ? "no_thread" : NULL;
+    if (!why) {
+        if (tail)
+            tail->next = j;
+        else
+            head = j;
+        tail = j;
+        queued++;
+        pthread_cond_broadcast(&changed);
+    }
+    pthread_mutex_unlock(&lock);
+    if (why) {
+        log_copy(j, 0, "skipped", why, 0, -1, -1, -1, -1, -1);
+        job_free(j);
+    }
+}
+
+void llf_shadow_drain(long timeout_ms)
+{
+    pthread_mutex_lock(&lock);
+    if (worker_pid == (int)getpid()) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while ((head || busy) && pthread_cond_timedwait(&changed, &lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,203 @@
+"""Experiments without code changes: mode "override" (the candidate first, the
+program's own request as its fallback) and mode "shadow" (a background copy
+to the candidate, compared in the log), with unmodified curl, Python and
+libcurl programs; and what `llmfallback report` makes of the log."""
+import json
+import os
+
+from harness import (BUILD, CURL, KEYS, PY, ROOT, chat_body, shared_mock, check, env_for, eq, new_log,
+                     read_log, run, tmpdir, write_config)
+
+
+def mock():
+    return shared_mock("modes", [
+        {"name": "primary", "dialect": "openai", "behaviour": "ok", "key": KEYS["OPENAI_API_KEY"]},
+        {"name": "claude", "dialect": "anthropic", "behaviour": "ok", "key": KEYS["ANTHROPIC_API_KEY"]},
+        {"name": "backup", "dialect": "openai", "behaviour": "ok", "key": KEYS["BACKUP_KEY"]},
+    ])
+
+
+def config(m, mode, name, **extra):
+    cfg = {"providers": {"openai": {"base_url": m.base("primary")},
+                         "anthropic": {"base_url": m.base("claude")},
+                         "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+           "chain": ["backup/gpt-4o-mini"], "mode": mode, "candidate": "anthropic/claude-sonnet-4-5"}
+    cfg.update(extra)
+    return write_config(cfg, name)
+
+
+def curl_call(m, env, text="hello"):
+    return run([CURL, "-sS", "-i", m.base("primary") + "/chat/completions",
+                "-H", "Authorization: Bearer " + KEYS["OPENAI_API_KEY"], "-H", "Content-Type: application/json",
+                "-d", chat_body(text=text)], env)
+
+
+def split(out):
+    head, _, body = out.partition(b"\r\n\r\n")
+    return head.decode().lower(), body
+
+
+def test_override_sends_to_the_candidate_first():
+    m = mock()
+    log = new_log("override.log")
+    r = curl_call(m, env_for(config(m, "override", "override.json"), log))
+    head, body = split(r.stdout)
+    eq(r.returncode, 0, "curl succeeds")
+    check(head.startswith("http/1.1 200"), f"a 200 ({head[:40]})")
+    check("x-llmfallback-provider: anthropic" in head, "answered by the candidate")
+    ans = json.loads(body)
+    check(ans["object"] == "chat.completion" and "Hello from claude (claude-sonnet-4-5)" in
+          ans["choices"][0]["message"]["content"], f"in the program's own dialect ({body[:120]!r})")
+    eq(len(m.requests("primary")), 0, "the program's provider is not called")
+    reqs = m.requests("claude")
+    eq(len(reqs), 1, "one call to the candidate")
+    eq(reqs[0]["credential"], KEYS["ANTHROPIC_API_KEY"], "with the candidate's own key")
+    check(KEYS["OPENAI_API_KEY"] not in json.dumps(reqs[0]), "and not the program's")
+    sent = json.loads(reqs[0]["body"])
+    check(sent["model"] == "claude-sonnet-4-5" and sent["messages"][0]["content"] in ("hello", [{"type": "text", "text": "hello"}]),
+          f"translated to the candidate's dialect ({sent})")
+    recs = [e for e in read_log(log) if e.get("event") == "attempt"]
+    eq([(e["provider"], e.get("role")) for e in recs], [("anthropic", "override")], "one attempt, marked override")
+
+
+def test_override_falls_back_to_the_original():
+    m = mock()
+    m.set("claude", behaviour="503")
+    log = new_log("override-fb.log")
+    r = curl_call(m, env_for(config(m, "override", "override-fb.json"), log))
+    head, body = split(r.stdout)
+    check(head.startswith("http/1.1 200") and "x-llmfallback" not in head,
+          "the program's own answer, untouched")
+    check("Hello from primary (gpt-4o)" in body.decode(), "from its own provider")
+    eq(m.requests("primary")[0]["credential"], KEYS["OPENAI_API_KEY"], "with its own key")
+    eq(len(m.requests("backup")), 0, "the chain is not needed")
+    # candidate and original both fail: the original failure, as it came
+    m.reset_all()
+    m.set("claude", behaviour="503")
+    m.set("primary", behaviour="500")
+    m.set("backup", behaviour="502")
+    r = curl_call(m, env_for(config(m, "override", "override-fb.json"), new_log("override-fb2.log")))
+    head, body = split(r.stdout)
+    check(head.startswith("http/1.1 500"), f"the original's 500 ({head[:30]})")
+    eq([len(m.requests(n)) for n in ("claude", "primary", "backup")], [1, 1, 1], "each tried once")
+
+
+def test_shadow_never_touches_the_answer():
+    """A Python program (urllib) gets its provider's answer while the candidate
+    (2 s slow) is still working; the comparison is logged once the copy comes
+    back, before the process ends, and the copy carries only the candidate's key."""
+    m = mock()
+    m.set("claude", delay_ms=2000)
+    log = new_log("shadow.log")
+    prog = os.path.join(tmpdir(), "shadow_prog.py")
+    with open(prog, "w") as f:
+        f.write(
+            "import json, sys, time, urllib.request\n"
+            "req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={\n"
+            "    'Authorization': 'Bearer ' + sys.argv[3], 'Content-Type': 'application/json'})\n"
+            "with urllib.request.urlopen(req) as r:\n"
+            "    body = r.read()\n"
+            "    hdrs = {k.lower() for k in r.headers.keys()}\n"
+            "print(json.dumps({'t': time.time(), 'body': body.decode(), 'x': any(h.startswith('x-llmfallback') for h in hdrs)}))\n")
+    cfg = config(m, "shadow", "shadow.json", shadow={"sample": 1})
+    r = run([PY, prog, m.base("primary") + "/chat/completions", chat_body(text="what is 2+2"),
+             KEYS["OPENAI_API_KEY"]], env_for(cfg, log))
+    eq(r.returncode, 0, f"the program succeeds ({r.stderr.decode()[-300:]})")
+    got = json.loads(r.stdout)
+    check("Hello from primary (gpt-4o)" in got["body"] and not got["x"], "its own provider's answer, untouched")
+    sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+    eq(len(sh), 1, "one shadow comparison logged before the process ended")
+    e = sh[0]
+    eq((e["provider"], e["model"], e["outcome"], e["status"]), ("anthropic", "claude-sonnet-4-5", "ok", 200),
+       "the candidate answered")
+    eq((e["primary_provider"], e["primary_model"]), ("openai", "gpt-4o"), "beside what the program got")
+    check(e["ms"] >= 2000 and e["primary_ms"] < 2000, f"both latencies ({e['ms']}, {e['primary_ms']})")
+    check(got["t"] < m.requests("claude")[0]["ts"] + 2.0, "the program had its answer before the copy's came back")
+    check(0 < e["similarity"] < 1, f"a similarity figure ({e['similarity']})")
+    check(e["tokens_in"] == 9 and e["tokens_out"] > 0 and e["primary_tokens_in"] == 9, "token usage of both")
+    reqs = m.requests("claude")
+    eq(reqs[0]["credential"], KEYS["ANTHROPIC_API_KEY"], "the copy carries the candidate's key")
+    check(KEYS["OPENAI_API_KEY"] not in json.dumps(reqs[0]), "and not the program's")
+    eq(len(m.requests("primary")), 1, "the program's call went once")
+    check("what is 2+2" not in open(log).read(), "no prompt in the log")
+
+
+def test_shadow_samples_and_reports():
+    """libcurl program, 8 calls, sample 0.5: four copies; a failing candidate is
+    logged without a similarity; the report puts both sides in one table."""
+    m = mock()
+    log = new_log("shadow-sample.log")
+    cfg = config(m, "shadow", "shadow-sample.json", shadow={"sample": 0.5})
+    r = run([os.path.join(BUILD, "examples/chat_client"), m.base("primary") + "/chat/completions", "-n", "8"],
+            env_for(cfg, log))
+    eq(r.returncode, 0, "every call answered with its own rid")
+    sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+    eq(len(sh), 4, "half the calls copied")
+    eq(len(m.requests("claude")), 4, "four copies reached the candidate")
+    eq(len(m.requests("primary")), 8, "the program's calls unchanged")
+    m.reset_all()
+    m.set("claude", behaviour="503")
+    r = run([os.path.join(BUILD, "examples/chat_client"), m.base("primary") + "/chat/completions", "-n", "2"],
+            env_for(config(m, "shadow", "shadow-fail.json", shadow={"sample": 1}), log))
+    eq(r.returncode, 0, "a failing candidate changes nothing for the program")
+    bad = [e for e in read_log(log) if e.get("event") == "shadow" and e["outcome"] != "ok"]
+    eq([(e["outcome"], e["reason"], "similarity" in e) for e in bad], [("http_error", "overloaded", False)] * 2,
+       "failed copies logged without a similarity")
+    rep = run([os.path.join(ROOT, "scripts/llmfallback"), "report", log], dict(os.environ))
+    out = rep.stdout.decode()
+    lines = [" ".join(l.split()) for l in out.splitlines()]
+    check("Shadow comparisons" in out, f"a shadow table ({out[-600:]})")
+    row = [l for l in lines if l.startswith("anthropic/claude-sonnet-4-5 openai/gpt-4o ")]
+    check(len(row) == 1 and row[0].split()[2:4] == ["6", "4/6"], f"six copies, four answered ({row})")
+    check("http_error: overloaded 2" in lines, "the failed copies by reason")
+
+
+def test_override_in_report_and_config_errors():
+    m = mock()
+    log = new_log("override-report.log")
+    env = env_for(config(m, "override", "override-r.json"), log)
+    curl_call(m, env)
+    m.set("claude", behaviour="503")
+    curl_call(m, env)
+    rep = run([os.path.join(ROOT, "scripts/llmfallback"), "report", log], dict(os.environ))
+    lines = [" ".join(l.split()) for l in rep.stdout.decode().splitlines()]
+    check("answered by the override candidate 1" in lines and "answered by the original 1" in lines,
+          f"override answers counted apart ({lines[:8]})")
+    # a mode without a candidate: one line on stderr, the call passes through
+    m.reset_all()
+    bad = write_config({"providers": {"openai": {"base_url": m.base("primary")}}, "mode": "shadow"}, "bad-mode.json")
+    r = curl_call(m, env_for(bad, new_log("bad-mode.log")))
+    err = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback:")]
+    check(len(err) == 1 and 'needs "candidate"' in err[0], f"one clear line ({err})")
+    check(b"Hello from primary" in r.stdout and len(m.requests("claude")) == 0, "passed through untouched")
+
+
+def test_shadow_in_a_forked_child():
+    """A parent that copied a call forks; the child's call is copied by the
+    child's own worker (the parent's thread is not in the child), and each
+    process logs its own comparison before it ends."""
+    m = mock()
+    log = new_log("shadow-fork.log")
+    prog = os.path.join(tmpdir(), "shadow_fork.py")
+    with open(prog, "w") as f:
+        f.write(
+            "import os, sys, urllib.request\n"
+            "def call():\n"
+            "    req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={\n"
+            "        'Authorization': 'Bearer ' + sys.argv[3], 'Content-Type': 'application/json'})\n"
+            "    with urllib.request.urlopen(req) as r:\n"
+            "        return r.status\n"
+            "print(call(), flush=True)\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    print(call(), flush=True)\n"
+            "    sys.exit(0)\n"
+            "os.waitpid(pid, 0)\n")
+    cfg = config(m, "shadow", "shadow-fork.json", shadow={"sample": 1})
+    r = run([PY, prog, m.base("primary") + "/chat/completions", chat_body(), KEYS["OPENAI_API_KEY"]],
+            env_for(cfg, log))
+    eq(r.stdout.split(), [b"200", b"200"], f"both calls answered ({r.stderr.decode()[-300:]})")
+    sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+    eq(sorted(e["outcome"] for e in sh), ["ok", "ok"], "one comparison per call")
+    eq(len({e["pid"] for e in sh}), 2, "from two processes")
+    eq(len(m.requests("claude")), 2, "two copies reached the candidate")
