@@ -5,6 +5,7 @@ shadow comparisons (mode "shadow": the candidate beside the answer the
 program got)."""
 import collections
 import json
+import os
 import statistics
 import sys
 
@@ -76,6 +77,7 @@ def main(paths):
         else:
             outcome["failed (original failure returned)"] += 1
     print(f"{len(calls)} calls in {len(paths)} log(s)" + (f", {bad} unreadable lines" if bad else ""))
+    fallbacks = outcome["answered by a fallback"]
     table("How calls ended", ("outcome", "calls"), sorted(outcome.items(), key=lambda x: -x[1]))
     table("Failures and skips seen", ("outcome: reason", "times"), reasons.most_common())
     table("Who answered after a fallback", ("provider", "calls"), answered_by.most_common())
@@ -83,6 +85,7 @@ def main(paths):
           [(k, len(v), f"{pct(v, 50):.1f}", f"{pct(v, 90):.1f}", f"{pct(v, 99):.1f}", f"{statistics.fmean(v):.1f}")
            for k, v in sorted(latency.items())])
     shadow_table(shadows)
+    return len(calls), fallbacks
 
 
 def shadow_table(shadows):
@@ -118,8 +121,35 @@ def shadow_table(shadows):
         table("Shadow copies without an answer", ("outcome: reason", "times"), reasons.most_common())
 
 
+def over_threshold(ncalls, fallbacks, max_count, max_share):
+    """The opt-in CI check: a one-line reason when fallbacks exceeded it, else None."""
+    share = fallbacks / ncalls if ncalls else 0.0
+    if max_count is not None and fallbacks > max_count:
+        return f"{fallbacks} of {ncalls} calls needed a fallback, more than the {max_count} allowed"
+    if max_share is not None and share > max_share:
+        return (f"{fallbacks} of {ncalls} calls ({share:.0%}) needed a fallback, more than the "
+                f"{max_share:.0%} allowed")
+    return None
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        print("usage: llmfallback report LOG...", file=sys.stderr)
-        sys.exit(2)
-    main(sys.argv[1:])
+    import argparse
+    ap = argparse.ArgumentParser(prog="llmfallback report",
+                                 description="Summarise llmfallback logs; optionally fail when too many "
+                                             "calls needed a fallback (for CI).")
+    ap.add_argument("--max-fallbacks", type=int, metavar="N",
+                    help="exit 1 when more than N calls were answered by a fallback")
+    ap.add_argument("--max-fallback-share", type=float, metavar="F",
+                    help="exit 1 when more than this share (0..1) of calls was answered by a fallback")
+    ap.add_argument("logs", nargs="+", metavar="LOG")
+    args = ap.parse_args()
+    missing = [p for p in args.logs if not os.path.exists(p)]
+    if missing:
+        # A CI job whose tests made no LLM call writes no log: nothing to judge.
+        print(f"llmfallback report: no log at {', '.join(missing)} (no recognised call was made)", file=sys.stderr)
+        args.logs = [p for p in args.logs if p not in missing]
+    n, fb = main(args.logs) if args.logs else (0, 0)
+    why = over_threshold(n, fb, args.max_fallbacks, args.max_fallback_share)
+    if why:
+        print(f"llmfallback report: {why}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# with-fallback.sh — wrap a CI job's test step in llmfallback.
+#
+#   with-fallback.sh [--config FILE] [--max-fallbacks N] [--max-fallback-share F] -- COMMAND [ARGS...]
+#
+# Runs COMMAND (and every process it starts) with the library preloaded, all
+# writing one log, then prints `llmfallback report` for that log. The job's
+# processes share the health memory (the breaker and the retry budget live in
+# one small file per user, in $XDG_RUNTIME_DIR or /dev/shm), so a dead
+# primary costs its timeout a few times, not once per process.
+#
+# Exit status: COMMAND's when it failed; otherwise 1 when a --max-* limit was
+# given and more calls than that needed a fallback (a degraded provider is
+# noticed, not hidden); otherwise 0.
+#
+# LLMFALLBACK names the wrapper (default: llmfallback on PATH, as installed
+# by `make install`); LLMFALLBACK_CI_LOG the log (default: a new file in
+# $RUNNER_TEMP or /tmp, kept for the job's artefacts).
+set -uo pipefail
+llmfallback=${LLMFALLBACK:-llmfallback}
+config="" limits=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --config) config=$2; shift 2 ;;
+        --max-fallbacks|--max-fallback-share) limits+=("$1" "$2"); shift 2 ;;
+        --) shift; break ;;
+        *) break ;;
+    esac
+done
+[ $# -ge 1 ] || { sed -n '4p' "$0" | sed 's/^# //' >&2; exit 2; }
+log=${LLMFALLBACK_CI_LOG:-$(mktemp "${RUNNER_TEMP:-/tmp}/llmfallback-XXXXXX.log")}
+echo "with-fallback: logging LLM calls to $log" >&2
+
+"$llmfallback" ${config:+--config "$config"} --log "$log" -- "$@"
+status=$?
+
+[ -n "${GITHUB_ACTIONS:-}" ] && echo "::group::llmfallback report"
+"$llmfallback" report "${limits[@]}" "$log"
+verdict=$?
+[ -n "${GITHUB_ACTIONS:-}" ] && echo "::endgroup::"
+[ "$status" -ne 0 ] && exit "$status"
+exit "$verdict"
