@@ -172,6 +172,10 @@ typedef struct job {
     double        prim_ms;
     llf_dialect   prim_dialect;
     llf_buf       prim_body;
+    /* while it runs: kept here, not on the worker's stack, so that in a
+     * child forked meanwhile (which has no worker) it is still reachable */
+    llf_resp      resp;
+    struct curl_slist *hl;
 } job;
 
 #define MAX_QUEUE 64
@@ -186,6 +190,13 @@ static int queued, busy;
 static int worker_pid;   /* the process whose worker runs, 0 none */
 static double acc = -1;  /* sampling accumulator; < 0 until seeded */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* The copy being sent and the worker's handle. After fork() the child keeps
+ * both as they were: the transfer belongs to the parent (cleaning the handle
+ * up could close the parent's TLS session), so they are left alone, reachable. */
+static job *current;
+static CURL *worker_curl;
+static void *orphans[32];   /* the parents' current copies and handles, per fork */
+static unsigned norphans;
 
 static void job_free(job *j)
 {
@@ -193,6 +204,7 @@ static void job_free(job *j)
         return;
     llf_req_free(&j->req);
     llf_buf_free(&j->prim_body);
+    llf_resp_free(&j->resp);
     free(j->prim_model);
     free(j);
 }
@@ -200,6 +212,12 @@ static void job_free(job *j)
 /* In the child of fork(): no worker, nothing queued (the parent sends its own). */
 static void after_fork_child(void)
 {
+    if (worker_pid && norphans + 2 <= sizeof orphans / sizeof orphans[0]) {
+        orphans[norphans++] = current;
+        orphans[norphans++] = worker_curl;
+    }
+    current = NULL;
+    worker_curl = NULL;
     pthread_mutex_init(&lock, NULL);
     pthread_cond_init(&changed, NULL);
     for (job *j = head, *n; j; j = n) {
@@ -253,26 +271,25 @@ static void run_copy(const llf_curl_api *c, CURL *h, job *j)
 {
     const llf_chain_entry *cand = &cfg->candidate;
     llf_dialect cd = cfg->providers[cand->provider].dialect;
-    llf_resp r;
-    memset(&r, 0, sizeof r);
+    llf_resp *rp = &j->resp;
     struct curl_slist *hl = NULL;
     for (size_t i = 0; i < j->req.headers.n; i++)
         if (!llf_header_is(j->req.headers.v[i], "content-length") &&
             !llf_header_is(j->req.headers.v[i], "expect") &&
             !llf_header_is(j->req.headers.v[i], "transfer-encoding") &&
             !llf_header_is(j->req.headers.v[i], "connection"))
-            hl = c->slist_append(hl, j->req.headers.v[i]);
-    hl = c->slist_append(hl, "Expect:");
+            j->hl = hl = c->slist_append(hl, j->req.headers.v[i]);
+    j->hl = hl = c->slist_append(hl, "Expect:");
     c->easy_reset(h);
     c->easy_setopt(h, CURLOPT_URL, j->req.url);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->req.body.n);
     c->easy_setopt(h, CURLOPT_POSTFIELDS, j->req.body.p ? j->req.body.p : "");
     c->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_data);
-    c->easy_setopt(h, CURLOPT_HEADERDATA, &r.head);
+    c->easy_setopt(h, CURLOPT_HEADERDATA, &rp->head);
     c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    c->easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
-    c->easy_setopt(h, CURLOPT_ERRORBUFFER, r.errmsg);
+    c->easy_setopt(h, CURLOPT_WRITEDATA, &rp->body);
+    c->easy_setopt(h, CURLOPT_ERRORBUFFER, rp->errmsg);
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     c->easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg->shadow_timeout_ms);
     c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_ms);
@@ -280,26 +297,26 @@ static void run_copy(const llf_curl_api *c, CURL *h, job *j)
     if (ca)
         c->easy_setopt(h, CURLOPT_CAINFO, ca);
     double t0 = mono_ms();
-    r.curlcode = c->easy_perform(h);
-    r.ms = mono_ms() - t0;
-    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-    c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &r.http_version);
+    rp->curlcode = c->easy_perform(h);
+    rp->ms = mono_ms() - t0;
+    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rp->status);
+    c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &rp->http_version);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
     c->slist_free_all(hl);
+    j->hl = NULL;
 
-    llf_verdict v = llf_judge(cd, cand->model, 0, &r, time(NULL));
+    llf_verdict v = llf_judge(cd, cand->model, 0, rp, time(NULL));
     long tin = -1, tout = -1, pin = -1, pout = -1;
     double sim = -1;
     char *ct = NULL, *pt = NULL;
-    if (v.outcome == LLF_OK && llf_answer_facts(cd, r.body.p, r.body.n, &ct, &tin, &tout) == 0 &&
+    if (v.outcome == LLF_OK && llf_answer_facts(cd, rp->body.p, rp->body.n, &ct, &tin, &tout) == 0 &&
         llf_answer_facts(j->prim_dialect, j->prim_body.p, j->prim_body.n, &pt, &pin, &pout) == 0)
         sim = llf_similarity(ct, pt);
     else if (v.outcome == LLF_OK)
         llf_answer_facts(j->prim_dialect, j->prim_body.p, j->prim_body.n, &pt, &pin, &pout);
-    log_copy(j, r.status, llf_outcome_name(v.outcome), v.reason, r.ms, tin, tout, pin, pout, sim);
+    log_copy(j, rp->status, llf_outcome_name(v.outcome), v.reason, rp->ms, tin, tout, pin, pout, sim);
     free(ct);
     free(pt);
-    llf_resp_free(&r);
 }
 
 static void *worker(void *arg)
@@ -307,7 +324,7 @@ static void *worker(void *arg)
     (void)arg;
     svc->enter();   /* this thread's transfers bypass the hooks */
     const llf_curl_api *c = svc->curl_for_transfers();
-    CURL *h = c ? c->easy_init() : NULL;
+    CURL *h = worker_curl = c ? c->easy_init() : NULL;
     pthread_mutex_lock(&lock);
     for (;;) {
         while (!head)
@@ -318,13 +335,15 @@ static void *worker(void *arg)
             tail = NULL;
         queued--;
         busy = 1;
+        current = j;
         pthread_mutex_unlock(&lock);
         if (h)
             run_copy(c, h, j);
         else
             log_copy(j, 0, "skipped", "no_libcurl", 0, -1, -1, -1, -1, -1);
-        job_free(j);
         pthread_mutex_lock(&lock);
+        current = NULL;
+        job_free(j);
         busy = 0;
         pthread_cond_broadcast(&changed);
     }

@@ -175,7 +175,10 @@ def test_override_in_report_and_config_errors():
 def test_shadow_in_a_forked_child():
     """A parent that copied a call forks; the child's call is copied by the
     child's own worker (the parent's thread is not in the child), and each
-    process logs its own comparison before it ends."""
+    process logs its own comparison before it ends. The parent forks once its
+    copy is done: a copy in flight at fork() stays the parent's, and its
+    memory in the child is orphaned (reachable, never freed), which the
+    sanitized run would report from the child."""
     m = mock()
     log = new_log("shadow-fork.log")
     prog = os.path.join(tmpdir(), "shadow_fork.py")
@@ -188,6 +191,11 @@ def test_shadow_in_a_forked_child():
             "    with urllib.request.urlopen(req) as r:\n"
             "        return r.status\n"
             "print(call(), flush=True)\n"
+            "import time\n"
+            "for _ in range(200):\n"
+            "    if 'shadow' in open(os.environ['LLMFALLBACK_LOG']).read():\n"
+            "        break\n"
+            "    time.sleep(0.05)\n"
             "pid = os.fork()\n"
             "if pid == 0:\n"
             "    print(call(), flush=True)\n"

@@ -1,9 +1,11 @@
 /* Fuzz target: every translator (requests and responses, to and from the
- * hub) of every dialect, and the verdict on any response body. */
+ * hub) of every dialect, the verdict on any response body, and shadow
+ * mode's answer facts and similarity (the body against its own text). */
 #include <cjson/cJSON.h>
 
 #include "dialect.h"
 #include "fuzz_common.h"
+#include "shadow.h"
 #include "verdict.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
@@ -49,6 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     llf_verdict_cfg vc = {1, 1, 1, 1, 1, 400, 0, NULL, 0, NULL, 1000};
     llf_judge_in in = {(llf_dialect)dialect, "m", d[0] & 0x40, j, &vc};
     llf_judge_ex(&in, &r, 0);
+    char *text = NULL, *raw = llf_strndup(r.body.p ? r.body.p : "", r.body.n);
+    long ti, to;
+    if (llf_answer_facts((llf_dialect)dialect, r.body.p, r.body.n, &text, &ti, &to) == 0 && raw) {
+        double s = llf_similarity(text, raw);
+        if (!(s >= 0 && s <= 1))
+            __builtin_trap();   /* a similarity is a figure from 0 to 1 */
+    }
+    free(text);
+    free(raw);
     llf_resp_free(&r);
     cJSON_Delete(j);
     return 0;
