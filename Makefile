@@ -87,7 +87,8 @@ test: deps all unit sanlib $(EXAMPLES)
 demo: deps all
 	@scripts/demo $(BUILD)
 
-bench: deps all
+bench: all
+	@scripts/install-deps --bench
 	@tests/bench/run.sh $(BUILD)
 
 # libFuzzer targets for every parser and translator, FUZZ_SECONDS each
