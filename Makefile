@@ -55,7 +55,7 @@ $(BUILD)/unit: $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(HDRS) tests/unit/t.h
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
 	  $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
 $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(HDRS) tests/unit/t.h | $(BUILD)/asan
-	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	$(CC) -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow \
 	  -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
 	  $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
 
@@ -69,7 +69,7 @@ $(BUILD)/progs/%: tests/progs/%.c
 
 # The library itself under ASan+UBSan, for the end-to-end suite's second run
 # (the harness preloads the sanitizer runtimes ahead of it).
-SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow -fno-omit-frame-pointer
 sanlib:
 	@$(MAKE) -s BUILD=$(BUILD)/sanlib CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all \
 	  $(BUILD)/sanlib/san_first.so

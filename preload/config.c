@@ -93,8 +93,9 @@ static int get_long(ctx *x, const cJSON *obj, const char *where, const char *key
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
         return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble ||
-        v->valuedouble < (double)min)
+    /* Range first: converting a double beyond long's range is undefined. */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble < 9.2e18) ||
+        v->valuedouble != (double)(long)v->valuedouble)
         return fail(x, "%s.%s must be an integer >= %ld", where, key, min);
     *out = (long)v->valuedouble;
     return 0;

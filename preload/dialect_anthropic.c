@@ -546,7 +546,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     const cJSON *mt = llf_get(hub, "max_completion_tokens");
     if (!cJSON_IsNumber(mt))
         mt = llf_get(hub, "max_tokens");
-    long max = cJSON_IsNumber(mt) ? (long)mt->valuedouble : default_max_tokens(model);
+    long max = cJSON_IsNumber(mt) ? llf_num_long(mt->valuedouble) : default_max_tokens(model);
     if (rc == LLF_TR_OK && llf_add(o, "max_tokens", cJSON_CreateNumber((double)max)))
         rc = LLF_TR_ERROR;
     const cJSON *temp = llf_get(hub, "temperature");

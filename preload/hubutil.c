@@ -101,3 +101,10 @@ double llf_now_s(void)
 {
     return (double)time(NULL);
 }
+
+long llf_num_long(double v)
+{
+    if (!(v == v))
+        return 0;
+    return v > 1e15 ? 1000000000000000L : v < -1e15 ? -1000000000000000L : (long)v;
+}

@@ -2,6 +2,7 @@
  * estimates (see models.h). Figures are the providers' published windows;
  * a chain entry's "context" in the config overrides them. */
 #include "models.h"
+#include "hubutil.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,6 @@ long llf_estimate_tokens(const cJSON *hub)
     if (!cJSON_IsNumber(m))
         m = cJSON_GetObjectItemCaseSensitive(hub, "max_tokens");
     if (cJSON_IsNumber(m) && m->valuedouble > 0)
-        out = (long)m->valuedouble;
+        out = llf_num_long(m->valuedouble);
     return bytes / 4 + out;
 }

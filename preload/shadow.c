@@ -140,9 +140,9 @@ int llf_answer_facts(llf_dialect d, const char *body, size_t n, char **text, lon
         const cJSON *pi = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens");
         const cJSON *po = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens");
         if (cJSON_IsNumber(pi) && pi->valuedouble >= 0)
-            *tokens_in = (long)pi->valuedouble;
+            *tokens_in = llf_num_long(pi->valuedouble);
         if (cJSON_IsNumber(po) && po->valuedouble >= 0)
-            *tokens_out = (long)po->valuedouble;
+            *tokens_out = llf_num_long(po->valuedouble);
         rc = *text ? 0 : -1;
     }
     cJSON_Delete(j);

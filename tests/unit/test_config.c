@@ -116,6 +116,9 @@ void test_config(void)
     CHECK(fails_with("{\"attempts\":{\"per_call\":0}}", NULL, "per_call must be an integer >= 1"));
     CHECK(fails_with("{\"attempts\":{\"per_call\":\"3\"}}", NULL, "per_call must be an integer"));
     CHECK(fails_with("{\"timeouts_ms\":{\"connect\":-1}}", NULL, "connect must be an integer >= 0"));
+    /* beyond long's range (a fuzzer-found undefined conversion) */
+    CHECK(fails_with("{\"shadow\":{\"timeout_ms\":3.4e95}}", NULL, "timeout_ms must be an integer >= 1"));
+    CHECK(fails_with("{\"attempts\":{\"per_process\":-1e300}}", NULL, "per_process must be an integer >= 0"));
     CHECK(fails_with("{\"retry\":{\"same_provider\":1}}", NULL, "true or false"));
     CHECK(fails_with("{\"providers\":{\"backup\":{\"base_url\":\"http://h/v1\"}},\"chain\":[\"backup\"]}",
                      NULL, "needs a model"));
