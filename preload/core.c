@@ -105,8 +105,6 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 static void summary(void) __attribute__((destructor));
 static void summary(void)
 {
-    if (config && config->mode == LLF_MODE_SHADOW)
-        llf_shadow_drain(config->shadow_timeout_ms);
     if (config && engine.stats.calls)
         llf_log_summary(&engine.stats);
 }

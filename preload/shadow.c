@@ -195,6 +195,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
  * up could close the parent's TLS session), so they are left alone, reachable. */
 static job *current;
 static CURL *worker_curl;
+static int closing;   /* the process is exiting: no new copies */
 static void *orphans[32];   /* the parents' current copies and handles, per fork */
 static unsigned norphans;
 
@@ -227,6 +228,7 @@ static void after_fork_child(void)
     head = tail = NULL;
     queued = busy = 0;
     worker_pid = 0;
+    closing = 0;
     acc = -1;
 }
 
@@ -324,8 +326,8 @@ static void *worker(void *arg)
     (void)arg;
     svc->enter();   /* this thread's transfers bypass the hooks */
     const llf_curl_api *c = svc->curl_for_transfers();
-    CURL *h = worker_curl = c ? c->easy_init() : NULL;
     pthread_mutex_lock(&lock);
+    CURL *h = worker_curl;
     for (;;) {
         while (!head)
             pthread_cond_wait(&changed, &lock);
@@ -350,13 +352,31 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* With lock held. The worker gets every signal blocked: they are the program's. */
+static void drain_at_exit(void)
+{
+    if (cfg)
+        llf_shadow_drain(cfg->shadow_timeout_ms);
+}
+
+/* With lock held, on the program's (or a relay) thread. The handle is made
+ * here, not on the worker: making it may initialise libcurl and OpenSSL, and
+ * the exit handler registered after it then runs before OpenSSL's own
+ * (atexit order is last in, first out), so copies still running at exit
+ * finish while TLS is intact. A worker starting its first transfer after
+ * OpenSSL's exit cleanup would crash the host. The worker gets every signal
+ * blocked: they are the program's. */
 static int start_worker(void)
 {
+    static int exit_handler;
     int me = (int)getpid();
     if (worker_pid == me)
         return 0;
     pthread_once(&once, register_fork);
+    const llf_curl_api *c = svc->curl_for_transfers();
+    if (!c || !(worker_curl = c->easy_init()))
+        return -1;
+    if (!exit_handler)
+        exit_handler = atexit(drain_at_exit) == 0;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -410,7 +430,8 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
         return;
     }
     pthread_mutex_lock(&lock);
-    const char *why = queued >= MAX_QUEUE ? "queue_full" : start_worker() ? "no_thread" : NULL;
+    const char *why = closing ? "exiting" : queued >= MAX_QUEUE ? "queue_full"
+                    : start_worker() ? "no_thread" : NULL;
     if (!why) {
         if (tail)
             tail->next = j;
@@ -430,6 +451,7 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
 void llf_shadow_drain(long timeout_ms)
 {
     pthread_mutex_lock(&lock);
+    closing = 1;
     if (worker_pid == (int)getpid()) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);

@@ -36,8 +36,9 @@ void llf_shadow_init(const llf_config *cfg, const llf_shim_services *svc);
 void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const char *model,
                       const llf_resp *resp);
 
-/* At exit: wait up to timeout_ms for queued and running copies, so that a
- * short-lived tool (curl) still logs its comparison after its output is out. */
+/* Wait up to timeout_ms for queued and running copies and take no new ones:
+ * run at exit (an atexit handler registered when the worker starts), so that
+ * a short-lived tool (curl) still logs its comparison after its output is out. */
 void llf_shadow_drain(long timeout_ms);
 
 #endif

@@ -209,3 +209,27 @@ def test_shadow_in_a_forked_child():
     eq(sorted(e["outcome"] for e in sh), ["ok", "ok"], "one comparison per call")
     eq(len({e["pid"] for e in sh}), 2, "from two processes")
     eq(len(m.requests("claude")), 2, "two copies reached the candidate")
+
+
+def test_override_streams_and_the_relay():
+    """A streamed call is answered by the candidate's stream, translated live
+    into the program's dialect; a Python program (socket path, relay) gets
+    the candidate's answer too."""
+    m = mock()
+    log = new_log("override-stream.log")
+    env = env_for(config(m, "override", "override-stream.json"), log)
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    r = run([CURL, "-sS", "-N", m.base("primary") + "/chat/completions", "-H",
+             "Authorization: Bearer " + KEYS["OPENAI_API_KEY"], "-H", "Content-Type: application/json", "-d", body], env)
+    events = [json.loads(l[6:]) for l in r.stdout.decode().splitlines() if l.startswith("data: {")]
+    text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events if e.get("choices"))
+    check(events and all(e["object"] == "chat.completion.chunk" for e in events), "OpenAI chunks")
+    check("Hello from claude (claude-sonnet-4-5)" in text, f"the candidate's stream ({text!r})")
+    check(r.stdout.decode().rstrip().endswith("data: [DONE]"), "with OpenAI's terminator")
+    eq(len(m.requests("primary")), 0, "the program's provider is not called")
+    prog = ("import requests, sys; r = requests.post(sys.argv[1], json={'model': 'gpt-4o', 'messages': "
+            "[{'role': 'user', 'content': 'hi'}]}, headers={'Authorization': 'Bearer ' + sys.argv[2]}); "
+            "print(r.status_code, r.headers.get('x-llmfallback-provider'), r.json()['choices'][0]['message']['content'])")
+    r = run([PY, "-c", prog, m.base("primary") + "/chat/completions", KEYS["OPENAI_API_KEY"]], env)
+    eq(r.stdout.decode().split(" ", 2)[:2], ["200", "anthropic"], f"through the relay ({r.stderr.decode()[-200:]})")
+    eq(len(m.requests("primary")), 0, "still not the program's provider")
