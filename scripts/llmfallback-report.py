@@ -67,9 +67,12 @@ def main(paths):
         for a in attempts:
             if a.get("outcome") == "skipped":
                 reasons[f"skipped: {a.get('reason')}"] += 1
+        # in mode override the candidate is the first choice and the
+        # program's own request a fallback, as the exit summary counts them
+        overridden = any(a.get("role") == "override" for a in attempts)
         if ok and ok[-1].get("role") == "override":
             outcome["answered by the override candidate"] += 1
-        elif ok and (ok[-1].get("provider"), ok[-1].get("model")) == original:
+        elif ok and not overridden and (ok[-1].get("provider"), ok[-1].get("model")) == original:
             outcome["answered by the original"] += 1
         elif ok:
             outcome["answered by a fallback"] += 1

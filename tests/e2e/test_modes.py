@@ -161,8 +161,9 @@ def test_override_in_report_and_config_errors():
     curl_call(m, env)
     rep = run([os.path.join(ROOT, "scripts/llmfallback"), "report", log], dict(os.environ))
     lines = [" ".join(l.split()) for l in rep.stdout.decode().splitlines()]
-    check("answered by the override candidate 1" in lines and "answered by the original 1" in lines,
-          f"override answers counted apart ({lines[:8]})")
+    check("answered by the override candidate 1" in lines and "answered by a fallback 1" in lines,
+          f"override answers counted apart; the program's own provider is then a fallback ({lines[:8]})")
+    check("openai 1" in lines, "answered after the candidate failed: the program's provider")
     # a mode without a candidate: one line on stderr, the call passes through
     m.reset_all()
     bad = write_config({"providers": {"openai": {"base_url": m.base("primary")}}, "mode": "shadow"}, "bad-mode.json")
