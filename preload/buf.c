@@ -167,3 +167,13 @@ const char *llf_headers_get(const llf_headers *h, const char *name, size_t *len)
     }
     return NULL;
 }
+
+int llf_buf_addu(llf_buf *b, unsigned long v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while ((v /= 10) && i);
+    return llf_buf_add(b, d + i, sizeof d - i);
+}

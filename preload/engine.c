@@ -97,18 +97,25 @@ void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_t
 #undef MINPOS
 }
 
+/* The header lines naming the member that answered. */
+static int member_lines(llf_buf *out, const char *provider, const char *model, int attempts)
+{
+    return llf_buf_adds(out, "x-llmfallback-provider: ") || llf_buf_adds(out, provider) ||
+           llf_buf_adds(out, "\r\nx-llmfallback-model: ") || llf_buf_adds(out, model) ||
+           llf_buf_adds(out, "\r\nx-llmfallback-attempts: ") ||
+           llf_buf_addu(out, (unsigned long)attempts) || llf_buf_adds(out, "\r\n");
+}
+
 int llf_synth_head(llf_buf *out, long http_version, const char *content_type, size_t body_len,
                    const char *provider, const char *model, int attempts)
 {
     const char *status = http_version >= CURL_HTTP_VERSION_3   ? "HTTP/3 200 \r\n"
                          : http_version >= CURL_HTTP_VERSION_2 ? "HTTP/2 200 \r\n"
                                                                : "HTTP/1.1 200 OK\r\n";
-    return llf_buf_adds(out, status) ||
-           llf_buf_printf(out,
-                          "content-type: %s\r\ncontent-length: %zu\r\n"
-                          "x-llmfallback-provider: %s\r\nx-llmfallback-model: %s\r\n"
-                          "x-llmfallback-attempts: %d\r\n\r\n",
-                          content_type, body_len, provider, model, attempts);
+    return llf_buf_adds(out, status) || llf_buf_adds(out, "content-type: ") ||
+           llf_buf_adds(out, content_type) || llf_buf_adds(out, "\r\ncontent-length: ") ||
+           llf_buf_addu(out, body_len) || llf_buf_adds(out, "\r\n") ||
+           member_lines(out, provider, model, attempts) || llf_buf_adds(out, "\r\n");
 }
 
 llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *method,
@@ -175,22 +182,6 @@ static void log_skip(const llf_run_args *a, const llf_call *c, const llf_step *s
     llf_log_attempt(&r);
 }
 
-/* Would the request fit this member's window? Estimated once per call. */
-static int fits(llf_call *c, long window, long *estimate)
-{
-    if (window <= 0)
-        return 1;
-    if (*estimate < 0) {
-        llf_terr e;
-        const llf_dialect_ops *ops = llf_dialect_ops_of(c->o.dialect);
-        if (!c->o.hub && ops->req_to_hub &&
-            ops->req_to_hub(c->o.body, c->o.url_model, &c->o.hub, &e) != LLF_TR_OK)
-            c->o.hub = NULL;
-        *estimate = c->o.hub ? llf_estimate_tokens(c->o.hub) : 0;
-    }
-    return *estimate <= window;
-}
-
 /* The program's request in hub form (the body itself for the hub dialect). */
 static const cJSON *hub_request(llf_call *c)
 {
@@ -202,6 +193,19 @@ static const cJSON *hub_request(llf_call *c)
         ops->req_to_hub(c->o.body, c->o.url_model, &c->o.hub, &e) != LLF_TR_OK)
         c->o.hub = NULL;
     return c->o.hub;
+}
+
+/* Would the request fit this member's window? Estimated once per call, on
+ * the hub form (for the hub dialect the body itself, not a converted copy). */
+static int fits(llf_call *c, long window, long *estimate)
+{
+    if (window <= 0)
+        return 1;
+    if (*estimate < 0) {
+        const cJSON *hub = hub_request(c);
+        *estimate = hub ? llf_estimate_tokens(hub) : 0;
+    }
+    return *estimate <= window;
 }
 
 /* The text of a 2xx answer of dialect d (malloc'ed), for the quality gate. */
@@ -379,23 +383,20 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 stop = orig_resp != NULL;
                 break;
             }
-            char extra[512];
+            llf_buf extra = {0};
             llf_attempt at = base;
             at.live = c->stream;
             at.dialect = (int)cfg->providers[s->provider].dialect;
             at.translate_to = at.dialect != (int)c->m.dialect ? (int)c->m.dialect : -1;
             at.model = s->model;
             at.live_extra = NULL;
-            if (!s->original) {
-                snprintf(extra, sizeof extra,
-                         "x-llmfallback-provider: %s\r\nx-llmfallback-model: %s\r\n"
-                         "x-llmfallback-attempts: %d\r\n",
-                         cfg->providers[s->provider].name, s->model, attempts + 1);
-                at.live_extra = extra;
-            }
+            if (!s->original && member_lines(&extra, cfg->providers[s->provider].name, s->model,
+                                             attempts + 1) == 0)
+                at.live_extra = extra.p;
             llf_resp *r = &c->resps[c->nresps++];
             double t0 = now_ms();
             a->perform(a->ctx, send, &at, r);
+            llf_buf_free(&extra);
             r->ms = now_ms() - t0;
             attempts++;
             if (send != a->orig)

@@ -86,6 +86,22 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
         if (!ops->model_in_body)
             return llf_buf_add(out, o->req->body.p ? o->req->body.p : "", o->req->body.n)
                        ? LLF_TR_ERROR : LLF_TR_OK;
+        /* The model swapped in for the printing only: duplicating the whole
+         * tree to change one string was most of a fallback's cost. The body
+         * belongs to this call, used by its thread alone. */
+        cJSON *mi = cJSON_GetObjectItemCaseSensitive(o->body, "model");
+        if (cJSON_IsString(mi)) {
+            char *keep = mi->valuestring;
+            mi->valuestring = (char *)model;
+            char *s = cJSON_PrintUnformatted(o->body);
+            mi->valuestring = keep;
+            if (!s)
+                return LLF_TR_ERROR;
+            out->p = s;
+            out->n = strlen(s);
+            out->cap = out->n + 1;
+            return LLF_TR_OK;
+        }
         body = cJSON_Duplicate(o->body, 1);
         cJSON *m = cJSON_CreateString(model);
         if (!body || !m ||

@@ -195,6 +195,18 @@ void test_engine(void)
     CHECK(strncmp(h.p, "HTTP/2 200 \r\n", 13) == 0 && strstr(h.p, "content-length: 5\r\n"));
     CHECK(h.n >= 4 && strcmp(h.p + h.n - 4, "\r\n\r\n") == 0);
     llf_buf_free(&h);
+    llf_synth_head(&h, CURL_HTTP_VERSION_1_1, "text/event-stream", 1234567, "backup", "gpt-4o-mini", 12);
+    CHECK_STR(h.p, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 1234567\r\n"
+                   "x-llmfallback-provider: backup\r\nx-llmfallback-model: gpt-4o-mini\r\n"
+                   "x-llmfallback-attempts: 12\r\n\r\n");
+    llf_buf_free(&h);
+    llf_buf_addu(&h, 0);
+    llf_buf_adds(&h, " ");
+    llf_buf_addu(&h, 10);
+    llf_buf_adds(&h, " ");
+    llf_buf_addu(&h, 18446744073709551615UL);
+    CHECK_STR(h.p, "0 10 18446744073709551615");
+    llf_buf_free(&h);
 
     CHECK(eng.stats.calls == 1 && eng.stats.fallbacks == 1 && eng.stats.failures == 0 &&
           eng.stats.attempts == 3);
