@@ -279,7 +279,7 @@ static void wait_retry_after(long ms)
 {
     static __thread unsigned seed;
     if (!seed)
-        seed = (unsigned)getpid() ^ (unsigned)(now_ms() * 1000.0);
+        seed = (unsigned)getpid() ^ (unsigned)(unsigned long long)(now_ms() * 1000.0);
     long jitter = ms > 0 ? (long)(rand_r(&seed) % (unsigned)(ms / 4 + 1)) : rand_r(&seed) % 100;
     long total = ms + jitter;
     struct timespec ts = {total / 1000, (total % 1000) * 1000000L};
