@@ -234,3 +234,29 @@ def test_override_streams_and_the_relay():
     r = run([PY, "-c", prog, m.base("primary") + "/chat/completions", KEYS["OPENAI_API_KEY"]], env)
     eq(r.stdout.decode().split(" ", 2)[:2], ["200", "anthropic"], f"through the relay ({r.stderr.decode()[-200:]})")
     eq(len(m.requests("primary")), 0, "still not the program's provider")
+
+
+def test_both_modes_over_tls():
+    """Debian's Python with `requests` over https:// (the OpenSSL path: a
+    virtual TLS session into the relay): override answers from the candidate,
+    shadow logs its comparison."""
+    m = shared_mock("modes-tls", [
+        {"name": "tprimary", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"], "tls": True},
+        {"name": "tclaude", "dialect": "anthropic", "key": KEYS["ANTHROPIC_API_KEY"], "tls": True},
+    ])
+    prog = ("import requests, sys; r = requests.post(sys.argv[1], json={'model': 'gpt-4o', 'messages': "
+            "[{'role': 'user', 'content': 'hi'}]}, headers={'Authorization': 'Bearer ' + sys.argv[2]}); "
+            "print(r.status_code, r.headers.get('x-llmfallback-provider'), r.json()['choices'][0]['message']['content'])")
+    for mode, who, copies in (("override", "anthropic", 0), ("shadow", "None", 1)):
+        m.reset_all()
+        cfg = write_config({"providers": {"openai": {"base_url": m.base("tprimary")},
+                                          "anthropic": {"base_url": m.base("tclaude")}},
+                            "chain": [], "mode": mode, "candidate": "anthropic/claude-x", "shadow": {"sample": 1}},
+                           f"tls-{mode}.json")
+        log = new_log(f"tls-{mode}.log")
+        env = env_for(cfg, log, extra={"SSL_CERT_FILE": m.ca, "REQUESTS_CA_BUNDLE": m.ca})
+        r = run([PY, "-c", prog, m.base("tprimary") + "/chat/completions", KEYS["OPENAI_API_KEY"]], env)
+        eq(r.stdout.decode().split(" ", 2)[:2], ["200", who], f"{mode} over TLS ({r.stderr.decode()[-200:]})")
+        sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+        eq([(e["provider"], e["outcome"]) for e in sh], [("anthropic", "ok")] * copies, f"{mode}: shadow lines")
+        eq(m.requests("tclaude")[0]["credential"], KEYS["ANTHROPIC_API_KEY"], f"{mode}: the candidate's own key")
