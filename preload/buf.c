@@ -80,6 +80,25 @@ char *llf_buf_steal(llf_buf *b)
     return p;
 }
 
+int llf_header_hop(const char *line)
+{
+    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "te",
+                                      "transfer-encoding", "upgrade", "content-length", "expect",
+                                      NULL};
+    for (const char *const *p = hop; *p; p++)
+        if (llf_header_is(line, *p))
+            return 1;
+    return 0;
+}
+
+void llf_buf_adopt(llf_buf *b, char *s)
+{
+    free(b->p);
+    b->p = s;
+    b->n = strlen(s);
+    b->cap = b->n + 1;
+}
+
 char *llf_strdup(const char *s)
 {
     return s ? llf_strndup(s, strlen(s)) : NULL;

@@ -22,6 +22,7 @@ int  llf_buf_addu(llf_buf *b, unsigned long v);
 void llf_buf_reset(llf_buf *b);                             /* keep memory, n = 0 */
 void llf_buf_free(llf_buf *b);
 char *llf_buf_steal(llf_buf *b);                            /* caller frees */
+void  llf_buf_adopt(llf_buf *b, char *s);   /* b's memory freed; b now owns string s */
 
 /* A list of "Name: value" strings (no CR/LF), as a request carries them. */
 typedef struct llf_headers {
@@ -38,6 +39,9 @@ void llf_headers_free(llf_headers *h);
 const char *llf_headers_get(const llf_headers *h, const char *name, size_t *len);
 /* Does the "Name: value" line carry header `name`? */
 int  llf_header_is(const char *line, const char *name);
+/* A hop-by-hop or framing header (connection, content-length, ...): the
+ * business of whoever sends the bytes, never forwarded. */
+int  llf_header_hop(const char *line);
 
 char *llf_strdup(const char *s);
 char *llf_strndup(const char *s, size_t n);

@@ -19,18 +19,13 @@
 #include <unistd.h>
 
 #include "health.h"
+#include "hubutil.h"
 #include "models.h"
 #include "quality.h"
 #include "rewrite.h"
 #include "shadow.h"
 #include "verdict.h"
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* This process's pid, refreshed in a forked child: getpid() is a system
  * call, and asking it on every call was a measurable share of a call's cost. */
@@ -77,9 +72,10 @@ size_t llf_plan(const llf_config *cfg, int provider, const char *model, llf_dial
                 llf_step *steps, size_t max)
 {
     size_t n = 0;
-    if (max < 2)
-        return max ? (steps[0] = (llf_step){provider, model, 1, 0, NULL, llf_model_context(model)}, 1) : 0;
-    const llf_chain_entry *cand = cfg->mode == LLF_MODE_OVERRIDE && cfg->candidate.provider >= 0 &&
+    if (max == 0)
+        return 0;
+    const llf_chain_entry *cand = max >= 2 && cfg->mode == LLF_MODE_OVERRIDE &&
+                                          cfg->candidate.provider >= 0 &&
                                           !same(&cfg->candidate, provider, model)
                                       ? &cfg->candidate : NULL;
     if (cand) {
@@ -91,7 +87,7 @@ size_t llf_plan(const llf_config *cfg, int provider, const char *model, llf_dial
         const llf_chain_entry *c = &cfg->chain[i];
         if (same(c, provider, model))
             continue;   /* never the same provider and model again */
-        if (cand && c->provider == cand->provider && strcmp(c->model, cand->model) == 0)
+        if (cand && same(c, cand->provider, cand->model))
             continue;   /* the candidate was tried first */
         steps[n++] = member(cfg, c, provider, caller);
     }
@@ -278,10 +274,7 @@ static int translate_answer(llf_dialect from, llf_dialect to, const char *model,
     cJSON_Delete(out);
     if (!s)
         return -1;
-    llf_buf_free(&r->body);
-    r->body.p = s;
-    r->body.n = strlen(s);
-    r->body.cap = r->body.n + 1;
+    llf_buf_adopt(&r->body, s);
     return 0;
 }
 
@@ -291,7 +284,7 @@ static void wait_retry_after(long ms)
 {
     static __thread unsigned seed;
     if (!seed)
-        seed = (unsigned)getpid() ^ (unsigned)(unsigned long long)(now_ms() * 1000.0);
+        seed = (unsigned)getpid() ^ (unsigned)(unsigned long long)(llf_mono_ms() * 1000.0);
     long jitter = ms > 0 ? (long)(rand_r(&seed) % (unsigned)(ms / 4 + 1)) : rand_r(&seed) % 100;
     long total = ms + jitter;
     struct timespec ts = {total / 1000, (total % 1000) * 1000000L};
@@ -331,6 +324,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
      * members before it (an override candidate) leave it a slot. */
     int orig_first = nsteps > 0 && steps[0].original;
     llf_resp *orig_resp = NULL;  /* what the original attempt got */
+    const llf_step *orig_step = NULL;
     llf_resp *final = NULL;
     const llf_step *final_step = NULL;
     llf_verdict final_v = {LLF_OK, "ok", 0, -1};
@@ -349,7 +343,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         }
         const char *pname = cfg->providers[s->provider].name;
         int forced = s->original && orig_pending && i == nsteps - 1;
-        if (!forced && !llf_health_allow(pname, s->model, (long long)now_ms())) {
+        if (!forced && !llf_health_allow(pname, s->model, (long long)llf_mono_ms())) {
             log_skip(a, c, s, "breaker_open", NULL);
             if (s->original && nsteps < LLF_MAX_STEPS) {
                 /* Tried last, if nothing else answers: the program may
@@ -406,10 +400,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                                              attempts + 1) == 0)
                 at.live_extra = extra.p;
             llf_resp *r = &c->resps[c->nresps++];
-            double t0 = now_ms();
+            double t0 = llf_mono_ms();
             a->perform(a->ctx, send, &at, r);
             llf_buf_free(&extra);
-            r->ms = now_ms() - t0;
+            r->ms = llf_mono_ms() - t0;
             attempts++;
             if (send != a->orig)
                 llf_req_free(&req);
@@ -434,10 +428,12 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 v = (llf_verdict){LLF_INVALID_BODY, "untranslatable", 1, -1};
             if (v.outcome == LLF_HTTP_ERROR && strcmp(v.reason, "context") == 0 && s->context)
                 too_small = s->context > too_small ? s->context : too_small;
-            if (s->original && !orig_resp)
+            if (s->original && !orig_resp) {
                 orig_resp = r;
+                orig_step = s;
+            }
             if (v.outcome == LLF_OK || (v.fallback && strcmp(v.reason, "context") != 0))
-                llf_health_report(pname, s->model, v.outcome == LLF_OK, (long long)now_ms());
+                llf_health_report(pname, s->model, v.outcome == LLF_OK, (long long)llf_mono_ms());
             log_step(a, c, s, attempts, r->status, llf_outcome_name(v.outcome), v.reason, r->ms);
             if (v.outcome == LLF_OK || r->delivered || (s->original && !v.fallback && !retried)) {
                 final = r;
@@ -467,9 +463,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         if (!orig_resp)
             return -1;   /* the original was never sent: the hook passes it through */
         final = orig_resp;
-        for (size_t i = 0; i < nsteps; i++)
-            if (steps[i].original)
-                final_step = &steps[i];
+        final_step = orig_step;
         final_v = llf_judge(c->m.dialect, c->model, c->stream, final, time(NULL));
     }
     fin->resp = final;

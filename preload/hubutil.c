@@ -102,6 +102,13 @@ double llf_now_s(void)
     return (double)time(NULL);
 }
 
+double llf_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 long llf_num_long(double v)
 {
     if (!(v == v))

@@ -21,6 +21,7 @@ int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char
  * every dialect's call (tool_use, functionCall) becomes. NULL on no memory. */
 cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args);
 double llf_now_s(void);
+double llf_mono_ms(void);   /* CLOCK_MONOTONIC in milliseconds: for durations */
 /* A JSON number as a long, clamped to +-1e15 (token counts and limits never
  * come near; converting a double beyond long's range would be undefined, and
  * sums of clamped values cannot overflow). 0 for NaN. */

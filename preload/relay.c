@@ -508,18 +508,6 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
     return go_live(x) ? 0 : len;
 }
 
-/* Hop-by-hop and framing headers are the relay's business, not the provider's. */
-static int hop_header(const char *h)
-{
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "te",
-                                      "transfer-encoding", "upgrade", "content-length", "expect",
-                                      NULL};
-    for (const char *const *p = hop; *p; p++)
-        if (llf_header_is(h, *p))
-            return 1;
-    return 0;
-}
-
 static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
     rctx *x = ud;
@@ -535,7 +523,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     x->gate = NULL;
     struct curl_slist *hl = NULL;
     for (size_t i = 0; i < req->headers.n; i++)
-        if (!hop_header(req->headers.v[i]))
+        if (!llf_header_hop(req->headers.v[i]))
             hl = c->slist_append(hl, req->headers.v[i]);
     hl = c->slist_append(hl, "Expect:");
     c->easy_reset(h);
@@ -631,7 +619,7 @@ static int write_head(conn *k, const char *head, size_t headlen, const char *ext
             break;
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(e - l < 63 ? e - l : 63), l);
-        if (!hop_header(name))
+        if (!llf_header_hop(name))
             bad = llf_buf_add(&out, l, (size_t)(e - l + 2));
         l = e + 2;
     }

@@ -75,72 +75,64 @@ void llf_req_free(llf_req *r)
     memset(r, 0, sizeof *r);
 }
 
+/* body printed into out. */
+static int print_into(llf_buf *out, const cJSON *body)
+{
+    char *s = cJSON_PrintUnformatted(body);
+    if (!s)
+        return LLF_TR_ERROR;
+    llf_buf_adopt(out, s);
+    return LLF_TR_OK;
+}
+
 /* The member's body: the program's own, with only the model replaced, when
  * the dialect is the same (every field the program sent stays); else
  * translated through the hub. */
 static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect target,
                        const char *model, llf_buf *out, llf_terr *e)
 {
-    cJSON *body = NULL;
     if (target == o->dialect) {
         if (!ops->model_in_body)
             return llf_buf_add(out, o->req->body.p ? o->req->body.p : "", o->req->body.n)
                        ? LLF_TR_ERROR : LLF_TR_OK;
-        /* The model swapped in for the printing only: duplicating the whole
-         * tree to change one string was most of a fallback's cost. The body
-         * belongs to this call, used by its thread alone. */
+        /* The model swapped in for the printing only, not the tree
+         * duplicated to change one string. A recognised call of a dialect
+         * with the model in its body always has it there as a string
+         * (llf_engine_recognise); the body belongs to this call and its
+         * thread alone. */
         cJSON *mi = cJSON_GetObjectItemCaseSensitive(o->body, "model");
-        if (cJSON_IsString(mi)) {
-            char *keep = mi->valuestring;
-            mi->valuestring = (char *)model;
-            char *s = cJSON_PrintUnformatted(o->body);
-            mi->valuestring = keep;
-            if (!s)
-                return LLF_TR_ERROR;
-            out->p = s;
-            out->n = strlen(s);
-            out->cap = out->n + 1;
-            return LLF_TR_OK;
-        }
-        body = cJSON_Duplicate(o->body, 1);
-        cJSON *m = cJSON_CreateString(model);
-        if (!body || !m ||
-            !(cJSON_GetObjectItemCaseSensitive(body, "model")
-                  ? cJSON_ReplaceItemInObjectCaseSensitive(body, "model", m)
-                  : cJSON_AddItemToObject(body, "model", m))) {
-            cJSON_Delete(m);
-            cJSON_Delete(body);
+        if (!cJSON_IsString(mi)) {
+            llf_terr_set(e, "the request names no model");
             return LLF_TR_ERROR;
         }
-    } else {
-        const llf_dialect_ops *from = llf_dialect_ops_of(o->dialect);
-        if (!from->req_to_hub || !ops->req_from_hub) {
-            llf_terr_set(e, "no translation from %s to %s", from->name, ops->name);
-            return LLF_TR_INCOMPATIBLE;
-        }
-        int rc = o->hub ? LLF_TR_OK : from->req_to_hub(o->body, o->url_model, &o->hub, e);
-        if (rc == LLF_TR_OK)
-            rc = ops->req_from_hub(o->hub, model, &body, e);
-        if (rc != LLF_TR_OK)
-            return rc;
-        /* A streaming call streams in the member's dialect too (Gemini by
-         * its URL, the others by a body field the hub may not carry). */
-        if (o->stream && target != LLF_GEMINI) {
-            cJSON_DeleteItemFromObjectCaseSensitive(body, "stream");
-            if (!cJSON_AddTrueToObject(body, "stream")) {
-                cJSON_Delete(body);
-                return LLF_TR_ERROR;
-            }
-        }
+        char *keep = mi->valuestring;
+        mi->valuestring = (char *)model;
+        int rc = print_into(out, o->body);
+        mi->valuestring = keep;
+        return rc;
     }
-    char *s = cJSON_PrintUnformatted(body);
+    const llf_dialect_ops *from = llf_dialect_ops_of(o->dialect);
+    if (!from->req_to_hub || !ops->req_from_hub) {
+        llf_terr_set(e, "no translation from %s to %s", from->name, ops->name);
+        return LLF_TR_INCOMPATIBLE;
+    }
+    cJSON *body = NULL;
+    int rc = o->hub ? LLF_TR_OK : from->req_to_hub(o->body, o->url_model, &o->hub, e);
+    if (rc == LLF_TR_OK)
+        rc = ops->req_from_hub(o->hub, model, &body, e);
+    if (rc != LLF_TR_OK)
+        return rc;
+    /* A streaming call streams in the member's dialect too (Gemini by its
+     * URL, the others by a body field the hub may not carry). */
+    if (o->stream && target != LLF_GEMINI) {
+        cJSON_DeleteItemFromObjectCaseSensitive(body, "stream");
+        if (!cJSON_AddTrueToObject(body, "stream"))
+            rc = LLF_TR_ERROR;
+    }
+    if (rc == LLF_TR_OK)
+        rc = print_into(out, body);
     cJSON_Delete(body);
-    if (!s)
-        return LLF_TR_ERROR;
-    out->p = s;
-    out->n = strlen(s);
-    out->cap = out->n + 1;
-    return LLF_TR_OK;
+    return rc;
 }
 
 int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *model, llf_req *out,

@@ -186,14 +186,16 @@ static const llf_shim_services *svc;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static job *head, *tail;
-static int queued, busy;
+static int queued;
 static int worker_pid;   /* the process whose worker runs, 0 none */
 static double acc = -1;  /* sampling accumulator; < 0 until seeded */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-/* The copy being sent and the worker's handle. After fork() the child keeps
+/* The copy being sent (NULL when the worker is idle) and the worker's
+ * libcurl and handle. After fork() the child keeps
  * both as they were: the transfer belongs to the parent (cleaning the handle
  * up could close the parent's TLS session), so they are left alone, reachable. */
 static job *current;
+static const llf_curl_api *worker_api;
 static CURL *worker_curl;
 static int closing;   /* the process is exiting: no new copies */
 static void *orphans[32];   /* the parents' current copies and handles, per fork */
@@ -226,15 +228,10 @@ static void after_fork_child(void)
         job_free(j);
     }
     head = tail = NULL;
-    queued = busy = 0;
+    queued = 0;
     worker_pid = 0;
     closing = 0;
     acc = -1;
-}
-
-static void register_fork(void)
-{
-    pthread_atfork(NULL, NULL, after_fork_child);
 }
 
 void llf_shadow_init(const llf_config *c, const llf_shim_services *s)
@@ -262,13 +259,6 @@ static size_t on_data(char *p, size_t s, size_t n, void *ud)
     return len;
 }
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static void run_copy(const llf_curl_api *c, CURL *h, job *j)
 {
     const llf_chain_entry *cand = &cfg->candidate;
@@ -276,10 +266,7 @@ static void run_copy(const llf_curl_api *c, CURL *h, job *j)
     llf_resp *rp = &j->resp;
     struct curl_slist *hl = NULL;
     for (size_t i = 0; i < j->req.headers.n; i++)
-        if (!llf_header_is(j->req.headers.v[i], "content-length") &&
-            !llf_header_is(j->req.headers.v[i], "expect") &&
-            !llf_header_is(j->req.headers.v[i], "transfer-encoding") &&
-            !llf_header_is(j->req.headers.v[i], "connection"))
+        if (!llf_header_hop(j->req.headers.v[i]))
             j->hl = hl = c->slist_append(hl, j->req.headers.v[i]);
     j->hl = hl = c->slist_append(hl, "Expect:");
     c->easy_reset(h);
@@ -298,9 +285,9 @@ static void run_copy(const llf_curl_api *c, CURL *h, job *j)
     const char *ca = llf_ca_bundle(cfg);
     if (ca)
         c->easy_setopt(h, CURLOPT_CAINFO, ca);
-    double t0 = mono_ms();
+    double t0 = llf_mono_ms();
     rp->curlcode = c->easy_perform(h);
-    rp->ms = mono_ms() - t0;
+    rp->ms = llf_mono_ms() - t0;
     c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rp->status);
     c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &rp->http_version);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
@@ -311,11 +298,12 @@ static void run_copy(const llf_curl_api *c, CURL *h, job *j)
     long tin = -1, tout = -1, pin = -1, pout = -1;
     double sim = -1;
     char *ct = NULL, *pt = NULL;
-    if (v.outcome == LLF_OK && llf_answer_facts(cd, rp->body.p, rp->body.n, &ct, &tin, &tout) == 0 &&
-        llf_answer_facts(j->prim_dialect, j->prim_body.p, j->prim_body.n, &pt, &pin, &pout) == 0)
-        sim = llf_similarity(ct, pt);
-    else if (v.outcome == LLF_OK)
-        llf_answer_facts(j->prim_dialect, j->prim_body.p, j->prim_body.n, &pt, &pin, &pout);
+    if (v.outcome == LLF_OK) {
+        int got = llf_answer_facts(cd, rp->body.p, rp->body.n, &ct, &tin, &tout) == 0;
+        if (llf_answer_facts(j->prim_dialect, j->prim_body.p, j->prim_body.n, &pt, &pin, &pout) == 0 &&
+            got)
+            sim = llf_similarity(ct, pt);
+    }
     log_copy(j, rp->status, llf_outcome_name(v.outcome), v.reason, rp->ms, tin, tout, pin, pout, sim);
     free(ct);
     free(pt);
@@ -325,28 +313,22 @@ static void *worker(void *arg)
 {
     (void)arg;
     svc->enter();   /* this thread's transfers bypass the hooks */
-    const llf_curl_api *c = svc->curl_for_transfers();
     pthread_mutex_lock(&lock);
+    const llf_curl_api *c = worker_api;
     CURL *h = worker_curl;
     for (;;) {
         while (!head)
             pthread_cond_wait(&changed, &lock);
-        job *j = head;
+        job *j = current = head;
         head = j->next;
         if (!head)
             tail = NULL;
         queued--;
-        busy = 1;
-        current = j;
         pthread_mutex_unlock(&lock);
-        if (h)
-            run_copy(c, h, j);
-        else
-            log_copy(j, 0, "skipped", "no_libcurl", 0, -1, -1, -1, -1, -1);
+        run_copy(c, h, j);
         pthread_mutex_lock(&lock);
         current = NULL;
         job_free(j);
-        busy = 0;
         pthread_cond_broadcast(&changed);
     }
     return NULL;
@@ -358,6 +340,12 @@ static void drain_at_exit(void)
         llf_shadow_drain(cfg->shadow_timeout_ms);
 }
 
+static void register_handlers(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_child);
+    atexit(drain_at_exit);
+}
+
 /* With lock held, on the program's (or a relay) thread. The handle is made
  * here, not on the worker: making it may initialise libcurl and OpenSSL, and
  * the exit handler registered after it then runs before OpenSSL's own
@@ -367,16 +355,12 @@ static void drain_at_exit(void)
  * blocked: they are the program's. */
 static int start_worker(void)
 {
-    static int exit_handler;
     int me = (int)getpid();
     if (worker_pid == me)
         return 0;
-    pthread_once(&once, register_fork);
-    const llf_curl_api *c = svc->curl_for_transfers();
-    if (!c || !(worker_curl = c->easy_init()))
+    if (!(worker_api = svc->curl_for_transfers()) || !(worker_curl = worker_api->easy_init()))
         return -1;
-    if (!exit_handler)
-        exit_handler = atexit(drain_at_exit) == 0;
+    pthread_once(&once, register_handlers);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -424,9 +408,7 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
     if (tr != LLF_TR_OK || !j->prim_model || llf_buf_add(&j->prim_body, resp->body.p, resp->body.n)) {
         log_copy(j, 0, "skipped", tr == LLF_TR_INCOMPATIBLE ? "incompatible" : "rewrite", 0, -1, -1,
                  -1, -1, -1);
-        if (tr != LLF_TR_OK)
-            memset(&j->req, 0, sizeof j->req);
-        job_free(j);
+        job_free(j);   /* a failed rewrite leaves j->req empty */
         return;
     }
     pthread_mutex_lock(&lock);
@@ -461,7 +443,7 @@ void llf_shadow_drain(long timeout_ms)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        while ((head || busy) && pthread_cond_timedwait(&changed, &lock, &until) == 0)
+        while ((head || current) && pthread_cond_timedwait(&changed, &lock, &until) == 0)
             ;
     }
     pthread_mutex_unlock(&lock);
