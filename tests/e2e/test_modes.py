@@ -17,6 +17,30 @@ def mock():
     ])
 
 
+# Unmodified client programs: one chat call with the key in argv, printing
+# status, the answering provider's header and the answer.
+REQUESTS_PROG = ("import requests, sys; r = requests.post(sys.argv[1], json={'model': 'gpt-4o', 'messages': "
+                 "[{'role': 'user', 'content': 'hi'}]}, headers={'Authorization': 'Bearer ' + sys.argv[2]}); "
+                 "print(r.status_code, r.headers.get('x-llmfallback-provider'), r.json()['choices'][0]['message']['content'])")
+
+# urllib programs share call(): POST argv[2] to argv[1] with key argv[3];
+# returns (status, header names, body).
+URLLIB_CALL = """import json, os, sys, time, urllib.request
+def call():
+    req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={
+        'Authorization': 'Bearer ' + sys.argv[3], 'Content-Type': 'application/json'})
+    with urllib.request.urlopen(req) as r:
+        return r.status, list(r.headers.keys()), r.read()
+"""
+
+
+def urllib_prog(name, main):
+    path = os.path.join(tmpdir(), name)
+    with open(path, "w") as f:
+        f.write(URLLIB_CALL + main)
+    return path
+
+
 def config(m, mode, name, **extra):
     cfg = {"providers": {"openai": {"base_url": m.base("primary")},
                          "anthropic": {"base_url": m.base("claude")},
@@ -89,16 +113,10 @@ def test_shadow_never_touches_the_answer():
     m = mock()
     m.set("claude", delay_ms=2000)
     log = new_log("shadow.log")
-    prog = os.path.join(tmpdir(), "shadow_prog.py")
-    with open(prog, "w") as f:
-        f.write(
-            "import json, sys, time, urllib.request\n"
-            "req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={\n"
-            "    'Authorization': 'Bearer ' + sys.argv[3], 'Content-Type': 'application/json'})\n"
-            "with urllib.request.urlopen(req) as r:\n"
-            "    body = r.read()\n"
-            "    hdrs = {k.lower() for k in r.headers.keys()}\n"
-            "print(json.dumps({'t': time.time(), 'body': body.decode(), 'x': any(h.startswith('x-llmfallback') for h in hdrs)}))\n")
+    prog = urllib_prog("shadow_prog.py",
+                       "status, hdrs, body = call()\n"
+                       "print(json.dumps({'t': time.time(), 'body': body.decode(),\n"
+                       "                  'x': any(h.lower().startswith('x-llmfallback') for h in hdrs)}))\n")
     cfg = config(m, "shadow", "shadow.json", shadow={"sample": 1})
     r = run([PY, prog, m.base("primary") + "/chat/completions", chat_body(text="what is 2+2"),
              KEYS["OPENAI_API_KEY"]], env_for(cfg, log))
@@ -182,26 +200,17 @@ def test_shadow_in_a_forked_child():
     sanitized run would report from the child."""
     m = mock()
     log = new_log("shadow-fork.log")
-    prog = os.path.join(tmpdir(), "shadow_fork.py")
-    with open(prog, "w") as f:
-        f.write(
-            "import os, sys, urllib.request\n"
-            "def call():\n"
-            "    req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={\n"
-            "        'Authorization': 'Bearer ' + sys.argv[3], 'Content-Type': 'application/json'})\n"
-            "    with urllib.request.urlopen(req) as r:\n"
-            "        return r.status\n"
-            "print(call(), flush=True)\n"
-            "import time\n"
-            "for _ in range(200):\n"
-            "    if 'shadow' in open(os.environ['LLMFALLBACK_LOG']).read():\n"
-            "        break\n"
-            "    time.sleep(0.05)\n"
-            "pid = os.fork()\n"
-            "if pid == 0:\n"
-            "    print(call(), flush=True)\n"
-            "    sys.exit(0)\n"
-            "os.waitpid(pid, 0)\n")
+    prog = urllib_prog("shadow_fork.py",
+                       "print(call()[0], flush=True)\n"
+                       "for _ in range(200):\n"
+                       "    if 'shadow' in open(os.environ['LLMFALLBACK_LOG']).read():\n"
+                       "        break\n"
+                       "    time.sleep(0.05)\n"
+                       "pid = os.fork()\n"
+                       "if pid == 0:\n"
+                       "    print(call()[0], flush=True)\n"
+                       "    sys.exit(0)\n"
+                       "os.waitpid(pid, 0)\n")
     cfg = config(m, "shadow", "shadow-fork.json", shadow={"sample": 1})
     r = run([PY, prog, m.base("primary") + "/chat/completions", chat_body(), KEYS["OPENAI_API_KEY"]],
             env_for(cfg, log))
@@ -228,10 +237,7 @@ def test_override_streams_and_the_relay():
     check("Hello from claude (claude-sonnet-4-5)" in text, f"the candidate's stream ({text!r})")
     check(r.stdout.decode().rstrip().endswith("data: [DONE]"), "with OpenAI's terminator")
     eq(len(m.requests("primary")), 0, "the program's provider is not called")
-    prog = ("import requests, sys; r = requests.post(sys.argv[1], json={'model': 'gpt-4o', 'messages': "
-            "[{'role': 'user', 'content': 'hi'}]}, headers={'Authorization': 'Bearer ' + sys.argv[2]}); "
-            "print(r.status_code, r.headers.get('x-llmfallback-provider'), r.json()['choices'][0]['message']['content'])")
-    r = run([PY, "-c", prog, m.base("primary") + "/chat/completions", KEYS["OPENAI_API_KEY"]], env)
+    r = run([PY, "-c", REQUESTS_PROG, m.base("primary") + "/chat/completions", KEYS["OPENAI_API_KEY"]], env)
     eq(r.stdout.decode().split(" ", 2)[:2], ["200", "anthropic"], f"through the relay ({r.stderr.decode()[-200:]})")
     eq(len(m.requests("primary")), 0, "still not the program's provider")
 
@@ -244,9 +250,6 @@ def test_both_modes_over_tls():
         {"name": "tprimary", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"], "tls": True},
         {"name": "tclaude", "dialect": "anthropic", "key": KEYS["ANTHROPIC_API_KEY"], "tls": True},
     ])
-    prog = ("import requests, sys; r = requests.post(sys.argv[1], json={'model': 'gpt-4o', 'messages': "
-            "[{'role': 'user', 'content': 'hi'}]}, headers={'Authorization': 'Bearer ' + sys.argv[2]}); "
-            "print(r.status_code, r.headers.get('x-llmfallback-provider'), r.json()['choices'][0]['message']['content'])")
     for mode, who, copies in (("override", "anthropic", 0), ("shadow", "None", 1)):
         m.reset_all()
         cfg = write_config({"providers": {"openai": {"base_url": m.base("tprimary")},
@@ -255,7 +258,7 @@ def test_both_modes_over_tls():
                            f"tls-{mode}.json")
         log = new_log(f"tls-{mode}.log")
         env = env_for(cfg, log, extra={"SSL_CERT_FILE": m.ca, "REQUESTS_CA_BUNDLE": m.ca})
-        r = run([PY, "-c", prog, m.base("tprimary") + "/chat/completions", KEYS["OPENAI_API_KEY"]], env)
+        r = run([PY, "-c", REQUESTS_PROG, m.base("tprimary") + "/chat/completions", KEYS["OPENAI_API_KEY"]], env)
         eq(r.stdout.decode().split(" ", 2)[:2], ["200", who], f"{mode} over TLS ({r.stderr.decode()[-200:]})")
         sh = [e for e in read_log(log) if e.get("event") == "shadow"]
         eq([(e["provider"], e["outcome"]) for e in sh], [("anthropic", "ok")] * copies, f"{mode}: shadow lines")
