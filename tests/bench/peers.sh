@@ -114,23 +114,29 @@ measure() {
          "$(( $(stat bad accepts) - a0 )) $(( $(stat bad requests) - r0 ))" >> "$results"
 }
 # the 1-connection cells in interleaved rounds (medians across rounds), so
-# that drift on a busy machine does not favour whichever ran first
-PR=${BENCH_PEER_ROUNDS:-3}
-for c in 1 1 1 1 1 1 1 1 1 16; do
-    [ "$c" = 1 ] && { [ "$PR" -gt 0 ] || continue; PR=$((PR - 1)); }
+# that drift on a busy machine does not favour whichever ran first; then
+# one round at 16 connections
+rounds=${BENCH_PEER_ROUNDS:-3}
+conns=()
+for _ in $(seq "$rounds"); do conns+=(1); done
+conns+=(16)
+cfg_pass=$(lcfg "$ok1" 0) cfg_failover=$(lcfg "$bad" 0) cfg_breaker=$(lcfg "$bad" 3)
+for k in "${!conns[@]}"; do
+    c=${conns[$k]}
     n=$N1; [ "$c" = 16 ] && n=$N16
     measure direct pass "$c" "$n" -- "http://127.0.0.1:$ok1$path"
     measure direct bad "$c" "$n" -- "http://127.0.0.1:$bad$path"
     measure direct backup "$c" "$n" -- "http://127.0.0.1:$ok2$path"
-    measure llmfallback pass "$c" "$n" LD_PRELOAD="$lib" LLMFALLBACK_CONFIG="$(lcfg "$ok1" 0)" -- "http://127.0.0.1:$ok1$path"
-    measure llmfallback failover "$c" "$n" LD_PRELOAD="$lib" LLMFALLBACK_CONFIG="$(lcfg "$bad" 0)" -- "http://127.0.0.1:$bad$path"
-    measure llmfallback breaker "$c" "$n" LD_PRELOAD="$lib" LLMFALLBACK_CONFIG="$(lcfg "$bad" 3)" -- "http://127.0.0.1:$bad$path"
+    measure llmfallback pass "$c" "$n" LD_PRELOAD="$lib" LLMFALLBACK_CONFIG="$cfg_pass" -- "http://127.0.0.1:$ok1$path"
+    measure llmfallback failover "$c" "$n" LD_PRELOAD="$lib" LLMFALLBACK_CONFIG="$cfg_failover" -- "http://127.0.0.1:$bad$path"
+    measure llmfallback breaker "$c" "$n" LD_PRELOAD="$lib" LLMFALLBACK_CONFIG="$cfg_breaker" -- "http://127.0.0.1:$bad$path"
     if [ "$have_nginx" = 1 ]; then
         measure nginx pass "$c" "$n" -- "http://127.0.0.1:$nport/pass$path"
         measure nginx failover "$c" "$n" -- "http://127.0.0.1:$nport/failover$path"
         measure nginx breaker "$c" "$n" -- "http://127.0.0.1:$nport/breaker$path"
     fi
-    if [ "$have_pk" = 1 ] && { [ "$c" = 16 ] || [ "$PR" = 0 ]; }; then
+    # Portkey, ~60x slower: one round at each width (the last 1-connection one)
+    if [ "$have_pk" = 1 ] && { [ "$c" = 16 ] || [ "$k" = $((rounds - 1)) ]; }; then
         pn=$PK1; [ "$c" = 16 ] && pn=$PK16
         measure portkey pass "$c" "$pn" BENCH_HEADER="$(pkconf "$ok1")" -- "http://127.0.0.1:$pport$path"
         measure portkey failover "$c" "$pn" BENCH_HEADER="$(pkconf "$bad")" -- "http://127.0.0.1:$pport$path"
