@@ -261,16 +261,23 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
     return 0;
 }
 
-static int add_chain(ctx *x, const char *provider, size_t plen, const char *model, long context)
+/* e to the end of the chain (which then owns its model). */
+static int append_chain(ctx *x, llf_chain_entry e)
 {
     llf_chain_entry *c = realloc(x->c->chain, (x->c->nchain + 1) * sizeof *c);
-    if (!c)
+    if (!c) {
+        free(e.model);
         return fail(x, "out of memory");
+    }
     x->c->chain = c;
-    if (make_entry(x, provider, plen, model, context, &c[x->c->nchain]))
-        return -1;
-    x->c->nchain++;
+    c[x->c->nchain++] = e;
     return 0;
+}
+
+static int add_chain(ctx *x, const char *provider, size_t plen, const char *model, long context)
+{
+    llf_chain_entry e;
+    return make_entry(x, provider, plen, model, context, &e) || append_chain(x, e) ? -1 : 0;
 }
 
 /* "provider/model": the provider is up to the first '/', the model is the rest
@@ -300,16 +307,7 @@ static int add_chain_str(ctx *x, const char *s, size_t n)
     int empty;
     if (parse_entry(x, s, n, &e, &empty))
         return -1;
-    if (empty)
-        return 0;
-    llf_chain_entry *c = realloc(x->c->chain, (x->c->nchain + 1) * sizeof *c);
-    if (!c) {
-        free(e.model);
-        return fail(x, "out of memory");
-    }
-    x->c->chain = c;
-    c[x->c->nchain++] = e;
-    return 0;
+    return empty ? 0 : append_chain(x, e);
 }
 
 /* "mode", "candidate" and "shadow": what a recognised call does. */

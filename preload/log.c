@@ -58,7 +58,18 @@ static void add_ts(cJSON *o, double now)
     cJSON_AddStringToObject(o, "ts", ts);
 }
 
-static void write_line(char *s);
+/* One line with one write(); s (from cJSON) has room for the newline that
+ * replaces its terminator. Frees s. */
+static void write_line(char *s)
+{
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    s[n] = '\n';
+    ssize_t w = write(log_fd, s, n + 1);
+    (void)w;
+    free(s);
+}
 
 static void emit(cJSON *o)
 {
@@ -90,19 +101,6 @@ char *llf_log_format(const llf_log_rec *r, double now, int pid)
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
-}
-
-/* One line with one write(); s (from cJSON) has room for the newline that
- * replaces its terminator. Frees s. */
-static void write_line(char *s)
-{
-    if (!s)
-        return;
-    size_t n = strlen(s);
-    s[n] = '\n';
-    ssize_t w = write(log_fd, s, n + 1);
-    (void)w;
-    free(s);
 }
 
 void llf_log_attempt(const llf_log_rec *r)
