@@ -391,6 +391,43 @@ static int get_bool(ctx *x, const cJSON *obj, const char *where, const char *key
     return 0;
 }
 
+/* The patterns, each checked on its own above, as one alternation: one
+ * regexec per answer instead of one per pattern (each costs about as much,
+ * most of it set-up, on a short answer). Back-references would change their
+ * meaning inside added groups: such lists stay separate, as does any list
+ * the alternation fails for. */
+static int combine_patterns(llf_verdict_cfg *vc, const char *const *list, size_t n)
+{
+    if (n < 2)
+        return 0;
+    llf_buf all = {0};
+    for (size_t i = 0; i < n; i++) {
+        for (const char *b = strchr(list[i], '\\'); b; b = strchr(b + 2, '\\')) {
+            if (b[1] >= '1' && b[1] <= '9') {
+                llf_buf_free(&all);
+                return 0;
+            }
+            if (!b[1])
+                break;
+        }
+        if ((i && llf_buf_adds(&all, "|")) || llf_buf_adds(&all, "(") ||
+            llf_buf_adds(&all, list[i]) || llf_buf_adds(&all, ")")) {
+            llf_buf_free(&all);
+            return 0;
+        }
+    }
+    regex_t one;
+    int rc = regcomp(&one, all.p, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+    llf_buf_free(&all);
+    if (rc)
+        return 0;
+    for (size_t i = 0; i < vc->npatterns; i++)
+        regfree(&vc->patterns[i]);
+    vc->patterns[0] = one;
+    vc->npatterns = 1;
+    return 0;
+}
+
 static int compile_patterns(ctx *x, const char *const *list, size_t n)
 {
     llf_verdict_cfg *vc = &x->c->verdict;
@@ -406,7 +443,7 @@ static int compile_patterns(ctx *x, const char *const *list, size_t n)
         }
         vc->npatterns++;
     }
-    return 0;
+    return combine_patterns(vc, list, n);
 }
 
 static int load_verdict(ctx *x, const cJSON *v)

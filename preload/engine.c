@@ -163,8 +163,10 @@ void llf_call_free(llf_call *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->nresps; i++)
-        llf_resp_free(&c->resps[i]);
+    for (size_t i = 0; i < c->nresps; i++) {
+        llf_resp_free(c->resps[i]);
+        free(c->resps[i]);
+    }
     free(c->resps);
     llf_buf_free(&c->fin.head);
     llf_match_free(&c->m);
@@ -302,6 +304,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     const llf_config *cfg = e->cfg;
     llf_step steps[LLF_MAX_STEPS];
     size_t nsteps = llf_plan(cfg, c->m.provider, c->model, c->m.dialect, steps, LLF_MAX_STEPS);
+    /* Records one by one, not one array of per_call of them: an array of
+     * several kilobytes is a large-bin allocation that makes malloc
+     * consolidate its fast bins on every call. */
     size_t cap = (size_t)cfg->per_call + 1;
     c->resps = calloc(cap, sizeof *c->resps);
     if (!c->resps)
@@ -399,7 +404,15 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             if (!s->original && member_lines(&extra, cfg->providers[s->provider].name, s->model,
                                              attempts + 1) == 0)
                 at.live_extra = extra.p;
-            llf_resp *r = &c->resps[c->nresps++];
+            llf_resp *r = calloc(1, sizeof *r);
+            if (!r) {
+                if (send != a->orig)
+                    llf_req_free(&req);
+                llf_buf_free(&extra);
+                stop = 1;
+                break;
+            }
+            c->resps[c->nresps++] = r;
             double t0 = llf_mono_ms();
             a->perform(a->ctx, send, &at, r);
             llf_buf_free(&extra);

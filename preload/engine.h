@@ -42,7 +42,7 @@ struct llf_call {
     int               stream;
     llf_origin        o;       /* what every member's request derives from */
     unsigned long     id;
-    llf_resp         *resps;
+    llf_resp        **resps;   /* one record per attempt, allocated as sent */
     size_t            nresps;
     llf_final         fin;
 };

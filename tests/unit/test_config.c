@@ -179,3 +179,46 @@ void test_config_full(void)
     cJSON_Delete(j);
     t_clearenv();
 }
+
+static int refuses(const llf_verdict_cfg *vc, const char *text)
+{
+    for (size_t i = 0; i < vc->npatterns; i++)
+        if (regexec(&vc->patterns[i], text, 0, NULL, 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* Refusal patterns are checked one by one for errors, then matched as one
+ * alternation; a list with back-references stays a list (groups added around
+ * each pattern would renumber them). Either way, the same texts match. */
+void test_config_patterns(void)
+{
+    t_clearenv();
+    llf_config *c = load(NULL, NULL, NULL);
+    CHECK(c && c->verdict.npatterns == 1);   /* the defaults, combined */
+    if (c) {
+        CHECK(refuses(&c->verdict, "I'm sorry, but I can't help with that."));
+        CHECK(refuses(&c->verdict, "As an AI, I cannot do this."));
+        CHECK(!refuses(&c->verdict, "Here you are: I can't stress enough how simple it is."));
+    }
+    llf_config_free(c);
+    c = load("{\"verdict\":{\"refusal_patterns\":[\"^nope\",\"declined$\",\"x|y{2}\"]}}", NULL, NULL);
+    CHECK(c && c->verdict.npatterns == 1);
+    if (c) {
+        CHECK(refuses(&c->verdict, "Nope, not today"));
+        CHECK(refuses(&c->verdict, "request declined"));
+        CHECK(refuses(&c->verdict, "yy"));
+        CHECK(!refuses(&c->verdict, "not declined here, nope"));
+    }
+    llf_config_free(c);
+    c = load("{\"verdict\":{\"refusal_patterns\":[\"^(no)\\\\1$\",\"declined$\"]}}", NULL, NULL);
+    CHECK(c && c->verdict.npatterns == 2);
+    if (c) {
+        CHECK(refuses(&c->verdict, "nono"));
+        CHECK(!refuses(&c->verdict, "no"));
+        CHECK(refuses(&c->verdict, "request declined"));
+    }
+    llf_config_free(c);
+    CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"ok\",\"(bad\"]}}", NULL,
+                     "refusal_patterns[1]"));
+}
