@@ -10,9 +10,12 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
-PKGS    := libcurl libcjson
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CJSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
+PKGS    := libcurl
+# cJSON is our own copy (third_party/cjson, see preload/jsonmem.c for why),
+# found as <cjson/cJSON.h> like Debian's.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ithird_party
+CJSON_LIBS := -lm
+CJSON_SRC  := third_party/cjson/cJSON.c
 CURL_LIBS  := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes
@@ -22,12 +25,14 @@ LDSO    := -shared -Wl,-z,defs -Wl,--as-needed -Wl,-z,noexecstack
 
 SHIM_SRC := buf.c sse.c curlapi.c shim.c hook_curl.c hook_sock.c hook_dlopen.c hook_ssl.c
 CORE_SRC := buf.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
-            dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c relay.c core.c
+            dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c relay.c \
+            jsonmem.c core.c
 LOGIC_SRC := $(filter-out core.c,$(CORE_SRC))
-HDRS := $(wildcard preload/*.h)
+LOGIC_FILES := $(LOGIC_SRC:%=preload/%) $(CJSON_SRC)
+HDRS := $(wildcard preload/*.h) third_party/cjson/cJSON.h
 
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/shim/%.o)
-CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/core/%.o)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/core/%.o) $(BUILD)/core/cJSON.o
 
 .PHONY: all test unit demo bench install clean deps fuzz print-logic sanlib
 all: $(BUILD)/libllmfallback.so $(BUILD)/libllmfallback-core.so
@@ -35,6 +40,8 @@ all: $(BUILD)/libllmfallback.so $(BUILD)/libllmfallback-core.so
 $(BUILD)/shim/%.o: preload/%.c $(HDRS) | $(BUILD)/shim
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/core/%.o: preload/%.c $(HDRS) | $(BUILD)/core
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/core/cJSON.o: $(CJSON_SRC) third_party/cjson/cJSON.h | $(BUILD)/core
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/shim $(BUILD)/core $(BUILD)/asan:
 	mkdir -p $@
@@ -51,13 +58,13 @@ $(BUILD)/libllmfallback-core.so: $(CORE_OBJ) preload/core.map
 
 # Unit tests link the pure logic directly, with a real libcurl for curl_url.
 UNIT_SRC := $(wildcard tests/unit/*.c)
-$(BUILD)/unit: $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(HDRS) tests/unit/t.h
+$(BUILD)/unit: $(UNIT_SRC) $(LOGIC_FILES) $(HDRS) tests/unit/t.h
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
-	  $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
-$(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(HDRS) tests/unit/t.h | $(BUILD)/asan
+	  $(UNIT_SRC) $(LOGIC_FILES) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
+$(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(HDRS) tests/unit/t.h | $(BUILD)/asan
 	$(CC) -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow \
 	  -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
-	  $(UNIT_SRC) $(LOGIC_SRC:%=preload/%) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
+	  $(UNIT_SRC) $(LOGIC_FILES) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
 
 EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles
 $(BUILD)/examples/%: examples/%.c
@@ -97,7 +104,7 @@ FUZZ_SECONDS ?= 600
 fuzz: deps
 	@tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 print-logic:
-	@echo $(LOGIC_SRC:%=preload/%)
+	@echo $(LOGIC_FILES)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/llmfallback $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -69,7 +69,8 @@ typedef struct hstate {
         double total_s;
         char *ctype;
         llf_buf head;
-        char **names, **values;       /* the last header block, parsed */
+        int parsed;                   /* names/values/ctype/clen filled from head */
+        char **names, **values;       /* the last header block, parsed on first need */
         size_t nh;
         struct curl_header hout;
     } ov;
@@ -767,8 +768,18 @@ static void set_override(hstate *s, const llf_final *fin, const llf_resp *r, con
     s->ov.size = (curl_off_t)r->body.n;
     s->ov.total_s = total_s;
     s->ov.clen = -1;
-    if (llf_buf_add(&s->ov.head, head ? head : "", headlen))
+    llf_buf_add(&s->ov.head, head ? head : "", headlen);
+}
+
+/* The delivered head's last block as names and values, made when the
+ * program first asks for a header, its content type or length: most
+ * programs never do, and splitting it on every call was a measurable share
+ * of a fallback's cost. */
+static void ov_parse(hstate *s)
+{
+    if (s->ov.parsed || !s->ov.head.p)
         return;
+    s->ov.parsed = 1;
     const char *base = s->ov.head.p;
     const char *last = base;
     for (const char *p = base; (p = strstr(p, "HTTP/")); p++)
@@ -923,6 +934,9 @@ LLF_EXPORT CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
     hstate *s = state_find(h);
     if (!s || !s->ov.active || !arg)
         return rc->easy_getinfo(h, info, arg);
+    if (info == CURLINFO_CONTENT_TYPE || info == CURLINFO_CONTENT_LENGTH_DOWNLOAD ||
+        info == CURLINFO_CONTENT_LENGTH_DOWNLOAD_T)
+        ov_parse(s);
     switch (info) {
     case CURLINFO_RESPONSE_CODE: *(long *)arg = s->ov.code; break;
     case CURLINFO_EFFECTIVE_URL: *(char **)arg = s->url; break;
@@ -968,6 +982,7 @@ LLF_EXPORT CURLHcode curl_easy_header(CURL *h, const char *name, size_t index, u
         return CURLHE_BAD_ARGUMENT;
     if (request > 0)
         return CURLHE_NOREQUEST;
+    ov_parse(s);
     size_t seen = 0;
     for (size_t i = 0; i < s->ov.nh && (origin & CURLH_HEADER); i++) {
         if (strcasecmp(s->ov.names[i], name) != 0)
@@ -989,6 +1004,7 @@ LLF_EXPORT struct curl_header *curl_easy_nextheader(CURL *h, unsigned int origin
         return rc->easy_nextheader ? rc->easy_nextheader(h, origin, request, prev) : NULL;
     if (request > 0 || !(origin & CURLH_HEADER))
         return NULL;
+    ov_parse(s);
     size_t i = prev ? (size_t)(uintptr_t)prev->anchor + 1 : 0;
     return i < s->ov.nh ? ov_header(s, i) : NULL;
 }

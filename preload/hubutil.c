@@ -115,3 +115,69 @@ long llf_num_long(double v)
         return 0;
     return v > 1e15 ? 1000000000000000L : v < -1e15 ? -1000000000000000L : (long)v;
 }
+
+/* Skip a JSON string token starting at p[i] == '"'; the index after it, or
+ * n when it does not end. */
+static size_t skip_string(const char *p, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (p[i] == '\\')
+            i++;
+        else if (p[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+static size_t skip_ws(const char *p, size_t n, size_t i)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* cJSON keeps no source positions, so finding where a member's value lies in
+ * the text takes this scan: strings skipped whole, nesting counted, keys
+ * compared only at the top level. For text cJSON has already accepted. */
+int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start, size_t *end)
+{
+    size_t kl = strlen(key), i = skip_ws(p, n, 0);
+    int depth = 0, expect_key = 0;
+    if (i >= n || p[i] != '{')
+        return 0;
+    for (; i < n; i++) {
+        char ch = p[i];
+        if (ch == '"') {
+            size_t e = skip_string(p, n, i);
+            if (depth == 1 && expect_key) {
+                if (memchr(p + i, '\\', e - i))
+                    return 0;   /* an escaped key could be this one */
+                size_t colon = skip_ws(p, n, e);
+                if (colon >= n || p[colon] != ':')
+                    return 0;
+                size_t v = skip_ws(p, n, colon + 1);
+                if (e - i == kl + 2 && memcmp(p + i + 1, key, kl) == 0) {
+                    if (v >= n || p[v] != '"')
+                        return 0;
+                    *start = v;
+                    *end = skip_string(p, n, v);
+                    return *end <= n && p[*end - 1] == '"';
+                }
+                expect_key = 0;
+                i = colon;   /* the value follows */
+                continue;
+            }
+            i = e - 1;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+            expect_key = ch == '{' && depth == 1;
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+            if (depth <= 0)
+                return 0;
+        } else if (ch == ',' && depth == 1) {
+            expect_key = 1;
+        }
+    }
+    return 0;
+}

@@ -26,5 +26,10 @@ double llf_mono_ms(void);   /* CLOCK_MONOTONIC in milliseconds: for durations */
  * come near; converting a double beyond long's range would be undefined, and
  * sums of clamped values cannot overflow). 0 for NaN. */
 long llf_num_long(double v);
+/* Where the top-level member key of the JSON object text p[0..n) has its
+ * value, when that value is a string: [*start, *end) spans it with its
+ * quotes. 1 found, 0 not (or not a string, or the key written with escapes).
+ * The first such member, as cJSON finds it. */
+int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start, size_t *end);
 
 #endif

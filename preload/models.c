@@ -48,15 +48,25 @@ static long json_bytes(const cJSON *j)
     return n;
 }
 
+static long output_tokens(const cJSON *hub)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(hub, "max_completion_tokens");
+    if (!cJSON_IsNumber(m))
+        m = cJSON_GetObjectItemCaseSensitive(hub, "max_tokens");
+    return cJSON_IsNumber(m) && m->valuedouble > 0 ? llf_num_long(m->valuedouble) : 0;
+}
+
 long llf_estimate_tokens(const cJSON *hub)
 {
     long bytes = json_bytes(cJSON_GetObjectItemCaseSensitive(hub, "messages")) +
                  json_bytes(cJSON_GetObjectItemCaseSensitive(hub, "tools"));
-    long out = 0;
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(hub, "max_completion_tokens");
-    if (!cJSON_IsNumber(m))
-        m = cJSON_GetObjectItemCaseSensitive(hub, "max_tokens");
-    if (cJSON_IsNumber(m) && m->valuedouble > 0)
-        out = llf_num_long(m->valuedouble);
-    return bytes / 4 + out;
+    return bytes / 4 + output_tokens(hub);
+}
+
+/* cJSON prints parsed text at most 4 times as long (a number such as 1e14
+ * grows the most; strings and structure only shrink), and the estimate
+ * counts 4 printed bytes a token. */
+long llf_estimate_bound(const cJSON *hub, size_t text_len)
+{
+    return (long)(text_len > 1000000000000000 ? 1000000000000000 : text_len) + output_tokens(hub);
 }

@@ -14,4 +14,8 @@ long llf_model_context(const char *model);
  * bytes of JSON per token) plus the output it asks room for. */
 long llf_estimate_tokens(const cJSON *hub);
 
+/* A bound on llf_estimate_tokens(hub) when hub was parsed from text_len
+ * bytes of text (without the printing the estimate does). */
+long llf_estimate_bound(const cJSON *hub, size_t text_len);
+
 #endif

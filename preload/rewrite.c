@@ -8,6 +8,8 @@
  * credentials: they were already going there. */
 #include "rewrite.h"
 
+#include "hubutil.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,11 +31,20 @@ int llf_header_sensitive(const char *line)
     static const char *const words[] = {"key", "token", "secret", "auth", "session",
                                         "password", "credential", NULL};
     size_t n = strcspn(line, ":;");
+    char low[96];   /* the name in lower case, searched once per word */
+    if (n >= sizeof low) {
+        for (const char *const *w = words; *w; w++)
+            if (name_has(line, n, *w))
+                return 1;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)   /* ASCII only, whatever the host's locale */
+        low[i] = line[i] >= 'A' && line[i] <= 'Z' ? (char)(line[i] + 32) : line[i];
     for (const char *const *e = exact; *e; e++)
-        if (strlen(*e) == n && strncasecmp(line, *e, n) == 0)
+        if (strlen(*e) == n && memcmp(low, *e, n) == 0)
             return 1;
     for (const char *const *w = words; *w; w++)
-        if (name_has(line, n, *w))
+        if (memmem(low, n, *w, strlen(*w)))
             return 1;
     return 0;
 }
@@ -85,6 +96,33 @@ static int print_into(llf_buf *out, const cJSON *body)
     return LLF_TR_OK;
 }
 
+/* No escaping needed to write s as a JSON string. */
+static int plain(const char *s)
+{
+    for (; *s; s++)
+        if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+            return 0;
+    return 1;
+}
+
+/* The program's body with its top-level model (old, as parsed) replaced by
+ * model in the text. -1 when the text does not allow it plainly (the value
+ * or key written with escapes, or a model that would need them): the
+ * caller prints the tree instead. */
+static int splice_model(const llf_req *req, const char *old, const char *model, llf_buf *out)
+{
+    const char *p = req->body.p;
+    size_t n = req->body.n, s, e, ol = strlen(old);
+    if (!p || !plain(model) || !llf_json_top_string(p, n, "model", &s, &e) || e - s != ol + 2 ||
+        memcmp(p + s + 1, old, ol) != 0)
+        return -1;
+    if (llf_buf_add(out, p, s + 1) || llf_buf_adds(out, model) || llf_buf_add(out, p + e - 1, n - e + 1)) {
+        llf_buf_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 /* The member's body: the program's own, with only the model replaced, when
  * the dialect is the same (every field the program sent stays); else
  * translated through the hub. */
@@ -105,6 +143,10 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
             llf_terr_set(e, "the request names no model");
             return LLF_TR_ERROR;
         }
+        /* Cheaper still, and byte for byte the program's body: the new
+         * model written over the old one in the text itself. */
+        if (splice_model(o->req, mi->valuestring, model, out) == 0)
+            return LLF_TR_OK;
         char *keep = mi->valuestring;
         mi->valuestring = (char *)model;
         int rc = print_into(out, o->body);

@@ -12,8 +12,8 @@ out=$build/fuzz
 mkdir -p "$out"
 logic=$(cd "$root" && make -s -f Makefile print-logic)
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE
-       -I"$root/preload" $(pkg-config --cflags libcurl libcjson))
-libs=($(pkg-config --libs libcurl libcjson) -lpthread)
+       -I"$root/preload" -I"$root/third_party" $(pkg-config --cflags libcurl))
+libs=($(pkg-config --libs libcurl) -lm -lpthread)
 passed=0 failed=0
 for src in "$root"/tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)

@@ -22,6 +22,17 @@ static void models(void)
     long est = llf_estimate_tokens(hub);
     CHECK(est > 100 && est < 140);
     cJSON_Delete(hub);
+    /* The bound without printing holds for text that prints longer than
+     * written (numbers with exponents), and for plain text. */
+    static const char *const texts[] = {
+        "{\"messages\":[1e14,1e14,1e14,1e14,1e14,1e14,1e14,1e14],\"tools\":[9e13,1e-7,-1e14],\"max_tokens\":7}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"\\u00e9\\/ \\n x\"}]}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":5e3}"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        cJSON *t = cJSON_Parse(texts[i]);
+        CHECK(t && llf_estimate_tokens(t) <= llf_estimate_bound(t, strlen(texts[i])));
+        cJSON_Delete(t);
+    }
 
     static const char *const bodies[] = {
         "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.\",\"type\":\"invalid_request_error\",\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}",

@@ -1,6 +1,7 @@
 /* Header rewriting: each member gets its own key and nothing of another's. */
 #include <stdlib.h>
 
+#include "hubutil.h"
 #include "rewrite.h"
 #include "t.h"
 
@@ -144,6 +145,73 @@ void test_rewrite(void)
     cJSON_Delete(j);
     llf_headers_free(&orig.headers);
     llf_buf_free(&orig.body);
+    llf_config_free(c);
+    t_clearenv();
+}
+
+static const char *top(const char *json, char *buf, size_t n)
+{
+    size_t s, e;
+    if (!llf_json_top_string(json, strlen(json), "model", &s, &e))
+        return "-";
+    snprintf(buf, n, "%.*s", (int)(e - s), json + s);
+    return buf;
+}
+
+/* The member's body for the program's own dialect is the program's text with
+ * only the model's value replaced (found by a scan at the top level); where the
+ * text does not allow that plainly, the parsed body is printed instead. */
+void test_rewrite_splice(void)
+{
+    char b[128];
+    CHECK_STR(top("{\"model\":\"a\"}", b, sizeof b), "\"a\"");
+    CHECK_STR(top(" { \"x\" : {\"model\":\"in\"}, \"s\":\"\\\"model\\\":\\\"q\\\"\" ,\n\"model\" :\t\"top\" }", b, sizeof b),
+              "\"top\"");
+    CHECK_STR(top("{\"messages\":[{\"model\":\"in\"}],\"model\":\"t\\\"x\"}", b, sizeof b), "\"t\\\"x\"");
+    CHECK_STR(top("{\"model\":1}", b, sizeof b), "-");
+    CHECK_STR(top("{\"mod\\u0065l\":\"esc\",\"model\":\"b\"}", b, sizeof b), "-");
+    CHECK_STR(top("[{\"model\":\"a\"}]", b, sizeof b), "-");
+    CHECK_STR(top("{\"a\":[1,{\"model\":\"x\"}]}", b, sizeof b), "-");
+    CHECK_STR(top("{\"model\":\"unterminated", b, sizeof b), "-");
+
+    char err[256];
+    llf_config *c = NULL;
+    t_clearenv();
+    t_setenv("OPENAI_API_KEY", "sk-openai");
+    t_setenv("BACKUP_KEY", "sk-backup");
+    static const char cfg[] = "{\"providers\":{\"backup\":{\"base_url\":\"http://127.0.0.1:1/v1\","
+                              "\"api_key_env\":\"BACKUP_KEY\"}}}";
+    CHECK(llf_config_load(cfg, strlen(cfg), "t", NULL, NULL, t_env, &c, err, sizeof err) == 0);
+    if (!c)
+        return;
+    int openai = llf_config_provider(c, "openai"), backup = llf_config_provider(c, "backup");
+    static const struct {
+        const char *in, *model, *want;
+    } cases[] = {
+        /* spliced: spacing, key order and numbers exactly as the program wrote them */
+        {"{ \"messages\": [{\"role\":\"user\",\"content\":\"model\"}],\n  \"model\": \"gpt-4o\", \"temperature\": 1.0e0 }",
+         "gpt-4o-mini",
+         "{ \"messages\": [{\"role\":\"user\",\"content\":\"model\"}],\n  \"model\": \"gpt-4o-mini\", \"temperature\": 1.0e0 }"},
+        /* printed: the program's model written with an escape ... */
+        {"{\"model\":\"gpt\\u002d4o\", \"temperature\": 1.0e0}", "m", "{\"model\":\"m\",\"temperature\":1}"},
+        /* ... a member's model that needs one ... */
+        {"{\"model\":\"gpt-4o\", \"n\": 1}", "a\"b", "{\"model\":\"a\\\"b\",\"n\":1}"},
+        /* ... and a key written with one, which cJSON reads as "model" too */
+        {"{\"mod\\u0065l\":\"gpt-4o\",\"model\":\"gpt-4o\"}", "m", "{\"model\":\"m\",\"model\":\"gpt-4o\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        llf_req orig = {0}, r;
+        orig.url = "https://api.openai.com/v1/chat/completions";
+        llf_buf_adds(&orig.body, cases[i].in);
+        cJSON *j = cJSON_Parse(cases[i].in);
+        CHECK(j && rw(c, &orig, j, openai, NULL, backup, cases[i].model, 0, &r) == 0);
+        if (j) {
+            CHECK_STR(r.body.p, cases[i].want);
+            llf_req_free(&r);
+        }
+        cJSON_Delete(j);
+        llf_buf_free(&orig.body);
+    }
     llf_config_free(c);
     t_clearenv();
 }
