@@ -84,7 +84,9 @@ void llf_json_free(void *p)
     if (!p)
         return;
     size_t c = malloc_usable_size(p) >> 4;
-    if (LLF_JSONMEM_CACHE && c < CLASSES && tc.n[c] < DEPTH && tc.state >= 0) {
+    /* class 0 (under 16 usable bytes, which glibc never makes but valgrind's
+     * exact-size blocks can be) might not hold the link */
+    if (LLF_JSONMEM_CACHE && c >= 1 && c < CLASSES && tc.n[c] < DEPTH && tc.state >= 0) {
         if (tc.state == 0) {   /* first block kept by this thread */
             pthread_once(&key_once, make_key);
             if (!key_ok || pthread_setspecific(key, &tc) != 0) {
