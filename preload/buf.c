@@ -114,43 +114,39 @@ char *llf_strndup(const char *s, size_t n)
     return p;
 }
 
-int llf_headers_add(llf_headers *h, const char *line)
+/* Append a line the list then owns (freed here on failure). */
+static int push(llf_headers *h, char *line)
 {
+    if (!line)
+        return -1;
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
         char **v = realloc(h->v, cap * sizeof *v);
-        if (!v)
+        if (!v) {
+            free(line);
             return -1;
+        }
         h->v = v;
         h->cap = cap;
     }
-    char *copy = llf_strdup(line);
-    if (!copy)
-        return -1;
-    h->v[h->n++] = copy;
+    h->v[h->n++] = line;
     return 0;
 }
 
-int llf_headers_addf(llf_headers *h, const char *fmt, ...)
+int llf_headers_add(llf_headers *h, const char *line)
 {
-    char small[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int len = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (len < 0)
-        return -1;
-    if ((size_t)len < sizeof small)
-        return llf_headers_add(h, small);
-    char *big = malloc((size_t)len + 1);
-    if (!big)
-        return -1;
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)len + 1, fmt, ap);
-    va_end(ap);
-    int rc = llf_headers_add(h, big);
-    free(big);
-    return rc;
+    return push(h, llf_strdup(line));
+}
+
+int llf_headers_add2(llf_headers *h, const char *head, const char *tail)
+{
+    size_t a = strlen(head), b = strlen(tail);
+    char *line = malloc(a + b + 1);
+    if (line) {
+        memcpy(line, head, a);
+        memcpy(line + a, tail, b + 1);
+    }
+    return push(h, line);
 }
 
 void llf_headers_free(llf_headers *h)

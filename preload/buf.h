@@ -32,7 +32,7 @@ typedef struct llf_headers {
 } llf_headers;
 
 int  llf_headers_add(llf_headers *h, const char *line);
-int  llf_headers_addf(llf_headers *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int  llf_headers_add2(llf_headers *h, const char *head, const char *tail);   /* head then tail, one line */
 void llf_headers_free(llf_headers *h);
 /* Value of the first header named `name` (case-insensitive), trimmed, or NULL.
  * Points into the list. */

@@ -40,7 +40,7 @@ static int op_path(llf_buf *out, const char *model, int stream)
 
 static int auth_headers(llf_headers *h, const char *key)
 {
-    if (key && llf_headers_addf(h, "x-api-key: %s", key))
+    if (key && llf_headers_add2(h, "x-api-key: ", key))
         return -1;
     if (!llf_headers_get(h, "anthropic-version", NULL))
         return llf_headers_add(h, "anthropic-version: " ANTHROPIC_VERSION);

@@ -22,7 +22,7 @@ static int op_path(llf_buf *out, const char *model, int stream)
 
 static int auth_headers(llf_headers *h, const char *key)
 {
-    return key ? llf_headers_addf(h, "Authorization: Bearer %s", key) : 0;
+    return key ? llf_headers_add2(h, "Authorization: Bearer ", key) : 0;
 }
 
 static int body_streams(const cJSON *body)

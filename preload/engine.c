@@ -406,8 +406,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             at.translate_to = at.dialect != (int)c->m.dialect ? (int)c->m.dialect : -1;
             at.model = s->model;
             at.live_extra = NULL;
-            if (!s->original && member_lines(&extra, cfg->providers[s->provider].name, s->model,
-                                             attempts + 1) == 0)
+            /* Only a stream delivered live needs them now; others get their
+             * head built once the answer is chosen. */
+            if (!s->original && c->stream &&
+                member_lines(&extra, cfg->providers[s->provider].name, s->model, attempts + 1) == 0)
                 at.live_extra = extra.p;
             llf_resp *r = calloc(1, sizeof *r);
             if (!r) {

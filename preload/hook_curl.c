@@ -60,6 +60,8 @@ typedef struct hstate {
     void *progressdata;
     char *errorbuffer;                /* program's */
     char *userpwd, *username, *password, *bearer, *cookie;   /* copies */
+    int has_creds;                    /* one of those was ever set (even if its copy failed) */
+    struct curl_slist *member_hdrs;   /* the last member's header list, reused while unchanged */
 
     /* What the last managed call delivered, for getinfo/header. */
     struct {
@@ -112,6 +114,8 @@ static void state_free(hstate *s)
     free(s->password);
     free(s->bearer);
     free(s->cookie);
+    if (s->member_hdrs)
+        llf_real_curl()->slist_free_all(s->member_hdrs);
     free(s);
 }
 
@@ -246,11 +250,11 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
     case CURLOPT_PROGRESSFUNCTION: s->progfn = (curl_progress_callback)p; break;
     case CURLOPT_XFERINFODATA: s->progressdata = p; break;   /* == PROGRESSDATA */
     case CURLOPT_ERRORBUFFER: s->errorbuffer = p; break;
-    case CURLOPT_USERPWD: set_str(&s->userpwd, p); break;
-    case CURLOPT_USERNAME: set_str(&s->username, p); break;
-    case CURLOPT_PASSWORD: set_str(&s->password, p); break;
-    case CURLOPT_XOAUTH2_BEARER: set_str(&s->bearer, p); break;
-    case CURLOPT_COOKIE: set_str(&s->cookie, p); break;
+    case CURLOPT_USERPWD: set_str(&s->userpwd, p); s->has_creds |= p != NULL; break;
+    case CURLOPT_USERNAME: set_str(&s->username, p); s->has_creds |= p != NULL; break;
+    case CURLOPT_PASSWORD: set_str(&s->password, p); s->has_creds |= p != NULL; break;
+    case CURLOPT_XOAUTH2_BEARER: set_str(&s->bearer, p); s->has_creds |= p != NULL; break;
+    case CURLOPT_COOKIE: set_str(&s->cookie, p); s->has_creds |= p != NULL; break;
     default: break;
     }
 }
@@ -351,7 +355,7 @@ typedef struct attempt_ctx {
     hstate *s;
     CURL *h;
     const llf_req *orig;
-    int creds_cleared;      /* a member before the original dropped the program's credentials */
+    unsigned dirty;         /* D_*: options an attempt set away from the program's */
     /* per attempt */
     llf_resp *out;
     const llf_attempt *at;
@@ -365,6 +369,12 @@ typedef struct attempt_ctx {
     long block_status;
     struct timespec t0;
 } attempt_ctx;
+
+/* Options an attempt may leave other than the program set them; restore()
+ * puts back only these (and the callbacks, always taken over). A call
+ * answered by its original attempt touches few: every setopt costs. */
+enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
+       D_ALL = 63 };
 
 static double since_ms(const struct timespec *t0)
 {
@@ -545,6 +555,25 @@ static struct curl_slist *to_slist(const llf_curl_api *rc, const llf_headers *h)
     return l;
 }
 
+/* A member's header list for libcurl: the handle's last one when it is the
+ * same lines (a program sends the same headers call after call), else
+ * built anew. NULL with no memory. */
+static struct curl_slist *member_slist(const llf_curl_api *rc, hstate *s, const llf_headers *h)
+{
+    const struct curl_slist *l = s->member_hdrs;
+    size_t i = 0;
+    while (l && i < h->n && strcmp(l->data, h->v[i]) == 0) {
+        l = l->next;
+        i++;
+    }
+    if (s->member_hdrs && !l && i == h->n)
+        return s->member_hdrs;
+    if (s->member_hdrs)
+        rc->slist_free_all(s->member_hdrs);
+    s->member_hdrs = to_slist(rc, h);
+    return s->member_hdrs;
+}
+
 /* The program's own credentials. USERPWD last: it sets user and password
  * both, and a NULL USERNAME after it would drop the user again. */
 static void set_creds(const llf_curl_api *rc, CURL *h, const hstate *s)
@@ -564,7 +593,6 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     hstate *s = c->s;
     CURL *h = c->h;
     int original = req == c->orig;
-    struct curl_slist *hdrs = NULL;
 
     memset(out, 0, sizeof *out);
     c->out = out;
@@ -577,19 +605,25 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     c->block_status = 0;
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
 
-    if (s->curlu)
-        rc->easy_setopt(h, CURLOPT_CURLU, (void *)NULL);
-    rc->easy_setopt(h, CURLOPT_URL, req->url);
-    if (original && c->creds_cleared)
+    if (!original || s->curlu || (c->dirty & D_URL)) {
+        if (s->curlu)
+            rc->easy_setopt(h, CURLOPT_CURLU, (void *)NULL);
+        rc->easy_setopt(h, CURLOPT_URL, req->url);
+        c->dirty |= D_URL;
+    }
+    if (original && (c->dirty & D_CREDS))
         set_creds(rc, h, s);   /* an override candidate went first */
     if (!original) {
-        if (!(hdrs = to_slist(rc, &req->headers)) && req->headers.n) {
+        struct curl_slist *hdrs = member_slist(rc, s, &req->headers);
+        if (!hdrs && req->headers.n) {
             out->curlcode = CURLE_OUT_OF_MEMORY;
             return -1;
         }
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-        c->creds_cleared |= !req->same_provider;
-        if (!req->same_provider) {
+        /* The program's credentials (only those it set: the others are
+         * not on the handle) never reach another provider. */
+        if (!req->same_provider && s->has_creds) {
+            c->dirty |= D_CREDS;
             rc->easy_setopt(h, CURLOPT_USERPWD, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_USERNAME, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_PASSWORD, (char *)NULL);
@@ -597,16 +631,28 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             rc->easy_setopt(h, CURLOPT_COOKIE, (char *)NULL);
         }
     }
-    rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.n);
-    rc->easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
+    /* The original's body is the program's own postfields (unless a read
+     * callback's, read into a copy): already set. */
+    if (!original || req->body.p != s->postfields || (c->dirty & D_POST)) {
+        rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.n);
+        rc->easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
+        c->dirty |= D_POST;
+    }
     rc->easy_setopt(h, CURLOPT_WRITEFUNCTION, cap_write);
     rc->easy_setopt(h, CURLOPT_WRITEDATA, c);
     rc->easy_setopt(h, CURLOPT_HEADERFUNCTION, cap_header);
     rc->easy_setopt(h, CURLOPT_HEADERDATA, c);
-    rc->easy_setopt(h, CURLOPT_HEADER, 0L);
-    rc->easy_setopt(h, CURLOPT_FAILONERROR, 0L);
-    rc->easy_setopt(h, CURLOPT_TIMEOUT_MS, at->total_ms);
-    rc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, at->connect_ms);
+    if (s->header_in_body || s->failonerror || (c->dirty & D_FLAGS)) {
+        rc->easy_setopt(h, CURLOPT_HEADER, 0L);
+        rc->easy_setopt(h, CURLOPT_FAILONERROR, 0L);
+        c->dirty |= D_FLAGS;
+    }
+    if (at->total_ms != s->timeout_ms || at->connect_ms != s->connect_ms ||
+        (c->dirty & D_TIMEOUTS)) {
+        rc->easy_setopt(h, CURLOPT_TIMEOUT_MS, at->total_ms);
+        rc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, at->connect_ms);
+        c->dirty |= D_TIMEOUTS;
+    }
     rc->easy_setopt(h, CURLOPT_ERRORBUFFER, out->errmsg);
     /* The program's own progress meter (NOPROGRESS 0 without a callback) is
      * libcurl's internal one, which our callback would silence: on the
@@ -617,6 +663,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         rc->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         rc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cap_progress);
         rc->easy_setopt(h, CURLOPT_XFERINFODATA, c);
+        c->dirty |= D_PROGRESS;
     }
 
     llf_in_lib = 1;
@@ -627,10 +674,8 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     if (out->curlcode != CURLE_OK && !out->errmsg[0] && rc->easy_strerror)
         snprintf(out->errmsg, sizeof out->errmsg, "%s", rc->easy_strerror(out->curlcode));
 
-    if (hdrs) {
+    if (!original)
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, s->headers);
-        rc->slist_free_all(hdrs);
-    }
     gate_at_end(c);
     llf_sse_free(&c->sse);
     if (c->gate) {
@@ -655,38 +700,49 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
 }
 
 /* Put back every option an attempt changed, as the program left it. */
-static void restore(CURL *h, hstate *s)
+static void restore(CURL *h, hstate *s, unsigned dirty)
 {
     const llf_curl_api *rc = llf_real_curl();
-    rc->easy_setopt(h, CURLOPT_URL, s->url);
-    if (s->curlu)
-        rc->easy_setopt(h, CURLOPT_CURLU, s->curlu);
-    rc->easy_setopt(h, CURLOPT_HTTPHEADER, s->headers);
-    /* Size first: COPYPOSTFIELDS copies that many bytes (or up to the NUL
-     * when it is -1), and a size set after it would drop libcurl's copy. */
-    rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
-    if (s->copypost && s->postfields == s->copypost) {
-        rc->easy_setopt(h, CURLOPT_COPYPOSTFIELDS, s->copypost);
-    } else {
-        rc->easy_setopt(h, CURLOPT_POSTFIELDS, (void *)s->postfields);
+    if (dirty & D_URL) {
+        rc->easy_setopt(h, CURLOPT_URL, s->url);
+        if (s->curlu)
+            rc->easy_setopt(h, CURLOPT_CURLU, s->curlu);
     }
-    if (s->method == M_PUT)
-        rc->easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    else if (s->method == M_POST && !s->postfields)
-        rc->easy_setopt(h, CURLOPT_POST, 1L);
+    /* (CURLOPT_HTTPHEADER is put back right after each attempt that set it.) */
+    if (dirty & D_POST) {
+        /* Size first: COPYPOSTFIELDS copies that many bytes (or up to the NUL
+         * when it is -1), and a size set after it would drop libcurl's copy. */
+        rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
+        if (s->copypost && s->postfields == s->copypost) {
+            rc->easy_setopt(h, CURLOPT_COPYPOSTFIELDS, s->copypost);
+        } else {
+            rc->easy_setopt(h, CURLOPT_POSTFIELDS, (void *)s->postfields);
+        }
+        if (s->method == M_PUT)
+            rc->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        else if (s->method == M_POST && !s->postfields)
+            rc->easy_setopt(h, CURLOPT_POST, 1L);
+    }
     rc->easy_setopt(h, CURLOPT_WRITEFUNCTION, s->writefn);
     rc->easy_setopt(h, CURLOPT_WRITEDATA, s->writedata);
     rc->easy_setopt(h, CURLOPT_HEADERFUNCTION, s->headerfn);
     rc->easy_setopt(h, CURLOPT_HEADERDATA, s->headerdata);
-    rc->easy_setopt(h, CURLOPT_HEADER, s->header_in_body);
-    rc->easy_setopt(h, CURLOPT_FAILONERROR, s->failonerror);
-    rc->easy_setopt(h, CURLOPT_TIMEOUT_MS, s->timeout_ms);
-    rc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
-    rc->easy_setopt(h, CURLOPT_NOPROGRESS, s->noprogress);
-    rc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s->xferfn);
-    rc->easy_setopt(h, CURLOPT_XFERINFODATA, s->progressdata);
+    if (dirty & D_FLAGS) {
+        rc->easy_setopt(h, CURLOPT_HEADER, s->header_in_body);
+        rc->easy_setopt(h, CURLOPT_FAILONERROR, s->failonerror);
+    }
+    if (dirty & D_TIMEOUTS) {
+        rc->easy_setopt(h, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+        rc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
+    }
+    if (dirty & D_PROGRESS) {
+        rc->easy_setopt(h, CURLOPT_NOPROGRESS, s->noprogress);
+        rc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s->xferfn);
+        rc->easy_setopt(h, CURLOPT_XFERINFODATA, s->progressdata);
+    }
     rc->easy_setopt(h, CURLOPT_ERRORBUFFER, s->errorbuffer);
-    set_creds(rc, h, s);
+    if (dirty & D_CREDS)
+        set_creds(rc, h, s);
 }
 
 /* The body of a read-callback upload, read once so every attempt can send it. */
@@ -818,7 +874,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl"};
     llf_final fin;
     int rc_run = core->run(call, &args, &fin);
-    restore(h, s);
+    restore(h, s, ctx.dirty);
     llf_headers_free(&orig.headers);
     if (rc_run) {
         core->call_free(call);
@@ -899,7 +955,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
                 llf_in_lib = 1;
                 res = rc->easy_perform(h);
                 llf_in_lib = 0;
-                restore(h, s);
+                restore(h, s, D_ALL);
             }
             llf_buf_free(&b);
         }
@@ -1055,6 +1111,7 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->password = s->password ? strdup(s->password) : NULL;
     n->bearer = s->bearer ? strdup(s->bearer) : NULL;
     n->cookie = s->cookie ? strdup(s->cookie) : NULL;
+    n->member_hdrs = NULL;
     n->copypost = NULL;
     if (s->copypost && (n->copypost = malloc(s->copypost_len + 1))) {
         memcpy(n->copypost, s->copypost, s->copypost_len + 1);

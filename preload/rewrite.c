@@ -31,7 +31,7 @@ int llf_header_sensitive(const char *line)
     static const char *const words[] = {"key", "token", "secret", "auth", "session",
                                         "password", "credential", NULL};
     size_t n = strcspn(line, ":;");
-    char low[96];   /* the name in lower case, searched once per word */
+    char low[96];   /* the name in lower case, scanned once */
     if (n >= sizeof low) {
         for (const char *const *w = words; *w; w++)
             if (name_has(line, n, *w))
@@ -40,12 +40,14 @@ int llf_header_sensitive(const char *line)
     }
     for (size_t i = 0; i < n; i++)   /* ASCII only, whatever the host's locale */
         low[i] = line[i] >= 'A' && line[i] <= 'Z' ? (char)(line[i] + 32) : line[i];
+    low[n] = '\0';
     for (const char *const *e = exact; *e; e++)
         if (strlen(*e) == n && memcmp(low, *e, n) == 0)
             return 1;
-    for (const char *const *w = words; *w; w++)
-        if (memmem(low, n, *w, strlen(*w)))
-            return 1;
+    for (size_t i = 0; i < n; i++)   /* each word, at each place it could start */
+        for (const char *const *w = words; *w; w++)
+            if (low[i] == (*w)[0] && strncmp(low + i + 1, *w + 1, strlen(*w) - 1) == 0)
+                return 1;
     return 0;
 }
 
