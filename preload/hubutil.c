@@ -117,7 +117,7 @@ long llf_num_long(double v)
 }
 
 /* Skip a JSON string token starting at p[i] == '"'; the index after it, or
- * n when it does not end. */
+ * 0 when it does not end. */
 static size_t skip_string(const char *p, size_t n, size_t i)
 {
     for (i++; i < n; i++) {
@@ -126,7 +126,7 @@ static size_t skip_string(const char *p, size_t n, size_t i)
         else if (p[i] == '"')
             return i + 1;
     }
-    return n;
+    return 0;
 }
 
 static size_t skip_ws(const char *p, size_t n, size_t i)
@@ -149,6 +149,8 @@ int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start,
         char ch = p[i];
         if (ch == '"') {
             size_t e = skip_string(p, n, i);
+            if (!e)
+                return 0;
             if (depth == 1 && expect_key) {
                 if (memchr(p + i, '\\', e - i))
                     return 0;   /* an escaped key could be this one */
@@ -161,7 +163,7 @@ int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start,
                         return 0;
                     *start = v;
                     *end = skip_string(p, n, v);
-                    return *end <= n && p[*end - 1] == '"';
+                    return *end != 0;
                 }
                 expect_key = 0;
                 i = colon;   /* the value follows */

@@ -1,10 +1,12 @@
 /* Fuzz target: every translator (requests and responses, to and from the
- * hub) of every dialect, the verdict on any response body, and shadow
- * mode's answer facts and similarity (the body against its own text). */
+ * hub) of every dialect, the verdict on any response body, shadow mode's
+ * answer facts and similarity (the body against its own text), and the scan
+ * that finds the top-level "model" in the text (it must agree with cJSON). */
 #include <cjson/cJSON.h>
 
 #include "dialect.h"
 #include "fuzz_common.h"
+#include "hubutil.h"
 #include "shadow.h"
 #include "verdict.h"
 
@@ -42,6 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         out = NULL;
         if (ops->resp_from_hub(j, "m", &out, &e) == LLF_TR_OK)
             cJSON_Delete(out);
+    }
+    size_t ms, me;
+    if (llf_json_top_string((const char *)d + 1, n - 1, "model", &ms, &me)) {
+        /* Found in text cJSON accepts as an object: cJSON's "model" is that
+         * string (read raw: without escapes it is the same bytes). */
+        const cJSON *m = j ? cJSON_GetObjectItemCaseSensitive(j, "model") : NULL;
+        const char *v = (const char *)d + 1 + ms + 1;
+        size_t vl = me - ms - 2;
+        if (cJSON_IsObject(j) && !memchr(v, '\\', vl) && !memchr(v, '\0', vl) &&
+            (!cJSON_IsString(m) || strlen(m->valuestring) != vl || memcmp(m->valuestring, v, vl) != 0))
+            __builtin_trap();
     }
     llf_resp r;
     memset(&r, 0, sizeof r);
