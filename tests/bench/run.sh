@@ -44,6 +44,15 @@ cat > "$fcfg" <<JSON
  "attempts": {"per_process": 1000000, "retry_ratio": 0}, "breaker": {"failures": 0}}
 JSON
 
+bcfg=$out/bench-breaker.json   # the primary's breaker opens after its first three 503s
+cat > "$bcfg" <<JSON
+{"providers": {"openai": {"base_url": "http://127.0.0.1:$bad/v1"},
+               "backup": {"dialect": "openai", "base_url": "http://127.0.0.1:$ok2/v1", "api_key_env": "BACKUP_KEY"}},
+ "chain": ["backup/gpt-4o-mini"], "retry": {"same_provider": false},
+ "attempts": {"per_process": 1000000, "retry_ratio": 0},
+ "breaker": {"failures": 3, "cooldown_ms": 3600000, "shared": false}}
+JSON
+
 median() { sed -n 's/.*median_us=\([0-9.]*\).*/\1/p'; }
 client() { "${pin[@]}" "$out/bench_client" "$1" "$N" 200; }
 url_ok=http://127.0.0.1:$ok1/v1/chat/completions
@@ -64,22 +73,25 @@ done
 
 # (a') the same overhead in instructions (callgrind counts instructions, so
 # this row does not depend on how busy the machine is)
-icount() {   # icount CALLS [env...] → instructions in curl_easy_perform
-    local f=$out/cg.$1.$RANDOM
-    env "${@:2}" valgrind --tool=callgrind --callgrind-out-file="$f" \
-        "$out/bench_client" "$url_ok" "$1" 0 > /dev/null 2>&1 || true
+icount() {   # icount URL CALLS [env...] → instructions in curl_easy_perform
+    local f=$out/cg.$2.$RANDOM
+    env "${@:3}" valgrind --tool=callgrind --callgrind-out-file="$f" \
+        "$out/bench_client" "$1" "$2" 0 > /dev/null 2>&1 || true
     callgrind_annotate --inclusive=yes "$f" 2>/dev/null |
         awk '/curl_easy_perform/ { gsub(",", "", $1); if ($1 + 0 > max) max = $1 + 0 } END { print max + 0 }'
     rm -f "$f"
 }
 # per call = the difference between 400 and 100 calls over 300, so that the
 # one-time cost (loading the core, reading the config) is not spread in
-percall() { echo $(( ($(icount 400 "$@") - $(icount 100 "$@")) / 300 )); }
+percall() { echo $(( ($(icount "$1" 400 "${@:2}") - $(icount "$1" 100 "${@:2}")) / 300 )); }
 if command -v valgrind > /dev/null && command -v callgrind_annotate > /dev/null; then
-    i_without=$(percall OPENAI_API_KEY=$OPENAI_API_KEY)
-    i_with=$(percall LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg OPENAI_API_KEY=$OPENAI_API_KEY)
+    i_without=$(percall "$url_ok" OPENAI_API_KEY=$OPENAI_API_KEY)
+    i_with=$(percall "$url_ok" LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg OPENAI_API_KEY=$OPENAI_API_KEY)
+    # a call whose primary's breaker is open: sent to the backup at once
+    i_breaker=$(percall "$url_bad" LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$bcfg OPENAI_API_KEY=$OPENAI_API_KEY \
+                BACKUP_KEY=$BACKUP_KEY)
 else
-    i_without=0 i_with=0
+    i_without=0 i_with=0 i_breaker=0
 fi
 
 # (d) a Python client (requests.Session, keep-alive) through the relay, over
@@ -170,12 +182,12 @@ c_with=$(echo "$c_with_line" | median)
 
 /usr/bin/python3 - "$a_rounds" "$sa" "$sb" "$c_bad" "$c_ok" "$c_with" \
     "$a_with_line" "$c_with_line" "$N" "$RUNS" "$i_without" "$i_with" \
-    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" "$ttft0" "$ttft1" <<'PY'
+    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" "$ttft0" "$ttft1" "$i_breaker" <<'PY'
 import os, platform, statistics, sys
 ph0, ph1, pt0, pt1 = (float(x or 0) for x in sys.argv[13:17])
 pn = sys.argv[17]
 tt0, tt1 = (float(x or 0) for x in sys.argv[18:20])
-iw0, iw1 = float(sys.argv[11]), float(sys.argv[12])
+iw0, iw1, ibr = float(sys.argv[11]), float(sys.argv[12]), float(sys.argv[20] or 0)
 pairs = [tuple(map(float, p.split(":"))) for p in sys.argv[1].split()]
 sa, sb, cbad, cok, cwith = map(float, sys.argv[2:7])
 aline, cline, n, runs = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
@@ -193,6 +205,8 @@ rows = [
      added_a <= 5),
     ("  the same, in instructions per call", f"{iw0:,.0f}", f"{iw1:,.0f}", f"{iw1 - iw0:+,.0f}",
      "(callgrind)", True) if iw0 else ("  instructions per call", "n/a", "n/a", "n/a", "(no valgrind)", True),
+    ("  breaker open, vs that pass-through", f"{iw1:,.0f}", f"{ibr:,.0f}", f"{ibr - iw1:+,.0f}",
+     "(callgrind)", True) if iw0 and ibr else ("  breaker open, instructions", "n/a", "n/a", "n/a", "(no valgrind)", True),
     ("start-up of /bin/true (vs empty .so)", f"{sa:.1f} us", f"{sb:.1f} us", f"{pct:+.1f} %", "<= 5 %", pct <= 5),
     (f"Python requests, plain HTTP (relay)", f"{ph0:.1f} us", f"{ph1:.1f} us", f"{ph1 - ph0:+.1f} us",
      "(report)", True),
