@@ -309,9 +309,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     const llf_config *cfg = e->cfg;
     llf_step steps[LLF_MAX_STEPS];
     size_t nsteps = llf_plan(cfg, c->m.provider, c->model, c->m.dialect, steps, LLF_MAX_STEPS);
-    /* Records one by one, not one array of per_call of them: an array of
-     * several kilobytes is a large-bin allocation that makes malloc
-     * consolidate its fast bins on every call. */
+    /* Pointers here, each record allocated as its attempt is sent: one array
+     * of the records themselves (per_call + 1 of ~360 bytes) was a large-bin
+     * allocation that made malloc consolidate its fast bins on every call. */
     size_t cap = (size_t)cfg->per_call + 1;
     c->resps = calloc(cap, sizeof *c->resps);
     if (!c->resps)
