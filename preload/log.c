@@ -77,30 +77,57 @@ static void emit(cJSON *o)
     cJSON_Delete(o);
 }
 
-char *llf_log_format(const llf_log_rec *r, double now, int pid)
+static double tenth(double ms)
+{
+    return (double)(long)(ms * 10.0 + 0.5) / 10.0;
+}
+
+/* The fields every per-call line starts with. */
+static cJSON *line_start(double now, const char *event, int pid, const char *path,
+                         unsigned long call)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
     add_ts(o, now);
-    cJSON_AddStringToObject(o, "event", "attempt");
+    cJSON_AddStringToObject(o, "event", event);
     cJSON_AddNumberToObject(o, "pid", pid);
-    cJSON_AddStringToObject(o, "path", r->path ? r->path : "");
-    cJSON_AddNumberToObject(o, "call", (double)r->call);
+    cJSON_AddStringToObject(o, "path", path ? path : "");
+    cJSON_AddNumberToObject(o, "call", (double)call);
+    return o;
+}
+
+/* Who was asked and how it went: an attempt's and a shadow copy's alike. */
+static void add_result(cJSON *o, const char *provider, const char *model, long status,
+                       const char *outcome, const char *reason, double ms)
+{
+    cJSON_AddStringToObject(o, "provider", provider ? provider : "");
+    cJSON_AddStringToObject(o, "model", model ? model : "");
+    cJSON_AddNumberToObject(o, "status", (double)status);
+    cJSON_AddStringToObject(o, "outcome", outcome ? outcome : "");
+    cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+    cJSON_AddNumberToObject(o, "ms", tenth(ms));
+}
+
+static char *print_line(cJSON *o)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return s;
+}
+
+char *llf_log_format(const llf_log_rec *r, double now, int pid)
+{
+    cJSON *o = line_start(now, "attempt", pid, r->path, r->call);
+    if (!o)
+        return NULL;
     cJSON_AddNumberToObject(o, "attempt", r->attempt);
-    cJSON_AddStringToObject(o, "provider", r->provider ? r->provider : "");
-    cJSON_AddStringToObject(o, "model", r->model ? r->model : "");
-    cJSON_AddNumberToObject(o, "status", (double)r->status);
-    cJSON_AddStringToObject(o, "outcome", r->outcome ? r->outcome : "");
-    cJSON_AddStringToObject(o, "reason", r->reason ? r->reason : "");
-    cJSON_AddNumberToObject(o, "ms", (double)(long)(r->ms * 10.0 + 0.5) / 10.0);
+    add_result(o, r->provider, r->model, r->status, r->outcome, r->reason, r->ms);
     if (r->detail)
         cJSON_AddStringToObject(o, "detail", r->detail);
     if (r->role)
         cJSON_AddStringToObject(o, "role", r->role);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    return print_line(o);
 }
 
 void llf_log_attempt(const llf_log_rec *r)
@@ -109,27 +136,12 @@ void llf_log_attempt(const llf_log_rec *r)
         write_line(llf_log_format(r, now_s(), (int)getpid()));
 }
 
-static double tenth(double ms)
-{
-    return (double)(long)(ms * 10.0 + 0.5) / 10.0;
-}
-
 char *llf_log_shadow_format(const llf_shadow_rec *r, double now, int pid)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = line_start(now, "shadow", pid, r->path, r->call);
     if (!o)
         return NULL;
-    add_ts(o, now);
-    cJSON_AddStringToObject(o, "event", "shadow");
-    cJSON_AddNumberToObject(o, "pid", pid);
-    cJSON_AddStringToObject(o, "path", r->path ? r->path : "");
-    cJSON_AddNumberToObject(o, "call", (double)r->call);
-    cJSON_AddStringToObject(o, "provider", r->provider ? r->provider : "");
-    cJSON_AddStringToObject(o, "model", r->model ? r->model : "");
-    cJSON_AddNumberToObject(o, "status", (double)r->status);
-    cJSON_AddStringToObject(o, "outcome", r->outcome ? r->outcome : "");
-    cJSON_AddStringToObject(o, "reason", r->reason ? r->reason : "");
-    cJSON_AddNumberToObject(o, "ms", tenth(r->ms));
+    add_result(o, r->provider, r->model, r->status, r->outcome, r->reason, r->ms);
     if (r->tokens_in >= 0)
         cJSON_AddNumberToObject(o, "tokens_in", (double)r->tokens_in);
     if (r->tokens_out >= 0)
@@ -143,9 +155,7 @@ char *llf_log_shadow_format(const llf_shadow_rec *r, double now, int pid)
         cJSON_AddNumberToObject(o, "primary_tokens_out", (double)r->primary_tokens_out);
     if (r->similarity >= 0)
         cJSON_AddNumberToObject(o, "similarity", (double)(long)(r->similarity * 1000.0 + 0.5) / 1000.0);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    return print_line(o);
 }
 
 void llf_log_shadow(const llf_shadow_rec *r)
