@@ -14,40 +14,31 @@
 #include <string.h>
 #include <strings.h>
 
-static int name_has(const char *line, size_t n, const char *word)
-{
-    size_t w = strlen(word);
-    for (size_t i = 0; i + w <= n; i++)
-        if (strncasecmp(line + i, word, w) == 0)
-            return 1;
-    return 0;
-}
-
 int llf_header_sensitive(const char *line)
 {
     static const char *const exact[] = {"authorization", "cookie", "host", "content-length",
                                         "transfer-encoding", "openai-organization",
                                         "openai-project", NULL};
-    static const char *const words[] = {"key", "token", "secret", "auth", "session",
-                                        "password", "credential", NULL};
+#define W(s) {s, sizeof s - 1}
+    static const struct {
+        const char *w;
+        size_t      n;
+    } words[] = {W("key"), W("token"), W("secret"), W("auth"), W("session"), W("password"),
+                 W("credential")};
+#undef W
     size_t n = strcspn(line, ":;");
-    char low[96];   /* the name in lower case, scanned once */
-    if (n >= sizeof low) {
-        for (const char *const *w = words; *w; w++)
-            if (name_has(line, n, *w))
-                return 1;
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++)   /* ASCII only, whatever the host's locale */
-        low[i] = line[i] >= 'A' && line[i] <= 'Z' ? (char)(line[i] + 32) : line[i];
-    low[n] = '\0';
     for (const char *const *e = exact; *e; e++)
-        if (strlen(*e) == n && memcmp(low, *e, n) == 0)
+        if (strlen(*e) == n && strncasecmp(line, *e, n) == 0)
             return 1;
-    for (size_t i = 0; i < n; i++)   /* each word, at each place it could start */
-        for (const char *const *w = words; *w; w++)
-            if (low[i] == (*w)[0] && strncmp(low + i + 1, *w + 1, strlen(*w) - 1) == 0)
+    /* Each word wherever it starts in the name; its first letter checked
+     * first (ASCII lower case), which rules out most places at once. */
+    for (size_t i = 0; i < n; i++) {
+        char c = line[i] >= 'A' && line[i] <= 'Z' ? (char)(line[i] + 32) : line[i];
+        for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+            if (c == words[k].w[0] && n - i >= words[k].n &&
+                strncasecmp(line + i, words[k].w, words[k].n) == 0)
                 return 1;
+    }
     return 0;
 }
 
