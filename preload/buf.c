@@ -91,6 +91,18 @@ int llf_header_hop(const char *line)
     return 0;
 }
 
+const char *llf_head_last_block(const char *head, size_t len)
+{
+    const char *last = head, *end = head + len;
+    for (const char *p = head; p && end - p >= 5;) {
+        if (memcmp(p, "HTTP/", 5) == 0)
+            last = p;
+        p = memchr(p, '\n', (size_t)(end - p));
+        p = p ? p + 1 : NULL;
+    }
+    return last;
+}
+
 void llf_buf_adopt(llf_buf *b, char *s)
 {
     free(b->p);

@@ -39,6 +39,9 @@ void llf_headers_free(llf_headers *h);
 const char *llf_headers_get(const llf_headers *h, const char *name, size_t *len);
 /* Does the "Name: value" line carry header `name`? */
 int  llf_header_is(const char *line, const char *name);
+/* Where the last header block of head[0..len) starts (its status line):
+ * after 1xx answers and redirects, the one that counts. head when none. */
+const char *llf_head_last_block(const char *head, size_t len);
 /* A hop-by-hop or framing header (connection, content-length, ...): the
  * business of whoever sends the bytes, never forwarded. */
 int  llf_header_hop(const char *line);

@@ -836,12 +836,7 @@ static void ov_parse(hstate *s)
     if (s->ov.parsed || !s->ov.head.p)
         return;
     s->ov.parsed = 1;
-    const char *base = s->ov.head.p;
-    const char *last = base;
-    for (const char *p = base; (p = strstr(p, "HTTP/")); p++)
-        if (p == base || p[-1] == '\n')
-            last = p;
-    const char *line = strchr(last, '\n');
+    const char *line = strchr(llf_head_last_block(s->ov.head.p, s->ov.head.n), '\n');
     for (line = line ? line + 1 : NULL; line && *line && *line != '\r' && *line != '\n';) {
         const char *nl = strchr(line, '\n');
         size_t n = nl ? (size_t)(nl - line) : strlen(line);

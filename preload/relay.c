@@ -598,13 +598,8 @@ static int write_all(int fd, const char *p, size_t n)
 static int write_head(conn *k, const char *head, size_t headlen, const char *extra, int chunked,
                       size_t clen, int keep)
 {
-    const char *last = head, *end = head + headlen;
-    for (const char *p = head; p && p + 5 < end;) {
-        if (strncmp(p, "HTTP/", 5) == 0)
-            last = p;
-        p = memchr(p, '\n', (size_t)(end - p));
-        p = p ? p + 1 : NULL;
-    }
+    const char *end = head + headlen;
+    const char *last = head ? llf_head_last_block(head, headlen) : NULL;
     const char *eol = head ? memmem(last, (size_t)(end - last), "\r\n", 2) : NULL;
     if (!eol)
         return -1;

@@ -26,27 +26,13 @@ const char *llf_outcome_name(llf_outcome o)
     return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "unknown";
 }
 
-/* The last header block starts at the last status line. */
-static const char *last_block(const llf_buf *head)
-{
-    const char *start = head->p ? head->p : "";
-    for (const char *p = start; p && *p;) {
-        if (strncmp(p, "HTTP/", 5) == 0)
-            start = p;
-        p = strchr(p, '\n');
-        if (p)
-            p++;
-    }
-    return start;
-}
-
 /* The value of the first of names (in the list's order) that the last block
  * carries, in one pass over it. */
 static const char *head_get_any(const llf_buf *head, const char *const *names, size_t *len)
 {
     const char *best = NULL;
     size_t best_i = (size_t)-1;
-    for (const char *p = last_block(head); p && *p;) {
+    for (const char *p = head->p ? llf_head_last_block(head->p, head->n) : ""; p && *p;) {
         const char *eol = strchr(p, '\n');
         size_t n = eol ? (size_t)(eol - p) : strlen(p);
         const char *colon = memchr(p, ':', n);

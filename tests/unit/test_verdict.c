@@ -198,3 +198,21 @@ void test_verdict_answers(void)
     llf_buf_free(&h);
     llf_config_free(c);
 }
+
+/* One finder of the last header block serves the verdict, the relay and the
+ * hook's record of what the program got. */
+void test_head_block(void)
+{
+    const char *h = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-A: HTTP/9\r\n\r\n";
+    CHECK(llf_head_last_block(h, strlen(h)) == strstr(h, "HTTP/1.1 200"));
+    const char *none = "X-A: b\r\n";
+    CHECK(llf_head_last_block(none, strlen(none)) == none);
+    /* bounded by the length, not a terminator */
+    CHECK(llf_head_last_block(h, 20) == h);
+    llf_buf b = {0};
+    llf_buf_adds(&b, h);
+    size_t n;
+    const char *v = llf_head_get(&b, "x-a", &n);
+    CHECK(v && n == 6 && strncmp(v, "HTTP/9", 6) == 0);
+    llf_buf_free(&b);
+}
