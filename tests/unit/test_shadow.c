@@ -28,23 +28,31 @@ void test_shadow(void)
     /* Facts from each dialect's answer. */
     char *text;
     long in, out;
-    const char *oa = "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Paris\"},"
-                     "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":3}}";
-    CHECK(llf_answer_facts(LLF_OPENAI, oa, strlen(oa), &text, &in, &out) == 0);
-    CHECK(text && strcmp(text, "Paris") == 0 && in == 12 && out == 3);
-    free(text);
-    const char *an = "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\","
-                     "\"text\":\"Lyon\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":7,"
-                     "\"output_tokens\":2}}";
-    CHECK(llf_answer_facts(LLF_ANTHROPIC, an, strlen(an), &text, &in, &out) == 0);
-    CHECK(text && strcmp(text, "Lyon") == 0 && in == 7 && out == 2);
-    free(text);
-    const char *ge = "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Nice\"}]},"
-                     "\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":5,"
-                     "\"candidatesTokenCount\":1}}";
-    CHECK(llf_answer_facts(LLF_GEMINI, ge, strlen(ge), &text, &in, &out) == 0);
-    CHECK(text && strcmp(text, "Nice") == 0 && in == 5 && out == 1);
-    free(text);
+    static const struct {
+        llf_dialect d;
+        const char *body, *text;
+        long in, out;
+    } facts[] = {
+        {LLF_OPENAI,
+         "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Paris\"},"
+         "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":3}}",
+         "Paris", 12, 3},
+        {LLF_ANTHROPIC,
+         "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\","
+         "\"text\":\"Lyon\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":7,"
+         "\"output_tokens\":2}}",
+         "Lyon", 7, 2},
+        {LLF_GEMINI,
+         "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Nice\"}]},"
+         "\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":5,"
+         "\"candidatesTokenCount\":1}}",
+         "Nice", 5, 1},
+    };
+    for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
+        CHECK(llf_answer_facts(facts[i].d, facts[i].body, strlen(facts[i].body), &text, &in, &out) == 0);
+        CHECK(text && strcmp(text, facts[i].text) == 0 && in == facts[i].in && out == facts[i].out);
+        free(text);
+    }
     const char *nousage = "{\"choices\":[{\"message\":{\"content\":\"x\"}}]}";
     CHECK(llf_answer_facts(LLF_OPENAI, nousage, strlen(nousage), &text, &in, &out) == 0);
     CHECK(in == -1 && out == -1);
@@ -55,7 +63,7 @@ void test_shadow(void)
     CHECK(text && strstr(text, "get_weather") != NULL);
     free(text);
     CHECK(llf_answer_facts(LLF_OPENAI, "not json", 8, &text, &in, &out) == -1 && text == NULL);
-    CHECK(llf_answer_facts(LLF_ANTHROPIC, oa, strlen(oa), &text, &in, &out) == -1);
+    CHECK(llf_answer_facts(LLF_ANTHROPIC, facts[0].body, strlen(facts[0].body), &text, &in, &out) == -1);   /* an OpenAI answer */
     free(text);
 
     /* Sampling: exactly the share asked for, spread evenly. */
