@@ -67,16 +67,35 @@ static void make_key(void)
     key_ok = pthread_key_create(&key, release) == 0;
 }
 
+/* This thread's cache. In a dlopen()ed library the address of tc is a call
+ * to __tls_get_addr, which GCC repeats at every use rather than keep in a
+ * register; the empty asm makes the pointer opaque, so it is taken once. */
+static inline cache *here(void)
+{
+    cache *t = &tc;
+    __asm__("" : "+r"(t));
+    return t;
+}
+
 void *llf_json_alloc(size_t n)
 {
     size_t c = (n + 15) >> 4;   /* blocks of class c have at least 16c usable bytes */
-    if (c < CLASSES && tc.head[c]) {
-        void *p = tc.head[c];
-        tc.head[c] = *(void **)p;
-        tc.n[c]--;
+    cache *t = here();
+    if (c < CLASSES && t->head[c]) {
+        void *p = t->head[c];
+        t->head[c] = *(void **)p;
+        t->n[c]--;
         return p;
     }
     return malloc(n);
+}
+
+/* The first block a thread keeps: register the release at its exit. 0 ok. */
+__attribute__((noinline)) static int adopt(cache *t)
+{
+    pthread_once(&key_once, make_key);
+    t->state = key_ok && pthread_setspecific(key, t) == 0 ? 1 : -1;
+    return t->state > 0 ? 0 : -1;
 }
 
 void llf_json_free(void *p)
@@ -84,21 +103,14 @@ void llf_json_free(void *p)
     if (!p)
         return;
     size_t c = malloc_usable_size(p) >> 4;
+    cache *t = here();
     /* class 0 (under 16 usable bytes, which glibc never makes but valgrind's
      * exact-size blocks can be) might not hold the link */
-    if (LLF_JSONMEM_CACHE && c >= 1 && c < CLASSES && tc.n[c] < DEPTH && tc.state >= 0) {
-        if (tc.state == 0) {   /* first block kept by this thread */
-            pthread_once(&key_once, make_key);
-            if (!key_ok || pthread_setspecific(key, &tc) != 0) {
-                tc.state = -1;
-                free(p);
-                return;
-            }
-            tc.state = 1;
-        }
-        *(void **)p = tc.head[c];
-        tc.head[c] = p;
-        tc.n[c]++;
+    if (LLF_JSONMEM_CACHE && c >= 1 && c < CLASSES && t->n[c] < DEPTH && t->state >= 0 &&
+        (t->state == 1 || adopt(t) == 0)) {
+        *(void **)p = t->head[c];
+        t->head[c] = p;
+        t->n[c]++;
         return;
     }
     free(p);
