@@ -195,12 +195,39 @@ const char *llf_headers_get(const llf_headers *h, const char *name, size_t *len)
     return NULL;
 }
 
-int llf_buf_addu(llf_buf *b, unsigned long v)
+const char *llf_utoa(char d[24], unsigned long v)
 {
-    char d[24];
-    size_t i = sizeof d;
+    size_t i = 23;
+    d[i] = '\0';
     do
         d[--i] = (char)('0' + v % 10);
     while ((v /= 10) && i);
-    return llf_buf_add(b, d + i, sizeof d - i);
+    return d + i;
+}
+
+int llf_buf_cats(llf_buf *b, ...)
+{
+    enum { MAXPARTS = 24 };
+    const char *part[MAXPARTS];
+    size_t len[MAXPARTS], n = 0, total = 0;
+    va_list ap;
+    va_start(ap, b);
+    for (const char *p; (p = va_arg(ap, const char *)) != NULL; n++) {
+        if (n == MAXPARTS) {
+            va_end(ap);
+            return -1;
+        }
+        part[n] = p;
+        len[n] = strlen(p);
+        total += len[n];
+    }
+    va_end(ap);
+    if (total > ((size_t)-1) - b->n - 1 || grow(b, b->n + total))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(b->p + b->n, part[i], len[i]);
+        b->n += len[i];
+    }
+    b->p[b->n] = '\0';
+    return 0;
 }

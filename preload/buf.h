@@ -17,8 +17,11 @@ typedef struct llf_buf {
 int  llf_buf_add(llf_buf *b, const void *data, size_t n);   /* 0 ok, -1 no memory */
 int  llf_buf_adds(llf_buf *b, const char *s);
 int  llf_buf_printf(llf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* v in decimal: on a fallback's path, where printf's cost showed. */
-int  llf_buf_addu(llf_buf *b, unsigned long v);
+/* The strings up to a NULL, appended with one size check (at most 24). */
+int  llf_buf_cats(llf_buf *b, ...) __attribute__((sentinel));
+/* v in decimal in d (printf's cost showed on a fallback's path); returns
+ * where the digits start. */
+const char *llf_utoa(char d[24], unsigned long v);
 void llf_buf_reset(llf_buf *b);                             /* keep memory, n = 0 */
 void llf_buf_free(llf_buf *b);
 char *llf_buf_steal(llf_buf *b);                            /* caller frees */

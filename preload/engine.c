@@ -108,10 +108,10 @@ void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_t
 /* The header lines naming the member that answered. */
 static int member_lines(llf_buf *out, const char *provider, const char *model, int attempts)
 {
-    return llf_buf_adds(out, "x-llmfallback-provider: ") || llf_buf_adds(out, provider) ||
-           llf_buf_adds(out, "\r\nx-llmfallback-model: ") || llf_buf_adds(out, model) ||
-           llf_buf_adds(out, "\r\nx-llmfallback-attempts: ") ||
-           llf_buf_addu(out, (unsigned long)attempts) || llf_buf_adds(out, "\r\n");
+    char n[24];
+    return llf_buf_cats(out, "x-llmfallback-provider: ", provider, "\r\nx-llmfallback-model: ", model,
+                        "\r\nx-llmfallback-attempts: ", llf_utoa(n, (unsigned long)attempts), "\r\n",
+                        (char *)NULL);
 }
 
 int llf_synth_head(llf_buf *out, long http_version, const char *content_type, size_t body_len,
@@ -120,10 +120,10 @@ int llf_synth_head(llf_buf *out, long http_version, const char *content_type, si
     const char *status = http_version >= CURL_HTTP_VERSION_3   ? "HTTP/3 200 \r\n"
                          : http_version >= CURL_HTTP_VERSION_2 ? "HTTP/2 200 \r\n"
                                                                : "HTTP/1.1 200 OK\r\n";
-    return llf_buf_adds(out, status) || llf_buf_adds(out, "content-type: ") ||
-           llf_buf_adds(out, content_type) || llf_buf_adds(out, "\r\ncontent-length: ") ||
-           llf_buf_addu(out, body_len) || llf_buf_adds(out, "\r\n") ||
-           member_lines(out, provider, model, attempts) || llf_buf_adds(out, "\r\n");
+    char len[24];
+    return llf_buf_cats(out, status, "content-type: ", content_type, "\r\ncontent-length: ",
+                        llf_utoa(len, body_len), "\r\n", (char *)NULL) ||
+           member_lines(out, provider, model, attempts) || llf_buf_add(out, "\r\n", 2);
 }
 
 llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *method,

@@ -200,12 +200,18 @@ void test_engine(void)
                    "x-llmfallback-provider: backup\r\nx-llmfallback-model: gpt-4o-mini\r\n"
                    "x-llmfallback-attempts: 12\r\n\r\n");
     llf_buf_free(&h);
-    llf_buf_addu(&h, 0);
-    llf_buf_adds(&h, " ");
-    llf_buf_addu(&h, 10);
-    llf_buf_adds(&h, " ");
-    llf_buf_addu(&h, 18446744073709551615UL);
-    CHECK_STR(h.p, "0 10 18446744073709551615");
+    char d0[24], d1[24], d2[24];
+    CHECK(llf_buf_cats(&h, "[", llf_utoa(d0, 0), " ", llf_utoa(d1, 10), " ",
+                       llf_utoa(d2, 18446744073709551615UL), (char *)NULL) == 0);
+    CHECK(llf_buf_cats(&h, "", "]", (char *)NULL) == 0);   /* appends to what is there */
+    CHECK_STR(h.p, "[0 10 18446744073709551615]");
+    CHECK(h.n == strlen(h.p));
+    /* more parts than it takes: refused, the buffer as it was */
+    CHECK(llf_buf_cats(&h, "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n",
+                       "o", "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", (char *)NULL) == -1);
+    CHECK_STR(h.p, "[0 10 18446744073709551615]");
+    llf_buf_free(&h);
+    CHECK(llf_buf_cats(&h, (char *)NULL) == 0 && h.p && h.n == 0 && h.p[0] == '\0');
     llf_buf_free(&h);
 
     CHECK(eng.stats.calls == 1 && eng.stats.fallbacks == 1 && eng.stats.failures == 0 &&
