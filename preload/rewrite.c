@@ -16,24 +16,30 @@
 
 int llf_header_sensitive(const char *line)
 {
-    static const char *const exact[] = {"authorization", "cookie", "host", "content-length",
-                                        "transfer-encoding", "openai-organization",
-                                        "openai-project", NULL};
 #define W(s) {s, sizeof s - 1}
-    static const struct {
+    typedef struct {
         const char *w;
         size_t      n;
-    } words[] = {W("key"), W("token"), W("secret"), W("auth"), W("session"), W("password"),
-                 W("credential")};
+    } word;
+    static const word exact[] = {W("authorization"), W("cookie"), W("host"), W("content-length"),
+                                 W("transfer-encoding"), W("openai-organization"),
+                                 W("openai-project")};
+    static const word words[] = {W("key"), W("token"), W("secret"), W("auth"), W("session"),
+                                 W("password"), W("credential")};
 #undef W
     size_t n = strcspn(line, ":;");
-    for (const char *const *e = exact; *e; e++)
-        if (strlen(*e) == n && strncasecmp(line, *e, n) == 0)
+    for (size_t k = 0; k < sizeof exact / sizeof exact[0]; k++)
+        if (exact[k].n == n && strncasecmp(line, exact[k].w, n) == 0)
             return 1;
-    /* Each word wherever it starts in the name; its first letter checked
-     * first (ASCII lower case), which rules out most places at once. */
+    /* Each word wherever it starts in the name. The letters that start one
+     * (ASCII, either case) rule out most places at once. */
+    const unsigned starts = 1u << ('k' - 'a') | 1u << ('t' - 'a') | 1u << ('s' - 'a') |
+                            1u << ('a' - 'a') | 1u << ('p' - 'a') | 1u << ('c' - 'a');
     for (size_t i = 0; i < n; i++) {
-        char c = line[i] >= 'A' && line[i] <= 'Z' ? (char)(line[i] + 32) : line[i];
+        unsigned l = ((unsigned char)line[i] | 0x20) - 'a';
+        if (l >= 26 || !(starts >> l & 1))
+            continue;
+        char c = (char)('a' + l);
         for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
             if (c == words[k].w[0] && n - i >= words[k].n &&
                 strncasecmp(line + i, words[k].w, words[k].n) == 0)
@@ -200,12 +206,12 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     const llf_headers *in = &o->req->headers;
     for (size_t i = 0; i < in->n; i++) {
         const char *h = in->v[i];
-        if (!keep_creds && llf_header_sensitive(h))
+        /* (the sensitive ones include the framing headers below) */
+        if (keep_creds ? llf_header_is(h, "content-length") || llf_header_is(h, "host") ||
+                             llf_header_is(h, "transfer-encoding")
+                       : llf_header_sensitive(h))
             continue;
         if (!same && other_dialect_header(h, t->dialect))
-            continue;
-        if (llf_header_is(h, "content-length") || llf_header_is(h, "host") ||
-            llf_header_is(h, "transfer-encoding"))
             continue;
         if (llf_headers_add(&out->headers, h))
             goto fail;

@@ -65,6 +65,26 @@ void test_rewrite(void)
     CHECK(!llf_header_sensitive("Content-Type: application/json"));
     CHECK(!llf_header_sensitive("User-Agent: curl/7.88"));
     CHECK(!llf_header_sensitive("Accept: */*"));
+    /* every word, in any case, at the start, inside and at the end of a
+     * name; and the exact names whole only */
+    static const char *const words[] = {"key", "TOKEN", "Secret", "aUTH", "session", "PassWord",
+                                        "credential"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "%s-x: v", words[i]);
+        CHECK(llf_header_sensitive(line));
+        snprintf(line, sizeof line, "X-%sid: v", words[i]);
+        CHECK(llf_header_sensitive(line));
+        snprintf(line, sizeof line, "X-My%s;", words[i]);
+        CHECK(llf_header_sensitive(line));
+        snprintf(line, sizeof line, "X-Val: %s", words[i]);   /* in the value only */
+        CHECK(!llf_header_sensitive(line));
+    }
+    CHECK(llf_header_sensitive("HOST: a") && llf_header_sensitive("content-LENGTH: 1") &&
+          llf_header_sensitive("Transfer-Encoding: chunked") &&
+          llf_header_sensitive("openai-project: p"));
+    CHECK(!llf_header_sensitive("Hosted: a") && !llf_header_sensitive("X-Tok: a") &&
+          !llf_header_sensitive("X-\xcb\xc5\xd9: a") && !llf_header_sensitive("X-[Ke]y: a"));
 
     const char *body = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0.5}";
     llf_req orig = {0};
