@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh BUILD SECONDS [TARGET…] — build every libFuzzer target (or only the
-# named ones, e.g. fuzz_schema) and run each for SECONDS, seeded from the test fixtures; prints "fuzz: N passed, N failed"
+# named ones, e.g. fuzz_schema) and run each for SECONDS, seeded from the test fixtures
+# (and tests/fuzz/seeds/TARGET where a target reads its own format); prints "fuzz: N passed, N failed"
 # (a target fails when it finds a crash, a leak or undefined behaviour).
 set -uo pipefail
 build=$1
@@ -24,6 +25,8 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
     corpus=$out/corpus-$name
     mkdir -p "$corpus"
     find "$root/tests/fixtures" -name '*.json' -exec cp {} "$corpus/" \; 2>/dev/null
+    # seeds in a target's own input format, where fixtures are not
+    [ -d "$root/tests/fuzz/seeds/$name" ] && cp "$root/tests/fuzz/seeds/$name/"* "$corpus/"
     if "$out/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 "$corpus" > "$out/$name.log" 2>&1; then
         echo "$name: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$out/$name.log" | tail -1 || true)$(tail -1 "$out/$name.log") in ${secs}s"
         passed=$((passed + 1))
