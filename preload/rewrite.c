@@ -33,8 +33,9 @@ int llf_header_sensitive(const char *line)
             return 1;
     /* Each word wherever it starts in the name. The letters that start one
      * (ASCII, either case) rule out most places at once. */
-    const unsigned starts = 1u << ('k' - 'a') | 1u << ('t' - 'a') | 1u << ('s' - 'a') |
-                            1u << ('a' - 'a') | 1u << ('p' - 'a') | 1u << ('c' - 'a');
+    unsigned starts = 0;
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        starts |= 1u << (words[k].w[0] - 'a');
     for (size_t i = 0; i < n; i++) {
         unsigned l = ((unsigned char)line[i] | 0x20) - 'a';
         if (l >= 26 || !(starts >> l & 1))
