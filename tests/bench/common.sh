@@ -8,5 +8,10 @@ pin=()
 command -v taskset > /dev/null && taskset -c 0 true 2>/dev/null && pin=(taskset -c 0)
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()   # append with pids+=($!) in this shell, never inside $(…)
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# The library's health memory is shared by all of a user's processes: the
+# bench keeps its own, so that a breaker opened elsewhere (a provider really
+# down, a test) cannot turn a pass-through row into a fallback.
+bench_runtime=$(mktemp -d)
+export XDG_RUNTIME_DIR=$bench_runtime
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$bench_runtime"; }
 trap cleanup EXIT
