@@ -193,32 +193,31 @@ static int refuses(const llf_verdict_cfg *vc, const char *text)
  * each pattern would renumber them). Either way, the same texts match. */
 void test_config_patterns(void)
 {
+    static const struct {
+        const char *config;           /* NULL: the default patterns */
+        size_t      npatterns;        /* after combining */
+        const char *refused[4], *kept[2];
+    } cases[] = {
+        {NULL, 1,
+         {"I'm sorry, but I can't help with that.", "As an AI, I cannot do this."},
+         {"Here you are: I can't stress enough how simple it is."}},
+        {"{\"verdict\":{\"refusal_patterns\":[\"^nope\",\"declined$\",\"x|y{2}\"]}}", 1,
+         {"Nope, not today", "request declined", "yy"},
+         {"not declined here, nope"}},
+        {"{\"verdict\":{\"refusal_patterns\":[\"^(no)\\\\1$\",\"declined$\"]}}", 2,
+         {"nono", "request declined"},
+         {"no"}},
+    };
     t_clearenv();
-    llf_config *c = load(NULL, NULL, NULL);
-    CHECK(c && c->verdict.npatterns == 1);   /* the defaults, combined */
-    if (c) {
-        CHECK(refuses(&c->verdict, "I'm sorry, but I can't help with that."));
-        CHECK(refuses(&c->verdict, "As an AI, I cannot do this."));
-        CHECK(!refuses(&c->verdict, "Here you are: I can't stress enough how simple it is."));
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        llf_config *c = load(cases[k].config, NULL, NULL);
+        CHECK(c && c->verdict.npatterns == cases[k].npatterns);
+        for (size_t i = 0; c && i < 4 && cases[k].refused[i]; i++)
+            CHECK(refuses(&c->verdict, cases[k].refused[i]));
+        for (size_t i = 0; c && i < 2 && cases[k].kept[i]; i++)
+            CHECK(!refuses(&c->verdict, cases[k].kept[i]));
+        llf_config_free(c);
     }
-    llf_config_free(c);
-    c = load("{\"verdict\":{\"refusal_patterns\":[\"^nope\",\"declined$\",\"x|y{2}\"]}}", NULL, NULL);
-    CHECK(c && c->verdict.npatterns == 1);
-    if (c) {
-        CHECK(refuses(&c->verdict, "Nope, not today"));
-        CHECK(refuses(&c->verdict, "request declined"));
-        CHECK(refuses(&c->verdict, "yy"));
-        CHECK(!refuses(&c->verdict, "not declined here, nope"));
-    }
-    llf_config_free(c);
-    c = load("{\"verdict\":{\"refusal_patterns\":[\"^(no)\\\\1$\",\"declined$\"]}}", NULL, NULL);
-    CHECK(c && c->verdict.npatterns == 2);
-    if (c) {
-        CHECK(refuses(&c->verdict, "nono"));
-        CHECK(!refuses(&c->verdict, "no"));
-        CHECK(refuses(&c->verdict, "request declined"));
-    }
-    llf_config_free(c);
     CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"ok\",\"(bad\"]}}", NULL,
                      "refusal_patterns[1]"));
 }
