@@ -26,7 +26,6 @@
 #include "shadow.h"
 #include "verdict.h"
 
-
 /* This process's pid, refreshed in a forked child: getpid() is a system
  * call, and asking it on every call was a measurable share of a call's cost. */
 static int self_pid;
