@@ -66,7 +66,7 @@ $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(HDRS) tests/unit/t.h | $(BUILD)
 	  -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
 	  $(UNIT_SRC) $(LOGIC_FILES) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
 
-EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles
+EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread

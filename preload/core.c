@@ -12,6 +12,7 @@
 #include "health.h"
 #include "log.h"
 #include "relay.h"
+#include "rewrite.h"
 #include "shadow.h"
 #include "stream.h"
 #include "verdict.h"
@@ -28,6 +29,15 @@ static llf_call *api_recognise(const char *url, const char *method, const char *
 {
     (void)headers;
     return llf_engine_recognise(&engine, url, method, body, len);
+}
+
+static int api_is_endpoint(const char *url)
+{
+    llf_match m;
+    if (!llf_endpoint_match(config, url, &m))
+        return 0;
+    llf_match_free(&m);
+    return 1;
 }
 
 static int api_run(llf_call *call, const llf_run_args *a, llf_final *fin)
@@ -71,6 +81,8 @@ static const llf_core_api api = {
     .is_tls_host = llf_is_tls_host,
     .relay_addr = api_relay_addr,
     .relay_expect = llf_relay_expect,
+    .is_endpoint = api_is_endpoint,
+    .header_credential = llf_header_credential,
 };
 
 static const char *env(const char *name)

@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 1
+#define LLF_CORE_ABI 2
 
 /* One HTTP request as an attempt sends it. */
 typedef struct llf_req {
@@ -120,6 +120,12 @@ typedef struct llf_core_api {
     /* A connection from local port `port` was redirected from `orig`: the
      * relay serves only connections announced this way. */
     void (*relay_expect)(unsigned short port, const struct sockaddr *orig, socklen_t len, int tls);
+
+    /* Could a POST to this URL be a call we manage (provider and operation
+     * known)? For deciding before reading an upload's body. */
+    int (*is_endpoint)(const char *url);
+    /* Does this request header line name a credential? (rewrite.h) */
+    int (*header_credential)(const char *line);
 } llf_core_api;
 
 /* What the shim offers the core. */

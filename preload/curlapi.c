@@ -67,6 +67,7 @@ static void fill(void *lib)
     R(free, "curl_free");
     R(getdate, "curl_getdate");
     R(easy_init, "curl_easy_init");
+    R(multi_add_handle, "curl_multi_add_handle");
 #undef R
 }
 

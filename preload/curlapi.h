@@ -33,6 +33,7 @@ typedef struct llf_curl_api {
     void (*free)(void *);
     time_t (*getdate)(const char *, const time_t *);
     CURL *(*easy_init)(void);
+    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
 } llf_curl_api;
 
 #endif

@@ -57,9 +57,17 @@ typedef struct hstate {
     long noprogress;
     curl_xferinfo_callback xferfn;
     curl_progress_callback progfn;
+    int progfn_last;                  /* PROGRESSFUNCTION set after XFERINFOFUNCTION */
     void *progressdata;
     char *errorbuffer;                /* program's */
-    char *userpwd, *username, *password, *bearer, *cookie;   /* copies */
+    long verbose;
+    long follow, unrestricted_auth;   /* FOLLOWLOCATION, UNRESTRICTED_AUTH */
+    curl_debug_callback debugfn;
+    void *debugdata;
+    FILE *stderr_fp;                  /* CURLOPT_STDERR, NULL: stderr */
+    /* Credentials as libcurl holds them: USERPWD sets user and password,
+     * USERNAME and PASSWORD one each; restored through the last two. */
+    char *user, *pass, *bearer, *cookie;   /* copies */
     int has_creds;                    /* one of those was ever set (even if its copy failed) */
     struct curl_slist *member_hdrs;   /* the last member's header list, reused while unchanged */
 
@@ -69,6 +77,7 @@ typedef struct hstate {
         long code, http_version, header_size;
         curl_off_t size, clen;
         double total_s;
+        char *url;                    /* what the program asked for */
         char *ctype;
         llf_buf head;
         int parsed;                   /* names/values/ctype/clen filled from head */
@@ -91,6 +100,7 @@ static void install_atfork(void) { pthread_atfork(lock_table, unlock_table, rein
 static void ov_clear(hstate *s)
 {
     free(s->ov.ctype);
+    free(s->ov.url);
     llf_buf_free(&s->ov.head);
     for (size_t i = 0; i < s->ov.nh; i++) {
         free(s->ov.names[i]);
@@ -109,9 +119,8 @@ static void state_free(hstate *s)
     free(s->url);
     free(s->copypost);
     free(s->customrequest);
-    free(s->userpwd);
-    free(s->username);
-    free(s->password);
+    free(s->user);
+    free(s->pass);
     free(s->bearer);
     free(s->cookie);
     if (s->member_hdrs)
@@ -125,6 +134,7 @@ static void state_init(hstate *s, CURL *h)
     s->h = h;
     s->postsize = s->infilesize = -1;
     s->noprogress = 1;
+    s->writedata = stdout;   /* libcurl's default: restore() puts it back */
 }
 
 static hstate *state_find(CURL *h)
@@ -190,11 +200,31 @@ static int interesting(CURLoption o)
     case CURLOPT_CONNECTTIMEOUT_MS: case CURLOPT_NOPROGRESS: case CURLOPT_XFERINFOFUNCTION:
     case CURLOPT_PROGRESSFUNCTION: case CURLOPT_XFERINFODATA: case CURLOPT_ERRORBUFFER:
     case CURLOPT_USERPWD: case CURLOPT_USERNAME: case CURLOPT_PASSWORD:
-    case CURLOPT_XOAUTH2_BEARER: case CURLOPT_COOKIE:
+    case CURLOPT_XOAUTH2_BEARER: case CURLOPT_COOKIE: case CURLOPT_VERBOSE:
+    case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA: case CURLOPT_STDERR:
+    case CURLOPT_FOLLOWLOCATION: case CURLOPT_UNRESTRICTED_AUTH:
         return 1;
     default:
         return 0;
     }
+}
+
+/* USERPWD as libcurl splits it (Curl_parse_login_details): the user before
+ * the first colon, NULL when empty unless the text starts with the colon;
+ * the password after it, NULL when empty. */
+static void set_userpwd(hstate *s, const char *p)
+{
+    free(s->user);
+    free(s->pass);
+    s->user = s->pass = NULL;
+    if (!p)
+        return;
+    const char *colon = strchr(p, ':');
+    size_t ulen = colon ? (size_t)(colon - p) : strlen(p);
+    if (ulen || *p == ':')
+        s->user = strndup(p, ulen);
+    if (colon && colon[1])
+        s->pass = strdup(colon + 1);
 }
 
 /* Mirror of what libcurl does with the option (called after it accepted it). */
@@ -246,15 +276,21 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
     case CURLOPT_CONNECTTIMEOUT: s->connect_ms = l * 1000; break;
     case CURLOPT_CONNECTTIMEOUT_MS: s->connect_ms = l; break;
     case CURLOPT_NOPROGRESS: s->noprogress = l; break;
-    case CURLOPT_XFERINFOFUNCTION: s->xferfn = (curl_xferinfo_callback)p; break;
-    case CURLOPT_PROGRESSFUNCTION: s->progfn = (curl_progress_callback)p; break;
+    case CURLOPT_XFERINFOFUNCTION: s->xferfn = (curl_xferinfo_callback)p; s->progfn_last = 0; break;
+    case CURLOPT_PROGRESSFUNCTION: s->progfn = (curl_progress_callback)p; s->progfn_last = 1; break;
     case CURLOPT_XFERINFODATA: s->progressdata = p; break;   /* == PROGRESSDATA */
     case CURLOPT_ERRORBUFFER: s->errorbuffer = p; break;
-    case CURLOPT_USERPWD: set_str(&s->userpwd, p); s->has_creds |= p != NULL; break;
-    case CURLOPT_USERNAME: set_str(&s->username, p); s->has_creds |= p != NULL; break;
-    case CURLOPT_PASSWORD: set_str(&s->password, p); s->has_creds |= p != NULL; break;
+    case CURLOPT_USERPWD: set_userpwd(s, p); s->has_creds |= p != NULL; break;
+    case CURLOPT_USERNAME: set_str(&s->user, p); s->has_creds |= p != NULL; break;
+    case CURLOPT_PASSWORD: set_str(&s->pass, p); s->has_creds |= p != NULL; break;
     case CURLOPT_XOAUTH2_BEARER: set_str(&s->bearer, p); s->has_creds |= p != NULL; break;
     case CURLOPT_COOKIE: set_str(&s->cookie, p); s->has_creds |= p != NULL; break;
+    case CURLOPT_VERBOSE: s->verbose = l; break;
+    case CURLOPT_FOLLOWLOCATION: s->follow = l; break;
+    case CURLOPT_UNRESTRICTED_AUTH: s->unrestricted_auth = l; break;
+    case CURLOPT_DEBUGFUNCTION: s->debugfn = (curl_debug_callback)p; break;
+    case CURLOPT_DEBUGDATA: s->debugdata = p; break;
+    case CURLOPT_STDERR: s->stderr_fp = p; break;
     default: break;
     }
 }
@@ -368,13 +404,16 @@ typedef struct attempt_ctx {
     size_t block_start;
     long block_status;
     struct timespec t0;
+    /* what a live delivery gave the program, for getinfo */
+    llf_buf given_head;
+    curl_off_t given;
 } attempt_ctx;
 
 /* Options an attempt may leave other than the program set them; restore()
  * puts back only these (and the callbacks, always taken over). A call
  * answered by its original attempt touches few: every setopt costs. */
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
-       D_ALL = 63 };
+       D_DEBUG = 64, D_FOLLOW = 128, D_ALL = 255 };
 
 static double since_ms(const struct timespec *t0)
 {
@@ -390,9 +429,13 @@ static int go_live(attempt_ctx *c)
     llf_resp *r = c->out;
     size_t n = r->head.n;
     size_t end = n >= 2 && r->head.p[n - 2] == '\r' ? n - 2 : n - 1;
+    const char *extra = c->at->live_extra ? c->at->live_extra : "";
+    llf_buf_reset(&c->given_head);
+    llf_buf_add(&c->given_head, r->head.p, end);
+    llf_buf_adds(&c->given_head, extra);
+    llf_buf_add(&c->given_head, r->head.p + end, n - end);
     llf_in_lib = 0;
-    int bad = give_head(c->s, r->head.p, end) ||
-              (c->at->live_extra && give_head(c->s, c->at->live_extra, strlen(c->at->live_extra))) ||
+    int bad = give_head(c->s, r->head.p, end) || give_head(c->s, extra, strlen(extra)) ||
               give_head(c->s, r->head.p + end, n - end);
     llf_in_lib = 1;
     c->live = 1;
@@ -451,6 +494,7 @@ static int live_out(attempt_ctx *c, const char *p, size_t n)
     llf_in_lib = 0;
     int bad = core ? (t.n && give_body(c->s, t.p, t.n)) : give_body(c->s, p, n);
     llf_in_lib = 1;
+    c->given += (curl_off_t)(core ? t.n : n);
     llf_buf_free(&t);
     return bad ? -1 : 0;
 }
@@ -510,6 +554,7 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
         llf_in_lib = 0;
         size_t w = call_write(c->s->writefn, c->s->writedata, p, n);
         llf_in_lib = 1;
+        c->given += (curl_off_t)(w == n ? n : 0);
         return w;
     }
     if (c->out->body.n + n > MAX_BODY || llf_buf_add(&c->out->body, p, n))
@@ -574,16 +619,74 @@ static struct curl_slist *member_slist(const llf_curl_api *rc, hstate *s, const 
     return s->member_hdrs;
 }
 
-/* The program's own credentials. USERPWD last: it sets user and password
- * both, and a NULL USERNAME after it would drop the user again. */
+/* The program's own credentials (NULL ones clear). */
 static void set_creds(const llf_curl_api *rc, CURL *h, const hstate *s)
 {
-    rc->easy_setopt(h, CURLOPT_USERNAME, s->username);
-    rc->easy_setopt(h, CURLOPT_PASSWORD, s->password);
-    if (s->userpwd)
-        rc->easy_setopt(h, CURLOPT_USERPWD, s->userpwd);
+    rc->easy_setopt(h, CURLOPT_USERNAME, s->user);
+    rc->easy_setopt(h, CURLOPT_PASSWORD, s->pass);
     rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, s->bearer);
     rc->easy_setopt(h, CURLOPT_COOKIE, s->cookie);
+}
+
+static void set_follow(const llf_curl_api *rc, CURL *h, const hstate *s)
+{
+    rc->easy_setopt(h, CURLOPT_FOLLOWLOCATION, s->follow);
+    rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, s->unrestricted_auth);
+}
+
+/* A header block with the values of credential headers replaced. */
+static int redact(const llf_core_api *core, const char *p, size_t n, llf_buf *out)
+{
+    char line[512];
+    while (n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t k = nl ? (size_t)(nl - p + 1) : n;
+        const char *colon = memchr(p, ':', k);
+        size_t name = colon ? (size_t)(colon - p) : 0;
+        int hide = 0;
+        if (colon && name < sizeof line - 2) {
+            memcpy(line, p, name + 1);
+            line[name + 1] = '\0';
+            hide = core->header_credential(line);
+        }
+        if (hide ? llf_buf_cats(out, line, " [redacted by llmfallback]\r\n", (char *)NULL)
+                 : llf_buf_add(out, p, k))
+            return -1;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* A member's verbose trace, as the program would see it (its debug
+ * callback, or libcurl's own "> " lines on its stderr), without the
+ * member's key: that key is the library's, not the program's. */
+static int cap_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+    static const char prefix[3][3] = {"* ", "< ", "> "};
+    attempt_ctx *c = ud;
+    const hstate *s = c->s;
+    llf_buf red = {0};
+    if (type == CURLINFO_HEADER_OUT) {
+        if (redact(llf_core(), data, size, &red)) {
+            llf_buf_free(&red);
+            return 0;
+        }
+        data = red.p ? red.p : "";
+        size = red.n;
+    }
+    int r = 0;
+    llf_in_lib = 0;
+    if (s->debugfn) {
+        r = s->debugfn(h, type, data, size, s->debugdata);
+    } else if (type <= CURLINFO_HEADER_OUT) {
+        FILE *f = s->stderr_fp ? s->stderr_fp : stderr;
+        fwrite(prefix[type], 2, 1, f);
+        fwrite(data, size, 1, f);
+    }
+    llf_in_lib = 1;
+    llf_buf_free(&red);
+    return r;
 }
 
 static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
@@ -613,6 +716,8 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     }
     if (original && (c->dirty & D_CREDS))
         set_creds(rc, h, s);   /* an override candidate went first */
+    if (original && (c->dirty & D_FOLLOW))
+        set_follow(rc, h, s);
     if (!original) {
         struct curl_slist *hdrs = member_slist(rc, s, &req->headers);
         if (!hdrs && req->headers.n) {
@@ -624,11 +729,23 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
          * not on the handle) never reach another provider. */
         if (!req->same_provider && s->has_creds) {
             c->dirty |= D_CREDS;
-            rc->easy_setopt(h, CURLOPT_USERPWD, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_USERNAME, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_PASSWORD, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_COOKIE, (char *)NULL);
+        }
+        /* A redirect would carry the member's key to whatever host the
+         * member names (libcurl drops only Authorization, and not even
+         * that under UNRESTRICTED_AUTH): a member's 3xx is its answer. */
+        if (s->follow || s->unrestricted_auth) {
+            rc->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+            rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 0L);
+            c->dirty |= D_FOLLOW;
+        }
+        if (s->verbose && !(c->dirty & D_DEBUG)) {
+            rc->easy_setopt(h, CURLOPT_DEBUGFUNCTION, cap_debug);
+            rc->easy_setopt(h, CURLOPT_DEBUGDATA, c);
+            c->dirty |= D_DEBUG;
         }
     }
     /* The original's body is the program's own postfields (unless a read
@@ -736,9 +853,20 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
         rc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
     }
     if (dirty & D_PROGRESS) {
+        /* Each of the two sets whether libcurl's own meter runs: the one the
+         * program set last goes last. */
         rc->easy_setopt(h, CURLOPT_NOPROGRESS, s->noprogress);
-        rc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s->xferfn);
+        if (s->progfn_last)
+            rc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s->xferfn);
+        rc->easy_setopt(h, s->progfn_last ? CURLOPT_PROGRESSFUNCTION : CURLOPT_XFERINFOFUNCTION,
+                        s->progfn_last ? (anyfn)s->progfn : (anyfn)s->xferfn);
         rc->easy_setopt(h, CURLOPT_XFERINFODATA, s->progressdata);
+    }
+    if (dirty & D_FOLLOW)
+        set_follow(rc, h, s);
+    if (dirty & D_DEBUG) {
+        rc->easy_setopt(h, CURLOPT_DEBUGFUNCTION, s->debugfn);
+        rc->easy_setopt(h, CURLOPT_DEBUGDATA, s->debugdata);
     }
     rc->easy_setopt(h, CURLOPT_ERRORBUFFER, s->errorbuffer);
     if (dirty & D_CREDS)
@@ -749,12 +877,20 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
 static int read_body(hstate *s, llf_buf *b)
 {
     char chunk[WRITE_CHUNK];
+    /* A declared size is all libcurl would read: the source may hold more,
+     * or stay open after it (a pipe). */
+    curl_off_t want = s->method == M_PUT ? s->infilesize : s->postsize;
     for (;;) {
-        size_t n = s->readfn ? s->readfn(chunk, 1, sizeof chunk, s->readdata)
-                             : fread(chunk, 1, sizeof chunk, s->readdata ? s->readdata : stdin);
+        size_t room = sizeof chunk;
+        if (want >= 0 && (curl_off_t)b->n >= want)
+            return 0;
+        if (want >= 0 && want - (curl_off_t)b->n < (curl_off_t)room)
+            room = (size_t)(want - (curl_off_t)b->n);
+        size_t n = s->readfn ? s->readfn(chunk, 1, room, s->readdata)
+                             : fread(chunk, 1, room, s->readdata ? s->readdata : stdin);
         if (n == 0)
             return 0;
-        if (n == CURL_READFUNC_ABORT || n == CURL_READFUNC_PAUSE || n > sizeof chunk ||
+        if (n == CURL_READFUNC_ABORT || n == CURL_READFUNC_PAUSE || n > room ||
             b->n + n > MAX_BODY || llf_buf_add(b, chunk, n))
             return -1;
     }
@@ -811,8 +947,8 @@ static int ov_add_header(hstate *s, const char *line, size_t n)
 
 /* Remember what the program was given, so that getinfo and curl_easy_header
  * describe it rather than the handle's last attempt. */
-static void set_override(hstate *s, const llf_final *fin, const llf_resp *r, const char *head,
-                         size_t headlen, double total_s)
+static void set_override(hstate *s, const llf_final *fin, const llf_resp *r, const char *url,
+                         const char *head, size_t headlen, curl_off_t size, double total_s)
 {
     ov_clear(s);
     if (fin->attempts <= 1 && fin->from_original)
@@ -821,9 +957,10 @@ static void set_override(hstate *s, const llf_final *fin, const llf_resp *r, con
     s->ov.code = r->curlcode == CURLE_OK ? r->status : 0;
     s->ov.http_version = r->http_version;
     s->ov.header_size = (long)headlen;
-    s->ov.size = (curl_off_t)r->body.n;
+    s->ov.size = size;
     s->ov.total_s = total_s;
     s->ov.clen = -1;
+    s->ov.url = strdup(url);
     llf_buf_add(&s->ov.head, head ? head : "", headlen);
 }
 
@@ -854,6 +991,8 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         return CURLE_AGAIN;   /* not ours: caller passes through */
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (s->errorbuffer)
+        s->errorbuffer[0] = '\0';   /* as libcurl does at every transfer */
 
     llf_req orig = {0};
     orig.url = (char *)url;
@@ -872,14 +1011,20 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     restore(h, s, ctx.dirty);
     llf_headers_free(&orig.headers);
     if (rc_run) {
+        llf_buf_free(&ctx.given_head);
         core->call_free(call);
         return CURLE_AGAIN;
     }
 
+    /* What the program got: a live stream's head and bytes as given, else
+     * the answer's. */
     const llf_resp *r = fin.resp;
-    const char *head = fin.from_original ? r->head.p : fin.head.p;
-    size_t headlen = fin.from_original ? r->head.n : fin.head.n;
-    set_override(s, &fin, r, head, headlen, since_ms(&t0) / 1e3);
+    const llf_buf *given = fin.delivered ? &ctx.given_head : fin.from_original ? &r->head : &fin.head;
+    const char *head = given->p;
+    size_t headlen = given->n;
+    set_override(s, &fin, r, url, head, headlen,
+                 fin.delivered ? ctx.given : (curl_off_t)r->body.n, since_ms(&t0) / 1e3);
+    llf_buf_free(&ctx.given_head);
     CURLcode res = r->curlcode;
     const char *err = r->errmsg;
     char failmsg[64];
@@ -930,11 +1075,13 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
         return rc->easy_perform(h);
     }
     CURLcode res;
-    if (s->postfields) {
+    if (s->postfields && s->method == M_POST) {
         size_t n = s->postsize >= 0 ? (size_t)s->postsize : strlen(s->postfields);
         res = managed(h, s, core, url, s->postfields, n);
         if (res == CURLE_AGAIN)
             res = rc->easy_perform(h);
+    } else if (!core->is_endpoint(url)) {
+        res = rc->easy_perform(h);   /* an upload elsewhere: streamed as the program set it */
     } else {
         /* A read-callback body is consumed once, here; then every attempt,
          * and a pass-through, sends the copy. */
@@ -990,7 +1137,7 @@ LLF_EXPORT CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
         ov_parse(s);
     switch (info) {
     case CURLINFO_RESPONSE_CODE: *(long *)arg = s->ov.code; break;
-    case CURLINFO_EFFECTIVE_URL: *(char **)arg = s->url; break;
+    case CURLINFO_EFFECTIVE_URL: *(char **)arg = s->ov.url; break;
     case CURLINFO_CONTENT_TYPE: *(char **)arg = s->ov.ctype; break;
     case CURLINFO_SIZE_DOWNLOAD: *(double *)arg = (double)s->ov.size; break;
     case CURLINFO_SIZE_DOWNLOAD_T: *(curl_off_t *)arg = s->ov.size; break;
@@ -1062,6 +1209,19 @@ LLF_EXPORT struct curl_header *curl_easy_nextheader(CURL *h, unsigned int origin
 
 /* ---- handle life cycle ------------------------------------------------- */
 
+/* A handle run through the multi interface passes through: from then on
+ * getinfo describes that transfer, not the last managed call. */
+LLF_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->multi_add_handle)
+        return CURLM_INTERNAL_ERROR;
+    hstate *s = llf_in_lib || !table ? NULL : state_find(h);
+    if (s)
+        ov_clear(s);
+    return rc->multi_add_handle(m, h);
+}
+
 LLF_EXPORT void curl_easy_reset(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -1101,9 +1261,8 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     memset(&n->ov, 0, sizeof n->ov);
     n->url = s->url ? strdup(s->url) : NULL;
     n->customrequest = s->customrequest ? strdup(s->customrequest) : NULL;
-    n->userpwd = s->userpwd ? strdup(s->userpwd) : NULL;
-    n->username = s->username ? strdup(s->username) : NULL;
-    n->password = s->password ? strdup(s->password) : NULL;
+    n->user = s->user ? strdup(s->user) : NULL;
+    n->pass = s->pass ? strdup(s->pass) : NULL;
     n->bearer = s->bearer ? strdup(s->bearer) : NULL;
     n->cookie = s->cookie ? strdup(s->cookie) : NULL;
     n->member_hdrs = NULL;

@@ -14,15 +14,14 @@
 #include <string.h>
 #include <strings.h>
 
-int llf_header_sensitive(const char *line)
+int llf_header_credential(const char *line)
 {
 #define W(s) {s, sizeof s - 1}
     typedef struct {
         const char *w;
         size_t      n;
     } word;
-    static const word exact[] = {W("authorization"), W("cookie"), W("host"), W("content-length"),
-                                 W("transfer-encoding"), W("openai-organization"),
+    static const word exact[] = {W("authorization"), W("cookie"), W("openai-organization"),
                                  W("openai-project")};
     static const word words[] = {W("key"), W("token"), W("secret"), W("auth"), W("session"),
                                  W("password"), W("credential")};
@@ -47,6 +46,12 @@ int llf_header_sensitive(const char *line)
                 return 1;
     }
     return 0;
+}
+
+int llf_header_sensitive(const char *line)
+{
+    return llf_header_is(line, "host") || llf_header_is(line, "content-length") ||
+           llf_header_is(line, "transfer-encoding") || llf_header_credential(line);
 }
 
 /* Headers that belong to one dialect's API and mean nothing (or something

@@ -9,8 +9,13 @@
 #include "config.h"
 #include "core.h"
 
-/* Would forwarding this header to another provider leak a credential or an
- * identity of the original one? (name only, case-insensitive) */
+/* Does this header carry a credential or an identity of the account?
+ * (name only, case-insensitive) */
+int llf_header_credential(const char *line);
+
+/* Must it be dropped when forwarding to another provider: a credential, or
+ * a framing header libcurl writes itself (Host, Content-Length,
+ * Transfer-Encoding)? */
 int llf_header_sensitive(const char *line);
 
 /* The program's request, as every member's request is derived from it. */

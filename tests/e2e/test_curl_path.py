@@ -494,3 +494,135 @@ def test_stream_broken_after_first_token_is_not_complete():
     check(b.returncode != 0 and "[DONE]" not in b.stdout.decode(), "the program sees the break, not an answer")
     eq(b.returncode, a.returncode, "the same failure as without the library")
     eq(len(m.requests("backup")), 0, "tokens were out: no fallback")
+
+
+def curlstate(m, case, *urls, preload=True, timeout=20, cfg=None):
+    prog = os.path.join(BUILD, "progs/curlstate")
+    return run([prog, case, m.base("primary") + "/chat/completions", *urls],
+               env_for(cfg or config(m), preload=preload), timeout=timeout)
+
+
+def lines(r):
+    return r.stdout.decode(errors="replace").splitlines()
+
+
+def test_handle_state_after_a_fallback():
+    """Options a program set, or left at libcurl's defaults, behave after a
+    managed call as they would without the library."""
+    m = mock()
+    blob = f"http://127.0.0.1:{m.port('backup')}/_mock/blob?size=1000&seed=2"
+    want = run([CURL, "-s", blob], env_for(preload=False)).stdout
+    # no write callback: libcurl writes to stdout, before and after the call
+    m.set("primary", behaviour="503")
+    r = curlstate(m, "stdout", blob)
+    eq(r.returncode, 0, f"stdout: no crash ({r.stderr.decode()[-200:]})")
+    eq(r.stderr.decode().split("\n")[:2], ["chat 0 200", "download 0 200"], "stdout: both transfers")
+    check(b"Hello from backup" in r.stdout and r.stdout.endswith(want), "stdout: answer, then the blob")
+    # USERPWD then PASSWORD: libcurl sends a:c, and so does the next call
+    m.reset_all()
+    r = curlstate(m, "creds")
+    auths = [q["headers"].get("authorization") for q in m.requests("primary")]
+    eq(auths, ["Basic YTpj", "Basic YTpj"], "creds: the program's user and last password, both calls")
+    # the old progress callback keeps running on later transfers
+    m.reset_all()
+    r = curlstate(m, "progress", blob)
+    eq(lines(r), ["chat 0 200", "download 0 200", "progress_calls some"], "progress callback")
+    eq(r.stderr.decode(), "", "progress: libcurl's own meter stays silent")
+    # the error buffer is emptied at every transfer, as libcurl does
+    r = curlstate(m, "errbuf")
+    eq(lines(r)[1], "chat 0 200 empty", "errbuf emptied by a good call")
+    # a later transfer through the multi interface is described as itself
+    missing = f"http://127.0.0.1:{m.port('backup')}/v1/nothing-here"
+    r = curlstate(m, "multi", missing)
+    eq(lines(r), ["chat 0 200", "download 404 plain"], "multi: getinfo after curl_multi")
+    # CURLOPT_CURLU: the effective URL is the program's
+    r = curlstate(m, "curlu")
+    url = m.base("primary") + "/chat/completions"
+    eq(lines(r), [f"call 0 200 {url}", f"call 0 200 {url}"], "curlu: effective URL")
+    eq(len(m.requests("primary")), 1 + 1 + 1 + 2, "the primary was asked first every time (since the reset)")
+
+
+def test_read_callback_bodies_of_declared_size():
+    """A read-callback body with a declared size is read to that size only
+    (the pipe behind it stays open and holds more); an upload switched from
+    POSTFIELDS sends the upload."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = curlstate(m, "readsize", timeout=15)
+    eq(lines(r)[-1], "chat 0 200", "readsize: answered, no hang")
+    sent = [q["body"] for q in m.requests("primary")]
+    eq(sent, [json.dumps(json.loads(sent[0]), separators=(",", ":"))], "one request")
+    check(sent[0].endswith("}") and "TRAILING" not in sent[0], "readsize: the declared bytes only")
+    m.reset_all()
+    m.set("primary", behaviour=["ok", "503"])
+    r = curlstate(m, "upload")
+    out = r.stdout.decode()
+    check("Hello from primary" in out and "[rid:A]" in out.split("first")[0], "first call: its own body")
+    second = out.split("first")[1]
+    check("Hello from backup" in second and "[rid:B]" in second and "[rid:A]" not in second,
+          f"second call: the upload, not the old POSTFIELDS ({second[:200]})")
+
+
+def test_verbose_output_hides_member_keys():
+    """curl -v and a libcurl program's own VERBOSE trace show a member's
+    request headers with the key replaced: the key is the library's."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m, "-v", "-o", "/dev/null"), env_for(config(m)))
+    err = r.stderr.decode()
+    eq(r.returncode, 0, "curl -v: answered")
+    check(KEYS["OPENAI_API_KEY"] in err, "the program's own request is shown as it is")
+    check(KEYS["BACKUP_KEY"] not in err and "Authorization: [redacted by llmfallback]" in err,
+          "curl -v: the backup's key is not shown")
+    r = curlstate(m, "verbose")
+    err = r.stderr.decode()
+    eq(lines(r), ["chat 0 200"], "VERBOSE program answered")
+    check(KEYS["BACKUP_KEY"] not in err and "> POST /v1/chat/completions" in err and
+          "Authorization: [redacted by llmfallback]" in err, "libcurl's own trace, key hidden")
+
+
+def test_member_redirect_is_not_followed():
+    """With curl -L, a member answering 307 to another host must not take the
+    member's key (nor the request) there: its 3xx is its answer."""
+    import http.server
+    import threading
+
+    seen = []
+
+    class Stranger(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(dict(self.headers))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    stranger = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Stranger)
+
+    class Redirect(Stranger):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.2:{stranger.server_port}/v1/chat/completions")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    redirect = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    for srv in (stranger, redirect):
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        m = mock()
+        m.set("primary", behaviour="503")
+        cfg = config(m)
+        c = json.load(open(cfg))
+        c["providers"]["backup"]["base_url"] = f"http://127.0.0.1:{redirect.server_port}/v1"
+        cfg = write_config(c, "redirect.json")
+        r = run(curl_chat(m, "-L", "--location-trusted"), env_for(cfg))
+        eq(r.returncode, 0, "answered")
+        eq(answer(r.stdout).split(" (")[0], "Hello from spare", "the next member answered")
+        eq(seen, [], "nothing reached the host the member redirected to")
+    finally:
+        stranger.shutdown()
+        redirect.shutdown()

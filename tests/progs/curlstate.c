@@ -1,0 +1,223 @@
+/* curlstate.c — libcurl programs that check what a handle is like after a
+ * managed call: the options the program set (or left at libcurl's defaults)
+ * must behave as they would without the library. One case per run; prints
+ * what it saw, one "name value" per line, for the test to compare.
+ *
+ *   curlstate CASE CHAT_URL [OTHER_URL]
+ *
+ * stdout    no write callback (libcurl writes to stdout), then a download
+ * readsize  a read-callback body of declared size from a pipe left open,
+ *           with more bytes behind it
+ * upload    POSTFIELDS for one call, then an upload (UPLOAD + CUSTOMREQUEST
+ *           POST) from a read callback on the same handle
+ * creds     USERPWD "a:b", then PASSWORD "c"; two calls
+ * progress  the old PROGRESSFUNCTION; a download after the call
+ * errbuf    ERRORBUFFER after a failed transfer, then a good call
+ * multi     a call, then a download through the multi interface
+ * curlu     the URL given as CURLOPT_CURLU; EFFECTIVE_URL after the call
+ * verbose   VERBOSE without a debug callback (libcurl's own "> " lines) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CURL_DISABLE_DEPRECATION 1   /* the old PROGRESSFUNCTION is what a case checks */
+#include <curl/curl.h>
+
+static const char *body(const char *rid)
+{
+    static char b[256];
+    snprintf(b, sizeof b,
+             "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi [rid:%s]\"}]}", rid);
+    return b;
+}
+
+static size_t sink(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)p, (void)ud;
+    return size * nmemb;
+}
+
+static size_t show(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)ud;
+    return fwrite(p, 1, size * nmemb, stdout);
+}
+
+static CURL *chat_handle(const char *url, struct curl_slist **hdrs)
+{
+    const char *key = getenv("OPENAI_API_KEY");
+    char auth[256];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", key ? key : "");
+    *hdrs = curl_slist_append(curl_slist_append(NULL, "Content-Type: application/json"), auth);
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+    return h;
+}
+
+static long code_of(CURL *h)
+{
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    return code;
+}
+
+static int pipe_fd;
+static size_t from_pipe(char *buf, size_t size, size_t nmemb, void *ud)
+{
+    (void)ud;
+    ssize_t k = read(pipe_fd, buf, size * nmemb);
+    return k < 0 ? CURL_READFUNC_ABORT : (size_t)k;
+}
+
+static const char *upload_text;
+static size_t upload_off;
+static size_t from_text(char *buf, size_t size, size_t nmemb, void *ud)
+{
+    (void)ud;
+    size_t k = strlen(upload_text) - upload_off;
+    if (k > size * nmemb)
+        k = size * nmemb;
+    memcpy(buf, upload_text + upload_off, k);
+    upload_off += k;
+    return k;
+}
+
+static int progress_calls;
+static int on_progress(void *p, double dt, double dn, double ut, double un)
+{
+    (void)p, (void)dt, (void)dn, (void)ut, (void)un;
+    progress_calls++;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    const char *cas = argv[1], *chat = argv[2], *other = argc > 3 ? argv[3] : NULL;
+    curl_global_init(CURL_GLOBAL_ALL);
+    struct curl_slist *hdrs;
+    CURL *h = chat_handle(chat, &hdrs);
+    CURLcode rc;
+
+    if (!strcmp(cas, "stdout") && other) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        rc = curl_easy_perform(h);
+        fprintf(stderr, "chat %d %ld\n", rc, code_of(h));
+        curl_easy_setopt(h, CURLOPT_URL, other);
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        rc = curl_easy_perform(h);
+        fprintf(stderr, "download %d %ld\n", rc, code_of(h));
+    } else if (!strcmp(cas, "readsize")) {
+        const char *b = body("R");
+        int p[2];
+        if (pipe(p))
+            return 2;
+        if (write(p[1], b, strlen(b)) < 0 || write(p[1], "TRAILING", 8) < 0)
+            return 2;
+        pipe_fd = p[0];   /* the writer stays open: no end of file */
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(b));
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, from_pipe);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, show);
+        rc = curl_easy_perform(h);
+        printf("\nchat %d %ld\n", rc, code_of(h));
+    } else if (!strcmp(cas, "upload")) {
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, show);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        rc = curl_easy_perform(h);
+        printf("\nfirst %d %ld\n", rc, code_of(h));
+        upload_text = body("B");
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "POST");
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, from_text);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE, (long)strlen(upload_text));
+        rc = curl_easy_perform(h);
+        printf("\nsecond %d %ld\n", rc, code_of(h));
+    } else if (!strcmp(cas, "creds")) {
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(h, CURLOPT_USERPWD, "a:b");
+        curl_easy_setopt(h, CURLOPT_PASSWORD, "c");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        for (int i = 0; i < 2; i++) {
+            rc = curl_easy_perform(h);
+            printf("call %d %ld\n", rc, code_of(h));
+        }
+    } else if (!strcmp(cas, "progress") && other) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_PROGRESSFUNCTION, on_progress);
+        rc = curl_easy_perform(h);
+        printf("chat %d %ld\n", rc, code_of(h));
+        progress_calls = 0;
+        curl_easy_setopt(h, CURLOPT_URL, other);
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        rc = curl_easy_perform(h);
+        printf("download %d %ld\n", rc, code_of(h));
+        printf("progress_calls %s\n", progress_calls > 0 ? "some" : "none");
+    } else if (!strcmp(cas, "errbuf")) {
+        char err[CURL_ERROR_SIZE] = "";
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        curl_easy_setopt(h, CURLOPT_URL, "http://127.0.0.1:9/refused");
+        rc = curl_easy_perform(h);
+        printf("refused %d %s\n", rc, err[0] ? "message" : "empty");
+        curl_easy_setopt(h, CURLOPT_URL, chat);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        rc = curl_easy_perform(h);
+        printf("chat %d %ld %s\n", rc, code_of(h), err[0] ? "message" : "empty");
+    } else if (!strcmp(cas, "multi") && other) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        rc = curl_easy_perform(h);
+        printf("chat %d %ld\n", rc, code_of(h));
+        curl_easy_setopt(h, CURLOPT_URL, other);
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        CURLM *m = curl_multi_init();
+        curl_multi_add_handle(m, h);
+        int running = 1;
+        while (running) {
+            curl_multi_perform(m, &running);
+            if (running)
+                curl_multi_poll(m, NULL, 0, 1000, NULL);
+        }
+        struct curl_header *hd = NULL;
+        int marked = curl_easy_header(h, "x-llmfallback-provider", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK;
+        printf("download %ld %s\n", code_of(h), marked ? "marked" : "plain");
+        curl_multi_remove_handle(m, h);
+        curl_multi_cleanup(m);
+    } else if (!strcmp(cas, "curlu")) {
+        CURLU *u = curl_url();
+        curl_url_set(u, CURLUPART_URL, chat, 0);
+        curl_easy_setopt(h, CURLOPT_URL, NULL);
+        curl_easy_setopt(h, CURLOPT_CURLU, u);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        for (int i = 0; i < 2; i++) {
+            char *eff = NULL;
+            rc = curl_easy_perform(h);
+            curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+            printf("call %d %ld %s\n", rc, code_of(h), eff ? eff : "(null)");
+        }
+        curl_easy_cleanup(h);
+        curl_url_cleanup(u);
+        h = NULL;
+    } else if (!strcmp(cas, "verbose")) {
+        curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        rc = curl_easy_perform(h);
+        printf("chat %d %ld\n", rc, code_of(h));
+    } else {
+        return 2;
+    }
+    if (h)
+        curl_easy_cleanup(h);
+    curl_slist_free_all(hdrs);
+    curl_global_cleanup();
+    return 0;
+}
