@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "core.h"
@@ -117,7 +118,9 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 static void summary(void) __attribute__((destructor));
 static void summary(void)
 {
-    if (config && engine.stats.calls)
+    /* A forked child that made no call of its own holds its parent's counts
+     * (they are reset at a child's first call): no summary of its own. */
+    if (config && engine.stats.calls && __atomic_load_n(&engine.pid, __ATOMIC_SEQ_CST) == getpid())
         llf_log_summary(&engine.stats);
 }
 

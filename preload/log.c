@@ -1,7 +1,12 @@
 /* log.c — attempt log and warnings (see log.h).
  *
  * Each line is written with one write() on an O_APPEND descriptor, so lines
- * from the threads and processes sharing a log file never interleave. */
+ * from the threads and processes sharing a log file never interleave. The
+ * file is opened at the first line, not at load: a process that makes no
+ * call creates nothing. The descriptor lives among the program's own, which
+ * a program may close wholesale (daemons do) and reuse: before each line it
+ * must still be the file we opened, else the log is opened again and the
+ * number left to its new owner. */
 #include "log.h"
 
 #include <errno.h>
@@ -10,34 +15,79 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-static int log_fd = -1;
+enum { LOG_NONE, LOG_STDERR, LOG_FILE, LOG_FAILED };
+static int log_mode;
+static char *log_path;
+static int log_fd = -1;            /* LOG_FILE: ours while dev/ino match */
+static dev_t log_dev;
+static ino_t log_ino;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_lock_reinit(void)
+{
+    pthread_mutex_init(&log_lock, NULL);
+}
 
 int llf_log_open(const char *path)
 {
     if (!path || !*path)
         return 0;
     if (strcmp(path, "stderr") == 0) {
-        log_fd = 2;
+        log_mode = LOG_STDERR;
         return 0;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        llf_warn("cannot open log %s: %s; not logging", path, strerror(errno));
+    if (!(log_path = strdup(path)))
         return -1;
-    }
-    log_fd = fd;
+    pthread_atfork(NULL, NULL, log_lock_reinit);   /* a child forked mid-line */
+    log_mode = LOG_FILE;
     return 0;
 }
 
 int llf_log_enabled(void)
 {
-    return log_fd >= 0;
+    int m = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
+    return m == LOG_STDERR || m == LOG_FILE;
+}
+
+/* The descriptor to write a line on, or -1. */
+static int log_acquire(void)
+{
+    int m = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
+    if (m == LOG_STDERR)
+        return 2;
+    if (m != LOG_FILE)
+        return -1;
+    struct stat st;
+    int err = 0;
+    pthread_mutex_lock(&log_lock);
+    if (log_fd >= 0 && (fstat(log_fd, &st) || st.st_dev != log_dev || st.st_ino != log_ino))
+        log_fd = -1;   /* closed, or the program's now: not ours to close */
+    if (log_fd < 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0 && fstat(fd, &st) == 0) {
+            log_fd = fd;
+            log_dev = st.st_dev;
+            log_ino = st.st_ino;
+        } else {
+            err = errno;
+            if (fd >= 0)
+                close(fd);
+            __atomic_store_n(&log_mode, LOG_FAILED, __ATOMIC_RELEASE);
+        }
+    }
+    int fd = log_fd;
+    pthread_mutex_unlock(&log_lock);
+    if (err)
+        llf_warn("cannot open log %s: %s; not logging", log_path, strerror(err));
+    return fd;
 }
 
 static double now_s(void)
@@ -66,8 +116,11 @@ static void write_line(char *s)
         return;
     size_t n = strlen(s);
     s[n] = '\n';
-    ssize_t w = write(log_fd, s, n + 1);
-    (void)w;
+    int fd = log_acquire();
+    if (fd >= 0) {
+        ssize_t w = write(fd, s, n + 1);
+        (void)w;
+    }
     free(s);
 }
 
@@ -132,7 +185,7 @@ char *llf_log_format(const llf_log_rec *r, double now, int pid)
 
 void llf_log_attempt(const llf_log_rec *r)
 {
-    if (log_fd >= 0)
+    if (llf_log_enabled())
         write_line(llf_log_format(r, now_s(), (int)getpid()));
 }
 
@@ -160,13 +213,13 @@ char *llf_log_shadow_format(const llf_shadow_rec *r, double now, int pid)
 
 void llf_log_shadow(const llf_shadow_rec *r)
 {
-    if (log_fd >= 0)
+    if (llf_log_enabled())
         write_line(llf_log_shadow_format(r, now_s(), (int)getpid()));
 }
 
 void llf_log_summary(const llf_summary *sm)
 {
-    if (log_fd < 0)
+    if (!llf_log_enabled())
         return;
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -183,7 +236,7 @@ void llf_log_summary(const llf_summary *sm)
 
 void llf_log_deprecation(const char *provider, const char *model, const char *date)
 {
-    if (log_fd < 0)
+    if (!llf_log_enabled())
         return;
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -213,7 +266,7 @@ void llf_warn(const char *fmt, ...)
         ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         (void)w;
     }
-    if (log_fd >= 0 && log_fd != 2) {
+    if (__atomic_load_n(&log_mode, __ATOMIC_ACQUIRE) == LOG_FILE) {
         cJSON *o = cJSON_CreateObject();
         if (o) {
             add_ts(o, now_s());

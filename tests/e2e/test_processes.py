@@ -77,3 +77,55 @@ def test_stress_threads_random_failures():
     eq(sum(len(m.requests(n)) for n in ("primary", "backup", "spare")), 16000 + extra, "requests = calls + extra attempts")
     if extra == budget:
         check(len(bad) > 0, "once the budget is spent, failures reach the program")
+
+
+def test_log_file_opened_at_first_line_and_never_into_a_reused_fd():
+    """The log is opened at the first line a process writes, not at load: a
+    process that only resolves a name creates no file. A daemon that closes
+    every descriptor and opens its own data file on the same number keeps
+    its file clean: the log is opened again."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("lazy.log")
+    idle = "import socket; socket.getaddrinfo('localhost', 9)"
+    r = run(["/usr/bin/python3", "-c", idle], env_for(config(m), log))
+    eq(r.returncode, 0, "idle process ran")
+    check(not os.path.exists(log), "an idle process created no log file")
+    data = log + ".data"
+    daemon = f"""
+import os, socket, urllib.request
+socket.getaddrinfo('localhost', 9)          # the core loads
+os.closerange(3, 1024)                      # a daemon's usual start
+fd = os.open({data!r}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+req = urllib.request.Request({m.base('primary') + '/chat/completions'!r},
+    data=b'{{"model":"gpt-4o","messages":[{{"role":"user","content":"hi"}}]}}',
+    headers={{"Content-Type": "application/json", "Authorization": "Bearer {KEYS['OPENAI_API_KEY']}"}})
+print(urllib.request.urlopen(req).read().decode()[:0] + "answered")
+os.write(fd, b"mine\\n")
+"""
+    r = run(["/usr/bin/python3", "-c", daemon], env_for(config(m), log))
+    eq(r.stdout.decode().strip(), "answered", f"daemon answered ({r.stderr.decode()[-300:]})")
+    eq(open(data).read(), "mine\n", "the daemon's own file holds only its own bytes")
+    events = [l["event"] for l in read_log(log)]
+    eq(events.count("attempt"), 2, "both attempts logged to the log file")
+
+
+def test_forked_child_without_calls_writes_no_summary():
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("forksummary.log")
+    prog = f"""
+import os, urllib.request
+req = urllib.request.Request({m.base('primary') + '/chat/completions'!r},
+    data=b'{{"model":"gpt-4o","messages":[{{"role":"user","content":"hi"}}]}}',
+    headers={{"Content-Type": "application/json", "Authorization": "Bearer {KEYS['OPENAI_API_KEY']}"}})
+urllib.request.urlopen(req).read()
+pid = os.fork()
+if pid == 0:
+    raise SystemExit(0)                     # exits normally, having made no call
+os.waitpid(pid, 0)
+"""
+    r = run(["/usr/bin/python3", "-c", prog], env_for(config(m), log))
+    eq(r.returncode, 0, f"ran ({r.stderr.decode()[-300:]})")
+    sums = [l for l in read_log(log) if l["event"] == "summary"]
+    eq([(s["calls"], s["fallbacks"]) for s in sums], [(1, 1)], "one summary: the parent's")
