@@ -3,7 +3,17 @@
  * The command runs under /bin/sh without LD_PRELOAD (it must not recurse into
  * this library), with LLMFALLBACK_PROVIDER and LLMFALLBACK_MODEL set. The
  * answer goes in over a socketpair written with MSG_NOSIGNAL, so a command
- * that exits without reading cannot raise SIGPIPE in the host. */
+ * that exits without reading cannot raise SIGPIPE in the host.
+ *
+ * The child is the host's too: posix_spawn's would end with SIGCHLD, and a
+ * host reaping with waitpid(-1) in its handler (many daemons do) would take
+ * its status, and with it the verdict. So the command runs under a small
+ * keeper, cloned with no exit signal: a "clone" child, which only a wait
+ * with __WALL or __WCLONE sees (ours), and which sends no SIGCHLD. The
+ * keeper cannot exec the command itself (execve resets the exit signal to
+ * SIGCHLD): it forks it, waits for it, and exits with its status. It makes
+ * system calls only (it is a copy of a threaded process); the command dies
+ * with it (PDEATHSIG) when the time is up. */
 #include "quality.h"
 
 #include <errno.h>
@@ -11,12 +21,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +79,36 @@ static char **child_env(const char *provider, const char *model)
     return env;
 }
 
+/* The keeper (see the top): never returns. */
+static void keeper(int in, int nul, char **argv, char **env) __attribute__((noreturn));
+static void keeper(int in, int nul, char **argv, char **env)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);   /* no handler of the host's runs here */
+    /* Only the command's stdin and /dev/null stay: a copy of the host's
+     * other descriptors (its connections, our end of the socketpair) would
+     * keep them open while the command runs. */
+    int a = fcntl(in, F_DUPFD, 10), b = fcntl(nul, F_DUPFD, 10);
+    if (a < 0 || b < 0 || dup2(a, 0) != 0 || dup2(b, 1) != 1 || dup2(b, 2) != 2)
+        _exit(127);
+    if (syscall(SYS_close_range, 3U, ~0U, 0U))
+        for (int fd = 3; fd < 4096; fd++)
+            close(fd);
+    pid_t keeper_pid = getpid();
+    pid_t c = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
+    if (c == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == keeper_pid && sigprocmask(SIG_SETMASK, &old, NULL) == 0)
+            execve("/bin/sh", argv, env);
+        _exit(127);
+    }
+    int status = 0;
+    while (c > 0 && waitpid(c, &status, 0) < 0 && errno == EINTR)
+        ;
+    _exit(c > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
 static int run(const char *cmd, long timeout_ms, const char *text, const char *provider,
                const char *model)
 {
@@ -75,15 +116,14 @@ static int run(const char *cmd, long timeout_ms, const char *text, const char *p
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
         return -1;
     char **env = child_env(provider, model);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
-    pid_t pid = -1;
-    int rc = env ? posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env) : -1;
-    posix_spawn_file_actions_destroy(&fa);
+    int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    pid_t pid = env && nul >= 0 ? (pid_t)syscall(SYS_clone, 0UL, NULL, NULL, NULL, NULL) : -1;
+    if (pid == 0)
+        keeper(sv[1], nul, argv, env);
+    int rc = pid < 0 ? -1 : 0;
+    if (nul >= 0)
+        close(nul);
     if (env) {
         size_t n = 0;
         while (env[n])
@@ -114,14 +154,14 @@ static int run(const char *cmd, long timeout_ms, const char *text, const char *p
     close(sv[0]);
     int status = 0;
     for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
+        pid_t w = waitpid(pid, &status, WNOHANG | __WALL);
         if (w == pid)
             break;
         if (w < 0 && errno != EINTR)
             return -1;
         if (now_ms() >= deadline) {
             kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
                 ;
             return -1;
         }

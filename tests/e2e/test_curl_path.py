@@ -626,3 +626,14 @@ def test_member_redirect_is_not_followed():
     finally:
         stranger.shutdown()
         redirect.shutdown()
+
+
+def test_quality_gate_child_is_not_the_hosts():
+    """A host whose SIGCHLD handler reaps every child (waitpid(-1)) does not
+    take the quality gate's child, and with it the verdict."""
+    m = mock()
+    cfg = config(m, verdict={"validate": {"command": "sleep 0.2; grep -q 'from backup'", "timeout_ms": 5000}})
+    r = curlstate(m, "sigchld", cfg=cfg)
+    out = r.stdout.decode()
+    check("Hello from backup" in out, f"the gate rejected the primary's answer ({out[-200:]})")
+    eq(out.splitlines()[-1], "chat 0 200 reaped 0", "the host reaped nothing of ours")

@@ -15,10 +15,13 @@
  * errbuf    ERRORBUFFER after a failed transfer, then a good call
  * multi     a call, then a download through the multi interface
  * curlu     the URL given as CURLOPT_CURLU; EFFECTIVE_URL after the call
- * verbose   VERBOSE without a debug callback (libcurl's own "> " lines) */
+ * verbose   VERBOSE without a debug callback (libcurl's own "> " lines)
+ * sigchld   a SIGCHLD handler reaping every child (waitpid(-1)), then a call */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CURL_DISABLE_DEPRECATION 1   /* the old PROGRESSFUNCTION is what a case checks */
@@ -90,6 +93,14 @@ static int on_progress(void *p, double dt, double dn, double ut, double un)
     (void)p, (void)dt, (void)dn, (void)ut, (void)un;
     progress_calls++;
     return 0;
+}
+
+static volatile sig_atomic_t reaped;
+static void reap(int sig)
+{
+    (void)sig;
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        reaped++;
 }
 
 int main(int argc, char **argv)
@@ -206,6 +217,13 @@ int main(int argc, char **argv)
         curl_easy_cleanup(h);
         curl_url_cleanup(u);
         h = NULL;
+    } else if (!strcmp(cas, "sigchld")) {
+        struct sigaction sa = {.sa_handler = reap, .sa_flags = SA_RESTART};
+        sigaction(SIGCHLD, &sa, NULL);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, show);
+        rc = curl_easy_perform(h);
+        printf("\nchat %d %ld reaped %d\n", rc, code_of(h), (int)reaped);
     } else if (!strcmp(cas, "verbose")) {
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
