@@ -131,13 +131,20 @@ static int add_provider(ctx *x, const char *name)
     return (int)c->nproviders - 1;
 }
 
+/* An environment variable's name: [A-Za-z_][A-Za-z0-9_]*. */
+static int env_name(const char *s)
+{
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    return n && !s[n] && !(*s >= '0' && *s <= '9');
+}
+
 static int add_base(ctx *x, int provider, const char *url)
 {
     llf_config *c = x->c;
     llf_urlparts u;
+    /* (the URL not echoed: it may hold a password or a key=) */
     if (llf_url_split(url, &u))
-        return fail(x, "provider %s: base_url \"%s\" is not a valid URL",
-                    c->providers[provider].name, url);
+        return fail(x, "provider %s: base_url is not a valid URL", c->providers[provider].name);
     if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0) {
         llf_urlparts_free(&u);
         return fail(x, "provider %s: base_url must be http:// or https://",
@@ -226,6 +233,10 @@ static int load_providers(ctx *x, const cJSON *provs)
         if (ke) {
             if (!cJSON_IsString(ke))
                 return fail(x, "%s.api_key_env must be a string", where);
+            /* Not echoed: a key pasted here by mistake must not reach stderr. */
+            if (*ke->valuestring && !env_name(ke->valuestring))
+                return fail(x, "%s.api_key_env must be the name of an environment variable "
+                               "(letters, digits, _), not a key", where);
             free(p->key_env);
             p->key_env = *ke->valuestring ? llf_strdup(ke->valuestring) : NULL;
             p->needs_key = p->key_env != NULL;

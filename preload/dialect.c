@@ -23,6 +23,14 @@ int llf_dialect_from_name(const char *name)
     return -1;
 }
 
+const char *llf_terr_word(const char *s)
+{
+    if (!s)
+        return "?";
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+/-");
+    return n && n <= 40 && !s[n] ? s : "(not an API name)";
+}
+
 void llf_terr_set(llf_terr *e, const char *fmt, ...)
 {
     if (!e)

@@ -29,6 +29,11 @@ typedef struct llf_terr {
 
 void llf_terr_set(llf_terr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A name taken from a request for a detail (which reaches the log): itself
+ * when it reads as an API name (letters, digits, "_.+/-", at most 40), else
+ * a placeholder, so that no text of the program's gets logged. */
+const char *llf_terr_word(const char *s);
+
 typedef struct llf_dialect_ops {
     const char *name;
     /* Does the path after a provider's base path name a completion operation?

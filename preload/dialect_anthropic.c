@@ -81,7 +81,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
     const char *role = llf_get_str(turn, "role");
     const cJSON *content = llf_get(turn, "content");
     if (!role || (strcmp(role, "user") && strcmp(role, "assistant"))) {
-        llf_terr_set(e, "anthropic role \"%s\"", role ? role : "?");
+        llf_terr_set(e, "anthropic role \"%s\"", llf_terr_word(role));
         return LLF_TR_INCOMPATIBLE;
     }
     if (cJSON_IsString(content)) {
@@ -119,7 +119,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
             } else if (st && strcmp(st, "url") == 0 && llf_get_str(src, "url")) {
                 url = llf_strdup(llf_get_str(src, "url"));
             } else {
-                llf_terr_set(e, "anthropic image source \"%s\"", st ? st : "?");
+                llf_terr_set(e, "anthropic image source \"%s\"", llf_terr_word(st));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
@@ -143,7 +143,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
             }
             free(text);
         } else {
-            llf_terr_set(e, "anthropic block \"%s\" has no OpenAI equivalent", type);
+            llf_terr_set(e, "anthropic block \"%s\" has no OpenAI equivalent", llf_terr_word(type));
             rc = LLF_TR_INCOMPATIBLE;
         }
     }
@@ -216,7 +216,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         rc = ht && !llf_add(hub, "tools", ht) ? LLF_TR_OK : LLF_TR_ERROR;
         for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
             if (llf_get_str(t, "type") && strcmp(llf_get_str(t, "type"), "custom") != 0) {
-                llf_terr_set(e, "anthropic tool type \"%s\"", llf_get_str(t, "type"));
+                llf_terr_set(e, "anthropic tool type \"%s\"", llf_terr_word(llf_get_str(t, "type")));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
@@ -362,7 +362,7 @@ static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
             if (!url || llf_append(blocks, image_block(url)))
                 return LLF_TR_ERROR;
         } else {
-            llf_terr_set(e, "content part \"%s\" has no Anthropic equivalent", type);
+            llf_terr_set(e, "content part \"%s\" has no Anthropic equivalent", llf_terr_word(type));
             return LLF_TR_INCOMPATIBLE;
         }
     }
@@ -422,7 +422,7 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
         }
         free(t);
     } else {
-        llf_terr_set(e, "message role \"%s\" has no Anthropic equivalent", role);
+        llf_terr_set(e, "message role \"%s\" has no Anthropic equivalent", llf_terr_word(role));
         rc = LLF_TR_INCOMPATIBLE;
     }
     if (rc != LLF_TR_OK || cJSON_GetArraySize(blocks) == 0) {
@@ -443,7 +443,7 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
             const char *type = llf_get_str(t, "type");
             const cJSON *f = llf_get(t, "function");
             if (!f || (type && strcmp(type, "function") != 0)) {
-                llf_terr_set(e, "tool type \"%s\" has no Anthropic equivalent", type ? type : "?");
+                llf_terr_set(e, "tool type \"%s\" has no Anthropic equivalent", llf_terr_word(type));
                 return LLF_TR_INCOMPATIBLE;
             }
             cJSON *w = cJSON_CreateObject();
@@ -499,7 +499,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     for (const cJSON *mo = cJSON_IsArray(llf_get(hub, "modalities")) ? llf_get(hub, "modalities")->child : NULL;
          mo; mo = mo->next)
         if (cJSON_IsString(mo) && strcmp(mo->valuestring, "text") != 0) {
-            llf_terr_set(e, "modality \"%s\"", mo->valuestring);
+            llf_terr_set(e, "modality \"%s\"", llf_terr_word(mo->valuestring));
             return LLF_TR_INCOMPATIBLE;
         }
     cJSON *o = cJSON_CreateObject(), *am = cJSON_CreateArray();

@@ -156,7 +156,7 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
             const char *data = llf_get_str(src, "data");
             if (!is_image(mime) || (inl && !data) || (fd && !uri)) {
                 llf_terr_set(e, "gemini %s of type %s has no OpenAI equivalent", inl ? "inlineData" : "fileData",
-                             mime ? mime : "?");
+                             llf_terr_word(mime));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
@@ -307,7 +307,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             const cJSON *decls = get2(t, "functionDeclarations", "function_declarations");
             if (!cJSON_IsArray(decls)) {
                 llf_terr_set(e, "gemini tool \"%s\" has no OpenAI equivalent",
-                             t->child && t->child->string ? t->child->string : "?");
+                             llf_terr_word(t->child ? t->child->string : NULL));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
@@ -425,7 +425,7 @@ static int parts_from_hub(const cJSON *content, cJSON *parts, llf_terr *e)
             snprintf(mt, sizeof mt, "audio/%s", llf_get_str(a, "format") ? llf_get_str(a, "format") : "wav");
             g = llf_get_str(a, "data") ? blob_part("inlineData", mt, "data", llf_get_str(a, "data")) : NULL;
         } else {
-            llf_terr_set(e, "content part \"%s\" has no Gemini equivalent", type);
+            llf_terr_set(e, "content part \"%s\" has no Gemini equivalent", llf_terr_word(type));
             return LLF_TR_INCOMPATIBLE;
         }
         if (llf_append(parts, g))
@@ -552,7 +552,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
                 rc = LLF_TR_ERROR;
             }
         } else {
-            llf_terr_set(e, "message role \"%s\" has no Gemini equivalent", role);
+            llf_terr_set(e, "message role \"%s\" has no Gemini equivalent", llf_terr_word(role));
             rc = LLF_TR_INCOMPATIBLE;
         }
         if (rc != LLF_TR_OK || cJSON_GetArraySize(parts) == 0)
@@ -619,7 +619,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             cJSON *d = cJSON_CreateObject();
             if (!f) {
                 llf_terr_set(e, "tool type \"%s\" has no Gemini equivalent",
-                             llf_get_str(t, "type") ? llf_get_str(t, "type") : "?");
+                             llf_terr_word(llf_get_str(t, "type")));
                 rc = LLF_TR_INCOMPATIBLE;
             } else if (!d || llf_copy(d, "name", f, "name") || llf_copy(d, "description", f, "description") ||
                        (llf_get(f, "parameters") &&

@@ -133,6 +133,13 @@ void test_config(void)
     CHECK(fails_with("{\"shadow\": {\"sample\": 1.5}}", NULL, "shadow.sample must be a number from 0 to 1"));
     CHECK(fails_with("{\"shadow\": {\"rate\": 1}}", NULL, "unknown key \"rate\""));
     CHECK(strncmp(err, "cfg.json: ", 10) == 0);
+    /* what may be a secret is not echoed: a key pasted as api_key_env, a URL */
+    CHECK(fails_with("{\"providers\": {\"b\": {\"dialect\": \"openai\", \"base_url\": \"http://h/v1\","
+                     " \"api_key_env\": \"sk-SECRET-1\"}}}", NULL, "must be the name of an environment variable"));
+    CHECK(!strstr(err, "SECRET"));
+    CHECK(fails_with("{\"providers\": {\"b\": {\"dialect\": \"openai\","
+                     " \"base_url\": \"https://u:sk-SECRET-2@ bad host/v1\"}}}", NULL, "base_url is not a valid URL"));
+    CHECK(!strstr(err, "SECRET"));
 
     /* Modes: the default is fallback with no candidate; shadow's defaults. */
     c = load("{\"chain\":[\"ollama/llama3.2\"]}", NULL, NULL);

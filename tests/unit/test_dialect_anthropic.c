@@ -86,6 +86,13 @@ void test_dialect_anthropic(void)
     CHECK(tr_code(A->req_to_hub, NULL, "{\"model\":\"c\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\",\"source\":{}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(strstr(d, "document") != NULL);
     CHECK(tr_code(A->req_to_hub, NULL, "[1]", d, sizeof d) == LLF_TR_ERROR);
+    /* a detail names what it refused, never the program's text */
+    CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"my password is hunter2\",\"text\":\"x\"}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(strstr(d, "hunter2") == NULL && strstr(d, "(not an API name)") != NULL);
+    CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"secret role text\",\"content\":\"x\"}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(strstr(d, "secret") == NULL);
+    CHECK(strcmp(llf_terr_word("input_audio"), "input_audio") == 0 && strcmp(llf_terr_word("image/png"), "image/png") == 0);
+    CHECK(strcmp(llf_terr_word(NULL), "?") == 0 && strcmp(llf_terr_word(""), "(not an API name)") == 0);
 
     /* stop reasons, both ways */
     static const char *const pairs[][2] = {{"end_turn", "stop"}, {"stop_sequence", "stop"},
