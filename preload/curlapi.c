@@ -12,6 +12,7 @@
 #include <string.h>
 
 __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
+__thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
 
 static llf_curl_api api;
 static pthread_once_t once = PTHREAD_ONCE_INIT;

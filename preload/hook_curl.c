@@ -1048,6 +1048,16 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     return res;
 }
 
+/* A transfer we let pass, straight to where the program sent it. */
+static CURLcode pass(const llf_curl_api *rc, CURL *h)
+{
+    int keep = llf_curl_direct;
+    llf_curl_direct = 1;
+    CURLcode res = rc->easy_perform(h);
+    llf_curl_direct = keep;
+    return res;
+}
+
 LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -1057,7 +1067,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
         return rc->easy_perform(h);
     hstate *s = state_find(h);
     if (!s)
-        return rc->easy_perform(h);
+        return pass(rc, h);
     ov_clear(s);
     /* Only a POST to http(s) can be a completion call: everything else passes
      * before the core is even loaded. */
@@ -1072,16 +1082,16 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     if (!post || !url || strncasecmp(url, "http", 4) != 0 || !(core = llf_core())) {
         if (curlu_url)
             rc->free(curlu_url);
-        return rc->easy_perform(h);
+        return pass(rc, h);
     }
     CURLcode res;
     if (s->postfields && s->method == M_POST) {
         size_t n = s->postsize >= 0 ? (size_t)s->postsize : strlen(s->postfields);
         res = managed(h, s, core, url, s->postfields, n);
         if (res == CURLE_AGAIN)
-            res = rc->easy_perform(h);
+            res = pass(rc, h);
     } else if (!core->is_endpoint(url)) {
-        res = rc->easy_perform(h);   /* an upload elsewhere: streamed as the program set it */
+        res = pass(rc, h);   /* an upload elsewhere: streamed as the program set it */
     } else {
         /* A read-callback body is consumed once, here; then every attempt,
          * and a pass-through, sends the copy. */

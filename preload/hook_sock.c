@@ -86,8 +86,8 @@ LLF_EXPORT int getaddrinfo(const char *node, const char *service, const struct a
 
 LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-    if (llf_in_lib || !sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-        llf_disabled())
+    if (llf_in_lib || llf_curl_direct || !sa ||
+        (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || llf_disabled())
         return llf_real_connect(fd, sa, len);
     int type = 0;
     socklen_t tl = sizeof type;

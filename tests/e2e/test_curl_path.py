@@ -637,3 +637,22 @@ def test_quality_gate_child_is_not_the_hosts():
     out = r.stdout.decode()
     check("Hello from backup" in out, f"the gate rejected the primary's answer ({out[-200:]})")
     eq(out.splitlines()[-1], "chat 0 200 reaped 0", "the host reaped nothing of ours")
+
+
+def test_passed_transfer_goes_straight_to_the_provider_host():
+    """A libcurl transfer the curl hook lets pass (a GET to a provider's host)
+    connects where the program sent it: no relay thread starts."""
+    m = mock()
+    url = f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=100&seed=3"
+    r = curlstate(m, "get", url)
+    eq(lines(r), ["get 0 200 threads 1"], "answered directly, one thread")
+
+
+def test_multi_interface_over_http_goes_through_the_relay():
+    """curl -Z runs its transfers through the multi interface, which the
+    libcurl hooks leave alone: over http:// the socket path takes them."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m, "-Z"), env_for(config(m)))
+    eq(r.returncode, 0, "answered")
+    eq(answer(r.stdout).split(" (")[0], "Hello from backup", "the relay fell back")

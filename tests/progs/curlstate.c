@@ -16,7 +16,9 @@
  * multi     a call, then a download through the multi interface
  * curlu     the URL given as CURLOPT_CURLU; EFFECTIVE_URL after the call
  * verbose   VERBOSE without a debug callback (libcurl's own "> " lines)
- * sigchld   a SIGCHLD handler reaping every child (waitpid(-1)), then a call */
+ * sigchld   a SIGCHLD handler reaping every child (waitpid(-1)), then a call
+ * get       a plain GET of OTHER_URL (a provider's host); then this process's
+ *           thread count */
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -224,6 +226,19 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, show);
         rc = curl_easy_perform(h);
         printf("\nchat %d %ld reaped %d\n", rc, code_of(h), (int)reaped);
+    } else if (!strcmp(cas, "get") && other) {
+        curl_easy_setopt(h, CURLOPT_URL, other);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        rc = curl_easy_perform(h);
+        int threads = 0;
+        char line[256];
+        FILE *f = fopen("/proc/self/status", "r");
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "Threads:", 8))
+                threads = atoi(line + 8);
+        if (f)
+            fclose(f);
+        printf("get %d %ld threads %d\n", rc, code_of(h), threads);
     } else if (!strcmp(cas, "verbose")) {
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
