@@ -364,8 +364,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         }
         int retried = 0;
         for (;;) {
+            /* Every send but the original's first is extra: a member, or the
+             * original asked again after its Retry-After. */
+            int extra_send = !s->original || retried;
             int reserve = !s->original && !orig_resp && (orig_pending || !orig_first);
-            if (!s->original && attempts >= cfg->per_call - reserve) {
+            if (extra_send && attempts >= cfg->per_call - reserve) {
                 log_skip(a, c, s, "per_call", NULL);
                 if (!reserve)
                     stop = 1;
@@ -383,15 +386,16 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 }
                 send = &req;
             }
-            /* The original is the program's own call: never an extra attempt. */
-            if (attempts > 0 && !s->original && !llf_retry_budget_spend()) {
+            /* (The first send of a call, even a member's in place of an
+             * original skipped by its breaker, is the call itself.) */
+            if (attempts > 0 && extra_send && !llf_retry_budget_spend()) {
                 if (send != a->orig)
                     llf_req_free(&req);
                 log_skip(a, c, s, "retry_budget", NULL);
                 stop = orig_resp != NULL;
                 break;
             }
-            if (attempts > 0 && !s->original && !llf_budget_take(&e->budget)) {
+            if (attempts > 0 && extra_send && !llf_budget_take(&e->budget)) {
                 if (send != a->orig)
                     llf_req_free(&req);
                 log_skip(a, c, s, "budget", NULL);
@@ -468,7 +472,8 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             }
             long ra = v.retry_after_ms;
             int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
-                           ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried;
+                           ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried &&
+                           attempts < cfg->per_call;
             if (!may_wait)
                 break;
             retried = 1;

@@ -249,6 +249,13 @@ def test_retry_after_short_same_provider():
     r = run(curl_chat(m), env_for(cfg))
     check(answer(r.stdout).startswith("Hello from backup"), "long Retry-After: backup at once")
     eq(len(m.requests("primary")), 1, "primary asked once")
+    # asking the original again is an extra attempt: per_call and per_process count it
+    for limits in ({"per_call": 1}, {"per_process": 0}):
+        m.reset_all()
+        m.set("primary", behaviour=["429", "ok"], retry_after=1)
+        r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(config(m, retry={"max_wait_ms": 2000}, attempts=limits)))
+        eq(r.stdout.decode().rpartition("\n")[2], "429", f"{limits}: the original failure")
+        eq(len(m.requests("primary")), 1, f"{limits}: the primary asked once")
 
 
 def test_disabled_is_pure_pass_through():
