@@ -183,3 +183,15 @@ int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start,
     }
     return 0;
 }
+
+cJSON *llf_json_parse_exact(const char *p, size_t n)
+{
+    const char *end = NULL;
+    cJSON *j = p ? cJSON_ParseWithLengthOpts(p, n, &end, 0) : NULL;
+    for (const char *q = end; j && q < p + n; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
+            cJSON_Delete(j);
+            return NULL;
+        }
+    return j;
+}

@@ -32,4 +32,9 @@ long llf_num_long(double v);
  * The first such member, as cJSON finds it. */
 int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start, size_t *end);
 
+/* p[0..n) as exactly one JSON value (white space around it only), or NULL.
+ * cJSON_Parse stops after the first value, and took `{"a":1} thanks!` for
+ * JSON. */
+cJSON *llf_json_parse_exact(const char *p, size_t n);
+
 #endif

@@ -7,6 +7,7 @@
  * its dialect's shape. */
 #include "verdict.h"
 
+#include "hubutil.h"
 #include "schema.h"
 #include "sse.h"
 
@@ -223,7 +224,9 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
         for (const cJSON *c = calls ? calls->child : NULL; c; c = c->next) {
             const cJSON *args = cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(c, "function"), "arguments");
-            cJSON *parsed = cJSON_IsString(args) ? cJSON_Parse(args->valuestring) : NULL;
+            cJSON *parsed = cJSON_IsString(args)
+                                ? llf_json_parse_exact(args->valuestring, strlen(args->valuestring))
+                                : NULL;
             int ok = parsed != NULL;
             cJSON_Delete(parsed);
             if (!ok)
@@ -232,7 +235,7 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
         const cJSON *schema;
         int want = json_wanted(hub_req, &schema);
         if (want && ncalls == 0) {
-            cJSON *j = cJSON_Parse(text);
+            cJSON *j = llf_json_parse_exact(text, strlen(text));
             int rc = !j ? 0 : want == 2 ? llf_schema_validate(schema, j, NULL, 0) : 1;
             cJSON_Delete(j);
             if (!j)
@@ -275,7 +278,7 @@ const char *llf_sse_first_event_problem(llf_dialect d, const char *event, const 
         return "error_event";
     if (d == LLF_OPENAI && len == 6 && memcmp(data, "[DONE]", 6) == 0)
         return "empty_stream";
-    cJSON *j = cJSON_ParseWithLength(data, len);
+    cJSON *j = llf_json_parse_exact(data, len);
     const char *problem = NULL;
     if (!cJSON_IsObject(j))
         problem = "not_json";
@@ -389,7 +392,7 @@ int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
     }
     if (g->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6))
         return LLF_GATE_WAIT;   /* the end: llf_gate_end decides */
-    cJSON *j = cJSON_ParseWithLength(data, len);
+    cJSON *j = llf_json_parse_exact(data, len);
     int rc = j ? gate_text(g, event, j) : gate_fail(g, "not_json");
     cJSON_Delete(j);
     if (rc != LLF_GATE_WAIT)
@@ -492,7 +495,7 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
         return bad(LLF_INVALID_BODY, "content_type");
     if (r->body.n == 0)
         return check_body ? bad(LLF_INVALID_BODY, "empty_body") : v;
-    cJSON *j = cJSON_ParseWithLength(r->body.p, r->body.n);
+    cJSON *j = llf_json_parse_exact(r->body.p, r->body.n);
     const llf_dialect_ops *ops = llf_dialect_ops_of(in->dialect);
     if (!j) {
         v = bad(LLF_INVALID_BODY, "not_json");

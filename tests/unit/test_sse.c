@@ -66,7 +66,7 @@ void test_sse(void)
     llf_sse_free(&p);
 
     /* first events */
-    CHECK(llf_sse_first_event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 24) == NULL);
+    CHECK(llf_sse_first_event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 23) == NULL);
     CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "{\"error\":{\"message\":\"x\"}}", 25), "error_event");
     CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "[DONE]", 6), "empty_stream");
     CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "<html>", 6), "not_json");

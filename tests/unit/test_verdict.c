@@ -76,6 +76,7 @@ void test_verdict(void)
     CHECK_STR(judge(200, NULL, "{\"choices\": [").reason, "not_json");
     CHECK_STR(judge(200, NULL, "").reason, "empty_body");
     CHECK_STR(judge(200, NULL, "<html>oops</html>").reason, "not_json");
+    CHECK_STR(judge(200, NULL, "{\"choices\":[]} trailing").reason, "not_json");
     CHECK_STR(judge(200, NULL, "{\"id\":\"x\"}").reason, "wrong_shape");
     CHECK(judge(200, NULL, "{\"id\":\"x\"}").fallback);
     llf_resp r = resp(200, NULL, "{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}");
@@ -169,6 +170,11 @@ void test_verdict_answers(void)
     CHECK(answer("{\"content\":\"Sure: {\\\"a\\\":1}\"}", "stop", jo, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\"{\\\"b\\\":1}\"}", "stop", js, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\"{\\\"a\\\":1}\"}", "stop", js, vc).outcome == LLF_OK);
+    /* one JSON value and nothing after it (white space aside) */
+    CHECK(answer("{\"content\":\"{\\\"a\\\":1}\\n\\nHope this helps!\"}", "stop", jo, vc).outcome == LLF_SCHEMA);
+    CHECK(answer("{\"content\":\" {\\\"a\\\":1}\\n\"}", "stop", js, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":"
+                 "{\"name\":\"f\",\"arguments\":\"{\\\"c\\\":1}}\"}}]}", "tool_calls", NULL, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\"not json\"}", "stop", NULL, vc).outcome == LLF_OK);
     CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":"
                  "{\"name\":\"f\",\"arguments\":\"{\\\"x\\\":\"}}]}", "tool_calls", NULL, vc).outcome == LLF_SCHEMA);
