@@ -81,7 +81,9 @@ static const cJSON *get2(const cJSON *o, const char *camel, const char *snake)
 /* A copy of a schema with type names lower-cased (Gemini's upper-case
  * OpenAPI names → JSON Schema), or, towards Gemini (clean = 1), without the
  * keywords it rejects. Returns NULL on error; *bad set when a $ref is met. */
-static cJSON *schema_copy(const cJSON *s, int clean, int *bad)
+/* names: s maps property names to schemas ("properties"): its keys are
+ * names, never keywords to drop or lowercase. */
+static cJSON *schema_copy_in(const cJSON *s, int clean, int *bad, int names)
 {
     cJSON *c = cJSON_Duplicate(s, 0);
     if (!c)
@@ -89,22 +91,24 @@ static cJSON *schema_copy(const cJSON *s, int clean, int *bad)
     if (cJSON_IsString(c) || !(cJSON_IsObject(s) || cJSON_IsArray(s)))
         return c;
     for (const cJSON *k = s->child; k; k = k->next) {
-        if (clean && k->string &&
-            (!strcmp(k->string, "additionalProperties") || !strcmp(k->string, "$schema") ||
-             !strcmp(k->string, "strict") || !strcmp(k->string, "$defs") ||
-             !strcmp(k->string, "definitions")))
+        const char *key = names ? NULL : k->string;
+        if (clean && key &&
+            (!strcmp(key, "additionalProperties") || !strcmp(key, "$schema") ||
+             !strcmp(key, "strict") || !strcmp(key, "$defs") || !strcmp(key, "definitions")))
             continue;
-        if (clean && k->string && !strcmp(k->string, "$ref"))
+        if (clean && key && !strcmp(key, "$ref"))
             *bad = 1;
         cJSON *v;
-        if (k->string && !strcmp(k->string, "type") && cJSON_IsString(k)) {
+        if (key && !strcmp(key, "type") && cJSON_IsString(k)) {
             char low[32];
             snprintf(low, sizeof low, "%s", k->valuestring);
             for (char *p = low; *p; p++)
                 *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
             v = cJSON_CreateString(low);
         } else {
-            v = schema_copy(k, clean, bad);
+            int are_names = key && cJSON_IsObject(k) &&
+                            (!strcmp(key, "properties") || !strcmp(key, "patternProperties"));
+            v = schema_copy_in(k, clean, bad, are_names);
         }
         if (!v || (cJSON_IsArray(s) ? llf_append(c, v) : llf_add(c, k->string, v))) {
             cJSON_Delete(c);
@@ -112,6 +116,11 @@ static cJSON *schema_copy(const cJSON *s, int clean, int *bad)
         }
     }
     return c;
+}
+
+static cJSON *schema_copy(const cJSON *s, int clean, int *bad)
+{
+    return schema_copy_in(s, clean, bad, 0);
 }
 
 static int is_image(const char *mime)

@@ -70,6 +70,21 @@ void test_dialect_gemini(void)
     cJSON_Delete(h);
     cJSON_Delete(o);
 
+    /* property names are names, not keywords: "strict" and "$ref" stay parameters */
+    h = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\","
+                    "\"function\":{\"name\":\"s\",\"parameters\":{\"type\":\"object\",\"additionalProperties\":false,"
+                    "\"properties\":{\"strict\":{\"type\":\"boolean\"},\"$ref\":{\"type\":\"string\"}},"
+                    "\"required\":[\"strict\"]}}}]}");
+    o = NULL;
+    CHECK(G->req_from_hub(h, "gemini-2.5-pro", &o, &e) == LLF_TR_OK);
+    const cJSON *params = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+        cJSON_GetObjectItem(o, "tools"), 0), "functionDeclarations"), 0), "parameters");
+    const cJSON *props = cJSON_GetObjectItem(params, "properties");
+    CHECK(cJSON_GetObjectItem(props, "strict") && cJSON_GetObjectItem(props, "$ref"));
+    CHECK(!cJSON_GetObjectItem(params, "additionalProperties"));   /* the keyword still goes */
+    cJSON_Delete(h);
+    cJSON_Delete(o);
+
     /* what Gemini cannot serve faithfully, or cannot be expressed in the hub */
     CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"inlineData\":{\"mimeType\":\"application/pdf\",\"data\":\"JVBE\"}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(strstr(d, "application/pdf") != NULL);
