@@ -259,6 +259,24 @@ static int expected(unsigned short port, expectation *out)
     return 0;
 }
 
+/* ---- writing ------------------------------------------------------------- */
+
+/* Every socket write of ours: MSG_NOSIGNAL, because a client that gave up
+ * must not have the host killed by SIGPIPE (many set it back to default). */
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 /* ---- request reading ------------------------------------------------------- */
 
 void llf_http_req_free(llf_http_req *r)
@@ -385,7 +403,7 @@ static int read_request(conn *k, llf_http_req *r)
     if (head < 0)
         return -1;
     consume(k, (size_t)head);
-    if (r->expect_continue && write(k->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 25)
+    if (r->expect_continue && write_all(k->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25))
         return -1;
     if (clen > 0)
         return read_exact(k, &r->body, (size_t)clen);
@@ -424,7 +442,6 @@ typedef struct rctx {
 
 static int write_head(conn *k, const char *head, size_t headlen, const char *extra, int chunked,
                       size_t clen, int keep);
-static int write_all(int fd, const char *p, size_t n);
 
 static int write_chunk(conn *k, const char *p, size_t n)
 {
@@ -578,20 +595,6 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
 }
 
 /* ---- responses ------------------------------------------------------------- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* The last header block of head, re-framed for our connection: its status
  * line and headers (less hop-by-hop ones), extra lines, and our framing. */

@@ -36,3 +36,17 @@ r = asyncio.run(main())
 print(r.status_code, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
 """,
 }
+
+# A program that restores the default SIGPIPE (as many command-line tools do)
+# and gives up on a slow call: it must outlive the relay's late answer.
+GIVES_UP = """
+import signal, time, urllib.request
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+try:
+    urllib.request.urlopen(urllib.request.Request(URL, data=body().encode(), headers=HDRS), timeout=0.5).read()
+    print("answered", flush=True)
+except Exception as e:
+    print("gave up", flush=True)
+time.sleep(2)
+print("alive")
+"""

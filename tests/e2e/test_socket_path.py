@@ -36,7 +36,7 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",)):
         "chain": list(chain), "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
 
 
-from pyclients import CLIENTS, PRELUDE  # noqa: E402
+from pyclients import CLIENTS, GIVES_UP, PRELUDE  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
@@ -376,3 +376,11 @@ def test_soft_failures_through_the_relay():
         m.set("primary", behaviour=behaviour)
         r = py(m, CLIENTS["requests"], config(m))
         eq(r.stdout.decode().split(" ")[:2], ["200", "backup"], f"{behaviour}: the backup answered ({r.stderr.decode()[-200:]})")
+
+
+def test_a_client_that_gives_up_outlives_the_late_answer():
+    m = mock()
+    m.set("primary", behaviour="slow:1500")
+    r = py(m, GIVES_UP, config(m))
+    eq((r.returncode, r.stdout.decode().split()), (0, ["gave", "up", "alive"]),
+       f"no SIGPIPE when the relay answers a closed connection ({r.stderr.decode()[-200:]})")

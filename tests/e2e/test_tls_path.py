@@ -38,7 +38,7 @@ def env(m, cfg, log=None):
     return env_for(cfg, log, extra={"SSL_CERT_FILE": m.ca, "REQUESTS_CA_BUNDLE": m.ca})
 
 
-from pyclients import CLIENTS as ALL_CLIENTS, PRELUDE  # noqa: E402
+from pyclients import CLIENTS as ALL_CLIENTS, GIVES_UP, PRELUDE  # noqa: E402
 
 # asyncio drives TLS through MemoryBIO: tested apart, below
 CLIENTS = {k: v for k, v in ALL_CLIENTS.items() if k != "httpx-async"}
@@ -147,3 +147,11 @@ print(r.status_code, r.headers.get("x-llmfallback-provider"))
     m.set("tp", behaviour="503")
     r = py(m, script, config(m))
     eq(r.stdout.decode().split()[0], "503", "no fallback for MemoryBIO clients (documented limit)")
+
+
+def test_a_client_that_gives_up_outlives_the_late_answer_over_https():
+    m = mock()
+    m.set("tp", behaviour="slow:1500")
+    r = py(m, GIVES_UP, config(m))
+    eq((r.returncode, r.stdout.decode().split()), (0, ["gave", "up", "alive"]),
+       f"no SIGPIPE when the relay answers a closed connection ({r.stderr.decode()[-200:]})")
