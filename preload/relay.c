@@ -562,6 +562,9 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_setopt(h, CURLOPT_WRITEDATA, x);
     c->easy_setopt(h, CURLOPT_ERRORBUFFER, out->errmsg);
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    /* The program's connection was direct (that is what was redirected):
+     * no proxy from the environment may see the call or its key. */
+    c->easy_setopt(h, CURLOPT_PROXY, "");
     c->easy_setopt(h, CURLOPT_TIMEOUT_MS, at ? at->total_ms : 0L);
     c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, at ? at->connect_ms : 0L);
     const char *ca = llf_ca_bundle(x->k->eng->cfg);

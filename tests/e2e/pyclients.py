@@ -50,3 +50,22 @@ except Exception as e:
 time.sleep(2)
 print("alive")
 """
+
+# http.client, which never looks at proxy variables: the program connects
+# straight to the provider whatever http_proxy says (as Node's fetch does).
+DIRECT = """
+import http.client, urllib.parse
+u = urllib.parse.urlsplit(URL)
+conn = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+c = conn(u.hostname, u.port, timeout=10)
+c.request("POST", u.path, body=body("d"), headers=HDRS)
+r = c.getresponse()
+print(r.status, r.getheader("x-llmfallback-provider"), json.loads(r.read())["choices"][0]["message"]["content"])
+"""
+
+
+def proxy_env(port):
+    """Every proxy variable libcurl reads, naming port."""
+    url = "http://127.0.0.1:%d" % port
+    return {"http_proxy": url, "https_proxy": url, "HTTPS_PROXY": url, "ALL_PROXY": url, "all_proxy": url,
+            "no_proxy": "", "NO_PROXY": ""}

@@ -36,7 +36,8 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",)):
         "chain": list(chain), "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
 
 
-from pyclients import CLIENTS, GIVES_UP, PRELUDE  # noqa: E402
+from pyclients import CLIENTS, DIRECT, GIVES_UP, PRELUDE, proxy_env  # noqa: E402
+from rawserver import RawServer  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
@@ -384,3 +385,19 @@ def test_a_client_that_gives_up_outlives_the_late_answer():
     r = py(m, GIVES_UP, config(m))
     eq((r.returncode, r.stdout.decode().split()), (0, ["gave", "up", "alive"]),
        f"no SIGPIPE when the relay answers a closed connection ({r.stderr.decode()[-200:]})")
+
+
+def test_relay_ignores_proxy_variables():
+    """The program connected directly: so do the relay's attempts, whatever
+    http_proxy says (the key must not go to a proxy the program never used)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    proxy = RawServer()
+    try:
+        r = run([PY, "-c", PRELUDE + DIRECT, m.base("primary") + "/chat/completions"],
+                env_for(config(m), extra=proxy_env(proxy.port)))
+        eq(r.stdout.decode().split(" ")[:2], ["200", "backup"], f"the backup answered ({r.stderr.decode()[-200:]})")
+        eq(len(m.requests("primary")), 1, "the primary was asked directly")
+        eq(proxy.connections, 0, "nothing reached the proxy")
+    finally:
+        proxy.stop()

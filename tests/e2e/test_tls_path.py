@@ -34,11 +34,12 @@ def config(m, primary=None, chain=("backup/gpt-4o-mini",)):
         "chain": list(chain), "timeouts_ms": {"connect": 2000, "total": 5000}}, "tls.json")
 
 
-def env(m, cfg, log=None):
-    return env_for(cfg, log, extra={"SSL_CERT_FILE": m.ca, "REQUESTS_CA_BUNDLE": m.ca})
+def env(m, cfg, log=None, extra=None):
+    return env_for(cfg, log, extra=dict(extra or {}, SSL_CERT_FILE=m.ca, REQUESTS_CA_BUNDLE=m.ca))
 
 
-from pyclients import CLIENTS as ALL_CLIENTS, GIVES_UP, PRELUDE  # noqa: E402
+from pyclients import CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PRELUDE, proxy_env  # noqa: E402
+from rawserver import RawServer  # noqa: E402
 
 # asyncio drives TLS through MemoryBIO: tested apart, below
 CLIENTS = {k: v for k, v in ALL_CLIENTS.items() if k != "httpx-async"}
@@ -155,3 +156,17 @@ def test_a_client_that_gives_up_outlives_the_late_answer_over_https():
     r = py(m, GIVES_UP, config(m))
     eq((r.returncode, r.stdout.decode().split()), (0, ["gave", "up", "alive"]),
        f"no SIGPIPE when the relay answers a closed connection ({r.stderr.decode()[-200:]})")
+
+
+def test_relay_ignores_proxy_variables_over_https():
+    m = mock()
+    m.set("tp", behaviour="503")
+    proxy = RawServer()
+    try:
+        r = run([PY, "-c", PRELUDE + DIRECT, m.base("tp") + "/chat/completions"],
+                env(m, config(m), extra=proxy_env(proxy.port)))
+        eq(r.stdout.decode().split(" ")[:2], ["200", "backup"], f"the backup answered ({r.stderr.decode()[-200:]})")
+        eq(len(m.requests("tp")), 1, "the primary was asked directly")
+        eq(proxy.connections, 0, "nothing reached the proxy")
+    finally:
+        proxy.stop()
