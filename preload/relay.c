@@ -429,6 +429,8 @@ static int read_request(conn *k, llf_http_req *r)
 typedef struct rctx {
     conn *k;
     const char *method;
+    const llf_req *orig;         /* the program's own request */
+    const char *connect_to;      /* where it goes (CURLOPT_CONNECT_TO), or NULL */
     llf_resp *out;
     const llf_attempt *at;
     int got_byte;
@@ -546,6 +548,10 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_reset(h);
     c->easy_setopt(h, CURLOPT_URL, req->url);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    /* The program's own request goes where the program connected, its URL
+     * (Host, SNI, certificate name) unchanged; members go to their own URLs. */
+    struct curl_slist *to = req == x->orig && x->connect_to ? c->slist_append(NULL, x->connect_to) : NULL;
+    c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
     if (strcmp(x->method, "GET") == 0) {
         c->easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(x->method, "HEAD") == 0) {
@@ -574,7 +580,9 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
+    c->easy_setopt(h, CURLOPT_CONNECT_TO, (void *)NULL);
     c->slist_free_all(hl);
+    c->slist_free_all(to);
     if (x->gated && out->curlcode == CURLE_OK) {
         /* Held to the end (verdict.stream_refusal): the whole decides. */
         if (!x->gate || llf_gate_end(x->gate) < 0)
@@ -663,10 +671,40 @@ static const char *host_of(const llf_http_req *r)
     return host;
 }
 
+/* The address the program connected to, as a URL authority ("[::1]:443"). */
+static int orig_authority(const expectation *e, char *out, size_t n)
+{
+    char ip[INET6_ADDRSTRLEN];
+    const struct sockaddr_in *v4 = (const void *)&e->orig;
+    const struct sockaddr_in6 *v6 = (const void *)&e->orig;
+    int six = e->orig.ss_family == AF_INET6;
+    if (!e->origlen || !inet_ntop(e->orig.ss_family, six ? (const void *)&v6->sin6_addr : (const void *)&v4->sin_addr,
+                                  ip, sizeof ip))
+        return -1;
+    int m = snprintf(out, n, six ? "[%s]:%u" : "%s:%u", ip, ntohs(six ? v6->sin6_port : v4->sin_port));
+    return m > 0 && (size_t)m < n ? 0 : -1;
+}
+
+/* CURLOPT_CONNECT_TO for the program's own request: any host and port in
+ * its URL, connected at the address it connected to. None for the
+ * placeholder of a name that did not resolve: nothing listens there, and
+ * libcurl's own lookup is the better try. */
+static int connect_to_line(const expectation *e, char *out, size_t n)
+{
+    const struct sockaddr_in *v4 = (const void *)&e->orig;
+    if (e->orig.ss_family == AF_INET && v4->sin_addr.s_addr == htonl(0x7ffffffeu))
+        return -1;
+    char a[INET6_ADDRSTRLEN + 8];
+    return orig_authority(e, a, sizeof a) == 0 && snprintf(out, n, "::%s", a) < (int)n ? 0 : -1;
+}
+
 static int serve_one(conn *k, llf_http_req *r)
 {
-    char url[4096];
+    char url[4096], authority[INET6_ADDRSTRLEN + 8], to[INET6_ADDRSTRLEN + 10];
+    /* Without a Host (HTTP/1.0), the URL names the address itself. */
     const char *host = host_of(r);
+    if (!host && orig_authority(&k->from, authority, sizeof authority) == 0)
+        host = authority;
     if (strncmp(r->target, "http://", 7) == 0)
         snprintf(url, sizeof url, "%s", r->target);
     else if (host)
@@ -674,7 +712,8 @@ static int serve_one(conn *k, llf_http_req *r)
     else
         return -1;
     llf_req orig = {url, r->headers, r->body, 0};
-    rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive};
+    rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .orig = &orig,
+              .connect_to = connect_to_line(&k->from, to, sizeof to) == 0 ? to : NULL};
     llf_call *call = llf_engine_recognise(k->eng, url, r->method, r->body.p, r->body.n);
     if (!call) {
         llf_resp resp;

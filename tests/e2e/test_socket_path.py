@@ -8,7 +8,8 @@ import socket
 import subprocess
 import time
 
-from harness import KEYS, PY, SANITIZED, Mock, check, env_for, eq, free_ports, new_log, read_log, run, write_config
+from harness import (KEYS, PY, SANITIZED, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
+                     write_config)
 
 _m = None
 
@@ -401,3 +402,55 @@ def test_relay_ignores_proxy_variables():
         eq(proxy.connections, 0, "nothing reached the proxy")
     finally:
         proxy.stop()
+
+
+
+# Sends argv[3] on a connection to 127.0.0.1:argv[2] and prints what comes
+# back until the relay closes.
+RAW = """
+import socket
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5)
+s.sendall(sys.argv[3].encode("latin-1"))
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+except OSError as e:
+    out += b"<" + type(e).__name__.encode() + b">"
+sys.stdout.buffer.write(out)
+"""
+
+
+def raw_call(m, port, request, cfg):
+    return run([PY, "-c", PRELUDE + RAW, m.base("primary"), str(port), request], env_for(cfg)).stdout
+
+
+def test_requests_go_where_the_program_connected():
+    """Host names the URL, not the destination: a request goes to the address
+    the program connected to, with the program's key, whatever its Host says
+    (another authority, no port, none at all)."""
+    m = mock()
+    other = RawServer()
+    p = m.port("primary")
+    key = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\n"
+    call = chat_body()
+    try:
+        for what, req in (
+                ("Host naming another server",
+                 f"GET /echo HTTP/1.1\r\nHost: localhost:{other.port}\r\n{key}Connection: close\r\n\r\n"),
+                ("Host without a port", f"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n{key}Connection: close\r\n\r\n"),
+                ("HTTP/1.0 without Host", f"GET /echo HTTP/1.0\r\n{key}\r\n")):
+            out = raw_call(m, p, req, config(m))
+            check(out.startswith(b"HTTP/1.1 404 ") and b"Invalid URL (GET /echo)" in out,
+                  f"{what}: the primary answered ({out[:200]!r})")
+        out = raw_call(m, p, f"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:{other.port}\r\n{key}"
+                             f"Content-Type: application/json\r\nContent-Length: {len(call)}\r\n"
+                             f"Connection: close\r\n\r\n{call}", config(m))
+        check(out.startswith(b"HTTP/1.1 200 ") and b"Hello from primary" in out, f"a chat call too ({out[:200]!r})")
+        eq(m.requests("primary")[0]["credential"], KEYS["OPENAI_API_KEY"], "with the program's key")
+        eq(other.connections, 0, "nothing reached the server Host named")
+    finally:
+        other.stop()
