@@ -14,22 +14,29 @@
 #include <string.h>
 #include <strings.h>
 
-int llf_header_credential(const char *line)
-{
 #define W(s) {s, sizeof s - 1}
-    typedef struct {
-        const char *w;
-        size_t      n;
-    } word;
+typedef struct {
+    const char *w;
+    size_t      n;
+} word;
+
+static int exact_in(const char *line, size_t n, const word *list, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        if (list[i].n == n && strncasecmp(line, list[i].w, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* line's name is its first n bytes. */
+static int credential(const char *line, size_t n)
+{
     static const word exact[] = {W("authorization"), W("cookie"), W("openai-organization"),
                                  W("openai-project")};
     static const word words[] = {W("key"), W("token"), W("secret"), W("auth"), W("session"),
                                  W("password"), W("credential")};
-#undef W
-    size_t n = strcspn(line, ":;");
-    for (size_t k = 0; k < sizeof exact / sizeof exact[0]; k++)
-        if (exact[k].n == n && strncasecmp(line, exact[k].w, n) == 0)
-            return 1;
+    if (exact_in(line, n, exact, sizeof exact / sizeof exact[0]))
+        return 1;
     /* Each word wherever it starts in the name. The letters that start one
      * (ASCII, either case) rule out most places at once. */
     unsigned starts = 0;
@@ -48,11 +55,18 @@ int llf_header_credential(const char *line)
     return 0;
 }
 
+int llf_header_credential(const char *line)
+{
+    return credential(line, strcspn(line, ":;"));
+}
+
 int llf_header_sensitive(const char *line)
 {
-    return llf_header_is(line, "host") || llf_header_is(line, "content-length") ||
-           llf_header_is(line, "transfer-encoding") || llf_header_credential(line);
+    static const word framing[] = {W("host"), W("content-length"), W("transfer-encoding")};
+    size_t n = strcspn(line, ":;");
+    return exact_in(line, n, framing, sizeof framing / sizeof framing[0]) || credential(line, n);
 }
+#undef W
 
 /* Headers that belong to one dialect's API and mean nothing (or something
  * else) to another. */
