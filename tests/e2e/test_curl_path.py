@@ -663,3 +663,23 @@ def test_multi_interface_over_http_goes_through_the_relay():
     r = run(curl_chat(m, "-Z"), env_for(config(m)))
     eq(r.returncode, 0, "answered")
     eq(answer(r.stdout).split(" (")[0], "Hello from backup", "the relay fell back")
+
+
+def test_getinfo_after_a_streamed_fallback():
+    """A stream delivered live by a member: -w reports its head and the bytes
+    the program got, not the empty answer buffer."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    r = run([CURL, "-sS", "-N", m.base("primary") + "/chat/completions",
+             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body, "-o", "/dev/null",
+             "-w", "%{http_code}|%{content_type}|%{size_download}|%header{x-llmfallback-provider}"],
+            env_for(config(m)))
+    code, ctype, size, who = r.stdout.decode().split("|")
+    eq((code, ctype, who), ("200", "text/event-stream", "backup"), "status, type and member of the stream")
+    direct = run([CURL, "-sS", "-N", m.base("backup") + "/chat/completions",
+                  "-H", f"Authorization: Bearer {KEYS['BACKUP_KEY']}",
+                  "-d", body.replace("gpt-4o", "gpt-4o-mini"), "-o", "/dev/null", "-w", "%{size_download}"],
+                 env_for(preload=False))
+    check(int(size) > 0 and abs(int(size) - int(direct.stdout)) < 64,
+          f"size_download is what was delivered ({size} vs {direct.stdout.decode()} direct)")
