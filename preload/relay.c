@@ -8,11 +8,12 @@
  * a source port is ours until our socket closes. Each connection gets a
  * thread; requests are read as HTTP/1.1 (Content-Length or chunked), LLM
  * calls go through the engine with a libcurl handle per connection, anything
- * else is performed once and relayed unchanged. Responses are written whole
- * with a Content-Length, except the 2xx stream of a streaming call, which is
- * held back to its first event (an error event or garbage there falls back)
- * and then written chunked as it arrives; a stream that breaks after that
- * breaks the connection, as the provider's would. After fork()
+ * else is performed once and relayed as it arrives (head, then body). Answers
+ * to LLM calls are written whole with a Content-Length, except the 2xx stream
+ * of a streaming call, which is held back to its first event (an error event
+ * or garbage there falls back) and then written chunked as it arrives; a
+ * stream that breaks after that breaks the connection, as the provider's
+ * would. After fork()
  * the child starts its own relay on first use.
  *
  * The request reader is hand-written: it needs the request line, headers and
@@ -302,6 +303,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
     memcpy(r->method, buf, (size_t)(sp1 - buf));
     r->target = llf_strndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
     r->keep_alive = sp2[8] == '1';   /* HTTP/1.1 keeps alive by default */
+    r->http10 = sp2[8] == '0';
     *clen = 0;
     for (const char *l = eol + 2; l < end; l = eol + 2) {
         eol = memmem(l, (size_t)(end - l) + 2, "\r\n", 2);
@@ -439,11 +441,18 @@ typedef struct rctx {
     llf_sse sse;
     llf_gate *gate;              /* judging the held-back events */
     llf_stream_pipe *pipe;       /* translating a member's stream, or NULL */
-    int keep_alive;
+    int keep_alive, http10;
+    /* Pass-through (no recognised call): the head goes out once complete,
+     * the body as it arrives, framed by `framing` (see write_head). */
+    int up_length, up_chunked;   /* the upstream's framing of the current block */
+    int sent;                    /* the head went out */
+    long framing;
 } rctx;
 
-static int write_head(conn *k, const char *head, size_t headlen, const char *extra, int chunked,
-                      size_t clen, int keep);
+/* write_head's framings besides a Content-Length (>= 0). */
+enum { FRAME_CHUNKED = -1, FRAME_UPSTREAM = -2, FRAME_TO_CLOSE = -3 };
+
+static int write_head(conn *k, const char *head, size_t headlen, const char *extra, long framing, int keep);
 
 static int write_chunk(conn *k, const char *p, size_t n)
 {
@@ -452,19 +461,46 @@ static int write_chunk(conn *k, const char *p, size_t n)
     return n == 0 ? 0 : write_all(k->fd, size, (size_t)m) || write_all(k->fd, p, n) || write_all(k->fd, "\r\n", 2);
 }
 
+/* A passed-through body keeps the upstream's framing when it gave a length
+ * (or has none: HEAD, 204, 304, whose Content-Length is passed as it was);
+ * otherwise it is chunked, or runs to the close for an HTTP/1.0 client. */
+static long pass_framing(const rctx *x)
+{
+    if (strcmp(x->method, "HEAD") == 0 || x->block_status == 204 || x->block_status == 304 ||
+        (x->up_length && !x->up_chunked))
+        return FRAME_UPSTREAM;
+    return x->http10 ? FRAME_TO_CLOSE : FRAME_CHUNKED;
+}
+
 static size_t on_header(char *p, size_t s, size_t n, void *ud)
 {
     rctx *x = ud;
     size_t len = s * n;
     x->got_byte = 1;
+    if (x->sent)
+        return len;   /* trailers of a passed-through body */
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
         const char *sp = memchr(p, ' ', len);
         x->block_status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        x->up_length = x->up_chunked = 0;
+    } else if (len > 18 && llf_header_is(p, "content-length")) {
+        x->up_length = 1;
+    } else if (len > 18 && llf_header_is(p, "transfer-encoding")) {
+        x->up_chunked = 1;
     }
+    if (llf_buf_add(&x->out->head, p, len))
+        return 0;
     int blank = (len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n');
     if (blank && x->at && x->at->live && x->block_status >= 200 && x->block_status < 300)
         x->gated = 1;
-    return llf_buf_add(&x->out->head, p, len) ? 0 : len;
+    if (blank && !x->at && x->block_status >= 200) {
+        x->framing = pass_framing(x);
+        x->sent = 1;
+        if (write_head(x->k, x->out->head.p, x->out->head.n, NULL, x->framing,
+                       x->keep_alive && x->framing != FRAME_TO_CLOSE))
+            return 0;
+    }
+    return len;
 }
 
 /* Live bytes to the client: as they are, or translated into its dialect. */
@@ -502,7 +538,7 @@ static int go_live(rctx *x)
     if (x->at->translate_to >= 0 &&
         !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model)))
         return -1;
-    int bad = write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, 1, 0, x->keep_alive) ||
+    int bad = write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, FRAME_CHUNKED, x->keep_alive) ||
               live_out(x, x->out->body.p, x->out->body.n);
     llf_buf_reset(&x->out->body);
     return bad ? -1 : 0;
@@ -514,6 +550,8 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
     size_t len = s * n;
     if (x->live)
         return live_out(x, p, len) ? 0 : len;
+    if (x->sent)
+        return (x->framing == FRAME_CHUNKED ? write_chunk(x->k, p, len) : write_all(x->k->fd, p, len)) ? 0 : len;
     if (x->out->body.n + len > MAX_BODY || llf_buf_add(&x->out->body, p, len))
         return 0;
     if (!x->gated)
@@ -535,7 +573,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     memset(out, 0, sizeof *out);
     x->out = out;
     x->at = at;
-    x->gated = x->first_ok = x->live = 0;
+    x->gated = x->first_ok = x->live = x->sent = 0;
     x->block_status = 0;
     memset(&x->sse, 0, sizeof x->sse);
     x->pipe = NULL;
@@ -608,9 +646,10 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
 /* ---- responses ------------------------------------------------------------- */
 
 /* The last header block of head, re-framed for our connection: its status
- * line and headers (less hop-by-hop ones), extra lines, and our framing. */
-static int write_head(conn *k, const char *head, size_t headlen, const char *extra, int chunked,
-                      size_t clen, int keep)
+ * line and headers (less hop-by-hop ones), extra lines, and our framing:
+ * a Content-Length of `framing` bytes, chunked, the upstream's own
+ * Content-Length line if it had one, or none (the body ends at the close). */
+static int write_head(conn *k, const char *head, size_t headlen, const char *extra, long framing, int keep)
 {
     const char *end = head + headlen;
     const char *last = head ? llf_head_last_block(head, headlen) : NULL;
@@ -628,15 +667,16 @@ static int write_head(conn *k, const char *head, size_t headlen, const char *ext
             break;
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(e - l < 63 ? e - l : 63), l);
-        if (!llf_header_hop(name))
+        if (!llf_header_hop(name) || (framing == FRAME_UPSTREAM && llf_header_is(name, "content-length")))
             bad = llf_buf_add(&out, l, (size_t)(e - l + 2));
         l = e + 2;
     }
     if (!bad && extra)
         bad = llf_buf_adds(&out, extra);
-    if (!bad)
-        bad = chunked ? llf_buf_adds(&out, "Transfer-Encoding: chunked\r\n")
-                      : llf_buf_printf(&out, "Content-Length: %zu\r\n", clen);
+    if (!bad && framing == FRAME_CHUNKED)
+        bad = llf_buf_adds(&out, "Transfer-Encoding: chunked\r\n");
+    else if (!bad && framing >= 0)
+        bad = llf_buf_printf(&out, "Content-Length: %ld\r\n", framing);
     if (!bad)
         bad = llf_buf_printf(&out, "%s\r\n", keep ? "" : "Connection: close\r\n");
     int rc = bad ? -1 : write_all(k->fd, out.p, out.n);
@@ -646,7 +686,7 @@ static int write_head(conn *k, const char *head, size_t headlen, const char *ext
 
 static int respond(conn *k, const char *head, size_t headlen, const llf_buf *body, int keep)
 {
-    if (write_head(k, head, headlen, NULL, 0, body->n, keep))
+    if (write_head(k, head, headlen, NULL, (long)body->n, keep))
         return -1;
     return write_all(k->fd, body->p ? body->p : "", body->n);
 }
@@ -712,15 +752,18 @@ static int serve_one(conn *k, llf_http_req *r)
     else
         return -1;
     llf_req orig = {url, r->headers, r->body, 0};
-    rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .orig = &orig,
+    rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .http10 = r->http10, .orig = &orig,
               .connect_to = connect_to_line(&k->from, to, sizeof to) == 0 ? to : NULL};
     llf_call *call = llf_engine_recognise(k->eng, url, r->method, r->body.p, r->body.n);
     if (!call) {
+        /* Not ours to judge: relayed as it comes (see on_header). */
         llf_resp resp;
         relay_perform(&x, &orig, NULL, &resp);
-        int rc = resp.curlcode == CURLE_OK ? respond(k, resp.head.p, resp.head.n, &resp.body, r->keep_alive) : -1;
-        if (resp.curlcode != CURLE_OK)
-            reset(k);
+        int rc = -1;
+        if (!x.sent || resp.curlcode != CURLE_OK)
+            reset(k);   /* broken before or within the body, as upstream's was */
+        else if (x.framing != FRAME_CHUNKED || write_all(k->fd, "0\r\n\r\n", 5) == 0)
+            rc = x.framing == FRAME_TO_CLOSE ? -1 : 0;
         llf_resp_free(&resp);
         return rc;
     }

@@ -19,6 +19,7 @@ typedef struct llf_http_req {
     llf_headers headers;
     llf_buf     body;
     int         keep_alive;
+    int         http10;      /* an HTTP/1.0 client: no chunked responses */
     int         expect_continue;
 } llf_http_req;
 

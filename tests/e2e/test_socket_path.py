@@ -29,12 +29,15 @@ def mock():
     return _m
 
 
-def config(m, primary_base=None, chain=("backup/gpt-4o-mini",)):
-    return write_config({"providers": {
+def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None):
+    providers = {
         "openai": {"base_url": primary_base or m.base("primary")},
         "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"},
-        "anthropic": {"base_url": m.base("claude")}},
-        "chain": list(chain), "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
+        "anthropic": {"base_url": m.base("claude")}}
+    if raw:   # a RawServer's port, as a provider: its connections reach the relay
+        providers["raw"] = {"dialect": "openai", "base_url": f"http://127.0.0.1:{raw}/v1", "api_key_env": ""}
+    return write_config({"providers": providers, "chain": list(chain),
+                         "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
 
 
 from pyclients import CLIENTS, DIRECT, GIVES_UP, PRELUDE, proxy_env  # noqa: E402
@@ -454,3 +457,70 @@ def test_requests_go_where_the_program_connected():
         eq(other.connections, 0, "nothing reached the server Host named")
     finally:
         other.stop()
+
+
+def drip_events(c, req):
+    """A streaming endpoint the library does not know (e.g. /v1/responses)."""
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for i in range(4):
+        d = b"data: %d\n\n" % i
+        c.sendall(b"%x\r\n%s\r\n" % (len(d), d))
+        time.sleep(0.4)
+    c.sendall(b"0\r\n\r\n")
+    return True
+
+
+def test_other_streams_pass_through_as_they_come():
+    raw = RawServer(drip_events)
+    script = """
+import time, requests
+t0 = time.monotonic()
+s = requests.Session()
+for i in range(2):   # twice on one connection: the end of the first is clean
+    r = s.post(URL, json={"model": "gpt-4o", "stream": True, "input": "hi"}, stream=True, timeout=10)
+    times = [time.monotonic() - t0 for l in r.iter_lines() if l]
+    print(len(times), round(times[0], 2), round(times[-1], 2))
+    t0 = time.monotonic()
+"""
+    try:
+        m = mock()
+        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1/responses"],
+                env_for(config(m, raw=raw.port)))
+        lines = [l.split() for l in r.stdout.decode().splitlines()]
+        eq(len(lines), 2, f"two streams ({r.stderr.decode()[-300:]})")
+        for n, first, last in lines:
+            eq(n, "4", "every event")
+            check(float(first) < 0.3 and float(last) > 1.1, f"first event at {first} s, last at {last} s: live")
+        eq(raw.connections, 1, "one connection to the server")
+    finally:
+        raw.stop()
+
+
+def bodiless(c, req):
+    """Answers that carry no body, with and without a Content-Length."""
+    if req["target"] == "/head":
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12345\r\n\r\n" +
+                  (b"" if req["method"] == "HEAD" else b"x" * 12345))
+    elif req["target"] == "/204":
+        c.sendall(b"HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n")
+    else:
+        c.sendall(b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\nContent-Length: 99\r\n\r\n")
+    return True
+
+
+def test_bodiless_answers_keep_their_framing():
+    """HEAD, 204 and 304 pass with the upstream's Content-Length as it was
+    (or none), never a length the relay made up."""
+    raw = RawServer(bodiless)
+    try:
+        m = mock()
+        cfg = config(m, raw=raw.port)
+        for method, path, want in (("HEAD", "/head", b"Content-Length: 12345\r\n"), ("GET", "/304", b"Content-Length: 99\r\n"),
+                                   ("GET", "/204", None)):
+            out = raw_call(m, raw.port, f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\n"
+                                        "Connection: close\r\n\r\n", cfg)
+            head, _, body = out.partition(b"\r\n\r\n")
+            lengths = [l + b"\r\n" for l in head.split(b"\r\n") if l.lower().startswith((b"content-length:", b"transfer-encoding:"))]
+            eq((lengths, body), ([want] if want else [], b""), f"{method} {path}: framing as upstream sent it ({out[:200]!r})")
+    finally:
+        raw.stop()

@@ -21,12 +21,12 @@ void test_relay(void)
     CHECK(n == (long)(strstr(req, "\r\n\r\n") - req) + 4);
     CHECK_STR(r.method, "POST");
     CHECK_STR(r.target, "/v1/chat/completions");
-    CHECK(clen == 42 && r.keep_alive && !r.expect_continue && r.headers.n == 3);
+    CHECK(clen == 42 && r.keep_alive && !r.http10 && !r.expect_continue && r.headers.n == 3);
     CHECK_STR(llf_headers_get(&r.headers, "host", NULL), "127.0.0.1:18001");
     llf_http_req_free(&r);
 
     CHECK(parse("GET / HTTP/1.1\r\nHost: x\r\n", &r, &clen) == 0);   /* incomplete: need more */
-    CHECK(parse("GET / HTTP/1.0\r\n\r\n", &r, &clen) > 0 && !r.keep_alive && clen == 0);
+    CHECK(parse("GET / HTTP/1.0\r\n\r\n", &r, &clen) > 0 && !r.keep_alive && r.http10 && clen == 0);
     llf_http_req_free(&r);
     CHECK(parse("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n"
                 "Connection: close\r\n\r\n", &r, &clen) > 0);
