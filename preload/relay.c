@@ -787,7 +787,10 @@ static int serve_one(conn *k, llf_http_req *r)
                 rc = 0;
             else
                 reset(k);
-        } else if (f->curlcode != CURLE_OK) {
+        } else if (f->curlcode != CURLE_OK && !(fin.from_original && f->stream_problem)) {
+            /* A transport failure. The original stopped by us at a bad first
+             * event is not one: it is given back as far as it came (all of
+             * it when that event ended it, as an error event does). */
             reset(k);
         } else {
             const llf_buf *h = fin.from_original ? &f->head : &fin.head;

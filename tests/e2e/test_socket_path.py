@@ -524,3 +524,22 @@ def test_bodiless_answers_keep_their_framing():
             eq((lengths, body), ([want] if want else [], b""), f"{method} {path}: framing as upstream sent it ({out[:200]!r})")
     finally:
         raw.stop()
+
+
+def test_a_failed_stream_gives_back_the_original():
+    """A stream whose first event is an error, and a chain that fails too:
+    the program gets the primary's stream as it was sent, as without us."""
+    m = mock()
+    m.set("primary", behaviour="stream_error")
+    m.set("backup", behaviour="503")
+    script = """
+import requests
+r = requests.post(URL, data=json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
+                  headers=HDRS, timeout=10)
+print(r.status_code, r.headers.get("content-type"), r.text)
+"""
+    a = py(m, script, config(m))
+    b = run([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions"], env_for(preload=False))
+    check(b.stdout.startswith(b"200 text/event-stream data: {"), f"the primary's own stream ({b.stdout[:100]!r})")
+    eq(a.stdout, b.stdout, f"the same through the relay ({a.stderr.decode()[-300:]})")
+    eq(len(m.requests("backup")), 1, "after the backup failed")
