@@ -738,19 +738,11 @@ static int connect_to_line(const expectation *e, char *out, size_t n)
     return orig_authority(e, a, sizeof a) == 0 && snprintf(out, n, "::%s", a) < (int)n ? 0 : -1;
 }
 
-static int serve_one(conn *k, llf_http_req *r)
+/* One request for url: through the engine when it is an LLM call, else
+ * passed through. */
+static int serve_url(conn *k, llf_http_req *r, char *url)
 {
-    char url[4096], authority[INET6_ADDRSTRLEN + 8], to[INET6_ADDRSTRLEN + 10];
-    /* Without a Host (HTTP/1.0), the URL names the address itself. */
-    const char *host = host_of(r);
-    if (!host && orig_authority(&k->from, authority, sizeof authority) == 0)
-        host = authority;
-    if (strncmp(r->target, "http://", 7) == 0)
-        snprintf(url, sizeof url, "%s", r->target);
-    else if (host)
-        snprintf(url, sizeof url, "%s://%s%s", k->from.tls ? "https" : "http", host, r->target);
-    else
-        return -1;
+    char to[INET6_ADDRSTRLEN + 10];
     llf_req orig = {url, r->headers, r->body, 0};
     rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .http10 = r->http10, .orig = &orig,
               .connect_to = connect_to_line(&k->from, to, sizeof to) == 0 ? to : NULL};
@@ -799,6 +791,22 @@ static int serve_one(conn *k, llf_http_req *r)
     }
     llf_headers_free(&plain);
     llf_call_free(call);
+    return rc;
+}
+
+static int serve_one(conn *k, llf_http_req *r)
+{
+    char authority[INET6_ADDRSTRLEN + 8];
+    /* Without a Host (HTTP/1.0), the URL names the address itself. */
+    const char *host = host_of(r);
+    if (!host && orig_authority(&k->from, authority, sizeof authority) == 0)
+        host = authority;
+    llf_buf url = {0};
+    int bad = strncmp(r->target, "http://", 7) == 0
+                  ? llf_buf_adds(&url, r->target)
+                  : !host || llf_buf_cats(&url, k->from.tls ? "https://" : "http://", host, r->target, (char *)NULL);
+    int rc = bad ? -1 : serve_url(k, r, url.p);
+    llf_buf_free(&url);
     return rc;
 }
 

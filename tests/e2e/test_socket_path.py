@@ -543,3 +543,16 @@ print(r.status_code, r.headers.get("content-type"), r.text)
     check(b.stdout.startswith(b"200 text/event-stream data: {"), f"the primary's own stream ({b.stdout[:100]!r})")
     eq(a.stdout, b.stdout, f"the same through the relay ({a.stderr.decode()[-300:]})")
     eq(len(m.requests("backup")), 1, "after the backup failed")
+
+
+def test_long_urls_pass_whole():
+    raw = RawServer()
+    try:
+        m = mock()
+        target = "/v1/files?q=" + "a" * 6000 + "&end=1"
+        out = raw_call(m, raw.port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\nConnection: close\r\n\r\n",
+                       config(m, raw=raw.port))
+        check(out.startswith(b"HTTP/1.1 200 "), f"answered ({out[:100]!r})")
+        eq([len(r["target"]) for r in raw.requests], [len(target)], "the whole URL arrived")
+    finally:
+        raw.stop()
