@@ -583,6 +583,11 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
         if (!llf_header_hop(req->headers.v[i]))
             hl = c->slist_append(hl, req->headers.v[i]);
     hl = c->slist_append(hl, "Expect:");
+    /* Nor libcurl's defaults the program did not send. */
+    if (!llf_headers_get(&req->headers, "accept", NULL))
+        hl = c->slist_append(hl, "Accept:");
+    if (!llf_headers_get(&req->headers, "content-type", NULL))
+        hl = c->slist_append(hl, "Content-Type:");
     c->easy_reset(h);
     c->easy_setopt(h, CURLOPT_URL, req->url);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);

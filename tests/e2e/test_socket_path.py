@@ -556,3 +556,20 @@ def test_long_urls_pass_whole():
         eq([len(r["target"]) for r in raw.requests], [len(target)], "the whole URL arrived")
     finally:
         raw.stop()
+
+
+def test_pass_through_adds_no_headers():
+    """What the program did not send, the server does not get (libcurl's own
+    Accept: */* and form Content-Type)."""
+    raw = RawServer()
+    try:
+        m = mock()
+        host = f"Host: 127.0.0.1:{raw.port}\r\nConnection: close\r\n"
+        for req in (f"GET /v1/files HTTP/1.1\r\n{host}\r\n",
+                    f"POST /v1/files HTTP/1.1\r\n{host}Content-Length: 3\r\n\r\nabc"):
+            out = raw_call(m, raw.port, req, config(m, raw=raw.port))
+            check(out.startswith(b"HTTP/1.1 200 "), f"answered ({out[:100]!r})")
+        eq([sorted(r["headers"]) for r in raw.requests], [["host"], ["content-length", "host"]],
+           "the program's headers and no others")
+    finally:
+        raw.stop()
