@@ -16,9 +16,11 @@
  * or, for hosts that loaded it RTLD_LOCAL (Python's _ssl), RTLD_NOLOAD. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -67,6 +69,8 @@ static struct {
     int (*get_fd)(const SSL *);
     const char *(*get_servername)(const SSL *, int);
     int (*is_init_finished)(const SSL *);
+    int (*is_server)(const SSL *);
+    int (*in_before)(const SSL *);
     /* libcrypto, for the certificate a virtual session shows */
     X509 *(*x509_new)(void);
     void (*x509_free)(X509 *);
@@ -113,6 +117,8 @@ static void resolve(void)
     R(get_fd, "SSL_get_fd");
     R(get_servername, "SSL_get_servername");
     R(is_init_finished, "SSL_is_init_finished");
+    R(is_server, "SSL_is_server");
+    R(in_before, "SSL_in_before");
     void *crypto = dlopen("libcrypto.so.3", RTLD_LAZY | RTLD_NOLOAD);
 #undef R
 #define R(m, s) *(void **)&real.m = find_sym(crypto, s)
@@ -144,18 +150,42 @@ static vssl *find(const SSL *s)
     return v;
 }
 
+/* Is fd (still) connected to our relay? */
+static int peer_is_relay(const llf_core_api *core, int fd)
+{
+    struct sockaddr_storage peer, relay;
+    socklen_t pl = sizeof peer, rl = sizeof relay;
+    if (getpeername(fd, (struct sockaddr *)&peer, &pl))
+        return 0;
+    relay.ss_family = peer.ss_family;
+    if (core->relay_addr(&relay, &rl))
+        return 0;
+    const struct sockaddr_in *a4 = (const void *)&peer, *b4 = (const void *)&relay;
+    const struct sockaddr_in6 *a6 = (const void *)&peer, *b6 = (const void *)&relay;
+    if (peer.ss_family == AF_INET)
+        return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+    return peer.ss_family == AF_INET6 && a6->sin6_port == b6->sin6_port &&
+           memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof a6->sin6_addr) == 0;
+}
+
 /* At the handshake: make the session virtual when the connection was sent
- * to the relay for a provider and the SNI names that provider. */
+ * to the relay for a provider and the SNI names that provider. Only a
+ * client session that has not begun its handshake, and only once per
+ * redirected connection: the fd number may be reused later by a connection
+ * that is not ours (accept(), a server session). */
 static vssl *make_virtual(SSL *s)
 {
-    if (llf_in_lib || llf_disabled() || !REAL(get_fd) || !real.get_servername)
+    if (llf_in_lib || llf_disabled() || !REAL(get_fd) || !real.get_servername || !real.is_server ||
+        !real.in_before)
         return NULL;
     int fd = real.get_fd(s);
     if (!llf_fd_tls_redirected(fd))
         return NULL;
+    llf_fd_mark(fd, 0);
     const char *sni = real.get_servername(s, TLSEXT_NAMETYPE_host_name);
     const llf_core_api *core = llf_core();
-    if (!sni || !core || !core->is_tls_host(sni))
+    if (real.is_server(s) || !real.in_before(s) || !sni || !core || !core->is_tls_host(sni) ||
+        !peer_is_relay(core, fd))
         return NULL;
     vssl *v = calloc(1, sizeof *v);
     if (!v)

@@ -170,3 +170,41 @@ def test_relay_ignores_proxy_variables_over_https():
         eq(proxy.connections, 0, "nothing reached the proxy")
     finally:
         proxy.stop()
+
+
+def test_a_reused_fd_serving_tls_gets_a_real_handshake():
+    """A process that called its provider over https, then serves TLS on an
+    accepted socket that got the same fd number: the server-side handshake
+    is its own (a virtual session there would answer the client nothing)."""
+    m = mock()
+    script = """
+import socket, ssl, subprocess, requests
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+ca, cert, key = sys.argv[2:5]
+env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+cli = subprocess.Popen([sys.executable, "-c", "import ssl, socket, sys; c = ssl.create_default_context(cafile=sys.argv[1]); "
+                        "s = c.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[2]))), server_hostname='localhost'); "
+                        "s.sendall(b'ping'); print(s.recv(10).decode())", ca, str(srv.getsockname()[1])], env=env,
+                       stdout=subprocess.PIPE, text=True)
+s = requests.Session()
+r = s.post(URL, data=body(), headers=HDRS, timeout=10)
+fd = s.get_adapter("https://").poolmanager.connection_from_url(URL).pool.queue[-1].sock.fileno()
+s.close()
+c, _ = srv.accept()   # the lowest free fd: the provider connection's
+reused = fd == c.fileno()
+c.settimeout(5)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+try:
+    t = ctx.wrap_socket(c, server_side=True)
+    got = t.recv(10).decode()
+    t.sendall(b"pong")
+except Exception as e:
+    got = type(e).__name__
+print(r.status_code, reused, got, cli.communicate(timeout=10)[0].strip())
+"""
+    d = os.path.dirname(m.ca)
+    r = py(m, script, config(m), m.ca, os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+    eq(r.stdout.decode().split(), ["200", "True", "ping", "pong"], f"a real handshake ({r.stderr.decode()[-300:]})")
