@@ -704,6 +704,14 @@ static void reset(conn *k)
     setsockopt(k->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
+/* Before any reply: a provider that closed without one is shown as it was,
+ * a clean close; anything else as a reset. */
+static void fail_before_reply(conn *k, int curlcode)
+{
+    if (curlcode != CURLE_GOT_NOTHING)
+        reset(k);
+}
+
 static const char *host_of(const llf_http_req *r)
 {
     size_t n;
@@ -757,8 +765,10 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         llf_resp resp;
         relay_perform(&x, &orig, NULL, &resp);
         int rc = -1;
-        if (!x.sent || resp.curlcode != CURLE_OK)
-            reset(k);   /* broken before or within the body, as upstream's was */
+        if (!x.sent)
+            fail_before_reply(k, resp.curlcode);
+        else if (resp.curlcode != CURLE_OK)
+            reset(k);   /* broken within the body, as upstream's was */
         else if (x.framing != FRAME_CHUNKED || write_all(k->fd, "0\r\n\r\n", 5) == 0)
             rc = x.framing == FRAME_TO_CLOSE ? -1 : 0;
         llf_resp_free(&resp);
@@ -788,7 +798,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
             /* A transport failure. The original stopped by us at a bad first
              * event is not one: it is given back as far as it came (all of
              * it when that event ended it, as an error event does). */
-            reset(k);
+            fail_before_reply(k, f->curlcode);
         } else {
             const llf_buf *h = fin.from_original ? &f->head : &fin.head;
             rc = respond(k, h->p, h->n, &f->body, r->keep_alive);

@@ -573,3 +573,17 @@ def test_pass_through_adds_no_headers():
            "the program's headers and no others")
     finally:
         raw.stop()
+
+
+def test_providers_closing_without_a_reply_close_cleanly():
+    """Every provider closes without a word: so does the relay (a clean end
+    of stream, as the primary's own, not a reset)."""
+    m = mock()
+    for n in ("primary", "backup"):
+        m.set(n, behaviour="empty")
+    call = chat_body()
+    req = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{m.port('primary')}\r\n"
+           f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\nContent-Type: application/json\r\n"
+           f"Content-Length: {len(call)}\r\n\r\n{call}")
+    eq(raw_call(m, m.port("primary"), req, config(m)), b"", "end of stream, no reset")
+    eq(len(m.requests("backup")), 1, "after the backup was asked")
