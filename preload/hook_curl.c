@@ -983,6 +983,19 @@ static void ov_parse(hstate *s)
     }
 }
 
+/* The result libcurl would have given an original stream we stopped at its
+ * bad first event (an error event, garbage), now handed back as the call's
+ * failure: complete when it has all its Content-Length, or has none (the
+ * error event is, in practice, a stream's last); short otherwise. */
+static CURLcode stopped_original_end(const llf_resp *r)
+{
+    const char *line = r->head.p ? llf_head_last_block(r->head.p, r->head.n) : NULL;
+    for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncasecmp(line, "content-length:", 15) == 0)
+            return strtoull(line + 15, NULL, 10) == r->body.n ? CURLE_OK : CURLE_PARTIAL_FILE;
+    return CURLE_OK;
+}
+
 static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char *url,
                         const char *body, size_t len)
 {
@@ -1026,6 +1039,8 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
                  fin.delivered ? ctx.given : (curl_off_t)r->body.n, since_ms(&t0) / 1e3);
     llf_buf_free(&ctx.given_head);
     CURLcode res = r->curlcode;
+    if (fin.from_original && !fin.delivered && r->stream_problem && res == CURLE_WRITE_ERROR)
+        res = stopped_original_end(r);
     const char *err = r->errmsg;
     char failmsg[64];
     if (!fin.delivered) {

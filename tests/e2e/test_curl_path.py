@@ -683,3 +683,20 @@ def test_getinfo_after_a_streamed_fallback():
                  env_for(preload=False))
     check(int(size) > 0 and abs(int(size) - int(direct.stdout)) < 64,
           f"size_download is what was delivered ({size} vs {direct.stdout.decode()} direct)")
+
+
+def test_stream_error_everywhere_gives_back_the_original():
+    """The primary's stream opens with an error event and every member fails:
+    curl gets the primary's stream as it came, with the exit status it would
+    have had without the library."""
+    m = mock()
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", "-i", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    m.set("primary", behaviour="stream_error")
+    want = run(argv, env_for(preload=False))
+    for n in ("backup", "spare"):
+        m.set(n, behaviour="503")
+    got = run(argv, env_for(config(m)))
+    eq((got.returncode, got.stdout), (want.returncode, want.stdout), "exit status and bytes")
+    eq(len(m.requests("backup")) + len(m.requests("spare")), 2, "both members were tried")
