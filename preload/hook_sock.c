@@ -102,16 +102,31 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     socklen_t rl = sizeof relay;
     if (core->relay_addr(&relay, &rl))
         return llf_real_connect(fd, sa, len);
+    /* The relay serves announced sources only: bound first (as connect()
+     * would bind it), so the announcement precedes the connection. */
+    struct sockaddr_storage me;
+    socklen_t ml = sizeof me;
+    if (getsockname(fd, (struct sockaddr *)&me, &ml) || port_of(&me) == 0) {
+        struct sockaddr_storage any = relay;
+        if (any.ss_family == AF_INET)
+            ((struct sockaddr_in *)&any)->sin_port = 0;
+        else
+            ((struct sockaddr_in6 *)&any)->sin6_port = 0;
+        ml = sizeof me;
+        if (bind(fd, (struct sockaddr *)&any, rl) || getsockname(fd, (struct sockaddr *)&me, &ml))
+            return llf_real_connect(fd, sa, len);
+    }
+    /* A socket bound to the wildcard address reaches loopback from loopback. */
+    if (me.ss_family == AF_INET && ((struct sockaddr_in *)&me)->sin_addr.s_addr == htonl(INADDR_ANY))
+        ((struct sockaddr_in *)&me)->sin_addr = ((struct sockaddr_in *)&relay)->sin_addr;
+    else if (me.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&me)->sin6_addr))
+        ((struct sockaddr_in6 *)&me)->sin6_addr = ((struct sockaddr_in6 *)&relay)->sin6_addr;
+    core->relay_expect((struct sockaddr *)&me, ml, sa, len, kind == 2);
+    llf_fd_mark(fd, kind == 2);
     int rc = llf_real_connect(fd, (const struct sockaddr *)&relay, rl);
     int err = errno;
-    if (rc == 0 || err == EINPROGRESS) {
-        struct sockaddr_storage me;
-        socklen_t ml = sizeof me;
-        if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0) {
-            core->relay_expect(port_of(&me), sa, len, kind == 2);
-            llf_fd_mark(fd, kind == 2);
-        }
-    }
+    if (rc != 0 && err != EINPROGRESS)
+        llf_fd_mark(fd, 0);
     errno = err;
     return rc;
 }

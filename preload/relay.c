@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hubutil.h"
 #include "log.h"
 #include "rewrite.h"
 #include "sse.h"
@@ -209,55 +210,73 @@ int llf_target_kind(const struct sockaddr *sa, socklen_t len)
 
 /* ---- who may connect ----------------------------------------------------- */
 
+/* The relay serves only connections our connect hook announced, by their
+ * full source address (family, address, port): any local user can connect
+ * to a loopback port, and read the program's port in /proc/net/tcp, but not
+ * connect from an address:port the program's socket holds. The hook binds
+ * and announces before it connects, so an accepted connection is either
+ * announced already or not ours: nothing waits. An announcement whose
+ * connect failed expires. */
 typedef struct expectation {
-    unsigned short port;
     int used, tls;
+    double stamp;                     /* llf_mono_ms() when announced */
+    struct sockaddr_storage src;
     struct sockaddr_storage orig;
     socklen_t origlen;
 } expectation;
 
+#define EXPECT_TTL_MS 30000.0
+
 static expectation expect[MAX_EXPECT];
 static pthread_mutex_t expect_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t expect_cond = PTHREAD_COND_INITIALIZER;
 
-void llf_relay_expect(unsigned short port, const struct sockaddr *orig, socklen_t len, int tls)
+static int same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+    return a->ss_family == AF_INET6 && x->sin6_port == y->sin6_port &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+}
+
+void llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
+                      socklen_t len, int tls)
+{
+    double now = llf_mono_ms();
     pthread_mutex_lock(&expect_lock);
     for (int i = 0; i < MAX_EXPECT; i++)
-        if (!expect[i].used) {
-            expect[i].port = port;
+        if (!expect[i].used || now - expect[i].stamp > EXPECT_TTL_MS) {
+            memset(&expect[i], 0, sizeof expect[i]);
             expect[i].used = 1;
             expect[i].tls = tls;
+            expect[i].stamp = now;
+            memcpy(&expect[i].src, src, srclen <= sizeof expect[i].src ? srclen : 0);
             expect[i].origlen = len <= sizeof expect[i].orig ? len : 0;
             memcpy(&expect[i].orig, orig, expect[i].origlen);
             break;
         }
-    pthread_cond_broadcast(&expect_cond);
     pthread_mutex_unlock(&expect_lock);
 }
 
-/* Was this source port announced by our own hook? Consumes the announcement.
- * The hook announces right after connect() returns, which may be just after
- * the relay accepted: wait a little. */
-static int expected(unsigned short port, expectation *out)
+/* Was a connection from peer announced? Consumes the announcement. */
+static int expected(const struct sockaddr_storage *peer, expectation *out)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 2;
+    double now = llf_mono_ms();
+    int found = 0;
     pthread_mutex_lock(&expect_lock);
-    for (;;) {
-        for (int i = 0; i < MAX_EXPECT; i++)
-            if (expect[i].used && expect[i].port == port) {
-                *out = expect[i];
-                expect[i].used = 0;
-                pthread_mutex_unlock(&expect_lock);
-                return 1;
-            }
-        if (pthread_cond_timedwait(&expect_cond, &expect_lock, &until) == ETIMEDOUT)
-            break;
-    }
+    for (int i = 0; i < MAX_EXPECT && !found; i++)
+        if (expect[i].used && now - expect[i].stamp <= EXPECT_TTL_MS &&
+            same_source(&expect[i].src, peer)) {
+            *out = expect[i];
+            expect[i].used = 0;
+            found = 1;
+        }
     pthread_mutex_unlock(&expect_lock);
-    return 0;
+    return found;
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -934,10 +953,8 @@ static void *accept_loop(void *arg)
             int fd = accept4(lfd[i], (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
             if (fd < 0)
                 continue;
-            unsigned short port = ntohs(peer.ss_family == AF_INET ? ((struct sockaddr_in *)&peer)->sin_port
-                                                                  : ((struct sockaddr_in6 *)&peer)->sin6_port);
             expectation from;
-            conn *k = expected(port, &from) ? calloc(1, sizeof *k) : NULL;
+            conn *k = expected(&peer, &from) ? calloc(1, sizeof *k) : NULL;
             pthread_t t;
             if (!k) {
                 close(fd);   /* not one of ours */
@@ -984,10 +1001,30 @@ static int listen_on(int i, int family)
     return 0;
 }
 
+/* In a forked child: the parent's threads are not here, and a lock one of
+ * them held would stay held. Its listening sockets are closed now, while
+ * their numbers are still ours (later, the child may have reused them). */
+static void relay_atfork_child(void)
+{
+    pthread_mutex_init(&expect_lock, NULL);
+    pthread_mutex_init(&targets_lock, NULL);
+    pthread_mutex_init(&start_lock, NULL);
+    memset(expect, 0, sizeof expect);
+    for (int i = 0; i < 2; i++) {
+        if (lfd[i] >= 0)
+            close(lfd[i]);
+        lfd[i] = -1;
+    }
+    relay_pid = 0;
+}
+
 int llf_relay_init(llf_engine *e, const llf_shim_services *s)
 {
+    static int registered;
     engine = e;
     svc = s;
+    if (!registered)
+        registered = pthread_atfork(NULL, NULL, relay_atfork_child) == 0;
     return 0;
 }
 
@@ -996,7 +1033,6 @@ static int start(void)
     int me = (int)getpid();
     if (relay_pid == me)
         return 0;
-    /* First use, or a forked child: the parent's thread is not here. */
     for (int i = 0; i < 2; i++) {
         if (lfd[i] >= 0)
             close(lfd[i]);

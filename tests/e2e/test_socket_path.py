@@ -199,6 +199,101 @@ import time; time.sleep(4)
         p.wait()
 
 
+def test_relay_serves_the_announced_source_only():
+    """Another local process that connects to the relay first, from another
+    loopback address with the program's source port (readable in
+    /proc/net/tcp), is not served in the program's place."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    script = CLIENTS["urllib"] + """
+import socket, sys
+inodes = {os.readlink("/proc/self/fd/" + f)[8:-1] for f in os.listdir("/proc/self/fd")
+          if os.path.islink("/proc/self/fd/" + f) and os.readlink("/proc/self/fd/" + f).startswith("socket:[")}
+relay = [int(l.split()[1].split(":")[1], 16) for l in open("/proc/self/net/tcp").read().splitlines()[1:]
+         if l.split()[3] == "0A" and l.split()[9] in inodes]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print("ports", relay[0], s.getsockname()[1], flush=True)
+sys.stdin.readline()                       # the other process has connected
+host, port = URL.split("/")[2].split(":")
+s.connect((host, int(port)))
+b = body("own").encode()
+s.sendall(("POST /v1/chat/completions HTTP/1.1\\r\\nHost: %s:%s\\r\\nContent-Type: application/json\\r\\n"
+           "Authorization: %s\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n"
+           % (host, port, HDRS["Authorization"], len(b))).encode() + b)
+data = b""
+while True:
+    c = s.recv(65536)
+    if not c:
+        break
+    data += c
+print("own", data.split(b"\\r\\n")[0].decode(), b"[rid:own]" in data, flush=True)
+"""
+    p = subprocess.Popen([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions"],
+                         env=env_for(config(m)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        check(p.stdout.readline().startswith("200 backup"), "the first call was answered")
+        _, relay, src = p.stdout.readline().split()
+        other = socket.socket()
+        other.settimeout(5)
+        other.bind(("127.0.0.2", int(src)))
+        other.connect(("127.0.0.1", int(relay)))
+        other.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 2\r\n\r\n{}"
+                      % m.port("primary"))
+        time.sleep(0.2)
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        try:
+            data = other.recv(1024)
+        except OSError:
+            data = b""
+        other.close()
+        eq(data, b"", "the other process got nothing")
+        eq(p.stdout.readline().split(), ["own", "HTTP/1.1", "200", "OK", "True"], "the program was served")
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_forked_child_keeps_its_own_descriptors():
+    """A child forked after the relay started, which closes every descriptor
+    and opens its own files (a daemon's start), keeps them through its first
+    call: the parent's listening sockets are not closed later by number."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    script = """
+import urllib.request
+def call(tag):
+    r = urllib.request.urlopen(urllib.request.Request(URL, data=body(tag).encode(), headers=HDRS), timeout=10)
+    return json.loads(r.read())["choices"][0]["message"]["content"]
+print("parent", call("p1"), flush=True)
+d = os.environ["LLF_TEST_DIR"]
+pid = os.fork()
+if pid == 0:
+    os.closerange(3, 1024)
+    files = [open(os.path.join(d, "child-%d" % i), "w") for i in range(8)]
+    print("child", call("c1"), flush=True)
+    lost = []
+    for f in files:
+        try:
+            f.write("x")
+            f.flush()
+        except OSError as e:
+            lost.append(f.fileno())
+    print("lost", lost, flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+    env = env_for(config(m))
+    env["LLF_TEST_DIR"] = os.path.dirname(new_log("fork-fds"))
+    r = run([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions"], env)
+    lines = r.stdout.decode().splitlines()
+    eq(len(lines), 3, f"parent, child, files ({r.stderr.decode()[-300:]})")
+    check("[rid:c1]" in lines[1], "the child's call was answered")
+    eq(lines[2], "lost []", "the child's files stayed open")
+
+
 def test_fork_child_gets_its_own_relay():
     m = mock()
     m.set("primary", behaviour="503")
