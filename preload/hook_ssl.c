@@ -93,8 +93,15 @@ static void *find_sym(void *lib, const char *name)
     return f ? f : lib ? dlsym(lib, name) : NULL;
 }
 
+/* A child forked while another thread held the lock would wait for ever. */
+static void vlock_reinit(void)
+{
+    pthread_mutex_init(&vlock, NULL);
+}
+
 static void resolve(void)
 {
+    pthread_atfork(NULL, NULL, vlock_reinit);
     void *lib = dlopen("libssl.so.3", RTLD_LAZY | RTLD_NOLOAD);
 #define R(m, s) *(void **)&real.m = find_sym(lib, s)
     R(connect, "SSL_connect");

@@ -11,6 +11,7 @@
 #include "schema.h"
 #include "sse.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -188,14 +189,27 @@ static int program_limited(const cJSON *hub_req)
            cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(hub_req, "max_completion_tokens"));
 }
 
+/* glibc's regexec takes a lock inside the shared compiled pattern: a child
+ * forked while another thread was matching would find it held for ever. So
+ * matching holds ours, which fork() takes first (prepare) and releases on
+ * both sides: no thread is inside regexec when the process is copied. */
+static pthread_mutex_t re_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t re_once = PTHREAD_ONCE_INIT;
+static void re_lock_take(void) { pthread_mutex_lock(&re_lock); }
+static void re_lock_give(void) { pthread_mutex_unlock(&re_lock); }
+static void re_atfork(void) { pthread_atfork(re_lock_take, re_lock_give, re_lock_give); }
+
 static int textual_refusal(const char *text, const llf_verdict_cfg *cfg)
 {
-    if (!cfg || (long)strlen(text) > cfg->refusal_max_chars)
+    if (!cfg || !cfg->npatterns || (long)strlen(text) > cfg->refusal_max_chars)
         return 0;
-    for (size_t i = 0; i < cfg->npatterns; i++)
-        if (regexec(&cfg->patterns[i], text, 0, NULL, 0) == 0)
-            return 1;
-    return 0;
+    pthread_once(&re_once, re_atfork);
+    int hit = 0;
+    re_lock_take();
+    for (size_t i = 0; i < cfg->npatterns && !hit; i++)
+        hit = regexec(&cfg->patterns[i], text, 0, NULL, 0) == 0;
+    re_lock_give();
+    return hit;
 }
 
 llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg)
