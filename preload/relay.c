@@ -230,19 +230,6 @@ typedef struct expectation {
 static expectation expect[MAX_EXPECT];
 static pthread_mutex_t expect_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return 0;
-    if (a->ss_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return a->ss_family == AF_INET6 && x->sin6_port == y->sin6_port &&
-           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
-}
-
 void llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
                       socklen_t len, int tls)
 {
@@ -270,7 +257,7 @@ static int expected(const struct sockaddr_storage *peer, expectation *out)
     pthread_mutex_lock(&expect_lock);
     for (int i = 0; i < MAX_EXPECT && !found; i++)
         if (expect[i].used && now - expect[i].stamp <= EXPECT_TTL_MS &&
-            same_source(&expect[i].src, peer)) {
+            same_addr((const struct sockaddr *)peer, &expect[i].src)) {
             *out = expect[i];
             expect[i].used = 0;
             found = 1;
