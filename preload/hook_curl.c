@@ -801,13 +801,19 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     }
     if (c->pipe) {
         /* A complete translated stream gets its dialect's ending; a broken
-         * one stays broken. */
+         * one stays broken, and one the member cut short (no terminator)
+         * becomes a broken transfer. */
         const llf_core_api *core = llf_core();
         llf_buf t = {0};
-        if (out->curlcode == CURLE_OK && out->delivered && core->pipe_end(c->pipe, &t) == 0 && t.n) {
-            llf_in_lib = 0;
-            give_body(s, t.p, t.n);
-            llf_in_lib = 1;
+        if (out->curlcode == CURLE_OK && out->delivered) {
+            if (core->pipe_end(c->pipe, &t)) {
+                out->curlcode = CURLE_PARTIAL_FILE;
+                snprintf(out->errmsg, sizeof out->errmsg, "the answering provider's stream ended incomplete");
+            } else if (t.n) {
+                llf_in_lib = 0;
+                give_body(s, t.p, t.n);
+                llf_in_lib = 1;
+            }
         }
         llf_buf_free(&t);
         core->pipe_free(c->pipe);

@@ -643,9 +643,12 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     llf_gate_free(x->gate);
     x->gate = NULL;
     if (x->pipe) {
-        /* A complete translated stream gets its dialect's ending. */
+        /* A complete translated stream gets its dialect's ending; one the
+         * member cut short (no terminator) breaks the connection. */
         llf_buf t = {0};
-        if (out->curlcode == CURLE_OK && llf_stream_pipe_end(x->pipe, &t) == 0)
+        if (out->curlcode == CURLE_OK && llf_stream_pipe_end(x->pipe, &t))
+            out->curlcode = CURLE_PARTIAL_FILE;
+        else if (out->curlcode == CURLE_OK)
             write_chunk(x->k, t.p, t.n);
         llf_buf_free(&t);
         llf_stream_pipe_free(x->pipe);
