@@ -378,6 +378,8 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
     if (ok && text.n)
         ok = !llf_add(delta_of(c), "content", cJSON_CreateString(text.p));
     const char *f = llf_get_str(cand, "finishReason");
+    if (f)
+        t->done = 1;   /* Gemini's last chunk is the one with a finishReason */
     if (ok && f) {
         const char *fr = !strcmp(f, "MAX_TOKENS") ? "length"
                          : (!strcmp(f, "SAFETY") || !strcmp(f, "RECITATION") || !strcmp(f, "PROHIBITED_CONTENT") ||
@@ -416,6 +418,10 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
 
 int llf_stream_tr_end(llf_stream_tr *t, llf_buf *out)
 {
+    /* No terminator from the member: the stream was cut, and closing it in
+     * the program's dialect would pass a partial answer off as whole. */
+    if (!t->done)
+        return -1;
     if (t->to == LLF_OPENAI)
         return llf_buf_adds(out, "data: [DONE]\n\n");
     if (t->to == LLF_GEMINI)

@@ -16,7 +16,7 @@ typedef struct llf_stream_tr {
     /* reading the member */
     int  block_tool[64];      /* Anthropic content block → hub tool index + 1 */
     int  ntools;
-    int  done;                /* the member's stream ended */
+    int  done;                /* the member's terminator came ([DONE], message_stop, a finishReason) */
     /* writing the program's dialect */
     int  started, text_open, blocks, tool_block, finished;
     char id[128];
@@ -32,7 +32,9 @@ void llf_stream_tr_init(llf_stream_tr *t, llf_dialect from, llf_dialect to, cons
 /* One member event; appends the program's SSE text to out. 0, or -1 when
  * the event cannot be read (the stream is then broken for the program). */
 int  llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, size_t len, llf_buf *out);
-/* The member's stream ended: whatever closes the program's stream. */
+/* The member's stream ended: whatever closes the program's stream; -1
+ * (nothing appended) when the member never sent its terminator, so that
+ * the transport breaks the program's stream instead of completing it. */
 int  llf_stream_tr_end(llf_stream_tr *t, llf_buf *out);
 
 /* Bytes of a member's stream in, the program's dialect out: SSE parsing and

@@ -5,7 +5,7 @@ context windows. The program's output must parse in its own dialect."""
 import atexit
 import json
 
-from harness import CURL, KEYS, Mock, check, env_for, eq, new_log, read_log, run, write_config
+from harness import CURL, KEYS, PY, Mock, check, env_for, eq, new_log, read_log, run, write_config
 
 _m = None
 
@@ -292,3 +292,88 @@ def test_streams_across_every_dialect_pair():
             text, ended = stream_text(caller, r.stdout.decode())
             eq(text, f"Hello from {who}", f"{caller} program, {member} member: the text")
             check(ended, f"{caller} program, {member} member: its dialect's end of stream")
+
+
+def scripted_member(events):
+    """A loopback member that answers every POST 200 with these SSE events,
+    chunked, and then ends its body cleanly. Returns (base URL, the bodies
+    it received, stop)."""
+    import http.server
+    import threading
+
+    bodies = []
+
+    class Member(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for ev in events:
+                b = ev.encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(b), b))
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Member)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{srv.server_port}/v1", bodies, srv.shutdown
+
+
+def anthropic_stream_call(m, client="curl"):
+    """An Anthropic program's streamed call to the claude mock, by curl (the
+    libcurl hooks) or by Python's http.client (the socket path and relay)."""
+    body = {"model": "claude-opus-4-7", "max_tokens": 50, "stream": True,
+            "messages": [{"role": "user", "content": "hi"}]}
+    hdrs = {"x-api-key": KEYS["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01",
+            "content-type": "application/json"}
+    if client == "curl":
+        return [CURL, "-sS", "-N", m.base("claude") + "/messages", "-d", json.dumps(body),
+                *[a for k, v in hdrs.items() for a in ("-H", f"{k}: {v}")]]
+    script = f"""
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", {m.port("claude")}, timeout=10)
+c.request("POST", "/v1/messages", body={json.dumps(json.dumps(body))}, headers={hdrs!r})
+r = c.getresponse()
+try:
+    while True:
+        b = r.read1(65536)
+        if not b:
+            break
+        sys.stdout.write(b.decode())
+except (http.client.IncompleteRead, ConnectionError):
+    sys.stdout.write("[broken]")
+"""
+    return [PY, "-c", script]
+
+
+def test_a_translated_stream_cut_short_stays_broken():
+    """A member whose stream stops after a delta, without a finish or its
+    terminator, though its HTTP body ends cleanly: the program, in another
+    dialect, must see a broken transfer, never its dialect's end of stream."""
+    cut = ['data: {"id":"chatcmpl-c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini",'
+           '"choices":[{"index":0,"delta":{"role":"assistant","content":"The answer is"},"finish_reason":null}]}\n\n']
+    base, _, stop = scripted_member(cut)
+    try:
+        m = mock()
+        m.set("claude", behaviour="503")
+        cfg = json.load(open(config(m, ["backup/gpt-4o-mini"])))
+        cfg["providers"]["backup"]["base_url"] = base
+        cfg = write_config(cfg, "cut.json")
+        r = run(anthropic_stream_call(m), env_for(cfg))
+        out = r.stdout.decode()
+        check("The answer is" in out, "the text so far went out live")
+        check("message_stop" not in out and "stop_reason\":\"end_turn" not in out, f"no end of stream: {out}")
+        eq(r.returncode, 18, "curl reports the transfer cut short")
+        r = run(anthropic_stream_call(m, "python"), env_for(cfg))
+        out = r.stdout.decode()
+        check("The answer is" in out and "message_stop" not in out and out.endswith("[broken]"),
+              f"through the relay the connection breaks: {out[-200:]}")
+    finally:
+        stop()

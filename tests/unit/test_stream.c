@@ -163,6 +163,25 @@ static void check_pair(llf_dialect from, llf_dialect to, const char *in, int too
     llf_stream_tr_free(&r.tr);
 }
 
+/* A member stream cut after its first text (no finish, no terminator) must
+ * not be closed in the program's dialect: the end reports it broken and
+ * adds nothing. */
+static void check_cut(llf_dialect from, llf_dialect to)
+{
+    const char *in = TEXT[from], *hello = strstr(in, "Hello fro");
+    const char *lf = strstr(hello, "\n\n"), *crlf = strstr(hello, "\r\n\r\n");
+    const char *end = crlf && (!lf || crlf < lf) ? crlf + 4 : lf + 2;
+    llf_stream_pipe *p = llf_stream_pipe_new(from, to, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in, (size_t)(end - in), &out) == 0);
+    size_t n = out.n;
+    CHECK(n > 0);   /* the text so far went out live */
+    CHECK(llf_stream_pipe_end(p, &out) == -1);
+    CHECK(out.n == n);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
 void test_stream(void)
 {
     for (int f = 0; f < 3; f++)
@@ -170,6 +189,7 @@ void test_stream(void)
             if (f != t) {
                 check_pair((llf_dialect)f, (llf_dialect)t, TEXT[f], 0);
                 check_pair((llf_dialect)f, (llf_dialect)t, TOOLS[f], 1);
+                check_cut((llf_dialect)f, (llf_dialect)t);
             }
     /* an error event mid-stream cannot be translated: the stream breaks */
     llf_stream_tr tr;
