@@ -145,7 +145,7 @@ static int splice_model(const llf_req *req, const char *old, const char *model, 
 /* The member's body: the program's own, with only the model replaced, when
  * the dialect is the same (every field the program sent stays); else
  * translated through the hub. */
-static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect target,
+static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect target, int ask_usage,
                        const char *model, llf_buf *out, llf_terr *e)
 {
     if (target == o->dialect) {
@@ -184,10 +184,14 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
     if (rc != LLF_TR_OK)
         return rc;
     /* A streaming call streams in the member's dialect too (Gemini by its
-     * URL, the others by a body field the hub may not carry). */
+     * URL, the others by a body field the hub may not carry). An OpenAI
+     * member reports a stream's usage only when asked, and the program's
+     * dialect carries it. */
     if (o->stream && target != LLF_GEMINI) {
         cJSON_DeleteItemFromObjectCaseSensitive(body, "stream");
-        if (!cJSON_AddTrueToObject(body, "stream"))
+        cJSON_DeleteItemFromObjectCaseSensitive(body, "stream_options");
+        cJSON *so = ask_usage ? cJSON_AddObjectToObject(body, "stream_options") : NULL;
+        if (!cJSON_AddTrueToObject(body, "stream") || (ask_usage && !cJSON_AddTrueToObject(so, "include_usage")))
             rc = LLF_TR_ERROR;
     }
     if (rc == LLF_TR_OK)
@@ -204,7 +208,9 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     const llf_dialect_ops *ops = llf_dialect_ops_of(t->dialect);
     int same = target == o->provider;
     int keep_creds = same && !t->key;
-    int rc = member_body(o, ops, t->dialect, model, &out->body, e);
+    /* Mistral refuses stream_options (422) and sends a stream's usage anyway. */
+    int ask_usage = t->dialect == LLF_OPENAI && !strstr(t->base_url, "api.mistral.ai");
+    int rc = member_body(o, ops, t->dialect, ask_usage, model, &out->body, e);
     if (rc != LLF_TR_OK) {
         llf_buf_free(&out->body);
         return rc;

@@ -159,6 +159,15 @@ void test_rewrite(void)
     CHECK(rw(c, &g, gj, gem, "alt=sse&key=prog-key", gem, "gemini-b", 1, &r) == 0);
     CHECK_STR(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-b:streamGenerateContent?alt=sse");
     llf_req_free(&r);
+    /* Streamed by an OpenAI-dialect member: asked for its usage, which
+     * OpenAI streams only on request. */
+    CHECK(rw(c, &g, gj, gem, "alt=sse", llf_config_provider(c, "backup"), "gpt-4o-mini", 1, &r) == 0);
+    CHECK(r.body.p && strstr(r.body.p, "\"stream\":true") &&
+          strstr(r.body.p, "\"stream_options\":{\"include_usage\":true}"));
+    llf_req_free(&r);
+    CHECK(rw(c, &g, gj, gem, "alt=sse", llf_config_provider(c, "mistral"), "mistral-small", 1, &r) == 0);
+    CHECK(r.body.p && !strstr(r.body.p, "stream_options"));   /* Mistral refuses it */
+    llf_req_free(&r);
     cJSON_Delete(gj);
     llf_buf_free(&g.body);
 
