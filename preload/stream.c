@@ -95,7 +95,6 @@ static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
     const cJSON *d = llf_get(choice, "delta");
     const char *text = llf_get_str(d, "content");
     const cJSON *tools = llf_get(d, "tool_calls");
-    const char *fr = llf_get_str(choice, "finish_reason");
     if (anth_start(t, out))
         return -1;
     if (text && *text) {
@@ -137,41 +136,33 @@ static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
                 return -1;
         }
     }
-    if (fr && !t->finished) {
-        t->finished = 1;
-        cJSON *e = parse("{\"type\":\"message_delta\",\"delta\":{\"stop_sequence\":null},\"usage\":{}}");
-        if (anth_stop_block(t, out) || !e ||
-            llf_add(cJSON_GetObjectItem(e, "delta"), "stop_reason", cJSON_CreateString(anth_reason(fr))) ||
-            llf_add(cJSON_GetObjectItem(e, "usage"), "output_tokens", cJSON_CreateNumber(t->out_tokens)) ||
-            sse(out, "message_delta", e))
-            return -1;
-    }
-    return 0;
+    /* The content ends with the finish reason; message_delta waits for the
+     * usage (anth_close). */
+    return t->finish[0] ? anth_stop_block(t, out) : 0;
 }
 
-static int write_gemini(llf_stream_tr *t, const cJSON *choice, llf_buf *out, int final)
+/* message_delta: the stop reason and the usage, once both are known. */
+static int anth_close(llf_stream_tr *t, llf_buf *out)
 {
-    const cJSON *d = llf_get(choice, "delta");
-    const char *text = llf_get_str(d, "content");
-    const cJSON *tools = llf_get(d, "tool_calls");
-    const char *fr = final ? "stop" : llf_get_str(choice, "finish_reason");
-    for (const cJSON *c = cJSON_IsArray(tools) ? tools->child : NULL; c; c = c->next) {
-        const cJSON *f = llf_get(c, "function");
-        const cJSON *ix = llf_get(c, "index");
-        int i = cJSON_IsNumber(ix) ? ix->valueint : t->gem_tools - 1;
-        if (llf_get_str(c, "id") && t->gem_tools < 16)
-            i = t->gem_tools++;
-        if (i < 0 || i >= t->gem_tools)
-            continue;
-        if (llf_get_str(f, "name"))
-            snprintf(t->names[i], sizeof t->names[i], "%s", llf_get_str(f, "name"));
-        if (llf_get_str(f, "arguments") && llf_buf_adds(&t->args[i], llf_get_str(f, "arguments")))
-            return -1;
+    t->finished = 1;
+    cJSON *e = parse("{\"type\":\"message_delta\",\"delta\":{\"stop_sequence\":null},\"usage\":{}}");
+    cJSON *u = cJSON_GetObjectItem(e, "usage");
+    int ok = e && !anth_stop_block(t, out) &&
+             !llf_add(cJSON_GetObjectItem(e, "delta"), "stop_reason",
+                      cJSON_CreateString(anth_reason(t->finish[0] ? t->finish : "stop"))) &&
+             !llf_add(u, "input_tokens", cJSON_CreateNumber(t->in_tokens)) &&
+             !llf_add(u, "output_tokens", cJSON_CreateNumber(t->out_tokens));
+    if (!ok) {
+        cJSON_Delete(e);
+        return -1;
     }
-    if (!(text && *text) && !fr)
-        return 0;
-    if (fr && t->finished)
-        return 0;
+    return sse(out, "message_delta", e);
+}
+
+/* One Gemini chunk: text, and when closing the gathered function calls
+ * (Gemini sends them whole), the finish reason and the usage. */
+static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *out)
+{
     cJSON *o = cJSON_CreateObject(), *cands = cJSON_CreateArray(), *cand = cJSON_CreateObject(),
           *content = cJSON_CreateObject(), *parts = cJSON_CreateArray();
     int ok = o && cands && cand && content && parts;
@@ -179,7 +170,7 @@ static int write_gemini(llf_stream_tr *t, const cJSON *choice, llf_buf *out, int
         cJSON *tp = cJSON_CreateObject();
         ok = tp && !llf_add(tp, "text", cJSON_CreateString(text)) && !llf_append(parts, tp);
     }
-    for (int i = 0; ok && fr && i < t->gem_tools; i++) {
+    for (int i = 0; ok && closing && i < t->gem_tools; i++) {
         cJSON *args = cJSON_Parse(t->args[i].p ? t->args[i].p : "{}");
         cJSON *p = cJSON_CreateObject(), *fc = cJSON_CreateObject();
         ok = p && fc && !llf_add(fc, "name", cJSON_CreateString(t->names[i])) &&
@@ -190,10 +181,11 @@ static int write_gemini(llf_stream_tr *t, const cJSON *choice, llf_buf *out, int
     }
     ok = ok && !llf_add(content, "parts", parts) && !llf_add(content, "role", cJSON_CreateString("model")) &&
          !llf_add(cand, "content", content) &&
-         !(fr && llf_add(cand, "finishReason", cJSON_CreateString(gem_reason(fr)))) &&
+         !(closing && llf_add(cand, "finishReason",
+                              cJSON_CreateString(gem_reason(t->finish[0] ? t->finish : "stop")))) &&
          !llf_add(cand, "index", cJSON_CreateNumber(0)) && !llf_append(cands, cand) &&
          !llf_add(o, "candidates", cands);
-    if (ok && fr) {
+    if (ok && closing) {
         t->finished = 1;
         cJSON *um = cJSON_CreateObject();
         ok = um && !llf_add(um, "promptTokenCount", cJSON_CreateNumber(t->in_tokens)) &&
@@ -209,27 +201,72 @@ static int write_gemini(llf_stream_tr *t, const cJSON *choice, llf_buf *out, int
     return sse(out, NULL, o);
 }
 
-/* One hub chunk into the program's dialect. */
+/* The tool-call deltas, gathered for the closing chunk. */
+static int gem_tools(llf_stream_tr *t, const cJSON *choice)
+{
+    const cJSON *tools = llf_get(llf_get(choice, "delta"), "tool_calls");
+    for (const cJSON *c = cJSON_IsArray(tools) ? tools->child : NULL; c; c = c->next) {
+        const cJSON *f = llf_get(c, "function");
+        const cJSON *ix = llf_get(c, "index");
+        int i = cJSON_IsNumber(ix) ? ix->valueint : t->gem_tools - 1;
+        if (llf_get_str(c, "id") && t->gem_tools < 16)
+            i = t->gem_tools++;
+        if (i < 0 || i >= t->gem_tools)
+            continue;
+        if (llf_get_str(f, "name"))
+            snprintf(t->names[i], sizeof t->names[i], "%s", llf_get_str(f, "name"));
+        if (llf_get_str(f, "arguments") && llf_buf_adds(&t->args[i], llf_get_str(f, "arguments")))
+            return -1;
+    }
+    return 0;
+}
+
+/* The program's closing event, once: its finish reason came and its usage
+ * came too, or the member's stream ended. */
+static int close_program(llf_stream_tr *t, llf_buf *out)
+{
+    if (t->finished)
+        return 0;
+    if (t->to == LLF_GEMINI)
+        return gem_chunk(t, NULL, 1, out);
+    return anth_start(t, out) || anth_close(t, out) ? -1 : 0;
+}
+
+/* One hub chunk into the program's dialect. The closing event is held
+ * until the usage is known: an OpenAI member sends it in a chunk of its own
+ * after the finish reason ("choices": []), others with it. */
 static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
 {
     const cJSON *u = llf_get(chunk, "usage");
+    int has_usage = 0;
     if (cJSON_IsNumber(llf_get(u, "prompt_tokens")))
-        t->in_tokens = llf_get(u, "prompt_tokens")->valuedouble;
+        t->in_tokens = llf_get(u, "prompt_tokens")->valuedouble, has_usage = 1;
     if (cJSON_IsNumber(llf_get(u, "completion_tokens")))
-        t->out_tokens = llf_get(u, "completion_tokens")->valuedouble;
+        t->out_tokens = llf_get(u, "completion_tokens")->valuedouble, has_usage = 1;
     if (llf_get_str(chunk, "id"))
         snprintf(t->id, sizeof t->id, "%s", llf_get_str(chunk, "id"));
     const cJSON *choice = cJSON_GetArrayItem(llf_get(chunk, "choices"), 0);
-    int rc = 0;
+    const char *fr = llf_get_str(choice, "finish_reason");
+    if (fr && !t->finish[0])
+        snprintf(t->finish, sizeof t->finish, "%s", fr);
     if (t->to == LLF_OPENAI) {
         cJSON_DeleteItemFromObject(chunk, "model");
-        if (llf_add(chunk, "model", cJSON_CreateString(t->model)))
-            rc = -1;
-        else
-            return sse(out, NULL, chunk);
-    } else if (choice || t->to == LLF_ANTHROPIC) {
-        rc = t->to == LLF_ANTHROPIC ? (choice ? write_anthropic(t, choice, out) : anth_start(t, out))
-                                    : write_gemini(t, choice, out, 0);
+        if (llf_add(chunk, "model", cJSON_CreateString(t->model))) {
+            cJSON_Delete(chunk);
+            return -1;
+        }
+        return sse(out, NULL, chunk);
+    }
+    int closing = t->finish[0] && has_usage && !t->finished, rc = 0;
+    if (t->to == LLF_ANTHROPIC) {
+        rc = choice ? write_anthropic(t, choice, out) : anth_start(t, out);
+        if (!rc && closing)
+            rc = anth_close(t, out);
+    } else {
+        const char *text = llf_get_str(llf_get(choice, "delta"), "content");
+        rc = gem_tools(t, choice);
+        if (!rc && (closing || (text && *text && !t->finished)))
+            rc = gem_chunk(t, text, closing, out);
     }
     cJSON_Delete(chunk);
     return rc;
@@ -402,7 +439,7 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
     (void)event;
     if (t->from == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6)) {
         t->done = 1;
-        return 0;
+        return t->to != LLF_OPENAI ? close_program(t, out) : 0;   /* if no usage came */
     }
     cJSON *j = cJSON_ParseWithLength(data, len);
     if (!cJSON_IsObject(j) || llf_get(j, "error") ||
@@ -424,18 +461,9 @@ int llf_stream_tr_end(llf_stream_tr *t, llf_buf *out)
         return -1;
     if (t->to == LLF_OPENAI)
         return llf_buf_adds(out, "data: [DONE]\n\n");
-    if (t->to == LLF_GEMINI)
-        return t->finished ? 0 : write_gemini(t, NULL, out, 1);
-    if (anth_start(t, out))
+    if (close_program(t, out))
         return -1;
-    if (!t->finished) {
-        cJSON *fin = parse("{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}");
-        int rc = fin ? write_anthropic(t, fin, out) : -1;
-        cJSON_Delete(fin);
-        if (rc)
-            return -1;
-    }
-    return sse(out, "message_stop", parse("{\"type\":\"message_stop\"}"));
+    return t->to == LLF_GEMINI ? 0 : sse(out, "message_stop", parse("{\"type\":\"message_stop\"}"));
 }
 
 struct llf_stream_pipe {

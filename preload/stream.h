@@ -18,7 +18,9 @@ typedef struct llf_stream_tr {
     int  ntools;
     int  done;                /* the member's terminator came ([DONE], message_stop, a finishReason) */
     /* writing the program's dialect */
-    int  started, text_open, blocks, tool_block, finished;
+    int  started, text_open, blocks, tool_block;
+    char finish[16];          /* the hub finish_reason, once it came */
+    int  finished;            /* the closing event (message_delta, finishReason chunk) went out */
     char id[128];
     double in_tokens, out_tokens;
     llf_buf args[16];         /* Gemini wants whole arguments: gathered here */

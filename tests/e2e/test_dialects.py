@@ -326,6 +326,13 @@ def scripted_member(events):
     return f"http://127.0.0.1:{srv.server_port}/v1", bodies, srv.shutdown
 
 
+def backup_at(m, base, name):
+    """A config whose one member, backup, is served at base."""
+    cfg = json.load(open(config(m, ["backup/gpt-4o-mini"])))
+    cfg["providers"]["backup"]["base_url"] = base
+    return write_config(cfg, name)
+
+
 def anthropic_stream_call(m, client="curl"):
     """An Anthropic program's streamed call to the claude mock, by curl (the
     libcurl hooks) or by Python's http.client (the socket path and relay)."""
@@ -363,9 +370,7 @@ def test_a_translated_stream_cut_short_stays_broken():
     try:
         m = mock()
         m.set("claude", behaviour="503")
-        cfg = json.load(open(config(m, ["backup/gpt-4o-mini"])))
-        cfg["providers"]["backup"]["base_url"] = base
-        cfg = write_config(cfg, "cut.json")
+        cfg = backup_at(m, base, "cut.json")
         r = run(anthropic_stream_call(m), env_for(cfg))
         out = r.stdout.decode()
         check("The answer is" in out, "the text so far went out live")
@@ -375,5 +380,31 @@ def test_a_translated_stream_cut_short_stays_broken():
         out = r.stdout.decode()
         check("The answer is" in out and "message_stop" not in out and out.endswith("[broken]"),
               f"through the relay the connection breaks: {out[-200:]}")
+    finally:
+        stop()
+
+
+def test_an_openai_members_stream_usage_reaches_other_dialects():
+    """An OpenAI-dialect member is asked for its stream's usage, which it
+    sends in a last chunk of its own after the finish reason; the Anthropic
+    program's message_delta carries it."""
+    chunk = ('data: {{"id":"chatcmpl-u","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini",'
+             '"choices":{},"usage":{}}}\n\n')
+    events = [chunk.format('[{"index":0,"delta":{"role":"assistant","content":"Hello there"},"finish_reason":null}]',
+                           "null"),
+              chunk.format('[{"index":0,"delta":{},"finish_reason":"stop"}]', "null"),
+              chunk.format("[]", '{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}'),
+              "data: [DONE]\n\n"]
+    base, bodies, stop = scripted_member(events)
+    try:
+        m = mock()
+        m.set("claude", behaviour="503")
+        r = run(anthropic_stream_call(m), env_for(backup_at(m, base, "usage.json")))
+        eq(json.loads(bodies[0]).get("stream_options"), {"include_usage": True}, "the member was asked for usage")
+        deltas = [json.loads(l[6:]) for l in r.stdout.decode().splitlines()
+                  if l.startswith("data: ") and '"message_delta"' in l]
+        eq([(d["delta"]["stop_reason"], d["usage"]) for d in deltas],
+           [("end_turn", {"input_tokens": 12, "output_tokens": 2})], "one message_delta, with the usage")
+        eq(stream_text("anthropic", r.stdout.decode()), ("Hello there", True), "text and end of stream")
     finally:
         stop()

@@ -182,6 +182,63 @@ static void check_cut(llf_dialect from, llf_dialect to)
     llf_stream_pipe_free(p);
 }
 
+/* OpenAI with stream_options.include_usage: the finish reason in one chunk,
+ * the usage in a later one with no choices. The program's closing event
+ * (message_delta, Gemini's finishReason chunk) carries that usage. */
+static const char OAI_USAGE[] =
+    "data: {\"id\":\"c3\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"finish_reason\":null}],\"usage\":null}\n\n"
+    "data: {\"id\":\"c3\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}],\"usage\":null}\n\n"
+    "data: {\"id\":\"c3\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2,\"total_tokens\":14}}\n\n"
+    "data: [DONE]\n\n";
+
+typedef struct closing {
+    int closes, in, out;
+    char reason[32];
+} closing;
+
+static int read_closing(void *ctx, const char *event, const char *data, size_t len)
+{
+    closing *c = ctx;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), 0);
+    const cJSON *u = NULL, *r = NULL;
+    if (!strcmp(event, "message_delta")) {
+        u = cJSON_GetObjectItem(j, "usage");
+        r = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "delta"), "stop_reason");
+        c->in = cJSON_GetObjectItem(u, "input_tokens") ? cJSON_GetObjectItem(u, "input_tokens")->valueint : -1;
+        c->out = cJSON_GetObjectItem(u, "output_tokens") ? cJSON_GetObjectItem(u, "output_tokens")->valueint : -1;
+    } else if (cJSON_GetObjectItem(cand, "finishReason")) {
+        u = cJSON_GetObjectItem(j, "usageMetadata");
+        r = cJSON_GetObjectItem(cand, "finishReason");
+        c->in = cJSON_GetObjectItem(u, "promptTokenCount") ? cJSON_GetObjectItem(u, "promptTokenCount")->valueint : -1;
+        c->out = cJSON_GetObjectItem(u, "candidatesTokenCount") ? cJSON_GetObjectItem(u, "candidatesTokenCount")->valueint : -1;
+    }
+    if (cJSON_IsString(r)) {
+        c->closes++;
+        snprintf(c->reason, sizeof c->reason, "%s", r->valuestring);
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+static void check_late_usage(llf_dialect to, const char *reason)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, OAI_USAGE, strlen(OAI_USAGE), &out) == 0);
+    CHECK(llf_stream_pipe_end(p, &out) == 0);
+    closing c = {0};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_closing, &c);
+    llf_sse_free(&q);
+    CHECK(c.closes == 1 && !strcmp(c.reason, reason));
+    if (c.in != 12 || c.out != 2)
+        fprintf(stderr, "FAIL late usage: in %d out %d\n%s\n", c.in, c.out, out.p ? out.p : "");
+    CHECK(c.in == 12 && c.out == 2);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
 void test_stream(void)
 {
     for (int f = 0; f < 3; f++)
@@ -191,6 +248,8 @@ void test_stream(void)
                 check_pair((llf_dialect)f, (llf_dialect)t, TOOLS[f], 1);
                 check_cut((llf_dialect)f, (llf_dialect)t);
             }
+    check_late_usage(LLF_ANTHROPIC, "max_tokens");
+    check_late_usage(LLF_GEMINI, "MAX_TOKENS");
     /* an error event mid-stream cannot be translated: the stream breaks */
     llf_stream_tr tr;
     llf_buf out = {0};
