@@ -25,6 +25,7 @@ void llf_stream_tr_init(llf_stream_tr *t, llf_dialect from, llf_dialect to, cons
     t->to = to;
     snprintf(t->model, sizeof t->model, "%s", model ? model : "");
     snprintf(t->id, sizeof t->id, "llmfallback");
+    t->created = (double)(long long)llf_now_s();
 }
 
 void llf_stream_tr_free(llf_stream_tr *t)
@@ -249,14 +250,8 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
     const char *fr = llf_get_str(choice, "finish_reason");
     if (fr && !t->finish[0])
         snprintf(t->finish, sizeof t->finish, "%s", fr);
-    if (t->to == LLF_OPENAI) {
-        cJSON_DeleteItemFromObject(chunk, "model");
-        if (llf_add(chunk, "model", cJSON_CreateString(t->model))) {
-            cJSON_Delete(chunk);
-            return -1;
-        }
-        return sse(out, NULL, chunk);
-    }
+    if (t->to == LLF_OPENAI)
+        return sse(out, NULL, chunk);   /* made by chunk_new, with the program's model */
     int closing = t->finish[0] && has_usage && !t->finished, rc = 0;
     if (t->to == LLF_ANTHROPIC) {
         rc = choice ? write_anthropic(t, choice, out) : anth_start(t, out);
@@ -274,17 +269,23 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
 
 /* ---- reading the member -------------------------------------------------- */
 
-static cJSON *chunk_new(const llf_stream_tr *t)
+/* A chat.completion.chunk with every field OpenAI's always has: created,
+ * a finish_reason (null until the end), and the role in the first delta. */
+static cJSON *chunk_new(llf_stream_tr *t)
 {
-    cJSON *c = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *ch = cJSON_CreateObject(),
-          *d = cJSON_CreateObject();
-    if (!c || !choices || !ch || !d || llf_add(c, "id", cJSON_CreateString(t->id)) ||
-        llf_add(c, "object", cJSON_CreateString("chat.completion.chunk")) ||
-        llf_add(ch, "index", cJSON_CreateNumber(0)) || llf_add(ch, "delta", d) ||
-        llf_append(choices, ch) || llf_add(c, "choices", choices)) {
+    cJSON *c = cJSON_CreateObject(), *choices, *ch, *d;
+    int ok = c && cJSON_AddStringToObject(c, "id", t->id) &&
+             cJSON_AddStringToObject(c, "object", "chat.completion.chunk") &&
+             cJSON_AddNumberToObject(c, "created", t->created) && cJSON_AddStringToObject(c, "model", t->model) &&
+             (choices = cJSON_AddArrayToObject(c, "choices")) && !llf_append(choices, ch = cJSON_CreateObject()) &&
+             cJSON_AddNumberToObject(ch, "index", 0) && (d = cJSON_AddObjectToObject(ch, "delta")) &&
+             (t->role_sent || cJSON_AddStringToObject(d, "role", "assistant")) &&
+             cJSON_AddNullToObject(ch, "finish_reason");
+    if (!ok) {
         cJSON_Delete(c);
         return NULL;
     }
+    t->role_sent = 1;
     return c;
 }
 
@@ -295,8 +296,13 @@ static cJSON *delta_of(cJSON *chunk)
 
 static int finish(cJSON *chunk, const char *fr)
 {
-    return llf_add(cJSON_GetArrayItem(cJSON_GetObjectItem(chunk, "choices"), 0), "finish_reason",
-                   cJSON_CreateString(fr));
+    cJSON *s = cJSON_CreateString(fr);
+    if (!s || !cJSON_ReplaceItemInObjectCaseSensitive(
+                  cJSON_GetArrayItem(cJSON_GetObjectItem(chunk, "choices"), 0), "finish_reason", s)) {
+        cJSON_Delete(s);
+        return -1;
+    }
+    return 0;
 }
 
 static int usage(cJSON *chunk, double in, double out)
@@ -339,10 +345,7 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
             snprintf(t->id, sizeof t->id, "%s", llf_get_str(m, "id"));
         const cJSON *in = llf_get(llf_get(m, "usage"), "input_tokens");
         t->in_tokens = cJSON_IsNumber(in) ? in->valuedouble : 0;
-        cJSON *c = chunk_new(t);
-        if (c && llf_add(delta_of(c), "role", cJSON_CreateString("assistant")))
-            cJSON_Delete(c), c = NULL;
-        return c;
+        return chunk_new(t);   /* the role */
     }
     const cJSON *ix = llf_get(j, "index");
     int index = cJSON_IsNumber(ix) && ix->valueint >= 0 && ix->valueint < 64 ? ix->valueint : 0;
@@ -360,16 +363,16 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
     } else if (!strcmp(type, "content_block_delta")) {
         const cJSON *d = llf_get(j, "delta");
         const char *dt = llf_get_str(d, "type");
-        c = chunk_new(t);
-        if (c && dt && !strcmp(dt, "text_delta")) {
+        /* thinking and other deltas: nothing to say */
+        int text = dt && !strcmp(dt, "text_delta"), args = dt && !strcmp(dt, "input_json_delta") && t->block_tool[index];
+        c = text || args ? chunk_new(t) : NULL;
+        if (c && text) {
             if (llf_add(delta_of(c), "content", cJSON_CreateString(llf_get_str(d, "text") ? llf_get_str(d, "text") : "")))
                 cJSON_Delete(c), c = NULL;
-        } else if (c && dt && !strcmp(dt, "input_json_delta") && t->block_tool[index]) {
+        } else if (c) {
             cJSON *td = tool_delta(t->block_tool[index] - 1, NULL, NULL, llf_get_str(d, "partial_json"));
             if (!td || llf_add(delta_of(c), "tool_calls", td))
                 cJSON_Delete(c), c = NULL;
-        } else {
-            cJSON_Delete(c), c = NULL;   /* thinking and other deltas: nothing to say */
         }
     } else if (!strcmp(type, "message_delta")) {
         const char *sr = llf_get_str(llf_get(j, "delta"), "stop_reason");

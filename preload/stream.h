@@ -17,6 +17,8 @@ typedef struct llf_stream_tr {
     int  block_tool[64];      /* Anthropic content block → hub tool index + 1 */
     int  ntools;
     int  done;                /* the member's terminator came ([DONE], message_stop, a finishReason) */
+    int  role_sent;           /* the first hub chunk (with the role) was made */
+    double created;           /* the hub chunks' "created" */
     /* writing the program's dialect */
     int  started, text_open, blocks, tool_block;
     char finish[16];          /* the hub finish_reason, once it came */

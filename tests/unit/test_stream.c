@@ -239,6 +239,49 @@ static void check_late_usage(llf_dialect to, const char *reason)
     llf_stream_pipe_free(p);
 }
 
+/* Translated OpenAI chunks have what OpenAI's always have: object, created,
+ * model, a finish_reason (null until the last), the role in the first. */
+typedef struct oai_fields {
+    int chunks, bad, finals;
+} oai_fields;
+
+static int read_oai_fields(void *ctx, const char *event, const char *data, size_t len)
+{
+    oai_fields *f = ctx;
+    if (len == 6 && !memcmp(data, "[DONE]", 6))
+        return 0;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0);
+    const cJSON *fr = cJSON_GetObjectItem(ch, "finish_reason");
+    const cJSON *role = cJSON_GetObjectItem(cJSON_GetObjectItem(ch, "delta"), "role");
+    int ok = cJSON_IsNumber(cJSON_GetObjectItem(j, "created")) && cJSON_GetObjectItem(j, "created")->valuedouble > 0 &&
+             cJSON_IsString(cJSON_GetObjectItem(j, "model")) && cJSON_IsString(cJSON_GetObjectItem(j, "id")) &&
+             (cJSON_IsNull(fr) || cJSON_IsString(fr)) &&
+             (f->chunks > 0 || (cJSON_IsString(role) && !strcmp(role->valuestring, "assistant")));
+    f->finals += cJSON_IsString(fr);
+    f->chunks++;
+    if (!ok) {
+        f->bad++;
+        fprintf(stderr, "FAIL chunk %d lacks a field: %.*s\n", f->chunks, (int)len, data);
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+static void check_oai_fields(llf_dialect from, const char *in)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    oai_fields f = {0};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_oai_fields, &f);
+    llf_sse_free(&q);
+    CHECK(f.chunks > 0 && f.bad == 0 && f.finals == 1);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
 void test_stream(void)
 {
     for (int f = 0; f < 3; f++)
@@ -248,6 +291,10 @@ void test_stream(void)
                 check_pair((llf_dialect)f, (llf_dialect)t, TOOLS[f], 1);
                 check_cut((llf_dialect)f, (llf_dialect)t);
             }
+    for (int f = LLF_ANTHROPIC; f <= LLF_GEMINI; f++) {
+        check_oai_fields((llf_dialect)f, TEXT[f]);
+        check_oai_fields((llf_dialect)f, TOOLS[f]);
+    }
     check_late_usage(LLF_ANTHROPIC, "max_tokens");
     check_late_usage(LLF_GEMINI, "MAX_TOKENS");
     /* an error event mid-stream cannot be translated: the stream breaks */
