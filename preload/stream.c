@@ -30,8 +30,11 @@ void llf_stream_tr_init(llf_stream_tr *t, llf_dialect from, llf_dialect to, cons
 
 void llf_stream_tr_free(llf_stream_tr *t)
 {
-    for (int i = 0; i < 16; i++)
-        llf_buf_free(&t->args[i]);
+    for (int i = 0; i < t->gem_tools; i++)
+        llf_buf_free(&t->gem_calls[i].args);
+    free(t->gem_calls);
+    t->gem_calls = NULL;
+    t->gem_tools = t->gem_cap = 0;
 }
 
 /* ---- writing the program's dialect -------------------------------------- */
@@ -172,9 +175,9 @@ static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *o
         ok = tp && !llf_add(tp, "text", cJSON_CreateString(text)) && !llf_append(parts, tp);
     }
     for (int i = 0; ok && closing && i < t->gem_tools; i++) {
-        cJSON *args = cJSON_Parse(t->args[i].p ? t->args[i].p : "{}");
+        cJSON *args = cJSON_Parse(t->gem_calls[i].args.p ? t->gem_calls[i].args.p : "{}");
         cJSON *p = cJSON_CreateObject(), *fc = cJSON_CreateObject();
-        ok = p && fc && !llf_add(fc, "name", cJSON_CreateString(t->names[i])) &&
+        ok = p && fc && !llf_add(fc, "name", cJSON_CreateString(t->gem_calls[i].name)) &&
              !llf_add(fc, "args", cJSON_IsObject(args) ? args : cJSON_CreateObject()) &&
              !llf_add(p, "functionCall", fc) && !llf_append(parts, p);
         if (!cJSON_IsObject(args))
@@ -210,13 +213,24 @@ static int gem_tools(llf_stream_tr *t, const cJSON *choice)
         const cJSON *f = llf_get(c, "function");
         const cJSON *ix = llf_get(c, "index");
         int i = cJSON_IsNumber(ix) ? ix->valueint : t->gem_tools - 1;
-        if (llf_get_str(c, "id") && t->gem_tools < 16)
+        if (llf_get_str(c, "id")) {   /* a new call */
+            if (t->gem_tools == t->gem_cap) {
+                int cap = t->gem_cap ? 2 * t->gem_cap : 4;
+                struct llf_gem_call *g = realloc(t->gem_calls, (size_t)cap * sizeof *g);
+                if (!g)
+                    return -1;
+                t->gem_calls = g;
+                t->gem_cap = cap;
+            }
             i = t->gem_tools++;
+            memset(&t->gem_calls[i], 0, sizeof t->gem_calls[i]);
+        }
         if (i < 0 || i >= t->gem_tools)
             continue;
+        struct llf_gem_call *g = &t->gem_calls[i];
         if (llf_get_str(f, "name"))
-            snprintf(t->names[i], sizeof t->names[i], "%s", llf_get_str(f, "name"));
-        if (llf_get_str(f, "arguments") && llf_buf_adds(&t->args[i], llf_get_str(f, "arguments")))
+            snprintf(g->name, sizeof g->name, "%s", llf_get_str(f, "name"));
+        if (llf_get_str(f, "arguments") && llf_buf_adds(&g->args, llf_get_str(f, "arguments")))
             return -1;
     }
     return 0;

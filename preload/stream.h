@@ -25,9 +25,11 @@ typedef struct llf_stream_tr {
     int  finished;            /* the closing event (message_delta, finishReason chunk) went out */
     char id[128];
     double in_tokens, out_tokens;
-    llf_buf args[16];         /* Gemini wants whole arguments: gathered here */
-    char    names[16][64];
-    int     gem_tools;
+    struct llf_gem_call {     /* Gemini wants whole calls: gathered here */
+        char    name[65];     /* 64, the longest OpenAI and Gemini allow */
+        llf_buf args;
+    } *gem_calls;
+    int     gem_tools, gem_cap;
 } llf_stream_tr;
 
 void llf_stream_tr_free(llf_stream_tr *t);

@@ -282,6 +282,43 @@ static void check_oai_fields(llf_dialect from, const char *in)
     llf_stream_pipe_free(p);
 }
 
+/* To Gemini, whose calls go out whole at the end: 20 calls, the first with
+ * a 64-character name (the longest OpenAI and Gemini allow), all kept. */
+static void check_many_gemini_calls(void)
+{
+    char name[65], ev[512];
+    memset(name, 'a', 63);
+    name[63] = 'Z';
+    name[64] = '\0';
+    llf_buf in = {0};
+    for (int i = 0; i < 20; i++) {
+        snprintf(ev, sizeof ev, "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":%d,"
+                 "\"id\":\"call_%d\",\"type\":\"function\",\"function\":{\"name\":\"%s\",\"arguments\":\"{\\\"n\\\":%d}\"}}]},"
+                 "\"finish_reason\":null}]}\n\n", i, i, i ? "f" : name, i);
+        llf_buf_adds(&in, ev);
+    }
+    llf_buf_adds(&in, "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
+                      "data: [DONE]\n\n");
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, LLF_GEMINI, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in.p, in.n, &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    const char *d = out.p ? strstr(out.p, "data: ") : NULL;
+    cJSON *j = d ? cJSON_Parse(d + 6) : NULL;
+    const cJSON *parts = cJSON_GetObjectItem(cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), 0), "content"), "parts");
+    const cJSON *first = cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 0), "functionCall");
+    const cJSON *last = cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 19), "functionCall");
+    CHECK(cJSON_GetArraySize(parts) == 20);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(first, "name")) &&
+          !strcmp(cJSON_GetObjectItem(first, "name")->valuestring, name));
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(last, "args"), "n") &&
+          cJSON_GetObjectItem(cJSON_GetObjectItem(last, "args"), "n")->valueint == 19);
+    cJSON_Delete(j);
+    llf_buf_free(&in);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
 void test_stream(void)
 {
     for (int f = 0; f < 3; f++)
@@ -295,6 +332,7 @@ void test_stream(void)
         check_oai_fields((llf_dialect)f, TEXT[f]);
         check_oai_fields((llf_dialect)f, TOOLS[f]);
     }
+    check_many_gemini_calls();
     check_late_usage(LLF_ANTHROPIC, "max_tokens");
     check_late_usage(LLF_GEMINI, "MAX_TOKENS");
     /* an error event mid-stream cannot be translated: the stream breaks */
