@@ -160,6 +160,16 @@ int llf_endpoint_match(const llf_config *cfg, const char *url, llf_match *m)
     return 1;
 }
 
+/* Whether the query holds the parameter param ("name=value"). */
+static int has_param(const char *query, const char *param)
+{
+    size_t n = strlen(param);
+    for (const char *q = query; q && *q; q = strchr(q, '&') ? strchr(q, '&') + 1 : NULL)
+        if (!strncmp(q, param, n) && (q[n] == '&' || q[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
 {
     llf_urlparts u;
@@ -177,8 +187,16 @@ static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
         const llf_provider *p = &cfg->providers[cfg->bases[i].provider];
         char *model = NULL;
         int stream = 0;
-        if (!llf_dialect_ops_of(p->dialect)->match_op(u.path + bl, &model, &stream))
+        const llf_dialect_ops *ops = llf_dialect_ops_of(p->dialect);
+        if (!ops->match_op(u.path + bl, &model, &stream))
             continue;
+        /* A stream in a framing other than SSE (Gemini's JSON array without
+         * alt=sse) cannot be judged by its first event nor translated live:
+         * it passes through. */
+        if (stream && ops->stream_query && !has_param(query, ops->stream_query)) {
+            free(model);
+            continue;
+        }
         m->provider = cfg->bases[i].provider;
         m->dialect = p->dialect;
         m->url_model = model;

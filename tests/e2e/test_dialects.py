@@ -294,10 +294,10 @@ def test_streams_across_every_dialect_pair():
             check(ended, f"{caller} program, {member} member: its dialect's end of stream")
 
 
-def scripted_member(events):
-    """A loopback member that answers every POST 200 with these SSE events,
-    chunked, and then ends its body cleanly. Returns (base URL, the bodies
-    it received, stop)."""
+def scripted_member(events, ctype="text/event-stream"):
+    """A loopback member that answers every POST 200 with these SSE events
+    (or other pieces), chunked, and then ends its body cleanly. Returns
+    (base URL, the bodies it received, stop)."""
     import http.server
     import threading
 
@@ -309,7 +309,7 @@ def scripted_member(events):
         def do_POST(self):
             bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
             self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Type", ctype)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for ev in events:
@@ -406,5 +406,28 @@ def test_an_openai_members_stream_usage_reaches_other_dialects():
         eq([(d["delta"]["stop_reason"], d["usage"]) for d in deltas],
            [("end_turn", {"input_tokens": 12, "output_tokens": 2})], "one message_delta, with the usage")
         eq(stream_text("anthropic", r.stdout.decode()), ("Hello there", True), "text and end of stream")
+    finally:
+        stop()
+
+
+def test_a_gemini_stream_without_alt_sse_passes_through():
+    """Without ?alt=sse Gemini streams one JSON array, not events: the call
+    is not judged or translated (it would look like an empty event stream)
+    and reaches the program exactly as the provider sent it."""
+    pieces = ['[{"candidates":[{"content":{"parts":[{"text":"Hello from the "}],"role":"model"},"index":0}]}\n',
+              ',{"candidates":[{"content":{"parts":[{"text":"primary"}],"role":"model"},"finishReason":"STOP",'
+              '"index":0}]}\n]']
+    base, bodies, stop = scripted_member(pieces, "application/json; charset=UTF-8")
+    try:
+        m = mock()
+        cfg = json.load(open(config(m, ["backup/gpt-4o-mini"])))
+        cfg["providers"]["gemini"]["base_url"] = base.replace("/v1", "/v1beta")
+        log = new_log("noalt.log")
+        call = [CURL, "-sS", "-N", base.replace("/v1", "/v1beta") + "/models/gemini-2.5-flash:streamGenerateContent",
+                "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "content-type: application/json",
+                "-d", json.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})]
+        r = run(call, env_for(write_config(cfg, "noalt.json"), log))
+        eq(r.stdout.decode(), "".join(pieces), "the provider's array, untouched")
+        eq((len(bodies), len(m.requests("backup")), read_log(log)), (1, 0, []), "no fallback, no attempt logged")
     finally:
         stop()

@@ -69,6 +69,16 @@ void test_endpoints(void)
     CHECK(m.stream == 1);
     CHECK_STR(m.url_model, "gemini-2.5-flash");
     llf_match_free(&m);
+    CHECK(llf_endpoint_match(c,
+                             "https://generativelanguage.googleapis.com/v1beta/models/"
+                             "gemini-2.5-flash:streamGenerateContent?key=k&alt=sse",
+                             &m));
+    llf_match_free(&m);
+    /* Without alt=sse Gemini streams a JSON array, not events: passed through. */
+    CHECK(no_match(c, "https://generativelanguage.googleapis.com/v1beta/models/"
+                      "gemini-2.5-flash:streamGenerateContent"));
+    CHECK(no_match(c, "https://generativelanguage.googleapis.com/v1beta/models/"
+                      "gemini-2.5-flash:streamGenerateContent?key=k&alt=ssex"));
 
     /* Not completion calls, or not providers. */
     CHECK(no_match(c, "https://api.openai.com/v1/embeddings"));
