@@ -210,8 +210,7 @@ static int interesting(CURLoption o)
 }
 
 /* USERPWD as libcurl splits it (Curl_parse_login_details): the user before
- * the first colon, NULL when empty unless the text starts with the colon;
- * the password after it, NULL when empty. */
+ * the first colon; the password after it, NULL when empty. */
 static void set_userpwd(hstate *s, const char *p)
 {
     free(s->user);
@@ -221,8 +220,7 @@ static void set_userpwd(hstate *s, const char *p)
         return;
     const char *colon = strchr(p, ':');
     size_t ulen = colon ? (size_t)(colon - p) : strlen(p);
-    if (ulen || *p == ':')
-        s->user = strndup(p, ulen);
+    s->user = strndup(p, ulen);   /* (libcurl 7.88 sends "" as a user too) */
     if (colon && colon[1])
         s->pass = strdup(colon + 1);
 }
@@ -407,6 +405,11 @@ typedef struct attempt_ctx {
     /* what a live delivery gave the program, for getinfo */
     llf_buf given_head;
     curl_off_t given;
+    /* a member attempt's own credentials (pointers into its request), kept
+     * out of the program's verbose trace */
+    const char *secret[4];
+    size_t secret_n[4];
+    int nsecret;
 } attempt_ctx;
 
 /* Options an attempt may leave other than the program set them; restore()
@@ -634,45 +637,71 @@ static void set_follow(const llf_curl_api *rc, CURL *h, const hstate *s)
     rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, s->unrestricted_auth);
 }
 
-/* A header block with the values of credential headers replaced. */
-static int redact(const llf_core_api *core, const char *p, size_t n, llf_buf *out)
+/* The credentials of a member's request: of each credential header, the
+ * value's last word (the key of "Bearer KEY" and of a bare KEY). */
+static void note_secrets(attempt_ctx *c, const llf_core_api *core, const llf_headers *h)
 {
-    char line[512];
-    while (n) {
-        const char *nl = memchr(p, '\n', n);
-        size_t k = nl ? (size_t)(nl - p + 1) : n;
-        const char *colon = memchr(p, ':', k);
-        size_t name = colon ? (size_t)(colon - p) : 0;
-        int hide = 0;
-        if (colon && name < sizeof line - 2) {
-            memcpy(line, p, name + 1);
-            line[name + 1] = '\0';
-            hide = core->header_credential(line);
+    c->nsecret = 0;
+    for (size_t i = 0; i < h->n && c->nsecret < 4; i++) {
+        const char *colon = strchr(h->v[i], ':');
+        if (!colon || !core->header_credential(h->v[i]))
+            continue;
+        const char *e = colon + strlen(colon);
+        while (e > colon + 1 && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+            e--;
+        const char *b = e;
+        while (b > colon + 1 && b[-1] != ' ' && b[-1] != '\t')
+            b--;
+        if (e - b >= 6) {
+            c->secret[c->nsecret] = b;
+            c->secret_n[c->nsecret++] = (size_t)(e - b);
         }
-        if (hide ? llf_buf_cats(out, line, " [redacted by llmfallback]\r\n", (char *)NULL)
-                 : llf_buf_add(out, p, k))
-            return -1;
-        p += k;
-        n -= k;
     }
-    return 0;
+}
+
+/* data with every credential of the attempt replaced; 0 when none is in it. */
+static int redact(const attempt_ctx *c, const char *p, size_t n, llf_buf *out)
+{
+    int found = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        for (int j = 0; j < c->nsecret && !k; j++)
+            if (n - i >= c->secret_n[j] && memcmp(p + i, c->secret[j], c->secret_n[j]) == 0)
+                k = c->secret_n[j];
+        if (k) {
+            if (!found && llf_buf_add(out, p, i))
+                return -1;
+            found = 1;
+            if (llf_buf_adds(out, "[redacted by llmfallback]"))
+                return -1;
+            i += k;
+        } else {
+            if (found && llf_buf_add(out, p + i, 1))
+                return -1;
+            i++;
+        }
+    }
+    return found;
 }
 
 /* A member's verbose trace, as the program would see it (its debug
- * callback, or libcurl's own "> " lines on its stderr), without the
- * member's key: that key is the library's, not the program's. */
+ * callback, or libcurl's own "* ", "< ", "> " lines on its stderr), without
+ * the member's key wherever it shows (the request's header lines, and over
+ * HTTP/2 libcurl's informational "h2h3 [authorization: ...]" lines): that
+ * key is the library's, not the program's. */
 static int cap_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 {
     static const char prefix[3][3] = {"* ", "< ", "> "};
     attempt_ctx *c = ud;
     const hstate *s = c->s;
     llf_buf red = {0};
-    if (type == CURLINFO_HEADER_OUT) {
-        if (redact(llf_core(), data, size, &red)) {
-            llf_buf_free(&red);
-            return 0;
-        }
-        data = red.p ? red.p : "";
+    int found = c->nsecret ? redact(c, data, size, &red) : 0;
+    if (found < 0) {
+        llf_buf_free(&red);
+        return 0;   /* shown not at all rather than with the key */
+    }
+    if (found) {
+        data = red.p;
         size = red.n;
     }
     int r = 0;
@@ -718,6 +747,8 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         set_creds(rc, h, s);   /* an override candidate went first */
     if (original && (c->dirty & D_FOLLOW))
         set_follow(rc, h, s);
+    if (original)
+        c->nsecret = 0;   /* the program's own credentials are its to show */
     if (!original) {
         struct curl_slist *hdrs = member_slist(rc, s, &req->headers);
         if (!hdrs && req->headers.n) {
@@ -742,6 +773,8 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 0L);
             c->dirty |= D_FOLLOW;
         }
+        if (s->verbose)
+            note_secrets(c, llf_core(), &req->headers);
         if (s->verbose && !(c->dirty & D_DEBUG)) {
             rc->easy_setopt(h, CURLOPT_DEBUGFUNCTION, cap_debug);
             rc->easy_setopt(h, CURLOPT_DEBUGDATA, c);
@@ -812,6 +845,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             } else if (t.n) {
                 llf_in_lib = 0;
                 give_body(s, t.p, t.n);
+                c->given += (curl_off_t)t.n;
                 llf_in_lib = 1;
             }
         }
@@ -990,16 +1024,16 @@ static void ov_parse(hstate *s)
 }
 
 /* The result libcurl would have given an original stream we stopped at its
- * bad first event (an error event, garbage), now handed back as the call's
- * failure: complete when it has all its Content-Length, or has none (the
- * error event is, in practice, a stream's last); short otherwise. */
+ * bad first event, now handed back as the call's failure: complete when it
+ * has all its Content-Length; without one, complete only after an error
+ * event (in practice a stream's last); short otherwise. */
 static CURLcode stopped_original_end(const llf_resp *r)
 {
     const char *line = r->head.p ? llf_head_last_block(r->head.p, r->head.n) : NULL;
     for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
         if (strncasecmp(line, "content-length:", 15) == 0)
             return strtoull(line + 15, NULL, 10) == r->body.n ? CURLE_OK : CURLE_PARTIAL_FILE;
-    return CURLE_OK;
+    return strcmp(r->stream_problem, "error_event") == 0 ? CURLE_OK : CURLE_PARTIAL_FILE;
 }
 
 static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char *url,

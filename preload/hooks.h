@@ -18,7 +18,8 @@ extern __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
 /* Set while a libcurl transfer the curl hook let pass runs on this thread:
  * its connections go where the program sent them, not to the relay (the
  * curl path does its own fallback, and has decided this one needs none).
- * Only connect() looks at it: the program's callbacks still see every hook. */
+ * Only connect() looks at it, for the whole transfer: a connection the
+ * program's own callbacks open meanwhile goes direct too. */
 extern __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
 
 /* The real libcurl, resolved once, thread-safely, never our own hooks.

@@ -579,13 +579,13 @@ def test_verbose_output_hides_member_keys():
     err = r.stderr.decode()
     eq(r.returncode, 0, "curl -v: answered")
     check(KEYS["OPENAI_API_KEY"] in err, "the program's own request is shown as it is")
-    check(KEYS["BACKUP_KEY"] not in err and "Authorization: [redacted by llmfallback]" in err,
+    check(KEYS["BACKUP_KEY"] not in err and "Authorization: Bearer [redacted by llmfallback]" in err,
           "curl -v: the backup's key is not shown")
     r = curlstate(m, "verbose")
     err = r.stderr.decode()
     eq(lines(r), ["chat 0 200"], "VERBOSE program answered")
     check(KEYS["BACKUP_KEY"] not in err and "> POST /v1/chat/completions" in err and
-          "Authorization: [redacted by llmfallback]" in err, "libcurl's own trace, key hidden")
+          "Authorization: Bearer [redacted by llmfallback]" in err, "libcurl's own trace, key hidden")
 
 
 def test_member_redirect_is_not_followed():
@@ -644,6 +644,9 @@ def test_quality_gate_child_is_not_the_hosts():
     out = r.stdout.decode()
     check("Hello from backup" in out, f"the gate rejected the primary's answer ({out[-200:]})")
     eq(out.splitlines()[-1], "chat 0 200 reaped 0", "the host reaped nothing of ours")
+    # a host that ignores SIGCHLD: the kernel would reap the command
+    r = curlstate(m, "sigign", cfg=cfg)
+    check("Hello from backup" in r.stdout.decode(), "SIGCHLD ignored: the gate still rejected")
 
 
 def test_passed_transfer_goes_straight_to_the_provider_host():
