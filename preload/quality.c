@@ -79,13 +79,17 @@ static char **child_env(const char *provider, const char *model)
     return env;
 }
 
-/* The keeper (see the top): never returns. */
-static void keeper(int in, int nul, char **argv, char **env) __attribute__((noreturn));
-static void keeper(int in, int nul, char **argv, char **env)
+/* The keeper (see the top): never returns. It starts with every signal
+ * blocked (the caller blocks them around the clone), so no handler of the
+ * host's runs in this copy of it; old is the caller's own mask. */
+static void keeper(int in, int nul, char **argv, char **env, const sigset_t *old)
+    __attribute__((noreturn));
+static void keeper(int in, int nul, char **argv, char **env, const sigset_t *old)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, &old);   /* no handler of the host's runs here */
+    /* A host that ignores SIGCHLD (SIG_IGN, SA_NOCLDWAIT) would have the
+     * command reaped by the kernel, and its status lost. */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGCHLD, &dfl, NULL);
     /* Only the command's stdin and /dev/null stay: a copy of the host's
      * other descriptors (its connections, our end of the socketpair) would
      * keep them open while the command runs. */
@@ -99,14 +103,21 @@ static void keeper(int in, int nul, char **argv, char **env)
     pid_t c = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
     if (c == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() == keeper_pid && sigprocmask(SIG_SETMASK, &old, NULL) == 0)
+        /* As posix_spawn: the host's handlers reset before the mask opens. */
+        for (int sig = 1; sig < NSIG; sig++) {
+            struct sigaction sa;
+            if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN && sa.sa_handler != SIG_DFL)
+                sigaction(sig, &dfl, NULL);
+        }
+        if (getppid() == keeper_pid && sigprocmask(SIG_SETMASK, old, NULL) == 0)
             execve("/bin/sh", argv, env);
         _exit(127);
     }
     int status = 0;
-    while (c > 0 && waitpid(c, &status, 0) < 0 && errno == EINTR)
+    pid_t w = -1;
+    while (c > 0 && (w = waitpid(c, &status, 0)) < 0 && errno == EINTR)
         ;
-    _exit(c > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+    _exit(w == c && WIFEXITED(status) ? WEXITSTATUS(status) : 127);
 }
 
 static int run(const char *cmd, long timeout_ms, const char *text, const char *provider,
@@ -118,9 +129,13 @@ static int run(const char *cmd, long timeout_ms, const char *text, const char *p
     char **env = child_env(provider, model);
     char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
     int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t pid = env && nul >= 0 ? (pid_t)syscall(SYS_clone, 0UL, NULL, NULL, NULL, NULL) : -1;
     if (pid == 0)
-        keeper(sv[1], nul, argv, env);
+        keeper(sv[1], nul, argv, env, &old);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     int rc = pid < 0 ? -1 : 0;
     if (nul >= 0)
         close(nul);

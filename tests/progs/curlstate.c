@@ -17,6 +17,7 @@
  * curlu     the URL given as CURLOPT_CURLU; EFFECTIVE_URL after the call
  * verbose   VERBOSE without a debug callback (libcurl's own "> " lines)
  * sigchld   a SIGCHLD handler reaping every child (waitpid(-1)), then a call
+ * sigign    SIGCHLD ignored (children reaped by the kernel), then a call
  * get       a plain GET of OTHER_URL (a provider's host); then this process's
  *           thread count */
 #include <stdio.h>
@@ -219,8 +220,8 @@ int main(int argc, char **argv)
         curl_easy_cleanup(h);
         curl_url_cleanup(u);
         h = NULL;
-    } else if (!strcmp(cas, "sigchld")) {
-        struct sigaction sa = {.sa_handler = reap, .sa_flags = SA_RESTART};
+    } else if (!strcmp(cas, "sigchld") || !strcmp(cas, "sigign")) {
+        struct sigaction sa = {.sa_handler = !strcmp(cas, "sigign") ? SIG_IGN : reap, .sa_flags = SA_RESTART};
         sigaction(SIGCHLD, &sa, NULL);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, show);
