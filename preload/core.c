@@ -82,6 +82,7 @@ static const llf_core_api api = {
     .is_tls_host = llf_is_tls_host,
     .relay_addr = api_relay_addr,
     .relay_expect = llf_relay_expect,
+    .relay_unexpect = llf_relay_unexpect,
     .is_endpoint = api_is_endpoint,
     .header_credential = llf_header_credential,
 };

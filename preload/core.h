@@ -119,8 +119,9 @@ typedef struct llf_core_api {
     int (*relay_addr)(struct sockaddr_storage *out, socklen_t *len);
     /* A connection from local port `port` was redirected from `orig`: the
      * relay serves only connections announced this way. */
-    void (*relay_expect)(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
-                         socklen_t len, int tls);
+    int (*relay_expect)(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
+                        socklen_t len, int tls);
+    void (*relay_unexpect)(const struct sockaddr *src);
 
     /* Could a POST to this URL be a call we manage (provider and operation
      * known)? For deciding before reading an upload's body. */

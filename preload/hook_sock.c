@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 
 #include "hooks.h"
@@ -93,6 +94,13 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     socklen_t tl = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM)
         return llf_real_connect(fd, sa, len);
+    /* connect() again on a socket already connecting or connected (the
+     * EINPROGRESS polling of some clients): its state answers, EALREADY or
+     * EISCONN, and it keeps its announcement and mark. */
+    struct tcp_info ti;
+    socklen_t til = sizeof ti;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &til) == 0 && ti.tcpi_state != TCP_CLOSE)
+        return llf_real_connect(fd, sa, len);
     llf_fd_mark(fd, 0);   /* a new connection on a possibly reused fd */
     const llf_core_api *core = llf_core();
     int kind = core ? core->target_kind(sa, len) : 0;
@@ -121,12 +129,15 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
         ((struct sockaddr_in *)&me)->sin_addr = ((struct sockaddr_in *)&relay)->sin_addr;
     else if (me.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&me)->sin6_addr))
         ((struct sockaddr_in6 *)&me)->sin6_addr = ((struct sockaddr_in6 *)&relay)->sin6_addr;
-    core->relay_expect((struct sockaddr *)&me, ml, sa, len, kind == 2);
+    if (core->relay_expect((struct sockaddr *)&me, ml, sa, len, kind == 2))
+        return llf_real_connect(fd, sa, len);   /* no room: straight to the provider */
     llf_fd_mark(fd, kind == 2);
     int rc = llf_real_connect(fd, (const struct sockaddr *)&relay, rl);
     int err = errno;
-    if (rc != 0 && err != EINPROGRESS)
+    if (rc != 0 && err != EINPROGRESS) {
         llf_fd_mark(fd, 0);
+        core->relay_unexpect((struct sockaddr *)&me);
+    }
     errno = err;
     return rc;
 }

@@ -225,27 +225,46 @@ typedef struct expectation {
     socklen_t origlen;
 } expectation;
 
-#define EXPECT_TTL_MS 30000.0
+#define EXPECT_TTL_MS 5000.0   /* a loopback connect is accepted in far less */
 
 static expectation expect[MAX_EXPECT];
 static pthread_mutex_t expect_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
-                      socklen_t len, int tls)
+int llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
+                     socklen_t len, int tls)
 {
     double now = llf_mono_ms();
+    int slot = -1;
     pthread_mutex_lock(&expect_lock);
-    for (int i = 0; i < MAX_EXPECT; i++)
-        if (!expect[i].used || now - expect[i].stamp > EXPECT_TTL_MS) {
-            memset(&expect[i], 0, sizeof expect[i]);
-            expect[i].used = 1;
-            expect[i].tls = tls;
-            expect[i].stamp = now;
-            memcpy(&expect[i].src, src, srclen <= sizeof expect[i].src ? srclen : 0);
-            expect[i].origlen = len <= sizeof expect[i].orig ? len : 0;
-            memcpy(&expect[i].orig, orig, expect[i].origlen);
+    /* the same source again (a connect() repeated) replaces its own */
+    for (int i = 0; i < MAX_EXPECT; i++) {
+        int stale = !expect[i].used || now - expect[i].stamp > EXPECT_TTL_MS;
+        if (!stale && same_addr(src, &expect[i].src)) {
+            slot = i;
             break;
         }
+        if (stale && slot < 0)
+            slot = i;
+    }
+    if (slot >= 0) {
+        memset(&expect[slot], 0, sizeof expect[slot]);
+        expect[slot].used = 1;
+        expect[slot].tls = tls;
+        expect[slot].stamp = now;
+        memcpy(&expect[slot].src, src, srclen <= sizeof expect[slot].src ? srclen : 0);
+        expect[slot].origlen = len <= sizeof expect[slot].orig ? len : 0;
+        memcpy(&expect[slot].orig, orig, expect[slot].origlen);
+    }
+    pthread_mutex_unlock(&expect_lock);
+    return slot >= 0 ? 0 : -1;
+}
+
+void llf_relay_unexpect(const struct sockaddr *src)
+{
+    pthread_mutex_lock(&expect_lock);
+    for (int i = 0; i < MAX_EXPECT; i++)
+        if (expect[i].used && same_addr(src, &expect[i].src))
+            expect[i].used = 0;
     pthread_mutex_unlock(&expect_lock);
 }
 
@@ -870,6 +889,7 @@ static void tunnel(conn *k)
     }
     close(up);
 }
+
 
 static void *serve_conn(void *arg)
 {

@@ -34,9 +34,12 @@ int  llf_relay_init(llf_engine *e, const llf_shim_services *svc);
 int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);
 /* A connection from src (the program's socket, bound before it connects)
  * will come, meant for orig; tls: the program will speak TLS on it (virtual
- * or tunnelled). Only announced connections are served. */
-void llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
+ * or tunnelled). Only announced connections are served. -1: no room (the
+ * caller must not send the connection to the relay). unexpect withdraws an
+ * announcement whose connect failed. */
+int  llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
                       socklen_t len, int tls);
+void llf_relay_unexpect(const struct sockaddr *src);
 
 /* Provider addresses: those of IP-literal and localhost base URLs resolved
  * at load, the others learnt when the program itself resolves their names.

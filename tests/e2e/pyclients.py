@@ -8,6 +8,19 @@ KEY = os.environ["OPENAI_API_KEY"]
 def body(tag="x"):
     return json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi [rid:%s]" % tag}]})
 HDRS = {"Authorization": "Bearer " + KEY, "Content-Type": "application/json"}
+def raw_chat(s, tag):
+    # one chat call written by hand on a connected socket; the reply, to its close
+    host, port = URL.split("/")[2].split(":")
+    b = body(tag).encode()
+    s.sendall(("POST /v1/chat/completions HTTP/1.1\\r\\nHost: %s:%s\\r\\nContent-Type: application/json\\r\\n"
+               "Authorization: %s\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n"
+               % (host, port, HDRS["Authorization"], len(b))).encode() + b)
+    data = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            return data
+        data += c
 """
 
 CLIENTS = {

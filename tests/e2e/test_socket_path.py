@@ -217,16 +217,7 @@ print("ports", relay[0], s.getsockname()[1], flush=True)
 sys.stdin.readline()                       # the other process has connected
 host, port = URL.split("/")[2].split(":")
 s.connect((host, int(port)))
-b = body("own").encode()
-s.sendall(("POST /v1/chat/completions HTTP/1.1\\r\\nHost: %s:%s\\r\\nContent-Type: application/json\\r\\n"
-           "Authorization: %s\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n"
-           % (host, port, HDRS["Authorization"], len(b))).encode() + b)
-data = b""
-while True:
-    c = s.recv(65536)
-    if not c:
-        break
-    data += c
+data = raw_chat(s, "own")
 print("own", data.split(b"\\r\\n")[0].decode(), b"[rid:own]" in data, flush=True)
 """
     p = subprocess.Popen([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions"],

@@ -208,3 +208,30 @@ print(r.status_code, reused, got, cli.communicate(timeout=10)[0].strip())
     d = os.path.dirname(m.ca)
     r = py(m, script, config(m), m.ca, os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
     eq(r.stdout.decode().split(), ["200", "True", "ping", "pong"], f"a real handshake ({r.stderr.decode()[-300:]})")
+
+
+def test_connect_polled_again_keeps_its_redirect():
+    """A client that polls a non-blocking connect by calling connect() again
+    until EISCONN (Perl's IO::Socket, Ruby's connect_nonblock) keeps the
+    redirect and its TLS mark: the session is still virtual and falls back."""
+    m = mock()
+    m.set("tp", behaviour="503")
+    script = """
+import errno, socket, ssl, time
+host, port = URL.split("/")[2].split(":")
+s = socket.socket()
+s.setblocking(False)
+rcs = []
+for _ in range(500):
+    rcs.append(s.connect_ex((host, int(port))))
+    if rcs[-1] == errno.EISCONN:
+        break
+    time.sleep(0.005)
+assert len(rcs) >= 2, rcs                 # connect() was called again
+s.setblocking(True)
+t = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"]).wrap_socket(s, server_hostname=host)
+data = raw_chat(t, "again")
+print(data.split(b"\\r\\n")[0].decode(), b"Hello from tb" in data)
+"""
+    r = py(m, script, config(m))
+    eq(r.stdout.decode().split(), ["HTTP/1.1", "200", "OK", "True"], f"answered by the backup ({r.stderr.decode()[-300:]})")
