@@ -471,9 +471,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 break;
             }
             long ra = v.retry_after_ms;
+            /* (no wait for an attempt the limits would refuse after it) */
             int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
                            ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried &&
-                           attempts < cfg->per_call;
+                           attempts < cfg->per_call && llf_retry_budget_left() &&
+                           llf_budget_used(&e->budget) < e->budget.limit;
             if (!may_wait)
                 break;
             retried = 1;

@@ -212,6 +212,11 @@ void llf_retry_budget_earn(void)
     } while (!__atomic_compare_exchange_n(cell, &v, n, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
 }
 
+int llf_retry_budget_left(void)
+{
+    return ratio_milli <= 0 || __atomic_load_n(budget_cell(), __ATOMIC_ACQUIRE) >= 1000;
+}
+
 int llf_retry_budget_spend(void)
 {
     if (ratio_milli <= 0)
