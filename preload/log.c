@@ -36,6 +36,18 @@ static void log_lock_reinit(void)
     pthread_mutex_init(&log_lock, NULL);
 }
 
+static char *join_path(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (p) {
+        memcpy(p, dir, a);
+        p[a] = '/';
+        memcpy(p + a + 1, name, b + 1);
+    }
+    return p;
+}
+
 int llf_log_open(const char *path)
 {
     if (!path || !*path)
@@ -44,7 +56,14 @@ int llf_log_open(const char *path)
         log_mode = LOG_STDERR;
         return 0;
     }
-    if (!(log_path = strdup(path)))
+    /* Opened later, maybe again: relative to where the process is now, not
+     * to wherever it may have gone by then (a daemon's chdir("/")). */
+    char cwd[4096];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd))
+        log_path = join_path(cwd, path);
+    else
+        log_path = strdup(path);
+    if (!log_path)
         return -1;
     pthread_atfork(NULL, NULL, log_lock_reinit);   /* a child forked mid-line */
     log_mode = LOG_FILE;

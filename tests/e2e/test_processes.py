@@ -3,6 +3,7 @@ stress run of many threads against providers failing at random."""
 import atexit
 import json
 import os
+import subprocess
 
 from harness import BUILD, CURL, KEYS, Mock, check, env_for, eq, new_log, read_log, run, write_config
 
@@ -129,3 +130,28 @@ os.waitpid(pid, 0)
     eq(r.returncode, 0, f"ran ({r.stderr.decode()[-300:]})")
     sums = [l for l in read_log(log) if l["event"] == "summary"]
     eq([(s["calls"], s["fallbacks"]) for s in sums], [(1, 1)], "one summary: the parent's")
+
+
+def test_relative_log_path_is_the_starting_directory():
+    """LLMFALLBACK_LOG=relative/path names a file in the directory the
+    process was in when the library loaded its configuration (its first
+    name lookup or connection), even if the program changed directory
+    before its first line was written."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("rel.log")
+    d = os.path.dirname(log)
+    prog = f"""
+import os, socket, urllib.request
+socket.getaddrinfo("localhost", 9)        # the library loads its configuration
+os.chdir("/")
+req = urllib.request.Request({m.base('primary') + '/chat/completions'!r},
+    data=b'{{"model":"gpt-4o","messages":[{{"role":"user","content":"hi"}}]}}',
+    headers={{"Content-Type": "application/json", "Authorization": "Bearer {KEYS['OPENAI_API_KEY']}"}})
+urllib.request.urlopen(req).read()
+"""
+    env = env_for(config(m))
+    env["LLMFALLBACK_LOG"] = "rel.log"
+    r = subprocess.run(["/usr/bin/python3", "-c", prog], env=env, cwd=d, capture_output=True, timeout=60)
+    eq(r.returncode, 0, f"answered ({r.stderr.decode()[-300:]})")
+    eq([l["event"] for l in read_log(log)].count("attempt"), 2, "both attempts in the starting directory's file")
