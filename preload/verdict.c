@@ -192,8 +192,10 @@ static int program_limited(const cJSON *hub_req)
 /* glibc's regexec takes a lock inside the shared compiled pattern: a child
  * forked while another thread was matching would find it held for ever. So
  * matching holds ours, which fork() takes first (prepare) and releases on
- * both sides: no thread is inside regexec when the process is copied. */
-static pthread_mutex_t re_lock = PTHREAD_MUTEX_INITIALIZER;
+ * both sides: no thread is inside regexec when the process is copied.
+ * Recursive, for a host that forks from a signal handler which interrupted
+ * this very thread's matching. */
+static pthread_mutex_t re_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static pthread_once_t re_once = PTHREAD_ONCE_INIT;
 static void re_lock_take(void) { pthread_mutex_lock(&re_lock); }
 static void re_lock_give(void) { pthread_mutex_unlock(&re_lock); }
