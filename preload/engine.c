@@ -125,6 +125,18 @@ int llf_synth_head(llf_buf *out, long http_version, const char *content_type, si
            member_lines(out, provider, model, attempts) || llf_buf_add(out, "\r\n", 2);
 }
 
+cJSON *llf_engine_parse_body(const char *body, size_t len)
+{
+    if (!body || !len || memchr(body, '\0', len) || memmem(body, len, "\\u0000", 6))
+        return NULL;
+    cJSON *j = llf_json_parse_exact(body, len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
 llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *method,
                                const char *body, size_t len)
 {
@@ -132,7 +144,7 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
     if (!method || strcasecmp(method, "POST") != 0 || !llf_endpoint_match(e->cfg, url, &m))
         return NULL;
     llf_call *c = calloc(1, sizeof *c);
-    cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+    cJSON *j = llf_engine_parse_body(body, len);
     const llf_dialect_ops *ops = llf_dialect_ops_of(m.dialect);
     const cJSON *model = j ? cJSON_GetObjectItemCaseSensitive(j, "model") : NULL;
     const char *name = ops->model_in_body ? (cJSON_IsString(model) ? model->valuestring : NULL)

@@ -199,7 +199,17 @@ static pthread_mutex_t re_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static pthread_once_t re_once = PTHREAD_ONCE_INIT;
 static void re_lock_take(void) { pthread_mutex_lock(&re_lock); }
 static void re_lock_give(void) { pthread_mutex_unlock(&re_lock); }
-static void re_atfork(void) { pthread_atfork(re_lock_take, re_lock_give, re_lock_give); }
+/* In the child the forking thread has another id, which a recursive mutex
+ * would not let unlock it: the child starts a fresh one. */
+static void re_lock_fresh(void)
+{
+    pthread_mutexattr_t at;
+    pthread_mutexattr_init(&at);
+    pthread_mutexattr_settype(&at, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&re_lock, &at);
+    pthread_mutexattr_destroy(&at);
+}
+static void re_atfork(void) { pthread_atfork(re_lock_take, re_lock_give, re_lock_fresh); }
 
 static int textual_refusal(const char *text, const llf_verdict_cfg *cfg)
 {

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "dialect.h"
+#include "engine.h"
 #include "fuzz_common.h"
 #include "rewrite.h"
 
@@ -124,13 +125,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         p = nl ? nl + 1 : end;
     }
     llf_buf_add(&req.body, p, (size_t)(end - p));
-    cJSON *body = cJSON_ParseWithLength(req.body.p ? req.body.p : "", req.body.n);
+    cJSON *body = llf_engine_parse_body(req.body.p, req.body.n);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(body, "model");
     llf_dialect dialect = c->providers[provider].dialect;
     int in_body = llf_dialect_ops_of(dialect)->model_in_body;
     /* As llf_engine_recognise admits a call: an object, with its model a
-     * string where the dialect keeps it in the body. */
-    if (cJSON_IsObject(body) && (!in_body || cJSON_IsString(model))) {
+     * non-empty string where the dialect keeps it in the body. */
+    if (cJSON_IsObject(body) && (!in_body || (cJSON_IsString(model) && *model->valuestring))) {
         llf_origin o = {&req, body, provider, dialect, in_body ? NULL : "m-old", NULL, stream, NULL};
         for (size_t t = 0; t < c->nproviders; t++) {
             llf_req r;

@@ -105,6 +105,14 @@ void test_engine(void)
                                "not json", 8) == NULL);
     CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "POST",
                                "{\"messages\":[]}", 15) == NULL);
+    /* one JSON object and nothing more, with no NUL for cJSON to cut a name at */
+    cJSON *pb = llf_engine_parse_body("{\"model\":\"m\"} ", 14);
+    CHECK(cJSON_IsObject(pb));
+    cJSON_Delete(pb);
+    CHECK(llf_engine_parse_body("{\"model\":\"m\"} thanks", 20) == NULL);
+    CHECK(llf_engine_parse_body("{\"model\\u0000x\":\"a\",\"model\":\"b\"}", 32) == NULL);
+    CHECK(llf_engine_parse_body("{\"model\0x\":\"a\"}", 15) == NULL);
+    CHECK(llf_engine_parse_body("[1]", 3) == NULL);
 
     /* Primary fails, first fallback answers: it is delivered with a coherent head. */
     script s = {.steps = {"503", "200"}};
