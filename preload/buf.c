@@ -103,6 +103,44 @@ const char *llf_head_last_block(const char *head, size_t len)
     return last;
 }
 
+const char *llf_trim(const char *v, const char *e, size_t *len)
+{
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    *len = (size_t)(e - v);
+    return v;
+}
+
+const char *llf_head_get_any(const llf_buf *head, const char *const *names, size_t *len)
+{
+    const char *best = NULL;
+    size_t best_i = (size_t)-1;
+    for (const char *p = head->p ? llf_head_last_block(head->p, head->n) : ""; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        const char *colon = memchr(p, ':', n);
+        size_t nl = colon ? (size_t)(colon - p) : 0;
+        for (size_t i = 0; colon && names[i] && i < best_i; i++) {
+            if (strlen(names[i]) != nl || strncasecmp(p, names[i], nl) != 0)
+                continue;
+            best = llf_trim(colon + 1, p + n, len);
+            best_i = i;
+        }
+        if (best_i == 0)
+            break;
+        p = eol ? eol + 1 : NULL;
+    }
+    return best;
+}
+
+const char *llf_head_get(const llf_buf *head, const char *name, size_t *len)
+{
+    const char *names[] = {name, NULL};
+    return llf_head_get_any(head, names, len);
+}
+
 void llf_buf_adopt(llf_buf *b, char *s)
 {
     free(b->p);

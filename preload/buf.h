@@ -45,6 +45,14 @@ int  llf_header_is(const char *line, const char *name);
 /* Where the last header block of head[0..len) starts (its status line):
  * after 1xx answers and redirects, the one that counts. head when none. */
 const char *llf_head_last_block(const char *head, size_t len);
+/* The value of header name in the last header block of head, or NULL
+ * (points into head; *len set). _any: of the first of the NULL-ended names
+ * (in the list's order) that the block carries, in one pass over it. */
+/* A header value v..e without the blanks around it (and the CR): its start,
+ * and its length in *len. */
+const char *llf_trim(const char *v, const char *e, size_t *len);
+const char *llf_head_get(const llf_buf *head, const char *name, size_t *len);
+const char *llf_head_get_any(const llf_buf *head, const char *const *names, size_t *len);
 /* A hop-by-hop or framing header (connection, content-length, ...): the
  * business of whoever sends the bytes, never forwarded. */
 int  llf_header_hop(const char *line);

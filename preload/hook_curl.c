@@ -646,11 +646,10 @@ static void note_secrets(attempt_ctx *c, const llf_core_api *core, const llf_hea
         const char *colon = strchr(h->v[i], ':');
         if (!colon || !core->header_credential(h->v[i]))
             continue;
-        const char *e = colon + strlen(colon);
-        while (e > colon + 1 && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-            e--;
-        const char *b = e;
-        while (b > colon + 1 && b[-1] != ' ' && b[-1] != '\t')
+        size_t n;
+        const char *v = llf_trim(colon + 1, colon + strlen(colon), &n);
+        const char *e = v + n, *b = e;
+        while (b > v && b[-1] != ' ' && b[-1] != '\t')
             b--;
         if (e - b >= 6) {
             c->secret[c->nsecret] = b;
@@ -954,12 +953,8 @@ static int ov_add_header(hstate *s, const char *line, size_t n)
     const char *colon = memchr(line, ':', n);
     if (!colon)
         return 0;
-    const char *v = colon + 1;
-    const char *e = line + n;
-    while (v < e && (*v == ' ' || *v == '\t'))
-        v++;
-    while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-        e--;
+    size_t vl;
+    const char *v = llf_trim(colon + 1, line + n, &vl);
     char **nn = realloc(s->ov.names, (s->ov.nh + 1) * sizeof *nn);
     if (!nn)
         return -1;
@@ -969,7 +964,7 @@ static int ov_add_header(hstate *s, const char *line, size_t n)
         return -1;
     s->ov.values = vv;
     nn[s->ov.nh] = strndup(line, (size_t)(colon - line));
-    vv[s->ov.nh] = strndup(v, (size_t)(e - v));
+    vv[s->ov.nh] = strndup(v, vl);
     if (!nn[s->ov.nh] || !vv[s->ov.nh]) {
         free(nn[s->ov.nh]);
         free(vv[s->ov.nh]);
@@ -1029,10 +1024,10 @@ static void ov_parse(hstate *s)
  * event (in practice a stream's last); short otherwise. */
 static CURLcode stopped_original_end(const llf_resp *r)
 {
-    const char *line = r->head.p ? llf_head_last_block(r->head.p, r->head.n) : NULL;
-    for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-        if (strncasecmp(line, "content-length:", 15) == 0)
-            return strtoull(line + 15, NULL, 10) == r->body.n ? CURLE_OK : CURLE_PARTIAL_FILE;
+    size_t n;
+    const char *clen = llf_head_get(&r->head, "content-length", &n);
+    if (clen)
+        return strtoull(clen, NULL, 10) == r->body.n ? CURLE_OK : CURLE_PARTIAL_FILE;
     return strcmp(r->stream_problem, "error_event") == 0 ? CURLE_OK : CURLE_PARTIAL_FILE;
 }
 

@@ -28,43 +28,6 @@ const char *llf_outcome_name(llf_outcome o)
     return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "unknown";
 }
 
-/* The value of the first of names (in the list's order) that the last block
- * carries, in one pass over it. */
-static const char *head_get_any(const llf_buf *head, const char *const *names, size_t *len)
-{
-    const char *best = NULL;
-    size_t best_i = (size_t)-1;
-    for (const char *p = head->p ? llf_head_last_block(head->p, head->n) : ""; p && *p;) {
-        const char *eol = strchr(p, '\n');
-        size_t n = eol ? (size_t)(eol - p) : strlen(p);
-        const char *colon = memchr(p, ':', n);
-        size_t nl = colon ? (size_t)(colon - p) : 0;
-        for (size_t i = 0; colon && names[i] && i < best_i; i++) {
-            if (strlen(names[i]) != nl || strncasecmp(p, names[i], nl) != 0)
-                continue;
-            const char *v = colon + 1;
-            const char *e = p + n;
-            while (v < e && (*v == ' ' || *v == '\t'))
-                v++;
-            while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-                e--;
-            *len = (size_t)(e - v);
-            best = v;
-            best_i = i;
-        }
-        if (best_i == 0)
-            break;
-        p = eol ? eol + 1 : NULL;
-    }
-    return best;
-}
-
-const char *llf_head_get(const llf_buf *head, const char *name, size_t *len)
-{
-    const char *names[] = {name, NULL};
-    return head_get_any(head, names, len);
-}
-
 long llf_retry_after_ms(const llf_buf *head, time_t now)
 {
     size_t n;
@@ -282,7 +245,7 @@ int llf_deprecation(const llf_buf *head, char *date, size_t datelen)
     static const char *const names[] = {"sunset", "deprecation", "x-model-deprecation",
                                         "openai-deprecation", NULL};
     size_t len;
-    const char *v = head_get_any(head, names, &len);
+    const char *v = llf_head_get_any(head, names, &len);
     if (!v)
         return 0;
     /* "Deprecation: @1735689600" (RFC 9745) or "true"; Sunset is a date. */

@@ -71,10 +71,6 @@ void        llf_gate_free(llf_gate *g);
  * headers): 1 and the date text (or "") in date. */
 int llf_deprecation(const llf_buf *head, char *date, size_t datelen);
 
-/* The value of header name in the last header block of head, or NULL
- * (points into head; *len set). */
-const char *llf_head_get(const llf_buf *head, const char *name, size_t *len);
-
 /* Retry-After (seconds or HTTP date) and retry-after-ms in ms, or -1. */
 long llf_retry_after_ms(const llf_buf *head, time_t now);
 
