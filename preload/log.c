@@ -9,13 +9,15 @@
  * number left to its new owner. */
 #include "log.h"
 
+#include "buf.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -36,18 +38,6 @@ static void log_lock_reinit(void)
     pthread_mutex_init(&log_lock, NULL);
 }
 
-static char *join_path(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (p) {
-        memcpy(p, dir, a);
-        p[a] = '/';
-        memcpy(p + a + 1, name, b + 1);
-    }
-    return p;
-}
-
 int llf_log_open(const char *path)
 {
     if (!path || !*path)
@@ -59,12 +49,13 @@ int llf_log_open(const char *path)
     /* Opened later, maybe again: relative to where the process is now, not
      * to wherever it may have gone by then (a daemon's chdir("/")). */
     char cwd[4096];
-    if (path[0] != '/' && getcwd(cwd, sizeof cwd))
-        log_path = join_path(cwd, path);
-    else
-        log_path = strdup(path);
-    if (!log_path)
+    llf_buf abs = {0};
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd) ? llf_buf_cats(&abs, cwd, "/", path, (char *)NULL)
+                                                   : llf_buf_adds(&abs, path)) {
+        llf_buf_free(&abs);
         return -1;
+    }
+    log_path = llf_buf_steal(&abs);
     pthread_atfork(NULL, NULL, log_lock_reinit);   /* a child forked mid-line */
     log_mode = LOG_FILE;
     return 0;
