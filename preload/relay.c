@@ -890,7 +890,6 @@ static void tunnel(conn *k)
     close(up);
 }
 
-
 static void *serve_conn(void *arg)
 {
     conn *k = arg;
@@ -1043,6 +1042,8 @@ static int start(void)
     int me = (int)getpid();
     if (relay_pid == me)
         return 0;
+    /* (sockets left by a start whose thread failed; a forked child's were
+     * closed at fork) */
     for (int i = 0; i < 2; i++) {
         if (lfd[i] >= 0)
             close(lfd[i]);
