@@ -23,8 +23,8 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE $(PKG_CFLAGS)
 LDSO    := -shared -Wl,-z,defs -Wl,--as-needed -Wl,-z,noexecstack
 
-SHIM_SRC := buf.c sse.c curlapi.c shim.c hook_curl.c hook_sock.c hook_dlopen.c hook_ssl.c
-CORE_SRC := buf.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
+SHIM_SRC := buf.c sse.c netaddr.c curlapi.c shim.c hook_curl.c hook_sock.c hook_dlopen.c hook_ssl.c
+CORE_SRC := buf.c netaddr.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
             dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c relay.c \
             jsonmem.c core.c
 LOGIC_SRC := $(filter-out core.c,$(CORE_SRC))

@@ -16,11 +16,9 @@
  * or, for hosts that loaded it RTLD_LOCAL (Python's _ssl), RTLD_NOLOAD. */
 #include <dlfcn.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "hooks.h"
+#include "netaddr.h"
 #include "shim.h"
 
 static int vtable_oom;
@@ -167,12 +166,7 @@ static int peer_is_relay(const llf_core_api *core, int fd)
     relay.ss_family = peer.ss_family;
     if (core->relay_addr(&relay, &rl))
         return 0;
-    const struct sockaddr_in *a4 = (const void *)&peer, *b4 = (const void *)&relay;
-    const struct sockaddr_in6 *a6 = (const void *)&peer, *b6 = (const void *)&relay;
-    if (peer.ss_family == AF_INET)
-        return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-    return peer.ss_family == AF_INET6 && a6->sin6_port == b6->sin6_port &&
-           memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof a6->sin6_addr) == 0;
+    return llf_same_addr((struct sockaddr *)&peer, (struct sockaddr *)&relay);
 }
 
 /* At the handshake: make the session virtual when the connection was sent

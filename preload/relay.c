@@ -38,6 +38,7 @@
 
 #include "hubutil.h"
 #include "log.h"
+#include "netaddr.h"
 #include "rewrite.h"
 #include "sse.h"
 #include "stream.h"
@@ -59,7 +60,6 @@ static size_t ntargets;   /* published with release stores; entries never change
 static pthread_mutex_t targets_lock = PTHREAD_MUTEX_INITIALIZER;
 static const llf_config *tcfg;
 
-static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b);
 
 static void add_target(const struct sockaddr *sa, socklen_t len, long port, int kind)
 {
@@ -75,7 +75,7 @@ static void add_target(const struct sockaddr *sa, socklen_t len, long port, int 
     size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
     int known = 0;
     for (size_t i = 0; i < n && !known; i++)
-        known = same_addr((struct sockaddr *)&t.addr, &targets[i].addr);
+        known = llf_same_addr((struct sockaddr *)&t.addr, (struct sockaddr *)&targets[i].addr);
     if (!known && n < sizeof targets / sizeof targets[0]) {
         targets[n] = t;
         __atomic_store_n(&ntargets, n + 1, __ATOMIC_RELEASE);
@@ -184,18 +184,6 @@ int llf_is_tls_host(const char *name)
     return 0;
 }
 
-static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-    if (a->sa_family != b->ss_family)
-        return 0;
-    if (a->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-}
-
 int llf_target_kind(const struct sockaddr *sa, socklen_t len)
 {
     if (!sa || (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
@@ -203,7 +191,7 @@ int llf_target_kind(const struct sockaddr *sa, socklen_t len)
         return 0;
     size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
     for (size_t i = 0; i < n; i++)
-        if (same_addr(sa, &targets[i].addr))
+        if (llf_same_addr(sa, (struct sockaddr *)&targets[i].addr))
             return targets[i].kind;
     return 0;
 }
@@ -239,7 +227,7 @@ int llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct 
     /* the same source again (a connect() repeated) replaces its own */
     for (int i = 0; i < MAX_EXPECT; i++) {
         int stale = !expect[i].used || now - expect[i].stamp > EXPECT_TTL_MS;
-        if (!stale && same_addr(src, &expect[i].src)) {
+        if (!stale && llf_same_addr(src, (struct sockaddr *)&expect[i].src)) {
             slot = i;
             break;
         }
@@ -263,7 +251,7 @@ void llf_relay_unexpect(const struct sockaddr *src)
 {
     pthread_mutex_lock(&expect_lock);
     for (int i = 0; i < MAX_EXPECT; i++)
-        if (expect[i].used && same_addr(src, &expect[i].src))
+        if (expect[i].used && llf_same_addr(src, (struct sockaddr *)&expect[i].src))
             expect[i].used = 0;
     pthread_mutex_unlock(&expect_lock);
 }
@@ -276,7 +264,7 @@ static int expected(const struct sockaddr_storage *peer, expectation *out)
     pthread_mutex_lock(&expect_lock);
     for (int i = 0; i < MAX_EXPECT && !found; i++)
         if (expect[i].used && now - expect[i].stamp <= EXPECT_TTL_MS &&
-            same_addr((const struct sockaddr *)peer, &expect[i].src)) {
+            llf_same_addr((const struct sockaddr *)peer, (struct sockaddr *)&expect[i].src)) {
             *out = expect[i];
             expect[i].used = 0;
             found = 1;

@@ -1,0 +1,11 @@
+/* netaddr.h — socket addresses compared, for the shim (is this fd still the
+ * relay's?) and the core (announced sources, provider addresses) alike. */
+#ifndef LLF_NETADDR_H
+#define LLF_NETADDR_H
+
+#include <sys/socket.h>
+
+/* Same family, address and port (IPv4 or IPv6; anything else differs). */
+int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b);
+
+#endif
