@@ -8,6 +8,11 @@ KEY = os.environ["OPENAI_API_KEY"]
 def body(tag="x"):
     return json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi [rid:%s]" % tag}]})
 HDRS = {"Authorization": "Bearer " + KEY, "Content-Type": "application/json"}
+def urllib_chat(tag):
+    # one chat call with urllib; the answer's text
+    import urllib.request
+    r = urllib.request.urlopen(urllib.request.Request(URL, data=body(tag).encode(), headers=HDRS), timeout=10)
+    return json.loads(r.read())["choices"][0]["message"]["content"]
 def raw_chat(s, tag):
     # one chat call written by hand on a connected socket; the reply, to its close
     host, port = URL.split("/")[2].split(":")

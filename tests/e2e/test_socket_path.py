@@ -254,17 +254,13 @@ def test_forked_child_keeps_its_own_descriptors():
     m = mock()
     m.set("primary", behaviour="503")
     script = """
-import urllib.request
-def call(tag):
-    r = urllib.request.urlopen(urllib.request.Request(URL, data=body(tag).encode(), headers=HDRS), timeout=10)
-    return json.loads(r.read())["choices"][0]["message"]["content"]
-print("parent", call("p1"), flush=True)
+print("parent", urllib_chat("p1"), flush=True)
 d = os.environ["LLF_TEST_DIR"]
 pid = os.fork()
 if pid == 0:
     os.closerange(3, 1024)
     files = [open(os.path.join(d, "child-%d" % i), "w") for i in range(8)]
-    print("child", call("c1"), flush=True)
+    print("child", urllib_chat("c1"), flush=True)
     lost = []
     for f in files:
         try:
@@ -289,17 +285,13 @@ def test_fork_child_gets_its_own_relay():
     m = mock()
     m.set("primary", behaviour="503")
     script = """
-import urllib.request
-def call(tag):
-    r = urllib.request.urlopen(urllib.request.Request(URL, data=body(tag).encode(), headers=HDRS), timeout=10)
-    return json.loads(r.read())["choices"][0]["message"]["content"]
-print("parent", call("p1"), flush=True)
+print("parent", urllib_chat("p1"), flush=True)
 pid = os.fork()
 if pid == 0:
-    print("child", call("c1"), flush=True)
+    print("child", urllib_chat("c1"), flush=True)
     os._exit(0)
 os.waitpid(pid, 0)
-print("parent", call("p2"), flush=True)
+print("parent", urllib_chat("p2"), flush=True)
 """
     r = py(m, script, config(m))
     lines = r.stdout.decode().splitlines()
