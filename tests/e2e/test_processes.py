@@ -3,9 +3,9 @@ stress run of many threads against providers failing at random."""
 import atexit
 import json
 import os
-import subprocess
 
-from harness import BUILD, CURL, KEYS, Mock, check, env_for, eq, new_log, read_log, run, write_config
+from harness import BUILD, CURL, KEYS, PY, Mock, check, env_for, eq, new_log, read_log, run, write_config
+from pyclients import PRELUDE
 
 _m = None
 
@@ -80,6 +80,11 @@ def test_stress_threads_random_failures():
         check(len(bad) > 0, "once the budget is spent, failures reach the program")
 
 
+def python(m, script, env):
+    """script after the Python prelude (urllib_chat), calling the primary."""
+    return run([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions"], env)
+
+
 def test_log_file_opened_at_first_line_and_never_into_a_reused_fd():
     """The log is opened at the first line a process writes, not at load: a
     process that only resolves a name creates no file. A daemon that closes
@@ -94,17 +99,15 @@ def test_log_file_opened_at_first_line_and_never_into_a_reused_fd():
     check(not os.path.exists(log), "an idle process created no log file")
     data = log + ".data"
     daemon = f"""
-import os, socket, urllib.request
+import socket
 socket.getaddrinfo('localhost', 9)          # the core loads
 os.closerange(3, 1024)                      # a daemon's usual start
 fd = os.open({data!r}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-req = urllib.request.Request({m.base('primary') + '/chat/completions'!r},
-    data=b'{{"model":"gpt-4o","messages":[{{"role":"user","content":"hi"}}]}}',
-    headers={{"Content-Type": "application/json", "Authorization": "Bearer {KEYS['OPENAI_API_KEY']}"}})
-print(urllib.request.urlopen(req).read().decode()[:0] + "answered")
+urllib_chat("d")
+print("answered")
 os.write(fd, b"mine\\n")
 """
-    r = run(["/usr/bin/python3", "-c", daemon], env_for(config(m), log))
+    r = python(m, daemon, env_for(config(m), log))
     eq(r.stdout.decode().strip(), "answered", f"daemon answered ({r.stderr.decode()[-300:]})")
     eq(open(data).read(), "mine\n", "the daemon's own file holds only its own bytes")
     events = [l["event"] for l in read_log(log)]
@@ -115,18 +118,14 @@ def test_forked_child_without_calls_writes_no_summary():
     m = mock()
     m.set("primary", behaviour="503")
     log = new_log("forksummary.log")
-    prog = f"""
-import os, urllib.request
-req = urllib.request.Request({m.base('primary') + '/chat/completions'!r},
-    data=b'{{"model":"gpt-4o","messages":[{{"role":"user","content":"hi"}}]}}',
-    headers={{"Content-Type": "application/json", "Authorization": "Bearer {KEYS['OPENAI_API_KEY']}"}})
-urllib.request.urlopen(req).read()
+    prog = """
+urllib_chat("x")
 pid = os.fork()
 if pid == 0:
     raise SystemExit(0)                     # exits normally, having made no call
 os.waitpid(pid, 0)
 """
-    r = run(["/usr/bin/python3", "-c", prog], env_for(config(m), log))
+    r = python(m, prog, env_for(config(m), log))
     eq(r.returncode, 0, f"ran ({r.stderr.decode()[-300:]})")
     sums = [l for l in read_log(log) if l["event"] == "summary"]
     eq([(s["calls"], s["fallbacks"]) for s in sums], [(1, 1)], "one summary: the parent's")
@@ -142,16 +141,14 @@ def test_relative_log_path_is_the_starting_directory():
     log = new_log("rel.log")
     d = os.path.dirname(log)
     prog = f"""
-import os, socket, urllib.request
-socket.getaddrinfo("localhost", 9)        # the library loads its configuration
+import socket
+os.chdir({d!r})                           # where the process is when...
+socket.getaddrinfo("localhost", 9)        # ...the library loads its configuration
 os.chdir("/")
-req = urllib.request.Request({m.base('primary') + '/chat/completions'!r},
-    data=b'{{"model":"gpt-4o","messages":[{{"role":"user","content":"hi"}}]}}',
-    headers={{"Content-Type": "application/json", "Authorization": "Bearer {KEYS['OPENAI_API_KEY']}"}})
-urllib.request.urlopen(req).read()
+urllib_chat("x")
 """
     env = env_for(config(m))
     env["LLMFALLBACK_LOG"] = "rel.log"
-    r = subprocess.run(["/usr/bin/python3", "-c", prog], env=env, cwd=d, capture_output=True, timeout=60)
+    r = python(m, prog, env)
     eq(r.returncode, 0, f"answered ({r.stderr.decode()[-300:]})")
     eq([l["event"] for l in read_log(log)].count("attempt"), 2, "both attempts in the starting directory's file")
