@@ -154,7 +154,7 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
     const cJSON *model = j ? cJSON_GetObjectItemCaseSensitive(j, "model") : NULL;
     const char *name = ops->model_in_body ? (cJSON_IsString(model) ? model->valuestring : NULL)
                                           : m.url_model;
-    if (!c || !cJSON_IsObject(j) || !name || !*name || !(c->model = llf_strdup(name))) {
+    if (!c || !j || !name || !*name || !(c->model = llf_strdup(name))) {
         free(c);
         cJSON_Delete(j);
         llf_match_free(&m);
