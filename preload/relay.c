@@ -22,6 +22,7 @@
 #include "relay.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -878,6 +879,27 @@ static void tunnel(conn *k)
     close(up);
 }
 
+/* A relay thread's end frees its libcurl handle and runs OpenSSL's
+ * per-thread clean-up, and both take OpenSSL's global locks. A program that
+ * makes a call, closes the connection and forks (a child that then exits)
+ * meets exactly that moment: the child would find a lock held for ever and
+ * hang in OpenSSL's own atexit clean-up. So the end runs under a lock of
+ * ours that fork() takes first, with OpenSSL's clean-up done there rather
+ * than by the thread's exit destructors. */
+static pthread_mutex_t end_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*ossl_thread_stop)(void);
+static pthread_once_t ossl_once = PTHREAD_ONCE_INIT;
+
+static void find_ossl_thread_stop(void)
+{
+    void *crypto = dlopen("libcrypto.so.3", RTLD_LAZY | RTLD_NOLOAD);
+    if (crypto)
+        *(void **)&ossl_thread_stop = dlsym(crypto, "OPENSSL_thread_stop");
+}
+
+static void end_take(void) { pthread_mutex_lock(&end_lock); }
+static void end_give(void) { pthread_mutex_unlock(&end_lock); }
+
 static void *serve_conn(void *arg)
 {
     conn *k = arg;
@@ -915,8 +937,13 @@ static void *serve_conn(void *arg)
         if (!ok)
             break;
     }
+    end_take();
     if (k->curl)
         c->easy_cleanup(k->curl);
+    pthread_once(&ossl_once, find_ossl_thread_stop);
+    if (ossl_thread_stop)
+        ossl_thread_stop();
+    end_give();
     close(k->fd);
     free(k);
     return NULL;
@@ -1006,6 +1033,7 @@ static void relay_atfork_child(void)
     pthread_mutex_init(&expect_lock, NULL);
     pthread_mutex_init(&targets_lock, NULL);
     pthread_mutex_init(&start_lock, NULL);
+    pthread_mutex_init(&end_lock, NULL);
     memset(expect, 0, sizeof expect);
     for (int i = 0; i < 2; i++) {
         if (lfd[i] >= 0)
@@ -1021,7 +1049,7 @@ int llf_relay_init(llf_engine *e, const llf_shim_services *s)
     engine = e;
     svc = s;
     if (!registered)
-        registered = pthread_atfork(NULL, NULL, relay_atfork_child) == 0;
+        registered = pthread_atfork(end_take, end_give, relay_atfork_child) == 0;
     return 0;
 }
 
