@@ -22,7 +22,6 @@
 #include "relay.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -879,26 +878,47 @@ static void tunnel(conn *k)
     close(up);
 }
 
-/* A relay thread's end frees its libcurl handle and runs OpenSSL's
- * per-thread clean-up, and both take OpenSSL's global locks. A program that
- * makes a call, closes the connection and forks (a child that then exits)
- * meets exactly that moment: the child would find a lock held for ever and
- * hang in OpenSSL's own atexit clean-up. So the end runs under a lock of
- * ours that fork() takes first, with OpenSSL's clean-up done there rather
- * than by the thread's exit destructors. */
+/* A relay thread's end frees its libcurl handle, and its exit runs
+ * OpenSSL's per-thread clean-up (a thread-local destructor): both take
+ * OpenSSL's global locks. A program that makes a call, closes the
+ * connection and forks (a child that then exits) meets exactly that moment,
+ * and the child would find a lock held for ever and hang in OpenSSL's own
+ * atexit clean-up. So fork() first takes end_lock, which a thread holds
+ * while it frees its handle, and joins the thread that ended last (each
+ * ending thread joins the one before it, so that one is the only one not
+ * yet joined): no relay thread is then in either place. */
 static pthread_mutex_t end_lock = PTHREAD_MUTEX_INITIALIZER;
-static void (*ossl_thread_stop)(void);
-static pthread_once_t ossl_once = PTHREAD_ONCE_INIT;
+static pthread_t last_ended;
+static int have_last_ended;
 
-static void find_ossl_thread_stop(void)
+static void join_last_ended(void)
 {
-    void *crypto = dlopen("libcrypto.so.3", RTLD_LAZY | RTLD_NOLOAD);
-    if (crypto)
-        *(void **)&ossl_thread_stop = dlsym(crypto, "OPENSSL_thread_stop");
+    if (have_last_ended)
+        pthread_join(last_ended, NULL);
+    have_last_ended = 0;
 }
 
-static void end_take(void) { pthread_mutex_lock(&end_lock); }
+static void end_take(void)
+{
+    pthread_mutex_lock(&end_lock);
+    join_last_ended();
+}
+
 static void end_give(void) { pthread_mutex_unlock(&end_lock); }
+
+/* The thread's last step: its handle freed and its connection closed. */
+static void *conn_end(conn *k)
+{
+    end_take();
+    if (k->curl)
+        k->c->easy_cleanup(k->curl);
+    last_ended = pthread_self();
+    have_last_ended = 1;
+    end_give();
+    close(k->fd);
+    free(k);
+    return NULL;
+}
 
 static void *serve_conn(void *arg)
 {
@@ -914,9 +934,7 @@ static void *serve_conn(void *arg)
             ;
         if (n == 1 && first == 0x16) {
             tunnel(k);
-            close(k->fd);
-            free(k);
-            return NULL;
+            return conn_end(k);
         }
     }
     const llf_curl_api *c = svc->curl_for_transfers();
@@ -937,16 +955,7 @@ static void *serve_conn(void *arg)
         if (!ok)
             break;
     }
-    end_take();
-    if (k->curl)
-        c->easy_cleanup(k->curl);
-    pthread_once(&ossl_once, find_ossl_thread_stop);
-    if (ossl_thread_stop)
-        ossl_thread_stop();
-    end_give();
-    close(k->fd);
-    free(k);
-    return NULL;
+    return conn_end(k);
 }
 
 /* ---- listening --------------------------------------------------------------- */
@@ -987,11 +996,10 @@ static void *accept_loop(void *arg)
             k->from = from;
             k->fd = fd;
             k->eng = engine;
+            /* (joinable: see conn_end) */
             if (pthread_create(&t, NULL, serve_conn, k)) {
                 close(fd);
                 free(k);
-            } else {
-                pthread_detach(t);
             }
         }
     }
@@ -1034,6 +1042,7 @@ static void relay_atfork_child(void)
     pthread_mutex_init(&targets_lock, NULL);
     pthread_mutex_init(&start_lock, NULL);
     pthread_mutex_init(&end_lock, NULL);
+    have_last_ended = 0;   /* (its thread is not in the child) */
     memset(expect, 0, sizeof expect);
     for (int i = 0; i < 2; i++) {
         if (lfd[i] >= 0)
