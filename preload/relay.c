@@ -878,48 +878,6 @@ static void tunnel(conn *k)
     close(up);
 }
 
-/* A relay thread's end frees its libcurl handle, and its exit runs
- * OpenSSL's per-thread clean-up (a thread-local destructor): both take
- * OpenSSL's global locks. A program that makes a call, closes the
- * connection and forks (a child that then exits) meets exactly that moment,
- * and the child would find a lock held for ever and hang in OpenSSL's own
- * atexit clean-up. So fork() first takes end_lock, which a thread holds
- * while it frees its handle, and joins the thread that ended last (each
- * ending thread joins the one before it, so that one is the only one not
- * yet joined): no relay thread is then in either place. */
-static pthread_mutex_t end_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t last_ended;
-static int have_last_ended;
-
-static void join_last_ended(void)
-{
-    if (have_last_ended)
-        pthread_join(last_ended, NULL);
-    have_last_ended = 0;
-}
-
-static void end_take(void)
-{
-    pthread_mutex_lock(&end_lock);
-    join_last_ended();
-}
-
-static void end_give(void) { pthread_mutex_unlock(&end_lock); }
-
-/* The thread's last step: its handle freed and its connection closed. */
-static void *conn_end(conn *k)
-{
-    end_take();
-    if (k->curl)
-        k->c->easy_cleanup(k->curl);
-    last_ended = pthread_self();
-    have_last_ended = 1;
-    end_give();
-    close(k->fd);
-    free(k);
-    return NULL;
-}
-
 static void *serve_conn(void *arg)
 {
     conn *k = arg;
@@ -934,7 +892,9 @@ static void *serve_conn(void *arg)
             ;
         if (n == 1 && first == 0x16) {
             tunnel(k);
-            return conn_end(k);
+            close(k->fd);
+            free(k);
+            return NULL;
         }
     }
     const llf_curl_api *c = svc->curl_for_transfers();
@@ -955,7 +915,11 @@ static void *serve_conn(void *arg)
         if (!ok)
             break;
     }
-    return conn_end(k);
+    if (k->curl)
+        c->easy_cleanup(k->curl);
+    close(k->fd);
+    free(k);
+    return NULL;
 }
 
 /* ---- listening --------------------------------------------------------------- */
@@ -996,10 +960,11 @@ static void *accept_loop(void *arg)
             k->from = from;
             k->fd = fd;
             k->eng = engine;
-            /* (joinable: see conn_end) */
             if (pthread_create(&t, NULL, serve_conn, k)) {
                 close(fd);
                 free(k);
+            } else {
+                pthread_detach(t);
             }
         }
     }
@@ -1041,8 +1006,6 @@ static void relay_atfork_child(void)
     pthread_mutex_init(&expect_lock, NULL);
     pthread_mutex_init(&targets_lock, NULL);
     pthread_mutex_init(&start_lock, NULL);
-    pthread_mutex_init(&end_lock, NULL);
-    have_last_ended = 0;   /* (its thread is not in the child) */
     memset(expect, 0, sizeof expect);
     for (int i = 0; i < 2; i++) {
         if (lfd[i] >= 0)
@@ -1058,7 +1021,7 @@ int llf_relay_init(llf_engine *e, const llf_shim_services *s)
     engine = e;
     svc = s;
     if (!registered)
-        registered = pthread_atfork(end_take, end_give, relay_atfork_child) == 0;
+        registered = pthread_atfork(NULL, NULL, relay_atfork_child) == 0;
     return 0;
 }
 
