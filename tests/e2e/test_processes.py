@@ -115,6 +115,11 @@ os.write(fd, b"mine\\n")
 
 
 def test_forked_child_without_calls_writes_no_summary():
+    """A child that made no call writes no summary of its parent's counts.
+    It forks once the relay thread that served the call has ended: a fork
+    at that very moment can leave one of OpenSSL's locks held in the child,
+    which then hangs in OpenSSL's atexit clean-up, an open defect that this
+    test does not cover."""
     m = mock()
     m.set("primary", behaviour="503")
     log = new_log("forksummary.log")
@@ -124,6 +129,7 @@ req = urllib.request.Request({m.base('primary') + '/chat/completions'!r},
     data=b'{{"model":"gpt-4o","messages":[{{"role":"user","content":"hi"}}]}}',
     headers={{"Content-Type": "application/json", "Authorization": "Bearer {KEYS['OPENAI_API_KEY']}"}})
 urllib.request.urlopen(req).read()
+import time; time.sleep(0.5)                # (the relay thread's end; see the note on issue 7)
 pid = os.fork()
 if pid == 0:
     raise SystemExit(0)                     # exits normally, having made no call
