@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 
-from harness import (KEYS, PY, SANITIZED, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
+from harness import (KEYS, PY, SANITIZED, Failed, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
                      write_config)
 
 _m = None
@@ -151,26 +151,35 @@ def test_cross_dialect_through_the_relay():
     eq(m.requests("claude")[0]["credential"], KEYS["ANTHROPIC_API_KEY"], "Anthropic's own key")
 
 
+# The program's own listening sockets (the relay's): their ports, from the
+# socket inodes among its descriptors. A descriptor may close while listed
+# (the listing's own, a relay thread's), so a failed readlink is skipped.
+RELAY_PORTS = """
+import socket
+def relay_ports(files=("/proc/self/net/tcp", "/proc/self/net/tcp6")):
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            l = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        if l.startswith("socket:["):
+            inodes.add(l[8:-1])
+    ports = []
+    for f in files:
+        for line in open(f).read().splitlines()[1:]:
+            p = line.split()
+            if p[3] == "0A" and p[9] in inodes:
+                ports.append(int(p[1].split(":")[1], 16))
+    return ports
+"""
+
+
 def test_relay_refuses_other_processes():
     m = mock()
     m.set("primary", behaviour="503")
-    script = CLIENTS["urllib"] + """
-import socket
-inodes = set()
-for fd in os.listdir("/proc/self/fd"):
-    try:
-        l = os.readlink("/proc/self/fd/" + fd)
-    except OSError:
-        continue
-    if l.startswith("socket:["):
-        inodes.add(l[8:-1])
-ports = []
-for f in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
-    for line in open(f).read().splitlines()[1:]:
-        p = line.split()
-        if p[3] == "0A" and p[9] in inodes:
-            ports.append(int(p[1].split(":")[1], 16))
-print("relay", " ".join(map(str, ports)), flush=True)
+    script = CLIENTS["urllib"] + RELAY_PORTS + """
+print("relay", " ".join(map(str, relay_ports())), flush=True)
 import time; time.sleep(4)
 """
     p = subprocess.Popen([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions"],
@@ -205,12 +214,9 @@ def test_relay_serves_the_announced_source_only():
     /proc/net/tcp), is not served in the program's place."""
     m = mock()
     m.set("primary", behaviour="503")
-    script = CLIENTS["urllib"] + """
+    script = CLIENTS["urllib"] + RELAY_PORTS + """
 import socket, sys
-inodes = {os.readlink("/proc/self/fd/" + f)[8:-1] for f in os.listdir("/proc/self/fd")
-          if os.path.islink("/proc/self/fd/" + f) and os.readlink("/proc/self/fd/" + f).startswith("socket:[")}
-relay = [int(l.split()[1].split(":")[1], 16) for l in open("/proc/self/net/tcp").read().splitlines()[1:]
-         if l.split()[3] == "0A" and l.split()[9] in inodes]
+relay = relay_ports(("/proc/self/net/tcp",))
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print("ports", relay[0], s.getsockname()[1], flush=True)
@@ -225,7 +231,11 @@ print("own", data.split(b"\\r\\n")[0].decode(), b"[rid:own]" in data, flush=True
                          stderr=subprocess.PIPE, text=True)
     try:
         check(p.stdout.readline().startswith("200 backup"), "the first call was answered")
-        _, relay, src = p.stdout.readline().split()
+        line = p.stdout.readline().split()
+        if len(line) != 3:
+            p.kill()
+            raise Failed(f"the program printed its ports ({line}; {p.stderr.read()[-600:]})")
+        _, relay, src = line
         other = socket.socket()
         other.settimeout(5)
         other.bind(("127.0.0.2", int(src)))
