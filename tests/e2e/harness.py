@@ -9,6 +9,7 @@ prints "N passed, N failed".
 import hashlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -215,7 +216,18 @@ LIBRARY_STDERR = []   # every "llmfallback:" line any test's program printed
 
 
 def run(argv, env, input=None, timeout=60):
-    r = subprocess.run(argv, env=env, input=input, capture_output=True, timeout=timeout)
+    """argv to its end, or TimeoutExpired after timeout seconds. It runs in its
+    own session, so that a timeout kills what it forked too: a hung child
+    must not outlive its test."""
+    with subprocess.Popen(argv, env=env, stdin=subprocess.PIPE if input is not None else None,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True) as p:
+        try:
+            out, err = p.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            raise
+    r = subprocess.CompletedProcess(argv, p.returncode, out, err)
     LIBRARY_STDERR.extend(l for l in r.stderr.decode("utf-8", "replace").splitlines()
                           if l.startswith("llmfallback:") or l.startswith('{"ts"'))
     return r
