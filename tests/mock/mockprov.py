@@ -473,7 +473,7 @@ class Server:
             return self.send(c, 404, {"error": {"message": f"Invalid URL ({method} {path})", "type": "invalid_request_error"}})
         credential = self.credential(headers, query)
         behaviour = self.next_behaviour()
-        self.record(method, path, url.query, headers, body, credential, behaviour)
+        self.record(method, path, url.query, headers, body, credential, behaviour, c.getpeername()[1])
         if self.delay_ms:
             time.sleep(float(self.delay_ms) / 1000)
         try:
@@ -499,10 +499,10 @@ class Server:
             return headers.get("x-api-key")
         return headers.get("x-goog-api-key") or (query.get("key") or [None])[0]
 
-    def record(self, method, path, query, headers, body, credential, behaviour):
+    def record(self, method, path, query, headers, body, credential, behaviour, peer_port):
         rec = {"server": self.name, "port": self.port, "method": method, "path": path, "query": query,
                "headers": headers, "body": body.decode("utf-8", "replace"), "credential": credential,
-               "behaviour": behaviour, "ts": time.time()}
+               "behaviour": behaviour, "ts": time.time(), "peer_port": peer_port}
         with self.lock:
             self.records.append(rec)
         if record_file:
