@@ -6,8 +6,9 @@
  * ephemeral ports and serves a connection only when the hook announced its
  * source port first: no other process can use it (it holds the keys), since
  * a source port is ours until our socket closes. Each connection gets a
- * thread; requests are read as HTTP/1.1 (Content-Length or chunked), LLM
- * calls go through the engine with a libcurl handle per connection, anything
+ * serving thread, parked for the next one after it; requests are read as
+ * HTTP/1.1 (Content-Length or chunked), LLM calls go through the engine with
+ * the serving thread's libcurl handle, anything
  * else is performed once and relayed as it arrives (head, then body). Answers
  * to LLM calls are written whole with a Content-Length, except the 2xx stream
  * of a streaming call, which is held back to its first event (an error event
@@ -28,6 +29,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +353,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
 }
 
 typedef struct conn {
+    struct conn *next;  /* waiting for a parked thread */
     int fd;
     expectation from;   /* where the program meant to go */
     char buf[MAX_HEAD + 1];
@@ -878,10 +881,9 @@ static void tunnel(conn *k)
     close(up);
 }
 
-static void *serve_conn(void *arg)
+/* One connection, on a serving thread whose handle is h (NULL: no libcurl). */
+static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
 {
-    conn *k = arg;
-    svc->enter();
     int one = 1;
     setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (k->from.tls) {
@@ -892,19 +894,16 @@ static void *serve_conn(void *arg)
             ;
         if (n == 1 && first == 0x16) {
             tunnel(k);
-            close(k->fd);
-            free(k);
-            return NULL;
+            return;
         }
     }
-    const llf_curl_api *c = svc->curl_for_transfers();
     k->c = c;
-    k->curl = c ? c->easy_init() : NULL;
-    if (!k->curl) {
+    k->curl = h;
+    if (!h) {
         llf_warn("the relay has no libcurl; closing a redirected connection");
         reset(k);
     }
-    while (k->curl) {
+    while (h) {
         llf_http_req r = {0};
         if (read_request(k, &r)) {
             llf_http_req_free(&r);
@@ -915,11 +914,124 @@ static void *serve_conn(void *arg)
         if (!ok)
             break;
     }
-    if (k->curl)
-        c->easy_cleanup(k->curl);
-    close(k->fd);
-    free(k);
+}
+
+/* ---- serving threads ---------------------------------------------------------
+ *
+ * A serving thread never ends: after its connection it parks for the next
+ * one, keeping its libcurl handle (and so the providers' connections). A
+ * thread's end runs OpenSSL's per-thread clean-up under a global lock; a
+ * fork() at that moment left the child with the lock held, and the child's
+ * atexit clean-up then waited for ever. The number of threads is the most
+ * connections the program ever had open to the relay at once. */
+
+/* A serving thread's own state. All of them stay listed: a forked child
+ * keeps its parent's handles (copies it must not use or free, since freeing
+ * would close connections it shares with the parent) reachable, not leaked. */
+typedef struct server {
+    struct server *next;
+    const llf_curl_api *c;
+    CURL *h;
+    conn *cur;   /* the connection it serves */
+} server;
+
+static struct {
+    conn *head, *tail;   /* each one promised to a parked thread */
+    int parked;          /* parked threads not yet promised a connection */
+    server *all;
+} pool;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+
+static void *serving_thread(void *arg)
+{
+    server *me = arg;
+    conn *k = me->cur;
+    svc->enter();
+    for (;;) {
+        if (!me->h && (me->c = svc->curl_for_transfers()))
+            me->h = me->c->easy_init();
+        serve_conn(k, me->c, me->h);
+        close(k->fd);
+        pthread_mutex_lock(&pool_lock);
+        me->cur = NULL;
+        free(k);
+        pool.parked++;
+        while (!pool.head)
+            pthread_cond_wait(&pool_cond, &pool_lock);
+        k = me->cur = pool.head;
+        if (!(pool.head = k->next))
+            pool.tail = NULL;
+        pthread_mutex_unlock(&pool_lock);
+    }
     return NULL;
+}
+
+/* To a parked thread, or a new one. 0, or -1 when there is none. */
+static int dispatch(conn *k)
+{
+    pthread_mutex_lock(&pool_lock);
+    int to_parked = pool.parked > 0;
+    if (to_parked) {
+        pool.parked--;
+        k->next = NULL;
+        if (pool.tail)
+            pool.tail->next = k;
+        else
+            pool.head = k;
+        pool.tail = k;
+        pthread_cond_signal(&pool_cond);
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (to_parked)
+        return 0;
+    server *me = calloc(1, sizeof *me);
+    if (!me)
+        return -1;
+    me->cur = k;
+    pthread_mutex_lock(&pool_lock);
+    me->next = pool.all;
+    pool.all = me;
+    pthread_mutex_unlock(&pool_lock);
+    pthread_t t;
+    if (pthread_create(&t, NULL, serving_thread, me) == 0) {
+        pthread_detach(t);
+        return 0;
+    }
+    pthread_mutex_lock(&pool_lock);
+    for (server **p = &pool.all; *p; p = &(*p)->next)
+        if (*p == me) {
+            *p = me->next;
+            break;
+        }
+    pthread_mutex_unlock(&pool_lock);
+    free(me);
+    return -1;
+}
+
+/* fork() waits for the queue to be whole; the child has none of the parent's
+ * threads, so the connections promised to them are closed there. */
+static void pool_prepare(void)
+{
+    pthread_mutex_lock(&pool_lock);
+}
+
+static void pool_parent(void)
+{
+    pthread_mutex_unlock(&pool_lock);
+}
+
+static void pool_child(void)
+{
+    for (conn *k = pool.head, *next; k; k = next) {
+        next = k->next;
+        close(k->fd);
+        free(k);
+    }
+    pool.head = pool.tail = NULL;
+    pool.parked = 0;
+    pthread_mutex_init(&pool_lock, NULL);
+    pthread_cond_init(&pool_cond, NULL);
 }
 
 /* ---- listening --------------------------------------------------------------- */
@@ -952,7 +1064,6 @@ static void *accept_loop(void *arg)
                 continue;
             expectation from;
             conn *k = expected(&peer, &from) ? calloc(1, sizeof *k) : NULL;
-            pthread_t t;
             if (!k) {
                 close(fd);   /* not one of ours */
                 continue;
@@ -960,11 +1071,9 @@ static void *accept_loop(void *arg)
             k->from = from;
             k->fd = fd;
             k->eng = engine;
-            if (pthread_create(&t, NULL, serve_conn, k)) {
+            if (dispatch(k)) {
                 close(fd);
                 free(k);
-            } else {
-                pthread_detach(t);
             }
         }
     }
@@ -1013,6 +1122,7 @@ static void relay_atfork_child(void)
         lfd[i] = -1;
     }
     relay_pid = 0;
+    pool_child();
 }
 
 int llf_relay_init(llf_engine *e, const llf_shim_services *s)
@@ -1021,7 +1131,7 @@ int llf_relay_init(llf_engine *e, const llf_shim_services *s)
     engine = e;
     svc = s;
     if (!registered)
-        registered = pthread_atfork(NULL, NULL, relay_atfork_child) == 0;
+        registered = pthread_atfork(pool_prepare, pool_parent, relay_atfork_child) == 0;
     return 0;
 }
 
@@ -1039,8 +1149,17 @@ static int start(void)
         llen[i] = sizeof laddr[i];
     }
     int v4 = listen_on(0, AF_INET), v6 = listen_on(1, AF_INET6);
+    if (v4 && v6)
+        return -1;
+    /* Our threads take no signal: they are the program's. Serving threads
+     * inherit the mask. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t t;
-    if ((v4 && v6) || pthread_create(&t, NULL, accept_loop, NULL))
+    int rc = pthread_create(&t, NULL, accept_loop, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc)
         return -1;
     pthread_detach(t);
     relay_pid = me;

@@ -91,6 +91,36 @@ print("socket", id(c.sock))
        "a chunked body arrives whole")
 
 
+def test_serving_threads_park_and_keep_their_connections():
+    """A relay thread does not end with the program's connection: it parks
+    for the next one (a thread's end could leave a fork()ed child hung in
+    OpenSSL's clean-up, see test_processes), and keeps its connections to
+    the providers. urllib opens a connection per call: five calls in a row
+    reuse one thread, and reach each provider over one connection."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    script = """
+import time
+def threads():
+    time.sleep(0.3)                         # (a thread that ends is gone by then)
+    return len(os.listdir("/proc/self/task"))
+before = threads()
+urllib_chat("a")
+one = threads()
+for i in range(4):
+    urllib_chat("b%d" % i)
+print(before, one, threads())
+"""
+    r = py(m, script, config(m))
+    counts = r.stdout.decode().split()
+    eq(len(counts), 3, f"counted ({r.stderr.decode()[-300:]})")
+    before, one, five = map(int, counts)
+    eq(one - before, 2, "the relay's accepting thread, and its serving thread parked")
+    eq(five, one, "the next four calls reused it")
+    for name in ("primary", "backup"):
+        eq(len({q["peer_port"] for q in m.requests(name)}), 1, f"{name}: five calls over one connection")
+
+
 def test_sixteen_threads_one_session():
     m = mock()
     m.set("primary", behaviour=["503", "ok"] * 50)
