@@ -96,7 +96,8 @@ def test_serving_threads_park_and_keep_their_connections():
     for the next one (a thread's end could leave a fork()ed child hung in
     OpenSSL's clean-up, see test_processes), and keeps its connections to
     the providers. urllib opens a connection per call: five calls in a row
-    reuse one thread, and reach each provider over one connection."""
+    reuse one thread, and reach each provider over one connection. The
+    relay's threads take none of the program's signals."""
     m = mock()
     m.set("primary", behaviour="503")
     script = """
@@ -110,10 +111,19 @@ one = threads()
 for i in range(4):
     urllib_chat("b%d" % i)
 print(before, one, threads())
+import signal
+def blocked(tid):
+    for l in open("/proc/self/task/%s/status" % tid):
+        if l.startswith("SigBlk:"):
+            return int(l.split()[1], 16)
+wanted = sum(1 << (s - 1) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM, signal.SIGCHLD, signal.SIGPIPE))
+print(sorted(blocked(t) & wanted == wanted for t in os.listdir("/proc/self/task")))
 """
     r = py(m, script, config(m))
-    counts = r.stdout.decode().split()
-    eq(len(counts), 3, f"counted ({r.stderr.decode()[-300:]})")
+    lines = r.stdout.decode().splitlines()
+    eq(len(lines), 2, f"counted ({r.stderr.decode()[-300:]})")
+    counts = lines[0].split()
+    eq(lines[1], "[False, True, True]", "the relay's threads block the program's signals; its main thread does not")
     before, one, five = map(int, counts)
     eq(one - before, 2, "the relay's accepting thread, and its serving thread parked")
     eq(five, one, "the next four calls reused it")
