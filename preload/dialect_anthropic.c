@@ -7,7 +7,7 @@
  * must alternate user/assistant (consecutive turns are merged); tool results
  * are user-turn blocks, not `tool` messages; tool inputs are objects, not
  * JSON strings; max_tokens is mandatory (a per-model default); temperature
- * tops out at 1 (higher values are clamped). Anthropic has no JSON mode: a
+ * tops out at 1 (higher values are clamped), and top_p goes only without it. Anthropic has no JSON mode: a
  * request for JSON becomes an instruction in the system prompt (the closest
  * faithful equivalent; the answer is then checked like any JSON answer).
  * Hub fields Anthropic would reject and that do not change the answer's
@@ -564,7 +564,10 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     } else if (rc == LLF_TR_OK && cJSON_IsArray(stop) && llf_copy(o, "stop_sequences", hub, "stop")) {
         rc = LLF_TR_ERROR;
     }
-    if (rc == LLF_TR_OK && (llf_copy(o, "top_p", hub, "top_p") || llf_copy(o, "stream", hub, "stream")))
+    /* Current Claude models refuse temperature and top_p together (400,
+     * "cannot both be specified"): temperature is kept. */
+    if (rc == LLF_TR_OK && ((!cJSON_IsNumber(temp) && llf_copy(o, "top_p", hub, "top_p")) ||
+                            llf_copy(o, "stream", hub, "stream")))
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && llf_get_str(hub, "user")) {
         cJSON *md = cJSON_CreateObject();

@@ -63,7 +63,7 @@ def only_own_keys(m):
 def test_openai_call_answered_by_anthropic():
     m = mock()
     m.set("oai", behaviour="503")
-    r = run(openai_call(m, chat(temperature=0.3, stop=["END"])),
+    r = run(openai_call(m, chat(temperature=0.3, top_p=0.9, stop=["END"])),
             env_for(config(m, ["anthropic/claude-haiku-4-5"])))
     out = json.loads(r.stdout)
     eq(out["object"], "chat.completion", "OpenAI-shaped answer")
@@ -77,6 +77,7 @@ def test_openai_call_answered_by_anthropic():
     eq([x["role"] for x in body["messages"]], ["user"], "roles")
     check(isinstance(body.get("max_tokens"), int) and body["max_tokens"] > 0, "max_tokens supplied")
     eq(body.get("stop_sequences"), ["END"], "stop → stop_sequences")
+    eq((body.get("temperature"), "top_p" in body), (0.3, False), "temperature kept, top_p not sent with it")
     eq(req["headers"].get("anthropic-version"), "2023-06-01", "anthropic-version")
     eq(req["credential"], KEYS["ANTHROPIC_API_KEY"], "its own key")
     check("authorization" not in req["headers"], "no Bearer header to Anthropic")

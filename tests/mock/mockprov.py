@@ -489,6 +489,10 @@ class Server:
         if self.dialect == "anthropic" and "anthropic-version" not in headers:
             return self.send(c, 400, {"type": "error", "error": {"type": "invalid_request_error",
                                                                  "message": "anthropic-version: header is required"}})
+        if self.dialect == "anthropic" and "temperature" in req and "top_p" in req:   # current Claude models
+            return self.send(c, 400, {"type": "error", "error": {
+                "type": "invalid_request_error",
+                "message": "`temperature` and `top_p` cannot both be specified for this model. Please use only one."}})
         return self.behave(c, behaviour, model, req, stream)
 
     def credential(self, headers, query):

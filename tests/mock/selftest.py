@@ -46,6 +46,8 @@ def cases():
     j = json.loads(t)
     eq((code, j["type"], j["stop_reason"], j["content"][0]["type"]), (200, "message", "end_turn", "text"), "anthropic ok")
     check("[rid:r2]" in j["content"][0]["text"], "anthropic rid")
+    rc, code, t = call("a", dict(ab, temperature=0.5, top_p=0.9), "ok")
+    eq((code, json.loads(t)["error"]["type"]), (400, "invalid_request_error"), "anthropic: temperature with top_p")
     rc, code, t = call("g", gb, "ok")
     j = json.loads(t)
     eq((code, j["candidates"][0]["finishReason"], j["modelVersion"]), (200, "STOP", "gem-1"), "gemini ok")

@@ -75,6 +75,14 @@ void test_dialect_anthropic(void)
     o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "claude-3-haiku-20240307");
     CHECK(o && cJSON_GetObjectItem(o, "max_tokens")->valueint == 4096);
     cJSON_Delete(o);
+    /* temperature and top_p together: Claude refuses both, temperature stays */
+    o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":0.3,\"top_p\":0.9}",
+                 "claude-sonnet-4-5");
+    CHECK(o && cJSON_GetObjectItem(o, "temperature")->valuedouble == 0.3 && !cJSON_GetObjectItem(o, "top_p"));
+    cJSON_Delete(o);
+    o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_p\":0.9}", "claude-sonnet-4-5");
+    CHECK(o && cJSON_GetObjectItem(o, "top_p")->valuedouble == 0.9);
+    cJSON_Delete(o);
 
     /* what Anthropic cannot serve faithfully */
     CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
