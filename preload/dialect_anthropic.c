@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "hubutil.h"
+#include "models.h"
 
 #define ANTHROPIC_VERSION "2023-06-01"
 
@@ -547,6 +548,9 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     if (!cJSON_IsNumber(mt))
         mt = llf_get(hub, "max_tokens");
     long max = cJSON_IsNumber(mt) ? llf_num_long(mt->valuedouble) : default_max_tokens(model);
+    long limit = llf_model_max_output(model);
+    if (limit && max > limit)
+        max = limit;
     if (rc == LLF_TR_OK && llf_add(o, "max_tokens", cJSON_CreateNumber((double)max)))
         rc = LLF_TR_ERROR;
     const cJSON *temp = llf_get(hub, "temperature");

@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "hubutil.h"
+#include "models.h"
 
 static int match_op(const char *rest, char **model, int *stream)
 {
@@ -475,7 +476,6 @@ static const char *call_name(const cJSON *msgs, const char *id)
 
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
-    (void)model;
     const cJSON *msgs = llf_get(hub, "messages");
     if (!cJSON_IsArray(msgs)) {
         llf_terr_set(e, "request has no messages");
@@ -591,6 +591,10 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && !llf_get(gc, "maxOutputTokens") && llf_copy(gc, "maxOutputTokens", hub, "max_tokens"))
         rc = LLF_TR_ERROR;
+    cJSON *mo = cJSON_GetObjectItemCaseSensitive(gc, "maxOutputTokens");
+    long limit = llf_model_max_output(model);
+    if (rc == LLF_TR_OK && limit && cJSON_IsNumber(mo) && mo->valuedouble > (double)limit)
+        cJSON_SetNumberValue(mo, (double)limit);
     const cJSON *stop = llf_get(hub, "stop");
     if (rc == LLF_TR_OK && stop) {
         cJSON *a = cJSON_IsArray(stop) ? cJSON_Duplicate(stop, 1) : cJSON_CreateArray();

@@ -1,8 +1,10 @@
 /* dialect_openai.c — the OpenAI chat-completions dialect: POST
  * {base}/chat/completions, `Authorization: Bearer`, model in the body,
  * success = an object with a `choices` array. It is also the hub format, so
- * its translators are copies (from the hub with the member's model). */
+ * its translators are copies (from the hub with the member's model and
+ * output limit). */
 #include "dialect.h"
+#include "models.h"
 
 #include <string.h>
 
@@ -56,10 +58,36 @@ static int set_model(cJSON *o, const char *model)
     return cJSON_AddItemToObject(o, "model", m) ? 0 : (cJSON_Delete(m), -1);
 }
 
+/* The output limit of a translated request, under the name the model takes
+ * and no higher than it may be asked for. OpenAI's reasoning models
+ * (o-series, gpt-5) refuse max_tokens ("use max_completion_tokens"); every
+ * other OpenAI-compatible server knows max_tokens. */
+static int output_limit(cJSON *o, const char *model)
+{
+    const char *slash = model ? strrchr(model, '/') : NULL;
+    const char *name = slash ? slash + 1 : model ? model : "";
+    int reasoning = (name[0] == 'o' && (name[1] == '1' || name[1] == '3' || name[1] == '4')) ||
+                    strncmp(name, "gpt-5", 5) == 0;
+    cJSON *mt = cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
+    if (reasoning && mt && !cJSON_GetObjectItemCaseSensitive(o, "max_completion_tokens")) {
+        cJSON_DetachItemViaPointer(o, mt);
+        if (!cJSON_AddItemToObject(o, "max_completion_tokens", mt)) {
+            cJSON_Delete(mt);
+            return -1;
+        }
+    }
+    long limit = llf_model_max_output(model);
+    for (cJSON *m = o->child; m && limit; m = m->next)
+        if (cJSON_IsNumber(m) && m->valuedouble > (double)limit &&
+            (strcmp(m->string, "max_tokens") == 0 || strcmp(m->string, "max_completion_tokens") == 0))
+            cJSON_SetNumberValue(m, (double)limit);
+    return 0;
+}
+
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
-    if (!o || set_model(o, model)) {
+    if (!o || set_model(o, model) || output_limit(o, model)) {
         cJSON_Delete(o);
         llf_terr_set(e, "out of memory");
         return LLF_TR_ERROR;

@@ -1,6 +1,7 @@
-/* models.c — context windows of well-known models and request size
- * estimates (see models.h). Figures are the providers' published windows;
- * a chain entry's "context" in the config overrides them. */
+/* models.c — context windows and output limits of well-known models, and
+ * request size estimates (see models.h). Figures are the providers'
+ * published ones; a chain entry's "context" in the config overrides a
+ * window. */
 #include "models.h"
 #include "hubutil.h"
 
@@ -8,10 +9,12 @@
 #include <string.h>
 #include <strings.h>
 
-static const struct {
+typedef struct {
     const char *prefix;
     long tokens;
-} windows[] = {
+} figure;
+
+static const figure windows[] = {
     /* longest prefixes first within a family */
     {"gpt-4o-mini", 128000}, {"gpt-4o", 128000}, {"gpt-4.1", 1047576}, {"gpt-4-turbo", 128000},
     {"gpt-4-32k", 32768}, {"gpt-4", 8192}, {"gpt-3.5-turbo", 16385}, {"gpt-5", 400000},
@@ -26,18 +29,44 @@ static const struct {
     {"grok-4", 256000}, {"grok-3", 131072},
 };
 
-long llf_model_context(const char *model)
+/* The most output a model may be asked for (max_tokens and its kin); a
+ * larger request is refused with a 400. */
+static const figure outputs[] = {
+    /* longest prefixes first within a family */
+    {"gpt-4o-2024-05-13", 4096}, {"gpt-4o", 16384}, {"gpt-4.1", 32768}, {"gpt-4-turbo", 4096},
+    {"gpt-4-1106", 4096}, {"gpt-4-0125", 4096}, {"gpt-4-32k", 32768}, {"gpt-4", 8192},
+    {"gpt-3.5-turbo", 4096}, {"gpt-5-chat", 16384}, {"gpt-5", 128000},
+    {"o1-mini", 65536}, {"o1-preview", 32768}, {"o1", 100000}, {"o3", 100000}, {"o4-mini", 100000},
+    {"claude-3-haiku", 4096}, {"claude-3-opus", 4096}, {"claude-3-sonnet", 4096}, {"claude-3-5", 8192},
+    {"claude-opus-4-5", 64000}, {"claude-opus-4", 32000}, {"claude-", 64000},
+    {"gemini-1.5", 8192}, {"gemini-2.0", 8192}, {"gemini-2.5", 65536}, {"gemini-3", 65536},
+};
+
+#define LOOKUP(table, model) lookup(table, sizeof table / sizeof table[0], model)
+
+/* A provider prefix ("openai/gpt-4o" on OpenRouter) is ignored. */
+static long lookup(const figure *t, size_t n, const char *model)
 {
     if (!model)
         return 0;
     const char *slash = strrchr(model, '/');
     const char *name = slash ? slash + 1 : model;
-    for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++) {
-        size_t n = strlen(windows[i].prefix);
-        if (strncasecmp(name, windows[i].prefix, n) == 0 || strncasecmp(model, windows[i].prefix, n) == 0)
-            return windows[i].tokens;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(t[i].prefix);
+        if (strncasecmp(name, t[i].prefix, k) == 0 || strncasecmp(model, t[i].prefix, k) == 0)
+            return t[i].tokens;
     }
     return 0;
+}
+
+long llf_model_context(const char *model)
+{
+    return LOOKUP(windows, model);
+}
+
+long llf_model_max_output(const char *model)
+{
+    return LOOKUP(outputs, model);
 }
 
 static long json_bytes(const cJSON *j)

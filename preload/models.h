@@ -1,6 +1,6 @@
 /* models.h — what llmfallback knows about well-known models: their context
- * windows, and a rough size of a request, so that a long prompt is never sent
- * to a member whose window cannot hold it. */
+ * windows and output limits, and a rough size of a request, so that a long
+ * prompt is never sent to a member whose window cannot hold it. */
 #ifndef LLF_MODELS_H
 #define LLF_MODELS_H
 
@@ -9,6 +9,11 @@
 /* Context window in tokens of a model, 0 when unknown. A provider prefix
  * ("openai/gpt-4o" on OpenRouter) is ignored. */
 long llf_model_context(const char *model);
+
+/* The most output tokens a model may be asked for, 0 when unknown. A
+ * translated request asking for more is lowered to it: the model would
+ * refuse it (400), and could not have written more anyway. */
+long llf_model_max_output(const char *model);
 
 /* Estimated tokens a hub request needs: its messages and tools (about four
  * bytes of JSON per token) plus the output it asks room for. */

@@ -122,6 +122,26 @@ def test_anthropic_call_answered_by_openai():
     only_own_keys(m)
 
 
+def test_a_translated_output_limit_fits_the_member():
+    """An Anthropic program asking for 32000 output tokens (as agents do)
+    falls back to OpenAI models that would refuse that: gpt-4o-mini takes
+    at most 16384, and o3 takes no max_tokens at all."""
+    m = mock()
+    m.set("claude", behaviour="529")
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 32000,
+            "messages": [{"role": "user", "content": "hi"}]}
+    for model, field, tokens in (("gpt-4o-mini", "max_tokens", 16384), ("o3", "max_completion_tokens", 32000)):
+        m.reset("backup")
+        r = run([CURL, "-sS", m.base("claude") + "/messages", "-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}",
+                 "-H", "anthropic-version: 2023-06-01", "-H", "content-type: application/json",
+                 "-d", json.dumps(body)], env_for(config(m, ["backup/" + model])))
+        out = json.loads(r.stdout)
+        eq(out.get("content"), [{"type": "text", "text": f"Hello from backup ({model})"}], f"{model} answered")
+        o = json.loads(m.requests("backup")[0]["body"])
+        eq({k: o[k] for k in ("max_tokens", "max_completion_tokens") if k in o}, {field: tokens},
+           f"{model}: its output limit")
+
+
 def test_gemini_call_answered_by_openai():
     m = mock()
     m.set("gem", behaviour="503")

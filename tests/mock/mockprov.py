@@ -109,6 +109,38 @@ def context_error(dialect):
 
 ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini_error}
 
+# Request checks the real APIs make, for a few well-known models: the most
+# output tokens each may be asked for, and OpenAI's reasoning models refusing
+# max_tokens. A refusal as the API words it, or None.
+MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
+              "claude-haiku-4-5": 64000}
+
+
+def request_refusal(dialect, model, req):
+    limit = next((v for k, v in MAX_OUTPUT.items() if model.startswith(k)), None)
+    if dialect == "openai":
+        if re.match(r"(o[134]|gpt-5)", model) and "max_tokens" in req:
+            return {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                              "Use 'max_completion_tokens' instead.", "type": "invalid_request_error",
+                              "param": "max_tokens", "code": "unsupported_parameter"}}
+        asked = req.get("max_completion_tokens", req.get("max_tokens"))
+        if limit and isinstance(asked, int) and asked > limit:
+            return {"error": {"message": f"max_tokens is too large: {asked}. This model supports at most {limit} "
+                              f"completion tokens, whereas you provided {asked}.", "type": "invalid_request_error",
+                              "param": "max_tokens", "code": None}}
+    if dialect == "anthropic":
+        if "temperature" in req and "top_p" in req:   # current Claude models
+            return {"type": "error", "error": {
+                "type": "invalid_request_error",
+                "message": "`temperature` and `top_p` cannot both be specified for this model. Please use only one."}}
+        asked = req.get("max_tokens")
+        if limit and isinstance(asked, int) and asked > limit:
+            return {"type": "error", "error": {
+                "type": "invalid_request_error",
+                "message": f"max_tokens: {asked} > {limit}, which is the maximum allowed number of output tokens "
+                           f"for {model}"}}
+    return None
+
 
 def last_user_text(dialect, body):
     try:
@@ -489,10 +521,9 @@ class Server:
         if self.dialect == "anthropic" and "anthropic-version" not in headers:
             return self.send(c, 400, {"type": "error", "error": {"type": "invalid_request_error",
                                                                  "message": "anthropic-version: header is required"}})
-        if self.dialect == "anthropic" and "temperature" in req and "top_p" in req:   # current Claude models
-            return self.send(c, 400, {"type": "error", "error": {
-                "type": "invalid_request_error",
-                "message": "`temperature` and `top_p` cannot both be specified for this model. Please use only one."}})
+        refusal = request_refusal(self.dialect, model, req)
+        if refusal:
+            return self.send(c, 400, refusal)
         return self.behave(c, behaviour, model, req, stream)
 
     def credential(self, headers, query):

@@ -75,6 +75,10 @@ void test_dialect_anthropic(void)
     o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "claude-3-haiku-20240307");
     CHECK(o && cJSON_GetObjectItem(o, "max_tokens")->valueint == 4096);
     cJSON_Delete(o);
+    o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_completion_tokens\":100000}",
+                 "claude-opus-4-1");
+    CHECK(o && cJSON_GetObjectItem(o, "max_tokens")->valueint == 32000);   /* the model's limit */
+    cJSON_Delete(o);
     /* temperature and top_p together: Claude refuses both, temperature stays */
     o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":0.3,\"top_p\":0.9}",
                  "claude-sonnet-4-5");

@@ -54,6 +54,11 @@ void test_dialect_gemini(void)
     cJSON *o = NULL;
     llf_terr e;
     CHECK(G->req_from_hub(h, "gemini-2.5-pro", &o, &e) == LLF_TR_OK);
+    cJSON *big = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":100000}"), *bo = NULL;
+    CHECK(G->req_from_hub(big, "gemini-2.0-flash", &bo, &e) == LLF_TR_OK);
+    CHECK(bo && cJSON_GetObjectItem(cJSON_GetObjectItem(bo, "generationConfig"), "maxOutputTokens")->valueint == 8192);
+    cJSON_Delete(big);
+    cJSON_Delete(bo);
     if (o) {
         const cJSON *contents = cJSON_GetObjectItem(o, "contents");
         CHECK(cJSON_GetArraySize(contents) == 1);   /* consecutive user turns merged */

@@ -18,6 +18,13 @@ static void models(void)
     CHECK(llf_model_context("meta-llama/Llama-3.3-70B-Instruct-Turbo") == 131072);
     CHECK(llf_model_context("my-private-model") == 0);
     CHECK(llf_model_context(NULL) == 0);
+    CHECK(llf_model_max_output("gpt-4o-mini-2024-07-18") == 16384);
+    CHECK(llf_model_max_output("gpt-4o-2024-05-13") == 4096);
+    CHECK(llf_model_max_output("openai/o3-mini") == 100000);
+    CHECK(llf_model_max_output("claude-opus-4-1") == 32000 && llf_model_max_output("claude-opus-4-5") == 64000);
+    CHECK(llf_model_max_output("claude-3-5-haiku-latest") == 8192);
+    CHECK(llf_model_max_output("gemini-2.5-flash") == 65536);
+    CHECK(llf_model_max_output("my-private-model") == 0);
     cJSON *hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"0123456789012345678901234567890123456789\"}],\"max_tokens\":100}");
     long est = llf_estimate_tokens(hub);
     CHECK(est > 100 && est < 140);
@@ -68,6 +75,22 @@ void test_dialect_openai(void)
     cJSON_Delete(out);
     hub = out = NULL;
     CHECK(o->req_to_hub(cJSON_GetObjectItem(req, "model"), NULL, &hub, &e) == LLF_TR_ERROR);
+    /* A translated output limit: lowered to the model's, and named
+     * max_completion_tokens for the reasoning models, which refuse max_tokens. */
+    static const struct {
+        const char *model, *field;
+        int tokens;
+    } limits[] = {{"gpt-4o-mini", "max_tokens", 16384}, {"o3", "max_completion_tokens", 32000},
+                  {"openai/gpt-5-mini", "max_completion_tokens", 32000}, {"my-model", "max_tokens", 32000}};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":32000}");
+        CHECK(o->req_from_hub(hub, limits[i].model, &out, &e) == LLF_TR_OK);
+        const cJSON *mt = cJSON_GetObjectItem(out, limits[i].field);
+        CHECK(mt && mt->valueint == limits[i].tokens && cJSON_GetArraySize(out) == 3);
+        cJSON_Delete(hub);
+        cJSON_Delete(out);
+    }
+    hub = out = NULL;
     cJSON *resp = cJSON_Parse("{\"id\":\"x\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[]}");
     CHECK(o->resp_to_hub(resp, &hub, &e) == LLF_TR_OK);
     CHECK(o->resp_from_hub(hub, "reported", &out, &e) == LLF_TR_OK);
