@@ -58,16 +58,24 @@ static int set_model(cJSON *o, const char *model)
     return cJSON_AddItemToObject(o, "model", m) ? 0 : (cJSON_Delete(m), -1);
 }
 
-/* The output limit of a translated request, under the name the model takes
- * and no higher than it may be asked for. OpenAI's reasoning models
- * (o-series, gpt-5) refuse max_tokens ("use max_completion_tokens"); every
- * other OpenAI-compatible server knows max_tokens. */
-static int output_limit(cJSON *o, const char *model)
+/* A translated request fitted to the model. Its output limit goes under the
+ * name the model takes, no higher than it may be asked for. OpenAI's
+ * reasoning models (o-series, gpt-5) refuse max_tokens ("use
+ * max_completion_tokens"), and any sampling setting but the default ("only
+ * the default (1) value is supported"), so those are left out; every other
+ * OpenAI-compatible server knows max_tokens. */
+static int fit_model(cJSON *o, const char *model)
 {
-    const char *slash = model ? strrchr(model, '/') : NULL;
-    const char *name = slash ? slash + 1 : model ? model : "";
+    if (!model)
+        return 0;
+    const char *slash = strrchr(model, '/');
+    const char *name = slash ? slash + 1 : model;
     int reasoning = (name[0] == 'o' && (name[1] == '1' || name[1] == '3' || name[1] == '4')) ||
                     strncmp(name, "gpt-5", 5) == 0;
+    static const char *const sampling[] = {"temperature", "top_p", "presence_penalty", "frequency_penalty",
+                                           "logit_bias", "logprobs", "top_logprobs"};
+    for (size_t i = 0; reasoning && i < sizeof sampling / sizeof sampling[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(o, sampling[i]);
     cJSON *mt = cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
     if (reasoning && mt && !cJSON_GetObjectItemCaseSensitive(o, "max_completion_tokens")) {
         cJSON_DetachItemViaPointer(o, mt);
@@ -87,7 +95,7 @@ static int output_limit(cJSON *o, const char *model)
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
-    if (!o || set_model(o, model) || output_limit(o, model)) {
+    if (!o || set_model(o, model) || fit_model(o, model)) {
         cJSON_Delete(o);
         llf_terr_set(e, "out of memory");
         return LLF_TR_ERROR;

@@ -125,10 +125,10 @@ def test_anthropic_call_answered_by_openai():
 def test_a_translated_output_limit_fits_the_member():
     """An Anthropic program asking for 32000 output tokens (as agents do)
     falls back to OpenAI models that would refuse that: gpt-4o-mini takes
-    at most 16384, and o3 takes no max_tokens at all."""
+    at most 16384, and o3 takes no max_tokens and no temperature at all."""
     m = mock()
     m.set("claude", behaviour="529")
-    body = {"model": "claude-sonnet-4-5", "max_tokens": 32000,
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 32000, "temperature": 0.2,
             "messages": [{"role": "user", "content": "hi"}]}
     for model, field, tokens in (("gpt-4o-mini", "max_tokens", 16384), ("o3", "max_completion_tokens", 32000)):
         m.reset("backup")
@@ -140,6 +140,7 @@ def test_a_translated_output_limit_fits_the_member():
         o = json.loads(m.requests("backup")[0]["body"])
         eq({k: o[k] for k in ("max_tokens", "max_completion_tokens") if k in o}, {field: tokens},
            f"{model}: its output limit")
+        eq(o.get("temperature"), 0.2 if model == "gpt-4o-mini" else None, f"{model}: its sampling settings")
 
 
 def test_gemini_call_answered_by_openai():

@@ -111,7 +111,7 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 
 # Request checks the real APIs make, for a few well-known models: the most
 # output tokens each may be asked for, and OpenAI's reasoning models refusing
-# max_tokens. A refusal as the API words it, or None.
+# max_tokens and a temperature. A refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
               "claude-haiku-4-5": 64000}
 
@@ -123,6 +123,10 @@ def request_refusal(dialect, model, req):
             return {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
                               "Use 'max_completion_tokens' instead.", "type": "invalid_request_error",
                               "param": "max_tokens", "code": "unsupported_parameter"}}
+        if re.match(r"(o[134]|gpt-5)", model) and req.get("temperature", 1) != 1:
+            return {"error": {"message": f"Unsupported value: 'temperature' does not support {req['temperature']} "
+                              "with this model. Only the default (1) value is supported.",
+                              "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}}
         asked = req.get("max_completion_tokens", req.get("max_tokens"))
         if limit and isinstance(asked, int) and asked > limit:
             return {"error": {"message": f"max_tokens is too large: {asked}. This model supports at most {limit} "

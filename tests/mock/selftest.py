@@ -56,6 +56,8 @@ def cases():
     eq((code, json.loads(t)["error"]["code"]), (400, "unsupported_parameter"), "openai: max_tokens to o3")
     rc, code, t = call("o", dict(ob, model="o3", max_completion_tokens=100000), "ok")
     eq(code, 200, "openai: max_completion_tokens to o3")
+    rc, code, t = call("o", dict(ob, model="o3", temperature=0.2), "ok")
+    eq((code, json.loads(t)["error"]["code"]), (400, "unsupported_value"), "openai: a temperature to o3")
     rc, code, t = call("g", gb, "ok")
     j = json.loads(t)
     eq((code, j["candidates"][0]["finishReason"], j["modelVersion"]), (200, "STOP", "gem-1"), "gemini ok")

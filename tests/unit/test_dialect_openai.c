@@ -76,17 +76,20 @@ void test_dialect_openai(void)
     hub = out = NULL;
     CHECK(o->req_to_hub(cJSON_GetObjectItem(req, "model"), NULL, &hub, &e) == LLF_TR_ERROR);
     /* A translated output limit: lowered to the model's, and named
-     * max_completion_tokens for the reasoning models, which refuse max_tokens. */
+     * max_completion_tokens for the reasoning models, which refuse max_tokens
+     * and any sampling setting. */
     static const struct {
         const char *model, *field;
         int tokens;
-    } limits[] = {{"gpt-4o-mini", "max_tokens", 16384}, {"o3", "max_completion_tokens", 32000},
-                  {"openai/gpt-5-mini", "max_completion_tokens", 32000}, {"my-model", "max_tokens", 32000}};
+        int sampling;   /* temperature and top_p kept */
+    } limits[] = {{"gpt-4o-mini", "max_tokens", 16384, 1}, {"o3", "max_completion_tokens", 32000, 0},
+                  {"openai/gpt-5-mini", "max_completion_tokens", 32000, 0}, {"my-model", "max_tokens", 32000, 1}};
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
-        hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":32000}");
+        hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":32000,"
+                          "\"temperature\":0.2,\"top_p\":0.5}");
         CHECK(o->req_from_hub(hub, limits[i].model, &out, &e) == LLF_TR_OK);
         const cJSON *mt = cJSON_GetObjectItem(out, limits[i].field);
-        CHECK(mt && mt->valueint == limits[i].tokens && cJSON_GetArraySize(out) == 3);
+        CHECK(mt && mt->valueint == limits[i].tokens && cJSON_GetArraySize(out) == 3 + 2 * limits[i].sampling);
         cJSON_Delete(hub);
         cJSON_Delete(out);
     }
