@@ -79,6 +79,18 @@ static const cJSON *get2(const cJSON *o, const char *camel, const char *snake)
     return v ? v : llf_get(o, snake);
 }
 
+static int gemini_types(cJSON *c);
+
+/* Gemini's upper-case OpenAPI type names → JSON Schema's. */
+static cJSON *lower_type(const char *t)
+{
+    char low[32];
+    snprintf(low, sizeof low, "%s", t);
+    for (char *p = low; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    return cJSON_CreateString(low);
+}
+
 /* A copy of a schema with type names lower-cased (Gemini's upper-case
  * OpenAPI names → JSON Schema), or, towards Gemini (clean = 1), without the
  * keywords it rejects. Returns NULL on error; *bad set when a $ref is met. */
@@ -101,11 +113,7 @@ static cJSON *schema_copy_in(const cJSON *s, int clean, int *bad, int names)
             *bad = 1;
         cJSON *v;
         if (key && !strcmp(key, "type") && cJSON_IsString(k)) {
-            char low[32];
-            snprintf(low, sizeof low, "%s", k->valuestring);
-            for (char *p = low; *p; p++)
-                *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-            v = cJSON_CreateString(low);
+            v = lower_type(k->valuestring);
         } else {
             int are_names = key && cJSON_IsObject(k) &&
                             (!strcmp(key, "properties") || !strcmp(key, "patternProperties"));
@@ -116,7 +124,96 @@ static cJSON *schema_copy_in(const cJSON *s, int clean, int *bad, int names)
             return NULL;
         }
     }
+    if (clean && !names && cJSON_IsObject(c) && gemini_types(c)) {
+        cJSON_Delete(c);
+        return NULL;
+    }
     return c;
+}
+
+/* A copied schema object (and its own sub-schemas, already fixed) in the
+ * form Gemini's schema takes, an OpenAPI subset with one type and a
+ * nullable flag: a type list ["string","null"] becomes type + nullable (it
+ * answers 400, "Proto field is not repeating"), a list of several types an
+ * anyOf of each, a {"type":"null"} branch of anyOf or a null in an enum the
+ * nullable flag, and a string const an enum of one (Gemini has no const).
+ * 0, or -1. */
+static int gemini_types(cJSON *c)
+{
+    int nullable = 0;
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "type");
+    if (cJSON_IsArray(t)) {
+        cJSON *kinds = cJSON_CreateArray();
+        if (!kinds)
+            return -1;
+        for (const cJSON *k = t->child; k; k = k->next)
+            if (cJSON_IsString(k) && strcasecmp(k->valuestring, "null") == 0)
+                nullable = 1;
+            else if (cJSON_IsString(k) && llf_append(kinds, lower_type(k->valuestring)))
+                return cJSON_Delete(kinds), -1;
+        cJSON_DeleteItemFromObjectCaseSensitive(c, "type");
+        int n = cJSON_GetArraySize(kinds);
+        if (n > 1 && cJSON_GetObjectItemCaseSensitive(c, "anyOf"))
+            n = 1;   /* (an anyOf of its own already: the first type) */
+        if (n == 1) {
+            cJSON *one = cJSON_DetachItemFromArray(kinds, 0);
+            cJSON_Delete(kinds);
+            if (llf_add(c, "type", one))
+                return -1;
+        } else if (n > 1) {
+            cJSON *any = cJSON_CreateArray();
+            for (cJSON *k = kinds->child; any && k; k = k->next) {
+                cJSON *b = cJSON_CreateObject();
+                int bad = !b || llf_add(b, "type", cJSON_Duplicate(k, 0));
+                if (bad)
+                    cJSON_Delete(b);
+                if (bad || llf_append(any, b)) {   /* (which frees b when it fails) */
+                    cJSON_Delete(any);
+                    any = NULL;
+                }
+            }
+            cJSON_Delete(kinds);
+            if (!any || llf_add(c, "anyOf", any))
+                return -1;
+        } else {
+            cJSON_Delete(kinds);
+        }
+    }
+    cJSON *any = cJSON_GetObjectItemCaseSensitive(c, "anyOf");
+    for (cJSON *b = cJSON_IsArray(any) ? any->child : NULL, *next; b; b = next) {
+        next = b->next;
+        const cJSON *bt = cJSON_GetObjectItemCaseSensitive(b, "type");
+        if (cJSON_GetArraySize(b) == 1 && cJSON_IsString(bt) && strcasecmp(bt->valuestring, "null") == 0) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(any, b));
+            nullable = 1;
+        }
+    }
+    cJSON *en = cJSON_GetObjectItemCaseSensitive(c, "enum");
+    for (cJSON *v = cJSON_IsArray(en) ? en->child : NULL, *next; v; v = next) {
+        next = v->next;
+        if (cJSON_IsNull(v)) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(en, v));
+            nullable = 1;
+        }
+    }
+    cJSON *k = cJSON_DetachItemFromObjectCaseSensitive(c, "const");
+    if (cJSON_IsString(k)) {
+        cJSON *one = cJSON_CreateArray();
+        if (!one || llf_append(one, k)) {   /* (which frees k when it fails) */
+            if (!one)
+                cJSON_Delete(k);
+            cJSON_Delete(one);
+            return -1;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(c, "enum");
+        if (llf_add(c, "enum", one))
+            return -1;
+    } else {
+        cJSON_Delete(k);   /* Gemini's enum takes strings only */
+    }
+    if (nullable && !cJSON_GetObjectItemCaseSensitive(c, "nullable") && !cJSON_AddTrueToObject(c, "nullable"))
+        return -1;
+    return 0;
 }
 
 static cJSON *schema_copy(const cJSON *s, int clean, int *bad)

@@ -197,8 +197,10 @@ def test_tool_call_round_trip_through_gemini():
     m = mock()
     m.set("oai", behaviour="503")
     cfg = config(m, ["gemini/gemini-2.5-flash"])
-    tools = [{"type": "function", "function": {"name": "get_weather",
-                                                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+    # as OpenAI's strict mode writes an optional field: a type list with null
+    tools = [{"type": "function", "function": {"name": "get_weather", "strict": True, "parameters": {
+        "type": "object", "additionalProperties": False, "required": ["city", "unit"],
+        "properties": {"city": {"type": "string"}, "unit": {"type": ["string", "null"], "enum": ["C", "F", None]}}}}}]
     first = chat(text="weather? [call:get_weather]", system=None, tools=tools)
     out = json.loads(run(openai_call(m, first), env_for(cfg)).stdout)
     call = out["choices"][0]["message"]["tool_calls"][0]

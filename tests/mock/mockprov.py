@@ -109,9 +109,10 @@ def context_error(dialect):
 
 ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini_error}
 
-# Request checks the real APIs make, for a few well-known models: the most
-# output tokens each may be asked for, and OpenAI's reasoning models refusing
-# max_tokens and a temperature. A refusal as the API words it, or None.
+# Request checks the real APIs make: for a few well-known models, the most
+# output tokens each may be asked for; OpenAI's reasoning models refusing
+# max_tokens and a temperature; Gemini's schemas refusing JSON Schema's type
+# lists, const and a null in an enum. A refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
               "claude-haiku-4-5": 64000}
 
@@ -143,6 +144,38 @@ def request_refusal(dialect, model, req):
                 "type": "invalid_request_error",
                 "message": f"max_tokens: {asked} > {limit}, which is the maximum allowed number of output tokens "
                            f"for {model}"}}
+    if dialect == "gemini":
+        schemas = [("generation_config.response_schema", (req.get("generationConfig") or {}).get("responseSchema"))]
+        for i, t in enumerate(req.get("tools") or []):
+            for j, d in enumerate(t.get("functionDeclarations") or []):
+                schemas.append((f"tools[{i}].function_declarations[{j}].parameters", d.get("parameters")))
+        for where, sch in schemas:
+            bad = gemini_schema_fault(sch, where) if isinstance(sch, dict) else None
+            if bad:
+                return {"error": {"code": 400, "message": "Invalid JSON payload received. " + bad,
+                                  "status": "INVALID_ARGUMENT"}}
+    return None
+
+
+def gemini_schema_fault(s, where, names=False):
+    """What Gemini's schema (an OpenAPI subset: one type, a nullable flag, no
+    const, string enums) refuses in s, in its words, or None."""
+    for k, v in s.items():
+        if not names and k == "type" and isinstance(v, list):
+            return f"Unknown name \"type\" at '{where}': Proto field is not repeating, cannot start list."
+        if not names and k == "const":
+            return f"Unknown name \"const\" at '{where}': Cannot find field."
+        if not names and k == "enum" and isinstance(v, list) and not all(isinstance(x, str) for x in v):
+            return f"Invalid value at '{where}.enum' (TYPE_STRING)."
+        if isinstance(v, dict):
+            bad = gemini_schema_fault(v, f"{where}.{k}", names=not names and k == "properties")
+            if bad:
+                return bad
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                bad = gemini_schema_fault(x, f"{where}.{k}[{i}]") if isinstance(x, dict) else None
+                if bad:
+                    return bad
     return None
 
 

@@ -56,6 +56,16 @@ def cases():
     eq((code, json.loads(t)["error"]["code"]), (400, "unsupported_parameter"), "openai: max_tokens to o3")
     rc, code, t = call("o", dict(ob, model="o3", max_completion_tokens=100000), "ok")
     eq(code, 200, "openai: max_completion_tokens to o3")
+    tool = {"functionDeclarations": [{"name": "f", "parameters": {"type": "object", "properties": {
+        "const": {"type": ["string", "null"]}}}}]}
+    rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
+    eq((code, "cannot start list" in t), (400, True), "gemini: a type list")
+    tool["functionDeclarations"][0]["parameters"]["properties"]["const"] = {"type": "string", "enum": ["a", None]}
+    rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
+    eq(code, 400, "gemini: a null in an enum")
+    tool["functionDeclarations"][0]["parameters"]["properties"]["const"] = {"type": "string", "nullable": True}
+    rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
+    eq(code, 200, "gemini: nullable, and a property named const")
     rc, code, t = call("o", dict(ob, model="o3", temperature=0.2), "ok")
     eq((code, json.loads(t)["error"]["code"]), (400, "unsupported_value"), "openai: a temperature to o3")
     rc, code, t = call("g", gb, "ok")

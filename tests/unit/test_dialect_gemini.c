@@ -90,6 +90,30 @@ void test_dialect_gemini(void)
     cJSON_Delete(h);
     cJSON_Delete(o);
 
+    /* JSON Schema's type lists, null branches and const, in Gemini's one
+     * type with a nullable flag; a property named const stays */
+    h = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\","
+                    "\"function\":{\"name\":\"s\",\"parameters\":{\"type\":\"object\",\"properties\":{"
+                    "\"a\":{\"type\":[\"string\",\"null\"],\"description\":\"d\",\"enum\":[\"p\",null]},"
+                    "\"b\":{\"type\":[\"integer\",\"String\"]},"
+                    "\"c\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},"
+                    "\"d\":{\"type\":\"string\",\"const\":\"x\"},"
+                    "\"const\":{\"type\":\"array\",\"items\":{\"type\":[\"number\",\"null\"]}}}}}}]}");
+    o = NULL;
+    CHECK(G->req_from_hub(h, "gemini-2.5-pro", &o, &e) == LLF_TR_OK);
+    params = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+        cJSON_GetObjectItem(o, "tools"), 0), "functionDeclarations"), 0), "parameters");
+    cJSON *want = cJSON_Parse("{\"type\":\"object\",\"properties\":{"
+                              "\"a\":{\"description\":\"d\",\"enum\":[\"p\"],\"type\":\"string\",\"nullable\":true},"
+                              "\"b\":{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"string\"}]},"
+                              "\"c\":{\"anyOf\":[{\"type\":\"string\"}],\"nullable\":true},"
+                              "\"d\":{\"type\":\"string\",\"enum\":[\"x\"]},"
+                              "\"const\":{\"type\":\"array\",\"items\":{\"type\":\"number\",\"nullable\":true}}}}");
+    t_json_same(params, want, "gemini schema types");
+    cJSON_Delete(want);
+    cJSON_Delete(h);
+    cJSON_Delete(o);
+
     /* what Gemini cannot serve faithfully, or cannot be expressed in the hub */
     CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"inlineData\":{\"mimeType\":\"application/pdf\",\"data\":\"JVBE\"}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(strstr(d, "application/pdf") != NULL);
