@@ -95,40 +95,43 @@ def test_serving_threads_park_and_keep_their_connections():
     """A relay thread does not end with the program's connection: it parks
     for the next one (a thread's end could leave a fork()ed child hung in
     OpenSSL's clean-up, see test_processes), and keeps its connections to
-    the providers. urllib opens a connection per call: five calls in a row
-    reuse one thread, and reach each provider over one connection. The
-    relay's threads take none of the program's signals."""
+    the providers. urllib opens a connection per call: twelve calls in a
+    row are served by the thread of the first (or, when a call's connection
+    arrives before the last one's thread has parked, by one or two more),
+    over as few connections to each provider. The relay's threads take none
+    of the program's signals."""
     m = mock()
     m.set("primary", behaviour="503")
     script = """
-import time
+import signal, time
 def threads():
     time.sleep(0.3)                         # (a thread that ends is gone by then)
     return len(os.listdir("/proc/self/task"))
 before = threads()
 urllib_chat("a")
 one = threads()
-for i in range(4):
+for i in range(11):
     urllib_chat("b%d" % i)
 print(before, one, threads())
-import signal
 def blocked(tid):
     for l in open("/proc/self/task/%s/status" % tid):
         if l.startswith("SigBlk:"):
             return int(l.split()[1], 16)
 wanted = sum(1 << (s - 1) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM, signal.SIGCHLD, signal.SIGPIPE))
-print(sorted(blocked(t) & wanted == wanted for t in os.listdir("/proc/self/task")))
+print(blocked(os.getpid()) & wanted == wanted,
+      all(blocked(t) & wanted == wanted for t in os.listdir("/proc/self/task") if t != str(os.getpid())))
 """
     r = py(m, script, config(m))
     lines = r.stdout.decode().splitlines()
     eq(len(lines), 2, f"counted ({r.stderr.decode()[-300:]})")
-    counts = lines[0].split()
-    eq(lines[1], "[False, True, True]", "the relay's threads block the program's signals; its main thread does not")
-    before, one, five = map(int, counts)
-    eq(one - before, 2, "the relay's accepting thread, and its serving thread parked")
-    eq(five, one, "the next four calls reused it")
+    eq(lines[1], "False True", "the relay's threads block the program's signals; its main thread does not")
+    before, one, twelve = map(int, lines[0].split())
+    eq(one - before, 2, "after one call: the relay's accepting thread, and its serving thread parked")
+    serving = twelve - before - 1
+    check(1 <= serving <= 3, f"twelve calls in a row, served by {serving} thread(s)")
     for name in ("primary", "backup"):
-        eq(len({q["peer_port"] for q in m.requests(name)}), 1, f"{name}: five calls over one connection")
+        conns = len({q["peer_port"] for q in m.requests(name)})
+        check(1 <= conns <= serving, f"{name}: twelve calls over {conns} connection(s)")
 
 
 def test_sixteen_threads_one_session():
