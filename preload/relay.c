@@ -923,7 +923,8 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
  * thread's end runs OpenSSL's per-thread clean-up under a global lock; a
  * fork() at that moment left the child with the lock held, and the child's
  * atexit clean-up then waited for ever. The number of threads is the most
- * connections the program ever had open to the relay at once. */
+ * connections the program ever had open to the relay at once, counting one
+ * whose thread was still finishing when the next arrived. */
 
 /* A serving thread's own state. All of them stay listed: a forked child
  * keeps its parent's handles (copies it must not use or free, since freeing
