@@ -6,8 +6,9 @@
  *
  * Differences bridged here: roles are user/model and must alternate
  * (consecutive turns merge); the system prompt is systemInstruction; function
- * calls carry no ids (we number them call_<n> and pair each functionResponse
- * with the oldest unanswered call of that name); arguments are objects;
+ * calls carry no ids (we name them call_<responseId>_<n>, unique across
+ * turns, and pair each functionResponse with the oldest unanswered call of
+ * that name); arguments are objects;
  * sampling lives in generationConfig; JSON output is responseMimeType plus
  * responseSchema, an OpenAPI subset (additionalProperties, $schema, strict
  * and $defs are removed; a $ref cannot be expressed). Input is accepted in
@@ -787,7 +788,7 @@ static const char *finish_to_hub(const char *f, int calls)
     return calls ? "tool_calls" : "stop";
 }
 
-static cJSON *candidate_to_choice(const cJSON *cand, int index, int *ncall)
+static cJSON *candidate_to_choice(const cJSON *cand, int index, const char *rid, int *ncall)
 {
     llf_buf text = {0};
     int has_text = 0, ok = 1;
@@ -801,8 +802,8 @@ static cJSON *candidate_to_choice(const cJSON *cand, int index, int *ncall)
             has_text = 1;
             ok = !llf_buf_adds(&text, llf_get_str(p, "text"));
         } else if (fc) {
-            char id[32];
-            snprintf(id, sizeof id, "call_%d", (*ncall)++);
+            char id[80];
+            llf_gemini_call_id(id, sizeof id, rid, (*ncall)++);
             ok = !llf_append(calls, llf_hub_tool_call(id, llf_get_str(fc, "name"), llf_get(fc, "args")));
         }
     }
@@ -838,7 +839,7 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
     cJSON *hub = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *usage = cJSON_CreateObject();
     int ok = hub && choices && usage, ncall = 0, i = 0;
     for (const cJSON *c = cJSON_IsArray(cands) ? cands->child : NULL; c && ok; c = c->next, i++)
-        ok = !llf_append(choices, candidate_to_choice(c, i, &ncall));
+        ok = !llf_append(choices, candidate_to_choice(c, i, llf_get_str(resp, "responseId"), &ncall));
     if (ok && cJSON_GetArraySize(choices) == 0) {
         /* The prompt itself was blocked: an empty, filtered answer. */
         cJSON *ch = cJSON_Parse("{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,"

@@ -1,6 +1,8 @@
 /* hubutil.c — cJSON helpers shared by the dialect translators (see hubutil.h). */
 #include "hubutil.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -78,6 +80,18 @@ int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char
     *mimelen = (size_t)(b64 - m);
     *data = b64 + 8;
     return 1;
+}
+
+void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n)
+{
+    char rid[48];
+    size_t k = 0;
+    for (const char *p = response_id ? response_id : ""; *p && k < sizeof rid - 1; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+            *p == '-')
+            rid[k++] = *p;
+    rid[k] = 0;
+    snprintf(out, size, k ? "call_%s_%d" : "call_%s%d", rid, n);
 }
 
 cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args)

@@ -20,6 +20,11 @@ int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char
  * "arguments"}}, the arguments being args serialised ("{}" when absent), as
  * every dialect's call (tool_use, functionCall) becomes. NULL on no memory. */
 cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args);
+/* An id for the n-th function call of a Gemini answer, which gives calls
+ * none: call_<responseId>_<n> (letters, digits, _ and - of the id), unique
+ * across the turns of a conversation (Anthropic refuses a history whose
+ * tool_use ids repeat); call_<n> without a responseId. */
+void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n);
 double llf_now_s(void);
 double llf_mono_ms(void);   /* CLOCK_MONOTONIC in milliseconds: for durations */
 /* A JSON number as a long, clamped to +-1e15 (token counts and limits never

@@ -414,8 +414,8 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
         if (llf_get_str(p, "text") && !cJSON_IsTrue(llf_get(p, "thought"))) {
             ok = !llf_buf_adds(&text, llf_get_str(p, "text"));
         } else if (fc) {
-            char id[32], *args = llf_get(fc, "args") ? cJSON_PrintUnformatted(llf_get(fc, "args")) : NULL;
-            snprintf(id, sizeof id, "call_%d", t->ntools);
+            char id[80], *args = llf_get(fc, "args") ? cJSON_PrintUnformatted(llf_get(fc, "args")) : NULL;
+            llf_gemini_call_id(id, sizeof id, llf_get_str(j, "responseId"), t->ntools);
             cJSON *td = tool_delta(t->ntools++, id, llf_get_str(fc, "name"), args ? args : "{}");
             free(args);
             cJSON *arr = cJSON_GetObjectItem(delta_of(c), "tool_calls");

@@ -212,6 +212,28 @@ def test_tool_call_round_trip_through_gemini():
           "rainy" in out["choices"][0]["message"]["content"], "functionResponse reached Gemini")
 
 
+def test_gemini_call_ids_are_unique_across_turns():
+    """Gemini's function calls have no ids: the ones made up for two turns
+    answered by Gemini differ, so the history can later go to Anthropic,
+    which refuses tool_use ids that repeat."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    tools = [{"type": "function", "function": {"name": "get_weather",
+                                                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+    msgs, ids = [], []
+    for turn in range(2):
+        msgs.append({"role": "user", "content": "weather? [call:get_weather]"})
+        out = json.loads(run(openai_call(m, chat(system=None, tools=tools, messages=msgs)),
+                             env_for(config(m, ["gemini/gemini-2.5-flash"]))).stdout)
+        call = out["choices"][0]["message"]["tool_calls"][0]
+        ids.append(call["id"])
+        msgs += [out["choices"][0]["message"], {"role": "tool", "tool_call_id": call["id"], "content": "rainy"}]
+    check(len(set(ids)) == 2, f"two turns, two call ids {ids}")
+    out = json.loads(run(openai_call(m, chat(system=None, tools=tools, messages=msgs)),
+                         env_for(config(m, ["anthropic/claude-haiku-4-5"]))).stdout)
+    check("got the tool result" in out["choices"][0]["message"]["content"], f"Anthropic took the history ({out})")
+
+
 def test_incompatible_member_skipped():
     m = mock()
     m.set("oai", behaviour="503")

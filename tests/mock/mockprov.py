@@ -111,8 +111,9 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 
 # Request checks the real APIs make: for a few well-known models, the most
 # output tokens each may be asked for; OpenAI's reasoning models refusing
-# max_tokens and a temperature; Gemini's schemas refusing JSON Schema's type
-# lists, const and a null in an enum. A refusal as the API words it, or None.
+# max_tokens and a temperature; Anthropic refusing tool_use ids that repeat;
+# Gemini's schemas refusing JSON Schema's type lists, const and a null in an
+# enum. A refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
               "claude-haiku-4-5": 64000}
 
@@ -138,6 +139,15 @@ def request_refusal(dialect, model, req):
             return {"type": "error", "error": {
                 "type": "invalid_request_error",
                 "message": "`temperature` and `top_p` cannot both be specified for this model. Please use only one."}}
+        seen = set()
+        for i, msg in enumerate(req.get("messages") or []):
+            for j, b in enumerate(msg.get("content") if isinstance(msg.get("content"), list) else []):
+                if isinstance(b, dict) and b.get("type") == "tool_use":
+                    if b.get("id") in seen:
+                        return {"type": "error", "error": {
+                            "type": "invalid_request_error",
+                            "message": f"messages.{i}.content.{j}: `tool_use` ids must be unique"}}
+                    seen.add(b.get("id"))
         asked = req.get("max_tokens")
         if limit and isinstance(asked, int) and asked > limit:
             return {"type": "error", "error": {
@@ -203,12 +213,12 @@ def tool_result(dialect, body):
             return last["content"] if last.get("role") == "tool" else None
         if dialect == "anthropic":
             content = body["messages"][-1]["content"]
-            for b in content if isinstance(content, list) else []:
+            for b in content[-1:] if isinstance(content, list) else []:
                 if b.get("type") == "tool_result":
                     c = b.get("content")
                     return c if isinstance(c, str) else " ".join(x.get("text", "") for x in c)
             return None
-        for p in body["contents"][-1].get("parts", []):
+        for p in body["contents"][-1].get("parts", [])[-1:]:
             fr = p.get("functionResponse") or p.get("function_response")
             if fr:
                 r = fr.get("response")

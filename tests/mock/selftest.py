@@ -48,6 +48,10 @@ def cases():
     check("[rid:r2]" in j["content"][0]["text"], "anthropic rid")
     rc, code, t = call("a", dict(ab, temperature=0.5, top_p=0.9), "ok")
     eq((code, json.loads(t)["error"]["type"]), (400, "invalid_request_error"), "anthropic: temperature with top_p")
+    use = {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}]}
+    res = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "r"}]}
+    rc, code, t = call("a", dict(ab, messages=ab["messages"] + [use, res, use, res]), "ok")
+    eq((code, "must be unique" in t), (400, True), "anthropic: tool_use ids that repeat")
     rc, code, t = call("a", dict(ab, model="claude-opus-4-1", max_tokens=32001), "ok")
     eq((code, "32001 > 32000" in t), (400, True), "anthropic: max_tokens above the model's")
     rc, code, t = call("o", dict(ob, model="gpt-4o-mini", max_tokens=16385), "ok")

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "dialect.h"
+#include "hubutil.h"
 #include "t.h"
 #include "tr.h"
 
@@ -113,6 +114,13 @@ void test_dialect_gemini(void)
     cJSON_Delete(want);
     cJSON_Delete(h);
     cJSON_Delete(o);
+
+    /* call ids from the answer's responseId: unique across turns */
+    char id[80];
+    llf_gemini_call_id(id, sizeof id, "aB-_9/+=", 3);
+    CHECK_STR(id, "call_aB-_9_3");
+    llf_gemini_call_id(id, sizeof id, NULL, 2);
+    CHECK_STR(id, "call_2");
 
     /* what Gemini cannot serve faithfully, or cannot be expressed in the hub */
     CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"inlineData\":{\"mimeType\":\"application/pdf\",\"data\":\"JVBE\"}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
