@@ -70,6 +70,11 @@ typedef struct llf_dialect_ops {
     int (*req_from_hub)(const cJSON *hub, const char *model, cJSON **out, llf_terr *e);
     int (*resp_to_hub)(const cJSON *resp, cJSON **out, llf_terr *e);
     int (*resp_from_hub)(const cJSON *hub, const char *model, cJSON **out, llf_terr *e);
+    /* A request body of this dialect fitted to what model accepts (fields
+     * it would refuse with a 400, an output limit above its own): with
+     * apply 0 only counted, with apply 1 changed. The number of changes, or
+     * -1 on no memory. NULL: nothing to fit. */
+    int (*fit)(cJSON *body, const char *model, int apply);
 } llf_dialect_ops;
 
 const llf_dialect_ops *llf_dialect_ops_of(llf_dialect d);

@@ -58,44 +58,85 @@ static int set_model(cJSON *o, const char *model)
     return cJSON_AddItemToObject(o, "model", m) ? 0 : (cJSON_Delete(m), -1);
 }
 
-/* A translated request fitted to the model. Its output limit goes under the
- * name the model takes, no higher than it may be asked for. OpenAI's
- * reasoning models (o-series, gpt-5) refuse max_tokens ("use
- * max_completion_tokens"), and any sampling setting but the default ("only
- * the default (1) value is supported"), so those are left out; every other
- * OpenAI-compatible server knows max_tokens. */
-static int fit_model(cJSON *o, const char *model)
+/* OpenAI's families, by the model's name after any "vendor/" prefix. */
+enum { OTHER, REASONING, PLAIN };
+
+static int family(const char *model)
 {
-    if (!model)
-        return 0;
     const char *slash = strrchr(model, '/');
-    const char *name = slash ? slash + 1 : model;
-    int reasoning = (name[0] == 'o' && (name[1] == '1' || name[1] == '3' || name[1] == '4')) ||
-                    strncmp(name, "gpt-5", 5) == 0;
-    static const char *const sampling[] = {"temperature", "top_p", "presence_penalty", "frequency_penalty",
-                                           "logit_bias", "logprobs", "top_logprobs"};
-    for (size_t i = 0; reasoning && i < sizeof sampling / sizeof sampling[0]; i++)
-        cJSON_DeleteItemFromObjectCaseSensitive(o, sampling[i]);
-    cJSON *mt = cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
-    if (reasoning && mt && !cJSON_GetObjectItemCaseSensitive(o, "max_completion_tokens")) {
-        cJSON_DetachItemViaPointer(o, mt);
-        if (!cJSON_AddItemToObject(o, "max_completion_tokens", mt)) {
-            cJSON_Delete(mt);
-            return -1;
+    const char *n = slash ? slash + 1 : model;
+    if (strncmp(n, "gpt-5-chat", 10) == 0 || strncmp(n, "gpt-4", 5) == 0 || strncmp(n, "gpt-3.5", 7) == 0 ||
+        strncmp(n, "chatgpt-", 8) == 0)
+        return PLAIN;
+    if ((n[0] == 'o' && (n[1] == '1' || n[1] == '3' || n[1] == '4')) || strncmp(n, "gpt-5", 5) == 0)
+        return REASONING;
+    return OTHER;
+}
+
+/* A body fitted to what its model accepts; with apply 0, only counted.
+ * OpenAI's reasoning models (o-series, gpt-5) refuse max_tokens ("use
+ * max_completion_tokens") and any sampling setting but the default ("only
+ * the default (1) value is supported"); its other models refuse
+ * reasoning_effort and verbosity ("not supported with this model"); no model
+ * takes an output limit above its own. Models of other servers are left as
+ * they are (they know max_tokens; some take reasoning_effort). Returns the
+ * number of changes, or -1 on no memory. One pass over the keys: this runs
+ * on every call to a member of the program's own dialect. */
+static int fit(cJSON *o, const char *model, int apply)
+{
+    if (!model || !cJSON_IsObject(o))
+        return 0;
+    int fam = family(model), n = 0;
+    long limit = llf_model_max_output(model);
+    if (fam == OTHER && !limit)
+        return 0;
+    int has_mct = fam == REASONING && cJSON_GetObjectItemCaseSensitive(o, "max_completion_tokens");
+    for (cJSON *k = o->child, *next; k; k = next) {
+        next = k->next;
+        const char *s = k->string ? k->string : "";
+        int sampling = !strcmp(s, "temperature") || !strcmp(s, "top_p");
+        int mt = !strcmp(s, "max_tokens");
+        int drop = fam == REASONING
+                       ? (sampling && !(cJSON_IsNumber(k) && k->valuedouble == 1)) ||
+                             !strcmp(s, "presence_penalty") || !strcmp(s, "frequency_penalty") ||
+                             !strcmp(s, "logit_bias") || !strcmp(s, "logprobs") || !strcmp(s, "top_logprobs") ||
+                             (mt && has_mct)
+                       : fam == PLAIN && (!strcmp(s, "reasoning_effort") || !strcmp(s, "verbosity"));
+        if (drop) {
+            n++;
+            if (apply)
+                cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
+            continue;
+        }
+        if ((mt || !strcmp(s, "max_completion_tokens")) && limit && cJSON_IsNumber(k) &&
+            k->valuedouble > (double)limit) {
+            n++;
+            if (apply)
+                cJSON_SetNumberValue(k, (double)limit);
+        }
+        if (fam == REASONING && mt) {
+            /* renamed where it stands; any later max_tokens is then dropped */
+            n++;
+            has_mct = 1;
+            char *name = apply ? cJSON_malloc(sizeof "max_completion_tokens") : NULL;
+            if (apply && !name)
+                return -1;
+            if (name) {
+                memcpy(name, "max_completion_tokens", sizeof "max_completion_tokens");
+                if (!(k->type & cJSON_StringIsConst))
+                    cJSON_free(k->string);
+                k->string = name;
+                k->type &= ~cJSON_StringIsConst;
+            }
         }
     }
-    long limit = llf_model_max_output(model);
-    for (cJSON *m = o->child; m && limit; m = m->next)
-        if (cJSON_IsNumber(m) && m->valuedouble > (double)limit &&
-            (strcmp(m->string, "max_tokens") == 0 || strcmp(m->string, "max_completion_tokens") == 0))
-            cJSON_SetNumberValue(m, (double)limit);
-    return 0;
+    return n;
 }
 
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
-    if (!o || set_model(o, model) || fit_model(o, model)) {
+    if (!o || set_model(o, model) || fit(o, model, 1) < 0) {
         cJSON_Delete(o);
         llf_terr_set(e, "out of memory");
         return LLF_TR_ERROR;
@@ -131,4 +172,5 @@ const llf_dialect_ops llf_dialect_openai = {
     .req_from_hub = req_from_hub,
     .resp_to_hub = resp_to_hub,
     .resp_from_hub = resp_from_hub,
+    .fit = fit,
 };

@@ -143,8 +143,8 @@ static int splice_model(const llf_req *req, const char *old, const char *model, 
 }
 
 /* The member's body: the program's own, with only the model replaced, when
- * the dialect is the same (every field the program sent stays); else
- * translated through the hub. */
+ * the dialect is the same (every field the program sent stays, but those
+ * the member's model would refuse); else translated through the hub. */
 static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect target, int ask_usage,
                        const char *model, llf_buf *out, llf_terr *e)
 {
@@ -161,6 +161,18 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
         if (!cJSON_IsString(mi)) {
             llf_terr_set(e, "the request names no model");
             return LLF_TR_ERROR;
+        }
+        /* A member's model that would refuse part of the body (another
+         * family's parameters, more output than it writes) gets a copy
+         * fitted to it. */
+        if (ops->fit && ops->fit((cJSON *)o->body, model, 0) > 0) {   /* (counted, not changed) */
+            cJSON *b = cJSON_Duplicate(o->body, 1), *m = cJSON_CreateString(model);
+            int ok = b && m && cJSON_ReplaceItemInObjectCaseSensitive(b, "model", m);
+            if (!ok)
+                cJSON_Delete(m);
+            int rc = ok && ops->fit(b, model, 1) >= 0 ? print_into(out, b) : LLF_TR_ERROR;
+            cJSON_Delete(b);
+            return rc;
         }
         /* Cheaper still, and byte for byte the program's body: the new
          * model written over the old one in the text itself. */

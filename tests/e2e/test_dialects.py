@@ -39,7 +39,7 @@ def config(m, chain, **extra):
 
 def openai_call(m, body, *args):
     # through a file: one argument may not exceed 128 KiB on Linux
-    path = write_config(body, "openai_call_body.json")
+    path = write_config(json.dumps(body), "openai_call_body.json")   # (text: no config defaults added)
     return [CURL, "-sS", m.base("oai") + "/chat/completions",
             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-H", "Content-Type: application/json",
             "--data-binary", "@" + path] + list(args)
@@ -141,6 +141,28 @@ def test_a_translated_output_limit_fits_the_member():
         eq({k: o[k] for k in ("max_tokens", "max_completion_tokens") if k in o}, {field: tokens},
            f"{model}: its output limit")
         eq(o.get("temperature"), 0.2 if model == "gpt-4o-mini" else None, f"{model}: its sampling settings")
+
+
+def test_a_member_of_another_openai_family_gets_what_it_accepts():
+    """The program's own dialect, another model family: a gpt-5 call with
+    reasoning_effort and 100000 output tokens falls back to gpt-4o-mini,
+    which refuses both; a gpt-4o call with a temperature and max_tokens
+    falls back to o3, which refuses both. A model the library does not know
+    gets the program's body as it was."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    cases = [("gpt-5", {"reasoning_effort": "high", "max_completion_tokens": 100000}, "gpt-4o-mini",
+              {"max_completion_tokens": 16384}),
+             ("gpt-4o", {"temperature": 0.3, "max_tokens": 300}, "o3", {"max_completion_tokens": 300}),
+             ("gpt-5", {"reasoning_effort": "high"}, "my-model", {"reasoning_effort": "high"})]
+    for model, extra, member, want in cases:
+        m.reset("backup")
+        out = json.loads(run(openai_call(m, chat(model=model, system=None, **extra)),
+                             env_for(config(m, ["backup/" + member]))).stdout)
+        eq(out.get("choices", [{}])[0].get("message", {}).get("content"), f"Hello from backup ({member})",
+           f"{model} -> {member}: answered")
+        sent = json.loads(m.requests("backup")[0]["body"])
+        eq({k: v for k, v in sent.items() if k not in ("model", "messages")}, want, f"{model} -> {member}: fitted")
 
 
 def test_gemini_call_answered_by_openai():

@@ -1,5 +1,6 @@
 /* Fuzz target: every translator (requests and responses, to and from the
- * hub) of every dialect, the verdict on any response body, shadow mode's
+ * hub) of every dialect, fitting a body to a member's model (a fitted body
+ * needs no more fitting), the verdict on any response body, shadow mode's
  * answer facts and similarity (the body against its own text), and the scan
  * that finds the top-level "model" in the text (it must agree with cJSON). */
 #include <cjson/cJSON.h>
@@ -16,6 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     if (n < 1)
         return 0;
     int dialect = d[0] % 3, status = d[0] & 0x80 ? 200 : 503;
+    /* the member's model: one the library knows nothing of, or one of each
+     * family whose limits and parameters requests are fitted to */
+    static const char *const models[] = {"m", "o3", "gpt-4o-mini", "gpt-5-chat-latest", "claude-opus-4-1",
+                                         "claude-3-haiku", "gemini-2.0-flash", "vendor/o1-mini"};
+    const char *model = models[(d[0] >> 2) & 7];
     cJSON *j = cJSON_ParseWithLength((const char *)d + 1, n - 1);
     const llf_dialect_ops *ops = llf_dialect_ops_of((llf_dialect)dialect);
     llf_terr e;
@@ -24,15 +30,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         if (ops->req_to_hub(j, "m", &out, &e) == LLF_TR_OK) {
             for (int t = 0; t < 3; t++) {
                 cJSON *x = NULL;
-                if (llf_dialect_ops_of((llf_dialect)t)->req_from_hub(out, "m", &x, &e) == LLF_TR_OK)
+                if (llf_dialect_ops_of((llf_dialect)t)->req_from_hub(out, model, &x, &e) == LLF_TR_OK)
                     cJSON_Delete(x);
             }
         }
         cJSON_Delete(out);
         out = NULL;
-        if (ops->req_from_hub(j, "m", &out, &e) == LLF_TR_OK)
+        if (ops->req_from_hub(j, model, &out, &e) == LLF_TR_OK)
             cJSON_Delete(out);
         out = NULL;
+        if (ops->fit) {
+            /* a fitted body needs no more fitting */
+            cJSON *f = cJSON_Duplicate(j, 1);
+            int changes = ops->fit(j, model, 0);
+            if (f && ops->fit(f, model, 1) == changes && ops->fit(f, model, 0) != 0)
+                __builtin_trap();
+            cJSON_Delete(f);
+        }
         if (ops->resp_to_hub(j, &out, &e) == LLF_TR_OK) {
             for (int t = 0; t < 3; t++)
                 if (llf_dialect_ops_of((llf_dialect)t)->resp_from_hub(out, "m", &back, &e) == LLF_TR_OK) {

@@ -6,7 +6,8 @@
  *     of well-known names kept here apart from it) is one the member's own
  *     dialect adds for its own key;
  *   - a member of the program's own dialect gets the program's body with only
- *     the model changed (the text splice must agree with cJSON).
+ *     the model changed (the text splice must agree with cJSON); its model,
+ *     m-new, is one no dialect fits a body to.
  * Input: byte 0 picks the program's provider and streaming; then header lines
  * ('\n'-separated) up to an empty line; then the body. */
 #include <cjson/cJSON.h>

@@ -111,7 +111,7 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 
 # Request checks the real APIs make: for a few well-known models, the most
 # output tokens each may be asked for; OpenAI's reasoning models refusing
-# max_tokens and a temperature; Anthropic refusing tool_use ids that repeat;
+# max_tokens and a temperature, and its others reasoning_effort; Anthropic refusing tool_use ids that repeat;
 # Gemini's schemas refusing JSON Schema's type lists, const and a null in an
 # enum. A refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
@@ -121,11 +121,16 @@ MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-
 def request_refusal(dialect, model, req):
     limit = next((v for k, v in MAX_OUTPUT.items() if model.startswith(k)), None)
     if dialect == "openai":
-        if re.match(r"(o[134]|gpt-5)", model) and "max_tokens" in req:
+        if re.match(r"(o[134]|gpt-5)", model) and not model.startswith("gpt-5-chat") and "max_tokens" in req:
             return {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
                               "Use 'max_completion_tokens' instead.", "type": "invalid_request_error",
                               "param": "max_tokens", "code": "unsupported_parameter"}}
-        if re.match(r"(o[134]|gpt-5)", model) and req.get("temperature", 1) != 1:
+        if re.match(r"(gpt-4|gpt-3\.5|gpt-5-chat)", model) and ("reasoning_effort" in req or "verbosity" in req):
+            param = "reasoning_effort" if "reasoning_effort" in req else "verbosity"
+            return {"error": {"message": f"Unsupported parameter: '{param}' is not supported with this model.",
+                              "type": "invalid_request_error", "param": param, "code": "unsupported_parameter"}}
+        if re.match(r"(o[134]|gpt-5)", model) and not model.startswith("gpt-5-chat") and \
+                req.get("temperature", 1) != 1:
             return {"error": {"message": f"Unsupported value: 'temperature' does not support {req['temperature']} "
                               "with this model. Only the default (1) value is supported.",
                               "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}}

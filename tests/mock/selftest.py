@@ -70,6 +70,8 @@ def cases():
     tool["functionDeclarations"][0]["parameters"]["properties"]["const"] = {"type": "string", "nullable": True}
     rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
     eq(code, 200, "gemini: nullable, and a property named const")
+    rc, code, t = call("o", dict(ob, model="gpt-4o-mini", reasoning_effort="low"), "ok")
+    eq((code, json.loads(t)["error"]["param"]), (400, "reasoning_effort"), "openai: reasoning_effort to gpt-4o-mini")
     rc, code, t = call("o", dict(ob, model="o3", temperature=0.2), "ok")
     eq((code, json.loads(t)["error"]["code"]), (400, "unsupported_value"), "openai: a temperature to o3")
     rc, code, t = call("g", gb, "ok")

@@ -227,6 +227,15 @@ void test_rewrite_splice(void)
         {"{\"model\":\"gpt-4o\", \"n\": 1}", "a\"b", "{\"model\":\"a\\\"b\",\"n\":1}"},
         /* ... and a key written with one, which cJSON reads as "model" too */
         {"{\"mod\\u0065l\":\"gpt-4o\",\"model\":\"gpt-4o\"}", "m", "{\"model\":\"m\",\"model\":\"gpt-4o\"}"},
+        /* printed, fitted to a member's model that would refuse part of it:
+         * another family's parameters, more output than it writes */
+        {"{\"model\":\"gpt-5\", \"reasoning_effort\":\"high\", \"max_completion_tokens\":100000, \"n\":1}",
+         "gpt-4o-mini", "{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":16384,\"n\":1}"},
+        {"{\"model\":\"gpt-4o\", \"temperature\":0.2, \"top_p\":1, \"max_tokens\":500}", "o3",
+         "{\"model\":\"o3\",\"top_p\":1,\"max_completion_tokens\":500}"},
+        /* spliced: a model the library knows nothing of keeps everything */
+        {"{\"model\": \"gpt-5\", \"reasoning_effort\": \"high\"}", "my-model",
+         "{\"model\": \"my-model\", \"reasoning_effort\": \"high\"}"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         llf_req orig = {0}, r;
