@@ -73,6 +73,35 @@ static int family(const char *model)
     return OTHER;
 }
 
+/* What a body's key is to fit(), by a switch on its first letter, since
+ * this runs over every key of every call to a member of the program's own
+ * dialect. */
+enum { K_OTHER, K_SAMPLING, K_TUNING, K_MAX_TOKENS, K_MAX_COMPLETION, K_EFFORT };
+
+static int key_kind(const char *s)
+{
+    switch (s[0]) {
+    case 't':
+        return !strcmp(s, "temperature") || !strcmp(s, "top_p") ? K_SAMPLING
+               : !strcmp(s, "top_logprobs")                     ? K_TUNING
+                                                                : K_OTHER;
+    case 'p':
+        return !strcmp(s, "presence_penalty") ? K_TUNING : K_OTHER;
+    case 'f':
+        return !strcmp(s, "frequency_penalty") ? K_TUNING : K_OTHER;
+    case 'l':
+        return !strcmp(s, "logit_bias") || !strcmp(s, "logprobs") ? K_TUNING : K_OTHER;
+    case 'm':
+        return !strcmp(s, "max_tokens") ? K_MAX_TOKENS : !strcmp(s, "max_completion_tokens") ? K_MAX_COMPLETION : K_OTHER;
+    case 'r':
+        return !strcmp(s, "reasoning_effort") ? K_EFFORT : K_OTHER;
+    case 'v':
+        return !strcmp(s, "verbosity") ? K_EFFORT : K_OTHER;
+    default:
+        return K_OTHER;
+    }
+}
+
 /* A body fitted to what its model accepts; with apply 0, only counted.
  * OpenAI's reasoning models (o-series, gpt-5) refuse max_tokens ("use
  * max_completion_tokens") and any sampling setting but the default ("only
@@ -80,41 +109,37 @@ static int family(const char *model)
  * reasoning_effort and verbosity ("not supported with this model"); no model
  * takes an output limit above its own. Models of other servers are left as
  * they are (they know max_tokens; some take reasoning_effort). Returns the
- * number of changes, or -1 on no memory. One pass over the keys: this runs
- * on every call to a member of the program's own dialect. */
+ * number of changes, or -1 on no memory. */
 static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
         return 0;
     int fam = family(model), n = 0;
-    long limit = llf_model_max_output(model);
-    if (fam == OTHER && !limit)
-        return 0;
+    long limit = -1;   /* looked up at the first output limit met */
     int has_mct = fam == REASONING && cJSON_GetObjectItemCaseSensitive(o, "max_completion_tokens");
     for (cJSON *k = o->child, *next; k; k = next) {
         next = k->next;
-        const char *s = k->string ? k->string : "";
-        int sampling = !strcmp(s, "temperature") || !strcmp(s, "top_p");
-        int mt = !strcmp(s, "max_tokens");
-        int drop = fam == REASONING
-                       ? (sampling && !(cJSON_IsNumber(k) && k->valuedouble == 1)) ||
-                             !strcmp(s, "presence_penalty") || !strcmp(s, "frequency_penalty") ||
-                             !strcmp(s, "logit_bias") || !strcmp(s, "logprobs") || !strcmp(s, "top_logprobs") ||
-                             (mt && has_mct)
-                       : fam == PLAIN && (!strcmp(s, "reasoning_effort") || !strcmp(s, "verbosity"));
+        int kind = key_kind(k->string ? k->string : "");
+        if (kind == K_OTHER)
+            continue;
+        int drop = fam == REASONING ? (kind == K_SAMPLING && !(cJSON_IsNumber(k) && k->valuedouble == 1)) ||
+                                          kind == K_TUNING || (kind == K_MAX_TOKENS && has_mct)
+                                    : fam == PLAIN && kind == K_EFFORT;
         if (drop) {
             n++;
             if (apply)
                 cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
             continue;
         }
-        if ((mt || !strcmp(s, "max_completion_tokens")) && limit && cJSON_IsNumber(k) &&
+        if ((kind == K_MAX_TOKENS || kind == K_MAX_COMPLETION) && limit < 0)
+            limit = llf_model_max_output(model);
+        if ((kind == K_MAX_TOKENS || kind == K_MAX_COMPLETION) && limit > 0 && cJSON_IsNumber(k) &&
             k->valuedouble > (double)limit) {
             n++;
             if (apply)
                 cJSON_SetNumberValue(k, (double)limit);
         }
-        if (fam == REASONING && mt) {
+        if (fam == REASONING && kind == K_MAX_TOKENS) {
             /* renamed where it stands; any later max_tokens is then dropped */
             n++;
             has_mct = 1;
