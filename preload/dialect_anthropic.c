@@ -7,7 +7,8 @@
  * must alternate user/assistant (consecutive turns are merged); tool results
  * are user-turn blocks, not `tool` messages; tool inputs are objects, not
  * JSON strings; max_tokens is mandatory (a per-model default); temperature
- * tops out at 1 (higher values are clamped), and top_p goes only without it. Anthropic has no JSON mode: a
+ * tops out at 1 (higher values are clamped), and top_p goes to Claude 4
+ * models only without it. Anthropic has no JSON mode: a
  * request for JSON becomes an instruction in the system prompt (the closest
  * faithful equivalent; the answer is then checked like any JSON answer).
  * Hub fields Anthropic would reject and that do not change the answer's
@@ -269,6 +270,15 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
 }
 
 /* ---- requests: hub → Anthropic ---------------------------------------- */
+
+/* Claude 4 and later refuse temperature with top_p ("cannot both be
+ * specified"); Claude 3 takes both. */
+static int refuses_both(const char *model)
+{
+    const char *slash = strrchr(model, '/');
+    const char *n = slash ? slash + 1 : model;
+    return strncmp(n, "claude-", 7) == 0 && strncmp(n, "claude-3", 8) != 0;
+}
 
 /* Anthropic requires max_tokens; these are conservative defaults that every
  * listed model accepts (its documented output limit or less). */
@@ -568,9 +578,9 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     } else if (rc == LLF_TR_OK && cJSON_IsArray(stop) && llf_copy(o, "stop_sequences", hub, "stop")) {
         rc = LLF_TR_ERROR;
     }
-    /* Current Claude models refuse temperature and top_p together (400,
-     * "cannot both be specified"): temperature is kept. */
-    if (rc == LLF_TR_OK && ((!cJSON_IsNumber(temp) && llf_copy(o, "top_p", hub, "top_p")) ||
+    /* Claude 4 models refuse temperature and top_p together (400, "cannot
+     * both be specified"): temperature is kept. */
+    if (rc == LLF_TR_OK && (((!cJSON_IsNumber(temp) || !refuses_both(model)) && llf_copy(o, "top_p", hub, "top_p")) ||
                             llf_copy(o, "stream", hub, "stream")))
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && llf_get_str(hub, "user")) {
@@ -744,6 +754,35 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     return LLF_TR_OK;
 }
 
+/* A program's own Anthropic body fitted to a member's model: max_tokens no
+ * higher than the model writes (it answers 400 "max_tokens: N > M"), and no
+ * top_p beside a temperature for the models that refuse the pair (as
+ * translated requests do). With apply 0 only counted; the number of
+ * changes. */
+static int fit(cJSON *o, const char *model, int apply)
+{
+    if (!model || !cJSON_IsObject(o))
+        return 0;
+    int n = 0, pair = refuses_both(model);
+    for (cJSON *k = o->child, *next; k; k = next) {
+        next = k->next;
+        const char *s = k->string ? k->string : "";
+        if (s[0] == 'm' && !strcmp(s, "max_tokens") && cJSON_IsNumber(k)) {
+            long limit = llf_model_max_output(model);
+            if (limit && k->valuedouble > (double)limit) {
+                n++;
+                if (apply)
+                    cJSON_SetNumberValue(k, (double)limit);
+            }
+        } else if (pair && s[0] == 't' && !strcmp(s, "top_p") && cJSON_GetObjectItemCaseSensitive(o, "temperature")) {
+            n++;
+            if (apply)
+                cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
+        }
+    }
+    return n;
+}
+
 const llf_dialect_ops llf_dialect_anthropic = {
     .name = "anthropic",
     .match_op = match_op,
@@ -756,4 +795,5 @@ const llf_dialect_ops llf_dialect_anthropic = {
     .req_from_hub = req_from_hub,
     .resp_to_hub = resp_to_hub,
     .resp_from_hub = resp_from_hub,
+    .fit = fit,
 };

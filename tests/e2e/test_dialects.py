@@ -45,6 +45,11 @@ def openai_call(m, body, *args):
             "--data-binary", "@" + path] + list(args)
 
 
+def anthropic_call(m, body):
+    return [CURL, "-sS", m.base("claude") + "/messages", "-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}",
+            "-H", "anthropic-version: 2023-06-01", "-H", "content-type: application/json", "-d", json.dumps(body)]
+
+
 def chat(model="gpt-4o", text="hello", system="Be brief", **kw):
     msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": text}]
     return dict({"model": model, "messages": msgs}, **kw)
@@ -108,9 +113,7 @@ def test_anthropic_call_answered_by_openai():
     m.set("claude", behaviour="529")
     body = {"model": "claude-opus-4-7", "max_tokens": 100, "system": "Answer in French",
             "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}
-    r = run([CURL, "-sS", m.base("claude") + "/messages", "-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}",
-             "-H", "anthropic-version: 2023-06-01", "-H", "content-type: application/json",
-             "-d", json.dumps(body)], env_for(config(m, ["backup/gpt-4o-mini"])))
+    r = run(anthropic_call(m, body), env_for(config(m, ["backup/gpt-4o-mini"])))
     out = json.loads(r.stdout)
     eq((out["type"], out["role"], out["stop_reason"]), ("message", "assistant", "end_turn"), "Anthropic-shaped")
     eq(out["content"], [{"type": "text", "text": "Hello from backup (gpt-4o-mini) [system:Answer in French]"}], "content")
@@ -132,9 +135,7 @@ def test_a_translated_output_limit_fits_the_member():
             "messages": [{"role": "user", "content": "hi"}]}
     for model, field, tokens in (("gpt-4o-mini", "max_tokens", 16384), ("o3", "max_completion_tokens", 32000)):
         m.reset("backup")
-        r = run([CURL, "-sS", m.base("claude") + "/messages", "-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}",
-                 "-H", "anthropic-version: 2023-06-01", "-H", "content-type: application/json",
-                 "-d", json.dumps(body)], env_for(config(m, ["backup/" + model])))
+        r = run(anthropic_call(m, body), env_for(config(m, ["backup/" + model])))
         out = json.loads(r.stdout)
         eq(out.get("content"), [{"type": "text", "text": f"Hello from backup ({model})"}], f"{model} answered")
         o = json.loads(m.requests("backup")[0]["body"])
@@ -163,6 +164,26 @@ def test_a_member_of_another_openai_family_gets_what_it_accepts():
            f"{model} -> {member}: answered")
         sent = json.loads(m.requests("backup")[0]["body"])
         eq({k: v for k, v in sent.items() if k not in ("model", "messages")}, want, f"{model} -> {member}: fitted")
+
+
+def test_an_anthropic_member_gets_what_its_model_accepts():
+    """The program's own Anthropic dialect, another Claude: a Claude 3.5
+    Sonnet call asking for 64000 tokens falls back to Claude 3.5 Haiku,
+    which writes at most 8192; one with temperature and top_p falls back to
+    Claude Haiku 4.5, which refuses the pair."""
+    m = mock()
+    cases = [({"max_tokens": 64000}, "claude-3-5-haiku-latest", {"max_tokens": 8192}),
+             ({"max_tokens": 100, "temperature": 0.3, "top_p": 0.9}, "claude-haiku-4-5",
+              {"max_tokens": 100, "temperature": 0.3})]
+    for extra, member, want in cases:
+        m.reset("claude")
+        m.set("claude", behaviour=["529", "ok"])
+        body = dict({"model": "claude-3-5-sonnet-latest", "messages": [{"role": "user", "content": "hi"}]}, **extra)
+        r = run(anthropic_call(m, body), env_for(config(m, ["anthropic/" + member])))
+        out = json.loads(r.stdout)
+        eq(out.get("content"), [{"type": "text", "text": f"Hello from claude ({member})"}], f"{member} answered")
+        sent = json.loads(m.requests("claude")[1]["body"])
+        eq({k: v for k, v in sent.items() if k not in ("model", "messages")}, want, f"{member}: fitted")
 
 
 def test_gemini_call_answered_by_openai():

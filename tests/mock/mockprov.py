@@ -115,7 +115,7 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 # Gemini's schemas refusing JSON Schema's type lists, const and a null in an
 # enum. A refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
-              "claude-haiku-4-5": 64000}
+              "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192}
 
 
 def request_refusal(dialect, model, req):
@@ -140,7 +140,7 @@ def request_refusal(dialect, model, req):
                               f"completion tokens, whereas you provided {asked}.", "type": "invalid_request_error",
                               "param": "max_tokens", "code": None}}
     if dialect == "anthropic":
-        if "temperature" in req and "top_p" in req:   # current Claude models
+        if "temperature" in req and "top_p" in req and re.match(r"claude-(opus|sonnet|haiku)-4", model):
             return {"type": "error", "error": {
                 "type": "invalid_request_error",
                 "message": "`temperature` and `top_p` cannot both be specified for this model. Please use only one."}}

@@ -46,8 +46,10 @@ def cases():
     j = json.loads(t)
     eq((code, j["type"], j["stop_reason"], j["content"][0]["type"]), (200, "message", "end_turn", "text"), "anthropic ok")
     check("[rid:r2]" in j["content"][0]["text"], "anthropic rid")
-    rc, code, t = call("a", dict(ab, temperature=0.5, top_p=0.9), "ok")
+    rc, code, t = call("a", dict(ab, model="claude-haiku-4-5", temperature=0.5, top_p=0.9), "ok")
     eq((code, json.loads(t)["error"]["type"]), (400, "invalid_request_error"), "anthropic: temperature with top_p")
+    rc, code, t = call("a", dict(ab, model="claude-3-5-haiku-latest", temperature=0.5, top_p=0.9), "ok")
+    eq(code, 200, "claude 3: temperature with top_p")
     use = {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}]}
     res = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "r"}]}
     rc, code, t = call("a", dict(ab, messages=ab["messages"] + [use, res, use, res]), "ok")

@@ -87,6 +87,19 @@ void test_dialect_anthropic(void)
     o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_p\":0.9}", "claude-sonnet-4-5");
     CHECK(o && cJSON_GetObjectItem(o, "top_p")->valuedouble == 0.9);
     cJSON_Delete(o);
+    o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":0.3,\"top_p\":0.9}",
+                 "claude-3-5-haiku-latest");   /* Claude 3 takes both */
+    CHECK(o && cJSON_GetObjectItem(o, "top_p") && cJSON_GetObjectItem(o, "temperature"));
+    cJSON_Delete(o);
+
+    /* the program's own Anthropic body, fitted to a member's model */
+    cJSON *b = cJSON_Parse("{\"model\":\"claude-3-5-sonnet-latest\",\"max_tokens\":64000,\"temperature\":0.3,"
+                           "\"top_p\":0.9,\"messages\":[]}");
+    CHECK(A->fit(b, "claude-3-5-haiku-latest", 0) == 1 && A->fit(b, "claude-haiku-4-5", 0) == 1 &&
+          A->fit(b, "claude-opus-4-1", 0) == 2 && A->fit(b, "my-model", 0) == 0);
+    CHECK(A->fit(b, "claude-opus-4-1", 1) == 2 && A->fit(b, "claude-opus-4-1", 0) == 0);
+    CHECK(cJSON_GetObjectItem(b, "max_tokens")->valueint == 32000 && !cJSON_GetObjectItem(b, "top_p"));
+    cJSON_Delete(b);
 
     /* what Anthropic cannot serve faithfully */
     CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
