@@ -955,6 +955,21 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     return LLF_TR_OK;
 }
 
+/* A program's own Gemini body fitted to a member's model: maxOutputTokens
+ * no higher than the model writes (it answers 400, "the supported range is
+ * from 1 to ..."). With apply 0 only counted; the number of changes. */
+static int fit(cJSON *o, const char *model, int apply)
+{
+    cJSON *gc = (cJSON *)get2(o, "generationConfig", "generation_config");
+    cJSON *mo = cJSON_IsObject(gc) ? (cJSON *)get2(gc, "maxOutputTokens", "max_output_tokens") : NULL;
+    long limit = cJSON_IsNumber(mo) ? llf_model_max_output(model) : 0;
+    if (!limit || mo->valuedouble <= (double)limit)
+        return 0;
+    if (apply)
+        cJSON_SetNumberValue(mo, (double)limit);
+    return 1;
+}
+
 const llf_dialect_ops llf_dialect_gemini = {
     .name = "gemini",
     .match_op = match_op,
@@ -968,4 +983,5 @@ const llf_dialect_ops llf_dialect_gemini = {
     .req_from_hub = req_from_hub,
     .resp_to_hub = resp_to_hub,
     .resp_from_hub = resp_from_hub,
+    .fit = fit,
 };

@@ -149,6 +149,20 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
                        const char *model, llf_buf *out, llf_terr *e)
 {
     if (target == o->dialect) {
+        /* A member's model that would refuse part of the body (another
+         * family's parameters, more output than it writes) gets a copy
+         * fitted to it. */
+        if (ops->fit && ops->fit((cJSON *)o->body, model, 0) > 0) {   /* (counted, not changed) */
+            cJSON *b = cJSON_Duplicate(o->body, 1), *m = ops->model_in_body ? cJSON_CreateString(model) : NULL;
+            int ok = b && (!ops->model_in_body || (m && cJSON_ReplaceItemInObjectCaseSensitive(b, "model", m)));
+            if (!ok)
+                cJSON_Delete(m);
+            int rc = ok && ops->fit(b, model, 1) >= 0 ? print_into(out, b) : LLF_TR_ERROR;
+            if (rc != LLF_TR_OK)
+                llf_terr_set(e, "out of memory");
+            cJSON_Delete(b);
+            return rc;
+        }
         if (!ops->model_in_body)
             return llf_buf_add(out, o->req->body.p ? o->req->body.p : "", o->req->body.n)
                        ? LLF_TR_ERROR : LLF_TR_OK;
@@ -161,18 +175,6 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
         if (!cJSON_IsString(mi)) {
             llf_terr_set(e, "the request names no model");
             return LLF_TR_ERROR;
-        }
-        /* A member's model that would refuse part of the body (another
-         * family's parameters, more output than it writes) gets a copy
-         * fitted to it. */
-        if (ops->fit && ops->fit((cJSON *)o->body, model, 0) > 0) {   /* (counted, not changed) */
-            cJSON *b = cJSON_Duplicate(o->body, 1), *m = cJSON_CreateString(model);
-            int ok = b && m && cJSON_ReplaceItemInObjectCaseSensitive(b, "model", m);
-            if (!ok)
-                cJSON_Delete(m);
-            int rc = ok && ops->fit(b, model, 1) >= 0 ? print_into(out, b) : LLF_TR_ERROR;
-            cJSON_Delete(b);
-            return rc;
         }
         /* Cheaper still, and byte for byte the program's body: the new
          * model written over the old one in the text itself. */

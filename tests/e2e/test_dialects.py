@@ -202,6 +202,24 @@ def test_gemini_call_answered_by_openai():
     only_own_keys(m)
 
 
+def test_a_gemini_member_gets_what_its_model_accepts():
+    """The program's own Gemini dialect, another model: a Gemini 2.5 Pro call
+    asking for 65536 tokens falls back to Gemini 2.0 Flash, which writes at
+    most 8192."""
+    m = mock()
+    m.set("gem", behaviour=["503", "ok"])
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+            "generationConfig": {"temperature": 0.2, "maxOutputTokens": 65536}}
+    r = run([CURL, "-sS", m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:generateContent",
+             "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "content-type: application/json",
+             "-d", json.dumps(body)], env_for(config(m, ["gemini/gemini-2.0-flash"])))
+    out = json.loads(r.stdout)
+    eq(out.get("candidates", [{}])[0].get("content", {}).get("parts"), [{"text": "Hello from gem (gemini-2.0-flash)"}],
+       "answered by Gemini 2.0 Flash")
+    sent = json.loads(m.requests("gem")[1]["body"])
+    eq(sent["generationConfig"], {"temperature": 0.2, "maxOutputTokens": 8192}, "its output limit")
+
+
 def test_tool_call_round_trip_through_anthropic():
     m = mock()
     m.set("oai", behaviour="503")

@@ -115,7 +115,7 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 # Gemini's schemas refusing JSON Schema's type lists, const and a null in an
 # enum. A refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
-              "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192}
+              "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192, "gemini-2.0-flash": 8192}
 
 
 def request_refusal(dialect, model, req):
@@ -160,6 +160,12 @@ def request_refusal(dialect, model, req):
                 "message": f"max_tokens: {asked} > {limit}, which is the maximum allowed number of output tokens "
                            f"for {model}"}}
     if dialect == "gemini":
+        gc = req.get("generationConfig") or req.get("generation_config") or {}
+        asked = gc.get("maxOutputTokens", gc.get("max_output_tokens")) if isinstance(gc, dict) else None
+        if limit and isinstance(asked, int) and asked > limit:
+            return {"error": {"code": 400, "message": f"Unable to submit request because it has a maxOutputTokens "
+                              f"value of {asked} but the supported range is from 1 (inclusive) to {limit + 1} "
+                              "(exclusive). Update the value and try again.", "status": "INVALID_ARGUMENT"}}
         schemas = [("generation_config.response_schema", (req.get("generationConfig") or {}).get("responseSchema"))]
         for i, t in enumerate(req.get("tools") or []):
             for j, d in enumerate(t.get("functionDeclarations") or []):

@@ -62,6 +62,9 @@ def cases():
     eq((code, json.loads(t)["error"]["code"]), (400, "unsupported_parameter"), "openai: max_tokens to o3")
     rc, code, t = call("o", dict(ob, model="o3", max_completion_tokens=100000), "ok")
     eq(code, 200, "openai: max_completion_tokens to o3")
+    rc, code, t = call("g", dict(gb, generationConfig={"maxOutputTokens": 8193}), "ok",
+                       path="/models/gemini-2.0-flash:generateContent")
+    eq((code, "supported range" in t), (400, True), "gemini: maxOutputTokens above the model's")
     tool = {"functionDeclarations": [{"name": "f", "parameters": {"type": "object", "properties": {
         "const": {"type": ["string", "null"]}}}}]}
     rc, code, t = call("g", dict(gb, tools=[tool]), "ok")

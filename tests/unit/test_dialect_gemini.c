@@ -115,6 +115,13 @@ void test_dialect_gemini(void)
     cJSON_Delete(h);
     cJSON_Delete(o);
 
+    /* the program's own Gemini body, fitted to a member's model */
+    cJSON *gb = cJSON_Parse("{\"contents\":[],\"generation_config\":{\"max_output_tokens\":65536}}");
+    CHECK(G->fit(gb, "gemini-2.5-flash", 0) == 0 && G->fit(gb, "my-model", 0) == 0);
+    CHECK(G->fit(gb, "gemini-2.0-flash", 1) == 1 && G->fit(gb, "gemini-2.0-flash", 0) == 0);
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(gb, "generation_config"), "max_output_tokens")->valueint == 8192);
+    cJSON_Delete(gb);
+
     /* call ids from the answer's responseId: unique across turns */
     char id[80];
     llf_gemini_call_id(id, sizeof id, "aB-_9/+=", 3);
