@@ -166,8 +166,8 @@ int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start,
             if (!e)
                 return 0;
             if (depth == 1 && expect_key) {
-                if (memchr(p + i, '\\', e - i))
-                    return 0;   /* an escaped key could be this one */
+                if (memchr(p + i, '\\', e - i) || memchr(p + i, '\0', e - i))
+                    return 0;   /* an escaped key could be this one, and one cJSON cuts at a NUL */
                 size_t colon = skip_ws(p, n, e);
                 if (colon >= n || p[colon] != ':')
                     return 0;

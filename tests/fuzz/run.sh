@@ -27,7 +27,9 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
     find "$root/tests/fixtures" -name '*.json' -exec cp {} "$corpus/" \; 2>/dev/null
     # seeds in a target's own input format, where fixtures are not
     [ -d "$root/tests/fuzz/seeds/$name" ] && cp "$root/tests/fuzz/seeds/$name/"* "$corpus/"
-    if "$out/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 "$corpus" > "$out/$name.log" 2>&1; then
+    # (a crashing input is written beside the log, not into the directory run from)
+    if "$out/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$out/" "$corpus" \
+            > "$out/$name.log" 2>&1; then
         echo "$name: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$out/$name.log" | tail -1 || true)$(tail -1 "$out/$name.log") in ${secs}s"
         passed=$((passed + 1))
     else

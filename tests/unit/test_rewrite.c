@@ -202,6 +202,10 @@ void test_rewrite_splice(void)
     CHECK_STR(top("[{\"model\":\"a\"}]", b, sizeof b), "-");
     CHECK_STR(top("{\"a\":[1,{\"model\":\"x\"}]}", b, sizeof b), "-");
     CHECK_STR(top("{\"model\":\"unterminated", b, sizeof b), "-");
+    /* a key with a NUL in it, which cJSON reads as cut there: "model" */
+    static const char nul[] = "{\"model\0x\":\"a\",\"model\":\"b\"}";
+    size_t s0, e0;
+    CHECK(!llf_json_top_string(nul, sizeof nul - 1, "model", &s0, &e0));
 
     char err[256];
     llf_config *c = NULL;
