@@ -8,7 +8,7 @@
  * are user-turn blocks, not `tool` messages; tool inputs are objects, not
  * JSON strings; max_tokens is mandatory (a per-model default); temperature
  * tops out at 1 (higher values are clamped), and top_p goes to Claude 4
- * models only without it. Anthropic has no JSON mode: a
+ * models only without it (fit, as for a program's own body). Anthropic has no JSON mode: a
  * request for JSON becomes an instruction in the system prompt (the closest
  * faithful equivalent; the answer is then checked like any JSON answer).
  * Hub fields Anthropic would reject and that do not change the answer's
@@ -275,8 +275,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
  * specified"); Claude 3 takes both. */
 static int refuses_both(const char *model)
 {
-    const char *slash = strrchr(model, '/');
-    const char *n = slash ? slash + 1 : model;
+    const char *n = llf_model_name(model);
     return strncmp(n, "claude-", 7) == 0 && strncmp(n, "claude-3", 8) != 0;
 }
 
@@ -491,6 +490,8 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
     return LLF_TR_OK;
 }
 
+static int fit(cJSON *o, const char *model, int apply);
+
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     const cJSON *msgs = llf_get(hub, "messages");
@@ -558,9 +559,6 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     if (!cJSON_IsNumber(mt))
         mt = llf_get(hub, "max_tokens");
     long max = cJSON_IsNumber(mt) ? llf_num_long(mt->valuedouble) : default_max_tokens(model);
-    long limit = llf_model_max_output(model);
-    if (limit && max > limit)
-        max = limit;
     if (rc == LLF_TR_OK && llf_add(o, "max_tokens", cJSON_CreateNumber((double)max)))
         rc = LLF_TR_ERROR;
     const cJSON *temp = llf_get(hub, "temperature");
@@ -578,10 +576,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     } else if (rc == LLF_TR_OK && cJSON_IsArray(stop) && llf_copy(o, "stop_sequences", hub, "stop")) {
         rc = LLF_TR_ERROR;
     }
-    /* Claude 4 models refuse temperature and top_p together (400, "cannot
-     * both be specified"): temperature is kept. */
-    if (rc == LLF_TR_OK && (((!cJSON_IsNumber(temp) || !refuses_both(model)) && llf_copy(o, "top_p", hub, "top_p")) ||
-                            llf_copy(o, "stream", hub, "stream")))
+    if (rc == LLF_TR_OK && (llf_copy(o, "top_p", hub, "top_p") || llf_copy(o, "stream", hub, "stream")))
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && llf_get_str(hub, "user")) {
         cJSON *md = cJSON_CreateObject();
@@ -594,6 +589,10 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         rc = tools_from_hub(hub, o, e);
     llf_buf_free(&system);
     cJSON_Delete(am);
+    /* Then fitted to the model, as a program's own body is: its output
+     * limit, and temperature or top_p for the models that refuse both. */
+    if (rc == LLF_TR_OK && fit(o, model, 1) < 0)
+        rc = LLF_TR_ERROR;
     if (rc != LLF_TR_OK) {
         cJSON_Delete(o);
         return rc;

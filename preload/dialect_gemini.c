@@ -572,6 +572,8 @@ static const char *call_name(const cJSON *msgs, const char *id)
     return NULL;
 }
 
+static int fit(cJSON *o, const char *model, int apply);
+
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     const cJSON *msgs = llf_get(hub, "messages");
@@ -689,10 +691,6 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && !llf_get(gc, "maxOutputTokens") && llf_copy(gc, "maxOutputTokens", hub, "max_tokens"))
         rc = LLF_TR_ERROR;
-    cJSON *mo = cJSON_GetObjectItemCaseSensitive(gc, "maxOutputTokens");
-    long limit = llf_model_max_output(model);
-    if (rc == LLF_TR_OK && limit && cJSON_IsNumber(mo) && mo->valuedouble > (double)limit)
-        cJSON_SetNumberValue(mo, (double)limit);
     const cJSON *stop = llf_get(hub, "stop");
     if (rc == LLF_TR_OK && stop) {
         cJSON *a = cJSON_IsArray(stop) ? cJSON_Duplicate(stop, 1) : cJSON_CreateArray();
@@ -766,6 +764,9 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     llf_buf_free(&system);
     cJSON_Delete(contents);
     cJSON_Delete(gc);
+    /* Then fitted to the model (its output limit), as a program's own body is. */
+    if (rc == LLF_TR_OK && fit(o, model, 1) < 0)
+        rc = LLF_TR_ERROR;
     if (rc != LLF_TR_OK) {
         cJSON_Delete(o);
         return rc;

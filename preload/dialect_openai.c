@@ -63,8 +63,7 @@ enum { OTHER, REASONING, PLAIN };
 
 static int family(const char *model)
 {
-    const char *slash = strrchr(model, '/');
-    const char *n = slash ? slash + 1 : model;
+    const char *n = llf_model_name(model);
     if (strncmp(n, "gpt-5-chat", 10) == 0 || strncmp(n, "gpt-4", 5) == 0 || strncmp(n, "gpt-3.5", 7) == 0 ||
         strncmp(n, "chatgpt-", 8) == 0)
         return PLAIN;

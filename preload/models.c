@@ -44,13 +44,18 @@ static const figure outputs[] = {
 
 #define LOOKUP(table, model) lookup(table, sizeof table / sizeof table[0], model)
 
-/* A provider prefix ("openai/gpt-4o" on OpenRouter) is ignored. */
+const char *llf_model_name(const char *model)
+{
+    const char *slash = strrchr(model, '/');
+    return slash ? slash + 1 : model;
+}
+
+/* By the name, or the whole model for a table entry naming its vendor. */
 static long lookup(const figure *t, size_t n, const char *model)
 {
     if (!model)
         return 0;
-    const char *slash = strrchr(model, '/');
-    const char *name = slash ? slash + 1 : model;
+    const char *name = llf_model_name(model);
     for (size_t i = 0; i < n; i++) {
         size_t k = strlen(t[i].prefix);
         if (strncasecmp(name, t[i].prefix, k) == 0 || strncasecmp(model, t[i].prefix, k) == 0)

@@ -6,8 +6,12 @@
 
 #include <cjson/cJSON.h>
 
+/* A model's own name: without the vendor prefix a router adds
+ * ("openai/gpt-4o" on OpenRouter → "gpt-4o"). */
+const char *llf_model_name(const char *model);
+
 /* Context window in tokens of a model, 0 when unknown. A provider prefix
- * ("openai/gpt-4o" on OpenRouter) is ignored. */
+ * is ignored. */
 long llf_model_context(const char *model);
 
 /* The most output tokens a model may be asked for, 0 when unknown. A
