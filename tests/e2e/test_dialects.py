@@ -50,6 +50,12 @@ def anthropic_call(m, body):
             "-H", "anthropic-version: 2023-06-01", "-H", "content-type: application/json", "-d", json.dumps(body)]
 
 
+def gemini_call(m, body, model="gemini-2.5-pro"):
+    return [CURL, "-sS", m.base("gem", "/v1beta") + f"/models/{model}:generateContent",
+            "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "content-type: application/json",
+            "-d", json.dumps(body)]
+
+
 def chat(model="gpt-4o", text="hello", system="Be brief", **kw):
     msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": text}]
     return dict({"model": model, "messages": msgs}, **kw)
@@ -191,9 +197,7 @@ def test_gemini_call_answered_by_openai():
     m.set("gem", behaviour="503")
     body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
             "generationConfig": {"temperature": 0.2}}
-    r = run([CURL, "-sS", m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:generateContent",
-             "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "content-type: application/json",
-             "-d", json.dumps(body)], env_for(config(m, ["backup/gpt-4o-mini"])))
+    r = run(gemini_call(m, body), env_for(config(m, ["backup/gpt-4o-mini"])))
     out = json.loads(r.stdout)
     eq(out["candidates"][0]["content"]["parts"][0]["text"], "Hello from backup (gpt-4o-mini)", "Gemini-shaped")
     eq(out["candidates"][0]["finishReason"], "STOP", "finishReason")
@@ -210,9 +214,7 @@ def test_a_gemini_member_gets_what_its_model_accepts():
     m.set("gem", behaviour=["503", "ok"])
     body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
             "generationConfig": {"temperature": 0.2, "maxOutputTokens": 65536}}
-    r = run([CURL, "-sS", m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:generateContent",
-             "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "content-type: application/json",
-             "-d", json.dumps(body)], env_for(config(m, ["gemini/gemini-2.0-flash"])))
+    r = run(gemini_call(m, body), env_for(config(m, ["gemini/gemini-2.0-flash"])))
     out = json.loads(r.stdout)
     eq(out.get("candidates", [{}])[0].get("content", {}).get("parts"), [{"text": "Hello from gem (gemini-2.0-flash)"}],
        "answered by Gemini 2.0 Flash")

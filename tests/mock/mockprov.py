@@ -121,24 +121,23 @@ MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-
 def request_refusal(dialect, model, req):
     limit = next((v for k, v in MAX_OUTPUT.items() if model.startswith(k)), None)
     if dialect == "openai":
-        if re.match(r"(o[134]|gpt-5)", model) and not model.startswith("gpt-5-chat") and "max_tokens" in req:
-            return {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
-                              "Use 'max_completion_tokens' instead.", "type": "invalid_request_error",
-                              "param": "max_tokens", "code": "unsupported_parameter"}}
+        def refused(message, param, code):
+            return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+        reasoning = re.match(r"(o[134]|gpt-5)", model) and not model.startswith("gpt-5-chat")
+        if reasoning and "max_tokens" in req:
+            return refused("Unsupported parameter: 'max_tokens' is not supported with this model. "
+                           "Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
         if re.match(r"(gpt-4|gpt-3\.5|gpt-5-chat)", model) and ("reasoning_effort" in req or "verbosity" in req):
             param = "reasoning_effort" if "reasoning_effort" in req else "verbosity"
-            return {"error": {"message": f"Unsupported parameter: '{param}' is not supported with this model.",
-                              "type": "invalid_request_error", "param": param, "code": "unsupported_parameter"}}
-        if re.match(r"(o[134]|gpt-5)", model) and not model.startswith("gpt-5-chat") and \
-                req.get("temperature", 1) != 1:
-            return {"error": {"message": f"Unsupported value: 'temperature' does not support {req['temperature']} "
-                              "with this model. Only the default (1) value is supported.",
-                              "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}}
+            return refused(f"Unsupported parameter: '{param}' is not supported with this model.", param,
+                           "unsupported_parameter")
+        if reasoning and req.get("temperature", 1) != 1:
+            return refused(f"Unsupported value: 'temperature' does not support {req['temperature']} with this "
+                           "model. Only the default (1) value is supported.", "temperature", "unsupported_value")
         asked = req.get("max_completion_tokens", req.get("max_tokens"))
         if limit and isinstance(asked, int) and asked > limit:
-            return {"error": {"message": f"max_tokens is too large: {asked}. This model supports at most {limit} "
-                              f"completion tokens, whereas you provided {asked}.", "type": "invalid_request_error",
-                              "param": "max_tokens", "code": None}}
+            return refused(f"max_tokens is too large: {asked}. This model supports at most {limit} completion "
+                           f"tokens, whereas you provided {asked}.", "max_tokens", None)
     if dialect == "anthropic":
         if "temperature" in req and "top_p" in req and re.match(r"claude-(opus|sonnet|haiku)-4", model):
             return {"type": "error", "error": {
