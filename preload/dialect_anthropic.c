@@ -279,6 +279,18 @@ static int refuses_both(const char *model)
     return strncmp(n, "claude-", 7) == 0 && strncmp(n, "claude-3", 8) != 0;
 }
 
+/* Extended thinking came with Claude 3.7: earlier Claude refuse a request
+ * with thinking ("'claude-3-5-haiku-…' does not support thinking."). A
+ * model that is not Claude is left as the program wrote it. */
+static int thinks(const char *model)
+{
+    const char *n = llf_model_name(model);
+    if (strncmp(n, "claude-", 7) != 0 || strncmp(n, "claude-3-7", 10) == 0)
+        return 1;
+    return strncmp(n, "claude-3", 8) != 0 && strncmp(n, "claude-2", 8) != 0 &&
+           strncmp(n, "claude-instant", 14) != 0;
+}
+
 /* Anthropic requires max_tokens; these are conservative defaults that every
  * listed model accepts (its documented output limit or less). */
 static long default_max_tokens(const char *model)
@@ -753,16 +765,49 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     return LLF_TR_OK;
 }
 
+/* The thinking of a body fitted to model, before its max_tokens is: none
+ * for a model without it; else a budget_tokens the lowered max_tokens
+ * would no longer exceed (400 "`max_tokens` must be greater than
+ * `thinking.budget_tokens`") lowered in the program's own proportion, at
+ * least the API's 1024, or no thinking when even that does not fit. A
+ * budget the program set at or above its own max_tokens (interleaved
+ * thinking allows it) is left alone. The number of changes. */
+static int fit_thinking(cJSON *o, const char *model, int apply)
+{
+    cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "thinking");
+    if (!th)
+        return 0;
+    int drop = !thinks(model);
+    cJSON *b = cJSON_GetObjectItemCaseSensitive(th, "budget_tokens");
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
+    double budget = 0, limit = (double)llf_model_max_output(model);
+    if (!drop && cJSON_IsNumber(b) && cJSON_IsNumber(m) && limit > 0 && m->valuedouble > limit &&
+        b->valuedouble < m->valuedouble && b->valuedouble >= limit) {
+        budget = (double)(long)(b->valuedouble * limit / m->valuedouble);   /* < limit */
+        if (budget < 1024)
+            budget = 1024;
+        drop = budget >= limit;
+    } else if (!drop) {
+        return 0;
+    }
+    if (apply && drop)
+        cJSON_Delete(cJSON_DetachItemViaPointer(o, th));
+    else if (apply)
+        cJSON_SetNumberValue(b, budget);
+    return 1;
+}
+
 /* A program's own Anthropic body fitted to a member's model: max_tokens no
- * higher than the model writes (it answers 400 "max_tokens: N > M"), and no
+ * higher than the model writes (it answers 400 "max_tokens: N > M"), no
  * top_p beside a temperature for the models that refuse the pair (as
- * translated requests do). With apply 0 only counted; the number of
- * changes. */
+ * translated requests do), and thinking only as the model takes it
+ * (translated requests carry none). With apply 0 only counted; the number
+ * of changes. */
 static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
         return 0;
-    int n = 0, pair = refuses_both(model);
+    int n = fit_thinking(o, model, apply), pair = refuses_both(model);
     for (cJSON *k = o->child, *next; k; k = next) {
         next = k->next;
         const char *s = k->string ? k->string : "";

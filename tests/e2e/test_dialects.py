@@ -176,15 +176,22 @@ def test_an_anthropic_member_gets_what_its_model_accepts():
     """The program's own Anthropic dialect, another Claude: a Claude 3.5
     Sonnet call asking for 64000 tokens falls back to Claude 3.5 Haiku,
     which writes at most 8192; one with temperature and top_p falls back to
-    Claude Haiku 4.5, which refuses the pair."""
+    Claude Haiku 4.5, which refuses the pair. A Claude Sonnet 4.5 call with
+    extended thinking falls back to Claude 3.5 Haiku, which has none, and to
+    Claude Opus 4.1, whose lower max_tokens the thinking budget must stay
+    under."""
     m = mock()
-    cases = [({"max_tokens": 64000}, "claude-3-5-haiku-latest", {"max_tokens": 8192}),
-             ({"max_tokens": 100, "temperature": 0.3, "top_p": 0.9}, "claude-haiku-4-5",
-              {"max_tokens": 100, "temperature": 0.3})]
-    for extra, member, want in cases:
+    thinking = {"max_tokens": 64000, "thinking": {"type": "enabled", "budget_tokens": 48000}}
+    cases = [("claude-3-5-sonnet-latest", {"max_tokens": 64000}, "claude-3-5-haiku-latest", {"max_tokens": 8192}),
+             ("claude-3-5-sonnet-latest", {"max_tokens": 100, "temperature": 0.3, "top_p": 0.9}, "claude-haiku-4-5",
+              {"max_tokens": 100, "temperature": 0.3}),
+             ("claude-sonnet-4-5", thinking, "claude-3-5-haiku-latest", {"max_tokens": 8192}),
+             ("claude-sonnet-4-5", thinking, "claude-opus-4-1",
+              {"max_tokens": 32000, "thinking": {"type": "enabled", "budget_tokens": 24000}})]
+    for model, extra, member, want in cases:
         m.reset("claude")
         m.set("claude", behaviour=["529", "ok"])
-        body = dict({"model": "claude-3-5-sonnet-latest", "messages": [{"role": "user", "content": "hi"}]}, **extra)
+        body = dict({"model": model, "messages": [{"role": "user", "content": "hi"}]}, **extra)
         r = run(anthropic_call(m, body), env_for(config(m, ["anthropic/" + member])))
         out = json.loads(r.stdout)
         eq(out.get("content"), [{"type": "text", "text": f"Hello from claude ({member})"}], f"{member} answered")

@@ -118,7 +118,7 @@ MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-
               "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192, "gemini-2.0-flash": 8192}
 
 
-def request_refusal(dialect, model, req):
+def request_refusal(dialect, model, req, beta=""):
     limit = next((v for k, v in MAX_OUTPUT.items() if model.startswith(k)), None)
     if dialect == "openai":
         def refused(message, param, code):
@@ -139,25 +139,32 @@ def request_refusal(dialect, model, req):
             return refused(f"max_tokens is too large: {asked}. This model supports at most {limit} completion "
                            f"tokens, whereas you provided {asked}.", "max_tokens", None)
     if dialect == "anthropic":
+        def refused(message):
+            return {"type": "error", "error": {"type": "invalid_request_error", "message": message}}
         if "temperature" in req and "top_p" in req and re.match(r"claude-(opus|sonnet|haiku)-4", model):
-            return {"type": "error", "error": {
-                "type": "invalid_request_error",
-                "message": "`temperature` and `top_p` cannot both be specified for this model. Please use only one."}}
+            return refused("`temperature` and `top_p` cannot both be specified for this model. Please use only one.")
+        thinking = req.get("thinking") if isinstance(req.get("thinking"), dict) else {}
+        if thinking.get("type") == "enabled" and re.match(r"claude-(3-(?!7)|2|instant)", model):
+            return refused(f"'{model}' does not support thinking.")
         seen = set()
         for i, msg in enumerate(req.get("messages") or []):
             for j, b in enumerate(msg.get("content") if isinstance(msg.get("content"), list) else []):
                 if isinstance(b, dict) and b.get("type") == "tool_use":
                     if b.get("id") in seen:
-                        return {"type": "error", "error": {
-                            "type": "invalid_request_error",
-                            "message": f"messages.{i}.content.{j}: `tool_use` ids must be unique"}}
+                        return refused(f"messages.{i}.content.{j}: `tool_use` ids must be unique")
                     seen.add(b.get("id"))
         asked = req.get("max_tokens")
         if limit and isinstance(asked, int) and asked > limit:
-            return {"type": "error", "error": {
-                "type": "invalid_request_error",
-                "message": f"max_tokens: {asked} > {limit}, which is the maximum allowed number of output tokens "
-                           f"for {model}"}}
+            return refused(f"max_tokens: {asked} > {limit}, which is the maximum allowed number of output tokens "
+                           f"for {model}")
+        budget = thinking.get("budget_tokens") if thinking.get("type") == "enabled" else None
+        if isinstance(budget, int) and budget < 1024:
+            return refused("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+        # interleaved thinking (a beta) lets the budget span the turn's blocks
+        if isinstance(budget, int) and isinstance(asked, int) and budget >= asked and "interleaved-thinking" not in beta:
+            return refused("`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our "
+                           "documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+                           "#max-tokens-and-context-window-size")
     if dialect == "gemini":
         gc = req.get("generationConfig") or req.get("generation_config") or {}
         asked = gc.get("maxOutputTokens", gc.get("max_output_tokens")) if isinstance(gc, dict) else None
@@ -578,7 +585,7 @@ class Server:
         if self.dialect == "anthropic" and "anthropic-version" not in headers:
             return self.send(c, 400, {"type": "error", "error": {"type": "invalid_request_error",
                                                                  "message": "anthropic-version: header is required"}})
-        refusal = request_refusal(self.dialect, model, req)
+        refusal = request_refusal(self.dialect, model, req, headers.get("anthropic-beta", ""))
         if refusal:
             return self.send(c, 400, refusal)
         return self.behave(c, behaviour, model, req, stream)

@@ -31,6 +31,13 @@ static cJSON *from_hub(const char *json, const char *model)
     return out;
 }
 
+/* A body's thinking budget, -1 without one. */
+static int budget(const cJSON *b)
+{
+    const cJSON *t = cJSON_GetObjectItem(cJSON_GetObjectItem(b, "thinking"), "budget_tokens");
+    return cJSON_IsNumber(t) ? t->valueint : -1;
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -100,6 +107,35 @@ void test_dialect_anthropic(void)
     CHECK(A->fit(b, "claude-opus-4-1", 1) == 2 && A->fit(b, "claude-opus-4-1", 0) == 0);
     CHECK(cJSON_GetObjectItem(b, "max_tokens")->valueint == 32000 && !cJSON_GetObjectItem(b, "top_p"));
     cJSON_Delete(b);
+
+    /* thinking: none for Claude before 3.7; a budget the lowered max_tokens
+     * would not exceed lowered in the program's proportion, at least 1024 */
+    b = cJSON_Parse("{\"max_tokens\":64000,\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":48000}}");
+    CHECK(A->fit(b, "claude-3-5-haiku-latest", 0) == 2 && A->fit(b, "claude-3-haiku-20240307", 0) == 2 &&
+          A->fit(b, "claude-3-7-sonnet-latest", 0) == 0 && A->fit(b, "claude-sonnet-4-5", 0) == 0 &&
+          A->fit(b, "deepseek-chat", 0) == 0 && A->fit(b, "claude-opus-4-1", 0) == 2);
+    CHECK(A->fit(b, "claude-opus-4-1", 1) == 2 && A->fit(b, "claude-opus-4-1", 0) == 0);
+    CHECK(cJSON_GetObjectItem(b, "max_tokens")->valueint == 32000 && budget(b) == 24000);
+    CHECK(A->fit(b, "claude-3-5-haiku-latest", 1) == 2 && !cJSON_GetObjectItem(b, "thinking") &&
+          cJSON_GetObjectItem(b, "max_tokens")->valueint == 8192);
+    cJSON_Delete(b);
+    /* max_tokens, budget → the changes for Opus 4.1 (32000) and the budget after */
+    static const struct {
+        int max, budget, changes, want;
+    } cases[] = {
+        {64000, 16000, 1, 16000},    /* already below the lowered max_tokens: kept */
+        {64000, 40000, 2, 20000},    /* the program's proportion */
+        {2000000, 40000, 2, 1024},   /* 40000 * 32000 / 2000000 = 640: the API's least */
+        {64000, 64000, 1, 64000},    /* at or above its own max_tokens (interleaved thinking): as written */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char j[160];
+        snprintf(j, sizeof j, "{\"max_tokens\":%d,\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":%d}}",
+                 cases[i].max, cases[i].budget);
+        b = cJSON_Parse(j);
+        CHECK(A->fit(b, "claude-opus-4-1", 1) == cases[i].changes && budget(b) == cases[i].want);
+        cJSON_Delete(b);
+    }
 
     /* what Anthropic cannot serve faithfully */
     CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
