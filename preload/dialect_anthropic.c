@@ -790,8 +790,9 @@ static int fit_thinking(cJSON *o, const char *model, int apply)
     } else if (!drop) {
         return 0;
     }
-    if (apply && drop)
-        cJSON_Delete(cJSON_DetachItemViaPointer(o, th));
+    if (apply && drop)   /* every one: a second would surface at the next fitting */
+        while ((th = cJSON_GetObjectItemCaseSensitive(o, "thinking")))
+            cJSON_Delete(cJSON_DetachItemViaPointer(o, th));
     else if (apply)
         cJSON_SetNumberValue(b, budget);
     return 1;

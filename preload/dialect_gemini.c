@@ -956,19 +956,96 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     return LLF_TR_OK;
 }
 
+/* A thinkingConfig fitted to model: none before Gemini 2.5 (400
+ * "thinking_config is not supported."); for 2.5, no thinkingLevel, which
+ * came with Gemini 3 (400 "Thinking level is not supported for this
+ * model."), and a thinkingBudget inside the model's range (400 "The thinking
+ * budget (N) is invalid."): -1 (dynamic) or 0 (none, but Pro always thinks)
+ * or from its least to its most. Gemini 3 Pro cannot stop thinking either
+ * ("Budget 0 is invalid. This model only works in thinking mode."). Other
+ * Gemini 3 and models not named here: as written. The number of changes. */
+/* Every member of o named camel or snake, gone: a key written twice would
+ * otherwise surface at the next fitting. */
+static void drop2(cJSON *o, const char *camel, const char *snake)
+{
+    cJSON *k;
+    while ((k = (cJSON *)get2(o, camel, snake)))
+        cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
+}
+
+static int fit_thinking(cJSON *gc, const char *model, int apply)
+{
+    static const struct {
+        const char *prefix;
+        double      least, most;
+        int         can_stop;
+    } range[] = {{"gemini-2.5-pro", 128, 32768, 0},
+                 {"gemini-2.5-flash-lite", 512, 24576, 1},
+                 {"gemini-2.5-flash", 1, 24576, 1}};
+    cJSON *tc = (cJSON *)get2(gc, "thinkingConfig", "thinking_config");
+    const char *n = llf_model_name(model);
+    if (!tc)
+        return 0;
+    if (strncmp(n, "gemini-1", 8) == 0 || strncmp(n, "gemini-2.0", 10) == 0) {
+        if (apply)
+            drop2(gc, "thinkingConfig", "thinking_config");
+        return 1;
+    }
+    if (strncmp(n, "gemini-3", 8) == 0 && strstr(n, "-pro")) {
+        /* a Pro cannot stop thinking; the least it does is level "low" */
+        cJSON *b = (cJSON *)get2(tc, "thinkingBudget", "thinking_budget");
+        if (!cJSON_IsNumber(b) || b->valuedouble != 0)
+            return 0;
+        if (apply) {
+            drop2(tc, "thinkingBudget", "thinking_budget");
+            if (!get2(tc, "thinkingLevel", "thinking_level"))
+                cJSON_AddStringToObject(tc, "thinkingLevel", "low");
+        }
+        return 1;
+    }
+    size_t i = 0;
+    while (i < sizeof range / sizeof range[0] && strncmp(n, range[i].prefix, strlen(range[i].prefix)) != 0)
+        i++;
+    if (i == sizeof range / sizeof range[0])
+        return 0;
+    int changes = 0;
+    cJSON *level = (cJSON *)get2(tc, "thinkingLevel", "thinking_level");
+    if (level) {
+        changes++;
+        if (apply)
+            drop2(tc, "thinkingLevel", "thinking_level");
+    }
+    cJSON *b = (cJSON *)get2(tc, "thinkingBudget", "thinking_budget");
+    double v = cJSON_IsNumber(b) ? b->valuedouble : -1, want = v;
+    if (v == 0 && !range[i].can_stop)
+        want = range[i].least;
+    else if (v != 0 && v != -1)
+        want = v < range[i].least ? range[i].least : v > range[i].most ? range[i].most : v;
+    if (want != v) {
+        changes++;
+        if (apply)
+            cJSON_SetNumberValue(b, want);
+    }
+    return changes;
+}
+
 /* A program's own Gemini body fitted to a member's model: maxOutputTokens
  * no higher than the model writes (it answers 400, "the supported range is
- * from 1 to ..."). With apply 0 only counted; the number of changes. */
+ * from 1 to ..."), and thinking as the model takes it. With apply 0 only
+ * counted; the number of changes. */
 static int fit(cJSON *o, const char *model, int apply)
 {
     cJSON *gc = (cJSON *)get2(o, "generationConfig", "generation_config");
-    cJSON *mo = cJSON_IsObject(gc) ? (cJSON *)get2(gc, "maxOutputTokens", "max_output_tokens") : NULL;
+    if (!model || !cJSON_IsObject(gc))
+        return 0;
+    int changes = fit_thinking(gc, model, apply);
+    cJSON *mo = (cJSON *)get2(gc, "maxOutputTokens", "max_output_tokens");
     long limit = cJSON_IsNumber(mo) ? llf_model_max_output(model) : 0;
     if (!limit || mo->valuedouble <= (double)limit)
-        return 0;
+        return changes;
     if (apply)
         cJSON_SetNumberValue(mo, (double)limit);
-    return 1;
+    return changes + 1;
 }
 
 const llf_dialect_ops llf_dialect_gemini = {

@@ -229,6 +229,31 @@ def test_a_gemini_member_gets_what_its_model_accepts():
     eq(sent["generationConfig"], {"temperature": 0.2, "maxOutputTokens": 8192}, "its output limit")
 
 
+def test_a_gemini_member_gets_the_thinking_its_model_takes():
+    """Gemini 2.5 Pro thinking with the largest budget falls back to Gemini
+    2.0 Flash, which has no thinking, and to Gemini 2.5 Flash, whose budget is
+    smaller; a Gemini 3 call's thinkingLevel falls back to Gemini 2.5 Flash,
+    which has no levels; a Flash call without thinking (budget 0) falls back
+    to Gemini 2.5 Pro, which always thinks."""
+    m = mock()
+    cases = [("gemini-2.5-pro", {"thinkingBudget": 32768, "includeThoughts": True}, "gemini-2.0-flash", None),
+             ("gemini-2.5-pro", {"thinkingBudget": 32768}, "gemini-2.5-flash", {"thinkingBudget": 24576}),
+             ("gemini-3-pro-preview", {"thinkingLevel": "high"}, "gemini-2.5-flash", {}),
+             ("gemini-2.5-flash", {"thinkingBudget": 0}, "gemini-2.5-pro", {"thinkingBudget": 128}),
+             ("gemini-2.5-flash", {"thinkingBudget": 0}, "gemini-3-pro-preview", {"thinkingLevel": "low"})]
+    for model, thinking, member, want in cases:
+        m.reset("gem")
+        m.set("gem", behaviour=["503", "ok"])
+        body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+                "generationConfig": {"temperature": 0.2, "thinkingConfig": thinking}}
+        r = run(gemini_call(m, body, model), env_for(config(m, ["gemini/" + member])))
+        out = json.loads(r.stdout)
+        eq(out.get("candidates", [{}])[0].get("content", {}).get("parts"), [{"text": f"Hello from gem ({member})"}],
+           f"{model} -> {member}: answered")
+        sent = json.loads(m.requests("gem")[1]["body"])["generationConfig"]
+        eq(sent.get("thinkingConfig"), want, f"{model} -> {member}: thinking fitted")
+
+
 def test_tool_call_round_trip_through_anthropic():
     m = mock()
     m.set("oai", behaviour="503")

@@ -20,8 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     /* the member's model: one the library knows nothing of, or one of each
      * family whose limits and parameters requests are fitted to */
     static const char *const models[] = {"m", "o3", "gpt-4o-mini", "gpt-5-chat-latest", "claude-opus-4-1",
-                                         "claude-3-haiku", "gemini-2.0-flash", "vendor/o1-mini"};
-    const char *model = models[(d[0] >> 2) & 7];
+                                         "claude-3-haiku", "gemini-2.0-flash", "vendor/o1-mini",
+                                         "claude-3-7-sonnet", "claude-sonnet-4-5", "gemini-2.5-pro",
+                                         "gemini-2.5-flash-lite", "models/gemini-2.5-flash",
+                                         "gemini-3-pro-preview", "gpt-5", "claude-3-5-haiku-latest"};
+    const char *model = models[(d[0] >> 2) & 15];
     cJSON *j = cJSON_ParseWithLength((const char *)d + 1, n - 1);
     const llf_dialect_ops *ops = llf_dialect_ops_of((llf_dialect)dialect);
     llf_terr e;

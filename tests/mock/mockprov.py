@@ -117,6 +117,10 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
               "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192, "gemini-2.0-flash": 8192}
 
+# Gemini 2.5's thinkingBudget range (besides -1, dynamic, and 0, none), longest prefix first
+THINKING_BUDGET = {"gemini-2.5-pro": (128, 32768), "gemini-2.5-flash-lite": (512, 24576),
+                   "gemini-2.5-flash": (1, 24576)}
+
 
 def request_refusal(dialect, model, req, beta=""):
     limit = next((v for k, v in MAX_OUTPUT.items() if model.startswith(k)), None)
@@ -166,12 +170,26 @@ def request_refusal(dialect, model, req, beta=""):
                            "documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
                            "#max-tokens-and-context-window-size")
     if dialect == "gemini":
+        def refused(message):
+            return {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}
         gc = req.get("generationConfig") or req.get("generation_config") or {}
+        tc = (gc.get("thinkingConfig") or gc.get("thinking_config")) if isinstance(gc, dict) else None
+        if isinstance(tc, dict):
+            if re.match(r"gemini-(1|2\.0)", model):
+                return refused("thinking_config is not supported.")
+            budget = tc.get("thinkingBudget", tc.get("thinking_budget"))
+            span = next((v for k, v in THINKING_BUDGET.items() if model.startswith(k)), None)
+            if span and ("thinkingLevel" in tc or "thinking_level" in tc):
+                return refused("Thinking level is not supported for this model.")
+            if budget == 0 and re.match(r"gemini-(2\.5|3).*-pro", model):
+                return refused("Budget 0 is invalid. This model only works in thinking mode.")
+            if span and isinstance(budget, int) and budget not in (-1, 0) and not span[0] <= budget <= span[1]:
+                return refused(f"The thinking budget ({budget}) is invalid.")
         asked = gc.get("maxOutputTokens", gc.get("max_output_tokens")) if isinstance(gc, dict) else None
         if limit and isinstance(asked, int) and asked > limit:
-            return {"error": {"code": 400, "message": f"Unable to submit request because it has a maxOutputTokens "
-                              f"value of {asked} but the supported range is from 1 (inclusive) to {limit + 1} "
-                              "(exclusive). Update the value and try again.", "status": "INVALID_ARGUMENT"}}
+            return refused(f"Unable to submit request because it has a maxOutputTokens value of {asked} but the "
+                           f"supported range is from 1 (inclusive) to {limit + 1} (exclusive). Update the value and "
+                           "try again.")
         schemas = [("generation_config.response_schema", (req.get("generationConfig") or {}).get("responseSchema"))]
         for i, t in enumerate(req.get("tools") or []):
             for j, d in enumerate(t.get("functionDeclarations") or []):
@@ -179,8 +197,7 @@ def request_refusal(dialect, model, req, beta=""):
         for where, sch in schemas:
             bad = gemini_schema_fault(sch, where) if isinstance(sch, dict) else None
             if bad:
-                return {"error": {"code": 400, "message": "Invalid JSON payload received. " + bad,
-                                  "status": "INVALID_ARGUMENT"}}
+                return refused("Invalid JSON payload received. " + bad)
     return None
 
 

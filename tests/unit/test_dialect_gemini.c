@@ -122,6 +122,40 @@ void test_dialect_gemini(void)
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(gb, "generation_config"), "max_output_tokens")->valueint == 8192);
     cJSON_Delete(gb);
 
+    /* thinking: none before 2.5; for 2.5 no thinkingLevel and a budget in
+     * the model's range; Gemini 3 and other models as written */
+    static const struct {
+        const char *config, *model;
+        int         changes;
+        const char *after;
+    } th[] = {
+        {"{\"thinkingBudget\":1024,\"includeThoughts\":true}", "gemini-2.0-flash", 1, NULL},
+        {"{\"thinkingBudget\":1024}", "gemini-1.5-pro", 1, NULL},
+        {"{\"thinkingBudget\":32768}", "gemini-2.5-pro", 0, "{\"thinkingBudget\":32768}"},
+        {"{\"thinkingBudget\":32768}", "gemini-2.5-flash", 1, "{\"thinkingBudget\":24576}"},
+        {"{\"thinkingBudget\":0}", "gemini-2.5-flash", 0, "{\"thinkingBudget\":0}"},
+        {"{\"thinkingBudget\":0}", "gemini-2.5-pro", 1, "{\"thinkingBudget\":128}"},
+        {"{\"thinking_budget\":100}", "models/gemini-2.5-flash-lite", 1, "{\"thinking_budget\":512}"},
+        {"{\"thinkingBudget\":-1}", "gemini-2.5-pro", 0, "{\"thinkingBudget\":-1}"},
+        {"{\"thinkingLevel\":\"high\"}", "gemini-2.5-flash", 1, "{}"},
+        {"{\"thinkingLevel\":\"high\"}", "gemini-3-pro-preview", 0, "{\"thinkingLevel\":\"high\"}"},
+        {"{\"thinkingBudget\":0}", "gemini-3-pro-preview", 1, "{\"thinkingLevel\":\"low\"}"},
+        {"{\"thinkingBudget\":0}", "gemini-3-flash-preview", 0, "{\"thinkingBudget\":0}"},
+        {"{\"thinkingBudget\":1000000}", "gemma-3-27b-it", 0, "{\"thinkingBudget\":1000000}"},
+    };
+    for (size_t i = 0; i < sizeof th / sizeof th[0]; i++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"generationConfig\":{\"thinkingConfig\":%s}}", th[i].config);
+        gb = cJSON_Parse(body);
+        int changes = G->fit(gb, th[i].model, 0);
+        CHECK(changes == th[i].changes && G->fit(gb, th[i].model, 1) == changes && G->fit(gb, th[i].model, 0) == 0);
+        char *after = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(gb, "generationConfig"),
+                                                                 "thinkingConfig"));
+        CHECK(th[i].after ? after && !strcmp(after, th[i].after) : !after);
+        free(after);
+        cJSON_Delete(gb);
+    }
+
     /* call ids from the answer's responseId: unique across turns */
     char id[80];
     llf_gemini_call_id(id, sizeof id, "aB-_9/+=", 3);
