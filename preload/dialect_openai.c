@@ -101,11 +101,38 @@ static int key_kind(const char *s)
     }
 }
 
+/* The reasoning_effort a reasoning model takes in place of v, or NULL when
+ * it takes v. The o-series take low, medium and high; gpt-5 adds minimal;
+ * gpt-5.1 has none in its place ("Unsupported value: 'minimal' is not
+ * supported with the 'gpt-5.1' model. Supported values are: 'none', 'low',
+ * 'medium', and 'high'."); gpt-5.2 and gpt-5.1-codex-max add xhigh. A value
+ * a model lacks becomes its nearest: its least for none and minimal, high
+ * for xhigh. Later models: as written. */
+static const char *effort_for(const char *model, const char *v)
+{
+    const char *n = llf_model_name(model), *least;
+    int xhigh;
+    if (n[0] == 'o')
+        least = "low", xhigh = 0;
+    else if (strncmp(n, "gpt-5.1", 7) == 0)
+        least = "none", xhigh = strstr(n, "codex-max") != NULL;
+    else if (strncmp(n, "gpt-5.2", 7) == 0)
+        least = "none", xhigh = 1;
+    else if (strcmp(n, "gpt-5") == 0 || strncmp(n, "gpt-5-", 6) == 0)
+        least = "minimal", xhigh = 0;
+    else
+        return NULL;
+    if (!strcmp(v, "none") || !strcmp(v, "minimal"))
+        return strcmp(v, least) ? least : NULL;
+    return !strcmp(v, "xhigh") && !xhigh ? "high" : NULL;
+}
+
 /* A body fitted to what its model accepts; with apply 0, only counted.
  * OpenAI's reasoning models (o-series, gpt-5) refuse max_tokens ("use
  * max_completion_tokens") and any sampling setting but the default ("only
  * the default (1) value is supported"); its other models refuse
- * reasoning_effort and verbosity ("not supported with this model"); no model
+ * reasoning_effort and verbosity ("not supported with this model"); each
+ * reasoning model takes its own reasoning_effort values (effort_for); no model
  * takes an output limit above its own. Models of other servers are left as
  * they are (they know max_tokens; some take reasoning_effort). Returns the
  * number of changes, or -1 on no memory. */
@@ -128,6 +155,15 @@ static int fit(cJSON *o, const char *model, int apply)
             n++;
             if (apply)
                 cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
+            continue;
+        }
+        if (fam == REASONING && kind == K_EFFORT && cJSON_IsString(k) && k->string[0] == 'r') {
+            const char *v = k->valuestring ? effort_for(model, k->valuestring) : NULL;
+            if (v) {
+                n++;
+                if (apply && !cJSON_SetValuestring(k, v))
+                    return -1;
+            }
             continue;
         }
         if ((kind == K_MAX_TOKENS || kind == K_MAX_COMPLETION) && limit < 0)

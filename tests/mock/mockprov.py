@@ -135,6 +135,19 @@ def request_refusal(dialect, model, req, beta=""):
             param = "reasoning_effort" if "reasoning_effort" in req else "verbosity"
             return refused(f"Unsupported parameter: '{param}' is not supported with this model.", param,
                            "unsupported_parameter")
+        effort = req.get("reasoning_effort")
+        if reasoning and isinstance(effort, str):
+            if model.startswith("gpt-5.1"):
+                efforts = ["none", "low", "medium", "high"] + (["xhigh"] if "codex-max" in model else [])
+            elif model.startswith("gpt-5.2"):
+                efforts = ["none", "low", "medium", "high", "xhigh"]
+            else:
+                efforts = (["minimal"] if model.startswith("gpt-5") else []) + ["low", "medium", "high"]
+            if effort not in efforts:
+                names = [f"'{e}'" for e in efforts]
+                return refused(f"Unsupported value: '{effort}' is not supported with the '{model}' model. Supported "
+                               f"values are: {', '.join(names[:-1])}, and {names[-1]}.", "reasoning_effort",
+                               "unsupported_value")
         if reasoning and req.get("temperature", 1) != 1:
             return refused(f"Unsupported value: 'temperature' does not support {req['temperature']} with this "
                            "model. Only the default (1) value is supported.", "temperature", "unsupported_value")

@@ -237,6 +237,18 @@ void test_rewrite_splice(void)
          "gpt-4o-mini", "{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":16384,\"n\":1}"},
         {"{\"model\":\"gpt-4o\", \"temperature\":0.2, \"top_p\":1, \"max_tokens\":500}", "o3",
          "{\"model\":\"o3\",\"top_p\":1,\"max_completion_tokens\":500}"},
+        /* each reasoning model's own reasoning_effort values: the nearest it has */
+        {"{\"model\":\"gpt-5\", \"reasoning_effort\":\"minimal\"}", "o3", "{\"model\":\"o3\",\"reasoning_effort\":\"low\"}"},
+        {"{\"model\":\"gpt-5\", \"reasoning_effort\":\"minimal\"}", "gpt-5.1",
+         "{\"model\":\"gpt-5.1\",\"reasoning_effort\":\"none\"}"},
+        {"{\"model\":\"gpt-5.1\", \"reasoning_effort\":\"none\"}", "openai/gpt-5-mini",
+         "{\"model\":\"openai/gpt-5-mini\",\"reasoning_effort\":\"minimal\"}"},
+        {"{\"model\":\"gpt-5.2\", \"reasoning_effort\":\"xhigh\"}", "gpt-5.1",
+         "{\"model\":\"gpt-5.1\",\"reasoning_effort\":\"high\"}"},
+        {"{\"model\": \"gpt-5.2\", \"reasoning_effort\": \"xhigh\"}", "gpt-5.1-codex-max",
+         "{\"model\": \"gpt-5.1-codex-max\", \"reasoning_effort\": \"xhigh\"}"},
+        {"{\"model\": \"o3\", \"reasoning_effort\": \"high\"}", "gpt-5.1",
+         "{\"model\": \"gpt-5.1\", \"reasoning_effort\": \"high\"}"},
         /* spliced: a model the library knows nothing of keeps everything */
         {"{\"model\": \"gpt-5\", \"reasoning_effort\": \"high\"}", "my-model",
          "{\"model\": \"my-model\", \"reasoning_effort\": \"high\"}"},
