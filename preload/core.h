@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 2
+#define LLF_CORE_ABI 3
 
 /* One HTTP request as an attempt sends it. */
 typedef struct llf_req {
@@ -79,6 +79,10 @@ typedef struct llf_run_args {
     llf_perform_fn perform;
     void *ctx;
     const char *path;                      /* "curl" | "ssl" | "socket", for the log */
+    /* Has the program stopped waiting (closed its connection)? Asked before
+     * every attempt but the first, so that nobody pays for an answer no one
+     * will read; NULL where the program cannot leave (it is inside our call). */
+    int (*gone)(void *ctx);
 } llf_run_args;
 
 typedef struct llf_core_api {

@@ -391,6 +391,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                     stop = 1;
                 break;
             }
+            if (attempts > 0 && a->gone && a->gone(a->ctx)) {
+                log_skip(a, c, s, "client_gone", NULL);
+                stop = 1;
+                break;
+            }
             llf_req req;
             const llf_req *send = a->orig;
             if (!s->original) {

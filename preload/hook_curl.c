@@ -1053,7 +1053,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
             return CURLE_AGAIN;
         }
     attempt_ctx ctx = {.s = s, .h = h, .orig = &orig};
-    llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl"};
+    llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", NULL};
     llf_final fin;
     int rc_run = core->run(call, &args, &fin);
     restore(h, s, ctx.dirty);

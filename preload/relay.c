@@ -772,6 +772,21 @@ static int connect_to_line(const expectation *e, char *out, size_t n)
 
 /* One request for url: through the engine when it is an LLM call, else
  * passed through. */
+/* The program closed its connection: it will read no answer, so no member
+ * is asked for one. A client that only shut its sending side (EOF with no
+ * request after it) counts as gone too; HTTP clients that wait for an
+ * answer do not do that, and if one did it would get the original failure. */
+static int client_gone(void *ud)
+{
+    int fd = ((rctx *)ud)->k->fd;
+    struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+    char b;
+    if (poll(&p, 1, 0) <= 0)
+        return 0;
+    return (p.revents & (POLLHUP | POLLERR)) ||
+           ((p.revents & POLLRDHUP) && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
+}
+
 static int serve_url(conn *k, llf_http_req *r, char *url)
 {
     char to[INET6_ADDRSTRLEN + 10];
@@ -802,7 +817,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
             return -1;
         }
     orig.headers = plain;
-    llf_run_args a = {&orig, 0, 0, relay_perform, &x, "socket"};
+    llf_run_args a = {&orig, 0, 0, relay_perform, &x, "socket", client_gone};
     llf_final fin;
     int rc = -1;
     if (llf_engine_run(k->eng, call, &a, &fin) == 0) {

@@ -522,6 +522,21 @@ def test_a_client_that_gives_up_outlives_the_late_answer():
        f"no SIGPIPE when the relay answers a closed connection ({r.stderr.decode()[-200:]})")
 
 
+def test_no_member_is_asked_for_a_program_that_left():
+    """The program gave up (its timeout) and closed its connection before
+    the primary failed: no member is asked for an answer nobody will read
+    (and pay for), and the log says why."""
+    m = mock()
+    m.set("primary", behaviour="slow:1000:503")
+    log = new_log("gone.log")
+    r = py(m, GIVES_UP, config(m), log=log)
+    eq(r.stdout.decode().split(), ["gave", "up", "alive"], f"the program gave up ({r.stderr.decode()[-200:]})")
+    eq(len(m.requests("primary")), 1, "the primary was asked")
+    eq(len(m.requests("backup")), 0, "the backup was not")
+    skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq(skips, [("backup", "client_gone")], "logged as skipped: client_gone")
+
+
 def test_relay_ignores_proxy_variables():
     """The program connected directly: so do the relay's attempts, whatever
     http_proxy says (the key must not go to a proxy the program never used)."""

@@ -644,8 +644,9 @@ class Server:
             # random:P — fail with a 503 P % of the time, answer otherwise
             b = "503" if random.random() * 100 < float(b[7:]) else "ok"
         if b.startswith("slow:"):
-            time.sleep(int(b[5:]) / 1000)
-            b = "ok"
+            # slow:MS[:BEHAVIOUR] — that behaviour (ok by default) after MS ms
+            _, ms, b = (b + ":ok").split(":")[:3]
+            time.sleep(int(ms) / 1000)
         if b == "ok":
             if stream:
                 return self.stream(c, model, req)

@@ -10,7 +10,14 @@ typedef struct script {
     int n;
     char *urls[16];
     char *auth[16];
+    int gone_after;          /* the program leaves after this many attempts; 0 never */
 } script;
+
+static int fake_gone(void *ctx)
+{
+    script *s = ctx;
+    return s->gone_after && s->n >= s->gone_after;
+}
 
 static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
@@ -75,7 +82,7 @@ static int run(script *s, llf_final *fin, llf_call **callp)
     llf_call *c = llf_engine_recognise(&eng, orig.url, "POST", orig.body.p, orig.body.n);
     if (!c)
         return -1;
-    llf_run_args a = {&orig, 0, 0, fake_perform, s, "curl"};
+    llf_run_args a = {&orig, 0, 0, fake_perform, s, "curl", fake_gone};
     int rc = llf_engine_run(&eng, c, &a, fin);
     *callp = c;
     llf_headers_free(&orig.headers);
@@ -129,6 +136,13 @@ void test_engine(void)
     CHECK(strstr(fin.head.p, "x-llmfallback-attempts: 2\r\n") != NULL);
     CHECK(strstr(fin.resp->body.p, "from 2") != NULL);
     done(&s, c);
+
+    /* The program left after the primary failed: no member is asked, and
+     * the original failure is what there is. */
+    script sg = {.steps = {"503", "200"}, .gone_after = 1};
+    CHECK(run(&sg, &fin, &c) == 0 && sg.n == 1 && fin.from_original && fin.resp->status == 503 &&
+          fin.attempts == 1);
+    done(&sg, c);
 
     /* Success at once: the original, untouched, one attempt. */
     script s1 = {.steps = {"200"}};
