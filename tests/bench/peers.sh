@@ -36,8 +36,9 @@ okcount() { sed -n 's/.* ok=\([0-9]*\).*/\1/p'; }
 
 export OPENAI_API_KEY=sk-bench BACKUP_KEY=sk-bench-backup
 mkdir -p "$out/peer-run"
-lcfg() {   # lcfg PRIMARY_PORT BREAKER_FAILURES → config path
-    local f=$out/peer-$1-$2.json
+lcfg() {   # lcfg NAME PRIMARY_PORT BREAKER_FAILURES → config path
+    local f=$out/peer-$1.json
+    shift
     cat > "$f" <<JSON
 {"providers": {"openai": {"base_url": "http://127.0.0.1:$1/v1"},
                "backup": {"dialect": "openai", "base_url": "http://127.0.0.1:$ok2/v1", "api_key_env": "BACKUP_KEY"}},
@@ -120,7 +121,9 @@ rounds=${BENCH_PEER_ROUNDS:-3}
 conns=()
 for _ in $(seq "$rounds"); do conns+=(1); done
 conns+=(16)
-cfg_pass=$(lcfg "$ok1" 0) cfg_failover=$(lcfg "$bad" 0) cfg_breaker=$(lcfg "$bad" 3)
+# pass and breaker: one config (a breaker as users have it), the primary alive or dead;
+# failover: no breaker, so that every call pays the dead primary
+cfg_pass=$(lcfg pass "$ok1" 3) cfg_failover=$(lcfg failover "$bad" 0) cfg_breaker=$(lcfg breaker "$bad" 3)
 for k in "${!conns[@]}"; do
     c=${conns[$k]}
     n=$N1; [ "$c" = 16 ] && n=$N16
@@ -209,6 +212,6 @@ print(f"{'failing primary kept alive (1c failover run)'.ljust(48)}  {f[3]} conne
       f"   target 1    {'PASS' if f[3] <= 1 and f[4] > 0 else 'MISS'}")
 print(f"\nall processes pinned to one CPU ({sys.argv[4]}). 1-connection cells: median of {len(runs[('direct', 'pass', 1)])} interleaved rounds. primary conns/reqs: TCP "
       "connections and requests the 503 primary received during one 1-connection failover run.\n"
-      "breaker open minus pass-through: the two bracketed additions (each over a direct call to the mock that answered).\nnginx breaker: max_fails=1 fail_timeout=3600s; llmfallback breaker: failures 3, per process; "
+      "breaker open minus pass-through: the two bracketed additions (each over a direct call to the mock that answered).\nnginx breaker: max_fails=1 fail_timeout=3600s; llmfallback breaker: failures 3, per process (as in its pass-through row); "
       "Portkey's open-source gateway has no breaker.")
 PY

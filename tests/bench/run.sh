@@ -20,9 +20,10 @@ RUNS=${BENCH_STARTS:-2000}
 serve() {   # serve VAR MODE → sets $VAR to the port once the server is ready
     local p
     p=$(port)   # not serve itself in $(…): the pid must reach this shell's cleanup
-    "${pin[@]}" "$out/bench_server" "$p" "$2" > "$out/server.$p" &
+    : > "$out/server.$1"   # (truncated here: the last run's READY must not be read)
+    "${pin[@]}" "$out/bench_server" "$p" "$2" > "$out/server.$1" &
     pids+=($!)
-    for _ in $(seq 100); do grep -q READY "$out/server.$p" 2>/dev/null && break; sleep 0.02; done
+    for _ in $(seq 100); do grep -q READY "$out/server.$1" 2>/dev/null && break; sleep 0.02; done
     printf -v "$1" %s "$p"
 }
 serve ok1 ok

@@ -158,6 +158,17 @@ def test_a_client_that_gives_up_outlives_the_late_answer_over_https():
        f"no SIGPIPE when the relay answers a closed connection ({r.stderr.decode()[-200:]})")
 
 
+def test_no_member_is_asked_for_a_program_that_left_over_https():
+    m = mock()
+    m.set("tp", behaviour="slow:1000:503")
+    log = new_log("gone.log")
+    r = py(m, GIVES_UP, config(m), log=log)
+    eq(r.stdout.decode().split(), ["gave", "up", "alive"], f"the program gave up ({r.stderr.decode()[-200:]})")
+    eq((len(m.requests("tp")), len(m.requests("tb"))), (1, 0), "the primary was asked, the backup was not")
+    skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq(skips, [("backup", "client_gone")], "logged as skipped: client_gone")
+
+
 def test_relay_ignores_proxy_variables_over_https():
     m = mock()
     m.set("tp", behaviour="503")
