@@ -279,16 +279,44 @@ static int refuses_both(const char *model)
     return strncmp(n, "claude-", 7) == 0 && strncmp(n, "claude-3", 8) != 0;
 }
 
-/* Extended thinking came with Claude 3.7: earlier Claude refuse a request
- * with thinking ("'claude-3-5-haiku-…' does not support thinking."). A
- * model that is not Claude is left as the program wrote it. */
-static int thinks(const char *model)
+/* The thinking a model takes. Extended thinking (type "enabled", with a
+ * budget_tokens) came with Claude 3.7; before it a request with thinking is
+ * refused ("'claude-3-5-haiku-…' does not support thinking."). Adaptive
+ * thinking (type "adaptive": the model decides how much) came with Opus and
+ * Sonnet 4.6, which take both; Opus 4.7 and later and every Claude 5 take
+ * only it ("\"thinking.type.enabled\" is not supported for this model"),
+ * and the models before 4.6 refuse it ("adaptive thinking is not supported
+ * on this model"). A model that is not Claude: as the program wrote it. */
+enum { TH_ANY, TH_NONE, TH_ENABLED, TH_BOTH, TH_ADAPTIVE };
+
+static int thinking_kind(const char *model)
 {
+    /* claude-<family>-<major>[-<minor>][-<date>] since Claude 4
+     * (claude-opus-4-7, claude-sonnet-4-20250514), and before it
+     * claude-<major>[-<minor>]-<family> (claude-3-7-sonnet, claude-3-opus) */
     const char *n = llf_model_name(model);
-    if (strncmp(n, "claude-", 7) != 0 || strncmp(n, "claude-3-7", 10) == 0)
-        return 1;
-    return strncmp(n, "claude-3", 8) != 0 && strncmp(n, "claude-2", 8) != 0 &&
-           strncmp(n, "claude-instant", 14) != 0;
+    if (strncmp(n, "claude-", 7) != 0)
+        return TH_ANY;
+    n += 7;
+    int haiku = strncmp(n, "haiku-", 6) == 0;
+    if (*n < '0' || *n > '9') {
+        n = strchr(n, '-');
+        if (!n)
+            return TH_ANY;
+        n++;   /* (claude-instant-1.2 reads as 1: none) */
+    }
+    size_t digits = strspn(n, "0123456789");
+    if (digits == 0 || digits > 2)
+        return TH_ANY;
+    long major = strtol(n, NULL, 10), minor = 0;
+    size_t md = n[digits] == '-' ? strspn(n + digits + 1, "0123456789") : 0;
+    if (md >= 1 && md <= 2)   /* (eight digits are a date) */
+        minor = strtol(n + digits + 1, NULL, 10);
+    if (major < 3 || (major == 3 && minor != 7))
+        return TH_NONE;
+    if (major == 3 || (major == 4 && (haiku || minor <= 5)))
+        return TH_ENABLED;
+    return major == 4 && minor == 6 ? TH_BOTH : TH_ADAPTIVE;
 }
 
 /* Anthropic requires max_tokens; these are conservative defaults that every
@@ -765,21 +793,36 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     return LLF_TR_OK;
 }
 
-/* The thinking of a body fitted to model, before its max_tokens is: none
- * for a model without it; else a budget_tokens the lowered max_tokens
- * would no longer exceed (400 "`max_tokens` must be greater than
- * `thinking.budget_tokens`") lowered in the program's own proportion, at
- * least the API's 1024, or no thinking when even that does not fit. A
- * budget the program set at or above its own max_tokens (interleaved
- * thinking allows it) is left alone. The number of changes. */
+/* The thinking of a body fitted to model (thinking_kind), before its
+ * max_tokens is: none for a model without thinking, or without the
+ * adaptive kind the body asks for; extended thinking turned adaptive for a
+ * model that has only that (the model decides how much: the budget goes);
+ * else a budget_tokens the lowered max_tokens would no longer exceed (400
+ * "`max_tokens` must be greater than `thinking.budget_tokens`") lowered in
+ * the program's own proportion, at least the API's 1024, or no thinking
+ * when even that does not fit. A budget the program set at or above its own
+ * max_tokens (interleaved thinking allows it) is left alone. The number of
+ * changes, -1 on no memory. */
 static int fit_thinking(cJSON *o, const char *model, int apply)
 {
     cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "thinking");
     if (!th)
         return 0;
-    int drop = !thinks(model);
-    cJSON *b = cJSON_GetObjectItemCaseSensitive(th, "budget_tokens");
+    int kind = thinking_kind(model);
+    cJSON *type = (cJSON *)llf_get(th, "type");
+    const char *t = cJSON_IsString(type) ? type->valuestring : "";
+    cJSON *b = (cJSON *)llf_get(th, "budget_tokens");
     cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
+    int drop = kind == TH_NONE || (kind == TH_ENABLED && !strcmp(t, "adaptive"));
+    if (!drop && kind == TH_ADAPTIVE && !strcmp(t, "enabled")) {
+        if (apply) {
+            if (!cJSON_SetValuestring(type, "adaptive"))
+                return -1;
+            while ((b = (cJSON *)llf_get(th, "budget_tokens")))
+                cJSON_Delete(cJSON_DetachItemViaPointer(th, b));
+        }
+        return 1;
+    }
     double budget = 0, limit = (double)llf_model_max_output(model);
     if (!drop && cJSON_IsNumber(b) && cJSON_IsNumber(m) && limit > 0 && m->valuedouble > limit &&
         b->valuedouble < m->valuedouble && b->valuedouble >= limit) {
@@ -809,6 +852,8 @@ static int fit(cJSON *o, const char *model, int apply)
     if (!model || !cJSON_IsObject(o))
         return 0;
     int n = fit_thinking(o, model, apply), pair = refuses_both(model);
+    if (n < 0)
+        return -1;
     for (cJSON *k = o->child, *next; k; k = next) {
         next = k->next;
         const char *s = k->string ? k->string : "";

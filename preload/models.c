@@ -38,7 +38,8 @@ static const figure outputs[] = {
     {"gpt-3.5-turbo", 4096}, {"gpt-5-chat", 16384}, {"gpt-5", 128000},
     {"o1-mini", 65536}, {"o1-preview", 32768}, {"o1", 100000}, {"o3", 100000}, {"o4-mini", 100000},
     {"claude-3-haiku", 4096}, {"claude-3-opus", 4096}, {"claude-3-sonnet", 4096}, {"claude-3-5", 8192},
-    {"claude-opus-4-5", 64000}, {"claude-opus-4", 32000}, {"claude-", 64000},
+    {"claude-opus-4-8", 128000}, {"claude-opus-4-7", 128000}, {"claude-opus-4-6", 128000},
+    {"claude-sonnet-4-6", 128000}, {"claude-opus-4-5", 64000}, {"claude-opus-4", 32000}, {"claude-", 64000},
     {"gemini-1.5", 8192}, {"gemini-2.0", 8192}, {"gemini-2.5", 65536}, {"gemini-3", 65536},
 };
 

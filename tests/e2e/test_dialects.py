@@ -182,7 +182,9 @@ def test_an_anthropic_member_gets_what_its_model_accepts():
     Claude Haiku 4.5, which refuses the pair. A Claude Sonnet 4.5 call with
     extended thinking falls back to Claude 3.5 Haiku, which has none, and to
     Claude Opus 4.1, whose lower max_tokens the thinking budget must stay
-    under."""
+    under; extended thinking falls back to Claude Opus 4.7, which only
+    thinks adaptively, and adaptive thinking to Claude Sonnet 4.5, which
+    cannot."""
     m = mock()
     thinking = {"max_tokens": 64000, "thinking": {"type": "enabled", "budget_tokens": 48000}}
     cases = [("claude-3-5-sonnet-latest", {"max_tokens": 64000}, "claude-3-5-haiku-latest", {"max_tokens": 8192}),
@@ -190,7 +192,11 @@ def test_an_anthropic_member_gets_what_its_model_accepts():
               {"max_tokens": 100, "temperature": 0.3}),
              ("claude-sonnet-4-5", thinking, "claude-3-5-haiku-latest", {"max_tokens": 8192}),
              ("claude-sonnet-4-5", thinking, "claude-opus-4-1",
-              {"max_tokens": 32000, "thinking": {"type": "enabled", "budget_tokens": 24000}})]
+              {"max_tokens": 32000, "thinking": {"type": "enabled", "budget_tokens": 24000}}),
+             ("claude-opus-4-1", {"max_tokens": 16000, "thinking": {"type": "enabled", "budget_tokens": 8000}},
+              "claude-opus-4-7", {"max_tokens": 16000, "thinking": {"type": "adaptive"}}),
+             ("claude-opus-4-7", {"max_tokens": 16000, "thinking": {"type": "adaptive"}}, "claude-sonnet-4-5",
+              {"max_tokens": 16000})]
     for model, extra, member, want in cases:
         m.reset("claude")
         m.set("claude", behaviour=["529", "ok"])

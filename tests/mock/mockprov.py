@@ -122,6 +122,23 @@ THINKING_BUDGET = {"gemini-2.5-pro": (128, 32768), "gemini-2.5-flash-lite": (512
                    "gemini-2.5-flash": (1, 24576)}
 
 
+def claude_thinking(model):
+    """The thinking a Claude model takes, as Anthropic's API answers: "none"
+    before 3.7, "enabled" (a budget) to 4.5 and for Haiku 4.x, "both" for
+    Opus and Sonnet 4.6, "adaptive" from Opus 4.7 and for Claude 5; None for
+    other models."""
+    m = re.match(r"claude-(?:(\d+)(?:-(\d{1,2})(?!\d))?-[a-z]+|([a-z]+)-(\d+)(?:-(\d{1,2})(?!\d))?)", model)
+    if not m:
+        return "none" if re.match(r"claude-(instant|2)", model) else None
+    major = int(m.group(1) or m.group(4))
+    minor = int(m.group(2) or m.group(5) or 0)
+    if major < 3 or (major == 3 and minor != 7):
+        return "none"
+    if major == 3 or (major == 4 and (m.group(3) == "haiku" or minor <= 5)):
+        return "enabled"
+    return "both" if major == 4 and minor == 6 else "adaptive"
+
+
 def request_refusal(dialect, model, req, beta=""):
     limit = next((v for k, v in MAX_OUTPUT.items() if model.startswith(k)), None)
     if dialect == "openai":
@@ -161,8 +178,14 @@ def request_refusal(dialect, model, req, beta=""):
         if "temperature" in req and "top_p" in req and re.match(r"claude-(opus|sonnet|haiku)-4", model):
             return refused("`temperature` and `top_p` cannot both be specified for this model. Please use only one.")
         thinking = req.get("thinking") if isinstance(req.get("thinking"), dict) else {}
-        if thinking.get("type") == "enabled" and re.match(r"claude-(3-(?!7)|2|instant)", model):
+        kind = claude_thinking(model)
+        if thinking.get("type") in ("enabled", "adaptive") and kind == "none":
             return refused(f"'{model}' does not support thinking.")
+        if thinking.get("type") == "enabled" and kind == "adaptive":
+            return refused('"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" '
+                           'and "output_config.effort" to control thinking behavior.')
+        if thinking.get("type") == "adaptive" and kind == "enabled":
+            return refused("adaptive thinking is not supported on this model")
         seen = set()
         for i, msg in enumerate(req.get("messages") or []):
             for j, b in enumerate(msg.get("content") if isinstance(msg.get("content"), list) else []):

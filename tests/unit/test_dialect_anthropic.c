@@ -119,6 +119,41 @@ void test_dialect_anthropic(void)
     CHECK(A->fit(b, "claude-3-5-haiku-latest", 1) == 2 && !cJSON_GetObjectItem(b, "thinking") &&
           cJSON_GetObjectItem(b, "max_tokens")->valueint == 8192);
     cJSON_Delete(b);
+    /* extended thinking, adaptive thinking or none, by the model */
+    static const struct {
+        const char *thinking, *model, *after;   /* after NULL: no thinking */
+    } kinds[] = {
+        {"{\"type\":\"enabled\",\"budget_tokens\":2048}", "claude-opus-4-7", "{\"type\":\"adaptive\"}"},
+        {"{\"type\":\"enabled\",\"budget_tokens\":2048}", "claude-sonnet-5", "{\"type\":\"adaptive\"}"},
+        {"{\"type\":\"enabled\",\"budget_tokens\":2048}", "claude-opus-4-6",
+         "{\"type\":\"enabled\",\"budget_tokens\":2048}"},
+        {"{\"type\":\"enabled\",\"budget_tokens\":2048}", "claude-opus-4-20250514",
+         "{\"type\":\"enabled\",\"budget_tokens\":2048}"},
+        {"{\"type\":\"enabled\",\"budget_tokens\":2048}", "claude-3-7-sonnet-latest",
+         "{\"type\":\"enabled\",\"budget_tokens\":2048}"},
+        {"{\"type\":\"enabled\",\"budget_tokens\":2048}", "claude-instant-1.2", NULL},
+        {"{\"type\":\"adaptive\"}", "claude-sonnet-4-6", "{\"type\":\"adaptive\"}"},
+        {"{\"type\":\"adaptive\"}", "anthropic/claude-fable-5", "{\"type\":\"adaptive\"}"},
+        {"{\"type\":\"adaptive\"}", "claude-sonnet-4-5-20250929", NULL},
+        {"{\"type\":\"adaptive\"}", "claude-haiku-4-5", NULL},
+        {"{\"type\":\"adaptive\"}", "claude-opus-4-20250514", NULL},
+        {"{\"type\":\"adaptive\"}", "claude-3-5-haiku-latest", NULL},
+        {"{\"type\":\"adaptive\"}", "kimi-k2", "{\"type\":\"adaptive\"}"},
+        {"{\"type\":\"disabled\"}", "claude-opus-4-7", "{\"type\":\"disabled\"}"},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char j[200];
+        snprintf(j, sizeof j, "{\"max_tokens\":4096,\"thinking\":%s}", kinds[i].thinking);
+        b = cJSON_Parse(j);
+        int changes = A->fit(b, kinds[i].model, 0);
+        CHECK(A->fit(b, kinds[i].model, 1) == changes && A->fit(b, kinds[i].model, 0) == 0);
+        char *after = cJSON_PrintUnformatted(cJSON_GetObjectItem(b, "thinking"));
+        CHECK(kinds[i].after ? after && !strcmp(after, kinds[i].after) : !after);
+        CHECK(changes == (kinds[i].after && !strcmp(kinds[i].after, kinds[i].thinking) ? 0 : 1));
+        free(after);
+        cJSON_Delete(b);
+    }
+
     /* max_tokens, budget → the changes for Opus 4.1 (32000) and the budget after */
     static const struct {
         int max, budget, changes, want;
