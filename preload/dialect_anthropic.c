@@ -843,21 +843,31 @@ static int fit_thinking(cJSON *o, const char *model, int apply)
 
 /* A program's own Anthropic body fitted to a member's model: max_tokens no
  * higher than the model writes (it answers 400 "max_tokens: N > M"), no
- * top_p beside a temperature for the models that refuse the pair (as
- * translated requests do), and thinking only as the model takes it
- * (translated requests carry none). With apply 0 only counted; the number
- * of changes. */
+ * top_p beside a temperature for the models that refuse the pair, no
+ * sampling settings for those that have none, and thinking only as the
+ * model takes it (translated requests carry none). With apply 0 only
+ * counted; the number of changes. */
 static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
         return 0;
     int n = fit_thinking(o, model, apply), pair = refuses_both(model);
+    /* The models that think only adaptively have no sampling settings: a
+     * temperature other than 1 (the default), a top_p or a top_k is refused
+     * ("`temperature` is deprecated for this model.") */
+    int fixed = thinking_kind(model) == TH_ADAPTIVE;
     if (n < 0)
         return -1;
     for (cJSON *k = o->child, *next; k; k = next) {
         next = k->next;
         const char *s = k->string ? k->string : "";
-        if (s[0] == 'm' && !strcmp(s, "max_tokens") && cJSON_IsNumber(k)) {
+        if (fixed && s[0] == 't' &&
+            ((!strcmp(s, "temperature") && !(cJSON_IsNumber(k) && k->valuedouble == 1)) || !strcmp(s, "top_p") ||
+             !strcmp(s, "top_k"))) {
+            n++;
+            if (apply)
+                cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
+        } else if (s[0] == 'm' && !strcmp(s, "max_tokens") && cJSON_IsNumber(k)) {
             long limit = llf_model_max_output(model);
             if (limit && k->valuedouble > (double)limit) {
                 n++;

@@ -93,6 +93,13 @@ def test_openai_call_answered_by_anthropic():
     eq(req["credential"], KEYS["ANTHROPIC_API_KEY"], "its own key")
     check("authorization" not in req["headers"], "no Bearer header to Anthropic")
     only_own_keys(m)
+    # a Claude without sampling settings gets none
+    m.reset("claude")
+    r = run(openai_call(m, chat(temperature=0.3, top_p=0.9)), env_for(config(m, ["anthropic/claude-opus-4-8"])))
+    eq(json.loads(r.stdout)["choices"][0]["message"]["content"], "Hello from claude (claude-opus-4-8) [system:Be brief]",
+       "answered by Claude Opus 4.8")
+    body = json.loads(m.requests("claude")[0]["body"])
+    eq(("temperature" in body, "top_p" in body), (False, False), "no temperature or top_p to Claude Opus 4.8")
 
 
 def test_openai_call_answered_by_gemini():
@@ -184,7 +191,8 @@ def test_an_anthropic_member_gets_what_its_model_accepts():
     Claude Opus 4.1, whose lower max_tokens the thinking budget must stay
     under; extended thinking falls back to Claude Opus 4.7, which only
     thinks adaptively, and adaptive thinking to Claude Sonnet 4.5, which
-    cannot."""
+    cannot. A call with sampling settings falls back to Claude Opus 4.8, which
+    has none."""
     m = mock()
     thinking = {"max_tokens": 64000, "thinking": {"type": "enabled", "budget_tokens": 48000}}
     cases = [("claude-3-5-sonnet-latest", {"max_tokens": 64000}, "claude-3-5-haiku-latest", {"max_tokens": 8192}),
@@ -196,7 +204,9 @@ def test_an_anthropic_member_gets_what_its_model_accepts():
              ("claude-opus-4-1", {"max_tokens": 16000, "thinking": {"type": "enabled", "budget_tokens": 8000}},
               "claude-opus-4-7", {"max_tokens": 16000, "thinking": {"type": "adaptive"}}),
              ("claude-opus-4-7", {"max_tokens": 16000, "thinking": {"type": "adaptive"}}, "claude-sonnet-4-5",
-              {"max_tokens": 16000})]
+              {"max_tokens": 16000}),
+             ("claude-opus-4-6", {"max_tokens": 100, "temperature": 0.3, "top_k": 5}, "claude-opus-4-8",
+              {"max_tokens": 100})]
     for model, extra, member, want in cases:
         m.reset("claude")
         m.set("claude", behaviour=["529", "ok"])

@@ -175,10 +175,14 @@ def request_refusal(dialect, model, req, beta=""):
     if dialect == "anthropic":
         def refused(message):
             return {"type": "error", "error": {"type": "invalid_request_error", "message": message}}
+        kind = claude_thinking(model)
+        if kind == "adaptive":   # no sampling settings: 1 is the default temperature, and the only one
+            for param in ("temperature", "top_p", "top_k"):
+                if param in req and not (param == "temperature" and req[param] == 1):
+                    return refused(f"`{param}` is deprecated for this model.")
         if "temperature" in req and "top_p" in req and re.match(r"claude-(opus|sonnet|haiku)-4", model):
             return refused("`temperature` and `top_p` cannot both be specified for this model. Please use only one.")
         thinking = req.get("thinking") if isinstance(req.get("thinking"), dict) else {}
-        kind = claude_thinking(model)
         if thinking.get("type") in ("enabled", "adaptive") and kind == "none":
             return refused(f"'{model}' does not support thinking.")
         if thinking.get("type") == "enabled" and kind == "adaptive":

@@ -46,7 +46,7 @@ void test_dialect_anthropic(void)
               "anthropic/req_basic.hub.json");
     tr_golden("anthropic tools → hub", A->req_to_hub, NULL, "anthropic/req_tools.anthropic.json",
               "anthropic/req_tools.hub.json");
-    tr_golden("hub basic → anthropic", A->req_from_hub, "claude-opus-4-7", "anthropic/req_basic.hub.json",
+    tr_golden("hub basic → anthropic", A->req_from_hub, "claude-sonnet-4-5", "anthropic/req_basic.hub.json",
               "anthropic/req_basic.anthropic.json");
     tr_golden_resp("anthropic text answer → hub", A->resp_to_hub, "anthropic/resp_text.anthropic.json",
                    "anthropic/resp_text.hub.json");
@@ -119,6 +119,17 @@ void test_dialect_anthropic(void)
     CHECK(A->fit(b, "claude-3-5-haiku-latest", 1) == 2 && !cJSON_GetObjectItem(b, "thinking") &&
           cJSON_GetObjectItem(b, "max_tokens")->valueint == 8192);
     cJSON_Delete(b);
+    /* no sampling settings for the models that think only adaptively (a
+     * temperature of 1 is their default); Opus 4.6 refuses only the pair */
+    b = cJSON_Parse("{\"max_tokens\":100,\"temperature\":0.3,\"top_p\":0.9,\"top_k\":5}");
+    CHECK(A->fit(b, "claude-opus-4-6", 0) == 1 && A->fit(b, "claude-fable-5", 0) == 3);
+    CHECK(A->fit(b, "claude-opus-4-8", 1) == 3 && A->fit(b, "claude-opus-4-8", 0) == 0);
+    CHECK(!cJSON_GetObjectItem(b, "temperature") && !cJSON_GetObjectItem(b, "top_p") && !cJSON_GetObjectItem(b, "top_k"));
+    cJSON_Delete(b);
+    b = cJSON_Parse("{\"max_tokens\":100,\"temperature\":1}");
+    CHECK(A->fit(b, "claude-opus-4-7", 0) == 0);
+    cJSON_Delete(b);
+
     /* extended thinking, adaptive thinking or none, by the model */
     static const struct {
         const char *thinking, *model, *after;   /* after NULL: no thinking */
