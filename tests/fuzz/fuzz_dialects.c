@@ -23,8 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
                                          "claude-3-haiku", "gemini-2.0-flash", "vendor/o1-mini",
                                          "claude-3-7-sonnet", "claude-sonnet-4-5", "gemini-2.5-pro",
                                          "gemini-2.5-flash-lite", "models/gemini-2.5-flash",
-                                         "gemini-3-pro-preview", "gpt-5", "claude-3-5-haiku-latest"};
-    const char *model = models[(d[0] >> 2) & 15];
+                                         "gemini-3-pro-preview", "gpt-5", "claude-3-5-haiku-latest",
+                                         "claude-opus-4-7", "claude-sonnet-4-6", "claude-haiku-4-5",
+                                         "claude-opus-4-20250514", "gpt-5.1", "gpt-5.2", "gemini-2.5-flash",
+                                         "claude-fable-5", "o4-mini", "gpt-4.1", "claude-sonnet-5",
+                                         "models/gemini-1.5-pro", "deepseek-chat", "claude-instant-1.2",
+                                         "gemini-3-flash-preview", "gpt-5.1-codex-max"};
+    const char *model = models[(d[0] >> 2) & 31];
     cJSON *j = cJSON_ParseWithLength((const char *)d + 1, n - 1);
     const llf_dialect_ops *ops = llf_dialect_ops_of((llf_dialect)dialect);
     llf_terr e;
