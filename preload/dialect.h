@@ -75,6 +75,12 @@ typedef struct llf_dialect_ops {
      * apply 0 only counted, with apply 1 changed. The number of changes, or
      * -1 on no memory. NULL: nothing to fit. */
     int (*fit)(cJSON *body, const char *model, int apply);
+    /* The stop sequences of the program's request (hub) that fit() left out
+     * for model, applied to a 2xx answer of this dialect: each answer's
+     * text cut where the first of them begins, as a server that took them
+     * would have stopped. 1 changed, 0 not, -1 on no memory. NULL: fit()
+     * leaves every stop sequence in. */
+    int (*stop_at)(const char *model, const cJSON *hub, llf_buf *body);
 } llf_dialect_ops;
 
 const llf_dialect_ops *llf_dialect_ops_of(llf_dialect d);

@@ -4,6 +4,7 @@
  * its translators are copies (from the hub with the member's model and
  * output limit). */
 #include "dialect.h"
+#include "hubutil.h"
 #include "models.h"
 
 #include <string.h>
@@ -75,7 +76,7 @@ static int family(const char *model)
 /* What a body's key is to fit(), by a switch on its first letter, since
  * this runs over every key of every call to a member of the program's own
  * dialect. */
-enum { K_OTHER, K_SAMPLING, K_TUNING, K_MAX_TOKENS, K_MAX_COMPLETION, K_EFFORT };
+enum { K_OTHER, K_SAMPLING, K_TUNING, K_MAX_TOKENS, K_MAX_COMPLETION, K_EFFORT, K_STOP };
 
 static int key_kind(const char *s)
 {
@@ -96,6 +97,8 @@ static int key_kind(const char *s)
         return !strcmp(s, "reasoning_effort") ? K_EFFORT : K_OTHER;
     case 'v':
         return !strcmp(s, "verbosity") ? K_EFFORT : K_OTHER;
+    case 's':
+        return !strcmp(s, "stop") ? K_STOP : K_OTHER;
     default:
         return K_OTHER;
     }
@@ -148,8 +151,12 @@ static int fit(cJSON *o, const char *model, int apply)
         int kind = key_kind(k->string ? k->string : "");
         if (kind == K_OTHER)
             continue;
+        /* Reasoning models refuse stop ("Unsupported parameter: 'stop'"):
+         * an answer is cut at it afterwards (stop_at); a stream, which is
+         * not, keeps it and goes on to the next member if refused. */
         int drop = fam == REASONING ? (kind == K_SAMPLING && !(cJSON_IsNumber(k) && k->valuedouble == 1)) ||
-                                          kind == K_TUNING || (kind == K_MAX_TOKENS && has_mct)
+                                          kind == K_TUNING || (kind == K_MAX_TOKENS && has_mct) ||
+                                          (kind == K_STOP && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stream")))
                                     : fam == PLAIN && kind == K_EFFORT;
         if (drop) {
             n++;
@@ -193,6 +200,47 @@ static int fit(cJSON *o, const char *model, int apply)
     return n;
 }
 
+/* The stop sequences fit() left out for a reasoning model, applied to its
+ * answer (see dialect.h). */
+static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
+{
+    const cJSON *stop = llf_get(hub, "stop");
+    if (!stop || family(model) != REASONING || cJSON_IsTrue(llf_get(hub, "stream")))
+        return 0;
+    cJSON *j = cJSON_ParseWithLength(body->p ? body->p : "", body->n);
+    const cJSON *choices = llf_get(j, "choices");
+    int changed = 0;
+    for (cJSON *ch = cJSON_IsArray(choices) ? choices->child : NULL; ch; ch = ch->next) {
+        cJSON *content = (cJSON *)llf_get(llf_get(ch, "message"), "content");
+        if (!cJSON_IsString(content) || !content->valuestring)
+            continue;
+        char *text = content->valuestring, *cut = NULL;
+        for (const cJSON *w = cJSON_IsArray(stop) ? stop->child : stop; w; w = cJSON_IsArray(stop) ? w->next : NULL) {
+            char *at = cJSON_IsString(w) && w->valuestring[0] ? strstr(text, w->valuestring) : NULL;
+            if (at && (!cut || at < cut))
+                cut = at;
+        }
+        if (!cut)
+            continue;
+        *cut = '\0';   /* (the string shrinks in place: cJSON keeps its length nowhere) */
+        cJSON *reason = cJSON_CreateString("stop");
+        if (!reason || !(llf_get(ch, "finish_reason") ? cJSON_ReplaceItemInObjectCaseSensitive(ch, "finish_reason", reason)
+                                                       : cJSON_AddItemToObject(ch, "finish_reason", reason))) {
+            cJSON_Delete(reason);
+            cJSON_Delete(j);
+            return -1;
+        }
+        changed = 1;
+    }
+    char *s = changed ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (changed && !s)
+        return -1;
+    if (s)
+        llf_buf_adopt(body, s);
+    return changed;
+}
+
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
@@ -233,4 +281,5 @@ const llf_dialect_ops llf_dialect_openai = {
     .resp_to_hub = resp_to_hub,
     .resp_from_hub = resp_from_hub,
     .fit = fit,
+    .stop_at = stop_at,
 };

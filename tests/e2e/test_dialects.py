@@ -102,6 +102,35 @@ def test_openai_call_answered_by_anthropic():
     eq(("temperature" in body, "top_p" in body), (False, False), "no temperature or top_p to Claude Opus 4.8")
 
 
+def test_stop_sequences_for_a_reasoning_model():
+    """gpt-5-mini refuses stop: a call with stop sequences falls back to it
+    without them, and gets its answer cut where the first one begins, as a
+    model that took them would have stopped (finish_reason stop); from an
+    Anthropic program too. A stream, which cannot be cut afterwards, keeps
+    them and goes on to the next member when they are refused."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    out = json.loads(run(openai_call(m, chat(system=None, stop=[" (", " from"])),
+                         env_for(config(m, ["backup/gpt-5-mini"]))).stdout)
+    eq((out["choices"][0]["message"]["content"], out["choices"][0]["finish_reason"]), ("Hello", "stop"),
+       "cut at the first stop sequence")
+    check("stop" not in json.loads(m.requests("backup")[0]["body"]), "gpt-5-mini was not sent stop")
+
+    m.reset("backup")
+    m.set("claude", behaviour="529")
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 100, "stop_sequences": [" from"],
+            "messages": [{"role": "user", "content": "hi"}]}
+    out = json.loads(run(anthropic_call(m, body), env_for(config(m, ["backup/gpt-5-mini"]))).stdout)
+    eq(out.get("content"), [{"type": "text", "text": "Hello"}], "an Anthropic program's answer, cut")
+
+    m.reset("backup")
+    r = run(openai_call(m, chat(system=None, stop=[" from"], stream=True), "-N"),
+            env_for(config(m, ["backup/gpt-5-mini", "backup/gpt-4o-mini"])))
+    check("Hello" in r.stdout.decode() and "gpt-4o-mini" in r.stdout.decode(), "the stream came from gpt-4o-mini")
+    eq([(json.loads(q["body"])["model"], "stop" in json.loads(q["body"])) for q in m.requests("backup")],
+       [("gpt-5-mini", True), ("gpt-4o-mini", True)], "the stream kept stop, refused by gpt-5-mini")
+
+
 def test_openai_call_answered_by_gemini():
     m = mock()
     m.set("oai", behaviour="500")

@@ -1,6 +1,7 @@
 /* Fuzz target: every translator (requests and responses, to and from the
  * hub) of every dialect, fitting a body to a member's model (a fitted body
- * needs no more fitting), the verdict on any response body, shadow mode's
+ * needs no more fitting) and cutting its answer at the stop sequences it
+ * was not sent, the verdict on any response body, shadow mode's
  * answer facts and similarity (the body against its own text), and the scan
  * that finds the top-level "model" in the text (it must agree with cJSON). */
 #include <cjson/cJSON.h>
@@ -54,6 +55,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
             if (f && ops->fit(f, model, 1) == changes && ops->fit(f, model, 0) != 0)
                 __builtin_trap();
             cJSON_Delete(f);
+        }
+        if (ops->stop_at) {
+            /* the input as both the request and the answer cut at its stop sequences */
+            llf_buf b = {0};
+            if (llf_buf_add(&b, (const char *)d + 1, n - 1) == 0)
+                ops->stop_at(model, j, &b);
+            llf_buf_free(&b);
         }
         if (ops->resp_to_hub(j, &out, &e) == LLF_TR_OK) {
             for (int t = 0; t < 3; t++)

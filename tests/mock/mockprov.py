@@ -152,6 +152,9 @@ def request_refusal(dialect, model, req, beta=""):
             param = "reasoning_effort" if "reasoning_effort" in req else "verbosity"
             return refused(f"Unsupported parameter: '{param}' is not supported with this model.", param,
                            "unsupported_parameter")
+        if "stop" in req and re.match(r"gpt-5($|-(?!chat)|\.2)|o3|o4-mini", model):
+            return refused("Unsupported parameter: 'stop' is not supported with this model.", "stop",
+                           "unsupported_parameter")
         effort = req.get("reasoning_effort")
         if reasoning and isinstance(effort, str):
             if model.startswith("gpt-5.1"):

@@ -58,6 +58,37 @@ static void models(void)
     }
 }
 
+/* A reasoning model's answer cut at the stop sequences it could not be sent. */
+static void stops(const llf_dialect_ops *o)
+{
+    static const struct {
+        const char *hub, *model, *answer, *want;   /* want NULL: unchanged */
+    } cases[] = {
+        {"{\"stop\":[\"there\",\"END\"]}", "o3",
+         "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hello END there\"},\"finish_reason\":\"length\"}]}",
+         "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hello \"},\"finish_reason\":\"stop\"}]}"},
+        {"{\"stop\":\"lo\"}", "openai/gpt-5-mini", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}",
+         "{\"choices\":[{\"message\":{\"content\":\"Hel\"},\"finish_reason\":\"stop\"}]}"},
+        /* models that take stop, answers without it, streams, tool calls, no stop */
+        {"{\"stop\":[\"lo\"]}", "gpt-4o", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}", NULL},
+        {"{\"stop\":[\"zz\", \"\"]}", "o3", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}", NULL},
+        {"{\"stop\":[\"lo\"],\"stream\":true}", "o3", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}", NULL},
+        {"{\"stop\":[\"lo\"]}", "o3", "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[]}}]}", NULL},
+        {"{}", "o3", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}", NULL},
+        {"{\"stop\":[\"lo\"]}", "o3", "not json", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *hub = cJSON_Parse(cases[i].hub);
+        llf_buf body = {0};
+        llf_buf_adds(&body, cases[i].answer);
+        int rc = o->stop_at(cases[i].model, hub, &body);
+        CHECK(rc == (cases[i].want != NULL));
+        CHECK_STR(body.p, cases[i].want ? cases[i].want : cases[i].answer);
+        llf_buf_free(&body);
+        cJSON_Delete(hub);
+    }
+}
+
 void test_dialect_openai(void)
 {
     const llf_dialect_ops *o = llf_dialect_ops_of(LLF_OPENAI);
@@ -104,5 +135,6 @@ void test_dialect_openai(void)
     cJSON_Delete(resp);
     cJSON_Delete(req);
     cJSON_Delete(before);
+    stops(o);
     models();
 }

@@ -249,6 +249,11 @@ void test_rewrite_splice(void)
          "{\"model\": \"gpt-5.1-codex-max\", \"reasoning_effort\": \"xhigh\"}"},
         {"{\"model\": \"o3\", \"reasoning_effort\": \"high\"}", "gpt-5.1",
          "{\"model\": \"gpt-5.1\", \"reasoning_effort\": \"high\"}"},
+        /* a reasoning model refuses stop: left out (its answer is cut at it
+         * afterwards), but not from a stream, which is not */
+        {"{\"model\":\"gpt-4o\", \"stop\":[\"END\"]}", "gpt-5-mini", "{\"model\":\"gpt-5-mini\"}"},
+        {"{\"model\": \"gpt-4o\", \"stop\": [\"END\"], \"stream\": true}", "o3",
+         "{\"model\": \"o3\", \"stop\": [\"END\"], \"stream\": true}"},
         /* spliced: a model the library knows nothing of keeps everything */
         {"{\"model\": \"gpt-5\", \"reasoning_effort\": \"high\"}", "my-model",
          "{\"model\": \"my-model\", \"reasoning_effort\": \"high\"}"},
