@@ -629,8 +629,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         rc = tools_from_hub(hub, o, e);
     llf_buf_free(&system);
     cJSON_Delete(am);
-    /* Then fitted to the model, as a program's own body is: its output
-     * limit, and temperature or top_p for the models that refuse both. */
+    /* Then fitted to the model, as a program's own body is (fit). */
     if (rc == LLF_TR_OK && fit(o, model, 1) < 0)
         rc = LLF_TR_ERROR;
     if (rc != LLF_TR_OK) {
@@ -801,14 +800,14 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
  * "`max_tokens` must be greater than `thinking.budget_tokens`") lowered in
  * the program's own proportion, at least the API's 1024, or no thinking
  * when even that does not fit. A budget the program set at or above its own
- * max_tokens (interleaved thinking allows it) is left alone. The number of
+ * max_tokens (interleaved thinking allows it) is left alone. kind: the
+ * model's thinking_kind; limit: its output limit, 0 unknown. The number of
  * changes, -1 on no memory. */
-static int fit_thinking(cJSON *o, const char *model, int apply)
+static int fit_thinking(cJSON *o, int kind, long limit, int apply)
 {
     cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "thinking");
     if (!th)
         return 0;
-    int kind = thinking_kind(model);
     cJSON *type = (cJSON *)llf_get(th, "type");
     const char *t = cJSON_IsString(type) ? type->valuestring : "";
     cJSON *b = (cJSON *)llf_get(th, "budget_tokens");
@@ -823,13 +822,13 @@ static int fit_thinking(cJSON *o, const char *model, int apply)
         }
         return 1;
     }
-    double budget = 0, limit = (double)llf_model_max_output(model);
-    if (!drop && cJSON_IsNumber(b) && cJSON_IsNumber(m) && limit > 0 && m->valuedouble > limit &&
-        b->valuedouble < m->valuedouble && b->valuedouble >= limit) {
-        budget = (double)(long)(b->valuedouble * limit / m->valuedouble);   /* < limit */
+    double budget = 0;
+    if (!drop && cJSON_IsNumber(b) && cJSON_IsNumber(m) && limit > 0 && m->valuedouble > (double)limit &&
+        b->valuedouble < m->valuedouble && b->valuedouble >= (double)limit) {
+        budget = (double)(long)(b->valuedouble * (double)limit / m->valuedouble);   /* < limit */
         if (budget < 1024)
             budget = 1024;
-        drop = budget >= limit;
+        drop = budget >= (double)limit;
     } else if (!drop) {
         return 0;
     }
@@ -851,13 +850,15 @@ static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
         return 0;
-    int n = fit_thinking(o, model, apply), pair = refuses_both(model);
+    int kind = thinking_kind(model), pair = refuses_both(model);
+    long limit = llf_model_max_output(model);
+    int n = fit_thinking(o, kind, limit, apply);
+    if (n < 0)
+        return -1;
     /* The models that think only adaptively have no sampling settings: a
      * temperature other than 1 (the default), a top_p or a top_k is refused
      * ("`temperature` is deprecated for this model.") */
-    int fixed = thinking_kind(model) == TH_ADAPTIVE;
-    if (n < 0)
-        return -1;
+    int fixed = kind == TH_ADAPTIVE;
     for (cJSON *k = o->child, *next; k; k = next) {
         next = k->next;
         const char *s = k->string ? k->string : "";
@@ -868,7 +869,6 @@ static int fit(cJSON *o, const char *model, int apply)
             if (apply)
                 cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
         } else if (s[0] == 'm' && !strcmp(s, "max_tokens") && cJSON_IsNumber(k)) {
-            long limit = llf_model_max_output(model);
             if (limit && k->valuedouble > (double)limit) {
                 n++;
                 if (apply)

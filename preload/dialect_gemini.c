@@ -956,14 +956,6 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     return LLF_TR_OK;
 }
 
-/* A thinkingConfig fitted to model: none before Gemini 2.5 (400
- * "thinking_config is not supported."); for 2.5, no thinkingLevel, which
- * came with Gemini 3 (400 "Thinking level is not supported for this
- * model."), and a thinkingBudget inside the model's range (400 "The thinking
- * budget (N) is invalid."): -1 (dynamic) or 0 (none, but Pro always thinks)
- * or from its least to its most. Gemini 3 Pro cannot stop thinking either
- * ("Budget 0 is invalid. This model only works in thinking mode."). Other
- * Gemini 3 and models not named here: as written. The number of changes. */
 /* Every member of o named camel or snake, gone: a key written twice would
  * otherwise surface at the next fitting. */
 static void drop2(cJSON *o, const char *camel, const char *snake)
@@ -973,6 +965,14 @@ static void drop2(cJSON *o, const char *camel, const char *snake)
         cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
 }
 
+/* A thinkingConfig fitted to model: none before Gemini 2.5 (400
+ * "thinking_config is not supported."); for 2.5, no thinkingLevel, which
+ * came with Gemini 3 (400 "Thinking level is not supported for this
+ * model."), and a thinkingBudget inside the model's range (400 "The thinking
+ * budget (N) is invalid."): -1 (dynamic) or 0 (none, but Pro always thinks)
+ * or from its least to its most. Gemini 3 Pro cannot stop thinking either
+ * ("Budget 0 is invalid. This model only works in thinking mode."). Other
+ * Gemini 3 and models not named here: as written. The number of changes. */
 static int fit_thinking(cJSON *gc, const char *model, int apply)
 {
     static const struct {

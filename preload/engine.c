@@ -453,12 +453,13 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             if (send != a->orig)
                 llf_req_free(&req);
             llf_dialect d = cfg->providers[s->provider].dialect;
+            const llf_dialect_ops *dops = llf_dialect_ops_of(d);
+            const cJSON *hub = hub_request(c);
             /* (what the member could not be sent, done to its answer before
              * it is judged: a stop sequence ends an answer that went on) */
-            if (!s->original && !r->delivered && r->status >= 200 && r->status < 300 &&
-                llf_dialect_ops_of(d)->stop_at && hub_request(c))
-                llf_dialect_ops_of(d)->stop_at(s->model, hub_request(c), &r->body);
-            llf_judge_in jin = {d, s->model, c->stream, hub_request(c), &cfg->verdict};
+            if (!s->original && !r->delivered && r->status >= 200 && r->status < 300 && dops->stop_at && hub)
+                dops->stop_at(s->model, hub, &r->body);
+            llf_judge_in jin = {d, s->model, c->stream, hub, &cfg->verdict};
             llf_verdict v = llf_judge_ex(&jin, r, time(NULL));
             if (v.outcome == LLF_OK && !r->delivered) {
                 note_deprecation(&cfg->providers[s->provider], s->model, r);

@@ -2,7 +2,6 @@
 #include "hubutil.h"
 
 #include <stdio.h>
-
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

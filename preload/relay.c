@@ -770,8 +770,6 @@ static int connect_to_line(const expectation *e, char *out, size_t n)
     return orig_authority(e, a, sizeof a) == 0 && snprintf(out, n, "::%s", a) < (int)n ? 0 : -1;
 }
 
-/* One request for url: through the engine when it is an LLM call, else
- * passed through. */
 /* The program closed its connection: it will read no answer, so no member
  * is asked for one. A client that only shut its sending side (EOF with no
  * request after it) counts as gone too; HTTP clients that wait for an
@@ -787,6 +785,8 @@ static int client_gone(void *ud)
            ((p.revents & POLLRDHUP) && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
 }
 
+/* One request for url: through the engine when it is an LLM call, else
+ * passed through. */
 static int serve_url(conn *k, llf_http_req *r, char *url)
 {
     char to[INET6_ADDRSTRLEN + 10];

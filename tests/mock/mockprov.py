@@ -111,8 +111,11 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 
 # Request checks the real APIs make: for a few well-known models, the most
 # output tokens each may be asked for; OpenAI's reasoning models refusing
-# max_tokens and a temperature, and its others reasoning_effort; Anthropic refusing tool_use ids that repeat;
-# Gemini's schemas refusing JSON Schema's type lists, const and a null in an
+# max_tokens, a temperature, stop and reasoning_effort values they lack, and
+# its others reasoning_effort; Anthropic refusing tool_use ids that repeat,
+# the thinking a model lacks, a thinking budget not below max_tokens, and
+# sampling settings the newest models lack; Gemini refusing thinking a model
+# lacks and schemas with JSON Schema's type lists, const and a null in an
 # enum. A refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
               "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192, "gemini-2.0-flash": 8192}
