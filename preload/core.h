@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 3
+#define LLF_CORE_ABI 4
 
 /* One HTTP request as an attempt sends it. */
 typedef struct llf_req {
@@ -39,6 +39,7 @@ typedef struct llf_resp {
                               live stream): nothing may replace it */
     int      first_byte_timeout; /* aborted for want of a first byte */
     int      first_token_timeout; /* a stream aborted for want of a first event */
+    int      client_gone;  /* aborted: the program closed its connection (relay) */
     const char *stream_problem;  /* a stream aborted at a bad first event (static) */
 } llf_resp;
 

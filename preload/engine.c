@@ -486,7 +486,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             if (v.outcome == LLF_OK || (v.fallback && strcmp(v.reason, "context") != 0))
                 llf_health_report(pname, s->model, v.outcome == LLF_OK, (long long)llf_mono_ms());
             log_step(a, c, s, attempts, r->status, llf_outcome_name(v.outcome), v.reason, r->ms);
-            if (v.outcome == LLF_OK || r->delivered || (s->original && !v.fallback && !retried)) {
+            /* (an attempt stopped because the program left goes on to the
+             * look before the next member, which logs each as skipped) */
+            if (v.outcome == LLF_OK || r->delivered ||
+                (s->original && !v.fallback && !retried && !r->client_gone)) {
                 final = r;
                 final_step = s;
                 final_v = v;

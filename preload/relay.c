@@ -463,6 +463,7 @@ typedef struct rctx {
     int up_length, up_chunked;   /* the upstream's framing of the current block */
     int sent;                    /* the head went out */
     long framing;
+    double t0, next_look;        /* the attempt's start; when to look for the program next */
 } rctx;
 
 /* write_head's framings besides a Content-Length (>= 0). */
@@ -581,6 +582,49 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
     return go_live(x) ? 0 : len;
 }
 
+/* The program closed its connection: it will read no answer, so no member
+ * is asked for one. A client that only shut its sending side (EOF with no
+ * request after it) counts as gone too; HTTP clients that wait for an
+ * answer do not do that, and if one did it would get the original failure. */
+static int client_gone(void *ud)
+{
+    int fd = ((rctx *)ud)->k->fd;
+    struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+    char b;
+    if (poll(&p, 1, 0) <= 0)
+        return 0;
+    return (p.revents & (POLLHUP | POLLERR)) ||
+           ((p.revents & POLLRDHUP) && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
+}
+
+/* Every time libcurl reports progress (on data, and at least once a
+ * second): the attempt's own limits, as the libcurl hook keeps them (no first
+ * byte, or a stream's first event, in time), and whether the program is
+ * still there. A program that left reads no answer: the attempt stops, and
+ * no generation nobody will read goes on being paid for. Looked at ten
+ * times a second at most (a poll() each). */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    rctx *x = ud;
+    double ms = llf_mono_ms() - x->t0;
+    if (!x->got_byte && x->at->first_byte_ms > 0 && ms > (double)x->at->first_byte_ms) {
+        x->out->first_byte_timeout = 1;
+        return 1;
+    }
+    if (x->gated && x->at->first_token_ms > 0 && ms > (double)x->at->first_token_ms) {
+        x->out->first_token_timeout = 1;
+        return 1;
+    }
+    if (ms >= x->next_look) {
+        x->next_look = ms + 100;
+        if (client_gone(x)) {
+            x->out->client_gone = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
     rctx *x = ud;
@@ -589,8 +633,10 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     memset(out, 0, sizeof *out);
     x->out = out;
     x->at = at;
-    x->gated = x->first_ok = x->live = x->sent = 0;
+    x->gated = x->first_ok = x->live = x->sent = x->got_byte = 0;
     x->block_status = 0;
+    x->t0 = llf_mono_ms();
+    x->next_look = 100;
     memset(&x->sse, 0, sizeof x->sse);
     x->pipe = NULL;
     x->gate = NULL;
@@ -635,6 +681,11 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     const char *ca = llf_ca_bundle(x->k->eng->cfg);
     if (ca)
         c->easy_setopt(h, CURLOPT_CAINFO, ca);
+    if (at) {   /* (a call passed through is the program's own business) */
+        c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        c->easy_setopt(h, CURLOPT_XFERINFODATA, x);
+    }
     out->curlcode = c->easy_perform(h);
     c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
@@ -768,21 +819,6 @@ static int connect_to_line(const expectation *e, char *out, size_t n)
         return -1;
     char a[INET6_ADDRSTRLEN + 8];
     return orig_authority(e, a, sizeof a) == 0 && snprintf(out, n, "::%s", a) < (int)n ? 0 : -1;
-}
-
-/* The program closed its connection: it will read no answer, so no member
- * is asked for one. A client that only shut its sending side (EOF with no
- * request after it) counts as gone too; HTTP clients that wait for an
- * answer do not do that, and if one did it would get the original failure. */
-static int client_gone(void *ud)
-{
-    int fd = ((rctx *)ud)->k->fd;
-    struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
-    char b;
-    if (poll(&p, 1, 0) <= 0)
-        return 0;
-    return (p.revents & (POLLHUP | POLLERR)) ||
-           ((p.revents & POLLRDHUP) && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
 }
 
 /* One request for url: through the engine when it is an LLM call, else

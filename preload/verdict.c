@@ -80,8 +80,10 @@ static llf_verdict transport(const llf_resp *r)
     case CURLE_GOT_NOTHING: v.reason = "empty_reply"; break;
     case CURLE_WEIRD_SERVER_REPLY: v.reason = "bad_reply"; break;
     case CURLE_ABORTED_BY_CALLBACK:
-        /* Ours when the first byte never came; the program's own otherwise. */
-        v.reason = r->first_byte_timeout ? "first_byte_timeout" : "aborted";
+        /* Ours when the first byte never came or the program left (no
+         * provider's fault, and nobody to fall back for); the program's own
+         * otherwise. */
+        v.reason = r->first_byte_timeout ? "first_byte_timeout" : r->client_gone ? "client_gone" : "aborted";
         v.fallback = r->first_byte_timeout;
         break;
     default:

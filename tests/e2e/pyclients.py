@@ -69,6 +69,43 @@ time.sleep(2)
 print("alive")
 """
 
+# The same program reading the first lines of a live stream, then leaving.
+WALKS_AWAY = """
+import signal, socket, time
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+host, port = URL.split("/")[2].split(":")
+b = json.loads(body("w"))
+b["stream"] = True
+b = json.dumps(b).encode()
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall(("POST /v1/chat/completions HTTP/1.1\\r\\nHost: %s:%s\\r\\nContent-Type: application/json\\r\\n"
+           "Authorization: %s\\r\\nContent-Length: %d\\r\\n\\r\\n" % (host, port, HDRS["Authorization"], len(b))).encode() + b)
+got = b""
+while b"data: {" not in got:
+    got += s.recv(65536)
+s.close()
+print("read some", flush=True)
+time.sleep(2)
+print("alive")
+"""
+
+# One call with requests, streamed (argv[2] "stream") or not: prints the
+# status, the provider header and the answer's text.
+STREAM_OR_NOT = """
+import requests
+stream = sys.argv[2] == "stream"
+b = json.loads(body("s"))
+b["stream"] = stream
+r = requests.post(URL, json=b, headers=HDRS, timeout=10, stream=stream)
+if stream:
+    text = "".join(json.loads(l[6:])["choices"][0]["delta"].get("content") or ""
+                   for l in r.iter_lines(decode_unicode=True)
+                   if l.startswith("data: {") and json.loads(l[6:])["choices"])
+else:
+    text = r.json()["choices"][0]["message"]["content"]
+print(r.status_code, r.headers.get("x-llmfallback-provider"), text)
+"""
+
 # http.client, which never looks at proxy variables: the program connects
 # straight to the provider whatever http_proxy says (as Node's fetch does).
 DIRECT = """

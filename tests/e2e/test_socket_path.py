@@ -40,7 +40,7 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None):
                          "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
 
 
-from pyclients import CLIENTS, DIRECT, GIVES_UP, PRELUDE, proxy_env  # noqa: E402
+from pyclients import CLIENTS, DIRECT, GIVES_UP, PRELUDE, STREAM_OR_NOT, WALKS_AWAY, proxy_env  # noqa: E402
 from rawserver import RawServer  # noqa: E402
 
 
@@ -515,11 +515,21 @@ def test_soft_failures_through_the_relay():
 
 
 def test_a_client_that_gives_up_outlives_the_late_answer():
+    """A program that restores the default SIGPIPE and leaves, before its
+    answer or in the middle of a live stream, outlives the relay's writes to
+    its closed connection."""
     m = mock()
     m.set("primary", behaviour="slow:1500")
     r = py(m, GIVES_UP, config(m))
     eq((r.returncode, r.stdout.decode().split()), (0, ["gave", "up", "alive"]),
-       f"no SIGPIPE when the relay answers a closed connection ({r.stderr.decode()[-200:]})")
+       f"no SIGPIPE when the program left before its answer ({r.stderr.decode()[-200:]})")
+    m.set("primary", behaviour="stream_drip:200")
+    log = new_log("walks.log")
+    r = py(m, WALKS_AWAY, config(m), log=log)
+    eq((r.returncode, r.stdout.decode().split()), (0, ["read", "some", "alive"]),
+       f"no SIGPIPE when the program left a live stream ({r.stderr.decode()[-200:]})")
+    steps = [(l["provider"], l["status"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("openai", 200, "client_gone")], "the primary's live stream, stopped when the program left; no member asked")
 
 
 def test_no_member_is_asked_for_a_program_that_left():
@@ -535,6 +545,40 @@ def test_no_member_is_asked_for_a_program_that_left():
     eq(len(m.requests("backup")), 0, "the backup was not")
     skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
     eq(skips, [("backup", "client_gone")], "logged as skipped: client_gone")
+
+
+def test_an_attempt_stops_when_its_program_leaves():
+    """The program gave up while the primary was still working on it: the
+    relay stops that attempt there (nobody will read the generation), the
+    primary's breaker does not count it, and no member is asked."""
+    m = mock()
+    m.set("primary", behaviour="slow:4000:503")
+    log = new_log("gone-mid.log")
+    r = py(m, GIVES_UP, config(m), log=log)
+    eq(r.stdout.decode().split(), ["gave", "up", "alive"], f"the program gave up ({r.stderr.decode()[-200:]})")
+    steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps[0][::2], ("openai", "client_gone"), "the primary's attempt stopped when the program left, not at its 503")
+    eq(steps[1:], [("backup", "skipped", "client_gone")], "no member asked")
+    eq(len(m.requests("backup")), 0, "the backup was not")
+
+
+def test_first_byte_and_first_token_limits_through_the_relay():
+    """timeouts_ms.first_byte and first_token hold on the socket path as on
+    libcurl's: a primary that sends nothing, or a stream whose first event is
+    late, falls back before the total limit."""
+    m = mock()
+    cases = [("slow:3000", {"connect": 2000, "first_byte": 600, "total": 8000}, False, "first_byte_timeout"),
+             ("stream_slow:3000", {"connect": 2000, "first_token": 600, "total": 8000}, True, "first_token_timeout")]
+    for behaviour, limits, stream, reason in cases:
+        m.reset_all()
+        m.set("primary", behaviour=behaviour)
+        cfg = json.load(open(config(m)))
+        cfg["timeouts_ms"] = limits
+        log = new_log("limits.log")
+        r = py(m, STREAM_OR_NOT, write_config(cfg, "limits.json"), "stream" if stream else "whole", log=log)
+        eq(r.stdout.decode().split(" ")[:2], ["200", "backup"], f"{behaviour}: the backup answered ({r.stderr.decode()[-200:]})")
+        steps = [(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+        eq(steps[0], ("openai", reason), f"{behaviour}: the primary's attempt, cut by its limit")
 
 
 def test_relay_ignores_proxy_variables():

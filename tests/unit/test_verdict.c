@@ -69,6 +69,16 @@ void test_verdict(void)
     CHECK(transport(CURLE_ABORTED_BY_CALLBACK, 1).fallback);
     CHECK_STR(transport(CURLE_ABORTED_BY_CALLBACK, 1).reason, "first_byte_timeout");
     CHECK(!transport(CURLE_ABORTED_BY_CALLBACK, 0).fallback);   /* the program's abort */
+    CHECK_STR(transport(CURLE_ABORTED_BY_CALLBACK, 0).reason, "aborted");
+    {   /* the relay's, when the program closed its connection: no fallback */
+        llf_resp r;
+        memset(&r, 0, sizeof r);
+        r.curlcode = CURLE_ABORTED_BY_CALLBACK;
+        r.client_gone = 1;
+        v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 0);
+        CHECK(!v.fallback && v.outcome == LLF_TRANSPORT_ERROR);
+        CHECK_STR(v.reason, "client_gone");
+    }
     CHECK(!transport(CURLE_WRITE_ERROR, 0).fallback);
     CHECK(transport(CURLE_COULDNT_CONNECT, 0).outcome == LLF_TRANSPORT_ERROR);
 
