@@ -1018,19 +1018,6 @@ static void ov_parse(hstate *s)
     }
 }
 
-/* The result libcurl would have given an original stream we stopped at its
- * bad first event, now handed back as the call's failure: complete when it
- * has all its Content-Length; without one, complete only after an error
- * event (in practice a stream's last); short otherwise. */
-static CURLcode stopped_original_end(const llf_resp *r)
-{
-    size_t n;
-    const char *clen = llf_head_get(&r->head, "content-length", &n);
-    if (clen)
-        return strtoull(clen, NULL, 10) == r->body.n ? CURLE_OK : CURLE_PARTIAL_FILE;
-    return strcmp(r->stream_problem, "error_event") == 0 ? CURLE_OK : CURLE_PARTIAL_FILE;
-}
-
 static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char *url,
                         const char *body, size_t len)
 {
@@ -1075,7 +1062,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     llf_buf_free(&ctx.given_head);
     CURLcode res = r->curlcode;
     if (fin.from_original && !fin.delivered && r->stream_problem && res == CURLE_WRITE_ERROR)
-        res = stopped_original_end(r);
+        res = llf_sse_stopped_whole(&r->head, r->body.n, r->stream_problem) ? CURLE_OK : CURLE_PARTIAL_FILE;
     const char *err = r->errmsg;
     char failmsg[64];
     if (!fin.delivered) {

@@ -866,9 +866,14 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
                 reset(k);
         } else if (f->curlcode != CURLE_OK && !(fin.from_original && f->stream_problem)) {
             /* A transport failure. The original stopped by us at a bad first
-             * event is not one: it is given back as far as it came (all of
-             * it when that event ended it, as an error event does). */
+             * event is not one: it is given back as far as it came. */
             fail_before_reply(k, f->curlcode);
+        } else if (f->curlcode != CURLE_OK && !llf_sse_stopped_whole(&f->head, f->body.n, f->stream_problem)) {
+            /* ...and, when more was coming, as a transfer cut short: the
+             * program must not take the start of a stream for all of it. */
+            if (write_head(k, f->head.p, f->head.n, NULL, FRAME_CHUNKED, 0) == 0)
+                write_chunk(k, f->body.p, f->body.n);
+            reset(k);
         } else {
             const llf_buf *h = fin.from_original ? &f->head : &fin.head;
             rc = respond(k, h->p, h->n, &f->body, r->keep_alive);

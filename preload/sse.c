@@ -5,6 +5,7 @@
  * few lines. */
 #include "sse.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int dispatch(llf_sse *p, llf_sse_fn fn, void *ctx)
@@ -71,4 +72,13 @@ void llf_sse_free(llf_sse *p)
     llf_buf_free(&p->line);
     llf_buf_free(&p->event);
     llf_buf_free(&p->data);
+}
+
+int llf_sse_stopped_whole(const llf_buf *head, size_t body_n, const char *problem)
+{
+    size_t n;
+    const char *clen = llf_head_get(head, "content-length", &n);
+    if (clen)
+        return strtoull(clen, NULL, 10) == body_n;
+    return problem && strcmp(problem, "error_event") == 0;
 }

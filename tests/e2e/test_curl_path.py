@@ -703,3 +703,9 @@ def test_stream_error_everywhere_gives_back_the_original():
     got = run(argv, env_for(config(m)))
     eq((got.returncode, got.stdout), (want.returncode, want.stdout), "exit status and bytes")
     eq(len(m.requests("backup")) + len(m.requests("spare")), 2, "both members were tried")
+    # a stream stopped at its garbage first event with more to come: what
+    # came, and a transfer cut short (curl's error 18), never a whole stream
+    m.set("primary", behaviour="stream_garbage_more")
+    got = run(argv, env_for(config(m)))
+    check(b"upstream reset" in got.stdout, f"what came of the primary's stream ({got.stdout[-200:]!r})")
+    eq(got.returncode, 18, f"a partial transfer ({got.stderr.decode()[-200:]})")

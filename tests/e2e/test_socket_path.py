@@ -735,6 +735,32 @@ print(r.status_code, r.headers.get("content-type"), r.text)
     eq(len(m.requests("backup")), 1, "after the backup failed")
 
 
+def test_a_stream_stopped_at_its_first_event_is_not_given_as_whole():
+    """The primary's stream began with garbage and had more to come; we
+    stopped it there, and the chain failed too: the program gets what came,
+    as a broken transfer (never as a complete stream), as curl gets error 18."""
+    m = mock()
+    m.set("primary", behaviour="stream_garbage_more")
+    m.set("backup", behaviour="503")
+    script = """
+import requests
+r = requests.post(URL, data=json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
+                  headers=HDRS, timeout=10, stream=True)
+got = b""
+try:
+    for c in r.iter_content(None):
+        got += c
+    print(r.status_code, "whole", got)
+except Exception as e:
+    print(r.status_code, "broken", type(e).__name__, got)
+"""
+    r = py(m, script, config(m))
+    out = r.stdout.decode()
+    check(out.startswith("200 broken ") and "upstream reset" in out,
+          f"the primary's start, as a broken transfer ({out[:200]!r} {r.stderr.decode()[-300:]})")
+    eq(len(m.requests("backup")), 1, "after the backup failed")
+
+
 def test_long_urls_pass_whole():
     raw = RawServer()
     try:

@@ -734,7 +734,8 @@ class Server:
 
     def bad_stream(self, c, b, model, req):
         """A 200 stream that is not an answer: an error event first, no event,
-        garbage; or (stream_slow:MS) a good one whose first event is late."""
+        garbage (stream_garbage_more: with more after it); or (stream_slow:MS) a
+        good one whose first event is late."""
         if b.startswith("stream_drip:") or b == "stream_break":
             # events spaced out (drip), or cut off with a reset after two (break)
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -747,6 +748,17 @@ class Server:
                 c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
                 if b != "stream_break":
                     time.sleep(int(b.split(":")[1]) / 1000)
+            c.sendall(b"0\r\n\r\n")
+            return True
+        if b == "stream_garbage_more":
+            # a garbage first event, and more of the stream after a pause
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+            ev = b"data: <html>upstream reset</html>\n\n"
+            c.sendall(b"%x\r\n%s\r\n" % (len(ev), ev))
+            time.sleep(0.5)
+            _, text = success(self.dialect, self.name, model, req)
+            for ev in sse_events(self.dialect, model, text):
+                c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
             c.sendall(b"0\r\n\r\n")
             return True
         if b.startswith("stream_slow:"):

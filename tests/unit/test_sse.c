@@ -74,4 +74,17 @@ void test_sse(void)
     CHECK_STR(llf_sse_first_event_problem(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", 52), "error_event");
     CHECK_STR(llf_sse_first_event_problem(LLF_GEMINI, "message", "{\"error\":{\"code\":503}}", 22), "error_event");
     CHECK(llf_sse_first_event_problem(LLF_GEMINI, "message", "{\"candidates\":[]}", 17) == NULL);
+
+    /* A stream stopped at its first event: whole by its Content-Length, or
+     * without one only after an error event. */
+    llf_buf h = {0};
+    llf_buf_adds(&h, "HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n");
+    CHECK(llf_sse_stopped_whole(&h, 30, "not_json"));
+    CHECK(!llf_sse_stopped_whole(&h, 29, "error_event"));
+    llf_buf_free(&h);
+    llf_buf_adds(&h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    CHECK(llf_sse_stopped_whole(&h, 10, "error_event"));
+    CHECK(!llf_sse_stopped_whole(&h, 10, "not_json"));
+    CHECK(!llf_sse_stopped_whole(&h, 10, NULL));
+    llf_buf_free(&h);
 }
