@@ -805,10 +805,11 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     rc->easy_setopt(h, CURLOPT_ERRORBUFFER, out->errmsg);
     /* The program's own progress meter (NOPROGRESS 0 without a callback) is
      * libcurl's internal one, which our callback would silence: on the
-     * original attempt leave it (and do without the first-byte limit); on
+     * original attempt leave it (and do without the first-byte and
+     * first-token limits: curl without -s, its meter on stderr); on
      * fallbacks silence it, so the program's stderr shows one transfer. */
     int meter = !s->noprogress && !s->xferfn && !s->progfn;
-    if (!(meter && original) && (at->first_byte_ms > 0 || meter)) {
+    if (!(meter && original) && (at->first_byte_ms > 0 || (at->live && at->first_token_ms > 0) || meter)) {
         rc->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         rc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cap_progress);
         rc->easy_setopt(h, CURLOPT_XFERINFODATA, c);
@@ -1064,7 +1065,16 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     if (fin.from_original && !fin.delivered && r->stream_problem && res == CURLE_WRITE_ERROR)
         res = llf_sse_stopped_whole(&r->head, r->body.n, r->stream_problem) ? CURLE_OK : CURLE_PARTIAL_FILE;
     const char *err = r->errmsg;
-    char failmsg[64];
+    char failmsg[128];
+    if (fin.from_original && !fin.delivered && res == CURLE_ABORTED_BY_CALLBACK &&
+        (r->first_byte_timeout || r->first_token_timeout)) {
+        /* Our limit stopped it, not a callback of the program's: a timeout,
+         * as libcurl reports one (error 28, not 42). */
+        res = CURLE_OPERATION_TIMEDOUT;
+        snprintf(failmsg, sizeof failmsg, "Operation timed out after %.0f milliseconds (llmfallback: timeouts_ms.%s)",
+                 r->ms, r->first_byte_timeout ? "first_byte" : "first_token");
+        err = failmsg;
+    }
     if (!fin.delivered) {
         if (r->curlcode == CURLE_OK && s->failonerror && r->status >= 400) {
             /* --fail: libcurl hands over the header block, then stops before

@@ -145,6 +145,28 @@ def test_hang_times_out_and_falls_back():
     check(reasons[0] in ("first_byte_timeout", "timeout"), f"timeout reason {reasons}")
 
 
+def test_our_limits_end_as_timeouts():
+    """A primary silent past timeouts_ms.first_byte, and every member failing:
+    curl ends with a timeout (28), not an aborted callback (42); a stream's
+    first_token limit holds even with first_byte and total off."""
+    m = mock()
+    m.set("primary", behaviour="slow:2500")
+    for n in ("backup", "spare"):
+        m.set(n, behaviour="503")
+    r = run(curl_chat(m), env_for(config(m, timeouts_ms={"connect": 2000, "first_byte": 500, "total": 8000})))
+    eq(r.returncode, 28, f"curl's timeout exit ({r.stderr.decode()[-200:]})")
+    check("timeouts_ms.first_byte" in r.stderr.decode(), f"and says which limit ({r.stderr.decode()[-200:]})")
+    m.set("primary", behaviour="stream_slow:2500")
+    m.set("backup", behaviour="ok")
+    log = new_log("ftoken.log")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", "-i", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    r = run(argv, env_for(config(m, timeouts_ms={"connect": 2000, "first_byte": 0, "first_token": 500, "total": 0}), log))
+    check("x-llmfallback-provider: backup" in r.stdout.decode(), f"the backup's stream ({r.stderr.decode()[-200:]})")
+    eq([l["reason"] for l in read_log(log) if l["event"] == "attempt"][0], "first_token_timeout", "why")
+
+
 def test_connection_refused_primary():
     m = mock()
     from harness import free_ports
