@@ -853,7 +853,8 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
             return -1;
         }
     orig.headers = plain;
-    llf_run_args a = {&orig, 0, 0, relay_perform, &x, "socket", client_gone};
+    /* (logged as the program's path: its TLS, or its plain socket) */
+    llf_run_args a = {&orig, 0, 0, relay_perform, &x, k->from.tls ? "ssl" : "socket", client_gone};
     llf_final fin;
     int rc = -1;
     if (llf_engine_run(k->eng, call, &a, &fin) == 0) {

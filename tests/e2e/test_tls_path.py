@@ -63,7 +63,7 @@ def test_python_clients_fall_back_over_https():
         check(out[2].startswith("Hello from tb (gpt-4o-mini)"), f"{name}: its answer")
         eq(len(m.requests("tp")), 1, f"{name}: the primary was asked, over real TLS by the relay")
         eq(m.requests("tb")[0]["credential"], KEYS["BACKUP_KEY"], f"{name}: the backup's own key")
-        eq({l["path"] for l in read_log(log) if l["event"] == "attempt"}, {"socket"}, f"{name}: relayed")
+        eq({l["path"] for l in read_log(log) if l["event"] == "attempt"}, {"ssl"}, f"{name}: relayed, logged as the TLS path")
 
 
 def test_sixteen_threads_one_session_over_https():
