@@ -464,6 +464,7 @@ typedef struct rctx {
     int sent;                    /* the head went out */
     long framing;
     double t0, next_look;        /* the attempt's start; when to look for the program next */
+    int orig_sent;               /* the program's own request was performed */
 } rctx;
 
 /* write_head's framings besides a Content-Length (>= 0). */
@@ -637,6 +638,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     x->block_status = 0;
     x->t0 = llf_mono_ms();
     x->next_look = 100;
+    x->orig_sent |= req == x->orig;
     memset(&x->sse, 0, sizeof x->sse);
     x->pipe = NULL;
     x->gate = NULL;
@@ -823,6 +825,24 @@ static int connect_to_line(const expectation *e, char *out, size_t n)
 
 /* One request for url: through the engine when it is an LLM call, else
  * passed through. */
+/* The program's request performed once and relayed as it comes (see
+ * on_header): a call not ours to judge. */
+static int pass_through(rctx *x, const llf_req *orig)
+{
+    llf_resp resp;
+    x->orig = orig;
+    relay_perform(x, orig, NULL, &resp);
+    int rc = -1;
+    if (!x->sent)
+        fail_before_reply(x->k, resp.curlcode);
+    else if (resp.curlcode != CURLE_OK)
+        reset(x->k);   /* broken within the body, as upstream's was */
+    else if (x->framing != FRAME_CHUNKED || write_all(x->k->fd, "0\r\n\r\n", 5) == 0)
+        rc = x->framing == FRAME_TO_CLOSE ? -1 : 0;
+    llf_resp_free(&resp);
+    return rc;
+}
+
 static int serve_url(conn *k, llf_http_req *r, char *url)
 {
     char to[INET6_ADDRSTRLEN + 10];
@@ -830,20 +850,8 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
     rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .http10 = r->http10, .orig = &orig,
               .connect_to = connect_to_line(&k->from, to, sizeof to) == 0 ? to : NULL};
     llf_call *call = llf_engine_recognise(k->eng, url, r->method, r->body.p, r->body.n);
-    if (!call) {
-        /* Not ours to judge: relayed as it comes (see on_header). */
-        llf_resp resp;
-        relay_perform(&x, &orig, NULL, &resp);
-        int rc = -1;
-        if (!x.sent)
-            fail_before_reply(k, resp.curlcode);
-        else if (resp.curlcode != CURLE_OK)
-            reset(k);   /* broken within the body, as upstream's was */
-        else if (x.framing != FRAME_CHUNKED || write_all(k->fd, "0\r\n\r\n", 5) == 0)
-            rc = x.framing == FRAME_TO_CLOSE ? -1 : 0;
-        llf_resp_free(&resp);
-        return rc;
-    }
+    if (!call)
+        return pass_through(&x, &orig);
     /* The engine judges bodies: ask for them uncompressed. */
     llf_headers plain = {0};
     for (size_t i = 0; i < r->headers.n; i++)
@@ -857,7 +865,14 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
     llf_run_args a = {&orig, 0, 0, relay_perform, &x, k->from.tls ? "ssl" : "socket", client_gone};
     llf_final fin;
     int rc = -1;
-    if (llf_engine_run(k->eng, call, &a, &fin) == 0) {
+    int ran = llf_engine_run(k->eng, call, &a, &fin);
+    if (ran != 0 && !x.orig_sent && !client_gone(&x)) {
+        /* Nothing to give, and the program's own request never went (an
+         * override candidate that failed locally, out of memory): it goes
+         * now, as without us (core.h: the path passes it through). */
+        llf_req own = {url, r->headers, r->body, 0};
+        rc = pass_through(&x, &own);
+    } else if (ran == 0) {
         const llf_resp *f = fin.resp;
         if (fin.delivered) {
             /* A live stream: end it cleanly, or break it as the provider did. */

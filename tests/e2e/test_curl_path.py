@@ -118,7 +118,7 @@ def test_fallback_over_https():
 def test_each_hard_failure_falls_back():
     m = mock()
     for behaviour in ("429", "500", "502", "503", "504", "529", "408", "401", "402", "403",
-                      "404", "410", "reset", "empty", "malformed", "html", "emptybody"):
+                      "404", "410", "reset", "empty", "not_http", "malformed", "html", "emptybody"):
         m.reset_all()
         m.set("primary", behaviour=behaviour, retry_after=60)
         r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(config(m)))

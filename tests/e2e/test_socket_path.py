@@ -507,7 +507,7 @@ print(res["own"], res["original"], res["other"])
 
 def test_soft_failures_through_the_relay():
     m = mock()
-    for behaviour in ("refusal_text", "malformed", "empty_answer"):
+    for behaviour in ("refusal_text", "malformed", "empty_answer", "not_http"):
         m.reset_all()
         m.set("primary", behaviour=behaviour)
         r = py(m, CLIENTS["requests"], config(m))

@@ -706,6 +706,10 @@ class Server:
             return False
         if b == "empty":
             return False
+        if b == "not_http":
+            # something in the way answering what is not HTTP at all
+            c.sendall(b"<html><body>Service Unavailable</body></html>\r\n")
+            return False
         if b == "malformed":
             return self.raw(c, 200, "application/json", b'{"id": "chatcmpl-x", "choices": [{"message": {"content": "hel')
         if b == "html":

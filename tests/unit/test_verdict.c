@@ -63,6 +63,9 @@ void test_verdict(void)
     CHECK_STR(transport(CURLE_COULDNT_RESOLVE_HOST, 0).reason, "resolve");
     CHECK_STR(transport(CURLE_OPERATION_TIMEDOUT, 0).reason, "timeout");
     CHECK_STR(transport(CURLE_GOT_NOTHING, 0).reason, "empty_reply");
+    CHECK_STR(transport(CURLE_UNSUPPORTED_PROTOCOL, 0).reason, "bad_reply");   /* not HTTP */
+    CHECK(transport(CURLE_UNSUPPORTED_PROTOCOL, 0).fallback);
+    CHECK_STR(transport(CURLE_BAD_CONTENT_ENCODING, 0).reason, "bad_reply");
     CHECK_STR(transport(CURLE_RECV_ERROR, 0).reason, "recv");
     CHECK_STR(transport(CURLE_SSL_CONNECT_ERROR, 0).reason, "tls");
     CHECK_STR(transport(CURLE_PEER_FAILED_VERIFICATION, 0).reason, "tls");
