@@ -15,6 +15,8 @@ PKGS    := libcurl
 # found as <cjson/cJSON.h> like Debian's.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ithird_party
 CJSON_LIBS := -lm
+# zlib: decode.c reads a compressed answer the program asked for itself
+CORE_LIBS  := $(CJSON_LIBS) -lz
 CJSON_SRC  := third_party/cjson/cJSON.c
 CURL_LIBS  := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
@@ -26,7 +28,7 @@ LDSO    := -shared -Wl,-z,defs -Wl,--as-needed -Wl,-z,noexecstack
 SHIM_SRC := buf.c sse.c netaddr.c curlapi.c shim.c hook_curl.c hook_sock.c hook_dlopen.c hook_ssl.c
 CORE_SRC := buf.c netaddr.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
             dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c relay.c \
-            jsonmem.c core.c
+            jsonmem.c decode.c core.c
 LOGIC_SRC := $(filter-out core.c,$(CORE_SRC))
 LOGIC_FILES := $(LOGIC_SRC:%=preload/%) $(CJSON_SRC)
 HDRS := $(wildcard preload/*.h) third_party/cjson/cJSON.h
@@ -54,17 +56,17 @@ $(BUILD)/shim/hook_dlopen.o: ALL_CFLAGS += -O2 -foptimize-sibling-calls
 $(BUILD)/libllmfallback.so: $(SHIM_OBJ) preload/shim.map
 	$(CC) $(LDFLAGS) $(LDSO) -Wl,--version-script=preload/shim.map -o $@ $(SHIM_OBJ)
 $(BUILD)/libllmfallback-core.so: $(CORE_OBJ) preload/core.map
-	$(CC) $(LDFLAGS) $(LDSO) -Wl,--version-script=preload/core.map -Wl,--exclude-libs,ALL -o $@ $(CORE_OBJ) $(CJSON_LIBS)
+	$(CC) $(LDFLAGS) $(LDSO) -Wl,--version-script=preload/core.map -Wl,--exclude-libs,ALL -o $@ $(CORE_OBJ) $(CORE_LIBS)
 
 # Unit tests link the pure logic directly, with a real libcurl for curl_url.
 UNIT_SRC := $(wildcard tests/unit/*.c)
 $(BUILD)/unit: $(UNIT_SRC) $(LOGIC_FILES) $(HDRS) tests/unit/t.h
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
-	  $(UNIT_SRC) $(LOGIC_FILES) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
+	  $(UNIT_SRC) $(LOGIC_FILES) $(CORE_LIBS) $(CURL_LIBS) -lpthread
 $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(HDRS) tests/unit/t.h | $(BUILD)/asan
 	$(CC) -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow \
 	  -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
-	  $(UNIT_SRC) $(LOGIC_FILES) $(CJSON_LIBS) $(CURL_LIBS) -lpthread
+	  $(UNIT_SRC) $(LOGIC_FILES) $(CORE_LIBS) $(CURL_LIBS) -lpthread
 
 EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate
 $(BUILD)/examples/%: examples/%.c

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "decode.h"
 #include "health.h"
 #include "hubutil.h"
 #include "models.h"
@@ -258,6 +259,24 @@ static char *answer_text(llf_dialect d, const llf_resp *r)
     return text;
 }
 
+/* The response as the judge reads it: r itself, or (when the program asked
+ * for a compressed answer itself) a view of r with its body decoded into
+ * *plain. *opaque: an encoding we cannot read, so the body is not judged. */
+static const llf_resp *judged(const llf_resp *r, llf_resp *view, llf_buf *plain, int *opaque)
+{
+    *opaque = 0;
+    if (r->delivered || !r->head.n)
+        return r;
+    switch (llf_decode_body(&r->head, r->body.p, r->body.n, (size_t)256 << 20, plain)) {
+    case LLF_DEC_OK:
+        *view = *r;
+        view->body = *plain;
+        return view;
+    case LLF_DEC_OPAQUE: *opaque = 1; return r;
+    default: return r;   /* (none, or broken: judged as it came) */
+    }
+}
+
 /* Deprecation/Sunset on a success: one warning per provider/model and process. */
 static void note_deprecation(const llf_provider *p, const char *model, const llf_resp *r)
 {
@@ -460,11 +479,19 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             if (!s->original && !r->delivered && r->status >= 200 && r->status < 300 && dops->stop_at && hub)
                 dops->stop_at(s->model, hub, &r->body);
             llf_judge_in jin = {d, s->model, c->stream, hub, &cfg->verdict};
-            llf_verdict v = llf_judge_ex(&jin, r, time(NULL));
+            llf_resp view;
+            llf_buf plain = {0};
+            int opaque;
+            const llf_resp *jr = judged(r, &view, &plain, &opaque);
+            /* (an answer in an encoding we cannot read is the program's to
+             * read: a 2xx of it is taken as it is) */
+            llf_verdict v = opaque && r->curlcode == CURLE_OK && r->status >= 200 && r->status < 300
+                                ? (llf_verdict){LLF_OK, "ok", 0, -1}
+                                : llf_judge_ex(&jin, jr, time(NULL));
             if (v.outcome == LLF_OK && !r->delivered) {
                 note_deprecation(&cfg->providers[s->provider], s->model, r);
-                if (cfg->verdict.validate_cmd) {
-                    char *text = answer_text(d, r);
+                if (cfg->verdict.validate_cmd && !opaque) {
+                    char *text = answer_text(d, jr);
                     int q = text ? llf_quality_check(cfg->verdict.validate_cmd,
                                                      cfg->verdict.validate_timeout_ms, text,
                                                      cfg->providers[s->provider].name, s->model)
@@ -474,6 +501,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                         v = (llf_verdict){LLF_DEGRADED, "quality_gate", 1, -1};
                 }
             }
+            llf_buf_free(&plain);
             if (v.outcome == LLF_OK && !r->delivered &&
                 translate_answer(d, c->m.dialect, s->model, r))
                 v = (llf_verdict){LLF_INVALID_BODY, "untranslatable", 1, -1};
@@ -521,7 +549,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             return -1;   /* the original was never sent: the hook passes it through */
         final = orig_resp;
         final_step = orig_step;
-        final_v = llf_judge(c->m.dialect, c->model, c->stream, final, time(NULL));
+        llf_resp view;
+        llf_buf plain = {0};
+        int opaque;
+        final_v = llf_judge(c->m.dialect, c->model, c->stream, judged(final, &view, &plain, &opaque), time(NULL));
+        llf_buf_free(&plain);
     }
     fin->resp = final;
     fin->delivered = final->delivered;

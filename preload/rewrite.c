@@ -253,6 +253,11 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
             continue;
         if (!same && other_dialect_header(h, t->dialect))
             continue;
+        /* A member answers uncompressed: its answer is judged, perhaps
+         * translated, and handed over under a head of ours (decode.c reads
+         * only the program's own attempt). */
+        if (llf_header_is(h, "accept-encoding"))
+            continue;
         if (llf_headers_add(&out->headers, h))
             goto fail;
     }

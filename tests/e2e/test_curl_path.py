@@ -127,6 +127,32 @@ def test_each_hard_failure_falls_back():
         check(answer(body).startswith("Hello from backup"), f"{behaviour}: backup answered")
 
 
+def test_a_program_that_asks_for_gzip_itself():
+    """curl with its own Accept-Encoding header (no --compressed: it gets the
+    bytes as they come and decodes them itself). A healthy primary's gzip'ed
+    answer is judged on its decoded text and given back as it came, without
+    asking a member; a broken primary's gzip'ed garbage still falls back, and
+    the member (asked for no encoding) answers plainly; with --compressed,
+    libcurl decodes as usual."""
+    import gzip as gz
+    m = mock()
+    log = new_log("gzip.log")
+    r = run(curl_chat(m, "-H", "Accept-Encoding: gzip", "-D", "/dev/stderr"), env_for(config(m), log))
+    eq(r.returncode, 0, f"exit ({r.stderr.decode()[-200:]})")
+    check(r.stdout[:2] == b"\x1f\x8b", f"the primary's gzip bytes, as they came ({r.stdout[:20]!r})")
+    check(answer(gz.decompress(r.stdout)).startswith("Hello from primary"), "the primary's answer")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")],
+       "judged on its decoded text: ok, no member asked")
+    eq(m.requests("primary")[0]["headers"].get("accept-encoding"), "gzip", "the program's header went to its provider")
+    m.set("primary", behaviour="malformed")
+    r = run(curl_chat(m, "-H", "Accept-Encoding: gzip"), env_for(config(m)))
+    check(answer(r.stdout).startswith("Hello from backup"), f"garbage, decoded, falls back ({r.stdout[:60]!r})")
+    check("accept-encoding" not in m.requests("backup")[0]["headers"], "the member was asked for no encoding")
+    m.set("primary", behaviour="ok")
+    r = run(curl_chat(m, "--compressed"), env_for(config(m)))
+    check(answer(r.stdout).startswith("Hello from primary"), "--compressed: libcurl's own decoding")
+
+
 def test_plain_400_is_not_retried():
     m = mock()
     m.set("primary", behaviour="400")

@@ -14,7 +14,7 @@ mkdir -p "$out"
 logic=$(cd "$root" && make -s -f Makefile print-logic)
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE
        -I"$root/preload" -I"$root/third_party" $(pkg-config --cflags libcurl))
-libs=($(pkg-config --libs libcurl) -lm -lpthread)
+libs=($(pkg-config --libs libcurl) -lm -lz -lpthread)
 passed=0 failed=0
 for src in "$root"/tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)

@@ -12,6 +12,7 @@ recorded with the credential it carried, for assertions.
 Admin routes on every port: GET /_mock/requests, POST /_mock/set,
 POST /_mock/reset, GET /_mock/blob?size=N&seed=S. See README.md.
 """
+import gzip
 import json
 import random
 import re
@@ -561,6 +562,7 @@ class Server:
         self.dialect = spec.get("dialect", "openai")
         self.tls = bool(spec.get("tls"))
         self.tls_ctx = tls_ctx if self.tls else None
+        self.local = threading.local()   # per connection thread: the request being answered
         self.lock = threading.Lock()
         self.records = []
         self.apply({"behaviour": spec.get("behaviour", "ok"), "retry_after": spec.get("retry_after"),
@@ -616,6 +618,7 @@ class Server:
     def dispatch(self, c, method, target, headers, body):
         url = urllib.parse.urlsplit(target)
         path, query = url.path, urllib.parse.parse_qs(url.query)
+        self.local.gzip = False
         if path.startswith("/_mock/"):
             return self.admin(c, method, path, query, body)
         model, stream = None, False
@@ -631,6 +634,8 @@ class Server:
         else:
             return self.send(c, 404, {"error": {"message": f"Invalid URL ({method} {path})", "type": "invalid_request_error"}})
         credential = self.credential(headers, query)
+        # JSON answers gzip'ed when the client asks, as the real APIs do
+        self.local.gzip = "gzip" in headers.get("accept-encoding", "").lower()
         behaviour = self.next_behaviour()
         self.record(method, path, url.query, headers, body, credential, behaviour, c.getpeername()[1])
         if self.delay_ms:
@@ -795,6 +800,9 @@ class Server:
         return self.raw(c, status, "application/json", json.dumps(obj).encode(), extra)
 
     def raw(self, c, status, ctype, body, extra=()):
+        if getattr(self.local, "gzip", False) and ctype == "application/json":
+            body = gzip.compress(body)
+            extra = list(extra) + [("Content-Encoding", "gzip")]
         c.sendall(response(status, [("Content-Type", ctype)] + list(extra), body))
         return True
 
