@@ -527,8 +527,9 @@ static void gate_at_end(attempt_ctx *c)
  * nothing of this one) or hand over what came so far and go live. */
 static size_t gated_write(attempt_ctx *c, const char *p, size_t n)
 {
-    if (llf_buf_add(&c->out->body, p, n) || llf_sse_feed(&c->sse, p, n, gate_event, c) < 0)
-        return 0;
+    if (c->out->body.n + n > MAX_BODY || llf_buf_add(&c->out->body, p, n) ||
+        llf_sse_feed(&c->sse, p, n, gate_event, c) < 0)
+        return 0;   /* (a gate that never decides holds no more than an answer may) */
     if (c->out->stream_problem)
         return 0;
     if (!c->first_ok)
