@@ -260,12 +260,13 @@ static char *answer_text(llf_dialect d, const llf_resp *r)
 }
 
 /* The response as the judge reads it: r itself, or (when the program asked
- * for a compressed answer itself) a view of r with its body decoded into
- * *plain. *opaque: an encoding we cannot read, so the body is not judged. */
-static const llf_resp *judged(const llf_resp *r, llf_resp *view, llf_buf *plain, int *opaque)
+ * for a compressed answer itself: asked, its own Accept-Encoding header) a
+ * view of r with its body decoded into *plain. *opaque: an encoding we
+ * cannot read, so the body is not judged. */
+static const llf_resp *judged(int asked, const llf_resp *r, llf_resp *view, llf_buf *plain, int *opaque)
 {
     *opaque = 0;
-    if (r->delivered || !r->head.n)
+    if (!asked || r->delivered || !r->head.n)
         return r;
     switch (llf_decode_body(&r->head, r->body.p, r->body.n, (size_t)256 << 20, plain)) {
     case LLF_DEC_OK:
@@ -374,6 +375,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     const llf_step *final_step = NULL;
     llf_verdict final_v = {LLF_OK, "ok", 0, -1};
     int stop = 0;
+    /* (libcurl's own Accept-Encoding, CURLOPT_ACCEPT_ENCODING, is not in
+     * the program's headers: libcurl decodes what it asked for) */
+    int asked_coding = llf_headers_get(&a->orig->headers, "accept-encoding", NULL) != NULL;
 
     for (size_t i = 0; i < nsteps && !stop; i++) {
         const llf_step *s = &steps[i];
@@ -482,7 +486,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             llf_resp view;
             llf_buf plain = {0};
             int opaque;
-            const llf_resp *jr = judged(r, &view, &plain, &opaque);
+            const llf_resp *jr = judged(asked_coding, r, &view, &plain, &opaque);
             /* (an answer in an encoding we cannot read is the program's to
              * read: a 2xx of it is taken as it is) */
             llf_verdict v = opaque && r->curlcode == CURLE_OK && r->status >= 200 && r->status < 300
@@ -552,7 +556,8 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         llf_resp view;
         llf_buf plain = {0};
         int opaque;
-        final_v = llf_judge(c->m.dialect, c->model, c->stream, judged(final, &view, &plain, &opaque), time(NULL));
+        final_v = llf_judge(c->m.dialect, c->model, c->stream, judged(asked_coding, final, &view, &plain, &opaque),
+                            time(NULL));
         llf_buf_free(&plain);
     }
     fin->resp = final;
