@@ -521,13 +521,26 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
     return len;
 }
 
+/* A stream's bytes framed for the client: chunked, or as they are for an
+ * HTTP/1.0 client, which knows no chunks (its stream ends with the
+ * connection). */
+static long live_framing(const rctx *x)
+{
+    return x->http10 ? FRAME_TO_CLOSE : FRAME_CHUNKED;
+}
+
+static int live_write(rctx *x, const char *p, size_t n)
+{
+    return x->http10 ? (n ? write_all(x->k->fd, p, n) : 0) : write_chunk(x->k, p, n);
+}
+
 /* Live bytes to the client: as they are, or translated into its dialect. */
 static int live_out(rctx *x, const char *p, size_t n)
 {
     if (!x->pipe)
-        return write_chunk(x->k, p, n);
+        return live_write(x, p, n);
     llf_buf t = {0};
-    int bad = llf_stream_pipe_feed(x->pipe, p, n, &t) || write_chunk(x->k, t.p, t.n);
+    int bad = llf_stream_pipe_feed(x->pipe, p, n, &t) || live_write(x, t.p, t.n);
     llf_buf_free(&t);
     return bad ? -1 : 0;
 }
@@ -556,7 +569,8 @@ static int go_live(rctx *x)
     if (x->at->translate_to >= 0 &&
         !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model)))
         return -1;
-    int bad = write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, FRAME_CHUNKED, x->keep_alive) ||
+    int bad = write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, live_framing(x),
+                         x->keep_alive && !x->http10) ||
               live_out(x, x->out->body.p, x->out->body.n);
     llf_buf_reset(&x->out->body);
     return bad ? -1 : 0;
@@ -712,7 +726,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
         if (out->curlcode == CURLE_OK && llf_stream_pipe_end(x->pipe, &t))
             out->curlcode = CURLE_PARTIAL_FILE;
         else if (out->curlcode == CURLE_OK)
-            write_chunk(x->k, t.p, t.n);
+            live_write(x, t.p, t.n);
         llf_buf_free(&t);
         llf_stream_pipe_free(x->pipe);
         x->pipe = NULL;
@@ -875,9 +889,10 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
     } else if (ran == 0) {
         const llf_resp *f = fin.resp;
         if (fin.delivered) {
-            /* A live stream: end it cleanly, or break it as the provider did. */
-            if (f->curlcode == CURLE_OK && write_all(k->fd, "0\r\n\r\n", 5) == 0)
-                rc = 0;
+            /* A live stream: end it cleanly (an HTTP/1.0 client's by the
+             * close), or break it as the provider did. */
+            if (f->curlcode == CURLE_OK && (x.http10 || write_all(k->fd, "0\r\n\r\n", 5) == 0))
+                rc = x.http10 ? -1 : 0;
             else
                 reset(k);
         } else if (f->curlcode != CURLE_OK && !(fin.from_original && f->stream_problem)) {
@@ -887,8 +902,8 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         } else if (f->curlcode != CURLE_OK && !llf_sse_stopped_whole(&f->head, f->body.n, f->stream_problem)) {
             /* ...and, when more was coming, as a transfer cut short: the
              * program must not take the start of a stream for all of it. */
-            if (write_head(k, f->head.p, f->head.n, NULL, FRAME_CHUNKED, 0) == 0)
-                write_chunk(k, f->body.p, f->body.n);
+            if (write_head(k, f->head.p, f->head.n, NULL, live_framing(&x), 0) == 0)
+                live_write(&x, f->body.p, f->body.n);
             reset(k);
         } else {
             const llf_buf *h = fin.from_original ? &f->head : &fin.head;

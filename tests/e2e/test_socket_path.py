@@ -649,6 +649,29 @@ def test_requests_go_where_the_program_connected():
         other.stop()
 
 
+def test_an_http10_client_gets_its_stream_unchunked():
+    """HTTP/1.0 knows no chunks: a live stream (the primary's, or a fallback's
+    translated from another dialect) reaches such a client as it is, ended
+    by the close."""
+    m = mock()
+    p = m.port("primary")
+    key = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\n"
+    call = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    req = (f"POST /v1/chat/completions HTTP/1.0\r\nHost: 127.0.0.1:{p}\r\n{key}"
+           f"Content-Type: application/json\r\nContent-Length: {len(call)}\r\n\r\n{call}")
+    for primary, chain, who in (("ok", ("backup/gpt-4o-mini",), "primary"),
+                                ("503", ("anthropic/claude-3-5-haiku-latest",), "claude")):
+        m.reset_all()
+        m.set("primary", behaviour=primary)
+        out = raw_call(m, p, req, config(m, chain=chain))
+        head, _, body = out.partition(b"\r\n\r\n")
+        check(out.startswith(b"HTTP/1.1 200 ") and b"transfer-encoding" not in head.lower(),
+              f"{who}: a 200 without chunked framing ({head[:300]!r})")
+        check(body.startswith(b"data: {") and body.rstrip().endswith(b"data: [DONE]"),
+              f"{who}: the stream as it is, to its end ({body[:80]!r}...{body[-80:]!r})")
+        eq(b"x-llmfallback-provider: anthropic" in head.lower(), who == "claude", f"{who}: who answered")
+
+
 def drip_events(c, req):
     """A streaming endpoint the library does not know (e.g. /v1/responses)."""
     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
