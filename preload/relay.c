@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -38,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "endpoints.h"
 #include "hubutil.h"
 #include "log.h"
 #include "netaddr.h"
@@ -345,10 +347,11 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
             return -1;
         }
     }
-    if (*clen < -1 || (*clen > 0 && (size_t)*clen > MAX_BODY)) {
+    if (*clen < -1) {
         llf_http_req_free(r);
         return -1;
     }
+    r->clen = *clen;
     return (long)(end - buf) + 4;
 }
 
@@ -412,6 +415,8 @@ static int read_line(conn *k, char *line, size_t max)
     }
 }
 
+/* The request's head; its body is left to read_body, or to the transfer
+ * that passes it through as it comes (on_read). */
 static int read_request(conn *k, llf_http_req *r)
 {
     long clen = 0, head;
@@ -423,8 +428,15 @@ static int read_request(conn *k, llf_http_req *r)
     consume(k, (size_t)head);
     if (r->expect_continue && write_all(k->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25))
         return -1;
+    return 0;
+}
+
+/* The whole body, up to MAX_BODY. */
+static int read_body(conn *k, llf_http_req *r)
+{
+    long clen = r->clen;
     if (clen > 0)
-        return read_exact(k, &r->body, (size_t)clen);
+        return (size_t)clen > MAX_BODY ? -1 : read_exact(k, &r->body, (size_t)clen);
     if (clen == -1) {
         char line[64];
         for (;;) {
@@ -465,6 +477,10 @@ typedef struct rctx {
     long framing;
     double t0, next_look;        /* the attempt's start; when to look for the program next */
     int orig_sent;               /* the program's own request was performed */
+    /* A body passed through as it comes (on_read), not read first: bytes
+     * left (of all, or of the current chunk), chunked, all read. */
+    int in_stream, in_chunked, in_started, in_done;
+    long in_left;
 } rctx;
 
 /* write_head's framings besides a Content-Length (>= 0). */
@@ -612,6 +628,45 @@ static int client_gone(void *ud)
            ((p.revents & POLLRDHUP) && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
 }
 
+/* The program's body, as libcurl sends it on: from what the connection
+ * has read already, then from the socket, to its Content-Length or its last
+ * chunk (de-chunked: libcurl chunks it again). */
+static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
+{
+    rctx *x = ud;
+    conn *k = x->k;
+    size_t want = size * nitems;
+    if (x->in_chunked && x->in_left == 0 && !x->in_done) {
+        char line[64];
+        if ((x->in_started && read_line(k, line, sizeof line)) || read_line(k, line, sizeof line))
+            return CURL_READFUNC_ABORT;
+        x->in_started = 1;
+        char *end;
+        unsigned long n = strtoul(line, &end, 16);
+        if (end == line || n > LONG_MAX)
+            return CURL_READFUNC_ABORT;
+        if (n == 0) {
+            while (!read_line(k, line, sizeof line) && line[0])
+                ;   /* trailers */
+            x->in_done = 1;
+            return 0;
+        }
+        x->in_left = (long)n;
+    }
+    if (x->in_left <= 0)
+        return 0;
+    if (!k->have && fill(k))
+        return CURL_READFUNC_ABORT;
+    size_t take = k->have < want ? k->have : want;
+    take = (size_t)x->in_left < take ? (size_t)x->in_left : take;
+    memcpy(buf, k->buf, take);
+    consume(k, take);
+    x->in_left -= (long)take;
+    if (!x->in_chunked && x->in_left == 0)
+        x->in_done = 1;
+    return take;
+}
+
 /* Every time libcurl reports progress (on data, and at least once a
  * second): the attempt's own limits, as the libcurl hook keeps them (no first
  * byte, or a stream's first event, in time), and whether the program is
@@ -661,6 +716,8 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
         if (!llf_header_hop(req->headers.v[i]))
             hl = c->slist_append(hl, req->headers.v[i]);
     hl = c->slist_append(hl, "Expect:");
+    if (x->in_stream && x->in_chunked)
+        hl = c->slist_append(hl, "Transfer-Encoding: chunked");
     /* Nor libcurl's defaults the program did not send. */
     if (!llf_headers_get(&req->headers, "accept", NULL))
         hl = c->slist_append(hl, "Accept:");
@@ -678,8 +735,18 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     } else if (strcmp(x->method, "HEAD") == 0) {
         c->easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
-        c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.n);
-        c->easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
+        if (x->in_stream) {
+            /* (a new connection: a reused one the provider had closed would
+             * need the body sent again, and it is gone) */
+            c->easy_setopt(h, CURLOPT_POST, 1L);
+            c->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+            c->easy_setopt(h, CURLOPT_READDATA, x);
+            c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(x->in_chunked ? -1 : x->in_left));
+            c->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        } else {
+            c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.n);
+            c->easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
+        }
         if (strcmp(x->method, "POST") != 0)
             c->easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
     }
@@ -852,7 +919,7 @@ static int pass_through(rctx *x, const llf_req *orig)
     else if (resp.curlcode != CURLE_OK)
         reset(x->k);   /* broken within the body, as upstream's was */
     else if (x->framing != FRAME_CHUNKED || write_all(x->k->fd, "0\r\n\r\n", 5) == 0)
-        rc = x->framing == FRAME_TO_CLOSE ? -1 : 0;
+        rc = x->framing == FRAME_TO_CLOSE || (x->in_stream && !x->in_done) ? -1 : 0;   /* (body unread: no next request) */
     llf_resp_free(&resp);
     return rc;
 }
@@ -863,6 +930,21 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
     llf_req orig = {url, r->headers, r->body, 0};
     rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .http10 = r->http10, .orig = &orig,
               .connect_to = connect_to_line(&k->from, to, sizeof to) == 0 ? to : NULL};
+    /* Only a POST to a model endpoint can be a call, and only one whose body
+     * we can hold: any other body is passed on as it comes (an upload to a
+     * files endpoint may be larger than an answer may be, MAX_BODY). */
+    llf_match m;
+    int body_kind = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0 && r->clen != 0;
+    if (body_kind && !(strcmp(r->method, "POST") == 0 && llf_endpoint_match(k->eng->cfg, url, &m) &&
+                       (r->clen < 0 || (size_t)r->clen <= MAX_BODY))) {
+        x.in_stream = 1;
+        x.in_chunked = r->clen < 0;
+        x.in_left = r->clen < 0 ? 0 : r->clen;
+        return pass_through(&x, &orig);
+    }
+    if (read_body(k, r))
+        return -1;
+    orig.body = r->body;
     llf_call *call = llf_engine_recognise(k->eng, url, r->method, r->body.p, r->body.n);
     if (!call)
         return pass_through(&x, &orig);

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 
 from harness import (KEYS, PY, SANITIZED, Failed, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
@@ -670,6 +671,116 @@ def test_an_http10_client_gets_its_stream_unchunked():
         check(body.startswith(b"data: {") and body.rstrip().endswith(b"data: [DONE]"),
               f"{who}: the stream as it is, to its end ({body[:80]!r}...{body[-80:]!r})")
         eq(b"x-llmfallback-provider: anthropic" in head.lower(), who == "claude", f"{who}: who answered")
+
+
+class CountingServer:
+    """An upload endpoint that counts what it receives (Content-Length or
+    chunked) without keeping it, and answers with the count."""
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.seen = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def stop(self):
+        self.sock.close()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(c,), daemon=True).start()
+
+    def _handle(self, c):
+        f = c.makefile("rb", buffering=1 << 20)
+        try:
+            while True:
+                line = f.readline()
+                if not line:
+                    break
+                headers = {}
+                while True:
+                    h = f.readline()
+                    if h in (b"\r\n", b""):
+                        break
+                    k, _, v = h.decode("latin-1").partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                n = 0
+                if "content-length" in headers:
+                    left = int(headers["content-length"])
+                    while left:
+                        d = f.read(min(left, 1 << 20))
+                        if not d:
+                            raise OSError
+                        n += len(d)
+                        left -= len(d)
+                elif "chunked" in headers.get("transfer-encoding", ""):
+                    while True:
+                        size = int(f.readline().split(b";")[0], 16)
+                        if size == 0:
+                            f.readline()
+                            break
+                        while size:
+                            d = f.read(min(size, 1 << 20))
+                            if not d:
+                                raise OSError
+                            n += len(d)
+                            size -= len(d)
+                        f.readline()
+                self.seen.append((line.split()[0].decode(), n, headers.get("authorization")))
+                body = json.dumps({"bytes": n}).encode()
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                          % (len(body), body))
+        except (OSError, ValueError):
+            pass
+        finally:
+            c.close()
+
+
+def test_an_upload_larger_than_an_answer_passes_as_it_comes():
+    """A body no call could have (a 300 MiB upload to a files endpoint) is
+    passed on through the relay as it arrives, with its Content-Length or in
+    chunks, never held whole in the program's memory; a call after it on the
+    same connection is served as usual."""
+    up = CountingServer()
+    size = 300 << 20
+    script = """
+import requests
+size = int(sys.argv[2])
+class Zeros:   # a file of known length, read as requests sends it
+    def __init__(self, n): self.left = n
+    def __len__(self): return self.left
+    def read(self, n=-1):
+        n = self.left if n < 0 else min(n, self.left)
+        self.left -= n
+        return bytes(n)
+def chunks(n):
+    while n:
+        k = min(n, 1 << 20)
+        n -= k
+        yield bytes(k)
+s = requests.Session()
+h = {"Authorization": HDRS["Authorization"]}
+a = s.post(URL, data=Zeros(size), headers=h, timeout=60).json()["bytes"]
+b = s.put(URL, data=chunks(size), headers=h, timeout=60).json()["bytes"]
+c = s.post(URL, data=b"x" * 1000, headers=h, timeout=60).json()["bytes"]
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(a, b, c, int(hwm) // 1024)
+"""
+    try:
+        m = mock()
+        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{up.port}/v1/files", str(size)],
+                env_for(config(m, raw=up.port)), timeout=180)
+        out = r.stdout.decode().split()
+        eq(out[:3], [str(size), str(size), "1000"], f"every byte, both ways, then a small one ({r.stderr.decode()[-300:]})")
+        eq([(x[0], x[1]) for x in up.seen], [("POST", size), ("PUT", size), ("POST", 1000)], "as the upstream saw them")
+        check(int(out[3]) < 150, f"never held whole: the program's peak memory {out[3]} MiB")
+    finally:
+        up.stop()
 
 
 def drip_events(c, req):

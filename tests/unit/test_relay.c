@@ -36,7 +36,10 @@ void test_relay(void)
     CHECK(parse("GET / SPDY/3\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("AVERYVERYLONGMETHODNAME / HTTP/1.1\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", &r, &clen) == -1);
-    CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", &r, &clen) == -1);
+    /* (a body larger than an answer may be is passed through as it comes) */
+    CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", &r, &clen) > 0 &&
+          clen == 999999999999L && r.clen == clen);
+    llf_http_req_free(&r);
 }
 
 void test_relay_targets(void)
