@@ -695,6 +695,17 @@ class CountingServer:
                 return
             threading.Thread(target=self._handle, args=(c,), daemon=True).start()
 
+    @staticmethod
+    def _skip(f, left):
+        """Reads left bytes without keeping them; how many."""
+        n = left
+        while left:
+            d = f.read(min(left, 1 << 20))
+            if not d:
+                raise OSError
+            left -= len(d)
+        return n
+
     def _handle(self, c):
         f = c.makefile("rb", buffering=1 << 20)
         try:
@@ -711,25 +722,14 @@ class CountingServer:
                     headers[k.strip().lower()] = v.strip()
                 n = 0
                 if "content-length" in headers:
-                    left = int(headers["content-length"])
-                    while left:
-                        d = f.read(min(left, 1 << 20))
-                        if not d:
-                            raise OSError
-                        n += len(d)
-                        left -= len(d)
+                    n = self._skip(f, int(headers["content-length"]))
                 elif "chunked" in headers.get("transfer-encoding", ""):
                     while True:
                         size = int(f.readline().split(b";")[0], 16)
                         if size == 0:
                             f.readline()
                             break
-                        while size:
-                            d = f.read(min(size, 1 << 20))
-                            if not d:
-                                raise OSError
-                            n += len(d)
-                            size -= len(d)
+                        n += self._skip(f, size)
                         f.readline()
                 self.seen.append((line.split()[0].decode(), n, headers.get("authorization")))
                 body = json.dumps({"bytes": n}).encode()
