@@ -50,6 +50,7 @@
 
 #define MAX_HEAD (64 * 1024)
 #define MAX_BODY ((size_t)256 << 20)
+#define STREAM_ABOVE ((size_t)1 << 20)   /* a body passed through larger than this is not read first */
 #define MAX_EXPECT 256
 
 /* ---- provider addresses ---------------------------------------------------- */
@@ -431,21 +432,39 @@ static int read_request(conn *k, llf_http_req *r)
     return 0;
 }
 
-/* The whole body, up to MAX_BODY. */
-static int read_body(conn *k, llf_http_req *r)
+/* The body read whole when it is no longer than limit. A longer one is
+ * left to be passed on as it comes (on_read): *rest is set, r->body holds
+ * what was read of it (chunked: the chunks before the one that would pass
+ * the limit, whose size line is read), *left the bytes still to come (of all,
+ * or of that chunk). */
+static int read_body(conn *k, llf_http_req *r, size_t limit, int *rest, long *left)
 {
     long clen = r->clen;
+    *rest = 0;
+    if (clen > 0 && (size_t)clen > limit) {
+        *rest = 1;
+        *left = clen;
+        return 0;
+    }
     if (clen > 0)
-        return (size_t)clen > MAX_BODY ? -1 : read_exact(k, &r->body, (size_t)clen);
+        return read_exact(k, &r->body, (size_t)clen);
     if (clen == -1) {
         char line[64];
         for (;;) {
             if (read_line(k, line, sizeof line))
                 return -1;
-            size_t n = strtoul(line, NULL, 16);
+            char *end;
+            unsigned long n = strtoul(line, &end, 16);
+            if (end == line || n > LONG_MAX)
+                return -1;
             if (n == 0)
                 break;
-            if (r->body.n + n > MAX_BODY || read_exact(k, &r->body, n) || read_line(k, line, sizeof line))
+            if (r->body.n + n > limit) {
+                *rest = 1;
+                *left = (long)n;
+                return 0;
+            }
+            if (read_exact(k, &r->body, n) || read_line(k, line, sizeof line))
                 return -1;
         }
         while (!read_line(k, line, sizeof line) && line[0])
@@ -477,10 +496,13 @@ typedef struct rctx {
     long framing;
     double t0, next_look;        /* the attempt's start; when to look for the program next */
     int orig_sent;               /* the program's own request was performed */
-    /* A body passed through as it comes (on_read), not read first: bytes
-     * left (of all, or of the current chunk), chunked, all read. */
+    /* A body passed on as it comes (on_read), not read whole first: what
+     * was read of it (in_pre, from in_off), bytes left (of all, or of the
+     * current chunk), chunked, all read. */
     int in_stream, in_chunked, in_started, in_done;
     long in_left;
+    const llf_buf *in_pre;
+    size_t in_off;
 } rctx;
 
 /* write_head's framings besides a Content-Length (>= 0). */
@@ -636,6 +658,12 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
     rctx *x = ud;
     conn *k = x->k;
     size_t want = size * nitems;
+    if (x->in_pre && x->in_off < x->in_pre->n) {
+        size_t take = x->in_pre->n - x->in_off < want ? x->in_pre->n - x->in_off : want;
+        memcpy(buf, x->in_pre->p + x->in_off, take);
+        x->in_off += take;
+        return take;
+    }
     if (x->in_chunked && x->in_left == 0 && !x->in_done) {
         char line[64];
         if ((x->in_started && read_line(k, line, sizeof line)) || read_line(k, line, sizeof line))
@@ -741,7 +769,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
             c->easy_setopt(h, CURLOPT_POST, 1L);
             c->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
             c->easy_setopt(h, CURLOPT_READDATA, x);
-            c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(x->in_chunked ? -1 : x->in_left));
+            c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(x->in_chunked ? -1 : x->in_left + (long)x->in_pre->n));
             c->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         } else {
             c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.n);
@@ -930,21 +958,30 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
     llf_req orig = {url, r->headers, r->body, 0};
     rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .http10 = r->http10, .orig = &orig,
               .connect_to = connect_to_line(&k->from, to, sizeof to) == 0 ? to : NULL};
-    /* Only a POST to a model endpoint can be a call, and only one whose body
-     * we can hold: any other body is passed on as it comes (an upload to a
-     * files endpoint may be larger than an answer may be, MAX_BODY). */
+    /* Only a POST to a model endpoint can be a call: its body is read whole
+     * up to what an answer may be (MAX_BODY; no call is larger). Any other
+     * body is read whole only when small; a larger one (an upload to a files endpoint may be larger than
+     * an answer) is passed on as it comes, on a new upstream connection (a
+     * kept one the provider closed meanwhile would need it sent again, and it
+     * is gone). */
     llf_match m;
-    int body_kind = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0 && r->clen != 0;
-    if (body_kind && !(strcmp(r->method, "POST") == 0 && llf_endpoint_match(k->eng->cfg, url, &m) &&
-                       (r->clen < 0 || (size_t)r->clen <= MAX_BODY))) {
+    int may_call = strcmp(r->method, "POST") == 0 && llf_endpoint_match(k->eng->cfg, url, &m);
+    int body_kind = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+    int rest;
+    long left;
+    if (read_body(k, r, may_call || !body_kind ? MAX_BODY : STREAM_ABOVE, &rest, &left))
+        return -1;
+    if (rest && !body_kind)
+        return -1;   /* (a GET with a body larger than an answer: not HTTP anyone sends) */
+    orig.body = r->body;
+    if (rest) {
         x.in_stream = 1;
         x.in_chunked = r->clen < 0;
-        x.in_left = r->clen < 0 ? 0 : r->clen;
+        x.in_started = 1;
+        x.in_left = left;
+        x.in_pre = &r->body;
         return pass_through(&x, &orig);
     }
-    if (read_body(k, r))
-        return -1;
-    orig.body = r->body;
     llf_call *call = llf_engine_recognise(k->eng, url, r->method, r->body.p, r->body.n);
     if (!call)
         return pass_through(&x, &orig);

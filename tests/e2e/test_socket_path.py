@@ -778,7 +778,8 @@ print(a, b, c, int(hwm) // 1024)
         out = r.stdout.decode().split()
         eq(out[:3], [str(size), str(size), "1000"], f"every byte, both ways, then a small one ({r.stderr.decode()[-300:]})")
         eq([(x[0], x[1]) for x in up.seen], [("POST", size), ("PUT", size), ("POST", 1000)], "as the upstream saw them")
-        check(int(out[3]) < 150, f"never held whole: the program's peak memory {out[3]} MiB")
+        # (under ASan the program's freed memory is held in quarantine)
+        check(SANITIZED or int(out[3]) < 150, f"never held whole: the program's peak memory {out[3]} MiB")
     finally:
         up.stop()
 
