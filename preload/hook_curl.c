@@ -394,6 +394,7 @@ typedef struct attempt_ctx {
     llf_resp *out;
     const llf_attempt *at;
     int live, got_byte;
+    int got_event;              /* a stream's first event came (the gate may wait for more) */
     int gated;          /* a 2xx stream, held back until its first event */
     int first_ok;
     llf_sse sse;
@@ -474,6 +475,7 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
 {
     attempt_ctx *c = ud;
     const llf_core_api *core = llf_core();
+    c->got_event = 1;
     if (!c->gate && !(c->gate = core->gate_new(c->at->dialect))) {
         c->out->stream_problem = "no_memory";
         return 1;
@@ -573,7 +575,7 @@ static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
         c->out->first_byte_timeout = 1;
         return 1;
     }
-    if (c->gated && c->at->first_token_ms > 0 && since_ms(&c->t0) > (double)c->at->first_token_ms) {
+    if (c->gated && !c->got_event && c->at->first_token_ms > 0 && since_ms(&c->t0) > (double)c->at->first_token_ms) {
         c->out->first_token_timeout = 1;
         return 1;
     }
@@ -729,7 +731,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
-    c->live = c->got_byte = c->gated = c->first_ok = 0;
+    c->live = c->got_byte = c->got_event = c->gated = c->first_ok = 0;
     memset(&c->sse, 0, sizeof c->sse);
     c->pipe = NULL;
     c->gate = NULL;

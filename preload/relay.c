@@ -483,6 +483,7 @@ typedef struct rctx {
     llf_resp *out;
     const llf_attempt *at;
     int got_byte;
+    int got_event;               /* a stream's first event came (the gate may wait for more) */
     long block_status;
     int gated, first_ok, live;   /* a 2xx stream: held to its first event, then live */
     llf_sse sse;
@@ -587,6 +588,7 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
 {
     rctx *x = ud;
     const llf_verdict_cfg *vc = &x->k->eng->cfg->verdict;
+    x->got_event = 1;
     if (!x->gate && !(x->gate = llf_gate_new((llf_dialect)x->at->dialect, vc, vc->stream_refusal))) {
         x->out->stream_problem = "no_memory";
         return 1;
@@ -709,7 +711,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
         x->out->first_byte_timeout = 1;
         return 1;
     }
-    if (x->gated && x->at->first_token_ms > 0 && ms > (double)x->at->first_token_ms) {
+    if (x->gated && !x->got_event && x->at->first_token_ms > 0 && ms > (double)x->at->first_token_ms) {
         x->out->first_token_timeout = 1;
         return 1;
     }
@@ -731,7 +733,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     memset(out, 0, sizeof *out);
     x->out = out;
     x->at = at;
-    x->gated = x->first_ok = x->live = x->sent = x->got_byte = 0;
+    x->gated = x->first_ok = x->live = x->sent = x->got_byte = x->got_event = 0;
     x->block_status = 0;
     x->t0 = llf_mono_ms();
     x->next_look = 100;

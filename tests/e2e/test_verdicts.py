@@ -5,7 +5,7 @@ import atexit
 import json
 import os
 
-from harness import CURL, KEYS, Mock, check, env_for, eq, new_log, read_log, run, tmpdir, write_config
+from harness import CURL, KEYS, PY, Mock, check, env_for, eq, new_log, read_log, run, tmpdir, write_config
 
 _m = None
 
@@ -209,6 +209,33 @@ def test_quality_gate():
     cfg = config(m, verdict={"validate": {"command": "sleep 30", "timeout_ms": 300}})
     out, who = call(m, cfg=cfg)
     eq(who, "oai", "a gate that times out does not reject")
+
+
+def test_a_stream_held_for_refusals_keeps_its_first_token_limit():
+    """With stream_refusal the gate waits for more than the first event, but
+    timeouts_ms.first_token is about the first event: a stream whose first
+    event came in time and whose text comes slowly is not cut for it (through
+    libcurl and through the relay)."""
+    m = mock()
+    payload = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    url = m.base("oai") + "/chat/completions"
+    auth = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}"
+    script = ("import sys, requests\n"
+              "r = requests.post(sys.argv[1], data=sys.argv[2], headers={'Authorization': sys.argv[3]}, stream=True, timeout=20)\n"
+              "print(r.headers.get('x-llmfallback-provider'), r.text)\n")
+    for path, argv in (("curl", [CURL, "-sS", "-N", "-i", url, "-H", auth, "-d", payload]),
+                       ("relay", [PY, "-c", script, url, payload, auth.split(": ", 1)[1]])):
+        m.reset_all()
+        m.set("oai", behaviour="stream_drip:250")
+        log = new_log("holdslow.log")
+        cfg = config(m, verdict={"stream_refusal": True},
+                     timeouts_ms={"connect": 2000, "first_token": 800, "total": 10000})
+        r = run(argv, env_for(cfg, log))
+        steps = [(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+        eq(steps, [("openai", "ok")], f"{path}: the primary's slow stream, whole ({r.stderr.decode()[-200:]})")
+        check(r.stdout.decode().rstrip().endswith("data: [DONE]") and "x-llmfallback" not in r.stdout.decode(),
+              f"{path}: the program got all of it ({r.stdout.decode()[-100:]!r})")
+        eq(len(m.requests("backup")), 0, f"{path}: no member asked")
 
 
 def test_refusal_as_a_whole_stream():
