@@ -259,22 +259,27 @@ static char *answer_text(llf_dialect d, const llf_resp *r)
     return text;
 }
 
-/* The response as the judge reads it: r itself, or (when the program asked
- * for a compressed answer itself: asked, its own Accept-Encoding header) a
- * view of r with its body decoded into *plain. *opaque: an encoding we
- * cannot read, so the body is not judged. */
-static const llf_resp *judged(int asked, const llf_resp *r, llf_resp *view, llf_buf *plain, int *opaque)
+/* The verdict on r. A body that does not read as JSON but says it is
+ * compressed (a program that asks for gzip itself, and decodes it itself,
+ * gets the bytes as they came from libcurl, and so do we) is judged again on
+ * a decoded copy in *plain, *jr pointing at a view of r with it; one in an
+ * encoding we cannot read is not judged (a 2xx of it is the program's to
+ * read). An answer that reads pays nothing for this. */
+static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, llf_resp *view, llf_buf *plain,
+                               const llf_resp **jr)
 {
-    *opaque = 0;
-    if (!asked || r->delivered || !r->head.n)
-        return r;
-    switch (llf_decode_body(&r->head, r->body.p, r->body.n, (size_t)256 << 20, plain)) {
+    *jr = r;
+    llf_verdict v = llf_judge_ex(in, r, time(NULL));
+    if (v.outcome != LLF_INVALID_BODY || r->delivered || r->stream_problem)
+        return v;
+    switch (llf_decode_body(&r->head, r->body.p, r->body.n, (size_t)32 << 20, plain)) {
     case LLF_DEC_OK:
         *view = *r;
         view->body = *plain;
-        return view;
-    case LLF_DEC_OPAQUE: *opaque = 1; return r;
-    default: return r;   /* (none, or broken: judged as it came) */
+        *jr = view;
+        return llf_judge_ex(in, view, time(NULL));
+    case LLF_DEC_OPAQUE: return (llf_verdict){LLF_OK, "ok", 0, -1};
+    default: return v;   /* (not compressed, or not decodable: as it was judged) */
     }
 }
 
@@ -375,9 +380,6 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     const llf_step *final_step = NULL;
     llf_verdict final_v = {LLF_OK, "ok", 0, -1};
     int stop = 0;
-    /* (libcurl's own Accept-Encoding, CURLOPT_ACCEPT_ENCODING, is not in
-     * the program's headers: libcurl decodes what it asked for) */
-    int asked_coding = llf_headers_get(&a->orig->headers, "accept-encoding", NULL) != NULL;
 
     for (size_t i = 0; i < nsteps && !stop; i++) {
         const llf_step *s = &steps[i];
@@ -485,16 +487,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             llf_judge_in jin = {d, s->model, c->stream, hub, &cfg->verdict};
             llf_resp view;
             llf_buf plain = {0};
-            int opaque;
-            const llf_resp *jr = judged(asked_coding, r, &view, &plain, &opaque);
-            /* (an answer in an encoding we cannot read is the program's to
-             * read: a 2xx of it is taken as it is) */
-            llf_verdict v = opaque && r->curlcode == CURLE_OK && r->status >= 200 && r->status < 300
-                                ? (llf_verdict){LLF_OK, "ok", 0, -1}
-                                : llf_judge_ex(&jin, jr, time(NULL));
+            const llf_resp *jr;
+            llf_verdict v = judge_coded(&jin, r, &view, &plain, &jr);
             if (v.outcome == LLF_OK && !r->delivered) {
                 note_deprecation(&cfg->providers[s->provider], s->model, r);
-                if (cfg->verdict.validate_cmd && !opaque) {
+                if (cfg->verdict.validate_cmd) {
                     char *text = answer_text(d, jr);
                     int q = text ? llf_quality_check(cfg->verdict.validate_cmd,
                                                      cfg->verdict.validate_timeout_ms, text,
@@ -555,9 +552,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         final_step = orig_step;
         llf_resp view;
         llf_buf plain = {0};
-        int opaque;
-        final_v = llf_judge(c->m.dialect, c->model, c->stream, judged(asked_coding, final, &view, &plain, &opaque),
-                            time(NULL));
+        const llf_resp *jr;
+        llf_judge_in jin = {c->m.dialect, c->model, c->stream, NULL, NULL};
+        final_v = judge_coded(&jin, final, &view, &plain, &jr);
         llf_buf_free(&plain);
     }
     fin->resp = final;

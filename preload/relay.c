@@ -637,10 +637,11 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
     return go_live(x) ? 0 : len;
 }
 
-/* The program closed its connection: it will read no answer, so no member
- * is asked for one. A client that only shut its sending side (EOF with no
- * request after it) counts as gone too; HTTP clients that wait for an
- * answer do not do that, and if one did it would get the original failure. */
+/* The program closed its connection: it will read no answer, so the
+ * attempt in flight stops and no member is asked for one. A client that only
+ * shut its sending side (EOF with no request after it: nc -N does it) looks
+ * the same from here and counts as gone too; the HTTP clients programs use
+ * do not do that. */
 static int client_gone(void *ud)
 {
     int fd = ((rctx *)ud)->k->fd;

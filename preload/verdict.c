@@ -78,13 +78,20 @@ static llf_verdict transport(const llf_resp *r)
     case CURLE_HTTP2_STREAM:
     case CURLE_HTTP3: v.reason = "recv"; break;
     case CURLE_GOT_NOTHING: v.reason = "empty_reply"; break;
-    case CURLE_WEIRD_SERVER_REPLY:
-    /* A reply that is not HTTP at all ("Received HTTP/0.9 when not
-     * allowed": a recognised call's URL is http(s), so this is the only way
-     * to get it), or a body its own Content-Encoding does not decode: the
-     * provider's, or whatever answers in its place, not the program's. */
     case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_BAD_CONTENT_ENCODING: v.reason = "bad_reply"; break;
+        /* A reply that is not HTTP at all (libcurl: "Received HTTP/0.9 when
+         * not allowed") is the provider's, or whatever answers in its place;
+         * a protocol the program's own settings rule out is the program's. */
+        if (!strstr(r->errmsg, "HTTP/0.9")) {
+            v.reason = "local";
+            v.fallback = 0;
+            break;
+        }
+        /* fall through */
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:   /* a body its own Content-Encoding does not decode */
+        v.reason = "bad_reply";
+        break;
     case CURLE_ABORTED_BY_CALLBACK:
         /* Ours when the first byte never came or the program left (no
          * provider's fault, and nobody to fall back for); the program's own

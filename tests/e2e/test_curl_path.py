@@ -151,6 +151,12 @@ def test_a_program_that_asks_for_gzip_itself():
     m.set("primary", behaviour="ok")
     r = run(curl_chat(m, "--compressed"), env_for(config(m)))
     check(answer(r.stdout).startswith("Hello from primary"), "--compressed: libcurl's own decoding")
+    # libcurl asks for gzip but decodes nothing (--raw): judged decoded too
+    log = new_log("gzipraw.log")
+    r = run(curl_chat(m, "--compressed", "--raw"), env_for(config(m), log))
+    check(answer(gz.decompress(r.stdout)).startswith("Hello from primary"), f"--raw: the gzip bytes ({r.stdout[:20]!r})")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")],
+       "--raw: judged on its decoded text")
 
 
 def test_plain_400_is_not_retried():

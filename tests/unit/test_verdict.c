@@ -63,8 +63,19 @@ void test_verdict(void)
     CHECK_STR(transport(CURLE_COULDNT_RESOLVE_HOST, 0).reason, "resolve");
     CHECK_STR(transport(CURLE_OPERATION_TIMEDOUT, 0).reason, "timeout");
     CHECK_STR(transport(CURLE_GOT_NOTHING, 0).reason, "empty_reply");
-    CHECK_STR(transport(CURLE_UNSUPPORTED_PROTOCOL, 0).reason, "bad_reply");   /* not HTTP */
-    CHECK(transport(CURLE_UNSUPPORTED_PROTOCOL, 0).fallback);
+    {   /* not HTTP at all: the provider's; a protocol the program ruled out: its own */
+        llf_resp r;
+        memset(&r, 0, sizeof r);
+        r.curlcode = CURLE_UNSUPPORTED_PROTOCOL;
+        snprintf(r.errmsg, sizeof r.errmsg, "Received HTTP/0.9 when not allowed");
+        v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 0);
+        CHECK(v.fallback);
+        CHECK_STR(v.reason, "bad_reply");
+        snprintf(r.errmsg, sizeof r.errmsg, "Protocol \"http\" not supported or disabled in libcurl");
+        v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 0);
+        CHECK(!v.fallback);
+        CHECK_STR(v.reason, "local");
+    }
     CHECK_STR(transport(CURLE_BAD_CONTENT_ENCODING, 0).reason, "bad_reply");
     CHECK_STR(transport(CURLE_RECV_ERROR, 0).reason, "recv");
     CHECK_STR(transport(CURLE_SSL_CONNECT_ERROR, 0).reason, "tls");
