@@ -616,12 +616,20 @@ static int go_live(rctx *x)
     return bad ? -1 : 0;
 }
 
+static int client_gone(void *ud);
+
 static size_t on_body(char *p, size_t s, size_t n, void *ud)
 {
     rctx *x = ud;
     size_t len = s * n;
-    if (x->live)
-        return live_out(x, p, len) ? 0 : len;
+    if (x->live) {
+        if (live_out(x, p, len) == 0)
+            return len;
+        /* (a write that failed because the program left says so, whichever
+         * of the two noticed first) */
+        x->out->client_gone = client_gone(x);
+        return 0;
+    }
     if (x->sent)
         return (x->framing == FRAME_CHUNKED ? write_chunk(x->k, p, len) : write_all(x->k->fd, p, len)) ? 0 : len;
     if (x->out->body.n + len > MAX_BODY || llf_buf_add(&x->out->body, p, len))

@@ -59,6 +59,8 @@ long llf_retry_after_ms(const llf_buf *head, time_t now)
 static llf_verdict transport(const llf_resp *r)
 {
     llf_verdict v = {LLF_TRANSPORT_ERROR, "transport", 1, -1};
+    if (r->client_gone)   /* the program left (relay): nobody to fall back for */
+        return (llf_verdict){LLF_TRANSPORT_ERROR, "client_gone", 0, -1};
     switch (r->curlcode) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY: v.reason = "resolve"; break;
@@ -93,10 +95,8 @@ static llf_verdict transport(const llf_resp *r)
         v.reason = "bad_reply";
         break;
     case CURLE_ABORTED_BY_CALLBACK:
-        /* Ours when the first byte never came or the program left (no
-         * provider's fault, and nobody to fall back for); the program's own
-         * otherwise. */
-        v.reason = r->first_byte_timeout ? "first_byte_timeout" : r->client_gone ? "client_gone" : "aborted";
+        /* Ours when the first byte never came; the program's own otherwise. */
+        v.reason = r->first_byte_timeout ? "first_byte_timeout" : "aborted";
         v.fallback = r->first_byte_timeout;
         break;
     default:

@@ -92,6 +92,9 @@ void test_verdict(void)
         v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 0);
         CHECK(!v.fallback && v.outcome == LLF_TRANSPORT_ERROR);
         CHECK_STR(v.reason, "client_gone");
+        r.curlcode = CURLE_WRITE_ERROR;   /* a live write that failed for it */
+        v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 0);
+        CHECK(!v.fallback && strcmp(v.reason, "client_gone") == 0);
     }
     CHECK(!transport(CURLE_WRITE_ERROR, 0).fallback);
     CHECK(transport(CURLE_COULDNT_CONNECT, 0).outcome == LLF_TRANSPORT_ERROR);
