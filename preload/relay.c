@@ -432,6 +432,21 @@ static int read_request(conn *k, llf_http_req *r)
     return 0;
 }
 
+/* A chunk's size line; after the last (0), the trailers are read too. */
+static int read_chunk_size(conn *k, unsigned long *n)
+{
+    char line[64], *end;
+    if (read_line(k, line, sizeof line))
+        return -1;
+    *n = strtoul(line, &end, 16);
+    if (end == line || *n > LONG_MAX)
+        return -1;
+    if (*n == 0)
+        while (!read_line(k, line, sizeof line) && line[0])
+            ;   /* trailers */
+    return 0;
+}
+
 /* The body read whole when it is no longer than limit. A longer one is
  * left to be passed on as it comes (on_read): *rest is set, r->body holds
  * what was read of it (chunked: the chunks before the one that would pass
@@ -451,11 +466,8 @@ static int read_body(conn *k, llf_http_req *r, size_t limit, int *rest, long *le
     if (clen == -1) {
         char line[64];
         for (;;) {
-            if (read_line(k, line, sizeof line))
-                return -1;
-            char *end;
-            unsigned long n = strtoul(line, &end, 16);
-            if (end == line || n > LONG_MAX)
+            unsigned long n;
+            if (read_chunk_size(k, &n))
                 return -1;
             if (n == 0)
                 break;
@@ -467,8 +479,6 @@ static int read_body(conn *k, llf_http_req *r, size_t limit, int *rest, long *le
             if (read_exact(k, &r->body, n) || read_line(k, line, sizeof line))
                 return -1;
         }
-        while (!read_line(k, line, sizeof line) && line[0])
-            ;   /* trailers */
     }
     return 0;
 }
@@ -516,6 +526,12 @@ static int write_chunk(conn *k, const char *p, size_t n)
     char size[32];
     int m = snprintf(size, sizeof size, "%zx\r\n", n);
     return n == 0 ? 0 : write_all(k->fd, size, (size_t)m) || write_all(k->fd, p, n) || write_all(k->fd, "\r\n", 2);
+}
+
+/* Body bytes in a framing of write_head's: a chunk, or as they are. */
+static int write_framed(conn *k, long framing, const char *p, size_t n)
+{
+    return framing == FRAME_CHUNKED ? write_chunk(k, p, n) : n ? write_all(k->fd, p, n) : 0;
 }
 
 /* A passed-through body keeps the upstream's framing when it gave a length
@@ -570,7 +586,7 @@ static long live_framing(const rctx *x)
 
 static int live_write(rctx *x, const char *p, size_t n)
 {
-    return x->http10 ? (n ? write_all(x->k->fd, p, n) : 0) : write_chunk(x->k, p, n);
+    return write_framed(x->k, live_framing(x), p, n);
 }
 
 /* Live bytes to the client: as they are, or translated into its dialect. */
@@ -616,35 +632,6 @@ static int go_live(rctx *x)
     return bad ? -1 : 0;
 }
 
-static int client_gone(void *ud);
-
-static size_t on_body(char *p, size_t s, size_t n, void *ud)
-{
-    rctx *x = ud;
-    size_t len = s * n;
-    if (x->live) {
-        if (live_out(x, p, len) == 0)
-            return len;
-        /* (a write that failed because the program left says so, whichever
-         * of the two noticed first) */
-        x->out->client_gone = client_gone(x);
-        return 0;
-    }
-    if (x->sent)
-        return (x->framing == FRAME_CHUNKED ? write_chunk(x->k, p, len) : write_all(x->k->fd, p, len)) ? 0 : len;
-    if (x->out->body.n + len > MAX_BODY || llf_buf_add(&x->out->body, p, len))
-        return 0;
-    if (!x->gated)
-        return len;
-    if (llf_sse_feed(&x->sse, p, len, gate_event, x) < 0 || x->out->stream_problem)
-        return 0;   /* not an answer: stop it, the next member is tried */
-    if (!x->first_ok)
-        return len;
-    /* The gate says this is an answer: from here on it is the program's,
-     * as it arrives. */
-    return go_live(x) ? 0 : len;
-}
-
 /* The program closed its connection: it will read no answer, so the
  * attempt in flight stops and no member is asked for one. A client that only
  * shut its sending side (EOF with no request after it: nc -N does it) looks
@@ -659,6 +646,33 @@ static int client_gone(void *ud)
         return 0;
     return (p.revents & (POLLHUP | POLLERR)) ||
            ((p.revents & POLLRDHUP) && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
+}
+
+static size_t on_body(char *p, size_t s, size_t n, void *ud)
+{
+    rctx *x = ud;
+    size_t len = s * n;
+    if (x->live) {
+        if (live_out(x, p, len) == 0)
+            return len;
+        /* (a write that failed because the program left says so, whichever
+         * of the two noticed first) */
+        x->out->client_gone = client_gone(x);
+        return 0;
+    }
+    if (x->sent)
+        return write_framed(x->k, x->framing, p, len) ? 0 : len;
+    if (x->out->body.n + len > MAX_BODY || llf_buf_add(&x->out->body, p, len))
+        return 0;
+    if (!x->gated)
+        return len;
+    if (llf_sse_feed(&x->sse, p, len, gate_event, x) < 0 || x->out->stream_problem)
+        return 0;   /* not an answer: stop it, the next member is tried */
+    if (!x->first_ok)
+        return len;
+    /* The gate says this is an answer: from here on it is the program's,
+     * as it arrives. */
+    return go_live(x) ? 0 : len;
 }
 
 /* The program's body, as libcurl sends it on: from what the connection
@@ -677,16 +691,12 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
     }
     if (x->in_chunked && x->in_left == 0 && !x->in_done) {
         char line[64];
-        if ((x->in_started && read_line(k, line, sizeof line)) || read_line(k, line, sizeof line))
+        unsigned long n;
+        /* (the CRLF that ends the chunk before, then the next one's size) */
+        if ((x->in_started && read_line(k, line, sizeof line)) || read_chunk_size(k, &n))
             return CURL_READFUNC_ABORT;
         x->in_started = 1;
-        char *end;
-        unsigned long n = strtoul(line, &end, 16);
-        if (end == line || n > LONG_MAX)
-            return CURL_READFUNC_ABORT;
         if (n == 0) {
-            while (!read_line(k, line, sizeof line) && line[0])
-                ;   /* trailers */
             x->in_done = 1;
             return 0;
         }
@@ -943,8 +953,6 @@ static int connect_to_line(const expectation *e, char *out, size_t n)
     return orig_authority(e, a, sizeof a) == 0 && snprintf(out, n, "::%s", a) < (int)n ? 0 : -1;
 }
 
-/* One request for url: through the engine when it is an LLM call, else
- * passed through. */
 /* The program's request performed once and relayed as it comes (see
  * on_header): a call not ours to judge. */
 static int pass_through(rctx *x, const llf_req *orig)
@@ -963,6 +971,8 @@ static int pass_through(rctx *x, const llf_req *orig)
     return rc;
 }
 
+/* One request for url: through the engine when it is an LLM call, else
+ * passed through. */
 static int serve_url(conn *k, llf_http_req *r, char *url)
 {
     char to[INET6_ADDRSTRLEN + 10];
@@ -971,10 +981,10 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
               .connect_to = connect_to_line(&k->from, to, sizeof to) == 0 ? to : NULL};
     /* Only a POST to a model endpoint can be a call: its body is read whole
      * up to what an answer may be (MAX_BODY; no call is larger). Any other
-     * body is read whole only when small; a larger one (an upload to a files endpoint may be larger than
-     * an answer) is passed on as it comes, on a new upstream connection (a
-     * kept one the provider closed meanwhile would need it sent again, and it
-     * is gone). */
+     * body is read whole only when small; a larger one (an upload to a files
+     * endpoint may be larger than an answer) is passed on as it comes, on a
+     * new upstream connection (a kept one the provider closed meanwhile
+     * would need it sent again, and it is gone). */
     llf_match m;
     int may_call = strcmp(r->method, "POST") == 0 && llf_endpoint_match(k->eng->cfg, url, &m);
     int body_kind = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;

@@ -6,7 +6,6 @@ import json
 import os
 import socket
 import subprocess
-import threading
 import time
 
 from harness import (KEYS, PY, SANITIZED, Failed, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
@@ -673,27 +672,12 @@ def test_an_http10_client_gets_its_stream_unchunked():
         eq(b"x-llmfallback-provider: anthropic" in head.lower(), who == "claude", f"{who}: who answered")
 
 
-class CountingServer:
+class CountingServer(RawServer):
     """An upload endpoint that counts what it receives (Content-Length or
     chunked) without keeping it, and answers with the count."""
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
         self.seen = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def stop(self):
-        self.sock.close()
-
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(c,), daemon=True).start()
+        super().__init__()
 
     @staticmethod
     def _skip(f, left):
