@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "decode.h"
 #include "engine.h"
 #include "hubutil.h"
 #include "log.h"
@@ -405,9 +406,15 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
     }
     llf_terr te = {{0}};
     int tr = llf_rewrite(cfg, &c->o, cand->provider, cand->model, &j->req, &te);
-    if (tr != LLF_TR_OK || !j->prim_model || llf_buf_add(&j->prim_body, resp->body.p, resp->body.n)) {
-        log_copy(j, 0, "skipped", tr == LLF_TR_INCOMPATIBLE ? "incompatible" : "rewrite", 0, -1, -1,
-                 -1, -1, -1);
+    /* The primary's answer as text: decoded when the program asked for it
+     * compressed (the candidate is asked for none, rewrite.c). */
+    int dec = tr == LLF_TR_OK ? llf_decode_body(&resp->head, resp->body.p, resp->body.n, (size_t)32 << 20,
+                                                &j->prim_body) : LLF_DEC_NONE;
+    if (tr != LLF_TR_OK || !j->prim_model || dec == LLF_DEC_BROKEN || dec == LLF_DEC_OPAQUE ||
+        (dec == LLF_DEC_NONE && llf_buf_add(&j->prim_body, resp->body.p, resp->body.n))) {
+        log_copy(j, 0, "skipped", tr == LLF_TR_INCOMPATIBLE ? "incompatible" : tr != LLF_TR_OK ? "rewrite"
+                                  : dec == LLF_DEC_OPAQUE || dec == LLF_DEC_BROKEN ? "encoding" : "rewrite",
+                 0, -1, -1, -1, -1, -1);
         job_free(j);   /* a failed rewrite leaves j->req empty */
         return;
     }

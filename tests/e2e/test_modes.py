@@ -140,6 +140,27 @@ def test_shadow_never_touches_the_answer():
     check("what is 2+2" not in open(log).read(), "no prompt in the log")
 
 
+def test_shadow_compares_an_answer_the_program_asked_compressed():
+    """curl with its own Accept-Encoding: gzip gets its provider's gzip bytes as
+    they came; the shadow comparison reads them decoded (the candidate is asked
+    for no encoding), so similarity and the primary's usage are there."""
+    import gzip as gz
+    m = mock()
+    log = new_log("shadowgz.log")
+    cfg = config(m, "shadow", "shadowgz.json", shadow={"sample": 1})
+    r = run([CURL, "-sS", m.base("primary") + "/chat/completions", "-H", "Accept-Encoding: gzip",
+             "-H", "Authorization: Bearer " + KEYS["OPENAI_API_KEY"], "-H", "Content-Type: application/json",
+             "-d", chat_body(text="what is 2+2")], env_for(cfg, log))
+    eq(r.returncode, 0, f"exit ({r.stderr.decode()[-200:]})")
+    check(r.stdout[:2] == b"\x1f\x8b" and b"Hello from primary" in gz.decompress(r.stdout),
+          f"the program's gzip bytes, as they came ({r.stdout[:12]!r})")
+    sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+    eq([(e["provider"], e["outcome"]) for e in sh], [("anthropic", "ok")], "one comparison")
+    check(0 < sh[0].get("similarity", -1) < 1, f"a similarity of the decoded answer ({sh[0]})")
+    eq(sh[0].get("primary_tokens_in"), 9, "the primary's usage, read from the decoded answer")
+    check("accept-encoding" not in m.requests("claude")[0]["headers"], "the copy asked for no encoding")
+
+
 def test_shadow_samples_and_reports():
     """libcurl program, 8 calls, sample 0.5: four copies; a failing candidate is
     logged without a similarity; the report puts both sides in one table."""
