@@ -608,6 +608,7 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
             goto out;
         c->breaker.failures = f > 1000000 ? 1000000 : (int)f;
     }
+    c->breaker.probe_ms = c->total_ms;   /* (timeouts_ms, read above) */
     if (get_str(x, root, "the configuration", "log", &c->log_path) ||
         get_str(x, root, "the configuration", "ca_bundle", &c->ca_bundle))
         goto out;
@@ -659,7 +660,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     c->retry_same_provider = 1;
     c->verdict = (llf_verdict_cfg){1, 1, 1, 1, 0, DEFAULT_REFUSAL_MAX_CHARS, 0, NULL, 0, NULL,
                                    DEFAULT_VALIDATE_TIMEOUT_MS};
-    c->breaker = (llf_health_cfg){3, 30000, 1};
+    c->breaker = (llf_health_cfg){3, 30000, 1, 0};
     c->mode = LLF_MODE_FALLBACK;
     c->candidate.provider = -1;
     c->shadow_sample = DEFAULT_SHADOW_SAMPLE;

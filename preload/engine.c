@@ -394,7 +394,8 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         }
         const char *pname = cfg->providers[s->provider].name;
         int forced = s->original && orig_pending && i == nsteps - 1;
-        if (!forced && !llf_health_allow(pname, s->model, (long long)llf_mono_ms())) {
+        int allowed = forced ? 1 : llf_health_allow(pname, s->model, (long long)llf_mono_ms());
+        if (!allowed) {
             log_skip(a, c, s, "breaker_open", NULL);
             if (s->original && nsteps < LLF_MAX_STEPS) {
                 /* Tried last, if nothing else answers: the program may
@@ -404,7 +405,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             }
             continue;
         }
-        int retried = 0;
+        /* (a half-open probe's lease, allowed == 2, is released unless its
+         * outcome was reported: not sent, or nothing said about health) */
+        int retried = 0, reported = 0;
         for (;;) {
             /* Every send but the original's first is extra: a member, or the
              * original asked again after its Retry-After. */
@@ -512,8 +515,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 orig_resp = r;
                 orig_step = s;
             }
-            if (v.outcome == LLF_OK || (v.fallback && strcmp(v.reason, "context") != 0))
+            if (v.outcome == LLF_OK || (v.fallback && strcmp(v.reason, "context") != 0)) {
                 llf_health_report(pname, s->model, v.outcome == LLF_OK, (long long)llf_mono_ms());
+                reported = 1;
+            }
             log_step(a, c, s, attempts, r->status, llf_outcome_name(v.outcome), v.reason, r->ms);
             /* (an attempt stopped because the program left goes on to the
              * look before the next member, which logs each as skipped) */
@@ -541,6 +546,8 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             retried = 1;
             wait_retry_after(ra);
         }
+        if (allowed == 2 && !reported)
+            llf_health_release(pname, s->model);
     }
 
     fin->attempts = attempts;

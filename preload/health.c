@@ -3,11 +3,16 @@
  * The file holds a header and a fixed table of slots, one per provider/model
  * (FNV-1a hash, linear probing). Every field is updated with atomic
  * operations on the shared mapping, so processes need no lock. A file we did
- * not create for this user, of the wrong size or magic, is never trusted. */
+ * not create for this user, of the wrong size or magic, is never trusted;
+ * one of an older layout of ours is replaced (by rename: processes still
+ * mapping it keep theirs). What a trusted file holds is still bounded on
+ * reading: a time further ahead than a cooldown (another boot's clock, or
+ * damage) counts as past, a budget beyond the burst as the burst. */
 #include "health.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,7 +24,7 @@
 
 #include "log.h"
 
-#define MAGIC 0x6c6c6668656c7432ULL   /* "llfhelt2" */
+#define MAGIC 0x6c6c6668656c7432ULL   /* "llfhelt2": the low byte is the layout */
 #define SLOTS 512
 #define PROBE 8
 
@@ -74,6 +79,27 @@ static slot *find(uint64_t key, int create)
     return NULL;   /* table full around here: no breaker for this one */
 }
 
+/* An older layout of ours at path (its magic, read from the file): a fresh
+ * file takes its place. 0 replaced. */
+static int replace_old(int fd, const char *path)
+{
+    uint64_t m = 0;
+    if (pread(fd, &m, sizeof m, 0) != (ssize_t)sizeof m || (m & ~0xffULL) != (MAGIC & ~0xffULL) ||
+        (m & 0xff) >= (MAGIC & 0xff))
+        return -1;
+    char tmp[300];
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        return -1;
+    int nfd = mkostemp(tmp, O_CLOEXEC);
+    if (nfd < 0)
+        return -1;
+    int rc = fchmod(nfd, 0600) || rename(tmp, path) ? -1 : 0;
+    if (rc)
+        unlink(tmp);
+    close(nfd);
+    return rc;
+}
+
 static int open_shared(const char *path)
 {
     char def[256];
@@ -84,26 +110,43 @@ static int open_shared(const char *path)
         snprintf(def, sizeof def, "%s/llmfallback-health-%u", dir, (unsigned)getuid());
         path = def;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        llf_warn("health memory %s: %s; not shared", path, strerror(errno));
-        return -1;
-    }
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) || st.st_uid != getuid() || (st.st_mode & 077) || !S_ISREG(st.st_mode) ||
-        (st.st_size != 0 && st.st_size != (off_t)sizeof(table))) {
-        llf_warn("health memory %s is not this user's own, or not ours; not shared", path);
+    for (int round = 0;; round++) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            llf_warn("health memory %s: %s; not shared", path, strerror(errno));
+            return -1;
+        }
+        if (fstat(fd, &st) || st.st_uid != getuid() || (st.st_mode & 077) || !S_ISREG(st.st_mode)) {
+            llf_warn("health memory %s is not this user's own; not shared", path);
+            close(fd);
+            return -1;
+        }
+        if (round == 1 || st.st_size == 0 || replace_old(fd, path) != 0)
+            break;   /* (the file to use, or to judge below) */
+        close(fd);
+    }
+    if (st.st_size != 0 && st.st_size != (off_t)sizeof(table)) {
+        llf_warn("health memory %s is not ours (size %lld); not shared", path, (long long)st.st_size);
         close(fd);
         return -1;
     }
-    if (st.st_size == 0 && ftruncate(fd, sizeof(table))) {
+    /* Blocks reserved now: on a full tmpfs a mapping's first write to a
+     * page it has no block for kills the process (SIGBUS), and ftruncate()
+     * reserves nothing. */
+    int err = st.st_size == 0 && ftruncate(fd, sizeof(table)) ? errno : posix_fallocate(fd, 0, sizeof(table));
+    if (err) {
+        llf_warn("health memory %s: %s; not shared", path, strerror(err));
         close(fd);
         return -1;
     }
     table *m = mmap(NULL, sizeof(table), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
-    if (m == MAP_FAILED)
+    if (m == MAP_FAILED) {
+        llf_warn("health memory %s: %s; not shared", path, strerror(errno));
         return -1;
+    }
     uint64_t zero = 0;
     /* A new file is zeros: the first process stamps it. */
     if (__atomic_compare_exchange_n(&m->magic, &zero, MAGIC, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -127,9 +170,14 @@ static void open_once(void)
 
 int llf_health_init(const llf_health_cfg *cfg, const char *path)
 {
+    if (t != &local)
+        munmap(t, sizeof(table));
     hc = *cfg;
     t = &local;
+    memset(&local, 0, sizeof local);
+    shared = 0;
     shared_path = path;
+    once = (pthread_once_t)PTHREAD_ONCE_INIT;   /* (no other thread uses it yet: see health.h) */
     return 0;
 }
 
@@ -137,6 +185,12 @@ int llf_health_is_shared(void)
 {
     pthread_once(&once, open_once);
     return shared;
+}
+
+/* How long a half-open probe may be out: as long as an attempt may take. */
+static int64_t lease_ms(void)
+{
+    return hc.probe_ms > hc.cooldown_ms ? hc.probe_ms : hc.cooldown_ms;
 }
 
 int llf_health_allow(const char *provider, const char *model, long long now)
@@ -150,13 +204,31 @@ int llf_health_allow(const char *provider, const char *model, long long now)
     int64_t until = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
     if (until == 0)
         return 1;
-    if (now < until)
+    if (now < until && until - now <= hc.cooldown_ms)
         return 0;
     /* Cooled down: one probe at a time, the others keep skipping. */
-    int64_t probe = __atomic_load_n(&s->probe_until, __ATOMIC_ACQUIRE);
-    return probe <= now &&
-           __atomic_compare_exchange_n(&s->probe_until, &probe, now + hc.cooldown_ms, 0, __ATOMIC_ACQ_REL,
-                                       __ATOMIC_ACQUIRE);
+    int64_t probe = __atomic_load_n(&s->probe_until, __ATOMIC_ACQUIRE), lease = now + lease_ms();
+    if ((probe > now && probe - now <= lease_ms()) ||
+        !__atomic_compare_exchange_n(&s->probe_until, &probe, lease, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return 0;
+    /* A failure reported meanwhile reopened it (or a success closed it): no
+     * probe then. */
+    int64_t now_until = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
+    if (now_until != until) {
+        __atomic_compare_exchange_n(&s->probe_until, &lease, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+        return now_until == 0;
+    }
+    return 2;
+}
+
+void llf_health_release(const char *provider, const char *model)
+{
+    if (hc.failures <= 0)
+        return;
+    pthread_once(&once, open_once);
+    slot *s = find(key_of(provider, model), 0);
+    if (s)
+        __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
 }
 
 void llf_health_report(const char *provider, const char *model, int ok, long long now)
@@ -173,8 +245,10 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
         __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
         return;
     }
+    /* A failure while open (the probe's, or one that raced a success that
+     * reset the count) opens it again at once. */
     uint32_t f = __atomic_add_fetch(&s->fails, 1, __ATOMIC_ACQ_REL);
-    if ((int)f >= hc.failures) {
+    if (f >= (uint32_t)hc.failures || __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE) != 0) {
         __atomic_store_n(&s->open_until, now + hc.cooldown_ms, __ATOMIC_RELEASE);
         __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
     }
@@ -182,10 +256,16 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
 
 static int64_t ratio_milli, burst_milli;
 
+/* x1000, bounded (a ratio or burst past a trillion means "unlimited"). */
+static int64_t milli(double x)
+{
+    return !(x > 0) ? 0 : x >= 1e12 ? (int64_t)1e15 : (int64_t)llround(x * 1000.0);
+}
+
 void llf_retry_budget_init(double ratio, double burst)
 {
-    ratio_milli = (int64_t)(ratio * 1000.0);
-    burst_milli = (int64_t)(burst * 1000.0);
+    ratio_milli = milli(ratio);
+    burst_milli = milli(burst);
 }
 
 static int64_t *budget_cell(void)
@@ -198,6 +278,13 @@ static int64_t *budget_cell(void)
     return &t->retry_milli;
 }
 
+/* What the cell holds as this process sees it: within [0, its burst]
+ * (another process's burst may be larger, the file may be damaged). */
+static int64_t bounded(int64_t v)
+{
+    return v < 0 ? 0 : v > burst_milli ? burst_milli : v;
+}
+
 void llf_retry_budget_earn(void)
 {
     if (ratio_milli <= 0)
@@ -206,7 +293,8 @@ void llf_retry_budget_earn(void)
     int64_t v = __atomic_load_n(cell, __ATOMIC_ACQUIRE);
     int64_t n;
     do {
-        n = v + ratio_milli > burst_milli ? burst_milli : v + ratio_milli;
+        int64_t b = bounded(v);
+        n = b + ratio_milli > burst_milli ? burst_milli : b + ratio_milli;
         if (n == v)
             return;
     } while (!__atomic_compare_exchange_n(cell, &v, n, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
@@ -214,7 +302,7 @@ void llf_retry_budget_earn(void)
 
 int llf_retry_budget_left(void)
 {
-    return ratio_milli <= 0 || __atomic_load_n(budget_cell(), __ATOMIC_ACQUIRE) >= 1000;
+    return ratio_milli <= 0 || bounded(__atomic_load_n(budget_cell(), __ATOMIC_ACQUIRE)) >= 1000;
 }
 
 int llf_retry_budget_spend(void)
@@ -224,8 +312,8 @@ int llf_retry_budget_spend(void)
     int64_t *cell = budget_cell();
     int64_t v = __atomic_load_n(cell, __ATOMIC_ACQUIRE);
     do {
-        if (v < 1000)
+        if (bounded(v) < 1000)
             return 0;
-    } while (!__atomic_compare_exchange_n(cell, &v, v - 1000, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    } while (!__atomic_compare_exchange_n(cell, &v, bounded(v) - 1000, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
     return 1;
 }

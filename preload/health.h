@@ -10,16 +10,23 @@ typedef struct llf_health_cfg {
     int  failures;     /* 0: no breaker */
     long cooldown_ms;
     int  shared;       /* across processes (the file) or this process only */
+    long probe_ms;     /* the longest an attempt may take (timeouts_ms.total): a
+                        * half-open probe holds its lease at least that long */
 } llf_health_cfg;
 
 /* path: the file to share, or NULL for the default ($XDG_RUNTIME_DIR or
  * /dev/shm, one per user). A missing directory, a foreign or corrupt file
- * falls back to process-local memory with a warning. */
+ * falls back to process-local memory with a warning. Called before any other
+ * thread uses the breaker (the core calls it once, as it loads; tests call it
+ * again, to start afresh). */
 int  llf_health_init(const llf_health_cfg *cfg, const char *path);
-/* May we try provider/model now? 1 yes (closed, or this caller is the
- * half-open probe), 0 skip it. */
+/* May we try provider/model now? 1 yes (closed), 2 yes as the half-open
+ * probe (the others skip until it is reported, or released), 0 skip it. */
 int  llf_health_allow(const char *provider, const char *model, long long now_ms);
 void llf_health_report(const char *provider, const char *model, int ok, long long now_ms);
+/* A probe (allow gave 2) that was not sent, or whose outcome says nothing
+ * about the provider's health: the next caller may probe. */
+void llf_health_release(const char *provider, const char *model);
 int  llf_health_is_shared(void);
 
 /* The ratio retry budget, in the manner of Finagle's RetryBudget: each call

@@ -123,3 +123,28 @@ def test_ratio_retry_budget():
     eq(answered, ["0", "1", "4", "8"], "a burst of two, then one extra attempt per four calls")
     eq(len(m.requests("backup")), 4, "four extra attempts in ten calls")
     eq(sum(1 for l in read_log(log) if l.get("reason") == "retry_budget"), 6, "the others logged why")
+
+
+def test_a_full_runtime_dir_costs_sharing_not_the_program():
+    """$XDG_RUNTIME_DIR on a full tmpfs (a container's 64 MB /dev/shm that
+    another program filled): the health file gets no memory, so this process
+    keeps its breaker to itself, with one warning. Before, its first write to
+    the mapped file killed the program (SIGBUS), and every process after it."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    d = tempfile.mkdtemp(dir=tmpdir())
+    # a private mount of a 64 KiB tmpfs, filled, in a user namespace of our own
+    script = 'mount -t tmpfs -o size=64k tmpfs "$1" && head -c 1M /dev/zero > "$1/fill"; shift; exec "$@"'
+    argv = ["unshare", "-rm", "sh", "-c", script, "sh", d, CURL, "-sS", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
+    cfg = config(m, failures=3, cooldown_ms=60000)
+    probe = run(["unshare", "-rm", "sh", "-c", script, "sh", d, "df", d], env_for(cfg, preload=False))
+    check(probe.returncode == 0 and b"100%" in probe.stdout,
+          f"a full tmpfs of our own (needs user namespaces: unshare -rm) ({probe.stdout + probe.stderr!r})")
+    for _ in range(2):
+        r = run(argv, env_for(cfg, extra={"XDG_RUNTIME_DIR": d}))
+        eq(r.returncode, 0, f"the program lives (not SIGBUS, 135) ({r.stderr.decode()[-200:]})")
+        check(b"Hello from backup" in r.stdout, "and gets its answer")
+        warn = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback: health memory")]
+        check(len(warn) == 1 and "No space left on device" in warn[0] and "not shared" in warn[0],
+              f"one warning that says why ({warn})")

@@ -1,8 +1,11 @@
 /* The engine loop, driven by a scripted transport: order, caps, budget,
  * same-provider retry, what the program finally receives. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "engine.h"
+#include "health.h"
+#include "hubutil.h"
 #include "t.h"
 
 typedef struct script {
@@ -291,6 +294,38 @@ void test_engine(void)
     CHECK(ns == 3 && st[0].candidate && !st[0].original && st[1].original);
     CHECK_STR(st[2].model, "mistral-small");
 #undef OVERRIDE
+
+    /* A half-open probe that is not sent (the call's attempts spent, the
+     * program gone) gives its lease back: the next caller probes, instead
+     * of every caller skipping the member until the lease runs out. */
+    setup("groq/llama", 1, 100);
+    llf_health_cfg hc = {1, 1, 0, 60000};   /* open after 1, cool after 1 ms, a probe out up to 60 s */
+    llf_health_init(&hc, NULL);
+    llf_health_report("groq", "llama", 0, (long long)llf_mono_ms());
+    struct timespec ms2 = {0, 2000000};
+    nanosleep(&ms2, NULL);
+    script p1 = {.steps = {"503"}};
+    CHECK(run(&p1, &fin, &c) == 0 && p1.n == 1 && fin.from_original);   /* groq: per_call */
+    done(&p1, c);
+    CHECK(llf_health_allow("groq", "llama", (long long)llf_mono_ms()) == 2);
+    llf_health_release("groq", "llama");
+    setup("groq/llama", 4, 100);
+    /* (the program's own provider failed too, and opened: closed again) */
+    llf_health_report("openai", "gpt-4o", 1, (long long)llf_mono_ms());
+    script p2 = {.steps = {"503"}, .gone_after = 1};
+    CHECK(run(&p2, &fin, &c) == 0 && p2.n == 1);                         /* groq: client_gone */
+    done(&p2, c);
+    CHECK(llf_health_allow("groq", "llama", (long long)llf_mono_ms()) == 2);
+    llf_health_release("groq", "llama");
+    /* a probe that was sent and failed opens it again */
+    llf_health_report("openai", "gpt-4o", 1, (long long)llf_mono_ms());
+    script p3 = {.steps = {"503", "503"}};
+    CHECK(run(&p3, &fin, &c) == 0 && p3.n == 2);
+    done(&p3, c);
+    CHECK(llf_health_allow("groq", "llama", (long long)llf_mono_ms()) == 0);
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
+
     llf_config_free(cfg);
     cfg = NULL;
     t_clearenv();

@@ -1,11 +1,137 @@
 /* The breaker's states, with a fake clock, shared through a file. */
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "health.h"
 #include "t.h"
+
+/* The file's layout, as health.c writes it: a 32-byte header (magic,
+ * version, slots, the budget's value and stamp), then 512 slots of 32 bytes
+ * (key, fails, pad, open_until, probe_until). */
+#define HDR 32
+#define SLOT 32
+#define SIZE (HDR + 512 * SLOT)
+
+static char *fresh_path(void)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/llf-health-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    return path;
+}
+
+/* The offset of the one slot in use (the test uses one provider/model). */
+static long used_slot(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    long at = -1;
+    for (int i = 0; i < 512 && fd >= 0 && at < 0; i++) {
+        uint64_t key = 0;
+        if (pread(fd, &key, sizeof key, HDR + (off_t)i * SLOT) == (ssize_t)sizeof key && key)
+            at = HDR + (long)i * SLOT;
+    }
+    if (fd >= 0)
+        close(fd);
+    return at;
+}
+
+static void poke(const char *path, long off, const void *v, size_t n)
+{
+    int fd = open(path, O_WRONLY);
+    if (fd >= 0) {
+        CHECK(pwrite(fd, v, n, off) == (ssize_t)n);
+        close(fd);
+    }
+}
+
+/* What a damaged or stale file holds is bounded; an old layout of ours is
+ * replaced; a probe holds its lease as long as an attempt may take, and one
+ * not sent is released. */
+static void test_health_file(void)
+{
+    /* an older layout of ours (llfhelt1, another size): replaced by a fresh file */
+    char *path = fresh_path();
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    uint64_t old = 0x6c6c6668656c7431ULL;
+    CHECK(fd >= 0 && ftruncate(fd, 16400) == 0 && pwrite(fd, &old, 8, 0) == 8);
+    close(fd);
+    llf_health_cfg cfg = {2, 1000, 1, 5000};
+    llf_health_init(&cfg, path);
+    CHECK(llf_health_is_shared());
+    struct stat st;
+    uint64_t magic = 0;
+    fd = open(path, O_RDONLY);
+    CHECK(stat(path, &st) == 0 && st.st_size == SIZE && (st.st_mode & 0777) == 0600);
+    CHECK(fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == 0x6c6c6668656c7432ULL);
+    close(fd);
+
+    /* the lease: a probe is out as long as an attempt may take (5000 > the
+     * cooldown); released when it was not sent, the next caller probes */
+    llf_health_report("p", "m", 0, 0);
+    llf_health_report("p", "m", 0, 0);                  /* open until 1000 */
+    long at = used_slot(path);
+    CHECK(at > 0);
+    CHECK(llf_health_allow("p", "m", 1001) == 2);      /* the probe */
+    CHECK(llf_health_allow("p", "m", 2500) == 0);      /* still out at twice the cooldown */
+    llf_health_release("p", "m");
+    CHECK(llf_health_allow("p", "m", 2600) == 2);      /* the next one probes */
+
+    /* a failure while open opens it again at once, whatever the count says
+     * (a success that raced the opening failure reset it) */
+    uint32_t zero = 0;
+    poke(path, at + 8, &zero, 4);
+    llf_health_report("p", "m", 0, 3000);
+    CHECK(llf_health_allow("p", "m", 3001) == 0 && llf_health_allow("p", "m", 3999) == 0);
+
+    /* a count at the top of its range still opens it (no signed wrap) */
+    llf_health_report("p", "m", 1, 4000);               /* closed */
+    uint32_t top = 0x7fffffff;
+    poke(path, at + 8, &top, 4);
+    llf_health_report("p", "m", 0, 4100);
+    CHECK(llf_health_allow("p", "m", 4101) == 0);
+
+    /* a time further ahead than a cooldown (another boot's clock, damage)
+     * counts as past: a probe, not a breaker open for ever */
+    int64_t far = (int64_t)1 << 50;
+    poke(path, at + 16, &far, 8);
+    CHECK(llf_health_allow("p", "m", 4200) == 2);
+    poke(path, at + 16, &far, 8);
+    poke(path, at + 24, &far, 8);                       /* and a probe "out" until then */
+    CHECK(llf_health_allow("p", "m", 4300) == 2);
+
+    /* the budget's value, damaged either way: within [0, burst] when read */
+    llf_retry_budget_init(1, 2);
+    llf_retry_budget_earn();                            /* (the cell is set up) */
+    int64_t big = INT64_MAX, small = INT64_MIN;
+    poke(path, 16, &big, 8);
+    llf_retry_budget_earn();
+    CHECK(llf_retry_budget_spend() && llf_retry_budget_spend() && !llf_retry_budget_spend());
+    poke(path, 16, &small, 8);
+    CHECK(!llf_retry_budget_left());
+    llf_retry_budget_earn();
+    CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());
+    unlink(path);
+
+    /* "practically unlimited" settings stay so (no overflow on conversion) */
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
+    llf_retry_budget_init(1e300, 1e18);
+    int spent = 0;
+    for (int i = 0; i < 1000; i++)
+        spent += llf_retry_budget_spend();
+    llf_retry_budget_earn();
+    CHECK(spent == 1000 && llf_retry_budget_left());
+    llf_retry_budget_init(0, 0);
+}
 
 void test_health(void)
 {
@@ -14,7 +140,7 @@ void test_health(void)
     CHECK(fd >= 0);
     close(fd);
     unlink(path);   /* created fresh, 0600, by the library */
-    llf_health_cfg cfg = {2, 1000, 1};
+    llf_health_cfg cfg = {2, 1000, 1, 0};
     llf_health_init(&cfg, path);
     CHECK(llf_health_allow("p", "m", 0));
     llf_health_report("p", "m", 0, 10);
@@ -32,7 +158,7 @@ void test_health(void)
     struct stat st;
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
     unlink(path);
-    llf_health_cfg off = {0, 1000, 1};
+    llf_health_cfg off = {0, 1000, 1, 0};
     llf_health_init(&off, NULL);
     llf_health_report("p", "m", 0, 0);
     llf_health_report("p", "m", 0, 0);
@@ -52,4 +178,5 @@ void test_health(void)
     CHECK(llf_retry_budget_spend() && llf_retry_budget_spend() && !llf_retry_budget_spend());
     llf_retry_budget_init(0, 0);
     CHECK(llf_retry_budget_spend());                   /* ratio 0: no ratio budget */
+    test_health_file();
 }
