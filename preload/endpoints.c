@@ -10,31 +10,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "builtins.h"
 #include "curlapi.h"
 
 extern const llf_curl_api *llf_curl;
 
-static const llf_builtin builtins[] = {
-    {"openai", "https://api.openai.com/v1", "OPENAI_API_KEY", NULL, "gpt-4o-mini", LLF_OPENAI, 1},
-    {"anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", NULL, "claude-sonnet-4-5",
-     LLF_ANTHROPIC, 1},
-    {"gemini", "https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY",
-     "GOOGLE_API_KEY", "gemini-2.5-flash", LLF_GEMINI, 1},
-    {"openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", NULL,
-     "openai/gpt-4o-mini", LLF_OPENAI, 1},
-    {"groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", NULL, "llama-3.3-70b-versatile",
-     LLF_OPENAI, 1},
-    {"mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", NULL, "mistral-large-latest",
-     LLF_OPENAI, 1},
-    {"deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", NULL, "deepseek-chat", LLF_OPENAI,
-     1},
-    {"together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", NULL,
-     "meta-llama/Llama-3.3-70B-Instruct-Turbo", LLF_OPENAI, 1},
-    {"xai", "https://api.x.ai/v1", "XAI_API_KEY", NULL, "grok-3-mini", LLF_OPENAI, 1},
-    {"fireworks", "https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY", NULL,
-     "accounts/fireworks/models/llama-v3p3-70b-instruct", LLF_OPENAI, 1},
-    {"ollama", "http://localhost:11434/v1", "OLLAMA_API_KEY", NULL, "llama3.2", LLF_OPENAI, 0},
-};
+#define ROW(n, url, key, alt, model, d, needs) {n, url, key, alt, model, d, needs},
+static const llf_builtin builtins[] = {LLF_BUILTIN_PROVIDERS(ROW)};
+#undef ROW
 
 const llf_builtin *llf_builtins(size_t *n)
 {

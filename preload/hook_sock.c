@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 
+#include "gate.h"
 #include "hooks.h"
 #include "shim.h"
 
@@ -69,7 +70,7 @@ LLF_EXPORT int getaddrinfo(const char *node, const char *service, const struct a
     if (!real_gai)
         return EAI_SYSTEM;
     int rc = real_gai(node, service, hints, res);
-    if (!node || llf_in_lib || llf_disabled())
+    if (!node || llf_in_lib || llf_disabled() || (!llf_core_tried() && !llf_gate_name(node, service)))
         return rc;
     const llf_core_api *core = llf_core();
     if (core && rc == 0) {
@@ -90,6 +91,15 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (llf_in_lib || llf_curl_direct || !sa ||
         (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || llf_disabled())
         return llf_real_connect(fd, sa, len);
+    /* (the address first: no system call for a connection that is not a
+     * provider's, and no core for one that cannot be) */
+    const llf_core_api *core = llf_core_tried() || llf_gate_addr(sa, len) ? llf_core() : NULL;
+    int kind = core ? core->target_kind(sa, len) : 0;
+    if (!kind) {
+        if (llf_fd_tls_redirected(fd))
+            llf_fd_mark(fd, 0);   /* a new connection on a reused fd */
+        return llf_real_connect(fd, sa, len);
+    }
     int type = 0;
     socklen_t tl = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM)
@@ -102,10 +112,6 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &til) == 0 && ti.tcpi_state != TCP_CLOSE)
         return llf_real_connect(fd, sa, len);
     llf_fd_mark(fd, 0);   /* a new connection on a possibly reused fd */
-    const llf_core_api *core = llf_core();
-    int kind = core ? core->target_kind(sa, len) : 0;
-    if (!kind)
-        return llf_real_connect(fd, sa, len);
     struct sockaddr_storage relay = {.ss_family = sa->sa_family};
     socklen_t rl = sizeof relay;
     if (core->relay_addr(&relay, &rl))

@@ -14,6 +14,7 @@
 #include "hooks.h"
 
 static const llf_core_api *core;
+static int tried;   /* the core was looked for (loaded, or said why not) */
 
 static void enter(void)
 {
@@ -59,6 +60,12 @@ static void load(void)
         api = NULL;
     }
     core = api;
+    __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);
+}
+
+int llf_core_tried(void)
+{
+    return __atomic_load_n(&tried, __ATOMIC_ACQUIRE);
 }
 
 const llf_core_api *llf_core(void)

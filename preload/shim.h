@@ -7,5 +7,8 @@
 /* The core's interface, or NULL when it is disabled, broken or missing (it
  * has said why, once). Loaded once per process, thread-safely. */
 const llf_core_api *llf_core(void);
+/* 1 once llf_core() has run (whatever it found): the gate's guess is no
+ * longer needed. */
+int llf_core_tried(void);
 
 #endif

@@ -11,6 +11,7 @@ cflags=(-O2 -Wall -Wextra)
 cc "${cflags[@]}" -o "$out/bench_server" "$here/bench_server.c" -lpthread
 cc "${cflags[@]}" -o "$out/bench_client" "$here/bench_client.c" $(pkg-config --cflags --libs libcurl) -lpthread
 cc "${cflags[@]}" -o "$out/startup" "$here/startup.c"
+cc "${cflags[@]}" -o "$out/netprog" "$here/netprog.c"
 cc -shared -fPIC -o "$out/empty.so" "$here/empty.c"
 lib=$build/libllmfallback.so
 N=${BENCH_CALLS:-2000}
@@ -174,6 +175,9 @@ ttft1=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$scfg "${pin[@]}" /usr/bin/python3 "$
 
 # (b) start-up of a program that makes no LLM call
 read -r sa sb < <("${pin[@]}" "$out/startup" "$out/empty.so" "$lib" "$RUNS" | sed 's/a_us=\([0-9.]*\) b_us=\([0-9.]*\)/\1 \2/')
+# ... and of one that looks up a name and connects, but to no provider (the config's are elsewhere)
+read -r na nb < <(LLMFALLBACK_CONFIG=$fcfg "${pin[@]}" "$out/startup" "$out/empty.so" "$lib" "$RUNS" "$out/netprog" |
+                  sed 's/a_us=\([0-9.]*\) b_us=\([0-9.]*\)/\1 \2/')
 
 # (c) failover: primary 503 at once, fallback 200; beyond the two providers' own latencies
 c_bad=$(client "$url_bad" | median)
@@ -183,12 +187,14 @@ c_with=$(echo "$c_with_line" | median)
 
 /usr/bin/python3 - "$a_rounds" "$sa" "$sb" "$c_bad" "$c_ok" "$c_with" \
     "$a_with_line" "$c_with_line" "$N" "$RUNS" "$i_without" "$i_with" \
-    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" "$ttft0" "$ttft1" "$i_breaker" <<'PY'
+    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" "$ttft0" "$ttft1" "$i_breaker" "$na" "$nb" <<'PY'
 import os, platform, statistics, sys
 ph0, ph1, pt0, pt1 = (float(x or 0) for x in sys.argv[13:17])
 pn = sys.argv[17]
 tt0, tt1 = (float(x or 0) for x in sys.argv[18:20])
 iw0, iw1, ibr = float(sys.argv[11]), float(sys.argv[12]), float(sys.argv[20] or 0)
+na, nb = float(sys.argv[21]), float(sys.argv[22])
+npct = (nb - na) / na * 100
 pairs = [tuple(map(float, p.split(":"))) for p in sys.argv[1].split()]
 sa, sb, cbad, cok, cwith = map(float, sys.argv[2:7])
 aline, cline, n, runs = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
@@ -209,6 +215,8 @@ rows = [
     ("  breaker open, vs that pass-through", f"{iw1:,.0f}", f"{ibr:,.0f}", f"{ibr - iw1:+,.0f}",
      "(callgrind)", None) if iw0 and ibr else ("  breaker open, instructions", "n/a", "n/a", "n/a", "(no valgrind)", None),
     ("start-up of /bin/true (vs empty .so)", f"{sa:.1f} us", f"{sb:.1f} us", f"{pct:+.1f} %", "<= 5 %", pct <= 5),
+    ("  a lookup and a connect, to no provider", f"{na:.1f} us", f"{nb:.1f} us", f"{npct:+.1f} %", "<= 5 %",
+     npct <= 5),
     (f"Python requests, plain HTTP (relay)", f"{ph0:.1f} us", f"{ph1:.1f} us", f"{ph1 - ph0:+.1f} us",
      "(report)", None),
     (f"Python requests, HTTPS (virtual TLS)", f"{pt0:.1f} us", f"{pt1:.1f} us", f"{pt1 - pt0:+.1f} us",

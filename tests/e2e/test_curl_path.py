@@ -493,9 +493,10 @@ def test_duphandle_fork_reset():
 
 def test_idle_process_loads_nothing():
     """A process that makes no network call: no core, no cJSON, no libcurl,
-    no thread. One that talks TCP to a host that is not a provider: the core
-    is loaded at its first connect (to know the provider addresses), but no
-    thread starts and its bytes pass untouched."""
+    no thread. One that looks up names and talks TCP to hosts that are not a
+    provider's (another port of a provider's address, too): still nothing
+    loaded (the shim's gate: no base URL names them), no thread, its bytes
+    untouched. One that connects to a provider's address loads the core."""
     m = mock()
     code = ("import os,sys,urllib.request;data=urllib.request.urlopen(sys.argv[1]).read() if len(sys.argv)>1 else b'';"
             "maps=open('/proc/self/maps').read();"
@@ -510,6 +511,14 @@ def test_idle_process_loads_nothing():
     a = run(["/usr/bin/python3", "-c", code, url], env_for(preload=False))
     b = run(["/usr/bin/python3", "-c", code, url], env_for(other))
     eq(b.stdout.decode().split()[3:], a.stdout.decode().split()[3:], "non-provider TCP: one thread, same bytes")
+    eq(b.stdout.decode().split()[:3], ["-", "-", "-"], "non-provider TCP: no core, no cJSON, no libcurl loaded")
+    c = run(["/usr/bin/python3", "-c", "import socket; socket.getaddrinfo('localhost', 6379); " + code, url],
+            env_for(other))
+    eq(c.stdout.decode().split()[:3], ["-", "-", "-"], "a name lookup of a host no base URL names: nothing loaded")
+    # the same program, to a provider's address (not an LLM call) loads the core
+    d = run(["/usr/bin/python3", "-c", code, f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=10&seed=1"],
+            env_for(config(m)))
+    eq(d.stdout.decode().split()[0], "core", f"a provider's address loads the core ({d.stdout[:80]!r} {d.stderr[-200:]!r})")
 
 
 def test_stream_first_event_decides():

@@ -146,7 +146,7 @@ os.waitpid(pid, 0)
 def test_relative_log_path_is_the_starting_directory():
     """LLMFALLBACK_LOG=relative/path names a file in the directory the
     process was in when the library loaded its configuration (its first
-    name lookup or connection), even if the program changed directory
+    lookup of a provider's host), even if the program changed directory
     before its first line was written."""
     m = mock()
     m.set("primary", behaviour="503")
@@ -155,12 +155,12 @@ def test_relative_log_path_is_the_starting_directory():
     prog = f"""
 import socket
 os.chdir({d!r})                           # where the process is when...
-socket.getaddrinfo("localhost", 9)        # ...the library loads its configuration
+socket.getaddrinfo("127.0.0.1", PORT)     # ...the library loads its configuration
 os.chdir("/")
 urllib_chat("x")
 """
     env = env_for(config(m))
     env["LLMFALLBACK_LOG"] = "rel.log"
-    r = python(m, prog, env)
+    r = python(m, prog.replace("PORT", str(m.port("primary"))), env)
     eq(r.returncode, 0, f"answered ({r.stderr.decode()[-300:]})")
     eq([l["event"] for l in read_log(log)].count("attempt"), 2, "both attempts in the starting directory's file")

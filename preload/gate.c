@@ -1,0 +1,154 @@
+/* gate.c — the shim's first look at names and addresses (see gate.h).
+ *
+ * The core knows the providers exactly, but loading it means loading
+ * libcurl and its thirty libraries in a host without one: about 8 ms. The
+ * gate knows less and costs nothing: the text of every base URL there can
+ * be (the built-in ones, and the configuration file as it is, unparsed; a
+ * base URL is in one or the other). A name or address it does not find
+ * there cannot be a provider's. One it finds loads the core, which decides;
+ * a false "maybe" costs only what every lookup cost before. */
+#include "gate.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builtins.h"
+
+#define MAX_CONFIG (1u << 20)   /* (the core refuses a larger one) */
+
+static char *text;   /* NULL: say maybe to everything */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static int before_host(char c)
+{
+    return c == '/' || c == '@' || c == '[' || c == '"' || isspace((unsigned char)c);
+}
+
+static int after_host(char c)
+{
+    return c == '\0' || c == ':' || c == '/' || c == ']' || c == '"' || c == '?' || c == '#' ||
+           isspace((unsigned char)c);
+}
+
+/* The port of the URL whose host ends at e (its first byte after the host,
+ * or after the ']' of an IPv6 literal) and starts at h: written, or its
+ * scheme's; 0 unknown. */
+static long url_port(const char *t, const char *h, const char *e)
+{
+    if (*e == ':' && isdigit((unsigned char)e[1]))
+        return strtol(e + 1, NULL, 10);
+    if (h - t >= 8 && strncasecmp(h - 8, "https://", 8) == 0)
+        return 443;
+    if (h - t >= 7 && strncasecmp(h - 7, "http://", 7) == 0)
+        return 80;
+    return 0;
+}
+
+int llf_gate_mentions(const char *t, const char *host, long port)
+{
+    char h[256];
+    size_t n = host ? strlen(host) : 0;
+    if (n && host[n - 1] == '.')
+        n--;   /* (a fully qualified name) */
+    if (!t || !n || n >= sizeof h)
+        return 0;   /* (no name that long resolves) */
+    memcpy(h, host, n);
+    h[n] = '\0';
+    for (const char *p = t; (p = strcasestr(p, h)) != NULL; p++) {
+        if ((p != t && !before_host(p[-1])) || !after_host(p[n]))
+            continue;
+        int v6 = p != t && p[-1] == '[' && p[n] == ']';
+        long u = url_port(t, v6 ? p - 1 : p, v6 ? p + n + 1 : p + n);
+        if (!port || !u || u == port)
+            return 1;
+    }
+    return 0;
+}
+
+static void load(void)
+{
+#define URL(n, url, key, alt, model, d, needs) url "\n"
+    static const char builtin[] = LLF_BUILTIN_PROVIDERS(URL);
+#undef URL
+    const char *path = getenv("LLMFALLBACK_CONFIG");
+    char *cfg = NULL;
+    size_t len = 0;
+    if (path && *path) {
+        /* (open, fstat, one read, close: stdio and a 1 MiB buffer would
+         * cost this library's whole start-up again) */
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        ssize_t got = -1;
+        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= 0 && st.st_size <= (off_t)MAX_CONFIG &&
+            (cfg = malloc((size_t)st.st_size + 1)) != NULL)
+            got = read(fd, cfg, (size_t)st.st_size + 1);
+        if (fd >= 0)
+            close(fd);
+        if (got < 0 || got > st.st_size || memchr(cfg, '\0', (size_t)got)) {
+            free(cfg);
+            return;   /* unreadable (or changing under us): maybe, always */
+        }
+        len = (size_t)got;
+    }
+    char *t = malloc(sizeof builtin + len + 1);
+    if (!t) {
+        free(cfg);
+        return;
+    }
+    memcpy(t, builtin, sizeof builtin - 1);
+    if (len)
+        memcpy(t + sizeof builtin - 1, cfg, len);
+    t[sizeof builtin - 1 + len] = '\0';
+    free(cfg);
+    text = t;
+}
+
+int llf_gate_name(const char *node, const char *service)
+{
+    pthread_once(&once, load);
+    if (!text)
+        return 1;
+    char *end;
+    long port = service ? strtol(service, &end, 10) : 0;
+    if (service && (end == service || *end))
+        port = strcmp(service, "https") == 0 ? 443 : strcmp(service, "http") == 0 ? 80 : 0;
+    return llf_gate_mentions(text, node, port > 0 && port < 65536 ? port : 0);
+}
+
+int llf_gate_addr(const struct sockaddr *sa, socklen_t len)
+{
+    pthread_once(&once, load);
+    if (!text)
+        return 1;
+    char s[INET6_ADDRSTRLEN];
+    int loop;
+    long port;
+    if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        loop = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+        port = ntohs(a->sin_port);
+        inet_ntop(AF_INET, &a->sin_addr, s, sizeof s);
+    } else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+        port = ntohs(a->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+            loop = a->sin6_addr.s6_addr[12] == 127;
+            inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], s, sizeof s);
+        } else {
+            loop = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+            inet_ntop(AF_INET6, &a->sin6_addr, s, sizeof s);
+        }
+    } else {
+        return 0;
+    }
+    return llf_gate_mentions(text, s, port) || (loop && llf_gate_mentions(text, "localhost", port));
+}

@@ -1,0 +1,25 @@
+/* gate.h — may a name or an address be a provider's? Asked by the socket
+ * hooks before the core is loaded, so that a process that never comes near
+ * a provider never loads it (nor libcurl with it: milliseconds, once). */
+#ifndef LLF_GATE_H
+#define LLF_GATE_H
+
+#include <sys/socket.h>
+
+/* 1 when host (a name, or an address written as text) occurs in text as a
+ * URL's host would (bounded by what may stand around a host in a URL or a
+ * JSON string), with port as that URL's port (written, or its scheme's;
+ * port 0, or a URL whose port cannot be told: any). Case-insensitive; a
+ * trailing dot of host is ignored. Pure. */
+int llf_gate_mentions(const char *text, const char *host, long port);
+
+/* 1 maybe (load the core and ask it), 0 surely not: node (with the port
+ * service names, if it names one) is mentioned in no base URL (the built-in
+ * ones, $LLMFALLBACK_CONFIG's text). A config that cannot be read says
+ * maybe to everything (the core then says why). */
+int llf_gate_name(const char *node, const char *service);
+/* The same for an address and its port: its text form mentioned, or
+ * "localhost" for a loopback address. */
+int llf_gate_addr(const struct sockaddr *sa, socklen_t len);
+
+#endif

@@ -1,0 +1,29 @@
+/* The shim's gate: a name or address is a provider's only if a base URL
+ * mentions it as its host, at its port. */
+#include "gate.h"
+#include "t.h"
+
+void test_gate(void)
+{
+    const char *t = "https://api.openai.com/v1\nhttp://localhost:11434/v1\n"
+                    "{\"providers\": {\"x\": {\"base_url\": \"http://127.0.0.1:8080/v1\"},\n"
+                    "  \"y\": {\"base_url\": \"https://[::1]:9443/v1\"}, \"z\": {\"base_url\": \"HTTP://Gw.Example:81\"}}}";
+    CHECK(llf_gate_mentions(t, "api.openai.com", 443));
+    CHECK(llf_gate_mentions(t, "API.OpenAI.com.", 0));          /* any case, fully qualified, any port */
+    CHECK(!llf_gate_mentions(t, "api.openai.com", 80));         /* not the scheme's port */
+    CHECK(!llf_gate_mentions(t, "openai.com", 0));              /* a part of a host is not the host */
+    CHECK(!llf_gate_mentions(t, "api.openai", 0));
+    CHECK(!llf_gate_mentions(t, "pi.openai.com", 443));
+    CHECK(llf_gate_mentions(t, "localhost", 11434));
+    CHECK(!llf_gate_mentions(t, "localhost", 6379));            /* a database on loopback is not ollama */
+    CHECK(llf_gate_mentions(t, "127.0.0.1", 8080));
+    CHECK(!llf_gate_mentions(t, "127.0.0.1", 8081));
+    CHECK(!llf_gate_mentions(t, "27.0.0.1", 8080));
+    CHECK(!llf_gate_mentions(t, "127.0.0.2", 8080));
+    CHECK(llf_gate_mentions(t, "::1", 9443));                   /* an IPv6 literal, in brackets */
+    CHECK(!llf_gate_mentions(t, "::1", 443));
+    CHECK(llf_gate_mentions(t, "gw.example", 81));
+    CHECK(!llf_gate_mentions(t, "", 0) && !llf_gate_mentions(NULL, "x", 0) && !llf_gate_mentions(t, NULL, 0));
+    /* a mention whose port cannot be told (no scheme before it) answers maybe */
+    CHECK(llf_gate_mentions("\"host\": \"proxy.internal\"", "proxy.internal", 3128));
+}
