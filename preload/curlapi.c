@@ -69,6 +69,8 @@ static void fill(void *lib)
     R(getdate, "curl_getdate");
     R(easy_init, "curl_easy_init");
     R(multi_add_handle, "curl_multi_add_handle");
+    R(easy_send, "curl_easy_send");
+    R(easy_recv, "curl_easy_recv");
 #undef R
 }
 

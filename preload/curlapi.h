@@ -34,6 +34,8 @@ typedef struct llf_curl_api {
     time_t (*getdate)(const char *, const time_t *);
     CURL *(*easy_init)(void);
     CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+    CURLcode (*easy_send)(CURL *, const void *, size_t, size_t *);
+    CURLcode (*easy_recv)(CURL *, void *, size_t, size_t *);
 } llf_curl_api;
 
 #endif

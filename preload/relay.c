@@ -9,7 +9,8 @@
  * serving thread, parked for the next one after it; requests are read as
  * HTTP/1.1 (Content-Length or chunked), LLM calls go through the engine with
  * the serving thread's libcurl handle, anything
- * else is performed once and relayed as it arrives (head, then body). Answers
+ * else is performed once and relayed as it arrives (head, then body), except
+ * an upgrade (WebSocket), which is tunnelled byte for byte. Answers
  * to LLM calls are written whole with a Content-Length, except the 2xx stream
  * of a streaming call, which is held back to its first event (an error event
  * or garbage there falls back) and then written chunked as it arrives; a
@@ -303,6 +304,7 @@ void llf_http_req_free(llf_http_req *r)
     free(r->target);
     llf_headers_free(&r->headers);
     llf_buf_free(&r->body);
+    llf_buf_free(&r->head);
     memset(r, 0, sizeof *r);
 }
 
@@ -323,6 +325,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
     r->keep_alive = sp2[8] == '1';   /* HTTP/1.1 keeps alive by default */
     r->http10 = sp2[8] == '0';
     *clen = 0;
+    int upgrade = 0, conn_upgrade = 0;
     for (const char *l = eol + 2; l < end; l = eol + 2) {
         eol = memmem(l, (size_t)(end - l) + 2, "\r\n", 2);
         char *line = llf_strndup(l, (size_t)(eol - l));
@@ -339,8 +342,11 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
             *clen = -1;
         else if (llf_header_is(line, "connection"))
             r->keep_alive = strcasestr(v, "close") ? 0 : strcasestr(v, "keep-alive") ? 1 : r->keep_alive;
+        else if (llf_header_is(line, "upgrade"))
+            upgrade = 1;
         else if (llf_header_is(line, "expect") && strcasestr(v, "100-continue"))
             r->expect_continue = 1;
+        conn_upgrade |= llf_header_is(line, "connection") && strcasestr(v, "upgrade");
         int bad = llf_headers_add(&r->headers, line);
         free(line);
         if (bad) {
@@ -353,6 +359,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
         return -1;
     }
     r->clen = *clen;
+    r->upgrade = upgrade && conn_upgrade;
     return (long)(end - buf) + 4;
 }
 
@@ -424,10 +431,11 @@ static int read_request(conn *k, llf_http_req *r)
     while ((head = llf_http_parse_head(k->buf, k->have, r, &clen)) == 0)
         if (fill(k))
             return -1;
-    if (head < 0)
+    if (head < 0 || (r->upgrade && llf_buf_add(&r->head, k->buf, (size_t)head)))
         return -1;
     consume(k, (size_t)head);
-    if (r->expect_continue && write_all(k->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25))
+    /* (an upgrade's Expect is answered by the server it is carried to) */
+    if (r->expect_continue && !r->upgrade && write_all(k->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25))
         return -1;
     return 0;
 }
@@ -971,6 +979,161 @@ static int pass_through(rctx *x, const llf_req *orig)
     return rc;
 }
 
+/* ---- byte tunnels ----------------------------------------------------------- */
+
+static const llf_shim_services *svc;
+
+/* A connection to where the program meant to go, or -1. */
+static int dial_orig(conn *k)
+{
+    int up = socket(k->from.orig.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (up < 0 || svc->real_connect(up, (struct sockaddr *)&k->from.orig, k->from.origlen)) {
+        if (up >= 0)
+            close(up);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return up;
+}
+
+/* Bytes both ways between the program and up, until either side ends. */
+static void pump(conn *k, int up)
+{
+    struct pollfd p[2] = {{k->fd, POLLIN, 0}, {up, POLLIN, 0}};
+    char buf[16384];
+    for (;;) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        int done = 0;
+        for (int i = 0; i < 2 && !done; i++) {
+            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(p[i].fd, buf, sizeof buf);
+            if (n <= 0 || write_all(p[1 - i].fd, buf, (size_t)n))
+                done = 1;
+        }
+        if (done)
+            break;
+    }
+}
+
+/* The program began a real TLS handshake (its SNI is not a provider's):
+ * carry the bytes, untouched, to where it meant to connect. */
+static void tunnel(conn *k)
+{
+    int up = dial_orig(k);
+    if (up < 0) {
+        reset(k);
+        return;
+    }
+    pump(k, up);
+    close(up);
+}
+
+/* A request to switch protocols (a WebSocket) is no call, and what follows
+ * it is no HTTP the relay could pass on: the connection becomes a tunnel to
+ * where the program connected, carrying its head as it wrote it (Upgrade and
+ * Connection are hop-by-hop, and a transfer would drop them) and whatever
+ * it sent after. It ends with the tunnel. */
+static int upgrade_plain(conn *k, const llf_http_req *r)
+{
+    int up = dial_orig(k);
+    if (up < 0 || write_all(up, r->head.p, r->head.n) || write_all(up, k->buf, k->have))
+        reset(k);
+    else
+        pump(k, up);
+    if (up >= 0)
+        close(up);
+    return -1;
+}
+
+/* All of p through a connect-only handle; libcurl says when the socket is
+ * full (waits are capped: a TLS write may be waiting on a read instead). */
+static int curl_send_all(const llf_curl_api *c, CURL *h, curl_socket_t s, const char *p, size_t n)
+{
+    while (n) {
+        size_t sent = 0;
+        CURLcode rc = c->easy_send(h, p, n, &sent);
+        if (rc == CURLE_AGAIN) {
+            struct pollfd w = {s, POLLOUT, 0};
+            poll(&w, 1, 1000);
+            continue;
+        }
+        if (rc != CURLE_OK)
+            return -1;
+        p += sent;
+        n -= sent;
+    }
+    return 0;
+}
+
+/* pump() through libcurl's TLS: the upstream is read until CURLE_AGAIN
+ * after every wake-up, since TLS may hold decrypted bytes the socket no
+ * longer shows. */
+static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
+{
+    struct pollfd p[2] = {{k->fd, POLLIN, 0}, {s, POLLIN, 0}};
+    char buf[16384];
+    for (;;) {
+        for (;;) {
+            size_t n = 0;
+            CURLcode rc = c->easy_recv(h, buf, sizeof buf, &n);
+            if (rc == CURLE_AGAIN)
+                break;
+            if (rc != CURLE_OK || n == 0 || write_all(k->fd, buf, n))
+                return;
+        }
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = read(k->fd, buf, sizeof buf);
+            if (n <= 0 || curl_send_all(c, h, s, buf, (size_t)n))
+                return;
+        }
+    }
+}
+
+/* upgrade_plain() for a virtual TLS session: the relay speaks TLS to the
+ * server itself, as for its transfers (HTTP/1.1 offered, the certificate
+ * verified, no proxy), on a connect-only handle of its own that closes the
+ * connection when it is freed. */
+static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const char *connect_to)
+{
+    const llf_curl_api *c = k->c;
+    CURL *h = c->easy_send && c->easy_recv ? c->easy_init() : NULL;
+    struct curl_slist *to = h && connect_to ? c->slist_append(NULL, connect_to) : NULL;
+    curl_socket_t s = CURL_SOCKET_BAD;
+    if (h) {
+        c->easy_setopt(h, CURLOPT_URL, url);
+        c->easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+        c->easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+        c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
+        c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        c->easy_setopt(h, CURLOPT_PROXY, "");
+        const char *ca = llf_ca_bundle(k->eng->cfg);
+        if (ca)
+            c->easy_setopt(h, CURLOPT_CAINFO, ca);
+        if (c->easy_perform(h) == CURLE_OK)
+            c->easy_getinfo(h, CURLINFO_ACTIVESOCKET, &s);
+    }
+    if (s == CURL_SOCKET_BAD || curl_send_all(c, h, s, r->head.p, r->head.n) ||
+        curl_send_all(c, h, s, k->buf, k->have))
+        reset(k);
+    else
+        pump_curl(k, c, h, s);
+    if (h)
+        c->easy_cleanup(h);
+    c->slist_free_all(to);
+    return -1;
+}
+
 /* One request for url: through the engine when it is an LLM call, else
  * passed through. */
 static int serve_url(conn *k, llf_http_req *r, char *url)
@@ -987,6 +1150,8 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
      * would need it sent again, and it is gone). */
     llf_match m;
     int may_call = strcmp(r->method, "POST") == 0 && llf_endpoint_match(k->eng->cfg, url, &m);
+    if (r->upgrade && !may_call)
+        return k->from.tls ? upgrade_tls(k, r, url, x.connect_to) : upgrade_plain(k, r);
     int body_kind = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
     int rest;
     long left;
@@ -1069,43 +1234,6 @@ static int serve_one(conn *k, llf_http_req *r)
     int rc = bad ? -1 : serve_url(k, r, url.p);
     llf_buf_free(&url);
     return rc;
-}
-
-static const llf_shim_services *svc;
-
-/* The program began a real TLS handshake (its SNI is not a provider's):
- * carry the bytes, untouched, to where it meant to connect. */
-static void tunnel(conn *k)
-{
-    int up = socket(k->from.orig.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (up < 0 || svc->real_connect(up, (struct sockaddr *)&k->from.orig, k->from.origlen)) {
-        reset(k);
-        if (up >= 0)
-            close(up);
-        return;
-    }
-    int one = 1;
-    setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct pollfd p[2] = {{k->fd, POLLIN, 0}, {up, POLLIN, 0}};
-    char buf[16384];
-    for (;;) {
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        int done = 0;
-        for (int i = 0; i < 2 && !done; i++) {
-            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            ssize_t n = read(p[i].fd, buf, sizeof buf);
-            if (n <= 0 || write_all(p[1 - i].fd, buf, (size_t)n))
-                done = 1;
-        }
-        if (done)
-            break;
-    }
-    close(up);
 }
 
 /* One connection, on a serving thread whose handle is h (NULL: no libcurl). */

@@ -21,7 +21,9 @@ typedef struct llf_http_req {
     int         keep_alive;
     int         http10;      /* an HTTP/1.0 client: no chunked responses */
     int         expect_continue;
+    int         upgrade;     /* asks to switch protocols (Upgrade, Connection: upgrade) */
     long        clen;        /* the body's framing: its Content-Length, -1 chunked, 0 none */
+    llf_buf     head;        /* the head as the program wrote it: kept for an upgrade only */
 } llf_http_req;
 
 /* Parse a request head (up to and including CRLF CRLF) in buf[0..n).

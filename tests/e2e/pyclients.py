@@ -118,6 +118,52 @@ r = c.getresponse()
 print(r.status, r.getheader("x-llmfallback-provider"), json.loads(r.read())["choices"][0]["message"]["content"])
 """
 
+# A WebSocket client written by hand (websockets.sync does the same over a
+# plain or an ssl socket): the upgrade and a first frame in one write, a
+# frame of 300 kB, then the closing handshake. Prints the status line and
+# whether the server's accept key is right, then whether each echo came back.
+WEBSOCKET = """
+import base64, hashlib, socket, ssl, struct
+host, port = URL.split("/")[2].rsplit(":", 1)
+s = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+if URL.startswith("https:"):
+    s = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"]).wrap_socket(s, server_hostname=host)
+def frame(op, data):
+    mask, n = os.urandom(4), len(data)
+    size = bytes([0x80 | n]) if n < 126 else bytes([0x80 | 127]) + struct.pack(">Q", n)
+    return bytes([0x80 | op]) + size + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+buf = b""
+def need(n):
+    global buf
+    while len(buf) < n:
+        d = s.recv(65536)
+        if not d:
+            raise EOFError(buf[:200])
+        buf += d
+    out, buf = buf[:n], buf[n:]
+    return out
+def recv_frame():
+    b0, b1 = need(2)
+    n = b1 & 0x7f
+    n = struct.unpack(">H", need(2))[0] if n == 126 else struct.unpack(">Q", need(8))[0] if n == 127 else n
+    return b0 & 0x0f, need(n)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /%s HTTP/1.1\\r\\nHost: %s:%s\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n"
+           "Sec-WebSocket-Key: %s\\r\\nSec-WebSocket-Version: 13\\r\\nAuthorization: %s\\r\\n\\r\\n"
+           % (URL.split("/", 3)[3], host, port, key, HDRS["Authorization"])).encode() + frame(1, b"hello"))
+head = b""
+while not head.endswith(b"\\r\\n\\r\\n"):
+    head += need(1)
+accept = base64.b64encode(hashlib.sha1(key.encode() + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+print(head.split(b"\\r\\n")[0].decode(), b"Sec-WebSocket-Accept: " + accept in head)
+print(recv_frame() == (1, b"hello"))
+big = os.urandom(300000)
+s.sendall(frame(2, big))
+print(recv_frame() == (2, big))
+s.sendall(frame(8, struct.pack(">H", 1000)))
+print(recv_frame()[0], s.recv(10) == b"")
+"""
+
 
 def proxy_env(port):
     """Every proxy variable libcurl reads, naming port."""

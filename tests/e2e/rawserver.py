@@ -1,8 +1,11 @@
 """rawserver.py — a loopback HTTP/1.1 server with hand-made answers, for the
 tests that check exactly what the relay sends and passes on: it records every
 request's raw head, and answers through a function of the test's own."""
+import base64
+import hashlib
 import json
 import socket
+import struct
 import threading
 
 
@@ -14,8 +17,9 @@ def echo(c, req):
 
 
 class RawServer:
-    def __init__(self, answer=echo):
+    def __init__(self, answer=echo, tls=None):
         self.answer = answer
+        self.tls = tls   # an ssl.SSLContext: TLS on every connection
         self.requests = []
         self.connections = 0
         self.sock = socket.socket()
@@ -40,6 +44,8 @@ class RawServer:
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         buf = b""
         try:
+            if self.tls:
+                c = self.tls.wrap_socket(c, server_side=True)
             while True:
                 while b"\r\n\r\n" not in buf:
                     d = c.recv(65536)
@@ -53,8 +59,10 @@ class RawServer:
                 n = int(headers.get("content-length", "0"))   # the tests send no chunked bodies here
                 while len(buf) < n:
                     buf += c.recv(65536)
+                # (rest: what came after this request, for an answer that
+                # takes the connection over)
                 req = {"method": method, "target": target, "headers": headers,
-                       "head": head.decode("latin-1"), "body": buf[:n]}
+                       "head": head.decode("latin-1"), "body": buf[:n], "rest": buf[n:]}
                 buf = buf[n:]
                 self.requests.append(req)
                 if not self.answer(c, req):
@@ -63,3 +71,36 @@ class RawServer:
             pass
         finally:
             c.close()
+
+
+def websocket_echo(c, req):
+    """A WebSocket server (RFC 6455): 101, then every frame back, unmasked,
+    to a close frame, which it answers before it closes. 426 to anything
+    that is not an upgrade (what a server says when the relay strips it)."""
+    h = req["headers"]
+    if h.get("upgrade", "").lower() != "websocket" or "upgrade" not in h.get("connection", "").lower():
+        c.sendall(b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n")
+        return True
+    accept = base64.b64encode(hashlib.sha1(h["sec-websocket-key"].encode() + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+    buf = req["rest"]
+    def need(n):
+        nonlocal buf
+        while len(buf) < n:
+            d = c.recv(65536)
+            if not d:
+                raise OSError("closed mid-frame")
+            buf += d
+        out, buf = buf[:n], buf[n:]
+        return out
+    while True:
+        b0, b1 = need(2)
+        n = b1 & 0x7f
+        n = struct.unpack(">H", need(2))[0] if n == 126 else struct.unpack(">Q", need(8))[0] if n == 127 else n
+        mask = need(4) if b1 & 0x80 else b"\0\0\0\0"
+        data = bytes(b ^ mask[i % 4] for i, b in enumerate(need(n)))
+        size = bytes([n]) if n < 126 else bytes([127]) + struct.pack(">Q", n)
+        c.sendall(bytes([0x80 | (b0 & 0x0f)]) + size + data)
+        if b0 & 0x0f == 8:
+            return False

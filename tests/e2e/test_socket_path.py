@@ -40,8 +40,8 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None):
                          "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
 
 
-from pyclients import CLIENTS, DIRECT, GIVES_UP, PRELUDE, STREAM_OR_NOT, WALKS_AWAY, proxy_env  # noqa: E402
-from rawserver import RawServer  # noqa: E402
+from pyclients import CLIENTS, DIRECT, GIVES_UP, PRELUDE, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, proxy_env  # noqa: E402
+from rawserver import RawServer, websocket_echo  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
@@ -922,3 +922,24 @@ def test_providers_closing_without_a_reply_close_cleanly():
            f"Content-Length: {len(call)}\r\n\r\n{call}")
     eq(raw_call(m, m.port("primary"), req, config(m)), b"", "end of stream, no reset")
     eq(len(m.requests("backup")), 1, "after the backup was asked")
+
+
+def test_websocket_upgrades_are_tunnelled():
+    """A WebSocket to a provider's host (a realtime API) is no call: the
+    upgrade reaches the server as the program wrote it (Upgrade and
+    Connection are hop-by-hop, which a transfer would drop: the server would
+    answer 426), with the frame sent right behind it; then frames go both
+    ways, a large one too, to the closing handshake."""
+    raw = RawServer(websocket_echo)
+    try:
+        m = mock()
+        r = run([PY, "-c", PRELUDE + WEBSOCKET, f"http://127.0.0.1:{raw.port}/v1/realtime?model=gpt-4o-realtime"],
+                env_for(config(m, raw=raw.port)))
+        eq(r.stdout.decode().splitlines(), ["HTTP/1.1 101 Switching Protocols True", "True", "True", "8 True"],
+           f"upgraded, echoed, closed ({r.stderr.decode()[-300:]})")
+        head = raw.requests[0]["head"]
+        check(head.startswith("GET /v1/realtime?model=gpt-4o-realtime HTTP/1.1\r\n") and
+              "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" in head and KEYS["OPENAI_API_KEY"] in head,
+              f"the head as the program wrote it ({head!r})")
+    finally:
+        raw.stop()

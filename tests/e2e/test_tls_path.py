@@ -5,6 +5,7 @@ passes through untouched."""
 import atexit
 import json
 import os
+import ssl
 
 from harness import KEYS, PY, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, write_config
 
@@ -38,8 +39,8 @@ def env(m, cfg, log=None, extra=None):
     return env_for(cfg, log, extra=dict(extra or {}, SSL_CERT_FILE=m.ca, REQUESTS_CA_BUNDLE=m.ca))
 
 
-from pyclients import CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PRELUDE, proxy_env  # noqa: E402
-from rawserver import RawServer  # noqa: E402
+from pyclients import CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PRELUDE, WEBSOCKET, proxy_env  # noqa: E402
+from rawserver import RawServer, websocket_echo  # noqa: E402
 
 # asyncio drives TLS through MemoryBIO: tested apart, below
 CLIENTS = {k: v for k, v in ALL_CLIENTS.items() if k != "httpx-async"}
@@ -246,3 +247,26 @@ print(data.split(b"\\r\\n")[0].decode(), b"Hello from tb" in data)
 """
     r = py(m, script, config(m))
     eq(r.stdout.decode().split(), ["HTTP/1.1", "200", "OK", "True"], f"answered by the backup ({r.stderr.decode()[-300:]})")
+
+
+def test_websocket_upgrades_are_tunnelled_over_https():
+    """A WebSocket over a virtual TLS session (OpenAI's sync realtime client:
+    websockets.sync on an ssl socket): the relay speaks TLS to the server
+    itself, certificate checked, and carries the upgrade and the frames both
+    ways as they are."""
+    m = mock()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    d = os.path.dirname(m.ca)
+    ctx.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+    raw = RawServer(websocket_echo, tls=ctx)
+    try:
+        base = f"https://localhost:{raw.port}/v1"
+        r = py(m, WEBSOCKET, config(m, primary=base), url=base + "/realtime?model=gpt-4o-realtime")
+        eq(r.stdout.decode().splitlines(), ["HTTP/1.1 101 Switching Protocols True", "True", "True", "8 True"],
+           f"upgraded, echoed, closed ({r.stderr.decode()[-300:]})")
+        head = raw.requests[0]["head"]
+        check(head.startswith("GET /v1/realtime?model=gpt-4o-realtime HTTP/1.1\r\n") and
+              "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" in head and KEYS["OPENAI_API_KEY"] in head,
+              f"the head as the program wrote it ({head!r})")
+    finally:
+        raw.stop()

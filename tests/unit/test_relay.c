@@ -32,6 +32,12 @@ void test_relay(void)
                 "Connection: close\r\n\r\n", &r, &clen) > 0);
     CHECK(clen == -1 && r.expect_continue && !r.keep_alive);
     llf_http_req_free(&r);
+    /* an upgrade needs both headers (Connection may list other tokens) */
+    CHECK(parse("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\r\n", &r, &clen) > 0 &&
+          r.upgrade);
+    llf_http_req_free(&r);
+    CHECK(parse("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", &r, &clen) > 0 && !r.upgrade);
+    llf_http_req_free(&r);
     CHECK(parse("HELLO\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("GET / SPDY/3\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("AVERYVERYLONGMETHODNAME / HTTP/1.1\r\n\r\n", &r, &clen) == -1);
