@@ -752,6 +752,22 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return 0;
 }
 
+/* A request header for libcurl, which takes "Name:" for "remove Name":
+ * one with an empty value goes as "Name;", its spelling for that. */
+static struct curl_slist *add_header(const llf_curl_api *c, struct curl_slist *hl, const char *line)
+{
+    const char *colon = strchr(line, ':');
+    if (!colon || colon[1 + strspn(colon + 1, " \t")])
+        return c->slist_append(hl, line);
+    char *empty = llf_strndup(line, (size_t)(colon - line) + 1);
+    if (!empty)
+        return hl;
+    empty[colon - line] = ';';
+    hl = c->slist_append(hl, empty);
+    free(empty);
+    return hl;
+}
+
 static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
     rctx *x = ud;
@@ -771,7 +787,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     struct curl_slist *hl = NULL;
     for (size_t i = 0; i < req->headers.n; i++)
         if (!llf_header_hop(req->headers.v[i]))
-            hl = c->slist_append(hl, req->headers.v[i]);
+            hl = add_header(c, hl, req->headers.v[i]);
     hl = c->slist_append(hl, "Expect:");
     if (x->in_stream && x->in_chunked)
         hl = c->slist_append(hl, "Transfer-Encoding: chunked");

@@ -943,3 +943,22 @@ def test_websocket_upgrades_are_tunnelled():
               f"the head as the program wrote it ({head!r})")
     finally:
         raw.stop()
+
+
+def test_empty_header_values_pass():
+    """A header with an empty value is the program's to send (requests sends
+    headers={"X": ""} as "X: "); libcurl would take "X:" for "remove X"."""
+    raw = RawServer()
+    script = """
+import requests
+r = requests.get(URL, headers={"X-Empty": "", "X-Full": "1"}, timeout=10)
+print(r.status_code)
+"""
+    try:
+        m = mock()
+        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1/models"], env_for(config(m, raw=raw.port)))
+        eq(r.stdout.decode().strip(), "200", f"answered ({r.stderr.decode()[-300:]})")
+        eq([(h.get("x-empty"), h.get("x-full")) for h in (q["headers"] for q in raw.requests)], [("", "1")],
+           "the empty header arrived, empty")
+    finally:
+        raw.stop()
