@@ -803,10 +803,18 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
      * (Host, SNI, certificate name) unchanged; members go to their own URLs. */
     struct curl_slist *to = req == x->orig && x->connect_to ? c->slist_append(NULL, x->connect_to) : NULL;
     c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
-    if (strcmp(x->method, "GET") == 0) {
-        c->easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(x->method, "HEAD") == 0) {
+    /* A body goes when the program framed one, whatever the method (a GET
+     * may carry one); none is made up for a DELETE that had none. A HEAD
+     * goes without: libcurl sends none with NOBODY, and without NOBODY it
+     * would wait for an answer's body that never comes. */
+    int framed = x->in_stream || req->body.n || llf_headers_get(&req->headers, "content-length", NULL) ||
+                 llf_headers_get(&req->headers, "transfer-encoding", NULL);
+    if (strcmp(x->method, "HEAD") == 0) {
         c->easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (!framed) {
+        c->easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        if (strcmp(x->method, "GET") != 0)
+            c->easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
     } else {
         if (x->in_stream) {
             /* (a new connection: a reused one the provider had closed would
