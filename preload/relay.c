@@ -798,6 +798,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
         hl = c->slist_append(hl, "Content-Type:");
     c->easy_reset(h);
     c->easy_setopt(h, CURLOPT_URL, req->url);
+    c->easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);   /* ("/a/../b" is the server's to read) */
     c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     /* The program's own request goes where the program connected, its URL
      * (Host, SNI, certificate name) unchanged; members go to their own URLs. */

@@ -981,3 +981,16 @@ def test_request_bodies_go_as_the_program_framed_them():
            [(mt, None if b is None else str(len(b)), b or "") for mt, b in cases], "method, length and body as sent")
     finally:
         raw.stop()
+
+
+def test_dot_segments_pass_as_written():
+    raw = RawServer()
+    try:
+        m = mock()
+        target = "/v1/files/../models/./x//y/%2e%2e/z?a=../b"
+        out = raw_call(m, raw.port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\nConnection: close\r\n\r\n",
+                       config(m, raw=raw.port))
+        check(out.startswith(b"HTTP/1.1 200 "), f"answered ({out[:100]!r})")
+        eq([q["target"] for q in raw.requests], [target], "the path as the program wrote it")
+    finally:
+        raw.stop()
