@@ -725,20 +725,22 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 }
 
 /* Every time libcurl reports progress (on data, and at least once a
- * second): the attempt's own limits, as the libcurl hook keeps them (no first
+ * second): an attempt's own limits, as the libcurl hook keeps them (no first
  * byte, or a stream's first event, in time), and whether the program is
  * still there. A program that left reads no answer: the attempt stops, and
- * no generation nobody will read goes on being paid for. Looked at ten
- * times a second at most (a poll() each). */
+ * no generation nobody will read goes on being paid for; a call passed
+ * through (no attempt) stops too, or an idle stream or long poll would hold
+ * this thread and its upstream connection until the server closed it.
+ * Looked at ten times a second at most (a poll() each). */
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     rctx *x = ud;
     double ms = llf_mono_ms() - x->t0;
-    if (!x->got_byte && x->at->first_byte_ms > 0 && ms > (double)x->at->first_byte_ms) {
+    if (x->at && !x->got_byte && x->at->first_byte_ms > 0 && ms > (double)x->at->first_byte_ms) {
         x->out->first_byte_timeout = 1;
         return 1;
     }
-    if (x->gated && !x->got_event && x->at->first_token_ms > 0 && ms > (double)x->at->first_token_ms) {
+    if (x->at && x->gated && !x->got_event && x->at->first_token_ms > 0 && ms > (double)x->at->first_token_ms) {
         x->out->first_token_timeout = 1;
         return 1;
     }
@@ -846,11 +848,9 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     const char *ca = llf_ca_bundle(x->k->eng->cfg);
     if (ca)
         c->easy_setopt(h, CURLOPT_CAINFO, ca);
-    if (at) {   /* (a call passed through is the program's own business) */
-        c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-        c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        c->easy_setopt(h, CURLOPT_XFERINFODATA, x);
-    }
+    c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    c->easy_setopt(h, CURLOPT_XFERINFODATA, x);
     out->curlcode = c->easy_perform(h);
     c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);

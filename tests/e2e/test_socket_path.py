@@ -994,3 +994,45 @@ def test_dot_segments_pass_as_written():
         eq([q["target"] for q in raw.requests], [target], "the path as the program wrote it")
     finally:
         raw.stop()
+
+
+def test_a_passed_through_stream_stops_when_its_program_leaves():
+    """An idle stream passed through (no call of ours: an event, then
+    nothing for a long time) is given up within about a second of the
+    program closing its connection, as an attempt is: it must not hold a
+    relay thread and the upstream connection until the server ends it."""
+    closed = []
+
+    def one_event_then_idle(c, req):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"9\r\ndata: 0\n\n\r\n")
+        t0 = time.monotonic()
+        c.settimeout(8)
+        try:
+            closed.append(round(time.monotonic() - t0, 1) if c.recv(1) == b"" else "data")
+        except socket.timeout:
+            closed.append("held")
+        return False
+
+    raw = RawServer(one_event_then_idle)
+    script = """
+import socket, time
+host, port = URL.split("/")[2].split(":")
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall(("GET /v1/responses/r/events HTTP/1.1\\r\\nHost: %s:%s\\r\\n\\r\\n" % (host, port)).encode())
+got = b""
+while b"data: 0" not in got:
+    got += s.recv(65536)
+s.close()
+print("left", flush=True)
+time.sleep(5)
+print("alive")
+"""
+    try:
+        m = mock()
+        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1"], env_for(config(m, raw=raw.port)))
+        eq(r.stdout.decode().split(), ["left", "alive"], f"the program read an event and left ({r.stderr.decode()[-300:]})")
+        check(len(closed) == 1 and closed[0] not in ("data", "held") and closed[0] < 2.5,
+              f"the upstream connection closed while the program lived on ({closed})")
+    finally:
+        raw.stop()
