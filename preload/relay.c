@@ -369,6 +369,7 @@ typedef struct conn {
     expectation from;   /* where the program meant to go */
     char buf[MAX_HEAD + 1];
     size_t have;
+    int http10;         /* the request being served is HTTP/1.0 */
     CURL *curl;
     const llf_curl_api *c;
     llf_engine *eng;
@@ -434,8 +435,9 @@ static int read_request(conn *k, llf_http_req *r)
     if (head < 0 || (r->upgrade && llf_buf_add(&r->head, k->buf, (size_t)head)))
         return -1;
     consume(k, (size_t)head);
-    /* (an upgrade's Expect is answered by the server it is carried to) */
-    if (r->expect_continue && !r->upgrade && write_all(k->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25))
+    /* (an upgrade's Expect is answered by the server it is carried to; an
+     * HTTP/1.0 client knows no 1xx, RFC 9110 §10.1.1) */
+    if (r->expect_continue && !r->upgrade && !r->http10 && write_all(k->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25))
         return -1;
     return 0;
 }
@@ -917,8 +919,11 @@ static int write_head(conn *k, const char *head, size_t headlen, const char *ext
         bad = llf_buf_adds(&out, "Transfer-Encoding: chunked\r\n");
     else if (!bad && framing >= 0)
         bad = llf_buf_printf(&out, "Content-Length: %ld\r\n", framing);
+    /* (an HTTP/1.0 client closes unless told the connection is kept) */
     if (!bad)
-        bad = llf_buf_printf(&out, "%s\r\n", keep ? "" : "Connection: close\r\n");
+        bad = llf_buf_printf(&out, "%s\r\n", !keep       ? "Connection: close\r\n"
+                                             : k->http10 ? "Connection: keep-alive\r\n"
+                                                         : "");
     int rc = bad ? -1 : write_all(k->fd, out.p, out.n);
     llf_buf_free(&out);
     return rc;
@@ -1289,6 +1294,7 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
             llf_http_req_free(&r);
             break;
         }
+        k->http10 = r.http10;
         int ok = serve_one(k, &r) == 0 && r.keep_alive;
         llf_http_req_free(&r);
         if (!ok)

@@ -1036,3 +1036,39 @@ print("alive")
               f"the upstream connection closed while the program lived on ({closed})")
     finally:
         raw.stop()
+
+
+def test_an_http10_client_is_told_its_connection_is_kept():
+    """An HTTP/1.0 client that asked for keep-alive closes unless the answer
+    says the connection is kept: a call passed through and an LLM call on
+    one connection both say so. Nor does it get a 100 Continue (1.0 has no
+    1xx): its answer comes first."""
+    m = mock()
+    script = """
+import socket
+host, port = URL.split("/")[2].split(":")
+s = socket.create_connection((host, int(port)), timeout=5)
+f = s.makefile("rb")
+b = body("k").encode()
+auth = "Authorization: %s\\r\\nConnection: keep-alive\\r\\n" % HDRS["Authorization"]
+for r in (("GET /v1/models HTTP/1.0\\r\\n%s\\r\\n" % auth).encode(),
+          ("POST /v1/chat/completions HTTP/1.0\\r\\n%sContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n"
+           % (auth, len(b))).encode() + b):
+    s.sendall(r)
+    status = f.readline().decode().split()[1]
+    head = {}
+    for l in iter(f.readline, b"\\r\\n"):
+        k, _, v = l.decode().partition(":")
+        head[k.strip().lower()] = v.strip()
+    f.read(int(head.get("content-length", 0)))
+    print(status, head.get("connection"))
+"""
+    r = py(m, script, config(m))
+    # (the mock has no /v1/models: its 404, passed through)
+    eq(r.stdout.decode().splitlines(), ["404 keep-alive", "200 keep-alive"], f"kept, and said so ({r.stderr.decode()[-300:]})")
+    call = chat_body()
+    out = raw_call(m, m.port("primary"), f"POST /v1/chat/completions HTTP/1.0\r\nHost: 127.0.0.1:{m.port('primary')}\r\n"
+                                         f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\nExpect: 100-continue\r\n"
+                                         f"Content-Type: application/json\r\nContent-Length: {len(call)}\r\n\r\n{call}",
+                   config(m))
+    check(out.startswith(b"HTTP/1.1 200 ") and b"Hello from primary" in out, f"no 100 Continue first ({out[:100]!r})")
