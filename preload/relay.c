@@ -325,7 +325,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
     r->keep_alive = sp2[8] == '1';   /* HTTP/1.1 keeps alive by default */
     r->http10 = sp2[8] == '0';
     *clen = 0;
-    int upgrade = 0, conn_upgrade = 0;
+    int upgrade = 0, conn_upgrade = 0, chunked = 0, length = 0;
     for (const char *l = eol + 2; l < end; l = eol + 2) {
         eol = memmem(l, (size_t)(end - l) + 2, "\r\n", 2);
         char *line = llf_strndup(l, (size_t)(eol - l));
@@ -339,7 +339,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
         if (llf_header_is(line, "content-length"))
             *clen = strtol(v, NULL, 10);
         else if (llf_header_is(line, "transfer-encoding") && strcasestr(v, "chunked"))
-            *clen = -1;
+            chunked = 1;
         else if (llf_header_is(line, "connection"))
             r->keep_alive = strcasestr(v, "close") ? 0 : strcasestr(v, "keep-alive") ? 1 : r->keep_alive;
         else if (llf_header_is(line, "upgrade"))
@@ -347,6 +347,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
         else if (llf_header_is(line, "expect") && strcasestr(v, "100-continue"))
             r->expect_continue = 1;
         conn_upgrade |= llf_header_is(line, "connection") && strcasestr(v, "upgrade");
+        length |= llf_header_is(line, "content-length");
         int bad = llf_headers_add(&r->headers, line);
         free(line);
         if (bad) {
@@ -354,9 +355,16 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
             return -1;
         }
     }
-    if (*clen < -1) {
+    if (*clen < 0) {
         llf_http_req_free(r);
         return -1;
+    }
+    /* Chunked wins over a Content-Length, wherever each stands, and a
+     * message that had both closes its connection (RFC 9112 §6.3): it may
+     * be a smuggling attempt, and the length someone else read is unknown. */
+    if (chunked) {
+        *clen = -1;
+        r->keep_alive &= !length;
     }
     r->clen = *clen;
     r->upgrade = upgrade && conn_upgrade;

@@ -1072,3 +1072,23 @@ for r in (("GET /v1/models HTTP/1.0\\r\\n%s\\r\\n" % auth).encode(),
                                          f"Content-Type: application/json\r\nContent-Length: {len(call)}\r\n\r\n{call}",
                    config(m))
     check(out.startswith(b"HTTP/1.1 200 ") and b"Hello from primary" in out, f"no 100 Continue first ({out[:100]!r})")
+
+
+def test_chunked_wins_over_a_content_length():
+    """A request with both Transfer-Encoding: chunked and a Content-Length
+    is read as chunked, whichever comes first, and its connection closes
+    after the answer (RFC 9112 §6.3): two readers must not disagree on where
+    it ends."""
+    raw = RawServer()
+    try:
+        m = mock()
+        for first, second in (("Transfer-Encoding: chunked", "Content-Length: 3"),
+                              ("Content-Length: 3", "Transfer-Encoding: chunked")):
+            out = raw_call(m, raw.port, f"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\n{first}\r\n{second}\r\n\r\n"
+                                        "5\r\nhello\r\n0\r\n\r\n", config(m, raw=raw.port))
+            head = out.partition(b"\r\n\r\n")[0]
+            check(out.startswith(b"HTTP/1.1 200 ") and b"\r\nConnection: close" in head,
+                  f"{first} first: answered, then closed ({out[:300]!r})")
+        eq([q["body"] for q in raw.requests], [b"hello", b"hello"], "the chunked body arrived")
+    finally:
+        raw.stop()

@@ -42,6 +42,14 @@ void test_relay(void)
     CHECK(parse("GET / SPDY/3\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("AVERYVERYLONGMETHODNAME / HTTP/1.1\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &r, &clen) == -1);   /* (not chunked) */
+    /* chunked wins over a length wherever each stands; the connection closes after */
+    CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", &r, &clen) > 0 &&
+          clen == -1 && r.clen == -1 && !r.keep_alive);
+    llf_http_req_free(&r);
+    CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", &r, &clen) > 0 &&
+          clen == -1 && !r.keep_alive);
+    llf_http_req_free(&r);
     /* (a body larger than an answer may be is passed through as it comes) */
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", &r, &clen) > 0 &&
           clen == 999999999999L && r.clen == clen);
