@@ -899,27 +899,37 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
  * line and headers (less hop-by-hop ones), extra lines, and our framing:
  * a Content-Length of `framing` bytes, chunked, the upstream's own
  * Content-Length line if it had one, or none (the body ends at the close). */
+/* The line of a head that starts at l: where its LF is (NULL: none before
+ * end) and, in *len, its length without CRLF, or the bare LF some servers
+ * end lines with (libcurl takes them, and so do clients). */
+static const char *head_line(const char *l, const char *end, size_t *len)
+{
+    const char *lf = memchr(l, '\n', (size_t)(end - l));
+    if (lf)
+        *len = (size_t)(lf - l) - (lf > l && lf[-1] == '\r');
+    return lf;
+}
+
 static int write_head(conn *k, const char *head, size_t headlen, const char *extra, long framing, int keep)
 {
     const char *end = head + headlen;
     const char *last = head ? llf_head_last_block(head, headlen) : NULL;
-    const char *eol = head ? memmem(last, (size_t)(end - last), "\r\n", 2) : NULL;
-    if (!eol)
+    size_t n = 0;
+    const char *lf = head ? head_line(last, end, &n) : NULL;
+    if (!lf)
         return -1;
     llf_buf out = {0};
     /* Whatever HTTP version the provider spoke, our client speaks 1.1. */
-    const char *sp = memchr(last, ' ', (size_t)(eol - last));
-    int bad = llf_buf_adds(&out, "HTTP/1.1") || llf_buf_add(&out, sp ? sp : " 502", sp ? (size_t)(eol - sp) : 4) ||
+    const char *sp = memchr(last, ' ', n);
+    int bad = llf_buf_adds(&out, "HTTP/1.1") || llf_buf_add(&out, sp ? sp : " 502", sp ? (size_t)(last + n - sp) : 4) ||
               llf_buf_adds(&out, "\r\n");
-    for (const char *l = eol + 2; !bad && l < end;) {
-        const char *e = memmem(l, (size_t)(end - l), "\r\n", 2);
-        if (!e || e == l)
+    for (const char *l = lf + 1; !bad && l < end; l = lf + 1) {
+        if (!(lf = head_line(l, end, &n)) || n == 0)
             break;
         char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(e - l < 63 ? e - l : 63), l);
+        snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), l);
         if (!llf_header_hop(name) || (framing == FRAME_UPSTREAM && llf_header_is(name, "content-length")))
-            bad = llf_buf_add(&out, l, (size_t)(e - l + 2));
-        l = e + 2;
+            bad = llf_buf_add(&out, l, n) || llf_buf_adds(&out, "\r\n");
     }
     if (!bad && extra)
         bad = llf_buf_adds(&out, extra);

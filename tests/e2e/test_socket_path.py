@@ -1092,3 +1092,37 @@ def test_chunked_wins_over_a_content_length():
         eq([q["body"] for q in raw.requests], [b"hello", b"hello"], "the chunked body arrived")
     finally:
         raw.stop()
+
+
+def lf_only(c, req):
+    """Answers whose head lines end in a bare LF (some servers' way; libcurl
+    and the clients take them): a chat completion and a plain one."""
+    if req["target"].endswith("/chat/completions"):
+        body = json.dumps({"id": "c1", "object": "chat.completion", "model": "gpt-4o", "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "Hello over LF"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4}}).encode()
+        kind = b"application/json"
+    else:
+        body, kind = b"hello", b"text/plain"
+    c.sendall(b"HTTP/1.1 200 OK\nContent-Type: %s\nX-Lf: 1\nContent-Length: %d\n\n%s" % (kind, len(body), body))
+    return True
+
+
+def test_answers_with_bare_lf_lines_pass():
+    raw = RawServer(lf_only)
+    script = """
+import requests
+s = requests.Session()
+r = s.get(URL + "/files", timeout=10)
+print(r.status_code, r.headers.get("x-lf"), r.text)
+r = s.post(URL + "/chat/completions", data=body(), headers=HDRS, timeout=10)
+print(r.status_code, r.headers.get("x-lf"), r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
+"""
+    try:
+        m = mock()
+        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1"],
+                env_for(config(m, primary_base=f"http://127.0.0.1:{raw.port}/v1")))
+        eq(r.stdout.decode().splitlines(), ["200 1 hello", "200 1 None Hello over LF"],
+           f"both answers, as sent ({r.stderr.decode()[-300:]})")
+    finally:
+        raw.stop()
