@@ -1282,6 +1282,18 @@ LLF_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
     return rc->multi_add_handle(m, h);
 }
 
+/* A new handle may sit where a freed one was: one libcurl made and freed
+ * itself (its DoH probes), whose options went through our setopt but whose
+ * end we never saw. What we held for that address is not this handle's. */
+LLF_EXPORT CURL *curl_easy_init(void)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    CURL *h = rc->easy_init ? rc->easy_init() : NULL;
+    if (h && !llf_in_lib && __atomic_load_n(&table, __ATOMIC_ACQUIRE))
+        state_drop(h);
+    return h;
+}
+
 LLF_EXPORT void curl_easy_reset(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -1308,6 +1320,7 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     CURL *d = rc->easy_duphandle(h);
     if (!d || llf_in_lib)
         return d;
+    state_drop(d);   /* (as in curl_easy_init) */
     hstate *s = state_find(h);
     if (!s)
         return d;

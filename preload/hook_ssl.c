@@ -58,6 +58,7 @@ static struct {
     int (*write_ex)(SSL *, const void *, size_t, size_t *);
     int (*get_error)(const SSL *, int);
     int (*pending)(const SSL *);
+    int (*clear)(SSL *);
     int (*has_pending)(const SSL *);
     int (*shutdown)(SSL *);
     int (*get_shutdown)(const SSL *);
@@ -117,6 +118,7 @@ static void resolve(void)
     R(shutdown, "SSL_shutdown");
     R(get_shutdown, "SSL_get_shutdown");
     R(free, "SSL_free");
+    R(clear, "SSL_clear");
     R(get0_alpn_selected, "SSL_get0_alpn_selected");
     R(get_verify_result, "SSL_get_verify_result");
     R(get1_peer_certificate, "SSL_get1_peer_certificate");
@@ -145,6 +147,22 @@ static void resolve(void)
 
 #define REAL(f) (pthread_once(&once, resolve), real.f)
 
+/* s is no virtual session any more (freed, cleared for reuse). */
+static void forget(const SSL *s)
+{
+    vssl *v = NULL;
+    if (!__atomic_load_n(&nvirtual, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&vlock);
+    HASH_FIND_PTR(vtable, &s, v);
+    if (v) {
+        HASH_DEL(vtable, v);
+        __atomic_sub_fetch(&nvirtual, 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&vlock);
+    free(v);
+}
+
 static vssl *find(const SSL *s)
 {
     if (!__atomic_load_n(&nvirtual, __ATOMIC_ACQUIRE))
@@ -153,6 +171,13 @@ static vssl *find(const SSL *s)
     pthread_mutex_lock(&vlock);
     HASH_FIND_PTR(vtable, &s, v);
     pthread_mutex_unlock(&vlock);
+    /* An object given another fd since (reused without SSL_clear) is not
+     * the session we made virtual: its plaintext must not go to a real TLS
+     * server. */
+    if (v && real.get_fd && real.get_fd(s) != v->fd) {
+        forget(s);
+        return NULL;
+    }
     return v;
 }
 
@@ -231,8 +256,12 @@ static long vio(vssl *v, void *buf, size_t n, int writing, int peek)
         v->shut |= SSL_RECEIVED_SHUTDOWN;
         return 0;
     }
-    v->err = (errno == EAGAIN || errno == EWOULDBLOCK) ? (writing ? SSL_ERROR_WANT_WRITE : SSL_ERROR_WANT_READ)
-                                                       : SSL_ERROR_SYSCALL;
+    /* What OpenSSL's socket BIO takes for "try again" (BIO_sock_non_fatal_error):
+     * a signal (Python installs its handlers without SA_RESTART) is no
+     * failure of the connection. */
+    int again = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ENOTCONN ||
+                errno == EPROTO || errno == EINPROGRESS || errno == EALREADY;
+    v->err = again ? (writing ? SSL_ERROR_WANT_WRITE : SSL_ERROR_WANT_READ) : SSL_ERROR_SYSCALL;
     return -1;
 }
 
@@ -318,19 +347,16 @@ LLF_EXPORT int SSL_get_shutdown(const SSL *s)
 
 LLF_EXPORT void SSL_free(SSL *s)
 {
-    vssl *v = NULL;
-    if (__atomic_load_n(&nvirtual, __ATOMIC_ACQUIRE)) {
-        pthread_mutex_lock(&vlock);
-        HASH_FIND_PTR(vtable, &s, v);
-        if (v) {
-            HASH_DEL(vtable, v);
-            __atomic_sub_fetch(&nvirtual, 1, __ATOMIC_RELEASE);
-        }
-        pthread_mutex_unlock(&vlock);
-        free(v);
-    }
+    forget(s);
     if (REAL(free))
         real.free(s);
+}
+
+/* A cleared object starts a new session, maybe to a real TLS server. */
+LLF_EXPORT int SSL_clear(SSL *s)
+{
+    forget(s);
+    return REAL(clear) ? real.clear(s) : 0;
 }
 
 /* A virtual session negotiated nothing: no ALPN (so an h2-capable client

@@ -576,6 +576,20 @@ def lines(r):
     return r.stdout.decode(errors="replace").splitlines()
 
 
+def test_a_handle_where_libcurls_own_doh_handle_was():
+    """libcurl makes and frees DoH handles itself, setting their options
+    through the same curl_easy_setopt a program calls; a program's next
+    handle may be given one's address. What was recorded for the DoH handle
+    must not become the new handle's (its write callback, its body size):
+    the call falls back and its answer reaches libcurl's default writer."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    doh = f"http://127.0.0.1:{m.port('backup')}/dns-query"
+    r = curlstate(m, "doh", doh)
+    eq(r.stderr.decode().split("\n")[1:2], ["chat 0 200"], f"the call answered ({r.stderr.decode()[-300:]})")
+    check(b"Hello from backup" in r.stdout, f"the fallback's answer on stdout ({r.stdout[:80]!r})")
+
+
 def test_handle_state_after_a_fallback():
     """Options a program set, or left at libcurl's defaults, behave after a
     managed call as they would without the library."""

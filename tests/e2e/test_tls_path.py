@@ -270,3 +270,30 @@ def test_websocket_upgrades_are_tunnelled_over_https():
               f"the head as the program wrote it ({head!r})")
     finally:
         raw.stop()
+
+
+def test_a_signal_during_a_virtual_read_is_no_failure():
+    """A program with a signal handler (Python installs its handlers without
+    SA_RESTART) whose timer fires while it waits, on a blocking socket, for a
+    slow answer: each interrupted read is "try again", as OpenSSL's socket BIO
+    says, not a broken connection."""
+    m = mock()
+    m.set("tp", delay_ms=1500)
+    script = """
+import http.client, signal, ssl
+n = [0]
+def tick(*a):
+    n[0] += 1
+signal.signal(signal.SIGALRM, tick)
+signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+host, port = URL.split("/")[2].split(":")
+c = http.client.HTTPSConnection(host, int(port), context=ssl.create_default_context())
+c.request("POST", "/v1/chat/completions", body("s"), HDRS)
+r = c.getresponse()
+print(r.status, r.headers.get("x-llmfallback-provider"), n[0] > 5, json.loads(r.read())["choices"][0]["message"]["content"])
+"""
+    r = py(m, script, config(m))
+    eq(r.returncode, 0, f"exit ({r.stderr.decode()[-300:]})")
+    out = r.stdout.decode().split(" ", 3)
+    eq(out[:3], ["200", "None", "True"], f"the primary's answer, through many signals ({r.stdout[:100]!r})")
+    check(out[3].startswith("Hello from tp"), "its text")

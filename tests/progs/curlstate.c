@@ -19,7 +19,11 @@
  * sigchld   a SIGCHLD handler reaping every child (waitpid(-1)), then a call
  * sigign    SIGCHLD ignored (children reaped by the kernel), then a call
  * get       a plain GET of OTHER_URL (a provider's host); then this process's
- *           thread count */
+ *           thread count
+ * doh       a GET through DoH (OTHER_URL, which serves no DNS: it fails),
+ *           its handle kept; then a new handle's call with libcurl's default
+ *           writer (stdout): libcurl made and freed DoH handles of its own,
+ *           and the new one may sit where one of them was */
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -240,6 +244,21 @@ int main(int argc, char **argv)
         if (f)
             fclose(f);
         printf("get %d %ld threads %d\n", rc, code_of(h), threads);
+    } else if (!strcmp(cas, "doh") && other) {
+        CURL *d = curl_easy_init();
+        curl_easy_setopt(d, CURLOPT_URL, "http://example.invalid/x");
+        curl_easy_setopt(d, CURLOPT_DOH_URL, other);
+        curl_easy_setopt(d, CURLOPT_WRITEFUNCTION, sink);
+        rc = curl_easy_perform(d);
+        fprintf(stderr, "doh %d\n", rc);
+        CURL *n = curl_easy_init();
+        curl_easy_setopt(n, CURLOPT_URL, chat);
+        curl_easy_setopt(n, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(n, CURLOPT_POSTFIELDS, body("D"));
+        rc = curl_easy_perform(n);
+        fprintf(stderr, "chat %d %ld\n", rc, code_of(n));
+        curl_easy_cleanup(n);
+        curl_easy_cleanup(d);
     } else if (!strcmp(cas, "verbose")) {
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
