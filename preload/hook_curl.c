@@ -256,7 +256,9 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
     case CURLOPT_POST: s->method = l ? M_POST : M_GET; break;
     case CURLOPT_UPLOAD: s->method = l ? M_PUT : M_GET; break;
     case CURLOPT_HTTPGET: if (l) s->method = M_GET; break;
-    case CURLOPT_NOBODY: s->method = l ? M_HEAD : M_GET; break;
+    case CURLOPT_NOBODY:   /* (as libcurl: off again undoes only a HEAD) */
+        s->method = l ? M_HEAD : s->method == M_HEAD ? M_GET : s->method;
+        break;
     case CURLOPT_MIMEPOST: case CURLOPT_HTTPPOST: if (p) s->method = M_MIME; break;
     case CURLOPT_CUSTOMREQUEST: set_str(&s->customrequest, p); break;
     case CURLOPT_READFUNCTION: s->readfn = (curl_read_callback)p; break;

@@ -581,13 +581,19 @@ def test_a_handle_where_libcurls_own_doh_handle_was():
     through the same curl_easy_setopt a program calls; a program's next
     handle may be given one's address. What was recorded for the DoH handle
     must not become the new handle's (its write callback, its body size):
-    the call falls back and its answer reaches libcurl's default writer."""
+    the call falls back and its answer reaches libcurl's default writer.
+    And the method is libcurl's: NOBODY 0 after POSTFIELDS is a POST still."""
     m = mock()
     m.set("primary", behaviour="503")
     doh = f"http://127.0.0.1:{m.port('backup')}/dns-query"
     r = curlstate(m, "doh", doh)
     eq(r.stderr.decode().split("\n")[1:2], ["chat 0 200"], f"the call answered ({r.stderr.decode()[-300:]})")
     check(b"Hello from backup" in r.stdout, f"the fallback's answer on stdout ({r.stdout[:80]!r})")
+    # NOBODY 0 after POSTFIELDS leaves a POST (libcurl undoes only a HEAD): managed
+    m.reset_all()
+    r = curlstate(m, "nobody0")
+    check("Hello from backup" in r.stdout.decode() and "chat 0 200" in r.stdout.decode(),
+          f"NOBODY 0 after POSTFIELDS: still a call, fallen back ({r.stdout[-120:]!r})")
 
 
 def test_handle_state_after_a_fallback():

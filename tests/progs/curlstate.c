@@ -20,6 +20,7 @@
  * sigign    SIGCHLD ignored (children reaped by the kernel), then a call
  * get       a plain GET of OTHER_URL (a provider's host); then this process's
  *           thread count
+ * nobody0   POSTFIELDS, then NOBODY 0 (a POST still, as libcurl has it)
  * doh       a GET through DoH (OTHER_URL, which serves no DNS: it fails),
  *           its handle kept; then a new handle's call with libcurl's default
  *           writer (stdout): libcurl made and freed DoH handles of its own,
@@ -244,6 +245,12 @@ int main(int argc, char **argv)
         if (f)
             fclose(f);
         printf("get %d %ld threads %d\n", rc, code_of(h), threads);
+    } else if (!strcmp(cas, "nobody0")) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("N"));
+        curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, show);
+        rc = curl_easy_perform(h);
+        printf("chat %d %ld\n", rc, code_of(h));
     } else if (!strcmp(cas, "doh") && other) {
         CURL *d = curl_easy_init();
         curl_easy_setopt(d, CURLOPT_URL, "http://example.invalid/x");
