@@ -39,6 +39,7 @@ static int vtable_oom;
 typedef struct vssl {
     const SSL *ssl;
     int fd, err, shut;
+    size_t wdone;   /* bytes of a write that wanted to be retried already sent */
     char host[256];
     UT_hash_handle hh;
 } vssl;
@@ -59,6 +60,7 @@ static struct {
     int (*get_error)(const SSL *, int);
     int (*pending)(const SSL *);
     int (*clear)(SSL *);
+    long (*ctrl)(SSL *, int, long, void *);
     int (*has_pending)(const SSL *);
     int (*shutdown)(SSL *);
     int (*get_shutdown)(const SSL *);
@@ -119,6 +121,7 @@ static void resolve(void)
     R(get_shutdown, "SSL_get_shutdown");
     R(free, "SSL_free");
     R(clear, "SSL_clear");
+    R(ctrl, "SSL_ctrl");
     R(get0_alpn_selected, "SSL_get0_alpn_selected");
     R(get_verify_result, "SSL_get_verify_result");
     R(get1_peer_certificate, "SSL_get1_peer_certificate");
@@ -282,10 +285,29 @@ LLF_EXPORT int SSL_peek(SSL *s, void *buf, int num)
     return v ? clamp(vio(v, buf, num > 0 ? (size_t)num : 0, 0, 1)) : REAL(peek)(s, buf, num);
 }
 
+/* A write as OpenSSL does it: all of it, or WANT_WRITE with the part sent
+ * kept for the retry (which comes with the same bytes); only a program that
+ * set SSL_MODE_ENABLE_PARTIAL_WRITE is told of a part. */
+static long vwrite(SSL *s, vssl *v, const char *buf, size_t n)
+{
+    if (real.ctrl && (real.ctrl(s, SSL_CTRL_MODE, 0, NULL) & SSL_MODE_ENABLE_PARTIAL_WRITE))
+        return vio(v, (void *)buf, n, 1, 0);
+    if (v->wdone > n)
+        v->wdone = 0;
+    while (v->wdone < n) {
+        long r = vio(v, (void *)(buf + v->wdone), n - v->wdone, 1, 0);
+        if (r < 0)
+            return -1;
+        v->wdone += (size_t)r;
+    }
+    v->wdone = 0;
+    return (long)n;
+}
+
 LLF_EXPORT int SSL_write(SSL *s, const void *buf, int num)
 {
     vssl *v = find(s);
-    return v ? clamp(vio(v, (void *)buf, num > 0 ? (size_t)num : 0, 1, 0)) : REAL(write)(s, buf, num);
+    return v ? clamp(vwrite(s, v, buf, num > 0 ? (size_t)num : 0)) : REAL(write)(s, buf, num);
 }
 
 static int ex(vssl *v, void *buf, size_t n, size_t *done, int writing, int peek)
@@ -311,7 +333,12 @@ LLF_EXPORT int SSL_peek_ex(SSL *s, void *buf, size_t num, size_t *got)
 LLF_EXPORT int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *put)
 {
     vssl *v = find(s);
-    return v ? ex(v, (void *)buf, num, put, 1, 0) : REAL(write_ex)(s, buf, num, put);
+    if (!v)
+        return REAL(write_ex)(s, buf, num, put);
+    long r = vwrite(s, v, buf, num);
+    if (put)
+        *put = r > 0 ? (size_t)r : 0;
+    return r > 0;
 }
 
 LLF_EXPORT int SSL_get_error(const SSL *s, int ret)

@@ -299,3 +299,24 @@ print(r.status, r.headers.get("x-llmfallback-provider"), n[0] > 5, text)
     out = r.stdout.decode().split(" ", 3)
     eq(out[:3], ["200", "None", "True"], f"the primary's answer, through many signals ({r.stdout[:100]!r})")
     check(out[3].startswith("Hello from tp"), "its text")
+
+
+def test_a_large_body_written_without_blocking_arrives_whole():
+    """A program with a timeout (its socket non-blocking) writing an 8 MiB
+    call: each SSL_write is all of it, or "want write" with the rest sent on
+    the retry, as OpenSSL does it; every byte reaches the provider."""
+    m = mock()
+    script = """
+import http.client, ssl
+host, port = URL.split("/")[2].split(":")
+c = http.client.HTTPSConnection(host, int(port), timeout=20, context=ssl.create_default_context())
+big = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * (8 << 20)}]})
+c.request("POST", "/v1/chat/completions", big, HDRS)
+r = c.getresponse()
+print(r.status, len(big), json.loads(r.read())["choices"][0]["message"]["content"][:18])
+"""
+    r = py(m, script, config(m))
+    eq(r.returncode, 0, f"exit ({r.stderr.decode()[-300:]})")
+    status, n, text = r.stdout.decode().split(" ", 2)
+    eq((status, text.strip()), ("200", "Hello from tp (gpt"), "the primary's answer")
+    eq(len(m.requests("tp")[0]["body"]), int(n), "the whole body arrived")
