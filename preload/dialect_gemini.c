@@ -777,18 +777,6 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
 
 /* ---- responses --------------------------------------------------------- */
 
-static const char *finish_to_hub(const char *f, int calls)
-{
-    if (!f)
-        return calls ? "tool_calls" : "stop";
-    if (!strcmp(f, "MAX_TOKENS"))
-        return "length";
-    if (!strcmp(f, "SAFETY") || !strcmp(f, "RECITATION") || !strcmp(f, "PROHIBITED_CONTENT") ||
-        !strcmp(f, "BLOCKLIST") || !strcmp(f, "SPII") || !strcmp(f, "IMAGE_SAFETY"))
-        return "content_filter";
-    return calls ? "tool_calls" : "stop";
-}
-
 static cJSON *candidate_to_choice(const cJSON *cand, int index, const char *rid, int *ncall)
 {
     llf_buf text = {0};
@@ -818,7 +806,7 @@ static cJSON *candidate_to_choice(const cJSON *cand, int index, const char *rid,
     if (ok)
         msg = NULL;
     ok = ok && !llf_add(ch, "logprobs", cJSON_CreateNull()) &&
-         !llf_add(ch, "finish_reason", cJSON_CreateString(finish_to_hub(llf_get_str(cand, "finishReason"), ncalls)));
+         !llf_add(ch, "finish_reason", cJSON_CreateString(llf_gemini_finish(llf_get_str(cand, "finishReason"), ncalls)));
     llf_buf_free(&text);
     cJSON_Delete(calls);
     cJSON_Delete(msg);

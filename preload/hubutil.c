@@ -93,6 +93,16 @@ void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n)
     snprintf(out, size, k ? "call_%s_%d" : "call_%s%d", rid, n);
 }
 
+const char *llf_gemini_finish(const char *f, int calls)
+{
+    if (f && !strcmp(f, "MAX_TOKENS"))
+        return "length";
+    if (f && (!strcmp(f, "SAFETY") || !strcmp(f, "RECITATION") || !strcmp(f, "PROHIBITED_CONTENT") ||
+              !strcmp(f, "BLOCKLIST") || !strcmp(f, "SPII") || !strcmp(f, "IMAGE_SAFETY")))
+        return "content_filter";
+    return calls ? "tool_calls" : "stop";
+}
+
 cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args)
 {
     char *a = args ? cJSON_PrintUnformatted(args) : llf_strdup("{}");

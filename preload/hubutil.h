@@ -25,6 +25,10 @@ cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args);
  * across the turns of a conversation (Anthropic refuses a history whose
  * tool_use ids repeat); call_<n> without a responseId. */
 void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n);
+/* A Gemini finishReason (NULL: none yet) as a hub finish_reason, calls
+ * telling whether the answer made function calls: one mapping for answers
+ * whole and streamed, and for the stream gate. */
+const char *llf_gemini_finish(const char *reason, int calls);
 double llf_now_s(void);
 double llf_mono_ms(void);   /* CLOCK_MONOTONIC in milliseconds: for durations */
 /* A JSON number as a long, clamped to +-1e15 (token counts and limits never

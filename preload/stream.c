@@ -435,13 +435,12 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
     if (f)
         t->done = 1;   /* Gemini's last chunk is the one with a finishReason */
     if (ok && f) {
-        const char *fr = !strcmp(f, "MAX_TOKENS") ? "length"
-                         : (!strcmp(f, "SAFETY") || !strcmp(f, "RECITATION") || !strcmp(f, "PROHIBITED_CONTENT") ||
-                            !strcmp(f, "BLOCKLIST")) ? "content_filter"
-                         : t->ntools ? "tool_calls" : "stop";
+        /* the output counted as a whole answer's is: thinking included */
         const cJSON *um = llf_get(j, "usageMetadata");
-        const cJSON *pt = llf_get(um, "promptTokenCount"), *ct = llf_get(um, "candidatesTokenCount");
-        ok = !finish(c, fr) && !usage(c, cJSON_IsNumber(pt) ? pt->valuedouble : 0, cJSON_IsNumber(ct) ? ct->valuedouble : 0);
+        const cJSON *pt = llf_get(um, "promptTokenCount"), *ct = llf_get(um, "candidatesTokenCount"),
+                    *tt = llf_get(um, "thoughtsTokenCount");
+        double out = (cJSON_IsNumber(ct) ? ct->valuedouble : 0) + (cJSON_IsNumber(tt) ? tt->valuedouble : 0);
+        ok = !finish(c, llf_gemini_finish(f, t->ntools)) && !usage(c, cJSON_IsNumber(pt) ? pt->valuedouble : 0, out);
     }
     llf_buf_free(&text);
     if (!ok) {

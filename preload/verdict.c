@@ -372,8 +372,7 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
                 g->hold = 0;
         }
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(cand, "finishReason");
-        if (cJSON_IsString(f) && (!strcmp(f->valuestring, "SAFETY") || !strcmp(f->valuestring, "RECITATION") ||
-                                  !strcmp(f->valuestring, "PROHIBITED_CONTENT") || !strcmp(f->valuestring, "BLOCKLIST")))
+        if (cJSON_IsString(f) && !strcmp(llf_gemini_finish(f->valuestring, 0), "content_filter"))
             stop = "content_filter";
         if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "promptFeedback"), "blockReason"))
             stop = "content_filter";

@@ -319,6 +319,60 @@ static void check_many_gemini_calls(void)
     llf_stream_pipe_free(p);
 }
 
+/* A member's closing event read as its whole answer would be: the finish
+ * reason and the output tokens of the last OpenAI chunk. */
+typedef struct final {
+    char finish[32];
+    int out;
+} final;
+
+static int read_final(void *ctx, const char *event, const char *data, size_t len)
+{
+    final *f = ctx;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *fr = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0), "finish_reason");
+    const cJSON *ct = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "usage"), "completion_tokens");
+    if (cJSON_IsString(fr))
+        snprintf(f->finish, sizeof f->finish, "%s", fr->valuestring);
+    if (cJSON_IsNumber(ct))
+        f->out = ct->valueint;
+    cJSON_Delete(j);
+    return 0;
+}
+
+static void check_final(llf_dialect from, const char *in, const char *finish, int out_tokens)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    final f = {{0}, -1};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_final, &f);
+    llf_sse_free(&q);
+    CHECK_STR(f.finish, finish);
+    CHECK(f.out == out_tokens);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
+/* Finish reasons and usage as the whole answers' translators read them:
+ * Gemini's SPII and IMAGE_SAFETY are filters, its thinking is output. */
+static void check_finals(void)
+{
+    static const char gem[] =
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}],\"role\":\"model\"},"
+        "\"finishReason\":\"%s\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":5,"
+        "\"candidatesTokenCount\":3,\"thoughtsTokenCount\":40,\"totalTokenCount\":48}}\n\n";
+    static const char *const gemini[][2] = {{"SPII", "content_filter"}, {"IMAGE_SAFETY", "content_filter"},
+                                            {"SAFETY", "content_filter"}, {"MAX_TOKENS", "length"},
+                                            {"STOP", "stop"}};
+    for (size_t i = 0; i < sizeof gemini / sizeof gemini[0]; i++) {
+        char ev[512];
+        snprintf(ev, sizeof ev, gem, gemini[i][0]);
+        check_final(LLF_GEMINI, ev, gemini[i][1], 43);
+    }
+}
+
 void test_stream(void)
 {
     for (int f = 0; f < 3; f++)
@@ -335,6 +389,7 @@ void test_stream(void)
     check_many_gemini_calls();
     check_late_usage(LLF_ANTHROPIC, "max_tokens");
     check_late_usage(LLF_GEMINI, "MAX_TOKENS");
+    check_finals();
     /* an error event mid-stream cannot be translated: the stream breaks */
     llf_stream_tr tr;
     llf_buf out = {0};

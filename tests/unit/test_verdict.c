@@ -32,6 +32,25 @@ static llf_verdict transport(int code, int fb)
     return llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 0);
 }
 
+/* A held Gemini stream whose candidate a filter stopped: a refusal like a
+ * whole answer's (llf_gemini_finish). */
+static void gemini_gate(void)
+{
+    static const char *const reasons[][2] = {{"SAFETY", "content_filter"}, {"SPII", "content_filter"},
+                                             {"IMAGE_SAFETY", "content_filter"}, {"STOP", NULL}};
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        char ev[256];
+        snprintf(ev, sizeof ev, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}],\"role\":"
+                                "\"model\"},\"finishReason\":\"%s\",\"index\":0}]}", reasons[i][0]);
+        llf_gate *g = llf_gate_new(LLF_GEMINI, NULL, 1);
+        int rc = llf_gate_event(g, NULL, ev, strlen(ev));
+        CHECK(rc == (reasons[i][1] ? LLF_GATE_FAIL : LLF_GATE_WAIT));
+        if (reasons[i][1])
+            CHECK_STR(llf_gate_problem(g), reasons[i][1]);
+        llf_gate_free(g);
+    }
+}
+
 void test_verdict(void)
 {
     const char *ok = "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}";
@@ -135,6 +154,7 @@ void test_verdict(void)
     llf_buf_adds(&h, "HTTP/1.1 429 x\r\nRetry-After: soon\r\n\r\n");
     CHECK(llf_retry_after_ms(&h, 0) == -1);
     llf_buf_free(&h);
+    gemini_gate();
 }
 
 static llf_verdict answer(const char *content_json, const char *finish, const char *req,
