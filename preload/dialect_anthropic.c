@@ -664,12 +664,7 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
                 rc = LLF_TR_ERROR;
         }
     }
-    const char *stop = llf_get_str(resp, "stop_reason");
-    const char *fr = !stop                                  ? "stop"
-                     : strcmp(stop, "max_tokens") == 0      ? "length"
-                     : strcmp(stop, "tool_use") == 0        ? "tool_calls"
-                     : strcmp(stop, "refusal") == 0         ? "content_filter"
-                                                            : "stop";
+    const char *fr = llf_anthropic_finish(llf_get_str(resp, "stop_reason"));
     const cJSON *u = llf_get(resp, "usage");
     double in = 0, outt = 0;
     static const char *const ins[] = {"input_tokens", "cache_creation_input_tokens",

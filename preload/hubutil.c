@@ -103,6 +103,17 @@ const char *llf_gemini_finish(const char *f, int calls)
     return calls ? "tool_calls" : "stop";
 }
 
+const char *llf_anthropic_finish(const char *s)
+{
+    /* a full context window cut the answer short, as max_tokens does */
+    if (s && (!strcmp(s, "max_tokens") || !strcmp(s, "model_context_window_exceeded")))
+        return "length";
+    return !s                             ? "stop"
+           : !strcmp(s, "tool_use")       ? "tool_calls"
+           : !strcmp(s, "refusal")        ? "content_filter"
+                                          : "stop";
+}
+
 cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args)
 {
     char *a = args ? cJSON_PrintUnformatted(args) : llf_strdup("{}");

@@ -29,6 +29,9 @@ void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n);
  * telling whether the answer made function calls: one mapping for answers
  * whole and streamed, and for the stream gate. */
 const char *llf_gemini_finish(const char *reason, int calls);
+/* An Anthropic stop_reason (NULL: none) as a hub finish_reason, for answers
+ * whole and streamed. */
+const char *llf_anthropic_finish(const char *stop_reason);
 double llf_now_s(void);
 double llf_mono_ms(void);   /* CLOCK_MONOTONIC in milliseconds: for durations */
 /* A JSON number as a long, clamped to +-1e15 (token counts and limits never

@@ -392,9 +392,7 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
         const char *sr = llf_get_str(llf_get(j, "delta"), "stop_reason");
         const cJSON *ot = llf_get(llf_get(j, "usage"), "output_tokens");
         c = chunk_new(t);
-        const char *fr = !sr ? "stop" : !strcmp(sr, "max_tokens") ? "length" : !strcmp(sr, "tool_use") ? "tool_calls"
-                         : !strcmp(sr, "refusal") ? "content_filter" : "stop";
-        if (c && (finish(c, fr) || usage(c, t->in_tokens, cJSON_IsNumber(ot) ? ot->valuedouble : 0)))
+        if (c && (finish(c, llf_anthropic_finish(sr)) || usage(c, t->in_tokens, cJSON_IsNumber(ot) ? ot->valuedouble : 0)))
             cJSON_Delete(c), c = NULL;
     }
     return c;

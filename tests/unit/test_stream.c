@@ -356,7 +356,8 @@ static void check_final(llf_dialect from, const char *in, const char *finish, in
 }
 
 /* Finish reasons and usage as the whole answers' translators read them:
- * Gemini's SPII and IMAGE_SAFETY are filters, its thinking is output. */
+ * Gemini's SPII and IMAGE_SAFETY are filters, its thinking is output;
+ * Anthropic's full context window cut the answer short. */
 static void check_finals(void)
 {
     static const char gem[] =
@@ -371,6 +372,13 @@ static void check_finals(void)
         snprintf(ev, sizeof ev, gem, gemini[i][0]);
         check_final(LLF_GEMINI, ev, gemini[i][1], 43);
     }
+    check_final(LLF_ANTHROPIC,
+                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_3\","
+                "\"usage\":{\"input_tokens\":9}}}\n\n"
+                "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+                "\"model_context_window_exceeded\"},\"usage\":{\"output_tokens\":7}}\n\n"
+                "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+                "length", 7);
 }
 
 void test_stream(void)
