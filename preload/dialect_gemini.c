@@ -15,7 +15,8 @@
  * camelCase or snake_case; output is camelCase. Hub fields Gemini would
  * reject and that do not change the answer are dropped: stream (the URL
  * says it), stream_options, user, logit_bias, parallel_tool_calls, store,
- * metadata, service_tier, reasoning_effort, and any other unknown field. */
+ * metadata, service_tier, reasoning_effort, presence_penalty,
+ * frequency_penalty, and any other unknown field. */
 #include "dialect.h"
 
 #include <stdio.h>
@@ -680,12 +681,12 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         rc = LLF_TR_ERROR;
     else if (rc == LLF_TR_OK)
         contents = NULL;
-    /* generationConfig */
+    /* generationConfig. No presence or frequency penalty: Gemini 2.5 and 3
+     * refuse them (400 "Penalty is not enabled for models/..."), and they
+     * only nudge the sampling, as for Anthropic, which has none. */
     static const char *const map[][2] = {{"temperature", "temperature"}, {"top_p", "topP"},
                                          {"max_completion_tokens", "maxOutputTokens"},
-                                         {"n", "candidateCount"}, {"seed", "seed"},
-                                         {"presence_penalty", "presencePenalty"},
-                                         {"frequency_penalty", "frequencyPenalty"}};
+                                         {"n", "candidateCount"}, {"seed", "seed"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == LLF_TR_OK; i++)
         if (llf_copy(gc, map[i][1], hub, map[i][0]))
             rc = LLF_TR_ERROR;

@@ -116,8 +116,8 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 # its others reasoning_effort; Anthropic refusing tool_use ids that repeat,
 # the thinking a model lacks, a thinking budget not below max_tokens, and
 # sampling settings the newest models lack; Gemini refusing thinking a model
-# lacks and schemas with JSON Schema's type lists, const and a null in an
-# enum. A refusal as the API words it, or None.
+# lacks, penalties (2.5 and 3) and schemas with JSON Schema's type lists,
+# const and a null in an enum. A refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
               "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192, "gemini-2.0-flash": 8192}
 
@@ -232,6 +232,10 @@ def request_refusal(dialect, model, req, beta=""):
                 return refused("Budget 0 is invalid. This model only works in thinking mode.")
             if span and isinstance(budget, int) and budget not in (-1, 0) and not span[0] <= budget <= span[1]:
                 return refused(f"The thinking budget ({budget}) is invalid.")
+        penalty = isinstance(gc, dict) and any(k in gc for k in ("presencePenalty", "presence_penalty",
+                                                                  "frequencyPenalty", "frequency_penalty"))
+        if penalty and re.match(r"gemini-(2\.5|3)", model):
+            return refused(f"Penalty is not enabled for models/{model}")
         asked = gc.get("maxOutputTokens", gc.get("max_output_tokens")) if isinstance(gc, dict) else None
         if limit and isinstance(asked, int) and asked > limit:
             return refused(f"Unable to submit request because it has a maxOutputTokens value of {asked} but the "

@@ -51,7 +51,8 @@ void test_dialect_gemini(void)
                            "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"r\","
                            "\"strict\":true,\"schema\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":"
                            "\"string\"}},\"additionalProperties\":false}}},\"user\":\"u1\",\"stream\":true,"
-                           "\"max_completion_tokens\":9,\"stop\":\"X\"}");
+                           "\"max_completion_tokens\":9,\"stop\":\"X\",\"presence_penalty\":0.5,"
+                           "\"frequency_penalty\":0.2}");
     cJSON *o = NULL;
     llf_terr e;
     CHECK(G->req_from_hub(h, "gemini-2.5-pro", &o, &e) == LLF_TR_OK);
@@ -69,6 +70,8 @@ void test_dialect_gemini(void)
         CHECK_STR(cJSON_GetObjectItem(gc, "responseMimeType")->valuestring, "application/json");
         CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(gc, "responseSchema"), "additionalProperties") == NULL);
         CHECK(cJSON_GetObjectItem(gc, "maxOutputTokens")->valueint == 9);
+        /* Gemini 2.5 and 3 refuse penalties */
+        CHECK(!cJSON_GetObjectItem(gc, "presencePenalty") && !cJSON_GetObjectItem(gc, "frequencyPenalty"));
         CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(gc, "stopSequences"), 0)->valuestring, "X");
         CHECK(!cJSON_GetObjectItem(o, "user") && !cJSON_GetObjectItem(o, "stream") && !cJSON_GetObjectItem(o, "model"));
         CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "systemInstruction"), "parts"), 0), "text")->valuestring, "S");
