@@ -10,8 +10,9 @@
  * turns, and pair each functionResponse with the oldest unanswered call of
  * that name); arguments are objects;
  * sampling lives in generationConfig; JSON output is responseMimeType plus
- * responseSchema, an OpenAPI subset (additionalProperties, $schema, strict
- * and $defs are removed; a $ref cannot be expressed). Input is accepted in
+ * responseSchema, an OpenAPI subset (only its fields are kept, so
+ * additionalProperties, $schema, $defs, exclusiveMinimum and the like go; a
+ * $ref cannot be expressed). Input is accepted in
  * camelCase or snake_case; output is camelCase. Hub fields Gemini would
  * reject and that do not change the answer are dropped: stream (the URL
  * says it), stream_options, user, logit_bias, parallel_tool_calls, store,
@@ -81,8 +82,6 @@ static const cJSON *get2(const cJSON *o, const char *camel, const char *snake)
     return v ? v : llf_get(o, snake);
 }
 
-static int gemini_types(cJSON *c);
-
 /* Gemini's upper-case OpenAPI type names → JSON Schema's. */
 static cJSON *lower_type(const char *t)
 {
@@ -93,12 +92,11 @@ static cJSON *lower_type(const char *t)
     return cJSON_CreateString(low);
 }
 
-/* A copy of a schema with type names lower-cased (Gemini's upper-case
- * OpenAPI names → JSON Schema), or, towards Gemini (clean = 1), without the
- * keywords it rejects. Returns NULL on error; *bad set when a $ref is met. */
+/* A copy of a Gemini schema with its type names lower-cased (Gemini's
+ * upper-case OpenAPI names → JSON Schema). NULL on no memory. */
 /* names: s maps property names to schemas ("properties"): its keys are
- * names, never keywords to drop or lowercase. */
-static cJSON *schema_copy_in(const cJSON *s, int clean, int *bad, int names)
+ * names, never keywords to lowercase. */
+static cJSON *schema_from_gemini(const cJSON *s, int names)
 {
     cJSON *c = cJSON_Duplicate(s, 0);
     if (!c)
@@ -107,29 +105,93 @@ static cJSON *schema_copy_in(const cJSON *s, int clean, int *bad, int names)
         return c;
     for (const cJSON *k = s->child; k; k = k->next) {
         const char *key = names ? NULL : k->string;
-        if (clean && key &&
-            (!strcmp(key, "additionalProperties") || !strcmp(key, "$schema") ||
-             !strcmp(key, "strict") || !strcmp(key, "$defs") || !strcmp(key, "definitions")))
-            continue;
-        if (clean && key && !strcmp(key, "$ref"))
-            *bad = 1;
         cJSON *v;
         if (key && !strcmp(key, "type") && cJSON_IsString(k)) {
             v = lower_type(k->valuestring);
         } else {
             int are_names = key && cJSON_IsObject(k) &&
                             (!strcmp(key, "properties") || !strcmp(key, "patternProperties"));
-            v = schema_copy_in(k, clean, bad, are_names);
+            v = schema_from_gemini(k, are_names);
         }
         if (!v || (cJSON_IsArray(s) ? llf_append(c, v) : llf_add(c, k->string, v))) {
             cJSON_Delete(c);
             return NULL;
         }
     }
-    if (clean && !names && cJSON_IsObject(c) && gemini_types(c)) {
+    return c;
+}
+
+/* Is key a field of Gemini's Schema (google.genai.types.Schema, an OpenAPI
+ * subset)? It refuses any other, 400 "Invalid JSON payload received.
+ * Unknown name \"exclusiveMinimum\" at '...': Cannot find field." */
+static int gemini_field(const char *key)
+{
+    static const char *const fields[] = {
+        "type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems",
+        "properties", "required", "minProperties", "maxProperties", "minLength", "maxLength",
+        "pattern", "example", "anyOf", "propertyOrdering", "default", "items", "minimum", "maximum"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (!strcmp(key, fields[i]))
+            return 1;
+    return 0;
+}
+
+static int gemini_types(cJSON *c);
+
+/* A JSON Schema in the form Gemini's takes: only its fields, through
+ * properties, items and anyOf (a oneOf read as an anyOf, a little looser);
+ * one type, nullable and no const (gemini_types); a string's format only
+ * "enum" or "date-time", the two Gemini takes for it. What is left out
+ * narrows nothing Gemini could have kept, and the answer is still checked
+ * against the program's own schema. NULL on no memory; *bad set when a
+ * $ref is met, which cannot be expressed without its definitions. */
+static cJSON *schema_for_gemini(const cJSON *s, int *bad)
+{
+    cJSON *c = cJSON_CreateObject();
+    if (!c || !cJSON_IsObject(s))
+        return c;   /* (true, false: Gemini has no such schema) */
+    for (const cJSON *k = s->child; k; k = k->next) {
+        const char *key = k->string;
+        if (!strcmp(key, "$ref"))
+            *bad = 1;
+        if (!strcmp(key, "oneOf") && !cJSON_GetObjectItemCaseSensitive(s, "anyOf"))
+            key = "anyOf";
+        else if (strcmp(key, "const") && !gemini_field(key))
+            continue;   /* (const: made an enum by gemini_types) */
+        int sub = !strcmp(key, "properties") || !strcmp(key, "items") || !strcmp(key, "anyOf");
+        if (cJSON_GetObjectItemCaseSensitive(c, key) ||
+            (sub && !(strcmp(key, "anyOf") ? cJSON_IsObject(k) : cJSON_IsArray(k))))
+            continue;   /* (twice, or not a shape Gemini's takes: the tuple form of items) */
+        cJSON *v;
+        if (!strcmp(key, "properties") || !strcmp(key, "anyOf")) {
+            v = cJSON_IsArray(k) ? cJSON_CreateArray() : cJSON_CreateObject();
+            for (const cJSON *b = k->child; v && b; b = b->next) {
+                cJSON *one = schema_for_gemini(b, bad);
+                if (cJSON_IsArray(v) ? llf_append(v, one) : llf_add(v, b->string, one)) {
+                    cJSON_Delete(v);
+                    v = NULL;
+                }
+            }
+        } else if (!strcmp(key, "items")) {
+            v = schema_for_gemini(k, bad);
+        } else {
+            v = !strcmp(key, "type") && cJSON_IsString(k) ? lower_type(k->valuestring) : cJSON_Duplicate(k, 1);
+        }
+        if (!v || llf_add(c, key, v)) {
+            cJSON_Delete(c);
+            return NULL;
+        }
+    }
+    if (gemini_types(c)) {
         cJSON_Delete(c);
         return NULL;
     }
+    const char *type = llf_get_str(c, "type");
+    const cJSON *fm = llf_get(c, "format");
+    int keep = cJSON_IsString(fm) && (!type || strcmp(type, "string") || !strcmp(fm->valuestring, "enum") ||
+                                      !strcmp(fm->valuestring, "date-time"));
+    if (fm && !keep)
+        cJSON_DeleteItemFromObjectCaseSensitive(c, "format");
     return c;
 }
 
@@ -138,8 +200,8 @@ static cJSON *schema_copy_in(const cJSON *s, int clean, int *bad, int names)
  * nullable flag: a type list ["string","null"] becomes type + nullable (it
  * answers 400, "Proto field is not repeating"), a list of several types an
  * anyOf of each, a {"type":"null"} branch of anyOf or a null in an enum the
- * nullable flag, and a string const an enum of one (Gemini has no const).
- * 0, or -1. */
+ * nullable flag, a string const an enum of one (Gemini has no const), and
+ * an enum of other than strings none. 0, or -1. */
 static int gemini_types(cJSON *c)
 {
     int nullable = 0;
@@ -191,13 +253,18 @@ static int gemini_types(cJSON *c)
         }
     }
     cJSON *en = cJSON_GetObjectItemCaseSensitive(c, "enum");
+    int strings = 1;
     for (cJSON *v = cJSON_IsArray(en) ? en->child : NULL, *next; v; v = next) {
         next = v->next;
         if (cJSON_IsNull(v)) {
             cJSON_Delete(cJSON_DetachItemViaPointer(en, v));
             nullable = 1;
+        } else {
+            strings &= cJSON_IsString(v);
         }
     }
+    if (en && (!strings || !cJSON_IsArray(en)))   /* Gemini's enum takes strings only */
+        cJSON_DeleteItemFromObjectCaseSensitive(c, "enum");
     cJSON *k = cJSON_DetachItemFromObjectCaseSensitive(c, "const");
     if (cJSON_IsString(k)) {
         cJSON *one = cJSON_CreateArray();
@@ -216,11 +283,6 @@ static int gemini_types(cJSON *c)
     if (nullable && !cJSON_GetObjectItemCaseSensitive(c, "nullable") && !cJSON_AddTrueToObject(c, "nullable"))
         return -1;
     return 0;
-}
-
-static cJSON *schema_copy(const cJSON *s, int clean, int *bad)
-{
-    return schema_copy_in(s, clean, bad, 0);
 }
 
 static int is_image(const char *mime)
@@ -387,14 +449,13 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         if (!sch)
             sch = get2(gc, "responseJsonSchema", "response_json_schema");
         if (rc == LLF_TR_OK && cJSON_IsString(mt) && strcmp(mt->valuestring, "application/json") == 0) {
-            int bad = 0;
             cJSON *rf = cJSON_CreateObject();
             if (!rf || llf_add(rf, "type", cJSON_CreateString(sch ? "json_schema" : "json_object")))
                 rc = LLF_TR_ERROR;
             if (rc == LLF_TR_OK && sch) {
                 cJSON *js = cJSON_CreateObject();
                 if (!js || llf_add(js, "name", cJSON_CreateString("response")) ||
-                    llf_add(js, "schema", schema_copy(sch, 0, &bad)) || llf_add(rf, "json_schema", js)) {
+                    llf_add(js, "schema", schema_from_gemini(sch, 0)) || llf_add(rf, "json_schema", js)) {
                     if (js && !cJSON_GetObjectItem(rf, "json_schema"))
                         cJSON_Delete(js);
                     rc = LLF_TR_ERROR;
@@ -421,12 +482,11 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                 break;
             }
             for (const cJSON *d = decls->child; d && rc == LLF_TR_OK; d = d->next) {
-                int bad = 0;
                 cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
                 if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
                     llf_copy(f, "name", d, "name") || llf_copy(f, "description", d, "description") ||
                     (llf_get(d, "parameters") &&
-                     llf_add(f, "parameters", schema_copy(llf_get(d, "parameters"), 0, &bad))) ||
+                     llf_add(f, "parameters", schema_from_gemini(llf_get(d, "parameters"), 0))) ||
                     llf_add(w, "function", f) || llf_append(ht, w)) {
                     if (w && !cJSON_GetObjectItem(w, "function"))
                         cJSON_Delete(f);
@@ -705,7 +765,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         const cJSON *sch = llf_get(llf_get(rf, "json_schema"), "schema");
         int bad = 0;
         if (llf_add(gc, "responseMimeType", cJSON_CreateString("application/json")) ||
-            (sch && llf_add(gc, "responseSchema", schema_copy(sch, 1, &bad))))
+            (sch && llf_add(gc, "responseSchema", schema_for_gemini(sch, &bad))))
             rc = LLF_TR_ERROR;
         if (bad) {
             llf_terr_set(e, "response schema uses $ref");
@@ -733,7 +793,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
                 rc = LLF_TR_INCOMPATIBLE;
             } else if (!d || llf_copy(d, "name", f, "name") || llf_copy(d, "description", f, "description") ||
                        (llf_get(f, "parameters") &&
-                        llf_add(d, "parameters", schema_copy(llf_get(f, "parameters"), 1, &bad))) ||
+                        llf_add(d, "parameters", schema_for_gemini(llf_get(f, "parameters"), &bad))) ||
                        llf_append(decls, d)) {
                 rc = LLF_TR_ERROR;
                 d = NULL;

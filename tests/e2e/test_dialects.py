@@ -342,10 +342,16 @@ def test_tool_call_round_trip_through_gemini():
     m = mock()
     m.set("oai", behaviour="503")
     cfg = config(m, ["gemini/gemini-2.5-flash"])
-    # as OpenAI's strict mode writes an optional field: a type list with null
+    # as OpenAI's strict mode writes an optional field: a type list with null; and JSON Schema's
+    # keywords Gemini's Schema lacks
     tools = [{"type": "function", "function": {"name": "get_weather", "strict": True, "parameters": {
         "type": "object", "additionalProperties": False, "required": ["city", "unit"],
-        "properties": {"city": {"type": "string"}, "unit": {"type": ["string", "null"], "enum": ["C", "F", None]}}}}}]
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "properties": {"city": {"type": "string", "format": "hostname", "examples": ["Paris"]},
+                       "unit": {"type": ["string", "null"], "enum": ["C", "F", None]},
+                       "days": {"type": "integer", "exclusiveMinimum": 0, "multipleOf": 1},
+                       "tags": {"type": "array", "uniqueItems": True, "items": {"const": "x"}},
+                       "at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]}}}}}]
     first = chat(text="weather? [call:get_weather]", system=None, tools=tools)
     out = json.loads(run(openai_call(m, first), env_for(cfg)).stdout)
     call = out["choices"][0]["message"]["tool_calls"][0]

@@ -116,8 +116,9 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 # its others reasoning_effort; Anthropic refusing tool_use ids that repeat,
 # the thinking a model lacks, a thinking budget not below max_tokens, and
 # sampling settings the newest models lack; Gemini refusing thinking a model
-# lacks, penalties (2.5 and 3) and schemas with JSON Schema's type lists,
-# const and a null in an enum. A refusal as the API words it, or None.
+# lacks, penalties (2.5 and 3) and schemas with a field its Schema lacks
+# (const, additionalProperties...), a type list or a null in an enum. A
+# refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
               "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192, "gemini-2.0-flash": 8192}
 
@@ -252,25 +253,35 @@ def request_refusal(dialect, model, req, beta=""):
     return None
 
 
-def gemini_schema_fault(s, where, names=False):
-    """What Gemini's schema (an OpenAPI subset: one type, a nullable flag, no
-    const, string enums) refuses in s, in its words, or None."""
+# The fields of Gemini's Schema (an OpenAPI subset; the API reads them in
+# camelCase or snake_case): any other is refused as an unknown name.
+GEMINI_SCHEMA = {"type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems",
+                 "properties", "required", "minProperties", "maxProperties", "minLength", "maxLength",
+                 "pattern", "example", "anyOf", "propertyOrdering", "default", "items", "minimum", "maximum"}
+
+
+def gemini_schema_fault(s, where):
+    """What Gemini's schema (an OpenAPI subset: its own fields only, one
+    type, a nullable flag, no const, string enums, a string's format only
+    enum or date-time) refuses in s, in its words, or None."""
     for k, v in s.items():
-        if not names and k == "type" and isinstance(v, list):
+        camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k)
+        if k == "type" and isinstance(v, list):
             return f"Unknown name \"type\" at '{where}': Proto field is not repeating, cannot start list."
-        if not names and k == "const":
-            return f"Unknown name \"const\" at '{where}': Cannot find field."
-        if not names and k == "enum" and isinstance(v, list) and not all(isinstance(x, str) for x in v):
+        if camel not in GEMINI_SCHEMA:
+            return f"Unknown name \"{k}\" at '{where}': Cannot find field."
+        if k == "enum" and isinstance(v, list) and not all(isinstance(x, str) for x in v):
             return f"Invalid value at '{where}.enum' (TYPE_STRING)."
-        if isinstance(v, dict):
-            bad = gemini_schema_fault(v, f"{where}.{k}", names=not names and k == "properties")
+        if k == "format" and str(s.get("type")).lower() == "string" and v not in ("enum", "date-time"):
+            return f"{where}.format: only 'enum' and 'date-time' are supported for STRING type"
+        subs = (list(v.items()) if camel == "properties" and isinstance(v, dict) else
+                [("", v)] if camel == "items" and isinstance(v, dict) else
+                list(enumerate(v)) if camel == "anyOf" and isinstance(v, list) else [])
+        for name, sub in subs:
+            bad = gemini_schema_fault(sub, f"{where}.{k}" + (f"[{name!r}]" if name != "" else "")) \
+                if isinstance(sub, dict) else None
             if bad:
                 return bad
-        elif isinstance(v, list):
-            for i, x in enumerate(v):
-                bad = gemini_schema_fault(x, f"{where}.{k}[{i}]") if isinstance(x, dict) else None
-                if bad:
-                    return bad
     return None
 
 

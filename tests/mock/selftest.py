@@ -75,6 +75,9 @@ def cases():
     tool["functionDeclarations"][0]["parameters"]["properties"]["const"] = {"type": "string", "nullable": True}
     rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
     eq(code, 200, "gemini: nullable, and a property named const")
+    tool["functionDeclarations"][0]["parameters"]["additionalProperties"] = False
+    rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
+    eq((code, "Cannot find field" in t), (400, True), "gemini: a field its Schema lacks")
     rc, code, t = call("o", dict(ob, model="gpt-4o-mini", reasoning_effort="low"), "ok")
     eq((code, json.loads(t)["error"]["param"]), (400, "reasoning_effort"), "openai: reasoning_effort to gpt-4o-mini")
     rc, code, t = call("o", dict(ob, model="o3", temperature=0.2), "ok")

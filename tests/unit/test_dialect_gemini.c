@@ -118,6 +118,41 @@ void test_dialect_gemini(void)
     cJSON_Delete(h);
     cJSON_Delete(o);
 
+    /* only the fields of Gemini's Schema, at every depth; values (an example,
+     * a default) are kept whole; a string format only if Gemini takes it */
+    h = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{\"type\":"
+                    "\"json_schema\",\"json_schema\":{\"name\":\"r\",\"schema\":{\"type\":\"object\","
+                    "\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"$id\":\"x\",\"title\":\"T\","
+                    "\"patternProperties\":{\"^a\":{}},\"unevaluatedProperties\":false,"
+                    "\"example\":{\"additionalProperties\":1},\"properties\":{"
+                    "\"n\":{\"type\":\"integer\",\"format\":\"int64\",\"minimum\":0,\"exclusiveMaximum\":9,"
+                    "\"multipleOf\":2,\"enum\":[2,4],\"default\":2},"
+                    "\"s\":{\"type\":\"string\",\"format\":\"email\",\"examples\":[\"a@b\"],\"maxLength\":9},"
+                    "\"t\":{\"type\":\"string\",\"format\":\"date-time\",\"deprecated\":true},"
+                    "\"a\":{\"type\":\"array\",\"uniqueItems\":true,\"minItems\":1,\"items\":{\"type\":\"object\","
+                    "\"additionalProperties\":false,\"properties\":{\"k\":{\"type\":\"string\",\"const\":\"v\"}}}},"
+                    "\"p\":{\"type\":\"array\",\"items\":[{\"type\":\"string\"}]},"
+                    "\"o\":{\"oneOf\":[{\"type\":\"string\",\"not\":{}},{\"type\":\"number\",\"exclusiveMinimum\":0}]},"
+                    "\"u\":{\"allOf\":[{\"type\":\"string\"}],\"description\":\"d\"}},"
+                    "\"required\":[\"n\"],\"propertyOrdering\":[\"n\",\"s\"]}}}}");
+    o = NULL;
+    CHECK(G->req_from_hub(h, "gemini-2.5-pro", &o, &e) == LLF_TR_OK);
+    want = cJSON_Parse("{\"type\":\"object\",\"title\":\"T\",\"example\":{\"additionalProperties\":1},\"properties\":{"
+                       "\"n\":{\"type\":\"integer\",\"format\":\"int64\",\"minimum\":0,\"default\":2},"
+                       "\"s\":{\"type\":\"string\",\"maxLength\":9},"
+                       "\"t\":{\"type\":\"string\",\"format\":\"date-time\"},"
+                       "\"a\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"type\":\"object\",\"properties\":{"
+                       "\"k\":{\"type\":\"string\",\"enum\":[\"v\"]}}}},"
+                       "\"p\":{\"type\":\"array\"},"
+                       "\"o\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"number\"}]},"
+                       "\"u\":{\"description\":\"d\"}},"
+                       "\"required\":[\"n\"],\"propertyOrdering\":[\"n\",\"s\"]}");
+    t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "generationConfig"), "responseSchema"), want,
+                "gemini schema fields");
+    cJSON_Delete(want);
+    cJSON_Delete(h);
+    cJSON_Delete(o);
+
     /* the program's own Gemini body, fitted to a member's model */
     cJSON *gb = cJSON_Parse("{\"contents\":[],\"generation_config\":{\"max_output_tokens\":65536}}");
     CHECK(G->fit(gb, "gemini-2.5-flash", 0) == 0 && G->fit(gb, "my-model", 0) == 0);
