@@ -1078,16 +1078,43 @@ static int fit_thinking(cJSON *gc, const char *model, int apply)
     return changes;
 }
 
+/* JSON output fitted to model: Gemini before 3 refuses it beside function
+ * declarations (400 "Function calling with a response mime type:
+ * 'application/json' is unsupported"), so then it is not asked for; the
+ * answer is still checked as the JSON the program asked for. The number of
+ * changes. */
+static int fit_json(const cJSON *o, cJSON *gc, const char *model, int apply)
+{
+    const char *n = llf_model_name(model);
+    const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
+    if ((strncmp(n, "gemini-1", 8) != 0 && strncmp(n, "gemini-2", 8) != 0) || !cJSON_IsString(mt) ||
+        strcmp(mt->valuestring, "application/json") != 0)
+        return 0;
+    const cJSON *tools = llf_get(o, "tools");
+    int decls = 0;
+    for (const cJSON *t = cJSON_IsArray(tools) ? tools->child : NULL; t && !decls; t = t->next)
+        decls = cJSON_GetArraySize(get2(t, "functionDeclarations", "function_declarations")) > 0;
+    if (!decls)
+        return 0;
+    if (apply) {
+        drop2(gc, "responseMimeType", "response_mime_type");
+        drop2(gc, "responseSchema", "response_schema");
+        drop2(gc, "responseJsonSchema", "response_json_schema");
+    }
+    return 1;
+}
+
 /* A program's own Gemini body fitted to a member's model: maxOutputTokens
  * no higher than the model writes (it answers 400, "the supported range is
- * from 1 to ..."), and thinking as the model takes it. With apply 0 only
- * counted; the number of changes. */
+ * from 1 to ..."), thinking as the model takes it, and JSON output only
+ * where the model takes it (fit_json). With apply 0 only counted; the
+ * number of changes. */
 static int fit(cJSON *o, const char *model, int apply)
 {
     cJSON *gc = (cJSON *)get2(o, "generationConfig", "generation_config");
     if (!model || !cJSON_IsObject(gc))
         return 0;
-    int changes = fit_thinking(gc, model, apply);
+    int changes = fit_thinking(gc, model, apply) + fit_json(o, gc, model, apply);
     cJSON *mo = (cJSON *)get2(gc, "maxOutputTokens", "max_output_tokens");
     long limit = cJSON_IsNumber(mo) ? llf_model_max_output(model) : 0;
     if (!limit || mo->valuedouble <= (double)limit)

@@ -363,6 +363,39 @@ def test_tool_call_round_trip_through_gemini():
           "rainy" in out["choices"][0]["message"]["content"], "functionResponse reached Gemini")
 
 
+def test_json_output_beside_tools_to_gemini():
+    """Gemini before 3 refuses JSON output beside function declarations: an
+    OpenAI call with tools and a JSON schema reaches Gemini 2.5 Flash without
+    asking for JSON (the answer is still checked as JSON), Gemini 3 with it;
+    and a Gemini 3 program's own body falls back to Gemini 2.5 without it."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    m.set("gem", behaviour="json_ok")
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+              "required": ["name"]}
+    tools = [{"type": "function", "function": {"name": "get_weather",
+                                                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+    body = chat(system=None, tools=tools,
+                response_format={"type": "json_schema", "json_schema": {"name": "p", "schema": schema}})
+    for model, json_asked in (("gemini-2.5-flash", False), ("gemini-3-flash-preview", True)):
+        m.reset("gem")
+        out = json.loads(run(openai_call(m, body), env_for(config(m, ["gemini/" + model]))).stdout)
+        eq(json.loads(out.get("choices", [{}])[0].get("message", {}).get("content") or "null"),
+           {"name": "gem", "age": 30}, f"{model}: the JSON answer")
+        gc = json.loads(m.requests("gem")[0]["body"]).get("generationConfig", {})
+        eq(("responseMimeType" in gc, "responseSchema" in gc), (json_asked, json_asked), f"{model}: JSON asked")
+    m.reset("gem")
+    m.set("gem", behaviour=["503", "json_ok"])
+    gbody = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+             "tools": [{"functionDeclarations": [{"name": "f"}]}],
+             "generationConfig": {"responseMimeType": "application/json", "responseSchema": schema}}
+    out = json.loads(run(gemini_call(m, gbody, "gemini-3-flash-preview"),
+                         env_for(config(m, ["gemini/gemini-2.5-flash"]))).stdout)
+    eq(json.loads(out.get("candidates", [{}])[0].get("content", {}).get("parts", [{}])[0].get("text") or "null"),
+       {"name": "gem", "age": 30}, "a Gemini 3 program answered by Gemini 2.5")
+    eq(json.loads(m.requests("gem")[1]["body"]).get("generationConfig"), {}, "without JSON output")
+
+
 def test_gemini_call_ids_are_unique_across_turns():
     """Gemini's function calls have no ids: the ones made up for two turns
     answered by Gemini differ, so the history can later go to Anthropic,

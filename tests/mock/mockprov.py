@@ -116,7 +116,8 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 # its others reasoning_effort; Anthropic refusing tool_use ids that repeat,
 # the thinking a model lacks, a thinking budget not below max_tokens, and
 # sampling settings the newest models lack; Gemini refusing thinking a model
-# lacks, penalties (2.5 and 3) and schemas with a field its Schema lacks
+# lacks, penalties (2.5 and 3), JSON output beside functions (before 3)
+# and schemas with a field its Schema lacks
 # (const, additionalProperties...), a type list or a null in an enum. A
 # refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
@@ -237,6 +238,11 @@ def request_refusal(dialect, model, req, beta=""):
                                                                   "frequencyPenalty", "frequency_penalty"))
         if penalty and re.match(r"gemini-(2\.5|3)", model):
             return refused(f"Penalty is not enabled for models/{model}")
+        mime = gc.get("responseMimeType", gc.get("response_mime_type")) if isinstance(gc, dict) else None
+        decls = any(t.get("functionDeclarations") or t.get("function_declarations")
+                    for t in req.get("tools") or [] if isinstance(t, dict))
+        if mime == "application/json" and decls and re.match(r"gemini-(1|2)", model):
+            return refused("Function calling with a response mime type: 'application/json' is unsupported")
         asked = gc.get("maxOutputTokens", gc.get("max_output_tokens")) if isinstance(gc, dict) else None
         if limit and isinstance(asked, int) and asked > limit:
             return refused(f"Unable to submit request because it has a maxOutputTokens value of {asked} but the "

@@ -78,6 +78,12 @@ def cases():
     tool["functionDeclarations"][0]["parameters"]["additionalProperties"] = False
     rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
     eq((code, "Cannot find field" in t), (400, True), "gemini: a field its Schema lacks")
+    json_tools = dict(gb, tools=[{"functionDeclarations": [{"name": "f"}]}],
+                      generationConfig={"responseMimeType": "application/json"})
+    rc, code, t = call("g", json_tools, "ok", path="/models/gemini-2.5-flash:generateContent")
+    eq((code, "is unsupported" in t), (400, True), "gemini 2.5: JSON output beside functions")
+    rc, code, t = call("g", json_tools, "ok", path="/models/gemini-3-flash-preview:generateContent")
+    eq(code, 200, "gemini 3: JSON output beside functions")
     rc, code, t = call("o", dict(ob, model="gpt-4o-mini", reasoning_effort="low"), "ok")
     eq((code, json.loads(t)["error"]["param"]), (400, "reasoning_effort"), "openai: reasoning_effort to gpt-4o-mini")
     rc, code, t = call("o", dict(ob, model="o3", temperature=0.2), "ok")

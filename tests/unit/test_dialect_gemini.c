@@ -153,8 +153,38 @@ void test_dialect_gemini(void)
     cJSON_Delete(h);
     cJSON_Delete(o);
 
+    /* Gemini before 3 refuses JSON output beside function declarations */
+    cJSON *gb;
+    static const struct {
+        const char *model;
+        int         tools, json;
+    } jt[] = {{"gemini-2.5-flash", 1, 0}, {"gemini-2.0-flash", 1, 0}, {"gemini-3-pro-preview", 1, 1},
+              {"gemini-2.5-flash", 0, 1}};
+    for (size_t i = 0; i < sizeof jt / sizeof jt[0]; i++) {
+        char body[400];
+        snprintf(body, sizeof body, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],%s\"response_format\":"
+                                    "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"r\",\"schema\":"
+                                    "{\"type\":\"object\"}}}}",
+                 jt[i].tools ? "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]," : "");
+        h = cJSON_Parse(body);
+        o = NULL;
+        CHECK(G->req_from_hub(h, jt[i].model, &o, &e) == LLF_TR_OK);
+        const cJSON *gc = cJSON_GetObjectItem(o, "generationConfig");
+        CHECK(!cJSON_GetObjectItem(gc, "responseMimeType") == !jt[i].json &&
+              !cJSON_GetObjectItem(gc, "responseSchema") == !jt[i].json);
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "tools")) == jt[i].tools);
+        cJSON_Delete(h);
+        cJSON_Delete(o);
+    }
+    gb = cJSON_Parse("{\"contents\":[],\"tools\":[{\"function_declarations\":[{\"name\":\"f\"}]}],"
+                     "\"generationConfig\":{\"response_mime_type\":\"application/json\",\"responseSchema\":{}}}");
+    CHECK(G->fit(gb, "gemini-3-flash-preview", 0) == 0);
+    CHECK(G->fit(gb, "models/gemini-2.5-pro", 1) == 1 && G->fit(gb, "gemini-2.5-pro", 0) == 0);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(gb, "generationConfig")) == 0);
+    cJSON_Delete(gb);
+
     /* the program's own Gemini body, fitted to a member's model */
-    cJSON *gb = cJSON_Parse("{\"contents\":[],\"generation_config\":{\"max_output_tokens\":65536}}");
+    gb = cJSON_Parse("{\"contents\":[],\"generation_config\":{\"max_output_tokens\":65536}}");
     CHECK(G->fit(gb, "gemini-2.5-flash", 0) == 0 && G->fit(gb, "my-model", 0) == 0);
     CHECK(G->fit(gb, "gemini-2.0-flash", 1) == 1 && G->fit(gb, "gemini-2.0-flash", 0) == 0);
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(gb, "generation_config"), "max_output_tokens")->valueint == 8192);
