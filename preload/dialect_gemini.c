@@ -482,11 +482,14 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                 break;
             }
             for (const cJSON *d = decls->child; d && rc == LLF_TR_OK; d = d->next) {
+                /* the parameters as Gemini's Schema, or as a JSON Schema */
+                const cJSON *params = llf_get(d, "parameters");
+                if (!params)
+                    params = get2(d, "parametersJsonSchema", "parameters_json_schema");
                 cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
                 if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
                     llf_copy(f, "name", d, "name") || llf_copy(f, "description", d, "description") ||
-                    (llf_get(d, "parameters") &&
-                     llf_add(f, "parameters", schema_from_gemini(llf_get(d, "parameters"), 0))) ||
+                    (params && llf_add(f, "parameters", schema_from_gemini(params, 0))) ||
                     llf_add(w, "function", f) || llf_append(ht, w)) {
                     if (w && !cJSON_GetObjectItem(w, "function"))
                         cJSON_Delete(f);

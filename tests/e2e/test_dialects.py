@@ -252,7 +252,9 @@ def test_an_anthropic_member_gets_what_its_model_accepts():
 def test_gemini_call_answered_by_openai():
     m = mock()
     m.set("gem", behaviour="503")
+    params = {"type": "object", "properties": {"city": {"type": "string"}}, "additionalProperties": False}
     body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+            "tools": [{"functionDeclarations": [{"name": "get_weather", "parametersJsonSchema": params}]}],
             "generationConfig": {"temperature": 0.2}}
     r = run(gemini_call(m, body), env_for(config(m, ["backup/gpt-4o-mini"])))
     out = json.loads(r.stdout)
@@ -260,6 +262,7 @@ def test_gemini_call_answered_by_openai():
     eq(out["candidates"][0]["finishReason"], "STOP", "finishReason")
     o = json.loads(m.requests("backup")[0]["body"])
     eq((o["model"], o["temperature"]), ("gpt-4o-mini", 0.2), "model and temperature")
+    eq(o["tools"][0]["function"].get("parameters"), params, "parametersJsonSchema carried as the parameters")
     only_own_keys(m)
 
 

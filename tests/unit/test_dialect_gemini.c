@@ -231,6 +231,24 @@ void test_dialect_gemini(void)
     llf_gemini_call_id(id, sizeof id, NULL, 2);
     CHECK_STR(id, "call_2");
 
+    /* a function's parameters given as a JSON Schema (parametersJsonSchema) */
+    static const char *const pjs[] = {"parametersJsonSchema", "parameters_json_schema"};
+    for (size_t i = 0; i < 2; i++) {
+        char body[300];
+        snprintf(body, sizeof body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],\"tools\":"
+                                    "[{\"functionDeclarations\":[{\"name\":\"f\",\"%s\":{\"type\":\"object\","
+                                    "\"properties\":{\"a\":{\"type\":\"integer\",\"exclusiveMinimum\":0}}}}]}]}", pjs[i]);
+        cJSON *gr = cJSON_Parse(body), *hr = NULL;
+        CHECK(G->req_to_hub(gr, "gemini-2.5-flash", &hr, &e) == LLF_TR_OK);
+        const cJSON *fp = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(hr, "tools"), 0),
+                                                                  "function"), "parameters");
+        want = cJSON_Parse("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\",\"exclusiveMinimum\":0}}}");
+        t_json_same(fp, want, pjs[i]);
+        cJSON_Delete(want);
+        cJSON_Delete(gr);
+        cJSON_Delete(hr);
+    }
+
     /* what Gemini cannot serve faithfully, or cannot be expressed in the hub */
     CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"inlineData\":{\"mimeType\":\"application/pdf\",\"data\":\"JVBE\"}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(strstr(d, "application/pdf") != NULL);
