@@ -8,7 +8,9 @@
  * (consecutive turns merge); the system prompt is systemInstruction; function
  * calls carry no ids (we name them call_<responseId>_<n>, unique across
  * turns, and pair each functionResponse with the oldest unanswered call of
- * that name); arguments are objects;
+ * that name); the first call of a model turn carries the placeholder thought
+ * signature, which Gemini 3 requires of calls it did not make; arguments
+ * are objects;
  * sampling lives in generationConfig; JSON output is responseMimeType plus
  * responseSchema, an OpenAPI subset (only its fields are kept, so
  * additionalProperties, $schema, $defs, exclusiveMinimum and the like go; a
@@ -636,6 +638,19 @@ static const char *call_name(const cJSON *msgs, const char *id)
     return NULL;
 }
 
+/* The first function call of a model turn's parts signed, when it is not
+ * yet: calls Gemini did not make carry the placeholder signature, which
+ * Gemini 3 requires (LLF_GEMINI_SKIP_SIGNATURE). 0, or -1. */
+static int sign_calls(cJSON *parts)
+{
+    for (cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p; p = p->next)
+        if (get2(p, "functionCall", "function_call"))
+            return get2(p, "thoughtSignature", "thought_signature") ||
+                           cJSON_AddStringToObject(p, "thoughtSignature", LLF_GEMINI_SKIP_SIGNATURE)
+                       ? 0 : -1;
+    return 0;
+}
+
 static int fit(cJSON *o, const char *model, int apply);
 
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
@@ -740,6 +755,9 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             rc = LLF_TR_ERROR;
         }
     }
+    for (cJSON *c = rc == LLF_TR_OK ? contents->child : NULL; c; c = c->next)
+        if (!strcmp(llf_get_str(c, "role"), "model") && sign_calls(cJSON_GetObjectItemCaseSensitive(c, "parts")))
+            rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && llf_add(o, "contents", contents))
         rc = LLF_TR_ERROR;
     else if (rc == LLF_TR_OK)
@@ -964,6 +982,9 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
             if (!ok)
                 cJSON_Delete(p);
         }
+        /* signed, so that the program may send the call back to its own
+         * Gemini 3 */
+        ok = ok && !sign_calls(parts);
         const char *fr = llf_get_str(ch, "finish_reason");
         const char *gf = !fr                              ? "STOP"
                          : !strcmp(fr, "length")          ? "MAX_TOKENS"

@@ -29,6 +29,11 @@ void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n);
  * telling whether the answer made function calls: one mapping for answers
  * whole and streamed, and for the stream gate. */
 const char *llf_gemini_finish(const char *reason, int calls);
+/* The thoughtSignature Gemini's documentation gives for a function call it
+ * did not make itself (ai.google.dev/gemini-api/docs/thought-signatures):
+ * Gemini 3 refuses a model turn whose first call has no signature, 400
+ * "Function call is missing a thought_signature in functionCall parts". */
+#define LLF_GEMINI_SKIP_SIGNATURE "skip_thought_signature_validator"
 /* An Anthropic stop_reason (NULL: none) as a hub finish_reason, for answers
  * whole and streamed. */
 const char *llf_anthropic_finish(const char *stop_reason);

@@ -177,9 +177,11 @@ static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *o
     for (int i = 0; ok && closing && i < t->gem_tools; i++) {
         cJSON *args = cJSON_Parse(t->gem_calls[i].args.p ? t->gem_calls[i].args.p : "{}");
         cJSON *p = cJSON_CreateObject(), *fc = cJSON_CreateObject();
+        /* the first signed, for the program's own Gemini 3 (see hubutil.h) */
         ok = p && fc && !llf_add(fc, "name", cJSON_CreateString(t->gem_calls[i].name)) &&
              !llf_add(fc, "args", cJSON_IsObject(args) ? args : cJSON_CreateObject()) &&
-             !llf_add(p, "functionCall", fc) && !llf_append(parts, p);
+             !llf_add(p, "functionCall", fc) && !llf_append(parts, p) &&
+             !(i == 0 && llf_add(p, "thoughtSignature", cJSON_CreateString(LLF_GEMINI_SKIP_SIGNATURE)));
         if (!cJSON_IsObject(args))
             cJSON_Delete(args);
     }

@@ -342,9 +342,16 @@ def test_tool_call_round_trip_through_anthropic():
 
 
 def test_tool_call_round_trip_through_gemini():
+    """And through Gemini 3, which wants the function call in the history
+    signed: one it did not make carries the documented placeholder."""
+    for model in ("gemini-2.5-flash", "gemini-3-flash-preview"):
+        tool_call_round_trip_through_gemini(model)
+
+
+def tool_call_round_trip_through_gemini(model):
     m = mock()
     m.set("oai", behaviour="503")
-    cfg = config(m, ["gemini/gemini-2.5-flash"])
+    cfg = config(m, ["gemini/" + model])
     # as OpenAI's strict mode writes an optional field: a type list with null; and JSON Schema's
     # keywords Gemini's Schema lacks
     tools = [{"type": "function", "function": {"name": "get_weather", "strict": True, "parameters": {
@@ -362,8 +369,29 @@ def test_tool_call_round_trip_through_gemini():
     second = dict(first, messages=first["messages"] + [out["choices"][0]["message"],
                   {"role": "tool", "tool_call_id": call["id"], "content": "rainy"}])
     out = json.loads(run(openai_call(m, second), env_for(cfg)).stdout)
-    check("got the tool result" in out["choices"][0]["message"]["content"] and
-          "rainy" in out["choices"][0]["message"]["content"], "functionResponse reached Gemini")
+    check("got the tool result" in (out.get("choices") or [{}])[0].get("message", {}).get("content", "") and
+          "rainy" in out["choices"][0]["message"]["content"], f"{model}: functionResponse reached Gemini ({out})")
+
+
+def test_a_gemini_3_program_can_send_back_a_translated_call():
+    """A Gemini 3 program's call answered by OpenAI with a function call:
+    the call it is given is signed, so its next request, with that call in
+    its history, is taken by its own Gemini 3 (which refuses unsigned
+    calls)."""
+    m = mock()
+    m.set("gem", behaviour=["503", "ok"])
+    tools = [{"functionDeclarations": [{"name": "get_weather", "parameters": {
+        "type": "OBJECT", "properties": {"city": {"type": "STRING"}}}}]}]
+    body = {"contents": [{"role": "user", "parts": [{"text": "weather? [call:get_weather]"}]}], "tools": tools}
+    cfg = env_for(config(m, ["backup/gpt-4o-mini"]))
+    out = json.loads(run(gemini_call(m, body, "gemini-3-pro-preview"), cfg).stdout)
+    turn = out["candidates"][0]["content"]
+    eq(turn["parts"][0].get("functionCall", {}).get("name"), "get_weather", "a function call from OpenAI")
+    body["contents"] += [turn, {"role": "user", "parts": [
+        {"functionResponse": {"name": "get_weather", "response": {"content": "rainy"}}}]}]
+    out = json.loads(run(gemini_call(m, body, "gemini-3-pro-preview"), cfg).stdout)
+    text = out.get("candidates", [{}])[0].get("content", {}).get("parts", [{}])[0].get("text", "")
+    check("gem (gemini-3-pro-preview) got the tool result: rainy" in text, f"its own Gemini 3 took it: {out}")
 
 
 def test_json_output_beside_tools_to_gemini():

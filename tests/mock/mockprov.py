@@ -116,7 +116,8 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 # its others reasoning_effort; Anthropic refusing tool_use ids that repeat,
 # the thinking a model lacks, a thinking budget not below max_tokens, and
 # sampling settings the newest models lack; Gemini refusing thinking a model
-# lacks, penalties (2.5 and 3), JSON output beside functions (before 3)
+# lacks, penalties (2.5 and 3), JSON output beside functions (before 3), a
+# function call without its thought signature (3)
 # and schemas with a field its Schema lacks
 # (const, additionalProperties...), a type list or a null in an enum. A
 # refusal as the API words it, or None.
@@ -238,6 +239,13 @@ def request_refusal(dialect, model, req, beta=""):
                                                                   "frequencyPenalty", "frequency_penalty"))
         if penalty and re.match(r"gemini-(2\.5|3)", model):
             return refused(f"Penalty is not enabled for models/{model}")
+        unsigned = gemini_unsigned_call(req.get("contents")) if model.startswith("gemini-3") else None
+        if unsigned:
+            return refused("Function call is missing a thought_signature in functionCall parts. This is required "
+                           "for tools to work correctly, and missing thought_signature may lead to degraded model "
+                           f"performance. Additional data, function call `default_api:{unsigned[0]}` , position "
+                           f"{unsigned[1]}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures "
+                           "for more details.")
         mime = gc.get("responseMimeType", gc.get("response_mime_type")) if isinstance(gc, dict) else None
         decls = any(t.get("functionDeclarations") or t.get("function_declarations")
                     for t in req.get("tools") or [] if isinstance(t, dict))
@@ -256,6 +264,24 @@ def request_refusal(dialect, model, req, beta=""):
             bad = gemini_schema_fault(sch, where) if isinstance(sch, dict) else None
             if bad:
                 return refused("Invalid JSON payload received. " + bad)
+    return None
+
+
+def gemini_unsigned_call(contents):
+    """Gemini 3 wants the first function call of each model turn in the
+    current turn (since the last user message with text) to carry the
+    thoughtSignature it gave: (name, position) of one that does not, or
+    None."""
+    contents = [c for c in contents if isinstance(c, dict)] if isinstance(contents, list) else []
+    start = 0
+    for i, c in enumerate(contents):
+        if c.get("role", "user") == "user" and any(isinstance(p, dict) and "text" in p for p in c.get("parts") or []):
+            start = i + 1
+    for i, c in enumerate(contents[start:], start + 1):
+        calls = [p for p in c.get("parts") or [] if isinstance(p, dict) and ("functionCall" in p or "function_call" in p)]
+        if c.get("role") == "model" and calls and not (calls[0].get("thoughtSignature") or
+                                                        calls[0].get("thought_signature")):
+            return (calls[0].get("functionCall") or calls[0].get("function_call") or {}).get("name"), i
     return None
 
 

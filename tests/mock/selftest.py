@@ -84,6 +84,13 @@ def cases():
     eq((code, "is unsupported" in t), (400, True), "gemini 2.5: JSON output beside functions")
     rc, code, t = call("g", json_tools, "ok", path="/models/gemini-3-flash-preview:generateContent")
     eq(code, 200, "gemini 3: JSON output beside functions")
+    loop = dict(gb, contents=gb["contents"] + [{"role": "model", "parts": [{"functionCall": {"name": "f", "args": {}}}]},
+                                               {"role": "user", "parts": [{"functionResponse": {"name": "f", "response": {}}}]}])
+    rc, code, t = call("g", loop, "ok", path="/models/gemini-3-pro-preview:generateContent")
+    eq((code, "thought_signature" in t), (400, True), "gemini 3: a function call without its signature")
+    loop["contents"][-2]["parts"][0]["thoughtSignature"] = "skip_thought_signature_validator"
+    rc, code, t = call("g", loop, "ok", path="/models/gemini-3-pro-preview:generateContent")
+    eq(code, 200, "gemini 3: a signed function call")
     rc, code, t = call("o", dict(ob, model="gpt-4o-mini", reasoning_effort="low"), "ok")
     eq((code, json.loads(t)["error"]["param"]), (400, "reasoning_effort"), "openai: reasoning_effort to gpt-4o-mini")
     rc, code, t = call("o", dict(ob, model="o3", temperature=0.2), "ok")

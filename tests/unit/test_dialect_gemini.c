@@ -118,6 +118,35 @@ void test_dialect_gemini(void)
     cJSON_Delete(h);
     cJSON_Delete(o);
 
+    /* the first call of each model turn signed for Gemini 3 (the placeholder
+     * for calls it did not make); a signature already there is kept */
+    h = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\","
+                    "\"content\":\"t\",\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\"f\","
+                    "\"arguments\":\"{}\"}},{\"id\":\"b\",\"type\":\"function\",\"function\":{\"name\":\"g\","
+                    "\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"a\",\"content\":\"1\"},"
+                    "{\"role\":\"tool\",\"tool_call_id\":\"b\",\"content\":\"2\"},{\"role\":\"assistant\","
+                    "\"content\":null,\"tool_calls\":[{\"id\":\"c\",\"type\":\"function\",\"function\":{\"name\":\"f\","
+                    "\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c\",\"content\":\"3\"}]}");
+    o = NULL;
+    CHECK(G->req_from_hub(h, "gemini-3-pro-preview", &o, &e) == LLF_TR_OK);
+    const cJSON *turns = cJSON_GetObjectItem(o, "contents");
+    CHECK(cJSON_GetArraySize(turns) == 5);
+    for (int i = 1; i < 5; i += 2) {
+        const cJSON *parts = cJSON_GetObjectItem(cJSON_GetArrayItem(turns, i), "parts");
+        int first = i == 1 ? 1 : 0;   /* (the first turn opens with its text) */
+        for (int k = 0; k < cJSON_GetArraySize(parts); k++) {
+            const cJSON *sig = cJSON_GetObjectItem(cJSON_GetArrayItem(parts, k), "thoughtSignature");
+            CHECK(k == first ? cJSON_IsString(sig) && !strcmp(sig->valuestring, "skip_thought_signature_validator")
+                             : sig == NULL);
+        }
+    }
+    cJSON *again = NULL;
+    CHECK(G->req_to_hub(o, "gemini-3-pro-preview", &again, &e) == LLF_TR_OK);   /* and read back */
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(again, "messages")) == 6);
+    cJSON_Delete(again);
+    cJSON_Delete(h);
+    cJSON_Delete(o);
+
     /* only the fields of Gemini's Schema, at every depth; values (an example,
      * a default) are kept whole; a string format only if Gemini takes it */
     h = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{\"type\":"
@@ -291,6 +320,13 @@ void test_dialect_gemini(void)
     const cJSON *fc = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
         cJSON_GetArrayItem(cJSON_GetObjectItem(back, "candidates"), 0), "content"), "parts"), 0), "functionCall");
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(fc, "args"), "brightness")->valueint == 25);
+    /* signed, so that the program can send it back to its own Gemini 3 */
+    const cJSON *cparts = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(back, "candidates"), 0),
+                                                                  "content"), "parts");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cparts, 0), "thoughtSignature")),
+              "skip_thought_signature_validator");
+    for (int k = 1; k < cJSON_GetArraySize(cparts); k++)
+        CHECK(!cJSON_GetObjectItem(cJSON_GetArrayItem(cparts, k), "thoughtSignature"));
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(back, "usageMetadata"), "totalTokenCount")->valueint == 40);
     cJSON_Delete(hub);
     cJSON_Delete(back);

@@ -309,6 +309,10 @@ static void check_many_gemini_calls(void)
     const cJSON *first = cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 0), "functionCall");
     const cJSON *last = cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 19), "functionCall");
     CHECK(cJSON_GetArraySize(parts) == 20);
+    /* the first call signed for the program's own Gemini 3, the others not */
+    const cJSON *sig = cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 0), "thoughtSignature");
+    CHECK(cJSON_IsString(sig) && !strcmp(sig->valuestring, "skip_thought_signature_validator"));
+    CHECK(!cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 1), "thoughtSignature"));
     CHECK(cJSON_IsString(cJSON_GetObjectItem(first, "name")) &&
           !strcmp(cJSON_GetObjectItem(first, "name")->valuestring, name));
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(last, "args"), "n") &&
