@@ -8,9 +8,11 @@
  * are user-turn blocks, not `tool` messages; tool inputs are objects, not
  * JSON strings; max_tokens is mandatory (a per-model default); temperature
  * tops out at 1 (higher values are clamped), and top_p goes to Claude 4
- * models only without it (fit, as for a program's own body). Anthropic has no JSON mode: a
- * request for JSON becomes an instruction in the system prompt (the closest
- * faithful equivalent; the answer is then checked like any JSON answer).
+ * models only without it (fit, as for a program's own body). A request for
+ * JSON becomes an instruction in the system prompt (the closest equivalent
+ * every Claude takes; the answer is then checked like any JSON answer), and
+ * an Anthropic program's own structured output (output_config.format) the
+ * hub's response_format.
  * Hub fields Anthropic would reject and that do not change the answer's
  * meaning are dropped: seed, frequency_penalty, presence_penalty, logit_bias,
  * service_tier, store, metadata, stream_options, reasoning_effort,
@@ -212,6 +214,26 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
          llf_copy(hub, "stop", req, "stop_sequences") ||
          llf_copy(hub, "user", llf_get(req, "metadata"), "user_id")))
         rc = LLF_TR_ERROR;
+    /* Structured output (output_config.format; output_format in the beta
+     * before it): the hub's JSON-schema response_format, for members of
+     * other dialects and for judging every answer against the schema. */
+    const cJSON *fmt = llf_get(llf_get(req, "output_config"), "format");
+    if (!fmt)
+        fmt = llf_get(req, "output_format");
+    const char *ft = llf_get_str(fmt, "type");
+    if (rc == LLF_TR_OK && ft && strcmp(ft, "json_schema") == 0 && cJSON_IsObject(llf_get(fmt, "schema"))) {
+        cJSON *rf = cJSON_CreateObject(), *js = cJSON_CreateObject();
+        if (!rf || !js || llf_add(rf, "type", cJSON_CreateString("json_schema")) ||
+            llf_add(js, "name", cJSON_CreateString("response")) || llf_copy(js, "schema", fmt, "schema") ||
+            llf_add(rf, "json_schema", js)) {
+            if (rf && !cJSON_GetObjectItem(rf, "json_schema"))
+                cJSON_Delete(js);
+            cJSON_Delete(rf);
+            rc = LLF_TR_ERROR;
+        } else if (llf_add(hub, "response_format", rf)) {
+            rc = LLF_TR_ERROR;
+        }
+    }
     const cJSON *tools = llf_get(req, "tools");
     if (rc == LLF_TR_OK && cJSON_IsArray(tools)) {
         cJSON *ht = cJSON_CreateArray();

@@ -169,6 +169,25 @@ def test_anthropic_call_answered_by_openai():
     only_own_keys(m)
 
 
+def test_anthropic_structured_output_is_judged_and_carried():
+    """An Anthropic program's output_config.format: its own Claude's answer
+    that does not fit the schema falls back, and the OpenAI member is asked
+    for the same JSON schema."""
+    m = mock()
+    m.set("claude", behaviour="schema_mismatch")
+    m.set("backup", behaviour="json_ok")
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+              "required": ["name"], "additionalProperties": False}
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": "who?"}],
+            "output_config": {"format": {"type": "json_schema", "schema": schema}}}
+    out = json.loads(run(anthropic_call(m, body), env_for(config(m, ["backup/gpt-4o-mini"]))).stdout)
+    eq(json.loads(out.get("content", [{}])[0].get("text", "null")), {"name": "backup", "age": 30},
+       "answered by the member, with the JSON asked for")
+    sent = json.loads(m.requests("backup")[0]["body"]) if m.requests("backup") else {}
+    eq(sent.get("response_format"), {"type": "json_schema", "json_schema": {"name": "response", "schema": schema}},
+       "the schema carried as response_format")
+
+
 def test_a_translated_output_limit_fits_the_member():
     """An Anthropic program asking for 32000 output tokens (as agents do)
     falls back to OpenAI models that would refuse that: gpt-4o-mini takes

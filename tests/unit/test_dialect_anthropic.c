@@ -183,6 +183,25 @@ void test_dialect_anthropic(void)
         cJSON_Delete(b);
     }
 
+    /* Anthropic → hub: structured output is the hub's JSON schema request
+     * (output_config.format, or the beta's output_format) */
+    static const char *const formats[] = {"\"output_config\":{\"effort\":\"low\",\"format\":", "\"output_format\":"};
+    for (size_t i = 0; i < 2; i++) {
+        char j[600];
+        snprintf(j, sizeof j, "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                              "%s{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\",\"required\":[\"a\"]}}%s}",
+                 formats[i], i ? "" : "}");
+        cJSON *in = cJSON_Parse(j), *h = NULL;
+        llf_terr e;
+        CHECK(in && A->req_to_hub(in, NULL, &h, &e) == LLF_TR_OK);
+        cJSON *want = cJSON_Parse("{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"response\","
+                                  "\"schema\":{\"type\":\"object\",\"required\":[\"a\"]}}}");
+        t_json_same(cJSON_GetObjectItem(h, "response_format"), want, formats[i]);
+        cJSON_Delete(want);
+        cJSON_Delete(in);
+        cJSON_Delete(h);
+    }
+
     /* what Anthropic cannot serve faithfully */
     CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(strstr(d, "n > 1") != NULL);
