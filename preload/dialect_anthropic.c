@@ -12,7 +12,8 @@
  * JSON becomes an instruction in the system prompt (the closest equivalent
  * every Claude takes; the answer is then checked like any JSON answer), and
  * an Anthropic program's own structured output (output_config.format) the
- * hub's response_format.
+ * hub's response_format. Assistant thinking blocks mean nothing to another
+ * provider and are left out of the hub.
  * Hub fields Anthropic would reject and that do not change the answer's
  * meaning are dropped: seed, frequency_penalty, presence_penalty, logit_bias,
  * service_tier, store, metadata, stream_options, reasoning_effort,
@@ -135,6 +136,12 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
             if (llf_append(calls, llf_hub_tool_call(llf_get_str(b, "id"), llf_get_str(b, "name"),
                                                     llf_get(b, "input"))))
                 rc = LLF_TR_ERROR;
+        } else if ((strcmp(type, "thinking") == 0 || strcmp(type, "redacted_thinking") == 0) &&
+                   strcmp(role, "assistant") == 0) {
+            /* Claude's reasoning, signed for Claude alone: nothing another
+             * model could read, and no part of the answer. (A Claude
+             * member gets the program's own body, blocks and all.) */
+            continue;
         } else if (strcmp(type, "tool_result") == 0 && strcmp(role, "user") == 0) {
             /* Tool results become `tool` messages, ahead of the turn's text. */
             char *text = block_text(llf_get(b, "content"));

@@ -188,6 +188,35 @@ def test_anthropic_structured_output_is_judged_and_carried():
        "the schema carried as response_format")
 
 
+def test_anthropic_thinking_blocks_in_the_history():
+    """Assistant thinking blocks in an Anthropic program's history: another
+    Claude gets them untouched (its own dialect: the program's body), an
+    OpenAI member gets the history without them."""
+    m = mock()
+    msgs = [{"role": "user", "content": "weather?"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "Let me check.", "signature": "EqQBCkYIARgCIkB"},
+                {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix"},
+                {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": "rainy"}]}]
+    tools = [{"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    body = {"model": "claude-opus-4-1", "max_tokens": 2000, "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "tools": tools, "messages": msgs}
+    m.set("claude", behaviour=["529", "ok"])
+    out = json.loads(run(anthropic_call(m, body), env_for(config(m, ["anthropic/claude-sonnet-4-5"]))).stdout)
+    eq(out.get("content"), [{"type": "text", "text": "claude (claude-sonnet-4-5) got the tool result: rainy"}],
+       "answered by Claude")
+    eq(json.loads(m.requests("claude")[1]["body"])["messages"], msgs, "Claude got the thinking blocks untouched")
+    m.reset("claude")
+    m.set("claude", behaviour="529")
+    out = json.loads(run(anthropic_call(m, body), env_for(config(m, ["backup/gpt-4o-mini"]))).stdout)
+    eq(out.get("content"), [{"type": "text", "text": "backup (gpt-4o-mini) got the tool result: rainy"}],
+       "answered by the OpenAI member")
+    sent = json.loads(m.requests("backup")[0]["body"])["messages"] if m.requests("backup") else []
+    eq([(x["role"], x.get("content")) for x in sent[:2]], [("user", "weather?"), ("assistant", None)],
+       "the history without the thinking")
+
+
 def test_a_translated_output_limit_fits_the_member():
     """An Anthropic program asking for 32000 output tokens (as agents do)
     falls back to OpenAI models that would refuse that: gpt-4o-mini takes

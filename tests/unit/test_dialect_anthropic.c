@@ -184,7 +184,8 @@ void test_dialect_anthropic(void)
     }
 
     /* Anthropic → hub: structured output is the hub's JSON schema request
-     * (output_config.format, or the beta's output_format) */
+     * (output_config.format, or the beta's output_format); thinking blocks
+     * in the history mean nothing to another provider and are left out */
     static const char *const formats[] = {"\"output_config\":{\"effort\":\"low\",\"format\":", "\"output_format\":"};
     for (size_t i = 0; i < 2; i++) {
         char j[600];
@@ -197,6 +198,23 @@ void test_dialect_anthropic(void)
         cJSON *want = cJSON_Parse("{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"response\","
                                   "\"schema\":{\"type\":\"object\",\"required\":[\"a\"]}}}");
         t_json_same(cJSON_GetObjectItem(h, "response_format"), want, formats[i]);
+        cJSON_Delete(want);
+        cJSON_Delete(in);
+        cJSON_Delete(h);
+    }
+    {
+        cJSON *in = cJSON_Parse("{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                                "{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"hmm\","
+                                "\"signature\":\"EqQB\"},{\"type\":\"redacted_thinking\",\"data\":\"EmwK\"},"
+                                "{\"type\":\"text\",\"text\":\"Let me look.\"},{\"type\":\"tool_use\",\"id\":\"toolu_1\","
+                                "\"name\":\"f\",\"input\":{}}]},{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\","
+                                "\"tool_use_id\":\"toolu_1\",\"content\":\"r\"}]}]}"), *h = NULL;
+        llf_terr e;
+        CHECK(in && A->req_to_hub(in, NULL, &h, &e) == LLF_TR_OK);
+        cJSON *want = cJSON_Parse("[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"Let me look.\","
+                                  "\"tool_calls\":[{\"id\":\"toolu_1\",\"type\":\"function\",\"function\":{\"name\":\"f\","
+                                  "\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"toolu_1\",\"content\":\"r\"}]");
+        t_json_same(cJSON_GetObjectItem(h, "messages"), want, "thinking blocks left out");
         cJSON_Delete(want);
         cJSON_Delete(in);
         cJSON_Delete(h);
