@@ -59,12 +59,16 @@ static int set_model(cJSON *o, const char *model)
     return cJSON_AddItemToObject(o, "model", m) ? 0 : (cJSON_Delete(m), -1);
 }
 
-/* OpenAI's families, by the model's name after any "vendor/" prefix. */
+/* OpenAI's families, by the model's name after any "vendor/" prefix; a
+ * fine-tune ("ft:gpt-4o-mini:org::id") is of its base model's. OTHER: not
+ * OpenAI's (Mistral, Llama, DeepSeek...), or not known. */
 enum { OTHER, REASONING, PLAIN };
 
 static int family(const char *model)
 {
     const char *n = llf_model_name(model);
+    if (strncmp(n, "ft:", 3) == 0)
+        n += 3;
     if (strncmp(n, "gpt-5-chat", 10) == 0 || strncmp(n, "gpt-4", 5) == 0 || strncmp(n, "gpt-3.5", 7) == 0 ||
         strncmp(n, "chatgpt-", 8) == 0)
         return PLAIN;
@@ -76,7 +80,7 @@ static int family(const char *model)
 /* What a body's key is to fit(), by a switch on its first letter, since
  * this runs over every key of every call to a member of the program's own
  * dialect. */
-enum { K_OTHER, K_SAMPLING, K_TUNING, K_MAX_TOKENS, K_MAX_COMPLETION, K_EFFORT, K_STOP };
+enum { K_OTHER, K_SAMPLING, K_TUNING, K_MAX_TOKENS, K_MAX_COMPLETION, K_EFFORT, K_STOP, K_STORE };
 
 static int key_kind(const char *s)
 {
@@ -98,7 +102,7 @@ static int key_kind(const char *s)
     case 'v':
         return !strcmp(s, "verbosity") ? K_EFFORT : K_OTHER;
     case 's':
-        return !strcmp(s, "stop") ? K_STOP : K_OTHER;
+        return !strcmp(s, "stop") ? K_STOP : !strcmp(s, "store") ? K_STORE : K_OTHER;
     default:
         return K_OTHER;
     }
@@ -130,15 +134,33 @@ static const char *effort_for(const char *model, const char *v)
     return !strcmp(v, "xhigh") && !xhigh ? "high" : NULL;
 }
 
+/* An object member's key changed to name, where it stands. 0, or -1. */
+static int rename_key(cJSON *k, const char *name)
+{
+    size_t len = strlen(name) + 1;
+    char *s = cJSON_malloc(len);
+    if (!s)
+        return -1;
+    memcpy(s, name, len);
+    if (!(k->type & cJSON_StringIsConst))
+        cJSON_free(k->string);
+    k->string = s;
+    k->type &= ~cJSON_StringIsConst;
+    return 0;
+}
+
 /* A body fitted to what its model accepts; with apply 0, only counted.
  * OpenAI's reasoning models (o-series, gpt-5) refuse max_tokens ("use
  * max_completion_tokens") and any sampling setting but the default ("only
  * the default (1) value is supported"); its other models refuse
  * reasoning_effort and verbosity ("not supported with this model"); each
  * reasoning model takes its own reasoning_effort values (effort_for); no model
- * takes an output limit above its own. Models of other servers are left as
- * they are (they know max_tokens; some take reasoning_effort). Returns the
- * number of changes, or -1 on no memory. */
+ * takes an output limit above its own. Models of other servers get
+ * max_tokens, which every compatible server knows, for
+ * max_completion_tokens, OpenAI's own newer name, and no store (OpenAI's
+ * stored completions): some refuse both (Mistral: 422 "extra_forbidden");
+ * their other fields are left as they are (some take reasoning_effort).
+ * Returns the number of changes, or -1 on no memory. */
 static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
@@ -146,6 +168,7 @@ static int fit(cJSON *o, const char *model, int apply)
     int fam = family(model), n = 0;
     long limit = -1;   /* looked up at the first output limit met */
     int has_mct = fam == REASONING && cJSON_GetObjectItemCaseSensitive(o, "max_completion_tokens");
+    int has_mt = fam == OTHER && cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
     for (cJSON *k = o->child, *next; k; k = next) {
         next = k->next;
         int kind = key_kind(k->string ? k->string : "");
@@ -157,7 +180,8 @@ static int fit(cJSON *o, const char *model, int apply)
         int drop = fam == REASONING ? (kind == K_SAMPLING && !(cJSON_IsNumber(k) && k->valuedouble == 1)) ||
                                           kind == K_TUNING || (kind == K_MAX_TOKENS && has_mct) ||
                                           (kind == K_STOP && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stream")))
-                                    : fam == PLAIN && kind == K_EFFORT;
+                   : fam == PLAIN ? kind == K_EFFORT
+                                  : kind == K_STORE || (kind == K_MAX_COMPLETION && has_mt);
         if (drop) {
             n++;
             if (apply)
@@ -181,20 +205,17 @@ static int fit(cJSON *o, const char *model, int apply)
             if (apply)
                 cJSON_SetNumberValue(k, (double)limit);
         }
+        /* renamed where it stands; any later one of the two is then dropped */
         if (fam == REASONING && kind == K_MAX_TOKENS) {
-            /* renamed where it stands; any later max_tokens is then dropped */
             n++;
             has_mct = 1;
-            char *name = apply ? cJSON_malloc(sizeof "max_completion_tokens") : NULL;
-            if (apply && !name)
+            if (apply && rename_key(k, "max_completion_tokens"))
                 return -1;
-            if (name) {
-                memcpy(name, "max_completion_tokens", sizeof "max_completion_tokens");
-                if (!(k->type & cJSON_StringIsConst))
-                    cJSON_free(k->string);
-                k->string = name;
-                k->type &= ~cJSON_StringIsConst;
-            }
+        } else if (fam == OTHER && kind == K_MAX_COMPLETION) {
+            n++;
+            has_mt = 1;
+            if (apply && rename_key(k, "max_tokens"))
+                return -1;
         }
     }
     return n;

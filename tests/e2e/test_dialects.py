@@ -242,7 +242,8 @@ def test_a_member_of_another_openai_family_gets_what_it_accepts():
     which refuses both; a gpt-4o call with a temperature and max_tokens
     falls back to o3, which refuses both; a gpt-5 call with minimal
     reasoning falls back to o3 and gpt-5.1, which have no minimal. A model
-    the library does not know gets the program's body as it was."""
+    that is not OpenAI's gets max_tokens for max_completion_tokens and no
+    store, which Mistral refuses; otherwise the program's body as it was."""
     m = mock()
     m.set("oai", behaviour="503")
     cases = [("gpt-5", {"reasoning_effort": "high", "max_completion_tokens": 100000}, "gpt-4o-mini",
@@ -250,7 +251,8 @@ def test_a_member_of_another_openai_family_gets_what_it_accepts():
              ("gpt-4o", {"temperature": 0.3, "max_tokens": 300}, "o3", {"max_completion_tokens": 300}),
              ("gpt-5", {"reasoning_effort": "minimal"}, "o3", {"reasoning_effort": "low"}),
              ("gpt-5", {"reasoning_effort": "minimal"}, "gpt-5.1", {"reasoning_effort": "none"}),
-             ("gpt-5", {"reasoning_effort": "high"}, "my-model", {"reasoning_effort": "high"})]
+             ("gpt-5", {"reasoning_effort": "high"}, "my-model", {"reasoning_effort": "high"}),
+             ("gpt-5", {"max_completion_tokens": 300, "store": True}, "mistral-large-latest", {"max_tokens": 300})]
     for model, extra, member, want in cases:
         m.reset("backup")
         out = json.loads(run(openai_call(m, chat(model=model, system=None, **extra)),

@@ -111,7 +111,8 @@ def context_error(dialect):
 ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini_error}
 
 # Request checks the real APIs make: for a few well-known models, the most
-# output tokens each may be asked for; OpenAI's reasoning models refusing
+# output tokens each may be asked for; Mistral refusing OpenAI's
+# max_completion_tokens and store (a 422); OpenAI's reasoning models refusing
 # max_tokens, a temperature, stop and reasoning_effort values they lack, and
 # its others reasoning_effort; Anthropic refusing tool_use ids that repeat,
 # the thinking a model lacks, a thinking budget not below max_tokens, and
@@ -151,6 +152,12 @@ def request_refusal(dialect, model, req, beta=""):
     if dialect == "openai":
         def refused(message, param, code):
             return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+        extra = [k for k in ("max_completion_tokens", "store") if k in req]
+        if extra and re.match(r"(mistral|magistral|codestral|ministral|open-mistral|pixtral|devstral)", model):
+            # Mistral's own words and status (a 422) for what it does not know
+            return {"_status": 422, "object": "error", "message": {"detail": [
+                {"type": "extra_forbidden", "loc": ["body", extra[0]], "msg": "Extra inputs are not permitted",
+                 "input": req[extra[0]]}]}, "type": "invalid_request_message_error", "param": None, "code": None}
         reasoning = re.match(r"(o[134]|gpt-5)", model) and not model.startswith("gpt-5-chat")
         if reasoning and "max_tokens" in req:
             return refused("Unsupported parameter: 'max_tokens' is not supported with this model. "
@@ -702,7 +709,7 @@ class Server:
                                                                  "message": "anthropic-version: header is required"}})
         refusal = request_refusal(self.dialect, model, req, headers.get("anthropic-beta", ""))
         if refusal:
-            return self.send(c, 400, refusal)
+            return self.send(c, refusal.pop("_status", 400), refusal)
         return self.behave(c, behaviour, model, req, stream)
 
     def credential(self, headers, query):

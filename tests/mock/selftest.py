@@ -62,6 +62,10 @@ def cases():
     eq((code, json.loads(t)["error"]["code"]), (400, "unsupported_parameter"), "openai: max_tokens to o3")
     rc, code, t = call("o", dict(ob, model="o3", max_completion_tokens=100000), "ok")
     eq(code, 200, "openai: max_completion_tokens to o3")
+    rc, code, t = call("o", dict(ob, model="mistral-large-latest", store=True), "ok")
+    eq((code, "extra_forbidden" in t), (422, True), "mistral: store")
+    rc, code, t = call("o", dict(ob, model="mistral-large-latest", max_tokens=10), "ok")
+    eq(code, 200, "mistral: max_tokens")
     rc, code, t = call("g", dict(gb, generationConfig={"maxOutputTokens": 8193}), "ok",
                        path="/models/gemini-2.0-flash:generateContent")
     eq((code, "supported range" in t), (400, True), "gemini: maxOutputTokens above the model's")

@@ -124,6 +124,30 @@ void test_dialect_openai(void)
         cJSON_Delete(hub);
         cJSON_Delete(out);
     }
+    /* Models not OpenAI's get max_tokens for max_completion_tokens and no
+     * store (Mistral refuses both); a fine-tune is of its base's family */
+    static const struct {
+        const char *model, *body, *after;
+        int changes;
+    } fam[] = {
+        {"mistral-large-latest", "{\"max_completion_tokens\":300,\"store\":true,\"seed\":1}",
+         "{\"max_tokens\":300,\"seed\":1}", 2},
+        {"mistralai/mistral-small", "{\"max_tokens\":100,\"max_completion_tokens\":300}", "{\"max_tokens\":100}", 1},
+        {"deepseek-chat", "{\"max_tokens\":100}", "{\"max_tokens\":100}", 0},
+        {"gpt-4o-mini", "{\"max_completion_tokens\":300,\"store\":true}", "{\"max_completion_tokens\":300,\"store\":true}", 0},
+        {"ft:gpt-4o-mini-2024-07-18:org::abc", "{\"max_completion_tokens\":300,\"store\":true}",
+         "{\"max_completion_tokens\":300,\"store\":true}", 0},
+        {"ft:o4-mini-2025-04-16:org::abc", "{\"max_tokens\":300,\"store\":true}",
+         "{\"max_completion_tokens\":300,\"store\":true}", 1},
+    };
+    for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
+        cJSON *b = cJSON_Parse(fam[i].body), *want = cJSON_Parse(fam[i].after);
+        int changes = o->fit(b, fam[i].model, 0);
+        CHECK(changes == fam[i].changes && o->fit(b, fam[i].model, 1) == changes && o->fit(b, fam[i].model, 0) == 0);
+        t_json_same(b, want, fam[i].model);
+        cJSON_Delete(b);
+        cJSON_Delete(want);
+    }
     hub = out = NULL;
     cJSON *resp = cJSON_Parse("{\"id\":\"x\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[]}");
     CHECK(o->resp_to_hub(resp, &hub, &e) == LLF_TR_OK);
