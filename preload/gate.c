@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builtins.h"
@@ -37,6 +36,12 @@ static int after_host(char c)
 {
     return c == '\0' || c == ':' || c == '/' || c == ']' || c == '"' || c == '?' || c == '#' ||
            isspace((unsigned char)c);
+}
+
+void llf_gate_lower(char *t)
+{
+    for (; *t; t++)
+        *t = (char)tolower((unsigned char)*t);
 }
 
 /* The port of the URL whose host ends at e (its first byte after the host,
@@ -61,9 +66,12 @@ int llf_gate_mentions(const char *t, const char *host, long port)
         n--;   /* (a fully qualified name) */
     if (!t || !n || n >= sizeof h)
         return 0;   /* (no name that long resolves) */
-    memcpy(h, host, n);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (char)tolower((unsigned char)host[i]);
     h[n] = '\0';
-    for (const char *p = t; (p = strcasestr(p, h)) != NULL; p++) {
+    /* (strstr, not strcasestr: many times faster, and this runs in every
+     * process that looks a name up; the text is in lower case) */
+    for (const char *p = t; (p = strstr(p, h)) != NULL; p++) {
         if ((p != t && !before_host(p[-1])) || !after_host(p[n]))
             continue;
         int v6 = p != t && p[-1] == '[' && p[n] == ']';
@@ -83,19 +91,24 @@ static void load(void)
     char *cfg = NULL;
     size_t len = 0;
     if (path && *path) {
-        /* (open, fstat, one read, close: stdio and a 1 MiB buffer would
-         * cost this library's whole start-up again) */
+        /* (open, one read, close: stdio, a stat or a 1 MiB buffer would each
+         * cost more than the rest of this library's start-up) */
         int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        ssize_t got = -1;
-        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= 0 && st.st_size <= (off_t)MAX_CONFIG &&
-            (cfg = malloc((size_t)st.st_size + 1)) != NULL)
-            got = read(fd, cfg, (size_t)st.st_size + 1);
+        size_t cap = 16384;
+        ssize_t got = 0, r = 0;
+        char *more;
+        while (fd >= 0 && cap <= MAX_CONFIG * 2 && (more = realloc(cfg, cap + 1)) != NULL &&
+               (r = read(fd, (cfg = more) + got, cap - (size_t)got)) > 0 && (size_t)(got += r) == cap)
+            cap *= 2;   /* (a larger file than most: read on) */
+        if (fd >= 0 && !more) {
+            free(cfg);
+            cfg = NULL;
+        }
         if (fd >= 0)
             close(fd);
-        if (got < 0 || got > st.st_size || memchr(cfg, '\0', (size_t)got)) {
+        if (fd < 0 || !cfg || r < 0 || (size_t)got > MAX_CONFIG || memchr(cfg, '\0', (size_t)got)) {
             free(cfg);
-            return;   /* unreadable (or changing under us): maybe, always */
+            return;   /* unreadable, or no configuration: maybe, always */
         }
         len = (size_t)got;
     }
@@ -108,6 +121,7 @@ static void load(void)
     if (len)
         memcpy(t + sizeof builtin - 1, cfg, len);
     t[sizeof builtin - 1 + len] = '\0';
+    llf_gate_lower(t);
     free(cfg);
     text = t;
 }

@@ -96,7 +96,7 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     const llf_core_api *core = llf_core_tried() || llf_gate_addr(sa, len) ? llf_core() : NULL;
     int kind = core ? core->target_kind(sa, len) : 0;
     if (!kind) {
-        if (llf_fd_tls_redirected(fd))
+        if (core && llf_fd_tls_redirected(fd))   /* (marks come with the core) */
             llf_fd_mark(fd, 0);   /* a new connection on a reused fd */
         return llf_real_connect(fd, sa, len);
     }

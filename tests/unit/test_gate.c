@@ -5,9 +5,10 @@
 
 void test_gate(void)
 {
-    const char *t = "https://api.openai.com/v1\nhttp://localhost:11434/v1\n"
-                    "{\"providers\": {\"x\": {\"base_url\": \"http://127.0.0.1:8080/v1\"},\n"
-                    "  \"y\": {\"base_url\": \"https://[::1]:9443/v1\"}, \"z\": {\"base_url\": \"HTTP://Gw.Example:81\"}}}";
+    char t[] = "https://api.openai.com/v1\nhttp://localhost:11434/v1\n"
+               "{\"providers\": {\"x\": {\"base_url\": \"http://127.0.0.1:8080/v1\"},\n"
+               "  \"y\": {\"base_url\": \"https://[::1]:9443/v1\"}, \"z\": {\"base_url\": \"HTTP://Gw.Example:81\"}}}";
+    llf_gate_lower(t);
     CHECK(llf_gate_mentions(t, "api.openai.com", 443));
     CHECK(llf_gate_mentions(t, "API.OpenAI.com.", 0));          /* any case, fully qualified, any port */
     CHECK(!llf_gate_mentions(t, "api.openai.com", 80));         /* not the scheme's port */
@@ -25,5 +26,5 @@ void test_gate(void)
     CHECK(llf_gate_mentions(t, "gw.example", 81));
     CHECK(!llf_gate_mentions(t, "", 0) && !llf_gate_mentions(NULL, "x", 0) && !llf_gate_mentions(t, NULL, 0));
     /* a mention whose port cannot be told (no scheme before it) answers maybe */
-    CHECK(llf_gate_mentions("\"host\": \"proxy.internal\"", "proxy.internal", 3128));
+    CHECK(llf_gate_mentions("\"host\": \"proxy.internal\"", "Proxy.Internal", 3128));
 }
