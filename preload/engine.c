@@ -89,6 +89,11 @@ size_t llf_plan(const llf_config *cfg, int provider, const char *model, llf_dial
             continue;   /* never the same provider and model again */
         if (cand && same(c, cand->provider, cand->model))
             continue;   /* the candidate was tried first */
+        int again = 0;
+        for (size_t k = 0; k < n && !again; k++)
+            again = steps[k].provider == c->provider && strcmp(steps[k].model, c->model) == 0;
+        if (again)
+            continue;   /* named twice in the chain: asked once */
         steps[n++] = member(cfg, c, provider, caller);
     }
     return n;
@@ -327,17 +332,23 @@ static int translate_answer(llf_dialect from, llf_dialect to, const char *model,
 }
 
 /* Sleep for a Retry-After plus up to a quarter more, so that many clients told
- * the same wait do not return at the same instant. */
-static void wait_retry_after(long ms)
+ * the same wait do not return at the same instant; in slices of 100 ms at
+ * most, ending early when the program has left (the relay: nobody to wait
+ * for). */
+static void wait_retry_after(long ms, const llf_run_args *a)
 {
     static __thread unsigned seed;
     if (!seed)
         seed = (unsigned)getpid() ^ (unsigned)(unsigned long long)(llf_mono_ms() * 1000.0);
     long jitter = ms > 0 ? (long)(rand_r(&seed) % (unsigned)(ms / 4 + 1)) : rand_r(&seed) % 100;
-    long total = ms + jitter;
-    struct timespec ts = {total / 1000, (total % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    double until = llf_mono_ms() + (double)(ms + jitter);
+    for (double left; (left = until - llf_mono_ms()) > 0;) {
+        long slice = left > 100 ? 100 : (long)left + 1;
+        struct timespec ts = {0, slice * 1000000L};
+        nanosleep(&ts, NULL);
+        if (a->gone && a->gone(a->ctx))
+            return;
+    }
 }
 
 static void stat_add(unsigned long *v, unsigned long n)
@@ -539,12 +550,12 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             /* (no wait for an attempt the limits would refuse after it) */
             int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
                            ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried &&
-                           attempts < cfg->per_call && llf_retry_budget_left() &&
-                           llf_budget_used(&e->budget) < e->budget.limit;
+                           attempts < cfg->per_call - reserve && llf_retry_budget_left() &&
+                           llf_budget_used(&e->budget) < e->budget.limit && !(a->gone && a->gone(a->ctx));
             if (!may_wait)
                 break;
             retried = 1;
-            wait_retry_after(ra);
+            wait_retry_after(ra, a);
         }
         if (allowed == 2 && !reported)
             llf_health_release(pname, s->model);

@@ -285,6 +285,23 @@ void test_engine(void)
     script o6 = {.steps = {"503", "503", "200"}};
     CHECK(run(&o6, &fin, &c) == 0 && o6.n == 2 && fin.from_original && fin.resp->status == 503);
     done(&o6, c);
+    /* The candidate says 429, Retry-After 9 s, with one attempt left that
+     * the original holds: no wait for a resend the cap would refuse. */
+    OVERRIDE(2, 100);
+    cfg->retry_max_wait_ms = 20000;
+    script o7 = {.steps = {"429ra9", "200"}};
+    double t0 = llf_mono_ms();
+    CHECK(run(&o7, &fin, &c) == 0 && o7.n == 2 && fin.from_original && fin.resp->status == 200);
+    CHECK(llf_mono_ms() - t0 < 4000);   /* (the wait would be 9 s or more) */
+    done(&o7, c);
+    /* A program that left is not waited for either. */
+    OVERRIDE(4, 100);
+    cfg->retry_max_wait_ms = 20000;
+    script o8 = {.steps = {"429ra9", "200"}, .gone_after = 1};
+    t0 = llf_mono_ms();
+    CHECK(run(&o8, &fin, &c) == -1 && o8.n == 1);   /* (nothing to give: the original never went) */
+    CHECK(llf_mono_ms() - t0 < 4000);
+    done(&o8, c);
     /* A call already to the candidate runs as in fallback mode. */
     OVERRIDE(4, 100);
     llf_step st[LLF_MAX_STEPS];

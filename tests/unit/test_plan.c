@@ -30,6 +30,17 @@ void test_plan(void)
     CHECK_STR(c->providers[s[3].provider].name, "groq");
     CHECK(llf_plan(c, openai, "gpt-4o", LLF_OPENAI, s, 2) == 2);
     CHECK(llf_plan(c, openai, "gpt-4o", LLF_OPENAI, s, 0) == 0);
+    /* a member named twice in the chain is asked once */
+    llf_config *d = NULL;
+    CHECK(llf_config_load(NULL, 0, "t", "groq/llama,anthropic/claude-x,groq/llama,groq/other", NULL, t_env, &d,
+                          err, sizeof err) == 0);
+    if (d) {
+        CHECK(llf_plan(d, llf_config_provider(d, "openai"), "gpt-4o", LLF_OPENAI, s, LLF_MAX_STEPS) == 4);
+        CHECK_STR(s[1].model, "llama");
+        CHECK_STR(s[2].model, "claude-x");
+        CHECK_STR(s[3].model, "other");
+        llf_config_free(d);
+    }
 
     /* An Anthropic caller: every member is planned, in chain order. */
     int anth = llf_config_provider(c, "anthropic");
