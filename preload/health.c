@@ -265,7 +265,9 @@ static int64_t milli(double x)
 void llf_retry_budget_init(double ratio, double burst)
 {
     ratio_milli = milli(ratio);
-    burst_milli = milli(burst);
+    /* (a burst under one could never save the one attempt a fallback
+     * needs: every member would be skipped, retry_budget) */
+    burst_milli = milli(burst < 1 ? 1 : burst);
 }
 
 static int64_t *budget_cell(void)

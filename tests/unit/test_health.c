@@ -178,5 +178,11 @@ void test_health(void)
     CHECK(llf_retry_budget_spend() && llf_retry_budget_spend() && !llf_retry_budget_spend());
     llf_retry_budget_init(0, 0);
     CHECK(llf_retry_budget_spend());                   /* ratio 0: no ratio budget */
+    llf_health_cfg solo = {0, 1000, 0, 0};
+    llf_health_init(&solo, NULL);                      /* (a fresh budget) */
+    llf_retry_budget_init(1, 0);                       /* a burst under one is one */
+    CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());
+    llf_retry_budget_earn();
+    CHECK(llf_retry_budget_spend());
     test_health_file();
 }
