@@ -12,8 +12,9 @@
  * with __WALL or __WCLONE sees (ours), and which sends no SIGCHLD. The
  * keeper cannot exec the command itself (execve resets the exit signal to
  * SIGCHLD): it forks it, waits for it, and exits with its status. It makes
- * system calls only (it is a copy of a threaded process); the command dies
- * with it (PDEATHSIG) when the time is up. */
+ * system calls only (it is a copy of a threaded process). It leads a process
+ * group, which the command and its children share: when the time is up the
+ * group is killed. */
 #include "quality.h"
 
 #include <errno.h>
@@ -86,6 +87,10 @@ static void keeper(int in, int nul, char **argv, char **env, const sigset_t *old
     __attribute__((noreturn));
 static void keeper(int in, int nul, char **argv, char **env, const sigset_t *old)
 {
+    /* A group of its own, the command's and its children's too: a command
+     * out of time is killed whole (sh forks for all but a simple command,
+     * and the fork would outlive the keeper). */
+    setpgid(0, 0);
     /* A host that ignores SIGCHLD (SIG_IGN, SA_NOCLDWAIT) would have the
      * command reaped by the kernel, and its status lost. */
     struct sigaction dfl = {.sa_handler = SIG_DFL};
@@ -136,6 +141,8 @@ static int run(const char *cmd, long timeout_ms, const char *text, const char *p
     if (pid == 0)
         keeper(sv[1], nul, argv, env, &old);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid > 0)
+        setpgid(pid, pid);   /* (as the keeper does: whichever runs first) */
     int rc = pid < 0 ? -1 : 0;
     if (nul >= 0)
         close(nul);
@@ -175,7 +182,8 @@ static int run(const char *cmd, long timeout_ms, const char *text, const char *p
         if (w < 0 && errno != EINTR)
             return -1;
         if (now_ms() >= deadline) {
-            kill(pid, SIGKILL);
+            if (kill(-pid, SIGKILL))
+                kill(pid, SIGKILL);
             while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
                 ;
             return -1;

@@ -4,6 +4,7 @@ false-positive control that must pass on the first attempt."""
 import atexit
 import json
 import os
+import time
 
 from harness import CURL, KEYS, PY, Mock, check, env_for, eq, new_log, read_log, run, tmpdir, write_config
 
@@ -207,9 +208,20 @@ def test_quality_gate():
     eq(open(count).read().split(), ["openai", "backup"], "the gate ran once per distinct answer")
     # a gate that hangs does not hang the program
     m.reset_all()
-    cfg = config(m, verdict={"validate": {"command": "sleep 30", "timeout_ms": 300}})
+    cfg = config(m, verdict={"validate": {"command": "sleep 30.713; true", "timeout_ms": 300}})
     out, who = call(m, cfg=cfg)
     eq(who, "oai", "a gate that times out does not reject")
+    # ...and is gone, its children too (sh forks the sleep of a compound command)
+    def left():
+        n = 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                n += b"30.713" in open(f"/proc/{pid}/cmdline", "rb").read()
+            except OSError:
+                pass
+        return n
+    time.sleep(0.2)
+    eq(left(), 0, "no part of the timed-out gate left running")
 
 
 def test_a_stream_held_for_refusals_keeps_its_first_token_limit():
