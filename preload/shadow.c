@@ -199,6 +199,9 @@ static job *current;
 static const llf_curl_api *worker_api;
 static CURL *worker_curl;
 static int closing;   /* the process is exiting: no new copies */
+static int stopped;   /* and the wait for those out is over: none taken up,
+                       * the one in flight aborted (libcurl must not run on
+                       * while the process's exit handlers clean TLS up) */
 static void *orphans[32];   /* the parents' current copies and handles, per fork */
 static unsigned norphans;
 
@@ -232,6 +235,7 @@ static void after_fork_child(void)
     queued = 0;
     worker_pid = 0;
     closing = 0;
+    stopped = 0;
     acc = -1;
 }
 
@@ -260,6 +264,13 @@ static size_t on_data(char *p, size_t s, size_t n, void *ud)
     return len;
 }
 
+/* The copy in flight stops when the exit's wait for it is over. */
+static int on_progress(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)p, (void)dt, (void)dn, (void)ut, (void)un;
+    return __atomic_load_n(&stopped, __ATOMIC_ACQUIRE);
+}
+
 static void run_copy(const llf_curl_api *c, CURL *h, job *j)
 {
     const llf_chain_entry *cand = &cfg->candidate;
@@ -281,6 +292,8 @@ static void run_copy(const llf_curl_api *c, CURL *h, job *j)
     c->easy_setopt(h, CURLOPT_WRITEDATA, &rp->body);
     c->easy_setopt(h, CURLOPT_ERRORBUFFER, rp->errmsg);
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     c->easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg->shadow_timeout_ms);
     c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_ms);
     const char *ca = llf_ca_bundle(cfg);
@@ -318,7 +331,7 @@ static void *worker(void *arg)
     const llf_curl_api *c = worker_api;
     CURL *h = worker_curl;
     for (;;) {
-        while (!head)
+        while (!head || stopped)
             pthread_cond_wait(&changed, &lock);
         job *j = current = head;
         head = j->next;
@@ -452,6 +465,14 @@ void llf_shadow_drain(long timeout_ms)
         }
         while ((head || current) && pthread_cond_timedwait(&changed, &lock, &until) == 0)
             ;
+        if (head || current) {
+            /* Out of time: the copy in flight is aborted (libcurl looks at
+             * least once a second), and waited for that long at most. */
+            __atomic_store_n(&stopped, 1, __ATOMIC_RELEASE);
+            until.tv_sec += 2;
+            while (current && pthread_cond_timedwait(&changed, &lock, &until) == 0)
+                ;
+        }
     }
     pthread_mutex_unlock(&lock);
 }

@@ -161,6 +161,24 @@ def test_shadow_compares_an_answer_the_program_asked_compressed():
     check("accept-encoding" not in m.requests("claude")[0]["headers"], "the copy asked for no encoding")
 
 
+def test_a_copy_out_at_exit_is_waited_for_then_stopped():
+    """A program exits while its shadow copy is out with a slow candidate:
+    it waits shadow.timeout_ms for it, then the copy is aborted (libcurl is
+    not left running while the exit cleans TLS up), and the program ends
+    cleanly, long before the candidate would have answered."""
+    import time as _t
+    m = mock()
+    m.set("claude", delay_ms=6000)
+    log = new_log("shadowexit.log")
+    cfg = config(m, "shadow", "shadowexit.json", shadow={"sample": 1, "timeout_ms": 300})
+    t0 = _t.time()
+    r = curl_call(m, env_for(cfg, log))
+    took = _t.time() - t0
+    eq(r.returncode, 0, f"the program ends cleanly ({r.stderr.decode()[-200:]})")
+    check(b"Hello from primary" in r.stdout, "with its own answer")
+    check(took < 4, f"without waiting for the candidate's 6 s ({took:.1f} s)")
+
+
 def test_shadow_samples_and_reports():
     """libcurl program, 8 calls, sample 0.5: four copies; a failing candidate is
     logged without a similarity; the report puts both sides in one table."""
