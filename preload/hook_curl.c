@@ -428,6 +428,9 @@ static double since_ms(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+static void set_override(hstate *s, const llf_final *fin, const llf_resp *r, const char *url,
+                         const char *head, size_t headlen, curl_off_t size, double total_s);
+
 /* The end of a 2xx header block of a streaming call: from here on the answer
  * goes to the program as it arrives. */
 static int go_live(attempt_ctx *c)
@@ -440,6 +443,16 @@ static int go_live(attempt_ctx *c)
     llf_buf_add(&c->given_head, r->head.p, end);
     llf_buf_adds(&c->given_head, extra);
     llf_buf_add(&c->given_head, r->head.p + end, n - end);
+    if (c->at->live_extra) {
+        /* A member's stream: getinfo in the program's callbacks describes
+         * what it is given from now on, as it will after the call. */
+        llf_final prov = {0};
+        llf_resp view = *r;
+        prov.attempts = 2;
+        view.status = c->block_status;
+        set_override(c->s, &prov, &view, c->orig->url, c->given_head.p, c->given_head.n, 0,
+                     since_ms(&c->t0) / 1e3);
+    }
     llf_in_lib = 0;
     int bad = give_head(c->s, r->head.p, end) || give_head(c->s, extra, strlen(extra)) ||
               give_head(c->s, r->head.p + end, n - end);

@@ -589,6 +589,13 @@ def test_a_handle_where_libcurls_own_doh_handle_was():
     r = curlstate(m, "doh", doh)
     eq(r.stderr.decode().split("\n")[1:2], ["chat 0 200"], f"the call answered ({r.stderr.decode()[-300:]})")
     check(b"Hello from backup" in r.stdout, f"the fallback's answer on stdout ({r.stdout[:80]!r})")
+    # inside the callbacks of a stream a member gives live, getinfo describes
+    # what the program is given, as it does after the call
+    m.reset_all()
+    m.set("primary", behaviour="503")
+    r = curlstate(m, "liveinfo")
+    url = m.base("primary") + "/chat/completions"
+    eq(lines(r), [f"during 200 {url}", f"after 0 200 {url}"], "getinfo during a live fallback stream, and after")
     # NOBODY 0 after POSTFIELDS leaves a POST (libcurl undoes only a HEAD): managed
     m.reset_all()
     r = curlstate(m, "nobody0")

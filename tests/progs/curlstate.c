@@ -20,6 +20,8 @@
  * sigign    SIGCHLD ignored (children reaped by the kernel), then a call
  * get       a plain GET of OTHER_URL (a provider's host); then this process's
  *           thread count
+ * liveinfo  a streamed call whose write callback asks EFFECTIVE_URL and
+ *           RESPONSE_CODE as the stream comes; then again after it
  * nobody0   POSTFIELDS, then NOBODY 0 (a POST still, as libcurl has it)
  * doh       a GET through DoH (OTHER_URL, which serves no DNS: it fails),
  *           its handle kept; then a new handle's call with libcurl's default
@@ -53,6 +55,21 @@ static size_t show(char *p, size_t size, size_t nmemb, void *ud)
 {
     (void)ud;
     return fwrite(p, 1, size * nmemb, stdout);
+}
+
+static char seen_url[512];
+static long seen_code = -1;
+
+static size_t ask_info(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)p;
+    if (seen_code < 0) {
+        char *u = NULL;
+        curl_easy_getinfo((CURL *)ud, CURLINFO_EFFECTIVE_URL, &u);
+        curl_easy_getinfo((CURL *)ud, CURLINFO_RESPONSE_CODE, &seen_code);
+        snprintf(seen_url, sizeof seen_url, "%s", u ? u : "-");
+    }
+    return size * nmemb;
 }
 
 static CURL *chat_handle(const char *url, struct curl_slist **hdrs)
@@ -245,6 +262,17 @@ int main(int argc, char **argv)
         if (f)
             fclose(f);
         printf("get %d %ld threads %d\n", rc, code_of(h), threads);
+    } else if (!strcmp(cas, "liveinfo")) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+                         "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ask_info);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, h);
+        rc = curl_easy_perform(h);
+        char *u = NULL;
+        long code = 0;
+        curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &u);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        printf("during %ld %s\nafter %d %ld %s\n", seen_code, seen_url, rc, code, u ? u : "-");
     } else if (!strcmp(cas, "nobody0")) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("N"));
         curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
