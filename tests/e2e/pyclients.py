@@ -1,5 +1,7 @@
 """pyclients.py — the unmodified Python programs the socket and TLS tests run:
-each prints "status provider-header answer" for one chat call to argv[1]."""
+each prints "status provider-header answer" for one chat call to argv[1]
+(and the check of what the WebSocket one saw)."""
+from harness import KEYS, check, eq
 
 PRELUDE = """
 import json, os, sys, threading
@@ -163,6 +165,18 @@ print(recv_frame() == (2, big))
 s.sendall(frame(8, struct.pack(">H", 1000)))
 print(recv_frame()[0], s.recv(10) == b"")
 """
+
+
+def check_websocket_tunnelled(r, raw):
+    """WEBSOCKET's run r against raw (a RawServer with websocket_echo):
+    upgraded, every frame echoed, closed; and the head reached the server as
+    the program wrote it (Upgrade and Connection kept, the key in it)."""
+    eq(r.stdout.decode().splitlines(), ["HTTP/1.1 101 Switching Protocols True", "True", "True", "8 True"],
+       f"upgraded, echoed, closed ({r.stderr.decode()[-300:]})")
+    head = raw.requests[0]["head"]
+    check(head.startswith("GET /v1/realtime?model=gpt-4o-realtime HTTP/1.1\r\n") and
+          "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" in head and KEYS["OPENAI_API_KEY"] in head,
+          f"the head as the program wrote it ({head!r})")
 
 
 def proxy_env(port):
