@@ -1,11 +1,14 @@
 /* buf.c — growable buffers and header lists (see buf.h). */
 #include "buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static int grow(llf_buf *b, size_t need)
 {
@@ -68,6 +71,28 @@ void llf_buf_free(llf_buf *b)
     free(b->p);
     b->p = NULL;
     b->n = b->cap = 0;
+}
+
+int llf_buf_read_file(llf_buf *b, const char *path, size_t max)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char chunk[4096];
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))) {
+        if (n < 0)
+            continue;
+        if (b->n > max)
+            errno = EFBIG, rc = -1;
+        else if (llf_buf_add(b, chunk, (size_t)n))
+            errno = ENOMEM, rc = -1;
+    }
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
 }
 
 char *llf_buf_steal(llf_buf *b)

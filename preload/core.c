@@ -95,23 +95,15 @@ static const char *env(const char *name)
 /* The file's text, or NULL with a reason. Config files are small. */
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    llf_buf b = {0};
+    if (llf_buf_read_file(&b, path, LLF_CONFIG_MAX)) {
+        if (errno == EFBIG || errno == ENOMEM)
+            snprintf(err, errlen, "%s: too large or out of memory", path);
+        else
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        llf_buf_free(&b);
         return NULL;
     }
-    llf_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.n > (1u << 20) || llf_buf_add(&b, chunk, n)) {
-            snprintf(err, errlen, "%s: too large or out of memory", path);
-            fclose(f);
-            llf_buf_free(&b);
-            return NULL;
-        }
-    }
-    fclose(f);
     *len = b.n;
     return llf_buf_steal(&b);
 }

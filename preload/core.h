@@ -17,6 +17,9 @@
 #include "curlapi.h"
 
 #define LLF_CORE_ABI 4
+/* The configuration file's largest size: the core refuses a larger one,
+ * and the shim's gate reads no more of it. */
+#define LLF_CONFIG_MAX ((size_t)1 << 20)
 
 /* One HTTP request as an attempt sends it. */
 typedef struct llf_req {

@@ -11,18 +11,15 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
+#include "buf.h"
 #include "builtins.h"
-
-#define MAX_CONFIG (1u << 20)   /* (the core refuses a larger one) */
+#include "core.h"
 
 static char *text;   /* NULL: say maybe to everything */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -88,42 +85,15 @@ static void load(void)
     static const char builtin[] = LLF_BUILTIN_PROVIDERS(URL);
 #undef URL
     const char *path = getenv("LLMFALLBACK_CONFIG");
-    char *cfg = NULL;
-    size_t len = 0;
-    if (path && *path) {
-        /* (open, one read, close: stdio, a stat or a 1 MiB buffer would each
-         * cost more than the rest of this library's start-up) */
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        size_t cap = 16384;
-        ssize_t got = 0, r = 0;
-        char *more;
-        while (fd >= 0 && cap <= MAX_CONFIG * 2 && (more = realloc(cfg, cap + 1)) != NULL &&
-               (r = read(fd, (cfg = more) + got, cap - (size_t)got)) > 0 && (size_t)(got += r) == cap)
-            cap *= 2;   /* (a larger file than most: read on) */
-        if (fd >= 0 && !more) {
-            free(cfg);
-            cfg = NULL;
-        }
-        if (fd >= 0)
-            close(fd);
-        if (fd < 0 || !cfg || r < 0 || (size_t)got > MAX_CONFIG || memchr(cfg, '\0', (size_t)got)) {
-            free(cfg);
-            return;   /* unreadable, or no configuration: maybe, always */
-        }
-        len = (size_t)got;
+    llf_buf t = {0};
+    if (llf_buf_add(&t, builtin, sizeof builtin - 1) ||
+        (path && *path && (llf_buf_read_file(&t, path, LLF_CONFIG_MAX + sizeof builtin - 1) ||
+                           memchr(t.p + sizeof builtin - 1, '\0', t.n - (sizeof builtin - 1))))) {
+        llf_buf_free(&t);
+        return;   /* unreadable (or no memory): maybe, always */
     }
-    char *t = malloc(sizeof builtin + len + 1);
-    if (!t) {
-        free(cfg);
-        return;
-    }
-    memcpy(t, builtin, sizeof builtin - 1);
-    if (len)
-        memcpy(t + sizeof builtin - 1, cfg, len);
-    t[sizeof builtin - 1 + len] = '\0';
-    llf_gate_lower(t);
-    free(cfg);
-    text = t;
+    llf_gate_lower(t.p);
+    text = t.p;
 }
 
 int llf_gate_name(const char *node, const char *service)
