@@ -111,6 +111,24 @@ static void ov_clear(hstate *s)
     memset(&s->ov, 0, sizeof s->ov);
 }
 
+/* Remember what the program is given (code: its status, 0 for none), so
+ * that getinfo and curl_easy_header describe it rather than the handle's
+ * last attempt. */
+static void set_override(hstate *s, long code, long http_version, const char *url, const char *head,
+                         size_t headlen, curl_off_t size, double total_s)
+{
+    ov_clear(s);
+    s->ov.active = 1;
+    s->ov.code = code;
+    s->ov.http_version = http_version;
+    s->ov.header_size = (long)headlen;
+    s->ov.size = size;
+    s->ov.total_s = total_s;
+    s->ov.clen = -1;
+    s->ov.url = strdup(url);
+    llf_buf_add(&s->ov.head, head ? head : "", headlen);
+}
+
 static void state_free(hstate *s)
 {
     if (!s)
@@ -428,9 +446,6 @@ static double since_ms(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static void set_override(hstate *s, const llf_final *fin, const llf_resp *r, const char *url,
-                         const char *head, size_t headlen, curl_off_t size, double total_s);
-
 /* The end of a 2xx header block of a streaming call: from here on the answer
  * goes to the program as it arrives. */
 static int go_live(attempt_ctx *c)
@@ -443,16 +458,9 @@ static int go_live(attempt_ctx *c)
     llf_buf_add(&c->given_head, r->head.p, end);
     llf_buf_adds(&c->given_head, extra);
     llf_buf_add(&c->given_head, r->head.p + end, n - end);
-    if (c->at->live_extra) {
-        /* A member's stream: getinfo in the program's callbacks describes
-         * what it is given from now on, as it will after the call. */
-        llf_final prov = {0};
-        llf_resp view = *r;
-        prov.attempts = 2;
-        view.status = c->block_status;
-        set_override(c->s, &prov, &view, c->orig->url, c->given_head.p, c->given_head.n, 0,
+    if (c->at->live_extra)   /* a member's: getinfo in the program's callbacks describes what it is given */
+        set_override(c->s, c->block_status, r->http_version, c->orig->url, c->given_head.p, c->given_head.n, 0,
                      since_ms(&c->t0) / 1e3);
-    }
     llf_in_lib = 0;
     int bad = give_head(c->s, r->head.p, end) || give_head(c->s, extra, strlen(extra)) ||
               give_head(c->s, r->head.p + end, n - end);
@@ -999,25 +1007,6 @@ static int ov_add_header(hstate *s, const char *line, size_t n)
     return 0;
 }
 
-/* Remember what the program was given, so that getinfo and curl_easy_header
- * describe it rather than the handle's last attempt. */
-static void set_override(hstate *s, const llf_final *fin, const llf_resp *r, const char *url,
-                         const char *head, size_t headlen, curl_off_t size, double total_s)
-{
-    ov_clear(s);
-    if (fin->attempts <= 1 && fin->from_original)
-        return;   /* the handle itself describes what the program got */
-    s->ov.active = 1;
-    s->ov.code = r->curlcode == CURLE_OK ? r->status : 0;
-    s->ov.http_version = r->http_version;
-    s->ov.header_size = (long)headlen;
-    s->ov.size = size;
-    s->ov.total_s = total_s;
-    s->ov.clen = -1;
-    s->ov.url = strdup(url);
-    llf_buf_add(&s->ov.head, head ? head : "", headlen);
-}
-
 /* The delivered head's last block as names and values, made when the
  * program first asks for a header, its content type or length: most
  * programs never do, and splitting it on every call was a measurable share
@@ -1076,8 +1065,11 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     const llf_buf *given = fin.delivered ? &ctx.given_head : fin.from_original ? &r->head : &fin.head;
     const char *head = given->p;
     size_t headlen = given->n;
-    set_override(s, &fin, r, url, head, headlen,
-                 fin.delivered ? ctx.given : (curl_off_t)r->body.n, since_ms(&t0) / 1e3);
+    if (fin.attempts <= 1 && fin.from_original)
+        ov_clear(s);   /* the handle itself describes what the program got */
+    else
+        set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
+                     fin.delivered ? ctx.given : (curl_off_t)r->body.n, since_ms(&t0) / 1e3);
     llf_buf_free(&ctx.given_head);
     CURLcode res = r->curlcode;
     if (fin.from_original && !fin.delivered && r->stream_problem && res == CURLE_WRITE_ERROR)
