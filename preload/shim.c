@@ -60,7 +60,6 @@ static void load(void)
         api = NULL;
     }
     core = api;
-    __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);
 }
 
 int llf_core_tried(void)
@@ -75,6 +74,7 @@ const llf_core_api *llf_core(void)
     int saved = llf_in_lib;
     llf_in_lib = 1;   /* the core's own curl_url calls must not land in hooks */
     pthread_once(&once, load);
+    __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);   /* (whichever way load ended) */
     llf_in_lib = saved;
     return core;
 }
