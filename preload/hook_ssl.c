@@ -310,9 +310,10 @@ LLF_EXPORT int SSL_write(SSL *s, const void *buf, int num)
     return v ? clamp(vwrite(s, v, buf, num > 0 ? (size_t)num : 0)) : REAL(write)(s, buf, num);
 }
 
-static int ex(vssl *v, void *buf, size_t n, size_t *done, int writing, int peek)
+/* A read or peek of the _ex kind (writes: vwrite). */
+static int ex(vssl *v, void *buf, size_t n, size_t *done, int peek)
 {
-    long r = vio(v, buf, n, writing, peek);
+    long r = vio(v, buf, n, 0, peek);
     if (done)
         *done = r > 0 ? (size_t)r : 0;
     return r > 0;
@@ -321,13 +322,13 @@ static int ex(vssl *v, void *buf, size_t n, size_t *done, int writing, int peek)
 LLF_EXPORT int SSL_read_ex(SSL *s, void *buf, size_t num, size_t *got)
 {
     vssl *v = find(s);
-    return v ? ex(v, buf, num, got, 0, 0) : REAL(read_ex)(s, buf, num, got);
+    return v ? ex(v, buf, num, got, 0) : REAL(read_ex)(s, buf, num, got);
 }
 
 LLF_EXPORT int SSL_peek_ex(SSL *s, void *buf, size_t num, size_t *got)
 {
     vssl *v = find(s);
-    return v ? ex(v, buf, num, got, 0, 1) : REAL(peek_ex)(s, buf, num, got);
+    return v ? ex(v, buf, num, got, 1) : REAL(peek_ex)(s, buf, num, got);
 }
 
 LLF_EXPORT int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *put)
