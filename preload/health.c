@@ -193,12 +193,19 @@ static int64_t lease_ms(void)
     return hc.probe_ms > hc.cooldown_ms ? hc.probe_ms : hc.cooldown_ms;
 }
 
-int llf_health_allow(const char *provider, const char *model, long long now)
+/* provider/model's slot (made for it with create), or NULL: no breaker, or
+ * no room. */
+static slot *slot_for(const char *provider, const char *model, int create)
 {
     if (hc.failures <= 0)
-        return 1;
+        return NULL;
     pthread_once(&once, open_once);
-    slot *s = find(key_of(provider, model), 0);
+    return find(key_of(provider, model), create);
+}
+
+int llf_health_allow(const char *provider, const char *model, long long now)
+{
+    slot *s = slot_for(provider, model, 0);
     if (!s)
         return 1;
     int64_t until = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
@@ -207,8 +214,8 @@ int llf_health_allow(const char *provider, const char *model, long long now)
     if (now < until && until - now <= hc.cooldown_ms)
         return 0;
     /* Cooled down: one probe at a time, the others keep skipping. */
-    int64_t probe = __atomic_load_n(&s->probe_until, __ATOMIC_ACQUIRE), lease = now + lease_ms();
-    if ((probe > now && probe - now <= lease_ms()) ||
+    int64_t span = lease_ms(), probe = __atomic_load_n(&s->probe_until, __ATOMIC_ACQUIRE), lease = now + span;
+    if ((probe > now && probe - now <= span) ||
         !__atomic_compare_exchange_n(&s->probe_until, &probe, lease, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return 0;
     /* A failure reported meanwhile reopened it (or a success closed it): no
@@ -223,20 +230,14 @@ int llf_health_allow(const char *provider, const char *model, long long now)
 
 void llf_health_release(const char *provider, const char *model)
 {
-    if (hc.failures <= 0)
-        return;
-    pthread_once(&once, open_once);
-    slot *s = find(key_of(provider, model), 0);
+    slot *s = slot_for(provider, model, 0);
     if (s)
         __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
 }
 
 void llf_health_report(const char *provider, const char *model, int ok, long long now)
 {
-    if (hc.failures <= 0)
-        return;
-    pthread_once(&once, open_once);
-    slot *s = find(key_of(provider, model), !ok);
+    slot *s = slot_for(provider, model, !ok);
     if (!s)
         return;
     if (ok) {
