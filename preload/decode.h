@@ -14,6 +14,9 @@ enum {
     LLF_DEC_BROKEN = 3   /* gzip/deflate that does not decode, or more than max bytes */
 };
 
+/* How much a body may decode to, for the judge and shadow's comparison. */
+#define LLF_DECODE_MAX ((size_t)32 << 20)
+
 /* The last header block of head says how body (n bytes) is encoded. */
 int llf_decode_body(const llf_buf *head, const char *body, size_t n, size_t max, llf_buf *out);
 

@@ -277,7 +277,7 @@ static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, llf_re
     llf_verdict v = llf_judge_ex(in, r, time(NULL));
     if (v.outcome != LLF_INVALID_BODY || r->delivered || r->stream_problem)
         return v;
-    switch (llf_decode_body(&r->head, r->body.p, r->body.n, (size_t)32 << 20, plain)) {
+    switch (llf_decode_body(&r->head, r->body.p, r->body.n, LLF_DECODE_MAX, plain)) {
     case LLF_DEC_OK:
         *view = *r;
         view->body = *plain;
@@ -331,6 +331,12 @@ static int translate_answer(llf_dialect from, llf_dialect to, const char *model,
     return 0;
 }
 
+/* Has the program left (the relay: nobody to answer)? */
+static int program_left(const llf_run_args *a)
+{
+    return a->gone && a->gone(a->ctx);
+}
+
 /* Sleep for a Retry-After plus up to a quarter more, so that many clients told
  * the same wait do not return at the same instant; in slices of 100 ms at
  * most, ending early when the program has left (the relay: nobody to wait
@@ -346,7 +352,7 @@ static void wait_retry_after(long ms, const llf_run_args *a)
         long slice = left > 100 ? 100 : (long)left + 1;
         struct timespec ts = {0, slice * 1000000L};
         nanosleep(&ts, NULL);
-        if (a->gone && a->gone(a->ctx))
+        if (program_left(a))
             return;
     }
 }
@@ -430,7 +436,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                     stop = 1;
                 break;
             }
-            if (attempts > 0 && a->gone && a->gone(a->ctx)) {
+            if (attempts > 0 && program_left(a)) {
                 log_skip(a, c, s, "client_gone", NULL);
                 stop = 1;
                 break;
@@ -551,7 +557,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
                            ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried &&
                            attempts < cfg->per_call - reserve && llf_retry_budget_left() &&
-                           llf_budget_used(&e->budget) < e->budget.limit && !(a->gone && a->gone(a->ctx));
+                           llf_budget_used(&e->budget) < e->budget.limit && !program_left(a);
             if (!may_wait)
                 break;
             retried = 1;

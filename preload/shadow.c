@@ -421,13 +421,13 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
     int tr = llf_rewrite(cfg, &c->o, cand->provider, cand->model, &j->req, &te);
     /* The primary's answer as text: decoded when the program asked for it
      * compressed (the candidate is asked for none, rewrite.c). */
-    int dec = tr == LLF_TR_OK ? llf_decode_body(&resp->head, resp->body.p, resp->body.n, (size_t)32 << 20,
+    int dec = tr == LLF_TR_OK ? llf_decode_body(&resp->head, resp->body.p, resp->body.n, LLF_DECODE_MAX,
                                                 &j->prim_body) : LLF_DEC_NONE;
-    if (tr != LLF_TR_OK || !j->prim_model || dec == LLF_DEC_BROKEN || dec == LLF_DEC_OPAQUE ||
+    int unread = dec == LLF_DEC_BROKEN || dec == LLF_DEC_OPAQUE;
+    if (tr != LLF_TR_OK || !j->prim_model || unread ||
         (dec == LLF_DEC_NONE && llf_buf_add(&j->prim_body, resp->body.p, resp->body.n))) {
-        log_copy(j, 0, "skipped", tr == LLF_TR_INCOMPATIBLE ? "incompatible" : tr != LLF_TR_OK ? "rewrite"
-                                  : dec == LLF_DEC_OPAQUE || dec == LLF_DEC_BROKEN ? "encoding" : "rewrite",
-                 0, -1, -1, -1, -1, -1);
+        const char *why = tr == LLF_TR_INCOMPATIBLE ? "incompatible" : tr == LLF_TR_OK && unread ? "encoding" : "rewrite";
+        log_copy(j, 0, "skipped", why, 0, -1, -1, -1, -1, -1);
         job_free(j);   /* a failed rewrite leaves j->req empty */
         return;
     }
