@@ -1,38 +1,61 @@
-/* budget.c — the per-process attempt budget (see budget.h). */
+/* budget.c — the per-process attempt budget (see budget.h).
+ *
+ * The owner's pid and the count share one 64-bit word, changed by one
+ * compare-and-swap: a forked child sees another pid and starts from zero in
+ * the same step that counts its first attempt. (With the pid and the count
+ * apart, a second thread of the child could read the parent's count between
+ * the pid's swap and the count's reset, or have its attempt erased by it.) */
 #include "budget.h"
 
 #include <unistd.h>
 
+#define COUNT_MAX 0xffffffffu
+
+static uint64_t word(uint32_t pid, uint32_t used)
+{
+    return (uint64_t)pid << 32 | used;
+}
+
+/* This process's count in w: 0 when w is another process's. */
+static uint32_t mine(uint64_t w, uint32_t me)
+{
+    return (uint32_t)(w >> 32) == me ? (uint32_t)w : 0;
+}
+
 void llf_budget_init(llf_budget *b, long limit)
 {
     b->limit = limit;
-    __atomic_store_n(&b->used, 0, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&b->pid, (int)getpid(), __ATOMIC_SEQ_CST);
-}
-
-static void fork_check(llf_budget *b)
-{
-    int me = (int)getpid();
-    int owner = __atomic_load_n(&b->pid, __ATOMIC_ACQUIRE);
-    if (owner != me && __atomic_compare_exchange_n(&b->pid, &owner, me, 0, __ATOMIC_SEQ_CST,
-                                                   __ATOMIC_SEQ_CST))
-        __atomic_store_n(&b->used, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&b->state, word((uint32_t)getpid(), 0), __ATOMIC_SEQ_CST);
 }
 
 int llf_budget_take(llf_budget *b)
 {
-    fork_check(b);
-    long used = __atomic_load_n(&b->used, __ATOMIC_ACQUIRE);
+    uint32_t me = (uint32_t)getpid();
+    uint64_t w = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
+    uint32_t used;
     do {
-        if (used >= b->limit)
+        used = mine(w, me);
+        if (b->limit <= 0 || (long long)used >= (long long)b->limit || used == COUNT_MAX)
             return 0;
-    } while (!__atomic_compare_exchange_n(&b->used, &used, used + 1, 1, __ATOMIC_SEQ_CST,
+    } while (!__atomic_compare_exchange_n(&b->state, &w, word(me, used + 1), 1, __ATOMIC_SEQ_CST,
                                           __ATOMIC_ACQUIRE));
     return 1;
 }
 
+void llf_budget_give(llf_budget *b)
+{
+    uint32_t me = (uint32_t)getpid();
+    uint64_t w = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
+    uint32_t used;
+    do {
+        used = mine(w, me);
+        if (used == 0)
+            return;   /* (taken in the parent: the child owes nothing) */
+    } while (!__atomic_compare_exchange_n(&b->state, &w, word(me, used - 1), 1, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_ACQUIRE));
+}
+
 long llf_budget_used(llf_budget *b)
 {
-    fork_check(b);
-    return __atomic_load_n(&b->used, __ATOMIC_ACQUIRE);
+    return (long)mine(__atomic_load_n(&b->state, __ATOMIC_ACQUIRE), (uint32_t)getpid());
 }

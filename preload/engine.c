@@ -455,17 +455,22 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             }
             /* (The first send of a call, even a member's in place of an
              * original skipped by its breaker, is the call itself.) */
-            if (attempts > 0 && extra_send && !llf_retry_budget_spend()) {
-                if (send != a->orig)
-                    llf_req_free(&req);
-                log_skip(a, c, s, "retry_budget", NULL);
-                stop = orig_resp != NULL;
-                break;
+            /* The process's own cap first: the shared ratio budget is
+             * spent only by an attempt that will be sent, and the slot
+             * taken here goes back when that budget refuses. */
+            const char *refused = NULL;
+            if (attempts > 0 && extra_send) {
+                if (!llf_budget_take(&e->budget))
+                    refused = "budget";
+                else if (!llf_retry_budget_spend()) {
+                    llf_budget_give(&e->budget);
+                    refused = "retry_budget";
+                }
             }
-            if (attempts > 0 && extra_send && !llf_budget_take(&e->budget)) {
+            if (refused) {
                 if (send != a->orig)
                     llf_req_free(&req);
-                log_skip(a, c, s, "budget", NULL);
+                log_skip(a, c, s, refused, NULL);
                 stop = orig_resp != NULL;
                 break;
             }

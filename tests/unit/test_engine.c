@@ -343,6 +343,27 @@ void test_engine(void)
     llf_health_cfg off = {0, 1000, 0, 0};
     llf_health_init(&off, NULL);
 
+    /* A process whose own cap is spent sends no extra attempt, so it spends
+     * none of the ratio budget it shares with the user's other processes
+     * (which it used to, earning a quarter back per call). */
+    setup("groq/llama", 4, 0);
+    llf_retry_budget_init(0.25, 5);
+    for (int i = 0; i < 8; i++) {
+        script r1 = {.steps = {"503", "200"}};
+        CHECK(run(&r1, &fin, &c) == 0 && r1.n == 1 && fin.from_original);
+        done(&r1, c);
+    }
+    CHECK(llf_retry_budget_left());
+    /* and a slot of the process's cap taken for an attempt the ratio budget
+     * then refuses goes back */
+    setup("groq/llama,mistral/m", 4, 100);
+    llf_retry_budget_init(0.001, 1);
+    script r2 = {.steps = {"503", "503", "200"}};
+    CHECK(run(&r2, &fin, &c) == 0 && r2.n == 2 && fin.from_original);
+    done(&r2, c);
+    CHECK(llf_budget_used(&eng.budget) == 1);
+    llf_retry_budget_init(0, 0);   /* (unlimited again) */
+
     llf_config_free(cfg);
     cfg = NULL;
     t_clearenv();
