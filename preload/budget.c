@@ -28,31 +28,30 @@ void llf_budget_init(llf_budget *b, long limit)
     __atomic_store_n(&b->state, word((uint32_t)getpid(), 0), __ATOMIC_SEQ_CST);
 }
 
-int llf_budget_take(llf_budget *b)
+/* This process's count moved by d (+1 or -1) within [0, limit]: 1 moved. */
+static int step(llf_budget *b, int d)
 {
     uint32_t me = (uint32_t)getpid();
     uint64_t w = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
     uint32_t used;
     do {
         used = mine(w, me);
-        if (b->limit <= 0 || (long long)used >= (long long)b->limit || used == COUNT_MAX)
+        if (d > 0 ? b->limit <= 0 || (long long)used >= (long long)b->limit || used == COUNT_MAX
+                  : used == 0)   /* (taken in the parent: the child owes nothing) */
             return 0;
-    } while (!__atomic_compare_exchange_n(&b->state, &w, word(me, used + 1), 1, __ATOMIC_SEQ_CST,
+    } while (!__atomic_compare_exchange_n(&b->state, &w, word(me, used + (uint32_t)d), 1, __ATOMIC_SEQ_CST,
                                           __ATOMIC_ACQUIRE));
     return 1;
 }
 
+int llf_budget_take(llf_budget *b)
+{
+    return step(b, 1);
+}
+
 void llf_budget_give(llf_budget *b)
 {
-    uint32_t me = (uint32_t)getpid();
-    uint64_t w = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
-    uint32_t used;
-    do {
-        used = mine(w, me);
-        if (used == 0)
-            return;   /* (taken in the parent: the child owes nothing) */
-    } while (!__atomic_compare_exchange_n(&b->state, &w, word(me, used - 1), 1, __ATOMIC_SEQ_CST,
-                                          __ATOMIC_ACQUIRE));
+    step(b, -1);
 }
 
 long llf_budget_used(llf_budget *b)
