@@ -30,6 +30,37 @@ def raw_chat(s, tag):
         data += c
 """
 
+# Appended to a program that should reach its server through the relay:
+# each connect() it made, as "port>peer" on its stderr at exit. Connected to
+# the relay instead, its socket's peer is the relay's port, not the one it
+# asked for (the library does not disguise getpeername), which a test can
+# tell without the library's help: a test of something the relay carries
+# must not pass with no library at all.
+PEERS = """
+import atexit, socket as _socket
+_llf_connect = _socket.socket.connect
+_llf_peers = []
+def _llf_record(self, addr):
+    _llf_connect(self, addr)
+    try:
+        _llf_peers.append("%s>%s" % (addr[1], self.getpeername()[1]))
+    except (OSError, IndexError, TypeError):
+        pass
+_socket.socket.connect = _llf_record
+atexit.register(lambda: sys.stderr.write("llf-peers %s\\n" % " ".join(_llf_peers)))
+"""
+
+
+def check_relayed(r, port, what="the program's connections"):
+    """r: a run of a program with PEERS. Every connection it made to port
+    reached the relay (and there was at least one)."""
+    lines = [l for l in r.stderr.decode(errors="replace").splitlines() if l.startswith("llf-peers")]
+    pairs = [p.split(">") for p in lines[-1].split()[1:]] if lines else []
+    peers = [b for a, b in pairs if a == str(port)]
+    check(bool(peers) and all(b != str(port) for b in peers),
+          f"{what} to port {port} went to the relay (connect>peer: {lines[-1] if lines else 'none recorded'})")
+
+
 CLIENTS = {
     "urllib": """
 import urllib.request

@@ -40,7 +40,8 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None):
                          "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
 
 
-from pyclients import CLIENTS, DIRECT, GIVES_UP, PRELUDE, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_websocket_tunnelled, proxy_env  # noqa: E402
+from pyclients import (CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_relayed,  # noqa: E402
+                       check_websocket_tunnelled, proxy_env)
 from rawserver import RawServer, websocket_echo  # noqa: E402
 
 
@@ -173,7 +174,10 @@ print(r.status, r.getheader("content-type"), r.read().decode())
         m.reset_all()
         for n in ("primary", "backup"):
             m.set(n, behaviour=behaviour)
-        a = py(m, script, config(m), method, path)
+        a = py(m, PEERS + script, config(m), method, path)
+        check_relayed(a, m.port("primary"), f"{behaviour} {method} {path}")
+        if behaviour == "503":
+            eq(len(m.requests("backup")), 1, "the chain was asked before the original went back")
         b = run([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions", method, path], env_for(preload=False))
         eq(a.stdout, b.stdout, f"{behaviour} {method} {path}: what the program sees is unchanged")
 
@@ -439,7 +443,8 @@ def test_streams_arrive_as_they_come_through_the_relay():
 def test_a_stream_broken_after_its_first_token_stays_broken():
     m = mock()
     m.set("primary", behaviour="stream_break")
-    r = py(m, STREAM, config(m))
+    r = py(m, PEERS + STREAM, config(m))
+    check_relayed(r, m.port("primary"))
     out = r.stdout.decode().split()
     eq(out[0], "broken", f"the program sees the break, never a complete answer ({out})")
     eq(len(m.requests("backup")), 0, "no fallback once tokens were delivered")
@@ -503,6 +508,8 @@ print(res["own"], res["original"], res["other"])
     own, original, other = map(int, r.stdout.decode().split())
     eq((own + original, other), (160, 0), f"every call: its own answer or the original failure ({r.stderr.decode()[-300:]})")
     check(own > original, "most were answered")
+    # (the primary alone fails 48 of 160 calls on average: none failing is 0.7^160)
+    check(len(m.requests("backup")) > 0, f"the backup was asked ({len(m.requests('backup'))} times)")
 
 
 def test_soft_failures_through_the_relay():
@@ -520,7 +527,8 @@ def test_a_client_that_gives_up_outlives_the_late_answer():
     its closed connection."""
     m = mock()
     m.set("primary", behaviour="slow:1500")
-    r = py(m, GIVES_UP, config(m))
+    r = py(m, PEERS + GIVES_UP, config(m))
+    check_relayed(r, m.port("primary"))
     eq((r.returncode, r.stdout.decode().split()), (0, ["gave", "up", "alive"]),
        f"no SIGPIPE when the program left before its answer ({r.stderr.decode()[-200:]})")
     m.set("primary", behaviour="stream_drip:200")
@@ -618,7 +626,9 @@ sys.stdout.buffer.write(out)
 
 
 def raw_call(m, port, request, cfg):
-    return run([PY, "-c", PRELUDE + RAW, m.base("primary"), str(port), request], env_for(cfg)).stdout
+    r = run([PY, "-c", PRELUDE + PEERS + RAW, m.base("primary"), str(port), request], env_for(cfg))
+    check_relayed(r, port)
+    return r.stdout
 
 
 def test_requests_go_where_the_program_connected():
@@ -757,8 +767,9 @@ print(a, b, c, int(hwm) // 1024)
 """
     try:
         m = mock()
-        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{up.port}/v1/files", str(size)],
+        r = run([PY, "-c", PRELUDE + PEERS + script, f"http://127.0.0.1:{up.port}/v1/files", str(size)],
                 env_for(config(m, raw=up.port)), timeout=180)
+        check_relayed(r, up.port)
         out = r.stdout.decode().split()
         eq(out[:3], [str(size), str(size), "1000"], f"every byte, both ways, then a small one ({r.stderr.decode()[-300:]})")
         eq([(x[0], x[1]) for x in up.seen], [("POST", size), ("PUT", size), ("POST", 1000)], "as the upstream saw them")
@@ -793,8 +804,9 @@ for i in range(2):   # twice on one connection: the end of the first is clean
 """
     try:
         m = mock()
-        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1/responses"],
+        r = run([PY, "-c", PRELUDE + PEERS + script, f"http://127.0.0.1:{raw.port}/v1/responses"],
                 env_for(config(m, raw=raw.port)))
+        check_relayed(r, raw.port)
         lines = [l.split() for l in r.stdout.decode().splitlines()]
         eq(len(lines), 2, f"two streams ({r.stderr.decode()[-300:]})")
         for n, first, last in lines:
@@ -933,9 +945,10 @@ def test_websocket_upgrades_are_tunnelled():
     raw = RawServer(websocket_echo)
     try:
         m = mock()
-        r = run([PY, "-c", PRELUDE + WEBSOCKET, f"http://127.0.0.1:{raw.port}/v1/realtime?model=gpt-4o-realtime"],
+        r = run([PY, "-c", PRELUDE + PEERS + WEBSOCKET, f"http://127.0.0.1:{raw.port}/v1/realtime?model=gpt-4o-realtime"],
                 env_for(config(m, raw=raw.port)))
         check_websocket_tunnelled(r, raw)
+        check_relayed(r, raw.port)
     finally:
         raw.stop()
 
@@ -951,7 +964,8 @@ print(r.status_code)
 """
     try:
         m = mock()
-        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1/models"], env_for(config(m, raw=raw.port)))
+        r = run([PY, "-c", PRELUDE + PEERS + script, f"http://127.0.0.1:{raw.port}/v1/models"], env_for(config(m, raw=raw.port)))
+        check_relayed(r, raw.port)
         eq(r.stdout.decode().strip(), "200", f"answered ({r.stderr.decode()[-300:]})")
         eq([(h.get("x-empty"), h.get("x-full")) for h in (q["headers"] for q in raw.requests)], [("", "1")],
            "the empty header arrived, empty")
@@ -1025,7 +1039,8 @@ print("alive")
 """
     try:
         m = mock()
-        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1"], env_for(config(m, raw=raw.port)))
+        r = run([PY, "-c", PRELUDE + PEERS + script, f"http://127.0.0.1:{raw.port}/v1"], env_for(config(m, raw=raw.port)))
+        check_relayed(r, raw.port)
         eq(r.stdout.decode().split(), ["left", "alive"], f"the program read an event and left ({r.stderr.decode()[-300:]})")
         check(len(closed) == 1 and closed[0] not in ("data", "held") and closed[0] < 2.5,
               f"the upstream connection closed while the program lived on ({closed})")
@@ -1115,8 +1130,9 @@ print(r.status_code, r.headers.get("x-lf"), r.headers.get("x-llmfallback-provide
 """
     try:
         m = mock()
-        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1"],
+        r = run([PY, "-c", PRELUDE + PEERS + script, f"http://127.0.0.1:{raw.port}/v1"],
                 env_for(config(m, primary_base=f"http://127.0.0.1:{raw.port}/v1")))
+        check_relayed(r, raw.port)
         eq(r.stdout.decode().splitlines(), ["200 1 hello", "200 1 None Hello over LF"],
            f"both answers, as sent ({r.stderr.decode()[-300:]})")
     finally:

@@ -39,7 +39,8 @@ def env(m, cfg, log=None, extra=None):
     return env_for(cfg, log, extra=dict(extra or {}, SSL_CERT_FILE=m.ca, REQUESTS_CA_BUNDLE=m.ca))
 
 
-from pyclients import CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PRELUDE, WEBSOCKET, check_websocket_tunnelled, proxy_env  # noqa: E402
+from pyclients import (CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, WEBSOCKET, check_relayed,  # noqa: E402
+                       check_websocket_tunnelled, proxy_env)
 from rawserver import RawServer, websocket_echo  # noqa: E402
 
 # asyncio drives TLS through MemoryBIO: tested apart, below
@@ -100,6 +101,7 @@ print(r.status_code, r.headers.get("content-type"), r.text)
     for n in ("tp", "tb"):
         m.set(n, behaviour="503")
     a = py(m, script, config(m))
+    eq(len(m.requests("tb")), 1, "the backup was asked before the original went back")
     b = run([PY, "-c", PRELUDE + script, m.base("tp") + "/chat/completions"],
             env_for(preload=False, extra={"REQUESTS_CA_BUNDLE": m.ca}))
     eq(a.stdout, b.stdout, "the original 503, as without the library")
@@ -117,7 +119,8 @@ print(len(data), hashlib.sha256(data).hexdigest())
 """
     url = f"https://127.0.0.1:{m.port('tp')}/_mock/blob?size=300000&seed=9"
     a = run([PY, "-c", PRELUDE + script, url], env_for(preload=False, extra={"SSL_CERT_FILE": m.ca}))
-    b = py(m, script, config(m), url=url)
+    b = py(m, PEERS + script, config(m), url=url)
+    check_relayed(b, m.port("tp"), "the handshake")
     eq(b.stdout, a.stdout, f"same bytes through the tunnel ({b.stderr.decode()[-300:]})")
     check(a.stdout.startswith(b"300000 "), "the whole blob")
 
@@ -154,7 +157,8 @@ print(r.status_code, r.headers.get("x-llmfallback-provider"))
 def test_a_client_that_gives_up_outlives_the_late_answer_over_https():
     m = mock()
     m.set("tp", behaviour="slow:1500")
-    r = py(m, GIVES_UP, config(m))
+    r = py(m, PEERS + GIVES_UP, config(m))
+    check_relayed(r, m.port("tp"))
     eq((r.returncode, r.stdout.decode().split()), (0, ["gave", "up", "alive"]),
        f"no SIGPIPE when the relay answers a closed connection ({r.stderr.decode()[-200:]})")
 
@@ -261,8 +265,9 @@ def test_websocket_upgrades_are_tunnelled_over_https():
     raw = RawServer(websocket_echo, tls=ctx)
     try:
         base = f"https://localhost:{raw.port}/v1"
-        r = py(m, WEBSOCKET, config(m, primary=base), url=base + "/realtime?model=gpt-4o-realtime")
+        r = py(m, PEERS + WEBSOCKET, config(m, primary=base), url=base + "/realtime?model=gpt-4o-realtime")
         check_websocket_tunnelled(r, raw)
+        check_relayed(r, raw.port)
     finally:
         raw.stop()
 
@@ -271,9 +276,11 @@ def test_a_signal_during_a_virtual_read_is_no_failure():
     """A program with a signal handler (Python installs its handlers without
     SA_RESTART) whose timer fires while it waits, on a blocking socket, for a
     slow answer: each interrupted read is "try again", as OpenSSL's socket BIO
-    says, not a broken connection."""
+    says, not a broken connection. The primary fails after its delay, so
+    that only a session the library made virtual can be answered (by the
+    backup)."""
     m = mock()
-    m.set("tp", delay_ms=1500)
+    m.set("tp", delay_ms=1500, behaviour="503")
     script = """
 import http.client, signal, ssl
 n = [0]
@@ -292,15 +299,17 @@ print(r.status, r.headers.get("x-llmfallback-provider"), n[0] > 5, text)
     r = py(m, script, config(m))
     eq(r.returncode, 0, f"exit ({r.stderr.decode()[-300:]})")
     out = r.stdout.decode().split(" ", 3)
-    eq(out[:3], ["200", "None", "True"], f"the primary's answer, through many signals ({r.stdout[:100]!r})")
-    check(out[3].startswith("Hello from tp"), "its text")
+    eq(out[:3], ["200", "backup", "True"], f"the backup's answer, through many signals ({r.stdout[:100]!r})")
+    check(out[3].startswith("Hello from tb"), "its text")
 
 
 def test_a_large_body_written_without_blocking_arrives_whole():
     """A program with a timeout (its socket non-blocking) writing an 8 MiB
     call: each SSL_write is all of it, or "want write" with the rest sent on
-    the retry, as OpenSSL does it; every byte reaches the provider."""
+    the retry, as OpenSSL does it; every byte reaches the provider, through the relay
+    (its attempt is logged: the library carried it)."""
     m = mock()
+    log = new_log("big.log")
     script = """
 import http.client, ssl
 host, port = URL.split("/")[2].split(":")
@@ -310,8 +319,10 @@ c.request("POST", "/v1/chat/completions", big, HDRS)
 r = c.getresponse()
 print(r.status, len(big), json.loads(r.read())["choices"][0]["message"]["content"][:18])
 """
-    r = py(m, script, config(m))
+    r = py(m, script, config(m), log=log)
     eq(r.returncode, 0, f"exit ({r.stderr.decode()[-300:]})")
     status, n, text = r.stdout.decode().split(" ", 2)
     eq((status, text.strip()), ("200", "Hello from tp (gpt"), "the primary's answer")
     eq(len(m.requests("tp")[0]["body"]), int(n), "the whole body arrived")
+    eq([(l["path"], l["status"]) for l in read_log(log) if l["event"] == "attempt"], [("ssl", 200)],
+       "one attempt, on the TLS path")
