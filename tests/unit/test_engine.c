@@ -203,6 +203,12 @@ void test_engine(void)
     CHECK(run(&s8, &fin, &c) == 0 && s8.n == 2 && !fin.from_original);
     CHECK_STR(s8.urls[1], "https://api.groq.com/openai/v1/chat/completions");
     done(&s8, c);
+    /* retry.same_provider off: no resend, the chain at once */
+    cfg->retry_same_provider = 0;
+    script s8b = {.steps = {"429ra0", "200"}};
+    CHECK(run(&s8b, &fin, &c) == 0 && s8b.n == 2 && !fin.from_original);
+    CHECK_STR(s8b.urls[1], "https://api.groq.com/openai/v1/chat/completions");
+    done(&s8b, c);
 
     /* Other-dialect members are tried in chain order, at their own URL; an
      * answer in the wrong shape for its dialect counts as invalid. */

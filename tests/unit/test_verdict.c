@@ -217,6 +217,12 @@ void test_verdict_answers(void)
     CHECK(answer("{\"content\":\"Sure: {\\\"a\\\":1}\"}", "stop", jo, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\"{\\\"b\\\":1}\"}", "stop", js, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\"{\\\"a\\\":1}\"}", "stop", js, vc).outcome == LLF_OK);
+    /* verdict.json off: text where JSON was asked for, or against the
+     * schema, is an answer like any other */
+    llf_verdict_cfg nojson = *vc;
+    nojson.json = 0;
+    CHECK(answer("{\"content\":\"Sure: {\\\"a\\\":1}\"}", "stop", jo, &nojson).outcome == LLF_OK);
+    CHECK(answer("{\"content\":\"{\\\"b\\\":1}\"}", "stop", js, &nojson).outcome == LLF_OK);
     /* one JSON value and nothing after it (white space aside) */
     CHECK(answer("{\"content\":\"{\\\"a\\\":1}\\n\\nHope this helps!\"}", "stop", jo, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\" {\\\"a\\\":1}\\n\"}", "stop", js, vc).outcome == LLF_OK);
