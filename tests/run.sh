@@ -11,6 +11,7 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 passed=0
 failed=0
+skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -21,6 +22,9 @@ suite() {
     "$@" 2>&1 | tee "$log"
     local rc=${PIPESTATUS[0]}
     local line
+    local k
+    k=$(sed -n 's/^e2e: \([0-9]*\) skipped.*/\1/p' "$log" | tail -n 1)
+    skipped=$((skipped + ${k:-0}))
     line=$(grep -E '([0-9]+) passed, ([0-9]+) failed' "$log" | tail -n 1)
     if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
         passed=$((passed + BASH_REMATCH[1]))
@@ -46,5 +50,6 @@ rm -rf "$sandir"
 suite "fuzz (a few seconds per target)" bash "$here/fuzz/run.sh" "$build" "${FUZZ_SECONDS:-5}"
 
 echo
+[ "$skipped" -eq 0 ] || echo "$skipped skipped (each named above with why; not counted)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

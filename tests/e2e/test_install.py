@@ -8,10 +8,12 @@ import re
 import subprocess
 import tempfile
 
-from harness import CURL, KEYS, ROOT, Mock, chat_body, check, env_for, eq, run, tmpdir, write_config
+from harness import SANITIZED, Skipped, WRAPPED, CURL, KEYS, ROOT, Mock, chat_body, check, env_for, eq, run, tmpdir, write_config
 
 
 def test_install_and_man_page():
+    if SANITIZED:
+        raise Skipped(WRAPPED)
     prefix = tempfile.mkdtemp(prefix="prefix-", dir=tmpdir())
     r = subprocess.run(["make", "-s", "install", f"PREFIX={prefix}"], cwd=ROOT, capture_output=True)
     eq(r.returncode, 0, f"make install ({r.stderr.decode()[-300:]})")
