@@ -431,13 +431,15 @@ def test_streams_arrive_as_they_come_through_the_relay():
     r = py(m, STREAM, config(m))
     out = r.stdout.decode().split()
     eq(out[:2], ["complete", "6"], f"the whole stream ({r.stderr.decode()[-300:]})")
-    check(float(out[2]) < 0.25 and float(out[3]) > 1.2, f"first event at {out[2]} s, end at {out[3]} s: live")
+    # (held whole, every event would come at the end; live, the first comes
+    # 1.5 s before it)
+    check(float(out[3]) - float(out[2]) > 1.0, f"first event at {out[2]} s, end at {out[3]} s: live")
     # after a fallback too, with the fallback's header
     m.reset_all()
     m.set("primary", behaviour="stream_error")
     m.set("backup", behaviour="stream_drip:300")
     out = py(m, STREAM, config(m)).stdout.decode().split()
-    check(out[0] == "complete" and float(out[2]) < 0.25 and out[4] == "backup", f"live from the backup ({out})")
+    check(out[0] == "complete" and float(out[3]) - float(out[2]) > 1.0 and out[4] == "backup", f"live from the backup ({out})")
 
 
 def test_a_stream_broken_after_its_first_token_stays_broken():
@@ -811,7 +813,7 @@ for i in range(2):   # twice on one connection: the end of the first is clean
         eq(len(lines), 2, f"two streams ({r.stderr.decode()[-300:]})")
         for n, first, last in lines:
             eq(n, "4", "every event")
-            check(float(first) < 0.3 and float(last) > 1.1, f"first event at {first} s, last at {last} s: live")
+            check(float(last) - float(first) > 0.8, f"first event at {first} s, last at {last} s: live")
         eq(raw.connections, 1, "one connection to the server")
     finally:
         raw.stop()
@@ -1042,7 +1044,8 @@ print("alive")
         r = run([PY, "-c", PRELUDE + PEERS + script, f"http://127.0.0.1:{raw.port}/v1"], env_for(config(m, raw=raw.port)))
         check_relayed(r, raw.port)
         eq(r.stdout.decode().split(), ["left", "alive"], f"the program read an event and left ({r.stderr.decode()[-300:]})")
-        check(len(closed) == 1 and closed[0] not in ("data", "held") and closed[0] < 2.5,
+        # (the program lives 5 s after it left: a close after that is its exit's)
+        check(len(closed) == 1 and closed[0] not in ("data", "held") and closed[0] < 4.5,
               f"the upstream connection closed while the program lived on ({closed})")
     finally:
         raw.stop()
