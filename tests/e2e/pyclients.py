@@ -1,7 +1,7 @@
 """pyclients.py — the unmodified Python programs the socket and TLS tests run:
 each prints "status provider-header answer" for one chat call to argv[1]
 (and the check of what the WebSocket one saw)."""
-from harness import KEYS, check, eq
+from harness import KEYS, check, eq, read_log
 
 PRELUDE = """
 import json, os, sys, threading
@@ -215,3 +215,15 @@ def proxy_env(port):
     url = "http://127.0.0.1:%d" % port
     return {"http_proxy": url, "https_proxy": url, "HTTPS_PROXY": url, "ALL_PROXY": url, "all_proxy": url,
             "no_proxy": "", "NO_PROXY": ""}
+
+
+def check_left_mid_attempt(r, log, backup_requests):
+    """GIVES_UP's run r against a primary slower than its patience: the
+    primary's attempt was stopped when the program left (not at its answer),
+    and no member was asked."""
+    eq(r.stdout.decode().split(), ["gave", "up", "alive"], f"the program gave up ({r.stderr.decode()[-200:]})")
+    steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+    check(bool(steps) and steps[0][::2] == ("openai", "client_gone"),
+          f"the primary's attempt stopped when the program left, not at its answer ({steps})")
+    eq(steps[1:], [("backup", "skipped", "client_gone")], "no member asked")
+    eq(backup_requests, 0, "the backup was not")

@@ -39,7 +39,7 @@ def env(m, cfg, log=None, extra=None):
     return env_for(cfg, log, extra=dict(extra or {}, SSL_CERT_FILE=m.ca, REQUESTS_CA_BUNDLE=m.ca))
 
 
-from pyclients import (CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, WEBSOCKET, check_relayed,  # noqa: E402
+from pyclients import (CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, WEBSOCKET, check_left_mid_attempt, check_relayed,  # noqa: E402
                        check_websocket_tunnelled, proxy_env)
 from rawserver import RawServer, websocket_echo  # noqa: E402
 
@@ -123,6 +123,45 @@ print(len(data), hashlib.sha256(data).hexdigest())
     check_relayed(b, m.port("tp"), "the handshake")
     eq(b.stdout, a.stdout, f"same bytes through the tunnel ({b.stderr.decode()[-300:]})")
     check(a.stdout.startswith(b"300000 "), "the whole blob")
+
+
+def test_another_sni_on_a_providers_address_passes_untouched():
+    """A TLS client naming another host (SNI) on a provider's address and
+    port: not a call; the relay tunnels its real handshake to the server,
+    which the client verifies itself, and every byte comes back as sent."""
+    m = mock()
+    script = """
+import socket, ssl, hashlib
+host, port = URL.split("/")[2].rsplit(":", 1)
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+ctx.check_hostname = False   # (the mock's certificate names localhost; the chain is still verified)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(port)), timeout=10), server_hostname="files.example.org")
+s.sendall(b"GET /_mock/blob?size=200000&seed=4 HTTP/1.1\\r\\nHost: files.example.org\\r\\nConnection: close\\r\\n\\r\\n")
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+body = data.split(b"\\r\\n\\r\\n", 1)[1]
+print(data.split(b" ")[1].decode(), len(body), hashlib.sha256(body).hexdigest())
+"""
+    url = m.base("tp") + "/chat/completions"
+    a = run([PY, "-c", PRELUDE + script, url], env_for(preload=False, extra={"SSL_CERT_FILE": m.ca}))
+    b = py(m, PEERS + script, config(m), url=url)
+    check_relayed(b, m.port("tp"), "the handshake")
+    eq(b.stdout, a.stdout, f"same bytes through the tunnel ({b.stderr.decode()[-300:]})")
+    check(a.stdout.startswith(b"200 200000 "), f"the whole blob ({a.stdout[:80]!r} {a.stderr.decode()[-200:]})")
+
+
+def test_an_attempt_stops_when_its_program_leaves_over_https():
+    """As over http://: the program gave up while the primary was still
+    working; the relay stops that attempt there and asks no member."""
+    m = mock()
+    m.set("tp", behaviour="slow:4000:503")
+    log = new_log("gone-mid.log")
+    r = py(m, GIVES_UP, config(m), log=log)
+    check_left_mid_attempt(r, log, len(m.requests("tb")))
 
 
 def test_unreachable_https_primary():
