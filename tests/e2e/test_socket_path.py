@@ -66,6 +66,13 @@ def test_python_clients_fall_back():
         check(KEYS["OPENAI_API_KEY"] not in json.dumps(m.requests("backup")), f"{name}: no other key")
         paths = {l["path"] for l in read_log(log) if l["event"] == "attempt"}
         eq(paths, {"socket"}, f"{name}: logged as the socket path")
+    # the head names who answered, with which model, after how many attempts
+    script = """
+import requests
+r = requests.post(URL, data=body(), headers=HDRS, timeout=10)
+print(*(r.headers.get("x-llmfallback-" + h) for h in ("provider", "model", "attempts")))
+"""
+    eq(py(m, script, config(m)).stdout.decode().split(), ["backup", "gpt-4o-mini", "2"], "the x-llmfallback-* headers")
 
 
 def test_keep_alive_connection_serves_many_calls():
