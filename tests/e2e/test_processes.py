@@ -73,12 +73,13 @@ def test_stress_threads_random_failures():
     check(all("status=503" in l and "provider=-" in l for l in bad), "the rest got their original failure")
     attempts = [l for l in read_log(log) if l["event"] == "attempt"]
     extra = sum(1 for a in attempts if a["attempt"] > 1)
-    check(extra <= budget, f"extra attempts within the budget ({extra} <= {budget})")
+    # (the primary alone fails some 4,800 of the calls, each wanting an extra
+    # attempt or more: the budget is spent, to the last attempt and no further)
+    eq(extra, budget, "extra attempts: the whole budget, exactly")
     summary = [l for l in read_log(log) if l["event"] == "summary"][0]
     eq(summary["calls"], 16000, "all counted")
     eq(sum(len(m.requests(n)) for n in ("primary", "backup", "spare")), 16000 + extra, "requests = calls + extra attempts")
-    if extra == budget:
-        check(len(bad) > 0, "once the budget is spent, failures reach the program")
+    check(len(bad) > 0, "once the budget is spent, failures reach the program")
 
 
 def python(m, script, env, timeout=60):
