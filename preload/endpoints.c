@@ -6,6 +6,7 @@
 #include "endpoints.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,12 +99,45 @@ void llf_match_free(llf_match *m)
 
 /* The last URL this thread recognised: a program calls the same endpoint
  * again and again, and parsing it with curl_url costs more than the rest of
- * recognition together. */
-static __thread struct {
+ * recognition together. Its match owns memory (Gemini's model, and a query
+ * that may hold the program's key=), freed when the thread exits: a key's
+ * destructor rather than not caching such matches, which would leave every
+ * Gemini call (its alt=sse) to pay the parse. */
+typedef struct last_match {
     const llf_config *cfg;
     char url[512];
     llf_match m;
-} last;
+    int registered;   /* 0 not yet, 1 freed at exit, -1 no caching */
+} last_match;
+
+static __thread last_match last;
+static pthread_key_t last_key;
+static int last_key_ok;
+static pthread_once_t last_once = PTHREAD_ONCE_INIT;
+
+static void forget(void *arg)
+{
+    last_match *l = arg;
+    if (l->cfg)
+        llf_match_free(&l->m);
+    l->cfg = NULL;
+    l->registered = -1;   /* (a match later in this thread's exit is not kept) */
+}
+
+static void make_key(void)
+{
+    last_key_ok = pthread_key_create(&last_key, forget) == 0;
+}
+
+/* Whether this thread may keep a match: one whose exit will free it. */
+static int may_cache(void)
+{
+    if (!last.registered) {
+        pthread_once(&last_once, make_key);
+        last.registered = last_key_ok && pthread_setspecific(last_key, &last) == 0 ? 1 : -1;
+    }
+    return last.registered > 0;
+}
 
 static int copy_match(llf_match *dst, const llf_match *src)
 {
@@ -130,7 +164,7 @@ int llf_endpoint_match(const llf_config *cfg, const char *url, llf_match *m)
         return copy_match(m, &last.m) == 0;
     if (!match_uncached(cfg, url, m))
         return 0;
-    if (strlen(url) < sizeof last.url) {
+    if (strlen(url) < sizeof last.url && may_cache()) {
         llf_match keep;
         if (copy_match(&keep, m) == 0) {
             if (last.cfg)
