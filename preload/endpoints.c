@@ -64,7 +64,10 @@ static int split(const char *url, llf_urlparts *out, char **query)
         goto done;
     for (char *c = out->host; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    size_t n = strlen(out->path);
+    size_t n = strlen(out->host);
+    if (n > 1 && out->host[n - 1] == '.')
+        out->host[n - 1] = '\0';   /* a fully qualified name: the same host */
+    n = strlen(out->path);
     while (n > 0 && out->path[n - 1] == '/')
         out->path[--n] = '\0';
     rc = 0;
@@ -187,6 +190,16 @@ static int has_param(const char *query, const char *param)
     return 0;
 }
 
+/* A base URL's host names the URL's: the same text, or a base on localhost
+ * and a URL on a loopback address (Ollama's http://localhost:11434 called as
+ * 127.0.0.1:11434; the shim's gate takes a loopback address for localhost
+ * too). */
+static int same_host(const char *base, const char *host)
+{
+    return strcmp(base, host) == 0 ||
+           (strcmp(base, "localhost") == 0 && (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0));
+}
+
 static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
 {
     llf_urlparts u;
@@ -198,8 +211,12 @@ static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
         const llf_urlparts *b = &cfg->bases[i].url;
         size_t bl = strlen(b->path);
         if (b->port != u.port || strcasecmp(b->scheme, u.scheme) != 0 ||
-            strcmp(b->host, u.host) != 0 || strncmp(u.path, b->path, bl) != 0 ||
-            u.path[bl] != '/')
+            !same_host(b->host, u.host) || strncmp(u.path, b->path, bl) != 0 || u.path[bl] != '/')
+            continue;
+        /* The dialects take their operation with a /v1 before it for a base
+         * without one (https://api.deepseek.com/v1/chat/completions); after
+         * a base ending in /v1 that would be /v1/v1. */
+        if (bl >= 3 && strcmp(b->path + bl - 3, "/v1") == 0 && strncmp(u.path + bl, "/v1/", 4) == 0)
             continue;
         const llf_provider *p = &cfg->providers[cfg->bases[i].provider];
         char *model = NULL;

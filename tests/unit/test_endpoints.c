@@ -73,6 +73,15 @@ void test_endpoints(void)
     CHECK(match(c, "https://openrouter.ai/api/v1/chat/completions", "openrouter", LLF_OPENAI));
     CHECK(match(c, "https://api.groq.com/openai/v1/chat/completions", "groq", LLF_OPENAI));
     CHECK(match(c, "http://localhost:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+    /* a loopback address for localhost; a fully qualified name; Gemini's
+     * stable API beside v1beta */
+    CHECK(match(c, "http://127.0.0.1:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+    CHECK(match(c, "http://[::1]:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+    CHECK(match(c, "https://api.openai.com./v1/chat/completions", "openai", LLF_OPENAI));
+    CHECK(match(c, "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:generateContent",
+                "gemini", LLF_GEMINI));
+    CHECK(match(c, "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:"
+                   "streamGenerateContent?alt=sse", "gemini", LLF_GEMINI));
 
     llf_match m;
     CHECK(llf_endpoint_match(c,
@@ -111,6 +120,11 @@ void test_endpoints(void)
     CHECK(no_match(c, "http://127.0.0.1:18002/v1/chat/completions"));      /* port */
     CHECK(no_match(c, "http://127.0.0.1:18001/v2/chat/completions"));      /* path prefix */
     CHECK(no_match(c, "http://127.0.0.1:18001/v1x/chat/completions"));
+    CHECK(no_match(c, "https://api.openai.com/v1/v1/chat/completions"));   /* /v1 twice */
+    CHECK(no_match(c, "http://127.0.0.1:18003/v1/v1/chat/completions"));
+    CHECK(no_match(c, "https://api.anthropic.com/v1/v1/messages"));
+    CHECK(no_match(c, "http://127.0.0.2:11434/v1/chat/completions"));
+    CHECK(no_match(c, "https://generativelanguage.googleapis.com/v2/models/gemini-2.5-flash:generateContent"));
     CHECK(no_match(c, "https://example.com/download.tar.gz"));
     CHECK(no_match(c, "ftp://api.openai.com/v1/chat/completions"));
     CHECK(no_match(c, "not a url"));
