@@ -6,13 +6,13 @@
 #include "endpoints.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "builtins.h"
 #include "curlapi.h"
+#include "jsonmem.h"
 
 extern const llf_curl_api *llf_curl;
 
@@ -114,9 +114,6 @@ typedef struct last_match {
 } last_match;
 
 static __thread last_match last;
-static pthread_key_t last_key;
-static int last_key_ok;
-static pthread_once_t last_once = PTHREAD_ONCE_INIT;
 
 static void forget(void *arg)
 {
@@ -127,18 +124,13 @@ static void forget(void *arg)
     l->registered = -1;   /* (a match later in this thread's exit is not kept) */
 }
 
-static void make_key(void)
-{
-    last_key_ok = pthread_key_create(&last_key, forget) == 0;
-}
+static llf_exit_key last_key = {forget, 0, 0};
 
 /* Whether this thread may keep a match: one whose exit will free it. */
 static int may_cache(void)
 {
-    if (!last.registered) {
-        pthread_once(&last_once, make_key);
-        last.registered = last_key_ok && pthread_setspecific(last_key, &last) == 0 ? 1 : -1;
-    }
+    if (!last.registered)
+        last.registered = llf_at_thread_exit(&last_key, &last) == 0 ? 1 : -1;
     return last.registered > 0;
 }
 
