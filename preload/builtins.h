@@ -26,4 +26,9 @@
       "accounts/fireworks/models/llama-v3p3-70b-instruct", LLF_OPENAI, 1)                               \
     X("ollama", "http://localhost:11434/v1", "OLLAMA_API_KEY", NULL, "llama3.2", LLF_OPENAI, 0)
 
+/* Base URLs recognised beside a built-in provider's own (its calls still go
+ * to its own): Gemini's stable API, a subset of v1beta.
+ * X(name, base_url) */
+#define LLF_BUILTIN_ALSO(X) X("gemini", "https://generativelanguage.googleapis.com/v1")
+
 #endif

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "builtins.h"
 #include "endpoints.h"
 
 #define DEFAULT_PER_CALL 4
@@ -709,6 +710,10 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
             goto bad;
         if (i < nb && strcmp(p->base_url, b[i].base_url) != 0 && add_base(&x, (int)i, b[i].base_url))
             goto bad;
+#define ALSO(n, url) || (i < nb && !strcmp(p->name, n) && add_base(&x, (int)i, url))
+        if (0 LLF_BUILTIN_ALSO(ALSO))
+            goto bad;
+#undef ALSO
     }
     if (!chain_seen && default_chain(&x))
         goto bad;

@@ -68,7 +68,8 @@ static cJSON *image_part(const char *url)
 {
     cJSON *p = cJSON_CreateObject(), *iu = cJSON_CreateObject();
     if (!p || !iu || llf_add(p, "type", cJSON_CreateString("image_url")) ||
-        llf_add(iu, "url", cJSON_CreateString(url)) || llf_add(p, "image_url", iu)) {
+        llf_add(iu, "url", cJSON_CreateString(url)) || llf_add_own(p, "image_url", &iu)) {
+        cJSON_Delete(iu);
         cJSON_Delete(p);
         return NULL;
     }
@@ -92,7 +93,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
     if (cJSON_IsString(content)) {
         cJSON *m = cJSON_CreateObject();
         if (!m || llf_add(m, "role", cJSON_CreateString(role)) ||
-            llf_add(m, "content", cJSON_CreateString(content->valuestring)) || llf_append(msgs, m)) {
+            llf_add(m, "content", cJSON_CreateString(content->valuestring)) || llf_append_own(msgs, &m)) {
             cJSON_Delete(m);
             return LLF_TR_ERROR;
         }
@@ -109,7 +110,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
         if (strcmp(type, "text") == 0) {
             cJSON *p = cJSON_CreateObject();
             if (!p || llf_add(p, "type", cJSON_CreateString("text")) ||
-                llf_copy(p, "text", b, "text") || llf_append(parts, p)) {
+                llf_copy(p, "text", b, "text") || llf_append_own(parts, &p)) {
                 cJSON_Delete(p);
                 rc = LLF_TR_ERROR;
             }
@@ -148,7 +149,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
             cJSON *m = cJSON_CreateObject();
             if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
                 llf_copy(m, "tool_call_id", b, "tool_use_id") ||
-                llf_add(m, "content", cJSON_CreateString(text)) || llf_append(msgs, m)) {
+                llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
                 cJSON_Delete(m);
                 rc = LLF_TR_ERROR;
             }
@@ -170,19 +171,11 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
             c = parts;
             parts = NULL;
         }
-        if (!m || llf_add(m, "role", cJSON_CreateString(role)) || llf_add(m, "content", c)) {
-            cJSON_Delete(m);
+        if (!m || llf_add(m, "role", cJSON_CreateString(role)) || llf_add_own(m, "content", &c) ||
+            (ncalls && llf_add_own(m, "tool_calls", &calls)) || llf_append_own(msgs, &m))
             rc = LLF_TR_ERROR;
-        } else if (ncalls && llf_add(m, "tool_calls", calls)) {
-            calls = NULL;
-            cJSON_Delete(m);
-            rc = LLF_TR_ERROR;
-        } else {
-            if (ncalls)
-                calls = NULL;
-            if (llf_append(msgs, m))
-                rc = LLF_TR_ERROR;
-        }
+        cJSON_Delete(c);
+        cJSON_Delete(m);
     }
     cJSON_Delete(parts);
     cJSON_Delete(calls);
@@ -196,10 +189,9 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         llf_terr_set(e, "not an Anthropic messages request");
         return LLF_TR_ERROR;
     }
-    cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray();
-    int rc = hub && msgs && !llf_add(hub, "messages", msgs) ? LLF_TR_OK : LLF_TR_ERROR;
-    if (rc != LLF_TR_OK && hub && msgs && !cJSON_GetObjectItem(hub, "messages"))
-        cJSON_Delete(msgs);
+    cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray(), *own = msgs;
+    int rc = hub && msgs && !llf_add_own(hub, "messages", &own) ? LLF_TR_OK : LLF_TR_ERROR;
+    cJSON_Delete(own);   /* (msgs, when not in hub) */
     if (rc == LLF_TR_OK && llf_copy(hub, "model", req, "model"))
         rc = LLF_TR_ERROR;
     const cJSON *sys = llf_get(req, "system");
@@ -207,7 +199,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         char *text = block_text(sys);
         cJSON *m = cJSON_CreateObject();
         if (!text || !m || llf_add(m, "role", cJSON_CreateString("system")) ||
-            llf_add(m, "content", cJSON_CreateString(text)) || llf_append(msgs, m)) {
+            llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
             cJSON_Delete(m);
             rc = LLF_TR_ERROR;
         }
@@ -232,9 +224,8 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         cJSON *rf = cJSON_CreateObject(), *js = cJSON_CreateObject();
         if (!rf || !js || llf_add(rf, "type", cJSON_CreateString("json_schema")) ||
             llf_add(js, "name", cJSON_CreateString("response")) || llf_copy(js, "schema", fmt, "schema") ||
-            llf_add(rf, "json_schema", js)) {
-            if (rf && !cJSON_GetObjectItem(rf, "json_schema"))
-                cJSON_Delete(js);
+            llf_add_own(rf, "json_schema", &js)) {
+            cJSON_Delete(js);
             cJSON_Delete(rf);
             rc = LLF_TR_ERROR;
         } else if (llf_add(hub, "response_format", rf)) {
@@ -254,10 +245,9 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
             if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
                 llf_copy(f, "name", t, "name") || llf_copy(f, "description", t, "description") ||
-                llf_copy(f, "parameters", t, "input_schema") || llf_add(w, "function", f) ||
-                llf_append(ht, w)) {
-                if (w && !cJSON_GetObjectItem(w, "function"))
-                    cJSON_Delete(f);
+                llf_copy(f, "parameters", t, "input_schema") || llf_add_own(w, "function", &f) ||
+                llf_append_own(ht, &w)) {
+                cJSON_Delete(f);
                 cJSON_Delete(w);
                 rc = LLF_TR_ERROR;
             }
@@ -277,9 +267,8 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             cJSON *f = cJSON_CreateObject();
             h = cJSON_CreateObject();
             if (!f || !h || llf_add(h, "type", cJSON_CreateString("function")) ||
-                llf_copy(f, "name", tc, "name") || llf_add(h, "function", f)) {
-                if (h && !cJSON_GetObjectItem(h, "function"))
-                    cJSON_Delete(f);
+                llf_copy(f, "name", tc, "name") || llf_add_own(h, "function", &f)) {
+                cJSON_Delete(f);
                 cJSON_Delete(h);
                 h = NULL;
             }
@@ -378,9 +367,8 @@ static int add_turn(cJSON *msgs, const char *role, cJSON *blocks)
         return 0;
     }
     cJSON *m = cJSON_CreateObject();
-    if (!m || llf_add(m, "role", cJSON_CreateString(role)) || llf_add(m, "content", blocks)) {
-        if (m && !cJSON_GetObjectItem(m, "content"))
-            cJSON_Delete(blocks);
+    if (!m || llf_add(m, "role", cJSON_CreateString(role)) || llf_add_own(m, "content", &blocks)) {
+        cJSON_Delete(blocks);
         cJSON_Delete(m);
         return -1;
     }
@@ -412,9 +400,8 @@ static cJSON *image_block(const char *url)
     } else if (ok) {
         ok = !llf_add(src, "type", cJSON_CreateString("url")) && !llf_add(src, "url", cJSON_CreateString(url));
     }
-    if (!ok || llf_add(b, "source", src)) {
-        if (b && !cJSON_GetObjectItem(b, "source"))
-            cJSON_Delete(src);
+    if (!ok || llf_add_own(b, "source", &src)) {
+        cJSON_Delete(src);
         cJSON_Delete(b);
         return NULL;
     }
@@ -483,9 +470,9 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
             }
             cJSON *b = cJSON_CreateObject();
             if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) || llf_copy(b, "id", c, "id") ||
-                llf_copy(b, "name", f, "name") || llf_add(b, "input", input) || llf_append(blocks, b)) {
-                if (b && !cJSON_GetObjectItem(b, "input"))
-                    cJSON_Delete(input);
+                llf_copy(b, "name", f, "name") || llf_add_own(b, "input", &input) ||
+                llf_append_own(blocks, &b)) {
+                cJSON_Delete(input);
                 cJSON_Delete(b);
                 rc = LLF_TR_ERROR;
             }
@@ -495,7 +482,7 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
         cJSON *b = cJSON_CreateObject();
         if (!t || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
             llf_copy(b, "tool_use_id", m, "tool_call_id") || llf_add(b, "content", cJSON_CreateString(t)) ||
-            llf_append(blocks, b)) {
+            llf_append_own(blocks, &b)) {
             cJSON_Delete(b);
             rc = LLF_TR_ERROR;
         }
@@ -530,7 +517,7 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
             if (!w || llf_copy(w, "name", f, "name") || llf_copy(w, "description", f, "description") ||
                 llf_add(w, "input_schema", params ? cJSON_Duplicate(params, 1)
                                                   : cJSON_Parse("{\"type\":\"object\",\"properties\":{}}")) ||
-                llf_append(at, w)) {
+                llf_append_own(at, &w)) {
                 cJSON_Delete(w);
                 return LLF_TR_ERROR;
             }
@@ -552,7 +539,7 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
     if (!c || llf_add(c, "type", cJSON_CreateString(type)) ||
         (name && llf_add(c, "name", cJSON_CreateString(name))) ||
         (no_parallel && strcmp(type, "none") && llf_add(c, "disable_parallel_tool_use", cJSON_CreateTrue())) ||
-        llf_add(out, "tool_choice", c)) {
+        llf_add_own(out, "tool_choice", &c)) {
         cJSON_Delete(c);
         return LLF_TR_ERROR;
     }
@@ -620,10 +607,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         if (str && !cJSON_ReplaceItemInObjectCaseSensitive(m, "content", str))
             cJSON_Delete(str);
     }
-    if (rc == LLF_TR_OK && llf_add(o, "messages", am))
+    if (rc == LLF_TR_OK && llf_add_own(o, "messages", &am))
         rc = LLF_TR_ERROR;
-    else if (rc == LLF_TR_OK)
-        am = NULL;
     const cJSON *mt = llf_get(hub, "max_completion_tokens");
     if (!cJSON_IsNumber(mt))
         mt = llf_get(hub, "max_tokens");
@@ -637,9 +622,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     const cJSON *stop = llf_get(hub, "stop");
     if (rc == LLF_TR_OK && cJSON_IsString(stop)) {
         cJSON *a = cJSON_CreateArray();
-        if (!a || llf_append(a, cJSON_CreateString(stop->valuestring)) || llf_add(o, "stop_sequences", a)) {
-            if (a && !cJSON_GetObjectItem(o, "stop_sequences"))
-                cJSON_Delete(a);
+        if (!a || llf_append(a, cJSON_CreateString(stop->valuestring)) || llf_add_own(o, "stop_sequences", &a)) {
+            cJSON_Delete(a);
             rc = LLF_TR_ERROR;
         }
     } else if (rc == LLF_TR_OK && cJSON_IsArray(stop) && llf_copy(o, "stop_sequences", hub, "stop")) {
@@ -649,7 +633,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && llf_get_str(hub, "user")) {
         cJSON *md = cJSON_CreateObject();
-        if (!md || llf_copy(md, "user_id", hub, "user") || llf_add(o, "metadata", md)) {
+        if (!md || llf_copy(md, "user_id", hub, "user") || llf_add_own(o, "metadata", &md)) {
             cJSON_Delete(md);
             rc = LLF_TR_ERROR;
         }
@@ -705,35 +689,22 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
         outt = llf_get(u, "output_tokens")->valuedouble;
     cJSON *hub = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *choice = cJSON_CreateObject(),
           *msg = cJSON_CreateObject(), *usage = cJSON_CreateObject();
-    if (rc == LLF_TR_OK && calls && hub && choices && choice && msg && usage &&
-        !llf_copy(hub, "id", resp, "id") && !llf_add(hub, "object", cJSON_CreateString("chat.completion")) &&
-        !llf_add(hub, "created", cJSON_CreateNumber(llf_now_s())) && !llf_copy(hub, "model", resp, "model") &&
-        !llf_add(msg, "role", cJSON_CreateString("assistant")) &&
-        !llf_add(msg, "content", has_text ? cJSON_CreateString(text.p) : cJSON_CreateNull()) &&
-        !(cJSON_GetArraySize(calls) && llf_add(msg, "tool_calls", calls)) &&
-        !llf_add(msg, "refusal", cJSON_CreateNull())) {
-        if (cJSON_GetArraySize(calls))
-            calls = NULL;
-        if (!llf_add(choice, "index", cJSON_CreateNumber(0)) && !llf_add(choice, "message", msg)) {
-            msg = NULL;
-            if (!llf_add(choice, "logprobs", cJSON_CreateNull()) &&
-                !llf_add(choice, "finish_reason", cJSON_CreateString(fr)) && !llf_append(choices, choice)) {
-                choice = NULL;
-                if (!llf_add(hub, "choices", choices)) {
-                    choices = NULL;
-                    if (!llf_add(usage, "prompt_tokens", cJSON_CreateNumber(in)) &&
-                        !llf_add(usage, "completion_tokens", cJSON_CreateNumber(outt)) &&
-                        !llf_add(usage, "total_tokens", cJSON_CreateNumber(in + outt)) &&
-                        !llf_add(hub, "usage", usage)) {
-                        usage = NULL;
-                        *out = hub;
-                        hub = NULL;
-                    }
-                }
-            }
-        }
+    int ok = rc == LLF_TR_OK && calls && hub && choices && choice && msg && usage &&
+             !llf_copy(hub, "id", resp, "id") && !llf_add(hub, "object", cJSON_CreateString("chat.completion")) &&
+             !llf_add(hub, "created", cJSON_CreateNumber(llf_now_s())) && !llf_copy(hub, "model", resp, "model") &&
+             !llf_add(msg, "role", cJSON_CreateString("assistant")) &&
+             !llf_add(msg, "content", has_text ? cJSON_CreateString(text.p) : cJSON_CreateNull()) &&
+             !(cJSON_GetArraySize(calls) && llf_add_own(msg, "tool_calls", &calls)) &&
+             !llf_add(msg, "refusal", cJSON_CreateNull()) && !llf_add(choice, "index", cJSON_CreateNumber(0)) &&
+             !llf_add_own(choice, "message", &msg) && !llf_add(choice, "logprobs", cJSON_CreateNull()) &&
+             !llf_add(choice, "finish_reason", cJSON_CreateString(fr)) && !llf_append_own(choices, &choice) &&
+             !llf_add_own(hub, "choices", &choices) && !llf_add(usage, "prompt_tokens", cJSON_CreateNumber(in)) &&
+             !llf_add(usage, "completion_tokens", cJSON_CreateNumber(outt)) &&
+             !llf_add(usage, "total_tokens", cJSON_CreateNumber(in + outt)) && !llf_add_own(hub, "usage", &usage);
+    if (ok) {
+        *out = hub;
+        hub = NULL;
     }
-    int ok = hub == NULL;
     llf_buf_free(&text);
     cJSON_Delete(calls);
     cJSON_Delete(msg);
@@ -774,9 +745,8 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         }
         cJSON *b = cJSON_CreateObject();
         if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) || llf_copy(b, "id", c, "id") ||
-            llf_copy(b, "name", f, "name") || llf_add(b, "input", input) || llf_append(content, b)) {
-            if (b && !cJSON_GetObjectItem(b, "input"))
-                cJSON_Delete(input);
+            llf_copy(b, "name", f, "name") || llf_add_own(b, "input", &input) || llf_append_own(content, &b)) {
+            cJSON_Delete(input);
             cJSON_Delete(b);
             rc = LLF_TR_ERROR;
         }
@@ -791,10 +761,8 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     if (rc == LLF_TR_OK &&
         (llf_add(o, "id", cJSON_CreateString(idbuf)) || llf_add(o, "type", cJSON_CreateString("message")) ||
          llf_add(o, "role", cJSON_CreateString("assistant")) ||
-         llf_add(o, "model", cJSON_CreateString(model ? model : "")) || llf_add(o, "content", content)))
+         llf_add(o, "model", cJSON_CreateString(model ? model : "")) || llf_add_own(o, "content", &content)))
         rc = LLF_TR_ERROR;
-    else if (rc == LLF_TR_OK)
-        content = NULL;
     if (rc == LLF_TR_OK &&
         (llf_add(o, "stop_reason", cJSON_CreateString(stop)) || llf_add(o, "stop_sequence", cJSON_CreateNull()) ||
          llf_add(usage, "input_tokens", cJSON_CreateNumber(cJSON_IsNumber(llf_get(u, "prompt_tokens"))
@@ -802,10 +770,8 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
          llf_add(usage, "output_tokens",
                  cJSON_CreateNumber(cJSON_IsNumber(llf_get(u, "completion_tokens"))
                                         ? llf_get(u, "completion_tokens")->valuedouble : 0)) ||
-         llf_add(o, "usage", usage)))
+         llf_add_own(o, "usage", &usage)))
         rc = LLF_TR_ERROR;
-    else if (rc == LLF_TR_OK)
-        usage = NULL;
     cJSON_Delete(content);
     cJSON_Delete(usage);
     if (rc != LLF_TR_OK) {

@@ -316,7 +316,7 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
         if (llf_get_str(p, "text")) {
             cJSON *t = cJSON_CreateObject();
             if (!t || llf_add(t, "type", cJSON_CreateString("text")) || llf_copy(t, "text", p, "text") ||
-                llf_append(parts, t)) {
+                llf_append_own(parts, &t)) {
                 cJSON_Delete(t);
                 rc = LLF_TR_ERROR;
             }
@@ -340,10 +340,9 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
                 url = llf_strdup(uri);
             cJSON *im = cJSON_CreateObject(), *iu = cJSON_CreateObject();
             if (!url || !im || !iu || llf_add(im, "type", cJSON_CreateString("image_url")) ||
-                llf_add(iu, "url", cJSON_CreateString(url)) || llf_add(im, "image_url", iu) ||
-                llf_append(parts, im)) {
-                if (im && !cJSON_GetObjectItem(im, "image_url"))
-                    cJSON_Delete(iu);
+                llf_add(iu, "url", cJSON_CreateString(url)) || llf_add_own(im, "image_url", &iu) ||
+                llf_append_own(parts, &im)) {
+                cJSON_Delete(iu);
                 cJSON_Delete(im);
                 rc = LLF_TR_ERROR;
             }
@@ -375,7 +374,7 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
             cJSON *m = cJSON_CreateObject();
             if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
                 llf_add(m, "tool_call_id", cJSON_CreateString(id ? id : "call_unknown")) ||
-                llf_add(m, "content", cJSON_CreateString(text)) || llf_append(msgs, m)) {
+                llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
                 cJSON_Delete(m);
                 rc = LLF_TR_ERROR;
             }
@@ -392,11 +391,11 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
                    : np == 0          ? cJSON_CreateNull()
                                       : cJSON_Duplicate(parts, 1);
         if (!m || llf_add(m, "role", cJSON_CreateString(model ? "assistant" : "user")) ||
-            llf_add(m, "content", c) || (nc && llf_add(m, "tool_calls", cJSON_Duplicate(tcs, 1))) ||
-            llf_append(msgs, m)) {
-            cJSON_Delete(m);
+            llf_add_own(m, "content", &c) || (nc && llf_add(m, "tool_calls", cJSON_Duplicate(tcs, 1))) ||
+            llf_append_own(msgs, &m))
             rc = LLF_TR_ERROR;
-        }
+        cJSON_Delete(c);
+        cJSON_Delete(m);
     }
     cJSON_Delete(parts);
     cJSON_Delete(tcs);
@@ -410,18 +409,17 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         llf_terr_set(e, "not a Gemini generateContent request");
         return LLF_TR_ERROR;
     }
-    cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray();
+    cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray(), *own = msgs;
     int rc = hub && msgs && !llf_add(hub, "model", cJSON_CreateString(url_model ? url_model : "")) &&
-                     !llf_add(hub, "messages", msgs)
+                     !llf_add_own(hub, "messages", &own)
                  ? LLF_TR_OK : LLF_TR_ERROR;
-    if (rc != LLF_TR_OK && !cJSON_GetObjectItem(hub, "messages"))
-        cJSON_Delete(msgs);
+    cJSON_Delete(own);   /* (msgs, when not in hub) */
     const cJSON *si = get2(req, "systemInstruction", "system_instruction");
     if (rc == LLF_TR_OK && si) {
         char *text = llf_content_text(llf_get(si, "parts"), "\n");
         cJSON *m = cJSON_CreateObject();
         if (!text || !m || llf_add(m, "role", cJSON_CreateString("system")) ||
-            llf_add(m, "content", cJSON_CreateString(text)) || llf_append(msgs, m)) {
+            llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
             cJSON_Delete(m);
             rc = LLF_TR_ERROR;
         }
@@ -457,15 +455,13 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             if (rc == LLF_TR_OK && sch) {
                 cJSON *js = cJSON_CreateObject();
                 if (!js || llf_add(js, "name", cJSON_CreateString("response")) ||
-                    llf_add(js, "schema", schema_from_gemini(sch, 0)) || llf_add(rf, "json_schema", js)) {
-                    if (js && !cJSON_GetObjectItem(rf, "json_schema"))
-                        cJSON_Delete(js);
+                    llf_add(js, "schema", schema_from_gemini(sch, 0)) || llf_add_own(rf, "json_schema", &js)) {
+                    cJSON_Delete(js);
                     rc = LLF_TR_ERROR;
                 }
             }
-            if (rc != LLF_TR_OK || llf_add(hub, "response_format", rf)) {
-                if (!cJSON_GetObjectItem(hub, "response_format"))
-                    cJSON_Delete(rf);
+            if (rc != LLF_TR_OK || llf_add_own(hub, "response_format", &rf)) {
+                cJSON_Delete(rf);
                 rc = LLF_TR_ERROR;
             }
         }
@@ -492,9 +488,8 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                 if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
                     llf_copy(f, "name", d, "name") || llf_copy(f, "description", d, "description") ||
                     (params && llf_add(f, "parameters", schema_from_gemini(params, 0))) ||
-                    llf_add(w, "function", f) || llf_append(ht, w)) {
-                    if (w && !cJSON_GetObjectItem(w, "function"))
-                        cJSON_Delete(f);
+                    llf_add_own(w, "function", &f) || llf_append_own(ht, &w)) {
+                    cJSON_Delete(f);
                     cJSON_Delete(w);
                     rc = LLF_TR_ERROR;
                 }
@@ -511,9 +506,9 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             tc = cJSON_CreateObject();
             cJSON *f = cJSON_CreateObject();
             if (!tc || !f || llf_add(tc, "type", cJSON_CreateString("function")) ||
-                llf_add(f, "name", cJSON_CreateString(allowed->child->valuestring)) || llf_add(tc, "function", f)) {
-                if (tc && !cJSON_GetObjectItem(tc, "function"))
-                    cJSON_Delete(f);
+                llf_add(f, "name", cJSON_CreateString(allowed->child->valuestring)) ||
+                llf_add_own(tc, "function", &f)) {
+                cJSON_Delete(f);
                 cJSON_Delete(tc);
                 tc = NULL;
             }
@@ -551,9 +546,8 @@ static cJSON *blob_part(const char *key, const char *mime, const char *dkey, con
 {
     cJSON *p = cJSON_CreateObject(), *b = cJSON_CreateObject();
     if (!p || !b || llf_add(b, "mimeType", cJSON_CreateString(mime)) || llf_add(b, dkey, cJSON_CreateString(data)) ||
-        llf_add(p, key, b)) {
-        if (p && !cJSON_GetObjectItem(p, key))
-            cJSON_Delete(b);
+        llf_add_own(p, key, &b)) {
+        cJSON_Delete(b);
         cJSON_Delete(p);
         return NULL;
     }
@@ -619,9 +613,8 @@ static int add_content(cJSON *contents, const char *role, cJSON *parts)
         return 0;
     }
     cJSON *c = cJSON_CreateObject();
-    if (!c || llf_add(c, "role", cJSON_CreateString(role)) || llf_add(c, "parts", parts)) {
-        if (c && !cJSON_GetObjectItem(c, "parts"))
-            cJSON_Delete(parts);
+    if (!c || llf_add(c, "role", cJSON_CreateString(role)) || llf_add_own(c, "parts", &parts)) {
+        cJSON_Delete(parts);
         cJSON_Delete(c);
         return -1;
     }
@@ -699,17 +692,15 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
                     break;
                 }
                 cJSON *fc = cJSON_CreateObject();
-                if (!fc || llf_copy(fc, "name", f, "name") || llf_add(fc, "args", args)) {
-                    if (!fc || !cJSON_GetObjectItem(fc, "args"))
-                        cJSON_Delete(args);
+                if (!fc || llf_copy(fc, "name", f, "name") || llf_add_own(fc, "args", &args)) {
+                    cJSON_Delete(args);
                     cJSON_Delete(fc);
                     rc = LLF_TR_ERROR;
                     break;
                 }
                 cJSON *p = cJSON_CreateObject();
-                if (!p || llf_add(p, "functionCall", fc) || llf_append(parts, p)) {
-                    if (!p || !cJSON_GetObjectItem(p, "functionCall"))
-                        cJSON_Delete(fc);
+                if (!p || llf_add_own(p, "functionCall", &fc) || llf_append_own(parts, &p)) {
+                    cJSON_Delete(fc);
                     cJSON_Delete(p);
                     rc = LLF_TR_ERROR;
                 }
@@ -731,14 +722,14 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             if (!name) {
                 llf_terr_set(e, "tool result for an unknown call");
                 rc = LLF_TR_INCOMPATIBLE;
-                cJSON_Delete(resp);
-                cJSON_Delete(p);
-                cJSON_Delete(fr);
             } else if (!resp || !p || !fr || llf_add(fr, "name", cJSON_CreateString(name)) ||
-                       llf_add(fr, "response", resp) || llf_add(p, "functionResponse", fr) ||
-                       llf_append(parts, p)) {
+                       llf_add_own(fr, "response", &resp) || llf_add_own(p, "functionResponse", &fr) ||
+                       llf_append_own(parts, &p)) {
                 rc = LLF_TR_ERROR;
             }
+            cJSON_Delete(resp);
+            cJSON_Delete(p);
+            cJSON_Delete(fr);
         } else {
             llf_terr_set(e, "message role \"%s\" has no Gemini equivalent", llf_terr_word(role));
             rc = LLF_TR_INCOMPATIBLE;
@@ -750,18 +741,17 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     }
     if (rc == LLF_TR_OK && system.n) {
         cJSON *si = cJSON_CreateObject(), *sp = cJSON_CreateArray();
-        if (!si || !sp || llf_append(sp, text_part(system.p)) || llf_add(si, "parts", sp) ||
-            llf_add(o, "systemInstruction", si)) {
+        if (!si || !sp || llf_append(sp, text_part(system.p)) || llf_add_own(si, "parts", &sp) ||
+            llf_add_own(o, "systemInstruction", &si))
             rc = LLF_TR_ERROR;
-        }
+        cJSON_Delete(sp);
+        cJSON_Delete(si);
     }
     for (cJSON *c = rc == LLF_TR_OK ? contents->child : NULL; c; c = c->next)
         if (!strcmp(llf_get_str(c, "role"), "model") && sign_calls(cJSON_GetObjectItemCaseSensitive(c, "parts")))
             rc = LLF_TR_ERROR;
-    if (rc == LLF_TR_OK && llf_add(o, "contents", contents))
+    if (rc == LLF_TR_OK && llf_add_own(o, "contents", &contents))
         rc = LLF_TR_ERROR;
-    else if (rc == LLF_TR_OK)
-        contents = NULL;
     /* generationConfig. No presence or frequency penalty: Gemini 2.5 and 3
      * refuse them (400 "Penalty is not enabled for models/..."), and they
      * only nudge the sampling, as for Anthropic, which has none. */
@@ -801,9 +791,13 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     const cJSON *tools = llf_get(hub, "tools");
     if (rc == LLF_TR_OK && cJSON_GetArraySize(tools)) {
         cJSON *decls = cJSON_CreateArray(), *wrap = cJSON_CreateObject(), *gt = cJSON_CreateArray();
-        if (!decls || !wrap || !gt || llf_add(wrap, "functionDeclarations", decls) || llf_append(gt, wrap) ||
-            llf_add(o, "tools", gt))
+        cJSON *own = decls;   /* (decls stays in use) */
+        if (!decls || !wrap || !gt || llf_add_own(wrap, "functionDeclarations", &own) ||
+            llf_append_own(gt, &wrap) || llf_add_own(o, "tools", &gt))
             rc = LLF_TR_ERROR;
+        cJSON_Delete(own);
+        cJSON_Delete(wrap);
+        cJSON_Delete(gt);
         for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
             const cJSON *f = llf_get(t, "function");
             int bad = 0;
@@ -815,11 +809,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             } else if (!d || llf_copy(d, "name", f, "name") || llf_copy(d, "description", f, "description") ||
                        (llf_get(f, "parameters") &&
                         llf_add(d, "parameters", schema_for_gemini(llf_get(f, "parameters"), &bad))) ||
-                       llf_append(decls, d)) {
+                       llf_append_own(decls, &d)) {
                 rc = LLF_TR_ERROR;
-                d = NULL;
-            } else {
-                d = NULL;
             }
             cJSON_Delete(d);
             if (bad) {
@@ -839,9 +830,12 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         cJSON *allowed = name ? cJSON_CreateArray() : NULL;
         if (!cfg || !fcc || llf_add(fcc, "mode", cJSON_CreateString(mode)) ||
             (name && (llf_append(allowed, cJSON_CreateString(name)) ||
-                      llf_add(fcc, "allowedFunctionNames", allowed))) ||
-            llf_add(cfg, "functionCallingConfig", fcc) || llf_add(o, "toolConfig", cfg))
+                      llf_add_own(fcc, "allowedFunctionNames", &allowed))) ||
+            llf_add_own(cfg, "functionCallingConfig", &fcc) || llf_add_own(o, "toolConfig", &cfg))
             rc = LLF_TR_ERROR;
+        cJSON_Delete(allowed);
+        cJSON_Delete(fcc);
+        cJSON_Delete(cfg);
     }
     llf_buf_free(&system);
     cJSON_Delete(contents);
@@ -884,9 +878,7 @@ static cJSON *candidate_to_choice(const cJSON *cand, int index, const char *rid,
          !llf_add(msg, "role", cJSON_CreateString("assistant")) &&
          !llf_add(msg, "content", has_text ? cJSON_CreateString(text.p) : cJSON_CreateNull()) &&
          !(ncalls && llf_add(msg, "tool_calls", cJSON_Duplicate(calls, 1))) &&
-         !llf_add(msg, "refusal", cJSON_CreateNull()) && !llf_add(ch, "message", msg);
-    if (ok)
-        msg = NULL;
+         !llf_add(msg, "refusal", cJSON_CreateNull()) && !llf_add_own(ch, "message", &msg);
     ok = ok && !llf_add(ch, "logprobs", cJSON_CreateNull()) &&
          !llf_add(ch, "finish_reason", cJSON_CreateString(llf_gemini_finish(llf_get_str(cand, "finishReason"), ncalls)));
     llf_buf_free(&text);
@@ -928,14 +920,10 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
          !llf_add(hub, "object", cJSON_CreateString("chat.completion")) &&
          !llf_add(hub, "created", cJSON_CreateNumber(llf_now_s())) &&
          !llf_add(hub, "model", cJSON_CreateString(llf_get_str(resp, "modelVersion") ? llf_get_str(resp, "modelVersion") : "")) &&
-         !llf_add(hub, "choices", choices);
-    if (ok)
-        choices = NULL;
+         !llf_add_own(hub, "choices", &choices);
     ok = ok && !llf_add(usage, "prompt_tokens", cJSON_CreateNumber(pt)) &&
          !llf_add(usage, "completion_tokens", cJSON_CreateNumber(ct)) &&
-         !llf_add(usage, "total_tokens", cJSON_CreateNumber(tt)) && !llf_add(hub, "usage", usage);
-    if (ok)
-        usage = NULL;
+         !llf_add(usage, "total_tokens", cJSON_CreateNumber(tt)) && !llf_add_own(hub, "usage", &usage);
     cJSON_Delete(choices);
     cJSON_Delete(usage);
     if (!ok) {
@@ -972,15 +960,11 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
                 args = cJSON_CreateObject();
             }
             cJSON *p = cJSON_CreateObject(), *fc = cJSON_CreateObject();
-            ok = p && fc && args && !llf_copy(fc, "name", f, "name") && !llf_add(fc, "args", args);
-            if (!ok && fc && !cJSON_GetObjectItem(fc, "args"))
-                cJSON_Delete(args);
-            ok = ok && !llf_add(p, "functionCall", fc);
-            if (!ok && p && !cJSON_GetObjectItem(p, "functionCall"))
-                cJSON_Delete(fc);
-            ok = ok && !llf_append(parts, p);
-            if (!ok)
-                cJSON_Delete(p);
+            ok = p && fc && args && !llf_copy(fc, "name", f, "name") && !llf_add_own(fc, "args", &args) &&
+                 !llf_add_own(p, "functionCall", &fc) && !llf_append_own(parts, &p);
+            cJSON_Delete(args);
+            cJSON_Delete(fc);
+            cJSON_Delete(p);
         }
         /* signed, so that the program may send the call back to its own
          * Gemini 3 */
@@ -990,16 +974,10 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
                          : !strcmp(fr, "length")          ? "MAX_TOKENS"
                          : !strcmp(fr, "content_filter")  ? "SAFETY"
                                                           : "STOP";
-        ok = ok && !llf_add(content, "parts", parts);
-        if (ok)
-            parts = NULL;
-        ok = ok && !llf_add(content, "role", cJSON_CreateString("model")) && !llf_add(cand, "content", content);
-        if (ok)
-            content = NULL;
-        ok = ok && !llf_add(cand, "finishReason", cJSON_CreateString(gf)) &&
-             !llf_copy(cand, "index", ch, "index") && !llf_append(cands, cand);
-        if (ok)
-            cand = NULL;
+        ok = ok && !llf_add_own(content, "parts", &parts) &&
+             !llf_add(content, "role", cJSON_CreateString("model")) && !llf_add_own(cand, "content", &content) &&
+             !llf_add(cand, "finishReason", cJSON_CreateString(gf)) && !llf_copy(cand, "index", ch, "index") &&
+             !llf_append_own(cands, &cand);
         cJSON_Delete(parts);
         cJSON_Delete(content);
         cJSON_Delete(cand);
@@ -1011,12 +989,7 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     for (size_t i = 0; i < 3 && ok; i++)
         ok = !llf_add(um, map[i][1], cJSON_CreateNumber(cJSON_IsNumber(llf_get(u, map[i][0]))
                                                             ? llf_get(u, map[i][0])->valuedouble : 0));
-    ok = ok && !llf_add(o, "candidates", cands);
-    if (ok)
-        cands = NULL;
-    ok = ok && !llf_add(o, "usageMetadata", um);
-    if (ok)
-        um = NULL;
+    ok = ok && !llf_add_own(o, "candidates", &cands) && !llf_add_own(o, "usageMetadata", &um);
     ok = ok && !llf_add(o, "modelVersion", cJSON_CreateString(model ? model : "")) &&
          !llf_add(o, "responseId", cJSON_CreateString(llf_get_str(hub, "id") ? llf_get_str(hub, "id") : ""));
     cJSON_Delete(cands);

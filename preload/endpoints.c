@@ -12,6 +12,7 @@
 
 #include "builtins.h"
 #include "curlapi.h"
+#include "jsonmem.h"
 
 extern const llf_curl_api *llf_curl;
 
@@ -63,7 +64,10 @@ static int split(const char *url, llf_urlparts *out, char **query)
         goto done;
     for (char *c = out->host; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    size_t n = strlen(out->path);
+    size_t n = strlen(out->host);
+    if (n > 1 && out->host[n - 1] == '.')
+        out->host[n - 1] = '\0';   /* a fully qualified name: the same host */
+    n = strlen(out->path);
     while (n > 0 && out->path[n - 1] == '/')
         out->path[--n] = '\0';
     rc = 0;
@@ -98,12 +102,37 @@ void llf_match_free(llf_match *m)
 
 /* The last URL this thread recognised: a program calls the same endpoint
  * again and again, and parsing it with curl_url costs more than the rest of
- * recognition together. */
-static __thread struct {
+ * recognition together. Its match owns memory (Gemini's model, and a query
+ * that may hold the program's key=), freed when the thread exits: a key's
+ * destructor rather than not caching such matches, which would leave every
+ * Gemini call (its alt=sse) to pay the parse. */
+typedef struct last_match {
     const llf_config *cfg;
     char url[512];
     llf_match m;
-} last;
+    int registered;   /* 0 not yet, 1 freed at exit, -1 no caching */
+} last_match;
+
+static __thread last_match last;
+
+static void forget(void *arg)
+{
+    last_match *l = arg;
+    if (l->cfg)
+        llf_match_free(&l->m);
+    l->cfg = NULL;
+    l->registered = -1;   /* (a match later in this thread's exit is not kept) */
+}
+
+static llf_exit_key last_key = {forget, 0, 0};
+
+/* Whether this thread may keep a match: one whose exit will free it. */
+static int may_cache(void)
+{
+    if (!last.registered)
+        last.registered = llf_at_thread_exit(&last_key, &last) == 0 ? 1 : -1;
+    return last.registered > 0;
+}
 
 static int copy_match(llf_match *dst, const llf_match *src)
 {
@@ -130,7 +159,7 @@ int llf_endpoint_match(const llf_config *cfg, const char *url, llf_match *m)
         return copy_match(m, &last.m) == 0;
     if (!match_uncached(cfg, url, m))
         return 0;
-    if (strlen(url) < sizeof last.url) {
+    if (strlen(url) < sizeof last.url && may_cache()) {
         llf_match keep;
         if (copy_match(&keep, m) == 0) {
             if (last.cfg)
@@ -153,6 +182,16 @@ static int has_param(const char *query, const char *param)
     return 0;
 }
 
+/* A base URL's host names the URL's: the same text, or a base on localhost
+ * and a URL on a loopback address (Ollama's http://localhost:11434 called as
+ * 127.0.0.1:11434; the shim's gate takes a loopback address for localhost
+ * too). */
+static int same_host(const char *base, const char *host)
+{
+    return strcmp(base, host) == 0 ||
+           (strcmp(base, "localhost") == 0 && (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0));
+}
+
 static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
 {
     llf_urlparts u;
@@ -164,8 +203,12 @@ static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
         const llf_urlparts *b = &cfg->bases[i].url;
         size_t bl = strlen(b->path);
         if (b->port != u.port || strcasecmp(b->scheme, u.scheme) != 0 ||
-            strcmp(b->host, u.host) != 0 || strncmp(u.path, b->path, bl) != 0 ||
-            u.path[bl] != '/')
+            !same_host(b->host, u.host) || strncmp(u.path, b->path, bl) != 0 || u.path[bl] != '/')
+            continue;
+        /* The dialects take their operation with a /v1 before it for a base
+         * without one (https://api.deepseek.com/v1/chat/completions); after
+         * a base ending in /v1 that would be /v1/v1. */
+        if (bl >= 3 && strcmp(b->path + bl - 3, "/v1") == 0 && strncmp(u.path + bl, "/v1/", 4) == 0)
             continue;
         const llf_provider *p = &cfg->providers[cfg->bases[i].provider];
         char *model = NULL;

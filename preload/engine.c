@@ -236,7 +236,7 @@ static int fits(llf_call *c, long window, long *estimate)
     /* The hub dialect's body is the program's text: most requests are far
      * below any window, which the bound shows without printing them. */
     if (*estimate < 0 && c->o.dialect == LLF_OPENAI && c->o.req &&
-        llf_estimate_bound(c->body, c->o.req->body.n) <= window)
+        llf_estimate_within(c->body, c->o.req->body.p, c->o.req->body.n, window))
         return 1;
     if (*estimate < 0) {
         const cJSON *hub = hub_request(c);

@@ -82,8 +82,10 @@ int llf_gate_mentions(const char *t, const char *host, long port)
 static void load(void)
 {
 #define URL(n, url, key, alt, model, d, needs) url "\n"
-    static const char builtin[] = LLF_BUILTIN_PROVIDERS(URL);
+#define ALSO(n, url) url "\n"
+    static const char builtin[] = LLF_BUILTIN_PROVIDERS(URL) LLF_BUILTIN_ALSO(ALSO);
 #undef URL
+#undef ALSO
     const char *path = getenv("LLMFALLBACK_CONFIG");
     llf_buf t = {0};
     if (llf_buf_add(&t, builtin, sizeof builtin - 1) ||

@@ -41,6 +41,20 @@ int llf_append(cJSON *arr, cJSON *item)
     return 0;
 }
 
+int llf_add_own(cJSON *o, const char *key, cJSON **item)
+{
+    cJSON *it = *item;
+    *item = NULL;
+    return llf_add(o, key, it);
+}
+
+int llf_append_own(cJSON *arr, cJSON **item)
+{
+    cJSON *it = *item;
+    *item = NULL;
+    return llf_append(arr, it);
+}
+
 int llf_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *key)
 {
     const cJSON *v = llf_get(src, key);
@@ -121,14 +135,14 @@ cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args)
     int ok = a && c && f && !llf_add(c, "id", cJSON_CreateString(id ? id : "")) &&
              !llf_add(c, "type", cJSON_CreateString("function")) &&
              !llf_add(f, "name", cJSON_CreateString(name ? name : "")) &&
-             !llf_add(f, "arguments", cJSON_CreateString(a));
+             !llf_add(f, "arguments", cJSON_CreateString(a)) && !llf_add_own(c, "function", &f);
     free(a);
-    if (ok && !llf_add(c, "function", f))
-        return c;
-    if (!c || !cJSON_GetObjectItem(c, "function"))
-        cJSON_Delete(f);
-    cJSON_Delete(c);
-    return NULL;
+    cJSON_Delete(f);
+    if (!ok) {
+        cJSON_Delete(c);
+        return NULL;
+    }
+    return c;
 }
 
 double llf_now_s(void)

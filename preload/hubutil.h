@@ -12,6 +12,11 @@ int llf_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *key);
 /* Add an item, deleting it on failure. 0 ok, -1. */
 int llf_add(cJSON *o, const char *key, cJSON *item);
 int llf_append(cJSON *arr, cJSON *item);
+/* The same for an item held in a variable: *item is set to NULL once it is no
+ * longer the caller's (added, or deleted), so that an error path deletes just
+ * what is still its own, whichever step failed. */
+int llf_add_own(cJSON *o, const char *key, cJSON **item);
+int llf_append_own(cJSON *arr, cJSON **item);
 /* The text of OpenAI message content: a string, or text parts joined by sep. */
 char *llf_content_text(const cJSON *content, const char *sep);
 /* Split "data:<mime>;base64,<data>"; 1 on success (pointers into url). */

@@ -44,9 +44,6 @@ typedef struct cache {
 } cache;
 
 static __thread cache tc;
-static pthread_key_t key;
-static int key_ok;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static void release(void *arg)
 {
@@ -62,9 +59,18 @@ static void release(void *arg)
     c->state = -1;   /* frees later in this thread's exit go straight to free() */
 }
 
-static void make_key(void)
+static llf_exit_key exit_key = {release, 0, 0};
+
+int llf_at_thread_exit(llf_exit_key *k, void *arg)
 {
-    key_ok = pthread_key_create(&key, release) == 0;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    if (!__atomic_load_n(&k->state, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_lock(&mu);
+        if (!k->state)
+            __atomic_store_n(&k->state, pthread_key_create(&k->key, k->fn) == 0 ? 1 : -1, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&mu);
+    }
+    return k->state > 0 && pthread_setspecific(k->key, arg) == 0 ? 0 : -1;
 }
 
 /* This thread's cache. In a dlopen()ed library the address of tc is a call
@@ -93,8 +99,7 @@ void *llf_json_alloc(size_t n)
 /* The first block a thread keeps: register the release at its exit. 0 ok. */
 __attribute__((noinline)) static int adopt(cache *t)
 {
-    pthread_once(&key_once, make_key);
-    t->state = key_ok && pthread_setspecific(key, t) == 0 ? 1 : -1;
+    t->state = llf_at_thread_exit(&exit_key, t) == 0 ? 1 : -1;
     return t->state > 0 ? 0 : -1;
 }
 

@@ -2,6 +2,7 @@
 #ifndef LLF_JSONMEM_H
 #define LLF_JSONMEM_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 /* cJSON's allocation hooks (installed when the library is loaded). Blocks are
@@ -11,5 +12,16 @@ void  llf_json_free(void *p);
 
 /* Blocks this thread holds for reuse (for tests). */
 size_t llf_json_cached(void);
+
+/* A release of per-thread memory at each thread's exit (the block caches
+ * here, endpoints.c's last match): fn, with what the thread registered. */
+typedef struct llf_exit_key {
+    void (*fn)(void *);
+    int state;   /* 0 not made yet, 1 made, -1 cannot be */
+    pthread_key_t key;
+} llf_exit_key;
+
+/* Have k->fn(arg) run when this thread exits. 0 ok, -1 it will not. */
+int llf_at_thread_exit(llf_exit_key *k, void *arg);
 
 #endif

@@ -5,9 +5,9 @@
 #include "models.h"
 #include "hubutil.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 typedef struct {
     const char *prefix;
@@ -15,17 +15,22 @@ typedef struct {
 } figure;
 
 static const figure windows[] = {
-    /* longest prefixes first within a family */
-    {"gpt-4o-mini", 128000}, {"gpt-4o", 128000}, {"gpt-4.1", 1047576}, {"gpt-4-turbo", 128000},
+    /* longest prefixes first within a family; a dashed name before a dotted
+     * one it also starts (gpt-4-1106 is gpt-4.1 to lookup(), below) */
+    {"gpt-4o-mini", 128000}, {"gpt-4o", 128000}, {"gpt-4-1106", 128000}, {"gpt-4-0125", 128000},
+    {"gpt-4-vision", 128000}, {"gpt-4.1", 1047576}, {"gpt-4.5", 128000}, {"gpt-4-turbo", 128000},
     {"gpt-4-32k", 32768}, {"gpt-4", 8192}, {"gpt-3.5-turbo", 16385}, {"gpt-5", 400000},
-    {"o1-mini", 128000}, {"o1", 200000}, {"o3", 200000}, {"o4-mini", 200000},
-    {"claude-", 200000},
+    {"o1-mini", 128000}, {"o1-preview", 128000}, {"o1", 200000}, {"o3", 200000},
+    {"o4-mini", 200000}, {"claude-", 200000},
     {"gemini-1.5-pro", 2097152}, {"gemini-1.5-flash", 1048576}, {"gemini-2", 1048576},
     {"gemini-3", 1048576},
     {"llama-3.1", 131072}, {"llama-3.2", 131072}, {"llama-3.3", 131072}, {"llama3.1", 131072},
     {"llama3.2", 131072}, {"llama3.3", 131072}, {"meta-llama/llama-3", 131072},
-    {"mistral-large", 131072}, {"mistral-medium", 131072}, {"mistral-small", 32768},
-    {"deepseek-chat", 65536}, {"deepseek-reasoner", 65536},
+    {"mistral-large", 131072}, {"mistral-medium", 131072},
+    /* Mistral Small took 128k with 3.1 (2503); the dated ones before had 32k */
+    {"mistral-small-2402", 32768}, {"mistral-small-2409", 32768}, {"mistral-small-2501", 32768},
+    {"mistral-small", 131072},
+    {"deepseek-chat", 128000}, {"deepseek-reasoner", 128000},
     {"grok-4", 256000}, {"grok-3", 131072},
 };
 
@@ -33,8 +38,9 @@ static const figure windows[] = {
  * larger request is refused with a 400. */
 static const figure outputs[] = {
     /* longest prefixes first within a family */
-    {"gpt-4o-2024-05-13", 4096}, {"gpt-4o", 16384}, {"gpt-4.1", 32768}, {"gpt-4-turbo", 4096},
-    {"gpt-4-1106", 4096}, {"gpt-4-0125", 4096}, {"gpt-4-32k", 32768}, {"gpt-4", 8192},
+    {"gpt-4o-2024-05-13", 4096}, {"gpt-4o", 16384}, {"gpt-4-1106", 4096}, {"gpt-4-0125", 4096},
+    {"gpt-4-vision", 4096}, {"gpt-4.1", 32768}, {"gpt-4.5", 16384}, {"gpt-4-turbo", 4096},
+    {"gpt-4-32k", 32768}, {"gpt-4", 8192},
     {"gpt-3.5-turbo", 4096}, {"gpt-5-chat", 16384}, {"gpt-5", 128000},
     {"o1-mini", 65536}, {"o1-preview", 32768}, {"o1", 100000}, {"o3", 100000}, {"o4-mini", 100000},
     {"claude-3-haiku", 4096}, {"claude-3-opus", 4096}, {"claude-3-sonnet", 4096}, {"claude-3-5", 8192},
@@ -51,17 +57,35 @@ const char *llf_model_name(const char *model)
     return slash ? slash + 1 : model;
 }
 
-/* By the name, or the whole model for a table entry naming its vendor. */
+/* s[i] for comparing names: lower case, and a '.' between two digits as
+ * '-', since a router may write a version dotted (OpenRouter's
+ * anthropic/claude-3.5-sonnet is Anthropic's claude-3-5-sonnet). */
+static int name_char(const char *s, size_t i)
+{
+    int c = tolower((unsigned char)s[i]);
+    return c == '.' && i > 0 && isdigit((unsigned char)s[i - 1]) && isdigit((unsigned char)s[i + 1]) ? '-' : c;
+}
+
+static int starts(const char *s, const char *prefix)
+{
+    for (size_t i = 0; prefix[i]; i++)
+        if (!s[i] || name_char(s, i) != name_char(prefix, i))
+            return 0;
+    return 1;
+}
+
+/* By the name, or the whole model for a table entry naming its vendor. A
+ * fine-tune (ft:gpt-4o-mini:org::id) has its base model's figures. */
 static long lookup(const figure *t, size_t n, const char *model)
 {
     if (!model)
         return 0;
     const char *name = llf_model_name(model);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = strlen(t[i].prefix);
-        if (strncasecmp(name, t[i].prefix, k) == 0 || strncasecmp(model, t[i].prefix, k) == 0)
+    if (strncmp(name, "ft:", 3) == 0)
+        name += 3;
+    for (size_t i = 0; i < n; i++)
+        if (starts(name, t[i].prefix) || starts(model, t[i].prefix))
             return t[i].tokens;
-    }
     return 0;
 }
 
@@ -98,10 +122,35 @@ long llf_estimate_tokens(const cJSON *hub)
     return bytes / 4 + output_tokens(hub);
 }
 
-/* cJSON prints parsed text at most 4 times as long (a number such as 1e14
- * grows the most; strings and structure only shrink), and the estimate
- * counts 4 printed bytes a token. */
-long llf_estimate_bound(const cJSON *hub, size_t text_len)
+/* Whether text holds a byte JSON allows nowhere (a control byte other than
+ * whitespace), which cJSON takes in a string and prints as \u00XX: 6 bytes
+ * for 1. Tested 64 bytes at a time without a branch, which the compiler
+ * vectorises; such bytes are rare. */
+static int raw_controls(const char *text, size_t len)
 {
-    return (long)(text_len > 1000000000000000 ? 1000000000000000 : text_len) + output_tokens(hub);
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t i = 0; i < len; i += 64) {
+        size_t k = len - i < 64 ? len - i : 64;
+        unsigned char bad = 0;
+        for (size_t j = 0; j < k; j++) {
+            unsigned char c = p[i + j];
+            bad |= (unsigned char)((c < 0x20) & (c != '\t') & (c != '\n') & (c != '\r'));
+        }
+        if (bad)
+            return 1;
+    }
+    return 0;
+}
+
+/* cJSON prints parsed text at most 4 times as long (a number such as 1e14
+ * grows the most; strings and structure only shrink, but for the control
+ * bytes above, at most 6 times), and the estimate counts 4 printed bytes a
+ * token. Most requests are within even the 6 times bound, which needs no
+ * look at the text. */
+int llf_estimate_within(const cJSON *hub, const char *text, size_t text_len, long window)
+{
+    long n = (long)(text_len > 1000000000000000 ? 1000000000000000 : text_len), out = output_tokens(hub);
+    if (n + n / 2 + 1 + out <= window)
+        return 1;
+    return n + out <= window && text && !raw_controls(text, text_len);
 }

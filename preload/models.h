@@ -23,8 +23,9 @@ long llf_model_max_output(const char *model);
  * bytes of JSON per token) plus the output it asks room for. */
 long llf_estimate_tokens(const cJSON *hub);
 
-/* A bound on llf_estimate_tokens(hub) when hub was parsed from text_len
- * bytes of text (without the printing the estimate does). */
-long llf_estimate_bound(const cJSON *hub, size_t text_len);
+/* 1 when llf_estimate_tokens(hub) is surely at most window, hub having been
+ * parsed from text (text_len bytes); 0 when that cannot be told without the
+ * printing the estimate does. */
+int llf_estimate_within(const cJSON *hub, const char *text, size_t text_len, long window);
 
 #endif

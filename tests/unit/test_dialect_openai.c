@@ -25,19 +25,52 @@ static void models(void)
     CHECK(llf_model_max_output("claude-3-5-haiku-latest") == 8192);
     CHECK(llf_model_max_output("gemini-2.5-flash") == 65536);
     CHECK(llf_model_max_output("my-private-model") == 0);
+    /* OpenAI's 128k previews are not gpt-4 (8k); newer figures of Mistral
+     * Small and DeepSeek; a router's dotted versions, and a fine-tune, are
+     * their models' (-1: not checked) */
+    static const struct {
+        const char *model;
+        long context, output;
+    } fig[] = {{"gpt-4-0125-preview", 128000, 4096}, {"gpt-4-1106-preview", 128000, 4096},
+               {"gpt-4-vision-preview", 128000, 4096}, {"gpt-4.5-preview", 128000, 16384},
+               {"openai/gpt-4-turbo-preview", 128000, 4096}, {"gpt-4-0613", 8192, 8192},
+               {"gpt-4.1-mini", 1047576, 32768}, {"o1-preview", 128000, 32768},
+               {"mistral-small-latest", 131072, -1}, {"mistral-small-2501", 32768, -1},
+               {"deepseek-chat", 128000, -1}, {"anthropic/claude-opus-4.6", 200000, 128000},
+               {"anthropic/claude-opus-4.5", 200000, 64000}, {"anthropic/claude-3.5-sonnet", 200000, 8192},
+               {"Anthropic/Claude-3.5-Haiku", 200000, 8192}, {"ft:gpt-4o-mini:org::id", 128000, 16384},
+               {"ft:gpt-4o-mini-2024-07-18:org:x:id", 128000, 16384}, {"llama3.1:8b", 131072, -1},
+               {"gemini-2.0-flash", 1048576, 8192}};
+    for (size_t i = 0; i < sizeof fig / sizeof fig[0]; i++) {
+        long c = llf_model_context(fig[i].model), o = llf_model_max_output(fig[i].model);
+        int ok = c == fig[i].context && (fig[i].output < 0 || o == fig[i].output);
+        if (!ok)
+            fprintf(stderr, "%s: context %ld, output %ld\n", fig[i].model, c, o);
+        CHECK(ok);
+    }
     cJSON *hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"0123456789012345678901234567890123456789\"}],\"max_tokens\":100}");
     long est = llf_estimate_tokens(hub);
     CHECK(est > 100 && est < 140);
     cJSON_Delete(hub);
-    /* The bound without printing holds for text that prints longer than
-     * written (numbers with exponents), and for plain text. */
-    static const char *const texts[] = {
+    /* The shortcut without printing never passes a window the estimate
+     * exceeds: for text that prints longer than written (numbers with
+     * exponents; raw control bytes, which cJSON takes in a string and prints
+     * as \u00XX, 6 bytes for 1), and for plain text; and it passes a plain
+     * request at its own size. */
+    char raw[4200];
+    int rn = snprintf(raw, sizeof raw, "{\"messages\":[{\"role\":\"user\",\"content\":\"");
+    memset(raw + rn, 1, 4000);
+    snprintf(raw + rn + 4000, sizeof raw - (size_t)rn - 4000, "\"}]}");
+    const char *const texts[] = {
         "{\"messages\":[1e14,1e14,1e14,1e14,1e14,1e14,1e14,1e14],\"tools\":[9e13,1e-7,-1e14],\"max_tokens\":7}",
         "{\"messages\":[{\"role\":\"user\",\"content\":\"\\u00e9\\/ \\n x\"}]}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":5e3}"};
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":5e3}", raw};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        size_t n = strlen(texts[i]);
         cJSON *t = cJSON_Parse(texts[i]);
-        CHECK(t && llf_estimate_tokens(t) <= llf_estimate_bound(t, strlen(texts[i])));
+        long e = t ? llf_estimate_tokens(t) : 0;
+        CHECK(t && !llf_estimate_within(t, texts[i], n, e - 1));
+        CHECK(t && (i == 3 || llf_estimate_within(t, texts[i], n, (long)n + (i == 2 ? 5000 : 7))));
         cJSON_Delete(t);
     }
 

@@ -1,4 +1,5 @@
 /* Recognition: built-in and configured base URLs, each dialect's operation. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "endpoints.h"
@@ -35,6 +36,26 @@ static int no_match(const llf_config *c, const char *url)
     return !ok;
 }
 
+/* A thread that recognises a call and exits: the match it cached (the
+ * model, and a query holding the key) is freed with it, which the ASan
+ * run's leak check sees. */
+static void *one_call(void *arg)
+{
+    llf_match m;
+    if (llf_endpoint_match(arg, "https://generativelanguage.googleapis.com/v1beta/models/"
+                                "gemini-2.5-flash:generateContent?key=SECRET", &m))
+        llf_match_free(&m);
+    return NULL;
+}
+
+static void thread_exit(const llf_config *c)
+{
+    for (int i = 0; i < 3; i++) {
+        pthread_t t;
+        CHECK(pthread_create(&t, NULL, one_call, (void *)c) == 0 && pthread_join(t, NULL) == 0);
+    }
+}
+
 void test_endpoints(void)
 {
     llf_config *c = load("{\"providers\":{\"backup\":{\"base_url\":\"http://127.0.0.1:18003/v1/\"},"
@@ -52,6 +73,15 @@ void test_endpoints(void)
     CHECK(match(c, "https://openrouter.ai/api/v1/chat/completions", "openrouter", LLF_OPENAI));
     CHECK(match(c, "https://api.groq.com/openai/v1/chat/completions", "groq", LLF_OPENAI));
     CHECK(match(c, "http://localhost:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+    /* a loopback address for localhost; a fully qualified name; Gemini's
+     * stable API beside v1beta */
+    CHECK(match(c, "http://127.0.0.1:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+    CHECK(match(c, "http://[::1]:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+    CHECK(match(c, "https://api.openai.com./v1/chat/completions", "openai", LLF_OPENAI));
+    CHECK(match(c, "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:generateContent",
+                "gemini", LLF_GEMINI));
+    CHECK(match(c, "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:"
+                   "streamGenerateContent?alt=sse", "gemini", LLF_GEMINI));
 
     llf_match m;
     CHECK(llf_endpoint_match(c,
@@ -79,6 +109,7 @@ void test_endpoints(void)
                       "gemini-2.5-flash:streamGenerateContent"));
     CHECK(no_match(c, "https://generativelanguage.googleapis.com/v1beta/models/"
                       "gemini-2.5-flash:streamGenerateContent?key=k&alt=ssex"));
+    thread_exit(c);
 
     /* Not completion calls, or not providers. */
     CHECK(no_match(c, "https://api.openai.com/v1/embeddings"));
@@ -89,6 +120,11 @@ void test_endpoints(void)
     CHECK(no_match(c, "http://127.0.0.1:18002/v1/chat/completions"));      /* port */
     CHECK(no_match(c, "http://127.0.0.1:18001/v2/chat/completions"));      /* path prefix */
     CHECK(no_match(c, "http://127.0.0.1:18001/v1x/chat/completions"));
+    CHECK(no_match(c, "https://api.openai.com/v1/v1/chat/completions"));   /* /v1 twice */
+    CHECK(no_match(c, "http://127.0.0.1:18003/v1/v1/chat/completions"));
+    CHECK(no_match(c, "https://api.anthropic.com/v1/v1/messages"));
+    CHECK(no_match(c, "http://127.0.0.2:11434/v1/chat/completions"));
+    CHECK(no_match(c, "https://generativelanguage.googleapis.com/v2/models/gemini-2.5-flash:generateContent"));
     CHECK(no_match(c, "https://example.com/download.tar.gz"));
     CHECK(no_match(c, "ftp://api.openai.com/v1/chat/completions"));
     CHECK(no_match(c, "not a url"));
