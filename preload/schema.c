@@ -55,6 +55,16 @@ static int type_matches(const cJSON *v, const char *t)
     return type_is(v, low);
 }
 
+/* String lengths are in characters (code points), not bytes: count the
+ * bytes that do not continue a UTF-8 sequence (10xxxxxx). */
+static size_t utf8_chars(const char *p)
+{
+    size_t n = 0;
+    for (; *p; p++)
+        n += ((unsigned char)*p & 0xC0) != 0x80;
+    return n;
+}
+
 static const cJSON *resolve(vctx *c, const char *ref)
 {
     static const char *const bases[] = {"#/$defs/", "#/definitions/"};
@@ -182,7 +192,7 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int 
             return fail(c, path, "too many items");
     }
     if (cJSON_IsString(v)) {
-        double n = (double)strlen(v->valuestring);
+        double n = (double)utf8_chars(v->valuestring);
         if ((k = cJSON_GetObjectItemCaseSensitive(s, "minLength")) && cJSON_IsNumber(k) && n < k->valuedouble)
             return fail(c, path, "too short");
         if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxLength")) && cJSON_IsNumber(k) && n > k->valuedouble)

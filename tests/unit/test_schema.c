@@ -53,6 +53,11 @@ void test_schema(void)
     CHECK(valid("{\"$ref\":\"#/$defs/nope\"}", "1", NULL) == -1);
     CHECK(valid("{\"const\":\"x\"}", "\"x\"", NULL) == 1);
     CHECK(valid("{\"type\":\"array\",\"minItems\":2}", "[1]", "too few") == 0);
+    /* lengths count characters: "é" is one (two bytes), U+1F600 one (four) */
+    CHECK(valid("{\"type\":\"string\",\"maxLength\":1}", "\"\\u00e9\"", NULL) == 1);
+    CHECK(valid("{\"maxLength\":1}", "\"\xf0\x9f\x98\x80\"", NULL) == 1);
+    CHECK(valid("{\"minLength\":2}", "\"\\u00e9\"", "too short") == 0);
+    CHECK(valid("{\"maxLength\":2}", "\"\\u00e9\\u00e9\\u00e9\"", "too long") == 0);
     CHECK(valid("{\"unknownKeyword\":5}", "{\"a\":1}", NULL) == 1);
     CHECK(valid("false", "1", NULL) == 0);
     /* self-reference deeper than any real answer is refused, not followed forever */
