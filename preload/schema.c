@@ -9,25 +9,64 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_DEPTH 64
-/* anyOf/oneOf/$ref let a small schema demand exponential work (each level of
- * nesting multiplies the branches tried); past this many checks the schema
- * is treated as unusable rather than stalling the host's call. */
+/* Nesting of value and schema (the C stack), and $ref hops on the current
+ * chain, counted apart so that a recursive $defs tree is not cut short by its
+ * own references; both stop a $ref cycle. */
+#define MAX_DEPTH 128
+#define MAX_REFS 128
+/* anyOf/oneOf/allOf/$ref let a small schema demand exponential work (each
+ * level of nesting multiplies the branches tried); past this many checks the
+ * schema is treated as unusable rather than stalling the host's call. The
+ * budget grows with the answer, so a large plain answer is still judged. */
 #define MAX_STEPS 100000
+#define STEPS_PER_NODE 16
+
+/* Where in the answer a check is: built on the stack, spelled out only
+ * when a failure is reported. */
+typedef struct vpath {
+    const struct vpath *up;
+    const char *key;   /* member name, or NULL for an array index */
+    int index;
+} vpath;
 
 typedef struct vctx {
     const cJSON *root;
     char *why;
     size_t whylen;
     int bad_schema;
-    long steps;
+    int refs;
+    long steps, max_steps;
 } vctx;
 
-static int fail(vctx *c, const char *path, const char *reason)
+static size_t put_path(char *b, size_t len, const vpath *p)
 {
-    if (c->why && c->whylen && !c->why[0])
-        snprintf(c->why, c->whylen, "%s: %s", path, reason);
+    if (!p)
+        return (size_t)snprintf(b, len, "$");
+    size_t o = put_path(b, len, p->up);
+    if (o >= len)
+        return o;
+    return o + (size_t)(p->key ? snprintf(b + o, len - o, ".%s", p->key)
+                               : snprintf(b + o, len - o, "[%d]", p->index));
+}
+
+static int fail(vctx *c, const vpath *path, const char *reason)
+{
+    if (c->why && c->whylen && !c->why[0]) {
+        size_t o = put_path(c->why, c->whylen, path);
+        if (o < c->whylen)
+            snprintf(c->why + o, c->whylen - o, ": %s", reason);
+    }
     return 0;
+}
+
+/* Nodes of the answer, as deep as checks can go. */
+static long count_nodes(const cJSON *v, int depth)
+{
+    long n = 1;
+    if (depth < MAX_DEPTH)
+        for (const cJSON *e = v->child; e; e = e->next)
+            n += count_nodes(e, depth + 1);
+    return n;
 }
 
 static int type_is(const cJSON *v, const char *t)
@@ -80,9 +119,9 @@ static const cJSON *resolve(vctx *c, const char *ref)
     return NULL;
 }
 
-static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int depth);
+static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth);
 
-static int check_all(vctx *c, const cJSON *list, const cJSON *v, const char *path, int depth,
+static int check_all(vctx *c, const cJSON *list, const cJSON *v, const vpath *path, int depth,
                      const char *kw)
 {
     int all = strcmp(kw, "allOf") == 0, one = strcmp(kw, "oneOf") == 0;
@@ -106,10 +145,9 @@ static int check_all(vctx *c, const cJSON *list, const cJSON *v, const char *pat
     return matches > 0 ? 1 : fail(c, path, "anyOf");
 }
 
-static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int depth)
+static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
 {
-    char sub[256];
-    if (depth > MAX_DEPTH || ++c->steps > MAX_STEPS) {
+    if (depth > MAX_DEPTH || ++c->steps > c->max_steps) {
         c->bad_schema = 1;
         return 0;
     }
@@ -126,7 +164,14 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int 
             c->bad_schema = 1;
             return 0;
         }
-        if (!check(c, target, v, path, depth + 1))
+        if (c->refs >= MAX_REFS) {
+            c->bad_schema = 1;
+            return 0;
+        }
+        c->refs++;
+        int ok = check(c, target, v, path, depth);
+        c->refs--;
+        if (!ok)
             return 0;
     }
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "nullable")) && cJSON_IsNull(v))
@@ -160,12 +205,10 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int 
         const cJSON *addl = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
         for (const cJSON *r = (k = cJSON_GetObjectItemCaseSensitive(s, "required")) ? k->child : NULL;
              r; r = r->next)
-            if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(v, r->valuestring)) {
-                snprintf(sub, sizeof sub, "%s.%s", path, r->valuestring);
-                return fail(c, sub, "required");
-            }
+            if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(v, r->valuestring))
+                return fail(c, &(vpath){path, r->valuestring, 0}, "required");
         for (const cJSON *m = v->child; m; m = m->next) {
-            snprintf(sub, sizeof sub, "%s.%s", path, m->string);
+            const vpath *sub = &(vpath){path, m->string ? m->string : "", 0};
             const cJSON *ps = props ? cJSON_GetObjectItemCaseSensitive(props, m->string) : NULL;
             if (ps) {
                 if (!check(c, ps, m, sub, depth + 1))
@@ -180,11 +223,9 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const char *path, int 
     if (cJSON_IsArray(v)) {
         const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items");
         int i = 0;
-        for (const cJSON *e = v->child; e && items; e = e->next, i++) {
-            snprintf(sub, sizeof sub, "%s[%d]", path, i);
-            if (!check(c, items, e, sub, depth + 1))
+        for (const cJSON *e = v->child; e && items; e = e->next, i++)
+            if (!check(c, items, e, &(vpath){path, NULL, i}, depth + 1))
                 return 0;
-        }
         int n = cJSON_GetArraySize(v);
         if ((k = cJSON_GetObjectItemCaseSensitive(s, "minItems")) && cJSON_IsNumber(k) && n < k->valuedouble)
             return fail(c, path, "too few items");
@@ -212,8 +253,9 @@ int llf_schema_validate(const cJSON *schema, const cJSON *value, char *why, size
 {
     if (why && whylen)
         why[0] = '\0';
-    vctx c = {schema, why, whylen, 0, 0};
-    int ok = check(&c, schema, value, "$", 0);
+    vctx c = {schema, why, whylen, 0, 0, 0, 0};
+    c.max_steps = MAX_STEPS + STEPS_PER_NODE * count_nodes(value, 0);
+    int ok = check(&c, schema, value, NULL, 0);
     if (c.bad_schema) {
         if (why && whylen)
             snprintf(why, whylen, "unusable schema");

@@ -2,6 +2,8 @@
 #include "schema.h"
 #include "t.h"
 
+#include <stdlib.h>
+
 static int valid(const char *schema, const char *value, const char *why_has)
 {
     cJSON *s = cJSON_Parse(schema), *v = cJSON_Parse(value);
@@ -73,4 +75,30 @@ void test_schema(void)
     snprintf(deep + o, sizeof deep - o, "\"l25\":{\"type\":\"string\"}}}");
     CHECK(valid(deep, "1", NULL) == -1);
     CHECK(valid(deep, "\"s\"", NULL) == 1);   /* a match found early is still a match */
+    /* a large plain answer is judged, not given up on: 30,001 rows, the last wrong */
+    size_t cap = 1 << 21;
+    char *rows = malloc(cap);
+    o = (size_t)snprintf(rows, cap, "{\"rows\":[");
+    for (int i = 0; i < 30000; i++)
+        o += (size_t)snprintf(rows + o, cap - o, "{\"a\":1,\"b\":\"x\",\"c\":true},");
+    snprintf(rows + o, cap - o, "{\"a\":\"WRONG\",\"b\":\"x\",\"c\":true}]}");
+    const char *row_schema = "{\"type\":\"object\",\"properties\":{\"rows\":{\"type\":\"array\",\"items\":"
+                             "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":"
+                             "{\"type\":\"string\"},\"c\":{\"type\":\"boolean\"}},\"required\":[\"a\",\"b\",\"c\"],"
+                             "\"additionalProperties\":false}}},\"required\":[\"rows\"]}";
+    CHECK(valid(row_schema, rows, "$.rows[30000].a: wrong type") == 0);
+    /* a recursive $defs tree 40 levels deep: its $ref hops are not nesting */
+    const char *tree = "{\"$defs\":{\"node\":{\"type\":\"object\",\"properties\":{\"v\":{\"type\":\"integer\"},"
+                       "\"kids\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/node\"}}},"
+                       "\"required\":[\"v\",\"kids\"]}},\"$ref\":\"#/$defs/node\"}";
+    for (int bad = 0; bad < 2; bad++) {
+        o = 0;
+        for (int i = 0; i < 40; i++)
+            o += (size_t)snprintf(rows + o, cap - o, "{\"v\":1,\"kids\":[");
+        o += (size_t)snprintf(rows + o, cap - o, "{\"v\":%s,\"kids\":[]}", bad ? "\"x\"" : "2");
+        for (int i = 0; i < 40; i++)
+            o += (size_t)snprintf(rows + o, cap - o, "]}");
+        CHECK(valid(tree, rows, NULL) == !bad);
+    }
+    free(rows);
 }
