@@ -60,6 +60,51 @@ void test_schema(void)
     CHECK(valid("{\"maxLength\":1}", "\"\xf0\x9f\x98\x80\"", NULL) == 1);
     CHECK(valid("{\"minLength\":2}", "\"\\u00e9\"", "too short") == 0);
     CHECK(valid("{\"maxLength\":2}", "\"\\u00e9\\u00e9\\u00e9\"", "too long") == 0);
+    /* the keywords of OpenAI's strict mode */
+    CHECK(valid("{\"exclusiveMinimum\":0}", "0", "exclusiveMinimum") == 0);
+    CHECK(valid("{\"exclusiveMinimum\":0}", "0.5", NULL) == 1);
+    CHECK(valid("{\"exclusiveMaximum\":10}", "10", "exclusiveMaximum") == 0);
+    CHECK(valid("{\"minimum\":0,\"exclusiveMinimum\":true}", "0", "below minimum") == 0);   /* draft-04 */
+    CHECK(valid("{\"maximum\":1,\"exclusiveMaximum\":true}", "0.5", NULL) == 1);
+    CHECK(valid("{\"type\":\"integer\",\"multipleOf\":5}", "3", "multipleOf") == 0);
+    CHECK(valid("{\"multipleOf\":5}", "-15", NULL) == 1);
+    CHECK(valid("{\"multipleOf\":0.01}", "19.99", NULL) == 1);   /* 1999.0000000000002 */
+    CHECK(valid("{\"multipleOf\":0.1}", "0.3", NULL) == 1);
+    CHECK(valid("{\"multipleOf\":0.1}", "0.35", "multipleOf") == 0);
+    CHECK(valid("{\"multipleOf\":0}", "3", NULL) == 1);   /* not judged */
+    CHECK(valid("{\"not\":{\"type\":\"string\"}}", "\"x\"", "matches not") == 0);
+    CHECK(valid("{\"not\":{\"type\":\"string\"}}", "1", NULL) == 1);
+    CHECK(valid("{\"minProperties\":2}", "{\"a\":1}", "too few properties") == 0);
+    CHECK(valid("{\"maxProperties\":1}", "{\"a\":1,\"b\":2}", "too many properties") == 0);
+    CHECK(valid("{\"maxProperties\":1}", "{\"a\":1}", NULL) == 1);
+    CHECK(valid("{\"uniqueItems\":true}", "[1,2,1]", "not unique") == 0);
+    CHECK(valid("{\"uniqueItems\":true}", "[{\"a\":1,\"b\":2},{\"b\":2,\"a\":1}]", "not unique") == 0);
+    CHECK(valid("{\"uniqueItems\":true}", "[1,\"1\",[1],{\"a\":1}]", NULL) == 1);
+    const char *pat = "{\"type\":\"string\",\"pattern\":\"^[a-z]+$\"}";
+    CHECK(valid(pat, "\"abc\"", NULL) == 1);
+    CHECK(valid(pat, "\"ABC\"", "does not match pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^\\\\d{3}-\\\\d{4}$\"}", "\"555-1234\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^\\\\d{3}-\\\\d{4}$\"}", "\"55a-1234\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^[\\\\w.-]+@[\\\\w-]+\\\\.com$\"}", "\"a.b@x-y.com\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^[\\\\w.-]+@[\\\\w-]+\\\\.com$\"}", "\"a b@x-y.com\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^(?:ab)+?$\"}", "\"abab\"", NULL) == 1);   /* (?: and laziness */
+    CHECK(valid("{\"pattern\":\"^(?:ab)+?$\"}", "\"aba\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^a{2,}\\\\{$\"}", "\"aaa{\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^[\\\\-^]$\"}", "\"^\"", NULL) == 1);
+    /* what ERE cannot say is not judged: lookarounds, \p, \b, unbalanced,
+     * '.' on non-ASCII, a counted repeat too large to compile */
+    CHECK(valid("{\"pattern\":\"^(?!x)\"}", "\"x\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^\\\\p{L}+$\"}", "\"1\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"\\\\bx\"}", "\"ax\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"(\"}", "\"x\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^.$\"}", "\"\\u00e9\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^.$\"}", "\"ab\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^((a{0,999}){0,999}){0,999}$\"}", "\"b\"", NULL) == 1);
+    /* a keyword not judged is not a match that `not` or oneOf can hold against the answer */
+    CHECK(valid("{\"not\":{\"pattern\":\"(?=a)\"}}", "\"a\"", NULL) == 1);
+    CHECK(valid("{\"oneOf\":[{\"pattern\":\"(?<=a)\"},{\"type\":\"string\"}]}", "\"a\"", NULL) == 1);
+    CHECK(valid("{\"not\":{\"format\":\"email\"}}", "\"x\"", NULL) == 1);
+    CHECK(valid("{\"format\":\"date-time\"}", "\"nope\"", NULL) == 1);   /* format is not checked */
     CHECK(valid("{\"unknownKeyword\":5}", "{\"a\":1}", NULL) == 1);
     CHECK(valid("false", "1", NULL) == 0);
     /* self-reference deeper than any real answer is refused, not followed forever */
