@@ -421,12 +421,25 @@ static int check_object(vctx *c, const cJSON *s, const cJSON *v, const vpath *pa
     for (const cJSON *r = (k = get(s, "required")) ? k->child : NULL; r; r = r->next)
         if (cJSON_IsString(r) && !get(v, r->valuestring))
             return fail(c, &(vpath){path, r->valuestring, 0}, "required");
+    const cJSON *pats = get(s, "patternProperties");
     for (const cJSON *m = v->child; m; m = m->next) {
-        const vpath *sub = &(vpath){path, m->string ? m->string : "", 0};
-        const cJSON *ps = props ? get(props, m->string) : NULL;
-        if (ps) {
-            if (!check(c, ps, m, sub, depth + 1))
+        const char *name = m->string ? m->string : "";
+        const vpath *sub = &(vpath){path, name, 0};
+        const cJSON *ps = props ? get(props, name) : NULL;
+        int named = ps != NULL, maybe = 0;
+        if (ps && !check(c, ps, m, sub, depth + 1))
+            return 0;
+        for (const cJSON *pp = cJSON_IsObject(pats) ? pats->child : NULL; pp; pp = pp->next) {
+            int r = rx_match(c, pp, pp->string, name);
+            maybe |= r < 0;
+            named |= r > 0;
+            if (r > 0 && !check(c, pp, m, sub, depth + 1))
                 return 0;
+        }
+        if (named) {
+            continue;
+        } else if (maybe) {
+            c->unsure++;   /* it may match a pattern that cannot be judged */
         } else if (cJSON_IsFalse(addl)) {
             return fail(c, sub, "additional property");
         } else if (addl && !check(c, addl, m, sub, depth + 1)) {
@@ -439,11 +452,24 @@ static int check_object(vctx *c, const cJSON *s, const cJSON *v, const vpath *pa
 
 static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
 {
-    const cJSON *items = get(s, "items");
+    /* prefixItems then items (2020-12), or draft-07's tuple: an items list
+     * then additionalItems */
+    const cJSON *prefix = get(s, "prefixItems"), *items = get(s, "items"), *rest = items;
+    if (cJSON_IsArray(prefix))
+        rest = cJSON_IsArray(items) ? NULL : items;
+    else if (cJSON_IsArray(items)) {
+        prefix = items;
+        rest = get(s, "additionalItems");
+    } else
+        prefix = NULL;
+    const cJSON *at = prefix ? prefix->child : NULL;
     int i = 0;
-    for (const cJSON *e = v->child; e && items; e = e->next, i++)
-        if (!check(c, items, e, &(vpath){path, NULL, i}, depth + 1))
+    for (const cJSON *e = v->child; e; e = e->next, i++) {
+        const cJSON *es = at ? at : rest;
+        at = at ? at->next : NULL;
+        if (es && !check(c, es, e, &(vpath){path, NULL, i}, depth + 1))
             return 0;
+    }
     int n = cJSON_GetArraySize(v), over = bounds(s, "minItems", "maxItems", n);
     if (over)
         return fail(c, path, over < 0 ? "too few items" : "too many items");

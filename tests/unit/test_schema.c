@@ -60,6 +60,25 @@ void test_schema(void)
     CHECK(valid("{\"maxLength\":1}", "\"\xf0\x9f\x98\x80\"", NULL) == 1);
     CHECK(valid("{\"minLength\":2}", "\"\\u00e9\"", "too short") == 0);
     CHECK(valid("{\"maxLength\":2}", "\"\\u00e9\\u00e9\\u00e9\"", "too long") == 0);
+    /* patternProperties: matching members are checked and are not additional */
+    const char *pp = "{\"properties\":{\"id\":{}},\"patternProperties\":{\"^x_\":{\"type\":\"string\"}},"
+                     "\"additionalProperties\":false}";
+    CHECK(valid(pp, "{\"id\":1,\"x_a\":\"s\"}", NULL) == 1);
+    CHECK(valid(pp, "{\"x_a\":1}", "$.x_a: wrong type") == 0);
+    CHECK(valid(pp, "{\"y_a\":\"s\"}", "$.y_a: additional property") == 0);
+    CHECK(valid("{\"patternProperties\":{\"^(?=x)\":{}},\"additionalProperties\":false}", "{\"y\":1}", NULL) == 1);
+    /* prefixItems, then items for the rest; draft-07's items list, then additionalItems */
+    const char *tuple = "{\"prefixItems\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"items\":false}";
+    CHECK(valid(tuple, "[\"a\"]", NULL) == 1);
+    CHECK(valid(tuple, "[\"a\",2]", NULL) == 1);
+    CHECK(valid(tuple, "[\"a\",2,3]", "$[2]: not allowed") == 0);
+    CHECK(valid(tuple, "[1]", "$[0]: wrong type") == 0);
+    CHECK(valid("{\"prefixItems\":[{\"type\":\"string\"}],\"items\":{\"type\":\"boolean\"}}", "[\"a\",true,1]",
+                "$[2]: wrong type") == 0);
+    CHECK(valid("{\"items\":[{\"type\":\"string\"}],\"additionalItems\":false}", "[\"a\"]", NULL) == 1);
+    CHECK(valid("{\"items\":[{\"type\":\"string\"}],\"additionalItems\":false}", "[\"a\",1]", "$[1]: not allowed") == 0);
+    CHECK(valid("{\"items\":[{\"type\":\"string\"}]}", "[2,1]", "$[0]: wrong type") == 0);
+    CHECK(valid("{\"items\":[{\"type\":\"string\"}]}", "[\"a\",1]", NULL) == 1);
     /* the keywords of OpenAI's strict mode */
     CHECK(valid("{\"exclusiveMinimum\":0}", "0", "exclusiveMinimum") == 0);
     CHECK(valid("{\"exclusiveMinimum\":0}", "0.5", NULL) == 1);
