@@ -135,9 +135,11 @@ static size_t utf8_chars(const char *p)
  * is found, not whether one exists. */
 #define RX_MAX_LEN 4096
 #define RX_MAX_GROUPS 32
-/* glibc copies a counted repeat's atom for each count: (a{99}){99} is
- * bounded by the size it would reach */
-#define RX_MAX_SIZE 10000
+/* glibc copies a counted repeat's atom for each count, and its work grows
+ * faster than that size ((a?){99}){99} takes seconds): patterns are bounded
+ * by the size they would reach, and the strings matched by their length */
+#define RX_MAX_SIZE 1000
+#define RX_MAX_SUBJECT 4096
 
 /* An escape outside a class; NULL when ERE has no equivalent. */
 static char *rx_escape(char *o, char e, int *bytewise)
@@ -258,7 +260,7 @@ static size_t rx_count(const char *p, long *most)
 static int rx_translate(const char *p, char *o, int *bytewise)
 {
     long sum[RX_MAX_GROUPS + 1] = {0}, last = 0;
-    int g = 0, quant = 0;
+    int g = 0, quant = 0, atom = 0;   /* atom: what precedes can be repeated */
     *bytewise = 0;
     while (*p) {
         unsigned char ch = (unsigned char)*p;
@@ -270,7 +272,9 @@ static int rx_translate(const char *p, char *o, int *bytewise)
             p++;
             continue;
         }
+        int repeatable = atom;
         quant = 0;
+        atom = 1;
         if (ch == '\\') {
             if (!(o = rx_escape(o, p[1], bytewise)))
                 return 0;
@@ -288,6 +292,7 @@ static int rx_translate(const char *p, char *o, int *bytewise)
                 return 0;
             sum[g] = 0;
             *o++ = '(';
+            atom = 0;
             continue;
         } else if (ch == ')') {
             if (g == 0)
@@ -300,13 +305,14 @@ static int rx_translate(const char *p, char *o, int *bytewise)
             last = 1;
         } else if (ch == '*' || ch == '+' || ch == '?' || ch == '{') {
             size_t n = ch == '{' ? rx_count(p, &times) : 1;
-            if (times > 1000)
-                return 0;
+            if (times > 1000 || !repeatable)
+                return 0;   /* ECMA's "nothing to repeat" (a** and a+++ make glibc work hard) */
             times = ch == '+' ? 2 : ch == '{' && times > 1 ? times : 1;
             memcpy(o, p, n);
             o += n;
             p += n;
             quant = 1;
+            atom = 0;
             sum[g] += last * (times - 1);
             last *= times;
             if (sum[g] > RX_MAX_SIZE || last > RX_MAX_SIZE)
@@ -314,7 +320,7 @@ static int rx_translate(const char *p, char *o, int *bytewise)
             continue;
         } else {
             *bytewise |= ch == '.';
-            last = !strchr("|^$", ch);
+            last = atom = !strchr("|^$", ch);
             *o++ = *p++;
         }
         sum[g] += last;
@@ -356,7 +362,7 @@ static int rx_match(vctx *c, const cJSON *key, const char *pattern, const char *
     rxent tmp;
     rxent *e = rx_compile(c, &tmp, key, pattern);
     int r = -1;
-    if (e->usable && !(e->bytewise && !ascii_line(s))) {
+    if (e->usable && !(e->bytewise && !ascii_line(s)) && strlen(s) <= RX_MAX_SUBJECT) {
         int rc = regexec(&e->re, s, 0, NULL, 0);
         r = rc == 0 ? 1 : rc == REG_NOMATCH ? 0 : -1;
     }
