@@ -461,13 +461,14 @@ static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *pat
     /* prefixItems then items (2020-12), or draft-07's tuple: an items list
      * then additionalItems */
     const cJSON *prefix = get(s, "prefixItems"), *items = get(s, "items"), *rest = items;
-    if (cJSON_IsArray(prefix))
+    if (cJSON_IsArray(prefix)) {
         rest = cJSON_IsArray(items) ? NULL : items;
-    else if (cJSON_IsArray(items)) {
+    } else if (cJSON_IsArray(items)) {
         prefix = items;
         rest = get(s, "additionalItems");
-    } else
+    } else {
         prefix = NULL;
+    }
     const cJSON *at = prefix ? prefix->child : NULL;
     int i = 0;
     for (const cJSON *e = v->child; e; e = e->next, i++) {
@@ -503,8 +504,8 @@ static int check_string(vctx *c, const cJSON *s, const cJSON *v, const vpath *pa
             return fail(c, path, "does not match pattern");
         c->unsure += r < 0;
     }
-    /* format (date-time, email…) is not checked: providers treat it as a
-     * hint, and a checker would judge more strictly than they generate */
+    /* format (date-time, email…) is not checked: 2020-12 makes it an
+     * annotation, and checkers differ on the details of each format */
     c->unsure += get(s, "format") != NULL;
     return 1;
 }
