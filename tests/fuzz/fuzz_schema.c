@@ -20,7 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
                            "\"minLength\":1,\"maxLength\":5},\"properties\":{\"a\":{\"anyOf\":[{\"$ref\":\"#/$defs/n\"},"
                            "{\"type\":\"array\",\"items\":{\"enum\":[1,\"x\",null]},\"minItems\":1,\"maxItems\":3}]},"
                            "\"b\":{\"oneOf\":[{\"const\":true},{\"type\":\"OBJECT\",\"nullable\":true}]},"
-                           "\"c\":{\"allOf\":[{\"type\":\"number\"},{\"minimum\":1}]}}}");
+                           "\"c\":{\"allOf\":[{\"type\":\"number\"},{\"minimum\":1}]},"
+                           "\"d\":{\"prefixItems\":[{\"pattern\":\"^[\\\\w.-]+@\\\\d{2,}$\"}],\"items\":{\"not\":"
+                           "{\"multipleOf\":0.5}},\"uniqueItems\":true},\"e\":{\"exclusiveMinimum\":0,"
+                           "\"exclusiveMaximum\":1,\"format\":\"float\"}},\"patternProperties\":{\"^x(?:_[a-z]+)?$\":"
+                           "{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":2}}}");
     if (s && v)
         llf_schema_validate(s, v, why, sizeof why);
     if (s) {

@@ -2,6 +2,8 @@
 #include "schema.h"
 #include "t.h"
 
+#include <stdlib.h>
+
 static int valid(const char *schema, const char *value, const char *why_has)
 {
     cJSON *s = cJSON_Parse(schema), *v = cJSON_Parse(value);
@@ -53,6 +55,77 @@ void test_schema(void)
     CHECK(valid("{\"$ref\":\"#/$defs/nope\"}", "1", NULL) == -1);
     CHECK(valid("{\"const\":\"x\"}", "\"x\"", NULL) == 1);
     CHECK(valid("{\"type\":\"array\",\"minItems\":2}", "[1]", "too few") == 0);
+    /* lengths count characters: "é" is one (two bytes), U+1F600 one (four) */
+    CHECK(valid("{\"type\":\"string\",\"maxLength\":1}", "\"\\u00e9\"", NULL) == 1);
+    CHECK(valid("{\"maxLength\":1}", "\"\xf0\x9f\x98\x80\"", NULL) == 1);
+    CHECK(valid("{\"minLength\":2}", "\"\\u00e9\"", "too short") == 0);
+    CHECK(valid("{\"maxLength\":2}", "\"\\u00e9\\u00e9\\u00e9\"", "too long") == 0);
+    /* patternProperties: matching members are checked and are not additional */
+    const char *pp = "{\"properties\":{\"id\":{}},\"patternProperties\":{\"^x_\":{\"type\":\"string\"}},"
+                     "\"additionalProperties\":false}";
+    CHECK(valid(pp, "{\"id\":1,\"x_a\":\"s\"}", NULL) == 1);
+    CHECK(valid(pp, "{\"x_a\":1}", "$.x_a: wrong type") == 0);
+    CHECK(valid(pp, "{\"y_a\":\"s\"}", "$.y_a: additional property") == 0);
+    CHECK(valid("{\"patternProperties\":{\"^(?=x)\":{}},\"additionalProperties\":false}", "{\"y\":1}", NULL) == 1);
+    /* prefixItems, then items for the rest; draft-07's items list, then additionalItems */
+    const char *tuple = "{\"prefixItems\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"items\":false}";
+    CHECK(valid(tuple, "[\"a\"]", NULL) == 1);
+    CHECK(valid(tuple, "[\"a\",2]", NULL) == 1);
+    CHECK(valid(tuple, "[\"a\",2,3]", "$[2]: not allowed") == 0);
+    CHECK(valid(tuple, "[1]", "$[0]: wrong type") == 0);
+    CHECK(valid("{\"prefixItems\":[{\"type\":\"string\"}],\"items\":{\"type\":\"boolean\"}}", "[\"a\",true,1]",
+                "$[2]: wrong type") == 0);
+    CHECK(valid("{\"items\":[{\"type\":\"string\"}],\"additionalItems\":false}", "[\"a\"]", NULL) == 1);
+    CHECK(valid("{\"items\":[{\"type\":\"string\"}],\"additionalItems\":false}", "[\"a\",1]", "$[1]: not allowed") == 0);
+    CHECK(valid("{\"items\":[{\"type\":\"string\"}]}", "[2,1]", "$[0]: wrong type") == 0);
+    CHECK(valid("{\"items\":[{\"type\":\"string\"}]}", "[\"a\",1]", NULL) == 1);
+    /* the keywords of OpenAI's strict mode */
+    CHECK(valid("{\"exclusiveMinimum\":0}", "0", "exclusiveMinimum") == 0);
+    CHECK(valid("{\"exclusiveMinimum\":0}", "0.5", NULL) == 1);
+    CHECK(valid("{\"exclusiveMaximum\":10}", "10", "exclusiveMaximum") == 0);
+    CHECK(valid("{\"minimum\":0,\"exclusiveMinimum\":true}", "0", "below minimum") == 0);   /* draft-04 */
+    CHECK(valid("{\"maximum\":1,\"exclusiveMaximum\":true}", "0.5", NULL) == 1);
+    CHECK(valid("{\"type\":\"integer\",\"multipleOf\":5}", "3", "multipleOf") == 0);
+    CHECK(valid("{\"multipleOf\":5}", "-15", NULL) == 1);
+    CHECK(valid("{\"multipleOf\":0.01}", "19.99", NULL) == 1);   /* 1999.0000000000002 */
+    CHECK(valid("{\"multipleOf\":0.1}", "0.3", NULL) == 1);
+    CHECK(valid("{\"multipleOf\":0.1}", "0.35", "multipleOf") == 0);
+    CHECK(valid("{\"multipleOf\":0}", "3", NULL) == 1);   /* not judged */
+    CHECK(valid("{\"not\":{\"type\":\"string\"}}", "\"x\"", "matches not") == 0);
+    CHECK(valid("{\"not\":{\"type\":\"string\"}}", "1", NULL) == 1);
+    CHECK(valid("{\"minProperties\":2}", "{\"a\":1}", "too few properties") == 0);
+    CHECK(valid("{\"maxProperties\":1}", "{\"a\":1,\"b\":2}", "too many properties") == 0);
+    CHECK(valid("{\"maxProperties\":1}", "{\"a\":1}", NULL) == 1);
+    CHECK(valid("{\"uniqueItems\":true}", "[1,2,1]", "not unique") == 0);
+    CHECK(valid("{\"uniqueItems\":true}", "[{\"a\":1,\"b\":2},{\"b\":2,\"a\":1}]", "not unique") == 0);
+    CHECK(valid("{\"uniqueItems\":true}", "[1,\"1\",[1],{\"a\":1}]", NULL) == 1);
+    const char *pat = "{\"type\":\"string\",\"pattern\":\"^[a-z]+$\"}";
+    CHECK(valid(pat, "\"abc\"", NULL) == 1);
+    CHECK(valid(pat, "\"ABC\"", "does not match pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^\\\\d{3}-\\\\d{4}$\"}", "\"555-1234\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^\\\\d{3}-\\\\d{4}$\"}", "\"55a-1234\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^[\\\\w.-]+@[\\\\w-]+\\\\.com$\"}", "\"a.b@x-y.com\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^[\\\\w.-]+@[\\\\w-]+\\\\.com$\"}", "\"a b@x-y.com\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^(?:ab)+?$\"}", "\"abab\"", NULL) == 1);   /* (?: and laziness */
+    CHECK(valid("{\"pattern\":\"^(?:ab)+?$\"}", "\"aba\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^a{2,}\\\\{$\"}", "\"aaa{\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^[\\\\-^]$\"}", "\"^\"", NULL) == 1);
+    /* what ERE cannot say is not judged: lookarounds, \p, \b, unbalanced,
+     * '.' on non-ASCII, a counted repeat too large to compile */
+    CHECK(valid("{\"pattern\":\"^(?!x)\"}", "\"x\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^\\\\p{L}+$\"}", "\"1\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"\\\\bx\"}", "\"ax\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"(\"}", "\"x\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^.$\"}", "\"\\u00e9\"", NULL) == 1);
+    CHECK(valid("{\"pattern\":\"^.$\"}", "\"ab\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\":\"^((a{0,999}){0,999}){0,999}$\"}", "\"b\"", NULL) == 1);
+    /* ECMA's "nothing to repeat", which glibc compiles, slowly (found by fuzz_schema) */
+    CHECK(valid("{\"pattern\":\"^a?++++++++++++++$\"}", "\"b\"", NULL) == 1);
+    /* a keyword not judged is not a match that `not` or oneOf can hold against the answer */
+    CHECK(valid("{\"not\":{\"pattern\":\"(?=a)\"}}", "\"a\"", NULL) == 1);
+    CHECK(valid("{\"oneOf\":[{\"pattern\":\"(?<=a)\"},{\"type\":\"string\"}]}", "\"a\"", NULL) == 1);
+    CHECK(valid("{\"not\":{\"format\":\"email\"}}", "\"x\"", NULL) == 1);
+    CHECK(valid("{\"format\":\"date-time\"}", "\"nope\"", NULL) == 1);   /* format is not checked */
     CHECK(valid("{\"unknownKeyword\":5}", "{\"a\":1}", NULL) == 1);
     CHECK(valid("false", "1", NULL) == 0);
     /* self-reference deeper than any real answer is refused, not followed forever */
@@ -68,4 +141,30 @@ void test_schema(void)
     snprintf(deep + o, sizeof deep - o, "\"l25\":{\"type\":\"string\"}}}");
     CHECK(valid(deep, "1", NULL) == -1);
     CHECK(valid(deep, "\"s\"", NULL) == 1);   /* a match found early is still a match */
+    /* a large plain answer is judged, not given up on: 30,001 rows, the last wrong */
+    size_t cap = 1 << 21;
+    char *rows = malloc(cap);
+    o = (size_t)snprintf(rows, cap, "{\"rows\":[");
+    for (int i = 0; i < 30000; i++)
+        o += (size_t)snprintf(rows + o, cap - o, "{\"a\":1,\"b\":\"x\",\"c\":true},");
+    snprintf(rows + o, cap - o, "{\"a\":\"WRONG\",\"b\":\"x\",\"c\":true}]}");
+    const char *row_schema = "{\"type\":\"object\",\"properties\":{\"rows\":{\"type\":\"array\",\"items\":"
+                             "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":"
+                             "{\"type\":\"string\"},\"c\":{\"type\":\"boolean\"}},\"required\":[\"a\",\"b\",\"c\"],"
+                             "\"additionalProperties\":false}}},\"required\":[\"rows\"]}";
+    CHECK(valid(row_schema, rows, "$.rows[30000].a: wrong type") == 0);
+    /* a recursive $defs tree 40 levels deep: its $ref hops are not nesting */
+    const char *tree = "{\"$defs\":{\"node\":{\"type\":\"object\",\"properties\":{\"v\":{\"type\":\"integer\"},"
+                       "\"kids\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/node\"}}},"
+                       "\"required\":[\"v\",\"kids\"]}},\"$ref\":\"#/$defs/node\"}";
+    for (int bad = 0; bad < 2; bad++) {
+        o = 0;
+        for (int i = 0; i < 40; i++)
+            o += (size_t)snprintf(rows + o, cap - o, "{\"v\":1,\"kids\":[");
+        o += (size_t)snprintf(rows + o, cap - o, "{\"v\":%s,\"kids\":[]}", bad ? "\"x\"" : "2");
+        for (int i = 0; i < 40; i++)
+            o += (size_t)snprintf(rows + o, cap - o, "]}");
+        CHECK(valid(tree, rows, NULL) == !bad);
+    }
+    free(rows);
 }
