@@ -416,6 +416,7 @@ typedef struct attempt_ctx {
     int live, got_byte;
     int got_event;              /* a stream's first event came (the gate may wait for more) */
     int gated;          /* a 2xx stream, held back until its first event */
+    int tunnel;         /* this header block is a proxy's reply to CONNECT */
     int first_ok;
     llf_sse sse;
     struct llf_gate *gate;          /* judging the held-back events */
@@ -474,7 +475,6 @@ static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
 {
     attempt_ctx *c = ud;
     size_t n = size * nmemb;
-    c->got_byte = 1;
     if (c->live) {
         llf_in_lib = 0;
         int bad = give_header(c->s, p, n);
@@ -485,11 +485,21 @@ static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
         c->block_start = c->out->head.n;
         const char *sp = memchr(p, ' ', n);
         c->block_status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        /* A proxy's reply to CONNECT comes first through this callback;
+         * libcurl sets the response code only for the server's status
+         * line, so a 0 here is the proxy's. Its 2xx block must neither
+         * gate the server's answer (an error status would be judged as an
+         * empty stream) nor count as the answer's first byte. */
+        long code = -1;
+        c->tunnel = llf_real_curl()->easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 0;
+        c->gated = 0;
     }
+    if (!c->tunnel)
+        c->got_byte = 1;
     if (llf_buf_add(&c->out->head, p, n))
         return 0;
     int blank = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
-    if (blank && c->at->live && c->block_status >= 200 && c->block_status < 300)
+    if (blank && !c->tunnel && c->at->live && c->block_status >= 200 && c->block_status < 300)
         c->gated = 1;   /* decide at the first event, not at the status */
     return n;
 }
@@ -754,7 +764,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
-    c->live = c->got_byte = c->got_event = c->gated = c->first_ok = 0;
+    c->live = c->got_byte = c->got_event = c->gated = c->tunnel = c->first_ok = 0;
     memset(&c->sse, 0, sizeof c->sse);
     c->pipe = NULL;
     c->gate = NULL;
