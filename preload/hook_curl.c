@@ -414,7 +414,7 @@ typedef struct attempt_ctx {
     llf_resp *out;
     const llf_attempt *at;
     int live, got_byte;
-    int got_event;              /* a stream's first event came (the gate may wait for more) */
+    int got_event;              /* the answer's first event came, not only framing (the gate may wait for more) */
     int gated;          /* a 2xx stream, held back until its first event */
     int tunnel;         /* this header block is a proxy's reply to CONNECT */
     int first_ok;
@@ -508,12 +508,12 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
 {
     attempt_ctx *c = ud;
     const llf_core_api *core = llf_core();
-    c->got_event = 1;
     if (!c->gate && !(c->gate = core->gate_new(c->at->dialect))) {
         c->out->stream_problem = "no_memory";
         return 1;
     }
     int d = core->gate_event(c->gate, event, data, len);
+    c->got_event = core->gate_started(c->gate);   /* not at framing alone (message_start, a role chunk) */
     if (d < 0)
         c->out->stream_problem = core->gate_problem(c->gate);
     c->first_ok = d > 0;

@@ -511,7 +511,7 @@ typedef struct rctx {
     llf_resp *out;
     const llf_attempt *at;
     int got_byte;
-    int got_event;               /* a stream's first event came (the gate may wait for more) */
+    int got_event;               /* the answer's first event came, not only framing (the gate may wait for more) */
     long block_status;
     int gated, first_ok, live;   /* a 2xx stream: held to its first event, then live */
     llf_sse sse;
@@ -622,12 +622,12 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
 {
     rctx *x = ud;
     const llf_verdict_cfg *vc = &x->k->eng->cfg->verdict;
-    x->got_event = 1;
     if (!x->gate && !(x->gate = llf_gate_new((llf_dialect)x->at->dialect, vc, vc->stream_refusal))) {
         x->out->stream_problem = "no_memory";
         return 1;
     }
     int d = llf_gate_event(x->gate, event, data, len);
+    x->got_event = llf_gate_started(x->gate);   /* not at framing alone (message_start, a role chunk) */
     if (d < 0)
         x->out->stream_problem = llf_gate_problem(x->gate);
     x->first_ok = d > 0;

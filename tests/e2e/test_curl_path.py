@@ -528,7 +528,7 @@ def test_stream_first_event_decides():
     argv = [CURL, "-sS", "-N", "-i", m.base("primary") + "/chat/completions",
             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
     for behaviour, reason in (("stream_error", "error_event"), ("stream_empty", "empty_stream"),
-                              ("stream_garbage", "not_json")):
+                              ("stream_garbage", "not_json"), ("stream_error_framed", "error_event")):
         m.reset_all()
         m.set("primary", behaviour=behaviour)
         log = new_log("sfirst.log")
@@ -552,6 +552,25 @@ def test_stream_first_event_decides():
     r = run(argv, env_for(config(m)))
     out = r.stdout.decode()
     check("x-llmfallback" not in out and out.rstrip().endswith("data: [DONE]"), "the primary's own stream")
+
+
+def test_an_anthropic_stream_is_judged_past_message_start():
+    """message_start (and ping) open every Anthropic stream at once, before
+    any answer: an overloaded_error after them falls back like one in
+    their place, and the program sees only the fallback's stream."""
+    m = mock()
+    m.set("claude", behaviour="stream_error_framed")
+    body = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 100, "stream": True,
+                       "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", "-i", m.base("claude") + "/messages", "-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}",
+            "-H", "anthropic-version: 2023-06-01", "-H", "Content-Type: application/json", "-d", body]
+    log = new_log("aframed.log")
+    r = run(argv, env_for(config(m), log))
+    out = r.stdout.decode()
+    check("x-llmfallback-provider: backup" in out and "event: message_stop" in out, "the fallback's stream, translated")
+    check("overloaded" not in out.lower(), "nothing of the primary's")
+    eq(out.count("event: message_start"), 1, "one stream's opening")
+    eq([l for l in read_log(log) if l["event"] == "attempt"][0]["reason"], "error_event", "why")
 
 
 def test_stream_broken_after_first_token_is_not_complete():

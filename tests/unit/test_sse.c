@@ -65,15 +65,15 @@ void test_sse(void)
     CHECK(llf_sse_feed(&p, "data: 1\n\ndata: 2\n\n", 18, stop_at_first, &calls) == 7 && calls == 1);
     llf_sse_free(&p);
 
-    /* first events */
-    CHECK(llf_sse_first_event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 23) == NULL);
-    CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "{\"error\":{\"message\":\"x\"}}", 25), "error_event");
-    CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "[DONE]", 6), "empty_stream");
-    CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "<html>", 6), "not_json");
-    CHECK(llf_sse_first_event_problem(LLF_ANTHROPIC, "message_start", "{\"type\":\"message_start\"}", 24) == NULL);
-    CHECK_STR(llf_sse_first_event_problem(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", 52), "error_event");
-    CHECK_STR(llf_sse_first_event_problem(LLF_GEMINI, "message", "{\"error\":{\"code\":503}}", 22), "error_event");
-    CHECK(llf_sse_first_event_problem(LLF_GEMINI, "message", "{\"candidates\":[]}", 17) == NULL);
+    /* events, wherever they come */
+    CHECK(llf_sse_event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 23) == NULL);
+    CHECK_STR(llf_sse_event_problem(LLF_OPENAI, "message", "{\"error\":{\"message\":\"x\"}}", 25), "error_event");
+    CHECK(llf_sse_event_problem(LLF_OPENAI, "message", "[DONE]", 6) == NULL);   /* the gate judges an end */
+    CHECK_STR(llf_sse_event_problem(LLF_OPENAI, "message", "<html>", 6), "not_json");
+    CHECK(llf_sse_event_problem(LLF_ANTHROPIC, "message_start", "{\"type\":\"message_start\"}", 24) == NULL);
+    CHECK_STR(llf_sse_event_problem(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", 52), "error_event");
+    CHECK_STR(llf_sse_event_problem(LLF_GEMINI, "message", "{\"error\":{\"code\":503}}", 22), "error_event");
+    CHECK(llf_sse_event_problem(LLF_GEMINI, "message", "{\"candidates\":[]}", 17) == NULL);
 
     /* A stream stopped at its first event: whole by its Content-Length, or
      * without one only after an error event. */
