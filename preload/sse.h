@@ -14,6 +14,7 @@ typedef struct llf_sse {
     llf_buf data;      /* the current event's data lines, joined by '\n' */
     int     has_data;
     int     cr;        /* the last byte was a CR (a CRLF may be split) */
+    int     bom;       /* bytes of a leading BOM seen so far; 3 or -1 once past the start */
 } llf_sse;
 
 /* Called for each complete event; a non-zero return stops the feed. */

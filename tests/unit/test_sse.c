@@ -59,6 +59,12 @@ void test_sse(void)
     every_split("data:a\rdata:b\r\rdata: c\n\n", "[message|a\nb][message|c]", 2);
     every_split("event: ping\n\n: comment\ndata\n\ndata: x\n\n", "[message|x]", 1);   /* empty data: not dispatched */
     every_split("data: unfinished", "", 0);
+    /* one BOM at the start is no part of the stream (WHATWG); a second, or
+     * the start of one, is (and makes this field no "data") */
+    every_split("\xEF\xBB\xBF" "data: {\"a\":1}\n\n", "[message|{\"a\":1}]", 1);
+    every_split("\xEF\xBB\xBF" "\xEF\xBB\xBF" "data: a\n\ndata: b\n\n", "[message|b]", 1);
+    every_split("\xEF\xBB" "data: a\n\ndata: b\n\n", "[message|b]", 1);
+    every_split("\xEF\xBB\xBF" ": hi\n\ndata: b\n\n", "[message|b]", 1);
     /* a callback can stop the feed */
     llf_sse p = {0};
     int calls = 0;
