@@ -417,6 +417,7 @@ typedef struct attempt_ctx {
     int got_event;              /* the answer's first event came, not only framing (the gate may wait for more) */
     int gated;          /* a 2xx stream, held back until its first event */
     int tunnel;         /* this header block is a proxy's reply to CONNECT */
+    int pipe_broke;     /* the member's translated stream failed mid-way (an error event) */
     int first_ok;
     llf_sse sse;
     struct llf_gate *gate;          /* judging the held-back events */
@@ -525,16 +526,16 @@ static int live_out(attempt_ctx *c, const char *p, size_t n)
 {
     const llf_core_api *core = c->pipe ? llf_core() : NULL;
     llf_buf t = {0};
-    if (core && core->pipe_feed(c->pipe, p, n, &t)) {
-        llf_buf_free(&t);
-        return -1;
-    }
+    /* A member's error event ends the translation; what came before it
+     * in this read is the program's all the same. */
+    int broke = core && core->pipe_feed(c->pipe, p, n, &t);
     llf_in_lib = 0;
     int bad = core ? (t.n && give_body(c->s, t.p, t.n)) : give_body(c->s, p, n);
     llf_in_lib = 1;
     c->given += (curl_off_t)(core ? t.n : n);
     llf_buf_free(&t);
-    return bad ? -1 : 0;
+    c->pipe_broke |= broke && !bad;
+    return bad || broke ? -1 : 0;
 }
 
 /* Held back to the end (verdict.stream_refusal): judge the whole, then
@@ -764,7 +765,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
-    c->live = c->got_byte = c->got_event = c->gated = c->tunnel = c->first_ok = 0;
+    c->live = c->got_byte = c->got_event = c->gated = c->tunnel = c->pipe_broke = c->first_ok = 0;
     memset(&c->sse, 0, sizeof c->sse);
     c->pipe = NULL;
     c->gate = NULL;
@@ -874,7 +875,13 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
          * becomes a broken transfer. */
         const llf_core_api *core = llf_core();
         llf_buf t = {0};
-        if (out->curlcode == CURLE_OK && out->delivered) {
+        if (c->pipe_broke && out->curlcode == CURLE_WRITE_ERROR) {
+            /* The member said it failed (an error event) and the program
+             * cannot be told so in its own dialect: a broken transfer, as
+             * a cut one is, not a failure of its own write callback. */
+            out->curlcode = CURLE_PARTIAL_FILE;
+            snprintf(out->errmsg, sizeof out->errmsg, "the answering provider's stream ended in an error");
+        } else if (out->curlcode == CURLE_OK && out->delivered) {
             if (core->pipe_end(c->pipe, &t)) {
                 out->curlcode = CURLE_PARTIAL_FILE;
                 snprintf(out->errmsg, sizeof out->errmsg, "the answering provider's stream ended incomplete");

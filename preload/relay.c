@@ -613,7 +613,10 @@ static int live_out(rctx *x, const char *p, size_t n)
     if (!x->pipe)
         return live_write(x, p, n);
     llf_buf t = {0};
-    int bad = llf_stream_pipe_feed(x->pipe, p, n, &t) || live_write(x, t.p, t.n);
+    /* a member's error event ends the translation (and the connection), but
+     * what came before it in this read is delivered first */
+    int broke = llf_stream_pipe_feed(x->pipe, p, n, &t);
+    int bad = live_write(x, t.p, t.n) || broke;
     llf_buf_free(&t);
     return bad ? -1 : 0;
 }

@@ -573,6 +573,26 @@ def test_an_anthropic_stream_is_judged_past_message_start():
     eq([l for l in read_log(log) if l["event"] == "attempt"][0]["reason"], "error_event", "why")
 
 
+def test_a_translated_stream_that_errs_after_text_is_a_broken_transfer():
+    """A member of another dialect sends text and then an error event in
+    one read: the text translated before it reaches the program, and the
+    transfer ends broken (18, as a cut one), not as a failure of the
+    program's own write callback (23) nor as complete."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    m.set("claude", behaviour="stream_error_after_text")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    r = run(argv, env_for(config(m, chain=("anthropic/claude-sonnet-4-5",))))
+    out = r.stdout.decode()
+    eq(r.returncode, 18, f"a broken transfer ({r.stderr.decode()[-200:]})")
+    text = "".join(json.loads(l[6:])["choices"][0]["delta"].get("content") or ""
+                   for l in out.splitlines() if l.startswith("data: {"))
+    check(text.startswith("Hello"), f"the text before the error arrived ({out[-300:]})")
+    check("[DONE]" not in out and "overloaded" not in out.lower(), "not passed off as complete")
+
+
 def test_stream_broken_after_first_token_is_not_complete():
     m = mock()
     m.set("primary", behaviour="stream_break")

@@ -446,6 +446,18 @@ def test_a_stream_broken_after_its_first_token_stays_broken():
     eq(len(m.requests("backup")), 0, "no fallback once tokens were delivered")
 
 
+def test_a_translated_stream_that_errs_after_text_breaks_after_the_text():
+    """A member of another dialect sends text and then an error event in
+    one read: the relay delivers the text translated before it, then breaks
+    the connection (never a complete answer)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    m.set("claude", behaviour="stream_error_after_text")
+    script = STREAM.replace("n += 1", "n += line.startswith(b'data: {') and b'Hello' in line")
+    out = py(m, script, config(m, chain=("anthropic/claude-sonnet-4-5",))).stdout.decode().split()
+    eq(out[:2], ["broken", "1"], f"the text, then the break ({out})")
+
+
 def test_node_openai_sdk_stream():
     m = mock()
     m.set("primary", behaviour="stream_error")
