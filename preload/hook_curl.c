@@ -415,7 +415,7 @@ typedef struct attempt_ctx {
     const llf_attempt *at;
     int live, got_byte;
     int got_event;              /* the answer's first event came, not only framing (the gate may wait for more) */
-    int gated;          /* a 2xx stream, held back until its first event */
+    int gated;          /* a 2xx stream, held back until its answer's first event */
     int tunnel;         /* this header block is a proxy's reply to CONNECT */
     int pipe_broke;     /* the member's translated stream failed mid-way (an error event) */
     int first_ok;

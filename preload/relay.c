@@ -12,8 +12,8 @@
  * else is performed once and relayed as it arrives (head, then body), except
  * an upgrade (WebSocket), which is tunnelled byte for byte. Answers
  * to LLM calls are written whole with a Content-Length, except the 2xx stream
- * of a streaming call, which is held back to its first event (an error event
- * or garbage there falls back) and then written chunked as it arrives; a
+ * of a streaming call, which is held back to its answer's first event (an
+ * error event or garbage before it falls back) and then written chunked as it arrives; a
  * stream that breaks after that breaks the connection, as the provider's
  * would. After fork()
  * the child starts its own relay on first use.

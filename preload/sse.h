@@ -24,7 +24,7 @@ typedef int (*llf_sse_fn)(void *ctx, const char *event, const char *data, size_t
 int  llf_sse_feed(llf_sse *p, const char *buf, size_t n, llf_sse_fn fn, void *ctx);
 void llf_sse_free(llf_sse *p);
 
-/* A stream stopped at its bad first event (problem: the gate's word for it),
+/* A stream stopped before its answer began (problem: the gate's word for it),
  * with the head and body_n bytes that came: did it come whole, as the
  * program would have had it? When it has all its Content-Length; without
  * one, only after an error event (in practice a stream's last). Both paths
