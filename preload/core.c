@@ -70,6 +70,7 @@ static const llf_core_api api = {
     .gate_new = api_gate_new,
     .gate_event = llf_gate_event,
     .gate_end = llf_gate_end,
+    .gate_started = llf_gate_started,
     .gate_problem = llf_gate_problem,
     .gate_free = llf_gate_free,
     .pipe_new = llf_stream_pipe_new,

@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 4
+#define LLF_CORE_ABI 5
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -106,6 +106,7 @@ typedef struct llf_core_api {
     struct llf_gate *(*gate_new)(int dialect);
     int (*gate_event)(struct llf_gate *g, const char *event, const char *data, size_t len);
     int (*gate_end)(struct llf_gate *g);
+    int (*gate_started)(const struct llf_gate *g);   /* the first-token limit is met */
     const char *(*gate_problem)(const struct llf_gate *g);
     void (*gate_free)(struct llf_gate *g);
     /* Streams between dialects: bytes of the member's in, the program's out. */

@@ -679,12 +679,8 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
     }
     const char *fr = llf_anthropic_finish(llf_get_str(resp, "stop_reason"));
     const cJSON *u = llf_get(resp, "usage");
-    double in = 0, outt = 0;
-    static const char *const ins[] = {"input_tokens", "cache_creation_input_tokens",
-                                      "cache_read_input_tokens"};
-    for (size_t i = 0; i < 3; i++)
-        if (cJSON_IsNumber(llf_get(u, ins[i])))
-            in += llf_get(u, ins[i])->valuedouble;
+    double in = llf_anthropic_input(u), outt = 0;
+    in = in < 0 ? 0 : in;
     if (cJSON_IsNumber(llf_get(u, "output_tokens")))
         outt = llf_get(u, "output_tokens")->valuedouble;
     cJSON *hub = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *choice = cJSON_CreateObject(),

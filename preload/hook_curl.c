@@ -414,8 +414,10 @@ typedef struct attempt_ctx {
     llf_resp *out;
     const llf_attempt *at;
     int live, got_byte;
-    int got_event;              /* a stream's first event came (the gate may wait for more) */
-    int gated;          /* a 2xx stream, held back until its first event */
+    int got_event;              /* the answer's first event came, not only framing (the gate may wait for more) */
+    int gated;          /* a 2xx stream, held back until its answer's first event */
+    int tunnel;         /* this header block is a proxy's reply to CONNECT */
+    int pipe_broke;     /* the member's translated stream failed mid-way (an error event) */
     int first_ok;
     llf_sse sse;
     struct llf_gate *gate;          /* judging the held-back events */
@@ -474,7 +476,6 @@ static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
 {
     attempt_ctx *c = ud;
     size_t n = size * nmemb;
-    c->got_byte = 1;
     if (c->live) {
         llf_in_lib = 0;
         int bad = give_header(c->s, p, n);
@@ -485,11 +486,21 @@ static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
         c->block_start = c->out->head.n;
         const char *sp = memchr(p, ' ', n);
         c->block_status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        /* A proxy's reply to CONNECT comes first through this callback;
+         * libcurl sets the response code only for the server's status
+         * line, so a 0 here is the proxy's. Its 2xx block must neither
+         * gate the server's answer (an error status would be judged as an
+         * empty stream) nor count as the answer's first byte. */
+        long code = -1;
+        c->tunnel = llf_real_curl()->easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 0;
+        c->gated = 0;
     }
+    if (!c->tunnel)
+        c->got_byte = 1;
     if (llf_buf_add(&c->out->head, p, n))
         return 0;
     int blank = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
-    if (blank && c->at->live && c->block_status >= 200 && c->block_status < 300)
+    if (blank && !c->tunnel && c->at->live && c->block_status >= 200 && c->block_status < 300)
         c->gated = 1;   /* decide at the first event, not at the status */
     return n;
 }
@@ -498,12 +509,12 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
 {
     attempt_ctx *c = ud;
     const llf_core_api *core = llf_core();
-    c->got_event = 1;
     if (!c->gate && !(c->gate = core->gate_new(c->at->dialect))) {
         c->out->stream_problem = "no_memory";
         return 1;
     }
     int d = core->gate_event(c->gate, event, data, len);
+    c->got_event = core->gate_started(c->gate);   /* not at framing alone (message_start, a role chunk) */
     if (d < 0)
         c->out->stream_problem = core->gate_problem(c->gate);
     c->first_ok = d > 0;
@@ -515,16 +526,16 @@ static int live_out(attempt_ctx *c, const char *p, size_t n)
 {
     const llf_core_api *core = c->pipe ? llf_core() : NULL;
     llf_buf t = {0};
-    if (core && core->pipe_feed(c->pipe, p, n, &t)) {
-        llf_buf_free(&t);
-        return -1;
-    }
+    /* A member's error event ends the translation; what came before it
+     * in this read is the program's all the same. */
+    int broke = core && core->pipe_feed(c->pipe, p, n, &t);
     llf_in_lib = 0;
     int bad = core ? (t.n && give_body(c->s, t.p, t.n)) : give_body(c->s, p, n);
     llf_in_lib = 1;
     c->given += (curl_off_t)(core ? t.n : n);
     llf_buf_free(&t);
-    return bad ? -1 : 0;
+    c->pipe_broke |= broke && !bad;
+    return bad || broke ? -1 : 0;
 }
 
 /* Held back to the end (verdict.stream_refusal): judge the whole, then
@@ -754,7 +765,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
-    c->live = c->got_byte = c->got_event = c->gated = c->first_ok = 0;
+    c->live = c->got_byte = c->got_event = c->gated = c->tunnel = c->pipe_broke = c->first_ok = 0;
     memset(&c->sse, 0, sizeof c->sse);
     c->pipe = NULL;
     c->gate = NULL;
@@ -864,7 +875,13 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
          * becomes a broken transfer. */
         const llf_core_api *core = llf_core();
         llf_buf t = {0};
-        if (out->curlcode == CURLE_OK && out->delivered) {
+        if (c->pipe_broke && out->curlcode == CURLE_WRITE_ERROR) {
+            /* The member said it failed (an error event) and the program
+             * cannot be told so in its own dialect: a broken transfer, as
+             * a cut one is, not a failure of its own write callback. */
+            out->curlcode = CURLE_PARTIAL_FILE;
+            snprintf(out->errmsg, sizeof out->errmsg, "the answering provider's stream ended in an error");
+        } else if (out->curlcode == CURLE_OK && out->delivered) {
             if (core->pipe_end(c->pipe, &t)) {
                 out->curlcode = CURLE_PARTIAL_FILE;
                 snprintf(out->errmsg, sizeof out->errmsg, "the answering provider's stream ended incomplete");

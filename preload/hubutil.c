@@ -128,6 +128,16 @@ const char *llf_anthropic_finish(const char *s)
                                           : "stop";
 }
 
+double llf_anthropic_input(const cJSON *usage)
+{
+    static const char *const ins[] = {"input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"};
+    double in = -1;
+    for (size_t i = 0; i < 3; i++)
+        if (cJSON_IsNumber(llf_get(usage, ins[i])))
+            in = (in < 0 ? 0 : in) + llf_get(usage, ins[i])->valuedouble;
+    return in;
+}
+
 cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args)
 {
     char *a = args ? cJSON_PrintUnformatted(args) : llf_strdup("{}");

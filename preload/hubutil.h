@@ -42,6 +42,10 @@ const char *llf_gemini_finish(const char *reason, int calls);
 /* An Anthropic stop_reason (NULL: none) as a hub finish_reason, for answers
  * whole and streamed. */
 const char *llf_anthropic_finish(const char *stop_reason);
+/* An Anthropic usage's input tokens as the hub counts them: input_tokens
+ * plus the cache's (cache_creation_input_tokens, cache_read_input_tokens),
+ * which input_tokens leaves out; -1 when it has none of the three. */
+double llf_anthropic_input(const cJSON *usage);
 double llf_now_s(void);
 double llf_mono_ms(void);   /* CLOCK_MONOTONIC in milliseconds: for durations */
 /* A JSON number as a long, clamped to +-1e15 (token counts and limits never

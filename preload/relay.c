@@ -12,8 +12,8 @@
  * else is performed once and relayed as it arrives (head, then body), except
  * an upgrade (WebSocket), which is tunnelled byte for byte. Answers
  * to LLM calls are written whole with a Content-Length, except the 2xx stream
- * of a streaming call, which is held back to its first event (an error event
- * or garbage there falls back) and then written chunked as it arrives; a
+ * of a streaming call, which is held back to its answer's first event (an
+ * error event or garbage before it falls back) and then written chunked as it arrives; a
  * stream that breaks after that breaks the connection, as the provider's
  * would. After fork()
  * the child starts its own relay on first use.
@@ -511,7 +511,7 @@ typedef struct rctx {
     llf_resp *out;
     const llf_attempt *at;
     int got_byte;
-    int got_event;               /* a stream's first event came (the gate may wait for more) */
+    int got_event;               /* the answer's first event came, not only framing (the gate may wait for more) */
     long block_status;
     int gated, first_ok, live;   /* a 2xx stream: held to its first event, then live */
     llf_sse sse;
@@ -613,7 +613,10 @@ static int live_out(rctx *x, const char *p, size_t n)
     if (!x->pipe)
         return live_write(x, p, n);
     llf_buf t = {0};
-    int bad = llf_stream_pipe_feed(x->pipe, p, n, &t) || live_write(x, t.p, t.n);
+    /* a member's error event ends the translation (and the connection), but
+     * what came before it in this read is delivered first */
+    int broke = llf_stream_pipe_feed(x->pipe, p, n, &t);
+    int bad = live_write(x, t.p, t.n) || broke;
     llf_buf_free(&t);
     return bad ? -1 : 0;
 }
@@ -622,12 +625,12 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
 {
     rctx *x = ud;
     const llf_verdict_cfg *vc = &x->k->eng->cfg->verdict;
-    x->got_event = 1;
     if (!x->gate && !(x->gate = llf_gate_new((llf_dialect)x->at->dialect, vc, vc->stream_refusal))) {
         x->out->stream_problem = "no_memory";
         return 1;
     }
     int d = llf_gate_event(x->gate, event, data, len);
+    x->got_event = llf_gate_started(x->gate);   /* not at framing alone (message_start, a role chunk) */
     if (d < 0)
         x->out->stream_problem = llf_gate_problem(x->gate);
     x->first_ok = d > 0;

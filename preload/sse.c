@@ -49,8 +49,18 @@ static int line_done(llf_sse *p, llf_sse_fn fn, void *ctx)
 
 int llf_sse_feed(llf_sse *p, const char *buf, size_t n, llf_sse_fn fn, void *ctx)
 {
+    static const char bom[] = "\xEF\xBB\xBF";
     for (size_t i = 0; i < n; i++) {
         char c = buf[i];
+        if (p->bom >= 0 && p->bom < 3) {   /* one BOM at the start is not data (WHATWG), split or not */
+            if (c == bom[p->bom]) {
+                p->bom++;
+                continue;
+            }
+            if (p->bom && llf_buf_add(&p->line, bom, (size_t)p->bom))   /* it was not one */
+                return -1;
+            p->bom = -1;
+        }
         if (c == '\n' && p->cr) {   /* the LF of a CRLF whose CR ended the line */
             p->cr = 0;
             continue;

@@ -14,6 +14,7 @@ typedef struct llf_sse {
     llf_buf data;      /* the current event's data lines, joined by '\n' */
     int     has_data;
     int     cr;        /* the last byte was a CR (a CRLF may be split) */
+    int     bom;       /* bytes of a leading BOM seen so far; 3 or -1 once past the start */
 } llf_sse;
 
 /* Called for each complete event; a non-zero return stops the feed. */
@@ -23,7 +24,7 @@ typedef int (*llf_sse_fn)(void *ctx, const char *event, const char *data, size_t
 int  llf_sse_feed(llf_sse *p, const char *buf, size_t n, llf_sse_fn fn, void *ctx);
 void llf_sse_free(llf_sse *p);
 
-/* A stream stopped at its bad first event (problem: the gate's word for it),
+/* A stream stopped before its answer began (problem: the gate's word for it),
  * with the head and body_n bytes that came: did it come whole, as the
  * program would have had it? When it has all its Content-Length; without
  * one, only after an error event (in practice a stream's last). Both paths

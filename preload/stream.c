@@ -347,6 +347,17 @@ static cJSON *tool_delta(int index, const char *id, const char *name, const char
     return a;
 }
 
+/* A hub chunk of one tool-call delta. */
+static cJSON *tool_chunk(llf_stream_tr *t, int index, const char *id, const char *name, const char *args)
+{
+    cJSON *c = chunk_new(t), *td = c ? tool_delta(index, id, name, args) : NULL;
+    if (!td || llf_add(delta_of(c), "tool_calls", td)) {
+        cJSON_Delete(c);
+        return NULL;
+    }
+    return c;
+}
+
 static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
 {
     const char *type = llf_get_str(j, "type");
@@ -359,8 +370,8 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
         const cJSON *m = llf_get(j, "message");
         if (llf_get_str(m, "id"))
             snprintf(t->id, sizeof t->id, "%s", llf_get_str(m, "id"));
-        const cJSON *in = llf_get(llf_get(m, "usage"), "input_tokens");
-        t->in_tokens = cJSON_IsNumber(in) ? in->valuedouble : 0;
+        double in = llf_anthropic_input(llf_get(m, "usage"));
+        t->in_tokens = in < 0 ? 0 : in;
         return chunk_new(t);   /* the role */
     }
     const cJSON *ix = llf_get(j, "index");
@@ -371,28 +382,34 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
         const char *bt = llf_get_str(b, "type");
         if (bt && !strcmp(bt, "tool_use")) {
             t->block_tool[index] = ++t->ntools;
-            c = chunk_new(t);
-            cJSON *td = tool_delta(t->ntools - 1, llf_get_str(b, "id"), llf_get_str(b, "name"), "");
-            if (!c || !td || llf_add(delta_of(c), "tool_calls", td))
-                cJSON_Delete(c), c = NULL;
+            t->block_args[index] = 0;
+            c = tool_chunk(t, t->ntools - 1, llf_get_str(b, "id"), llf_get_str(b, "name"), "");
         }
     } else if (!strcmp(type, "content_block_delta")) {
         const cJSON *d = llf_get(j, "delta");
         const char *dt = llf_get_str(d, "type");
         /* thinking and other deltas: nothing to say */
         int text = dt && !strcmp(dt, "text_delta"), args = dt && !strcmp(dt, "input_json_delta") && t->block_tool[index];
-        c = text || args ? chunk_new(t) : NULL;
-        if (c && text) {
-            if (llf_add(delta_of(c), "content", cJSON_CreateString(llf_get_str(d, "text") ? llf_get_str(d, "text") : "")))
+        const char *pj = llf_get_str(d, "partial_json");
+        if (text) {
+            c = chunk_new(t);
+            if (c && llf_add(delta_of(c), "content", cJSON_CreateString(llf_get_str(d, "text") ? llf_get_str(d, "text") : "")))
                 cJSON_Delete(c), c = NULL;
-        } else if (c) {
-            cJSON *td = tool_delta(t->block_tool[index] - 1, NULL, NULL, llf_get_str(d, "partial_json"));
-            if (!td || llf_add(delta_of(c), "tool_calls", td))
-                cJSON_Delete(c), c = NULL;
+        } else if (args) {
+            t->block_args[index] |= pj && *pj;
+            c = tool_chunk(t, t->block_tool[index] - 1, NULL, NULL, pj);
         }
+    } else if (!strcmp(type, "content_block_stop") && t->block_tool[index] && !t->block_args[index]) {
+        /* A tool without input streams only partial_json "": its arguments
+         * are "{}", as a whole answer's are, never "" (not JSON). */
+        t->block_args[index] = 1;
+        c = tool_chunk(t, t->block_tool[index] - 1, NULL, NULL, "{}");
     } else if (!strcmp(type, "message_delta")) {
         const char *sr = llf_get_str(llf_get(j, "delta"), "stop_reason");
         const cJSON *ot = llf_get(llf_get(j, "usage"), "output_tokens");
+        double in = llf_anthropic_input(llf_get(j, "usage"));   /* cumulative, when it says */
+        if (in >= 0)
+            t->in_tokens = in;
         c = chunk_new(t);
         if (c && (finish(c, llf_anthropic_finish(sr)) || usage(c, t->in_tokens, cJSON_IsNumber(ot) ? ot->valuedouble : 0)))
             cJSON_Delete(c), c = NULL;

@@ -15,6 +15,7 @@ typedef struct llf_stream_tr {
     char model[128];          /* reported to the program */
     /* reading the member */
     int  block_tool[64];      /* Anthropic content block → hub tool index + 1 */
+    char block_args[64];      /* ... and a non-empty partial_json came for it */
     int  ntools;
     int  done;                /* the member's terminator came ([DONE], message_stop, a finishReason) */
     int  role_sent;           /* the first hub chunk (with the role) was made */

@@ -276,31 +276,69 @@ llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_re
     return llf_judge_ex(&in, r, now);
 }
 
-const char *llf_sse_first_event_problem(llf_dialect d, const char *event, const char *data, size_t len)
+/* What makes one event of a dialect-d stream no part of an answer, wherever
+ * it comes: NULL, "error_event" or "not_json". j: the event parsed. */
+static const char *event_problem(llf_dialect d, const char *event, const cJSON *j)
 {
-    if (d == LLF_ANTHROPIC && strcmp(event, "error") == 0)
+    if (d == LLF_ANTHROPIC && event && strcmp(event, "error") == 0)
         return "error_event";
-    if (d == LLF_OPENAI && len == 6 && memcmp(data, "[DONE]", 6) == 0)
-        return "empty_stream";
-    cJSON *j = llf_json_parse_exact(data, len);
-    const char *problem = NULL;
     if (!cJSON_IsObject(j))
-        problem = "not_json";
-    else if (cJSON_GetObjectItemCaseSensitive(j, "error"))
-        problem = "error_event";
-    else if (d == LLF_ANTHROPIC) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
-        if (cJSON_IsString(t) && strcmp(t->valuestring, "error") == 0)
-            problem = "error_event";
-    }
+        return "not_json";
+    if (cJSON_GetObjectItemCaseSensitive(j, "error"))
+        return "error_event";
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
+    if (d == LLF_ANTHROPIC && cJSON_IsString(t) && strcmp(t->valuestring, "error") == 0)
+        return "error_event";
+    return NULL;
+}
+
+const char *llf_sse_event_problem(llf_dialect d, const char *event, const char *data, size_t len)
+{
+    if (d == LLF_OPENAI && len == 6 && memcmp(data, "[DONE]", 6) == 0)
+        return NULL;
+    cJSON *j = llf_json_parse_exact(data, len);
+    const char *problem = event_problem(d, event, j);
     cJSON_Delete(j);
     return problem;
+}
+
+/* An event that only frames an answer still to come, and so decides
+ * nothing: of Anthropic's, any but content_block_* and message_delta
+ * (message_start comes first and at once, then ping; unknown types are
+ * to be passed over); an OpenAI chunk whose delta carries no more than the
+ * role (always first) or that has no choice (usage, Azure's prompt filter
+ * results); a Gemini chunk with neither candidates nor prompt feedback. An
+ * error may follow any of them, and they do not meet the first-token
+ * limit. */
+static int frames_only(llf_dialect d, const char *event, const cJSON *j)
+{
+    if (d == LLF_ANTHROPIC) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
+        const char *type = cJSON_IsString(t) ? t->valuestring : event ? event : "";
+        return strncmp(type, "content_block_", 14) != 0 && strcmp(type, "message_delta") != 0;
+    }
+    if (d == LLF_GEMINI)
+        return !cJSON_GetObjectItemCaseSensitive(j, "candidates") &&
+               !cJSON_GetObjectItemCaseSensitive(j, "promptFeedback");
+    const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
+    if (!ch)
+        return 1;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
+    if (f && !cJSON_IsNull(f))
+        return 0;
+    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(ch, "delta");
+    for (const cJSON *m = delta ? delta->child : NULL; m; m = m->next)
+        if (m->string && strcmp(m->string, "role") != 0 && !cJSON_IsNull(m) &&
+            !(cJSON_IsString(m) && !*m->valuestring))
+            return 0;
+    return 1;
 }
 
 struct llf_gate {
     llf_dialect d;
     const llf_verdict_cfg *cfg;
-    int hold, events;
+    int hold;
+    int started;   /* an event of the answer itself came (not only framing) */
     llf_buf text;
     const char *problem;
 };
@@ -386,27 +424,30 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
 
 int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
 {
-    if (g->events++ == 0) {
-        const char *p = llf_sse_first_event_problem(g->d, event, data, len);
-        if (p)
-            return gate_fail(g, p);
-        if (!g->hold)
-            return LLF_GATE_GO;
-    }
-    if (g->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6))
-        return LLF_GATE_WAIT;   /* the end: llf_gate_end decides */
+    if (g->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6))   /* the end */
+        return g->started ? LLF_GATE_WAIT : gate_fail(g, "empty_stream");
     cJSON *j = llf_json_parse_exact(data, len);
-    int rc = j ? gate_text(g, event, j) : gate_fail(g, "not_json");
+    const char *p = event_problem(g->d, event, j);
+    int rc = p ? gate_fail(g, p) : LLF_GATE_WAIT;
+    if (!p && !g->started)
+        g->started = !frames_only(g->d, event, j);
+    if (!p && g->started && g->hold)
+        rc = gate_text(g, event, j);   /* every held event: an error may come after text */
     cJSON_Delete(j);
-    if (rc != LLF_GATE_WAIT)
+    if (rc != LLF_GATE_WAIT || !g->started)
         return rc;
     long max = g->cfg ? g->cfg->refusal_max_chars : 400;
     return !g->hold || (long)g->text.n > max ? LLF_GATE_GO : LLF_GATE_WAIT;
 }
 
+int llf_gate_started(const llf_gate *g)
+{
+    return g->started;
+}
+
 int llf_gate_end(llf_gate *g)
 {
-    if (!g->events)
+    if (!g->started)
         return gate_fail(g, "empty_stream");
     if (!g->hold)
         return LLF_GATE_GO;
@@ -420,25 +461,27 @@ int llf_gate_end(llf_gate *g)
     return LLF_GATE_GO;
 }
 
-static int first_event(void *ctx, const char *event, const char *data, size_t len)
+static int judge_event(void *ctx, const char *event, const char *data, size_t len)
 {
-    const llf_dialect *d = ctx;
-    const char *problem = llf_sse_first_event_problem(*d, event, data, len);
-    return problem ? (strcmp(problem, "error_event") == 0 ? 2 : strcmp(problem, "not_json") == 0 ? 3 : 4) : 1;
+    return llf_gate_event(ctx, event, data, len) != LLF_GATE_WAIT;
 }
 
-/* A stream that never reached the program: was it the start of an answer? */
+/* A stream that never reached the program: was it the start of an answer?
+ * The same gate as a live one, without holding for text. */
 static llf_verdict judge_stream(llf_dialect d, const llf_resp *r)
 {
+    llf_gate *g = llf_gate_new(d, NULL, 0);
+    if (!g)
+        return bad(LLF_INVALID_BODY, "no_memory");
     llf_sse p = {0};
-    int rc = llf_sse_feed(&p, r->body.p ? r->body.p : "", r->body.n, first_event, &d);
+    if (llf_sse_feed(&p, r->body.p ? r->body.p : "", r->body.n, judge_event, g) == 0)
+        llf_gate_end(g);   /* no event decided */
     llf_sse_free(&p);
-    switch (rc) {
-    case 1: return (llf_verdict){LLF_OK, "ok", 0, -1};
-    case 2: return bad(LLF_INVALID_BODY, "error_event");
-    case 3: return bad(LLF_INVALID_BODY, "not_json");
-    default: return bad(LLF_EMPTY, "empty_stream");
-    }
+    const char *why = g->problem;
+    llf_gate_free(g);
+    if (!why)
+        return (llf_verdict){LLF_OK, "ok", 0, -1};
+    return bad(strcmp(why, "empty_stream") == 0 ? LLF_EMPTY : LLF_INVALID_BODY, why);
 }
 
 llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)

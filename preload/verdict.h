@@ -49,21 +49,23 @@ llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_re
  * arguments, truncation. */
 llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg);
 
-/* Is this first event of a dialect-d stream the start of an answer? NULL if
- * so, else the reason: "error_event", "not_json", "empty_stream". */
-const char *llf_sse_first_event_problem(llf_dialect d, const char *event, const char *data,
-                                        size_t len);
+/* Is this event of a dialect-d stream, wherever it comes, no part of an
+ * answer? NULL if it may be, else the reason: "error_event", "not_json". */
+const char *llf_sse_event_problem(llf_dialect d, const char *event, const char *data, size_t len);
 
 /* Judging a stream as its events arrive, before the program sees any of
- * it. The first event must be the start of an answer; with hold_text (the
- * config's verdict.stream_refusal) the stream is also held until its text
- * is longer than refusal_max_chars, so that an empty answer or a refusal that
- * is the whole answer falls back too. */
+ * it. Events that only frame an answer (Anthropic's message_start and ping,
+ * an OpenAI chunk with only the role) are held; the first event of the
+ * answer itself decides, and every event held is checked for an error. With
+ * hold_text (the config's verdict.stream_refusal) the stream is also held
+ * until its text is longer than refusal_max_chars, so that an empty answer
+ * or a refusal that is the whole answer falls back too. */
 typedef struct llf_gate llf_gate;
 enum { LLF_GATE_WAIT = 0, LLF_GATE_GO = 1, LLF_GATE_FAIL = -1 };
 llf_gate   *llf_gate_new(llf_dialect d, const llf_verdict_cfg *cfg, int hold_text);
 int         llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len);
 int         llf_gate_end(llf_gate *g);        /* the stream ended while held */
+int         llf_gate_started(const llf_gate *g); /* the answer's first event came (first-token limit met) */
 const char *llf_gate_problem(const llf_gate *g);
 void        llf_gate_free(llf_gate *g);
 

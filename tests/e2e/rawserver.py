@@ -104,3 +104,40 @@ def websocket_echo(c, req):
         c.sendall(bytes([0x80 | (b0 & 0x0f)]) + size + data)
         if b0 & 0x0f == 8:
             return False
+
+
+def connect_proxy(c, req):
+    """An HTTP proxy that only tunnels (CONNECT host:port), to loopback
+    only; any other request gets a 405."""
+    if req["method"] != "CONNECT":
+        c.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+        return True
+    host, _, port = req["target"].rpartition(":")
+    if host not in ("127.0.0.1", "localhost"):
+        c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+        return True
+    u = socket.create_connection(("127.0.0.1", int(port)))
+    c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    if req["rest"]:
+        u.sendall(req["rest"])
+
+    def pipe(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        finally:
+            try:
+                b.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+    t = threading.Thread(target=pipe, args=(c, u), daemon=True)
+    t.start()
+    pipe(u, c)
+    t.join(5)
+    u.close()
+    return False

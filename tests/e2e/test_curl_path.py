@@ -6,6 +6,7 @@ import os
 
 from harness import (CURL, BUILD, KEYS, Mock, chat_body, check, env_for, eq, new_log, read_log,
                      run, sha, write_config)
+from rawserver import RawServer, connect_proxy
 
 _m = None
 
@@ -527,7 +528,7 @@ def test_stream_first_event_decides():
     argv = [CURL, "-sS", "-N", "-i", m.base("primary") + "/chat/completions",
             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
     for behaviour, reason in (("stream_error", "error_event"), ("stream_empty", "empty_stream"),
-                              ("stream_garbage", "not_json")):
+                              ("stream_garbage", "not_json"), ("stream_error_framed", "error_event")):
         m.reset_all()
         m.set("primary", behaviour=behaviour)
         log = new_log("sfirst.log")
@@ -553,6 +554,45 @@ def test_stream_first_event_decides():
     check("x-llmfallback" not in out and out.rstrip().endswith("data: [DONE]"), "the primary's own stream")
 
 
+def test_an_anthropic_stream_is_judged_past_message_start():
+    """message_start (and ping) open every Anthropic stream at once, before
+    any answer: an overloaded_error after them falls back like one in
+    their place, and the program sees only the fallback's stream."""
+    m = mock()
+    m.set("claude", behaviour="stream_error_framed")
+    body = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 100, "stream": True,
+                       "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", "-i", m.base("claude") + "/messages", "-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}",
+            "-H", "anthropic-version: 2023-06-01", "-H", "Content-Type: application/json", "-d", body]
+    log = new_log("aframed.log")
+    r = run(argv, env_for(config(m), log))
+    out = r.stdout.decode()
+    check("x-llmfallback-provider: backup" in out and "event: message_stop" in out, "the fallback's stream, translated")
+    check("overloaded" not in out.lower(), "nothing of the primary's")
+    eq(out.count("event: message_start"), 1, "one stream's opening")
+    eq([l for l in read_log(log) if l["event"] == "attempt"][0]["reason"], "error_event", "why")
+
+
+def test_a_translated_stream_that_errs_after_text_is_a_broken_transfer():
+    """A member of another dialect sends text and then an error event in
+    one read: the text translated before it reaches the program, and the
+    transfer ends broken (18, as a cut one), not as a failure of the
+    program's own write callback (23) nor as complete."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    m.set("claude", behaviour="stream_error_after_text")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    r = run(argv, env_for(config(m, chain=("anthropic/claude-sonnet-4-5",))))
+    out = r.stdout.decode()
+    eq(r.returncode, 18, f"a broken transfer ({r.stderr.decode()[-200:]})")
+    text = "".join(json.loads(l[6:])["choices"][0]["delta"].get("content") or ""
+                   for l in out.splitlines() if l.startswith("data: {"))
+    check(text.startswith("Hello"), f"the text before the error arrived ({out[-300:]})")
+    check("[DONE]" not in out and "overloaded" not in out.lower(), "not passed off as complete")
+
+
 def test_stream_broken_after_first_token_is_not_complete():
     m = mock()
     m.set("primary", behaviour="stream_break")
@@ -564,6 +604,46 @@ def test_stream_broken_after_first_token_is_not_complete():
     check(b.returncode != 0 and "[DONE]" not in b.stdout.decode(), "the program sees the break, not an answer")
     eq(b.returncode, a.returncode, "the same failure as without the library")
     eq(len(m.requests("backup")), 0, "tokens were out: no fallback")
+
+
+def test_through_a_connect_proxy_the_servers_answer_is_judged():
+    """Through a tunnelling proxy (curl -p -x, or https_proxy) libcurl hands
+    the proxy's "200 Connection established" block to the header callback
+    before the server's. That block is not the answer: a 400 stream call
+    reaches the program as the server sent it, and the first-byte limit
+    still waits for the server."""
+    m = mock()
+    proxy = RawServer(connect_proxy)
+    try:
+        body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+        via = ["-p", "-x", f"http://127.0.0.1:{proxy.port}"]
+        argv = [CURL, "-sS", "-N", m.base("primary") + "/chat/completions",
+                "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body, "-w", "\n%{http_code}"] + via
+        m.set("primary", behaviour="400")
+        a = run(argv, env_for(preload=False))
+        log = new_log("proxy400.log")
+        b = run(argv, env_for(config(m), log))
+        eq(b.stdout, a.stdout, "the 400 as the server sent it")
+        check(b.stdout.decode().endswith("\n400"), "status 400")
+        eq(len(m.requests("backup")), 0, "a 400 is not worth another provider")
+        eq([(l["status"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"], [(400, "client_error")], "judged by the status")
+        check(proxy.connections >= 2, "both went through the proxy")
+        # a good stream still goes live through the tunnel
+        m.set("primary", behaviour="ok")
+        r = run(argv, env_for(config(m)))
+        out = r.stdout.decode()
+        check("primary" in out and out.endswith("data: [DONE]\n\n\n200"), "the primary's stream")
+        eq(len(m.requests("backup")), 0, "no fallback for a good stream")
+        # the proxy's reply is not the server's first byte
+        m.reset_all()
+        m.set("primary", behaviour="slow:2500")
+        log = new_log("proxyslow.log")
+        r = run(curl_chat(m, *via), env_for(config(m), log))
+        eq(r.returncode, 0, "curl exit")
+        check("backup" in answer(r.stdout), "a late server: fallback")
+        eq([l for l in read_log(log) if l["event"] == "attempt"][0]["reason"], "first_byte_timeout", "why")
+    finally:
+        proxy.stop()
 
 
 def curlstate(m, case, *urls, preload=True, timeout=20, cfg=None):

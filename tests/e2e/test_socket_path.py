@@ -440,7 +440,7 @@ def test_streams_arrive_as_they_come_through_the_relay():
     out = r.stdout.decode().split()
     eq(out[:2], ["complete", "6"], f"the whole stream ({r.stderr.decode()[-300:]})")
     # (held whole, every event would come at the end; live, the first comes
-    # 1.5 s before it)
+    # well before it: the role chunk is held with the first text, 0.3 s in)
     check(float(out[3]) - float(out[2]) > 1.0, f"first event at {out[2]} s, end at {out[3]} s: live")
     # after a fallback too, with the fallback's header
     m.reset_all()
@@ -458,6 +458,18 @@ def test_a_stream_broken_after_its_first_token_stays_broken():
     out = r.stdout.decode().split()
     eq(out[0], "broken", f"the program sees the break, never a complete answer ({out})")
     eq(len(m.requests("backup")), 0, "no fallback once tokens were delivered")
+
+
+def test_a_translated_stream_that_errs_after_text_breaks_after_the_text():
+    """A member of another dialect sends text and then an error event in
+    one read: the relay delivers the text translated before it, then breaks
+    the connection (never a complete answer)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    m.set("claude", behaviour="stream_error_after_text")
+    script = STREAM.replace("n += 1", "n += line.startswith(b'data: {') and b'Hello' in line")
+    out = py(m, script, config(m, chain=("anthropic/claude-sonnet-4-5",))).stdout.decode().split()
+    eq(out[:2], ["broken", "1"], f"the text, then the break ({out})")
 
 
 def test_node_openai_sdk_stream():

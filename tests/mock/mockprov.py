@@ -838,11 +838,22 @@ class Server:
                 c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
             c.sendall(b"0\r\n\r\n")
             return True
-        if b == "stream_error":
+        if b in ("stream_error", "stream_error_framed", "stream_error_after_text"):
             if self.dialect == "anthropic":
                 events = ['event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n']
             else:
                 events = ["data: " + json.dumps(ERRORS[self.dialect](503, model)) + "\n\n"]
+            if b == "stream_error_framed":
+                # the error after the events that open every stream (Anthropic's
+                # message_start and ping, OpenAI's role chunk), as overloads come
+                _, text = success(self.dialect, self.name, model, req)
+                opening = sse_events(self.dialect, model, text)
+                events = [e for e in opening if '"message_start"' in e or '"ping"' in e or '"role"' in e] + events
+            elif b == "stream_error_after_text":
+                # the error after the first piece of text, in the same write
+                _, text = success(self.dialect, self.name, model, req)
+                opening = sse_events(self.dialect, model, text)
+                events = opening[:{"anthropic": 4, "openai": 2}.get(self.dialect, 1)] + events
         elif b == "stream_empty":
             events = ["data: [DONE]\n\n"] if self.dialect == "openai" else [": keep-alive\n\n"]
         else:

@@ -59,21 +59,27 @@ void test_sse(void)
     every_split("data:a\rdata:b\r\rdata: c\n\n", "[message|a\nb][message|c]", 2);
     every_split("event: ping\n\n: comment\ndata\n\ndata: x\n\n", "[message|x]", 1);   /* empty data: not dispatched */
     every_split("data: unfinished", "", 0);
+    /* one BOM at the start is no part of the stream (WHATWG); a second, or
+     * the start of one, is (and makes this field no "data") */
+    every_split("\xEF\xBB\xBF" "data: {\"a\":1}\n\n", "[message|{\"a\":1}]", 1);
+    every_split("\xEF\xBB\xBF" "\xEF\xBB\xBF" "data: a\n\ndata: b\n\n", "[message|b]", 1);
+    every_split("\xEF\xBB" "data: a\n\ndata: b\n\n", "[message|b]", 1);
+    every_split("\xEF\xBB\xBF" ": hi\n\ndata: b\n\n", "[message|b]", 1);
     /* a callback can stop the feed */
     llf_sse p = {0};
     int calls = 0;
     CHECK(llf_sse_feed(&p, "data: 1\n\ndata: 2\n\n", 18, stop_at_first, &calls) == 7 && calls == 1);
     llf_sse_free(&p);
 
-    /* first events */
-    CHECK(llf_sse_first_event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 23) == NULL);
-    CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "{\"error\":{\"message\":\"x\"}}", 25), "error_event");
-    CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "[DONE]", 6), "empty_stream");
-    CHECK_STR(llf_sse_first_event_problem(LLF_OPENAI, "message", "<html>", 6), "not_json");
-    CHECK(llf_sse_first_event_problem(LLF_ANTHROPIC, "message_start", "{\"type\":\"message_start\"}", 24) == NULL);
-    CHECK_STR(llf_sse_first_event_problem(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", 52), "error_event");
-    CHECK_STR(llf_sse_first_event_problem(LLF_GEMINI, "message", "{\"error\":{\"code\":503}}", 22), "error_event");
-    CHECK(llf_sse_first_event_problem(LLF_GEMINI, "message", "{\"candidates\":[]}", 17) == NULL);
+    /* events, wherever they come */
+    CHECK(llf_sse_event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 23) == NULL);
+    CHECK_STR(llf_sse_event_problem(LLF_OPENAI, "message", "{\"error\":{\"message\":\"x\"}}", 25), "error_event");
+    CHECK(llf_sse_event_problem(LLF_OPENAI, "message", "[DONE]", 6) == NULL);   /* the gate judges an end */
+    CHECK_STR(llf_sse_event_problem(LLF_OPENAI, "message", "<html>", 6), "not_json");
+    CHECK(llf_sse_event_problem(LLF_ANTHROPIC, "message_start", "{\"type\":\"message_start\"}", 24) == NULL);
+    CHECK_STR(llf_sse_event_problem(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", 52), "error_event");
+    CHECK_STR(llf_sse_event_problem(LLF_GEMINI, "message", "{\"error\":{\"code\":503}}", 22), "error_event");
+    CHECK(llf_sse_event_problem(LLF_GEMINI, "message", "{\"candidates\":[]}", 17) == NULL);
 
     /* A stream stopped at its first event: whole by its Content-Length, or
      * without one only after an error event. */

@@ -385,6 +385,75 @@ static void check_finals(void)
                 "length", 7);
 }
 
+/* What an OpenAI program reads of a translated stream: the first tool
+ * call's arguments put together, and the usage. */
+typedef struct oai_read {
+    char args[64];
+    int calls, prompt;
+} oai_read;
+
+static int read_oai(void *ctx, const char *event, const char *data, size_t len)
+{
+    oai_read *r = ctx;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *d = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0), "delta");
+    const cJSON *a = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "tool_calls"), 0),
+                                                             "function"), "arguments");
+    const cJSON *pt = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "usage"), "prompt_tokens");
+    if (cJSON_IsString(a)) {
+        r->calls++;
+        strncat(r->args, a->valuestring, sizeof r->args - strlen(r->args) - 1);
+    }
+    if (cJSON_IsNumber(pt))
+        r->prompt = pt->valueint;
+    cJSON_Delete(j);
+    return 0;
+}
+
+static oai_read to_openai(const char *in)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_ANTHROPIC, LLF_OPENAI, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    oai_read r = {{0}, 0, -1};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_oai, &r);
+    llf_sse_free(&q);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+    return r;
+}
+
+#define A_MSG(usage) "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":" usage "}}\n\n"
+#define A_DELTA(usage) "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":" usage "}\n\n" \
+                       "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+
+/* An Anthropic tool that takes no input streams only partial_json "": the
+ * OpenAI program gets arguments "{}", as from a whole answer. Input tokens
+ * count the cache's, as a whole answer's do, and message_delta's usage
+ * (cumulative) has the last word. */
+static void check_anthropic_details(void)
+{
+    oai_read r = to_openai(A_MSG("{\"input_tokens\":5}")
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"now\",\"input\":{}}}\n\n"
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\"}}\n\n"
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n" A_DELTA("{\"output_tokens\":3}"));
+    CHECK_STR(r.args, "{}");
+    CHECK(r.prompt == 5);
+    r = to_openai(A_MSG("{\"input_tokens\":5}")
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"at\",\"input\":{}}}\n\n"
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":\"}}\n\n"
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"1}\"}}\n\n"
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n" A_DELTA("{\"output_tokens\":3}"));
+    CHECK_STR(r.args, "{\"a\":1}");   /* nothing added to real arguments */
+    r = to_openai(A_MSG("{\"input_tokens\":12,\"cache_creation_input_tokens\":100,\"cache_read_input_tokens\":48000}")
+                  A_DELTA("{\"output_tokens\":5}"));
+    CHECK(r.prompt == 48112);
+    r = to_openai(A_MSG("{\"input_tokens\":1}")
+                  A_DELTA("{\"input_tokens\":12,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":48000,\"output_tokens\":5}"));
+    CHECK(r.prompt == 48012);
+}
+
 void test_stream(void)
 {
     for (int f = 0; f < 3; f++)
@@ -402,6 +471,7 @@ void test_stream(void)
     check_late_usage(LLF_ANTHROPIC, "max_tokens");
     check_late_usage(LLF_GEMINI, "MAX_TOKENS");
     check_finals();
+    check_anthropic_details();
     /* an error event mid-stream cannot be translated: the stream breaks */
     llf_stream_tr tr;
     llf_buf out = {0};

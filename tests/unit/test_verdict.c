@@ -1,6 +1,7 @@
 /* Verdicts: which failures are worth a fallback, and Retry-After. */
 #include <stdlib.h>
 
+#include "sse.h"
 #include "verdict.h"
 #include "t.h"
 
@@ -49,6 +50,97 @@ static void gemini_gate(void)
             CHECK_STR(llf_gate_problem(g), reasons[i][1]);
         llf_gate_free(g);
     }
+}
+
+/* A gate fed a whole stream: its decision (the stream's end decides when
+ * no event did), its reason, and whether the answer had started. */
+typedef struct {
+    int rc, started;
+    const char *problem;
+} gated;
+
+static int gate_cb(void *ctx, const char *event, const char *data, size_t len)
+{
+    return llf_gate_event(ctx, event, data, len) != LLF_GATE_WAIT;
+}
+
+static gated gate_stream(llf_dialect d, int hold, const char *sse)
+{
+    static llf_verdict_cfg cfg;
+    cfg.refusal_max_chars = 400;
+    llf_gate *g = llf_gate_new(d, &cfg, hold);
+    llf_sse p = {0};
+    int rc = llf_sse_feed(&p, sse, strlen(sse), gate_cb, g);
+    gated r = {rc ? (llf_gate_problem(g) ? LLF_GATE_FAIL : LLF_GATE_GO) : llf_gate_end(g), llf_gate_started(g), NULL};
+    r.problem = llf_gate_problem(g);
+    llf_sse_free(&p);
+    llf_gate_free(g);
+    return r;
+}
+
+#define A_START "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":1}}}\n\n"
+#define A_PING "event: ping\ndata: {\"type\":\"ping\"}\n\n"
+#define A_ERROR "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"
+#define A_BLOCK "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+#define A_TEXT "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"The answer is\"}}\n\n"
+#define A_STOP "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+#define O_ROLE "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"
+#define O_TEXT "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"The answer is\"},\"finish_reason\":null}]}\n\n"
+#define O_ERROR "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n"
+
+/* Events that only frame an answer (Anthropic's message_start and ping,
+ * an OpenAI role chunk) decide nothing and do not meet the first-token
+ * limit; an error after them falls back; with hold, an error after text
+ * falls back too. */
+static void stream_gate(void)
+{
+    gated r = gate_stream(LLF_ANTHROPIC, 0, A_START A_PING A_ERROR);
+    CHECK(r.rc == LLF_GATE_FAIL && !r.started);
+    CHECK_STR(r.problem, "error_event");
+    r = gate_stream(LLF_ANTHROPIC, 0, A_START A_PING);
+    CHECK(r.rc == LLF_GATE_FAIL && !r.started);
+    CHECK_STR(r.problem, "empty_stream");   /* ended with no answer */
+    r = gate_stream(LLF_ANTHROPIC, 0, A_START A_STOP);
+    CHECK(r.rc == LLF_GATE_FAIL);
+    CHECK_STR(r.problem, "empty_stream");
+    r = gate_stream(LLF_ANTHROPIC, 0, A_START A_PING A_BLOCK A_ERROR);
+    CHECK(r.rc == LLF_GATE_GO && r.started && !r.problem);   /* live from the first block */
+    /* the first-token clock: framing alone has not started the answer */
+    llf_gate *g = llf_gate_new(LLF_ANTHROPIC, NULL, 0);
+    llf_sse p = {0};
+    CHECK(llf_sse_feed(&p, A_START A_PING, strlen(A_START A_PING), gate_cb, g) == 0 && !llf_gate_started(g));
+    CHECK(llf_sse_feed(&p, A_BLOCK, strlen(A_BLOCK), gate_cb, g) == 1 && llf_gate_started(g));
+    llf_sse_free(&p);
+    llf_gate_free(g);
+
+    r = gate_stream(LLF_OPENAI, 0, O_ROLE O_ERROR);
+    CHECK(r.rc == LLF_GATE_FAIL && !r.started);
+    CHECK_STR(r.problem, "error_event");
+    r = gate_stream(LLF_OPENAI, 0, O_ROLE "data: [DONE]\n\n");
+    CHECK_STR(r.problem, "empty_stream");
+    r = gate_stream(LLF_OPENAI, 0, O_ROLE O_TEXT);
+    CHECK(r.rc == LLF_GATE_GO && r.started);
+
+    /* held (verdict.stream_refusal): an error after some text */
+    r = gate_stream(LLF_ANTHROPIC, 1, A_START A_BLOCK A_TEXT A_ERROR);
+    CHECK(r.rc == LLF_GATE_FAIL);
+    CHECK_STR(r.problem, "error_event");
+    r = gate_stream(LLF_OPENAI, 1, O_ROLE O_TEXT O_ERROR);
+    CHECK(r.rc == LLF_GATE_FAIL);
+    CHECK_STR(r.problem, "error_event");
+    r = gate_stream(LLF_ANTHROPIC, 1, A_START A_BLOCK A_TEXT A_STOP);
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+
+    /* a stream that never reached the program is judged the same way */
+    llf_resp resp_ = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n", A_START A_PING A_ERROR);
+    llf_verdict v = llf_judge(LLF_ANTHROPIC, "claude", 1, &resp_, 0);
+    CHECK(v.outcome == LLF_INVALID_BODY && v.fallback);
+    CHECK_STR(v.reason, "error_event");
+    llf_resp_free(&resp_);
+    resp_ = resp(200, NULL, A_START A_BLOCK A_TEXT);
+    v = llf_judge(LLF_ANTHROPIC, "claude", 1, &resp_, 0);
+    CHECK(v.outcome == LLF_OK);
+    llf_resp_free(&resp_);
 }
 
 void test_verdict(void)
@@ -130,7 +222,7 @@ void test_verdict(void)
     CHECK(llf_judge(LLF_GEMINI, "g", 0, &r, 0).outcome == LLF_INVALID_BODY);
     llf_resp_free(&r);
     /* A stream is judged by its status here. */
-    r = resp(200, NULL, "data: {}\n\n");
+    r = resp(200, NULL, "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n");
     CHECK(llf_judge(LLF_OPENAI, "m", 1, &r, 0).outcome == LLF_OK);
     llf_resp_free(&r);
 
@@ -155,6 +247,7 @@ void test_verdict(void)
     CHECK(llf_retry_after_ms(&h, 0) == -1);
     llf_buf_free(&h);
     gemini_gate();
+    stream_gate();
 }
 
 static llf_verdict answer(const char *content_json, const char *finish, const char *req,
