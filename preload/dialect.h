@@ -90,4 +90,8 @@ extern const llf_dialect_ops llf_dialect_openai;
 extern const llf_dialect_ops llf_dialect_anthropic;
 extern const llf_dialect_ops llf_dialect_gemini;
 
+/* An OpenAI reasoning model (o-series, gpt-5): it streams nothing of its
+ * thinking, so its answer's first event may come minutes after its role. */
+int llf_openai_reasoning_model(const char *model);
+
 #endif

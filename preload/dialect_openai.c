@@ -77,6 +77,11 @@ static int family(const char *model)
     return OTHER;
 }
 
+int llf_openai_reasoning_model(const char *model)
+{
+    return family(model) == REASONING;
+}
+
 /* What a body's key is to fit(), by a switch on its first letter, since
  * this runs over every key of every call to a member of the program's own
  * dialect. */

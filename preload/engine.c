@@ -480,6 +480,13 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             at.dialect = (int)cfg->providers[s->provider].dialect;
             at.translate_to = at.dialect != (int)c->m.dialect ? (int)c->m.dialect : -1;
             at.model = s->model;
+            /* The default first-token limit (first_byte's) is not for a
+             * model that thinks in silence between its role chunk and its
+             * answer: its first text may come minutes in, and the role
+             * chunk, which met the limit before the gate held framing,
+             * meets first_byte still. A limit set in the file holds. */
+            if (!cfg->first_token_ms && at.dialect == LLF_OPENAI && llf_openai_reasoning_model(s->model))
+                at.first_token_ms = 0;
             at.live_extra = NULL;
             /* Only a stream delivered live needs them now; others get their
              * head built once the answer is chosen. */

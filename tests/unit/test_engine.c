@@ -14,6 +14,7 @@ typedef struct script {
     char *urls[16];
     char *auth[16];
     int gone_after;          /* the program leaves after this many attempts; 0 never */
+    long first_token[16];    /* each attempt's first-token limit */
 } script;
 
 static int fake_gone(void *ctx)
@@ -26,7 +27,7 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
 {
     script *s = ctx;
     const char *step = s->steps[s->n] ? s->steps[s->n] : "503";
-    (void)at;
+    s->first_token[s->n] = at->first_token_ms;
     memset(out, 0, sizeof *out);
     s->urls[s->n] = strdup(req->url);
     const char *a = llf_headers_get(&req->headers, "authorization", NULL);
@@ -203,6 +204,19 @@ void test_engine(void)
     CHECK(run(&s8, &fin, &c) == 0 && s8.n == 2 && !fin.from_original);
     CHECK_STR(s8.urls[1], "https://api.groq.com/openai/v1/chat/completions");
     done(&s8, c);
+    /* The default first-token limit is first_byte's, but not for an OpenAI
+     * reasoning model, silent from its role chunk to its answer; a limit
+     * set in the file holds for it too. */
+    setup("openai/o3-pro,groq/llama", 4, 100);
+    script ft = {.steps = {"503", "503", "200"}};
+    CHECK(run(&ft, &fin, &c) == 0 && ft.n == 3);
+    CHECK(ft.first_token[0] == cfg->first_byte_ms && ft.first_token[1] == 0 && ft.first_token[2] == cfg->first_byte_ms);
+    done(&ft, c);
+    cfg->first_token_ms = 5000;
+    script ft2 = {.steps = {"503", "200"}};
+    CHECK(run(&ft2, &fin, &c) == 0 && ft2.n == 2 && ft2.first_token[1] == 5000);
+    done(&ft2, c);
+    setup("groq/a", 4, 100);
     /* retry.same_provider off: no resend, the chain at once */
     cfg->retry_same_provider = 0;
     script s8b = {.steps = {"429ra0", "200"}};
