@@ -115,12 +115,62 @@ static int context_exceeded(const llf_resp *r)
     static const char *const signs[] = {
         "context_length_exceeded", "maximum context length", "prompt is too long",
         "exceeds the maximum number of tokens", "input token count", "context window",
-        "too many tokens", NULL};
+        "too many tokens", "exceed context limit" /* Anthropic: input length and max_tokens */, NULL};
     const char *b = r->body.p ? r->body.p : "";
     for (const char *const *s = signs; *s; s++)
         if (strcasestr(b, *s))
             return 1;
     return 0;
+}
+
+/* A 400 that is about the account, not the request, in the words each
+ * provider uses for it (another provider would answer): Gemini's invalid
+ * key (400 INVALID_ARGUMENT, reason API_KEY_INVALID) and unsupported
+ * region (400 FAILED_PRECONDITION), Anthropic's spent credit (400
+ * invalid_request_error). NULL for a 400 that is the request's own. */
+static const char *account_400(const llf_resp *r)
+{
+    static const struct {
+        const char *sign, *reason;
+    } signs[] = {{"API_KEY_INVALID", "auth"},
+                 {"API key not valid", "auth"},
+                 {"API key expired", "auth"},
+                 {"credit balance is too low", "billing"},
+                 {"User location is not supported", "forbidden"}};
+    const char *b = r->body.p ? r->body.p : "";
+    for (size_t i = 0; i < sizeof signs / sizeof signs[0]; i++)
+        if (strstr(b, signs[i].sign))
+            return signs[i].reason;
+    return NULL;
+}
+
+/* The wait an error body asks for when no header does: Gemini's
+ * google.rpc.RetryInfo ("retryDelay": "38s" in error.details), and
+ * OpenAI's "Please try again in 6ms" / "in 1.5s" in error.message. -1 none. */
+static long body_retry_ms(const llf_resp *r)
+{
+    cJSON *j = r->body.p ? llf_json_parse_exact(r->body.p, r->body.n) : NULL;
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
+    double ms = -1;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(err, "details"))
+    {
+        const cJSON *rd = cJSON_GetObjectItemCaseSensitive(d, "retryDelay");
+        char *end;
+        if (cJSON_IsString(rd) && (ms = strtod(rd->valuestring, &end) * 1000, strcmp(end, "s") != 0))
+            ms = -1;
+        if (ms >= 0)
+            break;
+    }
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
+    const char *at = ms < 0 && cJSON_IsString(msg) ? strstr(msg->valuestring, "try again in ") : NULL;
+    if (at) {
+        char *end;
+        double x = strtod(at + 13, &end);
+        ms = strncmp(end, "ms", 2) == 0 ? x : *end == 's' ? x * 1000 : -1;
+    }
+    cJSON_Delete(j);
+    return ms >= 0 && ms < 86400e3 ? (long)ms : -1;
 }
 
 static int names_model(const llf_resp *r, const char *model)
@@ -507,6 +557,8 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
             v.reason = "context";
             return v;
         }
+        if (s == 400 && (v.reason = account_400(r)) != NULL)
+            return v;
         switch (s) {
         case 408: v.reason = "timeout"; break;
         case 429: v.reason = "rate_limited"; break;
@@ -528,8 +580,11 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
                 v.fallback = 0;
             }
         }
-        if (s == 429 || s == 503 || s == 529)
+        if (s == 429 || s == 503 || s == 529) {
             v.retry_after_ms = llf_retry_after_ms(&r->head, now);
+            if (v.retry_after_ms < 0)
+                v.retry_after_ms = body_retry_ms(r);
+        }
         return v;
     }
     if (in->stream)

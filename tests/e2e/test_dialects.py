@@ -550,6 +550,39 @@ def test_context_exceeded_falls_back_to_larger_window():
     eq(r.stdout.decode().rpartition("\n")[2], "400", "plain 400 untouched")
 
 
+def test_account_failures_in_each_providers_words_fall_back():
+    """What each API really says of a bad key or an account out of credit
+    (Gemini's bad key and Anthropic's spent credit are 400s, which a plain
+    request error also is) falls back, for a program of each dialect; so
+    does Anthropic's other wording of a prompt too long for the window. A
+    Gemini 429 asks its wait in the body (no Retry-After): a short one is
+    waited for on the same provider."""
+    m = mock()
+    programs = (("oai", lambda: openai_call(m, chat(model="gpt-4o"))),
+                ("claude", lambda: anthropic_call(m, {"model": "claude-sonnet-4-5", "max_tokens": 100,
+                                                      "messages": [{"role": "user", "content": "hi"}]})),
+                ("gem", lambda: gemini_call(m, {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})))
+    for name, call in programs:
+        for what in ("bad_key", "no_credit") + (("context_limit",) if name == "claude" else ()):
+            m.reset_all()
+            m.set(name, behaviour=what)
+            log = new_log("account.log")
+            # (a prompt too long for Claude's window goes to a larger one only)
+            big = what == "context_limit"
+            r = run(call(), env_for(config(m, ["gemini/gemini-2.5-pro" if big else "backup/gpt-4o-mini"]), log))
+            who = b"Hello from gem" if big else b"Hello from backup"
+            check(who in r.stdout, f"{name} {what}: the chain answered ({r.stdout[:160]!r})")
+            steps = [(l["status"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+            check(len(steps) == 2 and steps[0][1] in ("auth", "billing", "rate_limited", "context"),
+                  f"{name} {what}: judged for what it is ({steps})")
+    m.reset_all()
+    m.set("gem", behaviour=["429", "ok"], retry_after=1)
+    r = run(gemini_call(m, {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+            env_for(config(m, ["backup/gpt-4o-mini"], retry={"max_wait_ms": 2000})))
+    check(b"Hello from gem" in r.stdout, f"gemini answered after the wait its 429 asked ({r.stdout[:160]!r})")
+    eq((len(m.requests("gem")), len(m.requests("backup"))), (2, 0), "asked twice, no fallback")
+
+
 def stream_text(dialect, out):
     """The answer's text read back from a stream in the program's dialect,
     and whether it was properly terminated."""

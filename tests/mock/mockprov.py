@@ -96,6 +96,30 @@ def gemini_error(status, model):
     return {"error": {"code": status, "message": msg, "status": st}}
 
 
+def account_error(dialect, what):
+    """(status, body) of an account failure as each API says it. bad_key:
+    OpenAI and Anthropic 401, Gemini 400 INVALID_ARGUMENT with reason
+    API_KEY_INVALID. no_credit: OpenAI 429 insufficient_quota (no
+    Retry-After), Anthropic 400 invalid_request_error ("credit balance is too
+    low"; it sends no 402), Gemini 429 RESOURCE_EXHAUSTED."""
+    if what == "bad_key":
+        if dialect == "gemini":
+            return 400, {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
+                                   "status": "INVALID_ARGUMENT",
+                                   "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                                "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}}
+        return 401, ERRORS[dialect](401, "")
+    if dialect == "openai":
+        return 429, {"error": {"message": "You exceeded your current quota, please check your plan and billing details.",
+                               "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}}
+    if dialect == "anthropic":
+        return 400, {"type": "error", "error": {"type": "invalid_request_error", "message":
+                     "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing "
+                     "to upgrade or purchase credits."}}
+    return 429, {"error": {"code": 429, "message": "You exceeded your current quota, please check your plan and "
+                           "billing details.", "status": "RESOURCE_EXHAUSTED"}}
+
+
 def context_error(dialect):
     if dialect == "openai":
         return {"error": {"message": "This model's maximum context length is 8192 tokens. However, your "
@@ -703,7 +727,7 @@ class Server:
         model = model or str(req.get("model", ""))
         stream = stream or req.get("stream") is True
         if self.key is not None and credential != self.key:
-            return self.send(c, 401, ERRORS[self.dialect](401, model))
+            return self.send(c, *account_error(self.dialect, "bad_key"))
         if self.dialect == "anthropic" and "anthropic-version" not in headers:
             return self.send(c, 400, {"type": "error", "error": {"type": "invalid_request_error",
                                                                  "message": "anthropic-version: header is required"}})
@@ -777,11 +801,22 @@ class Server:
             return self.raw(c, 200, "application/json", b"")
         if b == "context":
             return self.send(c, 400, context_error(self.dialect))
+        if b == "context_limit":   # Anthropic's other wording, input and max_tokens together
+            return self.send(c, 400, {"type": "error", "error": {"type": "invalid_request_error", "message":
+                                      "input length and `max_tokens` exceed context limit: 178959 + 64000 > 200000, "
+                                      "decrease input length or `max_tokens` and try again"}})
+        if b in ("bad_key", "no_credit"):
+            return self.send(c, *account_error(self.dialect, b))
         status = int(b)
         extra = []
-        if status == 429 or (status == 503 and self.retry_after is not None):
-            extra.append(("retry-after", str(1 if self.retry_after is None else self.retry_after)))
-        return self.send(c, status, ERRORS[self.dialect](status, model), extra)
+        body = ERRORS[self.dialect](status, model)
+        wait = 1 if self.retry_after is None else self.retry_after
+        if self.dialect == "gemini" and status == 429:
+            # (Gemini sends no Retry-After: the wait is a RetryInfo in the body)
+            body["error"]["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{wait}s"}]
+        elif status == 429 or (status == 503 and self.retry_after is not None):
+            extra.append(("retry-after", str(wait)))
+        return self.send(c, status, body, extra)
 
     def stream(self, c, model, req):
         _, text = success(self.dialect, self.name, model, req)

@@ -119,6 +119,16 @@ def cases():
     m.set("o", behaviour="429", retry_after=7)
     rc, out = curl("-i", m.base("o") + "/chat/completions", "-H", "Authorization: Bearer ko", "-d", json.dumps(ob))
     check(b"retry-after: 7" in out.lower(), "429 carries Retry-After")
+    m.set("g", behaviour="429", retry_after=7)
+    rc, out = curl("-i", m.base("g") + "/models/gem-1:generateContent", "-H", "x-goog-api-key: kg", "-d", json.dumps(gb))
+    check(b"retry-after" not in out.lower() and b'"retryDelay": "7s"' in out, "gemini 429: RetryInfo in the body, no header")
+    # account failures as each API words them
+    for srv, body, what, want in (("o", ob, "bad_key", 401), ("a", ab, "bad_key", 401), ("g", gb, "bad_key", 400),
+                                  ("o", ob, "no_credit", 429), ("a", ab, "no_credit", 400), ("g", gb, "no_credit", 429)):
+        rc, code, t = call(srv, body, what)
+        eq(code, want, f"{srv} {what}")
+    check("API_KEY_INVALID" in call("g", gb, "bad_key")[2], "gemini bad key: API_KEY_INVALID")
+    check("credit balance is too low" in call("a", ab, "no_credit")[2], "anthropic: credit balance")
     # transport behaviours
     eq(call("o", ob, "hang", extra=["--max-time", "1"])[0], 28, "hang → timeout")
     eq(call("o", ob, "reset")[0], 56, "reset → recv error")
@@ -132,6 +142,9 @@ def cases():
     m.set("o", behaviour="ok")
     rc, out = curl(m.base("o") + "/chat/completions", "-H", "Authorization: Bearer wrong", "-w", "%{http_code}", "-o", "/dev/null", "-d", json.dumps(ob))
     eq(out, b"401", "wrong key → 401")
+    rc, out = curl(m.base("g") + "/models/gem-1:generateContent", "-H", "x-goog-api-key: wrong", "-w", "%{http_code}",
+                   "-o", "/dev/null", "-d", json.dumps(gb))
+    eq(out, b"400", "gemini: wrong key → 400 (API_KEY_INVALID)")
     rc, out = curl(m.base("a") + "/messages", "-H", "x-api-key: ka", "-w", "%{http_code}", "-o", "/dev/null", "-d", json.dumps(ab))
     eq(out, b"400", "anthropic without version → 400")
     rc, code, t = call("g", gb, "ok", extra=[], path="/models/gem-1:generateContent?key=kg")

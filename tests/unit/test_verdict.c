@@ -237,6 +237,41 @@ void test_verdict(void)
     CHECK(v.retry_after_ms == -1);
     v = judge(429, "HTTP/1.1 100 Continue\r\nRetry-After: 5\r\n\r\nHTTP/1.1 429 x\r\nRetry-After: 1\r\n\r\n", "{}");
     CHECK(v.retry_after_ms == 1000);
+    /* no header: the wait the body asks for (Gemini's RetryInfo, OpenAI's
+     * "try again in"); the header wins where both are */
+    static const struct {
+        const char *head, *body;
+        long ms;
+    } waits[] = {
+        {"HTTP/1.1 429 x\r\n\r\n",
+         "{\"error\":{\"code\":429,\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":"
+         "\"type.googleapis.com/google.rpc.QuotaFailure\"},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+         "\"retryDelay\":\"38s\"}]}}", 38000},
+        {"HTTP/1.1 429 x\r\n\r\n", "{\"error\":{\"message\":\"Rate limit reached for gpt-4o. Please try again in 6ms. "
+         "Visit https://platform.openai.com/account/rate-limits\"}}", 6},
+        {"HTTP/1.1 429 x\r\n\r\n", "{\"error\":{\"message\":\"Please try again in 1.5s.\"}}", 1500},
+        {"HTTP/1.1 429 x\r\n\r\n", "{\"error\":{\"message\":\"Please try again in 1m30s.\"}}", -1},
+        {"HTTP/1.1 429 x\r\nRetry-After: 2\r\n\r\n", "{\"error\":{\"message\":\"try again in 9s\"}}", 2000}};
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
+        CHECK(judge(429, waits[i].head, waits[i].body).retry_after_ms == waits[i].ms);
+
+    /* A 400 about the account, in each provider's words, falls back; a
+     * plain 400 is the request's own. */
+    static const char *const account[][2] = {
+        {"{\"error\":{\"code\":400,\"message\":\"API key not valid. Please pass a valid API key.\",\"status\":"
+         "\"INVALID_ARGUMENT\",\"details\":[{\"reason\":\"API_KEY_INVALID\"}]}}", "auth"},
+        {"{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Your credit balance is too "
+         "low to access the Anthropic API.\"}}", "billing"},
+        {"{\"error\":{\"code\":400,\"message\":\"User location is not supported for the API use.\",\"status\":"
+         "\"FAILED_PRECONDITION\"}}", "forbidden"},
+        {"{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"input length and `max_tokens` "
+         "exceed context limit: 178959 + 64000 > 200000\"}}", "context"}};
+    for (size_t i = 0; i < sizeof account / sizeof account[0]; i++) {
+        v = judge(400, "HTTP/1.1 400 x\r\n\r\n", account[i][0]);
+        CHECK(v.fallback && strcmp(v.reason, account[i][1]) == 0);
+    }
+    v = judge(400, "HTTP/1.1 400 x\r\n\r\n", "{\"error\":{\"message\":\"Invalid value for 'temperature'.\"}}");
+    CHECK(!v.fallback && strcmp(v.reason, "client_error") == 0);
     llf_buf h = {0};
     llf_buf_adds(&h, "HTTP/1.1 429 x\r\nRetry-After: Sun, 06 Nov 1994 08:49:40 GMT\r\n\r\n");
     time_t when = curl_getdate("Sun, 06 Nov 1994 08:49:37 GMT", NULL);
