@@ -638,6 +638,79 @@ def test_streams_across_every_dialect_pair():
             check(ended, f"{caller} program, {member} member: its dialect's end of stream")
 
 
+def stream_tool_call(dialect, out):
+    """The tool call read back from a stream in the program's dialect, as its
+    SDK assembles one: (name, arguments as parsed, why it stopped)."""
+    name, args, stop = None, "", None
+    for block in out.replace("\r\n", "\n").split("\n\n"):
+        data = "\n".join(l[6:] for l in block.splitlines() if l.startswith("data: "))
+        if not data or data == "[DONE]":
+            continue
+        j = json.loads(data)
+        if dialect == "openai":
+            ch = (j.get("choices") or [{}])[0]
+            for tc in (ch.get("delta") or {}).get("tool_calls") or []:
+                name = tc.get("function", {}).get("name") or name
+                args += tc.get("function", {}).get("arguments") or ""
+            stop = ch.get("finish_reason") or stop
+        elif dialect == "anthropic":
+            if j.get("type") == "content_block_start" and j["content_block"]["type"] == "tool_use":
+                name = j["content_block"]["name"]
+            if j.get("type") == "content_block_delta" and j["delta"]["type"] == "input_json_delta":
+                args += j["delta"]["partial_json"]
+            if j.get("type") == "message_delta":
+                stop = j["delta"].get("stop_reason")
+        else:
+            cand = j["candidates"][0]
+            for p in cand["content"]["parts"]:
+                if "functionCall" in p:
+                    name, args = p["functionCall"]["name"], json.dumps(p["functionCall"].get("args", {}))
+            stop = cand.get("finishReason") or stop
+    return name, json.loads(args) if args else None, stop
+
+
+def test_streamed_tool_calls_across_every_dialect_pair():
+    """A tool call streamed by a member of another dialect reaches a
+    streaming program as its own dialect streams one: the name, the
+    arguments assembled from their pieces, the stop reason that says a tool
+    was called."""
+    m = mock()
+    params = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    ask = "weather? [call:get_weather]"
+    callers = {
+        "openai": ("oai", "/chat/completions",
+                   {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": ask}],
+                    "tools": [{"type": "function", "function": {"name": "get_weather", "description": "Weather",
+                                                                "parameters": params}}]},
+                   ["-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}"], "tool_calls"),
+        "anthropic": ("claude", "/messages",
+                      {"model": "claude-opus-4-7", "max_tokens": 200, "stream": True,
+                       "messages": [{"role": "user", "content": ask}],
+                       "tools": [{"name": "get_weather", "description": "Weather", "input_schema": params}]},
+                      ["-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}", "-H", "anthropic-version: 2023-06-01"],
+                      "tool_use"),
+        "gemini": ("gem", "/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+                   {"contents": [{"role": "user", "parts": [{"text": ask}]}],
+                    "tools": [{"functionDeclarations": [{"name": "get_weather", "description": "Weather",
+                                                         "parameters": params}]}]},
+                   ["-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}"], "STOP"),
+    }
+    members = {"openai": "backup/gpt-4o-mini", "anthropic": "anthropic/claude-haiku-4-5",
+               "gemini": "gemini/gemini-2.5-flash"}
+    for caller, (server, path, body, hdrs, stop) in callers.items():
+        for member, entry in members.items():
+            if member == caller:
+                continue
+            m = mock()
+            m.set(server, behaviour="503")
+            base = m.base(server, "/v1beta" if caller == "gemini" else "/v1")
+            r = run([CURL, "-sS", "-N", base + path, "-H", "content-type: application/json", *hdrs,
+                     "-d", json.dumps(body)], env_for(config(m, [entry])))
+            got = stream_tool_call(caller, r.stdout.decode())
+            eq(got, ("get_weather", {"city": "Paris"}, stop),
+               f"{caller} program, {member} member: the streamed call ({r.stdout.decode()[-300:]!r})")
+
+
 def scripted_member(events, ctype="text/event-stream"):
     """A loopback member that answers every POST 200 with these SSE events
     (or other pieces), chunked, and then ends its body cleanly. Returns

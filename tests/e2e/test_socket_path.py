@@ -495,6 +495,22 @@ print(r.headers.get("x-llmfallback-provider"), "|", "".join(c["choices"][0]["del
     r = py(m, script, config(m, chain=("anthropic/claude-haiku-4-5",)))
     eq(r.stdout.decode().strip(), "anthropic | Hello from claude (claude-haiku-4-5) | stop",
        f"Anthropic's events as OpenAI chunks ({r.stderr.decode()[-300:]})")
+    # a tool call streamed by Anthropic, assembled as the OpenAI SDK does
+    script = """
+import requests
+tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object",
+          "properties": {"city": {"type": "string"}}}}}]
+r = requests.post(URL, data=json.dumps({"model": "gpt-4o", "stream": True, "tools": tools,
+                  "messages": [{"role": "user", "content": "weather? [call:get_weather]"}]}),
+                  headers=HDRS, stream=True, timeout=10)
+chunks = [json.loads(l[6:]) for l in r.iter_lines(decode_unicode=True) if l.startswith("data: {")]
+calls = [t for c in chunks for t in c["choices"][0]["delta"].get("tool_calls") or []]
+print(calls[0]["function"]["name"], json.loads("".join(t["function"].get("arguments") or "" for t in calls)),
+      chunks[-1]["choices"][0]["finish_reason"])
+"""
+    r = py(m, script, config(m, chain=("anthropic/claude-haiku-4-5",)))
+    eq(r.stdout.decode().strip(), "get_weather {'city': 'Paris'} tool_calls",
+       f"Anthropic's streamed tool_use as OpenAI tool-call deltas ({r.stderr.decode()[-300:]})")
 
 
 def test_sixteen_threads_random_failures_through_the_relay():

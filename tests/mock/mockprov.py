@@ -521,27 +521,39 @@ def soft(dialect, name, model, req, b):
     return body, headers
 
 
+def openai_chunker(model):
+    """A function making this stream's chunks (one id and time for all)."""
+    cid, created = "chatcmpl-" + rand_id(), int(time.time())
+
+    def chunk(delta, finish=None):
+        return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created,
+                                      "model": model, "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                                                   "finish_reason": finish}]}) + "\n\n"
+    return chunk
+
+
+def anthropic_event(name, data):
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+
+
+def anthropic_message_start(model, input_tokens):
+    return anthropic_event("message_start", {"type": "message_start", "message": {
+        "id": "msg_" + rand_id(), "type": "message", "role": "assistant", "model": model, "content": [],
+        "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": input_tokens, "output_tokens": 1}}})
+
+
 def sse_events(dialect, model, text):
     pieces = [text[:len(text) // 3], text[len(text) // 3:2 * len(text) // 3], text[2 * len(text) // 3:]]
     out = []
     if dialect == "openai":
-        cid, created = "chatcmpl-" + rand_id(), int(time.time())
-
-        def chunk(delta, finish=None):
-            return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created,
-                                          "model": model, "choices": [{"index": 0, "delta": delta,
-                                                                       "logprobs": None,
-                                                                       "finish_reason": finish}]}) + "\n\n"
+        chunk = openai_chunker(model)
         out.append(chunk({"role": "assistant", "content": ""}))
         out += [chunk({"content": p}) for p in pieces]
         out.append(chunk({}, "stop"))
         out.append("data: [DONE]\n\n")
     elif dialect == "anthropic":
-        def ev(name, data):
-            return f"event: {name}\ndata: {json.dumps(data)}\n\n"
-        out.append(ev("message_start", {"type": "message_start", "message": {
-            "id": "msg_" + rand_id(), "type": "message", "role": "assistant", "model": model, "content": [],
-            "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 9, "output_tokens": 1}}}))
+        ev = anthropic_event
+        out.append(anthropic_message_start(model, 9))
         out.append(ev("content_block_start", {"type": "content_block_start", "index": 0,
                                               "content_block": {"type": "text", "text": ""}}))
         out.append(ev("ping", {"type": "ping"}))
@@ -561,6 +573,44 @@ def sse_events(dialect, model, text):
                 c["usageMetadata"] = {"promptTokenCount": 9, "candidatesTokenCount": len(text.split()),
                                       "totalTokenCount": 9 + len(text.split())}
             out.append("data: " + json.dumps(c) + "\n\n")
+    return out
+
+
+def sse_tool_events(dialect, model, tool, args):
+    """A streamed tool call, framed as each API streams one: OpenAI's first
+    chunk carries the role with the call's id and name and empty arguments,
+    which follow in pieces; Anthropic's tool_use block starts with an empty
+    input and its JSON comes in input_json_delta pieces (the first empty);
+    Gemini sends the whole functionCall in one chunk."""
+    js = json.dumps(args)
+    halves = [js[:len(js) // 2], js[len(js) // 2:]]
+    out = []
+    if dialect == "openai":
+        chunk = openai_chunker(model)
+        out.append(chunk({"role": "assistant", "content": None, "refusal": None, "tool_calls": [
+            {"index": 0, "id": "call_mock1", "type": "function", "function": {"name": tool, "arguments": ""}}]}))
+        out += [chunk({"tool_calls": [{"index": 0, "function": {"arguments": h}}]}) for h in halves]
+        out.append(chunk({}, "tool_calls"))
+        out.append("data: [DONE]\n\n")
+    elif dialect == "anthropic":
+        ev = anthropic_event
+        out.append(anthropic_message_start(model, 20))
+        out.append(ev("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+            "type": "tool_use", "id": "toolu_mock1", "name": tool, "input": {}}}))
+        out.append(ev("ping", {"type": "ping"}))
+        out += [ev("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                           "delta": {"type": "input_json_delta", "partial_json": h}})
+                for h in [""] + halves]
+        out.append(ev("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        out.append(ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use",
+                                                                           "stop_sequence": None},
+                                        "usage": {"output_tokens": 8}}))
+        out.append(ev("message_stop", {"type": "message_stop"}))
+    else:
+        out.append("data: " + json.dumps({"candidates": [{"content": {"parts": [{"functionCall": {
+            "name": tool, "args": args}}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 8, "totalTokenCount": 28},
+            "modelVersion": model}) + "\n\n")
     return out
 
 
@@ -819,11 +869,15 @@ class Server:
         return self.send(c, status, body, extra)
 
     def stream(self, c, model, req):
-        _, text = success(self.dialect, self.name, model, req)
+        answer, text = success(self.dialect, self.name, model, req)
         head = ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                 "Transfer-Encoding: chunked\r\n\r\n").encode()
         c.sendall(head)
-        for ev in sse_events(self.dialect, model, text):
+        call = CALL.search(last_user_text(self.dialect, req))
+        called = call and req.get("tools") and tool_result(self.dialect, req) is None and answer is not None
+        events = (sse_tool_events(self.dialect, model, call.group(1), {"city": "Paris"}) if called
+                  else sse_events(self.dialect, model, text))
+        for ev in events:
             data = ev.encode()
             c.sendall(b"%x\r\n%s\r\n" % (len(data), data))
             time.sleep(0.005)
