@@ -572,7 +572,7 @@ def sse_events(dialect, model, text):
                 c["candidates"][0]["finishReason"] = "STOP"
                 c["usageMetadata"] = {"promptTokenCount": 9, "candidatesTokenCount": len(text.split()),
                                       "totalTokenCount": 9 + len(text.split())}
-            out.append("data: " + json.dumps(c) + "\n\n")
+            out.append("data: " + json.dumps(c) + "\r\n\r\n")   # (Gemini ends its events with CRLF)
     return out
 
 
@@ -610,7 +610,7 @@ def sse_tool_events(dialect, model, tool, args):
         out.append("data: " + json.dumps({"candidates": [{"content": {"parts": [{"functionCall": {
             "name": tool, "args": args}}], "role": "model"}, "finishReason": "STOP", "index": 0}],
             "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 8, "totalTokenCount": 28},
-            "modelVersion": model}) + "\n\n")
+            "modelVersion": model}) + "\r\n\r\n")
     return out
 
 
