@@ -879,3 +879,54 @@ def test_stream_error_everywhere_gives_back_the_original():
     got = run(argv, env_for(config(m)))
     check(b"upstream reset" in got.stdout, f"what came of the primary's stream ({got.stdout[-200:]!r})")
     eq(got.returncode, 18, f"a partial transfer ({got.stderr.decode()[-200:]})")
+
+
+def test_http2_over_tls_as_real_providers_speak_it():
+    """curl speaks HTTP/2 over TLS (ALPN h2) to the real providers; here to
+    HTTP/2 fronts of the mock. A pass-through keeps its HTTP/2 head; a 503
+    falls back to a member spoken to over HTTP/2 as well, and so does a
+    stream whose first event is an error; the program's view (-i, -w) is
+    HTTP/2 throughout."""
+    from h2front import H2Front
+    m = mock()
+    d = os.path.dirname(m.ca)
+    pem, key = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
+    fp, fb = H2Front(m.port("primary"), pem, key), H2Front(m.port("backup"), pem, key)
+    try:
+        cfg = config(m, chain=["backup/gpt-4o-mini"], providers={
+            "openai": {"base_url": f"https://localhost:{fp.port}/v1"},
+            "backup": {"dialect": "openai", "base_url": f"https://localhost:{fb.port}/v1", "api_key_env": "BACKUP_KEY"}})
+        url = f"https://localhost:{fp.port}/v1/chat/completions"
+
+        def call(body, *extra):
+            log = new_log("h2.log")
+            r = run([CURL, "-sS", "-i", url, "--cacert", m.ca, "-H", "Content-Type: application/json",
+                     "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body, *extra,
+                     "-w", "\n%{http_version}"], env_for(cfg, log))
+            head, _, rest = r.stdout.decode().partition("\r\n\r\n")
+            body, _, version = rest.rpartition("\n")
+            steps = [(l["provider"], l["status"]) for l in read_log(log) if l["event"] == "attempt"]
+            return r.returncode, head, body, version, steps
+
+        rc, head, body, version, steps = call(chat_body())
+        eq((rc, head.split("\r\n")[0].strip(), version), (0, "HTTP/2 200", "2"), "pass-through: an HTTP/2 answer")
+        check(answer(body).startswith("Hello from primary"), f"the primary's ({body[:100]!r})")
+        eq(steps, [("openai", 200)], "one attempt")
+        m.set("primary", behaviour="503")
+        rc, head, body, version, steps = call(chat_body())
+        eq((rc, head.split("\r\n")[0].strip(), version), (0, "HTTP/2 200", "2"), "fallback: an HTTP/2 answer")
+        check(answer(body).startswith("Hello from backup"), f"the backup's ({body[:100]!r})")
+        check("x-llmfallback-provider: backup" in head.lower(), "its head names the backup")
+        eq(steps, [("openai", 503), ("backup", 200)], "the primary, then the backup")
+        m.set("primary", behaviour="stream_error")
+        stream = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+        rc, head, body, version, steps = call(stream, "-N")
+        text = "".join(json.loads(l[6:])["choices"][0]["delta"].get("content") or ""
+                       for l in body.splitlines() if l.startswith("data: {"))
+        eq((rc, head.split("\r\n")[0].strip(), text), (0, "HTTP/2 200", "Hello from backup (gpt-4o-mini)"),
+           f"a stream: the backup's, live ({body[-200:]!r})")
+        check(body.rstrip().endswith("data: [DONE]"), "to its end")
+        eq(set(fp.protocols + fb.protocols), {"h2"}, "every connection spoke HTTP/2")
+    finally:
+        fp.stop()
+        fb.stop()

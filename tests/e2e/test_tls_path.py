@@ -366,3 +366,33 @@ print(r.status, len(big), json.loads(r.read())["choices"][0]["message"]["content
     eq(len(m.requests("tp")[0]["body"]), int(n), "the whole body arrived")
     eq([(l["path"], l["status"]) for l in read_log(log) if l["event"] == "attempt"], [("ssl", 200)],
        "one attempt, on the TLS path")
+
+
+def test_the_relay_speaks_http2_to_providers_that_offer_it():
+    """Through the relay, as from curl: the program's own HTTPS is HTTP/1.1
+    (a virtual session reports http/1.1), and the relay's libcurl speaks
+    HTTP/2 to providers that offer it, as the real ones do; a 503 there falls
+    back to a member also on HTTP/2."""
+    from h2front import H2Front
+    tm = mock()
+    plain = Mock([{"name": "hp", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"]},
+                  {"name": "hb", "dialect": "openai", "key": KEYS["BACKUP_KEY"]}])
+    d = os.path.dirname(tm.ca)
+    pem, key = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
+    fp, fb = H2Front(plain.port("hp"), pem, key), H2Front(plain.port("hb"), pem, key)
+    try:
+        cfg = write_config({"providers": {
+            "openai": {"base_url": f"https://localhost:{fp.port}/v1"},
+            "backup": {"dialect": "openai", "base_url": f"https://localhost:{fb.port}/v1", "api_key_env": "BACKUP_KEY"}},
+            "chain": ["backup/gpt-4o-mini"], "timeouts_ms": {"connect": 2000, "total": 5000}}, "h2.json")
+        plain.set("hp", behaviour="503")
+        r = py(tm, CLIENTS["requests"], cfg, url=f"https://localhost:{fp.port}/v1/chat/completions")
+        out = r.stdout.decode().split(" ", 2)
+        eq(out[:2], ["200", "backup"], f"the backup answered ({r.stderr.decode()[-300:]})")
+        check(out[2].startswith("Hello from hb (gpt-4o-mini)"), "its answer")
+        eq((len(plain.requests("hp")), len(plain.requests("hb"))), (1, 1), "the primary, then the backup")
+        eq(set(fp.protocols + fb.protocols), {"h2"}, "the relay spoke HTTP/2 to both")
+    finally:
+        fp.stop()
+        fb.stop()
+        plain.stop()
