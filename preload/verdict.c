@@ -149,7 +149,11 @@ static const char *account_400(const llf_resp *r)
  * OpenAI's "Please try again in 6ms" / "in 1.5s" in error.message. -1 none. */
 static long body_retry_ms(const llf_resp *r)
 {
-    cJSON *j = r->body.p ? llf_json_parse_exact(r->body.p, r->body.n) : NULL;
+    /* (parsed only where one of them is: a 503 on every failover) */
+    if (!r->body.p || (!memmem(r->body.p, r->body.n, "retryDelay", 10) &&
+                       !memmem(r->body.p, r->body.n, "try again in ", 13)))
+        return -1;
+    cJSON *j = llf_json_parse_exact(r->body.p, r->body.n);
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
     double ms = -1;
     const cJSON *d;
