@@ -346,16 +346,6 @@ static const char *event_problem(llf_dialect d, const char *event, const cJSON *
     return NULL;
 }
 
-const char *llf_sse_event_problem(llf_dialect d, const char *event, const char *data, size_t len)
-{
-    if (d == LLF_OPENAI && len == 6 && memcmp(data, "[DONE]", 6) == 0)
-        return NULL;
-    cJSON *j = llf_json_parse_exact(data, len);
-    const char *problem = event_problem(d, event, j);
-    cJSON_Delete(j);
-    return problem;
-}
-
 /* An event that only frames an answer still to come, and so decides
  * nothing: of Anthropic's, any but content_block_* and message_delta
  * (message_start comes first and at once, then ping; unknown types are

@@ -49,10 +49,6 @@ llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_re
  * arguments, truncation. */
 llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg);
 
-/* Is this event of a dialect-d stream, wherever it comes, no part of an
- * answer? NULL if it may be, else the reason: "error_event", "not_json". */
-const char *llf_sse_event_problem(llf_dialect d, const char *event, const char *data, size_t len);
-
 /* Judging a stream as its events arrive, before the program sees any of
  * it. Events that only frame an answer (Anthropic's message_start and ping,
  * an OpenAI chunk with only the role) are held; the first event of the

@@ -50,6 +50,23 @@ static void every_split(const char *stream, const char *want, int nwant)
     CHECK(ok);
 }
 
+/* What the stream gate makes of one event (after an answer began, when
+ * started): its problem, NULL for none. */
+static const char *event_problem(llf_dialect d, const char *event, const char *data, int started)
+{
+    static const char *const first[] = {"{\"choices\":[{\"delta\":{\"content\":\"x\"}}]}",
+                                        "{\"type\":\"content_block_start\"}", "{\"candidates\":[]}"};
+    llf_gate *g = llf_gate_new(d, NULL, 0);
+    if (!g)
+        return "no gate";
+    if (started)
+        llf_gate_event(g, "message", first[d], strlen(first[d]));
+    int rc = llf_gate_event(g, event, data, strlen(data));
+    const char *p = rc == LLF_GATE_FAIL ? llf_gate_problem(g) : NULL;
+    llf_gate_free(g);
+    return p;
+}
+
 void test_sse(void)
 {
     every_split("data: {\"a\":1}\n\ndata: [DONE]\n\n", "[message|{\"a\":1}][message|[DONE]]", 2);
@@ -71,15 +88,16 @@ void test_sse(void)
     CHECK(llf_sse_feed(&p, "data: 1\n\ndata: 2\n\n", 18, stop_at_first, &calls) == 7 && calls == 1);
     llf_sse_free(&p);
 
-    /* events, wherever they come */
-    CHECK(llf_sse_event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 23) == NULL);
-    CHECK_STR(llf_sse_event_problem(LLF_OPENAI, "message", "{\"error\":{\"message\":\"x\"}}", 25), "error_event");
-    CHECK(llf_sse_event_problem(LLF_OPENAI, "message", "[DONE]", 6) == NULL);   /* the gate judges an end */
-    CHECK_STR(llf_sse_event_problem(LLF_OPENAI, "message", "<html>", 6), "not_json");
-    CHECK(llf_sse_event_problem(LLF_ANTHROPIC, "message_start", "{\"type\":\"message_start\"}", 24) == NULL);
-    CHECK_STR(llf_sse_event_problem(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", 52), "error_event");
-    CHECK_STR(llf_sse_event_problem(LLF_GEMINI, "message", "{\"error\":{\"code\":503}}", 22), "error_event");
-    CHECK(llf_sse_event_problem(LLF_GEMINI, "message", "{\"candidates\":[]}", 17) == NULL);
+    /* events, wherever they come (through the gate that judges them) */
+    CHECK(event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 0) == NULL);
+    CHECK_STR(event_problem(LLF_OPENAI, "message", "{\"error\":{\"message\":\"x\"}}", 0), "error_event");
+    CHECK(event_problem(LLF_OPENAI, "message", "[DONE]", 1) == NULL);   /* the gate judges an end */
+    CHECK_STR(event_problem(LLF_OPENAI, "message", "<html>", 0), "not_json");
+    CHECK(event_problem(LLF_ANTHROPIC, "message_start", "{\"type\":\"message_start\"}", 0) == NULL);
+    CHECK_STR(event_problem(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", 0),
+              "error_event");
+    CHECK_STR(event_problem(LLF_GEMINI, "message", "{\"error\":{\"code\":503}}", 0), "error_event");
+    CHECK(event_problem(LLF_GEMINI, "message", "{\"candidates\":[]}", 0) == NULL);
 
     /* A stream stopped at its first event: whole by its Content-Length, or
      * without one only after an error event. */
