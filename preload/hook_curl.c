@@ -414,7 +414,6 @@ typedef struct attempt_ctx {
     llf_resp *out;
     const llf_attempt *at;
     int live, got_byte;
-    int got_event;              /* the answer's first event came, not only framing (the gate may wait for more) */
     int gated;          /* a 2xx stream, held back until its answer's first event */
     int tunnel;         /* this header block is a proxy's reply to CONNECT */
     int pipe_broke;     /* the member's translated stream failed mid-way (an error event) */
@@ -514,7 +513,6 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
         return 1;
     }
     int d = core->gate_event(c->gate, event, data, len);
-    c->got_event = core->gate_started(c->gate);   /* not at framing alone (message_start, a role chunk) */
     if (d < 0)
         c->out->stream_problem = core->gate_problem(c->gate);
     c->first_ok = d > 0;
@@ -609,7 +607,10 @@ static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
         c->out->first_byte_timeout = 1;
         return 1;
     }
-    if (c->gated && !c->got_event && c->at->first_token_ms > 0 && since_ms(&c->t0) > (double)c->at->first_token_ms) {
+    /* (the first-token limit is met by the answer's first event, not by
+     * framing alone: message_start, a role chunk) */
+    if (c->gated && !(c->gate && llf_core()->gate_started(c->gate)) && c->at->first_token_ms > 0 &&
+        since_ms(&c->t0) > (double)c->at->first_token_ms) {
         c->out->first_token_timeout = 1;
         return 1;
     }
@@ -765,7 +766,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
-    c->live = c->got_byte = c->got_event = c->gated = c->tunnel = c->pipe_broke = c->first_ok = 0;
+    c->live = c->got_byte = c->gated = c->tunnel = c->pipe_broke = c->first_ok = 0;
     memset(&c->sse, 0, sizeof c->sse);
     c->pipe = NULL;
     c->gate = NULL;

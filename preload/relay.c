@@ -511,7 +511,6 @@ typedef struct rctx {
     llf_resp *out;
     const llf_attempt *at;
     int got_byte;
-    int got_event;               /* the answer's first event came, not only framing (the gate may wait for more) */
     long block_status;
     int gated, first_ok, live;   /* a 2xx stream: held to its first event, then live */
     llf_sse sse;
@@ -630,7 +629,6 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
         return 1;
     }
     int d = llf_gate_event(x->gate, event, data, len);
-    x->got_event = llf_gate_started(x->gate);   /* not at framing alone (message_start, a role chunk) */
     if (d < 0)
         x->out->stream_problem = llf_gate_problem(x->gate);
     x->first_ok = d > 0;
@@ -753,7 +751,9 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
         x->out->first_byte_timeout = 1;
         return 1;
     }
-    if (x->at && x->gated && !x->got_event && x->at->first_token_ms > 0 && ms > (double)x->at->first_token_ms) {
+    /* (met by the answer's first event, not by framing alone) */
+    if (x->at && x->gated && !(x->gate && llf_gate_started(x->gate)) && x->at->first_token_ms > 0 &&
+        ms > (double)x->at->first_token_ms) {
         x->out->first_token_timeout = 1;
         return 1;
     }
@@ -791,7 +791,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     memset(out, 0, sizeof *out);
     x->out = out;
     x->at = at;
-    x->gated = x->first_ok = x->live = x->sent = x->got_byte = x->got_event = 0;
+    x->gated = x->first_ok = x->live = x->sent = x->got_byte = 0;
     x->block_status = 0;
     x->t0 = llf_mono_ms();
     x->next_look = 100;
