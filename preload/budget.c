@@ -36,7 +36,7 @@ static int step(llf_budget *b, int d)
     uint32_t used;
     do {
         used = mine(w, me);
-        if (d > 0 ? b->limit <= 0 || (long long)used >= (long long)b->limit || used == COUNT_MAX
+        if (d > 0 ? (long long)used >= (long long)b->limit || used == COUNT_MAX
                   : used == 0)   /* (taken in the parent: the child owes nothing) */
             return 0;
     } while (!__atomic_compare_exchange_n(&b->state, &w, word(me, used + (uint32_t)d), 1, __ATOMIC_SEQ_CST,

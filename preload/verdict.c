@@ -161,10 +161,11 @@ static long body_retry_ms(const llf_resp *r)
     {
         const cJSON *rd = cJSON_GetObjectItemCaseSensitive(d, "retryDelay");
         char *end;
-        if (cJSON_IsString(rd) && (ms = strtod(rd->valuestring, &end) * 1000, strcmp(end, "s") != 0))
-            ms = -1;
-        if (ms >= 0)
+        double s = cJSON_IsString(rd) ? strtod(rd->valuestring, &end) : -1;
+        if (s >= 0 && strcmp(end, "s") == 0) {
+            ms = s * 1000;
             break;
+        }
     }
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
     const char *at = ms < 0 && cJSON_IsString(msg) ? strstr(msg->valuestring, "try again in ") : NULL;
