@@ -51,6 +51,11 @@ static int api_is_stream(const llf_call *call)
     return call->stream;
 }
 
+static const char *api_late_problem(int dialect, const char *event, const char *data, size_t len)
+{
+    return llf_stream_late_problem((llf_dialect)dialect, event, data, len);
+}
+
 static llf_gate *api_gate_new(int dialect)
 {
     return llf_gate_new((llf_dialect)dialect, &config->verdict, config->verdict.stream_refusal);
@@ -73,6 +78,7 @@ static const llf_core_api api = {
     .gate_started = llf_gate_started,
     .gate_problem = llf_gate_problem,
     .gate_free = llf_gate_free,
+    .late_problem = api_late_problem,
     .pipe_new = llf_stream_pipe_new,
     .pipe_feed = llf_stream_pipe_feed,
     .pipe_end = llf_stream_pipe_end,

@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 5
+#define LLF_CORE_ABI 6
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -44,6 +44,7 @@ typedef struct llf_resp {
     int      first_token_timeout; /* a stream aborted for want of a first event */
     int      client_gone;  /* aborted: the program closed its connection (relay) */
     const char *stream_problem;  /* a stream aborted at a bad first event (static) */
+    const char *late_problem;    /* a live stream's error after its answer began (static) */
 } llf_resp;
 
 /* Limits and delivery wishes for one attempt. */
@@ -109,6 +110,8 @@ typedef struct llf_core_api {
     int (*gate_started)(const struct llf_gate *g);   /* the first-token limit is met */
     const char *(*gate_problem)(const struct llf_gate *g);
     void (*gate_free)(struct llf_gate *g);
+    /* after it went live: an event that is the provider's error, or NULL */
+    const char *(*late_problem)(int dialect, const char *event, const char *data, size_t len);
     /* Streams between dialects: bytes of the member's in, the program's out. */
     struct llf_stream_pipe *(*pipe_new)(int from, int to, const char *model);
     int (*pipe_feed)(struct llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out);

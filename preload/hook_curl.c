@@ -468,6 +468,8 @@ static int go_live(attempt_ctx *c)
     llf_in_lib = 1;
     c->live = 1;
     r->delivered = 1;
+    llf_sse_free(&c->sse);   /* from here on it watches (watch()), from the first byte */
+    memset(&c->sse, 0, sizeof c->sse);
     return bad ? -1 : 0;
 }
 
@@ -519,10 +521,27 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
     return d != 0;   /* a decision stops the feed */
 }
 
+static int late_event(void *ud, const char *event, const char *data, size_t len)
+{
+    attempt_ctx *c = ud;
+    c->out->late_problem = llf_core()->late_problem(c->at->dialect, event, data, len);
+    return c->out->late_problem != NULL;   /* (one is enough: watching stops) */
+}
+
+/* A live stream's bytes are watched, not changed, for the provider's error
+ * event: too late for a fallback, but the attempt failed for the log and
+ * the breaker. */
+static void watch(attempt_ctx *c, const char *p, size_t n)
+{
+    if (!c->out->late_problem)
+        llf_sse_feed(&c->sse, p, n, late_event, c);   /* (out of memory: unwatched) */
+}
+
 /* Live bytes to the program: as they are, or translated into its dialect. */
 static int live_out(attempt_ctx *c, const char *p, size_t n)
 {
     const llf_core_api *core = c->pipe ? llf_core() : NULL;
+    watch(c, p, n);
     llf_buf t = {0};
     /* A member's error event ends the translation; what came before it
      * in this read is the program's all the same. */
@@ -592,6 +611,8 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
         llf_in_lib = 0;
         size_t w = call_write(c->s->writefn, c->s->writedata, p, n);
         llf_in_lib = 1;
+        if (w == n)   /* (a paused write comes again) */
+            watch(c, p, n);
         c->given += (curl_off_t)(w == n ? n : 0);
         return w;
     }

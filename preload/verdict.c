@@ -485,6 +485,20 @@ int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
     return !g->hold || (long)g->text.n > max ? LLF_GATE_GO : LLF_GATE_WAIT;
 }
 
+const char *llf_stream_late_problem(llf_dialect d, const char *event, const char *data, size_t len)
+{
+    /* (most events of a stream are text: only one that names an error is
+     * parsed) */
+    if (!(event && strcmp(event, "error") == 0) && !memmem(data, len, "\"error\"", 7))
+        return NULL;
+    cJSON *j = llf_json_parse_exact(data, len);
+    const char *p = cJSON_IsObject(j) || (d == LLF_ANTHROPIC && event && !strcmp(event, "error"))
+                        ? event_problem(d, event, j)
+                        : NULL;
+    cJSON_Delete(j);
+    return p;
+}
+
 int llf_gate_started(const llf_gate *g)
 {
     return g->started;
@@ -542,6 +556,11 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
     }
     if (r->first_token_timeout)
         return (llf_verdict){LLF_TRANSPORT_ERROR, "first_token_timeout", 1, -1};
+    /* A live stream the provider ended with an error event: the program has
+     * it as sent (or, translated, as a broken transfer); too late for a
+     * fallback, but a failure for the log, the summary and the breaker. */
+    if (r->delivered && r->late_problem)
+        return bad(LLF_INVALID_BODY, r->late_problem);
     if (r->curlcode != CURLE_OK)
         return transport(r);
     long s = r->status;

@@ -3,11 +3,13 @@ then probed once; shared by the processes of one user through a 0600 file."""
 import atexit
 import json
 import os
+import re
 import stat
 import tempfile
 import time
 
-from harness import CURL, KEYS, Mock, chat_body, check, env_for, eq, new_log, read_log, run, tmpdir, write_config
+from harness import CURL, KEYS, PY, Mock, chat_body, check, env_for, eq, new_log, read_log, run, tmpdir, write_config
+from pyclients import PEERS, PRELUDE, check_relayed
 
 _m = None
 
@@ -148,3 +150,67 @@ def test_a_full_runtime_dir_costs_sharing_not_the_program():
         warn = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback: health memory")]
         check(len(warn) == 1 and "No space left on device" in warn[0] and "not shared" in warn[0],
               f"one warning that says why ({warn})")
+
+
+LATE_STREAM = PRELUDE + PEERS + """
+import requests
+b = json.loads(body("late"))
+b["stream"] = True
+r = requests.post(URL, json=b, headers=HDRS, timeout=10, stream=True)
+print(r.status_code, r.headers.get("x-llmfallback-provider"))
+for l in r.iter_lines(decode_unicode=True):
+    if l:
+        print(l)
+"""
+
+
+def same_ids(out):
+    return re.sub(rb'"(chatcmpl-[a-z0-9]+)"', b'"chatcmpl-ID"', re.sub(rb'"created": [0-9]+', b'"created": 0', out))
+
+
+def test_a_stream_that_errs_after_its_answer_began_counts_against_its_provider():
+    """A stream that began (text went to the program) and then got the
+    provider's error event cannot fall back: the program has it as sent,
+    byte for byte. But the attempt failed: the log says so, the summary
+    counts a failure, and the breaker counts it, so that a provider that
+    keeps breaking off its answers is skipped like one that refuses them.
+    Both paths: libcurl (curl -N) and the relay (Python requests)."""
+    m = mock()
+    m.set("primary", behaviour="stream_error_after_text")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    plain = run(argv, env_for(preload=False))
+    check(b"Hello" in plain.stdout and b'"error"' in plain.stdout, f"the mock's stream: text, then an error "
+          f"({plain.stdout[-200:]!r})")
+    py = os.path.join(tmpdir(), "late_stream.py")
+    with open(py, "w") as f:
+        f.write(LATE_STREAM)
+    pyargv = [PY, py, m.base("primary") + "/chat/completions"]
+    for path, program in (("curl", argv), ("socket", pyargv)):
+        m.reset_all()
+        shared = tempfile.mkdtemp(dir=tmpdir())
+        cfg = config(m, failures=2, cooldown_ms=60000)
+        log = new_log(f"late-{path}.log")
+        outs = [run(program, env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared})) for _ in range(3)]
+        if path == "curl":
+            for r in outs[:2]:
+                eq((r.returncode, same_ids(r.stdout)), (plain.returncode, same_ids(plain.stdout)),
+                   "curl: the broken-off stream reaches the program as the provider sent it")
+        else:
+            for r in outs:
+                check_relayed(r, m.port("primary"))
+            for r in outs[:2]:
+                out = r.stdout.decode()
+                check(out.startswith("200 None") and "Hello" in out and '"error"' in out,
+                      f"relay: the broken-off stream reaches the program as sent ({out[-300:]})")
+        eq(len(m.requests("primary")), 2, f"{path}: two broken streams open the breaker; the third call skips it")
+        eq(len(m.requests("backup")), 1, f"{path}: the backup answers the third")
+        check(b"[DONE]" in outs[2].stdout and b'"error"' not in outs[2].stdout,
+              f"{path}: with a whole stream ({outs[2].stdout[-300:]!r})")
+        lines = read_log(log)
+        late = [l for l in lines if l.get("provider") == "openai" and l.get("attempt") == 1]
+        eq([(l.get("outcome"), l.get("reason"), l.get("path")) for l in late],
+           [("invalid_body", "error_event", path)] * 2, f"{path}: each broken stream logged as a failed attempt")
+        sums = [l for l in lines if l.get("event") == "summary"]
+        eq([s.get("failures") for s in sums[:2]], [1, 1], f"{path}: and counted as a failed call")

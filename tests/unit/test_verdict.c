@@ -143,6 +143,40 @@ static void stream_gate(void)
     llf_resp_free(&resp_);
 }
 
+/* After a stream went live: only the provider's error event is named, and
+ * a delivered stream that got one is a failed attempt (for the log and the
+ * breaker), not an answer, though it cannot fall back. */
+static void late_stream_error(void)
+{
+#define LATE(d, ev, data) llf_stream_late_problem(d, ev, data, strlen(data))
+    CHECK_STR(LATE(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}"),
+              "error_event");
+    CHECK_STR(LATE(LLF_ANTHROPIC, "error", "not json"), "error_event");   /* the event's name says it */
+    CHECK_STR(LATE(LLF_ANTHROPIC, "message", "{\"type\":\"error\",\"error\":{}}"), "error_event");
+    CHECK_STR(LATE(LLF_OPENAI, "message", "{\"error\":{\"message\":\"overloaded\"}}"), "error_event");
+    CHECK_STR(LATE(LLF_GEMINI, "message", "{\"error\":{\"code\":503,\"status\":\"UNAVAILABLE\"}}"), "error_event");
+    /* text that speaks of an error, a nested "error" key, [DONE], garbage: not the provider's error */
+    CHECK(!LATE(LLF_OPENAI, "message", "{\"choices\":[{\"delta\":{\"content\":\"an \\\"error\\\" here\"}}]}"));
+    CHECK(!LATE(LLF_OPENAI, "message", "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"x\":{\"error\":1}}]}}]}"));
+    CHECK(!LATE(LLF_OPENAI, "message", "[DONE]"));
+    CHECK(!LATE(LLF_OPENAI, "message", "<html>\"error\"</html>"));
+    CHECK(!LATE(LLF_ANTHROPIC, "content_block_delta",
+                "{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"error\"}}"));
+#undef LATE
+    llf_resp r = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n", A_START A_BLOCK A_TEXT A_ERROR);
+    r.delivered = 1;
+    llf_verdict v = llf_judge(LLF_ANTHROPIC, "claude", 1, &r, 0);
+    CHECK(v.outcome == LLF_OK);   /* what the transport did not name is not judged again */
+    r.late_problem = "error_event";
+    v = llf_judge(LLF_ANTHROPIC, "claude", 1, &r, 0);
+    CHECK(v.outcome == LLF_INVALID_BODY && v.fallback);
+    CHECK_STR(v.reason, "error_event");
+    r.curlcode = CURLE_PARTIAL_FILE;   /* translated: the program's transfer broke at it */
+    v = llf_judge(LLF_ANTHROPIC, "claude", 1, &r, 0);
+    CHECK_STR(v.reason, "error_event");
+    llf_resp_free(&r);
+}
+
 void test_verdict(void)
 {
     const char *ok = "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}";
@@ -283,6 +317,7 @@ void test_verdict(void)
     llf_buf_free(&h);
     gemini_gate();
     stream_gate();
+    late_stream_error();
 }
 
 static llf_verdict answer(const char *content_json, const char *finish, const char *req,
