@@ -54,6 +54,17 @@ static cJSON *parse(const char *json)
     return cJSON_Parse(json);
 }
 
+/* sse() for an event whose building may have failed (ok 0): it is deleted
+ * then, not written. */
+static int sse_if(llf_buf *out, const char *event, cJSON *data, int ok)
+{
+    if (!ok) {
+        cJSON_Delete(data);
+        return -1;
+    }
+    return sse(out, event, data);
+}
+
 static int anth_stop_block(llf_stream_tr *t, llf_buf *out)
 {
     if (!t->text_open && !t->tool_block)
@@ -74,13 +85,12 @@ static int anth_start(llf_stream_tr *t, llf_buf *out)
     cJSON *msg = cJSON_GetObjectItem(m, "message"), *u = cJSON_CreateObject();
     char id[160];
     snprintf(id, sizeof id, "%s%s", strncmp(t->id, "msg_", 4) ? "msg_" : "", t->id);
-    if (!m || llf_add(msg, "id", cJSON_CreateString(id)) || llf_add(msg, "model", cJSON_CreateString(t->model)) ||
-        llf_add(u, "input_tokens", cJSON_CreateNumber(t->in_tokens)) ||
-        llf_add(u, "output_tokens", cJSON_CreateNumber(0)) || llf_add(msg, "usage", u)) {
-        cJSON_Delete(m);
-        return -1;
-    }
-    return sse(out, "message_start", m);
+    int ok = m && u && !llf_add(msg, "id", cJSON_CreateString(id)) &&
+             !llf_add(msg, "model", cJSON_CreateString(t->model)) &&
+             !llf_add(u, "input_tokens", cJSON_CreateNumber(t->in_tokens)) &&
+             !llf_add(u, "output_tokens", cJSON_CreateNumber(0)) && !llf_add_own(msg, "usage", &u);
+    cJSON_Delete(u);   /* (NULL once added) */
+    return sse_if(out, "message_start", m, ok);
 }
 
 static const char *anth_reason(const char *fr)
@@ -113,9 +123,9 @@ static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
                 return -1;
         }
         cJSON *e = parse("{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\"}}");
-        if (!e || llf_add(e, "index", cJSON_CreateNumber(t->blocks - 1)) ||
-            llf_add(cJSON_GetObjectItem(e, "delta"), "text", cJSON_CreateString(text)) ||
-            sse(out, "content_block_delta", e))
+        if (sse_if(out, "content_block_delta", e,
+                   e && !llf_add(e, "index", cJSON_CreateNumber(t->blocks - 1)) &&
+                       !llf_add(cJSON_GetObjectItem(e, "delta"), "text", cJSON_CreateString(text))))
             return -1;
     }
     for (const cJSON *c = cJSON_IsArray(tools) ? tools->child : NULL; c; c = c->next) {
@@ -125,18 +135,18 @@ static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
                 return -1;
             cJSON *e = parse("{\"type\":\"content_block_start\",\"content_block\":{\"type\":\"tool_use\",\"input\":{}}}");
             cJSON *b = cJSON_GetObjectItem(e, "content_block");
-            if (!e || llf_add(e, "index", cJSON_CreateNumber(t->blocks++)) || llf_copy(b, "id", c, "id") ||
-                llf_add(b, "name", cJSON_CreateString(llf_get_str(f, "name") ? llf_get_str(f, "name") : "")) ||
-                sse(out, "content_block_start", e))
+            if (sse_if(out, "content_block_start", e,
+                       e && !llf_add(e, "index", cJSON_CreateNumber(t->blocks++)) && !llf_copy(b, "id", c, "id") &&
+                           !llf_add(b, "name", cJSON_CreateString(llf_get_str(f, "name") ? llf_get_str(f, "name") : ""))))
                 return -1;
             t->tool_block = 1;
         }
         const char *args = llf_get_str(f, "arguments");
         if (args && *args && t->tool_block) {
             cJSON *e = parse("{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"input_json_delta\"}}");
-            if (!e || llf_add(e, "index", cJSON_CreateNumber(t->blocks - 1)) ||
-                llf_add(cJSON_GetObjectItem(e, "delta"), "partial_json", cJSON_CreateString(args)) ||
-                sse(out, "content_block_delta", e))
+            if (sse_if(out, "content_block_delta", e,
+                       e && !llf_add(e, "index", cJSON_CreateNumber(t->blocks - 1)) &&
+                           !llf_add(cJSON_GetObjectItem(e, "delta"), "partial_json", cJSON_CreateString(args))))
                 return -1;
         }
     }
@@ -156,55 +166,60 @@ static int anth_close(llf_stream_tr *t, llf_buf *out)
                       cJSON_CreateString(anth_reason(t->finish[0] ? t->finish : "stop"))) &&
              !llf_add(u, "input_tokens", cJSON_CreateNumber(t->in_tokens)) &&
              !llf_add(u, "output_tokens", cJSON_CreateNumber(t->out_tokens));
-    if (!ok) {
-        cJSON_Delete(e);
-        return -1;
-    }
-    return sse(out, "message_delta", e);
+    return sse_if(out, "message_delta", e, ok);
 }
 
 /* One Gemini chunk: text, and when closing the gathered function calls
  * (Gemini sends them whole), the finish reason and the usage. */
 static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *out)
 {
+    /* (each part is deleted at the end unless it was added: _own sets it
+     * to NULL once it is no longer ours) */
     cJSON *o = cJSON_CreateObject(), *cands = cJSON_CreateArray(), *cand = cJSON_CreateObject(),
-          *content = cJSON_CreateObject(), *parts = cJSON_CreateArray();
+          *content = cJSON_CreateObject(), *parts = cJSON_CreateArray(), *um = NULL;
     int ok = o && cands && cand && content && parts;
     if (ok && text && *text) {
         cJSON *tp = cJSON_CreateObject();
-        ok = tp && !llf_add(tp, "text", cJSON_CreateString(text)) && !llf_append(parts, tp);
+        ok = tp && !llf_add(tp, "text", cJSON_CreateString(text)) && !llf_append_own(parts, &tp);
+        cJSON_Delete(tp);
     }
     for (int i = 0; ok && closing && i < t->gem_tools; i++) {
         cJSON *args = cJSON_Parse(t->gem_calls[i].args.p ? t->gem_calls[i].args.p : "{}");
+        if (!cJSON_IsObject(args)) {
+            cJSON_Delete(args);
+            args = cJSON_CreateObject();
+        }
         cJSON *p = cJSON_CreateObject(), *fc = cJSON_CreateObject();
         /* the first signed, for the program's own Gemini 3 (see hubutil.h) */
-        ok = p && fc && !llf_add(fc, "name", cJSON_CreateString(t->gem_calls[i].name)) &&
-             !llf_add(fc, "args", cJSON_IsObject(args) ? args : cJSON_CreateObject()) &&
-             !llf_add(p, "functionCall", fc) && !llf_append(parts, p) &&
-             !(i == 0 && llf_add(p, "thoughtSignature", cJSON_CreateString(LLF_GEMINI_SKIP_SIGNATURE)));
-        if (!cJSON_IsObject(args))
-            cJSON_Delete(args);
+        ok = p && fc && args && !llf_add(fc, "name", cJSON_CreateString(t->gem_calls[i].name)) &&
+             !llf_add_own(fc, "args", &args) && !llf_add_own(p, "functionCall", &fc) &&
+             !(i == 0 && llf_add(p, "thoughtSignature", cJSON_CreateString(LLF_GEMINI_SKIP_SIGNATURE))) &&
+             !llf_append_own(parts, &p);
+        cJSON_Delete(args);
+        cJSON_Delete(fc);
+        cJSON_Delete(p);
     }
-    ok = ok && !llf_add(content, "parts", parts) && !llf_add(content, "role", cJSON_CreateString("model")) &&
-         !llf_add(cand, "content", content) &&
+    ok = ok && !llf_add_own(content, "parts", &parts) && !llf_add(content, "role", cJSON_CreateString("model")) &&
+         !llf_add_own(cand, "content", &content) &&
          !(closing && llf_add(cand, "finishReason",
                               cJSON_CreateString(gem_reason(t->finish[0] ? t->finish : "stop")))) &&
-         !llf_add(cand, "index", cJSON_CreateNumber(0)) && !llf_append(cands, cand) &&
-         !llf_add(o, "candidates", cands);
+         !llf_add(cand, "index", cJSON_CreateNumber(0)) && !llf_append_own(cands, &cand) &&
+         !llf_add_own(o, "candidates", &cands);
     if (ok && closing) {
         t->finished = 1;
-        cJSON *um = cJSON_CreateObject();
+        um = cJSON_CreateObject();
         ok = um && !llf_add(um, "promptTokenCount", cJSON_CreateNumber(t->in_tokens)) &&
              !llf_add(um, "candidatesTokenCount", cJSON_CreateNumber(t->out_tokens)) &&
              !llf_add(um, "totalTokenCount", cJSON_CreateNumber(t->in_tokens + t->out_tokens)) &&
-             !llf_add(o, "usageMetadata", um);
+             !llf_add_own(o, "usageMetadata", &um);
     }
     ok = ok && !llf_add(o, "modelVersion", cJSON_CreateString(t->model));
-    if (!ok) {
-        cJSON_Delete(o);
-        return -1;
-    }
-    return sse(out, NULL, o);
+    cJSON_Delete(um);
+    cJSON_Delete(parts);
+    cJSON_Delete(content);
+    cJSON_Delete(cand);
+    cJSON_Delete(cands);
+    return sse_if(out, NULL, o, ok);
 }
 
 /* The tool-call deltas, gathered for the closing chunk. */
@@ -336,11 +351,14 @@ static int usage(cJSON *chunk, double in, double out)
 static cJSON *tool_delta(int index, const char *id, const char *name, const char *args)
 {
     cJSON *a = cJSON_CreateArray(), *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
-    if (!a || !c || !f || llf_add(c, "index", cJSON_CreateNumber(index)) ||
-        (id && (llf_add(c, "id", cJSON_CreateString(id)) || llf_add(c, "type", cJSON_CreateString("function")))) ||
-        (name && llf_add(f, "name", cJSON_CreateString(name))) ||
-        llf_add(f, "arguments", cJSON_CreateString(args ? args : "")) || llf_add(c, "function", f) ||
-        llf_append(a, c)) {
+    int ok = a && c && f && !llf_add(c, "index", cJSON_CreateNumber(index)) &&
+             !(id && (llf_add(c, "id", cJSON_CreateString(id)) || llf_add(c, "type", cJSON_CreateString("function")))) &&
+             !(name && llf_add(f, "name", cJSON_CreateString(name))) &&
+             !llf_add(f, "arguments", cJSON_CreateString(args ? args : "")) && !llf_add_own(c, "function", &f) &&
+             !llf_append_own(a, &c);
+    cJSON_Delete(f);   /* (NULL once added) */
+    cJSON_Delete(c);
+    if (!ok) {
         cJSON_Delete(a);
         return NULL;
     }

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "curlapi.h"
+#include "jsonmem.h"
 #include "linked_curl.h"
 #include "t.h"
 
@@ -35,6 +36,37 @@ void t_setenv(const char *name, const char *value)
 void t_clearenv(void)
 {
     memset(env, 0, sizeof env);
+}
+
+static long countdown = -1;   /* allocations left before one fails; -1: none fails */
+
+static void *failing_malloc(size_t n)
+{
+    if (countdown == 0)
+        return NULL;
+    if (countdown > 0)
+        countdown--;
+    return malloc(n);
+}
+
+void t_oom_sweep(cJSON *(*op)(const void *arg), const void *arg, const char *label)
+{
+    cJSON_Hooks h = {failing_malloc, free}, back = {llf_json_alloc, llf_json_free};
+    long n = 0;
+    for (; n < 100000; n++) {
+        countdown = n;
+        cJSON_InitHooks(&h);
+        cJSON *out = op(arg);
+        long left = countdown;
+        countdown = -1;
+        cJSON_InitHooks(&back);
+        cJSON_Delete(out);
+        if (left > 0)
+            break;   /* ran through without a failure */
+    }
+    if (n == 100000)
+        fprintf(stderr, "%s: never ran through\n", label);
+    CHECK(n < 100000);
 }
 
 cJSON *t_fixture(const char *relpath)

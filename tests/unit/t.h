@@ -39,6 +39,10 @@ void t_clearenv(void);
  * root), parsed; NULL with a message when missing or invalid. */
 struct cJSON;
 struct cJSON *t_fixture(const char *relpath);
+/* Running out of memory: op run with cJSON's 1st, 2nd... allocation
+ * failing until it runs through, its result freed each time; it must fail
+ * cleanly (the ASan run sees a double free or a leak). */
+void t_oom_sweep(struct cJSON *(*op)(const void *arg), const void *arg, const char *label);
 /* Compare two JSON values; on a difference print both, labelled. */
 int t_json_same(const struct cJSON *got, const struct cJSON *want, const char *label);
 

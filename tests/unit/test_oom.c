@@ -8,41 +8,6 @@
 #include "jsonmem.h"
 #include "t.h"
 
-static long countdown = -1;   /* allocations left before one fails; -1: none fails */
-
-static void *failing_malloc(size_t n)
-{
-    if (countdown == 0)
-        return NULL;
-    if (countdown > 0)
-        countdown--;
-    return malloc(n);
-}
-
-typedef cJSON *(*op_fn)(const void *arg);
-
-/* op run with the 1st, 2nd... allocation failing until it runs through; its
- * result freed each time. */
-static void sweep(op_fn op, const void *arg, const char *label)
-{
-    cJSON_Hooks h = {failing_malloc, free}, back = {llf_json_alloc, llf_json_free};
-    long n = 0;
-    for (; n < 100000; n++) {
-        countdown = n;
-        cJSON_InitHooks(&h);
-        cJSON *out = op(arg);
-        long left = countdown;
-        countdown = -1;
-        cJSON_InitHooks(&back);
-        cJSON_Delete(out);
-        if (left > 0)
-            break;   /* ran through without a failure */
-    }
-    if (n == 100000)
-        fprintf(stderr, "%s: never ran through\n", label);
-    CHECK(n < 100000);
-}
-
 static cJSON *tool_call(const void *arg)
 {
     return llf_hub_tool_call("id1", "fn", arg);
@@ -73,8 +38,8 @@ static cJSON *translate(const void *arg)
 void test_oom(void)
 {
     cJSON *args = cJSON_Parse("{\"a\":[1,2,{\"b\":\"c\"}]}");
-    sweep(tool_call, args, "tool call");
-    sweep(tool_call, NULL, "tool call without arguments");
+    t_oom_sweep(tool_call, args, "tool call");
+    t_oom_sweep(tool_call, NULL, "tool call without arguments");
     cJSON_Delete(args);
 
     static const struct {
@@ -97,7 +62,7 @@ void test_oom(void)
         tr_arg a = {llf_dialect_ops_of((llf_dialect)llf_dialect_from_name(fx[i].dialect)), in, fx[i].which};
         CHECK(in != NULL);
         if (in)
-            sweep(translate, &a, path);
+            t_oom_sweep(translate, &a, path);
         cJSON_Delete(in);
     }
 }

@@ -454,8 +454,39 @@ static void check_anthropic_details(void)
     CHECK(r.prompt == 48012);
 }
 
+/* Out of memory at each of cJSON's allocations in turn, a translated
+ * stream breaks cleanly: nothing freed twice, nothing leaked. */
+typedef struct {
+    llf_dialect from, to;
+    const char *in;
+} oom_arg;
+
+static cJSON *translate_all(const void *arg)
+{
+    const oom_arg *a = arg;
+    llf_stream_pipe *p = llf_stream_pipe_new(a->from, a->to, "m");
+    llf_buf out = {0};
+    if (p && llf_stream_pipe_feed(p, a->in, strlen(a->in), &out) == 0)
+        llf_stream_pipe_end(p, &out);
+    llf_stream_pipe_free(p);
+    llf_buf_free(&out);
+    return NULL;
+}
+
+static void stream_oom(void)
+{
+    for (int f = 0; f < 3; f++)
+        for (int t = 0; t < 3; t++)
+            if (f != t) {
+                oom_arg text = {(llf_dialect)f, (llf_dialect)t, TEXT[f]}, tools = {(llf_dialect)f, (llf_dialect)t, TOOLS[f]};
+                t_oom_sweep(translate_all, &text, "stream text");
+                t_oom_sweep(translate_all, &tools, "stream tools");
+            }
+}
+
 void test_stream(void)
 {
+    stream_oom();
     for (int f = 0; f < 3; f++)
         for (int t = 0; t < 3; t++)
             if (f != t) {
