@@ -84,11 +84,12 @@ static int run(script *s, llf_final *fin, llf_call **callp)
     llf_headers_add(&orig.headers, "Authorization: Bearer sk-program");
     llf_buf_adds(&orig.body, BODY);
     llf_call *c = llf_engine_recognise(&eng, orig.url, "POST", orig.body.p, orig.body.n);
-    if (!c)
-        return -1;
-    llf_run_args a = {&orig, 0, 0, fake_perform, s, "curl", fake_gone};
-    int rc = llf_engine_run(&eng, c, &a, fin);
-    *callp = c;
+    int rc = -1;
+    if (c) {
+        llf_run_args a = {&orig, 0, 0, fake_perform, s, "curl", fake_gone};
+        rc = llf_engine_run(&eng, c, &a, fin);
+        *callp = c;
+    }
     llf_headers_free(&orig.headers);
     llf_buf_free(&orig.body);
     return rc;
@@ -101,6 +102,20 @@ static void done(script *s, llf_call *c)
         free(s->urls[i]);
     }
     llf_call_free(c);
+}
+
+/* One call whose original and first member fail and whose last member (of
+ * another dialect) answers: recognition, plan, rewrites, translation,
+ * judging and the final answer all run. */
+static cJSON *oom_call(const void *arg)
+{
+    (void)arg;
+    script s = {.steps = {"503", "503", "200"}};
+    llf_final fin;
+    llf_call *c = NULL;
+    run(&s, &fin, &c);
+    done(&s, c);
+    return NULL;
 }
 
 void test_engine(void)
@@ -383,6 +398,12 @@ void test_engine(void)
     done(&r2, c);
     CHECK(llf_budget_used(&eng.budget) == 1);
     llf_retry_budget_init(0, 0);   /* (unlimited again) */
+
+    /* Out of memory at any of cJSON's allocations in turn: the call ends
+     * (an answer, its original, or passed through), nothing freed twice,
+     * nothing leaked. */
+    setup("groq/llama,anthropic/claude-sonnet-4-5", 4, 1000000);
+    t_oom_sweep(oom_call, NULL, "a call through the engine");
 
     llf_config_free(cfg);
     cfg = NULL;
