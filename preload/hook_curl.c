@@ -62,6 +62,12 @@ typedef struct hstate {
     char *errorbuffer;                /* program's */
     long verbose;
     long follow, unrestricted_auth;   /* FOLLOWLOCATION, UNRESTRICTED_AUTH */
+    /* Where the program sends its URL other than by its name: a Unix socket
+     * (UNIX_SOCKET_PATH or ABSTRACT_UNIX_SOCKET, one setting in libcurl: the
+     * last set wins) and CONNECT_TO (the program's list). */
+    char *unix_path;                  /* copy */
+    int unix_abstract;
+    struct curl_slist *connect_to;
     curl_debug_callback debugfn;
     void *debugdata;
     FILE *stderr_fp;                  /* CURLOPT_STDERR, NULL: stderr */
@@ -141,6 +147,7 @@ static void state_free(hstate *s)
     free(s->pass);
     free(s->bearer);
     free(s->cookie);
+    free(s->unix_path);
     if (s->member_hdrs)
         llf_real_curl()->slist_free_all(s->member_hdrs);
     free(s);
@@ -221,6 +228,7 @@ static int interesting(CURLoption o)
     case CURLOPT_XOAUTH2_BEARER: case CURLOPT_COOKIE: case CURLOPT_VERBOSE:
     case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA: case CURLOPT_STDERR:
     case CURLOPT_FOLLOWLOCATION: case CURLOPT_UNRESTRICTED_AUTH:
+    case CURLOPT_UNIX_SOCKET_PATH: case CURLOPT_ABSTRACT_UNIX_SOCKET: case CURLOPT_CONNECT_TO:
         return 1;
     default:
         return 0;
@@ -306,6 +314,12 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
     case CURLOPT_VERBOSE: s->verbose = l; break;
     case CURLOPT_FOLLOWLOCATION: s->follow = l; break;
     case CURLOPT_UNRESTRICTED_AUTH: s->unrestricted_auth = l; break;
+    case CURLOPT_UNIX_SOCKET_PATH:
+    case CURLOPT_ABSTRACT_UNIX_SOCKET:
+        set_str(&s->unix_path, p);
+        s->unix_abstract = o == CURLOPT_ABSTRACT_UNIX_SOCKET;
+        break;
+    case CURLOPT_CONNECT_TO: s->connect_to = p; break;
     case CURLOPT_DEBUGFUNCTION: s->debugfn = (curl_debug_callback)p; break;
     case CURLOPT_DEBUGDATA: s->debugdata = p; break;
     case CURLOPT_STDERR: s->stderr_fp = p; break;
@@ -438,7 +452,7 @@ typedef struct attempt_ctx {
  * puts back only these (and the callbacks, always taken over). A call
  * answered by its original attempt touches few: every setopt costs. */
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
-       D_DEBUG = 64, D_FOLLOW = 128, D_ALL = 255 };
+       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_ALL = 511 };
 
 static double since_ms(const struct timespec *t0)
 {
@@ -696,6 +710,12 @@ static void set_follow(const llf_curl_api *rc, CURL *h, const hstate *s)
     rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, s->unrestricted_auth);
 }
 
+static void set_route(const llf_curl_api *rc, CURL *h, const hstate *s)
+{
+    rc->easy_setopt(h, s->unix_abstract ? CURLOPT_ABSTRACT_UNIX_SOCKET : CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
+    rc->easy_setopt(h, CURLOPT_CONNECT_TO, s->connect_to);
+}
+
 /* The credentials of a member's request: of each credential header, the
  * value's last word (the key of "Bearer KEY" and of a bare KEY). */
 static void note_secrets(attempt_ctx *c, const llf_core_api *core, const llf_headers *h)
@@ -805,6 +825,10 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         set_creds(rc, h, s);   /* an override candidate went first */
     if (original && (c->dirty & D_FOLLOW))
         set_follow(rc, h, s);
+    if ((original || req->own_server) && (c->dirty & D_ROUTE)) {
+        set_route(rc, h, s);
+        c->dirty &= ~(unsigned)D_ROUTE;
+    }
     if (original)
         c->nsecret = 0;   /* the program's own credentials are its to show */
     if (!original) {
@@ -830,6 +854,15 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             rc->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
             rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 0L);
             c->dirty |= D_FOLLOW;
+        }
+        /* The program's own way to its server (a Unix socket, --connect-to)
+         * leads to that server, whatever the URL says: another provider's
+         * member goes where its base URL names, or its key would go to the
+         * program's server and the fallback never reach the member. */
+        if (!req->own_server && (s->unix_path || s->connect_to) && !(c->dirty & D_ROUTE)) {
+            rc->easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, (char *)NULL);
+            rc->easy_setopt(h, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
+            c->dirty |= D_ROUTE;
         }
         if (s->verbose)
             note_secrets(c, llf_core(), &req->headers);
@@ -969,6 +1002,8 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
     }
     if (dirty & D_FOLLOW)
         set_follow(rc, h, s);
+    if (dirty & D_ROUTE)
+        set_route(rc, h, s);
     if (dirty & D_DEBUG) {
         rc->easy_setopt(h, CURLOPT_DEBUGFUNCTION, s->debugfn);
         rc->easy_setopt(h, CURLOPT_DEBUGDATA, s->debugdata);
@@ -1384,6 +1419,7 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->pass = s->pass ? strdup(s->pass) : NULL;
     n->bearer = s->bearer ? strdup(s->bearer) : NULL;
     n->cookie = s->cookie ? strdup(s->cookie) : NULL;
+    n->unix_path = s->unix_path ? strdup(s->unix_path) : NULL;
     n->member_hdrs = NULL;
     n->copypost = NULL;
     if (s->copypost && (n->copypost = malloc(s->copypost_len + 1))) {

@@ -1203,7 +1203,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
 static int serve_url(conn *k, llf_http_req *r, char *url)
 {
     char to[INET6_ADDRSTRLEN + 10];
-    llf_req orig = {url, r->headers, r->body, 0};
+    llf_req orig = {url, r->headers, r->body, 0, 0};
     rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .http10 = r->http10, .orig = &orig,
               .connect_to = connect_to_line(&k->from, to, sizeof to) == 0 ? to : NULL};
     /* Only a POST to a model endpoint can be a call: its body is read whole
@@ -1253,7 +1253,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         /* Nothing to give, and the program's own request never went (an
          * override candidate that failed locally, out of memory): it goes
          * now, as without us (core.h: the path passes it through). */
-        llf_req own = {url, r->headers, r->body, 0};
+        llf_req own = {url, r->headers, r->body, 0, 0};
         rc = pass_through(&x, &own);
     } else if (ran == 0) {
         const llf_resp *f = fin.resp;

@@ -242,6 +242,7 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     }
     out->url = llf_buf_steal(&url);
     out->same_provider = keep_creds;
+    out->own_server = same;
 
     const llf_headers *in = &o->req->headers;
     for (size_t i = 0; i < in->n; i++) {

@@ -17,15 +17,16 @@ def echo(c, req):
 
 
 class RawServer:
-    def __init__(self, answer=echo, tls=None):
+    def __init__(self, answer=echo, tls=None, unix=None):
         self.answer = answer
         self.tls = tls   # an ssl.SSLContext: TLS on every connection
+        self.unix = unix   # a path: listen on this Unix socket instead of a port
         self.requests = []
         self.connections = 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock = socket.socket(socket.AF_UNIX) if unix else socket.socket()
+        self.sock.bind(unix or ("127.0.0.1", 0))
         self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
+        self.port = None if unix else self.sock.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()
 
     def stop(self):
@@ -41,7 +42,8 @@ class RawServer:
             threading.Thread(target=self._handle, args=(c,), daemon=True).start()
 
     def _handle(self, c):
-        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not self.unix:
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         buf = b""
         try:
             if self.tls:

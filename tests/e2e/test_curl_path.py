@@ -3,9 +3,11 @@ unmodified, against the mock providers."""
 import atexit
 import json
 import os
+import re
+import tempfile
 
 from harness import (CURL, BUILD, KEYS, Mock, chat_body, check, env_for, eq, new_log, read_log,
-                     run, sha, write_config)
+                     run, sha, tmpdir, write_config)
 from rawserver import RawServer, connect_proxy
 
 _m = None
@@ -219,7 +221,9 @@ def test_connection_refused_primary():
     cfg = write_config(c, "dead2.json")
     a = run(argv, env_for(preload=False))
     b = run(argv, env_for(cfg))
-    eq((b.returncode, b.stdout, b.stderr), (a.returncode, a.stdout, a.stderr),
+    # (libcurl's message says how long the connect took: that may differ)
+    took = lambda e: re.sub(rb"after [0-9]+ ms", b"after N ms", e)
+    eq((b.returncode, b.stdout, took(b.stderr)), (a.returncode, a.stdout, took(a.stderr)),
        "all down: same exit, output and message as without the library")
     eq(a.returncode, 7, "exit 7")
 
@@ -930,3 +934,56 @@ def test_http2_over_tls_as_real_providers_speak_it():
     finally:
         fp.stop()
         fb.stop()
+
+
+def answer_503(c, req):
+    body = b'{"error":{"message":"The server is overloaded","type":"server_error"}}'
+    c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    return True
+
+
+def test_members_go_to_their_base_url_not_the_programs_route():
+    """curl --unix-socket, and a catch-all --connect-to, take the program's
+    URL to a server of its own. That route is the program's: another
+    provider's member goes where its base URL names, with its own key (not
+    into the program's socket, which would see every member's key and
+    answer for them all); a member of the program's own provider keeps it."""
+    m = mock()
+    d = tempfile.mkdtemp(dir=tmpdir())
+    for how in ("unix", "connect-to"):
+        for chain in (("backup/gpt-4o-mini", "spare/gpt-4o-mini"), ("openai/gpt-4o-mini",)):
+            m.reset_all()
+            if how == "unix":
+                srv = RawServer(answer_503, unix=os.path.join(d, f"{len(chain)}.sock"))
+                route = ["--unix-socket", srv.unix]
+            else:
+                srv = RawServer(answer_503)
+                route = ["--connect-to", f"::127.0.0.1:{srv.port}"]
+            try:
+                r = run(curl_chat(m, *route, "-w", "\n%{http_code}"), env_for(config(m, chain=chain)))
+            finally:
+                srv.stop()
+            out, _, code = r.stdout.decode().rpartition("\n")
+            keys = [q["headers"].get("authorization") for q in srv.requests]
+            eq(len(m.requests("primary")), 0, f"{how}: the program's URL went by its route")
+            if len(chain) == 2:
+                check(code == "200" and answer(out).startswith("Hello from backup"),
+                      f"{how}: the backup answers, at its own URL ({out[-200:]})")
+                eq(len(m.requests("backup")), 1, f"{how}: the backup was asked")
+                eq(keys, [f"Bearer {KEYS['OPENAI_API_KEY']}"], f"{how}: the program's server saw its own request only")
+            else:
+                eq(code, "503", f"{how}: the program's own provider failing twice gives its original failure")
+                eq(keys, [f"Bearer {KEYS['OPENAI_API_KEY']}"] * 2,
+                   f"{how}: a member of the program's own provider keeps the program's route")
+    # a program's handle, used again: its next call goes by its route again
+    # (put back after the first call's fallback)
+    m.reset_all()
+    srv = RawServer(answer_503, unix=os.path.join(d, "again.sock"))
+    try:
+        r = curlstate(m, "unixsock", srv.unix, cfg=config(m, chain=("backup/gpt-4o-mini",)))
+    finally:
+        srv.stop()
+    eq(lines(r), ["call 0 200", "call 0 200"], "both calls answered")
+    eq((len(srv.requests), len(m.requests("primary")), len(m.requests("backup"))), (2, 0, 2),
+       "each call's original went by the program's route, each fallback to the backup")

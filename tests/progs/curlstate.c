@@ -23,6 +23,7 @@
  * liveinfo  a streamed call whose write callback asks EFFECTIVE_URL and
  *           RESPONSE_CODE as the stream comes; then again after it
  * nobody0   POSTFIELDS, then NOBODY 0 (a POST still, as libcurl has it)
+ * unixsock  UNIX_SOCKET_PATH OTHER_URL (a socket's path); two calls
  * doh       a GET through DoH (OTHER_URL, which serves no DNS: it fails),
  *           its handle kept; then a new handle's call with libcurl's default
  *           writer (stdout): libcurl made and freed DoH handles of its own,
@@ -176,6 +177,14 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(h, CURLOPT_USERPWD, "a:b");
         curl_easy_setopt(h, CURLOPT_PASSWORD, "c");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        for (int i = 0; i < 2; i++) {
+            rc = curl_easy_perform(h);
+            printf("call %d %ld\n", rc, code_of(h));
+        }
+    } else if (!strcmp(cas, "unixsock") && other) {
+        curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, other);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
         for (int i = 0; i < 2; i++) {
