@@ -103,6 +103,16 @@ void test_config(void)
     /* Errors: one line, naming the problem. */
     CHECK(fails_with("{\"chain\": [\"openai/x\",]}", NULL, "line 1: not valid JSON"));
     CHECK(fails_with("{\n\"chain\":\n[oops]}", NULL, "line 3"));
+    /* one object and nothing after it; no key twice (the second was ignored) */
+    CHECK(fails_with("{\"chain\": []} xyz", NULL, "line 1: text after the JSON object"));
+    CHECK(fails_with("{\"chain\": []}\n\n{\"chain\": 5}\n", NULL, "line 3: text after the JSON object"));
+    c = load("{\"chain\": []}\n \t\r\n", NULL, NULL);   /* (white space is no text) */
+    CHECK(c != NULL);
+    llf_config_free(c);
+    CHECK(fails_with("{\"chain\": [], \"chain\": [\"nosuch/x\"]}", NULL, "the key \"chain\" is given twice"));
+    CHECK(fails_with("{\"providers\": {\"b\": {\"base_url\": \"http://h/v1\", \"dialect\": \"openai\", \"base_url\": \"http://i/v1\"}}}",
+                     NULL, "the key \"base_url\" is given twice"));
+    CHECK(fails_with("{\"providers\": {\"a\": {}, \"b\": {}, \"a\": {}}}", NULL, "the key \"a\" is given twice"));
     CHECK(fails_with("{\"chian\": []}", NULL, "unknown key \"chian\""));
     CHECK(fails_with("{\"chain\": [\"nosuch/model\"]}", NULL, "unknown provider \"nosuch\""));
     CHECK(fails_with(NULL, "nosuch/model", "unknown provider \"nosuch\""));
