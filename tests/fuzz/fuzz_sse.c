@@ -1,5 +1,6 @@
 /* Fuzz target: the SSE parser (split where the first byte says), the stream
- * gate of each dialect, and stream translation between each pair. */
+ * gate of each dialect, the watch on a live stream for a late error, and
+ * stream translation between each pair. */
 #include "fuzz_common.h"
 #include "sse.h"
 #include "stream.h"
@@ -18,6 +19,11 @@ static int count(void *ctx, const char *event, const char *data, size_t len)
     return 0;
 }
 
+static int late_cb(void *ctx, const char *event, const char *data, size_t len)
+{
+    return llf_stream_late_problem(*(const llf_dialect *)ctx, event, data, len) != NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     if (n < 2)
@@ -31,6 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     llf_sse_feed(&p, (const char *)d, split, count, &total);
     llf_sse_feed(&p, (const char *)d + split, n - split, count, &total);
     llf_sse_free(&p);
+    llf_dialect fd = (llf_dialect)from;
+    llf_sse w = {0};
+    llf_sse_feed(&w, (const char *)d, n, late_cb, &fd);
+    llf_sse_free(&w);
 
     llf_verdict_cfg vc = {1, 1, 1, 1, 0, 400, 1, NULL, 0, NULL, 1000};
     llf_gate *g = llf_gate_new((llf_dialect)from, &vc, 1);
