@@ -82,6 +82,7 @@ typedef struct hstate {
         int active;
         long code, http_version, header_size;
         curl_off_t size, clen;
+        curl_off_t upload;            /* the program's request body, whoever was sent one */
         double total_s;
         char *url;                    /* what the program asked for */
         char *ctype;
@@ -121,7 +122,7 @@ static void ov_clear(hstate *s)
  * that getinfo and curl_easy_header describe it rather than the handle's
  * last attempt. */
 static void set_override(hstate *s, long code, long http_version, const char *url, const char *head,
-                         size_t headlen, curl_off_t size, double total_s)
+                         size_t headlen, curl_off_t size, curl_off_t upload, double total_s)
 {
     ov_clear(s);
     s->ov.active = 1;
@@ -129,6 +130,7 @@ static void set_override(hstate *s, long code, long http_version, const char *ur
     s->ov.http_version = http_version;
     s->ov.header_size = (long)headlen;
     s->ov.size = size;
+    s->ov.upload = upload;
     s->ov.total_s = total_s;
     s->ov.clen = -1;
     s->ov.url = strdup(url);
@@ -475,6 +477,7 @@ static int go_live(attempt_ctx *c)
     llf_buf_add(&c->given_head, r->head.p + end, n - end);
     if (c->at->live_extra)   /* a member's: getinfo in the program's callbacks describes what it is given */
         set_override(c->s, c->block_status, r->http_version, c->orig->url, c->given_head.p, c->given_head.n, 0,
+                     (curl_off_t)c->orig->body.n,
                      since_ms(&c->t0) / 1e3);
     llf_in_lib = 0;
     int bad = give_head(c->s, r->head.p, end) || give_head(c->s, extra, strlen(extra)) ||
@@ -1143,7 +1146,8 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         ov_clear(s);   /* the handle itself describes what the program got */
     else
         set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
-                     fin.delivered ? ctx.given : (curl_off_t)r->body.n, since_ms(&t0) / 1e3);
+                     fin.delivered ? ctx.given : (curl_off_t)r->body.n, (curl_off_t)orig.body.n,
+                     since_ms(&t0) / 1e3);
     llf_buf_free(&ctx.given_head);
     CURLcode res = r->curlcode;
     if (fin.from_original && !fin.delivered && r->stream_problem && res == CURLE_WRITE_ERROR)
@@ -1266,6 +1270,7 @@ LLF_EXPORT CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
     case CURLINFO_SIZE_DOWNLOAD: case CURLINFO_SIZE_DOWNLOAD_T: case CURLINFO_HEADER_SIZE:
     case CURLINFO_CONTENT_LENGTH_DOWNLOAD: case CURLINFO_CONTENT_LENGTH_DOWNLOAD_T:
     case CURLINFO_TOTAL_TIME: case CURLINFO_TOTAL_TIME_T: case CURLINFO_HTTP_VERSION:
+    case CURLINFO_SIZE_UPLOAD: case CURLINFO_SIZE_UPLOAD_T:
         break;
     default:
         return rc->easy_getinfo(h, info, arg);
@@ -1288,6 +1293,8 @@ LLF_EXPORT CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
     case CURLINFO_TOTAL_TIME: *(double *)arg = s->ov.total_s; break;
     case CURLINFO_TOTAL_TIME_T: *(curl_off_t *)arg = (curl_off_t)(s->ov.total_s * 1e6); break;
     case CURLINFO_HTTP_VERSION: *(long *)arg = s->ov.http_version; break;
+    case CURLINFO_SIZE_UPLOAD: *(double *)arg = (double)s->ov.upload; break;
+    case CURLINFO_SIZE_UPLOAD_T: *(curl_off_t *)arg = s->ov.upload; break;
     default: break;
     }
     return CURLE_OK;

@@ -463,9 +463,10 @@ def test_curl_header_json_and_getinfo_after_fallback():
     m = mock()
     m.set("primary", behaviour="503")
     r = run(curl_chat(m, "-o", "/dev/null", "-w",
-                      "%{http_code}|%{content_type}|%{size_download}|%{url_effective}|%{header_json}"),
+                      "%{http_code}|%{content_type}|%{size_download}|%{size_upload}|%{url_effective}|%{header_json}"),
             env_for(config(m)))
-    code, ctype, size, url, hj = r.stdout.decode().split("|", 4)
+    code, ctype, size, up, url, hj = r.stdout.decode().split("|", 5)
+    eq(up, str(len(chat_body())), "size_upload is the program's body (not the member's, rewritten)")
     eq(code, "200", "http_code")
     eq(ctype, "application/json", "content_type")
     check(int(size) > 0, "size_download")
