@@ -769,6 +769,8 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     }
     if (!chain_seen && default_chain(&x))
         goto bad;
+    if (chain_env && *chain_env)
+        x.origin = "LLMFALLBACK_CHAIN";   /* (where the chain came from) */
     for (size_t i = 0; i < c->nchain; i++) {
         const llf_provider *p = &c->providers[c->chain[i].provider];
         if (p->needs_key && !p->key) {
@@ -776,6 +778,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
             goto bad;
         }
     }
+    x.origin = origin ? origin : "configuration";
     if (c->mode != LLF_MODE_FALLBACK) {
         const llf_provider *p = &c->providers[c->candidate.provider];
         if (p->needs_key && !p->key) {

@@ -116,7 +116,9 @@ void test_config(void)
     CHECK(fails_with("{\"chian\": []}", NULL, "unknown key \"chian\""));
     CHECK(fails_with("{\"chain\": [\"nosuch/model\"]}", NULL, "unknown provider \"nosuch\""));
     CHECK(fails_with(NULL, "nosuch/model", "unknown provider \"nosuch\""));
-    CHECK(fails_with("{\"chain\": [\"mistral/m\"]}", NULL, "MISTRAL_API_KEY is not set"));
+    CHECK(fails_with("{\"chain\": [\"mistral/m\"]}", NULL, "cfg.json: chain entry mistral/m: MISTRAL_API_KEY is not set"));
+    /* the entry came from the variable, so the message names it */
+    CHECK(fails_with("{\"chain\": []}", "mistral/m", "LLMFALLBACK_CHAIN: chain entry mistral/m: MISTRAL_API_KEY is not set"));
     CHECK(fails_with("{\"providers\":{\"x\":{\"dialect\":\"openai\"}}}", NULL,
                      "base_url is required"));
     CHECK(fails_with("{\"providers\":{\"x\":{\"base_url\":\"http://h/v1\",\"dialect\":\"soap\"}}}",
