@@ -388,6 +388,17 @@ static const cJSON *resolve(vctx *c, const char *ref)
 
 static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth);
 
+/* A sub-check whose failure is not the reason the answer is wrong (a branch
+ * of anyOf, `not`, `if`…): it records no why. */
+static int quiet(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
+{
+    char *saved = c->why;
+    c->why = NULL;
+    int ok = check(c, s, v, path, depth + 1);
+    c->why = saved;
+    return ok;
+}
+
 static int check_all(vctx *c, const cJSON *list, const cJSON *v, const vpath *path, int depth,
                      const char *kw)
 {
@@ -397,10 +408,7 @@ static int check_all(vctx *c, const cJSON *list, const cJSON *v, const vpath *pa
     /* stop as soon as the answer is known: anyOf at the first match, allOf at
      * the first miss, oneOf at the second match */
     for (const cJSON *sub = list ? list->child : NULL; sub; sub = sub->next) {
-        char *saved = c->why;
-        c->why = NULL;   /* a failing branch is not the reason */
-        int ok = check(c, sub, v, path, depth + 1);
-        c->why = saved;
+        int ok = quiet(c, sub, v, path, depth);
         matches += ok;
         misses += !ok;
         if (c->bad_schema || (all && !ok) || (one && matches > 1) || (!all && !one && ok))
@@ -597,10 +605,7 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
             return 0;
     if ((k = get(s, "not"))) {
         long unsure = c->unsure;
-        char *saved = c->why;
-        c->why = NULL;
-        int ok = check(c, k, v, path, depth + 1);
-        c->why = saved;
+        int ok = quiet(c, k, v, path, depth);
         if (c->bad_schema)
             return 0;
         if (ok && c->unsure == unsure)
