@@ -421,6 +421,28 @@ static int check_all(vctx *c, const cJSON *list, const cJSON *v, const vpath *pa
     return matches > 0 ? 1 : fail(c, path, "anyOf");
 }
 
+/* if/then/else: then applies where the value matches if, else where it does
+ * not, a missing branch asserting nothing. An if passed on keywords not
+ * judged may really have failed, so then either branch could be the one that
+ * applies: the value is rejected only when it fails both. */
+static int check_cond(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
+{
+    const cJSON *cond = get(s, "if"), *then = get(s, "then"), *other = get(s, "else");
+    if (!cond || (!then && !other))
+        return 1;
+    long unsure = c->unsure;
+    int ok = quiet(c, cond, v, path, depth);
+    if (c->bad_schema)
+        return 0;
+    if (!ok || c->unsure == unsure) {
+        const cJSON *branch = ok ? then : other;
+        return !branch || check(c, branch, v, path, depth + 1);
+    }
+    if (!then || quiet(c, then, v, path, depth) || !other || quiet(c, other, v, path, depth))
+        return 1;
+    return fail(c, path, "fails both then and else");
+}
+
 /* A count against the keywords bounding it: -1 below, 1 above, 0 within. */
 static int bounds(const cJSON *s, const char *min, const char *max, double n)
 {
@@ -611,8 +633,10 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
         if (ok && c->unsure == unsure)
             return fail(c, path, "matches not");
     }
+    if (!check_cond(c, s, v, path, depth))
+        return 0;
     /* assertions not implemented: a pass is not a judgement of them */
-    static const char *const unknown[] = {"if", "contains", "propertyNames", "dependentRequired",
+    static const char *const unknown[] = {"contains", "propertyNames", "dependentRequired",
                                           "dependentSchemas", "dependencies", "unevaluatedProperties",
                                           "unevaluatedItems", "$dynamicRef", "$recursiveRef"};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)

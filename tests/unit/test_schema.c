@@ -18,6 +18,60 @@ static int valid(const char *schema, const char *value, const char *why_has)
     return r;
 }
 
+/* Levels l0…l24 in $defs, each the level format with every %d naming the
+ * next, and l25 a string: a schema that followed in full takes 2^25 checks. */
+static void chain(char *out, size_t len, const char *level)
+{
+    size_t o = (size_t)snprintf(out, len, "{\"$ref\":\"#/$defs/l0\",\"$defs\":{");
+    for (int i = 0; i < 25; i++) {
+        o += (size_t)snprintf(out + o, len - o, "\"l%d\":", i);
+        o += (size_t)snprintf(out + o, len - o, level, i + 1, i + 1, i + 1);
+        o += (size_t)snprintf(out + o, len - o, ",");
+    }
+    snprintf(out + o, len - o, "\"l25\":{\"type\":\"string\"}}}");
+}
+
+/* if/then/else, where an if passed on keywords not judged leaves either
+ * branch possible */
+static void if_then_else(void)
+{
+    const char *kind = "{\"if\":{\"properties\":{\"kind\":{\"const\":\"a\"}},\"required\":[\"kind\"]},"
+                       "\"then\":{\"required\":[\"x\"]},\"else\":{\"required\":[\"y\"]}}";
+    CHECK(valid(kind, "{\"kind\":\"a\",\"x\":1}", NULL) == 1);
+    CHECK(valid(kind, "{\"kind\":\"b\",\"y\":1}", NULL) == 1);
+    CHECK(valid(kind, "{\"kind\":\"a\",\"y\":1}", "$.x: required") == 0);
+    CHECK(valid(kind, "{\"kind\":\"b\",\"x\":1}", "$.y: required") == 0);
+    /* the if's own failure ($.kind: required) is not the reason given */
+    CHECK(valid(kind, "{}", "$.y: required") == 0);
+    CHECK(valid("{\"properties\":{\"n\":{\"if\":{\"type\":\"integer\"},\"then\":{\"minimum\":0}}}}",
+                "{\"n\":-1}", "$.n: below minimum") == 0);
+    /* without then or else, if asserts nothing; then/else without if neither */
+    CHECK(valid("{\"if\":false}", "1", NULL) == 1);
+    CHECK(valid("{\"if\":{\"type\":\"string\"}}", "1", NULL) == 1);
+    CHECK(valid("{\"then\":false,\"else\":false}", "1", NULL) == 1);
+    CHECK(valid("{\"if\":true,\"else\":false}", "1", NULL) == 1);
+    CHECK(valid("{\"if\":false,\"then\":false}", "1", NULL) == 1);
+    CHECK(valid("{\"if\":true,\"then\":false}", "1", "not allowed") == 0);
+    CHECK(valid("{\"if\":false,\"else\":false}", "1", "not allowed") == 0);
+    /* an if not judged (a lookahead) may have matched or not: only a value
+     * failing both branches is rejected, a missing branch passing */
+    const char *maybe = "{\"if\":{\"pattern\":\"(?=a)\"},\"then\":{\"maxLength\":1},\"else\":{\"minLength\":5}}";
+    CHECK(valid(maybe, "\"a\"", NULL) == 1);
+    CHECK(valid(maybe, "\"abcdef\"", NULL) == 1);
+    CHECK(valid(maybe, "\"abc\"", "$: fails both then and else") == 0);
+    CHECK(valid("{\"if\":{\"pattern\":\"(?=a)\"},\"then\":{\"maxLength\":1}}", "\"bcd\"", NULL) == 1);
+    CHECK(valid("{\"if\":{\"pattern\":\"(?=a)\"},\"else\":{\"maxLength\":1}}", "\"abc\"", NULL) == 1);
+    /* under not: a sure match rejects, one through an if not judged does not */
+    CHECK(valid("{\"not\":{\"if\":{\"const\":\"a\"},\"then\":{\"maxLength\":1}}}", "\"a\"", "matches not") == 0);
+    CHECK(valid("{\"not\":{\"if\":{\"const\":\"a\"},\"then\":{\"maxLength\":0}}}", "\"a\"", NULL) == 1);
+    CHECK(valid("{\"not\":{\"if\":{\"pattern\":\"(?=a)\"},\"then\":{\"maxLength\":1}}}", "\"a\"", NULL) == 1);
+    /* if → then → if …, 25 levels deep: the work limit gives up, not the host */
+    char deep[4096];
+    chain(deep, sizeof deep, "{\"if\":{\"$ref\":\"#/$defs/l%d\"},\"then\":{\"$ref\":\"#/$defs/l%d\"},"
+                             "\"else\":{\"$ref\":\"#/$defs/l%d\"}}");
+    CHECK(valid(deep, "1", NULL) == -1);
+}
+
 void test_schema(void)
 {
     const char *person =
@@ -133,18 +187,13 @@ void test_schema(void)
     /* 25 levels of anyOf, each naming the next level twice: 2^25 branches if
      * followed; the work limit gives up (unusable schema) instead of stalling */
     char deep[4096];
-    size_t o = (size_t)snprintf(deep, sizeof deep, "{\"$ref\":\"#/$defs/l0\",\"$defs\":{");
-    for (int i = 0; i < 25; i++)
-        o += (size_t)snprintf(deep + o, sizeof deep - o,
-                              "\"l%d\":{\"anyOf\":[{\"$ref\":\"#/$defs/l%d\"},{\"$ref\":\"#/$defs/l%d\"}]},",
-                              i, i + 1, i + 1);
-    snprintf(deep + o, sizeof deep - o, "\"l25\":{\"type\":\"string\"}}}");
+    chain(deep, sizeof deep, "{\"anyOf\":[{\"$ref\":\"#/$defs/l%d\"},{\"$ref\":\"#/$defs/l%d\"}]}");
     CHECK(valid(deep, "1", NULL) == -1);
     CHECK(valid(deep, "\"s\"", NULL) == 1);   /* a match found early is still a match */
     /* a large plain answer is judged, not given up on: 30,001 rows, the last wrong */
     size_t cap = 1 << 21;
     char *rows = malloc(cap);
-    o = (size_t)snprintf(rows, cap, "{\"rows\":[");
+    size_t o = (size_t)snprintf(rows, cap, "{\"rows\":[");
     for (int i = 0; i < 30000; i++)
         o += (size_t)snprintf(rows + o, cap - o, "{\"a\":1,\"b\":\"x\",\"c\":true},");
     snprintf(rows + o, cap - o, "{\"a\":\"WRONG\",\"b\":\"x\",\"c\":true}]}");
@@ -167,4 +216,5 @@ void test_schema(void)
         CHECK(valid(tree, rows, NULL) == !bad);
     }
     free(rows);
+    if_then_else();
 }
