@@ -486,6 +486,34 @@ static int check_object(vctx *c, const cJSON *s, const cJSON *v, const vpath *pa
     return b ? fail(c, path, b < 0 ? "too few properties" : "too many properties") : 1;
 }
 
+/* contains: how many items match it, against minContains (1 unless given; 0
+ * lets contains pass) and maxContains. An item passed on keywords not judged
+ * may not really match: it counts toward the minimum, not the maximum. */
+static int check_contains(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
+{
+    const cJSON *sub = get(s, "contains"), *lo = get(s, "minContains"), *hi = get(s, "maxContains");
+    if (!sub)
+        return 1;
+    double least = cJSON_IsNumber(lo) ? lo->valuedouble : 1;
+    hi = cJSON_IsNumber(hi) ? hi : NULL;
+    long sure = 0, maybe = 0;
+    int i = 0;
+    /* stop once the answer is known: at the minimum, or past the maximum */
+    for (const cJSON *e = v->child; e && (hi || sure < least); e = e->next, i++) {
+        long unsure = c->unsure;
+        int ok = quiet(c, sub, e, &(vpath){path, NULL, i}, depth);
+        if (c->bad_schema)
+            return 0;
+        sure += ok && c->unsure == unsure;
+        maybe += ok && c->unsure != unsure;
+        if (hi && sure > hi->valuedouble)
+            return fail(c, path, "too many items match contains");
+    }
+    if (sure + maybe < least)
+        return fail(c, path, cJSON_IsNumber(lo) ? "too few items match contains" : "no item matches contains");
+    return 1;
+}
+
 static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
 {
     /* prefixItems then items (2020-12), or draft-07's tuple: an items list
@@ -507,6 +535,8 @@ static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *pat
         if (es && !check(c, es, e, &(vpath){path, NULL, i}, depth + 1))
             return 0;
     }
+    if (!check_contains(c, s, v, path, depth))
+        return 0;
     int n = cJSON_GetArraySize(v), over = bounds(s, "minItems", "maxItems", n);
     if (over)
         return fail(c, path, over < 0 ? "too few items" : "too many items");
@@ -636,7 +666,7 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
     if (!check_cond(c, s, v, path, depth))
         return 0;
     /* assertions not implemented: a pass is not a judgement of them */
-    static const char *const unknown[] = {"contains", "propertyNames", "dependentRequired",
+    static const char *const unknown[] = {"propertyNames", "dependentRequired",
                                           "dependentSchemas", "dependencies", "unevaluatedProperties",
                                           "unevaluatedItems", "$dynamicRef", "$recursiveRef"};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)

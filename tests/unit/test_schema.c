@@ -72,6 +72,39 @@ static void if_then_else(void)
     CHECK(valid(deep, "1", NULL) == -1);
 }
 
+/* contains, minContains, maxContains: on arrays only */
+static void contains(void)
+{
+    const char *ints = "{\"contains\":{\"type\":\"integer\"}}";
+    CHECK(valid(ints, "[\"a\",1]", NULL) == 1);
+    CHECK(valid(ints, "[\"a\",\"b\"]", "$: no item matches contains") == 0);
+    CHECK(valid(ints, "[]", "no item matches contains") == 0);
+    CHECK(valid(ints, "\"abc\"", NULL) == 1);
+    CHECK(valid(ints, "{\"a\":\"b\"}", NULL) == 1);
+    CHECK(valid("{\"properties\":{\"xs\":{\"contains\":{\"const\":1}}}}", "{\"xs\":[2,3]}",
+                "$.xs: no item matches contains") == 0);
+    CHECK(valid("{\"contains\":false}", "[1]", "no item matches contains") == 0);
+    const char *two = "{\"contains\":{\"const\":1},\"minContains\":2}";
+    CHECK(valid(two, "[1,2,1]", NULL) == 1);
+    CHECK(valid(two, "[1,2]", "$: too few items match contains") == 0);
+    const char *one = "{\"contains\":{\"const\":1},\"maxContains\":1}";
+    CHECK(valid(one, "[1,2]", NULL) == 1);
+    CHECK(valid(one, "[1,2,1]", "$: too many items match contains") == 0);
+    CHECK(valid(one, "[2]", "no item matches contains") == 0);
+    /* minContains 0: contains passes, maxContains still bounds */
+    CHECK(valid("{\"contains\":{\"const\":1},\"minContains\":0}", "[]", NULL) == 1);
+    CHECK(valid("{\"contains\":false,\"minContains\":0}", "[1,2]", NULL) == 1);
+    CHECK(valid("{\"contains\":{\"const\":1},\"minContains\":0,\"maxContains\":1}", "[2]", NULL) == 1);
+    CHECK(valid("{\"contains\":{\"const\":1},\"minContains\":0,\"maxContains\":1}", "[1,1]", "too many") == 0);
+    CHECK(valid("{\"minContains\":2,\"maxContains\":0}", "[1,1]", NULL) == 1);   /* without contains */
+    /* an item matching on keywords not judged counts toward the minimum, not the maximum */
+    CHECK(valid("{\"contains\":{\"pattern\":\"(?=a)\"}}", "[\"b\"]", NULL) == 1);
+    CHECK(valid("{\"contains\":{\"pattern\":\"(?=a)\"},\"maxContains\":1}", "[\"a\",\"b\"]", NULL) == 1);
+    CHECK(valid("{\"not\":{\"contains\":{\"pattern\":\"(?=a)\"}}}", "[\"a\"]", NULL) == 1);
+    CHECK(valid("{\"not\":{\"contains\":{\"const\":1}}}", "[2,1]", "matches not") == 0);
+    CHECK(valid("{\"not\":{\"contains\":{\"const\":1}}}", "[2]", NULL) == 1);
+}
+
 void test_schema(void)
 {
     const char *person =
@@ -217,4 +250,5 @@ void test_schema(void)
     }
     free(rows);
     if_then_else();
+    contains();
 }
