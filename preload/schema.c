@@ -457,10 +457,13 @@ static int check_object(vctx *c, const cJSON *s, const cJSON *v, const vpath *pa
     for (const cJSON *r = (k = get(s, "required")) ? k->child : NULL; r; r = r->next)
         if (cJSON_IsString(r) && !get(v, r->valuestring))
             return fail(c, &(vpath){path, r->valuestring, 0}, "required");
-    const cJSON *pats = get(s, "patternProperties");
+    const cJSON *pats = get(s, "patternProperties"), *names = get(s, "propertyNames");
     for (const cJSON *m = v->child; m; m = m->next) {
         const char *name = m->string ? m->string : "";
         const vpath *sub = &(vpath){path, name, 0};
+        /* each name is checked as a string value (one made on the stack) */
+        if (names && !quiet(c, names, &(cJSON){.type = cJSON_String, .valuestring = (char *)name}, sub, depth))
+            return fail(c, sub, "name not allowed by propertyNames");
         const cJSON *ps = props ? get(props, name) : NULL;
         int named = ps != NULL, maybe = 0;
         if (ps && !check(c, ps, m, sub, depth + 1))
@@ -666,7 +669,7 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
     if (!check_cond(c, s, v, path, depth))
         return 0;
     /* assertions not implemented: a pass is not a judgement of them */
-    static const char *const unknown[] = {"propertyNames", "dependentRequired",
+    static const char *const unknown[] = {"dependentRequired",
                                           "dependentSchemas", "dependencies", "unevaluatedProperties",
                                           "unevaluatedItems", "$dynamicRef", "$recursiveRef"};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)

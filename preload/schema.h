@@ -1,7 +1,7 @@
 /* schema.h — validating a JSON value against a JSON Schema, for answers to
  * requests that asked for structured output. Covers what structured-output
  * schemas use: type (one or a list), properties, patternProperties,
- * required, additionalProperties (false or a schema), prefixItems and items
+ * propertyNames, required, additionalProperties (false or a schema), prefixItems and items
  * (or draft-07's items list and additionalItems), contains (with
  * minContains/maxContains), enum, const, anyOf/oneOf/allOf, not,
  * if/then/else, local $ref (#/$defs/…, #/definitions/…),

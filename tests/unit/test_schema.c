@@ -105,6 +105,29 @@ static void contains(void)
     CHECK(valid("{\"not\":{\"contains\":{\"const\":1}}}", "[2]", NULL) == 1);
 }
 
+/* propertyNames: each member's name checked as a string, on objects only */
+static void property_names(void)
+{
+    const char *short_names = "{\"propertyNames\":{\"maxLength\":3}}";
+    CHECK(valid(short_names, "{\"abc\":1,\"d\":2}", NULL) == 1);
+    CHECK(valid(short_names, "{\"abc\":1,\"defg\":2}", "$.defg: name not allowed by propertyNames") == 0);
+    CHECK(valid(short_names, "\"abcdef\"", NULL) == 1);   /* not an object: no names */
+    CHECK(valid(short_names, "[\"abcdef\"]", NULL) == 1);
+    CHECK(valid("{\"propertyNames\":{\"pattern\":\"^[a-z]+$\"}}", "{\"ab\":1,\"Ab\":1}", "$.Ab: name") == 0);
+    CHECK(valid("{\"propertyNames\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]}}", "{\"a\":1,\"b\":2}", NULL) == 1);
+    CHECK(valid("{\"propertyNames\":{\"enum\":[\"a\",\"b\"]}}", "{\"a\":1,\"c\":2}", "$.c: name") == 0);
+    CHECK(valid("{\"propertyNames\":{\"type\":\"integer\"}}", "{\"1\":1}", "$.1: name") == 0);
+    CHECK(valid("{\"propertyNames\":{\"minimum\":5}}", "{\"1\":1}", NULL) == 1);   /* a name is no number */
+    CHECK(valid("{\"propertyNames\":false}", "{}", NULL) == 1);
+    CHECK(valid("{\"propertyNames\":false}", "{\"a\":1}", "$.a: name") == 0);
+    CHECK(valid("{\"properties\":{\"o\":{\"propertyNames\":{\"const\":\"k\"}}}}", "{\"o\":{\"j\":1}}",
+                "$.o.j: name") == 0);
+    CHECK(valid("{\"propertyNames\":{\"pattern\":\"(?=a)\"}}", "{\"b\":1}", NULL) == 1);   /* not judged */
+    CHECK(valid("{\"not\":{\"propertyNames\":{\"pattern\":\"(?=a)\"}}}", "{\"a\":1}", NULL) == 1);
+    CHECK(valid("{\"not\":{\"propertyNames\":{\"maxLength\":1}}}", "{\"ab\":1}", NULL) == 1);
+    CHECK(valid("{\"not\":{\"propertyNames\":{\"maxLength\":1}}}", "{\"a\":1}", "matches not") == 0);
+}
+
 void test_schema(void)
 {
     const char *person =
@@ -251,4 +274,5 @@ void test_schema(void)
     free(rows);
     if_then_else();
     contains();
+    property_names();
 }
