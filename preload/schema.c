@@ -450,13 +450,49 @@ static int bounds(const cJSON *s, const char *min, const char *max, double n)
     return cJSON_IsNumber(lo) && n < lo->valuedouble ? -1 : cJSON_IsNumber(hi) && n > hi->valuedouble;
 }
 
+/* Every name in list present in the object v; with, the member whose
+ * presence asks for them (a dependency), else none (required). */
+static int has_all(vctx *c, const cJSON *list, const cJSON *v, const vpath *path, const char *with)
+{
+    for (const cJSON *r = list ? list->child : NULL; r; r = r->next)
+        if (cJSON_IsString(r) && !get(v, r->valuestring)) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "required%s%s", with ? " with " : "", with ? with : "");
+            return fail(c, &(vpath){path, r->valuestring, 0}, reason);
+        }
+    return 1;
+}
+
+/* What a present member brings with it: names that must be present too (an
+ * array: dependentRequired) or a schema the whole object must then match
+ * (dependentSchemas); draft-07's dependencies takes either. */
+static int check_deps(vctx *c, const cJSON *deps, int lists, int schemas, const cJSON *v, const vpath *path,
+                      int depth)
+{
+    for (const cJSON *d = cJSON_IsObject(deps) ? deps->child : NULL; d; d = d->next) {
+        if (!get(v, d->string))
+            continue;
+        if (lists && cJSON_IsArray(d)) {
+            if (!has_all(c, d, v, path, d->string))
+                return 0;
+        } else if (!schemas) {
+            c->unsure++;   /* dependentRequired with no list: not judged */
+        } else if (!check(c, d, v, path, depth + 1)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Checks of one kind of value; 1 valid, 0 invalid (reason set). */
 static int check_object(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
 {
-    const cJSON *props = get(s, "properties"), *addl = get(s, "additionalProperties"), *k;
-    for (const cJSON *r = (k = get(s, "required")) ? k->child : NULL; r; r = r->next)
-        if (cJSON_IsString(r) && !get(v, r->valuestring))
-            return fail(c, &(vpath){path, r->valuestring, 0}, "required");
+    const cJSON *props = get(s, "properties"), *addl = get(s, "additionalProperties");
+    if (!has_all(c, get(s, "required"), v, path, NULL) ||
+        !check_deps(c, get(s, "dependentRequired"), 1, 0, v, path, depth) ||
+        !check_deps(c, get(s, "dependentSchemas"), 0, 1, v, path, depth) ||
+        !check_deps(c, get(s, "dependencies"), 1, 1, v, path, depth))
+        return 0;
     const cJSON *pats = get(s, "patternProperties"), *names = get(s, "propertyNames");
     for (const cJSON *m = v->child; m; m = m->next) {
         const char *name = m->string ? m->string : "";
@@ -669,9 +705,8 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
     if (!check_cond(c, s, v, path, depth))
         return 0;
     /* assertions not implemented: a pass is not a judgement of them */
-    static const char *const unknown[] = {"dependentRequired",
-                                          "dependentSchemas", "dependencies", "unevaluatedProperties",
-                                          "unevaluatedItems", "$dynamicRef", "$recursiveRef"};
+    static const char *const unknown[] = {"unevaluatedProperties", "unevaluatedItems", "$dynamicRef",
+                                          "$recursiveRef"};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         c->unsure += get(s, unknown[i]) != NULL;
     if (cJSON_IsObject(v))

@@ -128,6 +128,42 @@ static void property_names(void)
     CHECK(valid("{\"not\":{\"propertyNames\":{\"maxLength\":1}}}", "{\"a\":1}", "matches not") == 0);
 }
 
+/* dependentRequired, dependentSchemas and draft-07's dependencies: on objects only */
+static void dependencies(void)
+{
+    const char *card = "{\"dependentRequired\":{\"card\":[\"billing\",\"name\"]}}";
+    CHECK(valid(card, "{\"card\":1,\"billing\":2,\"name\":3}", NULL) == 1);
+    CHECK(valid(card, "{\"billing\":2}", NULL) == 1);
+    CHECK(valid(card, "{\"card\":1,\"billing\":2}", "$.name: required with card") == 0);
+    CHECK(valid(card, "[\"card\"]", NULL) == 1);
+    CHECK(valid("{\"properties\":{\"o\":{\"dependentRequired\":{\"a\":[\"b\"]}}}}", "{\"o\":{\"a\":1}}",
+                "$.o.b: required with a") == 0);
+    CHECK(valid("{\"dependentRequired\":{\"a\":{\"required\":[\"b\"]}}}", "{\"a\":1}", NULL) == 1);   /* no list */
+    CHECK(valid("{\"not\":{\"dependentRequired\":{\"a\":\"b\"}}}", "{\"a\":1}", NULL) == 1);
+    const char *billing = "{\"dependentSchemas\":{\"card\":{\"properties\":{\"billing\":{\"type\":\"string\"}},"
+                          "\"required\":[\"billing\"]}}}";
+    CHECK(valid(billing, "{\"card\":1,\"billing\":\"x\"}", NULL) == 1);
+    CHECK(valid(billing, "{\"billing\":2}", NULL) == 1);
+    CHECK(valid(billing, "{\"card\":1,\"billing\":2}", "$.billing: wrong type") == 0);
+    CHECK(valid(billing, "{\"card\":1}", "$.billing: required") == 0);
+    CHECK(valid(billing, "\"card\"", NULL) == 1);
+    CHECK(valid("{\"dependentSchemas\":{\"a\":false}}", "{\"a\":1}", "not allowed") == 0);
+    CHECK(valid("{\"dependentSchemas\":{\"a\":[\"b\"]}}", "{\"a\":1}", NULL) == -1);   /* a list is no schema */
+    CHECK(valid("{\"not\":{\"dependentSchemas\":{\"a\":{\"required\":[\"b\"]}}}}", "{\"a\":1,\"b\":2}",
+                "matches not") == 0);
+    /* draft-07: a list of names or a schema */
+    CHECK(valid("{\"dependencies\":{\"a\":[\"b\"]}}", "{\"a\":1,\"b\":1}", NULL) == 1);
+    CHECK(valid("{\"dependencies\":{\"a\":[\"b\"]}}", "{\"a\":1}", "$.b: required with a") == 0);
+    CHECK(valid("{\"dependencies\":{\"a\":{\"required\":[\"c\"]}}}", "{\"a\":1}", "$.c: required") == 0);
+    CHECK(valid("{\"dependencies\":{\"a\":{\"required\":[\"c\"]}}}", "{\"b\":1}", NULL) == 1);
+    CHECK(valid("{\"dependencies\":{\"a\":false}}", "{\"a\":1}", "not allowed") == 0);
+    CHECK(valid("{\"dependencies\":{\"a\":false}}", "{\"b\":1}", NULL) == 1);
+    CHECK(valid("{\"dependencies\":{\"a\":[\"b\"]}}", "[\"a\"]", NULL) == 1);
+    /* still not judged */
+    CHECK(valid("{\"not\":{\"unevaluatedProperties\":false}}", "{}", NULL) == 1);
+    CHECK(valid("{\"not\":{\"unevaluatedItems\":false}}", "[]", NULL) == 1);
+}
+
 void test_schema(void)
 {
     const char *person =
@@ -275,4 +311,5 @@ void test_schema(void)
     if_then_else();
     contains();
     property_names();
+    dependencies();
 }
