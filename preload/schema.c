@@ -388,6 +388,17 @@ static const cJSON *resolve(vctx *c, const char *ref)
 
 static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth);
 
+/* A sub-check whose failure is not the reason the answer is wrong (a branch
+ * of anyOf, `not`, `if`…): it records no why. */
+static int quiet(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
+{
+    char *saved = c->why;
+    c->why = NULL;
+    int ok = check(c, s, v, path, depth + 1);
+    c->why = saved;
+    return ok;
+}
+
 static int check_all(vctx *c, const cJSON *list, const cJSON *v, const vpath *path, int depth,
                      const char *kw)
 {
@@ -397,10 +408,7 @@ static int check_all(vctx *c, const cJSON *list, const cJSON *v, const vpath *pa
     /* stop as soon as the answer is known: anyOf at the first match, allOf at
      * the first miss, oneOf at the second match */
     for (const cJSON *sub = list ? list->child : NULL; sub; sub = sub->next) {
-        char *saved = c->why;
-        c->why = NULL;   /* a failing branch is not the reason */
-        int ok = check(c, sub, v, path, depth + 1);
-        c->why = saved;
+        int ok = quiet(c, sub, v, path, depth);
         matches += ok;
         misses += !ok;
         if (c->bad_schema || (all && !ok) || (one && matches > 1) || (!all && !one && ok))
@@ -413,6 +421,28 @@ static int check_all(vctx *c, const cJSON *list, const cJSON *v, const vpath *pa
     return matches > 0 ? 1 : fail(c, path, "anyOf");
 }
 
+/* if/then/else: then applies where the value matches if, else where it does
+ * not, a missing branch asserting nothing. An if passed on keywords not
+ * judged may really have failed, so then either branch could be the one that
+ * applies: the value is rejected only when it fails both. */
+static int check_cond(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
+{
+    const cJSON *cond = get(s, "if"), *then = get(s, "then"), *other = get(s, "else");
+    if (!cond || (!then && !other))
+        return 1;
+    long unsure = c->unsure;
+    int ok = quiet(c, cond, v, path, depth);
+    if (c->bad_schema)
+        return 0;
+    if (!ok || c->unsure == unsure) {
+        const cJSON *branch = ok ? then : other;
+        return !branch || check(c, branch, v, path, depth + 1);
+    }
+    if (!then || quiet(c, then, v, path, depth) || !other || quiet(c, other, v, path, depth))
+        return 1;
+    return fail(c, path, "fails both then and else");
+}
+
 /* A count against the keywords bounding it: -1 below, 1 above, 0 within. */
 static int bounds(const cJSON *s, const char *min, const char *max, double n)
 {
@@ -420,17 +450,56 @@ static int bounds(const cJSON *s, const char *min, const char *max, double n)
     return cJSON_IsNumber(lo) && n < lo->valuedouble ? -1 : cJSON_IsNumber(hi) && n > hi->valuedouble;
 }
 
+/* Every name in list present in the object v; with, the member whose
+ * presence asks for them (a dependency), else none (required). */
+static int has_all(vctx *c, const cJSON *list, const cJSON *v, const vpath *path, const char *with)
+{
+    for (const cJSON *r = list ? list->child : NULL; r; r = r->next)
+        if (cJSON_IsString(r) && !get(v, r->valuestring)) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "required%s%s", with ? " with " : "", with ? with : "");
+            return fail(c, &(vpath){path, r->valuestring, 0}, reason);
+        }
+    return 1;
+}
+
+/* What a present member brings with it: names that must be present too (an
+ * array: dependentRequired) or a schema the whole object must then match
+ * (dependentSchemas); draft-07's dependencies takes either. */
+static int check_deps(vctx *c, const cJSON *deps, int lists, int schemas, const cJSON *v, const vpath *path,
+                      int depth)
+{
+    for (const cJSON *d = cJSON_IsObject(deps) ? deps->child : NULL; d; d = d->next) {
+        if (!get(v, d->string))
+            continue;
+        if (lists && cJSON_IsArray(d)) {
+            if (!has_all(c, d, v, path, d->string))
+                return 0;
+        } else if (!schemas) {
+            c->unsure++;   /* dependentRequired with no list: not judged */
+        } else if (!check(c, d, v, path, depth + 1)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Checks of one kind of value; 1 valid, 0 invalid (reason set). */
 static int check_object(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
 {
-    const cJSON *props = get(s, "properties"), *addl = get(s, "additionalProperties"), *k;
-    for (const cJSON *r = (k = get(s, "required")) ? k->child : NULL; r; r = r->next)
-        if (cJSON_IsString(r) && !get(v, r->valuestring))
-            return fail(c, &(vpath){path, r->valuestring, 0}, "required");
-    const cJSON *pats = get(s, "patternProperties");
+    const cJSON *props = get(s, "properties"), *addl = get(s, "additionalProperties");
+    if (!has_all(c, get(s, "required"), v, path, NULL) ||
+        !check_deps(c, get(s, "dependentRequired"), 1, 0, v, path, depth) ||
+        !check_deps(c, get(s, "dependentSchemas"), 0, 1, v, path, depth) ||
+        !check_deps(c, get(s, "dependencies"), 1, 1, v, path, depth))
+        return 0;
+    const cJSON *pats = get(s, "patternProperties"), *names = get(s, "propertyNames");
     for (const cJSON *m = v->child; m; m = m->next) {
         const char *name = m->string ? m->string : "";
         const vpath *sub = &(vpath){path, name, 0};
+        /* each name is checked as a string value (one made on the stack) */
+        if (names && !quiet(c, names, &(cJSON){.type = cJSON_String, .valuestring = (char *)name}, sub, depth))
+            return fail(c, sub, "name not allowed by propertyNames");
         const cJSON *ps = props ? get(props, name) : NULL;
         int named = ps != NULL, maybe = 0;
         if (ps && !check(c, ps, m, sub, depth + 1))
@@ -456,6 +525,34 @@ static int check_object(vctx *c, const cJSON *s, const cJSON *v, const vpath *pa
     return b ? fail(c, path, b < 0 ? "too few properties" : "too many properties") : 1;
 }
 
+/* contains: how many items match it, against minContains (1 unless given; 0
+ * lets contains pass) and maxContains. An item passed on keywords not judged
+ * may not really match: it counts toward the minimum, not the maximum. */
+static int check_contains(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
+{
+    const cJSON *sub = get(s, "contains"), *lo = get(s, "minContains"), *hi = get(s, "maxContains");
+    if (!sub)
+        return 1;
+    double least = cJSON_IsNumber(lo) ? lo->valuedouble : 1;
+    hi = cJSON_IsNumber(hi) ? hi : NULL;
+    long sure = 0, maybe = 0;
+    int i = 0;
+    /* stop once the answer is known: at the minimum, or past the maximum */
+    for (const cJSON *e = v->child; e && (hi || sure < least); e = e->next, i++) {
+        long unsure = c->unsure;
+        int ok = quiet(c, sub, e, &(vpath){path, NULL, i}, depth);
+        if (c->bad_schema)
+            return 0;
+        sure += ok && c->unsure == unsure;
+        maybe += ok && c->unsure != unsure;
+        if (hi && sure > hi->valuedouble)
+            return fail(c, path, "too many items match contains");
+    }
+    if (sure + maybe < least)
+        return fail(c, path, cJSON_IsNumber(lo) ? "too few items match contains" : "no item matches contains");
+    return 1;
+}
+
 static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
 {
     /* prefixItems then items (2020-12), or draft-07's tuple: an items list
@@ -477,6 +574,8 @@ static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *pat
         if (es && !check(c, es, e, &(vpath){path, NULL, i}, depth + 1))
             return 0;
     }
+    if (!check_contains(c, s, v, path, depth))
+        return 0;
     int n = cJSON_GetArraySize(v), over = bounds(s, "minItems", "maxItems", n);
     if (over)
         return fail(c, path, over < 0 ? "too few items" : "too many items");
@@ -597,19 +696,17 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
             return 0;
     if ((k = get(s, "not"))) {
         long unsure = c->unsure;
-        char *saved = c->why;
-        c->why = NULL;
-        int ok = check(c, k, v, path, depth + 1);
-        c->why = saved;
+        int ok = quiet(c, k, v, path, depth);
         if (c->bad_schema)
             return 0;
         if (ok && c->unsure == unsure)
             return fail(c, path, "matches not");
     }
+    if (!check_cond(c, s, v, path, depth))
+        return 0;
     /* assertions not implemented: a pass is not a judgement of them */
-    static const char *const unknown[] = {"if", "contains", "propertyNames", "dependentRequired",
-                                          "dependentSchemas", "dependencies", "unevaluatedProperties",
-                                          "unevaluatedItems", "$dynamicRef", "$recursiveRef"};
+    static const char *const unknown[] = {"unevaluatedProperties", "unevaluatedItems", "$dynamicRef",
+                                          "$recursiveRef"};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         c->unsure += get(s, unknown[i]) != NULL;
     if (cJSON_IsObject(v))

@@ -1,12 +1,16 @@
 /* schema.h — validating a JSON value against a JSON Schema, for answers to
  * requests that asked for structured output. Covers what structured-output
  * schemas use: type (one or a list), properties, patternProperties,
- * required, additionalProperties (false or a schema), prefixItems and items
- * (or draft-07's items list and additionalItems), enum, const, anyOf/oneOf/allOf,
- * not, local $ref (#/$defs/…, #/definitions/…), string/array/object/number
- * bounds (exclusive ones too, multipleOf, uniqueItems), pattern (as a POSIX
- * ERE where it can be one), and any nesting of these. Unknown keywords and
- * format are ignored; what cannot be judged is never held against a value. */
+ * propertyNames, required, dependentRequired and dependentSchemas (or
+ * draft-07's dependencies), additionalProperties (false or a schema),
+ * prefixItems and items (or draft-07's items list and additionalItems),
+ * contains (with minContains/maxContains), enum, const, anyOf/oneOf/allOf,
+ * not, if/then/else, local $ref (#/$defs/…, #/definitions/…),
+ * string/array/object/number bounds (exclusive ones too, multipleOf,
+ * uniqueItems), pattern (as a POSIX ERE where it can be one), and any
+ * nesting of these. Unknown keywords and format are ignored, and
+ * unevaluatedProperties/unevaluatedItems, $dynamicRef and $recursiveRef not
+ * judged: what cannot be judged is never held against a value. */
 #ifndef LLF_SCHEMA_H
 #define LLF_SCHEMA_H
 

@@ -23,7 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
                            "\"c\":{\"allOf\":[{\"type\":\"number\"},{\"minimum\":1}]},"
                            "\"d\":{\"prefixItems\":[{\"pattern\":\"^[\\\\w.-]+@\\\\d{2,}$\"}],\"items\":{\"not\":"
                            "{\"multipleOf\":0.5}},\"uniqueItems\":true},\"e\":{\"exclusiveMinimum\":0,"
-                           "\"exclusiveMaximum\":1,\"format\":\"float\"}},\"patternProperties\":{\"^x(?:_[a-z]+)?$\":"
+                           "\"exclusiveMaximum\":1,\"format\":\"float\"},\"f\":{\"contains\":{\"const\":1},"
+                           "\"minContains\":1,\"maxContains\":2,\"if\":{\"minItems\":2},\"then\":{\"maxItems\":5},"
+                           "\"else\":{\"items\":{\"type\":\"number\"}}},\"g\":{\"propertyNames\":{\"maxLength\":3},"
+                           "\"dependentRequired\":{\"a\":[\"b\"]},\"dependentSchemas\":{\"b\":{\"required\":[\"c\"]}},"
+                           "\"dependencies\":{\"c\":[\"a\"],\"d\":{\"maxProperties\":3}}}},"
+                           "\"patternProperties\":{\"^x(?:_[a-z]+)?$\":"
                            "{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":2}}}");
     if (s && v)
         llf_schema_validate(s, v, why, sizeof why);

@@ -18,6 +18,152 @@ static int valid(const char *schema, const char *value, const char *why_has)
     return r;
 }
 
+/* Levels l0…l24 in $defs, each the level format with every %d naming the
+ * next, and l25 a string: a schema that followed in full takes 2^25 checks. */
+static void chain(char *out, size_t len, const char *level)
+{
+    size_t o = (size_t)snprintf(out, len, "{\"$ref\":\"#/$defs/l0\",\"$defs\":{");
+    for (int i = 0; i < 25; i++) {
+        o += (size_t)snprintf(out + o, len - o, "\"l%d\":", i);
+        o += (size_t)snprintf(out + o, len - o, level, i + 1, i + 1, i + 1);
+        o += (size_t)snprintf(out + o, len - o, ",");
+    }
+    snprintf(out + o, len - o, "\"l25\":{\"type\":\"string\"}}}");
+}
+
+/* if/then/else, where an if passed on keywords not judged leaves either
+ * branch possible */
+static void if_then_else(void)
+{
+    const char *kind = "{\"if\":{\"properties\":{\"kind\":{\"const\":\"a\"}},\"required\":[\"kind\"]},"
+                       "\"then\":{\"required\":[\"x\"]},\"else\":{\"required\":[\"y\"]}}";
+    CHECK(valid(kind, "{\"kind\":\"a\",\"x\":1}", NULL) == 1);
+    CHECK(valid(kind, "{\"kind\":\"b\",\"y\":1}", NULL) == 1);
+    CHECK(valid(kind, "{\"kind\":\"a\",\"y\":1}", "$.x: required") == 0);
+    CHECK(valid(kind, "{\"kind\":\"b\",\"x\":1}", "$.y: required") == 0);
+    /* the if's own failure ($.kind: required) is not the reason given */
+    CHECK(valid(kind, "{}", "$.y: required") == 0);
+    CHECK(valid("{\"properties\":{\"n\":{\"if\":{\"type\":\"integer\"},\"then\":{\"minimum\":0}}}}",
+                "{\"n\":-1}", "$.n: below minimum") == 0);
+    /* without then or else, if asserts nothing; then/else without if neither */
+    CHECK(valid("{\"if\":false}", "1", NULL) == 1);
+    CHECK(valid("{\"if\":{\"type\":\"string\"}}", "1", NULL) == 1);
+    CHECK(valid("{\"then\":false,\"else\":false}", "1", NULL) == 1);
+    CHECK(valid("{\"if\":true,\"else\":false}", "1", NULL) == 1);
+    CHECK(valid("{\"if\":false,\"then\":false}", "1", NULL) == 1);
+    CHECK(valid("{\"if\":true,\"then\":false}", "1", "not allowed") == 0);
+    CHECK(valid("{\"if\":false,\"else\":false}", "1", "not allowed") == 0);
+    /* an if not judged (a lookahead) may have matched or not: only a value
+     * failing both branches is rejected, a missing branch passing */
+    const char *maybe = "{\"if\":{\"pattern\":\"(?=a)\"},\"then\":{\"maxLength\":1},\"else\":{\"minLength\":5}}";
+    CHECK(valid(maybe, "\"a\"", NULL) == 1);
+    CHECK(valid(maybe, "\"abcdef\"", NULL) == 1);
+    CHECK(valid(maybe, "\"abc\"", "$: fails both then and else") == 0);
+    CHECK(valid("{\"if\":{\"pattern\":\"(?=a)\"},\"then\":{\"maxLength\":1}}", "\"bcd\"", NULL) == 1);
+    CHECK(valid("{\"if\":{\"pattern\":\"(?=a)\"},\"else\":{\"maxLength\":1}}", "\"abc\"", NULL) == 1);
+    /* under not: a sure match rejects, one through an if not judged does not */
+    CHECK(valid("{\"not\":{\"if\":{\"const\":\"a\"},\"then\":{\"maxLength\":1}}}", "\"a\"", "matches not") == 0);
+    CHECK(valid("{\"not\":{\"if\":{\"const\":\"a\"},\"then\":{\"maxLength\":0}}}", "\"a\"", NULL) == 1);
+    CHECK(valid("{\"not\":{\"if\":{\"pattern\":\"(?=a)\"},\"then\":{\"maxLength\":1}}}", "\"a\"", NULL) == 1);
+    /* if → then → if …, 25 levels deep: the work limit gives up, not the host */
+    char deep[4096];
+    chain(deep, sizeof deep, "{\"if\":{\"$ref\":\"#/$defs/l%d\"},\"then\":{\"$ref\":\"#/$defs/l%d\"},"
+                             "\"else\":{\"$ref\":\"#/$defs/l%d\"}}");
+    CHECK(valid(deep, "1", NULL) == -1);
+}
+
+/* contains, minContains, maxContains: on arrays only */
+static void contains(void)
+{
+    const char *ints = "{\"contains\":{\"type\":\"integer\"}}";
+    CHECK(valid(ints, "[\"a\",1]", NULL) == 1);
+    CHECK(valid(ints, "[\"a\",\"b\"]", "$: no item matches contains") == 0);
+    CHECK(valid(ints, "[]", "no item matches contains") == 0);
+    CHECK(valid(ints, "\"abc\"", NULL) == 1);
+    CHECK(valid(ints, "{\"a\":\"b\"}", NULL) == 1);
+    CHECK(valid("{\"properties\":{\"xs\":{\"contains\":{\"const\":1}}}}", "{\"xs\":[2,3]}",
+                "$.xs: no item matches contains") == 0);
+    CHECK(valid("{\"contains\":false}", "[1]", "no item matches contains") == 0);
+    const char *two = "{\"contains\":{\"const\":1},\"minContains\":2}";
+    CHECK(valid(two, "[1,2,1]", NULL) == 1);
+    CHECK(valid(two, "[1,2]", "$: too few items match contains") == 0);
+    const char *one = "{\"contains\":{\"const\":1},\"maxContains\":1}";
+    CHECK(valid(one, "[1,2]", NULL) == 1);
+    CHECK(valid(one, "[1,2,1]", "$: too many items match contains") == 0);
+    CHECK(valid(one, "[2]", "no item matches contains") == 0);
+    /* minContains 0: contains passes, maxContains still bounds */
+    CHECK(valid("{\"contains\":{\"const\":1},\"minContains\":0}", "[]", NULL) == 1);
+    CHECK(valid("{\"contains\":false,\"minContains\":0}", "[1,2]", NULL) == 1);
+    CHECK(valid("{\"contains\":{\"const\":1},\"minContains\":0,\"maxContains\":1}", "[2]", NULL) == 1);
+    CHECK(valid("{\"contains\":{\"const\":1},\"minContains\":0,\"maxContains\":1}", "[1,1]", "too many") == 0);
+    CHECK(valid("{\"minContains\":2,\"maxContains\":0}", "[1,1]", NULL) == 1);   /* without contains */
+    /* an item matching on keywords not judged counts toward the minimum, not the maximum */
+    CHECK(valid("{\"contains\":{\"pattern\":\"(?=a)\"}}", "[\"b\"]", NULL) == 1);
+    CHECK(valid("{\"contains\":{\"pattern\":\"(?=a)\"},\"maxContains\":1}", "[\"a\",\"b\"]", NULL) == 1);
+    CHECK(valid("{\"not\":{\"contains\":{\"pattern\":\"(?=a)\"}}}", "[\"a\"]", NULL) == 1);
+    CHECK(valid("{\"not\":{\"contains\":{\"const\":1}}}", "[2,1]", "matches not") == 0);
+    CHECK(valid("{\"not\":{\"contains\":{\"const\":1}}}", "[2]", NULL) == 1);
+}
+
+/* propertyNames: each member's name checked as a string, on objects only */
+static void property_names(void)
+{
+    const char *short_names = "{\"propertyNames\":{\"maxLength\":3}}";
+    CHECK(valid(short_names, "{\"abc\":1,\"d\":2}", NULL) == 1);
+    CHECK(valid(short_names, "{\"abc\":1,\"defg\":2}", "$.defg: name not allowed by propertyNames") == 0);
+    CHECK(valid(short_names, "\"abcdef\"", NULL) == 1);   /* not an object: no names */
+    CHECK(valid(short_names, "[\"abcdef\"]", NULL) == 1);
+    CHECK(valid("{\"propertyNames\":{\"pattern\":\"^[a-z]+$\"}}", "{\"ab\":1,\"Ab\":1}", "$.Ab: name") == 0);
+    CHECK(valid("{\"propertyNames\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]}}", "{\"a\":1,\"b\":2}", NULL) == 1);
+    CHECK(valid("{\"propertyNames\":{\"enum\":[\"a\",\"b\"]}}", "{\"a\":1,\"c\":2}", "$.c: name") == 0);
+    CHECK(valid("{\"propertyNames\":{\"type\":\"integer\"}}", "{\"1\":1}", "$.1: name") == 0);
+    CHECK(valid("{\"propertyNames\":{\"minimum\":5}}", "{\"1\":1}", NULL) == 1);   /* a name is no number */
+    CHECK(valid("{\"propertyNames\":false}", "{}", NULL) == 1);
+    CHECK(valid("{\"propertyNames\":false}", "{\"a\":1}", "$.a: name") == 0);
+    CHECK(valid("{\"properties\":{\"o\":{\"propertyNames\":{\"const\":\"k\"}}}}", "{\"o\":{\"j\":1}}",
+                "$.o.j: name") == 0);
+    CHECK(valid("{\"propertyNames\":{\"pattern\":\"(?=a)\"}}", "{\"b\":1}", NULL) == 1);   /* not judged */
+    CHECK(valid("{\"not\":{\"propertyNames\":{\"pattern\":\"(?=a)\"}}}", "{\"a\":1}", NULL) == 1);
+    CHECK(valid("{\"not\":{\"propertyNames\":{\"maxLength\":1}}}", "{\"ab\":1}", NULL) == 1);
+    CHECK(valid("{\"not\":{\"propertyNames\":{\"maxLength\":1}}}", "{\"a\":1}", "matches not") == 0);
+}
+
+/* dependentRequired, dependentSchemas and draft-07's dependencies: on objects only */
+static void dependencies(void)
+{
+    const char *card = "{\"dependentRequired\":{\"card\":[\"billing\",\"name\"]}}";
+    CHECK(valid(card, "{\"card\":1,\"billing\":2,\"name\":3}", NULL) == 1);
+    CHECK(valid(card, "{\"billing\":2}", NULL) == 1);
+    CHECK(valid(card, "{\"card\":1,\"billing\":2}", "$.name: required with card") == 0);
+    CHECK(valid(card, "[\"card\"]", NULL) == 1);
+    CHECK(valid("{\"properties\":{\"o\":{\"dependentRequired\":{\"a\":[\"b\"]}}}}", "{\"o\":{\"a\":1}}",
+                "$.o.b: required with a") == 0);
+    CHECK(valid("{\"dependentRequired\":{\"a\":{\"required\":[\"b\"]}}}", "{\"a\":1}", NULL) == 1);   /* no list */
+    CHECK(valid("{\"not\":{\"dependentRequired\":{\"a\":\"b\"}}}", "{\"a\":1}", NULL) == 1);
+    const char *billing = "{\"dependentSchemas\":{\"card\":{\"properties\":{\"billing\":{\"type\":\"string\"}},"
+                          "\"required\":[\"billing\"]}}}";
+    CHECK(valid(billing, "{\"card\":1,\"billing\":\"x\"}", NULL) == 1);
+    CHECK(valid(billing, "{\"billing\":2}", NULL) == 1);
+    CHECK(valid(billing, "{\"card\":1,\"billing\":2}", "$.billing: wrong type") == 0);
+    CHECK(valid(billing, "{\"card\":1}", "$.billing: required") == 0);
+    CHECK(valid(billing, "\"card\"", NULL) == 1);
+    CHECK(valid("{\"dependentSchemas\":{\"a\":false}}", "{\"a\":1}", "not allowed") == 0);
+    CHECK(valid("{\"dependentSchemas\":{\"a\":[\"b\"]}}", "{\"a\":1}", NULL) == -1);   /* a list is no schema */
+    CHECK(valid("{\"not\":{\"dependentSchemas\":{\"a\":{\"required\":[\"b\"]}}}}", "{\"a\":1,\"b\":2}",
+                "matches not") == 0);
+    /* draft-07: a list of names or a schema */
+    CHECK(valid("{\"dependencies\":{\"a\":[\"b\"]}}", "{\"a\":1,\"b\":1}", NULL) == 1);
+    CHECK(valid("{\"dependencies\":{\"a\":[\"b\"]}}", "{\"a\":1}", "$.b: required with a") == 0);
+    CHECK(valid("{\"dependencies\":{\"a\":{\"required\":[\"c\"]}}}", "{\"a\":1}", "$.c: required") == 0);
+    CHECK(valid("{\"dependencies\":{\"a\":{\"required\":[\"c\"]}}}", "{\"b\":1}", NULL) == 1);
+    CHECK(valid("{\"dependencies\":{\"a\":false}}", "{\"a\":1}", "not allowed") == 0);
+    CHECK(valid("{\"dependencies\":{\"a\":false}}", "{\"b\":1}", NULL) == 1);
+    CHECK(valid("{\"dependencies\":{\"a\":[\"b\"]}}", "[\"a\"]", NULL) == 1);
+    /* still not judged */
+    CHECK(valid("{\"not\":{\"unevaluatedProperties\":false}}", "{}", NULL) == 1);
+    CHECK(valid("{\"not\":{\"unevaluatedItems\":false}}", "[]", NULL) == 1);
+}
+
 void test_schema(void)
 {
     const char *person =
@@ -133,18 +279,13 @@ void test_schema(void)
     /* 25 levels of anyOf, each naming the next level twice: 2^25 branches if
      * followed; the work limit gives up (unusable schema) instead of stalling */
     char deep[4096];
-    size_t o = (size_t)snprintf(deep, sizeof deep, "{\"$ref\":\"#/$defs/l0\",\"$defs\":{");
-    for (int i = 0; i < 25; i++)
-        o += (size_t)snprintf(deep + o, sizeof deep - o,
-                              "\"l%d\":{\"anyOf\":[{\"$ref\":\"#/$defs/l%d\"},{\"$ref\":\"#/$defs/l%d\"}]},",
-                              i, i + 1, i + 1);
-    snprintf(deep + o, sizeof deep - o, "\"l25\":{\"type\":\"string\"}}}");
+    chain(deep, sizeof deep, "{\"anyOf\":[{\"$ref\":\"#/$defs/l%d\"},{\"$ref\":\"#/$defs/l%d\"}]}");
     CHECK(valid(deep, "1", NULL) == -1);
     CHECK(valid(deep, "\"s\"", NULL) == 1);   /* a match found early is still a match */
     /* a large plain answer is judged, not given up on: 30,001 rows, the last wrong */
     size_t cap = 1 << 21;
     char *rows = malloc(cap);
-    o = (size_t)snprintf(rows, cap, "{\"rows\":[");
+    size_t o = (size_t)snprintf(rows, cap, "{\"rows\":[");
     for (int i = 0; i < 30000; i++)
         o += (size_t)snprintf(rows + o, cap - o, "{\"a\":1,\"b\":\"x\",\"c\":true},");
     snprintf(rows + o, cap - o, "{\"a\":\"WRONG\",\"b\":\"x\",\"c\":true}]}");
@@ -167,4 +308,8 @@ void test_schema(void)
         CHECK(valid(tree, rows, NULL) == !bad);
     }
     free(rows);
+    if_then_else();
+    contains();
+    property_names();
+    dependencies();
 }
