@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,29 @@ int llf_log_enabled(void)
     return m == LOG_STDERR || m == LOG_FILE;
 }
 
+/* A write that cannot kill the host: a log or stderr whose reader has left
+ * (a pipe into `head`, a FIFO) raises SIGPIPE, which ends a program that
+ * does not ignore it, on a line of ours. Blocked in this thread for the
+ * write; one the write raised is taken back, one already pending is left
+ * (as curl's sigpipe.h does). */
+static void write_quiet(int fd, const char *p, size_t n)
+{
+    sigset_t pipe_only, old, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    int blocked = pthread_sigmask(SIG_BLOCK, &pipe_only, &old) == 0;
+    int was = blocked && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    int saved = errno;
+    ssize_t w = write(fd, p, n);
+    if (blocked && w < 0 && errno == EPIPE && !was) {
+        const struct timespec now = {0, 0};
+        sigtimedwait(&pipe_only, NULL, &now);
+    }
+    if (blocked)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;   /* (the host's errno is not ours to change) */
+}
+
 /* The descriptor to write a line on, or -1. */
 static int log_acquire(void)
 {
@@ -81,8 +105,10 @@ static int log_acquire(void)
     if (log_fd >= 0 && (fstat(log_fd, &st) || st.st_dev != log_dev || st.st_ino != log_ino))
         log_fd = -1;   /* closed, or the program's now: not ours to close */
     if (log_fd < 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (fd >= 0 && fstat(fd, &st) == 0) {
+        /* (non-blocking to open: a FIFO with no reader would hold the
+         * call, and every thread behind this lock, for ever) */
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
+        if (fd >= 0 && fstat(fd, &st) == 0 && fcntl(fd, F_SETFL, O_APPEND) == 0) {
             log_fd = fd;
             log_dev = st.st_dev;
             log_ino = st.st_ino;
@@ -127,10 +153,8 @@ static void write_line(char *s)
     size_t n = strlen(s);
     s[n] = '\n';
     int fd = log_acquire();
-    if (fd >= 0) {
-        ssize_t w = write(fd, s, n + 1);
-        (void)w;
-    }
+    if (fd >= 0)
+        write_quiet(fd, s, n + 1);
     free(s);
 }
 
@@ -272,10 +296,8 @@ void llf_warn(const char *fmt, ...)
             *c = ' ';
     char line[560];
     int n = snprintf(line, sizeof line, "llmfallback: %s\n", msg);
-    if (n > 0) {
-        ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        (void)w;
-    }
+    if (n > 0)
+        write_quiet(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     if (__atomic_load_n(&log_mode, __ATOMIC_ACQUIRE) == LOG_FILE) {
         cJSON *o = cJSON_CreateObject();
         if (o) {

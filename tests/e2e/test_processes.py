@@ -116,6 +116,44 @@ os.write(fd, b"mine\\n")
     eq(events.count("attempt"), 2, "both attempts logged to the log file")
 
 
+def test_a_log_nobody_reads_neither_kills_nor_holds_the_program():
+    """A log whose reader has left (stderr into a pipe that closed, as
+    `prog 2>&1 | head -1` does) raised SIGPIPE on a line of ours, and a
+    program that does not ignore it (examples/chat_client) died of it; a log
+    that is a FIFO no one has opened held the call, and every thread behind
+    it, for ever. Each gets what the program would have without the
+    library."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    m.set("backup", behaviour="503")
+    m.set("spare", behaviour="503")
+    ex = os.path.join(BUILD, "examples/chat_client")
+    argv = [ex, m.base("primary") + "/chat/completions", "-n", "3"]
+
+    def closed_stderr(env):
+        with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              start_new_session=True) as p:
+            p.stderr.close()   # its reader gone before the first line
+            out, _ = p.communicate(timeout=30)
+            return p.returncode, out
+    plain = closed_stderr(env_for(preload=False))
+    withlib = closed_stderr(env_for(config(m), "stderr"))
+    eq(withlib, plain, "stderr into a closed pipe: the same exit and output as without the library")
+    check(withlib[0] != -13, "not killed by SIGPIPE")
+    fifo = new_log("nobody.fifo")
+    os.mkfifo(fifo)
+    m.set("backup", behaviour="ok")
+    try:
+        r = run([CURL, "-sS", m.base("primary") + "/chat/completions", "-H",
+                 f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", '{"model":"gpt-4o","messages":[]}'],
+                env_for(config(m), fifo), timeout=20)
+    except subprocess.TimeoutExpired:
+        raise Failed("a FIFO log with no reader held the call")
+    check(b"Hello from backup" in r.stdout, f"a FIFO log with no reader: the call answered ({r.stdout[-200:]!r})")
+    warn = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback: cannot open log")]
+    eq(len(warn), 1, f"and one line saying the log could not be opened ({r.stderr.decode()[-300:]})")
+
+
 def test_forked_child_without_calls_writes_no_summary():
     """A child that made no call writes no summary of its parent's counts,
     and exits. It forks right after the call, when the relay thread that
