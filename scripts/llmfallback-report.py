@@ -42,6 +42,8 @@ def main(paths):
                 try:
                     e = json.loads(line)
                 except ValueError:
+                    e = None
+                if not isinstance(e, dict):   # (a log shared with a program's own stderr)
                     bad += 1
                     continue
                 if e.get("event") == "attempt":
@@ -55,7 +57,8 @@ def main(paths):
     for attempts in calls.values():
         tried = [a for a in attempts if a.get("outcome") != "skipped"]
         for a in tried:
-            latency[f"{a['provider']}/{a['model']}"].append(float(a.get("ms", 0)))
+            ms = a.get("ms")
+            latency[f"{a.get('provider')}/{a.get('model')}"].append(float(ms) if isinstance(ms, (int, float)) else 0.0)
         ok = [a for a in tried if a.get("outcome") == "ok"]
         # the plan starts with the original, or (mode override) with the
         # candidate and then the original
@@ -76,7 +79,7 @@ def main(paths):
             outcome["answered by the original"] += 1
         elif ok:
             outcome["answered by a fallback"] += 1
-            answered_by[ok[-1]["provider"]] += 1
+            answered_by[ok[-1].get("provider")] += 1
         else:
             outcome["failed (original failure returned)"] += 1
     print(f"{len(calls)} calls in {len(paths)} log(s)" + (f", {bad} unreadable lines" if bad else ""))
@@ -137,6 +140,8 @@ def over_threshold(ncalls, fallbacks, max_count, max_share):
 
 if __name__ == "__main__":
     import argparse
+    import signal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `report LOG | head`: no traceback
     ap = argparse.ArgumentParser(prog="llmfallback report",
                                  description="Summarise llmfallback logs; optionally fail when too many "
                                              "calls needed a fallback (for CI).")

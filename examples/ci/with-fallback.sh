@@ -19,15 +19,16 @@
 set -uo pipefail
 llmfallback=${LLMFALLBACK:-llmfallback}
 config="" limits=()
+usage() { sed -n '4p' "$0" | sed 's/^# //' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
-        --config) config=$2; shift 2 ;;
-        --max-fallbacks|--max-fallback-share) limits+=("$1" "$2"); shift 2 ;;
+        --config) [ $# -ge 2 ] || usage; config=$2; shift 2 ;;
+        --max-fallbacks|--max-fallback-share) [ $# -ge 2 ] || usage; limits+=("$1" "$2"); shift 2 ;;
         --) shift; break ;;
         *) break ;;
     esac
 done
-[ $# -ge 1 ] || { sed -n '4p' "$0" | sed 's/^# //' >&2; exit 2; }
+[ $# -ge 1 ] || usage
 log=${LLMFALLBACK_CI_LOG:-$(mktemp "${RUNNER_TEMP:-/tmp}/llmfallback-XXXXXX.log")}
 echo "with-fallback: logging LLM calls to $log" >&2
 

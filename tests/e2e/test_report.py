@@ -26,4 +26,14 @@ def test_report_summarises_a_log():
     check("http_error: overloaded 3" in lines and "http_error: server_error 1" in lines, "failures by reason")
     check("backup 2" in lines, "answered by backup")
     check(any(l.startswith("openai/gpt-4o 4 ") for l in lines), "latency row for the original model")
+    # a log shared with a program's own output (--log stderr, captured with
+    # the program's stderr): lines that are JSON but no object, or an
+    # attempt without its time, are passed over or read as they can be, not
+    # the end of the report
+    with open(log, "a") as f:
+        f.write('42\n[1, 2]\n"text"\nnot json at all\n')
+        f.write('{"event":"attempt","pid":1,"call":9,"attempt":1,"provider":"x","model":"y","outcome":"ok","ms":null}\n')
+    r = run([os.path.join(ROOT, "scripts/llmfallback"), "report", log], dict(os.environ))
+    eq(r.returncode, 0, f"report reads a mixed log ({r.stderr.decode()[-300:]})")
+    check(r.stdout.decode().startswith("5 calls in 1 log(s), 4 unreadable lines"), f"({r.stdout.decode()[:80]})")
     m.stop()
