@@ -22,6 +22,7 @@
  * frequency_penalty, and any other unknown field. */
 #include "dialect.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -621,14 +622,99 @@ static int add_content(cJSON *contents, const char *role, cJSON *parts)
     return llf_append(contents, c);
 }
 
+/* The assistant message's tool_calls that hold the call named id, and in
+ * *index its place there; NULL when no call has that id. */
+static const cJSON *calls_with(const cJSON *msgs, const char *id, int *index)
+{
+    for (const cJSON *m = msgs->child; m && id; m = m->next) {
+        const cJSON *calls = llf_get(m, "tool_calls");
+        int i = 0;
+        for (const cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c; c = c->next, i++)
+            if (llf_get_str(c, "id") && !strcmp(llf_get_str(c, "id"), id)) {
+                *index = i;
+                return calls;
+            }
+    }
+    return NULL;
+}
+
 static const char *call_name(const cJSON *msgs, const char *id)
 {
-    for (const cJSON *m = msgs->child; m && id; m = m->next)
-        for (const cJSON *c = cJSON_IsArray(llf_get(m, "tool_calls")) ? llf_get(m, "tool_calls")->child : NULL; c;
-             c = c->next)
-            if (llf_get_str(c, "id") && !strcmp(llf_get_str(c, "id"), id))
-                return llf_get_str(llf_get(c, "function"), "name");
-    return NULL;
+    int i;
+    const cJSON *calls = calls_with(msgs, id, &i);
+    return calls ? llf_get_str(llf_get(cJSON_GetArrayItem(calls, i), "function"), "name") : NULL;
+}
+
+/* One tool message as a functionResponse part. */
+static int tool_part(const cJSON *msgs, const cJSON *m, cJSON *parts, llf_terr *e)
+{
+    int rc = LLF_TR_OK;
+    const char *name = call_name(msgs, llf_get_str(m, "tool_call_id"));
+    char *t = llf_content_text(llf_get(m, "content"), "\n");
+    cJSON *resp = t ? cJSON_Parse(t) : NULL;
+    if (!cJSON_IsObject(resp)) {
+        cJSON_Delete(resp);
+        resp = cJSON_CreateObject();
+        if (resp && llf_add(resp, "content", cJSON_CreateString(t ? t : ""))) {
+            cJSON_Delete(resp);
+            resp = NULL;
+        }
+    }
+    free(t);
+    cJSON *p = cJSON_CreateObject(), *fr = cJSON_CreateObject();
+    if (!name) {
+        llf_terr_set(e, "tool result for an unknown call");
+        rc = LLF_TR_INCOMPATIBLE;
+    } else if (!resp || !p || !fr || llf_add(fr, "name", cJSON_CreateString(name)) ||
+               llf_add_own(fr, "response", &resp) || llf_add_own(p, "functionResponse", &fr) ||
+               llf_append_own(parts, &p)) {
+        rc = LLF_TR_ERROR;
+    }
+    cJSON_Delete(resp);
+    cJSON_Delete(p);
+    cJSON_Delete(fr);
+    return rc;
+}
+
+typedef struct {
+    const cJSON *m;
+    size_t order, came;   /* the call it answers in its turn's calls (or past
+                           * them all); its place in the run */
+} tool_at;
+
+static int by_call(const void *a, const void *b)
+{
+    const tool_at *x = a, *y = b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return x->came < y->came ? -1 : x->came > y->came;
+}
+
+/* A run of tool messages (m to last) as one turn's functionResponses.
+ * Gemini pairs them with the turn's calls by position (it has no ids), and
+ * a program may answer its calls in any order: they go in the order of the
+ * calls they answer (Paris's weather must not become Rome's), any other
+ * after them as it came. */
+static int tool_parts(const cJSON *msgs, const cJSON *m, const cJSON *last, cJSON *parts, llf_terr *e)
+{
+    size_t n = 1;
+    for (const cJSON *t = m; t != last; t = t->next)
+        n++;
+    tool_at *run = malloc(n * sizeof *run);
+    if (!run)
+        return LLF_TR_ERROR;
+    int at;
+    const cJSON *turn = calls_with(msgs, llf_get_str(m, "tool_call_id"), &at), *t = m;
+    for (size_t i = 0; i < n; i++, t = t->next) {
+        const cJSON *calls = calls_with(msgs, llf_get_str(t, "tool_call_id"), &at);
+        run[i] = (tool_at){t, calls && calls == turn ? (size_t)at : SIZE_MAX, i};
+    }
+    qsort(run, n, sizeof *run, by_call);
+    int rc = LLF_TR_OK;
+    for (size_t i = 0; i < n && rc == LLF_TR_OK; i++)
+        rc = tool_part(msgs, run[i].m, parts, e);
+    free(run);
+    return rc;
 }
 
 /* The first function call of a model turn's parts signed, when it is not
@@ -706,30 +792,11 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
                 }
             }
         } else if (!strcmp(role, "tool")) {
-            const char *name = call_name(msgs, llf_get_str(m, "tool_call_id"));
-            char *t = llf_content_text(llf_get(m, "content"), "\n");
-            cJSON *resp = t ? cJSON_Parse(t) : NULL;
-            if (!cJSON_IsObject(resp)) {
-                cJSON_Delete(resp);
-                resp = cJSON_CreateObject();
-                if (resp && llf_add(resp, "content", cJSON_CreateString(t ? t : ""))) {
-                    cJSON_Delete(resp);
-                    resp = NULL;
-                }
-            }
-            free(t);
-            cJSON *p = cJSON_CreateObject(), *fr = cJSON_CreateObject();
-            if (!name) {
-                llf_terr_set(e, "tool result for an unknown call");
-                rc = LLF_TR_INCOMPATIBLE;
-            } else if (!resp || !p || !fr || llf_add(fr, "name", cJSON_CreateString(name)) ||
-                       llf_add_own(fr, "response", &resp) || llf_add_own(p, "functionResponse", &fr) ||
-                       llf_append_own(parts, &p)) {
-                rc = LLF_TR_ERROR;
-            }
-            cJSON_Delete(resp);
-            cJSON_Delete(p);
-            cJSON_Delete(fr);
+            const cJSON *last = m;
+            while (last->next && llf_get_str(last->next, "role") && !strcmp(llf_get_str(last->next, "role"), "tool"))
+                last = last->next;
+            rc = tool_parts(msgs, m, last, parts, e);
+            m = last;   /* (the loop goes on after the run) */
         } else {
             llf_terr_set(e, "message role \"%s\" has no Gemini equivalent", llf_terr_word(role));
             rc = LLF_TR_INCOMPATIBLE;
