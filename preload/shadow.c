@@ -243,6 +243,12 @@ void llf_shadow_init(const llf_config *c, const llf_shim_services *s)
 {
     cfg = c;
     svc = s;
+    /* A copy exists for its log line: without a log it would be paid for
+     * and never seen. */
+    if (c && c->mode == LLF_MODE_SHADOW && !llf_log_enabled()) {
+        llf_warn("mode shadow has no log to write to (set \"log\" or LLMFALLBACK_LOG); no copy is sent");
+        cfg = NULL;
+    }
 }
 
 static void log_copy(const job *j, long status, const char *outcome, const char *reason, double ms,

@@ -161,6 +161,19 @@ def test_shadow_compares_an_answer_the_program_asked_compressed():
     check("accept-encoding" not in m.requests("claude")[0]["headers"], "the copy asked for no encoding")
 
 
+def test_shadow_without_a_log_sends_no_copy():
+    """A copy exists for its log line: with no log it would be paid for and
+    never seen. One line says so, and no copy is sent."""
+    m = mock()
+    m.reset_all()
+    cfg = config(m, "shadow", "shadow-nolog.json", shadow={"sample": 1})
+    r = curl_call(m, env_for(cfg))
+    check(b"Hello from primary" in r.stdout, "the program's answer")
+    warn = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback: mode shadow has no log")]
+    eq(len(warn), 1, f"one line says why ({r.stderr.decode()[-300:]})")
+    eq(len(m.requests("claude")), 0, "no copy sent to the candidate")
+
+
 def test_a_copy_out_at_exit_is_waited_for_then_stopped():
     """A program exits while its shadow copy is out with a slow candidate:
     it waits shadow.timeout_ms for it, then the copy is aborted (libcurl is
