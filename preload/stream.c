@@ -421,11 +421,13 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
 {
     const cJSON *cand = cJSON_GetArrayItem(llf_get(j, "candidates"), 0);
     const cJSON *parts = llf_get(llf_get(cand, "content"), "parts");
+    /* the answer's id, as a whole answer's is: before the chunk takes it
+     * (write_hub keeps the chunk's id as the stream's) */
+    if (llf_get_str(j, "responseId"))
+        snprintf(t->id, sizeof t->id, "%s", llf_get_str(j, "responseId"));
     cJSON *c = chunk_new(t);
     llf_buf text = {0};
     int ok = c != NULL, calls = 0;
-    if (llf_get_str(j, "responseId"))
-        snprintf(t->id, sizeof t->id, "%s", llf_get_str(j, "responseId"));
     for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p && ok; p = p->next) {
         const cJSON *fc = llf_get(p, "functionCall");
         if (llf_get_str(p, "text") && !cJSON_IsTrue(llf_get(p, "thought"))) {
