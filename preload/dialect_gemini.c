@@ -947,9 +947,16 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         const cJSON *msg = llf_get(ch, "message");
         cJSON *cand = cJSON_CreateObject(), *content = cJSON_CreateObject(), *parts = cJSON_CreateArray();
         char *text = llf_content_text(llf_get(msg, "content"), "");
+        /* OpenAI's refusal (the model declining, with its reason) is text
+         * ending STOP, as Gemini's own models decline: Gemini has no field
+         * for it, and its SAFETY says that a filter blocked the content
+         * (which a stream then gives empty), not that the model spoke. */
+        const char *refusal = llf_get_str(msg, "refusal");
         ok = cand && content && parts && text;
         if (ok && *text)
             ok = !llf_append(parts, text_part(text));
+        if (ok && refusal && *refusal)
+            ok = !llf_append(parts, text_part(refusal));
         free(text);
         const cJSON *tcs = llf_get(msg, "tool_calls");
         for (const cJSON *c = cJSON_IsArray(tcs) ? tcs->child : NULL; c && ok; c = c->next) {

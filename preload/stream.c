@@ -83,10 +83,13 @@ static int anth_start(llf_stream_tr *t, llf_buf *out)
     return sse(out, "message_start", m);
 }
 
-static const char *anth_reason(const char *fr)
+/* A refusal that ended by itself is stop_reason "refusal", as in a whole
+ * answer (dialect_anthropic.c says why). */
+static const char *anth_reason(const llf_stream_tr *t)
 {
+    const char *fr = t->finish[0] ? t->finish : "stop";
     return !strcmp(fr, "length") ? "max_tokens" : !strcmp(fr, "tool_calls") ? "tool_use"
-           : !strcmp(fr, "content_filter") ? "refusal" : "end_turn";
+           : !strcmp(fr, "content_filter") || t->refused ? "refusal" : "end_turn";
 }
 
 static const char *gem_reason(const char *fr)
@@ -94,10 +97,23 @@ static const char *gem_reason(const char *fr)
     return !strcmp(fr, "length") ? "MAX_TOKENS" : !strcmp(fr, "content_filter") ? "SAFETY" : "STOP";
 }
 
+/* The text of a hub delta: its content, or OpenAI's refusal (it sends one
+ * or the other), which the other dialects have no field for: the program
+ * gets it as text (and Anthropic's stop_reason "refusal": anth_reason). */
+static const char *delta_text(llf_stream_tr *t, const cJSON *d)
+{
+    const char *c = llf_get_str(d, "content"), *r = llf_get_str(d, "refusal");
+    if (c && *c)
+        return c;
+    if (r && *r)
+        t->refused = 1;
+    return r && *r ? r : c;
+}
+
 static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
 {
     const cJSON *d = llf_get(choice, "delta");
-    const char *text = llf_get_str(d, "content");
+    const char *text = delta_text(t, d);
     const cJSON *tools = llf_get(d, "tool_calls");
     if (anth_start(t, out))
         return -1;
@@ -153,7 +169,7 @@ static int anth_close(llf_stream_tr *t, llf_buf *out)
     cJSON *u = cJSON_GetObjectItem(e, "usage");
     int ok = e && !anth_stop_block(t, out) &&
              !llf_add(cJSON_GetObjectItem(e, "delta"), "stop_reason",
-                      cJSON_CreateString(anth_reason(t->finish[0] ? t->finish : "stop"))) &&
+                      cJSON_CreateString(anth_reason(t))) &&
              !llf_add(u, "input_tokens", cJSON_CreateNumber(t->in_tokens)) &&
              !llf_add(u, "output_tokens", cJSON_CreateNumber(t->out_tokens));
     if (!ok) {
@@ -274,7 +290,7 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
         if (!rc && closing)
             rc = anth_close(t, out);
     } else {
-        const char *text = llf_get_str(llf_get(choice, "delta"), "content");
+        const char *text = delta_text(t, llf_get(choice, "delta"));
         rc = gem_tools(t, choice);
         if (!rc && (closing || (text && *text && !t->finished)))
             rc = gem_chunk(t, text, closing, out);

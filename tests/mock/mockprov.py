@@ -927,6 +927,12 @@ class Server:
                 c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
             c.sendall(b"0\r\n\r\n")
             return True
+        if b == "stream_structured_refusal" and self.dialect == "openai":
+            # OpenAI's structured refusal: delta.refusal in place of content
+            chunk, text = openai_chunker(model), "I'm sorry, I cannot assist with that request."
+            events = ([chunk({"role": "assistant", "content": None, "refusal": ""})] +
+                      [chunk({"refusal": p}) for p in (text[:20], text[20:])] + [chunk({}, "stop"), "data: [DONE]\n\n"])
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
         if b in ("stream_error", "stream_error_framed", "stream_error_after_text"):
             if self.dialect == "anthropic":
                 events = ['event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n']

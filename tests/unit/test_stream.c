@@ -454,6 +454,36 @@ static void check_anthropic_details(void)
     CHECK(r.prompt == 48012);
 }
 
+/* An OpenAI member's refusal (delta.refusal, content null) is the text of
+ * its answer in the dialects that have no field for it: an Anthropic text
+ * block with stop_reason "refusal", Gemini text ending STOP, as whole
+ * answers are translated (why: dialect_anthropic.c, dialect_gemini.c). */
+static const char OAI_REFUSAL[] =
+    "data: {\"id\":\"c4\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"refusal\":\"\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c4\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"refusal\":\"I'm sorry, I can\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c4\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"refusal\":\"not help with that.\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c4\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+    "data: [DONE]\n\n";
+
+static void check_refusal(llf_dialect to, const char *finish)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, OAI_REFUSAL, strlen(OAI_REFUSAL), &out) == 0 &&
+          llf_stream_pipe_end(p, &out) == 0);
+    seen s = {.d = to};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
+    llf_sse_free(&q);
+    CHECK_STR(s.text.p ? s.text.p : "", "I'm sorry, I cannot help with that.");
+    CHECK_STR(s.finish, finish);
+    CHECK(s.framed_start && s.framed_end);
+    llf_buf_free(&s.text);
+    llf_buf_free(&s.args);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
 /* A Gemini stream's responseId is the translated answer's id, as a whole
  * answer's is (Anthropic's with its msg_ prefix); without one, ours. */
 static int read_ids(void *ctx, const char *event, const char *data, size_t len)
@@ -507,6 +537,8 @@ void test_stream(void)
     check_late_usage(LLF_GEMINI, "MAX_TOKENS");
     check_finals();
     check_anthropic_details();
+    check_refusal(LLF_ANTHROPIC, "refusal");
+    check_refusal(LLF_GEMINI, "STOP");
     /* every chunk, the first (with the role) too */
     check_gemini_id(LLF_OPENAI, 1, "mAitaLmkHPPlz7IPvtfUqQ4 mAitaLmkHPPlz7IPvtfUqQ4");
     check_gemini_id(LLF_OPENAI, 0, "llmfallback llmfallback");
