@@ -675,6 +675,26 @@ def test_an_openai_refusal_is_the_answers_text_in_other_dialects():
         eq((text, stream_tool_call(caller, out)[2], ended), (refusal, stop, True), f"{caller} program: the refusal, streamed")
 
 
+def test_gemini_tuned_models_and_an_encoded_colon():
+    """A Gemini call to a tuned model (/tunedModels/NAME:generateContent), or
+    with its colon percent-encoded as some HTTP clients write it, is a call
+    like any other; a tuned model in a chain is asked at its own path."""
+    body = json.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+    for path in ("/tunedModels/my-tune-7:generateContent", "/models/gemini-2.0-flash%3AgenerateContent"):
+        m = mock()
+        m.set("gem", behaviour="503")
+        r = run([CURL, "-sS", m.base("gem", "/v1beta") + path, "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}",
+                 "-H", "content-type: application/json", "-d", body], env_for(config(m, ["backup/gpt-4o-mini"])))
+        out = json.loads(r.stdout)
+        eq(out.get("candidates", [{}])[0].get("content", {}).get("parts"), [{"text": "Hello from backup (gpt-4o-mini)"}],
+           f"{path}: answered by the chain")
+    m = mock()
+    m.set("oai", behaviour="503")
+    out = json.loads(run(openai_call(m, chat(system=None)), env_for(config(m, ["gemini/tunedModels/my-tune-7"]))).stdout)
+    eq(out["choices"][0]["message"]["content"], "Hello from gem (tunedModels/my-tune-7)", "answered by the tuned model")
+    eq(m.requests("gem")[0]["path"], "/v1beta/tunedModels/my-tune-7:generateContent", "asked at its own path")
+
+
 def stream_tool_call(dialect, out):
     """The tool call read back from a stream in the program's dialect, as its
     SDK assembles one: (name, arguments as parsed, why it stopped)."""

@@ -750,12 +750,15 @@ class Server:
         if path.startswith("/_mock/"):
             return self.admin(c, method, path, query, body)
         model, stream = None, False
+        # a tuned model's name is "tunedModels/NAME"; a percent-encoded colon reads as one
+        gem = re.search(r"/(tunedModels|models)/([^/]+?)(?::|%3[aA])([^:%/]*)$", path)
         if self.dialect == "openai" and method == "POST" and path.endswith("/chat/completions"):
             pass
         elif self.dialect == "anthropic" and method == "POST" and path.endswith("/messages"):
             pass
-        elif self.dialect == "gemini" and method == "POST" and "/models/" in path and ":" in path:
-            model, op = path.rsplit("/models/", 1)[1].rsplit(":", 1)
+        elif self.dialect == "gemini" and method == "POST" and gem:
+            coll, model, op = gem.groups()
+            model = "tunedModels/" + model if coll == "tunedModels" else model
             if op not in ("generateContent", "streamGenerateContent"):
                 return self.send(c, 404, {"error": {"code": 404, "message": "Not found", "status": "NOT_FOUND"}})
             stream = op == "streamGenerateContent"
