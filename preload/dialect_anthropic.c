@@ -747,12 +747,20 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
             rc = LLF_TR_ERROR;
         }
     }
+    /* OpenAI's refusal (the model declining, with its reason, in place of
+     * the content or of the JSON asked for) is Anthropic's stop_reason
+     * "refusal" ("the model declined"), which Claude's structured outputs
+     * give for the same case: a program told to check it before parsing
+     * its JSON does so here too, and still gets the reason as text. A
+     * refusal cut short keeps its max_tokens. */
     const char *fr = llf_get_str(choice, "finish_reason");
     const char *stop = !fr                                 ? "end_turn"
                        : strcmp(fr, "length") == 0         ? "max_tokens"
                        : strcmp(fr, "tool_calls") == 0 || strcmp(fr, "function_call") == 0 ? "tool_use"
                        : strcmp(fr, "content_filter") == 0 ? "refusal"
                                                            : "end_turn";
+    if (refusal && *refusal && !strcmp(stop, "end_turn"))
+        stop = "refusal";
     const cJSON *u = llf_get(hub, "usage");
     if (rc == LLF_TR_OK &&
         (llf_add(o, "id", cJSON_CreateString(idbuf)) || llf_add(o, "type", cJSON_CreateString("message")) ||

@@ -1,5 +1,6 @@
 /* dialect_gemini.c — the Gemini generateContent dialect: POST
- * {base}/models/{model}:generateContent (or :streamGenerateContent), key in
+ * {base}/models/{model}:generateContent (or :streamGenerateContent; a tuned
+ * model's {base}/tunedModels/{name}:...), key in
  * `x-goog-api-key` (or a `key=` query parameter, which we never forward),
  * model in the URL, success = an object with a `candidates` array; and its
  * translators to and from the hub (OpenAI chat).
@@ -31,30 +32,49 @@
 #include "hubutil.h"
 #include "models.h"
 
+/* The last ':' of s, or of its percent-encoding "%3A", which some HTTP
+ * clients write in a path; *seplen: its length. NULL when none. */
+static const char *last_colon(const char *s, size_t *seplen)
+{
+    const char *at = NULL;
+    for (const char *p = s; *p; p++)
+        if (*p == ':' || (p[0] == '%' && p[1] == '3' && (p[2] == 'A' || p[2] == 'a')))
+            at = p;
+    if (at)
+        *seplen = *at == ':' ? 1 : 3;
+    return at;
+}
+
+/* /models/M:generateContent, or a tuned model's /tunedModels/M:... (its
+ * model then "tunedModels/M", the name Gemini gives it) */
 static int match_op(const char *rest, char **model, int *stream)
 {
-    static const char pre[] = "/models/";
+    static const char pre[] = "/models/", tuned[] = "/tunedModels/";
     *model = NULL;
     *stream = 0;
-    if (strncmp(rest, pre, sizeof pre - 1) != 0)
-        return 0;
-    const char *m = rest + sizeof pre - 1;
-    const char *colon = strrchr(m, ':');
+    int is_tuned = !strncmp(rest, tuned, sizeof tuned - 1);
+    const char *m = is_tuned ? rest + sizeof tuned - 1 : !strncmp(rest, pre, sizeof pre - 1) ? rest + sizeof pre - 1 : NULL;
+    size_t seplen = 0;
+    const char *colon = m ? last_colon(m, &seplen) : NULL;
     if (!colon || colon == m || memchr(m, '/', (size_t)(colon - m)))
         return 0;
-    if (strcmp(colon, ":generateContent") == 0)
+    if (strcmp(colon + seplen, "generateContent") == 0)
         *stream = 0;
-    else if (strcmp(colon, ":streamGenerateContent") == 0)
+    else if (strcmp(colon + seplen, "streamGenerateContent") == 0)
         *stream = 1;
     else
         return 0;
-    *model = llf_strndup(m, (size_t)(colon - m));
+    const char *name = is_tuned ? rest + 1 : m;
+    *model = llf_strndup(name, (size_t)(colon - name));
     return *model != NULL;
 }
 
+/* A model that names its collection (tunedModels/M, or models/M as Google's
+ * SDKs write it) is the path itself; any other is one of models/. */
 static int op_path(llf_buf *out, const char *model, int stream)
 {
-    return llf_buf_printf(out, "/models/%s:%s", model,
+    int named = !strncmp(model, "tunedModels/", 12) || !strncmp(model, "models/", 7);
+    return llf_buf_printf(out, "/%s%s:%s", named ? "" : "models/", model,
                           stream ? "streamGenerateContent" : "generateContent");
 }
 
@@ -1014,9 +1034,16 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         const cJSON *msg = llf_get(ch, "message");
         cJSON *cand = cJSON_CreateObject(), *content = cJSON_CreateObject(), *parts = cJSON_CreateArray();
         char *text = llf_content_text(llf_get(msg, "content"), "");
+        /* OpenAI's refusal (the model declining, with its reason) is text
+         * ending STOP, as Gemini's own models decline: Gemini has no field
+         * for it, and its SAFETY says that a filter blocked the content
+         * (which a stream then gives empty), not that the model spoke. */
+        const char *refusal = llf_get_str(msg, "refusal");
         ok = cand && content && parts && text;
         if (ok && *text)
             ok = !llf_append(parts, text_part(text));
+        if (ok && refusal && *refusal)
+            ok = !llf_append(parts, text_part(refusal));
         free(text);
         const cJSON *tcs = llf_get(msg, "tool_calls");
         for (const cJSON *c = cJSON_IsArray(tcs) ? tcs->child : NULL; c && ok; c = c->next) {

@@ -93,10 +93,13 @@ static int anth_start(llf_stream_tr *t, llf_buf *out)
     return sse_if(out, "message_start", m, ok);
 }
 
-static const char *anth_reason(const char *fr)
+/* A refusal that ended by itself is stop_reason "refusal", as in a whole
+ * answer (dialect_anthropic.c says why). */
+static const char *anth_reason(const llf_stream_tr *t)
 {
+    const char *fr = t->finish[0] ? t->finish : "stop";
     return !strcmp(fr, "length") ? "max_tokens" : !strcmp(fr, "tool_calls") ? "tool_use"
-           : !strcmp(fr, "content_filter") ? "refusal" : "end_turn";
+           : !strcmp(fr, "content_filter") || t->refused ? "refusal" : "end_turn";
 }
 
 static const char *gem_reason(const char *fr)
@@ -104,10 +107,23 @@ static const char *gem_reason(const char *fr)
     return !strcmp(fr, "length") ? "MAX_TOKENS" : !strcmp(fr, "content_filter") ? "SAFETY" : "STOP";
 }
 
+/* The text of a hub delta: its content, or OpenAI's refusal (it sends one
+ * or the other), which the other dialects have no field for: the program
+ * gets it as text (and Anthropic's stop_reason "refusal": anth_reason). */
+static const char *delta_text(llf_stream_tr *t, const cJSON *d)
+{
+    const char *c = llf_get_str(d, "content"), *r = llf_get_str(d, "refusal");
+    if (c && *c)
+        return c;
+    if (r && *r)
+        t->refused = 1;
+    return r && *r ? r : c;
+}
+
 static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
 {
     const cJSON *d = llf_get(choice, "delta");
-    const char *text = llf_get_str(d, "content");
+    const char *text = delta_text(t, d);
     const cJSON *tools = llf_get(d, "tool_calls");
     if (anth_start(t, out))
         return -1;
@@ -163,7 +179,7 @@ static int anth_close(llf_stream_tr *t, llf_buf *out)
     cJSON *u = cJSON_GetObjectItem(e, "usage");
     int ok = e && !anth_stop_block(t, out) &&
              !llf_add(cJSON_GetObjectItem(e, "delta"), "stop_reason",
-                      cJSON_CreateString(anth_reason(t->finish[0] ? t->finish : "stop"))) &&
+                      cJSON_CreateString(anth_reason(t))) &&
              !llf_add(u, "input_tokens", cJSON_CreateNumber(t->in_tokens)) &&
              !llf_add(u, "output_tokens", cJSON_CreateNumber(t->out_tokens));
     return sse_if(out, "message_delta", e, ok);
@@ -289,7 +305,7 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
         if (!rc && closing)
             rc = anth_close(t, out);
     } else {
-        const char *text = llf_get_str(llf_get(choice, "delta"), "content");
+        const char *text = delta_text(t, llf_get(choice, "delta"));
         rc = gem_tools(t, choice);
         if (!rc && (closing || (text && *text && !t->finished)))
             rc = gem_chunk(t, text, closing, out);
@@ -439,11 +455,13 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
 {
     const cJSON *cand = cJSON_GetArrayItem(llf_get(j, "candidates"), 0);
     const cJSON *parts = llf_get(llf_get(cand, "content"), "parts");
+    /* the answer's id, as a whole answer's is: before the chunk takes it
+     * (write_hub keeps the chunk's id as the stream's) */
+    if (llf_get_str(j, "responseId"))
+        snprintf(t->id, sizeof t->id, "%s", llf_get_str(j, "responseId"));
     cJSON *c = chunk_new(t);
     llf_buf text = {0};
     int ok = c != NULL, calls = 0;
-    if (llf_get_str(j, "responseId"))
-        snprintf(t->id, sizeof t->id, "%s", llf_get_str(j, "responseId"));
     for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p && ok; p = p->next) {
         const cJSON *fc = llf_get(p, "functionCall");
         if (llf_get_str(p, "text") && !cJSON_IsTrue(llf_get(p, "thought"))) {

@@ -23,6 +23,7 @@ typedef struct llf_stream_tr {
     /* writing the program's dialect */
     int  started, text_open, blocks, tool_block;
     char finish[16];          /* the hub finish_reason, once it came */
+    int  refused;             /* its text is an OpenAI refusal (delta.refusal) */
     int  finished;            /* the closing event (message_delta, finishReason chunk) went out */
     char id[128];
     double in_tokens, out_tokens;

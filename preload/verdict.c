@@ -273,11 +273,15 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
     if (!choice)
         return cfg && !cfg->invalid_body ? (llf_verdict){LLF_OK, "ok", 0, -1}
                                          : bad(LLF_INVALID_BODY, "no_choices");
-    if (on_refusal && cJSON_IsString(refusal) && *skip_space(refusal->valuestring))
+    /* OpenAI's refusal comes in place of the content, and of the JSON asked
+     * for: with refusal checks off it is the answer, not an empty one, and
+     * it is not judged as JSON (the program gets its text) */
+    int refused = cJSON_IsString(refusal) && *skip_space(refusal->valuestring);
+    if (on_refusal && refused)
         return bad(LLF_REFUSAL, "refusal");
     if (on_refusal && strcmp(fr, "content_filter") == 0)
         return bad(LLF_REFUSAL, "content_filter");
-    if (on_empty && !*skip_space(text) && ncalls == 0)
+    if (on_empty && !refused && !*skip_space(text) && ncalls == 0)
         return bad(LLF_EMPTY, "no_content");
     if (on_json) {
         for (const cJSON *c = calls ? calls->child : NULL; c; c = c->next) {
@@ -293,7 +297,7 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
         }
         const cJSON *schema;
         int want = json_wanted(hub_req, &schema);
-        if (want && ncalls == 0) {
+        if (want && ncalls == 0 && !refused) {
             cJSON *j = llf_json_parse_exact(text, strlen(text));
             int rc = !j ? 0 : want == 2 ? llf_schema_validate(schema, j, NULL, 0) : 1;
             cJSON_Delete(j);

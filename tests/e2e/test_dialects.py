@@ -638,6 +638,63 @@ def test_streams_across_every_dialect_pair():
             check(ended, f"{caller} program, {member} member: its dialect's end of stream")
 
 
+def test_an_openai_refusal_is_the_answers_text_in_other_dialects():
+    """An OpenAI member's refusal (message.refusal and no content; in a
+    stream, delta.refusal), when the verdict lets it through, is the text of
+    the answer in the program's dialect: Anthropic's with stop_reason
+    "refusal", Gemini's ending STOP."""
+    refusal = "I'm sorry, I cannot assist with that request."
+    hi = [{"role": "user", "content": "hi"}]
+    callers = {"anthropic": ("claude", "/v1", "/messages", {"model": "claude-opus-4-7", "max_tokens": 50, "messages": hi},
+                             ["-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}", "-H", "anthropic-version: 2023-06-01"],
+                             "refusal"),
+               "gemini": ("gem", "/v1beta", "/models/gemini-2.5-pro:generateContent",
+                          {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+                          ["-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}"], "STOP")}
+    for caller, (server, prefix, path, body, hdrs, stop) in callers.items():
+        m = mock()
+        m.set(server, behaviour="503")
+        m.set("backup", behaviour="refusal")
+        cmd = [CURL, "-sS", m.base(server, prefix) + path, "-H", "content-type: application/json", *hdrs]
+        out = json.loads(run(cmd + ["-d", json.dumps(body)],
+                             env_for(config(m, ["backup/gpt-4o-mini"], verdict={"refusal": False}))).stdout)
+        if caller == "anthropic":
+            got = ([b.get("text") for b in out["content"]], out["stop_reason"])
+        else:
+            got = ([p.get("text") for p in out["candidates"][0]["content"]["parts"]], out["candidates"][0]["finishReason"])
+        eq(got, ([refusal], stop), f"{caller} program: the refusal, whole")
+        # a stream is not held for refusals unless asked
+        m.set("backup", behaviour="stream_structured_refusal")
+        if caller == "anthropic":
+            cmd[2], sbody = m.base(server, prefix) + path, dict(body, stream=True)
+        else:
+            cmd[2], sbody = m.base(server, prefix) + path.replace(":generateContent", ":streamGenerateContent?alt=sse"), body
+        out = run(cmd[:2] + ["-N"] + cmd[2:] + ["-d", json.dumps(sbody)],
+                  env_for(config(m, ["backup/gpt-4o-mini"]))).stdout.decode()
+        text, ended = stream_text(caller, out)
+        eq((text, stream_tool_call(caller, out)[2], ended), (refusal, stop, True), f"{caller} program: the refusal, streamed")
+
+
+def test_gemini_tuned_models_and_an_encoded_colon():
+    """A Gemini call to a tuned model (/tunedModels/NAME:generateContent), or
+    with its colon percent-encoded as some HTTP clients write it, is a call
+    like any other; a tuned model in a chain is asked at its own path."""
+    body = json.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+    for path in ("/tunedModels/my-tune-7:generateContent", "/models/gemini-2.0-flash%3AgenerateContent"):
+        m = mock()
+        m.set("gem", behaviour="503")
+        r = run([CURL, "-sS", m.base("gem", "/v1beta") + path, "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}",
+                 "-H", "content-type: application/json", "-d", body], env_for(config(m, ["backup/gpt-4o-mini"])))
+        out = json.loads(r.stdout)
+        eq(out.get("candidates", [{}])[0].get("content", {}).get("parts"), [{"text": "Hello from backup (gpt-4o-mini)"}],
+           f"{path}: answered by the chain")
+    m = mock()
+    m.set("oai", behaviour="503")
+    out = json.loads(run(openai_call(m, chat(system=None)), env_for(config(m, ["gemini/tunedModels/my-tune-7"]))).stdout)
+    eq(out["choices"][0]["message"]["content"], "Hello from gem (tunedModels/my-tune-7)", "answered by the tuned model")
+    eq(m.requests("gem")[0]["path"], "/v1beta/tunedModels/my-tune-7:generateContent", "asked at its own path")
+
+
 def stream_tool_call(dialect, out):
     """The tool call read back from a stream in the program's dialect, as its
     SDK assembles one: (name, arguments as parsed, why it stopped)."""

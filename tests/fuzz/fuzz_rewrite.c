@@ -8,6 +8,9 @@
  *   - a member of the program's own dialect gets the program's body with only
  *     the model changed (the text splice must agree with cJSON); its model,
  *     m-new, is one no dialect fits a body to.
+ * And recognition agrees with the path a member is asked at: the first header
+ * line, as the rest of a URL after Gemini's base, when recognised as a call,
+ * names the same model and operation once written again by op_path.
  * Input: byte 0 picks the program's provider and streaming; then header lines
  * ('\n'-separated) up to an empty line; then the body. */
 #include <cjson/cJSON.h>
@@ -15,6 +18,7 @@
 
 #include "config.h"
 #include "dialect.h"
+#include "endpoints.h"
 #include "engine.h"
 #include "fuzz_common.h"
 #include "rewrite.h"
@@ -100,6 +104,29 @@ static void check(const llf_config *c, const llf_origin *o, int target, const ll
     cJSON_Delete(out);
 }
 
+static void check_gemini_path(const llf_config *c, const char *rest, size_t len)
+{
+    static const char base[] = "https://generativelanguage.googleapis.com/v1beta";
+    llf_buf url = {0};
+    llf_match m, again;
+    if (llf_buf_adds(&url, base) || llf_buf_add(&url, rest, len) || !llf_endpoint_match(c, url.p, &m)) {
+        llf_buf_free(&url);
+        return;
+    }
+    llf_buf_reset(&url);
+    if (m.dialect == LLF_GEMINI && !llf_buf_adds(&url, base) &&
+        !llf_dialect_ops_of(LLF_GEMINI)->op_path(&url, m.url_model, m.stream) &&
+        !llf_buf_adds(&url, m.stream ? "?alt=sse" : "")) {
+        if (!llf_endpoint_match(c, url.p, &again))
+            __builtin_trap();   /* a member would be asked at a path we do not take for a call */
+        if (!again.url_model || strcmp(again.url_model, m.url_model) != 0 || again.stream != m.stream)
+            __builtin_trap();   /* ... or for another model or operation */
+        llf_match_free(&again);
+    }
+    llf_match_free(&m);
+    llf_buf_free(&url);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     fuzz_init();
@@ -114,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         free(s);
         return 0;
     }
+    check_gemini_path(c, s, strcspn(s, "\n"));
     llf_req req = {0};
     req.url = "http://127.0.0.1:3/v1/x";
     char *p = s, *end = s + (n - 1);

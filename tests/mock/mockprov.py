@@ -750,12 +750,15 @@ class Server:
         if path.startswith("/_mock/"):
             return self.admin(c, method, path, query, body)
         model, stream = None, False
+        # a tuned model's name is "tunedModels/NAME"; a percent-encoded colon reads as one
+        gem = re.search(r"/(tunedModels|models)/([^/]+?)(?::|%3[aA])([^:%/]*)$", path)
         if self.dialect == "openai" and method == "POST" and path.endswith("/chat/completions"):
             pass
         elif self.dialect == "anthropic" and method == "POST" and path.endswith("/messages"):
             pass
-        elif self.dialect == "gemini" and method == "POST" and "/models/" in path and ":" in path:
-            model, op = path.rsplit("/models/", 1)[1].rsplit(":", 1)
+        elif self.dialect == "gemini" and method == "POST" and gem:
+            coll, model, op = gem.groups()
+            model = "tunedModels/" + model if coll == "tunedModels" else model
             if op not in ("generateContent", "streamGenerateContent"):
                 return self.send(c, 404, {"error": {"code": 404, "message": "Not found", "status": "NOT_FOUND"}})
             stream = op == "streamGenerateContent"
@@ -927,6 +930,12 @@ class Server:
                 c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
             c.sendall(b"0\r\n\r\n")
             return True
+        if b == "stream_structured_refusal" and self.dialect == "openai":
+            # OpenAI's structured refusal: delta.refusal in place of content
+            chunk, text = openai_chunker(model), "I'm sorry, I cannot assist with that request."
+            events = ([chunk({"role": "assistant", "content": None, "refusal": ""})] +
+                      [chunk({"refusal": p}) for p in (text[:20], text[20:])] + [chunk({}, "stop"), "data: [DONE]\n\n"])
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
         if b in ("stream_error", "stream_error_framed", "stream_error_after_text"):
             if self.dialect == "anthropic":
                 events = ['event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n']

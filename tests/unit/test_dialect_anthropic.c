@@ -259,6 +259,24 @@ void test_dialect_anthropic(void)
         cJSON_Delete(hub);
         cJSON_Delete(back);
     }
+    /* OpenAI's refusal: its text, and stop_reason "refusal" unless cut short */
+    static const char *const refusals[][2] = {{"stop", "refusal"}, {"length", "max_tokens"}};
+    for (size_t i = 0; i < 2; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+                                    "\"assistant\",\"content\":null,\"refusal\":\"I can't help with that.\"},"
+                                    "\"finish_reason\":\"%s\"}]}", refusals[i][0]);
+        cJSON *in = cJSON_Parse(json), *back = NULL;
+        llf_terr e;
+        CHECK(A->resp_from_hub(in, "m2", &back, &e) == LLF_TR_OK);
+        const cJSON *content = cJSON_GetObjectItem(back, "content");
+        CHECK(cJSON_GetArraySize(content) == 1);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(content, 0), "text")),
+                  "I can't help with that.");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(back, "stop_reason")), refusals[i][1]);
+        cJSON_Delete(in);
+        cJSON_Delete(back);
+    }
     /* a hub tool-call answer becomes tool_use blocks with parsed input */
     cJSON *hub = t_fixture("anthropic/resp_tool.hub.json"), *back = NULL;
     llf_terr e;

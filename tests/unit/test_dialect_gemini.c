@@ -377,4 +377,40 @@ void test_dialect_gemini(void)
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(back, "usageMetadata"), "totalTokenCount")->valueint == 40);
     cJSON_Delete(hub);
     cJSON_Delete(back);
+
+    /* OpenAI's refusal is the answer's text, ending STOP (not SAFETY: no
+     * filter blocked it) */
+    hub = cJSON_Parse("{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                      "\"content\":null,\"refusal\":\"I can't help with that.\"},\"finish_reason\":\"stop\"}]}");
+    back = NULL;
+    CHECK(G->resp_from_hub(hub, "g", &back, &e) == LLF_TR_OK);
+    const cJSON *rc0 = cJSON_GetArrayItem(cJSON_GetObjectItem(back, "candidates"), 0);
+    cparts = cJSON_GetObjectItem(cJSON_GetObjectItem(rc0, "content"), "parts");
+    CHECK(cJSON_GetArraySize(cparts) == 1);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cparts, 0), "text")), "I can't help with that.");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(rc0, "finishReason")), "STOP");
+    cJSON_Delete(hub);
+    cJSON_Delete(back);
+
+    /* the responseId is the answer's id in the other dialects (Anthropic's
+     * with its msg_ prefix); without one, a made-up id */
+    static const char *const ids[][3] = {{",\"responseId\":\"mAitaLmkHPPlz7IPvtfUqQ4\"", "mAitaLmkHPPlz7IPvtfUqQ4",
+                                          "msg_mAitaLmkHPPlz7IPvtfUqQ4"},
+                                         {"", "gemini-response", "msg_gemini-response"}};
+    for (size_t i = 0; i < 2; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"t\"}],\"role\":\"model\"},"
+                                    "\"finishReason\":\"STOP\",\"index\":0}]%s}", ids[i][0]);
+        cJSON *ans = cJSON_Parse(json), *oai = NULL, *anth = NULL;
+        hub = NULL;
+        CHECK(G->resp_to_hub(ans, &hub, &e) == LLF_TR_OK &&
+              llf_dialect_ops_of(LLF_OPENAI)->resp_from_hub(hub, "gpt", &oai, &e) == LLF_TR_OK &&
+              llf_dialect_ops_of(LLF_ANTHROPIC)->resp_from_hub(hub, "claude", &anth, &e) == LLF_TR_OK);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(oai, "id")), ids[i][1]);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(anth, "id")), ids[i][2]);
+        cJSON_Delete(ans);
+        cJSON_Delete(hub);
+        cJSON_Delete(oai);
+        cJSON_Delete(anth);
+    }
 }

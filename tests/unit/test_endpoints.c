@@ -104,6 +104,27 @@ void test_endpoints(void)
                              "gemini-2.5-flash:streamGenerateContent?key=k&alt=sse",
                              &m));
     llf_match_free(&m);
+    /* A tuned model (its model "tunedModels/NAME", as Gemini names it), and
+     * the colon percent-encoded, as some HTTP clients write it. */
+    static const char *const gem_ok[][3] = {
+        {"/v1beta/tunedModels/my-tune-7:generateContent", "tunedModels/my-tune-7", "0"},
+        {"/v1beta/tunedModels/my-tune-7:streamGenerateContent?alt=sse", "tunedModels/my-tune-7", "1"},
+        {"/v1beta/models/gemini-2.0-flash%3AgenerateContent", "gemini-2.0-flash", "0"},
+        {"/v1beta/models/gemini-2.0-flash%3astreamGenerateContent?alt=sse", "gemini-2.0-flash", "1"},
+        {"/v1/tunedModels/t%3AgenerateContent", "tunedModels/t", "0"},
+    };
+    for (size_t i = 0; i < sizeof gem_ok / sizeof gem_ok[0]; i++) {
+        char url[200];
+        snprintf(url, sizeof url, "https://generativelanguage.googleapis.com%s", gem_ok[i][0]);
+        int ok = llf_endpoint_match(c, url, &m);
+        CHECK(ok);
+        if (!ok)
+            continue;
+        CHECK((int)m.dialect == LLF_GEMINI);
+        CHECK_STR(m.url_model, gem_ok[i][1]);
+        CHECK(m.stream == (gem_ok[i][2][0] == '1'));
+        llf_match_free(&m);
+    }
     /* Without alt=sse Gemini streams a JSON array, not events: passed through. */
     CHECK(no_match(c, "https://generativelanguage.googleapis.com/v1beta/models/"
                       "gemini-2.5-flash:streamGenerateContent"));
@@ -131,5 +152,15 @@ void test_endpoints(void)
     CHECK(no_match(c, NULL));
     CHECK(no_match(c, "https://generativelanguage.googleapis.com/v1beta/models/x:embedContent"));
     CHECK(no_match(c, "https://generativelanguage.googleapis.com/v1beta/models/:generateContent"));
+    static const char *const gem_no[] = {"/tunedModels/:generateContent", "/tunedModels/a/b:generateContent",
+                                         "/tunedModels/t", "/models/x%3AembedContent", "/models/x%3BgenerateContent",
+                                         "/models/x%3", "/models/%3AgenerateContent"};
+    for (size_t i = 0; i < sizeof gem_no / sizeof gem_no[0]; i++) {
+        char url[200];
+        snprintf(url, sizeof url, "https://generativelanguage.googleapis.com/v1beta%s", gem_no[i]);
+        if (!no_match(c, url))
+            fprintf(stderr, "FAIL recognised: %s\n", url);
+        CHECK(no_match(c, url));
+    }
     llf_config_free(c);
 }

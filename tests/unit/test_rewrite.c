@@ -159,6 +159,14 @@ void test_rewrite(void)
     CHECK(rw(c, &g, gj, gem, "alt=sse&key=prog-key", gem, "gemini-b", 1, &r) == 0);
     CHECK_STR(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-b:streamGenerateContent?alt=sse");
     llf_req_free(&r);
+    /* a tuned model is asked at its own path, and a model written as
+     * Google's SDKs write it (models/M) at its path too */
+    CHECK(rw(c, &g, gj, gem, "key=prog-key", gem, "tunedModels/my-tune-7", 0, &r) == 0);
+    CHECK_STR(r.url, "https://generativelanguage.googleapis.com/v1beta/tunedModels/my-tune-7:generateContent");
+    llf_req_free(&r);
+    CHECK(rw(c, &g, gj, gem, "alt=sse", gem, "models/gemini-b", 1, &r) == 0);
+    CHECK_STR(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-b:streamGenerateContent?alt=sse");
+    llf_req_free(&r);
     /* Streamed by an OpenAI-dialect member: asked for its usage, which
      * OpenAI streams only on request. */
     CHECK(rw(c, &g, gj, gem, "alt=sse", llf_config_provider(c, "backup"), "gpt-4o-mini", 1, &r) == 0);

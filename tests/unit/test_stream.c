@@ -484,6 +484,71 @@ static void stream_oom(void)
             }
 }
 
+/* An OpenAI member's refusal (delta.refusal, content null) is the text of
+ * its answer in the dialects that have no field for it: an Anthropic text
+ * block with stop_reason "refusal", Gemini text ending STOP, as whole
+ * answers are translated (why: dialect_anthropic.c, dialect_gemini.c). */
+static const char OAI_REFUSAL[] =
+    "data: {\"id\":\"c4\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"refusal\":\"\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c4\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"refusal\":\"I'm sorry, I can\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c4\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"refusal\":\"not help with that.\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c4\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+    "data: [DONE]\n\n";
+
+static void check_refusal(llf_dialect to, const char *finish)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, OAI_REFUSAL, strlen(OAI_REFUSAL), &out) == 0 &&
+          llf_stream_pipe_end(p, &out) == 0);
+    seen s = {.d = to};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
+    llf_sse_free(&q);
+    CHECK_STR(s.text.p ? s.text.p : "", "I'm sorry, I cannot help with that.");
+    CHECK_STR(s.finish, finish);
+    CHECK(s.framed_start && s.framed_end);
+    llf_buf_free(&s.text);
+    llf_buf_free(&s.args);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
+/* A Gemini stream's responseId is the translated answer's id, as a whole
+ * answer's is (Anthropic's with its msg_ prefix); without one, ours. */
+static int read_ids(void *ctx, const char *event, const char *data, size_t len)
+{
+    llf_buf *ids = ctx;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *id = cJSON_GetObjectItem(j, "id");
+    if (event && !strcmp(event, "message_start"))
+        id = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "message"), "id");
+    if (cJSON_IsString(id))
+        llf_buf_printf(ids, "%s%s", ids->n ? " " : "", id->valuestring);
+    cJSON_Delete(j);
+    return 0;
+}
+
+static void check_gemini_id(llf_dialect to, int with_id, const char *want)
+{
+    char in[1024];
+    const char *rid = with_id ? ",\"responseId\":\"mAitaLmkHPPlz7IPvtfUqQ4\"" : "";
+    snprintf(in, sizeof in,
+             "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}],\"role\":\"model\"},\"index\":0}]%s}\r\n\r\n"
+             "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\" there\"}],\"role\":\"model\"},"
+             "\"finishReason\":\"STOP\",\"index\":0}]%s}\r\n\r\n", rid, rid);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m");
+    llf_buf out = {0}, ids = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_ids, &ids);
+    llf_sse_free(&q);
+    CHECK_STR(ids.p ? ids.p : "", want);
+    llf_buf_free(&ids);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
 void test_stream(void)
 {
     stream_oom();
@@ -503,6 +568,17 @@ void test_stream(void)
     check_late_usage(LLF_GEMINI, "MAX_TOKENS");
     check_finals();
     check_anthropic_details();
+    check_refusal(LLF_ANTHROPIC, "refusal");
+    check_refusal(LLF_GEMINI, "STOP");
+    for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
+        oom_arg refusal = {LLF_OPENAI, (llf_dialect)t, OAI_REFUSAL};
+        t_oom_sweep(translate_all, &refusal, "stream refusal");
+    }
+    /* every chunk, the first (with the role) too */
+    check_gemini_id(LLF_OPENAI, 1, "mAitaLmkHPPlz7IPvtfUqQ4 mAitaLmkHPPlz7IPvtfUqQ4");
+    check_gemini_id(LLF_OPENAI, 0, "llmfallback llmfallback");
+    check_gemini_id(LLF_ANTHROPIC, 1, "msg_mAitaLmkHPPlz7IPvtfUqQ4");
+    check_gemini_id(LLF_ANTHROPIC, 0, "msg_llmfallback");
     /* an error event mid-stream cannot be translated: the stream breaks */
     llf_stream_tr tr;
     llf_buf out = {0};

@@ -404,6 +404,12 @@ void test_verdict_answers(void)
     /* switches */
     c->verdict.refusal = 0;
     CHECK(answer("{\"content\":\"I cannot help with that.\"}", "stop", NULL, vc).outcome == LLF_OK);
+    /* ... and OpenAI's refusal is the answer: neither empty nor JSON that
+     * does not parse (it comes in place of the JSON asked for) */
+    CHECK(answer("{\"content\":null,\"refusal\":\"I can't.\"}", "stop", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":null,\"refusal\":\"I can't.\"}", "stop", js, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":null,\"refusal\":\" \"}", "stop", NULL, vc).outcome == LLF_EMPTY);
+    CHECK(answer("{\"content\":\"{}\",\"refusal\":null}", "stop", js, vc).outcome == LLF_SCHEMA);
     c->verdict.empty = 0;
     CHECK(answer("{\"content\":\"\"}", "stop", NULL, vc).outcome == LLF_OK);
     /* retirement headers */
