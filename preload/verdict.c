@@ -425,14 +425,19 @@ static int gate_fail(llf_gate *g, const char *why)
 static int gate_text(llf_gate *g, const char *event, const cJSON *j)
 {
     const char *t = NULL, *stop = NULL;
+    /* (with refusal checks off a refusal is the answer, as a whole one is) */
+    int on_refusal = !g->cfg || g->cfg->refusal;
     if (g->d == LLF_OPENAI) {
         const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(ch, "delta");
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(d, "refusal");
-        if (cJSON_IsString(r) && *r->valuestring)
-            return gate_fail(g, "refusal");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "content");
         t = cJSON_IsString(c) ? c->valuestring : NULL;
+        if (cJSON_IsString(r) && *r->valuestring) {
+            if (on_refusal)
+                return gate_fail(g, "refusal");
+            t = t ? t : r->valuestring;
+        }
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
         stop = cJSON_IsString(f) && !strcmp(f->valuestring, "content_filter") ? "content_filter" : NULL;
         if (cJSON_GetObjectItemCaseSensitive(d, "tool_calls"))
@@ -464,7 +469,7 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
         if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "promptFeedback"), "blockReason"))
             stop = "content_filter";
     }
-    if (stop)
+    if (stop && on_refusal)
         return gate_fail(g, stop);
     if (t && llf_buf_adds(&g->text, t))
         return gate_fail(g, "no_memory");
@@ -517,9 +522,9 @@ int llf_gate_end(llf_gate *g)
     const char *t = g->text.p ? g->text.p : "";
     while (*t == ' ' || *t == '\n' || *t == '\t' || *t == '\r')
         t++;
-    if (!*t)
-        return gate_fail(g, "empty_stream");
-    if (g->cfg && textual_refusal(t, g->cfg))
+    if (!*t)   /* (white space alone: empty, unless that check is off) */
+        return g->cfg && !g->cfg->empty ? LLF_GATE_GO : gate_fail(g, "empty_stream");
+    if (g->cfg && g->cfg->refusal && textual_refusal(t, g->cfg))
         return gate_fail(g, "textual");
     return LLF_GATE_GO;
 }

@@ -64,10 +64,12 @@ static int gate_cb(void *ctx, const char *event, const char *data, size_t len)
     return llf_gate_event(ctx, event, data, len) != LLF_GATE_WAIT;
 }
 
-static gated gate_stream(llf_dialect d, int hold, const char *sse)
+static gated gate_with(llf_dialect d, int hold, const char *sse, int refusal, int empty)
 {
     static llf_verdict_cfg cfg;
     cfg.refusal_max_chars = 400;
+    cfg.refusal = refusal;
+    cfg.empty = empty;
     llf_gate *g = llf_gate_new(d, &cfg, hold);
     llf_sse p = {0};
     int rc = llf_sse_feed(&p, sse, strlen(sse), gate_cb, g);
@@ -76,6 +78,11 @@ static gated gate_stream(llf_dialect d, int hold, const char *sse)
     llf_sse_free(&p);
     llf_gate_free(g);
     return r;
+}
+
+static gated gate_stream(llf_dialect d, int hold, const char *sse)
+{
+    return gate_with(d, hold, sse, 1, 1);
 }
 
 #define A_START "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":1}}}\n\n"
@@ -129,6 +136,30 @@ static void stream_gate(void)
     CHECK(r.rc == LLF_GATE_FAIL);
     CHECK_STR(r.problem, "error_event");
     r = gate_stream(LLF_ANTHROPIC, 1, A_START A_BLOCK A_TEXT A_STOP);
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+
+    /* held, with refusal checks off: a refusal is the answer, as a whole one
+     * is (structured, filtered or in words); with empty off, white space */
+#define O_REFUSAL "data: {\"choices\":[{\"index\":0,\"delta\":{\"refusal\":\"I can't help with that.\"},\"finish_reason\":null}]}\n\n"
+#define O_FILTER "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"content_filter\"}]}\n\n"
+#define O_WORDS "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"I'm sorry, but I can't help with that.\"},\"finish_reason\":null}]}\n\n"
+#define O_BLANK "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"  \"},\"finish_reason\":null}]}\n\n"
+    static const char *const refusals[] = {O_ROLE O_REFUSAL "data: [DONE]\n\n", O_ROLE O_FILTER "data: [DONE]\n\n"};
+    for (int i = 0; i < 2; i++) {
+        r = gate_with(LLF_OPENAI, 1, refusals[i], 1, 1);
+        CHECK(r.rc == LLF_GATE_FAIL);
+        CHECK_STR(r.problem, i ? "content_filter" : "refusal");
+        r = gate_with(LLF_OPENAI, 1, refusals[i], 0, 1);
+        /* (a filtered answer with no text is empty, as a whole one is) */
+        CHECK(i ? r.rc == LLF_GATE_FAIL && !strcmp(r.problem, "empty_stream") : r.rc == LLF_GATE_GO && !r.problem);
+        r = gate_with(LLF_OPENAI, 1, refusals[i], 0, 0);
+        CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    }
+    r = gate_with(LLF_OPENAI, 1, O_ROLE O_WORDS "data: [DONE]\n\n", 0, 1);
+    CHECK(r.rc == LLF_GATE_GO);   /* (the textual patterns are the config's: none here) */
+    r = gate_with(LLF_OPENAI, 1, O_ROLE O_BLANK "data: [DONE]\n\n", 1, 1);
+    CHECK_STR(r.problem, "empty_stream");
+    r = gate_with(LLF_OPENAI, 1, O_ROLE O_BLANK "data: [DONE]\n\n", 1, 0);
     CHECK(r.rc == LLF_GATE_GO && !r.problem);
 
     /* a stream that never reached the program is judged the same way */
