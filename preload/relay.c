@@ -16,7 +16,8 @@
  * error event or garbage before it falls back) and then written chunked as it arrives; a
  * stream that breaks after that breaks the connection, as the provider's
  * would. After fork()
- * the child starts its own relay on first use.
+ * the child starts its own relay on first use; after the program closed the
+ * relay's descriptors (a daemon's start), the relay starts afresh (see start).
  *
  * The request reader is hand-written: it needs the request line, headers and
  * a Content-Length or chunked body from our own process's clients, a few
@@ -31,7 +32,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +43,7 @@
 #include "endpoints.h"
 #include "hubutil.h"
 #include "log.h"
+#include "guest.h"
 #include "netaddr.h"
 #include "rewrite.h"
 #include "sse.h"
@@ -53,6 +54,8 @@
 #define MAX_BODY ((size_t)256 << 20)
 #define STREAM_ABOVE ((size_t)1 << 20)   /* a body passed through larger than this is not read first */
 #define MAX_EXPECT 256
+
+static const llf_shim_services *svc;
 
 /* ---- provider addresses ---------------------------------------------------- */
 
@@ -374,6 +377,8 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
 typedef struct conn {
     struct conn *next;  /* waiting for a parked thread */
     int fd;
+    llf_ownfd own;      /* fd, as it was accepted (see guest.h) */
+    llf_ownfd up;       /* a tunnel's connection upstream, or none */
     expectation from;   /* where the program meant to go */
     char buf[MAX_HEAD + 1];
     size_t have;
@@ -975,7 +980,8 @@ static int respond(conn *k, const char *head, size_t headlen, const llf_buf *bod
 static void reset(conn *k)
 {
     struct linger l = {1, 0};
-    setsockopt(k->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    if (llf_fd_ours(&k->own))
+        setsockopt(k->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
 /* Before any reply: a provider that closed without one is shown as it was,
@@ -1045,9 +1051,8 @@ static int pass_through(rctx *x, const llf_req *orig)
 
 /* ---- byte tunnels ----------------------------------------------------------- */
 
-static const llf_shim_services *svc;
-
-/* A connection to where the program meant to go, or -1. */
+/* A connection to where the program meant to go, or -1. Kept in k->up
+ * until hang_up. */
 static int dial_orig(conn *k)
 {
     int up = socket(k->from.orig.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1058,7 +1063,15 @@ static int dial_orig(conn *k)
     }
     int one = 1;
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    llf_fd_own(&k->up, up);
     return up;
+}
+
+static void hang_up(conn *k)
+{
+    if (llf_fd_ours(&k->up))
+        close(k->up.fd);
+    k->up.fd = -1;
 }
 
 /* Bytes both ways between the program and up, until either side ends. */
@@ -1095,7 +1108,7 @@ static void tunnel(conn *k)
         return;
     }
     pump(k, up);
-    close(up);
+    hang_up(k);
 }
 
 /* A request to switch protocols (a WebSocket) is no call, and what follows
@@ -1110,8 +1123,7 @@ static int upgrade_plain(conn *k, const llf_http_req *r)
         reset(k);
     else
         pump(k, up);
-    if (up >= 0)
-        close(up);
+    hang_up(k);
     return -1;
 }
 
@@ -1300,18 +1312,32 @@ static int serve_one(conn *k, llf_http_req *r)
     return rc;
 }
 
+/* The next request's first byte, peeked, not taken. -1: the connection
+ * ended, or is no longer ours (the program closed our end; its number may
+ * be the program's own by now, and its bytes are not ours to read). */
+static int await_request(conn *k, unsigned char *first)
+{
+    if (k->have) {   /* (the next request came with the last one) */
+        *first = (unsigned char)k->buf[0];
+        return 0;
+    }
+    ssize_t n;
+    while ((n = recv(k->fd, first, 1, MSG_PEEK)) < 0 && errno == EINTR)
+        ;
+    return n == 1 && llf_fd_ours(&k->own) ? 0 : -1;
+}
+
 /* One connection, on a serving thread whose handle is h (NULL: no libcurl). */
 static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
 {
     int one = 1;
+    unsigned char first;
     setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (k->from.tls) {
         /* A ClientHello (0x16) means a real handshake to carry through. */
-        unsigned char first = 0;
-        ssize_t n;
-        while ((n = recv(k->fd, &first, 1, MSG_PEEK)) < 0 && errno == EINTR)
-            ;
-        if (n == 1 && first == 0x16) {
+        if (await_request(k, &first))
+            return;
+        if (first == 0x16) {
             tunnel(k);
             return;
         }
@@ -1321,8 +1347,9 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
     if (!h) {
         llf_warn("the relay has no libcurl; closing a redirected connection");
         reset(k);
+        return;
     }
-    while (h) {
+    while (await_request(k, &first) == 0) {
         llf_http_req r = {0};
         if (read_request(k, &r)) {
             llf_http_req_free(&r);
@@ -1348,12 +1375,14 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
 
 /* A serving thread's own state. All of them stay listed: a forked child
  * keeps its parent's handles (copies it must not use or free, since freeing
- * would close connections it shares with the parent) reachable, not leaked. */
+ * would close connections it shares with the parent) reachable, not leaked;
+ * so is a handle made before the program closed our descriptors. */
 typedef struct server {
     struct server *next;
     const llf_curl_api *c;
     CURL *h;
-    conn *cur;   /* the connection it serves */
+    unsigned epoch;   /* fd_epoch when h was made */
+    conn *cur;        /* the connection it serves */
 } server;
 
 static struct {
@@ -1363,6 +1392,32 @@ static struct {
 } pool;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+/* How many times the program closed the relay's descriptors (see start). */
+static unsigned fd_epoch;
+
+/* The end of a connection. A number that is no longer ours is left alone. */
+static void conn_end(conn *k)
+{
+    if (llf_fd_ours(&k->own))
+        close(k->fd);
+}
+
+/* A handle made before the program closed our descriptors: the numbers of
+ * its connections may be the program's now, and libcurl would reuse them (or
+ * close them). Kept, unused. */
+static void keep_unused(server *me)
+{
+    server *old = calloc(1, sizeof *old);
+    if (old) {
+        old->c = me->c;
+        old->h = me->h;
+        pthread_mutex_lock(&pool_lock);
+        old->next = pool.all;
+        pool.all = old;
+        pthread_mutex_unlock(&pool_lock);
+    }
+    me->h = NULL;
+}
 
 static void *serving_thread(void *arg)
 {
@@ -1370,10 +1425,15 @@ static void *serving_thread(void *arg)
     conn *k = me->cur;
     svc->enter();
     for (;;) {
-        if (!me->h && (me->c = svc->curl_for_transfers()))
+        unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
+        if (me->h && me->epoch != epoch)
+            keep_unused(me);
+        if (!me->h && (me->c = svc->curl_for_transfers())) {
             me->h = me->c->easy_init();
+            me->epoch = epoch;
+        }
         serve_conn(k, me->c, me->h);
-        close(k->fd);
+        conn_end(k);
         pthread_mutex_lock(&pool_lock);
         me->cur = NULL;
         free(k);
@@ -1446,7 +1506,7 @@ static void pool_child(void)
 {
     for (conn *k = pool.head, *next; k; k = next) {
         next = k->next;
-        close(k->fd);
+        conn_end(k);
         free(k);
     }
     pool.head = pool.tail = NULL;
@@ -1457,40 +1517,51 @@ static void pool_child(void)
 
 /* ---- listening --------------------------------------------------------------- */
 
-static int lfd[2] = {-1, -1};
+static llf_ownfd lfd[2] = {LLF_NO_FD, LLF_NO_FD};
 static struct sockaddr_storage laddr[2];
 static socklen_t llen[2];
 static int relay_pid;
 static llf_engine *engine;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* l: this relay's two listening sockets (fd -1: none), its own copy. */
 static void *accept_loop(void *arg)
 {
-    (void)arg;
+    llf_ownfd l[2];
+    memcpy(l, arg, sizeof l);
+    free(arg);
     svc->enter();
-    struct pollfd p[2] = {{lfd[0], POLLIN, 0}, {lfd[1], POLLIN, 0}};
+    struct pollfd p[2] = {{l[0].fd, POLLIN, 0}, {l[1].fd, POLLIN, 0}};
     for (;;) {
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             return NULL;
         }
+        /* Sockets the program closed (their numbers may be its own now, or
+         * a newer relay's): this relay is over, and its successor listens
+         * elsewhere (see start). */
+        for (int i = 0; i < 2; i++)
+            if (l[i].fd >= 0 && !llf_fd_ours(&l[i]))
+                return NULL;
         for (int i = 0; i < 2; i++) {
             if (!(p[i].revents & POLLIN))
                 continue;
             struct sockaddr_storage peer;
             socklen_t pl = sizeof peer;
-            int fd = accept4(lfd[i], (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+            int fd = accept4(l[i].fd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
             if (fd < 0)
                 continue;
             expectation from;
             conn *k = expected(&peer, &from) ? calloc(1, sizeof *k) : NULL;
-            if (!k) {
+            if (!k || llf_fd_own(&k->own, fd)) {
+                free(k);
                 close(fd);   /* not one of ours */
                 continue;
             }
             k->from = from;
             k->fd = fd;
+            k->up.fd = -1;
             k->eng = engine;
             if (dispatch(k)) {
                 close(fd);
@@ -1520,11 +1591,10 @@ static int listen_on(int i, int family)
         len = sizeof *v6;
     }
     if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 128) ||
-        getsockname(fd, (struct sockaddr *)&laddr[i], &llen[i])) {
+        getsockname(fd, (struct sockaddr *)&laddr[i], &llen[i]) || llf_fd_own(&lfd[i], fd)) {
         close(fd);
         return -1;
     }
-    lfd[i] = fd;
     return 0;
 }
 
@@ -1538,9 +1608,9 @@ static void relay_atfork_child(void)
     pthread_mutex_init(&start_lock, NULL);
     memset(expect, 0, sizeof expect);
     for (int i = 0; i < 2; i++) {
-        if (lfd[i] >= 0)
-            close(lfd[i]);
-        lfd[i] = -1;
+        if (llf_fd_ours(&lfd[i]))
+            close(lfd[i].fd);
+        lfd[i].fd = -1;
     }
     relay_pid = 0;
     pool_child();
@@ -1556,33 +1626,69 @@ int llf_relay_init(llf_engine *e, const llf_shim_services *s)
     return 0;
 }
 
+/* Are this relay's listening sockets still the ones it made? */
+static int intact(void)
+{
+    for (int i = 0; i < 2; i++)
+        if (lfd[i].fd >= 0 && !llf_fd_ours(&lfd[i]))
+            return 0;
+    return 1;
+}
+
+/* The thread of a relay whose sockets the program closed waits on them
+ * still (its poll holds them open after their numbers were closed): a
+ * connection to one wakes it, to poll the numbers again; a number closed
+ * (or a file of the program's, always readable) ends its wait, and it sees
+ * they are not ours, and ends. Done before a new relay takes the numbers
+ * back; a number that is the program's socket by then leaves it waiting,
+ * harmless (whenever it wakes, it ends without a look at the socket). */
+static void wake(const struct sockaddr_storage *a, socklen_t len)
+{
+    int s = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0)
+        return;
+    if (svc->real_connect(s, (const struct sockaddr *)a, len) != 0 && errno == EINPROGRESS) {
+        struct pollfd p = {s, POLLOUT, 0};
+        poll(&p, 1, 100);
+    }
+    close(s);
+}
+
+/* The relay of this process: started at its first use, in a forked child
+ * at its own, and again when the program closed the sockets it listens on
+ * (a daemon's start closes every descriptor): those numbers may be the
+ * program's own now, so they are forgotten, not closed, and whatever else
+ * the relay held then is as stale (see serving_thread). Checked at every
+ * use, so only a connection about to be redirected pays for it. */
 static int start(void)
 {
     int me = (int)getpid();
-    if (relay_pid == me)
+    if (relay_pid == me && intact())
         return 0;
-    /* (sockets left by a start whose thread failed; a forked child's were
-     * closed at fork) */
+    int lost = relay_pid == me;
+    if (lost)
+        __atomic_add_fetch(&fd_epoch, 1, __ATOMIC_RELEASE);
+    relay_pid = 0;
+    /* (sockets left by a start whose thread failed, or the one of the pair
+     * the program did not close; a forked child's were closed at fork) */
+    for (int i = 0; i < 2; i++)
+        if (llf_fd_ours(&lfd[i]))
+            close(lfd[i].fd);
     for (int i = 0; i < 2; i++) {
-        if (lfd[i] >= 0)
-            close(lfd[i]);
-        lfd[i] = -1;
+        if (lost && lfd[i].fd >= 0)
+            wake(&laddr[i], llen[i]);
+        lfd[i].fd = -1;
         llen[i] = sizeof laddr[i];
     }
     int v4 = listen_on(0, AF_INET), v6 = listen_on(1, AF_INET6);
-    if (v4 && v6)
+    llf_ownfd *l = v4 && v6 ? NULL : malloc(sizeof lfd);
+    if (!l)
         return -1;
-    /* Our threads take no signal: they are the program's. Serving threads
-     * inherit the mask. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, accept_loop, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc)
+    memcpy(l, lfd, sizeof lfd);
+    if (llf_spawn(accept_loop, l)) {
+        free(l);
         return -1;
-    pthread_detach(t);
+    }
     relay_pid = me;
     return 0;
 }
@@ -1592,7 +1698,7 @@ int llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len)
     pthread_mutex_lock(&start_lock);
     int rc = start();
     int i = family == AF_INET6 ? 1 : 0;
-    if (rc == 0 && lfd[i] >= 0) {
+    if (rc == 0 && lfd[i].fd >= 0) {
         *out = laddr[i];
         *len = llen[i];
     } else {

@@ -1,12 +1,13 @@
-"""Processes: a shell script whose children all inherit LD_PRELOAD, and a
-stress run of many threads against providers failing at random."""
+"""Processes: a shell script whose children all inherit LD_PRELOAD, a
+stress run of many threads against providers failing at random, and daemons
+that close every descriptor."""
 import atexit
 import json
 import os
 import subprocess
 
 from harness import BUILD, CURL, KEYS, PY, Failed, Mock, check, env_for, eq, new_log, read_log, run, write_config
-from pyclients import PRELUDE
+from pyclients import PEERS, PRELUDE, check_relayed
 
 _m = None
 
@@ -165,3 +166,90 @@ urllib_chat("x")
     r = python(m, prog.replace("PORT", str(m.port("primary"))), env)
     eq(r.returncode, 0, f"answered ({r.stderr.decode()[-300:]})")
     eq([l["event"] for l in read_log(log)].count("attempt"), 2, "both attempts in the starting directory's file")
+
+
+# ---- descriptors closed by the program ------------------------------------------
+
+_t = None
+
+
+def tls_mock():
+    global _t
+    if _t is None:
+        _t = Mock([{"name": "tp", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"], "tls": True},
+                   {"name": "tb", "dialect": "openai", "key": KEYS["BACKUP_KEY"], "tls": True}])
+        atexit.register(_t.stop)
+    _t.reset_all()
+    for n in _t.servers:
+        _t.set(n, behaviour="ok", retry_after=None)
+    return _t
+
+
+def both_schemes():
+    """(scheme, mock, primary, backup, config, env maker) for plain http
+    (the socket path) and https (virtual TLS)."""
+    m = mock()
+    yield "http", m, "primary", "backup", config(m), lambda log=None: env_for(config(m), log)
+    t = tls_mock()
+    cfg = write_config({"providers": {
+        "openai": {"base_url": t.base("tp")},
+        "backup": {"dialect": "openai", "base_url": t.base("tb"), "api_key_env": "BACKUP_KEY"}},
+        "chain": ["backup/gpt-4o-mini"]}, "processes-tls.json")
+    yield "https", t, "tp", "tb", cfg, lambda log=None: env_for(
+        cfg, log, extra={"SSL_CERT_FILE": t.ca, "REQUESTS_CA_BUNDLE": t.ca})
+
+
+def test_a_daemon_that_closes_every_descriptor_keeps_calling():
+    """python-daemon and the like close every descriptor at start, the
+    relay's among them, and reuse their numbers for their own servers and
+    files. Calls after that are answered (the relay starts afresh), nothing
+    of the program's is taken, closed or written to, and no thread of ours
+    spins on a descriptor that is gone. (Calls used to go on to the old
+    relay's port, and time out.)"""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        m.set(prim, behaviour="503")
+        data = new_log(f"daemon-{scheme}.data")
+        prog = PEERS + """
+import socket, time, urllib.error
+def attempt(tag):
+    try:
+        return urllib_chat(tag)
+    except (OSError, urllib.error.URLError) as e:
+        return type(getattr(e, "reason", e)).__name__
+print(attempt("a"), flush=True)
+os.closerange(3, 1024)
+mine = []
+for i in range(8):                  # its own servers, on the numbers just freed
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    mine.append(s)
+data = open(sys.argv[2], "w")
+for tag in "bcd":
+    print(attempt(tag), flush=True)
+t = os.times()
+time.sleep(1)
+print("cpu", round(sum(os.times()[:2]) - sum(t[:2]), 1), flush=True)
+got = 0
+for s in mine:
+    c = socket.create_connection(s.getsockname(), timeout=2)
+    s.settimeout(2)
+    try:
+        s.accept()[0].close()
+        got += 1
+    except OSError:
+        pass
+    c.close()
+print("own servers", got, flush=True)
+data.write("mine\\n")
+data.close()
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions", data], envf(), timeout=60)
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 6, f"{scheme}: ran to its end ({lines} {r.stderr.decode()[-300:]})")
+        eq([l.split()[2] if l.startswith("Hello") else l for l in lines[:4]], [back] * 4,
+           f"{scheme}: every call answered, by the backup ({lines[:4]})")
+        check_relayed(r, m.port(prim), f"{scheme}: the calls")
+        check(float(lines[4].split()[1]) < 0.5, f"{scheme}: nothing spins while the program sleeps ({lines[4]})")
+        eq(lines[5], "own servers 8", f"{scheme}: the program's own servers get their connections")
+        eq(open(data).read(), "mine\n", f"{scheme}: the program's file holds its own bytes")
