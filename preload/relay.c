@@ -976,12 +976,14 @@ static int respond(conn *k, const char *head, size_t headlen, const llf_buf *bod
 }
 
 /* A transport failure cannot be replayed once our connect() succeeded: the
- * closest the program can see is the connection reset. */
+ * closest the program can see is the connection reset. It is sent now, by a
+ * disconnect: a close would send it only if no forked child held a copy of
+ * our end. */
 static void reset(conn *k)
 {
-    struct linger l = {1, 0};
+    struct sockaddr none = {.sa_family = AF_UNSPEC};
     if (llf_fd_ours(&k->own))
-        setsockopt(k->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        svc->real_connect(k->fd, &none, sizeof none);
 }
 
 /* Before any reply: a provider that closed without one is shown as it was,
@@ -1395,11 +1397,17 @@ static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
 /* How many times the program closed the relay's descriptors (see start). */
 static unsigned fd_epoch;
 
-/* The end of a connection. A number that is no longer ours is left alone. */
+/* The end of a connection, as every process holding it sees it: a forked
+ * child's copy of our end must not keep the program waiting for the close
+ * that ends an answer (a close only drops our reference), so it is shut
+ * down (a reset was sent already, see reset()). A number that is no longer
+ * ours is left alone. */
 static void conn_end(conn *k)
 {
-    if (llf_fd_ours(&k->own))
-        close(k->fd);
+    if (!llf_fd_ours(&k->own))
+        return;
+    shutdown(k->fd, SHUT_RDWR);
+    close(k->fd);
 }
 
 /* A handle made before the program closed our descriptors: the numbers of
@@ -1506,7 +1514,8 @@ static void pool_child(void)
 {
     for (conn *k = pool.head, *next; k; k = next) {
         next = k->next;
-        conn_end(k);
+        if (llf_fd_ours(&k->own))
+            close(k->fd);   /* (our copy only: the parent serves it) */
         free(k);
     }
     pool.head = pool.tail = NULL;

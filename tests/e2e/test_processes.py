@@ -1,6 +1,6 @@
 """Processes: a shell script whose children all inherit LD_PRELOAD, a
-stress run of many threads against providers failing at random, and daemons
-that close every descriptor."""
+stress run of many threads against providers failing at random, connections
+across fork(), and daemons that close every descriptor."""
 import atexit
 import json
 import os
@@ -168,7 +168,7 @@ urllib_chat("x")
     eq([l["event"] for l in read_log(log)].count("attempt"), 2, "both attempts in the starting directory's file")
 
 
-# ---- descriptors closed by the program ------------------------------------------
+# ---- connections and descriptors across fork() and closerange() -------------
 
 _t = None
 
@@ -197,6 +197,59 @@ def both_schemes():
         "chain": ["backup/gpt-4o-mini"]}, "processes-tls.json")
     yield "https", t, "tp", "tb", cfg, lambda log=None: env_for(
         cfg, log, extra={"SSL_CERT_FILE": t.ca, "REQUESTS_CA_BUNDLE": t.ca})
+
+
+# One connection (http.client, kept alive), plain or TLS as URL says; call(tag)
+# is one call on it: "status provider-header answerer".
+CONN = """
+import http.client, socket, ssl, time, urllib.parse
+u = urllib.parse.urlsplit(URL)
+if u.scheme == "https":
+    c = http.client.HTTPSConnection(u.hostname, u.port, timeout=5, context=ssl.create_default_context())
+else:
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+def call(tag):
+    c.request("POST", u.path, body=body(tag), headers=HDRS)
+    r = c.getresponse()
+    d = json.loads(r.read())
+    return "%d %s %s" % (r.status, r.getheader("x-llmfallback-provider") or "-", d["choices"][0]["message"]["content"].split()[2])
+def attempt(tag):
+    t = time.time()
+    try:
+        return call(tag)
+    except (OSError, http.client.HTTPException) as e:
+        return "%s after %.1fs" % (type(e).__name__, time.time() - t)
+"""
+
+
+def test_a_childs_copy_does_not_hold_back_the_end_of_a_connection():
+    """A child forked while the parent's connection is open holds a copy of
+    the relay's end of it. When the relay ends that connection for the
+    parent (here: every attempt reset, so the program's connection is reset,
+    as the primary's was), the parent sees it at once, not when the child
+    exits (it used to wait for its timeout)."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        m.set(prim, behaviour=["ok", "reset"])
+        for n in m.servers:
+            if n != prim:
+                m.set(n, behaviour="reset")
+        prog = CONN + """
+print("parent", call("p1"), flush=True)
+pid = os.fork()
+if pid == 0:
+    time.sleep(10)
+    os._exit(0)
+print("parent", attempt("p2"), flush=True)
+os.kill(pid, 9)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=30)
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 2, f"{scheme}: two calls ({r.stderr.decode()[-300:]})")
+        what, _, after = lines[1][7:].rpartition(" after ")
+        # (over https libcurl reports the reset as no reply at all, which
+        # reaches the program as a close)
+        check(what in ("ConnectionResetError", "RemoteDisconnected") and float(after[:-1]) < 2.5,
+              f"{scheme}: the end reached the parent while the child lived ({lines[1]})")
 
 
 def test_a_daemon_that_closes_every_descriptor_keeps_calling():
