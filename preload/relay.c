@@ -16,8 +16,10 @@
  * error event or garbage before it falls back) and then written chunked as it arrives; a
  * stream that breaks after that breaks the connection, as the provider's
  * would. After fork()
- * the child starts its own relay on first use; after the program closed the
- * relay's descriptors (a daemon's start), the relay starts afresh (see start).
+ * the child starts its own relay on first use, and takes over the
+ * connections it inherited when its parent lets them go (see take_over);
+ * after the program closed the relay's descriptors (a daemon's start), the
+ * relay starts afresh (see start).
  *
  * The request reader is hand-written: it needs the request line, headers and
  * a Content-Length or chunked body from our own process's clients, a few
@@ -26,16 +28,19 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,8 +48,8 @@
 #include "endpoints.h"
 #include "hubutil.h"
 #include "log.h"
-#include "guest.h"
 #include "netaddr.h"
+#include "guest.h"
 #include "rewrite.h"
 #include "sse.h"
 #include "stream.h"
@@ -374,11 +379,21 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
     return (long)(end - buf) + 4;
 }
 
+/* How a connection stands, for a process that would take it over (see
+ * standing): between requests, in the middle of one, or a tunnel (never
+ * taken over). */
+typedef struct standing standing;
+enum { IDLE, BUSY, TUNNEL };
+
 typedef struct conn {
     struct conn *next;  /* waiting for a parked thread */
+    struct conn *lnext, *lprev;   /* every connection the process holds (see live) */
     int fd;
     llf_ownfd own;      /* fd, as it was accepted (see guest.h) */
     llf_ownfd up;       /* a tunnel's connection upstream, or none */
+    standing *st;       /* its entry in shared memory (see standing), or NULL */
+    int st_mine;        /* ...given out by this process, which takes it back */
+    int started;        /* past its first byte: one taken over resumes at its next request */
     expectation from;   /* where the program meant to go */
     char buf[MAX_HEAD + 1];
     size_t have;
@@ -387,6 +402,8 @@ typedef struct conn {
     const llf_curl_api *c;
     llf_engine *eng;
 } conn;
+
+static void stand(conn *k, int state);
 
 static int fill(conn *k)
 {
@@ -1054,7 +1071,7 @@ static int pass_through(rctx *x, const llf_req *orig)
 /* ---- byte tunnels ----------------------------------------------------------- */
 
 /* A connection to where the program meant to go, or -1. Kept in k->up
- * until hang_up. */
+ * (a child forked meanwhile closes its copy: see pool_child) until hang_up. */
 static int dial_orig(conn *k)
 {
     int up = socket(k->from.orig.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1066,6 +1083,7 @@ static int dial_orig(conn *k)
     int one = 1;
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     llf_fd_own(&k->up, up);
+    stand(k, TUNNEL);
     return up;
 }
 
@@ -1185,6 +1203,7 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
 static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const char *connect_to)
 {
     const llf_curl_api *c = k->c;
+    stand(k, TUNNEL);
     CURL *h = c->easy_send && c->easy_recv ? c->easy_init() : NULL;
     struct curl_slist *to = h && connect_to ? c->slist_append(NULL, connect_to) : NULL;
     curl_socket_t s = CURL_SOCKET_BAD;
@@ -1314,19 +1333,130 @@ static int serve_one(conn *k, llf_http_req *r)
     return rc;
 }
 
-/* The next request's first byte, peeked, not taken. -1: the connection
- * ended, or is no longer ours (the program closed our end; its number may
- * be the program's own by now, and its bytes are not ours to read). */
+/* ---- who serves a connection ----------------------------------------------
+ *
+ * A connection to the relay is in every process forked while it was open:
+ * the program's socket, and our end of it. The process that serves our end
+ * holds a lock on it (a POSIX lock, which is the process's: its children do
+ * not inherit it, and it goes when the process closes the connection or
+ * exits). A forked child takes over the connections it inherited once
+ * that lock is free (see pool_child): the child of a daemon's start, whose
+ * parent has left, goes on with the connection its program inherited, as
+ * it would with the provider. While the parent lives a connection stays
+ * its relay's, and a request the child's program sends on it is answered
+ * there (as a provider answers whoever writes on a connection); the child
+ * never reads it, so no request is split between two readers.
+ *
+ * Whether the process that let a connection go left it between requests or
+ * in the middle of one is kept in memory the processes share: one page of
+ * entries, made with a process's relay and given out by it. A request
+ * taken by a process that then left is lost with it: the next one resets
+ * the connection, so that the program does not wait for an answer that
+ * will never come. A request is taken only when its first byte is in (a
+ * peek, see await_request): one sent to a process that leaves before that
+ * is left whole for the next. (The alternative, a child closing its copies
+ * at the fork, never hangs either, but a connection would then break when
+ * the parent leaves, which a client that does not reconnect by itself
+ * sees as an error.) */
+struct standing {
+    uint64_t ino;    /* our end's socket; 0: free, or the connection ended */
+    uint32_t state;  /* IDLE, BUSY (a request taken, not yet answered), TUNNEL */
+    uint32_t pad;
+};
+
+#define NSTANDING (4096 / sizeof(standing))
+
+static standing *standings;                    /* this process's page, or NULL */
+static unsigned char standing_used[NSTANDING]; /* its entries given out, under pool_lock */
+static int standings_pid;
+
+static void stand(conn *k, int state)
+{
+    if (k->st)
+        __atomic_store_n(&k->st->state, (uint32_t)state, __ATOMIC_SEQ_CST);
+}
+
+/* An entry for a new connection (pool_lock held), or none: then no child
+ * takes it over. */
+static void stand_new(conn *k)
+{
+    for (size_t i = 0; standings && i < NSTANDING; i++)
+        if (!standing_used[i]) {
+            standing_used[i] = 1;
+            k->st = &standings[i];
+            k->st_mine = 1;
+            stand(k, IDLE);
+            __atomic_store_n(&k->st->ino, (uint64_t)k->own.ino, __ATOMIC_SEQ_CST);
+            return;
+        }
+}
+
+/* The connection ended here (pool_lock held): for a process that would take
+ * it over, and for the entry's next connection. */
+static void stand_end(conn *k)
+{
+    if (!k->st || __atomic_load_n(&k->st->ino, __ATOMIC_SEQ_CST) != (uint64_t)k->own.ino)
+        return;
+    stand(k, IDLE);
+    __atomic_store_n(&k->st->ino, 0, __ATOMIC_SEQ_CST);
+    if (k->st_mine)
+        standing_used[k->st - standings] = 0;
+}
+
+/* An inherited connection is ours once the process that served it let it
+ * go. Then its entry says whether it left between requests (0: serve on,
+ * from its next request: what this process had read of it at the fork is
+ * stale), in the middle of one (reset: 1) or after ending it (1). -1: it
+ * is not ours (the number is the program's now, or no lock can be had). */
+static int take_over(conn *k)
+{
+    struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
+    for (;;) {
+        if (!llf_fd_ours(&k->own))
+            return -1;
+        if (fcntl(k->fd, F_SETLKW, &l) == 0)
+            break;
+        if (errno == EDEADLK) {
+            /* (the kernel sees processes wait, not threads: two children
+             * that took over one connection each, each waiting for the
+             * other's, look like a cycle) */
+            struct timespec t = {0, 200 * 1000 * 1000};
+            nanosleep(&t, NULL);
+        } else if (errno != EINTR) {
+            return -1;
+        }
+    }
+    if (!llf_fd_ours(&k->own))
+        return -1;
+    if (__atomic_load_n(&k->st->ino, __ATOMIC_SEQ_CST) != (uint64_t)k->own.ino)
+        return 1;
+    if (__atomic_load_n(&k->st->state, __ATOMIC_SEQ_CST) != IDLE) {
+        reset(k);
+        return 1;
+    }
+    k->have = 0;
+    return 0;
+}
+
+/* The next request's first byte, peeked, not taken: a process that leaves
+ * before taking any leaves the request whole for the one that takes the
+ * connection over. From then on the connection is busy until its answer is
+ * out. -1: the connection ended, or is no longer ours (the program closed
+ * our end; its number may be the program's own by now). */
 static int await_request(conn *k, unsigned char *first)
 {
     if (k->have) {   /* (the next request came with the last one) */
         *first = (unsigned char)k->buf[0];
+        stand(k, BUSY);
         return 0;
     }
     ssize_t n;
     while ((n = recv(k->fd, first, 1, MSG_PEEK)) < 0 && errno == EINTR)
         ;
-    return n == 1 && llf_fd_ours(&k->own) ? 0 : -1;
+    if (n != 1 || !llf_fd_ours(&k->own))
+        return -1;
+    stand(k, BUSY);
+    return 0;
 }
 
 /* One connection, on a serving thread whose handle is h (NULL: no libcurl). */
@@ -1335,7 +1465,7 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
     int one = 1;
     unsigned char first;
     setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (k->from.tls) {
+    if (k->from.tls && !k->started) {
         /* A ClientHello (0x16) means a real handshake to carry through. */
         if (await_request(k, &first))
             return;
@@ -1344,6 +1474,7 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
             return;
         }
     }
+    k->started = 1;
     k->c = c;
     k->curl = h;
     if (!h) {
@@ -1362,6 +1493,8 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
         llf_http_req_free(&r);
         if (!ok)
             break;
+        if (!k->have)
+            stand(k, IDLE);   /* between requests */
     }
 }
 
@@ -1391,23 +1524,51 @@ static struct {
     conn *head, *tail;   /* each one promised to a parked thread */
     int parked;          /* parked threads not yet promised a connection */
     server *all;
+    conn *live;          /* every connection the process holds (for fork) */
 } pool;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
 /* How many times the program closed the relay's descriptors (see start). */
 static unsigned fd_epoch;
 
-/* The end of a connection, as every process holding it sees it: a forked
- * child's copy of our end must not keep the program waiting for the close
- * that ends an answer (a close only drops our reference), so it is shut
- * down (a reset was sent already, see reset()). A number that is no longer
- * ours is left alone. */
-static void conn_end(conn *k)
+static void live_add(conn *k)
 {
-    if (!llf_fd_ours(&k->own))
-        return;
-    shutdown(k->fd, SHUT_RDWR);
-    close(k->fd);
+    k->lprev = NULL;
+    k->lnext = pool.live;
+    if (pool.live)
+        pool.live->lprev = k;
+    pool.live = k;
+}
+
+static void live_remove(conn *k)
+{
+    if (k->lprev)
+        k->lprev->lnext = k->lnext;
+    else if (pool.live == k)
+        pool.live = k->lnext;
+    if (k->lnext)
+        k->lnext->lprev = k->lprev;
+    k->lnext = k->lprev = NULL;
+}
+
+/* The end of a connection we served, as every process holding it sees it:
+ * a forked child's copy of our end must not keep the program waiting for
+ * the close that ends an answer (a close only drops our reference), so it
+ * is shut down (a reset was sent already, see reset()). A number that is
+ * no longer ours is left alone, and so is its entry: a child may serve on.
+ * served 0: one we never served (another process does): our copy closed. */
+static void conn_end(conn *k, int served)
+{
+    int mine = llf_fd_ours(&k->own);
+    pthread_mutex_lock(&pool_lock);
+    live_remove(k);
+    if (mine && served)
+        stand_end(k);
+    pthread_mutex_unlock(&pool_lock);
+    if (mine && served)
+        shutdown(k->fd, SHUT_RDWR);
+    if (mine)
+        close(k->fd);
 }
 
 /* A handle made before the program closed our descriptors: the numbers of
@@ -1441,7 +1602,7 @@ static void *serving_thread(void *arg)
             me->epoch = epoch;
         }
         serve_conn(k, me->c, me->h);
-        conn_end(k);
+        conn_end(k, 1);
         pthread_mutex_lock(&pool_lock);
         me->cur = NULL;
         free(k);
@@ -1482,11 +1643,8 @@ static int dispatch(conn *k)
     me->next = pool.all;
     pool.all = me;
     pthread_mutex_unlock(&pool_lock);
-    pthread_t t;
-    if (pthread_create(&t, NULL, serving_thread, me) == 0) {
-        pthread_detach(t);
+    if (llf_spawn(serving_thread, me) == 0)
         return 0;
-    }
     pthread_mutex_lock(&pool_lock);
     for (server **p = &pool.all; *p; p = &(*p)->next)
         if (*p == me) {
@@ -1498,8 +1656,7 @@ static int dispatch(conn *k)
     return -1;
 }
 
-/* fork() waits for the queue to be whole; the child has none of the parent's
- * threads, so the connections promised to them are closed there. */
+/* fork() waits for the lists to be whole. */
 static void pool_prepare(void)
 {
     pthread_mutex_lock(&pool_lock);
@@ -1510,18 +1667,70 @@ static void pool_parent(void)
     pthread_mutex_unlock(&pool_lock);
 }
 
-static void pool_child(void)
+/* Can a child take k over (see take_over)? Not a tunnel, nor one without
+ * an entry. One in the middle of a request may be between requests by the
+ * time the parent lets it go: its entry says then. */
+static int adoptable(const conn *k)
 {
-    for (conn *k = pool.head, *next; k; k = next) {
+    return k->st && __atomic_load_n(&k->st->ino, __ATOMIC_SEQ_CST) == (uint64_t)k->own.ino &&
+           __atomic_load_n(&k->st->state, __ATOMIC_SEQ_CST) != TUNNEL && llf_fd_ours(&k->own);
+}
+
+/* A forked child's thread that takes over the connections it inherited
+ * (a list), one after the other as the parent lets them go (at its exit,
+ * all at once), and hands each to a serving thread. One thread for them
+ * all: a child that takes nothing over (its parent lives on) pays for one
+ * thread, blocked. It ends when done (it never touches OpenSSL, whose
+ * clean-up at a thread's end is why serving threads never end). */
+static void *adopter(void *arg)
+{
+    svc->enter();
+    for (conn *k = arg, *next; k; k = next) {
         next = k->next;
-        if (llf_fd_ours(&k->own))
-            close(k->fd);   /* (our copy only: the parent serves it) */
+        int ours = take_over(k);
+        if (ours == 0 && dispatch(k) == 0)
+            continue;
+        conn_end(k, ours >= 0);
         free(k);
     }
-    pool.head = pool.tail = NULL;
-    pool.parked = 0;
+    return NULL;
+}
+
+/* In a forked child: none of the parent's threads are here. Each connection
+ * the parent held is the child's too. Those it may take over go to an
+ * adopter thread; of any other (a tunnel), and of every tunnel's upstream,
+ * the child's copies are closed now, while their numbers are still ours (a
+ * copy would keep the connection open after the parent ended it). */
+static void pool_child(void)
+{
     pthread_mutex_init(&pool_lock, NULL);
     pthread_cond_init(&pool_cond, NULL);
+    conn *adopt = NULL;
+    for (conn *k = pool.live, *next; k; k = next) {
+        next = k->lnext;
+        if (llf_fd_ours(&k->up))
+            close(k->up.fd);
+        k->up.fd = -1;
+        if (adoptable(k)) {
+            k->st_mine = 0;   /* (the entry is in the parent's page) */
+            k->next = adopt;
+            adopt = k;
+            continue;
+        }
+        if (llf_fd_ours(&k->own))
+            close(k->fd);
+        free(k);
+    }
+    pool.live = pool.head = pool.tail = NULL;
+    pool.parked = 0;
+    for (conn *k = adopt; k; k = k->next)
+        live_add(k);
+    if (adopt && llf_spawn(adopter, adopt))
+        for (conn *k = adopt, *next; k; k = next) {
+            next = k->next;
+            conn_end(k, 0);
+            free(k);
+        }
 }
 
 /* ---- listening --------------------------------------------------------------- */
@@ -1532,6 +1741,35 @@ static socklen_t llen[2];
 static int relay_pid;
 static llf_engine *engine;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* One connection from a listening socket's backlog, kept (with pool_lock
+ * held throughout: a child forked between the accept and the listing would
+ * hold a copy nobody knows of), or NULL: none, or not one of ours. */
+static conn *accept_one(int l)
+{
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof peer;
+    expectation from;
+    conn *k = NULL;
+    pthread_mutex_lock(&pool_lock);
+    int fd = accept4(l, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+    if (fd >= 0 && expected(&peer, &from) && (k = calloc(1, sizeof *k)) && llf_fd_own(&k->own, fd) == 0) {
+        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
+        k->from = from;
+        k->fd = fd;
+        k->up.fd = -1;
+        k->eng = engine;
+        if (fcntl(fd, F_SETLK, &lock) == 0)
+            stand_new(k);   /* (without the lock, no child may take it over) */
+        live_add(k);
+    } else if (fd >= 0) {
+        free(k);
+        k = NULL;
+        close(fd);   /* not one of ours */
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return k;
+}
 
 /* l: this relay's two listening sockets (fd -1: none), its own copy. */
 static void *accept_loop(void *arg)
@@ -1554,26 +1792,9 @@ static void *accept_loop(void *arg)
             if (l[i].fd >= 0 && !llf_fd_ours(&l[i]))
                 return NULL;
         for (int i = 0; i < 2; i++) {
-            if (!(p[i].revents & POLLIN))
-                continue;
-            struct sockaddr_storage peer;
-            socklen_t pl = sizeof peer;
-            int fd = accept4(l[i].fd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
-            if (fd < 0)
-                continue;
-            expectation from;
-            conn *k = expected(&peer, &from) ? calloc(1, sizeof *k) : NULL;
-            if (!k || llf_fd_own(&k->own, fd)) {
-                free(k);
-                close(fd);   /* not one of ours */
-                continue;
-            }
-            k->from = from;
-            k->fd = fd;
-            k->up.fd = -1;
-            k->eng = engine;
-            if (dispatch(k)) {
-                close(fd);
+            conn *k = p[i].revents & POLLIN ? accept_one(l[i].fd) : NULL;
+            if (k && dispatch(k)) {
+                conn_end(k, 1);
                 free(k);
             }
         }
@@ -1582,7 +1803,8 @@ static void *accept_loop(void *arg)
 
 static int listen_on(int i, int family)
 {
-    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* (not blocking: accept_one holds a lock) */
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     struct sockaddr_storage a;
@@ -1688,6 +1910,12 @@ static int start(void)
             wake(&laddr[i], llen[i]);
         lfd[i].fd = -1;
         llen[i] = sizeof laddr[i];
+    }
+    if (standings_pid != me) {
+        void *page = mmap(NULL, NSTANDING * sizeof(standing), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        standings = page == MAP_FAILED ? NULL : page;
+        memset(standing_used, 0, sizeof standing_used);
+        standings_pid = me;
     }
     int v4 = listen_on(0, AF_INET), v6 = listen_on(1, AF_INET6);
     llf_ownfd *l = v4 && v6 ? NULL : malloc(sizeof lfd);

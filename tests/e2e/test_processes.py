@@ -222,6 +222,106 @@ def attempt(tag):
 """
 
 
+def test_a_child_keeps_the_connection_its_parent_left():
+    """A call, then fork(), and the parent leaves (a daemon's start); the
+    child goes on with the connection it inherited, kept alive, as it would
+    with the provider: its relay takes the connection over (here its call
+    falls back, so its own relay ran it). It used to wait for ever: nobody
+    served the relay's end of the connection in the child."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        m.set(prim, behaviour=["ok", "503"])
+        log = new_log(f"adopt-{scheme}.log")
+        prog = PEERS + CONN + """
+print("parent", call("p"), flush=True)
+if os.fork():
+    os._exit(0)
+time.sleep(0.5)
+print("child", os.getpid(), attempt("c"), flush=True)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(log), timeout=30)
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 2, f"{scheme}: parent and child ({r.stderr.decode()[-300:]})")
+        eq(lines[0], f"parent 200 - {prim}", f"{scheme}: the parent's call")
+        child = lines[1].split(" ", 2)
+        eq(child[2], f"200 backup {back}", f"{scheme}: the child's call, on the same connection")
+        check_relayed(r, m.port(prim), f"{scheme}: the connection")
+        steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt" and l["pid"] == int(child[1])]
+        eq(steps, [("openai", "http_error"), ("backup", "ok")], f"{scheme}: the child's relay ran its call")
+
+
+def test_a_daemons_grandchild_keeps_its_session():
+    """The pattern in the wild: a call with a requests.Session, a double
+    fork to become a daemon (parent and child leave), and the grandchild
+    goes on with the same Session, over the connection kept alive since the
+    first call (one connect in all)."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        prog = PEERS + """
+import requests, time
+s = requests.Session()
+def call(tag):
+    r = s.post(URL, data=body(tag), headers=HDRS, timeout=5)
+    return "%d %s" % (r.status_code, r.json()["choices"][0]["message"]["content"].split()[2])
+print("parent", call("p"), flush=True)
+if os.fork():
+    os._exit(0)
+os.setsid()
+if os.fork():
+    os._exit(0)
+time.sleep(0.5)
+for tag in ("g1", "g2"):
+    try:
+        print("grandchild", call(tag), flush=True)
+    except Exception as e:
+        print("grandchild", type(e).__name__, flush=True)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=30)
+        eq(r.stdout.decode().splitlines(), [f"parent 200 {prim}", f"grandchild 200 {prim}", f"grandchild 200 {prim}"],
+           f"{scheme}: the grandchild's calls on its session ({r.stderr.decode()[-300:]})")
+        check_relayed(r, m.port(prim), f"{scheme}: the connection")
+        peers = [l for l in r.stderr.decode().splitlines() if l.startswith("llf-peers")]
+        eq(len(peers[-1].split()[1:]) if peers else 0, 1, f"{scheme}: one connection for all three calls")
+
+
+def test_a_child_and_its_living_parent_take_turns_on_a_connection():
+    """While the parent lives, the connection it handed down stays its relay's:
+    the child's call on it is answered, and so is the parent's after it."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        prog = CONN + """
+print("parent", call("p1"), flush=True)
+pid = os.fork()
+if pid == 0:
+    print("child", attempt("c"), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+print("parent", attempt("p2"), flush=True)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=30)
+        eq(r.stdout.decode().splitlines(), [f"{who} 200 - {prim}" for who in ("parent", "child", "parent")],
+           f"{scheme}: three calls on one connection ({r.stderr.decode()[-300:]})")
+
+
+def test_a_parent_that_leaves_mid_call_does_not_leave_its_child_waiting():
+    """The child's call on the inherited connection reaches the parent's relay
+    (the parent still lives), and the parent leaves before the answer: the
+    call is lost with it, and the child sees its connection reset at once,
+    not an answer that never comes."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        m.set(prim, behaviour=["ok", "slow:3000"])
+        prog = CONN + """
+print("parent", call("p"), flush=True)
+if os.fork():
+    time.sleep(0.5)
+    os._exit(0)
+print("child", attempt("c"), flush=True)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=30)
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 2, f"{scheme}: parent and child ({r.stderr.decode()[-300:]})")
+        what, _, after = lines[1][6:].rpartition(" after ")
+        check(what in ("ConnectionResetError", "RemoteDisconnected", "SSLEOFError", "SSLError") and float(after[:-1]) < 2.5,
+              f"{scheme}: the child's connection broke when its parent left ({lines[1]})")
+
+
 def test_a_childs_copy_does_not_hold_back_the_end_of_a_connection():
     """A child forked while the parent's connection is open holds a copy of
     the relay's end of it. When the relay ends that connection for the
@@ -257,8 +357,7 @@ def test_a_daemon_that_closes_every_descriptor_keeps_calling():
     relay's among them, and reuse their numbers for their own servers and
     files. Calls after that are answered (the relay starts afresh), nothing
     of the program's is taken, closed or written to, and no thread of ours
-    spins on a descriptor that is gone. (Calls used to go on to the old
-    relay's port, and time out.)"""
+    spins on a descriptor that is gone."""
     for scheme, m, prim, back, cfg, envf in both_schemes():
         m.set(prim, behaviour="503")
         data = new_log(f"daemon-{scheme}.data")
