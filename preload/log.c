@@ -10,6 +10,7 @@
 #include "log.h"
 
 #include "buf.h"
+#include "guest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,9 +29,7 @@
 enum { LOG_NONE, LOG_STDERR, LOG_FILE, LOG_FAILED };
 static int log_mode;
 static char *log_path;
-static int log_fd = -1;            /* LOG_FILE: ours while dev/ino match */
-static dev_t log_dev;
-static ino_t log_ino;
+static llf_ownfd log_fd = LLF_NO_FD;   /* LOG_FILE */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void log_lock_reinit(void)
@@ -99,27 +97,22 @@ static int log_acquire(void)
         return 2;
     if (m != LOG_FILE)
         return -1;
-    struct stat st;
     int err = 0;
     pthread_mutex_lock(&log_lock);
-    if (log_fd >= 0 && (fstat(log_fd, &st) || st.st_dev != log_dev || st.st_ino != log_ino))
-        log_fd = -1;   /* closed, or the program's now: not ours to close */
-    if (log_fd < 0) {
+    if (log_fd.fd >= 0 && !llf_fd_ours(&log_fd))
+        log_fd.fd = -1;   /* closed, or the program's now: not ours to close */
+    if (log_fd.fd < 0) {
         /* (non-blocking to open: a FIFO with no reader would hold the
          * call, and every thread behind this lock, for ever) */
         int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
-        if (fd >= 0 && fstat(fd, &st) == 0 && fcntl(fd, F_SETFL, O_APPEND) == 0) {
-            log_fd = fd;
-            log_dev = st.st_dev;
-            log_ino = st.st_ino;
-        } else {
+        if (fd < 0 || fcntl(fd, F_SETFL, O_APPEND) != 0 || llf_fd_own(&log_fd, fd)) {
             err = errno;
             if (fd >= 0)
                 close(fd);
             __atomic_store_n(&log_mode, LOG_FAILED, __ATOMIC_RELEASE);
         }
     }
-    int fd = log_fd;
+    int fd = log_fd.fd;
     pthread_mutex_unlock(&log_lock);
     if (err)
         llf_warn("cannot open log %s: %s; not logging", log_path, strerror(err));

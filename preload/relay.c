@@ -16,7 +16,10 @@
  * error event or garbage before it falls back) and then written chunked as it arrives; a
  * stream that breaks after that breaks the connection, as the provider's
  * would. After fork()
- * the child starts its own relay on first use.
+ * the child starts its own relay on first use, and takes over the
+ * connections it inherited when its parent lets them go (see take_over);
+ * after the program closed the relay's descriptors (a daemon's start), the
+ * relay starts afresh (see start).
  *
  * The request reader is hand-written: it needs the request line, headers and
  * a Content-Length or chunked body from our own process's clients, a few
@@ -25,17 +28,19 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +49,7 @@
 #include "hubutil.h"
 #include "log.h"
 #include "netaddr.h"
+#include "guest.h"
 #include "rewrite.h"
 #include "sse.h"
 #include "stream.h"
@@ -53,6 +59,8 @@
 #define MAX_BODY ((size_t)256 << 20)
 #define STREAM_ABOVE ((size_t)1 << 20)   /* a body passed through larger than this is not read first */
 #define MAX_EXPECT 256
+
+static const llf_shim_services *svc;
 
 /* ---- provider addresses ---------------------------------------------------- */
 
@@ -371,9 +379,21 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
     return (long)(end - buf) + 4;
 }
 
+/* How a connection stands, for a process that would take it over (see
+ * standing): between requests, in the middle of one, or a tunnel (never
+ * taken over). */
+typedef struct standing standing;
+enum { IDLE, BUSY, TUNNEL };
+
 typedef struct conn {
     struct conn *next;  /* waiting for a parked thread */
+    struct conn *lnext, *lprev;   /* every connection the process holds (see live) */
     int fd;
+    llf_ownfd own;      /* fd, as it was accepted (see guest.h) */
+    llf_ownfd up;       /* a tunnel's connection upstream, or none */
+    standing *st;       /* its entry in shared memory (see standing), or NULL */
+    int st_mine;        /* ...given out by this process, which takes it back */
+    int started;        /* past its first byte: one taken over resumes at its next request */
     expectation from;   /* where the program meant to go */
     char buf[MAX_HEAD + 1];
     size_t have;
@@ -382,6 +402,8 @@ typedef struct conn {
     const llf_curl_api *c;
     llf_engine *eng;
 } conn;
+
+static void stand(conn *k, int state);
 
 static int fill(conn *k)
 {
@@ -971,11 +993,14 @@ static int respond(conn *k, const char *head, size_t headlen, const llf_buf *bod
 }
 
 /* A transport failure cannot be replayed once our connect() succeeded: the
- * closest the program can see is the connection reset. */
+ * closest the program can see is the connection reset. It is sent now, by a
+ * disconnect: a close would send it only if no forked child held a copy of
+ * our end. */
 static void reset(conn *k)
 {
-    struct linger l = {1, 0};
-    setsockopt(k->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    struct sockaddr none = {.sa_family = AF_UNSPEC};
+    if (llf_fd_ours(&k->own))
+        svc->real_connect(k->fd, &none, sizeof none);
 }
 
 /* Before any reply: a provider that closed without one is shown as it was,
@@ -1045,9 +1070,8 @@ static int pass_through(rctx *x, const llf_req *orig)
 
 /* ---- byte tunnels ----------------------------------------------------------- */
 
-static const llf_shim_services *svc;
-
-/* A connection to where the program meant to go, or -1. */
+/* A connection to where the program meant to go, or -1. Kept in k->up
+ * (a child forked meanwhile closes its copy: see pool_child) until hang_up. */
 static int dial_orig(conn *k)
 {
     int up = socket(k->from.orig.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1058,7 +1082,16 @@ static int dial_orig(conn *k)
     }
     int one = 1;
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    llf_fd_own(&k->up, up);
+    stand(k, TUNNEL);
     return up;
+}
+
+static void hang_up(conn *k)
+{
+    if (llf_fd_ours(&k->up))
+        close(k->up.fd);
+    k->up.fd = -1;
 }
 
 /* Bytes both ways between the program and up, until either side ends. */
@@ -1095,7 +1128,7 @@ static void tunnel(conn *k)
         return;
     }
     pump(k, up);
-    close(up);
+    hang_up(k);
 }
 
 /* A request to switch protocols (a WebSocket) is no call, and what follows
@@ -1110,8 +1143,7 @@ static int upgrade_plain(conn *k, const llf_http_req *r)
         reset(k);
     else
         pump(k, up);
-    if (up >= 0)
-        close(up);
+    hang_up(k);
     return -1;
 }
 
@@ -1171,6 +1203,7 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
 static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const char *connect_to)
 {
     const llf_curl_api *c = k->c;
+    stand(k, TUNNEL);
     CURL *h = c->easy_send && c->easy_recv ? c->easy_init() : NULL;
     struct curl_slist *to = h && connect_to ? c->slist_append(NULL, connect_to) : NULL;
     curl_socket_t s = CURL_SOCKET_BAD;
@@ -1300,29 +1333,156 @@ static int serve_one(conn *k, llf_http_req *r)
     return rc;
 }
 
+/* ---- who serves a connection ----------------------------------------------
+ *
+ * A connection to the relay is in every process forked while it was open:
+ * the program's socket, and our end of it. The process that serves our end
+ * holds a lock on it (a POSIX lock, which is the process's: its children do
+ * not inherit it, and it goes when the process closes the connection or
+ * exits). A forked child takes over the connections it inherited once
+ * that lock is free (see pool_child): the child of a daemon's start, whose
+ * parent has left, goes on with the connection its program inherited, as
+ * it would with the provider. While the parent lives a connection stays
+ * its relay's, and a request the child's program sends on it is answered
+ * there (as a provider answers whoever writes on a connection); the child
+ * never reads it, so no request is split between two readers.
+ *
+ * Whether the process that let a connection go left it between requests or
+ * in the middle of one is kept in memory the processes share: one page of
+ * entries, made with a process's relay and given out by it. A request
+ * taken by a process that then left is lost with it: the next one resets
+ * the connection, so that the program does not wait for an answer that
+ * will never come. A request is taken only when its first byte is in (a
+ * peek, see await_request): one sent to a process that leaves before that
+ * is left whole for the next. (The alternative, a child closing its copies
+ * at the fork, never hangs either, but a connection would then break when
+ * the parent leaves, which a client that does not reconnect by itself
+ * sees as an error.) */
+struct standing {
+    uint64_t ino;    /* our end's socket; 0: free, or the connection ended */
+    uint32_t state;  /* IDLE, BUSY (a request taken, not yet answered), TUNNEL */
+    uint32_t pad;
+};
+
+#define NSTANDING (4096 / sizeof(standing))
+
+static standing *standings;                    /* this process's page, or NULL */
+static unsigned char standing_used[NSTANDING]; /* its entries given out, under pool_lock */
+static int standings_pid;
+
+static void stand(conn *k, int state)
+{
+    if (k->st)
+        __atomic_store_n(&k->st->state, (uint32_t)state, __ATOMIC_SEQ_CST);
+}
+
+/* An entry for a new connection (pool_lock held), or none: then no child
+ * takes it over. */
+static void stand_new(conn *k)
+{
+    for (size_t i = 0; standings && i < NSTANDING; i++)
+        if (!standing_used[i]) {
+            standing_used[i] = 1;
+            k->st = &standings[i];
+            k->st_mine = 1;
+            stand(k, IDLE);
+            __atomic_store_n(&k->st->ino, (uint64_t)k->own.ino, __ATOMIC_SEQ_CST);
+            return;
+        }
+}
+
+/* The connection ended here (pool_lock held): for a process that would take
+ * it over, and for the entry's next connection. */
+static void stand_end(conn *k)
+{
+    if (!k->st || __atomic_load_n(&k->st->ino, __ATOMIC_SEQ_CST) != (uint64_t)k->own.ino)
+        return;
+    stand(k, IDLE);
+    __atomic_store_n(&k->st->ino, 0, __ATOMIC_SEQ_CST);
+    if (k->st_mine)
+        standing_used[k->st - standings] = 0;
+}
+
+/* An inherited connection is ours once the process that served it let it
+ * go. Then its entry says whether it left between requests (0: serve on,
+ * from its next request: what this process had read of it at the fork is
+ * stale), in the middle of one (reset: 1) or after ending it (1). -1: it
+ * is not ours (the number is the program's now, or no lock can be had). */
+static int take_over(conn *k)
+{
+    struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
+    for (;;) {
+        if (!llf_fd_ours(&k->own))
+            return -1;
+        if (fcntl(k->fd, F_SETLKW, &l) == 0)
+            break;
+        if (errno == EDEADLK) {
+            /* (the kernel sees processes wait, not threads: two children
+             * that took over one connection each, each waiting for the
+             * other's, look like a cycle) */
+            struct timespec t = {0, 200 * 1000 * 1000};
+            nanosleep(&t, NULL);
+        } else if (errno != EINTR) {
+            return -1;
+        }
+    }
+    if (!llf_fd_ours(&k->own))
+        return -1;
+    if (__atomic_load_n(&k->st->ino, __ATOMIC_SEQ_CST) != (uint64_t)k->own.ino)
+        return 1;
+    if (__atomic_load_n(&k->st->state, __ATOMIC_SEQ_CST) != IDLE) {
+        reset(k);
+        return 1;
+    }
+    k->have = 0;
+    return 0;
+}
+
+/* The next request's first byte, peeked, not taken: a process that leaves
+ * before taking any leaves the request whole for the one that takes the
+ * connection over. From then on the connection is busy until its answer is
+ * out. -1: the connection ended, or is no longer ours (the program closed
+ * our end; its number may be the program's own by now). */
+static int await_request(conn *k, unsigned char *first)
+{
+    if (k->have) {   /* (the next request came with the last one) */
+        *first = (unsigned char)k->buf[0];
+        stand(k, BUSY);
+        return 0;
+    }
+    ssize_t n;
+    while ((n = recv(k->fd, first, 1, MSG_PEEK)) < 0 && errno == EINTR)
+        ;
+    if (n != 1 || !llf_fd_ours(&k->own))
+        return -1;
+    stand(k, BUSY);
+    return 0;
+}
+
 /* One connection, on a serving thread whose handle is h (NULL: no libcurl). */
 static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
 {
     int one = 1;
+    unsigned char first;
     setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (k->from.tls) {
+    if (k->from.tls && !k->started) {
         /* A ClientHello (0x16) means a real handshake to carry through. */
-        unsigned char first = 0;
-        ssize_t n;
-        while ((n = recv(k->fd, &first, 1, MSG_PEEK)) < 0 && errno == EINTR)
-            ;
-        if (n == 1 && first == 0x16) {
+        if (await_request(k, &first))
+            return;
+        if (first == 0x16) {
             tunnel(k);
             return;
         }
     }
+    k->started = 1;
     k->c = c;
     k->curl = h;
     if (!h) {
         llf_warn("the relay has no libcurl; closing a redirected connection");
         reset(k);
+        return;
     }
-    while (h) {
+    while (await_request(k, &first) == 0) {
         llf_http_req r = {0};
         if (read_request(k, &r)) {
             llf_http_req_free(&r);
@@ -1333,6 +1493,8 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
         llf_http_req_free(&r);
         if (!ok)
             break;
+        if (!k->have)
+            stand(k, IDLE);   /* between requests */
     }
 }
 
@@ -1348,21 +1510,83 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
 
 /* A serving thread's own state. All of them stay listed: a forked child
  * keeps its parent's handles (copies it must not use or free, since freeing
- * would close connections it shares with the parent) reachable, not leaked. */
+ * would close connections it shares with the parent) reachable, not leaked;
+ * so is a handle made before the program closed our descriptors. */
 typedef struct server {
     struct server *next;
     const llf_curl_api *c;
     CURL *h;
-    conn *cur;   /* the connection it serves */
+    unsigned epoch;   /* fd_epoch when h was made */
+    conn *cur;        /* the connection it serves */
 } server;
 
 static struct {
     conn *head, *tail;   /* each one promised to a parked thread */
     int parked;          /* parked threads not yet promised a connection */
     server *all;
+    conn *live;          /* every connection the process holds (for fork) */
 } pool;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+/* How many times the program closed the relay's descriptors (see start). */
+static unsigned fd_epoch;
+
+static void live_add(conn *k)
+{
+    k->lprev = NULL;
+    k->lnext = pool.live;
+    if (pool.live)
+        pool.live->lprev = k;
+    pool.live = k;
+}
+
+static void live_remove(conn *k)
+{
+    if (k->lprev)
+        k->lprev->lnext = k->lnext;
+    else if (pool.live == k)
+        pool.live = k->lnext;
+    if (k->lnext)
+        k->lnext->lprev = k->lprev;
+    k->lnext = k->lprev = NULL;
+}
+
+/* The end of a connection we served, as every process holding it sees it:
+ * a forked child's copy of our end must not keep the program waiting for
+ * the close that ends an answer (a close only drops our reference), so it
+ * is shut down (a reset was sent already, see reset()). A number that is
+ * no longer ours is left alone, and so is its entry: a child may serve on.
+ * served 0: one we never served (another process does): our copy closed. */
+static void conn_end(conn *k, int served)
+{
+    int mine = llf_fd_ours(&k->own);
+    pthread_mutex_lock(&pool_lock);
+    live_remove(k);
+    if (mine && served)
+        stand_end(k);
+    pthread_mutex_unlock(&pool_lock);
+    if (mine && served)
+        shutdown(k->fd, SHUT_RDWR);
+    if (mine)
+        close(k->fd);
+}
+
+/* A handle made before the program closed our descriptors: the numbers of
+ * its connections may be the program's now, and libcurl would reuse them (or
+ * close them). Kept, unused. */
+static void keep_unused(server *me)
+{
+    server *old = calloc(1, sizeof *old);
+    if (old) {
+        old->c = me->c;
+        old->h = me->h;
+        pthread_mutex_lock(&pool_lock);
+        old->next = pool.all;
+        pool.all = old;
+        pthread_mutex_unlock(&pool_lock);
+    }
+    me->h = NULL;
+}
 
 static void *serving_thread(void *arg)
 {
@@ -1370,10 +1594,15 @@ static void *serving_thread(void *arg)
     conn *k = me->cur;
     svc->enter();
     for (;;) {
-        if (!me->h && (me->c = svc->curl_for_transfers()))
+        unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
+        if (me->h && me->epoch != epoch)
+            keep_unused(me);
+        if (!me->h && (me->c = svc->curl_for_transfers())) {
             me->h = me->c->easy_init();
+            me->epoch = epoch;
+        }
         serve_conn(k, me->c, me->h);
-        close(k->fd);
+        conn_end(k, 1);
         pthread_mutex_lock(&pool_lock);
         me->cur = NULL;
         free(k);
@@ -1414,11 +1643,8 @@ static int dispatch(conn *k)
     me->next = pool.all;
     pool.all = me;
     pthread_mutex_unlock(&pool_lock);
-    pthread_t t;
-    if (pthread_create(&t, NULL, serving_thread, me) == 0) {
-        pthread_detach(t);
+    if (llf_spawn(serving_thread, me) == 0)
         return 0;
-    }
     pthread_mutex_lock(&pool_lock);
     for (server **p = &pool.all; *p; p = &(*p)->next)
         if (*p == me) {
@@ -1430,8 +1656,7 @@ static int dispatch(conn *k)
     return -1;
 }
 
-/* fork() waits for the queue to be whole; the child has none of the parent's
- * threads, so the connections promised to them are closed there. */
+/* fork() waits for the lists to be whole. */
 static void pool_prepare(void)
 {
     pthread_mutex_lock(&pool_lock);
@@ -1442,58 +1667,134 @@ static void pool_parent(void)
     pthread_mutex_unlock(&pool_lock);
 }
 
-static void pool_child(void)
+/* Can a child take k over (see take_over)? Not a tunnel, nor one without
+ * an entry. One in the middle of a request may be between requests by the
+ * time the parent lets it go: its entry says then. */
+static int adoptable(const conn *k)
 {
-    for (conn *k = pool.head, *next; k; k = next) {
+    return k->st && __atomic_load_n(&k->st->ino, __ATOMIC_SEQ_CST) == (uint64_t)k->own.ino &&
+           __atomic_load_n(&k->st->state, __ATOMIC_SEQ_CST) != TUNNEL && llf_fd_ours(&k->own);
+}
+
+/* A forked child's thread that takes over the connections it inherited
+ * (a list), one after the other as the parent lets them go (at its exit,
+ * all at once), and hands each to a serving thread. One thread for them
+ * all: a child that takes nothing over (its parent lives on) pays for one
+ * thread, blocked. It ends when done (it never touches OpenSSL, whose
+ * clean-up at a thread's end is why serving threads never end). */
+static void *adopter(void *arg)
+{
+    svc->enter();
+    for (conn *k = arg, *next; k; k = next) {
         next = k->next;
-        close(k->fd);
+        int ours = take_over(k);
+        if (ours == 0 && dispatch(k) == 0)
+            continue;
+        conn_end(k, ours >= 0);
         free(k);
     }
-    pool.head = pool.tail = NULL;
-    pool.parked = 0;
+    return NULL;
+}
+
+/* In a forked child: none of the parent's threads are here. Each connection
+ * the parent held is the child's too. Those it may take over go to an
+ * adopter thread; of any other (a tunnel), and of every tunnel's upstream,
+ * the child's copies are closed now, while their numbers are still ours (a
+ * copy would keep the connection open after the parent ended it). */
+static void pool_child(void)
+{
     pthread_mutex_init(&pool_lock, NULL);
     pthread_cond_init(&pool_cond, NULL);
+    conn *adopt = NULL;
+    for (conn *k = pool.live, *next; k; k = next) {
+        next = k->lnext;
+        if (llf_fd_ours(&k->up))
+            close(k->up.fd);
+        k->up.fd = -1;
+        if (adoptable(k)) {
+            k->st_mine = 0;   /* (the entry is in the parent's page) */
+            k->next = adopt;
+            adopt = k;
+            continue;
+        }
+        if (llf_fd_ours(&k->own))
+            close(k->fd);
+        free(k);
+    }
+    pool.live = pool.head = pool.tail = NULL;
+    pool.parked = 0;
+    for (conn *k = adopt; k; k = k->next)
+        live_add(k);
+    if (adopt && llf_spawn(adopter, adopt))
+        for (conn *k = adopt, *next; k; k = next) {
+            next = k->next;
+            conn_end(k, 0);
+            free(k);
+        }
 }
 
 /* ---- listening --------------------------------------------------------------- */
 
-static int lfd[2] = {-1, -1};
+static llf_ownfd lfd[2] = {LLF_NO_FD, LLF_NO_FD};
 static struct sockaddr_storage laddr[2];
 static socklen_t llen[2];
 static int relay_pid;
 static llf_engine *engine;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* One connection from a listening socket's backlog, kept (with pool_lock
+ * held throughout: a child forked between the accept and the listing would
+ * hold a copy nobody knows of), or NULL: none, or not one of ours. */
+static conn *accept_one(int l)
+{
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof peer;
+    expectation from;
+    conn *k = NULL;
+    pthread_mutex_lock(&pool_lock);
+    int fd = accept4(l, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+    if (fd >= 0 && expected(&peer, &from) && (k = calloc(1, sizeof *k)) && llf_fd_own(&k->own, fd) == 0) {
+        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
+        k->from = from;
+        k->fd = fd;
+        k->up.fd = -1;
+        k->eng = engine;
+        if (fcntl(fd, F_SETLK, &lock) == 0)
+            stand_new(k);   /* (without the lock, no child may take it over) */
+        live_add(k);
+    } else if (fd >= 0) {
+        free(k);
+        k = NULL;
+        close(fd);   /* not one of ours */
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return k;
+}
+
+/* l: this relay's two listening sockets (fd -1: none), its own copy. */
 static void *accept_loop(void *arg)
 {
-    (void)arg;
+    llf_ownfd l[2];
+    memcpy(l, arg, sizeof l);
+    free(arg);
     svc->enter();
-    struct pollfd p[2] = {{lfd[0], POLLIN, 0}, {lfd[1], POLLIN, 0}};
+    struct pollfd p[2] = {{l[0].fd, POLLIN, 0}, {l[1].fd, POLLIN, 0}};
     for (;;) {
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             return NULL;
         }
+        /* Sockets the program closed (their numbers may be its own now, or
+         * a newer relay's): this relay is over, and its successor listens
+         * elsewhere (see start). */
+        for (int i = 0; i < 2; i++)
+            if (l[i].fd >= 0 && !llf_fd_ours(&l[i]))
+                return NULL;
         for (int i = 0; i < 2; i++) {
-            if (!(p[i].revents & POLLIN))
-                continue;
-            struct sockaddr_storage peer;
-            socklen_t pl = sizeof peer;
-            int fd = accept4(lfd[i], (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
-            if (fd < 0)
-                continue;
-            expectation from;
-            conn *k = expected(&peer, &from) ? calloc(1, sizeof *k) : NULL;
-            if (!k) {
-                close(fd);   /* not one of ours */
-                continue;
-            }
-            k->from = from;
-            k->fd = fd;
-            k->eng = engine;
-            if (dispatch(k)) {
-                close(fd);
+            conn *k = p[i].revents & POLLIN ? accept_one(l[i].fd) : NULL;
+            if (k && dispatch(k)) {
+                conn_end(k, 1);
                 free(k);
             }
         }
@@ -1502,7 +1803,8 @@ static void *accept_loop(void *arg)
 
 static int listen_on(int i, int family)
 {
-    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* (not blocking: accept_one holds a lock) */
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     struct sockaddr_storage a;
@@ -1520,11 +1822,10 @@ static int listen_on(int i, int family)
         len = sizeof *v6;
     }
     if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 128) ||
-        getsockname(fd, (struct sockaddr *)&laddr[i], &llen[i])) {
+        getsockname(fd, (struct sockaddr *)&laddr[i], &llen[i]) || llf_fd_own(&lfd[i], fd)) {
         close(fd);
         return -1;
     }
-    lfd[i] = fd;
     return 0;
 }
 
@@ -1538,9 +1839,9 @@ static void relay_atfork_child(void)
     pthread_mutex_init(&start_lock, NULL);
     memset(expect, 0, sizeof expect);
     for (int i = 0; i < 2; i++) {
-        if (lfd[i] >= 0)
-            close(lfd[i]);
-        lfd[i] = -1;
+        if (llf_fd_ours(&lfd[i]))
+            close(lfd[i].fd);
+        lfd[i].fd = -1;
     }
     relay_pid = 0;
     pool_child();
@@ -1556,33 +1857,75 @@ int llf_relay_init(llf_engine *e, const llf_shim_services *s)
     return 0;
 }
 
+/* Are this relay's listening sockets still the ones it made? */
+static int intact(void)
+{
+    for (int i = 0; i < 2; i++)
+        if (lfd[i].fd >= 0 && !llf_fd_ours(&lfd[i]))
+            return 0;
+    return 1;
+}
+
+/* The thread of a relay whose sockets the program closed waits on them
+ * still (its poll holds them open after their numbers were closed): a
+ * connection to one wakes it, to poll the numbers again; a number closed
+ * (or a file of the program's, always readable) ends its wait, and it sees
+ * they are not ours, and ends. Done before a new relay takes the numbers
+ * back; a number that is the program's socket by then leaves it waiting,
+ * harmless (whenever it wakes, it ends without a look at the socket). */
+static void wake(const struct sockaddr_storage *a, socklen_t len)
+{
+    int s = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0)
+        return;
+    if (svc->real_connect(s, (const struct sockaddr *)a, len) != 0 && errno == EINPROGRESS) {
+        struct pollfd p = {s, POLLOUT, 0};
+        poll(&p, 1, 100);
+    }
+    close(s);
+}
+
+/* The relay of this process: started at its first use, in a forked child
+ * at its own, and again when the program closed the sockets it listens on
+ * (a daemon's start closes every descriptor): those numbers may be the
+ * program's own now, so they are forgotten, not closed, and whatever else
+ * the relay held then is as stale (see serving_thread). Checked at every
+ * use, so only a connection about to be redirected pays for it. */
 static int start(void)
 {
     int me = (int)getpid();
-    if (relay_pid == me)
+    if (relay_pid == me && intact())
         return 0;
-    /* (sockets left by a start whose thread failed; a forked child's were
-     * closed at fork) */
+    int lost = relay_pid == me;
+    if (lost)
+        __atomic_add_fetch(&fd_epoch, 1, __ATOMIC_RELEASE);
+    relay_pid = 0;
+    /* (sockets left by a start whose thread failed, or the one of the pair
+     * the program did not close; a forked child's were closed at fork) */
+    for (int i = 0; i < 2; i++)
+        if (llf_fd_ours(&lfd[i]))
+            close(lfd[i].fd);
     for (int i = 0; i < 2; i++) {
-        if (lfd[i] >= 0)
-            close(lfd[i]);
-        lfd[i] = -1;
+        if (lost && lfd[i].fd >= 0)
+            wake(&laddr[i], llen[i]);
+        lfd[i].fd = -1;
         llen[i] = sizeof laddr[i];
     }
+    if (standings_pid != me) {
+        void *page = mmap(NULL, NSTANDING * sizeof(standing), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        standings = page == MAP_FAILED ? NULL : page;
+        memset(standing_used, 0, sizeof standing_used);
+        standings_pid = me;
+    }
     int v4 = listen_on(0, AF_INET), v6 = listen_on(1, AF_INET6);
-    if (v4 && v6)
+    llf_ownfd *l = v4 && v6 ? NULL : malloc(sizeof lfd);
+    if (!l)
         return -1;
-    /* Our threads take no signal: they are the program's. Serving threads
-     * inherit the mask. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, accept_loop, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc)
+    memcpy(l, lfd, sizeof lfd);
+    if (llf_spawn(accept_loop, l)) {
+        free(l);
         return -1;
-    pthread_detach(t);
+    }
     relay_pid = me;
     return 0;
 }
@@ -1592,7 +1935,7 @@ int llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len)
     pthread_mutex_lock(&start_lock);
     int rc = start();
     int i = family == AF_INET6 ? 1 : 0;
-    if (rc == 0 && lfd[i] >= 0) {
+    if (rc == 0 && lfd[i].fd >= 0) {
         *out = laddr[i];
         *len = llen[i];
     } else {

@@ -12,7 +12,6 @@
 #include <ctype.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "decode.h"
+#include "guest.h"
 #include "engine.h"
 #include "hubutil.h"
 #include "log.h"
@@ -381,15 +381,8 @@ static int start_worker(void)
     if (!(worker_api = svc->curl_for_transfers()) || !(worker_curl = worker_api->easy_init()))
         return -1;
     pthread_once(&once, register_handlers);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, worker, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc)
+    if (llf_spawn(worker, NULL))
         return -1;
-    pthread_detach(t);
     worker_pid = me;
     return 0;
 }

@@ -1,12 +1,13 @@
-"""Processes: a shell script whose children all inherit LD_PRELOAD, and a
-stress run of many threads against providers failing at random."""
+"""Processes: a shell script whose children all inherit LD_PRELOAD, a
+stress run of many threads against providers failing at random, connections
+across fork(), and daemons that close every descriptor."""
 import atexit
 import json
 import os
 import subprocess
 
 from harness import BUILD, CURL, KEYS, PY, Failed, Mock, check, env_for, eq, new_log, read_log, run, write_config
-from pyclients import PRELUDE
+from pyclients import PEERS, PRELUDE, check_relayed
 
 _m = None
 
@@ -203,3 +204,242 @@ urllib_chat("x")
     r = python(m, prog.replace("PORT", str(m.port("primary"))), env)
     eq(r.returncode, 0, f"answered ({r.stderr.decode()[-300:]})")
     eq([l["event"] for l in read_log(log)].count("attempt"), 2, "both attempts in the starting directory's file")
+
+
+# ---- connections and descriptors across fork() and closerange() -------------
+
+_t = None
+
+
+def tls_mock():
+    global _t
+    if _t is None:
+        _t = Mock([{"name": "tp", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"], "tls": True},
+                   {"name": "tb", "dialect": "openai", "key": KEYS["BACKUP_KEY"], "tls": True}])
+        atexit.register(_t.stop)
+    _t.reset_all()
+    for n in _t.servers:
+        _t.set(n, behaviour="ok", retry_after=None)
+    return _t
+
+
+def both_schemes():
+    """(scheme, mock, primary, backup, config, env maker) for plain http
+    (the socket path) and https (virtual TLS)."""
+    m = mock()
+    yield "http", m, "primary", "backup", config(m), lambda log=None: env_for(config(m), log)
+    t = tls_mock()
+    cfg = write_config({"providers": {
+        "openai": {"base_url": t.base("tp")},
+        "backup": {"dialect": "openai", "base_url": t.base("tb"), "api_key_env": "BACKUP_KEY"}},
+        "chain": ["backup/gpt-4o-mini"]}, "processes-tls.json")
+    yield "https", t, "tp", "tb", cfg, lambda log=None: env_for(
+        cfg, log, extra={"SSL_CERT_FILE": t.ca, "REQUESTS_CA_BUNDLE": t.ca})
+
+
+# One connection (http.client, kept alive), plain or TLS as URL says; call(tag)
+# is one call on it: "status provider-header answerer".
+CONN = """
+import http.client, socket, ssl, time, urllib.parse
+u = urllib.parse.urlsplit(URL)
+if u.scheme == "https":
+    c = http.client.HTTPSConnection(u.hostname, u.port, timeout=5, context=ssl.create_default_context())
+else:
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+def call(tag):
+    c.request("POST", u.path, body=body(tag), headers=HDRS)
+    r = c.getresponse()
+    d = json.loads(r.read())
+    return "%d %s %s" % (r.status, r.getheader("x-llmfallback-provider") or "-", d["choices"][0]["message"]["content"].split()[2])
+def attempt(tag):
+    t = time.time()
+    try:
+        return call(tag)
+    except (OSError, http.client.HTTPException) as e:
+        return "%s after %.1fs" % (type(e).__name__, time.time() - t)
+"""
+
+
+def test_a_child_keeps_the_connection_its_parent_left():
+    """A call, then fork(), and the parent leaves (a daemon's start); the
+    child goes on with the connection it inherited, kept alive, as it would
+    with the provider: its relay takes the connection over (here its call
+    falls back, so its own relay ran it). It used to wait for ever: nobody
+    served the relay's end of the connection in the child."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        m.set(prim, behaviour=["ok", "503"])
+        log = new_log(f"adopt-{scheme}.log")
+        prog = PEERS + CONN + """
+print("parent", call("p"), flush=True)
+if os.fork():
+    os._exit(0)
+time.sleep(0.5)
+print("child", os.getpid(), attempt("c"), flush=True)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(log), timeout=30)
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 2, f"{scheme}: parent and child ({r.stderr.decode()[-300:]})")
+        eq(lines[0], f"parent 200 - {prim}", f"{scheme}: the parent's call")
+        child = lines[1].split(" ", 2)
+        eq(child[2], f"200 backup {back}", f"{scheme}: the child's call, on the same connection")
+        check_relayed(r, m.port(prim), f"{scheme}: the connection")
+        steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt" and l["pid"] == int(child[1])]
+        eq(steps, [("openai", "http_error"), ("backup", "ok")], f"{scheme}: the child's relay ran its call")
+
+
+def test_a_daemons_grandchild_keeps_its_session():
+    """The pattern in the wild: a call with a requests.Session, a double
+    fork to become a daemon (parent and child leave), and the grandchild
+    goes on with the same Session, over the connection kept alive since the
+    first call (one connect in all)."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        prog = PEERS + """
+import requests, time
+s = requests.Session()
+def call(tag):
+    r = s.post(URL, data=body(tag), headers=HDRS, timeout=5)
+    return "%d %s" % (r.status_code, r.json()["choices"][0]["message"]["content"].split()[2])
+print("parent", call("p"), flush=True)
+if os.fork():
+    os._exit(0)
+os.setsid()
+if os.fork():
+    os._exit(0)
+time.sleep(0.5)
+for tag in ("g1", "g2"):
+    try:
+        print("grandchild", call(tag), flush=True)
+    except Exception as e:
+        print("grandchild", type(e).__name__, flush=True)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=30)
+        eq(r.stdout.decode().splitlines(), [f"parent 200 {prim}", f"grandchild 200 {prim}", f"grandchild 200 {prim}"],
+           f"{scheme}: the grandchild's calls on its session ({r.stderr.decode()[-300:]})")
+        check_relayed(r, m.port(prim), f"{scheme}: the connection")
+        peers = [l for l in r.stderr.decode().splitlines() if l.startswith("llf-peers")]
+        eq(len(peers[-1].split()[1:]) if peers else 0, 1, f"{scheme}: one connection for all three calls")
+
+
+def test_a_child_and_its_living_parent_take_turns_on_a_connection():
+    """While the parent lives, the connection it handed down stays its relay's:
+    the child's call on it is answered, and so is the parent's after it."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        prog = CONN + """
+print("parent", call("p1"), flush=True)
+pid = os.fork()
+if pid == 0:
+    print("child", attempt("c"), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+print("parent", attempt("p2"), flush=True)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=30)
+        eq(r.stdout.decode().splitlines(), [f"{who} 200 - {prim}" for who in ("parent", "child", "parent")],
+           f"{scheme}: three calls on one connection ({r.stderr.decode()[-300:]})")
+
+
+def test_a_parent_that_leaves_mid_call_does_not_leave_its_child_waiting():
+    """The child's call on the inherited connection reaches the parent's relay
+    (the parent still lives), and the parent leaves before the answer: the
+    call is lost with it, and the child sees its connection reset at once,
+    not an answer that never comes."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        m.set(prim, behaviour=["ok", "slow:3000"])
+        prog = CONN + """
+print("parent", call("p"), flush=True)
+if os.fork():
+    time.sleep(0.5)
+    os._exit(0)
+print("child", attempt("c"), flush=True)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=30)
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 2, f"{scheme}: parent and child ({r.stderr.decode()[-300:]})")
+        what, _, after = lines[1][6:].rpartition(" after ")
+        check(what in ("ConnectionResetError", "RemoteDisconnected", "SSLEOFError", "SSLError") and float(after[:-1]) < 2.5,
+              f"{scheme}: the child's connection broke when its parent left ({lines[1]})")
+
+
+def test_a_childs_copy_does_not_hold_back_the_end_of_a_connection():
+    """A child forked while the parent's connection is open holds a copy of
+    the relay's end of it. When the relay ends that connection for the
+    parent (here: every attempt reset, so the program's connection is reset,
+    as the primary's was), the parent sees it at once, not when the child
+    exits (it used to wait for its timeout)."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        m.set(prim, behaviour=["ok", "reset"])
+        for n in m.servers:
+            if n != prim:
+                m.set(n, behaviour="reset")
+        prog = CONN + """
+print("parent", call("p1"), flush=True)
+pid = os.fork()
+if pid == 0:
+    time.sleep(10)
+    os._exit(0)
+print("parent", attempt("p2"), flush=True)
+os.kill(pid, 9)
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=30)
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 2, f"{scheme}: two calls ({r.stderr.decode()[-300:]})")
+        what, _, after = lines[1][7:].rpartition(" after ")
+        # (over https libcurl reports the reset as no reply at all, which
+        # reaches the program as a close)
+        check(what in ("ConnectionResetError", "RemoteDisconnected") and float(after[:-1]) < 2.5,
+              f"{scheme}: the end reached the parent while the child lived ({lines[1]})")
+
+
+def test_a_daemon_that_closes_every_descriptor_keeps_calling():
+    """python-daemon and the like close every descriptor at start, the
+    relay's among them, and reuse their numbers for their own servers and
+    files. Calls after that are answered (the relay starts afresh), nothing
+    of the program's is taken, closed or written to, and no thread of ours
+    spins on a descriptor that is gone."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        m.set(prim, behaviour="503")
+        data = new_log(f"daemon-{scheme}.data")
+        prog = PEERS + """
+import socket, time, urllib.error
+def attempt(tag):
+    try:
+        return urllib_chat(tag)
+    except (OSError, urllib.error.URLError) as e:
+        return type(getattr(e, "reason", e)).__name__
+print(attempt("a"), flush=True)
+os.closerange(3, 1024)
+mine = []
+for i in range(8):                  # its own servers, on the numbers just freed
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    mine.append(s)
+data = open(sys.argv[2], "w")
+for tag in "bcd":
+    print(attempt(tag), flush=True)
+t = os.times()
+time.sleep(1)
+print("cpu", round(sum(os.times()[:2]) - sum(t[:2]), 1), flush=True)
+got = 0
+for s in mine:
+    c = socket.create_connection(s.getsockname(), timeout=2)
+    s.settimeout(2)
+    try:
+        s.accept()[0].close()
+        got += 1
+    except OSError:
+        pass
+    c.close()
+print("own servers", got, flush=True)
+data.write("mine\\n")
+data.close()
+"""
+        r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions", data], envf(), timeout=60)
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 6, f"{scheme}: ran to its end ({lines} {r.stderr.decode()[-300:]})")
+        eq([l.split()[2] if l.startswith("Hello") else l for l in lines[:4]], [back] * 4,
+           f"{scheme}: every call answered, by the backup ({lines[:4]})")
+        check_relayed(r, m.port(prim), f"{scheme}: the calls")
+        check(float(lines[4].split()[1]) < 0.5, f"{scheme}: nothing spins while the program sleeps ({lines[4]})")
+        eq(lines[5], "own servers 8", f"{scheme}: the program's own servers get their connections")
+        eq(open(data).read(), "mine\n", f"{scheme}: the program's file holds its own bytes")
