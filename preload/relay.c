@@ -461,8 +461,10 @@ static int read_request(conn *k, llf_http_req *r)
     long clen = 0, head;
     while ((head = llf_http_parse_head(k->buf, k->have, r, &clen)) == 0)
         if (fill(k))
-            return -1;
-    if (head < 0 || (r->upgrade && llf_buf_add(&r->head, k->buf, (size_t)head)))
+            return k->have >= MAX_HEAD ? -2 : -1;   /* (a head too long to read: see not_http) */
+    if (head < 0)
+        return -2;   /* no request the relay reads: see not_http */
+    if (r->upgrade && llf_buf_add(&r->head, k->buf, (size_t)head))
         return -1;
     consume(k, (size_t)head);
     /* (an upgrade's Expect is answered by the server it is carried to; an
@@ -1147,6 +1149,28 @@ static int upgrade_plain(conn *k, const llf_http_req *r)
     return -1;
 }
 
+/* Bytes that are no HTTP/1.1 request the relay can read (a head longer
+ * than MAX_HEAD, another protocol on a provider's port) are no call: over
+ * plain TCP the connection becomes a tunnel to where the program connected,
+ * carrying them as they came. A virtual TLS session cannot be carried on
+ * (the relay does not know the name to verify that server by): it gets the
+ * status a server gives such a request, not a reset. */
+static void not_http(conn *k)
+{
+    static const char big[] = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
+                              "Connection: close\r\n\r\n";
+    static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if (k->from.tls) {
+        if (k->have >= MAX_HEAD)
+            write_all(k->fd, big, sizeof big - 1);
+        else
+            write_all(k->fd, bad, sizeof bad - 1);
+        return;
+    }
+    llf_http_req none = {0};
+    upgrade_plain(k, &none);
+}
+
 /* All of p through a connect-only handle; libcurl says when the socket is
  * full (waits are capped: a TLS write may be waiting on a read instead). */
 static int curl_send_all(const llf_curl_api *c, CURL *h, curl_socket_t s, const char *p, size_t n)
@@ -1484,8 +1508,11 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
     }
     while (await_request(k, &first) == 0) {
         llf_http_req r = {0};
-        if (read_request(k, &r)) {
+        int got = read_request(k, &r);
+        if (got) {
             llf_http_req_free(&r);
+            if (got == -2)
+                not_http(k);
             break;
         }
         k->http10 = r.http10;

@@ -43,7 +43,7 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None):
 from pyclients import (CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_left_mid_attempt,
                        check_relayed,  # noqa: E402
                        check_websocket_tunnelled, proxy_env)
-from rawserver import RawServer, websocket_echo  # noqa: E402
+from rawserver import RawServer, echo, websocket_echo  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
@@ -691,6 +691,27 @@ def test_requests_go_where_the_program_connected():
         eq(other.connections, 0, "nothing reached the server Host named")
     finally:
         other.stop()
+
+
+def test_what_the_relay_cannot_read_as_http_is_carried_as_it_came():
+    """A request head longer than the relay reads (64 KiB), or bytes that are
+    no HTTP/1.1 request, on a provider's port are no call: the connection is
+    carried to where the program connected, byte for byte (the relay reset
+    it before). (Over virtual TLS: test_tls_path.)"""
+    m = mock()
+    srv = RawServer(lambda c, req: echo(c, req) and False)   # (one answer, then the close)
+    try:
+        cfg = config(m, raw=srv.port)
+        big = "GET /big HTTP/1.1\r\nHost: x\r\nX-Big: " + "a" * 70000 + "\r\nConnection: close\r\n\r\n"
+        odd = "HELLO relay\r\nNot: http\r\n\r\n"
+        for what, req in (("a 70 KB head", big), ("no HTTP/1.1 request line", odd)):
+            plain = run([PY, "-c", PRELUDE + RAW, m.base("primary"), str(srv.port), req], env_for(preload=False)).stdout
+            check(plain.startswith(b"HTTP/1.1 200 "), f"{what}: the server answers it ({plain[:100]!r})")
+            eq(raw_call(m, srv.port, req, cfg), plain, f"{what}: through the library, the same bytes")
+        eq([q["head"] for q in srv.requests[1::2]], [q["head"] for q in srv.requests[0::2]],
+           "the server saw the same request both times")
+    finally:
+        srv.stop()
 
 
 def test_an_http10_client_gets_its_stream_unchunked():

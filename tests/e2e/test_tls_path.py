@@ -396,3 +396,34 @@ def test_the_relay_speaks_http2_to_providers_that_offer_it():
         fp.stop()
         fb.stop()
         plain.stop()
+
+
+TLS_RAW = """
+import socket, ssl
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+raw = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5)
+s = ctx.wrap_socket(raw, server_hostname="localhost")
+s.sendall(sys.argv[3].encode("latin-1"))
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+except (OSError, ssl.SSLError) as e:
+    out += b"<" + type(e).__name__.encode() + b">"
+sys.stdout.buffer.write(out)
+"""
+
+
+def test_a_head_too_long_for_the_relay_gets_a_status_not_a_reset():
+    """A request head longer than the relay reads (64 KiB) over a virtual
+    TLS session: no call, and a session that cannot be carried on to the
+    server (the relay does not know the name to verify it by). The program
+    gets 431, as from a server that will not read such a head, not a reset."""
+    m = mock()
+    big = "GET /big HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a" * 70000 + "\r\nConnection: close\r\n\r\n"
+    r = run([PY, "-c", PRELUDE + PEERS + TLS_RAW, m.base("tp"), str(m.port("tp")), big], env(m, config(m)))
+    check_relayed(r, m.port("tp"))
+    check(r.stdout.startswith(b"HTTP/1.1 431 "), f"431, not a reset ({r.stdout[:100]!r})")
