@@ -51,6 +51,23 @@ atexit.register(lambda: sys.stderr.write("llf-peers %s\\n" % " ".join(_llf_peers
 """
 
 
+# The rest of a program whose socket s is connected: send argv[3], print
+# all that comes back to the close (and what ended it, if not the close).
+SEND_READ_ALL = """
+s.sendall(sys.argv[3].encode("latin-1"))
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+except OSError as e:
+    out += b"<" + type(e).__name__.encode() + b">"
+sys.stdout.buffer.write(out)
+"""
+
+
 def check_relayed(r, port, what="the program's connections"):
     """r: a run of a program with PEERS. Every connection it made to port
     reached the relay (and there was at least one)."""

@@ -40,7 +40,7 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None):
                          "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
 
 
-from pyclients import (CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_left_mid_attempt,
+from pyclients import (CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_left_mid_attempt,
                        check_relayed,  # noqa: E402
                        check_websocket_tunnelled, proxy_env)
 from rawserver import RawServer, echo, websocket_echo  # noqa: E402
@@ -645,18 +645,7 @@ def test_relay_ignores_proxy_variables():
 RAW = """
 import socket
 s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5)
-s.sendall(sys.argv[3].encode("latin-1"))
-out = b""
-try:
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-except OSError as e:
-    out += b"<" + type(e).__name__.encode() + b">"
-sys.stdout.buffer.write(out)
-"""
+""" + SEND_READ_ALL
 
 
 def raw_call(m, port, request, cfg):

@@ -39,7 +39,7 @@ def env(m, cfg, log=None, extra=None):
     return env_for(cfg, log, extra=dict(extra or {}, SSL_CERT_FILE=m.ca, REQUESTS_CA_BUNDLE=m.ca))
 
 
-from pyclients import (CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, WEBSOCKET, check_left_mid_attempt, check_relayed,  # noqa: E402
+from pyclients import (CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, WEBSOCKET, check_left_mid_attempt, check_relayed,  # noqa: E402
                        check_websocket_tunnelled, proxy_env)
 from rawserver import RawServer, websocket_echo  # noqa: E402
 
@@ -401,20 +401,8 @@ def test_the_relay_speaks_http2_to_providers_that_offer_it():
 TLS_RAW = """
 import socket, ssl
 ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-raw = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5)
-s = ctx.wrap_socket(raw, server_hostname="localhost")
-s.sendall(sys.argv[3].encode("latin-1"))
-out = b""
-try:
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-except (OSError, ssl.SSLError) as e:
-    out += b"<" + type(e).__name__.encode() + b">"
-sys.stdout.buffer.write(out)
-"""
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5), server_hostname="localhost")
+""" + SEND_READ_ALL
 
 
 def test_a_head_too_long_for_the_relay_gets_a_status_not_a_reset():
