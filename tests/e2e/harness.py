@@ -224,16 +224,38 @@ def env_for(config=None, log=None, preload=True, extra=None, keys=True):
 LIBRARY_STDERR = []   # every "llmfallback:" line any test's program printed
 
 
+_runs = 0
+
+
+def _kill_marked(mark):
+    """SIGKILL every process whose environment carries mark: what a program
+    forked, even a daemon's grandchild that left its session (setsid) and
+    still holds the output pipes."""
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if mark in f.read().split(b"\0"):
+                    os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+
 def run(argv, env, input=None, timeout=60):
-    """argv to its end, or TimeoutExpired after timeout seconds. It runs in its
-    own session, so that a timeout kills what it forked too: a hung child
-    must not outlive its test."""
+    """argv to its end, or TimeoutExpired after timeout seconds. A timeout
+    kills what it forked too (its session, and anything that carries the
+    run's mark in its environment): a hung child must not outlive its test,
+    nor hold its output open for ever."""
+    global _runs
+    _runs += 1
+    mark = f"LLF_E2E_RUN={os.getpid()}.{_runs}"
+    env = dict(env, LLF_E2E_RUN=mark.split("=", 1)[1])
     with subprocess.Popen(argv, env=env, stdin=subprocess.PIPE if input is not None else None,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True) as p:
         try:
             out, err = p.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
+            _kill_marked(mark.encode())
             p.communicate()
             raise
     r = subprocess.CompletedProcess(argv, p.returncode, out, err)

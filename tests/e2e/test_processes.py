@@ -237,6 +237,13 @@ def both_schemes():
         cfg, log, extra={"SSL_CERT_FILE": t.ca, "REQUESTS_CA_BUNDLE": t.ca})
 
 
+# Before a test program forks after a call: a moment for the relay thread
+# that served it to finish with it. In the sanitized pass a fork while that
+# thread frees memory can hand the child ASan's allocator lock held (gcc
+# 12's ASan takes no fork lock; glibc's malloc does), and the child hangs on
+# its first allocation: the sanitizer's limit, not the library's.
+SETTLE = "time.sleep(0.2)\n"
+
 # One connection (http.client, kept alive), plain or TLS as URL says; call(tag)
 # is one call on it: "status provider-header answerer".
 CONN = """
@@ -271,7 +278,7 @@ def test_a_child_keeps_the_connection_its_parent_left():
         log = new_log(f"adopt-{scheme}.log")
         prog = PEERS + CONN + """
 print("parent", call("p"), flush=True)
-if os.fork():
+""" + SETTLE + """if os.fork():
     os._exit(0)
 time.sleep(0.5)
 print("child", os.getpid(), attempt("c"), flush=True)
@@ -300,7 +307,7 @@ def call(tag):
     r = s.post(URL, data=body(tag), headers=HDRS, timeout=5)
     return "%d %s" % (r.status_code, r.json()["choices"][0]["message"]["content"].split()[2])
 print("parent", call("p"), flush=True)
-if os.fork():
+""" + SETTLE + """if os.fork():
     os._exit(0)
 os.setsid()
 if os.fork():
@@ -326,7 +333,7 @@ def test_a_child_and_its_living_parent_take_turns_on_a_connection():
     for scheme, m, prim, back, cfg, envf in both_schemes():
         prog = CONN + """
 print("parent", call("p1"), flush=True)
-pid = os.fork()
+""" + SETTLE + """pid = os.fork()
 if pid == 0:
     print("child", attempt("c"), flush=True)
     os._exit(0)
@@ -347,7 +354,7 @@ def test_a_parent_that_leaves_mid_call_does_not_leave_its_child_waiting():
         m.set(prim, behaviour=["ok", "slow:3000"])
         prog = CONN + """
 print("parent", call("p"), flush=True)
-if os.fork():
+""" + SETTLE + """if os.fork():
     time.sleep(0.5)
     os._exit(0)
 print("child", attempt("c"), flush=True)
@@ -373,7 +380,7 @@ def test_a_childs_copy_does_not_hold_back_the_end_of_a_connection():
                 m.set(n, behaviour="reset")
         prog = CONN + """
 print("parent", call("p1"), flush=True)
-pid = os.fork()
+""" + SETTLE + """pid = os.fork()
 if pid == 0:
     time.sleep(10)
     os._exit(0)
