@@ -51,9 +51,9 @@ static int api_is_stream(const llf_call *call)
     return call->stream;
 }
 
-static const char *api_late_problem(int dialect, const char *event, const char *data, size_t len)
+static const char *api_watch(struct llf_sse *p, int dialect, const char *bytes, size_t n)
 {
-    return llf_stream_late_problem((llf_dialect)dialect, event, data, len);
+    return llf_stream_watch(p, (llf_dialect)dialect, bytes, n);
 }
 
 static llf_gate *api_gate_new(int dialect)
@@ -78,7 +78,7 @@ static const llf_core_api api = {
     .gate_started = llf_gate_started,
     .gate_problem = llf_gate_problem,
     .gate_free = llf_gate_free,
-    .late_problem = api_late_problem,
+    .watch = api_watch,
     .pipe_new = llf_stream_pipe_new,
     .pipe_feed = llf_stream_pipe_feed,
     .pipe_end = llf_stream_pipe_end,

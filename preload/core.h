@@ -93,6 +93,8 @@ typedef struct llf_run_args {
     int (*gone)(void *ctx);
 } llf_run_args;
 
+struct llf_sse;   /* sse.h */
+
 typedef struct llf_core_api {
     int abi;
     /* Is this a call we manage? url + method + body in, opaque call out (NULL
@@ -113,8 +115,9 @@ typedef struct llf_core_api {
     int (*gate_started)(const struct llf_gate *g);   /* the first-token limit is met */
     const char *(*gate_problem)(const struct llf_gate *g);
     void (*gate_free)(struct llf_gate *g);
-    /* after it went live: an event that is the provider's error, or NULL */
-    const char *(*late_problem)(int dialect, const char *event, const char *data, size_t len);
+    /* after it went live: the provider's error in its bytes, or NULL (see
+     * verdict.h's llf_stream_watch) */
+    const char *(*watch)(struct llf_sse *p, int dialect, const char *bytes, size_t n);
     /* Streams between dialects: bytes of the member's in, the program's out. */
     struct llf_stream_pipe *(*pipe_new)(int from, int to, const char *model);
     int (*pipe_feed)(struct llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out);

@@ -538,20 +538,13 @@ static int gate_event(void *ud, const char *event, const char *data, size_t len)
     return d != 0;   /* a decision stops the feed */
 }
 
-static int late_event(void *ud, const char *event, const char *data, size_t len)
-{
-    attempt_ctx *c = ud;
-    c->out->late_problem = llf_core()->late_problem(c->at->dialect, event, data, len);
-    return c->out->late_problem != NULL;   /* (one is enough: watching stops) */
-}
-
 /* A live stream's bytes are watched, not changed, for the provider's error
  * event: too late for a fallback, but the attempt failed for the log and
  * the breaker. */
 static void watch(attempt_ctx *c, const char *p, size_t n)
 {
     if (!c->out->late_problem)
-        llf_sse_feed(&c->sse, p, n, late_event, c);   /* (out of memory: unwatched) */
+        c->out->late_problem = llf_core()->watch(&c->sse, c->at->dialect, p, n);
 }
 
 /* Live bytes to the program: as they are, or translated into its dialect. */

@@ -630,20 +630,13 @@ static int live_write(rctx *x, const char *p, size_t n)
     return write_framed(x->k, live_framing(x), p, n);
 }
 
-static int late_event(void *ud, const char *event, const char *data, size_t len)
-{
-    rctx *x = ud;
-    x->out->late_problem = llf_stream_late_problem((llf_dialect)x->at->dialect, event, data, len);
-    return x->out->late_problem != NULL;   /* (one is enough: watching stops) */
-}
-
 /* Live bytes to the client: as they are, or translated into its dialect.
  * The provider's are watched, not changed, for its error event: too late
  * for a fallback, but the attempt failed for the log and the breaker. */
 static int live_out(rctx *x, const char *p, size_t n)
 {
     if (!x->out->late_problem)
-        llf_sse_feed(&x->sse, p, n, late_event, x);   /* (out of memory: unwatched) */
+        x->out->late_problem = llf_stream_watch(&x->sse, (llf_dialect)x->at->dialect, p, n);
     if (!x->pipe)
         return live_write(x, p, n);
     llf_buf t = {0};

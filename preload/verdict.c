@@ -494,18 +494,30 @@ int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
     return !g->hold || (long)g->text.n > max ? LLF_GATE_GO : LLF_GATE_WAIT;
 }
 
-const char *llf_stream_late_problem(llf_dialect d, const char *event, const char *data, size_t len)
+typedef struct watch {
+    llf_dialect d;
+    const char *problem;
+} watch;
+
+static int late_event(void *ctx, const char *event, const char *data, size_t len)
 {
+    watch *w = ctx;
     /* (most events of a stream are text: only one that names an error is
-     * parsed) */
+     * parsed; one that does not parse is the program's to read) */
     if (!(event && strcmp(event, "error") == 0) && !memmem(data, len, "\"error\"", 7))
-        return NULL;
+        return 0;
     cJSON *j = llf_json_parse_exact(data, len);
-    const char *p = cJSON_IsObject(j) || (d == LLF_ANTHROPIC && event && !strcmp(event, "error"))
-                        ? event_problem(d, event, j)
-                        : NULL;
+    const char *p = event_problem(w->d, event, j);
     cJSON_Delete(j);
-    return p;
+    w->problem = p && strcmp(p, "not_json") != 0 ? p : NULL;
+    return w->problem != NULL;   /* (one is enough) */
+}
+
+const char *llf_stream_watch(llf_sse *p, llf_dialect d, const char *bytes, size_t n)
+{
+    watch w = {d, NULL};
+    llf_sse_feed(p, bytes, n, late_event, &w);   /* (out of memory: unwatched) */
+    return w.problem;
 }
 
 int llf_gate_started(const llf_gate *g)

@@ -65,10 +65,12 @@ int         llf_gate_started(const llf_gate *g); /* the answer's first event cam
 const char *llf_gate_problem(const llf_gate *g);
 void        llf_gate_free(llf_gate *g);
 
-/* After a stream went live: "error_event" when this event is the
- * provider's error (the answer failed after it began), else NULL. Parses
- * only an event that names an error, so it is cheap on a stream's text. */
-const char *llf_stream_late_problem(llf_dialect d, const char *event, const char *data, size_t len);
+/* A dialect-d stream after it went live, its bytes as they come (p: the
+ * caller's parser, from the stream's first byte): "error_event" once an
+ * event is the provider's error (the answer failed after it began), else
+ * NULL. Watched, not changed; parses only an event that names an error, so
+ * it is cheap on a stream's text. */
+const char *llf_stream_watch(struct llf_sse *p, llf_dialect d, const char *bytes, size_t n);
 
 /* A success that announces its model's retirement (Deprecation or Sunset
  * headers): 1 and the date text (or "") in date. */

@@ -19,11 +19,6 @@ static int count(void *ctx, const char *event, const char *data, size_t len)
     return 0;
 }
 
-static int late_cb(void *ctx, const char *event, const char *data, size_t len)
-{
-    return llf_stream_late_problem(*(const llf_dialect *)ctx, event, data, len) != NULL;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     if (n < 2)
@@ -37,9 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     llf_sse_feed(&p, (const char *)d, split, count, &total);
     llf_sse_feed(&p, (const char *)d + split, n - split, count, &total);
     llf_sse_free(&p);
-    llf_dialect fd = (llf_dialect)from;
     llf_sse w = {0};
-    llf_sse_feed(&w, (const char *)d, n, late_cb, &fd);
+    if (!llf_stream_watch(&w, (llf_dialect)from, (const char *)d, split))
+        llf_stream_watch(&w, (llf_dialect)from, (const char *)d + split, n - split);
     llf_sse_free(&w);
 
     llf_verdict_cfg vc = {1, 1, 1, 1, 0, 400, 1, NULL, 0, NULL, 1000};

@@ -174,12 +174,24 @@ static void stream_gate(void)
     llf_resp_free(&resp_);
 }
 
+/* One event of a live stream, watched from its first byte. */
+static const char *late(llf_dialect d, const char *event, const char *data)
+{
+    llf_buf sse = {0};
+    llf_buf_printf(&sse, "event: %s\ndata: %s\n\n", event, data);
+    llf_sse p = {0};
+    const char *problem = llf_stream_watch(&p, d, sse.p, sse.n);
+    llf_sse_free(&p);
+    llf_buf_free(&sse);
+    return problem;
+}
+
 /* After a stream went live: only the provider's error event is named, and
  * a delivered stream that got one is a failed attempt (for the log and the
  * breaker), not an answer, though it cannot fall back. */
 static void late_stream_error(void)
 {
-#define LATE(d, ev, data) llf_stream_late_problem(d, ev, data, strlen(data))
+#define LATE(d, ev, data) late(d, ev, data)
     CHECK_STR(LATE(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}"),
               "error_event");
     CHECK_STR(LATE(LLF_ANTHROPIC, "error", "not json"), "error_event");   /* the event's name says it */
@@ -194,6 +206,13 @@ static void late_stream_error(void)
     CHECK(!LATE(LLF_ANTHROPIC, "content_block_delta",
                 "{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"error\"}}"));
 #undef LATE
+    /* bytes as they come: text, then the error split across two reads */
+    llf_sse w = {0};
+    const char *live = A_BLOCK A_TEXT A_ERROR;
+    size_t cut = strlen(A_BLOCK A_TEXT) + 20;
+    CHECK(llf_stream_watch(&w, LLF_ANTHROPIC, live, cut) == NULL);
+    CHECK_STR(llf_stream_watch(&w, LLF_ANTHROPIC, live + cut, strlen(live) - cut), "error_event");
+    llf_sse_free(&w);
     llf_resp r = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n", A_START A_BLOCK A_TEXT A_ERROR);
     r.delivered = 1;
     llf_verdict v = llf_judge(LLF_ANTHROPIC, "claude", 1, &r, 0);
