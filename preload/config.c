@@ -15,6 +15,7 @@
 
 #include "builtins.h"
 #include "endpoints.h"
+#include "hubutil.h"
 
 #define DEFAULT_PER_CALL 4
 #define DEFAULT_PER_PROCESS 100
@@ -564,10 +565,8 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
     llf_config *c = x->c;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    const char *more = end;   /* (cJSON stops after the first value) */
-    while (root && more < text + len && (*more == ' ' || *more == '\t' || *more == '\n' || *more == '\r'))
-        more++;
-    if (!root || more < text + len) {
+    const char *more = root ? llf_json_trailing(end, text + len) : NULL;   /* (cJSON stops after the first value) */
+    if (!root || more) {
         const char *at = root ? more : end;
         int line = 1;
         for (const char *p = text; at && p < at && p < text + len; p++)

@@ -242,14 +242,21 @@ int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start,
     return 0;
 }
 
+const char *llf_json_trailing(const char *end, const char *limit)
+{
+    for (const char *q = end; q && q < limit; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r')
+            return q;
+    return NULL;
+}
+
 cJSON *llf_json_parse_exact(const char *p, size_t n)
 {
     const char *end = NULL;
     cJSON *j = p ? cJSON_ParseWithLengthOpts(p, n, &end, 0) : NULL;
-    for (const char *q = end; j && q < p + n; q++)
-        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
-            cJSON_Delete(j);
-            return NULL;
-        }
+    if (j && llf_json_trailing(end, p + n)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
     return j;
 }

@@ -62,5 +62,8 @@ int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start,
  * cJSON_Parse stops after the first value, and took `{"a":1} thanks!` for
  * JSON. */
 cJSON *llf_json_parse_exact(const char *p, size_t n);
+/* What follows a JSON value that ends at end, up to limit: the first byte
+ * that is not white space, or NULL when there is none. */
+const char *llf_json_trailing(const char *end, const char *limit);
 
 #endif
