@@ -658,18 +658,11 @@ static const cJSON *calls_with(const cJSON *msgs, const char *id, int *index)
     return NULL;
 }
 
-static const char *call_name(const cJSON *msgs, const char *id)
-{
-    int i;
-    const cJSON *calls = calls_with(msgs, id, &i);
-    return calls ? llf_get_str(llf_get(cJSON_GetArrayItem(calls, i), "function"), "name") : NULL;
-}
-
-/* One tool message as a functionResponse part. */
-static int tool_part(const cJSON *msgs, const cJSON *m, cJSON *parts, llf_terr *e)
+/* One tool message as a functionResponse part; name: the function of the
+ * call it answers, or NULL (no call has its id). */
+static int tool_part(const cJSON *m, const char *name, cJSON *parts, llf_terr *e)
 {
     int rc = LLF_TR_OK;
-    const char *name = call_name(msgs, llf_get_str(m, "tool_call_id"));
     char *t = llf_content_text(llf_get(m, "content"), "\n");
     cJSON *resp = t ? cJSON_Parse(t) : NULL;
     if (!cJSON_IsObject(resp)) {
@@ -698,7 +691,8 @@ static int tool_part(const cJSON *msgs, const cJSON *m, cJSON *parts, llf_terr *
 
 typedef struct {
     const cJSON *m;
-    size_t order, came;   /* the call it answers in its turn's calls (or past
+    const char *name;     /* the function of the call it answers, or NULL */
+    size_t order, came;   /* that call's place in its turn's calls (or past
                            * them all); its place in the run */
 } tool_at;
 
@@ -723,16 +717,19 @@ static int tool_parts(const cJSON *msgs, const cJSON *m, const cJSON *last, cJSO
     tool_at *run = malloc(n * sizeof *run);
     if (!run)
         return LLF_TR_ERROR;
-    int at;
-    const cJSON *turn = calls_with(msgs, llf_get_str(m, "tool_call_id"), &at), *t = m;
+    int at = 0;
+    const cJSON *turn = NULL, *t = m;   /* (the turn: the first result's call's) */
     for (size_t i = 0; i < n; i++, t = t->next) {
         const cJSON *calls = calls_with(msgs, llf_get_str(t, "tool_call_id"), &at);
-        run[i] = (tool_at){t, calls && calls == turn ? (size_t)at : SIZE_MAX, i};
+        if (i == 0)
+            turn = calls;
+        const char *name = calls ? llf_get_str(llf_get(cJSON_GetArrayItem(calls, at), "function"), "name") : NULL;
+        run[i] = (tool_at){t, name, calls && calls == turn ? (size_t)at : SIZE_MAX, i};
     }
     qsort(run, n, sizeof *run, by_call);
     int rc = LLF_TR_OK;
     for (size_t i = 0; i < n && rc == LLF_TR_OK; i++)
-        rc = tool_part(msgs, run[i].m, parts, e);
+        rc = tool_part(run[i].m, run[i].name, parts, e);
     free(run);
     return rc;
 }
