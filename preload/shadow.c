@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -205,6 +207,59 @@ static int stopped;   /* and the wait for those out is over: none taken up,
 static void *orphans[32];   /* the parents' current copies and handles, per fork */
 static unsigned norphans;
 
+/* The worker's descriptors. A program that closes every descriptor (a
+ * daemon's start) frees the numbers of the worker's sockets and reuses them
+ * for its own: libcurl, finding its kept-alive connection still open, would
+ * write the next copy, the candidate's key with it, to the program's socket,
+ * or close it. So the worker's sockets are opened through open_sock, which
+ * remembers what each one is, and closed through close_sock, which closes
+ * only what is still ours; and a handle any of whose descriptors is no
+ * longer ours is abandoned before the next copy, never cleaned up, and a new
+ * one made (fresh_handle). The canary, made with the handle, stands for the
+ * descriptors libcurl opens without the callback (its multi's wake-up
+ * pair). Touched by the worker's thread, but for start_worker and the fork
+ * child, when there is none. */
+#define NSOCK 8
+static llf_ownfd socks[NSOCK] = {[0 ... NSOCK - 1] = LLF_NO_FD};
+static llf_ownfd canary = LLF_NO_FD;
+static int has_canary;
+
+static curl_socket_t open_sock(void *p, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)p, (void)purpose;
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd < 0)
+        return CURL_SOCKET_BAD;
+    for (int i = 0; i < NSOCK; i++)
+        if (socks[i].fd < 0)
+            return llf_fd_own(&socks[i], fd) ? (close(fd), CURL_SOCKET_BAD) : fd;
+    close(fd);   /* (more than a handle to one candidate ever holds) */
+    return CURL_SOCKET_BAD;
+}
+
+static int close_sock(void *p, curl_socket_t fd)
+{
+    (void)p;
+    for (int i = 0; i < NSOCK; i++)
+        if (socks[i].fd == fd) {
+            int ours = llf_fd_ours(&socks[i]);
+            socks[i].fd = -1;
+            return ours ? close(fd) : 0;
+        }
+    return 0;   /* not one open_sock made: not ours to close */
+}
+
+static void make_canary(void)
+{
+    has_canary = llf_fd_own(&canary, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == 0;
+}
+
+static void forget_sockets(void)
+{
+    for (int i = 0; i < NSOCK; i++)
+        socks[i].fd = -1;
+}
+
 static void job_free(job *j)
 {
     if (!j)
@@ -225,6 +280,11 @@ static void after_fork_child(void)
     }
     current = NULL;
     worker_curl = NULL;
+    forget_sockets();   /* (the parent's connections) */
+    if (llf_fd_ours(&canary))
+        close(canary.fd);
+    canary.fd = -1;
+    has_canary = 0;
     pthread_mutex_init(&lock, NULL);
     pthread_cond_init(&changed, NULL);
     for (job *j = head, *n; j; j = n) {
@@ -298,6 +358,8 @@ static void run_copy(const llf_curl_api *c, CURL *h, job *j)
     c->easy_setopt(h, CURLOPT_WRITEDATA, &rp->body);
     c->easy_setopt(h, CURLOPT_ERRORBUFFER, rp->errmsg);
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_sock);
+    c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_sock);
     c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     c->easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg->shadow_timeout_ms);
@@ -329,13 +391,30 @@ static void run_copy(const llf_curl_api *c, CURL *h, job *j)
     free(pt);
 }
 
+/* With lock held: the worker's handle, or a new one when a descriptor of
+ * the old one is no longer ours (see open_sock); NULL when none can be
+ * made. The old one stays reachable, unused. */
+static CURL *fresh_handle(const llf_curl_api *c)
+{
+    int stale = has_canary && !llf_fd_ours(&canary);
+    for (int i = 0; i < NSOCK && !stale; i++)
+        stale = socks[i].fd >= 0 && !llf_fd_ours(&socks[i]);
+    if (!stale && worker_curl)
+        return worker_curl;
+    if (worker_curl && norphans < sizeof orphans / sizeof orphans[0])
+        orphans[norphans++] = worker_curl;
+    forget_sockets();
+    if (has_canary && !llf_fd_ours(&canary))
+        make_canary();   /* (the old number may be the program's: forgotten, not closed) */
+    return worker_curl = c->easy_init();
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
     svc->enter();   /* this thread's transfers bypass the hooks */
     pthread_mutex_lock(&lock);
     const llf_curl_api *c = worker_api;
-    CURL *h = worker_curl;
     for (;;) {
         while (!head || stopped)
             pthread_cond_wait(&changed, &lock);
@@ -344,8 +423,12 @@ static void *worker(void *arg)
         if (!head)
             tail = NULL;
         queued--;
+        CURL *h = fresh_handle(c);
         pthread_mutex_unlock(&lock);
-        run_copy(c, h, j);
+        if (h)
+            run_copy(c, h, j);
+        else
+            log_copy(j, 0, "skipped", "no_handle", 0, -1, -1, -1, -1, -1);
         pthread_mutex_lock(&lock);
         current = NULL;
         job_free(j);
@@ -380,6 +463,7 @@ static int start_worker(void)
         return 0;
     if (!(worker_api = svc->curl_for_transfers()) || !(worker_curl = worker_api->easy_init()))
         return -1;
+    make_canary();
     pthread_once(&once, register_handlers);
     if (llf_spawn(worker, NULL))
         return -1;

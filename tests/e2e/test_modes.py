@@ -273,6 +273,49 @@ def test_shadow_in_a_forked_child():
     eq(len(m.requests("claude")), 2, "two copies reached the candidate")
 
 
+def test_shadow_after_the_program_closed_every_descriptor():
+    """A program that copied a call, then closed every descriptor (a
+    daemon's start) and reused the numbers: the worker's kept-alive
+    connection to the candidate is gone, and its number now names one of the
+    program's sockets. The next copy goes on a new connection; none of the
+    program's sockets is written to (the copy carries the candidate's key)
+    or closed."""
+    m = mock()
+    log = new_log("shadow-closerange.log")
+    prog = urllib_prog("shadow_closerange.py", """import socket
+def copies(n):
+    for _ in range(200):
+        if open(os.environ['LLMFALLBACK_LOG']).read().count('"shadow"') >= n:
+            return
+        time.sleep(0.05)
+print(call()[0], flush=True)
+copies(1)
+os.closerange(3, 1024)
+pairs = [socket.socketpair() for _ in range(16)]   # on the numbers just freed
+print(call()[0], flush=True)
+copies(2)
+got, closed = b"", 0
+for a, b in pairs:
+    for s in (a, b):
+        try:
+            s.setblocking(False)
+            got += s.recv(65536)
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed += 1
+print("written", len(got), "closed", closed, flush=True)
+""")
+    cfg = config(m, "shadow", "shadow-closerange.json", shadow={"sample": 1, "timeout_ms": 3000})
+    r = run([PY, prog, m.base("primary") + "/chat/completions", chat_body(), KEYS["OPENAI_API_KEY"]],
+            env_for(cfg, log), timeout=60)
+    eq(r.stdout.split(), [b"200", b"200", b"written", b"0", b"closed", b"0"],
+       f"both calls answered, nothing written to or closed of the program's sockets ({r.stderr.decode()[-300:]})")
+    sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+    eq([e["outcome"] for e in sh], ["ok", "ok"], "both copies compared")
+    eq(len(m.requests("claude")), 2, "both copies reached the candidate")
+
+
 def test_override_streams_and_the_relay():
     """A streamed call is answered by the candidate's stream, translated live
     into the program's dialect; a Python program (socket path, relay) gets
