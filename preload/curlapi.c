@@ -71,6 +71,7 @@ static void fill(void *lib)
     R(multi_add_handle, "curl_multi_add_handle");
     R(easy_send, "curl_easy_send");
     R(easy_recv, "curl_easy_recv");
+    R(easy_pause, "curl_easy_pause");
 #undef R
 }
 

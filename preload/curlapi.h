@@ -36,6 +36,7 @@ typedef struct llf_curl_api {
     CURLMcode (*multi_add_handle)(CURLM *, CURL *);
     CURLcode (*easy_send)(CURL *, const void *, size_t, size_t *);
     CURLcode (*easy_recv)(CURL *, void *, size_t, size_t *);
+    CURLcode (*easy_pause)(CURL *, int);
 } llf_curl_api;
 
 #endif

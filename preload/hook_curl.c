@@ -76,6 +76,10 @@ typedef struct hstate {
     char *user, *pass, *bearer, *cookie;   /* copies */
     int has_creds;                    /* one of those was ever set (even if its copy failed) */
     struct curl_slist *member_hdrs;   /* the last member's header list, reused while unchanged */
+    /* A callback of the program's that paused (see wait_unpause). */
+    unsigned unpauses[2];             /* curl_easy_pause calls that unpause receiving, sending */
+    int waiting;                      /* a delivery of ours waits for one */
+    curl_off_t meter[4];              /* what libcurl last told the progress callback */
 
     /* What the last managed call delivered, for getinfo/header. */
     struct {
@@ -371,42 +375,99 @@ LLF_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...)
 
 /* ---- delivery through the program's own callbacks ---------------------- */
 
-static size_t call_write(curl_write_callback fn, void *data, const char *buf, size_t n)
+/* The program's progress callback, as libcurl calls it: XFERINFOFUNCTION
+ * when set, else PROGRESSFUNCTION. */
+static int call_progress(const hstate *s, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    if (s->xferfn)
+        return s->xferfn(s->progressdata, dt, dn, ut, un);
+    if (s->progfn)
+        return s->progfn(s->progressdata, (double)dt, (double)dn, (double)ut, (double)un);
+    return 0;
+}
+
+/* A write or header callback of the program's returned CURL_WRITEFUNC_PAUSE
+ * while we deliver an answer (the transfer it came from is over, or is
+ * ours to translate): libcurl would keep the bytes, call the progress
+ * callback while paused (where programs usually unpause), and hand the same
+ * bytes over again once curl_easy_pause unpauses receiving, from there or
+ * from another thread. So do we, unpauses that way (RECV; SEND for a read
+ * callback's CURL_READFUNC_PAUSE) counted from seen, the count before the
+ * callback ran. -1: the progress callback asked to abort. */
+enum { RECV = 0, SEND = 1 };
+static int wait_unpause(hstate *s, int way, unsigned seen)
+{
+    struct timespec nap = {0, 1000000};
+    int rc = 0;
+    __atomic_store_n(&s->waiting, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&s->unpauses[way], __ATOMIC_SEQ_CST) == seen) {
+        if (!s->noprogress) {
+            int r = call_progress(s, s->meter[0], s->meter[1], s->meter[2], s->meter[3]);
+            if (r && r != CURL_PROGRESSFUNC_CONTINUE) {
+                rc = -1;
+                break;
+            }
+            if (__atomic_load_n(&s->unpauses[way], __ATOMIC_SEQ_CST) != seen)
+                break;
+        }
+        nanosleep(&nap, NULL);
+        if (nap.tv_nsec < 64000000)
+            nap.tv_nsec *= 2;
+    }
+    __atomic_store_n(&s->waiting, 0, __ATOMIC_SEQ_CST);
+    return rc;
+}
+
+static size_t write_once(curl_write_callback fn, void *data, const char *buf, size_t n)
 {
     if (fn)
         return fn((char *)buf, 1, n, data);
     return fwrite(buf, 1, n, data ? (FILE *)data : stdout);
 }
 
-static int give_body(const hstate *s, const char *buf, size_t n)
+/* n bytes to a write or header callback (fn; NULL: fwrite to data), at most
+ * `most` at a time, each piece again after a pause. 0, or -1 when the
+ * callback took less (or the program aborted while paused). */
+static int call_write(hstate *s, curl_write_callback fn, void *data, const char *buf, size_t n, size_t most)
 {
     for (size_t off = 0; off < n;) {
-        size_t k = n - off < WRITE_CHUNK ? n - off : WRITE_CHUNK;
-        size_t w = call_write(s->writefn, s->writedata, buf + off, k);
-        if (w != k && w != CURL_WRITEFUNC_PAUSE)
+        size_t k = n - off < most ? n - off : most;
+        unsigned seen = __atomic_load_n(&s->unpauses[RECV], __ATOMIC_SEQ_CST);
+        size_t w = write_once(fn, data, buf + off, k);
+        if (w == CURL_WRITEFUNC_PAUSE && fn) {
+            if (wait_unpause(s, RECV, seen))
+                return -1;
+            continue;
+        }
+        if (w != k)
             return -1;
         off += k;
     }
     return 0;
 }
 
+static int give_body(hstate *s, const char *buf, size_t n)
+{
+    return call_write(s, s->writefn, s->writedata, buf, n, WRITE_CHUNK);
+}
+
 /* One header line, as libcurl hands it: to the header callback (or the write
  * callback on HEADERDATA), and into the body stream under CURLOPT_HEADER. */
-static int give_header(const hstate *s, const char *line, size_t n)
+static int give_header(hstate *s, const char *line, size_t n)
 {
     if (s->headerfn) {
-        if (s->headerfn((char *)line, 1, n, s->headerdata) != n)
+        if (call_write(s, s->headerfn, s->headerdata, line, n, n))
             return -1;
     } else if (s->headerdata) {
-        if (call_write(s->writefn, s->headerdata, line, n) != n)
+        if (call_write(s, s->writefn, s->headerdata, line, n, n))
             return -1;
     }
-    if (s->header_in_body && call_write(s->writefn, s->writedata, line, n) != n)
+    if (s->header_in_body && call_write(s, s->writefn, s->writedata, line, n, n))
         return -1;
     return 0;
 }
 
-static int give_head(const hstate *s, const char *p, size_t n)
+static int give_head(hstate *s, const char *p, size_t n)
 {
     while (n) {
         const char *nl = memchr(p, '\n', n);
@@ -619,7 +680,7 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
         return live_out(c, p, n) ? 0 : n;
     if (c->live) {
         llf_in_lib = 0;
-        size_t w = call_write(c->s->writefn, c->s->writedata, p, n);
+        size_t w = write_once(c->s->writefn, c->s->writedata, p, n);
         llf_in_lib = 1;
         if (w == n)   /* (a paused write comes again) */
             watch(c, p, n);
@@ -645,15 +706,12 @@ static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
         c->out->first_token_timeout = 1;
         return 1;
     }
-    const hstate *s = c->s;
+    hstate *s = c->s;
+    s->meter[0] = dt, s->meter[1] = dn, s->meter[2] = ut, s->meter[3] = un;
     if (s->noprogress)
         return 0;
-    int r = 0;
     llf_in_lib = 0;
-    if (s->xferfn)
-        r = s->xferfn(s->progressdata, dt, dn, ut, un);
-    else if (s->progfn)
-        r = s->progfn(s->progressdata, (double)dt, (double)dn, (double)ut, (double)un);
+    int r = call_progress(s, dt, dn, ut, un);
     llf_in_lib = 1;
     return r;
 }
@@ -1010,6 +1068,16 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
 }
 
 /* The body of a read-callback upload, read once so every attempt can send it. */
+static size_t read_once(const hstate *s, char *buf, size_t room)
+{
+    return s->readfn ? s->readfn(buf, 1, room, s->readdata)
+                     : fread(buf, 1, room, s->readdata ? s->readdata : stdin);
+}
+
+/* What read_body found: the whole body, or what libcurl would make of the
+ * reader's answer (abort, a "funny value"), or one too large to keep
+ * (MAX_BODY): that one passes through, see pass_read. */
+enum { RB_OK, RB_ABORT, RB_BAD, RB_LARGE };
 static int read_body(hstate *s, llf_buf *b)
 {
     char chunk[WRITE_CHUNK];
@@ -1019,17 +1087,64 @@ static int read_body(hstate *s, llf_buf *b)
     for (;;) {
         size_t room = sizeof chunk;
         if (want >= 0 && (curl_off_t)b->n >= want)
-            return 0;
+            return RB_OK;
         if (want >= 0 && want - (curl_off_t)b->n < (curl_off_t)room)
             room = (size_t)(want - (curl_off_t)b->n);
-        size_t n = s->readfn ? s->readfn(chunk, 1, room, s->readdata)
-                             : fread(chunk, 1, room, s->readdata ? s->readdata : stdin);
+        unsigned seen = __atomic_load_n(&s->unpauses[SEND], __ATOMIC_SEQ_CST);
+        size_t n = read_once(s, chunk, room);
+        if (n == CURL_READFUNC_PAUSE && s->readfn) {
+            s->meter[0] = s->meter[1] = 0;
+            s->meter[2] = want > 0 ? want : 0;
+            s->meter[3] = (curl_off_t)b->n;
+            if (wait_unpause(s, SEND, seen))
+                return RB_ABORT;
+            continue;
+        }
         if (n == 0)
-            return 0;
-        if (n == CURL_READFUNC_ABORT || n == CURL_READFUNC_PAUSE || n > room ||
-            b->n + n > MAX_BODY || llf_buf_add(b, chunk, n))
-            return -1;
+            return RB_OK;
+        if (n == CURL_READFUNC_ABORT)
+            return RB_ABORT;
+        if (n > room)
+            return RB_BAD;
+        int large = b->n + n > MAX_BODY;   /* (kept all the same: it is sent first) */
+        if (llf_buf_add(b, chunk, n))
+            return RB_ABORT;
+        if (large)
+            return RB_LARGE;
     }
+}
+
+/* A body too large to keep passes through as the program set it: what was
+ * read of it first, then the rest from the program's reader. */
+typedef struct replay {
+    const hstate *s;
+    const llf_buf *b;
+    size_t off;
+} replay;
+
+static size_t replay_read(char *buf, size_t size, size_t nmemb, void *ud)
+{
+    replay *r = ud;
+    size_t room = size * nmemb;
+    if (r->off < r->b->n) {
+        size_t k = r->b->n - r->off < room ? r->b->n - r->off : room;
+        memcpy(buf, r->b->p + r->off, k);
+        r->off += k;
+        return k;
+    }
+    return read_once(r->s, buf, room);
+}
+
+static CURLcode pass(const llf_curl_api *rc, CURL *h);
+static CURLcode pass_read(const llf_curl_api *rc, CURL *h, hstate *s, const llf_buf *b)
+{
+    replay r = {s, b, 0};
+    rc->easy_setopt(h, CURLOPT_READFUNCTION, replay_read);
+    rc->easy_setopt(h, CURLOPT_READDATA, &r);
+    CURLcode res = pass(rc, h);
+    rc->easy_setopt(h, CURLOPT_READFUNCTION, s->readfn);
+    rc->easy_setopt(h, CURLOPT_READDATA, s->readdata);
+    return res;
 }
 
 static const char *method_name(const hstate *s)
@@ -1157,6 +1272,9 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         err = failmsg;
     }
     if (!fin.delivered) {
+        /* (what a progress callback is told while the program pauses us) */
+        s->meter[0] = s->meter[1] = (curl_off_t)r->body.n;
+        s->meter[2] = s->meter[3] = (curl_off_t)orig.body.n;
         if (r->curlcode == CURLE_OK && s->failonerror && r->status >= 400) {
             /* --fail: libcurl hands over the header block, then stops before
              * the body and reports the status. */
@@ -1224,9 +1342,11 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
         /* A read-callback body is consumed once, here; then every attempt,
          * and a pass-through, sends the copy. */
         llf_buf b = {0};
-        if (read_body(s, &b)) {
+        int got = read_body(s, &b);
+        if (got != RB_OK) {
+            res = got == RB_LARGE ? pass_read(rc, h, s, &b) : got == RB_BAD ? CURLE_READ_ERROR
+                                                                            : CURLE_ABORTED_BY_CALLBACK;
             llf_buf_free(&b);
-            res = CURLE_ABORTED_BY_CALLBACK;
         } else {
             res = managed(h, s, core, url, b.p ? b.p : "", b.n);
             if (res == CURLE_AGAIN) {
@@ -1243,6 +1363,24 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     if (curlu_url)
         rc->free(curlu_url);
     return res;
+}
+
+/* Unpausing a delivery of ours that waits (wait_unpause) is counted, not
+ * passed on: the transfer libcurl knows of is not paused. Every unpause is
+ * counted, so that one racing the paused callback's return is not lost. */
+LLF_EXPORT CURLcode curl_easy_pause(CURL *h, int bitmask)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    hstate *s = h && (bitmask & CURLPAUSE_ALL) != CURLPAUSE_ALL && !llf_disabled() ? state_find(h) : NULL;
+    if (s) {
+        if (!(bitmask & CURLPAUSE_RECV))
+            __atomic_add_fetch(&s->unpauses[RECV], 1, __ATOMIC_SEQ_CST);
+        if (!(bitmask & CURLPAUSE_SEND))
+            __atomic_add_fetch(&s->unpauses[SEND], 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&s->waiting, __ATOMIC_SEQ_CST))
+            return CURLE_OK;
+    }
+    return rc->easy_pause ? rc->easy_pause(h, bitmask) : CURLE_FAILED_INIT;
 }
 
 /* ---- what the program reads back --------------------------------------- */

@@ -688,6 +688,103 @@ def test_a_handle_where_libcurls_own_doh_handle_was():
           f"NOBODY 0 after POSTFIELDS: still a call, fallen back ({r.stdout[-120:]!r})")
 
 
+def test_a_write_callback_that_pauses_gets_every_byte():
+    """A write callback may return CURL_WRITEFUNC_PAUSE and unpause from
+    the progress callback: libcurl hands the same bytes over again. So must
+    a delivery of ours (an answer after its transfer, a stream's held first
+    events, a translated stream): nothing is lost, whether the primary
+    answered or a member did, in the program's dialect or translated."""
+    m = mock()
+
+    def streamed(out):
+        events = [json.loads(l[6:]) for l in out.splitlines() if l.startswith("data: {")]
+        return "".join(e["choices"][0]["delta"].get("content") or "" for e in events if e.get("choices"))
+
+    r = curlstate(m, "pause", preload=False)
+    out = r.stdout.decode()
+    check(out.startswith("pause 0 200 paused 1 again same") and "Hello from primary" in out,
+          f"the program, without the library ({out[:200]!r})")
+    for behaviour, who in (("ok", "primary"), ("503", "backup")):
+        m.reset_all()
+        m.set("primary", behaviour=behaviour)
+        r = curlstate(m, "pause")
+        out = r.stdout.decode()
+        check(out.startswith("pause 0 200 paused 1 again same") and f"Hello from {who}" in out,
+              f"{behaviour}: the answer, after the pause ({out[:200]!r} {r.stderr.decode()[-200:]})")
+    # a read callback that pauses (CURL_READFUNC_PAUSE) is asked again once unpaused
+    for preload, who in ((False, "primary"), (True, "backup")):
+        m.reset_all()
+        m.set("primary", behaviour="503" if preload else "ok")
+        r = curlstate(m, "readpause", preload=preload)
+        out = r.stdout.decode()
+        check(f"Hello from {who}" in out and out.rstrip().endswith("readpause 0 200 paused 1"),
+              f"a read callback's pause, {'with' if preload else 'without'} the library ({out[-200:]!r})")
+        if preload:
+            check("[rid:R]" in json.dumps(m.requests("backup")[-1]["body"]), "the whole body reached the member")
+    for chain, who in ((("backup/gpt-4o-mini",), "backup (gpt-4o-mini)"),
+                       (("anthropic/claude-sonnet-4-5",), "claude (claude-sonnet-4-5)")):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        r = curlstate(m, "pause", "stream", cfg=config(m, chain=chain))
+        out = r.stdout.decode()
+        check(out.startswith("pause 0 200 paused 4 again same"), f"{who}: four pauses, each piece again ({out[:80]!r})")
+        check(streamed(out).startswith(f"Hello from {who}") and out.rstrip().endswith("data: [DONE]"),
+              f"{who}: the whole stream ({streamed(out)!r} {out[-60:]!r})")
+
+
+def test_an_upload_too_large_to_keep_passes_through():
+    """A body from a read callback (curl -T) larger than the library keeps
+    (256 MiB) is sent as it is, what was read of it first: the server gets
+    every byte, and the program its answer."""
+    import hashlib, socket, threading
+    size = (256 << 20) + 12345
+    path = os.path.join(tmpdir(), "huge.json")
+    with open(path, "wb") as f:
+        f.write(b'{"model":"gpt-4o","messages":[{"role":"user","content":"')
+        f.write(b"0123456789abcdef" * ((size - 80) // 16))
+        f.write(b'"}]}')
+    want = hashlib.sha256(open(path, "rb").read()).hexdigest()
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def sink():
+        c, _ = srv.accept()
+        f = c.makefile("rb")
+        n = 0
+        for line in iter(f.readline, b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                n = int(line.split(b":")[1])
+        h, left = hashlib.sha256(), n
+        while left:
+            d = f.read(min(left, 1 << 20))
+            if not d:
+                break
+            h.update(d)
+            left -= len(d)
+        body = json.dumps({"got": n - left, "sha256": h.hexdigest()}).encode()
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        c.close()
+
+    t = threading.Thread(target=sink, daemon=True)
+    t.start()
+    try:
+        m = mock()
+        url = f"http://127.0.0.1:{srv.getsockname()[1]}/v1/chat/completions"
+        cfg = write_config({"providers": {"openai": {"base_url": url.rsplit("/", 2)[0]},
+                                          "backup": {"dialect": "openai", "base_url": m.base("backup"),
+                                                     "api_key_env": "BACKUP_KEY"}},
+                            "chain": ["backup/gpt-4o-mini"]})
+        r = run([CURL, "-sS", "-X", "POST", "-T", path, url, "-H", "Content-Type: application/json"],
+                env_for(cfg), timeout=120)
+        eq(r.returncode, 0, f"curl exit ({r.stderr.decode()[-200:]})")
+        got = json.loads(r.stdout)
+        eq((got["got"], got["sha256"]), (os.path.getsize(path), want), "every byte, in order")
+    finally:
+        srv.close()
+        os.unlink(path)
+
+
 def test_handle_state_after_a_fallback():
     """Options a program set, or left at libcurl's defaults, behave after a
     managed call as they would without the library."""

@@ -24,6 +24,13 @@
  *           RESPONSE_CODE as the stream comes; then again after it
  * nobody0   POSTFIELDS, then NOBODY 0 (a POST still, as libcurl has it)
  * unixsock  UNIX_SOCKET_PATH OTHER_URL (a socket's path); two calls
+ * pause     a call (OTHER_URL "stream": streamed) whose write callback
+ *           pauses (CURL_WRITEFUNC_PAUSE) at each new piece, up to four
+ *           times, and is unpaused from the progress callback (libcurl's
+ *           own pattern); prints whether each paused piece came again,
+ *           then what it got
+ * readpause a call whose body comes from a read callback that pauses
+ *           (CURL_READFUNC_PAUSE) once, unpaused from the progress callback
  * doh       a GET through DoH (OTHER_URL, which serves no DNS: it fails),
  *           its handle kept; then a new handle's call with libcurl's default
  *           writer (stdout): libcurl made and freed DoH handles of its own,
@@ -90,6 +97,59 @@ static long code_of(CURL *h)
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     return code;
+}
+
+/* pause: the pieces the write callback took, and the one it paused on */
+static CURL *pause_h;
+static int pauses, paused_now, again_same = 1;
+static char took[1 << 16], held[64];
+static size_t ntook, nheld;
+
+static size_t pausing(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)ud;
+    size_t n = size * nmemb;
+    if (paused_now)
+        return CURL_WRITEFUNC_PAUSE;   /* (not unpaused yet: libcurl would not call) */
+    if (nheld) {   /* the piece it paused on, offered again */
+        again_same &= n >= nheld && memcmp(p, held, nheld) == 0;
+        nheld = 0;
+    } else if (pauses < 4) {
+        pauses++;
+        paused_now = 1;
+        nheld = n < sizeof held ? n : sizeof held;
+        memcpy(held, p, nheld);
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    if (ntook + n < sizeof took) {
+        memcpy(took + ntook, p, n);
+        ntook += n;
+    }
+    return n;
+}
+
+static int unpausing(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)ud, (void)dt, (void)dn, (void)ut, (void)un;
+    if (paused_now) {
+        paused_now = 0;
+        curl_easy_pause(pause_h, CURLPAUSE_CONT);
+    }
+    return 0;
+}
+
+static size_t body_off;
+static size_t pausing_read(char *buf, size_t size, size_t nmemb, void *ud)
+{
+    const char *b = ud;
+    if (!pauses) {
+        pauses = paused_now = 1;
+        return CURL_READFUNC_PAUSE;
+    }
+    size_t n = strlen(b) - body_off < size * nmemb ? strlen(b) - body_off : size * nmemb;
+    memcpy(buf, b + body_off, n);
+    body_off += n;
+    return n;
 }
 
 static int pipe_fd;
@@ -303,6 +363,30 @@ int main(int argc, char **argv)
         fprintf(stderr, "chat %d %ld\n", rc, code_of(n));
         curl_easy_cleanup(n);
         curl_easy_cleanup(d);
+    } else if (!strcmp(cas, "pause")) {
+        int stream = other && !strcmp(other, "stream");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+                         stream ? "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi [rid:P]\"}]}"
+                                : body("P"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pausing);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, unpausing);
+        pause_h = h;
+        rc = curl_easy_perform(h);
+        printf("pause %d %ld paused %d again %s\n%.*s\n", rc, code_of(h), pauses,
+               again_same && !nheld ? "same" : "lost", (int)ntook, took);
+    } else if (!strcmp(cas, "readpause")) {
+        const char *b = body("R");
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(b));
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, pausing_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, (void *)b);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, show);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, unpausing);
+        pause_h = h;
+        rc = curl_easy_perform(h);
+        printf("\nreadpause %d %ld paused %d\n", rc, code_of(h), pauses);
     } else if (!strcmp(cas, "verbose")) {
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
