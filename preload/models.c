@@ -115,11 +115,50 @@ static long output_tokens(const cJSON *hub)
     return cJSON_IsNumber(m) && m->valuedouble > 0 ? llf_num_long(m->valuedouble) : 0;
 }
 
+/* A provider counts an image by its pixels after resizing it, not by its
+ * bytes, and the count is bounded: OpenAI (high detail) fits it in 2048 px,
+ * then its short side in 768, and counts 85 + 170 per 512 px tile, at most
+ * 1,445 (8 tiles); Anthropic resizes it to at most 1.15 MP, about 1,600
+ * (pixels / 750); Gemini counts 258 per 768 px tile (258 for one of at most
+ * 384 px a side). The largest stands for every image. Audio and files
+ * (PDFs) keep their bytes: they cost by their seconds or pages, which grow
+ * with their size, without such a bound. */
+#define IMAGE_TOKENS 1600
+
+/* The image parts of the hub's messages: how many, and in *url_bytes the
+ * bytes of their URLs, as cJSON prints them when printed is set, else their
+ * length (never more than the text they were parsed from). */
+static long images(const cJSON *messages, int printed, long *url_bytes)
+{
+    long n = 0;
+    const cJSON *m, *p;
+    *url_bytes = 0;
+    if (!cJSON_IsArray(messages))
+        return 0;
+    cJSON_ArrayForEach(m, messages) {
+        const cJSON *content = llf_get(m, "content");
+        if (!cJSON_IsArray(content))
+            continue;
+        cJSON_ArrayForEach(p, content) {
+            const char *type = llf_get_str(p, "type");
+            if (!type || strcmp(type, "image_url"))
+                continue;
+            const cJSON *url = llf_get(llf_get(p, "image_url"), "url");
+            n++;
+            if (cJSON_IsString(url))
+                *url_bytes += printed ? json_bytes(url) : (long)strlen(url->valuestring);
+        }
+    }
+    return n;
+}
+
 long llf_estimate_tokens(const cJSON *hub)
 {
-    long bytes = json_bytes(cJSON_GetObjectItemCaseSensitive(hub, "messages")) +
-                 json_bytes(cJSON_GetObjectItemCaseSensitive(hub, "tools"));
-    return bytes / 4 + output_tokens(hub);
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(hub, "messages");
+    long urls, k = images(msgs, 1, &urls);
+    long bytes = json_bytes(msgs);
+    bytes = (bytes > urls ? bytes - urls : 0) + json_bytes(cJSON_GetObjectItemCaseSensitive(hub, "tools"));
+    return bytes / 4 + k * IMAGE_TOKENS + output_tokens(hub);
 }
 
 /* Whether text holds a byte JSON allows nowhere (a control byte other than
@@ -146,10 +185,14 @@ static int raw_controls(const char *text, size_t len)
  * grows the most; strings and structure only shrink, but for the control
  * bytes above, at most 6 times), and the estimate counts 4 printed bytes a
  * token. Most requests are within even the 6 times bound, which needs no
- * look at the text. */
+ * look at the text. Images count their fixed tokens instead of their URLs,
+ * which took at least their length of the text. */
 int llf_estimate_within(const cJSON *hub, const char *text, size_t text_len, long window)
 {
-    long n = (long)(text_len > 1000000000000000 ? 1000000000000000 : text_len), out = output_tokens(hub);
+    long urls, k = images(cJSON_GetObjectItemCaseSensitive(hub, "messages"), 0, &urls);
+    long n = (long)(text_len > 1000000000000000 ? 1000000000000000 : text_len);
+    long out = output_tokens(hub) + k * IMAGE_TOKENS;
+    n = n > urls ? n - urls : 0;
     if (n + n / 2 + 1 + out <= window)
         return 1;
     return n + out <= window && text && !raw_controls(text, text_len);

@@ -20,7 +20,8 @@ long llf_model_context(const char *model);
 long llf_model_max_output(const char *model);
 
 /* Estimated tokens a hub request needs: its messages and tools (about four
- * bytes of JSON per token) plus the output it asks room for. */
+ * bytes of JSON per token, but a fixed 1,600 for each image, whatever its
+ * URL's size) plus the output it asks room for. */
 long llf_estimate_tokens(const cJSON *hub);
 
 /* 1 when llf_estimate_tokens(hub) is surely at most window, hub having been

@@ -3,7 +3,9 @@ by the Anthropic and the Gemini mocks, an Anthropic-dialect call and a
 Gemini-dialect call answered by the OpenAI mock, a tool-call round trip, and
 context windows. The program's output must parse in its own dialect."""
 import atexit
+import base64
 import json
+import os
 
 from harness import CURL, KEYS, PY, Mock, check, env_for, eq, new_log, read_log, run, write_config
 
@@ -529,6 +531,37 @@ def test_context_window_skips_small_members():
     cfg = config(m, [{"provider": "backup", "model": "gpt-4", "context": 500000}])
     r = run(openai_call(m, chat(text=big, system=None)), env_for(cfg))
     check(json.loads(r.stdout)["choices"][0]["message"]["content"].startswith("Hello from backup"), "override")
+
+
+def test_large_image_fits_a_128k_window():
+    """A 600 KB image (800 KB of base64) costs a provider at most some 1,600
+    tokens, not 200k: gpt-4o-mini's 128k window takes it. A prompt whose
+    text is too long for that window still skips it."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    url = "data:image/png;base64," + base64.b64encode(os.urandom(600 * 1024)).decode()
+    parts = [{"type": "text", "text": "What is in this picture?"}, {"type": "image_url", "image_url": {"url": url}}]
+    log = new_log("image.log")
+    cfg = config(m, ["backup/gpt-4o-mini", "anthropic/claude-haiku-4-5"])
+    r = run(openai_call(m, chat(model="gpt-4o", system=None, text=parts)), env_for(cfg, log))
+    out = r.stdout.decode()
+    check(json.loads(out).get("choices", [{}])[0].get("message", {}).get("content", "").startswith("Hello from backup"),
+          f"128k window answered (got {out[:200]})")
+    sent = m.requests("backup")
+    check(len(sent) == 1 and url in sent[0]["body"], "the image reached the backup whole")
+    eq([l["reason"] for l in read_log(log) if l.get("outcome") == "skipped"], [], "nothing skipped")
+    # ~150k tokens of text with the image: over 128k, under Claude's 200k
+    m.reset_all()
+    m.set("oai", behaviour="503")
+    log = new_log("image_text.log")
+    big = [{"type": "text", "text": "word " * 120000}] + parts[1:]
+    r = run(openai_call(m, chat(model="gpt-4o", system=None, text=big)), env_for(cfg, log))
+    out = r.stdout.decode()
+    check(json.loads(out).get("choices", [{}])[0].get("message", {}).get("content", "").startswith("Hello from claude"),
+          f"large window answered (got {out[:200]})")
+    eq(len(m.requests("backup")), 0, "small window never sent the prompt")
+    skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq(skips, [("backup", "context")], "text too long: skip logged")
 
 
 def test_context_exceeded_falls_back_to_larger_window():

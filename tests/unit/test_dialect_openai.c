@@ -91,6 +91,82 @@ static void models(void)
     }
 }
 
+/* An image counts a fixed 1,600 tokens, whatever its URL's size; the rest of
+ * the messages their printed bytes / 4. The pieces of the messages around
+ * each URL are written as cJSON prints them, so the rest is their length;
+ * every request asks for 300 tokens of output. */
+static long with_urls(const char *const *piece, size_t n, const char *url, long *rest)
+{
+    static const char head[] = "{\"messages\":", tail[] = ",\"max_tokens\":300}";
+    size_t len = sizeof head + sizeof tail;
+    *rest = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(piece[i]) + (i + 1 < n ? strlen(url) + 2 : 0);
+    char *text = malloc(len), *w = text;
+    if (text)
+        w += sprintf(w, "%s", head);
+    for (size_t i = 0; text && i < n; i++) {
+        w += sprintf(w, i + 1 < n ? "%s\"%s\"" : "%s", piece[i], url);
+        *rest += (long)strlen(piece[i]);
+    }
+    if (text)
+        w += sprintf(w, "%s", tail);
+    cJSON *hub = text ? cJSON_Parse(text) : NULL;
+    long e = hub ? llf_estimate_tokens(hub) : -1;
+    /* and the bound without printing never passes a window the estimate
+     * exceeds, however small the URLs */
+    CHECK(hub && !llf_estimate_within(hub, text, (size_t)(w - text), e - 1));
+    cJSON_Delete(hub);
+    free(text);
+    return e;
+}
+
+static void image_estimates(void)
+{
+    static const char *const one[] = {
+        "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What is this?\"},"
+        "{\"type\":\"image_url\",\"image_url\":{\"url\":",
+        "}}]}]"};
+    static const char *const two[] = {"[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":",
+                                      "}},{\"type\":\"image_url\",\"image_url\":{\"url\":", "}}]}]"};
+    static const char *const audio[] = {
+        "[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\",\"input_audio\":{\"format\":\"wav\",\"data\":",
+        "}}]}]"};
+    size_t big = 800 * 1024;
+    char *data = malloc(big + 1);
+    CHECK(data != NULL);
+    if (!data)
+        return;
+    memset(data, 'Q', big);
+    memcpy(data, "data:image/png;base64,", 22);
+    data[big] = 0;
+    long rest, e;
+    /* an 800 KB data URL: 1,600 tokens, not 200k; so does an http URL */
+    e = with_urls(one, 2, data, &rest);
+    CHECK(e == rest / 4 + 1600 + 300 && e < 2000);
+    e = with_urls(one, 2, "https://example.com/cat.png", &rest);
+    CHECK(e == rest / 4 + 1600 + 300);
+    /* two images, twice */
+    e = with_urls(two, 3, data, &rest);
+    CHECK(e == rest / 4 + 3200 + 300);
+    e = with_urls(two, 3, "http://x/a.png", &rest);
+    CHECK(e == rest / 4 + 3200 + 300);
+    /* audio costs by its seconds: its bytes (and quotes) still count */
+    e = with_urls(audio, 2, data + 22, &rest);
+    CHECK(e == (rest + (long)big - 22 + 2) / 4 + 300);
+    /* the hub dialect's bound takes the image request into a 128k window
+     * without printing it */
+    char *text = malloc(big + 200);
+    if (text) {
+        int n = sprintf(text, "{\"messages\":%s\"%s\"%s}", one[0], data, one[1]);
+        cJSON *hub = cJSON_Parse(text);
+        CHECK(hub && llf_estimate_within(hub, text, (size_t)n, 128000));
+        cJSON_Delete(hub);
+    }
+    free(text);
+    free(data);
+}
+
 /* A reasoning model's answer cut at the stop sequences it could not be sent. */
 static void stops(const llf_dialect_ops *o)
 {
@@ -194,4 +270,5 @@ void test_dialect_openai(void)
     cJSON_Delete(before);
     stops(o);
     models();
+    image_estimates();
 }
