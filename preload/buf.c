@@ -107,9 +107,10 @@ char *llf_buf_steal(llf_buf *b)
 
 int llf_header_hop(const char *line)
 {
+    /* (HTTP2-Settings goes with an Upgrade to h2c, which is not passed on) */
     static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "te",
-                                      "transfer-encoding", "upgrade", "content-length", "expect",
-                                      NULL};
+                                      "transfer-encoding", "upgrade", "http2-settings",
+                                      "content-length", "expect", NULL};
     for (const char *const *p = hop; *p; p++)
         if (llf_header_is(line, *p))
             return 1;

@@ -50,6 +50,11 @@ void test_relay(void)
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", &r, &clen) > 0 &&
           clen == -1 && !r.keep_alive);
     llf_http_req_free(&r);
+    /* what is not passed on: hop-by-hop and framing headers, h2c's settings with its upgrade */
+    CHECK(llf_header_hop("Connection: Upgrade, HTTP2-Settings") && llf_header_hop("upgrade: h2c") &&
+          llf_header_hop("HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA") && llf_header_hop("Content-Length: 3") &&
+          llf_header_hop("TE: trailers") && !llf_header_hop("Content-Type: application/json") &&
+          !llf_header_hop("Authorization: Bearer x") && !llf_header_hop("Tea: earl grey"));
     /* (a body larger than an answer may be is passed through as it comes) */
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", &r, &clen) > 0 &&
           clen == 999999999999L && r.clen == clen);
