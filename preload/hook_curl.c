@@ -700,9 +700,10 @@ static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
         return 1;
     }
     /* (the first-token limit is met by the answer's first event, not by
-     * framing alone: message_start, a role chunk) */
-    if (c->gated && !(c->gate && llf_core()->gate_started(c->gate)) && c->at->first_token_ms > 0 &&
-        since_ms(&c->t0) > (double)c->at->first_token_ms) {
+     * framing alone: message_start, a role chunk; a stream whose head has
+     * not come has no first event either) */
+    int no_event = c->gated ? !(c->gate && llf_core()->gate_started(c->gate)) : c->at->live && !c->got_byte;
+    if (no_event && c->at->first_token_ms > 0 && since_ms(&c->t0) > (double)c->at->first_token_ms) {
         c->out->first_token_timeout = 1;
         return 1;
     }

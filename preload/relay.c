@@ -781,9 +781,10 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
         x->out->first_byte_timeout = 1;
         return 1;
     }
-    /* (met by the answer's first event, not by framing alone) */
-    if (x->at && x->gated && !(x->gate && llf_gate_started(x->gate)) && x->at->first_token_ms > 0 &&
-        ms > (double)x->at->first_token_ms) {
+    /* (met by the answer's first event, not by framing alone, nor before
+     * the head) */
+    int no_event = x->gated ? !(x->gate && llf_gate_started(x->gate)) : x->at && x->at->live && !x->got_byte;
+    if (x->at && no_event && x->at->first_token_ms > 0 && ms > (double)x->at->first_token_ms) {
         x->out->first_token_timeout = 1;
         return 1;
     }

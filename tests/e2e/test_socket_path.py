@@ -607,10 +607,12 @@ def test_an_attempt_stops_when_its_program_leaves():
 def test_first_byte_and_first_token_limits_through_the_relay():
     """timeouts_ms.first_byte and first_token hold on the socket path as on
     libcurl's: a primary that sends nothing, or a stream whose first event is
-    late, falls back before the total limit."""
+    late (or its head: no event came either), falls back before the total
+    limit."""
     m = mock()
     cases = [("slow:3000", {"connect": 2000, "first_byte": 600, "total": 8000}, False, "first_byte_timeout"),
-             ("stream_slow:3000", {"connect": 2000, "first_token": 600, "total": 8000}, True, "first_token_timeout")]
+             ("stream_slow:3000", {"connect": 2000, "first_token": 600, "total": 8000}, True, "first_token_timeout"),
+             ("slow:3000", {"connect": 2000, "first_token": 600, "total": 8000}, True, "first_token_timeout")]
     for behaviour, limits, stream, reason in cases:
         m.reset_all()
         m.set("primary", behaviour=behaviour)
