@@ -1060,6 +1060,11 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         /* signed, so that the program may send the call back to its own
          * Gemini 3 */
         ok = ok && !sign_calls(parts);
+        /* An answer with nothing in it still has a part, {"text": ""}, as
+         * Gemini's own text-less chunk: content with no parts is invalid
+         * to Google's SDKs (a chat drops the exchange from its history). */
+        if (ok && !cJSON_GetArraySize(parts))
+            ok = !llf_append(parts, text_part(""));
         const char *fr = llf_get_str(ch, "finish_reason");
         const char *gf = !fr                              ? "STOP"
                          : !strcmp(fr, "length")          ? "MAX_TOKENS"

@@ -392,6 +392,25 @@ void test_dialect_gemini(void)
     cJSON_Delete(hub);
     cJSON_Delete(back);
 
+    /* an answer with no text and no call (the verdict lets an empty one
+     * through when told to) still has a part, {"text": ""}, as Gemini's
+     * own: content with no parts is invalid to Google's SDKs */
+    static const char *const empties[] = {"\"content\":\"\"", "\"content\":null", "\"content\":null,\"refusal\":\"\""};
+    for (size_t i = 0; i < sizeof empties / sizeof empties[0]; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"id\":\"chatcmpl-2\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+                                    "\"assistant\",%s},\"finish_reason\":\"stop\"}]}", empties[i]);
+        hub = cJSON_Parse(json);
+        back = NULL;
+        CHECK(G->resp_from_hub(hub, "g", &back, &e) == LLF_TR_OK);
+        char *parts = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(back, "candidates"), 0), "content"), "parts"));
+        CHECK_STR(parts ? parts : "", "[{\"text\":\"\"}]");
+        free(parts);
+        cJSON_Delete(hub);
+        cJSON_Delete(back);
+    }
+
     /* the responseId is the answer's id in the other dialects (Anthropic's
      * with its msg_ prefix); without one, a made-up id */
     static const char *const ids[][3] = {{",\"responseId\":\"mAitaLmkHPPlz7IPvtfUqQ4\"", "mAitaLmkHPPlz7IPvtfUqQ4",
