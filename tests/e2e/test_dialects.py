@@ -511,6 +511,38 @@ def test_incompatible_member_skipped():
     eq(skips, [("anthropic", "incompatible")], "logged as incompatible")
 
 
+def test_a_gemini_enum_request_skips_members_that_cannot_honour_it():
+    """A Gemini program asking for one label of an enum (responseMimeType
+    "text/x.enum" with a responseSchema enum, Google's documented way)
+    cannot be served by an OpenAI or Anthropic member, which would answer
+    in free text: each is skipped as incompatible, and the program gets its
+    primary's own failure. A Gemini-dialect member gets the program's body,
+    constraint and all, and answers."""
+    gc = {"responseMimeType": "text/x.enum",
+          "responseSchema": {"type": "STRING", "enum": ["positive", "negative"]}}
+    body = {"contents": [{"role": "user", "parts": [{"text": "Is 'I love it' positive or negative?"}]}],
+            "generationConfig": gc}
+    m = mock()
+    m.set("gem", behaviour="503")
+    log = new_log("enum.log")
+    r = run(gemini_call(m, body) + ["-w", "\n%{http_code}"],
+            env_for(config(m, ["backup/gpt-4o-mini", "anthropic/claude-haiku-4-5"]), log))
+    text, code = r.stdout.decode().rsplit("\n", 1)
+    eq((code, json.loads(text).get("error", {}).get("status")), ("503", "UNAVAILABLE"), "the primary's own 503")
+    eq((len(m.requests("backup")), len(m.requests("claude"))), (0, 0), "no member of another dialect was sent it")
+    skips = [(l["provider"], l["reason"], l.get("detail", "")) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq([s[:2] for s in skips], [("backup", "incompatible"), ("anthropic", "incompatible")], "both skipped")
+    check(all("responseMimeType text/x.enum" in s[2] for s in skips), f"the log says why: {skips}")
+    m = mock()
+    m.set("gem", behaviour=["503", "ok"])
+    r = run(gemini_call(m, body), env_for(config(m, ["backup/gpt-4o-mini", "gemini/gemini-2.5-flash"])))
+    out = json.loads(r.stdout)
+    eq(out["candidates"][0]["content"]["parts"], [{"text": "Hello from gem (gemini-2.5-flash)"}],
+       "the Gemini member answered")
+    eq(json.loads(m.requests("gem")[1]["body"])["generationConfig"], gc, "with the program's generationConfig")
+    eq(len(m.requests("backup")), 0, "the OpenAI member still skipped")
+
+
 def test_context_window_skips_small_members():
     m = mock()
     m.set("oai", behaviour="503")

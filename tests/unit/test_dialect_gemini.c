@@ -335,6 +335,38 @@ void test_dialect_gemini(void)
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"file\",\"file\":{}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_to_hub, "g", "{\"prompt\":\"x\"}", d, sizeof d) == LLF_TR_ERROR);
 
+    /* what the generationConfig asks of the answer: a member of another
+     * dialect that cannot honour it is skipped, not sent a request without
+     * it (an enum's bare label, logprobs, images or audio); text and JSON
+     * are translated */
+    static const struct {
+        const char *config, *detail;   /* detail: NULL when translated */
+    } out_asks[] = {
+        {"{\"responseMimeType\":\"text/x.enum\",\"responseSchema\":{\"type\":\"STRING\",\"enum\":[\"a\",\"b\"]}}",
+         "responseMimeType text/x.enum"},
+        {"{\"response_mime_type\":\"text/x.enum\"}", "responseMimeType text/x.enum"},
+        {"{\"responseMimeType\":\"application/xml\"}", "responseMimeType application/xml"},
+        {"{\"responseLogprobs\":true,\"logprobs\":3}", "logprobs"},
+        {"{\"response_logprobs\":true}", "logprobs"},
+        {"{\"logprobs\":2}", "logprobs"},
+        {"{\"responseModalities\":[\"TEXT\",\"IMAGE\"]}", "modality IMAGE"},
+        {"{\"response_modalities\":[\"AUDIO\"],\"speechConfig\":{}}", "modality AUDIO"},
+        {"{\"responseMimeType\":\"text/plain\",\"responseModalities\":[\"TEXT\"],\"responseLogprobs\":false}", NULL},
+        {"{\"responseMimeType\":\"application/json\"}", NULL},
+        {"{\"responseMimeType\":null,\"logprobs\":null}", NULL},
+    };
+    for (size_t i = 0; i < sizeof out_asks / sizeof out_asks[0]; i++) {
+        char body[400];
+        snprintf(body, sizeof body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],"
+                                    "\"generationConfig\":%s}", out_asks[i].config);
+        int rc = tr_code(G->req_to_hub, "g", body, d, sizeof d);
+        if (rc != (out_asks[i].detail ? LLF_TR_INCOMPATIBLE : LLF_TR_OK) ||
+            (out_asks[i].detail && !strstr(d, out_asks[i].detail)))
+            fprintf(stderr, "FAIL generationConfig %s: %d \"%s\"\n", out_asks[i].config, rc, d);
+        CHECK(rc == (out_asks[i].detail ? LLF_TR_INCOMPATIBLE : LLF_TR_OK));
+        CHECK(!out_asks[i].detail || strstr(d, out_asks[i].detail));
+    }
+
     /* finish reasons; a blocked prompt is an empty, filtered answer */
     static const char *const pairs[][2] = {{"STOP", "stop"}, {"MAX_TOKENS", "length"}, {"SAFETY", "content_filter"},
                                            {"RECITATION", "content_filter"}, {"PROHIBITED_CONTENT", "content_filter"},
