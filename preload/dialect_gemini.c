@@ -20,7 +20,9 @@
  * reject and that do not change the answer are dropped: stream (the URL
  * says it), stream_options, user, logit_bias, parallel_tool_calls, store,
  * metadata, service_tier, reasoning_effort, presence_penalty,
- * frequency_penalty, and any other unknown field. */
+ * frequency_penalty, and any other unknown field. A Gemini request asking
+ * what the hub cannot carry (an enum's bare label, logprobs, images or
+ * audio out) is refused, not sent without it (output_refused). */
 #include "dialect.h"
 
 #include <stdint.h>
@@ -423,6 +425,37 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
     return rc;
 }
 
+/* What a generationConfig asks of the answer that the hub cannot carry, so
+ * that a member of another dialect would answer unconstrained: another
+ * format than text or JSON (text/x.enum wants the bare label; a JSON schema
+ * would give it quoted), the tokens' logprobs (an answer's are not
+ * translated back), images or audio. LLF_TR_INCOMPATIBLE naming the field,
+ * else LLF_TR_OK. (A member of the program's dialect gets the body itself.) */
+static int output_refused(const cJSON *gc, llf_terr *e)
+{
+    const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
+    if (mt && !cJSON_IsNull(mt) &&
+        (!cJSON_IsString(mt) ||
+         (strcasecmp(mt->valuestring, "text/plain") && strcasecmp(mt->valuestring, "application/json")))) {
+        llf_terr_set(e, "gemini responseMimeType %s has no OpenAI equivalent",
+                     llf_terr_word(cJSON_GetStringValue(mt)));
+        return LLF_TR_INCOMPATIBLE;
+    }
+    const cJSON *lp = llf_get(gc, "logprobs");
+    if (cJSON_IsTrue(get2(gc, "responseLogprobs", "response_logprobs")) || (lp && !cJSON_IsNull(lp))) {
+        llf_terr_set(e, "gemini logprobs (an answer's are not translated)");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    const cJSON *mods = get2(gc, "responseModalities", "response_modalities");
+    for (const cJSON *m = cJSON_IsArray(mods) ? mods->child : NULL; m; m = m->next)
+        if (!cJSON_IsString(m) || strcasecmp(m->valuestring, "TEXT")) {
+            llf_terr_set(e, "gemini response modality %s has no OpenAI equivalent",
+                         llf_terr_word(cJSON_GetStringValue(m)));
+            return LLF_TR_INCOMPATIBLE;
+        }
+    return LLF_TR_OK;
+}
+
 static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     const cJSON *contents = llf_get(req, "contents");
@@ -430,6 +463,9 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         llf_terr_set(e, "not a Gemini generateContent request");
         return LLF_TR_ERROR;
     }
+    const cJSON *gc = get2(req, "generationConfig", "generation_config");
+    if (output_refused(gc, e) != LLF_TR_OK)
+        return LLF_TR_INCOMPATIBLE;
     cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray(), *own = msgs;
     int rc = hub && msgs && !llf_add(hub, "model", cJSON_CreateString(url_model ? url_model : "")) &&
                      !llf_add_own(hub, "messages", &own)
@@ -450,7 +486,6 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     int ncalls = 0;
     for (const cJSON *t = contents->child; t && rc == LLF_TR_OK; t = t->next)
         rc = content_to_hub(t, msgs, calls, &ncalls, e);
-    const cJSON *gc = get2(req, "generationConfig", "generation_config");
     if (rc == LLF_TR_OK && gc) {
         static const char *const map[][3] = {{"temperature", "temperature", "temperature"},
                                              {"topP", "top_p", "top_p"},
@@ -469,7 +504,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         const cJSON *sch = get2(gc, "responseSchema", "response_schema");
         if (!sch)
             sch = get2(gc, "responseJsonSchema", "response_json_schema");
-        if (rc == LLF_TR_OK && cJSON_IsString(mt) && strcmp(mt->valuestring, "application/json") == 0) {
+        if (rc == LLF_TR_OK && cJSON_IsString(mt) && strcasecmp(mt->valuestring, "application/json") == 0) {
             cJSON *rf = cJSON_CreateObject();
             if (!rf || llf_add(rf, "type", cJSON_CreateString(sch ? "json_schema" : "json_object")))
                 rc = LLF_TR_ERROR;
@@ -1060,6 +1095,11 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         /* signed, so that the program may send the call back to its own
          * Gemini 3 */
         ok = ok && !sign_calls(parts);
+        /* An answer with nothing in it still has a part, {"text": ""}, as
+         * Gemini's own text-less chunk: content with no parts is invalid
+         * to Google's SDKs (a chat drops the exchange from its history). */
+        if (ok && !cJSON_GetArraySize(parts))
+            ok = !llf_append(parts, text_part(""));
         const char *fr = llf_get_str(ch, "finish_reason");
         const char *gf = !fr                              ? "STOP"
                          : !strcmp(fr, "length")          ? "MAX_TOKENS"

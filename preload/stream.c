@@ -186,7 +186,10 @@ static int anth_close(llf_stream_tr *t, llf_buf *out)
 }
 
 /* One Gemini chunk: text, and when closing the gathered function calls
- * (Gemini sends them whole), the finish reason and the usage. */
+ * (Gemini sends them whole), the finish reason and the usage. A closing
+ * chunk with neither text nor calls says {"text": ""}, as Gemini's own
+ * does: content with no parts is invalid to Google's SDKs (@google/genai's
+ * chat then drops the whole exchange from its history). */
 static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *out)
 {
     /* (each part is deleted at the end unless it was added: _own sets it
@@ -194,9 +197,9 @@ static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *o
     cJSON *o = cJSON_CreateObject(), *cands = cJSON_CreateArray(), *cand = cJSON_CreateObject(),
           *content = cJSON_CreateObject(), *parts = cJSON_CreateArray(), *um = NULL;
     int ok = o && cands && cand && content && parts;
-    if (ok && text && *text) {
+    if (ok && ((text && *text) || (closing && !t->gem_tools))) {
         cJSON *tp = cJSON_CreateObject();
-        ok = tp && !llf_add(tp, "text", cJSON_CreateString(text)) && !llf_append_own(parts, &tp);
+        ok = tp && !llf_add(tp, "text", cJSON_CreateString(text ? text : "")) && !llf_append_own(parts, &tp);
         cJSON_Delete(tp);
     }
     for (int i = 0; ok && closing && i < t->gem_tools; i++) {

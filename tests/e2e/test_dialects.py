@@ -513,6 +513,38 @@ def test_incompatible_member_skipped():
     eq(skips, [("anthropic", "incompatible")], "logged as incompatible")
 
 
+def test_a_gemini_enum_request_skips_members_that_cannot_honour_it():
+    """A Gemini program asking for one label of an enum (responseMimeType
+    "text/x.enum" with a responseSchema enum, Google's documented way)
+    cannot be served by an OpenAI or Anthropic member, which would answer
+    in free text: each is skipped as incompatible, and the program gets its
+    primary's own failure. A Gemini-dialect member gets the program's body,
+    constraint and all, and answers."""
+    gc = {"responseMimeType": "text/x.enum",
+          "responseSchema": {"type": "STRING", "enum": ["positive", "negative"]}}
+    body = {"contents": [{"role": "user", "parts": [{"text": "Is 'I love it' positive or negative?"}]}],
+            "generationConfig": gc}
+    m = mock()
+    m.set("gem", behaviour="503")
+    log = new_log("enum.log")
+    r = run(gemini_call(m, body) + ["-w", "\n%{http_code}"],
+            env_for(config(m, ["backup/gpt-4o-mini", "anthropic/claude-haiku-4-5"]), log))
+    text, code = r.stdout.decode().rsplit("\n", 1)
+    eq((code, json.loads(text).get("error", {}).get("status")), ("503", "UNAVAILABLE"), "the primary's own 503")
+    eq((len(m.requests("backup")), len(m.requests("claude"))), (0, 0), "no member of another dialect was sent it")
+    skips = [(l["provider"], l["reason"], l.get("detail", "")) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq([s[:2] for s in skips], [("backup", "incompatible"), ("anthropic", "incompatible")], "both skipped")
+    check(all("responseMimeType text/x.enum" in s[2] for s in skips), f"the log says why: {skips}")
+    m = mock()
+    m.set("gem", behaviour=["503", "ok"])
+    r = run(gemini_call(m, body), env_for(config(m, ["backup/gpt-4o-mini", "gemini/gemini-2.5-flash"])))
+    out = json.loads(r.stdout)
+    eq(out["candidates"][0]["content"]["parts"], [{"text": "Hello from gem (gemini-2.5-flash)"}],
+       "the Gemini member answered")
+    eq(json.loads(m.requests("gem")[1]["body"])["generationConfig"], gc, "with the program's generationConfig")
+    eq(len(m.requests("backup")), 0, "the OpenAI member still skipped")
+
+
 def test_context_window_skips_small_members():
     m = mock()
     m.set("oai", behaviour="503")
@@ -641,6 +673,22 @@ def stream_text(dialect, out):
     return text, ended
 
 
+def gemini_invalid_chunks(out):
+    """The chunks of a Gemini stream that @google/genai's chat judges invalid
+    (isValidResponse): no candidate, no content, no parts, or an empty part.
+    One such chunk and the chat drops the whole exchange from its history."""
+    bad = []
+    for block in out.replace("\r\n", "\n").split("\n\n"):
+        data = "\n".join(l[6:] for l in block.splitlines() if l.startswith("data: "))
+        if not data:
+            continue
+        cand = (json.loads(data).get("candidates") or [{}])[0]
+        parts = (cand.get("content") or {}).get("parts")
+        if not parts or any(not p for p in parts):
+            bad.append(data)
+    return bad
+
+
 def test_streams_across_every_dialect_pair():
     m = mock()
     callers = {
@@ -669,6 +717,33 @@ def test_streams_across_every_dialect_pair():
             text, ended = stream_text(caller, r.stdout.decode())
             eq(text, f"Hello from {who}", f"{caller} program, {member} member: the text")
             check(ended, f"{caller} program, {member} member: its dialect's end of stream")
+            if caller == "gemini":
+                eq(gemini_invalid_chunks(r.stdout.decode()), [], f"{member} member: every chunk has parts")
+
+
+def test_a_gemini_program_never_gets_content_without_parts():
+    """Google's SDKs take a candidate whose content has no parts for an
+    invalid answer (@google/genai's chat then drops the exchange from its
+    history, and the next turn goes without it). A translated answer with no
+    text and no call, whole or streamed (the closing chunk of any stream),
+    has one part, {"text": ""}, as Gemini's own text-less chunk."""
+    for member, entry in (("backup", "backup/gpt-4o-mini"), ("claude", "anthropic/claude-haiku-4-5")):
+        m = mock()
+        m.set("gem", behaviour="503")
+        m.set(member, behaviour="empty_answer")
+        body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+        out = json.loads(run(gemini_call(m, body), env_for(config(m, [entry], verdict={"empty": False}))).stdout)
+        cand = out["candidates"][0]
+        eq((cand["content"], cand["finishReason"]), ({"parts": [{"text": ""}], "role": "model"}, "STOP"),
+           f"{member}'s empty answer, whole")
+        m.set(member, behaviour="ok")
+        r = run([CURL, "-sS", "-N", m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+                 "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "content-type: application/json",
+                 "-d", json.dumps(body)], env_for(config(m, [entry])))
+        chunks = [json.loads(l[6:]) for l in r.stdout.decode().splitlines() if l.startswith("data: ")]
+        last = chunks[-1]["candidates"][0] if chunks else {}
+        eq((last.get("content"), last.get("finishReason")), ({"parts": [{"text": ""}], "role": "model"}, "STOP"),
+           f"{member}'s stream: the closing chunk")
 
 
 def test_an_openai_refusal_is_the_answers_text_in_other_dialects():
@@ -799,6 +874,8 @@ def test_streamed_tool_calls_across_every_dialect_pair():
             got = stream_tool_call(caller, r.stdout.decode())
             eq(got, ("get_weather", {"city": "Paris"}, stop),
                f"{caller} program, {member} member: the streamed call ({r.stdout.decode()[-300:]!r})")
+            if caller == "gemini":
+                eq(gemini_invalid_chunks(r.stdout.decode()), [], f"{member} member: every chunk has parts")
 
 
 def scripted_member(events, ctype="text/event-stream"):

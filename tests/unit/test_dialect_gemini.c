@@ -335,6 +335,38 @@ void test_dialect_gemini(void)
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"file\",\"file\":{}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_to_hub, "g", "{\"prompt\":\"x\"}", d, sizeof d) == LLF_TR_ERROR);
 
+    /* what the generationConfig asks of the answer: a member of another
+     * dialect that cannot honour it is skipped, not sent a request without
+     * it (an enum's bare label, logprobs, images or audio); text and JSON
+     * are translated */
+    static const struct {
+        const char *config, *detail;   /* detail: NULL when translated */
+    } out_asks[] = {
+        {"{\"responseMimeType\":\"text/x.enum\",\"responseSchema\":{\"type\":\"STRING\",\"enum\":[\"a\",\"b\"]}}",
+         "responseMimeType text/x.enum"},
+        {"{\"response_mime_type\":\"text/x.enum\"}", "responseMimeType text/x.enum"},
+        {"{\"responseMimeType\":\"application/xml\"}", "responseMimeType application/xml"},
+        {"{\"responseLogprobs\":true,\"logprobs\":3}", "logprobs"},
+        {"{\"response_logprobs\":true}", "logprobs"},
+        {"{\"logprobs\":2}", "logprobs"},
+        {"{\"responseModalities\":[\"TEXT\",\"IMAGE\"]}", "modality IMAGE"},
+        {"{\"response_modalities\":[\"AUDIO\"],\"speechConfig\":{}}", "modality AUDIO"},
+        {"{\"responseMimeType\":\"text/plain\",\"responseModalities\":[\"TEXT\"],\"responseLogprobs\":false}", NULL},
+        {"{\"responseMimeType\":\"application/json\"}", NULL},
+        {"{\"responseMimeType\":null,\"logprobs\":null}", NULL},
+    };
+    for (size_t i = 0; i < sizeof out_asks / sizeof out_asks[0]; i++) {
+        char body[400];
+        snprintf(body, sizeof body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],"
+                                    "\"generationConfig\":%s}", out_asks[i].config);
+        int rc = tr_code(G->req_to_hub, "g", body, d, sizeof d);
+        if (rc != (out_asks[i].detail ? LLF_TR_INCOMPATIBLE : LLF_TR_OK) ||
+            (out_asks[i].detail && !strstr(d, out_asks[i].detail)))
+            fprintf(stderr, "FAIL generationConfig %s: %d \"%s\"\n", out_asks[i].config, rc, d);
+        CHECK(rc == (out_asks[i].detail ? LLF_TR_INCOMPATIBLE : LLF_TR_OK));
+        CHECK(!out_asks[i].detail || strstr(d, out_asks[i].detail));
+    }
+
     /* finish reasons; a blocked prompt is an empty, filtered answer */
     static const char *const pairs[][2] = {{"STOP", "stop"}, {"MAX_TOKENS", "length"}, {"SAFETY", "content_filter"},
                                            {"RECITATION", "content_filter"}, {"PROHIBITED_CONTENT", "content_filter"},
@@ -391,6 +423,25 @@ void test_dialect_gemini(void)
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(rc0, "finishReason")), "STOP");
     cJSON_Delete(hub);
     cJSON_Delete(back);
+
+    /* an answer with no text and no call (the verdict lets an empty one
+     * through when told to) still has a part, {"text": ""}, as Gemini's
+     * own: content with no parts is invalid to Google's SDKs */
+    static const char *const empties[] = {"\"content\":\"\"", "\"content\":null", "\"content\":null,\"refusal\":\"\""};
+    for (size_t i = 0; i < sizeof empties / sizeof empties[0]; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"id\":\"chatcmpl-2\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+                                    "\"assistant\",%s},\"finish_reason\":\"stop\"}]}", empties[i]);
+        hub = cJSON_Parse(json);
+        back = NULL;
+        CHECK(G->resp_from_hub(hub, "g", &back, &e) == LLF_TR_OK);
+        char *parts = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(back, "candidates"), 0), "content"), "parts"));
+        CHECK_STR(parts ? parts : "", "[{\"text\":\"\"}]");
+        free(parts);
+        cJSON_Delete(hub);
+        cJSON_Delete(back);
+    }
 
     /* the responseId is the answer's id in the other dialects (Anthropic's
      * with its msg_ prefix); without one, a made-up id */

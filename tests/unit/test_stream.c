@@ -66,8 +66,24 @@ typedef struct seen {
     llf_buf text, args;
     char tool[64], finish[32];
     int events, framed_start, framed_end;
+    int invalid;   /* Gemini chunks whose content Google's SDKs reject */
     llf_dialect d;
 } seen;
+
+/* A Gemini chunk as @google/genai's chat judges it (isValidResponse): a
+ * candidate whose content has parts, none of them empty. A chat that gets
+ * one invalid chunk drops the whole exchange from its history. */
+static int gemini_chunk_valid(const cJSON *chunk)
+{
+    const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItem(chunk, "candidates"), 0);
+    const cJSON *parts = cJSON_GetObjectItem(cJSON_GetObjectItem(cand, "content"), "parts");
+    if (cJSON_GetArraySize(parts) == 0)
+        return 0;
+    for (const cJSON *p = parts->child; p; p = p->next)
+        if (!cJSON_IsObject(p) || !p->child)
+            return 0;
+    return 1;
+}
 
 static int read_event(void *ctx, const char *event, const char *data, size_t len)
 {
@@ -110,7 +126,9 @@ static int read_event(void *ctx, const char *event, const char *data, size_t len
     } else {
         const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), 0);
         s->framed_start = 1;
-        for (const cJSON *p = cJSON_GetObjectItem(cJSON_GetObjectItem(cand, "content"), "parts")->child; p; p = p->next) {
+        s->invalid += !gemini_chunk_valid(j);
+        const cJSON *parts = cJSON_GetObjectItem(cJSON_GetObjectItem(cand, "content"), "parts");
+        for (const cJSON *p = parts ? parts->child : NULL; p; p = p->next) {
             if (cJSON_GetObjectItem(p, "text"))
                 llf_buf_adds(&s->text, cJSON_GetObjectItem(p, "text")->valuestring);
             const cJSON *fc = cJSON_GetObjectItem(p, "functionCall");
@@ -148,14 +166,14 @@ static void check_pair(llf_dialect from, llf_dialect to, const char *in, int too
     llf_sse_free(&q);
     char label[64];
     snprintf(label, sizeof label, "%s → %s%s", names[from], names[to], tools ? " (tools)" : "");
-    int ok = s.framed_start && s.framed_end &&
+    int ok = s.framed_start && s.framed_end && !s.invalid &&
              !strcmp(s.finish, tools ? toolstops[to] : stops[to]) &&
              (tools ? !strcmp(s.tool, "get_weather") && !strcmp(s.args.p ? s.args.p : "", "{\"city\":\"Paris\"}")
                     : !strcmp(s.text.p ? s.text.p : "", "Hello from x"));
     if (!ok)
-        fprintf(stderr, "FAIL stream %s: start %d end %d finish '%s' text '%s' tool '%s' args '%s'\n%s\n", label,
-                s.framed_start, s.framed_end, s.finish, s.text.p ? s.text.p : "", s.tool, s.args.p ? s.args.p : "",
-                r.out.p ? r.out.p : "");
+        fprintf(stderr, "FAIL stream %s: start %d end %d invalid %d finish '%s' text '%s' tool '%s' args '%s'\n%s\n",
+                label, s.framed_start, s.framed_end, s.invalid, s.finish, s.text.p ? s.text.p : "", s.tool,
+                s.args.p ? s.args.p : "", r.out.p ? r.out.p : "");
     CHECK(ok);
     llf_buf_free(&s.text);
     llf_buf_free(&s.args);
@@ -507,7 +525,43 @@ static void check_refusal(llf_dialect to, const char *finish)
     llf_sse_free(&q);
     CHECK_STR(s.text.p ? s.text.p : "", "I'm sorry, I cannot help with that.");
     CHECK_STR(s.finish, finish);
-    CHECK(s.framed_start && s.framed_end);
+    CHECK(s.framed_start && s.framed_end && !s.invalid);
+    llf_buf_free(&s.text);
+    llf_buf_free(&s.args);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
+/* A member's stream with no text and no call (an empty answer, which the
+ * verdict lets through when told to) closes the Gemini program's stream
+ * with one part, {"text": ""}, as Gemini's own text-less chunk: never with
+ * "parts": []. */
+static const char *const EMPTY[2] = {
+    "data: {\"id\":\"c5\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c5\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+    "data: [DONE]\n\n",
+    A_MSG("{\"input_tokens\":5}") A_DELTA("{\"output_tokens\":0}"),
+};
+
+static void check_gemini_empty(llf_dialect from)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_GEMINI, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, EMPTY[from], strlen(EMPTY[from]), &out) == 0 &&
+          llf_stream_pipe_end(p, &out) == 0);
+    seen s = {.d = LLF_GEMINI};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
+    llf_sse_free(&q);
+    const char *d = out.p ? strstr(out.p, "data: ") : NULL;
+    cJSON *j = d ? cJSON_Parse(d + 6) : NULL;
+    char *parts = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), 0), "content"), "parts"));
+    CHECK(s.events == 1 && !s.invalid && s.framed_end);
+    CHECK_STR(parts ? parts : "", "[{\"text\":\"\"}]");
+    CHECK_STR(s.finish, "STOP");
+    free(parts);
+    cJSON_Delete(j);
     llf_buf_free(&s.text);
     llf_buf_free(&s.args);
     llf_buf_free(&out);
@@ -570,6 +624,8 @@ void test_stream(void)
     check_anthropic_details();
     check_refusal(LLF_ANTHROPIC, "refusal");
     check_refusal(LLF_GEMINI, "STOP");
+    check_gemini_empty(LLF_OPENAI);
+    check_gemini_empty(LLF_ANTHROPIC);
     for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
         oom_arg refusal = {LLF_OPENAI, (llf_dialect)t, OAI_REFUSAL};
         t_oom_sweep(translate_all, &refusal, "stream refusal");
