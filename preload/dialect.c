@@ -40,3 +40,18 @@ void llf_terr_set(llf_terr *e, const char *fmt, ...)
     vsnprintf(e->detail, sizeof e->detail, fmt, ap);
     va_end(ap);
 }
+
+int llf_hub_text_out(const cJSON *hub, llf_terr *e)
+{
+    if (cJSON_GetObjectItemCaseSensitive(hub, "audio")) {
+        llf_terr_set(e, "audio output");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    const cJSON *mods = cJSON_GetObjectItemCaseSensitive(hub, "modalities");
+    for (const cJSON *mo = cJSON_IsArray(mods) ? mods->child : NULL; mo; mo = mo->next)
+        if (cJSON_IsString(mo) && strcmp(mo->valuestring, "text") != 0) {
+            llf_terr_set(e, "modality \"%s\"", llf_terr_word(mo->valuestring));
+            return LLF_TR_INCOMPATIBLE;
+        }
+    return LLF_TR_OK;
+}

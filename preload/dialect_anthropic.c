@@ -560,16 +560,12 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "n > 1");
         return LLF_TR_INCOMPATIBLE;
     }
-    if (cJSON_IsTrue(llf_get(hub, "logprobs")) || llf_get(hub, "audio")) {
-        llf_terr_set(e, "%s", llf_get(hub, "audio") ? "audio output" : "logprobs");
+    if (llf_hub_text_out(hub, e) != LLF_TR_OK)
+        return LLF_TR_INCOMPATIBLE;
+    if (cJSON_IsTrue(llf_get(hub, "logprobs"))) {
+        llf_terr_set(e, "logprobs");
         return LLF_TR_INCOMPATIBLE;
     }
-    for (const cJSON *mo = cJSON_IsArray(llf_get(hub, "modalities")) ? llf_get(hub, "modalities")->child : NULL;
-         mo; mo = mo->next)
-        if (cJSON_IsString(mo) && strcmp(mo->valuestring, "text") != 0) {
-            llf_terr_set(e, "modality \"%s\"", llf_terr_word(mo->valuestring));
-            return LLF_TR_INCOMPATIBLE;
-        }
     cJSON *o = cJSON_CreateObject(), *am = cJSON_CreateArray();
     llf_buf system = {0};
     int rc = o && am && !llf_add(o, "model", cJSON_CreateString(model ? model : "")) ? LLF_TR_OK

@@ -22,7 +22,9 @@
  * metadata, service_tier, reasoning_effort, presence_penalty,
  * frequency_penalty, and any other unknown field. A Gemini request asking
  * what the hub cannot carry (an enum's bare label, logprobs, images or
- * audio out) is refused, not sent without it (output_refused). */
+ * audio out) is refused, not sent without it (output_refused), as is one
+ * with a cachedContent (its prompt is Gemini's), and an OpenAI one asking
+ * for audio out (llf_hub_text_out). */
 #include "dialect.h"
 
 #include <stdint.h>
@@ -466,6 +468,13 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     const cJSON *gc = get2(req, "generationConfig", "generation_config");
     if (output_refused(gc, e) != LLF_TR_OK)
         return LLF_TR_INCOMPATIBLE;
+    /* A cached prompt (system instruction, documents, turns) is part of the
+     * request that only the Gemini project holding it can read. */
+    const cJSON *cached = get2(req, "cachedContent", "cached_content");
+    if (cached && !cJSON_IsNull(cached)) {
+        llf_terr_set(e, "gemini cachedContent (a cached prompt only Gemini holds)");
+        return LLF_TR_INCOMPATIBLE;
+    }
     cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray(), *own = msgs;
     int rc = hub && msgs && !llf_add(hub, "model", cJSON_CreateString(url_model ? url_model : "")) &&
                      !llf_add_own(hub, "messages", &own)
@@ -791,6 +800,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "request has no messages");
         return LLF_TR_ERROR;
     }
+    if (llf_hub_text_out(hub, e) != LLF_TR_OK)   /* (Gemini's speech output is configured otherwise) */
+        return LLF_TR_INCOMPATIBLE;
     if (cJSON_IsTrue(llf_get(hub, "logprobs"))) {
         llf_terr_set(e, "logprobs");
         return LLF_TR_INCOMPATIBLE;

@@ -334,6 +334,15 @@ void test_dialect_gemini(void)
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":true}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"file\",\"file\":{}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_to_hub, "g", "{\"prompt\":\"x\"}", d, sizeof d) == LLF_TR_ERROR);
+    /* a cached prompt only Gemini holds; an OpenAI program's audio output */
+    CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"cachedContent\":\"cachedContents/abc\"}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(strstr(d, "cachedContent") != NULL);
+    CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"cached_content\":\"cachedContents/abc\"}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"cachedContent\":null}", d, sizeof d) == LLF_TR_OK);
+    CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"modalities\":[\"text\",\"audio\"],\"audio\":{\"voice\":\"alloy\",\"format\":\"wav\"}}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(strstr(d, "audio") != NULL);
+    CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"modalities\":[\"image\"]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"modalities\":[\"text\"]}", d, sizeof d) == LLF_TR_OK);
 
     /* what the generationConfig asks of the answer: a member of another
      * dialect that cannot honour it is skipped, not sent a request without
