@@ -41,10 +41,15 @@ void llf_terr_set(llf_terr *e, const char *fmt, ...)
     va_end(ap);
 }
 
-int llf_hub_text_out(const cJSON *hub, llf_terr *e)
+int llf_hub_openai_only(const cJSON *hub, llf_terr *e)
 {
     if (cJSON_GetObjectItemCaseSensitive(hub, "audio")) {
         llf_terr_set(e, "audio output");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    const cJSON *fns = cJSON_GetObjectItemCaseSensitive(hub, "functions");
+    if (cJSON_GetArraySize(fns) > 0) {
+        llf_terr_set(e, "functions (deprecated: tools translate, functions do not)");
         return LLF_TR_INCOMPATIBLE;
     }
     const cJSON *mods = cJSON_GetObjectItemCaseSensitive(hub, "modalities");

@@ -34,10 +34,12 @@ void llf_terr_set(llf_terr *e, const char *fmt, ...) __attribute__((format(print
  * a placeholder, so that no text of the program's gets logged. */
 const char *llf_terr_word(const char *s);
 
-/* A hub request asking for output other than text (OpenAI's "audio", or a
- * "modalities" entry other than "text"), which only OpenAI's own dialect
- * carries: LLF_TR_INCOMPATIBLE naming it, else LLF_TR_OK. */
-int llf_hub_text_out(const cJSON *hub, llf_terr *e);
+/* A hub request asking what only OpenAI's own dialect carries: output
+ * other than text ("audio", a "modalities" entry other than "text"), or a
+ * call of the deprecated "functions" (its answer's "function_call" has no
+ * form in the others, and tools would come back as tool calls the program
+ * did not ask for). LLF_TR_INCOMPATIBLE naming it, else LLF_TR_OK. */
+int llf_hub_openai_only(const cJSON *hub, llf_terr *e);
 
 typedef struct llf_dialect_ops {
     const char *name;

@@ -560,7 +560,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "n > 1");
         return LLF_TR_INCOMPATIBLE;
     }
-    if (llf_hub_text_out(hub, e) != LLF_TR_OK)
+    if (llf_hub_openai_only(hub, e) != LLF_TR_OK)
         return LLF_TR_INCOMPATIBLE;
     if (cJSON_IsTrue(llf_get(hub, "logprobs"))) {
         llf_terr_set(e, "logprobs");

@@ -24,7 +24,7 @@
  * what the hub cannot carry (an enum's bare label, logprobs, images or
  * audio out) is refused, not sent without it (output_refused), as is one
  * with a cachedContent (its prompt is Gemini's), and an OpenAI one asking
- * for audio out (llf_hub_text_out). */
+ * for audio out or calling the deprecated functions (llf_hub_openai_only). */
 #include "dialect.h"
 
 #include <stdint.h>
@@ -800,7 +800,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "request has no messages");
         return LLF_TR_ERROR;
     }
-    if (llf_hub_text_out(hub, e) != LLF_TR_OK)   /* (Gemini's speech output is configured otherwise) */
+    if (llf_hub_openai_only(hub, e) != LLF_TR_OK)   /* (Gemini's speech output is configured otherwise) */
         return LLF_TR_INCOMPATIBLE;
     if (cJSON_IsTrue(llf_get(hub, "logprobs"))) {
         llf_terr_set(e, "logprobs");

@@ -193,6 +193,13 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
     }
     cJSON *body = NULL;
     int rc = o->hub ? LLF_TR_OK : from->req_to_hub(o->body, o->url_model, &o->hub, e);
+    /* Streams are translated one answer at a time (stream.c): several in
+     * one stream (n, candidateCount) would be run together. */
+    const cJSON *n = rc == LLF_TR_OK ? cJSON_GetObjectItemCaseSensitive(o->hub, "n") : NULL;
+    if (o->stream && cJSON_IsNumber(n) && n->valuedouble > 1) {
+        llf_terr_set(e, "several answers in one stream");
+        return LLF_TR_INCOMPATIBLE;
+    }
     if (rc == LLF_TR_OK)
         rc = ops->req_from_hub(o->hub, model, &body, e);
     if (rc != LLF_TR_OK)

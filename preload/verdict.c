@@ -257,6 +257,21 @@ static int textual_refusal(const char *text, const llf_verdict_cfg *cfg)
     return hit;
 }
 
+static int is_str(const cJSON *j, const char *s)
+{
+    return cJSON_IsString(j) && strcmp(j->valuestring, s) == 0;
+}
+
+/* Does a function call's "arguments" hold JSON text? */
+static int json_arguments(const cJSON *fn)
+{
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
+    cJSON *parsed = cJSON_IsString(args) ? llf_json_parse_exact(args->valuestring, strlen(args->valuestring)) : NULL;
+    int ok = parsed != NULL;
+    cJSON_Delete(parsed);
+    return ok;
+}
+
 llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg)
 {
     int on_empty = cfg ? cfg->empty : 1, on_refusal = cfg ? cfg->refusal : 1;
@@ -268,8 +283,13 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
     const cJSON *refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
     const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
+    /* the deprecated function call, still answered to a program that sent
+     * "functions": a call like a tool call */
+    const cJSON *legacy = cJSON_GetObjectItemCaseSensitive(msg, "function_call");
     const char *text = cJSON_IsString(content) ? content->valuestring : "";
-    int ncalls = cJSON_GetArraySize(calls);
+    int ncalls = cJSON_GetArraySize(calls) + cJSON_IsObject(legacy);
+    /* audio asked for comes in place of the text (its transcript beside it) */
+    int audio = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(msg, "audio"));
     if (!choice)
         return cfg && !cfg->invalid_body ? (llf_verdict){LLF_OK, "ok", 0, -1}
                                          : bad(LLF_INVALID_BODY, "no_choices");
@@ -281,23 +301,20 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
         return bad(LLF_REFUSAL, "refusal");
     if (on_refusal && strcmp(fr, "content_filter") == 0)
         return bad(LLF_REFUSAL, "content_filter");
-    if (on_empty && !refused && !*skip_space(text) && ncalls == 0)
+    if (on_empty && !refused && !*skip_space(text) && ncalls == 0 && !audio)
         return bad(LLF_EMPTY, "no_content");
     if (on_json) {
+        /* (a custom tool's input is free text, not JSON arguments) */
         for (const cJSON *c = calls ? calls->child : NULL; c; c = c->next) {
-            const cJSON *args = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(c, "function"), "arguments");
-            cJSON *parsed = cJSON_IsString(args)
-                                ? llf_json_parse_exact(args->valuestring, strlen(args->valuestring))
-                                : NULL;
-            int ok = parsed != NULL;
-            cJSON_Delete(parsed);
-            if (!ok)
+            const cJSON *type = cJSON_GetObjectItemCaseSensitive(c, "type");
+            if ((!type || is_str(type, "function")) && !json_arguments(cJSON_GetObjectItemCaseSensitive(c, "function")))
                 return bad(LLF_SCHEMA, "tool_arguments");
         }
+        if (cJSON_IsObject(legacy) && !json_arguments(legacy))
+            return bad(LLF_SCHEMA, "tool_arguments");
         const cJSON *schema;
         int want = json_wanted(hub_req, &schema);
-        if (want && ncalls == 0 && !refused) {
+        if (want && ncalls == 0 && !refused && !audio) {
             cJSON *j = llf_json_parse_exact(text, strlen(text));
             int rc = !j ? 0 : want == 2 ? llf_schema_validate(schema, j, NULL, 0) : 1;
             cJSON_Delete(j);
@@ -440,8 +457,9 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
         }
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
         stop = cJSON_IsString(f) && !strcmp(f->valuestring, "content_filter") ? "content_filter" : NULL;
-        if (cJSON_GetObjectItemCaseSensitive(d, "tool_calls"))
-            g->hold = 0;   /* a tool call is an answer */
+        if (cJSON_GetObjectItemCaseSensitive(d, "tool_calls") || cJSON_GetObjectItemCaseSensitive(d, "function_call") ||
+            cJSON_GetObjectItemCaseSensitive(d, "audio"))
+            g->hold = 0;   /* a tool call is an answer, and audio one that is no text */
     } else if (g->d == LLF_ANTHROPIC) {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delta");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "text");
@@ -458,6 +476,8 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
         const cJSON *parts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cand, "content"), "parts");
         for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p; p = p->next) {
             const cJSON *pt = cJSON_GetObjectItemCaseSensitive(p, "text");
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "thought")))
+                continue;   /* a thought summary is not the answer */
             if (cJSON_IsString(pt) && llf_buf_adds(&g->text, pt->valuestring))
                 return gate_fail(g, "no_memory");
             if (cJSON_GetObjectItemCaseSensitive(p, "functionCall"))
@@ -476,12 +496,25 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
     return LLF_GATE_WAIT;
 }
 
+/* Gemini's answer to a prompt it blocked: feedback and no candidate, the
+ * whole stream. An empty answer, filtered: judged as the whole one is,
+ * whether or not the stream's text is held. */
+static const char *blocked_prompt(const llf_gate *g, const cJSON *j)
+{
+    if (g->d != LLF_GEMINI || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "candidates")) ||
+        !cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "promptFeedback"), "blockReason"))
+        return NULL;
+    return !g->cfg || g->cfg->refusal ? "content_filter" : g->cfg->empty ? "empty_stream" : NULL;
+}
+
 int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
 {
     if (g->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6))   /* the end */
         return g->started ? LLF_GATE_WAIT : gate_fail(g, "empty_stream");
     cJSON *j = llf_json_parse_exact(data, len);
     const char *p = event_problem(g->d, event, j);
+    if (!p && !g->started)
+        p = blocked_prompt(g, j);
     int rc = p ? gate_fail(g, p) : LLF_GATE_WAIT;
     if (!p && !g->started)
         g->started = !frames_only(g->d, event, j);
@@ -639,6 +672,9 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
         v = bad(LLF_INVALID_BODY, "wrong_shape");
     } else if (in->dialect == LLF_OPENAI) {
         v = llf_judge_answer(j, in->hub_req, in->cfg);   /* already the hub format */
+    } else if (in->dialect == LLF_ANTHROPIC && is_str(cJSON_GetObjectItemCaseSensitive(j, "stop_reason"), "pause_turn")) {
+        /* a turn a server tool (web search) paused, for the program to send
+         * back and go on: an answer, though it may hold no text yet */
     } else if (ops->resp_to_hub) {
         cJSON *hub = NULL;
         llf_terr e;

@@ -513,6 +513,29 @@ def test_incompatible_member_skipped():
     eq(skips, [("anthropic", "incompatible")], "logged as incompatible")
 
 
+def test_what_only_openai_carries_skips_other_dialects():
+    """The deprecated functions (an answer's function_call has no form in
+    the others), and several answers in one stream: Anthropic and Gemini
+    members are skipped as incompatible, an OpenAI one answers."""
+    fn = [{"name": "weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    for body, why in ((chat(functions=fn), "functions"), (chat(n=2, stream=True), "several answers in one stream")):
+        m = mock()
+        m.set("oai", behaviour="503")
+        log = new_log("openai-only.log")
+        cfg = config(m, ["anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash", "backup/gpt-4o-mini"])
+        r = run(openai_call(m, body), env_for(cfg, log))
+        eq((r.returncode, len(m.requests("backup"))), (0, 1), f"{why}: the OpenAI member answered ({r.stdout[:120]!r})")
+        text = r.stdout.decode()
+        if "stream" in body:
+            text = "".join(json.loads(l[6:])["choices"][0]["delta"].get("content") or ""
+                           for l in text.splitlines() if l.startswith("data: {"))
+        check("Hello from backup" in text, f"{why}: its answer ({text[:120]!r})")
+        eq((len(m.requests("claude")), len(m.requests("gem"))), (0, 0), f"{why}: the others were not sent it")
+        skips = [(l["provider"], l["reason"], l.get("detail", "")) for l in read_log(log) if l.get("outcome") == "skipped"]
+        eq([s[:2] for s in skips], [("anthropic", "incompatible"), ("gemini", "incompatible")], f"{why}: both skipped")
+        check(all(why in s[2] for s in skips), f"{why}: the log says why ({skips})")
+
+
 def test_a_gemini_enum_request_skips_members_that_cannot_honour_it():
     """A Gemini program asking for one label of an enum (responseMimeType
     "text/x.enum" with a responseSchema enum, Google's documented way)

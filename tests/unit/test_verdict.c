@@ -1,4 +1,5 @@
 /* Verdicts: which failures are worth a fallback, and Retry-After. */
+#include <regex.h>
 #include <stdlib.h>
 
 #include "sse.h"
@@ -162,6 +163,43 @@ static void stream_gate(void)
     r = gate_with(LLF_OPENAI, 1, O_ROLE O_BLANK "data: [DONE]\n\n", 1, 0);
     CHECK(r.rc == LLF_GATE_GO && !r.problem);
 
+    /* Gemini: a blocked prompt (feedback, no candidate) is the whole
+     * stream, filtered: it falls back held or not; thought summaries are
+     * not the answer's text */
+#define G_BLOCKED "data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\"},\"usageMetadata\":{\"promptTokenCount\":3}}\r\n\r\n"
+#define G_THOUGHT(t) "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"" t "\",\"thought\":true}],\"role\":\"model\"},\"index\":0}]}\r\n\r\n"
+#define G_END(why) "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"\"}],\"role\":\"model\"},\"finishReason\":\"" why "\",\"index\":0}]}\r\n\r\n"
+#define G_TEXT "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Paris is the capital.\"}],\"role\":\"model\"},\"index\":0}]}\r\n\r\n"
+    for (int hold = 0; hold < 2; hold++) {
+        r = gate_stream(LLF_GEMINI, hold, G_BLOCKED);
+        CHECK(r.rc == LLF_GATE_FAIL);
+        CHECK_STR(r.problem, "content_filter");
+        r = gate_with(LLF_GEMINI, hold, G_BLOCKED, 0, 1);
+        CHECK(r.rc == LLF_GATE_FAIL);
+        CHECK_STR(r.problem, "empty_stream");
+        r = gate_with(LLF_GEMINI, hold, G_BLOCKED, 0, 0);
+        CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    }
+    r = gate_stream(LLF_GEMINI, 1, G_THOUGHT("Thinking it over") G_END("MAX_TOKENS"));
+    CHECK(r.rc == LLF_GATE_FAIL);
+    CHECK_STR(r.problem, "empty_stream");
+    static llf_verdict_cfg words;
+    regex_t re;
+    CHECK(regcomp(&re, "^[[:space:]]*I cannot", REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0);
+    words.refusal = words.empty = 1;
+    words.refusal_max_chars = 400;
+    words.patterns = &re;
+    words.npatterns = 1;
+    g = llf_gate_new(LLF_GEMINI, &words, 1);
+    const char *ev = G_THOUGHT("I cannot answer that without checking the map.") G_TEXT G_END("STOP");
+    CHECK(llf_sse_feed(&p, ev, strlen(ev), gate_cb, g) == 0 && llf_gate_end(g) == LLF_GATE_GO && !llf_gate_problem(g));
+    llf_sse_free(&p);
+    llf_gate_free(g);
+    regfree(&re);
+    /* OpenAI: audio deltas are an answer that is no text */
+    r = gate_stream(LLF_OPENAI, 1, O_ROLE "data: {\"choices\":[{\"index\":0,\"delta\":{\"audio\":{\"id\":\"a\",\"transcript\":\"\"}},\"finish_reason\":null}]}\n\n" "data: [DONE]\n\n");
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+
     /* a stream that never reached the program is judged the same way */
     llf_resp resp_ = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n", A_START A_PING A_ERROR);
     llf_verdict v = llf_judge(LLF_ANTHROPIC, "claude", 1, &resp_, 0);
@@ -171,6 +209,21 @@ static void stream_gate(void)
     resp_ = resp(200, NULL, A_START A_BLOCK A_TEXT);
     v = llf_judge(LLF_ANTHROPIC, "claude", 1, &resp_, 0);
     CHECK(v.outcome == LLF_OK);
+    llf_resp_free(&resp_);
+    /* Anthropic's turn a server tool paused holds no text yet: an answer,
+     * for the program to send back */
+    resp_ = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n",
+                 "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude\",\"content\":"
+                 "[{\"type\":\"server_tool_use\",\"id\":\"srvtoolu_1\",\"name\":\"web_search\",\"input\":{\"query\":\"q\"}}],"
+                 "\"stop_reason\":\"pause_turn\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":5,\"output_tokens\":3}}");
+    v = llf_judge(LLF_ANTHROPIC, "claude", 0, &resp_, 0);
+    CHECK(v.outcome == LLF_OK);
+    llf_resp_free(&resp_);
+    resp_ = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n",
+                 "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude\",\"content\":[],"
+                 "\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":5,\"output_tokens\":0}}");
+    v = llf_judge(LLF_ANTHROPIC, "claude", 0, &resp_, 0);
+    CHECK(v.outcome == LLF_EMPTY);
     llf_resp_free(&resp_);
 }
 
@@ -446,6 +499,18 @@ void test_verdict_answers(void)
                  "{\"name\":\"f\",\"arguments\":\"{\\\"x\\\":\"}}]}", "tool_calls", NULL, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":"
                  "{\"name\":\"f\",\"arguments\":\"{}\"}}]}", "tool_calls", NULL, vc).outcome == LLF_OK);
+    /* answers that are no text: OpenAI's audio, the deprecated function
+     * call (its arguments JSON like a tool call's), a custom tool's free
+     * text input */
+    CHECK(answer("{\"content\":null,\"audio\":{\"id\":\"a\",\"data\":\"UklGRg==\",\"transcript\":\"Hi\"}}", "stop", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":null,\"audio\":{\"id\":\"a\",\"data\":\"UklGRg==\"}}", "stop", js, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":null,\"function_call\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}", "function_call", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":null,\"function_call\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":\"}}", "function_call", NULL, vc).outcome == LLF_SCHEMA);
+    CHECK(answer("{\"content\":null,\"function_call\":null}", "stop", NULL, vc).outcome == LLF_EMPTY);
+    CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"custom\",\"custom\":"
+                 "{\"name\":\"grep\",\"input\":\"foo bar\"}}]}", "tool_calls", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"function\":"
+                 "{\"name\":\"f\",\"arguments\":\"nope\"}}]}", "tool_calls", NULL, vc).outcome == LLF_SCHEMA);
     /* truncation: accepted by default; with the fallback policy only when the program set no limit */
     CHECK(answer("{\"content\":\"cut\"}", "length", NULL, vc).outcome == LLF_OK);
     c->verdict.truncated_fallback = 1;
