@@ -13,6 +13,7 @@
 
 __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
 __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
+__thread void *llf_guard_frame __attribute__((tls_model("initial-exec")));
 
 static llf_curl_api api;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -102,6 +103,15 @@ const llf_curl_api *llf_real_curl(void)
 {
     pthread_once(&once, resolve);
     return &api;
+}
+
+int llf_guard_live(const void *frame)
+{
+    if (llf_guard_frame && (const char *)frame > (const char *)llf_guard_frame) {
+        llf_in_lib = llf_curl_direct = 0;
+        llf_guard_frame = NULL;
+    }
+    return llf_in_lib;
 }
 
 int llf_disabled(void)

@@ -365,7 +365,7 @@ LLF_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...)
         res = rc->easy_setopt(h, o, p);
     }
     va_end(ap);
-    if (res == CURLE_OK && !llf_in_lib && interesting(o) && !llf_disabled()) {
+    if (res == CURLE_OK && !LLF_IN_LIB() && interesting(o) && !llf_disabled()) {
         hstate *s = state_get(h);
         if (s)
             record(s, o, l, p, off);
@@ -963,9 +963,12 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         c->dirty |= D_PROGRESS;
     }
 
+    void *frame = llf_guard_frame;
+    llf_guard_frame = __builtin_frame_address(0);
     llf_in_lib = 1;
     out->curlcode = rc->easy_perform(h);
     llf_in_lib = 0;
+    llf_guard_frame = frame;
     rc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     rc->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
     if (out->curlcode != CURLE_OK && !out->errmsg[0] && rc->easy_strerror)
@@ -1299,9 +1302,12 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
 static CURLcode pass(const llf_curl_api *rc, CURL *h)
 {
     int keep = llf_curl_direct;
+    void *frame = llf_guard_frame;
+    llf_guard_frame = __builtin_frame_address(0);
     llf_curl_direct = 1;
     CURLcode res = rc->easy_perform(h);
     llf_curl_direct = keep;
+    llf_guard_frame = frame;
     return res;
 }
 
@@ -1310,7 +1316,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     const llf_curl_api *rc = llf_real_curl();
     if (!rc->easy_perform)
         return CURLE_FAILED_INIT;
-    if (llf_in_lib || llf_disabled())
+    if (LLF_IN_LIB() || llf_disabled())
         return rc->easy_perform(h);
     hstate *s = state_find(h);
     if (!s)
@@ -1353,9 +1359,12 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
             if (res == CURLE_AGAIN) {
                 rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b.n);
                 rc->easy_setopt(h, CURLOPT_POSTFIELDS, b.p ? b.p : "");
+                void *frame = llf_guard_frame;
+                llf_guard_frame = __builtin_frame_address(0);
                 llf_in_lib = 1;
                 res = rc->easy_perform(h);
                 llf_in_lib = 0;
+                llf_guard_frame = frame;
                 restore(h, s, D_ALL);
             }
             llf_buf_free(&b);
@@ -1395,7 +1404,7 @@ LLF_EXPORT CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
     va_end(ap);
     if (!rc->easy_getinfo)
         return CURLE_FAILED_INIT;
-    if (llf_in_lib || !table)
+    if (LLF_IN_LIB() || !table)
         return rc->easy_getinfo(h, info, arg);
     switch (info) {
     case CURLINFO_RESPONSE_CODE: case CURLINFO_EFFECTIVE_URL: case CURLINFO_CONTENT_TYPE:
@@ -1451,7 +1460,7 @@ LLF_EXPORT CURLHcode curl_easy_header(CURL *h, const char *name, size_t index, u
                                       int request, struct curl_header **hout)
 {
     const llf_curl_api *rc = llf_real_curl();
-    hstate *s = llf_in_lib || !table ? NULL : state_find(h);
+    hstate *s = LLF_IN_LIB() || !table ? NULL : state_find(h);
     if (!s || !s->ov.active)
         return rc->easy_header ? rc->easy_header(h, name, index, origin, request, hout)
                                : CURLHE_NOT_BUILT_IN;
@@ -1477,7 +1486,7 @@ LLF_EXPORT struct curl_header *curl_easy_nextheader(CURL *h, unsigned int origin
                                                     struct curl_header *prev)
 {
     const llf_curl_api *rc = llf_real_curl();
-    hstate *s = llf_in_lib || !table ? NULL : state_find(h);
+    hstate *s = LLF_IN_LIB() || !table ? NULL : state_find(h);
     if (!s || !s->ov.active)
         return rc->easy_nextheader ? rc->easy_nextheader(h, origin, request, prev) : NULL;
     if (request > 0 || !(origin & CURLH_HEADER))
@@ -1496,7 +1505,7 @@ LLF_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
     const llf_curl_api *rc = llf_real_curl();
     if (!rc->multi_add_handle)
         return CURLM_INTERNAL_ERROR;
-    hstate *s = llf_in_lib || !table ? NULL : state_find(h);
+    hstate *s = LLF_IN_LIB() || !table ? NULL : state_find(h);
     if (s)
         ov_clear(s);
     return rc->multi_add_handle(m, h);
@@ -1509,7 +1518,7 @@ LLF_EXPORT CURL *curl_easy_init(void)
 {
     const llf_curl_api *rc = llf_real_curl();
     CURL *h = rc->easy_init ? rc->easy_init() : NULL;
-    if (h && !llf_in_lib && __atomic_load_n(&table, __ATOMIC_ACQUIRE))
+    if (h && !LLF_IN_LIB() && __atomic_load_n(&table, __ATOMIC_ACQUIRE))
         state_drop(h);
     return h;
 }
@@ -1517,7 +1526,7 @@ LLF_EXPORT CURL *curl_easy_init(void)
 LLF_EXPORT void curl_easy_reset(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
-    if (!llf_in_lib)
+    if (!LLF_IN_LIB())
         state_drop(h);
     if (rc->easy_reset)
         rc->easy_reset(h);
@@ -1526,7 +1535,7 @@ LLF_EXPORT void curl_easy_reset(CURL *h)
 LLF_EXPORT void curl_easy_cleanup(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
-    if (!llf_in_lib && h)
+    if (!LLF_IN_LIB() && h)
         state_drop(h);
     if (rc->easy_cleanup)
         rc->easy_cleanup(h);
@@ -1538,7 +1547,7 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     if (!rc->easy_duphandle)
         return NULL;
     CURL *d = rc->easy_duphandle(h);
-    if (!d || llf_in_lib)
+    if (!d || LLF_IN_LIB())
         return d;
     state_drop(d);   /* (as in curl_easy_init) */
     hstate *s = state_find(h);

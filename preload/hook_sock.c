@@ -70,7 +70,7 @@ LLF_EXPORT int getaddrinfo(const char *node, const char *service, const struct a
     if (!real_gai)
         return EAI_SYSTEM;
     int rc = real_gai(node, service, hints, res);
-    if (!node || llf_in_lib || llf_disabled() || (!llf_core_tried() && !llf_gate_name(node, service)))
+    if (!node || LLF_IN_LIB() || llf_disabled() || (!llf_core_tried() && !llf_gate_name(node, service)))
         return rc;
     const llf_core_api *core = llf_core();
     if (core && rc == 0) {
@@ -88,7 +88,7 @@ LLF_EXPORT int getaddrinfo(const char *node, const char *service, const struct a
 
 LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-    if (llf_in_lib || llf_curl_direct || !sa ||
+    if (LLF_IN_LIB() || llf_curl_direct || !sa ||
         (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || llf_disabled())
         return llf_real_connect(fd, sa, len);
     /* (the address first: no system call for a connection that is not a

@@ -22,6 +22,18 @@ extern __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
  * program's own callbacks open meanwhile goes direct too. */
 extern __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
 
+/* The frame of the hook that set either guard around a real transfer (NULL:
+ * none, or a thread of ours, guarded for good). The program may leave that
+ * transfer by a jump (siglongjmp from a signal handler) and skip the reset:
+ * a call from a frame above it cannot be nested in it (the stack grows
+ * down), so there the guards are stale (see curl_easy_perform). */
+extern __thread void *llf_guard_frame __attribute__((tls_model("initial-exec")));
+
+/* llf_in_lib as a hook the program calls reads it: both guards reset first
+ * when they are stale, seen from the hook's frame. */
+int llf_guard_live(const void *frame);
+#define LLF_IN_LIB() llf_guard_live(__builtin_frame_address(0))
+
 /* The real libcurl, resolved once, thread-safely, never our own hooks.
  * NULL members mean the symbol could not be found. */
 const llf_curl_api *llf_real_curl(void);

@@ -738,6 +738,21 @@ def test_a_write_callback_that_pauses_gets_every_byte():
               f"{who}: the whole stream ({streamed(out)!r} {out[-60:]!r})")
 
 
+def test_a_call_left_by_a_jump_does_not_disable_the_next():
+    """A program that leaves curl_easy_perform by siglongjmp from a signal
+    handler (an alarm() timeout, old style) while a member's attempt runs:
+    its next call, on a new handle, still falls back."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    m.set("backup", behaviour=["slow:2500", "ok"])
+    cfg = config(m, chain=("backup/gpt-4o-mini",), timeouts_ms={"connect": 2000, "first_byte": 3000, "total": 4000})
+    r = curlstate(m, "longjmp", cfg=cfg)
+    out = r.stdout.decode()
+    check(out.startswith("first jumped\n"), f"the first call was left by the jump ({out[:100]!r})")
+    check("Hello from backup" in out and out.rstrip().endswith("second 0 200"),
+          f"the next call fell back ({out[-200:]!r} {r.stderr.decode()[-200:]})")
+
+
 def test_an_upload_too_large_to_keep_passes_through():
     """A body from a read callback (curl -T) larger than the library keeps
     (256 MiB) is sent as it is, what was read of it first: the server gets

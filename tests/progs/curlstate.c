@@ -31,12 +31,15 @@
  *           then what it got
  * readpause a call whose body comes from a read callback that pauses
  *           (CURL_READFUNC_PAUSE) once, unpaused from the progress callback
+ * longjmp   a call left by a jump from a SIGALRM handler after a second
+ *           (its handle abandoned), then a call on a new handle
  * doh       a GET through DoH (OTHER_URL, which serves no DNS: it fails),
  *           its handle kept; then a new handle's call with libcurl's default
  *           writer (stdout): libcurl made and freed DoH handles of its own,
  *           and the new one may sit where one of them was */
 #include <stdio.h>
 #include <stdlib.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -136,6 +139,13 @@ static int unpausing(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl
         curl_easy_pause(pause_h, CURLPAUSE_CONT);
     }
     return 0;
+}
+
+static sigjmp_buf jumped;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    siglongjmp(jumped, 1);
 }
 
 static size_t body_off;
@@ -387,6 +397,28 @@ int main(int argc, char **argv)
         pause_h = h;
         rc = curl_easy_perform(h);
         printf("\nreadpause %d %ld paused %d\n", rc, code_of(h), pauses);
+    } else if (!strcmp(cas, "longjmp")) {
+        struct sigaction sa = {.sa_handler = on_alarm};
+        sigaction(SIGALRM, &sa, NULL);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("J"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        if (!sigsetjmp(jumped, 1)) {
+            alarm(1);
+            rc = curl_easy_perform(h);
+            alarm(0);
+            printf("first %d %ld\n", rc, code_of(h));
+        } else {
+            printf("first jumped\n");
+        }
+        h = NULL;   /* (a handle left by a jump is not to be used again) */
+        struct curl_slist *hdrs2;
+        CURL *n = chat_handle(chat, &hdrs2);
+        curl_easy_setopt(n, CURLOPT_POSTFIELDS, body("K"));
+        curl_easy_setopt(n, CURLOPT_WRITEFUNCTION, show);
+        rc = curl_easy_perform(n);
+        printf("\nsecond %d %ld\n", rc, code_of(n));
+        curl_easy_cleanup(n);
+        curl_slist_free_all(hdrs2);
     } else if (!strcmp(cas, "verbose")) {
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
