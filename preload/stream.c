@@ -2,11 +2,13 @@
  *
  * Reading: each dialect's events become hub chunks (OpenAI's
  * chat.completion.chunk: a delta of role, content or tool calls, a
- * finish_reason, usage). Writing: hub chunks become the program's events —
- * OpenAI `data:` chunks and `[DONE]`; Anthropic message_start,
- * content_block_start/delta/stop, message_delta, message_stop; Gemini
- * `data:` GenerateContentResponse chunks, whose function calls carry whole
- * arguments, so those are gathered and sent with the last chunk. */
+ * finish_reason, usage); a Gemini member's finish waits for the end of its
+ * stream, as usage may still come after it. Writing: hub chunks become the
+ * program's events — OpenAI `data:` chunks and `[DONE]`; Anthropic
+ * message_start, content_block_start/delta/stop, message_delta,
+ * message_stop; Gemini `data:` GenerateContentResponse chunks, whose
+ * function calls carry whole arguments, so those are gathered and sent with
+ * the last chunk. */
 #include "stream.h"
 
 #include <stdio.h>
@@ -454,14 +456,32 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
     return c;
 }
 
+/* Gemini's usage, cumulative: the last usageMetadata has it all. The
+ * output counted as a whole answer's is: thinking included. */
+static void gemini_usage(llf_stream_tr *t, const cJSON *um)
+{
+    if (!cJSON_IsObject(um))
+        return;
+    const cJSON *pt = llf_get(um, "promptTokenCount"), *ct = llf_get(um, "candidatesTokenCount"),
+                *tt = llf_get(um, "thoughtsTokenCount");
+    t->held_in = cJSON_IsNumber(pt) ? pt->valuedouble : 0;
+    t->held_out = (cJSON_IsNumber(ct) ? ct->valuedouble : 0) + (cJSON_IsNumber(tt) ? tt->valuedouble : 0);
+}
+
+/* A Gemini chunk's text and calls, live. Its finish is held for the end of
+ * the stream (gemini_close): a chunk of usage may still follow it. */
 static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
 {
+    gemini_usage(t, llf_get(j, "usageMetadata"));
+    if (t->done)
+        return NULL;   /* after the finish, only the usage counts */
     const cJSON *cand = cJSON_GetArrayItem(llf_get(j, "candidates"), 0);
     const cJSON *parts = llf_get(llf_get(cand, "content"), "parts");
     /* the answer's id, as a whole answer's is: before the chunk takes it
      * (write_hub keeps the chunk's id as the stream's) */
     if (llf_get_str(j, "responseId"))
         snprintf(t->id, sizeof t->id, "%s", llf_get_str(j, "responseId"));
+    int first = !t->role_sent;
     cJSON *c = chunk_new(t);
     llf_buf text = {0};
     int ok = c != NULL, calls = 0;
@@ -487,23 +507,35 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
     }
     if (ok && text.n)
         ok = !llf_add(delta_of(c), "content", cJSON_CreateString(text.p));
+    /* The last chunk has a finishReason, or (the prompt blocked) a
+     * promptFeedback.blockReason and no candidate: an empty answer ended
+     * by the filter, as dialect_gemini.c reads a whole one. */
     const char *f = llf_get_str(cand, "finishReason");
-    if (f)
-        t->done = 1;   /* Gemini's last chunk is the one with a finishReason */
-    if (ok && f) {
-        /* the output counted as a whole answer's is: thinking included */
-        const cJSON *um = llf_get(j, "usageMetadata");
-        const cJSON *pt = llf_get(um, "promptTokenCount"), *ct = llf_get(um, "candidatesTokenCount"),
-                    *tt = llf_get(um, "thoughtsTokenCount");
-        double out = (cJSON_IsNumber(ct) ? ct->valuedouble : 0) + (cJSON_IsNumber(tt) ? tt->valuedouble : 0);
-        ok = !finish(c, llf_gemini_finish(f, t->ntools)) && !usage(c, cJSON_IsNumber(pt) ? pt->valuedouble : 0, out);
+    int blocked = llf_get(llf_get(j, "promptFeedback"), "blockReason") != NULL;
+    if (f || blocked) {
+        t->done = 1;
+        snprintf(t->held_finish, sizeof t->held_finish, "%s",
+                 blocked ? "content_filter" : llf_gemini_finish(f, t->ntools));
     }
+    int said = first || text.n || calls;   /* (no chunk for one with nothing new to say) */
     llf_buf_free(&text);
-    if (!ok) {
+    if (!ok || !said) {
         cJSON_Delete(c);
         return NULL;
     }
     return c;
+}
+
+/* A Gemini member's stream ended after its finish: the finish and the last
+ * usage, in one hub chunk, as from the other dialects. */
+static int gemini_close(llf_stream_tr *t, llf_buf *out)
+{
+    cJSON *c = chunk_new(t);
+    if (!c || finish(c, t->held_finish) || usage(c, t->held_in, t->held_out)) {
+        cJSON_Delete(c);
+        return -1;
+    }
+    return write_hub(t, c, out);
 }
 
 int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, size_t len, llf_buf *out)
@@ -528,8 +560,9 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
 int llf_stream_tr_end(llf_stream_tr *t, llf_buf *out)
 {
     /* No terminator from the member: the stream was cut, and closing it in
-     * the program's dialect would pass a partial answer off as whole. */
-    if (!t->done)
+     * the program's dialect would pass a partial answer off as whole. A
+     * Gemini member's finish and usage go out now that nothing can follow. */
+    if (!t->done || (t->from == LLF_GEMINI && gemini_close(t, out)))
         return -1;
     if (t->to == LLF_OPENAI)
         return llf_buf_adds(out, "data: [DONE]\n\n");

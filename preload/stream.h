@@ -17,7 +17,12 @@ typedef struct llf_stream_tr {
     int  block_tool[64];      /* Anthropic content block → hub tool index + 1 */
     char block_args[64];      /* ... and a non-empty partial_json came for it */
     int  ntools;
-    int  done;                /* the member's terminator came ([DONE], message_stop, a finishReason) */
+    int  done;                /* the member's terminator came ([DONE], message_stop, Gemini's finishReason or blockReason) */
+    /* A Gemini member's finish (hub finish_reason) and usage, held for the
+     * end of its stream: usage is cumulative, and Gemini 3 sends the whole
+     * of it in a chunk of its own after the finishReason. */
+    char   held_finish[16];
+    double held_in, held_out;
     int  role_sent;           /* the first hub chunk (with the role) was made */
     double created;           /* the hub chunks' "created" */
     /* writing the program's dialect */

@@ -933,27 +933,35 @@ def scripted_member(events, ctype="text/event-stream"):
     return f"http://127.0.0.1:{srv.server_port}/v1", bodies, srv.shutdown
 
 
-def backup_at(m, base, name):
-    """A config whose one member, backup, is served at base."""
-    cfg = json.load(open(config(m, ["backup/gpt-4o-mini"])))
-    cfg["providers"]["backup"]["base_url"] = base
+def member_at(m, base, name, member="backup", **extra):
+    """A config whose one member, backup (or gemini), is served at base."""
+    entry = {"backup": "backup/gpt-4o-mini", "gemini": "gemini/gemini-2.5-flash"}[member]
+    cfg = json.load(open(config(m, [entry], **extra)))
+    cfg["providers"][member]["base_url"] = base if member == "backup" else base.replace("/v1", "/v1beta")
     return write_config(cfg, name)
 
 
-def anthropic_stream_call(m, client="curl"):
-    """An Anthropic program's streamed call to the claude mock, by curl (the
-    libcurl hooks) or by Python's http.client (the socket path and relay)."""
-    body = {"model": "claude-opus-4-7", "max_tokens": 50, "stream": True,
-            "messages": [{"role": "user", "content": "hi"}]}
-    hdrs = {"x-api-key": KEYS["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01",
-            "content-type": "application/json"}
+def stream_call(m, client="curl", dialect="anthropic"):
+    """A streamed call of an Anthropic (or OpenAI) program to its mock, by
+    curl (the libcurl hooks) or by Python's http.client (the socket path and
+    relay)."""
+    msgs = [{"role": "user", "content": "hi"}]
+    if dialect == "anthropic":
+        server, path = "claude", "/v1/messages"
+        body = {"model": "claude-opus-4-7", "max_tokens": 50, "stream": True, "messages": msgs}
+        hdrs = {"x-api-key": KEYS["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01"}
+    else:
+        server, path = "oai", "/v1/chat/completions"
+        body = {"model": "gpt-4o", "stream": True, "messages": msgs}
+        hdrs = {"authorization": f"Bearer {KEYS['OPENAI_API_KEY']}"}
+    hdrs["content-type"] = "application/json"
     if client == "curl":
-        return [CURL, "-sS", "-N", m.base("claude") + "/messages", "-d", json.dumps(body),
+        return [CURL, "-sS", "-N", m.base(server, path), "-d", json.dumps(body),
                 *[a for k, v in hdrs.items() for a in ("-H", f"{k}: {v}")]]
     script = f"""
 import http.client, sys
-c = http.client.HTTPConnection("127.0.0.1", {m.port("claude")}, timeout=10)
-c.request("POST", "/v1/messages", body={json.dumps(json.dumps(body))}, headers={hdrs!r})
+c = http.client.HTTPConnection("127.0.0.1", {m.port(server)}, timeout=10)
+c.request("POST", "{path}", body={json.dumps(json.dumps(body))}, headers={hdrs!r})
 r = c.getresponse()
 try:
     while True:
@@ -977,13 +985,13 @@ def test_a_translated_stream_cut_short_stays_broken():
     try:
         m = mock()
         m.set("claude", behaviour="503")
-        cfg = backup_at(m, base, "cut.json")
-        r = run(anthropic_stream_call(m), env_for(cfg))
+        cfg = member_at(m, base, "cut.json")
+        r = run(stream_call(m), env_for(cfg))
         out = r.stdout.decode()
         check("The answer is" in out, "the text so far went out live")
         check("message_stop" not in out and "stop_reason\":\"end_turn" not in out, f"no end of stream: {out}")
         eq(r.returncode, 18, "curl reports the transfer cut short")
-        r = run(anthropic_stream_call(m, "python"), env_for(cfg))
+        r = run(stream_call(m, "python"), env_for(cfg))
         out = r.stdout.decode()
         check("The answer is" in out and "message_stop" not in out and out.endswith("[broken]"),
               f"through the relay the connection breaks: {out[-200:]}")
@@ -1006,7 +1014,7 @@ def test_an_openai_members_stream_usage_reaches_other_dialects():
     try:
         m = mock()
         m.set("claude", behaviour="503")
-        r = run(anthropic_stream_call(m), env_for(backup_at(m, base, "usage.json")))
+        r = run(stream_call(m), env_for(member_at(m, base, "usage.json")))
         eq(json.loads(bodies[0]).get("stream_options"), {"include_usage": True}, "the member was asked for usage")
         deltas = [json.loads(l[6:]) for l in r.stdout.decode().splitlines()
                   if l.startswith("data: ") and '"message_delta"' in l]
@@ -1015,6 +1023,69 @@ def test_an_openai_members_stream_usage_reaches_other_dialects():
         eq(stream_text("anthropic", r.stdout.decode()), ("Hello there", True), "text and end of stream")
     finally:
         stop()
+
+
+def stream_close(dialect, out):
+    """How a stream in the program's dialect closes: each finish with its
+    usage, as (finish, input tokens, output tokens), and whether the finish
+    is the last event before the terminator ([DONE], message_stop)."""
+    events = []
+    for block in out.replace("\r\n", "\n").split("\n\n"):
+        data = "\n".join(l[6:] for l in block.splitlines() if l.startswith("data: "))
+        event = next((l[7:] for l in block.splitlines() if l.startswith("event: ")), "")
+        if data:
+            events.append((event, None if data == "[DONE]" else json.loads(data)))
+    finishes, last = [], -1
+    for i, (event, j) in enumerate(events):
+        if dialect == "openai" and j and j["choices"] and j["choices"][0].get("finish_reason"):
+            u = j.get("usage") or {}
+            finishes.append((j["choices"][0]["finish_reason"], u.get("prompt_tokens"), u.get("completion_tokens")))
+        elif dialect == "anthropic" and event == "message_delta":
+            finishes.append((j["delta"]["stop_reason"], j["usage"].get("input_tokens"), j["usage"].get("output_tokens")))
+        else:
+            continue
+        last = i
+    terminator = ("", None) if dialect == "openai" else ("message_stop", {"type": "message_stop"})
+    return finishes, last == len(events) - 2 and events[-1] == terminator
+
+
+def test_a_gemini_members_stream_ends_as_gemini_ends_it():
+    """A Gemini member's stream ends with its finishReason chunk or, its
+    prompt blocked, is one chunk of promptFeedback.blockReason and no
+    candidate; Gemini 3 sends its usage whole in a chunk of its own after
+    the finish. A program of another dialect gets a complete stream (a
+    blocked prompt: an empty answer ended by the filter, as a whole one is
+    translated), closed once the member's stream is over with the last
+    usage, and nothing after the close: through the libcurl hooks and the
+    relay alike."""
+    gem = 'data: {{{}"modelVersion":"gemini-3-pro-preview","responseId":"g1"}}\r\n\r\n'.format
+    text = '"candidates":[{{"content":{{"parts":[{{"text":"{}"}}],"role":"model"}}{},"index":0}}],'.format
+    blocked = [gem('"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":10,"totalTokenCount":10},')]
+    usage_last = [gem(text("Hello ", "") + '"usageMetadata":{"promptTokenCount":10,"totalTokenCount":10},'),
+                  gem(text("world", ',"finishReason":"STOP"') + '"usageMetadata":{"promptTokenCount":10,"totalTokenCount":10},'),
+                  gem('"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":2,"totalTokenCount":12},')]
+    # (a blocked prompt, let through: with refusal checks off a refusal is the answer)
+    cases = [("blocked prompt", blocked, {"verdict": {"refusal": False}}, "",
+              {"openai": ("content_filter", 10, 0), "anthropic": ("refusal", 10, 0)}),
+             ("usage after the finish", usage_last, {}, "Hello world",
+              {"openai": ("stop", 10, 2), "anthropic": ("end_turn", 10, 2)})]
+    for name, events, extra, want, ends in cases:
+        base, _, stop = scripted_member(events)
+        try:
+            m = mock()
+            m.set("oai", behaviour="503")
+            m.set("claude", behaviour="503")
+            cfg = member_at(m, base, "gemini_end.json", "gemini", **extra)
+            for caller in ("openai", "anthropic"):
+                for client in ("curl", "python"):
+                    r = run(stream_call(m, client, caller), env_for(cfg))
+                    out, what = r.stdout.decode(), f"{name}, {caller} program by {client}"
+                    check(r.returncode == 0 and not out.endswith("[broken]"), f"{what}: a complete transfer ({out[-300:]!r})")
+                    eq(stream_text(caller, out), (want, True), f"{what}: the text and its dialect's end of stream")
+                    eq(stream_close(caller, out), ([ends[caller]], True),
+                       f"{what}: one close, with the last usage, and nothing after it")
+        finally:
+            stop()
 
 
 def test_a_gemini_stream_without_alt_sse_passes_through():

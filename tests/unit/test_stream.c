@@ -603,6 +603,160 @@ static void check_gemini_id(llf_dialect to, int with_id, const char *want)
     llf_stream_pipe_free(p);
 }
 
+/* A Gemini member's stream as Gemini ends one: a blocked prompt (one
+ * chunk: promptFeedback.blockReason, no candidate), and Gemini 3's usage,
+ * whole only in a chunk of its own after the finishReason. */
+static const char GEM_BLOCKED[] =
+    "data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\",\"safetyRatings\":[{\"category\":"
+    "\"HARM_CATEGORY_DANGEROUS_CONTENT\",\"probability\":\"HIGH\"}]},\"usageMetadata\":{\"promptTokenCount\":10,"
+    "\"totalTokenCount\":10},\"modelVersion\":\"gemini-2.5-flash\",\"responseId\":\"r1\"}\r\n\r\n";
+static const char GEM_TEXT1[] =
+    "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hello \"}],\"role\":\"model\"},\"index\":0}],"
+    "\"usageMetadata\":{\"promptTokenCount\":10,\"totalTokenCount\":10},\"modelVersion\":\"gemini-3-pro-preview\"}\r\n\r\n";
+static const char GEM_TEXT2_STOP[] =
+    "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"world\"}],\"role\":\"model\"},\"finishReason\":\"STOP\","
+    "\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":10,\"totalTokenCount\":10},\"modelVersion\":\"gemini-3-pro-preview\"}\r\n\r\n";
+static const char GEM_USAGE_ONLY[] =
+    "data: {\"usageMetadata\":{\"promptTokenCount\":10,\"candidatesTokenCount\":2,\"thoughtsTokenCount\":3,"
+    "\"totalTokenCount\":15},\"modelVersion\":\"gemini-3-pro-preview\"}\r\n\r\n";
+
+/* How the program's stream ends: its finish (how many), the usage it
+ * reports, its terminator ([DONE], message_stop), and how many events came
+ * after the finish other than that terminator (none may). */
+typedef struct ending {
+    llf_dialect d;
+    char finish[32];
+    int finishes, in, out, terminated, after;
+} ending;
+
+static int read_ending(void *ctx, const char *event, const char *data, size_t len)
+{
+    ending *e = ctx;
+    if (e->terminated) {
+        e->after++;
+        return 0;
+    }
+    if ((len == 6 && !memcmp(data, "[DONE]", 6)) || (event && !strcmp(event, "message_stop"))) {
+        e->terminated = 1;
+        return 0;
+    }
+    e->after += e->finishes > 0;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *u = cJSON_GetObjectItem(j, "usage"), *fr;
+    int oai = e->d == LLF_OPENAI;
+    if (oai)
+        fr = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0), "finish_reason");
+    else
+        fr = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "delta"), "stop_reason");
+    if (cJSON_IsString(fr)) {
+        e->finishes++;
+        snprintf(e->finish, sizeof e->finish, "%s", fr->valuestring);
+    }
+    const cJSON *in = cJSON_GetObjectItem(u, oai ? "prompt_tokens" : "input_tokens");
+    const cJSON *out = cJSON_GetObjectItem(u, oai ? "completion_tokens" : "output_tokens");
+    if (cJSON_IsNumber(in))
+        e->in = in->valueint;
+    if (cJSON_IsNumber(out))
+        e->out = out->valueint;
+    cJSON_Delete(j);
+    return 0;
+}
+
+static ending read_end(llf_dialect d, const llf_buf *out)
+{
+    ending e = {.d = d, .in = -1, .out = -1};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out->p ? out->p : "", out->n, read_ending, &e);
+    llf_sse_free(&q);
+    return e;
+}
+
+static seen read_seen(llf_dialect d, const llf_buf *out)
+{
+    seen s = {.d = d};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out->p ? out->p : "", out->n, read_event, &s);
+    llf_sse_free(&q);
+    return s;
+}
+
+/* A blocked prompt ends the answer, empty, with the filter's finish, as a
+ * whole one is translated (dialect_gemini.c): a complete stream in the
+ * program's dialect, never one left open. */
+static void check_gemini_blocked(llf_dialect to, const char *finish)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, GEM_BLOCKED, strlen(GEM_BLOCKED), &out) == 0);
+    CHECK(llf_stream_pipe_end(p, &out) == 0);
+    seen s = read_seen(to, &out);
+    ending e = read_end(to, &out);
+    int ok = s.framed_start && s.framed_end && !s.text.n && !s.tool[0] && e.finishes == 1 &&
+             !strcmp(e.finish, finish) && e.terminated && !e.after && e.in == 10 && e.out == 0;
+    if (!ok)
+        fprintf(stderr, "FAIL blocked prompt → %s:\n%s\n", to == LLF_OPENAI ? "openai" : "anthropic",
+                out.p ? out.p : "");
+    CHECK(ok);
+    llf_buf_free(&s.text);
+    llf_buf_free(&s.args);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
+/* Usage after the finish: the text goes out live, the close (finish and the
+ * last usage, thinking counted as output) once the stream ends, and nothing
+ * after it. A stream with usage but no finish is still a cut one. */
+static void check_gemini_usage_last(llf_dialect to, const char *finish)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m");
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, GEM_TEXT1, strlen(GEM_TEXT1), &out) == 0 &&
+          llf_stream_pipe_feed(p, GEM_TEXT2_STOP, strlen(GEM_TEXT2_STOP), &out) == 0);
+    seen s = read_seen(to, &out);
+    CHECK_STR(s.text.p ? s.text.p : "", "Hello world");   /* live */
+    llf_buf_free(&s.text);
+    llf_buf_free(&s.args);
+    CHECK(llf_stream_pipe_feed(p, GEM_USAGE_ONLY, strlen(GEM_USAGE_ONLY), &out) == 0);
+    CHECK(llf_stream_pipe_end(p, &out) == 0);
+    s = read_seen(to, &out);
+    ending e = read_end(to, &out);
+    int ok = s.framed_start && s.framed_end && !strcmp(s.text.p ? s.text.p : "", "Hello world") &&
+             e.finishes == 1 && !strcmp(e.finish, finish) && e.terminated && !e.after && e.in == 10 && e.out == 5;
+    if (!ok)
+        fprintf(stderr, "FAIL usage after the finish → %s: finishes %d after %d in %d out %d\n%s\n",
+                to == LLF_OPENAI ? "openai" : "anthropic", e.finishes, e.after, e.in, e.out, out.p ? out.p : "");
+    CHECK(ok);
+    llf_buf_free(&s.text);
+    llf_buf_free(&s.args);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+
+    p = llf_stream_pipe_new(LLF_GEMINI, to, "m");
+    CHECK(p && llf_stream_pipe_feed(p, GEM_TEXT1, strlen(GEM_TEXT1), &out) == 0 &&
+          llf_stream_pipe_feed(p, GEM_USAGE_ONLY, strlen(GEM_USAGE_ONLY), &out) == 0);
+    size_t n = out.n;
+    CHECK(llf_stream_pipe_end(p, &out) == -1 && out.n == n);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
+static void check_gemini_endings(void)
+{
+    static char usage_last[1024];
+    snprintf(usage_last, sizeof usage_last, "%s%s%s", GEM_TEXT1, GEM_TEXT2_STOP, GEM_USAGE_ONLY);
+    check_gemini_blocked(LLF_OPENAI, "content_filter");
+    check_gemini_blocked(LLF_ANTHROPIC, "refusal");
+    check_oai_fields(LLF_GEMINI, GEM_BLOCKED);
+    check_gemini_usage_last(LLF_OPENAI, "stop");
+    check_gemini_usage_last(LLF_ANTHROPIC, "end_turn");
+    check_oai_fields(LLF_GEMINI, usage_last);
+    for (int t = LLF_OPENAI; t <= LLF_ANTHROPIC; t++) {
+        oom_arg blocked = {LLF_GEMINI, (llf_dialect)t, GEM_BLOCKED}, last = {LLF_GEMINI, (llf_dialect)t, usage_last};
+        t_oom_sweep(translate_all, &blocked, "stream blocked prompt");
+        t_oom_sweep(translate_all, &last, "stream usage last");
+    }
+}
+
 void test_stream(void)
 {
     stream_oom();
@@ -626,13 +780,14 @@ void test_stream(void)
     check_refusal(LLF_GEMINI, "STOP");
     check_gemini_empty(LLF_OPENAI);
     check_gemini_empty(LLF_ANTHROPIC);
+    check_gemini_endings();
     for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
         oom_arg refusal = {LLF_OPENAI, (llf_dialect)t, OAI_REFUSAL};
         t_oom_sweep(translate_all, &refusal, "stream refusal");
     }
-    /* every chunk, the first (with the role) too */
-    check_gemini_id(LLF_OPENAI, 1, "mAitaLmkHPPlz7IPvtfUqQ4 mAitaLmkHPPlz7IPvtfUqQ4");
-    check_gemini_id(LLF_OPENAI, 0, "llmfallback llmfallback");
+    /* every chunk, the first (with the role) and the closing one too */
+    check_gemini_id(LLF_OPENAI, 1, "mAitaLmkHPPlz7IPvtfUqQ4 mAitaLmkHPPlz7IPvtfUqQ4 mAitaLmkHPPlz7IPvtfUqQ4");
+    check_gemini_id(LLF_OPENAI, 0, "llmfallback llmfallback llmfallback");
     check_gemini_id(LLF_ANTHROPIC, 1, "msg_mAitaLmkHPPlz7IPvtfUqQ4");
     check_gemini_id(LLF_ANTHROPIC, 0, "msg_llmfallback");
     /* an error event mid-stream cannot be translated: the stream breaks */
