@@ -1064,8 +1064,9 @@ def test_a_gemini_members_stream_ends_as_gemini_ends_it():
     usage_last = [gem(text("Hello ", "") + '"usageMetadata":{"promptTokenCount":10,"totalTokenCount":10},'),
                   gem(text("world", ',"finishReason":"STOP"') + '"usageMetadata":{"promptTokenCount":10,"totalTokenCount":10},'),
                   gem('"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":2,"totalTokenCount":12},')]
-    # (a blocked prompt, let through: with refusal checks off a refusal is the answer)
-    cases = [("blocked prompt", blocked, {"verdict": {"refusal": False}}, "",
+    # (a blocked prompt, let through: with refusal and empty checks off it
+    # is the answer; with either on, it falls back)
+    cases = [("blocked prompt", blocked, {"verdict": {"refusal": False, "empty": False}}, "",
               {"openai": ("content_filter", 10, 0), "anthropic": ("refusal", 10, 0)}),
              ("usage after the finish", usage_last, {}, "Hello world",
               {"openai": ("stop", 10, 2), "anthropic": ("end_turn", 10, 2)})]
