@@ -76,9 +76,14 @@ typedef struct hstate {
     char *user, *pass, *bearer, *cookie;   /* copies */
     int has_creds;                    /* one of those was ever set (even if its copy failed) */
     struct curl_slist *member_hdrs;   /* the last member's header list, reused while unchanged */
-    /* A callback of the program's that paused (see wait_unpause). */
+    /* A callback of the program's that paused (see wait_unpause). Reset at
+     * each curl_easy_perform, not copied by duphandle. */
     unsigned unpauses[2];             /* curl_easy_pause calls that unpause receiving, sending */
     int waiting;                      /* a delivery of ours waits for one */
+    int delivering;                   /* we hand the program bytes (the transfer is not libcurl's) */
+    int want_pause;                   /* curl_easy_pause paused receiving meanwhile */
+    CURLcode pause_rc;                /* how a wait ended a call: timeout, or aborted */
+    struct timespec call_t0;          /* the call's start, for its CURLOPT_TIMEOUT */
     curl_off_t meter[4];              /* what libcurl last told the progress callback */
 
     /* What the last managed call delivered, for getinfo/header. */
@@ -165,7 +170,18 @@ static void state_init(hstate *s, CURL *h)
     s->h = h;
     s->postsize = s->infilesize = -1;
     s->noprogress = 1;
-    s->writedata = stdout;   /* libcurl's default: restore() puts it back */
+    s->writedata = stdout;   /* libcurl's defaults: restore() puts them back */
+    s->readdata = stdin;
+}
+
+/* At the start of a call: no pause of an earlier one (or of a handle this
+ * one was duplicated from, or left by a jump) carries over. */
+static void pause_fresh(hstate *s)
+{
+    __atomic_store_n(&s->waiting, 0, __ATOMIC_SEQ_CST);
+    s->delivering = s->want_pause = 0;
+    s->pause_rc = CURLE_OK;
+    clock_gettime(CLOCK_MONOTONIC, &s->call_t0);
 }
 
 static hstate *state_find(CURL *h)
@@ -375,6 +391,19 @@ LLF_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...)
 
 /* ---- delivery through the program's own callbacks ---------------------- */
 
+static double since_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Around a callback of the program's: its own curl calls are the program's,
+ * not libcurl's (the guard off), and the guard is put back as it was (on
+ * inside a transfer of ours, off after one, where a delivery ends). */
+#define PROGRAM_BEGIN() { int guard_ = llf_in_lib; llf_in_lib = 0;
+#define PROGRAM_END() llf_in_lib = guard_; }
+
 /* The program's progress callback, as libcurl calls it: XFERINFOFUNCTION
  * when set, else PROGRESSFUNCTION. */
 static int call_progress(const hstate *s, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -398,13 +427,17 @@ enum { RECV = 0, SEND = 1 };
 static int wait_unpause(hstate *s, int way, unsigned seen)
 {
     struct timespec nap = {0, 1000000};
-    int rc = 0;
     __atomic_store_n(&s->waiting, 1, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&s->unpauses[way], __ATOMIC_SEQ_CST) == seen) {
+        /* (libcurl keeps the transfer's own limit while it is paused) */
+        if (s->timeout_ms > 0 && since_ms(&s->call_t0) > (double)s->timeout_ms) {
+            s->pause_rc = CURLE_OPERATION_TIMEDOUT;
+            break;
+        }
         if (!s->noprogress) {
             int r = call_progress(s, s->meter[0], s->meter[1], s->meter[2], s->meter[3]);
             if (r && r != CURL_PROGRESSFUNC_CONTINUE) {
-                rc = -1;
+                s->pause_rc = CURLE_ABORTED_BY_CALLBACK;
                 break;
             }
             if (__atomic_load_n(&s->unpauses[way], __ATOMIC_SEQ_CST) != seen)
@@ -415,7 +448,9 @@ static int wait_unpause(hstate *s, int way, unsigned seen)
             nap.tv_nsec *= 2;
     }
     __atomic_store_n(&s->waiting, 0, __ATOMIC_SEQ_CST);
-    return rc;
+    if (way == RECV)
+        s->want_pause = 0;
+    return s->pause_rc ? -1 : 0;
 }
 
 static size_t write_once(curl_write_callback fn, void *data, const char *buf, size_t n)
@@ -430,20 +465,28 @@ static size_t write_once(curl_write_callback fn, void *data, const char *buf, si
  * callback took less (or the program aborted while paused). */
 static int call_write(hstate *s, curl_write_callback fn, void *data, const char *buf, size_t n, size_t most)
 {
-    for (size_t off = 0; off < n;) {
+    s->delivering = 1;
+    int rc = 0;
+    for (size_t off = 0; off < n && !rc;) {
         size_t k = n - off < most ? n - off : most;
         unsigned seen = __atomic_load_n(&s->unpauses[RECV], __ATOMIC_SEQ_CST);
+        /* (curl_easy_pause(CURLPAUSE_RECV) from a callback: no more bytes
+         * until it is unpaused) */
+        if (s->want_pause && wait_unpause(s, RECV, seen)) {
+            rc = -1;
+            break;
+        }
         size_t w = write_once(fn, data, buf + off, k);
         if (w == CURL_WRITEFUNC_PAUSE && fn) {
-            if (wait_unpause(s, RECV, seen))
-                return -1;
+            rc = wait_unpause(s, RECV, seen);
             continue;
         }
         if (w != k)
-            return -1;
+            rc = -1;
         off += k;
     }
-    return 0;
+    s->delivering = 0;
+    return rc;
 }
 
 static int give_body(hstate *s, const char *buf, size_t n)
@@ -517,13 +560,6 @@ typedef struct attempt_ctx {
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
        D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_ALL = 511 };
 
-static double since_ms(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /* The end of a 2xx header block of a streaming call: from here on the answer
  * goes to the program as it arrives. */
 static int go_live(attempt_ctx *c)
@@ -540,10 +576,11 @@ static int go_live(attempt_ctx *c)
         set_override(c->s, c->block_status, r->http_version, c->orig->url, c->given_head.p, c->given_head.n, 0,
                      (curl_off_t)c->orig->body.n,
                      since_ms(&c->t0) / 1e3);
-    llf_in_lib = 0;
-    int bad = give_head(c->s, r->head.p, end) || give_head(c->s, extra, strlen(extra)) ||
-              give_head(c->s, r->head.p + end, n - end);
-    llf_in_lib = 1;
+    int bad;
+    PROGRAM_BEGIN()
+    bad = give_head(c->s, r->head.p, end) || give_head(c->s, extra, strlen(extra)) ||
+          give_head(c->s, r->head.p + end, n - end);
+    PROGRAM_END()
     c->live = 1;
     r->delivered = 1;
     llf_sse_free(&c->sse);   /* from here on it watches (watch()), from the first byte */
@@ -556,9 +593,10 @@ static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
     attempt_ctx *c = ud;
     size_t n = size * nmemb;
     if (c->live) {
-        llf_in_lib = 0;
-        int bad = give_header(c->s, p, n);
-        llf_in_lib = 1;
+        int bad;
+        PROGRAM_BEGIN()
+        bad = give_header(c->s, p, n);
+        PROGRAM_END()
         return bad ? 0 : n;
     }
     if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
@@ -617,9 +655,10 @@ static int live_out(attempt_ctx *c, const char *p, size_t n)
     /* A member's error event ends the translation; what came before it
      * in this read is the program's all the same. */
     int broke = core && core->pipe_feed(c->pipe, p, n, &t);
-    llf_in_lib = 0;
-    int bad = core ? (t.n && give_body(c->s, t.p, t.n)) : give_body(c->s, p, n);
-    llf_in_lib = 1;
+    int bad;
+    PROGRAM_BEGIN()
+    bad = core ? (t.n && give_body(c->s, t.p, t.n)) : give_body(c->s, p, n);
+    PROGRAM_END()
     c->given += (curl_off_t)(core ? t.n : n);
     llf_buf_free(&t);
     c->pipe_broke |= broke && !bad;
@@ -679,9 +718,10 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
     if (c->live && c->pipe)
         return live_out(c, p, n) ? 0 : n;
     if (c->live) {
-        llf_in_lib = 0;
-        size_t w = write_once(c->s->writefn, c->s->writedata, p, n);
-        llf_in_lib = 1;
+        size_t w;
+        PROGRAM_BEGIN()
+        w = write_once(c->s->writefn, c->s->writedata, p, n);
+        PROGRAM_END()
         if (w == n)   /* (a paused write comes again) */
             watch(c, p, n);
         c->given += (curl_off_t)(w == n ? n : 0);
@@ -711,9 +751,10 @@ static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
     s->meter[0] = dt, s->meter[1] = dn, s->meter[2] = ut, s->meter[3] = un;
     if (s->noprogress)
         return 0;
-    llf_in_lib = 0;
-    int r = call_progress(s, dt, dn, ut, un);
-    llf_in_lib = 1;
+    int r;
+    PROGRAM_BEGIN()
+    r = call_progress(s, dt, dn, ut, un);
+    PROGRAM_END()
     return r;
 }
 
@@ -838,7 +879,7 @@ static int cap_debug(CURL *h, curl_infotype type, char *data, size_t size, void 
         size = red.n;
     }
     int r = 0;
-    llf_in_lib = 0;
+    PROGRAM_BEGIN()
     if (s->debugfn) {
         r = s->debugfn(h, type, data, size, s->debugdata);
     } else if (type <= CURLINFO_HEADER_OUT) {
@@ -846,7 +887,7 @@ static int cap_debug(CURL *h, curl_infotype type, char *data, size_t size, void 
         fwrite(prefix[type], 2, 1, f);
         fwrite(data, size, 1, f);
     }
-    llf_in_lib = 1;
+    PROGRAM_END()
     llf_buf_free(&red);
     return r;
 }
@@ -999,10 +1040,10 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
                 out->curlcode = CURLE_PARTIAL_FILE;
                 snprintf(out->errmsg, sizeof out->errmsg, "the answering provider's stream ended incomplete");
             } else if (t.n) {
-                llf_in_lib = 0;
+                PROGRAM_BEGIN()
                 give_body(s, t.p, t.n);
+                PROGRAM_END()
                 c->given += (curl_off_t)t.n;
-                llf_in_lib = 1;
             }
         }
         llf_buf_free(&t);
@@ -1292,6 +1333,11 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
             res = CURLE_WRITE_ERROR;
         }
     }
+    if (s->pause_rc) {   /* a pause of the program's ended the call (wait_unpause) */
+        res = s->pause_rc;
+        err = res == CURLE_OPERATION_TIMEDOUT ? "Operation timed out while the transfer was paused"
+                                              : "Callback aborted";
+    }
     if (res != CURLE_OK && s->errorbuffer)
         snprintf(s->errorbuffer, CURL_ERROR_SIZE, "%s", err);
     core->call_free(call);
@@ -1322,6 +1368,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     if (!s)
         return pass(rc, h);
     ov_clear(s);
+    pause_fresh(s);
     /* Only a POST to http(s) can be a completion call: everything else passes
      * before the core is even loaded. */
     int post = (s->method == M_POST || s->method == M_PUT) &&
@@ -1352,7 +1399,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
         int got = read_body(s, &b);
         if (got != RB_OK) {
             res = got == RB_LARGE ? pass_read(rc, h, s, &b) : got == RB_BAD ? CURLE_READ_ERROR
-                                                                            : CURLE_ABORTED_BY_CALLBACK;
+                  : s->pause_rc ? s->pause_rc : CURLE_ABORTED_BY_CALLBACK;
             llf_buf_free(&b);
         } else {
             res = managed(h, s, core, url, b.p ? b.p : "", b.n);
@@ -1381,7 +1428,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
 LLF_EXPORT CURLcode curl_easy_pause(CURL *h, int bitmask)
 {
     const llf_curl_api *rc = llf_real_curl();
-    hstate *s = h && (bitmask & CURLPAUSE_ALL) != CURLPAUSE_ALL && !llf_disabled() ? state_find(h) : NULL;
+    hstate *s = h && !llf_disabled() ? state_find(h) : NULL;
     if (s) {
         if (!(bitmask & CURLPAUSE_RECV))
             __atomic_add_fetch(&s->unpauses[RECV], 1, __ATOMIC_SEQ_CST);
@@ -1389,6 +1436,13 @@ LLF_EXPORT CURLcode curl_easy_pause(CURL *h, int bitmask)
             __atomic_add_fetch(&s->unpauses[SEND], 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&s->waiting, __ATOMIC_SEQ_CST))
             return CURLE_OK;
+        /* A pause asked from a callback we deliver to: the transfer libcurl
+         * knows of is over (or is ours to translate), so the pause is ours
+         * to keep (call_write). */
+        if (s->delivering && (bitmask & CURLPAUSE_RECV)) {
+            s->want_pause = 1;
+            return CURLE_OK;
+        }
     }
     return rc->easy_pause ? rc->easy_pause(h, bitmask) : CURLE_FAILED_INIT;
 }
@@ -1561,6 +1615,7 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->hh = keep;
     n->h = d;
     memset(&n->ov, 0, sizeof n->ov);
+    pause_fresh(n);
     n->url = s->url ? strdup(s->url) : NULL;
     n->customrequest = s->customrequest ? strdup(s->customrequest) : NULL;
     n->user = s->user ? strdup(s->user) : NULL;
