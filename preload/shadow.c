@@ -14,7 +14,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -249,9 +248,11 @@ static int close_sock(void *p, curl_socket_t fd)
     return 0;   /* not one open_sock made: not ours to close */
 }
 
+/* (a socket: each has an inode of its own, where every eventfd, epoll and
+ * timerfd shares one, and one of the program's could pass for ours) */
 static void make_canary(void)
 {
-    has_canary = llf_fd_own(&canary, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == 0;
+    has_canary = llf_fd_own(&canary, socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == 0;
 }
 
 static void forget_sockets(void)
