@@ -90,5 +90,6 @@ int llf_sse_stopped_whole(const llf_buf *head, size_t body_n, const char *proble
     const char *clen = llf_head_get(head, "content-length", &n);
     if (clen)
         return strtoull(clen, NULL, 10) == body_n;
-    return problem && strcmp(problem, "error_event") == 0;
+    return problem && (strcmp(problem, "error_event") == 0 || strcmp(problem, LLF_PROBLEM_BLOCKED) == 0 ||
+                       strcmp(problem, LLF_PROBLEM_BLOCKED_EMPTY) == 0);
 }

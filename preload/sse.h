@@ -24,11 +24,17 @@ typedef int (*llf_sse_fn)(void *ctx, const char *event, const char *data, size_t
 int  llf_sse_feed(llf_sse *p, const char *buf, size_t n, llf_sse_fn fn, void *ctx);
 void llf_sse_free(llf_sse *p);
 
+/* The gate's words for a stream that was Gemini's blocked prompt (its one
+ * event, so whole): judged a refusal, or with refusal checks off empty. */
+#define LLF_PROBLEM_BLOCKED "blocked_prompt"
+#define LLF_PROBLEM_BLOCKED_EMPTY "blocked_prompt_empty"
+
 /* A stream stopped before its answer began (problem: the gate's word for it),
  * with the head and body_n bytes that came: did it come whole, as the
  * program would have had it? When it has all its Content-Length; without
- * one, only after an error event (in practice a stream's last). Both paths
- * hand such an original back whole, or broken as a cut transfer is. */
+ * one, only after an error event or a blocked prompt (in practice a
+ * stream's last). Both paths hand such an original back whole, or broken
+ * as a cut transfer is. */
 int  llf_sse_stopped_whole(const llf_buf *head, size_t body_n, const char *problem);
 
 #endif

@@ -498,13 +498,15 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
 
 /* Gemini's answer to a prompt it blocked: feedback and no candidate, the
  * whole stream. An empty answer, filtered: judged as the whole one is,
- * whether or not the stream's text is held. */
+ * whether or not the stream's text is held. Its own problem names say the
+ * stream was whole (llf_sse_stopped_whole); llf_judge_ex reports them as
+ * the whole answer's reasons. */
 static const char *blocked_prompt(const llf_gate *g, const cJSON *j)
 {
     if (g->d != LLF_GEMINI || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "candidates")) ||
         !cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "promptFeedback"), "blockReason"))
         return NULL;
-    return !g->cfg || g->cfg->refusal ? "content_filter" : g->cfg->empty ? "empty_stream" : NULL;
+    return !g->cfg || g->cfg->refusal ? LLF_PROBLEM_BLOCKED : g->cfg->empty ? LLF_PROBLEM_BLOCKED_EMPTY : NULL;
 }
 
 int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
@@ -603,6 +605,10 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
     const char *model = in->model;
     if (r->stream_problem) {   /* the transport stopped a stream before delivering it */
         const char *p = r->stream_problem;
+        if (!strcmp(p, LLF_PROBLEM_BLOCKED))
+            return bad(LLF_REFUSAL, "content_filter");
+        if (!strcmp(p, LLF_PROBLEM_BLOCKED_EMPTY))
+            return bad(LLF_EMPTY, "empty_stream");
         return bad(!strcmp(p, "empty_stream") ? LLF_EMPTY
                    : !strcmp(p, "refusal") || !strcmp(p, "textual") || !strcmp(p, "content_filter") ? LLF_REFUSAL
                                                                                                    : LLF_INVALID_BODY,

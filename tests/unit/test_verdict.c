@@ -173,13 +173,26 @@ static void stream_gate(void)
     for (int hold = 0; hold < 2; hold++) {
         r = gate_stream(LLF_GEMINI, hold, G_BLOCKED);
         CHECK(r.rc == LLF_GATE_FAIL);
-        CHECK_STR(r.problem, "content_filter");
+        CHECK_STR(r.problem, LLF_PROBLEM_BLOCKED);
         r = gate_with(LLF_GEMINI, hold, G_BLOCKED, 0, 1);
         CHECK(r.rc == LLF_GATE_FAIL);
-        CHECK_STR(r.problem, "empty_stream");
+        CHECK_STR(r.problem, LLF_PROBLEM_BLOCKED_EMPTY);
         r = gate_with(LLF_GEMINI, hold, G_BLOCKED, 0, 0);
         CHECK(r.rc == LLF_GATE_GO && !r.problem);
     }
+    /* judged as the whole answer is; and it was the whole stream, which
+     * the program gets back whole when nothing replaces it */
+    llf_resp bp = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n", G_BLOCKED);
+    bp.stream_problem = LLF_PROBLEM_BLOCKED;
+    llf_verdict bv = llf_judge(LLF_GEMINI, "gemini-2.5-flash", 1, &bp, 0);
+    CHECK(bv.outcome == LLF_REFUSAL && bv.fallback && !strcmp(bv.reason, "content_filter"));
+    bp.stream_problem = LLF_PROBLEM_BLOCKED_EMPTY;
+    bv = llf_judge(LLF_GEMINI, "gemini-2.5-flash", 1, &bp, 0);
+    CHECK(bv.outcome == LLF_EMPTY && !strcmp(bv.reason, "empty_stream"));
+    CHECK(llf_sse_stopped_whole(&bp.head, bp.body.n, LLF_PROBLEM_BLOCKED) &&
+          llf_sse_stopped_whole(&bp.head, bp.body.n, LLF_PROBLEM_BLOCKED_EMPTY) &&
+          !llf_sse_stopped_whole(&bp.head, bp.body.n, "content_filter"));
+    llf_resp_free(&bp);
     r = gate_stream(LLF_GEMINI, 1, G_THOUGHT("Thinking it over") G_END("MAX_TOKENS"));
     CHECK(r.rc == LLF_GATE_FAIL);
     CHECK_STR(r.problem, "empty_stream");
