@@ -34,6 +34,11 @@ void llf_terr_set(llf_terr *e, const char *fmt, ...) __attribute__((format(print
  * a placeholder, so that no text of the program's gets logged. */
 const char *llf_terr_word(const char *s);
 
+/* In a hub request: why no member of another dialect may be sent it (a
+ * string), when the program's request still has a hub form to be judged
+ * by (its JSON schema, its limits): rewrite.c refuses the translation. */
+#define LLF_HUB_REFUSED "llf:refused"
+
 /* A hub request asking what only OpenAI's own dialect carries: output
  * other than text ("audio", a "modalities" entry other than "text"), or a
  * call of the deprecated "functions" (its answer's "function_call" has no

@@ -466,15 +466,14 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         return LLF_TR_ERROR;
     }
     const cJSON *gc = get2(req, "generationConfig", "generation_config");
-    if (output_refused(gc, e) != LLF_TR_OK)
-        return LLF_TR_INCOMPATIBLE;
-    /* A cached prompt (system instruction, documents, turns) is part of the
-     * request that only the Gemini project holding it can read. */
+    /* What no member of another dialect can honour still leaves a hub to
+     * judge the program's own answer by, marked (LLF_HUB_REFUSED). A cached
+     * prompt (system instruction, documents, turns) is part of the request
+     * that only the Gemini project holding it can read. */
+    llf_terr refused = {{0}};
     const cJSON *cached = get2(req, "cachedContent", "cached_content");
-    if (cached && !cJSON_IsNull(cached)) {
-        llf_terr_set(e, "gemini cachedContent (a cached prompt only Gemini holds)");
-        return LLF_TR_INCOMPATIBLE;
-    }
+    if (output_refused(gc, &refused) == LLF_TR_OK && cached && !cJSON_IsNull(cached))
+        llf_terr_set(&refused, "gemini cachedContent (a cached prompt only Gemini holds)");
     cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray(), *own = msgs;
     int rc = hub && msgs && !llf_add(hub, "model", cJSON_CreateString(url_model ? url_model : "")) &&
                      !llf_add_own(hub, "messages", &own)
@@ -583,6 +582,8 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         if (llf_add(hub, "tool_choice", tc))
             rc = LLF_TR_ERROR;
     }
+    if (rc == LLF_TR_OK && refused.detail[0] && llf_add(hub, LLF_HUB_REFUSED, cJSON_CreateString(refused.detail)))
+        rc = LLF_TR_ERROR;
     if (rc != LLF_TR_OK) {
         cJSON_Delete(hub);
         return rc;

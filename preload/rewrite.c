@@ -193,6 +193,11 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
     }
     cJSON *body = NULL;
     int rc = o->hub ? LLF_TR_OK : from->req_to_hub(o->body, o->url_model, &o->hub, e);
+    const char *refused = rc == LLF_TR_OK ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->hub, LLF_HUB_REFUSED)) : NULL;
+    if (refused) {
+        llf_terr_set(e, "%s", refused);
+        return LLF_TR_INCOMPATIBLE;
+    }
     /* Streams are translated one answer at a time (stream.c): several in
      * one stream (n, candidateCount) would be run together. */
     const cJSON *n = rc == LLF_TR_OK ? cJSON_GetObjectItemCaseSensitive(o->hub, "n") : NULL;

@@ -513,6 +513,24 @@ def test_incompatible_member_skipped():
     eq(skips, [("anthropic", "incompatible")], "logged as incompatible")
 
 
+def test_a_request_no_other_dialect_may_have_is_still_judged():
+    """A Gemini request with a cachedContent asking for JSON: members of
+    other dialects are skipped (only Gemini holds the cached prompt), but
+    the program's own answer is still judged by what it asked for: text
+    that is not JSON is a failure, and with nothing to replace it the
+    program gets it as it came."""
+    m = mock()
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], "cachedContent": "cachedContents/abc",
+            "generationConfig": {"responseMimeType": "application/json"}}
+    log = new_log("judged.log")
+    r = run(gemini_call(m, body), env_for(config(m, ["backup/gpt-4o-mini"]), log))
+    out = json.loads(r.stdout)
+    eq(out["candidates"][0]["content"]["parts"][0]["text"], "Hello from gem (gemini-2.5-pro)", "the primary's own answer")
+    steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("gemini", "schema", "not_json"), ("backup", "skipped", "incompatible")], "judged, then skipped")
+    eq(len(m.requests("backup")), 0, "the member was not sent it")
+
+
 def test_what_only_openai_carries_skips_other_dialects():
     """The deprecated functions (an answer's function_call has no form in
     the others), and several answers in one stream: Anthropic and Gemini
@@ -939,6 +957,50 @@ def member_at(m, base, name, member="backup", **extra):
     cfg = json.load(open(config(m, [entry], **extra)))
     cfg["providers"][member]["base_url"] = base if member == "backup" else base.replace("/v1", "/v1beta")
     return write_config(cfg, name)
+
+
+def test_a_streamed_blocked_prompt_falls_back_or_comes_back_whole():
+    """A Gemini primary that blocks the prompt streams one chunk of
+    promptFeedback and no candidate: an empty, filtered answer, which falls
+    back to a member; when nothing can replace it, the program gets it back
+    whole (its one event was the whole stream), on both paths."""
+    ev = ('data: {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "usageMetadata": '
+          '{"promptTokenCount": 5, "totalTokenCount": 5}, "modelVersion": "gemini-2.5-pro"}\r\n\r\n')
+    base, _, stop = scripted_member([ev])
+    try:
+        m = mock()
+        gbase = base.replace("/v1", "/v1beta")
+        path = "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse"
+        body = json.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+        port = int(base.split(":")[2].split("/")[0])
+        curl = [CURL, "-sS", "-N", f"http://127.0.0.1:{port}{path}", "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}",
+                "-H", "content-type: application/json", "-d", body]
+        py = [PY, "-c", f"""
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", {port}, timeout=10)
+c.request("POST", "{path}", body={body!r}, headers={{"x-goog-api-key": "{KEYS['GEMINI_API_KEY']}"}})
+r = c.getresponse()
+try:
+    sys.stdout.write(r.read().decode())
+except (http.client.IncompleteRead, ConnectionError):
+    sys.stdout.write("[broken]")
+"""]
+        for chain, want in (([], "whole"), (["backup/gpt-4o-mini"], "backup")):
+            cfg = json.load(open(config(m, chain)))
+            cfg["providers"]["gemini"]["base_url"] = gbase
+            env = env_for(write_config(cfg, "blocked.json"))
+            for client, argv in (("curl", curl), ("relay", py)):
+                r = run(argv, env)
+                out = r.stdout.decode()
+                if want == "whole":
+                    eq((r.returncode, out), (0, ev), f"{client}: nothing replaces it: the stream, whole ({r.stderr.decode()[-200:]})")
+                else:
+                    text = "".join(p.get("text", "") for l in out.splitlines() if l.startswith("data: {")
+                                   for c in json.loads(l[6:]).get("candidates", [])
+                                   for p in c.get("content", {}).get("parts", []))
+                    check(text.startswith("Hello from backup"), f"{client}: the backup answered ({out[:200]!r})")
+    finally:
+        stop()
 
 
 def stream_call(m, client="curl", dialect="anthropic"):

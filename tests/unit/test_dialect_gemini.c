@@ -334,6 +334,19 @@ void test_dialect_gemini(void)
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":true}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"file\",\"file\":{}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_to_hub, "g", "{\"prompt\":\"x\"}", d, sizeof d) == LLF_TR_ERROR);
+    /* what no member of another dialect may be sent still has a hub, to
+     * judge the program's own answer by (its JSON asked for), marked */
+    {
+        cJSON *req = cJSON_Parse("{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"cachedContent\":\"cachedContents/abc\","
+                                 "\"generationConfig\":{\"responseMimeType\":\"application/json\",\"responseLogprobs\":true}}");
+        cJSON *hub = NULL;
+        CHECK(req && G->req_to_hub(req, "g", &hub, &e) == LLF_TR_OK && hub);
+        CHECK(cJSON_GetObjectItem(hub, "response_format") != NULL);
+        CHECK(cJSON_IsString(cJSON_GetObjectItem(hub, LLF_HUB_REFUSED)) &&
+              strstr(cJSON_GetObjectItem(hub, LLF_HUB_REFUSED)->valuestring, "logprobs"));
+        cJSON_Delete(hub);
+        cJSON_Delete(req);
+    }
     /* a cached prompt only Gemini holds; an OpenAI program's audio output */
     CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"cachedContent\":\"cachedContents/abc\"}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(strstr(d, "cachedContent") != NULL);

@@ -45,6 +45,13 @@ int tr_code(int (*fn)(const cJSON *, const char *, cJSON **, llf_terr *), const 
     cJSON *i = cJSON_Parse(json), *out = NULL;
     llf_terr e = {{0}};
     int rc = i ? fn(i, model, &out, &e) : -9;
+    /* a hub built to judge by, that no other dialect may be sent: as a
+     * member of one sees it (rewrite.c) */
+    const char *refused = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, LLF_HUB_REFUSED));
+    if (rc == LLF_TR_OK && refused) {
+        rc = LLF_TR_INCOMPATIBLE;
+        llf_terr_set(&e, "%s", refused);
+    }
     snprintf(detail, dlen, "%s", e.detail);
     cJSON_Delete(i);
     cJSON_Delete(out);
