@@ -727,6 +727,19 @@ def test_a_write_callback_that_pauses_gets_every_byte():
               f"a read callback's pause, {'with' if preload else 'without'} the library ({out[-200:]!r})")
         if preload:
             check("[rid:R]" in json.dumps(m.requests("backup")[-1]["body"]), "the whole body reached the member")
+    # a pause keeps the call's own time limit (28), a progress callback that
+    # aborts while paused ends it as libcurl would (42), and a pause asked
+    # with curl_easy_pause(RECV) from the write callback holds what follows
+    for preload in (False, True):
+        m.reset_all()
+        m.set("primary", behaviour="503" if preload else "ok")
+        for case, want in (("pausetime", "pausetime 28"), ("pauseabort", "pauseabort 42")):
+            r = curlstate(m, case, preload=preload)
+            eq(r.stdout.decode().strip(), want, f"{case}, {'with' if preload else 'without'} the library")
+        r = curlstate(m, "pauserecv", preload=preload)
+        out = r.stdout.decode()
+        check(out.startswith("pauserecv 0 200 while_paused 0") and "Hello from" in out,
+              f"pauserecv, {'with' if preload else 'without'} the library ({out[:120]!r})")
     for chain, who in ((("backup/gpt-4o-mini",), "backup (gpt-4o-mini)"),
                        (("anthropic/claude-sonnet-4-5",), "claude (claude-sonnet-4-5)")):
         m.reset_all()
@@ -736,6 +749,18 @@ def test_a_write_callback_that_pauses_gets_every_byte():
         check(out.startswith("pause 0 200 paused 4 again same"), f"{who}: four pauses, each piece again ({out[:80]!r})")
         check(streamed(out).startswith(f"Hello from {who}") and out.rstrip().endswith("data: [DONE]"),
               f"{who}: the whole stream ({streamed(out)!r} {out[-60:]!r})")
+
+
+def test_the_next_call_after_a_translated_stream_is_managed_too():
+    """A translated stream's ending is given after its transfer is over:
+    the thread's next call (a new handle) still falls back."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = curlstate(m, "streams2", cfg=config(m, chain=("anthropic/claude-sonnet-4-5",)))
+    out = r.stdout.decode()
+    eq([l for l in out.splitlines() if l.startswith("stream ")], ["stream 0 200", "stream 0 200"],
+       f"both streams answered ({out[-200:]!r})")
+    eq(len(m.requests("claude")), 2, "each by the member")
 
 
 def test_a_call_left_by_a_jump_does_not_disable_the_next():
@@ -772,18 +797,30 @@ def test_an_upload_too_large_to_keep_passes_through():
     def sink():
         c, _ = srv.accept()
         f = c.makefile("rb")
-        n = 0
+        n, chunked = 0, False
         for line in iter(f.readline, b"\r\n"):
             if line.lower().startswith(b"content-length:"):
                 n = int(line.split(b":")[1])
-        h, left = hashlib.sha256(), n
-        while left:
-            d = f.read(min(left, 1 << 20))
-            if not d:
-                break
-            h.update(d)
-            left -= len(d)
-        body = json.dumps({"got": n - left, "sha256": h.hexdigest()}).encode()
+            chunked |= line.lower().replace(b" ", b"") == b"transfer-encoding:chunked\r\n"
+        h, got = hashlib.sha256(), 0
+
+        def take(left):
+            nonlocal got
+            while left:
+                d = f.read(min(left, 1 << 20))
+                if not d:
+                    return
+                h.update(d)
+                got += len(d)
+                left -= len(d)
+        if chunked:
+            while (size := int(f.readline().split(b";")[0], 16)):
+                take(size)
+                f.readline()
+            f.readline()
+        else:
+            take(n)
+        body = json.dumps({"got": got, "sha256": h.hexdigest()}).encode()
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
         c.close()
 
@@ -801,6 +838,16 @@ def test_an_upload_too_large_to_keep_passes_through():
         eq(r.returncode, 0, f"curl exit ({r.stderr.decode()[-200:]})")
         got = json.loads(r.stdout)
         eq((got["got"], got["sha256"]), (os.path.getsize(path), want), "every byte, in order")
+        # a program with libcurl's own reader (stdin): afterwards its handle
+        # reads stdin again, as libcurl's default is
+        t = threading.Thread(target=sink, daemon=True)
+        t.start()
+        prog = os.path.join(BUILD, "progs/curlstate")
+        with open(path, "rb") as f:
+            r = run([prog, "bigstdin", url, m.base("backup") + "/upload"], env_for(cfg), input=f.read(), timeout=120)
+        out = r.stdout.decode()
+        check('"got": %d' % os.path.getsize(path) in out and out.rstrip().endswith("upload 0"),
+               f"stdin whole, then a second upload ({out[-120:]!r} {r.returncode})")
     finally:
         srv.close()
         os.unlink(path)

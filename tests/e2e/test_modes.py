@@ -316,6 +316,47 @@ print("written", len(got), "closed", closed, flush=True)
     eq(len(m.requests("claude")), 2, "both copies reached the candidate")
 
 
+def test_shadow_in_a_child_forked_after_the_program_closed_every_descriptor():
+    """The worker's descriptors are told from the program's by what they
+    are, not only by number: after a closerange the program's event loops
+    (epoll, like eventfd and timerfd an anonymous inode) take the numbers,
+    and a child it forks finds every one of them open, and copies its own
+    call."""
+    m = mock()
+    log = new_log("shadow-closerange-fork.log")
+    prog = urllib_prog("shadow_closerange_fork.py", """import select
+def copies(n):
+    for _ in range(200):
+        if open(os.environ['LLMFALLBACK_LOG']).read().count('"shadow"') >= n:
+            return
+        time.sleep(0.05)
+print(call()[0], flush=True)
+copies(1)
+os.closerange(3, 1024)
+loops = [select.epoll() for _ in range(40)]   # on the numbers just freed
+pid = os.fork()
+if pid == 0:
+    gone = 0
+    for e in loops:
+        try:
+            os.fstat(e.fileno())
+        except OSError:
+            gone += 1
+    print("child closed", gone, flush=True)
+    print(call()[0], flush=True)
+    copies(2)
+    os._exit(0)
+os.waitpid(pid, 0)
+""")
+    cfg = config(m, "shadow", "shadow-closerange-fork.json", shadow={"sample": 1, "timeout_ms": 3000})
+    r = run([PY, prog, m.base("primary") + "/chat/completions", chat_body(), KEYS["OPENAI_API_KEY"]],
+            env_for(cfg, log), timeout=60)
+    eq(r.stdout.split(), [b"200", b"child", b"closed", b"0", b"200"],
+       f"none of the program's closed in the child, whose call is answered ({r.stderr.decode()[-300:]})")
+    sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+    eq([e["outcome"] for e in sh], ["ok", "ok"], "each process's copy compared")
+
+
 def test_override_streams_and_the_relay():
     """A streamed call is answered by the candidate's stream, translated live
     into the program's dialect; a Python program (socket path, relay) gets

@@ -33,6 +33,15 @@
  *           (CURL_READFUNC_PAUSE) once, unpaused from the progress callback
  * longjmp   a call left by a jump from a SIGALRM handler after a second
  *           (its handle abandoned), then a call on a new handle
+ * streams2  two streamed calls, each on a new handle
+ * pausetime a call whose write callback always pauses, with TIMEOUT_MS 1500
+ * pauseabort a call whose write callback pauses once and whose progress
+ *           callback then aborts
+ * pauserecv a call whose write callback pauses receiving with
+ *           curl_easy_pause(CURLPAUSE_RECV) (and takes the bytes), unpaused
+ *           from the progress callback; counts writes while paused
+ * bigstdin  a POST of stdin with libcurl's own reader (no READFUNCTION, no
+ *           READDATA), then an upload of what is left of stdin to OTHER_URL
  * doh       a GET through DoH (OTHER_URL, which serves no DNS: it fails),
  *           its handle kept; then a new handle's call with libcurl's default
  *           writer (stdout): libcurl made and freed DoH handles of its own,
@@ -146,6 +155,45 @@ static void on_alarm(int sig)
 {
     (void)sig;
     siglongjmp(jumped, 1);
+}
+
+static size_t always_pause(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)p, (void)size, (void)nmemb, (void)ud;
+    return CURL_WRITEFUNC_PAUSE;
+}
+
+static int aborting(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)ud, (void)dt, (void)dn, (void)ut, (void)un;
+    return paused_now;   /* abort while paused */
+}
+
+static int recv_paused, writes_while_paused;
+static size_t pausing_recv(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)ud;
+    size_t n = size * nmemb;
+    writes_while_paused += recv_paused == 1;
+    if (!recv_paused) {
+        recv_paused = 1;
+        curl_easy_pause(pause_h, CURLPAUSE_RECV);
+    }
+    if (ntook + n < sizeof took) {
+        memcpy(took + ntook, p, n);
+        ntook += n;
+    }
+    return n;
+}
+
+static int unpausing_recv(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)ud, (void)dt, (void)dn, (void)ut, (void)un;
+    if (recv_paused == 1) {
+        recv_paused = 2;
+        curl_easy_pause(pause_h, CURLPAUSE_CONT);
+    }
+    return 0;
 }
 
 static size_t body_off;
@@ -419,6 +467,47 @@ int main(int argc, char **argv)
         printf("\nsecond %d %ld\n", rc, code_of(n));
         curl_easy_cleanup(n);
         curl_slist_free_all(hdrs2);
+    } else if (!strcmp(cas, "streams2")) {
+        const char *sb = "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        for (int i = 0; i < 2; i++) {
+            struct curl_slist *hl;
+            CURL *n = chat_handle(chat, &hl);
+            curl_easy_setopt(n, CURLOPT_POSTFIELDS, sb);
+            curl_easy_setopt(n, CURLOPT_WRITEFUNCTION, show);
+            rc = curl_easy_perform(n);
+            printf("\nstream %d %ld\n", rc, code_of(n));
+            curl_easy_cleanup(n);
+            curl_slist_free_all(hl);
+        }
+    } else if (!strcmp(cas, "pausetime") || !strcmp(cas, "pauseabort")) {
+        int abort_ = !strcmp(cas, "pauseabort");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("T"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, abort_ ? pausing : always_pause);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 1500L);
+        if (abort_) {
+            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, aborting);
+        }
+        rc = curl_easy_perform(h);
+        printf("%s %d\n", cas, rc);
+    } else if (!strcmp(cas, "pauserecv")) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("R"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pausing_recv);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, unpausing_recv);
+        pause_h = h;
+        rc = curl_easy_perform(h);
+        printf("pauserecv %d %ld while_paused %d\n%.*s\n", rc, code_of(h), writes_while_paused, (int)ntook, took);
+    } else if (!strcmp(cas, "bigstdin") && other) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, show);
+        rc = curl_easy_perform(h);
+        printf("\nbig %d %ld\n", rc, code_of(h));
+        curl_easy_setopt(h, CURLOPT_URL, other);
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        rc = curl_easy_perform(h);
+        printf("upload %d\n", rc);
     } else if (!strcmp(cas, "verbose")) {
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
