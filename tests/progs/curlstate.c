@@ -117,6 +117,16 @@ static int pauses, paused_now, again_same = 1;
 static char took[1 << 16], held[64];
 static size_t ntook, nheld;
 
+/* the bytes a write callback took, kept to print */
+static size_t keep(const char *p, size_t n)
+{
+    if (ntook + n < sizeof took) {
+        memcpy(took + ntook, p, n);
+        ntook += n;
+    }
+    return n;
+}
+
 static size_t pausing(char *p, size_t size, size_t nmemb, void *ud)
 {
     (void)ud;
@@ -133,11 +143,7 @@ static size_t pausing(char *p, size_t size, size_t nmemb, void *ud)
         memcpy(held, p, nheld);
         return CURL_WRITEFUNC_PAUSE;
     }
-    if (ntook + n < sizeof took) {
-        memcpy(took + ntook, p, n);
-        ntook += n;
-    }
-    return n;
+    return keep(p, n);
 }
 
 static int unpausing(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -179,11 +185,7 @@ static size_t pausing_recv(char *p, size_t size, size_t nmemb, void *ud)
         recv_paused = 1;
         curl_easy_pause(pause_h, CURLPAUSE_RECV);
     }
-    if (ntook + n < sizeof took) {
-        memcpy(took + ntook, p, n);
-        ntook += n;
-    }
-    return n;
+    return keep(p, n);
 }
 
 static int unpausing_recv(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
