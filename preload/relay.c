@@ -1263,8 +1263,9 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
      * endpoint may be larger than an answer) is passed on as it comes, on a
      * new upstream connection (a kept one the provider closed meanwhile
      * would need it sent again, and it is gone). */
-    llf_match m;
+    llf_match m = {0};
     int may_call = strcmp(r->method, "POST") == 0 && llf_endpoint_match(k->eng->cfg, url, &m);
+    llf_match_free(&m);   /* (only whether it matched: the engine matches again) */
     if (r->upgrade && !may_call)
         return k->from.tls ? upgrade_tls(k, r, url, x.connect_to) : upgrade_plain(k, r);
     int body_kind = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
