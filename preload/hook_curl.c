@@ -80,8 +80,10 @@ typedef struct hstate {
      * each curl_easy_perform, not copied by duphandle. */
     unsigned unpauses[2];             /* curl_easy_pause calls that unpause receiving, sending */
     int waiting;                      /* a delivery of ours waits for one */
-    int delivering;                   /* we hand the program bytes (the transfer is not libcurl's) */
-    int want_pause;                   /* curl_easy_pause paused receiving meanwhile */
+    int delivering;                   /* we hand the program bytes */
+    int in_transfer;                  /* inside libcurl's transfer of an attempt */
+    int want_pause;                   /* curl_easy_pause paused receiving meanwhile, */
+    unsigned pause_seen;              /* when unpauses[RECV] was this */
     CURLcode pause_rc;                /* how a wait ended a call: timeout, or aborted */
     struct timespec call_t0;          /* the call's start, for its CURLOPT_TIMEOUT */
     curl_off_t meter[4];              /* what libcurl last told the progress callback */
@@ -179,7 +181,7 @@ static void state_init(hstate *s, CURL *h)
 static void pause_fresh(hstate *s)
 {
     __atomic_store_n(&s->waiting, 0, __ATOMIC_SEQ_CST);
-    s->delivering = s->want_pause = 0;
+    s->delivering = s->in_transfer = s->want_pause = 0;
     s->pause_rc = CURLE_OK;
     clock_gettime(CLOCK_MONOTONIC, &s->call_t0);
 }
@@ -471,10 +473,14 @@ static int call_write(hstate *s, curl_write_callback fn, void *data, const char 
         size_t k = n - off < most ? n - off : most;
         unsigned seen = __atomic_load_n(&s->unpauses[RECV], __ATOMIC_SEQ_CST);
         /* (curl_easy_pause(CURLPAUSE_RECV) from a callback: no more bytes
-         * until it is unpaused) */
-        if (s->want_pause && wait_unpause(s, RECV, seen)) {
-            rc = -1;
-            break;
+         * until it is unpaused, perhaps already) */
+        if (s->want_pause) {
+            s->want_pause = 0;
+            if (wait_unpause(s, RECV, s->pause_seen)) {
+                rc = -1;
+                break;
+            }
+            seen = __atomic_load_n(&s->unpauses[RECV], __ATOMIC_SEQ_CST);
         }
         size_t w = write_once(fn, data, buf + off, k);
         if (w == CURL_WRITEFUNC_PAUSE && fn) {
@@ -484,6 +490,10 @@ static int call_write(hstate *s, curl_write_callback fn, void *data, const char 
         if (w != k)
             rc = -1;
         off += k;
+    }
+    if (!rc && s->want_pause) {   /* (paused on the last piece: libcurl waits too) */
+        s->want_pause = 0;
+        rc = wait_unpause(s, RECV, s->pause_seen);
     }
     s->delivering = 0;
     return rc;
@@ -1007,7 +1017,9 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     void *frame = llf_guard_frame;
     llf_guard_frame = __builtin_frame_address(0);
     llf_in_lib = 1;
+    s->in_transfer = 1;
     out->curlcode = rc->easy_perform(h);
+    s->in_transfer = 0;
     llf_in_lib = 0;
     llf_guard_frame = frame;
     rc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
@@ -1436,11 +1448,14 @@ LLF_EXPORT CURLcode curl_easy_pause(CURL *h, int bitmask)
             __atomic_add_fetch(&s->unpauses[SEND], 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&s->waiting, __ATOMIC_SEQ_CST))
             return CURLE_OK;
-        /* A pause asked from a callback we deliver to: the transfer libcurl
-         * knows of is over (or is ours to translate), so the pause is ours
-         * to keep (call_write). */
-        if (s->delivering && (bitmask & CURLPAUSE_RECV)) {
-            s->want_pause = 1;
+        /* From a callback we deliver to after the transfer libcurl knows of
+         * is over: the pause is ours to keep (call_write), from this count
+         * of unpauses. Inside that transfer it is libcurl's. */
+        if (s->delivering && !s->in_transfer) {
+            if (bitmask & CURLPAUSE_RECV) {
+                s->pause_seen = __atomic_load_n(&s->unpauses[RECV], __ATOMIC_SEQ_CST);
+                s->want_pause = 1;
+            }
             return CURLE_OK;
         }
     }
