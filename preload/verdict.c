@@ -581,6 +581,20 @@ static int judge_event(void *ctx, const char *event, const char *data, size_t le
     return llf_gate_event(ctx, event, data, len) != LLF_GATE_WAIT;
 }
 
+/* A gate's word for a stream that stopped it, as a verdict (a blocked
+ * prompt's words as a whole answer's reasons). */
+static llf_verdict stream_verdict(const char *p)
+{
+    if (!strcmp(p, LLF_PROBLEM_BLOCKED))
+        return bad(LLF_REFUSAL, "content_filter");
+    if (!strcmp(p, LLF_PROBLEM_BLOCKED_EMPTY))
+        return bad(LLF_EMPTY, "empty_stream");
+    return bad(!strcmp(p, "empty_stream") ? LLF_EMPTY
+               : !strcmp(p, "refusal") || !strcmp(p, "textual") || !strcmp(p, "content_filter") ? LLF_REFUSAL
+                                                                                               : LLF_INVALID_BODY,
+               p);
+}
+
 /* A stream that never reached the program: was it the start of an answer?
  * The same gate as a live one, without holding for text. */
 static llf_verdict judge_stream(llf_dialect d, const llf_resp *r)
@@ -594,26 +608,15 @@ static llf_verdict judge_stream(llf_dialect d, const llf_resp *r)
     llf_sse_free(&p);
     const char *why = g->problem;
     llf_gate_free(g);
-    if (!why)
-        return (llf_verdict){LLF_OK, "ok", 0, -1};
-    return bad(strcmp(why, "empty_stream") == 0 ? LLF_EMPTY : LLF_INVALID_BODY, why);
+    return why ? stream_verdict(why) : (llf_verdict){LLF_OK, "ok", 0, -1};
 }
 
 llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
 {
     llf_verdict v = {LLF_OK, "ok", 0, -1};
     const char *model = in->model;
-    if (r->stream_problem) {   /* the transport stopped a stream before delivering it */
-        const char *p = r->stream_problem;
-        if (!strcmp(p, LLF_PROBLEM_BLOCKED))
-            return bad(LLF_REFUSAL, "content_filter");
-        if (!strcmp(p, LLF_PROBLEM_BLOCKED_EMPTY))
-            return bad(LLF_EMPTY, "empty_stream");
-        return bad(!strcmp(p, "empty_stream") ? LLF_EMPTY
-                   : !strcmp(p, "refusal") || !strcmp(p, "textual") || !strcmp(p, "content_filter") ? LLF_REFUSAL
-                                                                                                   : LLF_INVALID_BODY,
-                   p);
-    }
+    if (r->stream_problem)   /* the transport stopped a stream before delivering it */
+        return stream_verdict(r->stream_problem);
     if (r->first_token_timeout)
         return (llf_verdict){LLF_TRANSPORT_ERROR, "first_token_timeout", 1, -1};
     /* A live stream the provider ended with an error event: the program has

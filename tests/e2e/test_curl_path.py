@@ -736,10 +736,15 @@ def test_a_write_callback_that_pauses_gets_every_byte():
         for case, want in (("pausetime", "pausetime 28"), ("pauseabort", "pauseabort 42")):
             r = curlstate(m, case, preload=preload)
             eq(r.stdout.decode().strip(), want, f"{case}, {'with' if preload else 'without'} the library")
-        r = curlstate(m, "pauserecv", preload=preload)
+        for extra in ((), ("stream",)):
+            r = curlstate(m, "pauserecv", *extra, preload=preload)
+            out = r.stdout.decode()
+            check(out.startswith("pauserecv 0 200 while_paused 0") and ("Hello from" in out or "Hello" in out),
+                  f"pauserecv {extra}, {'with' if preload else 'without'} the library ({out[:120]!r})")
+        r = curlstate(m, "pausecont", preload=preload, timeout=20)
         out = r.stdout.decode()
-        check(out.startswith("pauserecv 0 200 while_paused 0") and "Hello from" in out,
-              f"pauserecv, {'with' if preload else 'without'} the library ({out[:120]!r})")
+        check("Hello from" in out and out.rstrip().endswith("pausecont 0 200"),
+              f"pausecont, {'with' if preload else 'without'} the library ({out[-120:]!r})")
     for chain, who in ((("backup/gpt-4o-mini",), "backup (gpt-4o-mini)"),
                        (("anthropic/claude-sonnet-4-5",), "claude (claude-sonnet-4-5)")):
         m.reset_all()

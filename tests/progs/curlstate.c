@@ -40,6 +40,9 @@
  * pauserecv a call whose write callback pauses receiving with
  *           curl_easy_pause(CURLPAUSE_RECV) (and takes the bytes), unpaused
  *           from the progress callback; counts writes while paused
+ *           (OTHER_URL "stream": a streamed call)
+ * pausecont a call whose header callback pauses receiving and unpauses at
+ *           once, on its first line
  * bigstdin  a POST of stdin with libcurl's own reader (no READFUNCTION, no
  *           READDATA), then an upload of what is left of stdin to OTHER_URL
  * doh       a GET through DoH (OTHER_URL, which serves no DNS: it fails),
@@ -196,6 +199,17 @@ static int unpausing_recv(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
         curl_easy_pause(pause_h, CURLPAUSE_CONT);
     }
     return 0;
+}
+
+static int header_lines;
+static size_t pause_and_go(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)p, (void)ud;
+    if (!header_lines++) {
+        curl_easy_pause(pause_h, CURLPAUSE_RECV);
+        curl_easy_pause(pause_h, CURLPAUSE_CONT);
+    }
+    return size * nmemb;
 }
 
 static size_t body_off;
@@ -492,8 +506,17 @@ int main(int argc, char **argv)
         }
         rc = curl_easy_perform(h);
         printf("%s %d\n", cas, rc);
+    } else if (!strcmp(cas, "pausecont")) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("C"));
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, pause_and_go);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, show);
+        pause_h = h;
+        rc = curl_easy_perform(h);
+        printf("\npausecont %d %ld\n", rc, code_of(h));
     } else if (!strcmp(cas, "pauserecv")) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("R"));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, other && !strcmp(other, "stream")
+            ? "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi [rid:R]\"}]}"
+            : body("R"));
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pausing_recv);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, unpausing_recv);

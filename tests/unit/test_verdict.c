@@ -189,6 +189,9 @@ static void stream_gate(void)
     bp.stream_problem = LLF_PROBLEM_BLOCKED_EMPTY;
     bv = llf_judge(LLF_GEMINI, "gemini-2.5-flash", 1, &bp, 0);
     CHECK(bv.outcome == LLF_EMPTY && !strcmp(bv.reason, "empty_stream"));
+    bp.stream_problem = NULL;   /* judged from its body: the same reason */
+    bv = llf_judge(LLF_GEMINI, "gemini-2.5-flash", 1, &bp, 0);
+    CHECK(bv.outcome == LLF_REFUSAL && !strcmp(bv.reason, "content_filter"));
     CHECK(llf_sse_stopped_whole(&bp.head, bp.body.n, LLF_PROBLEM_BLOCKED) &&
           llf_sse_stopped_whole(&bp.head, bp.body.n, LLF_PROBLEM_BLOCKED_EMPTY) &&
           !llf_sse_stopped_whole(&bp.head, bp.body.n, "content_filter"));
