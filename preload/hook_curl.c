@@ -1575,8 +1575,10 @@ LLF_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
     if (!rc->multi_add_handle)
         return CURLM_INTERNAL_ERROR;
     hstate *s = LLF_IN_LIB() || !table ? NULL : state_find(h);
-    if (s)
+    if (s) {
         ov_clear(s);
+        pause_fresh(s);   /* (its pauses are libcurl's from here) */
+    }
     return rc->multi_add_handle(m, h);
 }
 
