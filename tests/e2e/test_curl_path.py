@@ -200,10 +200,11 @@ def test_our_limits_end_as_timeouts():
     r = run(argv, env_for(config(m, timeouts_ms={"connect": 2000, "first_byte": 0, "first_token": 500, "total": 0}), log))
     check("x-llmfallback-provider: backup" in r.stdout.decode(), f"the backup's stream ({r.stderr.decode()[-200:]})")
     eq([l["reason"] for l in read_log(log) if l["event"] == "attempt"][0], "first_token_timeout", "why")
-    # a stream whose head is late has no first event either
-    m.set("primary", behaviour="slow:2500")
+    # a stream whose head is late has no first event either (cut at 0.5 s,
+    # not by the total limit)
+    m.set("primary", behaviour="slow:4000")
     log = new_log("ftoken-head.log")
-    r = run(argv, env_for(config(m, timeouts_ms={"connect": 2000, "first_token": 500, "total": 0}), log))
+    r = run(argv, env_for(config(m, timeouts_ms={"connect": 2000, "first_token": 500, "total": 2000}), log))
     check("x-llmfallback-provider: backup" in r.stdout.decode(), f"a late head: the backup's stream ({r.stderr.decode()[-200:]})")
     eq([l["reason"] for l in read_log(log) if l["event"] == "attempt"][0], "first_token_timeout", "a late head: why")
 

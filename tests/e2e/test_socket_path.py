@@ -612,7 +612,7 @@ def test_first_byte_and_first_token_limits_through_the_relay():
     m = mock()
     cases = [("slow:3000", {"connect": 2000, "first_byte": 600, "total": 8000}, False, "first_byte_timeout"),
              ("stream_slow:3000", {"connect": 2000, "first_token": 600, "total": 8000}, True, "first_token_timeout"),
-             ("slow:3000", {"connect": 2000, "first_token": 600, "total": 8000}, True, "first_token_timeout")]
+             ("slow:5000", {"connect": 2000, "first_token": 600, "total": 3000}, True, "first_token_timeout")]
     for behaviour, limits, stream, reason in cases:
         m.reset_all()
         m.set("primary", behaviour=behaviour)
