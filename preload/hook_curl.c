@@ -406,6 +406,28 @@ static double since_ms(const struct timespec *t0)
 #define PROGRAM_BEGIN() { int guard_ = llf_in_lib; llf_in_lib = 0;
 #define PROGRAM_END() llf_in_lib = guard_; }
 
+/* A real transfer with a guard on (llf_in_lib: libcurl's own calls to the
+ * hooks go straight to it; llf_curl_direct: its connections go where the
+ * program sent them), put back as it was after, and the frame that set it
+ * kept for llf_guard_live. */
+static CURLcode guarded_perform(const llf_curl_api *rc, CURL *h, int *guard)
+{
+    int keep = *guard;
+    void *frame = llf_guard_frame;
+    llf_guard_frame = __builtin_frame_address(0);
+    *guard = 1;
+    CURLcode res = rc->easy_perform(h);
+    *guard = keep;
+    llf_guard_frame = frame;
+    return res;
+}
+
+/* A transfer we let pass, straight to where the program sent it. */
+static CURLcode pass(const llf_curl_api *rc, CURL *h)
+{
+    return guarded_perform(rc, h, &llf_curl_direct);
+}
+
 /* The program's progress callback, as libcurl calls it: XFERINFOFUNCTION
  * when set, else PROGRESSFUNCTION. */
 static int call_progress(const hstate *s, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -450,8 +472,6 @@ static int wait_unpause(hstate *s, int way, unsigned seen)
             nap.tv_nsec *= 2;
     }
     __atomic_store_n(&s->waiting, 0, __ATOMIC_SEQ_CST);
-    if (way == RECV)
-        s->want_pause = 0;
     return s->pause_rc ? -1 : 0;
 }
 
@@ -1014,14 +1034,9 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         c->dirty |= D_PROGRESS;
     }
 
-    void *frame = llf_guard_frame;
-    llf_guard_frame = __builtin_frame_address(0);
-    llf_in_lib = 1;
     s->in_transfer = 1;
-    out->curlcode = rc->easy_perform(h);
+    out->curlcode = guarded_perform(rc, h, &llf_in_lib);
     s->in_transfer = 0;
-    llf_in_lib = 0;
-    llf_guard_frame = frame;
     rc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     rc->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
     if (out->curlcode != CURLE_OK && !out->errmsg[0] && rc->easy_strerror)
@@ -1192,7 +1207,6 @@ static size_t replay_read(char *buf, size_t size, size_t nmemb, void *ud)
     return read_once(r->s, buf, room);
 }
 
-static CURLcode pass(const llf_curl_api *rc, CURL *h);
 static CURLcode pass_read(const llf_curl_api *rc, CURL *h, hstate *s, const llf_buf *b)
 {
     replay r = {s, b, 0};
@@ -1356,19 +1370,6 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     return res;
 }
 
-/* A transfer we let pass, straight to where the program sent it. */
-static CURLcode pass(const llf_curl_api *rc, CURL *h)
-{
-    int keep = llf_curl_direct;
-    void *frame = llf_guard_frame;
-    llf_guard_frame = __builtin_frame_address(0);
-    llf_curl_direct = 1;
-    CURLcode res = rc->easy_perform(h);
-    llf_curl_direct = keep;
-    llf_guard_frame = frame;
-    return res;
-}
-
 LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -1418,12 +1419,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
             if (res == CURLE_AGAIN) {
                 rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b.n);
                 rc->easy_setopt(h, CURLOPT_POSTFIELDS, b.p ? b.p : "");
-                void *frame = llf_guard_frame;
-                llf_guard_frame = __builtin_frame_address(0);
-                llf_in_lib = 1;
-                res = rc->easy_perform(h);
-                llf_in_lib = 0;
-                llf_guard_frame = frame;
+                res = guarded_perform(rc, h, &llf_in_lib);
                 restore(h, s, D_ALL);
             }
             llf_buf_free(&b);
