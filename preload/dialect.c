@@ -60,3 +60,8 @@ int llf_hub_openai_only(const cJSON *hub, llf_terr *e)
         }
     return LLF_TR_OK;
 }
+
+const char *llf_hub_refused(const cJSON *hub)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hub, LLF_HUB_REFUSED));
+}

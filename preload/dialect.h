@@ -39,6 +39,10 @@ const char *llf_terr_word(const char *s);
  * by (its JSON schema, its limits): rewrite.c refuses the translation. */
 #define LLF_HUB_REFUSED "llf:refused"
 
+/* The reason a hub request carries that no member of another dialect may be
+ * sent it, or NULL. */
+const char *llf_hub_refused(const cJSON *hub);
+
 /* A hub request asking what only OpenAI's own dialect carries: output
  * other than text ("audio", a "modalities" entry other than "text"), or a
  * call of the deprecated "functions" (its answer's "function_call" has no

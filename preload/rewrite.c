@@ -193,7 +193,7 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
     }
     cJSON *body = NULL;
     int rc = o->hub ? LLF_TR_OK : from->req_to_hub(o->body, o->url_model, &o->hub, e);
-    const char *refused = rc == LLF_TR_OK ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->hub, LLF_HUB_REFUSED)) : NULL;
+    const char *refused = rc == LLF_TR_OK ? llf_hub_refused(o->hub) : NULL;
     if (refused) {
         llf_terr_set(e, "%s", refused);
         return LLF_TR_INCOMPATIBLE;

@@ -342,8 +342,7 @@ void test_dialect_gemini(void)
         cJSON *hub = NULL;
         CHECK(req && G->req_to_hub(req, "g", &hub, &e) == LLF_TR_OK && hub);
         CHECK(cJSON_GetObjectItem(hub, "response_format") != NULL);
-        CHECK(cJSON_IsString(cJSON_GetObjectItem(hub, LLF_HUB_REFUSED)) &&
-              strstr(cJSON_GetObjectItem(hub, LLF_HUB_REFUSED)->valuestring, "logprobs"));
+        CHECK(llf_hub_refused(hub) && strstr(llf_hub_refused(hub), "logprobs"));
         cJSON_Delete(hub);
         cJSON_Delete(req);
     }

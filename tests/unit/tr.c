@@ -47,7 +47,7 @@ int tr_code(int (*fn)(const cJSON *, const char *, cJSON **, llf_terr *), const 
     int rc = i ? fn(i, model, &out, &e) : -9;
     /* a hub built to judge by, that no other dialect may be sent: as a
      * member of one sees it (rewrite.c) */
-    const char *refused = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, LLF_HUB_REFUSED));
+    const char *refused = llf_hub_refused(out);
     if (rc == LLF_TR_OK && refused) {
         rc = LLF_TR_INCOMPATIBLE;
         llf_terr_set(&e, "%s", refused);
