@@ -24,13 +24,19 @@ REQUESTS_PROG = ("import requests, sys; r = requests.post(sys.argv[1], json={'mo
                  "print(r.status_code, r.headers.get('x-llmfallback-provider'), r.json()['choices'][0]['message']['content'])")
 
 # urllib programs share call(): POST argv[2] to argv[1] with key argv[3];
-# returns (status, header names, body).
+# returns (status, header names, body); and copies(n): wait (10 s at most)
+# until the log holds n shadow lines.
 URLLIB_CALL = """import json, os, sys, time, urllib.request
 def call():
     req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={
         'Authorization': 'Bearer ' + sys.argv[3], 'Content-Type': 'application/json'})
     with urllib.request.urlopen(req) as r:
         return r.status, list(r.headers.keys()), r.read()
+def copies(n):
+    for _ in range(200):
+        if open(os.environ['LLMFALLBACK_LOG']).read().count('"shadow"') >= n:
+            return
+        time.sleep(0.05)
 """
 
 
@@ -254,10 +260,7 @@ def test_shadow_in_a_forked_child():
     log = new_log("shadow-fork.log")
     prog = urllib_prog("shadow_fork.py",
                        "print(call()[0], flush=True)\n"
-                       "for _ in range(200):\n"
-                       "    if 'shadow' in open(os.environ['LLMFALLBACK_LOG']).read():\n"
-                       "        break\n"
-                       "    time.sleep(0.05)\n"
+                       "copies(1)\n"
                        "pid = os.fork()\n"
                        "if pid == 0:\n"
                        "    print(call()[0], flush=True)\n"
@@ -283,11 +286,6 @@ def test_shadow_after_the_program_closed_every_descriptor():
     m = mock()
     log = new_log("shadow-closerange.log")
     prog = urllib_prog("shadow_closerange.py", """import socket
-def copies(n):
-    for _ in range(200):
-        if open(os.environ['LLMFALLBACK_LOG']).read().count('"shadow"') >= n:
-            return
-        time.sleep(0.05)
 print(call()[0], flush=True)
 copies(1)
 os.closerange(3, 1024)
@@ -325,11 +323,6 @@ def test_shadow_in_a_child_forked_after_the_program_closed_every_descriptor():
     m = mock()
     log = new_log("shadow-closerange-fork.log")
     prog = urllib_prog("shadow_closerange_fork.py", """import select
-def copies(n):
-    for _ in range(200):
-        if open(os.environ['LLMFALLBACK_LOG']).read().count('"shadow"') >= n:
-            return
-        time.sleep(0.05)
 print(call()[0], flush=True)
 copies(1)
 os.closerange(3, 1024)

@@ -68,6 +68,14 @@ static const char *body(const char *rid)
     return b;
 }
 
+static const char *streamed_body(const char *rid)
+{
+    static char b[256];
+    snprintf(b, sizeof b,
+             "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi [rid:%s]\"}]}", rid);
+    return b;
+}
+
 static size_t sink(char *p, size_t size, size_t nmemb, void *ud)
 {
     (void)p, (void)ud;
@@ -224,6 +232,18 @@ static size_t pausing_read(char *buf, size_t size, size_t nmemb, void *ud)
     memcpy(buf, b + body_off, n);
     body_off += n;
     return n;
+}
+
+/* A call whose write callback (wf) pauses and whose progress callback (pf)
+ * unpauses, on pause_h. */
+static CURLcode perform_pausing(CURL *h, const char *b, curl_write_callback wf, curl_xferinfo_callback pf)
+{
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, b);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, wf);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, pf);
+    pause_h = h;
+    return curl_easy_perform(h);
 }
 
 static int pipe_fd;
@@ -438,15 +458,7 @@ int main(int argc, char **argv)
         curl_easy_cleanup(n);
         curl_easy_cleanup(d);
     } else if (!strcmp(cas, "pause")) {
-        int stream = other && !strcmp(other, "stream");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-                         stream ? "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi [rid:P]\"}]}"
-                                : body("P"));
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pausing);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, unpausing);
-        pause_h = h;
-        rc = curl_easy_perform(h);
+        rc = perform_pausing(h, other && !strcmp(other, "stream") ? streamed_body("P") : body("P"), pausing, unpausing);
         printf("pause %d %ld paused %d again %s\n%.*s\n", rc, code_of(h), pauses,
                again_same && !nheld ? "same" : "lost", (int)ntook, took);
     } else if (!strcmp(cas, "readpause")) {
@@ -484,11 +496,10 @@ int main(int argc, char **argv)
         curl_easy_cleanup(n);
         curl_slist_free_all(hdrs2);
     } else if (!strcmp(cas, "streams2")) {
-        const char *sb = "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
         for (int i = 0; i < 2; i++) {
             struct curl_slist *hl;
             CURL *n = chat_handle(chat, &hl);
-            curl_easy_setopt(n, CURLOPT_POSTFIELDS, sb);
+            curl_easy_setopt(n, CURLOPT_POSTFIELDS, streamed_body("S"));
             curl_easy_setopt(n, CURLOPT_WRITEFUNCTION, show);
             rc = curl_easy_perform(n);
             printf("\nstream %d %ld\n", rc, code_of(n));
@@ -514,14 +525,8 @@ int main(int argc, char **argv)
         rc = curl_easy_perform(h);
         printf("\npausecont %d %ld\n", rc, code_of(h));
     } else if (!strcmp(cas, "pauserecv")) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, other && !strcmp(other, "stream")
-            ? "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi [rid:R]\"}]}"
-            : body("R"));
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pausing_recv);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, unpausing_recv);
-        pause_h = h;
-        rc = curl_easy_perform(h);
+        rc = perform_pausing(h, other && !strcmp(other, "stream") ? streamed_body("R") : body("R"), pausing_recv,
+                             unpausing_recv);
         printf("pauserecv %d %ld while_paused %d\n%.*s\n", rc, code_of(h), writes_while_paused, (int)ntook, took);
     } else if (!strcmp(cas, "bigstdin") && other) {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
