@@ -1598,15 +1598,15 @@ static void conn_end(conn *k, int served)
  * close them). Kept, unused. */
 static void keep_unused(server *me)
 {
+    pthread_mutex_lock(&pool_lock);   /* (see dispatch) */
     server *old = calloc(1, sizeof *old);
     if (old) {
         old->c = me->c;
         old->h = me->h;
-        pthread_mutex_lock(&pool_lock);
         old->next = pool.all;
         pool.all = old;
-        pthread_mutex_unlock(&pool_lock);
     }
+    pthread_mutex_unlock(&pool_lock);
     me->h = NULL;
 }
 
@@ -1654,17 +1654,19 @@ static int dispatch(conn *k)
         pool.tail = k;
         pthread_cond_signal(&pool_cond);
     }
+    /* (made and listed under the lock, which fork() waits for: a child
+     * forked in between would hold it unlisted, owned by no thread) */
+    server *me = to_parked ? NULL : calloc(1, sizeof *me);
+    if (me) {
+        me->cur = k;
+        me->next = pool.all;
+        pool.all = me;
+    }
     pthread_mutex_unlock(&pool_lock);
     if (to_parked)
         return 0;
-    server *me = calloc(1, sizeof *me);
     if (!me)
         return -1;
-    me->cur = k;
-    pthread_mutex_lock(&pool_lock);
-    me->next = pool.all;
-    pool.all = me;
-    pthread_mutex_unlock(&pool_lock);
     if (llf_spawn(serving_thread, me) == 0)
         return 0;
     pthread_mutex_lock(&pool_lock);
