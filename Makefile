@@ -11,7 +11,8 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
 PKGS    := libcurl
-# cJSON is our own copy (third_party/cjson, see preload/jsonmem.c for why),
+# cJSON is our own copy (third_party/cjson, see preload/jsonmem.c for why;
+# three parser speed changes in it are marked "llmfallback:"),
 # found as <cjson/cJSON.h> like Debian's.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ithird_party
 CJSON_LIBS := -lm

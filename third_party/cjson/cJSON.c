@@ -23,6 +23,10 @@
 /* cJSON */
 /* JSON parser in C. */
 
+/* llmfallback: upstream 1.7.19 with three speed changes to the parser, each
+ * marked "llmfallback:" (integers, unescaped strings, literals); see the
+ * README's note on cJSON and tests/unit/test_cjson_patch.c. */
+
 /* disable warnings about old C89 functions in MSVC */
 #if !defined(_CRT_SECURE_NO_DEPRECATE) && defined(_MSC_VER)
 #define _CRT_SECURE_NO_DEPRECATE
@@ -309,14 +313,37 @@ static cJSON_bool parse_number(cJSON * const item, parse_buffer * const input_bu
     double number = 0;
     unsigned char *after_end = NULL;
     unsigned char *number_c_string;
-    unsigned char decimal_point = get_decimal_point();
+    unsigned char decimal_point;
     size_t i = 0;
     size_t number_string_length = 0;
+    size_t consumed = 0;
     cJSON_bool has_decimal_point = false;
 
     if ((input_buffer == NULL) || (input_buffer->content == NULL))
     {
         return false;
+    }
+
+    /* llmfallback: a plain integer of up to 15 digits (token counts, indexes,
+     * timestamps) is exact in a double, so it is converted here, without
+     * the copy, localeconv() and strtod() below, to the same value. */
+    {
+        const unsigned char *d = buffer_at_offset(input_buffer);
+        size_t left = input_buffer->length - input_buffer->offset, k = (left > 0 && d[0] == '-') ? 1 : 0;
+        size_t first = k;
+        long long v = 0;
+        while (k < left && k - first < 16 && d[k] >= '0' && d[k] <= '9')
+        {
+            v = v * 10 + (d[k] - '0');
+            k++;
+        }
+        if (k > first && k - first <= 15 && (k == left || (d[k] != '.' && d[k] != 'e' && d[k] != 'E' &&
+                                                          !(d[k] >= '0' && d[k] <= '9') && d[k] != '+' && d[k] != '-')))
+        {
+            number = first ? -(double)v : (double)v;
+            consumed = k;
+            goto have_number;
+        }
     }
 
     /* copy the number into a temporary buffer and replace '.' with the decimal point
@@ -353,6 +380,7 @@ static cJSON_bool parse_number(cJSON * const item, parse_buffer * const input_bu
         }
     }
 loop_end:
+    decimal_point = get_decimal_point();
     /* malloc for temporary buffer, add 1 for '\0' */
     number_c_string = (unsigned char *) input_buffer->hooks.allocate(number_string_length + 1);
     if (number_c_string == NULL)
@@ -382,7 +410,11 @@ loop_end:
         input_buffer->hooks.deallocate(number_c_string);
         return false; /* parse_error */
     }
+    consumed = (size_t)(after_end - number_c_string);
+    /* free the temporary buffer */
+    input_buffer->hooks.deallocate(number_c_string);
 
+have_number:
     item->valuedouble = number;
 
     /* use saturation in case of overflow */
@@ -401,9 +433,7 @@ loop_end:
 
     item->type = cJSON_Number;
 
-    input_buffer->offset += (size_t)(after_end - number_c_string);
-    /* free the temporary buffer */
-    input_buffer->hooks.deallocate(number_c_string);
+    input_buffer->offset += consumed;
     return true;
 }
 
@@ -822,6 +852,7 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
     const unsigned char *input_end = buffer_at_offset(input_buffer) + 1;
     unsigned char *output_pointer = NULL;
     unsigned char *output = NULL;
+    size_t escapes = 0;
 
     /* not a string */
     if (buffer_at_offset(input_buffer)[0] != '\"')
@@ -855,6 +886,7 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
 
         /* This is at most how much we need for the output */
         allocation_length = (size_t) (input_end - buffer_at_offset(input_buffer)) - skipped_bytes;
+        escapes = skipped_bytes;
         output = (unsigned char*)input_buffer->hooks.allocate(allocation_length + sizeof(""));
         if (output == NULL)
         {
@@ -863,6 +895,13 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
     }
 
     output_pointer = output;
+    /* llmfallback: a string without escapes is copied whole */
+    if (escapes == 0)
+    {
+        memcpy(output_pointer, input_pointer, (size_t)(input_end - input_pointer));
+        output_pointer += input_end - input_pointer;
+        input_pointer = input_end;
+    }
     /* loop through the string literal */
     while (input_pointer < input_end)
     {
@@ -1369,21 +1408,21 @@ static cJSON_bool parse_value(cJSON * const item, parse_buffer * const input_buf
 
     /* parse the different types of values */
     /* null */
-    if (can_read(input_buffer, 4) && (strncmp((const char*)buffer_at_offset(input_buffer), "null", 4) == 0))
+    if (can_read(input_buffer, 4) && (buffer_at_offset(input_buffer)[0] == 'n') && (strncmp((const char*)buffer_at_offset(input_buffer), "null", 4) == 0))
     {
         item->type = cJSON_NULL;
         input_buffer->offset += 4;
         return true;
     }
     /* false */
-    if (can_read(input_buffer, 5) && (strncmp((const char*)buffer_at_offset(input_buffer), "false", 5) == 0))
+    if (can_read(input_buffer, 5) && (buffer_at_offset(input_buffer)[0] == 'f') && (strncmp((const char*)buffer_at_offset(input_buffer), "false", 5) == 0))
     {
         item->type = cJSON_False;
         input_buffer->offset += 5;
         return true;
     }
     /* true */
-    if (can_read(input_buffer, 4) && (strncmp((const char*)buffer_at_offset(input_buffer), "true", 4) == 0))
+    if (can_read(input_buffer, 4) && (buffer_at_offset(input_buffer)[0] == 't') && (strncmp((const char*)buffer_at_offset(input_buffer), "true", 4) == 0))
     {
         item->type = cJSON_True;
         item->valueint = 1;

@@ -1,0 +1,116 @@
+/* cjson_patch: the three speed changes in our copy of cJSON (marked
+ * "llmfallback:" in third_party/cjson/cJSON.c) give what upstream's code
+ * gives. Numbers are checked against strtod(), which upstream calls for
+ * every number (in the "C" locale, as here); strings against a decoding of
+ * their escapes written here; literals by their first byte. */
+#include <math.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "t.h"
+
+static unsigned long long seed = 88172645463325252ull;
+static unsigned next(void)
+{
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return (unsigned)seed;
+}
+
+/* text as the value of [text], and what upstream makes of it: a value
+ * starting with '-' or a digit is a number, strtod's of the run of
+ * [0-9+-eE.] it copies, and the array must close right after. */
+static int number_agrees(const char *text)
+{
+    char doc[96], run[64], *end;
+    snprintf(doc, sizeof doc, "[%s]", text);
+    size_t n = strspn(text, "0123456789+-eE.");
+    if (n >= sizeof run)
+        return 1;
+    memcpy(run, text, n);
+    run[n] = 0;
+    double want = strtod(run, &end);
+    int ok = (text[0] == '-' || (text[0] >= '0' && text[0] <= '9')) && end != run && text[end - run] == 0;
+    cJSON *j = cJSON_Parse(doc);
+    int agree;
+    if (!ok) {
+        agree = j == NULL;
+    } else {
+        const cJSON *v = cJSON_GetArrayItem(j, 0);
+        agree = cJSON_IsNumber(v) && memcmp(&v->valuedouble, &want, sizeof want) == 0 &&
+                v->valueint == (want >= 2147483647.0 ? 2147483647 : want <= -2147483648.0 ? -2147483647 - 1 : (int)want);
+    }
+    if (!agree)
+        fprintf(stderr, "cjson_patch: number %s\n", text);
+    cJSON_Delete(j);
+    return agree;
+}
+
+void test_cjson_patch(void)
+{
+    /* Numbers: the fast path's edges and the cases it leaves to strtod. */
+    static const char *fixed[] = {"0", "-0", "7", "007", "-12", "999999999999999", "-999999999999999",
+                                  "9999999999999999", "12345678901234567890", "2147483647", "2147483648",
+                                  "-2147483649", "1.5", "1e3", "1E3", "-1e-3", "12-3", "1+2", "12.", "-",
+                                  "--1", "+1", ".5", "0x10", "1.2.3", "5e", "1e400", "-1e400"};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        bad += !number_agrees(fixed[i]);
+    CHECK(bad == 0);
+    /* and 200,000 random runs of those characters, mostly digits */
+    static const char alpha[] = "0123456789012345678901234567890123456789-+eE.";
+    bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        char t[24];
+        int len = 1 + (int)(next() % 20);
+        for (int k = 0; k < len; k++)
+            t[k] = alpha[next() % (sizeof alpha - 1)];
+        t[len] = 0;
+        bad += !number_agrees(t);
+    }
+    CHECK(bad == 0);
+
+    /* Strings with and without escapes, keys included. */
+    cJSON *j = cJSON_Parse("{\"plain\":\"hello world\",\"esc\":\"a\\\"b\\\\c\\n\\u00e9\\/\",\"\":\"\","
+                           "\"k\\u0041y\":\"x\"}");
+    CHECK(j != NULL);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "plain")), "hello world");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "esc")), "a\"b\\c\n\xc3\xa9/");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "")), "");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "kAy")), "x");
+    cJSON_Delete(j);
+    /* unterminated, or a bad escape, still fails */
+    CHECK(cJSON_Parse("[\"abc]") == NULL);
+    CHECK(cJSON_Parse("[\"a\\qb\"]") == NULL);
+    CHECK(cJSON_Parse("[\"ab\\") == NULL);
+    /* random printable strings round-trip through print and parse */
+    bad = 0;
+    for (int i = 0; i < 20000; i++) {
+        char s[40];
+        int len = (int)(next() % 39);
+        for (int k = 0; k < len; k++)
+            s[k] = (char)(1 + next() % 126);
+        s[len] = 0;
+        cJSON *str = cJSON_CreateString(s);
+        char *printed = cJSON_PrintUnformatted(str);
+        cJSON *back = printed ? cJSON_Parse(printed) : NULL;
+        bad += !(back && cJSON_IsString(back) && strcmp(back->valuestring, s) == 0);
+        cJSON_Delete(back);
+        cJSON_free(printed);
+        cJSON_Delete(str);
+    }
+    CHECK(bad == 0);
+
+    /* Literals: each by its whole word, as before. */
+    j = cJSON_Parse("[null,false,true]");
+    CHECK(j && cJSON_IsNull(cJSON_GetArrayItem(j, 0)) && cJSON_IsFalse(cJSON_GetArrayItem(j, 1)) &&
+          cJSON_IsTrue(cJSON_GetArrayItem(j, 2)));
+    cJSON_Delete(j);
+    CHECK(cJSON_Parse("[nul]") == NULL);
+    CHECK(cJSON_Parse("[fals]") == NULL);
+    CHECK(cJSON_Parse("[tru]") == NULL);
+    CHECK(cJSON_Parse("[nulL]") == NULL);
+    CHECK(cJSON_Parse("n") == NULL);
+}
