@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int grow(llf_buf *b, size_t need)
@@ -73,23 +74,41 @@ void llf_buf_free(llf_buf *b)
     b->n = b->cap = 0;
 }
 
-int llf_buf_read_file(llf_buf *b, const char *path, size_t max)
+int llf_buf_read_file(llf_buf *b, const char *path, size_t max, int regular_only)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Opened without blocking: a FIFO nobody writes to would otherwise
+     * block the open, and with it the host's first name lookup, for ever.
+     * Read blocking: a pipe's writer (a shell's <(...)) is waited for, and
+     * a FIFO without one reads as empty. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
+    struct stat st;
+    int e = fstat(fd, &st) != 0                                        ? errno
+            : S_ISDIR(st.st_mode)                                      ? EISDIR
+            : regular_only && !S_ISREG(st.st_mode)                     ? EINVAL
+            : fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ? errno
+                                                                       : 0;
+    if (e) {
+        close(fd);
+        errno = e;
+        return -1;
+    }
     char chunk[4096];
     ssize_t n;
     int rc = 0;
-    while (rc == 0 && ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))) {
-        if (n < 0)
+    while (rc == 0 && ((n = read(fd, chunk, sizeof chunk)) != 0)) {
+        if (n < 0) {
+            if (errno != EINTR)
+                rc = -1;   /* (an error is not the end of the file) */
             continue;
+        }
         if (b->n > max)
             errno = EFBIG, rc = -1;
         else if (llf_buf_add(b, chunk, (size_t)n))
             errno = ENOMEM, rc = -1;
     }
-    int e = errno;
+    e = errno;
     close(fd);
     errno = e;
     return rc;

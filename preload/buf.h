@@ -25,11 +25,12 @@ const char *llf_utoa(char d[24], unsigned long v);
 void llf_buf_reset(llf_buf *b);                             /* keep memory, n = 0 */
 void llf_buf_free(llf_buf *b);
 char *llf_buf_steal(llf_buf *b);                            /* caller frees */
-/* The file at path appended to b, to its end or to a read error (as stdio
- * would have it): 0, or -1 with errno (EFBIG once b holds more than max
- * bytes before another 4 KiB is read, ENOMEM). open, read, close: the shim
- * uses it too, at a process's first name lookup. */
-int   llf_buf_read_file(llf_buf *b, const char *path, size_t max);
+/* The file at path appended to b, to its end: 0, or -1 with errno (a read
+ * error, EISDIR, EINVAL for a file that is not regular when regular_only,
+ * EFBIG once b holds more than max bytes before another 4 KiB is read,
+ * ENOMEM). open, read, close: the shim uses it too, at a process's first
+ * name lookup. */
+int   llf_buf_read_file(llf_buf *b, const char *path, size_t max, int regular_only);
 void  llf_buf_adopt(llf_buf *b, char *s);   /* b's memory freed; b now owns string s */
 
 /* A list of "Name: value" strings (no CR/LF), as a request carries them. */

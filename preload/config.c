@@ -6,10 +6,13 @@
  * a user's prompts go. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -45,6 +48,7 @@ typedef struct ctx {
     char       *err;
     size_t      errlen;
     const char *origin;
+    const char *entry;   /* what names a provider/model now: "chain" (NULL) or "candidate" */
 } ctx;
 
 static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -121,6 +125,9 @@ static int get_str(ctx *x, const cJSON *obj, const char *where, const char *key,
 static int add_provider(ctx *x, const char *name)
 {
     llf_config *c = x->c;
+    /* (a chain entry names its provider in at most 127 bytes) */
+    if (strlen(name) > 127)
+        return fail(x, "provider name \"%.20s...\" is longer than 127 characters", name);
     llf_provider *p = realloc(c->providers, (c->nproviders + 1) * sizeof *p);
     if (!p)
         return fail(x, "out of memory");
@@ -138,6 +145,17 @@ static int env_name(const char *s)
 {
     size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
     return n && !s[n] && !(*s >= '0' && *s <= '9');
+}
+
+/* A name shown in a message: one written as variables are by convention
+ * (OPENAI_API_KEY). A key that fits env_name (gsk_..., fw_..., Mistral's
+ * 32 letters and digits) pasted into api_key_env must not reach stderr. */
+static const char *shown_var(const char *s)
+{
+    size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    return s[n] || !strchr(s, '_') || (*s >= '0' && *s <= '9')
+               ? "the variable its api_key_env names (not shown: the name may be a key)"
+               : s;
 }
 
 static int add_base(ctx *x, int provider, const char *url)
@@ -254,19 +272,20 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
                       llf_chain_entry *out)
 {
     char name[128];
+    const char *what = x->entry ? x->entry : "chain", *entry = x->entry ? x->entry : "chain entry";
     if (plen == 0 || plen >= sizeof name)
-        return fail(x, "chain entry \"%.*s\" has no provider", (int)plen, provider);
+        return fail(x, "%s \"%.*s\" has no provider", entry, (int)plen, provider);
     memcpy(name, provider, plen);
     name[plen] = '\0';
     int idx = llf_config_provider(x->c, name);
     if (idx < 0)
-        return fail(x, "chain names unknown provider \"%s\" (not built in, not in \"providers\")",
-                    name);
+        return fail(x, "%s names unknown provider \"%s\" (not built in, not in \"providers\")",
+                    what, name);
     const llf_provider *p = &x->c->providers[idx];
     if (!model || !*model)
         model = p->default_model;
     if (!model)
-        return fail(x, "chain entry \"%s\" needs a model (write %s/MODEL)", name, name);
+        return fail(x, "%s \"%s\" needs a model (write %s/MODEL)", entry, name, name);
     out->provider = idx;
     out->context = context;
     if (!(out->model = llf_strdup(model)))
@@ -344,7 +363,10 @@ static int load_mode(ctx *x, const cJSON *root)
         int empty = 1;
         if (!cJSON_IsString(cand))
             return fail(x, "\"candidate\" must be \"provider/model\"");
-        if (parse_entry(x, cand->valuestring, strlen(cand->valuestring), &c->candidate, &empty))
+        x->entry = "candidate";
+        int rc = parse_entry(x, cand->valuestring, strlen(cand->valuestring), &c->candidate, &empty);
+        x->entry = NULL;
+        if (rc)
             return -1;
         if (empty)
             return fail(x, "\"candidate\" must be \"provider/model\"");
@@ -494,6 +516,10 @@ static int load_verdict(ctx *x, const cJSON *v)
             if (!cJSON_IsString(p)) {
                 free(list);
                 return fail(x, "verdict.refusal_patterns must be an array of strings");
+            }
+            if (!*p->valuestring) {
+                free(list);
+                return fail(x, "verdict.refusal_patterns[%d] is empty: it would call every short answer a refusal", i);
             }
             list[i++] = p->valuestring;
         }
@@ -664,9 +690,29 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
     if (get_str(x, root, "the configuration", "log", &c->log_path) ||
         get_str(x, root, "the configuration", "ca_bundle", &c->ca_bundle))
         goto out;
-    if ((v = cJSON_GetObjectItemCaseSensitive(root, "chain"))) {
-        if (!*chain_seen && load_chain(x, v))
+    /* A bundle that cannot be read would fail every HTTPS attempt, the
+     * program's own to a healthy provider included. */
+    if (c->ca_bundle && *c->ca_bundle) {
+        struct stat st;
+        const char *why = stat(c->ca_bundle, &st) != 0              ? strerror(errno)
+                          : !S_ISREG(st.st_mode)                    ? "not a file"
+                          : access(c->ca_bundle, R_OK) != 0         ? strerror(errno)
+                                                                    : NULL;
+        if (why) {
+            fail(x, "ca_bundle %s: %s", c->ca_bundle, why);
             goto out;
+        }
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "chain"))) {
+        /* Read even when LLMFALLBACK_CHAIN replaces it, so that a mistake
+         * in the file is not found only the day the variable is unset. */
+        if (load_chain(x, v))
+            goto out;
+        if (*chain_seen) {
+            for (size_t i = 0; i < c->nchain; i++)
+                free(c->chain[i].model);
+            c->nchain = 0;
+        }
         *chain_seen = "file";
     }
     if (load_mode(x, root))
@@ -698,7 +744,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
 {
     *out = NULL;
     llf_config *c = calloc(1, sizeof *c);
-    ctx x = {c, err, errlen, origin ? origin : "configuration"};
+    ctx x = {c, err, errlen, origin ? origin : "configuration", NULL};
     if (!c)
         return fail(&x, "out of memory");
     c->per_call = DEFAULT_PER_CALL;
@@ -743,6 +789,10 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
                 goto bad;
             s += n + (e != NULL);
         }
+        if (!c->nchain) {
+            fail(&x, "names no provider/model (unset it to use the file's chain)");
+            goto bad;
+        }
         x.origin = origin ? origin : "configuration";
     }
     size_t nb;
@@ -759,6 +809,11 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
         }
         if (add_base(&x, (int)i, p->base_url))
             goto bad;
+        if (!(p->breaker_id = malloc(strlen(p->name) + strlen(p->base_url) + 2))) {
+            fail(&x, "out of memory");
+            goto bad;
+        }
+        sprintf(p->breaker_id, "%s %s", p->name, p->base_url);
         if (i < nb && strcmp(p->base_url, b[i].base_url) != 0 && add_base(&x, (int)i, b[i].base_url))
             goto bad;
 #define ALSO(n, url) || (i < nb && !strcmp(p->name, n) && add_base(&x, (int)i, url))
@@ -773,7 +828,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     for (size_t i = 0; i < c->nchain; i++) {
         const llf_provider *p = &c->providers[c->chain[i].provider];
         if (p->needs_key && !p->key) {
-            fail(&x, "chain entry %s/%s: %s is not set", p->name, c->chain[i].model, p->key_env);
+            fail(&x, "chain entry %s/%s: %s is not set", p->name, c->chain[i].model, shown_var(p->key_env));
             goto bad;
         }
     }
@@ -781,7 +836,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     if (c->mode != LLF_MODE_FALLBACK) {
         const llf_provider *p = &c->providers[c->candidate.provider];
         if (p->needs_key && !p->key) {
-            fail(&x, "candidate %s/%s: %s is not set", p->name, c->candidate.model, p->key_env);
+            fail(&x, "candidate %s/%s: %s is not set", p->name, c->candidate.model, shown_var(p->key_env));
             goto bad;
         }
     }
@@ -813,6 +868,7 @@ void llf_config_free(llf_config *c)
             free(p->key);
         }
         free(p->default_model);
+        free(p->breaker_id);
     }
     for (size_t i = 0; i < c->nbases; i++)
         llf_urlparts_free(&c->bases[i].url);

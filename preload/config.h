@@ -26,6 +26,9 @@ typedef struct llf_provider {
     char       *key;            /* NULL when unset */
     int         needs_key;
     char       *default_model;  /* NULL when none */
+    char       *breaker_id;     /* name and base URL: what the breaker's slots
+                                 * are kept by (one name may mean other servers
+                                 * to the user's other programs) */
 } llf_provider;
 
 /* A URL prefix that identifies a provider (its official and configured base). */

@@ -103,12 +103,16 @@ static const char *env(const char *name)
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
     llf_buf b = {0};
-    if (llf_buf_read_file(&b, path, LLF_CONFIG_MAX)) {
+    if (llf_buf_read_file(&b, path, LLF_CONFIG_MAX, 0)) {
         if (errno == EFBIG || errno == ENOMEM)
             snprintf(err, errlen, "%s: too large or out of memory", path);
         else
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
         llf_buf_free(&b);
+        return NULL;
+    }
+    if (!b.n) {   /* (also a FIFO that nobody writes to) */
+        snprintf(err, errlen, "%s: empty", path);
         return NULL;
     }
     *len = b.n;

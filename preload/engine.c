@@ -340,14 +340,17 @@ static int program_left(const llf_run_args *a)
 /* Sleep for a Retry-After plus up to a quarter more, so that many clients told
  * the same wait do not return at the same instant; in slices of 100 ms at
  * most, ending early when the program has left (the relay: nobody to wait
- * for). */
-static void wait_retry_after(long ms, const llf_run_args *a)
+ * for), and never past deadline (0: none), where the program's own limit
+ * on the whole call would have ended it. */
+static void wait_retry_after(long ms, const llf_run_args *a, double deadline)
 {
     static __thread unsigned seed;
     if (!seed)
         seed = (unsigned)getpid() ^ (unsigned)(unsigned long long)(llf_mono_ms() * 1000.0);
     long jitter = ms > 0 ? (long)(rand_r(&seed) % (unsigned)(ms / 4 + 1)) : rand_r(&seed) % 100;
     double until = llf_mono_ms() + (double)(ms + jitter);
+    if (deadline > 0 && until > deadline)
+        until = deadline;
     for (double left; (left = until - llf_mono_ms()) > 0;) {
         long slice = left > 100 ? 100 : (long)left + 1;
         struct timespec ts = {0, slice * 1000000L};
@@ -382,6 +385,8 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
 
     llf_attempt base;
     llf_attempt_limits(cfg, a->prog_connect_ms, a->prog_total_ms, &base);
+    /* (a Retry-After wait is not made past the program's own limit on the call) */
+    double deadline = a->prog_total_ms > 0 ? llf_mono_ms() + (double)a->prog_total_ms : 0;
     c->o.req = a->orig;
     llf_retry_budget_earn();
     long estimate = -1;
@@ -409,9 +414,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             log_skip(a, c, s, "context", NULL);
             continue;
         }
-        const char *pname = cfg->providers[s->provider].name;
+        const char *bid = cfg->providers[s->provider].breaker_id;
         int forced = s->original && orig_pending && i == nsteps - 1;
-        int allowed = forced ? 1 : llf_health_allow(pname, s->model, (long long)llf_mono_ms());
+        int allowed = forced ? 1 : llf_health_allow(bid, s->model, (long long)llf_mono_ms());
         if (!allowed) {
             log_skip(a, c, s, "breaker_open", NULL);
             if (s->original && nsteps < LLF_MAX_STEPS) {
@@ -545,7 +550,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 orig_step = s;
             }
             if (v.outcome == LLF_OK || (v.fallback && strcmp(v.reason, "context") != 0)) {
-                llf_health_report(pname, s->model, v.outcome == LLF_OK, (long long)llf_mono_ms());
+                llf_health_report(bid, s->model, v.outcome == LLF_OK, (long long)llf_mono_ms());
                 reported = 1;
             }
             log_step(a, c, s, attempts, r->status, llf_outcome_name(v.outcome), v.reason, r->ms);
@@ -569,14 +574,15 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
                            ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried &&
                            attempts < cfg->per_call - reserve && llf_retry_budget_left() &&
-                           llf_budget_used(&e->budget) < e->budget.limit && !program_left(a);
+                           llf_budget_used(&e->budget) < e->budget.limit && !program_left(a) &&
+                           (deadline <= 0 || llf_mono_ms() + (double)ra < deadline);
             if (!may_wait)
                 break;
             retried = 1;
-            wait_retry_after(ra, a);
+            wait_retry_after(ra, a, deadline);
         }
         if (allowed == 2 && !reported)
-            llf_health_release(pname, s->model);
+            llf_health_release(bid, s->model);
     }
 
     fin->attempts = attempts;

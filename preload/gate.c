@@ -89,7 +89,8 @@ static void load(void)
     const char *path = getenv("LLMFALLBACK_CONFIG");
     llf_buf t = {0};
     if (llf_buf_add(&t, builtin, sizeof builtin - 1) ||
-        (path && *path && (llf_buf_read_file(&t, path, LLF_CONFIG_MAX + sizeof builtin - 1) ||
+        /* (a pipe is read once, by the core: here it would be used up) */
+        (path && *path && (llf_buf_read_file(&t, path, LLF_CONFIG_MAX + sizeof builtin - 1, 1) ||
                            memchr(t.p + sizeof builtin - 1, '\0', t.n - (sizeof builtin - 1))))) {
         llf_buf_free(&t);
         return;   /* unreadable (or no memory): maybe, always */

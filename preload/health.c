@@ -257,10 +257,13 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
 
 static int64_t ratio_milli, burst_milli;
 
-/* x1000, bounded (a ratio or burst past a trillion means "unlimited"). */
+/* x1000, bounded (a ratio or burst past a trillion means "unlimited"). A
+ * positive ratio under 0.0005 counts as 0.001, the finest the budget keeps:
+ * rounded to 0 it would mean no budget at all, the opposite of strict. */
 static int64_t milli(double x)
 {
-    return !(x > 0) ? 0 : x >= 1e12 ? (int64_t)1e15 : (int64_t)llround(x * 1000.0);
+    int64_t m = !(x > 0) ? 0 : x >= 1e12 ? (int64_t)1e15 : (int64_t)llround(x * 1000.0);
+    return x > 0 && m < 1 ? 1 : m;
 }
 
 void llf_retry_budget_init(double ratio, double burst)

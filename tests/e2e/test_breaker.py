@@ -65,6 +65,30 @@ def test_not_shared_means_per_process():
     eq(len(m.requests("primary")), 5, "each process asks the primary itself")
 
 
+def test_a_provider_is_kept_by_its_base_url_too():
+    """One name may mean another server to the user's other programs: an
+    "openai" that failed at one base URL (a demo's mock, a dead proxy) is
+    not skipped at another, which shares the breaker's file."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    other = Mock([{"name": "other", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"]}])
+    atexit.register(other.stop)
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    calls(m, config(m, failures=3, cooldown_ms=60000), 4, shared)
+    eq(len(m.requests("primary")), 3, "open for the primary's URL after three failures")
+    cfg = write_config({"providers": {
+        "openai": {"base_url": other.base("other")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+        "chain": ["backup/gpt-4o-mini"], "breaker": {"failures": 3, "cooldown_ms": 60000}}, "other.json")
+    log = new_log("other.log")
+    argv = [CURL, "-sS", other.base("other") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
+    r = run(argv, env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared}))
+    check(b"Hello from other" in r.stdout, f"the other server answers ({r.stdout[:200]!r})")
+    eq(len(other.requests("other")), 1, "asked, not skipped")
+    eq([l.get("reason") for l in read_log(log) if l.get("reason") == "breaker_open"], [], "nothing skipped")
+
+
 def test_half_open_probe_then_recovery():
     m = mock()
     m.set("primary", behaviour="503")

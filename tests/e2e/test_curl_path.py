@@ -315,6 +315,13 @@ def test_retry_after_short_same_provider():
     r = run(curl_chat(m), env_for(cfg))
     check(answer(r.stdout).startswith("Hello from backup"), "long Retry-After: backup at once")
     eq(len(m.requests("primary")), 1, "primary asked once")
+    # nor is a wait made that the program's own limit on the call (-m 2)
+    # would not have waited for: the backup at once, within it
+    m.reset_all()
+    m.set("primary", behaviour=["429", "ok"], retry_after=3)
+    r = run(curl_chat(m, "-m", "2"), env_for(config(m, retry={"max_wait_ms": 20000})))
+    check(answer(r.stdout).startswith("Hello from backup"), "a wait past -m: backup at once")
+    eq(len(m.requests("primary")), 1, "primary asked once")
     # asking the original again is an extra attempt: per_call and per_process count it
     for limits in ({"per_call": 1}, {"per_process": 0}):
         m.reset_all()
@@ -350,11 +357,17 @@ def test_non_llm_download_byte_identical():
 def test_bad_config_passes_through_with_one_line():
     m = mock()
     m.set("primary", behaviour="503")
+    fifo = os.path.join(tempfile.mkdtemp(dir=tmpdir()), "config.fifo")
+    os.mkfifo(fifo)
     cases = [
         (write_config('{"chain": ["backup/x",]}', "broken.json"), {}, "not valid JSON"),
         (config(m), {"LLMFALLBACK_CHAIN": "nosuch/model"}, "unknown provider"),
         (write_config({"chain": ["mistral/mistral-small"]}, "nokey.json"), {}, "MISTRAL_API_KEY is not set"),
         ("/nonexistent/llmfallback.json", {}, "cannot read config"),
+        (tempfile.mkdtemp(dir=tmpdir()), {}, "Is a directory"),
+        (fifo, {}, "empty"),   # (with no writer: read once, as empty, without waiting)
+        (config(m), {"LLMFALLBACK_CHAIN": ","}, "LLMFALLBACK_CHAIN: names no provider/model"),
+        (write_config({"ca_bundle": "/nonexistent/ca.pem"}, "ca.json"), {}, "ca_bundle /nonexistent/ca.pem"),
     ]
     for cfg, extra, needle in cases:
         r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(cfg, extra=extra))

@@ -75,6 +75,21 @@ print(*(r.headers.get("x-llmfallback-" + h) for h in ("provider", "model", "atte
     eq(py(m, script, config(m)).stdout.decode().split(), ["backup", "gpt-4o-mini", "2"], "the x-llmfallback-* headers")
 
 
+def test_a_config_read_from_a_pipe():
+    """LLMFALLBACK_CONFIG=<(...): a pipe can be read once. The shim's gate,
+    which reads the file to know the providers' hosts, leaves a pipe to the
+    core (it used it up, and the core read nothing: "not valid JSON")."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    cfg = config(m)
+    env = env_for(cfg)
+    del env["LLMFALLBACK_CONFIG"]
+    script = PRELUDE + "print(urllib_chat('pipe'))"
+    r = run(["bash", "-c", 'LLMFALLBACK_CONFIG=<(cat "$1") exec "$2" -c "$3" "$4"', "-", cfg, PY, script,
+             m.base("primary") + "/chat/completions"], env)
+    check(r.stdout.decode().startswith("Hello from backup"), f"the backup answers ({r.stderr.decode()[-300:]})")
+
+
 def test_keep_alive_connection_serves_many_calls():
     m = mock()
     m.set("primary", behaviour=["503", "ok", "503"])

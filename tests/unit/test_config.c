@@ -142,6 +142,55 @@ void test_config(void)
     CHECK(fails_with("{\"mode\": \"override\", \"candidate\": \"mistral/m\"}", NULL,
                      "candidate mistral/m: MISTRAL_API_KEY is not set"));
     CHECK(fails_with("{\"candidate\": 3}", NULL, "\"candidate\" must be \"provider/model\""));
+    /* a candidate's mistakes are named as the candidate's, not the chain's */
+    CHECK(fails_with("{\"mode\": \"override\", \"candidate\": \"nosuch/m\"}", NULL,
+                     "candidate names unknown provider \"nosuch\""));
+    CHECK(fails_with("{\"mode\": \"override\", \"candidate\": \"/m\"}", NULL, "candidate \"\" has no provider"));
+    /* a key pasted into api_key_env that happens to fit a variable's name
+     * (gsk_..., Mistral's letters and digits) is not shown when unset; a
+     * conventional name is */
+    static const char *const pasted[] = {"gsk_8fK2mQ9xLp3RtV7wYz1AbC4dEf6GhJ0kLmNo", "Ab3dEf6GhJ0kLmNoPqRsTuVwXyZ12345",
+                                         "AKIAIOSFODNN7EXAMPLE"};
+    for (size_t i = 0; i < 3; i++) {
+        char j[512];
+        snprintf(j, sizeof j, "{\"providers\":{\"m\":{\"base_url\":\"http://h/v1\",\"api_key_env\":\"%s\"}},"
+                              "\"chain\":[\"m/x\"]}", pasted[i]);
+        CHECK(fails_with(j, NULL, "chain entry m/x: the variable its api_key_env names (not shown") && !strstr(err, pasted[i]));
+    }
+    CHECK(fails_with("{\"providers\":{\"m\":{\"base_url\":\"http://h/v1\",\"api_key_env\":\"M_KEY\"}},"
+                     "\"chain\":[\"m/x\"]}", NULL, "chain entry m/x: M_KEY is not set"));
+    /* a provider's name is at most what a chain entry can name */
+    {
+        char j[512], name[129];
+        memset(name, 'b', 128);
+        name[128] = 0;
+        snprintf(j, sizeof j, "{\"providers\":{\"%s\":{\"base_url\":\"http://h/v1\"}}}", name);
+        CHECK(fails_with(j, NULL, "is longer than 127 characters"));
+        name[127] = 0;
+        snprintf(j, sizeof j, "{\"providers\":{\"%s\":{\"base_url\":\"http://h/v1\",\"model\":\"x\"}},\"chain\":[\"%s\"]}",
+                 name, name);
+        c = load(j, NULL, NULL);
+        CHECK(c && c->nchain == 1);
+        llf_config_free(c);
+    }
+    /* LLMFALLBACK_CHAIN that names nothing is a mistake, not "no fallback";
+     * the file's chain is checked even when the variable replaces it */
+    CHECK(fails_with("{\"chain\": []}", " ", "LLMFALLBACK_CHAIN: names no provider/model"));
+    CHECK(fails_with("{\"chain\": []}", ",", "LLMFALLBACK_CHAIN: names no provider/model"));
+    CHECK(fails_with("{\"chain\": [\"nosuch/m\"]}", "openai/gpt-4o", "unknown provider \"nosuch\""));
+    /* an empty refusal pattern would match every short answer */
+    CHECK(fails_with("{\"verdict\": {\"refusal_patterns\": [\"sorry\", \"\"]}}", NULL,
+                     "verdict.refusal_patterns[1] is empty"));
+    /* a CA bundle that cannot be read would fail every HTTPS attempt */
+    CHECK(fails_with("{\"ca_bundle\": \"/nonexistent/ca.pem\"}", NULL, "ca_bundle /nonexistent/ca.pem: No such file"));
+    CHECK(fails_with("{\"ca_bundle\": \"/tmp\"}", NULL, "ca_bundle /tmp: not a file"));
+    c = load("{\"ca_bundle\": \"tests/fixtures/config/full.json\"}", NULL, NULL);   /* (any readable file) */
+    CHECK(c != NULL);
+    llf_config_free(c);
+    /* the breaker keeps a provider by its name and base URL */
+    c = load("{\"providers\":{\"openai\":{\"base_url\":\"http://127.0.0.1:9/v1\"}}}", NULL, NULL);
+    CHECK(c && strcmp(c->providers[llf_config_provider(c, "openai")].breaker_id, "openai http://127.0.0.1:9/v1") == 0);
+    llf_config_free(c);
     CHECK(fails_with("{\"shadow\": {\"sample\": 1.5}}", NULL, "shadow.sample must be a number from 0 to 1"));
     CHECK(fails_with("{\"shadow\": {\"rate\": 1}}", NULL, "unknown key \"rate\""));
     CHECK(strncmp(err, "cfg.json: ", 10) == 0);

@@ -57,6 +57,12 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
 static llf_engine eng;
 static llf_config *cfg;
 
+/* What the breaker keeps a configured provider by (its name and base URL). */
+static const char *bid(const char *name)
+{
+    return cfg->providers[llf_config_provider(cfg, name)].breaker_id;
+}
+
 static void setup(const char *chain, int per_call, long per_process)
 {
     char err[256];
@@ -353,28 +359,28 @@ void test_engine(void)
     setup("groq/llama", 1, 100);
     llf_health_cfg hc = {1, 1, 0, 60000};   /* open after 1, cool after 1 ms, a probe out up to 60 s */
     llf_health_init(&hc, NULL);
-    llf_health_report("groq", "llama", 0, (long long)llf_mono_ms());
+    llf_health_report(bid("groq"), "llama", 0, (long long)llf_mono_ms());
     struct timespec ms2 = {0, 2000000};
     nanosleep(&ms2, NULL);
     script p1 = {.steps = {"503"}};
     CHECK(run(&p1, &fin, &c) == 0 && p1.n == 1 && fin.from_original);   /* groq: per_call */
     done(&p1, c);
-    CHECK(llf_health_allow("groq", "llama", (long long)llf_mono_ms()) == 2);
-    llf_health_release("groq", "llama");
+    CHECK(llf_health_allow(bid("groq"), "llama", (long long)llf_mono_ms()) == 2);
+    llf_health_release(bid("groq"), "llama");
     setup("groq/llama", 4, 100);
     /* (the program's own provider failed too, and opened: closed again) */
-    llf_health_report("openai", "gpt-4o", 1, (long long)llf_mono_ms());
+    llf_health_report(bid("openai"), "gpt-4o", 1, (long long)llf_mono_ms());
     script p2 = {.steps = {"503"}, .gone_after = 1};
     CHECK(run(&p2, &fin, &c) == 0 && p2.n == 1);                         /* groq: client_gone */
     done(&p2, c);
-    CHECK(llf_health_allow("groq", "llama", (long long)llf_mono_ms()) == 2);
-    llf_health_release("groq", "llama");
+    CHECK(llf_health_allow(bid("groq"), "llama", (long long)llf_mono_ms()) == 2);
+    llf_health_release(bid("groq"), "llama");
     /* a probe that was sent and failed opens it again */
-    llf_health_report("openai", "gpt-4o", 1, (long long)llf_mono_ms());
+    llf_health_report(bid("openai"), "gpt-4o", 1, (long long)llf_mono_ms());
     script p3 = {.steps = {"503", "503"}};
     CHECK(run(&p3, &fin, &c) == 0 && p3.n == 2);
     done(&p3, c);
-    CHECK(llf_health_allow("groq", "llama", (long long)llf_mono_ms()) == 0);
+    CHECK(llf_health_allow(bid("groq"), "llama", (long long)llf_mono_ms()) == 0);
     llf_health_cfg off = {0, 1000, 0, 0};
     llf_health_init(&off, NULL);
 

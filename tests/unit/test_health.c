@@ -130,6 +130,14 @@ static void test_health_file(void)
         spent += llf_retry_budget_spend();
     llf_retry_budget_earn();
     CHECK(spent == 1000 && llf_retry_budget_left());
+    /* the strictest ratio is not none: under 0.0005 it counts as 0.001 */
+    llf_retry_budget_init(0.0004, 1);
+    CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());   /* the burst of one */
+    for (int i = 0; i < 999; i++)
+        llf_retry_budget_earn();
+    CHECK(!llf_retry_budget_spend());
+    llf_retry_budget_earn();
+    CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());   /* one in a thousand calls */
     llf_retry_budget_init(0, 0);
 }
 
