@@ -3,8 +3,10 @@ as tables for the terminal: calls and how they ended, fallbacks by reason
 and by answering provider, latency percentiles per provider/model, and the
 shadow comparisons (mode "shadow": the candidate beside the answer the
 program got)."""
+import argparse
 import collections
 import json
+import math
 import os
 import statistics
 import sys
@@ -138,16 +140,44 @@ def over_threshold(ncalls, fallbacks, max_count, max_share):
     return None
 
 
+def count_limit(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of calls (0 or more)")
+    return n
+
+
+def share_limit(text):
+    try:
+        f = float(text)
+    except ValueError:
+        f = math.nan
+    # (float() takes "nan", and nan > 1 is false: the range is asked for,
+    # not its outside)
+    if not 0 <= f <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share from 0 to 1")
+    return abs(f)   # (-0 would be allowed as "-0%")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # one line, and 2: a CI job tells a mistyped limit from one exceeded (1)
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 if __name__ == "__main__":
-    import argparse
     import signal
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `report LOG | head`: no traceback
-    ap = argparse.ArgumentParser(prog="llmfallback report",
-                                 description="Summarise llmfallback logs; optionally fail when too many "
-                                             "calls needed a fallback (for CI).")
-    ap.add_argument("--max-fallbacks", type=int, metavar="N",
+    ap = Parser(prog="llmfallback report",
+                description="Summarise llmfallback logs; optionally fail when too many "
+                            "calls needed a fallback (for CI). Exit status: 0, 1 when a limit was "
+                            "exceeded, 2 for a usage error.")
+    ap.add_argument("--max-fallbacks", type=count_limit, metavar="N",
                     help="exit 1 when more than N calls were answered by a fallback")
-    ap.add_argument("--max-fallback-share", type=float, metavar="F",
+    ap.add_argument("--max-fallback-share", type=share_limit, metavar="F",
                     help="exit 1 when more than this share (0..1) of calls was answered by a fallback")
     ap.add_argument("logs", nargs="+", metavar="LOG")
     args = ap.parse_args()

@@ -37,3 +37,46 @@ def test_report_summarises_a_log():
     eq(r.returncode, 0, f"report reads a mixed log ({r.stderr.decode()[-300:]})")
     check(r.stdout.decode().startswith("5 calls in 1 log(s), 4 unreadable lines"), f"({r.stdout.decode()[:80]})")
     m.stop()
+
+
+REPORT = os.path.join(ROOT, "scripts/llmfallback")
+
+
+def report(*args):
+    r = run([REPORT, "report", *args], dict(os.environ))
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def all_fallbacks_log():
+    """A log of three calls, each answered by a fallback."""
+    log = new_log("fallbacks.log")
+    with open(log, "w") as f:
+        for call in (1, 2, 3):
+            f.write(f'{{"event":"attempt","pid":7,"call":{call},"attempt":1,"provider":"p","model":"m",'
+                    f'"outcome":"http_error","reason":"overloaded","ms":5}}\n')
+            f.write(f'{{"event":"attempt","pid":7,"call":{call},"attempt":2,"provider":"b","model":"m",'
+                    f'"outcome":"ok","reason":"","ms":5}}\n')
+    return log
+
+
+def test_report_refuses_limits_it_cannot_judge():
+    """A limit that is no number, outside 0..1 for the share, or negative or
+    fractional for the count is a usage error (2, one line), not a gate that
+    passes everything (nan) or can never pass (-1); 1 stays "exceeded"."""
+    log = all_fallbacks_log()
+    for opt, value in [("--max-fallback-share", "nan"), ("--max-fallback-share", "inf"),
+                       ("--max-fallback-share", "2"), ("--max-fallback-share", "-1"),
+                       ("--max-fallback-share", "half"), ("--max-fallbacks", "-1"),
+                       ("--max-fallbacks", "1.5"), ("--max-fallbacks", "nan")]:
+        rc, out, err = report(opt, value, log)
+        eq(rc, 2, f"{opt} {value} ({err.strip()})")
+        check(out == "" and len(err.splitlines()) == 1 and opt in err and repr(value) in err,
+              f"{opt} {value}: one line naming it ({err!r})")
+    for opt, value, want in [("--max-fallback-share", "1", 0), ("--max-fallback-share", "0", 1),
+                             ("--max-fallback-share", "0.9", 1), ("--max-fallbacks", "3", 0),
+                             ("--max-fallbacks", "0", 1)]:
+        rc, out, err = report(opt, value, log)
+        eq(rc, want, f"{opt} {value} ({err.strip()})")
+        check(out.startswith("3 calls in 1 log(s)"), f"{opt} {value}: the report ({out[:60]})")
+    rc, out, err = report("--max-fallback-share", "-0", log)
+    check(rc == 1 and "more than the 0% allowed" in err, f"-0 is 0 ({err.strip()})")
