@@ -34,24 +34,66 @@ def table(title, head, rows):
         print(fmt.format(*r))
 
 
+# The fields read from each event, and their types (absent or null: none).
+NUMBER = (int, float)
+FIELDS = {
+    "attempt": {"pid": int, "call": int, "provider": str, "model": str, "outcome": str, "reason": str,
+                "role": str, "ms": NUMBER},
+    "shadow": {"provider": str, "model": str, "outcome": str, "reason": str, "ms": NUMBER,
+               "tokens_in": NUMBER, "tokens_out": NUMBER, "primary_provider": str, "primary_model": str,
+               "primary_ms": NUMBER, "primary_tokens_in": NUMBER, "primary_tokens_out": NUMBER,
+               "similarity": NUMBER},
+}
+
+
+def finite(v):
+    try:
+        return math.isfinite(v)   # (Python's json reads NaN, Infinity, 1e999)
+    except OverflowError:         # (an integer past float's range)
+        return False
+
+
+def well_typed(e, fields):
+    """Each field absent, null, or of its type (a number finite)."""
+    for k, t in fields.items():
+        v = e.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, t) or (t is NUMBER and not finite(v))):
+            return False
+    return True
+
+
+def entry(line):
+    """The log entry a line holds, or None: a log shared with a program's own
+    stderr has lines that are no JSON, JSON that is no object, or an object
+    whose fields are no log's."""
+    try:
+        e = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(e, dict) or not well_typed(e, {"event": str}):
+        return None
+    return e if well_typed(e, FIELDS.get(e.get("event"), {})) else None
+
+
 def main(paths):
     calls = collections.OrderedDict()   # (pid, call) → attempts
     shadows = []
     bad = 0
     for path in paths:
-        with open(path, errors="replace") as f:
-            for line in f:
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    e = None
-                if not isinstance(e, dict):   # (a log shared with a program's own stderr)
-                    bad += 1
-                    continue
-                if e.get("event") == "attempt":
-                    calls.setdefault((e.get("pid"), e.get("call")), []).append(e)
-                elif e.get("event") == "shadow":
-                    shadows.append(e)
+        try:
+            with open(path, errors="replace") as f:
+                for line in f:
+                    e = entry(line)
+                    if e is None:
+                        bad += 1
+                    elif e.get("event") == "attempt":
+                        calls.setdefault((e.get("pid"), e.get("call")), []).append(e)
+                    elif e.get("event") == "shadow":
+                        shadows.append(e)
+        except OSError as err:
+            # 2, not 1: a log that cannot be read is no verdict on the fallbacks
+            print(f"llmfallback report: {path}: {err.strerror}", file=sys.stderr)
+            sys.exit(2)
     outcome = collections.Counter()
     reasons = collections.Counter()
     answered_by = collections.Counter()
@@ -171,10 +213,11 @@ class Parser(argparse.ArgumentParser):
 if __name__ == "__main__":
     import signal
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `report LOG | head`: no traceback
+    sys.stdout.reconfigure(errors="backslashreplace")   # (JSON's "\ud800", a terminal's charset)
     ap = Parser(prog="llmfallback report",
                 description="Summarise llmfallback logs; optionally fail when too many "
                             "calls needed a fallback (for CI). Exit status: 0, 1 when a limit was "
-                            "exceeded, 2 for a usage error.")
+                            "exceeded, 2 for a usage error or a log that cannot be read.")
     ap.add_argument("--max-fallbacks", type=count_limit, metavar="N",
                     help="exit 1 when more than N calls were answered by a fallback")
     ap.add_argument("--max-fallback-share", type=share_limit, metavar="F",

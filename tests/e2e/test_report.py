@@ -1,6 +1,8 @@
 """scripts/llmfallback report: the summary of a real log."""
 import atexit
 import os
+import shutil
+import tempfile
 
 from harness import BUILD, KEYS, ROOT, Mock, check, env_for, eq, new_log, run, write_config
 
@@ -80,3 +82,50 @@ def test_report_refuses_limits_it_cannot_judge():
         check(out.startswith("3 calls in 1 log(s)"), f"{opt} {value}: the report ({out[:60]})")
     rc, out, err = report("--max-fallback-share", "-0", log)
     check(rc == 1 and "more than the 0% allowed" in err, f"-0 is 0 ({err.strip()})")
+
+
+def test_report_tells_a_log_it_cannot_read():
+    """A log that is a directory or cannot be read is named, on one line,
+    with why, and exits 2: not a traceback with 1, which says "too many
+    fallbacks" to a CI job."""
+    log = all_fallbacks_log()
+    d = tempfile.mkdtemp()
+    rc, out, err = report(log, d)
+    check(rc == 2 and out == "" and err == f"llmfallback report: {d}: Is a directory\n", f"a directory ({rc}, {err!r})")
+    locked = os.path.join(d, "locked.log")
+    shutil.copy(log, locked)
+    os.chmod(locked, 0)
+    os.chmod(d, 0o755)
+    # (root reads any file: as root, the report runs as nobody)
+    who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    r = run(who + [REPORT, "report", locked], dict(os.environ))
+    check(r.returncode == 2 and r.stderr.decode() == f"llmfallback report: {locked}: Permission denied\n",
+          f"a file it may not read ({r.returncode}, {r.stderr.decode()!r})")
+
+
+def test_report_skips_lines_whose_fields_are_no_logs():
+    """An object whose fields the report reads have other types (a
+    program's own JSON on a shared stderr) is passed over and counted, as a
+    line that is no JSON is, not a traceback."""
+    log = all_fallbacks_log()
+    with open(log, "a") as f:
+        f.write('{"event":"attempt","pid":[1]}\n'
+                '{"event":"attempt","pid":7,"call":{"n":4},"provider":"p","outcome":"ok"}\n'
+                '{"event":"attempt","pid":7,"call":5,"provider":["p"],"outcome":"ok"}\n'
+                '{"event":"attempt","pid":7,"call":6,"provider":"p","outcome":"ok","ms":"12"}\n'
+                '{"event":"attempt","pid":7,"call":7,"provider":"p","outcome":"ok","ms":NaN}\n'
+                '{"event":"attempt","pid":7,"call":8,"provider":"p","outcome":"ok","ms":1e999}\n'
+                '{"event":"attempt","pid":7,"call":9,"provider":"p","outcome":"ok","ms":true}\n'
+                '{"event":"shadow","provider":"c","model":"m","similarity":[0.5]}\n'
+                '{"event":["attempt"],"pid":7}\n'
+                'not json\n')
+        # fields the report does not read are not judged; a string JSON can
+        # hold but UTF-8 cannot is printed escaped
+        f.write('{"event":"attempt","pid":7,"call":10,"attempt":"first","provider":"\\ud800","model":"m",'
+                '"outcome":"ok","ms":3}\n')
+    rc, out, err = report("--max-fallbacks", "3", log)
+    eq(rc, 0, f"the report runs ({err[-300:]})")
+    check(out.startswith("4 calls in 1 log(s), 10 unreadable lines\n"), f"({out[:80]!r})")
+    lines = [" ".join(l.split()) for l in out.splitlines()]
+    check("answered by a fallback 3" in lines and "answered by the original 1" in lines, f"({out})")
+    check(any(l.startswith("\\ud800/m 1 ") for l in lines), f"the odd provider, escaped ({out})")
