@@ -53,3 +53,31 @@ def test_the_wrapper_passes_paths_as_given():
     r = subprocess.run([DOCTOR, "--config=c.json", "--log=stderr", "--"] + show, cwd=d, env=dict(os.environ),
                        capture_output=True, text=True)
     eq(r.stdout.strip(), f"{os.path.realpath(d)}/c.json|stderr", "the --opt=value spellings too")
+
+
+def script(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_doctor_reads_env_options_on_a_shebang():
+    """#!/usr/bin/env with options (-S splitting the rest, -i, -u NAME, a
+    cluster such as -vS) and NAME=value words: the program env runs is the
+    one doctored, not "-S". Each line is first run, to be one env takes."""
+    d = tempfile.mkdtemp()
+    py = "/usr/bin/python3"
+    for n, line in enumerate([f"#!/usr/bin/env {py}", f"#!/usr/bin/env -S {py} -u",
+                              f"#!/usr/bin/env -S -i -u HOME FOO=1 {py} -u", f"#!/usr/bin/env -vS {py}",
+                              f"#!/usr/bin/env --split-string={py} -u", f"#! /usr/bin/env\t-S -- {py}"]):
+        s = script(d, f"s{n}", f"{line}\nprint('ran')\n")
+        ran = subprocess.run([s], capture_output=True, text=True)
+        eq(ran.stdout, "ran\n", f"{line!r} runs")
+        rc, out = doctor(s)
+        check(rc == 0 and out.startswith(f"{s}: a script run by {py} (found by env)\n") and "uses libssl.so.3" in out,
+              f"{line!r}: {py} doctored ({rc}, {out})")
+    r = run([DOCTOR, "doctor", script(d, "none", "#!/usr/bin/env -S\n")], dict(os.environ))
+    check(r.returncode == 2 and r.stderr.decode().endswith("its #! line runs env without a program\n"),
+          f"env alone ({r.returncode}, {r.stderr.decode()})")
