@@ -4,9 +4,20 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import ROOT, check, eq, run
+from harness import ROOT, Skipped, check, eq, run
 
 DOCTOR = os.path.join(ROOT, "scripts", "llmfallback")
+
+
+def as_nobody(path):
+    """What runs a command where file modes bind: as root (who reads any
+    file), setpriv to nobody; Skipped when nobody cannot run path."""
+    if os.geteuid() != 0:
+        return []
+    who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if not shutil.which("setpriv") or subprocess.run(who + ["test", "-x", path]).returncode != 0:
+        raise Skipped(f"as root, and nobody cannot run {path}")
+    return who
 
 
 def doctor(prog):
@@ -81,3 +92,29 @@ def test_doctor_reads_env_options_on_a_shebang():
     r = run([DOCTOR, "doctor", script(d, "none", "#!/usr/bin/env -S\n")], dict(os.environ))
     check(r.returncode == 2 and r.stderr.decode().endswith("its #! line runs env without a program\n"),
           f"env alone ({r.returncode}, {r.stderr.decode()})")
+
+
+def test_doctor_sends_a_script_without_shebang_to_sh():
+    """An executable text without a #! line is no static binary: execve
+    refuses it, and the shell that called it runs it with /bin/sh, whose
+    coverage is the script's."""
+    d = tempfile.mkdtemp()
+    s = script(d, "plain", "echo ran\n")
+    eq(subprocess.run(["sh", "-c", s], capture_output=True, text=True).stdout, "ran\n", "sh runs it")
+    rc, out = doctor(s)
+    sh = os.path.realpath("/bin/sh")
+    check(rc == 0 and out.startswith(f"{s}: a script without a #! line naming an interpreter, run by the calling "
+                                     f"shell (/bin/sh)\n/bin/sh: {sh}\n") and "statically linked" not in out,
+          f"run by /bin/sh ({rc}, {out})")
+
+
+def test_doctor_tells_a_file_it_may_not_read():
+    """A program doctor may not read is said so (it was "statically
+    linked"), not guessed at."""
+    d = tempfile.mkdtemp()
+    os.chmod(d, 0o755)
+    s = script(d, "plain", "echo ran\n")
+    os.chmod(s, 0o711)
+    r = run(as_nobody(DOCTOR) + [DOCTOR, "doctor", s], dict(os.environ))
+    check(r.returncode == 2 and r.stdout == b"" and r.stderr.decode() == f"doctor: {s}: cannot read {s}\n",
+          f"unreadable ({r.returncode}, {r.stdout}, {r.stderr})")
