@@ -1,4 +1,5 @@
 """scripts/llmfallback doctor: what it tells about real binaries here."""
+import errno
 import os
 import shutil
 import subprocess
@@ -118,3 +119,33 @@ def test_doctor_tells_a_file_it_may_not_read():
     r = run(as_nobody(DOCTOR) + [DOCTOR, "doctor", s], dict(os.environ))
     check(r.returncode == 2 and r.stdout == b"" and r.stderr.decode() == f"doctor: {s}: cannot read {s}\n",
           f"unreadable ({r.returncode}, {r.stdout}, {r.stderr})")
+
+
+def test_doctor_stops_at_the_kernels_depth_and_at_a_loop():
+    """A script whose interpreter is a script, and so on: the kernel runs 5
+    #! files in a row (a script and 4 levels of interpreters), not 6, and
+    doctor says so where it stops (it recursed without end on a script
+    naming itself); a loop through env, which the kernel would run for
+    ever, is told too."""
+    d = tempfile.mkdtemp()
+    chain = [script(d, "s0", "#!/bin/sh\necho ran\n")]
+    for n in range(1, 6):
+        chain.append(script(d, f"s{n}", f"#!{chain[-1]}\n"))
+    eq(subprocess.run([chain[4]], capture_output=True, text=True).stdout, "ran\n", "the kernel runs 5")
+    try:
+        subprocess.run([chain[5]])
+        err = 0
+    except OSError as e:
+        err = e.errno
+    eq(err, errno.ELOOP, "the kernel refuses 6")
+    rc, out = doctor(chain[4])
+    check(rc == 0 and f"{chain[0]}: a script run by /bin/sh\n/bin/sh: " in out, f"5 in a row ({rc}, {out})")
+    r = run([DOCTOR, "doctor", chain[5]], dict(os.environ))
+    check(r.returncode == 2 and r.stderr.decode() == f"doctor: {chain[0]}: a 6th #! file in a row, past the kernel's "
+                                                     "4 levels of interpreters: ELOOP\n", f"6 ({r.returncode}, {r.stderr})")
+    for name, line in [("self", f"#!{d}/self\n"), ("a", f"#!/usr/bin/env {d}/b\n"), ("b", f"#!/usr/bin/env -S {d}/a -x\n")]:
+        script(d, name, line)
+    for name, back in [("self", "self"), ("a", "a")]:
+        r = run([DOCTOR, "doctor", os.path.join(d, name)], dict(os.environ), timeout=20)
+        check(r.returncode == 2 and r.stderr.decode().endswith(f"its interpreters lead back to {d}/{back}, a loop\n"),
+              f"{name} loops ({r.returncode}, {r.stderr[-300:]})")
