@@ -149,3 +149,20 @@ def test_doctor_stops_at_the_kernels_depth_and_at_a_loop():
         r = run([DOCTOR, "doctor", os.path.join(d, name)], dict(os.environ), timeout=20)
         check(r.returncode == 2 and r.stderr.decode().endswith(f"its interpreters lead back to {d}/{back}, a loop\n"),
               f"{name} loops ({r.returncode}, {r.stderr[-300:]})")
+
+
+def test_help_is_asked_for():
+    """-h and --help print the synopsis on stdout and exit 0 (they exited 2,
+    as a mistake does), after doctor and report too; an unknown option is
+    still a usage error: 2, the synopsis on stderr."""
+    for args in (["-h"], ["--help"], ["doctor", "-h"], ["doctor", "--help"]):
+        r = run([DOCTOR] + args, dict(os.environ))
+        check(r.returncode == 0 and r.stdout.decode().startswith("llmfallback — ") and r.stderr == b"",
+              f"{args} ({r.returncode}, {r.stdout[:60]}, {r.stderr[:200]})")
+    r = run([DOCTOR, "report", "--help"], dict(os.environ))
+    check(r.returncode == 0 and r.stdout.decode().startswith("usage: llmfallback report"), f"report --help ({r.stdout[:60]})")
+    for args in (["--bogus", "--", "true"], ["doctor"], ["report"]):
+        r = run([DOCTOR] + args, dict(os.environ))
+        check(r.returncode == 2 and r.stdout == b"" and "llmfallback — " in r.stderr.decode(),
+              f"{args}: a usage error ({r.returncode}, {r.stderr[:200]})")
+    check(b"unknown option --bogus" in run([DOCTOR, "--bogus"], dict(os.environ)).stderr, "the option named")
