@@ -3,8 +3,10 @@ as tables for the terminal: calls and how they ended, fallbacks by reason
 and by answering provider, latency percentiles per provider/model, and the
 shadow comparisons (mode "shadow": the candidate beside the answer the
 program got)."""
+import argparse
 import collections
 import json
+import math
 import os
 import statistics
 import sys
@@ -32,24 +34,66 @@ def table(title, head, rows):
         print(fmt.format(*r))
 
 
+# The fields read from each event, and their types (absent or null: none).
+NUMBER = (int, float)
+FIELDS = {
+    "attempt": {"pid": int, "call": int, "provider": str, "model": str, "outcome": str, "reason": str,
+                "role": str, "ms": NUMBER},
+    "shadow": {"provider": str, "model": str, "outcome": str, "reason": str, "ms": NUMBER,
+               "tokens_in": NUMBER, "tokens_out": NUMBER, "primary_provider": str, "primary_model": str,
+               "primary_ms": NUMBER, "primary_tokens_in": NUMBER, "primary_tokens_out": NUMBER,
+               "similarity": NUMBER},
+}
+
+
+def finite(v):
+    try:
+        return math.isfinite(v)   # (Python's json reads NaN, Infinity, 1e999)
+    except OverflowError:         # (an integer past float's range)
+        return False
+
+
+def well_typed(e, fields):
+    """Each field absent, null, or of its type (a number finite)."""
+    for k, t in fields.items():
+        v = e.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, t) or (t is NUMBER and not finite(v))):
+            return False
+    return True
+
+
+def entry(line):
+    """The log entry a line holds, or None: a log shared with a program's own
+    stderr has lines that are no JSON, JSON that is no object, or an object
+    whose fields are no log's."""
+    try:
+        e = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(e, dict) or not well_typed(e, {"event": str}):
+        return None
+    return e if well_typed(e, FIELDS.get(e.get("event"), {})) else None
+
+
 def main(paths):
     calls = collections.OrderedDict()   # (pid, call) → attempts
     shadows = []
     bad = 0
     for path in paths:
-        with open(path, errors="replace") as f:
-            for line in f:
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    e = None
-                if not isinstance(e, dict):   # (a log shared with a program's own stderr)
-                    bad += 1
-                    continue
-                if e.get("event") == "attempt":
-                    calls.setdefault((e.get("pid"), e.get("call")), []).append(e)
-                elif e.get("event") == "shadow":
-                    shadows.append(e)
+        try:
+            with open(path, errors="replace") as f:
+                for line in f:
+                    e = entry(line)
+                    if e is None:
+                        bad += 1
+                    elif e.get("event") == "attempt":
+                        calls.setdefault((e.get("pid"), e.get("call")), []).append(e)
+                    elif e.get("event") == "shadow":
+                        shadows.append(e)
+        except OSError as err:
+            # 2, not 1: a log that cannot be read is no verdict on the fallbacks
+            print(f"llmfallback report: {path}: {err.strerror}", file=sys.stderr)
+            sys.exit(2)
     outcome = collections.Counter()
     reasons = collections.Counter()
     answered_by = collections.Counter()
@@ -138,16 +182,45 @@ def over_threshold(ncalls, fallbacks, max_count, max_share):
     return None
 
 
+def count_limit(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of calls (0 or more)")
+    return n
+
+
+def share_limit(text):
+    try:
+        f = float(text)
+    except ValueError:
+        f = math.nan
+    # (float() takes "nan", and nan > 1 is false: the range is asked for,
+    # not its outside)
+    if not 0 <= f <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share from 0 to 1")
+    return abs(f)   # (-0 would be allowed as "-0%")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # one line, and 2: a CI job tells a mistyped limit from one exceeded (1)
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 if __name__ == "__main__":
-    import argparse
     import signal
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `report LOG | head`: no traceback
-    ap = argparse.ArgumentParser(prog="llmfallback report",
-                                 description="Summarise llmfallback logs; optionally fail when too many "
-                                             "calls needed a fallback (for CI).")
-    ap.add_argument("--max-fallbacks", type=int, metavar="N",
+    sys.stdout.reconfigure(errors="backslashreplace")   # (JSON's "\ud800", a terminal's charset)
+    ap = Parser(prog="llmfallback report",
+                description="Summarise llmfallback logs; optionally fail when too many "
+                            "calls needed a fallback (for CI). Exit status: 0, 1 when a limit was "
+                            "exceeded, 2 for a usage error or a log that cannot be read.")
+    ap.add_argument("--max-fallbacks", type=count_limit, metavar="N",
                     help="exit 1 when more than N calls were answered by a fallback")
-    ap.add_argument("--max-fallback-share", type=float, metavar="F",
+    ap.add_argument("--max-fallback-share", type=share_limit, metavar="F",
                     help="exit 1 when more than this share (0..1) of calls was answered by a fallback")
     ap.add_argument("logs", nargs="+", metavar="LOG")
     args = ap.parse_args()

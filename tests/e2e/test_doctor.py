@@ -1,12 +1,24 @@
 """scripts/llmfallback doctor: what it tells about real binaries here."""
+import errno
 import os
 import shutil
 import subprocess
 import tempfile
 
-from harness import ROOT, check, eq, run
+from harness import ROOT, Skipped, check, eq, run
 
 DOCTOR = os.path.join(ROOT, "scripts", "llmfallback")
+
+
+def as_nobody(path):
+    """What runs a command where file modes bind: as root (who reads any
+    file), setpriv to nobody; Skipped when nobody cannot run path."""
+    if os.geteuid() != 0:
+        return []
+    who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if not shutil.which("setpriv") or subprocess.run(who + ["test", "-x", path]).returncode != 0:
+        raise Skipped(f"as root, and nobody cannot run {path}")
+    return who
 
 
 def doctor(prog):
@@ -53,3 +65,104 @@ def test_the_wrapper_passes_paths_as_given():
     r = subprocess.run([DOCTOR, "--config=c.json", "--log=stderr", "--"] + show, cwd=d, env=dict(os.environ),
                        capture_output=True, text=True)
     eq(r.stdout.strip(), f"{os.path.realpath(d)}/c.json|stderr", "the --opt=value spellings too")
+
+
+def script(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_doctor_reads_env_options_on_a_shebang():
+    """#!/usr/bin/env with options (-S splitting the rest, -i, -u NAME, a
+    cluster such as -vS) and NAME=value words: the program env runs is the
+    one doctored, not "-S". Each line is first run, to be one env takes."""
+    d = tempfile.mkdtemp()
+    py = "/usr/bin/python3"
+    for n, line in enumerate([f"#!/usr/bin/env {py}", f"#!/usr/bin/env -S {py} -u",
+                              f"#!/usr/bin/env -S -i -u HOME FOO=1 {py} -u", f"#!/usr/bin/env -vS {py}",
+                              f"#!/usr/bin/env --split-string={py} -u", f"#! /usr/bin/env\t-S -- {py}"]):
+        s = script(d, f"s{n}", f"{line}\nprint('ran')\n")
+        ran = subprocess.run([s], capture_output=True, text=True)
+        eq(ran.stdout, "ran\n", f"{line!r} runs")
+        rc, out = doctor(s)
+        check(rc == 0 and out.startswith(f"{s}: a script run by {py} (found by env)\n") and "uses libssl.so.3" in out,
+              f"{line!r}: {py} doctored ({rc}, {out})")
+    r = run([DOCTOR, "doctor", script(d, "none", "#!/usr/bin/env -S\n")], dict(os.environ))
+    check(r.returncode == 2 and r.stderr.decode().endswith("its #! line runs env without a program\n"),
+          f"env alone ({r.returncode}, {r.stderr.decode()})")
+
+
+def test_doctor_sends_a_script_without_shebang_to_sh():
+    """An executable text without a #! line is no static binary: execve
+    refuses it, and the shell that called it runs it with /bin/sh, whose
+    coverage is the script's."""
+    d = tempfile.mkdtemp()
+    s = script(d, "plain", "echo ran\n")
+    eq(subprocess.run(["sh", "-c", s], capture_output=True, text=True).stdout, "ran\n", "sh runs it")
+    rc, out = doctor(s)
+    sh = os.path.realpath("/bin/sh")
+    check(rc == 0 and out.startswith(f"{s}: a script without a #! line naming an interpreter, run by the calling "
+                                     f"shell (/bin/sh)\n/bin/sh: {sh}\n") and "statically linked" not in out,
+          f"run by /bin/sh ({rc}, {out})")
+
+
+def test_doctor_tells_a_file_it_may_not_read():
+    """A program doctor may not read is said so (it was "statically
+    linked"), not guessed at."""
+    d = tempfile.mkdtemp()
+    os.chmod(d, 0o755)
+    s = script(d, "plain", "echo ran\n")
+    os.chmod(s, 0o711)
+    r = run(as_nobody(DOCTOR) + [DOCTOR, "doctor", s], dict(os.environ))
+    check(r.returncode == 2 and r.stdout == b"" and r.stderr.decode() == f"doctor: {s}: cannot read {s}\n",
+          f"unreadable ({r.returncode}, {r.stdout}, {r.stderr})")
+
+
+def test_doctor_stops_at_the_kernels_depth_and_at_a_loop():
+    """A script whose interpreter is a script, and so on: the kernel runs 5
+    #! files in a row (a script and 4 levels of interpreters), not 6, and
+    doctor says so where it stops (it recursed without end on a script
+    naming itself); a loop through env, which the kernel would run for
+    ever, is told too."""
+    d = tempfile.mkdtemp()
+    chain = [script(d, "s0", "#!/bin/sh\necho ran\n")]
+    for n in range(1, 6):
+        chain.append(script(d, f"s{n}", f"#!{chain[-1]}\n"))
+    eq(subprocess.run([chain[4]], capture_output=True, text=True).stdout, "ran\n", "the kernel runs 5")
+    try:
+        subprocess.run([chain[5]])
+        err = 0
+    except OSError as e:
+        err = e.errno
+    eq(err, errno.ELOOP, "the kernel refuses 6")
+    rc, out = doctor(chain[4])
+    check(rc == 0 and f"{chain[0]}: a script run by /bin/sh\n/bin/sh: " in out, f"5 in a row ({rc}, {out})")
+    r = run([DOCTOR, "doctor", chain[5]], dict(os.environ))
+    check(r.returncode == 2 and r.stderr.decode() == f"doctor: {chain[0]}: a 6th #! file in a row, past the kernel's "
+                                                     "4 levels of interpreters: ELOOP\n", f"6 ({r.returncode}, {r.stderr})")
+    for name, line in [("self", f"#!{d}/self\n"), ("a", f"#!/usr/bin/env {d}/b\n"), ("b", f"#!/usr/bin/env -S {d}/a -x\n")]:
+        script(d, name, line)
+    for name, back in [("self", "self"), ("a", "a")]:
+        r = run([DOCTOR, "doctor", os.path.join(d, name)], dict(os.environ), timeout=20)
+        check(r.returncode == 2 and r.stderr.decode().endswith(f"its interpreters lead back to {d}/{back}, a loop\n"),
+              f"{name} loops ({r.returncode}, {r.stderr[-300:]})")
+
+
+def test_help_is_asked_for():
+    """-h and --help print the synopsis on stdout and exit 0 (they exited 2,
+    as a mistake does), after doctor and report too; an unknown option is
+    still a usage error: 2, the synopsis on stderr."""
+    for args in (["-h"], ["--help"], ["doctor", "-h"], ["doctor", "--help"]):
+        r = run([DOCTOR] + args, dict(os.environ))
+        check(r.returncode == 0 and r.stdout.decode().startswith("llmfallback — ") and r.stderr == b"",
+              f"{args} ({r.returncode}, {r.stdout[:60]}, {r.stderr[:200]})")
+    r = run([DOCTOR, "report", "--help"], dict(os.environ))
+    check(r.returncode == 0 and r.stdout.decode().startswith("usage: llmfallback report"), f"report --help ({r.stdout[:60]})")
+    for args in (["--bogus", "--", "true"], ["doctor"], ["report"]):
+        r = run([DOCTOR] + args, dict(os.environ))
+        check(r.returncode == 2 and r.stdout == b"" and "llmfallback — " in r.stderr.decode(),
+              f"{args}: a usage error ({r.returncode}, {r.stderr[:200]})")
+    check(b"unknown option --bogus" in run([DOCTOR, "--bogus"], dict(os.environ)).stderr, "the option named")

@@ -1,8 +1,11 @@
 """scripts/llmfallback report: the summary of a real log."""
 import atexit
 import os
+import shutil
+import subprocess
+import tempfile
 
-from harness import BUILD, KEYS, ROOT, Mock, check, env_for, eq, new_log, run, write_config
+from harness import BUILD, KEYS, ROOT, Mock, Skipped, check, env_for, eq, new_log, run, write_config
 
 
 def test_report_summarises_a_log():
@@ -37,3 +40,106 @@ def test_report_summarises_a_log():
     eq(r.returncode, 0, f"report reads a mixed log ({r.stderr.decode()[-300:]})")
     check(r.stdout.decode().startswith("5 calls in 1 log(s), 4 unreadable lines"), f"({r.stdout.decode()[:80]})")
     m.stop()
+
+
+REPORT = os.path.join(ROOT, "scripts/llmfallback")
+
+
+def as_nobody(path):
+    """What runs a command where file modes bind: as root (who reads any
+    file), setpriv to nobody; Skipped when nobody cannot run path."""
+    if os.geteuid() != 0:
+        return []
+    who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if not shutil.which("setpriv") or subprocess.run(who + ["test", "-x", path]).returncode != 0:
+        raise Skipped(f"as root, and nobody cannot run {path}")
+    return who
+
+
+def report(*args):
+    r = run([REPORT, "report", *args], dict(os.environ))
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def all_fallbacks_log():
+    """A log of three calls, each answered by a fallback."""
+    log = new_log("fallbacks.log")
+    with open(log, "w") as f:
+        for call in (1, 2, 3):
+            f.write(f'{{"event":"attempt","pid":7,"call":{call},"attempt":1,"provider":"p","model":"m",'
+                    f'"outcome":"http_error","reason":"overloaded","ms":5}}\n')
+            f.write(f'{{"event":"attempt","pid":7,"call":{call},"attempt":2,"provider":"b","model":"m",'
+                    f'"outcome":"ok","reason":"","ms":5}}\n')
+    return log
+
+
+def test_report_refuses_limits_it_cannot_judge():
+    """A limit that is no number, outside 0..1 for the share, or negative or
+    fractional for the count is a usage error (2, one line), not a gate that
+    passes everything (nan) or can never pass (-1); 1 stays "exceeded"."""
+    log = all_fallbacks_log()
+    for opt, value in [("--max-fallback-share", "nan"), ("--max-fallback-share", "inf"),
+                       ("--max-fallback-share", "2"), ("--max-fallback-share", "-1"),
+                       ("--max-fallback-share", "half"), ("--max-fallbacks", "-1"),
+                       ("--max-fallbacks", "1.5"), ("--max-fallbacks", "nan")]:
+        rc, out, err = report(opt, value, log)
+        eq(rc, 2, f"{opt} {value} ({err.strip()})")
+        check(out == "" and len(err.splitlines()) == 1 and opt in err and repr(value) in err,
+              f"{opt} {value}: one line naming it ({err!r})")
+    for opt, value, want in [("--max-fallback-share", "1", 0), ("--max-fallback-share", "0", 1),
+                             ("--max-fallback-share", "0.9", 1), ("--max-fallbacks", "3", 0),
+                             ("--max-fallbacks", "0", 1)]:
+        rc, out, err = report(opt, value, log)
+        eq(rc, want, f"{opt} {value} ({err.strip()})")
+        check(out.startswith("3 calls in 1 log(s)"), f"{opt} {value}: the report ({out[:60]})")
+    rc, out, err = report("--max-fallback-share", "-0", log)
+    check(rc == 1 and "more than the 0% allowed" in err, f"-0 is 0 ({err.strip()})")
+
+
+def test_report_tells_a_log_it_cannot_read():
+    """A log that is a directory (or that may not be read, below) is named,
+    on one line, with why, and exits 2: not a traceback with 1, which says
+    "too many fallbacks" to a CI job."""
+    log = all_fallbacks_log()
+    d = tempfile.mkdtemp()
+    rc, out, err = report(log, d)
+    check(rc == 2 and out == "" and err == f"llmfallback report: {d}: Is a directory\n", f"a directory ({rc}, {err!r})")
+
+
+def test_report_tells_a_log_it_may_not_read():
+    d = tempfile.mkdtemp()
+    os.chmod(d, 0o755)
+    locked = os.path.join(d, "locked.log")
+    shutil.copy(all_fallbacks_log(), locked)
+    os.chmod(locked, 0)
+    r = run(as_nobody(REPORT) + [REPORT, "report", locked], dict(os.environ))
+    check(r.returncode == 2 and r.stderr.decode() == f"llmfallback report: {locked}: Permission denied\n",
+          f"a file it may not read ({r.returncode}, {r.stderr.decode()!r})")
+
+
+def test_report_skips_lines_whose_fields_are_no_logs():
+    """An object whose fields the report reads have other types (a
+    program's own JSON on a shared stderr) is passed over and counted, as a
+    line that is no JSON is, not a traceback."""
+    log = all_fallbacks_log()
+    with open(log, "a") as f:
+        f.write('{"event":"attempt","pid":[1]}\n'
+                '{"event":"attempt","pid":7,"call":{"n":4},"provider":"p","outcome":"ok"}\n'
+                '{"event":"attempt","pid":7,"call":5,"provider":["p"],"outcome":"ok"}\n'
+                '{"event":"attempt","pid":7,"call":6,"provider":"p","outcome":"ok","ms":"12"}\n'
+                '{"event":"attempt","pid":7,"call":7,"provider":"p","outcome":"ok","ms":NaN}\n'
+                '{"event":"attempt","pid":7,"call":8,"provider":"p","outcome":"ok","ms":1e999}\n'
+                '{"event":"attempt","pid":7,"call":9,"provider":"p","outcome":"ok","ms":true}\n'
+                '{"event":"shadow","provider":"c","model":"m","similarity":[0.5]}\n'
+                '{"event":["attempt"],"pid":7}\n'
+                'not json\n')
+        # fields the report does not read are not judged; a string JSON can
+        # hold but UTF-8 cannot is printed escaped
+        f.write('{"event":"attempt","pid":7,"call":10,"attempt":"first","provider":"\\ud800","model":"m",'
+                '"outcome":"ok","ms":3}\n')
+    rc, out, err = report("--max-fallbacks", "3", log)
+    eq(rc, 0, f"the report runs ({err[-300:]})")
+    check(out.startswith("4 calls in 1 log(s), 10 unreadable lines\n"), f"({out[:80]!r})")
+    lines = [" ".join(l.split()) for l in out.splitlines()]
+    check("answered by a fallback 3" in lines and "answered by the original 1" in lines, f"({out})")
+    check(any(l.startswith("\\ud800/m 1 ") for l in lines), f"the odd provider, escaped ({out})")
