@@ -12,8 +12,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@
 
 #include "log.h"
 
-#define MAGIC 0x6c6c6668656c7432ULL   /* "llfhelt2": the low byte is the layout */
+#define MAGIC 0x6c6c6668656c7433ULL   /* "llfhelt3": the low byte is the layout */
 #define SLOTS 512
 #define PROBE 8
 
@@ -33,8 +35,18 @@ typedef struct slot {
     uint32_t fails;        /* consecutive */
     uint32_t pad;
     int64_t  open_until;   /* ms; 0 = closed */
-    int64_t  probe_until;  /* ms: a half-open probe is out until then */
+    int64_t  probe;        /* a half-open probe out: until when (ms) << PID_BITS
+                            * | the pid of the process sending it */
 } slot;
+
+/* The prober's pid beside its lease, in one word, so that both change in
+ * one compare-and-swap: a process that dies holding the lease (killed, a
+ * timeout in CI) must not leave the provider skipped until the lease runs
+ * out (timeouts_ms.total, ten minutes by default) for every process of the
+ * user. Linux pids are below 2^22 (PID_MAX_LIMIT); ms since boot fit the
+ * other 41 bits. */
+#define PID_BITS 22
+#define PID_MASK ((1LL << PID_BITS) - 1)
 
 typedef struct table {
     uint64_t magic;
@@ -87,7 +99,7 @@ static int replace_old(int fd, const char *path)
     if (pread(fd, &m, sizeof m, 0) != (ssize_t)sizeof m || (m & ~0xffULL) != (MAGIC & ~0xffULL) ||
         (m & 0xff) >= (MAGIC & 0xff))
         return -1;
-    char tmp[300];
+    char tmp[PATH_MAX + 8];
     if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
         return -1;
     int nfd = mkostemp(tmp, O_CLOEXEC);
@@ -102,12 +114,17 @@ static int replace_old(int fd, const char *path)
 
 static int open_shared(const char *path)
 {
-    char def[256];
+    char def[PATH_MAX];
     if (!path) {
+        /* (a relative one is invalid, and ignored, as the XDG spec says:
+         * processes in other directories would not share) */
         const char *dir = getenv("XDG_RUNTIME_DIR");
-        if (!dir || !*dir)
+        if (!dir || *dir != '/')
             dir = "/dev/shm";
-        snprintf(def, sizeof def, "%s/llmfallback-health-%u", dir, (unsigned)getuid());
+        if (snprintf(def, sizeof def, "%s/llmfallback-health-%u", dir, (unsigned)getuid()) >= (int)sizeof def) {
+            llf_warn("health memory: $XDG_RUNTIME_DIR is too long; not shared");
+            return -1;
+        }
         path = def;
     }
     int fd;
@@ -187,6 +204,26 @@ int llf_health_is_shared(void)
     return shared;
 }
 
+/* Has process pid ended? A zombie has too: killed under `timeout -s KILL`
+ * (which kills itself with it), a prober may wait unreaped under an init
+ * that never reaps. Only asked while a probe is out, so not often. */
+static int gone(pid_t pid)
+{
+    if (kill(pid, 0) != 0)
+        return errno == ESRCH;
+    char path[32], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *paren = strrchr(buf, ')');   /* (after the command, which may hold anything) */
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 /* How long a half-open probe may be out: as long as an attempt may take. */
 static int64_t lease_ms(void)
 {
@@ -213,16 +250,23 @@ int llf_health_allow(const char *provider, const char *model, long long now)
         return 1;
     if (now < until && until - now <= hc.cooldown_ms)
         return 0;
-    /* Cooled down: one probe at a time, the others keep skipping. */
-    int64_t span = lease_ms(), probe = __atomic_load_n(&s->probe_until, __ATOMIC_ACQUIRE), lease = now + span;
-    if ((probe > now && probe - now <= span) ||
-        !__atomic_compare_exchange_n(&s->probe_until, &probe, lease, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    /* Cooled down: one probe at a time, the others keep skipping, unless
+     * the prober has died. (A pid read from another pid namespace sharing
+     * the file names nobody here, or someone else: one more probe, or the
+     * lease's end, as before pids were kept.) */
+    int64_t span = lease_ms(), probe = __atomic_load_n(&s->probe, __ATOMIC_ACQUIRE);
+    int64_t out_until = probe >> PID_BITS;
+    pid_t owner = (pid_t)(probe & PID_MASK), self = getpid();
+    int out = out_until > now && out_until - now <= span &&
+              !(owner && owner != self && gone(owner));
+    int64_t lease = (int64_t)(now + span) << PID_BITS | ((int64_t)self & PID_MASK);
+    if (out || !__atomic_compare_exchange_n(&s->probe, &probe, lease, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return 0;
     /* A failure reported meanwhile reopened it (or a success closed it): no
      * probe then. */
     int64_t now_until = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
     if (now_until != until) {
-        __atomic_compare_exchange_n(&s->probe_until, &lease, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+        __atomic_compare_exchange_n(&s->probe, &lease, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
         return now_until == 0;
     }
     return 2;
@@ -232,7 +276,7 @@ void llf_health_release(const char *provider, const char *model)
 {
     slot *s = slot_for(provider, model, 0);
     if (s)
-        __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&s->probe, 0, __ATOMIC_RELEASE);
 }
 
 void llf_health_report(const char *provider, const char *model, int ok, long long now)
@@ -243,7 +287,7 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
     if (ok) {
         __atomic_store_n(&s->fails, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&s->open_until, 0, __ATOMIC_RELEASE);
-        __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&s->probe, 0, __ATOMIC_RELEASE);
         return;
     }
     /* A failure while open (the probe's, or one that raced a success that
@@ -251,7 +295,7 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
     uint32_t f = __atomic_add_fetch(&s->fails, 1, __ATOMIC_ACQ_REL);
     if (f >= (uint32_t)hc.failures || __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE) != 0) {
         __atomic_store_n(&s->open_until, now + hc.cooldown_ms, __ATOMIC_RELEASE);
-        __atomic_store_n(&s->probe_until, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&s->probe, 0, __ATOMIC_RELEASE);
     }
 }
 

@@ -103,6 +103,31 @@ def test_half_open_probe_then_recovery():
     check(all(o.startswith("Hello from primary") for o in outs), "the primary answers again")
 
 
+def test_a_probe_whose_process_was_killed_holds_no_lease():
+    """The process sending the half-open probe is killed (a job's timeout):
+    the next process probes at once, not when the probe's lease would have
+    ended (timeouts_ms.total), skipping a recovered primary until then."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = write_config({"providers": {
+        "openai": {"base_url": m.base("primary")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+        "chain": ["backup/gpt-4o-mini"], "breaker": {"failures": 2, "cooldown_ms": 300},
+        "timeouts_ms": {"total": 60000}}, "lease.json")
+    calls(m, cfg, 2, shared)
+    time.sleep(0.4)
+    m.set("primary", behaviour="hang")
+    argv = ["timeout", "-s", "KILL", "1", CURL, "-sS", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
+    run(argv, env_for(cfg, extra={"XDG_RUNTIME_DIR": shared}))
+    eq(len(m.requests("primary")), 3, "the killed process was the probe")
+    m.set("primary", behaviour="ok")
+    log = new_log("lease.log")
+    out = calls(m, cfg, 1, shared, log)[0]
+    eq(out[:18], "Hello from primary", f"the next process probes, and is answered ({read_log(log)})")
+
+
 def test_everything_open_still_asks_the_original():
     m = mock()
     for n in ("primary", "backup"):

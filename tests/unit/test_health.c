@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "health.h"
@@ -12,7 +13,7 @@
 
 /* The file's layout, as health.c writes it: a 32-byte header (magic,
  * version, slots, the budget's value and stamp), then 512 slots of 32 bytes
- * (key, fails, pad, open_until, probe_until). */
+ * (key, fails, pad, open_until, probe: its lease's end << 22 | the prober's pid). */
 #define HDR 32
 #define SLOT 32
 #define SIZE (HDR + 512 * SLOT)
@@ -58,21 +59,24 @@ static void poke(const char *path, long off, const void *v, size_t n)
  * not sent is released. */
 static void test_health_file(void)
 {
-    /* an older layout of ours (llfhelt1, another size): replaced by a fresh file */
+    /* an older layout of ours (llfhelt1, another size; llfhelt2, a probe's
+     * lease without its pid): replaced by a fresh file */
     char *path = fresh_path();
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
-    uint64_t old = 0x6c6c6668656c7431ULL;
-    CHECK(fd >= 0 && ftruncate(fd, 16400) == 0 && pwrite(fd, &old, 8, 0) == 8);
-    close(fd);
     llf_health_cfg cfg = {2, 1000, 1, 5000};
-    llf_health_init(&cfg, path);
-    CHECK(llf_health_is_shared());
-    struct stat st;
-    uint64_t magic = 0;
-    fd = open(path, O_RDONLY);
-    CHECK(stat(path, &st) == 0 && st.st_size == SIZE && (st.st_mode & 0777) == 0600);
-    CHECK(fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == 0x6c6c6668656c7432ULL);
-    close(fd);
+    static const uint64_t olds[] = {0x6c6c6668656c7431ULL, 0x6c6c6668656c7432ULL};
+    for (int k = 0; k < 2; k++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd >= 0 && ftruncate(fd, k ? SIZE : 16400) == 0 && pwrite(fd, &olds[k], 8, 0) == 8);
+        close(fd);
+        llf_health_init(&cfg, path);
+        CHECK(llf_health_is_shared());
+        struct stat st;
+        uint64_t magic = 0;
+        fd = open(path, O_RDONLY);
+        CHECK(stat(path, &st) == 0 && st.st_size == SIZE && (st.st_mode & 0777) == 0600);
+        CHECK(fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == 0x6c6c6668656c7433ULL);
+        close(fd);
+    }
 
     /* the lease: a probe is out as long as an attempt may take (5000 > the
      * cooldown); released when it was not sent, the next caller probes */
@@ -107,6 +111,31 @@ static void test_health_file(void)
     poke(path, at + 16, &far, 8);
     poke(path, at + 24, &far, 8);                       /* and a probe "out" until then */
     CHECK(llf_health_allow("p", "m", 4300) == 2);
+
+    /* a prober that died (killed, a job's timeout) holds no lease: the next
+     * caller probes at once, not when the lease would have ended; a live
+     * one's holds */
+    llf_health_report("p", "m", 0, 10000);
+    llf_health_report("p", "m", 0, 10000);              /* open until 11000 */
+    int ready[2], go[2];
+    CHECK(pipe(ready) == 0 && pipe(go) == 0);
+    pid_t kid = fork();
+    if (kid == 0) {
+        char b = llf_health_allow("p", "m", 11001) == 2 ? 'y' : 'n';
+        if (write(ready[1], &b, 1) != 1 || read(go[0], &b, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    char took = 0;
+    CHECK(kid > 0 && read(ready[0], &took, 1) == 1 && took == 'y');   /* the child probes */
+    CHECK(llf_health_allow("p", "m", 11002) == 0);      /* alive: its lease holds */
+    siginfo_t info;
+    CHECK(write(go[1], "x", 1) == 1 && waitid(P_PID, (id_t)kid, &info, WEXITED | WNOWAIT) == 0);
+    CHECK(llf_health_allow("p", "m", 11003) == 2);      /* gone, a zombie yet: this one probes */
+    CHECK(llf_health_allow("p", "m", 11004) == 0);      /* (and holds it itself) */
+    CHECK(waitpid(kid, NULL, 0) == kid);
+    llf_health_report("p", "m", 1, 11005);
+    close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
 
     /* the budget's value, damaged either way: within [0, burst] when read */
     llf_retry_budget_init(1, 2);
