@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
 __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
@@ -118,8 +119,13 @@ int llf_disabled(void)
 {
     static int state = -1; /* races are benign: every thread computes the same */
     if (state < 0) {
+        /* (what a user would write for "not disabled" is not disabled) */
+        static const char *const no[] = {"", "0", "false", "no", "off"};
         const char *v = getenv("LLMFALLBACK_DISABLE");
-        state = v && *v && strcmp(v, "0") != 0;
+        state = v != NULL;
+        for (size_t i = 0; v && i < sizeof no / sizeof no[0]; i++)
+            if (strcasecmp(v, no[i]) == 0)
+                state = 0;
     }
     return state;
 }

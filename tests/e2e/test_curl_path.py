@@ -337,6 +337,10 @@ def test_disabled_is_pure_pass_through():
     r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(config(m), extra={"LLMFALLBACK_DISABLE": "1"}))
     eq(r.stdout.decode().rpartition("\n")[2], "503", "the program sees the 503")
     eq(len(m.requests("backup")), 0, "no fallback")
+    # what a user writes for "not disabled" is not disabled
+    for v in ("0", "false", "No", "off", ""):
+        r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(config(m), extra={"LLMFALLBACK_DISABLE": v}))
+        eq(r.stdout.decode().rpartition("\n")[2], "200", f"LLMFALLBACK_DISABLE={v!r}: fallback")
 
 
 def test_non_llm_download_byte_identical():
