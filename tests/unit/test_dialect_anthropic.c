@@ -237,6 +237,10 @@ void test_dialect_anthropic(void)
     CHECK(strstr(d, "secret") == NULL);
     CHECK(strcmp(llf_terr_word("input_audio"), "input_audio") == 0 && strcmp(llf_terr_word("image/png"), "image/png") == 0);
     CHECK(strcmp(llf_terr_word(NULL), "?") == 0 && strcmp(llf_terr_word(""), "(not an API name)") == 0);
+    CHECK(strcmp(llf_terr_word("AUDIO"), "AUDIO") == 0 && strcmp(llf_terr_word("audio/mp3"), "audio/mp3") == 0);
+    /* a word shaped like a key (both cases and digits: Gemini's, Mistral's) is not shown */
+    CHECK(strcmp(llf_terr_word("AIzaSyD3x4mpl3K3yW1thThirtyN1neChars0"), "(not an API name)") == 0);
+    CHECK(strcmp(llf_terr_word("Ab3dEf6GhJ0kLmNoPqRsTuVwXyZ12345"), "(not an API name)") == 0);
 
     /* stop reasons, both ways (a full context window cut the answer short) */
     static const char *const pairs[][3] = {{"end_turn", "stop", "end_turn"}, {"stop_sequence", "stop", "end_turn"},
