@@ -757,7 +757,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     c->retry_max_wait_ms = DEFAULT_RETRY_MAX_WAIT_MS;
     c->retry_same_provider = 1;
     c->verdict = (llf_verdict_cfg){1, 1, 1, 1, 0, DEFAULT_REFUSAL_MAX_CHARS, 0, NULL, 0, NULL,
-                                   DEFAULT_VALIDATE_TIMEOUT_MS};
+                                   DEFAULT_VALIDATE_TIMEOUT_MS, NULL};
     c->breaker = (llf_health_cfg){3, 30000, 1, 0};
     c->mode = LLF_MODE_FALLBACK;
     c->candidate.provider = -1;
@@ -795,7 +795,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
         }
         x.origin = origin ? origin : "configuration";
     }
-    size_t nb;
+    size_t nb, nkey_vars = 0;
     const llf_builtin *b = llf_builtins(&nb);
     for (size_t i = 0; i < c->nproviders; i++) {
         llf_provider *p = &c->providers[i];
@@ -806,6 +806,20 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
         if (k && *k && !(p->key = llf_strdup(k))) {
             fail(&x, "out of memory");
             goto bad;
+        }
+        const char *vars[] = {p->key_env, i < nb ? b[i].alt_key_env : NULL};
+        for (int v = 0; v < 2; v++) {
+            char **kv = vars[v] ? realloc(c->verdict.key_vars, (nkey_vars + 2) * sizeof *kv) : NULL;
+            if (vars[v] && (!kv || !(kv[nkey_vars] = llf_strdup(vars[v])))) {
+                if (kv)
+                    c->verdict.key_vars = kv;
+                fail(&x, "out of memory");
+                goto bad;
+            }
+            if (kv) {
+                c->verdict.key_vars = kv;
+                kv[++nkey_vars] = NULL;
+            }
         }
         if (add_base(&x, (int)i, p->base_url))
             goto bad;
@@ -884,5 +898,8 @@ void llf_config_free(llf_config *c)
         regfree(&c->verdict.patterns[i]);
     free(c->verdict.patterns);
     free(c->verdict.validate_cmd);
+    for (size_t i = 0; c->verdict.key_vars && c->verdict.key_vars[i]; i++)
+        free(c->verdict.key_vars[i]);
+    free(c->verdict.key_vars);
     free(c);
 }

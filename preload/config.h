@@ -56,6 +56,7 @@ typedef struct llf_verdict_cfg {
     size_t   npatterns;
     char    *validate_cmd;        /* quality gate, or NULL */
     long     validate_timeout_ms;
+    char   **key_vars;            /* the variables keys are read from (NULL-ended): not the gate's */
 } llf_verdict_cfg;
 
 /* What a recognised call does (issue: experiments without code changes). */

@@ -532,7 +532,8 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                     char *text = answer_text(d, jr);
                     int q = text ? llf_quality_check(cfg->verdict.validate_cmd,
                                                      cfg->verdict.validate_timeout_ms, text,
-                                                     cfg->providers[s->provider].name, s->model)
+                                                     cfg->providers[s->provider].name, s->model,
+                                                     cfg->verdict.key_vars)
                                  : -1;
                     free(text);
                     if (q == 0)

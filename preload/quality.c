@@ -58,7 +58,17 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-static char **child_env(const char *provider, const char *model)
+/* Is environment entry e one of the variables named in hide? */
+static int hidden(const char *e, char *const *hide)
+{
+    size_t n = strcspn(e, "=");
+    for (size_t i = 0; hide && hide[i]; i++)
+        if (strlen(hide[i]) == n && strncmp(e, hide[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+static char **child_env(const char *provider, const char *model, char *const *hide)
 {
     size_t n = 0;
     while (environ && environ[n])
@@ -70,7 +80,7 @@ static char **child_env(const char *provider, const char *model)
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
             strncmp(environ[i], "LLMFALLBACK_PROVIDER=", 21) != 0 &&
-            strncmp(environ[i], "LLMFALLBACK_MODEL=", 18) != 0)
+            strncmp(environ[i], "LLMFALLBACK_MODEL=", 18) != 0 && !hidden(environ[i], hide))
             env[k++] = environ[i];
     if (asprintf(&env[k++], "LLMFALLBACK_PROVIDER=%s", provider) < 0 ||
         asprintf(&env[k++], "LLMFALLBACK_MODEL=%s", model) < 0) {
@@ -126,12 +136,12 @@ static void keeper(int in, int nul, char **argv, char **env, const sigset_t *old
 }
 
 static int run(const char *cmd, long timeout_ms, const char *text, const char *provider,
-               const char *model)
+               const char *model, char *const *hide)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
         return -1;
-    char **env = child_env(provider, model);
+    char **env = child_env(provider, model, hide);
     char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
     int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
     sigset_t all, old;
@@ -195,7 +205,7 @@ static int run(const char *cmd, long timeout_ms, const char *text, const char *p
 }
 
 int llf_quality_check(const char *cmd, long timeout_ms, const char *text, const char *provider,
-                      const char *model)
+                      const char *model, char *const *hide)
 {
     uint64_t h = fnv(fnv(fnv(fnv(14695981039346656037ULL, cmd), provider), model), text);
     pthread_mutex_lock(&cache_lock);
@@ -203,7 +213,7 @@ int llf_quality_check(const char *cmd, long timeout_ms, const char *text, const 
     pthread_mutex_unlock(&cache_lock);
     if (hit != -2)
         return hit;
-    int v = run(cmd, timeout_ms, text ? text : "", provider, model);
+    int v = run(cmd, timeout_ms, text ? text : "", provider, model, hide);
     if (v >= 0) {
         pthread_mutex_lock(&cache_lock);
         cache[h % CACHE].hash = h;

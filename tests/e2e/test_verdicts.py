@@ -192,11 +192,20 @@ def test_quality_gate():
     count = os.path.join(tmpdir(), "gate.count")
     if os.path.exists(count):
         os.unlink(count)
-    gate = {"command": f"echo $LLMFALLBACK_PROVIDER >> {count}; grep -q 'from backup'", "timeout_ms": 5000}
+    seen = os.path.join(tmpdir(), "gate.env")
+    gate = {"command": f"echo $LLMFALLBACK_PROVIDER >> {count}; env >> {seen}; grep -q 'from backup'",
+            "timeout_ms": 5000}
     cfg = config(m, verdict={"validate": gate})
     out, who = call(m, cfg=cfg)
     eq(who, "backup", "the gate rejected the primary's answer")
     eq(open(count).read().split(), ["openai", "backup"], "gate ran per answer with the provider in its env")
+    # and no provider's key in its environment (a command the user names
+    # judges text; it is not a provider)
+    env = open(seen).read()
+    os.unlink(seen)
+    for var, k in KEYS.items():   # (SPARE_KEY: no provider of this configuration reads it)
+        check((k in env) == (var == "SPARE_KEY"), f"{var}: no provider's key in the gate's environment")
+    check("PATH=" in env, "the rest of the environment is the program's")
     # in one process, the same answers again: the gate's verdicts are cached
     os.unlink(count)
     m.reset_all()
