@@ -262,12 +262,13 @@ static int is_str(const cJSON *j, const char *s)
     return cJSON_IsString(j) && strcmp(j->valuestring, s) == 0;
 }
 
-/* Does a function call's "arguments" hold JSON text? */
+/* Does a function call's "arguments" hold a JSON object's text (as every
+ * API defines them; "\"x\"" is JSON, and no arguments)? */
 static int json_arguments(const cJSON *fn)
 {
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
     cJSON *parsed = cJSON_IsString(args) ? llf_json_parse_exact(args->valuestring, strlen(args->valuestring)) : NULL;
-    int ok = parsed != NULL;
+    int ok = cJSON_IsObject(parsed);
     cJSON_Delete(parsed);
     return ok;
 }
@@ -303,6 +304,19 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
         return bad(LLF_REFUSAL, "content_filter");
     if (on_empty && !refused && !*skip_space(text) && ncalls == 0 && !audio)
         return bad(LLF_EMPTY, "no_content");
+    /* A function call names its function: one without (a member's tool_use
+     * or functionCall with a null name, translated) is no call at all. */
+    if (!cfg || cfg->invalid_body) {
+        for (const cJSON *c = calls ? calls->child : NULL; c; c = c->next) {
+            const cJSON *type = cJSON_GetObjectItemCaseSensitive(c, "type");
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "function"), "name");
+            if ((!type || is_str(type, "function")) && !(cJSON_IsString(name) && *name->valuestring))
+                return bad(LLF_INVALID_BODY, "wrong_shape");
+        }
+        const cJSON *lname = cJSON_GetObjectItemCaseSensitive(legacy, "name");
+        if (cJSON_IsObject(legacy) && !(cJSON_IsString(lname) && *lname->valuestring))
+            return bad(LLF_INVALID_BODY, "wrong_shape");
+    }
     if (on_json) {
         /* (a custom tool's input is free text, not JSON arguments) */
         for (const cJSON *c = calls ? calls->child : NULL; c; c = c->next) {

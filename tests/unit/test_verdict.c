@@ -527,6 +527,17 @@ void test_verdict_answers(void)
                  "{\"name\":\"grep\",\"input\":\"foo bar\"}}]}", "tool_calls", NULL, vc).outcome == LLF_OK);
     CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"function\":"
                  "{\"name\":\"f\",\"arguments\":\"nope\"}}]}", "tool_calls", NULL, vc).outcome == LLF_SCHEMA);
+    /* arguments are an object's text, and a call names its function (a
+     * member's tool_use with a null name and a string input, translated) */
+    CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":"
+                 "{\"name\":\"f\",\"arguments\":\"\\\"x\\\"\"}}]}", "tool_calls", NULL, vc).outcome == LLF_SCHEMA);
+    llf_verdict nameless = answer("{\"content\":null,\"tool_calls\":[{\"id\":\"\",\"type\":\"function\",\"function\":"
+                                  "{\"name\":\"\",\"arguments\":\"{}\"}}]}", "tool_calls", NULL, vc);
+    CHECK(nameless.outcome == LLF_INVALID_BODY && strcmp(nameless.reason, "wrong_shape") == 0);
+    CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":"
+                 "{\"arguments\":\"{}\"}}]}", "tool_calls", NULL, vc).outcome == LLF_INVALID_BODY);
+    CHECK(answer("{\"content\":null,\"function_call\":{\"name\":null,\"arguments\":\"{}\"}}", "function_call", NULL, vc).outcome ==
+          LLF_INVALID_BODY);
     /* truncation: accepted by default; with the fallback policy only when the program set no limit */
     CHECK(answer("{\"content\":\"cut\"}", "length", NULL, vc).outcome == LLF_OK);
     c->verdict.truncated_fallback = 1;
