@@ -385,7 +385,10 @@ static const char *event_problem(llf_dialect d, const char *event, const cJSON *
 /* An event that only frames an answer still to come, and so decides
  * nothing: of Anthropic's, any but content_block_* and message_delta
  * (message_start comes first and at once, then ping; unknown types are
- * to be passed over); an OpenAI chunk whose delta carries no more than the
+ * to be passed over), and the start of a text block that has no text yet
+ * (it comes with message_start, at once, as the role chunk does: an
+ * overload reported just after it is no answer begun, nor is a stall);
+ * an OpenAI chunk whose delta carries no more than the
  * role (always first) or that has no choice (usage, Azure's prompt filter
  * results); a Gemini chunk with neither candidates nor prompt feedback. An
  * error may follow any of them, and they do not meet the first-token
@@ -395,6 +398,12 @@ static int frames_only(llf_dialect d, const char *event, const cJSON *j)
     if (d == LLF_ANTHROPIC) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
         const char *type = cJSON_IsString(t) ? t->valuestring : event ? event : "";
+        if (strcmp(type, "content_block_start") == 0) {
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "content_block");
+            const cJSON *bt = cJSON_GetObjectItemCaseSensitive(b, "type"), *text = cJSON_GetObjectItemCaseSensitive(b, "text");
+            return cJSON_IsString(bt) && strcmp(bt->valuestring, "text") == 0 &&
+                   (!text || (cJSON_IsString(text) && !*text->valuestring));
+        }
         return strncmp(type, "content_block_", 14) != 0 && strcmp(type, "message_delta") != 0;
     }
     if (d == LLF_GEMINI)

@@ -584,9 +584,10 @@ def test_stream_first_event_decides():
 
 
 def test_an_anthropic_stream_is_judged_past_message_start():
-    """message_start (and ping) open every Anthropic stream at once, before
-    any answer: an overloaded_error after them falls back like one in
-    their place, and the program sees only the fallback's stream."""
+    """message_start, the first text block's start (no text yet) and ping
+    open every Anthropic stream at once, before any answer: an
+    overloaded_error after them falls back like one in their place, and the
+    program sees only the fallback's stream."""
     m = mock()
     m.set("claude", behaviour="stream_error_framed")
     body = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 100, "stream": True,
@@ -600,6 +601,27 @@ def test_an_anthropic_stream_is_judged_past_message_start():
     check("overloaded" not in out.lower(), "nothing of the primary's")
     eq(out.count("event: message_start"), 1, "one stream's opening")
     eq([l for l in read_log(log) if l["event"] == "attempt"][0]["reason"], "error_event", "why")
+
+
+def test_a_translated_member_that_errs_after_its_opening_events_falls_back():
+    """An Anthropic member, translated for an OpenAI program, opens its
+    stream (message_start, a text block's start, ping) and reports an
+    overload before any text: the next member answers, and the program sees
+    its stream alone (not a translated role chunk, then a broken transfer)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    m.set("claude", behaviour="stream_error_framed")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", "-i", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    log = new_log("mframed.log")
+    r = run(argv, env_for(config(m, chain=("anthropic/claude-sonnet-4-5", "backup/gpt-4o-mini")), log))
+    out = r.stdout.decode()
+    eq(r.returncode, 0, f"a whole transfer ({r.stderr.decode()[-200:]})")
+    check("x-llmfallback-provider: backup" in out and out.rstrip().endswith("data: [DONE]"), "the backup's stream")
+    eq(out.count('"role"'), 1, "one stream's opening")
+    eq([(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "overloaded"), ("anthropic", "error_event"), ("backup", "ok")], "why")
 
 
 def test_a_translated_stream_that_errs_after_text_is_a_broken_transfer():

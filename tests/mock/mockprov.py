@@ -943,10 +943,12 @@ class Server:
                 events = ["data: " + json.dumps(ERRORS[self.dialect](503, model)) + "\n\n"]
             if b == "stream_error_framed":
                 # the error after the events that open every stream (Anthropic's
-                # message_start and ping, OpenAI's role chunk), as overloads come
+                # message_start, the first text block's start with no text,
+                # and ping; OpenAI's role chunk), as overloads come
                 _, text = success(self.dialect, self.name, model, req)
                 opening = sse_events(self.dialect, model, text)
-                events = [e for e in opening if '"message_start"' in e or '"ping"' in e or '"role"' in e] + events
+                events = [e for e in opening if '"message_start"' in e or '"ping"' in e or '"role"' in e or
+                          ('"content_block_start"' in e and '"text": ""' in e)] + events
             elif b == "stream_error_after_text":
                 # the error after the first piece of text, in the same write
                 _, text = success(self.dialect, self.name, model, req)

@@ -111,13 +111,21 @@ static void stream_gate(void)
     r = gate_stream(LLF_ANTHROPIC, 0, A_START A_STOP);
     CHECK(r.rc == LLF_GATE_FAIL);
     CHECK_STR(r.problem, "empty_stream");
+    /* a text block's start with no text yet is framing too (Anthropic sends
+     * it with message_start, at once): an overload after it falls back */
     r = gate_stream(LLF_ANTHROPIC, 0, A_START A_PING A_BLOCK A_ERROR);
-    CHECK(r.rc == LLF_GATE_GO && r.started && !r.problem);   /* live from the first block */
+    CHECK(r.rc == LLF_GATE_FAIL && !r.started);
+    CHECK_STR(r.problem, "error_event");
+    r = gate_stream(LLF_ANTHROPIC, 0, A_START A_BLOCK A_TEXT A_ERROR);
+    CHECK(r.rc == LLF_GATE_GO && r.started && !r.problem);   /* live from the first text */
+    r = gate_stream(LLF_ANTHROPIC, 0, A_START "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+                                      "\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}\n\n" A_ERROR);
+    CHECK(r.rc == LLF_GATE_GO && r.started);                   /* a tool call's start is the answer's */
     /* the first-token clock: framing alone has not started the answer */
     llf_gate *g = llf_gate_new(LLF_ANTHROPIC, NULL, 0);
     llf_sse p = {0};
-    CHECK(llf_sse_feed(&p, A_START A_PING, strlen(A_START A_PING), gate_cb, g) == 0 && !llf_gate_started(g));
-    CHECK(llf_sse_feed(&p, A_BLOCK, strlen(A_BLOCK), gate_cb, g) == 1 && llf_gate_started(g));
+    CHECK(llf_sse_feed(&p, A_START A_PING A_BLOCK, strlen(A_START A_PING A_BLOCK), gate_cb, g) == 0 && !llf_gate_started(g));
+    CHECK(llf_sse_feed(&p, A_TEXT, strlen(A_TEXT), gate_cb, g) == 1 && llf_gate_started(g));
     llf_sse_free(&p);
     llf_gate_free(g);
 
