@@ -151,7 +151,8 @@ typedef struct llf_core_api {
 /* What the shim offers the core. */
 typedef struct llf_shim_services {
     /* Mark the calling thread as inside the library (its connects and curl
-     * calls then bypass the hooks): relay threads do this for their life. */
+     * calls then bypass the hooks, and the pairs libcurl makes on it are
+     * close-on-exec): the library's own threads do this for their life. */
     void (*enter)(void);
     /* libcurl for the library's own transfers (loaded on first need). */
     const llf_curl_api *(*curl_for_transfers)(void);

@@ -29,6 +29,11 @@ extern __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
  * down), so there the guards are stale (see curl_easy_perform). */
 extern __thread void *llf_guard_frame __attribute__((tls_model("initial-exec")));
 
+/* Set for good on the library's own threads (the relay's, the shadow
+ * worker): socketpair() and pipe() made there are close-on-exec (see
+ * hook_fd.c). Never set on a thread of the program. */
+extern __thread int llf_own_thread __attribute__((tls_model("initial-exec")));
+
 /* llf_in_lib as a hook the program calls reads it: both guards reset first
  * when they are stale, seen from the hook's frame. */
 int llf_guard_live(const void *frame);

@@ -16,9 +16,11 @@
 static const llf_core_api *core;
 static int tried;   /* the core was looked for (loaded, or said why not) */
 
+/* (called by each thread of ours as it starts) */
 static void enter(void)
 {
     llf_in_lib = 1;
+    llf_own_thread = 1;
 }
 
 static const llf_shim_services services = {enter, llf_curl_for_transfers, llf_real_connect};
