@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 int llf_fd_own(llf_ownfd *o, int fd)
@@ -21,6 +22,13 @@ int llf_fd_ours(const llf_ownfd *o)
 {
     struct stat st;
     return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+}
+
+curl_socket_t llf_curl_socket(void *unused, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)unused, (void)purpose;
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
 int llf_spawn(void *(*fn)(void *), void *arg)

@@ -11,6 +11,8 @@
 
 #include <sys/types.h>
 
+#include "curlapi.h"
+
 typedef struct llf_ownfd {
     int   fd;    /* -1: none */
     dev_t dev;
@@ -23,6 +25,12 @@ typedef struct llf_ownfd {
 int llf_fd_own(llf_ownfd *o, int fd);
 /* Does o->fd still name what it named when it was owned? */
 int llf_fd_ours(const llf_ownfd *o);
+
+/* CURLOPT_OPENSOCKETFUNCTION for the library's own handles: the socket
+ * libcurl asks for, close-on-exec as it is made (a child the program starts
+ * must not hold our connections; see hook_fd.c for libcurl's other
+ * descriptors). */
+curl_socket_t llf_curl_socket(void *unused, curlsocktype purpose, struct curl_sockaddr *a);
 
 /* A detached thread running fn(arg) with every signal blocked. 0, or -1. */
 int llf_spawn(void *(*fn)(void *), void *arg);

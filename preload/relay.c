@@ -19,7 +19,10 @@
  * the child starts its own relay on first use, and takes over the
  * connections it inherited when its parent lets them go (see take_over);
  * after the program closed the relay's descriptors (a daemon's start), the
- * relay starts afresh (see start).
+ * relay starts afresh (see start). Every descriptor the relay keeps is
+ * close-on-exec as it is made, its libcurl handles' too (llf_curl_socket
+ * for their connections, hook_fd.c for libcurl's own pairs): a child the
+ * program starts holds none of them.
  *
  * The request reader is hand-written: it needs the request line, headers and
  * a Content-Length or chunked body from our own process's clients, a few
@@ -843,6 +846,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     if (!llf_headers_get(&req->headers, "content-type", NULL))
         hl = c->slist_append(hl, "Content-Type:");
     c->easy_reset(h);
+    c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);   /* (close-on-exec) */
     c->easy_setopt(h, CURLOPT_URL, req->url);
     c->easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);   /* ("/a/../b" is the server's to read) */
     c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
@@ -1226,6 +1230,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
     struct curl_slist *to = h && connect_to ? c->slist_append(NULL, connect_to) : NULL;
     curl_socket_t s = CURL_SOCKET_BAD;
     if (h) {
+        c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);
         c->easy_setopt(h, CURLOPT_URL, url);
         c->easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
         c->easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);

@@ -6,7 +6,8 @@
  * The queue is bounded: a backlog drops copies (logged), never memory or
  * time of the program. After fork() the child starts with an empty queue
  * and no worker (the parent's is not there); at exit the queue is drained
- * for at most shadow.timeout_ms. */
+ * for at most shadow.timeout_ms. The worker's descriptors are close-on-exec
+ * (open_sock; hook_fd.c for its libcurl's wake-up pair). */
 #include "shadow.h"
 
 #include <ctype.h>
@@ -225,9 +226,8 @@ static int has_canary;
 
 static curl_socket_t open_sock(void *p, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    (void)p, (void)purpose;
-    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (fd < 0)
+    curl_socket_t fd = llf_curl_socket(p, purpose, a);   /* (close-on-exec) */
+    if (fd == CURL_SOCKET_BAD)
         return CURL_SOCKET_BAD;
     for (int i = 0; i < NSOCK; i++)
         if (socks[i].fd < 0)

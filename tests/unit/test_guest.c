@@ -1,5 +1,6 @@
 /* A descriptor of ours, known by what it is (guest.h): its number closed,
- * or given to another file or socket since, is not ours. */
+ * or given to another file or socket since, is not ours. The sockets
+ * libcurl opens for our handles are close-on-exec. */
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,4 +42,12 @@ void test_guest(void)
     close(other);
     close(sv[1]);
     CHECK(!llf_fd_ours(&o));
+
+    struct curl_sockaddr a = {.family = AF_INET, .socktype = SOCK_STREAM, .protocol = 0};
+    curl_socket_t s = llf_curl_socket(NULL, CURLSOCKTYPE_IPCXN, &a);
+    CHECK(s != CURL_SOCKET_BAD && (fcntl(s, F_GETFD) & FD_CLOEXEC));
+    if (s != CURL_SOCKET_BAD)
+        close(s);
+    a.family = -1;
+    CHECK(llf_curl_socket(NULL, CURLSOCKTYPE_IPCXN, &a) == CURL_SOCKET_BAD);
 }
