@@ -244,3 +244,34 @@ def check_left_mid_attempt(r, log, backup_requests):
           f"the primary's attempt stopped when the program left, not at its answer ({steps})")
     eq(steps[1:], [("backup", "skipped", "client_gone")], "no member asked")
     eq(backup_requests, 0, "the backup was not")
+
+
+# Appended to a program: children(tag, own) starts a child each way that
+# keeps descriptors (os.system; subprocess with close_fds=False;
+# os.posix_spawn), each printing "TAG KIND socket:[INODE]..." for the
+# sockets it found open; first "TAG own ..." for own, the sockets the program
+# itself left inheritable. (os.popen is subprocess with close_fds=True: it
+# would show nothing.)
+CHILDREN = r"""
+import subprocess as _llf_sp
+def children(tag, own=()):
+    print(tag, "own", *(os.readlink("/proc/self/fd/%d" % s.fileno()) for s in own), flush=True)
+    cmd = "echo %s %%s $(ls -l /proc/self/fd | grep -o 'socket:\[[0-9]*\]')" % tag
+    os.system(cmd % "system")
+    _llf_sp.run(["/bin/sh", "-c", cmd % "subprocess"], close_fds=False)
+    os.waitpid(os.posix_spawn("/bin/sh", ["sh", "-c", cmd % "posix_spawn"], os.environ), 0)
+"""
+
+
+def check_children(r, tags, kinds=("posix_spawn", "subprocess", "system"), what="a child"):
+    """r: a run of a program with CHILDREN (or curlstate's "children").
+    At each of tags, every child found open exactly the sockets the program
+    had left inheritable: none of the library's."""
+    lines = [l.split() for l in r.stdout.decode(errors="replace").splitlines()]
+    for tag in tags:
+        own = [l[2:] for l in lines if l[:2] == [tag, "own"]]
+        seen = {l[1]: l[2:] for l in lines if len(l) > 1 and l[0] == tag and l[1] != "own"}
+        eq((len(own), sorted(seen)), (1, sorted(kinds)),
+           f"{what} ({tag}): every child reported ({r.stderr.decode(errors='replace')[-300:]})")
+        for kind, got in sorted(seen.items()):
+            eq(sorted(got), sorted(own[0]), f"{what} ({tag}) started by {kind}: the sockets it holds")

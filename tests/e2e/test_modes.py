@@ -7,6 +7,7 @@ import os
 
 from harness import (BUILD, CURL, KEYS, PY, ROOT, chat_body, shared_mock, check, env_for, eq, new_log,
                      read_log, run, tmpdir, write_config)
+from pyclients import CHILDREN, check_children
 
 
 def mock():
@@ -348,6 +349,31 @@ os.waitpid(pid, 0)
        f"none of the program's closed in the child, whose call is answered ({r.stderr.decode()[-300:]})")
     sh = [e for e in read_log(log) if e.get("event") == "shadow"]
     eq([e["outcome"] for e in sh], ["ok", "ok"], "each process's copy compared")
+
+
+def test_children_inherit_no_descriptor_of_the_shadow_worker():
+    """The shadow worker's connection to the candidate, kept alive after a
+    copy, and libcurl's wake-up pair of its handle are close-on-exec: a child
+    the program starts after the copy holds only the sockets the program
+    left inheritable. A libcurl program (the curl path: children by
+    system(), popen(), posix_spawn()), and a Python one (the socket path,
+    the relay's descriptors too)."""
+    m = mock()
+    log = new_log("shadow-children.log")
+    cfg = config(m, "shadow", "shadow-children.json", shadow={"sample": 1})
+    r = run([os.path.join(BUILD, "progs/curlstate"), "children", m.base("primary") + "/chat/completions", log],
+            env_for(cfg, log))
+    eq(r.stdout.decode().splitlines()[:2], ["chat 0 200", "copied 1"],
+       f"the call answered, its copy logged ({r.stderr.decode()[-300:]})")
+    check_children(r, ("kids",), kinds=("popen", "posix_spawn", "system"), what="a libcurl program's child")
+    eq(len(m.requests("claude")), 1, "the copy reached the candidate")
+    log = new_log("shadow-children-py.log")
+    prog = urllib_prog("shadow_children.py", CHILDREN + "print(call()[0], flush=True)\ncopies(1)\nchildren('kids')\n")
+    r = run([PY, prog, m.base("primary") + "/chat/completions", chat_body(), KEYS["OPENAI_API_KEY"]],
+            env_for(config(m, "shadow", "shadow-children-py.json", shadow={"sample": 1}), log))
+    eq(r.stdout.decode().splitlines()[:1], ["200"], f"the call answered ({r.stderr.decode()[-300:]})")
+    eq([e["outcome"] for e in read_log(log) if e.get("event") == "shadow"], ["ok"], "its copy compared")
+    check_children(r, ("kids",), what="a Python program's child")
 
 
 def test_override_streams_and_the_relay():

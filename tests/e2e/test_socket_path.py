@@ -40,8 +40,8 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None):
                          "timeouts_ms": {"connect": 2000, "total": 5000}}, "socket.json")
 
 
-from pyclients import (CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_left_mid_attempt,
-                       check_relayed,  # noqa: E402
+from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_left_mid_attempt,
+                       check_children, check_relayed,  # noqa: E402
                        check_websocket_tunnelled, proxy_env)
 from rawserver import RawServer, echo, websocket_echo  # noqa: E402
 
@@ -378,6 +378,47 @@ print("parent", urllib_chat("p2"), flush=True)
     eq(len(lines), 3, f"three calls ({r.stderr.decode()[-300:]})")
     check(all("Hello from backup" in l for l in lines), "each fell back, in parent and child")
     check("[rid:c1]" in lines[1], "the child's own answer")
+
+
+def test_children_inherit_no_descriptor_of_the_library():
+    """A program's children (os.system, subprocess with close_fds=False,
+    posix_spawn) hold the sockets the program left inheritable, and none of
+    the relay's: not its libcurl connections to the providers (kept alive
+    after an answer, with or without a fallback), nor libcurl's internal
+    wake-up pair, nor the relay's end of the program's connection. The
+    program's own socket, inheritable and redirected to the relay at
+    connect(), keeps its flag."""
+    m = mock()
+    # urllib's call and the kept connection's, answered; then both fall back
+    m.set("primary", behaviour=["ok", "ok", "503", "503"])
+    script = PEERS + CHILDREN + """
+import http.client, socket, urllib.parse, urllib.request
+u = urllib.parse.urlsplit(URL)
+s = socket.socket()
+s.set_inheritable(True)
+s.connect((u.hostname, u.port))
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+c.sock = s
+def kept(tag):
+    c.request("POST", u.path, body=body(tag), headers=HDRS)
+    r = c.getresponse()
+    return r.status, r.getheader("x-llmfallback-provider"), r.read()
+def both(tag):
+    r = urllib.request.urlopen(urllib.request.Request(URL, data=body(tag).encode(), headers=HDRS), timeout=10)
+    r.read()
+    print("call", tag, r.status, r.headers.get("x-llmfallback-provider"), *kept(tag)[:2], flush=True)
+both("answered")
+children("answered", [s])
+both("fallback")
+children("fallback", [s])
+"""
+    r = py(m, script, config(m))
+    out = r.stdout.decode().splitlines()
+    eq([l.split()[1:] for l in out if l.startswith("call ")],
+       [["answered", "200", "None", "200", "None"], ["fallback", "200", "backup", "200", "backup"]],
+       f"the calls, answered then fallen back ({r.stderr.decode()[-300:]})")
+    check_relayed(r, m.port("primary"))
+    check_children(r, ("answered", "fallback"))
 
 
 PHP = r'''<?php

@@ -39,7 +39,8 @@ def env(m, cfg, log=None, extra=None):
     return env_for(cfg, log, extra=dict(extra or {}, SSL_CERT_FILE=m.ca, REQUESTS_CA_BUNDLE=m.ca))
 
 
-from pyclients import (CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, WEBSOCKET, check_left_mid_attempt, check_relayed,  # noqa: E402
+from pyclients import (CHILDREN, CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, WEBSOCKET, check_children,  # noqa: E402
+                       check_left_mid_attempt, check_relayed,
                        check_websocket_tunnelled, proxy_env)
 from rawserver import RawServer, websocket_echo  # noqa: E402
 
@@ -293,21 +294,79 @@ print(data.split(b"\\r\\n")[0].decode(), b"Hello from tb" in data)
     eq(r.stdout.decode().split(), ["HTTP/1.1", "200", "OK", "True"], f"answered by the backup ({r.stderr.decode()[-300:]})")
 
 
+def websocket_server(m):
+    """A RawServer echoing WebSocket frames over TLS, with the mock's certificate."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    d = os.path.dirname(m.ca)
+    ctx.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+    return RawServer(websocket_echo, tls=ctx)
+
+
+def websocket_run(m, raw, prog):
+    """prog (a WEBSOCKET program) run against raw as a provider's realtime URL."""
+    base = f"https://localhost:{raw.port}/v1"
+    return py(m, prog, config(m, primary=base), url=base + "/realtime?model=gpt-4o-realtime")
+
+
 def test_websocket_upgrades_are_tunnelled_over_https():
     """A WebSocket over a virtual TLS session (OpenAI's sync realtime client:
     websockets.sync on an ssl socket): the relay speaks TLS to the server
     itself, certificate checked, and carries the upgrade and the frames both
     ways as they are."""
     m = mock()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    d = os.path.dirname(m.ca)
-    ctx.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
-    raw = RawServer(websocket_echo, tls=ctx)
+    raw = websocket_server(m)
     try:
-        base = f"https://localhost:{raw.port}/v1"
-        r = py(m, PEERS + WEBSOCKET, config(m, primary=base), url=base + "/realtime?model=gpt-4o-realtime")
+        r = websocket_run(m, raw, PEERS + WEBSOCKET)
         check_websocket_tunnelled(r, raw)
         check_relayed(r, raw.port)
+    finally:
+        raw.stop()
+
+
+def test_children_inherit_no_descriptor_of_the_library_over_https():
+    """The relay's TLS connections to the providers (answered, fallen back)
+    and the connect-only one it tunnels a WebSocket over are close-on-exec,
+    as libcurl's wake-up pairs are: a child holds only the program's own
+    inheritable socket (a virtual TLS session on it keeps its flag)."""
+    m = mock()
+    m.set("tp", behaviour=["ok", "ok", "503", "503"])
+    script = CHILDREN + """
+import http.client, socket, ssl, urllib.parse, urllib.request
+u = urllib.parse.urlsplit(URL)
+s = socket.socket()
+s.set_inheritable(True)
+s.connect(("127.0.0.1", u.port))
+t = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"]).wrap_socket(s, server_hostname=u.hostname)
+c = http.client.HTTPSConnection(u.hostname, u.port, timeout=10)
+c.sock = t
+def both(tag):
+    r = urllib.request.urlopen(urllib.request.Request(URL, data=body(tag).encode(), headers=HDRS), timeout=10)
+    r.read()
+    c.request("POST", u.path, body=body(tag), headers=HDRS)
+    k = c.getresponse()
+    k.read()
+    print("call", tag, r.status, r.headers.get("x-llmfallback-provider"), k.status, k.getheader("x-llmfallback-provider"), flush=True)
+both("answered")
+children("answered", [t])
+both("fallback")
+children("fallback", [t])
+"""
+    r = py(m, script, config(m))
+    eq([l.split()[1:] for l in r.stdout.decode().splitlines() if l.startswith("call ")],
+       [["answered", "200", "None", "200", "None"], ["fallback", "200", "backup", "200", "backup"]],
+       f"the calls, answered then fallen back ({r.stderr.decode()[-300:]})")
+    eq(len(m.requests("tp")), 4, "each reached the primary over the relay's TLS")
+    check_children(r, ("answered", "fallback"))
+    # a WebSocket tunnelled over TLS, with children started while it is open
+    raw = websocket_server(m)
+    try:
+        echoed = 'print(recv_frame() == (1, b"hello"))\n'
+        check(echoed in WEBSOCKET, "(the WebSocket program echoes its first frame)")
+        r = websocket_run(m, raw, CHILDREN + WEBSOCKET.replace(echoed, echoed + 'children("tunnel")\n'))
+        eq([l for l in r.stdout.decode().splitlines() if not l.startswith("tunnel ")],
+           ["HTTP/1.1 101 Switching Protocols True", "True", "True", "8 True"],
+           f"upgraded, echoed, closed ({r.stderr.decode()[-300:]})")
+        check_children(r, ("tunnel",), what="a child during a tunnel")
     finally:
         raw.stop()
 

@@ -48,13 +48,22 @@
  * doh       a GET through DoH (OTHER_URL, which serves no DNS: it fails),
  *           its handle kept; then a new handle's call with libcurl's default
  *           writer (stdout): libcurl made and freed DoH handles of its own,
- *           and the new one may sit where one of them was */
+ *           and the new one may sit where one of them was
+ * children  a call, its handle cleaned up; then (OTHER_URL: the log) waits
+ *           10 s at most for a "shadow" line in it; makes sockets of its own,
+ *           inheritable (a socket, a socketpair) and not (SOCK_CLOEXEC);
+ *           prints "kids own" and those it left inheritable, then starts a
+ *           child by system(), popen() and posix_spawn(), each printing
+ *           "kids HOW" and the sockets it found open, as socket:[INODE] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CURL_DISABLE_DEPRECATION 1   /* the old PROGRESSFUNCTION is what a case checks */
@@ -113,6 +122,58 @@ static CURL *chat_handle(const char *url, struct curl_slist **hdrs)
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
     return h;
+}
+
+/* children: does the file at path hold text (within 10 s)? */
+static int wait_for(const char *path, const char *text)
+{
+    for (int i = 0; i < 200; i++) {
+        char b[1 << 16];
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(b, 1, sizeof b - 1, f) : 0;
+        if (f)
+            fclose(f);
+        b[n] = '\0';
+        if (strstr(b, text))
+            return 1;
+        struct timespec t = {0, 50 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+    return 0;
+}
+
+static void print_socket(int fd)
+{
+    char path[64], link[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    printf(" %.*s", n > 0 ? (int)n : 1, n > 0 ? link : "-");
+}
+
+/* children: one child each way that keeps descriptors, each printing the
+ * sockets it found open */
+static void children(const char *tag)
+{
+    extern char **environ;
+    const char *fmt = "echo %s %s $(ls -l /proc/self/fd | grep -o 'socket:\\[[0-9]*\\]')";
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, fmt, tag, "system");
+    fflush(stdout);
+    if (system(cmd) != 0)
+        printf("%s system failed\n", tag);
+    snprintf(cmd, sizeof cmd, fmt, tag, "popen");
+    FILE *f = popen(cmd, "r");
+    char line[4096];
+    while (f && fgets(line, sizeof line, f))
+        fputs(line, stdout);
+    if (f)
+        pclose(f);
+    snprintf(cmd, sizeof cmd, fmt, tag, "posix_spawn");
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    pid_t pid;
+    fflush(stdout);
+    if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) == 0)
+        waitpid(pid, NULL, 0);
 }
 
 static long code_of(CURL *h)
@@ -538,6 +599,24 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
         rc = curl_easy_perform(h);
         printf("upload %d\n", rc);
+    } else if (!strcmp(cas, "children") && other) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        rc = curl_easy_perform(h);
+        printf("chat %d %ld\n", rc, code_of(h));
+        curl_easy_cleanup(h);   /* (its descriptors, the program's, closed) */
+        h = NULL;
+        printf("copied %d\n", wait_for(other, "\"shadow\""));
+        int mine = socket(AF_INET, SOCK_STREAM, 0), pair[2] = {-1, -1};
+        int hidden = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (mine < 0 || hidden < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, pair))
+            return 2;
+        printf("kids own");
+        print_socket(mine);
+        print_socket(pair[0]);
+        print_socket(pair[1]);
+        printf("\n");
+        children("kids");
     } else if (!strcmp(cas, "verbose")) {
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
