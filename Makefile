@@ -71,7 +71,8 @@ $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) preload/gate.c $(HDRS) tests/unit
 	  -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
 	  $(UNIT_SRC) $(LOGIC_FILES) preload/gate.c $(CORE_LIBS) $(CURL_LIBS) -lpthread
 
-EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate
+EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate \
+            $(BUILD)/progs/execafter
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread
