@@ -26,7 +26,8 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE $(PKG_CFLAGS)
 LDSO    := -shared -Wl,-z,defs -Wl,--as-needed -Wl,-z,noexecstack
 
-SHIM_SRC := buf.c sse.c netaddr.c curlapi.c gate.c shim.c hook_curl.c hook_sock.c hook_dlopen.c hook_ssl.c hook_fd.c
+SHIM_SRC := buf.c sse.c netaddr.c curlapi.c gate.c shim.c hook_curl.c hook_sock.c hook_dlopen.c hook_ssl.c hook_fd.c \
+            hook_exec.c
 CORE_SRC := buf.c netaddr.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
             dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c relay.c \
             jsonmem.c decode.c guest.c core.c
@@ -72,7 +73,8 @@ $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit
 	  -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
 	  $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(CORE_LIBS) $(CURL_LIBS) -lpthread
 
-EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate
+EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate \
+            $(BUILD)/progs/execafter
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread

@@ -1,6 +1,7 @@
 /* core.c — the core library's entry: reads the environment and the config
  * once, opens the log, and hands the shim its interface (see core.h).
- * Writes the exit summary when the process made any recognised call. */
+ * Writes the exit summary when the process made any recognised call (and
+ * before an exec, which skips the exit). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,8 @@ static int api_relay_addr(struct sockaddr_storage *out, socklen_t *len)
     return llf_relay_addr(out->ss_family, out, len);
 }
 
+static void exec_summary(void);
+
 static const llf_core_api api = {
     .abi = LLF_CORE_ABI,
     .recognise = api_recognise,
@@ -92,6 +95,7 @@ static const llf_core_api api = {
     .relay_unexpect = llf_relay_unexpect,
     .is_endpoint = api_is_endpoint,
     .header_credential = llf_header_credential,
+    .exec_summary = exec_summary,
 };
 
 static const char *env(const char *name)
@@ -119,13 +123,54 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
     return llf_buf_steal(&b);
 }
 
+/* Is there a summary to write, and is it this process's? A forked child
+ * that made no call of its own holds its parent's counts (they are reset at
+ * a child's first call): no summary of its own. Nor has a vfork child,
+ * which runs on its parent's memory under a pid of its own. (The pid is
+ * asked last: it is a system call.) */
+static int summary_due(void)
+{
+    return config && __atomic_load_n(&engine.stats.calls, __ATOMIC_SEQ_CST) &&
+           __atomic_load_n(&engine.pid, __ATOMIC_SEQ_CST) == getpid();
+}
+
 static void summary(void) __attribute__((destructor));
 static void summary(void)
 {
-    /* A forked child that made no call of its own holds its parent's counts
-     * (they are reset at a child's first call): no summary of its own. */
-    if (config && engine.stats.calls && __atomic_load_n(&engine.pid, __ATOMIC_SEQ_CST) == getpid())
+    if (summary_due())
         llf_log_summary(&engine.stats);
+}
+
+static unsigned long take(unsigned long *count)
+{
+    return __atomic_exchange_n(count, 0, __ATOMIC_SEQ_CST);
+}
+
+/* Before an exec (the shim's exec hooks): exec replaces the image without
+ * running destructors, so the summary above is written here, once per
+ * process image (the program exec runs writes its own, under the same pid).
+ * The counts are taken, not read: should the exec fail, the process goes on
+ * from zero, and its exit (or its next exec) writes a summary only of the
+ * calls made after. The summary lines of a pid then add up to what it did,
+ * and no call is counted twice. Each count is taken on its own: a call
+ * that another thread ends just now is counted once, in this line or the
+ * next (its figures may fall on both sides; the sums hold). Nothing is
+ * touched unless the summary is ours: in a vfork child this only reads. */
+static void exec_summary(void)
+{
+    if (!summary_due())
+        return;
+    llf_summary s = {take(&engine.stats.calls), take(&engine.stats.fallbacks),
+                     take(&engine.stats.failures), take(&engine.stats.attempts)};
+    if (s.calls) {
+        llf_log_summary(&s);
+        return;
+    }
+    /* (another thread's exec took the calls first: what is left goes back,
+     * for the summary that follows) */
+    __atomic_add_fetch(&engine.stats.fallbacks, s.fallbacks, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&engine.stats.failures, s.failures, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&engine.stats.attempts, s.attempts, __ATOMIC_SEQ_CST);
 }
 
 LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const llf_shim_services *svc)

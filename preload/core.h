@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 6
+#define LLF_CORE_ABI 7
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -146,6 +146,11 @@ typedef struct llf_core_api {
     int (*is_endpoint)(const char *url);
     /* Does this request header line name a credential? (rewrite.h) */
     int (*header_credential)(const char *line);
+    /* The process image is about to be replaced (exec): write the summary
+     * the exit would have written, if it is this process's, and count
+     * afresh from zero (see core.c). Nothing else: it may run in a vfork
+     * child, on its parent's memory. */
+    void (*exec_summary)(void);
 } llf_core_api;
 
 /* What the shim offers the core. */

@@ -56,6 +56,11 @@ int llf_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 void llf_fd_mark(int fd, int tls_redirected);
 int  llf_fd_tls_redirected(int fd);
 
+/* The real exec functions looked up ahead of need (hook_exec.c): at the
+ * core's load, so that a vfork child of a process that made a call need not
+ * look them up itself. */
+void llf_exec_resolve(void);
+
 /* 1 when LLMFALLBACK_DISABLE asks for pure pass-through (read once). */
 int llf_disabled(void);
 

@@ -89,8 +89,23 @@ static void write_quiet(int fd, const char *p, size_t n)
     errno = saved;   /* (the host's errno is not ours to change) */
 }
 
-/* The descriptor to write a line on, or -1. */
-static int log_acquire(void)
+/* The log's lock, waited for at most about a second: the summary is
+ * written from exec too, which a signal handler may call on a thread that
+ * holds it (that line is then lost, not the process). */
+static int lock_briefly(void)
+{
+    const struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 1000; i++) {
+        if (pthread_mutex_trylock(&log_lock) == 0)
+            return 0;
+        nanosleep(&ms, NULL);
+    }
+    return -1;
+}
+
+/* The descriptor to write a line on, or -1. brief: the lock is waited for
+ * only briefly (see lock_briefly). */
+static int log_acquire(int brief)
 {
     int m = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
     if (m == LOG_STDERR)
@@ -98,7 +113,10 @@ static int log_acquire(void)
     if (m != LOG_FILE)
         return -1;
     int err = 0;
-    pthread_mutex_lock(&log_lock);
+    if (!brief)
+        pthread_mutex_lock(&log_lock);
+    else if (lock_briefly())
+        return -1;
     if (log_fd.fd >= 0 && !llf_fd_ours(&log_fd))
         log_fd.fd = -1;   /* closed, or the program's now: not ours to close */
     if (log_fd.fd < 0) {
@@ -126,14 +144,32 @@ static double now_s(void)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) for now, a time since 1970, worked out
+ * here: gmtime_r takes glibc's time zone lock, which the summary written
+ * from exec must not wait for (exec may be called from a signal handler
+ * that interrupted localtime, or in a child forked while another thread
+ * held it). The days to a civil date as in Howard Hinnant's
+ * civil_from_days, for days since 1970 >= 0. */
+static void format_ts(char ts[40], double now)
+{
+    long long s = (long long)now;
+    int ms = (int)((now - (double)s) * 1000.0) % 1000;
+    long long secs = s % 86400, z = s / 86400 + 719468;
+    long long era = z / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    long long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    long long y = yoe + era * 400 + (m <= 2);
+    snprintf(ts, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)y, (int)m, (int)d,
+             (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), ms);
+}
+
 static void add_ts(cJSON *o, double now)
 {
     char ts[40];
-    time_t s = (time_t)now;
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(ts + n, sizeof ts - n, ".%03dZ", (int)((now - (double)s) * 1000.0) % 1000);
+    format_ts(ts, now);
     cJSON_AddStringToObject(o, "ts", ts);
 }
 
@@ -145,7 +181,7 @@ static void write_line(char *s)
         return;
     size_t n = strlen(s);
     s[n] = '\n';
-    int fd = log_acquire();
+    int fd = log_acquire(0);
     if (fd >= 0)
         write_quiet(fd, s, n + 1);
     free(s);
@@ -244,21 +280,31 @@ void llf_log_shadow(const llf_shadow_rec *r)
         write_line(llf_log_shadow_format(r, now_s(), (int)getpid()));
 }
 
+int llf_log_summary_format(char *out, size_t size, const llf_summary *sm, double now, int pid)
+{
+    char ts[40];
+    format_ts(ts, now);
+    int n = snprintf(out, size,
+                     "{\"ts\":\"%s\",\"event\":\"summary\",\"pid\":%d,\"calls\":%lu,"
+                     "\"fallbacks\":%lu,\"failures\":%lu,\"attempts\":%lu}",
+                     ts, pid, sm->calls, sm->fallbacks, sm->failures, sm->attempts);
+    return n > 0 && (size_t)n < size ? n : -1;
+}
+
+/* Written at exit and from exec (which may run in a signal handler): with
+ * no allocation, no cJSON, and the log's lock waited for only briefly. */
 void llf_log_summary(const llf_summary *sm)
 {
     if (!llf_log_enabled())
         return;
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
+    char line[256];
+    int n = llf_log_summary_format(line, sizeof line - 1, sm, now_s(), (int)getpid());
+    if (n < 0)
         return;
-    add_ts(o, now_s());
-    cJSON_AddStringToObject(o, "event", "summary");
-    cJSON_AddNumberToObject(o, "pid", (int)getpid());
-    cJSON_AddNumberToObject(o, "calls", (double)sm->calls);
-    cJSON_AddNumberToObject(o, "fallbacks", (double)sm->fallbacks);
-    cJSON_AddNumberToObject(o, "failures", (double)sm->failures);
-    cJSON_AddNumberToObject(o, "attempts", (double)sm->attempts);
-    emit(o);
+    line[n++] = '\n';
+    int fd = log_acquire(1);
+    if (fd >= 0)
+        write_quiet(fd, line, (size_t)n);
 }
 
 void llf_log_deprecation(const char *provider, const char *model, const char *date)

@@ -42,6 +42,8 @@ typedef struct llf_summary {
 int  llf_log_open(const char *path);   /* NULL: no log; "stderr"; else a file */
 int  llf_log_enabled(void);
 void llf_log_attempt(const llf_log_rec *r);
+/* The summary line; it allocates nothing and waits for no lock for long
+ * (exec, which writes it too, may be called from a signal handler). */
 void llf_log_summary(const llf_summary *s);
 /* A model announced its retirement (once per model and process, by the caller). */
 void llf_log_deprecation(const char *provider, const char *model, const char *date);
@@ -51,6 +53,8 @@ void llf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The JSON line for r (no newline), malloc'ed: for tests and for the writer. */
 char *llf_log_format(const llf_log_rec *r, double now, int pid);
 char *llf_log_shadow_format(const llf_shadow_rec *r, double now, int pid);
+/* The summary line (no newline) in out: its length, or -1 when it does not fit. */
+int   llf_log_summary_format(char *out, size_t size, const llf_summary *s, double now, int pid);
 void  llf_log_shadow(const llf_shadow_rec *r);
 
 #endif

@@ -62,11 +62,19 @@ static void load(void)
         api = NULL;
     }
     core = api;
+    if (core)
+        llf_exec_resolve();
 }
 
 int llf_core_tried(void)
 {
     return __atomic_load_n(&tried, __ATOMIC_ACQUIRE);
+}
+
+const llf_core_api *llf_core_loaded(void)
+{
+    /* (tried is set after the load has ended, with core written) */
+    return __atomic_load_n(&tried, __ATOMIC_ACQUIRE) ? core : NULL;
 }
 
 const llf_core_api *llf_core(void)

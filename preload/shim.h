@@ -10,5 +10,7 @@ const llf_core_api *llf_core(void);
 /* 1 once llf_core() has run (whatever it found): the gate's guess is no
  * longer needed. */
 int llf_core_tried(void);
+/* The core if it is already loaded, else NULL: never loads it. */
+const llf_core_api *llf_core_loaded(void);
 
 #endif

@@ -450,3 +450,188 @@ data.close()
         check(float(lines[4].split()[1]) < 0.5, f"{scheme}: nothing spins while the program sleeps ({lines[4]})")
         eq(lines[5], "own servers 8", f"{scheme}: the program's own servers get their connections")
         eq(open(data).read(), "mine\n", f"{scheme}: the program's file holds its own bytes")
+
+
+# ---- exec: one summary per process image -------------------------------------
+
+EXECAFTER = os.path.join(BUILD, "progs/execafter")
+
+
+def summaries(log, pid=None):
+    """(pid, calls, fallbacks, failures, attempts) of each summary line."""
+    return [(s["pid"], s["calls"], s["fallbacks"], s["failures"], s["attempts"]) for s in read_log(log)
+            if s["event"] == "summary" and (pid is None or s["pid"] == pid)]
+
+
+def test_a_python_program_that_execs_writes_its_summary_first():
+    """exec replaces the process image without running its destructors: a
+    program that called (and fell back) and then execs another program had
+    its calls in no summary at all (the attempt lines, and no summary line).
+    The summary is written before the exec."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("exec-python.log")
+    prog = """
+print(urllib_chat("x").split()[2], os.getpid(), flush=True)
+os.execv("/bin/true", ["true"])
+"""
+    r = python(m, prog, env_for(config(m), log))
+    eq(r.returncode, 0, f"ran ({r.stderr.decode()[-300:]})")
+    who, pid = r.stdout.decode().split()
+    eq(who, "backup", "the call fell back")
+    steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("openai", "http_error"), ("backup", "ok")], "its attempts")
+    eq(summaries(log), [(int(pid), 1, 1, 0, 2)], "one summary, written before the exec, with the call")
+
+
+def test_a_libcurl_program_that_execs_curl_has_a_summary_per_image():
+    """A wrapper that calls, then execs curl, which calls again: one summary
+    per process image, both under the one pid (the exec'd curl's own, at
+    its exit, counting its call only), never one that counts both calls."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("exec-curl.log")
+    url = m.base("primary") + "/chat/completions"
+    r = run([EXECAFTER, url, "execvp", "curl", "-sS", url, "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}",
+             "-d", '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}'], env_for(config(m), log))
+    out = r.stdout.decode()
+    eq(r.returncode, 0, f"ran ({r.stderr.decode()[-300:]})")
+    first = out.splitlines()[0].split()
+    eq((first[0], first[2], first[3]), ("call", "status=200", "answer=backup"), "the wrapper's call fell back")
+    check("Hello from backup" in out, f"curl's call fell back too ({out[-200:]!r})")
+    pid = int(first[1][4:])
+    eq([(l["call"], l["provider"]) for l in read_log(log) if l["event"] == "attempt" and l["pid"] == pid],
+       [(1, "openai"), (1, "backup"), (1, "openai"), (1, "backup")], "each image's call, numbered in its image")
+    eq(summaries(log), [(pid, 1, 1, 0, 2), (pid, 1, 1, 0, 2)], "two summaries under the pid: the wrapper's, then curl's")
+
+
+def test_every_exec_function_writes_the_summary_first():
+    """glibc's execv, execl, execle and fexecve reach its execve without the
+    PLT, and execvp and execlp its execvpe: each is hooked itself. Each
+    function, after a call: the exec happened (the new program prints the
+    pid it has, the same, and a variable of the environment it was given),
+    and the summary was written before it."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    url = m.base("primary") + "/chat/completions"
+    for how in ("execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle", "fexecve", "execveat"):
+        log = new_log(f"exec-{how}.log")
+        prog = "sh" if how in ("execvp", "execvpe", "execlp") else "/bin/sh"
+        r = run([EXECAFTER, url, how, prog, "-c", "echo exec pid=$$ $EXEC_MARK"],
+                env_for(config(m), log, extra={"EXEC_MARK": "environment"}))
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 2, f"{how}: the call and the new program ({lines} {r.stderr.decode()[-300:]})")
+        pid = int(lines[0].split()[1][4:])
+        eq(lines[1], f"exec pid={pid} environment", f"{how}: the new program runs in the same process, with its environment")
+        eq(summaries(log), [(pid, 1, 1, 0, 2)], f"{how}: the summary, before the exec")
+
+
+def test_an_exec_that_fails_counts_each_call_once():
+    """An exec that fails returns, and the process goes on: the summary
+    written before it has taken its counts, so its exit writes none for the
+    same calls again; a call made after the failure is in a summary of its
+    own at the exit. The summaries of the pid add up to what it did."""
+    m = mock()
+    url = m.base("primary") + "/chat/completions"
+    m.set("primary", behaviour="503")
+    log = new_log("exec-fails.log")
+    r = run([EXECAFTER, url, "execv", "/nonexistent/program"], env_for(config(m), log))
+    lines = r.stdout.decode().splitlines()
+    eq(lines[1:], ["exec failed errno=2"], f"the exec failed ({lines} {r.stderr.decode()[-300:]})")
+    pid = int(lines[0].split()[1][4:])
+    eq(summaries(log), [(pid, 1, 1, 0, 2)], "one summary, the call counted once")
+    m.set("primary", behaviour=["503", "ok"])
+    log = new_log("exec-fails-again.log")
+    r = run([EXECAFTER, "-a", url, "execvp", "no-such-program-here"], env_for(config(m), log))
+    lines = r.stdout.decode().splitlines()
+    eq([l.split()[3] if l.startswith("call") else l for l in lines],
+       ["answer=backup", "exec failed errno=2", "answer=primary"], f"a call, the failed exec, a call ({lines})")
+    pid = int(lines[0].split()[1][4:])
+    eq(summaries(log), [(pid, 1, 1, 0, 2), (pid, 1, 0, 0, 1)],
+       "the call before the exec in its summary, the one after in the exit's")
+
+
+def test_children_that_exec_write_no_summary_of_their_parents_calls():
+    """A child that made no call of its own holds its parent's counts and
+    writes no summary, exec or not: a forked child that execs, a vfork
+    child (Python's subprocess uses vfork; the hook then runs on the
+    parent's memory, which it must leave as it was), posix_spawn's child
+    (which reaches no hook). The parent's summary at its exit counts its
+    call once."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("exec-children.log")
+    prog = """
+urllib_chat("x")
+import subprocess
+pid = os.fork()
+if pid == 0:
+    os.execv("/bin/true", ["true"])
+os.waitpid(pid, 0)
+subprocess.run(["/bin/true"], check=True)
+subprocess.run(["true"], check=True)
+os.waitpid(os.posix_spawn("/bin/true", ["true"], os.environ), 0)
+print(os.getpid(), flush=True)
+"""
+    r = python(m, prog, env_for(config(m), log))
+    eq(r.returncode, 0, f"ran ({r.stderr.decode()[-300:]})")
+    pid = int(r.stdout.decode())
+    eq(summaries(log), [(pid, 1, 1, 0, 2)], "one summary, the parent's, at its exit")
+    log = new_log("exec-vfork.log")
+    r = run([EXECAFTER, m.base("primary") + "/chat/completions", "vfork", "/bin/sh", "-c", "echo exec pid=$$"],
+            env_for(config(m), log))
+    lines = r.stdout.decode().splitlines()
+    eq(len(lines), 3, f"a call, the vfork child's program, its end ({lines} {r.stderr.decode()[-300:]})")
+    pid = int(lines[0].split()[1][4:])
+    check(lines[1] != f"exec pid={pid}" and lines[2] == "vfork child status=0", f"a child of its own ({lines})")
+    eq(summaries(log), [(pid, 1, 1, 0, 2)], "vfork: one summary, the parent's, at its exit")
+
+
+def test_an_exec_while_another_thread_is_mid_call():
+    """Another thread is inside a call (its attempt waits on a slow
+    provider) when the program execs: the summary of the calls that ended
+    is written, and the exec neither waits for the other call nor hangs."""
+    m = mock()
+    m.set("primary", behaviour=["503", "slow:5000"])
+    log = new_log("exec-midcall.log")
+    prog = """
+import time
+urllib_chat("x")
+t = threading.Thread(target=lambda: urllib_chat("y"), daemon=True)
+t.start()
+time.sleep(0.5)
+print(os.getpid(), flush=True)
+os.execv("/bin/true", ["true"])
+"""
+    import time
+    t0 = time.time()
+    r = python(m, prog, env_for(config(m), log), timeout=30)
+    took = time.time() - t0
+    eq(r.returncode, 0, f"ran ({r.stderr.decode()[-300:]})")
+    check(took < 4, f"the exec did not wait for the other call ({took:.1f}s)")
+    eq(len(m.requests("primary")), 2, "the other call had reached the provider")
+    pid = int(r.stdout.decode())
+    eq(summaries(log), [(pid, 1, 1, 0, 2)], "the call that ended, in the summary")
+
+
+def test_an_exec_from_a_signal_handler_does_not_hang():
+    """exec is async-signal-safe: a handler may call it whatever the code it
+    interrupted was doing. Here that code loops on localtime_r and malloc,
+    which hold glibc's time zone and heap locks: a summary that took either
+    (gmtime_r for its time stamp, cJSON's allocations) hung about every
+    third process for ever. Ten processes, each exec'd, each with its
+    summary."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    url = m.base("primary") + "/chat/completions"
+    for i in range(10):
+        log = new_log("exec-signal.log")
+        try:
+            r = run([EXECAFTER, url, "signal", "/bin/sh", "-c", "echo exec pid=$$"], env_for(config(m), log), timeout=10)
+        except subprocess.TimeoutExpired:
+            raise Failed(f"process {i} hung in its exec from a signal handler")
+        lines = r.stdout.decode().splitlines()
+        eq(len(lines), 2, f"process {i}: the call and the new program ({lines} {r.stderr.decode()[-300:]})")
+        pid = int(lines[0].split()[1][4:])
+        eq(lines[1], f"exec pid={pid}", f"process {i}: the exec happened")
+        eq(summaries(log), [(pid, 1, 1, 0, 2)], f"process {i}: the summary, before the exec")

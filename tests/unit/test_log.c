@@ -1,5 +1,8 @@
 /* The log line: every field design.md promises, valid JSON. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -25,4 +28,60 @@ void test_log(void)
     CHECK(strchr(s, '\n') == NULL);
     cJSON_Delete(j);
     free(s);
+}
+
+/* The time stamp is worked out without gmtime_r (see log.c): it must say
+ * what gmtime_r says, leap days and centuries included. */
+static void check_ts(double now)
+{
+    llf_log_rec r = {"curl", 1, 1, "p", "m", 200, "ok", "", 1.0, NULL, NULL};
+    char *s = llf_log_format(&r, now, 1);
+    cJSON *j = s ? cJSON_Parse(s) : NULL;
+    cJSON *ts = j ? cJSON_GetObjectItem(j, "ts") : NULL;
+    time_t t = (time_t)now;
+    struct tm tm;
+    char want[40];
+    gmtime_r(&t, &tm);
+    size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(want + n, sizeof want - n, ".%03dZ", (int)((now - (double)t) * 1000.0) % 1000);
+    CHECK(ts && cJSON_IsString(ts) && strcmp(ts->valuestring, want) == 0);
+    cJSON_Delete(j);
+    free(s);
+}
+
+void test_log_ts(void)
+{
+    static const double days[] = {0, 59, 60, 365, 10956, 11016, 11017, 11046, 11047, 24855,
+                                  47541, 47542, 47600, 47906, 47907, 2932896};
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++)
+        for (double sec = 0; sec < 86400; sec += 86399.25 / 3)
+            check_ts(days[i] * 86400 + sec);
+    unsigned long long x = 88172645463325252ULL;   /* xorshift: times up to the year 2500 */
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        check_ts((double)(x % 16725225600ULL) + (double)(x >> 54) / 1024.0);
+    }
+}
+
+/* The summary line, made without cJSON (it is written from exec): valid
+ * JSON with its five counts; too small a buffer is said, not overrun. */
+void test_log_summary(void)
+{
+    llf_summary sm = {3, 1, 2, 4000000000UL};
+    char line[256];
+    int n = llf_log_summary_format(line, sizeof line, &sm, 1764036000.5, 4242);
+    CHECK(n > 0 && (size_t)n == strlen(line));
+    cJSON *j = n > 0 ? cJSON_Parse(line) : NULL;
+    CHECK(j != NULL);
+    CHECK_STR(cJSON_GetObjectItem(j, "ts")->valuestring, "2025-11-25T02:00:00.500Z");
+    CHECK_STR(cJSON_GetObjectItem(j, "event")->valuestring, "summary");
+    CHECK(cJSON_GetObjectItem(j, "pid")->valueint == 4242);
+    CHECK(cJSON_GetObjectItem(j, "calls")->valueint == 3);
+    CHECK(cJSON_GetObjectItem(j, "fallbacks")->valueint == 1);
+    CHECK(cJSON_GetObjectItem(j, "failures")->valueint == 2);
+    CHECK(cJSON_GetObjectItem(j, "attempts")->valuedouble == 4000000000.0);
+    cJSON_Delete(j);
+    memset(line, 'x', sizeof line);
+    CHECK(llf_log_summary_format(line, 20, &sm, 1764036000.5, 4242) == -1);
+    CHECK(line[19] == '\0' && line[20] == 'x');
 }
