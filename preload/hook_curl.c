@@ -68,6 +68,7 @@ typedef struct hstate {
     char *unix_path;                  /* copy */
     int unix_abstract;
     struct curl_slist *connect_to;
+    long netrc;                       /* CURLOPT_NETRC: libcurl's own credentials from a .netrc */
     curl_debug_callback debugfn;
     void *debugdata;
     FILE *stderr_fp;                  /* CURLOPT_STDERR, NULL: stderr */
@@ -253,6 +254,7 @@ static int interesting(CURLoption o)
     case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA: case CURLOPT_STDERR:
     case CURLOPT_FOLLOWLOCATION: case CURLOPT_UNRESTRICTED_AUTH:
     case CURLOPT_UNIX_SOCKET_PATH: case CURLOPT_ABSTRACT_UNIX_SOCKET: case CURLOPT_CONNECT_TO:
+    case CURLOPT_NETRC:
         return 1;
     default:
         return 0;
@@ -344,6 +346,7 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
         s->unix_abstract = o == CURLOPT_ABSTRACT_UNIX_SOCKET;
         break;
     case CURLOPT_CONNECT_TO: s->connect_to = p; break;
+    case CURLOPT_NETRC: s->netrc = l; break;
     case CURLOPT_DEBUGFUNCTION: s->debugfn = (curl_debug_callback)p; break;
     case CURLOPT_DEBUGDATA: s->debugdata = p; break;
     case CURLOPT_STDERR: s->stderr_fp = p; break;
@@ -821,13 +824,15 @@ static struct curl_slist *member_slist(const llf_curl_api *rc, hstate *s, const 
     return s->member_hdrs;
 }
 
-/* The program's own credentials (NULL ones clear). */
+/* The program's own credentials (NULL ones clear), and whether libcurl
+ * looks for more in a .netrc. */
 static void set_creds(const llf_curl_api *rc, CURL *h, const hstate *s)
 {
     rc->easy_setopt(h, CURLOPT_USERNAME, s->user);
     rc->easy_setopt(h, CURLOPT_PASSWORD, s->pass);
     rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, s->bearer);
     rc->easy_setopt(h, CURLOPT_COOKIE, s->cookie);
+    rc->easy_setopt(h, CURLOPT_NETRC, s->netrc);
 }
 
 static void set_follow(const llf_curl_api *rc, CURL *h, const hstate *s)
@@ -965,13 +970,15 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         }
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         /* The program's credentials (only those it set: the others are
-         * not on the handle) never reach another provider. */
-        if (!req->same_provider && s->has_creds) {
+         * not on the handle, but for a .netrc's, which libcurl reads
+         * itself) never reach another provider. */
+        if (!req->same_provider && (s->has_creds || s->netrc)) {
             c->dirty |= D_CREDS;
             rc->easy_setopt(h, CURLOPT_USERNAME, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_PASSWORD, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_COOKIE, (char *)NULL);
+            rc->easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
         }
         /* A redirect would carry the member's key to whatever host the
          * member names (libcurl drops only Authorization, and not even

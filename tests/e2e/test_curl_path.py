@@ -1,6 +1,7 @@
 """The libcurl path end to end: /usr/bin/curl and examples/chat_client,
 unmodified, against the mock providers."""
 import atexit
+import base64
 import json
 import os
 import re
@@ -1179,3 +1180,34 @@ def test_members_go_to_their_base_url_not_the_programs_route():
     eq(lines(r), ["call 0 200", "call 0 200"], "both calls answered")
     eq((len(srv.requests), len(m.requests("primary")), len(m.requests("backup"))), (2, 0, 2),
        "each call's original went by the program's route, each fallback to the backup")
+
+
+def test_a_netrc_login_stays_with_the_programs_provider():
+    """curl -n / --netrc-file (CURLOPT_NETRC): libcurl logs in from the
+    program's .netrc by itself, and a "default" entry matches every host: a
+    member of another provider would get the program's login (Authorization:
+    Basic) beside its own x-api-key. It gets its key only; the program's own
+    server, asked first, still gets the login."""
+    m = mock()
+    d = tempfile.mkdtemp(dir=tmpdir())
+    netrc = os.path.join(d, ".netrc")
+    with open(netrc, "w") as f:
+        f.write("default login produser password NETRC-SECRET-PW\n")
+    os.chmod(netrc, 0o600)
+    login = "Basic " + base64.b64encode(b"produser:NETRC-SECRET-PW").decode()
+    cfg = config(m, chain=("anthropic/claude-sonnet-4-5",))
+    for how in (["--netrc-file", netrc], ["-n"]):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        r = run([CURL, "-sS", m.base("primary") + "/chat/completions", "-H", "Content-Type: application/json",
+                 *how, "-d", chat_body(), "-w", "\n%{http_code}"], env_for(cfg, extra={"HOME": d}))
+        out, _, code = r.stdout.decode().rpartition("\n")
+        check(code == "200" and answer(out).startswith("Hello from claude"), f"{how[0]}: the member answers ({out[-200:]})")
+        got = m.requests("primary")
+        eq([q["headers"].get("authorization") for q in got], [login], f"{how[0]}: the program's server got its login")
+        asked = m.requests("claude")
+        eq(len(asked), 1, f"{how[0]}: the member was asked")
+        eq(asked[0]["headers"].get("authorization"), None, f"{how[0]}: no login to the member")
+        eq(asked[0]["credential"], KEYS["ANTHROPIC_API_KEY"], f"{how[0]}: the member's own key")
+        check("NETRC" not in json.dumps(asked[0]) and login[6:] not in json.dumps(asked[0]),
+              f"{how[0]}: nothing of the login reaches the member")
