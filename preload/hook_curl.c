@@ -68,6 +68,17 @@ typedef struct hstate {
     char *unix_path;                  /* copy */
     int unix_abstract;
     struct curl_slist *connect_to;
+    long port;                        /* CURLOPT_PORT: the URL's port overridden, 0 none */
+    /* RESOLVE: our copy of the program's last list, kept while libcurl may
+     * hold what it said (its DNS cache keeps the entries, and a wildcard's
+     * switch, across curl_easy_reset); see resolve_for. */
+    struct curl_slist *resolve_copy;
+    int resolve_set;                  /* libcurl's RESOLVE option is a list (not NULL) */
+    int resolve_ours;                 /* ...and it is resolve_copy (put back by set_route) */
+    int resolve_off;                  /* a member's list is set instead (set_route puts ours back) */
+    int resolve_lost;                 /* no memory for the copy: members of other providers fail */
+    struct curl_slist *member_resolve;   /* that list */
+    long fresh_connect, forbid_reuse;
     long netrc;                       /* CURLOPT_NETRC: libcurl's own credentials from a .netrc */
     curl_debug_callback debugfn;
     void *debugdata;
@@ -149,11 +160,36 @@ static void set_override(hstate *s, long code, long http_version, const char *ur
     llf_buf_add(&s->ov.head, head ? head : "", headlen);
 }
 
+static void slist_drop(struct curl_slist **l)
+{
+    if (*l)
+        llf_real_curl()->slist_free_all(*l);
+    *l = NULL;
+}
+
+/* A copy of a list of the program's (NULL with no memory, or for none). */
+static struct curl_slist *slist_copy(const struct curl_slist *l)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    struct curl_slist *out = NULL;
+    for (; l; l = l->next) {
+        struct curl_slist *n = l->data ? rc->slist_append(out, l->data) : out;
+        if (!n) {
+            slist_drop(&out);
+            return NULL;
+        }
+        out = n;
+    }
+    return out;
+}
+
 static void state_free(hstate *s)
 {
     if (!s)
         return;
     ov_clear(s);
+    slist_drop(&s->resolve_copy);
+    slist_drop(&s->member_resolve);
     free(s->url);
     free(s->copypost);
     free(s->customrequest);
@@ -254,6 +290,7 @@ static int interesting(CURLoption o)
     case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA: case CURLOPT_STDERR:
     case CURLOPT_FOLLOWLOCATION: case CURLOPT_UNRESTRICTED_AUTH:
     case CURLOPT_UNIX_SOCKET_PATH: case CURLOPT_ABSTRACT_UNIX_SOCKET: case CURLOPT_CONNECT_TO:
+    case CURLOPT_PORT: case CURLOPT_RESOLVE: case CURLOPT_FRESH_CONNECT: case CURLOPT_FORBID_REUSE:
     case CURLOPT_NETRC:
         return 1;
     default:
@@ -346,6 +383,20 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
         s->unix_abstract = o == CURLOPT_ABSTRACT_UNIX_SOCKET;
         break;
     case CURLOPT_CONNECT_TO: s->connect_to = p; break;
+    case CURLOPT_PORT: s->port = l; break;
+    case CURLOPT_RESOLVE:
+        /* (a NULL list takes back nothing libcurl was told: the entries it
+         * loaded stay in its cache, so the copy of the last list stays) */
+        s->resolve_set = p != NULL;
+        s->resolve_ours = 0;
+        if (p) {
+            slist_drop(&s->resolve_copy);
+            s->resolve_copy = slist_copy(p);
+            s->resolve_lost = !s->resolve_copy && ((struct curl_slist *)p)->data;
+        }
+        break;
+    case CURLOPT_FRESH_CONNECT: s->fresh_connect = l; break;
+    case CURLOPT_FORBID_REUSE: s->forbid_reuse = l; break;
     case CURLOPT_NETRC: s->netrc = l; break;
     case CURLOPT_DEBUGFUNCTION: s->debugfn = (curl_debug_callback)p; break;
     case CURLOPT_DEBUGDATA: s->debugdata = p; break;
@@ -841,10 +892,85 @@ static void set_follow(const llf_curl_api *rc, CURL *h, const hstate *s)
     rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, s->unrestricted_auth);
 }
 
-static void set_route(const llf_curl_api *rc, CURL *h, const hstate *s)
+static void set_route(const llf_curl_api *rc, CURL *h, hstate *s)
 {
     rc->easy_setopt(h, s->unix_abstract ? CURLOPT_ABSTRACT_UNIX_SOCKET : CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
     rc->easy_setopt(h, CURLOPT_CONNECT_TO, s->connect_to);
+    rc->easy_setopt(h, CURLOPT_PORT, s->port);
+    if (s->resolve_off) {
+        /* (loaded into the DNS cache at the next transfer's start: the
+         * program's entries, and its wildcard, hold again from there) */
+        rc->easy_setopt(h, CURLOPT_RESOLVE, s->resolve_copy);
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
+        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, s->forbid_reuse);
+        slist_drop(&s->member_resolve);
+        s->resolve_off = 0;
+        s->resolve_set = s->resolve_ours = 1;
+    }
+}
+
+/* What the program told libcurl's DNS cache (CURLOPT_RESOLVE) must not take
+ * a member of another provider elsewhere than its base URL names: a
+ * wildcard ("*:PORT:ADDR") sends every host on that port to the program's
+ * address, IP literals too, and an entry for the member's own host and port
+ * does as much for it. libcurl loads a list into the cache at the start of
+ * the next transfer (Curl_loadhostpairs) and the entries stay there (in a
+ * share's cache for all the share's handles), the wildcard's switch on the
+ * handle: setting the option to NULL takes nothing back. Loading a list of
+ * removals does: the switch is on only while the last list loaded had a
+ * wildcard, and each "-HOST:PORT" deletes that entry. So the member runs
+ * with one removal: of the program's entry for the member's host and port
+ * if it has one, else of a name no cache holds (that only turns the
+ * wildcard off; deleting what another handle put into a shared cache would
+ * change that handle's way too). libcurl picks a live connection by name,
+ * not address: the member takes none that the program's entries made, and
+ * leaves none for the program's. set_route loads the program's list again.
+ * 0, or -1 with no memory. */
+static int resolve_for(const llf_curl_api *rc, CURL *h, hstate *s, const char *url)
+{
+    if (s->resolve_lost)
+        return -1;
+    char *host = NULL, *port = NULL;
+    CURLU *u = rc->url ? rc->url() : NULL;
+    if (u && rc->url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        rc->url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        rc->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    int wildcard = 0, pinned = 0;
+    for (const struct curl_slist *l = s->resolve_copy; l; l = l->next) {
+        const char *e = l->data + (l->data[0] == '+');
+        const char *colon = strchr(e, ':');
+        if (e[0] == '-' || !colon)
+            continue;
+        size_t n = (size_t)(colon - e);
+        if (n == 1 && e[0] == '*')
+            wildcard = 1;
+        else if (host && port && n == strlen(host) && strncasecmp(e, host, n) == 0 &&
+                 strtoul(colon + 1, NULL, 10) == strtoul(port, NULL, 10))
+            pinned = 1;
+    }
+    struct curl_slist *l = NULL;
+    if (wildcard || pinned) {
+        char entry[320];
+        snprintf(entry, sizeof entry, "-%s:%s", pinned ? host : "llmfallback.invalid", pinned ? port : "1");
+        l = rc->slist_append(NULL, entry);
+    }
+    if (host)
+        rc->free(host);
+    if (port)
+        rc->free(port);
+    if (u)
+        rc->url_cleanup(u);
+    if (!wildcard && !pinned)
+        return 0;
+    if (!l)
+        return -1;
+    rc->easy_setopt(h, CURLOPT_RESOLVE, l);
+    rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    rc->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    slist_drop(&s->member_resolve);   /* (a member's before: libcurl holds l now) */
+    s->member_resolve = l;
+    s->resolve_off = 1;
+    return 0;
 }
 
 /* The credentials of a member's request: of each credential header, the
@@ -964,7 +1090,8 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         c->nsecret = 0;   /* the program's own credentials are its to show */
     if (!original) {
         struct curl_slist *hdrs = member_slist(rc, s, &req->headers);
-        if (!hdrs && req->headers.n) {
+        if ((!hdrs && req->headers.n) ||
+            (!req->own_server && (s->resolve_copy || s->resolve_lost) && resolve_for(rc, h, s, req->url))) {
             out->curlcode = CURLE_OUT_OF_MEMORY;
             return -1;
         }
@@ -988,15 +1115,19 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 0L);
             c->dirty |= D_FOLLOW;
         }
-        /* The program's own way to its server (a Unix socket, --connect-to)
-         * leads to that server, whatever the URL says: another provider's
-         * member goes where its base URL names, or its key would go to the
-         * program's server and the fallback never reach the member. */
-        if (!req->own_server && (s->unix_path || s->connect_to) && !(c->dirty & D_ROUTE)) {
+        /* The program's own way to its server (a Unix socket, --connect-to,
+         * a port of its own, its DNS entries: resolve_for) leads to that
+         * server, whatever the URL says: another provider's member goes
+         * where its base URL names, or its key would go to the program's
+         * server and the fallback never reach the member. */
+        if (!req->own_server && (s->unix_path || s->connect_to || s->port) && !(c->dirty & D_ROUTE)) {
             rc->easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
+            rc->easy_setopt(h, CURLOPT_PORT, 0L);
             c->dirty |= D_ROUTE;
         }
+        if (s->resolve_off)
+            c->dirty |= D_ROUTE;
         if (s->verbose)
             note_secrets(c, llf_core(), &req->headers);
         if (s->verbose && !(c->dirty & D_DEBUG)) {
@@ -1597,11 +1728,28 @@ LLF_EXPORT CURL *curl_easy_init(void)
     return h;
 }
 
+/* curl_easy_reset forgets the options, not what libcurl keeps beside them
+ * (its DNS cache): the entries of a RESOLVE list stay (see resolve_for). */
 LLF_EXPORT void curl_easy_reset(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
-    if (!LLF_IN_LIB())
+    if (!LLF_IN_LIB()) {
+        hstate *s = state_find(h);
+        hstate keep = {0};
+        if (s) {
+            keep.resolve_copy = s->resolve_copy;
+            keep.resolve_lost = s->resolve_lost;
+            s->resolve_copy = NULL;
+        }
         state_drop(h);
+        hstate *n = keep.resolve_copy || keep.resolve_lost ? state_get(h) : NULL;
+        if (n) {
+            n->resolve_copy = keep.resolve_copy;
+            n->resolve_lost = keep.resolve_lost;
+        } else {
+            slist_drop(&keep.resolve_copy);
+        }
+    }
     if (rc->easy_reset)
         rc->easy_reset(h);
 }
@@ -1644,6 +1792,16 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->cookie = s->cookie ? strdup(s->cookie) : NULL;
     n->unix_path = s->unix_path ? strdup(s->unix_path) : NULL;
     n->member_hdrs = NULL;
+    /* libcurl's copy has the same RESOLVE list, to load into a DNS cache of
+     * its own. */
+    n->member_resolve = NULL;
+    n->resolve_off = 0;
+    n->resolve_copy = s->resolve_set ? slist_copy(s->resolve_copy) : NULL;
+    n->resolve_lost = s->resolve_set && (s->resolve_lost || (s->resolve_copy && !n->resolve_copy));
+    if (!n->resolve_copy)
+        n->resolve_set = n->resolve_ours = 0;
+    else if (n->resolve_ours)   /* (libcurl's copy holds ours: its own copy instead) */
+        rc->easy_setopt(d, CURLOPT_RESOLVE, n->resolve_copy);
     n->copypost = NULL;
     if (s->copypost && (n->copypost = malloc(s->copypost_len + 1))) {
         memcpy(n->copypost, s->copypost, s->copypost_len + 1);

@@ -1211,3 +1211,91 @@ def test_a_netrc_login_stays_with_the_programs_provider():
         eq(asked[0]["credential"], KEYS["ANTHROPIC_API_KEY"], f"{how[0]}: the member's own key")
         check("NETRC" not in json.dumps(asked[0]) and login[6:] not in json.dumps(asked[0]),
               f"{how[0]}: nothing of the login reaches the member")
+
+
+def answer_ok(c, req):
+    body = json.dumps({"id": "r1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the member"},
+                                    "finish_reason": "stop"}],
+                       "usage": {"prompt_tokens": 1, "completion_tokens": 4, "total_tokens": 5}}).encode()
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    return True
+
+
+def test_members_go_to_their_base_url_not_the_programs_dns_entries():
+    """curl --resolve (CURLOPT_RESOLVE) puts the program's addresses into
+    libcurl's DNS cache: "*:PORT:ADDR" takes every host on that port to the
+    program's server (127.0.0.2 here), IP literals too, and an entry for a
+    member's host does as much for it. That is the program's way to its
+    server: another provider's member, whose base URL has that port, goes
+    to its base URL (127.0.0.1) with its key, and the program's server sees
+    the program's request only; a member of the program's own provider
+    keeps the program's way."""
+    m = mock()
+    member = RawServer(answer_ok)
+    port = member.port
+    gateway = RawServer(answer_503, host="127.0.0.2", port=port)
+    try:
+        url = f"http://127.0.0.3:{port}/v1"   # (what only the program's entries take to its server)
+        for how in ([f"*:{port}:127.0.0.2"], [f"127.0.0.3:{port}:127.0.0.2", f"127.0.0.1:{port}:127.0.0.2"]):
+            for chain in (("backup/gpt-4o-mini",), ("openai/gpt-4o-mini",)):
+                gateway.requests.clear()
+                member.requests.clear()
+                cfg = write_config({"providers": {"openai": {"base_url": url},
+                                                  "backup": {"dialect": "openai", "base_url": f"http://127.0.0.1:{port}/v1",
+                                                             "api_key_env": "BACKUP_KEY"}},
+                                    "chain": list(chain), "timeouts_ms": {"connect": 2000, "total": 3000}})
+                resolve = [a for e in how for a in ("--resolve", e)]
+                r = run([CURL, "-sS", url + "/chat/completions", *resolve, "-H", "Content-Type: application/json",
+                         "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body(), "-w", "\n%{http_code}"],
+                        env_for(cfg))
+                out, _, code = r.stdout.decode().rpartition("\n")
+                keys = [q["headers"].get("authorization") for q in gateway.requests]
+                if chain[0].startswith("backup"):
+                    check(code == "200" and answer(out) == "Hello from the member", f"{how}: the member answers ({out[-200:]})")
+                    eq(keys, [f"Bearer {KEYS['OPENAI_API_KEY']}"], f"{how}: the program's server saw its own request only")
+                    eq([q["headers"].get("authorization") for q in member.requests], [f"Bearer {KEYS['BACKUP_KEY']}"],
+                       f"{how}: the member was reached at its base URL, with its key")
+                else:
+                    eq(code, "503", f"{how}: the program's own provider failing twice gives its original failure")
+                    eq(keys, [f"Bearer {KEYS['OPENAI_API_KEY']}"] * 2, f"{how}: a member of the program's own provider keeps its way")
+                    eq(len(member.requests), 0, f"{how}: nothing at 127.0.0.1")
+        # One handle, called again, and again after curl_easy_reset (libcurl
+        # keeps what the entry put in its cache), and a copy of it called
+        # after it was cleaned up: each call's original goes the program's
+        # way, each fallback to the member.
+        cfg = write_config({"providers": {"openai": {"base_url": url},
+                                          "backup": {"dialect": "openai", "base_url": f"http://127.0.0.1:{port}/v1",
+                                                     "api_key_env": "BACKUP_KEY"}},
+                            "chain": ["backup/gpt-4o-mini"], "timeouts_ms": {"connect": 2000, "total": 3000}})
+        prog = os.path.join(BUILD, "progs/curlstate")
+        for preload in (False, True):
+            gateway.requests.clear()
+            member.requests.clear()
+            r = run([prog, "resolve", url + "/chat/completions", f"*:{port}:127.0.0.2"], env_for(cfg, preload=preload))
+            code = 200 if preload else 503
+            eq(lines(r), [f"call 0 {code}"] * 2 + [f"reset 0 {code}"] * 2 + [f"copy 0 {code}"], f"preload {preload}: five calls")
+            eq([q["headers"].get("authorization") for q in gateway.requests], [f"Bearer {KEYS['OPENAI_API_KEY']}"] * 5,
+               f"preload {preload}: every call's original went the program's way, before and after the reset, and the copy's")
+            eq([q["headers"].get("authorization") for q in member.requests], [f"Bearer {KEYS['BACKUP_KEY']}"] * (5 if preload else 0),
+               f"preload {preload}: every fallback to the member's base URL")
+    finally:
+        member.stop()
+        gateway.stop()
+
+
+def test_a_port_of_the_programs_own_is_not_a_members():
+    """CURLOPT_PORT takes every URL of the handle to that port, the member's
+    too: the member would reach whatever listens there on its host (here
+    the program's own server) with its key. It goes to its base URL's
+    port."""
+    m = mock()
+    gateway = RawServer(answer_503)
+    try:
+        r = curlstate(m, "port", str(gateway.port), cfg=config(m, chain=("backup/gpt-4o-mini",)))
+        eq(lines(r), ["call 0 200", "call 0 200"], "both calls answered")
+        eq([q["headers"].get("authorization") for q in gateway.requests], [f"Bearer {KEYS['OPENAI_API_KEY']}"] * 2,
+           "each call's original went to the program's port, and nothing else")
+        eq((len(m.requests("primary")), len(m.requests("backup"))), (0, 2), "each fallback to the backup's own port")
+    finally:
+        gateway.stop()
