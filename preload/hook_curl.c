@@ -34,6 +34,10 @@ static int table_oom;
 
 enum method { M_GET, M_POST, M_PUT, M_HEAD, M_MIME };
 
+/* Where a handle's cookies are (libcurl's data->cookies): nowhere, in a jar
+ * of its own, or in the jar of a share handle (CURL_LOCK_DATA_COOKIE). */
+enum { JAR_NONE, JAR_OWN, JAR_SHARED };
+
 /* What the program set on one handle. Pointers marked "program's" are owned
  * by the program (libcurl's rules keep them valid until the transfer ends). */
 typedef struct hstate {
@@ -80,6 +84,15 @@ typedef struct hstate {
     struct curl_slist *member_resolve;   /* that list */
     long fresh_connect, forbid_reuse;
     long netrc;                       /* CURLOPT_NETRC: libcurl's own credentials from a .netrc */
+    /* The cookie engine (see jar_aside): the program's cookie files
+     * (COOKIEFILE, in order), its jar file, and where the handle's cookies
+     * are: none, its own, or a share's. */
+    struct curl_slist *cookiefiles;   /* copies */
+    char *cookiejar;                  /* copy */
+    int jar;                          /* JAR_* */
+    CURLSH *share;                    /* CURLOPT_SHARE */
+    int jar_aside;                    /* the jar a member's attempt runs without (JAR_*) */
+    struct curl_slist *aside;         /* a handle's own cookies meanwhile (CURLINFO_COOKIELIST) */
     curl_debug_callback debugfn;
     void *debugdata;
     FILE *stderr_fp;                  /* CURLOPT_STDERR, NULL: stderr */
@@ -190,6 +203,9 @@ static void state_free(hstate *s)
     ov_clear(s);
     slist_drop(&s->resolve_copy);
     slist_drop(&s->member_resolve);
+    slist_drop(&s->cookiefiles);
+    slist_drop(&s->aside);
+    free(s->cookiejar);
     free(s->url);
     free(s->copypost);
     free(s->customrequest);
@@ -265,6 +281,43 @@ static void state_drop(CURL *h)
     state_free(s);
 }
 
+/* Share handles that hold cookies (CURLSHOPT_SHARE of CURL_LOCK_DATA_COOKIE):
+ * what a handle's CURLOPT_SHARE does to its cookies depends on it, and
+ * libcurl cannot be asked. */
+typedef struct shstate {
+    CURLSH *sh;
+    UT_hash_handle hh;
+} shstate;
+static shstate *cookie_shares;
+
+static int share_holds_cookies(CURLSH *sh)
+{
+    shstate *e = NULL;
+    lock_table();
+    HASH_FIND_PTR(cookie_shares, &sh, e);
+    unlock_table();
+    return e != NULL;
+}
+
+static void share_note(CURLSH *sh, int cookies)
+{
+    shstate *e = NULL;
+    pthread_once(&atfork_once, install_atfork);
+    lock_table();
+    HASH_FIND_PTR(cookie_shares, &sh, e);
+    if (e && !cookies) {
+        HASH_DEL(cookie_shares, e);
+        free(e);
+    } else if (!e && cookies && (e = calloc(1, sizeof *e))) {
+        e->sh = sh;
+        table_oom = 0;
+        HASH_ADD_PTR(cookie_shares, sh, e);
+        if (table_oom)
+            free(e);
+    }
+    unlock_table();
+}
+
 static void set_str(char **dst, const char *src)
 {
     free(*dst);
@@ -291,7 +344,8 @@ static int interesting(CURLoption o)
     case CURLOPT_FOLLOWLOCATION: case CURLOPT_UNRESTRICTED_AUTH:
     case CURLOPT_UNIX_SOCKET_PATH: case CURLOPT_ABSTRACT_UNIX_SOCKET: case CURLOPT_CONNECT_TO:
     case CURLOPT_PORT: case CURLOPT_RESOLVE: case CURLOPT_FRESH_CONNECT: case CURLOPT_FORBID_REUSE:
-    case CURLOPT_NETRC:
+    case CURLOPT_NETRC: case CURLOPT_COOKIEFILE: case CURLOPT_COOKIEJAR: case CURLOPT_COOKIELIST:
+    case CURLOPT_SHARE:
         return 1;
     default:
         return 0;
@@ -398,6 +452,37 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
     case CURLOPT_FRESH_CONNECT: s->fresh_connect = l; break;
     case CURLOPT_FORBID_REUSE: s->forbid_reuse = l; break;
     case CURLOPT_NETRC: s->netrc = l; break;
+    case CURLOPT_COOKIEFILE:
+        if (p) {   /* read at every transfer's start (libcurl 7.88) */
+            struct curl_slist *n = llf_real_curl()->slist_append(s->cookiefiles, p);
+            if (n)
+                s->cookiefiles = n;
+        } else {   /* the list cleared, and the engine off (a jar of its own thrown away) */
+            slist_drop(&s->cookiefiles);
+            s->jar = JAR_NONE;
+        }
+        break;
+    case CURLOPT_COOKIEJAR:   /* (starts the engine, whatever the name) */
+        set_str(&s->cookiejar, p);
+        if (s->jar == JAR_NONE)
+            s->jar = JAR_OWN;
+        break;
+    case CURLOPT_COOKIELIST:
+        /* A cookie line starts the engine, and so does RELOAD with files;
+         * ALL, SESS and FLUSH work on the jar there is. */
+        if (p && s->jar == JAR_NONE && strcasecmp(p, "ALL") != 0 && strcasecmp(p, "SESS") != 0 &&
+            strcasecmp(p, "FLUSH") != 0 && (strcasecmp(p, "RELOAD") != 0 || s->cookiefiles))
+            s->jar = JAR_OWN;
+        break;
+    case CURLOPT_SHARE:
+        /* Leaving a share leaves its jar; joining one that holds cookies
+         * throws a jar of the handle's own away for the share's. */
+        if (s->jar == JAR_SHARED)
+            s->jar = JAR_NONE;
+        s->share = p;
+        if (p && share_holds_cookies(p))
+            s->jar = JAR_SHARED;
+        break;
     case CURLOPT_DEBUGFUNCTION: s->debugfn = (curl_debug_callback)p; break;
     case CURLOPT_DEBUGDATA: s->debugdata = p; break;
     case CURLOPT_STDERR: s->stderr_fp = p; break;
@@ -642,7 +727,7 @@ typedef struct attempt_ctx {
  * puts back only these (and the callbacks, always taken over). A call
  * answered by its original attempt touches few: every setopt costs. */
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
-       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_ALL = 511 };
+       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_ALL = 1023 };
 
 /* The end of a 2xx header block of a streaming call: from here on the answer
  * goes to the program as it arrives. */
@@ -973,6 +1058,55 @@ static int resolve_for(const llf_curl_api *rc, CURL *h, hstate *s, const char *u
     return 0;
 }
 
+/* The handle's cookies are the program's: a member of another provider is
+ * sent none of them and leaves none of its own there. libcurl turns a
+ * handle's cookie engine off only with COOKIEFILE NULL, which also clears
+ * the list of cookie files (read again at every transfer's start in 7.88:
+ * a jar emptied with "ALL" would be filled again from them for the
+ * member). A share's jar is only left by it (libcurl throws away only a
+ * jar of the handle's own), and joined again by setting the share again;
+ * the program's other handles use it meanwhile, so it is never emptied,
+ * filled or written here. A jar of the handle's own is thrown away, so its
+ * cookies are listed first (CURLINFO_COOKIELIST, the jar file's lines) and
+ * given back one by one (CURLOPT_COOKIELIST) into a new engine (jar_back). */
+static void jar_aside(const llf_curl_api *rc, CURL *h, hstate *s)
+{
+    int jar = s->jar == JAR_NONE && s->cookiefiles ? JAR_OWN : s->jar;
+    if (jar == JAR_NONE)
+        return;
+    if (jar == JAR_OWN) {
+        struct curl_slist *l = NULL;
+        if (rc->easy_getinfo(h, CURLINFO_COOKIELIST, &l) == CURLE_OK)
+            s->aside = l;
+    }
+    rc->easy_setopt(h, CURLOPT_COOKIEFILE, (char *)NULL);
+    s->jar_aside = jar;
+}
+
+static void jar_back(const llf_curl_api *rc, CURL *h, hstate *s)
+{
+    int jar = s->jar_aside;
+    if (jar == JAR_NONE)
+        return;
+    s->jar_aside = JAR_NONE;
+    for (const struct curl_slist *l = s->cookiefiles; l; l = l->next)
+        rc->easy_setopt(h, CURLOPT_COOKIEFILE, l->data);
+    if (jar == JAR_SHARED) {
+        rc->easy_setopt(h, CURLOPT_SHARE, s->share);
+        return;
+    }
+    /* An empty engine (COOKIEJAR starts one, whatever the name), then the
+     * cookies in the order listed: a site's cookies are listed oldest
+     * first, and the jar file lists the newest first. The files are read
+     * again at the next transfer's start, as they would be; a cookie there
+     * does not replace one given here (libcurl keeps the one it did not
+     * read from a file). */
+    rc->easy_setopt(h, CURLOPT_COOKIEJAR, s->cookiejar);
+    for (const struct curl_slist *l = s->aside; l; l = l->next)
+        rc->easy_setopt(h, CURLOPT_COOKIELIST, l->data);
+    slist_drop(&s->aside);
+}
+
 /* The credentials of a member's request: of each credential header, the
  * value's last word (the key of "Bearer KEY" and of a bare KEY). */
 static void note_secrets(attempt_ctx *c, const llf_core_api *core, const llf_headers *h)
@@ -1086,6 +1220,10 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         set_route(rc, h, s);
         c->dirty &= ~(unsigned)D_ROUTE;
     }
+    if ((original || req->same_provider) && (c->dirty & D_JAR)) {
+        jar_back(rc, h, s);
+        c->dirty &= ~(unsigned)D_JAR;
+    }
     if (original)
         c->nsecret = 0;   /* the program's own credentials are its to show */
     if (!original) {
@@ -1098,7 +1236,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         /* The program's credentials (only those it set: the others are
          * not on the handle, but for a .netrc's, which libcurl reads
-         * itself) never reach another provider. */
+         * itself) never reach another provider; nor do its cookies. */
         if (!req->same_provider && (s->has_creds || s->netrc)) {
             c->dirty |= D_CREDS;
             rc->easy_setopt(h, CURLOPT_USERNAME, (char *)NULL);
@@ -1106,6 +1244,10 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_COOKIE, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+        }
+        if (!req->same_provider && !(c->dirty & D_JAR) && (s->jar != JAR_NONE || s->cookiefiles)) {
+            jar_aside(rc, h, s);
+            c->dirty |= D_JAR;
         }
         /* A redirect would carry the member's key to whatever host the
          * member names (libcurl drops only Authorization, and not even
@@ -1275,6 +1417,8 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
     rc->easy_setopt(h, CURLOPT_ERRORBUFFER, s->errorbuffer);
     if (dirty & D_CREDS)
         set_creds(rc, h, s);
+    if (dirty & D_JAR)
+        jar_back(rc, h, s);
 }
 
 /* The body of a read-callback upload, read once so every attempt can send it. */
@@ -1729,7 +1873,8 @@ LLF_EXPORT CURL *curl_easy_init(void)
 }
 
 /* curl_easy_reset forgets the options, not what libcurl keeps beside them
- * (its DNS cache): the entries of a RESOLVE list stay (see resolve_for). */
+ * (its cookies, its share, its DNS cache): the jar and the share stay the
+ * handle's, and so do the entries of a RESOLVE list (see resolve_for). */
 LLF_EXPORT void curl_easy_reset(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -1737,13 +1882,17 @@ LLF_EXPORT void curl_easy_reset(CURL *h)
         hstate *s = state_find(h);
         hstate keep = {0};
         if (s) {
+            keep.jar = s->jar;
+            keep.share = s->share;
             keep.resolve_copy = s->resolve_copy;
             keep.resolve_lost = s->resolve_lost;
             s->resolve_copy = NULL;
         }
         state_drop(h);
-        hstate *n = keep.resolve_copy || keep.resolve_lost ? state_get(h) : NULL;
+        hstate *n = keep.jar || keep.share || keep.resolve_copy || keep.resolve_lost ? state_get(h) : NULL;
         if (n) {
+            n->jar = keep.jar;
+            n->share = keep.share;
             n->resolve_copy = keep.resolve_copy;
             n->resolve_lost = keep.resolve_lost;
         } else {
@@ -1761,6 +1910,45 @@ LLF_EXPORT void curl_easy_cleanup(CURL *h)
         state_drop(h);
     if (rc->easy_cleanup)
         rc->easy_cleanup(h);
+}
+
+/* Which share handles hold cookies, for what CURLOPT_SHARE does to a
+ * handle's jar (share_holds_cookies). The argument is forwarded with the
+ * type libcurl reads for the option. */
+LLF_EXPORT CURLSHcode curl_share_setopt(CURLSH *sh, CURLSHoption o, ...)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->share_setopt)
+        return CURLSHE_NOT_BUILT_IN;
+    va_list ap;
+    va_start(ap, o);
+    CURLSHcode r;
+    int data = -1;
+    if (o == CURLSHOPT_SHARE || o == CURLSHOPT_UNSHARE) {
+        data = va_arg(ap, int);
+        r = rc->share_setopt(sh, o, data);
+    } else if (o == CURLSHOPT_LOCKFUNC || o == CURLSHOPT_UNLOCKFUNC) {
+        anyfn f = va_arg(ap, anyfn);
+        r = rc->share_setopt(sh, o, f);
+    } else {
+        void *p = va_arg(ap, void *);
+        r = rc->share_setopt(sh, o, p);
+    }
+    va_end(ap);
+    if (r == CURLSHE_OK && data == CURL_LOCK_DATA_COOKIE && !llf_disabled())
+        share_note(sh, o == CURLSHOPT_SHARE);
+    return r;
+}
+
+LLF_EXPORT CURLSHcode curl_share_cleanup(CURLSH *sh)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->share_cleanup)
+        return CURLSHE_NOT_BUILT_IN;
+    CURLSHcode r = rc->share_cleanup(sh);
+    if (r == CURLSHE_OK)
+        share_note(sh, 0);   /* (a new share may be given its address) */
+    return r;
 }
 
 LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
@@ -1792,8 +1980,14 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->cookie = s->cookie ? strdup(s->cookie) : NULL;
     n->unix_path = s->unix_path ? strdup(s->unix_path) : NULL;
     n->member_hdrs = NULL;
-    /* libcurl's copy has the same RESOLVE list, to load into a DNS cache of
-     * its own. */
+    /* libcurl's copy has a jar of its own if this one has a jar, no share,
+     * and the same RESOLVE list to load into a DNS cache of its own. */
+    n->cookiefiles = slist_copy(s->cookiefiles);
+    n->cookiejar = s->cookiejar ? strdup(s->cookiejar) : NULL;
+    n->jar = s->jar != JAR_NONE ? JAR_OWN : JAR_NONE;
+    n->share = NULL;
+    n->jar_aside = JAR_NONE;
+    n->aside = NULL;
     n->member_resolve = NULL;
     n->resolve_off = 0;
     n->resolve_copy = s->resolve_set ? slist_copy(s->resolve_copy) : NULL;

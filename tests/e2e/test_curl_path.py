@@ -1182,6 +1182,16 @@ def test_members_go_to_their_base_url_not_the_programs_route():
        "each call's original went by the program's route, each fallback to the backup")
 
 
+def config_with(m, providers, chain):
+    """A config of the program's provider (the primary) and other servers."""
+    return write_config({
+        "providers": {"openai": {"base_url": m.base("primary")}, "anthropic": {"base_url": m.base("claude")},
+                      **providers},
+        "chain": list(chain),
+        "timeouts_ms": {"connect": 2000, "first_byte": 1500, "total": 3000},
+    })
+
+
 def test_a_netrc_login_stays_with_the_programs_provider():
     """curl -n / --netrc-file (CURLOPT_NETRC): libcurl logs in from the
     program's .netrc by itself, and a "default" entry matches every host: a
@@ -1211,6 +1221,90 @@ def test_a_netrc_login_stays_with_the_programs_provider():
         eq(asked[0]["credential"], KEYS["ANTHROPIC_API_KEY"], f"{how[0]}: the member's own key")
         check("NETRC" not in json.dumps(asked[0]) and login[6:] not in json.dumps(asked[0]),
               f"{how[0]}: nothing of the login reaches the member")
+
+
+COOKIES = ("# Netscape HTTP Cookie File\n\n"
+           "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tSESSION-COOKIE\n"
+           "127.0.0.1\tFALSE\t/\tFALSE\t4102444800\tpersist\tPERSIST-COOKIE\n"
+           "#HttpOnly_127.0.0.1\tFALSE\t/v1\tFALSE\t4102444800\thonly\tHTTPONLY-COOKIE\n"
+           "example.com\tFALSE\t/\tTRUE\t4102444800\telsewhere\tOTHER-SITE\n")
+
+
+def answer_with_cookie(c, req):
+    """An OpenAI-dialect provider that answers, and sets a cookie."""
+    body = json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the cookie setter"},
+                                    "finish_reason": "stop"}],
+                       "usage": {"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6}}).encode()
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+              b"Set-Cookie: member=MEMBER-COOKIE; Path=/\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    return True
+
+
+def cookie_run(m, srv, argv_of, preload):
+    """Two calls, the primary failing: the jar file written, the cookies the
+    primary was sent, the requests the member got."""
+    m.reset_all()
+    m.set("primary", behaviour="503")
+    srv.requests.clear()
+    d = tempfile.mkdtemp(dir=tmpdir())
+    with open(os.path.join(d, "cookies.txt"), "w") as f:
+        f.write(COOKIES)
+    cfg = config_with(m, {"setter": {"dialect": "openai", "base_url": f"http://127.0.0.1:{srv.port}/v1",
+                                     "api_key_env": "SPARE_KEY"}}, ("setter/gpt-4o-mini",))
+    r = run(argv_of(d), env_for(cfg, preload=preload))
+    with open(os.path.join(d, "jar.txt"), "rb") as f:
+        jar = f.read()
+    return r, jar, [q["headers"].get("cookie") for q in m.requests("primary")], list(srv.requests)
+
+
+def cookies_as_without_the_library(argv_of, answered, own):
+    """argv_of(DIR) makes two calls with DIR/cookies.txt and the jar file
+    DIR/jar.txt, the primary failing and the member setting a cookie:
+    answered(stdout) says both calls were answered. The member is sent no
+    cookie; the primary is sent what it is sent without the library (own
+    among its cookies), and the jar file is the one written without it."""
+    m = mock()
+    srv = RawServer(answer_with_cookie)
+    try:
+        r, jar, sent, member = cookie_run(m, srv, argv_of, True)
+        check(answered(r.stdout.decode()), f"the member answers both calls ({r.stdout[-300:]!r})")
+        eq([q["headers"].get("cookie") for q in member], [None, None], "no cookie of the program's to the member")
+        r0, jar0, sent0, member0 = cookie_run(m, srv, argv_of, False)
+        eq(len(member0), 0, "without the library, no member")
+        check(sent0[0] and all(c in sent0[0] for c in own), f"the program sends its cookies ({sent0})")
+        eq(sent, sent0, "the primary is sent the program's cookies, and no member's")
+        check(own[0].encode() in jar0 and b"#HttpOnly_" in jar0, f"the jar file ({jar0!r})")
+        eq(jar, jar0, "the jar file is what the program writes without the library")
+    finally:
+        srv.stop()
+
+
+def test_a_cookie_jar_stays_the_programs():
+    """curl -b FILE -c JAR (the cookie engine, in the curl tool a share
+    handle's jar): cookies are host-scoped, not port-scoped, so a member on
+    the program's host would be sent the program's cookies, and its own
+    Set-Cookie would land in the program's jar, be sent to the program's
+    server next, and be written into the jar file. A member of another
+    provider is sent none and leaves none: the primary is sent what it is
+    sent without the library, and the jar file is byte for byte what it is
+    without the library."""
+    m = mock()
+    cookies_as_without_the_library(
+        lambda d: curl_chat(m, "-b", os.path.join(d, "cookies.txt"), "-c", os.path.join(d, "jar.txt"),
+                            m.base("primary") + "/chat/completions"),
+        lambda out: out.count("Hello from the cookie setter") == 2, ("SESSION-COOKIE", "HTTPONLY-COOKIE"))
+
+
+def test_a_handles_own_cookie_jar_stays_the_programs():
+    """The same for a libcurl program whose handle has a jar of its own
+    (COOKIEFILE, COOKIEJAR, a cookie given with COOKIELIST; no share): the
+    jar is set aside for the member and given back, its session cookies,
+    expiry and HttpOnly marks as they were."""
+    m = mock()
+    cookies_as_without_the_library(
+        lambda d: [os.path.join(BUILD, "progs/curlstate"), "cookies", m.base("primary") + "/chat/completions", d],
+        lambda out: out.splitlines() == ["call 0 200", "call 0 200"], ("IN-MEMORY", "PERSIST-COOKIE"))
 
 
 def answer_ok(c, req):

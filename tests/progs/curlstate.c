@@ -11,6 +11,9 @@
  * upload    POSTFIELDS for one call, then an upload (UPLOAD + CUSTOMREQUEST
  *           POST) from a read callback on the same handle
  * creds     USERPWD "a:b", then PASSWORD "c"; two calls
+ * cookies   a cookie jar of the handle's own: COOKIEFILE OTHER_URL/cookies.txt
+ *           (OTHER_URL a directory), COOKIEJAR OTHER_URL/jar.txt, a cookie
+ *           given with COOKIELIST; two calls (the jar is written at cleanup)
  * resolve   RESOLVE OTHER_URL (one entry); two calls; a copy of the handle
  *           (duphandle); curl_easy_reset (libcurl keeps what the entry put
  *           in its DNS cache) and two calls with the options set again,
@@ -353,6 +356,14 @@ int main(int argc, char **argv)
             rc = curl_easy_perform(h);
             printf("call %d %ld\n", rc, code_of(h));
         }
+    } else if (!strcmp(cas, "cookies") && other) {
+        char in[512], out[512];
+        snprintf(in, sizeof in, "%s/cookies.txt", other);
+        snprintf(out, sizeof out, "%s/jar.txt", other);
+        curl_easy_setopt(h, CURLOPT_COOKIEFILE, in);
+        curl_easy_setopt(h, CURLOPT_COOKIEJAR, out);
+        curl_easy_setopt(h, CURLOPT_COOKIELIST, "127.0.0.1\tFALSE\t/\tFALSE\t0\tgiven\tIN-MEMORY");
+        calls(h, "call", 2);
     } else if (!strcmp(cas, "resolve") && other) {
         struct curl_slist *pins = curl_slist_append(NULL, other);
         curl_easy_setopt(h, CURLOPT_RESOLVE, pins);
