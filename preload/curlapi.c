@@ -74,6 +74,8 @@ static void fill(void *lib)
     R(easy_send, "curl_easy_send");
     R(easy_recv, "curl_easy_recv");
     R(easy_pause, "curl_easy_pause");
+    R(share_setopt, "curl_share_setopt");
+    R(share_cleanup, "curl_share_cleanup");
 #undef R
 }
 

@@ -37,6 +37,8 @@ typedef struct llf_curl_api {
     CURLcode (*easy_send)(CURL *, const void *, size_t, size_t *);
     CURLcode (*easy_recv)(CURL *, void *, size_t, size_t *);
     CURLcode (*easy_pause)(CURL *, int);
+    CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
+    CURLSHcode (*share_cleanup)(CURLSH *);
 } llf_curl_api;
 
 #endif

@@ -34,6 +34,10 @@ static int table_oom;
 
 enum method { M_GET, M_POST, M_PUT, M_HEAD, M_MIME };
 
+/* Where a handle's cookies are (libcurl's data->cookies): nowhere, in a jar
+ * of its own, or in the jar of a share handle (CURL_LOCK_DATA_COOKIE). */
+enum { JAR_NONE, JAR_OWN, JAR_SHARED };
+
 /* What the program set on one handle. Pointers marked "program's" are owned
  * by the program (libcurl's rules keep them valid until the transfer ends). */
 typedef struct hstate {
@@ -68,6 +72,27 @@ typedef struct hstate {
     char *unix_path;                  /* copy */
     int unix_abstract;
     struct curl_slist *connect_to;
+    long port;                        /* CURLOPT_PORT: the URL's port overridden, 0 none */
+    /* RESOLVE: our copy of the program's last list, kept while libcurl may
+     * hold what it said (its DNS cache keeps the entries, and a wildcard's
+     * switch, across curl_easy_reset); see resolve_for. */
+    struct curl_slist *resolve_copy;
+    int resolve_set;                  /* libcurl's RESOLVE option is a list (not NULL) */
+    int resolve_ours;                 /* ...and it is resolve_copy (put back by set_route) */
+    int resolve_off;                  /* a member's list is set instead (set_route puts ours back) */
+    int resolve_lost;                 /* no memory for the copy: members of other providers fail */
+    struct curl_slist *member_resolve;   /* that list */
+    long fresh_connect, forbid_reuse;
+    long netrc;                       /* CURLOPT_NETRC: libcurl's own credentials from a .netrc */
+    /* The cookie engine (see jar_aside): the program's cookie files
+     * (COOKIEFILE, in order), its jar file, and where the handle's cookies
+     * are: none, its own, or a share's. */
+    struct curl_slist *cookiefiles;   /* copies */
+    char *cookiejar;                  /* copy */
+    int jar;                          /* JAR_* */
+    CURLSH *share;                    /* CURLOPT_SHARE */
+    int jar_aside;                    /* the jar a member's attempt runs without (JAR_*) */
+    struct curl_slist *aside;         /* a handle's own cookies meanwhile (CURLINFO_COOKIELIST) */
     curl_debug_callback debugfn;
     void *debugdata;
     FILE *stderr_fp;                  /* CURLOPT_STDERR, NULL: stderr */
@@ -148,11 +173,39 @@ static void set_override(hstate *s, long code, long http_version, const char *ur
     llf_buf_add(&s->ov.head, head ? head : "", headlen);
 }
 
+static void slist_drop(struct curl_slist **l)
+{
+    if (*l)
+        llf_real_curl()->slist_free_all(*l);
+    *l = NULL;
+}
+
+/* A copy of a list of the program's (NULL with no memory, or for none). */
+static struct curl_slist *slist_copy(const struct curl_slist *l)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    struct curl_slist *out = NULL;
+    for (; l; l = l->next) {
+        struct curl_slist *n = l->data ? rc->slist_append(out, l->data) : out;
+        if (!n) {
+            slist_drop(&out);
+            return NULL;
+        }
+        out = n;
+    }
+    return out;
+}
+
 static void state_free(hstate *s)
 {
     if (!s)
         return;
     ov_clear(s);
+    slist_drop(&s->resolve_copy);
+    slist_drop(&s->member_resolve);
+    slist_drop(&s->cookiefiles);
+    slist_drop(&s->aside);
+    free(s->cookiejar);
     free(s->url);
     free(s->copypost);
     free(s->customrequest);
@@ -228,6 +281,43 @@ static void state_drop(CURL *h)
     state_free(s);
 }
 
+/* Share handles that hold cookies (CURLSHOPT_SHARE of CURL_LOCK_DATA_COOKIE):
+ * what a handle's CURLOPT_SHARE does to its cookies depends on it, and
+ * libcurl cannot be asked. */
+typedef struct shstate {
+    CURLSH *sh;
+    UT_hash_handle hh;
+} shstate;
+static shstate *cookie_shares;
+
+static int share_holds_cookies(CURLSH *sh)
+{
+    shstate *e = NULL;
+    lock_table();
+    HASH_FIND_PTR(cookie_shares, &sh, e);
+    unlock_table();
+    return e != NULL;
+}
+
+static void share_note(CURLSH *sh, int cookies)
+{
+    shstate *e = NULL;
+    pthread_once(&atfork_once, install_atfork);
+    lock_table();
+    HASH_FIND_PTR(cookie_shares, &sh, e);
+    if (e && !cookies) {
+        HASH_DEL(cookie_shares, e);
+        free(e);
+    } else if (!e && cookies && (e = calloc(1, sizeof *e))) {
+        e->sh = sh;
+        table_oom = 0;
+        HASH_ADD_PTR(cookie_shares, sh, e);
+        if (table_oom)
+            free(e);
+    }
+    unlock_table();
+}
+
 static void set_str(char **dst, const char *src)
 {
     free(*dst);
@@ -253,6 +343,9 @@ static int interesting(CURLoption o)
     case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA: case CURLOPT_STDERR:
     case CURLOPT_FOLLOWLOCATION: case CURLOPT_UNRESTRICTED_AUTH:
     case CURLOPT_UNIX_SOCKET_PATH: case CURLOPT_ABSTRACT_UNIX_SOCKET: case CURLOPT_CONNECT_TO:
+    case CURLOPT_PORT: case CURLOPT_RESOLVE: case CURLOPT_FRESH_CONNECT: case CURLOPT_FORBID_REUSE:
+    case CURLOPT_NETRC: case CURLOPT_COOKIEFILE: case CURLOPT_COOKIEJAR: case CURLOPT_COOKIELIST:
+    case CURLOPT_SHARE:
         return 1;
     default:
         return 0;
@@ -344,6 +437,52 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
         s->unix_abstract = o == CURLOPT_ABSTRACT_UNIX_SOCKET;
         break;
     case CURLOPT_CONNECT_TO: s->connect_to = p; break;
+    case CURLOPT_PORT: s->port = l; break;
+    case CURLOPT_RESOLVE:
+        /* (a NULL list takes back nothing libcurl was told: the entries it
+         * loaded stay in its cache, so the copy of the last list stays) */
+        s->resolve_set = p != NULL;
+        s->resolve_ours = 0;
+        if (p) {
+            slist_drop(&s->resolve_copy);
+            s->resolve_copy = slist_copy(p);
+            s->resolve_lost = !s->resolve_copy && ((struct curl_slist *)p)->data;
+        }
+        break;
+    case CURLOPT_FRESH_CONNECT: s->fresh_connect = l; break;
+    case CURLOPT_FORBID_REUSE: s->forbid_reuse = l; break;
+    case CURLOPT_NETRC: s->netrc = l; break;
+    case CURLOPT_COOKIEFILE:
+        if (p) {   /* read at every transfer's start (libcurl 7.88) */
+            struct curl_slist *n = llf_real_curl()->slist_append(s->cookiefiles, p);
+            if (n)
+                s->cookiefiles = n;
+        } else {   /* the list cleared, and the engine off (a jar of its own thrown away) */
+            slist_drop(&s->cookiefiles);
+            s->jar = JAR_NONE;
+        }
+        break;
+    case CURLOPT_COOKIEJAR:   /* (starts the engine, whatever the name) */
+        set_str(&s->cookiejar, p);
+        if (s->jar == JAR_NONE)
+            s->jar = JAR_OWN;
+        break;
+    case CURLOPT_COOKIELIST:
+        /* A cookie line starts the engine, and so does RELOAD with files;
+         * ALL, SESS and FLUSH work on the jar there is. */
+        if (p && s->jar == JAR_NONE && strcasecmp(p, "ALL") != 0 && strcasecmp(p, "SESS") != 0 &&
+            strcasecmp(p, "FLUSH") != 0 && (strcasecmp(p, "RELOAD") != 0 || s->cookiefiles))
+            s->jar = JAR_OWN;
+        break;
+    case CURLOPT_SHARE:
+        /* Leaving a share leaves its jar; joining one that holds cookies
+         * throws a jar of the handle's own away for the share's. */
+        if (s->jar == JAR_SHARED)
+            s->jar = JAR_NONE;
+        s->share = p;
+        if (p && share_holds_cookies(p))
+            s->jar = JAR_SHARED;
+        break;
     case CURLOPT_DEBUGFUNCTION: s->debugfn = (curl_debug_callback)p; break;
     case CURLOPT_DEBUGDATA: s->debugdata = p; break;
     case CURLOPT_STDERR: s->stderr_fp = p; break;
@@ -588,7 +727,7 @@ typedef struct attempt_ctx {
  * puts back only these (and the callbacks, always taken over). A call
  * answered by its original attempt touches few: every setopt costs. */
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
-       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_ALL = 511 };
+       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_ALL = 1023 };
 
 /* The end of a 2xx header block of a streaming call: from here on the answer
  * goes to the program as it arrives. */
@@ -821,13 +960,15 @@ static struct curl_slist *member_slist(const llf_curl_api *rc, hstate *s, const 
     return s->member_hdrs;
 }
 
-/* The program's own credentials (NULL ones clear). */
+/* The program's own credentials (NULL ones clear), and whether libcurl
+ * looks for more in a .netrc. */
 static void set_creds(const llf_curl_api *rc, CURL *h, const hstate *s)
 {
     rc->easy_setopt(h, CURLOPT_USERNAME, s->user);
     rc->easy_setopt(h, CURLOPT_PASSWORD, s->pass);
     rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, s->bearer);
     rc->easy_setopt(h, CURLOPT_COOKIE, s->cookie);
+    rc->easy_setopt(h, CURLOPT_NETRC, s->netrc);
 }
 
 static void set_follow(const llf_curl_api *rc, CURL *h, const hstate *s)
@@ -836,10 +977,134 @@ static void set_follow(const llf_curl_api *rc, CURL *h, const hstate *s)
     rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, s->unrestricted_auth);
 }
 
-static void set_route(const llf_curl_api *rc, CURL *h, const hstate *s)
+static void set_route(const llf_curl_api *rc, CURL *h, hstate *s)
 {
     rc->easy_setopt(h, s->unix_abstract ? CURLOPT_ABSTRACT_UNIX_SOCKET : CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
     rc->easy_setopt(h, CURLOPT_CONNECT_TO, s->connect_to);
+    rc->easy_setopt(h, CURLOPT_PORT, s->port);
+    if (s->resolve_off) {
+        /* (loaded into the DNS cache at the next transfer's start: the
+         * program's entries, and its wildcard, hold again from there) */
+        rc->easy_setopt(h, CURLOPT_RESOLVE, s->resolve_copy);
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
+        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, s->forbid_reuse);
+        slist_drop(&s->member_resolve);
+        s->resolve_off = 0;
+        s->resolve_set = s->resolve_ours = 1;
+    }
+}
+
+/* What the program told libcurl's DNS cache (CURLOPT_RESOLVE) must not take
+ * a member of another provider elsewhere than its base URL names: a
+ * wildcard ("*:PORT:ADDR") sends every host on that port to the program's
+ * address, IP literals too, and an entry for the member's own host and port
+ * does as much for it. libcurl loads a list into the cache at the start of
+ * the next transfer (Curl_loadhostpairs) and the entries stay there (in a
+ * share's cache for all the share's handles), the wildcard's switch on the
+ * handle: setting the option to NULL takes nothing back. Loading a list of
+ * removals does: the switch is on only while the last list loaded had a
+ * wildcard, and each "-HOST:PORT" deletes that entry. So the member runs
+ * with one removal: of the program's entry for the member's host and port
+ * if it has one, else of a name no cache holds (that only turns the
+ * wildcard off; deleting what another handle put into a shared cache would
+ * change that handle's way too). libcurl picks a live connection by name,
+ * not address: the member takes none that the program's entries made, and
+ * leaves none for the program's. set_route loads the program's list again.
+ * 0, or -1 with no memory. */
+static int resolve_for(const llf_curl_api *rc, CURL *h, hstate *s, const char *url)
+{
+    if (s->resolve_lost)
+        return -1;
+    char *host = NULL, *port = NULL;
+    CURLU *u = rc->url ? rc->url() : NULL;
+    if (u && rc->url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        rc->url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        rc->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    int wildcard = 0, pinned = 0;
+    for (const struct curl_slist *l = s->resolve_copy; l; l = l->next) {
+        const char *e = l->data + (l->data[0] == '+');
+        const char *colon = strchr(e, ':');
+        if (e[0] == '-' || !colon)
+            continue;
+        size_t n = (size_t)(colon - e);
+        if (n == 1 && e[0] == '*')
+            wildcard = 1;
+        else if (host && port && n == strlen(host) && strncasecmp(e, host, n) == 0 &&
+                 strtoul(colon + 1, NULL, 10) == strtoul(port, NULL, 10))
+            pinned = 1;
+    }
+    struct curl_slist *l = NULL;
+    if (wildcard || pinned) {
+        char entry[320];
+        snprintf(entry, sizeof entry, "-%s:%s", pinned ? host : "llmfallback.invalid", pinned ? port : "1");
+        l = rc->slist_append(NULL, entry);
+    }
+    if (host)
+        rc->free(host);
+    if (port)
+        rc->free(port);
+    if (u)
+        rc->url_cleanup(u);
+    if (!wildcard && !pinned)
+        return 0;
+    if (!l)
+        return -1;
+    rc->easy_setopt(h, CURLOPT_RESOLVE, l);
+    rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    rc->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    slist_drop(&s->member_resolve);   /* (a member's before: libcurl holds l now) */
+    s->member_resolve = l;
+    s->resolve_off = 1;
+    return 0;
+}
+
+/* The handle's cookies are the program's: a member of another provider is
+ * sent none of them and leaves none of its own there. libcurl turns a
+ * handle's cookie engine off only with COOKIEFILE NULL, which also clears
+ * the list of cookie files (read again at every transfer's start in 7.88:
+ * a jar emptied with "ALL" would be filled again from them for the
+ * member). A share's jar is only left by it (libcurl throws away only a
+ * jar of the handle's own), and joined again by setting the share again;
+ * the program's other handles use it meanwhile, so it is never emptied,
+ * filled or written here. A jar of the handle's own is thrown away, so its
+ * cookies are listed first (CURLINFO_COOKIELIST, the jar file's lines) and
+ * given back one by one (CURLOPT_COOKIELIST) into a new engine (jar_back). */
+static void jar_aside(const llf_curl_api *rc, CURL *h, hstate *s)
+{
+    int jar = s->jar == JAR_NONE && s->cookiefiles ? JAR_OWN : s->jar;
+    if (jar == JAR_NONE)
+        return;
+    if (jar == JAR_OWN) {
+        struct curl_slist *l = NULL;
+        if (rc->easy_getinfo(h, CURLINFO_COOKIELIST, &l) == CURLE_OK)
+            s->aside = l;
+    }
+    rc->easy_setopt(h, CURLOPT_COOKIEFILE, (char *)NULL);
+    s->jar_aside = jar;
+}
+
+static void jar_back(const llf_curl_api *rc, CURL *h, hstate *s)
+{
+    int jar = s->jar_aside;
+    if (jar == JAR_NONE)
+        return;
+    s->jar_aside = JAR_NONE;
+    for (const struct curl_slist *l = s->cookiefiles; l; l = l->next)
+        rc->easy_setopt(h, CURLOPT_COOKIEFILE, l->data);
+    if (jar == JAR_SHARED) {
+        rc->easy_setopt(h, CURLOPT_SHARE, s->share);
+        return;
+    }
+    /* An empty engine (COOKIEJAR starts one, whatever the name), then the
+     * cookies in the order listed: a site's cookies are listed oldest
+     * first, and the jar file lists the newest first. The files are read
+     * again at the next transfer's start, as they would be; a cookie there
+     * does not replace one given here (libcurl keeps the one it did not
+     * read from a file). */
+    rc->easy_setopt(h, CURLOPT_COOKIEJAR, s->cookiejar);
+    for (const struct curl_slist *l = s->aside; l; l = l->next)
+        rc->easy_setopt(h, CURLOPT_COOKIELIST, l->data);
+    slist_drop(&s->aside);
 }
 
 /* The credentials of a member's request: of each credential header, the
@@ -955,23 +1220,34 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         set_route(rc, h, s);
         c->dirty &= ~(unsigned)D_ROUTE;
     }
+    if ((original || req->same_provider) && (c->dirty & D_JAR)) {
+        jar_back(rc, h, s);
+        c->dirty &= ~(unsigned)D_JAR;
+    }
     if (original)
         c->nsecret = 0;   /* the program's own credentials are its to show */
     if (!original) {
         struct curl_slist *hdrs = member_slist(rc, s, &req->headers);
-        if (!hdrs && req->headers.n) {
+        if ((!hdrs && req->headers.n) ||
+            (!req->own_server && (s->resolve_copy || s->resolve_lost) && resolve_for(rc, h, s, req->url))) {
             out->curlcode = CURLE_OUT_OF_MEMORY;
             return -1;
         }
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         /* The program's credentials (only those it set: the others are
-         * not on the handle) never reach another provider. */
-        if (!req->same_provider && s->has_creds) {
+         * not on the handle, but for a .netrc's, which libcurl reads
+         * itself) never reach another provider; nor do its cookies. */
+        if (!req->same_provider && (s->has_creds || s->netrc)) {
             c->dirty |= D_CREDS;
             rc->easy_setopt(h, CURLOPT_USERNAME, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_PASSWORD, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_COOKIE, (char *)NULL);
+            rc->easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+        }
+        if (!req->same_provider && !(c->dirty & D_JAR) && (s->jar != JAR_NONE || s->cookiefiles)) {
+            jar_aside(rc, h, s);
+            c->dirty |= D_JAR;
         }
         /* A redirect would carry the member's key to whatever host the
          * member names (libcurl drops only Authorization, and not even
@@ -981,15 +1257,19 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             rc->easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 0L);
             c->dirty |= D_FOLLOW;
         }
-        /* The program's own way to its server (a Unix socket, --connect-to)
-         * leads to that server, whatever the URL says: another provider's
-         * member goes where its base URL names, or its key would go to the
-         * program's server and the fallback never reach the member. */
-        if (!req->own_server && (s->unix_path || s->connect_to) && !(c->dirty & D_ROUTE)) {
+        /* The program's own way to its server (a Unix socket, --connect-to,
+         * a port of its own, its DNS entries: resolve_for) leads to that
+         * server, whatever the URL says: another provider's member goes
+         * where its base URL names, or its key would go to the program's
+         * server and the fallback never reach the member. */
+        if (!req->own_server && (s->unix_path || s->connect_to || s->port) && !(c->dirty & D_ROUTE)) {
             rc->easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
+            rc->easy_setopt(h, CURLOPT_PORT, 0L);
             c->dirty |= D_ROUTE;
         }
+        if (s->resolve_off)
+            c->dirty |= D_ROUTE;
         if (s->verbose)
             note_secrets(c, llf_core(), &req->headers);
         if (s->verbose && !(c->dirty & D_DEBUG)) {
@@ -1137,6 +1417,8 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
     rc->easy_setopt(h, CURLOPT_ERRORBUFFER, s->errorbuffer);
     if (dirty & D_CREDS)
         set_creds(rc, h, s);
+    if (dirty & D_JAR)
+        jar_back(rc, h, s);
 }
 
 /* The body of a read-callback upload, read once so every attempt can send it. */
@@ -1590,11 +1872,33 @@ LLF_EXPORT CURL *curl_easy_init(void)
     return h;
 }
 
+/* curl_easy_reset forgets the options, not what libcurl keeps beside them
+ * (its cookies, its share, its DNS cache): the jar and the share stay the
+ * handle's, and so do the entries of a RESOLVE list (see resolve_for). */
 LLF_EXPORT void curl_easy_reset(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
-    if (!LLF_IN_LIB())
+    if (!LLF_IN_LIB()) {
+        hstate *s = state_find(h);
+        hstate keep = {0};
+        if (s) {
+            keep.jar = s->jar;
+            keep.share = s->share;
+            keep.resolve_copy = s->resolve_copy;
+            keep.resolve_lost = s->resolve_lost;
+            s->resolve_copy = NULL;
+        }
         state_drop(h);
+        hstate *n = keep.jar || keep.share || keep.resolve_copy || keep.resolve_lost ? state_get(h) : NULL;
+        if (n) {
+            n->jar = keep.jar;
+            n->share = keep.share;
+            n->resolve_copy = keep.resolve_copy;
+            n->resolve_lost = keep.resolve_lost;
+        } else {
+            slist_drop(&keep.resolve_copy);
+        }
+    }
     if (rc->easy_reset)
         rc->easy_reset(h);
 }
@@ -1606,6 +1910,45 @@ LLF_EXPORT void curl_easy_cleanup(CURL *h)
         state_drop(h);
     if (rc->easy_cleanup)
         rc->easy_cleanup(h);
+}
+
+/* Which share handles hold cookies, for what CURLOPT_SHARE does to a
+ * handle's jar (share_holds_cookies). The argument is forwarded with the
+ * type libcurl reads for the option. */
+LLF_EXPORT CURLSHcode curl_share_setopt(CURLSH *sh, CURLSHoption o, ...)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->share_setopt)
+        return CURLSHE_NOT_BUILT_IN;
+    va_list ap;
+    va_start(ap, o);
+    CURLSHcode r;
+    int data = -1;
+    if (o == CURLSHOPT_SHARE || o == CURLSHOPT_UNSHARE) {
+        data = va_arg(ap, int);
+        r = rc->share_setopt(sh, o, data);
+    } else if (o == CURLSHOPT_LOCKFUNC || o == CURLSHOPT_UNLOCKFUNC) {
+        anyfn f = va_arg(ap, anyfn);
+        r = rc->share_setopt(sh, o, f);
+    } else {
+        void *p = va_arg(ap, void *);
+        r = rc->share_setopt(sh, o, p);
+    }
+    va_end(ap);
+    if (r == CURLSHE_OK && data == CURL_LOCK_DATA_COOKIE && !llf_disabled())
+        share_note(sh, o == CURLSHOPT_SHARE);
+    return r;
+}
+
+LLF_EXPORT CURLSHcode curl_share_cleanup(CURLSH *sh)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->share_cleanup)
+        return CURLSHE_NOT_BUILT_IN;
+    CURLSHcode r = rc->share_cleanup(sh);
+    if (r == CURLSHE_OK)
+        share_note(sh, 0);   /* (a new share may be given its address) */
+    return r;
 }
 
 LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
@@ -1637,6 +1980,22 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->cookie = s->cookie ? strdup(s->cookie) : NULL;
     n->unix_path = s->unix_path ? strdup(s->unix_path) : NULL;
     n->member_hdrs = NULL;
+    /* libcurl's copy has a jar of its own if this one has a jar, no share,
+     * and the same RESOLVE list to load into a DNS cache of its own. */
+    n->cookiefiles = slist_copy(s->cookiefiles);
+    n->cookiejar = s->cookiejar ? strdup(s->cookiejar) : NULL;
+    n->jar = s->jar != JAR_NONE ? JAR_OWN : JAR_NONE;
+    n->share = NULL;
+    n->jar_aside = JAR_NONE;
+    n->aside = NULL;
+    n->member_resolve = NULL;
+    n->resolve_off = 0;
+    n->resolve_copy = s->resolve_set ? slist_copy(s->resolve_copy) : NULL;
+    n->resolve_lost = s->resolve_set && (s->resolve_lost || (s->resolve_copy && !n->resolve_copy));
+    if (!n->resolve_copy)
+        n->resolve_set = n->resolve_ours = 0;
+    else if (n->resolve_ours)   /* (libcurl's copy holds ours: its own copy instead) */
+        rc->easy_setopt(d, CURLOPT_RESOLVE, n->resolve_copy);
     n->copypost = NULL;
     if (s->copypost && (n->copypost = malloc(s->copypost_len + 1))) {
         memcpy(n->copypost, s->copypost, s->copypost_len + 1);

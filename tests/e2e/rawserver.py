@@ -17,14 +17,14 @@ def echo(c, req):
 
 
 class RawServer:
-    def __init__(self, answer=echo, tls=None, unix=None):
+    def __init__(self, answer=echo, tls=None, unix=None, host="127.0.0.1", port=0):
         self.answer = answer
         self.tls = tls   # an ssl.SSLContext: TLS on every connection
         self.unix = unix   # a path: listen on this Unix socket instead of a port
         self.requests = []
         self.connections = 0
         self.sock = socket.socket(socket.AF_UNIX) if unix else socket.socket()
-        self.sock.bind(unix or ("127.0.0.1", 0))
+        self.sock.bind(unix or (host, port))   # (a loopback address, another than 127.0.0.1 too)
         self.sock.listen(64)
         self.port = None if unix else self.sock.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()

@@ -1,6 +1,7 @@
 """The libcurl path end to end: /usr/bin/curl and examples/chat_client,
 unmodified, against the mock providers."""
 import atexit
+import base64
 import json
 import os
 import re
@@ -1201,3 +1202,216 @@ def test_members_go_to_their_base_url_not_the_programs_route():
     eq(lines(r), ["call 0 200", "call 0 200"], "both calls answered")
     eq((len(srv.requests), len(m.requests("primary")), len(m.requests("backup"))), (2, 0, 2),
        "each call's original went by the program's route, each fallback to the backup")
+
+
+def config_with(m, providers, chain):
+    """A config of the program's provider (the primary) and other servers."""
+    return write_config({
+        "providers": {"openai": {"base_url": m.base("primary")}, "anthropic": {"base_url": m.base("claude")},
+                      **providers},
+        "chain": list(chain),
+        "timeouts_ms": {"connect": 2000, "first_byte": 1500, "total": 3000},
+    })
+
+
+def test_a_netrc_login_stays_with_the_programs_provider():
+    """curl -n / --netrc-file (CURLOPT_NETRC): libcurl logs in from the
+    program's .netrc by itself, and a "default" entry matches every host: a
+    member of another provider would get the program's login (Authorization:
+    Basic) beside its own x-api-key. It gets its key only; the program's own
+    server, asked first, still gets the login."""
+    m = mock()
+    d = tempfile.mkdtemp(dir=tmpdir())
+    netrc = os.path.join(d, ".netrc")
+    with open(netrc, "w") as f:
+        f.write("default login produser password NETRC-SECRET-PW\n")
+    os.chmod(netrc, 0o600)
+    login = "Basic " + base64.b64encode(b"produser:NETRC-SECRET-PW").decode()
+    cfg = config(m, chain=("anthropic/claude-sonnet-4-5",))
+    for how in (["--netrc-file", netrc], ["-n"]):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        r = run([CURL, "-sS", m.base("primary") + "/chat/completions", "-H", "Content-Type: application/json",
+                 *how, "-d", chat_body(), "-w", "\n%{http_code}"], env_for(cfg, extra={"HOME": d}))
+        out, _, code = r.stdout.decode().rpartition("\n")
+        check(code == "200" and answer(out).startswith("Hello from claude"), f"{how[0]}: the member answers ({out[-200:]})")
+        got = m.requests("primary")
+        eq([q["headers"].get("authorization") for q in got], [login], f"{how[0]}: the program's server got its login")
+        asked = m.requests("claude")
+        eq(len(asked), 1, f"{how[0]}: the member was asked")
+        eq(asked[0]["headers"].get("authorization"), None, f"{how[0]}: no login to the member")
+        eq(asked[0]["credential"], KEYS["ANTHROPIC_API_KEY"], f"{how[0]}: the member's own key")
+        check("NETRC" not in json.dumps(asked[0]) and login[6:] not in json.dumps(asked[0]),
+              f"{how[0]}: nothing of the login reaches the member")
+
+
+COOKIES = ("# Netscape HTTP Cookie File\n\n"
+           "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tSESSION-COOKIE\n"
+           "127.0.0.1\tFALSE\t/\tFALSE\t4102444800\tpersist\tPERSIST-COOKIE\n"
+           "#HttpOnly_127.0.0.1\tFALSE\t/v1\tFALSE\t4102444800\thonly\tHTTPONLY-COOKIE\n"
+           "example.com\tFALSE\t/\tTRUE\t4102444800\telsewhere\tOTHER-SITE\n")
+
+
+def answer_with_cookie(c, req):
+    """An OpenAI-dialect provider that answers, and sets a cookie."""
+    body = json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the cookie setter"},
+                                    "finish_reason": "stop"}],
+                       "usage": {"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6}}).encode()
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+              b"Set-Cookie: member=MEMBER-COOKIE; Path=/\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    return True
+
+
+def cookie_run(m, srv, argv_of, preload):
+    """Two calls, the primary failing: the jar file written, the cookies the
+    primary was sent, the requests the member got."""
+    m.reset_all()
+    m.set("primary", behaviour="503")
+    srv.requests.clear()
+    d = tempfile.mkdtemp(dir=tmpdir())
+    with open(os.path.join(d, "cookies.txt"), "w") as f:
+        f.write(COOKIES)
+    cfg = config_with(m, {"setter": {"dialect": "openai", "base_url": f"http://127.0.0.1:{srv.port}/v1",
+                                     "api_key_env": "SPARE_KEY"}}, ("setter/gpt-4o-mini",))
+    r = run(argv_of(d), env_for(cfg, preload=preload))
+    with open(os.path.join(d, "jar.txt"), "rb") as f:
+        jar = f.read()
+    return r, jar, [q["headers"].get("cookie") for q in m.requests("primary")], list(srv.requests)
+
+
+def cookies_as_without_the_library(argv_of, answered, own):
+    """argv_of(DIR) makes two calls with DIR/cookies.txt and the jar file
+    DIR/jar.txt, the primary failing and the member setting a cookie:
+    answered(stdout) says both calls were answered. The member is sent no
+    cookie; the primary is sent what it is sent without the library (own
+    among its cookies), and the jar file is the one written without it."""
+    m = mock()
+    srv = RawServer(answer_with_cookie)
+    try:
+        r, jar, sent, member = cookie_run(m, srv, argv_of, True)
+        check(answered(r.stdout.decode()), f"the member answers both calls ({r.stdout[-300:]!r})")
+        eq([q["headers"].get("cookie") for q in member], [None, None], "no cookie of the program's to the member")
+        r0, jar0, sent0, member0 = cookie_run(m, srv, argv_of, False)
+        eq(len(member0), 0, "without the library, no member")
+        check(sent0[0] and all(c in sent0[0] for c in own), f"the program sends its cookies ({sent0})")
+        eq(sent, sent0, "the primary is sent the program's cookies, and no member's")
+        check(own[0].encode() in jar0 and b"#HttpOnly_" in jar0, f"the jar file ({jar0!r})")
+        eq(jar, jar0, "the jar file is what the program writes without the library")
+    finally:
+        srv.stop()
+
+
+def test_a_cookie_jar_stays_the_programs():
+    """curl -b FILE -c JAR (the cookie engine, in the curl tool a share
+    handle's jar): cookies are host-scoped, not port-scoped, so a member on
+    the program's host would be sent the program's cookies, and its own
+    Set-Cookie would land in the program's jar, be sent to the program's
+    server next, and be written into the jar file. A member of another
+    provider is sent none and leaves none: the primary is sent what it is
+    sent without the library, and the jar file is byte for byte what it is
+    without the library."""
+    m = mock()
+    cookies_as_without_the_library(
+        lambda d: curl_chat(m, "-b", os.path.join(d, "cookies.txt"), "-c", os.path.join(d, "jar.txt"),
+                            m.base("primary") + "/chat/completions"),
+        lambda out: out.count("Hello from the cookie setter") == 2, ("SESSION-COOKIE", "HTTPONLY-COOKIE"))
+
+
+def test_a_handles_own_cookie_jar_stays_the_programs():
+    """The same for a libcurl program whose handle has a jar of its own
+    (COOKIEFILE, COOKIEJAR, a cookie given with COOKIELIST; no share): the
+    jar is set aside for the member and given back, its session cookies,
+    expiry and HttpOnly marks as they were."""
+    m = mock()
+    cookies_as_without_the_library(
+        lambda d: [os.path.join(BUILD, "progs/curlstate"), "cookies", m.base("primary") + "/chat/completions", d],
+        lambda out: out.splitlines() == ["call 0 200", "call 0 200"], ("IN-MEMORY", "PERSIST-COOKIE"))
+
+
+def answer_ok(c, req):
+    body = json.dumps({"id": "r1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the member"},
+                                    "finish_reason": "stop"}],
+                       "usage": {"prompt_tokens": 1, "completion_tokens": 4, "total_tokens": 5}}).encode()
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    return True
+
+
+def test_members_go_to_their_base_url_not_the_programs_dns_entries():
+    """curl --resolve (CURLOPT_RESOLVE) puts the program's addresses into
+    libcurl's DNS cache: "*:PORT:ADDR" takes every host on that port to the
+    program's server (127.0.0.2 here), IP literals too, and an entry for a
+    member's host does as much for it. That is the program's way to its
+    server: another provider's member, whose base URL has that port, goes
+    to its base URL (127.0.0.1) with its key, and the program's server sees
+    the program's request only; a member of the program's own provider
+    keeps the program's way."""
+    m = mock()
+    member = RawServer(answer_ok)
+    port = member.port
+    gateway = RawServer(answer_503, host="127.0.0.2", port=port)
+    try:
+        url = f"http://127.0.0.3:{port}/v1"   # (what only the program's entries take to its server)
+        for how in ([f"*:{port}:127.0.0.2"], [f"127.0.0.3:{port}:127.0.0.2", f"127.0.0.1:{port}:127.0.0.2"]):
+            for chain in (("backup/gpt-4o-mini",), ("openai/gpt-4o-mini",)):
+                gateway.requests.clear()
+                member.requests.clear()
+                cfg = write_config({"providers": {"openai": {"base_url": url},
+                                                  "backup": {"dialect": "openai", "base_url": f"http://127.0.0.1:{port}/v1",
+                                                             "api_key_env": "BACKUP_KEY"}},
+                                    "chain": list(chain), "timeouts_ms": {"connect": 2000, "total": 3000}})
+                resolve = [a for e in how for a in ("--resolve", e)]
+                r = run([CURL, "-sS", url + "/chat/completions", *resolve, "-H", "Content-Type: application/json",
+                         "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body(), "-w", "\n%{http_code}"],
+                        env_for(cfg))
+                out, _, code = r.stdout.decode().rpartition("\n")
+                keys = [q["headers"].get("authorization") for q in gateway.requests]
+                if chain[0].startswith("backup"):
+                    check(code == "200" and answer(out) == "Hello from the member", f"{how}: the member answers ({out[-200:]})")
+                    eq(keys, [f"Bearer {KEYS['OPENAI_API_KEY']}"], f"{how}: the program's server saw its own request only")
+                    eq([q["headers"].get("authorization") for q in member.requests], [f"Bearer {KEYS['BACKUP_KEY']}"],
+                       f"{how}: the member was reached at its base URL, with its key")
+                else:
+                    eq(code, "503", f"{how}: the program's own provider failing twice gives its original failure")
+                    eq(keys, [f"Bearer {KEYS['OPENAI_API_KEY']}"] * 2, f"{how}: a member of the program's own provider keeps its way")
+                    eq(len(member.requests), 0, f"{how}: nothing at 127.0.0.1")
+        # One handle, called again, and again after curl_easy_reset (libcurl
+        # keeps what the entry put in its cache), and a copy of it called
+        # after it was cleaned up: each call's original goes the program's
+        # way, each fallback to the member.
+        cfg = write_config({"providers": {"openai": {"base_url": url},
+                                          "backup": {"dialect": "openai", "base_url": f"http://127.0.0.1:{port}/v1",
+                                                     "api_key_env": "BACKUP_KEY"}},
+                            "chain": ["backup/gpt-4o-mini"], "timeouts_ms": {"connect": 2000, "total": 3000}})
+        prog = os.path.join(BUILD, "progs/curlstate")
+        for preload in (False, True):
+            gateway.requests.clear()
+            member.requests.clear()
+            r = run([prog, "resolve", url + "/chat/completions", f"*:{port}:127.0.0.2"], env_for(cfg, preload=preload))
+            code = 200 if preload else 503
+            eq(lines(r), [f"call 0 {code}"] * 2 + [f"reset 0 {code}"] * 2 + [f"copy 0 {code}"], f"preload {preload}: five calls")
+            eq([q["headers"].get("authorization") for q in gateway.requests], [f"Bearer {KEYS['OPENAI_API_KEY']}"] * 5,
+               f"preload {preload}: every call's original went the program's way, before and after the reset, and the copy's")
+            eq([q["headers"].get("authorization") for q in member.requests], [f"Bearer {KEYS['BACKUP_KEY']}"] * (5 if preload else 0),
+               f"preload {preload}: every fallback to the member's base URL")
+    finally:
+        member.stop()
+        gateway.stop()
+
+
+def test_a_port_of_the_programs_own_is_not_a_members():
+    """CURLOPT_PORT takes every URL of the handle to that port, the member's
+    too: the member would reach whatever listens there on its host (here
+    the program's own server) with its key. It goes to its base URL's
+    port."""
+    m = mock()
+    gateway = RawServer(answer_503)
+    try:
+        r = curlstate(m, "port", str(gateway.port), cfg=config(m, chain=("backup/gpt-4o-mini",)))
+        eq(lines(r), ["call 0 200", "call 0 200"], "both calls answered")
+        eq([q["headers"].get("authorization") for q in gateway.requests], [f"Bearer {KEYS['OPENAI_API_KEY']}"] * 2,
+           "each call's original went to the program's port, and nothing else")
+        eq((len(m.requests("primary")), len(m.requests("backup"))), (0, 2), "each fallback to the backup's own port")
+    finally:
+        gateway.stop()

@@ -11,6 +11,14 @@
  * upload    POSTFIELDS for one call, then an upload (UPLOAD + CUSTOMREQUEST
  *           POST) from a read callback on the same handle
  * creds     USERPWD "a:b", then PASSWORD "c"; two calls
+ * cookies   a cookie jar of the handle's own: COOKIEFILE OTHER_URL/cookies.txt
+ *           (OTHER_URL a directory), COOKIEJAR OTHER_URL/jar.txt, a cookie
+ *           given with COOKIELIST; two calls (the jar is written at cleanup)
+ * resolve   RESOLVE OTHER_URL (one entry); two calls; a copy of the handle
+ *           (duphandle); curl_easy_reset (libcurl keeps what the entry put
+ *           in its DNS cache) and two calls with the options set again,
+ *           RESOLVE aside; the handle cleaned up, then a call on the copy
+ * port      PORT OTHER_URL (a number); two calls
  * progress  the old PROGRESSFUNCTION; a download after the call
  * errbuf    ERRORBUFFER after a failed transfer, then a good call
  * multi     a call, then a download through the multi interface
@@ -336,6 +344,17 @@ static int on_progress(void *p, double dt, double dn, double ut, double un)
     return 0;
 }
 
+/* Calls on h, each printed as "WHAT rc code". */
+static void calls(CURL *h, const char *what, int n)
+{
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body(what));
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+    for (int i = 0; i < n; i++) {
+        CURLcode rc = curl_easy_perform(h);
+        printf("%s %d %ld\n", what, rc, code_of(h));
+    }
+}
+
 static volatile sig_atomic_t reaped;
 static void reap(int sig)
 {
@@ -398,6 +417,31 @@ int main(int argc, char **argv)
             rc = curl_easy_perform(h);
             printf("call %d %ld\n", rc, code_of(h));
         }
+    } else if (!strcmp(cas, "cookies") && other) {
+        char in[512], out[512];
+        snprintf(in, sizeof in, "%s/cookies.txt", other);
+        snprintf(out, sizeof out, "%s/jar.txt", other);
+        curl_easy_setopt(h, CURLOPT_COOKIEFILE, in);
+        curl_easy_setopt(h, CURLOPT_COOKIEJAR, out);
+        curl_easy_setopt(h, CURLOPT_COOKIELIST, "127.0.0.1\tFALSE\t/\tFALSE\t0\tgiven\tIN-MEMORY");
+        calls(h, "call", 2);
+    } else if (!strcmp(cas, "resolve") && other) {
+        struct curl_slist *pins = curl_slist_append(NULL, other);
+        curl_easy_setopt(h, CURLOPT_RESOLVE, pins);
+        calls(h, "call", 2);
+        CURL *d = curl_easy_duphandle(h);
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_URL, chat);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        calls(h, "reset", 2);
+        curl_easy_cleanup(h);
+        h = NULL;
+        calls(d, "copy", 1);
+        curl_easy_cleanup(d);
+        curl_slist_free_all(pins);
+    } else if (!strcmp(cas, "port") && other) {
+        curl_easy_setopt(h, CURLOPT_PORT, atol(other));
+        calls(h, "call", 2);
     } else if (!strcmp(cas, "unixsock") && other) {
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, other);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
