@@ -28,16 +28,18 @@ const char *llf_terr_word(const char *s)
     if (!s)
         return "?";
     size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+/-");
-    /* API names are one case, or digits-free (image/png, AUDIO, tool_result,
-     * audio/mp3): a word of both cases and digits is what keys look like
-     * (Gemini's AIza..., Mistral's 32), and the log shows no body text. */
+    /* API names are one case, or digits-free, and short where they have
+     * digits (image/png, AUDIO, tool_result, audio/mp3): a word of both
+     * cases and digits (Gemini's AIza..., Mistral's 32) or a long one with
+     * digits (DeepSeek's sk- and 32 hex) is what keys look like, and the
+     * log shows no body text. */
     int upper = 0, lower = 0, digit = 0;
     for (size_t i = 0; i < n; i++) {
         upper |= s[i] >= 'A' && s[i] <= 'Z';
         lower |= s[i] >= 'a' && s[i] <= 'z';
         digit |= s[i] >= '0' && s[i] <= '9';
     }
-    return n && n <= 40 && !s[n] && !(upper && lower && digit) ? s : "(not an API name)";
+    return n && n <= 40 && !s[n] && !(upper && lower && digit) && !(digit && n > 16) ? s : "(not an API name)";
 }
 
 void llf_terr_set(llf_terr *e, const char *fmt, ...)

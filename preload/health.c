@@ -190,6 +190,12 @@ int llf_health_init(const llf_health_cfg *cfg, const char *path)
     if (t != &local)
         munmap(t, sizeof(table));
     hc = *cfg;
+    /* (a cooldown or total meant as "never" is kept at 35 years, so that
+     * times stay in the lease word's 41 bits and sums do not overflow) */
+    if (hc.cooldown_ms > (1L << 40))
+        hc.cooldown_ms = 1L << 40;
+    if (hc.probe_ms > (1L << 40))
+        hc.probe_ms = 1L << 40;
     t = &local;
     memset(&local, 0, sizeof local);
     shared = 0;
@@ -259,7 +265,8 @@ int llf_health_allow(const char *provider, const char *model, long long now)
     pid_t owner = (pid_t)(probe & PID_MASK), self = getpid();
     int out = out_until > now && out_until - now <= span &&
               !(owner && owner != self && gone(owner));
-    int64_t lease = (int64_t)(now + span) << PID_BITS | ((int64_t)self & PID_MASK);
+    int64_t end = now + span < (1LL << 41) - 1 ? now + span : (1LL << 41) - 1;
+    int64_t lease = (int64_t)((uint64_t)end << PID_BITS) | ((int64_t)self & PID_MASK);
     if (out || !__atomic_compare_exchange_n(&s->probe, &probe, lease, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return 0;
     /* A failure reported meanwhile reopened it (or a success closed it): no

@@ -241,6 +241,7 @@ void test_dialect_anthropic(void)
     /* a word shaped like a key (both cases and digits: Gemini's, Mistral's) is not shown */
     CHECK(strcmp(llf_terr_word("AIzaSyD3x4mpl3K3yW1thThirtyN1neChars0"), "(not an API name)") == 0);
     CHECK(strcmp(llf_terr_word("Ab3dEf6GhJ0kLmNoPqRsTuVwXyZ12345"), "(not an API name)") == 0);
+    CHECK(strcmp(llf_terr_word("sk-3f9a2c4e8b1d4f6a9c0e2b4d6f8a1c3e"), "(not an API name)") == 0);   /* one case */
 
     /* stop reasons, both ways (a full context window cut the answer short) */
     static const char *const pairs[][3] = {{"end_turn", "stop", "end_turn"}, {"stop_sequence", "stop", "end_turn"},

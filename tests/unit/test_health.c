@@ -137,6 +137,15 @@ static void test_health_file(void)
     llf_health_report("p", "m", 1, 11005);
     close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
 
+    /* a total meant as "never" (beyond the lease word's 41 bits of time):
+     * still one probe at a time */
+    llf_health_cfg never = {2, 1000, 1, 3000000000000L};
+    llf_health_init(&never, path);
+    llf_health_report("q", "m", 0, 20000);
+    llf_health_report("q", "m", 0, 20000);
+    CHECK(llf_health_allow("q", "m", 21001) == 2 && llf_health_allow("q", "m", 21002) == 0);
+    llf_health_init(&cfg, path);
+
     /* the budget's value, damaged either way: within [0, burst] when read */
     llf_retry_budget_init(1, 2);
     llf_retry_budget_earn();                            /* (the cell is set up) */
