@@ -571,12 +571,13 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 break;
             }
             long ra = v.retry_after_ms;
-            /* (no wait for an attempt the limits would refuse after it) */
+            /* (no wait for an attempt the limits would refuse after it, nor
+             * one, with its jitter, that the program's limit would cut) */
             int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
                            ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried &&
                            attempts < cfg->per_call - reserve && llf_retry_budget_left() &&
                            llf_budget_used(&e->budget) < e->budget.limit && !program_left(a) &&
-                           (deadline <= 0 || llf_mono_ms() + (double)ra < deadline);
+                           (deadline <= 0 || llf_mono_ms() + (double)(ra + ra / 4) < deadline);
             if (!may_wait)
                 break;
             retried = 1;
