@@ -663,10 +663,13 @@ static int give_body(hstate *s, const char *buf, size_t n)
     return call_write(s, s->writefn, s->writedata, buf, n, WRITE_CHUNK);
 }
 
-/* One header line, as libcurl hands it: to the header callback (or the write
- * callback on HEADERDATA), and into the body stream under CURLOPT_HEADER. */
+/* One header line, as libcurl hands it (sendf.c, chop_write): into the
+ * body stream under CURLOPT_HEADER, then to the header callback (or the
+ * write callback on HEADERDATA). */
 static int give_header(hstate *s, const char *line, size_t n)
 {
+    if (s->header_in_body && call_write(s, s->writefn, s->writedata, line, n, n))
+        return -1;
     if (s->headerfn) {
         if (call_write(s, s->headerfn, s->headerdata, line, n, n))
             return -1;
@@ -674,8 +677,6 @@ static int give_header(hstate *s, const char *line, size_t n)
         if (call_write(s, s->writefn, s->headerdata, line, n, n))
             return -1;
     }
-    if (s->header_in_body && call_write(s, s->writefn, s->writedata, line, n, n))
-        return -1;
     return 0;
 }
 
