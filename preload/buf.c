@@ -136,6 +136,22 @@ int llf_header_hop(const char *line)
     return 0;
 }
 
+int llf_head_take(llf_buf *head, llf_buf *trailers, const char *p, size_t n)
+{
+    if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        if (trailers->n && llf_buf_add(head, trailers->p, trailers->n))
+            return -1;
+        llf_buf_reset(trailers);
+        return llf_buf_add(head, p, n);
+    }
+    /* (after a blank line: head ends "\n\r\n" or "\n\n") */
+    const char *e = head->n >= 2 ? head->p + head->n : NULL;
+    int ended = e && e[-1] == '\n' && (e[-2] == '\n' || (head->n >= 3 && e[-2] == '\r' && e[-3] == '\n'));
+    if (trailers->n || ended)
+        return llf_buf_add(trailers, p, n) ? -1 : 1;
+    return llf_buf_add(head, p, n);
+}
+
 const char *llf_head_last_block(const char *head, size_t len)
 {
     const char *last = head, *end = head + len;

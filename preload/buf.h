@@ -48,6 +48,16 @@ void llf_headers_free(llf_headers *h);
 const char *llf_headers_get(const llf_headers *h, const char *name, size_t *len);
 /* Does the "Name: value" line carry header `name`? */
 int  llf_header_is(const char *line, const char *name);
+/* A header line as libcurl hands it to a header callback (n bytes at p),
+ * put where it belongs. libcurl hands a chunked body's trailer fields to
+ * the same callback, one line each, after the body's last byte (7.88:
+ * Curl_httpchunk_read; HTTP/2: at the stream's close), and nothing tells
+ * the callback they are no header: they are the lines that come after the
+ * blank line ending a header block, before any next status line. Those go
+ * to trailers, the rest to head; a status line first moves the trailers
+ * before it (of a block that was not the last: a redirect followed) to
+ * head, where they came. 1: a trailer, 0: a head line, -1: no memory. */
+int llf_head_take(llf_buf *head, llf_buf *trailers, const char *p, size_t n);
 /* Where the last header block of head[0..len) starts (its status line):
  * after 1xx answers and redirects, the one that counts. head when none. */
 const char *llf_head_last_block(const char *head, size_t len);

@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 7
+#define LLF_CORE_ABI 8
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -40,6 +40,10 @@ typedef struct llf_resp {
     long     http_version; /* CURL_HTTP_VERSION_* of the final response */
     llf_buf  head;         /* header bytes exactly as received, all blocks */
     llf_buf  body;
+    llf_buf  trailers;     /* the last block's trailer lines as received (libcurl
+                              hands them to the header callback after the body:
+                              see llf_head_take), each with its CRLF; delivered
+                              after the body, never with the head */
     double   ms;
     int      delivered;    /* the transport already handed it to the program (a
                               live stream): nothing may replace it */

@@ -179,6 +179,7 @@ void llf_resp_free(llf_resp *r)
 {
     llf_buf_free(&r->head);
     llf_buf_free(&r->body);
+    llf_buf_free(&r->trailers);
 }
 
 void llf_call_free(llf_call *c)

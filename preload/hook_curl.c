@@ -123,8 +123,10 @@ typedef struct hstate {
         char *url;                    /* what the program asked for */
         char *ctype;
         llf_buf head;
+        llf_buf trailers;             /* the answer's trailer lines, if it had any */
         int parsed;                   /* names/values/ctype/clen filled from head */
-        char **names, **values;       /* the last header block, parsed on first need */
+        char **names, **values;       /* the last header block, then its trailers, parsed on first need */
+        unsigned *origins;            /* of each: CURLH_HEADER or CURLH_TRAILER */
         size_t nh;
         struct curl_header hout;
     } ov;
@@ -145,12 +147,14 @@ static void ov_clear(hstate *s)
     free(s->ov.ctype);
     free(s->ov.url);
     llf_buf_free(&s->ov.head);
+    llf_buf_free(&s->ov.trailers);
     for (size_t i = 0; i < s->ov.nh; i++) {
         free(s->ov.names[i]);
         free(s->ov.values[i]);
     }
     free(s->ov.names);
     free(s->ov.values);
+    free(s->ov.origins);
     memset(&s->ov, 0, sizeof s->ov);
 }
 
@@ -663,10 +667,16 @@ static int give_body(hstate *s, const char *buf, size_t n)
     return call_write(s, s->writefn, s->writedata, buf, n, WRITE_CHUNK);
 }
 
-/* One header line, as libcurl hands it: to the header callback (or the write
- * callback on HEADERDATA), and into the body stream under CURLOPT_HEADER. */
-static int give_header(hstate *s, const char *line, size_t n)
+/* One header line, as libcurl hands it (sendf.c, chop_write): into the
+ * body stream under CURLOPT_HEADER (in_body), then to the header callback
+ * (or the write callback on HEADERDATA). A trailer line goes the same way
+ * but never into the body: libcurl 7.88 writes trailers as
+ * CLIENTWRITE_HEADER|CLIENTWRITE_TRAILER, without CLIENTWRITE_BODY
+ * (http_chunks.c). */
+static int give_header_line(hstate *s, const char *line, size_t n, int in_body)
 {
+    if (in_body && s->header_in_body && call_write(s, s->writefn, s->writedata, line, n, n))
+        return -1;
     if (s->headerfn) {
         if (call_write(s, s->headerfn, s->headerdata, line, n, n))
             return -1;
@@ -674,22 +684,32 @@ static int give_header(hstate *s, const char *line, size_t n)
         if (call_write(s, s->writefn, s->headerdata, line, n, n))
             return -1;
     }
-    if (s->header_in_body && call_write(s, s->writefn, s->writedata, line, n, n))
-        return -1;
     return 0;
 }
 
-static int give_head(hstate *s, const char *p, size_t n)
+static int give_lines(hstate *s, const char *p, size_t n, int in_body)
 {
     while (n) {
         const char *nl = memchr(p, '\n', n);
         size_t k = nl ? (size_t)(nl - p + 1) : n;
-        if (give_header(s, p, k))
+        if (give_header_line(s, p, k, in_body))
             return -1;
         p += k;
         n -= k;
     }
     return 0;
+}
+
+static int give_head(hstate *s, const char *p, size_t n)
+{
+    return give_lines(s, p, n, 1);
+}
+
+/* A chunked answer's trailer lines (llf_resp.trailers), after its body's
+ * last byte, as libcurl hands them. */
+static int give_trailers(hstate *s, const char *p, size_t n)
+{
+    return give_lines(s, p, n, 0);
 }
 
 /* ---- one attempt on the program's handle ------------------------------- */
@@ -712,6 +732,7 @@ typedef struct attempt_ctx {
     struct llf_stream_pipe *pipe;   /* translating a member's stream, or NULL */
     size_t block_start;
     long block_status;
+    size_t trailers_given;   /* of out->trailers, what the program was handed */
     struct timespec t0;
     /* what a live delivery gave the program, for getinfo */
     llf_buf given_head;
@@ -757,19 +778,36 @@ static int go_live(attempt_ctx *c)
     return bad ? -1 : 0;
 }
 
+/* The trailers that came and were not handed over yet (see cap_header). */
+static int give_trailers_due(attempt_ctx *c)
+{
+    llf_buf *t = &c->out->trailers;
+    if (c->trailers_given >= t->n)
+        return 0;
+    int bad;
+    PROGRAM_BEGIN()
+    bad = give_trailers(c->s, t->p + c->trailers_given, t->n - c->trailers_given);
+    PROGRAM_END()
+    c->trailers_given = t->n;
+    return bad;
+}
+
+/* Every header line libcurl hands over, kept where it belongs (llf_head_take):
+ * the head, replayed before the body, or a chunked body's trailers, which
+ * come after it. A live answer's trailers are the program's as they come,
+ * as libcurl would hand them; a translated stream's only after its own
+ * ending (perform_attempt), and a held one's after its body (gate_at_end,
+ * or the delivery of the final answer). */
 static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
 {
     attempt_ctx *c = ud;
     size_t n = size * nmemb;
-    if (c->live) {
-        int bad;
-        PROGRAM_BEGIN()
-        bad = give_header(c->s, p, n);
-        PROGRAM_END()
-        return bad ? 0 : n;
+    if (c->live) {   /* (after a 2xx block: only its trailers come) */
+        if (llf_buf_add(&c->out->trailers, p, n))
+            return 0;
+        return c->pipe || !give_trailers_due(c) ? n : 0;
     }
     if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-        c->block_start = c->out->head.n;
         const char *sp = memchr(p, ' ', n);
         c->block_status = sp ? strtol(sp + 1, NULL, 10) : 0;
         /* A proxy's reply to CONNECT comes first through this callback;
@@ -783,8 +821,11 @@ static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
     }
     if (!c->tunnel)
         c->got_byte = 1;
-    if (llf_buf_add(&c->out->head, p, n))
-        return 0;
+    int trailer = llf_head_take(&c->out->head, &c->out->trailers, p, n);
+    if (trailer)
+        return trailer < 0 ? 0 : n;
+    if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+        c->block_start = c->out->head.n - n;
     int blank = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
     if (blank && !c->tunnel && c->at->live && c->block_status >= 200 && c->block_status < 300)
         c->gated = 1;   /* decide at the first event, not at the status */
@@ -1204,6 +1245,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     c->gate = NULL;
     c->block_start = 0;
     c->block_status = 0;
+    c->trailers_given = 0;
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
 
     if (!original || s->curlu || (c->dirty & D_URL)) {
@@ -1357,6 +1399,10 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         core->pipe_free(c->pipe);
         c->pipe = NULL;
     }
+    /* A live answer's trailers not handed over as they came: a held one's
+     * (gate_at_end), a translated one's (after its ending). */
+    if (out->delivered && out->curlcode == CURLE_OK && give_trailers_due(c))
+        out->curlcode = CURLE_WRITE_ERROR;
     return 0;
 }
 
@@ -1513,7 +1559,7 @@ static const char *method_name(const hstate *s)
     }
 }
 
-static int ov_add_header(hstate *s, const char *line, size_t n)
+static int ov_add_header(hstate *s, const char *line, size_t n, unsigned origin)
 {
     const char *colon = memchr(line, ':', n);
     if (!colon)
@@ -1528,14 +1574,21 @@ static int ov_add_header(hstate *s, const char *line, size_t n)
     if (!vv)
         return -1;
     s->ov.values = vv;
+    unsigned *oo = realloc(s->ov.origins, (s->ov.nh + 1) * sizeof *oo);
+    if (!oo)
+        return -1;
+    s->ov.origins = oo;
     nn[s->ov.nh] = strndup(line, (size_t)(colon - line));
     vv[s->ov.nh] = strndup(v, vl);
+    oo[s->ov.nh] = origin;
     if (!nn[s->ov.nh] || !vv[s->ov.nh]) {
         free(nn[s->ov.nh]);
         free(vv[s->ov.nh]);
         return -1;
     }
-    if (strcasecmp(nn[s->ov.nh], "content-type") == 0) {
+    if (origin != CURLH_HEADER) {
+        /* (a trailer is neither the content's type nor its length) */
+    } else if (strcasecmp(nn[s->ov.nh], "content-type") == 0) {
         free(s->ov.ctype);
         s->ov.ctype = strdup(vv[s->ov.nh]);
     } else if (strcasecmp(nn[s->ov.nh], "content-length") == 0) {
@@ -1558,7 +1611,15 @@ static void ov_parse(hstate *s)
     for (line = line ? line + 1 : NULL; line && *line && *line != '\r' && *line != '\n';) {
         const char *nl = strchr(line, '\n');
         size_t n = nl ? (size_t)(nl - line) : strlen(line);
-        if (ov_add_header(s, line, n))
+        if (ov_add_header(s, line, n, CURLH_HEADER))
+            return;
+        line = nl ? nl + 1 : NULL;
+    }
+    /* The trailers after them, as libcurl lists them (origin CURLH_TRAILER). */
+    for (line = s->ov.trailers.p; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        if (ov_add_header(s, line, n, CURLH_TRAILER))
             return;
         line = nl ? nl + 1 : NULL;
     }
@@ -1609,6 +1670,10 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
                      fin.delivered ? ctx.given : (curl_off_t)r->body.n, (curl_off_t)orig.body.n,
                      since_ms(&t0) / 1e3);
+    /* (the answer's trailers, when what the program got is the answer's own:
+     * not a head of ours, which frames its body with a Content-Length) */
+    if (s->ov.active && (fin.from_original || fin.delivered))
+        llf_buf_add(&s->ov.trailers, r->trailers.p ? r->trailers.p : "", r->trailers.n);
     llf_buf_free(&ctx.given_head);
     CURLcode res = r->curlcode;
     if (fin.from_original && !fin.delivered && r->stream_problem && res == CURLE_WRITE_ERROR)
@@ -1636,7 +1701,8 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
             res = give_head(s, head ? head : "", headlen) ? CURLE_WRITE_ERROR
                                                            : CURLE_HTTP_RETURNED_ERROR;
         } else if (give_head(s, head ? head : "", headlen) ||
-                   give_body(s, r->body.p ? r->body.p : "", r->body.n)) {
+                   give_body(s, r->body.p ? r->body.p : "", r->body.n) ||
+                   (fin.from_original && give_trailers(s, r->trailers.p, r->trailers.n))) {
             err = "Failure writing output to destination";
             res = CURLE_WRITE_ERROR;
         }
@@ -1788,18 +1854,20 @@ LLF_EXPORT CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
     return CURLE_OK;
 }
 
-/* Fill the handle's curl_header for header i of the delivered block. */
-static struct curl_header *ov_header(hstate *s, size_t i)
+/* Fill the handle's curl_header for header i of the delivered block: its
+ * index and amount among those of its name that the origin mask takes, as
+ * libcurl counts them. */
+static struct curl_header *ov_header(hstate *s, size_t i, unsigned origin)
 {
     size_t amount = 0, index = 0;
     for (size_t k = 0; k < s->ov.nh; k++)
-        if (strcasecmp(s->ov.names[k], s->ov.names[i]) == 0) {
+        if ((s->ov.origins[k] & origin) && strcasecmp(s->ov.names[k], s->ov.names[i]) == 0) {
             if (k < i)
                 index++;
             amount++;
         }
     s->ov.hout = (struct curl_header){s->ov.names[i], s->ov.values[i], amount, index,
-                                      CURLH_HEADER, (void *)(uintptr_t)i};
+                                      s->ov.origins[i], (void *)(uintptr_t)i};
     return &s->ov.hout;
 }
 
@@ -1818,11 +1886,11 @@ LLF_EXPORT CURLHcode curl_easy_header(CURL *h, const char *name, size_t index, u
         return CURLHE_NOREQUEST;
     ov_parse(s);
     size_t seen = 0;
-    for (size_t i = 0; i < s->ov.nh && (origin & CURLH_HEADER); i++) {
-        if (strcasecmp(s->ov.names[i], name) != 0)
+    for (size_t i = 0; i < s->ov.nh; i++) {
+        if (!(s->ov.origins[i] & origin) || strcasecmp(s->ov.names[i], name) != 0)
             continue;
         if (seen++ == index) {
-            *hout = ov_header(s, i);
+            *hout = ov_header(s, i, origin);
             return CURLHE_OK;
         }
     }
@@ -1836,11 +1904,13 @@ LLF_EXPORT struct curl_header *curl_easy_nextheader(CURL *h, unsigned int origin
     hstate *s = LLF_IN_LIB() || !table ? NULL : state_find(h);
     if (!s || !s->ov.active)
         return rc->easy_nextheader ? rc->easy_nextheader(h, origin, request, prev) : NULL;
-    if (request > 0 || !(origin & CURLH_HEADER))
+    if (request > 0)
         return NULL;
     ov_parse(s);
     size_t i = prev ? (size_t)(uintptr_t)prev->anchor + 1 : 0;
-    return i < s->ov.nh ? ov_header(s, i) : NULL;
+    while (i < s->ov.nh && !(s->ov.origins[i] & origin))
+        i++;
+    return i < s->ov.nh ? ov_header(s, i, origin) : NULL;
 }
 
 /* ---- handle life cycle ------------------------------------------------- */

@@ -11,7 +11,8 @@
  * the serving thread's libcurl handle, anything
  * else is performed once and relayed as it arrives (head, then body), except
  * an upgrade (WebSocket), which is tunnelled byte for byte. Answers
- * to LLM calls are written whole with a Content-Length, except the 2xx stream
+ * to LLM calls are written whole with a Content-Length (chunked when the
+ * provider's came with trailers, to carry them: see respond), except the 2xx stream
  * of a streaming call, which is held back to its answer's first event (an
  * error event or garbage before it falls back) and then written chunked as it arrives; a
  * stream that breaks after that breaks the connection, as the provider's
@@ -578,6 +579,19 @@ static int write_framed(conn *k, long framing, const char *p, size_t n)
     return framing == FRAME_CHUNKED ? write_chunk(k, p, n) : n ? write_all(k->fd, p, n) : 0;
 }
 
+/* The end of a chunked body: the last chunk, then the trailers the
+ * upstream sent after its own (libcurl's lines, each with its CRLF). */
+static int write_end(conn *k, const llf_buf *trailers)
+{
+    if (!trailers->n)
+        return write_all(k->fd, "0\r\n\r\n", 5);
+    llf_buf b = {0};   /* (one write: see pitfalls.md, Nagle) */
+    int bad = llf_buf_adds(&b, "0\r\n") || llf_buf_add(&b, trailers->p, trailers->n) ||
+              llf_buf_adds(&b, "\r\n") || write_all(k->fd, b.p, b.n);
+    llf_buf_free(&b);
+    return bad ? -1 : 0;
+}
+
 /* A passed-through body keeps the upstream's framing when it gave a length
  * (or has none: HEAD, 204, 304, whose Content-Length is passed as it was);
  * otherwise it is chunked, or runs to the close for an HTTP/1.0 client. */
@@ -589,13 +603,17 @@ static long pass_framing(const rctx *x)
     return x->http10 ? FRAME_TO_CLOSE : FRAME_CHUNKED;
 }
 
+/* Header lines as libcurl hands them: the head's, and after the body a
+ * chunked answer's trailers (llf_head_take), kept apart to be written after
+ * the last chunk (see write_end). */
 static size_t on_header(char *p, size_t s, size_t n, void *ud)
 {
     rctx *x = ud;
     size_t len = s * n;
     x->got_byte = 1;
-    if (x->sent)
-        return len;   /* trailers of a passed-through body */
+    int trailer = llf_head_take(&x->out->head, &x->out->trailers, p, len);
+    if (trailer || x->sent)
+        return trailer < 0 ? 0 : len;
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
         const char *sp = memchr(p, ' ', len);
         x->block_status = sp ? strtol(sp + 1, NULL, 10) : 0;
@@ -605,8 +623,6 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
     } else if (len > 18 && llf_header_is(p, "transfer-encoding")) {
         x->up_chunked = 1;
     }
-    if (llf_buf_add(&x->out->head, p, len))
-        return 0;
     int blank = (len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n');
     if (blank && x->at && x->at->live && x->block_status >= 200 && x->block_status < 300)
         x->gated = 1;
@@ -966,7 +982,10 @@ static int write_head(conn *k, const char *head, size_t headlen, const char *ext
             break;
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), l);
-        if (!llf_header_hop(name) || (framing == FRAME_UPSTREAM && llf_header_is(name, "content-length")))
+        /* (Trailer announces fields after the last chunk: a body we frame
+         * otherwise ends without them, see respond) */
+        if ((!llf_header_hop(name) || (framing == FRAME_UPSTREAM && llf_header_is(name, "content-length"))) &&
+            (framing == FRAME_CHUNKED || framing == FRAME_UPSTREAM || !llf_header_is(name, "trailer")))
             bad = llf_buf_add(&out, l, n) || llf_buf_adds(&out, "\r\n");
     }
     if (!bad && extra)
@@ -985,8 +1004,21 @@ static int write_head(conn *k, const char *head, size_t headlen, const char *ext
     return rc;
 }
 
-static int respond(conn *k, const char *head, size_t headlen, const llf_buf *body, int keep)
+/* An answer read whole, with a Content-Length, or, when it came with
+ * trailers (trailers: the provider's own answer's, NULL for a head of ours),
+ * chunked as it came, its trailers after the last chunk: they are part of
+ * what the provider sent (a checksum, a status), and "exactly as sent" wins
+ * over one framing for all. An HTTP/1.0 client knows no chunks, hence no
+ * trailers: it gets a Content-Length, and no Trailer header announcing what
+ * never comes (write_head drops it, as for every body framed by length). */
+static int respond(conn *k, const char *head, size_t headlen, const llf_buf *body, const llf_buf *trailers,
+                   int keep)
 {
+    if (trailers && trailers->n && !k->http10)
+        return write_head(k, head, headlen, NULL, FRAME_CHUNKED, keep) || write_chunk(k, body->p, body->n) ||
+                       write_end(k, trailers)
+                   ? -1
+                   : 0;
     if (write_head(k, head, headlen, NULL, (long)body->n, keep))
         return -1;
     return write_all(k->fd, body->p ? body->p : "", body->n);
@@ -1062,7 +1094,7 @@ static int pass_through(rctx *x, const llf_req *orig)
         fail_before_reply(x->k, resp.curlcode);
     else if (resp.curlcode != CURLE_OK)
         reset(x->k);   /* broken within the body, as upstream's was */
-    else if (x->framing != FRAME_CHUNKED || write_all(x->k->fd, "0\r\n\r\n", 5) == 0)
+    else if (x->framing != FRAME_CHUNKED || write_end(x->k, &resp.trailers) == 0)
         rc = x->framing == FRAME_TO_CLOSE || (x->in_stream && !x->in_done) ? -1 : 0;   /* (body unread: no next request) */
     llf_resp_free(&resp);
     return rc;
@@ -1317,7 +1349,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         if (fin.delivered) {
             /* A live stream: end it cleanly (an HTTP/1.0 client's by the
              * close), or break it as the provider did. */
-            if (f->curlcode == CURLE_OK && (x.http10 || write_all(k->fd, "0\r\n\r\n", 5) == 0))
+            if (f->curlcode == CURLE_OK && (x.http10 || write_end(k, &f->trailers) == 0))
                 rc = x.http10 ? -1 : 0;
             else
                 reset(k);
@@ -1333,7 +1365,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
             reset(k);
         } else {
             const llf_buf *h = fin.from_original ? &f->head : &fin.head;
-            rc = respond(k, h->p, h->n, &f->body, r->keep_alive);
+            rc = respond(k, h->p, h->n, &f->body, fin.from_original ? &f->trailers : NULL, r->keep_alive);
         }
     }
     llf_headers_free(&plain);

@@ -143,3 +143,30 @@ def connect_proxy(c, req):
     t.join(5)
     u.close()
     return False
+
+
+TRAILED_ANSWER = json.dumps({"id": "c1", "object": "chat.completion", "model": "gpt-4o", "choices": [
+    {"index": 0, "message": {"role": "assistant", "content": "Hello with trailers"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4}}).encode()
+TRAILED_EVENTS = b"".join(
+    b"data: %s\n\n" % json.dumps({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o",
+                                  "choices": [{"index": 0, "delta": d, "finish_reason": f}]}).encode()
+    for d, f in (({"role": "assistant", "content": ""}, None), ({"content": "Hello"}, None),
+                 ({"content": " with trailers"}, None), ({}, "stop"))) + b"data: [DONE]\n\n"
+
+
+def with_trailers(status):
+    """An answer in chunks with trailer fields after the last one (Trailer:
+    announces them): status "200" (a chat completion, or its stream when the
+    request asks for one) or "503" (an error)."""
+    def answer(c, req):
+        stream = b'"stream": true' in req["body"] or b'"stream":true' in req["body"]
+        body = (TRAILED_EVENTS if stream else TRAILED_ANSWER) if status == "200" else b'{"error":{"message":"overloaded"}}'
+        ctype = b"text/event-stream" if stream and status == "200" else b"application/json"
+        line = b"200 OK" if status == "200" else b"503 Service Unavailable"
+        half = len(body) // 2
+        c.sendall(b"HTTP/1.1 %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\nTrailer: X-Tr, X-Sum\r\n\r\n"
+                  b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\nX-Tr: trailer-value\r\nX-Sum: %d\r\n\r\n"
+                  % (line, ctype, half, body[:half], len(body) - half, body[half:], len(body)))
+        return True
+    return answer

@@ -9,7 +9,7 @@ import tempfile
 
 from harness import (CURL, BUILD, KEYS, SANITIZED, Mock, chat_body, check, env_for, eq, new_log, read_log,
                      run, sha, tmpdir, write_config)
-from rawserver import RawServer, connect_proxy
+from rawserver import TRAILED_ANSWER, TRAILED_EVENTS, RawServer, connect_proxy, with_trailers
 
 _m = None
 
@@ -1415,3 +1415,51 @@ def test_a_port_of_the_programs_own_is_not_a_members():
         eq((len(m.requests("primary")), len(m.requests("backup"))), (0, 2), "each fallback to the backup's own port")
     finally:
         gateway.stop()
+
+
+
+def test_trailers_come_after_the_body_as_libcurl_hands_them():
+    """A chunked answer's trailer fields reach the program's header callback
+    after the body's last byte, as libcurl hands them (never into the body
+    under CURLOPT_HEADER), and curl_easy_header finds them as trailers, not
+    headers: for a good answer passed through (held, or a live stream, or a
+    stream held to its end with stream_refusal), and for the original
+    failure given back after every member failed. curl -si prints the same
+    bytes with the library and without."""
+    m = mock()
+    for status in ("200", "503"):
+        srv = RawServer(with_trailers(status))
+        try:
+            base = f"http://127.0.0.1:{srv.port}/v1"
+            m.reset_all()
+            m.set("backup", behaviour="503")
+            for verdict in ({}, {"verdict": {"stream_refusal": True}}):
+                cfg = write_config({
+                    "providers": {"openai": {"base_url": base},
+                                  "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+                    "chain": ["backup/gpt-4o-mini"],
+                    "timeouts_ms": {"connect": 2000, "first_byte": 1500, "total": 3000}, **verdict})
+                for stream in ((False, True) if status == "200" else (False,)):
+                    what = f"{status}{' stream' if stream else ''}{' held to its end' if verdict else ''}"
+                    body = json.dumps({"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
+                    argv = [CURL, "-si", "-N", base + "/chat/completions", "-H", "Content-Type: application/json",
+                            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+                    plain = run(argv, env_for(cfg, preload=False)).stdout
+                    check(plain.endswith(b"X-Tr: trailer-value\r\nX-Sum: %d\r\n" % len(TRAILED_EVENTS if stream else TRAILED_ANSWER)
+                                         if status == "200" else b"}X-Tr: trailer-value\r\nX-Sum: 34\r\n"),
+                          f"{what}: curl prints the trailers after the body ({plain[-120:]!r})")
+                    got = run(argv, env_for(cfg)).stdout
+                    eq(got, plain, f"{what}: curl -si, with the library")
+                    if not verdict:
+                        eq(len(m.requests("backup")), 1 if status == "503" else 0, f"{what}: the member asked")
+                        m.reset_all()
+                        m.set("backup", behaviour="503")
+                    for extra in (("stream", "stream-inbody") if stream else ("", "inbody")):
+                        prog = [os.path.join(BUILD, "progs/curlstate"), "trailers", base + "/chat/completions", extra]
+                        plain = run(prog, env_for(cfg, preload=False)).stdout.decode()
+                        check("H X-Tr: trailer-value\\r\\n\nH X-Sum:" in plain and "trailer 0 trailer-value 1 0 2" in plain,
+                              f"{what} {extra}: libcurl's own order and lookups ({plain[-400:]})")
+                        eq(run(prog, env_for(cfg)).stdout.decode(), plain,
+                           f"{what} {extra}: the callbacks' order and curl_easy_header, with the library")
+        finally:
+            srv.stop()

@@ -1240,3 +1240,69 @@ print(r.status_code, r.headers.get("x-lf"), r.headers.get("x-llmfallback-provide
            f"both answers, as sent ({r.stderr.decode()[-300:]})")
     finally:
         raw.stop()
+
+
+def dechunk(out):
+    """An answer's head, its body (de-chunked when chunked) and the trailer
+    lines after its last chunk."""
+    head, _, rest = out.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" not in head.lower():
+        return head, rest, b""
+    body = b""
+    while True:
+        size, _, rest = rest.partition(b"\r\n")
+        n = int(size, 16)
+        if n == 0:
+            return head, body, rest
+        body, rest = body + rest[:n], rest[n + 2:]
+
+
+def test_trailers_are_carried_after_the_last_chunk():
+    """A chunked answer's trailer fields (announced by Trailer:) reach the
+    program after its last chunk, as the provider sent them: a good answer
+    (held, a live stream, a stream held to its end), the original failure
+    after the member failed, and a call passed through. An HTTP/1.0 client,
+    which knows no chunks, gets neither the trailers nor a Trailer header
+    announcing them."""
+    from rawserver import TRAILED_ANSWER, TRAILED_EVENTS, with_trailers
+    m = mock()
+    key = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\n"
+    for status in ("200", "503"):
+        raw = RawServer(with_trailers(status))
+        try:
+            p = raw.port
+            for verdict in ({}, {"verdict": {"stream_refusal": True}}):
+                cfg = write_config({
+                    "providers": {"openai": {"base_url": f"http://127.0.0.1:{p}/v1"},
+                                  "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+                    "chain": ["backup/gpt-4o-mini"], "timeouts_ms": {"connect": 2000, "total": 5000}, **verdict},
+                    "socket.json")
+                for stream in ((False, True) if status == "200" else (False,)):
+                    for version in ("1.1", "1.0"):
+                        m.reset_all()
+                        m.set("backup", behaviour="503")
+                        what = f"{status}{' stream' if stream else ''}{' held to its end' if verdict else ''} HTTP/{version}"
+                        call = json.dumps({"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
+                        out = raw_call(m, p, f"POST /v1/chat/completions HTTP/{version}\r\nHost: 127.0.0.1:{p}\r\n{key}"
+                                             f"Content-Type: application/json\r\nContent-Length: {len(call)}\r\n"
+                                             f"Connection: close\r\n\r\n{call}", cfg)
+                        head, body, trailers = dechunk(out)
+                        want = (TRAILED_EVENTS if stream else TRAILED_ANSWER) if status == "200" else b'{"error":{"message":"overloaded"}}'
+                        check(head.startswith(b"HTTP/1.1 " + (b"200 OK" if status == "200" else b"503 Service Unavailable")),
+                              f"{what}: the primary's status ({out[:200]!r})")
+                        eq(body, want, f"{what}: its body")
+                        if version == "1.1":
+                            check(b"\r\nTrailer: X-Tr, X-Sum" in head, f"{what}: the Trailer header, as sent ({head!r})")
+                            eq(trailers, b"X-Tr: trailer-value\r\nX-Sum: %d\r\n\r\n" % len(want), f"{what}: the trailers, after the last chunk")
+                        else:
+                            check(b"railer" not in head and trailers == b"",
+                                  f"{what}: no trailers, and no Trailer header announcing them ({out[:300]!r})")
+                        eq(len(m.requests("backup")), 1 if status == "503" else 0, f"{what}: the member asked")
+            # not a call (a list of models): passed through as it comes
+            out = raw_call(m, p, f"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:{p}\r\n{key}Connection: close\r\n\r\n", cfg)
+            head, body, trailers = dechunk(out)
+            check(b"\r\nTrailer: X-Tr, X-Sum" in head and body == (TRAILED_ANSWER if status == "200" else b'{"error":{"message":"overloaded"}}'),
+                  f"{status} passed through: head and body ({out[:300]!r})")
+            eq(trailers, b"X-Tr: trailer-value\r\nX-Sum: %d\r\n\r\n" % len(body), f"{status} passed through: the trailers")
+        finally:
+            raw.stop()

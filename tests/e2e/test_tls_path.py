@@ -474,3 +474,36 @@ def test_a_head_too_long_for_the_relay_gets_a_status_not_a_reset():
     r = run([PY, "-c", PRELUDE + PEERS + TLS_RAW, m.base("tp"), str(m.port("tp")), big], env(m, config(m)))
     check_relayed(r, m.port("tp"))
     check(r.stdout.startswith(b"HTTP/1.1 431 "), f"431, not a reset ({r.stdout[:100]!r})")
+
+
+def test_trailers_are_carried_after_the_last_chunk_over_https():
+    """Over a virtual TLS session as over a plain socket (test_socket_path):
+    a chunked answer's trailers come after its last chunk, for the original
+    failure after the member failed and for a good stream."""
+    from rawserver import TRAILED_EVENTS, with_trailers
+    from test_socket_path import dechunk
+    m = mock()
+    d = os.path.dirname(m.ca)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+    key = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\n"
+    for status, stream, want in (("503", False, b'{"error":{"message":"overloaded"}}'), ("200", True, TRAILED_EVENTS)):
+        raw = RawServer(with_trailers(status), tls=ctx)
+        try:
+            m.reset_all()
+            m.set("tb", behaviour="503")
+            p = raw.port
+            call = json.dumps({"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
+            r = run([PY, "-c", PRELUDE + PEERS + TLS_RAW, m.base("tp"), str(p),
+                     f"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:{p}\r\n{key}Content-Type: application/json\r\n"
+                     f"Content-Length: {len(call)}\r\nConnection: close\r\n\r\n{call}"],
+                    env(m, config(m, primary=f"https://localhost:{p}/v1")))
+            check_relayed(r, p)
+            head, body, trailers = dechunk(r.stdout)
+            check(head.startswith(b"HTTP/1.1 " + status.encode()) and b"\r\nTrailer: X-Tr, X-Sum" in head,
+                  f"{status}: the primary's status and Trailer header ({r.stdout[:300]!r})")
+            eq(body, want, f"{status}: its body")
+            eq(trailers, b"X-Tr: trailer-value\r\nX-Sum: %d\r\n\r\n" % len(want), f"{status}: the trailers, after the last chunk")
+            eq(len(m.requests("tb")), 1 if status == "503" else 0, f"{status}: the member asked")
+        finally:
+            raw.stop()

@@ -62,7 +62,13 @@
  *           inheritable (a socket, a socketpair) and not (SOCK_CLOEXEC);
  *           prints "kids own" and those it left inheritable, then starts a
  *           child by system(), popen() and posix_spawn(), each printing
- *           "kids HOW" and the sockets it found open, as socket:[INODE] */
+ *           "kids HOW" and the sockets it found open, as socket:[INODE]
+ * trailers  a call (OTHER_URL containing "stream": streamed, "inbody":
+ *           CURLOPT_HEADER on too) whose header and write callbacks print, in the order
+ *           they are called, "H LINE" for each header line and "W BYTES"
+ *           for each run of writes (CR and LF shown as \r \n); then what
+ *           curl_easy_header finds of X-Tr as a header and as a trailer,
+ *           the trailers curl_easy_nextheader lists, and HEADER_SIZE */
 #include <stdio.h>
 #include <stdlib.h>
 #include <setjmp.h>
@@ -353,6 +359,46 @@ static void calls(CURL *h, const char *what, int n)
         CURLcode rc = curl_easy_perform(h);
         printf("%s %d %ld\n", what, rc, code_of(h));
     }
+}
+
+/* trailers: the order of the callbacks, a run of writes as one line */
+static int in_write;
+
+static void escaped(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fputs(p[i] == '\r' ? "\\r" : p[i] == '\n' ? "\\n" : (char[]){p[i], 0}, stdout);
+}
+
+static size_t order_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)ud;
+    printf("%sH ", in_write ? "\n" : "");
+    in_write = 0;
+    escaped(p, size * nmemb);
+    printf("\n");
+    return size * nmemb;
+}
+
+static size_t order_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)ud;
+    if (!in_write)
+        printf("W ");
+    in_write = 1;
+    escaped(p, size * nmemb);
+    return size * nmemb;
+}
+
+static void find_header(CURL *h, const char *what, unsigned origin)
+{
+    struct curl_header *hd = NULL;
+    CURLHcode hc = curl_easy_header(h, "X-Tr", 0, origin, -1, &hd);
+    if (hc == CURLHE_OK)
+        printf("%s %d %s %zu %zu %u\n", what, hc, hd->value, hd->amount, hd->index,
+               hd->origin & (CURLH_HEADER | CURLH_TRAILER | CURLH_CONNECT | CURLH_1XX | CURLH_PSEUDO));
+    else
+        printf("%s %d\n", what, hc);
 }
 
 static volatile sig_atomic_t reaped;
@@ -661,6 +707,22 @@ int main(int argc, char **argv)
         print_socket(pair[1]);
         printf("\n");
         children("kids");
+    } else if (!strcmp(cas, "trailers")) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, other && strstr(other, "stream") ? streamed_body("T") : body("T"));
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, order_header);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, order_write);
+        curl_easy_setopt(h, CURLOPT_HEADER, other && strstr(other, "inbody") ? 1L : 0L);
+        rc = curl_easy_perform(h);
+        printf("%scall %d %ld\n", in_write ? "\n" : "", rc, code_of(h));
+        find_header(h, "header", CURLH_HEADER);
+        find_header(h, "trailer", CURLH_TRAILER);
+        find_header(h, "either", CURLH_HEADER | CURLH_TRAILER);
+        printf("trailers");
+        for (struct curl_header *t = NULL; (t = curl_easy_nextheader(h, CURLH_TRAILER, -1, t));)
+            printf(" %s=%s", t->name, t->value);
+        long hsize = -1;
+        curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hsize);
+        printf("\nheader_size %ld\n", hsize);
     } else if (!strcmp(cas, "verbose")) {
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));

@@ -594,3 +594,29 @@ void test_head_block(void)
     CHECK(v && n == 6 && strncmp(v, "HTTP/9", 6) == 0);
     llf_buf_free(&b);
 }
+
+/* Header lines as libcurl hands them, trailers kept apart: those after the
+ * blank line that ends a block; a next block's status line takes the ones
+ * before it (a redirect's) into the head, where they came. */
+void test_head_take(void)
+{
+    static const char *const lines[] = {
+        "HTTP/1.1 100 Continue\r\n", "\r\n",
+        "HTTP/1.1 307 Temporary Redirect\r\n", "Trailer: X-A\r\n", "\r\n", "X-A: 1\r\n",
+        "HTTP/1.1 200 OK\n", "Trailer: X-B, X-C\n", "\n", "X-B: 2\r\n", "X-C: 3\r\n", NULL};
+    static const int trailer[] = {0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1};
+    llf_buf head = {0}, tr = {0};
+    int ok = 1;
+    for (size_t i = 0; lines[i]; i++)
+        ok &= llf_head_take(&head, &tr, lines[i], strlen(lines[i])) == trailer[i];
+    CHECK(ok);
+    CHECK(head.p && strcmp(head.p, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 307 Temporary Redirect\r\n"
+                                    "Trailer: X-A\r\n\r\nX-A: 1\r\nHTTP/1.1 200 OK\nTrailer: X-B, X-C\n\n") == 0);
+    CHECK(tr.p && strcmp(tr.p, "X-B: 2\r\nX-C: 3\r\n") == 0);
+    /* no trailer before a head ended */
+    llf_buf_free(&head);
+    llf_buf_free(&tr);
+    CHECK(llf_head_take(&head, &tr, "\n", 1) == 0 && llf_head_take(&head, &tr, "X-D: 4\r\n", 8) == 0 && tr.n == 0);
+    llf_buf_free(&head);
+    llf_buf_free(&tr);
+}
