@@ -99,8 +99,31 @@ static void load(void)
     text = t.p;
 }
 
+/* localhost, or an address written as text: names the core resolves
+ * itself, so their lookup teaches it nothing, and connect(), which knows
+ * the port, decides. A lookup of them without a port (Node's, always; any
+ * getaddrinfo(host, NULL)) would otherwise match every provider on that
+ * host, the built-in ollama's localhost:11434 among them, and load the
+ * core and libcurl into a process that makes no LLM call. */
+static int local_name(const char *node)
+{
+    char h[64];
+    size_t n = strlen(node);
+    if (n && node[n - 1] == '.')
+        n--;
+    if (n >= sizeof h)
+        return 0;
+    memcpy(h, node, n);
+    h[n] = '\0';
+    struct in6_addr a6;
+    struct in_addr a4;
+    return strcasecmp(h, "localhost") == 0 || inet_pton(AF_INET, h, &a4) == 1 || inet_pton(AF_INET6, h, &a6) == 1;
+}
+
 int llf_gate_name(const char *node, const char *service)
 {
+    if (local_name(node))
+        return 0;
     pthread_once(&once, load);
     if (!text)
         return 1;

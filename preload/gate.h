@@ -17,7 +17,9 @@ void llf_gate_lower(char *text);
 /* 1 maybe (load the core and ask it), 0 surely not: node (with the port
  * service names, if it names one) is mentioned in no base URL (the built-in
  * ones, $LLMFALLBACK_CONFIG's text). A config that cannot be read says
- * maybe to everything (the core then says why). */
+ * maybe to everything (the core then says why). localhost and address
+ * literals are never a lookup's to decide: llf_gate_addr decides at
+ * connect. */
 int llf_gate_name(const char *node, const char *service);
 /* The same for an address and its port: its text form mentioned, or
  * "localhost" for a loopback address. */

@@ -546,6 +546,11 @@ def test_idle_process_loads_nothing():
     c = run(["/usr/bin/python3", "-c", "import socket; socket.getaddrinfo('localhost', 6379); " + code, url],
             env_for(other))
     eq(c.stdout.decode().split()[:3], ["-", "-", "-"], "a name lookup of a host no base URL names: nothing loaded")
+    # lookups without a port (Node's, always) of localhost (the built-in
+    # ollama's host) and of a provider's address literal: connect decides
+    c = run(["/usr/bin/python3", "-c", "import socket; socket.getaddrinfo('localhost', None); "
+             "socket.getaddrinfo('127.0.0.1', None); socket.getaddrinfo('::1', None); " + code, url], env_for(other))
+    eq(c.stdout.decode().split()[:3], ["-", "-", "-"], "a lookup of localhost or an address, no port: nothing loaded")
     # the same program, to a provider's address (not an LLM call) loads the core
     d = run(["/usr/bin/python3", "-c", code, f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=10&seed=1"],
             env_for(config(m)))

@@ -27,4 +27,12 @@ void test_gate(void)
     CHECK(!llf_gate_mentions(t, "", 0) && !llf_gate_mentions(NULL, "x", 0) && !llf_gate_mentions(t, NULL, 0));
     /* a mention whose port cannot be told (no scheme before it) answers maybe */
     CHECK(llf_gate_mentions("\"host\": \"proxy.internal\"", "Proxy.Internal", 3128));
+
+    /* a lookup of localhost or of an address literal decides nothing
+     * (connect, with the port, does): without a port it matched every
+     * provider on the host (the built-in ollama's localhost:11434) */
+    CHECK(!llf_gate_name("localhost", NULL) && !llf_gate_name("LOCALHOST.", NULL) && !llf_gate_name("localhost", "11434"));
+    CHECK(!llf_gate_name("127.0.0.1", NULL) && !llf_gate_name("::1", "443"));
+    CHECK(llf_gate_name("api.openai.com", NULL) && llf_gate_name("api.openai.com", "https"));
+    CHECK(!llf_gate_name("api.openai.com", "80"));
 }
