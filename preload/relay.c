@@ -31,6 +31,7 @@
 #include "relay.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -320,27 +321,69 @@ void llf_http_req_free(llf_http_req *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Is [l, e) a request line the relay reads: METHOD SP target SP HTTP/1.x,
+ * the target in origin form or http:// absolute form (any case)? Others
+ * (OPTIONS *, CONNECT's authority form, another protocol) are carried to
+ * the server as they came (not_http). */
+static int request_line(const char *l, const char *e, const char **sp1, const char **sp2)
+{
+    *sp1 = memchr(l, ' ', (size_t)(e - l));
+    *sp2 = *sp1 ? memchr(*sp1 + 1, ' ', (size_t)(e - *sp1 - 1)) : NULL;
+    for (const char *c = l; *sp1 && c < *sp1; c++)
+        if (!isalpha((unsigned char)*c))
+            return 0;   /* (a method is letters) */
+    return *sp1 && *sp2 && *sp1 > l && (size_t)(*sp1 - l) < sizeof ((llf_http_req *)0)->method &&
+           e - *sp2 - 1 == 8 && strncmp(*sp2 + 1, "HTTP/1.", 7) == 0 && (*sp2)[8] >= '0' && (*sp2)[8] <= '1' &&
+           (*sp2 - *sp1 > 1) && ((*sp1)[1] == '/' || (*sp2 - *sp1 > 7 && strncasecmp(*sp1 + 1, "http://", 7) == 0));
+}
+
+/* A header line the relay can forward as it stands: a name (no white space)
+ * and a colon; no obs-fold (a line that continues the one before), no CR
+ * or LF inside. One it cannot is not "repaired": the request is carried as
+ * it came, for the server to answer (RFC 9112 §5.2, §5). */
+static int header_line(const char *l, const char *e)
+{
+    const char *colon = memchr(l, ':', (size_t)(e - l));
+    if (!colon || colon == l || memchr(l, '\r', (size_t)(e - l)) || memchr(l, '\n', (size_t)(e - l)))
+        return 0;
+    for (const char *c = l; c < colon; c++)
+        if (*c == ' ' || *c == '\t')
+            return 0;
+    return 1;
+}
+
 long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
 {
-    const char *end = memmem(buf, n, "\r\n\r\n", 4);
+    /* Empty lines before a request line are passed over (RFC 9112 §2.2:
+     * some clients send one after a body). */
+    size_t skip = 0;
+    while (skip + 2 <= n && buf[skip] == '\r' && buf[skip + 1] == '\n')
+        skip += 2;
+    const char *start = buf + skip, *sp1, *sp2;
+    /* The request line decides at once: a client that speaks first in
+     * another protocol, or ends its lines with a bare LF, is not kept
+     * waiting for a blank line that will not come. */
+    const char *lf = memchr(start, '\n', n - skip);
+    if (!lf)
+        return n > MAX_HEAD ? -1 : 0;
+    if (lf == start || lf[-1] != '\r' || !request_line(start, lf - 1, &sp1, &sp2))
+        return -1;
+    const char *end = memmem(start, n - skip, "\r\n\r\n", 4);
     if (!end)
         return n > MAX_HEAD ? -1 : 0;
     memset(r, 0, sizeof *r);
-    const char *eol = memmem(buf, (size_t)(end - buf) + 2, "\r\n", 2);
-    const char *sp1 = memchr(buf, ' ', (size_t)(eol - buf));
-    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
-    if (!sp1 || !sp2 || (size_t)(sp1 - buf) >= sizeof r->method || eol - sp2 - 1 < 8 ||
-        strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
-        return -1;
-    memcpy(r->method, buf, (size_t)(sp1 - buf));
+    const char *eol = lf - 1;
+    memcpy(r->method, start, (size_t)(sp1 - start));
     r->target = llf_strndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    if (r->target && strncasecmp(r->target, "http://", 7) == 0)
+        memcpy(r->target, "http://", 7);   /* (the scheme in any case: RFC 3986 §3.1) */
     r->keep_alive = sp2[8] == '1';   /* HTTP/1.1 keeps alive by default */
     r->http10 = sp2[8] == '0';
     *clen = 0;
     int upgrade = 0, conn_upgrade = 0, chunked = 0, length = 0;
     for (const char *l = eol + 2; l < end; l = eol + 2) {
         eol = memmem(l, (size_t)(end - l) + 2, "\r\n", 2);
-        char *line = llf_strndup(l, (size_t)(eol - l));
+        char *line = header_line(l, eol) ? llf_strndup(l, (size_t)(eol - l)) : NULL;
         if (!line || !r->target) {
             free(line);
             llf_http_req_free(r);
@@ -348,8 +391,19 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
         }
         const char *v = strchr(line, ':');
         v = v ? v + 1 + strspn(v + 1, " \t") : "";
-        if (llf_header_is(line, "content-length"))
-            *clen = strtol(v, NULL, 10);
+        if (llf_header_is(line, "content-length")) {
+            /* digits only, and one length however often given (a request
+             * with two is carried as it came: the server says 400) */
+            char *e;
+            long cl = strtol(v, &e, 10);
+            e += strspn(e, " \t");
+            if (*v < '0' || *v > '9' || *e || (length && cl != *clen)) {
+                free(line);
+                llf_http_req_free(r);
+                return -1;
+            }
+            *clen = cl;
+        }
         else if (llf_header_is(line, "transfer-encoding") && strcasestr(v, "chunked"))
             chunked = 1;
         else if (llf_header_is(line, "connection"))
@@ -380,7 +434,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
     }
     r->clen = *clen;
     r->upgrade = upgrade && conn_upgrade;
-    return (long)(end - buf) + 4;
+    return (long)(end - buf) + 4;   /* (the empty lines before it included) */
 }
 
 /* How a connection stands, for a process that would take it over (see
@@ -440,16 +494,17 @@ static int read_exact(conn *k, llf_buf *out, size_t n)
     return 0;
 }
 
+/* The next line, consumed whole however long (a long chunk extension or
+ * trailer left behind would be read as the next request); line holds its
+ * first max - 1 bytes. */
 static int read_line(conn *k, char *line, size_t max)
 {
     for (;;) {
         char *eol = memmem(k->buf, k->have, "\r\n", 2);
         if (eol) {
-            size_t n = (size_t)(eol - k->buf);
-            if (n >= max)
-                return -1;
-            memcpy(line, k->buf, n);
-            line[n] = '\0';
+            size_t n = (size_t)(eol - k->buf), c = n < max ? n : max - 1;
+            memcpy(line, k->buf, c);
+            line[c] = '\0';
             consume(k, n + 2);
             return 0;
         }
@@ -485,8 +540,8 @@ static int read_chunk_size(conn *k, unsigned long *n)
     if (read_line(k, line, sizeof line))
         return -1;
     *n = strtoul(line, &end, 16);
-    if (end == line || *n > LONG_MAX)
-        return -1;
+    if (end == line || *n > LONG_MAX || (!*end && strlen(line) == sizeof line - 1))
+        return -1;   /* (no size, or one that may go on past what was kept) */
     if (*n == 0)
         while (!read_line(k, line, sizeof line) && line[0])
             ;   /* trailers */

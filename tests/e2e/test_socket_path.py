@@ -90,6 +90,45 @@ def test_a_config_read_from_a_pipe():
     check(r.stdout.decode().startswith("Hello from backup"), f"the backup answers ({r.stderr.decode()[-300:]})")
 
 
+def test_requests_written_oddly_but_legally_by_hand():
+    """Chunked bodies with a long extension or trailer (a line left behind
+    was read as the next request, and its answer given to the one after),
+    an empty line after a body (the connection became a tunnel: no
+    fallback for its later calls), an absolute target in capitals, a
+    request with bare LF line ends and another protocol (carried as they
+    came, answered at once, not kept waiting for a blank line: the parser's
+    unit test)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    script = PRELUDE + r"""
+import socket
+host, port = URL.split("/")[2].split(":")
+port = int(port)
+def reply(f):
+    status = f.readline().strip(); n = 0
+    for l in iter(f.readline, b"\r\n"):
+        if l.lower().startswith(b"content-length:"): n = int(l.split(b":")[1])
+    return status, f.read(n)
+def head(extra, te=None):
+    return (b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: %s\r\nContent-Type: application/json\r\n%s\r\n"
+            % (te or b"/v1/chat/completions", host.encode(), port, HDRS["Authorization"].encode(), extra))
+s = socket.create_connection((host, port), timeout=10); f = s.makefile("rb")
+b = body("t1").encode()
+s.sendall(head(b"Transfer-Encoding: chunked\r\n") + b"%x;sig=%s\r\n%s\r\n0\r\nX-Checksum: %s\r\n\r\n" % (len(b), b"f" * 80, b, b"a" * 80))
+print(reply(f)[1].count(b"[rid:t1]"))
+b = body("t2").encode()
+s.sendall(head(b"Content-Length: %d\r\n" % len(b)) + b + b"\r\n")
+print(reply(f)[1].count(b"[rid:t2]"))
+b = body("t3").encode()
+s.sendall(head(b"Content-Length: %d\r\n" % len(b), b"HTTP://%s:%d/v1/chat/completions" % (host.encode(), port)) + b)
+st, a = reply(f)
+print(a.count(b"[rid:t3]"), json.loads(a)["choices"][0]["message"]["content"].split()[2])
+"""
+    r = py(m, script, config(m), timeout=60)
+    eq(r.stdout.decode().split(), ["1", "1", "1", "backup"],
+       f"each answer its own request, each fallen back ({r.stderr.decode()[-300:]})")
+
+
 def test_keep_alive_connection_serves_many_calls():
     m = mock()
     m.set("primary", behaviour=["503", "ok", "503"])

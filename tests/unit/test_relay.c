@@ -38,6 +38,35 @@ void test_relay(void)
     llf_http_req_free(&r);
     CHECK(parse("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", &r, &clen) > 0 && !r.upgrade);
     llf_http_req_free(&r);
+
+    /* empty lines before a request line are passed over, and counted in
+     * what is consumed (a stray CRLF after a body tunnelled the connection) */
+    CHECK(parse("\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == (long)strlen("\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n"));
+    CHECK_STR(r.target, "/v1/models");
+    llf_http_req_free(&r);
+    CHECK(parse("\r\n", &r, &clen) == 0);
+    /* the request line decides at once, without waiting for a blank line:
+     * another protocol, a bare LF, forms the relay does not serve */
+    CHECK(parse("PING\r\n", &r, &clen) == -1);
+    CHECK(parse("GET /v1/models HTTP/1.1\nHost: x\n", &r, &clen) == -1);
+    CHECK(parse("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("GET /x HTTP/2.0\r\n\r\n", &r, &clen) == -1);
+    /* an absolute target's scheme in any case */
+    CHECK(parse("POST HTTP://127.0.0.1:9/v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) > 0);
+    CHECK_STR(r.target, "http://127.0.0.1:9/v1/chat/completions");
+    llf_http_req_free(&r);
+    /* heads that cannot be forwarded as they stand are carried as they came:
+     * obs-fold, a line without a colon or with space before it, a length
+     * that is not digits alone, two lengths that differ */
+    CHECK(parse("POST /x HTTP/1.1\r\nX-Folded: first\r\n second\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("POST /x HTTP/1.1\r\nno colon here\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("POST /x HTTP/1.1\r\nHost : x\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("POST /x HTTP/1.1\r\nContent-Length: 3abc\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("POST /x HTTP/1.1\r\nContent-Length: +3\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("POST /x HTTP/1.1\r\nContent-Length: 8\r\nContent-Length: 3\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("POST /x HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3 \r\n\r\n", &r, &clen) > 0 && clen == 3);
+    llf_http_req_free(&r);
     CHECK(parse("HELLO\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("GET / SPDY/3\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("AVERYVERYLONGMETHODNAME / HTTP/1.1\r\n\r\n", &r, &clen) == -1);
