@@ -186,16 +186,17 @@ os.waitpid(pid, 0)
 def test_relative_log_path_is_the_starting_directory():
     """LLMFALLBACK_LOG=relative/path names a file in the directory the
     process was in when the library loaded its configuration (its first
-    lookup of a provider's host), even if the program changed directory
-    before its first line was written."""
+    lookup of a provider's host name, or connection to a provider's
+    address), even if the program changed directory before its first line
+    was written."""
     m = mock()
     m.set("primary", behaviour="503")
     log = new_log("rel.log")
     d = os.path.dirname(log)
     prog = f"""
 import socket
-os.chdir({d!r})                           # where the process is when...
-socket.getaddrinfo("127.0.0.1", PORT)     # ...the library loads its configuration
+os.chdir({d!r})                                            # where the process is when...
+socket.create_connection(("127.0.0.1", PORT)).close()      # ...the library loads its configuration
 os.chdir("/")
 urllib_chat("x")
 """
