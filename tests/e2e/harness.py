@@ -9,6 +9,7 @@ prints "N passed, N failed".
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -238,6 +239,17 @@ def _kill_marked(mark):
                     os.kill(int(pid), signal.SIGKILL)
         except (OSError, ValueError):
             pass
+
+
+def as_nobody(path):
+    """What runs a command where file modes bind: as root (who reads any
+    file), setpriv to nobody; Skipped when nobody cannot run path."""
+    if os.geteuid() != 0:
+        return []
+    who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if not shutil.which("setpriv") or subprocess.run(who + ["test", "-x", path]).returncode != 0:
+        raise Skipped(f"as root, and nobody cannot run {path}")
+    return who
 
 
 def run(argv, env, input=None, timeout=60):

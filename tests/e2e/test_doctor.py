@@ -5,20 +5,9 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import ROOT, Skipped, check, eq, run
+from harness import ROOT, as_nobody, check, eq, run
 
 DOCTOR = os.path.join(ROOT, "scripts", "llmfallback")
-
-
-def as_nobody(path):
-    """What runs a command where file modes bind: as root (who reads any
-    file), setpriv to nobody; Skipped when nobody cannot run path."""
-    if os.geteuid() != 0:
-        return []
-    who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    if not shutil.which("setpriv") or subprocess.run(who + ["test", "-x", path]).returncode != 0:
-        raise Skipped(f"as root, and nobody cannot run {path}")
-    return who
 
 
 def doctor(prog):

@@ -2,10 +2,9 @@
 import atexit
 import os
 import shutil
-import subprocess
 import tempfile
 
-from harness import BUILD, KEYS, ROOT, Mock, Skipped, check, env_for, eq, new_log, run, write_config
+from harness import BUILD, KEYS, ROOT, Mock, as_nobody, check, env_for, eq, new_log, run, write_config
 
 
 def test_report_summarises_a_log():
@@ -43,17 +42,6 @@ def test_report_summarises_a_log():
 
 
 REPORT = os.path.join(ROOT, "scripts/llmfallback")
-
-
-def as_nobody(path):
-    """What runs a command where file modes bind: as root (who reads any
-    file), setpriv to nobody; Skipped when nobody cannot run path."""
-    if os.geteuid() != 0:
-        return []
-    who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    if not shutil.which("setpriv") or subprocess.run(who + ["test", "-x", path]).returncode != 0:
-        raise Skipped(f"as root, and nobody cannot run {path}")
-    return who
 
 
 def report(*args):
