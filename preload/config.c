@@ -797,6 +797,11 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     }
     size_t nb, nkey_vars = 0;
     const llf_builtin *b = llf_builtins(&nb);
+    /* (two variables a provider at most: its own, and a built-in alternate) */
+    if (!(c->verdict.key_vars = calloc(2 * c->nproviders + 1, sizeof *c->verdict.key_vars))) {
+        fail(&x, "out of memory");
+        goto bad;
+    }
     for (size_t i = 0; i < c->nproviders; i++) {
         llf_provider *p = &c->providers[i];
         const char *k = p->key_env ? env(p->key_env) : NULL;
@@ -808,19 +813,11 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
             goto bad;
         }
         const char *vars[] = {p->key_env, i < nb ? b[i].alt_key_env : NULL};
-        for (int v = 0; v < 2; v++) {
-            char **kv = vars[v] ? realloc(c->verdict.key_vars, (nkey_vars + 2) * sizeof *kv) : NULL;
-            if (vars[v] && (!kv || !(kv[nkey_vars] = llf_strdup(vars[v])))) {
-                if (kv)
-                    c->verdict.key_vars = kv;
+        for (int v = 0; v < 2; v++)
+            if (vars[v] && !(c->verdict.key_vars[nkey_vars++] = llf_strdup(vars[v]))) {
                 fail(&x, "out of memory");
                 goto bad;
             }
-            if (kv) {
-                c->verdict.key_vars = kv;
-                kv[++nkey_vars] = NULL;
-            }
-        }
         if (add_base(&x, (int)i, p->base_url))
             goto bad;
         if (!(p->breaker_id = malloc(strlen(p->name) + strlen(p->base_url) + 2))) {
