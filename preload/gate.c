@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "builtins.h"
 #include "core.h"
+#include "netaddr.h"
 
 static char *text;   /* NULL: say maybe to everything */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -115,9 +116,7 @@ static int local_name(const char *node)
         return 0;
     memcpy(h, node, n);
     h[n] = '\0';
-    struct in6_addr a6;
-    struct in_addr a4;
-    return strcasecmp(h, "localhost") == 0 || inet_pton(AF_INET, h, &a4) == 1 || inet_pton(AF_INET6, h, &a6) == 1;
+    return llf_local_name(h);
 }
 
 int llf_gate_name(const char *node, const char *service)

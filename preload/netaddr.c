@@ -1,8 +1,10 @@
 /* netaddr.c — socket addresses compared (see netaddr.h). */
 #include "netaddr.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 
 int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
@@ -15,4 +17,12 @@ int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b)
     const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
     return a->sa_family == AF_INET6 && x->sin6_port == y->sin6_port &&
            memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+}
+
+int llf_local_name(const char *host)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+    return strcasecmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &a4) == 1 ||
+           inet_pton(AF_INET6, host, &a6) == 1;
 }

@@ -7,5 +7,8 @@
 
 /* Same family, address and port (IPv4 or IPv6; anything else differs). */
 int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b);
+/* localhost, or an IPv4 or IPv6 address written as text (no brackets): a
+ * host that needs no DNS. */
+int llf_local_name(const char *host);
 
 #endif

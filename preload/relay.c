@@ -112,14 +112,6 @@ static void bare_host(const char *in, char *out, size_t n)
     }
 }
 
-static int is_local_name(const char *host)
-{
-    struct in6_addr a6;
-    struct in_addr a4;
-    return strcasecmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &a4) == 1 ||
-           inet_pton(AF_INET6, host, &a6) == 1;
-}
-
 /* Resolving is the program's business: only names that need no DNS are
  * resolved here; the others are learnt from the program's own lookups. */
 int llf_targets_init(const llf_config *cfg)
@@ -130,7 +122,7 @@ int llf_targets_init(const llf_config *cfg)
         int kind = strcmp(u->scheme, "https") == 0 ? 2 : 1;
         char host[256];
         bare_host(u->host, host, sizeof host);
-        if (!is_local_name(host))
+        if (!llf_local_name(host))
             continue;
         struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
         if (getaddrinfo(host, NULL, &hints, &res) != 0)
