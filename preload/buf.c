@@ -114,6 +114,16 @@ int llf_buf_read_file(llf_buf *b, const char *path, size_t max, int regular_only
     return rc;
 }
 
+void *llf_zalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        return NULL;
+    /* (opaque, or GCC turns malloc and memset back into calloc) */
+    __asm__("" : "+r"(p));
+    return memset(p, 0, n);
+}
+
 char *llf_buf_steal(llf_buf *b)
 {
     char *p = b->p;

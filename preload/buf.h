@@ -74,6 +74,9 @@ const char *llf_head_get_any(const llf_buf *head, const char *const *names, size
 int  llf_header_hop(const char *line);
 
 char *llf_strdup(const char *s);
+/* calloc(1, n) for what is made and freed on every call: glibc's calloc()
+ * does not take blocks from the per-thread cache, malloc() does. */
+void *llf_zalloc(size_t n);
 char *llf_strndup(const char *s, size_t n);
 
 #endif

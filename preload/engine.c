@@ -154,7 +154,7 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
     llf_match m;
     if (!method || strcasecmp(method, "POST") != 0 || !llf_endpoint_match(e->cfg, url, &m))
         return NULL;
-    llf_call *c = calloc(1, sizeof *c);
+    llf_call *c = llf_zalloc(sizeof *c);
     cJSON *j = llf_engine_parse_body(body, len);
     const llf_dialect_ops *ops = llf_dialect_ops_of(m.dialect);
     const cJSON *model = j ? cJSON_GetObjectItemCaseSensitive(j, "model") : NULL;
@@ -375,7 +375,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
      * of the records themselves (per_call + 1 of ~360 bytes) was a large-bin
      * allocation that made malloc consolidate its fast bins on every call. */
     size_t cap = (size_t)cfg->per_call + 1;
-    c->resps = calloc(cap, sizeof *c->resps);
+    c->resps = llf_zalloc(cap * sizeof *c->resps);   /* (cap: per_call + 1, small) */
     if (!c->resps)
         return -1;
     memset(fin, 0, sizeof *fin);
@@ -499,7 +499,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             if (!s->original && c->stream &&
                 member_lines(&extra, cfg->providers[s->provider].name, s->model, attempts + 1) == 0)
                 at.live_extra = extra.p;
-            llf_resp *r = calloc(1, sizeof *r);
+            llf_resp *r = llf_zalloc(sizeof *r);
             if (!r) {
                 if (send != a->orig)
                     llf_req_free(&req);

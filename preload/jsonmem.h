@@ -10,6 +10,14 @@
 void *llf_json_alloc(size_t n);
 void  llf_json_free(void *p);
 
+/* llf_json_parse_exact() for a tree parsed, read and deleted within one
+ * function on one thread, with llf_json_delete_scratch(), and given to no
+ * other tree or free(): its blocks are cut from this thread's scratch area
+ * (one such tree at a time; another one is parsed as usual). */
+struct cJSON;
+struct cJSON *llf_json_parse_scratch(const char *p, size_t n);
+void llf_json_delete_scratch(struct cJSON *j);
+
 /* Blocks this thread holds for reuse (for tests). */
 size_t llf_json_cached(void);
 

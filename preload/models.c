@@ -5,7 +5,6 @@
 #include "models.h"
 #include "hubutil.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,10 +59,17 @@ const char *llf_model_name(const char *model)
 /* s[i] for comparing names: lower case, and a '.' between two digits as
  * '-', since a router may write a version dotted (OpenRouter's
  * anthropic/claude-3.5-sonnet is Anthropic's claude-3-5-sonnet). */
+static int digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* (ASCII by hand: the table is ASCII, and tolower() and isdigit() ask the
+ * locale for every letter compared, on every call) */
 static int name_char(const char *s, size_t i)
 {
-    int c = tolower((unsigned char)s[i]);
-    return c == '.' && i > 0 && isdigit((unsigned char)s[i - 1]) && isdigit((unsigned char)s[i + 1]) ? '-' : c;
+    int c = s[i] >= 'A' && s[i] <= 'Z' ? s[i] + ('a' - 'A') : s[i];
+    return c == '.' && i > 0 && digit(s[i - 1]) && digit(s[i + 1]) ? '-' : c;
 }
 
 static int starts(const char *s, const char *prefix)

@@ -8,6 +8,7 @@
 #include "verdict.h"
 
 #include "hubutil.h"
+#include "jsonmem.h"
 #include "schema.h"
 #include "sse.h"
 
@@ -696,7 +697,8 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
         return bad(LLF_INVALID_BODY, "content_type");
     if (r->body.n == 0)
         return check_body ? bad(LLF_INVALID_BODY, "empty_body") : v;
-    cJSON *j = llf_json_parse_exact(r->body.p, r->body.n);
+    /* (read here and gone when judged: a scratch tree, see jsonmem.h) */
+    cJSON *j = llf_json_parse_scratch(r->body.p, r->body.n);
     const llf_dialect_ops *ops = llf_dialect_ops_of(in->dialect);
     if (!j) {
         v = bad(LLF_INVALID_BODY, "not_json");
@@ -716,7 +718,7 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
             v = bad(LLF_INVALID_BODY, "wrong_shape");
         cJSON_Delete(hub);
     }
-    cJSON_Delete(j);
+    llf_json_delete_scratch(j);
     if (v.outcome == LLF_INVALID_BODY && !check_body)
         v = (llf_verdict){LLF_OK, "ok", 0, -1};
     return v;

@@ -9,6 +9,10 @@
 #include "jsonmem.h"
 #include "t.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 static void *keep_many(void *arg)
 {
     void *b[200];
@@ -62,4 +66,106 @@ void test_jsonmem(void)
     CHECK_STR(s, "{\"a\":[1,2,{\"b\":\"c\"}],\"d\":\"e\"}");
     free(s);
     cJSON_Delete(j);
+}
+
+/* Scratch trees (the judged answer): read like any tree, forgotten at
+ * delete, one at a time per thread, spilling to malloc() when large. */
+static const char doc[] = "{\"id\":\"x\",\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"ok\\n\"},"
+                          "\"finish_reason\":\"stop\"}],\"n\":[1,2.5,-3e2,true,false,null]}";
+
+static int reads_back(const cJSON *j)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0), "message");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "n");
+    return m && strcmp(cJSON_GetObjectItemCaseSensitive(m, "content")->valuestring, "ok\n") == 0 &&
+           cJSON_GetArraySize(n) == 6 && cJSON_GetArrayItem(n, 2)->valuedouble == -300 &&
+           cJSON_IsNull(cJSON_GetArrayItem(n, 5));
+}
+
+/* A document whose tree is far larger than the scratch area. */
+static char *big_doc(void)
+{
+    size_t cap = 200000, n = 0;
+    char *s = malloc(cap);
+    n += (size_t)sprintf(s + n, "{\"a\":[");
+    for (int i = 0; i < 5000; i++)
+        n += (size_t)sprintf(s + n, "%s{\"k%d\":\"v%d\"}", i ? "," : "", i, i);
+    sprintf(s + n, "]}");
+    return s;
+}
+
+static void *scratch_thread(void *arg)
+{
+    int ok = 1;
+    for (int i = 0; i < 200; i++) {
+        cJSON *j = llf_json_parse_scratch(doc, sizeof doc - 1);
+        ok &= j && reads_back(j);
+        llf_json_delete_scratch(j);
+    }
+    *(int *)arg = ok;
+    return NULL;
+}
+
+void test_jsonmem_scratch(void)
+{
+    cJSON *a = llf_json_parse_scratch(doc, sizeof doc - 1);
+    CHECK(a && reads_back(a));
+    /* one at a time: a second one, parsed while the first lives, is its own */
+    cJSON *b = llf_json_parse_scratch(doc, sizeof doc - 1);
+    CHECK(b && b != a && reads_back(b));
+    llf_json_delete_scratch(b);
+    CHECK(reads_back(a));
+    /* nor does a failed one, or deleting none, forget the live one */
+    CHECK(llf_json_parse_scratch("{\"a\":", 5) == NULL);
+    llf_json_delete_scratch(NULL);
+    b = llf_json_parse_scratch(doc, sizeof doc - 1);
+    CHECK(b && b != a && reads_back(a) && reads_back(b));
+    llf_json_delete_scratch(b);
+    /* forgotten, not leaked: the next one takes the same place */
+    llf_json_delete_scratch(a);
+#if defined(__SANITIZE_ADDRESS__)
+    CHECK(__asan_address_is_poisoned(a));   /* a use after delete is reported */
+#endif
+    cJSON *c = llf_json_parse_scratch(doc, sizeof doc - 1);
+    CHECK(c == a && reads_back(c));
+    llf_json_delete_scratch(c);
+    /* not JSON, or more than one value: none, and nothing kept */
+    CHECK(llf_json_parse_scratch("{\"a\":[1,2", 9) == NULL);
+    CHECK(llf_json_parse_scratch("{} {}", 5) == NULL);
+    CHECK(llf_json_parse_scratch(NULL, 0) == NULL);
+    c = llf_json_parse_scratch(doc, sizeof doc - 1);
+    CHECK(c == a);
+    llf_json_delete_scratch(c);
+    llf_json_delete_scratch(NULL);
+
+    /* larger than the area: the rest from malloc(), all of it released */
+    char *s = big_doc();
+    cJSON *j = llf_json_parse_scratch(s, strlen(s));
+    CHECK(j && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "a")) == 5000);
+    CHECK_STR(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "a"), 4999),
+                                               "k4999")->valuestring, "v4999");
+    llf_json_delete_scratch(j);
+    struct mallinfo2 before = mallinfo2();
+    for (int i = 0; i < 20; i++)
+        llf_json_delete_scratch(llf_json_parse_scratch(s, strlen(s)));
+    struct mallinfo2 after = mallinfo2();
+    CHECK(after.uordblks < before.uordblks + 64 * 1024);
+    free(s);
+    c = llf_json_parse_scratch(doc, sizeof doc - 1);
+    CHECK(c == a && reads_back(c));
+    llf_json_delete_scratch(c);
+
+    /* each thread its own area, released when it exits */
+    pthread_t t[4];
+    int ok[4] = {0};
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&t[i], NULL, scratch_thread, &ok[i]) == 0);
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_join(t[i], NULL) == 0 && ok[i]);
+    before = mallinfo2();
+    for (int i = 0; i < 40; i++)
+        CHECK(pthread_create(&t[0], NULL, scratch_thread, &ok[0]) == 0 && pthread_join(t[0], NULL) == 0 && ok[0]);
+    after = mallinfo2();
+    CHECK(after.uordblks < before.uordblks + 32 * 1024);   /* 40 areas of 32 KB otherwise */
 }
