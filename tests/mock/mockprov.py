@@ -623,7 +623,9 @@ class Closed(Exception):
 class Conn:
     def __init__(self, sock):
         self.sock = sock
-        self.buf = b""
+        # (a bytearray: bytes += would copy the whole buffer at every TLS
+        # record, seconds for a body of megabytes)
+        self.buf = bytearray()
 
     def _fill(self):
         data = self.sock.recv(65536)
@@ -642,7 +644,8 @@ class Conn:
     def exact(self, n):
         while len(self.buf) < n:
             self._fill()
-        data, self.buf = self.buf[:n], self.buf[n:]
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
         return data
 
     def request(self):
