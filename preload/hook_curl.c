@@ -73,6 +73,15 @@ typedef struct hstate {
     int unix_abstract;
     struct curl_slist *connect_to;
     long port;                        /* CURLOPT_PORT: the URL's port overridden, 0 none */
+    /* Socket callbacks: OPENSOCKETFUNCTION may rewrite the address it is
+     * given, and SOCKOPTFUNCTION may connect the socket itself
+     * (CURL_SOCKOPT_ALREADY_CONNECTED); CLOSESOCKETFUNCTION closes what the
+     * first opened. (PREREQFUNCTION, INTERFACE and LOCALPORT cannot send a
+     * connection to another host: they stay.) */
+    curl_opensocket_callback opensocketfn;
+    curl_sockopt_callback sockoptfn;
+    curl_closesocket_callback closesocketfn;
+    void *opensocketdata, *sockoptdata, *closesocketdata;
     /* RESOLVE: our copy of the program's last list, kept while libcurl may
      * hold what it said (its DNS cache keeps the entries, and a wildcard's
      * switch, across curl_easy_reset); see resolve_for. */
@@ -349,7 +358,9 @@ static int interesting(CURLoption o)
     case CURLOPT_UNIX_SOCKET_PATH: case CURLOPT_ABSTRACT_UNIX_SOCKET: case CURLOPT_CONNECT_TO:
     case CURLOPT_PORT: case CURLOPT_RESOLVE: case CURLOPT_FRESH_CONNECT: case CURLOPT_FORBID_REUSE:
     case CURLOPT_NETRC: case CURLOPT_COOKIEFILE: case CURLOPT_COOKIEJAR: case CURLOPT_COOKIELIST:
-    case CURLOPT_SHARE:
+    case CURLOPT_SHARE: case CURLOPT_OPENSOCKETFUNCTION: case CURLOPT_OPENSOCKETDATA:
+    case CURLOPT_SOCKOPTFUNCTION: case CURLOPT_SOCKOPTDATA: case CURLOPT_CLOSESOCKETFUNCTION:
+    case CURLOPT_CLOSESOCKETDATA:
         return 1;
     default:
         return 0;
@@ -442,6 +453,12 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
         break;
     case CURLOPT_CONNECT_TO: s->connect_to = p; break;
     case CURLOPT_PORT: s->port = l; break;
+    case CURLOPT_OPENSOCKETFUNCTION: s->opensocketfn = (curl_opensocket_callback)p; break;
+    case CURLOPT_OPENSOCKETDATA: s->opensocketdata = p; break;
+    case CURLOPT_SOCKOPTFUNCTION: s->sockoptfn = (curl_sockopt_callback)p; break;
+    case CURLOPT_SOCKOPTDATA: s->sockoptdata = p; break;
+    case CURLOPT_CLOSESOCKETFUNCTION: s->closesocketfn = (curl_closesocket_callback)p; break;
+    case CURLOPT_CLOSESOCKETDATA: s->closesocketdata = p; break;
     case CURLOPT_RESOLVE:
         /* (a NULL list takes back nothing libcurl was told: the entries it
          * loaded stay in its cache, so the copy of the last list stays) */
@@ -1023,6 +1040,12 @@ static void set_route(const llf_curl_api *rc, CURL *h, hstate *s)
     rc->easy_setopt(h, s->unix_abstract ? CURLOPT_ABSTRACT_UNIX_SOCKET : CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
     rc->easy_setopt(h, CURLOPT_CONNECT_TO, s->connect_to);
     rc->easy_setopt(h, CURLOPT_PORT, s->port);
+    rc->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, s->opensocketfn);
+    rc->easy_setopt(h, CURLOPT_OPENSOCKETDATA, s->opensocketdata);
+    rc->easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, s->sockoptfn);
+    rc->easy_setopt(h, CURLOPT_SOCKOPTDATA, s->sockoptdata);
+    rc->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, s->closesocketfn);
+    rc->easy_setopt(h, CURLOPT_CLOSESOCKETDATA, s->closesocketdata);
     if (s->resolve_off) {
         /* (loaded into the DNS cache at the next transfer's start: the
          * program's entries, and its wildcard, hold again from there) */
@@ -1300,14 +1323,20 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             c->dirty |= D_FOLLOW;
         }
         /* The program's own way to its server (a Unix socket, --connect-to,
-         * a port of its own, its DNS entries: resolve_for) leads to that
+         * a port of its own, its DNS entries: resolve_for, socket callbacks
+         * that pick the address or connect themselves) leads to that
          * server, whatever the URL says: another provider's member goes
          * where its base URL names, or its key would go to the program's
          * server and the fallback never reach the member. */
-        if (!req->own_server && (s->unix_path || s->connect_to || s->port) && !(c->dirty & D_ROUTE)) {
+        if (!req->own_server && !(c->dirty & D_ROUTE) &&
+            (s->unix_path || s->connect_to || s->port || s->opensocketfn || s->sockoptfn ||
+             s->closesocketfn)) {
             rc->easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
             rc->easy_setopt(h, CURLOPT_PORT, 0L);
+            rc->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, (curl_opensocket_callback)NULL);
+            rc->easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, (curl_sockopt_callback)NULL);
+            rc->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, (curl_closesocket_callback)NULL);
             c->dirty |= D_ROUTE;
         }
         if (s->resolve_off)

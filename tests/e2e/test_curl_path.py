@@ -1468,3 +1468,29 @@ def test_trailers_come_after_the_body_as_libcurl_hands_them():
                            f"{what} {extra}: the callbacks' order and curl_easy_header, with the library")
         finally:
             srv.stop()
+
+
+def curlinfo(m, case, *args, preload=True, timeout=20, cfg=None, url=None):
+    prog = os.path.join(BUILD, "progs/curlinfo")
+    return run([prog, case, url or m.base("primary") + "/chat/completions", *args],
+               env_for(cfg or config(m), preload=preload), timeout=timeout)
+
+
+def test_a_programs_socket_callbacks_are_not_a_members_route():
+    """A program's OPENSOCKETFUNCTION may rewrite the address libcurl asks
+    for (to a forwarder of its own): that route leads to the program's
+    server. Another provider's member goes to its base URL, with its own
+    key, and none of the program's socket callbacks see its connection; the
+    program's next call goes by its callbacks again."""
+    m = mock()
+    gateway = RawServer(answer_503)
+    try:
+        r = curlinfo(m, "osock", str(gateway.port), cfg=config(m, chain=("backup/gpt-4o-mini",)))
+    finally:
+        gateway.stop()
+    eq(lines(r), ["call 0 200", "call 0 200", "opens 2 sockopts 2 closes 2"],
+       "both calls answered; the callbacks saw the originals' connections only")
+    eq([q["headers"].get("authorization") for q in gateway.requests], [f"Bearer {KEYS['OPENAI_API_KEY']}"] * 2,
+       "the program's forwarder saw the program's own requests only")
+    eq((len(m.requests("primary")), len(m.requests("backup"))), (0, 2), "each fallback to the backup itself")
+    no_key_leaks(m)
