@@ -402,7 +402,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     llf_resp *final = NULL;
     const llf_step *final_step = NULL;
     llf_verdict final_v = {LLF_OK, "ok", 0, -1};
-    int stop = 0;
+    int stop = 0, aborted = 0;
 
     for (size_t i = 0; i < nsteps && !stop; i++) {
         const llf_step *s = &steps[i];
@@ -444,7 +444,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             }
             if (attempts > 0 && program_left(a)) {
                 log_skip(a, c, s, "client_gone", NULL);
-                stop = 1;
+                stop = aborted = 1;
                 break;
             }
             llf_req req;
@@ -571,6 +571,12 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 stop = 1;   /* the program's own callbacks failed: do not go on */
                 break;
             }
+            if (!v.fallback && strcmp(v.reason, "aborted") == 0) {
+                /* The program's progress callback stopped a later attempt
+                 * (a member's, or the original's again): never retried. */
+                stop = aborted = 1;
+                break;
+            }
             long ra = v.retry_after_ms;
             /* (no wait for an attempt the limits would refuse after it, nor
              * one, with its jitter, that the program's limit would cut) */
@@ -589,6 +595,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     }
 
     fin->attempts = attempts;
+    fin->aborted = aborted && !final;
     if (!final) {
         /* Everything failed: the original failure, exactly as it came. */
         if (!orig_resp)
@@ -605,7 +612,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     fin->resp = final;
     fin->delivered = final->delivered;
     fin->from_original = final_step->original;
-    if (!fin->from_original && !fin->delivered) {
+    if (!fin->from_original && !fin->delivered && !fin->aborted) {
         size_t n;
         const char *ct = llf_head_get(&final->head, "content-type", &n);
         char ctype[128] = "application/json";

@@ -754,6 +754,9 @@ typedef struct attempt_ctx {
     /* what a live delivery gave the program, for getinfo */
     llf_buf given_head;
     curl_off_t given;
+    /* the program's progress callback between transfers (curl_left) */
+    struct timespec progress_t;   /* when it was last called */
+    int aborted;                  /* it asked to abort */
     /* a member attempt's own credentials (pointers into its request), kept
      * out of the program's verbose trace */
     const char *secret[4];
@@ -1390,6 +1393,19 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     s->in_transfer = 0;
     rc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     rc->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
+    if (!s->noprogress && (s->xferfn || s->progfn)) {
+        /* What the program's progress callback is shown between transfers
+         * (curl_left): this one's meter, as libcurl shows an idle one. */
+        curl_off_t clen = 0;
+        rc->easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
+        rc->easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &s->meter[1]);
+        rc->easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &s->meter[3]);
+        s->meter[0] = clen > 0 ? clen : 0;
+        s->meter[2] = (curl_off_t)req->body.n;
+        clock_gettime(CLOCK_MONOTONIC, &c->progress_t);   /* (libcurl called it at the end) */
+    }
+    if (out->curlcode == CURLE_ABORTED_BY_CALLBACK && !out->first_byte_timeout && !out->first_token_timeout)
+        c->aborted = 1;   /* the program's progress callback: the call ends (curl_left says so) */
     if (out->curlcode != CURLE_OK && !out->errmsg[0] && rc->easy_strerror)
         snprintf(out->errmsg, sizeof out->errmsg, "%s", rc->easy_strerror(out->curlcode));
 
@@ -1433,6 +1449,24 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     if (out->delivered && out->curlcode == CURLE_OK && give_trailers_due(c))
         out->curlcode = CURLE_WRITE_ERROR;
     return 0;
+}
+
+/* Between transfers (a Retry-After wait, before the next attempt) libcurl
+ * would still call the program's progress callback at least once a second:
+ * with the last transfer's meter, and an abort ends the call. */
+static int curl_left(void *ud)
+{
+    attempt_ctx *c = ud;
+    hstate *s = c->s;
+    if (c->aborted || s->noprogress || (!s->xferfn && !s->progfn) || since_ms(&c->progress_t) < 1000)
+        return c->aborted;
+    clock_gettime(CLOCK_MONOTONIC, &c->progress_t);
+    int r;
+    PROGRAM_BEGIN()
+    r = call_progress(s, s->meter[0], s->meter[1], s->meter[2], s->meter[3]);
+    PROGRAM_END()
+    c->aborted = r && r != CURL_PROGRESSFUNC_CONTINUE;
+    return c->aborted;
 }
 
 /* Put back every option an attempt changed, as the program left it. */
@@ -1675,8 +1709,8 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
             core->call_free(call);
             return CURLE_AGAIN;
         }
-    attempt_ctx ctx = {.s = s, .h = h, .orig = &orig};
-    llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", NULL};
+    attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0};
+    llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", curl_left};
     llf_final fin;
     int rc_run = core->run(call, &args, &fin);
     restore(h, s, ctx.dirty);
@@ -1684,7 +1718,9 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     if (rc_run) {
         llf_buf_free(&ctx.given_head);
         core->call_free(call);
-        return CURLE_AGAIN;
+        if (ctx.aborted && s->errorbuffer)   /* (stopped before its original went: not sent now) */
+            snprintf(s->errorbuffer, CURL_ERROR_SIZE, "Callback aborted");
+        return ctx.aborted ? CURLE_ABORTED_BY_CALLBACK : CURLE_AGAIN;
     }
 
     /* What the program got: a live stream's head and bytes as given, else
@@ -1693,6 +1729,18 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     const llf_buf *given = fin.delivered ? &ctx.given_head : fin.from_original ? &r->head : &fin.head;
     const char *head = given->p;
     size_t headlen = given->n;
+    if (fin.aborted) {
+        /* The program's progress callback stopped a later attempt or a
+         * wait between two: as libcurl ends a transfer aborted before its
+         * answer came (nothing of the answers held back was the program's
+         * yet). */
+        llf_buf_free(&ctx.given_head);
+        set_override(s, 0, r->http_version, url, "", 0, 0, (curl_off_t)orig.body.n, since_ms(&t0) / 1e3);
+        if (s->errorbuffer)
+            snprintf(s->errorbuffer, CURL_ERROR_SIZE, "Callback aborted");
+        core->call_free(call);
+        return CURLE_ABORTED_BY_CALLBACK;
+    }
     if (fin.attempts <= 1 && fin.from_original)
         ov_clear(s);   /* the handle itself describes what the program got */
     else

@@ -1494,3 +1494,36 @@ def test_a_programs_socket_callbacks_are_not_a_members_route():
        "the program's forwarder saw the program's own requests only")
     eq((len(m.requests("primary")), len(m.requests("backup"))), (0, 2), "each fallback to the backup itself")
     no_key_leaks(m)
+
+
+def kv(r):
+    return dict(l.partition(" ")[::2] for l in lines(r))
+
+
+def test_a_progress_callbacks_abort_ends_the_call():
+    """The program's progress callback returning non-zero ends the call
+    with CURLE_ABORTED_BY_CALLBACK, as libcurl ends it, whichever attempt
+    it came in: a member's is never followed by the next member. Nothing
+    held back is handed over (as libcurl stops a transfer before its
+    answer came). Between transfers, in a Retry-After wait, the callback is
+    still called about once a second (as libcurl calls it on an idle
+    transfer), and its abort ends the call there too."""
+    m = mock()
+    for case in ("xabort", "pabort"):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        m.set("backup", behaviour="slow:1500")
+        r = curlinfo(m, case, "600")
+        got = kv(r)
+        eq((got["rc"], got["err"], got["code"], got["got"]), ("42", "Callback aborted", "0", "0"),
+           f"{case}: aborted in the member's attempt")
+        check(int(got["ms"]) < 1400, f"{case}: at the abort, not at the member's answer ({got['ms']} ms)")
+        eq((len(m.requests("primary")), len(m.requests("backup")), len(m.requests("spare"))), (1, 1, 0),
+           f"{case}: no member after the abort")
+    m.reset_all()
+    m.set("primary", behaviour="429", retry_after=2)
+    r = curlinfo(m, "xabort", "500", cfg=config(m, retry={"max_wait_ms": 3000}))
+    got = kv(r)
+    eq((got["rc"], got["err"], got["code"]), ("42", "Callback aborted", "0"), "aborted in the Retry-After wait")
+    check(900 < int(got["ms"]) < 1800, f"called about a second into the wait, and stopped there ({got['ms']} ms)")
+    eq((len(m.requests("primary")), len(m.requests("backup"))), (1, 0), "nothing asked after the abort")
