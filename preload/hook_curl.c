@@ -38,6 +38,40 @@ enum method { M_GET, M_POST, M_PUT, M_HEAD, M_MIME };
  * of its own, or in the jar of a share handle (CURL_LOCK_DATA_COOKIE). */
 enum { JAR_NONE, JAR_OWN, JAR_SHARED };
 
+/* What curl_easy_getinfo said of one transfer, for the items that describe
+ * it beyond its answer (the answer's own, its status, type, sizes, head, are
+ * the override's: see ov). Taken of the original attempt when more than one
+ * ran, so that a program handed the original failure reads that transfer,
+ * not the last member's (the curl CLI's --retry waits by RETRY_AFTER). */
+static const CURLINFO snap_items[] = {
+    CURLINFO_EFFECTIVE_URL, CURLINFO_REDIRECT_URL, CURLINFO_PRIMARY_IP, CURLINFO_LOCAL_IP,
+    CURLINFO_SCHEME, CURLINFO_EFFECTIVE_METHOD, CURLINFO_REFERER,
+    CURLINFO_HTTP_CONNECTCODE, CURLINFO_REQUEST_SIZE, CURLINFO_SSL_VERIFYRESULT,
+    CURLINFO_PROXY_SSL_VERIFYRESULT, CURLINFO_FILETIME, CURLINFO_REDIRECT_COUNT,
+    CURLINFO_HTTPAUTH_AVAIL, CURLINFO_PROXYAUTH_AVAIL, CURLINFO_OS_ERRNO, CURLINFO_NUM_CONNECTS,
+    CURLINFO_PRIMARY_PORT, CURLINFO_LOCAL_PORT, CURLINFO_CONDITION_UNMET, CURLINFO_PROXY_ERROR,
+    CURLINFO_PROTOCOL,
+    CURLINFO_NAMELOOKUP_TIME, CURLINFO_CONNECT_TIME, CURLINFO_APPCONNECT_TIME,
+    CURLINFO_PRETRANSFER_TIME, CURLINFO_STARTTRANSFER_TIME, CURLINFO_REDIRECT_TIME,
+    CURLINFO_SPEED_DOWNLOAD, CURLINFO_SPEED_UPLOAD, CURLINFO_SIZE_UPLOAD,
+    CURLINFO_RETRY_AFTER, CURLINFO_SIZE_UPLOAD_T, CURLINFO_SPEED_DOWNLOAD_T,
+    CURLINFO_SPEED_UPLOAD_T, CURLINFO_FILETIME_T, CURLINFO_NAMELOOKUP_TIME_T,
+    CURLINFO_CONNECT_TIME_T, CURLINFO_APPCONNECT_TIME_T, CURLINFO_PRETRANSFER_TIME_T,
+    CURLINFO_STARTTRANSFER_TIME_T, CURLINFO_REDIRECT_TIME_T,
+};
+#define NSNAP (sizeof snap_items / sizeof *snap_items)
+
+typedef struct snapval {
+    CURLINFO info;
+    int ok;                           /* libcurl answered it */
+    union { long l; double d; curl_off_t o; char *str; } v;   /* str: a copy */
+} snapval;
+
+typedef struct snapshot {
+    size_t n;
+    snapval v[NSNAP];
+} snapshot;
+
 /* What the program set on one handle. Pointers marked "program's" are owned
  * by the program (libcurl's rules keep them valid until the transfer ends). */
 typedef struct hstate {
@@ -137,6 +171,7 @@ typedef struct hstate {
         char **names, **values;       /* the last header block, then its trailers, parsed on first need */
         unsigned *origins;            /* of each: CURLH_HEADER or CURLH_TRAILER */
         size_t nh;
+        snapshot *snap;               /* getinfo items of the transfer the program got, or NULL */
         struct curl_header hout;
     } ov;
     UT_hash_handle hh;
@@ -151,8 +186,69 @@ static void unlock_table(void) { pthread_mutex_unlock(&table_lock); }
 static void reinit_table_lock(void) { pthread_mutex_init(&table_lock, NULL); }
 static void install_atfork(void) { pthread_atfork(lock_table, unlock_table, reinit_table_lock); }
 
+/* How many handles' overrides hold a snapshot: getinfo looks for one only
+ * then (most programs never have one). */
+static int snaps_live;
+
+static void snap_free(snapshot *sn)
+{
+    if (!sn)
+        return;
+    for (size_t i = 0; i < sn->n; i++)
+        if (((int)sn->v[i].info & CURLINFO_TYPEMASK) == CURLINFO_STRING)
+            free(sn->v[i].v.str);
+    free(sn);
+}
+
+/* Each snap_items entry as the handle describes its last transfer now.
+ * NULL with no memory. */
+static snapshot *snap_take(CURL *h)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    snapshot *sn = calloc(1, sizeof *sn);
+    if (!sn)
+        return NULL;
+    for (size_t i = 0; i < NSNAP; i++) {
+        snapval *v = &sn->v[sn->n++];
+        v->info = snap_items[i];
+        if (((int)v->info & CURLINFO_TYPEMASK) == CURLINFO_STRING) {
+            char *str = NULL;
+            v->ok = rc->easy_getinfo(h, v->info, &str) == CURLE_OK;
+            if (v->ok && str && !(v->v.str = strdup(str)))
+                v->ok = 0;
+        } else {
+            v->ok = rc->easy_getinfo(h, v->info, &v->v) == CURLE_OK;
+        }
+    }
+    return sn;
+}
+
+/* One item of a snapshot into getinfo's argument; 0, or -1 when it has none. */
+static int snap_answer(const snapshot *sn, CURLINFO info, void *arg)
+{
+    for (size_t i = 0; i < sn->n; i++) {
+        const snapval *v = &sn->v[i];
+        if (v->info != info)
+            continue;
+        if (!v->ok)
+            return -1;
+        switch ((int)info & CURLINFO_TYPEMASK) {
+        case CURLINFO_STRING: *(char **)arg = v->v.str; break;
+        case CURLINFO_LONG: *(long *)arg = v->v.l; break;
+        case CURLINFO_DOUBLE: *(double *)arg = v->v.d; break;
+        case CURLINFO_OFF_T: *(curl_off_t *)arg = v->v.o; break;
+        default: return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
 static void ov_clear(hstate *s)
 {
+    if (s->ov.snap)
+        __atomic_sub_fetch(&snaps_live, 1, __ATOMIC_SEQ_CST);
+    snap_free(s->ov.snap);
     free(s->ov.ctype);
     free(s->ov.url);
     llf_buf_free(&s->ov.head);
@@ -184,6 +280,17 @@ static void set_override(hstate *s, long code, long http_version, const char *ur
     s->ov.clen = -1;
     s->ov.url = strdup(url);
     llf_buf_add(&s->ov.head, head ? head : "", headlen);
+}
+
+static void ov_snap(hstate *s, snapshot *sn)
+{
+    if (!sn)
+        return;
+    if (s->ov.snap)
+        __atomic_sub_fetch(&snaps_live, 1, __ATOMIC_SEQ_CST);
+    snap_free(s->ov.snap);
+    s->ov.snap = sn;
+    __atomic_add_fetch(&snaps_live, 1, __ATOMIC_SEQ_CST);
 }
 
 static void slist_drop(struct curl_slist **l)
@@ -754,6 +861,11 @@ typedef struct attempt_ctx {
     /* what a live delivery gave the program, for getinfo */
     llf_buf given_head;
     curl_off_t given;
+    /* the original attempt's transfer, as getinfo described it (taken
+     * before the next attempt: a call of one attempt needs none) */
+    const llf_resp *orig_out;     /* what its first attempt got */
+    int snap_due;                 /* the last attempt was that one */
+    snapshot *snap;
     /* the program's progress callback between transfers (curl_left) */
     struct timespec progress_t;   /* when it was last called */
     int aborted;                  /* it asked to abort */
@@ -1262,6 +1374,11 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     CURL *h = c->h;
     int original = req == c->orig;
 
+    if (c->snap_due && !c->snap)
+        c->snap = snap_take(h);
+    c->snap_due = original && !c->orig_out;
+    if (c->snap_due)
+        c->orig_out = out;
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
@@ -1688,6 +1805,21 @@ static void ov_parse(hstate *s)
     }
 }
 
+/* A call of one attempt leaves getinfo to the handle, which describes it;
+ * to tell the program otherwise of one item, the override takes over, with
+ * the rest as the handle has it. */
+static void ov_from_handle(hstate *s, CURL *h, const llf_resp *r, const char *url, const char *head,
+                           size_t headlen, double total_s)
+{
+    if (s->ov.active)
+        return;
+    curl_off_t up = 0;
+    llf_real_curl()->easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
+    set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
+                 (curl_off_t)r->body.n, up, total_s);
+    ov_snap(s, snap_take(h));
+}
+
 static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char *url,
                         const char *body, size_t len)
 {
@@ -1698,6 +1830,11 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (s->errorbuffer)
         s->errorbuffer[0] = '\0';   /* as libcurl does at every transfer */
+    /* (libcurl keeps a transfer's OS_ERRNO until another sets one: after a
+     * member's answer, the handle's from before the call, not a refused
+     * original's) */
+    long errno0 = 0;
+    llf_real_curl()->easy_getinfo(h, CURLINFO_OS_ERRNO, &errno0);
 
     llf_req orig = {0};
     orig.url = (char *)url;
@@ -1717,6 +1854,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     llf_headers_free(&orig.headers);
     if (rc_run) {
         llf_buf_free(&ctx.given_head);
+        snap_free(ctx.snap);
         core->call_free(call);
         if (ctx.aborted && s->errorbuffer)   /* (stopped before its original went: not sent now) */
             snprintf(s->errorbuffer, CURL_ERROR_SIZE, "Callback aborted");
@@ -1735,6 +1873,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
          * answer came (nothing of the answers held back was the program's
          * yet). */
         llf_buf_free(&ctx.given_head);
+        snap_free(ctx.snap);
         set_override(s, 0, r->http_version, url, "", 0, 0, (curl_off_t)orig.body.n, since_ms(&t0) / 1e3);
         if (s->errorbuffer)
             snprintf(s->errorbuffer, CURL_ERROR_SIZE, "Callback aborted");
@@ -1747,6 +1886,20 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
                      fin.delivered ? ctx.given : (curl_off_t)r->body.n, (curl_off_t)orig.body.n,
                      since_ms(&t0) / 1e3);
+    /* The rest of getinfo: the original's transfer when the program gets
+     * it after others ran (NULL when it ran last: the handle's); after a
+     * member's answer, the member's but for OS_ERRNO. */
+    if (s->ov.active && fin.from_original && r == ctx.orig_out) {
+        ov_snap(s, ctx.snap);
+        ctx.snap = NULL;
+    } else if (s->ov.active && !fin.from_original) {
+        snapshot *sn = calloc(1, sizeof *sn);
+        if (sn) {
+            sn->v[sn->n++] = (snapval){CURLINFO_OS_ERRNO, 1, {.l = errno0}};
+            ov_snap(s, sn);
+        }
+    }
+    snap_free(ctx.snap);
     /* (the answer's trailers, when what the program got is the answer's own:
      * not a head of ours, which frames its body with a Content-Length) */
     if (s->ov.active && (fin.from_original || fin.delivered))
@@ -1772,7 +1925,9 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         s->meter[2] = s->meter[3] = (curl_off_t)orig.body.n;
         if (r->curlcode == CURLE_OK && s->failonerror && r->status >= 400) {
             /* --fail: libcurl hands over the header block, then stops before
-             * the body and reports the status. */
+             * the body and reports the status (and no body downloaded). */
+            ov_from_handle(s, h, r, url, head, headlen, since_ms(&t0) / 1e3);
+            s->ov.size = 0;
             snprintf(failmsg, sizeof failmsg, "The requested URL returned error: %ld", r->status);
             err = failmsg;
             res = give_head(s, head ? head : "", headlen) ? CURLE_WRITE_ERROR
@@ -1896,6 +2051,11 @@ LLF_EXPORT CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
         return CURLE_FAILED_INIT;
     if (LLF_IN_LIB() || !table)
         return rc->easy_getinfo(h, info, arg);
+    if (__atomic_load_n(&snaps_live, __ATOMIC_RELAXED) && arg) {
+        hstate *s = state_find(h);
+        if (s && s->ov.active && s->ov.snap && snap_answer(s->ov.snap, info, arg) == 0)
+            return CURLE_OK;
+    }
     switch (info) {
     case CURLINFO_RESPONSE_CODE: case CURLINFO_EFFECTIVE_URL: case CURLINFO_CONTENT_TYPE:
     case CURLINFO_SIZE_DOWNLOAD: case CURLINFO_SIZE_DOWNLOAD_T: case CURLINFO_HEADER_SIZE:

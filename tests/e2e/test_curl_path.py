@@ -1527,3 +1527,60 @@ def test_a_progress_callbacks_abort_ends_the_call():
     eq((got["rc"], got["err"], got["code"]), ("42", "Callback aborted", "0"), "aborted in the Retry-After wait")
     check(900 < int(got["ms"]) < 1800, f"called about a second into the wait, and stopped there ({got['ms']} ms)")
     eq((len(m.requests("primary")), len(m.requests("backup"))), (1, 0), "nothing asked after the abort")
+
+
+def test_getinfo_describes_the_transfer_the_program_got():
+    """When every member fails and the program gets the original failure,
+    curl_easy_getinfo describes the original's transfer, as it would
+    without the library: its Retry-After (curl --retry waits by it), its
+    address, request size, connections, upload, and under FAILONERROR no
+    body downloaded; after a member's answer, no OS_ERRNO left from a
+    refused original."""
+    m = mock()
+    same = ("rc", "RESPONSE_CODE", "EFFECTIVE_URL", "RETRY_AFTER", "PRIMARY_IP", "PRIMARY_PORT", "LOCAL_IP",
+            "NUM_CONNECTS", "REQUEST_SIZE", "SCHEME", "SIZE_UPLOAD_T", "SIZE_DOWNLOAD_T", "REDIRECT_COUNT",
+            "OS_ERRNO", "HEADER_SIZE")
+    cfg = config(m, chain=("backup/gpt-4o-mini",))
+
+    def both(*args, url=None, cfg=cfg):
+        a, b = (kv(curlinfo(m, "info", *args, url=url, cfg=cfg, preload=p)) for p in (False, True))
+        return {k: a.get(k) for k in same}, {k: b.get(k) for k in same}
+
+    m.set("primary", behaviour="429", retry_after=7)
+    m.set("backup", behaviour="500")
+    direct, got = both()
+    eq(got, direct, "a 429's transfer, after a member's 500")
+    eq(direct["RETRY_AFTER"], "7", "(its Retry-After)")
+    eq(len(m.requests("backup")), 1, "(the member was asked)")
+    m.set("primary", behaviour="503", retry_after=None)
+    direct, got = both("fail")
+    eq(got, direct, "under FAILONERROR")
+    eq(direct["SIZE_DOWNLOAD_T"], "0", "(no body downloaded)")
+    from harness import free_ports
+    dead = free_ports(1)[0]
+    c = json.load(open(cfg))
+    c["providers"]["openai"]["base_url"] = f"http://127.0.0.1:{dead}/v1"
+    dcfg = write_config(c, "dead-info.json")
+    direct, got = both(url=f"http://127.0.0.1:{dead}/v1/chat/completions", cfg=dcfg)
+    eq(got, direct, "a refused original's transfer")
+    eq((direct["rc"], direct["OS_ERRNO"], direct["SIZE_UPLOAD_T"]), ("7", "111", "0"), "(refused)")
+    m.set("backup", behaviour="ok")
+    got = kv(curlinfo(m, "info", url=f"http://127.0.0.1:{dead}/v1/chat/completions", cfg=dcfg))
+    eq((got["rc"], got["RESPONSE_CODE"], got["OS_ERRNO"]), ("0", "200", "0"),
+       "the member's answer after a refused original: as a call to the member")
+    # an original that followed a redirect to its failure: its URL and count
+    def moved(c, req):
+        if req["target"].startswith("/v1/"):
+            c.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /v2/chat/completions\r\nContent-Length: 0\r\n\r\n")
+            return True
+        return answer_503(c, req)
+    srv = RawServer(moved)
+    try:
+        c["providers"]["openai"]["base_url"] = f"http://127.0.0.1:{srv.port}/v1"
+        m.set("backup", behaviour="500")
+        direct, got = both("follow", url=f"http://127.0.0.1:{srv.port}/v1/chat/completions",
+                           cfg=write_config(c, "moved-info.json"))
+    finally:
+        srv.stop()
+    eq(got, direct, "an original that followed a redirect")
+    eq((direct["RESPONSE_CODE"], direct["REDIRECT_COUNT"]), ("503", "1"), "(redirected to its 503)")
