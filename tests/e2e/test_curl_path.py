@@ -1584,3 +1584,44 @@ def test_getinfo_describes_the_transfer_the_program_got():
         srv.stop()
     eq(got, direct, "an original that followed a redirect")
     eq((direct["RESPONSE_CODE"], direct["REDIRECT_COUNT"]), ("503", "1"), "(redirected to its 503)")
+
+
+def test_the_programs_timeout_bounds_the_whole_call():
+    """curl -m (CURLOPT_TIMEOUT) limits the whole call, as without the
+    library: a member gets what is left of it, none starts after it, and
+    the program then gets the original failure (a primary that ran into
+    the limit itself: curl's own error 28, exactly). The library's own
+    first-byte limit is what leaves room for a fallback."""
+    import time
+    m = mock()
+    m.set("primary", behaviour="hang")
+
+    def timed(cfg, limit="1.5"):
+        t = time.monotonic()
+        r = run(curl_chat(m, "-m", limit), env_for(cfg) if cfg else env_for(preload=False))
+        return r, time.monotonic() - t
+
+    # (the first-byte limit is checked about once a second: the primary
+    # is given up after 0.5 to 1.2 s)
+    m.set("backup", behaviour="slow:300")
+    r, took = timed(config(m, timeouts_ms={"connect": 2000, "first_byte": 500, "total": 3000}), "2.5")
+    check(r.returncode == 0 and answer(r.stdout).startswith("Hello from backup"),
+          f"a member that answers within the call's limit ({r.returncode}, {took:.2f} s)")
+    m.reset_all()
+    m.set("primary", behaviour="503")
+    m.set("backup", behaviour="slow:2000")
+    r, took = timed(config(m, timeouts_ms={"connect": 2000, "first_byte": 5000, "total": 5000}), "1.5")
+    check(r.returncode == 0 and b"overloaded" in r.stdout.lower() and b"backup" not in r.stdout.lower(),
+          f"a member cut by the call's limit: the original failure ({r.stdout[:80]!r})")
+    check(1.4 < took < 1.9, f"ended at the call's limit ({took:.2f} s)")
+    eq(len(m.requests("spare")), 0, "no member after the limit")
+    m.set("primary", behaviour="hang")
+    m.reset_all()
+    cfg = config(m, timeouts_ms={"connect": 2000, "first_byte": 5000, "total": 5000})
+    (a, _), (b, took) = timed(None), timed(cfg)
+    took_ms = lambda e: re.sub(rb"after [0-9]+ milliseconds", b"after N milliseconds", e)
+    eq((b.returncode, b.stdout, took_ms(b.stderr)), (a.returncode, a.stdout, took_ms(a.stderr)),
+       "a primary that ran into the call's limit: curl's own error, exactly")
+    eq(a.returncode, 28, "(curl's timeout)")
+    check(took < 1.9, f"and no member after it ({took:.2f} s)")
+    eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), "(none asked)")
