@@ -797,27 +797,30 @@ static int give_body(hstate *s, const char *buf, size_t n)
  * but never into the body: libcurl 7.88 writes trailers as
  * CLIENTWRITE_HEADER|CLIENTWRITE_TRAILER, without CLIENTWRITE_BODY
  * (http_chunks.c). */
+enum { GAVE_BODY_FAIL = -1, GAVE_HEADER_FAIL = -2 };   /* which of libcurl's two messages */
 static int give_header_line(hstate *s, const char *line, size_t n, int in_body)
 {
     if (in_body && s->header_in_body && call_write(s, s->writefn, s->writedata, line, n, n))
-        return -1;
+        return GAVE_BODY_FAIL;
     if (s->headerfn) {
         if (call_write(s, s->headerfn, s->headerdata, line, n, n))
-            return -1;
+            return GAVE_HEADER_FAIL;
     } else if (s->headerdata) {
         if (call_write(s, s->writefn, s->headerdata, line, n, n))
-            return -1;
+            return GAVE_HEADER_FAIL;
     }
     return 0;
 }
 
+/* 0, or GAVE_*_FAIL. */
 static int give_lines(hstate *s, const char *p, size_t n, int in_body)
 {
     while (n) {
         const char *nl = memchr(p, '\n', n);
         size_t k = nl ? (size_t)(nl - p + 1) : n;
-        if (give_header_line(s, p, k, in_body))
-            return -1;
+        int e = give_header_line(s, p, k, in_body);
+        if (e)
+            return e;
         p += k;
         n -= k;
     }
@@ -1920,6 +1923,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         err = failmsg;
     }
     if (!fin.delivered) {
+        int gave = 0, in_body = 0;   /* a refusal (GAVE_*_FAIL), and whether after the head */
         /* (what a progress callback is told while the program pauses us) */
         s->meter[0] = s->meter[1] = (curl_off_t)r->body.n;
         s->meter[2] = s->meter[3] = (curl_off_t)orig.body.n;
@@ -1930,13 +1934,25 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
             s->ov.size = 0;
             snprintf(failmsg, sizeof failmsg, "The requested URL returned error: %ld", r->status);
             err = failmsg;
-            res = give_head(s, head ? head : "", headlen) ? CURLE_WRITE_ERROR
-                                                           : CURLE_HTTP_RETURNED_ERROR;
-        } else if (give_head(s, head ? head : "", headlen) ||
-                   give_body(s, r->body.p ? r->body.p : "", r->body.n) ||
-                   (fin.from_original && give_trailers(s, r->trailers.p, r->trailers.n))) {
-            err = "Failure writing output to destination";
+            res = CURLE_HTTP_RETURNED_ERROR;
+            gave = give_head(s, head ? head : "", headlen);
+        } else if (!(gave = give_head(s, head ? head : "", headlen))) {
+            in_body = 1;   /* (trailers go the header's way, after the body) */
+            if (give_body(s, r->body.p ? r->body.p : "", r->body.n))
+                gave = GAVE_BODY_FAIL;
+            else if (fin.from_original)
+                gave = give_trailers(s, r->trailers.p, r->trailers.n);
+        }
+        if (gave) {
+            /* As libcurl says it: a header callback's (or HEADERDATA
+             * writer's) refusal apart from the body's; one of a header
+             * line leaves no body downloaded. */
+            err = gave == GAVE_HEADER_FAIL ? "Failed writing header" : "Failure writing output to destination";
             res = CURLE_WRITE_ERROR;
+            if (!in_body) {
+                ov_from_handle(s, h, r, url, head, headlen, since_ms(&t0) / 1e3);
+                s->ov.size = 0;
+            }
         }
     }
     if (s->pause_rc) {   /* a pause of the program's ended the call (wait_unpause) */

@@ -1625,3 +1625,17 @@ def test_the_programs_timeout_bounds_the_whole_call():
     eq(a.returncode, 28, "(curl's timeout)")
     check(took < 1.9, f"and no member after it ({took:.2f} s)")
     eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), "(none asked)")
+
+
+def test_a_header_callbacks_refusal_as_libcurl_reports_it():
+    """A header callback that refuses a line ends the call as libcurl ends
+    it: "Failed writing header" (not the body's "Failure writing output to
+    destination"), and no body downloaded; after a fallback as on a call
+    the primary answers itself."""
+    m = mock()
+    direct = kv(curlinfo(m, "habort", preload=False))
+    eq((direct["rc"], direct["err"], direct["size"], direct["got"]), ("23", "Failed writing header", "0", "0"),
+       "(libcurl's own)")
+    eq(kv(curlinfo(m, "habort")), direct, "answered by the primary")
+    m.set("primary", behaviour="503")
+    eq(kv(curlinfo(m, "habort")), direct, "answered by the backup")
