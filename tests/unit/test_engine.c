@@ -187,6 +187,10 @@ void test_engine(void)
     CHECK(run(&sb, &fin, &c) == 0 && sb.n == 1 && !fin.aborted && fin.from_original &&
           fin.resp->curlcode == CURLE_ABORTED_BY_CALLBACK);
     done(&sb, c);
+    /* ...in the original's attempt after its Retry-After: */
+    script sd = {.steps = {"429ra0", "aborted", "200"}};
+    CHECK(run(&sd, &fin, &c) == 0 && sd.n == 2 && fin.aborted);
+    done(&sd, c);
     /* ...and when it aborts between two attempts (gone: asked then). */
     script sc = {.steps = {"429ra0", "200", "200"}, .gone_after = 1};
     CHECK(run(&sc, &fin, &c) == 0 && sc.n == 1 && fin.aborted);
