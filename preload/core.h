@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 8
+#define LLF_CORE_ABI 9
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -82,6 +82,11 @@ typedef struct llf_final {
     llf_resp *resp;           /* the response to deliver (owned by the engine run) */
     llf_buf  head;            /* synthesized header block when !from_original */
     int      attempts;
+    int      aborted;         /* the program stopped the call after its first
+                                 attempt (its progress callback, or it left):
+                                 it gets nothing it was not already given;
+                                 resp is the original's, for a hook that
+                                 needs one */
 } llf_final;
 
 /* Everything a run needs from the hook path. */
@@ -91,9 +96,11 @@ typedef struct llf_run_args {
     llf_perform_fn perform;
     void *ctx;
     const char *path;                      /* "curl" | "ssl" | "socket", for the log */
-    /* Has the program stopped waiting (closed its connection)? Asked before
-     * every attempt but the first, so that nobody pays for an answer no one
-     * will read; NULL where the program cannot leave (it is inside our call). */
+    /* Has the program stopped waiting (closed its connection; on the curl
+     * path, its progress callback aborted)? Asked before every attempt but
+     * the first, so that nobody pays for an answer no one will read, and
+     * during a Retry-After wait (every 100 ms); NULL where the program
+     * cannot leave. */
     int (*gone)(void *ctx);
 } llf_run_args;
 

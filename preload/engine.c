@@ -9,6 +9,7 @@
  * original failure exactly as it came. */
 #include "engine.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,22 @@ void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_t
     at->first_byte_ms = MINPOS(cfg->first_byte_ms, at->total_ms);
     at->first_token_ms = MINPOS(cfg->first_token_ms ? cfg->first_token_ms : cfg->first_byte_ms, at->total_ms);
 #undef MINPOS
+}
+
+int llf_attempt_window(const llf_config *cfg, long prog_connect_ms, long prog_total_ms, double left_ms,
+                       llf_attempt *at)
+{
+    if (prog_total_ms <= 0) {
+        llf_attempt_limits(cfg, prog_connect_ms, 0, at);
+        return 0;
+    }
+    if (left_ms < LLF_MIN_ATTEMPT_MS)
+        return -1;
+    /* (rounded up: the original, sent at once, keeps the program's own
+     * value, and no option is set for it; never 0, which is no limit) */
+    long left = (long)ceil(left_ms);
+    llf_attempt_limits(cfg, prog_connect_ms, left < prog_total_ms ? left : prog_total_ms, at);
+    return 0;
 }
 
 /* The header lines naming the member that answered. */
@@ -384,9 +401,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     if (__atomic_exchange_n(&e->pid, pid, __ATOMIC_SEQ_CST) != pid)
         memset(&e->stats, 0, sizeof e->stats);   /* a forked child counts its own */
 
-    llf_attempt base;
-    llf_attempt_limits(cfg, a->prog_connect_ms, a->prog_total_ms, &base);
-    /* (a Retry-After wait is not made past the program's own limit on the call) */
+    /* The program's own limit (CURLOPT_TIMEOUT) is on the whole call, as
+     * libcurl keeps it: every attempt, and a Retry-After wait, ends by
+     * then, and none starts after (the library's own connect and
+     * first-byte limits are what leave room for a fallback). */
     double deadline = a->prog_total_ms > 0 ? llf_mono_ms() + (double)a->prog_total_ms : 0;
     c->o.req = a->orig;
     llf_retry_budget_earn();
@@ -402,7 +420,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     llf_resp *final = NULL;
     const llf_step *final_step = NULL;
     llf_verdict final_v = {LLF_OK, "ok", 0, -1};
-    int stop = 0;
+    int stop = 0, aborted = 0;
 
     for (size_t i = 0; i < nsteps && !stop; i++) {
         const llf_step *s = &steps[i];
@@ -444,6 +462,13 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             }
             if (attempts > 0 && program_left(a)) {
                 log_skip(a, c, s, "client_gone", NULL);
+                stop = aborted = 1;
+                break;
+            }
+            llf_attempt at;
+            if (llf_attempt_window(cfg, a->prog_connect_ms, a->prog_total_ms,
+                                   deadline > 0 ? deadline - llf_mono_ms() : 0, &at)) {
+                log_skip(a, c, s, "deadline", NULL);
                 stop = 1;
                 break;
             }
@@ -481,7 +506,6 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 break;
             }
             llf_buf extra = {0};
-            llf_attempt at = base;
             at.live = c->stream;
             at.dialect = (int)cfg->providers[s->provider].dialect;
             at.translate_to = at.dialect != (int)c->m.dialect ? (int)c->m.dialect : -1;
@@ -571,6 +595,12 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 stop = 1;   /* the program's own callbacks failed: do not go on */
                 break;
             }
+            if (!v.fallback && strcmp(v.reason, "aborted") == 0) {
+                /* The program's progress callback stopped a later attempt
+                 * (a member's, or the original's again): never retried. */
+                stop = aborted = 1;
+                break;
+            }
             long ra = v.retry_after_ms;
             /* (no wait for an attempt the limits would refuse after it, nor
              * one, with its jitter, that the program's limit would cut) */
@@ -589,6 +619,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     }
 
     fin->attempts = attempts;
+    fin->aborted = aborted && !final;
     if (!final) {
         /* Everything failed: the original failure, exactly as it came. */
         if (!orig_resp)
@@ -605,7 +636,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     fin->resp = final;
     fin->delivered = final->delivered;
     fin->from_original = final_step->original;
-    if (!fin->from_original && !fin->delivered) {
+    if (!fin->from_original && !fin->delivered && !fin->aborted) {
         size_t n;
         const char *ct = llf_head_get(&final->head, "content-type", &n);
         char ctype[128] = "application/json";

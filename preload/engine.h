@@ -72,6 +72,15 @@ void      llf_call_free(llf_call *call);
 void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_total_ms,
                         llf_attempt *at);
 
+/* An attempt that would have less than this of the program's limit on
+ * the whole call is not started: it could not answer in time. */
+#define LLF_MIN_ATTEMPT_MS 5
+/* The limits of an attempt started left_ms before the program's limit on
+ * the whole call (prog_total_ms > 0; without one, llf_attempt_limits):
+ * its total is what is left of it. 0, or -1 when none may start. */
+int llf_attempt_window(const llf_config *cfg, long prog_connect_ms, long prog_total_ms, double left_ms,
+                       llf_attempt *at);
+
 /* The header block a fallback answer is delivered with. */
 int llf_synth_head(llf_buf *out, long http_version, const char *content_type, size_t body_len,
                    const char *provider, const char *model, int attempts);

@@ -38,6 +38,40 @@ enum method { M_GET, M_POST, M_PUT, M_HEAD, M_MIME };
  * of its own, or in the jar of a share handle (CURL_LOCK_DATA_COOKIE). */
 enum { JAR_NONE, JAR_OWN, JAR_SHARED };
 
+/* What curl_easy_getinfo said of one transfer, for the items that describe
+ * it beyond its answer (the answer's own, its status, type, sizes, head, are
+ * the override's: see ov). Taken of the original attempt when more than one
+ * ran, so that a program handed the original failure reads that transfer,
+ * not the last member's (the curl CLI's --retry waits by RETRY_AFTER). */
+static const CURLINFO snap_items[] = {
+    CURLINFO_EFFECTIVE_URL, CURLINFO_REDIRECT_URL, CURLINFO_PRIMARY_IP, CURLINFO_LOCAL_IP,
+    CURLINFO_SCHEME, CURLINFO_EFFECTIVE_METHOD, CURLINFO_REFERER,
+    CURLINFO_HTTP_CONNECTCODE, CURLINFO_REQUEST_SIZE, CURLINFO_SSL_VERIFYRESULT,
+    CURLINFO_PROXY_SSL_VERIFYRESULT, CURLINFO_FILETIME, CURLINFO_REDIRECT_COUNT,
+    CURLINFO_HTTPAUTH_AVAIL, CURLINFO_PROXYAUTH_AVAIL, CURLINFO_OS_ERRNO, CURLINFO_NUM_CONNECTS,
+    CURLINFO_PRIMARY_PORT, CURLINFO_LOCAL_PORT, CURLINFO_CONDITION_UNMET, CURLINFO_PROXY_ERROR,
+    CURLINFO_PROTOCOL,
+    CURLINFO_NAMELOOKUP_TIME, CURLINFO_CONNECT_TIME, CURLINFO_APPCONNECT_TIME,
+    CURLINFO_PRETRANSFER_TIME, CURLINFO_STARTTRANSFER_TIME, CURLINFO_REDIRECT_TIME,
+    CURLINFO_SPEED_DOWNLOAD, CURLINFO_SPEED_UPLOAD, CURLINFO_SIZE_UPLOAD,
+    CURLINFO_RETRY_AFTER, CURLINFO_SIZE_UPLOAD_T, CURLINFO_SPEED_DOWNLOAD_T,
+    CURLINFO_SPEED_UPLOAD_T, CURLINFO_FILETIME_T, CURLINFO_NAMELOOKUP_TIME_T,
+    CURLINFO_CONNECT_TIME_T, CURLINFO_APPCONNECT_TIME_T, CURLINFO_PRETRANSFER_TIME_T,
+    CURLINFO_STARTTRANSFER_TIME_T, CURLINFO_REDIRECT_TIME_T,
+};
+#define NSNAP (sizeof snap_items / sizeof *snap_items)
+
+typedef struct snapval {
+    CURLINFO info;
+    int ok;                           /* libcurl answered it */
+    union { long l; double d; curl_off_t o; char *str; } v;   /* str: a copy */
+} snapval;
+
+typedef struct snapshot {
+    size_t n;
+    snapval v[NSNAP];
+} snapshot;
+
 /* What the program set on one handle. Pointers marked "program's" are owned
  * by the program (libcurl's rules keep them valid until the transfer ends). */
 typedef struct hstate {
@@ -73,6 +107,15 @@ typedef struct hstate {
     int unix_abstract;
     struct curl_slist *connect_to;
     long port;                        /* CURLOPT_PORT: the URL's port overridden, 0 none */
+    /* Socket callbacks: OPENSOCKETFUNCTION may rewrite the address it is
+     * given, and SOCKOPTFUNCTION may connect the socket itself
+     * (CURL_SOCKOPT_ALREADY_CONNECTED); CLOSESOCKETFUNCTION closes what the
+     * first opened. (PREREQFUNCTION, INTERFACE and LOCALPORT cannot send a
+     * connection to another host: they stay.) */
+    curl_opensocket_callback opensocketfn;
+    curl_sockopt_callback sockoptfn;
+    curl_closesocket_callback closesocketfn;
+    void *opensocketdata, *sockoptdata, *closesocketdata;
     /* RESOLVE: our copy of the program's last list, kept while libcurl may
      * hold what it said (its DNS cache keeps the entries, and a wildcard's
      * switch, across curl_easy_reset); see resolve_for. */
@@ -128,6 +171,7 @@ typedef struct hstate {
         char **names, **values;       /* the last header block, then its trailers, parsed on first need */
         unsigned *origins;            /* of each: CURLH_HEADER or CURLH_TRAILER */
         size_t nh;
+        snapshot *snap;               /* getinfo items of the transfer the program got, or NULL */
         struct curl_header hout;
     } ov;
     UT_hash_handle hh;
@@ -142,8 +186,69 @@ static void unlock_table(void) { pthread_mutex_unlock(&table_lock); }
 static void reinit_table_lock(void) { pthread_mutex_init(&table_lock, NULL); }
 static void install_atfork(void) { pthread_atfork(lock_table, unlock_table, reinit_table_lock); }
 
+/* How many handles' overrides hold a snapshot: getinfo looks for one only
+ * then (most programs never have one). */
+static int snaps_live;
+
+static void snap_free(snapshot *sn)
+{
+    if (!sn)
+        return;
+    for (size_t i = 0; i < sn->n; i++)
+        if (((int)sn->v[i].info & CURLINFO_TYPEMASK) == CURLINFO_STRING)
+            free(sn->v[i].v.str);
+    free(sn);
+}
+
+/* Each snap_items entry as the handle describes its last transfer now.
+ * NULL with no memory. */
+static snapshot *snap_take(CURL *h)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    snapshot *sn = calloc(1, sizeof *sn);
+    if (!sn)
+        return NULL;
+    for (size_t i = 0; i < NSNAP; i++) {
+        snapval *v = &sn->v[sn->n++];
+        v->info = snap_items[i];
+        if (((int)v->info & CURLINFO_TYPEMASK) == CURLINFO_STRING) {
+            char *str = NULL;
+            v->ok = rc->easy_getinfo(h, v->info, &str) == CURLE_OK;
+            if (v->ok && str && !(v->v.str = strdup(str)))
+                v->ok = 0;
+        } else {
+            v->ok = rc->easy_getinfo(h, v->info, &v->v) == CURLE_OK;
+        }
+    }
+    return sn;
+}
+
+/* One item of a snapshot into getinfo's argument; 0, or -1 when it has none. */
+static int snap_answer(const snapshot *sn, CURLINFO info, void *arg)
+{
+    for (size_t i = 0; i < sn->n; i++) {
+        const snapval *v = &sn->v[i];
+        if (v->info != info)
+            continue;
+        if (!v->ok)
+            return -1;
+        switch ((int)info & CURLINFO_TYPEMASK) {
+        case CURLINFO_STRING: *(char **)arg = v->v.str; break;
+        case CURLINFO_LONG: *(long *)arg = v->v.l; break;
+        case CURLINFO_DOUBLE: *(double *)arg = v->v.d; break;
+        case CURLINFO_OFF_T: *(curl_off_t *)arg = v->v.o; break;
+        default: return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
 static void ov_clear(hstate *s)
 {
+    if (s->ov.snap)
+        __atomic_sub_fetch(&snaps_live, 1, __ATOMIC_SEQ_CST);
+    snap_free(s->ov.snap);
     free(s->ov.ctype);
     free(s->ov.url);
     llf_buf_free(&s->ov.head);
@@ -175,6 +280,17 @@ static void set_override(hstate *s, long code, long http_version, const char *ur
     s->ov.clen = -1;
     s->ov.url = strdup(url);
     llf_buf_add(&s->ov.head, head ? head : "", headlen);
+}
+
+static void ov_snap(hstate *s, snapshot *sn)
+{
+    if (!sn)
+        return;
+    if (s->ov.snap)
+        __atomic_sub_fetch(&snaps_live, 1, __ATOMIC_SEQ_CST);
+    snap_free(s->ov.snap);
+    s->ov.snap = sn;
+    __atomic_add_fetch(&snaps_live, 1, __ATOMIC_SEQ_CST);
 }
 
 static void slist_drop(struct curl_slist **l)
@@ -349,7 +465,9 @@ static int interesting(CURLoption o)
     case CURLOPT_UNIX_SOCKET_PATH: case CURLOPT_ABSTRACT_UNIX_SOCKET: case CURLOPT_CONNECT_TO:
     case CURLOPT_PORT: case CURLOPT_RESOLVE: case CURLOPT_FRESH_CONNECT: case CURLOPT_FORBID_REUSE:
     case CURLOPT_NETRC: case CURLOPT_COOKIEFILE: case CURLOPT_COOKIEJAR: case CURLOPT_COOKIELIST:
-    case CURLOPT_SHARE:
+    case CURLOPT_SHARE: case CURLOPT_OPENSOCKETFUNCTION: case CURLOPT_OPENSOCKETDATA:
+    case CURLOPT_SOCKOPTFUNCTION: case CURLOPT_SOCKOPTDATA: case CURLOPT_CLOSESOCKETFUNCTION:
+    case CURLOPT_CLOSESOCKETDATA:
         return 1;
     default:
         return 0;
@@ -442,6 +560,12 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
         break;
     case CURLOPT_CONNECT_TO: s->connect_to = p; break;
     case CURLOPT_PORT: s->port = l; break;
+    case CURLOPT_OPENSOCKETFUNCTION: s->opensocketfn = (curl_opensocket_callback)p; break;
+    case CURLOPT_OPENSOCKETDATA: s->opensocketdata = p; break;
+    case CURLOPT_SOCKOPTFUNCTION: s->sockoptfn = (curl_sockopt_callback)p; break;
+    case CURLOPT_SOCKOPTDATA: s->sockoptdata = p; break;
+    case CURLOPT_CLOSESOCKETFUNCTION: s->closesocketfn = (curl_closesocket_callback)p; break;
+    case CURLOPT_CLOSESOCKETDATA: s->closesocketdata = p; break;
     case CURLOPT_RESOLVE:
         /* (a NULL list takes back nothing libcurl was told: the entries it
          * loaded stay in its cache, so the copy of the last list stays) */
@@ -673,27 +797,30 @@ static int give_body(hstate *s, const char *buf, size_t n)
  * but never into the body: libcurl 7.88 writes trailers as
  * CLIENTWRITE_HEADER|CLIENTWRITE_TRAILER, without CLIENTWRITE_BODY
  * (http_chunks.c). */
+enum { GAVE_BODY_FAIL = -1, GAVE_HEADER_FAIL = -2 };   /* which of libcurl's two messages */
 static int give_header_line(hstate *s, const char *line, size_t n, int in_body)
 {
     if (in_body && s->header_in_body && call_write(s, s->writefn, s->writedata, line, n, n))
-        return -1;
+        return GAVE_BODY_FAIL;
     if (s->headerfn) {
         if (call_write(s, s->headerfn, s->headerdata, line, n, n))
-            return -1;
+            return GAVE_HEADER_FAIL;
     } else if (s->headerdata) {
         if (call_write(s, s->writefn, s->headerdata, line, n, n))
-            return -1;
+            return GAVE_HEADER_FAIL;
     }
     return 0;
 }
 
+/* 0, or GAVE_*_FAIL. */
 static int give_lines(hstate *s, const char *p, size_t n, int in_body)
 {
     while (n) {
         const char *nl = memchr(p, '\n', n);
         size_t k = nl ? (size_t)(nl - p + 1) : n;
-        if (give_header_line(s, p, k, in_body))
-            return -1;
+        int e = give_header_line(s, p, k, in_body);
+        if (e)
+            return e;
         p += k;
         n -= k;
     }
@@ -737,6 +864,14 @@ typedef struct attempt_ctx {
     /* what a live delivery gave the program, for getinfo */
     llf_buf given_head;
     curl_off_t given;
+    /* the original attempt's transfer, as getinfo described it (taken
+     * before the next attempt: a call of one attempt needs none) */
+    const llf_resp *orig_out;     /* what its first attempt got */
+    int snap_due;                 /* the last attempt was that one */
+    snapshot *snap;
+    /* the program's progress callback between transfers (curl_left) */
+    struct timespec progress_t;   /* when it was last called */
+    int aborted;                  /* it asked to abort */
     /* a member attempt's own credentials (pointers into its request), kept
      * out of the program's verbose trace */
     const char *secret[4];
@@ -1023,6 +1158,12 @@ static void set_route(const llf_curl_api *rc, CURL *h, hstate *s)
     rc->easy_setopt(h, s->unix_abstract ? CURLOPT_ABSTRACT_UNIX_SOCKET : CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
     rc->easy_setopt(h, CURLOPT_CONNECT_TO, s->connect_to);
     rc->easy_setopt(h, CURLOPT_PORT, s->port);
+    rc->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, s->opensocketfn);
+    rc->easy_setopt(h, CURLOPT_OPENSOCKETDATA, s->opensocketdata);
+    rc->easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, s->sockoptfn);
+    rc->easy_setopt(h, CURLOPT_SOCKOPTDATA, s->sockoptdata);
+    rc->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, s->closesocketfn);
+    rc->easy_setopt(h, CURLOPT_CLOSESOCKETDATA, s->closesocketdata);
     if (s->resolve_off) {
         /* (loaded into the DNS cache at the next transfer's start: the
          * program's entries, and its wildcard, hold again from there) */
@@ -1236,6 +1377,11 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     CURL *h = c->h;
     int original = req == c->orig;
 
+    if (c->snap_due && !c->snap)
+        c->snap = snap_take(h);
+    c->snap_due = original && !c->orig_out;
+    if (c->snap_due)
+        c->orig_out = out;
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
@@ -1300,14 +1446,20 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             c->dirty |= D_FOLLOW;
         }
         /* The program's own way to its server (a Unix socket, --connect-to,
-         * a port of its own, its DNS entries: resolve_for) leads to that
+         * a port of its own, its DNS entries: resolve_for, socket callbacks
+         * that pick the address or connect themselves) leads to that
          * server, whatever the URL says: another provider's member goes
          * where its base URL names, or its key would go to the program's
          * server and the fallback never reach the member. */
-        if (!req->own_server && (s->unix_path || s->connect_to || s->port) && !(c->dirty & D_ROUTE)) {
+        if (!req->own_server && !(c->dirty & D_ROUTE) &&
+            (s->unix_path || s->connect_to || s->port || s->opensocketfn || s->sockoptfn ||
+             s->closesocketfn)) {
             rc->easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
             rc->easy_setopt(h, CURLOPT_PORT, 0L);
+            rc->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, (curl_opensocket_callback)NULL);
+            rc->easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, (curl_sockopt_callback)NULL);
+            rc->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, (curl_closesocket_callback)NULL);
             c->dirty |= D_ROUTE;
         }
         if (s->resolve_off)
@@ -1361,6 +1513,19 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     s->in_transfer = 0;
     rc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     rc->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
+    if (!s->noprogress && (s->xferfn || s->progfn)) {
+        /* What the program's progress callback is shown between transfers
+         * (curl_left): this one's meter, as libcurl shows an idle one. */
+        curl_off_t clen = 0;
+        rc->easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
+        rc->easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &s->meter[1]);
+        rc->easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &s->meter[3]);
+        s->meter[0] = clen > 0 ? clen : 0;
+        s->meter[2] = (curl_off_t)req->body.n;
+        clock_gettime(CLOCK_MONOTONIC, &c->progress_t);   /* (libcurl called it at the end) */
+    }
+    if (out->curlcode == CURLE_ABORTED_BY_CALLBACK && !out->first_byte_timeout && !out->first_token_timeout)
+        c->aborted = 1;   /* the program's progress callback: the call ends (curl_left says so) */
     if (out->curlcode != CURLE_OK && !out->errmsg[0] && rc->easy_strerror)
         snprintf(out->errmsg, sizeof out->errmsg, "%s", rc->easy_strerror(out->curlcode));
 
@@ -1404,6 +1569,24 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     if (out->delivered && out->curlcode == CURLE_OK && give_trailers_due(c))
         out->curlcode = CURLE_WRITE_ERROR;
     return 0;
+}
+
+/* Between transfers (a Retry-After wait, before the next attempt) libcurl
+ * would still call the program's progress callback at least once a second:
+ * with the last transfer's meter, and an abort ends the call. */
+static int curl_left(void *ud)
+{
+    attempt_ctx *c = ud;
+    hstate *s = c->s;
+    if (c->aborted || s->noprogress || (!s->xferfn && !s->progfn) || since_ms(&c->progress_t) < 1000)
+        return c->aborted;
+    clock_gettime(CLOCK_MONOTONIC, &c->progress_t);
+    int r;
+    PROGRAM_BEGIN()
+    r = call_progress(s, s->meter[0], s->meter[1], s->meter[2], s->meter[3]);
+    PROGRAM_END()
+    c->aborted = r && r != CURL_PROGRESSFUNC_CONTINUE;
+    return c->aborted;
 }
 
 /* Put back every option an attempt changed, as the program left it. */
@@ -1625,6 +1808,21 @@ static void ov_parse(hstate *s)
     }
 }
 
+/* A call of one attempt leaves getinfo to the handle, which describes it;
+ * to tell the program otherwise of one item, the override takes over, with
+ * the rest as the handle has it. */
+static void ov_from_handle(hstate *s, CURL *h, const llf_resp *r, const char *url, const char *head,
+                           size_t headlen, double total_s)
+{
+    if (s->ov.active)
+        return;
+    curl_off_t up = 0;
+    llf_real_curl()->easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
+    set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
+                 (curl_off_t)r->body.n, up, total_s);
+    ov_snap(s, snap_take(h));
+}
+
 static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char *url,
                         const char *body, size_t len)
 {
@@ -1635,6 +1833,11 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (s->errorbuffer)
         s->errorbuffer[0] = '\0';   /* as libcurl does at every transfer */
+    /* (libcurl keeps a transfer's OS_ERRNO until another sets one: after a
+     * member's answer, the handle's from before the call, not a refused
+     * original's) */
+    long errno0 = 0;
+    llf_real_curl()->easy_getinfo(h, CURLINFO_OS_ERRNO, &errno0);
 
     llf_req orig = {0};
     orig.url = (char *)url;
@@ -1646,16 +1849,19 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
             core->call_free(call);
             return CURLE_AGAIN;
         }
-    attempt_ctx ctx = {.s = s, .h = h, .orig = &orig};
-    llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", NULL};
+    attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0};
+    llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", curl_left};
     llf_final fin;
     int rc_run = core->run(call, &args, &fin);
     restore(h, s, ctx.dirty);
     llf_headers_free(&orig.headers);
     if (rc_run) {
         llf_buf_free(&ctx.given_head);
+        snap_free(ctx.snap);
         core->call_free(call);
-        return CURLE_AGAIN;
+        if (ctx.aborted && s->errorbuffer)   /* (stopped before its original went: not sent now) */
+            snprintf(s->errorbuffer, CURL_ERROR_SIZE, "Callback aborted");
+        return ctx.aborted ? CURLE_ABORTED_BY_CALLBACK : CURLE_AGAIN;
     }
 
     /* What the program got: a live stream's head and bytes as given, else
@@ -1664,12 +1870,39 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     const llf_buf *given = fin.delivered ? &ctx.given_head : fin.from_original ? &r->head : &fin.head;
     const char *head = given->p;
     size_t headlen = given->n;
+    if (fin.aborted) {
+        /* The program's progress callback stopped a later attempt or a
+         * wait between two: as libcurl ends a transfer aborted before its
+         * answer came (nothing of the answers held back was the program's
+         * yet). */
+        llf_buf_free(&ctx.given_head);
+        snap_free(ctx.snap);
+        set_override(s, 0, r->http_version, url, "", 0, 0, (curl_off_t)orig.body.n, since_ms(&t0) / 1e3);
+        if (s->errorbuffer)
+            snprintf(s->errorbuffer, CURL_ERROR_SIZE, "Callback aborted");
+        core->call_free(call);
+        return CURLE_ABORTED_BY_CALLBACK;
+    }
     if (fin.attempts <= 1 && fin.from_original)
         ov_clear(s);   /* the handle itself describes what the program got */
     else
         set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
                      fin.delivered ? ctx.given : (curl_off_t)r->body.n, (curl_off_t)orig.body.n,
                      since_ms(&t0) / 1e3);
+    /* The rest of getinfo: the original's transfer when the program gets
+     * it after others ran (NULL when it ran last: the handle's); after a
+     * member's answer, the member's but for OS_ERRNO. */
+    if (s->ov.active && fin.from_original && r == ctx.orig_out) {
+        ov_snap(s, ctx.snap);
+        ctx.snap = NULL;
+    } else if (s->ov.active && !fin.from_original) {
+        snapshot *sn = calloc(1, sizeof *sn);
+        if (sn) {
+            sn->v[sn->n++] = (snapval){CURLINFO_OS_ERRNO, 1, {.l = errno0}};
+            ov_snap(s, sn);
+        }
+    }
+    snap_free(ctx.snap);
     /* (the answer's trailers, when what the program got is the answer's own:
      * not a head of ours, which frames its body with a Content-Length) */
     if (s->ov.active && (fin.from_original || fin.delivered))
@@ -1690,21 +1923,36 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         err = failmsg;
     }
     if (!fin.delivered) {
+        int gave = 0, in_body = 0;   /* a refusal (GAVE_*_FAIL), and whether after the head */
         /* (what a progress callback is told while the program pauses us) */
         s->meter[0] = s->meter[1] = (curl_off_t)r->body.n;
         s->meter[2] = s->meter[3] = (curl_off_t)orig.body.n;
         if (r->curlcode == CURLE_OK && s->failonerror && r->status >= 400) {
             /* --fail: libcurl hands over the header block, then stops before
-             * the body and reports the status. */
+             * the body and reports the status (and no body downloaded). */
+            ov_from_handle(s, h, r, url, head, headlen, since_ms(&t0) / 1e3);
+            s->ov.size = 0;
             snprintf(failmsg, sizeof failmsg, "The requested URL returned error: %ld", r->status);
             err = failmsg;
-            res = give_head(s, head ? head : "", headlen) ? CURLE_WRITE_ERROR
-                                                           : CURLE_HTTP_RETURNED_ERROR;
-        } else if (give_head(s, head ? head : "", headlen) ||
-                   give_body(s, r->body.p ? r->body.p : "", r->body.n) ||
-                   (fin.from_original && give_trailers(s, r->trailers.p, r->trailers.n))) {
-            err = "Failure writing output to destination";
+            res = CURLE_HTTP_RETURNED_ERROR;
+            gave = give_head(s, head ? head : "", headlen);
+        } else if (!(gave = give_head(s, head ? head : "", headlen))) {
+            in_body = 1;   /* (trailers go the header's way, after the body) */
+            if (give_body(s, r->body.p ? r->body.p : "", r->body.n))
+                gave = GAVE_BODY_FAIL;
+            else if (fin.from_original)
+                gave = give_trailers(s, r->trailers.p, r->trailers.n);
+        }
+        if (gave) {
+            /* As libcurl says it: a header callback's (or HEADERDATA
+             * writer's) refusal apart from the body's; one of a header
+             * line leaves no body downloaded. */
+            err = gave == GAVE_HEADER_FAIL ? "Failed writing header" : "Failure writing output to destination";
             res = CURLE_WRITE_ERROR;
+            if (!in_body) {
+                ov_from_handle(s, h, r, url, head, headlen, since_ms(&t0) / 1e3);
+                s->ov.size = 0;
+            }
         }
     }
     if (s->pause_rc) {   /* a pause of the program's ended the call (wait_unpause) */
@@ -1819,6 +2067,11 @@ LLF_EXPORT CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
         return CURLE_FAILED_INIT;
     if (LLF_IN_LIB() || !table)
         return rc->easy_getinfo(h, info, arg);
+    if (__atomic_load_n(&snaps_live, __ATOMIC_RELAXED) && arg) {
+        hstate *s = state_find(h);
+        if (s && s->ov.active && s->ov.snap && snap_answer(s->ov.snap, info, arg) == 0)
+            return CURLE_OK;
+    }
     switch (info) {
     case CURLINFO_RESPONSE_CODE: case CURLINFO_EFFECTIVE_URL: case CURLINFO_CONTENT_TYPE:
     case CURLINFO_SIZE_DOWNLOAD: case CURLINFO_SIZE_DOWNLOAD_T: case CURLINFO_HEADER_SIZE:

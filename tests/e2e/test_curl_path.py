@@ -1468,3 +1468,174 @@ def test_trailers_come_after_the_body_as_libcurl_hands_them():
                            f"{what} {extra}: the callbacks' order and curl_easy_header, with the library")
         finally:
             srv.stop()
+
+
+def curlinfo(m, case, *args, preload=True, timeout=20, cfg=None, url=None):
+    prog = os.path.join(BUILD, "progs/curlinfo")
+    return run([prog, case, url or m.base("primary") + "/chat/completions", *args],
+               env_for(cfg or config(m), preload=preload), timeout=timeout)
+
+
+def test_a_programs_socket_callbacks_are_not_a_members_route():
+    """A program's OPENSOCKETFUNCTION may rewrite the address libcurl asks
+    for (to a forwarder of its own): that route leads to the program's
+    server. Another provider's member goes to its base URL, with its own
+    key, and none of the program's socket callbacks see its connection; the
+    program's next call goes by its callbacks again."""
+    m = mock()
+    gateway = RawServer(answer_503)
+    try:
+        r = curlinfo(m, "osock", str(gateway.port), cfg=config(m, chain=("backup/gpt-4o-mini",)))
+    finally:
+        gateway.stop()
+    eq(lines(r), ["call 0 200", "call 0 200", "opens 2 sockopts 2 closes 2"],
+       "both calls answered; the callbacks saw the originals' connections only")
+    eq([q["headers"].get("authorization") for q in gateway.requests], [f"Bearer {KEYS['OPENAI_API_KEY']}"] * 2,
+       "the program's forwarder saw the program's own requests only")
+    eq((len(m.requests("primary")), len(m.requests("backup"))), (0, 2), "each fallback to the backup itself")
+    no_key_leaks(m)
+
+
+def kv(r):
+    return dict(l.partition(" ")[::2] for l in lines(r))
+
+
+def test_a_progress_callbacks_abort_ends_the_call():
+    """The program's progress callback returning non-zero ends the call
+    with CURLE_ABORTED_BY_CALLBACK, as libcurl ends it, whichever attempt
+    it came in: a member's is never followed by the next member. Nothing
+    held back is handed over (as libcurl stops a transfer before its
+    answer came). Between transfers, in a Retry-After wait, the callback is
+    still called about once a second (as libcurl calls it on an idle
+    transfer), and its abort ends the call there too."""
+    m = mock()
+    for case in ("xabort", "pabort"):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        m.set("backup", behaviour="slow:1500")
+        r = curlinfo(m, case, "600")
+        got = kv(r)
+        eq((got["rc"], got["err"], got["code"], got["got"]), ("42", "Callback aborted", "0", "0"),
+           f"{case}: aborted in the member's attempt")
+        check(int(got["ms"]) < 1400, f"{case}: at the abort, not at the member's answer ({got['ms']} ms)")
+        eq((len(m.requests("primary")), len(m.requests("backup")), len(m.requests("spare"))), (1, 1, 0),
+           f"{case}: no member after the abort")
+    m.reset_all()
+    m.set("primary", behaviour="429", retry_after=2)
+    r = curlinfo(m, "xabort", "500", cfg=config(m, retry={"max_wait_ms": 3000}))
+    got = kv(r)
+    eq((got["rc"], got["err"], got["code"]), ("42", "Callback aborted", "0"), "aborted in the Retry-After wait")
+    check(900 < int(got["ms"]) < 1800, f"called about a second into the wait, and stopped there ({got['ms']} ms)")
+    eq((len(m.requests("primary")), len(m.requests("backup"))), (1, 0), "nothing asked after the abort")
+
+
+def test_getinfo_describes_the_transfer_the_program_got():
+    """When every member fails and the program gets the original failure,
+    curl_easy_getinfo describes the original's transfer, as it would
+    without the library: its Retry-After (curl --retry waits by it), its
+    address, request size, connections, upload, and under FAILONERROR no
+    body downloaded; after a member's answer, no OS_ERRNO left from a
+    refused original."""
+    m = mock()
+    same = ("rc", "RESPONSE_CODE", "EFFECTIVE_URL", "RETRY_AFTER", "PRIMARY_IP", "PRIMARY_PORT", "LOCAL_IP",
+            "NUM_CONNECTS", "REQUEST_SIZE", "SCHEME", "SIZE_UPLOAD_T", "SIZE_DOWNLOAD_T", "REDIRECT_COUNT",
+            "OS_ERRNO", "HEADER_SIZE")
+    cfg = config(m, chain=("backup/gpt-4o-mini",))
+
+    def both(*args, url=None, cfg=cfg):
+        a, b = (kv(curlinfo(m, "info", *args, url=url, cfg=cfg, preload=p)) for p in (False, True))
+        return {k: a.get(k) for k in same}, {k: b.get(k) for k in same}
+
+    m.set("primary", behaviour="429", retry_after=7)
+    m.set("backup", behaviour="500")
+    direct, got = both()
+    eq(got, direct, "a 429's transfer, after a member's 500")
+    eq(direct["RETRY_AFTER"], "7", "(its Retry-After)")
+    eq(len(m.requests("backup")), 1, "(the member was asked)")
+    m.set("primary", behaviour="503", retry_after=None)
+    direct, got = both("fail")
+    eq(got, direct, "under FAILONERROR")
+    eq(direct["SIZE_DOWNLOAD_T"], "0", "(no body downloaded)")
+    from harness import free_ports
+    dead = free_ports(1)[0]
+    c = json.load(open(cfg))
+    c["providers"]["openai"]["base_url"] = f"http://127.0.0.1:{dead}/v1"
+    dcfg = write_config(c, "dead-info.json")
+    direct, got = both(url=f"http://127.0.0.1:{dead}/v1/chat/completions", cfg=dcfg)
+    eq(got, direct, "a refused original's transfer")
+    eq((direct["rc"], direct["OS_ERRNO"], direct["SIZE_UPLOAD_T"]), ("7", "111", "0"), "(refused)")
+    m.set("backup", behaviour="ok")
+    got = kv(curlinfo(m, "info", url=f"http://127.0.0.1:{dead}/v1/chat/completions", cfg=dcfg))
+    eq((got["rc"], got["RESPONSE_CODE"], got["OS_ERRNO"]), ("0", "200", "0"),
+       "the member's answer after a refused original: as a call to the member")
+    # an original that followed a redirect to its failure: its URL and count
+    def moved(c, req):
+        if req["target"].startswith("/v1/"):
+            c.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /v2/chat/completions\r\nContent-Length: 0\r\n\r\n")
+            return True
+        return answer_503(c, req)
+    srv = RawServer(moved)
+    try:
+        c["providers"]["openai"]["base_url"] = f"http://127.0.0.1:{srv.port}/v1"
+        m.set("backup", behaviour="500")
+        direct, got = both("follow", url=f"http://127.0.0.1:{srv.port}/v1/chat/completions",
+                           cfg=write_config(c, "moved-info.json"))
+    finally:
+        srv.stop()
+    eq(got, direct, "an original that followed a redirect")
+    eq((direct["RESPONSE_CODE"], direct["REDIRECT_COUNT"]), ("503", "1"), "(redirected to its 503)")
+
+
+def test_the_programs_timeout_bounds_the_whole_call():
+    """curl -m (CURLOPT_TIMEOUT) limits the whole call, as without the
+    library: a member gets what is left of it, none starts after it, and
+    the program then gets the original failure (a primary that ran into
+    the limit itself: curl's own error 28, exactly). The library's own
+    first-byte limit is what leaves room for a fallback."""
+    import time
+    m = mock()
+    m.set("primary", behaviour="hang")
+
+    def timed(cfg, limit="1.5"):
+        t = time.monotonic()
+        r = run(curl_chat(m, "-m", limit), env_for(cfg) if cfg else env_for(preload=False))
+        return r, time.monotonic() - t
+
+    # (the first-byte limit is checked about once a second: the primary
+    # is given up after 0.5 to 1.2 s)
+    m.set("backup", behaviour="slow:300")
+    r, took = timed(config(m, timeouts_ms={"connect": 2000, "first_byte": 500, "total": 3000}), "2.5")
+    check(r.returncode == 0 and answer(r.stdout).startswith("Hello from backup"),
+          f"a member that answers within the call's limit ({r.returncode}, {took:.2f} s)")
+    m.reset_all()
+    m.set("primary", behaviour="503")
+    m.set("backup", behaviour="slow:2000")
+    r, took = timed(config(m, timeouts_ms={"connect": 2000, "first_byte": 5000, "total": 5000}), "1.5")
+    check(r.returncode == 0 and b"overloaded" in r.stdout.lower() and b"backup" not in r.stdout.lower(),
+          f"a member cut by the call's limit: the original failure ({r.stdout[:80]!r})")
+    check(1.4 < took < 1.9, f"ended at the call's limit ({took:.2f} s)")
+    eq(len(m.requests("spare")), 0, "no member after the limit")
+    m.set("primary", behaviour="hang")
+    m.reset_all()
+    cfg = config(m, timeouts_ms={"connect": 2000, "first_byte": 5000, "total": 5000})
+    (a, _), (b, took) = timed(None), timed(cfg)
+    took_ms = lambda e: re.sub(rb"after [0-9]+ milliseconds", b"after N milliseconds", e)
+    eq((b.returncode, b.stdout, took_ms(b.stderr)), (a.returncode, a.stdout, took_ms(a.stderr)),
+       "a primary that ran into the call's limit: curl's own error, exactly")
+    eq(a.returncode, 28, "(curl's timeout)")
+    check(took < 1.9, f"and no member after it ({took:.2f} s)")
+    eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), "(none asked)")
+
+
+def test_a_header_callbacks_refusal_as_libcurl_reports_it():
+    """A header callback that refuses a line ends the call as libcurl ends
+    it: "Failed writing header" (not the body's "Failure writing output to
+    destination"), and no body downloaded; after a fallback as on a call
+    the primary answers itself."""
+    m = mock()
+    direct = kv(curlinfo(m, "habort", preload=False))
+    eq((direct["rc"], direct["err"], direct["size"], direct["got"]), ("23", "Failed writing header", "0", "0"),
+       "(libcurl's own)")
+    eq(kv(curlinfo(m, "habort")), direct, "answered by the primary")
+    m.set("primary", behaviour="503")
+    eq(kv(curlinfo(m, "habort")), direct, "answered by the backup")

@@ -33,6 +33,11 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
     const char *a = llf_headers_get(&req->headers, "authorization", NULL);
     s->auth[s->n] = a ? strdup(a) : NULL;
     s->n++;
+    if (strcmp(step, "aborted") == 0) {   /* the program's progress callback */
+        out->curlcode = CURLE_ABORTED_BY_CALLBACK;
+        snprintf(out->errmsg, sizeof out->errmsg, "Callback aborted");
+        return 0;
+    }
     if (strcmp(step, "connect") == 0) {
         out->curlcode = CURLE_COULDNT_CONNECT;
         snprintf(out->errmsg, sizeof out->errmsg, "Failed to connect");
@@ -168,6 +173,28 @@ void test_engine(void)
     CHECK(run(&sg, &fin, &c) == 0 && sg.n == 1 && fin.from_original && fin.resp->status == 503 &&
           fin.attempts == 1);
     done(&sg, c);
+
+    CHECK(fin.aborted);   /* (a hook that can tell the program so does: curl's rc 42) */
+
+    /* The program's progress callback aborts a member's attempt: never
+     * retried, no member after it, and the call is the program's to end
+     * (nothing held back is given). Its abort of the original at once is
+     * the original's outcome, as it came. */
+    script sa = {.steps = {"503", "aborted", "200"}};
+    CHECK(run(&sa, &fin, &c) == 0 && sa.n == 2 && fin.aborted && fin.attempts == 2 && fin.head.n == 0);
+    done(&sa, c);
+    script sb = {.steps = {"aborted", "200"}};
+    CHECK(run(&sb, &fin, &c) == 0 && sb.n == 1 && !fin.aborted && fin.from_original &&
+          fin.resp->curlcode == CURLE_ABORTED_BY_CALLBACK);
+    done(&sb, c);
+    /* ...in the original's attempt after its Retry-After: */
+    script sd = {.steps = {"429ra0", "aborted", "200"}};
+    CHECK(run(&sd, &fin, &c) == 0 && sd.n == 2 && fin.aborted);
+    done(&sd, c);
+    /* ...and when it aborts between two attempts (gone: asked then). */
+    script sc = {.steps = {"429ra0", "200", "200"}, .gone_after = 1};
+    CHECK(run(&sc, &fin, &c) == 0 && sc.n == 1 && fin.aborted);
+    done(&sc, c);
 
     /* Success at once: the original, untouched, one attempt. */
     script s1 = {.steps = {"200"}};

@@ -60,6 +60,18 @@ void test_plan(void)
     c->connect_ms = 0;
     llf_attempt_limits(c, 700, 0, &at);
     CHECK(at.connect_ms == 700);
+    /* The program's limit is on the whole call: each attempt has what is
+     * left of it, and none starts without a few ms of it. */
+    c->connect_ms = 3000;
+    CHECK(llf_attempt_window(c, 0, 1500, 1500, &at) == 0 && at.total_ms == 1500 && at.connect_ms == 3000 &&
+          at.first_byte_ms == 1500);
+    CHECK(llf_attempt_window(c, 0, 1500, 300.2, &at) == 0 && at.total_ms == 301 && at.first_byte_ms == 301);
+    CHECK(llf_attempt_window(c, 0, 1500, 1499.9, &at) == 0 && at.total_ms == 1500);   /* (the original's, as set) */
+    CHECK(llf_attempt_window(c, 0, 1500, LLF_MIN_ATTEMPT_MS - 1, &at) == -1);
+    CHECK(llf_attempt_window(c, 0, 1500, -20, &at) == -1);
+    CHECK(llf_attempt_window(c, 0, 0, 0, &at) == 0 && at.total_ms == 120000);   /* (no limit of the program's) */
+    c->total_ms = 200;
+    CHECK(llf_attempt_window(c, 0, 1500, 900, &at) == 0 && at.total_ms == 200);   /* ours is shorter */
     llf_config_free(c);
     t_clearenv();
 }
