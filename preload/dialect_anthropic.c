@@ -501,7 +501,8 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
 static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
 {
     const cJSON *tools = llf_get(hub, "tools");
-    if (cJSON_IsArray(tools) && cJSON_GetArraySize(tools)) {
+    int ntools = cJSON_GetArraySize(tools);
+    if (cJSON_IsArray(tools) && ntools) {
         cJSON *at = cJSON_CreateArray();
         if (!at || llf_add(out, "tools", at))
             return LLF_TR_ERROR;
@@ -525,7 +526,9 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
     }
     const cJSON *tc = llf_get(hub, "tool_choice");
     int no_parallel = cJSON_IsFalse(llf_get(hub, "parallel_tool_calls"));
-    if (!tc && !no_parallel)
+    /* Without tools a choice among them means nothing, and Anthropic refuses
+     * it (400 "tool_choice may only be specified while providing tools"). */
+    if ((!tc && !no_parallel) || !cJSON_IsArray(tools) || !ntools)
         return LLF_TR_OK;
     cJSON *c = cJSON_CreateObject();
     const char *type = "auto";

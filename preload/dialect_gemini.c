@@ -505,7 +505,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                                              {"frequencyPenalty", "frequency_penalty", "frequency_penalty"}};
         for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == LLF_TR_OK; i++) {
             const cJSON *v = get2(gc, map[i][0], map[i][1]);
-            if (v && llf_add(hub, map[i][2], cJSON_Duplicate(v, 1)))
+            if (v && !cJSON_IsNull(v) && llf_add(hub, map[i][2], cJSON_Duplicate(v, 1)))
                 rc = LLF_TR_ERROR;
         }
         const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
@@ -895,7 +895,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     if (rc == LLF_TR_OK && !llf_get(gc, "maxOutputTokens") && llf_copy(gc, "maxOutputTokens", hub, "max_tokens"))
         rc = LLF_TR_ERROR;
     const cJSON *stop = llf_get(hub, "stop");
-    if (rc == LLF_TR_OK && stop) {
+    if (rc == LLF_TR_OK && (cJSON_IsString(stop) || cJSON_IsArray(stop))) {
         cJSON *a = cJSON_IsArray(stop) ? cJSON_Duplicate(stop, 1) : cJSON_CreateArray();
         if (!a || (cJSON_IsString(stop) && llf_append(a, cJSON_CreateString(stop->valuestring))) ||
             llf_add(gc, "stopSequences", a))
@@ -950,8 +950,9 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             }
         }
     }
-    const cJSON *tc = llf_get(hub, "tool_choice");
-    if (rc == LLF_TR_OK && tc) {
+    /* (a choice among no tools: none to make) */
+    const cJSON *tc = cJSON_GetArraySize(tools) ? llf_get(hub, "tool_choice") : NULL;
+    if (rc == LLF_TR_OK && tc && !cJSON_IsNull(tc)) {
         cJSON *cfg = cJSON_CreateObject(), *fcc = cJSON_CreateObject();
         const char *name = llf_get_str(llf_get(tc, "function"), "name");
         const char *mode = name ? "ANY"

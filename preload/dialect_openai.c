@@ -46,7 +46,17 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         return LLF_TR_ERROR;
     }
     *out = cJSON_Duplicate(req, 1);
-    return *out ? LLF_TR_OK : LLF_TR_ERROR;
+    if (!*out)
+        return LLF_TR_ERROR;
+    /* A null field is OpenAI's "not given" (SDKs write them): the hub has
+     * none, so that no translator sends one on, or reads tool_choice: null
+     * as a tool choice. */
+    for (cJSON *k = (*out)->child, *next; k; k = next) {
+        next = k->next;
+        if (cJSON_IsNull(k))
+            cJSON_Delete(cJSON_DetachItemViaPointer(*out, k));
+    }
+    return LLF_TR_OK;
 }
 
 static int set_model(cJSON *o, const char *model)

@@ -38,6 +38,42 @@ static int budget(const cJSON *b)
     return cJSON_IsNumber(t) ? t->valueint : -1;
 }
 
+/* An OpenAI program's nulls are "not given": none reaches Anthropic, which
+ * refuses them (top_p: null is a 400), and a tool_choice without tools is
+ * not sent (a 400 too). */
+static void nulls_from_openai(void)
+{
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC,
+                         "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":null,"
+                         "\"stream\":null,\"tool_choice\":null,\"temperature\":null,\"stop\":null,\"user\":null,"
+                         "\"max_tokens\":null,\"tools\":null,\"parallel_tool_calls\":null,\"response_format\":null}",
+                         "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o);
+    int nulls = 0;
+    for (const cJSON *k = o ? o->child : NULL; k; k = k->next)
+        nulls += cJSON_IsNull(k);
+    CHECK(nulls == 0);
+    CHECK(o && !cJSON_GetObjectItem(o, "top_p") && !cJSON_GetObjectItem(o, "stream") &&
+          !cJSON_GetObjectItem(o, "tool_choice") && cJSON_GetObjectItem(o, "max_tokens")->valueint == 8192);
+    cJSON_Delete(o);
+    /* a tool choice with no tools at all: nothing to choose */
+    o = tr_across(LLF_OPENAI, LLF_ANTHROPIC,
+                  "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tool_choice\":\"none\","
+                  "\"parallel_tool_calls\":false}", "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "tool_choice"));
+    cJSON_Delete(o);
+    /* an Anthropic program's null as well, to another dialect */
+    o = tr_across(LLF_ANTHROPIC, LLF_GEMINI,
+                  "{\"model\":\"c\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                  "\"top_p\":null,\"temperature\":null,\"stop_sequences\":null}", "gemini-2.5-flash", &rc, d, sizeof d);
+    const cJSON *gc = cJSON_GetObjectItem(o, "generationConfig");
+    CHECK(rc == LLF_TR_OK && gc && !cJSON_GetObjectItem(gc, "topP") && !cJSON_GetObjectItem(gc, "temperature") &&
+          !cJSON_GetObjectItem(gc, "stopSequences"));
+    cJSON_Delete(o);
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -292,4 +328,5 @@ void test_dialect_anthropic(void)
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(back, "usage"), "input_tokens")->valueint == 480);
     cJSON_Delete(hub);
     cJSON_Delete(back);
+    nulls_from_openai();
 }

@@ -44,6 +44,30 @@ static void results_in_call_order(cJSON *hub)
     cJSON_InsertItemInArray(msgs, n - 2, a);
 }
 
+/* Nulls are "not given" both ways: an OpenAI program's reach no Gemini
+ * generationConfig (nor a toolConfig without tools), a Gemini program's
+ * none of the hub. */
+static void nulls_both_ways(void)
+{
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_GEMINI,
+                         "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":null,"
+                         "\"temperature\":null,\"seed\":null,\"n\":null,\"max_tokens\":null,\"stop\":null,"
+                         "\"tool_choice\":\"required\"}", "gemini-2.5-flash", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "generationConfig") && !cJSON_GetObjectItem(o, "toolConfig"));
+    cJSON_Delete(o);
+    o = tr_across(LLF_GEMINI, LLF_OPENAI,
+                  "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],\"generationConfig\":"
+                  "{\"temperature\":null,\"topP\":null,\"maxOutputTokens\":null,\"stopSequences\":null}}",
+                  "gpt-4o", &rc, d, sizeof d);
+    int nulls = 0;
+    for (const cJSON *k = o ? o->child : NULL; k; k = k->next)
+        nulls += cJSON_IsNull(k);
+    CHECK(rc == LLF_TR_OK && o && nulls == 0);
+    cJSON_Delete(o);
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -485,4 +509,5 @@ void test_dialect_gemini(void)
         cJSON_Delete(oai);
         cJSON_Delete(anth);
     }
+    nulls_both_ways();
 }
