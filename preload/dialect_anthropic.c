@@ -76,6 +76,17 @@ static cJSON *image_part(const char *url)
     return p;
 }
 
+/* The type of a tool_result's first block that is not text, or NULL. */
+static const char *tool_result_other(const cJSON *content)
+{
+    for (const cJSON *b = cJSON_IsArray(content) ? content->child : NULL; b; b = b->next) {
+        const char *type = llf_get_str(b, "type");
+        if (!type || strcmp(type, "text"))
+            return type ? type : "?";
+    }
+    return NULL;
+}
+
 static char *block_text(const cJSON *content)
 {
     return llf_content_text(content, "\n");
@@ -144,12 +155,23 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
              * member gets the program's own body, blocks and all.) */
             continue;
         } else if (strcmp(type, "tool_result") == 0 && strcmp(role, "user") == 0) {
-            /* Tool results become `tool` messages, ahead of the turn's text. */
+            /* Tool results become `tool` messages, ahead of the turn's text.
+             * Their text only: an image (or document) a tool returned has
+             * no place in an OpenAI tool message or the hub's Gemini
+             * functionResponse, and the answer would be given without it. */
+            const char *other = tool_result_other(llf_get(b, "content"));
+            if (other) {
+                llf_terr_set(e, "anthropic tool_result block \"%s\" has no OpenAI equivalent", llf_terr_word(other));
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
             char *text = block_text(llf_get(b, "content"));
             cJSON *m = cJSON_CreateObject();
             if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
                 llf_copy(m, "tool_call_id", b, "tool_use_id") ||
-                llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
+                llf_add(m, "content", cJSON_CreateString(text)) ||
+                (cJSON_IsTrue(llf_get(b, "is_error")) && llf_add(m, LLF_HUB_TOOL_ERROR, cJSON_CreateTrue())) ||
+                llf_append_own(msgs, &m)) {
                 cJSON_Delete(m);
                 rc = LLF_TR_ERROR;
             }
@@ -482,6 +504,7 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
         cJSON *b = cJSON_CreateObject();
         if (!t || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
             llf_copy(b, "tool_use_id", m, "tool_call_id") || llf_add(b, "content", cJSON_CreateString(t)) ||
+            (cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR)) && llf_add(b, "is_error", cJSON_CreateTrue())) ||
             llf_append_own(blocks, &b)) {
             cJSON_Delete(b);
             rc = LLF_TR_ERROR;

@@ -394,12 +394,20 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
                     calls[i].answered = 1;
                     id = calls[i].id;
                 }
-            const char *str = llf_get_str(resp, "content") ? llf_get_str(resp, "content") : llf_get_str(resp, "result");
-            char *text = str ? llf_strdup(str) : cJSON_PrintUnformatted(resp ? resp : NULL);
+            /* Gemini's "error" key says the function failed, its value
+             * the details (the hub marks the message: LLF_HUB_TOOL_ERROR) */
+            const cJSON *err = llf_get(resp, "error");
+            int failed = err && !cJSON_IsNull(err) && !llf_get(resp, "output");
+            const cJSON *shown = failed ? err : resp;
+            const char *str = failed ? cJSON_GetStringValue(err)
+                              : llf_get_str(resp, "content") ? llf_get_str(resp, "content")
+                                                             : llf_get_str(resp, "result");
+            char *text = str ? llf_strdup(str) : cJSON_PrintUnformatted(shown);
             cJSON *m = cJSON_CreateObject();
             if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
                 llf_add(m, "tool_call_id", cJSON_CreateString(id ? id : "call_unknown")) ||
-                llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
+                llf_add(m, "content", cJSON_CreateString(text)) ||
+                (failed && llf_add(m, LLF_HUB_TOOL_ERROR, cJSON_CreateTrue())) || llf_append_own(msgs, &m)) {
                 cJSON_Delete(m);
                 rc = LLF_TR_ERROR;
             }
@@ -719,6 +727,19 @@ static int tool_part(const cJSON *m, const char *name, cJSON *parts, llf_terr *e
         }
     }
     free(t);
+    /* a failed tool's: Gemini's "error" key, the details under it */
+    if (resp && cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR))) {
+        cJSON *err = cJSON_CreateObject();
+        const cJSON *c = llf_get(resp, "content");
+        cJSON *inner = resp->child && !resp->child->next && c ? cJSON_DetachItemViaPointer(resp, (cJSON *)c) : resp;
+        if (inner != resp)
+            cJSON_Delete(resp);
+        if (!err)
+            cJSON_Delete(inner);
+        else if (llf_add(err, "error", inner))   /* (inner deleted) */
+            cJSON_Delete(err), err = NULL;
+        resp = err;
+    }
     cJSON *p = cJSON_CreateObject(), *fr = cJSON_CreateObject();
     if (!name) {
         llf_terr_set(e, "tool result for an unknown call");

@@ -280,7 +280,7 @@ static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
-    if (!o || set_model(o, model) || fit(o, model, 1) < 0) {
+    if (!o || set_model(o, model) || llf_hub_tool_errors(o) || fit(o, model, 1) < 0) {
         cJSON_Delete(o);
         llf_terr_set(e, "out of memory");
         return LLF_TR_ERROR;

@@ -74,6 +74,57 @@ static void nulls_from_openai(void)
     cJSON_Delete(o);
 }
 
+/* A tool_result with an image (or any block but text) cannot be carried
+ * to OpenAI or Gemini: skipped, not sent without it. A failed tool's result
+ * (is_error) stays one: OpenAI's text after "Error: ", Gemini's "error"
+ * key, and back to Anthropic from Gemini's. */
+static void tool_results_across(void)
+{
+    static const char img[] =
+        "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"shot\"},"
+        "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"shot\",\"input\":{}}]},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content\":["
+        "{\"type\":\"text\",\"text\":\"here\"},{\"type\":\"image\",\"source\":{\"type\":\"base64\","
+        "\"media_type\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}}]}]}]}";
+    int rc;
+    char d[160];
+    for (int to = LLF_OPENAI; to <= LLF_GEMINI; to += 2) {
+        cJSON *o = tr_across(LLF_ANTHROPIC, to, img, to == LLF_OPENAI ? "gpt-4o" : "gemini-2.5-flash", &rc, d, sizeof d);
+        CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "tool_result") && strstr(d, "image"));
+        cJSON_Delete(o);
+    }
+    static const char failed[] =
+        "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"w\"},"
+        "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"w\",\"input\":{}}]},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"is_error\":true,"
+        "\"content\":\"city not found\"}]}]}";
+    cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, failed, "gpt-4o", &rc, d, sizeof d);
+    const cJSON *tm = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 2);
+    CHECK(rc == LLF_TR_OK && tm);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(tm, "content")), "Error: city not found");
+    CHECK(tm && !cJSON_GetObjectItem(tm, LLF_HUB_TOOL_ERROR));
+    cJSON_Delete(o);
+    o = tr_across(LLF_ANTHROPIC, LLF_GEMINI, failed, "gemini-2.5-flash", &rc, d, sizeof d);
+    const cJSON *fr = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                                              cJSON_GetObjectItem(o, "contents"), 2), "parts"), 0), "functionResponse");
+    CHECK(rc == LLF_TR_OK);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(fr, "response"), "error")), "city not found");
+    cJSON_Delete(o);
+    /* Gemini's "error" to Anthropic's is_error, and a plain result stays plain */
+    static const char gem[] =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"w\"}]},{\"role\":\"model\",\"parts\":[{\"functionCall\":"
+        "{\"name\":\"w\",\"args\":{}}},{\"functionCall\":{\"name\":\"v\",\"args\":{}}}]},{\"role\":\"user\",\"parts\":["
+        "{\"functionResponse\":{\"name\":\"w\",\"response\":{\"error\":\"city not found\"}}},"
+        "{\"functionResponse\":{\"name\":\"v\",\"response\":{\"output\":\"ok\"}}}]}]}";
+    o = tr_across(LLF_GEMINI, LLF_ANTHROPIC, gem, "claude-sonnet-4-5", &rc, d, sizeof d);
+    const cJSON *blocks = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 2), "content");
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(blocks) == 2);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "is_error")));
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "content")), "city not found");
+    CHECK(!cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 1), "is_error"));
+    cJSON_Delete(o);
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -329,4 +380,5 @@ void test_dialect_anthropic(void)
     cJSON_Delete(hub);
     cJSON_Delete(back);
     nulls_from_openai();
+    tool_results_across();
 }
