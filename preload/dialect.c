@@ -103,3 +103,16 @@ int llf_hub_tool_errors(cJSON *body)
     }
     return 0;
 }
+
+int llf_hub_prefill(const cJSON *hub, llf_terr *e)
+{
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(hub, "messages");
+    const cJSON *last = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+    const char *role = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(last, "role"));
+    if (role && !strcmp(role, "assistant")) {
+        llf_terr_set(e, "the conversation ends with an assistant turn (Anthropic continues it, "
+                        "the others answer after it)");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    return LLF_TR_OK;
+}

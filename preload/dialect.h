@@ -50,6 +50,13 @@ const char *llf_terr_word(const char *s);
  * no memory. */
 int llf_hub_tool_errors(cJSON *body);
 
+/* A hub request whose last message is the assistant's: Anthropic continues
+ * such a turn (a prefill: the answer is the rest of it), OpenAI and Gemini
+ * answer after it with a message of their own, so between dialects the
+ * answer would change its meaning. LLF_TR_INCOMPATIBLE saying so, else
+ * LLF_TR_OK. */
+int llf_hub_prefill(const cJSON *hub, llf_terr *e);
+
 /* The reason a hub request carries that no member of another dialect may be
  * sent it, or NULL. */
 const char *llf_hub_refused(const cJSON *hub);

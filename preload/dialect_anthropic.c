@@ -229,6 +229,14 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     }
     for (const cJSON *t = llf_get(req, "messages")->child; t && rc == LLF_TR_OK; t = t->next)
         rc = turn_to_hub(t, msgs, e);
+    /* A last turn of the assistant's is a prefill, which only Claude
+     * continues: a hub to judge by, for no other dialect. */
+    const cJSON *turns = llf_get(req, "messages");
+    const char *lrole = llf_get_str(cJSON_GetArrayItem(turns, cJSON_GetArraySize(turns) - 1), "role");
+    if (rc == LLF_TR_OK && lrole && !strcmp(lrole, "assistant") &&
+        llf_add(hub, LLF_HUB_REFUSED, cJSON_CreateString("anthropic prefill (the conversation ends with an "
+                                                          "assistant turn, which only Claude continues)")))
+        rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK &&
         (llf_copy(hub, "max_tokens", req, "max_tokens") || llf_copy(hub, "temperature", req, "temperature") ||
          llf_copy(hub, "top_p", req, "top_p") || llf_copy(hub, "stream", req, "stream") ||
@@ -592,6 +600,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "logprobs");
         return LLF_TR_INCOMPATIBLE;
     }
+    if (llf_hub_prefill(hub, e) != LLF_TR_OK)   /* (Claude would continue it) */
+        return LLF_TR_INCOMPATIBLE;
     cJSON *o = cJSON_CreateObject(), *am = cJSON_CreateArray();
     llf_buf system = {0};
     int rc = o && am && !llf_add(o, "model", cJSON_CreateString(model ? model : "")) ? LLF_TR_OK

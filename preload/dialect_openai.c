@@ -285,6 +285,13 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "out of memory");
         return LLF_TR_ERROR;
     }
+    /* OpenAI takes up to 4 stop sequences (400 beyond), as Groq and xAI
+     * do; a model that takes none had them left out by fit (stop_at). */
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "stop")) > 4) {
+        cJSON_Delete(o);
+        llf_terr_set(e, "more than 4 stop sequences");
+        return LLF_TR_INCOMPATIBLE;
+    }
     *out = o;
     return LLF_TR_OK;
 }

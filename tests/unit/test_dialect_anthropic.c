@@ -125,6 +125,43 @@ static void tool_results_across(void)
     cJSON_Delete(o);
 }
 
+/* A conversation ending in an assistant turn: Claude continues it (a
+ * prefill), OpenAI and Gemini answer after it; between dialects either way
+ * is another answer, so no such member is sent one. */
+static void prefills(void)
+{
+    static const char anth[] = "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":"
+                               "\"JSON of Ada\"},{\"role\":\"assistant\",\"content\":\"{\"}]}";
+    static const char oai[] = "{\"model\":\"g\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+                              "{\"role\":\"assistant\",\"content\":\"Hello\"}]}";
+    int rc;
+    char d[160];
+    for (int to = LLF_OPENAI; to <= LLF_GEMINI; to += 2) {
+        cJSON *o = tr_across(LLF_ANTHROPIC, to, anth, to ? "gemini-2.5-flash" : "gpt-4o", &rc, d, sizeof d);
+        CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "prefill"));
+        cJSON_Delete(o);
+    }
+    for (int to = LLF_ANTHROPIC; to <= LLF_GEMINI; to++) {
+        cJSON *o = tr_across(LLF_OPENAI, to, oai, to == LLF_GEMINI ? "gemini-2.5-flash" : "claude-sonnet-4-5", &rc, d,
+                             sizeof d);
+        CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "assistant turn"));
+        cJSON_Delete(o);
+    }
+    /* its own hub still judges the program's own answer (rewrite.c refuses
+     * it to other dialects only) */
+    cJSON *in = cJSON_Parse(anth), *hub = NULL;
+    llf_terr e;
+    CHECK(A->req_to_hub(in, NULL, &hub, &e) == LLF_TR_OK && llf_hub_refused(hub));
+    cJSON_Delete(in);
+    cJSON_Delete(hub);
+    /* more stop sequences than OpenAI takes (4): skipped, not a 400 */
+    cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI,
+                         "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                         "\"stop_sequences\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "stop"));
+    cJSON_Delete(o);
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -381,4 +418,5 @@ void test_dialect_anthropic(void)
     cJSON_Delete(back);
     nulls_from_openai();
     tool_results_across();
+    prefills();
 }
