@@ -64,6 +64,8 @@ typedef struct llf_attempt {
     int  translate_to;      /* -1, or the program's dialect when it differs from
                                the member's: live bytes are translated */
     const char *model;      /* the member's model, reported in translated streams */
+    int  usage_asked;       /* the program (OpenAI) asked its stream's usage
+                               (stream_options.include_usage) */
     const char *live_extra; /* header lines ("Name: v\r\n"...) to add when a
                                live response is not the original attempt's */
 } llf_attempt;
@@ -130,7 +132,7 @@ typedef struct llf_core_api {
      * verdict.h's llf_stream_watch) */
     const char *(*watch)(struct llf_sse *p, int dialect, const char *bytes, size_t n);
     /* Streams between dialects: bytes of the member's in, the program's out. */
-    struct llf_stream_pipe *(*pipe_new)(int from, int to, const char *model);
+    struct llf_stream_pipe *(*pipe_new)(int from, int to, const char *model, int usage_asked);
     int (*pipe_feed)(struct llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out);
     int (*pipe_end)(struct llf_stream_pipe *p, llf_buf *out);
     void (*pipe_free)(struct llf_stream_pipe *p);

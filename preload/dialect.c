@@ -3,7 +3,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "hubutil.h"
 
 const llf_dialect_ops *llf_dialect_ops_of(llf_dialect d)
 {
@@ -75,4 +78,41 @@ int llf_hub_openai_only(const cJSON *hub, llf_terr *e)
 const char *llf_hub_refused(const cJSON *hub)
 {
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hub, LLF_HUB_REFUSED));
+}
+
+int llf_hub_tool_errors(cJSON *body)
+{
+    cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    for (cJSON *m = cJSON_IsArray(msgs) ? msgs->child : NULL; m; m = m->next) {
+        cJSON *flag = cJSON_GetObjectItemCaseSensitive(m, LLF_HUB_TOOL_ERROR);
+        if (!flag)
+            continue;
+        int err = cJSON_IsTrue(flag);
+        cJSON_Delete(cJSON_DetachItemViaPointer(m, flag));
+        if (!err)
+            continue;
+        char *t = llf_content_text(cJSON_GetObjectItemCaseSensitive(m, "content"), "\n");
+        llf_buf b = {0};
+        cJSON *s = t && !llf_buf_adds(&b, "Error: ") && !llf_buf_adds(&b, t) ? cJSON_CreateString(b.p) : NULL;
+        free(t);
+        llf_buf_free(&b);
+        if (!s || !cJSON_ReplaceItemInObjectCaseSensitive(m, "content", s)) {
+            cJSON_Delete(s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int llf_hub_prefill(const cJSON *hub, llf_terr *e)
+{
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(hub, "messages");
+    const cJSON *last = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+    const char *role = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(last, "role"));
+    if (role && !strcmp(role, "assistant")) {
+        llf_terr_set(e, "the conversation ends with an assistant turn (Anthropic continues it, "
+                        "the others answer after it)");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    return LLF_TR_OK;
 }

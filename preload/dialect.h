@@ -39,6 +39,24 @@ const char *llf_terr_word(const char *s);
  * by (its JSON schema, its limits): rewrite.c refuses the translation. */
 #define LLF_HUB_REFUSED "llf:refused"
 
+/* In a hub request's tool message: true when the tool failed (Anthropic's
+ * tool_result is_error, a Gemini functionResponse with only an "error").
+ * OpenAI has no such field: its member is sent the text after "Error: "
+ * (llf_hub_tool_errors); Gemini's a response {"error": ...}. */
+#define LLF_HUB_TOOL_ERROR "llf:is_error"
+
+/* A hub request's tool messages made ready for an OpenAI member: each
+ * marked LLF_HUB_TOOL_ERROR unmarked, its text after "Error: ". 0, -1 on
+ * no memory. */
+int llf_hub_tool_errors(cJSON *body);
+
+/* A hub request whose last message is the assistant's: Anthropic continues
+ * such a turn (a prefill: the answer is the rest of it), OpenAI and Gemini
+ * answer after it with a message of their own, so between dialects the
+ * answer would change its meaning. LLF_TR_INCOMPATIBLE saying so, else
+ * LLF_TR_OK. */
+int llf_hub_prefill(const cJSON *hub, llf_terr *e);
+
 /* The reason a hub request carries that no member of another dialect may be
  * sent it, or NULL. */
 const char *llf_hub_refused(const cJSON *hub);

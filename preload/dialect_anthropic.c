@@ -76,6 +76,17 @@ static cJSON *image_part(const char *url)
     return p;
 }
 
+/* The type of a tool_result's first block that is not text, or NULL. */
+static const char *tool_result_other(const cJSON *content)
+{
+    for (const cJSON *b = cJSON_IsArray(content) ? content->child : NULL; b; b = b->next) {
+        const char *type = llf_get_str(b, "type");
+        if (!type || strcmp(type, "text"))
+            return type ? type : "?";
+    }
+    return NULL;
+}
+
 static char *block_text(const cJSON *content)
 {
     return llf_content_text(content, "\n");
@@ -144,12 +155,23 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
              * member gets the program's own body, blocks and all.) */
             continue;
         } else if (strcmp(type, "tool_result") == 0 && strcmp(role, "user") == 0) {
-            /* Tool results become `tool` messages, ahead of the turn's text. */
+            /* Tool results become `tool` messages, ahead of the turn's text.
+             * Their text only: an image (or document) a tool returned has
+             * no place in an OpenAI tool message or the hub's Gemini
+             * functionResponse, and the answer would be given without it. */
+            const char *other = tool_result_other(llf_get(b, "content"));
+            if (other) {
+                llf_terr_set(e, "anthropic tool_result block \"%s\" has no OpenAI equivalent", llf_terr_word(other));
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
             char *text = block_text(llf_get(b, "content"));
             cJSON *m = cJSON_CreateObject();
             if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
                 llf_copy(m, "tool_call_id", b, "tool_use_id") ||
-                llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
+                llf_add(m, "content", cJSON_CreateString(text)) ||
+                (cJSON_IsTrue(llf_get(b, "is_error")) && llf_add(m, LLF_HUB_TOOL_ERROR, cJSON_CreateTrue())) ||
+                llf_append_own(msgs, &m)) {
                 cJSON_Delete(m);
                 rc = LLF_TR_ERROR;
             }
@@ -207,6 +229,14 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     }
     for (const cJSON *t = llf_get(req, "messages")->child; t && rc == LLF_TR_OK; t = t->next)
         rc = turn_to_hub(t, msgs, e);
+    /* A last turn of the assistant's is a prefill, which only Claude
+     * continues: a hub to judge by, for no other dialect. */
+    const cJSON *turns = llf_get(req, "messages");
+    const char *lrole = llf_get_str(cJSON_GetArrayItem(turns, cJSON_GetArraySize(turns) - 1), "role");
+    if (rc == LLF_TR_OK && lrole && !strcmp(lrole, "assistant") &&
+        llf_add(hub, LLF_HUB_REFUSED, cJSON_CreateString("anthropic prefill (the conversation ends with an "
+                                                          "assistant turn, which only Claude continues)")))
+        rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK &&
         (llf_copy(hub, "max_tokens", req, "max_tokens") || llf_copy(hub, "temperature", req, "temperature") ||
          llf_copy(hub, "top_p", req, "top_p") || llf_copy(hub, "stream", req, "stream") ||
@@ -482,6 +512,7 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
         cJSON *b = cJSON_CreateObject();
         if (!t || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
             llf_copy(b, "tool_use_id", m, "tool_call_id") || llf_add(b, "content", cJSON_CreateString(t)) ||
+            (cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR)) && llf_add(b, "is_error", cJSON_CreateTrue())) ||
             llf_append_own(blocks, &b)) {
             cJSON_Delete(b);
             rc = LLF_TR_ERROR;
@@ -501,7 +532,8 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
 static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
 {
     const cJSON *tools = llf_get(hub, "tools");
-    if (cJSON_IsArray(tools) && cJSON_GetArraySize(tools)) {
+    int ntools = cJSON_GetArraySize(tools);
+    if (cJSON_IsArray(tools) && ntools) {
         cJSON *at = cJSON_CreateArray();
         if (!at || llf_add(out, "tools", at))
             return LLF_TR_ERROR;
@@ -525,7 +557,9 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
     }
     const cJSON *tc = llf_get(hub, "tool_choice");
     int no_parallel = cJSON_IsFalse(llf_get(hub, "parallel_tool_calls"));
-    if (!tc && !no_parallel)
+    /* Without tools a choice among them means nothing, and Anthropic refuses
+     * it (400 "tool_choice may only be specified while providing tools"). */
+    if ((!tc && !no_parallel) || !cJSON_IsArray(tools) || !ntools)
         return LLF_TR_OK;
     cJSON *c = cJSON_CreateObject();
     const char *type = "auto";
@@ -566,6 +600,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "logprobs");
         return LLF_TR_INCOMPATIBLE;
     }
+    if (llf_hub_prefill(hub, e) != LLF_TR_OK)   /* (Claude would continue it) */
+        return LLF_TR_INCOMPATIBLE;
     cJSON *o = cJSON_CreateObject(), *am = cJSON_CreateArray();
     llf_buf system = {0};
     int rc = o && am && !llf_add(o, "model", cJSON_CreateString(model ? model : "")) ? LLF_TR_OK

@@ -352,6 +352,14 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
             const char *uri = llf_get_str(src, "fileUri") ? llf_get_str(src, "fileUri")
                                                           : llf_get_str(src, "file_uri");
             const char *data = llf_get_str(src, "data");
+            /* A file uploaded to Gemini (its Files API) or in Google Cloud
+             * Storage: no other provider can fetch it, as a cachedContent. */
+            if (fd && uri && (!strncasecmp(uri, "gs://", 5) || strstr(uri, "generativelanguage.googleapis.com/"))) {
+                llf_terr_set(e, "gemini fileData %s (a file only Gemini can read)",
+                             strncasecmp(uri, "gs://", 5) ? "from the Files API" : "at gs://");
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
             if (!is_image(mime) || (inl && !data) || (fd && !uri)) {
                 llf_terr_set(e, "gemini %s of type %s has no OpenAI equivalent", inl ? "inlineData" : "fileData",
                              llf_terr_word(mime));
@@ -394,12 +402,20 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
                     calls[i].answered = 1;
                     id = calls[i].id;
                 }
-            const char *str = llf_get_str(resp, "content") ? llf_get_str(resp, "content") : llf_get_str(resp, "result");
-            char *text = str ? llf_strdup(str) : cJSON_PrintUnformatted(resp ? resp : NULL);
+            /* Gemini's "error" key says the function failed, its value
+             * the details (the hub marks the message: LLF_HUB_TOOL_ERROR) */
+            const cJSON *err = llf_get(resp, "error");
+            int failed = err && !cJSON_IsNull(err) && !llf_get(resp, "output");
+            const cJSON *shown = failed ? err : resp;
+            const char *str = failed ? cJSON_GetStringValue(err)
+                              : llf_get_str(resp, "content") ? llf_get_str(resp, "content")
+                                                             : llf_get_str(resp, "result");
+            char *text = str ? llf_strdup(str) : cJSON_PrintUnformatted(shown);
             cJSON *m = cJSON_CreateObject();
             if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
                 llf_add(m, "tool_call_id", cJSON_CreateString(id ? id : "call_unknown")) ||
-                llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
+                llf_add(m, "content", cJSON_CreateString(text)) ||
+                (failed && llf_add(m, LLF_HUB_TOOL_ERROR, cJSON_CreateTrue())) || llf_append_own(msgs, &m)) {
                 cJSON_Delete(m);
                 rc = LLF_TR_ERROR;
             }
@@ -458,6 +474,26 @@ static int output_refused(const cJSON *gc, llf_terr *e)
     return LLF_TR_OK;
 }
 
+/* The hub's tools but those allowed (allowedFunctionNames) gone; none
+ * left is LLF_TR_INCOMPATIBLE (a call was required of no function). */
+static int only_allowed(cJSON *tools, const cJSON *allowed, llf_terr *e)
+{
+    for (cJSON *t = cJSON_IsArray(tools) ? tools->child : NULL, *next; t; t = next) {
+        next = t->next;
+        const char *name = llf_get_str(llf_get(t, "function"), "name");
+        int ok = 0;
+        for (const cJSON *a = allowed->child; a && !ok && name; a = a->next)
+            ok = cJSON_IsString(a) && !strcmp(a->valuestring, name);
+        if (!ok)
+            cJSON_Delete(cJSON_DetachItemViaPointer(tools, t));
+    }
+    if (!cJSON_GetArraySize(tools)) {
+        llf_terr_set(e, "gemini allowedFunctionNames names no declared function");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    return LLF_TR_OK;
+}
+
 static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     const cJSON *contents = llf_get(req, "contents");
@@ -474,6 +510,11 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     const cJSON *cached = get2(req, "cachedContent", "cached_content");
     if (output_refused(gc, &refused) == LLF_TR_OK && cached && !cJSON_IsNull(cached))
         llf_terr_set(&refused, "gemini cachedContent (a cached prompt only Gemini holds)");
+    /* A last turn of the model's: what it means to Gemini is Gemini's (it
+     * may continue it); Claude would, the others answer after it. */
+    const char *lrole = llf_get_str(cJSON_GetArrayItem(contents, cJSON_GetArraySize(contents) - 1), "role");
+    if (!refused.detail[0] && lrole && !strcmp(lrole, "model"))
+        llf_terr_set(&refused, "the conversation ends with a model turn");
     cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray(), *own = msgs;
     int rc = hub && msgs && !llf_add(hub, "model", cJSON_CreateString(url_model ? url_model : "")) &&
                      !llf_add_own(hub, "messages", &own)
@@ -505,7 +546,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                                              {"frequencyPenalty", "frequency_penalty", "frequency_penalty"}};
         for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == LLF_TR_OK; i++) {
             const cJSON *v = get2(gc, map[i][0], map[i][1]);
-            if (v && llf_add(hub, map[i][2], cJSON_Duplicate(v, 1)))
+            if (v && !cJSON_IsNull(v) && llf_add(hub, map[i][2], cJSON_Duplicate(v, 1)))
                 rc = LLF_TR_ERROR;
         }
         const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
@@ -578,6 +619,11 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             }
         } else {
             tc = cJSON_CreateString(!strcasecmp(mode, "ANY") ? "required" : !strcasecmp(mode, "NONE") ? "none" : "auto");
+            /* Several allowed among more declared: OpenAI and Anthropic
+             * name one tool or any, so the others are not offered. */
+            if (tc && cJSON_IsArray(allowed) && allowed->child &&
+                (!strcasecmp(mode, "ANY") || !strcasecmp(mode, "VALIDATED")))
+                rc = only_allowed((cJSON *)llf_get(hub, "tools"), allowed, e);
         }
         if (llf_add(hub, "tool_choice", tc))
             rc = LLF_TR_ERROR;
@@ -719,6 +765,19 @@ static int tool_part(const cJSON *m, const char *name, cJSON *parts, llf_terr *e
         }
     }
     free(t);
+    /* a failed tool's: Gemini's "error" key, the details under it */
+    if (resp && cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR))) {
+        cJSON *err = cJSON_CreateObject();
+        const cJSON *c = llf_get(resp, "content");
+        cJSON *inner = resp->child && !resp->child->next && c ? cJSON_DetachItemViaPointer(resp, (cJSON *)c) : resp;
+        if (inner != resp)
+            cJSON_Delete(resp);
+        if (!err)
+            cJSON_Delete(inner);
+        else if (llf_add(err, "error", inner))   /* (inner deleted) */
+            cJSON_Delete(err), err = NULL;
+        resp = err;
+    }
     cJSON *p = cJSON_CreateObject(), *fr = cJSON_CreateObject();
     if (!name) {
         llf_terr_set(e, "tool result for an unknown call");
@@ -807,6 +866,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "logprobs");
         return LLF_TR_INCOMPATIBLE;
     }
+    if (llf_hub_prefill(hub, e) != LLF_TR_OK)
+        return LLF_TR_INCOMPATIBLE;
     cJSON *o = cJSON_CreateObject(), *contents = cJSON_CreateArray(), *gc = cJSON_CreateObject();
     llf_buf system = {0};
     int rc = o && contents && gc ? LLF_TR_OK : LLF_TR_ERROR;
@@ -895,7 +956,10 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     if (rc == LLF_TR_OK && !llf_get(gc, "maxOutputTokens") && llf_copy(gc, "maxOutputTokens", hub, "max_tokens"))
         rc = LLF_TR_ERROR;
     const cJSON *stop = llf_get(hub, "stop");
-    if (rc == LLF_TR_OK && stop) {
+    if (rc == LLF_TR_OK && cJSON_GetArraySize(stop) > 5) {   /* Gemini's most */
+        llf_terr_set(e, "more than 5 stop sequences");
+        rc = LLF_TR_INCOMPATIBLE;
+    } else if (rc == LLF_TR_OK && (cJSON_IsString(stop) || cJSON_IsArray(stop))) {
         cJSON *a = cJSON_IsArray(stop) ? cJSON_Duplicate(stop, 1) : cJSON_CreateArray();
         if (!a || (cJSON_IsString(stop) && llf_append(a, cJSON_CreateString(stop->valuestring))) ||
             llf_add(gc, "stopSequences", a))
@@ -950,8 +1014,9 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             }
         }
     }
-    const cJSON *tc = llf_get(hub, "tool_choice");
-    if (rc == LLF_TR_OK && tc) {
+    /* (a choice among no tools: none to make) */
+    const cJSON *tc = cJSON_GetArraySize(tools) ? llf_get(hub, "tool_choice") : NULL;
+    if (rc == LLF_TR_OK && tc && !cJSON_IsNull(tc)) {
         cJSON *cfg = cJSON_CreateObject(), *fcc = cJSON_CreateObject();
         const char *name = llf_get_str(llf_get(tc, "function"), "name");
         const char *mode = name ? "ANY"

@@ -46,7 +46,17 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         return LLF_TR_ERROR;
     }
     *out = cJSON_Duplicate(req, 1);
-    return *out ? LLF_TR_OK : LLF_TR_ERROR;
+    if (!*out)
+        return LLF_TR_ERROR;
+    /* A null field is OpenAI's "not given" (SDKs write them): the hub has
+     * none, so that no translator sends one on, or reads tool_choice: null
+     * as a tool choice. */
+    for (cJSON *k = (*out)->child, *next; k; k = next) {
+        next = k->next;
+        if (cJSON_IsNull(k))
+            cJSON_Delete(cJSON_DetachItemViaPointer(*out, k));
+    }
+    return LLF_TR_OK;
 }
 
 static int set_model(cJSON *o, const char *model)
@@ -270,10 +280,17 @@ static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
-    if (!o || set_model(o, model) || fit(o, model, 1) < 0) {
+    if (!o || set_model(o, model) || llf_hub_tool_errors(o) || fit(o, model, 1) < 0) {
         cJSON_Delete(o);
         llf_terr_set(e, "out of memory");
         return LLF_TR_ERROR;
+    }
+    /* OpenAI takes up to 4 stop sequences (400 beyond), as Groq and xAI
+     * do; a model that takes none had them left out by fit (stop_at). */
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "stop")) > 4) {
+        cJSON_Delete(o);
+        llf_terr_set(e, "more than 4 stop sequences");
+        return LLF_TR_INCOMPATIBLE;
     }
     *out = o;
     return LLF_TR_OK;

@@ -510,6 +510,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             at.dialect = (int)cfg->providers[s->provider].dialect;
             at.translate_to = at.dialect != (int)c->m.dialect ? (int)c->m.dialect : -1;
             at.model = s->model;
+            at.usage_asked = c->m.dialect == LLF_OPENAI &&
+                             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                                 cJSON_GetObjectItemCaseSensitive(c->body, "stream_options"), "include_usage"));
             /* The default first-token limit (first_byte's) is not for a
              * model that thinks in silence between its role chunk and its
              * answer: its first text may come minutes in, and the role

@@ -58,7 +58,7 @@ int llf_append_own(cJSON *arr, cJSON **item)
 int llf_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *key)
 {
     const cJSON *v = llf_get(src, key);
-    return v ? llf_add(dst, dkey, cJSON_Duplicate(v, 1)) : 0;
+    return v && !cJSON_IsNull(v) ? llf_add(dst, dkey, cJSON_Duplicate(v, 1)) : 0;
 }
 
 char *llf_content_text(const cJSON *content, const char *sep)

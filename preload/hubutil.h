@@ -7,7 +7,9 @@
 
 const cJSON *llf_get(const cJSON *o, const char *key);
 const char  *llf_get_str(const cJSON *o, const char *key);   /* NULL unless a string */
-/* Add a copy of src[key] to dst as dkey when present. 0 ok, -1 no memory. */
+/* Add a copy of src[key] to dst as dkey when present and not null (every
+ * dialect's null means "not given", and a null sent on is refused: 400
+ * "top_p: Input should be a valid number"). 0 ok, -1 no memory. */
 int llf_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *key);
 /* Add an item, deleting it on failure. 0 ok, -1. */
 int llf_add(cJSON *o, const char *key, cJSON *item);

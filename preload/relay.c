@@ -738,7 +738,7 @@ static int go_live(rctx *x)
     llf_sse_free(&x->sse);   /* from here on it watches (live_out), from the first byte */
     memset(&x->sse, 0, sizeof x->sse);
     if (x->at->translate_to >= 0 &&
-        !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model)))
+        !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model, x->at->usage_asked)))
         return -1;
     int bad = write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, live_framing(x),
                          x->keep_alive && !x->http10) ||

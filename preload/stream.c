@@ -302,8 +302,16 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
     const char *fr = llf_get_str(choice, "finish_reason");
     if (fr && !t->finish[0])
         snprintf(t->finish, sizeof t->finish, "%s", fr);
-    if (t->to == LLF_OPENAI)
-        return sse(out, NULL, chunk);   /* made by chunk_new, with the program's model */
+    if (t->to == LLF_OPENAI) {
+        /* made by chunk_new, with the program's model; its usage goes in a
+         * chunk of its own at the end (oai_usage) */
+        cJSON_DeleteItemFromObjectCaseSensitive(chunk, "usage");
+        if (t->usage_asked && !cJSON_AddNullToObject(chunk, "usage")) {
+            cJSON_Delete(chunk);
+            return -1;
+        }
+        return sse(out, NULL, chunk);
+    }
     int closing = t->finish[0] && has_usage && !t->finished, rc = 0;
     if (t->to == LLF_ANTHROPIC) {
         rc = choice ? write_anthropic(t, choice, out) : anth_start(t, out);
@@ -557,6 +565,18 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
     return chunk ? write_hub(t, chunk, out) : 0;
 }
 
+/* OpenAI's usage chunk, for a program that asked it: after the finish,
+ * before [DONE], with no choices. */
+static int oai_usage(llf_stream_tr *t, llf_buf *out)
+{
+    cJSON *c = cJSON_CreateObject();
+    int ok = c && cJSON_AddStringToObject(c, "id", t->id) &&
+             cJSON_AddStringToObject(c, "object", "chat.completion.chunk") &&
+             cJSON_AddNumberToObject(c, "created", t->created) && cJSON_AddStringToObject(c, "model", t->model) &&
+             cJSON_AddArrayToObject(c, "choices") && !usage(c, t->in_tokens, t->out_tokens);
+    return sse_if(out, NULL, c, ok);
+}
+
 int llf_stream_tr_end(llf_stream_tr *t, llf_buf *out)
 {
     /* No terminator from the member: the stream was cut, and closing it in
@@ -565,7 +585,7 @@ int llf_stream_tr_end(llf_stream_tr *t, llf_buf *out)
     if (!t->done || (t->from == LLF_GEMINI && gemini_close(t, out)))
         return -1;
     if (t->to == LLF_OPENAI)
-        return llf_buf_adds(out, "data: [DONE]\n\n");
+        return (t->usage_asked && oai_usage(t, out)) || llf_buf_adds(out, "data: [DONE]\n\n") ? -1 : 0;
     if (close_program(t, out))
         return -1;
     return t->to == LLF_GEMINI ? 0 : sse(out, "message_stop", parse("{\"type\":\"message_stop\"}"));
@@ -586,11 +606,13 @@ static int pipe_event(void *ctx, const char *event, const char *data, size_t len
     return p->bad;
 }
 
-llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model)
+llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model, int usage_asked)
 {
     llf_stream_pipe *p = calloc(1, sizeof *p);
-    if (p)
+    if (p) {
         llf_stream_tr_init(&p->tr, (llf_dialect)from, (llf_dialect)to, model);
+        p->tr.usage_asked = usage_asked;
+    }
     return p;
 }
 

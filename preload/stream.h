@@ -30,6 +30,11 @@ typedef struct llf_stream_tr {
     char finish[16];          /* the hub finish_reason, once it came */
     int  refused;             /* its text is an OpenAI refusal (delta.refusal) */
     int  finished;            /* the closing event (message_delta, finishReason chunk) went out */
+    int  usage_asked;         /* an OpenAI program asked its stream's usage
+                                 (stream_options.include_usage): "usage": null
+                                 in every chunk, then a chunk of its own with
+                                 "choices": [] before [DONE], as OpenAI streams;
+                                 unasked, none */
     char id[128];
     double in_tokens, out_tokens;
     struct llf_gem_call {     /* Gemini wants whole calls: gathered here */
@@ -53,7 +58,7 @@ int  llf_stream_tr_end(llf_stream_tr *t, llf_buf *out);
 /* Bytes of a member's stream in, the program's dialect out: SSE parsing and
  * translation together, for the transports. */
 typedef struct llf_stream_pipe llf_stream_pipe;   /* also named in core.h */
-llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model);
+llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model, int usage_asked);
 int  llf_stream_pipe_feed(llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out);
 int  llf_stream_pipe_end(llf_stream_pipe *p, llf_buf *out);
 void llf_stream_pipe_free(llf_stream_pipe *p);

@@ -703,7 +703,8 @@ def stream_text(dialect, out):
             continue
         j = json.loads(data)
         if dialect == "openai":
-            text += j["choices"][0]["delta"].get("content") or ""
+            for c in j["choices"][:1]:   # (none in the usage chunk)
+                text += c["delta"].get("content") or ""
         elif dialect == "anthropic":
             text += j.get("delta", {}).get("text", "")
             ended = ended or event == "message_stop"
@@ -760,6 +761,63 @@ def test_streams_across_every_dialect_pair():
             check(ended, f"{caller} program, {member} member: its dialect's end of stream")
             if caller == "gemini":
                 eq(gemini_invalid_chunks(r.stdout.decode()), [], f"{member} member: every chunk has parts")
+
+
+def test_an_openai_stream_gets_its_usage_as_openai_sends_it():
+    """stream_options.include_usage: OpenAI sends "usage": null in every
+    chunk and the usage in one chunk more, with "choices": [], just before
+    [DONE]; SDKs read it there (a chunk with choices is not the usage). A
+    stream translated from Anthropic or Gemini does the same, and without
+    include_usage carries no usage at all, as OpenAI's."""
+    for member, entry in (("claude", "anthropic/claude-haiku-4-5"), ("gem", "gemini/gemini-2.5-flash")):
+        for asked in (True, False):
+            m = mock()
+            m.set("oai", behaviour="503")
+            body = chat(stream=True, **({"stream_options": {"include_usage": True}} if asked else {}))
+            r = run(openai_call(m, body, "-N"), env_for(config(m, [entry])))
+            data = [l[6:] for l in r.stdout.decode().splitlines() if l.startswith("data: ")]
+            eq(data[-1], "[DONE]", f"{member}: the stream ends")
+            chunks = [json.loads(d) for d in data[:-1]]
+            if asked:
+                last = chunks[-1]
+                eq(last["choices"], [], f"{member}: the usage chunk has no choices")
+                u = last.get("usage") or {}
+                check(u.get("prompt_tokens", 0) > 0 and u.get("completion_tokens", 0) > 0 and
+                      u.get("total_tokens") == u["prompt_tokens"] + u["completion_tokens"], f"{member}: its usage {u}")
+                eq([c.get("usage", "absent") for c in chunks[:-1]], [None] * (len(chunks) - 1),
+                   f"{member}: every other chunk says usage null")
+            else:
+                eq([c for c in chunks if "usage" in c or not c["choices"]], [], f"{member}: no usage unasked")
+
+
+def test_requests_another_dialect_would_change_are_skipped():
+    """Nulls are "not given" (an OpenAI SDK writes them); an Anthropic
+    prefill (a last assistant turn, which Claude continues) and a tool result
+    with an image have no faithful form elsewhere: those members are skipped
+    as incompatible, never sent the request changed."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    r = run(openai_call(m, chat(top_p=None, stream=None, tool_choice=None, temperature=None)),
+            env_for(config(m, ["anthropic/claude-haiku-4-5"])))
+    check(json.loads(r.stdout)["choices"][0]["message"]["content"].startswith("Hello from claude"), "Anthropic answered")
+    sent = json.loads(m.requests("claude")[-1]["body"])
+    eq([k for k, v in sent.items() if v is None or k == "tool_choice"], [], "no null and no tool_choice sent")
+    tool_image = [{"role": "user", "content": "screenshot"},
+                  {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "shot", "input": {}}]},
+                  {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [
+                      {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                                   "data": base64.b64encode(b"png").decode()}}]}]}]
+    prefill = [{"role": "user", "content": "Ada as JSON"}, {"role": "assistant", "content": "{"}]
+    for what, msgs in (("tool_result image", tool_image), ("prefill", prefill)):
+        m = mock()
+        m.set("claude", behaviour="503")
+        log = new_log("changed.log")
+        r = run(anthropic_call(m, {"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": msgs}),
+                env_for(config(m, ["backup/gpt-4o-mini", "gemini/gemini-2.5-flash"]), log))
+        eq(json.loads(r.stdout).get("type"), "error", f"{what}: the original failure")
+        eq(len(m.requests("backup")) + len(m.requests("gem")), 0, f"{what}: no member sent it")
+        skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
+        eq(skips, [("backup", "incompatible"), ("gemini", "incompatible")], f"{what}: logged as incompatible")
 
 
 def test_a_gemini_program_never_gets_content_without_parts():
@@ -1014,7 +1072,7 @@ def stream_call(m, client="curl", dialect="anthropic"):
         hdrs = {"x-api-key": KEYS["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01"}
     else:
         server, path = "oai", "/v1/chat/completions"
-        body = {"model": "gpt-4o", "stream": True, "messages": msgs}
+        body = {"model": "gpt-4o", "stream": True, "stream_options": {"include_usage": True}, "messages": msgs}
         hdrs = {"authorization": f"Bearer {KEYS['OPENAI_API_KEY']}"}
     hdrs["content-type"] = "application/json"
     if client == "curl":
@@ -1090,7 +1148,9 @@ def test_an_openai_members_stream_usage_reaches_other_dialects():
 def stream_close(dialect, out):
     """How a stream in the program's dialect closes: each finish with its
     usage, as (finish, input tokens, output tokens), and whether the finish
-    is the last event before the terminator ([DONE], message_stop)."""
+    is the last event before the terminator ([DONE], message_stop). OpenAI's
+    usage comes in the chunk after the finish, with no choices (asked by
+    stream_options.include_usage), the finish's."""
     events = []
     for block in out.replace("\r\n", "\n").split("\n\n"):
         data = "\n".join(l[6:] for l in block.splitlines() if l.startswith("data: "))
@@ -1102,6 +1162,9 @@ def stream_close(dialect, out):
         if dialect == "openai" and j and j["choices"] and j["choices"][0].get("finish_reason"):
             u = j.get("usage") or {}
             finishes.append((j["choices"][0]["finish_reason"], u.get("prompt_tokens"), u.get("completion_tokens")))
+        elif dialect == "openai" and j and not j["choices"] and finishes and last == i - 1:
+            u = j.get("usage") or {}
+            finishes[-1] = (finishes[-1][0], u.get("prompt_tokens"), u.get("completion_tokens"))
         elif dialect == "anthropic" and event == "message_delta":
             finishes.append((j["delta"]["stop_reason"], j["usage"].get("input_tokens"), j["usage"].get("output_tokens")))
         else:

@@ -38,6 +38,130 @@ static int budget(const cJSON *b)
     return cJSON_IsNumber(t) ? t->valueint : -1;
 }
 
+/* An OpenAI program's nulls are "not given": none reaches Anthropic, which
+ * refuses them (top_p: null is a 400), and a tool_choice without tools is
+ * not sent (a 400 too). */
+static void nulls_from_openai(void)
+{
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC,
+                         "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":null,"
+                         "\"stream\":null,\"tool_choice\":null,\"temperature\":null,\"stop\":null,\"user\":null,"
+                         "\"max_tokens\":null,\"tools\":null,\"parallel_tool_calls\":null,\"response_format\":null}",
+                         "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o);
+    int nulls = 0;
+    for (const cJSON *k = o ? o->child : NULL; k; k = k->next)
+        nulls += cJSON_IsNull(k);
+    CHECK(nulls == 0);
+    CHECK(o && !cJSON_GetObjectItem(o, "top_p") && !cJSON_GetObjectItem(o, "stream") &&
+          !cJSON_GetObjectItem(o, "tool_choice") && cJSON_GetObjectItem(o, "max_tokens")->valueint == 8192);
+    cJSON_Delete(o);
+    /* a tool choice with no tools at all: nothing to choose */
+    o = tr_across(LLF_OPENAI, LLF_ANTHROPIC,
+                  "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tool_choice\":\"none\","
+                  "\"parallel_tool_calls\":false}", "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "tool_choice"));
+    cJSON_Delete(o);
+    /* an Anthropic program's null as well, to another dialect */
+    o = tr_across(LLF_ANTHROPIC, LLF_GEMINI,
+                  "{\"model\":\"c\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                  "\"top_p\":null,\"temperature\":null,\"stop_sequences\":null}", "gemini-2.5-flash", &rc, d, sizeof d);
+    const cJSON *gc = cJSON_GetObjectItem(o, "generationConfig");
+    CHECK(rc == LLF_TR_OK && gc && !cJSON_GetObjectItem(gc, "topP") && !cJSON_GetObjectItem(gc, "temperature") &&
+          !cJSON_GetObjectItem(gc, "stopSequences"));
+    cJSON_Delete(o);
+}
+
+/* A tool_result with an image (or any block but text) cannot be carried
+ * to OpenAI or Gemini: skipped, not sent without it. A failed tool's result
+ * (is_error) stays one: OpenAI's text after "Error: ", Gemini's "error"
+ * key, and back to Anthropic from Gemini's. */
+static void tool_results_across(void)
+{
+    static const char img[] =
+        "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"shot\"},"
+        "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"shot\",\"input\":{}}]},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content\":["
+        "{\"type\":\"text\",\"text\":\"here\"},{\"type\":\"image\",\"source\":{\"type\":\"base64\","
+        "\"media_type\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}}]}]}]}";
+    int rc;
+    char d[160];
+    for (int to = LLF_OPENAI; to <= LLF_GEMINI; to += 2) {
+        cJSON *o = tr_across(LLF_ANTHROPIC, to, img, to == LLF_OPENAI ? "gpt-4o" : "gemini-2.5-flash", &rc, d, sizeof d);
+        CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "tool_result") && strstr(d, "image"));
+        cJSON_Delete(o);
+    }
+    static const char failed[] =
+        "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"w\"},"
+        "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"w\",\"input\":{}}]},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"is_error\":true,"
+        "\"content\":\"city not found\"}]}]}";
+    cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, failed, "gpt-4o", &rc, d, sizeof d);
+    const cJSON *tm = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 2);
+    CHECK(rc == LLF_TR_OK && tm);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(tm, "content")), "Error: city not found");
+    CHECK(tm && !cJSON_GetObjectItem(tm, LLF_HUB_TOOL_ERROR));
+    cJSON_Delete(o);
+    o = tr_across(LLF_ANTHROPIC, LLF_GEMINI, failed, "gemini-2.5-flash", &rc, d, sizeof d);
+    const cJSON *fr = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                                              cJSON_GetObjectItem(o, "contents"), 2), "parts"), 0), "functionResponse");
+    CHECK(rc == LLF_TR_OK);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(fr, "response"), "error")), "city not found");
+    cJSON_Delete(o);
+    /* Gemini's "error" to Anthropic's is_error, and a plain result stays plain */
+    static const char gem[] =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"w\"}]},{\"role\":\"model\",\"parts\":[{\"functionCall\":"
+        "{\"name\":\"w\",\"args\":{}}},{\"functionCall\":{\"name\":\"v\",\"args\":{}}}]},{\"role\":\"user\",\"parts\":["
+        "{\"functionResponse\":{\"name\":\"w\",\"response\":{\"error\":\"city not found\"}}},"
+        "{\"functionResponse\":{\"name\":\"v\",\"response\":{\"output\":\"ok\"}}}]}]}";
+    o = tr_across(LLF_GEMINI, LLF_ANTHROPIC, gem, "claude-sonnet-4-5", &rc, d, sizeof d);
+    const cJSON *blocks = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 2), "content");
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(blocks) == 2);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "is_error")));
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "content")), "city not found");
+    CHECK(!cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 1), "is_error"));
+    cJSON_Delete(o);
+}
+
+/* A conversation ending in an assistant turn: Claude continues it (a
+ * prefill), OpenAI and Gemini answer after it; between dialects either way
+ * is another answer, so no such member is sent one. */
+static void prefills(void)
+{
+    static const char anth[] = "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":"
+                               "\"JSON of Ada\"},{\"role\":\"assistant\",\"content\":\"{\"}]}";
+    static const char oai[] = "{\"model\":\"g\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+                              "{\"role\":\"assistant\",\"content\":\"Hello\"}]}";
+    int rc;
+    char d[160];
+    for (int to = LLF_OPENAI; to <= LLF_GEMINI; to += 2) {
+        cJSON *o = tr_across(LLF_ANTHROPIC, to, anth, to ? "gemini-2.5-flash" : "gpt-4o", &rc, d, sizeof d);
+        CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "prefill"));
+        cJSON_Delete(o);
+    }
+    for (int to = LLF_ANTHROPIC; to <= LLF_GEMINI; to++) {
+        cJSON *o = tr_across(LLF_OPENAI, to, oai, to == LLF_GEMINI ? "gemini-2.5-flash" : "claude-sonnet-4-5", &rc, d,
+                             sizeof d);
+        CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "assistant turn"));
+        cJSON_Delete(o);
+    }
+    /* its own hub still judges the program's own answer (rewrite.c refuses
+     * it to other dialects only) */
+    cJSON *in = cJSON_Parse(anth), *hub = NULL;
+    llf_terr e;
+    CHECK(A->req_to_hub(in, NULL, &hub, &e) == LLF_TR_OK && llf_hub_refused(hub));
+    cJSON_Delete(in);
+    cJSON_Delete(hub);
+    /* more stop sequences than OpenAI takes (4): skipped, not a 400 */
+    cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI,
+                         "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                         "\"stop_sequences\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "stop"));
+    cJSON_Delete(o);
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -292,4 +416,7 @@ void test_dialect_anthropic(void)
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(back, "usage"), "input_tokens")->valueint == 480);
     cJSON_Delete(hub);
     cJSON_Delete(back);
+    nulls_from_openai();
+    tool_results_across();
+    prefills();
 }

@@ -44,6 +44,90 @@ static void results_in_call_order(cJSON *hub)
     cJSON_InsertItemInArray(msgs, n - 2, a);
 }
 
+/* Nulls are "not given" both ways: an OpenAI program's reach no Gemini
+ * generationConfig (nor a toolConfig without tools), a Gemini program's
+ * none of the hub. */
+static void nulls_both_ways(void)
+{
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_GEMINI,
+                         "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":null,"
+                         "\"temperature\":null,\"seed\":null,\"n\":null,\"max_tokens\":null,\"stop\":null,"
+                         "\"tool_choice\":\"required\"}", "gemini-2.5-flash", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "generationConfig") && !cJSON_GetObjectItem(o, "toolConfig"));
+    cJSON_Delete(o);
+    o = tr_across(LLF_GEMINI, LLF_OPENAI,
+                  "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],\"generationConfig\":"
+                  "{\"temperature\":null,\"topP\":null,\"maxOutputTokens\":null,\"stopSequences\":null}}",
+                  "gpt-4o", &rc, d, sizeof d);
+    int nulls = 0;
+    for (const cJSON *k = o ? o->child : NULL; k; k = k->next)
+        nulls += cJSON_IsNull(k);
+    CHECK(rc == LLF_TR_OK && o && nulls == 0);
+    cJSON_Delete(o);
+}
+
+/* What only Gemini can serve: a file of its Files API or at gs:// (no
+ * other provider can fetch it); a conversation ending in a model turn; more
+ * than 5 stop sequences to Gemini. allowedFunctionNames (several) offers
+ * only those functions elsewhere. */
+static void gemini_only_inputs(void)
+{
+    static const char *const uris[] = {"https://generativelanguage.googleapis.com/v1beta/files/abc123",
+                                       "gs://bucket/cat.png"};
+    int rc;
+    char d[160], json[512];
+    for (int i = 0; i < 2; i++)
+        for (int to = LLF_OPENAI; to <= LLF_ANTHROPIC; to++) {
+            snprintf(json, sizeof json, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"what is it\"},"
+                     "{\"fileData\":{\"mimeType\":\"image/png\",\"fileUri\":\"%s\"}}]}]}", uris[i]);
+            cJSON *o = tr_across(LLF_GEMINI, to, json, to ? "claude-sonnet-4-5" : "gpt-4o", &rc, d, sizeof d);
+            CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "fileData"));
+            cJSON_Delete(o);
+        }
+    /* an image at a public URL is still an image URL */
+    cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"fileData\":{\"mimeType\":"
+                         "\"image/png\",\"fileUri\":\"https://example.com/cat.png\"}}]}]}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o);
+    cJSON_Delete(o);
+    o = tr_across(LLF_GEMINI, LLF_OPENAI, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Say\"}]},"
+                  "{\"role\":\"model\",\"parts\":[{\"text\":\"Once upon\"}]}]}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "model turn"));
+    cJSON_Delete(o);
+    o = tr_across(LLF_OPENAI, LLF_GEMINI, "{\"model\":\"g\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                  "\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]}", "gemini-2.5-flash", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "stop"));
+    cJSON_Delete(o);
+    o = tr_across(LLF_OPENAI, LLF_GEMINI, "{\"model\":\"g\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                  "\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", "gemini-2.5-flash", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "generationConfig"),
+                                                                      "stopSequences")) == 5);
+    cJSON_Delete(o);
+    /* ANY among a and b of a, b, c: only a and b offered, one of them required */
+    static const char allowed[] =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"functionDeclarations\":["
+        "{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\"}]}],\"toolConfig\":{\"functionCallingConfig\":"
+        "{\"mode\":\"ANY\",\"allowedFunctionNames\":[\"a\",\"b\"]}}}";
+    o = tr_across(LLF_GEMINI, LLF_OPENAI, allowed, "gpt-4o", &rc, d, sizeof d);
+    const cJSON *tools = cJSON_GetObjectItem(o, "tools");
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(tools) == 2);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 1), "function"),
+                                                       "name")), "b");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "tool_choice")), "required");
+    cJSON_Delete(o);
+    o = tr_across(LLF_GEMINI, LLF_ANTHROPIC, allowed, "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(cJSON_GetObjectItem(o, "tools")) == 2);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "tool_choice"), "type")), "any");
+    cJSON_Delete(o);
+    o = tr_across(LLF_GEMINI, LLF_OPENAI,
+                  "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"functionDeclarations\":"
+                  "[{\"name\":\"a\"}]}],\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"ANY\","
+                  "\"allowedFunctionNames\":[\"q\",\"r\"]}}}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_INCOMPATIBLE && !o);
+    cJSON_Delete(o);
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -485,4 +569,6 @@ void test_dialect_gemini(void)
         cJSON_Delete(oai);
         cJSON_Delete(anth);
     }
+    nulls_both_ways();
+    gemini_only_inputs();
 }

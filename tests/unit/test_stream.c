@@ -189,7 +189,7 @@ static void check_cut(llf_dialect from, llf_dialect to)
     const char *in = TEXT[from], *hello = strstr(in, "Hello fro");
     const char *lf = strstr(hello, "\n\n"), *crlf = strstr(hello, "\r\n\r\n");
     const char *end = crlf && (!lf || crlf < lf) ? crlf + 4 : lf + 2;
-    llf_stream_pipe *p = llf_stream_pipe_new(from, to, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(from, to, "m", 0);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, (size_t)(end - in), &out) == 0);
     size_t n = out.n;
@@ -241,7 +241,7 @@ static int read_closing(void *ctx, const char *event, const char *data, size_t l
 
 static void check_late_usage(llf_dialect to, const char *reason)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, OAI_USAGE, strlen(OAI_USAGE), &out) == 0);
     CHECK(llf_stream_pipe_end(p, &out) == 0);
@@ -288,7 +288,7 @@ static int read_oai_fields(void *ctx, const char *event, const char *data, size_
 
 static void check_oai_fields(llf_dialect from, const char *in)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m", 0);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     oai_fields f = {0};
@@ -317,7 +317,7 @@ static void check_many_gemini_calls(void)
     }
     llf_buf_adds(&in, "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
                       "data: [DONE]\n\n");
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, LLF_GEMINI, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, LLF_GEMINI, "m", 0);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in.p, in.n, &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     const char *d = out.p ? strstr(out.p, "data: ") : NULL;
@@ -364,7 +364,7 @@ static int read_final(void *ctx, const char *event, const char *data, size_t len
 
 static void check_final(llf_dialect from, const char *in, const char *finish, int out_tokens)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m", 1)   /* (usage asked) */;
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     final f = {{0}, -1};
@@ -430,7 +430,7 @@ static int read_oai(void *ctx, const char *event, const char *data, size_t len)
 
 static oai_read to_openai(const char *in)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_ANTHROPIC, LLF_OPENAI, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_ANTHROPIC, LLF_OPENAI, "m", 1)   /* (usage asked) */;
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     oai_read r = {{0}, 0, -1};
@@ -482,7 +482,7 @@ typedef struct {
 static cJSON *translate_all(const void *arg)
 {
     const oom_arg *a = arg;
-    llf_stream_pipe *p = llf_stream_pipe_new(a->from, a->to, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(a->from, a->to, "m", 0);
     llf_buf out = {0};
     if (p && llf_stream_pipe_feed(p, a->in, strlen(a->in), &out) == 0)
         llf_stream_pipe_end(p, &out);
@@ -515,7 +515,7 @@ static const char OAI_REFUSAL[] =
 
 static void check_refusal(llf_dialect to, const char *finish)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, OAI_REFUSAL, strlen(OAI_REFUSAL), &out) == 0 &&
           llf_stream_pipe_end(p, &out) == 0);
@@ -545,7 +545,7 @@ static const char *const EMPTY[2] = {
 
 static void check_gemini_empty(llf_dialect from)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_GEMINI, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_GEMINI, "m", 0);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, EMPTY[from], strlen(EMPTY[from]), &out) == 0 &&
           llf_stream_pipe_end(p, &out) == 0);
@@ -591,7 +591,7 @@ static void check_gemini_id(llf_dialect to, int with_id, const char *want)
              "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}],\"role\":\"model\"},\"index\":0}]%s}\r\n\r\n"
              "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\" there\"}],\"role\":\"model\"},"
              "\"finishReason\":\"STOP\",\"index\":0}]%s}\r\n\r\n", rid, rid);
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", 0);
     llf_buf out = {0}, ids = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     llf_sse q = {0};
@@ -640,10 +640,11 @@ static int read_ending(void *ctx, const char *event, const char *data, size_t le
         e->terminated = 1;
         return 0;
     }
-    e->after += e->finishes > 0;
     cJSON *j = cJSON_ParseWithLength(data, len);
     const cJSON *u = cJSON_GetObjectItem(j, "usage"), *fr;
     int oai = e->d == LLF_OPENAI;
+    /* (OpenAI's usage chunk, "choices": [], comes after the finish) */
+    e->after += e->finishes > 0 && !(oai && !cJSON_GetArraySize(cJSON_GetObjectItem(j, "choices")));
     if (oai)
         fr = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0), "finish_reason");
     else
@@ -685,7 +686,7 @@ static seen read_seen(llf_dialect d, const llf_buf *out)
  * program's dialect, never one left open. */
 static void check_gemini_blocked(llf_dialect to, const char *finish)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", to == LLF_OPENAI);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, GEM_BLOCKED, strlen(GEM_BLOCKED), &out) == 0);
     CHECK(llf_stream_pipe_end(p, &out) == 0);
@@ -708,7 +709,7 @@ static void check_gemini_blocked(llf_dialect to, const char *finish)
  * after it. A stream with usage but no finish is still a cut one. */
 static void check_gemini_usage_last(llf_dialect to, const char *finish)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m");
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", to == LLF_OPENAI);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, GEM_TEXT1, strlen(GEM_TEXT1), &out) == 0 &&
           llf_stream_pipe_feed(p, GEM_TEXT2_STOP, strlen(GEM_TEXT2_STOP), &out) == 0);
@@ -731,7 +732,7 @@ static void check_gemini_usage_last(llf_dialect to, const char *finish)
     llf_buf_free(&out);
     llf_stream_pipe_free(p);
 
-    p = llf_stream_pipe_new(LLF_GEMINI, to, "m");
+    p = llf_stream_pipe_new(LLF_GEMINI, to, "m", 0);
     CHECK(p && llf_stream_pipe_feed(p, GEM_TEXT1, strlen(GEM_TEXT1), &out) == 0 &&
           llf_stream_pipe_feed(p, GEM_USAGE_ONLY, strlen(GEM_USAGE_ONLY), &out) == 0);
     size_t n = out.n;
@@ -755,6 +756,59 @@ static void check_gemini_endings(void)
         t_oom_sweep(translate_all, &blocked, "stream blocked prompt");
         t_oom_sweep(translate_all, &last, "stream usage last");
     }
+}
+
+/* An OpenAI program's stream translated from another dialect carries its
+ * usage as OpenAI's does: asked (stream_options.include_usage), "usage":
+ * null in every chunk and one chunk more, "choices": [], before [DONE];
+ * unasked, none at all. */
+typedef struct usage_seen {
+    int chunks, nulls, usage_only, after_usage, in, out, total;
+} usage_seen;
+
+static int read_usage(void *ctx, const char *event, const char *data, size_t len)
+{
+    usage_seen *s = ctx;
+    if (len == 6 && !memcmp(data, "[DONE]", 6))
+        return 0;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *u = cJSON_GetObjectItem(j, "usage"), *ch = cJSON_GetObjectItem(j, "choices");
+    s->chunks++;
+    s->after_usage += s->usage_only > 0;
+    s->nulls += cJSON_IsNull(u);
+    if (cJSON_IsArray(ch) && !cJSON_GetArraySize(ch) && cJSON_IsObject(u)) {
+        s->usage_only++;
+        s->in = cJSON_GetObjectItem(u, "prompt_tokens")->valueint;
+        s->out = cJSON_GetObjectItem(u, "completion_tokens")->valueint;
+        s->total = cJSON_GetObjectItem(u, "total_tokens")->valueint;
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+static void usage_chunks(void)
+{
+    for (int from = LLF_ANTHROPIC; from <= LLF_GEMINI; from++)
+        for (int asked = 0; asked < 2; asked++) {
+            llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m", asked);
+            llf_buf out = {0};
+            CHECK(p && llf_stream_pipe_feed(p, TEXT[from], strlen(TEXT[from]), &out) == 0 &&
+                  llf_stream_pipe_end(p, &out) == 0);
+            usage_seen s = {0};
+            llf_sse q = {0};
+            llf_sse_feed(&q, out.p ? out.p : "", out.n, read_usage, &s);
+            llf_sse_free(&q);
+            if (asked) {
+                CHECK(s.usage_only == 1 && s.after_usage == 0 && s.nulls == s.chunks - 1);
+                CHECK(s.in == 5 && s.out == 3 && s.total == 8);
+            } else {
+                CHECK(s.usage_only == 0 && s.nulls == 0);
+                CHECK(!strstr(out.p ? out.p : "", "usage"));
+            }
+            CHECK(out.n > 14 && !strcmp(out.p + out.n - 14, "data: [DONE]\n\n"));
+            llf_buf_free(&out);
+            llf_stream_pipe_free(p);
+        }
 }
 
 void test_stream(void)
@@ -798,4 +852,5 @@ void test_stream(void)
     CHECK(llf_stream_tr_event(&tr, "error", err, strlen(err), &out) == -1);
     llf_buf_free(&out);
     llf_stream_tr_free(&tr);
+    usage_chunks();
 }

@@ -57,3 +57,24 @@ int tr_code(int (*fn)(const cJSON *, const char *, cJSON **, llf_terr *), const 
     cJSON_Delete(out);
     return rc;
 }
+
+cJSON *tr_across(int from, int to, const char *json, const char *model, int *rc, char *detail, size_t dlen)
+{
+    const llf_dialect_ops *f = llf_dialect_ops_of((llf_dialect)from), *t = llf_dialect_ops_of((llf_dialect)to);
+    cJSON *in = cJSON_Parse(json), *hub = NULL, *out = NULL;
+    llf_terr e = {{0}};
+    int r = in ? f->req_to_hub(in, from == LLF_GEMINI ? model : NULL, &hub, &e) : -9;
+    if (r == LLF_TR_OK && llf_hub_refused(hub)) {
+        r = LLF_TR_INCOMPATIBLE;
+        llf_terr_set(&e, "%s", llf_hub_refused(hub));
+    }
+    if (r == LLF_TR_OK)
+        r = t->req_from_hub(hub, model, &out, &e);
+    if (rc)
+        *rc = r;
+    if (detail)
+        snprintf(detail, dlen, "%s", e.detail);
+    cJSON_Delete(in);
+    cJSON_Delete(hub);
+    return out;
+}

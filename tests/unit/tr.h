@@ -16,4 +16,9 @@ void tr_golden_resp(const char *label, int (*fn)(const cJSON *, cJSON **, llf_te
 int tr_code(int (*fn)(const cJSON *, const char *, cJSON **, llf_terr *), const char *model,
             const char *json, char *detail, size_t dlen);
 
+/* A program's request of dialect from as a member of dialect to is sent it
+ * (through the hub, as rewrite.c does, a refused hub refusing): the body,
+ * or NULL; *rc the result code, detail its reason. */
+cJSON *tr_across(int from, int to, const char *json, const char *model, int *rc, char *detail, size_t dlen);
+
 #endif
