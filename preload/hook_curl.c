@@ -69,7 +69,7 @@ typedef struct snapval {
 
 typedef struct snapshot {
     size_t n;
-    snapval v[NSNAP];
+    snapval v[];   /* n of them: all of snap_items, or one */
 } snapshot;
 
 /* What the program set on one handle. Pointers marked "program's" are owned
@@ -205,7 +205,7 @@ static void snap_free(snapshot *sn)
 static snapshot *snap_take(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
-    snapshot *sn = calloc(1, sizeof *sn);
+    snapshot *sn = calloc(1, sizeof *sn + NSNAP * sizeof sn->v[0]);
     if (!sn)
         return NULL;
     for (size_t i = 0; i < NSNAP; i++) {
@@ -1896,8 +1896,9 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         ov_snap(s, ctx.snap);
         ctx.snap = NULL;
     } else if (s->ov.active && !fin.from_original) {
-        snapshot *sn = calloc(1, sizeof *sn);
+        snapshot *sn = malloc(sizeof *sn + sizeof sn->v[0]);   /* (on every call after a fallback) */
         if (sn) {
+            sn->n = 0;
             sn->v[sn->n++] = (snapval){CURLINFO_OS_ERRNO, 1, {.l = errno0}};
             ov_snap(s, sn);
         }
