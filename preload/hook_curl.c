@@ -51,15 +51,30 @@ static const CURLINFO snap_items[] = {
     CURLINFO_HTTPAUTH_AVAIL, CURLINFO_PROXYAUTH_AVAIL, CURLINFO_OS_ERRNO, CURLINFO_NUM_CONNECTS,
     CURLINFO_PRIMARY_PORT, CURLINFO_LOCAL_PORT, CURLINFO_CONDITION_UNMET, CURLINFO_PROXY_ERROR,
     CURLINFO_PROTOCOL,
-    CURLINFO_NAMELOOKUP_TIME, CURLINFO_CONNECT_TIME, CURLINFO_APPCONNECT_TIME,
-    CURLINFO_PRETRANSFER_TIME, CURLINFO_STARTTRANSFER_TIME, CURLINFO_REDIRECT_TIME,
-    CURLINFO_SPEED_DOWNLOAD, CURLINFO_SPEED_UPLOAD, CURLINFO_SIZE_UPLOAD,
     CURLINFO_RETRY_AFTER, CURLINFO_SIZE_UPLOAD_T, CURLINFO_SPEED_DOWNLOAD_T,
     CURLINFO_SPEED_UPLOAD_T, CURLINFO_FILETIME_T, CURLINFO_NAMELOOKUP_TIME_T,
     CURLINFO_CONNECT_TIME_T, CURLINFO_APPCONNECT_TIME_T, CURLINFO_PRETRANSFER_TIME_T,
     CURLINFO_STARTTRANSFER_TIME_T, CURLINFO_REDIRECT_TIME_T,
 };
 #define NSNAP (sizeof snap_items / sizeof *snap_items)
+
+/* The double items, answered from their curl_off_t twins as libcurl
+ * computes them (microseconds over a million, or the same count), not
+ * asked for again: a snapshot is taken on every failover. */
+static const struct {
+    CURLINFO d, o;
+    double per;
+} snap_twins[] = {
+    {CURLINFO_NAMELOOKUP_TIME, CURLINFO_NAMELOOKUP_TIME_T, 1e6},
+    {CURLINFO_CONNECT_TIME, CURLINFO_CONNECT_TIME_T, 1e6},
+    {CURLINFO_APPCONNECT_TIME, CURLINFO_APPCONNECT_TIME_T, 1e6},
+    {CURLINFO_PRETRANSFER_TIME, CURLINFO_PRETRANSFER_TIME_T, 1e6},
+    {CURLINFO_STARTTRANSFER_TIME, CURLINFO_STARTTRANSFER_TIME_T, 1e6},
+    {CURLINFO_REDIRECT_TIME, CURLINFO_REDIRECT_TIME_T, 1e6},
+    {CURLINFO_SPEED_DOWNLOAD, CURLINFO_SPEED_DOWNLOAD_T, 1},
+    {CURLINFO_SPEED_UPLOAD, CURLINFO_SPEED_UPLOAD_T, 1},
+    {CURLINFO_SIZE_UPLOAD, CURLINFO_SIZE_UPLOAD_T, 1},
+};
 
 typedef struct snapval {
     CURLINFO info;
@@ -205,12 +220,14 @@ static void snap_free(snapshot *sn)
 static snapshot *snap_take(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
-    snapshot *sn = calloc(1, sizeof *sn + NSNAP * sizeof sn->v[0]);
+    snapshot *sn = malloc(sizeof *sn + NSNAP * sizeof sn->v[0]);   /* (calloc skips the thread cache) */
     if (!sn)
         return NULL;
+    sn->n = 0;
     for (size_t i = 0; i < NSNAP; i++) {
         snapval *v = &sn->v[sn->n++];
         v->info = snap_items[i];
+        v->v.str = NULL;
         if (((int)v->info & CURLINFO_TYPEMASK) == CURLINFO_STRING) {
             char *str = NULL;
             v->ok = rc->easy_getinfo(h, v->info, &str) == CURLE_OK;
@@ -226,6 +243,15 @@ static snapshot *snap_take(CURL *h)
 /* One item of a snapshot into getinfo's argument; 0, or -1 when it has none. */
 static int snap_answer(const snapshot *sn, CURLINFO info, void *arg)
 {
+    for (size_t k = 0; k < sizeof snap_twins / sizeof *snap_twins; k++) {
+        curl_off_t o;
+        if (snap_twins[k].d != info)
+            continue;
+        if (snap_answer(sn, snap_twins[k].o, &o) != 0)
+            return -1;
+        *(double *)arg = (double)o / snap_twins[k].per;
+        return 0;
+    }
     for (size_t i = 0; i < sn->n; i++) {
         const snapval *v = &sn->v[i];
         if (v->info != info)

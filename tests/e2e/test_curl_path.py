@@ -1539,7 +1539,7 @@ def test_getinfo_describes_the_transfer_the_program_got():
     m = mock()
     same = ("rc", "RESPONSE_CODE", "EFFECTIVE_URL", "RETRY_AFTER", "PRIMARY_IP", "PRIMARY_PORT", "LOCAL_IP",
             "NUM_CONNECTS", "REQUEST_SIZE", "SCHEME", "SIZE_UPLOAD_T", "SIZE_DOWNLOAD_T", "REDIRECT_COUNT",
-            "OS_ERRNO", "HEADER_SIZE")
+            "OS_ERRNO", "HEADER_SIZE", "SIZE_UPLOAD", "TWINS")
     cfg = config(m, chain=("backup/gpt-4o-mini",))
 
     def both(*args, url=None, cfg=cfg):

@@ -133,6 +133,25 @@ static void info(CURL *h)
             printf("%s %ld\n", items[k].name, (long)v);
         }
     }
+    /* the double items, and whether each agrees with its curl_off_t twin
+     * as libcurl computes it */
+    static const struct { CURLINFO d, o; double per; } twins[] = {
+        {CURLINFO_NAMELOOKUP_TIME, CURLINFO_NAMELOOKUP_TIME_T, 1e6}, {CURLINFO_CONNECT_TIME, CURLINFO_CONNECT_TIME_T, 1e6},
+        {CURLINFO_PRETRANSFER_TIME, CURLINFO_PRETRANSFER_TIME_T, 1e6},
+        {CURLINFO_STARTTRANSFER_TIME, CURLINFO_STARTTRANSFER_TIME_T, 1e6},
+        {CURLINFO_SPEED_UPLOAD, CURLINFO_SPEED_UPLOAD_T, 1}, {CURLINFO_SIZE_UPLOAD, CURLINFO_SIZE_UPLOAD_T, 1},
+    };
+    int agree = 1;
+    for (size_t k = 0; k < sizeof twins / sizeof *twins; k++) {
+        double d = -7;
+        curl_off_t o = -7;
+        curl_easy_getinfo(h, twins[k].d, &d);
+        curl_easy_getinfo(h, twins[k].o, &o);
+        agree &= d == (double)o / twins[k].per;
+    }
+    double up = -7;
+    curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD, &up);
+    printf("SIZE_UPLOAD %.0f\nTWINS %d\n", up, agree);
 }
 
 int main(int argc, char **argv)
