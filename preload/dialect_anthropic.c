@@ -711,12 +711,12 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
     }
     const char *fr = llf_anthropic_finish(llf_get_str(resp, "stop_reason"));
     const cJSON *u = llf_get(resp, "usage");
-    double in = llf_anthropic_input(u), outt = 0;
+    double in = llf_anthropic_input(u), outt = llf_num(u, "output_tokens", 0);
     in = in < 0 ? 0 : in;
-    if (cJSON_IsNumber(llf_get(u, "output_tokens")))
-        outt = llf_get(u, "output_tokens")->valuedouble;
+    /* cache writes stay in prompt_tokens: OpenAI has no field for them */
     cJSON *hub = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *choice = cJSON_CreateObject(),
-          *msg = cJSON_CreateObject(), *usage = cJSON_CreateObject();
+          *msg = cJSON_CreateObject(),
+          *usage = llf_hub_usage(in, outt, in + outt, llf_num(u, "cache_read_input_tokens", -1), -1);
     int ok = rc == LLF_TR_OK && calls && hub && choices && choice && msg && usage &&
              !llf_copy(hub, "id", resp, "id") && !llf_add(hub, "object", cJSON_CreateString("chat.completion")) &&
              !llf_add(hub, "created", cJSON_CreateNumber(llf_now_s())) && !llf_copy(hub, "model", resp, "model") &&
@@ -726,9 +726,7 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
              !llf_add(msg, "refusal", cJSON_CreateNull()) && !llf_add(choice, "index", cJSON_CreateNumber(0)) &&
              !llf_add_own(choice, "message", &msg) && !llf_add(choice, "logprobs", cJSON_CreateNull()) &&
              !llf_add(choice, "finish_reason", cJSON_CreateString(fr)) && !llf_append_own(choices, &choice) &&
-             !llf_add_own(hub, "choices", &choices) && !llf_add(usage, "prompt_tokens", cJSON_CreateNumber(in)) &&
-             !llf_add(usage, "completion_tokens", cJSON_CreateNumber(outt)) &&
-             !llf_add(usage, "total_tokens", cJSON_CreateNumber(in + outt)) && !llf_add_own(hub, "usage", &usage);
+             !llf_add_own(hub, "choices", &choices) && !llf_add_own(hub, "usage", &usage);
     if (ok) {
         *out = hub;
         hub = NULL;
@@ -801,11 +799,8 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK &&
         (llf_add(o, "stop_reason", cJSON_CreateString(stop)) || llf_add(o, "stop_sequence", cJSON_CreateNull()) ||
-         llf_add(usage, "input_tokens", cJSON_CreateNumber(cJSON_IsNumber(llf_get(u, "prompt_tokens"))
-                                                               ? llf_get(u, "prompt_tokens")->valuedouble : 0)) ||
-         llf_add(usage, "output_tokens",
-                 cJSON_CreateNumber(cJSON_IsNumber(llf_get(u, "completion_tokens"))
-                                        ? llf_get(u, "completion_tokens")->valuedouble : 0)) ||
+         llf_anthropic_usage_input(usage, llf_num(u, "prompt_tokens", 0), llf_hub_cached(u)) ||
+         llf_add(usage, "output_tokens", cJSON_CreateNumber(llf_num(u, "completion_tokens", 0))) ||
          llf_add_own(o, "usage", &usage)))
         rc = LLF_TR_ERROR;
     cJSON_Delete(content);

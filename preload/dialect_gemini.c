@@ -1095,8 +1095,8 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
         llf_terr_set(e, "not a Gemini response");
         return LLF_TR_ERROR;
     }
-    cJSON *hub = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *usage = cJSON_CreateObject();
-    int ok = hub && choices && usage, ncall = 0, i = 0;
+    cJSON *hub = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *usage = NULL;
+    int ok = hub && choices, ncall = 0, i = 0;
     for (const cJSON *c = cJSON_IsArray(cands) ? cands->child : NULL; c && ok; c = c->next, i++)
         ok = !llf_append(choices, candidate_to_choice(c, i, llf_get_str(resp, "responseId"), &ncall));
     if (ok && cJSON_GetArraySize(choices) == 0) {
@@ -1106,20 +1106,18 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
         ok = !llf_append(choices, ch);
     }
     const cJSON *um = llf_get(resp, "usageMetadata");
-    double pt = cJSON_IsNumber(llf_get(um, "promptTokenCount")) ? llf_get(um, "promptTokenCount")->valuedouble : 0;
-    double ct = cJSON_IsNumber(llf_get(um, "candidatesTokenCount")) ? llf_get(um, "candidatesTokenCount")->valuedouble : 0;
-    if (cJSON_IsNumber(llf_get(um, "thoughtsTokenCount")))
-        ct += llf_get(um, "thoughtsTokenCount")->valuedouble;
-    double tt = cJSON_IsNumber(llf_get(um, "totalTokenCount")) ? llf_get(um, "totalTokenCount")->valuedouble : pt + ct;
+    /* thoughts are output, as OpenAI counts reasoning in completion_tokens */
+    double pt = llf_num(um, "promptTokenCount", 0), thoughts = llf_num(um, "thoughtsTokenCount", -1);
+    double ct = llf_num(um, "candidatesTokenCount", 0) + (thoughts > 0 ? thoughts : 0);
+    double tt = llf_num(um, "totalTokenCount", pt + ct);
     const char *rid = llf_get_str(resp, "responseId");
     ok = ok && !llf_add(hub, "id", cJSON_CreateString(rid ? rid : "gemini-response")) &&
          !llf_add(hub, "object", cJSON_CreateString("chat.completion")) &&
          !llf_add(hub, "created", cJSON_CreateNumber(llf_now_s())) &&
          !llf_add(hub, "model", cJSON_CreateString(llf_get_str(resp, "modelVersion") ? llf_get_str(resp, "modelVersion") : "")) &&
          !llf_add_own(hub, "choices", &choices);
-    ok = ok && !llf_add(usage, "prompt_tokens", cJSON_CreateNumber(pt)) &&
-         !llf_add(usage, "completion_tokens", cJSON_CreateNumber(ct)) &&
-         !llf_add(usage, "total_tokens", cJSON_CreateNumber(tt)) && !llf_add_own(hub, "usage", &usage);
+    ok = ok && (usage = llf_hub_usage(pt, ct, tt, llf_num(um, "cachedContentTokenCount", -1), thoughts)) &&
+         !llf_add_own(hub, "usage", &usage);
     cJSON_Delete(choices);
     cJSON_Delete(usage);
     if (!ok) {
@@ -1137,7 +1135,10 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         llf_terr_set(e, "completion has no choices");
         return LLF_TR_ERROR;
     }
-    cJSON *o = cJSON_CreateObject(), *cands = cJSON_CreateArray(), *um = cJSON_CreateObject();
+    const cJSON *u = llf_get(hub, "usage");
+    cJSON *o = cJSON_CreateObject(), *cands = cJSON_CreateArray(),
+          *um = llf_gemini_usage(llf_num(u, "prompt_tokens", 0), llf_num(u, "completion_tokens", 0),
+                                 llf_num(u, "total_tokens", 0), llf_hub_cached(u), llf_hub_reasoning(u));
     int ok = o && cands && um;
     for (const cJSON *ch = choices->child; ch && ok; ch = ch->next) {
         const cJSON *msg = llf_get(ch, "message");
@@ -1190,13 +1191,6 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         cJSON_Delete(content);
         cJSON_Delete(cand);
     }
-    const cJSON *u = llf_get(hub, "usage");
-    static const char *const map[][2] = {{"prompt_tokens", "promptTokenCount"},
-                                         {"completion_tokens", "candidatesTokenCount"},
-                                         {"total_tokens", "totalTokenCount"}};
-    for (size_t i = 0; i < 3 && ok; i++)
-        ok = !llf_add(um, map[i][1], cJSON_CreateNumber(cJSON_IsNumber(llf_get(u, map[i][0]))
-                                                            ? llf_get(u, map[i][0])->valuedouble : 0));
     ok = ok && !llf_add_own(o, "candidates", &cands) && !llf_add_own(o, "usageMetadata", &um);
     ok = ok && !llf_add(o, "modelVersion", cJSON_CreateString(model ? model : "")) &&
          !llf_add(o, "responseId", cJSON_CreateString(llf_get_str(hub, "id") ? llf_get_str(hub, "id") : ""));

@@ -138,6 +138,79 @@ double llf_anthropic_input(const cJSON *usage)
     return in;
 }
 
+double llf_num(const cJSON *o, const char *key, double dflt)
+{
+    const cJSON *v = llf_get(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+double llf_hub_cached(const cJSON *usage)
+{
+    return llf_num(llf_get(usage, "prompt_tokens_details"), "cached_tokens", -1);
+}
+
+double llf_hub_reasoning(const cJSON *usage)
+{
+    return llf_num(llf_get(usage, "completion_tokens_details"), "reasoning_tokens", -1);
+}
+
+/* o[outer][key] = v when v >= 0. 0, -1. */
+static int add_detail(cJSON *o, const char *outer, const char *key, double v)
+{
+    if (v < 0)
+        return 0;
+    cJSON *d = cJSON_CreateObject();
+    int rc = !d || llf_add(d, key, cJSON_CreateNumber(v)) || llf_add_own(o, outer, &d) ? -1 : 0;
+    cJSON_Delete(d);   /* (NULL once added) */
+    return rc;
+}
+
+cJSON *llf_hub_usage(double in, double out, double total, double cached, double reasoning)
+{
+    cJSON *u = cJSON_CreateObject();
+    if (!u || llf_add(u, "prompt_tokens", cJSON_CreateNumber(in)) ||
+        llf_add(u, "completion_tokens", cJSON_CreateNumber(out)) ||
+        llf_add(u, "total_tokens", cJSON_CreateNumber(total)) ||
+        add_detail(u, "prompt_tokens_details", "cached_tokens", cached) ||
+        add_detail(u, "completion_tokens_details", "reasoning_tokens", reasoning)) {
+        cJSON_Delete(u);
+        return NULL;
+    }
+    return u;
+}
+
+/* A part no greater than its whole (a member's inconsistent count must not
+ * make another dialect's parts negative or their sum change). */
+static double part_of(double part, double whole)
+{
+    return part < 0 ? -1 : part > whole ? (whole < 0 ? 0 : whole) : part;
+}
+
+int llf_anthropic_usage_input(cJSON *u, double in, double cached)
+{
+    cached = part_of(cached, in);
+    return llf_add(u, "input_tokens", cJSON_CreateNumber(cached < 0 ? in : in - cached)) ||
+                   (cached >= 0 && llf_add(u, "cache_read_input_tokens", cJSON_CreateNumber(cached)))
+               ? -1
+               : 0;
+}
+
+cJSON *llf_gemini_usage(double in, double out, double total, double cached, double reasoning)
+{
+    cJSON *um = cJSON_CreateObject();
+    cached = part_of(cached, in);
+    reasoning = part_of(reasoning, out);
+    if (!um || llf_add(um, "promptTokenCount", cJSON_CreateNumber(in)) ||
+        llf_add(um, "candidatesTokenCount", cJSON_CreateNumber(reasoning < 0 ? out : out - reasoning)) ||
+        llf_add(um, "totalTokenCount", cJSON_CreateNumber(total)) ||
+        (cached >= 0 && llf_add(um, "cachedContentTokenCount", cJSON_CreateNumber(cached))) ||
+        (reasoning >= 0 && llf_add(um, "thoughtsTokenCount", cJSON_CreateNumber(reasoning)))) {
+        cJSON_Delete(um);
+        return NULL;
+    }
+    return um;
+}
+
 cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args)
 {
     char *a = args ? cJSON_PrintUnformatted(args) : llf_strdup("{}");

@@ -48,6 +48,28 @@ const char *llf_anthropic_finish(const char *stop_reason);
  * plus the cache's (cache_creation_input_tokens, cache_read_input_tokens),
  * which input_tokens leaves out; -1 when it has none of the three. */
 double llf_anthropic_input(const cJSON *usage);
+/* o[key] when it is a number, else dflt. */
+double llf_num(const cJSON *o, const char *key, double dflt);
+/* Usage details, in the hub as OpenAI has them: the prompt's tokens read
+ * from a cache (prompt_tokens_details.cached_tokens, which prompt_tokens
+ * counts) and the output's reasoning tokens
+ * (completion_tokens_details.reasoning_tokens, which completion_tokens
+ * counts); -1 for one not given. A detail is carried only where its
+ * source gave it: a program pricing cache reads must not be told "none"
+ * when nobody said. */
+double llf_hub_cached(const cJSON *usage);
+double llf_hub_reasoning(const cJSON *usage);
+/* A hub usage object of those counts, each detail only when >= 0. NULL on
+ * no memory. */
+cJSON *llf_hub_usage(double in, double out, double total, double cached, double reasoning);
+/* An Anthropic usage's input of a hub prompt count: input_tokens counts
+ * only what no cache served, so cached (when known, >= 0) moves out of it
+ * into cache_read_input_tokens and the sum stays the prompt. 0, -1. */
+int llf_anthropic_usage_input(cJSON *u, double in, double cached);
+/* A Gemini usageMetadata of hub counts: thoughtsTokenCount is apart from
+ * candidatesTokenCount (totalTokenCount adds both), cachedContentTokenCount
+ * is within promptTokenCount, as in the hub. NULL on no memory. */
+cJSON *llf_gemini_usage(double in, double out, double total, double cached, double reasoning);
 double llf_now_s(void);
 double llf_mono_ms(void);   /* CLOCK_MONOTONIC in milliseconds: for durations */
 /* A JSON number as a long, clamped to +-1e15 (token counts and limits never

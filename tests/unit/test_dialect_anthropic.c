@@ -162,6 +162,55 @@ static void prefills(void)
     cJSON_Delete(o);
 }
 
+/* The usage of answer json through translator fn, compared with want. */
+static void usage_is(int (*fn)(const cJSON *, cJSON **, llf_terr *), const char *json, const char *want,
+                     const char *label)
+{
+    cJSON *in = cJSON_Parse(json), *out = NULL, *w = cJSON_Parse(want);
+    llf_terr e;
+    CHECK(in && fn(in, &out, &e) == LLF_TR_OK);
+    t_json_same(cJSON_GetObjectItem(out, "usage"), w, label);
+    cJSON_Delete(in);
+    cJSON_Delete(out);
+    cJSON_Delete(w);
+}
+
+static int to_anthropic(const cJSON *hub, cJSON **out, llf_terr *e)
+{
+    return A->resp_from_hub(hub, "m", out, e);
+}
+
+/* Cache reads survive a translation both ways, and the totals with them:
+ * Anthropic's input_tokens counts only what no cache served (its cache
+ * writes stay in OpenAI's prompt_tokens, which has no field for them). A
+ * detail nobody gave is not made up. */
+static void usage_details(void)
+{
+#define ANS(u) "{\"id\":\"msg_1\",\"model\":\"m\",\"content\":[{\"type\":\"text\",\"text\":\"t\"}]," \
+               "\"stop_reason\":\"end_turn\",\"usage\":" u "}"
+#define HUB(u) "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"t\"}," \
+               "\"finish_reason\":\"stop\"}],\"usage\":" u "}"
+    usage_is(A->resp_to_hub, ANS("{\"input_tokens\":5,\"cache_creation_input_tokens\":10,\"cache_read_input_tokens\":100,\"output_tokens\":7}"),
+             "{\"prompt_tokens\":115,\"completion_tokens\":7,\"total_tokens\":122,"
+             "\"prompt_tokens_details\":{\"cached_tokens\":100}}", "anthropic cache read → hub");
+    usage_is(A->resp_to_hub, ANS("{\"input_tokens\":5,\"cache_read_input_tokens\":0,\"output_tokens\":7}"),
+             "{\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12,"
+             "\"prompt_tokens_details\":{\"cached_tokens\":0}}", "anthropic no cache read → hub");
+    usage_is(A->resp_to_hub, ANS("{\"input_tokens\":5,\"cache_creation_input_tokens\":10,\"output_tokens\":7}"),
+             "{\"prompt_tokens\":15,\"completion_tokens\":7,\"total_tokens\":22}", "anthropic cache write → hub");
+    usage_is(to_anthropic, HUB("{\"prompt_tokens\":100,\"completion_tokens\":9,\"total_tokens\":109,"
+                               "\"prompt_tokens_details\":{\"cached_tokens\":80,\"audio_tokens\":0},"
+                               "\"completion_tokens_details\":{\"reasoning_tokens\":4}}"),
+             "{\"input_tokens\":20,\"cache_read_input_tokens\":80,\"output_tokens\":9}", "hub cached → anthropic");
+    usage_is(to_anthropic, HUB("{\"prompt_tokens\":100,\"completion_tokens\":9,\"total_tokens\":109}"),
+             "{\"input_tokens\":100,\"output_tokens\":9}", "hub without details → anthropic");
+    /* more cached than the prompt (no provider's, but not ours to pass on) */
+    usage_is(to_anthropic, HUB("{\"prompt_tokens\":10,\"completion_tokens\":9,\"prompt_tokens_details\":{\"cached_tokens\":80}}"),
+             "{\"input_tokens\":0,\"cache_read_input_tokens\":10,\"output_tokens\":9}", "hub over-cached → anthropic");
+#undef ANS
+#undef HUB
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -413,10 +462,13 @@ void test_dialect_anthropic(void)
     const cJSON *blk = cJSON_GetArrayItem(cJSON_GetObjectItem(back, "content"), 0);
     CHECK_STR(cJSON_GetObjectItem(blk, "type")->valuestring, "tool_use");
     CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(blk, "input"), "unit")->valuestring, "celsius");
-    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(back, "usage"), "input_tokens")->valueint == 480);
+    /* its cache reads as Anthropic's, apart from input_tokens (the answer it came from) */
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(back, "usage"), "input_tokens")->valueint == 472);
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(back, "usage"), "cache_read_input_tokens")->valueint == 8);
     cJSON_Delete(hub);
     cJSON_Delete(back);
     nulls_from_openai();
     tool_results_across();
     prefills();
+    usage_details();
 }
