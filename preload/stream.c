@@ -28,6 +28,7 @@ void llf_stream_tr_init(llf_stream_tr *t, llf_dialect from, llf_dialect to, cons
     snprintf(t->model, sizeof t->model, "%s", model ? model : "");
     snprintf(t->id, sizeof t->id, "llmfallback");
     t->created = (double)(long long)llf_now_s();
+    t->in_cached = t->out_reasoning = t->held_cached = t->held_reasoning = -1;
 }
 
 void llf_stream_tr_free(llf_stream_tr *t)
@@ -89,7 +90,7 @@ static int anth_start(llf_stream_tr *t, llf_buf *out)
     snprintf(id, sizeof id, "%s%s", strncmp(t->id, "msg_", 4) ? "msg_" : "", t->id);
     int ok = m && u && !llf_add(msg, "id", cJSON_CreateString(id)) &&
              !llf_add(msg, "model", cJSON_CreateString(t->model)) &&
-             !llf_add(u, "input_tokens", cJSON_CreateNumber(t->in_tokens)) &&
+             !llf_anthropic_usage_input(u, t->in_tokens, t->in_cached) &&
              !llf_add(u, "output_tokens", cJSON_CreateNumber(0)) && !llf_add_own(msg, "usage", &u);
     cJSON_Delete(u);   /* (NULL once added) */
     return sse_if(out, "message_start", m, ok);
@@ -182,7 +183,7 @@ static int anth_close(llf_stream_tr *t, llf_buf *out)
     int ok = e && !anth_stop_block(t, out) &&
              !llf_add(cJSON_GetObjectItem(e, "delta"), "stop_reason",
                       cJSON_CreateString(anth_reason(t))) &&
-             !llf_add(u, "input_tokens", cJSON_CreateNumber(t->in_tokens)) &&
+             !llf_anthropic_usage_input(u, t->in_tokens, t->in_cached) &&
              !llf_add(u, "output_tokens", cJSON_CreateNumber(t->out_tokens));
     return sse_if(out, "message_delta", e, ok);
 }
@@ -228,11 +229,9 @@ static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *o
          !llf_add_own(o, "candidates", &cands);
     if (ok && closing) {
         t->finished = 1;
-        um = cJSON_CreateObject();
-        ok = um && !llf_add(um, "promptTokenCount", cJSON_CreateNumber(t->in_tokens)) &&
-             !llf_add(um, "candidatesTokenCount", cJSON_CreateNumber(t->out_tokens)) &&
-             !llf_add(um, "totalTokenCount", cJSON_CreateNumber(t->in_tokens + t->out_tokens)) &&
-             !llf_add_own(o, "usageMetadata", &um);
+        um = llf_gemini_usage(t->in_tokens, t->out_tokens, t->in_tokens + t->out_tokens, t->in_cached,
+                              t->out_reasoning);
+        ok = um && !llf_add_own(o, "usageMetadata", &um);
     }
     ok = ok && !llf_add(o, "modelVersion", cJSON_CreateString(t->model));
     cJSON_Delete(um);
@@ -296,6 +295,10 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
         t->in_tokens = llf_get(u, "prompt_tokens")->valuedouble, has_usage = 1;
     if (cJSON_IsNumber(llf_get(u, "completion_tokens")))
         t->out_tokens = llf_get(u, "completion_tokens")->valuedouble, has_usage = 1;
+    if (llf_hub_cached(u) >= 0)
+        t->in_cached = llf_hub_cached(u);
+    if (llf_hub_reasoning(u) >= 0)
+        t->out_reasoning = llf_hub_reasoning(u);
     if (llf_get_str(chunk, "id"))
         snprintf(t->id, sizeof t->id, "%s", llf_get_str(chunk, "id"));
     const cJSON *choice = cJSON_GetArrayItem(llf_get(chunk, "choices"), 0);
@@ -365,16 +368,9 @@ static int finish(cJSON *chunk, const char *fr)
     return 0;
 }
 
-static int usage(cJSON *chunk, double in, double out)
+static int usage(cJSON *chunk, double in, double out, double cached, double reasoning)
 {
-    cJSON *u = cJSON_CreateObject();
-    if (!u || llf_add(u, "prompt_tokens", cJSON_CreateNumber(in)) ||
-        llf_add(u, "completion_tokens", cJSON_CreateNumber(out)) ||
-        llf_add(u, "total_tokens", cJSON_CreateNumber(in + out))) {
-        cJSON_Delete(u);
-        return -1;
-    }
-    return llf_add(chunk, "usage", u);
+    return llf_add(chunk, "usage", llf_hub_usage(in, out, in + out, cached, reasoning));
 }
 
 static cJSON *tool_delta(int index, const char *id, const char *name, const char *args)
@@ -419,6 +415,7 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
             snprintf(t->id, sizeof t->id, "%s", llf_get_str(m, "id"));
         double in = llf_anthropic_input(llf_get(m, "usage"));
         t->in_tokens = in < 0 ? 0 : in;
+        t->in_cached = llf_num(llf_get(m, "usage"), "cache_read_input_tokens", -1);
         return chunk_new(t);   /* the role */
     }
     const cJSON *ix = llf_get(j, "index");
@@ -457,15 +454,18 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
         double in = llf_anthropic_input(llf_get(j, "usage"));   /* cumulative, when it says */
         if (in >= 0)
             t->in_tokens = in;
+        t->in_cached = llf_num(llf_get(j, "usage"), "cache_read_input_tokens", t->in_cached);
         c = chunk_new(t);
-        if (c && (finish(c, llf_anthropic_finish(sr)) || usage(c, t->in_tokens, cJSON_IsNumber(ot) ? ot->valuedouble : 0)))
+        if (c && (finish(c, llf_anthropic_finish(sr)) ||
+                  usage(c, t->in_tokens, cJSON_IsNumber(ot) ? ot->valuedouble : 0, t->in_cached, -1)))
             cJSON_Delete(c), c = NULL;
     }
     return c;
 }
 
 /* Gemini's usage, cumulative: the last usageMetadata has it all. The
- * output counted as a whole answer's is: thinking included. */
+ * output counted as a whole answer's is: thinking included, and its count
+ * kept for the hub's reasoning_tokens. */
 static void gemini_usage(llf_stream_tr *t, const cJSON *um)
 {
     if (!cJSON_IsObject(um))
@@ -474,6 +474,8 @@ static void gemini_usage(llf_stream_tr *t, const cJSON *um)
                 *tt = llf_get(um, "thoughtsTokenCount");
     t->held_in = cJSON_IsNumber(pt) ? pt->valuedouble : 0;
     t->held_out = (cJSON_IsNumber(ct) ? ct->valuedouble : 0) + (cJSON_IsNumber(tt) ? tt->valuedouble : 0);
+    t->held_cached = llf_num(um, "cachedContentTokenCount", -1);
+    t->held_reasoning = llf_num(um, "thoughtsTokenCount", -1);
 }
 
 /* A Gemini chunk's text and calls, live. Its finish is held for the end of
@@ -539,7 +541,8 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
 static int gemini_close(llf_stream_tr *t, llf_buf *out)
 {
     cJSON *c = chunk_new(t);
-    if (!c || finish(c, t->held_finish) || usage(c, t->held_in, t->held_out)) {
+    if (!c || finish(c, t->held_finish) ||
+        usage(c, t->held_in, t->held_out, t->held_cached, t->held_reasoning)) {
         cJSON_Delete(c);
         return -1;
     }
@@ -573,7 +576,8 @@ static int oai_usage(llf_stream_tr *t, llf_buf *out)
     int ok = c && cJSON_AddStringToObject(c, "id", t->id) &&
              cJSON_AddStringToObject(c, "object", "chat.completion.chunk") &&
              cJSON_AddNumberToObject(c, "created", t->created) && cJSON_AddStringToObject(c, "model", t->model) &&
-             cJSON_AddArrayToObject(c, "choices") && !usage(c, t->in_tokens, t->out_tokens);
+             cJSON_AddArrayToObject(c, "choices") &&
+             !usage(c, t->in_tokens, t->out_tokens, t->in_cached, t->out_reasoning);
     return sse_if(out, NULL, c, ok);
 }
 

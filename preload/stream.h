@@ -22,7 +22,7 @@ typedef struct llf_stream_tr {
      * end of its stream: usage is cumulative, and Gemini 3 sends the whole
      * of it in a chunk of its own after the finishReason. */
     char   held_finish[16];
-    double held_in, held_out;
+    double held_in, held_out, held_cached, held_reasoning;
     int  role_sent;           /* the first hub chunk (with the role) was made */
     double created;           /* the hub chunks' "created" */
     /* writing the program's dialect */
@@ -37,6 +37,7 @@ typedef struct llf_stream_tr {
                                  unasked, none */
     char id[128];
     double in_tokens, out_tokens;
+    double in_cached, out_reasoning;   /* the hub's usage details, -1 until given (hubutil.h) */
     struct llf_gem_call {     /* Gemini wants whole calls: gathered here */
         char    name[65];     /* 64, the longest OpenAI and Gemini allow */
         llf_buf args;

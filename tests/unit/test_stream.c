@@ -811,6 +811,121 @@ static void usage_chunks(void)
         }
 }
 
+/* The last usage a program's stream reports: OpenAI's usage chunk,
+ * Anthropic's message_delta, Gemini's last usageMetadata. */
+static int read_last_usage(void *ctx, const char *event, const char *data, size_t len)
+{
+    cJSON **last = ctx;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    cJSON *u = cJSON_GetObjectItem(j, "usage");
+    if (!cJSON_IsObject(u) || (event && !strcmp(event, "message_start")))
+        u = cJSON_GetObjectItem(j, "usageMetadata");
+    if (cJSON_IsObject(u)) {
+        cJSON_Delete(*last);
+        *last = cJSON_DetachItemViaPointer(j, u);
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+static void usage_through(llf_dialect from, llf_dialect to, const char *in, const char *want, const char *label)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(from, to, "m", to == LLF_OPENAI);
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    cJSON *last = NULL, *w = cJSON_Parse(want);
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_last_usage, &last);
+    llf_sse_free(&q);
+    if (!t_json_same(last, w, label))
+        fprintf(stderr, "%s\n", out.p ? out.p : "");
+    cJSON_Delete(last);
+    cJSON_Delete(w);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
+/* Cache reads and reasoning tokens reach the program's stream as they
+ * reach a whole answer (dialect_*.c): Anthropic's in message_start (and,
+ * cumulative, message_delta), Gemini's in its last usageMetadata, OpenAI's
+ * in its usage chunk; none made up where the member gave none. */
+#define OAI_USAGE(u) \
+    "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n" \
+    "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" \
+    "data: {\"id\":\"c1\",\"choices\":[],\"usage\":" u "}\n\n" \
+    "data: [DONE]\n\n"
+#define ANT_USAGE(start, delta) \
+    "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":" start "}}\n\n" \
+    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n" \
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n" \
+    "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n" \
+    "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":" delta "}\n\n" \
+    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+#define GEM_USAGE(u) \
+    "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}],\"role\":\"model\"},\"index\":0}]," \
+    "\"usageMetadata\":{\"promptTokenCount\":100,\"totalTokenCount\":100}}\r\n\r\n" \
+    "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"!\"}],\"role\":\"model\"},\"finishReason\":\"STOP\",\"index\":0}]," \
+    "\"usageMetadata\":" u "}\r\n\r\n"
+static void usage_details(void)
+{
+    static const char anth_cached[] = ANT_USAGE(
+        "{\"input_tokens\":5,\"cache_creation_input_tokens\":10,\"cache_read_input_tokens\":100,\"output_tokens\":1}",
+        "{\"output_tokens\":7}");
+    usage_through(LLF_ANTHROPIC, LLF_OPENAI, anth_cached,
+                  "{\"prompt_tokens\":115,\"completion_tokens\":7,\"total_tokens\":122,"
+                  "\"prompt_tokens_details\":{\"cached_tokens\":100}}", "anthropic cache read → openai stream");
+    usage_through(LLF_ANTHROPIC, LLF_GEMINI, anth_cached,
+                  "{\"promptTokenCount\":115,\"candidatesTokenCount\":7,\"totalTokenCount\":122,"
+                  "\"cachedContentTokenCount\":100}", "anthropic cache read → gemini stream");
+    /* message_delta's usage, cumulative, has the last word */
+    usage_through(LLF_ANTHROPIC, LLF_OPENAI,
+                  ANT_USAGE("{\"input_tokens\":5}", "{\"input_tokens\":5,\"cache_read_input_tokens\":40,\"output_tokens\":7}"),
+                  "{\"prompt_tokens\":45,\"completion_tokens\":7,\"total_tokens\":52,"
+                  "\"prompt_tokens_details\":{\"cached_tokens\":40}}", "anthropic cache read late → openai stream");
+
+    static const char oai_details[] = OAI_USAGE(
+        "{\"prompt_tokens\":100,\"completion_tokens\":50,\"total_tokens\":150,"
+        "\"prompt_tokens_details\":{\"cached_tokens\":80,\"audio_tokens\":0},"
+        "\"completion_tokens_details\":{\"reasoning_tokens\":40}}");
+    usage_through(LLF_OPENAI, LLF_ANTHROPIC, oai_details,
+                  "{\"input_tokens\":20,\"cache_read_input_tokens\":80,\"output_tokens\":50}",
+                  "openai cached → anthropic stream");
+    usage_through(LLF_OPENAI, LLF_GEMINI, oai_details,
+                  "{\"promptTokenCount\":100,\"candidatesTokenCount\":10,\"totalTokenCount\":150,"
+                  "\"cachedContentTokenCount\":80,\"thoughtsTokenCount\":40}", "openai details → gemini stream");
+
+    static const char gem_details[] = GEM_USAGE(
+        "{\"promptTokenCount\":100,\"candidatesTokenCount\":10,\"thoughtsTokenCount\":40,"
+        "\"cachedContentTokenCount\":60,\"totalTokenCount\":150}");
+    usage_through(LLF_GEMINI, LLF_OPENAI, gem_details,
+                  "{\"prompt_tokens\":100,\"completion_tokens\":50,\"total_tokens\":150,"
+                  "\"prompt_tokens_details\":{\"cached_tokens\":60},\"completion_tokens_details\":{\"reasoning_tokens\":40}}",
+                  "gemini details → openai stream");
+    usage_through(LLF_GEMINI, LLF_ANTHROPIC, gem_details,
+                  "{\"input_tokens\":40,\"cache_read_input_tokens\":60,\"output_tokens\":50}",
+                  "gemini cached → anthropic stream");
+
+    /* none given, none said */
+    usage_through(LLF_OPENAI, LLF_ANTHROPIC, OAI_USAGE("{\"prompt_tokens\":100,\"completion_tokens\":50,\"total_tokens\":150}"),
+                  "{\"input_tokens\":100,\"output_tokens\":50}", "openai without details → anthropic stream");
+    usage_through(LLF_OPENAI, LLF_GEMINI, OAI_USAGE("{\"prompt_tokens\":100,\"completion_tokens\":50,\"total_tokens\":150}"),
+                  "{\"promptTokenCount\":100,\"candidatesTokenCount\":50,\"totalTokenCount\":150}",
+                  "openai without details → gemini stream");
+    usage_through(LLF_ANTHROPIC, LLF_OPENAI, ANT_USAGE("{\"input_tokens\":5}", "{\"output_tokens\":7}"),
+                  "{\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12}",
+                  "anthropic without details → openai stream");
+    usage_through(LLF_GEMINI, LLF_OPENAI,
+                  GEM_USAGE("{\"promptTokenCount\":100,\"candidatesTokenCount\":10,\"totalTokenCount\":110}"),
+                  "{\"prompt_tokens\":100,\"completion_tokens\":10,\"total_tokens\":110}",
+                  "gemini without details → openai stream");
+
+    oom_arg a = {LLF_ANTHROPIC, LLF_GEMINI, anth_cached}, o = {LLF_OPENAI, LLF_GEMINI, oai_details},
+            g = {LLF_GEMINI, LLF_ANTHROPIC, gem_details};
+    t_oom_sweep(translate_all, &a, "stream usage details anthropic");
+    t_oom_sweep(translate_all, &o, "stream usage details openai");
+    t_oom_sweep(translate_all, &g, "stream usage details gemini");
+}
+
 void test_stream(void)
 {
     stream_oom();
@@ -853,4 +968,5 @@ void test_stream(void)
     llf_buf_free(&out);
     llf_stream_tr_free(&tr);
     usage_chunks();
+    usage_details();
 }
