@@ -850,6 +850,9 @@ typedef struct attempt_ctx {
     llf_resp *out;
     const llf_attempt *at;
     int live, got_byte;
+    int original;       /* this attempt is the program's own request */
+    int fail_at_head;   /* ...and the program set FAILONERROR (see cap_header) */
+    int passing;        /* an answer over MAX_BODY, handed on as it comes (over_cap) */
     int gated;          /* a 2xx stream, held back until its answer's first event */
     int tunnel;         /* this header block is a proxy's reply to CONNECT */
     int pipe_broke;     /* the member's translated stream failed mid-way (an error event) */
@@ -964,6 +967,18 @@ static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
     int blank = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
     if (blank && !c->tunnel && c->at->live && c->block_status >= 200 && c->block_status < 300)
         c->gated = 1;   /* decide at the first event, not at the status */
+    /* Under the program's FAILONERROR libcurl ends at an error status's
+     * head (error 22) and reads no body. So does the original attempt where
+     * its verdict needs none: judged by the head, and given back without
+     * waiting for a body that may be slow or never come. (Not a 401 libcurl
+     * may answer with the program's credentials, nor a proxy's 407: as
+     * http_should_fail.) */
+    if (blank && !c->tunnel && c->fail_at_head && c->block_status >= 400 && c->block_status != 407 &&
+        !(c->block_status == 401 && (c->s->has_creds || c->s->netrc)) &&
+        !llf_core()->error_needs_body(c->block_status)) {
+        c->out->head_only = 1;
+        return 0;
+    }
     return n;
 }
 
@@ -1035,9 +1050,8 @@ static void gate_at_end(attempt_ctx *c)
  * nothing of this one) or hand over what came so far and go live. */
 static size_t gated_write(attempt_ctx *c, const char *p, size_t n)
 {
-    if (c->out->body.n + n > MAX_BODY || llf_buf_add(&c->out->body, p, n) ||
-        llf_sse_feed(&c->sse, p, n, gate_event, c) < 0)
-        return 0;   /* (a gate that never decides holds no more than an answer may) */
+    if (llf_buf_add(&c->out->body, p, n) || llf_sse_feed(&c->sse, p, n, gate_event, c) < 0)
+        return 0;   /* (a gate that never decides holds no more than an answer may: over_cap) */
     if (c->out->stream_problem)
         return 0;
     if (!c->first_ok)
@@ -1053,11 +1067,38 @@ static size_t gated_write(attempt_ctx *c, const char *p, size_t n)
     return bad ? 0 : n;
 }
 
+/* An answer larger than we hold (MAX_BODY). The original's is the
+ * program's, whole, as libcurl alone would hand it over: from here on it
+ * goes to the program as it comes, unjudged. A member's is stopped (the next
+ * is tried), and so is the original's error status under FAILONERROR, which
+ * libcurl would have ended at its head. 0, or -1: stop the transfer. */
+static int over_cap(attempt_ctx *c)
+{
+    c->out->too_large = 1;
+    if (!c->original || (c->fail_at_head && c->block_status >= 400)) {
+        c->out->head_only = c->original;
+        return -1;
+    }
+    c->gated = 0;
+    c->passing = 1;
+    if (go_live(c))
+        return -1;
+    int bad;
+    PROGRAM_BEGIN()
+    bad = give_body(c->s, c->out->body.p ? c->out->body.p : "", c->out->body.n);
+    PROGRAM_END()
+    c->given += (curl_off_t)c->out->body.n;
+    llf_buf_reset(&c->out->body);
+    return bad ? -1 : 0;
+}
+
 static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
 {
     attempt_ctx *c = ud;
     size_t n = size * nmemb;
     c->got_byte = 1;
+    if (!c->live && c->out->body.n + n > MAX_BODY && over_cap(c))
+        return 0;
     if (c->gated)
         return gated_write(c, p, n);
     if (c->live && c->pipe)
@@ -1067,12 +1108,12 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
         PROGRAM_BEGIN()
         w = write_once(c->s->writefn, c->s->writedata, p, n);
         PROGRAM_END()
-        if (w == n)   /* (a paused write comes again) */
+        if (w == n && !c->passing)   /* (a paused write comes again; a JSON body is no stream) */
             watch(c, p, n);
         c->given += (curl_off_t)(w == n ? n : 0);
         return w;
     }
-    if (c->out->body.n + n > MAX_BODY || llf_buf_add(&c->out->body, p, n))
+    if (llf_buf_add(&c->out->body, p, n))
         return 0;
     return n;
 }
@@ -1385,7 +1426,9 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
-    c->live = c->got_byte = c->gated = c->tunnel = c->pipe_broke = c->first_ok = 0;
+    c->live = c->got_byte = c->gated = c->tunnel = c->pipe_broke = c->first_ok = c->passing = 0;
+    c->original = original;
+    c->fail_at_head = original && s->failonerror;
     memset(&c->sse, 0, sizeof c->sse);
     c->pipe = NULL;
     c->gate = NULL;
@@ -1818,8 +1861,7 @@ static void ov_from_handle(hstate *s, CURL *h, const llf_resp *r, const char *ur
         return;
     curl_off_t up = 0;
     llf_real_curl()->easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
-    set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
-                 (curl_off_t)r->body.n, up, total_s);
+    set_override(s, r->status, r->http_version, url, head, headlen, (curl_off_t)r->body.n, up, total_s);
     ov_snap(s, snap_take(h));
 }
 
@@ -1885,8 +1927,8 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     }
     if (fin.attempts <= 1 && fin.from_original)
         ov_clear(s);   /* the handle itself describes what the program got */
-    else
-        set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
+    else   /* (a transfer that failed after its head keeps the status libcurl had: 0 before one) */
+        set_override(s, r->status, r->http_version, url, head, headlen,
                      fin.delivered ? ctx.given : (curl_off_t)r->body.n, (curl_off_t)orig.body.n,
                      since_ms(&t0) / 1e3);
     /* The rest of getinfo: the original's transfer when the program gets
@@ -1928,9 +1970,11 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         /* (what a progress callback is told while the program pauses us) */
         s->meter[0] = s->meter[1] = (curl_off_t)r->body.n;
         s->meter[2] = s->meter[3] = (curl_off_t)orig.body.n;
-        if (r->curlcode == CURLE_OK && s->failonerror && r->status >= 400) {
+        if (fin.from_original && s->failonerror && r->status >= 400) {
             /* --fail: libcurl hands over the header block, then stops before
-             * the body and reports the status (and no body downloaded). */
+             * the body and reports the status (and no body downloaded):
+             * whatever became of the body after it (stopped at the head by
+             * us, cut short, stalled), it was never the program's. */
             ov_from_handle(s, h, r, url, head, headlen, since_ms(&t0) / 1e3);
             s->ov.size = 0;
             snprintf(failmsg, sizeof failmsg, "The requested URL returned error: %ld", r->status);

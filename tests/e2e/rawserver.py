@@ -170,3 +170,29 @@ def with_trailers(status):
                   % (line, ctype, half, body[:half], len(body) - half, body[half:], len(body)))
         return True
     return answer
+
+
+OVER_CAP = (256 << 20) + 4096   # MAX_BODY (hook_curl.c, relay.c) and a little
+
+
+def huge_answer():
+    """A good answer larger than the library holds (MAX_BODY), sent as it is
+    made; and whether some bytes are all of it."""
+    pre = (b'{"id":"x","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":'
+           b'{"role":"assistant","content":"')
+    post = b'"},"finish_reason":"stop"}]}'
+    size = len(pre) + OVER_CAP + len(post)
+    piece = b"x" * (1 << 20)
+
+    def answer(c, req):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % size + pre)
+        for off in range(0, OVER_CAP, len(piece)):
+            c.sendall(piece[:OVER_CAP - off])
+        c.sendall(post)
+        return True
+
+    def whole(data):
+        return (len(data) == size and data.startswith(pre) and data.endswith(post)
+                and data.count(b"x", len(pre), size - len(post)) == OVER_CAP)
+    whole.sha256 = lambda: hashlib.sha256(pre + b"x" * OVER_CAP + post).hexdigest()
+    return answer, size, whole
