@@ -88,6 +88,8 @@ typedef struct hstate {
     char *customrequest;
     curl_read_callback readfn;
     void *readdata;
+    curl_seek_callback seekfn;        /* the reader's rewind, put back after ours */
+    void *seekdata;
     curl_write_callback writefn, headerfn;
     void *writedata, *headerdata;
     long header_in_body, failonerror;
@@ -452,6 +454,7 @@ static int interesting(CURLoption o)
     case CURLOPT_POSTFIELDSIZE_LARGE: case CURLOPT_POST: case CURLOPT_UPLOAD:
     case CURLOPT_HTTPGET: case CURLOPT_NOBODY: case CURLOPT_MIMEPOST: case CURLOPT_HTTPPOST:
     case CURLOPT_CUSTOMREQUEST: case CURLOPT_READFUNCTION: case CURLOPT_READDATA:
+    case CURLOPT_SEEKFUNCTION: case CURLOPT_SEEKDATA:
     case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE:
     case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION:
     case CURLOPT_HEADERDATA: case CURLOPT_HEADER: case CURLOPT_FAILONERROR:
@@ -528,6 +531,8 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
     case CURLOPT_CUSTOMREQUEST: set_str(&s->customrequest, p); break;
     case CURLOPT_READFUNCTION: s->readfn = (curl_read_callback)p; break;
     case CURLOPT_READDATA: s->readdata = p; break;
+    case CURLOPT_SEEKFUNCTION: s->seekfn = (curl_seek_callback)p; break;
+    case CURLOPT_SEEKDATA: s->seekdata = p; break;
     case CURLOPT_INFILESIZE: s->infilesize = l; break;
     case CURLOPT_INFILESIZE_LARGE: s->infilesize = off; break;
     case CURLOPT_WRITEFUNCTION: s->writefn = (curl_write_callback)p; break;
@@ -841,11 +846,21 @@ static int give_trailers(hstate *s, const char *p, size_t n)
 
 /* ---- one attempt on the program's handle ------------------------------- */
 
+/* A reader (and its rewind) over a copy of the program's upload. */
+typedef struct copy_reader {
+    const llf_buf *b;
+    size_t off;
+} copy_reader;
+
 typedef struct attempt_ctx {
     hstate *s;
     CURL *h;
     const llf_req *orig;
     unsigned dirty;         /* D_*: options an attempt set away from the program's */
+    /* a body the program's reader gave (read_body): the original sends it
+     * through a reader of ours over this copy, as the program framed it */
+    const llf_buf *upload;
+    copy_reader reader;
     /* per attempt */
     llf_resp *out;
     const llf_attempt *at;
@@ -886,7 +901,7 @@ typedef struct attempt_ctx {
  * puts back only these (and the callbacks, always taken over). A call
  * answered by its original attempt touches few: every setopt costs. */
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
-       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_ALL = 1023 };
+       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_READ = 1024, D_ALL = 2047 };
 
 /* The end of a 2xx header block of a streaming call: from here on the answer
  * goes to the program as it arrives. */
@@ -1410,6 +1425,60 @@ static int cap_debug(CURL *h, curl_infotype type, char *data, size_t size, void 
     return r;
 }
 
+/* The program's body options as it set them. */
+static void restore_post(const llf_curl_api *rc, CURL *h, const hstate *s)
+{
+    /* Size first: COPYPOSTFIELDS copies that many bytes (or up to the NUL
+     * when it is -1), and a size set after it would drop libcurl's copy. */
+    rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
+    if (s->copypost && s->postfields == s->copypost) {
+        rc->easy_setopt(h, CURLOPT_COPYPOSTFIELDS, s->copypost);
+    } else {
+        rc->easy_setopt(h, CURLOPT_POSTFIELDS, (void *)s->postfields);
+    }
+    if (s->method == M_PUT)
+        rc->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    else if (s->method == M_POST && !s->postfields)
+        rc->easy_setopt(h, CURLOPT_POST, 1L);
+}
+
+/* copy_reader: libcurl reads the copy, and rewinds it when it must send it
+ * again (a redirect, an authentication, a connection found dead). */
+static size_t copy_read(char *buf, size_t size, size_t nmemb, void *ud)
+{
+    copy_reader *r = ud;
+    size_t room = size * nmemb, k = r->b->n - r->off < room ? r->b->n - r->off : room;
+    if (k)
+        memcpy(buf, r->b->p + r->off, k);
+    r->off += k;
+    return k;
+}
+
+static int copy_seek(void *ud, curl_off_t offset, int origin)
+{
+    copy_reader *r = ud;
+    if (origin != SEEK_SET || offset < 0 || (curl_off_t)r->b->n < offset)
+        return CURL_SEEKFUNC_CANTSEEK;
+    r->off = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static void read_from(const llf_curl_api *rc, CURL *h, copy_reader *r)
+{
+    rc->easy_setopt(h, CURLOPT_READFUNCTION, copy_read);
+    rc->easy_setopt(h, CURLOPT_READDATA, r);
+    rc->easy_setopt(h, CURLOPT_SEEKFUNCTION, copy_seek);
+    rc->easy_setopt(h, CURLOPT_SEEKDATA, r);
+}
+
+static void read_back(const llf_curl_api *rc, CURL *h, const hstate *s)
+{
+    rc->easy_setopt(h, CURLOPT_READFUNCTION, s->readfn);
+    rc->easy_setopt(h, CURLOPT_READDATA, s->readdata);
+    rc->easy_setopt(h, CURLOPT_SEEKFUNCTION, s->seekfn);
+    rc->easy_setopt(h, CURLOPT_SEEKDATA, s->seekdata);
+}
+
 static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
     attempt_ctx *c = ud;
@@ -1515,9 +1584,19 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             c->dirty |= D_DEBUG;
         }
     }
-    /* The original's body is the program's own postfields (unless a read
-     * callback's, read into a copy): already set. */
-    if (!original || req->body.p != s->postfields || (c->dirty & D_POST)) {
+    /* The original's body is the program's own postfields, already set; or
+     * its reader's, read into a copy and sent through a reader of ours, so
+     * that libcurl frames it as the program asked (upload or POST, its size
+     * or chunked, its Expect, no Content-Type of its own added). */
+    if (original && c->upload) {
+        if (c->dirty & D_POST) {   /* (an override candidate went first) */
+            restore_post(rc, h, s);
+            c->dirty &= ~(unsigned)D_POST;
+        }
+        c->reader = (copy_reader){c->upload, 0};
+        read_from(rc, h, &c->reader);
+        c->dirty |= D_READ;
+    } else if (!original || req->body.p != s->postfields || (c->dirty & D_POST)) {
         rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.n);
         rc->easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
         c->dirty |= D_POST;
@@ -1642,20 +1721,10 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
             rc->easy_setopt(h, CURLOPT_CURLU, s->curlu);
     }
     /* (CURLOPT_HTTPHEADER is put back right after each attempt that set it.) */
-    if (dirty & D_POST) {
-        /* Size first: COPYPOSTFIELDS copies that many bytes (or up to the NUL
-         * when it is -1), and a size set after it would drop libcurl's copy. */
-        rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
-        if (s->copypost && s->postfields == s->copypost) {
-            rc->easy_setopt(h, CURLOPT_COPYPOSTFIELDS, s->copypost);
-        } else {
-            rc->easy_setopt(h, CURLOPT_POSTFIELDS, (void *)s->postfields);
-        }
-        if (s->method == M_PUT)
-            rc->easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        else if (s->method == M_POST && !s->postfields)
-            rc->easy_setopt(h, CURLOPT_POST, 1L);
-    }
+    if (dirty & D_POST)
+        restore_post(rc, h, s);
+    if (dirty & D_READ)
+        read_back(rc, h, s);
     rc->easy_setopt(h, CURLOPT_WRITEFUNCTION, s->writefn);
     rc->easy_setopt(h, CURLOPT_WRITEDATA, s->writedata);
     rc->easy_setopt(h, CURLOPT_HEADERFUNCTION, s->headerfn);
@@ -1865,8 +1934,10 @@ static void ov_from_handle(hstate *s, CURL *h, const llf_resp *r, const char *ur
     ov_snap(s, snap_take(h));
 }
 
+/* upload: the body as the program's reader gave it (body is its bytes), or
+ * NULL for its postfields. */
 static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char *url,
-                        const char *body, size_t len)
+                        const char *body, size_t len, const llf_buf *upload)
 {
     llf_call *call = core->recognise(url, method_name(s), body, len, NULL);
     if (!call)
@@ -1891,7 +1962,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
             core->call_free(call);
             return CURLE_AGAIN;
         }
-    attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0};
+    attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0, .upload = upload};
     llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", curl_left};
     llf_final fin;
     int rc_run = core->run(call, &args, &fin);
@@ -2041,7 +2112,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     CURLcode res;
     if (s->postfields && s->method == M_POST) {
         size_t n = s->postsize >= 0 ? (size_t)s->postsize : strlen(s->postfields);
-        res = managed(h, s, core, url, s->postfields, n);
+        res = managed(h, s, core, url, s->postfields, n, NULL);
         if (res == CURLE_AGAIN)
             res = pass(rc, h);
     } else if (!core->is_endpoint(url)) {
@@ -2056,12 +2127,13 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
                   : s->pause_rc ? s->pause_rc : CURLE_ABORTED_BY_CALLBACK;
             llf_buf_free(&b);
         } else {
-            res = managed(h, s, core, url, b.p ? b.p : "", b.n);
+            res = managed(h, s, core, url, b.p ? b.p : "", b.n, &b);
             if (res == CURLE_AGAIN) {
-                rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b.n);
-                rc->easy_setopt(h, CURLOPT_POSTFIELDS, b.p ? b.p : "");
+                /* (not a call: the copy goes as the program framed it) */
+                copy_reader cr = {&b, 0};
+                read_from(rc, h, &cr);
                 res = guarded_perform(rc, h, &llf_in_lib);
-                restore(h, s, D_ALL);
+                read_back(rc, h, s);
             }
             llf_buf_free(&b);
         }

@@ -1715,6 +1715,35 @@ def test_fail_with_an_error_status_ends_as_libcurl_ends_it():
             srv.stop()
 
 
+def test_a_readers_upload_keeps_the_programs_framing():
+    """A body given through a read callback (curl -T FILE, -T -) reaches
+    the server with the head libcurl makes of it without the library: its
+    Content-Length or chunked framing, its Expect, and no Content-Type the
+    program never set; for a body that is no call (passed through) and for
+    a call's original attempt."""
+    m = mock()
+    srv = RawServer()
+    try:
+        cfg = raw_config(srv, m)
+        url = f"http://127.0.0.1:{srv.port}/v1/chat/completions"
+        d = tempfile.mkdtemp()
+        for name, data in (("binary", bytes(range(256)) * 20), ("call", chat_body().encode())):
+            path = os.path.join(d, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            for args in (["-X", "POST", "-T", path], ["-X", "POST", "-T", "-"]):
+                heads = []
+                for preload in (False, True):
+                    srv.requests.clear()
+                    run([CURL, "-s", "-o", "/dev/null", *args, url], env_for(cfg, preload=preload), input=data)
+                    check(srv.requests and srv.requests[0]["body"] == data, f"{name} {args[-1]}: the body whole")
+                    heads.append(srv.requests[0]["head"])
+                check("Content-Type" not in heads[0], f"(libcurl adds no Content-Type: {heads[0]!r})")
+                eq(heads[1], heads[0], f"{name} {args[-1]}: the head libcurl makes of it")
+    finally:
+        srv.stop()
+
+
 def test_an_answer_over_the_cap_reaches_the_program_whole():
     """An answer larger than the library may hold is the program's all the
     same, whole, as libcurl alone hands it over: passed on as it comes, not
