@@ -21,6 +21,7 @@
 
 #include "core.h"
 #include "hooks.h"
+#include "netaddr.h"
 #include "shim.h"
 #include "sse.h"
 
@@ -879,6 +880,9 @@ typedef struct attempt_ctx {
     long block_status;
     size_t trailers_given;   /* of out->trailers, what the program was handed */
     struct timespec t0;
+    struct timespec fb_t0;   /* whence the first byte is awaited: the upload's end */
+    curl_off_t up_seen;      /* the upload's progress at the last look */
+    int up_done;             /* the request reached the server whole (upload_done) */
     /* what a live delivery gave the program, for getinfo */
     llf_buf given_head;
     curl_off_t given;
@@ -1133,10 +1137,31 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* Has the request reached the server whole? Its body handed to the socket
+ * (all of a known size; of a chunked one, no more since the last look,
+ * `before`) and none of it still in the socket's send queue: libcurl hands
+ * a large body to the kernel long before a slow server has read it. (The
+ * progress callback comes about once a second while libcurl waits: the
+ * first-byte clock may start that much late, never early.) */
+static int upload_done(curl_off_t ut, curl_off_t un, curl_off_t before)
+{
+    /* (the socket this attempt connected; a connection it reused is not
+     * known: there, handed over whole is as near as we see) */
+    return (ut > 0 ? un >= ut : un == before) && llf_unsent(llf_guard_connect) == 0;
+}
+
 static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     attempt_ctx *c = ud;
-    if (!c->got_byte && c->at->first_byte_ms > 0 && since_ms(&c->t0) > (double)c->at->first_byte_ms) {
+    /* The first byte is awaited from the end of the upload: a large body a
+     * provider reads slowly is no silence of its. (Counted from the first
+     * look that finds it done: at most a progress interval late.) */
+    if (!c->up_done && un > 0) {
+        c->up_done = upload_done(ut, un, c->up_seen);
+        c->up_seen = un;
+        clock_gettime(CLOCK_MONOTONIC, &c->fb_t0);
+    }
+    if (!c->got_byte && c->at->first_byte_ms > 0 && since_ms(&c->fb_t0) > (double)c->at->first_byte_ms) {
         c->out->first_byte_timeout = 1;
         return 1;
     }
@@ -1505,6 +1530,9 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     c->block_status = 0;
     c->trailers_given = 0;
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
+    c->fb_t0 = c->t0;
+    c->up_seen = 0;
+    c->up_done = 0;
 
     if (!original || s->curlu || (c->dirty & D_URL)) {
         if (s->curlu)
@@ -1631,6 +1659,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     }
 
     s->in_transfer = 1;
+    llf_guard_connect = -1;
     out->curlcode = guarded_perform(rc, h, &llf_in_lib);
     s->in_transfer = 0;
     rc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);

@@ -600,6 +600,9 @@ typedef struct rctx {
     int sent;                    /* the head went out */
     long framing;
     double t0, next_look;        /* the attempt's start; when to look for the program next */
+    double fb_t0;                /* whence the first byte is awaited: the upload's end */
+    curl_off_t up_seen;          /* the upload's progress at the last look */
+    int up_done;                 /* the request reached the server whole */
     int orig_sent;               /* the program's own request was performed */
     /* A body passed on as it comes (on_read), not read whole first: what
      * was read of it (in_pre, from in_off), bytes left (of all, or of the
@@ -868,8 +871,17 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     rctx *x = ud;
-    double ms = llf_mono_ms() - x->t0;
-    if (x->at && !x->got_byte && x->at->first_byte_ms > 0 && ms > (double)x->at->first_byte_ms) {
+    double now = llf_mono_ms(), ms = now - x->t0;
+    /* The first byte is awaited from the end of the upload, as the libcurl
+     * hook awaits it (see its upload_done): a large body a provider reads
+     * slowly is no silence of its. */
+    if (!x->up_done && un > 0) {
+        int whole = ut > 0 ? un >= ut : un == x->up_seen;
+        x->up_done = whole && llf_unsent(llf_curl_last_socket) == 0;
+        x->up_seen = un;
+        x->fb_t0 = now;
+    }
+    if (x->at && !x->got_byte && x->at->first_byte_ms > 0 && now - x->fb_t0 > (double)x->at->first_byte_ms) {
         x->out->first_byte_timeout = 1;
         return 1;
     }
@@ -916,7 +928,9 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     x->at = at;
     x->gated = x->first_ok = x->live = x->sent = x->got_byte = 0;
     x->block_status = 0;
-    x->t0 = llf_mono_ms();
+    x->t0 = x->fb_t0 = llf_mono_ms();
+    x->up_seen = 0;
+    x->up_done = 0;
     x->next_look = 100;
     x->orig_sent |= req == x->orig;
     x->original = req == x->orig;
@@ -990,6 +1004,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     c->easy_setopt(h, CURLOPT_XFERINFODATA, x);
+    llf_curl_last_socket = -1;
     out->curlcode = c->easy_perform(h);
     c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);

@@ -10,7 +10,7 @@ import time
 
 from harness import (CURL, BUILD, KEYS, SANITIZED, Mock, chat_body, check, env_for, eq, new_log, read_log,
                      run, sha, tmpdir, write_config)
-from rawserver import TRAILED_ANSWER, TRAILED_EVENTS, RawServer, connect_proxy, huge_answer, with_trailers
+from rawserver import TRAILED_ANSWER, TRAILED_EVENTS, RawServer, connect_proxy, huge_answer, took_it, with_trailers
 
 _m = None
 
@@ -1740,6 +1740,30 @@ def test_a_readers_upload_keeps_the_programs_framing():
                     heads.append(srv.requests[0]["head"])
                 check("Content-Type" not in heads[0], f"(libcurl adds no Content-Type: {heads[0]!r})")
                 eq(heads[1], heads[0], f"{name} {args[-1]}: the head libcurl makes of it")
+    finally:
+        srv.stop()
+
+
+def test_the_first_byte_is_awaited_from_the_uploads_end():
+    """timeouts_ms.first_byte counts from the end of the upload: a provider
+    that takes a large body slowly (here ~1.3 s) and answers at once is
+    not stopped as silent at 0.8 s."""
+    m = mock()
+    srv = RawServer(took_it, read_rate=1_000_000)
+    try:
+        cfg = raw_config(srv, m, first_byte=800)
+        body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * 1_300_000}]})
+        d = tempfile.mkdtemp()
+        path = os.path.join(d, "big.json")
+        with open(path, "w") as f:
+            f.write(body)
+        log = new_log("first_byte_upload.jsonl")
+        r = run([CURL, "-s", "-o", "/dev/null", "-w", "%{http_code} %{exitcode}", "-H", "Expect:",
+                 "-H", "Content-Type: application/json", f"http://127.0.0.1:{srv.port}/v1/chat/completions",
+                 "--data-binary", "@" + path], env_for(cfg, log=log))
+        eq(r.stdout, b"200 0", "answered")
+        eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("openai", "ok")], "by the primary, at its first attempt")
+        eq(len(srv.requests[0]["body"]), len(body), "which took the body whole")
     finally:
         srv.stop()
 

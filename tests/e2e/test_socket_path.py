@@ -43,7 +43,7 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None):
 from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_left_mid_attempt,
                        check_children, check_relayed,  # noqa: E402
                        check_websocket_tunnelled, proxy_env)
-from rawserver import RawServer, echo, huge_answer, websocket_echo  # noqa: E402
+from rawserver import RawServer, echo, huge_answer, took_it, websocket_echo  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
@@ -1370,5 +1370,30 @@ print(r.status, len(data), hashlib.sha256(data).hexdigest())
         eq(r.stdout.decode().split(), ["200", str(size), whole.sha256()], f"the answer whole ({r.stderr.decode()[-300:]})")
         eq(len(m.requests("backup")), 0, "no member asked")
         eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("raw", "ok")], "(logged as the primary's)")
+    finally:
+        raw.stop()
+
+
+def test_the_first_byte_is_awaited_from_the_uploads_end():
+    """timeouts_ms.first_byte counts from the end of the upload: a provider
+    that takes a large body slowly (~1.3 s) and answers at once is not
+    stopped as silent at 0.8 s."""
+    m = mock()
+    raw = RawServer(took_it, read_rate=1_000_000)
+    script = """
+import requests
+big = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * 1300000}]})
+r = requests.post(URL, data=big, headers=HDRS, timeout=30)
+print(r.status_code, r.json()["choices"][0]["message"]["content"])
+"""
+    try:
+        cfg = write_config({"providers": {"raw": {"dialect": "openai", "base_url": f"http://127.0.0.1:{raw.port}/v1", "api_key_env": ""},
+                                          "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+                            "chain": ["backup/gpt-4o-mini"], "breaker": {"failures": 0},
+                            "timeouts_ms": {"connect": 2000, "first_byte": 800, "total": 8000}}, "socket_fb.json")
+        log = new_log("sock_first_byte.jsonl")
+        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1/chat/completions"], env_for(cfg, log))
+        eq(r.stdout.decode().strip(), "200 took it", f"the primary's answer ({r.stderr.decode()[-300:]})")
+        eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("raw", "ok")], "at its first attempt")
     finally:
         raw.stop()
