@@ -96,6 +96,7 @@ static const llf_core_api api = {
     .is_endpoint = api_is_endpoint,
     .header_credential = llf_header_credential,
     .exec_summary = exec_summary,
+    .error_needs_body = llf_error_needs_body,
 };
 
 static const char *env(const char *name)

@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 9
+#define LLF_CORE_ABI 10
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -52,6 +52,12 @@ typedef struct llf_resp {
     int      client_gone;  /* aborted: the program closed its connection (relay) */
     const char *stream_problem;  /* a stream aborted at a bad first event (static) */
     const char *late_problem;    /* a live stream's error after its answer began (static) */
+    int      head_only;    /* stopped at its head on purpose (the program's --fail,
+                              an error status whose verdict needs no body):
+                              judged by its status, not as a transport error */
+    int      too_large;    /* its body passed what an answer may be held to: the
+                              original's went on to the program as it came
+                              (delivered, unjudged); another's was stopped */
 } llf_resp;
 
 /* Limits and delivery wishes for one attempt. */
@@ -164,6 +170,8 @@ typedef struct llf_core_api {
      * afresh from zero (see core.c). Nothing else: it may run in a vfork
      * child, on its parent's memory. */
     void (*exec_summary)(void);
+    /* Does the verdict on this error status read its body (verdict.h)? */
+    int (*error_needs_body)(long status);
 } llf_core_api;
 
 /* What the shim offers the core. */

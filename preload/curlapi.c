@@ -14,6 +14,7 @@
 
 __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
 __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
+__thread int llf_guard_connect __attribute__((tls_model("initial-exec"))) = -1;
 __thread void *llf_guard_frame __attribute__((tls_model("initial-exec")));
 
 static llf_curl_api api;

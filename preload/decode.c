@@ -14,7 +14,9 @@
 #include <zlib.h>
 
 /* windowBits: 15+16 gzip, 15 zlib (HTTP's "deflate"), -15 raw deflate (what
- * some servers send as "deflate"). */
+ * some servers send as "deflate"). 0, -1 when it does not decode, or
+ * TOO_LARGE when it decodes to more than max (so far without an error). */
+enum { TOO_LARGE = -2 };
 static int inflate_all(const char *p, size_t n, int bits, size_t max, llf_buf *out)
 {
     if (n > UINT_MAX)
@@ -32,7 +34,12 @@ static int inflate_all(const char *p, size_t n, int bits, size_t max, llf_buf *o
         z.avail_out = sizeof chunk;
         rc = inflate(&z, Z_NO_FLUSH);
         size_t got = sizeof chunk - z.avail_out;
-        if (got && (out->n + got > max || llf_buf_add(out, chunk, got))) {
+        if (got && out->n + got > max) {
+            inflateEnd(&z);
+            llf_buf_free(out);
+            return TOO_LARGE;
+        }
+        if (got && llf_buf_add(out, chunk, got)) {
             rc = Z_MEM_ERROR;
             break;
         }
@@ -58,8 +65,10 @@ int llf_decode_body(const llf_buf *head, const char *body, size_t n, size_t max,
     int deflate = len == 7 && strncasecmp(v, "deflate", 7) == 0;
     if (!gzip && !deflate)
         return LLF_DEC_OPAQUE;
-    if (inflate_all(body ? body : "", n, gzip ? 15 + 16 : 15, max, out) == 0 ||
-        (deflate && inflate_all(body ? body : "", n, -15, max, out) == 0))
-        return LLF_DEC_OK;
-    return LLF_DEC_BROKEN;
+    /* (one that reads well up to max is not ours to judge either: nothing
+     * says it is broken, and the program may read all of it) */
+    int rc = inflate_all(body ? body : "", n, gzip ? 15 + 16 : 15, max, out);
+    if (rc == -1 && deflate)
+        rc = inflate_all(body ? body : "", n, -15, max, out);
+    return rc == 0 ? LLF_DEC_OK : rc == TOO_LARGE ? LLF_DEC_OPAQUE : LLF_DEC_BROKEN;
 }

@@ -10,8 +10,9 @@
 enum {
     LLF_DEC_NONE = 0,    /* no Content-Encoding (or identity): the body is the text */
     LLF_DEC_OK = 1,      /* decoded into *out */
-    LLF_DEC_OPAQUE = 2,  /* an encoding we do not read (br, zstd, several): not ours to judge */
-    LLF_DEC_BROKEN = 3   /* gzip/deflate that does not decode, or more than max bytes */
+    LLF_DEC_OPAQUE = 2,  /* an encoding we do not read (br, zstd, several), or one that
+                            reads to more than max bytes: not ours to judge */
+    LLF_DEC_BROKEN = 3   /* gzip/deflate that does not decode */
 };
 
 /* How much a body may decode to, for the judge and shadow's comparison. */

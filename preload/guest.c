@@ -24,10 +24,13 @@ int llf_fd_ours(const llf_ownfd *o)
     return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
 }
 
+__thread int llf_curl_last_socket = -1;
+
 curl_socket_t llf_curl_socket(void *unused, curlsocktype purpose, struct curl_sockaddr *a)
 {
     (void)unused, (void)purpose;
     int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    llf_curl_last_socket = fd;
     return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 

@@ -31,6 +31,9 @@ int llf_fd_ours(const llf_ownfd *o);
  * must not hold our connections; see hook_fd.c for libcurl's other
  * descriptors). */
 curl_socket_t llf_curl_socket(void *unused, curlsocktype purpose, struct curl_sockaddr *a);
+/* The last socket llf_curl_socket made on this thread (-1: none since reset):
+ * the relay's attempt's connection, for when its request reached the server. */
+extern __thread int llf_curl_last_socket;
 
 /* A detached thread running fn(arg) with every signal blocked. 0, or -1. */
 int llf_spawn(void *(*fn)(void *), void *arg);

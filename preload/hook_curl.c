@@ -21,6 +21,7 @@
 
 #include "core.h"
 #include "hooks.h"
+#include "netaddr.h"
 #include "shim.h"
 #include "sse.h"
 
@@ -103,6 +104,8 @@ typedef struct hstate {
     char *customrequest;
     curl_read_callback readfn;
     void *readdata;
+    curl_seek_callback seekfn;        /* the reader's rewind, put back after ours */
+    void *seekdata;
     curl_write_callback writefn, headerfn;
     void *writedata, *headerdata;
     long header_in_body, failonerror;
@@ -478,6 +481,7 @@ static int interesting(CURLoption o)
     case CURLOPT_POSTFIELDSIZE_LARGE: case CURLOPT_POST: case CURLOPT_UPLOAD:
     case CURLOPT_HTTPGET: case CURLOPT_NOBODY: case CURLOPT_MIMEPOST: case CURLOPT_HTTPPOST:
     case CURLOPT_CUSTOMREQUEST: case CURLOPT_READFUNCTION: case CURLOPT_READDATA:
+    case CURLOPT_SEEKFUNCTION: case CURLOPT_SEEKDATA:
     case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE:
     case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION:
     case CURLOPT_HEADERDATA: case CURLOPT_HEADER: case CURLOPT_FAILONERROR:
@@ -554,6 +558,8 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
     case CURLOPT_CUSTOMREQUEST: set_str(&s->customrequest, p); break;
     case CURLOPT_READFUNCTION: s->readfn = (curl_read_callback)p; break;
     case CURLOPT_READDATA: s->readdata = p; break;
+    case CURLOPT_SEEKFUNCTION: s->seekfn = (curl_seek_callback)p; break;
+    case CURLOPT_SEEKDATA: s->seekdata = p; break;
     case CURLOPT_INFILESIZE: s->infilesize = l; break;
     case CURLOPT_INFILESIZE_LARGE: s->infilesize = off; break;
     case CURLOPT_WRITEFUNCTION: s->writefn = (curl_write_callback)p; break;
@@ -867,15 +873,28 @@ static int give_trailers(hstate *s, const char *p, size_t n)
 
 /* ---- one attempt on the program's handle ------------------------------- */
 
+/* A reader (and its rewind) over a copy of the program's upload. */
+typedef struct copy_reader {
+    const llf_buf *b;
+    size_t off;
+} copy_reader;
+
 typedef struct attempt_ctx {
     hstate *s;
     CURL *h;
     const llf_req *orig;
     unsigned dirty;         /* D_*: options an attempt set away from the program's */
+    /* a body the program's reader gave (read_body): the original sends it
+     * through a reader of ours over this copy, as the program framed it */
+    const llf_buf *upload;
+    copy_reader reader;
     /* per attempt */
     llf_resp *out;
     const llf_attempt *at;
     int live, got_byte;
+    int original;       /* this attempt is the program's own request */
+    int fail_at_head;   /* ...and the program set FAILONERROR (see cap_header) */
+    int passing;        /* an answer over MAX_BODY, handed on as it comes (over_cap) */
     int gated;          /* a 2xx stream, held back until its answer's first event */
     int tunnel;         /* this header block is a proxy's reply to CONNECT */
     int pipe_broke;     /* the member's translated stream failed mid-way (an error event) */
@@ -887,6 +906,9 @@ typedef struct attempt_ctx {
     long block_status;
     size_t trailers_given;   /* of out->trailers, what the program was handed */
     struct timespec t0;
+    struct timespec fb_t0;   /* whence the first byte is awaited: the upload's end */
+    curl_off_t up_seen;      /* the upload's progress at the last look */
+    int up_done;             /* the request reached the server whole (upload_done) */
     /* what a live delivery gave the program, for getinfo */
     llf_buf given_head;
     curl_off_t given;
@@ -909,7 +931,7 @@ typedef struct attempt_ctx {
  * puts back only these (and the callbacks, always taken over). A call
  * answered by its original attempt touches few: every setopt costs. */
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
-       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_ALL = 1023 };
+       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_READ = 1024, D_ALL = 2047 };
 
 /* The end of a 2xx header block of a streaming call: from here on the answer
  * goes to the program as it arrives. */
@@ -990,6 +1012,18 @@ static size_t cap_header(char *p, size_t size, size_t nmemb, void *ud)
     int blank = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
     if (blank && !c->tunnel && c->at->live && c->block_status >= 200 && c->block_status < 300)
         c->gated = 1;   /* decide at the first event, not at the status */
+    /* Under the program's FAILONERROR libcurl ends at an error status's
+     * head (error 22) and reads no body. So does the original attempt where
+     * its verdict needs none: judged by the head, and given back without
+     * waiting for a body that may be slow or never come. (Not a 401 libcurl
+     * may answer with the program's credentials, nor a proxy's 407: as
+     * http_should_fail.) */
+    if (blank && !c->tunnel && c->fail_at_head && c->block_status >= 400 && c->block_status != 407 &&
+        !(c->block_status == 401 && (c->s->has_creds || c->s->netrc)) &&
+        !llf_core()->error_needs_body(c->block_status)) {
+        c->out->head_only = 1;
+        return 0;
+    }
     return n;
 }
 
@@ -1061,9 +1095,8 @@ static void gate_at_end(attempt_ctx *c)
  * nothing of this one) or hand over what came so far and go live. */
 static size_t gated_write(attempt_ctx *c, const char *p, size_t n)
 {
-    if (c->out->body.n + n > MAX_BODY || llf_buf_add(&c->out->body, p, n) ||
-        llf_sse_feed(&c->sse, p, n, gate_event, c) < 0)
-        return 0;   /* (a gate that never decides holds no more than an answer may) */
+    if (llf_buf_add(&c->out->body, p, n) || llf_sse_feed(&c->sse, p, n, gate_event, c) < 0)
+        return 0;   /* (a gate that never decides holds no more than an answer may: over_cap) */
     if (c->out->stream_problem)
         return 0;
     if (!c->first_ok)
@@ -1079,11 +1112,38 @@ static size_t gated_write(attempt_ctx *c, const char *p, size_t n)
     return bad ? 0 : n;
 }
 
+/* An answer larger than we hold (MAX_BODY). The original's is the
+ * program's, whole, as libcurl alone would hand it over: from here on it
+ * goes to the program as it comes, unjudged. A member's is stopped (the next
+ * is tried), and so is the original's error status under FAILONERROR, which
+ * libcurl would have ended at its head. 0, or -1: stop the transfer. */
+static int over_cap(attempt_ctx *c)
+{
+    c->out->too_large = 1;
+    if (!c->original || (c->fail_at_head && c->block_status >= 400)) {
+        c->out->head_only = c->original;
+        return -1;
+    }
+    c->gated = 0;
+    c->passing = 1;
+    if (go_live(c))
+        return -1;
+    int bad;
+    PROGRAM_BEGIN()
+    bad = give_body(c->s, c->out->body.p ? c->out->body.p : "", c->out->body.n);
+    PROGRAM_END()
+    c->given += (curl_off_t)c->out->body.n;
+    llf_buf_reset(&c->out->body);
+    return bad ? -1 : 0;
+}
+
 static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
 {
     attempt_ctx *c = ud;
     size_t n = size * nmemb;
     c->got_byte = 1;
+    if (!c->live && c->out->body.n + n > MAX_BODY && over_cap(c))
+        return 0;
     if (c->gated)
         return gated_write(c, p, n);
     if (c->live && c->pipe)
@@ -1093,20 +1153,41 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
         PROGRAM_BEGIN()
         w = write_once(c->s->writefn, c->s->writedata, p, n);
         PROGRAM_END()
-        if (w == n)   /* (a paused write comes again) */
+        if (w == n && !c->passing)   /* (a paused write comes again; a JSON body is no stream) */
             watch(c, p, n);
         c->given += (curl_off_t)(w == n ? n : 0);
         return w;
     }
-    if (c->out->body.n + n > MAX_BODY || llf_buf_add(&c->out->body, p, n))
+    if (llf_buf_add(&c->out->body, p, n))
         return 0;
     return n;
+}
+
+/* Has the request reached the server whole? Its body handed to the socket
+ * (all of a known size; of a chunked one, no more since the last look,
+ * `before`) and none of it still in the socket's send queue: libcurl hands
+ * a large body to the kernel long before a slow server has read it. (The
+ * progress callback comes about once a second while libcurl waits: the
+ * first-byte clock may start that much late, never early.) */
+static int upload_done(curl_off_t ut, curl_off_t un, curl_off_t before)
+{
+    /* (the socket this attempt connected; a connection it reused is not
+     * known: there, handed over whole is as near as we see) */
+    return (ut > 0 ? un >= ut : un == before) && llf_unsent(llf_guard_connect) == 0;
 }
 
 static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     attempt_ctx *c = ud;
-    if (!c->got_byte && c->at->first_byte_ms > 0 && since_ms(&c->t0) > (double)c->at->first_byte_ms) {
+    /* The first byte is awaited from the end of the upload: a large body a
+     * provider reads slowly is no silence of its. (Counted from the first
+     * look that finds it done: at most a progress interval late.) */
+    if (!c->up_done && un > 0) {
+        c->up_done = upload_done(ut, un, c->up_seen);
+        c->up_seen = un;
+        clock_gettime(CLOCK_MONOTONIC, &c->fb_t0);
+    }
+    if (!c->got_byte && c->at->first_byte_ms > 0 && since_ms(&c->fb_t0) > (double)c->at->first_byte_ms) {
         c->out->first_byte_timeout = 1;
         return 1;
     }
@@ -1395,6 +1476,60 @@ static int cap_debug(CURL *h, curl_infotype type, char *data, size_t size, void 
     return r;
 }
 
+/* The program's body options as it set them. */
+static void restore_post(const llf_curl_api *rc, CURL *h, const hstate *s)
+{
+    /* Size first: COPYPOSTFIELDS copies that many bytes (or up to the NUL
+     * when it is -1), and a size set after it would drop libcurl's copy. */
+    rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
+    if (s->copypost && s->postfields == s->copypost) {
+        rc->easy_setopt(h, CURLOPT_COPYPOSTFIELDS, s->copypost);
+    } else {
+        rc->easy_setopt(h, CURLOPT_POSTFIELDS, (void *)s->postfields);
+    }
+    if (s->method == M_PUT)
+        rc->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    else if (s->method == M_POST && !s->postfields)
+        rc->easy_setopt(h, CURLOPT_POST, 1L);
+}
+
+/* copy_reader: libcurl reads the copy, and rewinds it when it must send it
+ * again (a redirect, an authentication, a connection found dead). */
+static size_t copy_read(char *buf, size_t size, size_t nmemb, void *ud)
+{
+    copy_reader *r = ud;
+    size_t room = size * nmemb, k = r->b->n - r->off < room ? r->b->n - r->off : room;
+    if (k)
+        memcpy(buf, r->b->p + r->off, k);
+    r->off += k;
+    return k;
+}
+
+static int copy_seek(void *ud, curl_off_t offset, int origin)
+{
+    copy_reader *r = ud;
+    if (origin != SEEK_SET || offset < 0 || (curl_off_t)r->b->n < offset)
+        return CURL_SEEKFUNC_CANTSEEK;
+    r->off = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static void read_from(const llf_curl_api *rc, CURL *h, copy_reader *r)
+{
+    rc->easy_setopt(h, CURLOPT_READFUNCTION, copy_read);
+    rc->easy_setopt(h, CURLOPT_READDATA, r);
+    rc->easy_setopt(h, CURLOPT_SEEKFUNCTION, copy_seek);
+    rc->easy_setopt(h, CURLOPT_SEEKDATA, r);
+}
+
+static void read_back(const llf_curl_api *rc, CURL *h, const hstate *s)
+{
+    rc->easy_setopt(h, CURLOPT_READFUNCTION, s->readfn);
+    rc->easy_setopt(h, CURLOPT_READDATA, s->readdata);
+    rc->easy_setopt(h, CURLOPT_SEEKFUNCTION, s->seekfn);
+    rc->easy_setopt(h, CURLOPT_SEEKDATA, s->seekdata);
+}
+
 static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
     attempt_ctx *c = ud;
@@ -1411,7 +1546,9 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     memset(out, 0, sizeof *out);
     c->out = out;
     c->at = at;
-    c->live = c->got_byte = c->gated = c->tunnel = c->pipe_broke = c->first_ok = 0;
+    c->live = c->got_byte = c->gated = c->tunnel = c->pipe_broke = c->first_ok = c->passing = 0;
+    c->original = original;
+    c->fail_at_head = original && s->failonerror;
     memset(&c->sse, 0, sizeof c->sse);
     c->pipe = NULL;
     c->gate = NULL;
@@ -1419,6 +1556,9 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     c->block_status = 0;
     c->trailers_given = 0;
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
+    c->fb_t0 = c->t0;
+    c->up_seen = 0;
+    c->up_done = 0;
 
     if (!original || s->curlu || (c->dirty & D_URL)) {
         if (s->curlu)
@@ -1498,9 +1638,19 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             c->dirty |= D_DEBUG;
         }
     }
-    /* The original's body is the program's own postfields (unless a read
-     * callback's, read into a copy): already set. */
-    if (!original || req->body.p != s->postfields || (c->dirty & D_POST)) {
+    /* The original's body is the program's own postfields, already set; or
+     * its reader's, read into a copy and sent through a reader of ours, so
+     * that libcurl frames it as the program asked (upload or POST, its size
+     * or chunked, its Expect, no Content-Type of its own added). */
+    if (original && c->upload) {
+        if (c->dirty & D_POST) {   /* (an override candidate went first) */
+            restore_post(rc, h, s);
+            c->dirty &= ~(unsigned)D_POST;
+        }
+        c->reader = (copy_reader){c->upload, 0};
+        read_from(rc, h, &c->reader);
+        c->dirty |= D_READ;
+    } else if (!original || req->body.p != s->postfields || (c->dirty & D_POST)) {
         rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.n);
         rc->easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
         c->dirty |= D_POST;
@@ -1535,6 +1685,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
     }
 
     s->in_transfer = 1;
+    llf_guard_connect = -1;
     out->curlcode = guarded_perform(rc, h, &llf_in_lib);
     s->in_transfer = 0;
     rc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
@@ -1625,20 +1776,10 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
             rc->easy_setopt(h, CURLOPT_CURLU, s->curlu);
     }
     /* (CURLOPT_HTTPHEADER is put back right after each attempt that set it.) */
-    if (dirty & D_POST) {
-        /* Size first: COPYPOSTFIELDS copies that many bytes (or up to the NUL
-         * when it is -1), and a size set after it would drop libcurl's copy. */
-        rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, s->postsize);
-        if (s->copypost && s->postfields == s->copypost) {
-            rc->easy_setopt(h, CURLOPT_COPYPOSTFIELDS, s->copypost);
-        } else {
-            rc->easy_setopt(h, CURLOPT_POSTFIELDS, (void *)s->postfields);
-        }
-        if (s->method == M_PUT)
-            rc->easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        else if (s->method == M_POST && !s->postfields)
-            rc->easy_setopt(h, CURLOPT_POST, 1L);
-    }
+    if (dirty & D_POST)
+        restore_post(rc, h, s);
+    if (dirty & D_READ)
+        read_back(rc, h, s);
     rc->easy_setopt(h, CURLOPT_WRITEFUNCTION, s->writefn);
     rc->easy_setopt(h, CURLOPT_WRITEDATA, s->writedata);
     rc->easy_setopt(h, CURLOPT_HEADERFUNCTION, s->headerfn);
@@ -1844,13 +1985,14 @@ static void ov_from_handle(hstate *s, CURL *h, const llf_resp *r, const char *ur
         return;
     curl_off_t up = 0;
     llf_real_curl()->easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
-    set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
-                 (curl_off_t)r->body.n, up, total_s);
+    set_override(s, r->status, r->http_version, url, head, headlen, (curl_off_t)r->body.n, up, total_s);
     ov_snap(s, snap_take(h));
 }
 
+/* upload: the body as the program's reader gave it (body is its bytes), or
+ * NULL for its postfields. */
 static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char *url,
-                        const char *body, size_t len)
+                        const char *body, size_t len, const llf_buf *upload)
 {
     llf_call *call = core->recognise(url, method_name(s), body, len, NULL);
     if (!call)
@@ -1875,7 +2017,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
             core->call_free(call);
             return CURLE_AGAIN;
         }
-    attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0};
+    attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0, .upload = upload};
     llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", curl_left};
     llf_final fin;
     int rc_run = core->run(call, &args, &fin);
@@ -1911,8 +2053,8 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     }
     if (fin.attempts <= 1 && fin.from_original)
         ov_clear(s);   /* the handle itself describes what the program got */
-    else
-        set_override(s, r->curlcode == CURLE_OK ? r->status : 0, r->http_version, url, head, headlen,
+    else   /* (a transfer that failed after its head keeps the status libcurl had: 0 before one) */
+        set_override(s, r->status, r->http_version, url, head, headlen,
                      fin.delivered ? ctx.given : (curl_off_t)r->body.n, (curl_off_t)orig.body.n,
                      since_ms(&t0) / 1e3);
     /* The rest of getinfo: the original's transfer when the program gets
@@ -1954,9 +2096,11 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         /* (what a progress callback is told while the program pauses us) */
         s->meter[0] = s->meter[1] = (curl_off_t)r->body.n;
         s->meter[2] = s->meter[3] = (curl_off_t)orig.body.n;
-        if (r->curlcode == CURLE_OK && s->failonerror && r->status >= 400) {
+        if (fin.from_original && s->failonerror && r->status >= 400) {
             /* --fail: libcurl hands over the header block, then stops before
-             * the body and reports the status (and no body downloaded). */
+             * the body and reports the status (and no body downloaded):
+             * whatever became of the body after it (stopped at the head by
+             * us, cut short, stalled), it was never the program's. */
             ov_from_handle(s, h, r, url, head, headlen, since_ms(&t0) / 1e3);
             s->ov.size = 0;
             snprintf(failmsg, sizeof failmsg, "The requested URL returned error: %ld", r->status);
@@ -2023,7 +2167,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     CURLcode res;
     if (s->postfields && s->method == M_POST) {
         size_t n = s->postsize >= 0 ? (size_t)s->postsize : strlen(s->postfields);
-        res = managed(h, s, core, url, s->postfields, n);
+        res = managed(h, s, core, url, s->postfields, n, NULL);
         if (res == CURLE_AGAIN)
             res = pass(rc, h);
     } else if (!core->is_endpoint(url)) {
@@ -2038,12 +2182,13 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
                   : s->pause_rc ? s->pause_rc : CURLE_ABORTED_BY_CALLBACK;
             llf_buf_free(&b);
         } else {
-            res = managed(h, s, core, url, b.p ? b.p : "", b.n);
+            res = managed(h, s, core, url, b.p ? b.p : "", b.n, &b);
             if (res == CURLE_AGAIN) {
-                rc->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b.n);
-                rc->easy_setopt(h, CURLOPT_POSTFIELDS, b.p ? b.p : "");
+                /* (not a call: the copy goes as the program framed it) */
+                copy_reader cr = {&b, 0};
+                read_from(rc, h, &cr);
                 res = guarded_perform(rc, h, &llf_in_lib);
-                restore(h, s, D_ALL);
+                read_back(rc, h, s);
             }
             llf_buf_free(&b);
         }

@@ -88,8 +88,10 @@ LLF_EXPORT int getaddrinfo(const char *node, const char *service, const struct a
 
 LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-    if (LLF_IN_LIB() || llf_curl_direct || !sa ||
-        (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || llf_disabled())
+    int guarded = LLF_IN_LIB() || llf_curl_direct;
+    if (guarded)
+        llf_guard_connect = fd;
+    if (guarded || !sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || llf_disabled())
         return llf_real_connect(fd, sa, len);
     /* (the address first: no system call for a connection that is not a
      * provider's, and no core for one that cannot be) */

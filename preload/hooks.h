@@ -22,6 +22,12 @@ extern __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
  * program's own callbacks open meanwhile goes direct too. */
 extern __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
 
+/* The socket the last connect() under either guard on this thread was
+ * made on (-1: none since it was reset): the connection a transfer of
+ * ours opened, whose send queue tells when its request has reached the
+ * server (hook_curl.c, upload_done). */
+extern __thread int llf_guard_connect __attribute__((tls_model("initial-exec")));
+
 /* The frame of the hook that set either guard around a real transfer (NULL:
  * none, or a thread of ours, guarded for good). The program may leave that
  * transfer by a jump (siglongjmp from a signal handler) and skip the reset:

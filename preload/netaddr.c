@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 
 int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
@@ -25,4 +27,10 @@ int llf_local_name(const char *host)
     struct in_addr a4;
     return strcasecmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &a4) == 1 ||
            inet_pton(AF_INET6, host, &a6) == 1;
+}
+
+long llf_unsent(int fd)
+{
+    int n = 0;
+    return fd >= 0 && ioctl(fd, SIOCOUTQ, &n) == 0 && n > 0 ? n : 0;
 }

@@ -10,5 +10,9 @@ int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b);
 /* localhost, or an IPv4 or IPv6 address written as text (no brackets): a
  * host that needs no DNS. */
 int llf_local_name(const char *host);
+/* Bytes written to socket fd that its peer has not acknowledged yet
+ * (SIOCOUTQ): a request libcurl handed over whole may still be on its way
+ * to a server that reads it slowly. 0 when unknown. */
+long llf_unsent(int fd);
 
 #endif

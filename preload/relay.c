@@ -586,6 +586,8 @@ typedef struct rctx {
     llf_resp *out;
     const llf_attempt *at;
     int got_byte;
+    int original;                /* the attempt is the program's own request */
+    int passing;                 /* its answer, over MAX_BODY, goes on as it comes (over_cap) */
     long block_status;
     int gated, first_ok, live;   /* a 2xx stream: held to its first event, then live */
     llf_sse sse;
@@ -598,6 +600,9 @@ typedef struct rctx {
     int sent;                    /* the head went out */
     long framing;
     double t0, next_look;        /* the attempt's start; when to look for the program next */
+    double fb_t0;                /* whence the first byte is awaited: the upload's end */
+    curl_off_t up_seen;          /* the upload's progress at the last look */
+    int up_done;                 /* the request reached the server whole */
     int orig_sent;               /* the program's own request was performed */
     /* A body passed on as it comes (on_read), not read whole first: what
      * was read of it (in_pre, from in_off), bytes left (of all, or of the
@@ -763,10 +768,34 @@ static int client_gone(void *ud)
            ((p.revents & POLLRDHUP) && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
 }
 
+/* An answer larger than we hold (MAX_BODY). The original's is the
+ * program's, whole, as it would have been without us: from here on it is
+ * passed through as it comes, in the upstream's framing (see pass_framing),
+ * unjudged. A member's is stopped, and the next one tried. 0, or -1: stop. */
+static int over_cap(rctx *x)
+{
+    x->out->too_large = 1;
+    if (!x->original)
+        return -1;
+    x->gated = 0;
+    x->passing = x->sent = 1;
+    x->out->delivered = 1;
+    x->framing = pass_framing(x);
+    int bad = write_head(x->k, x->out->head.p, x->out->head.n, NULL, x->framing,
+                         x->keep_alive && x->framing != FRAME_TO_CLOSE) ||
+              write_framed(x->k, x->framing, x->out->body.p, x->out->body.n);
+    llf_buf_reset(&x->out->body);
+    return bad ? -1 : 0;
+}
+
 static size_t on_body(char *p, size_t s, size_t n, void *ud)
 {
     rctx *x = ud;
     size_t len = s * n;
+    if (!x->live && !x->sent && x->out->body.n + len > MAX_BODY && over_cap(x)) {
+        x->out->client_gone = x->passing && client_gone(x);
+        return 0;
+    }
     if (x->live) {
         if (live_out(x, p, len) == 0)
             return len;
@@ -777,7 +806,7 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
     }
     if (x->sent)
         return write_framed(x->k, x->framing, p, len) ? 0 : len;
-    if (x->out->body.n + len > MAX_BODY || llf_buf_add(&x->out->body, p, len))
+    if (llf_buf_add(&x->out->body, p, len))
         return 0;
     if (!x->gated)
         return len;
@@ -842,8 +871,17 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     rctx *x = ud;
-    double ms = llf_mono_ms() - x->t0;
-    if (x->at && !x->got_byte && x->at->first_byte_ms > 0 && ms > (double)x->at->first_byte_ms) {
+    double now = llf_mono_ms(), ms = now - x->t0;
+    /* The first byte is awaited from the end of the upload, as the libcurl
+     * hook awaits it (see its upload_done): a large body a provider reads
+     * slowly is no silence of its. */
+    if (!x->up_done && un > 0) {
+        int whole = ut > 0 ? un >= ut : un == x->up_seen;
+        x->up_done = whole && llf_unsent(llf_curl_last_socket) == 0;
+        x->up_seen = un;
+        x->fb_t0 = now;
+    }
+    if (x->at && !x->got_byte && x->at->first_byte_ms > 0 && now - x->fb_t0 > (double)x->at->first_byte_ms) {
         x->out->first_byte_timeout = 1;
         return 1;
     }
@@ -890,9 +928,13 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     x->at = at;
     x->gated = x->first_ok = x->live = x->sent = x->got_byte = 0;
     x->block_status = 0;
-    x->t0 = llf_mono_ms();
+    x->t0 = x->fb_t0 = llf_mono_ms();
+    x->up_seen = 0;
+    x->up_done = 0;
     x->next_look = 100;
     x->orig_sent |= req == x->orig;
+    x->original = req == x->orig;
+    x->passing = 0;
     memset(&x->sse, 0, sizeof x->sse);
     x->pipe = NULL;
     x->gate = NULL;
@@ -962,6 +1004,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     c->easy_setopt(h, CURLOPT_XFERINFODATA, x);
+    llf_curl_last_socket = -1;
     out->curlcode = c->easy_perform(h);
     c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
@@ -1394,10 +1437,12 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
     } else if (ran == 0) {
         const llf_resp *f = fin.resp;
         if (fin.delivered) {
-            /* A live stream: end it cleanly (an HTTP/1.0 client's by the
-             * close), or break it as the provider did. */
-            if (f->curlcode == CURLE_OK && (x.http10 || write_end(k, &f->trailers) == 0))
-                rc = x.http10 ? -1 : 0;
+            /* A live stream, or an answer over the cap passed through: end
+             * it cleanly (an HTTP/1.0 client's by the close), or break it
+             * as the provider did. */
+            long framing = x.passing ? x.framing : live_framing(&x);
+            if (f->curlcode == CURLE_OK && (framing != FRAME_CHUNKED || write_end(k, &f->trailers) == 0))
+                rc = framing == FRAME_TO_CLOSE ? -1 : 0;
             else
                 reset(k);
         } else if (f->curlcode != CURLE_OK && !(fin.from_original && f->stream_problem)) {

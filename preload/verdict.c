@@ -62,6 +62,8 @@ static llf_verdict transport(const llf_resp *r)
     llf_verdict v = {LLF_TRANSPORT_ERROR, "transport", 1, -1};
     if (r->client_gone)   /* the program left (relay): nobody to fall back for */
         return (llf_verdict){LLF_TRANSPORT_ERROR, "client_gone", 0, -1};
+    if (r->too_large && !r->delivered)   /* (ours: another provider's answer may fit) */
+        return (llf_verdict){LLF_INVALID_BODY, "too_large", 1, -1};
     switch (r->curlcode) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY: v.reason = "resolve"; break;
@@ -108,6 +110,13 @@ static llf_verdict transport(const llf_resp *r)
         break;
     }
     return v;
+}
+
+/* (the statuses whose verdict below reads r->body: context_exceeded,
+ * account_400, names_model) */
+int llf_error_needs_body(long status)
+{
+    return status == 400 || status == 404 || status == 410 || status == 413;
 }
 
 /* Each dialect's way of saying the prompt does not fit the model's window. */
@@ -648,7 +657,7 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
      * fallback, but a failure for the log, the summary and the breaker. */
     if (r->delivered && r->late_problem)
         return bad(LLF_INVALID_BODY, r->late_problem);
-    if (r->curlcode != CURLE_OK)
+    if (r->curlcode != CURLE_OK && !r->head_only)
         return transport(r);
     long s = r->status;
     if (s < 200 || s >= 300) {
@@ -688,6 +697,8 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
         }
         return v;
     }
+    if (r->too_large)   /* the original's, handed over as it came: unjudged */
+        return v;
     if (in->stream)
         return r->delivered ? v : judge_stream(in->dialect, r);
     int check_body = !in->cfg || in->cfg->invalid_body;

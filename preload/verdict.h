@@ -40,6 +40,12 @@ typedef struct llf_judge_in {
 /* Judge r. now: for Retry-After dates. */
 llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now);
 
+/* Does the verdict on an error status (>= 400) read the body? Those of a
+ * window exceeded (400, 413), an account's error (400) and a model not
+ * found (404, 410) do; every other is decided by status and head (a 429's
+ * or 503's wait then by its Retry-After header alone). */
+int llf_error_needs_body(long status);
+
 /* The same with defaults (every check on, nothing known of the request). */
 llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_resp *r,
                       time_t now);

@@ -7,6 +7,7 @@ import json
 import socket
 import struct
 import threading
+import time
 
 
 def echo(c, req):
@@ -17,13 +18,18 @@ def echo(c, req):
 
 
 class RawServer:
-    def __init__(self, answer=echo, tls=None, unix=None, host="127.0.0.1", port=0):
+    def __init__(self, answer=echo, tls=None, unix=None, host="127.0.0.1", port=0, read_rate=None):
         self.answer = answer
+        # bytes a second a request body is read at (a provider slow to take
+        # a large upload), with a small receive buffer; None: at once
+        self.read_rate = read_rate
         self.tls = tls   # an ssl.SSLContext: TLS on every connection
         self.unix = unix   # a path: listen on this Unix socket instead of a port
         self.requests = []
         self.connections = 0
         self.sock = socket.socket(socket.AF_UNIX) if unix else socket.socket()
+        if read_rate:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
         self.sock.bind(unix or (host, port))   # (a loopback address, another than 127.0.0.1 too)
         self.sock.listen(64)
         self.port = None if unix else self.sock.getsockname()[1]
@@ -58,14 +64,24 @@ class RawServer:
                 lines = head.decode("latin-1").split("\r\n")
                 method, target = lines[0].split(" ")[:2]
                 headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
-                n = int(headers.get("content-length", "0"))   # the tests send no chunked bodies here
-                while len(buf) < n:
-                    buf += c.recv(65536)
+                if headers.get("expect", "").lower() == "100-continue":
+                    c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                if headers.get("transfer-encoding", "").lower() == "chunked":
+                    body, buf = self._chunked(c, buf)
+                else:
+                    n = int(headers.get("content-length", "0"))
+                    while len(buf) < n:
+                        if self.read_rate:
+                            time.sleep(16384 / self.read_rate)
+                        d = c.recv(16384 if self.read_rate else 65536)
+                        if not d:
+                            return
+                        buf += d
+                    body, buf = buf[:n], buf[n:]
                 # (rest: what came after this request, for an answer that
                 # takes the connection over)
                 req = {"method": method, "target": target, "headers": headers,
-                       "head": head.decode("latin-1"), "body": buf[:n], "rest": buf[n:]}
-                buf = buf[n:]
+                       "head": head.decode("latin-1"), "body": body, "rest": buf}
                 self.requests.append(req)
                 if not self.answer(c, req):
                     return
@@ -73,6 +89,28 @@ class RawServer:
             pass
         finally:
             c.close()
+
+    @staticmethod
+    def _chunked(c, buf):
+        body = b""
+        while True:
+            while b"\r\n" not in buf:
+                buf += c.recv(65536)
+            line, buf = buf.split(b"\r\n", 1)
+            n = int(line.split(b";")[0], 16)
+            while len(buf) < n + 2:
+                buf += c.recv(65536)
+            body, buf = body + buf[:n], buf[n + 2:]
+            if n == 0:
+                return body, buf
+
+
+def took_it(c, req):
+    """A good chat answer (OpenAI), at once."""
+    body = json.dumps({"id": "x", "object": "chat.completion", "model": "gpt-4o", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "took it"}, "finish_reason": "stop"}]}).encode()
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    return True
 
 
 def websocket_echo(c, req):
@@ -170,3 +208,29 @@ def with_trailers(status):
                   % (line, ctype, half, body[:half], len(body) - half, body[half:], len(body)))
         return True
     return answer
+
+
+OVER_CAP = (256 << 20) + 4096   # MAX_BODY (hook_curl.c, relay.c) and a little
+
+
+def huge_answer():
+    """A good answer larger than the library holds (MAX_BODY), sent as it is
+    made; and whether some bytes are all of it."""
+    pre = (b'{"id":"x","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":'
+           b'{"role":"assistant","content":"')
+    post = b'"},"finish_reason":"stop"}]}'
+    size = len(pre) + OVER_CAP + len(post)
+    piece = b"x" * (1 << 20)
+
+    def answer(c, req):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % size + pre)
+        for off in range(0, OVER_CAP, len(piece)):
+            c.sendall(piece[:OVER_CAP - off])
+        c.sendall(post)
+        return True
+
+    def whole(data):
+        return (len(data) == size and data.startswith(pre) and data.endswith(post)
+                and data.count(b"x", len(pre), size - len(post)) == OVER_CAP)
+    whole.sha256 = lambda: hashlib.sha256(pre + b"x" * OVER_CAP + post).hexdigest()
+    return answer, size, whole

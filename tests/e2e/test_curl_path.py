@@ -6,10 +6,11 @@ import json
 import os
 import re
 import tempfile
+import time
 
 from harness import (CURL, BUILD, KEYS, SANITIZED, Mock, chat_body, check, env_for, eq, new_log, read_log,
                      run, sha, tmpdir, write_config)
-from rawserver import TRAILED_ANSWER, TRAILED_EVENTS, RawServer, connect_proxy, with_trailers
+from rawserver import TRAILED_ANSWER, TRAILED_EVENTS, RawServer, connect_proxy, huge_answer, took_it, with_trailers
 
 _m = None
 
@@ -1639,3 +1640,153 @@ def test_a_header_callbacks_refusal_as_libcurl_reports_it():
     eq(kv(curlinfo(m, "habort")), direct, "answered by the primary")
     m.set("primary", behaviour="503")
     eq(kv(curlinfo(m, "habort")), direct, "answered by the backup")
+
+
+def raw_config(primary, m, chain=("backup/gpt-4o-mini",), **timeouts):
+    """The primary a RawServer's, the members the mock's."""
+    return write_config({
+        "providers": {"openai": {"base_url": f"http://127.0.0.1:{primary.port}/v1"},
+                      "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+        "chain": list(chain), "breaker": {"failures": 0},
+        "timeouts_ms": {"connect": 2000, "first_byte": 1500, "total": 3000, **timeouts}})
+
+
+def cut_answer(status, sent, stall=0):
+    """An answer whose Content-Length promises more than comes: cut (the
+    connection closed) or stalled after `sent` bytes."""
+    def answer(c, req):
+        body = json.dumps({"error": {"message": "The server is overloaded", "type": "server_error"}}
+                          if status >= 400 else {"id": "x", "object": "chat.completion", "choices": [
+                              {"index": 0, "message": {"role": "assistant", "content": "cut " * 40}, "finish_reason": "stop"}]}).encode()
+        reason = b"OK" if status < 400 else b"Service Unavailable" if status == 503 else b"Error"
+        c.sendall(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                  % (status, reason, len(body), body[:sent]))
+        time.sleep(stall)
+        return False
+    return answer
+
+
+def test_a_failed_original_keeps_its_status():
+    """When every member fails too, the program gets the original failure as
+    libcurl reports it: a body cut short (18) or stalled to the program's
+    own limit (28) after a status line keeps that status for getinfo
+    (curl -w '%{http_code}'), not 000."""
+    m = mock()
+    m.set("backup", behaviour="503")
+    for status, stall, limit, want in ((200, 0, [], "200 18"), (503, 0, [], "503 18"), (200, 5, ["-m", "1"], "200 28")):
+        srv = RawServer(cut_answer(status, 30, stall))
+        try:
+            argv = [CURL, "-s", "-o", "/dev/null", "-w", "%{http_code} %{exitcode}", *limit,
+                    f"http://127.0.0.1:{srv.port}/v1/chat/completions", "-H", "Content-Type: application/json",
+                    "-d", chat_body()]
+            cfg = raw_config(srv, m)
+            eq(run(argv, env_for(cfg, preload=False)).stdout.decode(), want, f"{want}: (libcurl's own)")
+            eq(run(argv, env_for(cfg)).stdout.decode(), want, f"{want}: with the library")
+        finally:
+            srv.stop()
+
+
+def test_fail_with_an_error_status_ends_as_libcurl_ends_it():
+    """curl --fail (FAILONERROR): libcurl stops at an error status's head
+    with error 22 and that status. The original attempt stops there too
+    when its verdict needs no body: a 503 whose body is cut short or never
+    comes gives 503 and 22 at once when every member fails, not 18, or 28
+    after the attempt's whole limit; and a member still answers when one
+    can."""
+    m = mock()
+    for stall in (0, 30):
+        srv = RawServer(cut_answer(503, 20, stall))
+        try:
+            argv = [CURL, "-s", "--fail", "-w", "%{http_code} %{exitcode}",
+                    f"http://127.0.0.1:{srv.port}/v1/chat/completions", "-H", "Content-Type: application/json",
+                    "-d", chat_body()]
+            cfg = raw_config(srv, m, total=8000)
+            what = "stalled" if stall else "cut short"
+            m.set("backup", behaviour="503")
+            eq(run(argv, env_for(cfg, preload=False)).stdout.decode(), "503 22", f"{what}: (libcurl's own)")
+            t = time.monotonic()
+            eq(run(argv, env_for(cfg)).stdout.decode(), "503 22", f"{what}: with the library, every member failing")
+            check(time.monotonic() - t < 2, f"{what}: at once ({time.monotonic() - t:.2f} s)")
+            m.set("backup", behaviour="ok")
+            r = run(argv, env_for(cfg))
+            check(r.stdout.endswith(b"200 0") and b"Hello from backup" in r.stdout,
+                  f"{what}: a member's answer ({r.stdout[-80:]!r})")
+        finally:
+            srv.stop()
+
+
+def test_a_readers_upload_keeps_the_programs_framing():
+    """A body given through a read callback (curl -T FILE, -T -) reaches
+    the server with the head libcurl makes of it without the library: its
+    Content-Length or chunked framing, its Expect, and no Content-Type the
+    program never set; for a body that is no call (passed through) and for
+    a call's original attempt."""
+    m = mock()
+    srv = RawServer()
+    try:
+        cfg = raw_config(srv, m)
+        url = f"http://127.0.0.1:{srv.port}/v1/chat/completions"
+        d = tempfile.mkdtemp()
+        for name, data in (("binary", bytes(range(256)) * 20), ("call", chat_body().encode())):
+            path = os.path.join(d, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            for args in (["-X", "POST", "-T", path], ["-X", "POST", "-T", "-"]):
+                heads = []
+                for preload in (False, True):
+                    srv.requests.clear()
+                    run([CURL, "-s", "-o", "/dev/null", *args, url], env_for(cfg, preload=preload), input=data)
+                    check(srv.requests and srv.requests[0]["body"] == data, f"{name} {args[-1]}: the body whole")
+                    heads.append(srv.requests[0]["head"])
+                check("Content-Type" not in heads[0], f"(libcurl adds no Content-Type: {heads[0]!r})")
+                eq(heads[1], heads[0], f"{name} {args[-1]}: the head libcurl makes of it")
+    finally:
+        srv.stop()
+
+
+def test_the_first_byte_is_awaited_from_the_uploads_end():
+    """timeouts_ms.first_byte counts from the end of the upload: a provider
+    that takes a large body slowly (here ~1.3 s) and answers at once is
+    not stopped as silent at 0.8 s."""
+    m = mock()
+    srv = RawServer(took_it, read_rate=1_000_000)
+    try:
+        cfg = raw_config(srv, m, first_byte=800)
+        body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * 1_300_000}]})
+        d = tempfile.mkdtemp()
+        path = os.path.join(d, "big.json")
+        with open(path, "w") as f:
+            f.write(body)
+        log = new_log("first_byte_upload.jsonl")
+        r = run([CURL, "-s", "-o", "/dev/null", "-w", "%{http_code} %{exitcode}", "-H", "Expect:",
+                 "-H", "Content-Type: application/json", f"http://127.0.0.1:{srv.port}/v1/chat/completions",
+                 "--data-binary", "@" + path], env_for(cfg, log=log))
+        eq(r.stdout, b"200 0", "answered")
+        eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("openai", "ok")], "by the primary, at its first attempt")
+        eq(len(srv.requests[0]["body"]), len(body), "which took the body whole")
+    finally:
+        srv.stop()
+
+
+def test_an_answer_over_the_cap_reaches_the_program_whole():
+    """An answer larger than the library may hold is the program's all the
+    same, whole, as libcurl alone hands it over: passed on as it comes, not
+    cut (a write error, 23) nor replaced by a member's."""
+    m = mock()
+    answer, size, whole = huge_answer()
+    srv = RawServer(answer)
+    try:
+        out = os.path.join(tempfile.mkdtemp(), "answer")
+        argv = [CURL, "-s", "-o", out, "-w", "%{http_code} %{exitcode} %{size_download}",
+                f"http://127.0.0.1:{srv.port}/v1/chat/completions", "-H", "Content-Type: application/json",
+                "-d", chat_body()]
+        log = new_log("over_cap.jsonl")
+        r = run(argv, env_for(raw_config(srv, m), log=log))
+        eq(r.stdout, b"200 0 %d" % size, "status, exit code and size as libcurl's")
+        with open(out, "rb") as f:
+            check(whole(f.read()), "the body whole")
+        os.unlink(out)
+        eq(len(m.requests("backup")), 0, "no member asked")
+        eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("openai", "ok")], "(logged as the primary's)")
+    finally:
+        srv.stop()

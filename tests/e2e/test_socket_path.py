@@ -43,7 +43,7 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None):
 from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_left_mid_attempt,
                        check_children, check_relayed,  # noqa: E402
                        check_websocket_tunnelled, proxy_env)
-from rawserver import RawServer, echo, websocket_echo  # noqa: E402
+from rawserver import RawServer, echo, huge_answer, took_it, websocket_echo  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
@@ -1345,3 +1345,55 @@ def test_trailers_are_carried_after_the_last_chunk():
             eq(trailers, b"X-Tr: trailer-value\r\nX-Sum: %d\r\n\r\n" % len(body), f"{status} passed through: the trailers")
         finally:
             raw.stop()
+
+
+def test_an_answer_over_the_cap_reaches_the_program_whole():
+    """An answer larger than the relay may hold is the program's all the
+    same, whole, as it would be without the library: passed on as it comes,
+    not cut nor replaced by a member's."""
+    m = mock()
+    answer, size, whole = huge_answer()
+    raw = RawServer(answer)
+    script = """
+import hashlib, http.client
+host, port = URL.split("/")[2].split(":")
+c = http.client.HTTPConnection(host, int(port), timeout=60)
+c.request("POST", "/" + URL.split("/", 3)[3], body=body(), headers=HDRS)
+r = c.getresponse()
+data = r.read()
+print(r.status, len(data), hashlib.sha256(data).hexdigest())
+"""
+    try:
+        log = new_log("sock_over_cap.jsonl")
+        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1/chat/completions"],
+                env_for(config(m, raw=raw.port), log))
+        eq(r.stdout.decode().split(), ["200", str(size), whole.sha256()], f"the answer whole ({r.stderr.decode()[-300:]})")
+        eq(len(m.requests("backup")), 0, "no member asked")
+        eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("raw", "ok")], "(logged as the primary's)")
+    finally:
+        raw.stop()
+
+
+def test_the_first_byte_is_awaited_from_the_uploads_end():
+    """timeouts_ms.first_byte counts from the end of the upload: a provider
+    that takes a large body slowly (~1.3 s) and answers at once is not
+    stopped as silent at 0.8 s."""
+    m = mock()
+    raw = RawServer(took_it, read_rate=1_000_000)
+    script = """
+import requests
+big = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * 1300000}]})
+r = requests.post(URL, data=big, headers=HDRS, timeout=30)
+print(r.status_code, r.json()["choices"][0]["message"]["content"])
+"""
+    try:
+        cfg = write_config({"providers": {"raw": {"dialect": "openai", "base_url": f"http://127.0.0.1:{raw.port}/v1", "api_key_env": ""},
+                                          "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+                            "chain": ["backup/gpt-4o-mini"], "breaker": {"failures": 0},
+                            "timeouts_ms": {"connect": 2000, "first_byte": 800, "total": 8000}}, "socket_fb.json")
+        log = new_log("sock_first_byte.jsonl")
+        r = run([PY, "-c", PRELUDE + script, f"http://127.0.0.1:{raw.port}/v1/chat/completions"], env_for(cfg, log))
+        eq(r.stdout.decode().strip(), "200 took it", f"the primary's answer ({r.stderr.decode()[-300:]})")
+        eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("raw", "ok")], "at its first attempt")
+    finally:
+        raw.stop()

@@ -304,6 +304,46 @@ static void late_stream_error(void)
     llf_resp_free(&r);
 }
 
+/* Answers a transfer stopped on purpose: at the head under the program's
+ * --fail (judged by the status alone), or over the size an answer may be
+ * held to (a member's fails over; the original's, handed on, is taken). */
+static void stopped_answers(void)
+{
+    /* the statuses whose verdict reads the body, and only those */
+    for (long st = 400; st < 600; st++)
+        CHECK(llf_error_needs_body(st) == (st == 400 || st == 404 || st == 410 || st == 413));
+    static const struct { long status; int fallback; const char *reason; } head[] = {
+        {503, 1, "overloaded"}, {429, 1, "rate_limited"}, {500, 1, "server_error"},
+        {401, 1, "auth"}, {422, 0, "client_error"}, {405, 0, "client_error"}};
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) {
+        llf_resp r = resp(head[i].status, "HTTP/1.1 503 x\r\nRetry-After: 2\r\n\r\n", NULL);
+        r.curlcode = CURLE_WRITE_ERROR;
+        r.head_only = 1;
+        llf_verdict v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 1000000);
+        CHECK(v.outcome == LLF_HTTP_ERROR && v.fallback == head[i].fallback);
+        CHECK_STR(v.reason, head[i].reason);
+        llf_resp_free(&r);
+    }
+    /* (without the mark, the same stop is the program's own write error) */
+    llf_resp r = resp(503, NULL, NULL);
+    r.curlcode = CURLE_WRITE_ERROR;
+    llf_verdict v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 1000000);
+    CHECK(!v.fallback && strcmp(v.reason, "local") == 0);
+    /* over the cap: a member's stopped answer is worth the next member */
+    r.status = 200;
+    r.too_large = 1;
+    v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 1000000);
+    CHECK(v.outcome == LLF_INVALID_BODY && v.fallback);
+    CHECK_STR(v.reason, "too_large");
+    /* the original's, handed on whole (its start was all we saw): taken */
+    r.curlcode = CURLE_OK;
+    r.delivered = 1;
+    llf_buf_adds(&r.body, "{\"choices\":[{\"message\":{\"content\":\"x");
+    v = llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 1000000);
+    CHECK(v.outcome == LLF_OK);
+    llf_resp_free(&r);
+}
+
 void test_verdict(void)
 {
     const char *ok = "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}";
@@ -445,6 +485,7 @@ void test_verdict(void)
     gemini_gate();
     stream_gate();
     late_stream_error();
+    stopped_answers();
 }
 
 static llf_verdict answer(const char *content_json, const char *finish, const char *req,
