@@ -406,6 +406,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
      * then, and none starts after (the library's own connect and
      * first-byte limits are what leave room for a fallback). */
     double deadline = a->prog_total_ms > 0 ? llf_mono_ms() + (double)a->prog_total_ms : 0;
+    /* (an OpenAI program's stream_options, for a translated stream's usage) */
+    int usage_asked = c->m.dialect == LLF_OPENAI &&
+                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                          cJSON_GetObjectItemCaseSensitive(c->body, "stream_options"), "include_usage"));
     c->o.req = a->orig;
     llf_retry_budget_earn();
     long estimate = -1;
@@ -510,9 +514,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             at.dialect = (int)cfg->providers[s->provider].dialect;
             at.translate_to = at.dialect != (int)c->m.dialect ? (int)c->m.dialect : -1;
             at.model = s->model;
-            at.usage_asked = c->m.dialect == LLF_OPENAI &&
-                             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-                                 cJSON_GetObjectItemCaseSensitive(c->body, "stream_options"), "include_usage"));
+            at.usage_asked = usage_asked;
             /* The default first-token limit (first_byte's) is not for a
              * model that thinks in silence between its role chunk and its
              * answer: its first text may come minutes in, and the role

@@ -908,7 +908,7 @@ typedef struct attempt_ctx {
     struct timespec t0;
     struct timespec fb_t0;   /* whence the first byte is awaited: the upload's end */
     curl_off_t up_seen;      /* the upload's progress at the last look */
-    int up_done;             /* the request reached the server whole (upload_done) */
+    int up_done;             /* the request reached the server whole (llf_upload_done) */
     /* what a live delivery gave the program, for getinfo */
     llf_buf given_head;
     curl_off_t given;
@@ -1163,19 +1163,6 @@ static size_t cap_write(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-/* Has the request reached the server whole? Its body handed to the socket
- * (all of a known size; of a chunked one, no more since the last look,
- * `before`) and none of it still in the socket's send queue: libcurl hands
- * a large body to the kernel long before a slow server has read it. (The
- * progress callback comes about once a second while libcurl waits: the
- * first-byte clock may start that much late, never early.) */
-static int upload_done(curl_off_t ut, curl_off_t un, curl_off_t before)
-{
-    /* (the socket this attempt connected; a connection it reused is not
-     * known: there, handed over whole is as near as we see) */
-    return (ut > 0 ? un >= ut : un == before) && llf_unsent(llf_guard_connect) == 0;
-}
-
 static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     attempt_ctx *c = ud;
@@ -1183,7 +1170,13 @@ static int cap_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
      * provider reads slowly is no silence of its. (Counted from the first
      * look that finds it done: at most a progress interval late.) */
     if (!c->up_done && un > 0) {
-        c->up_done = upload_done(ut, un, c->up_seen);
+        /* (libcurl hands a large body to the kernel long before a slow
+         * server has read it: llf_upload_done looks at the send queue of the
+         * socket this attempt connected; on a connection it reused, not
+         * known, handed over whole is as near as we see. The progress
+         * callback comes about once a second while libcurl waits: the clock
+         * may start that much late, never early.) */
+        c->up_done = llf_upload_done(llf_guard_connect, ut, un, c->up_seen);
         c->up_seen = un;
         clock_gettime(CLOCK_MONOTONIC, &c->fb_t0);
     }

@@ -34,3 +34,8 @@ long llf_unsent(int fd)
     int n = 0;
     return fd >= 0 && ioctl(fd, SIOCOUTQ, &n) == 0 && n > 0 ? n : 0;
 }
+
+int llf_upload_done(int fd, long long total, long long sent, long long before)
+{
+    return (total > 0 ? sent >= total : sent == before) && llf_unsent(fd) == 0;
+}

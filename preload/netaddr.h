@@ -15,4 +15,9 @@ int llf_local_name(const char *host);
  * to a server that reads it slowly. 0 when unknown. */
 long llf_unsent(int fd);
 
+/* Has a request's body reached the server whole? All of a known size
+ * (total > 0) handed over, or of a chunked one no more since the last look
+ * (before), and none of it still in fd's send queue. */
+int llf_upload_done(int fd, long long total, long long sent, long long before);
+
 #endif

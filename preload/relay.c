@@ -873,11 +873,10 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     rctx *x = ud;
     double now = llf_mono_ms(), ms = now - x->t0;
     /* The first byte is awaited from the end of the upload, as the libcurl
-     * hook awaits it (see its upload_done): a large body a provider reads
+     * hook awaits it (llf_upload_done): a large body a provider reads
      * slowly is no silence of its. */
     if (!x->up_done && un > 0) {
-        int whole = ut > 0 ? un >= ut : un == x->up_seen;
-        x->up_done = whole && llf_unsent(llf_curl_last_socket) == 0;
+        x->up_done = llf_upload_done(llf_curl_last_socket, ut, un, x->up_seen);
         x->up_seen = un;
         x->fb_t0 = now;
     }
