@@ -43,8 +43,17 @@ void test_budget(void)
     llf_budget_init(&b, 1);
     CHECK(llf_budget_take(&b));
     pid_t pid = fork();
-    if (pid == 0)
-        _exit(llf_budget_take(&b) && !llf_budget_take(&b) ? 0 : 1);
+    if (pid == 0) {
+        if (!llf_budget_take(&b) || llf_budget_take(&b))
+            _exit(1);
+        /* and so is a grandchild: the cached pid is refreshed at every fork */
+        pid_t g = fork();
+        if (g == 0)
+            _exit(llf_budget_take(&b) && !llf_budget_take(&b) ? 0 : 1);
+        int gs = -1;
+        waitpid(g, &gs, 0);
+        _exit(WIFEXITED(gs) && WEXITSTATUS(gs) == 0 && !llf_budget_take(&b) ? 0 : 1);
+    }
     int status = -1;
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -384,11 +384,13 @@ void test_engine(void)
      * program gone) gives its lease back: the next caller probes, instead
      * of every caller skipping the member until the lease runs out. */
     setup("groq/llama", 1, 100);
-    llf_health_cfg hc = {1, 1, 0, 60000};   /* open after 1, cool after 1 ms, a probe out up to 60 s */
+    /* open after 1, cool after 100 ms (long enough that a busy machine does
+     * not let the last check's probe out), a probe out up to 60 s */
+    llf_health_cfg hc = {1, 100, 0, 60000};
     llf_health_init(&hc, NULL);
     llf_health_report(bid("groq"), "llama", 0, (long long)llf_mono_ms());
-    struct timespec ms2 = {0, 2000000};
-    nanosleep(&ms2, NULL);
+    struct timespec ms110 = {0, 110000000};
+    nanosleep(&ms110, NULL);
     script p1 = {.steps = {"503"}};
     CHECK(run(&p1, &fin, &c) == 0 && p1.n == 1 && fin.from_original);   /* groq: per_call */
     done(&p1, c);
