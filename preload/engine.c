@@ -282,18 +282,21 @@ static char *answer_text(llf_dialect d, const llf_resp *r)
     return text;
 }
 
-/* The verdict on r. A body that does not read as JSON but says it is
- * compressed (a program that asks for gzip itself, and decodes it itself,
- * gets the bytes as they came from libcurl, and so do we) is judged again on
- * a decoded copy in *plain, *jr pointing at a view of r with it; one in an
- * encoding we cannot read is not judged (a 2xx of it is the program's to
- * read). An answer that reads pays nothing for this. */
+/* The verdict on r. A body that says it is compressed (a program that asks
+ * for gzip itself, and decodes it itself, gets the bytes as they came from
+ * libcurl, and so do we) is judged again on a decoded copy in *plain, *jr
+ * pointing at a view of r with it: an answer that does not read as JSON, and
+ * an error status, whose reason may be in its body (a retired model, an
+ * exceeded context, an empty account). A 2xx in an encoding we cannot read
+ * is not judged: it is the program's to read. An answer that reads pays
+ * nothing for this. */
 static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, llf_resp *view, llf_buf *plain,
                                const llf_resp **jr)
 {
     *jr = r;
     llf_verdict v = llf_judge_ex(in, r, time(NULL));
-    if (v.outcome != LLF_INVALID_BODY || r->delivered || r->stream_problem)
+    int error = r->status >= 400 && v.outcome != LLF_OK;
+    if ((v.outcome != LLF_INVALID_BODY && !error) || r->delivered || r->stream_problem)
         return v;
     switch (llf_decode_body(&r->head, r->body.p, r->body.n, LLF_DECODE_MAX, plain)) {
     case LLF_DEC_OK:
@@ -301,7 +304,7 @@ static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, llf_re
         view->body = *plain;
         *jr = view;
         return llf_judge_ex(in, view, time(NULL));
-    case LLF_DEC_OPAQUE: return (llf_verdict){LLF_OK, "ok", 0, -1};
+    case LLF_DEC_OPAQUE: return error ? v : (llf_verdict){LLF_OK, "ok", 0, -1};
     default: return v;   /* (not compressed, or not decodable: as it was judged) */
     }
 }

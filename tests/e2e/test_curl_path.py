@@ -164,6 +164,32 @@ def test_a_program_that_asks_for_gzip_itself():
        "--raw: judged on its decoded text")
 
 
+def test_an_error_body_gzipped_for_the_program_is_judged_decoded():
+    """A program that asks for gzip itself gets its provider's errors gzip'ed
+    too: the reasons read from an error's body (a retired model, a context
+    exceeded, an empty account) are read from its decoded copy, and fall back
+    as they do plainly; a plain 400 still does not, and the program that gets
+    the original gets its gzip bytes as they came."""
+    import gzip as gz
+    m = mock()
+    for behaviour, reason, falls in (("404", "model_not_found", True), ("410", "model_not_found", True),
+                                      ("context", "context", None), ("400", "client_error", False)):
+        m.reset_all()
+        m.set("primary", behaviour=behaviour)
+        log = new_log(f"gzerr-{behaviour}.log")
+        r = run(curl_chat(m, "-H", "Accept-Encoding: gzip", "-w", "\n%{http_code}"), env_for(config(m), log))
+        body, _, code = r.stdout.rpartition(b"\n")
+        first = [l for l in read_log(log) if l["event"] == "attempt"][0]
+        eq((first["provider"], first["reason"]), ("openai", reason), f"{behaviour}: judged on its decoded body")
+        if falls:
+            eq(code, b"200", f"{behaviour}: fell back")
+            check(answer(body).startswith("Hello from backup"), f"{behaviour}: the backup's answer")
+        elif falls is False:
+            eq(code, b"400", f"{behaviour}: not retried")
+            eq(len(m.requests("backup")), 0, f"{behaviour}: no member asked")
+            check(body[:2] == b"\x1f\x8b" and b"error" in gz.decompress(body), f"{behaviour}: the gzip bytes as they came")
+
+
 def test_plain_400_is_not_retried():
     m = mock()
     m.set("primary", behaviour="400")
