@@ -169,7 +169,9 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
                                const char *body, size_t len)
 {
     llf_match m;
-    if (!method || strcasecmp(method, "POST") != 0 || !llf_endpoint_match(e->cfg, url, &m))
+    /* (methods are case-sensitive, RFC 9110 §9.1: a "post" is another
+     * method, which a server may refuse, and goes on as the program sent it) */
+    if (!method || strcmp(method, "POST") != 0 || !llf_endpoint_match(e->cfg, url, &m))
         return NULL;
     llf_call *c = llf_zalloc(sizeof *c);
     cJSON *j = llf_engine_parse_body(body, len);

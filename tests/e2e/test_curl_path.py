@@ -1790,3 +1790,21 @@ def test_an_answer_over_the_cap_reaches_the_program_whole():
         eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("openai", "ok")], "(logged as the primary's)")
     finally:
         srv.stop()
+
+
+def test_a_request_target_or_another_method_spelling_is_not_a_call():
+    """CURLOPT_REQUEST_TARGET (--request-target) is what the program asks,
+    not its URL's path, and an HTTP method is case-sensitive ("post" is not
+    POST): neither transfer is a completion call, and each goes to the
+    program's server as it set it, with no member asked."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    cfg = config(m)
+    for extra in (["--request-target", "/v1/embeddings"], ["-X", "post"], ["-X", "Post"]):
+        m.reset_all()
+        log = new_log("target.log")
+        r = run(curl_chat(m, *extra, "-w", "\n%{http_code}"), env_for(cfg, log))
+        eq(r.returncode, 0, f"curl exit {extra}")
+        eq(r.stdout.decode().rpartition("\n")[2], "404", f"the primary's own answer {extra}")
+        eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), f"no member asked {extra}")
+        eq([l for l in read_log(log) if l["event"] == "attempt"], [], f"no attempt logged {extra}")

@@ -1397,3 +1397,21 @@ print(r.status_code, r.json()["choices"][0]["message"]["content"])
         eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("raw", "ok")], "at its first attempt")
     finally:
         raw.stop()
+
+
+def test_a_method_in_another_case_is_not_a_call():
+    """HTTP methods are case-sensitive: a "post" to a chat URL is not a POST,
+    is not a call, and reaches the program's server as it was written."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("lower.log")
+    call = chat_body()
+    key = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\n"
+    r = run([PY, "-c", PRELUDE + PEERS + RAW, m.base("primary"), str(m.port("primary")),
+             f"post /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{m.port('primary')}\r\n{key}Content-Type: application/json\r\n"
+             f"Content-Length: {len(call)}\r\nConnection: close\r\n\r\n{call}"], env_for(config(m), log))
+    check_relayed(r, m.port("primary"))
+    check(r.stdout.startswith(b"HTTP/1.1 404 ") and b"Invalid URL (post " in r.stdout,
+          f"the primary's own answer to its method ({r.stdout[:200]!r})")
+    eq(len(m.requests("backup")), 0, "no member asked")
+    eq([l for l in read_log(log) if l["event"] == "attempt"], [], "no attempt logged")

@@ -138,6 +138,10 @@ void test_engine(void)
     setup("groq/llama,mistral/mistral-small", 4, 100);
     CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "GET", BODY,
                                strlen(BODY)) == NULL);
+    CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "post", BODY,
+                               strlen(BODY)) == NULL);   /* (methods are case-sensitive) */
+    CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "Post", BODY,
+                               strlen(BODY)) == NULL);
     CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "POST",
                                "not json", 8) == NULL);
     CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "POST",
