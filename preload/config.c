@@ -286,6 +286,11 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
         model = p->default_model;
     if (!model)
         return fail(x, "%s \"%s\" needs a model (write %s/MODEL)", entry, name, name);
+    /* Gemini's models/M (as Google's SDKs write it) is M, the name a call's
+     * URL gives: one model, to the plan's "never the same again", the
+     * breaker and the log. (tunedModels/M is its own collection's name.) */
+    if (p->dialect == LLF_GEMINI && strncmp(model, "models/", 7) == 0 && model[7])
+        model += 7;
     out->provider = idx;
     out->context = context;
     if (!(out->model = llf_strdup(model)))
