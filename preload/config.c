@@ -548,43 +548,6 @@ static int load_verdict(ctx *x, const cJSON *v)
     return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A key given twice in one object: cJSON keeps both and every lookup sees
- * the first, so a second "chain" would be ignored without a word. 1 (and
- * the name in *dup) when there is one, 0 none, -1 out of memory. Sorted,
- * not compared pairwise: a file of a megabyte could hold 100,000 names. */
-static int dup_key(const cJSON *j, const char **dup)
-{
-    size_t n = 0;
-    for (const cJSON *a = j->child; a; a = a->next)
-        n++;
-    if (cJSON_IsObject(j) && n > 1) {
-        const char **names = malloc(n * sizeof *names);
-        if (!names)
-            return -1;
-        size_t k = 0;
-        for (const cJSON *a = j->child; a; a = a->next)
-            names[k++] = a->string ? a->string : "";
-        qsort(names, n, sizeof *names, by_name);
-        for (k = 1; k < n && !*dup; k++)
-            if (strcmp(names[k - 1], names[k]) == 0)
-                *dup = names[k];
-        free(names);
-        if (*dup)
-            return 1;
-    }
-    for (const cJSON *a = j->child; a; a = a->next) {
-        int rc = cJSON_IsObject(a) || cJSON_IsArray(a) ? dup_key(a, dup) : 0;
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 static int load_file(ctx *x, const char *text, size_t len, const char **chain_seen)
 {
     static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
@@ -609,7 +572,9 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
     int rc = -1;
     const cJSON *v;
     const char *dup = NULL;
-    int d = dup_key(root, &dup);
+    /* (cJSON keeps both and every lookup sees the first: a second "chain"
+     * would be ignored without a word) */
+    int d = llf_json_dup_key(root, &dup);
     if (d) {
         if (d > 0)
             fail(x, "the key \"%.64s\" is given twice in one object", dup);

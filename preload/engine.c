@@ -158,7 +158,8 @@ cJSON *llf_engine_parse_body(const char *body, size_t len)
         if (body + len - b >= 6 && memcmp(b + 1, "u0000", 5) == 0)
             return NULL;
     cJSON *j = llf_json_parse_exact(body, len);
-    if (!cJSON_IsObject(j)) {
+    const char *dup;
+    if (!cJSON_IsObject(j) || llf_json_dup_key(j, &dup)) {   /* (no memory: not held either) */
         cJSON_Delete(j);
         return NULL;
     }

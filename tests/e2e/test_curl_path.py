@@ -1808,3 +1808,30 @@ def test_a_request_target_or_another_method_spelling_is_not_a_call():
         eq(r.stdout.decode().rpartition("\n")[2], "404", f"the primary's own answer {extra}")
         eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), f"no member asked {extra}")
         eq([l for l in read_log(log) if l["event"] == "attempt"], [], f"no attempt logged {extra}")
+
+
+def test_a_body_with_a_key_given_twice_passes_through():
+    """A key given twice (at any depth): cJSON, which every translation goes
+    through, reads the first, servers the last. The call passes through as
+    the program wrote it: a duplicate "stream" streams as the server reads
+    it (it was judged as a whole answer and replaced), and a duplicate
+    "model" reaches no member (which was sent both)."""
+    m = mock()
+    cfg = config(m)
+    log = new_log("dup.log")
+    body = '{"model":"gpt-4o","stream":false,"messages":[{"role":"user","content":"hi"}],"stream":true}'
+    argv = curl_chat(m, "-i")
+    argv[argv.index(chat_body("gpt-4o", "hello"))] = body
+    r = run(argv, env_for(cfg, log))
+    out = r.stdout.decode()
+    check("text/event-stream" in out and "data: " in out, f"the primary's stream, as it sent it ({out[:200]!r})")
+    check("x-llmfallback" not in out, "no member's head")
+    eq(len(m.requests("backup")), 0, "no member asked for the good stream")
+    m.set("primary", behaviour="503")
+    body = '{"model":"gpt-4o","model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'
+    argv = curl_chat(m, "-w", "\n%{http_code}")
+    argv[argv.index(chat_body("gpt-4o", "hello"))] = body
+    r = run(argv, env_for(cfg, log))
+    eq(r.stdout.decode().rpartition("\n")[2], "503", "the original failure")
+    eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), "no member asked")
+    eq([l for l in read_log(log) if l["event"] == "attempt"], [], "no attempt logged")

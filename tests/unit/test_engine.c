@@ -154,6 +154,24 @@ void test_engine(void)
     CHECK(llf_engine_parse_body("{\"model\\u0000x\":\"a\",\"model\":\"b\"}", 32) == NULL);
     CHECK(llf_engine_parse_body("{\"model\0x\":\"a\"}", 15) == NULL);
     CHECK(llf_engine_parse_body("[1]", 3) == NULL);
+    /* a key given twice, at any depth: cJSON reads the first, servers the
+     * last (a "stream" or "model" of the program's would be misread) */
+    static const char *const twice[] = {
+        "{\"model\":\"m\",\"stream\":false,\"messages\":[],\"stream\":true}",
+        "{\"model\":\"a\",\"model\":\"b\"}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\",\"role\":\"system\"}]}",
+        "{\"model\":\"m\",\"a\":{\"b\":[{\"c\":{\"d\":1,\"\\u0064\":2}}]}}",
+        "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+        "\"k10\":0,\"k11\":1,\"k12\":2,\"k13\":3,\"k14\":4,\"k15\":5,\"k16\":6,\"k17\":7,\"k3\":8}",
+    };
+    for (size_t i = 0; i < sizeof twice / sizeof *twice; i++)
+        CHECK(llf_engine_parse_body(twice[i], strlen(twice[i])) == NULL);
+    static const char many[] = "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,"
+                               "\"k9\":9,\"k10\":0,\"k11\":1,\"k12\":2,\"k13\":3,\"k14\":4,\"k15\":5,\"k16\":6,"
+                               "\"k17\":7,\"K3\":8,\"o\":{\"k0\":1},\"l\":[{\"a\":1},{\"a\":2}]}";
+    pb = llf_engine_parse_body(many, strlen(many));
+    CHECK(cJSON_IsObject(pb));   /* (the same key in two objects is two keys) */
+    cJSON_Delete(pb);
 
     /* Primary fails, first fallback answers: it is delivered with a coherent head. */
     script s = {.steps = {"503", "200"}};
