@@ -660,10 +660,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     stat_add(&e->stats.calls, 1);
     stat_add(&e->stats.attempts, (unsigned long)attempts);
     /* A fallback: the answer came from another than the first choice (the
-     * original; in mode override the candidate). */
-    if (final_v.outcome != LLF_OK)
+     * original; in mode override the candidate). A redirect handed over is
+     * the program's to follow: neither a failure nor a fallback. */
+    if (final_v.outcome != LLF_OK && final_v.outcome != LLF_REDIRECT)
         stat_add(&e->stats.failures, 1);
-    else if (!(final_step->original && orig_first) && !final_step->candidate)
+    else if (final_v.outcome == LLF_OK && !(final_step->original && orig_first) && !final_step->candidate)
         stat_add(&e->stats.fallbacks, 1);
     c->fin = *fin;
     if (cfg->mode == LLF_MODE_SHADOW && final_v.outcome == LLF_OK)

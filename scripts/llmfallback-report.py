@@ -124,6 +124,10 @@ def main(paths):
         elif ok:
             outcome["answered by a fallback"] += 1
             answered_by[ok[-1].get("provider")] += 1
+        elif (tried and tried[-1].get("outcome") == "redirect" and
+              (tried[-1].get("provider"), tried[-1].get("model")) == original):
+            # the original's 3xx, handed to the program to follow: no failure
+            outcome["redirect handed to the program"] += 1
         else:
             outcome["failed (original failure returned)"] += 1
     print(f"{len(calls)} calls in {len(paths)} log(s)" + (f", {bad} unreadable lines" if bad else ""))

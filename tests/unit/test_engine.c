@@ -430,6 +430,23 @@ void test_engine(void)
     CHECK(run(&p3, &fin, &c) == 0 && p3.n == 2);
     done(&p3, c);
     CHECK(llf_health_allow(bid("groq"), "llama", (long long)llf_mono_ms()) == 0);
+    /* A redirect is no failure: the original's is handed to the program
+     * (which may follow it) as it came, and counts neither as a failure
+     * nor against the breaker (open after 1 here); a member's is no answer,
+     * and the next member is asked. */
+    setup("groq/llama,mistral/mistral-small", 4, 100);
+    llf_health_init(&hc, NULL);
+    for (int i = 0; i < 2; i++) {
+        script rd = {.steps = {"307"}};
+        CHECK(run(&rd, &fin, &c) == 0 && rd.n == 1 && fin.from_original && fin.resp->status == 307);
+        done(&rd, c);
+    }
+    CHECK(eng.stats.calls == 2 && eng.stats.failures == 0 && eng.stats.fallbacks == 0);
+    CHECK(llf_health_allow(bid("openai"), "gpt-4o", (long long)llf_mono_ms()) == 1);
+    script rm = {.steps = {"503", "307", "200"}};
+    CHECK(run(&rm, &fin, &c) == 0 && rm.n == 3 && !fin.from_original);
+    CHECK_STR(rm.urls[2], "https://api.mistral.ai/v1/chat/completions");
+    done(&rm, c);
     llf_health_cfg off = {0, 1000, 0, 0};
     llf_health_init(&off, NULL);
 
