@@ -242,6 +242,15 @@ static int load_providers(ctx *x, const cJSON *provs)
         if (get_str(x, it, where, "base_url", &base))
             return -1;
         if (base) {
+            /* A query (Azure's ?api-version=) follows the operation's path,
+             * not the base's: kept apart, and a fragment dropped, as curl
+             * sends none. */
+            char *q = base + strcspn(base, "?#");
+            free(p->base_query);
+            p->base_query = NULL;
+            if (*q == '?' && q[1] && q[1] != '#' && !(p->base_query = llf_strndup(q + 1, strcspn(q + 1, "#"))))
+                return fail(x, "out of memory");
+            *q = '\0';
             strip_slash(base);
             free(p->base_url);
             p->base_url = base;
@@ -843,6 +852,7 @@ void llf_config_free(llf_config *c)
         llf_provider *p = &c->providers[i];
         free(p->name);
         free(p->base_url);
+        free(p->base_query);
         free(p->key_env);
         if (p->key) {
             memset(p->key, 0, strlen(p->key));

@@ -1835,3 +1835,30 @@ def test_a_body_with_a_key_given_twice_passes_through():
     eq(r.stdout.decode().rpartition("\n")[2], "503", "the original failure")
     eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), "no member asked")
     eq([l for l in read_log(log) if l["event"] == "attempt"], [], "no attempt logged")
+
+
+def test_a_base_url_with_a_query_keeps_it_after_the_operation():
+    """A base URL with a query (Azure's ?api-version=): a member is sent the
+    operation's path before the query, and the query; calls to it are
+    recognised by their path."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    c = {"providers": {"openai": {"base_url": m.base("primary")},
+                       "azure": {"base_url": m.base("backup", "/openai/deployments/d1?api-version=2024-06-01"),
+                                 "api_key_env": "BACKUP_KEY"}},
+         "chain": ["azure/gpt-4o"], "timeouts_ms": {"connect": 2000, "total": 3000}}
+    cfg = write_config(c, "azure.json")
+    r = run(curl_chat(m), env_for(cfg))
+    check(answer(r.stdout).startswith("Hello from backup"), f"the member's answer ({r.stdout[:200]!r})")
+    got = m.requests("backup")
+    eq([(q["path"], q["query"]) for q in got], [("/openai/deployments/d1/chat/completions", "api-version=2024-06-01")],
+       "the operation's path, then the query")
+    # a program's own call to it is recognised, and falls back
+    m.reset_all()
+    m.set("backup", behaviour="503")
+    c["chain"] = ["openai/gpt-4o-mini"]
+    m.set("primary", behaviour="ok")
+    argv = curl_chat(m, server="backup", key=KEYS["BACKUP_KEY"])
+    argv[2] = m.base("backup", "/openai/deployments/d1/chat/completions?api-version=2024-06-01")
+    r = run(argv, env_for(write_config(c, "azure.json")))
+    check(answer(r.stdout).startswith("Hello from primary"), f"fallen back from it ({r.stdout[:200]!r})")
