@@ -27,8 +27,11 @@
     X("ollama", "http://localhost:11434/v1", "OLLAMA_API_KEY", NULL, "llama3.2", LLF_OPENAI, 0)
 
 /* Base URLs recognised beside a built-in provider's own (its calls still go
- * to its own): Gemini's stable API, a subset of v1beta.
+ * to its own): Gemini's stable API, a subset of v1beta; DeepSeek's
+ * operations under /v1, the same as without (its SDK examples use both).
  * X(name, base_url) */
-#define LLF_BUILTIN_ALSO(X) X("gemini", "https://generativelanguage.googleapis.com/v1")
+#define LLF_BUILTIN_ALSO(X)                                          \
+    X("gemini", "https://generativelanguage.googleapis.com/v1")     \
+    X("deepseek", "https://api.deepseek.com/v1")
 
 #endif

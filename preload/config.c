@@ -242,6 +242,15 @@ static int load_providers(ctx *x, const cJSON *provs)
         if (get_str(x, it, where, "base_url", &base))
             return -1;
         if (base) {
+            /* A query (Azure's ?api-version=) follows the operation's path,
+             * not the base's: kept apart, and a fragment dropped, as curl
+             * sends none. */
+            char *q = base + strcspn(base, "?#");
+            free(p->base_query);
+            p->base_query = NULL;
+            if (*q == '?' && q[1] && q[1] != '#' && !(p->base_query = llf_strndup(q + 1, strcspn(q + 1, "#"))))
+                return fail(x, "out of memory");
+            *q = '\0';
             strip_slash(base);
             free(p->base_url);
             p->base_url = base;
@@ -286,6 +295,11 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
         model = p->default_model;
     if (!model)
         return fail(x, "%s \"%s\" needs a model (write %s/MODEL)", entry, name, name);
+    /* Gemini's models/M (as Google's SDKs write it) is M, the name a call's
+     * URL gives: one model, to the plan's "never the same again", the
+     * breaker and the log. (tunedModels/M is its own collection's name.) */
+    if (p->dialect == LLF_GEMINI && strncmp(model, "models/", 7) == 0 && model[7])
+        model += 7;
     out->provider = idx;
     out->context = context;
     if (!(out->model = llf_strdup(model)))
@@ -543,43 +557,6 @@ static int load_verdict(ctx *x, const cJSON *v)
     return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A key given twice in one object: cJSON keeps both and every lookup sees
- * the first, so a second "chain" would be ignored without a word. 1 (and
- * the name in *dup) when there is one, 0 none, -1 out of memory. Sorted,
- * not compared pairwise: a file of a megabyte could hold 100,000 names. */
-static int dup_key(const cJSON *j, const char **dup)
-{
-    size_t n = 0;
-    for (const cJSON *a = j->child; a; a = a->next)
-        n++;
-    if (cJSON_IsObject(j) && n > 1) {
-        const char **names = malloc(n * sizeof *names);
-        if (!names)
-            return -1;
-        size_t k = 0;
-        for (const cJSON *a = j->child; a; a = a->next)
-            names[k++] = a->string ? a->string : "";
-        qsort(names, n, sizeof *names, by_name);
-        for (k = 1; k < n && !*dup; k++)
-            if (strcmp(names[k - 1], names[k]) == 0)
-                *dup = names[k];
-        free(names);
-        if (*dup)
-            return 1;
-    }
-    for (const cJSON *a = j->child; a; a = a->next) {
-        int rc = cJSON_IsObject(a) || cJSON_IsArray(a) ? dup_key(a, dup) : 0;
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 static int load_file(ctx *x, const char *text, size_t len, const char **chain_seen)
 {
     static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
@@ -604,7 +581,9 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
     int rc = -1;
     const cJSON *v;
     const char *dup = NULL;
-    int d = dup_key(root, &dup);
+    /* (cJSON keeps both and every lookup sees the first: a second "chain"
+     * would be ignored without a word) */
+    int d = llf_json_dup_key(root, &dup);
     if (d) {
         if (d > 0)
             fail(x, "the key \"%.64s\" is given twice in one object", dup);
@@ -873,6 +852,7 @@ void llf_config_free(llf_config *c)
         llf_provider *p = &c->providers[i];
         free(p->name);
         free(p->base_url);
+        free(p->base_query);
         free(p->key_env);
         if (p->key) {
             memset(p->key, 0, strlen(p->key));

@@ -20,7 +20,9 @@ typedef struct llf_urlparts {
 
 typedef struct llf_provider {
     char       *name;
-    char       *base_url;       /* where attempts go; no trailing '/' */
+    char       *base_url;       /* where attempts go; no trailing '/', no query */
+    char       *base_query;     /* the base URL's query (Azure's api-version=),
+                                 * sent with every attempt; NULL when none */
     llf_dialect dialect;
     char       *key_env;        /* variable the key came from (for messages) */
     char       *key;            /* NULL when unset */

@@ -33,7 +33,7 @@ static int match_op(const char *rest, char **model, int *stream)
 {
     *model = NULL;
     *stream = 0;
-    return strcmp(rest, "/messages") == 0 || strcmp(rest, "/v1/messages") == 0;
+    return strcmp(rest, "/messages") == 0;
 }
 
 static int op_path(llf_buf *out, const char *model, int stream)

@@ -13,7 +13,7 @@ static int match_op(const char *rest, char **model, int *stream)
 {
     *model = NULL;
     *stream = 0;
-    return strcmp(rest, "/chat/completions") == 0 || strcmp(rest, "/v1/chat/completions") == 0;
+    return strcmp(rest, "/chat/completions") == 0;
 }
 
 static int op_path(llf_buf *out, const char *model, int stream)

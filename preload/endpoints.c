@@ -2,7 +2,11 @@
  *
  * A URL is an LLM call when it starts with a provider's base URL (same
  * scheme, host, port and path prefix, compared after curl_url normalised
- * them) and the rest of its path names its dialect's completion operation. */
+ * them) and the rest of its path is its dialect's completion operation:
+ * the path a member of that provider is sent (base URL + operation), so
+ * that what is recognised as a provider's call and what the library sends
+ * it agree. (A server that takes its operations under two bases, DeepSeek
+ * with and without /v1, has the second as one more base: builtins.h.) */
 #include "endpoints.h"
 
 #include <ctype.h>
@@ -204,11 +208,6 @@ static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
         size_t bl = strlen(b->path);
         if (b->port != u.port || strcasecmp(b->scheme, u.scheme) != 0 ||
             !same_host(b->host, u.host) || strncmp(u.path, b->path, bl) != 0 || u.path[bl] != '/')
-            continue;
-        /* The dialects take their operation with a /v1 before it for a base
-         * without one (https://api.deepseek.com/v1/chat/completions); after
-         * a base ending in /v1 that would be /v1/v1. */
-        if (bl >= 3 && strcmp(b->path + bl - 3, "/v1") == 0 && strncmp(u.path + bl, "/v1/", 4) == 0)
             continue;
         const llf_provider *p = &cfg->providers[cfg->bases[i].provider];
         char *model = NULL;

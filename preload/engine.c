@@ -158,7 +158,8 @@ cJSON *llf_engine_parse_body(const char *body, size_t len)
         if (body + len - b >= 6 && memcmp(b + 1, "u0000", 5) == 0)
             return NULL;
     cJSON *j = llf_json_parse_exact(body, len);
-    if (!cJSON_IsObject(j)) {
+    const char *dup;
+    if (!cJSON_IsObject(j) || llf_json_dup_key(j, &dup)) {   /* (no memory: not held either) */
         cJSON_Delete(j);
         return NULL;
     }
@@ -169,7 +170,9 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
                                const char *body, size_t len)
 {
     llf_match m;
-    if (!method || strcasecmp(method, "POST") != 0 || !llf_endpoint_match(e->cfg, url, &m))
+    /* (methods are case-sensitive, RFC 9110 §9.1: a "post" is another
+     * method, which a server may refuse, and goes on as the program sent it) */
+    if (!method || strcmp(method, "POST") != 0 || !llf_endpoint_match(e->cfg, url, &m))
         return NULL;
     llf_call *c = llf_zalloc(sizeof *c);
     cJSON *j = llf_engine_parse_body(body, len);
@@ -660,10 +663,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     stat_add(&e->stats.calls, 1);
     stat_add(&e->stats.attempts, (unsigned long)attempts);
     /* A fallback: the answer came from another than the first choice (the
-     * original; in mode override the candidate). */
-    if (final_v.outcome != LLF_OK)
+     * original; in mode override the candidate). A redirect handed over is
+     * the program's to follow: neither a failure nor a fallback. */
+    if (final_v.outcome != LLF_OK && final_v.outcome != LLF_REDIRECT)
         stat_add(&e->stats.failures, 1);
-    else if (!(final_step->original && orig_first) && !final_step->candidate)
+    else if (final_v.outcome == LLF_OK && !(final_step->original && orig_first) && !final_step->candidate)
         stat_add(&e->stats.fallbacks, 1);
     c->fin = *fin;
     if (cfg->mode == LLF_MODE_SHADOW && final_v.outcome == LLF_OK)

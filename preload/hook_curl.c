@@ -102,6 +102,7 @@ typedef struct hstate {
     curl_off_t postsize;              /* -1 unset */
     curl_off_t infilesize;            /* -1 unset */
     char *customrequest;
+    int request_target;               /* CURLOPT_REQUEST_TARGET set */
     curl_read_callback readfn;
     void *readdata;
     curl_seek_callback seekfn;        /* the reader's rewind, put back after ours */
@@ -480,7 +481,7 @@ static int interesting(CURLoption o)
     case CURLOPT_POSTFIELDS: case CURLOPT_COPYPOSTFIELDS: case CURLOPT_POSTFIELDSIZE:
     case CURLOPT_POSTFIELDSIZE_LARGE: case CURLOPT_POST: case CURLOPT_UPLOAD:
     case CURLOPT_HTTPGET: case CURLOPT_NOBODY: case CURLOPT_MIMEPOST: case CURLOPT_HTTPPOST:
-    case CURLOPT_CUSTOMREQUEST: case CURLOPT_READFUNCTION: case CURLOPT_READDATA:
+    case CURLOPT_CUSTOMREQUEST: case CURLOPT_REQUEST_TARGET: case CURLOPT_READFUNCTION: case CURLOPT_READDATA:
     case CURLOPT_SEEKFUNCTION: case CURLOPT_SEEKDATA:
     case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE:
     case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION:
@@ -556,6 +557,7 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
         break;
     case CURLOPT_MIMEPOST: case CURLOPT_HTTPPOST: if (p) s->method = M_MIME; break;
     case CURLOPT_CUSTOMREQUEST: set_str(&s->customrequest, p); break;
+    case CURLOPT_REQUEST_TARGET: s->request_target = p != NULL; break;
     case CURLOPT_READFUNCTION: s->readfn = (curl_read_callback)p; break;
     case CURLOPT_READDATA: s->readdata = p; break;
     case CURLOPT_SEEKFUNCTION: s->seekfn = (curl_seek_callback)p; break;
@@ -2143,10 +2145,13 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     ov_clear(s);
     pause_fresh(s);
     /* Only a POST to http(s) can be a completion call: everything else passes
-     * before the core is even loaded. */
+     * before the core is even loaded. Methods are case-sensitive (a "post"
+     * is another, which libcurl sends as written), and a request target of
+     * the program's own (CURLOPT_REQUEST_TARGET) is what is asked, not the
+     * URL's path: such a handle's transfer is not one the URL tells. */
     int post = (s->method == M_POST || s->method == M_PUT) &&
-               (!s->customrequest || strcasecmp(s->customrequest, "POST") == 0) &&
-               (s->method == M_POST || s->customrequest);
+               (!s->customrequest || strcmp(s->customrequest, "POST") == 0) &&
+               (s->method == M_POST || s->customrequest) && !s->request_target;
     char *curlu_url = NULL;
     const char *url = s->url;
     if (post && s->curlu && rc->url_get && rc->url_get(s->curlu, CURLUPART_URL, &curlu_url, 0) == CURLUE_OK)

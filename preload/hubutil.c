@@ -333,3 +333,54 @@ cJSON *llf_json_parse_exact(const char *p, size_t n)
     }
     return j;
 }
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of one object: each against those before it while they are few
+ * (most objects have a handful, and this runs on every call's body),
+ * sorted beyond that (a configuration file of a megabyte could hold
+ * 100,000 names). */
+static int dup_in_object(const cJSON *o, const char **dup)
+{
+    enum { FEW = 16 };
+    size_t n = 0;
+    for (const cJSON *c = o->child; c; c = c->next, n++)
+        if (n < FEW)
+            for (const cJSON *p = o->child; p != c; p = p->next)
+                if (p->string[0] == c->string[0] && strcmp(p->string, c->string) == 0) {
+                    *dup = c->string;
+                    return 1;
+                }
+    if (n <= FEW)
+        return 0;
+    const char **k = malloc(n * sizeof *k);
+    if (!k)
+        return -1;
+    n = 0;
+    for (const cJSON *c = o->child; c; c = c->next)
+        k[n++] = c->string;
+    qsort(k, n, sizeof *k, key_cmp);
+    for (size_t i = 1; i < n && !*dup; i++)
+        if (strcmp(k[i - 1], k[i]) == 0)
+            *dup = k[i];
+    free(k);
+    return *dup != NULL;
+}
+
+static int dup_below(const cJSON *j, const char **dup)
+{
+    int rc = (j->type & cJSON_Object) ? dup_in_object(j, dup) : 0;
+    for (const cJSON *c = j->child; c && !rc; c = c->next)
+        if (c->type & (cJSON_Object | cJSON_Array))   /* (a leaf costs no call) */
+            rc = dup_below(c, dup);
+    return rc;
+}
+
+int llf_json_dup_key(const cJSON *j, const char **dup)
+{
+    *dup = NULL;
+    return j && (j->type & (cJSON_Object | cJSON_Array)) ? dup_below(j, dup) : 0;
+}

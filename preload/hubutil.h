@@ -86,6 +86,10 @@ int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start,
  * cJSON_Parse stops after the first value, and took `{"a":1} thanks!` for
  * JSON. */
 cJSON *llf_json_parse_exact(const char *p, size_t n);
+/* A key given twice in one object of j, at any depth: cJSON keeps both and
+ * every lookup sees the first, where most servers take the last. 1 (and the
+ * name in *dup) when there is one, 0 none, -1 out of memory. */
+int llf_json_dup_key(const cJSON *j, const char **dup);
 /* What follows a JSON value that ends at end, up to limit: the first byte
  * that is not white space, or NULL when there is none. */
 const char *llf_json_trailing(const char *end, const char *limit);

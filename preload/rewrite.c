@@ -248,8 +248,14 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
         if (keep_creds ? (llf_buf_adds(&url, "?") || llf_buf_adds(&url, o->query))
                        : add_query_without_key(&url, o->query))
             goto fail;
-    } else if (o->stream && ops->stream_query) {
-        if (llf_buf_adds(&url, "?") || llf_buf_adds(&url, ops->stream_query))
+    } else {
+        /* the base URL's own query, then what a stream needs */
+        const char *sep = "?";
+        if (t->base_query && (llf_buf_adds(&url, sep) || llf_buf_adds(&url, t->base_query)))
+            goto fail;
+        if (t->base_query)
+            sep = "&";
+        if (o->stream && ops->stream_query && (llf_buf_adds(&url, sep) || llf_buf_adds(&url, ops->stream_query)))
             goto fail;
     }
     out->url = llf_buf_steal(&url);

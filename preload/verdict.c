@@ -25,7 +25,8 @@ const char *llf_outcome_name(llf_outcome o)
 {
     static const char *const names[] = {"ok",        "http_error", "transport_error",
                                         "invalid_body", "empty",   "refusal",
-                                        "schema",    "truncated",  "degraded"};
+                                        "schema",    "truncated",  "degraded",
+                                        "redirect"};
     return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "unknown";
 }
 
@@ -685,6 +686,10 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
         default:
             if (s >= 500 && s < 600) {
                 v.reason = "server_error";
+            } else if (s >= 300 && s < 400) {
+                v.outcome = LLF_REDIRECT;
+                v.reason = "not_followed";
+                v.fallback = 0;
             } else {
                 v.reason = s >= 400 ? "client_error" : "not_final";
                 v.fallback = 0;

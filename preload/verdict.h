@@ -17,6 +17,9 @@ typedef enum {
     LLF_SCHEMA,
     LLF_TRUNCATED,
     LLF_DEGRADED,       /* the quality gate said no */
+    LLF_REDIRECT,       /* a 3xx: no answer, and no failure either (the library
+                         * follows none; the original's is the program's own
+                         * to follow, a member's is no answer to the call) */
 } llf_outcome;
 
 typedef struct llf_verdict {

@@ -108,8 +108,11 @@ def main(paths):
         # candidate and then the original
         own = [a for a in attempts if a.get("role") != "override"]
         original = (own[0].get("provider"), own[0].get("model")) if own else (None, None)
+        # the original's 3xx, handed to the program to follow: no failure
+        handed = tried[-1] if (tried and tried[-1].get("outcome") == "redirect" and
+                               (tried[-1].get("provider"), tried[-1].get("model")) == original) else None
         for a in tried:
-            if a.get("outcome") != "ok":
+            if a.get("outcome") != "ok" and a is not handed:
                 reasons[f"{a.get('outcome')}: {a.get('reason')}"] += 1
         for a in attempts:
             if a.get("outcome") == "skipped":
@@ -124,6 +127,8 @@ def main(paths):
         elif ok:
             outcome["answered by a fallback"] += 1
             answered_by[ok[-1].get("provider")] += 1
+        elif handed:
+            outcome["redirect handed to the program"] += 1
         else:
             outcome["failed (original failure returned)"] += 1
     print(f"{len(calls)} calls in {len(paths)} log(s)" + (f", {bad} unreadable lines" if bad else ""))

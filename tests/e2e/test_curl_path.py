@@ -1816,3 +1816,75 @@ def test_an_answer_over_the_cap_reaches_the_program_whole():
         eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("openai", "ok")], "(logged as the primary's)")
     finally:
         srv.stop()
+
+
+def test_a_request_target_or_another_method_spelling_is_not_a_call():
+    """CURLOPT_REQUEST_TARGET (--request-target) is what the program asks,
+    not its URL's path, and an HTTP method is case-sensitive ("post" is not
+    POST): neither transfer is a completion call, and each goes to the
+    program's server as it set it, with no member asked."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    cfg = config(m)
+    for extra in (["--request-target", "/v1/embeddings"], ["-X", "post"], ["-X", "Post"]):
+        m.reset_all()
+        log = new_log("target.log")
+        r = run(curl_chat(m, *extra, "-w", "\n%{http_code}"), env_for(cfg, log))
+        eq(r.returncode, 0, f"curl exit {extra}")
+        eq(r.stdout.decode().rpartition("\n")[2], "404", f"the primary's own answer {extra}")
+        eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), f"no member asked {extra}")
+        eq([l for l in read_log(log) if l["event"] == "attempt"], [], f"no attempt logged {extra}")
+
+
+def test_a_body_with_a_key_given_twice_passes_through():
+    """A key given twice (at any depth): cJSON, which every translation goes
+    through, reads the first, servers the last. The call passes through as
+    the program wrote it: a duplicate "stream" streams as the server reads
+    it (it was judged as a whole answer and replaced), and a duplicate
+    "model" reaches no member (which was sent both)."""
+    m = mock()
+    cfg = config(m)
+    log = new_log("dup.log")
+    body = '{"model":"gpt-4o","stream":false,"messages":[{"role":"user","content":"hi"}],"stream":true}'
+    argv = curl_chat(m, "-i")
+    argv[argv.index(chat_body("gpt-4o", "hello"))] = body
+    r = run(argv, env_for(cfg, log))
+    out = r.stdout.decode()
+    check("text/event-stream" in out and "data: " in out, f"the primary's stream, as it sent it ({out[:200]!r})")
+    check("x-llmfallback" not in out, "no member's head")
+    eq(len(m.requests("backup")), 0, "no member asked for the good stream")
+    m.set("primary", behaviour="503")
+    body = '{"model":"gpt-4o","model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'
+    argv = curl_chat(m, "-w", "\n%{http_code}")
+    argv[argv.index(chat_body("gpt-4o", "hello"))] = body
+    r = run(argv, env_for(cfg, log))
+    eq(r.stdout.decode().rpartition("\n")[2], "503", "the original failure")
+    eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), "no member asked")
+    eq([l for l in read_log(log) if l["event"] == "attempt"], [], "no attempt logged")
+
+
+def test_a_base_url_with_a_query_keeps_it_after_the_operation():
+    """A base URL with a query (Azure's ?api-version=): a member is sent the
+    operation's path before the query, and the query; calls to it are
+    recognised by their path."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    c = {"providers": {"openai": {"base_url": m.base("primary")},
+                       "azure": {"base_url": m.base("backup", "/openai/deployments/d1?api-version=2024-06-01"),
+                                 "api_key_env": "BACKUP_KEY"}},
+         "chain": ["azure/gpt-4o"], "timeouts_ms": {"connect": 2000, "total": 3000}}
+    cfg = write_config(c, "azure.json")
+    r = run(curl_chat(m), env_for(cfg))
+    check(answer(r.stdout).startswith("Hello from backup"), f"the member's answer ({r.stdout[:200]!r})")
+    got = m.requests("backup")
+    eq([(q["path"], q["query"]) for q in got], [("/openai/deployments/d1/chat/completions", "api-version=2024-06-01")],
+       "the operation's path, then the query")
+    # a program's own call to it is recognised, and falls back
+    m.reset_all()
+    m.set("backup", behaviour="503")
+    c["chain"] = ["openai/gpt-4o-mini"]
+    m.set("primary", behaviour="ok")
+    argv = curl_chat(m, server="backup", key=KEYS["BACKUP_KEY"])
+    argv[2] = m.base("backup", "/openai/deployments/d1/chat/completions?api-version=2024-06-01")
+    r = run(argv, env_for(write_config(c, "azure.json")))
+    check(answer(r.stdout).startswith("Hello from primary"), f"fallen back from it ({r.stdout[:200]!r})")

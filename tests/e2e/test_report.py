@@ -131,3 +131,35 @@ def test_report_skips_lines_whose_fields_are_no_logs():
     lines = [" ".join(l.split()) for l in out.splitlines()]
     check("answered by a fallback 3" in lines and "answered by the original 1" in lines, f"({out})")
     check(any(l.startswith("\\ud800/m 1 ") for l in lines), f"the odd provider, escaped ({out})")
+
+
+def test_a_redirect_handed_to_the_program_is_no_failure():
+    """A 3xx of the original is the program's to follow (it may well
+    succeed): logged as such, not counted among the summary's failures nor
+    on the report's failed line, and no member is asked."""
+    from harness import CURL, chat_body, read_log
+    m = Mock([{"name": "p", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"], "behaviour": "307"},
+              {"name": "b", "dialect": "openai", "key": KEYS["BACKUP_KEY"]}])
+    try:
+        cfg = write_config({"providers": {"openai": {"base_url": m.base("p")},
+                                          "backup": {"base_url": m.base("b"), "api_key_env": "BACKUP_KEY"}},
+                            "chain": ["backup/gpt-4o-mini"]}, "redirect.json")
+        log = new_log("redirect.log")
+        for _ in range(2):
+            r = run([CURL, "-sS", "-o", "/dev/null", "-w", "%{http_code}", m.base("p") + "/chat/completions",
+                     "-H", "Content-Type: application/json", "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}",
+                     "-d", chat_body()], env_for(cfg, log))
+            eq(r.stdout.decode(), "307", "the program gets the redirect")
+        eq(len(m.requests("b")), 0, "no member asked")
+        lines = read_log(log)
+        eq([(a["status"], a["outcome"], a["reason"]) for a in lines if a["event"] == "attempt"],
+           [(307, "redirect", "not_followed")] * 2, "logged as a redirect")
+        eq([(s["calls"], s["failures"], s["fallbacks"]) for s in lines if s["event"] == "summary"],
+           [(1, 0, 0)] * 2, "no failure in the summaries")
+        rc, out, err = report(log)
+        lines = [" ".join(l.split()) for l in out.splitlines()]
+        check("redirect handed to the program 2" in lines, f"the report's line ({out})")
+        check(not any(l.startswith("failed") or l.startswith("redirect:") for l in lines),
+              f"none failed, no failure seen ({out})")
+    finally:
+        m.stop()

@@ -1397,3 +1397,58 @@ print(r.status_code, r.json()["choices"][0]["message"]["content"])
         eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("raw", "ok")], "at its first attempt")
     finally:
         raw.stop()
+
+
+def test_a_method_in_another_case_is_not_a_call():
+    """HTTP methods are case-sensitive: a "post" to a chat URL is not a POST,
+    is not a call, and reaches the program's server as it was written."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("lower.log")
+    call = chat_body()
+    key = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\n"
+    r = run([PY, "-c", PRELUDE + PEERS + RAW, m.base("primary"), str(m.port("primary")),
+             f"post /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{m.port('primary')}\r\n{key}Content-Type: application/json\r\n"
+             f"Content-Length: {len(call)}\r\nConnection: close\r\n\r\n{call}"], env_for(config(m), log))
+    check_relayed(r, m.port("primary"))
+    check(r.stdout.startswith(b"HTTP/1.1 404 ") and b"Invalid URL (post " in r.stdout,
+          f"the primary's own answer to its method ({r.stdout[:200]!r})")
+    eq(len(m.requests("backup")), 0, "no member asked")
+    eq([l for l in read_log(log) if l["event"] == "attempt"], [], "no attempt logged")
+
+
+def drip_gemini_array(c, req):
+    """Gemini's streamGenerateContent without alt=sse: one JSON array, its
+    elements sent as they are made."""
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for i in range(4):
+        d = b'%s{"candidates":[{"content":{"role":"model","parts":[{"text":"t%d"}]}}]}\n' % (b"[" if i == 0 else b",", i)
+        c.sendall(b"%x\r\n%s\r\n" % (len(d), d))
+        time.sleep(0.4)
+    c.sendall(b"3\r\n]\n\r\n0\r\n\r\n")
+    return True
+
+
+def test_a_gemini_json_array_stream_passes_as_it_comes():
+    """Without alt=sse a Gemini stream is no call the library judges: it
+    passes through the relay untouched, piece by piece (as the README says)."""
+    raw = RawServer(drip_gemini_array)
+    script = """
+import time, requests
+t0 = time.monotonic()
+r = requests.post(URL, json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}, stream=True, timeout=10)
+times = [time.monotonic() - t0 for l in r.iter_lines() if l]
+print(len(times), round(times[0], 2), round(times[-1], 2))
+"""
+    try:
+        cfg = write_config({"providers": {"gem": {"dialect": "gemini", "base_url": f"http://127.0.0.1:{raw.port}/v1beta",
+                                                  "api_key_env": ""}},
+                            "chain": ["gem/gemini-2.0-flash"]}, "gemarray.json")
+        r = run([PY, "-c", PRELUDE + PEERS + script,
+                 f"http://127.0.0.1:{raw.port}/v1beta/models/gemini-2.5-flash:streamGenerateContent"], env_for(cfg))
+        check_relayed(r, raw.port)
+        n, first, last = r.stdout.decode().split()
+        eq(n, "5", f"every piece ({r.stderr.decode()[-300:]})")
+        check(float(last) - float(first) > 1.0, f"first piece at {first} s, last at {last} s: as they came")
+    finally:
+        raw.stop()

@@ -145,6 +145,7 @@ void test_endpoints(void)
     CHECK(no_match(c, "http://127.0.0.1:18003/v1/v1/chat/completions"));
     CHECK(no_match(c, "https://api.anthropic.com/v1/v1/messages"));
     CHECK(no_match(c, "http://127.0.0.2:11434/v1/chat/completions"));
+    CHECK(no_match(c, "https://api.deepseek.com/v2/chat/completions"));
     CHECK(no_match(c, "https://generativelanguage.googleapis.com/v2/models/gemini-2.5-flash:generateContent"));
     CHECK(no_match(c, "https://example.com/download.tar.gz"));
     CHECK(no_match(c, "ftp://api.openai.com/v1/chat/completions"));
@@ -162,5 +163,20 @@ void test_endpoints(void)
             fprintf(stderr, "FAIL recognised: %s\n", url);
         CHECK(no_match(c, url));
     }
+    llf_config_free(c);
+    /* The rest of the path is the operation a member of that provider is
+     * sent (base + /chat/completions), not something ending in it: a base
+     * without /v1 does not take calls under /v1 (a member would be sent
+     * base/chat/completions, another path). */
+    c = load("{\"providers\":{\"strict\":{\"base_url\":\"http://127.0.0.1:18004\",\"api_key_env\":\"\"},"
+             "\"claude\":{\"dialect\":\"anthropic\",\"base_url\":\"http://127.0.0.1:18005\",\"api_key_env\":\"\"}}}");
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    CHECK(match(c, "http://127.0.0.1:18004/chat/completions", "strict", LLF_OPENAI));
+    CHECK(no_match(c, "http://127.0.0.1:18004/v1/chat/completions"));
+    CHECK(no_match(c, "http://127.0.0.1:18004/x/chat/completions"));
+    CHECK(match(c, "http://127.0.0.1:18005/messages", "claude", LLF_ANTHROPIC));
+    CHECK(no_match(c, "http://127.0.0.1:18005/v1/messages"));
     llf_config_free(c);
 }

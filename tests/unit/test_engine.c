@@ -138,6 +138,10 @@ void test_engine(void)
     setup("groq/llama,mistral/mistral-small", 4, 100);
     CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "GET", BODY,
                                strlen(BODY)) == NULL);
+    CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "post", BODY,
+                               strlen(BODY)) == NULL);   /* (methods are case-sensitive) */
+    CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "Post", BODY,
+                               strlen(BODY)) == NULL);
     CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "POST",
                                "not json", 8) == NULL);
     CHECK(llf_engine_recognise(&eng, "https://api.openai.com/v1/chat/completions", "POST",
@@ -150,6 +154,24 @@ void test_engine(void)
     CHECK(llf_engine_parse_body("{\"model\\u0000x\":\"a\",\"model\":\"b\"}", 32) == NULL);
     CHECK(llf_engine_parse_body("{\"model\0x\":\"a\"}", 15) == NULL);
     CHECK(llf_engine_parse_body("[1]", 3) == NULL);
+    /* a key given twice, at any depth: cJSON reads the first, servers the
+     * last (a "stream" or "model" of the program's would be misread) */
+    static const char *const twice[] = {
+        "{\"model\":\"m\",\"stream\":false,\"messages\":[],\"stream\":true}",
+        "{\"model\":\"a\",\"model\":\"b\"}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\",\"role\":\"system\"}]}",
+        "{\"model\":\"m\",\"a\":{\"b\":[{\"c\":{\"d\":1,\"\\u0064\":2}}]}}",
+        "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+        "\"k10\":0,\"k11\":1,\"k12\":2,\"k13\":3,\"k14\":4,\"k15\":5,\"k16\":6,\"k17\":7,\"k3\":8}",
+    };
+    for (size_t i = 0; i < sizeof twice / sizeof *twice; i++)
+        CHECK(llf_engine_parse_body(twice[i], strlen(twice[i])) == NULL);
+    static const char many[] = "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,"
+                               "\"k9\":9,\"k10\":0,\"k11\":1,\"k12\":2,\"k13\":3,\"k14\":4,\"k15\":5,\"k16\":6,"
+                               "\"k17\":7,\"K3\":8,\"o\":{\"k0\":1},\"l\":[{\"a\":1},{\"a\":2}]}";
+    pb = llf_engine_parse_body(many, strlen(many));
+    CHECK(cJSON_IsObject(pb));   /* (the same key in two objects is two keys) */
+    cJSON_Delete(pb);
 
     /* Primary fails, first fallback answers: it is delivered with a coherent head. */
     script s = {.steps = {"503", "200"}};
@@ -410,6 +432,23 @@ void test_engine(void)
     CHECK(run(&p3, &fin, &c) == 0 && p3.n == 2);
     done(&p3, c);
     CHECK(llf_health_allow(bid("groq"), "llama", (long long)llf_mono_ms()) == 0);
+    /* A redirect is no failure: the original's is handed to the program
+     * (which may follow it) as it came, and counts neither as a failure
+     * nor against the breaker (open after 1 here); a member's is no answer,
+     * and the next member is asked. */
+    setup("groq/llama,mistral/mistral-small", 4, 100);
+    llf_health_init(&hc, NULL);
+    for (int i = 0; i < 2; i++) {
+        script rd = {.steps = {"307"}};
+        CHECK(run(&rd, &fin, &c) == 0 && rd.n == 1 && fin.from_original && fin.resp->status == 307);
+        done(&rd, c);
+    }
+    CHECK(eng.stats.calls == 2 && eng.stats.failures == 0 && eng.stats.fallbacks == 0);
+    CHECK(llf_health_allow(bid("openai"), "gpt-4o", (long long)llf_mono_ms()) == 1);
+    script rm = {.steps = {"503", "307", "200"}};
+    CHECK(run(&rm, &fin, &c) == 0 && rm.n == 3 && !fin.from_original);
+    CHECK_STR(rm.urls[2], "https://api.mistral.ai/v1/chat/completions");
+    done(&rm, c);
     llf_health_cfg off = {0, 1000, 0, 0};
     llf_health_init(&off, NULL);
 

@@ -42,6 +42,23 @@ void test_plan(void)
         llf_config_free(d);
     }
 
+    /* Gemini's models/M is M, the model a call's URL names: the program's
+     * own model is not asked again under the other name (tunedModels/M is
+     * a name of its own, kept whole). */
+    t_setenv("GEMINI_API_KEY", "g-1");
+    d = NULL;
+    CHECK(llf_config_load(NULL, 0, "t", "gemini/models/gemini-2.0-flash,gemini/tunedModels/t,groq/models/x",
+                          NULL, t_env, &d, err, sizeof err) == 0);
+    if (d) {
+        int gem = llf_config_provider(d, "gemini");
+        CHECK_STR(d->chain[0].model, "gemini-2.0-flash");
+        CHECK_STR(d->chain[1].model, "tunedModels/t");
+        CHECK_STR(d->chain[2].model, "models/x");   /* (another dialect's name, as written) */
+        CHECK(llf_plan(d, gem, "gemini-2.0-flash", LLF_GEMINI, s, LLF_MAX_STEPS) == 3);
+        CHECK_STR(s[1].model, "tunedModels/t");
+        llf_config_free(d);
+    }
+
     /* An Anthropic caller: every member is planned, in chain order. */
     int anth = llf_config_provider(c, "anthropic");
     n = llf_plan(c, anth, "claude-y", LLF_ANTHROPIC, s, LLF_MAX_STEPS);

@@ -1,6 +1,7 @@
 /* Header rewriting: each member gets its own key and nothing of another's. */
 #include <stdlib.h>
 
+#include "endpoints.h"
 #include "hubutil.h"
 #include "rewrite.h"
 #include "t.h"
@@ -176,6 +177,31 @@ void test_rewrite(void)
     CHECK(rw(c, &g, gj, gem, "alt=sse", llf_config_provider(c, "mistral"), "mistral-small", 1, &r) == 0);
     CHECK(r.body.p && !strstr(r.body.p, "stream_options"));   /* Mistral refuses it */
     llf_req_free(&r);
+    /* A base URL with a query (Azure's api-version): the operation's path
+     * before it, the query kept, a stream's alt=sse after it; recognised
+     * by its path. */
+    t_setenv("AZ_KEY", "az-1");
+    static const char qcfg[] =
+        "{\"providers\":{\"azure\":{\"base_url\":\"http://127.0.0.1:3/openai/deployments/d1/?api-version=2024-06-01#x\","
+        "\"api_key_env\":\"AZ_KEY\"},\"gq\":{\"dialect\":\"gemini\",\"base_url\":\"http://127.0.0.1:4/v1beta?x=1\","
+        "\"api_key_env\":\"\"}}}";
+    llf_config *d = NULL;
+    CHECK(llf_config_load(qcfg, strlen(qcfg), "t", NULL, NULL, t_env, &d, err, sizeof err) == 0);
+    if (d) {
+        int az = llf_config_provider(d, "azure"), gq = llf_config_provider(d, "gq");
+        CHECK_STR(d->providers[az].base_url, "http://127.0.0.1:3/openai/deployments/d1");
+        CHECK(rw(d, &orig, j, llf_config_provider(d, "openai"), NULL, az, "gpt-4o", 0, &r) == 0);
+        CHECK_STR(r.url, "http://127.0.0.1:3/openai/deployments/d1/chat/completions?api-version=2024-06-01");
+        llf_req_free(&r);
+        CHECK(rw(d, &g, gj, gem, "alt=sse", gq, "gemini-b", 1, &r) == 0);
+        CHECK_STR(r.url, "http://127.0.0.1:4/v1beta/models/gemini-b:streamGenerateContent?x=1&alt=sse");
+        llf_req_free(&r);
+        llf_match m;
+        CHECK(llf_endpoint_match(d, "http://127.0.0.1:3/openai/deployments/d1/chat/completions?api-version=2024-06-01",
+                                 &m) && m.provider == az);
+        llf_match_free(&m);
+        llf_config_free(d);
+    }
     cJSON_Delete(gj);
     llf_buf_free(&g.body);
 

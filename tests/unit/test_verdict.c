@@ -324,6 +324,15 @@ static void stopped_answers(void)
         CHECK_STR(v.reason, head[i].reason);
         llf_resp_free(&r);
     }
+    /* a redirect: no failure, and nothing to fall back from (the original's
+     * is the program's to follow) */
+    for (long st = 300; st < 400; st += 7) {
+        llf_resp rr = resp(st, NULL, NULL);
+        llf_verdict rv = llf_judge(LLF_OPENAI, "gpt-4o", 0, &rr, 1000000);
+        CHECK(rv.outcome == LLF_REDIRECT && !rv.fallback);
+        CHECK_STR(llf_outcome_name(rv.outcome), "redirect");
+        llf_resp_free(&rr);
+    }
     /* (without the mark, the same stop is the program's own write error) */
     llf_resp r = resp(503, NULL, NULL);
     r.curlcode = CURLE_WRITE_ERROR;
