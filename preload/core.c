@@ -8,8 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "builtins.h"
 #include "config.h"
 #include "core.h"
+#include "endpoints.h"
 #include "engine.h"
 #include "health.h"
 #include "log.h"
@@ -174,6 +176,31 @@ static void exec_summary(void)
     __atomic_add_fetch(&engine.stats.attempts, s.attempts, __ATOMIC_SEQ_CST);
 }
 
+/* A base URL with no path, for a dialect whose official API is under /v1:
+ * calls are recognised right under it (BASE/chat/completions), so a
+ * program calling BASE/v1/... (an SDK's base URL copied into the config)
+ * would pass through without a word. Said once; the URL is not echoed (it
+ * may hold a password). */
+static void warn_bare_bases(const llf_config *c)
+{
+    size_t nb;
+    const llf_builtin *b = llf_builtins(&nb);
+    for (size_t i = 0; i < c->nproviders; i++) {
+        const llf_provider *p = &c->providers[i];
+        int official = 0;   /* (DeepSeek's own API answers right under its host) */
+        for (size_t k = 0; k < nb && !official; k++)
+            official = strcmp(b[k].name, p->name) == 0 && strcmp(b[k].base_url, p->base_url) == 0;
+        llf_urlparts u;
+        if (official || (p->dialect != LLF_OPENAI && p->dialect != LLF_ANTHROPIC) || llf_url_split(p->base_url, &u))
+            continue;
+        if (!u.path || !*u.path || strcmp(u.path, "/") == 0)
+            llf_warn("provider %s: base_url has no path, so its calls are recognised and its members sent "
+                     "right under it (%s); if the API is under /v1, write the base URL with /v1",
+                     p->name, p->dialect == LLF_OPENAI ? "/chat/completions" : "/messages");
+        llf_urlparts_free(&u);
+    }
+}
+
 LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const llf_shim_services *svc)
 {
     char err[512];
@@ -199,6 +226,7 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
         llf_warn("%s; passing calls through untouched", err);
         return NULL;
     }
+    warn_bare_bases(config);
     llf_log_open(config->log_path);
     llf_health_init(&config->breaker, NULL);
     llf_retry_budget_init(config->retry_ratio, config->retry_burst);

@@ -1888,3 +1888,23 @@ def test_a_base_url_with_a_query_keeps_it_after_the_operation():
     argv[2] = m.base("backup", "/openai/deployments/d1/chat/completions?api-version=2024-06-01")
     r = run(argv, env_for(write_config(c, "azure.json")))
     check(answer(r.stdout).startswith("Hello from primary"), f"fallen back from it ({r.stdout[:200]!r})")
+
+
+def test_a_base_url_without_a_path_is_named_once():
+    """A configured openai or anthropic base URL with no path takes calls
+    right under it; a program calling BASE/v1/... (an SDK's base URL copied
+    into the config) would pass through without a word, so the process says
+    so, once, naming the provider and not the URL. A base with a path, and
+    DeepSeek's official one, say nothing."""
+    m = mock()
+    c = {"providers": {"openai": {"base_url": m.base("primary", "")},
+                       "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+         "chain": ["backup/gpt-4o-mini"]}
+    r = run(curl_chat(m), env_for(write_config(c, "bare.json")))
+    warned = [l for l in r.stderr.decode().splitlines() if "base_url has no path" in l]
+    eq(len(warned), 1, f"one line ({r.stderr.decode()[-300:]!r})")
+    check("provider openai" in warned[0] and "127.0.0.1" not in warned[0], f"names the provider, not the URL ({warned[0]!r})")
+    check(answer(r.stdout).startswith("Hello from primary"), "the call itself passes through")
+    c["providers"]["openai"]["base_url"] = m.base("primary")
+    r = run(curl_chat(m), env_for(write_config(c, "bare.json")))
+    check("base_url has no path" not in r.stderr.decode(), f"a base with a path: nothing ({r.stderr.decode()[-300:]!r})")
