@@ -5,6 +5,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import tempfile
 import time
 
@@ -31,6 +32,25 @@ def config(m, **breaker):
         "openai": {"base_url": m.base("primary")},
         "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
         "chain": ["backup/gpt-4o-mini"], "breaker": breaker}, "breaker.json")
+
+
+def config_with(m, name, **top):
+    """config(), with the other top-level keys given."""
+    return write_config(dict({"providers": {
+        "openai": {"base_url": m.base("primary")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+        "chain": ["backup/gpt-4o-mini"]}, **top), name)
+
+
+def call_argv(m, *opts, key=None):
+    return [CURL, "-sS", *opts, m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {key or KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
+
+
+def who(r):
+    """Which server answered a call (its "Hello from NAME"), or None."""
+    found = re.search(rb"Hello from ([a-z]+)", r.stdout)
+    return found.group(1).decode() if found else None
 
 
 def calls(m, cfg, n, shared_dir, log=None):
@@ -263,3 +283,76 @@ def test_a_stream_that_errs_after_its_answer_began_counts_against_its_provider()
            [("invalid_body", "error_event", path)] * 2, f"{path}: each broken stream logged as a failed attempt")
         sums = [l for l in lines if l.get("event") == "summary"]
         eq([s.get("failures") for s in sums[:2]], [1, 1], f"{path}: and counted as a failed call")
+
+
+def test_a_smaller_burst_does_not_drain_the_shared_budget():
+    """Two programs share the ratio budget through the breaker's file, one
+    with a burst of 10, one of 1. The small one's call used to write the
+    saved budget back cut to its own burst, so the large one lost its
+    savings and its fallbacks; now each spends at most its own burst of
+    what is saved and never cuts what the others saved."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    big, small = (config_with(m, f"burst{b}.json", breaker={"failures": 1000000},
+                              attempts={"retry_ratio": 0.1, "retry_burst": b}) for b in (10, 1))
+    env = lambda cfg: env_for(cfg, extra={"XDG_RUNTIME_DIR": shared})
+    eq([who(run(call_argv(m), env(big))) for _ in range(3)], ["backup"] * 3, "the large burst's fallbacks")
+    m.set("primary", behaviour="ok")
+    eq(who(run(call_argv(m), env(small))), "primary", "the small burst's call (earns, spends nothing)")
+    m.set("primary", behaviour="503")
+    eq([who(run(call_argv(m), env(big))) for _ in range(4)], ["backup"] * 4,
+       "the large burst's savings are still there")
+
+
+
+
+def test_an_open_ended_probe_holds_its_turn():
+    """timeouts_ms.total 0 (no limit): the half-open probe's turn used to
+    last one cooldown, so against a hanging primary every process after
+    that sent one more probe and waited for it. It now lasts until the
+    probe reports (or its process ends)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config_with(m, "open_ended.json", breaker={"failures": 1, "cooldown_ms": 300},
+                      timeouts_ms={"total": 0, "first_byte": 2500})
+    env = env_for(cfg, extra={"XDG_RUNTIME_DIR": shared})
+    eq(who(run(call_argv(m), env)), "backup", "open after one failure")
+    m.set("primary", behaviour="hang")
+    time.sleep(0.4)
+    probe = subprocess.Popen(call_argv(m), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.6)   # (the old lease, one cooldown, has ended)
+        others = [who(run(call_argv(m), env)) for _ in range(3)]
+        out, _ = probe.communicate(timeout=30)
+    finally:
+        if probe.poll() is None:
+            probe.kill()
+            probe.wait()
+    eq(others, ["backup"] * 3, "the others skip the primary while the probe is out")
+    eq(len(m.requests("primary")), 2, "one failure, one probe: no other process asked the hanging primary")
+    check(b"Hello from backup" in out, f"the probe's caller got the backup after its first-byte limit ({out[-200:]!r})")
+
+
+
+def test_processes_with_other_cooldowns_respect_each_other():
+    """Process A (cooldown 60 s) opens the breaker; process B (cooldown
+    0.3 s) used to take A's open_until for a time from another clock and
+    probe at once, then cut A's cooldown to its own with its failure."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    long_cfg = config(m, failures=1, cooldown_ms=60000)
+    short_cfg = config_with(m, "short.json", breaker={"failures": 1, "cooldown_ms": 300})
+    env = lambda cfg: env_for(cfg, extra={"XDG_RUNTIME_DIR": shared})
+    run(call_argv(m), env(long_cfg))
+    eq(len(m.requests("primary")), 1, "A opened it")
+    for _ in range(2):
+        eq(who(run(call_argv(m), env(short_cfg))), "backup", "B is answered by the backup")
+    eq(len(m.requests("primary")), 1, "B respects A's cooldown")
+    time.sleep(0.5)
+    run(call_argv(m), env(short_cfg))
+    run(call_argv(m), env(long_cfg))
+    eq(len(m.requests("primary")), 1, "and past its own: still A's")
+

@@ -427,6 +427,7 @@ void test_engine(void)
     /* and a slot of the process's cap taken for an attempt the ratio budget
      * then refuses goes back */
     setup("groq/llama,mistral/m", 4, 100);
+    llf_health_init(&off, NULL);   /* (a fresh budget: the last one saved 5) */
     llf_retry_budget_init(0.001, 1);
     script r2 = {.steps = {"503", "503", "200"}};
     CHECK(run(&r2, &fin, &c) == 0 && r2.n == 2 && fin.from_original);
