@@ -384,6 +384,31 @@ static void wait_retry_after(long ms, const llf_run_args *a, double deadline)
     }
 }
 
+/* Did the program's own limit on the whole call (its CURLOPT_TIMEOUT) end
+ * this attempt, rather than one of ours? Then it is the program's
+ * impatience: nothing about the provider's health, and no fallback can
+ * start. Our first-byte and first-token limits are cut to what is left of
+ * the program's, so either may be what fired at its end; one set shorter
+ * than that is ours, even when its look (about once a second) came late. */
+static int program_timed_out(const llf_verdict *v, const llf_attempt *at, double deadline)
+{
+    if (deadline <= 0 || v->outcome != LLF_TRANSPORT_ERROR || llf_mono_ms() < deadline - LLF_MIN_ATTEMPT_MS)
+        return 0;
+    if (strcmp(v->reason, "first_byte_timeout") == 0)
+        return at->first_byte_ms <= 0 || at->first_byte_ms >= at->total_ms;
+    if (strcmp(v->reason, "first_token_timeout") == 0)
+        return at->first_token_ms <= 0 || at->first_token_ms >= at->total_ms;
+    return strcmp(v->reason, "timeout") == 0;
+}
+
+int llf_wait_fits(long ra_ms, double left_ms)
+{
+    /* (the longest the wait may take: with its jitter, a quarter more, or
+     * up to 99 ms for a wait of 0) */
+    double longest = (double)ra_ms + (ra_ms > 0 ? (double)(ra_ms / 4) : 99.0);
+    return 2.0 * longest <= left_ms;
+}
+
 static void stat_add(unsigned long *v, unsigned long n)
 {
     __atomic_add_fetch(v, n, __ATOMIC_RELAXED);
@@ -582,11 +607,16 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 v = (llf_verdict){LLF_INVALID_BODY, "untranslatable", 1, -1};
             if (v.outcome == LLF_HTTP_ERROR && strcmp(v.reason, "context") == 0 && s->context)
                 too_small = s->context > too_small ? s->context : too_small;
+            if (program_timed_out(&v, &at, deadline))
+                v = (llf_verdict){LLF_TRANSPORT_ERROR, "program_timeout", 0, -1};
             if (s->original && !orig_resp) {
                 orig_resp = r;
                 orig_step = s;
             }
-            if (v.outcome == LLF_OK || (v.fallback && strcmp(v.reason, "context") != 0)) {
+            /* (neither a request too long for the window nor a credential
+             * that fails says anything of the provider's health) */
+            if (v.outcome == LLF_OK ||
+                (v.fallback && strcmp(v.reason, "context") != 0 && !llf_verdict_credential(&v))) {
                 llf_health_report(bid, s->model, v.outcome == LLF_OK, (long long)llf_mono_ms());
                 reported = 1;
             }
@@ -614,12 +644,15 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             }
             long ra = v.retry_after_ms;
             /* (no wait for an attempt the limits would refuse after it, nor
-             * one, with its jitter, that the program's limit would cut) */
+             * one that would take most of what is left of the program's
+             * limit; none for a provider its breaker now skips, the
+             * half-open probe's failure included: the next member instead) */
             int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
                            ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried &&
                            attempts < cfg->per_call - reserve && llf_retry_budget_left() &&
                            llf_budget_used(&e->budget) < e->budget.limit && !program_left(a) &&
-                           (deadline <= 0 || llf_mono_ms() + (double)(ra + ra / 4) < deadline);
+                           (deadline <= 0 || llf_wait_fits(ra, deadline - llf_mono_ms())) &&
+                           allowed != 2 && !llf_health_open(bid, s->model);
             if (!may_wait)
                 break;
             retried = 1;

@@ -82,6 +82,12 @@ void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_t
 int llf_attempt_window(const llf_config *cfg, long prog_connect_ms, long prog_total_ms, double left_ms,
                        llf_attempt *at);
 
+/* May a Retry-After wait of ra_ms be made with left_ms of the program's
+ * limit on the whole call left? Only when the wait, with its jitter, takes
+ * at most half of it: the retry, and a member after it should it fail too,
+ * keep at least as long as the wait. */
+int llf_wait_fits(long ra_ms, double left_ms);
+
 /* The header block a fallback answer is delivered with. */
 int llf_synth_head(llf_buf *out, long http_version, const char *content_type, size_t body_len,
                    const char *provider, const char *model, int attempts);

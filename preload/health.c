@@ -6,7 +6,8 @@
  * not create for this user, of the wrong size or magic, is never trusted;
  * one of an older layout of ours is replaced (by rename: processes still
  * mapping it keep theirs). What a trusted file holds is still bounded on
- * reading: a time further ahead than a cooldown (another boot's clock, or
+ * reading: a time further ahead than the longest cooldown of the processes
+ * that opened the breaker (another boot's clock or time namespace, or
  * damage) counts as past, a budget beyond the burst as the burst. */
 #include "health.h"
 
@@ -26,14 +27,17 @@
 
 #include "log.h"
 
-#define MAGIC 0x6c6c6668656c7433ULL   /* "llfhelt3": the low byte is the layout */
+#define MAGIC 0x6c6c6668656c7434ULL   /* "llfhelt4": the low byte is the layout */
 #define SLOTS 512
 #define PROBE 8
 
 typedef struct slot {
     uint64_t key;          /* 0 = free */
     uint32_t fails;        /* consecutive */
-    uint32_t pad;
+    uint32_t cool_s;       /* the longest cooldown (s, rounded up) of the
+                            * processes that opened it since it last closed:
+                            * how far ahead open_until may sanely be, so that
+                            * a process with a shorter cooldown respects it */
     int64_t  open_until;   /* ms; 0 = closed */
     int64_t  probe;        /* a half-open probe out: until when (ms) << PID_BITS
                             * | the pid of the process sending it */
@@ -47,6 +51,9 @@ typedef struct slot {
  * other 41 bits. */
 #define PID_BITS 22
 #define PID_MASK ((1LL << PID_BITS) - 1)
+/* A cooldown or lease meant as "never": 35 years, so that times stay in the
+ * lease word's 41 bits and sums do not overflow. */
+#define NEVER_MS (1LL << 40)
 
 typedef struct table {
     uint64_t magic;
@@ -190,12 +197,10 @@ int llf_health_init(const llf_health_cfg *cfg, const char *path)
     if (t != &local)
         munmap(t, sizeof(table));
     hc = *cfg;
-    /* (a cooldown or total meant as "never" is kept at 35 years, so that
-     * times stay in the lease word's 41 bits and sums do not overflow) */
-    if (hc.cooldown_ms > (1L << 40))
-        hc.cooldown_ms = 1L << 40;
-    if (hc.probe_ms > (1L << 40))
-        hc.probe_ms = 1L << 40;
+    if (hc.cooldown_ms > NEVER_MS)
+        hc.cooldown_ms = NEVER_MS;
+    if (hc.probe_ms > NEVER_MS)
+        hc.probe_ms = NEVER_MS;
     t = &local;
     memset(&local, 0, sizeof local);
     shared = 0;
@@ -230,10 +235,22 @@ static int gone(pid_t pid)
     return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
-/* How long a half-open probe may be out: as long as an attempt may take. */
+/* How long a half-open probe may be out: as long as an attempt may take.
+ * With no total limit (0) that is unbounded: the lease then lasts until
+ * the probe is reported or released, or its process ends (see gone()). */
 static int64_t lease_ms(void)
 {
+    if (hc.probe_ms <= 0)
+        return NEVER_MS;
     return hc.probe_ms > hc.cooldown_ms ? hc.probe_ms : hc.cooldown_ms;
+}
+
+/* How far ahead of now an open_until may sanely be: the longest cooldown
+ * that opened it (stored beside it), or ours. */
+static int64_t open_bound(const slot *s)
+{
+    int64_t theirs = (int64_t)__atomic_load_n(&s->cool_s, __ATOMIC_ACQUIRE) * 1000;
+    return theirs > hc.cooldown_ms ? theirs : hc.cooldown_ms;
 }
 
 /* provider/model's slot (made for it with create), or NULL: no breaker, or
@@ -254,7 +271,7 @@ int llf_health_allow(const char *provider, const char *model, long long now)
     int64_t until = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
     if (until == 0)
         return 1;
-    if (now < until && until - now <= hc.cooldown_ms)
+    if (now < until && until - now <= open_bound(s))
         return 0;
     /* Cooled down: one probe at a time, the others keep skipping, unless
      * the prober has died. (A pid read from another pid namespace sharing
@@ -294,6 +311,7 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
     if (ok) {
         __atomic_store_n(&s->fails, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&s->open_until, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&s->cool_s, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&s->probe, 0, __ATOMIC_RELEASE);
         return;
     }
@@ -301,9 +319,27 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
      * reset the count) opens it again at once. */
     uint32_t f = __atomic_add_fetch(&s->fails, 1, __ATOMIC_ACQ_REL);
     if (f >= (uint32_t)hc.failures || __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE) != 0) {
-        __atomic_store_n(&s->open_until, now + hc.cooldown_ms, __ATOMIC_RELEASE);
+        /* Our cooldown first, then the time it bounds: a reader never sees
+         * our open_until with a smaller bound than ours. */
+        uint32_t mine = (uint32_t)((hc.cooldown_ms + 999) / 1000);
+        uint32_t c = __atomic_load_n(&s->cool_s, __ATOMIC_ACQUIRE);
+        while (c < mine && !__atomic_compare_exchange_n(&s->cool_s, &c, mine, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            ;
+        /* Never nearer than a sane open_until already there: a process
+         * with a shorter cooldown does not cut another's. */
+        int64_t want = now + hc.cooldown_ms, cur = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
+        do {
+            if (cur >= want && cur - now <= open_bound(s))
+                break;
+        } while (!__atomic_compare_exchange_n(&s->open_until, &cur, want, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
         __atomic_store_n(&s->probe, 0, __ATOMIC_RELEASE);
     }
+}
+
+int llf_health_open(const char *provider, const char *model)
+{
+    slot *s = slot_for(provider, model, 0);
+    return s && __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE) != 0;
 }
 
 static int64_t ratio_milli, burst_milli;
@@ -335,11 +371,20 @@ static int64_t *budget_cell(void)
     return &t->retry_milli;
 }
 
-/* What the cell holds as this process sees it: within [0, its burst]
- * (another process's burst may be larger, the file may be damaged). */
+/* The cell's value, damage undone: below 0 is none, beyond the largest
+ * burst any process can have (milli()'s) is ours. */
+static int64_t sane(int64_t v)
+{
+    return v < 0 ? 0 : v > (int64_t)1e15 ? burst_milli : v;
+}
+
+/* What the cell holds as this process may spend it: within [0, its burst]
+ * (another process's burst may be larger). Only read so: written back, it
+ * would cut the others' savings to our burst. */
 static int64_t bounded(int64_t v)
 {
-    return v < 0 ? 0 : v > burst_milli ? burst_milli : v;
+    v = sane(v);
+    return v > burst_milli ? burst_milli : v;
 }
 
 void llf_retry_budget_earn(void)
@@ -350,8 +395,10 @@ void llf_retry_budget_earn(void)
     int64_t v = __atomic_load_n(cell, __ATOMIC_ACQUIRE);
     int64_t n;
     do {
-        int64_t b = bounded(v);
-        n = b + ratio_milli > burst_milli ? burst_milli : b + ratio_milli;
+        /* (saving stops at our burst, or at what another process with a
+         * larger one saved: never below what is there) */
+        int64_t b = sane(v), cap = b > burst_milli ? b : burst_milli;
+        n = b + ratio_milli > cap ? cap : b + ratio_milli;
         if (n == v)
             return;
     } while (!__atomic_compare_exchange_n(cell, &v, n, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
@@ -371,6 +418,6 @@ int llf_retry_budget_spend(void)
     do {
         if (bounded(v) < 1000)
             return 0;
-    } while (!__atomic_compare_exchange_n(cell, &v, bounded(v) - 1000, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    } while (!__atomic_compare_exchange_n(cell, &v, sane(v) - 1000, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
     return 1;
 }

@@ -11,7 +11,9 @@ typedef struct llf_health_cfg {
     long cooldown_ms;
     int  shared;       /* across processes (the file) or this process only */
     long probe_ms;     /* the longest an attempt may take (timeouts_ms.total): a
-                        * half-open probe holds its lease at least that long */
+                        * half-open probe holds its lease at least that long;
+                        * 0 (no limit): until reported, released, or its
+                        * process ends */
 } llf_health_cfg;
 
 /* path: the file to share, or NULL for the default ($XDG_RUNTIME_DIR or
@@ -27,12 +29,17 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
 /* A probe (allow gave 2) that was not sent, or whose outcome says nothing
  * about the provider's health: the next caller may probe. */
 void llf_health_release(const char *provider, const char *model);
+/* Is provider/model's breaker open (or half-open) now? A same-provider
+ * retry is not made then: the next member is asked instead. */
+int  llf_health_open(const char *provider, const char *model);
 int  llf_health_is_shared(void);
 
 /* The ratio retry budget, in the manner of Finagle's RetryBudget: each call
  * earns `ratio` of an extra attempt, up to `burst` saved; each extra attempt
  * spends one. Kept in the shared file when the breaker is shared, so a job's
- * processes share it. ratio <= 0: no ratio budget. */
+ * processes share it: each process spends at most its own burst of it,
+ * and never cuts what others with a larger burst saved. ratio <= 0: no
+ * ratio budget. */
 void llf_retry_budget_init(double ratio, double burst);
 void llf_retry_budget_earn(void);     /* once per call */
 int  llf_retry_budget_spend(void);    /* 1 may retry, 0 spent */

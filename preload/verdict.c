@@ -21,6 +21,13 @@
 
 extern const llf_curl_api *llf_curl;
 
+int llf_verdict_credential(const llf_verdict *v)
+{
+    return v->outcome == LLF_HTTP_ERROR && v->reason &&
+           (strcmp(v->reason, "auth") == 0 || strcmp(v->reason, "billing") == 0 ||
+            strcmp(v->reason, "forbidden") == 0);
+}
+
 const char *llf_outcome_name(llf_outcome o)
 {
     static const char *const names[] = {"ok",        "http_error", "transport_error",
@@ -670,6 +677,11 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
         }
         if (s == 400 && (v.reason = account_400(r)) != NULL)
             return v;
+        /* OpenAI's account out of credit is a 429 (no wait helps it) */
+        if (s == 429 && r->body.p && memmem(r->body.p, r->body.n, "insufficient_quota", 18)) {
+            v.reason = "billing";
+            return v;
+        }
         switch (s) {
         case 408: v.reason = "timeout"; break;
         case 429: v.reason = "rate_limited"; break;

@@ -31,6 +31,12 @@ typedef struct llf_verdict {
 
 const char *llf_outcome_name(llf_outcome o);
 
+/* A failure of the credential or account the request was sent with (a bad
+ * or revoked key, no credit, a forbidden region or project): another
+ * program's request to the same provider may well succeed, so it says
+ * nothing of the provider's health (the breaker does not count it). */
+int llf_verdict_credential(const llf_verdict *v);
+
 /* What a judgement needs besides the response. */
 typedef struct llf_judge_in {
     llf_dialect            dialect;  /* of the response */

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import tempfile
 import time
 
@@ -22,7 +23,7 @@ def mock():
         atexit.register(_m.stop)
     _m.reset_all()
     for n in _m.servers:
-        _m.set(n, behaviour="ok", retry_after=None)
+        _m.set(n, behaviour="ok", retry_after=None, delay_ms=0)
     return _m
 
 
@@ -31,6 +32,25 @@ def config(m, **breaker):
         "openai": {"base_url": m.base("primary")},
         "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
         "chain": ["backup/gpt-4o-mini"], "breaker": breaker}, "breaker.json")
+
+
+def config_with(m, name, **top):
+    """config(), with the other top-level keys given."""
+    return write_config(dict({"providers": {
+        "openai": {"base_url": m.base("primary")},
+        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+        "chain": ["backup/gpt-4o-mini"]}, **top), name)
+
+
+def call_argv(m, *opts, key=None):
+    return [CURL, "-sS", *opts, m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {key or KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
+
+
+def who(r):
+    """Which server answered a call (its "Hello from NAME"), or None."""
+    found = re.search(rb"Hello from ([a-z]+)", r.stdout)
+    return found.group(1).decode() if found else None
 
 
 def calls(m, cfg, n, shared_dir, log=None):
@@ -263,3 +283,142 @@ def test_a_stream_that_errs_after_its_answer_began_counts_against_its_provider()
            [("invalid_body", "error_event", path)] * 2, f"{path}: each broken stream logged as a failed attempt")
         sums = [l for l in lines if l.get("event") == "summary"]
         eq([s.get("failures") for s in sums[:2]], [1, 1], f"{path}: and counted as a failed call")
+
+
+def test_a_smaller_burst_does_not_drain_the_shared_budget():
+    """Two programs share the ratio budget through the breaker's file, one
+    with a burst of 10, one of 1. The small one's call used to write the
+    saved budget back cut to its own burst, so the large one lost its
+    savings and its fallbacks; now each spends at most its own burst of
+    what is saved and never cuts what the others saved."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    big, small = (config_with(m, f"burst{b}.json", breaker={"failures": 1000000},
+                              attempts={"retry_ratio": 0.1, "retry_burst": b}) for b in (10, 1))
+    env = lambda cfg: env_for(cfg, extra={"XDG_RUNTIME_DIR": shared})
+    eq([who(run(call_argv(m), env(big))) for _ in range(3)], ["backup"] * 3, "the large burst's fallbacks")
+    m.set("primary", behaviour="ok")
+    eq(who(run(call_argv(m), env(small))), "primary", "the small burst's call (earns, spends nothing)")
+    m.set("primary", behaviour="503")
+    eq([who(run(call_argv(m), env(big))) for _ in range(4)], ["backup"] * 4,
+       "the large burst's savings are still there")
+
+
+def test_the_programs_own_timeout_is_not_the_providers_failure():
+    """A program's own short CURLOPT_TIMEOUT against a healthy but slow
+    primary: each call ends in libcurl's error 28, as without the library,
+    but the impatience is the program's: the breaker counts nothing, so the
+    next, patient, program is answered by the primary. Logged as
+    program_timeout every time (it was timeout or first_byte_timeout, by a
+    race, though our first-byte limit never elapsed)."""
+    m = mock()
+    m.set("primary", delay_ms=1500)
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config(m, failures=2, cooldown_ms=60000)
+    log = new_log("impatient.log")
+    for _ in range(3):
+        r = run(call_argv(m, "-m", "0.3"), env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared}))
+        eq(r.returncode, 28, f"curl's own timeout, as without the library ({r.stderr[-200:]!r})")
+    r = run(call_argv(m), env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared}))
+    eq(who(r), "primary", "the patient program is answered by the (slow, healthy) primary")
+    steps = [(l.get("provider"), l.get("outcome"), l.get("reason")) for l in read_log(log) if l.get("event") == "attempt"]
+    eq(steps, [("openai", "transport_error", "program_timeout")] * 3 + [("openai", "ok", "ok")],
+       "each impatient call logged as the program's timeout, nothing skipped")
+    eq(len(m.requests("backup")), 0, "no member asked after the program's limit")
+
+
+def test_a_credential_failure_does_not_open_the_breaker():
+    """A program with a revoked key gets 401s from the primary (and falls
+    back); that is its credential's failure, not the provider's: another
+    program with a valid key still gets the primary."""
+    m = mock()
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config(m, failures=2, cooldown_ms=60000)
+    log = new_log("revoked.log")
+    env = env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared})
+    eq([who(run(call_argv(m, key="sk-revoked"), env)) for _ in range(3)], ["backup"] * 3,
+       "the revoked key's calls fall back")
+    eq(who(run(call_argv(m), env)), "primary", "a valid key's call goes to the primary")
+    eq(len(m.requests("primary")), 4, "asked every time, never skipped")
+    eq([l.get("reason") for l in read_log(log) if l.get("provider") == "openai"], ["auth"] * 3 + ["ok"],
+       "logged as auth, then ok")
+
+
+def test_an_open_ended_probe_holds_its_turn():
+    """timeouts_ms.total 0 (no limit): the half-open probe's turn used to
+    last one cooldown, so against a hanging primary every process after
+    that sent one more probe and waited for it. It now lasts until the
+    probe reports (or its process ends)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config_with(m, "open_ended.json", breaker={"failures": 1, "cooldown_ms": 300},
+                      timeouts_ms={"total": 0, "first_byte": 2500})
+    env = env_for(cfg, extra={"XDG_RUNTIME_DIR": shared})
+    eq(who(run(call_argv(m), env)), "backup", "open after one failure")
+    m.set("primary", behaviour="hang")
+    time.sleep(0.4)
+    probe = subprocess.Popen(call_argv(m), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.6)   # (the old lease, one cooldown, has ended)
+        others = [who(run(call_argv(m), env)) for _ in range(3)]
+        out, _ = probe.communicate(timeout=30)
+    finally:
+        if probe.poll() is None:
+            probe.kill()
+            probe.wait()
+    eq(others, ["backup"] * 3, "the others skip the primary while the probe is out")
+    eq(len(m.requests("primary")), 2, "one failure, one probe: no other process asked the hanging primary")
+    check(b"Hello from backup" in out, f"the probe's caller got the backup after its first-byte limit ({out[-200:]!r})")
+
+
+def test_no_same_provider_retry_once_its_breaker_opened():
+    """A 429 with a short Retry-After that opens the breaker (failures 1):
+    the call goes to the next member at once; it used to wait and ask the
+    provider its breaker had just opened for again."""
+    m = mock()
+    m.set("primary", behaviour="429", retry_after=1)
+    cfg = config(m, failures=1, cooldown_ms=60000)
+    log = new_log("ra_open.log")
+    r = run(call_argv(m), env_for(cfg, log))
+    eq(who(r), "backup", "the backup answers")
+    eq(len(m.requests("primary")), 1, "the primary asked once, not again after its Retry-After")
+
+
+def test_processes_with_other_cooldowns_respect_each_other():
+    """Process A (cooldown 60 s) opens the breaker; process B (cooldown
+    0.3 s) used to take A's open_until for a time from another clock and
+    probe at once, then cut A's cooldown to its own with its failure."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    long_cfg = config(m, failures=1, cooldown_ms=60000)
+    short_cfg = config_with(m, "short.json", breaker={"failures": 1, "cooldown_ms": 300})
+    env = lambda cfg: env_for(cfg, extra={"XDG_RUNTIME_DIR": shared})
+    run(call_argv(m), env(long_cfg))
+    eq(len(m.requests("primary")), 1, "A opened it")
+    for _ in range(2):
+        eq(who(run(call_argv(m), env(short_cfg))), "backup", "B is answered by the backup")
+    eq(len(m.requests("primary")), 1, "B respects A's cooldown")
+    time.sleep(0.5)
+    run(call_argv(m), env(short_cfg))
+    run(call_argv(m), env(long_cfg))
+    eq(len(m.requests("primary")), 1, "and past its own: still A's")
+
+
+def test_a_retry_after_wait_leaves_room_for_a_fallback():
+    """A 429 asking for 1 s, the program's own limit 2 s: the wait (with its
+    jitter, up to 1.25 s) would take most of what is left, so the next
+    member is asked at once. With 6 s the wait is made and the primary
+    asked again."""
+    m = mock()
+    m.set("primary", behaviour="429", retry_after=1)
+    cfg = config(m, failures=0)
+    r = run(call_argv(m, "-m", "2"), env_for(cfg))
+    eq((r.returncode, who(r)), (0, "backup"), "the backup answers within the program's limit")
+    eq(len(m.requests("primary")), 1, "no wait that leaves no room: the primary asked once")
+    m.reset_all()
+    r = run(call_argv(m, "-m", "6"), env_for(cfg))
+    eq((r.returncode, who(r)), (0, "backup"), "with room, the wait, then the backup")
+    eq(len(m.requests("primary")), 2, "the primary asked again after its Retry-After")

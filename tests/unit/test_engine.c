@@ -15,7 +15,14 @@ typedef struct script {
     char *auth[16];
     int gone_after;          /* the program leaves after this many attempts; 0 never */
     long first_token[16];    /* each attempt's first-token limit */
+    long prog_total;         /* the program's own limit on the call, ms; 0 none */
 } script;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
 
 static int fake_gone(void *ctx)
 {
@@ -38,6 +45,17 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
         snprintf(out->errmsg, sizeof out->errmsg, "Callback aborted");
         return 0;
     }
+    if (strcmp(step, "timeout") == 0) {   /* an attempt that runs to its total */
+        sleep_ms(at->total_ms);
+        out->curlcode = CURLE_OPERATION_TIMEDOUT;
+        return 0;
+    }
+    if (strcmp(step, "fbtimeout") == 0 || strcmp(step, "fblate") == 0) {   /* our first-byte limit */
+        sleep_ms(step[2] == 'l' ? at->total_ms : at->first_byte_ms);   /* (late: seen at the end) */
+        out->curlcode = CURLE_ABORTED_BY_CALLBACK;
+        out->first_byte_timeout = 1;
+        return 0;
+    }
     if (strcmp(step, "connect") == 0) {
         out->curlcode = CURLE_COULDNT_CONNECT;
         snprintf(out->errmsg, sizeof out->errmsg, "Failed to connect");
@@ -49,6 +67,8 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
     llf_buf_printf(&out->head, "HTTP/1.1 %ld X\r\ncontent-type: application/json\r\n", code);
     if (strstr(step, "ra0"))
         llf_buf_adds(&out->head, "retry-after-ms: 5\r\n");
+    if (strstr(step, "ra1"))
+        llf_buf_adds(&out->head, "retry-after: 1\r\n");
     if (strstr(step, "ra9"))
         llf_buf_adds(&out->head, "retry-after: 9\r\n");
     llf_buf_adds(&out->head, "\r\n");
@@ -97,7 +117,7 @@ static int run(script *s, llf_final *fin, llf_call **callp)
     llf_call *c = llf_engine_recognise(&eng, orig.url, "POST", orig.body.p, orig.body.n);
     int rc = -1;
     if (c) {
-        llf_run_args a = {&orig, 0, 0, fake_perform, s, "curl", fake_gone};
+        llf_run_args a = {&orig, 0, s->prog_total, fake_perform, s, "curl", fake_gone};
         rc = llf_engine_run(&eng, c, &a, fin);
         *callp = c;
     }
@@ -452,6 +472,55 @@ void test_engine(void)
     llf_health_cfg off = {0, 1000, 0, 0};
     llf_health_init(&off, NULL);
 
+    /* What the breaker is told, and what a failure that opened it leaves
+     * for the same provider: */
+    llf_health_cfg one = {1, 60000, 0, 60000};
+    long long now;
+    /* a same-provider retry is not made to a provider its breaker now
+     * skips: the next member is asked at once */
+    setup("groq/llama", 4, 100);
+    llf_health_init(&one, NULL);
+    script b1 = {.steps = {"429ra0", "200"}};
+    CHECK(run(&b1, &fin, &c) == 0 && b1.n == 2 && strstr(b1.urls[1], "groq") && !fin.from_original);
+    done(&b1, c);
+    /* a revoked key is the credential's failure, not the provider's */
+    llf_health_init(&one, NULL);
+    script b2 = {.steps = {"401", "200", "403", "200", "402", "200"}};
+    for (int i = 0; i < 3; i++) {
+        CHECK(run(&b2, &fin, &c) == 0 && b2.n == 2 * (i + 1) && !fin.from_original);
+        llf_call_free(c);
+    }
+    done(&b2, NULL);
+    now = (long long)llf_mono_ms();
+    CHECK(llf_health_allow(bid("openai"), "gpt-4o", now) == 1 && !llf_health_open(bid("openai"), "gpt-4o"));
+    /* the program's own limit on the call ends an attempt: its impatience,
+     * not the provider's failure (our first-byte limit is the provider's) */
+    script b3 = {.steps = {"timeout", "200"}, .prog_total = 60};
+    CHECK(run(&b3, &fin, &c) == 0 && b3.n == 1 && fin.from_original);
+    done(&b3, c);
+    CHECK(!llf_health_open(bid("openai"), "gpt-4o"));
+    cfg->first_byte_ms = 20;
+    script b4 = {.steps = {"fbtimeout", "200"}, .prog_total = 60000};
+    CHECK(run(&b4, &fin, &c) == 0 && b4.n == 2 && !fin.from_original);
+    done(&b4, c);
+    CHECK(llf_health_open(bid("openai"), "gpt-4o"));
+    llf_health_init(&one, NULL);
+    script b5 = {.steps = {"fblate", "200"}, .prog_total = 60};
+    CHECK(run(&b5, &fin, &c) == 0 && b5.n == 1 && fin.from_original);
+    done(&b5, c);
+    CHECK(llf_health_open(bid("openai"), "gpt-4o"));   /* (ours, set shorter, though seen at the end) */
+    llf_health_init(&off, NULL);
+    /* a Retry-After wait is not made when it would take most of what is
+     * left of the program's limit: the next member at once instead */
+    CHECK(llf_wait_fits(1000, 2500) && !llf_wait_fits(1000, 2499));
+    CHECK(llf_wait_fits(0, 198) && !llf_wait_fits(0, 197) && llf_wait_fits(5, 12));
+    setup("groq/llama", 4, 100);
+    script w1 = {.steps = {"429ra1", "200"}, .prog_total = 2000};
+    double w0 = llf_mono_ms();
+    CHECK(run(&w1, &fin, &c) == 0 && w1.n == 2 && strstr(w1.urls[1], "groq") && !fin.from_original);
+    CHECK(llf_mono_ms() - w0 < 900);
+    done(&w1, c);
+
     /* A process whose own cap is spent sends no extra attempt, so it spends
      * none of the ratio budget it shares with the user's other processes
      * (which it used to, earning a quarter back per call). */
@@ -466,6 +535,7 @@ void test_engine(void)
     /* and a slot of the process's cap taken for an attempt the ratio budget
      * then refuses goes back */
     setup("groq/llama,mistral/m", 4, 100);
+    llf_health_init(&off, NULL);   /* (a fresh budget: the last one saved 5) */
     llf_retry_budget_init(0.001, 1);
     script r2 = {.steps = {"503", "503", "200"}};
     CHECK(run(&r2, &fin, &c) == 0 && r2.n == 2 && fin.from_original);

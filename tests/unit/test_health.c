@@ -13,7 +13,8 @@
 
 /* The file's layout, as health.c writes it: a 32-byte header (magic,
  * version, slots, the budget's value and stamp), then 512 slots of 32 bytes
- * (key, fails, pad, open_until, probe: its lease's end << 22 | the prober's pid). */
+ * (key, fails, the opening cooldown in s, open_until, probe: its lease's
+ * end << 22 | the prober's pid). */
 #define HDR 32
 #define SLOT 32
 #define SIZE (HDR + 512 * SLOT)
@@ -60,11 +61,12 @@ static void poke(const char *path, long off, const void *v, size_t n)
 static void test_health_file(void)
 {
     /* an older layout of ours (llfhelt1, another size; llfhelt2, a probe's
-     * lease without its pid): replaced by a fresh file */
+     * lease without its pid; llfhelt3, no cooldown beside open_until):
+     * replaced by a fresh file */
     char *path = fresh_path();
     llf_health_cfg cfg = {2, 1000, 1, 5000};
-    static const uint64_t olds[] = {0x6c6c6668656c7431ULL, 0x6c6c6668656c7432ULL};
-    for (int k = 0; k < 2; k++) {
+    static const uint64_t olds[] = {0x6c6c6668656c7431ULL, 0x6c6c6668656c7432ULL, 0x6c6c6668656c7433ULL};
+    for (int k = 0; k < 3; k++) {
         int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
         CHECK(fd >= 0 && ftruncate(fd, k ? SIZE : 16400) == 0 && pwrite(fd, &olds[k], 8, 0) == 8);
         close(fd);
@@ -74,7 +76,7 @@ static void test_health_file(void)
         uint64_t magic = 0;
         fd = open(path, O_RDONLY);
         CHECK(stat(path, &st) == 0 && st.st_size == SIZE && (st.st_mode & 0777) == 0600);
-        CHECK(fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == 0x6c6c6668656c7433ULL);
+        CHECK(fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == 0x6c6c6668656c7434ULL);
         close(fd);
     }
 
@@ -169,6 +171,7 @@ static void test_health_file(void)
     llf_retry_budget_earn();
     CHECK(spent == 1000 && llf_retry_budget_left());
     /* the strictest ratio is not none: under 0.0005 it counts as 0.001 */
+    llf_health_init(&off, NULL);                        /* (a fresh budget) */
     llf_retry_budget_init(0.0004, 1);
     CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());   /* the burst of one */
     for (int i = 0; i < 999; i++)
@@ -176,6 +179,72 @@ static void test_health_file(void)
     CHECK(!llf_retry_budget_spend());
     llf_retry_budget_earn();
     CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());   /* one in a thousand calls */
+    llf_retry_budget_init(0, 0);
+}
+
+/* Processes of other settings sharing the file (switched to in turn, as
+ * each process of its own settings would use it). */
+static void test_health_mixed(void)
+{
+    char *path = fresh_path();
+    /* the ratio budget: a process with a smaller burst spends at most its
+     * burst of it, and never cuts what one with a larger burst saved */
+    llf_health_cfg cfg = {1000000, 1000, 1, 60000};
+    llf_health_init(&cfg, path);
+    llf_retry_budget_init(0.1, 10);                     /* A: starts full, 10 */
+    llf_retry_budget_earn();
+    for (int i = 0; i < 3; i++)
+        CHECK(llf_retry_budget_spend());                /* 7 left */
+    llf_health_init(&cfg, path);
+    llf_retry_budget_init(0.1, 1);                      /* B */
+    llf_retry_budget_earn();                            /* (not raised past 7, nor cut to 1) */
+    CHECK(llf_retry_budget_spend());                    /* 6 left */
+    llf_health_init(&cfg, path);
+    llf_retry_budget_init(0.1, 10);                     /* A again */
+    int spent = 0;
+    while (spent < 20 && llf_retry_budget_spend())
+        spent++;
+    CHECK(spent == 6);
+    llf_health_init(&cfg, path);
+    llf_retry_budget_init(1, 1);                        /* B earns up to its own burst */
+    llf_retry_budget_earn();
+    llf_retry_budget_earn();
+    CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());
+    unlink(path);
+
+    /* cooldowns: B (2 s) respects the open_until of A (60 s), and its
+     * failure does not shorten it */
+    path = fresh_path();
+    llf_health_cfg a = {1, 60000, 1, 5000}, b = {1, 2000, 1, 5000};
+    llf_health_init(&a, path);
+    llf_health_report("p", "m", 0, 1000);               /* open until 61000 */
+    llf_health_init(&b, path);
+    CHECK(llf_health_allow("p", "m", 5000) == 0);
+    llf_health_report("p", "m", 0, 5000);
+    CHECK(llf_health_allow("p", "m", 8000) == 0 && llf_health_allow("p", "m", 60000) == 0);
+    CHECK(llf_health_open("p", "m"));
+    llf_health_init(&a, path);
+    CHECK(llf_health_allow("p", "m", 8000) == 0 && llf_health_allow("p", "m", 61001) == 2);
+    llf_health_report("p", "m", 1, 61002);              /* closed: B's own cooldown again */
+    CHECK(!llf_health_open("p", "m"));
+    llf_health_init(&b, path);
+    llf_health_report("p", "m", 0, 70000);              /* open until 72000 */
+    CHECK(llf_health_allow("p", "m", 71000) == 0 && llf_health_allow("p", "m", 72001) == 2);
+    unlink(path);
+
+    /* no limit on an attempt's total: the probe's lease lasts until it is
+     * reported or released (or its process ends), not one cooldown */
+    path = fresh_path();
+    llf_health_cfg open_ended = {1, 1000, 1, 0};
+    llf_health_init(&open_ended, path);
+    llf_health_report("p", "m", 0, 0);
+    CHECK(llf_health_allow("p", "m", 1001) == 2);
+    CHECK(llf_health_allow("p", "m", 2500) == 0 && llf_health_allow("p", "m", 3600000) == 0);
+    llf_health_release("p", "m");
+    CHECK(llf_health_allow("p", "m", 3600001) == 2);
+    unlink(path);
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
     llf_retry_budget_init(0, 0);
 }
 
@@ -231,4 +300,5 @@ void test_health(void)
     llf_retry_budget_earn();
     CHECK(llf_retry_budget_spend());
     test_health_file();
+    test_health_mixed();
 }

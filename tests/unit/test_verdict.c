@@ -369,6 +369,22 @@ void test_verdict(void)
     CHECK_STR(judge(403, NULL, "{}").reason, "forbidden");
     CHECK_STR(judge(529, NULL, "{}").reason, "overloaded");
     CHECK_STR(judge(429, NULL, "{}").reason, "rate_limited");
+    /* OpenAI's account out of credit is a 429 too: billing, and with the
+     * other credential failures none of the provider's health */
+    v = judge(429, "HTTP/1.1 429 x\r\nretry-after: 1\r\n\r\n",
+              "{\"error\":{\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}");
+    CHECK(v.fallback && v.retry_after_ms < 0);
+    CHECK_STR(v.reason, "billing");
+    CHECK(llf_verdict_credential(&v));
+    static const long cred[] = {401, 402, 403}, health[] = {429, 500, 503, 408};
+    for (size_t i = 0; i < 3; i++) {
+        v = judge(cred[i], NULL, "{}");
+        CHECK(llf_verdict_credential(&v));
+    }
+    for (size_t i = 0; i < 4; i++) {
+        v = judge(health[i], NULL, "{}");
+        CHECK(!llf_verdict_credential(&v));
+    }
     /* A plain 400 and other client errors go back unchanged. */
     v = judge(400, NULL, "{\"error\":{\"message\":\"bad\"}}");
     CHECK(v.outcome == LLF_HTTP_ERROR && !v.fallback);
