@@ -285,6 +285,16 @@ static char *answer_text(llf_dialect d, const llf_resp *r)
     return text;
 }
 
+/* 1 when a member is left in the plan after step i (one not skipped
+ * already; the original tried last is not one). */
+static int member_after(const llf_step *steps, size_t i, size_t nsteps)
+{
+    for (size_t k = i + 1; k < nsteps; k++)
+        if (!steps[k].skip && !steps[k].original)
+            return 1;
+    return 0;
+}
+
 /* The verdict on r. A body that says it is compressed (a program that asks
  * for gzip itself, and decodes it itself, gets the bytes as they came from
  * libcurl, and so do we) is judged again on a decoded copy in *plain, *jr
@@ -646,11 +656,15 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             /* (no wait for an attempt the limits would refuse after it, nor
              * one that would take most of what is left of the program's
              * limit; none for a provider its breaker now skips, the
-             * half-open probe's failure included: the next member instead) */
+             * half-open probe's failure included: the next member instead.
+             * With a member left, the limits must leave room for it after
+             * the retry: in a 429 storm the budget went to retries of the
+             * provider least likely to answer, and no member was asked.) */
             int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
-                           ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried &&
-                           attempts < cfg->per_call - reserve && llf_retry_budget_left() &&
-                           llf_budget_used(&e->budget) < e->budget.limit && !program_left(a) &&
+                           ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried;
+            int room = may_wait ? 1 + member_after(steps, i, nsteps) : 0;
+            may_wait = may_wait && attempts + room <= cfg->per_call - reserve && llf_retry_budget_left(room) &&
+                           llf_budget_used(&e->budget) + room <= e->budget.limit && !program_left(a) &&
                            (deadline <= 0 || llf_wait_fits(ra, deadline - llf_mono_ms())) &&
                            allowed != 2 && !llf_health_open(bid, s->model);
             if (!may_wait)

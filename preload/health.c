@@ -404,9 +404,9 @@ void llf_retry_budget_earn(void)
     } while (!__atomic_compare_exchange_n(cell, &v, n, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
 }
 
-int llf_retry_budget_left(void)
+int llf_retry_budget_left(int n)
 {
-    return ratio_milli <= 0 || bounded(__atomic_load_n(budget_cell(), __ATOMIC_ACQUIRE)) >= 1000;
+    return ratio_milli <= 0 || bounded(__atomic_load_n(budget_cell(), __ATOMIC_ACQUIRE)) >= 1000 * (int64_t)n;
 }
 
 int llf_retry_budget_spend(void)

@@ -43,6 +43,6 @@ int  llf_health_is_shared(void);
 void llf_retry_budget_init(double ratio, double burst);
 void llf_retry_budget_earn(void);     /* once per call */
 int  llf_retry_budget_spend(void);    /* 1 may retry, 0 spent */
-int  llf_retry_budget_left(void);     /* 1 an attempt could be spent now */
+int  llf_retry_budget_left(int n);    /* 1 when n attempts could be spent now */
 
 #endif

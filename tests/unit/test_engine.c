@@ -314,6 +314,30 @@ void test_engine(void)
     CHECK_STR(s8b.urls[1], "https://api.groq.com/openai/v1/chat/completions");
     done(&s8b, c);
 
+    /* A retry of the provider that said 429 is made only with room left for
+     * a member after it: with room for one more attempt, the member is asked
+     * (a 429 storm spent every call's budget on retries, and no member was
+     * asked), whichever limit leaves it: per_call, per_process, the ratio. */
+    setup("groq/a", 2, 100);
+    script s8c = {.steps = {"429ra0", "200"}};
+    CHECK(run(&s8c, &fin, &c) == 0 && s8c.n == 2 && !fin.from_original);
+    CHECK_STR(s8c.urls[1], "https://api.groq.com/openai/v1/chat/completions");
+    done(&s8c, c);
+    setup("groq/a", 4, 1);
+    script s8d = {.steps = {"429ra0", "200"}};
+    CHECK(run(&s8d, &fin, &c) == 0 && s8d.n == 2 && !fin.from_original);
+    CHECK_STR(s8d.urls[1], "https://api.groq.com/openai/v1/chat/completions");
+    done(&s8d, c);
+    setup("groq/a", 4, 100);
+    llf_health_cfg fresh = {0, 1000, 0, 0};
+    llf_health_init(&fresh, NULL);   /* (a fresh budget) */
+    llf_retry_budget_init(1.0, 1);
+    script s8e = {.steps = {"429ra0", "200"}};
+    CHECK(run(&s8e, &fin, &c) == 0 && s8e.n == 2 && !fin.from_original);
+    CHECK_STR(s8e.urls[1], "https://api.groq.com/openai/v1/chat/completions");
+    done(&s8e, c);
+    llf_retry_budget_init(0, 0);   /* (unlimited again) */
+
     /* Other-dialect members are tried in chain order, at their own URL; an
      * answer in the wrong shape for its dialect counts as invalid. */
     setup("anthropic/claude-x,groq/a", 4, 100);
@@ -531,7 +555,7 @@ void test_engine(void)
         CHECK(run(&r1, &fin, &c) == 0 && r1.n == 1 && fin.from_original);
         done(&r1, c);
     }
-    CHECK(llf_retry_budget_left());
+    CHECK(llf_retry_budget_left(1));
     /* and a slot of the process's cap taken for an attempt the ratio budget
      * then refuses goes back */
     setup("groq/llama,mistral/m", 4, 100);

@@ -156,7 +156,7 @@ static void test_health_file(void)
     llf_retry_budget_earn();
     CHECK(llf_retry_budget_spend() && llf_retry_budget_spend() && !llf_retry_budget_spend());
     poke(path, 16, &small, 8);
-    CHECK(!llf_retry_budget_left());
+    CHECK(!llf_retry_budget_left(1));
     llf_retry_budget_earn();
     CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());
     unlink(path);
@@ -169,7 +169,7 @@ static void test_health_file(void)
     for (int i = 0; i < 1000; i++)
         spent += llf_retry_budget_spend();
     llf_retry_budget_earn();
-    CHECK(spent == 1000 && llf_retry_budget_left());
+    CHECK(spent == 1000 && llf_retry_budget_left(1));
     /* the strictest ratio is not none: under 0.0005 it counts as 0.001 */
     llf_health_init(&off, NULL);                        /* (a fresh budget) */
     llf_retry_budget_init(0.0004, 1);
