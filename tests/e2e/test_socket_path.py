@@ -1397,3 +1397,17 @@ print(r.status_code, r.json()["choices"][0]["message"]["content"])
         eq([(x["provider"], x["outcome"]) for x in read_log(log) if x.get("event") == "attempt"], [("raw", "ok")], "at its first attempt")
     finally:
         raw.stop()
+
+
+def test_a_base_url_host_with_a_trailing_dot():
+    """A base URL on "localhost." (fully qualified) names localhost: hosts
+    compare case and a trailing dot aside, on the socket path as on the
+    curl path (the shim's first look at the configuration missed it)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    p = m.port("primary")
+    cfg = config(m, primary_base=f"http://localhost.:{p}/v1")
+    r = run([PY, "-c", PRELUDE + PEERS + "print(urllib_chat('dot'))", f"http://localhost:{p}/v1/chat/completions"],
+            env_for(cfg))
+    check_relayed(r, p)
+    check(r.stdout.decode().startswith("Hello from backup"), f"the backup answers ({r.stderr.decode()[-300:]})")
