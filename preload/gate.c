@@ -70,10 +70,11 @@ int llf_gate_mentions(const char *t, const char *host, long port)
     /* (strstr, not strcasestr: many times faster, and this runs in every
      * process that looks a name up; the text is in lower case) */
     for (const char *p = t; (p = strstr(p, h)) != NULL; p++) {
-        if ((p != t && !before_host(p[-1])) || !after_host(p[n]))
+        size_t m = n + (p[n] == '.' && after_host(p[n + 1]));   /* (the text's own trailing dot) */
+        if ((p != t && !before_host(p[-1])) || !after_host(p[m]))
             continue;
         int v6 = p != t && p[-1] == '[' && p[n] == ']';
-        long u = url_port(t, v6 ? p - 1 : p, v6 ? p + n + 1 : p + n);
+        long u = url_port(t, v6 ? p - 1 : p, v6 ? p + n + 1 : p + m);
         if (!port || !u || u == port)
             return 1;
     }

@@ -64,148 +64,9 @@
 #define MAX_BODY ((size_t)256 << 20)
 #define STREAM_ABOVE ((size_t)1 << 20)   /* a body passed through larger than this is not read first */
 #define MAX_EXPECT 256
+#define MAX_OTHERS 8   /* addresses tried after the program's own */
 
 static const llf_shim_services *svc;
-
-/* ---- provider addresses ---------------------------------------------------- */
-
-typedef struct target {
-    struct sockaddr_storage addr;
-    int kind;   /* 1 http, 2 https */
-} target;
-
-static target targets[256];
-static size_t ntargets;   /* published with release stores; entries never change */
-static pthread_mutex_t targets_lock = PTHREAD_MUTEX_INITIALIZER;
-static const llf_config *tcfg;
-
-
-static void add_target(const struct sockaddr *sa, socklen_t len, long port, int kind)
-{
-    if (len > sizeof(struct sockaddr_storage) || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
-        return;
-    target t = {.kind = kind};
-    memcpy(&t.addr, sa, len);
-    if (sa->sa_family == AF_INET)
-        ((struct sockaddr_in *)&t.addr)->sin_port = htons((unsigned short)port);
-    else
-        ((struct sockaddr_in6 *)&t.addr)->sin6_port = htons((unsigned short)port);
-    pthread_mutex_lock(&targets_lock);
-    size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
-    int known = 0;
-    for (size_t i = 0; i < n && !known; i++)
-        known = llf_same_addr((struct sockaddr *)&t.addr, (struct sockaddr *)&targets[i].addr);
-    if (!known && n < sizeof targets / sizeof targets[0]) {
-        targets[n] = t;
-        __atomic_store_n(&ntargets, n + 1, __ATOMIC_RELEASE);
-    }
-    pthread_mutex_unlock(&targets_lock);
-}
-
-static void bare_host(const char *in, char *out, size_t n)
-{
-    snprintf(out, n, "%s", in);
-    size_t l = strlen(out);
-    if (l > 2 && out[0] == '[' && out[l - 1] == ']') {   /* IPv6 literal */
-        memmove(out, out + 1, l - 2);
-        out[l - 2] = '\0';
-    }
-}
-
-/* Resolving is the program's business: only names that need no DNS are
- * resolved here; the others are learnt from the program's own lookups. */
-int llf_targets_init(const llf_config *cfg)
-{
-    tcfg = cfg;
-    for (size_t i = 0; i < cfg->nbases; i++) {
-        const llf_urlparts *u = &cfg->bases[i].url;
-        int kind = strcmp(u->scheme, "https") == 0 ? 2 : 1;
-        char host[256];
-        bare_host(u->host, host, sizeof host);
-        if (!llf_local_name(host))
-            continue;
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-        if (getaddrinfo(host, NULL, &hints, &res) != 0)
-            continue;
-        for (struct addrinfo *a = res; a; a = a->ai_next)
-            add_target(a->ai_addr, a->ai_addrlen, u->port, kind);
-        freeaddrinfo(res);
-    }
-    return 0;
-}
-
-void llf_targets_note(const char *node, const struct addrinfo *res)
-{
-    for (size_t i = 0; tcfg && node && i < tcfg->nbases; i++) {
-        const llf_urlparts *u = &tcfg->bases[i].url;
-        char host[256];
-        bare_host(u->host, host, sizeof host);
-        if (strcasecmp(host, node) != 0)
-            continue;
-        for (const struct addrinfo *a = res; a; a = a->ai_next)
-            if (a->ai_socktype == SOCK_STREAM || a->ai_socktype == 0)
-                add_target(a->ai_addr, a->ai_addrlen, u->port, strcmp(u->scheme, "https") == 0 ? 2 : 1);
-    }
-}
-
-struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
-                                         const struct addrinfo *hints)
-{
-    if (hints && ((hints->ai_family != AF_UNSPEC && hints->ai_family != AF_INET) ||
-                  (hints->ai_socktype && hints->ai_socktype != SOCK_STREAM)))
-        return NULL;
-    for (size_t i = 0; tcfg && node && i < tcfg->nbases; i++) {
-        const llf_urlparts *u = &tcfg->bases[i].url;
-        if (strcasecmp(u->host, node) != 0)
-            continue;
-        /* 127.255.255.254: loopback, never a server of ours; only its
-         * port tells providers apart, and the relay reads the real host
-         * from Host or SNI. */
-        struct {
-            struct addrinfo ai;
-            struct sockaddr_in sin;
-        } *b = calloc(1, sizeof *b);
-        if (!b)
-            return NULL;
-        long port = service && *service ? strtol(service, NULL, 10) : 0;
-        if (port <= 0 || port > 65535)
-            port = u->port;
-        b->sin.sin_family = AF_INET;
-        b->sin.sin_addr.s_addr = htonl(0x7ffffffeu);
-        b->ai.ai_family = AF_INET;
-        b->ai.ai_socktype = SOCK_STREAM;
-        b->ai.ai_protocol = IPPROTO_TCP;
-        b->ai.ai_addrlen = sizeof b->sin;
-        b->ai.ai_addr = (struct sockaddr *)&b->sin;
-        add_target(b->ai.ai_addr, b->ai.ai_addrlen, port, strcmp(u->scheme, "https") == 0 ? 2 : 1);
-        b->sin.sin_port = htons((unsigned short)port);
-        return &b->ai;
-    }
-    return NULL;
-}
-
-int llf_is_tls_host(const char *name)
-{
-    for (size_t i = 0; tcfg && name && i < tcfg->nbases; i++) {
-        char host[256];
-        bare_host(tcfg->bases[i].url.host, host, sizeof host);
-        if (strcmp(tcfg->bases[i].url.scheme, "https") == 0 && strcasecmp(host, name) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-int llf_target_kind(const struct sockaddr *sa, socklen_t len)
-{
-    if (!sa || (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
-        (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
-        return 0;
-    size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
-    for (size_t i = 0; i < n; i++)
-        if (llf_same_addr(sa, (struct sockaddr *)&targets[i].addr))
-            return targets[i].kind;
-    return 0;
-}
 
 /* ---- who may connect ----------------------------------------------------- */
 
@@ -220,8 +81,7 @@ typedef struct expectation {
     int used, tls;
     double stamp;                     /* llf_mono_ms() when announced */
     struct sockaddr_storage src;
-    struct sockaddr_storage orig;
-    socklen_t origlen;
+    struct sockaddr_storage orig;     /* (zeroes: none) */
 } expectation;
 
 #define EXPECT_TTL_MS 5000.0   /* a loopback connect is accepted in far less */
@@ -251,8 +111,8 @@ int llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct 
         expect[slot].tls = tls;
         expect[slot].stamp = now;
         memcpy(&expect[slot].src, src, srclen <= sizeof expect[slot].src ? srclen : 0);
-        expect[slot].origlen = len <= sizeof expect[slot].orig ? len : 0;
-        memcpy(&expect[slot].orig, orig, expect[slot].origlen);
+        if (len <= sizeof expect[slot].orig)
+            memcpy(&expect[slot].orig, orig, len);
     }
     pthread_mutex_unlock(&expect_lock);
     return slot >= 0 ? 0 : -1;
@@ -582,7 +442,7 @@ typedef struct rctx {
     conn *k;
     const char *method;
     const llf_req *orig;         /* the program's own request */
-    const char *connect_to;      /* where it goes (CURLOPT_CONNECT_TO), or NULL */
+    const char *host;            /* the host its URL names, or NULL */
     llf_resp *out;
     const llf_attempt *at;
     int got_byte;
@@ -603,6 +463,7 @@ typedef struct rctx {
     double fb_t0;                /* whence the first byte is awaited: the upload's end */
     curl_off_t up_seen;          /* the upload's progress at the last look */
     int up_done;                 /* the request reached the server whole */
+    long req_size;               /* bytes of the request sent (CURLINFO_REQUEST_SIZE) */
     int orig_sent;               /* the program's own request was performed */
     /* A body passed on as it comes (on_read), not read whole first: what
      * was read of it (in_pre, from in_off), bytes left (of all, or of the
@@ -917,9 +778,52 @@ static struct curl_slist *add_header(const llf_curl_api *c, struct curl_slist *h
     return hl;
 }
 
-static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
+/* ---- where the program's own request goes ------------------------------------ */
+
+static socklen_t addr_len(const struct sockaddr_storage *a)
 {
-    rctx *x = ud;
+    return a->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
+/* An address as a URL authority ("[::1]:443"). */
+static int authority(const struct sockaddr_storage *a, char *out, size_t n)
+{
+    char ip[INET6_ADDRSTRLEN];
+    const struct sockaddr_in *v4 = (const void *)a;
+    const struct sockaddr_in6 *v6 = (const void *)a;
+    int six = a->ss_family == AF_INET6;
+    if ((a->ss_family != AF_INET && !six) ||
+        !inet_ntop(a->ss_family, six ? (const void *)&v6->sin6_addr : (const void *)&v4->sin_addr, ip, sizeof ip))
+        return -1;
+    int m = snprintf(out, n, six ? "[%s]:%u" : "%s:%u", ip, ntohs(six ? v6->sin6_port : v4->sin_port));
+    return m > 0 && (size_t)m < n ? 0 : -1;
+}
+
+/* CURLOPT_CONNECT_TO for the program's own request: any host and port in
+ * its URL, connected at address a. None for the placeholder of a name that
+ * did not resolve: nothing listens there, and libcurl's own lookup is the
+ * better try. */
+static int connect_to_line(const struct sockaddr_storage *a, char *out, size_t n)
+{
+    const struct sockaddr_in *v4 = (const void *)a;
+    if (a->ss_family == AF_INET && v4->sin_addr.s_addr == htonl(LLF_PLACEHOLDER_ADDR))
+        return -1;
+    char at[INET6_ADDRSTRLEN + 8];
+    return authority(a, at, sizeof at) == 0 && snprintf(out, n, "::%s", at) < (int)n ? 0 : -1;
+}
+
+/* Where the program would have gone had the address it connected to
+ * refused: the others of its lookup of the name (of host's, when the
+ * request names one), at most MAX_OTHERS. */
+static size_t others(conn *k, const char *host, struct sockaddr_storage *out)
+{
+    return llf_targets_others((struct sockaddr *)&k->from.orig, host, out, MAX_OTHERS);
+}
+
+/* One attempt; the program's own request connected at connect_to
+ * (CURLOPT_CONNECT_TO's form), or NULL. */
+static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_resp *out, const char *connect_to)
+{
     const llf_curl_api *c = x->k->c;
     CURL *h = x->k->curl;
     memset(out, 0, sizeof *out);
@@ -956,7 +860,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     /* The program's own request goes where the program connected, its URL
      * (Host, SNI, certificate name) unchanged; members go to their own URLs. */
-    struct curl_slist *to = req == x->orig && x->connect_to ? c->slist_append(NULL, x->connect_to) : NULL;
+    struct curl_slist *to = connect_to ? c->slist_append(NULL, connect_to) : NULL;
     c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
     /* A body goes when the program framed one, whatever the method (a GET
      * may carry one); none is made up for a DELETE that had none. A HEAD
@@ -1007,6 +911,8 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     out->curlcode = c->easy_perform(h);
     c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     c->easy_getinfo(h, CURLINFO_HTTP_VERSION, &out->http_version);
+    x->req_size = 0;
+    c->easy_getinfo(h, CURLINFO_REQUEST_SIZE, &x->req_size);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
     c->easy_setopt(h, CURLOPT_CONNECT_TO, (void *)NULL);
     c->slist_free_all(hl);
@@ -1032,6 +938,43 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
         llf_buf_free(&t);
         llf_stream_pipe_free(x->pipe);
         x->pipe = NULL;
+    }
+}
+
+/* Did the attempt end before its connection was made (refused, no route,
+ * no such address, or its time out while connecting)? Then nothing of the
+ * request went, and it may go elsewhere. */
+static int connect_failed(const rctx *x, const llf_resp *out)
+{
+    return !x->got_byte && !out->client_gone &&
+           (out->curlcode == CURLE_COULDNT_CONNECT || (out->curlcode == CURLE_OPERATION_TIMEDOUT && x->req_size == 0));
+}
+
+/* The program's own request goes where the program connected, and when no
+ * connection can be made there, to the other addresses its resolver gave
+ * for the name, in order (see others), as the program would have gone on
+ * without us: its connect() reached the relay, so it cannot. The address
+ * that answers is the connection's from then on. Members go to their own
+ * URLs. */
+static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
+{
+    rctx *x = ud;
+    conn *k = x->k;
+    char to[INET6_ADDRSTRLEN + 10];
+    if (req != x->orig || connect_to_line(&k->from.orig, to, sizeof to)) {
+        perform_at(x, req, at, out, NULL);
+        return 0;
+    }
+    perform_at(x, req, at, out, to);
+    struct sockaddr_storage alt[MAX_OTHERS];
+    size_t n = connect_failed(x, out) ? others(k, x->host, alt) : 0;
+    for (size_t i = 0; i < n && connect_failed(x, out); i++) {
+        if (connect_to_line(&alt[i], to, sizeof to))
+            continue;
+        llf_resp_free(out);
+        perform_at(x, req, at, out, to);
+        if (!connect_failed(x, out))
+            k->from.orig = alt[i];
     }
     return 0;
 }
@@ -1144,33 +1087,6 @@ static const char *host_of(const llf_http_req *r)
     return host;
 }
 
-/* The address the program connected to, as a URL authority ("[::1]:443"). */
-static int orig_authority(const expectation *e, char *out, size_t n)
-{
-    char ip[INET6_ADDRSTRLEN];
-    const struct sockaddr_in *v4 = (const void *)&e->orig;
-    const struct sockaddr_in6 *v6 = (const void *)&e->orig;
-    int six = e->orig.ss_family == AF_INET6;
-    if (!e->origlen || !inet_ntop(e->orig.ss_family, six ? (const void *)&v6->sin6_addr : (const void *)&v4->sin_addr,
-                                  ip, sizeof ip))
-        return -1;
-    int m = snprintf(out, n, six ? "[%s]:%u" : "%s:%u", ip, ntohs(six ? v6->sin6_port : v4->sin_port));
-    return m > 0 && (size_t)m < n ? 0 : -1;
-}
-
-/* CURLOPT_CONNECT_TO for the program's own request: any host and port in
- * its URL, connected at the address it connected to. None for the
- * placeholder of a name that did not resolve: nothing listens there, and
- * libcurl's own lookup is the better try. */
-static int connect_to_line(const expectation *e, char *out, size_t n)
-{
-    const struct sockaddr_in *v4 = (const void *)&e->orig;
-    if (e->orig.ss_family == AF_INET && v4->sin_addr.s_addr == htonl(0x7ffffffeu))
-        return -1;
-    char a[INET6_ADDRSTRLEN + 8];
-    return orig_authority(e, a, sizeof a) == 0 && snprintf(out, n, "::%s", a) < (int)n ? 0 : -1;
-}
-
 /* The program's request performed once and relayed as it comes (see
  * on_header): a call not ours to judge. */
 static int pass_through(rctx *x, const llf_req *orig)
@@ -1191,16 +1107,30 @@ static int pass_through(rctx *x, const llf_req *orig)
 
 /* ---- byte tunnels ----------------------------------------------------------- */
 
-/* A connection to where the program meant to go, or -1. Kept in k->up
- * (a child forked meanwhile closes its copy: see pool_child) until hang_up. */
-static int dial_orig(conn *k)
+static int dial(const struct sockaddr_storage *a)
 {
-    int up = socket(k->from.orig.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (up < 0 || svc->real_connect(up, (struct sockaddr *)&k->from.orig, k->from.origlen)) {
-        if (up >= 0)
-            close(up);
+    int up = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (up >= 0 && svc->real_connect(up, (const struct sockaddr *)a, addr_len(a))) {
+        close(up);
         return -1;
     }
+    return up;
+}
+
+/* A connection to where the program meant to go (or, as for a request,
+ * the next address of its name: see relay_perform), or -1. host: the one
+ * the request names, or NULL. Kept in k->up (a child forked meanwhile
+ * closes its copy: see pool_child) until hang_up. */
+static int dial_orig(conn *k, const char *host)
+{
+    int up = dial(&k->from.orig);
+    struct sockaddr_storage alt[MAX_OTHERS];
+    size_t n = up < 0 ? others(k, host, alt) : 0;
+    for (size_t i = 0; i < n && up < 0; i++)
+        if ((up = dial(&alt[i])) >= 0)
+            k->from.orig = alt[i];
+    if (up < 0)
+        return -1;
     int one = 1;
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     llf_fd_own(&k->up, up);
@@ -1243,7 +1173,7 @@ static void pump(conn *k, int up)
  * carry the bytes, untouched, to where it meant to connect. */
 static void tunnel(conn *k)
 {
-    int up = dial_orig(k);
+    int up = dial_orig(k, NULL);
     if (up < 0) {
         reset(k);
         return;
@@ -1257,9 +1187,9 @@ static void tunnel(conn *k)
  * where the program connected, carrying its head as it wrote it (Upgrade and
  * Connection are hop-by-hop, and a transfer would drop them) and whatever
  * it sent after. It ends with the tunnel. */
-static int upgrade_plain(conn *k, const llf_http_req *r)
+static int upgrade_plain(conn *k, const llf_http_req *r, const char *host)
 {
-    int up = dial_orig(k);
+    int up = dial_orig(k, host);
     if (up < 0 || write_all(up, r->head.p, r->head.n) || write_all(up, k->buf, k->have))
         reset(k);
     else
@@ -1287,7 +1217,7 @@ static void not_http(conn *k)
         return;
     }
     llf_http_req none = {0};
-    upgrade_plain(k, &none);
+    upgrade_plain(k, &none, NULL);
 }
 
 /* All of p through a connect-only handle; libcurl says when the socket is
@@ -1343,26 +1273,41 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
  * server itself, as for its transfers (HTTP/1.1 offered, the certificate
  * verified, no proxy), on a connect-only handle of its own that closes the
  * connection when it is freed. */
-static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const char *connect_to)
+static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const char *host)
 {
     const llf_curl_api *c = k->c;
     stand(k, TUNNEL);
     CURL *h = c->easy_send && c->easy_recv ? c->easy_init() : NULL;
-    struct curl_slist *to = h && connect_to ? c->slist_append(NULL, connect_to) : NULL;
     curl_socket_t s = CURL_SOCKET_BAD;
     if (h) {
         c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);
         c->easy_setopt(h, CURLOPT_URL, url);
         c->easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
         c->easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-        c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
         c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         c->easy_setopt(h, CURLOPT_PROXY, "");
         const char *ca = llf_ca_bundle(k->eng->cfg);
         if (ca)
             c->easy_setopt(h, CURLOPT_CAINFO, ca);
-        if (c->easy_perform(h) == CURLE_OK)
-            c->easy_getinfo(h, CURLINFO_ACTIVESOCKET, &s);
+        /* where the program connected, then the others of its name (see
+         * relay_perform) */
+        struct sockaddr_storage alt[MAX_OTHERS + 1];
+        alt[0] = k->from.orig;
+        size_t n = 1;
+        for (size_t i = 0; i < n && s == CURL_SOCKET_BAD; i++) {
+            char line[INET6_ADDRSTRLEN + 10];
+            struct curl_slist *to = connect_to_line(&alt[i], line, sizeof line) ? NULL : c->slist_append(NULL, line);
+            c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
+            CURLcode rc = c->easy_perform(h);
+            c->easy_setopt(h, CURLOPT_CONNECT_TO, (void *)NULL);
+            c->slist_free_all(to);
+            if (rc == CURLE_OK) {
+                c->easy_getinfo(h, CURLINFO_ACTIVESOCKET, &s);
+                k->from.orig = alt[i];
+            } else if (rc == CURLE_COULDNT_CONNECT && i == 0) {
+                n += others(k, host, alt + 1);
+            }
+        }
     }
     if (s == CURL_SOCKET_BAD || curl_send_all(c, h, s, r->head.p, r->head.n) ||
         curl_send_all(c, h, s, k->buf, k->have))
@@ -1371,7 +1316,6 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
         pump_curl(k, c, h, s);
     if (h)
         c->easy_cleanup(h);
-    c->slist_free_all(to);
     return -1;
 }
 
@@ -1379,10 +1323,23 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
  * passed through. */
 static int serve_url(conn *k, llf_http_req *r, char *url)
 {
-    char to[INET6_ADDRSTRLEN + 10];
     llf_req orig = {url, r->headers, r->body, 0, 0};
+    /* A call is a provider's only when it went to that provider: the host
+     * its URL names (Host, or an absolute target) must be where the program
+     * connected. Else its key could follow the name to another server (a
+     * member of the same provider keeps the program's credentials): the
+     * request passes through, to where the program connected, as it is. */
+    char host[256];
+    llf_urlparts u;
+    int named = 0;
+    host[0] = '\0';
+    if (llf_url_split(url, &u) == 0) {
+        snprintf(host, sizeof host, "%s", u.host);
+        named = llf_targets_names(u.host, u.port, (struct sockaddr *)&k->from.orig);
+        llf_urlparts_free(&u);
+    }
     rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .http10 = r->http10, .orig = &orig,
-              .connect_to = connect_to_line(&k->from, to, sizeof to) == 0 ? to : NULL};
+              .host = host[0] ? host : NULL};
     /* Only a POST to a model endpoint can be a call: its body is read whole
      * up to what an answer may be (MAX_BODY; no call is larger). Any other
      * body is read whole only when small; a larger one (an upload to a files
@@ -1390,10 +1347,10 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
      * new upstream connection (a kept one the provider closed meanwhile
      * would need it sent again, and it is gone). */
     llf_match m = {0};
-    int may_call = strcmp(r->method, "POST") == 0 && llf_endpoint_match(k->eng->cfg, url, &m);
+    int may_call = named && strcmp(r->method, "POST") == 0 && llf_endpoint_match(k->eng->cfg, url, &m);
     llf_match_free(&m);   /* (only whether it matched: the engine matches again) */
     if (r->upgrade && !may_call)
-        return k->from.tls ? upgrade_tls(k, r, url, x.connect_to) : upgrade_plain(k, r);
+        return k->from.tls ? upgrade_tls(k, r, url, x.host) : upgrade_plain(k, r, x.host);
     int body_kind = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
     int rest;
     long left;
@@ -1410,7 +1367,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         x.in_pre = &r->body;
         return pass_through(&x, &orig);
     }
-    llf_call *call = llf_engine_recognise(k->eng, url, r->method, r->body.p, r->body.n);
+    llf_call *call = named ? llf_engine_recognise(k->eng, url, r->method, r->body.p, r->body.n) : NULL;
     if (!call)
         return pass_through(&x, &orig);
     /* The engine judges bodies: ask for them uncompressed. */
@@ -1466,11 +1423,11 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
 
 static int serve_one(conn *k, llf_http_req *r)
 {
-    char authority[INET6_ADDRSTRLEN + 8];
+    char addr[INET6_ADDRSTRLEN + 8];
     /* Without a Host (HTTP/1.0), the URL names the address itself. */
     const char *host = host_of(r);
-    if (!host && orig_authority(&k->from, authority, sizeof authority) == 0)
-        host = authority;
+    if (!host && authority(&k->from.orig, addr, sizeof addr) == 0)
+        host = addr;
     llf_buf url = {0};
     int bad = strncmp(r->target, "http://", 7) == 0
                   ? llf_buf_adds(&url, r->target)
@@ -1987,7 +1944,6 @@ static int listen_on(int i, int family)
 static void relay_atfork_child(void)
 {
     pthread_mutex_init(&expect_lock, NULL);
-    pthread_mutex_init(&targets_lock, NULL);
     pthread_mutex_init(&start_lock, NULL);
     memset(expect, 0, sizeof expect);
     for (int i = 0; i < 2; i++) {

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "core.h"
 #include "engine.h"
+#include "targets.h"
 
 /* One request read from a client. */
 typedef struct llf_http_req {
@@ -43,20 +44,5 @@ int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);
 int  llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
                       socklen_t len, int tls);
 void llf_relay_unexpect(const struct sockaddr *src);
-
-/* Provider addresses: those of IP-literal and localhost base URLs resolved
- * at load, the others learnt when the program itself resolves their names.
- * Returns 0 (not a provider), 1 (plain http), 2 (https). */
-int  llf_targets_init(const llf_config *cfg);
-int  llf_target_kind(const struct sockaddr *sa, socklen_t len);
-void llf_targets_note(const char *node, const struct addrinfo *res);
-/* A lookup of a provider host failed: a result (one malloc block, freed by
- * freeaddrinfo) holding a placeholder address that is a target, so the
- * program's connect reaches the relay and the chain can answer. NULL when
- * node is not a provider host or hints exclude IPv4 TCP. */
-struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
-                                         const struct addrinfo *hints);
-/* Is name the host of a provider reached over https? (SNI check) */
-int  llf_is_tls_host(const char *name);
 
 #endif

@@ -252,6 +252,28 @@ def as_nobody(path):
     return who
 
 
+def with_hosts(lines, argv):
+    """argv, to be run where /etc/hosts holds lines: in a mount namespace of
+    its own (unshare -m as root, else in a user namespace too, unshare -rm),
+    with a file of ours bound over it. Skipped when no such namespace can be
+    had."""
+    path = os.path.join(_tmp, "hosts-" + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12])
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
+    script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
+    probe = subprocess.run(ns + ["sh", "-c", script, "sh", path, "true"], capture_output=True)
+    if probe.returncode != 0:
+        raise Skipped(f"no mount namespace for a hosts file of our own ({' '.join(ns)}: "
+                      f"{probe.stderr.decode(errors='replace').strip()[:200]})")
+    return ns + ["sh", "-c", script, "sh", path, *argv]
+
+
+# /etc/hosts as Debian writes it: localhost is ::1 first, then 127.0.0.1
+# (the servers of these tests listen on 127.0.0.1 only).
+DEBIAN_HOSTS = ["::1 localhost ip6-localhost ip6-loopback", "127.0.0.1 localhost"]
+
+
 def run(argv, env, input=None, timeout=60):
     """argv to its end, or TimeoutExpired after timeout seconds. A timeout
     kills what it forked too (its session, and anything that carries the

@@ -8,7 +8,8 @@ import socket
 import subprocess
 import time
 
-from harness import (KEYS, PY, SANITIZED, Failed, Skipped, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
+from harness import (DEBIAN_HOSTS, KEYS, PY, SANITIZED, Failed, Skipped, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
+                     with_hosts,
                      write_config)
 
 _m = None
@@ -1452,3 +1453,90 @@ print(len(times), round(times[0], 2), round(times[-1], 2))
         check(float(last) - float(first) > 1.0, f"first piece at {first} s, last at {last} s: as they came")
     finally:
         raw.stop()
+
+
+# One chat call, then calls that are none of the library's (a model list, a
+# blob): each printed as it came, for a run without the library to match.
+NEXT_ADDRESS = """
+import hashlib, requests
+base = URL.split("/v1/")[0]
+r = requests.post(URL, data=body("a"), headers=HDRS, timeout=10)
+print(r.status_code, r.headers.get("x-llmfallback-provider") or "-", r.json()["choices"][0]["message"]["content"].split()[2])
+for path in ("/v1/models", "/_mock/blob?size=200000&seed=4"):
+    g = requests.get(base + path, headers=HDRS, timeout=10)
+    print(path, g.status_code, len(g.content), hashlib.sha256(g.content).hexdigest())
+"""
+
+
+def test_a_name_whose_first_address_refuses_reaches_the_next():
+    """A base URL on localhost, which Debian's /etc/hosts resolves to ::1
+    first, and a server on 127.0.0.1 only (Ollama's way): the program's
+    connect() to ::1 reached the relay and succeeded, so the program never
+    saw the refusal that would have sent it to 127.0.0.1. The relay goes on
+    to the next address of the name itself: the healthy primary answers,
+    logged as its success (it was a transport error, and the backup
+    answered), and what is no call gets the server's own bytes (it got a
+    reset)."""
+    m = mock()
+    p = m.port("primary")
+    hosts = DEBIAN_HOSTS + ["::1 multi.llf.test", "127.0.0.1 multi.llf.test"]
+    # localhost (resolved by the library at load), and a name the program's
+    # own lookup teaches it
+    for name in ("localhost", "multi.llf.test"):
+        m.reset_all()
+        cfg = config(m, primary_base=f"http://{name}:{p}/v1")
+        argv = [PY, "-c", PRELUDE + PEERS + NEXT_ADDRESS, f"http://{name}:{p}/v1/chat/completions"]
+        plain = run(with_hosts(hosts, argv), env_for(cfg, preload=False))
+        eq(plain.stdout.decode().splitlines()[:1], ["200 - primary"],
+           f"{name}: without the library ({plain.stderr.decode()[-300:]})")
+        log = new_log("next-address.log")
+        r = run(with_hosts(hosts, argv), env_for(cfg, log))
+        check_relayed(r, p, f"{name}: the program's connections")
+        eq(r.stdout, plain.stdout, f"{name}: the same answers as without the library ({r.stderr.decode()[-300:]})")
+        eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")],
+           f"{name}: one attempt, the primary's success")
+        eq(len(m.requests("backup")), 0, f"{name}: the backup was not asked")
+
+
+def test_a_call_is_the_providers_it_went_to():
+    """A program connected to its provider (the primary, 127.0.0.1:P) whose
+    request names another provider's address in Host, or in an absolute
+    target: the call is not that provider's, nor the primary's (its URL is
+    not the primary's). It passes through untouched, to where the program
+    connected. Before, it was taken for the named provider: the primary's
+    503 was logged against it, and its chain member, counted as the same
+    provider, got the program's own key on another server."""
+    m = mock()
+    named = RawServer()   # a keyless provider's server
+    try:
+        cfg = config(m, chain=("raw/other-model",), raw=named.port)
+        p = m.port("primary")
+        key = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\n"
+        call = chat_body()
+        for what, target in (("Host naming another provider", "/v1/chat/completions"),
+                             ("an absolute target naming it", f"http://127.0.0.1:{named.port}/v1/chat/completions")):
+            m.reset("primary")
+            m.set("primary", behaviour="503")
+            out = raw_call(m, p, f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1:{named.port}\r\n{key}"
+                                 f"Content-Type: application/json\r\nContent-Length: {len(call)}\r\n"
+                                 f"Connection: close\r\n\r\n{call}", cfg)
+            check(out.startswith(b"HTTP/1.1 503 ") and b"x-llmfallback" not in out.lower(),
+                  f"{what}: the primary's own 503, untouched ({out[:200]!r})")
+            eq(len(m.requests("primary")), 1, f"{what}: the request went where the program connected")
+        eq(named.connections, 0, "nothing reached the provider the request named")
+    finally:
+        named.stop()
+
+
+def test_a_base_url_host_with_a_trailing_dot():
+    """A base URL on "localhost." (fully qualified) names localhost: hosts
+    compare case and a trailing dot aside, on the socket path as on the
+    curl path (the shim's first look at the configuration missed it)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    p = m.port("primary")
+    cfg = config(m, primary_base=f"http://localhost.:{p}/v1")
+    r = run([PY, "-c", PRELUDE + PEERS + "print(urllib_chat('dot'))", f"http://localhost:{p}/v1/chat/completions"],
+            env_for(cfg))
+    check_relayed(r, p)
+    check(r.stdout.decode().startswith("Hello from backup"), f"the backup answers ({r.stderr.decode()[-300:]})")

@@ -7,7 +7,8 @@ import json
 import os
 import ssl
 
-from harness import KEYS, PY, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, write_config
+from harness import (DEBIAN_HOSTS, KEYS, PY, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, with_hosts,
+                     write_config)
 
 _m = None
 
@@ -507,3 +508,38 @@ def test_trailers_are_carried_after_the_last_chunk_over_https():
             eq(len(m.requests("tb")), 1 if status == "503" else 0, f"{status}: the member asked")
         finally:
             raw.stop()
+
+
+def test_a_name_whose_first_address_refuses_reaches_the_next_over_https():
+    """test_socket_path's test of the same name, over TLS: localhost is ::1
+    first (Debian's /etc/hosts), the server listens on 127.0.0.1 only. A
+    virtual session's call and its other requests, and a tunnelled session
+    (another SNI, on a name that resolves the same way), reach the server at
+    the next address, as the program would have without the library."""
+    m = mock()
+    p = m.port("tp")
+    hosts = DEBIAN_HOSTS + ["::1 other.llf.test", "127.0.0.1 other.llf.test"]
+    script = PEERS + """
+import hashlib, requests, ssl, urllib.request
+base = URL.split("/v1/")[0]
+r = requests.post(URL, data=body("a"), headers=HDRS, timeout=10)
+print(r.status_code, r.headers.get("x-llmfallback-provider") or "-", r.json()["choices"][0]["message"]["content"].split()[2])
+g = requests.get(base + "/_mock/blob?size=200000&seed=5", timeout=10)
+print(g.status_code, len(g.content), hashlib.sha256(g.content).hexdigest())
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+ctx.check_hostname = False   # (the certificate names localhost; the SNI is other.llf.test)
+t = urllib.request.urlopen(base.replace("localhost", "other.llf.test") + "/_mock/blob?size=100000&seed=6",
+                           context=ctx, timeout=10).read()
+print(len(t), hashlib.sha256(t).hexdigest())
+"""
+    argv = [PY, "-c", PRELUDE + script, m.base("tp") + "/chat/completions"]
+    plain = run(with_hosts(hosts, argv), env_for(config(m), preload=False,
+                                                 extra={"SSL_CERT_FILE": m.ca, "REQUESTS_CA_BUNDLE": m.ca}))
+    eq(plain.stdout.decode().splitlines()[:1], ["200 - tp"], f"without the library ({plain.stderr.decode()[-300:]})")
+    log = new_log("next-address-tls.log")
+    r = run(with_hosts(hosts, argv), env(m, config(m), log))
+    check_relayed(r, p)
+    eq(r.stdout, plain.stdout, f"the same answers as without the library ({r.stderr.decode()[-300:]})")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")],
+       "one attempt, the primary's success")
+    eq(len(m.requests("tb")), 0, "the backup was not asked")

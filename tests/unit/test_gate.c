@@ -25,6 +25,12 @@ void test_gate(void)
     CHECK(!llf_gate_mentions(t, "::1", 443));
     CHECK(llf_gate_mentions(t, "gw.example", 81));
     CHECK(!llf_gate_mentions(t, "", 0) && !llf_gate_mentions(NULL, "x", 0) && !llf_gate_mentions(t, NULL, 0));
+    /* a base URL's host written fully qualified (a trailing dot) */
+    char q[] = "http://localhost.:19105/v1\nhttps://llm.example.:8443/v1\nhttp://short.example./";
+    CHECK(llf_gate_mentions(q, "localhost", 19105) && !llf_gate_mentions(q, "localhost", 19106));
+    CHECK(llf_gate_mentions(q, "llm.example", 8443) && llf_gate_mentions(q, "LLM.example.", 8443));
+    CHECK(llf_gate_mentions(q, "short.example", 80) && !llf_gate_mentions(q, "short.example", 443));
+    CHECK(!llf_gate_mentions(q, "llm", 0) && !llf_gate_mentions(q, "local", 0));
     /* a mention whose port cannot be told (no scheme before it) answers maybe */
     CHECK(llf_gate_mentions("\"host\": \"proxy.internal\"", "Proxy.Internal", 3128));
 

@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 
+#include "netaddr.h"
 #include "relay.h"
 #include "t.h"
 
@@ -116,6 +117,45 @@ void test_relay_targets(void)
     CHECK(llf_target_kind((struct sockaddr *)&r, sizeof r) == 2);
     llf_targets_note("elsewhere.test", &ai);
     CHECK(llf_is_tls_host("api.example-llm.test") && !llf_is_tls_host("127.0.0.1") && !llf_is_tls_host(NULL));
+    CHECK(llf_is_tls_host("API.example-llm.test."));   /* (case and a trailing dot aside) */
+
+    /* A lookup is kept whole, in the resolver's order: the relay tries the
+     * next address when the first refuses, and tells which provider a
+     * connection is by where it went. */
+    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(443), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    struct sockaddr_in s4 = r;
+    s4.sin_addr.s_addr = htonl(0x7f000043);
+    struct addrinfo a3 = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_addrlen = sizeof s4,
+                          .ai_addr = (struct sockaddr *)&s4};
+    struct addrinfo a2 = {.ai_family = AF_INET6, .ai_socktype = SOCK_STREAM, .ai_addrlen = sizeof s6,
+                          .ai_addr = (struct sockaddr *)&s6, .ai_next = &a3};
+    struct addrinfo a1 = ai;
+    a1.ai_next = &a2;
+    llf_targets_note("api.example-llm.test.", &a1);   /* (fully qualified: the same host) */
+    CHECK(llf_target_kind((struct sockaddr *)&s6, sizeof s6) == 2 && llf_target_kind((struct sockaddr *)&s4, sizeof s4) == 2);
+    struct sockaddr_storage o[4];
+    CHECK(llf_targets_others((struct sockaddr *)&r, "api.example-llm.test", o, 4) == 2 &&
+          llf_same_addr((struct sockaddr *)&o[0], (struct sockaddr *)&s6) &&
+          llf_same_addr((struct sockaddr *)&o[1], (struct sockaddr *)&s4));
+    CHECK(llf_targets_others((struct sockaddr *)&s6, NULL, o, 4) == 2 &&
+          llf_same_addr((struct sockaddr *)&o[0], (struct sockaddr *)&r) &&
+          llf_same_addr((struct sockaddr *)&o[1], (struct sockaddr *)&s4));
+    CHECK(llf_targets_others((struct sockaddr *)&r, "127.0.0.66", o, 4) == 0);   /* an address named itself */
+    CHECK(llf_targets_others((struct sockaddr *)&r, NULL, o, 1) == 1);
+    CHECK(llf_targets_others((struct sockaddr *)&a, NULL, o, 4) == 0);          /* a literal's: none */
+    CHECK(llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&s6));
+    CHECK(llf_targets_names("API.example-llm.test.", 443, (struct sockaddr *)&r));
+    CHECK(!llf_targets_names("api.example-llm.test", 444, (struct sockaddr *)&r));
+    CHECK(!llf_targets_names("elsewhere.test", 443, (struct sockaddr *)&r));   /* not a provider's: never kept */
+    a.sin_port = htons(18555);
+    CHECK(llf_targets_names("127.0.0.1", 18555, (struct sockaddr *)&a) && llf_targets_names("localhost", 18555, (struct sockaddr *)&a));
+    CHECK(!llf_targets_names("127.0.0.2", 18555, (struct sockaddr *)&a) && !llf_targets_names("127.0.0.1", 18556, (struct sockaddr *)&a));
+    CHECK(llf_targets_names("[::1]", 443, (struct sockaddr *)&s6) && llf_targets_names("::1", 443, (struct sockaddr *)&s6));
+    CHECK(!llf_targets_names("127.0.0.66", 443, (struct sockaddr *)&s6) && !llf_targets_names(NULL, 443, (struct sockaddr *)&s6));
+    /* a later lookup replaces the earlier one */
+    llf_targets_note("api.example-llm.test", &a3);
+    CHECK(llf_targets_others((struct sockaddr *)&s4, "api.example-llm.test", o, 4) == 0);
+    CHECK(!llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&s6));
     /* a provider name that does not resolve gets a placeholder that is a target */
     struct addrinfo *p = llf_targets_placeholder("api.example-llm.test", "443", NULL);
     CHECK(p && p->ai_family == AF_INET && llf_target_kind(p->ai_addr, p->ai_addrlen) == 2);

@@ -1,0 +1,328 @@
+/* targets.c — the providers' addresses, for the socket hooks and the relay
+ * (see targets.h).
+ *
+ * Resolving is the program's business: only names that need no DNS
+ * (address literals, localhost) are resolved here, at load; the others are
+ * learnt when the program itself looks them up. Each lookup of a provider's
+ * name is also kept whole, in the resolver's order: the relay needs it to
+ * try the next address when the one the program connected to refuses (the
+ * program's own connect() to the relay succeeded, so the program cannot),
+ * and to tell whether the host a request names is where it was sent. */
+#include "targets.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "netaddr.h"
+
+typedef struct target {
+    struct sockaddr_storage addr;
+    int kind;   /* 1 http, 2 https */
+} target;
+
+static target targets[256];
+static size_t ntargets;   /* published with release stores; entries never change */
+static pthread_mutex_t targets_lock = PTHREAD_MUTEX_INITIALIZER;
+static const llf_config *tcfg;
+
+/* One lookup of a provider's host, for one of its base URLs' ports: the
+ * latest replaces the one before. */
+typedef union anyaddr {
+    struct sockaddr sa;
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+} anyaddr;
+
+#define LOOKUPS 64
+#define LOOKUP_ADDRS 16
+
+typedef struct lookup {
+    char host[256];   /* the base URL's host, as the config normalised it */
+    long port;
+    unsigned long seq;   /* when it was learnt (0: an empty entry) */
+    size_t n;
+    anyaddr a[LOOKUP_ADDRS];   /* in the resolver's order, with port */
+} lookup;
+
+static lookup lookups[LOOKUPS];   /* under targets_lock */
+static unsigned long lookup_seq;
+
+static unsigned short port_of(const struct sockaddr *sa)
+{
+    return ntohs(sa->sa_family == AF_INET ? ((const struct sockaddr_in *)sa)->sin_port
+                                          : ((const struct sockaddr_in6 *)sa)->sin6_port);
+}
+
+/* sa as a target's address: with port, or NULL when it is neither IPv4 nor IPv6. */
+static const anyaddr *with_port(const struct sockaddr *sa, socklen_t len, long port, anyaddr *out)
+{
+    if ((sa->sa_family != AF_INET || len < sizeof out->v4) && (sa->sa_family != AF_INET6 || len < sizeof out->v6))
+        return NULL;
+    memset(out, 0, sizeof *out);
+    memcpy(out, sa, sa->sa_family == AF_INET ? sizeof out->v4 : sizeof out->v6);
+    if (sa->sa_family == AF_INET)
+        out->v4.sin_port = htons((unsigned short)port);
+    else
+        out->v6.sin6_port = htons((unsigned short)port);
+    return out;
+}
+
+static void add_target(const anyaddr *a, int kind)
+{
+    target t = {.kind = kind};
+    memcpy(&t.addr, a, sizeof *a);
+    pthread_mutex_lock(&targets_lock);
+    size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
+    int known = 0;
+    for (size_t i = 0; i < n && !known; i++)
+        known = llf_same_addr((struct sockaddr *)&t.addr, (struct sockaddr *)&targets[i].addr);
+    if (!known && n < sizeof targets / sizeof targets[0]) {
+        targets[n] = t;
+        __atomic_store_n(&ntargets, n + 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&targets_lock);
+}
+
+/* A host as a URL writes it, bare: no brackets around an IPv6 literal, no
+ * trailing dot of a fully qualified name. */
+static void bare_host(const char *in, char *out, size_t n)
+{
+    snprintf(out, n, "%s", in);
+    size_t l = strlen(out);
+    if (l > 2 && out[0] == '[' && out[l - 1] == ']') {   /* IPv6 literal */
+        memmove(out, out + 1, l - 2);
+        out[l -= 2] = '\0';
+    }
+    if (l > 1 && out[l - 1] == '.')
+        out[l - 1] = '\0';
+}
+
+/* Do two hosts name the same host (case and a trailing dot aside)? */
+static int same_host(const char *a, const char *b)
+{
+    char x[256], y[256];
+    bare_host(a, x, sizeof x);
+    bare_host(b, y, sizeof y);
+    return strcasecmp(x, y) == 0;
+}
+
+static int scheme_kind(const llf_urlparts *u)
+{
+    return strcmp(u->scheme, "https") == 0 ? 2 : 1;
+}
+
+/* Every address of res (in its order, each once) a target of base u, and
+ * the lookup kept for u's host and port. */
+static void learn(const llf_urlparts *u, const struct addrinfo *res)
+{
+    anyaddr got[LOOKUP_ADDRS], a;
+    size_t n = 0;
+    for (const struct addrinfo *r = res; r; r = r->ai_next) {
+        if ((r->ai_socktype != SOCK_STREAM && r->ai_socktype != 0) || !r->ai_addr ||
+            !with_port(r->ai_addr, r->ai_addrlen, u->port, &a))
+            continue;
+        add_target(&a, scheme_kind(u));
+        int dup = 0;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = llf_same_addr(&got[i].sa, &a.sa);
+        if (!dup && n < LOOKUP_ADDRS)
+            got[n++] = a;
+    }
+    if (!n)
+        return;
+    pthread_mutex_lock(&targets_lock);
+    lookup *slot = &lookups[0];
+    for (size_t i = 0; i < LOOKUPS; i++) {
+        lookup *l = &lookups[i];
+        if (l->seq && l->port == u->port && same_host(l->host, u->host)) {
+            slot = l;
+            break;
+        }
+        if (l->seq < slot->seq)
+            slot = l;   /* (an empty one, or else the oldest) */
+    }
+    snprintf(slot->host, sizeof slot->host, "%s", u->host);
+    slot->port = u->port;
+    slot->seq = ++lookup_seq;
+    slot->n = n;
+    memcpy(slot->a, got, n * sizeof got[0]);
+    pthread_mutex_unlock(&targets_lock);
+}
+
+/* In a forked child: a lock another thread held at the fork stays held. */
+static void atfork_child(void)
+{
+    pthread_mutex_init(&targets_lock, NULL);
+}
+
+int llf_targets_init(const llf_config *cfg)
+{
+    static int registered;
+    if (!registered)
+        registered = pthread_atfork(NULL, NULL, atfork_child) == 0;
+    tcfg = cfg;
+    for (size_t i = 0; i < cfg->nbases; i++) {
+        const llf_urlparts *u = &cfg->bases[i].url;
+        char host[256];
+        bare_host(u->host, host, sizeof host);
+        if (!llf_local_name(host))
+            continue;
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+        if (getaddrinfo(host, NULL, &hints, &res) != 0)
+            continue;
+        learn(u, res);
+        freeaddrinfo(res);
+    }
+    return 0;
+}
+
+void llf_targets_note(const char *node, const struct addrinfo *res)
+{
+    for (size_t i = 0; tcfg && node && i < tcfg->nbases; i++)
+        if (same_host(tcfg->bases[i].url.host, node))
+            learn(&tcfg->bases[i].url, res);
+}
+
+struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
+                                         const struct addrinfo *hints)
+{
+    if (hints && ((hints->ai_family != AF_UNSPEC && hints->ai_family != AF_INET) ||
+                  (hints->ai_socktype && hints->ai_socktype != SOCK_STREAM)))
+        return NULL;
+    for (size_t i = 0; tcfg && node && i < tcfg->nbases; i++) {
+        const llf_urlparts *u = &tcfg->bases[i].url;
+        if (!same_host(u->host, node))
+            continue;
+        /* 127.255.255.254: loopback, never a server of ours; only its
+         * port tells providers apart, and the relay reads the real host
+         * from Host or SNI. */
+        struct {
+            struct addrinfo ai;
+            struct sockaddr_in sin;
+        } *b = calloc(1, sizeof *b);
+        if (!b)
+            return NULL;
+        long port = service && *service ? strtol(service, NULL, 10) : 0;
+        if (port <= 0 || port > 65535)
+            port = u->port;
+        b->sin.sin_family = AF_INET;
+        b->sin.sin_addr.s_addr = htonl(LLF_PLACEHOLDER_ADDR);
+        b->ai.ai_family = AF_INET;
+        b->ai.ai_socktype = SOCK_STREAM;
+        b->ai.ai_protocol = IPPROTO_TCP;
+        b->ai.ai_addrlen = sizeof b->sin;
+        b->ai.ai_addr = (struct sockaddr *)&b->sin;
+        /* (kept as the name's lookup, under the base's port as any other) */
+        llf_urlparts at = *u;
+        at.port = port;
+        learn(&at, &b->ai);
+        b->sin.sin_port = htons((unsigned short)port);
+        return &b->ai;
+    }
+    return NULL;
+}
+
+int llf_is_tls_host(const char *name)
+{
+    for (size_t i = 0; tcfg && name && i < tcfg->nbases; i++)
+        if (strcmp(tcfg->bases[i].url.scheme, "https") == 0 && same_host(tcfg->bases[i].url.host, name))
+            return 1;
+    return 0;
+}
+
+int llf_target_kind(const struct sockaddr *sa, socklen_t len)
+{
+    if (!sa || (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
+        (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
+        return 0;
+    size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < n; i++)
+        if (llf_same_addr(sa, (struct sockaddr *)&targets[i].addr))
+            return targets[i].kind;
+    return 0;
+}
+
+/* The host as an address literal: 1 and *out (port 0), or 0. */
+static int literal(const char *host, anyaddr *out)
+{
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, host, &out->v4.sin_addr) == 1) {
+        out->v4.sin_family = AF_INET;
+        return 1;
+    }
+    if (inet_pton(AF_INET6, host, &out->v6.sin6_addr) == 1) {
+        out->v6.sin6_family = AF_INET6;
+        return 1;
+    }
+    return 0;
+}
+
+static int loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24 == 127;
+    return sa->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+}
+
+int llf_targets_names(const char *host, long port, const struct sockaddr *sa)
+{
+    char h[256];
+    anyaddr lit;
+    if (!host || !sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || port != port_of(sa))
+        return 0;
+    bare_host(host, h, sizeof h);
+    if (literal(h, &lit)) {
+        lit.v4.sin_port = htons((unsigned short)port);   /* (the same place in both) */
+        return llf_same_addr(&lit.sa, sa);
+    }
+    if (strcasecmp(h, "localhost") == 0)
+        return loopback(sa);
+    int found = 0;
+    pthread_mutex_lock(&targets_lock);
+    for (size_t i = 0; i < LOOKUPS && !found; i++)
+        for (size_t j = 0; lookups[i].seq && j < lookups[i].n && !found; j++)
+            found = llf_same_addr(&lookups[i].a[j].sa, sa) && same_host(lookups[i].host, h);
+    pthread_mutex_unlock(&targets_lock);
+    return found;
+}
+
+size_t llf_targets_others(const struct sockaddr *sa, const char *host, struct sockaddr_storage *out, size_t max)
+{
+    anyaddr lit;
+    char h[256];
+    if (host) {
+        bare_host(host, h, sizeof h);
+        if (literal(h, &lit))
+            return 0;   /* (the program named the address itself) */
+    }
+    size_t n = 0;
+    pthread_mutex_lock(&targets_lock);
+    const lookup *best = NULL;
+    int best_named = 0;
+    for (size_t i = 0; i < LOOKUPS; i++) {
+        const lookup *l = &lookups[i];
+        int has = 0;
+        for (size_t j = 0; l->seq && j < l->n && !has; j++)
+            has = llf_same_addr(&l->a[j].sa, sa);
+        if (!has)
+            continue;
+        /* the lookup of the host the request names, else the latest */
+        int named = host && same_host(l->host, h);
+        if (!best || named > best_named || (named == best_named && l->seq > best->seq)) {
+            best = l;
+            best_named = named;
+        }
+    }
+    for (size_t j = 0; best && j < best->n && n < max; j++)
+        if (!llf_same_addr(&best->a[j].sa, sa)) {
+            memset(&out[n], 0, sizeof out[n]);
+            memcpy(&out[n++], &best->a[j], sizeof best->a[j]);
+        }
+    pthread_mutex_unlock(&targets_lock);
+    return n;
+}
