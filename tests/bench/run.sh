@@ -184,18 +184,22 @@ read -r na nb < <(LLMFALLBACK_CONFIG=$fcfg "${pin[@]}" "$out/startup" "$out/empt
 # (c) failover: primary 503 at once, fallback 200; beyond the two providers' own latencies
 c_bad=$(client "$url_bad" | median)
 c_ok=$(client "$url_ok2" | median)
+# (the two back to back, from one client: what a program failing over by
+# itself pays; more than the two apart, as two servers take turns)
+c_seq=$(BENCH_URL2=$url_ok2 client "$url_bad" | sed -n 's/.*sum_us=\([0-9.]*\).*/\1/p')
 c_with_line=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$fcfg client "$url_bad")
 c_with=$(echo "$c_with_line" | median)
 
 /usr/bin/python3 - "$a_rounds" "$sa" "$sb" "$c_bad" "$c_ok" "$c_with" \
     "$a_with_line" "$c_with_line" "$N" "$RUNS" "$i_without" "$i_with" \
-    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" "$ttft0" "$ttft1" "$i_breaker" "$na" "$nb" <<'PY'
+    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" "$ttft0" "$ttft1" "$i_breaker" "$na" "$nb" "$c_seq" <<'PY'
 import os, platform, statistics, sys
 ph0, ph1, pt0, pt1 = (float(x or 0) for x in sys.argv[13:17])
 pn = sys.argv[17]
 tt0, tt1 = (float(x or 0) for x in sys.argv[18:20])
 iw0, iw1, ibr = float(sys.argv[11]), float(sys.argv[12]), float(sys.argv[20] or 0)
 na, nb = float(sys.argv[21]), float(sys.argv[22])
+cseq = float(sys.argv[23] or 0)
 npct = (nb - na) / na * 100
 pairs = [tuple(map(float, p.split(":"))) for p in sys.argv[1].split()]
 sa, sb, cbad, cok, cwith = map(float, sys.argv[2:7])
@@ -207,7 +211,8 @@ print(f"machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {platform.
 print(f"all processes pinned to one CPU; calls per measurement: {n} (after 200 warm-up), {len(pairs)} interleaved rounds for the overhead; "
       f"start-ups: {runs} each; all figures are medians\n")
 added_a = statistics.median(p[1] - p[0] for p in pairs)   # per-round differences
-added_c = cwith - (cbad + cok)
+added_c = cwith - cseq
+added_apart = cwith - (cbad + cok)
 pct = (sb - sa) / sa * 100
 rows = [
     ("per-call overhead (keep-alive, 200)", f"{a0:.1f} us", f"{a1:.1f} us", f"{added_a:+.1f} us", "<= 5 us",
@@ -225,8 +230,10 @@ rows = [
      "(report)", None),
     ("time to first token, stream (relay)", f"{tt0:.1f} us", f"{tt1:.1f} us", f"{tt1 - tt0:+.1f} us",
      "(report)", None),
-    ("failover 503 -> 200 (vs both direct)", f"{cbad:.1f}+{cok:.1f} us", f"{cwith:.1f} us", f"{added_c:+.1f} us",
+    ("failover 503 -> 200 (vs both, in turn)", f"{cseq:.1f} us", f"{cwith:.1f} us", f"{added_c:+.1f} us",
      "<= 20 us", added_c <= 20),
+    ("  the same, vs the two measured apart", f"{cbad:.1f}+{cok:.1f} us", f"{cwith:.1f} us", f"{added_apart:+.1f} us",
+     "(report)", None),
 ]
 w = [40, 18, 12, 12, 10, 6]
 head = ("what", "without", "with", "added", "target", "")
