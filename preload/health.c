@@ -235,14 +235,17 @@ static int gone(pid_t pid)
     return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
-/* How long a half-open probe may be out: as long as an attempt may take.
- * With no total limit (0) that is unbounded: the lease then lasts until
- * the probe is reported or released, or its process ends (see gone()). */
+/* How long a half-open probe may be out: as long as an attempt may take
+ * (no total limit, 0: until the probe is reported or released, or its
+ * process ends, see gone()), but an hour at most, unless the cooldown is
+ * longer: a pid that is not what it seems (reused after a kill, or written
+ * from another pid namespace sharing /dev/shm) must not keep a provider
+ * skipped by every process for ever. */
+#define LEASE_CAP_MS 3600000LL
 static int64_t lease_ms(void)
 {
-    if (hc.probe_ms <= 0)
-        return NEVER_MS;
-    return hc.probe_ms > hc.cooldown_ms ? hc.probe_ms : hc.cooldown_ms;
+    int64_t probe = hc.probe_ms > 0 && hc.probe_ms < LEASE_CAP_MS ? hc.probe_ms : LEASE_CAP_MS;
+    return probe > hc.cooldown_ms ? probe : hc.cooldown_ms;
 }
 
 /* How far ahead of now an open_until may sanely be: the longest cooldown

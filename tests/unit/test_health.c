@@ -242,6 +242,15 @@ static void test_health_mixed(void)
     CHECK(llf_health_allow("p", "m", 2500) == 0 && llf_health_allow("p", "m", 3600000) == 0);
     llf_health_release("p", "m");
     CHECK(llf_health_allow("p", "m", 3600001) == 2);
+    /* but an hour at most: a live pid that is not the prober's (reused, or
+     * of another pid namespace) does not keep the provider skipped for ever */
+    CHECK(llf_health_allow("p", "m", 3600001 + 3599999) == 0 && llf_health_allow("p", "m", 3600001 + 3600000) == 2);
+    llf_health_release("p", "m");
+    llf_health_cfg never2 = {1, 1000, 1, 3000000000000L};   /* (a total meant as never: the same hour) */
+    llf_health_init(&never2, path);
+    CHECK(llf_health_allow("p", "m", 10000000) == 2);
+    CHECK(llf_health_allow("p", "m", 10000000 + 3599999) == 0 && llf_health_allow("p", "m", 10000000 + 3600000) == 2);
+    llf_health_release("p", "m");
     unlink(path);
     llf_health_cfg off = {0, 1000, 0, 0};
     llf_health_init(&off, NULL);
