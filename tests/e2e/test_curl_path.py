@@ -1807,7 +1807,7 @@ def test_an_answer_over_the_cap_reaches_the_program_whole():
                 f"http://127.0.0.1:{srv.port}/v1/chat/completions", "-H", "Content-Type: application/json",
                 "-d", chat_body()]
         log = new_log("over_cap.jsonl")
-        r = run(argv, env_for(raw_config(srv, m), log=log))
+        r = run(argv, env_for(raw_config(srv, m, total=120000), log=log))   # (256 MiB under ASan on a busy machine: more than 3 s)
         eq(r.stdout, b"200 0 %d" % size, "status, exit code and size as libcurl's")
         with open(out, "rb") as f:
             check(whole(f.read()), "the body whole")
