@@ -190,6 +190,31 @@ def test_an_error_body_gzipped_for_the_program_is_judged_decoded():
             check(body[:2] == b"\x1f\x8b" and b"error" in gz.decompress(body), f"{behaviour}: the gzip bytes as they came")
 
 
+def test_a_deflated_error_body_is_judged_decoded():
+    """deflate as servers send it (zlib's, whose first byte is 'x'): a
+    retired model's 404 asked for by a program that decodes itself is read
+    from its decoded body, and falls back."""
+    import zlib
+    m = mock()
+    body = zlib.compress(json.dumps({"error": {"message": "The model `gpt-4o` does not exist",
+                                               "type": "invalid_request_error", "code": "model_not_found"}}).encode())
+    def reply(c, req):
+        c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Encoding: deflate\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        return True
+    srv = RawServer(reply)
+    try:
+        log = new_log("deflate404.jsonl")
+        argv = [CURL, "-s", f"http://127.0.0.1:{srv.port}/v1/chat/completions", "-H", "Content-Type: application/json",
+                "-H", "Accept-Encoding: deflate", "-d", chat_body()]
+        r = run(argv, env_for(raw_config(srv, m), log=log))
+        check(answer(r.stdout).startswith("Hello from backup"), f"fell back ({r.stdout[:100]!r})")
+        eq([(x["provider"], x["reason"]) for x in read_log(log) if x.get("event") == "attempt"][0],
+           ("openai", "model_not_found"), "judged on its decoded body")
+    finally:
+        srv.stop()
+
+
 def test_plain_400_is_not_retried():
     m = mock()
     m.set("primary", behaviour="400")
