@@ -1498,6 +1498,89 @@ def test_a_name_whose_first_address_refuses_reaches_the_next():
         eq(len(m.requests("backup")), 0, f"{name}: the backup was not asked")
 
 
+RELOOK = """
+import socket
+host, port = URL.split("/")[2].split(":")
+ai = socket.getaddrinfo(host, int(port), socket.AF_INET, socket.SOCK_STREAM)
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(ai[0][4])
+# another lookup of the name before the request goes: another thread's, a
+# pool's, one per family (happy eyeballs)
+socket.getaddrinfo(host, int(port), socket.AF_INET6, socket.SOCK_STREAM)
+out = raw_chat(s, "relook")
+print(out.split(b"\\r\\n")[0].decode(), [l.decode() for l in out.split(b"\\r\\n") if l.lower().startswith(b"x-llmfallback-provider")])
+"""
+
+
+def test_a_later_lookup_of_the_name_leaves_its_earlier_addresses_the_providers():
+    """The program looks its provider's name up for IPv4, connects, and
+    looks it up again for IPv6 before it sends (round-robin DNS, a lookup
+    per family, a client's own cache do the same): the connection still
+    goes to an address of the name, and the primary's 503 falls back. The
+    library kept only the latest lookup of a name, so the request was taken
+    for no call of the provider: the 503 reached the program, and nothing
+    was logged."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    p = m.port("primary")
+    hosts = ["127.0.0.1 localhost", "127.0.0.1 relook.llf.test", "::1 relook.llf.test"]
+    cfg = config(m, primary_base=f"http://relook.llf.test:{p}/v1")
+    log = new_log("relook.log")
+    r = run(with_hosts(hosts, [PY, "-c", PRELUDE + PEERS + RELOOK, f"http://relook.llf.test:{p}/v1/chat/completions"]),
+            env_for(cfg, log))
+    check_relayed(r, p)
+    eq(r.stdout.decode().strip(), "HTTP/1.1 200 OK ['x-llmfallback-provider: backup']",
+       f"the backup answers ({r.stderr.decode()[-300:]})")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "http_error"), ("backup", "ok")], "the primary's 503, then the backup")
+
+
+ANSWER = """
+import socket
+def answer(s):
+    # what a tunnel gave back: its first bytes, or how it ended
+    try:
+        return s.recv(100) or b"closed"
+    except ConnectionResetError:
+        return b"reset"
+    except socket.timeout:
+        return b"no-answer"
+"""
+
+SHARED = """
+port = int(URL.split("/")[2].split(":")[1])
+socket.getaddrinfo("mine.llf.test", port, socket.AF_INET, socket.SOCK_STREAM)
+socket.getaddrinfo("cdn.llf.test", port, socket.AF_INET, socket.SOCK_STREAM)   # the latest lookup
+s = socket.create_connection(("127.0.0.5", port), timeout=5)   # (the one both gave)
+s.sendall(b"SSH-2.0-OpenSSH_9.2\\r\\n" + b"\\x00" * 64 + b"\\r\\n\\r\\n")
+print(answer(s)[:40])
+"""
+
+
+def test_a_tunnel_takes_no_other_names_bytes_elsewhere():
+    """Two provider names share an address (a CDN's), which refuses; one
+    of them has another address too. A connection to the shared address
+    that is no HTTP names no host: its bytes may go to no other address,
+    since which name the program meant is unknown (they went to the other
+    name's, the latest lookup's, with whatever credentials they carry)."""
+    m = mock()
+    other = RawServer()   # the second name's second address: 127.0.0.1
+    try:
+        p = other.port
+        cfg = json.load(open(config(m, primary_base=f"http://mine.llf.test:{p}/v1")))
+        cfg["providers"]["cdn"] = {"dialect": "openai", "base_url": f"http://cdn.llf.test:{p}/v1", "api_key_env": ""}
+        cfg = write_config(cfg, "shared.json")
+        hosts = ["127.0.0.1 localhost", "127.0.0.5 mine.llf.test", "127.0.0.5 cdn.llf.test", "127.0.0.1 cdn.llf.test"]
+        r = run(with_hosts(hosts, [PY, "-c", PRELUDE + PEERS + ANSWER + SHARED, f"http://mine.llf.test:{p}/v1/chat/completions"]),
+                env_for(cfg))
+        check_relayed(r, p)
+        eq(other.connections, 0, f"nothing reached the other name's address ({r.stdout!r})")
+        check(r.stdout.decode().strip() in ("b'reset'", "b'closed'"),
+              f"refused, as the connection was ({r.stdout!r}, {r.stderr.decode()[-300:]})")
+    finally:
+        other.stop()
+
+
 def test_a_call_is_the_providers_it_went_to():
     """A program connected to its provider (the primary, 127.0.0.1:P) whose
     request names another provider's address in Host, or in an absolute
