@@ -1535,6 +1535,47 @@ def test_a_later_lookup_of_the_name_leaves_its_earlier_addresses_the_providers()
        [("openai", "http_error"), ("backup", "ok")], "the primary's 503, then the backup")
 
 
+class Blackhole:
+    """Listeners on each of addrs at port whose backlog is full: a connect()
+    there gets no answer (its SYN is dropped), as behind a firewall that
+    drops. Skipped when a connect there is answered after all."""
+
+    def __init__(self, addrs, port):
+        self.socks = []
+        for a in addrs:
+            ls = socket.socket()
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind((a, port))
+            ls.listen(0)
+            self.socks.append(ls)
+            for _ in range(8):
+                c = socket.socket()
+                c.setblocking(False)
+                try:
+                    c.connect((a, port))
+                except BlockingIOError:
+                    pass
+                self.socks.append(c)
+        time.sleep(0.3)
+        for a in addrs:
+            probe = socket.socket()
+            probe.settimeout(0.5)
+            try:
+                probe.connect((a, port))
+            except socket.timeout:
+                continue
+            except OSError:
+                pass
+            finally:
+                probe.close()
+            self.stop()
+            raise Skipped(f"a connect to a full backlog at {a} was answered")
+
+    def stop(self):
+        for s in self.socks:
+            s.close()
+
+
 ANSWER = """
 import socket
 def answer(s):
@@ -1546,6 +1587,57 @@ def answer(s):
     except socket.timeout:
         return b"no-answer"
 """
+
+DARK = """
+import time
+t = time.time()
+try:
+    print(urllib_chat("dark").split()[2], round(time.time() - t, 2))
+except Exception as e:
+    print(type(e).__name__, round(time.time() - t, 2))
+# a WebSocket: no call, a tunnel to where the program connected
+host, port = URL.split("/")[2].split(":")
+s = socket.create_connection((host, int(port)), timeout=8)
+t = time.time()
+s.sendall(("GET /v1/realtime HTTP/1.1\\r\\nHost: %s:%s\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n" % (host, port)).encode())
+print(answer(s).decode(), round(time.time() - t, 2))
+"""
+
+
+def test_a_blackholed_name_costs_one_connect_limit():
+    """A name whose every address drops connections (three of them), and
+    a connect limit of 1 s: the primary's attempt ends when its limit has
+    passed, and the backup answers, in about a second. The next address was
+    also tried when a connect ran out of time, each with the whole limit:
+    the backup answered after 3 s (with the default limit, up to 90 s),
+    logged as one attempt. A tunnel to the name (a WebSocket) ends within
+    the limit too: its connects were blocking, with no limit but the
+    kernel's (two minutes an address)."""
+    m = mock()
+    port = free_ports(1)[0]
+    addrs = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
+    dark = Blackhole(addrs, port)
+    try:
+        cfg = json.load(open(config(m, primary_base=f"http://dark.llf.test:{port}/v1")))
+        cfg["timeouts_ms"] = {"connect": 1000, "total": 20000}
+        cfg = write_config(cfg, "dark.json")
+        hosts = ["127.0.0.1 localhost"] + [f"{a} dark.llf.test" for a in addrs]
+        log = new_log("dark.log")
+        r = run(with_hosts(hosts, [PY, "-c", PRELUDE + ANSWER + DARK, f"http://dark.llf.test:{port}/v1/chat/completions"]),
+                env_for(cfg, log), timeout=120)
+        out = r.stdout.decode().split()
+        check(len(out) == 4, f"the program's report ({r.stdout!r}, {r.stderr.decode()[-300:]})")
+        eq(out[0], "backup", "the backup answers the call")
+        check(float(out[1]) < 1.7, f"within about one connect limit ({out[1]} s)")
+        att = [l for l in read_log(log) if l["event"] == "attempt"]
+        eq([(l["provider"], l["reason"]) for l in att[:1]], [("openai", "timeout")], "the primary's timeout")
+        check(att and att[0]["ms"] < 1600, f"logged as taking one connect limit ({att[:1]})")
+        eq(out[2], "reset", "the tunnel is refused as the connection was")
+        check(float(out[3]) < 1.7, f"within about one connect limit ({out[3]} s)")
+    finally:
+        dark.stop()
+
 
 SHARED = """
 port = int(URL.split("/")[2].split(":")[1])
