@@ -445,6 +445,7 @@ typedef struct rctx {
     const char *host;            /* the host its URL names, or NULL */
     llf_resp *out;
     const llf_attempt *at;
+    llf_attempt left;            /* at, with what is left of it for the next address */
     int got_byte;
     int original;                /* the attempt is the program's own request */
     int passing;                 /* its answer, over MAX_BODY, goes on as it comes (over_cap) */
@@ -941,21 +942,38 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     }
 }
 
-/* Did the attempt end before its connection was made (refused, no route,
- * no such address, or its time out while connecting)? Then nothing of the
- * request went, and it may go elsewhere. */
-static int connect_failed(const rctx *x, const llf_resp *out)
+/* Was no connection made (refused, no route, no such address: what ends
+ * a connect at once)? Then nothing of the request went, and it may go
+ * elsewhere. Not a connect that ran out of time: the limit is the
+ * attempt's, and it is spent. */
+static int refused(const rctx *x, const llf_resp *out)
 {
-    return !x->got_byte && !out->client_gone &&
-           (out->curlcode == CURLE_COULDNT_CONNECT || (out->curlcode == CURLE_OPERATION_TIMEDOUT && x->req_size == 0));
+    return !x->got_byte && !out->client_gone && out->curlcode == CURLE_COULDNT_CONNECT;
 }
 
-/* The program's own request goes where the program connected, and when no
- * connection can be made there, to the other addresses its resolver gave
- * for the name, in order (see others), as the program would have gone on
- * without us: its connect() reached the relay, so it cannot. The address
- * that answers is the connection's from then on. Members go to their own
- * URLs. */
+/* Was the connection made (not refused, nor timed out connecting)? */
+static int connected(const rctx *x, const llf_resp *out)
+{
+    return !refused(x, out) && !(out->curlcode == CURLE_OPERATION_TIMEDOUT && x->req_size == 0);
+}
+
+/* What is left of limit (0: none), ms after it began; 0 when nothing is. */
+static long left_of(long limit, double spent, int *none)
+{
+    long left = limit - (long)spent;
+    if (limit > 0 && left <= 0)
+        *none = 1;
+    return limit > 0 ? left : 0;
+}
+
+/* The program's own request goes where the program connected, and when
+ * that refuses, to the other addresses its resolver gave for the name, in
+ * order (see others), as the program would have gone on without us: its
+ * connect() reached the relay, so it cannot. All of them are one attempt,
+ * within its limits (a blackholed address spends its connect limit, and
+ * the chain answers; the next address gets only what a refusal left). The
+ * address that answers is the connection's from then on. Members go to
+ * their own URLs. */
 static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
     rctx *x = ud;
@@ -965,15 +983,24 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
         perform_at(x, req, at, out, NULL);
         return 0;
     }
+    double t0 = llf_mono_ms();
     perform_at(x, req, at, out, to);
     struct sockaddr_storage alt[MAX_OTHERS];
-    size_t n = connect_failed(x, out) ? others(k, x->host, alt) : 0;
-    for (size_t i = 0; i < n && connect_failed(x, out); i++) {
+    size_t n = refused(x, out) ? others(k, x->host, alt) : 0;
+    for (size_t i = 0; i < n && refused(x, out); i++) {
+        int none = 0;
+        if (at) {
+            x->left = *at;
+            x->left.connect_ms = left_of(at->connect_ms, llf_mono_ms() - t0, &none);
+            x->left.total_ms = left_of(at->total_ms, llf_mono_ms() - t0, &none);
+        }
+        if (none)
+            break;
         if (connect_to_line(&alt[i], to, sizeof to))
             continue;
         llf_resp_free(out);
-        perform_at(x, req, at, out, to);
-        if (!connect_failed(x, out))
+        perform_at(x, req, at ? &x->left : NULL, out, to);
+        if (connected(x, out))
             k->from.orig = alt[i];
     }
     return 0;
@@ -1107,10 +1134,28 @@ static int pass_through(rctx *x, const llf_req *orig)
 
 /* ---- byte tunnels ----------------------------------------------------------- */
 
-static int dial(const struct sockaddr_storage *a)
+/* A blocking connection to a, made within ms (0: no limit of ours), or
+ * -1 with *timed_out set when the time ran out. */
+static int dial(const struct sockaddr_storage *a, long ms, int *timed_out)
 {
-    int up = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (up >= 0 && svc->real_connect(up, (const struct sockaddr *)a, addr_len(a))) {
+    int up = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (up < 0)
+        return -1;
+    int err = svc->real_connect(up, (const struct sockaddr *)a, addr_len(a));
+    if (err && errno == EINPROGRESS) {
+        struct pollfd p = {up, POLLOUT, 0};
+        double end = llf_mono_ms() + (double)ms;
+        int r;
+        do {
+            double wait = end - llf_mono_ms();
+            r = poll(&p, 1, ms <= 0 ? -1 : wait > 0 ? (int)wait : 0);
+        } while (r < 0 && errno == EINTR);
+        socklen_t el = sizeof err;
+        *timed_out = r == 0;
+        if (r <= 0 || getsockopt(up, SOL_SOCKET, SO_ERROR, &err, &el))
+            err = -1;
+    }
+    if (err || fcntl(up, F_SETFL, fcntl(up, F_GETFL) & ~O_NONBLOCK)) {
         close(up);
         return -1;
     }
@@ -1118,17 +1163,23 @@ static int dial(const struct sockaddr_storage *a)
 }
 
 /* A connection to where the program meant to go (or, as for a request,
- * the next address of its name: see relay_perform), or -1. host: the one
- * the request names, or NULL. Kept in k->up (a child forked meanwhile
- * closes its copy: see pool_child) until hang_up. */
+ * the next address of its name when that refuses, within what is left of
+ * the one connect limit: see relay_perform), or -1. host: the one the
+ * request names, or NULL. Kept in k->up (a child forked meanwhile closes
+ * its copy: see pool_child) until hang_up. */
 static int dial_orig(conn *k, const char *host)
 {
-    int up = dial(&k->from.orig);
+    long limit = k->eng->cfg->connect_ms;
+    double t0 = llf_mono_ms();
+    int timed_out = 0;
+    int up = dial(&k->from.orig, limit, &timed_out);
     struct sockaddr_storage alt[MAX_OTHERS];
-    size_t n = up < 0 ? others(k, host, alt) : 0;
-    for (size_t i = 0; i < n && up < 0; i++)
-        if ((up = dial(&alt[i])) >= 0)
+    size_t n = up < 0 && !timed_out ? others(k, host, alt) : 0;
+    for (size_t i = 0; i < n && up < 0 && !timed_out; i++) {
+        long left = left_of(limit, llf_mono_ms() - t0, &timed_out);
+        if (!timed_out && (up = dial(&alt[i], left, &timed_out)) >= 0)
             k->from.orig = alt[i];
+    }
     if (up < 0)
         return -1;
     int one = 1;
@@ -1289,12 +1340,18 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
         const char *ca = llf_ca_bundle(k->eng->cfg);
         if (ca)
             c->easy_setopt(h, CURLOPT_CAINFO, ca);
-        /* where the program connected, then the others of its name (see
-         * relay_perform) */
+        /* where the program connected, then, when that refuses, the others
+         * of its name, within one connect limit (see relay_perform) */
         struct sockaddr_storage alt[MAX_OTHERS + 1];
         alt[0] = k->from.orig;
         size_t n = 1;
+        double t0 = llf_mono_ms();
         for (size_t i = 0; i < n && s == CURL_SOCKET_BAD; i++) {
+            int none = 0;
+            long left = left_of(k->eng->cfg->connect_ms, llf_mono_ms() - t0, &none);
+            if (none)
+                break;
+            c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, left);
             char line[INET6_ADDRSTRLEN + 10];
             struct curl_slist *to = connect_to_line(&alt[i], line, sizeof line) ? NULL : c->slist_append(NULL, line);
             c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
@@ -1304,7 +1361,9 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
             if (rc == CURLE_OK) {
                 c->easy_getinfo(h, CURLINFO_ACTIVESOCKET, &s);
                 k->from.orig = alt[i];
-            } else if (rc == CURLE_COULDNT_CONNECT && i == 0) {
+            } else if (rc != CURLE_COULDNT_CONNECT) {
+                break;
+            } else if (i == 0) {
                 n += others(k, host, alt + 1);
             }
         }

@@ -3,11 +3,16 @@
  *
  * Resolving is the program's business: only names that need no DNS
  * (address literals, localhost) are resolved here, at load; the others are
- * learnt when the program itself looks them up. Each lookup of a provider's
- * name is also kept whole, in the resolver's order: the relay needs it to
- * try the next address when the one the program connected to refuses (the
- * program's own connect() to the relay succeeded, so the program cannot),
- * and to tell whether the host a request names is where it was sent. */
+ * learnt when the program itself looks them up. Each address is also kept
+ * under every provider name a lookup gave it for, with its place in the
+ * latest such lookup: the relay needs them to try the next address when the
+ * one the program connected to refuses (the program's own connect() to the
+ * relay succeeded, so the program cannot), and to tell whether the host a
+ * request names is where it was sent. A later lookup adds to the earlier
+ * ones, never replaces them: round-robin DNS, a lookup per family, a
+ * client's own cache, and the library's own lookups (libcurl's resolver
+ * thread is no thread of ours, and passes through the hook) all leave
+ * connections to addresses the latest did not give. */
 #include "targets.h"
 
 #include <arpa/inet.h>
@@ -30,26 +35,24 @@ static size_t ntargets;   /* published with release stores; entries never change
 static pthread_mutex_t targets_lock = PTHREAD_MUTEX_INITIALIZER;
 static const llf_config *tcfg;
 
-/* One lookup of a provider's host, for one of its base URLs' ports: the
- * latest replaces the one before. */
 typedef union anyaddr {
     struct sockaddr sa;
     struct sockaddr_in v4;
     struct sockaddr_in6 v6;
 } anyaddr;
 
-#define LOOKUPS 64
-#define LOOKUP_ADDRS 16
+#define BINDINGS 512     /* (when full, the one no lookup gave for longest goes) */
+#define LOOKUP_ADDRS 16  /* of one lookup, kept */
 
-typedef struct lookup {
-    char host[256];   /* the base URL's host, as the config normalised it */
-    long port;
-    unsigned long seq;   /* when it was learnt (0: an empty entry) */
-    size_t n;
-    anyaddr a[LOOKUP_ADDRS];   /* in the resolver's order, with port */
-} lookup;
+/* An address (with a base URL's port) a lookup of a provider's host gave. */
+typedef struct binding {
+    char host[256];      /* the base URL's host, as the config normalised it */
+    anyaddr a;
+    unsigned long seq;   /* the latest lookup that gave it (0: an empty entry) */
+    unsigned rank;       /* its place in that lookup */
+} binding;
 
-static lookup lookups[LOOKUPS];   /* under targets_lock */
+static binding bindings[BINDINGS];   /* under targets_lock */
 static unsigned long lookup_seq;
 
 static unsigned short port_of(const struct sockaddr *sa)
@@ -117,7 +120,7 @@ static int scheme_kind(const llf_urlparts *u)
 }
 
 /* Every address of res (in its order, each once) a target of base u, and
- * the lookup kept for u's host and port. */
+ * bound to u's host with its place in res. */
 static void learn(const llf_urlparts *u, const struct addrinfo *res)
 {
     anyaddr got[LOOKUP_ADDRS], a;
@@ -136,21 +139,23 @@ static void learn(const llf_urlparts *u, const struct addrinfo *res)
     if (!n)
         return;
     pthread_mutex_lock(&targets_lock);
-    lookup *slot = &lookups[0];
-    for (size_t i = 0; i < LOOKUPS; i++) {
-        lookup *l = &lookups[i];
-        if (l->seq && l->port == u->port && same_host(l->host, u->host)) {
-            slot = l;
-            break;
+    unsigned long seq = ++lookup_seq;
+    for (size_t k = 0; k < n; k++) {
+        binding *slot = &bindings[0];
+        for (size_t i = 0; i < BINDINGS; i++) {
+            binding *b = &bindings[i];
+            if (b->seq && llf_same_addr(&b->a.sa, &got[k].sa) && same_host(b->host, u->host)) {
+                slot = b;
+                break;
+            }
+            if (b->seq < slot->seq)
+                slot = b;   /* (an empty one, or else the oldest; never this lookup's) */
         }
-        if (l->seq < slot->seq)
-            slot = l;   /* (an empty one, or else the oldest) */
+        snprintf(slot->host, sizeof slot->host, "%s", u->host);
+        slot->a = got[k];
+        slot->seq = seq;
+        slot->rank = (unsigned)k;
     }
-    snprintf(slot->host, sizeof slot->host, "%s", u->host);
-    slot->port = u->port;
-    slot->seq = ++lookup_seq;
-    slot->n = n;
-    memcpy(slot->a, got, n * sizeof got[0]);
     pthread_mutex_unlock(&targets_lock);
 }
 
@@ -269,6 +274,15 @@ static int loopback(const struct sockaddr *sa)
     return sa->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
 }
 
+/* The binding of sa to host (bare), or NULL. Under targets_lock. */
+static const binding *bound(const char *host, const struct sockaddr *sa)
+{
+    for (size_t i = 0; i < BINDINGS; i++)
+        if (bindings[i].seq && llf_same_addr(&bindings[i].a.sa, sa) && same_host(bindings[i].host, host))
+            return &bindings[i];
+    return NULL;
+}
+
 int llf_targets_names(const char *host, long port, const struct sockaddr *sa)
 {
     char h[256];
@@ -282,13 +296,20 @@ int llf_targets_names(const char *host, long port, const struct sockaddr *sa)
     }
     if (strcasecmp(h, "localhost") == 0)
         return loopback(sa);
-    int found = 0;
     pthread_mutex_lock(&targets_lock);
-    for (size_t i = 0; i < LOOKUPS && !found; i++)
-        for (size_t j = 0; lookups[i].seq && j < lookups[i].n && !found; j++)
-            found = llf_same_addr(&lookups[i].a[j].sa, sa) && same_host(lookups[i].host, h);
+    int found = bound(h, sa) != NULL;
     pthread_mutex_unlock(&targets_lock);
     return found;
+}
+
+/* Does candidate c of the same name go before d, for a connection whose
+ * address the lookup `seq` last gave: that lookup's addresses first, in its
+ * order, then the others, those of later lookups first? */
+static int before(const binding *c, const binding *d, unsigned long seq)
+{
+    if ((c->seq == seq) != (d->seq == seq))
+        return c->seq == seq;
+    return c->seq != d->seq ? c->seq > d->seq : c->rank < d->rank;
 }
 
 size_t llf_targets_others(const struct sockaddr *sa, const char *host, struct sockaddr_storage *out, size_t max)
@@ -302,27 +323,35 @@ size_t llf_targets_others(const struct sockaddr *sa, const char *host, struct so
     }
     size_t n = 0;
     pthread_mutex_lock(&targets_lock);
-    const lookup *best = NULL;
-    int best_named = 0;
-    for (size_t i = 0; i < LOOKUPS; i++) {
-        const lookup *l = &lookups[i];
-        int has = 0;
-        for (size_t j = 0; l->seq && j < l->n && !has; j++)
-            has = llf_same_addr(&l->a[j].sa, sa);
-        if (!has)
+    /* Whose name: the host the request names, else the one name alone
+     * that gave sa (one of two names sharing an address may not take the
+     * program's bytes to the other's servers). */
+    const binding *me = host ? bound(h, sa) : NULL;
+    for (size_t i = 0, two = 0, named = me != NULL; i < BINDINGS && !two && !named; i++) {
+        const binding *b = &bindings[i];
+        if (!b->seq || !llf_same_addr(&b->a.sa, sa))
             continue;
-        /* the lookup of the host the request names, else the latest */
-        int named = host && same_host(l->host, h);
-        if (!best || named > best_named || (named == best_named && l->seq > best->seq)) {
-            best = l;
-            best_named = named;
-        }
+        two = me != NULL;   /* (one binding a name: a second is another name's) */
+        me = two ? NULL : b;
     }
-    for (size_t j = 0; best && j < best->n && n < max; j++)
-        if (!llf_same_addr(&best->a[j].sa, sa)) {
-            memset(&out[n], 0, sizeof out[n]);
-            memcpy(&out[n++], &best->a[j], sizeof best->a[j]);
+    /* its other addresses on sa's port, best first (selected in turn:
+     * only a failed connection asks) */
+    const binding *last = NULL;
+    while (me && n < max) {
+        const binding *next = NULL;
+        for (size_t i = 0; i < BINDINGS; i++) {
+            const binding *b = &bindings[i];
+            if (b == me || !b->seq || port_of(&b->a.sa) != port_of(sa) || !same_host(b->host, me->host) ||
+                (last && !before(last, b, me->seq)) || (next && !before(b, next, me->seq)))
+                continue;
+            next = b;
         }
+        if (!next)
+            break;
+        memset(&out[n], 0, sizeof out[n]);
+        memcpy(&out[n++], &next->a, sizeof next->a);
+        last = next;
+    }
     pthread_mutex_unlock(&targets_lock);
     return n;
 }

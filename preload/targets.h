@@ -34,14 +34,17 @@ int  llf_is_tls_host(const char *name);
 /* Does a URL's host and port (a name, localhost, or an address literal,
  * IPv6 in brackets or not) name sa, the address a program connected to?
  * An address literal names itself, localhost every loopback address, a
- * provider's host the addresses of the program's lookups of it. A name
- * the program never looked up names nothing. */
+ * provider's host every address any lookup of it by the program gave. A
+ * name the program never looked up names nothing. */
 int  llf_targets_names(const char *host, long port, const struct sockaddr *sa);
-/* The other addresses of the program's latest lookup that gave sa (with
- * sa's port), in the resolver's order, at most max of them: where the
- * program would have gone next had sa refused. host, when known, is the
- * one the request names: its lookup is preferred, and an address literal
- * has no others. */
+/* The other addresses (with sa's port) of the name sa was learnt for, at
+ * most max of them: where the program would have gone next had sa refused.
+ * Those of the latest lookup that gave sa first, in the resolver's order,
+ * then those of the name's other lookups, the latest first. The name is
+ * host, the one the request names, when it gave sa (an address literal
+ * has no others); else the one name that gave sa, and none when two names
+ * share it (a tunnel names no host: another name's servers must not get
+ * the program's bytes). */
 size_t llf_targets_others(const struct sockaddr *sa, const char *host, struct sockaddr_storage *out, size_t max);
 
 #endif

@@ -1498,6 +1498,181 @@ def test_a_name_whose_first_address_refuses_reaches_the_next():
         eq(len(m.requests("backup")), 0, f"{name}: the backup was not asked")
 
 
+RELOOK = """
+import socket
+host, port = URL.split("/")[2].split(":")
+ai = socket.getaddrinfo(host, int(port), socket.AF_INET, socket.SOCK_STREAM)
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(ai[0][4])
+# another lookup of the name before the request goes: another thread's, a
+# pool's, one per family (happy eyeballs)
+socket.getaddrinfo(host, int(port), socket.AF_INET6, socket.SOCK_STREAM)
+out = raw_chat(s, "relook")
+print(out.split(b"\\r\\n")[0].decode(), [l.decode() for l in out.split(b"\\r\\n") if l.lower().startswith(b"x-llmfallback-provider")])
+"""
+
+
+def test_a_later_lookup_of_the_name_leaves_its_earlier_addresses_the_providers():
+    """The program looks its provider's name up for IPv4, connects, and
+    looks it up again for IPv6 before it sends (round-robin DNS, a lookup
+    per family, a client's own cache do the same): the connection still
+    goes to an address of the name, and the primary's 503 falls back. The
+    library kept only the latest lookup of a name, so the request was taken
+    for no call of the provider: the 503 reached the program, and nothing
+    was logged."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    p = m.port("primary")
+    hosts = ["127.0.0.1 localhost", "127.0.0.1 relook.llf.test", "::1 relook.llf.test"]
+    cfg = config(m, primary_base=f"http://relook.llf.test:{p}/v1")
+    log = new_log("relook.log")
+    r = run(with_hosts(hosts, [PY, "-c", PRELUDE + PEERS + RELOOK, f"http://relook.llf.test:{p}/v1/chat/completions"]),
+            env_for(cfg, log))
+    check_relayed(r, p)
+    eq(r.stdout.decode().strip(), "HTTP/1.1 200 OK ['x-llmfallback-provider: backup']",
+       f"the backup answers ({r.stderr.decode()[-300:]})")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "http_error"), ("backup", "ok")], "the primary's 503, then the backup")
+
+
+class Blackhole:
+    """Listeners on each of addrs at port whose backlog is full: a connect()
+    there gets no answer (its SYN is dropped), as behind a firewall that
+    drops. Skipped when a connect there is answered after all."""
+
+    def __init__(self, addrs, port):
+        self.socks = []
+        for a in addrs:
+            ls = socket.socket()
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind((a, port))
+            ls.listen(0)
+            self.socks.append(ls)
+            for _ in range(8):
+                c = socket.socket()
+                c.setblocking(False)
+                try:
+                    c.connect((a, port))
+                except BlockingIOError:
+                    pass
+                self.socks.append(c)
+        time.sleep(0.3)
+        for a in addrs:
+            probe = socket.socket()
+            probe.settimeout(0.5)
+            try:
+                probe.connect((a, port))
+            except socket.timeout:
+                continue
+            except OSError:
+                pass
+            finally:
+                probe.close()
+            self.stop()
+            raise Skipped(f"a connect to a full backlog at {a} was answered")
+
+    def stop(self):
+        for s in self.socks:
+            s.close()
+
+
+ANSWER = """
+import socket
+def answer(s):
+    # what a tunnel gave back: its first bytes, or how it ended
+    try:
+        return s.recv(100) or b"closed"
+    except ConnectionResetError:
+        return b"reset"
+    except socket.timeout:
+        return b"no-answer"
+"""
+
+DARK = """
+import time
+t = time.time()
+try:
+    print(urllib_chat("dark").split()[2], round(time.time() - t, 2))
+except Exception as e:
+    print(type(e).__name__, round(time.time() - t, 2))
+# a WebSocket: no call, a tunnel to where the program connected
+host, port = URL.split("/")[2].split(":")
+s = socket.create_connection((host, int(port)), timeout=8)
+t = time.time()
+s.sendall(("GET /v1/realtime HTTP/1.1\\r\\nHost: %s:%s\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n" % (host, port)).encode())
+print(answer(s).decode(), round(time.time() - t, 2))
+"""
+
+
+def test_a_blackholed_name_costs_one_connect_limit():
+    """A name whose every address drops connections (three of them), and
+    a connect limit of 1 s: the primary's attempt ends when its limit has
+    passed, and the backup answers, in about a second. The next address was
+    also tried when a connect ran out of time, each with the whole limit:
+    the backup answered after 3 s (with the default limit, up to 90 s),
+    logged as one attempt. A tunnel to the name (a WebSocket) ends within
+    the limit too: its connects were blocking, with no limit but the
+    kernel's (two minutes an address)."""
+    m = mock()
+    port = free_ports(1)[0]
+    addrs = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
+    dark = Blackhole(addrs, port)
+    try:
+        cfg = json.load(open(config(m, primary_base=f"http://dark.llf.test:{port}/v1")))
+        cfg["timeouts_ms"] = {"connect": 1000, "total": 20000}
+        cfg = write_config(cfg, "dark.json")
+        hosts = ["127.0.0.1 localhost"] + [f"{a} dark.llf.test" for a in addrs]
+        log = new_log("dark.log")
+        r = run(with_hosts(hosts, [PY, "-c", PRELUDE + ANSWER + DARK, f"http://dark.llf.test:{port}/v1/chat/completions"]),
+                env_for(cfg, log), timeout=120)
+        out = r.stdout.decode().split()
+        check(len(out) == 4, f"the program's report ({r.stdout!r}, {r.stderr.decode()[-300:]})")
+        eq(out[0], "backup", "the backup answers the call")
+        check(float(out[1]) < 1.7, f"within about one connect limit ({out[1]} s)")
+        att = [l for l in read_log(log) if l["event"] == "attempt"]
+        eq([(l["provider"], l["reason"]) for l in att[:1]], [("openai", "timeout")], "the primary's timeout")
+        check(att and att[0]["ms"] < 1600, f"logged as taking one connect limit ({att[:1]})")
+        eq(out[2], "reset", "the tunnel is refused as the connection was")
+        check(float(out[3]) < 1.7, f"within about one connect limit ({out[3]} s)")
+    finally:
+        dark.stop()
+
+
+SHARED = """
+port = int(URL.split("/")[2].split(":")[1])
+socket.getaddrinfo("mine.llf.test", port, socket.AF_INET, socket.SOCK_STREAM)
+socket.getaddrinfo("cdn.llf.test", port, socket.AF_INET, socket.SOCK_STREAM)   # the latest lookup
+s = socket.create_connection(("127.0.0.5", port), timeout=5)   # (the one both gave)
+s.sendall(b"SSH-2.0-OpenSSH_9.2\\r\\n" + b"\\x00" * 64 + b"\\r\\n\\r\\n")
+print(answer(s)[:40])
+"""
+
+
+def test_a_tunnel_takes_no_other_names_bytes_elsewhere():
+    """Two provider names share an address (a CDN's), which refuses; one
+    of them has another address too. A connection to the shared address
+    that is no HTTP names no host: its bytes may go to no other address,
+    since which name the program meant is unknown (they went to the other
+    name's, the latest lookup's, with whatever credentials they carry)."""
+    m = mock()
+    other = RawServer()   # the second name's second address: 127.0.0.1
+    try:
+        p = other.port
+        cfg = json.load(open(config(m, primary_base=f"http://mine.llf.test:{p}/v1")))
+        cfg["providers"]["cdn"] = {"dialect": "openai", "base_url": f"http://cdn.llf.test:{p}/v1", "api_key_env": ""}
+        cfg = write_config(cfg, "shared.json")
+        hosts = ["127.0.0.1 localhost", "127.0.0.5 mine.llf.test", "127.0.0.5 cdn.llf.test", "127.0.0.1 cdn.llf.test"]
+        r = run(with_hosts(hosts, [PY, "-c", PRELUDE + PEERS + ANSWER + SHARED, f"http://mine.llf.test:{p}/v1/chat/completions"]),
+                env_for(cfg))
+        check_relayed(r, p)
+        eq(other.connections, 0, f"nothing reached the other name's address ({r.stdout!r})")
+        check(r.stdout.decode().strip() in ("b'reset'", "b'closed'"),
+              f"refused, as the connection was ({r.stdout!r}, {r.stderr.decode()[-300:]})")
+    finally:
+        other.stop()
+
+
 def test_a_call_is_the_providers_it_went_to():
     """A program connected to its provider (the primary, 127.0.0.1:P) whose
     request names another provider's address in Host, or in an absolute

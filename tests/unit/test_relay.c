@@ -97,7 +97,8 @@ void test_relay_targets(void)
     llf_config *c = NULL;
     t_clearenv();
     static const char cfg[] = "{\"providers\":{\"openai\":{\"base_url\":\"https://api.example-llm.test/v1\"},"
-                              "\"local\":{\"base_url\":\"http://127.0.0.1:18555/v1\"}}}";
+                              "\"local\":{\"base_url\":\"http://127.0.0.1:18555/v1\"},"
+                              "\"cdn\":{\"dialect\":\"openai\",\"base_url\":\"https://cdn.example-llm.test/v1\"}}}";
     CHECK(llf_config_load(cfg, strlen(cfg), "t", NULL, NULL, t_env, &c, err, sizeof err) == 0);
     if (!c)
         return;
@@ -152,10 +153,40 @@ void test_relay_targets(void)
     CHECK(!llf_targets_names("127.0.0.2", 18555, (struct sockaddr *)&a) && !llf_targets_names("127.0.0.1", 18556, (struct sockaddr *)&a));
     CHECK(llf_targets_names("[::1]", 443, (struct sockaddr *)&s6) && llf_targets_names("::1", 443, (struct sockaddr *)&s6));
     CHECK(!llf_targets_names("127.0.0.66", 443, (struct sockaddr *)&s6) && !llf_targets_names(NULL, 443, (struct sockaddr *)&s6));
-    /* a later lookup replaces the earlier one */
+    /* A later lookup adds to the earlier ones (round-robin DNS, a lookup
+     * per family, a client's own cache): a connection to an address only an
+     * earlier one gave still names the host, and may go on to every address
+     * learnt for the name, those of the lookup that last gave it first, in
+     * its order, then the others, the latest first. */
     llf_targets_note("api.example-llm.test", &a3);
-    CHECK(llf_targets_others((struct sockaddr *)&s4, "api.example-llm.test", o, 4) == 0);
-    CHECK(!llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&s6));
+    CHECK(llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&s6));
+    CHECK(llf_targets_others((struct sockaddr *)&s4, "api.example-llm.test", o, 4) == 2 &&
+          llf_same_addr((struct sockaddr *)&o[0], (struct sockaddr *)&r) &&
+          llf_same_addr((struct sockaddr *)&o[1], (struct sockaddr *)&s6));
+    CHECK(llf_targets_others((struct sockaddr *)&s6, "api.example-llm.test", o, 4) == 2 &&
+          llf_same_addr((struct sockaddr *)&o[0], (struct sockaddr *)&r) &&
+          llf_same_addr((struct sockaddr *)&o[1], (struct sockaddr *)&s4));
+    /* An address two names share (a CDN's): with the host a request names,
+     * the others are that name's; with none (a tunnel), only an address one
+     * name alone gave has any, never another name's. */
+    struct sockaddr_in t4 = r;
+    t4.sin_addr.s_addr = htonl(0x7f000044);
+    struct addrinfo b2 = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_addrlen = sizeof t4,
+                          .ai_addr = (struct sockaddr *)&t4};
+    struct addrinfo b1 = a3;
+    b1.ai_next = &b2;
+    llf_targets_note("cdn.example-llm.test", &b1);
+    CHECK(llf_targets_names("cdn.example-llm.test", 443, (struct sockaddr *)&s4) &&
+          llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&s4) &&
+          !llf_targets_names("cdn.example-llm.test", 443, (struct sockaddr *)&r));
+    CHECK(llf_targets_others((struct sockaddr *)&s4, NULL, o, 4) == 0);
+    CHECK(llf_targets_others((struct sockaddr *)&s4, "cdn.example-llm.test", o, 4) == 1 &&
+          llf_same_addr((struct sockaddr *)&o[0], (struct sockaddr *)&t4));
+    CHECK(llf_targets_others((struct sockaddr *)&s4, "api.example-llm.test", o, 4) == 2);
+    CHECK(llf_targets_others((struct sockaddr *)&t4, NULL, o, 4) == 1 &&
+          llf_same_addr((struct sockaddr *)&o[0], (struct sockaddr *)&s4));
+    CHECK(llf_targets_others((struct sockaddr *)&r, NULL, o, 4) == 2);   /* (one name's alone) */
+    CHECK(llf_targets_others((struct sockaddr *)&s4, "elsewhere.test", o, 4) == 0);   /* (a name that did not give it) */
     /* a provider name that does not resolve gets a placeholder that is a target */
     struct addrinfo *p = llf_targets_placeholder("api.example-llm.test", "443", NULL);
     CHECK(p && p->ai_family == AF_INET && llf_target_kind(p->ai_addr, p->ai_addrlen) == 2);
