@@ -315,11 +315,32 @@ typedef struct conn {
 
 static void stand(conn *k, int state);
 
+/* The program's end of k, written or read only while its number is still
+ * ours: a program that closes every descriptor (a daemon's start) while we
+ * serve k frees the number, and its next socket, or the next relay's
+ * connection, may take it; an answer written there went to another call
+ * (seen: one call's body in front of the next one's head), and a read
+ * there would take the program's own bytes. (A system call per look: the
+ * relay's reads and writes are a few per call.) */
+static int kwrite(conn *k, const char *p, size_t n)
+{
+    return llf_fd_ours(&k->own) ? write_all(k->fd, p, n) : -1;
+}
+
+static ssize_t kread(conn *k, void *p, size_t n)
+{
+    if (!llf_fd_ours(&k->own)) {
+        errno = EBADF;
+        return -1;
+    }
+    return read(k->fd, p, n);
+}
+
 static int fill(conn *k)
 {
     if (k->have >= sizeof k->buf - 1)
         return -1;
-    ssize_t n = read(k->fd, k->buf + k->have, sizeof k->buf - 1 - k->have);
+    ssize_t n = kread(k, k->buf + k->have, sizeof k->buf - 1 - k->have);
     if (n <= 0)
         return -1;
     k->have += (size_t)n;
@@ -380,7 +401,7 @@ static int read_request(conn *k, llf_http_req *r)
     consume(k, (size_t)head);
     /* (an upgrade's Expect is answered by the server it is carried to; an
      * HTTP/1.0 client knows no 1xx, RFC 9110 §10.1.1) */
-    if (r->expect_continue && !r->upgrade && !r->http10 && write_all(k->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25))
+    if (r->expect_continue && !r->upgrade && !r->http10 && kwrite(k, "HTTP/1.1 100 Continue\r\n\r\n", 25))
         return -1;
     return 0;
 }
@@ -484,13 +505,13 @@ static int write_chunk(conn *k, const char *p, size_t n)
 {
     char size[32];
     int m = snprintf(size, sizeof size, "%zx\r\n", n);
-    return n == 0 ? 0 : write_all(k->fd, size, (size_t)m) || write_all(k->fd, p, n) || write_all(k->fd, "\r\n", 2);
+    return n == 0 ? 0 : kwrite(k, size, (size_t)m) || kwrite(k, p, n) || kwrite(k, "\r\n", 2);
 }
 
 /* Body bytes in a framing of write_head's: a chunk, or as they are. */
 static int write_framed(conn *k, long framing, const char *p, size_t n)
 {
-    return framing == FRAME_CHUNKED ? write_chunk(k, p, n) : n ? write_all(k->fd, p, n) : 0;
+    return framing == FRAME_CHUNKED ? write_chunk(k, p, n) : n ? kwrite(k, p, n) : 0;
 }
 
 /* The end of a chunked body: the last chunk, then the trailers the
@@ -498,10 +519,10 @@ static int write_framed(conn *k, long framing, const char *p, size_t n)
 static int write_end(conn *k, const llf_buf *trailers)
 {
     if (!trailers->n)
-        return write_all(k->fd, "0\r\n\r\n", 5);
+        return kwrite(k, "0\r\n\r\n", 5);
     llf_buf b = {0};   /* (one write: see pitfalls.md, Nagle) */
     int bad = llf_buf_adds(&b, "0\r\n") || llf_buf_add(&b, trailers->p, trailers->n) ||
-              llf_buf_adds(&b, "\r\n") || write_all(k->fd, b.p, b.n);
+              llf_buf_adds(&b, "\r\n") || kwrite(k, b.p, b.n);
     llf_buf_free(&b);
     return bad ? -1 : 0;
 }
@@ -1058,7 +1079,7 @@ static int write_head(conn *k, const char *head, size_t headlen, const char *ext
         bad = llf_buf_printf(&out, "%s\r\n", !keep       ? "Connection: close\r\n"
                                              : k->http10 ? "Connection: keep-alive\r\n"
                                                          : "");
-    int rc = bad ? -1 : write_all(k->fd, out.p, out.n);
+    int rc = bad ? -1 : kwrite(k, out.p, out.n);
     llf_buf_free(&out);
     return rc;
 }
@@ -1080,7 +1101,7 @@ static int respond(conn *k, const char *head, size_t headlen, const llf_buf *bod
                    : 0;
     if (write_head(k, head, headlen, NULL, (long)body->n, keep))
         return -1;
-    return write_all(k->fd, body->p ? body->p : "", body->n);
+    return kwrite(k, body->p ? body->p : "", body->n);
 }
 
 /* A transport failure cannot be replayed once our connect() succeeded: the
@@ -1262,9 +1283,9 @@ static void not_http(conn *k)
     static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     if (k->from.tls) {
         if (k->have >= MAX_HEAD)
-            write_all(k->fd, big, sizeof big - 1);
+            kwrite(k, big, sizeof big - 1);
         else
-            write_all(k->fd, bad, sizeof bad - 1);
+            kwrite(k, bad, sizeof bad - 1);
         return;
     }
     llf_http_req none = {0};
@@ -1304,7 +1325,7 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
             CURLcode rc = c->easy_recv(h, buf, sizeof buf, &n);
             if (rc == CURLE_AGAIN)
                 break;
-            if (rc != CURLE_OK || n == 0 || write_all(k->fd, buf, n))
+            if (rc != CURLE_OK || n == 0 || kwrite(k, buf, n))
                 return;
         }
         if (poll(p, 2, -1) < 0) {
@@ -1313,7 +1334,7 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
             return;
         }
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = read(k->fd, buf, sizeof buf);
+            ssize_t n = kread(k, buf, sizeof buf);
             if (n <= 0 || curl_send_all(c, h, s, buf, (size_t)n))
                 return;
         }
@@ -1948,7 +1969,11 @@ static void *accept_loop(void *arg)
     svc->enter();
     struct pollfd p[2] = {{l[0].fd, POLLIN, 0}, {l[1].fd, POLLIN, 0}};
     for (;;) {
-        if (poll(p, 2, -1) < 0) {
+        /* (a look every 5 s as well: a wait on a descriptor another thread
+         * closed is not woken, and wake() did not always reach it; a
+         * program closing every descriptor again and again left one such
+         * thread behind each time) */
+        if (poll(p, 2, 5000) < 0) {
             if (errno == EINTR)
                 continue;
             return NULL;
