@@ -295,10 +295,11 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
         t->in_tokens = llf_get(u, "prompt_tokens")->valuedouble, has_usage = 1;
     if (cJSON_IsNumber(llf_get(u, "completion_tokens")))
         t->out_tokens = llf_get(u, "completion_tokens")->valuedouble, has_usage = 1;
-    if (llf_hub_cached(u) >= 0)
-        t->in_cached = llf_hub_cached(u);
-    if (llf_hub_reasoning(u) >= 0)
-        t->out_reasoning = llf_hub_reasoning(u);
+    double cached = llf_hub_cached(u), reasoning = llf_hub_reasoning(u);
+    if (cached >= 0)
+        t->in_cached = cached;
+    if (reasoning >= 0)
+        t->out_reasoning = reasoning;
     if (llf_get_str(chunk, "id"))
         snprintf(t->id, sizeof t->id, "%s", llf_get_str(chunk, "id"));
     const cJSON *choice = cJSON_GetArrayItem(llf_get(chunk, "choices"), 0);
@@ -470,10 +471,8 @@ static void gemini_usage(llf_stream_tr *t, const cJSON *um)
 {
     if (!cJSON_IsObject(um))
         return;
-    const cJSON *pt = llf_get(um, "promptTokenCount"), *ct = llf_get(um, "candidatesTokenCount"),
-                *tt = llf_get(um, "thoughtsTokenCount");
-    t->held_in = cJSON_IsNumber(pt) ? pt->valuedouble : 0;
-    t->held_out = (cJSON_IsNumber(ct) ? ct->valuedouble : 0) + (cJSON_IsNumber(tt) ? tt->valuedouble : 0);
+    t->held_in = llf_num(um, "promptTokenCount", 0);
+    t->held_out = llf_num(um, "candidatesTokenCount", 0) + llf_num(um, "thoughtsTokenCount", 0);
     t->held_cached = llf_num(um, "cachedContentTokenCount", -1);
     t->held_reasoning = llf_num(um, "thoughtsTokenCount", -1);
 }
