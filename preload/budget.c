@@ -7,8 +7,7 @@
  * the pid's swap and the count's reset, or have its attempt erased by it.) */
 #include "budget.h"
 
-#include <pthread.h>
-#include <unistd.h>
+#include "hubutil.h"
 
 #define COUNT_MAX 0xffffffffu
 
@@ -23,32 +22,14 @@ static uint32_t mine(uint64_t w, uint32_t me)
     return (uint32_t)(w >> 32) == me ? (uint32_t)w : 0;
 }
 
-/* This process's pid, refreshed in a forked child. getpid() is a system
- * call, about 1.6 us on a VM with today's mitigations: asked at every extra
- * attempt, it was a measurable share of a failover. (A vfork child shares
- * the parent's memory and makes no call before it execs or exits.) */
-static uint32_t self_pid;
-static pthread_once_t self_once = PTHREAD_ONCE_INIT;
-
-static void refresh_pid(void)
-{
-    __atomic_store_n(&self_pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
-}
-
-static void watch_forks(void)
-{
-    refresh_pid();
-    pthread_atfork(NULL, NULL, refresh_pid);
-}
-
+/* (the pid without a system call: llf_self_pid) */
 static uint32_t self(void)
 {
-    return __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+    return (uint32_t)llf_self_pid();
 }
 
 void llf_budget_init(llf_budget *b, long limit)
 {
-    pthread_once(&self_once, watch_forks);
     b->limit = limit;
     __atomic_store_n(&b->state, word(self(), 0), __ATOMIC_SEQ_CST);
 }

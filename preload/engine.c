@@ -28,24 +28,12 @@
 #include "shadow.h"
 #include "verdict.h"
 
-/* This process's pid, refreshed in a forked child: getpid() is a system
- * call, and asking it on every call was a measurable share of a call's cost. */
-static int self_pid;
-static void refresh_pid(void)
-{
-    self_pid = (int)getpid();
-}
-
 void llf_engine_init(llf_engine *e, const llf_config *cfg)
 {
-    static int registered;
     memset(e, 0, sizeof *e);
     e->cfg = cfg;
     llf_budget_init(&e->budget, cfg->per_process);
-    refresh_pid();
-    if (!registered)
-        registered = pthread_atfork(NULL, NULL, refresh_pid) == 0;
-    e->pid = self_pid;
+    e->pid = llf_self_pid();
 }
 
 /* A member other than the original: skipped when it cannot serve the call. */
@@ -442,7 +430,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         return -1;
     memset(fin, 0, sizeof *fin);
 
-    int pid = self_pid;
+    int pid = llf_self_pid();
     if (__atomic_exchange_n(&e->pid, pid, __ATOMIC_SEQ_CST) != pid)
         memset(&e->stats, 0, sizeof e->stats);   /* a forked child counts its own */
 

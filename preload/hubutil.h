@@ -72,6 +72,7 @@ int llf_anthropic_usage_input(cJSON *u, double in, double cached);
 cJSON *llf_gemini_usage(double in, double out, double total, double cached, double reasoning);
 double llf_now_s(void);
 double llf_mono_ms(void);   /* CLOCK_MONOTONIC in milliseconds: for durations */
+int llf_self_pid(void);     /* getpid(), without a system call after the first */
 /* A JSON number as a long, clamped to +-1e15 (token counts and limits never
  * come near; converting a double beyond long's range would be undefined, and
  * sums of clamped values cannot overflow). 0 for NaN. */
