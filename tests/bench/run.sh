@@ -181,37 +181,43 @@ read -r sa sb < <("${pin[@]}" "$out/startup" "$out/empty.so" "$lib" "$RUNS" | se
 read -r na nb < <(LLMFALLBACK_CONFIG=$fcfg "${pin[@]}" "$out/startup" "$out/empty.so" "$lib" "$RUNS" "$out/netprog" |
                   sed 's/a_us=\([0-9.]*\) b_us=\([0-9.]*\)/\1 \2/')
 
-# (c) failover: primary 503 at once, fallback 200; beyond the two providers' own latencies
+# (c) failover: primary 503 at once, fallback 200; beyond the two providers'
+# own round trips made back to back from one client (what a program failing
+# over by itself pays; more than the two apart, as two servers take turns),
+# in interleaved rounds like (a); the two apart once, for the report row
 c_bad=$(client "$url_bad" | median)
 c_ok=$(client "$url_ok2" | median)
-# (the two back to back, from one client: what a program failing over by
-# itself pays; more than the two apart, as two servers take turns)
-c_seq=$(BENCH_URL2=$url_ok2 client "$url_bad" | sed -n 's/.*sum_us=\([0-9.]*\).*/\1/p')
-c_with_line=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$fcfg client "$url_bad")
-c_with=$(echo "$c_with_line" | median)
+c_rounds=""
+for _ in $(seq "$ROUNDS"); do
+    s=$(BENCH_URL2=$url_ok2 client "$url_bad" | sed -n 's/.*sum_us=\([0-9.]*\).*/\1/p')
+    c_with_line=$(LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$fcfg client "$url_bad")
+    c_rounds="$c_rounds $s:$(echo "$c_with_line" | median)"
+done
 
-/usr/bin/python3 - "$a_rounds" "$sa" "$sb" "$c_bad" "$c_ok" "$c_with" \
+/usr/bin/python3 - "$a_rounds" "$sa" "$sb" "$c_bad" "$c_ok" "$c_rounds" \
     "$a_with_line" "$c_with_line" "$N" "$RUNS" "$i_without" "$i_with" \
-    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" "$ttft0" "$ttft1" "$i_breaker" "$na" "$nb" "$c_seq" <<'PY'
+    "$p_http0" "$p_http1" "$p_tls0" "$p_tls1" "$PN" "$ttft0" "$ttft1" "$i_breaker" "$na" "$nb" <<'PY'
 import os, platform, statistics, sys
 ph0, ph1, pt0, pt1 = (float(x or 0) for x in sys.argv[13:17])
 pn = sys.argv[17]
 tt0, tt1 = (float(x or 0) for x in sys.argv[18:20])
 iw0, iw1, ibr = float(sys.argv[11]), float(sys.argv[12]), float(sys.argv[20] or 0)
 na, nb = float(sys.argv[21]), float(sys.argv[22])
-cseq = float(sys.argv[23] or 0)
 npct = (nb - na) / na * 100
 pairs = [tuple(map(float, p.split(":"))) for p in sys.argv[1].split()]
-sa, sb, cbad, cok, cwith = map(float, sys.argv[2:7])
+cpairs = [tuple(map(float, p.split(":"))) for p in sys.argv[6].split()]
+sa, sb, cbad, cok = map(float, sys.argv[2:6])
+cseq = statistics.median(p[0] for p in cpairs)
+cwith = statistics.median(p[1] for p in cpairs)
 aline, cline, n, runs = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
 a0 = statistics.median(p[0] for p in pairs)
 a1 = statistics.median(p[1] for p in pairs)
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(f"machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
-print(f"all processes pinned to one CPU; calls per measurement: {n} (after 200 warm-up), {len(pairs)} interleaved rounds for the overhead; "
+print(f"all processes pinned to one CPU; calls per measurement: {n} (after 200 warm-up), {len(pairs)} interleaved rounds for the overhead and the failover; "
       f"start-ups: {runs} each; all figures are medians\n")
 added_a = statistics.median(p[1] - p[0] for p in pairs)   # per-round differences
-added_c = cwith - cseq
+added_c = statistics.median(p[1] - p[0] for p in cpairs)
 added_apart = cwith - (cbad + cok)
 pct = (sb - sa) / sa * 100
 rows = [
@@ -245,7 +251,8 @@ for r in rows:
     print("  ".join(str(v).ljust(x) for v, x in zip(r[:5] + (verdict,), w)))
 print(f"\nPython rows: {pn} calls on one requests.Session after 50 warm-up; HTTPS without the library is "
       "the client's own TLS to the mock, with it the relay's (libcurl, keep-alive)")
-print(f"per-round overhead (us): {', '.join(f'{p[1] - p[0]:+.1f}' for p in pairs)}")
+print(f"per-round overhead (us): {', '.join(f'{p[1] - p[0]:+.1f}' for p in pairs)}; "
+      f"per-round failover beyond both in turn (us): {', '.join(f'{p[1] - p[0]:+.1f}' for p in cpairs)}")
 print(f"with the library: {aline.split('ok=')[1]} (overhead run), {cline.split('ok=')[1]} (failover run)")
 PY
 
