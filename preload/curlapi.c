@@ -3,7 +3,8 @@
  * Order: RTLD_NEXT (the host linked libcurl), then any libcurl flavour already
  * loaded RTLD_LOCAL (Python extensions, PHP), found with RTLD_NOLOAD. A symbol
  * that resolves back into this object is rejected: that happens when the real
- * library is not loaded yet and would make a hook call itself. */
+ * library is not loaded yet and would make a hook call itself. So is one in
+ * another copy of this library. */
 #include "hooks.h"
 
 #include <dlfcn.h>
@@ -20,12 +21,21 @@ __thread void *llf_guard_frame __attribute__((tls_model("initial-exec")));
 static llf_curl_api api;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* In this object, or in another copy of it (see llmfallback_shim below):
+ * that copy's hooks would stand between us and libcurl, and in a process
+ * that had not loaded libcurl when that copy looked, lead nowhere. */
 static int is_ours(void *fn)
 {
     Dl_info self, other;
     if (!fn || !dladdr((void *)llf_real_curl, &self) || !dladdr(fn, &other))
         return 0;
-    return self.dli_fbase == other.dli_fbase;
+    if (self.dli_fbase == other.dli_fbase)
+        return 1;
+    void *h = other.dli_fname && *other.dli_fname ? dlopen(other.dli_fname, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+    int copy = h && dlsym(h, "llmfallback_shim");
+    if (h)
+        dlclose(h);
+    return copy;
 }
 
 static void *handle_of_loaded_libcurl(void)
@@ -118,6 +128,17 @@ int llf_guard_live(const void *frame)
     return llf_in_lib;
 }
 
+/* Two copies of the library in one process (nested wrappers of two
+ * installs put both in LD_PRELOAD): the program's calls reach the first
+ * copy's hooks, and that copy's calls of the real functions reach the
+ * second's, which would judge, log and count every call again. Only the
+ * first acts; the second passes everything on. So each copy exports this
+ * one name beside its hooks, and the copy that owns it in the search order
+ * is the first. (Compared by a hidden alias: a reference to the exported
+ * name itself would be bound to the first copy's, in every copy.) */
+static const char own_marker[] = "llmfallback";
+LLF_EXPORT extern const char llmfallback_shim[sizeof own_marker] __attribute__((alias("own_marker")));
+
 int llf_disabled(void)
 {
     static int state = -1; /* races are benign: every thread computes the same */
@@ -125,10 +146,12 @@ int llf_disabled(void)
         /* (what a user would write for "not disabled" is not disabled) */
         static const char *const no[] = {"", "0", "false", "no", "off"};
         const char *v = getenv("LLMFALLBACK_DISABLE");
-        state = v != NULL;
+        int off = v != NULL;
         for (size_t i = 0; v && i < sizeof no / sizeof no[0]; i++)
             if (strcasecmp(v, no[i]) == 0)
-                state = 0;
+                off = 0;
+        const void *first = dlsym(RTLD_DEFAULT, "llmfallback_shim");
+        state = off || (first && first != (const void *)own_marker);
     }
     return state;
 }

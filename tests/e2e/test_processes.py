@@ -6,7 +6,8 @@ import json
 import os
 import subprocess
 
-from harness import BUILD, CURL, SANITIZED, KEYS, PY, Failed, Mock, check, env_for, eq, new_log, read_log, run, write_config
+from harness import (BUILD, CURL, LIB, SANITIZED, KEYS, PY, Failed, Mock, check, env_for, eq, new_log, read_log, run,
+                     tmpdir, write_config)
 from pyclients import PEERS, PRELUDE, check_relayed
 
 _m = None
@@ -52,6 +53,37 @@ done
     eq(len(summaries), 20, "one summary per curl process (bash itself made no call)")
     eq(len({l["pid"] for l in summaries}), 20, "twenty processes")
     check(all((s["calls"], s["fallbacks"]) == (1, 1) for s in summaries), "each counted its own call")
+
+
+def test_two_copies_of_the_library_in_one_process_act_once():
+    """Nested wrappers of two installs put two copies in LD_PRELOAD. The
+    program's calls reach the first copy's hooks, and that copy's calls of
+    the real functions the second's: only the first may act. (Before, curl's
+    call was logged with a third, invented attempt and two summaries, and a
+    Python program got a false "base_url is not a valid URL" line.)"""
+    m = mock()
+    m.set("primary", behaviour="503")
+    other = os.path.join(tmpdir(), "second-install")
+    os.makedirs(other, exist_ok=True)
+    for f in ("libllmfallback.so", "libllmfallback-core.so"):
+        subprocess.run(["cp", os.path.join(os.path.dirname(LIB), f), other], check=True)
+    body = '{"model":"gpt-4o","messages":[{"role":"user","content":"hi [rid:two]"}]}'
+    for prog in ([CURL, "-sS", m.base("primary") + "/chat/completions", "-H", "Authorization: Bearer " +
+                  KEYS["OPENAI_API_KEY"], "-d", body],
+                 [PY, "-c", "import sys, urllib.request; print(urllib.request.urlopen(urllib.request.Request("
+                  "sys.argv[1], data=sys.argv[2].encode(), headers={'Authorization': 'Bearer ' + sys.argv[3], "
+                  "'Content-Type': 'application/json'}), timeout=10).read().decode())",
+                  m.base("primary") + "/chat/completions", body, KEYS["OPENAI_API_KEY"]]):
+        log = new_log("two-copies.log")
+        env = env_for(config(m), log)
+        env["LD_PRELOAD"] += " " + os.path.join(other, "libllmfallback.so")
+        r = run(prog, env)
+        check(b"rid:two" in r.stdout, f"{prog[0]}: the backup's answer ({r.stdout[:200]!r} {r.stderr[-600:]!r})")
+        eq([l for l in r.stderr.decode().splitlines() if "llmfallback" in l], [], f"{prog[0]}: nothing on stderr")
+        lines = read_log(log)
+        eq([(l["provider"], l["outcome"]) for l in lines if l["event"] == "attempt"],
+           [("openai", "http_error"), ("backup", "ok")], f"{prog[0]}: the two attempts, once")
+        eq(len([l for l in lines if l["event"] == "summary"]), 1, f"{prog[0]}: one summary")
 
 
 def test_stress_threads_random_failures():
