@@ -26,10 +26,18 @@ def test_install_and_man_page():
                                       "backup": {"base_url": m.base("b"), "api_key_env": "BACKUP_KEY"}},
                         "chain": ["backup/gpt-4o-mini"]}, "install.json")
     env = env_for(preload=False)
-    r = run([os.path.join(prefix, "bin/llmfallback"), "--config", cfg, "--", CURL, "-sS",
+    log = os.path.join(prefix, "attempts.jsonl")
+    r = run([os.path.join(prefix, "bin/llmfallback"), "--config", cfg, "--log", log, "--", CURL, "-sS",
              m.base("p") + "/chat/completions", "-d", chat_body()], env)
     check(json.loads(r.stdout)["choices"][0]["message"]["content"].startswith("Hello from b"),
           f"the installed wrapper falls back ({r.stderr.decode()[-200:]})")
+    # its report, also with the library preloaded from elsewhere (a
+    # LLMFALLBACK_LIBDIR without a share/ beside it sent report there)
+    for extra in ({}, {"LLMFALLBACK_LIBDIR": os.path.join(prefix, "lib/llmfallback")},
+                  {"LLMFALLBACK_LIBDIR": os.path.dirname(os.path.abspath(__file__))}):
+        r = run([os.path.join(prefix, "bin/llmfallback"), "report", log], dict(env, **extra))
+        eq(r.returncode, 0, f"the installed report runs with {extra} ({r.stderr.decode()[-200:]})")
+        check(b"backup" in r.stdout, "and tells who answered")
     m.stop()
     page = subprocess.run(["man", "-l", os.path.join(prefix, "share/man/man1/llmfallback.1")],
                           capture_output=True, env=dict(os.environ, MANPAGER="cat", MANWIDTH="200")).stdout.decode()
