@@ -97,6 +97,13 @@ void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_t
     at->first_byte_ms = MINPOS(cfg->first_byte_ms, at->total_ms);
     at->first_token_ms = MINPOS(cfg->first_token_ms ? cfg->first_token_ms : cfg->first_byte_ms, at->total_ms);
 #undef MINPOS
+    /* A limit no shorter than the whole attempt's is the whole attempt's:
+     * when it ends the attempt, that is a "timeout" (it was logged as a
+     * first-byte one, which the configuration never asked for). */
+    if (at->total_ms > 0 && at->first_byte_ms >= at->total_ms)
+        at->first_byte_ms = 0;
+    if (at->total_ms > 0 && at->first_token_ms >= at->total_ms)
+        at->first_token_ms = 0;
 }
 
 int llf_attempt_window(const llf_config *cfg, long prog_connect_ms, long prog_total_ms, double left_ms,

@@ -260,6 +260,12 @@ def test_our_limits_end_as_timeouts():
     r = run(argv, env_for(config(m, timeouts_ms={"connect": 2000, "first_token": 500, "total": 2000}), log))
     check("x-llmfallback-provider: backup" in r.stdout.decode(), f"a late head: the backup's stream ({r.stderr.decode()[-200:]})")
     eq([l["reason"] for l in read_log(log) if l["event"] == "attempt"][0], "first_token_timeout", "a late head: why")
+    # only the whole attempt limited: its end is a "timeout" (the first-byte
+    # limit, 30 s by default, is cut to it, and was logged as what fired)
+    log = new_log("total-only.log")
+    r = run(curl_chat(m), env_for(config(m, timeouts_ms={"total": 1000}), log))
+    eq([(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"][0], ("openai", "timeout"),
+       "the total limit's end")
 
 
 def test_connection_refused_primary():

@@ -72,8 +72,12 @@ void test_plan(void)
     c->total_ms = 120000;
     llf_attempt_limits(c, 0, 0, &at);
     CHECK(at.connect_ms == 3000 && at.first_byte_ms == 30000 && at.total_ms == 120000);
+    /* (a first-byte limit no shorter than the whole is none of its own: its
+     * end is the whole attempt's, a "timeout") */
     llf_attempt_limits(c, 1000, 5000, &at);
-    CHECK(at.connect_ms == 1000 && at.total_ms == 5000 && at.first_byte_ms == 5000);
+    CHECK(at.connect_ms == 1000 && at.total_ms == 5000 && at.first_byte_ms == 0 && at.first_token_ms == 0);
+    llf_attempt_limits(c, 1000, 30001, &at);
+    CHECK(at.total_ms == 30001 && at.first_byte_ms == 30000 && at.first_token_ms == 30000);
     c->connect_ms = 0;
     llf_attempt_limits(c, 700, 0, &at);
     CHECK(at.connect_ms == 700);
@@ -81,8 +85,8 @@ void test_plan(void)
      * left of it, and none starts without a few ms of it. */
     c->connect_ms = 3000;
     CHECK(llf_attempt_window(c, 0, 1500, 1500, &at) == 0 && at.total_ms == 1500 && at.connect_ms == 3000 &&
-          at.first_byte_ms == 1500);
-    CHECK(llf_attempt_window(c, 0, 1500, 300.2, &at) == 0 && at.total_ms == 301 && at.first_byte_ms == 301);
+          at.first_byte_ms == 0);
+    CHECK(llf_attempt_window(c, 0, 1500, 300.2, &at) == 0 && at.total_ms == 301 && at.first_byte_ms == 0);
     CHECK(llf_attempt_window(c, 0, 1500, 1499.9, &at) == 0 && at.total_ms == 1500);   /* (the original's, as set) */
     CHECK(llf_attempt_window(c, 0, 1500, LLF_MIN_ATTEMPT_MS - 1, &at) == -1);
     CHECK(llf_attempt_window(c, 0, 1500, -20, &at) == -1);
