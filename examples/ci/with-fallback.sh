@@ -9,8 +9,10 @@
 # one small file per user, in $XDG_RUNTIME_DIR or /dev/shm), so a dead
 # primary costs its timeout a few times, not once per process.
 #
-# Exit status: COMMAND's when it failed; otherwise 1 when a --max-* limit was
-# given and more calls than that needed a fallback (a degraded provider is
+# Exit status: 2, before COMMAND runs, for an unknown option or a limit out
+# of its range; COMMAND's when it failed; otherwise 1 when a --max-* limit
+# was given and more calls than that needed a fallback (a member answered
+# them, or they failed after their members did too: a degraded provider is
 # noticed, not hidden); otherwise 0.
 #
 # LLMFALLBACK names the wrapper (default: llmfallback on PATH, as installed
@@ -25,10 +27,16 @@ while [ $# -gt 0 ]; do
         --config) [ $# -ge 2 ] || usage; config=$2; shift 2 ;;
         --max-fallbacks|--max-fallback-share) [ $# -ge 2 ] || usage; limits+=("$1" "$2"); shift 2 ;;
         --) shift; break ;;
+        -*) echo "with-fallback: unknown option $1" >&2; usage ;;
         *) break ;;
     esac
 done
 [ $# -ge 1 ] || usage
+# the limits are checked before the job runs, not after it (an empty log:
+# the report's own check of them, and nothing else)
+if [ ${#limits[@]} -gt 0 ]; then
+    "$llmfallback" report "${limits[@]}" /dev/null > /dev/null || exit 2
+fi
 log=${LLMFALLBACK_CI_LOG:-$(mktemp "${RUNNER_TEMP:-/tmp}/llmfallback-XXXXXX.log")}
 echo "with-fallback: logging LLM calls to $log" >&2
 

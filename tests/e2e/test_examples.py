@@ -145,6 +145,12 @@ def test_ci_wrapper_shares_health_and_enforces_a_threshold():
     eq(r.returncode, 0, "a healthy provider: the job passes with the threshold on")
     r = job("ok", ["--max-fallbacks", "0"], step_script(m, 1, exit_code=3), "ci4.log")
     eq(r.returncode, 3, "the test step's own failure is the job's exit status")
+    # a limit out of its range, or an unknown option, stops the job before
+    # it runs (it ran the whole job and then exited 2; an unknown option was
+    # run as the command)
+    for bad in (["--max-fallback-share", "5"], ["--bogus"]):
+        r = job("ok", bad, step_script(m, 1), "ci5.log")
+        eq((r.returncode, len(m.requests("openai"))), (2, 0), f"{bad}: exit 2, no call made ({r.stderr.decode()[-200:]})")
 
 
 def tmpdir_fresh():

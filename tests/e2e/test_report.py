@@ -28,6 +28,14 @@ def test_report_summarises_a_log():
     check("http_error: overloaded 3" in lines and "http_error: server_error 1" in lines, "failures by reason")
     check("backup 2" in lines, "answered by backup")
     check(any(l.startswith("openai/gpt-4o 4 ") for l in lines), "latency row for the original model")
+    # the limits count every call that needed a fallback: the two a member
+    # answered and the one whose member failed too (a provider's bad night
+    # shows up even when nothing could rescue a call)
+    for limit, rc in (("2", 1), ("3", 0)):
+        r = run([os.path.join(ROOT, "scripts/llmfallback"), "report", "--max-fallbacks", limit, log], dict(os.environ))
+        eq(r.returncode, rc, f"--max-fallbacks {limit} ({r.stderr.decode()[-200:]})")
+    r = run([os.path.join(ROOT, "scripts/llmfallback"), "report", "--max-fallbacks", "2", log], dict(os.environ))
+    check("3 of 4 calls needed a fallback, more than the 2 allowed" in r.stderr.decode(), f"why ({r.stderr.decode()})")
     # a log shared with a program's own output (--log stderr, captured with
     # the program's stderr): lines that are JSON but no object, or an
     # attempt without its time, are passed over or read as they can be, not
