@@ -987,43 +987,95 @@ static long left_of(long limit, double spent, int *none)
     return limit > 0 ? left : 0;
 }
 
+/* How one try at an address ended (see reach). */
+enum { REACHED, REFUSED, FAILED };
+
+/* One try at address a, within left ms of the connect limit (0: none),
+ * spent ms after the first try began: REACHED (connected, whatever came
+ * after), REFUSED (nothing went: the next address may be tried), or
+ * FAILED (timed out connecting, or what went cannot go again). */
+typedef int (*reach_try)(void *ud, const struct sockaddr_storage *a, long left, double spent);
+
+/* Where the program meant to go (k->from.orig), and when that refuses,
+ * the other addresses its resolver gave for the name, in order (see
+ * others), as the program would have gone on without us: its connect()
+ * reached the relay, so it cannot. Each next address only after a
+ * refusal, and all of them within one connect limit (a blackholed address
+ * spends it, and the chain answers; the next address gets only what a
+ * refusal left). The address reached is the connection's from then on.
+ * 0: reached; -1: not. */
+static int reach(conn *k, const char *host, long limit, reach_try fn, void *ud)
+{
+    struct sockaddr_storage alt[MAX_OTHERS + 1];
+    alt[0] = k->from.orig;
+    size_t n = 1;
+    double t0 = llf_mono_ms();
+    for (size_t i = 0; i < n; i++) {
+        int none = 0;
+        double spent = llf_mono_ms() - t0;
+        long left = left_of(limit, spent, &none);
+        if (none)
+            return -1;
+        int got = fn(ud, &alt[i], left, spent);
+        if (got == REACHED) {
+            k->from.orig = alt[i];
+            return 0;
+        }
+        if (got == FAILED)
+            return -1;
+        if (i == 0)
+            n += others(k, host, alt + 1);
+    }
+    return -1;
+}
+
+/* relay_perform's try: the program's own request, connected at a. */
+typedef struct perform_try {
+    rctx *x;
+    const llf_req *req;
+    const llf_attempt *at;
+    llf_resp *out;
+    int tried;
+} perform_try;
+
+static int perform_to(void *ud, const struct sockaddr_storage *a, long left, double spent)
+{
+    perform_try *p = ud;
+    rctx *x = p->x;
+    char to[INET6_ADDRSTRLEN + 10];
+    if (connect_to_line(a, to, sizeof to))
+        return REFUSED;   /* (a placeholder: nothing listens there) */
+    const llf_attempt *at = p->at;
+    if (p->tried && at) {
+        /* the attempt's own limits, less what the refusals spent */
+        int none = 0;
+        x->left = *at;
+        x->left.connect_ms = left;
+        x->left.total_ms = left_of(at->total_ms, spent, &none);
+        if (none)
+            return FAILED;
+        at = &x->left;
+    }
+    if (p->tried)
+        llf_resp_free(p->out);
+    p->tried = 1;
+    perform_at(x, p->req, at, p->out, to);
+    return refused(x, p->out) ? REFUSED : connected(x, p->out) ? REACHED : FAILED;
+}
+
 /* The program's own request goes where the program connected, and when
- * that refuses, to the other addresses its resolver gave for the name, in
- * order (see others), as the program would have gone on without us: its
- * connect() reached the relay, so it cannot. All of them are one attempt,
- * within its limits (a blackholed address spends its connect limit, and
- * the chain answers; the next address gets only what a refusal left). The
- * address that answers is the connection's from then on. Members go to
- * their own URLs. */
+ * that refuses, to the next addresses of its name (see reach): all of
+ * them are one attempt, within its limits. Members go to their own URLs. */
 static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
     rctx *x = ud;
-    conn *k = x->k;
     char to[INET6_ADDRSTRLEN + 10];
-    if (req != x->orig || connect_to_line(&k->from.orig, to, sizeof to)) {
+    if (req != x->orig || connect_to_line(&x->k->from.orig, to, sizeof to)) {
         perform_at(x, req, at, out, NULL);
         return 0;
     }
-    double t0 = llf_mono_ms();
-    perform_at(x, req, at, out, to);
-    struct sockaddr_storage alt[MAX_OTHERS];
-    size_t n = refused(x, out) ? others(k, x->host, alt) : 0;
-    for (size_t i = 0; i < n && refused(x, out); i++) {
-        int none = 0;
-        if (at) {
-            x->left = *at;
-            x->left.connect_ms = left_of(at->connect_ms, llf_mono_ms() - t0, &none);
-            x->left.total_ms = left_of(at->total_ms, llf_mono_ms() - t0, &none);
-        }
-        if (none)
-            break;
-        if (connect_to_line(&alt[i], to, sizeof to))
-            continue;
-        llf_resp_free(out);
-        perform_at(x, req, at ? &x->left : NULL, out, to);
-        if (connected(x, out))
-            k->from.orig = alt[i];
-    }
+    perform_try p = {x, req, at, out, 0};
+    reach(x->k, x->host, at ? at->connect_ms : 0, perform_to, &p);
     return 0;
 }
 
@@ -1183,25 +1235,23 @@ static int dial(const struct sockaddr_storage *a, long ms, int *timed_out)
     return up;
 }
 
+/* dial_orig's try: a connection to a, in *ud. */
+static int dial_to(void *ud, const struct sockaddr_storage *a, long left, double spent)
+{
+    int timed_out = 0;
+    int *up = ud;
+    *up = dial(a, left, &timed_out);
+    return *up >= 0 ? REACHED : timed_out ? FAILED : REFUSED;
+}
+
 /* A connection to where the program meant to go (or, as for a request,
- * the next address of its name when that refuses, within what is left of
- * the one connect limit: see relay_perform), or -1. host: the one the
- * request names, or NULL. Kept in k->up (a child forked meanwhile closes
- * its copy: see pool_child) until hang_up. */
+ * the next address of its name when that refuses: see reach), or -1.
+ * host: the one the request names, or NULL. Kept in k->up (a child forked
+ * meanwhile closes its copy: see pool_child) until hang_up. */
 static int dial_orig(conn *k, const char *host)
 {
-    long limit = k->eng->cfg->connect_ms;
-    double t0 = llf_mono_ms();
-    int timed_out = 0;
-    int up = dial(&k->from.orig, limit, &timed_out);
-    struct sockaddr_storage alt[MAX_OTHERS];
-    size_t n = up < 0 && !timed_out ? others(k, host, alt) : 0;
-    for (size_t i = 0; i < n && up < 0 && !timed_out; i++) {
-        long left = left_of(limit, llf_mono_ms() - t0, &timed_out);
-        if (!timed_out && (up = dial(&alt[i], left, &timed_out)) >= 0)
-            k->from.orig = alt[i];
-    }
-    if (up < 0)
+    int up = -1;
+    if (reach(k, host, k->eng->cfg->connect_ms, dial_to, &up))
         return -1;
     int one = 1;
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -1341,6 +1391,33 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
     }
 }
 
+/* upgrade_tls's try: its connect-only handle's connection made at a (or
+ * where libcurl's own lookup of the URL's name says, for a placeholder),
+ * its socket in *s. */
+typedef struct connect_try {
+    const llf_curl_api *c;
+    CURL *h;
+    curl_socket_t *s;
+} connect_try;
+
+static int connect_at(void *ud, const struct sockaddr_storage *a, long left, double spent)
+{
+    connect_try *t = ud;
+    const llf_curl_api *c = t->c;
+    c->easy_setopt(t->h, CURLOPT_CONNECTTIMEOUT_MS, left);
+    char line[INET6_ADDRSTRLEN + 10];
+    struct curl_slist *to = connect_to_line(a, line, sizeof line) ? NULL : c->slist_append(NULL, line);
+    c->easy_setopt(t->h, CURLOPT_CONNECT_TO, to);
+    CURLcode rc = c->easy_perform(t->h);
+    c->easy_setopt(t->h, CURLOPT_CONNECT_TO, (void *)NULL);
+    c->slist_free_all(to);
+    if (rc == CURLE_OK) {
+        c->easy_getinfo(t->h, CURLINFO_ACTIVESOCKET, t->s);
+        return REACHED;
+    }
+    return rc == CURLE_COULDNT_CONNECT ? REFUSED : FAILED;
+}
+
 /* upgrade_plain() for a virtual TLS session: the relay speaks TLS to the
  * server itself, as for its transfers (HTTP/1.1 offered, the certificate
  * verified, no proxy), on a connect-only handle of its own that closes the
@@ -1361,33 +1438,8 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
         const char *ca = llf_ca_bundle(k->eng->cfg);
         if (ca)
             c->easy_setopt(h, CURLOPT_CAINFO, ca);
-        /* where the program connected, then, when that refuses, the others
-         * of its name, within one connect limit (see relay_perform) */
-        struct sockaddr_storage alt[MAX_OTHERS + 1];
-        alt[0] = k->from.orig;
-        size_t n = 1;
-        double t0 = llf_mono_ms();
-        for (size_t i = 0; i < n && s == CURL_SOCKET_BAD; i++) {
-            int none = 0;
-            long left = left_of(k->eng->cfg->connect_ms, llf_mono_ms() - t0, &none);
-            if (none)
-                break;
-            c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, left);
-            char line[INET6_ADDRSTRLEN + 10];
-            struct curl_slist *to = connect_to_line(&alt[i], line, sizeof line) ? NULL : c->slist_append(NULL, line);
-            c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
-            CURLcode rc = c->easy_perform(h);
-            c->easy_setopt(h, CURLOPT_CONNECT_TO, (void *)NULL);
-            c->slist_free_all(to);
-            if (rc == CURLE_OK) {
-                c->easy_getinfo(h, CURLINFO_ACTIVESOCKET, &s);
-                k->from.orig = alt[i];
-            } else if (rc != CURLE_COULDNT_CONNECT) {
-                break;
-            } else if (i == 0) {
-                n += others(k, host, alt + 1);
-            }
-        }
+        connect_try t = {c, h, &s};
+        reach(k, host, k->eng->cfg->connect_ms, connect_at, &t);
     }
     if (s == CURL_SOCKET_BAD || curl_send_all(c, h, s, r->head.p, r->head.n) ||
         curl_send_all(c, h, s, k->buf, k->have))
