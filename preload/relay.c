@@ -1740,12 +1740,30 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
 /* ---- serving threads ---------------------------------------------------------
  *
  * A serving thread never ends: after its connection it parks for the next
- * one, keeping its libcurl handle (and so the providers' connections). A
- * thread's end runs OpenSSL's per-thread clean-up under a global lock; a
- * fork() at that moment left the child with the lock held, and the child's
- * atexit clean-up then waited for ever. The number of threads is the most
- * connections the program ever had open to the relay at once, counting one
- * whose thread was still finishing when the next arrived. */
+ * one. A thread's end runs OpenSSL's per-thread clean-up under a global
+ * lock; a fork() at that moment left the child with the lock held, and the
+ * child's atexit clean-up then waited for ever. The number of threads is
+ * the most connections the program ever had open to the relay at once,
+ * counting one whose thread was still finishing when the next arrived.
+ *
+ * Their libcurl handles are not all kept: each holds its connections to
+ * the providers and libcurl's wake-up pair (7.88), about three
+ * descriptors, and after a burst of 200 connections at once 200 parked
+ * handles held 600 for the process's life (a program near its limit then
+ * got EMFILE where it would not without us). The handles of at most
+ * KEEP_HANDLES parked threads are kept, the ones used last, and a thread
+ * given a connection takes the newest of them when it has none of its
+ * own; a handle beyond them is cleaned up, with pool_lock held (fork()
+ * waits for it: a child never has a handle half freed, nor a lock the
+ * clean-up held), and only while its descriptors are still ours (see
+ * closable). */
+
+/* Enough for a client that opens a connection per call (urllib; a pool's
+ * connections beyond its size) to find the providers' connections kept
+ * alive at the concurrency it usually runs at (Python's default thread
+ * pool: CPUs + 4 workers); at about three descriptors each (more for one
+ * that fell back), some 50. */
+#define KEEP_HANDLES 16
 
 /* A serving thread's own state. All of them stay listed: a forked child
  * keeps its parent's handles (copies it must not use or free, since freeing
@@ -1754,7 +1772,7 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
 typedef struct server {
     struct server *next;
     const llf_curl_api *c;
-    CURL *h;
+    CURL *h;          /* (NULL: none yet, cleaned up, or taken by another: see pick_up) */
     unsigned epoch;   /* fd_epoch when h was made */
     conn *cur;        /* the connection it serves */
 } server;
@@ -1764,6 +1782,8 @@ static struct {
     int parked;          /* parked threads not yet promised a connection */
     server *all;
     conn *live;          /* every connection the process holds (for fork) */
+    server *kept[KEEP_HANDLES];   /* parked threads whose handle is kept, oldest first */
+    int nkept;
 } pool;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
@@ -1827,12 +1847,66 @@ static void keep_unused(server *me)
     me->h = NULL;
 }
 
+static int fds_still_ours(void);
+
+/* May the descriptors of a handle made at epoch be closed? Only while they
+ * are still ours: the program closed the relay's descriptors neither
+ * before the relay last looked (start: the epoch is the current one) nor
+ * since (its listening sockets, which stand for all of ours, are its own).
+ * One that may not is left as it is: its thread's, unused (see
+ * serving_thread). */
+static int closable(unsigned epoch)
+{
+    return epoch == __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE) && fds_still_ours();
+}
+
+/* As me parks (pool_lock held): its handle kept, the newest, and the
+ * oldest one kept beyond KEEP_HANDLES cleaned up. */
+static void lay_down(server *me)
+{
+    if (!me->h || !closable(me->epoch))
+        return;
+    if (pool.nkept == KEEP_HANDLES) {
+        server *old = pool.kept[0];
+        memmove(pool.kept, pool.kept + 1, (KEEP_HANDLES - 1) * sizeof *pool.kept);
+        pool.nkept--;
+        if (closable(old->epoch)) {
+            old->c->easy_reset(old->h);   /* (its options point into a transfer long over) */
+            old->c->easy_cleanup(old->h);
+            old->h = NULL;
+        }
+    }
+    pool.kept[pool.nkept++] = me;
+}
+
+/* As me is given a connection (pool_lock held): its own handle, kept or
+ * not, or else the newest kept one, or none (one is made). */
+static void pick_up(server *me)
+{
+    for (int i = 0; i < pool.nkept; i++)
+        if (pool.kept[i] == me) {
+            memmove(pool.kept + i, pool.kept + i + 1, (size_t)(pool.nkept - i - 1) * sizeof *pool.kept);
+            pool.nkept--;
+            return;
+        }
+    if (!me->h && pool.nkept) {
+        server *from = pool.kept[--pool.nkept];
+        me->c = from->c;
+        me->h = from->h;
+        me->epoch = from->epoch;
+        from->h = NULL;
+    }
+}
+
 static void *serving_thread(void *arg)
 {
     server *me = arg;
-    conn *k = me->cur;
     svc->enter();
+    pthread_mutex_lock(&pool_lock);
     for (;;) {
+        conn *k = me->cur;
+        pick_up(me);
+        pthread_mutex_unlock(&pool_lock);
         unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
         if (me->h && me->epoch != epoch)
             keep_unused(me);
@@ -1845,13 +1919,13 @@ static void *serving_thread(void *arg)
         pthread_mutex_lock(&pool_lock);
         me->cur = NULL;
         free(k);
+        lay_down(me);
         pool.parked++;
         while (!pool.head)
             pthread_cond_wait(&pool_cond, &pool_lock);
-        k = me->cur = pool.head;
-        if (!(pool.head = k->next))
+        me->cur = pool.head;
+        if (!(pool.head = me->cur->next))
             pool.tail = NULL;
-        pthread_mutex_unlock(&pool_lock);
     }
     return NULL;
 }
@@ -1964,6 +2038,7 @@ static void pool_child(void)
     }
     pool.live = pool.head = pool.tail = NULL;
     pool.parked = 0;
+    pool.nkept = 0;   /* (the parent's handles: listed, never used nor freed here) */
     for (conn *k = adopt; k; k = k->next)
         live_add(k);
     if (adopt && llf_spawn(adopter, adopt))
@@ -2108,6 +2183,17 @@ static int intact(void)
         if (lfd[i].fd >= 0 && !llf_fd_ours(&lfd[i]))
             return 0;
     return 1;
+}
+
+/* Are the descriptors the relay made still its own: this process's relay
+ * started, its listening sockets the ones it made? A program closes all of
+ * ours at once (a daemon's start), or none. */
+static int fds_still_ours(void)
+{
+    pthread_mutex_lock(&start_lock);   /* (after pool_lock, never before it) */
+    int ok = relay_pid == (int)getpid() && intact();
+    pthread_mutex_unlock(&start_lock);
+    return ok;
 }
 
 /* The thread of a relay whose sockets the program closed waits on them
