@@ -987,43 +987,95 @@ static long left_of(long limit, double spent, int *none)
     return limit > 0 ? left : 0;
 }
 
+/* How one try at an address ended (see reach). */
+enum { REACHED, REFUSED, FAILED };
+
+/* One try at address a, within left ms of the connect limit (0: none),
+ * spent ms after the first try began: REACHED (connected, whatever came
+ * after), REFUSED (nothing went: the next address may be tried), or
+ * FAILED (timed out connecting, or what went cannot go again). */
+typedef int (*reach_try)(void *ud, const struct sockaddr_storage *a, long left, double spent);
+
+/* Where the program meant to go (k->from.orig), and when that refuses,
+ * the other addresses its resolver gave for the name, in order (see
+ * others), as the program would have gone on without us: its connect()
+ * reached the relay, so it cannot. Each next address only after a
+ * refusal, and all of them within one connect limit (a blackholed address
+ * spends it, and the chain answers; the next address gets only what a
+ * refusal left). The address reached is the connection's from then on.
+ * 0: reached; -1: not. */
+static int reach(conn *k, const char *host, long limit, reach_try fn, void *ud)
+{
+    struct sockaddr_storage alt[MAX_OTHERS + 1];
+    alt[0] = k->from.orig;
+    size_t n = 1;
+    double t0 = llf_mono_ms();
+    for (size_t i = 0; i < n; i++) {
+        int none = 0;
+        double spent = llf_mono_ms() - t0;
+        long left = left_of(limit, spent, &none);
+        if (none)
+            return -1;
+        int got = fn(ud, &alt[i], left, spent);
+        if (got == REACHED) {
+            k->from.orig = alt[i];
+            return 0;
+        }
+        if (got == FAILED)
+            return -1;
+        if (i == 0)
+            n += others(k, host, alt + 1);
+    }
+    return -1;
+}
+
+/* relay_perform's try: the program's own request, connected at a. */
+typedef struct perform_try {
+    rctx *x;
+    const llf_req *req;
+    const llf_attempt *at;
+    llf_resp *out;
+    int tried;
+} perform_try;
+
+static int perform_to(void *ud, const struct sockaddr_storage *a, long left, double spent)
+{
+    perform_try *p = ud;
+    rctx *x = p->x;
+    char to[INET6_ADDRSTRLEN + 10];
+    if (connect_to_line(a, to, sizeof to))
+        return REFUSED;   /* (a placeholder: nothing listens there) */
+    const llf_attempt *at = p->at;
+    if (p->tried && at) {
+        /* the attempt's own limits, less what the refusals spent */
+        int none = 0;
+        x->left = *at;
+        x->left.connect_ms = left;
+        x->left.total_ms = left_of(at->total_ms, spent, &none);
+        if (none)
+            return FAILED;
+        at = &x->left;
+    }
+    if (p->tried)
+        llf_resp_free(p->out);
+    p->tried = 1;
+    perform_at(x, p->req, at, p->out, to);
+    return refused(x, p->out) ? REFUSED : connected(x, p->out) ? REACHED : FAILED;
+}
+
 /* The program's own request goes where the program connected, and when
- * that refuses, to the other addresses its resolver gave for the name, in
- * order (see others), as the program would have gone on without us: its
- * connect() reached the relay, so it cannot. All of them are one attempt,
- * within its limits (a blackholed address spends its connect limit, and
- * the chain answers; the next address gets only what a refusal left). The
- * address that answers is the connection's from then on. Members go to
- * their own URLs. */
+ * that refuses, to the next addresses of its name (see reach): all of
+ * them are one attempt, within its limits. Members go to their own URLs. */
 static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, llf_resp *out)
 {
     rctx *x = ud;
-    conn *k = x->k;
     char to[INET6_ADDRSTRLEN + 10];
-    if (req != x->orig || connect_to_line(&k->from.orig, to, sizeof to)) {
+    if (req != x->orig || connect_to_line(&x->k->from.orig, to, sizeof to)) {
         perform_at(x, req, at, out, NULL);
         return 0;
     }
-    double t0 = llf_mono_ms();
-    perform_at(x, req, at, out, to);
-    struct sockaddr_storage alt[MAX_OTHERS];
-    size_t n = refused(x, out) ? others(k, x->host, alt) : 0;
-    for (size_t i = 0; i < n && refused(x, out); i++) {
-        int none = 0;
-        if (at) {
-            x->left = *at;
-            x->left.connect_ms = left_of(at->connect_ms, llf_mono_ms() - t0, &none);
-            x->left.total_ms = left_of(at->total_ms, llf_mono_ms() - t0, &none);
-        }
-        if (none)
-            break;
-        if (connect_to_line(&alt[i], to, sizeof to))
-            continue;
-        llf_resp_free(out);
-        perform_at(x, req, at ? &x->left : NULL, out, to);
-        if (connected(x, out))
-            k->from.orig = alt[i];
-    }
+    perform_try p = {x, req, at, out, 0};
+    reach(x->k, x->host, at ? at->connect_ms : 0, perform_to, &p);
     return 0;
 }
 
@@ -1183,25 +1235,23 @@ static int dial(const struct sockaddr_storage *a, long ms, int *timed_out)
     return up;
 }
 
+/* dial_orig's try: a connection to a, in *ud. */
+static int dial_to(void *ud, const struct sockaddr_storage *a, long left, double spent)
+{
+    int timed_out = 0;
+    int *up = ud;
+    *up = dial(a, left, &timed_out);
+    return *up >= 0 ? REACHED : timed_out ? FAILED : REFUSED;
+}
+
 /* A connection to where the program meant to go (or, as for a request,
- * the next address of its name when that refuses, within what is left of
- * the one connect limit: see relay_perform), or -1. host: the one the
- * request names, or NULL. Kept in k->up (a child forked meanwhile closes
- * its copy: see pool_child) until hang_up. */
+ * the next address of its name when that refuses: see reach), or -1.
+ * host: the one the request names, or NULL. Kept in k->up (a child forked
+ * meanwhile closes its copy: see pool_child) until hang_up. */
 static int dial_orig(conn *k, const char *host)
 {
-    long limit = k->eng->cfg->connect_ms;
-    double t0 = llf_mono_ms();
-    int timed_out = 0;
-    int up = dial(&k->from.orig, limit, &timed_out);
-    struct sockaddr_storage alt[MAX_OTHERS];
-    size_t n = up < 0 && !timed_out ? others(k, host, alt) : 0;
-    for (size_t i = 0; i < n && up < 0 && !timed_out; i++) {
-        long left = left_of(limit, llf_mono_ms() - t0, &timed_out);
-        if (!timed_out && (up = dial(&alt[i], left, &timed_out)) >= 0)
-            k->from.orig = alt[i];
-    }
-    if (up < 0)
+    int up = -1;
+    if (reach(k, host, k->eng->cfg->connect_ms, dial_to, &up))
         return -1;
     int one = 1;
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -1341,6 +1391,33 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
     }
 }
 
+/* upgrade_tls's try: its connect-only handle's connection made at a (or
+ * where libcurl's own lookup of the URL's name says, for a placeholder),
+ * its socket in *s. */
+typedef struct connect_try {
+    const llf_curl_api *c;
+    CURL *h;
+    curl_socket_t *s;
+} connect_try;
+
+static int connect_at(void *ud, const struct sockaddr_storage *a, long left, double spent)
+{
+    connect_try *t = ud;
+    const llf_curl_api *c = t->c;
+    c->easy_setopt(t->h, CURLOPT_CONNECTTIMEOUT_MS, left);
+    char line[INET6_ADDRSTRLEN + 10];
+    struct curl_slist *to = connect_to_line(a, line, sizeof line) ? NULL : c->slist_append(NULL, line);
+    c->easy_setopt(t->h, CURLOPT_CONNECT_TO, to);
+    CURLcode rc = c->easy_perform(t->h);
+    c->easy_setopt(t->h, CURLOPT_CONNECT_TO, (void *)NULL);
+    c->slist_free_all(to);
+    if (rc == CURLE_OK) {
+        c->easy_getinfo(t->h, CURLINFO_ACTIVESOCKET, t->s);
+        return REACHED;
+    }
+    return rc == CURLE_COULDNT_CONNECT ? REFUSED : FAILED;
+}
+
 /* upgrade_plain() for a virtual TLS session: the relay speaks TLS to the
  * server itself, as for its transfers (HTTP/1.1 offered, the certificate
  * verified, no proxy), on a connect-only handle of its own that closes the
@@ -1361,33 +1438,8 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
         const char *ca = llf_ca_bundle(k->eng->cfg);
         if (ca)
             c->easy_setopt(h, CURLOPT_CAINFO, ca);
-        /* where the program connected, then, when that refuses, the others
-         * of its name, within one connect limit (see relay_perform) */
-        struct sockaddr_storage alt[MAX_OTHERS + 1];
-        alt[0] = k->from.orig;
-        size_t n = 1;
-        double t0 = llf_mono_ms();
-        for (size_t i = 0; i < n && s == CURL_SOCKET_BAD; i++) {
-            int none = 0;
-            long left = left_of(k->eng->cfg->connect_ms, llf_mono_ms() - t0, &none);
-            if (none)
-                break;
-            c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, left);
-            char line[INET6_ADDRSTRLEN + 10];
-            struct curl_slist *to = connect_to_line(&alt[i], line, sizeof line) ? NULL : c->slist_append(NULL, line);
-            c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
-            CURLcode rc = c->easy_perform(h);
-            c->easy_setopt(h, CURLOPT_CONNECT_TO, (void *)NULL);
-            c->slist_free_all(to);
-            if (rc == CURLE_OK) {
-                c->easy_getinfo(h, CURLINFO_ACTIVESOCKET, &s);
-                k->from.orig = alt[i];
-            } else if (rc != CURLE_COULDNT_CONNECT) {
-                break;
-            } else if (i == 0) {
-                n += others(k, host, alt + 1);
-            }
-        }
+        connect_try t = {c, h, &s};
+        reach(k, host, k->eng->cfg->connect_ms, connect_at, &t);
     }
     if (s == CURL_SOCKET_BAD || curl_send_all(c, h, s, r->head.p, r->head.n) ||
         curl_send_all(c, h, s, k->buf, k->have))
@@ -1688,12 +1740,30 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
 /* ---- serving threads ---------------------------------------------------------
  *
  * A serving thread never ends: after its connection it parks for the next
- * one, keeping its libcurl handle (and so the providers' connections). A
- * thread's end runs OpenSSL's per-thread clean-up under a global lock; a
- * fork() at that moment left the child with the lock held, and the child's
- * atexit clean-up then waited for ever. The number of threads is the most
- * connections the program ever had open to the relay at once, counting one
- * whose thread was still finishing when the next arrived. */
+ * one. A thread's end runs OpenSSL's per-thread clean-up under a global
+ * lock; a fork() at that moment left the child with the lock held, and the
+ * child's atexit clean-up then waited for ever. The number of threads is
+ * the most connections the program ever had open to the relay at once,
+ * counting one whose thread was still finishing when the next arrived.
+ *
+ * Their libcurl handles are not all kept: each holds its connections to
+ * the providers and libcurl's wake-up pair (7.88), about three
+ * descriptors, and after a burst of 200 connections at once 200 parked
+ * handles held 600 for the process's life (a program near its limit then
+ * got EMFILE where it would not without us). The handles of at most
+ * KEEP_HANDLES parked threads are kept, the ones used last, and a thread
+ * given a connection takes the newest of them when it has none of its
+ * own; a handle beyond them is cleaned up, with pool_lock held (fork()
+ * waits for it: a child never has a handle half freed, nor a lock the
+ * clean-up held), and only while its descriptors are still ours (see
+ * closable). */
+
+/* Enough for a client that opens a connection per call (urllib; a pool's
+ * connections beyond its size) to find the providers' connections kept
+ * alive at the concurrency it usually runs at (Python's default thread
+ * pool: CPUs + 4 workers); at about three descriptors each (more for one
+ * that fell back), some 50. */
+#define KEEP_HANDLES 16
 
 /* A serving thread's own state. All of them stay listed: a forked child
  * keeps its parent's handles (copies it must not use or free, since freeing
@@ -1702,7 +1772,7 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
 typedef struct server {
     struct server *next;
     const llf_curl_api *c;
-    CURL *h;
+    CURL *h;          /* (NULL: none yet, cleaned up, or taken by another: see pick_up) */
     unsigned epoch;   /* fd_epoch when h was made */
     conn *cur;        /* the connection it serves */
 } server;
@@ -1712,6 +1782,8 @@ static struct {
     int parked;          /* parked threads not yet promised a connection */
     server *all;
     conn *live;          /* every connection the process holds (for fork) */
+    server *kept[KEEP_HANDLES];   /* parked threads whose handle is kept, oldest first */
+    int nkept;
 } pool;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
@@ -1775,12 +1847,66 @@ static void keep_unused(server *me)
     me->h = NULL;
 }
 
+static int fds_still_ours(void);
+
+/* May the descriptors of a handle made at epoch be closed? Only while they
+ * are still ours: the program closed the relay's descriptors neither
+ * before the relay last looked (start: the epoch is the current one) nor
+ * since (its listening sockets, which stand for all of ours, are its own).
+ * One that may not is left as it is: its thread's, unused (see
+ * serving_thread). */
+static int closable(unsigned epoch)
+{
+    return epoch == __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE) && fds_still_ours();
+}
+
+/* As me parks (pool_lock held): its handle kept, the newest, and the
+ * oldest one kept beyond KEEP_HANDLES cleaned up. */
+static void lay_down(server *me)
+{
+    if (!me->h || !closable(me->epoch))
+        return;
+    if (pool.nkept == KEEP_HANDLES) {
+        server *old = pool.kept[0];
+        memmove(pool.kept, pool.kept + 1, (KEEP_HANDLES - 1) * sizeof *pool.kept);
+        pool.nkept--;
+        if (closable(old->epoch)) {
+            old->c->easy_reset(old->h);   /* (its options point into a transfer long over) */
+            old->c->easy_cleanup(old->h);
+            old->h = NULL;
+        }
+    }
+    pool.kept[pool.nkept++] = me;
+}
+
+/* As me is given a connection (pool_lock held): its own handle, kept or
+ * not, or else the newest kept one, or none (one is made). */
+static void pick_up(server *me)
+{
+    for (int i = 0; i < pool.nkept; i++)
+        if (pool.kept[i] == me) {
+            memmove(pool.kept + i, pool.kept + i + 1, (size_t)(pool.nkept - i - 1) * sizeof *pool.kept);
+            pool.nkept--;
+            return;
+        }
+    if (!me->h && pool.nkept) {
+        server *from = pool.kept[--pool.nkept];
+        me->c = from->c;
+        me->h = from->h;
+        me->epoch = from->epoch;
+        from->h = NULL;
+    }
+}
+
 static void *serving_thread(void *arg)
 {
     server *me = arg;
-    conn *k = me->cur;
     svc->enter();
+    pthread_mutex_lock(&pool_lock);
     for (;;) {
+        conn *k = me->cur;
+        pick_up(me);
+        pthread_mutex_unlock(&pool_lock);
         unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
         if (me->h && me->epoch != epoch)
             keep_unused(me);
@@ -1793,13 +1919,13 @@ static void *serving_thread(void *arg)
         pthread_mutex_lock(&pool_lock);
         me->cur = NULL;
         free(k);
+        lay_down(me);
         pool.parked++;
         while (!pool.head)
             pthread_cond_wait(&pool_cond, &pool_lock);
-        k = me->cur = pool.head;
-        if (!(pool.head = k->next))
+        me->cur = pool.head;
+        if (!(pool.head = me->cur->next))
             pool.tail = NULL;
-        pthread_mutex_unlock(&pool_lock);
     }
     return NULL;
 }
@@ -1912,6 +2038,7 @@ static void pool_child(void)
     }
     pool.live = pool.head = pool.tail = NULL;
     pool.parked = 0;
+    pool.nkept = 0;   /* (the parent's handles: listed, never used nor freed here) */
     for (conn *k = adopt; k; k = k->next)
         live_add(k);
     if (adopt && llf_spawn(adopter, adopt))
@@ -2056,6 +2183,17 @@ static int intact(void)
         if (lfd[i].fd >= 0 && !llf_fd_ours(&lfd[i]))
             return 0;
     return 1;
+}
+
+/* Are the descriptors the relay made still its own: this process's relay
+ * started, its listening sockets the ones it made? A program closes all of
+ * ours at once (a daemon's start), or none. */
+static int fds_still_ours(void)
+{
+    pthread_mutex_lock(&start_lock);   /* (after pool_lock, never before it) */
+    int ok = relay_pid == (int)getpid() && intact();
+    pthread_mutex_unlock(&start_lock);
+    return ok;
 }
 
 /* The thread of a relay whose sockets the program closed waits on them

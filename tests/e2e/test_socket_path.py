@@ -198,6 +198,115 @@ print(blocked(os.getpid()) & wanted == wanted,
         check(1 <= conns <= serving, f"{name}: twelve calls over {conns} connection(s)")
 
 
+BURST = """
+import concurrent.futures, time
+def count():
+    time.sleep(1)                           # (the burst's threads have parked by then)
+    return len(os.listdir("/proc/self/fd")), len(os.listdir("/proc/self/task"))
+urllib_chat("warm")                         # the relay, and a serving thread parked
+before = count()
+gate = threading.Barrier(100)
+def one(i):
+    gate.wait()
+    return "[rid:b%d]" % i in urllib_chat("b%d" % i)
+with concurrent.futures.ThreadPoolExecutor(100) as ex:
+    answered = sum(ex.map(one, range(100)))
+burst = count()
+for i in range(5):
+    urllib_chat("after%d" % i)
+print(answered, *before, *burst, *count())
+"""
+
+
+def test_a_burst_of_connections_leaves_few_descriptors():
+    """A hundred urllib calls at once, each on a connection of its own,
+    make a hundred serving threads, which park after it (they never end:
+    see test_serving_threads_park_and_keep_their_connections). Parked,
+    at most 16 of them keep their libcurl handle, with its connection to
+    the provider and libcurl's wake-up pair; the others' are cleaned up.
+    Each parked thread kept its handle, about three descriptors: 300 more
+    for the process's life after this burst, and a program near its
+    descriptor limit (1024 by default) got EMFILE later where it would not
+    without the library. Calls after the burst go over the connections of
+    the handles kept."""
+    m = mock()
+    m.set("primary", behaviour="slow:500")   # (the hundred connections are open at once)
+    r = py(m, BURST, config(m), timeout=120)
+    out = r.stdout.decode().split()
+    eq(len(out), 7, f"counted ({r.stdout!r}, {r.stderr.decode()[-300:]})")
+    answered, fds0, threads0, fds1, threads1, fds2, threads2 = map(int, out)
+    eq(answered, 100, "every call of the burst answered with its own tag")
+    check(threads1 - threads0 >= 50, f"the burst made {threads1 - threads0} more serving threads (at least 50)")
+    check(fds1 - fds0 <= 60, f"after the burst, {fds1 - fds0} more descriptors than before it (at most 60: "
+                             "16 handles kept, 3 each, and a few)")
+    check(fds2 - fds0 <= 60, f"after five more calls, {fds2 - fds0} more descriptors than before the burst")
+    burst_conns = {q["peer_port"] for q in m.requests("primary") if "[rid:b" in q["body"]}
+    after_conns = {q["peer_port"] for q in m.requests("primary") if "[rid:after" in q["body"]}
+    eq(len(after_conns - burst_conns), 0, "the calls after the burst went over connections kept from it")
+
+
+BURST_THEN_CLOSE = """
+import concurrent.futures, http.client, socket, time
+def burst(tag, n):
+    def one(i):
+        try:
+            return "[rid:%s%d]" % (tag, i) in urllib_chat("%s%d" % (tag, i))
+        except Exception:
+            return False
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        return sum(ex.map(one, range(n)))
+host, port = URL.split("/")[2].split(":")
+kept = http.client.HTTPConnection(host, int(port), timeout=10)   # kept alive, idle
+kept.request("POST", "/v1/chat/completions", body=body("kept"), headers=HDRS)
+print("kept", "[rid:kept]" in kept.getresponse().read().decode())
+os.dup2(kept.sock.fileno(), 0)      # (its end is kept past the closerange below: on 0)
+kept.sock.close()
+print("first", burst("a", 24))      # 16 handles kept as their threads park
+time.sleep(0.5)
+os.closerange(3, 1024)              # the relay's among them, its end of the kept connection too
+mine = []
+for i in range(200):                # the program's own, on the numbers just freed
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    mine.append((s, os.fstat(s.fileno()).st_ino))
+def intact():
+    def same(s, ino):
+        try:
+            return os.fstat(s.fileno()).st_ino == ino
+        except OSError:
+            return False
+    return sum(same(s, ino) for s, ino in mine)
+os.close(0)                         # the kept connection ends: its thread parks, the relay unaware
+os.open("/dev/null", os.O_RDONLY)
+time.sleep(0.5)
+print("parked", intact())
+print("second", burst("b", 24))     # a relay afresh; the first burst's handles are stale
+time.sleep(0.5)
+print("after", intact())
+"""
+
+
+def test_a_burst_after_the_program_closed_every_descriptor_leaves_its_own_alone():
+    """Handles beyond the 16 kept are cleaned up as their threads park,
+    but never one whose descriptors may be the program's now: a thread
+    that parks after the program closed every descriptor and took their
+    numbers for its own, before the relay saw it, cleans up no kept handle
+    (the oldest one's descriptors, closed, were three of the program's
+    sockets), and the next burst, served by a relay afresh, leaves them
+    alone too. The program's 200 sockets on the freed numbers stay its
+    own."""
+    m = mock()
+    m.set("primary", behaviour="slow:300")
+    r = py(m, BURST_THEN_CLOSE, config(m), timeout=60)
+    lines = r.stdout.decode().splitlines()
+    eq(len(lines), 5, f"ran to its end ({lines} {r.stderr.decode()[-300:]})")
+    eq(lines[:2], ["kept True", "first 24"], "a call on a kept-alive connection, and the first burst answered")
+    eq(lines[2], "parked 200", "the program's sockets, after the kept connection's thread parked")
+    eq(lines[3], "second 24", "the second burst answered, by a relay afresh")
+    eq(lines[4], "after 200", "the program's sockets, after the second burst's threads parked")
+
+
 def test_sixteen_threads_one_session():
     m = mock()
     m.set("primary", behaviour=["503", "ok"] * 50)
