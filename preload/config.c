@@ -282,8 +282,10 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
 {
     char name[128];
     const char *what = x->entry ? x->entry : "chain", *entry = x->entry ? x->entry : "chain entry";
-    if (plen == 0 || plen >= sizeof name)
-        return fail(x, "%s \"%.*s\" has no provider", entry, (int)plen, provider);
+    if (plen == 0)
+        return fail(x, "%s \"\" has no provider", entry);
+    if (plen >= sizeof name)   /* (no provider has such a name: a line, not the whole of it) */
+        return fail(x, "%s names unknown provider \"%.40s...\" (%zu characters)", what, provider, plen);
     memcpy(name, provider, plen);
     name[plen] = '\0';
     int idx = llf_config_provider(x->c, name);

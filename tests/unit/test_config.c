@@ -116,6 +116,11 @@ void test_config(void)
     CHECK(fails_with("{\"chian\": []}", NULL, "unknown key \"chian\""));
     CHECK(fails_with("{\"chain\": [\"nosuch/model\"]}", NULL, "unknown provider \"nosuch\""));
     CHECK(fails_with(NULL, "nosuch/model", "unknown provider \"nosuch\""));
+    {   /* a name longer than any provider's: that, in a line (it read "has no provider", and all of it) */
+        char chain[400];
+        snprintf(chain, sizeof chain, "%0300d/m", 0);
+        CHECK(fails_with(NULL, chain, "unknown provider \"0000000000000000000000000000000000000000...\" (300 characters)"));
+    }
     CHECK(fails_with("{\"chain\": [\"mistral/m\"]}", NULL, "cfg.json: chain entry mistral/m: MISTRAL_API_KEY is not set"));
     /* the entry came from the variable, so the message names it */
     CHECK(fails_with("{\"chain\": []}", "mistral/m", "LLMFALLBACK_CHAIN: chain entry mistral/m: MISTRAL_API_KEY is not set"));
