@@ -31,6 +31,11 @@ int llf_fd_ours(const llf_ownfd *o);
  * must not hold our connections; see hook_fd.c for libcurl's other
  * descriptors). */
 curl_socket_t llf_curl_socket(void *unused, curlsocktype purpose, struct curl_sockaddr *a);
+/* CURLOPT_CLOSESOCKETFUNCTION beside it: closes a socket llf_curl_socket
+ * made only while its number still names it (the program may have closed
+ * every descriptor and taken the number since); never another. 0, or
+ * close()'s -1. */
+int llf_curl_close(void *unused, curl_socket_t fd);
 /* The last socket llf_curl_socket made on this thread (-1: none since reset):
  * the relay's attempt's connection, for when its request reached the server. */
 extern __thread int llf_curl_last_socket;

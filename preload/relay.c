@@ -876,7 +876,9 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     if (!llf_headers_get(&req->headers, "content-type", NULL))
         hl = c->slist_append(hl, "Content-Type:");
     c->easy_reset(h);
-    c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);   /* (close-on-exec) */
+    /* (close-on-exec; closed only while the number is still ours: guest.h) */
+    c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);
+    c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
     c->easy_setopt(h, CURLOPT_URL, req->url);
     c->easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);   /* ("/a/../b" is the server's to read) */
     c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
@@ -1430,6 +1432,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
     curl_socket_t s = CURL_SOCKET_BAD;
     if (h) {
         c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);
+        c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
         c->easy_setopt(h, CURLOPT_URL, url);
         c->easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
         c->easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);

@@ -238,14 +238,10 @@ static curl_socket_t open_sock(void *p, curlsocktype purpose, struct curl_sockad
 
 static int close_sock(void *p, curl_socket_t fd)
 {
-    (void)p;
     for (int i = 0; i < NSOCK; i++)
-        if (socks[i].fd == fd) {
-            int ours = llf_fd_ours(&socks[i]);
+        if (socks[i].fd == fd)
             socks[i].fd = -1;
-            return ours ? close(fd) : 0;
-        }
-    return 0;   /* not one open_sock made: not ours to close */
+    return llf_curl_close(p, fd);   /* (only while still ours) */
 }
 
 /* (a socket: each has an inode of its own, where every eventfd, epoll and

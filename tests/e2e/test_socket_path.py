@@ -307,6 +307,45 @@ def test_a_burst_after_the_program_closed_every_descriptor_leaves_its_own_alone(
     eq(lines[4], "after 200", "the program's sockets, after the second burst's threads parked")
 
 
+IN_FLIGHT_THEN_CLOSE = """
+import socket, time
+host, port = URL.split("/")[2].split(":")
+b = body("inflight").encode()
+slow = socket.create_connection((host, int(port)))
+slow.sendall(("POST /v1/chat/completions HTTP/1.1\\r\\nHost: %s:%s\\r\\nContent-Type: application/json\\r\\n"
+              "Authorization: %s\\r\\nContent-Length: %d\\r\\n\\r\\n" % (host, port, HDRS["Authorization"], len(b))).encode() + b)
+slow.detach()
+time.sleep(0.5)   # (the relay's transfer is under way, the provider silent)
+os.closerange(3, 1024)
+mine = []
+for _ in range(200):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    mine.append((s, os.fstat(s.fileno()).st_ino))
+def same(s, ino):
+    try:
+        return os.fstat(s.fileno()).st_ino == ino
+    except OSError:
+        return False
+time.sleep(6)   # (past the transfer's end, and its total limit of 5 s)
+print(sum(1 for s, ino in mine if same(s, ino)))
+"""
+
+
+def test_a_transfer_ended_after_the_program_closed_every_descriptor_closes_none_of_its():
+    """The relay's transfer for a call is under way when the program closes
+    every descriptor and takes the numbers for sockets of its own. libcurl
+    ends that transfer later (its program's end gone) and closes its
+    connection's number: by then the program's. It closed one of the
+    program's 200 sockets, every time; now a socket of ours is closed only
+    while its number still names it."""
+    m = mock()
+    m.set("primary", behaviour="slow:3000")
+    r = py(m, IN_FLIGHT_THEN_CLOSE, config(m), timeout=60)
+    eq(r.stdout.decode().strip(), "200", f"the program's 200 sockets are all its own ({r.stderr.decode()[-300:]})")
+
+
 def test_sixteen_threads_one_session():
     m = mock()
     m.set("primary", behaviour=["503", "ok"] * 50)
