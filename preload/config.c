@@ -229,6 +229,7 @@ static int load_providers(ctx *x, const cJSON *provs)
         if (!builtin && (idx = add_provider(x, it->string)) < 0)
             return -1;
         llf_provider *p = &x->c->providers[idx];
+        p->configured = 1;
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "dialect");
         if (d) {
             int dd = cJSON_IsString(d) ? llf_dialect_from_name(d->valuestring) : -1;
@@ -705,14 +706,14 @@ out:
 }
 
 /* With no chain anywhere: every provider whose key is set (or that needs
- * none and was configured), with its default model, in table order. */
+ * none and was configured: a built-in one that needs none, Ollama, only
+ * then, as a local server it names may not run), with its default model,
+ * in table order. */
 static int default_chain(ctx *x)
 {
-    size_t nb;
-    llf_builtins(&nb);
     for (size_t i = 0; i < x->c->nproviders; i++) {
         const llf_provider *p = &x->c->providers[i];
-        int usable = p->key || (!p->needs_key && i >= nb);
+        int usable = p->key || (!p->needs_key && p->configured);
         if (usable && p->default_model && add_chain(x, p->name, strlen(p->name), NULL, 0))
             return -1;
     }

@@ -27,6 +27,7 @@ typedef struct llf_provider {
     char       *key_env;        /* variable the key came from (for messages) */
     char       *key;            /* NULL when unset */
     int         needs_key;
+    int         configured;      /* named in the file's "providers" */
     char       *default_model;  /* NULL when none */
     char       *breaker_id;     /* name and base URL: what the breaker's slots
                                  * are kept by (one name may mean other servers

@@ -54,6 +54,18 @@ void test_config(void)
         CHECK_STR(c->providers[llf_config_provider(c, "gemini")].key, "g-1");
     }
     llf_config_free(c);
+    /* A built-in provider that needs no key (Ollama) only when the file
+     * names it (it was never in, named or not), as a keyless one of the
+     * file's own always is. */
+    c = load("{\"providers\":{\"ollama\":{\"base_url\":\"http://127.0.0.1:11434/v1\"},"
+             "\"local\":{\"base_url\":\"http://127.0.0.1:8000/v1\",\"api_key_env\":\"\",\"model\":\"m\"}}}",
+             NULL, NULL);
+    CHECK(c && c->nchain == 4);
+    if (c && c->nchain == 4) {
+        CHECK_STR(chain_str(c, 2, b, sizeof b), "ollama/llama3.2");
+        CHECK_STR(chain_str(c, 3, b, sizeof b), "local/m");
+    }
+    llf_config_free(c);
 
     /* The file, in full. */
     t_setenv("BACKUP_KEY", "bk-1");
