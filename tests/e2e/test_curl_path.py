@@ -1695,8 +1695,12 @@ def test_a_header_callbacks_refusal_as_libcurl_reports_it():
     eq((direct["rc"], direct["err"], direct["size"], direct["got"]), ("23", "Failed writing header", "0", "0"),
        "(libcurl's own)")
     eq(kv(curlinfo(m, "habort")), direct, "answered by the primary")
+    eq(len(m.requests("backup")), 0, "(the backup not asked)")
     m.set("primary", behaviour="503")
     eq(kv(curlinfo(m, "habort")), direct, "answered by the backup")
+    # (the callback refuses the first header line whatever its status: only
+    # the backup's request shows the fallback happened)
+    eq(len(m.requests("backup")), 1, "(the backup asked once)")
 
 
 def raw_config(primary, m, chain=("backup/gpt-4o-mini",), **timeouts):
@@ -1730,7 +1734,10 @@ def test_a_failed_original_keeps_its_status():
     (curl -w '%{http_code}'), not 000."""
     m = mock()
     m.set("backup", behaviour="503")
-    for status, stall, limit, want in ((200, 0, [], "200 18"), (503, 0, [], "503 18"), (200, 5, ["-m", "1"], "200 28")):
+    # (a cut answer fails over; one stalled to the program's own limit
+    # leaves no time for a member)
+    for status, stall, limit, want, asked in ((200, 0, [], "200 18", 1), (503, 0, [], "503 18", 1),
+                                              (200, 5, ["-m", "1"], "200 28", 0)):
         srv = RawServer(cut_answer(status, 30, stall))
         try:
             argv = [CURL, "-s", "-o", "/dev/null", "-w", "%{http_code} %{exitcode}", *limit,
@@ -1738,7 +1745,9 @@ def test_a_failed_original_keeps_its_status():
                     "-d", chat_body()]
             cfg = raw_config(srv, m)
             eq(run(argv, env_for(cfg, preload=False)).stdout.decode(), want, f"{want}: (libcurl's own)")
+            m.reset("backup")
             eq(run(argv, env_for(cfg)).stdout.decode(), want, f"{want}: with the library")
+            eq(len(m.requests("backup")), asked, f"{want}: the backup asked {asked} time(s)")
         finally:
             srv.stop()
 
