@@ -197,6 +197,15 @@ def test_a_copy_out_at_exit_is_waited_for_then_stopped():
     eq(r.returncode, 0, f"the program ends cleanly ({r.stderr.decode()[-200:]})")
     check(b"Hello from primary" in r.stdout, "with its own answer")
     check(took < 6, f"without waiting for the candidate's 6 s ({took:.1f} s)")
+    eq(len(m.requests("claude")), 1, "the copy reached the candidate")
+    sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+    # (its own limit and the exit's wait are both 300 ms: whichever ends it
+    # first names it, timed out or aborted)
+    check(len(sh) == 1 and (sh[0]["outcome"], sh[0]["reason"]) in (("transport_error", "timeout"),
+                                                                   ("transport_error", "aborted")),
+          f"the copy logged as cut short ({sh})")
+    check(250 <= sh[0]["ms"] < 1000, f"at about shadow.timeout_ms ({sh[0]['ms']} ms)")
+    check(took >= 0.3, f"after waiting shadow.timeout_ms for it ({took:.2f} s)")
 
 
 def test_shadow_samples_and_reports():
