@@ -156,10 +156,19 @@ def test_everything_open_still_asks_the_original():
     cfg = config(m, failures=1, cooldown_ms=60000)
     argv = [CURL, "-sS", "-w", "\n%{http_code}", m.base("primary") + "/chat/completions",
             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body()]
-    for _ in range(3):
-        r = run(argv, env_for(cfg, extra={"XDG_RUNTIME_DIR": shared}))
+    logs = []
+    for i in range(3):
+        log = new_log(f"allopen-{i}.log")
+        r = run(argv, env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared}))
         eq(r.stdout.decode().rpartition("\n")[2], "503", "the program gets the original failure")
+        logs.append([(e.get("provider"), e.get("outcome"), e.get("reason")) for e in read_log(log)
+                     if e.get("event") == "attempt"])
     eq(len(m.requests("primary")), 3, "the original is asked last when everything is open")
+    eq(len(m.requests("backup")), 1, "the backup asked on the first call only")
+    first = [("openai", "http_error", "overloaded"), ("backup", "http_error", "overloaded")]
+    later = [("openai", "skipped", "breaker_open"), ("backup", "skipped", "breaker_open"),
+             ("openai", "http_error", "overloaded")]
+    eq(logs, [first, later, later], "both open after the first call: skipped, then the original asked")
 
 
 def test_foreign_or_corrupt_file_is_ignored_with_a_warning():
