@@ -92,9 +92,12 @@ def test_legacy_tools_get_the_original_failure():
     r = run([WRAP, "--config", cfg, "--log", log, "--", os.path.join(EX, "legacy/ask.sh"), "hi"], env(m, cfg, log))
     eq(r.returncode, 22, "curl --fail-with-body exits 22, as without the library")
     check(b"returned error: 503" in r.stderr, f"over the primary's own 503 ({r.stderr[-200:]!r})")
+    eq(len(m.requests("openrouter")), 1, "the shell tool's call was tried on the chain's member")
+    m.reset("openrouter")
     r = run([WRAP, "--config", cfg, "--log", log, "--", "php", os.path.join(EX, "legacy/ask.php"), "hi"],
             env(m, cfg, log))
     check(r.returncode == 1 and b"the API said 503" in r.stderr, f"PHP sees the original 503 ({r.stderr[-200:]!r})")
+    eq(len(m.requests("openrouter")), 1, "PHP's call was tried on the chain's member")
 
 
 def step_script(m, calls, exit_code=0):
