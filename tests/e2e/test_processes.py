@@ -272,9 +272,12 @@ busy = threads()
 time.sleep(6.5)
 print(json.dumps({"ok": ok, "errors": errors[:5], "nerrors": len(errors), "busy": busy, "idle": threads()}))
 """
-    r = python(m, script.replace("URL", "__import__('sys').argv[1]"), env_for(config(m)), timeout=180)
+    log = new_log("closeall-calls.log")
+    r = python(m, PEERS + script.replace("URL", "__import__('sys').argv[1]"), env_for(config(m), log), timeout=180)
     out = json.loads(r.stdout.decode().strip().splitlines()[-1])
     eq((out["ok"], out["nerrors"]), (2000, 0), f"every call its own answer ({out['errors']}; {r.stderr.decode()[-300:]})")
+    check_relayed(r, m.port("primary"), "every call")
+    eq(sum(e.get("event") == "attempt" for e in read_log(log)), 2000, "every call logged its attempt")
     check(out["idle"] <= 4, f"the relays the closes left behind ended ({out['busy']} threads busy, {out['idle']} idle)")
 
 
@@ -473,6 +476,7 @@ os.kill(pid, 9)
         # reaches the program as a close)
         check(what in ("ConnectionResetError", "RemoteDisconnected") and float(after[:-1]) < 2.5,
               f"{scheme}: the end reached the parent while the child lived ({lines[1]})")
+        eq(len(m.requests(back)), 1, f"{scheme}: the reset came after the backup was asked")
 
 
 def test_a_daemon_that_closes_every_descriptor_keeps_calling():
