@@ -322,15 +322,21 @@ def chat_body(model="gpt-4o", text="hello"):
 
 def run_tests(modules):
     """Run every test_* function of the modules; each is one test case that
-    counts its checks. Prints per-test status and the closing line."""
+    counts its checks, and fails if it made none. Prints per-test status and
+    the closing line."""
     cases_ok = cases_bad = 0
     skipped = []
     for mod in modules:
         for name in sorted(n for n in dir(mod) if n.startswith("test_")):
             fn = getattr(mod, name)
             t0 = time.time()
+            before = Counter.passed + Counter.failed
             try:
                 fn()
+                if Counter.passed + Counter.failed == before:
+                    # (a test that checked nothing shows nothing: not a pass)
+                    Counter.failed += 1
+                    raise Failed("made no check")
                 cases_ok += 1
                 print(f"ok   {mod.__name__}.{name} ({time.time() - t0:.1f}s)", flush=True)
             except Skipped as e:
