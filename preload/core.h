@@ -186,10 +186,9 @@ typedef struct llf_shim_services {
     int (*real_connect)(int, const struct sockaddr *, socklen_t);
     /* The TLS path: the program's own request on the connection from src
      * (a virtual TLS session's) is verified as the program would (trust.h):
-     * sets h's options for it (pooled: h keeps connections for later
-     * transfers) and returns what tls_trust_done releases after the
-     * transfer, or NULL (the library's trust applies). */
-    void *(*tls_trust)(const llf_curl_api *c, CURL *h, const struct sockaddr *src, int pooled);
+     * sets h's options for it and returns what tls_trust_done releases
+     * after the transfer, or NULL (the library's trust applies). */
+    void *(*tls_trust)(const llf_curl_api *c, CURL *h, const struct sockaddr *src);
     void (*tls_trust_done)(void *trust);
 } llf_shim_services;
 

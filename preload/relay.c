@@ -928,7 +928,7 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
         c->easy_setopt(h, CURLOPT_CAINFO, ca);
     /* (the program's own request over its TLS: verified with its trust) */
     void *trust = x->original && x->k->from.tls && svc && svc->tls_trust
-                      ? svc->tls_trust(c, h, (struct sockaddr *)&x->k->from.src, 1)
+                      ? svc->tls_trust(c, h, (struct sockaddr *)&x->k->from.src)
                       : NULL;
     c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -1368,7 +1368,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
         const char *ca = llf_ca_bundle(k->eng->cfg);
         if (ca)
             c->easy_setopt(h, CURLOPT_CAINFO, ca);
-        trust = svc && svc->tls_trust ? svc->tls_trust(c, h, (struct sockaddr *)&k->from.src, 0) : NULL;
+        trust = svc && svc->tls_trust ? svc->tls_trust(c, h, (struct sockaddr *)&k->from.src) : NULL;
         /* where the program connected, then, when that refuses, the others
          * of its name, within one connect limit (see relay_perform) */
         struct sockaddr_storage alt[MAX_OTHERS + 1];

@@ -11,19 +11,23 @@
  * after the callback, and would have filled the program's store with the
  * library's CAs (and set its flags) for every later use of it.
  *
- * A transfer under the program's trust neither reuses a connection nor a
- * TLS session, nor leaves one for later (FRESH_CONNECT, FORBID_REUSE, no
- * session cache): libcurl matches connections by its own options only, so
- * a connection verified under one trust (or none: CERT_NONE) would serve a
- * transfer that asked for another. The relay's pool then holds only
- * connections made under the library's trust. The price: a TLS handshake to
- * the provider per original attempt on the TLS path. (A handle of its own,
- * freed after its one connection, as a WebSocket tunnel's, needs none of
- * this.) */
+ * libcurl reuses a kept connection (and resumes a TLS session) only for a
+ * transfer whose TLS options match the ones it was made with, and it knows
+ * nothing of a store given in a callback: a connection verified under one
+ * trust would serve a transfer that asked for another (seen: a call under
+ * the default trust rode the connection a call under the program's CA had
+ * left). So each trust has a CURLOPT_CAPATH of its own, which libcurl
+ * compares: a path that cannot exist (under /proc/self) and names the
+ * trust's serial number. libcurl's own store, which it adds the path to, is
+ * not the one the chain is verified with. Transfers under one trust (one
+ * virtual session's calls) share connections; those under another, or the
+ * library's, never do. CERT_NONE needs no path: VERIFYPEER 0 is its key,
+ * and every such transfer trusts alike. */
 #include "trust.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -33,6 +37,7 @@
 
 typedef struct trust {
     int refs;
+    unsigned long serial;   /* this trust's, in the process (see the CA path) */
     int verify;          /* SSL_VERIFY_PEER: the chain, and the host name */
     X509_STORE *store;   /* the program's (a reference of ours) when verify */
 } trust;
@@ -100,7 +105,9 @@ static trust *trust_of(const SSL *s)
     trust *t = real.verify_mode ? calloc(1, sizeof *t) : NULL;
     if (!t)
         return NULL;
+    static unsigned long serials;
     t->refs = 1;
+    t->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
     t->verify = (real.verify_mode(s) & SSL_VERIFY_PEER) != 0;
     if (t->verify) {
         SSL_CTX *ctx = real.get_ssl_ctx ? real.get_ssl_ctx(s) : NULL;
@@ -205,7 +212,7 @@ static CURLcode apply(CURL *h, void *ssl_ctx, void *ud)
                                                                                   : CURLE_SSL_CACERT_BADFILE;
 }
 
-void *llf_trust_set(const llf_curl_api *c, CURL *h, const struct sockaddr *src, int pooled)
+void *llf_trust_set(const llf_curl_api *c, CURL *h, const struct sockaddr *src)
 {
     pthread_once(&once, resolve);
     trust *t = NULL;
@@ -232,13 +239,13 @@ void *llf_trust_set(const llf_curl_api *c, CURL *h, const struct sockaddr *src, 
         unref(t);
         return NULL;
     }
-    /* The library's CA file would be read for nothing: the chain is
-     * verified with the program's store only. */
-    if (t->verify) {
-        c->easy_setopt(h, CURLOPT_CAINFO, (void *)NULL);
-        c->easy_setopt(h, CURLOPT_CAPATH, (void *)NULL);
-    }
-    if (pooled) {
+    /* (no CA file: it would be read for nothing; the path keys the
+     * connections and TLS sessions, see above) */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/llmfallback-trust-%lu", t->serial);
+    if (t->verify && (c->easy_setopt(h, CURLOPT_CAINFO, (void *)NULL) != CURLE_OK ||
+                      c->easy_setopt(h, CURLOPT_CAPATH, path) != CURLE_OK)) {
+        /* (never shared, then) */
         c->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         c->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
         c->easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);

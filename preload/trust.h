@@ -24,12 +24,11 @@ void llf_trust_keep(const SSL *s, int fd);
 void llf_trust_forget(const SSL *s);
 
 /* For the relay (see core.h's llf_shim_services): the options of an
- * attempt on h for the program's own request on the connection from src;
- * pooled: h keeps connections for later transfers (which then must not
- * share one with this). Returns what tls_trust_done releases after the
- * transfer, or NULL: no trust of the program's known (the library's own
- * applies). */
-void *llf_trust_set(const llf_curl_api *c, CURL *h, const struct sockaddr *src, int pooled);
+ * attempt on h for the program's own request on the connection from src
+ * (h shares its connections only with transfers under the same trust).
+ * Returns what tls_trust_done releases after the transfer, or NULL: no
+ * trust of the program's known (the library's own applies). */
+void *llf_trust_set(const llf_curl_api *c, CURL *h, const struct sockaddr *src);
 void llf_trust_done(void *trust);
 
 #endif

@@ -755,3 +755,27 @@ def test_a_websocket_is_verified_with_the_programs_trust():
         check_relayed(r, raw.port)
     finally:
         raw.stop()
+
+
+def test_calls_under_one_trust_share_the_providers_connection():
+    """The calls of one session verified with the program's CA go over one
+    connection of the relay's to the provider, kept alive; another session
+    (another trust, though the same CA) gets a connection of its own."""
+    m = mock()
+    script = """
+import requests
+for n in (3, 2):
+    s = requests.Session()
+    s.verify = os.environ["PROG_CA"]
+    print(*[s.post(URL, data=body(), headers=HDRS, timeout=10).status_code for i in range(n)])
+    s.close()
+"""
+    e = env_for(own_config(m, chain=()), extra={"PROG_CA": m.ca})
+    for k in CA_VARS:
+        e.pop(k, None)
+    r = run([PY, "-c", PRELUDE + script, m.base("tp") + "/chat/completions"], e)
+    eq(r.stdout.decode().splitlines(), ["200 200 200", "200 200"], f"every call answered ({r.stderr.decode()[-300:]})")
+    ports = [q["peer_port"] for q in m.requests("tp") if q["path"].endswith("/chat/completions")]
+    eq(len(ports), 5, "five calls reached the provider")
+    eq((len(set(ports[:3])), len(set(ports[3:])), ports[0] != ports[3]), (1, 1, True),
+       f"one connection per session ({ports})")

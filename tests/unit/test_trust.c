@@ -15,6 +15,8 @@
 /* What the relay's transfer was given. */
 static struct {
     long verifypeer, verifyhost, fresh, forbid, sessions;
+    int cainfo_set;
+    char capath[64];   /* "-": not set */
     CURLcode ctx_rc;   /* what setting CURLOPT_SSL_CTX_FUNCTION answers */
     curl_ssl_ctx_callback fn;
     void *data;
@@ -35,6 +37,12 @@ static CURLcode fake_setopt(CURL *h, CURLoption o, ...)
         va_end(ap);
         return got.fn ? got.ctx_rc : CURLE_OK;
     case CURLOPT_SSL_CTX_DATA: got.data = va_arg(ap, void *); break;
+    case CURLOPT_CAINFO: got.cainfo_set = va_arg(ap, char *) == NULL ? 2 : 1; break;
+    case CURLOPT_CAPATH: {
+        const char *p = va_arg(ap, char *);
+        snprintf(got.capath, sizeof got.capath, "%s", p ? p : "(null)");
+        break;
+    }
     default: break;
     }
     va_end(ap);
@@ -46,6 +54,7 @@ static void clear(void)
     CURLcode rc = got.ctx_rc;
     memset(&got, 0, sizeof got);
     got.verifypeer = got.verifyhost = got.sessions = -1;
+    got.capath[0] = '-';
     got.ctx_rc = rc;
 }
 
@@ -78,26 +87,28 @@ void test_trust(void)
 
     /* Nothing kept: the library's trust, no option touched. */
     clear();
-    CHECK(llf_trust_set(&c, h, (struct sockaddr *)&src, 1) == NULL);
+    CHECK(llf_trust_set(&c, h, (struct sockaddr *)&src) == NULL);
     CHECK(got.verifypeer == -1 && got.fresh == 0);
 
-    /* CERT_NONE: no verification, and no connection shared either way. */
+    /* CERT_NONE: no verification (VERIFYPEER 0 keys its connections). */
     SSL_CTX *none = SSL_CTX_new(TLS_client_method());
     SSL *sn = SSL_new(none);
     SSL_set_verify(sn, SSL_VERIFY_NONE, NULL);
     llf_trust_keep(sn, cfd);
     clear();
-    void *t = llf_trust_set(&c, h, (struct sockaddr *)&src, 1);
+    void *t = llf_trust_set(&c, h, (struct sockaddr *)&src);
     CHECK(t != NULL);
     CHECK(got.verifypeer == 0 && got.verifyhost == 0 && got.fn == NULL);
-    CHECK(got.fresh == 1 && got.forbid == 1 && got.sessions == 0);
+    CHECK(got.capath[0] == '-' && got.cainfo_set == 0 && got.fresh == 0 && got.forbid == 0);
     llf_trust_done(t);
     clear();
-    CHECK(llf_trust_set(&c, h, (struct sockaddr *)&other, 1) == NULL);   /* another connection */
+    CHECK(llf_trust_set(&c, h, (struct sockaddr *)&other) == NULL);   /* another connection */
 
     /* CERT_REQUIRED with its own store: a later session from the same
-     * source replaces the stale one; the store goes to libcurl's SSL_CTX,
-     * and outlives the program's objects while the transfer holds it. */
+     * source replaces the stale one; the store goes to libcurl's SSL_CTX
+     * as its verify store, and outlives the program's objects while the
+     * transfer holds it; no CA file, and a CA path of the trust's own,
+     * which keys its connections. */
     SSL_CTX *mine = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(mine, SSL_VERIFY_PEER, NULL);
     X509_STORE *store = SSL_CTX_get_cert_store(mine);
@@ -105,9 +116,15 @@ void test_trust(void)
     llf_trust_keep(sp, cfd);
     clear();
     got.ctx_rc = CURLE_OK;
-    t = llf_trust_set(&c, h, (struct sockaddr *)&src, 1);
+    t = llf_trust_set(&c, h, (struct sockaddr *)&src);
     CHECK(t != NULL && got.fn != NULL && got.data == t);
-    CHECK(got.verifypeer == -1 && got.fresh == 1 && got.forbid == 1 && got.sessions == 0);
+    CHECK(got.verifypeer == -1 && got.fresh == 0 && got.forbid == 0 && got.sessions == -1);
+    CHECK(got.cainfo_set == 2 && strncmp(got.capath, "/proc/self/llmfallback-trust-", 29) == 0);
+    char key[64];
+    snprintf(key, sizeof key, "%s", got.capath);
+    void *again = llf_trust_set(&c, h, (struct sockaddr *)&src);
+    CHECK(again == t && strcmp(got.capath, key) == 0);   /* the same trust, the same key */
+    llf_trust_done(again);
     llf_trust_forget(sp);   /* (SSL_free) */
     SSL_free(sp);
     SSL_CTX_free(mine);
@@ -119,26 +136,32 @@ void test_trust(void)
     SSL_CTX_free(curls);
     llf_trust_done(t);
     clear();
-    CHECK(llf_trust_set(&c, h, (struct sockaddr *)&src, 1) == NULL);   /* forgotten */
+    CHECK(llf_trust_set(&c, h, (struct sockaddr *)&src) == NULL);   /* forgotten */
 
-    /* A libcurl without CURLOPT_SSL_CTX_FUNCTION: as before. */
+    /* Another trust (the same context as a new session), another key. */
     mine = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(mine, SSL_VERIFY_PEER, NULL);
     sp = SSL_new(mine);
     llf_trust_keep(sp, cfd);
     clear();
+    t = llf_trust_set(&c, h, (struct sockaddr *)&src);
+    CHECK(t != NULL && strncmp(got.capath, "/proc/self/llmfallback-trust-", 29) == 0 && strcmp(got.capath, key) != 0);
+    llf_trust_done(t);
+
+    /* A libcurl without CURLOPT_SSL_CTX_FUNCTION: as before. */
+    clear();
     got.ctx_rc = CURLE_NOT_BUILT_IN;
-    CHECK(llf_trust_set(&c, h, (struct sockaddr *)&src, 1) == NULL);
-    CHECK(got.fresh == 0 && got.fn == NULL && got.verifypeer == 1);
+    CHECK(llf_trust_set(&c, h, (struct sockaddr *)&src) == NULL);
+    CHECK(got.fresh == 0 && got.fn == NULL && got.verifypeer == 1 && got.capath[0] == '-' && got.cainfo_set == 0);
     got.ctx_rc = CURLE_OK;
 
     /* A forked child has the entries, not the trust: the library's. */
     pid_t pid = fork();
     if (pid == 0)
-        _exit(llf_trust_set(&c, h, (struct sockaddr *)&src, 1) == NULL ? 0 : 1);
+        _exit(llf_trust_set(&c, h, (struct sockaddr *)&src) == NULL ? 0 : 1);
     int st = -1;
     CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    CHECK((t = llf_trust_set(&c, h, (struct sockaddr *)&src, 1)) != NULL);   /* the parent still has it */
+    CHECK((t = llf_trust_set(&c, h, (struct sockaddr *)&src)) != NULL);   /* the parent still has it */
     llf_trust_done(t);
 
     llf_trust_forget(sp);
