@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 10
+#define LLF_CORE_ABI 11
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -184,6 +184,12 @@ typedef struct llf_shim_services {
     const llf_curl_api *(*curl_for_transfers)(void);
     /* The real connect(), for the relay's own sockets. */
     int (*real_connect)(int, const struct sockaddr *, socklen_t);
+    /* The TLS path: the program's own request on the connection from src
+     * (a virtual TLS session's) is verified as the program would (trust.h):
+     * sets h's options for it and returns what tls_trust_done releases
+     * after the transfer, or NULL (the library's trust applies). */
+    void *(*tls_trust)(const llf_curl_api *c, CURL *h, const struct sockaddr *src);
+    void (*tls_trust_done)(void *trust);
 } llf_shim_services;
 
 /* The core's only exported symbol. Returns NULL when the core must stay out

@@ -4,7 +4,8 @@
  * made *virtual* at its handshake when its SNI names a provider host: the
  * handshake succeeds at once and reads and writes carry plaintext over the
  * real fd to the relay, which speaks TLS to the providers itself (with
- * certificate verification). Every byte still moves through a real socket,
+ * certificate verification: the program's own trust for its own request,
+ * see trust.h). Every byte still moves through a real socket,
  * so poll/epoll readiness, timeouts and keep-alive behave; on a non-blocking
  * fd we report WANT_READ/WANT_WRITE as OpenSSL would. A clean end of stream
  * looks clean (ZERO_RETURN, SSL_RECEIVED_SHUTDOWN). Any other session —
@@ -30,6 +31,7 @@
 #include "hooks.h"
 #include "netaddr.h"
 #include "shim.h"
+#include "trust.h"
 
 static int vtable_oom;
 #define HASH_NONFATAL_OOM 1
@@ -163,6 +165,8 @@ static void forget(const SSL *s)
         __atomic_sub_fetch(&nvirtual, 1, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&vlock);
+    if (v)
+        llf_trust_forget(s);
     free(v);
 }
 
@@ -233,6 +237,7 @@ static vssl *make_virtual(SSL *s)
         free(v);
         return NULL;
     }
+    llf_trust_keep(s, fd);   /* (the relay verifies the provider with it) */
     return v;
 }
 

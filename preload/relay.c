@@ -928,6 +928,10 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     const char *ca = llf_ca_bundle(x->k->eng->cfg);
     if (ca)
         c->easy_setopt(h, CURLOPT_CAINFO, ca);
+    /* (the program's own request over its TLS: verified with its trust) */
+    void *trust = x->original && x->k->from.tls && svc && svc->tls_trust
+                      ? svc->tls_trust(c, h, (struct sockaddr *)&x->k->from.src)
+                      : NULL;
     c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     c->easy_setopt(h, CURLOPT_XFERINFODATA, x);
@@ -941,6 +945,8 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     c->easy_setopt(h, CURLOPT_CONNECT_TO, (void *)NULL);
     c->slist_free_all(hl);
     c->slist_free_all(to);
+    if (trust)
+        svc->tls_trust_done(trust);
     if (x->gated && out->curlcode == CURLE_OK) {
         /* Held to the end (verdict.stream_refusal): the whole decides. */
         if (!x->gate || llf_gate_end(x->gate) < 0)
@@ -1422,13 +1428,14 @@ static int connect_at(void *ud, const struct sockaddr_storage *a, long left, dou
 
 /* upgrade_plain() for a virtual TLS session: the relay speaks TLS to the
  * server itself, as for its transfers (HTTP/1.1 offered, the certificate
- * verified, no proxy), on a connect-only handle of its own that closes the
- * connection when it is freed. */
+ * verified as the program would, no proxy), on a connect-only handle of
+ * its own that closes the connection when it is freed. */
 static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const char *host)
 {
     const llf_curl_api *c = k->c;
     stand(k, TUNNEL);
     CURL *h = c->easy_send && c->easy_recv ? c->easy_init() : NULL;
+    void *trust = NULL;   /* (the program's, as for its requests) */
     curl_socket_t s = CURL_SOCKET_BAD;
     if (h) {
         c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);
@@ -1441,6 +1448,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
         const char *ca = llf_ca_bundle(k->eng->cfg);
         if (ca)
             c->easy_setopt(h, CURLOPT_CAINFO, ca);
+        trust = svc && svc->tls_trust ? svc->tls_trust(c, h, (struct sockaddr *)&k->from.src) : NULL;
         connect_try t = {c, h, &s};
         reach(k, host, k->eng->cfg->connect_ms, connect_at, &t);
     }
@@ -1451,6 +1459,8 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
         pump_curl(k, c, h, s);
     if (h)
         c->easy_cleanup(h);
+    if (trust)
+        svc->tls_trust_done(trust);
     return -1;
 }
 

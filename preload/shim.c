@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "trust.h"
 
 static const llf_core_api *core;
 static int tried;   /* the core was looked for (loaded, or said why not) */
@@ -23,7 +24,8 @@ static void enter(void)
     llf_own_thread = 1;
 }
 
-static const llf_shim_services services = {enter, llf_curl_for_transfers, llf_real_connect};
+static const llf_shim_services services = {enter, llf_curl_for_transfers, llf_real_connect, llf_trust_set,
+                                           llf_trust_done};
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void say(const char *msg, const char *detail)

@@ -6,8 +6,10 @@ import atexit
 import json
 import os
 import ssl
+import subprocess
+import tempfile
 
-from harness import (DEBIAN_HOSTS, KEYS, PY, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, with_hosts,
+from harness import (DEBIAN_HOSTS, KEYS, PY, ROOT, SANITIZED, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, with_hosts,
                      write_config)
 
 _m = None
@@ -543,3 +545,237 @@ print(len(t), hashlib.sha256(t).hexdigest())
     eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")],
        "one attempt, the primary's success")
     eq(len(m.requests("tb")), 0, "the backup was not asked")
+
+
+# ---- the program's own trust ---------------------------------------------------
+
+CA_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+OWN_TRUST = """
+import requests
+VERIFY = {"cafile": os.environ["PROG_CA"], "none": False, "default": True}[sys.argv[2]]
+try:
+    r = requests.post(URL, data=body(), headers=HDRS, timeout=10, verify=VERIFY)
+    print(r.status_code, r.headers.get("x-llmfallback-provider") or "-", r.text.replace("\\n", " ")[:200])
+except requests.exceptions.RequestException as e:
+    print("failed", type(e).__name__)
+"""
+
+
+_lib_ca = None
+
+
+def lib_ca():
+    """A CA of the library's own (config ca_bundle) that is not the mock's:
+    small, so that no test waits for the system store to be read (slow in
+    the sanitized pass)."""
+    global _lib_ca
+    if _lib_ca is None:
+        d = tempfile.mkdtemp(prefix="lib-ca-")
+        subprocess.run(["bash", os.path.join(ROOT, "tests/mock/mkcerts.sh"), d], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _lib_ca = os.path.join(d, "ca.pem")
+    return _lib_ca
+
+
+def own_config(m, primary=None, chain=("backup/gpt-4o-mini",), ca=None):
+    return write_config({"providers": {
+        "openai": {"base_url": primary or m.base("tp")},
+        "backup": {"dialect": "openai", "base_url": m.base("tb"), "api_key_env": "BACKUP_KEY"}},
+        "chain": list(chain), "ca_bundle": ca or lib_ca(), "timeouts_ms": {"connect": 2000, "total": 5000}},
+        "tls-own.json")
+
+
+def own_trust(m, verify, cfg, log=None, preload=True):
+    """The program sets its trust in code (requests' verify=): no CA
+    variable in its environment, and the library's own trust (cfg's
+    ca_bundle, lib_ca unless a test says) does not know the mock's CA."""
+    e = env_for(cfg, log, preload=preload, extra={"PROG_CA": m.ca})
+    for k in CA_VARS:
+        e.pop(k, None)
+    return run([PY, "-c", PRELUDE + OWN_TRUST, m.base("tp") + "/chat/completions", verify], e)
+
+
+def attempts(log):
+    return [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
+
+
+def test_the_programs_own_ca_verifies_its_provider():
+    """requests' verify=CAFILE, ssl.create_default_context(cafile=...): the
+    relay verifies the program's provider with the program's own trust
+    store, as the program would, and the call is answered."""
+    m = mock()
+    alone = own_trust(m, "cafile", own_config(m), preload=False)
+    eq(alone.stdout.decode().split()[:2], ["200", "-"], f"without the library ({alone.stderr.decode()[-300:]})")
+    log = new_log("own-ca.log")
+    r = own_trust(m, "cafile", own_config(m), log)
+    eq(r.stdout.decode().split()[:2], ["200", "-"], f"the primary's own answer ({r.stderr.decode()[-300:]})")
+    eq(attempts(log), [("openai", "ok")], "one attempt, verified and answered")
+
+
+def test_a_program_that_verifies_nothing_reaches_its_provider():
+    """verify=False (ssl.CERT_NONE, check_hostname off): a self-hosted
+    server whose certificate nobody trusts. The program's original attempt
+    does not verify either; it gets its answer."""
+    m = mock()
+    log = new_log("own-none.log")
+    r = own_trust(m, "none", own_config(m), log)
+    eq(r.stdout.decode().split()[:2], ["200", "-"], f"the primary's own answer ({r.stderr.decode()[-300:]})")
+    eq(attempts(log), [("openai", "ok")], "one attempt, answered")
+    # nor its host name (the certificate names localhost)
+    base = f"https://self.llf.test:{m.port('tp')}/v1"
+    e = env_for(own_config(m, primary=base), preload=True, extra={"PROG_CA": m.ca})
+    for k in CA_VARS:
+        e.pop(k, None)
+    r = run(with_hosts(DEBIAN_HOSTS + ["127.0.0.1 self.llf.test"],
+                       [PY, "-c", PRELUDE + OWN_TRUST, base + "/chat/completions", "none"]), e)
+    eq(r.stdout.decode().split()[:2], ["200", "-"], f"another name: answered ({r.stderr.decode()[-300:]})")
+
+
+def test_members_keep_the_librarys_trust():
+    """A fallback from a call verified with the program's trust (or none):
+    the member is verified with the library's own trust, which does not know
+    the mock's CA: it is not used, and the program gets its original 503.
+    With the CA in the library's configuration the member answers."""
+    m = mock()
+    for verify in ("cafile", "none"):
+        m.reset_all()
+        m.set("tp", behaviour="503")
+        log = new_log(f"own-{verify}-member.log")
+        r = own_trust(m, verify, own_config(m), log)
+        eq(r.stdout.decode().split()[:2], ["503", "-"], f"{verify}: the original failure ({r.stderr.decode()[-300:]})")
+        eq(len(m.requests("tb")), 0, f"{verify}: nothing reached the untrusted member")
+        got = [(l["provider"], l["outcome"], l.get("reason")) for l in read_log(log) if l["event"] == "attempt"]
+        eq([g[:2] for g in got], [("openai", "http_error"), ("backup", "transport_error")],
+           f"{verify}: the member's attempt failed ({got})")
+        check("tls" in str(got[1][2]) or "certificate" in str(got[1][2]).lower(),
+              f"{verify}: at its certificate ({got[1]})")
+    m.reset_all()
+    m.set("tp", behaviour="503")
+    r = own_trust(m, "none", own_config(m, ca=m.ca))
+    eq(r.stdout.decode().split()[:2], ["200", "backup"], f"a member the library trusts answers ({r.stderr.decode()[-300:]})")
+
+
+def test_a_program_with_default_trust_still_refuses_an_unknown_ca():
+    """The program's default trust (CERT_REQUIRED, the system store) does not
+    know the mock's CA: alone it fails at the handshake; with the library its
+    request reaches no server it would not trust, and it gets a failure, not
+    an answer."""
+    m = mock()
+    alone = own_trust(m, "default", own_config(m, chain=()), preload=False)
+    eq(alone.stdout.decode().split()[0], "failed", f"without the library ({alone.stdout!r})")
+    log = new_log("own-default.log")
+    r = own_trust(m, "default", own_config(m, chain=()), log)
+    eq(r.stdout.decode().split()[0], "failed", f"with the library ({r.stdout!r} {r.stderr.decode()[-300:]})")
+    eq(len(m.requests("tp")), 0, "the request never reached the unverified server")
+    got = [(l["provider"], l["outcome"], l.get("reason")) for l in read_log(log) if l["event"] == "attempt"]
+    eq([g[:2] for g in got], [("openai", "transport_error")], f"the original attempt failed ({got})")
+
+
+def test_a_connection_verified_under_one_trust_serves_no_other():
+    """One process, one call after the other (each its own connection to
+    the relay, served by the same parked thread and its libcurl handle):
+    the first verified with the program's CA, the second with the default
+    trust, which does not know that CA. The second must not ride the
+    connection the first left open: it fails as it would alone."""
+    m = mock()
+    script = """
+import requests
+for verify in (os.environ["PROG_CA"], True, False, True):
+    try:
+        r = requests.post(URL, data=body(), headers=HDRS, timeout=10, verify=verify)
+        print(r.status_code, end=" ")
+    except requests.exceptions.RequestException as e:
+        print("failed", end=" ")
+"""
+    outs = []
+    for preload in (False, True):
+        e = env_for(own_config(m, chain=()), preload=preload, extra={"PROG_CA": m.ca})
+        for k in CA_VARS:
+            e.pop(k, None)
+        outs.append(run([PY, "-W", "ignore", "-c", PRELUDE + script, m.base("tp") + "/chat/completions"], e))
+    eq(outs[0].stdout.decode().split(), ["200", "failed", "200", "failed"], f"without the library ({outs[0].stderr.decode()[-300:]})")
+    eq(outs[1].stdout, outs[0].stdout, f"the same with it ({outs[1].stderr.decode()[-300:]})")
+
+
+def test_a_child_that_takes_a_connection_over_uses_the_librarys_trust():
+    """A call on a session verified with the program's CA, fork(), the
+    parent leaves; the child goes on with the session, and its relay takes
+    the connection over. The trust kept is the parent's (its store's state
+    at the fork is not the child's to rely on): the child's relay verifies
+    with the library's own, here configured to know the CA."""
+    m = mock()
+    cfg = own_config(m, chain=(), ca=m.ca)
+    prog = """
+import requests, time
+s = requests.Session()
+s.verify = os.environ["PROG_CA"]
+def call(tag):
+    try:
+        r = s.post(URL, data=body(tag), headers=HDRS, timeout=5)
+        return "%d %s" % (r.status_code, r.json()["choices"][0]["message"]["content"].split()[2])
+    except Exception as e:
+        return type(e).__name__
+print("parent", call("p"), flush=True)
+time.sleep(1.0 if LLF_SAN else 0.2)
+if os.fork():
+    os._exit(0)
+time.sleep(0.5)
+print("child", os.getpid(), call("c"), flush=True)
+""".replace("LLF_SAN", "True" if SANITIZED else "False")
+    log = new_log("tls-fork.log")
+    e = env_for(cfg, log, extra={"PROG_CA": m.ca})
+    for k in CA_VARS:
+        e.pop(k, None)
+    r = run([PY, "-c", PRELUDE + PEERS + prog, m.base("tp") + "/chat/completions"], e, timeout=30)
+    lines = r.stdout.decode().splitlines()
+    eq(len(lines), 2, f"parent and child ({r.stderr.decode()[-300:]})")
+    eq(lines[0], "parent 200 tp", "the parent's call")
+    child = lines[1].split(" ", 2)
+    eq(child[2], "200 tp", "the child's call, on the same connection")
+    check_relayed(r, m.port("tp"), "the connection")
+    steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt" and l["pid"] == int(child[1])]
+    eq(steps, [("openai", "ok")], "the child's relay ran its call")
+
+
+def test_a_websocket_is_verified_with_the_programs_trust():
+    """A WebSocket over a virtual session whose program trusts the server's
+    CA in code only (no CA variable): the relay's own TLS to the server for
+    the tunnel verifies with that trust, and the upgrade goes through."""
+    m = mock()
+    raw = websocket_server(m)
+    try:
+        base = f"https://localhost:{raw.port}/v1"
+        e = env_for(own_config(m, primary=base), extra={"PROG_CA": m.ca})
+        for k in CA_VARS:
+            e.pop(k, None)
+        prog = PEERS + WEBSOCKET.replace('os.environ["SSL_CERT_FILE"]', 'os.environ["PROG_CA"]')
+        r = run([PY, "-c", PRELUDE + prog, base + "/realtime?model=gpt-4o-realtime"], e)
+        check_websocket_tunnelled(r, raw)
+        check_relayed(r, raw.port)
+    finally:
+        raw.stop()
+
+
+def test_calls_under_one_trust_share_the_providers_connection():
+    """The calls of one session verified with the program's CA go over one
+    connection of the relay's to the provider, kept alive; another session
+    (another trust, though the same CA) gets a connection of its own."""
+    m = mock()
+    script = """
+import requests
+for n in (3, 2):
+    s = requests.Session()
+    s.verify = os.environ["PROG_CA"]
+    print(*[s.post(URL, data=body(), headers=HDRS, timeout=10).status_code for i in range(n)])
+    s.close()
+"""
+    e = env_for(own_config(m, chain=()), extra={"PROG_CA": m.ca})
+    for k in CA_VARS:
+        e.pop(k, None)
+    r = run([PY, "-c", PRELUDE + script, m.base("tp") + "/chat/completions"], e)
+    eq(r.stdout.decode().splitlines(), ["200 200 200", "200 200"], f"every call answered ({r.stderr.decode()[-300:]})")
+    ports = [q["peer_port"] for q in m.requests("tp") if q["path"].endswith("/chat/completions")]
+    eq(len(ports), 5, "five calls reached the provider")
+    eq((len(set(ports[:3])), len(set(ports[3:])), ports[0] != ports[3]), (1, 1, True),
+       f"one connection per session ({ports})")

@@ -1,0 +1,34 @@
+/* trust.h — the program's own trust for its provider on the TLS path.
+ *
+ * A virtual TLS session's handshake never reaches the provider: the relay
+ * speaks TLS to it. The program's own request (the original attempt) is
+ * verified there as the program would have verified it: with its SSL_CTX's
+ * trust store and its verify mode (SSL_VERIFY_NONE: no verification, nor a
+ * host name check). Members keep the library's own trust.
+ *
+ * The hooks keep a session's trust from its handshake until the session
+ * ends, filed under the source address of its connection to the relay (what
+ * the relay knows a connection by, see relay_expect). Only in the process
+ * that made it: a forked child that takes a connection over uses the
+ * library's trust. */
+#ifndef LLF_TRUST_H
+#define LLF_TRUST_H
+
+#include <openssl/ssl.h>
+
+#include "curlapi.h"
+
+/* The handshake of s on fd made it virtual: keep its trust. */
+void llf_trust_keep(const SSL *s, int fd);
+/* s is no virtual session any more. */
+void llf_trust_forget(const SSL *s);
+
+/* For the relay (see core.h's llf_shim_services): the options of an
+ * attempt on h for the program's own request on the connection from src
+ * (h shares its connections only with transfers under the same trust).
+ * Returns what tls_trust_done releases after the transfer, or NULL: no
+ * trust of the program's known (the library's own applies). */
+void *llf_trust_set(const llf_curl_api *c, CURL *h, const struct sockaddr *src);
+void llf_trust_done(void *trust);
+
+#endif
