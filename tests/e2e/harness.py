@@ -6,6 +6,7 @@ library preloaded, reads what each mock received, and counts checks. Tests are
 functions named test_* in the test_*.py modules; run.py runs them all and
 prints "N passed, N failed".
 """
+import atexit
 import hashlib
 import json
 import os
@@ -242,14 +243,25 @@ def _kill_marked(mark):
 
 
 def as_nobody(path):
-    """What runs a command where file modes bind: as root (who reads any
-    file), setpriv to nobody; Skipped when nobody cannot run path."""
+    """(argv prefix, path) to run a command where file modes bind: as root
+    (who reads any file), setpriv to nobody, with path, or where nobody
+    cannot reach it (a checkout under /root, mode 0700) with a copy of its
+    directory that nobody can; Skipped when neither can be had."""
     if os.geteuid() != 0:
-        return []
+        return [], path
     who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    if not shutil.which("setpriv") or subprocess.run(who + ["test", "-x", path]).returncode != 0:
-        raise Skipped(f"as root, and nobody cannot run {path}")
-    return who
+    if not shutil.which("setpriv"):
+        raise Skipped("as root, and no setpriv to become nobody")
+    if subprocess.run(who + ["test", "-x", path]).returncode != 0:
+        d = tempfile.mkdtemp(prefix="llf-nobody-")
+        atexit.register(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        copy = os.path.join(d, os.path.basename(os.path.dirname(path)))
+        shutil.copytree(os.path.dirname(path), copy)
+        path = os.path.join(copy, os.path.basename(path))
+        if subprocess.run(who + ["test", "-x", path]).returncode != 0:
+            raise Skipped(f"as root, and nobody cannot run {path}")
+    return who, path
 
 
 def with_hosts(lines, argv):

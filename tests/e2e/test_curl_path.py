@@ -1671,7 +1671,10 @@ def test_the_programs_timeout_bounds_the_whole_call():
     r, took = timed(config(m, timeouts_ms={"connect": 2000, "first_byte": 5000, "total": 5000}), "1.5")
     check(r.returncode == 0 and b"overloaded" in r.stdout.lower() and b"backup" not in r.stdout.lower(),
           f"a member cut by the call's limit: the original failure ({r.stdout[:80]!r})")
-    check(1.4 < took < 1.9, f"ended at the call's limit ({took:.2f} s)")
+    # (a process's own start and end on top: more for an ASan build on a
+    # busy machine, which took 2.24 s here; the member would answer at 2 s)
+    slack = 1.0 if SANITIZED else 0.4
+    check(1.4 < took < 1.5 + slack, f"ended at the call's limit ({took:.2f} s)")
     eq(len(m.requests("spare")), 0, "no member after the limit")
     m.set("primary", behaviour="hang")
     m.reset_all()
@@ -1681,7 +1684,7 @@ def test_the_programs_timeout_bounds_the_whole_call():
     eq((b.returncode, b.stdout, took_ms(b.stderr)), (a.returncode, a.stdout, took_ms(a.stderr)),
        "a primary that ran into the call's limit: curl's own error, exactly")
     eq(a.returncode, 28, "(curl's timeout)")
-    check(took < 1.9, f"and no member after it ({took:.2f} s)")
+    check(took < 1.5 + slack, f"and no member after it ({took:.2f} s)")
     eq((len(m.requests("backup")), len(m.requests("spare"))), (0, 0), "(none asked)")
 
 

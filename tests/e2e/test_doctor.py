@@ -105,7 +105,8 @@ def test_doctor_tells_a_file_it_may_not_read():
     os.chmod(d, 0o755)
     s = script(d, "plain", "echo ran\n")
     os.chmod(s, 0o711)
-    r = run(as_nobody(DOCTOR) + [DOCTOR, "doctor", s], dict(os.environ))
+    who, doctor = as_nobody(DOCTOR)
+    r = run(who + [doctor, "doctor", s], dict(os.environ))
     check(r.returncode == 2 and r.stdout == b"" and r.stderr.decode() == f"doctor: {s}: cannot read {s}\n",
           f"unreadable ({r.returncode}, {r.stdout}, {r.stderr})")
 

@@ -108,7 +108,8 @@ def test_report_tells_a_log_it_may_not_read():
     locked = os.path.join(d, "locked.log")
     shutil.copy(all_fallbacks_log(), locked)
     os.chmod(locked, 0)
-    r = run(as_nobody(REPORT) + [REPORT, "report", locked], dict(os.environ))
+    who, wrapper = as_nobody(REPORT)
+    r = run(who + [wrapper, "report", locked], dict(os.environ))
     check(r.returncode == 2 and r.stderr.decode() == f"llmfallback report: {locked}: Permission denied\n",
           f"a file it may not read ({r.returncode}, {r.stderr.decode()!r})")
 

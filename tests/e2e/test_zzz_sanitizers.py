@@ -14,10 +14,18 @@ from harness import PY, SANITIZED, check, env_for, eq
 
 
 def _ours(report):
-    """The findings in one report file that implicate the library."""
+    """The findings in one report file that implicate the library. A leak
+    check that could not stop a thread ("Running thread N was not
+    suspended. False leaks are possible.": a relay thread mid-request at
+    the host's exit, on a busy machine) did not scan that thread's stack,
+    and what only its stack held reads as leaked: in such a report a block
+    allocated on a relay serving thread is not counted."""
     found = []
+    unscanned = "was not suspended" in report
     for block in re.split(r"\n(?=(?:Direct|Indirect) leak of )|\n(?===\d+==ERROR)|\n\n", report):
         if re.search(r"(Direct|Indirect) leak of", block):
+            if unscanned and "serving_thread" in block:
+                continue
             # symbolized frames name our sources, unsymbolized ones our files
             if "libllmfallback" in block or re.search(r" preload/\w+\.c:\d+", block):
                 found.append(block.strip()[:2000])
@@ -53,5 +61,12 @@ if SANITIZED:
         eq(len(_ours(ours.replace("llf_x (/b/libllmfallback-core.so+0x1)", "llf_log_attempt preload/log.c:100"))), 1,
            "a leak in the library is found from a symbolized stack")
         eq(len(_ours(host)), 0, "a leak of the host alone is not ours")
+        relay = ours.replace("llf_x (/b/libllmfallback-core.so+0x1)", "llf_x preload/buf.c:245\n"
+                             "    #2 0x3 in serving_thread preload/relay.c:1791")
+        eq(len(_ours(relay)), 1, "a leak on a relay thread is found")
+        eq(len(_ours("Running thread 7 was not suspended. False leaks are possible.\n" + relay)), 0,
+           "unless its thread's stack was not scanned")
+        eq(len(_ours("Running thread 7 was not suspended. False leaks are possible.\n" + ours)), 1,
+           "(and only that thread's)")
         eq(len(_ours("==1==ERROR: AddressSanitizer: heap-use-after-free on address")), 1, "an ASan error")
         eq(len(_ours("relay.c:10:5: runtime error: signed integer overflow")), 1, "a UBSan error")
