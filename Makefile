@@ -27,7 +27,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURC
 LDSO    := -shared -Wl,-z,defs -Wl,--as-needed -Wl,-z,noexecstack
 
 SHIM_SRC := buf.c sse.c netaddr.c curlapi.c gate.c shim.c hook_curl.c hook_sock.c hook_dlopen.c hook_ssl.c hook_fd.c \
-            hook_exec.c trust.c
+            hook_exec.c trust.c sslsym.c
 CORE_SRC := buf.c netaddr.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
             dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c relay.c targets.c \
             jsonmem.c decode.c guest.c core.c
@@ -64,8 +64,8 @@ $(BUILD)/libllmfallback-core.so: $(CORE_OBJ) preload/core.map
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # (gate.c, hook_fd.c and trust.c are the shim's, tested here: gate.c for its
 # pure part, hook_fd.c whole, as the unit binary's own socketpair and pipe,
-# trust.c on the libssl the unit binary links)
-SHIM_TESTED := preload/gate.c preload/hook_fd.c preload/trust.c
+# trust.c and sslsym.c on the libssl the unit binary links)
+SHIM_TESTED := preload/gate.c preload/hook_fd.c preload/trust.c preload/sslsym.c
 $(BUILD)/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit/t.h
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
 	  $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(CORE_LIBS) $(CURL_LIBS) -lssl -lcrypto -lpthread

@@ -14,8 +14,8 @@
  *
  * Hooks cover the whole family Python 3.11 uses (do_handshake, the _ex
  * calls, pending, get_error, shutdown state); libssl is found with RTLD_NEXT
- * or, for hosts that loaded it RTLD_LOCAL (Python's _ssl), RTLD_NOLOAD. */
-#include <dlfcn.h>
+ * or, for hosts that loaded it RTLD_LOCAL (Python's _ssl), RTLD_NOLOAD
+ * (sslsym.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -91,12 +91,6 @@ static struct {
 } real;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static void *find_sym(void *lib, const char *name)
-{
-    void *f = dlsym(RTLD_NEXT, name);
-    return f ? f : lib ? dlsym(lib, name) : NULL;
-}
-
 /* A child forked while another thread held the lock would wait for ever. */
 static void vlock_reinit(void)
 {
@@ -106,8 +100,7 @@ static void vlock_reinit(void)
 static void resolve(void)
 {
     pthread_atfork(NULL, NULL, vlock_reinit);
-    void *lib = dlopen("libssl.so.3", RTLD_LAZY | RTLD_NOLOAD);
-#define R(m, s) *(void **)&real.m = find_sym(lib, s)
+#define R(m, s) *(void **)&real.m = llf_openssl_sym(s)
     R(connect, "SSL_connect");
     R(do_handshake, "SSL_do_handshake");
     R(read, "SSL_read");
@@ -132,9 +125,6 @@ static void resolve(void)
     R(is_init_finished, "SSL_is_init_finished");
     R(is_server, "SSL_is_server");
     R(in_before, "SSL_in_before");
-    void *crypto = dlopen("libcrypto.so.3", RTLD_LAZY | RTLD_NOLOAD);
-#undef R
-#define R(m, s) *(void **)&real.m = find_sym(crypto, s)
     R(x509_new, "X509_new");
     R(x509_free, "X509_free");
     R(x509_set_version, "X509_set_version");

@@ -69,5 +69,7 @@ void llf_exec_resolve(void);
 
 /* 1 when LLMFALLBACK_DISABLE asks for pure pass-through (read once). */
 int llf_disabled(void);
+/* The program's libssl or libcrypto function name, or NULL (sslsym.c). */
+void *llf_openssl_sym(const char *name);
 
 #endif

@@ -33,6 +33,7 @@
 
 #include <openssl/x509.h>
 
+#include "hooks.h"
 #include "netaddr.h"
 
 typedef struct trust {
@@ -69,25 +70,16 @@ static void relock(void)
     pthread_mutex_init(&lock, NULL);
 }
 
-/* (as hook_ssl.c finds libssl: RTLD_NEXT, or the copy a host loaded
- * RTLD_LOCAL; none of these is hooked) */
-static void *sym(void *lib, const char *name)
-{
-    void *f = dlsym(RTLD_NEXT, name);
-    return f ? f : lib ? dlsym(lib, name) : NULL;
-}
-
+/* (none of these is hooked) */
 static void resolve(void)
 {
     pthread_atfork(NULL, NULL, relock);
-    void *ssl = dlopen("libssl.so.3", RTLD_LAZY | RTLD_NOLOAD);
-    void *crypto = dlopen("libcrypto.so.3", RTLD_LAZY | RTLD_NOLOAD);
-    *(void **)&real.get_ssl_ctx = sym(ssl, "SSL_get_SSL_CTX");
-    *(void **)&real.get_store = sym(ssl, "SSL_CTX_get_cert_store");
-    *(void **)&real.verify_mode = sym(ssl, "SSL_get_verify_mode");
-    *(void **)&real.ctx_ctrl = sym(ssl, "SSL_CTX_ctrl");
-    *(void **)&real.store_up_ref = sym(crypto, "X509_STORE_up_ref");
-    *(void **)&real.store_free = sym(crypto, "X509_STORE_free");
+    *(void **)&real.get_ssl_ctx = llf_openssl_sym("SSL_get_SSL_CTX");
+    *(void **)&real.get_store = llf_openssl_sym("SSL_CTX_get_cert_store");
+    *(void **)&real.verify_mode = llf_openssl_sym("SSL_get_verify_mode");
+    *(void **)&real.ctx_ctrl = llf_openssl_sym("SSL_CTX_ctrl");
+    *(void **)&real.store_up_ref = llf_openssl_sym("X509_STORE_up_ref");
+    *(void **)&real.store_free = llf_openssl_sym("X509_STORE_free");
 }
 
 static void unref(trust *t)
