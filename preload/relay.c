@@ -2216,16 +2216,12 @@ static int fds_still_ours(void)
  * they are not ours, and ends. Done before a new relay takes the numbers
  * back; a number that is the program's socket by then leaves it waiting,
  * harmless (whenever it wakes, it ends without a look at the socket). */
-static void wake(const struct sockaddr_storage *a, socklen_t len)
+static void wake(const struct sockaddr_storage *a)
 {
-    int s = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (s < 0)
-        return;
-    if (svc->real_connect(s, (const struct sockaddr *)a, len) != 0 && errno == EINPROGRESS) {
-        struct pollfd p = {s, POLLOUT, 0};
-        poll(&p, 1, 100);
-    }
-    close(s);
+    int timed_out = 0;
+    int s = dial(a, 100, &timed_out);
+    if (s >= 0)
+        close(s);
 }
 
 /* The relay of this process: started at its first use, in a forked child
@@ -2250,7 +2246,7 @@ static int start(void)
             close(lfd[i].fd);
     for (int i = 0; i < 2; i++) {
         if (lost && lfd[i].fd >= 0)
-            wake(&laddr[i], llen[i]);
+            wake(&laddr[i]);
         lfd[i].fd = -1;
         llen[i] = sizeof laddr[i];
     }
