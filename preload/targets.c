@@ -302,6 +302,20 @@ int llf_targets_names(const char *host, long port, const struct sockaddr *sa)
     return found;
 }
 
+/* The binding of sa when one name alone gave it (a name binds an address
+ * once: a second binding is another name's), else NULL. Under targets_lock. */
+static const binding *sole(const struct sockaddr *sa)
+{
+    const binding *one = NULL;
+    for (size_t i = 0; i < BINDINGS; i++)
+        if (bindings[i].seq && llf_same_addr(&bindings[i].a.sa, sa)) {
+            if (one)
+                return NULL;
+            one = &bindings[i];
+        }
+    return one;
+}
+
 /* Does candidate c of the same name go before d, for a connection whose
  * address the lookup `seq` last gave: that lookup's addresses first, in its
  * order, then the others, those of later lookups first? */
@@ -327,13 +341,8 @@ size_t llf_targets_others(const struct sockaddr *sa, const char *host, struct so
      * that gave sa (one of two names sharing an address may not take the
      * program's bytes to the other's servers). */
     const binding *me = host ? bound(h, sa) : NULL;
-    for (size_t i = 0, two = 0, named = me != NULL; i < BINDINGS && !two && !named; i++) {
-        const binding *b = &bindings[i];
-        if (!b->seq || !llf_same_addr(&b->a.sa, sa))
-            continue;
-        two = me != NULL;   /* (one binding a name: a second is another name's) */
-        me = two ? NULL : b;
-    }
+    if (!me)
+        me = sole(sa);
     /* its other addresses on sa's port, best first (selected in turn:
      * only a failed connection asks) */
     const binding *last = NULL;
