@@ -13,6 +13,7 @@
 #include "core.h"
 #include "endpoints.h"
 #include "engine.h"
+#include "forklock.h"
 #include "health.h"
 #include "log.h"
 #include "relay.h"
@@ -227,6 +228,7 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
         return NULL;
     }
     warn_bare_bases(config);
+    llf_forklock_ready();   /* (before the relay's handlers: see forklock.h) */
     llf_log_open(config->log_path);
     llf_health_init(&config->breaker, NULL);
     llf_retry_budget_init(config->retry_ratio, config->retry_burst);

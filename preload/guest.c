@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "forklock.h"
+
 #define HASH_NONFATAL_OOM 1
 #define uthash_nonfatal_oom(e) (made_oom = 1)
 #include <uthash.h>
@@ -44,14 +46,10 @@ typedef struct made {
 } made;
 static made *mades;
 static int made_oom;
-static pthread_mutex_t made_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t made_lock = LLF_FORKLOCK_INIT;
 static pthread_once_t made_once = PTHREAD_ONCE_INIT;
 
-/* (fork() waits for the table to be whole; the child's lock is its own) */
-static void made_prepare(void) { pthread_mutex_lock(&made_lock); }
-static void made_parent(void) { pthread_mutex_unlock(&made_lock); }
-static void made_child(void) { pthread_mutex_init(&made_lock, NULL); }
-static void made_init(void) { pthread_atfork(made_prepare, made_parent, made_child); }
+static void made_init(void) { llf_forklock(&made_lock); }
 
 /* 0, or -1 when it cannot be remembered (then it is not used). */
 static int remember(int fd)

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "forklock.h"
 #include "hooks.h"
 #include "netaddr.h"
 #include "shim.h"
@@ -197,13 +198,12 @@ typedef struct hstate {
 } hstate;
 
 static hstate *table;
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t table_lock = LLF_FORKLOCK_INIT;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void lock_table(void) { pthread_mutex_lock(&table_lock); }
 static void unlock_table(void) { pthread_mutex_unlock(&table_lock); }
-static void reinit_table_lock(void) { pthread_mutex_init(&table_lock, NULL); }
-static void install_atfork(void) { pthread_atfork(lock_table, unlock_table, reinit_table_lock); }
+static void install_atfork(void) { llf_forklock(&table_lock); }
 
 /* How many handles' overrides hold a snapshot: getinfo looks for one only
  * then (most programs never have one). */

@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "forklock.h"
 #include "hooks.h"
 #include "netaddr.h"
 #include "shim.h"
@@ -48,7 +49,7 @@ typedef struct vssl {
 
 static vssl *vtable;
 static int nvirtual;
-static pthread_mutex_t vlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t vlock = LLF_FORKLOCK_INIT;
 
 static struct {
     int (*connect)(SSL *);
@@ -91,15 +92,9 @@ static struct {
 } real;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* A child forked while another thread held the lock would wait for ever. */
-static void vlock_reinit(void)
-{
-    pthread_mutex_init(&vlock, NULL);
-}
-
 static void resolve(void)
 {
-    pthread_atfork(NULL, NULL, vlock_reinit);
+    llf_forklock(&vlock);
 #define R(m, s) *(void **)&real.m = llf_openssl_sym(s)
     R(connect, "SSL_connect");
     R(do_handshake, "SSL_do_handshake");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "forklock.h"
 #include "hooks.h"
 #include "trust.h"
 
@@ -52,6 +53,7 @@ static void load(void)
     if (snprintf(path, sizeof path, "%.*slibllmfallback-core.so", dir, self.dli_fname) >=
         (int)sizeof path)
         return;
+    llf_forklock_ready();   /* (before the core's and the relay's handlers: see forklock.h) */
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         say("cannot load the core", dlerror());

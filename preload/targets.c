@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "forklock.h"
 #include "netaddr.h"
 
 typedef struct target {
@@ -32,7 +33,7 @@ typedef struct target {
 
 static target targets[256];
 static size_t ntargets;   /* published with release stores; entries never change */
-static pthread_mutex_t targets_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t targets_lock = LLF_FORKLOCK_INIT;
 static const llf_config *tcfg;
 
 typedef union anyaddr {
@@ -159,17 +160,11 @@ static void learn(const llf_urlparts *u, const struct addrinfo *res)
     pthread_mutex_unlock(&targets_lock);
 }
 
-/* In a forked child: a lock another thread held at the fork stays held. */
-static void atfork_child(void)
-{
-    pthread_mutex_init(&targets_lock, NULL);
-}
-
 int llf_targets_init(const llf_config *cfg)
 {
     static int registered;
     if (!registered)
-        registered = pthread_atfork(NULL, NULL, atfork_child) == 0;
+        registered = llf_forklock(&targets_lock) == 0;
     tcfg = cfg;
     for (size_t i = 0; i < cfg->nbases; i++) {
         const llf_urlparts *u = &cfg->bases[i].url;

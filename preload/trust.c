@@ -33,6 +33,7 @@
 
 #include <openssl/x509.h>
 
+#include "forklock.h"
 #include "hooks.h"
 #include "netaddr.h"
 
@@ -52,7 +53,7 @@ typedef struct kept {
 } kept;
 
 static kept *kept_list;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t lock = LLF_FORKLOCK_INIT;
 
 static struct {
     SSL_CTX *(*get_ssl_ctx)(const SSL *);
@@ -64,16 +65,10 @@ static struct {
 } real;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* A child forked while another thread held the lock would wait for ever. */
-static void relock(void)
-{
-    pthread_mutex_init(&lock, NULL);
-}
-
 /* (none of these is hooked) */
 static void resolve(void)
 {
-    pthread_atfork(NULL, NULL, relock);
+    llf_forklock(&lock);
     *(void **)&real.get_ssl_ctx = llf_openssl_sym("SSL_get_SSL_CTX");
     *(void **)&real.get_store = llf_openssl_sym("SSL_CTX_get_cert_store");
     *(void **)&real.verify_mode = llf_openssl_sym("SSL_get_verify_mode");

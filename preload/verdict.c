@@ -7,6 +7,7 @@
  * its dialect's shape. */
 #include "verdict.h"
 
+#include "forklock.h"
 #include "hubutil.h"
 #include "jsonmem.h"
 #include "schema.h"
@@ -242,25 +243,11 @@ static int program_limited(const cJSON *hub_req)
 
 /* glibc's regexec takes a lock inside the shared compiled pattern: a child
  * forked while another thread was matching would find it held for ever. So
- * matching holds ours, which fork() takes first (prepare) and releases on
- * both sides: no thread is inside regexec when the process is copied.
- * Recursive, for a host that forks from a signal handler which interrupted
- * this very thread's matching. */
-static pthread_mutex_t re_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+ * matching holds ours, which fork() takes first (forklock.h): no thread is
+ * inside regexec when the process is copied. */
+static pthread_mutex_t re_lock = LLF_FORKLOCK_INIT;
 static pthread_once_t re_once = PTHREAD_ONCE_INIT;
-static void re_lock_take(void) { pthread_mutex_lock(&re_lock); }
-static void re_lock_give(void) { pthread_mutex_unlock(&re_lock); }
-/* In the child the forking thread has another id, which a recursive mutex
- * would not let unlock it: the child starts a fresh one. */
-static void re_lock_fresh(void)
-{
-    pthread_mutexattr_t at;
-    pthread_mutexattr_init(&at);
-    pthread_mutexattr_settype(&at, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&re_lock, &at);
-    pthread_mutexattr_destroy(&at);
-}
-static void re_atfork(void) { pthread_atfork(re_lock_take, re_lock_give, re_lock_fresh); }
+static void re_atfork(void) { llf_forklock(&re_lock); }
 
 static int textual_refusal(const char *text, const llf_verdict_cfg *cfg)
 {
@@ -268,10 +255,10 @@ static int textual_refusal(const char *text, const llf_verdict_cfg *cfg)
         return 0;
     pthread_once(&re_once, re_atfork);
     int hit = 0;
-    re_lock_take();
+    pthread_mutex_lock(&re_lock);
     for (size_t i = 0; i < cfg->npatterns && !hit; i++)
         hit = regexec(&cfg->patterns[i], text, 0, NULL, 0) == 0;
-    re_lock_give();
+    pthread_mutex_unlock(&re_lock);
     return hit;
 }
 

@@ -1,0 +1,38 @@
+/* forklock.h — the library's mutexes across fork(), in the shim and the
+ * core alike.
+ *
+ * A child forked while another thread held one of our locks would find it
+ * held for ever, and what it guards (a hash table, a list, an address's
+ * binding) half changed. A lock registered here is taken by fork() before
+ * it forks, so what it guards is whole in the child; it is given back in
+ * the parent and made anew in the child (whose thread has another id).
+ *
+ * Each is recursive: a host may fork from a signal handler that
+ * interrupted this very thread inside one of our locks, and must not wait
+ * for itself (that one thing may then be half changed in the child, as it
+ * would be without the lock). None of these is held while another is
+ * taken, so the order fork() takes them in does not matter.
+ *
+ * A lock under which one of these is taken (the relay's pool: a handle's
+ * clean-up closes its sockets through guest.c and frees its sessions
+ * through hook_ssl.c) is not registered here: its own prepare handler must
+ * run before these, so it is installed after them (fork() runs prepare
+ * handlers last installed first). So the shim installs its registry's
+ * handlers before it loads the core, and the core before it starts the
+ * relay (llf_forklock_ready). */
+#ifndef LLF_FORKLOCK_H
+#define LLF_FORKLOCK_H
+
+#include <pthread.h>
+
+#define LLF_FORKLOCK_INIT PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP
+
+/* Installs the handlers now (else at the first llf_forklock). 0 or -1. */
+int llf_forklock_ready(void);
+
+/* Registers m (made with LLF_FORKLOCK_INIT), once, before its first use.
+ * 0, or -1 when the handlers could not be installed (no
+ * memory) or the registry is full. */
+int llf_forklock(pthread_mutex_t *m);
+
+#endif

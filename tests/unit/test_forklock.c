@@ -1,0 +1,139 @@
+/* The library's locks across fork() (forklock.h): fork() waits for a lock
+ * another thread holds, so the child never sees what it guards half
+ * changed; the child's copy is free; a fork from a signal handler on the
+ * thread that holds one does not wait for itself. Each case runs in a
+ * process of its own: a failure may leave a thread stuck inside fork(),
+ * holding the registry. */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forklock.h"
+#include "t.h"
+
+static pthread_mutex_t lock = LLF_FORKLOCK_INIT;
+static int forked;
+static pid_t child;
+
+static void fork_and_note(void)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        /* free in the child, and recursive still */
+        int ok = pthread_mutex_trylock(&lock) == 0 && pthread_mutex_trylock(&lock) == 0 &&
+                 pthread_mutex_unlock(&lock) == 0 && pthread_mutex_unlock(&lock) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    child = p;
+    __atomic_store_n(&forked, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *forker(void *unused)
+{
+    (void)unused;
+    fork_and_note();
+    return NULL;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    fork_and_note();
+}
+
+/* holds the lock, as mid-update, when its signal handler forks */
+static void *interrupted(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&lock);
+    raise(SIGUSR2);
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+static int wait_forked(int ms)
+{
+    const struct timespec tick = {0, 1000000};
+    for (int i = 0; i < ms && !__atomic_load_n(&forked, __ATOMIC_SEQ_CST); i++)
+        nanosleep(&tick, NULL);
+    return __atomic_load_n(&forked, __ATOMIC_SEQ_CST);
+}
+
+static int exited_0(pid_t p, int ms)
+{
+    const struct timespec tick = {0, 1000000};
+    int st = -1;
+    for (int i = 0; i < ms; i++) {
+        pid_t w = waitpid(p, &st, WNOHANG);
+        if (w == p)
+            return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        if (w < 0)
+            return 0;
+        nanosleep(&tick, NULL);
+    }
+    kill(p, SIGKILL);
+    waitpid(p, &st, 0);
+    return 0;
+}
+
+/* 0: the lock held here, as by a thread mid-update, while another forks */
+static int held_by_another(void)
+{
+    pthread_mutex_lock(&lock);
+    pthread_t t;
+    if (pthread_create(&t, NULL, forker, NULL))
+        return 1;
+    if (wait_forked(100))
+        return 2;   /* fork() did not wait for the lock */
+    pthread_mutex_unlock(&lock);
+    if (!wait_forked(5000))
+        return 3;
+    pthread_join(t, NULL);
+    if (!exited_0(child, 5000))
+        return 4;   /* the child's copy was not free */
+    /* the parent has it back */
+    return pthread_mutex_trylock(&lock) == 0 && pthread_mutex_unlock(&lock) == 0 ? 0 : 5;
+}
+
+/* 0: a signal handler on the thread holding it forks */
+static int held_by_the_forker(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGUSR2, &sa, NULL);
+    pthread_t t;
+    if (pthread_create(&t, NULL, interrupted, NULL))
+        return 1;
+    if (!wait_forked(5000))
+        return 2;   /* it waits for itself */
+    pthread_join(t, NULL);
+    if (!exited_0(child, 5000))
+        return 3;
+    return pthread_mutex_trylock(&lock) == 0 && pthread_mutex_unlock(&lock) == 0 ? 0 : 4;
+}
+
+static int isolated(int (*scenario)(void))
+{
+    pid_t p = fork();
+    if (p == 0)
+        _exit(scenario());
+    return p > 0 && exited_0(p, 15000);
+}
+
+void test_forklock(void)
+{
+    CHECK(llf_forklock(&lock) == 0);
+    /* recursive from the start (in a child, made so again) */
+    int once = pthread_mutex_trylock(&lock) == 0;
+    int twice = once && pthread_mutex_trylock(&lock) == 0;
+    if (twice)
+        pthread_mutex_unlock(&lock);
+    if (once)
+        pthread_mutex_unlock(&lock);
+    CHECK(once && twice);
+    CHECK(isolated(held_by_another));
+    CHECK(isolated(held_by_the_forker));
+    /* (and the process that ran them has the lock free) */
+    CHECK(pthread_mutex_trylock(&lock) == 0 && pthread_mutex_unlock(&lock) == 0);
+}
