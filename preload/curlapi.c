@@ -5,6 +5,7 @@
  * that resolves back into this object is rejected: that happens when the real
  * library is not loaded yet and would make a hook call itself. So is one in
  * another copy of this library. */
+#include "forklock.h"
 #include "hooks.h"
 
 #include <dlfcn.h>
@@ -100,11 +101,13 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static void load(void)
 {
     pthread_once(&once, resolve);
-    if (api.easy_perform && api.easy_init)
+    if ((api.easy_perform && api.easy_init) || llf_forked_mid_load())
         return;
+    llf_load_begin();   /* (a fork() waits for it) */
     void *lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
     if (lib)
         fill(lib);
+    llf_load_end();
 }
 
 const llf_curl_api *llf_curl_for_transfers(void)
@@ -153,5 +156,5 @@ int llf_disabled(void)
         const void *first = dlsym(RTLD_DEFAULT, "llmfallback_shim");
         state = off || (first && first != (const void *)own_marker);
     }
-    return state;
+    return state || llf_forked_mid_load();
 }

@@ -5,6 +5,9 @@
  * another thread forks is either in the child's list whole or not at all. */
 #include "forklock.h"
 
+#include <errno.h>
+#include <time.h>
+
 #define MAX_LOCKS 16
 
 static pthread_mutex_t *locks[MAX_LOCKS];
@@ -13,8 +16,40 @@ static pthread_mutex_t reg = LLF_FORKLOCK_INIT;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int installed;
 
+static pthread_mutex_t loads_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t loads_cond;   /* (on CLOCK_MONOTONIC, made in install) */
+static int loads;                   /* under way, under loads_lock */
+static int load_at_fork;            /* one was when this fork began, under loads_lock */
+static int mid_load;
+
+static void make_cond(void)
+{
+    pthread_condattr_t at;
+    pthread_condattr_init(&at);
+    pthread_condattr_setclock(&at, CLOCK_MONOTONIC);
+    pthread_cond_init(&loads_cond, &at);
+    pthread_condattr_destroy(&at);
+}
+
+/* Waits for the loads under way, a second at most, and keeps loads_lock
+ * until the fork is done: no load begins meanwhile. A load that ended
+ * meanwhile still counts for the child: glibc runs the handlers that were
+ * installed when the fork began, and the load installed the core's since
+ * (seen: a child without the relay's, whose lock another thread held). */
+static void wait_loads(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += 1;
+    pthread_mutex_lock(&loads_lock);
+    load_at_fork = loads > 0;
+    while (loads && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
+        ;
+}
+
 static void prepare(void)
 {
+    wait_loads();
     pthread_mutex_lock(&reg);
     for (int i = 0; i < nlocks; i++)
         pthread_mutex_lock(locks[i]);
@@ -25,6 +60,7 @@ static void parent(void)
     for (int i = nlocks; i-- > 0;)
         pthread_mutex_unlock(locks[i]);
     pthread_mutex_unlock(&reg);
+    pthread_mutex_unlock(&loads_lock);
 }
 
 static void remake(pthread_mutex_t *m)
@@ -41,10 +77,16 @@ static void child(void)
     for (int i = 0; i < nlocks; i++)
         remake(locks[i]);
     remake(&reg);
+    if (load_at_fork || loads)
+        mid_load = 1;
+    loads = 0;
+    pthread_mutex_init(&loads_lock, NULL);
+    make_cond();
 }
 
 static void install(void)
 {
+    make_cond();
     installed = pthread_atfork(prepare, parent, child) == 0;
 }
 
@@ -66,4 +108,25 @@ int llf_forklock(pthread_mutex_t *m)
     }
     pthread_mutex_unlock(&reg);
     return rc;
+}
+
+void llf_load_begin(void)
+{
+    llf_forklock_ready();
+    pthread_mutex_lock(&loads_lock);
+    loads++;
+    pthread_mutex_unlock(&loads_lock);
+}
+
+void llf_load_end(void)
+{
+    pthread_mutex_lock(&loads_lock);
+    if (--loads == 0)
+        pthread_cond_broadcast(&loads_cond);
+    pthread_mutex_unlock(&loads_lock);
+}
+
+int llf_forked_mid_load(void)
+{
+    return __atomic_load_n(&mid_load, __ATOMIC_RELAXED);
 }

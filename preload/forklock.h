@@ -27,6 +27,22 @@
 
 #define LLF_FORKLOCK_INIT PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP
 
+/* The library's own loading (the core's dlopen() and set-up, libcurl's
+ * for its transfers), which the program never asked for and cannot time
+ * its forks around: a child forked mid-dlopen() has the dynamic loader's
+ * lists half changed, and its next dlopen() anywhere fails glibc's
+ * assertions (seen: a Python child whose parent's other thread was making
+ * its first call). So fork() waits for a load under way, up to a second (a
+ * load may wait on the fork: where pthread_atfork() waits while handlers
+ * run). Still, the child lacks the fork handlers the load installed
+ * meanwhile (glibc runs those installed when the fork began), so the
+ * core's state is not safe there: a child forked while a load was under
+ * way loads nothing and passes everything through (llf_forked_mid_load),
+ * and so do its children. */
+void llf_load_begin(void);
+void llf_load_end(void);
+int llf_forked_mid_load(void);
+
 /* Installs the handlers now (else at the first llf_forklock). 0 or -1. */
 int llf_forklock_ready(void);
 

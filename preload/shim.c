@@ -40,7 +40,7 @@ static void say(const char *msg, const char *detail)
     }
 }
 
-static void load(void)
+static void load_core(void)
 {
     Dl_info self;
     char path[PATH_MAX];
@@ -53,7 +53,6 @@ static void load(void)
     if (snprintf(path, sizeof path, "%.*slibllmfallback-core.so", dir, self.dli_fname) >=
         (int)sizeof path)
         return;
-    llf_forklock_ready();   /* (before the core's and the relay's handlers: see forklock.h) */
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         say("cannot load the core", dlerror());
@@ -68,6 +67,15 @@ static void load(void)
     core = api;
     if (core)
         llf_exec_resolve();
+}
+
+static void load(void)
+{
+    if (llf_forked_mid_load())
+        return;   /* (not even the handlers: see forklock.h) */
+    llf_load_begin();   /* (a fork() waits for it; our fork handlers come before the core's) */
+    load_core();
+    llf_load_end();
 }
 
 int llf_core_tried(void)

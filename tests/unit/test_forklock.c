@@ -1,7 +1,8 @@
 /* The library's locks across fork() (forklock.h): fork() waits for a lock
  * another thread holds, so the child never sees what it guards half
  * changed; the child's copy is free; a fork from a signal handler on the
- * thread that holds one does not wait for itself. Each case runs in a
+ * thread that holds one does not wait for itself; a fork waits for the
+ * library's own loading, and its child loads nothing. Each case runs in a
  * process of its own: a failure may leave a thread stuck inside fork(),
  * holding the registry. */
 #include <pthread.h>
@@ -113,6 +114,50 @@ static int held_by_the_forker(void)
     return pthread_mutex_trylock(&lock) == 0 && pthread_mutex_unlock(&lock) == 0 ? 0 : 4;
 }
 
+/* 0: a fork while another thread loads waits for the load, and its child
+ * loads nothing; one after the load, or while none is, is a plain fork */
+static void *loader(void *unused)
+{
+    (void)unused;
+    const struct timespec ms200 = {0, 200000000};
+    nanosleep(&ms200, NULL);
+    llf_load_end();
+    return NULL;
+}
+
+static int mid_load_of_child(void)
+{
+    pid_t p = fork();
+    if (p == 0)
+        _exit(llf_forked_mid_load() ? 7 : 0);
+    int st = -1;
+    return p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int forked_while_loading(void)
+{
+    if (mid_load_of_child() != 0)
+        return 1;   /* no load: a plain child */
+    llf_load_begin();
+    pthread_t t;
+    if (pthread_create(&t, NULL, loader, NULL))
+        return 2;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int got = mid_load_of_child();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_join(t, NULL);
+    if (got != 7)
+        return 3;   /* the child would load on a loader half changed */
+    if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 150)
+        return 4;   /* fork() did not wait for the load */
+    if (mid_load_of_child() != 0)
+        return 5;   /* after it: a plain child */
+    /* a load that does not end: the fork goes on after a while */
+    llf_load_begin();
+    return mid_load_of_child() == 7 ? 0 : 6;
+}
+
 static int isolated(int (*scenario)(void))
 {
     pid_t p = fork();
@@ -134,6 +179,7 @@ void test_forklock(void)
     CHECK(once && twice);
     CHECK(isolated(held_by_another));
     CHECK(isolated(held_by_the_forker));
+    CHECK(isolated(forked_while_loading));
     /* (and the process that ran them has the lock free) */
     CHECK(pthread_mutex_trylock(&lock) == 0 && pthread_mutex_unlock(&lock) == 0);
 }
