@@ -699,7 +699,10 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
         return len;
     /* The gate says this is an answer: from here on it is the program's,
      * as it arrives. */
-    return go_live(x) ? 0 : len;
+    if (go_live(x) == 0)
+        return len;
+    x->out->client_gone = client_gone(x);   /* (as for a live write, above) */
+    return 0;
 }
 
 /* The program's body, as libcurl sends it on: from what the connection
@@ -951,8 +954,10 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
         /* Held to the end (verdict.stream_refusal): the whole decides. */
         if (!x->gate || llf_gate_end(x->gate) < 0)
             out->stream_problem = x->gate ? llf_gate_problem(x->gate) : "empty_stream";
-        else if (go_live(x))
+        else if (go_live(x)) {
             out->curlcode = CURLE_WRITE_ERROR;
+            out->client_gone = client_gone(x);
+        }
     }
     llf_sse_free(&x->sse);
     llf_gate_free(x->gate);

@@ -822,6 +822,74 @@ def test_a_client_that_gives_up_outlives_the_late_answer():
     eq(steps, [("openai", 200, "client_gone")], "the primary's live stream, stopped when the program left; no member asked")
 
 
+def held_until(flag):
+    """A stream whose role chunk comes at once, then an SSE comment every
+    5 ms (the relay looks for its program as they come, ten times a second)
+    until the file flag exists, then its text at once; anything but a call
+    gets a small answer."""
+    def answer(c, req):
+        if req["method"] != "POST":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            return True
+
+        def chunk(d):
+            return b"%x\r\n%s\r\n" % (len(d), d)
+
+        def event(delta, finish=None):
+            return chunk(b"data: %s\n\n" % json.dumps({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o",
+                                                      "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}).encode())
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                  event({"role": "assistant", "content": ""}))
+        end = time.time() + 3
+        while not os.path.exists(flag) and time.time() < end:
+            c.sendall(chunk(b": ping\n\n"))
+            time.sleep(0.005)
+        c.sendall(event({"content": "Hello"}) + event({}, "stop") + chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
+        return True
+    return answer
+
+
+def test_a_program_that_leaves_as_its_stream_goes_live_is_gone():
+    """The program left while its stream was held to its first event, and
+    the relay found out by the write that would have made it live, between
+    two of its looks: the attempt is logged client_gone, as when a later
+    live write finds it, not as a failure of ours (local), and no member is
+    asked. (The program leaves an answer unread, so that its close is a
+    reset and that first write fails; the first event comes as soon as it
+    has left.)"""
+    m = mock()
+    script = """
+import socket, time
+host, port = URL.split("/")[2].split(":")
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall(("GET /v1/models HTTP/1.1\\r\\nHost: %s:%s\\r\\n\\r\\n" % (host, port)).encode())
+time.sleep(0.3)   # (its answer, left unread)
+b = json.loads(body("w")); b["stream"] = True; b = json.dumps(b).encode()
+s.sendall(("POST /v1/chat/completions HTTP/1.1\\r\\nHost: %s:%s\\r\\nContent-Type: application/json\\r\\n"
+           "Authorization: %s\\r\\nContent-Length: %d\\r\\n\\r\\n" % (host, port, HDRS["Authorization"], len(b))).encode() + b)
+time.sleep(0.3)   # (its role chunk is in, held)
+s.close()
+open(sys.argv[2], "w").close()
+time.sleep(1)
+print("left")
+"""
+    for i in range(3):
+        flag = new_log(f"gone-live-{i}.flag")
+        raw = RawServer(held_until(flag))
+        try:
+            log = new_log("gone-live.log")
+            base = f"http://127.0.0.1:{raw.port}/v1"
+            r = run([PY, "-c", PRELUDE + PEERS + script, base + "/chat/completions", flag],
+                    env_for(config(m, primary_base=base), log))
+            check_relayed(r, raw.port)
+            eq(r.stdout.decode().split(), ["left"], f"the program left ({r.stderr.decode()[-200:]})")
+            steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l.get("event") == "attempt"]
+            check(bool(steps) and steps[0][::2] == ("openai", "client_gone"), f"{i}: the primary's attempt: client_gone ({steps})")
+            eq(len(m.requests("backup")), 0, f"{i}: no member asked")
+        finally:
+            raw.stop()
+
+
 def test_no_member_is_asked_for_a_program_that_left():
     """The program gave up (its timeout) and closed its connection before
     the primary failed: no member is asked for an answer nobody will read
