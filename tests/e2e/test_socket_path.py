@@ -41,10 +41,10 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None, total=
                          "timeouts_ms": {"connect": 2000, "total": total}}, "socket.json")
 
 
-from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_left_mid_attempt,
-                       check_children, check_relayed,  # noqa: E402
+from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, UPLOADS, WALKS_AWAY, WEBSOCKET,  # noqa: E402
+                       check_left_mid_attempt, check_children, check_relayed, check_uploads,
                        check_websocket_tunnelled, proxy_env)
-from rawserver import RawServer, echo, huge_answer, took_it, websocket_echo  # noqa: E402
+from rawserver import RawServer, echo, huge_answer, took_it, unauthorized, websocket_echo  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
@@ -1135,6 +1135,46 @@ print(a, b, c, int(hwm) // 1024)
         check(SANITIZED or int(out[3]) < 150, f"never held whole: the program's peak memory {out[3]} MiB")
     finally:
         up.stop()
+
+
+def test_an_early_answer_to_an_upload_reaches_the_program():
+    """A server that answers an upload (no call) right after its head, as
+    nginx answers a 401 or 413, and reads on and drops the body: the program
+    gets that answer whole, whether it was still sending its body (the
+    relay's close lingers: no reset discards the answer) or waiting on its
+    Expect: 100-continue, which goes on to the server, whose final answer
+    the program gets instead of a 100 of the relay's, and sends no body. A
+    server that takes the body gets it after its own 100."""
+    for refuses in (True, False):
+        raw = RawServer(unauthorized, early=True) if refuses else RawServer()
+        try:
+            m = mock()
+            r = run([PY, "-c", PRELUDE + PEERS + UPLOADS, f"http://127.0.0.1:{raw.port}/v1/chat/completions"],
+                    env_for(config(m, raw=raw.port)), timeout=120)
+            check_relayed(r, raw.port)
+            check_uploads(r, raw, refuses)
+        finally:
+            raw.stop()
+
+
+def test_a_417_to_an_expect_is_the_programs_answer():
+    """A server that will not honour the program's Expect: 100-continue
+    (417): the program gets the 417 (its head; libcurl drops its body) and
+    the end of the connection, nothing after it, and libcurl's own resend
+    without the Expect goes no further than its head."""
+    def refuse(c, req):
+        c.sendall(b"HTTP/1.1 417 Expectation Failed\r\nX-Server: early\r\nContent-Length: 3\r\n\r\nno!")
+        return True
+    raw = RawServer(refuse, early=True)
+    try:
+        m = mock()
+        out = raw_call(m, raw.port, f"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\nContent-Length: 5\r\n"
+                                    "Expect: 100-continue\r\n\r\n", config(m, raw=raw.port))
+        eq(out, b"HTTP/1.1 417 Expectation Failed\r\nX-Server: early\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+           "the 417, then the close")
+        eq(raw.requests[0]["headers"].get("expect"), "100-continue", "the Expect went to the server")
+    finally:
+        raw.stop()
 
 
 def drip_events(c, req):
