@@ -65,6 +65,8 @@
 #define STREAM_ABOVE ((size_t)1 << 20)   /* a body passed through larger than this is not read first */
 #define MAX_EXPECT 256
 #define MAX_OTHERS 8   /* addresses tried after the program's own */
+#define LINGER_MS 30000.0   /* a lingering close's bounds (nginx's lingering_time... */
+#define LINGER_IDLE_S 5     /* ...and lingering_timeout): see linger */
 
 static const llf_shim_services *svc;
 
@@ -308,6 +310,7 @@ typedef struct conn {
     char buf[MAX_HEAD + 1];
     size_t have;
     int http10;         /* the request being served is HTTP/1.0 */
+    int ended;          /* reset, tunnelled or lingered: no lingering close (see linger) */
     CURL *curl;
     const llf_curl_api *c;
     llf_engine *eng;
@@ -399,11 +402,7 @@ static int read_request(conn *k, llf_http_req *r)
     if (r->upgrade && llf_buf_add(&r->head, k->buf, (size_t)head))
         return -1;
     consume(k, (size_t)head);
-    /* (an upgrade's Expect is answered by the server it is carried to; an
-     * HTTP/1.0 client knows no 1xx, RFC 9110 §10.1.1) */
-    if (r->expect_continue && !r->upgrade && !r->http10 && kwrite(k, "HTTP/1.1 100 Continue\r\n\r\n", 25))
-        return -1;
-    return 0;
+    return 0;   /* (its Expect is answered in serve_url) */
 }
 
 /* A chunk's size line; after the last (0), the trailers are read too. */
@@ -491,6 +490,10 @@ typedef struct rctx {
      * was read of it (in_pre, from in_off), bytes left (of all, or of the
      * current chunk), chunked, all read. */
     int in_stream, in_chunked, in_started, in_done;
+    /* ...whose Expect: 100-continue went on to the server, whether the
+     * program was told to continue (see go_on), and whether the server
+     * answered 417 instead (see on_header) */
+    int fwd_expect, continued, expect_failed;
     long in_left;
     const llf_buf *in_pre;
     size_t in_off;
@@ -538,6 +541,20 @@ static long pass_framing(const rctx *x)
     return x->http10 ? FRAME_TO_CLOSE : FRAME_CHUNKED;
 }
 
+/* The program whose Expect: 100-continue went on to the server is told to
+ * send its body once: when the server says 100, or when libcurl, done
+ * waiting for that (CURLOPT_EXPECT_100_TIMEOUT_MS), asks for the body, so
+ * that a program that waits for a 100 (Node's 'continue') is not left
+ * waiting by a server that sends none. A server's final answer before
+ * either goes to the program instead, and it sends no body. */
+static int go_on(rctx *x)
+{
+    if (!x->fwd_expect || x->continued || x->sent)
+        return 0;
+    x->continued = 1;
+    return kwrite(x->k, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+}
+
 /* Header lines as libcurl hands them: the head's, and after the body a
  * chunked answer's trailers (llf_head_take), kept apart to be written after
  * the last chunk (see write_end). */
@@ -561,8 +578,22 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
     int blank = (len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n');
     if (blank && x->at && x->at->live && x->block_status >= 200 && x->block_status < 300)
         x->gated = 1;
+    if (blank && !x->at && x->block_status == 100 && go_on(x))
+        return 0;
     if (blank && !x->at && x->block_status >= 200) {
+        /* An answer before the program's body is all read (a 401 or 413
+         * after the head, as servers give) ends the connection, as the
+         * server's would (RFC 9110 §10.1.1): the program is told so, and
+         * what it still sends is read and dropped (see linger). */
+        x->keep_alive &= !(x->in_stream && !x->in_done);
         x->framing = pass_framing(x);
+        /* A 417 to the program's Expect is the program's, to send its body
+         * again without one as it sees fit; libcurl would do it itself,
+         * dropping the 417's body: the program gets the head, with no body
+         * (see on_read). */
+        x->expect_failed = x->fwd_expect && !x->continued && x->block_status == 417;
+        if (x->expect_failed)
+            x->framing = 0;
         x->sent = 1;
         if (write_head(x->k, x->out->head.p, x->out->head.n, NULL, x->framing,
                        x->keep_alive && x->framing != FRAME_TO_CLOSE))
@@ -688,7 +719,7 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
         return 0;
     }
     if (x->sent)
-        return write_framed(x->k, x->framing, p, len) ? 0 : len;
+        return x->expect_failed ? len : write_framed(x->k, x->framing, p, len) ? 0 : len;
     if (llf_buf_add(&x->out->body, p, len))
         return 0;
     if (!x->gated)
@@ -699,7 +730,10 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
         return len;
     /* The gate says this is an answer: from here on it is the program's,
      * as it arrives. */
-    return go_live(x) ? 0 : len;
+    if (go_live(x) == 0)
+        return len;
+    x->out->client_gone = client_gone(x);   /* (as for a live write, above) */
+    return 0;
 }
 
 /* The program's body, as libcurl sends it on: from what the connection
@@ -710,6 +744,11 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
     rctx *x = ud;
     conn *k = x->k;
     size_t want = size * nitems;
+    /* (a body the program was not told to send: it had a final answer
+     * instead, and libcurl wants to send it after all, its 417 resend or
+     * on a 2xx, see go_on) */
+    if ((x->fwd_expect && !x->continued && x->sent) || go_on(x))
+        return CURL_READFUNC_ABORT;
     if (x->in_pre && x->in_off < x->in_pre->n) {
         size_t take = x->in_pre->n - x->in_off < want ? x->in_pre->n - x->in_off : want;
         memcpy(buf, x->in_pre->p + x->in_off, take);
@@ -867,7 +906,9 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     for (size_t i = 0; i < req->headers.n; i++)
         if (!llf_header_hop(req->headers.v[i]))
             hl = add_header(c, hl, req->headers.v[i]);
-    hl = c->slist_append(hl, "Expect:");
+    /* (the program's own Expect goes on with the body it holds back, see
+     * go_on; libcurl's own, for a large or chunked body, is not sent) */
+    hl = c->slist_append(hl, x->fwd_expect && req == x->orig ? "Expect: 100-continue" : "Expect:");
     if (x->in_stream && x->in_chunked)
         hl = c->slist_append(hl, "Transfer-Encoding: chunked");
     /* Nor libcurl's defaults the program did not send. */
@@ -951,8 +992,10 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
         /* Held to the end (verdict.stream_refusal): the whole decides. */
         if (!x->gate || llf_gate_end(x->gate) < 0)
             out->stream_problem = x->gate ? llf_gate_problem(x->gate) : "empty_stream";
-        else if (go_live(x))
+        else if (go_live(x)) {
             out->curlcode = CURLE_WRITE_ERROR;
+            out->client_gone = client_gone(x);
+        }
     }
     llf_sse_free(&x->sse);
     llf_gate_free(x->gate);
@@ -1171,8 +1214,38 @@ static int respond(conn *k, const char *head, size_t headlen, const llf_buf *bod
 static void reset(conn *k)
 {
     struct sockaddr none = {.sa_family = AF_UNSPEC};
+    k->ended = 1;
     if (llf_fd_ours(&k->own))
         svc->real_connect(k->fd, &none, sizeof none);
+}
+
+/* Does the program have bytes on its way to us, unread? */
+static int unread(conn *k)
+{
+    struct pollfd p = {k->fd, POLLIN, 0};
+    return k->have || (llf_fd_ours(&k->own) && poll(&p, 1, 0) > 0);
+}
+
+/* The end of a connection the program may still be sending on, after an
+ * answer (one before its body's end, a 431 to a head too long): a close
+ * with bytes unread makes the kernel send a reset, and a reset discards the
+ * answer the program has not read yet. So, as a server's lingering close
+ * (RFC 9112 §9.6): our side is shut first (the answer, then its end), and
+ * what the program sends is read and dropped until it closes, each read
+ * within LINGER_IDLE_S and all within LINGER_MS; then conn_end closes. */
+static void linger(conn *k)
+{
+    if (k->ended || !llf_fd_ours(&k->own))
+        return;
+    k->ended = 1;
+    k->have = 0;
+    shutdown(k->fd, SHUT_WR);
+    struct timeval idle = {LINGER_IDLE_S, 0};
+    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
+    char sink[16384];
+    double end = llf_mono_ms() + LINGER_MS;
+    while (llf_mono_ms() < end && kread(k, sink, sizeof sink) > 0)
+        ;
 }
 
 /* Before any reply: a provider that closed without one is shown as it was,
@@ -1205,10 +1278,12 @@ static int pass_through(rctx *x, const llf_req *orig)
     int rc = -1;
     if (!x->sent)
         fail_before_reply(x->k, resp.curlcode);
-    else if (resp.curlcode != CURLE_OK)
-        reset(x->k);   /* broken within the body, as upstream's was */
+    else if (resp.curlcode != CURLE_OK && !(x->expect_failed && resp.curlcode == CURLE_ABORTED_BY_CALLBACK))
+        reset(x->k);   /* broken within the body, as upstream's was (not a 417 whole: see on_read) */
     else if (x->framing != FRAME_CHUNKED || write_end(x->k, &resp.trailers) == 0)
-        rc = x->framing == FRAME_TO_CLOSE || (x->in_stream && !x->in_done) ? -1 : 0;   /* (body unread: no next request) */
+        rc = x->framing == FRAME_TO_CLOSE || !x->keep_alive ? -1 : 0;   /* (an answer before the body's end said close: on_header) */
+    if (rc && x->sent && x->in_stream && !x->in_done)
+        linger(x->k);   /* (what is still on its way, or still to be sent) */
     llf_resp_free(&resp);
     return rc;
 }
@@ -1320,6 +1395,7 @@ static void tunnel(conn *k)
 static int upgrade_plain(conn *k, const llf_http_req *r, const char *host)
 {
     int up = dial_orig(k, host);
+    k->ended = 1;   /* (a tunnel ends as its server ended it) */
     if (up < 0 || write_all(up, r->head.p, r->head.n) || write_all(up, k->buf, k->have))
         reset(k);
     else
@@ -1434,6 +1510,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
 {
     const llf_curl_api *c = k->c;
     stand(k, TUNNEL);
+    k->ended = 1;   /* (as upgrade_plain's) */
     CURL *h = c->easy_send && c->easy_recv ? c->easy_init() : NULL;
     void *trust = NULL;   /* (the program's, as for its requests) */
     curl_socket_t s = CURL_SOCKET_BAD;
@@ -1497,6 +1574,22 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
     if (r->upgrade && !may_call)
         return k->from.tls ? upgrade_tls(k, r, url, x.host) : upgrade_plain(k, r, x.host);
     int body_kind = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+    /* Expect: 100-continue (an HTTP/1.0 client knows no 1xx, RFC 9110
+     * §10.1.1). A body that is no call's goes on as it comes, whatever its
+     * size, with the program's Expect: the server says whether to send it
+     * (its 100, or a final answer the program gets instead: see go_on),
+     * not us. A body read first (a call's, which a fallback needs whole) is
+     * asked for by the relay's own 100. */
+    int wants_100 = r->expect_continue && !r->http10;
+    if (wants_100 && body_kind && !may_call && r->clen != 0) {
+        x.in_stream = x.fwd_expect = 1;
+        x.in_chunked = r->clen < 0;
+        x.in_left = r->clen < 0 ? 0 : r->clen;
+        x.in_pre = &r->body;   /* (empty: nothing of it is read yet) */
+        return pass_through(&x, &orig);
+    }
+    if (wants_100 && kwrite(k, "HTTP/1.1 100 Continue\r\n\r\n", 25))
+        return -1;
     int rest;
     long left;
     if (read_body(k, r, may_call || !body_kind ? MAX_BODY : STREAM_ABOVE, &rest, &left))
@@ -1738,13 +1831,18 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
             llf_http_req_free(&r);
             if (got == -2)
                 not_http(k);
+            if (got == -2 && unread(k))
+                linger(k);   /* (the rest of a head too long, after our 431) */
             break;
         }
         k->http10 = r.http10;
         int ok = serve_one(k, &r) == 0 && r.keep_alive;
         llf_http_req_free(&r);
-        if (!ok)
+        if (!ok) {
+            if (unread(k))
+                linger(k);   /* (a request sent after this one, say) */
             break;
+        }
         if (!k->have)
             stand(k, IDLE);   /* between requests */
     }

@@ -277,3 +277,91 @@ def check_children(r, tags, kinds=("posix_spawn", "subprocess", "system"), what=
            f"{what} ({tag}): every child reported ({r.stderr.decode(errors='replace')[-300:]})")
         for kind, got in sorted(seen.items()):
             eq(sorted(got), sorted(own[0]), f"{what} ({tag}) started by {kind}: the sockets it holds")
+
+
+# Uploads of 5 MiB to URL's server (a files endpoint: no call), http:// or
+# https://, printing what each got: three with requests (no Expect: the
+# whole body, then the answer), three by hand with Expect: 100-continue
+# (the body only after a 100, or after a second without an answer, as
+# curl does), and one by hand that sends its body half a second after its
+# head (a program slower than the server's answer). Each line:
+# "requests|expect|late", the 100 seen, the status line, the answer's
+# X-Server and body; or the exception that ended it.
+UPLOADS = r"""
+import requests, socket, ssl, time
+scheme, _, hostport = URL.split("/")[:3]
+host, port = hostport.rsplit(":", 1)
+port = int(port)
+files = "%s//%s/v1/files" % (scheme, hostport)
+N = 5 << 20
+for i in range(3):
+    try:
+        r = requests.post(files, data=b"x" * N, headers={"Authorization": "Bearer bad"}, timeout=10)
+        print("requests", r.status_code, r.headers.get("X-Server"), r.text, flush=True)
+    except Exception as e:
+        print("requests", type(e).__name__, flush=True)
+def answer(s, got):
+    # the rest of an answer with a Content-Length, after got
+    while b"\r\n\r\n" not in got:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+    head, _, body = got.partition(b"\r\n\r\n")
+    n = [int(l.split(b":")[1]) for l in head.lower().split(b"\r\n") if l.startswith(b"content-length:")]
+    while n and len(body) < n[0]:
+        d = s.recv(65536)
+        if not d:
+            break
+        body += d
+    return head, body
+for expect in (1, 1, 1, 0):
+    s = socket.create_connection((host, port), timeout=10)
+    if scheme == "https:":
+        s = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"]).wrap_socket(s, server_hostname=host)
+    seen = []
+    try:
+        s.sendall(("POST /v1/files HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n%s\r\n"
+                   % (hostport, N, "Expect: 100-continue\r\n" if expect else "")).encode())
+        s.settimeout(1)
+        try:
+            head, body = answer(s, b"") if expect else (b"", b"")
+        except socket.timeout:
+            head, body = b"", b""
+        if not expect:
+            time.sleep(0.5)
+        s.settimeout(10)
+        if head.startswith(b"HTTP/1.1 100") or not head:
+            if expect:
+                seen.append(head.split(b"\r\n")[0].decode() or "nothing")
+            s.sendall(b"x" * N)
+            head, body = answer(s, body)
+        lines = head.decode().split("\r\n")
+        server = [l.split(":", 1)[1].strip() for l in lines if l.lower().startswith("x-server:")]
+        print("expect" if expect else "late", "|".join(seen + [lines[0]]), server[0] if server else None, body.decode(), flush=True)
+    except Exception as e:
+        print("expect" if expect else "late", "|".join(seen), type(e).__name__, flush=True)
+"""
+
+
+def check_uploads(r, raw, refuses):
+    """UPLOADS's run r against raw, a RawServer (early=True when refuses):
+    every answer reached the program as the server gave it; an Expect
+    went on to the server, which decided whether the body came (none came
+    to one that refused)."""
+    out = r.stdout.decode().splitlines()
+    err = r.stderr.decode()[-300:]
+    if refuses:
+        want = ["requests 401 early {\"error\":\"unauthorized\"}"] * 3 + \
+               ["expect HTTP/1.1 401 Unauthorized early {\"error\":\"unauthorized\"}"] * 3 + \
+               ["late HTTP/1.1 401 Unauthorized early {\"error\":\"unauthorized\"}"]
+        eq(out, want, f"the server's early answers, whole ({err})")
+        expects = [q for q in raw.requests if q["headers"].get("expect")]
+        eq([(q["headers"]["expect"], q["dropped"]) for q in expects], [("100-continue", 0)] * 3,
+           "the program's Expect went to the server, and no body after its answer")
+    else:
+        eq([l.split()[:3] for l in out], [["requests", "200", "None"]] * 3 + [["expect", "HTTP/1.1", "100"]] * 3 +
+           [["late", "HTTP/1.1", "200"]], f"answered, the Expect uploads after the server's own 100 ({err})")
+        eq([(q["headers"].get("expect"), len(q["body"])) for q in raw.requests],
+           [(None, 5 << 20)] * 3 + [("100-continue", 5 << 20)] * 3 + [(None, 5 << 20)],
+           "every body, whole; the Expect as sent")

@@ -18,8 +18,13 @@ def echo(c, req):
 
 
 class RawServer:
-    def __init__(self, answer=echo, tls=None, unix=None, host="127.0.0.1", port=0, read_rate=None):
+    def __init__(self, answer=echo, tls=None, unix=None, host="127.0.0.1", port=0, read_rate=None, early=False):
         self.answer = answer
+        # answer right after the head, then read and drop the body until the
+        # client closes or is silent for 3 s, and close (as nginx answers a 401 or
+        # 413 to an upload); no 100 to an Expect. A request's "dropped"
+        # counts what came of its body after the head.
+        self.early = early
         # bytes a second a request body is read at (a provider slow to take
         # a large upload), with a small receive buffer; None: at once
         self.read_rate = read_rate
@@ -64,6 +69,17 @@ class RawServer:
                 lines = head.decode("latin-1").split("\r\n")
                 method, target = lines[0].split(" ")[:2]
                 headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+                if self.early:
+                    req = {"method": method, "target": target, "headers": headers, "head": head.decode("latin-1"),
+                           "body": b"", "rest": b"", "dropped": len(buf)}
+                    self.requests.append(req)
+                    self.answer(c, req)
+                    c.settimeout(3)
+                    while True:
+                        d = c.recv(65536)
+                        if not d:
+                            return
+                        req["dropped"] += len(d)
                 if headers.get("expect", "").lower() == "100-continue":
                     c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                 if headers.get("transfer-encoding", "").lower() == "chunked":
@@ -103,6 +119,15 @@ class RawServer:
             body, buf = body + buf[:n], buf[n + 2:]
             if n == 0:
                 return body, buf
+
+
+def unauthorized(c, req):
+    """A 401, as a server gives an upload with a bad key (with early=True:
+    after the head, before the body)."""
+    body = b'{"error":"unauthorized"}'
+    c.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nX-Server: early\r\n"
+              b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    return True
 
 
 def took_it(c, req):

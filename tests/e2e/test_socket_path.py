@@ -41,10 +41,10 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None, total=
                          "timeouts_ms": {"connect": 2000, "total": total}}, "socket.json")
 
 
-from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, WALKS_AWAY, WEBSOCKET, check_left_mid_attempt,
-                       check_children, check_relayed,  # noqa: E402
+from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, UPLOADS, WALKS_AWAY, WEBSOCKET,  # noqa: E402
+                       check_left_mid_attempt, check_children, check_relayed, check_uploads,
                        check_websocket_tunnelled, proxy_env)
-from rawserver import RawServer, echo, huge_answer, took_it, websocket_echo  # noqa: E402
+from rawserver import RawServer, echo, huge_answer, took_it, unauthorized, websocket_echo  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
@@ -822,6 +822,74 @@ def test_a_client_that_gives_up_outlives_the_late_answer():
     eq(steps, [("openai", 200, "client_gone")], "the primary's live stream, stopped when the program left; no member asked")
 
 
+def held_until(flag):
+    """A stream whose role chunk comes at once, then an SSE comment every
+    5 ms (the relay looks for its program as they come, ten times a second)
+    until the file flag exists, then its text at once; anything but a call
+    gets a small answer."""
+    def answer(c, req):
+        if req["method"] != "POST":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            return True
+
+        def chunk(d):
+            return b"%x\r\n%s\r\n" % (len(d), d)
+
+        def event(delta, finish=None):
+            return chunk(b"data: %s\n\n" % json.dumps({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o",
+                                                      "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}).encode())
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                  event({"role": "assistant", "content": ""}))
+        end = time.time() + 3
+        while not os.path.exists(flag) and time.time() < end:
+            c.sendall(chunk(b": ping\n\n"))
+            time.sleep(0.005)
+        c.sendall(event({"content": "Hello"}) + event({}, "stop") + chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
+        return True
+    return answer
+
+
+def test_a_program_that_leaves_as_its_stream_goes_live_is_gone():
+    """The program left while its stream was held to its first event, and
+    the relay found out by the write that would have made it live, between
+    two of its looks: the attempt is logged client_gone, as when a later
+    live write finds it, not as a failure of ours (local), and no member is
+    asked. (The program leaves an answer unread, so that its close is a
+    reset and that first write fails; the first event comes as soon as it
+    has left.)"""
+    m = mock()
+    script = """
+import socket, time
+host, port = URL.split("/")[2].split(":")
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall(("GET /v1/models HTTP/1.1\\r\\nHost: %s:%s\\r\\n\\r\\n" % (host, port)).encode())
+time.sleep(0.3)   # (its answer, left unread)
+b = json.loads(body("w")); b["stream"] = True; b = json.dumps(b).encode()
+s.sendall(("POST /v1/chat/completions HTTP/1.1\\r\\nHost: %s:%s\\r\\nContent-Type: application/json\\r\\n"
+           "Authorization: %s\\r\\nContent-Length: %d\\r\\n\\r\\n" % (host, port, HDRS["Authorization"], len(b))).encode() + b)
+time.sleep(0.3)   # (its role chunk is in, held)
+s.close()
+open(sys.argv[2], "w").close()
+time.sleep(1)
+print("left")
+"""
+    for i in range(3):
+        flag = new_log(f"gone-live-{i}.flag")
+        raw = RawServer(held_until(flag))
+        try:
+            log = new_log("gone-live.log")
+            base = f"http://127.0.0.1:{raw.port}/v1"
+            r = run([PY, "-c", PRELUDE + PEERS + script, base + "/chat/completions", flag],
+                    env_for(config(m, primary_base=base), log))
+            check_relayed(r, raw.port)
+            eq(r.stdout.decode().split(), ["left"], f"the program left ({r.stderr.decode()[-200:]})")
+            steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l.get("event") == "attempt"]
+            check(bool(steps) and steps[0][::2] == ("openai", "client_gone"), f"{i}: the primary's attempt: client_gone ({steps})")
+            eq(len(m.requests("backup")), 0, f"{i}: no member asked")
+        finally:
+            raw.stop()
+
+
 def test_no_member_is_asked_for_a_program_that_left():
     """The program gave up (its timeout) and closed its connection before
     the primary failed: no member is asked for an answer nobody will read
@@ -1067,6 +1135,46 @@ print(a, b, c, int(hwm) // 1024)
         check(SANITIZED or int(out[3]) < 150, f"never held whole: the program's peak memory {out[3]} MiB")
     finally:
         up.stop()
+
+
+def test_an_early_answer_to_an_upload_reaches_the_program():
+    """A server that answers an upload (no call) right after its head, as
+    nginx answers a 401 or 413, and reads on and drops the body: the program
+    gets that answer whole, whether it was still sending its body (the
+    relay's close lingers: no reset discards the answer) or waiting on its
+    Expect: 100-continue, which goes on to the server, whose final answer
+    the program gets instead of a 100 of the relay's, and sends no body. A
+    server that takes the body gets it after its own 100."""
+    for refuses in (True, False):
+        raw = RawServer(unauthorized, early=True) if refuses else RawServer()
+        try:
+            m = mock()
+            r = run([PY, "-c", PRELUDE + PEERS + UPLOADS, f"http://127.0.0.1:{raw.port}/v1/chat/completions"],
+                    env_for(config(m, raw=raw.port)), timeout=120)
+            check_relayed(r, raw.port)
+            check_uploads(r, raw, refuses)
+        finally:
+            raw.stop()
+
+
+def test_a_417_to_an_expect_is_the_programs_answer():
+    """A server that will not honour the program's Expect: 100-continue
+    (417): the program gets the 417 (its head; libcurl drops its body) and
+    the end of the connection, nothing after it, and libcurl's own resend
+    without the Expect goes no further than its head."""
+    def refuse(c, req):
+        c.sendall(b"HTTP/1.1 417 Expectation Failed\r\nX-Server: early\r\nContent-Length: 3\r\n\r\nno!")
+        return True
+    raw = RawServer(refuse, early=True)
+    try:
+        m = mock()
+        out = raw_call(m, raw.port, f"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\nContent-Length: 5\r\n"
+                                    "Expect: 100-continue\r\n\r\n", config(m, raw=raw.port))
+        eq(out, b"HTTP/1.1 417 Expectation Failed\r\nX-Server: early\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+           "the 417, then the close")
+        eq(raw.requests[0]["headers"].get("expect"), "100-continue", "the Expect went to the server")
+    finally:
+        raw.stop()
 
 
 def drip_events(c, req):

@@ -42,10 +42,10 @@ def env(m, cfg, log=None, extra=None):
     return env_for(cfg, log, extra=dict(extra or {}, SSL_CERT_FILE=m.ca, REQUESTS_CA_BUNDLE=m.ca))
 
 
-from pyclients import (CHILDREN, CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, WEBSOCKET, check_children,  # noqa: E402
-                       check_left_mid_attempt, check_relayed,
+from pyclients import (CHILDREN, CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, UPLOADS, WEBSOCKET,  # noqa: E402
+                       check_children, check_left_mid_attempt, check_relayed, check_uploads,
                        check_websocket_tunnelled, proxy_env)
-from rawserver import RawServer, websocket_echo  # noqa: E402
+from rawserver import RawServer, unauthorized, websocket_echo  # noqa: E402
 
 # asyncio drives TLS through MemoryBIO: tested apart, below
 CLIENTS = {k: v for k, v in ALL_CLIENTS.items() if k != "httpx-async"}
@@ -477,6 +477,26 @@ def test_a_head_too_long_for_the_relay_gets_a_status_not_a_reset():
     r = run([PY, "-c", PRELUDE + PEERS + TLS_RAW, m.base("tp"), str(m.port("tp")), big], env(m, config(m)))
     check_relayed(r, m.port("tp"))
     check(r.stdout.startswith(b"HTTP/1.1 431 "), f"431, not a reset ({r.stdout[:100]!r})")
+
+
+def test_an_early_answer_to_an_upload_reaches_the_program_over_https():
+    """As over a plain socket (test_socket_path): a server's answer to an
+    upload before its body's end (a 401 after the head) reaches the program
+    whole over a virtual TLS session, and its Expect: 100-continue goes on
+    to the server, which says whether the body comes."""
+    m = mock()
+    d = os.path.dirname(m.ca)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+    for refuses in (True, False):
+        raw = RawServer(unauthorized, tls=ctx, early=True) if refuses else RawServer(tls=ctx)
+        try:
+            base = f"https://localhost:{raw.port}/v1"
+            r = py(m, PEERS + UPLOADS, config(m, primary=base), url=base + "/chat/completions", timeout=120)
+            check_relayed(r, raw.port)
+            check_uploads(r, raw, refuses)
+        finally:
+            raw.stop()
 
 
 def test_trailers_are_carried_after_the_last_chunk_over_https():
