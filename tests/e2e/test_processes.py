@@ -798,3 +798,28 @@ else:
             r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=40)
             eq(r.stdout.decode().splitlines(), [f"child {answerer}", "ended 0"],
                f"{scheme} {behaviour}: the child's call, then its end ({r.stderr.decode()[-300:]})")
+
+
+def test_a_child_that_took_over_its_parents_connection_ends_with_its_thread():
+    """A call on a kept-alive connection, then a fork from a thread, and the
+    parent leaves: the child takes the connection over (no relay of its
+    own: it connects nowhere anew), calls on it, and its one thread ends.
+    The serving threads it started kept it alive (and the output it holds
+    open) for ever; its adopter now looks until it has a relay of its own."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        prog = CONN + """
+print("parent", call("p"), flush=True)
+""" + SETTLE + """def worker():
+    if os.fork() == 0:
+        time.sleep(0.5)
+        print("child", attempt("c"), flush=True)
+        sys.exit(0)
+t = threading.Thread(target=worker)
+t.start()
+t.join()
+os._exit(0)
+"""
+        r, took = timed([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), 20)
+        eq(r.stdout.decode().splitlines(), [f"parent 200 - {prim}", f"child 200 - {prim}"],
+           f"{scheme}: both calls on the connection ({r.stderr.decode()[-300:]})")
+        check(took < 8, f"{scheme}: the child ended soon after its thread ({took:.1f} s)")
