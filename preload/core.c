@@ -14,6 +14,7 @@
 #include "endpoints.h"
 #include "engine.h"
 #include "forklock.h"
+#include "guest.h"
 #include "health.h"
 #include "log.h"
 #include "relay.h"
@@ -229,6 +230,7 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
     }
     warn_bare_bases(config);
     llf_forklock_ready();   /* (before the relay's handlers: see forklock.h) */
+    llf_threads_ready();    /* (and this one: see guest.h) */
     llf_log_open(config->log_path);
     llf_health_init(&config->breaker, NULL);
     llf_retry_budget_init(config->retry_ratio, config->retry_burst);

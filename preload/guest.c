@@ -1,9 +1,11 @@
 /* guest.c — the library's own descriptors and threads in a host (see guest.h). */
 #include "guest.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,16 +101,125 @@ int llf_curl_close(void *unused, curl_socket_t fd)
     return ours ? close(fd) : 0;
 }
 
+/* The library's own threads, for llf_threads_last: each counts itself in
+ * once it runs and out just before it ends, so that the count is never
+ * above the truth (a thread being made, or ending, is in the kernel's
+ * count and not in ours). Two numbers that only grow: one read before the
+ * kernel's count and the other after bound ours at that moment from below,
+ * whatever starts or ends meanwhile. A forked child has none of them. */
+static unsigned own_started, own_ended;
+static int own_ok;   /* the child handler is in: a child's counts start at 0 */
+static pthread_once_t own_once = PTHREAD_ONCE_INIT;
+static int ending;
+
+static void own_child(void)
+{
+    own_started = own_ended = 0;
+    ending = 0;
+}
+
+static void own_install(void)
+{
+    own_ok = pthread_atfork(NULL, NULL, own_child) == 0;
+}
+
+int llf_threads_ready(void)
+{
+    pthread_once(&own_once, own_install);
+    return own_ok ? 0 : -1;
+}
+
+typedef struct spawned {
+    void *(*fn)(void *);
+    void *arg;
+} spawned;
+
+static void *own_thread(void *p)
+{
+    spawned s = *(spawned *)p;
+    free(p);
+    __atomic_add_fetch(&own_started, 1, __ATOMIC_SEQ_CST);
+    void *r = s.fn(s.arg);
+    __atomic_add_fetch(&own_ended, 1, __ATOMIC_SEQ_CST);
+    return r;
+}
+
 int llf_spawn(void *(*fn)(void *), void *arg)
 {
+    spawned *s = malloc(sizeof *s);
+    if (!s)
+        return -1;
+    s->fn = fn;
+    s->arg = arg;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t t;
-    int rc = pthread_create(&t, NULL, fn, arg);
+    int rc = pthread_create(&t, NULL, own_thread, s);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc)
+    if (rc) {
+        free(s);
         return -1;
+    }
     pthread_detach(t);
     return 0;
+}
+
+int llf_threads_own(void)
+{
+    return (int)(__atomic_load_n(&own_started, __ATOMIC_SEQ_CST) - __atomic_load_n(&own_ended, __ATOMIC_SEQ_CST));
+}
+
+int llf_proc_stat(const char *text, char *state, long *threads)
+{
+    const char *p = strrchr(text, ')');   /* (the name may hold anything, ')' too) */
+    if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+        return -1;
+    *state = p[2];
+    p += 3;
+    for (int field = 4; field < 20; field++)   /* state is the 3rd, num_threads the 20th */
+        if (!(p = strchr(p + 1, ' ')))
+            return -1;
+    char *end;
+    long n = strtol(p + 1, &end, 10);
+    if (end == p + 1 || n < 1)
+        return -1;
+    *threads = n;
+    return 0;
+}
+
+static int read_stat(char *state, long *threads)
+{
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    return llf_proc_stat(buf, state, threads);
+}
+
+int llf_threads_last(void)
+{
+    char state;
+    long threads;
+    /* The main thread gone (a zombie until the whole process ends) first:
+     * it stays gone, so it is gone when the threads are counted. One
+     * running is the program's. Ours are never the main one. */
+    if (!own_ok || read_stat(&state, &threads) || (state != 'Z' && state != 'X'))
+        return 0;
+    unsigned started = __atomic_load_n(&own_started, __ATOMIC_SEQ_CST);
+    if (read_stat(&state, &threads))
+        return 0;
+    unsigned ended = __atomic_load_n(&own_ended, __ATOMIC_SEQ_CST);
+    if (threads - 1 != (long)(int)(started - ended))
+        return 0;
+    /* No thread of the program's left, and none can appear: only one of
+     * its own makes one. */
+    if (__atomic_exchange_n(&ending, 1, __ATOMIC_SEQ_CST) == 0)
+        exit(0);
+    return 1;
 }

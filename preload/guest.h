@@ -5,7 +5,8 @@
  * files and sockets of its own. A number of ours is acted on (closed, read,
  * written, polled, locked) only while it still names what we opened.
  *
- * Threads: signals are the program's; ours take none. */
+ * Threads: signals are the program's; ours take none. A process whose
+ * threads are all ours ends, as it would without them. */
 #ifndef LLF_GUEST_H
 #define LLF_GUEST_H
 
@@ -40,7 +41,31 @@ int llf_curl_close(void *unused, curl_socket_t fd);
  * the relay's attempt's connection, for when its request reached the server. */
 extern __thread int llf_curl_last_socket;
 
-/* A detached thread running fn(arg) with every signal blocked. 0, or -1. */
+/* A detached thread running fn(arg) with every signal blocked, counted as
+ * the library's own while it runs. 0, or -1. */
 int llf_spawn(void *(*fn)(void *), void *arg);
+
+/* A process ends when its last thread ends (glibc's start_thread calls
+ * exit(0) there), and ours never end (see relay.c): llf_threads_last,
+ * called by our threads now and then (a second apart at most while any
+ * waits), does what glibc would, and calls exit(0) once every thread left
+ * in the process is ours. The one exit() of the library: the program has
+ * no thread left to end it, and would have ended here without us. Our
+ * count is never above the truth, so it errs only by waiting: a thread
+ * another library makes on ours (libcurl's resolver) counts as the
+ * program's until it ends. Returns 0 when a thread of the program's is
+ * left (or the count is not known), 1 when another of ours is ending the
+ * process; does not return when it ends it. */
+int llf_threads_last(void);
+/* Installs the fork handler that starts a child's count at 0; before any
+ * other fork handler that starts a thread of ours (the relay's), else the
+ * child's count stays below the truth. 0, or -1 (then llf_threads_last
+ * never ends a process). */
+int llf_threads_ready(void);
+/* Our threads running now (as counted). */
+int llf_threads_own(void);
+/* The state (3rd field) and thread count (20th) of /proc/PID/stat text.
+ * 0, or -1 when it is not such text. */
+int llf_proc_stat(const char *text, char *state, long *threads);
 
 #endif

@@ -2107,7 +2107,9 @@ static int adoptable(const conn *k)
  * all at once), and hands each to a serving thread. One thread for them
  * all: a child that takes nothing over (its parent lives on) pays for one
  * thread, blocked. It ends when done (it never touches OpenSSL, whose
- * clean-up at a thread's end is why serving threads never end). */
+ * clean-up at a thread's end is why serving threads never end), or, in a
+ * child without a relay of its own, once one starts. */
+static int relay_pid;   /* (see listening) */
 static void *adopter(void *arg)
 {
     svc->enter();
@@ -2118,6 +2120,12 @@ static void *adopter(void *arg)
             continue;
         conn_end(k, ours >= 0);
         free(k);
+    }
+    /* Until this process has a relay of its own, whose thread looks: the
+     * serving threads it started may be ours alone here (see guest.h). */
+    while (__atomic_load_n(&relay_pid, __ATOMIC_RELAXED) != (int)getpid()) {
+        sleep(1);
+        llf_threads_last();
     }
     return NULL;
 }
@@ -2198,6 +2206,18 @@ static conn *accept_one(int l)
     return k;
 }
 
+/* A relay over, its sockets closed by the program: until the next one
+ * starts (fd_epoch moves on), its thread still looks whether the program
+ * has a thread left (see guest.h). */
+static void *relay_over(unsigned epoch)
+{
+    while (__atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE) == epoch) {
+        sleep(1);
+        llf_threads_last();
+    }
+    return NULL;
+}
+
 /* l: this relay's two listening sockets (fd -1: none), its own copy. */
 static void *accept_loop(void *arg)
 {
@@ -2205,23 +2225,28 @@ static void *accept_loop(void *arg)
     memcpy(l, arg, sizeof l);
     free(arg);
     svc->enter();
+    unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
     struct pollfd p[2] = {{l[0].fd, POLLIN, 0}, {l[1].fd, POLLIN, 0}};
     for (;;) {
-        /* (a look every 5 s as well: a wait on a descriptor another thread
-         * closed is not woken, and wake() did not always reach it; a
-         * program closing every descriptor again and again left one such
-         * thread behind each time) */
-        if (poll(p, 2, 5000) < 0) {
+        /* (a look every second as well: a wait on a descriptor another
+         * thread closed is not woken, and wake() did not always reach it;
+         * a program closing every descriptor again and again left one such
+         * thread behind each time. And the program's last thread may have
+         * ended: see guest.h) */
+        int r = poll(p, 2, 1000);
+        if (r < 0) {
             if (errno == EINTR)
                 continue;
             return NULL;
         }
+        if (r == 0)
+            llf_threads_last();
         /* Sockets the program closed (their numbers may be its own now, or
          * a newer relay's): this relay is over, and its successor listens
          * elsewhere (see start). */
         for (int i = 0; i < 2; i++)
             if (l[i].fd >= 0 && !llf_fd_ours(&l[i]))
-                return NULL;
+                return relay_over(epoch);
         for (int i = 0; i < 2; i++) {
             conn *k = p[i].revents & POLLIN ? accept_one(l[i].fd) : NULL;
             if (k && dispatch(k)) {

@@ -11,6 +11,7 @@
 #include "shadow.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -413,8 +414,19 @@ static void *worker(void *arg)
     pthread_mutex_lock(&lock);
     const llf_curl_api *c = worker_api;
     for (;;) {
-        while (!head || stopped)
-            pthread_cond_wait(&changed, &lock);
+        while (!head || stopped) {
+            /* (idle: a look a second whether the program has a thread
+             * left, see guest.h; without the lock, which exit's drain
+             * takes) */
+            struct timespec tick;
+            clock_gettime(CLOCK_REALTIME, &tick);
+            tick.tv_sec++;
+            if (pthread_cond_timedwait(&changed, &lock, &tick) == ETIMEDOUT) {
+                pthread_mutex_unlock(&lock);
+                llf_threads_last();
+                pthread_mutex_lock(&lock);
+            }
+        }
         job *j = current = head;
         head = j->next;
         if (!head)

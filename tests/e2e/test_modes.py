@@ -5,7 +5,7 @@ libcurl programs; and what `llmfallback report` makes of the log."""
 import json
 import os
 
-from harness import (BUILD, CURL, KEYS, PY, ROOT, chat_body, shared_mock, check, env_for, eq, new_log,
+from harness import (BUILD, CURL, KEYS, PY, ROOT, Failed, chat_body, shared_mock, check, env_for, eq, new_log,
                      read_log, run, tmpdir, write_config)
 from pyclients import CHILDREN, check_children
 
@@ -427,3 +427,26 @@ def test_both_modes_over_tls():
         sh = [e for e in read_log(log) if e.get("event") == "shadow"]
         eq([(e["provider"], e["outcome"]) for e in sh], [("anthropic", "ok")] * copies, f"{mode}: shadow lines")
         eq(m.requests("tclaude")[0]["credential"], KEYS["ANTHROPIC_API_KEY"], f"{mode}: the candidate's own key")
+
+
+def test_a_shadowing_program_whose_last_thread_ends_ends():
+    """A libcurl program whose main thread leaves by pthread_exit while its
+    other thread calls (inline, no relay): the shadow worker, idle after
+    the copies, never ends, and the process lived on with it for ever. Now
+    it ends as glibc ends it, status 0, with both copies compared."""
+    import subprocess
+    import time
+    m = mock()
+    log = new_log("shadow-lastthread.log")
+    cfg = config(m, "shadow", "shadow-lastthread.json", shadow={"sample": 1})
+    t0 = time.time()
+    try:
+        r = run([os.path.join(BUILD, "progs/lastthread"), m.base("primary") + "/chat/completions"],
+                env_for(cfg, log), timeout=15)
+    except subprocess.TimeoutExpired:
+        raise Failed("still running after 15 s")
+    took = time.time() - t0
+    eq(r.returncode, 0, f"ended as glibc ends it ({r.stderr.decode()[-300:]})")
+    eq(sorted(r.stdout.decode().splitlines()), ["first answered", "second answered"], "both calls answered")
+    check(took < 6, f"ended soon after its last thread ({took:.1f} s)")
+    eq([e["outcome"] for e in read_log(log) if e.get("event") == "shadow"], ["ok", "ok"], "both copies compared")

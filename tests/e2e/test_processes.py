@@ -772,3 +772,109 @@ def test_an_exec_from_a_signal_handler_does_not_hang():
         pid = int(lines[0].split()[1][4:])
         eq(lines[1], f"exec pid={pid}", f"process {i}: the exec happened")
         eq(summaries(log), [(pid, 1, 1, 0, 2)], f"process {i}: the summary, before the exec")
+
+
+# ---- a process whose last thread ends ---------------------------------------
+
+LASTTHREAD = os.path.join(BUILD, "progs/lastthread")
+
+
+def timed(argv, env, limit):
+    """(result, seconds), or a failure when it still runs after limit."""
+    import time
+    t0 = time.time()
+    try:
+        r = run(argv, env, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise Failed(f"{os.path.basename(argv[0])} still running after {limit} s")
+    return r, time.time() - t0
+
+
+def test_a_program_whose_last_thread_ends_ends():
+    """A process ends when its last thread ends (glibc calls exit(0) there):
+    here the main thread leaves by pthread_exit while a second thread makes
+    a call through the relay. The relay's threads never end (see README,
+    Limits), and the process lived on with them for ever; now it ends, with
+    status 0, about a second after the program's last thread."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("lastthread.log")
+    r, took = timed([LASTTHREAD, str(m.port("primary"))], env_for(config(m), log), 15)
+    eq(r.returncode, 0, f"ended as glibc ends it ({r.stderr.decode()[-300:]})")
+    eq(sorted(r.stdout.decode().splitlines()), ["first answered", "second answered"], "both calls fell back")
+    check(took < 6, f"ended soon after its last thread ({took:.1f} s)")
+    eq(len([l for l in read_log(log) if l["event"] == "summary"]), 1, "its summary, written at that exit")
+
+
+def test_a_program_whose_main_thread_left_is_not_ended_while_another_works():
+    """The main thread has left, and the relay is idle while the program's
+    other thread sleeps 3 s before its call: the process is not the
+    library's alone, and lives until that thread is done."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r, took = timed([LASTTHREAD, str(m.port("primary")), "3"], env_for(config(m)), 20)
+    eq(r.returncode, 0, f"ended as glibc ends it ({r.stderr.decode()[-300:]})")
+    eq(r.stdout.decode().splitlines(), ["first answered", "second answered"], "the late call was made and answered")
+    check(3 <= took < 9, f"ended after its late call ({took:.1f} s)")
+
+
+def test_a_child_forked_from_a_thread_ends_with_its_thread():
+    """A program forks from a worker thread; the child's one thread makes a
+    call and then ends (sys.exit in a thread ends the thread), which ends
+    the child, as without the library. Its relay's threads kept it alive
+    for ever. A call that falls back, and one passed through."""
+    prog = """
+import sys, threading, time
+def worker():
+    pid = os.fork()
+    if pid == 0:
+        print("child", urllib_chat("c").split()[2], flush=True)
+        sys.exit(0)
+    res["pid"] = pid
+res = {}
+t = threading.Thread(target=worker)
+t.start()
+t.join()
+t0 = time.time()
+while time.time() - t0 < 10:
+    p, st = os.waitpid(res["pid"], os.WNOHANG)
+    if p:
+        print("ended", st, flush=True)
+        break
+    time.sleep(0.05)
+else:
+    print("alive after 10 s", flush=True)
+    os.kill(res["pid"], 9)
+    os.waitpid(res["pid"], 0)
+"""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        for behaviour, answerer in (("503", back), ("ok", prim)):
+            m.set(prim, behaviour=behaviour)
+            r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), timeout=40)
+            eq(r.stdout.decode().splitlines(), [f"child {answerer}", "ended 0"],
+               f"{scheme} {behaviour}: the child's call, then its end ({r.stderr.decode()[-300:]})")
+
+
+def test_a_child_that_took_over_its_parents_connection_ends_with_its_thread():
+    """A call on a kept-alive connection, then a fork from a thread, and the
+    parent leaves: the child takes the connection over (no relay of its
+    own: it connects nowhere anew), calls on it, and its one thread ends.
+    The serving threads it started kept it alive (and the output it holds
+    open) for ever; its adopter now looks until it has a relay of its own."""
+    for scheme, m, prim, back, cfg, envf in both_schemes():
+        prog = CONN + """
+print("parent", call("p"), flush=True)
+""" + SETTLE + """def worker():
+    if os.fork() == 0:
+        time.sleep(0.5)
+        print("child", attempt("c"), flush=True)
+        sys.exit(0)
+t = threading.Thread(target=worker)
+t.start()
+t.join()
+os._exit(0)
+"""
+        r, took = timed([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(), 20)
+        eq(r.stdout.decode().splitlines(), [f"parent 200 - {prim}", f"child 200 - {prim}"],
+           f"{scheme}: both calls on the connection ({r.stderr.decode()[-300:]})")
+        check(took < 8, f"{scheme}: the child ended soon after its thread ({took:.1f} s)")

@@ -3,13 +3,63 @@
  * libcurl opens for our handles are close-on-exec. */
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guest.h"
 #include "t.h"
 
+static void *wait_on(void *arg)
+{
+    char c;
+    while (read(*(int *)arg, &c, 1) < 0)
+        ;
+    return NULL;
+}
+
+/* Our threads, counted while they run; a process's threads all ours (see
+ * guest.h). */
+static void threads(void)
+{
+    char st;
+    long n;
+    const char *stat = "4242 (a) b (c) 7) Z 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 3 0 12345 0 0";
+    CHECK(llf_proc_stat(stat, &st, &n) == 0 && st == 'Z' && n == 3);
+    CHECK(llf_proc_stat("4242 (a) R 1 2 3", &st, &n) == -1);
+    CHECK(llf_proc_stat("4242 a R 1", &st, &n) == -1);
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY);
+    ssize_t got = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    buf[got > 0 ? got : 0] = 0;
+    CHECK(llf_proc_stat(buf, &st, &n) == 0 && st == 'R' && n >= 1);
+
+    CHECK(llf_threads_ready() == 0);
+    int before = llf_threads_own();
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK(llf_spawn(wait_on, &p[0]) == 0);
+    for (int i = 0; i < 1000 && llf_threads_own() == before; i++)
+        usleep(1000);
+    CHECK(llf_threads_own() == before + 1);
+    CHECK(llf_threads_last() == 0);   /* (this thread, the main one, is the program's) */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(llf_threads_own() == 0 ? 0 : 1);   /* (none of ours is in a child) */
+    int status = -1;
+    CHECK(child > 0 && waitpid(child, &status, 0) == child && status == 0);
+    CHECK(write(p[1], "x", 1) == 1);
+    for (int i = 0; i < 1000 && llf_threads_own() != before; i++)
+        usleep(1000);
+    CHECK(llf_threads_own() == before);
+    close(p[0]);
+    close(p[1]);
+}
+
 void test_guest(void)
 {
+    threads();
     llf_ownfd o = LLF_NO_FD;
     CHECK(!llf_fd_ours(&o));
     CHECK(llf_fd_own(&o, -1) == -1 && o.fd == -1);
