@@ -107,6 +107,13 @@ static void load(void)
     void *lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
     if (lib)
         fill(lib);
+    /* libcurl initialises itself (and OpenSSL, some milliseconds) in the
+     * first curl_easy_init, under a spin lock: a child forked meanwhile
+     * spun in its own first one for ever (seen: a relay thread's, as
+     * another thread forked). So that is done here, in the load. */
+    CURL *h = api.easy_init && api.easy_cleanup ? api.easy_init() : NULL;
+    if (h)
+        api.easy_cleanup(h);
     llf_load_end();
 }
 
