@@ -77,7 +77,7 @@ static void child(void)
     for (int i = 0; i < nlocks; i++)
         remake(locks[i]);
     remake(&reg);
-    if (load_at_fork || loads)
+    if (load_at_fork)   /* (loads under way now were then: see wait_loads) */
         mid_load = 1;
     loads = 0;
     pthread_mutex_init(&loads_lock, NULL);

@@ -541,6 +541,13 @@ static long pass_framing(const rctx *x)
     return x->http10 ? FRAME_TO_CLOSE : FRAME_CHUNKED;
 }
 
+/* The program may send its body (its Expect: 100-continue). */
+static int say_continue(conn *k)
+{
+    static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    return kwrite(k, line, sizeof line - 1);
+}
+
 /* The program whose Expect: 100-continue went on to the server is told to
  * send its body once: when the server says 100, or when libcurl, done
  * waiting for that (CURLOPT_EXPECT_100_TIMEOUT_MS), asks for the body, so
@@ -552,7 +559,7 @@ static int go_on(rctx *x)
     if (!x->fwd_expect || x->continued || x->sent)
         return 0;
     x->continued = 1;
-    return kwrite(x->k, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    return say_continue(x->k);
 }
 
 /* Header lines as libcurl hands them: the head's, and after the body a
@@ -1588,7 +1595,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         x.in_pre = &r->body;   /* (empty: nothing of it is read yet) */
         return pass_through(&x, &orig);
     }
-    if (wants_100 && kwrite(k, "HTTP/1.1 100 Continue\r\n\r\n", 25))
+    if (wants_100 && say_continue(k))
         return -1;
     int rest;
     long left;
