@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 11
+#define LLF_CORE_ABI 12
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -154,9 +154,10 @@ typedef struct llf_core_api {
     int (*is_tls_host)(const char *name);
     /* The relay's loopback address (starting it on first use), or -1. */
     int (*relay_addr)(struct sockaddr_storage *out, socklen_t *len);
-    /* A connection from local port `port` was redirected from `orig`: the
-     * relay serves only connections announced this way. */
-    int (*relay_expect)(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
+    /* A connection from local port `port` (the program's socket fd) was
+     * redirected from `orig`: the relay serves only connections announced
+     * this way. -1: not to the relay (see relay.h). */
+    int (*relay_expect)(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
                         socklen_t len, int tls);
     void (*relay_unexpect)(const struct sockaddr *src);
 

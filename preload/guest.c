@@ -1,7 +1,9 @@
 /* guest.c — the library's own descriptors and threads in a host (see guest.h). */
 #include "guest.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -78,6 +80,14 @@ curl_socket_t llf_curl_socket(void *unused, curlsocktype purpose, struct curl_so
 {
     (void)unused, (void)purpose;
     int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    /* Out of descriptors, the process at its open-file limit (a burst of
+     * the program's own connections, ours among them): calls in flight
+     * give theirs back within moments, so wait for one, a while, rather
+     * than fail a call that would have had one without us. */
+    for (int i = 0; fd < 0 && (errno == EMFILE || errno == ENFILE) && i < 250; i++) {
+        poll(NULL, 0, 20);
+        fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    }
     if (fd >= 0 && remember(fd)) {
         close(fd);
         fd = -1;

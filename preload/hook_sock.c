@@ -137,8 +137,8 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
         ((struct sockaddr_in *)&me)->sin_addr = ((struct sockaddr_in *)&relay)->sin_addr;
     else if (me.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&me)->sin6_addr))
         ((struct sockaddr_in6 *)&me)->sin6_addr = ((struct sockaddr_in6 *)&relay)->sin6_addr;
-    if (core->relay_expect((struct sockaddr *)&me, ml, sa, len, kind == 2))
-        return llf_real_connect(fd, sa, len);   /* no room: straight to the provider */
+    if (core->relay_expect(fd, (struct sockaddr *)&me, ml, sa, len, kind == 2))
+        return llf_real_connect(fd, sa, len);   /* no room, or no descriptors to spare: straight to the provider */
     llf_fd_mark(fd, kind == 2);
     int rc = llf_real_connect(fd, (const struct sockaddr *)&relay, rl);
     int err = errno;

@@ -105,6 +105,8 @@ static int lock_briefly(void)
 
 /* The descriptor to write a line on, or -1. brief: the lock is waited for
  * only briefly (see lock_briefly). */
+static int said_short;
+
 static int log_acquire(int brief)
 {
     int m = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
@@ -127,12 +129,19 @@ static int log_acquire(int brief)
             err = errno;
             if (fd >= 0)
                 close(fd);
-            __atomic_store_n(&log_mode, LOG_FAILED, __ATOMIC_RELEASE);
+            /* (out of descriptors for now, the process at its limit: this
+             * line is lost, not the log; said once) */
+            if (err == EMFILE || err == ENFILE)
+                err = __atomic_exchange_n(&said_short, 1, __ATOMIC_RELAXED) ? 0 : err;
+            else
+                __atomic_store_n(&log_mode, LOG_FAILED, __ATOMIC_RELEASE);
         }
     }
     int fd = log_fd.fd;
     pthread_mutex_unlock(&log_lock);
-    if (err)
+    if (err == EMFILE || err == ENFILE)
+        llf_warn("cannot open log %s: %s; lines are lost until descriptors free up", log_path, strerror(err));
+    else if (err)
         llf_warn("cannot open log %s: %s; not logging", log_path, strerror(err));
     return fd;
 }

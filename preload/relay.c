@@ -46,6 +46,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,93 +58,69 @@
 #include "guest.h"
 #include "rewrite.h"
 #include "sse.h"
+#include "expect.h"
 #include "stream.h"
 #include "verdict.h"
 
 #define MAX_HEAD (64 * 1024)
 #define MAX_BODY ((size_t)256 << 20)
 #define STREAM_ABOVE ((size_t)1 << 20)   /* a body passed through larger than this is not read first */
-#define MAX_EXPECT 256
 #define MAX_OTHERS 8   /* addresses tried after the program's own */
 #define LINGER_MS 30000.0   /* a lingering close's bounds (nginx's lingering_time... */
 #define LINGER_IDLE_S 5     /* ...and lingering_timeout): see linger */
 
 static const llf_shim_services *svc;
 
-/* ---- who may connect ----------------------------------------------------- */
+/* ---- who may connect (see expect.h) ---------------------------------------- */
 
-/* The relay serves only connections our connect hook announced, by their
- * full source address (family, address, port): any local user can connect
- * to a loopback port, and read the program's port in /proc/net/tcp, but not
- * connect from an address:port the program's socket holds. The hook binds
- * and announces before it connects, so an accepted connection is either
- * announced already or not ours: nothing waits. An announcement whose
- * connect failed expires. */
-typedef struct expectation {
-    int used, tls;
-    double stamp;                     /* llf_mono_ms() when announced */
-    struct sockaddr_storage src;
-    struct sockaddr_storage orig;     /* (zeroes: none) */
-} expectation;
+typedef llf_expectation expectation;
 
-#define EXPECT_TTL_MS 5000.0   /* a loopback connect is accepted in far less */
+/* Descriptors: the relay spends up to four more on each connection it
+ * serves (its end of it, the one upstream, and a new libcurl handle's
+ * wake-up pair), so a program near its open-file limit (1,024 by default)
+ * would have run out in the relay, its calls reset or hung, where alone it
+ * had enough. A connection that could make it so goes straight to its
+ * provider, as it would without us. Numbers are given lowest first, so
+ * the program's new socket's is about how many are open; those announced
+ * and not yet accepted will each need as many again. A quarter of the
+ * limit is left to the program's own growth (a burst still being made). */
+#define FDS_PER_CONN 4
+#define FDS_SPARE 32   /* (the log, a handle's DNS and the like) */
 
-static expectation expect[MAX_EXPECT];
-static pthread_mutex_t expect_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Connections accepted and not yet ended: each may still have to make its
+ * upstream connection and handle (counted twice when it has: a margin). */
+static unsigned live_n;
 
-int llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
+int llf_relay_fds_short(long fd, unsigned held, unsigned live, long lim)
+{
+    return lim > 0 &&
+           fd + (long)FDS_PER_CONN * ((long)held + 1) + (long)(FDS_PER_CONN - 1) * live + FDS_SPARE > lim - lim / 4;
+}
+
+int llf_relay_expect(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
                      socklen_t len, int tls)
 {
-    double now = llf_mono_ms();
-    int slot = -1;
-    pthread_mutex_lock(&expect_lock);
-    /* the same source again (a connect() repeated) replaces its own */
-    for (int i = 0; i < MAX_EXPECT; i++) {
-        int stale = !expect[i].used || now - expect[i].stamp > EXPECT_TTL_MS;
-        if (!stale && llf_same_addr(src, (struct sockaddr *)&expect[i].src)) {
-            slot = i;
-            break;
-        }
-        if (stale && slot < 0)
-            slot = i;
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY &&
+        llf_relay_fds_short(fd, llf_expect_held(), __atomic_load_n(&live_n, __ATOMIC_RELAXED), r.rlim_cur > LONG_MAX ? LONG_MAX : (long)r.rlim_cur)) {
+        static int told;
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+            llf_warn("near the open-file limit (%ld); calls that would pass it go to their provider unmanaged",
+                     (long)r.rlim_cur);
+        return -1;
     }
-    if (slot >= 0) {
-        memset(&expect[slot], 0, sizeof expect[slot]);
-        expect[slot].used = 1;
-        expect[slot].tls = tls;
-        expect[slot].stamp = now;
-        memcpy(&expect[slot].src, src, srclen <= sizeof expect[slot].src ? srclen : 0);
-        if (len <= sizeof expect[slot].orig)
-            memcpy(&expect[slot].orig, orig, len);
-    }
-    pthread_mutex_unlock(&expect_lock);
-    return slot >= 0 ? 0 : -1;
+    return llf_expect_add(src, srclen, orig, len, tls, llf_mono_ms());
 }
 
 void llf_relay_unexpect(const struct sockaddr *src)
 {
-    pthread_mutex_lock(&expect_lock);
-    for (int i = 0; i < MAX_EXPECT; i++)
-        if (expect[i].used && llf_same_addr(src, (struct sockaddr *)&expect[i].src))
-            expect[i].used = 0;
-    pthread_mutex_unlock(&expect_lock);
+    llf_expect_drop(src);
 }
 
 /* Was a connection from peer announced? Consumes the announcement. */
 static int expected(const struct sockaddr_storage *peer, expectation *out)
 {
-    double now = llf_mono_ms();
-    int found = 0;
-    pthread_mutex_lock(&expect_lock);
-    for (int i = 0; i < MAX_EXPECT && !found; i++)
-        if (expect[i].used && now - expect[i].stamp <= EXPECT_TTL_MS &&
-            llf_same_addr((const struct sockaddr *)peer, (struct sockaddr *)&expect[i].src)) {
-            *out = expect[i];
-            expect[i].used = 0;
-            found = 1;
-        }
-    pthread_mutex_unlock(&expect_lock);
-    return found;
+    return llf_expect_take((const struct sockaddr *)peer, llf_mono_ms(), out);
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -1910,6 +1887,7 @@ static unsigned fd_epoch;
 
 static void live_add(conn *k)
 {
+    __atomic_add_fetch(&live_n, 1, __ATOMIC_RELAXED);
     k->lprev = NULL;
     k->lnext = pool.live;
     if (pool.live)
@@ -1919,6 +1897,8 @@ static void live_add(conn *k)
 
 static void live_remove(conn *k)
 {
+    if (k->lprev || pool.live == k)
+        __atomic_sub_fetch(&live_n, 1, __ATOMIC_RELAXED);
     if (k->lprev)
         k->lprev->lnext = k->lnext;
     else if (pool.live == k)
@@ -2163,6 +2143,7 @@ static void pool_child(void)
         free(k);
     }
     pool.live = pool.head = pool.tail = NULL;
+    live_n = 0;
     pool.parked = 0;
     pool.nkept = 0;   /* (the parent's handles: listed, never used nor freed here) */
     for (conn *k = adopt; k; k = k->next)
@@ -2187,7 +2168,7 @@ static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 /* One connection from a listening socket's backlog, kept (with pool_lock
  * held throughout: a child forked between the accept and the listing would
  * hold a copy nobody knows of), or NULL: none, or not one of ours. */
-static conn *accept_one(int l)
+static conn *accept_one(int l, int *short_of)
 {
     struct sockaddr_storage peer;
     socklen_t pl = sizeof peer;
@@ -2195,6 +2176,8 @@ static conn *accept_one(int l)
     conn *k = NULL;
     pthread_mutex_lock(&pool_lock);
     int fd = accept4(l, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
+        *short_of = 1;
     if (fd >= 0 && expected(&peer, &from) && (k = calloc(1, sizeof *k)) && llf_fd_own(&k->own, fd) == 0) {
         struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
         k->from = from;
@@ -2254,13 +2237,20 @@ static void *accept_loop(void *arg)
         for (int i = 0; i < 2; i++)
             if (l[i].fd >= 0 && !llf_fd_ours(&l[i]))
                 return relay_over(epoch);
+        int short_of = 0;
         for (int i = 0; i < 2; i++) {
-            conn *k = p[i].revents & POLLIN ? accept_one(l[i].fd) : NULL;
+            conn *k = p[i].revents & POLLIN ? accept_one(l[i].fd, &short_of) : NULL;
             if (k && dispatch(k)) {
                 conn_end(k, 1);
                 free(k);
             }
         }
+        /* Out of descriptors (the program's own, or ours, at its limit):
+         * the connection waits in the backlog while calls end and give
+         * theirs back; poll() would say it is there at once, again and
+         * again, a thread spinning. */
+        if (short_of)
+            poll(NULL, 0, 20);
     }
 }
 
@@ -2284,7 +2274,7 @@ static int listen_on(int i, int family)
         v6->sin6_addr = in6addr_loopback;
         len = sizeof *v6;
     }
-    if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 128) ||
+    if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, SOMAXCONN) ||
         getsockname(fd, (struct sockaddr *)&laddr[i], &llen[i]) || llf_fd_own(&lfd[i], fd)) {
         close(fd);
         return -1;
@@ -2297,9 +2287,8 @@ static int listen_on(int i, int family)
  * their numbers are still ours (later, the child may have reused them). */
 static void relay_atfork_child(void)
 {
-    pthread_mutex_init(&expect_lock, NULL);
     pthread_mutex_init(&start_lock, NULL);
-    memset(expect, 0, sizeof expect);
+    llf_expect_clear();
     for (int i = 0; i < 2; i++) {
         if (llf_fd_ours(&lfd[i]))
             close(lfd[i].fd);

@@ -36,13 +36,18 @@ void llf_http_req_free(llf_http_req *r);
 
 int  llf_relay_init(llf_engine *e, const llf_shim_services *svc);
 int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);
-/* A connection from src (the program's socket, bound before it connects)
- * will come, meant for orig; tls: the program will speak TLS on it (virtual
- * or tunnelled). Only announced connections are served. -1: no room (the
- * caller must not send the connection to the relay). unexpect withdraws an
- * announcement whose connect failed. */
-int  llf_relay_expect(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
+/* A connection from src (the program's socket fd, bound before it
+ * connects) will come, meant for orig; tls: the program will speak TLS on
+ * it (virtual or tunnelled). Only announced connections are served. -1: no
+ * room, or the process is too short of descriptors for the relay to serve
+ * one more (the caller must not send the connection to the relay). unexpect
+ * withdraws an announcement whose connect failed. */
+int  llf_relay_expect(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
                       socklen_t len, int tls);
+/* Would one more connection at descriptor fd, with held others announced
+ * and not yet accepted and live ones accepted and not yet ended, leave the
+ * relay short of descriptors under a limit of lim? (pure) */
+int  llf_relay_fds_short(long fd, unsigned held, unsigned live, long lim);
 void llf_relay_unexpect(const struct sockaddr *src);
 
 #endif

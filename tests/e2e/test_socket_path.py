@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 
-from harness import (DEBIAN_HOSTS, KEYS, PY, SANITIZED, Failed, Skipped, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
+from harness import (BUILD, DEBIAN_HOSTS, KEYS, PY, SANITIZED, Failed, Skipped, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
                      with_hosts,
                      write_config)
 
@@ -391,6 +391,59 @@ print(r.status, r.getheader("content-type"), r.read().decode())
             eq(len(m.requests("backup")), 1, "the chain was asked before the original went back")
         b = run([PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions", method, path], env_for(preload=False))
         eq(a.stdout, b.stdout, f"{behaviour} {method} {path}: what the program sees is unchanged")
+
+
+BURST = os.path.join(BUILD, "progs/burst")
+
+
+def burst(m, n, nofile, log=None):
+    """build/progs/burst: n non-blocking connects to the primary made before
+    any request (an event loop's burst), under an open-file limit of nofile
+    (Skipped where the hard limit is lower)."""
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < nofile:
+        raise Skipped(f"the hard open-file limit is {hard}, below {nofile}")
+    argv = ["bash", "-c", f'ulimit -n {nofile} && exec "$0" "$@"', BURST, "127.0.0.1", str(m.port("primary")), str(n)]
+    cfg = write_config({"providers": {"openai": {"base_url": m.base("primary")},
+                                      "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+                        "chain": ["backup/gpt-4o-mini"], "attempts": {"per_process": 100000, "retry_ratio": 0},
+                        "breaker": {"failures": 0}}, "burst.json")   # (every call may fall back)
+    return run(argv, env_for(cfg, log), timeout=120)
+
+
+def test_a_burst_of_a_thousand_connects_all_fall_back():
+    """A thousand calls whose connects are all under way at once (Node's
+    Promise.all, an epoll program): each is announced to the relay before it
+    connects. The relay had room for 256 announcements, and sent the rest
+    straight to the primary (its 503, no line in the log); and its backlog
+    of 128 reset some of those it had room for."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("burst.log")
+    r = burst(m, 1000, 8192, log)
+    eq(r.stdout.decode().strip(), "ok 1000 bad 0 hung 0", f"every call's own answer, from the backup ({r.stderr.decode()[-300:]})")
+    s = [l for l in read_log(log) if l["event"] == "summary"]
+    eq([(x["calls"], x["fallbacks"]) for x in s], [(1000, 1000)], "each call logged, and fell back")
+
+
+def test_a_burst_near_the_open_file_limit_is_served_or_passed_through():
+    """600 calls at once under the usual limit of 1,024 descriptors, which
+    the program alone stays within. The relay spends up to four more on each
+    call it serves: calls that would take the process past its limit go to
+    their provider untouched (said once on stderr), and the relay waits for
+    a descriptor rather than failing a call it took. Before, calls were
+    reset or hung, and the relay's thread spun on accept()."""
+    m = mock()
+    r0 = run(["bash", "-c", 'ulimit -n 1024 && exec "$0" "$@"', BURST, "127.0.0.1", str(m.port("primary")), "600"],
+             env_for(preload=False), timeout=120)
+    eq(r0.stdout.decode().strip(), "ok 600 bad 0 hung 0", "the program alone (control)")
+    log = new_log("burst-limit.log")
+    r = burst(m, 600, 1024, log)
+    eq(r.stdout.decode().strip(), "ok 600 bad 0 hung 0", f"every call answered ({r.stderr.decode()[-300:]})")
+    check("near the open-file limit" in r.stderr.decode(), "said why some calls were not managed")
+    s = [l for l in read_log(log) if l["event"] == "summary"]
+    check(len(s) == 1 and 0 < s[0]["calls"] < 600, f"some calls managed, the others passed through ({s})")
 
 
 def test_refused_primary_is_answered_by_the_chain():

@@ -14,6 +14,17 @@ static long parse(const char *s, llf_http_req *r, long *clen)
 
 void test_relay(void)
 {
+    /* the relay spares descriptors: a connection it could not serve within
+     * the open-file limit goes to its provider (llf_relay_expect) */
+    CHECK(!llf_relay_fds_short(10, 0, 0, 1024));
+    CHECK(!llf_relay_fds_short(300, 100, 0, 1024));   /* 300 + 4 * 101 + 32 = 736 <= 768 */
+    CHECK(llf_relay_fds_short(400, 100, 0, 1024));    /* a quarter left for the program's own */
+    CHECK(llf_relay_fds_short(1000, 0, 0, 1024));
+    CHECK(llf_relay_fds_short(100, 250, 0, 1024));    /* the burst announced, not yet accepted */
+    CHECK(llf_relay_fds_short(300, 0, 250, 1024));    /* accepted, their upstreams still to come */
+    CHECK(!llf_relay_fds_short(300, 0, 100, 1024));   /* 300 + 4 + 300 + 32 = 636 */
+    CHECK(!llf_relay_fds_short(100, 250, 250, 65536));
+
     llf_http_req r;
     long clen;
     const char *req = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:18001\r\n"

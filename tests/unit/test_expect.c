@@ -1,0 +1,93 @@
+/* The relay's table of announced connections (expect.c): a burst of
+ * connects larger than any fixed table is held whole, each consumed once,
+ * expired ones neither served nor kept. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "expect.h"
+#include "t.h"
+
+static struct sockaddr_in src(int port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+void test_expect(void)
+{
+    llf_expect_clear();
+    struct sockaddr_in prov = src(443);
+    /* 2,000 connects under way at once (a Promise.all of as many calls) */
+    int added = 0;
+    for (int p = 20000; p < 22000; p++) {
+        struct sockaddr_in s = src(p);
+        added += llf_expect_add((struct sockaddr *)&s, sizeof s, (struct sockaddr *)&prov, sizeof prov, p & 1,
+                                1000.0) == 0;
+    }
+    CHECK(added == 2000);
+    CHECK(llf_expect_held() == 2000);
+    int taken = 0, right = 1;
+    for (int p = 21999; p >= 20000; p--) {
+        struct sockaddr_in s = src(p);
+        llf_expectation e;
+        if (llf_expect_take((struct sockaddr *)&s, 1500.0, &e)) {
+            taken++;
+            right &= e.tls == (p & 1) && ((struct sockaddr_in *)&e.src)->sin_port == htons((unsigned short)p) &&
+                     ((struct sockaddr_in *)&e.orig)->sin_port == htons(443);
+        }
+    }
+    CHECK(taken == 2000 && right);
+    CHECK(llf_expect_held() == 0);
+
+    /* consumed once; another address or port is not announced */
+    struct sockaddr_in a = src(30000), b = src(30001), other = src(30000);
+    other.sin_addr.s_addr = htonl(0x7f000002);
+    llf_expectation e;
+    CHECK(llf_expect_add((struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    CHECK(!llf_expect_take((struct sockaddr *)&b, 1, &e));
+    CHECK(!llf_expect_take((struct sockaddr *)&other, 1, &e));
+    CHECK(llf_expect_take((struct sockaddr *)&a, 1, &e));
+    CHECK(!llf_expect_take((struct sockaddr *)&a, 1, &e));
+
+    /* the same source again replaces its own; a withdrawn one is gone */
+    CHECK(llf_expect_add((struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    CHECK(llf_expect_add((struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 1, 10) == 0);
+    CHECK(llf_expect_held() == 1);
+    CHECK(llf_expect_take((struct sockaddr *)&a, 11, &e) && e.tls == 1);
+    CHECK(llf_expect_add((struct sockaddr *)&b, sizeof b, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    llf_expect_drop((struct sockaddr *)&b);
+    CHECK(!llf_expect_take((struct sockaddr *)&b, 1, &e) && llf_expect_held() == 0);
+
+    /* an expired announcement is not served */
+    CHECK(llf_expect_add((struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    CHECK(!llf_expect_take((struct sockaddr *)&a, LLF_EXPECT_TTL_MS + 1, &e));
+
+    /* expired ones are swept as the table grows: a long-lived program whose
+     * connects failed unseen does not keep them all */
+    for (int round = 0; round < 20; round++)
+        for (int p = 0; p < 300; p++) {
+            struct sockaddr_in s = src(40000 + round * 300 + p);
+            llf_expect_add((struct sockaddr *)&s, sizeof s, (struct sockaddr *)&prov, sizeof prov, 0,
+                           round * (LLF_EXPECT_TTL_MS + 1));
+        }
+    CHECK(llf_expect_held() < 1000);
+
+    /* IPv6, and a family that is not IP */
+    struct sockaddr_in6 v6;
+    memset(&v6, 0, sizeof v6);
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(30000);
+    v6.sin6_addr = in6addr_loopback;
+    CHECK(llf_expect_add((struct sockaddr *)&v6, sizeof v6, (struct sockaddr *)&prov, sizeof prov, 1, 0) == 0);
+    CHECK(!llf_expect_take((struct sockaddr *)&a, 1, &e));   /* (127.0.0.1:30000 is another address) */
+    CHECK(llf_expect_take((struct sockaddr *)&v6, 1, &e) && e.tls);
+    struct sockaddr un = {.sa_family = AF_UNIX};
+    CHECK(llf_expect_add(&un, sizeof un, (struct sockaddr *)&prov, sizeof prov, 0, 0) == -1);
+    llf_expect_clear();
+    CHECK(llf_expect_held() == 0);
+}
