@@ -70,9 +70,10 @@ static int set_model(cJSON *o, const char *model)
 }
 
 /* OpenAI's families, by the model's name after any "vendor/" prefix; a
- * fine-tune ("ft:gpt-4o-mini:org::id") is of its base model's. OTHER: not
- * OpenAI's (Mistral, Llama, DeepSeek...), or not known. */
-enum { OTHER, REASONING, PLAIN };
+ * fine-tune ("ft:gpt-4o-mini:org::id") is of its base model's. MISTRAL:
+ * Mistral's models (llf_model_mistral). OTHER: neither OpenAI's nor
+ * Mistral's (Llama, DeepSeek...), or not known. */
+enum { OTHER, REASONING, PLAIN, MISTRAL };
 
 static int family(const char *model)
 {
@@ -84,7 +85,7 @@ static int family(const char *model)
         return PLAIN;
     if ((n[0] == 'o' && (n[1] == '1' || n[1] == '3' || n[1] == '4')) || strncmp(n, "gpt-5", 5) == 0)
         return REASONING;
-    return OTHER;
+    return llf_model_mistral(model) ? MISTRAL : OTHER;
 }
 
 int llf_openai_reasoning_model(const char *model)
@@ -94,8 +95,12 @@ int llf_openai_reasoning_model(const char *model)
 
 /* What a body's key is to fit(), by a switch on its first letter, since
  * this runs over every key of every call to a member of the program's own
- * dialect. */
-enum { K_OTHER, K_SAMPLING, K_TUNING, K_MAX_TOKENS, K_MAX_COMPLETION, K_EFFORT, K_STOP, K_STORE };
+ * dialect. K_OPENAI: what only OpenAI's API takes and an answer does not
+ * depend on (its account, billing and stream options). */
+enum {
+    K_OTHER, K_SAMPLING, K_TUNING, K_BIAS, K_MAX_TOKENS, K_MAX_COMPLETION, K_EFFORT, K_VERBOSITY, K_STOP,
+    K_STORE, K_SEED, K_OPENAI
+};
 
 static int key_kind(const char *s)
 {
@@ -109,15 +114,22 @@ static int key_kind(const char *s)
     case 'f':
         return !strcmp(s, "frequency_penalty") ? K_TUNING : K_OTHER;
     case 'l':
-        return !strcmp(s, "logit_bias") || !strcmp(s, "logprobs") ? K_TUNING : K_OTHER;
+        return !strcmp(s, "logit_bias") ? K_BIAS : !strcmp(s, "logprobs") ? K_TUNING : K_OTHER;
     case 'm':
         return !strcmp(s, "max_tokens") ? K_MAX_TOKENS : !strcmp(s, "max_completion_tokens") ? K_MAX_COMPLETION : K_OTHER;
     case 'r':
         return !strcmp(s, "reasoning_effort") ? K_EFFORT : K_OTHER;
     case 'v':
-        return !strcmp(s, "verbosity") ? K_EFFORT : K_OTHER;
+        return !strcmp(s, "verbosity") ? K_VERBOSITY : K_OTHER;
     case 's':
-        return !strcmp(s, "stop") ? K_STOP : !strcmp(s, "store") ? K_STORE : K_OTHER;
+        return !strcmp(s, "stop")    ? K_STOP
+               : !strcmp(s, "store") ? K_STORE
+               : !strcmp(s, "seed")  ? K_SEED
+               : !strcmp(s, "stream_options") || !strcmp(s, "service_tier") || !strcmp(s, "safety_identifier")
+                   ? K_OPENAI
+                   : K_OTHER;
+    case 'u':
+        return !strcmp(s, "user") ? K_OPENAI : K_OTHER;
     default:
         return K_OTHER;
     }
@@ -175,15 +187,28 @@ static int rename_key(cJSON *k, const char *name)
  * max_completion_tokens, OpenAI's own newer name, and no store (OpenAI's
  * stored completions): some refuse both (Mistral: 422 "extra_forbidden");
  * their other fields are left as they are (some take reasoning_effort).
+ * Mistral's API refuses with that 422 every field its request schema
+ * lacks (the schema: its OpenAPI as mistralai/client-python's
+ * docs/models/chatcompletionrequest.md lists it, June 2026: model,
+ * messages, temperature, top_p, max_tokens, stream, stop, random_seed,
+ * metadata, response_format, tools, tool_choice, presence_penalty,
+ * frequency_penalty, n, prediction, parallel_tool_calls, reasoning_effort,
+ * prompt_mode, guardrails, prompt_cache_key, safe_prompt), so its models
+ * get random_seed ("the seed to use for random sampling") for seed, and
+ * no stream_options (its usage comes in the last chunk unasked: avante.nvim
+ * #2347), user, safety_identifier, service_tier, logit_bias or verbosity.
+ * Log-probabilities, which it has not, stay: refused, the member is passed
+ * over, as members of other dialects are, rather than answer without them.
  * Returns the number of changes, or -1 on no memory. */
 static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
         return 0;
-    int fam = family(model), n = 0;
+    int fam = family(model), n = 0, other = fam == OTHER || fam == MISTRAL;
     long limit = -1;   /* looked up at the first output limit met */
     int has_mct = fam == REASONING && cJSON_GetObjectItemCaseSensitive(o, "max_completion_tokens");
-    int has_mt = fam == OTHER && cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
+    int has_mt = other && cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
+    int has_rs = fam == MISTRAL && cJSON_GetObjectItemCaseSensitive(o, "random_seed");
     for (cJSON *k = o->child, *next; k; k = next) {
         next = k->next;
         int kind = key_kind(k->string ? k->string : "");
@@ -193,17 +218,26 @@ static int fit(cJSON *o, const char *model, int apply)
          * an answer is cut at it afterwards (stop_at); a stream, which is
          * not, keeps it and goes on to the next member if refused. */
         int drop = fam == REASONING ? (kind == K_SAMPLING && !(cJSON_IsNumber(k) && k->valuedouble == 1)) ||
-                                          kind == K_TUNING || (kind == K_MAX_TOKENS && has_mct) ||
+                                          kind == K_TUNING || kind == K_BIAS || (kind == K_MAX_TOKENS && has_mct) ||
                                           (kind == K_STOP && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stream")))
-                   : fam == PLAIN ? kind == K_EFFORT
-                                  : kind == K_STORE || (kind == K_MAX_COMPLETION && has_mt);
+                   : fam == PLAIN ? kind == K_EFFORT || kind == K_VERBOSITY
+                                  : kind == K_STORE || (kind == K_MAX_COMPLETION && has_mt) ||
+                                        (fam == MISTRAL && (kind == K_OPENAI || kind == K_BIAS ||
+                                                            kind == K_VERBOSITY || (kind == K_SEED && has_rs)));
         if (drop) {
             n++;
             if (apply)
                 cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
             continue;
         }
-        if (fam == REASONING && kind == K_EFFORT && cJSON_IsString(k) && k->string[0] == 'r') {
+        if (fam == MISTRAL && kind == K_SEED) {
+            n++;
+            has_rs = 1;
+            if (apply && rename_key(k, "random_seed"))
+                return -1;
+            continue;
+        }
+        if (fam == REASONING && kind == K_EFFORT && cJSON_IsString(k)) {
             const char *v = k->valuestring ? effort_for(model, k->valuestring) : NULL;
             if (v) {
                 n++;
@@ -226,7 +260,7 @@ static int fit(cJSON *o, const char *model, int apply)
             has_mct = 1;
             if (apply && rename_key(k, "max_completion_tokens"))
                 return -1;
-        } else if (fam == OTHER && kind == K_MAX_COMPLETION) {
+        } else if (other && kind == K_MAX_COMPLETION) {
             n++;
             has_mt = 1;
             if (apply && rename_key(k, "max_tokens"))

@@ -80,6 +80,23 @@ static int starts(const char *s, const char *prefix)
     return 1;
 }
 
+int llf_model_mistral(const char *model)
+{
+    static const char *const families[] = {"mistral",  "mixtral",   "magistral", "codestral",
+                                           "devstral", "ministral", "pixtral",   "voxtral"};
+    if (!model)
+        return 0;
+    const char *name = llf_model_name(model);
+    if (strncmp(name, "ft:", 3) == 0)
+        name += 3;
+    if (starts(name, "open-") || starts(name, "labs-"))
+        name += 5;
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+        if (starts(name, families[i]))
+            return 1;
+    return 0;
+}
+
 /* By the name, or the whole model for a table entry naming its vendor. A
  * fine-tune (ft:gpt-4o-mini:org::id) has its base model's figures. */
 static long lookup(const figure *t, size_t n, const char *model)

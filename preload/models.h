@@ -10,6 +10,13 @@
  * ("openai/gpt-4o" on OpenRouter → "gpt-4o"). */
 const char *llf_model_name(const char *model);
 
+/* 1 when a model is Mistral's, by its name: a name of Mistral's families
+ * (mistral, mixtral, magistral, codestral, devstral, ministral, pixtral,
+ * voxtral), after any vendor prefix, "ft:" (a fine-tune) and Mistral's
+ * "open-" or "labs-" (open-mistral-nemo, labs-devstral-small-2512), in
+ * any case (Together's mistralai/Mixtral-8x7B-Instruct-v0.1). */
+int llf_model_mistral(const char *model);
+
 /* Context window in tokens of a model, 0 when unknown. A provider prefix
  * is ignored. */
 long llf_model_context(const char *model);

@@ -9,6 +9,7 @@
 #include "rewrite.h"
 
 #include "hubutil.h"
+#include "models.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -234,8 +235,11 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     const llf_dialect_ops *ops = llf_dialect_ops_of(t->dialect);
     int same = target == o->provider;
     int keep_creds = same && !t->key;
-    /* Mistral refuses stream_options (422) and sends a stream's usage anyway. */
-    int ask_usage = t->dialect == LLF_OPENAI && !strstr(t->base_url, "api.mistral.ai");
+    /* Mistral refuses stream_options (422) and sends a stream's usage
+     * anyway, in its last chunk with the finish reason: neither its models,
+     * by their names wherever they are served (as fit() reads them), nor
+     * its own API are asked. */
+    int ask_usage = t->dialect == LLF_OPENAI && !llf_model_mistral(model) && !strstr(t->base_url, "api.mistral.ai");
     int rc = member_body(o, ops, t->dialect, ask_usage, model, &out->body, e);
     if (rc != LLF_TR_OK) {
         llf_buf_free(&out->body);

@@ -1145,6 +1145,52 @@ def test_an_openai_members_stream_usage_reaches_other_dialects():
         stop()
 
 
+def test_a_mistral_member_is_never_asked_for_stream_options():
+    """Mistral refuses stream_options (422 extra_forbidden) and streams the
+    usage unasked, in its last chunk with the finish reason. An Anthropic
+    program's stream (with Claude Code's metadata.user_id, which Mistral
+    refuses as user) and a Gemini program's (with a seed, Mistral's
+    random_seed) translated for the mistral provider at another base URL
+    are not asked for it, and their closing events carry that usage; an
+    OpenAI program's own stream reaches it without its stream_options,
+    store and seed by that name, and gets the usage as Mistral sends it."""
+    m = mock()
+    cfg = json.load(open(config(m, ["mistral/mistral-large-latest"])))
+    cfg["providers"]["mistral"] = {"base_url": m.base("backup")}
+    env = env_for(write_config(cfg, "mistral.json"), log=new_log("mistral.log"),
+                  extra={"MISTRAL_API_KEY": KEYS["BACKUP_KEY"]})
+    words = len("Hello from backup (mistral-large-latest)".split())
+    msgs = [{"role": "user", "content": "hi"}]
+    calls = {
+        "anthropic": ("claude", anthropic_call(m, {"model": "claude-opus-4-7", "max_tokens": 50, "stream": True,
+                                                    "metadata": {"user_id": "user_abc"}, "messages": msgs}),
+                      {"max_tokens": 50, "stream": True}),
+        "gemini": ("gem", [CURL, "-sS", m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+                           "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "content-type: application/json",
+                           "-d", json.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+                                             "generationConfig": {"seed": 7}})],
+                   {"random_seed": 7, "stream": True}),
+        "openai": ("oai", openai_call(m, {"model": "gpt-4o", "messages": msgs, "stream": True, "store": True,
+                                          "seed": 7, "stream_options": {"include_usage": True}}),
+                   {"random_seed": 7, "stream": True}),
+    }
+    for dialect, (server, argv, sent_want) in calls.items():
+        m = mock()
+        m.set(server, behaviour="503")
+        r = run(argv + ["-N"], env)
+        out = r.stdout.decode()
+        eq(stream_text(dialect, out), ("Hello from backup (mistral-large-latest)", True), f"{dialect}: answered")
+        sent = json.loads(m.requests("backup")[0]["body"])
+        eq({k: v for k, v in sent.items() if k not in ("model", "messages")}, sent_want, f"{dialect}: what Mistral got")
+        if dialect == "gemini":
+            last = json.loads([l[6:] for l in out.splitlines() if l.startswith("data: ")][-1])
+            u = last.get("usageMetadata", {})
+            eq((u.get("promptTokenCount"), u.get("candidatesTokenCount")), (9, words), "gemini: the usage")
+        else:
+            eq(stream_close(dialect, out)[0], [("stop" if dialect == "openai" else "end_turn", 9, words)],
+               f"{dialect}: the finish and its usage")
+
+
 def stream_close(dialect, out):
     """How a stream in the program's dialect closes: each finish with its
     usage, as (finish, input tokens, output tokens), and whether the finish

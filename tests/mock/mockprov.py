@@ -135,8 +135,9 @@ def context_error(dialect):
 ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini_error}
 
 # Request checks the real APIs make: for a few well-known models, the most
-# output tokens each may be asked for; Mistral refusing OpenAI's
-# max_completion_tokens and store (a 422); OpenAI's reasoning models refusing
+# output tokens each may be asked for; Mistral refusing every field its
+# request schema lacks (a 422: OpenAI's max_completion_tokens, store,
+# stream_options, seed, user...); OpenAI's reasoning models refusing
 # max_tokens, a temperature, stop and reasoning_effort values they lack, and
 # its others reasoning_effort; Anthropic refusing tool_use ids that repeat,
 # the thinking a model lacks, a thinking budget not below max_tokens, and
@@ -171,13 +172,27 @@ def claude_thinking(model):
     return "both" if major == 4 and minor == 6 else "adaptive"
 
 
+# Mistral's models, by name (as preload/models.c reads them), and the fields
+# of its chat completions request (its OpenAPI, as its Python SDK's
+# docs/models/chatcompletionrequest.md lists them): any other it refuses.
+MISTRAL = re.compile(r"(?i)(ft:)?(open-|labs-)?(mistral|mixtral|magistral|codestral|devstral|ministral|pixtral|voxtral)")
+MISTRAL_FIELDS = {"model", "messages", "temperature", "top_p", "max_tokens", "stream", "stop", "random_seed",
+                  "metadata", "response_format", "tools", "tool_choice", "presence_penalty", "frequency_penalty",
+                  "n", "prediction", "parallel_tool_calls", "reasoning_effort", "prompt_mode", "guardrails",
+                  "prompt_cache_key", "safe_prompt"}
+
+
+def mistral(model):
+    return MISTRAL.match(model.rsplit("/", 1)[-1]) is not None
+
+
 def request_refusal(dialect, model, req, beta=""):
     limit = next((v for k, v in MAX_OUTPUT.items() if model.startswith(k)), None)
     if dialect == "openai":
         def refused(message, param, code):
             return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
-        extra = [k for k in ("max_completion_tokens", "store") if k in req]
-        if extra and re.match(r"(mistral|magistral|codestral|ministral|open-mistral|pixtral|devstral)", model):
+        extra = [k for k in req if k not in MISTRAL_FIELDS]
+        if extra and mistral(model):
             # Mistral's own words and status (a 422) for what it does not know
             return {"_status": 422, "object": "error", "message": {"detail": [
                 {"type": "extra_forbidden", "loc": ["body", extra[0]], "msg": "Extra inputs are not permitted",
@@ -525,10 +540,12 @@ def openai_chunker(model):
     """A function making this stream's chunks (one id and time for all)."""
     cid, created = "chatcmpl-" + rand_id(), int(time.time())
 
-    def chunk(delta, finish=None):
-        return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created,
-                                      "model": model, "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                                                   "finish_reason": finish}]}) + "\n\n"
+    def chunk(delta, finish=None, usage=None):
+        c = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+        if usage:
+            c["usage"] = usage
+        return "data: " + json.dumps(c) + "\n\n"
     return chunk
 
 
@@ -549,7 +566,10 @@ def sse_events(dialect, model, text):
         chunk = openai_chunker(model)
         out.append(chunk({"role": "assistant", "content": ""}))
         out += [chunk({"content": p}) for p in pieces]
-        out.append(chunk({}, "stop"))
+        # Mistral sends the usage unasked, in the chunk with the finish
+        usage = {"prompt_tokens": 9, "total_tokens": 9 + len(text.split()),
+                 "completion_tokens": len(text.split())} if mistral(model) else None
+        out.append(chunk({}, "stop", usage))
         out.append("data: [DONE]\n\n")
     elif dialect == "anthropic":
         ev = anthropic_event

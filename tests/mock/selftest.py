@@ -66,6 +66,11 @@ def cases():
     eq((code, "extra_forbidden" in t), (422, True), "mistral: store")
     rc, code, t = call("o", dict(ob, model="mistral-large-latest", max_tokens=10), "ok")
     eq(code, 200, "mistral: max_tokens")
+    for extra in ({"stream_options": {"include_usage": True}}, {"seed": 1}, {"user": "u"}):
+        rc, code, t = call("o", dict(ob, model="labs-devstral-small-2512", **extra), "ok")
+        eq((code, "extra_forbidden" in t), (422, True), f"mistral: {extra}")
+    rc, code, t = call("o", dict(ob, model="mistral-small-latest", random_seed=1, presence_penalty=0.1), "ok")
+    eq(code, 200, "mistral: random_seed, presence_penalty")
     rc, code, t = call("g", dict(gb, generationConfig={"maxOutputTokens": 8193}), "ok",
                        path="/models/gemini-2.0-flash:generateContent")
     eq((code, "supported range" in t), (400, True), "gemini: maxOutputTokens above the model's")

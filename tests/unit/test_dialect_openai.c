@@ -234,15 +234,35 @@ void test_dialect_openai(void)
         cJSON_Delete(out);
     }
     /* Models not OpenAI's get max_tokens for max_completion_tokens and no
-     * store (Mistral refuses both); a fine-tune is of its base's family */
+     * store (Mistral refuses both); Mistral's, whatever serves them,
+     * random_seed for seed and none of what else its API refuses (422
+     * extra_forbidden): stream_options, user, safety_identifier,
+     * service_tier, logit_bias, verbosity; what it takes stays. A fine-tune
+     * is of its base's family. */
     static const struct {
         const char *model, *body, *after;
         int changes;
     } fam[] = {
-        {"mistral-large-latest", "{\"max_completion_tokens\":300,\"store\":true,\"seed\":1}",
-         "{\"max_tokens\":300,\"seed\":1}", 2},
+        {"mistral-large-latest",
+         "{\"max_completion_tokens\":300,\"store\":true,\"seed\":1,\"stream\":true,\"stream_options\":"
+         "{\"include_usage\":true},\"user\":\"u1\",\"safety_identifier\":\"s1\",\"service_tier\":\"auto\","
+         "\"logit_bias\":{\"50256\":-100},\"verbosity\":\"low\",\"presence_penalty\":0.1,\"frequency_penalty\":0.2,"
+         "\"n\":2,\"logprobs\":true,\"reasoning_effort\":\"high\",\"parallel_tool_calls\":false,\"metadata\":{\"a\":\"b\"},"
+         "\"prompt_cache_key\":\"k\",\"prediction\":{\"type\":\"content\",\"content\":\"x\"}}",
+         "{\"max_tokens\":300,\"random_seed\":1,\"stream\":true,\"presence_penalty\":0.1,\"frequency_penalty\":0.2,"
+         "\"n\":2,\"logprobs\":true,\"reasoning_effort\":\"high\",\"parallel_tool_calls\":false,\"metadata\":{\"a\":\"b\"},"
+         "\"prompt_cache_key\":\"k\",\"prediction\":{\"type\":\"content\",\"content\":\"x\"}}", 9},
         {"mistralai/mistral-small", "{\"max_tokens\":100,\"max_completion_tokens\":300}", "{\"max_tokens\":100}", 1},
+        {"labs-devstral-small-2512", "{\"seed\":1,\"random_seed\":2}", "{\"random_seed\":2}", 1},
+        {"mistralai/Mixtral-8x7B-Instruct-v0.1", "{\"stream_options\":{\"include_usage\":true}}", "{}", 1},
+        {"open-mistral-nemo", "{\"user\":\"u1\"}", "{}", 1},
+        {"ft:open-mistral-7b:587a6b29:20240514:7e773925", "{\"seed\":3}", "{\"random_seed\":3}", 1},
+        {"magistral-medium-latest", "{\"seed\":3}", "{\"random_seed\":3}", 1},
         {"deepseek-chat", "{\"max_tokens\":100}", "{\"max_tokens\":100}", 0},
+        {"deepseek-chat", "{\"seed\":1,\"user\":\"u1\",\"stream_options\":{\"include_usage\":true}}",
+         "{\"seed\":1,\"user\":\"u1\",\"stream_options\":{\"include_usage\":true}}", 0},
+        {"gpt-4o-mini", "{\"seed\":1,\"user\":\"u1\",\"logit_bias\":{\"1\":2},\"stream_options\":{\"include_usage\":true}}",
+         "{\"seed\":1,\"user\":\"u1\",\"logit_bias\":{\"1\":2},\"stream_options\":{\"include_usage\":true}}", 0},
         {"gpt-4o-mini", "{\"max_completion_tokens\":300,\"store\":true}", "{\"max_completion_tokens\":300,\"store\":true}", 0},
         {"ft:gpt-4o-mini-2024-07-18:org::abc", "{\"max_completion_tokens\":300,\"store\":true}",
          "{\"max_completion_tokens\":300,\"store\":true}", 0},
@@ -257,6 +277,14 @@ void test_dialect_openai(void)
         cJSON_Delete(b);
         cJSON_Delete(want);
     }
+    /* translated for a Mistral member: an Anthropic program's
+     * metadata.user_id (the hub's user) and a Gemini program's seed */
+    hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"user\":\"u1\",\"seed\":5}");
+    CHECK(o->req_from_hub(hub, "mistral-small-latest", &out, &e) == LLF_TR_OK);
+    CHECK(out && !cJSON_GetObjectItem(out, "user") && !cJSON_GetObjectItem(out, "seed") &&
+          cJSON_GetObjectItem(out, "random_seed") && cJSON_GetObjectItem(out, "random_seed")->valueint == 5);
+    cJSON_Delete(hub);
+    cJSON_Delete(out);
     hub = out = NULL;
     cJSON *resp = cJSON_Parse("{\"id\":\"x\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[]}");
     CHECK(o->resp_to_hub(resp, &hub, &e) == LLF_TR_OK);

@@ -177,6 +177,11 @@ void test_rewrite(void)
     CHECK(rw(c, &g, gj, gem, "alt=sse", llf_config_provider(c, "mistral"), "mistral-small", 1, &r) == 0);
     CHECK(r.body.p && !strstr(r.body.p, "stream_options"));   /* Mistral refuses it */
     llf_req_free(&r);
+    /* and its models do wherever they are served (here a provider of the
+     * OpenAI dialect at another base URL): they send the usage unasked */
+    CHECK(rw(c, &g, gj, gem, "alt=sse", llf_config_provider(c, "backup"), "mistral-large-latest", 1, &r) == 0);
+    CHECK(r.body.p && strstr(r.body.p, "\"stream\":true") && !strstr(r.body.p, "stream_options"));
+    llf_req_free(&r);
     /* A base URL with a query (Azure's api-version): the operation's path
      * before it, the query kept, a stream's alt=sse after it; recognised
      * by its path. */
@@ -288,6 +293,11 @@ void test_rewrite_splice(void)
         {"{\"model\":\"gpt-4o\", \"stop\":[\"END\"]}", "gpt-5-mini", "{\"model\":\"gpt-5-mini\"}"},
         {"{\"model\": \"gpt-4o\", \"stop\": [\"END\"], \"stream\": true}", "o3",
          "{\"model\": \"o3\", \"stop\": [\"END\"], \"stream\": true}"},
+        /* a Mistral model refuses what its API lacks: the program's own
+         * stream_options (its usage comes unasked), store, seed by that name */
+        {"{\"model\": \"gpt-4o\", \"stream\": true, \"stream_options\": {\"include_usage\": true}, \"store\": true, "
+         "\"seed\": 7}",
+         "mistral-large-latest", "{\"model\":\"mistral-large-latest\",\"stream\":true,\"random_seed\":7}"},
         /* spliced: a model the library knows nothing of keeps everything */
         {"{\"model\": \"gpt-5\", \"reasoning_effort\": \"high\"}", "my-model",
          "{\"model\": \"my-model\", \"reasoning_effort\": \"high\"}"},
