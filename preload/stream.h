@@ -38,11 +38,16 @@ typedef struct llf_stream_tr {
     char id[128];
     double in_tokens, out_tokens;
     double in_cached, out_reasoning;   /* the hub's usage details, -1 until given (hubutil.h) */
-    struct llf_gem_call {     /* Gemini wants whole calls: gathered here */
-        char    name[65];     /* 64, the longest OpenAI and Gemini allow */
+    /* The member's tool calls, as the writers gather them (write_anthropic,
+     * gem_tools): one per tool_calls[].index, in the order they came. */
+    struct llf_tool_call {
+        int     index;        /* the member's tool_calls[].index; -1: it gave none */
+        llf_buf id, name;     /* the first non-empty ones */
         llf_buf args;
-    } *gem_calls;
-    int     gem_tools, gem_cap;
+        int     state;        /* Anthropic: 0 not yet a block, 1 its block is open, 2 its block went out */
+    } *calls;
+    int     ncalls, calls_cap;
+    int     open_call;        /* Anthropic: the call whose block is open + 1; 0 none */
 } llf_stream_tr;
 
 void llf_stream_tr_free(llf_stream_tr *t);
