@@ -680,9 +680,15 @@ static int oai_usage(llf_stream_tr *t, llf_buf *out)
 
 int llf_stream_tr_end(llf_stream_tr *t, llf_buf *out)
 {
-    /* No terminator from the member: the stream was cut, and closing it in
-     * the program's dialect would pass a partial answer off as whole. A
-     * Gemini member's finish and usage go out now that nothing can follow. */
+    /* No terminator from the member and no finish reason either: the
+     * stream was cut, and closing it in the program's dialect would pass a
+     * partial answer off as whole. A stream that ended cleanly (the caller
+     * calls this only then) after its finish reason said all it had: some
+     * OpenAI-compatible servers end theirs without [DONE], and OpenAI's
+     * SDKs take that as complete. A Gemini member's finish and usage go out
+     * now that nothing can follow. */
+    if (t->finish[0])
+        t->done = 1;
     if (!t->done || (t->from == LLF_GEMINI && gemini_close(t, out)))
         return -1;
     if (t->to == LLF_OPENAI)

@@ -56,9 +56,10 @@ void llf_stream_tr_init(llf_stream_tr *t, llf_dialect from, llf_dialect to, cons
 /* One member event; appends the program's SSE text to out. 0, or -1 when
  * the event cannot be read (the stream is then broken for the program). */
 int  llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, size_t len, llf_buf *out);
-/* The member's stream ended: whatever closes the program's stream; -1
- * (nothing appended) when the member never sent its terminator, so that
- * the transport breaks the program's stream instead of completing it. */
+/* The member's stream ended cleanly (its transfer completed): whatever
+ * closes the program's stream; -1 (nothing appended) when the member sent
+ * neither its terminator nor a finish reason, so that the transport breaks
+ * the program's stream instead of completing it. */
 int  llf_stream_tr_end(llf_stream_tr *t, llf_buf *out);
 
 /* Bytes of a member's stream in, the program's dialect out: SSE parsing and

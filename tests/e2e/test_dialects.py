@@ -1220,6 +1220,34 @@ def test_streamed_openai_tool_calls_are_keyed_on_their_index():
             stop()
 
 
+def test_a_translated_stream_that_ends_after_its_finish_without_done_is_whole():
+    """An OpenAI-compatible member that ends its body cleanly after the
+    chunk with its finish reason but without data: [DONE] (some servers do;
+    OpenAI's SDKs take it whole) gave a whole answer: the Anthropic program
+    gets message_delta and message_stop, curl exits 0, the attempt is ok."""
+    def chunk(delta, fin=None):
+        return "data: " + json.dumps({"id": "chatcmpl-n", "object": "chat.completion.chunk", "created": 1,
+                                      "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": delta,
+                                                                           "finish_reason": fin}]}) + "\n\n"
+    base, _, stop = scripted_member([chunk({"role": "assistant", "content": ""}), chunk({"content": "Hello world"}),
+                                     chunk({}, "stop")])
+    try:
+        m = mock()
+        m.set("claude", behaviour="503")
+        cfg = member_at(m, base, "no_done.json")
+        for client in ("curl", "python"):
+            log = new_log(f"no_done_{client}.log")
+            r = run(stream_call(m, client), env_for(cfg, log))
+            out = r.stdout.decode()
+            eq((r.returncode, out.endswith("[broken]")), (0, False), f"{client}: a complete transfer ({r.stderr.decode()[-200:]})")
+            eq(stream_text("anthropic", out), ("Hello world", True), f"{client}: the text and message_stop")
+            eq([x[0] for x in stream_close("anthropic", out)[0]], ["end_turn"], f"{client}: one message_delta")
+            eq([(a["provider"], a["outcome"]) for a in read_log(log) if a.get("event", "attempt") == "attempt"],
+               [("anthropic", "http_error"), ("backup", "ok")], f"{client}: the member's attempt is ok")
+    finally:
+        stop()
+
+
 def test_an_openai_members_stream_usage_reaches_other_dialects():
     """An OpenAI-dialect member is asked for its stream's usage, which it
     sends in a last chunk of its own after the finish reason; the Anthropic

@@ -1122,6 +1122,67 @@ static void check_first_call_live(void)
     llf_stream_pipe_free(p);
 }
 
+/* A member that ends its stream cleanly after its finish reason but
+ * without [DONE] (some OpenAI-compatible servers do; OpenAI's SDKs take it
+ * whole) gave a whole answer: the program's stream is closed in its
+ * dialect. One that ends before any finish reason was cut: still broken. */
+static void check_no_done(void)
+{
+    static const char text[] = OC("{\"role\":\"assistant\",\"content\":\"\"}", "null")
+        OC("{\"content\":\"Hello world\"}", "null") OC("{}", "\"stop\"");
+    static const char usage_after[] = OC("{\"role\":\"assistant\",\"content\":\"Hello world\"}", "null")
+        OC("{}", "\"length\"") "data: {\"id\":\"c9\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2}}\n\n";
+    static const char tools[] = ROLE OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1))
+        OT(OCALL(0, "", "", CITY2)) OC("{}", "\"tool_calls\"");
+    static const char cut_text[] = OC("{\"role\":\"assistant\",\"content\":\"\"}", "null") OC("{\"content\":\"Hello\"}", "null");
+    static const char cut_call[] = ROLE OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1));
+    for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
+        llf_dialect to = (llf_dialect)t;
+        llf_buf out = {0};
+        llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+        CHECK(p && llf_stream_pipe_feed(p, text, strlen(text), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+        seen s = read_seen(to, &out);
+        ending e = read_end(to, &out);
+        CHECK(s.framed_start && s.framed_end && !s.invalid);
+        CHECK_STR(s.text.p ? s.text.p : "", "Hello world");
+        CHECK_STR(s.finish, to == LLF_ANTHROPIC ? "end_turn" : "STOP");
+        CHECK(to != LLF_ANTHROPIC || (e.finishes == 1 && e.terminated && !e.after));
+        llf_buf_free(&s.text);
+        llf_buf_free(&s.args);
+        llf_buf_free(&out);
+        llf_stream_pipe_free(p);
+
+        p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);   /* its usage after the finish, still no [DONE] */
+        CHECK(p && llf_stream_pipe_feed(p, usage_after, strlen(usage_after), &out) == 0 &&
+              llf_stream_pipe_end(p, &out) == 0);
+        closing c = {0};
+        llf_sse q = {0};
+        llf_sse_feed(&q, out.p ? out.p : "", out.n, read_closing, &c);
+        llf_sse_free(&q);
+        CHECK(c.closes == 1 && !strcmp(c.reason, to == LLF_ANTHROPIC ? "max_tokens" : "MAX_TOKENS") && c.in == 12 &&
+              c.out == 2);
+        llf_buf_free(&out);
+        llf_stream_pipe_free(p);
+
+        check_calls("tool call, no [DONE]", tools, to, 1,
+                    to == LLF_ANTHROPIC ? "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use STOP"
+                                        : "get_weather {\"city\":\"Paris\"} | STOP");
+        /* cut before any finish: broken, nothing added at the end */
+        const char *cut[] = {cut_text, cut_call};
+        for (int i = 0; i < 2; i++) {
+            p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+            CHECK(p && llf_stream_pipe_feed(p, cut[i], strlen(cut[i]), &out) == 0);
+            size_t n = out.n;
+            CHECK(llf_stream_pipe_end(p, &out) == -1 && out.n == n);
+            llf_buf_free(&out);
+            llf_stream_pipe_free(p);
+        }
+        oom_arg a = {LLF_OPENAI, to, text}, b = {LLF_OPENAI, to, tools};
+        t_oom_sweep(translate_all, &a, "stream without [DONE]");
+        t_oom_sweep(translate_all, &b, "stream of a call without [DONE]");
+    }
+}
+
 void test_stream(void)
 {
     stream_oom();
@@ -1167,4 +1228,5 @@ void test_stream(void)
     usage_details();
     check_oai_call_shapes();
     check_first_call_live();
+    check_no_done();
 }
