@@ -33,11 +33,64 @@ void llf_stream_tr_init(llf_stream_tr *t, llf_dialect from, llf_dialect to, cons
 
 void llf_stream_tr_free(llf_stream_tr *t)
 {
-    for (int i = 0; i < t->gem_tools; i++)
-        llf_buf_free(&t->gem_calls[i].args);
-    free(t->gem_calls);
-    t->gem_calls = NULL;
-    t->gem_tools = t->gem_cap = 0;
+    for (int i = 0; i < t->ncalls; i++) {
+        llf_buf_free(&t->calls[i].id);
+        llf_buf_free(&t->calls[i].name);
+        llf_buf_free(&t->calls[i].args);
+    }
+    free(t->calls);
+    t->calls = NULL;
+    t->ncalls = t->calls_cap = t->open_call = 0;
+}
+
+/* ---- the member's tool calls, gathered ----------------------------------- */
+
+/* The most calls one answer may make (distinct indexes): a member sending
+ * more is not one to translate. */
+#define MAX_CALLS 1024
+
+/* The call a hub tool_calls element c is a piece of, the piece added; its
+ * slot, or -1 (no memory, too many calls). OpenAI names a call by its
+ * index, as its SDKs read a stream: the first delta of an index carries the
+ * id, the type and the name, the later ones pieces of the arguments, and
+ * an id may come again on every delta (vLLM's do), empty, or never. The
+ * first non-empty id and name are the call's. An element without an index
+ * (not OpenAI's) is a piece of the last call, unless it names another id. */
+static int tool_call(llf_stream_tr *t, const cJSON *c)
+{
+    const cJSON *ix = llf_get(c, "index"), *f = llf_get(c, "function");
+    const char *id = llf_get_str(c, "id"), *name = llf_get_str(f, "name"), *args = llf_get_str(f, "arguments");
+    int k = -1;
+    if (cJSON_IsNumber(ix)) {
+        for (int i = t->ncalls - 1; i >= 0 && k < 0; i--)
+            if (t->calls[i].index == ix->valueint)
+                k = i;
+    } else if (t->ncalls) {
+        const llf_buf *last = &t->calls[t->ncalls - 1].id;
+        if (!(id && *id && last->n && strcmp(last->p, id)))
+            k = t->ncalls - 1;
+    }
+    if (k < 0) {   /* a new call */
+        if (t->ncalls == MAX_CALLS)
+            return -1;
+        if (t->ncalls == t->calls_cap) {
+            int cap = t->calls_cap ? 2 * t->calls_cap : 4;
+            struct llf_tool_call *g = realloc(t->calls, (size_t)cap * sizeof *g);
+            if (!g)
+                return -1;
+            t->calls = g;
+            t->calls_cap = cap;
+        }
+        k = t->ncalls++;
+        memset(&t->calls[k], 0, sizeof t->calls[k]);
+        t->calls[k].index = cJSON_IsNumber(ix) ? ix->valueint : -1;
+    }
+    struct llf_tool_call *g = &t->calls[k];
+    if ((!g->id.n && id && *id && llf_buf_adds(&g->id, id)) ||
+        (!g->name.n && name && *name && llf_buf_adds(&g->name, name)) ||
+        (args && *args && llf_buf_adds(&g->args, args)))
+        return -1;
+    return k;
 }
 
 /* ---- writing the program's dialect -------------------------------------- */
@@ -75,6 +128,9 @@ static int anth_stop_block(llf_stream_tr *t, llf_buf *out)
     char j[64];
     snprintf(j, sizeof j, "{\"type\":\"content_block_stop\",\"index\":%d}", t->blocks - 1);
     t->text_open = t->tool_block = 0;
+    if (t->open_call)
+        t->calls[t->open_call - 1].state = 2;
+    t->open_call = 0;
     return sse(out, "content_block_stop", parse(j));
 }
 
@@ -123,6 +179,85 @@ static const char *delta_text(llf_stream_tr *t, const cJSON *d)
     return r && *r ? r : c;
 }
 
+/* A piece of the open tool_use block's input. */
+static int anth_args(llf_stream_tr *t, const char *args, llf_buf *out)
+{
+    if (!args || !*args)
+        return 0;
+    cJSON *e = parse("{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"input_json_delta\"}}");
+    return sse_if(out, "content_block_delta", e,
+                  e && !llf_add(e, "index", cJSON_CreateNumber(t->blocks - 1)) &&
+                      !llf_add(cJSON_GetObjectItem(e, "delta"), "partial_json", cJSON_CreateString(args)));
+}
+
+/* Call k's tool_use block opened, with the arguments gathered so far. A
+ * call the member gave no id gets one, as Gemini's calls do (every
+ * tool_use block has one, and a tool_result must name it). */
+static int anth_open_call(llf_stream_tr *t, int k, llf_buf *out)
+{
+    struct llf_tool_call *g = &t->calls[k];
+    char made[80];
+    if (!g->id.n)
+        llf_gemini_call_id(made, sizeof made, t->id, k);
+    if (anth_stop_block(t, out))
+        return -1;
+    cJSON *e = parse("{\"type\":\"content_block_start\",\"content_block\":{\"type\":\"tool_use\",\"input\":{}}}");
+    cJSON *b = cJSON_GetObjectItem(e, "content_block");
+    if (sse_if(out, "content_block_start", e,
+               e && !llf_add(e, "index", cJSON_CreateNumber(t->blocks++)) &&
+                   !llf_add(b, "id", cJSON_CreateString(g->id.n ? g->id.p : made)) &&
+                   !llf_add(b, "name", cJSON_CreateString(g->name.n ? g->name.p : ""))))
+        return -1;
+    t->tool_block = 1;
+    t->open_call = k + 1;
+    g->state = 1;
+    return anth_args(t, g->args.p, out);
+}
+
+/* Every call's block out, in the member's order: the open one closed, the
+ * others whole. Then no call is left half said. */
+static int anth_flush_calls(llf_stream_tr *t, llf_buf *out)
+{
+    for (int k = 0; k < t->ncalls; k++)
+        if ((t->calls[k].state == 0 && anth_open_call(t, k, out)) ||
+            (t->calls[k].state == 1 && anth_stop_block(t, out)))
+            return -1;
+    return 0;
+}
+
+/* A tool-call piece for call k, its arguments already gathered
+ * (tool_call). Anthropic's stream has one content block open at a time and
+ * never goes back to one, while an OpenAI member may send the pieces of
+ * its calls interleaved (by index) and may go back to an earlier call at
+ * any time until its finish reason. So only one call is live: the first
+ * whose block can open (its name known, the calls before it all sent),
+ * whose pieces go out as they come; the calls after it are gathered and
+ * go out whole, each in its block, at the finish (anth_flush_calls), when
+ * none can change any more. That is as soon as is faithful for any order,
+ * and live for the usual one call. Text between calls sends them all
+ * first; a piece of a call sent already cannot be said: the stream breaks
+ * rather than give the program a call that is not the member's. */
+static int anth_tool_piece(llf_stream_tr *t, int k, const char *args, llf_buf *out)
+{
+    struct llf_tool_call *g = &t->calls[k];
+    if (g->state == 1)
+        return anth_args(t, args, out);
+    if (g->state == 2)
+        return args && *args ? -1 : 0;
+    if (t->open_call || !g->name.n)
+        return 0;
+    for (int i = 0; i < k; i++)
+        if (t->calls[i].state != 2)
+            return 0;
+    return anth_open_call(t, k, out);
+}
+
+/* The content's end: every call said, the last block closed. */
+static int anth_end_blocks(llf_stream_tr *t, llf_buf *out)
+{
+    return anth_flush_calls(t, out) || anth_stop_block(t, out) ? -1 : 0;
+}
+
 static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
 {
     const cJSON *d = llf_get(choice, "delta");
@@ -131,7 +266,7 @@ static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
     if (anth_start(t, out))
         return -1;
     if (text && *text) {
-        if (t->tool_block && anth_stop_block(t, out))
+        if (!t->text_open && anth_end_blocks(t, out))   /* (the calls before it) */
             return -1;
         if (!t->text_open) {
             char j[96];
@@ -148,30 +283,13 @@ static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
             return -1;
     }
     for (const cJSON *c = cJSON_IsArray(tools) ? tools->child : NULL; c; c = c->next) {
-        const cJSON *f = llf_get(c, "function");
-        if (llf_get_str(c, "id")) {   /* a new call: a new block */
-            if (anth_stop_block(t, out))
-                return -1;
-            cJSON *e = parse("{\"type\":\"content_block_start\",\"content_block\":{\"type\":\"tool_use\",\"input\":{}}}");
-            cJSON *b = cJSON_GetObjectItem(e, "content_block");
-            if (sse_if(out, "content_block_start", e,
-                       e && !llf_add(e, "index", cJSON_CreateNumber(t->blocks++)) && !llf_copy(b, "id", c, "id") &&
-                           !llf_add(b, "name", cJSON_CreateString(llf_get_str(f, "name") ? llf_get_str(f, "name") : ""))))
-                return -1;
-            t->tool_block = 1;
-        }
-        const char *args = llf_get_str(f, "arguments");
-        if (args && *args && t->tool_block) {
-            cJSON *e = parse("{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"input_json_delta\"}}");
-            if (sse_if(out, "content_block_delta", e,
-                       e && !llf_add(e, "index", cJSON_CreateNumber(t->blocks - 1)) &&
-                           !llf_add(cJSON_GetObjectItem(e, "delta"), "partial_json", cJSON_CreateString(args))))
-                return -1;
-        }
+        int k = tool_call(t, c);
+        if (k < 0 || anth_tool_piece(t, k, llf_get_str(llf_get(c, "function"), "arguments"), out))
+            return -1;
     }
     /* The content ends with the finish reason; message_delta waits for the
      * usage (anth_close). */
-    return t->finish[0] ? anth_stop_block(t, out) : 0;
+    return t->finish[0] ? anth_end_blocks(t, out) : 0;
 }
 
 /* message_delta: the stop reason and the usage, once both are known. */
@@ -180,7 +298,7 @@ static int anth_close(llf_stream_tr *t, llf_buf *out)
     t->finished = 1;
     cJSON *e = parse("{\"type\":\"message_delta\",\"delta\":{\"stop_sequence\":null},\"usage\":{}}");
     cJSON *u = cJSON_GetObjectItem(e, "usage");
-    int ok = e && !anth_stop_block(t, out) &&
+    int ok = e && !anth_end_blocks(t, out) &&
              !llf_add(cJSON_GetObjectItem(e, "delta"), "stop_reason",
                       cJSON_CreateString(anth_reason(t))) &&
              !llf_anthropic_usage_input(u, t->in_tokens, t->in_cached) &&
@@ -200,20 +318,21 @@ static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *o
     cJSON *o = cJSON_CreateObject(), *cands = cJSON_CreateArray(), *cand = cJSON_CreateObject(),
           *content = cJSON_CreateObject(), *parts = cJSON_CreateArray(), *um = NULL;
     int ok = o && cands && cand && content && parts;
-    if (ok && ((text && *text) || (closing && !t->gem_tools))) {
+    if (ok && ((text && *text) || (closing && !t->ncalls))) {
         cJSON *tp = cJSON_CreateObject();
         ok = tp && !llf_add(tp, "text", cJSON_CreateString(text ? text : "")) && !llf_append_own(parts, &tp);
         cJSON_Delete(tp);
     }
-    for (int i = 0; ok && closing && i < t->gem_tools; i++) {
-        cJSON *args = cJSON_Parse(t->gem_calls[i].args.p ? t->gem_calls[i].args.p : "{}");
+    for (int i = 0; ok && closing && i < t->ncalls; i++) {
+        const struct llf_tool_call *g = &t->calls[i];
+        cJSON *args = cJSON_Parse(g->args.p ? g->args.p : "{}");
         if (!cJSON_IsObject(args)) {
             cJSON_Delete(args);
             args = cJSON_CreateObject();
         }
         cJSON *p = cJSON_CreateObject(), *fc = cJSON_CreateObject();
         /* the first signed, for the program's own Gemini 3 (see hubutil.h) */
-        ok = p && fc && args && !llf_add(fc, "name", cJSON_CreateString(t->gem_calls[i].name)) &&
+        ok = p && fc && args && !llf_add(fc, "name", cJSON_CreateString(g->name.n ? g->name.p : "")) &&
              !llf_add_own(fc, "args", &args) && !llf_add_own(p, "functionCall", &fc) &&
              !(i == 0 && llf_add(p, "thoughtSignature", cJSON_CreateString(LLF_GEMINI_SKIP_SIGNATURE))) &&
              !llf_append_own(parts, &p);
@@ -242,34 +361,13 @@ static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *o
     return sse_if(out, NULL, o, ok);
 }
 
-/* The tool-call deltas, gathered for the closing chunk. */
+/* The tool-call deltas, gathered for the closing chunk (tool_call). */
 static int gem_tools(llf_stream_tr *t, const cJSON *choice)
 {
     const cJSON *tools = llf_get(llf_get(choice, "delta"), "tool_calls");
-    for (const cJSON *c = cJSON_IsArray(tools) ? tools->child : NULL; c; c = c->next) {
-        const cJSON *f = llf_get(c, "function");
-        const cJSON *ix = llf_get(c, "index");
-        int i = cJSON_IsNumber(ix) ? ix->valueint : t->gem_tools - 1;
-        if (llf_get_str(c, "id")) {   /* a new call */
-            if (t->gem_tools == t->gem_cap) {
-                int cap = t->gem_cap ? 2 * t->gem_cap : 4;
-                struct llf_gem_call *g = realloc(t->gem_calls, (size_t)cap * sizeof *g);
-                if (!g)
-                    return -1;
-                t->gem_calls = g;
-                t->gem_cap = cap;
-            }
-            i = t->gem_tools++;
-            memset(&t->gem_calls[i], 0, sizeof t->gem_calls[i]);
-        }
-        if (i < 0 || i >= t->gem_tools)
-            continue;
-        struct llf_gem_call *g = &t->gem_calls[i];
-        if (llf_get_str(f, "name"))
-            snprintf(g->name, sizeof g->name, "%s", llf_get_str(f, "name"));
-        if (llf_get_str(f, "arguments") && llf_buf_adds(&g->args, llf_get_str(f, "arguments")))
+    for (const cJSON *c = cJSON_IsArray(tools) ? tools->child : NULL; c; c = c->next)
+        if (tool_call(t, c) < 0)
             return -1;
-    }
     return 0;
 }
 
@@ -582,9 +680,15 @@ static int oai_usage(llf_stream_tr *t, llf_buf *out)
 
 int llf_stream_tr_end(llf_stream_tr *t, llf_buf *out)
 {
-    /* No terminator from the member: the stream was cut, and closing it in
-     * the program's dialect would pass a partial answer off as whole. A
-     * Gemini member's finish and usage go out now that nothing can follow. */
+    /* No terminator from the member and no finish reason either: the
+     * stream was cut, and closing it in the program's dialect would pass a
+     * partial answer off as whole. A stream that ended cleanly (the caller
+     * calls this only then) after its finish reason said all it had: some
+     * OpenAI-compatible servers end theirs without [DONE], and OpenAI's
+     * SDKs take that as complete. A Gemini member's finish and usage go out
+     * now that nothing can follow. */
+    if (t->finish[0])
+        t->done = 1;
     if (!t->done || (t->from == LLF_GEMINI && gemini_close(t, out)))
         return -1;
     if (t->to == LLF_OPENAI)

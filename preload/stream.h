@@ -38,11 +38,16 @@ typedef struct llf_stream_tr {
     char id[128];
     double in_tokens, out_tokens;
     double in_cached, out_reasoning;   /* the hub's usage details, -1 until given (hubutil.h) */
-    struct llf_gem_call {     /* Gemini wants whole calls: gathered here */
-        char    name[65];     /* 64, the longest OpenAI and Gemini allow */
+    /* The member's tool calls, as the writers gather them (write_anthropic,
+     * gem_tools): one per tool_calls[].index, in the order they came. */
+    struct llf_tool_call {
+        int     index;        /* the member's tool_calls[].index; -1: it gave none */
+        llf_buf id, name;     /* the first non-empty ones */
         llf_buf args;
-    } *gem_calls;
-    int     gem_tools, gem_cap;
+        int     state;        /* Anthropic: 0 not yet a block, 1 its block is open, 2 its block went out */
+    } *calls;
+    int     ncalls, calls_cap;
+    int     open_call;        /* Anthropic: the call whose block is open + 1; 0 none */
 } llf_stream_tr;
 
 void llf_stream_tr_free(llf_stream_tr *t);
@@ -51,9 +56,10 @@ void llf_stream_tr_init(llf_stream_tr *t, llf_dialect from, llf_dialect to, cons
 /* One member event; appends the program's SSE text to out. 0, or -1 when
  * the event cannot be read (the stream is then broken for the program). */
 int  llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, size_t len, llf_buf *out);
-/* The member's stream ended: whatever closes the program's stream; -1
- * (nothing appended) when the member never sent its terminator, so that
- * the transport breaks the program's stream instead of completing it. */
+/* The member's stream ended cleanly (its transfer completed): whatever
+ * closes the program's stream; -1 (nothing appended) when the member sent
+ * neither its terminator nor a finish reason, so that the transport breaks
+ * the program's stream instead of completing it. */
 int  llf_stream_tr_end(llf_stream_tr *t, llf_buf *out);
 
 /* Bytes of a member's stream in, the program's dialect out: SSE parsing and

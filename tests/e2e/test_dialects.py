@@ -1119,6 +1119,135 @@ def test_a_translated_stream_cut_short_stays_broken():
         stop()
 
 
+def oai_tool_chunks(calls):
+    """An OpenAI-dialect member's stream of tool-call deltas (each a list of
+    tool_calls elements), then the finish reason and [DONE]."""
+    def chunk(delta, fin=None):
+        return "data: " + json.dumps({"id": "chatcmpl-t", "object": "chat.completion.chunk", "created": 1,
+                                      "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": delta,
+                                                                           "logprobs": None, "finish_reason": fin}]}) + "\n\n"
+    return ([chunk({"role": "assistant", "content": None})] + [chunk({"tool_calls": c}) for c in calls] +
+            [chunk({}, "tool_calls"), "data: [DONE]\n\n"])
+
+
+def anthropic_tool_uses(out):
+    """The tool_use blocks of an Anthropic stream as the Anthropic SDK
+    assembles them (by the block's index, input_json_delta pieces joined and
+    parsed at its stop): [(id, name, input)], the stop reason, whether
+    blocks came one at a time and in order, and whether it ended."""
+    blocks, order_ok, stop, ended, open_ix = {}, True, None, False, None
+    for block in out.replace("\r\n", "\n").split("\n\n"):
+        data = "\n".join(l[6:] for l in block.splitlines() if l.startswith("data: "))
+        if not data:
+            continue
+        j = json.loads(data)
+        t = j.get("type")
+        if t == "content_block_start":
+            order_ok &= open_ix is None and j["index"] == len(blocks)
+            open_ix = j["index"]
+            blocks[j["index"]] = dict(j["content_block"], partial="")
+        elif t == "content_block_delta":
+            order_ok &= j["index"] == open_ix
+            if j["delta"]["type"] == "input_json_delta":
+                blocks[j["index"]]["partial"] += j["delta"]["partial_json"]
+        elif t == "content_block_stop":
+            order_ok &= j["index"] == open_ix
+            open_ix = None
+        elif t == "message_delta":
+            stop = j["delta"].get("stop_reason")
+        elif t == "message_stop":
+            ended = True
+    uses = []
+    for b in blocks.values():
+        if b["type"] == "tool_use":
+            try:
+                inp = json.loads(b["partial"]) if b["partial"] else b.get("input")
+            except ValueError:
+                inp = "not JSON: " + b["partial"]
+            uses.append((b.get("id"), b.get("name"), inp))
+    return uses, stop, order_ok, ended
+
+
+def test_streamed_openai_tool_calls_are_keyed_on_their_index():
+    """An OpenAI-dialect member's streamed tool calls are named by their
+    index, as OpenAI's SDKs read them: two calls whose argument pieces come
+    interleaved, the id repeated on every delta (vLLM), an empty id on the
+    later deltas, no id at all. An Anthropic program (curl, and Python
+    through the relay) gets one tool_use block per call, whole and in
+    order, each with an id; a Gemini program one functionCall per call."""
+    def call(ix, args="", id=None, name=None):
+        c = {"index": ix, "function": {"arguments": args}}
+        if id is not None:
+            c.update(id=id, type="function")
+        if name is not None:
+            c["function"]["name"] = name
+        return [c]
+    city = ['{"city":', '"Paris"}']
+    shapes = {
+        "interleaved": [call(0, "", "call_A", "get_weather"), call(1, "", "call_B", "get_time"),
+                        call(0, city[0]), call(1, "{}"), call(0, city[1])],
+        "repeated id": [call(0, "", "call_A", "get_weather"), call(0, city[0], "call_A"), call(0, city[1], "call_A")],
+        "empty id": [call(0, "", "call_A", "get_weather"), call(0, city[0], ""), call(0, city[1], "")],
+        "no id": [call(0, city[0], name="get_weather"), call(0, city[1])],
+    }
+    weather = ("get_weather", {"city": "Paris"})
+    want = {"interleaved": [("call_A",) + weather, ("call_B", "get_time", {})],
+            "repeated id": [("call_A",) + weather], "empty id": [("call_A",) + weather],
+            "no id": [("call_chatcmpl-t_0",) + weather]}
+    for shape, calls in shapes.items():
+        base, _, stop = scripted_member(oai_tool_chunks(calls))
+        try:
+            m = mock()
+            m.set("claude", behaviour="503")
+            m.set("gem", behaviour="503")
+            cfg = member_at(m, base, "tool_index.json")
+            for client in ("curl", "python"):
+                r = run(stream_call(m, client), env_for(cfg))
+                out = r.stdout.decode()
+                eq(anthropic_tool_uses(out), (want[shape], "tool_use", True, True),
+                   f"{shape}, Anthropic program by {client}: one whole tool_use per call ({out[-600:]!r})")
+            r = run([CURL, "-sS", "-N", m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+                     "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "content-type: application/json",
+                     "-d", json.dumps({"contents": [{"role": "user", "parts": [{"text": "weather?"}]}]})], env_for(cfg))
+            out = r.stdout.decode()
+            got = [(p["functionCall"]["name"], p["functionCall"].get("args"))
+                   for l in out.splitlines() if l.startswith("data: {")
+                   for c in json.loads(l[6:]).get("candidates", []) for p in c.get("content", {}).get("parts", [])
+                   if "functionCall" in p]
+            eq((r.returncode, got), (0, [w[1:] for w in want[shape]]),
+               f"{shape}, Gemini program: one functionCall per call ({out[-400:]!r})")
+        finally:
+            stop()
+
+
+def test_a_translated_stream_that_ends_after_its_finish_without_done_is_whole():
+    """An OpenAI-compatible member that ends its body cleanly after the
+    chunk with its finish reason but without data: [DONE] (some servers do;
+    OpenAI's SDKs take it whole) gave a whole answer: the Anthropic program
+    gets message_delta and message_stop, curl exits 0, the attempt is ok."""
+    def chunk(delta, fin=None):
+        return "data: " + json.dumps({"id": "chatcmpl-n", "object": "chat.completion.chunk", "created": 1,
+                                      "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": delta,
+                                                                           "finish_reason": fin}]}) + "\n\n"
+    base, _, stop = scripted_member([chunk({"role": "assistant", "content": ""}), chunk({"content": "Hello world"}),
+                                     chunk({}, "stop")])
+    try:
+        m = mock()
+        m.set("claude", behaviour="503")
+        cfg = member_at(m, base, "no_done.json")
+        for client in ("curl", "python"):
+            log = new_log(f"no_done_{client}.log")
+            r = run(stream_call(m, client), env_for(cfg, log))
+            out = r.stdout.decode()
+            eq((r.returncode, out.endswith("[broken]")), (0, False), f"{client}: a complete transfer ({r.stderr.decode()[-200:]})")
+            eq(stream_text("anthropic", out), ("Hello world", True), f"{client}: the text and message_stop")
+            eq([x[0] for x in stream_close("anthropic", out)[0]], ["end_turn"], f"{client}: one message_delta")
+            eq([(a["provider"], a["outcome"]) for a in read_log(log) if a.get("event", "attempt") == "attempt"],
+               [("anthropic", "http_error"), ("backup", "ok")], f"{client}: the member's attempt is ok")
+    finally:
+        stop()
+
+
 def test_an_openai_members_stream_usage_reaches_other_dialects():
     """An OpenAI-dialect member is asked for its stream's usage, which it
     sends in a last chunk of its own after the finish reason; the Anthropic

@@ -926,6 +926,263 @@ static void usage_details(void)
     t_oom_sweep(translate_all, &g, "stream usage details gemini");
 }
 
+
+/* Streamed tool calls from an OpenAI member, as OpenAI's SDKs read them:
+ * each piece belongs to the call of its tool_calls[].index; the first
+ * delta of an index has the id and the name, an id may repeat on every
+ * delta (vLLM), be empty, or never come. */
+#define OC(delta, fin) "data: {\"id\":\"c9\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":" delta ",\"finish_reason\":" fin "}]}\n\n"
+#define OT(calls) OC("{\"tool_calls\":[" calls "]}", "null")
+#define OCALL(ix, id, name, args) "{\"index\":" #ix id ",\"type\":\"function\",\"function\":{" name "\"arguments\":\"" args "\"}}"
+#define ROLE OC("{\"role\":\"assistant\",\"content\":null}", "null")
+#define TOOLS_END OC("{}", "\"tool_calls\"") "data: [DONE]\n\n"
+#define CITY1 "{\\\"city\\\":"
+#define CITY2 "\\\"Paris\\\"}"
+
+static const char OAI_INTERLEAVED[] = ROLE
+    OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", ""))
+    OT(OCALL(1, ",\"id\":\"call_B\"", "\"name\":\"get_time\",", ""))
+    OT(OCALL(0, "", "", CITY1))
+    OT(OCALL(1, "", "", "{}"))
+    OT(OCALL(0, "", "", CITY2)) TOOLS_END;
+static const char OAI_REPEATED_ID[] = ROLE
+    OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", ""))
+    OT(OCALL(0, ",\"id\":\"call_A\"", "", CITY1))
+    OT(OCALL(0, ",\"id\":\"call_A\"", "", CITY2)) TOOLS_END;
+static const char OAI_EMPTY_ID[] = ROLE
+    OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", ""))
+    OT(OCALL(0, ",\"id\":\"\"", "\"name\":\"\",", CITY1))
+    OT(OCALL(0, ",\"id\":\"\"", "", CITY2)) TOOLS_END;
+static const char OAI_NO_ID[] = ROLE
+    OT(OCALL(0, "", "\"name\":\"get_weather\",", CITY1))
+    OT(OCALL(0, "", "", CITY2)) TOOLS_END;
+/* two calls in one chunk, then text between calls and after them */
+static const char OAI_ONE_CHUNK[] = OC("{\"role\":\"assistant\",\"content\":\"Let me look.\"}", "null")
+    OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1 CITY2) ","
+       OCALL(1, ",\"id\":\"call_B\"", "\"name\":\"get_time\",", "{}")) TOOLS_END;
+/* no index at all (not OpenAI's; some servers'): a new id is a new call */
+static const char OAI_NO_INDEX[] = ROLE
+    OT("{\"id\":\"call_A\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"" CITY1 "\"}}")
+    OT("{\"function\":{\"arguments\":\"" CITY2 "\"}}")
+    OT("{\"id\":\"call_B\",\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"arguments\":\"{}\"}}") TOOLS_END;
+
+/* An Anthropic program's stream read back block by block: "type id name
+ * input" for each (input as JSON, "!" if it is none), then the stop
+ * reason; "BAD" where the blocks are not one open at a time, in order, or
+ * a tool_use has no id. */
+typedef struct ant_blocks {
+    llf_buf summary, input;
+    int open, n, bad, stopped;
+    char head[160];
+} ant_blocks;
+
+static int read_blocks(void *ctx, const char *event, const char *data, size_t len)
+{
+    ant_blocks *a = ctx;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *ix = cJSON_GetObjectItem(j, "index"), *d = cJSON_GetObjectItem(j, "delta");
+    int i = cJSON_IsNumber(ix) ? ix->valueint : -1;
+    if (!strcmp(event, "content_block_start")) {
+        const cJSON *b = cJSON_GetObjectItem(j, "content_block");
+        const cJSON *type = cJSON_GetObjectItem(b, "type"), *id = cJSON_GetObjectItem(b, "id"),
+                    *name = cJSON_GetObjectItem(b, "name");
+        a->bad |= a->open || i != a->n || !cJSON_IsString(type);
+        if (cJSON_IsString(type) && !strcmp(type->valuestring, "tool_use"))
+            a->bad |= !cJSON_IsString(id) || !*id->valuestring || !cJSON_IsString(name);
+        snprintf(a->head, sizeof a->head, "%s %s %s", cJSON_IsString(type) ? type->valuestring : "?",
+                 cJSON_IsString(id) ? id->valuestring : "-", cJSON_IsString(name) ? name->valuestring : "-");
+        a->open = 1;
+        a->n++;
+        llf_buf_reset(&a->input);
+    } else if (!strcmp(event, "content_block_delta")) {
+        const cJSON *pj = cJSON_GetObjectItem(d, "partial_json"), *t = cJSON_GetObjectItem(d, "text");
+        a->bad |= !a->open || i != a->n - 1;
+        llf_buf_adds(&a->input, cJSON_IsString(pj) ? pj->valuestring : cJSON_IsString(t) ? t->valuestring : "");
+    } else if (!strcmp(event, "content_block_stop")) {
+        a->bad |= !a->open || i != a->n - 1;
+        a->open = 0;
+        cJSON *in = strncmp(a->head, "text", 4) ? cJSON_Parse(a->input.n ? a->input.p : "{}") : NULL;
+        char *s = in ? cJSON_PrintUnformatted(in) : NULL;
+        llf_buf_printf(&a->summary, "%s %s | ", a->head, s ? s : strncmp(a->head, "text", 4) ? "!" : a->input.p);
+        free(s);
+        cJSON_Delete(in);
+    } else if (!strcmp(event, "message_delta")) {
+        const cJSON *sr = cJSON_GetObjectItem(d, "stop_reason");
+        a->bad |= a->open;
+        llf_buf_printf(&a->summary, "%s", cJSON_IsString(sr) ? sr->valuestring : "?");
+    } else if (!strcmp(event, "message_stop")) {
+        a->stopped = 1;
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+/* A Gemini program's stream read back: "name args" of each functionCall,
+ * then the finishReason. */
+static int read_gem_calls(void *ctx, const char *event, const char *data, size_t len)
+{
+    llf_buf *b = ctx;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), 0);
+    const cJSON *parts = cJSON_GetObjectItem(cJSON_GetObjectItem(cand, "content"), "parts");
+    for (const cJSON *p = parts ? parts->child : NULL; p; p = p->next) {
+        const cJSON *fc = cJSON_GetObjectItem(p, "functionCall"), *name = cJSON_GetObjectItem(fc, "name");
+        char *args = fc ? cJSON_PrintUnformatted(cJSON_GetObjectItem(fc, "args")) : NULL;
+        if (fc)
+            llf_buf_printf(b, "%s %s | ", cJSON_IsString(name) ? name->valuestring : "?", args ? args : "!");
+        free(args);
+    }
+    const cJSON *fr = cJSON_GetObjectItem(cand, "finishReason");
+    if (cJSON_IsString(fr))
+        llf_buf_printf(b, "%s", fr->valuestring);
+    cJSON_Delete(j);
+    return 0;
+}
+
+/* in, fed in one piece or a byte at a time, as the program's dialect
+ * reads back (read_blocks, read_gem_calls), its end -1 when cut. */
+static void check_calls(const char *label, const char *in, llf_dialect to, int bytewise, const char *want)
+{
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+    llf_buf out = {0}, got = {0};
+    int fed = 0;
+    for (size_t i = 0, n = strlen(in), step = bytewise ? 1 : n; p && i < n && !fed; i += step)
+        fed = llf_stream_pipe_feed(p, in + i, step, &out);
+    int ended = p && !fed ? llf_stream_pipe_end(p, &out) : -2;
+    llf_sse q = {0};
+    if (to == LLF_ANTHROPIC) {
+        ant_blocks a = {0};
+        llf_sse_feed(&q, out.p ? out.p : "", out.n, read_blocks, &a);
+        llf_buf_printf(&got, "%s%s%s", a.bad ? "BAD " : "", a.summary.p ? a.summary.p : "", a.stopped ? " STOP" : "");
+        llf_buf_free(&a.summary);
+        llf_buf_free(&a.input);
+    } else {
+        llf_sse_feed(&q, out.p ? out.p : "", out.n, read_gem_calls, &got);
+    }
+    llf_sse_free(&q);
+    if (ended)
+        llf_buf_printf(&got, " (end %d)", ended);
+    if (strcmp(got.p ? got.p : "", want))
+        fprintf(stderr, "FAIL stream calls %s → %s:\n%s\n", label, to == LLF_ANTHROPIC ? "anthropic" : "gemini",
+                out.p ? out.p : "");
+    CHECK_STR(got.p ? got.p : "", want);
+    llf_buf_free(&got);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
+static void check_oai_call_shapes(void)
+{
+    static const struct {
+        const char *label, *in, *anthropic, *gemini;
+    } shapes[] = {
+        {"interleaved indexes", OAI_INTERLEAVED,
+         "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use call_B get_time {} | tool_use STOP",
+         "get_weather {\"city\":\"Paris\"} | get_time {} | STOP"},
+        {"the id on every delta", OAI_REPEATED_ID, "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use STOP",
+         "get_weather {\"city\":\"Paris\"} | STOP"},
+        {"an empty id after the first", OAI_EMPTY_ID,
+         "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use STOP", "get_weather {\"city\":\"Paris\"} | STOP"},
+        {"no id", OAI_NO_ID, "tool_use call_c9_0 get_weather {\"city\":\"Paris\"} | tool_use STOP",
+         "get_weather {\"city\":\"Paris\"} | STOP"},
+        {"two calls in one chunk after text", OAI_ONE_CHUNK,
+         "text - - Let me look. | tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use call_B get_time {} | "
+         "tool_use STOP",
+         "get_weather {\"city\":\"Paris\"} | get_time {} | STOP"},
+        {"no index", OAI_NO_INDEX,
+         "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use call_B get_time {} | tool_use STOP",
+         "get_weather {\"city\":\"Paris\"} | get_time {} | STOP"},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int bytewise = 0; bytewise < 2; bytewise++) {
+            check_calls(shapes[i].label, shapes[i].in, LLF_ANTHROPIC, bytewise, shapes[i].anthropic);
+            check_calls(shapes[i].label, shapes[i].in, LLF_GEMINI, bytewise, shapes[i].gemini);
+        }
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
+            oom_arg a = {LLF_OPENAI, (llf_dialect)t, shapes[i].in};
+            t_oom_sweep(translate_all, &a, shapes[i].label);
+        }
+}
+
+/* The first call goes out live, piece by piece, as the member sends it;
+ * a later call's pieces, which the member may yet interleave with an
+ * earlier call's, are held for the finish. */
+static void check_first_call_live(void)
+{
+    static const char head[] = ROLE OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1));
+    static const char second[] = OT(OCALL(1, ",\"id\":\"call_B\"", "\"name\":\"get_time\",", "{"));
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, LLF_ANTHROPIC, "m", 0);
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, head, strlen(head), &out) == 0);
+    CHECK(out.p && strstr(out.p, "\"name\":\"get_weather\"") && strstr(out.p, "\"partial_json\":\"{\\\"city\\\":\""));
+    size_t n = out.n;
+    CHECK(llf_stream_pipe_feed(p, second, strlen(second), &out) == 0 && out.n == n);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
+/* A member that ends its stream cleanly after its finish reason but
+ * without [DONE] (some OpenAI-compatible servers do; OpenAI's SDKs take it
+ * whole) gave a whole answer: the program's stream is closed in its
+ * dialect. One that ends before any finish reason was cut: still broken. */
+static void check_no_done(void)
+{
+    static const char text[] = OC("{\"role\":\"assistant\",\"content\":\"\"}", "null")
+        OC("{\"content\":\"Hello world\"}", "null") OC("{}", "\"stop\"");
+    static const char usage_after[] = OC("{\"role\":\"assistant\",\"content\":\"Hello world\"}", "null")
+        OC("{}", "\"length\"") "data: {\"id\":\"c9\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2}}\n\n";
+    static const char tools[] = ROLE OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1))
+        OT(OCALL(0, "", "", CITY2)) OC("{}", "\"tool_calls\"");
+    static const char cut_text[] = OC("{\"role\":\"assistant\",\"content\":\"\"}", "null") OC("{\"content\":\"Hello\"}", "null");
+    static const char cut_call[] = ROLE OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1));
+    for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
+        llf_dialect to = (llf_dialect)t;
+        llf_buf out = {0};
+        llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+        CHECK(p && llf_stream_pipe_feed(p, text, strlen(text), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+        seen s = read_seen(to, &out);
+        ending e = read_end(to, &out);
+        CHECK(s.framed_start && s.framed_end && !s.invalid);
+        CHECK_STR(s.text.p ? s.text.p : "", "Hello world");
+        CHECK_STR(s.finish, to == LLF_ANTHROPIC ? "end_turn" : "STOP");
+        CHECK(to != LLF_ANTHROPIC || (e.finishes == 1 && e.terminated && !e.after));
+        llf_buf_free(&s.text);
+        llf_buf_free(&s.args);
+        llf_buf_free(&out);
+        llf_stream_pipe_free(p);
+
+        p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);   /* its usage after the finish, still no [DONE] */
+        CHECK(p && llf_stream_pipe_feed(p, usage_after, strlen(usage_after), &out) == 0 &&
+              llf_stream_pipe_end(p, &out) == 0);
+        closing c = {0};
+        llf_sse q = {0};
+        llf_sse_feed(&q, out.p ? out.p : "", out.n, read_closing, &c);
+        llf_sse_free(&q);
+        CHECK(c.closes == 1 && !strcmp(c.reason, to == LLF_ANTHROPIC ? "max_tokens" : "MAX_TOKENS") && c.in == 12 &&
+              c.out == 2);
+        llf_buf_free(&out);
+        llf_stream_pipe_free(p);
+
+        check_calls("tool call, no [DONE]", tools, to, 1,
+                    to == LLF_ANTHROPIC ? "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use STOP"
+                                        : "get_weather {\"city\":\"Paris\"} | STOP");
+        /* cut before any finish: broken, nothing added at the end */
+        const char *cut[] = {cut_text, cut_call};
+        for (int i = 0; i < 2; i++) {
+            p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+            CHECK(p && llf_stream_pipe_feed(p, cut[i], strlen(cut[i]), &out) == 0);
+            size_t n = out.n;
+            CHECK(llf_stream_pipe_end(p, &out) == -1 && out.n == n);
+            llf_buf_free(&out);
+            llf_stream_pipe_free(p);
+        }
+        oom_arg a = {LLF_OPENAI, to, text}, b = {LLF_OPENAI, to, tools};
+        t_oom_sweep(translate_all, &a, "stream without [DONE]");
+        t_oom_sweep(translate_all, &b, "stream of a call without [DONE]");
+    }
+}
+
 void test_stream(void)
 {
     stream_oom();
@@ -969,4 +1226,7 @@ void test_stream(void)
     llf_stream_tr_free(&tr);
     usage_chunks();
     usage_details();
+    check_oai_call_shapes();
+    check_first_call_live();
+    check_no_done();
 }
