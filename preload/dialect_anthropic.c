@@ -13,7 +13,9 @@
  * every Claude takes; the answer is then checked like any JSON answer), and
  * an Anthropic program's own structured output (output_config.format) the
  * hub's response_format. Assistant thinking blocks mean nothing to another
- * provider and are left out of the hub.
+ * provider and are left out of the hub. OpenAI's allowed_tools offers only
+ * the tools it names. What only Anthropic's servers do (server tools, MCP
+ * servers) is refused to other dialects.
  * Hub fields Anthropic would reject and that do not change the answer's
  * meaning are dropped: seed, frequency_penalty, presence_penalty, logit_bias,
  * service_tier, store, metadata, stream_options, reasoning_effort,
@@ -161,7 +163,8 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
              * functionResponse, and the answer would be given without it. */
             const char *other = tool_result_other(llf_get(b, "content"));
             if (other) {
-                llf_terr_set(e, "anthropic tool_result block \"%s\" has no OpenAI equivalent", llf_terr_word(other));
+                llf_terr_set(e, "anthropic tool_result block \"%s\" has no equivalent in other dialects",
+                             llf_terr_word(other));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
@@ -177,7 +180,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
             }
             free(text);
         } else {
-            llf_terr_set(e, "anthropic block \"%s\" has no OpenAI equivalent", llf_terr_word(type));
+            llf_terr_set(e, "anthropic block \"%s\" has no equivalent in other dialects", llf_terr_word(type));
             rc = LLF_TR_INCOMPATIBLE;
         }
     }
@@ -229,13 +232,19 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     }
     for (const cJSON *t = llf_get(req, "messages")->child; t && rc == LLF_TR_OK; t = t->next)
         rc = turn_to_hub(t, msgs, e);
-    /* A last turn of the assistant's is a prefill, which only Claude
-     * continues: a hub to judge by, for no other dialect. */
+    /* What only Claude serves leaves a hub to judge by, for no other
+     * dialect: MCP servers (the MCP connector: tools Anthropic's servers
+     * call, which another model would answer without), and a last turn of
+     * the assistant's, a prefill, which only Claude continues. */
     const cJSON *turns = llf_get(req, "messages");
     const char *lrole = llf_get_str(cJSON_GetArrayItem(turns, cJSON_GetArraySize(turns) - 1), "role");
-    if (rc == LLF_TR_OK && lrole && !strcmp(lrole, "assistant") &&
-        llf_add(hub, LLF_HUB_REFUSED, cJSON_CreateString("anthropic prefill (the conversation ends with an "
-                                                          "assistant turn, which only Claude continues)")))
+    const char *refused = cJSON_GetArraySize(llf_get(req, "mcp_servers"))
+                              ? "anthropic mcp_servers (the MCP connector: tools only Anthropic's servers call)"
+                          : lrole && !strcmp(lrole, "assistant")
+                              ? "anthropic prefill (the conversation ends with an assistant turn, which only "
+                                "Claude continues)"
+                              : NULL;
+    if (rc == LLF_TR_OK && refused && llf_add(hub, LLF_HUB_REFUSED, cJSON_CreateString(refused)))
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK &&
         (llf_copy(hub, "max_tokens", req, "max_tokens") || llf_copy(hub, "temperature", req, "temperature") ||
@@ -531,13 +540,19 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
 
 static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
 {
-    const cJSON *tools = llf_get(hub, "tools");
-    int ntools = cJSON_GetArraySize(tools);
+    const cJSON *tools = llf_get(hub, "tools"), *allowed;
+    int ntools = cJSON_GetArraySize(tools), required;
+    /* OpenAI's allowed_tools: only those offered, one of them required
+     * (any) or a choice (auto), as for Gemini's allowedFunctionNames */
+    if (llf_hub_allowed_tools(hub, &allowed, &required, e) != LLF_TR_OK)
+        return LLF_TR_INCOMPATIBLE;
     if (cJSON_IsArray(tools) && ntools) {
         cJSON *at = cJSON_CreateArray();
         if (!at || llf_add(out, "tools", at))
             return LLF_TR_ERROR;
         for (const cJSON *t = tools->child; t; t = t->next) {
+            if (!llf_hub_tool_offered(allowed, t))
+                continue;
             const char *type = llf_get_str(t, "type");
             const cJSON *f = llf_get(t, "function");
             if (!f || (type && strcmp(type, "function") != 0)) {
@@ -568,6 +583,8 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
         type = strcmp(tc->valuestring, "required") == 0 ? "any"
                : strcmp(tc->valuestring, "none") == 0   ? "none"
                                                         : "auto";
+    else if (allowed)
+        type = required ? "any" : "auto";
     else if (cJSON_IsObject(tc) && (name = llf_get_str(llf_get(tc, "function"), "name")))
         type = "tool";
     if (!c || llf_add(c, "type", cJSON_CreateString(type)) ||

@@ -533,10 +533,13 @@ def test_a_request_no_other_dialect_may_have_is_still_judged():
 
 def test_what_only_openai_carries_skips_other_dialects():
     """The deprecated functions (an answer's function_call has no form in
-    the others), and several answers in one stream: Anthropic and Gemini
-    members are skipped as incompatible, an OpenAI one answers."""
+    the others), several answers in one stream, and a web search (OpenAI's
+    search models run it themselves; another model would answer as if it
+    had searched): Anthropic and Gemini members are skipped as
+    incompatible, an OpenAI one answers."""
     fn = [{"name": "weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
-    for body, why in ((chat(functions=fn), "functions"), (chat(n=2, stream=True), "several answers in one stream")):
+    for body, why in ((chat(functions=fn), "functions"), (chat(n=2, stream=True), "several answers in one stream"),
+                      (chat(model="gpt-4o-search-preview", web_search_options={}), "web_search_options")):
         m = mock()
         m.set("oai", behaviour="503")
         log = new_log("openai-only.log")
@@ -792,9 +795,10 @@ def test_an_openai_stream_gets_its_usage_as_openai_sends_it():
 
 def test_requests_another_dialect_would_change_are_skipped():
     """Nulls are "not given" (an OpenAI SDK writes them); an Anthropic
-    prefill (a last assistant turn, which Claude continues) and a tool result
-    with an image have no faithful form elsewhere: those members are skipped
-    as incompatible, never sent the request changed."""
+    prefill (a last assistant turn, which Claude continues), a tool result
+    with an image and MCP servers (tools Anthropic's servers call) have no
+    faithful form elsewhere: those members are skipped as incompatible,
+    never sent the request changed."""
     m = mock()
     m.set("oai", behaviour="503")
     r = run(openai_call(m, chat(top_p=None, stream=None, tool_choice=None, temperature=None)),
@@ -808,11 +812,13 @@ def test_requests_another_dialect_would_change_are_skipped():
                       {"type": "image", "source": {"type": "base64", "media_type": "image/png",
                                                    "data": base64.b64encode(b"png").decode()}}]}]}]
     prefill = [{"role": "user", "content": "Ada as JSON"}, {"role": "assistant", "content": "{"}]
-    for what, msgs in (("tool_result image", tool_image), ("prefill", prefill)):
+    mcp = {"mcp_servers": [{"type": "url", "url": "https://mcp.example.com/sse", "name": "jira"}]}
+    for what, msgs, extra in (("tool_result image", tool_image, {}), ("prefill", prefill, {}),
+                              ("mcp_servers", [{"role": "user", "content": "my open tickets?"}], mcp)):
         m = mock()
         m.set("claude", behaviour="503")
         log = new_log("changed.log")
-        r = run(anthropic_call(m, {"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": msgs}),
+        r = run(anthropic_call(m, dict({"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": msgs}, **extra)),
                 env_for(config(m, ["backup/gpt-4o-mini", "gemini/gemini-2.5-flash"]), log))
         eq(json.loads(r.stdout).get("type"), "error", f"{what}: the original failure")
         eq(len(m.requests("backup")) + len(m.requests("gem")), 0, f"{what}: no member sent it")

@@ -211,6 +211,86 @@ static void usage_details(void)
 #undef HUB
 }
 
+/* OpenAI's allowed_tools (its current way to limit the tools a call may
+ * use): only those offered to Anthropic, mode required a call of one of
+ * them (any), auto a choice (auto), as for Gemini's allowedFunctionNames. */
+static void allowed_tools(void)
+{
+#define REQ(tc) "{\"model\":\"gpt-5\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":["          \
+                "{\"type\":\"function\",\"function\":{\"name\":\"a\",\"parameters\":{\"type\":\"object\"}}},"          \
+                "{\"type\":\"function\",\"function\":{\"name\":\"b\",\"parameters\":{\"type\":\"object\"}}},"          \
+                "{\"type\":\"function\",\"function\":{\"name\":\"c\",\"parameters\":{\"type\":\"object\"}}}],"        \
+                "\"tool_choice\":" tc "}"
+#define ALLOWED(mode, names) \
+    "{\"type\":\"allowed_tools\",\"allowed_tools\":{\"mode\":\"" mode "\",\"tools\":[" names "]}}"
+#define FN(n) "{\"type\":\"function\",\"function\":{\"name\":\"" n "\"}}"
+    static const struct {
+        const char *json, *type;
+        int ntools;
+    } cases[] = {{REQ(ALLOWED("required", FN("a"))), "any", 1},
+                 {REQ(ALLOWED("auto", FN("a") "," FN("c"))), "auto", 2},
+                 {REQ(ALLOWED("required", FN("a") "," FN("zz"))), "any", 1}};
+    int rc;
+    char d[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, cases[i].json, "claude-sonnet-4-5", &rc, d, sizeof d);
+        const cJSON *tools = cJSON_GetObjectItem(o, "tools");
+        CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(tools) == cases[i].ntools);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 0), "name")), "a");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "tool_choice"), "type")),
+                  cases[i].type);
+        for (const cJSON *t = tools ? tools->child : NULL; t; t = t->next)
+            CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), "b") != 0);
+        cJSON_Delete(o);
+    }
+    /* naming none of the tools, a mode OpenAI lacks, a choice of a type no
+     * other dialect has: skipped, not sent with every tool on offer */
+    static const char *const bad[] = {REQ(ALLOWED("required", FN("zz"))), REQ(ALLOWED("sometimes", FN("a"))),
+                                      REQ("{\"type\":\"mystery\"}")};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(tr_skipped(LLF_OPENAI, LLF_ANTHROPIC, bad[i], "claude-sonnet-4-5", "tool_choice"));
+#undef REQ
+#undef ALLOWED
+#undef FN
+}
+
+/* What a provider's own servers do (OpenAI's web search, Anthropic's MCP
+ * connector) no member of another dialect can: it is skipped, not sent the
+ * request without it. A refusal's detail names the field, not "OpenAI" for
+ * every other dialect, and shows a dated tool type as it is. */
+static void server_side_features(void)
+{
+    static const char search[] = "{\"model\":\"gpt-4o-search-preview\",\"messages\":[{\"role\":\"user\","
+                                 "\"content\":\"news\"}],\"web_search_options\":{\"search_context_size\":\"high\"}}";
+    CHECK(tr_skipped(LLF_OPENAI, LLF_ANTHROPIC, search, "claude-sonnet-4-5", "web_search_options"));
+    CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI, search, "gemini-2.5-flash", "web_search_options"));
+    static const char mcp[] = "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"my "
+                              "tickets\"}],\"mcp_servers\":[{\"type\":\"url\",\"url\":\"https://mcp.example.com/sse\","
+                              "\"name\":\"jira\"}]}";
+    CHECK(tr_skipped(LLF_ANTHROPIC, LLF_OPENAI, mcp, "gpt-4o", "mcp_servers"));
+    CHECK(tr_skipped(LLF_ANTHROPIC, LLF_GEMINI, mcp, "gemini-2.5-flash", "mcp_servers"));
+    /* (no servers: nothing asked) */
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":"
+                         "\"user\",\"content\":\"x\"}],\"mcp_servers\":[]}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o);
+    cJSON_Delete(o);
+    CHECK(tr_skipped(LLF_ANTHROPIC, LLF_GEMINI, "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\","
+                     "\"content\":\"x\"}],\"tools\":[{\"type\":\"web_search_20250305\",\"name\":\"web_search\"}]}",
+                     "gemini-2.5-flash", "\"web_search_20250305\""));
+    static const char google[] = "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],\"tools\":"
+                                 "[{\"googleSearch\":{}}]}";
+    o = tr_across(LLF_GEMINI, LLF_ANTHROPIC, google, "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_INCOMPATIBLE && strstr(d, "googleSearch") && !strstr(d, "OpenAI"));
+    cJSON_Delete(o);
+    /* dated API names are shown; a key with its digits spread is not */
+    CHECK_STR(llf_terr_word("web_search_20250305"), "web_search_20250305");
+    CHECK_STR(llf_terr_word("code_execution_20250825"), "code_execution_20250825");
+    CHECK_STR(llf_terr_word("sk-3f9a2c4e8b1d4f6a_9c0e2b4d6f8a1c3e"), "(not an API name)");
+    CHECK_STR(llf_terr_word("Web_Search_20250305"), "(not an API name)");
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -471,4 +551,6 @@ void test_dialect_anthropic(void)
     tool_results_across();
     prefills();
     usage_details();
+    allowed_tools();
+    server_side_features();
 }
