@@ -14,8 +14,9 @@
  * an Anthropic program's own structured output (output_config.format) the
  * hub's response_format. Assistant thinking blocks mean nothing to another
  * provider and are left out of the hub. OpenAI's allowed_tools offers only
- * the tools it names. What only Anthropic's servers do (server tools, MCP
- * servers) is refused to other dialects.
+ * the tools it names; a strict tool is OpenAI's function.strict where
+ * OpenAI's strict mode reads its schema alike. What only Anthropic's
+ * servers do (server tools, MCP servers) is refused to other dialects.
  * Hub fields Anthropic would reject and that do not change the answer's
  * meaning are dropped: seed, frequency_penalty, presence_penalty, logit_bias,
  * service_tier, store, metadata, stream_options, reasoning_effort,
@@ -207,6 +208,47 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
     return rc;
 }
 
+/* Does a JSON schema read the same under OpenAI's strict mode? It takes
+ * only closed objects (additionalProperties false) that require each of
+ * their properties, and no allOf, oneOf, not or conditionals; it refuses
+ * any other strict schema with a 400 ("'required' is required to be
+ * supplied and to be an array including every key in properties"), where
+ * Anthropic's strict tools take optional properties. */
+static int openai_strict_form(const cJSON *s)
+{
+    static const char *const never[] = {"allOf", "oneOf", "not", "if", "patternProperties",
+                                        "dependentRequired", "dependentSchemas"};
+    if (!cJSON_IsObject(s))
+        return 0;
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        if (llf_get(s, never[i]))
+            return 0;
+    const cJSON *props = llf_get(s, "properties"), *type = llf_get(s, "type");
+    int object = props || (cJSON_IsString(type) && !strcmp(type->valuestring, "object"));
+    for (const cJSON *t = cJSON_IsArray(type) ? type->child : NULL; t; t = t->next)
+        object |= cJSON_IsString(t) && !strcmp(t->valuestring, "object");
+    if (object && !cJSON_IsFalse(llf_get(s, "additionalProperties")))
+        return 0;
+    const cJSON *req = llf_get(s, "required");
+    for (const cJSON *p = cJSON_IsObject(props) ? props->child : NULL; p; p = p->next) {
+        int named = 0;
+        for (const cJSON *r = cJSON_IsArray(req) ? req->child : NULL; r && !named; r = r->next)
+            named = cJSON_IsString(r) && !strcmp(r->valuestring, p->string);
+        if (!named || !openai_strict_form(p))
+            return 0;
+    }
+    /* the sub-schemas: items, each of anyOf, each definition */
+    static const char *const subs[] = {"anyOf", "$defs", "definitions"};
+    const cJSON *items = llf_get(s, "items");
+    if (items && !openai_strict_form(items))
+        return 0;
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        for (const cJSON *b = llf_get(s, subs[i]) ? llf_get(s, subs[i])->child : NULL; b; b = b->next)
+            if (!openai_strict_form(b))
+                return 0;
+    return 1;
+}
+
 static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     (void)url_model;
@@ -281,11 +323,16 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
+            /* strict (inputs that match the schema) is OpenAI's
+             * function.strict where OpenAI's strict mode reads the schema
+             * alike; with any other schema OpenAI would refuse the tool,
+             * which then goes without it */
+            int strict = cJSON_IsTrue(llf_get(t, "strict")) && openai_strict_form(llf_get(t, "input_schema"));
             cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
             if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
                 llf_copy(f, "name", t, "name") || llf_copy(f, "description", t, "description") ||
-                llf_copy(f, "parameters", t, "input_schema") || llf_add_own(w, "function", &f) ||
-                llf_append_own(ht, &w)) {
+                llf_copy(f, "parameters", t, "input_schema") || (strict && llf_add(f, "strict", cJSON_CreateTrue())) ||
+                llf_add_own(w, "function", &f) || llf_append_own(ht, &w)) {
                 cJSON_Delete(f);
                 cJSON_Delete(w);
                 rc = LLF_TR_ERROR;

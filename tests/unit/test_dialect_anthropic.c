@@ -291,6 +291,37 @@ static void server_side_features(void)
     CHECK_STR(llf_terr_word("Web_Search_20250305"), "(not an API name)");
 }
 
+/* Anthropic's strict tools (inputs that match the schema) are OpenAI's
+ * function.strict where OpenAI's strict mode reads the schema alike
+ * (closed objects, every property required); with an optional property
+ * OpenAI would refuse the tool (400), so it goes as before, without. */
+static void strict_tools(void)
+{
+#define TOOL(schema) "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]," \
+                     "\"tools\":[{\"name\":\"w\",\"strict\":true,\"input_schema\":" schema "}]}"
+    static const struct {
+        const char *json;
+        int strict;
+    } cases[] = {
+        {TOOL("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},\"at\":{\"type\":\"object\","
+              "\"properties\":{\"d\":{\"type\":\"string\"}},\"required\":[\"d\"],\"additionalProperties\":false}},"
+              "\"required\":[\"city\",\"at\"],\"additionalProperties\":false}"), 1},
+        {TOOL("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},\"unit\":{\"type\":\"string\"}},"
+              "\"required\":[\"city\"],\"additionalProperties\":false}"), 0},
+        {TOOL("{\"type\":\"object\",\"properties\":{\"at\":{\"type\":\"object\",\"properties\":{}}},"
+              "\"required\":[\"at\"],\"additionalProperties\":false}"), 0}};
+    int rc;
+    char d[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, cases[i].json, "gpt-4o", &rc, d, sizeof d);
+        const cJSON *f = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "tools"), 0), "function");
+        CHECK(rc == LLF_TR_OK && f);
+        CHECK(cases[i].strict ? cJSON_IsTrue(cJSON_GetObjectItem(f, "strict")) : !cJSON_GetObjectItem(f, "strict"));
+        cJSON_Delete(o);
+    }
+#undef TOOL
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -553,4 +584,5 @@ void test_dialect_anthropic(void)
     usage_details();
     allowed_tools();
     server_side_features();
+    strict_tools();
 }
