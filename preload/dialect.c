@@ -140,6 +140,21 @@ int llf_hub_allowed_tools(const cJSON *hub, const cJSON **allowed, int *required
     return LLF_TR_OK;
 }
 
+char *llf_anthropic_tool_id(const char *id, const char *response_id, int n)
+{
+    if (!id || !*id) {
+        char made[96];
+        llf_gemini_call_id(made, sizeof made, response_id, n);
+        return llf_strdup(made);
+    }
+    char *s = llf_strdup(id);
+    for (char *p = s; p && *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              *p == '-'))
+            *p = '_';
+    return s;
+}
+
 const char *llf_hub_refused(const cJSON *hub)
 {
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hub, LLF_HUB_REFUSED));

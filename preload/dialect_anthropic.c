@@ -13,8 +13,9 @@
  * every Claude takes; the answer is then checked like any JSON answer), and
  * an Anthropic program's own structured output (output_config.format) the
  * hub's response_format. Assistant thinking blocks mean nothing to another
- * provider and are left out of the hub. OpenAI's allowed_tools offers only
- * the tools it names; a strict tool is OpenAI's function.strict where
+ * provider and are left out of the hub. Tool-call ids reach Anthropic in
+ * the form it takes (llf_anthropic_tool_id); OpenAI's allowed_tools offers
+ * only the tools it names; a strict tool is OpenAI's function.strict where
  * OpenAI's strict mode reads its schema alike. What only Anthropic's
  * servers do (server tools, MCP servers) is refused to other dialects.
  * Hub fields Anthropic would reject and that do not change the answer's
@@ -521,6 +522,16 @@ static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
     return LLF_TR_OK;
 }
 
+/* o[key]: a tool-call id as Anthropic takes it (llf_anthropic_tool_id),
+ * made up when there is none. 0, or -1. */
+static int add_tool_id(cJSON *o, const char *key, const char *id, const char *response_id, int n)
+{
+    char *s = llf_anthropic_tool_id(id, response_id, n);
+    int rc = s ? llf_add(o, key, cJSON_CreateString(s)) : -1;
+    free(s);
+    return rc;
+}
+
 static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_terr *e)
 {
     const char *role = llf_get_str(m, "role");
@@ -554,10 +565,13 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
+            /* (a history's ids as its answers' were given to an Anthropic
+             * program: the same mapping, so that calls and results pair) */
+            const char *id = llf_get_str(c, "id");
             cJSON *b = cJSON_CreateObject();
-            if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) || llf_copy(b, "id", c, "id") ||
-                llf_copy(b, "name", f, "name") || llf_add_own(b, "input", &input) ||
-                llf_append_own(blocks, &b)) {
+            if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) ||
+                (id && add_tool_id(b, "id", id, NULL, 0)) || llf_copy(b, "name", f, "name") ||
+                llf_add_own(b, "input", &input) || llf_append_own(blocks, &b)) {
                 cJSON_Delete(input);
                 cJSON_Delete(b);
                 rc = LLF_TR_ERROR;
@@ -565,9 +579,10 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
         }
     } else if (strcmp(role, "tool") == 0) {
         char *t = llf_content_text(content, "\n");
+        const char *id = llf_get_str(m, "tool_call_id");
         cJSON *b = cJSON_CreateObject();
         if (!t || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
-            llf_copy(b, "tool_use_id", m, "tool_call_id") || llf_add(b, "content", cJSON_CreateString(t)) ||
+            (id && add_tool_id(b, "tool_use_id", id, NULL, 0)) || llf_add(b, "content", cJSON_CreateString(t)) ||
             (cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR)) && llf_add(b, "is_error", cJSON_CreateTrue())) ||
             llf_append_own(blocks, &b)) {
             cJSON_Delete(b);
@@ -825,7 +840,8 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         rc = LLF_TR_ERROR;
     free(text);
     const cJSON *calls = llf_get(msg, "tool_calls");
-    for (const cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c && rc == LLF_TR_OK; c = c->next) {
+    int ncall = 0;
+    for (const cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c && rc == LLF_TR_OK; c = c->next, ncall++) {
         const cJSON *f = llf_get(c, "function");
         const char *args = llf_get_str(f, "arguments");
         cJSON *input = args ? cJSON_Parse(args) : NULL;
@@ -833,9 +849,12 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
             cJSON_Delete(input);
             input = cJSON_CreateObject();
         }
+        /* an id Anthropic takes, which the program's next request carries
+         * to its own Claude (a member's call without one gets one made up) */
         cJSON *b = cJSON_CreateObject();
-        if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) || llf_copy(b, "id", c, "id") ||
-            llf_copy(b, "name", f, "name") || llf_add_own(b, "input", &input) || llf_append_own(content, &b)) {
+        if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) ||
+            add_tool_id(b, "id", llf_get_str(c, "id"), id, ncall) || llf_copy(b, "name", f, "name") ||
+            llf_add_own(b, "input", &input) || llf_append_own(content, &b)) {
             cJSON_Delete(input);
             cJSON_Delete(b);
             rc = LLF_TR_ERROR;

@@ -501,6 +501,45 @@ def test_gemini_call_ids_are_unique_across_turns():
     check("got the tool result" in out["choices"][0]["message"]["content"], f"Anthropic took the history ({out})")
 
 
+def test_tool_call_ids_reach_anthropic_as_it_takes_them():
+    """Anthropic refuses tool_use ids with other than letters, digits, _
+    and - (400 "String should match pattern"), which Kimi's are
+    ("functions.get_weather:0"): an Anthropic program answered by Kimi gets
+    an id its own Claude takes when the history comes back, and an OpenAI
+    program's history with Kimi's ids reaches a Claude member with ids it
+    takes, each call still paired with its result."""
+    m = mock()
+    m.set("claude", behaviour=["503", "ok"])
+    tools = [{"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    msgs = [{"role": "user", "content": "weather? [call:get_weather]"}]
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 50, "tools": tools, "messages": msgs}
+    cfg = env_for(config(m, ["backup/kimi-k2"]))
+    out = json.loads(run(anthropic_call(m, body), cfg).stdout)
+    use = (out.get("content") or [{}])[0]
+    eq((use.get("type"), use.get("id")), ("tool_use", "functions_get_weather_0"), f"Kimi's call, as Claude takes ids: {out}")
+    msgs += [{"role": "assistant", "content": out["content"]},
+             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use["id"], "content": "rainy"}]}]
+    out = json.loads(run(anthropic_call(m, body), cfg).stdout)
+    text = (out.get("content") or [{}])[0].get("text", "")
+    check("claude (claude-sonnet-4-5) got the tool result: rainy" in text, f"its own Claude took the history: {out}")
+    m = mock()
+    m.set("oai", behaviour="503")
+    otools = [{"type": "function", "function": {"name": "get_weather",
+                                                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+    history = [{"role": "user", "content": "weather?"},
+               {"role": "assistant", "content": "", "tool_calls": [{"id": "functions.get_weather:0", "type": "function",
+                                                                    "function": {"name": "get_weather",
+                                                                                 "arguments": "{\"city\": \"Paris\"}"}}]},
+               {"role": "tool", "tool_call_id": "functions.get_weather:0", "content": "sunny"}]
+    out = json.loads(run(openai_call(m, chat(model="kimi-k2", system=None, tools=otools, messages=history)),
+                         env_for(config(m, ["anthropic/claude-haiku-4-5"]))).stdout)
+    text = out.get("choices", [{}])[0].get("message", {}).get("content") or ""
+    check("got the tool result: sunny" in text, f"the Claude member took the history: {out}")
+    sent = json.loads(m.requests("claude")[-1]["body"])["messages"]
+    eq((sent[1]["content"][-1]["id"], sent[2]["content"][0]["tool_use_id"]),
+       ("functions_get_weather_0", "functions_get_weather_0"), "the call and its result, paired")
+
+
 def test_incompatible_member_skipped():
     m = mock()
     m.set("oai", behaviour="503")

@@ -291,6 +291,53 @@ static void server_side_features(void)
     CHECK_STR(llf_terr_word("Web_Search_20250305"), "(not an API name)");
 }
 
+/* Tool-call ids Anthropic refuses (anything but ^[a-zA-Z0-9_-]+$), as an
+ * OpenAI-dialect member such as Kimi writes them ("functions.a:0"), become
+ * ones it takes, the same in an answer and in the history that brings it
+ * back; a call without an id gets one made up. Ids it takes are kept. */
+static void tool_ids(void)
+{
+    static const char ans[] =
+        "{\"id\":\"chatcmpl-7\",\"object\":\"chat.completion\",\"model\":\"kimi-k2\",\"choices\":[{\"index\":0,"
+        "\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
+        "{\"id\":\"functions.a:0\",\"type\":\"function\",\"function\":{\"name\":\"a\",\"arguments\":\"{}\"}},"
+        "{\"type\":\"function\",\"function\":{\"name\":\"a\",\"arguments\":\"{}\"}},"
+        "{\"id\":\"toolu_01A-b\",\"type\":\"function\",\"function\":{\"name\":\"a\",\"arguments\":\"{}\"}}]},"
+        "\"finish_reason\":\"tool_calls\"}]}";
+    cJSON *hub = cJSON_Parse(ans), *out = NULL;
+    llf_terr e;
+    CHECK(A->resp_from_hub(hub, "claude", &out, &e) == LLF_TR_OK);
+    const cJSON *blocks = cJSON_GetObjectItem(out, "content");
+    CHECK(cJSON_GetArraySize(blocks) == 3);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "id")), "functions_a_0");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 1), "id")), "call_chatcmpl-7_1");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 2), "id")), "toolu_01A-b");
+    cJSON_Delete(hub);
+    cJSON_Delete(out);
+    /* an OpenAI program's history with such ids, to an Anthropic member */
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC,
+                         "{\"model\":\"kimi-k2\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":"
+                         "\"assistant\",\"content\":\"\",\"tool_calls\":[{\"id\":\"functions.a:0\",\"type\":\"function\","
+                         "\"function\":{\"name\":\"a\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":"
+                         "\"functions.a:0\",\"content\":\"res\"}]}", "claude-sonnet-4-5", &rc, d, sizeof d);
+    const cJSON *msgs = cJSON_GetObjectItem(o, "messages");
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(msgs) == 3);
+    const cJSON *use = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "content"), 0);
+    const cJSON *result = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 2), "content"), 0);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(use, "id")), "functions_a_0");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(result, "tool_use_id")), "functions_a_0");
+    cJSON_Delete(o);
+    /* the function itself: bytes of UTF-8 too; none made up from a responseId */
+    char *s = llf_anthropic_tool_id("call\xc3\xa9 1", NULL, 0);
+    CHECK_STR(s, "call___1");
+    free(s);
+    s = llf_anthropic_tool_id("", "r.9", 2);
+    CHECK_STR(s, "call_r9_2");
+    free(s);
+}
+
 /* Anthropic's strict tools (inputs that match the schema) are OpenAI's
  * function.strict where OpenAI's strict mode reads the schema alike
  * (closed objects, every property required); with an optional property
@@ -584,5 +631,6 @@ void test_dialect_anthropic(void)
     usage_details();
     allowed_tools();
     server_side_features();
+    tool_ids();
     strict_tools();
 }
