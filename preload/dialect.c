@@ -35,14 +35,20 @@ const char *llf_terr_word(const char *s)
      * digits (image/png, AUDIO, tool_result, audio/mp3): a word of both
      * cases and digits (Gemini's AIza..., Mistral's 32) or a long one with
      * digits (DeepSeek's sk- and 32 hex) is what keys look like, and the
-     * log shows no body text. */
+     * log shows no body text. A long one whose digits are all at its end,
+     * after a '_', is a versioned name (Anthropic's web_search_20250305):
+     * a key's digits are spread through it. */
     int upper = 0, lower = 0, digit = 0;
+    size_t first = n;   /* (its first digit) */
     for (size_t i = 0; i < n; i++) {
         upper |= s[i] >= 'A' && s[i] <= 'Z';
         lower |= s[i] >= 'a' && s[i] <= 'z';
-        digit |= s[i] >= '0' && s[i] <= '9';
+        if (s[i] >= '0' && s[i] <= '9' && !digit++)
+            first = i;
     }
-    return n && n <= 40 && !s[n] && !(upper && lower && digit) && !(digit && n > 16) ? s : "(not an API name)";
+    int dated = digit && first > 0 && s[first - 1] == '_' && strspn(s + first, "0123456789") == n - first;
+    return n && n <= 40 && !s[n] && !(upper && lower && digit) && !(digit && n > 16 && !dated) ? s
+                                                                                              : "(not an API name)";
 }
 
 void llf_terr_set(llf_terr *e, const char *fmt, ...)
@@ -72,7 +78,81 @@ int llf_hub_openai_only(const cJSON *hub, llf_terr *e)
             llf_terr_set(e, "modality \"%s\"", llf_terr_word(mo->valuestring));
             return LLF_TR_INCOMPATIBLE;
         }
+    /* The search models' own web search: another model would answer from
+     * what it knows, as if it had searched. */
+    if (cJSON_GetObjectItemCaseSensitive(hub, "web_search_options")) {
+        llf_terr_set(e, "web_search_options (a web search only OpenAI's search models run)");
+        return LLF_TR_INCOMPATIBLE;
+    }
     return LLF_TR_OK;
+}
+
+/* The name of a tool in an allowed_tools list or a hub's tools: its
+ * function's (Chat Completions), or its own (the Responses API's form). */
+static const char *tool_name(const cJSON *t)
+{
+    const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(t, "function"), "name"));
+    return n ? n : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "name"));
+}
+
+int llf_hub_tool_offered(const cJSON *allowed, const cJSON *t)
+{
+    if (!allowed)
+        return 1;
+    const char *name = tool_name(t);
+    for (const cJSON *a = allowed->child; a && name; a = a->next)
+        if (tool_name(a) && !strcmp(tool_name(a), name))
+            return 1;
+    return 0;
+}
+
+int llf_hub_allowed_tools(const cJSON *hub, const cJSON **allowed, int *required, llf_terr *e)
+{
+    *allowed = NULL;
+    *required = 0;
+    const cJSON *tc = cJSON_GetObjectItemCaseSensitive(hub, "tool_choice");
+    const cJSON *tools = cJSON_GetObjectItemCaseSensitive(hub, "tools");
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tc, "type"));
+    /* (no tools: no choice among them is sent) */
+    if (!cJSON_IsObject(tc) || !cJSON_GetArraySize(tools) || (type && !strcmp(type, "function")))
+        return LLF_TR_OK;
+    if (!type || strcmp(type, "allowed_tools")) {
+        llf_terr_set(e, "tool_choice type \"%s\"", llf_terr_word(type));
+        return LLF_TR_INCOMPATIBLE;
+    }
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(tc, "allowed_tools");
+    const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(at, "mode"));
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(at, "tools");
+    if (!mode || (strcmp(mode, "auto") && strcmp(mode, "required"))) {
+        llf_terr_set(e, "tool_choice allowed_tools mode \"%s\"", llf_terr_word(mode));
+        return LLF_TR_INCOMPATIBLE;
+    }
+    int some = 0;
+    for (const cJSON *t = cJSON_IsArray(tools) && cJSON_IsArray(list) ? tools->child : NULL; t && !some; t = t->next)
+        some = llf_hub_tool_offered(list, t);
+    if (!some) {
+        llf_terr_set(e, "tool_choice allowed_tools names none of the tools");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    *allowed = list;
+    *required = !strcmp(mode, "required");
+    return LLF_TR_OK;
+}
+
+char *llf_anthropic_tool_id(const char *id, const char *response_id, int n)
+{
+    if (!id || !*id) {
+        char made[96];
+        llf_gemini_call_id(made, sizeof made, response_id, n);
+        return llf_strdup(made);
+    }
+    char *s = llf_strdup(id);
+    for (char *p = s; p && *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              *p == '-'))
+            *p = '_';
+    return s;
 }
 
 const char *llf_hub_refused(const cJSON *hub)

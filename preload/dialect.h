@@ -62,11 +62,36 @@ int llf_hub_prefill(const cJSON *hub, llf_terr *e);
 const char *llf_hub_refused(const cJSON *hub);
 
 /* A hub request asking what only OpenAI's own dialect carries: output
- * other than text ("audio", a "modalities" entry other than "text"), or a
+ * other than text ("audio", a "modalities" entry other than "text"), a
  * call of the deprecated "functions" (its answer's "function_call" has no
  * form in the others, and tools would come back as tool calls the program
- * did not ask for). LLF_TR_INCOMPATIBLE naming it, else LLF_TR_OK. */
+ * did not ask for), or a web search ("web_search_options", which OpenAI's
+ * search models run themselves). LLF_TR_INCOMPATIBLE naming it, else
+ * LLF_TR_OK. */
 int llf_hub_openai_only(const cJSON *hub, llf_terr *e);
+
+/* A hub tool_choice that limits which tools may be called, OpenAI's
+ * {"type": "allowed_tools", "allowed_tools": {"mode": "auto"|"required",
+ * "tools": [{"type": "function", "function": {"name": ...}}...]}}, for a
+ * dialect that names one tool or any: *allowed its list of tools (NULL for
+ * any other choice: every tool is offered) and *required its mode.
+ * LLF_TR_INCOMPATIBLE (naming it) for a mode OpenAI does not have, a list
+ * naming none of the request's tools, or a tool_choice object of a type
+ * no other dialect has; else LLF_TR_OK. */
+int llf_hub_allowed_tools(const cJSON *hub, const cJSON **allowed, int *required, llf_terr *e);
+
+/* Is hub tool t offered under allowed (a list from llf_hub_allowed_tools;
+ * NULL: every tool is)? */
+int llf_hub_tool_offered(const cJSON *allowed, const cJSON *t);
+
+/* A tool-call id as Anthropic takes one (tool_use.id, tool_result.
+ * tool_use_id: ^[a-zA-Z0-9_-]+$, else a 400): id itself when it is one,
+ * else id with every other byte '_' -- one mapping, so that a call and
+ * the result answering it, in one turn and the next, stay paired (Kimi's
+ * "functions.get_weather:0" is "functions_get_weather_0"). No id (NULL or
+ * "") gets one made up as Gemini's calls are, call_<response_id>_<n>
+ * (llf_gemini_call_id). malloc'ed; NULL on no memory. */
+char *llf_anthropic_tool_id(const char *id, const char *response_id, int n);
 
 typedef struct llf_dialect_ops {
     const char *name;

@@ -13,7 +13,11 @@
  * every Claude takes; the answer is then checked like any JSON answer), and
  * an Anthropic program's own structured output (output_config.format) the
  * hub's response_format. Assistant thinking blocks mean nothing to another
- * provider and are left out of the hub.
+ * provider and are left out of the hub. Tool-call ids reach Anthropic in
+ * the form it takes (llf_anthropic_tool_id); OpenAI's allowed_tools offers
+ * only the tools it names; a strict tool is OpenAI's function.strict where
+ * OpenAI's strict mode reads its schema alike. What only Anthropic's
+ * servers do (server tools, MCP servers) is refused to other dialects.
  * Hub fields Anthropic would reject and that do not change the answer's
  * meaning are dropped: seed, frequency_penalty, presence_penalty, logit_bias,
  * service_tier, store, metadata, stream_options, reasoning_effort,
@@ -161,7 +165,8 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
              * functionResponse, and the answer would be given without it. */
             const char *other = tool_result_other(llf_get(b, "content"));
             if (other) {
-                llf_terr_set(e, "anthropic tool_result block \"%s\" has no OpenAI equivalent", llf_terr_word(other));
+                llf_terr_set(e, "anthropic tool_result block \"%s\" has no equivalent in other dialects",
+                             llf_terr_word(other));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
@@ -177,7 +182,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
             }
             free(text);
         } else {
-            llf_terr_set(e, "anthropic block \"%s\" has no OpenAI equivalent", llf_terr_word(type));
+            llf_terr_set(e, "anthropic block \"%s\" has no equivalent in other dialects", llf_terr_word(type));
             rc = LLF_TR_INCOMPATIBLE;
         }
     }
@@ -202,6 +207,47 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
     cJSON_Delete(parts);
     cJSON_Delete(calls);
     return rc;
+}
+
+/* Does a JSON schema read the same under OpenAI's strict mode? It takes
+ * only closed objects (additionalProperties false) that require each of
+ * their properties, and no allOf, oneOf, not or conditionals; it refuses
+ * any other strict schema with a 400 ("'required' is required to be
+ * supplied and to be an array including every key in properties"), where
+ * Anthropic's strict tools take optional properties. */
+static int openai_strict_form(const cJSON *s)
+{
+    static const char *const never[] = {"allOf", "oneOf", "not", "if", "patternProperties",
+                                        "dependentRequired", "dependentSchemas"};
+    if (!cJSON_IsObject(s))
+        return 0;
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        if (llf_get(s, never[i]))
+            return 0;
+    const cJSON *props = llf_get(s, "properties"), *type = llf_get(s, "type");
+    int object = props || (cJSON_IsString(type) && !strcmp(type->valuestring, "object"));
+    for (const cJSON *t = cJSON_IsArray(type) ? type->child : NULL; t; t = t->next)
+        object |= cJSON_IsString(t) && !strcmp(t->valuestring, "object");
+    if (object && !cJSON_IsFalse(llf_get(s, "additionalProperties")))
+        return 0;
+    const cJSON *req = llf_get(s, "required");
+    for (const cJSON *p = cJSON_IsObject(props) ? props->child : NULL; p; p = p->next) {
+        int named = 0;
+        for (const cJSON *r = cJSON_IsArray(req) ? req->child : NULL; r && !named; r = r->next)
+            named = cJSON_IsString(r) && !strcmp(r->valuestring, p->string);
+        if (!named || !openai_strict_form(p))
+            return 0;
+    }
+    /* the sub-schemas: items, each of anyOf, each definition */
+    static const char *const subs[] = {"anyOf", "$defs", "definitions"};
+    const cJSON *items = llf_get(s, "items");
+    if (items && !openai_strict_form(items))
+        return 0;
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        for (const cJSON *b = llf_get(s, subs[i]) ? llf_get(s, subs[i])->child : NULL; b; b = b->next)
+            if (!openai_strict_form(b))
+                return 0;
+    return 1;
 }
 
 static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
@@ -229,13 +275,19 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     }
     for (const cJSON *t = llf_get(req, "messages")->child; t && rc == LLF_TR_OK; t = t->next)
         rc = turn_to_hub(t, msgs, e);
-    /* A last turn of the assistant's is a prefill, which only Claude
-     * continues: a hub to judge by, for no other dialect. */
+    /* What only Claude serves leaves a hub to judge by, for no other
+     * dialect: MCP servers (the MCP connector: tools Anthropic's servers
+     * call, which another model would answer without), and a last turn of
+     * the assistant's, a prefill, which only Claude continues. */
     const cJSON *turns = llf_get(req, "messages");
     const char *lrole = llf_get_str(cJSON_GetArrayItem(turns, cJSON_GetArraySize(turns) - 1), "role");
-    if (rc == LLF_TR_OK && lrole && !strcmp(lrole, "assistant") &&
-        llf_add(hub, LLF_HUB_REFUSED, cJSON_CreateString("anthropic prefill (the conversation ends with an "
-                                                          "assistant turn, which only Claude continues)")))
+    const char *refused = cJSON_GetArraySize(llf_get(req, "mcp_servers"))
+                              ? "anthropic mcp_servers (the MCP connector: tools only Anthropic's servers call)"
+                          : lrole && !strcmp(lrole, "assistant")
+                              ? "anthropic prefill (the conversation ends with an assistant turn, which only "
+                                "Claude continues)"
+                              : NULL;
+    if (rc == LLF_TR_OK && refused && llf_add(hub, LLF_HUB_REFUSED, cJSON_CreateString(refused)))
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK &&
         (llf_copy(hub, "max_tokens", req, "max_tokens") || llf_copy(hub, "temperature", req, "temperature") ||
@@ -272,11 +324,16 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
+            /* strict (inputs that match the schema) is OpenAI's
+             * function.strict where OpenAI's strict mode reads the schema
+             * alike; with any other schema OpenAI would refuse the tool,
+             * which then goes without it */
+            int strict = cJSON_IsTrue(llf_get(t, "strict")) && openai_strict_form(llf_get(t, "input_schema"));
             cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
             if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
                 llf_copy(f, "name", t, "name") || llf_copy(f, "description", t, "description") ||
-                llf_copy(f, "parameters", t, "input_schema") || llf_add_own(w, "function", &f) ||
-                llf_append_own(ht, &w)) {
+                llf_copy(f, "parameters", t, "input_schema") || (strict && llf_add(f, "strict", cJSON_CreateTrue())) ||
+                llf_add_own(w, "function", &f) || llf_append_own(ht, &w)) {
                 cJSON_Delete(f);
                 cJSON_Delete(w);
                 rc = LLF_TR_ERROR;
@@ -465,6 +522,16 @@ static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
     return LLF_TR_OK;
 }
 
+/* o[key]: a tool-call id as Anthropic takes it (llf_anthropic_tool_id),
+ * made up when there is none. 0, or -1. */
+static int add_tool_id(cJSON *o, const char *key, const char *id, const char *response_id, int n)
+{
+    char *s = llf_anthropic_tool_id(id, response_id, n);
+    int rc = s ? llf_add(o, key, cJSON_CreateString(s)) : -1;
+    free(s);
+    return rc;
+}
+
 static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_terr *e)
 {
     const char *role = llf_get_str(m, "role");
@@ -498,10 +565,13 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
+            /* (a history's ids as its answers' were given to an Anthropic
+             * program: the same mapping, so that calls and results pair) */
+            const char *id = llf_get_str(c, "id");
             cJSON *b = cJSON_CreateObject();
-            if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) || llf_copy(b, "id", c, "id") ||
-                llf_copy(b, "name", f, "name") || llf_add_own(b, "input", &input) ||
-                llf_append_own(blocks, &b)) {
+            if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) ||
+                (id && add_tool_id(b, "id", id, NULL, 0)) || llf_copy(b, "name", f, "name") ||
+                llf_add_own(b, "input", &input) || llf_append_own(blocks, &b)) {
                 cJSON_Delete(input);
                 cJSON_Delete(b);
                 rc = LLF_TR_ERROR;
@@ -509,9 +579,10 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
         }
     } else if (strcmp(role, "tool") == 0) {
         char *t = llf_content_text(content, "\n");
+        const char *id = llf_get_str(m, "tool_call_id");
         cJSON *b = cJSON_CreateObject();
         if (!t || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
-            llf_copy(b, "tool_use_id", m, "tool_call_id") || llf_add(b, "content", cJSON_CreateString(t)) ||
+            (id && add_tool_id(b, "tool_use_id", id, NULL, 0)) || llf_add(b, "content", cJSON_CreateString(t)) ||
             (cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR)) && llf_add(b, "is_error", cJSON_CreateTrue())) ||
             llf_append_own(blocks, &b)) {
             cJSON_Delete(b);
@@ -531,13 +602,19 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
 
 static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
 {
-    const cJSON *tools = llf_get(hub, "tools");
-    int ntools = cJSON_GetArraySize(tools);
+    const cJSON *tools = llf_get(hub, "tools"), *allowed;
+    int ntools = cJSON_GetArraySize(tools), required;
+    /* OpenAI's allowed_tools: only those offered, one of them required
+     * (any) or a choice (auto), as for Gemini's allowedFunctionNames */
+    if (llf_hub_allowed_tools(hub, &allowed, &required, e) != LLF_TR_OK)
+        return LLF_TR_INCOMPATIBLE;
     if (cJSON_IsArray(tools) && ntools) {
         cJSON *at = cJSON_CreateArray();
         if (!at || llf_add(out, "tools", at))
             return LLF_TR_ERROR;
         for (const cJSON *t = tools->child; t; t = t->next) {
+            if (!llf_hub_tool_offered(allowed, t))
+                continue;
             const char *type = llf_get_str(t, "type");
             const cJSON *f = llf_get(t, "function");
             if (!f || (type && strcmp(type, "function") != 0)) {
@@ -568,6 +645,8 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
         type = strcmp(tc->valuestring, "required") == 0 ? "any"
                : strcmp(tc->valuestring, "none") == 0   ? "none"
                                                         : "auto";
+    else if (allowed)
+        type = required ? "any" : "auto";
     else if (cJSON_IsObject(tc) && (name = llf_get_str(llf_get(tc, "function"), "name")))
         type = "tool";
     if (!c || llf_add(c, "type", cJSON_CreateString(type)) ||
@@ -761,7 +840,8 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         rc = LLF_TR_ERROR;
     free(text);
     const cJSON *calls = llf_get(msg, "tool_calls");
-    for (const cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c && rc == LLF_TR_OK; c = c->next) {
+    int ncall = 0;
+    for (const cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c && rc == LLF_TR_OK; c = c->next, ncall++) {
         const cJSON *f = llf_get(c, "function");
         const char *args = llf_get_str(f, "arguments");
         cJSON *input = args ? cJSON_Parse(args) : NULL;
@@ -769,9 +849,12 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
             cJSON_Delete(input);
             input = cJSON_CreateObject();
         }
+        /* an id Anthropic takes, which the program's next request carries
+         * to its own Claude (a member's call without one gets one made up) */
         cJSON *b = cJSON_CreateObject();
-        if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) || llf_copy(b, "id", c, "id") ||
-            llf_copy(b, "name", f, "name") || llf_add_own(b, "input", &input) || llf_append_own(content, &b)) {
+        if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) ||
+            add_tool_id(b, "id", llf_get_str(c, "id"), id, ncall) || llf_copy(b, "name", f, "name") ||
+            llf_add_own(b, "input", &input) || llf_append_own(content, &b)) {
             cJSON_Delete(input);
             cJSON_Delete(b);
             rc = LLF_TR_ERROR;

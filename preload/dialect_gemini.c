@@ -24,7 +24,9 @@
  * what the hub cannot carry (an enum's bare label, logprobs, images or
  * audio out) is refused, not sent without it (output_refused), as is one
  * with a cachedContent (its prompt is Gemini's), and an OpenAI one asking
- * for audio out or calling the deprecated functions (llf_hub_openai_only). */
+ * for audio out, a web search or calling the deprecated functions
+ * (llf_hub_openai_only). OpenAI's allowed_tools declares only the functions
+ * it names. */
 #include "dialect.h"
 
 #include <stdint.h>
@@ -361,8 +363,8 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
                 break;
             }
             if (!is_image(mime) || (inl && !data) || (fd && !uri)) {
-                llf_terr_set(e, "gemini %s of type %s has no OpenAI equivalent", inl ? "inlineData" : "fileData",
-                             llf_terr_word(mime));
+                llf_terr_set(e, "gemini %s of type %s has no equivalent in other dialects",
+                             inl ? "inlineData" : "fileData", llf_terr_word(mime));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
@@ -421,7 +423,7 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
             }
             free(text);
         } else {
-            llf_terr_set(e, "gemini part has no OpenAI equivalent");
+            llf_terr_set(e, "gemini part has no equivalent in other dialects");
             rc = LLF_TR_INCOMPATIBLE;
         }
     }
@@ -455,7 +457,7 @@ static int output_refused(const cJSON *gc, llf_terr *e)
     if (mt && !cJSON_IsNull(mt) &&
         (!cJSON_IsString(mt) ||
          (strcasecmp(mt->valuestring, "text/plain") && strcasecmp(mt->valuestring, "application/json")))) {
-        llf_terr_set(e, "gemini responseMimeType %s has no OpenAI equivalent",
+        llf_terr_set(e, "gemini responseMimeType %s has no equivalent in other dialects",
                      llf_terr_word(cJSON_GetStringValue(mt)));
         return LLF_TR_INCOMPATIBLE;
     }
@@ -467,7 +469,7 @@ static int output_refused(const cJSON *gc, llf_terr *e)
     const cJSON *mods = get2(gc, "responseModalities", "response_modalities");
     for (const cJSON *m = cJSON_IsArray(mods) ? mods->child : NULL; m; m = m->next)
         if (!cJSON_IsString(m) || strcasecmp(m->valuestring, "TEXT")) {
-            llf_terr_set(e, "gemini response modality %s has no OpenAI equivalent",
+            llf_terr_set(e, "gemini response modality %s has no equivalent in other dialects",
                          llf_terr_word(cJSON_GetStringValue(m)));
             return LLF_TR_INCOMPATIBLE;
         }
@@ -579,7 +581,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
             const cJSON *decls = get2(t, "functionDeclarations", "function_declarations");
             if (!cJSON_IsArray(decls)) {
-                llf_terr_set(e, "gemini tool \"%s\" has no OpenAI equivalent",
+                llf_terr_set(e, "gemini tool \"%s\" has no equivalent in other dialects",
                              llf_terr_word(t->child ? t->child->string : NULL));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
@@ -983,7 +985,12 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             rc = LLF_TR_ERROR;
         gc = NULL;
     }
-    const cJSON *tools = llf_get(hub, "tools");
+    /* OpenAI's allowed_tools: only those declared, one of them required
+     * (ANY) or a choice (AUTO) */
+    const cJSON *tools = llf_get(hub, "tools"), *offered = NULL;
+    int required = 0;
+    if (rc == LLF_TR_OK && llf_hub_allowed_tools(hub, &offered, &required, e) != LLF_TR_OK)
+        rc = LLF_TR_INCOMPATIBLE;
     if (rc == LLF_TR_OK && cJSON_GetArraySize(tools)) {
         cJSON *decls = cJSON_CreateArray(), *wrap = cJSON_CreateObject(), *gt = cJSON_CreateArray();
         cJSON *own = decls;   /* (decls stays in use) */
@@ -996,6 +1003,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
             const cJSON *f = llf_get(t, "function");
             int bad = 0;
+            if (!llf_hub_tool_offered(offered, t))
+                continue;
             cJSON *d = cJSON_CreateObject();
             if (!f) {
                 llf_terr_set(e, "tool type \"%s\" has no Gemini equivalent",
@@ -1019,7 +1028,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     if (rc == LLF_TR_OK && tc && !cJSON_IsNull(tc)) {
         cJSON *cfg = cJSON_CreateObject(), *fcc = cJSON_CreateObject();
         const char *name = llf_get_str(llf_get(tc, "function"), "name");
-        const char *mode = name ? "ANY"
+        const char *mode = name || (offered && required) ? "ANY"
+                           : offered                     ? "AUTO"
                            : cJSON_IsString(tc) && !strcmp(tc->valuestring, "required") ? "ANY"
                            : cJSON_IsString(tc) && !strcmp(tc->valuestring, "none")     ? "NONE"
                                                                                         : "AUTO";

@@ -501,6 +501,45 @@ def test_gemini_call_ids_are_unique_across_turns():
     check("got the tool result" in out["choices"][0]["message"]["content"], f"Anthropic took the history ({out})")
 
 
+def test_tool_call_ids_reach_anthropic_as_it_takes_them():
+    """Anthropic refuses tool_use ids with other than letters, digits, _
+    and - (400 "String should match pattern"), which Kimi's are
+    ("functions.get_weather:0"): an Anthropic program answered by Kimi gets
+    an id its own Claude takes when the history comes back, and an OpenAI
+    program's history with Kimi's ids reaches a Claude member with ids it
+    takes, each call still paired with its result."""
+    m = mock()
+    m.set("claude", behaviour=["503", "ok"])
+    tools = [{"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    msgs = [{"role": "user", "content": "weather? [call:get_weather]"}]
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 50, "tools": tools, "messages": msgs}
+    cfg = env_for(config(m, ["backup/kimi-k2"]))
+    out = json.loads(run(anthropic_call(m, body), cfg).stdout)
+    use = (out.get("content") or [{}])[0]
+    eq((use.get("type"), use.get("id")), ("tool_use", "functions_get_weather_0"), f"Kimi's call, as Claude takes ids: {out}")
+    msgs += [{"role": "assistant", "content": out["content"]},
+             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use["id"], "content": "rainy"}]}]
+    out = json.loads(run(anthropic_call(m, body), cfg).stdout)
+    text = (out.get("content") or [{}])[0].get("text", "")
+    check("claude (claude-sonnet-4-5) got the tool result: rainy" in text, f"its own Claude took the history: {out}")
+    m = mock()
+    m.set("oai", behaviour="503")
+    otools = [{"type": "function", "function": {"name": "get_weather",
+                                                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+    history = [{"role": "user", "content": "weather?"},
+               {"role": "assistant", "content": "", "tool_calls": [{"id": "functions.get_weather:0", "type": "function",
+                                                                    "function": {"name": "get_weather",
+                                                                                 "arguments": "{\"city\": \"Paris\"}"}}]},
+               {"role": "tool", "tool_call_id": "functions.get_weather:0", "content": "sunny"}]
+    out = json.loads(run(openai_call(m, chat(model="kimi-k2", system=None, tools=otools, messages=history)),
+                         env_for(config(m, ["anthropic/claude-haiku-4-5"]))).stdout)
+    text = out.get("choices", [{}])[0].get("message", {}).get("content") or ""
+    check("got the tool result: sunny" in text, f"the Claude member took the history: {out}")
+    sent = json.loads(m.requests("claude")[-1]["body"])["messages"]
+    eq((sent[1]["content"][-1]["id"], sent[2]["content"][0]["tool_use_id"]),
+       ("functions_get_weather_0", "functions_get_weather_0"), "the call and its result, paired")
+
+
 def test_incompatible_member_skipped():
     m = mock()
     m.set("oai", behaviour="503")
@@ -533,10 +572,13 @@ def test_a_request_no_other_dialect_may_have_is_still_judged():
 
 def test_what_only_openai_carries_skips_other_dialects():
     """The deprecated functions (an answer's function_call has no form in
-    the others), and several answers in one stream: Anthropic and Gemini
-    members are skipped as incompatible, an OpenAI one answers."""
+    the others), several answers in one stream, and a web search (OpenAI's
+    search models run it themselves; another model would answer as if it
+    had searched): Anthropic and Gemini members are skipped as
+    incompatible, an OpenAI one answers."""
     fn = [{"name": "weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
-    for body, why in ((chat(functions=fn), "functions"), (chat(n=2, stream=True), "several answers in one stream")):
+    for body, why in ((chat(functions=fn), "functions"), (chat(n=2, stream=True), "several answers in one stream"),
+                      (chat(model="gpt-4o-search-preview", web_search_options={}), "web_search_options")):
         m = mock()
         m.set("oai", behaviour="503")
         log = new_log("openai-only.log")
@@ -792,9 +834,10 @@ def test_an_openai_stream_gets_its_usage_as_openai_sends_it():
 
 def test_requests_another_dialect_would_change_are_skipped():
     """Nulls are "not given" (an OpenAI SDK writes them); an Anthropic
-    prefill (a last assistant turn, which Claude continues) and a tool result
-    with an image have no faithful form elsewhere: those members are skipped
-    as incompatible, never sent the request changed."""
+    prefill (a last assistant turn, which Claude continues), a tool result
+    with an image and MCP servers (tools Anthropic's servers call) have no
+    faithful form elsewhere: those members are skipped as incompatible,
+    never sent the request changed."""
     m = mock()
     m.set("oai", behaviour="503")
     r = run(openai_call(m, chat(top_p=None, stream=None, tool_choice=None, temperature=None)),
@@ -808,11 +851,13 @@ def test_requests_another_dialect_would_change_are_skipped():
                       {"type": "image", "source": {"type": "base64", "media_type": "image/png",
                                                    "data": base64.b64encode(b"png").decode()}}]}]}]
     prefill = [{"role": "user", "content": "Ada as JSON"}, {"role": "assistant", "content": "{"}]
-    for what, msgs in (("tool_result image", tool_image), ("prefill", prefill)):
+    mcp = {"mcp_servers": [{"type": "url", "url": "https://mcp.example.com/sse", "name": "jira"}]}
+    for what, msgs, extra in (("tool_result image", tool_image, {}), ("prefill", prefill, {}),
+                              ("mcp_servers", [{"role": "user", "content": "my open tickets?"}], mcp)):
         m = mock()
         m.set("claude", behaviour="503")
         log = new_log("changed.log")
-        r = run(anthropic_call(m, {"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": msgs}),
+        r = run(anthropic_call(m, dict({"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": msgs}, **extra)),
                 env_for(config(m, ["backup/gpt-4o-mini", "gemini/gemini-2.5-flash"]), log))
         eq(json.loads(r.stdout).get("type"), "error", f"{what}: the original failure")
         eq(len(m.requests("backup")) + len(m.requests("gem")), 0, f"{what}: no member sent it")

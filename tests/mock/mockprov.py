@@ -139,7 +139,8 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 # request schema lacks (a 422: OpenAI's max_completion_tokens, store,
 # stream_options, seed, user...); OpenAI's reasoning models refusing
 # max_tokens, a temperature, stop and reasoning_effort values they lack, and
-# its others reasoning_effort; Anthropic refusing tool_use ids that repeat,
+# its others reasoning_effort; Anthropic refusing tool_use ids that repeat
+# or that have other than letters, digits, _ and -,
 # the thinking a model lacks, a thinking budget not below max_tokens, and
 # sampling settings the newest models lack; Gemini refusing thinking a model
 # lacks, penalties (2.5 and 3), JSON output beside functions (before 3), a
@@ -249,7 +250,12 @@ def request_refusal(dialect, model, req, beta=""):
         seen = set()
         for i, msg in enumerate(req.get("messages") or []):
             for j, b in enumerate(msg.get("content") if isinstance(msg.get("content"), list) else []):
-                if isinstance(b, dict) and b.get("type") == "tool_use":
+                kind = b.get("type") if isinstance(b, dict) else None
+                key = {"tool_use": "id", "tool_result": "tool_use_id"}.get(kind)
+                if key and not re.fullmatch(r"[a-zA-Z0-9_-]+", str(b.get(key))):
+                    return refused(f"messages.{i}.content.{j}.{kind}.{key}: String should match pattern "
+                                   "'^[a-zA-Z0-9_-]+$'")
+                if kind == "tool_use":
                     if b.get("id") in seen:
                         return refused(f"messages.{i}.content.{j}: `tool_use` ids must be unique")
                     seen.add(b.get("id"))
@@ -405,10 +411,12 @@ def tool_result(dialect, body):
 def tool_call(dialect, name, model, tool):
     args = {"city": "Paris"}
     if dialect == "openai":
+        # (Moonshot's Kimi names its calls functions.NAME:INDEX)
+        cid = f"functions.{tool}:0" if model.startswith("kimi") else "call_mock1"
         return {"id": "chatcmpl-" + rand_id(), "object": "chat.completion", "created": int(time.time()),
                 "model": model, "choices": [{"index": 0, "message": {
                     "role": "assistant", "content": None, "refusal": None,
-                    "tool_calls": [{"id": "call_mock1", "type": "function",
+                    "tool_calls": [{"id": cid, "type": "function",
                                     "function": {"name": tool, "arguments": json.dumps(args)}}]},
                     "logprobs": None, "finish_reason": "tool_calls"}],
                 "usage": {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}}

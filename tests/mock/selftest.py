@@ -42,6 +42,10 @@ def cases():
     j = json.loads(t)
     eq((code, j["object"], j["choices"][0]["finish_reason"]), (200, "chat.completion", "stop"), "openai ok")
     check("[rid:r1]" in j["choices"][0]["message"]["content"] and "usage" in j, "openai rid, usage")
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    for model, cid in (("gpt-x", "call_mock1"), ("kimi-k2", "functions.f:0")):
+        rc, code, t = call("o", dict(ob, model=model, tools=tools, messages=[{"role": "user", "content": "[call:f]"}]))
+        eq(json.loads(t)["choices"][0]["message"]["tool_calls"][0]["id"], cid, f"openai: {model}'s call id")
     rc, code, t = call("a", ab, "ok")
     j = json.loads(t)
     eq((code, j["type"], j["stop_reason"], j["content"][0]["type"]), (200, "message", "end_turn", "text"), "anthropic ok")
@@ -54,6 +58,11 @@ def cases():
     res = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "r"}]}
     rc, code, t = call("a", dict(ab, messages=ab["messages"] + [use, res, use, res]), "ok")
     eq((code, "must be unique" in t), (400, True), "anthropic: tool_use ids that repeat")
+    for bad in ("use", "res"):
+        u = {"role": "assistant", "content": [dict(use["content"][0], id="functions.f:0" if bad == "use" else "t1")]}
+        r = {"role": "user", "content": [dict(res["content"][0], tool_use_id="functions.f:0" if bad == "res" else "t1")]}
+        rc, code, t = call("a", dict(ab, messages=ab["messages"] + [u, r]), "ok")
+        eq((code, "should match pattern" in t), (400, True), f"anthropic: a {bad} id it does not take")
     rc, code, t = call("a", dict(ab, model="claude-opus-4-1", max_tokens=32001), "ok")
     eq((code, "32001 > 32000" in t), (400, True), "anthropic: max_tokens above the model's")
     rc, code, t = call("o", dict(ob, model="gpt-4o-mini", max_tokens=16385), "ok")

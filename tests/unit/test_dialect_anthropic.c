@@ -211,6 +211,164 @@ static void usage_details(void)
 #undef HUB
 }
 
+/* OpenAI's allowed_tools (its current way to limit the tools a call may
+ * use): only those offered to Anthropic, mode required a call of one of
+ * them (any), auto a choice (auto), as for Gemini's allowedFunctionNames. */
+static void allowed_tools(void)
+{
+#define REQ(tc) "{\"model\":\"gpt-5\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":["          \
+                "{\"type\":\"function\",\"function\":{\"name\":\"a\",\"parameters\":{\"type\":\"object\"}}},"          \
+                "{\"type\":\"function\",\"function\":{\"name\":\"b\",\"parameters\":{\"type\":\"object\"}}},"          \
+                "{\"type\":\"function\",\"function\":{\"name\":\"c\",\"parameters\":{\"type\":\"object\"}}}],"        \
+                "\"tool_choice\":" tc "}"
+#define ALLOWED(mode, names) \
+    "{\"type\":\"allowed_tools\",\"allowed_tools\":{\"mode\":\"" mode "\",\"tools\":[" names "]}}"
+#define FN(n) "{\"type\":\"function\",\"function\":{\"name\":\"" n "\"}}"
+    static const struct {
+        const char *json, *type;
+        int ntools;
+    } cases[] = {{REQ(ALLOWED("required", FN("a"))), "any", 1},
+                 {REQ(ALLOWED("auto", FN("a") "," FN("c"))), "auto", 2},
+                 {REQ(ALLOWED("required", FN("a") "," FN("zz"))), "any", 1}};
+    int rc;
+    char d[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, cases[i].json, "claude-sonnet-4-5", &rc, d, sizeof d);
+        const cJSON *tools = cJSON_GetObjectItem(o, "tools");
+        CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(tools) == cases[i].ntools);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 0), "name")), "a");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "tool_choice"), "type")),
+                  cases[i].type);
+        for (const cJSON *t = tools ? tools->child : NULL; t; t = t->next)
+            CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), "b") != 0);
+        cJSON_Delete(o);
+    }
+    /* naming none of the tools, a mode OpenAI lacks, a choice of a type no
+     * other dialect has: skipped, not sent with every tool on offer */
+    static const char *const bad[] = {REQ(ALLOWED("required", FN("zz"))), REQ(ALLOWED("sometimes", FN("a"))),
+                                      REQ("{\"type\":\"mystery\"}")};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(tr_skipped(LLF_OPENAI, LLF_ANTHROPIC, bad[i], "claude-sonnet-4-5", "tool_choice"));
+#undef REQ
+#undef ALLOWED
+#undef FN
+}
+
+/* What a provider's own servers do (OpenAI's web search, Anthropic's MCP
+ * connector) no member of another dialect can: it is skipped, not sent the
+ * request without it. A refusal's detail names the field, not "OpenAI" for
+ * every other dialect, and shows a dated tool type as it is. */
+static void server_side_features(void)
+{
+    static const char search[] = "{\"model\":\"gpt-4o-search-preview\",\"messages\":[{\"role\":\"user\","
+                                 "\"content\":\"news\"}],\"web_search_options\":{\"search_context_size\":\"high\"}}";
+    CHECK(tr_skipped(LLF_OPENAI, LLF_ANTHROPIC, search, "claude-sonnet-4-5", "web_search_options"));
+    CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI, search, "gemini-2.5-flash", "web_search_options"));
+    static const char mcp[] = "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"my "
+                              "tickets\"}],\"mcp_servers\":[{\"type\":\"url\",\"url\":\"https://mcp.example.com/sse\","
+                              "\"name\":\"jira\"}]}";
+    CHECK(tr_skipped(LLF_ANTHROPIC, LLF_OPENAI, mcp, "gpt-4o", "mcp_servers"));
+    CHECK(tr_skipped(LLF_ANTHROPIC, LLF_GEMINI, mcp, "gemini-2.5-flash", "mcp_servers"));
+    /* (no servers: nothing asked) */
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":"
+                         "\"user\",\"content\":\"x\"}],\"mcp_servers\":[]}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o);
+    cJSON_Delete(o);
+    CHECK(tr_skipped(LLF_ANTHROPIC, LLF_GEMINI, "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\","
+                     "\"content\":\"x\"}],\"tools\":[{\"type\":\"web_search_20250305\",\"name\":\"web_search\"}]}",
+                     "gemini-2.5-flash", "\"web_search_20250305\""));
+    static const char google[] = "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],\"tools\":"
+                                 "[{\"googleSearch\":{}}]}";
+    o = tr_across(LLF_GEMINI, LLF_ANTHROPIC, google, "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_INCOMPATIBLE && strstr(d, "googleSearch") && !strstr(d, "OpenAI"));
+    cJSON_Delete(o);
+    /* dated API names are shown; a key with its digits spread is not */
+    CHECK_STR(llf_terr_word("web_search_20250305"), "web_search_20250305");
+    CHECK_STR(llf_terr_word("code_execution_20250825"), "code_execution_20250825");
+    CHECK_STR(llf_terr_word("sk-3f9a2c4e8b1d4f6a_9c0e2b4d6f8a1c3e"), "(not an API name)");
+    CHECK_STR(llf_terr_word("Web_Search_20250305"), "(not an API name)");
+}
+
+/* Tool-call ids Anthropic refuses (anything but ^[a-zA-Z0-9_-]+$), as an
+ * OpenAI-dialect member such as Kimi writes them ("functions.a:0"), become
+ * ones it takes, the same in an answer and in the history that brings it
+ * back; a call without an id gets one made up. Ids it takes are kept. */
+static void tool_ids(void)
+{
+    static const char ans[] =
+        "{\"id\":\"chatcmpl-7\",\"object\":\"chat.completion\",\"model\":\"kimi-k2\",\"choices\":[{\"index\":0,"
+        "\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
+        "{\"id\":\"functions.a:0\",\"type\":\"function\",\"function\":{\"name\":\"a\",\"arguments\":\"{}\"}},"
+        "{\"type\":\"function\",\"function\":{\"name\":\"a\",\"arguments\":\"{}\"}},"
+        "{\"id\":\"toolu_01A-b\",\"type\":\"function\",\"function\":{\"name\":\"a\",\"arguments\":\"{}\"}}]},"
+        "\"finish_reason\":\"tool_calls\"}]}";
+    cJSON *hub = cJSON_Parse(ans), *out = NULL;
+    llf_terr e;
+    CHECK(A->resp_from_hub(hub, "claude", &out, &e) == LLF_TR_OK);
+    const cJSON *blocks = cJSON_GetObjectItem(out, "content");
+    CHECK(cJSON_GetArraySize(blocks) == 3);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "id")), "functions_a_0");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 1), "id")), "call_chatcmpl-7_1");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 2), "id")), "toolu_01A-b");
+    cJSON_Delete(hub);
+    cJSON_Delete(out);
+    /* an OpenAI program's history with such ids, to an Anthropic member */
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC,
+                         "{\"model\":\"kimi-k2\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":"
+                         "\"assistant\",\"content\":\"\",\"tool_calls\":[{\"id\":\"functions.a:0\",\"type\":\"function\","
+                         "\"function\":{\"name\":\"a\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":"
+                         "\"functions.a:0\",\"content\":\"res\"}]}", "claude-sonnet-4-5", &rc, d, sizeof d);
+    const cJSON *msgs = cJSON_GetObjectItem(o, "messages");
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(msgs) == 3);
+    const cJSON *use = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "content"), 0);
+    const cJSON *result = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 2), "content"), 0);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(use, "id")), "functions_a_0");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(result, "tool_use_id")), "functions_a_0");
+    cJSON_Delete(o);
+    /* the function itself: bytes of UTF-8 too; none made up from a responseId */
+    char *s = llf_anthropic_tool_id("call\xc3\xa9 1", NULL, 0);
+    CHECK_STR(s, "call___1");
+    free(s);
+    s = llf_anthropic_tool_id("", "r.9", 2);
+    CHECK_STR(s, "call_r9_2");
+    free(s);
+}
+
+/* Anthropic's strict tools (inputs that match the schema) are OpenAI's
+ * function.strict where OpenAI's strict mode reads the schema alike
+ * (closed objects, every property required); with an optional property
+ * OpenAI would refuse the tool (400), so it goes as before, without. */
+static void strict_tools(void)
+{
+#define TOOL(schema) "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]," \
+                     "\"tools\":[{\"name\":\"w\",\"strict\":true,\"input_schema\":" schema "}]}"
+    static const struct {
+        const char *json;
+        int strict;
+    } cases[] = {
+        {TOOL("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},\"at\":{\"type\":\"object\","
+              "\"properties\":{\"d\":{\"type\":\"string\"}},\"required\":[\"d\"],\"additionalProperties\":false}},"
+              "\"required\":[\"city\",\"at\"],\"additionalProperties\":false}"), 1},
+        {TOOL("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},\"unit\":{\"type\":\"string\"}},"
+              "\"required\":[\"city\"],\"additionalProperties\":false}"), 0},
+        {TOOL("{\"type\":\"object\",\"properties\":{\"at\":{\"type\":\"object\",\"properties\":{}}},"
+              "\"required\":[\"at\"],\"additionalProperties\":false}"), 0}};
+    int rc;
+    char d[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, cases[i].json, "gpt-4o", &rc, d, sizeof d);
+        const cJSON *f = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "tools"), 0), "function");
+        CHECK(rc == LLF_TR_OK && f);
+        CHECK(cases[i].strict ? cJSON_IsTrue(cJSON_GetObjectItem(f, "strict")) : !cJSON_GetObjectItem(f, "strict"));
+        cJSON_Delete(o);
+    }
+#undef TOOL
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -471,4 +629,8 @@ void test_dialect_anthropic(void)
     tool_results_across();
     prefills();
     usage_details();
+    allowed_tools();
+    server_side_features();
+    tool_ids();
+    strict_tools();
 }

@@ -181,6 +181,32 @@ static void usage_details(void)
 #undef HUB
 }
 
+/* OpenAI's allowed_tools: only the functions it names are declared to
+ * Gemini, mode required ANY and auto AUTO. */
+static void allowed_tools(void)
+{
+#define REQ(mode) "{\"model\":\"gpt-5\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":["           \
+                  "{\"type\":\"function\",\"function\":{\"name\":\"a\",\"parameters\":{\"type\":\"object\"}}},"        \
+                  "{\"type\":\"function\",\"function\":{\"name\":\"b\",\"parameters\":{\"type\":\"object\"}}}],"       \
+                  "\"tool_choice\":{\"type\":\"allowed_tools\",\"allowed_tools\":{\"mode\":\"" mode "\",\"tools\":["   \
+                  "{\"type\":\"function\",\"function\":{\"name\":\"a\"}}]}}}"
+    static const char *const cases[][2] = {{REQ("required"), "ANY"}, {REQ("auto"), "AUTO"}};
+    int rc;
+    char d[160];
+    for (size_t i = 0; i < 2; i++) {
+        cJSON *o = tr_across(LLF_OPENAI, LLF_GEMINI, cases[i][0], "gemini-2.5-flash", &rc, d, sizeof d);
+        const cJSON *decls = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "tools"), 0),
+                                                 "functionDeclarations");
+        CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(decls) == 1);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(decls, 0), "name")), "a");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "toolConfig"),
+                                                                               "functionCallingConfig"), "mode")),
+                  cases[i][1]);
+        cJSON_Delete(o);
+    }
+#undef REQ
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -625,4 +651,5 @@ void test_dialect_gemini(void)
     nulls_both_ways();
     gemini_only_inputs();
     usage_details();
+    allowed_tools();
 }

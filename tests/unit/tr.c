@@ -78,3 +78,15 @@ cJSON *tr_across(int from, int to, const char *json, const char *model, int *rc,
     cJSON_Delete(hub);
     return out;
 }
+
+int tr_skipped(int from, int to, const char *json, const char *model, const char *word)
+{
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(from, to, json, model, &rc, d, sizeof d);
+    int ok = rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, word);
+    if (!ok)
+        fprintf(stderr, "  %d -> %d: rc %d, detail \"%s\", not naming \"%s\"\n", from, to, rc, d, word);
+    cJSON_Delete(o);
+    return ok;
+}

@@ -20,5 +20,9 @@ int tr_code(int (*fn)(const cJSON *, const char *, cJSON **, llf_terr *), const 
  * (through the hub, as rewrite.c does, a refused hub refusing): the body,
  * or NULL; *rc the result code, detail its reason. */
 cJSON *tr_across(int from, int to, const char *json, const char *model, int *rc, char *detail, size_t dlen);
+/* Is a program's request of dialect from skipped by a member of dialect to
+ * (tr_across: LLF_TR_INCOMPATIBLE, no body) with a detail that names word?
+ * The detail is printed when not. */
+int tr_skipped(int from, int to, const char *json, const char *model, const char *word);
 
 #endif
