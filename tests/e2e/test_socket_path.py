@@ -393,7 +393,7 @@ print(r.status, r.getheader("content-type"), r.read().decode())
         eq(a.stdout, b.stdout, f"{behaviour} {method} {path}: what the program sees is unchanged")
 
 
-BURST = os.path.join(BUILD, "progs/burst")
+BURST_PROG = os.path.join(BUILD, "progs/burst")
 
 
 def burst(m, n, nofile, log=None):
@@ -404,7 +404,7 @@ def burst(m, n, nofile, log=None):
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard != resource.RLIM_INFINITY and hard < nofile:
         raise Skipped(f"the hard open-file limit is {hard}, below {nofile}")
-    argv = ["bash", "-c", f'ulimit -n {nofile} && exec "$0" "$@"', BURST, "127.0.0.1", str(m.port("primary")), str(n)]
+    argv = ["bash", "-c", f'ulimit -n {nofile} && exec "$0" "$@"', BURST_PROG, "127.0.0.1", str(m.port("primary")), str(n)]
     cfg = write_config({"providers": {"openai": {"base_url": m.base("primary")},
                                       "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
                         "chain": ["backup/gpt-4o-mini"], "attempts": {"per_process": 100000, "retry_ratio": 0},
@@ -435,7 +435,7 @@ def test_a_burst_near_the_open_file_limit_is_served_or_passed_through():
     a descriptor rather than failing a call it took. Before, calls were
     reset or hung, and the relay's thread spun on accept()."""
     m = mock()
-    r0 = run(["bash", "-c", 'ulimit -n 1024 && exec "$0" "$@"', BURST, "127.0.0.1", str(m.port("primary")), "600"],
+    r0 = run(["bash", "-c", 'ulimit -n 1024 && exec "$0" "$@"', BURST_PROG, "127.0.0.1", str(m.port("primary")), "600"],
              env_for(preload=False), timeout=120)
     eq(r0.stdout.decode().strip(), "ok 600 bad 0 hung 0", "the program alone (control)")
     log = new_log("burst-limit.log")
