@@ -16,8 +16,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "gate.h"
+#include "netaddr.h"
 #include "hooks.h"
 #include "shim.h"
 
@@ -57,6 +60,58 @@ void llf_fd_mark(int fd, int tls_redirected)
 int llf_fd_tls_redirected(int fd)
 {
     return fd >= 0 && fd < (int)sizeof tls_fds && __atomic_load_n(&tls_fds[fd], __ATOMIC_ACQUIRE);
+}
+
+/* Where each socket sent to the relay meant to go, by number, for
+ * getpeername(): made at the first such socket (65,536 addresses, address
+ * space whose pages are touched only as numbers are used). */
+static struct sockaddr_in6 *origs;
+static pthread_once_t origs_once = PTHREAD_ONCE_INIT;
+
+static void origs_make(void)
+{
+    origs = calloc(65536, sizeof *origs);
+}
+
+static void note_orig(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    pthread_once(&origs_once, origs_make);
+    if (origs && fd >= 0 && fd < 65536 && len <= sizeof *origs) {
+        memset(&origs[fd], 0, sizeof origs[fd]);
+        memcpy(&origs[fd], sa, len);
+    }
+}
+
+typedef int (*gpn_fn)(int, struct sockaddr *, socklen_t *);
+
+/* A socket sent to the relay is connected to the relay; the program asked
+ * for its provider, and is told so (Node's socket.remotePort, a program
+ * logging its peer). Only while its peer really is the relay: a number
+ * used again for another socket is told the truth. */
+LLF_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    static gpn_fn real_gpn;
+    if (!real_gpn)
+        real_gpn = (gpn_fn)dlsym(RTLD_NEXT, "getpeername");
+    if (!real_gpn) {
+        errno = ENOSYS;
+        return -1;
+    }
+    socklen_t room = len ? *len : 0;
+    int rc = real_gpn(fd, sa, len);
+    const struct sockaddr_in6 *o = rc == 0 && sa && !LLF_IN_LIB() && origs && fd >= 0 && fd < 65536 ? &origs[fd] : NULL;
+    if (!o || !o->sin6_family || room < (socklen_t)sizeof(struct sockaddr_in6) * (sa->sa_family == AF_INET6))
+        return rc;
+    const llf_core_api *core = llf_core_loaded();
+    struct sockaddr_storage relay = {.ss_family = sa->sa_family};
+    socklen_t rl = sizeof relay;
+    if (!core || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || core->relay_addr(&relay, &rl) ||
+        !llf_same_addr(sa, (struct sockaddr *)&relay))
+        return rc;
+    socklen_t ol = o->sin6_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    memcpy(sa, o, room < ol ? room : ol);
+    *len = ol;
+    return rc;
 }
 
 typedef int (*gai_fn)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
@@ -140,6 +195,7 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (core->relay_expect(fd, (struct sockaddr *)&me, ml, sa, len, kind == 2))
         return llf_real_connect(fd, sa, len);   /* no room, or no descriptors to spare: straight to the provider */
     llf_fd_mark(fd, kind == 2);
+    note_orig(fd, sa, len);
     int rc = llf_real_connect(fd, (const struct sockaddr *)&relay, rl);
     int err = errno;
     if (rc != 0 && err != EINPROGRESS) {

@@ -446,6 +446,40 @@ def test_a_burst_near_the_open_file_limit_is_served_or_passed_through():
     check(len(s) == 1 and 0 < s[0]["calls"] < 600, f"some calls managed, the others passed through ({s})")
 
 
+def test_the_program_sees_its_provider_as_its_peer():
+    """getpeername() on a socket sent to the relay names the provider the
+    program connected to (Node's socket.remotePort, a program logging its
+    peer), not the relay; before and after a call on it. A socket to
+    another server is told the truth."""
+    m = mock()
+    script = """
+import socket, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+s = socket.create_connection((u.hostname, u.port))
+before = s.getpeername()
+s.sendall(b"POST /v1/chat/completions HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\n"
+          b"Authorization: Bearer " + sys.argv[2].encode() + b"\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n" % len(sys.argv[3]) + sys.argv[3].encode())
+answer = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    answer += b
+after = s.getpeername()
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+o = socket.create_connection(l.getsockname())
+print(before[1], after[1], u.port, answer.split(b" ")[1].decode(), o.getpeername() == l.getsockname())
+"""
+    r = run([PY, "-c", script, m.base("primary") + "/chat/completions", KEYS["OPENAI_API_KEY"], chat_body()],
+            env_for(config(m)))
+    out = r.stdout.decode().split()
+    check(len(out) == 5, f"ran ({r.stderr.decode()[-300:]})")
+    eq(out[0], out[2], "the provider's port, before the call")
+    eq(out[1], out[2], "and after it")
+    eq(out[3], "200", "the call itself answered")
+    eq(out[4], "True", "another server's socket is told the truth")
+
+
 def test_refused_primary_is_answered_by_the_chain():
     m = mock()
     dead = free_ports(1)[0]
