@@ -88,7 +88,7 @@ typedef int (*gpn_fn)(int, struct sockaddr *, socklen_t *);
  * for its provider, and is told so (Node's socket.remotePort, a program
  * logging its peer). Only while its peer really is the relay: a number
  * used again for another socket is told the truth. */
-LLF_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+int llf_real_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
     static gpn_fn real_gpn;
     if (!real_gpn)
@@ -97,8 +97,13 @@ LLF_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
         errno = ENOSYS;
         return -1;
     }
+    return real_gpn(fd, sa, len);
+}
+
+LLF_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
     socklen_t room = len ? *len : 0;
-    int rc = real_gpn(fd, sa, len);
+    int rc = llf_real_getpeername(fd, sa, len);
     const struct sockaddr_in6 *o = rc == 0 && sa && !LLF_IN_LIB() && origs && fd >= 0 && fd < 65536 ? &origs[fd] : NULL;
     if (!o || !o->sin6_family || room < (socklen_t)sizeof(struct sockaddr_in6) * (sa->sa_family == AF_INET6))
         return rc;

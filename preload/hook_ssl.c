@@ -178,7 +178,7 @@ static int peer_is_relay(const llf_core_api *core, int fd)
 {
     struct sockaddr_storage peer, relay;
     socklen_t pl = sizeof peer, rl = sizeof relay;
-    if (getpeername(fd, (struct sockaddr *)&peer, &pl))
+    if (llf_real_getpeername(fd, (struct sockaddr *)&peer, &pl))   /* (not our own hook's answer) */
         return 0;
     relay.ss_family = peer.ss_family;
     if (core->relay_addr(&relay, &rl))

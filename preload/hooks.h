@@ -60,6 +60,9 @@ int llf_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 /* fds the connect hook sent to the relay for a TLS provider: the SSL hooks
  * make their sessions virtual when the SNI names the provider. */
 void llf_fd_mark(int fd, int tls_redirected);
+/* The kernel's getpeername(), past our hook (which names the provider on a
+ * socket sent to the relay). */
+int  llf_real_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
 int  llf_fd_tls_redirected(int fd);
 
 /* The real exec functions looked up ahead of need (hook_exec.c): at the

@@ -33,17 +33,29 @@ def raw_chat(s, tag):
 # Appended to a program that should reach its server through the relay:
 # each connect() it made, as "port>peer" on its stderr at exit. Connected to
 # the relay instead, its socket's peer is the relay's port, not the one it
-# asked for (the library does not disguise getpeername), which a test can
-# tell without the library's help: a test of something the relay carries
-# must not pass with no library at all.
+# asked for, which a test can tell without the library's help: a test of
+# something the relay carries must not pass with no library at all. The
+# peer is the kernel's, read in /proc/net/tcp by the socket's own port:
+# getpeername() names the provider on such a socket (as the program meant).
 PEERS = """
 import atexit, socket as _socket
 _llf_connect = _socket.socket.connect
 _llf_peers = []
+def _llf_peer(local):
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                for line in list(f)[1:]:
+                    p = line.split()
+                    if int(p[1].rsplit(":", 1)[1], 16) == local:
+                        return int(p[2].rsplit(":", 1)[1], 16)
+        except (OSError, ValueError, IndexError):
+            pass
+    raise OSError("no such socket")
 def _llf_record(self, addr):
     _llf_connect(self, addr)
     try:
-        _llf_peers.append("%s>%s" % (addr[1], self.getpeername()[1]))
+        _llf_peers.append("%s>%s" % (addr[1], _llf_peer(self.getsockname()[1])))
     except (OSError, IndexError, TypeError):
         pass
 _socket.socket.connect = _llf_record
