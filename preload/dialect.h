@@ -86,8 +86,9 @@ int llf_hub_tool_offered(const cJSON *allowed, const cJSON *t);
 
 /* A tool-call id as Anthropic takes one (tool_use.id, tool_result.
  * tool_use_id: ^[a-zA-Z0-9_-]+$, else a 400): id itself when it is one,
- * else id with every other byte '_' -- one mapping, so that a call and
- * the result answering it, in one turn and the next, stay paired (Kimi's
+ * else id with every other byte '_' -- one mapping, for whole answers and
+ * streams alike, so that a call and the result answering it, in one turn
+ * and the next, stay paired (Kimi's
  * "functions.get_weather:0" is "functions_get_weather_0"). No id (NULL or
  * "") gets one made up as Gemini's calls are, call_<response_id>_<n>
  * (llf_gemini_call_id). malloc'ed; NULL on no memory. */

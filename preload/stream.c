@@ -190,23 +190,28 @@ static int anth_args(llf_stream_tr *t, const char *args, llf_buf *out)
                       !llf_add(cJSON_GetObjectItem(e, "delta"), "partial_json", cJSON_CreateString(args)));
 }
 
-/* Call k's tool_use block opened, with the arguments gathered so far. A
- * call the member gave no id gets one, as Gemini's calls do (every
- * tool_use block has one, and a tool_result must name it). */
+/* Call k's tool_use block opened, with the arguments gathered so far. Its
+ * id is the one a whole answer of the member gives it (llf_anthropic_tool_id):
+ * one Anthropic takes, which the program's next request carries to its own
+ * Claude (Kimi's functions.get_weather:0 is refused there), and a call the
+ * member gave no id gets one made up, as Gemini's calls do (every tool_use
+ * block has one, and a tool_result must name it). */
 static int anth_open_call(llf_stream_tr *t, int k, llf_buf *out)
 {
     struct llf_tool_call *g = &t->calls[k];
-    char made[80];
-    if (!g->id.n)
-        llf_gemini_call_id(made, sizeof made, t->id, k);
-    if (anth_stop_block(t, out))
+    char *id = llf_anthropic_tool_id(g->id.n ? g->id.p : NULL, t->id, k);
+    if (!id || anth_stop_block(t, out)) {
+        free(id);
         return -1;
+    }
     cJSON *e = parse("{\"type\":\"content_block_start\",\"content_block\":{\"type\":\"tool_use\",\"input\":{}}}");
     cJSON *b = cJSON_GetObjectItem(e, "content_block");
-    if (sse_if(out, "content_block_start", e,
-               e && !llf_add(e, "index", cJSON_CreateNumber(t->blocks++)) &&
-                   !llf_add(b, "id", cJSON_CreateString(g->id.n ? g->id.p : made)) &&
-                   !llf_add(b, "name", cJSON_CreateString(g->name.n ? g->name.p : ""))))
+    int rc = sse_if(out, "content_block_start", e,
+                    e && !llf_add(e, "index", cJSON_CreateNumber(t->blocks++)) &&
+                        !llf_add(b, "id", cJSON_CreateString(id)) &&
+                        !llf_add(b, "name", cJSON_CreateString(g->name.n ? g->name.p : "")));
+    free(id);
+    if (rc)
         return -1;
     t->tool_block = 1;
     t->open_call = k + 1;

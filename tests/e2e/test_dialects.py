@@ -504,8 +504,9 @@ def test_gemini_call_ids_are_unique_across_turns():
 def test_tool_call_ids_reach_anthropic_as_it_takes_them():
     """Anthropic refuses tool_use ids with other than letters, digits, _
     and - (400 "String should match pattern"), which Kimi's are
-    ("functions.get_weather:0"): an Anthropic program answered by Kimi gets
-    an id its own Claude takes when the history comes back, and an OpenAI
+    ("functions.get_weather:0"): an Anthropic program answered by Kimi,
+    whole or streamed, gets an id its own Claude takes when the history
+    comes back, and an OpenAI
     program's history with Kimi's ids reaches a Claude member with ids it
     takes, each call still paired with its result."""
     m = mock()
@@ -522,6 +523,22 @@ def test_tool_call_ids_reach_anthropic_as_it_takes_them():
     out = json.loads(run(anthropic_call(m, body), cfg).stdout)
     text = (out.get("content") or [{}])[0].get("text", "")
     check("claude (claude-sonnet-4-5) got the tool result: rainy" in text, f"its own Claude took the history: {out}")
+    # streamed: the tool_use block's id is the whole answer's
+    m = mock()
+    m.set("claude", behaviour=["503", "ok"])
+    msgs = [{"role": "user", "content": "weather? [call:get_weather]"}]
+    r = run(anthropic_call(m, dict(body, messages=msgs, stream=True)) + ["-N"], cfg)
+    starts = [json.loads(l[6:])["content_block"] for l in r.stdout.decode().splitlines()
+              if l.startswith("data: ") and '"content_block_start"' in l]
+    name, args, stop = stream_tool_call("anthropic", r.stdout.decode())
+    eq([(b.get("type"), b.get("id")) for b in starts], [("tool_use", "functions_get_weather_0")],
+       f"Kimi's streamed call, as Claude takes ids: {r.stdout.decode()[-400:]!r}")
+    use = {"type": "tool_use", "id": starts[0].get("id") if starts else None, "name": name, "input": args}
+    msgs += [{"role": "assistant", "content": [use]},
+             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use["id"], "content": "rainy"}]}]
+    out = json.loads(run(anthropic_call(m, dict(body, messages=msgs)), cfg).stdout)
+    text = (out.get("content") or [{}])[0].get("text", "")
+    check("claude (claude-sonnet-4-5) got the tool result: rainy" in text, f"its own Claude took the streamed one: {out}")
     m = mock()
     m.set("oai", behaviour="503")
     otools = [{"type": "function", "function": {"name": "get_weather",

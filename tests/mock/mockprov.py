@@ -408,11 +408,16 @@ def tool_result(dialect, body):
     return None
 
 
+def openai_call_id(model, tool):
+    """An OpenAI-dialect call's id: Moonshot's Kimi names its calls
+    functions.NAME:INDEX, whole or streamed."""
+    return f"functions.{tool}:0" if model.startswith("kimi") else "call_mock1"
+
+
 def tool_call(dialect, name, model, tool):
     args = {"city": "Paris"}
     if dialect == "openai":
-        # (Moonshot's Kimi names its calls functions.NAME:INDEX)
-        cid = f"functions.{tool}:0" if model.startswith("kimi") else "call_mock1"
+        cid = openai_call_id(model, tool)
         return {"id": "chatcmpl-" + rand_id(), "object": "chat.completion", "created": int(time.time()),
                 "model": model, "choices": [{"index": 0, "message": {
                     "role": "assistant", "content": None, "refusal": None,
@@ -616,7 +621,8 @@ def sse_tool_events(dialect, model, tool, args):
     if dialect == "openai":
         chunk = openai_chunker(model)
         out.append(chunk({"role": "assistant", "content": None, "refusal": None, "tool_calls": [
-            {"index": 0, "id": "call_mock1", "type": "function", "function": {"name": tool, "arguments": ""}}]}))
+            {"index": 0, "id": openai_call_id(model, tool), "type": "function",
+             "function": {"name": tool, "arguments": ""}}]}))
         out += [chunk({"tool_calls": [{"index": 0, "function": {"arguments": h}}]}) for h in halves]
         out.append(chunk({}, "tool_calls"))
         out.append("data: [DONE]\n\n")

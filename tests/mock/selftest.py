@@ -46,6 +46,9 @@ def cases():
     for model, cid in (("gpt-x", "call_mock1"), ("kimi-k2", "functions.f:0")):
         rc, code, t = call("o", dict(ob, model=model, tools=tools, messages=[{"role": "user", "content": "[call:f]"}]))
         eq(json.loads(t)["choices"][0]["message"]["tool_calls"][0]["id"], cid, f"openai: {model}'s call id")
+        rc, code, t = call("o", dict(ob, model=model, tools=tools, stream=True,
+                                     messages=[{"role": "user", "content": "[call:f]"}]))
+        check(f'"id": "{cid}"' in t, f"openai: {model}'s call id, streamed")
     rc, code, t = call("a", ab, "ok")
     j = json.loads(t)
     eq((code, j["type"], j["stop_reason"], j["content"][0]["type"]), (200, "message", "end_turn", "text"), "anthropic ok")

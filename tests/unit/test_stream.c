@@ -966,6 +966,16 @@ static const char OAI_NO_INDEX[] = ROLE
     OT("{\"function\":{\"arguments\":\"" CITY2 "\"}}")
     OT("{\"id\":\"call_B\",\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"arguments\":\"{}\"}}") TOOLS_END;
 
+/* Kimi's ids (functions.NAME:INDEX), which Anthropic refuses, and one with
+ * bytes outside ASCII; then a call with such an id and one with none */
+static const char OAI_KIMI_IDS[] = ROLE
+    OT(OCALL(0, ",\"id\":\"functions.get_weather:0\"", "\"name\":\"get_weather\",", CITY1 CITY2))
+    OT(OCALL(1, ",\"id\":\"functions.get_time:1\"", "\"name\":\"get_time\",", "{}"))
+    OT(OCALL(2, ",\"id\":\"t\u00e9 1\"", "\"name\":\"get_time\",", "{}")) TOOLS_END;
+static const char OAI_KIMI_AND_NONE[] = ROLE
+    OT(OCALL(0, ",\"id\":\"functions.get_weather:0\"", "\"name\":\"get_weather\",", CITY1 CITY2))
+    OT(OCALL(1, "", "\"name\":\"get_time\",", "{}")) TOOLS_END;
+
 /* An Anthropic program's stream read back block by block: "type id name
  * input" for each (input as JSON, "!" if it is none), then the stop
  * reason; "BAD" where the blocks are not one open at a time, in order, or
@@ -1092,6 +1102,15 @@ static void check_oai_call_shapes(void)
         {"no index", OAI_NO_INDEX,
          "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use call_B get_time {} | tool_use STOP",
          "get_weather {\"city\":\"Paris\"} | get_time {} | STOP"},
+        /* ids as Anthropic takes them (llf_anthropic_tool_id): é is two bytes */
+        {"Kimi's ids", OAI_KIMI_IDS,
+         "tool_use functions_get_weather_0 get_weather {\"city\":\"Paris\"} | "
+         "tool_use functions_get_time_1 get_time {} | tool_use t___1 get_time {} | tool_use STOP",
+         "get_weather {\"city\":\"Paris\"} | get_time {} | get_time {} | STOP"},
+        {"Kimi's id, then none", OAI_KIMI_AND_NONE,
+         "tool_use functions_get_weather_0 get_weather {\"city\":\"Paris\"} | tool_use call_c9_1 get_time {} | "
+         "tool_use STOP",
+         "get_weather {\"city\":\"Paris\"} | get_time {} | STOP"},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int bytewise = 0; bytewise < 2; bytewise++) {
@@ -1103,6 +1122,74 @@ static void check_oai_call_shapes(void)
             oom_arg a = {LLF_OPENAI, (llf_dialect)t, shapes[i].in};
             t_oom_sweep(translate_all, &a, shapes[i].label);
         }
+}
+
+/* The tool_use ids of an Anthropic stream, or of a whole Anthropic answer,
+ * space-separated. */
+static int read_use_ids(void *ctx, const char *event, const char *data, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *b = cJSON_GetObjectItem(j, "content_block"), *id = cJSON_GetObjectItem(b, "id");
+    if (!strcmp(event, "content_block_start") && cJSON_IsString(id))
+        llf_buf_printf(ctx, "%s%s", ((llf_buf *)ctx)->n ? " " : "", id->valuestring);
+    cJSON_Delete(j);
+    return 0;
+}
+
+static void whole_use_ids(const cJSON *a, llf_buf *ids)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(a, "content"))
+        if (cJSON_IsString(cJSON_GetObjectItem(c, "id")))
+            llf_buf_printf(ids, "%s%s", ids->n ? " " : "", cJSON_GetObjectItem(c, "id")->valuestring);
+}
+
+/* An Anthropic program gets the same id for a call streamed as for the
+ * same call in a whole answer of the member (its own Claude then takes the
+ * history either way): a member's id mapped alike, one made up alike. */
+static void check_ids_as_whole(llf_dialect from, const char *stream, const char *whole, const char *want)
+{
+    const llf_dialect_ops *F = llf_dialect_ops_of(from), *A = llf_dialect_ops_of(LLF_ANTHROPIC);
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_ANTHROPIC, "m", 0);
+    llf_buf out = {0}, sids = {0}, wids = {0};
+    CHECK(p && llf_stream_pipe_feed(p, stream, strlen(stream), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_use_ids, &sids);
+    llf_sse_free(&q);
+    cJSON *in = cJSON_Parse(whole), *hub = NULL, *a = NULL;
+    llf_terr e = {{0}};
+    CHECK(in && F->resp_to_hub(in, &hub, &e) == LLF_TR_OK && A->resp_from_hub(hub, "m", &a, &e) == LLF_TR_OK);
+    whole_use_ids(a, &wids);
+    CHECK_STR(sids.p ? sids.p : "", want);
+    CHECK_STR(wids.p ? wids.p : "", want);
+    cJSON_Delete(in);
+    cJSON_Delete(hub);
+    cJSON_Delete(a);
+    llf_buf_free(&sids);
+    llf_buf_free(&wids);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
+static void check_ids_stream_and_whole(void)
+{
+    check_ids_as_whole(
+        LLF_OPENAI, OAI_KIMI_AND_NONE,
+        "{\"id\":\"c9\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+        "\"content\":null,\"tool_calls\":[{\"id\":\"functions.get_weather:0\",\"type\":\"function\",\"function\":"
+        "{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}},{\"type\":\"function\","
+        "\"function\":{\"name\":\"get_time\",\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}",
+        "functions_get_weather_0 call_c9_1");
+    /* Gemini's calls have no ids: both make them up from its responseId */
+    check_ids_as_whole(
+        LLF_GEMINI,
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":\"get_weather\",\"args\":"
+        "{\"city\":\"Paris\"}}},{\"functionCall\":{\"name\":\"get_time\",\"args\":{}}}],\"role\":\"model\"},"
+        "\"finishReason\":\"STOP\",\"index\":0}],\"responseId\":\"mAit.aLm+k\"}\r\n\r\n",
+        "{\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":\"get_weather\",\"args\":"
+        "{\"city\":\"Paris\"}}},{\"functionCall\":{\"name\":\"get_time\",\"args\":{}}}],\"role\":\"model\"},"
+        "\"finishReason\":\"STOP\",\"index\":0}],\"responseId\":\"mAit.aLm+k\"}",
+        "call_mAitaLmk_0 call_mAitaLmk_1");
 }
 
 /* The first call goes out live, piece by piece, as the member sends it;
@@ -1227,6 +1314,7 @@ void test_stream(void)
     usage_chunks();
     usage_details();
     check_oai_call_shapes();
+    check_ids_stream_and_whole();
     check_first_call_live();
     check_no_done();
 }
