@@ -70,7 +70,7 @@ static pthread_once_t origs_once = PTHREAD_ONCE_INIT;
 
 static void origs_make(void)
 {
-    origs = calloc(65536, sizeof *origs);
+    __atomic_store_n(&origs, calloc(65536, sizeof *origs), __ATOMIC_RELEASE);
 }
 
 static void note_orig(int fd, const struct sockaddr *sa, socklen_t len)
@@ -104,7 +104,8 @@ LLF_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
     socklen_t room = len ? *len : 0;
     int rc = llf_real_getpeername(fd, sa, len);
-    const struct sockaddr_in6 *o = rc == 0 && sa && !LLF_IN_LIB() && origs && fd >= 0 && fd < 65536 ? &origs[fd] : NULL;
+    struct sockaddr_in6 *all = __atomic_load_n(&origs, __ATOMIC_ACQUIRE);
+    const struct sockaddr_in6 *o = rc == 0 && sa && !LLF_IN_LIB() && all && fd >= 0 && fd < 65536 ? &all[fd] : NULL;
     if (!o || !o->sin6_family || room < (socklen_t)sizeof(struct sockaddr_in6) * (sa->sa_family == AF_INET6))
         return rc;
     const llf_core_api *core = llf_core_loaded();
