@@ -70,7 +70,7 @@ static void sweep(double now)
     sweep_at = n * 2 > 256 ? n * 2 : 256;
 }
 
-int llf_expect_add(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig, socklen_t len,
+int llf_expect_add(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig, socklen_t len,
                    int tls, double now)
 {
     key k;
@@ -95,6 +95,7 @@ int llf_expect_add(const struct sockaddr *src, socklen_t srclen, const struct so
         x->stamp = now;
         memset(&x->e, 0, sizeof x->e);
         x->e.tls = tls;
+        x->e.fd = fd;
         memcpy(&x->e.src, src, srclen);
         if (len <= sizeof x->e.orig)
             memcpy(&x->e.orig, orig, len);
@@ -112,15 +113,14 @@ int llf_expect_take(const struct sockaddr *peer, double now, llf_expectation *ou
     pthread_mutex_lock(&lock);
     entry *x;
     HASH_FIND(hh, table, &k, sizeof k, x);
-    int fresh = x && now - x->stamp <= LLF_EXPECT_TTL_MS;
-    if (fresh)
-        *out = x->e;
+    int found = !x ? 0 : now - x->stamp <= LLF_EXPECT_TTL_MS ? 1 : 2;
     if (x) {
+        *out = x->e;
         HASH_DEL(table, x);
         free(x);
     }
     pthread_mutex_unlock(&lock);
-    return fresh;
+    return found;
 }
 
 void llf_expect_drop(const struct sockaddr *src)

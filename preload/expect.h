@@ -22,18 +22,22 @@
 
 typedef struct llf_expectation {
     int tls;                          /* the program will speak TLS on it */
+    int fd;                           /* the program's socket, by number */
     struct sockaddr_storage src;
     struct sockaddr_storage orig;     /* where it meant to go (zeroes: none) */
 } llf_expectation;
 
-/* A connection from src will come, meant for orig, at now (ms, monotonic).
+/* A connection from src (the program's socket fd) will come, meant for
+ * orig, at now (ms, monotonic).
  * The same source again (a connect() repeated) replaces its own. 0, or -1:
  * no memory, or LLF_EXPECT_MAX live ones (the caller must then not send the
  * connection to the relay). */
-int llf_expect_add(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig, socklen_t len,
+int llf_expect_add(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig, socklen_t len,
                    int tls, double now);
-/* Was a connection from peer announced, no longer than LLF_EXPECT_TTL_MS
- * before now? 1 (and *out, the announcement consumed) or 0. */
+/* Was a connection from peer announced? 1: no longer than LLF_EXPECT_TTL_MS
+ * before now; 2: before that (the caller may still find the program's
+ * socket behind it: a burst the relay took long to accept); 0: not. The
+ * announcement is consumed, and *out is it. */
 int llf_expect_take(const struct sockaddr *peer, double now, llf_expectation *out);
 /* Withdraws src's announcement (its connect failed). */
 void llf_expect_drop(const struct sockaddr *src);

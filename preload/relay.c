@@ -109,7 +109,7 @@ int llf_relay_expect(int fd, const struct sockaddr *src, socklen_t srclen, const
                      (long)r.rlim_cur);
         return -1;
     }
-    return llf_expect_add(src, srclen, orig, len, tls, llf_mono_ms());
+    return llf_expect_add(fd, src, srclen, orig, len, tls, llf_mono_ms());
 }
 
 void llf_relay_unexpect(const struct sockaddr *src)
@@ -117,10 +117,22 @@ void llf_relay_unexpect(const struct sockaddr *src)
     llf_expect_drop(src);
 }
 
-/* Was a connection from peer announced? Consumes the announcement. */
-static int expected(const struct sockaddr_storage *peer, expectation *out)
+/* Was the connection fd, from peer, announced? Consumes the announcement.
+ * One announced longer ago than its time (a burst of a thousand accepted
+ * one by one, on a slow machine) is still the program's while the socket
+ * it was announced for holds that source and is connected to us: no other
+ * process can hold that address meanwhile. */
+static int expected(int fd, const struct sockaddr_storage *peer, expectation *out)
 {
-    return llf_expect_take((const struct sockaddr *)peer, llf_mono_ms(), out);
+    int found = llf_expect_take((const struct sockaddr *)peer, llf_mono_ms(), out);
+    if (found != 2)
+        return found;
+    struct sockaddr_storage src, to, here;
+    socklen_t sl = sizeof src, tl = sizeof to, hl = sizeof here;
+    return getsockname(out->fd, (struct sockaddr *)&src, &sl) == 0 &&
+           llf_same_addr((struct sockaddr *)&src, (const struct sockaddr *)peer) &&
+           getpeername(out->fd, (struct sockaddr *)&to, &tl) == 0 &&   /* (our own thread: the kernel's) */
+           getsockname(fd, (struct sockaddr *)&here, &hl) == 0 && llf_same_addr((struct sockaddr *)&to, (struct sockaddr *)&here);
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -2178,7 +2190,7 @@ static conn *accept_one(int l, int *short_of)
     int fd = accept4(l, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
         *short_of = 1;
-    if (fd >= 0 && expected(&peer, &from) && (k = calloc(1, sizeof *k)) && llf_fd_own(&k->own, fd) == 0) {
+    if (fd >= 0 && expected(fd, &peer, &from) && (k = calloc(1, sizeof *k)) && llf_fd_own(&k->own, fd) == 0) {
         struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
         k->from = from;
         k->fd = fd;

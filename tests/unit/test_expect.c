@@ -26,7 +26,7 @@ void test_expect(void)
     int added = 0;
     for (int p = 20000; p < 22000; p++) {
         struct sockaddr_in s = src(p);
-        added += llf_expect_add((struct sockaddr *)&s, sizeof s, (struct sockaddr *)&prov, sizeof prov, p & 1,
+        added += llf_expect_add(7, (struct sockaddr *)&s, sizeof s, (struct sockaddr *)&prov, sizeof prov, p & 1,
                                 1000.0) == 0;
     }
     CHECK(added == 2000);
@@ -35,7 +35,7 @@ void test_expect(void)
     for (int p = 21999; p >= 20000; p--) {
         struct sockaddr_in s = src(p);
         llf_expectation e;
-        if (llf_expect_take((struct sockaddr *)&s, 1500.0, &e)) {
+        if (llf_expect_take((struct sockaddr *)&s, 1500.0, &e) == 1) {
             taken++;
             right &= e.tls == (p & 1) && ((struct sockaddr_in *)&e.src)->sin_port == htons((unsigned short)p) &&
                      ((struct sockaddr_in *)&e.orig)->sin_port == htons(443);
@@ -48,23 +48,25 @@ void test_expect(void)
     struct sockaddr_in a = src(30000), b = src(30001), other = src(30000);
     other.sin_addr.s_addr = htonl(0x7f000002);
     llf_expectation e;
-    CHECK(llf_expect_add((struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    CHECK(llf_expect_add(7, (struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
     CHECK(!llf_expect_take((struct sockaddr *)&b, 1, &e));
     CHECK(!llf_expect_take((struct sockaddr *)&other, 1, &e));
     CHECK(llf_expect_take((struct sockaddr *)&a, 1, &e));
     CHECK(!llf_expect_take((struct sockaddr *)&a, 1, &e));
 
     /* the same source again replaces its own; a withdrawn one is gone */
-    CHECK(llf_expect_add((struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
-    CHECK(llf_expect_add((struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 1, 10) == 0);
+    CHECK(llf_expect_add(7, (struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    CHECK(llf_expect_add(7, (struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 1, 10) == 0);
     CHECK(llf_expect_held() == 1);
     CHECK(llf_expect_take((struct sockaddr *)&a, 11, &e) && e.tls == 1);
-    CHECK(llf_expect_add((struct sockaddr *)&b, sizeof b, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    CHECK(llf_expect_add(7, (struct sockaddr *)&b, sizeof b, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
     llf_expect_drop((struct sockaddr *)&b);
     CHECK(!llf_expect_take((struct sockaddr *)&b, 1, &e) && llf_expect_held() == 0);
 
-    /* an expired announcement is not served */
-    CHECK(llf_expect_add((struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    /* an expired announcement is told apart, with the socket it named (the
+     * relay then looks whether that socket still holds the source) */
+    CHECK(llf_expect_add(9, (struct sockaddr *)&a, sizeof a, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    CHECK(llf_expect_take((struct sockaddr *)&a, LLF_EXPECT_TTL_MS + 1, &e) == 2 && e.fd == 9);
     CHECK(!llf_expect_take((struct sockaddr *)&a, LLF_EXPECT_TTL_MS + 1, &e));
 
     /* expired ones are swept as the table grows: a long-lived program whose
@@ -72,7 +74,7 @@ void test_expect(void)
     for (int round = 0; round < 20; round++)
         for (int p = 0; p < 300; p++) {
             struct sockaddr_in s = src(40000 + round * 300 + p);
-            llf_expect_add((struct sockaddr *)&s, sizeof s, (struct sockaddr *)&prov, sizeof prov, 0,
+            llf_expect_add(7, (struct sockaddr *)&s, sizeof s, (struct sockaddr *)&prov, sizeof prov, 0,
                            round * (LLF_EXPECT_TTL_MS + 1));
         }
     CHECK(llf_expect_held() < 1000);
@@ -83,11 +85,11 @@ void test_expect(void)
     v6.sin6_family = AF_INET6;
     v6.sin6_port = htons(30000);
     v6.sin6_addr = in6addr_loopback;
-    CHECK(llf_expect_add((struct sockaddr *)&v6, sizeof v6, (struct sockaddr *)&prov, sizeof prov, 1, 0) == 0);
+    CHECK(llf_expect_add(7, (struct sockaddr *)&v6, sizeof v6, (struct sockaddr *)&prov, sizeof prov, 1, 0) == 0);
     CHECK(!llf_expect_take((struct sockaddr *)&a, 1, &e));   /* (127.0.0.1:30000 is another address) */
     CHECK(llf_expect_take((struct sockaddr *)&v6, 1, &e) && e.tls);
     struct sockaddr un = {.sa_family = AF_UNIX};
-    CHECK(llf_expect_add(&un, sizeof un, (struct sockaddr *)&prov, sizeof prov, 0, 0) == -1);
+    CHECK(llf_expect_add(7, &un, sizeof un, (struct sockaddr *)&prov, sizeof prov, 0, 0) == -1);
     llf_expect_clear();
     CHECK(llf_expect_held() == 0);
 }
