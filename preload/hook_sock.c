@@ -84,10 +84,6 @@ static void note_orig(int fd, const struct sockaddr *sa, socklen_t len)
 
 typedef int (*gpn_fn)(int, struct sockaddr *, socklen_t *);
 
-/* A socket sent to the relay is connected to the relay; the program asked
- * for its provider, and is told so (Node's socket.remotePort, a program
- * logging its peer). Only while its peer really is the relay: a number
- * used again for another socket is told the truth. */
 int llf_real_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
     static gpn_fn real_gpn;
@@ -100,6 +96,18 @@ int llf_real_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
     return real_gpn(fd, sa, len);
 }
 
+int llf_is_relay(const llf_core_api *core, const struct sockaddr *peer)
+{
+    struct sockaddr_storage relay = {.ss_family = peer->sa_family};
+    socklen_t rl = sizeof relay;
+    return (peer->sa_family == AF_INET || peer->sa_family == AF_INET6) && core->relay_addr(&relay, &rl) == 0 &&
+           llf_same_addr(peer, (struct sockaddr *)&relay);
+}
+
+/* A socket sent to the relay is connected to the relay; the program asked
+ * for its provider, and is told so (Node's socket.remotePort, a program
+ * logging its peer). Only while its peer really is the relay: a number
+ * used again for another socket is told the truth. */
 LLF_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
     socklen_t room = len ? *len : 0;
@@ -109,10 +117,7 @@ LLF_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
     if (!o || !o->sin6_family || room < (socklen_t)sizeof(struct sockaddr_in6) * (sa->sa_family == AF_INET6))
         return rc;
     const llf_core_api *core = llf_core_loaded();
-    struct sockaddr_storage relay = {.ss_family = sa->sa_family};
-    socklen_t rl = sizeof relay;
-    if (!core || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || core->relay_addr(&relay, &rl) ||
-        !llf_same_addr(sa, (struct sockaddr *)&relay))
+    if (!core || !llf_is_relay(core, sa))
         return rc;
     socklen_t ol = o->sin6_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     memcpy(sa, o, room < ol ? room : ol);

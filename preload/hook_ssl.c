@@ -176,14 +176,10 @@ static vssl *find(const SSL *s)
 /* Is fd (still) connected to our relay? */
 static int peer_is_relay(const llf_core_api *core, int fd)
 {
-    struct sockaddr_storage peer, relay;
-    socklen_t pl = sizeof peer, rl = sizeof relay;
-    if (llf_real_getpeername(fd, (struct sockaddr *)&peer, &pl))   /* (not our own hook's answer) */
-        return 0;
-    relay.ss_family = peer.ss_family;
-    if (core->relay_addr(&relay, &rl))
-        return 0;
-    return llf_same_addr((struct sockaddr *)&peer, (struct sockaddr *)&relay);
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof peer;
+    /* (the kernel's peer, not our own hook's answer) */
+    return llf_real_getpeername(fd, (struct sockaddr *)&peer, &pl) == 0 && llf_is_relay(core, (struct sockaddr *)&peer);
 }
 
 /* At the handshake: make the session virtual when the connection was sent

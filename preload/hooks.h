@@ -63,6 +63,9 @@ void llf_fd_mark(int fd, int tls_redirected);
 /* The kernel's getpeername(), past our hook (which names the provider on a
  * socket sent to the relay). */
 int  llf_real_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
+/* Is peer the relay's listening address (of its family)? */
+struct llf_core_api;
+int  llf_is_relay(const struct llf_core_api *core, const struct sockaddr *peer);
 int  llf_fd_tls_redirected(int fd);
 
 /* The real exec functions looked up ahead of need (hook_exec.c): at the

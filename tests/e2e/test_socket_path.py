@@ -453,25 +453,17 @@ def test_the_program_sees_its_provider_as_its_peer():
     another server is told the truth."""
     m = mock()
     script = """
-import socket, sys, urllib.parse
-u = urllib.parse.urlsplit(sys.argv[1])
+import socket, urllib.parse
+u = urllib.parse.urlsplit(URL)
 s = socket.create_connection((u.hostname, u.port))
 before = s.getpeername()
-s.sendall(b"POST /v1/chat/completions HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\n"
-          b"Authorization: Bearer " + sys.argv[2].encode() + b"\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n" % len(sys.argv[3]) + sys.argv[3].encode())
-answer = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    answer += b
+answer = raw_chat(s, "peer")
 after = s.getpeername()
 l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
 o = socket.create_connection(l.getsockname())
 print(before[1], after[1], u.port, answer.split(b" ")[1].decode(), o.getpeername() == l.getsockname())
 """
-    r = run([PY, "-c", script, m.base("primary") + "/chat/completions", KEYS["OPENAI_API_KEY"], chat_body()],
-            env_for(config(m)))
+    r = py(m, script, config(m))
     out = r.stdout.decode().split()
     check(len(out) == 5, f"ran ({r.stderr.decode()[-300:]})")
     eq(out[0], out[2], "the provider's port, before the call")
