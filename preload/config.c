@@ -31,17 +31,52 @@
 #define DEFAULT_SHADOW_SAMPLE 0.1
 #define DEFAULT_SHADOW_TIMEOUT_MS 60000
 
-/* Conservative: anchored at the start of a short answer, so an answer that
- * merely contains "I can't" somewhere is never taken for a refusal. */
+/* Anchored at the start of a short answer, so an answer that merely contains
+ * "I can't" somewhere is never taken for a refusal; and only a refusal's verb
+ * counts, so "I can't find a bug", "I can't help but notice" or "I cannot
+ * provide an exact figure, but it is about 8 billion" are answers. Verbs that
+ * also begin answers (provide, give, write, answer...) count only before what
+ * reads as a refusal's object ("that.", "that information", "instructions"). */
+#define R_A "('|’)" /* a straight or a curly apostrophe */
+#define R_END "([^[:alnum:]]|$)" /* the end of a word */
+#define R_LEAD                                                                                   \
+    "^[[:space:]]*(((I" R_A "m|I am)( very| really| truly| so)? sorry|sorry|I apologi[sz]e|"     \
+    "my apologies|unfortunately|I" R_A "m afraid)[,.!]*( but)?[[:space:]]+)?"
+#define R_AI                                                                                     \
+    "(AI|artificial intelligence|LLM|(large )?language model|(text-based|virtual) AI)"           \
+    "( language model| model| assistant)?"
+#define R_SUBJ "(as an? " R_AI ",?[[:space:]]+I|I" R_A "m (just |only )?an? " R_AI "(,? so I|,? and( I)?)?|I)"
+#define R_NEG                                                                                    \
+    "((" R_A "m| am) (not able|unable|not going|not allowed|not permitted) to"                   \
+    "| (can" R_A "t|cannot|can not|won" R_A "t|will not)( be able to)?"                          \
+    "| (don" R_A "t|do not) have the ability to)"
+#define R_OBJ                                                                                    \
+    "(( you)?( with)? ((that|this|these|those|such|any|the requested|(this|that) (kind|type) of" \
+    "|specific|detailed|further|medical|legal|financial) )?(information|instructions|guidance"   \
+    "|advice|assistance|help|support|content|material|requests?|questions?)" R_END                \
+    "|( you)? (that|this|such)( for you| here)?[[:space:]]*([^[:alnum:][:space:]]|$))"
+#define R_VERB                                                                                   \
+    "(assist|comply|fulfil|engage|participate|proceed with|do (that|this|so)" R_END              \
+    "|help( (you|with|on|in|that|this|anyone|people|out|further|here)" R_END                      \
+    "|[[:space:]]*([^[:alnum:][:space:]]|$))"                                                    \
+    "|(provide|give|offer|share|create|generate|write|produce|support|answer|discuss)" R_OBJ ")"
+/* (one pattern, the lead written once: a list is compiled pattern by
+ * pattern and then again as one alternation; one is compiled once) */
 const char *const llf_default_refusals[] = {
-    "^[[:space:]]*(I'm|I am|I’m)( very| really| truly)? sorry,? (but )?(I|I'm|I am|I’m) "
-    "(can't|cannot|can’t|won't|will not|am not able to|am unable to|must decline|unable to)",
-    "^[[:space:]]*I (can't|cannot|can’t|won't|will not|must decline to) "
-    "(help|assist|comply|provide|do that|fulfill|support|answer|engage)",
-    "^[[:space:]]*(Sorry|Unfortunately),? (but )?I (can't|cannot|can’t|won't|am unable to|am not able to)",
-    "^[[:space:]]*As an AI( language model)?,? I (can't|cannot|can’t|am not able|am unable)",
-    "^[[:space:]]*I('m| am|’m) (not able|unable) to (help|assist|comply|provide|fulfill)",
+    R_LEAD "(" R_SUBJ R_NEG " " R_VERB
+    "|I (must|have to|need to|will)( respectfully| politely)? decline"
+    "|I(" R_A "m not| am not| (don" R_A "t|do not) feel) comfortable (helping|assisting|providing"
+    "|writing|creating|generating|producing|sharing|engaging|discussing|participating)"
+    "|(that|this)(" R_A "s| is) not something I(" R_A "m| am)? (can|able to) (help|assist|do)" R_END ")",
     NULL};
+#undef R_A
+#undef R_END
+#undef R_LEAD
+#undef R_AI
+#undef R_SUBJ
+#undef R_NEG
+#undef R_OBJ
+#undef R_VERB
 
 typedef struct ctx {
     llf_config *c;

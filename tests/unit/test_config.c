@@ -306,3 +306,72 @@ void test_config_patterns(void)
     CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"ok\",\"(bad\"]}}", NULL,
                      "refusal_patterns[1]"));
 }
+
+/* The default patterns on how models refuse (Claude, GPT, Gemini, Llama,
+ * Mistral, with straight and curly apostrophes), and on answers that begin
+ * like a refusal but are not one: an inability that is not a refusal's verb,
+ * "can't help but", "cannot provide <what an answer gives>, but". */
+void test_config_default_refusals(void)
+{
+    static const char *const refused[] = {
+        "I can't help with that.",
+        "I can’t help with creating malware or other tools designed to cause harm.",
+        "I'm not able to help with that request.",
+        "I apologize, but I cannot fulfill this request.",
+        "I'm not comfortable providing instructions for that.",
+        "That's not something I can help with.",
+        "I won't be able to help with this one.",
+        "I'm sorry, but I can't assist with that.",
+        "I’m sorry, but I can’t comply with that request.",
+        "Sorry, I can't help.",
+        "I'm sorry, I can't provide that information.",
+        "I’m unable to help with that.",
+        "I'm just a language model, so I can't help you with that.",
+        "As a language model, I'm not able to assist you with that.",
+        "I'm a text-based AI and can't assist with that.",
+        "I can’t fulfill that request.",
+        "I cannot provide information or guidance on illegal or harmful activities. Can I help you with "
+        "something else?",
+        "I can't create content that promotes violence.",
+        "I'm sorry, but I am unable to help with that request.",
+        "I must respectfully decline your request.",
+        "I'm afraid I can't do that.",
+        "Unfortunately, I can't engage in that kind of role-play.",
+    };
+    static const char *const answers[] = {
+        "I can't help but notice the answer is 42.",
+        "I can’t help but think the answer is 42.",
+        "I cannot provide an exact figure, but it is roughly 8 billion.",
+        "Sorry, I can't find any bug: the code is correct.",
+        "Unfortunately, I cannot find a date in this document.",
+        "I'm sorry, but I can't see anything wrong with this code…",
+        "I can't wait to see what you build with it! Here is the function: def f(x): return x * 2",
+        "Unfortunately, the API was deprecated in 2023, so use the v2 endpoint instead.",
+        "I won't repeat the full code; here is the diff: - x = 1 + x = 2",
+        "I can't help thinking the loop is the problem: move the allocation out of it.",
+        "As an AI, I can't browse the web, but the docs say the limit is 100 requests per minute.",
+        "I’m afraid I can’t recall the exact year, but it was around 1990.",
+        "Sorry, I can't reproduce the crash; it works on Python 3.11 with the same input.",
+        "I can't say for sure, but the most likely cause is a missing semicolon.",
+        "Unfortunately, I can't give an exact date, but it was released in spring 2021.",
+        "I'm sorry to hear that! Try restarting the router first.",
+        "I cannot stress this enough: always close the file.",
+        "I can't tell from the snippet alone; the stack trace would show where it fails.",
+        "I won't go into the history; the short answer is yes.",
+        "Sorry, I cannot write to /etc from here, so run: sudo tee /etc/hosts",
+    };
+    t_clearenv();
+    llf_config *c = load(NULL, NULL, NULL);
+    CHECK(c != NULL);
+    for (size_t i = 0; c && i < sizeof refused / sizeof refused[0]; i++)
+        if (!refuses(&c->verdict, refused[i])) {
+            fprintf(stderr, "  not taken for a refusal: %s\n", refused[i]);
+            CHECK(0);
+        }
+    for (size_t i = 0; c && i < sizeof answers / sizeof answers[0]; i++)
+        if (refuses(&c->verdict, answers[i])) {
+            fprintf(stderr, "  taken for a refusal: %s\n", answers[i]);
+            CHECK(0);
+        }
+    llf_config_free(c);
+}
