@@ -591,7 +591,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
              * it is judged: a stop sequence ends an answer that went on) */
             if (!s->original && !r->delivered && r->status >= 200 && r->status < 300 && dops->stop_at && hub)
                 dops->stop_at(s->model, hub, &r->body);
-            llf_judge_in jin = {d, s->model, c->stream, hub, &cfg->verdict};
+            llf_judge_in jin = {d, s->model, c->stream, hub, &cfg->verdict, d != c->m.dialect};
             llf_resp view;
             llf_buf plain = {0};
             const llf_resp *jr;
@@ -686,7 +686,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         llf_resp view;
         llf_buf plain = {0};
         const llf_resp *jr;
-        llf_judge_in jin = {c->m.dialect, c->model, c->stream, NULL, NULL};
+        llf_judge_in jin = {c->m.dialect, c->model, c->stream, NULL, NULL, 0};
         final_v = judge_coded(&jin, final, &view, &plain, &jr);
         llf_buf_free(&plain);
     }

@@ -278,7 +278,9 @@ static int json_arguments(const cJSON *fn)
     return ok;
 }
 
-llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg)
+/* llf_judge_answer, beyond: the answer holds content its hub form does not
+ * show (a Gemini image, its code run), which counts as audio does. */
+static llf_verdict judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg, int beyond)
 {
     int on_empty = cfg ? cfg->empty : 1, on_refusal = cfg ? cfg->refusal : 1;
     int on_json = cfg ? cfg->json : 1, on_trunc = cfg ? cfg->truncated_fallback : 0;
@@ -295,7 +297,7 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
     const char *text = cJSON_IsString(content) ? content->valuestring : "";
     int ncalls = cJSON_GetArraySize(calls) + cJSON_IsObject(legacy);
     /* audio asked for comes in place of the text (its transcript beside it) */
-    int audio = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(msg, "audio"));
+    int audio = beyond || cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(msg, "audio"));
     if (!choice)
         return cfg && !cfg->invalid_body ? (llf_verdict){LLF_OK, "ok", 0, -1}
                                          : bad(LLF_INVALID_BODY, "no_choices");
@@ -350,6 +352,11 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
     return (llf_verdict){LLF_OK, "ok", 0, -1};
 }
 
+llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg)
+{
+    return judge_answer(answer, hub_req, cfg, 0);
+}
+
 int llf_deprecation(const llf_buf *head, char *date, size_t datelen)
 {
     static const char *const names[] = {"sunset", "deprecation", "x-model-deprecation",
@@ -367,7 +374,7 @@ int llf_deprecation(const llf_buf *head, char *date, size_t datelen)
 
 llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_resp *r, time_t now)
 {
-    llf_judge_in in = {d, model, stream, NULL, NULL};
+    llf_judge_in in = {d, model, stream, NULL, NULL, 0};
     return llf_judge_ex(&in, r, now);
 }
 
@@ -508,8 +515,8 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
                 continue;   /* a thought summary is not the answer */
             if (cJSON_IsString(pt) && llf_buf_adds(&g->text, pt->valuestring))
                 return gate_fail(g, "no_memory");
-            if (cJSON_GetObjectItemCaseSensitive(p, "functionCall"))
-                g->hold = 0;
+            if (cJSON_GetObjectItemCaseSensitive(p, "functionCall") || llf_gemini_part_beyond_text(p))
+                g->hold = 0;   /* a call, an image, code run: an answer that is no text */
         }
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(cand, "finishReason");
         if (cJSON_IsString(f) && !strcmp(llf_gemini_finish(f->valuestring, 0), "content_filter"))
@@ -727,8 +734,11 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
     } else if (ops->resp_to_hub) {
         cJSON *hub = NULL;
         llf_terr e;
+        /* (a Gemini answer's images, files and code run are the answer to
+         * a Gemini program; translated, they are lost) */
+        int beyond = in->dialect == LLF_GEMINI && !in->translated && llf_gemini_beyond_text(j);
         if (ops->resp_to_hub(j, &hub, &e) == LLF_TR_OK)
-            v = llf_judge_answer(hub, in->hub_req, in->cfg);
+            v = judge_answer(hub, in->hub_req, in->cfg, beyond);
         else
             v = bad(LLF_INVALID_BODY, "wrong_shape");
         cJSON_Delete(hub);

@@ -86,6 +86,30 @@ def test_empty_and_refusals_fall_back_in_every_dialect():
                 eq(first["reason"], reason, f"{dialect}/{behaviour}: reason")
 
 
+def test_gemini_answers_beyond_text():
+    """A Gemini answer that is an image, or code the model ran, with no text
+    is the answer to a Gemini program, not an empty one; translated for a
+    program of another dialect, which has no place for it, it is none."""
+    m = mock()
+    for behaviour, part in (("image_only", "inlineData"), ("code_run", "codeExecutionResult")):
+        m.reset_all()
+        m.set("gem", behaviour=behaviour)
+        log = new_log("beyond.log")
+        out, who = call(m, "gemini", log=log)
+        eq(len(m.requests("backup")), 0, f"{behaviour}: no fallback")
+        check(any(part in p for p in out["candidates"][0]["content"]["parts"]), f"{behaviour}: the program got it")
+        eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+           [("gemini", "ok")], f"{behaviour}: judged an answer")
+    m.reset_all()
+    m.set("oai", behaviour="503")
+    m.set("gem", behaviour="image_only")
+    log = new_log("beyond.log")
+    out, who = call(m, "openai", log=log, chain=("gemini/gemini-2.5-flash", "backup/gpt-4o-mini"))
+    eq(who, "backup", "an image for an OpenAI program is no answer")
+    eq([(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "overloaded"), ("gemini", "no_content"), ("backup", "ok")], "why")
+
+
 def test_refusal_controls_pass_first_time():
     m = mock()
     m.set("oai", behaviour="long_cant")

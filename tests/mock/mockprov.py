@@ -483,7 +483,7 @@ def success(dialect, name, model, body):
 
 
 SOFT = ("refusal_text", "refusal", "blocked", "empty_answer", "bad_json", "schema_mismatch", "json_ok",
-        "bad_args", "truncated", "deprecated", "long_cant", "nope")
+        "bad_args", "truncated", "deprecated", "long_cant", "nope", "image_only", "code_run")
 
 
 def set_text(dialect, body, text):
@@ -546,6 +546,14 @@ def soft(dialect, name, model, req, b):
             body["candidates"][0]["finishReason"] = "MAX_TOKENS"
     elif b == "deprecated":
         headers = [("Deprecation", "@1767225600"), ("Sunset", "Thu, 01 Jan 2026 00:00:00 GMT")]
+    elif b == "image_only" and dialect == "gemini":
+        # an image model's answer: the image, no text
+        body["candidates"][0]["content"]["parts"] = [{"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}]
+    elif b == "code_run" and dialect == "gemini":
+        # the code execution tool's answer when the model adds no text
+        body["candidates"][0]["content"]["parts"] = [
+            {"executableCode": {"language": "PYTHON", "code": "print(6 * 7)"}},
+            {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "42\n"}}]
     return body, headers
 
 

@@ -353,6 +353,47 @@ static void stopped_answers(void)
     llf_resp_free(&r);
 }
 
+/* A Gemini answer whose parts are an image, audio, a file or code it ran,
+ * with no text: the answer to a Gemini program (not empty), held or
+ * streamed; translated for another dialect, which has no place for them,
+ * nothing. */
+static void gemini_beyond_text(void)
+{
+    static const char *const parts[] = {
+        "{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}}",
+        "{\"inline_data\":{\"mime_type\":\"audio/L16;codec=pcm;rate=24000\",\"data\":\"AAAA\"}}",
+        "{\"fileData\":{\"mimeType\":\"video/mp4\",\"fileUri\":\"https://example.invalid/f\"}}",
+        "{\"executableCode\":{\"language\":\"PYTHON\",\"code\":\"print(1)\"}},"
+        "{\"codeExecutionResult\":{\"outcome\":\"OUTCOME_OK\",\"output\":\"1\\n\"}}"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body, "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[%s]},"
+                                    "\"finishReason\":\"STOP\",\"index\":0}]}", parts[i]);
+        llf_resp r = resp(200, NULL, body);
+        llf_judge_in in = {LLF_GEMINI, "gemini-2.5-flash-image", 0, NULL, NULL, 0};
+        llf_verdict v = llf_judge_ex(&in, &r, 0);
+        CHECK(v.outcome == LLF_OK);
+        in.translated = 1;
+        v = llf_judge_ex(&in, &r, 0);
+        CHECK(v.outcome == LLF_EMPTY && strcmp(v.reason, "no_content") == 0);
+        llf_resp_free(&r);
+        /* streamed, held for its text: an answer at its first such part */
+        char sse[600];
+        snprintf(sse, sizeof sse, "data: %s\n\n", body);
+        gated g = gate_stream(LLF_GEMINI, 1, sse);
+        CHECK(g.rc == LLF_GATE_GO);
+    }
+    /* a thought is not the answer, whatever it holds; nor is a filtered image */
+    llf_resp r = resp(200, NULL, "{\"candidates\":[{\"content\":{\"parts\":[{\"thought\":true,\"inlineData\":"
+                                 "{\"mimeType\":\"image/png\",\"data\":\"iVBO\"}}]},\"finishReason\":\"STOP\"}]}");
+    CHECK(llf_judge(LLF_GEMINI, "g", 0, &r, 0).outcome == LLF_EMPTY);
+    llf_resp_free(&r);
+    r = resp(200, NULL, "{\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":{\"mimeType\":\"image/png\","
+                        "\"data\":\"iVBO\"}}]},\"finishReason\":\"IMAGE_SAFETY\"}]}");
+    CHECK(llf_judge(LLF_GEMINI, "g", 0, &r, 0).outcome == LLF_REFUSAL);
+    llf_resp_free(&r);
+}
+
 void test_verdict(void)
 {
     const char *ok = "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}";
@@ -511,6 +552,7 @@ void test_verdict(void)
     stream_gate();
     late_stream_error();
     stopped_answers();
+    gemini_beyond_text();
 }
 
 static llf_verdict answer(const char *content_json, const char *finish, const char *req,
