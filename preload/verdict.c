@@ -279,8 +279,10 @@ static int json_arguments(const cJSON *fn)
 }
 
 /* llf_judge_answer, beyond: the answer holds content its hub form does not
- * show (a Gemini image, its code run), which counts as audio does. */
-static llf_verdict judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg, int beyond)
+ * show (a Gemini image, its code run), which counts as audio does; text:
+ * the answer's text. */
+static llf_verdict judge_text(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg, int beyond,
+                              const char *text)
 {
     int on_empty = cfg ? cfg->empty : 1, on_refusal = cfg ? cfg->refusal : 1;
     int on_json = cfg ? cfg->json : 1, on_trunc = cfg ? cfg->truncated_fallback : 0;
@@ -288,13 +290,11 @@ static llf_verdict judge_answer(const cJSON *answer, const cJSON *hub_req, const
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
     const cJSON *finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
     const char *fr = cJSON_IsString(finish) ? finish->valuestring : "";
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
     const cJSON *refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
     const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
     /* the deprecated function call, still answered to a program that sent
      * "functions": a call like a tool call */
     const cJSON *legacy = cJSON_GetObjectItemCaseSensitive(msg, "function_call");
-    const char *text = cJSON_IsString(content) ? content->valuestring : "";
     int ncalls = cJSON_GetArraySize(calls) + cJSON_IsObject(legacy);
     /* audio asked for comes in place of the text (its transcript beside it) */
     int audio = beyond || cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(msg, "audio"));
@@ -350,6 +350,22 @@ static llf_verdict judge_answer(const cJSON *answer, const cJSON *hub_req, const
     if (on_trunc && strcmp(fr, "length") == 0 && !program_limited(hub_req))
         return bad(LLF_TRUNCATED, "length");
     return (llf_verdict){LLF_OK, "ok", 0, -1};
+}
+
+/* The content an answer's text is: a string, or (Mistral's Magistral, and
+ * OpenAI-compatible servers that answer as a request is written) an array
+ * of chunks, whose text parts are the text and whose thinking is not. */
+static llf_verdict judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg, int beyond)
+{
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "choices"), 0), "message");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    if (!cJSON_IsArray(content))
+        return judge_text(answer, hub_req, cfg, beyond, cJSON_IsString(content) ? content->valuestring : "");
+    char *text = llf_content_text(content, "");
+    llf_verdict v = text ? judge_text(answer, hub_req, cfg, beyond, text) : bad(LLF_INVALID_BODY, "no_memory");
+    free(text);
+    return v;
 }
 
 llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg)

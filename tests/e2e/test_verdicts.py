@@ -110,6 +110,27 @@ def test_gemini_answers_beyond_text():
        [("openai", "overloaded"), ("gemini", "no_content"), ("backup", "ok")], "why")
 
 
+def test_content_as_chunks_is_an_answer():
+    """Mistral's Magistral answers with its content as an array of chunks,
+    thinking then text: an answer, handed to an OpenAI program as it came,
+    and its text (not its thinking) to a program of another dialect."""
+    m = mock()
+    m.set("oai", behaviour="content_chunks")
+    log = new_log("chunks.log")
+    out, who = call(m, log=log)
+    eq(len(m.requests("backup")), 0, "no fallback")
+    content = out["choices"][0]["message"]["content"]
+    check(isinstance(content, list) and content[1]["text"].startswith("Hello from oai"), f"as it came: {content!r}")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")], "judged ok")
+    m.reset_all()
+    m.set("claude", behaviour="503")
+    m.set("backup", behaviour="content_chunks")
+    out, who = call(m, "anthropic")
+    eq(who, "backup", "a member's chunks, for an Anthropic program")
+    eq([b["type"] for b in out["content"]], ["text"], "its text, not its thinking")
+    check("think it over" not in json.dumps(out), "no thinking in the text")
+
+
 def test_refusal_controls_pass_first_time():
     m = mock()
     m.set("oai", behaviour="long_cant")

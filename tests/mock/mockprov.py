@@ -483,7 +483,8 @@ def success(dialect, name, model, body):
 
 
 SOFT = ("refusal_text", "refusal", "blocked", "empty_answer", "bad_json", "schema_mismatch", "json_ok",
-        "bad_args", "truncated", "deprecated", "long_cant", "nope", "image_only", "code_run")
+        "bad_args", "truncated", "deprecated", "long_cant", "nope", "image_only", "code_run",
+        "content_chunks")
 
 
 def set_text(dialect, body, text):
@@ -546,6 +547,11 @@ def soft(dialect, name, model, req, b):
             body["candidates"][0]["finishReason"] = "MAX_TOKENS"
     elif b == "deprecated":
         headers = [("Deprecation", "@1767225600"), ("Sunset", "Thu, 01 Jan 2026 00:00:00 GMT")]
+    elif b == "content_chunks" and dialect == "openai":
+        # Mistral's reasoning models (Magistral): the content as chunks, its thinking first
+        msg = body["choices"][0]["message"]
+        msg["content"] = [{"type": "thinking", "thinking": [{"type": "text", "text": "Let me think it over."}]},
+                          {"type": "text", "text": msg["content"]}]
     elif b == "image_only" and dialect == "gemini":
         # an image model's answer: the image, no text
         body["candidates"][0]["content"]["parts"] = [{"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}]

@@ -654,6 +654,19 @@ void test_verdict_answers(void)
                  "{\"arguments\":\"{}\"}}]}", "tool_calls", NULL, vc).outcome == LLF_INVALID_BODY);
     CHECK(answer("{\"content\":null,\"function_call\":{\"name\":null,\"arguments\":\"{}\"}}", "function_call", NULL, vc).outcome ==
           LLF_INVALID_BODY);
+    /* content as an array of chunks (Mistral's Magistral): its text parts
+     * are the text, judged as a string's is; its thinking is none */
+#define THINK "{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"Let me see.\"}]}"
+    CHECK(answer("{\"content\":[" THINK ",{\"type\":\"text\",\"text\":\"2 + 2 = 4.\"}]}", "stop", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":[{\"type\":\"text\",\"text\":\"Paris.\"}]}", "stop", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":[" THINK "]}", "stop", NULL, vc).outcome == LLF_EMPTY);
+    CHECK(answer("{\"content\":[]}", "stop", NULL, vc).outcome == LLF_EMPTY);
+    CHECK(answer("{\"content\":[" THINK ",{\"type\":\"text\",\"text\":\"I cannot help with that.\"}]}", "stop", NULL,
+                 vc).outcome == LLF_REFUSAL);
+    CHECK(answer("{\"content\":[" THINK ",{\"type\":\"text\",\"text\":\"{\\\"a\\\":\"},{\"type\":\"text\",\"text\":\"1}\"}]}",
+                 "stop", js, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":[{\"type\":\"text\",\"text\":\"{\\\"b\\\":1}\"}]}", "stop", js, vc).outcome == LLF_SCHEMA);
+#undef THINK
     /* truncation: accepted by default; with the fallback policy only when the program set no limit */
     CHECK(answer("{\"content\":\"cut\"}", "length", NULL, vc).outcome == LLF_OK);
     c->verdict.truncated_fallback = 1;
