@@ -278,6 +278,14 @@ static int json_arguments(const cJSON *fn)
     return ok;
 }
 
+/* An "error" member that says there was one (OpenRouter's error in a 200:
+ * {"code": 502, "message": ...}); a null one is none. */
+static int error_member(const cJSON *o)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+    return cJSON_IsObject(e) || cJSON_IsTrue(e) || (cJSON_IsString(e) && *e->valuestring);
+}
+
 /* llf_judge_answer, beyond: the answer holds content its hub form does not
  * show (a Gemini image, its code run), which counts as audio does; text:
  * the answer's text. */
@@ -301,6 +309,13 @@ static llf_verdict judge_text(const cJSON *answer, const cJSON *hub_req, const l
     if (!choice)
         return cfg && !cfg->invalid_body ? (llf_verdict){LLF_OK, "ok", 0, -1}
                                          : bad(LLF_INVALID_BODY, "no_choices");
+    /* An error after the answer began, in a 200 (OpenRouter's when the
+     * model's provider fails mid-generation: finish_reason "error" and the
+     * error in the choice, or beside the choices): what text there is was
+     * cut short. */
+    if ((!cfg || cfg->invalid_body) &&
+        (strcmp(fr, "error") == 0 || error_member(choice) || error_member(answer)))
+        return bad(LLF_INVALID_BODY, "error_in_body");
     /* OpenAI's refusal comes in place of the content, and of the JSON asked
      * for: with refusal checks off it is the answer, not an empty one, and
      * it is not judged as JSON (the program gets its text) */

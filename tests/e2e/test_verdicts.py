@@ -131,6 +131,23 @@ def test_content_as_chunks_is_an_answer():
     check("think it over" not in json.dumps(out), "no thinking in the text")
 
 
+def test_an_error_in_a_200_falls_back():
+    """OpenRouter reports a provider that failed mid-generation in a 200:
+    finish_reason "error", the error in the choice, partial text. An
+    "error": null is no error."""
+    m = mock()
+    m.set("oai", behaviour="error_in_body")
+    log = new_log("err200.log")
+    out, who = call(m, log=log)
+    eq(who, "backup", "the backup answered")
+    eq([(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "invalid_body", "error_in_body"), ("backup", "ok", "ok")], "why")
+    m.reset_all()
+    m.set("oai", behaviour="error_null")
+    out, who = call(m)
+    eq((who, len(m.requests("backup"))), ("oai", 0), "\"error\": null is none")
+
+
 def test_refusal_controls_pass_first_time():
     m = mock()
     m.set("oai", behaviour="long_cant")

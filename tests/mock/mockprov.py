@@ -484,7 +484,7 @@ def success(dialect, name, model, body):
 
 SOFT = ("refusal_text", "refusal", "blocked", "empty_answer", "bad_json", "schema_mismatch", "json_ok",
         "bad_args", "truncated", "deprecated", "long_cant", "nope", "image_only", "code_run",
-        "content_chunks")
+        "content_chunks", "error_in_body", "error_null")
 
 
 def set_text(dialect, body, text):
@@ -552,6 +552,16 @@ def soft(dialect, name, model, req, b):
         msg = body["choices"][0]["message"]
         msg["content"] = [{"type": "thinking", "thinking": [{"type": "text", "text": "Let me think it over."}]},
                           {"type": "text", "text": msg["content"]}]
+    elif b == "error_in_body" and dialect == "openai":
+        # OpenRouter's 200 when the model's provider failed mid-generation
+        ch = body["choices"][0]
+        ch["message"]["content"] = "The answer is"
+        ch["finish_reason"] = "error"
+        ch["error"] = {"code": 502, "message": "Provider disconnected"}
+    elif b == "error_null" and dialect == "openai":
+        # a good answer saying it has no error
+        body["error"] = None
+        body["choices"][0]["error"] = None
     elif b == "image_only" and dialect == "gemini":
         # an image model's answer: the image, no text
         body["candidates"][0]["content"]["parts"] = [{"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}]

@@ -667,6 +667,29 @@ void test_verdict_answers(void)
                  "stop", js, vc).outcome == LLF_OK);
     CHECK(answer("{\"content\":[{\"type\":\"text\",\"text\":\"{\\\"b\\\":1}\"}]}", "stop", js, vc).outcome == LLF_SCHEMA);
 #undef THINK
+    /* an error in a 200 (OpenRouter's, mid-generation): in the choice,
+     * beside the choices, or the finish reason alone; a null error is none */
+    static const char *const errs[] = {
+        "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"The answer is\"},"
+        "\"finish_reason\":\"error\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"}}]}",
+        "{\"error\":{\"message\":\"Upstream error\",\"code\":502},\"choices\":[{\"index\":0,\"message\":"
+        "{\"role\":\"assistant\",\"content\":\"partial\"},\"finish_reason\":null}]}",
+        "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"The answer is\"},\"finish_reason\":\"error\"}]}"};
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        cJSON *a = cJSON_Parse(errs[i]);
+        llf_verdict v = llf_judge_answer(a, NULL, vc);
+        CHECK(v.outcome == LLF_INVALID_BODY && v.fallback && strcmp(v.reason, "error_in_body") == 0);
+        cJSON_Delete(a);
+    }
+    {
+        cJSON *a = cJSON_Parse("{\"error\":null,\"choices\":[{\"index\":0,\"error\":null,\"message\":"
+                               "{\"content\":\"Paris.\"},\"finish_reason\":\"stop\"}]}");
+        CHECK(llf_judge_answer(a, NULL, vc).outcome == LLF_OK);
+        cJSON_Delete(a);
+        llf_resp r = resp(200, NULL, errs[0]);   /* (whole, as a 200 comes) */
+        CHECK_STR(llf_judge(LLF_OPENAI, "m", 0, &r, 0).reason, "error_in_body");
+        llf_resp_free(&r);
+    }
     /* truncation: accepted by default; with the fallback policy only when the program set no limit */
     CHECK(answer("{\"content\":\"cut\"}", "length", NULL, vc).outcome == LLF_OK);
     c->verdict.truncated_fallback = 1;
