@@ -677,6 +677,19 @@ static llf_verdict judge_stream(llf_dialect d, const llf_resp *r)
     return why ? stream_verdict(why) : (llf_verdict){LLF_OK, "ok", 0, -1};
 }
 
+/* Does a Content-Type value name JSON (application/json,
+ * application/problem+json...)? Media types are case-insensitive (RFC
+ * 9110 §8.3.1): Application/JSON is JSON. Its parameters are not read. */
+static int media_json(const char *ct, size_t n)
+{
+    const char *semi = memchr(ct, ';', n);
+    size_t end = semi ? (size_t)(semi - ct) : n;
+    for (size_t i = 0; i + 4 <= end; i++)
+        if (strncasecmp(ct + i, "json", 4) == 0)
+            return 1;
+    return 0;
+}
+
 llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
 {
     llf_verdict v = {LLF_OK, "ok", 0, -1};
@@ -746,7 +759,7 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
     int check_body = !in->cfg || in->cfg->invalid_body;
     size_t ctn;
     const char *ct = llf_head_get(&r->head, "content-type", &ctn);
-    if (check_body && ct && !memmem(ct, ctn, "json", 4))
+    if (check_body && ct && !media_json(ct, ctn))
         return bad(LLF_INVALID_BODY, "content_type");
     if (r->body.n == 0)
         return check_body ? bad(LLF_INVALID_BODY, "empty_body") : v;

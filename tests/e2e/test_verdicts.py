@@ -247,6 +247,10 @@ def test_wrong_content_type_falls_back():
     m.set("oai", behaviour="textplain")
     call(m, cfg=config(m, verdict={"invalid_body": False}))
     eq(len(m.requests("backup")), 0, "unless turned off")
+    m.reset_all()
+    m.set("oai", behaviour="jsoncase")
+    out, who = call(m)
+    eq((who, len(m.requests("backup"))), ("oai", 0), "Application/JSON is JSON (media types have no case)")
 
 
 def test_quality_gate():

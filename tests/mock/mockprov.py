@@ -890,6 +890,9 @@ class Server:
         if b == "textplain":
             body, _ = success(self.dialect, self.name, model, req)
             return self.raw(c, 200, "text/plain", json.dumps(body).encode())
+        if b == "jsoncase":   # JSON under a media type in other case, which is the same type
+            body, _ = success(self.dialect, self.name, model, req)
+            return self.raw(c, 200, "Application/JSON; Charset=UTF-8", json.dumps(body).encode())
         if b == "hang":
             c.settimeout(60)
             try:

@@ -483,6 +483,19 @@ void test_verdict(void)
     CHECK_STR(judge(200, NULL, "<html>oops</html>").reason, "not_json");
     CHECK_STR(judge(200, NULL, "{\"choices\":[]} trailing").reason, "not_json");
     CHECK_STR(judge(200, NULL, "{\"id\":\"x\"}").reason, "wrong_shape");
+    /* the content type, read as media types are, whatever their case */
+    static const struct {
+        const char *type;
+        int json;
+    } types[] = {{"application/json", 1}, {"Application/JSON", 1}, {"APPLICATION/JSON; charset=UTF-8", 1},
+                 {"application/problem+json", 1}, {"text/html", 0}, {"TEXT/PLAIN", 0},
+                 {"text/plain; note=json", 0}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        char head[128];
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", types[i].type);
+        v = judge(200, head, ok);
+        CHECK(types[i].json ? v.outcome == LLF_OK : strcmp(v.reason, "content_type") == 0);
+    }
     CHECK(judge(200, NULL, "{\"id\":\"x\"}").fallback);
     llf_resp r = resp(200, NULL, "{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}");
     CHECK(llf_judge(LLF_ANTHROPIC, "c", 0, &r, 0).outcome == LLF_OK);
