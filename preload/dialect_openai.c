@@ -278,7 +278,7 @@ static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
     const cJSON *stop = llf_get(hub, "stop");
     if (!stop || family(model) != REASONING || cJSON_IsTrue(llf_get(hub, "stream")))
         return 0;
-    cJSON *j = cJSON_ParseWithLength(body->p ? body->p : "", body->n);
+    cJSON *j = llf_json_parse_mended(cJSON_ParseWithLength, body->p ? body->p : "", body->n);
     const cJSON *choices = llf_get(j, "choices");
     int changed = 0;
     for (cJSON *ch = cJSON_IsArray(choices) ? choices->child : NULL; ch; ch = ch->next) {

@@ -264,7 +264,7 @@ static int fits(llf_call *c, long window, long *estimate)
 /* The text of a 2xx answer of dialect d (malloc'ed), for the quality gate. */
 static char *answer_text(llf_dialect d, const llf_resp *r)
 {
-    cJSON *j = cJSON_ParseWithLength(r->body.p ? r->body.p : "", r->body.n);
+    cJSON *j = llf_json_parse_mended(cJSON_ParseWithLength, r->body.p ? r->body.p : "", r->body.n);
     cJSON *hub = NULL;
     llf_terr e;
     char *text = NULL;
@@ -349,7 +349,7 @@ static int translate_answer(llf_dialect from, llf_dialect to, const char *model,
     if (from == to)
         return 0;
     llf_terr e;
-    cJSON *in = cJSON_ParseWithLength(r->body.p ? r->body.p : "", r->body.n);
+    cJSON *in = llf_json_parse_mended(cJSON_ParseWithLength, r->body.p ? r->body.p : "", r->body.n);
     cJSON *hub = NULL, *out = NULL;
     int rc = in && llf_dialect_ops_of(from)->resp_to_hub(in, &hub, &e) == LLF_TR_OK &&
                      llf_dialect_ops_of(to)->resp_from_hub(hub, model, &out, &e) == LLF_TR_OK

@@ -579,7 +579,7 @@ int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
 {
     if (g->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6))   /* the end */
         return g->started ? LLF_GATE_WAIT : gate_fail(g, "empty_stream");
-    cJSON *j = llf_json_parse_exact(data, len);
+    cJSON *j = llf_json_parse_mended(llf_json_parse_exact, data, len);
     const char *p = event_problem(g->d, event, j);
     if (!p && !g->started)
         p = blocked_prompt(g, j);
@@ -764,7 +764,7 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
     if (r->body.n == 0)
         return check_body ? bad(LLF_INVALID_BODY, "empty_body") : v;
     /* (read here and gone when judged: a scratch tree, see jsonmem.h) */
-    cJSON *j = llf_json_parse_scratch(r->body.p, r->body.n);
+    cJSON *j = llf_json_parse_mended(llf_json_parse_scratch, r->body.p, r->body.n);
     const llf_dialect_ops *ops = llf_dialect_ops_of(in->dialect);
     if (!j) {
         v = bad(LLF_INVALID_BODY, "not_json");

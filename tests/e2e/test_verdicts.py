@@ -148,6 +148,26 @@ def test_an_error_in_a_200_falls_back():
     eq((who, len(m.requests("backup"))), ("oai", 0), "\"error\": null is none")
 
 
+def test_a_lone_surrogate_is_still_an_answer():
+    """Half an emoji (a lone \\ud83d escape), which Python's json and the SDKs
+    take: the program gets its own answer's bytes as they came, or a
+    member's translated with U+FFFD in its place."""
+    m = mock()
+    m.set("oai", behaviour="lone_surrogate")
+    log = new_log("surrogate.log")
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    r = run([CURL, "-sS", m.base("oai") + "/chat/completions", "-H", "content-type: application/json",
+             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", json.dumps(body)], env_for(config(m), log))
+    check(b"Hello from oai \\ud83d there" in r.stdout, f"the bytes as they came: {r.stdout[-120:]!r}")
+    eq(len(m.requests("backup")), 0, "no fallback")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")], "judged ok")
+    m.reset_all()
+    m.set("claude", behaviour="503")
+    m.set("backup", behaviour="lone_surrogate")
+    out, who = call(m, "anthropic")
+    eq(out["content"][0]["text"], "Hello from backup \ufffd there", "a member's, translated")
+
+
 def test_refusal_controls_pass_first_time():
     m = mock()
     m.set("oai", behaviour="long_cant")

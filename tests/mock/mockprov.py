@@ -484,7 +484,7 @@ def success(dialect, name, model, body):
 
 SOFT = ("refusal_text", "refusal", "blocked", "empty_answer", "bad_json", "schema_mismatch", "json_ok",
         "bad_args", "truncated", "deprecated", "long_cant", "nope", "image_only", "code_run",
-        "content_chunks", "error_in_body", "error_null")
+        "content_chunks", "error_in_body", "error_null", "lone_surrogate")
 
 
 def set_text(dialect, body, text):
@@ -552,6 +552,9 @@ def soft(dialect, name, model, req, b):
         msg = body["choices"][0]["message"]
         msg["content"] = [{"type": "thinking", "thinking": [{"type": "text", "text": "Let me think it over."}]},
                           {"type": "text", "text": msg["content"]}]
+    elif b == "lone_surrogate":
+        # half an emoji, as a model cut between its halves writes it (json.dumps: "\ud83d")
+        set_text(dialect, body, f"Hello from {name} \ud83d there")
     elif b == "error_in_body" and dialect == "openai":
         # OpenRouter's 200 when the model's provider failed mid-generation
         ch = body["choices"][0]

@@ -483,6 +483,11 @@ void test_verdict(void)
     CHECK_STR(judge(200, NULL, "<html>oops</html>").reason, "not_json");
     CHECK_STR(judge(200, NULL, "{\"choices\":[]} trailing").reason, "not_json");
     CHECK_STR(judge(200, NULL, "{\"id\":\"x\"}").reason, "wrong_shape");
+    /* a lone surrogate escape (half an emoji), which cJSON refuses: an answer still */
+    v = judge(200, NULL, "{\"choices\":[{\"message\":{\"content\":\"Hello \\ud83d there\"}}]}");
+    CHECK(v.outcome == LLF_OK);
+    CHECK_STR(judge(200, NULL, "{\"choices\":[{\"message\":{\"content\":\"\\ud83d\"}}").reason, "not_json");
+    CHECK(gate_stream(LLF_OPENAI, 0, "data: {\"choices\":[{\"delta\":{\"content\":\"Hi \\ud83d\"}}]}\n\n").rc == LLF_GATE_GO);
     /* the content type, read as media types are, whatever their case */
     static const struct {
         const char *type;
