@@ -261,7 +261,8 @@ static int fits(llf_call *c, long window, long *estimate)
     return *estimate <= window;
 }
 
-/* The text of a 2xx answer of dialect d (malloc'ed), for the quality gate. */
+/* The text of a 2xx answer of dialect d (malloc'ed; "" when it has none),
+ * for the quality gate. */
 static char *answer_text(llf_dialect d, const llf_resp *r)
 {
     cJSON *j = llf_json_parse_mended(cJSON_ParseWithLength, r->body.p ? r->body.p : "", r->body.n);
@@ -599,8 +600,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             if (v.outcome == LLF_OK && !r->delivered) {
                 note_deprecation(&cfg->providers[s->provider], s->model, r);
                 if (cfg->verdict.validate_cmd) {
+                    /* (an answer with no text, a tool call, audio, a paused
+                     * turn, is judged by the other checks alone: the
+                     * command would read nothing and judge that) */
                     char *text = answer_text(d, jr);
-                    int q = text ? llf_quality_check(cfg->verdict.validate_cmd,
+                    int q = text && *text ? llf_quality_check(cfg->verdict.validate_cmd,
                                                      cfg->verdict.validate_timeout_ms, text,
                                                      cfg->providers[s->provider].name, s->model,
                                                      cfg->verdict.key_vars)

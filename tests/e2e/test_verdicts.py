@@ -301,6 +301,14 @@ def test_quality_gate():
     eq(r.returncode, 0, "four calls answered")
     eq(len(m.requests("backup")), 4, "each by the backup")
     eq(open(count).read().split(), ["openai", "backup"], "the gate ran once per distinct answer")
+    # an answer with no text (a tool call) is not sent to it: a gate that
+    # wants text would judge nothing
+    m.reset_all()
+    cfg = config(m, verdict={"validate": {"command": "test -n \"$(cat)\"", "timeout_ms": 5000}})
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    out, who = call(m, cfg=cfg, extra_body={"tools": tools, "messages": [{"role": "user", "content": "[call:get_weather]"}]})
+    eq(out["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "get_weather", "the call answered")
+    eq(len(m.requests("backup")), 0, "the primary's call, not the gate's empty verdict")
     # a gate that hangs does not hang the program
     m.reset_all()
     cfg = config(m, verdict={"validate": {"command": "sleep 30.713; true", "timeout_ms": 300}})
