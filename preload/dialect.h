@@ -150,6 +150,15 @@ extern const llf_dialect_ops llf_dialect_openai;
 extern const llf_dialect_ops llf_dialect_anthropic;
 extern const llf_dialect_ops llf_dialect_gemini;
 
+/* Does a Gemini answer's part hold content other than text or a function
+ * call: an image or audio (inlineData), a file (fileData), code the model
+ * ran and its result (executableCode, codeExecutionResult)? Such parts are
+ * the answer to a Gemini program, though the hub form has no place for them
+ * (a thought is none of the answer). llf_gemini_beyond_text: does the first
+ * candidate of the answer resp hold one? */
+int llf_gemini_part_beyond_text(const cJSON *part);
+int llf_gemini_beyond_text(const cJSON *resp);
+
 /* An OpenAI reasoning model (o-series, gpt-5): it streams nothing of its
  * thinking, so its answer's first event may come minutes after its role. */
 int llf_openai_reasoning_model(const char *model);

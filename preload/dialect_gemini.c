@@ -1059,6 +1059,25 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
 
 /* ---- responses --------------------------------------------------------- */
 
+int llf_gemini_part_beyond_text(const cJSON *part)
+{
+    if (cJSON_IsTrue(llf_get(part, "thought")))
+        return 0;   /* (a thought, whatever it holds, is not the answer) */
+    return get2(part, "inlineData", "inline_data") || get2(part, "fileData", "file_data") ||
+           get2(part, "executableCode", "executable_code") ||
+           get2(part, "codeExecutionResult", "code_execution_result");
+}
+
+int llf_gemini_beyond_text(const cJSON *resp)
+{
+    const cJSON *cand = cJSON_GetArrayItem(llf_get(resp, "candidates"), 0);
+    const cJSON *parts = llf_get(llf_get(cand, "content"), "parts");
+    for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p; p = p->next)
+        if (llf_gemini_part_beyond_text(p))
+            return 1;
+    return 0;
+}
+
 static cJSON *candidate_to_choice(const cJSON *cand, int index, const char *rid, int *ncall)
 {
     llf_buf text = {0};

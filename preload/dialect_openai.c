@@ -7,6 +7,7 @@
 #include "hubutil.h"
 #include "models.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int match_op(const char *rest, char **model, int *stream)
@@ -277,7 +278,7 @@ static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
     const cJSON *stop = llf_get(hub, "stop");
     if (!stop || family(model) != REASONING || cJSON_IsTrue(llf_get(hub, "stream")))
         return 0;
-    cJSON *j = cJSON_ParseWithLength(body->p ? body->p : "", body->n);
+    cJSON *j = llf_json_parse_mended(cJSON_ParseWithLength, body->p ? body->p : "", body->n);
     const cJSON *choices = llf_get(j, "choices");
     int changed = 0;
     for (cJSON *ch = cJSON_IsArray(choices) ? choices->child : NULL; ch; ch = ch->next) {
@@ -330,6 +331,30 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     return LLF_TR_OK;
 }
 
+/* An answer's content given as an array of chunks (Mistral's Magistral:
+ * [{"type": "thinking", ...}, {"type": "text", "text": ...}], as a
+ * request's content may be written) is, in the hub, its text: the text
+ * chunks joined, the thinking left out; null when there is none. 0, -1 on
+ * no memory. */
+static int content_as_text(cJSON *hub)
+{
+    const cJSON *choices = llf_get(hub, "choices");
+    for (cJSON *ch = cJSON_IsArray(choices) ? choices->child : NULL; ch; ch = ch->next) {
+        cJSON *msg = (cJSON *)llf_get(ch, "message");
+        const cJSON *content = llf_get(msg, "content");
+        if (!cJSON_IsArray(content))
+            continue;
+        char *t = llf_content_text(content, "");
+        cJSON *s = t && *t ? cJSON_CreateString(t) : t ? cJSON_CreateNull() : NULL;
+        free(t);
+        if (!s || !cJSON_ReplaceItemInObjectCaseSensitive(msg, "content", s)) {
+            cJSON_Delete(s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
 {
     if (!cJSON_IsObject(resp) || !success_shape(resp)) {
@@ -337,6 +362,10 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
         return LLF_TR_ERROR;
     }
     *out = cJSON_Duplicate(resp, 1);
+    if (*out && content_as_text(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
     return *out ? LLF_TR_OK : LLF_TR_ERROR;
 }
 

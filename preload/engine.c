@@ -261,10 +261,11 @@ static int fits(llf_call *c, long window, long *estimate)
     return *estimate <= window;
 }
 
-/* The text of a 2xx answer of dialect d (malloc'ed), for the quality gate. */
+/* The text of a 2xx answer of dialect d (malloc'ed; "" when it has none),
+ * for the quality gate. */
 static char *answer_text(llf_dialect d, const llf_resp *r)
 {
-    cJSON *j = cJSON_ParseWithLength(r->body.p ? r->body.p : "", r->body.n);
+    cJSON *j = llf_json_parse_mended(cJSON_ParseWithLength, r->body.p ? r->body.p : "", r->body.n);
     cJSON *hub = NULL;
     llf_terr e;
     char *text = NULL;
@@ -349,7 +350,7 @@ static int translate_answer(llf_dialect from, llf_dialect to, const char *model,
     if (from == to)
         return 0;
     llf_terr e;
-    cJSON *in = cJSON_ParseWithLength(r->body.p ? r->body.p : "", r->body.n);
+    cJSON *in = llf_json_parse_mended(cJSON_ParseWithLength, r->body.p ? r->body.p : "", r->body.n);
     cJSON *hub = NULL, *out = NULL;
     int rc = in && llf_dialect_ops_of(from)->resp_to_hub(in, &hub, &e) == LLF_TR_OK &&
                      llf_dialect_ops_of(to)->resp_from_hub(hub, model, &out, &e) == LLF_TR_OK
@@ -591,7 +592,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
              * it is judged: a stop sequence ends an answer that went on) */
             if (!s->original && !r->delivered && r->status >= 200 && r->status < 300 && dops->stop_at && hub)
                 dops->stop_at(s->model, hub, &r->body);
-            llf_judge_in jin = {d, s->model, c->stream, hub, &cfg->verdict};
+            llf_judge_in jin = {d, s->model, c->stream, hub, &cfg->verdict, d != c->m.dialect};
             llf_resp view;
             llf_buf plain = {0};
             const llf_resp *jr;
@@ -599,8 +600,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             if (v.outcome == LLF_OK && !r->delivered) {
                 note_deprecation(&cfg->providers[s->provider], s->model, r);
                 if (cfg->verdict.validate_cmd) {
+                    /* (an answer with no text, a tool call, audio, a paused
+                     * turn, is judged by the other checks alone: the
+                     * command would read nothing and judge that) */
                     char *text = answer_text(d, jr);
-                    int q = text ? llf_quality_check(cfg->verdict.validate_cmd,
+                    int q = text && *text ? llf_quality_check(cfg->verdict.validate_cmd,
                                                      cfg->verdict.validate_timeout_ms, text,
                                                      cfg->providers[s->provider].name, s->model,
                                                      cfg->verdict.key_vars)
@@ -686,7 +690,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         llf_resp view;
         llf_buf plain = {0};
         const llf_resp *jr;
-        llf_judge_in jin = {c->m.dialect, c->model, c->stream, NULL, NULL};
+        llf_judge_in jin = {c->m.dialect, c->model, c->stream, NULL, NULL, 0};
         final_v = judge_coded(&jin, final, &view, &plain, &jr);
         llf_buf_free(&plain);
     }

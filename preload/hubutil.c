@@ -361,6 +361,60 @@ cJSON *llf_json_parse_exact(const char *p, size_t n)
     return j;
 }
 
+/* The code unit of the \u escape at p[0..n) ("\uXXXX"), or -1. */
+static long u_escape(const char *p, size_t n)
+{
+    if (n < 6 || p[0] != '\\' || p[1] != 'u')
+        return -1;
+    long v = 0;
+    for (int i = 2; i < 6; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+char *llf_json_mend_surrogates(const char *p, size_t n)
+{
+    char *out = NULL;
+    const char *end = p ? p + n : NULL;
+    /* (a backslash is only ever in a string, and escapes the byte after it) */
+    for (const char *b = p ? memchr(p, '\\', n) : NULL; b; b = b < end ? memchr(b, '\\', (size_t)(end - b)) : NULL) {
+        long u = u_escape(b, (size_t)(end - b));
+        if (u < 0xD800 || u > 0xDFFF) {
+            b += end - b >= 2 ? 2 : 1;   /* another escape: its byte is not one */
+            continue;
+        }
+        long low = u <= 0xDBFF ? u_escape(b + 6, (size_t)(end - b - 6)) : -1;
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+            b += 12;   /* a pair */
+            continue;
+        }
+        if (!out) {
+            if (!(out = malloc(n + 1)))
+                return NULL;
+            memcpy(out, p, n);
+            out[n] = '\0';
+        }
+        memcpy(out + (b - p), "\\ufffd", 6);   /* (as long as what it replaces) */
+        b += 6;
+    }
+    return out;
+}
+
+cJSON *llf_json_parse_mended(cJSON *(*parse)(const char *, size_t), const char *p, size_t n)
+{
+    cJSON *j = parse(p, n);
+    char *mended = j ? NULL : llf_json_mend_surrogates(p, n);
+    if (mended)
+        j = parse(mended, n);   /* (cJSON copies what it keeps) */
+    free(mended);
+    return j;
+}
+
 static int key_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

@@ -87,6 +87,17 @@ int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start,
  * cJSON_Parse stops after the first value, and took `{"a":1} thanks!` for
  * JSON. */
 cJSON *llf_json_parse_exact(const char *p, size_t n);
+/* A copy of the JSON text p[0..n) (n bytes and a NUL) in which each \u
+ * escape of a UTF-16 surrogate (\uD800-\uDFFF) that is not half of a pair
+ * is \ufffd, the replacement character; NULL when p has none (or on no
+ * memory). cJSON refuses a lone surrogate, which Python's json and the
+ * providers' SDKs take: an answer with one ("Hello \ud83d there", a model's
+ * emoji cut in half) is still an answer. */
+char *llf_json_mend_surrogates(const char *p, size_t n);
+/* parse(p, n), and when that fails on text with a lone surrogate, parse of
+ * it mended (llf_json_mend_surrogates): for answers read to be judged or
+ * translated (the program still gets its own answer's bytes as they came). */
+cJSON *llf_json_parse_mended(cJSON *(*parse)(const char *, size_t), const char *p, size_t n);
 /* A key given twice in one object of j, at any depth: cJSON keeps both and
  * every lookup sees the first, where most servers take the last. 1 (and the
  * name in *dup) when there is one, 0 none, -1 out of memory. */

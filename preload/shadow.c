@@ -125,7 +125,7 @@ int llf_answer_facts(llf_dialect d, const char *body, size_t n, char **text, lon
     *text = NULL;
     *tokens_in = *tokens_out = -1;
     const llf_dialect_ops *ops = llf_dialect_ops_of(d);
-    cJSON *j = cJSON_ParseWithLength(body ? body : "", n);
+    cJSON *j = llf_json_parse_mended(cJSON_ParseWithLength, body ? body : "", n);
     cJSON *hub = NULL;
     llf_terr e;
     int rc = -1;

@@ -278,7 +278,19 @@ static int json_arguments(const cJSON *fn)
     return ok;
 }
 
-llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg)
+/* An "error" member that says there was one (OpenRouter's error in a 200:
+ * {"code": 502, "message": ...}); a null one is none. */
+static int error_member(const cJSON *o)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+    return cJSON_IsObject(e) || cJSON_IsTrue(e) || (cJSON_IsString(e) && *e->valuestring);
+}
+
+/* llf_judge_answer, beyond: the answer holds content its hub form does not
+ * show (a Gemini image, its code run), which counts as audio does; text:
+ * the answer's text. */
+static llf_verdict judge_text(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg, int beyond,
+                              const char *text)
 {
     int on_empty = cfg ? cfg->empty : 1, on_refusal = cfg ? cfg->refusal : 1;
     int on_json = cfg ? cfg->json : 1, on_trunc = cfg ? cfg->truncated_fallback : 0;
@@ -286,19 +298,24 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
     const cJSON *finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
     const char *fr = cJSON_IsString(finish) ? finish->valuestring : "";
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
     const cJSON *refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
     const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
     /* the deprecated function call, still answered to a program that sent
      * "functions": a call like a tool call */
     const cJSON *legacy = cJSON_GetObjectItemCaseSensitive(msg, "function_call");
-    const char *text = cJSON_IsString(content) ? content->valuestring : "";
     int ncalls = cJSON_GetArraySize(calls) + cJSON_IsObject(legacy);
     /* audio asked for comes in place of the text (its transcript beside it) */
-    int audio = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(msg, "audio"));
+    int audio = beyond || cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(msg, "audio"));
     if (!choice)
         return cfg && !cfg->invalid_body ? (llf_verdict){LLF_OK, "ok", 0, -1}
                                          : bad(LLF_INVALID_BODY, "no_choices");
+    /* An error after the answer began, in a 200 (OpenRouter's when the
+     * model's provider fails mid-generation: finish_reason "error" and the
+     * error in the choice, or beside the choices): what text there is was
+     * cut short. */
+    if ((!cfg || cfg->invalid_body) &&
+        (strcmp(fr, "error") == 0 || error_member(choice) || error_member(answer)))
+        return bad(LLF_INVALID_BODY, "error_in_body");
     /* OpenAI's refusal comes in place of the content, and of the JSON asked
      * for: with refusal checks off it is the answer, not an empty one, and
      * it is not judged as JSON (the program gets its text) */
@@ -350,6 +367,27 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
     return (llf_verdict){LLF_OK, "ok", 0, -1};
 }
 
+/* The content an answer's text is: a string, or (Mistral's Magistral, and
+ * OpenAI-compatible servers that answer as a request is written) an array
+ * of chunks, whose text parts are the text and whose thinking is not. */
+static llf_verdict judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg, int beyond)
+{
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "choices"), 0), "message");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    if (!cJSON_IsArray(content))
+        return judge_text(answer, hub_req, cfg, beyond, cJSON_IsString(content) ? content->valuestring : "");
+    char *text = llf_content_text(content, "");
+    llf_verdict v = text ? judge_text(answer, hub_req, cfg, beyond, text) : bad(LLF_INVALID_BODY, "no_memory");
+    free(text);
+    return v;
+}
+
+llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg)
+{
+    return judge_answer(answer, hub_req, cfg, 0);
+}
+
 int llf_deprecation(const llf_buf *head, char *date, size_t datelen)
 {
     static const char *const names[] = {"sunset", "deprecation", "x-model-deprecation",
@@ -367,7 +405,7 @@ int llf_deprecation(const llf_buf *head, char *date, size_t datelen)
 
 llf_verdict llf_judge(llf_dialect d, const char *model, int stream, const llf_resp *r, time_t now)
 {
-    llf_judge_in in = {d, model, stream, NULL, NULL};
+    llf_judge_in in = {d, model, stream, NULL, NULL, 0};
     return llf_judge_ex(&in, r, now);
 }
 
@@ -508,8 +546,8 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
                 continue;   /* a thought summary is not the answer */
             if (cJSON_IsString(pt) && llf_buf_adds(&g->text, pt->valuestring))
                 return gate_fail(g, "no_memory");
-            if (cJSON_GetObjectItemCaseSensitive(p, "functionCall"))
-                g->hold = 0;
+            if (cJSON_GetObjectItemCaseSensitive(p, "functionCall") || llf_gemini_part_beyond_text(p))
+                g->hold = 0;   /* a call, an image, code run: an answer that is no text */
         }
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(cand, "finishReason");
         if (cJSON_IsString(f) && !strcmp(llf_gemini_finish(f->valuestring, 0), "content_filter"))
@@ -541,7 +579,7 @@ int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
 {
     if (g->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6))   /* the end */
         return g->started ? LLF_GATE_WAIT : gate_fail(g, "empty_stream");
-    cJSON *j = llf_json_parse_exact(data, len);
+    cJSON *j = llf_json_parse_mended(llf_json_parse_exact, data, len);
     const char *p = event_problem(g->d, event, j);
     if (!p && !g->started)
         p = blocked_prompt(g, j);
@@ -639,6 +677,19 @@ static llf_verdict judge_stream(llf_dialect d, const llf_resp *r)
     return why ? stream_verdict(why) : (llf_verdict){LLF_OK, "ok", 0, -1};
 }
 
+/* Does a Content-Type value name JSON (application/json,
+ * application/problem+json...)? Media types are case-insensitive (RFC
+ * 9110 §8.3.1): Application/JSON is JSON. Its parameters are not read. */
+static int media_json(const char *ct, size_t n)
+{
+    const char *semi = memchr(ct, ';', n);
+    size_t end = semi ? (size_t)(semi - ct) : n;
+    for (size_t i = 0; i + 4 <= end; i++)
+        if (strncasecmp(ct + i, "json", 4) == 0)
+            return 1;
+    return 0;
+}
+
 llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
 {
     llf_verdict v = {LLF_OK, "ok", 0, -1};
@@ -708,12 +759,12 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
     int check_body = !in->cfg || in->cfg->invalid_body;
     size_t ctn;
     const char *ct = llf_head_get(&r->head, "content-type", &ctn);
-    if (check_body && ct && !memmem(ct, ctn, "json", 4))
+    if (check_body && ct && !media_json(ct, ctn))
         return bad(LLF_INVALID_BODY, "content_type");
     if (r->body.n == 0)
         return check_body ? bad(LLF_INVALID_BODY, "empty_body") : v;
     /* (read here and gone when judged: a scratch tree, see jsonmem.h) */
-    cJSON *j = llf_json_parse_scratch(r->body.p, r->body.n);
+    cJSON *j = llf_json_parse_mended(llf_json_parse_scratch, r->body.p, r->body.n);
     const llf_dialect_ops *ops = llf_dialect_ops_of(in->dialect);
     if (!j) {
         v = bad(LLF_INVALID_BODY, "not_json");
@@ -727,8 +778,11 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
     } else if (ops->resp_to_hub) {
         cJSON *hub = NULL;
         llf_terr e;
+        /* (a Gemini answer's images, files and code run are the answer to
+         * a Gemini program; translated, they are lost) */
+        int beyond = in->dialect == LLF_GEMINI && !in->translated && llf_gemini_beyond_text(j);
         if (ops->resp_to_hub(j, &hub, &e) == LLF_TR_OK)
-            v = llf_judge_answer(hub, in->hub_req, in->cfg);
+            v = judge_answer(hub, in->hub_req, in->cfg, beyond);
         else
             v = bad(LLF_INVALID_BODY, "wrong_shape");
         cJSON_Delete(hub);

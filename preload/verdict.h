@@ -44,6 +44,9 @@ typedef struct llf_judge_in {
     int                    stream;
     const cJSON           *hub_req;  /* the program's request in hub form, or NULL */
     const llf_verdict_cfg *cfg;      /* NULL: every check on, no textual patterns */
+    int                    translated; /* the answer reaches the program in another
+                                        * dialect: what only its own carries (a
+                                        * Gemini image) is none of it */
 } llf_judge_in;
 
 /* Judge r. now: for Retry-After dates. */

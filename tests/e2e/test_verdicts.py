@@ -86,6 +86,88 @@ def test_empty_and_refusals_fall_back_in_every_dialect():
                 eq(first["reason"], reason, f"{dialect}/{behaviour}: reason")
 
 
+def test_gemini_answers_beyond_text():
+    """A Gemini answer that is an image, or code the model ran, with no text
+    is the answer to a Gemini program, not an empty one; translated for a
+    program of another dialect, which has no place for it, it is none."""
+    m = mock()
+    for behaviour, part in (("image_only", "inlineData"), ("code_run", "codeExecutionResult")):
+        m.reset_all()
+        m.set("gem", behaviour=behaviour)
+        log = new_log("beyond.log")
+        out, who = call(m, "gemini", log=log)
+        eq(len(m.requests("backup")), 0, f"{behaviour}: no fallback")
+        check(any(part in p for p in out["candidates"][0]["content"]["parts"]), f"{behaviour}: the program got it")
+        eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+           [("gemini", "ok")], f"{behaviour}: judged an answer")
+    m.reset_all()
+    m.set("oai", behaviour="503")
+    m.set("gem", behaviour="image_only")
+    log = new_log("beyond.log")
+    out, who = call(m, "openai", log=log, chain=("gemini/gemini-2.5-flash", "backup/gpt-4o-mini"))
+    eq(who, "backup", "an image for an OpenAI program is no answer")
+    eq([(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "overloaded"), ("gemini", "no_content"), ("backup", "ok")], "why")
+
+
+def test_content_as_chunks_is_an_answer():
+    """Mistral's Magistral answers with its content as an array of chunks,
+    thinking then text: an answer, handed to an OpenAI program as it came,
+    and its text (not its thinking) to a program of another dialect."""
+    m = mock()
+    m.set("oai", behaviour="content_chunks")
+    log = new_log("chunks.log")
+    out, who = call(m, log=log)
+    eq(len(m.requests("backup")), 0, "no fallback")
+    content = out["choices"][0]["message"]["content"]
+    check(isinstance(content, list) and content[1]["text"].startswith("Hello from oai"), f"as it came: {content!r}")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")], "judged ok")
+    m.reset_all()
+    m.set("claude", behaviour="503")
+    m.set("backup", behaviour="content_chunks")
+    out, who = call(m, "anthropic")
+    eq(who, "backup", "a member's chunks, for an Anthropic program")
+    eq([b["type"] for b in out["content"]], ["text"], "its text, not its thinking")
+    check("think it over" not in json.dumps(out), "no thinking in the text")
+
+
+def test_an_error_in_a_200_falls_back():
+    """OpenRouter reports a provider that failed mid-generation in a 200:
+    finish_reason "error", the error in the choice, partial text. An
+    "error": null is no error."""
+    m = mock()
+    m.set("oai", behaviour="error_in_body")
+    log = new_log("err200.log")
+    out, who = call(m, log=log)
+    eq(who, "backup", "the backup answered")
+    eq([(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "invalid_body", "error_in_body"), ("backup", "ok", "ok")], "why")
+    m.reset_all()
+    m.set("oai", behaviour="error_null")
+    out, who = call(m)
+    eq((who, len(m.requests("backup"))), ("oai", 0), "\"error\": null is none")
+
+
+def test_a_lone_surrogate_is_still_an_answer():
+    """Half an emoji (a lone \\ud83d escape), which Python's json and the SDKs
+    take: the program gets its own answer's bytes as they came, or a
+    member's translated with U+FFFD in its place."""
+    m = mock()
+    m.set("oai", behaviour="lone_surrogate")
+    log = new_log("surrogate.log")
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    r = run([CURL, "-sS", m.base("oai") + "/chat/completions", "-H", "content-type: application/json",
+             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", json.dumps(body)], env_for(config(m), log))
+    check(b"Hello from oai \\ud83d there" in r.stdout, f"the bytes as they came: {r.stdout[-120:]!r}")
+    eq(len(m.requests("backup")), 0, "no fallback")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")], "judged ok")
+    m.reset_all()
+    m.set("claude", behaviour="503")
+    m.set("backup", behaviour="lone_surrogate")
+    out, who = call(m, "anthropic")
+    eq(out["content"][0]["text"], "Hello from backup \ufffd there", "a member's, translated")
+
+
 def test_refusal_controls_pass_first_time():
     m = mock()
     m.set("oai", behaviour="long_cant")
@@ -185,6 +267,10 @@ def test_wrong_content_type_falls_back():
     m.set("oai", behaviour="textplain")
     call(m, cfg=config(m, verdict={"invalid_body": False}))
     eq(len(m.requests("backup")), 0, "unless turned off")
+    m.reset_all()
+    m.set("oai", behaviour="jsoncase")
+    out, who = call(m)
+    eq((who, len(m.requests("backup"))), ("oai", 0), "Application/JSON is JSON (media types have no case)")
 
 
 def test_quality_gate():
@@ -215,6 +301,14 @@ def test_quality_gate():
     eq(r.returncode, 0, "four calls answered")
     eq(len(m.requests("backup")), 4, "each by the backup")
     eq(open(count).read().split(), ["openai", "backup"], "the gate ran once per distinct answer")
+    # an answer with no text (a tool call) is not sent to it: a gate that
+    # wants text would judge nothing
+    m.reset_all()
+    cfg = config(m, verdict={"validate": {"command": "test -n \"$(cat)\"", "timeout_ms": 5000}})
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    out, who = call(m, cfg=cfg, extra_body={"tools": tools, "messages": [{"role": "user", "content": "[call:get_weather]"}]})
+    eq(out["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "get_weather", "the call answered")
+    eq(len(m.requests("backup")), 0, "the primary's call, not the gate's empty verdict")
     # a gate that hangs does not hang the program
     m.reset_all()
     cfg = config(m, verdict={"validate": {"command": "sleep 30.713; true", "timeout_ms": 300}})

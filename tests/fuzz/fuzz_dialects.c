@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     llf_buf_adds(&r.head, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n");
     llf_buf_add(&r.body, d + 1, n - 1);
     llf_verdict_cfg vc = {1, 1, 1, 1, 1, 400, 0, NULL, 0, NULL, 1000};
-    llf_judge_in in = {(llf_dialect)dialect, "m", d[0] & 0x40, j, &vc};
+    llf_judge_in in = {(llf_dialect)dialect, "m", d[0] & 0x40, j, &vc, 0};
     llf_judge_ex(&in, &r, 0);
     char *text = NULL, *raw = llf_strndup(r.body.p ? r.body.p : "", r.body.n);
     long ti, to;

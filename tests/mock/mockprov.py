@@ -483,7 +483,8 @@ def success(dialect, name, model, body):
 
 
 SOFT = ("refusal_text", "refusal", "blocked", "empty_answer", "bad_json", "schema_mismatch", "json_ok",
-        "bad_args", "truncated", "deprecated", "long_cant", "nope")
+        "bad_args", "truncated", "deprecated", "long_cant", "nope", "image_only", "code_run",
+        "content_chunks", "error_in_body", "error_null", "lone_surrogate")
 
 
 def set_text(dialect, body, text):
@@ -546,6 +547,32 @@ def soft(dialect, name, model, req, b):
             body["candidates"][0]["finishReason"] = "MAX_TOKENS"
     elif b == "deprecated":
         headers = [("Deprecation", "@1767225600"), ("Sunset", "Thu, 01 Jan 2026 00:00:00 GMT")]
+    elif b == "content_chunks" and dialect == "openai":
+        # Mistral's reasoning models (Magistral): the content as chunks, its thinking first
+        msg = body["choices"][0]["message"]
+        msg["content"] = [{"type": "thinking", "thinking": [{"type": "text", "text": "Let me think it over."}]},
+                          {"type": "text", "text": msg["content"]}]
+    elif b == "lone_surrogate":
+        # half an emoji, as a model cut between its halves writes it (json.dumps: "\ud83d")
+        set_text(dialect, body, f"Hello from {name} \ud83d there")
+    elif b == "error_in_body" and dialect == "openai":
+        # OpenRouter's 200 when the model's provider failed mid-generation
+        ch = body["choices"][0]
+        ch["message"]["content"] = "The answer is"
+        ch["finish_reason"] = "error"
+        ch["error"] = {"code": 502, "message": "Provider disconnected"}
+    elif b == "error_null" and dialect == "openai":
+        # a good answer saying it has no error
+        body["error"] = None
+        body["choices"][0]["error"] = None
+    elif b == "image_only" and dialect == "gemini":
+        # an image model's answer: the image, no text
+        body["candidates"][0]["content"]["parts"] = [{"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}]
+    elif b == "code_run" and dialect == "gemini":
+        # the code execution tool's answer when the model adds no text
+        body["candidates"][0]["content"]["parts"] = [
+            {"executableCode": {"language": "PYTHON", "code": "print(6 * 7)"}},
+            {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "42\n"}}]
     return body, headers
 
 
@@ -866,6 +893,9 @@ class Server:
         if b == "textplain":
             body, _ = success(self.dialect, self.name, model, req)
             return self.raw(c, 200, "text/plain", json.dumps(body).encode())
+        if b == "jsoncase":   # JSON under a media type in other case, which is the same type
+            body, _ = success(self.dialect, self.name, model, req)
+            return self.raw(c, 200, "Application/JSON; Charset=UTF-8", json.dumps(body).encode())
         if b == "hang":
             c.settimeout(60)
             try:

@@ -198,6 +198,36 @@ static void stops(const llf_dialect_ops *o)
     }
 }
 
+/* An answer's content as an array of chunks (Mistral's Magistral) is its
+ * text in the hub, thinking left out, and so reaches a program of another
+ * dialect; only thinking is no text. */
+static void content_chunks(const llf_dialect_ops *o)
+{
+    cJSON *resp = cJSON_Parse("{\"id\":\"c\",\"object\":\"chat.completion\",\"model\":\"magistral-medium-2509\","
+                              "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":["
+                              "{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"Let me add.\"}]},"
+                              "{\"type\":\"text\",\"text\":\"2 + 2 \"},{\"type\":\"text\",\"text\":\"= 4.\"}]},"
+                              "\"finish_reason\":\"stop\"},{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":["
+                              "{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"Hmm.\"}]}]},"
+                              "\"finish_reason\":\"stop\"}]}");
+    cJSON *before = cJSON_Duplicate(resp, 1), *hub = NULL, *out = NULL;
+    llf_terr e;
+    CHECK(o->resp_to_hub(resp, &hub, &e) == LLF_TR_OK);
+    CHECK(cJSON_Compare(resp, before, 1));   /* (its input untouched) */
+    const cJSON *c0 = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(hub, "choices"), 0), "message"), "content");
+    const cJSON *c1 = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(hub, "choices"), 1), "message"), "content");
+    CHECK(cJSON_IsString(c0) && strcmp(c0->valuestring, "2 + 2 = 4.") == 0);
+    CHECK(cJSON_IsNull(c1));
+    CHECK(llf_dialect_anthropic.resp_from_hub(hub, "m", &out, &e) == LLF_TR_OK);
+    const cJSON *block = cJSON_GetArrayItem(cJSON_GetObjectItem(out, "content"), 0);
+    CHECK(block && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(block, "text")), "2 + 2 = 4.") == 0);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(out, "content")) == 1);
+    cJSON_Delete(out);
+    cJSON_Delete(hub);
+    cJSON_Delete(before);
+    cJSON_Delete(resp);
+}
+
 void test_dialect_openai(void)
 {
     const llf_dialect_ops *o = llf_dialect_ops_of(LLF_OPENAI);
@@ -296,6 +326,7 @@ void test_dialect_openai(void)
     cJSON_Delete(resp);
     cJSON_Delete(req);
     cJSON_Delete(before);
+    content_chunks(o);
     stops(o);
     models();
     image_estimates();

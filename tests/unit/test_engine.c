@@ -72,7 +72,11 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
     if (strstr(step, "ra9"))
         llf_buf_adds(&out->head, "retry-after: 9\r\n");
     llf_buf_adds(&out->head, "\r\n");
-    if (code == 200)
+    if (code == 200 && strstr(step, "tool"))   /* a tool call, no text */
+        llf_buf_adds(&out->body, "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
+                                 "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
+                                 "\"finish_reason\":\"tool_calls\"}]}");
+    else if (code == 200)
         llf_buf_printf(&out->body, "{\"choices\":[{\"message\":{\"content\":\"from %d\"}}]}", s->n);
     else
         llf_buf_printf(&out->body, "{\"error\":{\"message\":\"e%d\"}}", s->n);
@@ -566,6 +570,17 @@ void test_engine(void)
     done(&r2, c);
     CHECK(llf_budget_used(&eng.budget) == 1);
     llf_retry_budget_init(0, 0);   /* (unlimited again) */
+
+    /* The quality gate reads an answer's text: one with none (a tool
+     * call) is judged by the other checks alone, not sent to it empty */
+    setup("groq/llama", 4, 1000);
+    cfg->verdict.validate_cmd = strdup("grep -q 'from 2'");   /* (it takes the second answer only) */
+    script q1 = {.steps = {"200tool", "200"}};
+    CHECK(run(&q1, &fin, &c) == 0 && q1.n == 1 && fin.from_original);
+    done(&q1, c);
+    script q2 = {.steps = {"200", "200"}};
+    CHECK(run(&q2, &fin, &c) == 0 && q2.n == 2 && !fin.from_original);   /* (text: it is asked) */
+    done(&q2, c);
 
     /* Out of memory at any of cJSON's allocations in turn: the call ends
      * (an answer, its original, or passed through), nothing freed twice,

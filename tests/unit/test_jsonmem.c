@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hubutil.h"
 #include "jsonmem.h"
 #include "t.h"
 
@@ -30,8 +31,43 @@ static void *free_other(void *arg)
     return NULL;
 }
 
+/* A lone UTF-16 surrogate escape, which cJSON refuses, mended to U+FFFD
+ * (each, in place); a pair, an escaped backslash before "u", and text
+ * without one left alone (NULL). */
+static void mend_surrogates(void)
+{
+    static const char *const cases[][2] = {
+        {"\"Hello \\ud83d there\"", "\"Hello \\ufffd there\""},
+        {"\"\\uDE00\"", "\"\\ufffd\""},                                   /* a low half alone */
+        {"\"\\ud83d\\u0041\"", "\"\\ufffd\\u0041\""},                    /* a high half before no low */
+        {"\"\\ud83d\\ud83d\\ude00\"", "\"\\ufffd\\ud83d\\ude00\""},         /* then a pair */
+        {"{\"a\":\"\\ud83d\",\"b\":\"\\n\\udfff\"}", "{\"a\":\"\\ufffd\",\"b\":\"\\n\\ufffd\"}"},
+        {"\"\\ud83d\\ude00 \\u00e9\"", NULL},                                   /* a pair */
+        {"\"\\\\ud83d\"", NULL},                                                /* a backslash, then text */
+        {"\"\\ud8\"", NULL},                                                     /* no escape at all */
+        {"\"plain\"", NULL},
+        {"\"ab\\", NULL}};                                                        /* cut after a backslash */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *m = llf_json_mend_surrogates(cases[i][0], strlen(cases[i][0]));
+        if (cases[i][1])
+            CHECK_STR(m, cases[i][1]);
+        else
+            CHECK(m == NULL);
+        free(m);
+    }
+    CHECK(llf_json_mend_surrogates(NULL, 0) == NULL);
+    /* parsed mended only when it would not parse as it is */
+    const char *doc = "{\"t\":\"Hello \\ud83d there\"}";
+    CHECK(cJSON_ParseWithLength(doc, strlen(doc)) == NULL);
+    cJSON *j = llf_json_parse_mended(llf_json_parse_exact, doc, strlen(doc));
+    CHECK(j && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "t")), "Hello \xef\xbf\xbd there") == 0);
+    cJSON_Delete(j);
+    CHECK(llf_json_parse_mended(llf_json_parse_exact, "{\"t\":\"\\ud83d\"", 10) == NULL);   /* still not JSON */
+}
+
 void test_jsonmem(void)
 {
+    mend_surrogates();
     /* A class keeps at most 64 blocks (none in sanitizer builds). */
     size_t kept = 999;
     pthread_t t;

@@ -353,6 +353,47 @@ static void stopped_answers(void)
     llf_resp_free(&r);
 }
 
+/* A Gemini answer whose parts are an image, audio, a file or code it ran,
+ * with no text: the answer to a Gemini program (not empty), held or
+ * streamed; translated for another dialect, which has no place for them,
+ * nothing. */
+static void gemini_beyond_text(void)
+{
+    static const char *const parts[] = {
+        "{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}}",
+        "{\"inline_data\":{\"mime_type\":\"audio/L16;codec=pcm;rate=24000\",\"data\":\"AAAA\"}}",
+        "{\"fileData\":{\"mimeType\":\"video/mp4\",\"fileUri\":\"https://example.invalid/f\"}}",
+        "{\"executableCode\":{\"language\":\"PYTHON\",\"code\":\"print(1)\"}},"
+        "{\"codeExecutionResult\":{\"outcome\":\"OUTCOME_OK\",\"output\":\"1\\n\"}}"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body, "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[%s]},"
+                                    "\"finishReason\":\"STOP\",\"index\":0}]}", parts[i]);
+        llf_resp r = resp(200, NULL, body);
+        llf_judge_in in = {LLF_GEMINI, "gemini-2.5-flash-image", 0, NULL, NULL, 0};
+        llf_verdict v = llf_judge_ex(&in, &r, 0);
+        CHECK(v.outcome == LLF_OK);
+        in.translated = 1;
+        v = llf_judge_ex(&in, &r, 0);
+        CHECK(v.outcome == LLF_EMPTY && strcmp(v.reason, "no_content") == 0);
+        llf_resp_free(&r);
+        /* streamed, held for its text: an answer at its first such part */
+        char sse[600];
+        snprintf(sse, sizeof sse, "data: %s\n\n", body);
+        gated g = gate_stream(LLF_GEMINI, 1, sse);
+        CHECK(g.rc == LLF_GATE_GO);
+    }
+    /* a thought is not the answer, whatever it holds; nor is a filtered image */
+    llf_resp r = resp(200, NULL, "{\"candidates\":[{\"content\":{\"parts\":[{\"thought\":true,\"inlineData\":"
+                                 "{\"mimeType\":\"image/png\",\"data\":\"iVBO\"}}]},\"finishReason\":\"STOP\"}]}");
+    CHECK(llf_judge(LLF_GEMINI, "g", 0, &r, 0).outcome == LLF_EMPTY);
+    llf_resp_free(&r);
+    r = resp(200, NULL, "{\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":{\"mimeType\":\"image/png\","
+                        "\"data\":\"iVBO\"}}]},\"finishReason\":\"IMAGE_SAFETY\"}]}");
+    CHECK(llf_judge(LLF_GEMINI, "g", 0, &r, 0).outcome == LLF_REFUSAL);
+    llf_resp_free(&r);
+}
+
 void test_verdict(void)
 {
     const char *ok = "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}";
@@ -442,6 +483,24 @@ void test_verdict(void)
     CHECK_STR(judge(200, NULL, "<html>oops</html>").reason, "not_json");
     CHECK_STR(judge(200, NULL, "{\"choices\":[]} trailing").reason, "not_json");
     CHECK_STR(judge(200, NULL, "{\"id\":\"x\"}").reason, "wrong_shape");
+    /* a lone surrogate escape (half an emoji), which cJSON refuses: an answer still */
+    v = judge(200, NULL, "{\"choices\":[{\"message\":{\"content\":\"Hello \\ud83d there\"}}]}");
+    CHECK(v.outcome == LLF_OK);
+    CHECK_STR(judge(200, NULL, "{\"choices\":[{\"message\":{\"content\":\"\\ud83d\"}}").reason, "not_json");
+    CHECK(gate_stream(LLF_OPENAI, 0, "data: {\"choices\":[{\"delta\":{\"content\":\"Hi \\ud83d\"}}]}\n\n").rc == LLF_GATE_GO);
+    /* the content type, read as media types are, whatever their case */
+    static const struct {
+        const char *type;
+        int json;
+    } types[] = {{"application/json", 1}, {"Application/JSON", 1}, {"APPLICATION/JSON; charset=UTF-8", 1},
+                 {"application/problem+json", 1}, {"text/html", 0}, {"TEXT/PLAIN", 0},
+                 {"text/plain; note=json", 0}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        char head[128];
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", types[i].type);
+        v = judge(200, head, ok);
+        CHECK(types[i].json ? v.outcome == LLF_OK : strcmp(v.reason, "content_type") == 0);
+    }
     CHECK(judge(200, NULL, "{\"id\":\"x\"}").fallback);
     llf_resp r = resp(200, NULL, "{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}");
     CHECK(llf_judge(LLF_ANTHROPIC, "c", 0, &r, 0).outcome == LLF_OK);
@@ -511,6 +570,7 @@ void test_verdict(void)
     stream_gate();
     late_stream_error();
     stopped_answers();
+    gemini_beyond_text();
 }
 
 static llf_verdict answer(const char *content_json, const char *finish, const char *req,
@@ -612,6 +672,42 @@ void test_verdict_answers(void)
                  "{\"arguments\":\"{}\"}}]}", "tool_calls", NULL, vc).outcome == LLF_INVALID_BODY);
     CHECK(answer("{\"content\":null,\"function_call\":{\"name\":null,\"arguments\":\"{}\"}}", "function_call", NULL, vc).outcome ==
           LLF_INVALID_BODY);
+    /* content as an array of chunks (Mistral's Magistral): its text parts
+     * are the text, judged as a string's is; its thinking is none */
+#define THINK "{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"Let me see.\"}]}"
+    CHECK(answer("{\"content\":[" THINK ",{\"type\":\"text\",\"text\":\"2 + 2 = 4.\"}]}", "stop", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":[{\"type\":\"text\",\"text\":\"Paris.\"}]}", "stop", NULL, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":[" THINK "]}", "stop", NULL, vc).outcome == LLF_EMPTY);
+    CHECK(answer("{\"content\":[]}", "stop", NULL, vc).outcome == LLF_EMPTY);
+    CHECK(answer("{\"content\":[" THINK ",{\"type\":\"text\",\"text\":\"I cannot help with that.\"}]}", "stop", NULL,
+                 vc).outcome == LLF_REFUSAL);
+    CHECK(answer("{\"content\":[" THINK ",{\"type\":\"text\",\"text\":\"{\\\"a\\\":\"},{\"type\":\"text\",\"text\":\"1}\"}]}",
+                 "stop", js, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":[{\"type\":\"text\",\"text\":\"{\\\"b\\\":1}\"}]}", "stop", js, vc).outcome == LLF_SCHEMA);
+#undef THINK
+    /* an error in a 200 (OpenRouter's, mid-generation): in the choice,
+     * beside the choices, or the finish reason alone; a null error is none */
+    static const char *const errs[] = {
+        "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"The answer is\"},"
+        "\"finish_reason\":\"error\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"}}]}",
+        "{\"error\":{\"message\":\"Upstream error\",\"code\":502},\"choices\":[{\"index\":0,\"message\":"
+        "{\"role\":\"assistant\",\"content\":\"partial\"},\"finish_reason\":null}]}",
+        "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"The answer is\"},\"finish_reason\":\"error\"}]}"};
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        cJSON *a = cJSON_Parse(errs[i]);
+        llf_verdict v = llf_judge_answer(a, NULL, vc);
+        CHECK(v.outcome == LLF_INVALID_BODY && v.fallback && strcmp(v.reason, "error_in_body") == 0);
+        cJSON_Delete(a);
+    }
+    {
+        cJSON *a = cJSON_Parse("{\"error\":null,\"choices\":[{\"index\":0,\"error\":null,\"message\":"
+                               "{\"content\":\"Paris.\"},\"finish_reason\":\"stop\"}]}");
+        CHECK(llf_judge_answer(a, NULL, vc).outcome == LLF_OK);
+        cJSON_Delete(a);
+        llf_resp r = resp(200, NULL, errs[0]);   /* (whole, as a 200 comes) */
+        CHECK_STR(llf_judge(LLF_OPENAI, "m", 0, &r, 0).reason, "error_in_body");
+        llf_resp_free(&r);
+    }
     /* truncation: accepted by default; with the fallback policy only when the program set no limit */
     CHECK(answer("{\"content\":\"cut\"}", "length", NULL, vc).outcome == LLF_OK);
     c->verdict.truncated_fallback = 1;
