@@ -137,7 +137,23 @@ static int open_shared(const char *path)
     int fd;
     struct stat st;
     for (int round = 0;; round++) {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* Made 0600 whatever the umask: made 0400 under a umask of 0277,
+         * every later process of the user was refused it. One an older
+         * library made so is replaced, from a read-only look. */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            fchmod(fd, 0600);
+        else if (errno == EEXIST)
+            fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 && errno == EACCES && round == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+            int replaced = fstat(fd, &st) == 0 && st.st_uid == getuid() && S_ISREG(st.st_mode) &&
+                           replace_old(fd, path) == 0;
+            close(fd);
+            if (replaced)
+                continue;
+            fd = -1;
+            errno = EACCES;
+        }
         if (fd < 0) {
             llf_warn("health memory %s: %s; not shared", path, strerror(errno));
             return -1;

@@ -150,6 +150,25 @@ def test_a_probe_whose_process_was_killed_holds_no_lease():
     eq(out[:18], "Hello from primary", f"the next process probes, and is answered ({read_log(log)})")
 
 
+def test_a_restrictive_umask_still_makes_the_file_0600():
+    """A first process under umask 0277 made the file 0400: every later
+    process of the user was refused it ("Permission denied; not shared")."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config(m, failures=1, cooldown_ms=60000)
+    env = env_for(cfg, extra={"XDG_RUNTIME_DIR": shared})
+    r = run(["sh", "-c", 'umask 0277; exec "$@"', "sh", *call_argv(m)], env)
+    eq(who(r), "backup", "the first process is answered")
+    f = os.path.join(shared, f"llmfallback-health-{os.getuid()}")
+    eq(stat.S_IMODE(os.stat(f).st_mode), 0o600, "the file is 0600 whatever the umask")
+    for _ in range(2):
+        r = run(call_argv(m), env)
+        eq(who(r), "backup", "a later process is answered")
+        eq([l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback:")], [], "without a warning")
+    eq(len(m.requests("primary")), 1, "and shares the breaker")
+
+
 def test_everything_open_still_asks_the_original():
     m = mock()
     for n in ("primary", "backup"):

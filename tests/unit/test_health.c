@@ -266,6 +266,11 @@ void test_health(void)
     unlink(path);   /* created fresh, 0600, by the library */
     llf_health_cfg cfg = {2, 1000, 1, 0};
     llf_health_init(&cfg, path);
+    /* 0600 whatever the umask: one of 0277 made it 0400, and every later
+     * process of the user was refused it */
+    mode_t mask = umask(0277);
+    CHECK(llf_health_is_shared());
+    umask(mask);
     CHECK(llf_health_allow("p", "m", 0));
     llf_health_report("p", "m", 0, 10);
     CHECK(llf_health_allow("p", "m", 20));            /* one failure: still closed */
