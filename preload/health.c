@@ -2,13 +2,19 @@
  *
  * The file holds a header and a fixed table of slots, one per provider/model
  * (FNV-1a hash, linear probing). Every field is updated with atomic
- * operations on the shared mapping, so processes need no lock. A file we did
- * not create for this user, of the wrong size or magic, is never trusted;
- * one of an older layout of ours is replaced (by rename: processes still
- * mapping it keep theirs). What a trusted file holds is still bounded on
- * reading: a time further ahead than the longest cooldown of the processes
- * that opened the breaker (another boot's clock or time namespace, or
- * damage) counts as past, a budget beyond the burst as the burst. */
+ * operations on the shared mapping, so processes need no lock. A slot whose
+ * breaker holds nothing (closed, no failure counted) or whose state is long
+ * past may be taken over by another provider/model when every slot it may
+ * have is in use; each of its words carries a tag of the key that wrote it,
+ * so that a process still updating the slot for its former key never
+ * touches the new one's state. A file we did not create for this user, of
+ * the wrong size or magic, is never trusted; one of an older layout of ours
+ * is replaced (by rename: processes still mapping it keep theirs). What a
+ * trusted file holds is still bounded on reading: a time further ahead than
+ * the longest cooldown of the processes that opened the breaker (another
+ * boot's clock or time namespace, or damage) counts as past, as does a
+ * probe's lease beyond the longest lease of the processes that probed, and
+ * a budget beyond the burst as the burst. */
 #include "health.h"
 
 #include <errno.h>
@@ -27,20 +33,35 @@
 
 #include "log.h"
 
-#define MAGIC 0x6c6c6668656c7434ULL   /* "llfhelt4": the low byte is the layout */
+#define MAGIC 0x6c6c6668656c7435ULL   /* "llfhelt5": the low byte is the layout */
 #define SLOTS 512
 #define PROBE 8
 
+/* A slot's words but its key and probe hold a value of VAL_BITS under the
+ * tag of the key that wrote it (its top bits): a word of another key reads
+ * as 0, so a slot taken over starts afresh without being cleared, and an
+ * update is a compare-and-swap made only while the slot is its key's (see
+ * put()). Times are ms since boot, which fit 41 bits for 69 years. */
+#define VAL_BITS 41
+#define VAL_MASK ((1ULL << VAL_BITS) - 1)
+
 typedef struct slot {
     uint64_t key;          /* 0 = free */
-    uint32_t fails;        /* consecutive */
-    uint32_t cool_s;       /* the longest cooldown (s, rounded up) of the
-                            * processes that opened it since it last closed:
-                            * how far ahead open_until may sanely be, so that
-                            * a process with a shorter cooldown respects it */
-    int64_t  open_until;   /* ms; 0 = closed */
-    int64_t  probe;        /* a half-open probe out: until when (ms) << PID_BITS
-                            * | the pid of the process sending it */
+    uint64_t fails;        /* consecutive failures */
+    uint64_t last;         /* when the last failure was reported */
+    uint64_t open_until;   /* 0 = closed */
+    uint64_t cool;         /* the longest cooldown of the processes that
+                            * opened it since it last closed: how far ahead
+                            * open_until may sanely be, so that a process
+                            * with a shorter cooldown respects it */
+    uint64_t span;         /* the longest lease of the processes that probed
+                            * since it last closed: how far ahead a lease may
+                            * sanely end, so that a process with a shorter
+                            * total respects a longer probe */
+    uint64_t probe;        /* a half-open probe out: until when (ms) << PID_BITS
+                            * | the pid of the process sending it (no tag: a
+                            * lease is one process's, and only compared
+                            * whole; see llf_health_allow) */
 } slot;
 
 /* The prober's pid beside its lease, in one word, so that both change in
@@ -54,6 +75,11 @@ typedef struct slot {
 /* A cooldown or lease meant as "never": 35 years, so that times stay in the
  * lease word's 41 bits and sums do not overflow. */
 #define NEVER_MS (1LL << 40)
+/* How long after its last failure, and after its breaker's end, a slot's
+ * state is long past: another provider/model may then take it over, and
+ * this one, if ever asked again, starts afresh (its failures counted anew
+ * rather than one probe). Only when every slot it may have is in use. */
+#define STALE_MS 600000LL
 
 typedef struct table {
     uint64_t magic;
@@ -69,6 +95,7 @@ static llf_health_cfg hc;
 static int shared;
 static const char *shared_path;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int warned_full;
 
 static uint64_t key_of(const char *provider, const char *model)
 {
@@ -81,21 +108,69 @@ static uint64_t key_of(const char *provider, const char *model)
     return h ? h : 1;
 }
 
-static slot *find(uint64_t key, int create)
+/* (sequentially consistent throughout: the simplest order to reason about
+ * across processes, and the breaker is not on a hot path) */
+static uint64_t ld(const uint64_t *w)
 {
-    for (int i = 0; i < PROBE; i++) {
-        slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
-        uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
-        if (k == key)
-            return s;
-        if (k == 0 && create) {
-            uint64_t zero = 0;
-            if (__atomic_compare_exchange_n(&s->key, &zero, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
-                zero == key)
-                return s;
-        }
+    return __atomic_load_n(w, __ATOMIC_SEQ_CST);
+}
+
+static int cas(uint64_t *w, uint64_t *seen, uint64_t v)
+{
+    return __atomic_compare_exchange_n(w, seen, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* key's value in word w: 0 in one another key wrote */
+static int64_t val(uint64_t key, uint64_t w)
+{
+    return w >> VAL_BITS == key >> VAL_BITS ? (int64_t)(w & VAL_MASK) : 0;
+}
+
+/* Replaces key's word *w, last read as *seen, by v: 1 done; 0 the word
+ * changed meanwhile (*seen reloaded: compute again); -1 the slot is no
+ * longer key's. (The key is checked after *seen was read: a word another
+ * key wrote after taking the slot over cannot be what we read then, so the
+ * swap fails; one it has not written yet reads as 0 to it whatever we put
+ * there.) */
+static int put(slot *s, uint64_t key, uint64_t *w, uint64_t *seen, int64_t v)
+{
+    if (ld(&s->key) != key)
+        return -1;
+    uint64_t word = (key >> VAL_BITS) << VAL_BITS | (v < 0 ? 0 : (uint64_t)v > VAL_MASK ? VAL_MASK : (uint64_t)v);
+    return cas(w, seen, word);
+}
+
+/* key's word set to v (0), or the slot is no longer key's (-1). */
+static int set(slot *s, uint64_t key, uint64_t *w, int64_t v)
+{
+    uint64_t seen = ld(w);
+    int r;
+    while ((r = put(s, key, w, &seen, v)) == 0)
+        ;
+    return r < 0 ? -1 : 0;
+}
+
+/* key's word raised to v at least (0), or the slot is no longer key's. */
+static int raise_to(slot *s, uint64_t key, uint64_t *w, int64_t v)
+{
+    uint64_t seen = ld(w);
+    int r = 1;
+    while (val(key, seen) < v && (r = put(s, key, w, &seen, v)) == 0)
+        ;
+    return r < 0 ? -1 : 0;
+}
+
+/* No probe out any more (0), or the slot is no longer key's (-1). */
+static int clear_probe(slot *s, uint64_t key)
+{
+    uint64_t p = ld(&s->probe);
+    while (p != 0) {
+        if (ld(&s->key) != key)
+            return -1;
+        if (cas(&s->probe, &p, 0))
+            break;
     }
-    return NULL;   /* table full around here: no breaker for this one */
+    return 0;
 }
 
 /* An older layout of ours at path (its magic, read from the file): a fresh
@@ -137,7 +212,23 @@ static int open_shared(const char *path)
     int fd;
     struct stat st;
     for (int round = 0;; round++) {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* Made 0600 whatever the umask: made 0400 under a umask of 0277,
+         * every later process of the user was refused it. One an older
+         * library made so is replaced, from a read-only look. */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            fchmod(fd, 0600);
+        else if (errno == EEXIST)
+            fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 && errno == EACCES && round == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+            int replaced = fstat(fd, &st) == 0 && st.st_uid == getuid() && S_ISREG(st.st_mode) &&
+                           replace_old(fd, path) == 0;
+            close(fd);
+            if (replaced)
+                continue;
+            fd = -1;
+            errno = EACCES;
+        }
         if (fd < 0) {
             llf_warn("health memory %s: %s; not shared", path, strerror(errno));
             return -1;
@@ -203,7 +294,7 @@ int llf_health_init(const llf_health_cfg *cfg, const char *path)
         hc.probe_ms = NEVER_MS;
     t = &local;
     memset(&local, 0, sizeof local);
-    shared = 0;
+    shared = warned_full = 0;
     shared_path = path;
     once = (pthread_once_t)PTHREAD_ONCE_INIT;   /* (no other thread uses it yet: see health.h) */
     return 0;
@@ -248,101 +339,215 @@ static int64_t lease_ms(void)
     return probe > hc.cooldown_ms ? probe : hc.cooldown_ms;
 }
 
-/* How far ahead of now an open_until may sanely be: the longest cooldown
- * that opened it (stored beside it), or ours. */
-static int64_t open_bound(const slot *s)
+/* How far ahead of now key's open_until may sanely be: the longest
+ * cooldown that opened it (stored beside it), or ours. */
+static int64_t open_bound(const slot *s, uint64_t key)
 {
-    int64_t theirs = (int64_t)__atomic_load_n(&s->cool_s, __ATOMIC_ACQUIRE) * 1000;
+    int64_t theirs = val(key, ld(&s->cool));
     return theirs > hc.cooldown_ms ? theirs : hc.cooldown_ms;
 }
 
-/* provider/model's slot (made for it with create), or NULL: no breaker, or
- * no room. */
-static slot *slot_for(const char *provider, const char *model, int create)
+/* Is the probe p (read from s) out at now? Until its lease ends, unless the
+ * lease is further ahead than the longest any prober took (read after p:
+ * it is raised before a lease is taken), or ours, or its prober has died.
+ * (A pid read from another pid namespace sharing the file names nobody
+ * here, or someone else: one more probe, or the lease's end, as before
+ * pids were kept.) */
+static int lease_out(const slot *s, uint64_t key, uint64_t p, int64_t now)
 {
-    if (hc.failures <= 0)
-        return NULL;
-    pthread_once(&once, open_once);
-    return find(key_of(provider, model), create);
+    int64_t out_until = (int64_t)(p >> PID_BITS), theirs = val(key, ld(&s->span)), span = lease_ms();
+    pid_t owner = (pid_t)(p & PID_MASK);
+    return out_until > now && out_until - now <= (theirs > span ? theirs : span) &&
+           !(owner && owner != getpid() && gone(owner));
 }
 
-int llf_health_allow(const char *provider, const char *model, long long now)
+/* May another key take over s, key's slot, at now? 2 its breaker holds
+ * nothing (closed, no failure counted), 1 its state is long past (its last
+ * failure and the end of its breaker STALE_MS ago, or times that count as
+ * past), 0 no (nor with a probe out). */
+static int idle(const slot *s, uint64_t key, int64_t now)
 {
-    slot *s = slot_for(provider, model, 0);
-    if (!s)
-        return 1;
-    int64_t until = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
+    if (lease_out(s, key, ld(&s->probe), now))
+        return 0;
+    int64_t fails = val(key, ld(&s->fails)), until = val(key, ld(&s->open_until)), last = val(key, ld(&s->last));
+    if (fails == 0 && until == 0)
+        return 2;
+    if (until > now && until - now > open_bound(s, key))
+        until = 0;
+    if (last > now)
+        last = 0;
+    return now - until >= STALE_MS && now - last >= STALE_MS;
+}
+
+/* key's slot: the first of its PROBE slots that holds it, or with create
+ * one made for it, free or taken over (see idle()): NULL when there is
+ * none. */
+static slot *find(uint64_t key, int create, int64_t now)
+{
+    for (int i = 0; i < PROBE; i++) {
+        slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
+        if (ld(&s->key) == key)
+            return s;
+    }
+    /* (a few rounds: each lost one is another process's claim, a slot less
+     * to take) */
+    for (int round = 0; create && round < PROBE; round++) {
+        slot *best = NULL;
+        uint64_t was = 0;
+        int rank = 0;
+        for (int i = 0; i < PROBE && rank < 3; i++) {
+            slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
+            uint64_t k = ld(&s->key);
+            if (k == key)
+                return s;   /* (another process made it meanwhile) */
+            int r = k == 0 ? 3 : idle(s, k, now);
+            if (r > rank)
+                best = s, was = k, rank = r;
+        }
+        if (!best)
+            return NULL;
+        if (!cas(&best->key, &was, key))
+            continue;
+        /* A lease of the former key's that no longer counts is no lease
+         * of ours. (Two processes taking two slots for the same key at
+         * once: the first in probe order is its, the other holds nothing
+         * and is taken again in time. A failure of the former key's
+         * reported between our look and our claim is lost with its state,
+         * which held nothing, or nothing recent.) */
+        uint64_t p = ld(&best->probe);
+        if (p)
+            cas(&best->probe, &p, 0);
+        return find(key, 0, now);
+    }
+    return NULL;
+}
+
+/* provider/model's key, or 0: no breaker. */
+static uint64_t key_for(const char *provider, const char *model)
+{
+    if (hc.failures <= 0)
+        return 0;
+    pthread_once(&once, open_once);
+    return key_of(provider, model);
+}
+
+/* llf_health_allow in key's slot s: -1 the slot went to another key. */
+static int allow_in(slot *s, uint64_t key, int64_t now)
+{
+    int64_t until = val(key, ld(&s->open_until));
     if (until == 0)
         return 1;
-    if (now < until && until - now <= open_bound(s))
+    if (now < until && until - now <= open_bound(s, key))
         return 0;
     /* Cooled down: one probe at a time, the others keep skipping, unless
-     * the prober has died. (A pid read from another pid namespace sharing
-     * the file names nobody here, or someone else: one more probe, or the
-     * lease's end, as before pids were kept.) */
-    int64_t span = lease_ms(), probe = __atomic_load_n(&s->probe, __ATOMIC_ACQUIRE);
-    int64_t out_until = probe >> PID_BITS;
-    pid_t owner = (pid_t)(probe & PID_MASK), self = getpid();
-    int out = out_until > now && out_until - now <= span &&
-              !(owner && owner != self && gone(owner));
-    int64_t end = now + span < (1LL << 41) - 1 ? now + span : (1LL << 41) - 1;
-    int64_t lease = (int64_t)((uint64_t)end << PID_BITS) | ((int64_t)self & PID_MASK);
-    if (out || !__atomic_compare_exchange_n(&s->probe, &probe, lease, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+     * the prober has died. Our lease's span is recorded before the lease,
+     * so that no process reads it with a smaller bound. */
+    uint64_t probe = ld(&s->probe);
+    if (lease_out(s, key, probe, now))
         return 0;
-    /* A failure reported meanwhile reopened it (or a success closed it): no
-     * probe then. */
-    int64_t now_until = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
-    if (now_until != until) {
-        __atomic_compare_exchange_n(&s->probe, &lease, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-        return now_until == 0;
+    int64_t span = lease_ms();
+    if (raise_to(s, key, &s->span, span) < 0)
+        return -1;
+    int64_t end = now + span < (1LL << 41) - 1 ? now + span : (1LL << 41) - 1;
+    uint64_t lease = (uint64_t)end << PID_BITS | ((uint64_t)getpid() & PID_MASK);
+    if (!cas(&s->probe, &probe, lease))
+        return 0;
+    /* A failure reported meanwhile reopened it (or a success closed it), or
+     * the slot went to another key: no probe then. */
+    int64_t now_until = val(key, ld(&s->open_until));
+    int moved = ld(&s->key) != key;
+    if (now_until != until || moved) {
+        cas(&s->probe, &lease, 0);
+        return moved ? -1 : now_until == 0;
     }
     return 2;
 }
 
+int llf_health_allow(const char *provider, const char *model, long long now)
+{
+    uint64_t key = key_for(provider, model);
+    for (int round = 0; key && round < 3; round++) {
+        slot *s = find(key, 0, now);
+        int r = s ? allow_in(s, key, now) : 1;
+        if (r >= 0)
+            return r;
+    }
+    return 1;
+}
+
 void llf_health_release(const char *provider, const char *model)
 {
-    slot *s = slot_for(provider, model, 0);
-    if (s)
-        __atomic_store_n(&s->probe, 0, __ATOMIC_RELEASE);
+    uint64_t key = key_for(provider, model);
+    slot *s = key ? find(key, 0, 0) : NULL;
+    /* (our own lease only: one taken over since is another's) */
+    uint64_t p = s ? ld(&s->probe) : 0;
+    if (p && (p & PID_MASK) == ((uint64_t)getpid() & PID_MASK) && ld(&s->key) == key)
+        cas(&s->probe, &p, 0);
+}
+
+/* llf_health_report in key's slot s: -1 the slot went to another key. */
+static int report_in(slot *s, uint64_t key, int ok, int64_t now)
+{
+    if (ok) {
+        int moved = set(s, key, &s->fails, 0) || set(s, key, &s->open_until, 0) || set(s, key, &s->cool, 0) ||
+                    set(s, key, &s->span, 0) || clear_probe(s, key);
+        return moved ? -1 : 0;
+    }
+    /* A failure while open (the probe's, or one that raced a success that
+     * reset the count) opens it again at once. */
+    uint64_t seen = ld(&s->fails);
+    int64_t f;
+    int r;
+    do
+        f = val(key, seen) + 1;
+    while ((r = put(s, key, &s->fails, &seen, f)) == 0);
+    if (r < 0 || set(s, key, &s->last, now) < 0)
+        return -1;
+    if (f < hc.failures && val(key, ld(&s->open_until)) == 0)
+        return 0;
+    /* Our cooldown first, then the time it bounds: a reader never sees our
+     * open_until with a smaller bound than ours. */
+    if (raise_to(s, key, &s->cool, hc.cooldown_ms) < 0)
+        return -1;
+    /* Never nearer than a sane open_until already there: a process with a
+     * shorter cooldown does not cut another's. */
+    int64_t want = now + hc.cooldown_ms;
+    seen = ld(&s->open_until);
+    for (r = 0; r == 0;) {
+        int64_t cur = val(key, seen);
+        if (cur >= want && cur - now <= open_bound(s, key))
+            break;
+        if ((r = put(s, key, &s->open_until, &seen, want)) < 0)
+            return -1;
+    }
+    return clear_probe(s, key);
 }
 
 void llf_health_report(const char *provider, const char *model, int ok, long long now)
 {
-    slot *s = slot_for(provider, model, !ok);
-    if (!s)
-        return;
-    if (ok) {
-        __atomic_store_n(&s->fails, 0, __ATOMIC_RELEASE);
-        __atomic_store_n(&s->open_until, 0, __ATOMIC_RELEASE);
-        __atomic_store_n(&s->cool_s, 0, __ATOMIC_RELEASE);
-        __atomic_store_n(&s->probe, 0, __ATOMIC_RELEASE);
-        return;
-    }
-    /* A failure while open (the probe's, or one that raced a success that
-     * reset the count) opens it again at once. */
-    uint32_t f = __atomic_add_fetch(&s->fails, 1, __ATOMIC_ACQ_REL);
-    if (f >= (uint32_t)hc.failures || __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE) != 0) {
-        /* Our cooldown first, then the time it bounds: a reader never sees
-         * our open_until with a smaller bound than ours. */
-        uint32_t mine = (uint32_t)((hc.cooldown_ms + 999) / 1000);
-        uint32_t c = __atomic_load_n(&s->cool_s, __ATOMIC_ACQUIRE);
-        while (c < mine && !__atomic_compare_exchange_n(&s->cool_s, &c, mine, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            ;
-        /* Never nearer than a sane open_until already there: a process
-         * with a shorter cooldown does not cut another's. */
-        int64_t want = now + hc.cooldown_ms, cur = __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE);
-        do {
-            if (cur >= want && cur - now <= open_bound(s))
-                break;
-        } while (!__atomic_compare_exchange_n(&s->open_until, &cur, want, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
-        __atomic_store_n(&s->probe, 0, __ATOMIC_RELEASE);
+    uint64_t key = key_for(provider, model);
+    /* (done again in the slot key has now when the one it had was taken
+     * over meanwhile: what we wrote there is no longer anyone's) */
+    for (int round = 0; key && round < 3; round++) {
+        slot *s = find(key, !ok, now);
+        if (!s) {
+            if (!ok && !__atomic_exchange_n(&warned_full, 1, __ATOMIC_RELAXED))
+                llf_warn("health memory: no room for the breaker of model %s (%s): every slot it may have holds "
+                         "recent failures of others; its failures are not counted (nor those of others without "
+                         "room; said once)",
+                         model, provider);
+            return;
+        }
+        if (report_in(s, key, ok, now) == 0 && ld(&s->key) == key)
+            return;
     }
 }
 
 int llf_health_open(const char *provider, const char *model)
 {
-    slot *s = slot_for(provider, model, 0);
-    return s && __atomic_load_n(&s->open_until, __ATOMIC_ACQUIRE) != 0;
+    uint64_t key = key_for(provider, model);
+    slot *s = key ? find(key, 0, 0) : NULL;
+    return s && val(key, ld(&s->open_until)) != 0;
 }
 
 static int64_t ratio_milli, burst_milli;

@@ -150,6 +150,59 @@ def test_a_probe_whose_process_was_killed_holds_no_lease():
     eq(out[:18], "Hello from primary", f"the next process probes, and is answered ({read_log(log)})")
 
 
+def test_a_shorter_total_respects_a_longer_probe():
+    """Process A (total 60 s) sends the half-open probe, to a primary that
+    hangs; processes B (total 2 s) skip the primary while it is out. They
+    judged A's lease by their own total, took it for damage, and each sent
+    a probe of their own."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    long_cfg = config_with(m, "long_total.json", breaker={"failures": 2, "cooldown_ms": 300},
+                           timeouts_ms={"first_byte": 60000, "total": 60000})
+    short_cfg = config_with(m, "short_total.json", breaker={"failures": 2, "cooldown_ms": 300},
+                            timeouts_ms={"first_byte": 2000, "total": 2000})
+    calls(m, long_cfg, 2, shared)
+    time.sleep(0.4)
+    m.set("primary", behaviour="hang")
+    a = subprocess.Popen(call_argv(m), env=env_for(long_cfg, extra={"XDG_RUNTIME_DIR": shared}),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while len(m.requests("primary")) < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        eq(len(m.requests("primary")), 3, "A's probe is out")
+        log = new_log("short_total.log")
+        for _ in range(2):
+            eq(who(run(call_argv(m), env_for(short_cfg, log, extra={"XDG_RUNTIME_DIR": shared}))), "backup",
+               "B is answered by the backup")
+        eq(len(m.requests("primary")), 3, "B sent no probe of its own")
+        eq([l.get("reason") for l in read_log(log) if l.get("provider") == "openai"], ["breaker_open"] * 2,
+           "B skipped the primary")
+    finally:
+        a.kill()
+        a.wait()
+
+
+def test_a_restrictive_umask_still_makes_the_file_0600():
+    """A first process under umask 0277 made the file 0400: every later
+    process of the user was refused it ("Permission denied; not shared")."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config(m, failures=1, cooldown_ms=60000)
+    env = env_for(cfg, extra={"XDG_RUNTIME_DIR": shared})
+    r = run(["sh", "-c", 'umask 0277; exec "$@"', "sh", *call_argv(m)], env)
+    eq(who(r), "backup", "the first process is answered")
+    f = os.path.join(shared, f"llmfallback-health-{os.getuid()}")
+    eq(stat.S_IMODE(os.stat(f).st_mode), 0o600, "the file is 0600 whatever the umask")
+    for _ in range(2):
+        r = run(call_argv(m), env)
+        eq(who(r), "backup", "a later process is answered")
+        eq([l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback:")], [], "without a warning")
+    eq(len(m.requests("primary")), 1, "and shares the breaker")
+
+
 def test_everything_open_still_asks_the_original():
     m = mock()
     for n in ("primary", "backup"):

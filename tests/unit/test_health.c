@@ -12,12 +12,18 @@
 #include "t.h"
 
 /* The file's layout, as health.c writes it: a 32-byte header (magic,
- * version, slots, the budget's value and stamp), then 512 slots of 32 bytes
- * (key, fails, the opening cooldown in s, open_until, probe: its lease's
- * end << 22 | the prober's pid). */
+ * version, slots, the budget's value and stamp), then 512 slots of 56 bytes
+ * (key; then, each under the top 23 bits of the key that wrote it, the
+ * failures, the last one's time, open_until, the opening cooldown, the
+ * longest lease, all in 41 bits; then the probe: its lease's end << 22 |
+ * the prober's pid). */
 #define HDR 32
-#define SLOT 32
+#define SLOT 56
 #define SIZE (HDR + 512 * SLOT)
+#define FAILS 8
+#define OPEN_UNTIL 24
+#define PROBE_AT 48
+#define VAL_MASK ((1ULL << 41) - 1)
 
 static char *fresh_path(void)
 {
@@ -55,20 +61,34 @@ static void poke(const char *path, long off, const void *v, size_t n)
     }
 }
 
+/* Writes v into the word at field of the slot at `at`, under its key's tag. */
+static void poke_val(const char *path, long at, int field, uint64_t v)
+{
+    uint64_t key = 0;
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && pread(fd, &key, 8, at) == 8);
+    if (fd >= 0)
+        close(fd);
+    uint64_t w = (key >> 41) << 41 | (v & VAL_MASK);
+    poke(path, at + field, &w, 8);
+}
+
 /* What a damaged or stale file holds is bounded; an old layout of ours is
  * replaced; a probe holds its lease as long as an attempt may take, and one
  * not sent is released. */
 static void test_health_file(void)
 {
     /* an older layout of ours (llfhelt1, another size; llfhelt2, a probe's
-     * lease without its pid; llfhelt3, no cooldown beside open_until):
-     * replaced by a fresh file */
+     * lease without its pid; llfhelt3, no cooldown beside open_until;
+     * llfhelt4, slots that could not be taken over): replaced by a fresh
+     * file */
     char *path = fresh_path();
     llf_health_cfg cfg = {2, 1000, 1, 5000};
-    static const uint64_t olds[] = {0x6c6c6668656c7431ULL, 0x6c6c6668656c7432ULL, 0x6c6c6668656c7433ULL};
-    for (int k = 0; k < 3; k++) {
+    static const uint64_t olds[] = {0x6c6c6668656c7431ULL, 0x6c6c6668656c7432ULL, 0x6c6c6668656c7433ULL,
+                                    0x6c6c6668656c7434ULL};
+    for (int k = 0; k < 4; k++) {
         int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-        CHECK(fd >= 0 && ftruncate(fd, k ? SIZE : 16400) == 0 && pwrite(fd, &olds[k], 8, 0) == 8);
+        CHECK(fd >= 0 && ftruncate(fd, k ? 32 + 512 * 32 : 16400) == 0 && pwrite(fd, &olds[k], 8, 0) == 8);
         close(fd);
         llf_health_init(&cfg, path);
         CHECK(llf_health_is_shared());
@@ -76,7 +96,7 @@ static void test_health_file(void)
         uint64_t magic = 0;
         fd = open(path, O_RDONLY);
         CHECK(stat(path, &st) == 0 && st.st_size == SIZE && (st.st_mode & 0777) == 0600);
-        CHECK(fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == 0x6c6c6668656c7434ULL);
+        CHECK(fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == 0x6c6c6668656c7435ULL);
         close(fd);
     }
 
@@ -93,25 +113,23 @@ static void test_health_file(void)
 
     /* a failure while open opens it again at once, whatever the count says
      * (a success that raced the opening failure reset it) */
-    uint32_t zero = 0;
-    poke(path, at + 8, &zero, 4);
+    poke_val(path, at, FAILS, 0);
     llf_health_report("p", "m", 0, 3000);
     CHECK(llf_health_allow("p", "m", 3001) == 0 && llf_health_allow("p", "m", 3999) == 0);
 
     /* a count at the top of its range still opens it (no signed wrap) */
     llf_health_report("p", "m", 1, 4000);               /* closed */
-    uint32_t top = 0x7fffffff;
-    poke(path, at + 8, &top, 4);
+    poke_val(path, at, FAILS, VAL_MASK);
     llf_health_report("p", "m", 0, 4100);
     CHECK(llf_health_allow("p", "m", 4101) == 0);
 
     /* a time further ahead than a cooldown (another boot's clock, damage)
      * counts as past: a probe, not a breaker open for ever */
     int64_t far = (int64_t)1 << 50;
-    poke(path, at + 16, &far, 8);
+    poke_val(path, at, OPEN_UNTIL, VAL_MASK);
     CHECK(llf_health_allow("p", "m", 4200) == 2);
-    poke(path, at + 16, &far, 8);
-    poke(path, at + 24, &far, 8);                       /* and a probe "out" until then */
+    poke_val(path, at, OPEN_UNTIL, VAL_MASK);
+    poke(path, at + PROBE_AT, &far, 8);                 /* and a probe "out" until then */
     CHECK(llf_health_allow("p", "m", 4300) == 2);
 
     /* a prober that died (killed, a job's timeout) holds no lease: the next
@@ -182,6 +200,116 @@ static void test_health_file(void)
     llf_retry_budget_init(0, 0);
 }
 
+/* FNV-1a of provider/model, as health.c keys its slots. */
+static uint64_t key_of(const char *provider, const char *model)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const char *c = provider; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    h = (h ^ '/') * 1099511628211ULL;
+    for (const char *c = model; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+/* What fn writes on stderr, the number of lines that start with `start`. */
+static int warnings(const char *start, void (*fn)(void))
+{
+    char path[] = "/tmp/llf-health-err-XXXXXX", buf[4096];
+    int fd = mkstemp(path), saved = dup(2);
+    CHECK(fd >= 0 && saved >= 0 && dup2(fd, 2) == 2);
+    fn();
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    unlink(path);
+    int lines = 0;
+    buf[n > 0 ? n : 0] = 0;
+    for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        lines += strncmp(l, start, strlen(start)) == 0;
+    return lines;
+}
+
+static char names[10][16];
+
+static void fail_9(void)
+{
+    llf_health_report("p", names[9], 0, 500);
+    llf_health_report("p", names[9], 0, 501);
+}
+
+/* The table does not fill for good: a slot whose breaker holds nothing (a
+ * success closed it), or whose state is long past, is taken over by
+ * another provider/model when every slot it may have is in use; one with
+ * a probe out is not. No slot at all: said once, not silently. */
+static void test_health_slots(void)
+{
+    /* ten models whose slots are sought in the same eight places */
+    int n = 0;
+    for (int i = 0; n < 10; i++) {
+        char m[16];
+        snprintf(m, sizeof m, "m-%d", i);
+        if (key_of("p", m) % 512 == key_of("p", "m-0") % 512)
+            memcpy(names[n++], m, sizeof m);
+    }
+    char *path = fresh_path();
+    llf_health_cfg cfg = {1, 1000, 1, 5000};
+    llf_health_init(&cfg, path);
+    for (int i = 0; i < 8; i++)
+        llf_health_report("p", names[i], 0, 0);          /* eight open until 1000 */
+    CHECK(llf_health_allow("p", names[7], 1) == 0);
+
+    /* every place in use, none idle: the ninth gets no breaker, said once */
+    CHECK(warnings("llmfallback: health memory: no room for the breaker of model m-", fail_9) == 1);
+    CHECK(llf_health_allow("p", names[9], 502) == 1);
+    CHECK(warnings("llmfallback: health memory", fail_9) == 0);
+
+    /* one closed by a success holds nothing: taken over (its model starts
+     * afresh, as a model never seen) */
+    llf_health_report("p", names[0], 1, 600);
+    llf_health_report("p", names[8], 0, 700);
+    CHECK(llf_health_allow("p", names[8], 701) == 0 && llf_health_open("p", names[8]));
+    CHECK(llf_health_allow("p", names[0], 701) == 1 && !llf_health_open("p", names[0]));
+    for (int i = 1; i < 8; i++)
+        CHECK(llf_health_allow("p", names[i], 702) == 0);   /* the others kept */
+
+    /* long past (ten minutes since its last failure and its end), and no
+     * probe out: taken over */
+    llf_health_report("p", names[9], 0, 1000 + 599999);
+    CHECK(llf_health_allow("p", names[9], 1000 + 599999) == 1);   /* not yet */
+    for (int i = 1; i < 8; i++)
+        CHECK(llf_health_allow("p", names[i], 601000) == 2);      /* probes out */
+    llf_health_report("p", names[9], 0, 601000);
+    CHECK(llf_health_allow("p", names[9], 601001) == 1);          /* none idle */
+    llf_health_release("p", names[3]);
+    llf_health_report("p", names[9], 0, 601002);
+    CHECK(llf_health_allow("p", names[9], 601003) == 0);          /* names[3]'s slot */
+    CHECK(llf_health_allow("p", names[3], 601003) == 1);
+    CHECK(llf_health_allow("p", names[2], 601003) == 0);          /* its probe still out */
+
+    /* what another key wrote in a slot before it was taken over (a process
+     * still updating it for the key it had) is not the new key's */
+    long at = -1;
+    int fd = open(path, O_RDONLY);
+    for (int i = 0; i < 512 && fd >= 0 && at < 0; i++) {
+        uint64_t k = 0;
+        if (pread(fd, &k, 8, HDR + (off_t)i * SLOT) == 8 && k == key_of("p", names[9]))
+            at = HDR + (long)i * SLOT;
+    }
+    if (fd >= 0)
+        close(fd);
+    CHECK(at > 0);
+    llf_health_report("p", names[9], 1, 601004);                   /* closed */
+    uint64_t tag = key_of("p", names[3]) >> 41 << 41, fails = tag | 5, open_far = tag | 602000;
+    poke(path, at + FAILS, &fails, 8);
+    poke(path, at + OPEN_UNTIL, &open_far, 8);
+    CHECK(llf_health_allow("p", names[9], 601005) == 1 && !llf_health_open("p", names[9]));
+    llf_health_report("p", names[9], 0, 601006);                   /* one failure of its own: open */
+    CHECK(llf_health_allow("p", names[9], 601007) == 0);
+    unlink(path);
+}
+
 /* Processes of other settings sharing the file (switched to in turn, as
  * each process of its own settings would use it). */
 static void test_health_mixed(void)
@@ -232,6 +360,24 @@ static void test_health_mixed(void)
     CHECK(llf_health_allow("p", "m", 71000) == 0 && llf_health_allow("p", "m", 72001) == 2);
     unlink(path);
 
+    /* leases: B (total 5 s) respects the probe of A (total 10 min), whose
+     * lease the file bounds beside it; a lease beyond that bound (damage)
+     * still counts as past */
+    path = fresh_path();
+    llf_health_cfg la = {1, 1000, 1, 600000}, lb = {1, 1000, 1, 5000};
+    llf_health_init(&la, path);
+    llf_health_report("p", "m", 0, 0);                  /* open until 1000 */
+    CHECK(llf_health_allow("p", "m", 1001) == 2);       /* A's probe, out until 601001 */
+    llf_health_init(&lb, path);
+    CHECK(llf_health_allow("p", "m", 7000) == 0 && llf_health_allow("p", "m", 601000) == 0);
+    CHECK(llf_health_allow("p", "m", 601001) == 2);     /* its end: B probes */
+    long at = used_slot(path);
+    uint64_t beyond = (uint64_t)(602000 + 600001) << 22 | (uint64_t)getppid();   /* (a live pid) */
+    poke(path, at + PROBE_AT, &beyond, 8);
+    CHECK(llf_health_allow("p", "m", 602000) == 2);
+    llf_health_report("p", "m", 1, 602001);
+    unlink(path);
+
     /* no limit on an attempt's total: the probe's lease lasts until it is
      * reported or released (or its process ends), not one cooldown */
     path = fresh_path();
@@ -266,6 +412,11 @@ void test_health(void)
     unlink(path);   /* created fresh, 0600, by the library */
     llf_health_cfg cfg = {2, 1000, 1, 0};
     llf_health_init(&cfg, path);
+    /* 0600 whatever the umask: one of 0277 made it 0400, and every later
+     * process of the user was refused it */
+    mode_t mask = umask(0277);
+    CHECK(llf_health_is_shared());
+    umask(mask);
     CHECK(llf_health_allow("p", "m", 0));
     llf_health_report("p", "m", 0, 10);
     CHECK(llf_health_allow("p", "m", 20));            /* one failure: still closed */
@@ -310,4 +461,5 @@ void test_health(void)
     CHECK(llf_retry_budget_spend());
     test_health_file();
     test_health_mixed();
+    test_health_slots();
 }
