@@ -659,7 +659,7 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
         return t->to != LLF_OPENAI ? close_program(t, out) : 0;   /* if no usage came */
     }
     cJSON *j = cJSON_ParseWithLength(data, len);
-    if (!cJSON_IsObject(j) || llf_get(j, "error") ||
+    if (!cJSON_IsObject(j) || llf_names_error(j) ||
         (llf_get_str(j, "type") && !strcmp(llf_get_str(j, "type"), "error"))) {
         cJSON_Delete(j);
         return -1;

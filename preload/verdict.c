@@ -379,7 +379,7 @@ static const char *event_problem(llf_dialect d, const char *event, const cJSON *
         return "error_event";
     if (!cJSON_IsObject(j))
         return "not_json";
-    if (cJSON_GetObjectItemCaseSensitive(j, "error"))
+    if (llf_names_error(j))
         return "error_event";
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
     if (d == LLF_ANTHROPIC && cJSON_IsString(t) && strcmp(t->valuestring, "error") == 0)

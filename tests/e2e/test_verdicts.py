@@ -293,3 +293,72 @@ def test_refusal_as_a_whole_stream():
             else:
                 check("sorry" in out and len(m.requests("backup")) == 0,
                       f"{dialect}: by default a stream goes live at its first event (documented limit)")
+
+
+def _stream_argv(m, dialect, via="curl"):
+    """A streamed call in the program's dialect, by curl -N or (via="relay")
+    Python requests over the relay."""
+    if dialect == "openai":
+        url, auth = m.base("oai") + "/chat/completions", ("Authorization", f"Bearer {KEYS['OPENAI_API_KEY']}")
+        payload = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    elif dialect == "anthropic":
+        url, auth = m.base("claude") + "/messages", ("x-api-key", KEYS["ANTHROPIC_API_KEY"])
+        payload = {"model": "claude-opus-4-7", "max_tokens": 50, "stream": True,
+                   "messages": [{"role": "user", "content": "hi"}]}
+    else:
+        url = m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:streamGenerateContent?alt=sse"
+        auth = ("x-goog-api-key", KEYS["GEMINI_API_KEY"])
+        payload = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+    if via == "curl":
+        return [CURL, "-sS", "-N", url, "-H", "content-type: application/json", "-H", "%s: %s" % auth,
+                "-H", "anthropic-version: 2023-06-01", "-d", json.dumps(payload)]
+    script = ("import sys, requests\n"
+              "r = requests.post(sys.argv[1], data=sys.argv[2], stream=True, timeout=20, headers={\n"
+              "    'content-type': 'application/json', sys.argv[3]: sys.argv[4], 'anthropic-version': '2023-06-01'})\n"
+              "print(r.text)\n")
+    return [PY, "-c", script, url, json.dumps(payload), *auth]
+
+
+def _stream_text(out):
+    """The text of a stream in any dialect, its events' pieces joined."""
+    text = ""
+    for line in out.splitlines():
+        if not line.startswith("data: {"):
+            continue
+        j = json.loads(line[6:])
+        delta = ((j.get("choices") or [{}])[0].get("delta") or {}) if "choices" in j else j.get("delta") or {}
+        c = delta.get("content") if "choices" in j else delta.get("text")
+        text += c if isinstance(c, str) else ""
+        for cand in j.get("candidates") or []:
+            text += "".join(p.get("text", "") for p in (cand.get("content") or {}).get("parts") or [])
+    return text
+
+
+def test_an_error_that_is_null_is_no_error_event():
+    """Some OpenAI-compatible servers write "error": null in every stream
+    chunk: no error, neither before the answer began (no fallback) nor after
+    it (the attempt is ok, not counted against the provider), and a member's
+    stream that has it translates into another dialect."""
+    m = mock()
+    for dialect, via in (("openai", "curl"), ("openai", "relay"), ("gemini", "curl")):
+        m.reset_all()
+        m.set(primary_for(dialect), behaviour="stream_null_error")
+        log = new_log("nullerr.log")
+        r = run(_stream_argv(m, dialect, via), env_for(config(m), log))
+        out = r.stdout.decode()
+        steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+        eq(steps, [(dialect, "ok", "ok")], f"{dialect} ({via}): the stream is the answer")
+        check(f"Hello from {primary_for(dialect)}" in _stream_text(out) and '"error": null' in out,
+              f"{dialect} ({via}): the program got the primary's stream ({out[-200:]!r})")
+        eq(len(m.requests("backup")), 0, f"{dialect} ({via}): no member asked")
+    # a member's stream with it, translated for an Anthropic program
+    m.reset_all()
+    m.set("claude", behaviour="503")
+    m.set("backup", behaviour="stream_null_error")
+    log = new_log("nullerr.log")
+    r = run(_stream_argv(m, "anthropic"), env_for(config(m), log))
+    out = r.stdout.decode()
+    eq(r.returncode, 0, f"translated: the transfer completes ({r.stderr.decode()[-200:]})")
+    check("Hello from backup" in _stream_text(out) and "event: message_stop" in out, f"translated: whole ({out[-200:]!r})")
+    steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("anthropic", "http_error"), ("backup", "ok")], "translated: the member's attempt is ok")

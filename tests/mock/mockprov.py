@@ -967,6 +967,20 @@ class Server:
                 c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
             c.sendall(b"0\r\n\r\n")
             return True
+        if b == "stream_null_error":
+            # a good stream whose every event says "error": null, as some
+            # OpenAI-compatible servers write it in every chunk
+            _, text = success(self.dialect, self.name, model, req)
+            events = []
+            for ev in sse_events(self.dialect, model, text):
+                head, sep, data = ev.partition("data: ")
+                if data.startswith("{"):
+                    end = data[data.rindex("}") + 1:]
+                    j = json.loads(data[:data.rindex("}") + 1])
+                    j["error"] = None
+                    ev = head + sep + json.dumps(j) + end
+                events.append(ev)
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
         if b == "stream_structured_refusal" and self.dialect == "openai":
             # OpenAI's structured refusal: delta.refusal in place of content
             chunk, text = openai_chunker(model), "I'm sorry, I cannot assist with that request."

@@ -194,6 +194,9 @@ def cases():
     check("event: message_stop" in t and "content_block_delta" in t, "anthropic stream")
     rc, code, t = call("g", gb, "ok", path="/models/gem-1:streamGenerateContent?alt=sse")
     check(t.startswith("data: ") and '"finishReason": "STOP"' in t, "gemini stream")
+    rc, code, t = call("o", dict(ob, stream=True), "stream_null_error")
+    check(t.count('"error": null') == t.count("chat.completion.chunk") > 0 and t.strip().endswith("data: [DONE]"),
+          "openai stream with error: null in every chunk")
     # blob
     u = f"http://127.0.0.1:{m.port('o')}/_mock/blob?size=100000&seed=3"
     eq(curl(u)[1], curl(u)[1], "blob deterministic")

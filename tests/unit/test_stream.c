@@ -1270,6 +1270,22 @@ static void check_no_done(void)
     }
 }
 
+/* "error": null in every chunk (some OpenAI-compatible servers write it)
+ * is no error event: the stream translates as without it. */
+static void check_null_error(void)
+{
+    llf_buf in = {0};
+    const char *p = TEXT[LLF_OPENAI];
+    for (const char *q; (q = strstr(p, "}\n\n")); p = q + 3) {
+        llf_buf_add(&in, p, (size_t)(q - p));
+        llf_buf_adds(&in, ",\"error\":null}\n\n");
+    }
+    llf_buf_adds(&in, p);   /* [DONE] */
+    for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++)
+        check_pair(LLF_OPENAI, (llf_dialect)t, in.p, 0);
+    llf_buf_free(&in);
+}
+
 void test_stream(void)
 {
     stream_oom();
@@ -1311,6 +1327,7 @@ void test_stream(void)
     CHECK(llf_stream_tr_event(&tr, "error", err, strlen(err), &out) == -1);
     llf_buf_free(&out);
     llf_stream_tr_free(&tr);
+    check_null_error();
     usage_chunks();
     usage_details();
     check_oai_call_shapes();

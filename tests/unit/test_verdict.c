@@ -136,6 +136,16 @@ static void stream_gate(void)
     CHECK_STR(r.problem, "empty_stream");
     r = gate_stream(LLF_OPENAI, 0, O_ROLE O_TEXT);
     CHECK(r.rc == LLF_GATE_GO && r.started);
+    /* "error": null in every chunk (some OpenAI-compatible servers) is no
+     * error, before the answer or in what is held */
+#define O_NULL_ERR(delta, fr) "data: {\"choices\":[{\"index\":0,\"delta\":" delta ",\"finish_reason\":" fr "}],\"error\":null}\n\n"
+    for (int hold = 0; hold < 2; hold++) {
+        r = gate_stream(LLF_OPENAI, hold, O_NULL_ERR("{\"role\":\"assistant\",\"content\":\"\"}", "null")
+                        O_NULL_ERR("{\"content\":\"Hi\"}", "null") O_NULL_ERR("{}", "\"stop\"") "data: [DONE]\n\n");
+        CHECK(r.rc == LLF_GATE_GO && r.started && !r.problem);
+    }
+    r = gate_stream(LLF_GEMINI, 0, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}]},\"index\":0}],\"error\":null}\r\n\r\n");
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
 
     /* held (verdict.stream_refusal): an error after some text */
     r = gate_stream(LLF_ANTHROPIC, 1, A_START A_BLOCK A_TEXT A_ERROR);
@@ -282,6 +292,12 @@ static void late_stream_error(void)
     CHECK(!LATE(LLF_OPENAI, "message", "<html>\"error\"</html>"));
     CHECK(!LATE(LLF_ANTHROPIC, "content_block_delta",
                 "{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"error\"}}"));
+    /* "error": null (or false, or "") is no error: some OpenAI-compatible
+     * servers write it in every chunk */
+    CHECK(!LATE(LLF_OPENAI, "message", "{\"choices\":[{\"delta\":{\"content\":\"!\"}}],\"error\":null}"));
+    CHECK(!LATE(LLF_OPENAI, "message", "{\"choices\":[],\"error\":false}"));
+    CHECK(!LATE(LLF_GEMINI, "message", "{\"candidates\":[],\"error\":\"\"}"));
+    CHECK_STR(LATE(LLF_OPENAI, "message", "{\"error\":\"upstream failed\"}"), "error_event");
 #undef LATE
     /* bytes as they come: text, then the error split across two reads */
     llf_sse w = {0};
