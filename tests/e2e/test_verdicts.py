@@ -362,3 +362,36 @@ def test_an_error_that_is_null_is_no_error_event():
     check("Hello from backup" in _stream_text(out) and "event: message_stop" in out, f"translated: whole ({out[-200:]!r})")
     steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
     eq(steps, [("anthropic", "http_error"), ("backup", "ok")], "translated: the member's attempt is ok")
+
+
+def test_a_refusal_stream_without_text_falls_back():
+    """A stream whose only word is a refusing stop reason (Anthropic's
+    stop_reason "refusal", OpenAI's content_filter, Gemini's SAFETY) falls
+    back by default, not held for refusals: it is the whole answer, and no
+    answer begun (an empty one with refusal checks off). With no member to
+    answer, the program gets the original whole."""
+    m = mock()
+    for dialect in ("openai", "anthropic", "gemini"):
+        for via in ("curl", "relay"):
+            for refusal, want in ((True, ("refusal", {"anthropic": "refusal"}.get(dialect, "content_filter"))),
+                                  (False, ("empty", "empty_stream"))):
+                m.reset_all()
+                m.set(primary_for(dialect), behaviour="stream_refusal_silent")
+                m.set("backup", behaviour="ok")
+                log = new_log("silent.log")
+                r = run(_stream_argv(m, dialect, via), env_for(config(m, verdict={"refusal": refusal}), log))
+                first = [l for l in read_log(log) if l["event"] == "attempt"][0]
+                eq((first["outcome"], first["reason"]), want, f"{dialect} ({via}, refusal {refusal}): why")
+                check("Hello from backup" in _stream_text(r.stdout.decode()),
+                      f"{dialect} ({via}, refusal {refusal}): the backup's stream ({r.stdout.decode()[-200:]!r})")
+        # the original, when nothing replaces it: whole, as the provider sent it
+        m.reset_all()
+        m.set(primary_for(dialect), behaviour="stream_refusal_silent")
+        m.set("backup", behaviour="503")
+        for via in ("curl", "relay"):
+            r = run(_stream_argv(m, dialect, via), env_for(config(m)))
+            out = r.stdout.decode()
+            end = {"openai": "data: [DONE]", "anthropic": "message_stop", "gemini": "SAFETY"}[dialect]
+            eq(r.returncode, 0, f"{dialect} ({via}): the original's transfer completes ({r.stderr.decode()[-200:]})")
+            check(out.rstrip().endswith("}") or out.rstrip().endswith("[DONE]"), f"{dialect} ({via}): ends cleanly")
+            check(end in out, f"{dialect} ({via}): the original, whole ({out[-200:]!r})")

@@ -981,6 +981,23 @@ class Server:
                     ev = head + sep + json.dumps(j) + end
                 events.append(ev)
             return self.raw(c, 200, "text/event-stream", "".join(events).encode())
+        if b == "stream_refusal_silent":
+            # a refusal with no text at all: only the stop reason says it
+            # (Anthropic's stop_reason "refusal" with no content block,
+            # OpenAI's finish_reason "content_filter" after the role chunk,
+            # Gemini's SAFETY with an empty part)
+            if self.dialect == "anthropic":
+                events = [anthropic_message_start(model, 9), anthropic_event("message_delta", {
+                    "type": "message_delta", "delta": {"stop_reason": "refusal", "stop_sequence": None},
+                    "usage": {"output_tokens": 0}}), anthropic_event("message_stop", {"type": "message_stop"})]
+            elif self.dialect == "openai":
+                chunk = openai_chunker(model)
+                events = [chunk({"role": "assistant", "content": ""}), chunk({}, "content_filter"), "data: [DONE]\n\n"]
+            else:
+                events = ["data: " + json.dumps({"candidates": [{"content": {"role": "model", "parts": [{"text": ""}]},
+                                                                 "finishReason": "SAFETY", "index": 0}],
+                                                 "modelVersion": model}) + "\r\n\r\n"]
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
         if b == "stream_structured_refusal" and self.dialect == "openai":
             # OpenAI's structured refusal: delta.refusal in place of content
             chunk, text = openai_chunker(model), "I'm sorry, I cannot assist with that request."
