@@ -529,6 +529,15 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(d, "refusal");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "content");
         t = cJSON_IsString(c) ? c->valuestring : NULL;
+        /* Mistral's Magistral: chunks, whose text ones are the answer's
+         * (its thinking is not) */
+        if (cJSON_IsArray(c)) {
+            char *a = llf_content_text(c, "");
+            int bad = !a || llf_buf_adds(&g->text, a);
+            free(a);
+            if (bad)
+                return gate_fail(g, "no_memory");
+        }
         if (cJSON_IsString(r) && *r->valuestring) {
             if (on_refusal)
                 return gate_fail(g, "refusal");

@@ -328,6 +328,8 @@ def _stream_text(out):
         j = json.loads(line[6:])
         delta = ((j.get("choices") or [{}])[0].get("delta") or {}) if "choices" in j else j.get("delta") or {}
         c = delta.get("content") if "choices" in j else delta.get("text")
+        if isinstance(c, list):   # (content as chunks: the text ones)
+            c = "".join(k.get("text", "") for k in c if k.get("type") == "text")
         text += c if isinstance(c, str) else ""
         for cand in j.get("candidates") or []:
             text += "".join(p.get("text", "") for p in (cand.get("content") or {}).get("parts") or [])
@@ -395,3 +397,28 @@ def test_a_refusal_stream_without_text_falls_back():
             eq(r.returncode, 0, f"{dialect} ({via}): the original's transfer completes ({r.stderr.decode()[-200:]})")
             check(out.rstrip().endswith("}") or out.rstrip().endswith("[DONE]"), f"{dialect} ({via}): ends cleanly")
             check(end in out, f"{dialect} ({via}): the original, whole ({out[-200:]!r})")
+
+
+def test_a_stream_of_content_chunks_is_read_for_its_text():
+    """Mistral's Magistral streams content deltas as arrays of chunks (its
+    thinking, then text): held for refusals, the text chunks' text is the
+    answer's (not an empty stream); translated for an Anthropic or Gemini
+    program, that text reaches it and the thinking does not."""
+    m = mock()
+    m.set("oai", behaviour="stream_content_chunks")
+    log = new_log("chunks.log")
+    r = run(_stream_argv(m, "openai"), env_for(config(m, verdict={"stream_refusal": True}), log))
+    steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("openai", "ok", "ok")], "held: the primary's answer")
+    check(_stream_text(r.stdout.decode()).startswith("Hello from oai"),
+          f"held: the program got it ({r.stdout.decode()[-200:]!r})")
+    for dialect in ("anthropic", "gemini"):
+        m.reset_all()
+        m.set(primary_for(dialect), behaviour="503")
+        m.set("backup", behaviour="stream_content_chunks")
+        log = new_log("chunks.log")
+        r = run(_stream_argv(m, dialect), env_for(config(m), log))
+        out = r.stdout.decode()
+        eq(r.returncode, 0, f"{dialect}: the transfer completes")
+        check(_stream_text(out).startswith("Hello from backup") and "THINKING" not in out,
+              f"{dialect}: the text chunks' text, not the thinking ({out[-300:]!r})")

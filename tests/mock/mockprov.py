@@ -981,6 +981,22 @@ class Server:
                     ev = head + sep + json.dumps(j) + end
                 events.append(ev)
             return self.raw(c, 200, "text/event-stream", "".join(events).encode())
+        if b == "stream_content_chunks" and self.dialect == "openai":
+            # Mistral's Magistral: content deltas as arrays of chunks, its
+            # thinking first, then the answer's text
+            _, text = success(self.dialect, self.name, model, req)
+            events = []
+            for ev in sse_events(self.dialect, model, text):
+                j = json.loads(ev[6:]) if ev.startswith("data: {") else None
+                delta = j["choices"][0]["delta"] if j and j.get("choices") else {}
+                if delta.get("content"):
+                    delta["content"] = [{"type": "text", "text": delta["content"]}]
+                    ev = "data: " + json.dumps(j) + "\n\n"
+                elif "role" in delta:
+                    ev += "data: " + json.dumps(dict(j, choices=[dict(j["choices"][0], delta={"content": [
+                        {"type": "thinking", "thinking": [{"type": "text", "text": "THINKING it over"}]}]})])) + "\n\n"
+                events.append(ev)
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
         if b == "stream_refusal_silent":
             # a refusal with no text at all: only the stop reason says it
             # (Anthropic's stop_reason "refusal" with no content block,

@@ -197,6 +197,8 @@ def cases():
     rc, code, t = call("o", dict(ob, stream=True), "stream_null_error")
     check(t.count('"error": null') == t.count("chat.completion.chunk") > 0 and t.strip().endswith("data: [DONE]"),
           "openai stream with error: null in every chunk")
+    rc, code, t = call("o", dict(ob, stream=True), "stream_content_chunks")
+    check('"type": "thinking"' in t and '"content": [{"type": "text", "text": "Hello' in t, "openai content as chunks")
     rc, code, t = call("o", dict(ob, stream=True), "stream_refusal_silent")
     check('"finish_reason": "content_filter"' in t and t.strip().endswith("data: [DONE]"), "openai silent refusal")
     rc, code, t = call("a", dict(ab, stream=True), "stream_refusal_silent")

@@ -244,6 +244,20 @@ static void stream_gate(void)
     CHECK(llf_sse_feed(&p, ev, strlen(ev), gate_cb, g) == 0 && llf_gate_end(g) == LLF_GATE_GO && !llf_gate_problem(g));
     llf_sse_free(&p);
     llf_gate_free(g);
+    /* Mistral's Magistral streams content as chunks: the text ones' text
+     * is the answer's, the thinking ones' is not */
+#define O_CHUNKS(c) "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":" c "},\"finish_reason\":null}]}\n\n"
+#define O_THINKING O_CHUNKS("[{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"Let me compute 2+2.\"}]}]")
+    r = gate_stream(LLF_OPENAI, 1, O_ROLE O_THINKING O_CHUNKS("[{\"type\":\"text\",\"text\":\"2 + 2 = 4.\"}]") "data: [DONE]\n\n");
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    r = gate_stream(LLF_OPENAI, 1, O_ROLE O_THINKING "data: [DONE]\n\n");
+    CHECK_STR(r.problem, "empty_stream");
+    g = llf_gate_new(LLF_OPENAI, &words, 1);
+    ev = O_ROLE O_THINKING O_CHUNKS("[{\"type\":\"text\",\"text\":\"I cannot \"},{\"type\":\"text\",\"text\":\"say.\"}]") "data: [DONE]\n\n";
+    CHECK(llf_sse_feed(&p, ev, strlen(ev), gate_cb, g) == 0 && llf_gate_end(g) == LLF_GATE_FAIL);
+    CHECK_STR(llf_gate_problem(g), "textual");
+    llf_sse_free(&p);
+    llf_gate_free(g);
     regfree(&re);
     /* Not held (the default): a finish that refuses before any content is
      * the whole answer, a refusal (an empty answer with refusal checks off),
