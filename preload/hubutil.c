@@ -21,6 +21,12 @@ const char *llf_get_str(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+int llf_names_error(const cJSON *o)
+{
+    const cJSON *e = llf_get(o, "error");
+    return e && !cJSON_IsNull(e) && !cJSON_IsFalse(e) && !(cJSON_IsString(e) && !*e->valuestring);
+}
+
 int llf_add(cJSON *o, const char *key, cJSON *item)
 {
     if (!item)

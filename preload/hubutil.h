@@ -7,6 +7,10 @@
 
 const cJSON *llf_get(const cJSON *o, const char *key);
 const char  *llf_get_str(const cJSON *o, const char *key);   /* NULL unless a string */
+/* Does the object o carry an error, in the "error" member every dialect
+ * reports one in? Not when it is absent, null, false or "": some
+ * OpenAI-compatible servers write "error": null in every stream chunk. */
+int llf_names_error(const cJSON *o);
 /* Add a copy of src[key] to dst as dkey when present and not null (every
  * dialect's null means "not given", and a null sent on is refused: 400
  * "top_p: Input should be a valid number"). 0 ok, -1 no memory. */

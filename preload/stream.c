@@ -461,6 +461,25 @@ static cJSON *delta_of(cJSON *chunk)
     return cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(chunk, "choices"), 0), "delta");
 }
 
+/* Mistral's Magistral streams its content as an array of chunks
+ * ({"type": "thinking", ...}, {"type": "text", "text": ...}): the hub's
+ * delta has the text chunks' text as its string (the thinking is not the
+ * answer's). 0, or -1 out of memory. */
+static int flat_content(cJSON *chunk)
+{
+    cJSON *d = delta_of(chunk), *c = cJSON_GetObjectItem(d, "content");
+    if (!cJSON_IsArray(c))
+        return 0;
+    char *text = llf_content_text(c, "");
+    cJSON *s = text ? cJSON_CreateString(text) : NULL;
+    free(text);
+    if (!s || !cJSON_ReplaceItemInObjectCaseSensitive(d, "content", s)) {
+        cJSON_Delete(s);
+        return -1;
+    }
+    return 0;
+}
+
 static int finish(cJSON *chunk, const char *fr)
 {
     cJSON *s = cJSON_CreateString(fr);
@@ -659,7 +678,7 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
         return t->to != LLF_OPENAI ? close_program(t, out) : 0;   /* if no usage came */
     }
     cJSON *j = cJSON_ParseWithLength(data, len);
-    if (!cJSON_IsObject(j) || llf_get(j, "error") ||
+    if (!cJSON_IsObject(j) || llf_names_error(j) ||
         (llf_get_str(j, "type") && !strcmp(llf_get_str(j, "type"), "error"))) {
         cJSON_Delete(j);
         return -1;
@@ -667,6 +686,10 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
     cJSON *chunk = t->from == LLF_OPENAI ? j : t->from == LLF_ANTHROPIC ? from_anthropic(t, j) : from_gemini(t, j);
     if (chunk != j)
         cJSON_Delete(j);
+    else if (flat_content(chunk)) {
+        cJSON_Delete(chunk);
+        return -1;
+    }
     return chunk ? write_hub(t, chunk, out) : 0;
 }
 

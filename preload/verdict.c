@@ -417,12 +417,23 @@ static const char *event_problem(llf_dialect d, const char *event, const cJSON *
         return "error_event";
     if (!cJSON_IsObject(j))
         return "not_json";
-    if (cJSON_GetObjectItemCaseSensitive(j, "error"))
+    if (llf_names_error(j))
         return "error_event";
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
     if (d == LLF_ANTHROPIC && cJSON_IsString(t) && strcmp(t->valuestring, "error") == 0)
         return "error_event";
     return NULL;
+}
+
+/* Does an OpenAI delta say anything but the role (an empty string, a null
+ * says nothing)? */
+static int delta_says(const cJSON *delta)
+{
+    for (const cJSON *m = delta ? delta->child : NULL; m; m = m->next)
+        if (m->string && strcmp(m->string, "role") != 0 && !cJSON_IsNull(m) &&
+            !(cJSON_IsString(m) && !*m->valuestring))
+            return 1;
+    return 0;
 }
 
 /* An event that only frames an answer still to come, and so decides
@@ -458,12 +469,51 @@ static int frames_only(llf_dialect d, const char *event, const cJSON *j)
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
     if (f && !cJSON_IsNull(f))
         return 0;
-    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(ch, "delta");
-    for (const cJSON *m = delta ? delta->child : NULL; m; m = m->next)
-        if (m->string && strcmp(m->string, "role") != 0 && !cJSON_IsNull(m) &&
-            !(cJSON_IsString(m) && !*m->valuestring))
-            return 0;
-    return 1;
+    return !delta_says(cJSON_GetObjectItemCaseSensitive(ch, "delta"));
+}
+
+/* The refusal an event's stop reason makes (Anthropic's stop_reason
+ * "refusal"; OpenAI's finish_reason "content_filter"; Gemini's SAFETY and
+ * kin, llf_gemini_finish, or a prompt blocked): "refusal",
+ * "content_filter", or NULL. */
+static const char *refusal_stop(llf_dialect d, const cJSON *j)
+{
+    if (d == LLF_ANTHROPIC) {
+        const cJSON *sr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "delta"), "stop_reason");
+        return is_str(sr, "refusal") ? "refusal" : NULL;
+    }
+    if (d == LLF_OPENAI) {
+        const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
+        return is_str(cJSON_GetObjectItemCaseSensitive(ch, "finish_reason"), "content_filter") ? "content_filter" : NULL;
+    }
+    const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), 0);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(cand, "finishReason");
+    if (cJSON_IsString(f) && !strcmp(llf_gemini_finish(f->valuestring, 0), "content_filter"))
+        return "content_filter";
+    if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "promptFeedback"), "blockReason"))
+        return "content_filter";
+    return NULL;
+}
+
+/* Does an event that ends an answer carry any of it (text, a call, ...)?
+ * Anthropic's stop reason comes in message_delta, which has none; a
+ * Gemini part of empty text (and a signature) is none. */
+static int carries_content(llf_dialect d, const cJSON *j)
+{
+    if (d == LLF_ANTHROPIC)
+        return 0;
+    if (d == LLF_OPENAI)
+        return delta_says(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0), "delta"));
+    const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), 0);
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cand, "content"), "parts");
+    for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p; p = p->next)
+        for (const cJSON *m = p->child; m; m = m->next) {
+            const char *k = m->string ? m->string : "";
+            if (strcmp(k, "thoughtSignature") != 0 && !(!strcmp(k, "text") && cJSON_IsString(m) && !*m->valuestring))
+                return 1;
+        }
+    return 0;
 }
 
 struct llf_gate {
@@ -471,6 +521,7 @@ struct llf_gate {
     const llf_verdict_cfg *cfg;
     int hold;
     int started;   /* an event of the answer itself came (not only framing) */
+    const char *refused;   /* the answer was a refusal, judged at the stream's end */
     llf_buf text;
     const char *problem;
 };
@@ -507,7 +558,7 @@ static int gate_fail(llf_gate *g, const char *why)
 /* The text (and structured refusals) an event carries, per dialect. */
 static int gate_text(llf_gate *g, const char *event, const cJSON *j)
 {
-    const char *t = NULL, *stop = NULL;
+    const char *t = NULL;
     /* (with refusal checks off a refusal is the answer, as a whole one is) */
     int on_refusal = !g->cfg || g->cfg->refusal;
     if (g->d == LLF_OPENAI) {
@@ -516,13 +567,20 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(d, "refusal");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "content");
         t = cJSON_IsString(c) ? c->valuestring : NULL;
+        /* Mistral's Magistral: chunks, whose text ones are the answer's
+         * (its thinking is not) */
+        if (cJSON_IsArray(c)) {
+            char *a = llf_content_text(c, "");
+            int bad = !a || llf_buf_adds(&g->text, a);
+            free(a);
+            if (bad)
+                return gate_fail(g, "no_memory");
+        }
         if (cJSON_IsString(r) && *r->valuestring) {
             if (on_refusal)
                 return gate_fail(g, "refusal");
             t = t ? t : r->valuestring;
         }
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
-        stop = cJSON_IsString(f) && !strcmp(f->valuestring, "content_filter") ? "content_filter" : NULL;
         if (cJSON_GetObjectItemCaseSensitive(d, "tool_calls") || cJSON_GetObjectItemCaseSensitive(d, "function_call") ||
             cJSON_GetObjectItemCaseSensitive(d, "audio"))
             g->hold = 0;   /* a tool call is an answer, and audio one that is no text */
@@ -530,8 +588,6 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delta");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "text");
         t = cJSON_IsString(c) ? c->valuestring : NULL;
-        const cJSON *sr = cJSON_GetObjectItemCaseSensitive(d, "stop_reason");
-        stop = cJSON_IsString(sr) && !strcmp(sr->valuestring, "refusal") ? "refusal" : NULL;
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "content_block");
         const cJSON *bt = cJSON_GetObjectItemCaseSensitive(b, "type");
         if (cJSON_IsString(bt) && !strcmp(bt->valuestring, "tool_use"))
@@ -549,12 +605,8 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
             if (cJSON_GetObjectItemCaseSensitive(p, "functionCall") || llf_gemini_part_beyond_text(p))
                 g->hold = 0;   /* a call, an image, code run: an answer that is no text */
         }
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(cand, "finishReason");
-        if (cJSON_IsString(f) && !strcmp(llf_gemini_finish(f->valuestring, 0), "content_filter"))
-            stop = "content_filter";
-        if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "promptFeedback"), "blockReason"))
-            stop = "content_filter";
     }
+    const char *stop = refusal_stop(g->d, j);
     if (stop && on_refusal)
         return gate_fail(g, stop);
     if (t && llf_buf_adds(&g->text, t))
@@ -575,16 +627,32 @@ static const char *blocked_prompt(const llf_gate *g, const cJSON *j)
     return !g->cfg || g->cfg->refusal ? LLF_PROBLEM_BLOCKED : g->cfg->empty ? LLF_PROBLEM_BLOCKED_EMPTY : NULL;
 }
 
+/* A stop reason that refuses, before the answer began: the answer is that
+ * refusal, as a whole one would be, and no stream to go live with. Its
+ * problem, "refusal" or "content_filter" (whatever the event carries), or
+ * with refusal checks off "empty_stream" when it carries nothing and empty
+ * checks are on; else NULL (an answer, or no such stop). */
+static const char *refusing_finish(const llf_gate *g, const cJSON *j)
+{
+    const char *stop = refusal_stop(g->d, j);
+    if (!stop || !g->cfg || g->cfg->refusal)
+        return stop;
+    return g->cfg->empty && !carries_content(g->d, j) ? "empty_stream" : NULL;
+}
+
 int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
 {
     if (g->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6))   /* the end */
-        return g->started ? LLF_GATE_WAIT : gate_fail(g, "empty_stream");
+        return g->started || g->refused ? LLF_GATE_WAIT : gate_fail(g, "empty_stream");
     cJSON *j = llf_json_parse_mended(llf_json_parse_exact, data, len);
     const char *p = event_problem(g->d, event, j);
-    if (!p && !g->started)
+    int before = !g->started && !g->refused;   /* the answer has not begun */
+    if (!p && before)
         p = blocked_prompt(g, j);
     int rc = p ? gate_fail(g, p) : LLF_GATE_WAIT;
-    if (!p && !g->started)
+    /* (a refusal's stream is held to its end, and judged there: an original
+     * given back when no member answers is then whole) */
+    if (!p && before && !(g->refused = refusing_finish(g, j)))
         g->started = !frames_only(g->d, event, j);
     if (!p && g->started && g->hold)
         rc = gate_text(g, event, j);   /* every held event: an error may come after text */
@@ -623,11 +691,13 @@ const char *llf_stream_watch(llf_sse *p, llf_dialect d, const char *bytes, size_
 
 int llf_gate_started(const llf_gate *g)
 {
-    return g->started;
+    return g->started || g->refused;
 }
 
 int llf_gate_end(llf_gate *g)
 {
+    if (g->refused)
+        return gate_fail(g, g->refused);
     if (!g->started)
         return gate_fail(g, "empty_stream");
     if (!g->hold)

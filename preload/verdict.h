@@ -70,7 +70,9 @@ llf_verdict llf_judge_answer(const cJSON *answer, const cJSON *hub_req, const ll
 /* Judging a stream as its events arrive, before the program sees any of
  * it. Events that only frame an answer (Anthropic's message_start and ping,
  * an OpenAI chunk with only the role) are held; the first event of the
- * answer itself decides, and every event held is checked for an error. With
+ * answer itself decides, and every event held is checked for an error; a
+ * stop reason that refuses before it (no text at all, or the filter's stop
+ * with the first text) is the whole answer, a refusal judged at the end. With
  * hold_text (the config's verdict.stream_refusal) the stream is also held
  * until its text is longer than refusal_max_chars, so that an empty answer
  * or a refusal that is the whole answer falls back too. */

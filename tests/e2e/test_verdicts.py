@@ -387,3 +387,132 @@ def test_refusal_as_a_whole_stream():
             else:
                 check("sorry" in out and len(m.requests("backup")) == 0,
                       f"{dialect}: by default a stream goes live at its first event (documented limit)")
+
+
+def _stream_argv(m, dialect, via="curl"):
+    """A streamed call in the program's dialect, by curl -N or (via="relay")
+    Python requests over the relay."""
+    if dialect == "openai":
+        url, auth = m.base("oai") + "/chat/completions", ("Authorization", f"Bearer {KEYS['OPENAI_API_KEY']}")
+        payload = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    elif dialect == "anthropic":
+        url, auth = m.base("claude") + "/messages", ("x-api-key", KEYS["ANTHROPIC_API_KEY"])
+        payload = {"model": "claude-opus-4-7", "max_tokens": 50, "stream": True,
+                   "messages": [{"role": "user", "content": "hi"}]}
+    else:
+        url = m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:streamGenerateContent?alt=sse"
+        auth = ("x-goog-api-key", KEYS["GEMINI_API_KEY"])
+        payload = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+    if via == "curl":
+        return [CURL, "-sS", "-N", url, "-H", "content-type: application/json", "-H", "%s: %s" % auth,
+                "-H", "anthropic-version: 2023-06-01", "-d", json.dumps(payload)]
+    script = ("import sys, requests\n"
+              "r = requests.post(sys.argv[1], data=sys.argv[2], stream=True, timeout=20, headers={\n"
+              "    'content-type': 'application/json', sys.argv[3]: sys.argv[4], 'anthropic-version': '2023-06-01'})\n"
+              "print(r.text)\n")
+    return [PY, "-c", script, url, json.dumps(payload), *auth]
+
+
+def _stream_text(out):
+    """The text of a stream in any dialect, its events' pieces joined."""
+    text = ""
+    for line in out.splitlines():
+        if not line.startswith("data: {"):
+            continue
+        j = json.loads(line[6:])
+        delta = ((j.get("choices") or [{}])[0].get("delta") or {}) if "choices" in j else j.get("delta") or {}
+        c = delta.get("content") if "choices" in j else delta.get("text")
+        if isinstance(c, list):   # (content as chunks: the text ones)
+            c = "".join(k.get("text", "") for k in c if k.get("type") == "text")
+        text += c if isinstance(c, str) else ""
+        for cand in j.get("candidates") or []:
+            text += "".join(p.get("text", "") for p in (cand.get("content") or {}).get("parts") or [])
+    return text
+
+
+def test_an_error_that_is_null_is_no_error_event():
+    """Some OpenAI-compatible servers write "error": null in every stream
+    chunk: no error, neither before the answer began (no fallback) nor after
+    it (the attempt is ok, not counted against the provider), and a member's
+    stream that has it translates into another dialect."""
+    m = mock()
+    for dialect, via in (("openai", "curl"), ("openai", "relay"), ("gemini", "curl")):
+        m.reset_all()
+        m.set(primary_for(dialect), behaviour="stream_null_error")
+        log = new_log("nullerr.log")
+        r = run(_stream_argv(m, dialect, via), env_for(config(m), log))
+        out = r.stdout.decode()
+        steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+        eq(steps, [(dialect, "ok", "ok")], f"{dialect} ({via}): the stream is the answer")
+        check(f"Hello from {primary_for(dialect)}" in _stream_text(out) and '"error": null' in out,
+              f"{dialect} ({via}): the program got the primary's stream ({out[-200:]!r})")
+        eq(len(m.requests("backup")), 0, f"{dialect} ({via}): no member asked")
+    # a member's stream with it, translated for an Anthropic program
+    m.reset_all()
+    m.set("claude", behaviour="503")
+    m.set("backup", behaviour="stream_null_error")
+    log = new_log("nullerr.log")
+    r = run(_stream_argv(m, "anthropic"), env_for(config(m), log))
+    out = r.stdout.decode()
+    eq(r.returncode, 0, f"translated: the transfer completes ({r.stderr.decode()[-200:]})")
+    check("Hello from backup" in _stream_text(out) and "event: message_stop" in out, f"translated: whole ({out[-200:]!r})")
+    steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("anthropic", "http_error"), ("backup", "ok")], "translated: the member's attempt is ok")
+
+
+def test_a_refusal_stream_without_text_falls_back():
+    """A stream whose only word is a refusing stop reason (Anthropic's
+    stop_reason "refusal", OpenAI's content_filter, Gemini's SAFETY) falls
+    back by default, not held for refusals: it is the whole answer, and no
+    answer begun (an empty one with refusal checks off). With no member to
+    answer, the program gets the original whole."""
+    m = mock()
+    for dialect in ("openai", "anthropic", "gemini"):
+        for via in ("curl", "relay"):
+            for refusal, want in ((True, ("refusal", {"anthropic": "refusal"}.get(dialect, "content_filter"))),
+                                  (False, ("empty", "empty_stream"))):
+                m.reset_all()
+                m.set(primary_for(dialect), behaviour="stream_refusal_silent")
+                m.set("backup", behaviour="ok")
+                log = new_log("silent.log")
+                r = run(_stream_argv(m, dialect, via), env_for(config(m, verdict={"refusal": refusal}), log))
+                first = [l for l in read_log(log) if l["event"] == "attempt"][0]
+                eq((first["outcome"], first["reason"]), want, f"{dialect} ({via}, refusal {refusal}): why")
+                check("Hello from backup" in _stream_text(r.stdout.decode()),
+                      f"{dialect} ({via}, refusal {refusal}): the backup's stream ({r.stdout.decode()[-200:]!r})")
+        # the original, when nothing replaces it: whole, as the provider sent it
+        m.reset_all()
+        m.set(primary_for(dialect), behaviour="stream_refusal_silent")
+        m.set("backup", behaviour="503")
+        for via in ("curl", "relay"):
+            r = run(_stream_argv(m, dialect, via), env_for(config(m)))
+            out = r.stdout.decode()
+            end = {"openai": "data: [DONE]", "anthropic": "message_stop", "gemini": "SAFETY"}[dialect]
+            eq(r.returncode, 0, f"{dialect} ({via}): the original's transfer completes ({r.stderr.decode()[-200:]})")
+            check(out.rstrip().endswith("}") or out.rstrip().endswith("[DONE]"), f"{dialect} ({via}): ends cleanly")
+            check(end in out, f"{dialect} ({via}): the original, whole ({out[-200:]!r})")
+
+
+def test_a_stream_of_content_chunks_is_read_for_its_text():
+    """Mistral's Magistral streams content deltas as arrays of chunks (its
+    thinking, then text): held for refusals, the text chunks' text is the
+    answer's (not an empty stream); translated for an Anthropic or Gemini
+    program, that text reaches it and the thinking does not."""
+    m = mock()
+    m.set("oai", behaviour="stream_content_chunks")
+    log = new_log("chunks.log")
+    r = run(_stream_argv(m, "openai"), env_for(config(m, verdict={"stream_refusal": True}), log))
+    steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("openai", "ok", "ok")], "held: the primary's answer")
+    check(_stream_text(r.stdout.decode()).startswith("Hello from oai"),
+          f"held: the program got it ({r.stdout.decode()[-200:]!r})")
+    for dialect in ("anthropic", "gemini"):
+        m.reset_all()
+        m.set(primary_for(dialect), behaviour="503")
+        m.set("backup", behaviour="stream_content_chunks")
+        log = new_log("chunks.log")
+        r = run(_stream_argv(m, dialect), env_for(config(m), log))
+        out = r.stdout.decode()
+        eq(r.returncode, 0, f"{dialect}: the transfer completes")
+        check(_stream_text(out).startswith("Hello from backup") and "THINKING" not in out,
+              f"{dialect}: the text chunks' text, not the thinking ({out[-300:]!r})")

@@ -997,6 +997,53 @@ class Server:
                 c.sendall(b"%x\r\n%s\r\n" % (len(ev.encode()), ev.encode()))
             c.sendall(b"0\r\n\r\n")
             return True
+        if b == "stream_null_error":
+            # a good stream whose every event says "error": null, as some
+            # OpenAI-compatible servers write it in every chunk
+            _, text = success(self.dialect, self.name, model, req)
+            events = []
+            for ev in sse_events(self.dialect, model, text):
+                head, sep, data = ev.partition("data: ")
+                if data.startswith("{"):
+                    end = data[data.rindex("}") + 1:]
+                    j = json.loads(data[:data.rindex("}") + 1])
+                    j["error"] = None
+                    ev = head + sep + json.dumps(j) + end
+                events.append(ev)
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
+        if b == "stream_content_chunks" and self.dialect == "openai":
+            # Mistral's Magistral: content deltas as arrays of chunks, its
+            # thinking first, then the answer's text
+            _, text = success(self.dialect, self.name, model, req)
+            events = []
+            for ev in sse_events(self.dialect, model, text):
+                j = json.loads(ev[6:]) if ev.startswith("data: {") else None
+                delta = j["choices"][0]["delta"] if j and j.get("choices") else {}
+                if delta.get("content"):
+                    delta["content"] = [{"type": "text", "text": delta["content"]}]
+                    ev = "data: " + json.dumps(j) + "\n\n"
+                elif "role" in delta:
+                    ev += "data: " + json.dumps(dict(j, choices=[dict(j["choices"][0], delta={"content": [
+                        {"type": "thinking", "thinking": [{"type": "text", "text": "THINKING it over"}]}]})])) + "\n\n"
+                events.append(ev)
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
+        if b == "stream_refusal_silent":
+            # a refusal with no text at all: only the stop reason says it
+            # (Anthropic's stop_reason "refusal" with no content block,
+            # OpenAI's finish_reason "content_filter" after the role chunk,
+            # Gemini's SAFETY with an empty part)
+            if self.dialect == "anthropic":
+                events = [anthropic_message_start(model, 9), anthropic_event("message_delta", {
+                    "type": "message_delta", "delta": {"stop_reason": "refusal", "stop_sequence": None},
+                    "usage": {"output_tokens": 0}}), anthropic_event("message_stop", {"type": "message_stop"})]
+            elif self.dialect == "openai":
+                chunk = openai_chunker(model)
+                events = [chunk({"role": "assistant", "content": ""}), chunk({}, "content_filter"), "data: [DONE]\n\n"]
+            else:
+                events = ["data: " + json.dumps({"candidates": [{"content": {"role": "model", "parts": [{"text": ""}]},
+                                                                 "finishReason": "SAFETY", "index": 0}],
+                                                 "modelVersion": model}) + "\r\n\r\n"]
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
         if b == "stream_structured_refusal" and self.dialect == "openai":
             # OpenAI's structured refusal: delta.refusal in place of content
             chunk, text = openai_chunker(model), "I'm sorry, I cannot assist with that request."

@@ -194,6 +194,17 @@ def cases():
     check("event: message_stop" in t and "content_block_delta" in t, "anthropic stream")
     rc, code, t = call("g", gb, "ok", path="/models/gem-1:streamGenerateContent?alt=sse")
     check(t.startswith("data: ") and '"finishReason": "STOP"' in t, "gemini stream")
+    rc, code, t = call("o", dict(ob, stream=True), "stream_null_error")
+    check(t.count('"error": null') == t.count("chat.completion.chunk") > 0 and t.strip().endswith("data: [DONE]"),
+          "openai stream with error: null in every chunk")
+    rc, code, t = call("o", dict(ob, stream=True), "stream_content_chunks")
+    check('"type": "thinking"' in t and '"content": [{"type": "text", "text": "Hello' in t, "openai content as chunks")
+    rc, code, t = call("o", dict(ob, stream=True), "stream_refusal_silent")
+    check('"finish_reason": "content_filter"' in t and t.strip().endswith("data: [DONE]"), "openai silent refusal")
+    rc, code, t = call("a", dict(ab, stream=True), "stream_refusal_silent")
+    check('"stop_reason": "refusal"' in t and "content_block" not in t, "anthropic silent refusal")
+    rc, code, t = call("g", gb, "stream_refusal_silent", path="/models/gem-1:streamGenerateContent?alt=sse")
+    check('"finishReason": "SAFETY"' in t and '"text": ""' in t, "gemini silent refusal")
     # blob
     u = f"http://127.0.0.1:{m.port('o')}/_mock/blob?size=100000&seed=3"
     eq(curl(u)[1], curl(u)[1], "blob deterministic")

@@ -1270,6 +1270,37 @@ static void check_no_done(void)
     }
 }
 
+/* "error": null in every chunk (some OpenAI-compatible servers write it)
+ * is no error event: the stream translates as without it. */
+static void check_null_error(void)
+{
+    llf_buf in = {0};
+    const char *p = TEXT[LLF_OPENAI];
+    for (const char *q; (q = strstr(p, "}\n\n")); p = q + 3) {
+        llf_buf_add(&in, p, (size_t)(q - p));
+        llf_buf_adds(&in, ",\"error\":null}\n\n");
+    }
+    llf_buf_adds(&in, p);   /* [DONE] */
+    for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++)
+        check_pair(LLF_OPENAI, (llf_dialect)t, in.p, 0);
+    llf_buf_free(&in);
+}
+
+/* Mistral's Magistral streams content as an array of chunks: the text
+ * ones' text reaches the program, the thinking ones' does not. */
+static void check_content_chunks(void)
+{
+    static const char in[] =
+        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"magistral-medium-2509\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"
+        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"magistral-medium-2509\",\"choices\":[{\"index\":0,\"delta\":{\"content\":[{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"Let me think.\"}]}]},\"finish_reason\":null}]}\n\n"
+        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"magistral-medium-2509\",\"choices\":[{\"index\":0,\"delta\":{\"content\":[{\"type\":\"text\",\"text\":\"Hello fro\"}]},\"finish_reason\":null}]}\n\n"
+        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"magistral-medium-2509\",\"choices\":[{\"index\":0,\"delta\":{\"content\":[{\"type\":\"text\",\"text\":\"m \"},{\"type\":\"text\",\"text\":\"x\"}]},\"finish_reason\":null}]}\n\n"
+        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"magistral-medium-2509\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}}\n\n"
+        "data: [DONE]\n\n";
+    for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++)
+        check_pair(LLF_OPENAI, (llf_dialect)t, in, 0);
+}
+
 void test_stream(void)
 {
     stream_oom();
@@ -1311,6 +1342,8 @@ void test_stream(void)
     CHECK(llf_stream_tr_event(&tr, "error", err, strlen(err), &out) == -1);
     llf_buf_free(&out);
     llf_stream_tr_free(&tr);
+    check_null_error();
+    check_content_chunks();
     usage_chunks();
     usage_details();
     check_oai_call_shapes();

@@ -34,23 +34,38 @@ static llf_verdict transport(int code, int fb)
     return llf_judge(LLF_OPENAI, "gpt-4o", 0, &r, 0);
 }
 
-/* A held Gemini stream whose candidate a filter stopped: a refusal like a
- * whole answer's (llf_gemini_finish). */
+/* A Gemini stream whose candidate a filter stopped: a refusal like a
+ * whole answer's (llf_gemini_finish), held or not. As its first event it
+ * is the whole answer, judged at the stream's end (the original then
+ * whole); held after text, at once. */
 static void gemini_gate(void)
 {
     static const char *const reasons[][2] = {{"SAFETY", "content_filter"}, {"SPII", "content_filter"},
                                              {"IMAGE_SAFETY", "content_filter"}, {"STOP", NULL}};
-    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
-        char ev[256];
-        snprintf(ev, sizeof ev, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}],\"role\":"
-                                "\"model\"},\"finishReason\":\"%s\",\"index\":0}]}", reasons[i][0]);
-        llf_gate *g = llf_gate_new(LLF_GEMINI, NULL, 1);
-        int rc = llf_gate_event(g, NULL, ev, strlen(ev));
-        CHECK(rc == (reasons[i][1] ? LLF_GATE_FAIL : LLF_GATE_WAIT));
-        if (reasons[i][1])
-            CHECK_STR(llf_gate_problem(g), reasons[i][1]);
-        llf_gate_free(g);
-    }
+    static const char text[] = "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Paris\"}]},\"index\":0}]}";
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        for (int hold = 0; hold < 2; hold++) {
+            char ev[256];
+            snprintf(ev, sizeof ev, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}],\"role\":"
+                                    "\"model\"},\"finishReason\":\"%s\",\"index\":0}]}", reasons[i][0]);
+            llf_gate *g = llf_gate_new(LLF_GEMINI, NULL, hold);
+            int rc = llf_gate_event(g, NULL, ev, strlen(ev));
+            CHECK(rc == (reasons[i][1] || hold ? LLF_GATE_WAIT : LLF_GATE_GO) && llf_gate_started(g));
+            rc = llf_gate_end(g);
+            CHECK(rc == (reasons[i][1] ? LLF_GATE_FAIL : LLF_GATE_GO));
+            if (reasons[i][1])
+                CHECK_STR(llf_gate_problem(g), reasons[i][1]);
+            llf_gate_free(g);
+            if (!hold)
+                continue;
+            g = llf_gate_new(LLF_GEMINI, NULL, hold);
+            llf_gate_event(g, NULL, text, strlen(text));
+            rc = llf_gate_event(g, NULL, ev, strlen(ev));
+            CHECK(rc == (reasons[i][1] ? LLF_GATE_FAIL : LLF_GATE_WAIT));
+            if (reasons[i][1])
+                CHECK_STR(llf_gate_problem(g), reasons[i][1]);
+            llf_gate_free(g);
+        }
 }
 
 /* A gate fed a whole stream: its decision (the stream's end decides when
@@ -136,6 +151,16 @@ static void stream_gate(void)
     CHECK_STR(r.problem, "empty_stream");
     r = gate_stream(LLF_OPENAI, 0, O_ROLE O_TEXT);
     CHECK(r.rc == LLF_GATE_GO && r.started);
+    /* "error": null in every chunk (some OpenAI-compatible servers) is no
+     * error, before the answer or in what is held */
+#define O_NULL_ERR(delta, fr) "data: {\"choices\":[{\"index\":0,\"delta\":" delta ",\"finish_reason\":" fr "}],\"error\":null}\n\n"
+    for (int hold = 0; hold < 2; hold++) {
+        r = gate_stream(LLF_OPENAI, hold, O_NULL_ERR("{\"role\":\"assistant\",\"content\":\"\"}", "null")
+                        O_NULL_ERR("{\"content\":\"Hi\"}", "null") O_NULL_ERR("{}", "\"stop\"") "data: [DONE]\n\n");
+        CHECK(r.rc == LLF_GATE_GO && r.started && !r.problem);
+    }
+    r = gate_stream(LLF_GEMINI, 0, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}]},\"index\":0}],\"error\":null}\r\n\r\n");
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
 
     /* held (verdict.stream_refusal): an error after some text */
     r = gate_stream(LLF_ANTHROPIC, 1, A_START A_BLOCK A_TEXT A_ERROR);
@@ -219,7 +244,76 @@ static void stream_gate(void)
     CHECK(llf_sse_feed(&p, ev, strlen(ev), gate_cb, g) == 0 && llf_gate_end(g) == LLF_GATE_GO && !llf_gate_problem(g));
     llf_sse_free(&p);
     llf_gate_free(g);
+    /* Mistral's Magistral streams content as chunks: the text ones' text
+     * is the answer's, the thinking ones' is not */
+#define O_CHUNKS(c) "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":" c "},\"finish_reason\":null}]}\n\n"
+#define O_THINKING O_CHUNKS("[{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"Let me compute 2+2.\"}]}]")
+    r = gate_stream(LLF_OPENAI, 1, O_ROLE O_THINKING O_CHUNKS("[{\"type\":\"text\",\"text\":\"2 + 2 = 4.\"}]") "data: [DONE]\n\n");
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    r = gate_stream(LLF_OPENAI, 1, O_ROLE O_THINKING "data: [DONE]\n\n");
+    CHECK_STR(r.problem, "empty_stream");
+    g = llf_gate_new(LLF_OPENAI, &words, 1);
+    ev = O_ROLE O_THINKING O_CHUNKS("[{\"type\":\"text\",\"text\":\"I cannot \"},{\"type\":\"text\",\"text\":\"say.\"}]") "data: [DONE]\n\n";
+    CHECK(llf_sse_feed(&p, ev, strlen(ev), gate_cb, g) == 0 && llf_gate_end(g) == LLF_GATE_FAIL);
+    CHECK_STR(llf_gate_problem(g), "textual");
+    llf_sse_free(&p);
+    llf_gate_free(g);
     regfree(&re);
+    /* Not held (the default): a finish that refuses before any content is
+     * the whole answer, a refusal (an empty answer with refusal checks off),
+     * judged at the stream's end; not the start of a stream to go live
+     * with. An ordinary finish with no content goes live as before. */
+#define A_REFUSAL "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":0}}\n\n"
+#define A_END_TURN "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":0}}\n\n"
+#define G_SAFETY "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"\"}]},\"finishReason\":\"SAFETY\",\"index\":0}]}\r\n\r\n"
+#define O_USAGE "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":0,\"total_tokens\":1}}\n\n"
+    static const struct {
+        llf_dialect d;
+        const char *sse, *why;
+    } refused[] = {{LLF_ANTHROPIC, A_START A_PING A_REFUSAL A_STOP, "refusal"},
+                   {LLF_ANTHROPIC, A_START A_BLOCK A_REFUSAL A_STOP, "refusal"},
+                   {LLF_OPENAI, O_ROLE O_FILTER O_USAGE "data: [DONE]\n\n", "content_filter"},
+                   {LLF_OPENAI, O_FILTER, "content_filter"},
+                   {LLF_GEMINI, G_SAFETY, "content_filter"},
+                   {LLF_GEMINI, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"\",\"thoughtSignature\":\"c2ln\"}]},"
+                                "\"finishReason\":\"SAFETY\"}]}\n\n", "content_filter"},
+                   {LLF_GEMINI, G_END("PROHIBITED_CONTENT") "data: {\"usageMetadata\":{\"promptTokenCount\":3}}\r\n\r\n",
+                    "content_filter"}};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        r = gate_stream(refused[i].d, 0, refused[i].sse);
+        CHECK(r.rc == LLF_GATE_FAIL && r.started);   /* (the first-token limit met) */
+        CHECK_STR(r.problem, refused[i].why);
+        r = gate_with(refused[i].d, 0, refused[i].sse, 0, 1);
+        CHECK(r.rc == LLF_GATE_FAIL);
+        CHECK_STR(r.problem, "empty_stream");
+        r = gate_with(refused[i].d, 0, refused[i].sse, 0, 0);
+        CHECK(r.rc == LLF_GATE_GO && !r.problem);
+        /* a stream that never reached the program: judged the same */
+        llf_resp rs = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n", refused[i].sse);
+        llf_verdict rv = llf_judge(refused[i].d, "m", 1, &rs, 0);
+        CHECK(rv.outcome == LLF_REFUSAL && rv.fallback);
+        CHECK_STR(rv.reason, refused[i].why);
+        llf_resp_free(&rs);
+    }
+    /* what came with the filter's stop in the first event is filtered too;
+     * with refusal checks off it is the answer */
+    r = gate_stream(LLF_GEMINI, 0, G_END("SAFETY") G_TEXT);
+    CHECK_STR(r.problem, "content_filter");
+    r = gate_with(LLF_GEMINI, 0, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Paris\"}]},\"finishReason\":\"SAFETY\"}]}\n\n", 0, 1);
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    /* after the answer began, not held: too late, live */
+    r = gate_stream(LLF_ANTHROPIC, 0, A_START A_BLOCK A_TEXT A_REFUSAL A_STOP);
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    /* an ordinary finish with no content: live at once, as before */
+    r = gate_stream(LLF_ANTHROPIC, 0, A_START A_END_TURN A_STOP);
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    r = gate_stream(LLF_OPENAI, 0, O_ROLE "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    r = gate_stream(LLF_GEMINI, 0, G_END("STOP"));
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    /* an error after the refusal is still an error */
+    r = gate_stream(LLF_ANTHROPIC, 0, A_START A_REFUSAL A_ERROR);
+    CHECK_STR(r.problem, "error_event");
     /* OpenAI: audio deltas are an answer that is no text */
     r = gate_stream(LLF_OPENAI, 1, O_ROLE "data: {\"choices\":[{\"index\":0,\"delta\":{\"audio\":{\"id\":\"a\",\"transcript\":\"\"}},\"finish_reason\":null}]}\n\n" "data: [DONE]\n\n");
     CHECK(r.rc == LLF_GATE_GO && !r.problem);
@@ -282,6 +376,12 @@ static void late_stream_error(void)
     CHECK(!LATE(LLF_OPENAI, "message", "<html>\"error\"</html>"));
     CHECK(!LATE(LLF_ANTHROPIC, "content_block_delta",
                 "{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"error\"}}"));
+    /* "error": null (or false, or "") is no error: some OpenAI-compatible
+     * servers write it in every chunk */
+    CHECK(!LATE(LLF_OPENAI, "message", "{\"choices\":[{\"delta\":{\"content\":\"!\"}}],\"error\":null}"));
+    CHECK(!LATE(LLF_OPENAI, "message", "{\"choices\":[],\"error\":false}"));
+    CHECK(!LATE(LLF_GEMINI, "message", "{\"candidates\":[],\"error\":\"\"}"));
+    CHECK_STR(LATE(LLF_OPENAI, "message", "{\"error\":\"upstream failed\"}"), "error_event");
 #undef LATE
     /* bytes as they come: text, then the error split across two reads */
     llf_sse w = {0};
