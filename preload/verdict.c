@@ -278,14 +278,6 @@ static int json_arguments(const cJSON *fn)
     return ok;
 }
 
-/* An "error" member that says there was one (OpenRouter's error in a 200:
- * {"code": 502, "message": ...}); a null one is none. */
-static int error_member(const cJSON *o)
-{
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
-    return cJSON_IsObject(e) || cJSON_IsTrue(e) || (cJSON_IsString(e) && *e->valuestring);
-}
-
 /* llf_judge_answer, beyond: the answer holds content its hub form does not
  * show (a Gemini image, its code run), which counts as audio does; text:
  * the answer's text. */
@@ -314,7 +306,7 @@ static llf_verdict judge_text(const cJSON *answer, const cJSON *hub_req, const l
      * error in the choice, or beside the choices): what text there is was
      * cut short. */
     if ((!cfg || cfg->invalid_body) &&
-        (strcmp(fr, "error") == 0 || error_member(choice) || error_member(answer)))
+        (strcmp(fr, "error") == 0 || llf_names_error(choice) || llf_names_error(answer)))
         return bad(LLF_INVALID_BODY, "error_in_body");
     /* OpenAI's refusal comes in place of the content, and of the JSON asked
      * for: with refusal checks off it is the answer, not an empty one, and
