@@ -604,6 +604,14 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
     static const char *const timeouts[] = {"connect", "first_byte", "first_token", "total", NULL};
     static const char *const retry[] = {"max_wait_ms", "same_provider", NULL};
     llf_config *c = x->c;
+    /* (cJSON would end a string at one, or the text: a base URL cut short) */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        int line = 1;
+        for (const char *p = text; p < nul; p++)
+            line += *p == '\n';
+        return fail(x, "line %d: a NUL byte", line);
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     const char *more = root ? llf_json_trailing(end, text + len) : NULL;   /* (cJSON stops after the first value) */

@@ -92,11 +92,14 @@ static void load(void)
     llf_buf t = {0};
     if (llf_buf_add(&t, builtin, sizeof builtin - 1) ||
         /* (a pipe is read once, by the core: here it would be used up) */
-        (path && *path && (llf_buf_read_file(&t, path, LLF_CONFIG_MAX + sizeof builtin - 1, 1) ||
-                           memchr(t.p + sizeof builtin - 1, '\0', t.n - (sizeof builtin - 1))))) {
+        (path && *path && llf_buf_read_file(&t, path, LLF_CONFIG_MAX + sizeof builtin - 1, 1))) {
         llf_buf_free(&t);
         return;   /* unreadable (or no memory): maybe, always */
     }
+    /* A NUL byte (the core refuses such a file, and says so where a call
+     * loads it) is read past, not taken for the text's end. */
+    for (char *p = t.p + sizeof builtin - 1; (p = memchr(p, '\0', (size_t)(t.p + t.n - p))); p++)
+        *p = ' ';
     llf_gate_lower(t.p);
     text = t.p;
 }

@@ -609,6 +609,14 @@ def test_idle_process_loads_nothing():
     c = run(["/usr/bin/python3", "-c", "import socket; socket.getaddrinfo('localhost', None); "
              "socket.getaddrinfo('127.0.0.1', None); socket.getaddrinfo('::1', None); " + code, url], env_for(other))
     eq(c.stdout.decode().split()[:3], ["-", "-", "-"], "a lookup of localhost or an address, no port: nothing loaded")
+    # a configuration with a NUL byte in it (refused by the core, where a
+    # call loads it) is still read by the gate past the NUL: it made every
+    # process load the core at its first connection to anything
+    nul = os.path.join(os.path.dirname(other), "nul.json")
+    with open(other, "rb") as f, open(nul, "wb") as g:
+        g.write(f.read().replace(b'"chain"', b'"chain"\0', 1))
+    e = run(["/usr/bin/python3", "-c", code, url], env_for(nul))
+    eq(e.stdout.decode().split()[:3], ["-", "-", "-"], f"a config with a NUL byte: nothing loaded ({e.stderr[-200:]!r})")
     # the same program, to a provider's address (not an LLM call) loads the core
     d = run(["/usr/bin/python3", "-c", code, f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=10&seed=1"],
             env_for(config(m)))

@@ -240,6 +240,17 @@ void test_config(void)
     CHECK(c && c->nchain == 1);
     llf_config_free(c);
     t_clearenv();
+    /* A NUL byte: cJSON would have ended a string (a base URL) or the text
+     * there; refused, with its line. */
+    {
+        static const char nul[] = "{\"providers\": {\"x\": {\"dialect\": \"openai\",\n"
+                                  "  \"base_url\": \"http://127.0.0.1:9/v1\0.evil\"}}}";
+        llf_config *nc = NULL;
+        err[0] = '\0';
+        llf_config_load(nul, sizeof nul - 1, "cfg.json", NULL, NULL, t_env, &nc, err, sizeof err);
+        CHECK(!nc && strstr(err, "line 2: a NUL byte"));
+        llf_config_free(nc);
+    }
 }
 
 /* The fixture that documents every key (and seeds the config fuzzer) loads. */
