@@ -234,7 +234,13 @@ static int open_shared(const char *path)
             return -1;
         }
         if (fstat(fd, &st) || st.st_uid != getuid() || (st.st_mode & 077) || !S_ISREG(st.st_mode)) {
-            llf_warn("health memory %s is not this user's own; not shared", path);
+            /* (which of the three: the fix differs) */
+            int known = fstat(fd, &st) == 0;
+            llf_warn("health memory %s is %s; not shared", path,
+                     !known                  ? "not to be read"
+                     : st.st_uid != getuid() ? "not this user's own"
+                     : !S_ISREG(st.st_mode)  ? "not a regular file"
+                                             : "open to other users (its mode must be 0600)");
             close(fd);
             return -1;
         }

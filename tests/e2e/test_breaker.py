@@ -229,7 +229,8 @@ def test_everything_open_still_asks_the_original():
 def test_foreign_or_corrupt_file_is_ignored_with_a_warning():
     m = mock()
     m.set("primary", behaviour="503")
-    for content, mode in ((b"garbage" * 10, 0o600), (b"", 0o644)):
+    for content, mode, why in ((b"garbage" * 10, 0o600, "is not ours (size 70)"),
+                               (b"", 0o644, "is open to other users (its mode must be 0600)")):
         shared = tempfile.mkdtemp(dir=tmpdir())
         f = os.path.join(shared, f"llmfallback-health-{os.getuid()}")
         with open(f, "wb") as fh:
@@ -241,6 +242,7 @@ def test_foreign_or_corrupt_file_is_ignored_with_a_warning():
         check(b"Hello from backup" in r.stdout, "still works")
         warn = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback: health memory")]
         eq(len(warn), 1, f"one warning ({r.stderr.decode()[-200:]})")
+        check(why in warn[0], f"the warning says why ({warn[0]!r})")
 
 
 def test_ratio_retry_budget():
