@@ -156,3 +156,20 @@ def test_help_is_asked_for():
         check(r.returncode == 2 and r.stdout == b"" and "llmfallback — " in r.stderr.decode(),
               f"{args}: a usage error ({r.returncode}, {r.stderr[:200]})")
     check(b"unknown option --bogus" in run([DOCTOR, "--bogus"], dict(os.environ)).stderr, "the option named")
+
+
+def test_doctor_follows_a_version_managers_shim():
+    """A pyenv (rbenv, nodenv, asdf) shim is a bash script ending in `exec
+    MANAGER exec NAME`: the program it runs is the one the manager picks,
+    and that one's coverage is told, not bash's (which has no libssl:
+    doctor said the OpenSSL path was not in use for pyenv's python3)."""
+    d = tempfile.mkdtemp()
+    os.makedirs(os.path.join(d, "shims"))
+    os.makedirs(os.path.join(d, "libexec"))
+    mgr = script(os.path.join(d, "libexec"), "fakeenv",
+                 '#!/bin/sh\n[ "$1" = which ] && [ "$2" = python3 ] && echo /usr/bin/python3\n')
+    shim = script(os.path.join(d, "shims"), "python3",
+                  f'#!/usr/bin/env bash\nprogram="${{0##*/}}"\nexec "{mgr}" exec "$program" "$@"\n')
+    rc, out = doctor(shim)
+    check(rc == 0 and out.startswith(f"{shim}: a version manager's shim (fakeenv), which runs /usr/bin/python3 here\n")
+          and "uses libssl.so.3" in out and "bash" not in out, f"the managed python3 told ({rc}, {out})")
