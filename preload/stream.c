@@ -677,7 +677,7 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
         t->done = 1;
         return t->to != LLF_OPENAI ? close_program(t, out) : 0;   /* if no usage came */
     }
-    cJSON *j = cJSON_ParseWithLength(data, len);
+    cJSON *j = llf_json_parse_mended(cJSON_ParseWithLength, data, len);   /* (a lone surrogate: U+FFFD) */
     if (!cJSON_IsObject(j) || llf_names_error(j) ||
         (llf_get_str(j, "type") && !strcmp(llf_get_str(j, "type"), "error"))) {
         cJSON_Delete(j);

@@ -532,6 +532,30 @@ static void check_refusal(llf_dialect to, const char *finish)
     llf_stream_pipe_free(p);
 }
 
+/* A member's text with a lone UTF-16 surrogate escape (half an emoji),
+ * which cJSON refuses and the SDKs take: translated as U+FFFD, not a broken
+ * stream. */
+static void check_lone_surrogate(llf_dialect to)
+{
+    static const char in[] =
+        "data: {\"id\":\"c9\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi \\ud83d there\"},\"finish_reason\":null}]}\n\n"
+        "data: {\"id\":\"c9\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+        "data: [DONE]\n\n";
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    seen s = {.d = to};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
+    llf_sse_free(&q);
+    CHECK_STR(s.text.p ? s.text.p : "", "Hi \xef\xbf\xbd there");
+    CHECK(s.framed_start && s.framed_end);
+    llf_buf_free(&s.text);
+    llf_buf_free(&s.args);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
 /* A member's stream with no text and no call (an empty answer, which the
  * verdict lets through when told to) closes the Gemini program's stream
  * with one part, {"text": ""}, as Gemini's own text-less chunk: never with
@@ -1322,6 +1346,8 @@ void test_stream(void)
     check_anthropic_details();
     check_refusal(LLF_ANTHROPIC, "refusal");
     check_refusal(LLF_GEMINI, "STOP");
+    check_lone_surrogate(LLF_ANTHROPIC);
+    check_lone_surrogate(LLF_GEMINI);
     check_gemini_empty(LLF_OPENAI);
     check_gemini_empty(LLF_ANTHROPIC);
     check_gemini_endings();
