@@ -166,7 +166,7 @@ static void exec_summary(void)
     if (!summary_due())
         return;
     llf_summary s = {take(&engine.stats.calls), take(&engine.stats.fallbacks),
-                     take(&engine.stats.failures), take(&engine.stats.attempts)};
+                     take(&engine.stats.failures), take(&engine.stats.attempts), 0};
     if (s.calls) {
         llf_log_summary(&s);
         return;

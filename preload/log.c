@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "guest.h"
+#include "lineout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,29 +68,6 @@ int llf_log_enabled(void)
     return m == LOG_STDERR || m == LOG_FILE;
 }
 
-/* A write that cannot kill the host: a log or stderr whose reader has left
- * (a pipe into `head`, a FIFO) raises SIGPIPE, which ends a program that
- * does not ignore it, on a line of ours. Blocked in this thread for the
- * write; one the write raised is taken back, one already pending is left
- * (as curl's sigpipe.h does). */
-static void write_quiet(int fd, const char *p, size_t n)
-{
-    sigset_t pipe_only, old, pending;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    int blocked = pthread_sigmask(SIG_BLOCK, &pipe_only, &old) == 0;
-    int was = blocked && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-    int saved = errno;
-    ssize_t w = write(fd, p, n);
-    if (blocked && w < 0 && errno == EPIPE && !was) {
-        const struct timespec now = {0, 0};
-        sigtimedwait(&pipe_only, NULL, &now);
-    }
-    if (blocked)
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-    errno = saved;   /* (the host's errno is not ours to change) */
-}
-
 /* The log's lock, waited for at most about a second: the summary is
  * written from exec too, which a signal handler may call on a thread that
  * holds it (that line is then lost, not the process). */
@@ -103,15 +82,25 @@ static int lock_briefly(void)
     return -1;
 }
 
-/* The descriptor to write a line on, or -1. brief: the lock is waited for
- * only briefly (see lock_briefly). */
+/* The program's stderr and its type, or -1. */
+static int stderr_fd(mode_t *type)
+{
+    struct stat st;
+    if (fstat(2, &st))
+        return -1;
+    *type = st.st_mode & S_IFMT;
+    return 2;
+}
+
+/* The descriptor to write a line on and its type, or -1. brief: the lock
+ * is waited for only briefly (see lock_briefly). */
 static int said_short;
 
-static int log_acquire(int brief)
+static int log_acquire(int brief, mode_t *type)
 {
     int m = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
     if (m == LOG_STDERR)
-        return 2;
+        return stderr_fd(type);
     if (m != LOG_FILE)
         return -1;
     int err = 0;
@@ -123,9 +112,12 @@ static int log_acquire(int brief)
         log_fd.fd = -1;   /* closed, or the program's now: not ours to close */
     if (log_fd.fd < 0) {
         /* (non-blocking to open: a FIFO with no reader would hold the
-         * call, and every thread behind this lock, for ever) */
+         * call, and every thread behind this lock, for ever; and so kept
+         * for anything but a regular file, whose reader may stop reading) */
         int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
-        if (fd < 0 || fcntl(fd, F_SETFL, O_APPEND) != 0 || llf_fd_own(&log_fd, fd)) {
+        if (fd < 0 || llf_fd_own(&log_fd, fd) ||
+            fcntl(fd, F_SETFL, O_APPEND | (S_ISREG(log_fd.type) ? 0 : O_NONBLOCK)) != 0) {
+            log_fd.fd = -1;
             err = errno;
             if (fd >= 0)
                 close(fd);
@@ -138,6 +130,7 @@ static int log_acquire(int brief)
         }
     }
     int fd = log_fd.fd;
+    *type = log_fd.type;
     pthread_mutex_unlock(&log_lock);
     if (err == EMFILE || err == ENFILE)
         llf_warn("cannot open log %s: %s; lines are lost until descriptors free up", log_path, strerror(err));
@@ -182,6 +175,24 @@ static void add_ts(cJSON *o, double now)
     cJSON_AddStringToObject(o, "ts", ts);
 }
 
+/* Lines a reader not reading cost (see lineout.h), said once: by
+ * llf_warn, whose own line, dropped too, is only counted. */
+static unsigned long dropped;
+static int said_dropped;
+
+/* One line on fd, never waited for. may_say: a dropped line may be said
+ * (not from the summary, which may be written in a signal handler). */
+static void put_line(int fd, mode_t type, const char *p, size_t n, int may_say)
+{
+    if (llf_line_write(fd, type, p, n))
+        return;
+    __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
+    if (may_say && !__atomic_exchange_n(&said_dropped, 1, __ATOMIC_RELAXED))
+        llf_warn("%s is not being read: lines of the log and warnings are dropped while it is full, "
+                 "the program is not held up for them",
+                 fd == 2 ? "stderr" : log_path ? log_path : "the log");
+}
+
 /* One line with one write(); s (from cJSON) has room for the newline that
  * replaces its terminator. Frees s. */
 static void write_line(char *s)
@@ -190,9 +201,10 @@ static void write_line(char *s)
         return;
     size_t n = strlen(s);
     s[n] = '\n';
-    int fd = log_acquire(0);
+    mode_t type;
+    int fd = log_acquire(0, &type);
     if (fd >= 0)
-        write_quiet(fd, s, n + 1);
+        put_line(fd, type, s, n + 1, 1);
     free(s);
 }
 
@@ -293,10 +305,13 @@ int llf_log_summary_format(char *out, size_t size, const llf_summary *sm, double
 {
     char ts[40];
     format_ts(ts, now);
+    char more[40] = "";
+    if (sm->dropped)
+        snprintf(more, sizeof more, ",\"dropped\":%lu", sm->dropped);
     int n = snprintf(out, size,
                      "{\"ts\":\"%s\",\"event\":\"summary\",\"pid\":%d,\"calls\":%lu,"
-                     "\"fallbacks\":%lu,\"failures\":%lu,\"attempts\":%lu}",
-                     ts, pid, sm->calls, sm->fallbacks, sm->failures, sm->attempts);
+                     "\"fallbacks\":%lu,\"failures\":%lu,\"attempts\":%lu%s}",
+                     ts, pid, sm->calls, sm->fallbacks, sm->failures, sm->attempts, more);
     return n > 0 && (size_t)n < size ? n : -1;
 }
 
@@ -307,13 +322,16 @@ void llf_log_summary(const llf_summary *sm)
     if (!llf_log_enabled())
         return;
     char line[256];
-    int n = llf_log_summary_format(line, sizeof line - 1, sm, now_s(), (int)getpid());
+    llf_summary all = *sm;
+    all.dropped = __atomic_load_n(&dropped, __ATOMIC_RELAXED);
+    int n = llf_log_summary_format(line, sizeof line - 1, &all, now_s(), (int)getpid());
     if (n < 0)
         return;
     line[n++] = '\n';
-    int fd = log_acquire(1);
+    mode_t type;
+    int fd = log_acquire(1, &type);
     if (fd >= 0)
-        write_quiet(fd, line, (size_t)n);
+        put_line(fd, type, line, (size_t)n, 0);
 }
 
 void llf_log_deprecation(const char *provider, const char *model, const char *date)
@@ -344,8 +362,10 @@ void llf_warn(const char *fmt, ...)
             *c = ' ';
     char line[560];
     int n = snprintf(line, sizeof line, "llmfallback: %s\n", msg);
-    if (n > 0)
-        write_quiet(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    mode_t type;
+    int fd = stderr_fd(&type);
+    if (n > 0 && fd >= 0)
+        put_line(fd, type, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, 1);
     if (__atomic_load_n(&log_mode, __ATOMIC_ACQUIRE) == LOG_FILE) {
         cJSON *o = cJSON_CreateObject();
         if (o) {

@@ -37,6 +37,8 @@ typedef struct llf_shadow_rec {
 
 typedef struct llf_summary {
     unsigned long calls, fallbacks, failures, attempts;
+    unsigned long dropped;   /* lines of ours a reader not reading cost (log.c
+                                fills it in); in the line when not 0 */
 } llf_summary;
 
 int  llf_log_open(const char *path);   /* NULL: no log; "stderr"; else a file */

@@ -74,7 +74,7 @@ void test_log_ts(void)
  * JSON with its five counts; too small a buffer is said, not overrun. */
 void test_log_summary(void)
 {
-    llf_summary sm = {3, 1, 2, 4000000000UL};
+    llf_summary sm = {3, 1, 2, 4000000000UL, 0};
     char line[256];
     int n = llf_log_summary_format(line, sizeof line, &sm, 1764036000.5, 4242);
     CHECK(n > 0 && (size_t)n == strlen(line));
@@ -87,7 +87,14 @@ void test_log_summary(void)
     CHECK(cJSON_GetObjectItem(j, "fallbacks")->valueint == 1);
     CHECK(cJSON_GetObjectItem(j, "failures")->valueint == 2);
     CHECK(cJSON_GetObjectItem(j, "attempts")->valuedouble == 4000000000.0);
+    CHECK(cJSON_GetObjectItem(j, "dropped") == NULL);   /* (only when some were) */
     cJSON_Delete(j);
+    sm.dropped = 7;
+    n = llf_log_summary_format(line, sizeof line, &sm, 1764036000.5, 4242);
+    j = n > 0 ? cJSON_Parse(line) : NULL;
+    CHECK(j && cJSON_GetObjectItem(j, "dropped") && cJSON_GetObjectItem(j, "dropped")->valueint == 7);
+    cJSON_Delete(j);
+    sm.dropped = 0;
     memset(line, 'x', sizeof line);
     CHECK(llf_log_summary_format(line, 20, &sm, 1764036000.5, 4242) == -1);
     CHECK(line[19] == '\0' && line[20] == 'x');

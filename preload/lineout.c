@@ -1,0 +1,79 @@
+/* lineout.c — a line of ours on a descriptor we do not read (see lineout.h). */
+#include "lineout.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+int llf_pipe_room(size_t n, long unread, long capacity, long page)
+{
+    /* A pipe is a ring of pages: besides the bytes unread, a page being
+     * read and one being filled may each be partly empty yet taken. */
+    if (unread < 0 || capacity <= 0 || page <= 0)
+        return 0;
+    return (long long)n + unread + 2LL * page <= capacity;
+}
+
+/* Would a write of n bytes go in now, whole? Asked of anything that is not
+ * a regular file. A line up to PIPE_BUF goes whole into a pipe that polls
+ * writable; a longer one only where the pipe has room for all of it. */
+static int takes_now(int fd, mode_t type, size_t n)
+{
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int r;
+    do
+        r = poll(&p, 1, 0);
+    while (r < 0 && errno == EINTR);
+    if (r != 1 || !(p.revents & POLLOUT))
+        return 0;
+    if (!S_ISFIFO(type) || n <= PIPE_BUF)
+        return 1;
+    int unread;
+    long capacity = fcntl(fd, F_GETPIPE_SZ);
+    return ioctl(fd, FIONREAD, &unread) == 0 && llf_pipe_room(n, unread, capacity, sysconf(_SC_PAGESIZE));
+}
+
+/* (a socket: send() does not wait, whatever the program made its socket) */
+static ssize_t put(int fd, mode_t type, const char *p, size_t n)
+{
+    ssize_t w;
+    do
+        w = S_ISSOCK(type) ? send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, p, n);
+    while (w < 0 && errno == EINTR);
+    return w;
+}
+
+/* A log or stderr whose reader has left (a pipe into `head`, a FIFO)
+ * raises SIGPIPE, which ends a program that does not ignore it, on a line
+ * of ours. Blocked in this thread for the write; one the write raised is
+ * taken back, one already pending is left (as curl's sigpipe.h does). */
+int llf_line_write(int fd, mode_t type, const char *p, size_t n)
+{
+    int saved = errno;   /* (the host's errno is not ours to change) */
+    if (!S_ISREG(type) && !takes_now(fd, type, n)) {
+        errno = saved;
+        return 0;
+    }
+    sigset_t pipe_only, old, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    int blocked = pthread_sigmask(SIG_BLOCK, &pipe_only, &old) == 0;
+    int was = blocked && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    ssize_t w = put(fd, type, p, n);
+    if (blocked && w < 0 && errno == EPIPE && !was) {
+        const struct timespec now = {0, 0};
+        sigtimedwait(&pipe_only, NULL, &now);
+    }
+    if (blocked)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return w >= 0 && (size_t)w == n;
+}

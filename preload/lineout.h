@@ -1,0 +1,25 @@
+/* lineout.h — writing one line of ours (a log line, a warning) on a
+ * descriptor whose reader is not ours: the program's stderr, a log that is
+ * a FIFO or a pipe. The program must never wait for it: a reader that
+ * stopped reading (a stalled log shipper, a parent that reads the
+ * program's stdout before its stderr) costs lines of ours, not the
+ * program's progress. In the shim and the core alike. */
+#ifndef LLF_LINEOUT_H
+#define LLF_LINEOUT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes p[0..n) (one line, with its '\n') on fd, a file of type `type`
+ * (st_mode & S_IFMT), with one write() and without waiting: a regular file
+ * is written to; anything else (pipe, FIFO, socket, terminal) only when it
+ * takes the line now (poll, and for a pipe room for the whole line), else
+ * the line is dropped whole. SIGPIPE from a reader gone is not raised.
+ * 1 when the whole line was written, 0 when it was dropped. */
+int llf_line_write(int fd, mode_t type, const char *p, size_t n);
+
+/* Is there room in a pipe holding `unread` bytes of `capacity` for a write
+ * of n bytes to go in whole without waiting? (pages: the pipe's page size) */
+int llf_pipe_room(size_t n, long unread, long capacity, long page);
+
+#endif

@@ -1,0 +1,60 @@
+/* A line of ours on a descriptor whose reader is not ours: never waited
+ * for (a full pipe drops it whole), never torn by a pipe's room. */
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lineout.h"
+#include "t.h"
+
+static int unread(int fd)
+{
+    int n = -1;
+    ioctl(fd, FIONREAD, &n);
+    return n;
+}
+
+void test_lineout(void)
+{
+    CHECK(llf_pipe_room(100, 0, 65536, 4096));
+    CHECK(llf_pipe_room(9000, 40000, 65536, 4096));
+    CHECK(!llf_pipe_room(9000, 50000, 65536, 4096));
+    CHECK(!llf_pipe_room(10, -1, 65536, 4096));
+    CHECK(!llf_pipe_room(10, 0, -1, 4096));
+
+    int p[2];
+    CHECK(pipe(p) == 0);   /* blocking, as a program's stderr usually is */
+    char line[300], big[9000];
+    memset(line, 'a', sizeof line);
+    memset(big, 'b', sizeof big);
+    line[sizeof line - 1] = big[sizeof big - 1] = '\n';
+    CHECK(llf_line_write(p[1], S_IFIFO, line, sizeof line) == 1);
+    CHECK(unread(p[0]) == (int)sizeof line);
+    /* fill it to the brim, as a reader that stopped reading leaves it */
+    fcntl(p[1], F_SETFL, O_NONBLOCK);
+    char fill[4096] = {0};
+    while (write(p[1], fill, sizeof fill) > 0)
+        ;
+    while (write(p[1], fill, 1) > 0)
+        ;
+    fcntl(p[1], F_SETFL, 0);
+    int full = unread(p[0]);
+    CHECK(llf_line_write(p[1], S_IFIFO, line, sizeof line) == 0);   /* (would block for ever) */
+    CHECK(unread(p[0]) == full);
+    /* some room, not enough for a long line: dropped whole, nothing torn */
+    char take[8192];
+    CHECK(read(p[0], take, sizeof take) == (ssize_t)sizeof take);
+    CHECK(llf_line_write(p[1], S_IFIFO, big, sizeof big) == 0);
+    CHECK(unread(p[0]) == full - (int)sizeof take);
+    CHECK(llf_line_write(p[1], S_IFIFO, line, sizeof line) == 1);
+    close(p[0]);
+    /* its reader gone: no SIGPIPE (the default action would end us here) */
+    void (*was)(int) = signal(SIGPIPE, SIG_DFL);
+    CHECK(llf_line_write(p[1], S_IFIFO, line, sizeof line) == 0);
+    signal(SIGPIPE, was);
+    close(p[1]);
+}
