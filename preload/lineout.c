@@ -13,6 +13,41 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+static llf_ownfd at_load = LLF_NO_FD;
+static int noted;   /* 0: not known (fd 2 is taken as it is) */
+
+void llf_stderr_note(void)
+{
+    struct stat st;
+    if (fstat(2, &st) == 0)
+        at_load = (llf_ownfd){.fd = 2, .dev = st.st_dev, .ino = st.st_ino, .type = st.st_mode & S_IFMT};
+    noted = 1;
+}
+
+const llf_ownfd *llf_stderr_at_load(void)
+{
+    return noted ? &at_load : NULL;
+}
+
+void llf_stderr_use(const llf_ownfd *o)
+{
+    if (!o)
+        return;
+    at_load = *o;
+    noted = 1;
+}
+
+int llf_stderr_fd(mode_t *type)
+{
+    struct stat st;
+    if ((noted && at_load.fd < 0) || fstat(2, &st))
+        return -1;
+    if (noted && (st.st_dev != at_load.dev || st.st_ino != at_load.ino))
+        return -1;   /* the program's own file or socket now */
+    *type = st.st_mode & S_IFMT;
+    return 2;
+}
+
 int llf_pipe_room(size_t n, long unread, long capacity, long page)
 {
     /* A pipe is a ring of pages: besides the bytes unread, a page being

@@ -10,6 +10,22 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "guest.h"
+
+/* The program's stderr. A program started with it closed (2>&-) gets
+ * number 2 for its next file or socket: its data file, its keep-alive
+ * connection to a provider. Ours are written on fd 2 only while it names
+ * what it named when the shim was loaded, never when it was closed then.
+ * llf_stderr_note: the shim's constructor, one fstat (an exec'ed image
+ * notes afresh); llf_stderr_at_load what it noted, for the core, which
+ * takes it with llf_stderr_use (until then, as in the unit tests, fd 2 is
+ * taken as it is). */
+void llf_stderr_note(void);
+const llf_ownfd *llf_stderr_at_load(void);
+void llf_stderr_use(const llf_ownfd *at_load);
+/* 2 and its type (st_mode & S_IFMT) while it is the program's stderr, else -1. */
+int llf_stderr_fd(mode_t *type);
+
 /* Writes p[0..n) (one line, with its '\n') on fd, a file of type `type`
  * (st_mode & S_IFMT), with one write() and without waiting: a regular file
  * is written to; anything else (pipe, FIFO, socket, terminal) only when it

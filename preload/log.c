@@ -82,16 +82,6 @@ static int lock_briefly(void)
     return -1;
 }
 
-/* The program's stderr and its type, or -1. */
-static int stderr_fd(mode_t *type)
-{
-    struct stat st;
-    if (fstat(2, &st))
-        return -1;
-    *type = st.st_mode & S_IFMT;
-    return 2;
-}
-
 /* The descriptor to write a line on and its type, or -1. brief: the lock
  * is waited for only briefly (see lock_briefly). */
 static int said_short;
@@ -100,7 +90,7 @@ static int log_acquire(int brief, mode_t *type)
 {
     int m = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
     if (m == LOG_STDERR)
-        return stderr_fd(type);
+        return llf_stderr_fd(type);
     if (m != LOG_FILE)
         return -1;
     int err = 0;
@@ -363,7 +353,7 @@ void llf_warn(const char *fmt, ...)
     char line[560];
     int n = snprintf(line, sizeof line, "llmfallback: %s\n", msg);
     mode_t type;
-    int fd = stderr_fd(&type);
+    int fd = llf_stderr_fd(&type);
     if (n > 0 && fd >= 0)
         put_line(fd, type, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, 1);
     if (__atomic_load_n(&log_mode, __ATOMIC_ACQUIRE) == LOG_FILE) {

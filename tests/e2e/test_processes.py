@@ -226,6 +226,36 @@ def test_a_log_whose_reader_stopped_reading_does_not_hold_the_program():
           f"whole lines only ({lines[:2]})")
 
 
+def test_a_program_started_with_stderr_closed_gets_none_of_ours_on_its_fd_2():
+    """A program started with stderr closed (2>&-) gets number 2 for the
+    next file it opens. The library wrote its warnings there, and with
+    LLMFALLBACK_LOG=stderr its log lines: into the program's data file, or
+    into its keep-alive connection to a provider, as the start of its next
+    request. Nothing of ours goes on fd 2 unless it is the stderr the
+    program started with."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    data = new_log("closed2.data")
+    script = f"""
+fd = os.open({data!r}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, b"fd=%d\\n" % fd)
+for i in range(2):
+    try:
+        urllib_chat("c%d" % i)
+        os.write(fd, b"answered\\n")
+    except Exception as e:
+        os.write(fd, b"failed\\n")
+"""
+    typo = write_config({"providers": {"openai": {"base_url": m.base("primary")}}, "chian": []}, "typo.json")
+    argv = ["/bin/sh", "-c", 'exec "$@" 2>&-', "sh", PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions"]
+    for what, env, want in (("LLMFALLBACK_LOG=stderr", env_for(config(m), "stderr"), "answered"),
+                            ("a log it cannot open (a warning)", env_for(config(m), "/nonexistent/x.log"), "answered"),
+                            ("a config with a typo (a warning)", env_for(typo), "failed")):
+        r = run(argv, env)
+        eq(r.returncode, 0, f"{what}: ran ({r.stderr.decode()[-300:]})")
+        eq(open(data).read(), f"fd=2\n{want}\n{want}\n", f"{what}: the program's file on fd 2 holds its own bytes only")
+
+
 def test_forked_child_without_calls_writes_no_summary():
     """A child that made no call writes no summary of its parent's counts,
     and exits. It forks right after the call, when the relay thread that

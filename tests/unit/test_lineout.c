@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -57,4 +58,34 @@ void test_lineout(void)
     CHECK(llf_line_write(p[1], S_IFIFO, line, sizeof line) == 0);
     signal(SIGPIPE, was);
     close(p[1]);
+}
+
+/* Ours go on fd 2 only while it is what it was at load: a program started
+ * with it closed gets the number for a file of its own. */
+void test_lineout_stderr(void)
+{
+    int saved = dup(2);
+    mode_t type = 0;
+    llf_stderr_note();   /* fd 2 as it is now */
+    CHECK(llf_stderr_fd(&type) == 2);
+    char path[] = "/tmp/llf-lineout-XXXXXX";
+    int own = mkstemp(path);
+    CHECK(own >= 0);
+    unlink(path);
+    dup2(own, 2);   /* the program's data file took the number */
+    CHECK(llf_stderr_fd(&type) == -1);
+    dup2(saved, 2);
+    CHECK(llf_stderr_fd(&type) == 2);
+    llf_ownfd closed = LLF_NO_FD;   /* 2>&-: never */
+    llf_stderr_use(&closed);
+    dup2(own, 2);
+    CHECK(llf_stderr_fd(&type) == -1);
+    dup2(saved, 2);
+    CHECK(llf_stderr_fd(&type) == -1);
+    llf_stderr_use(NULL);   /* (changes nothing) */
+    CHECK(llf_stderr_fd(&type) == -1);
+    llf_stderr_note();
+    CHECK(llf_stderr_fd(&type) == 2);
+    close(own);
+    close(saved);
 }
