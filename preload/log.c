@@ -158,11 +158,66 @@ static void format_ts(char ts[40], double now)
              (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), ms);
 }
 
+/* The length of the UTF-8 sequence at p (1 to 4), or 0 when it is not a
+ * valid one (RFC 3629: no overlong form, no surrogate, nothing past
+ * U+10FFFF). A NUL is no continuation byte: nothing past it is read. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned c = p[0];
+#define CONT(b) (((b) & 0xC0) == 0x80)
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2 || c > 0xF4 || !CONT(p[1]))
+        return 0;
+    if (c < 0xE0)
+        return 2;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+        (c == 0xF4 && p[1] > 0x8F) || !CONT(p[2]))
+        return 0;
+    if (c < 0xF0)
+        return 3;
+    return CONT(p[3]) ? 4 : 0;
+#undef CONT
+}
+
+int llf_utf8_clean(const char *s, char **fixed)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n, bad = 0, len = 0;
+    *fixed = NULL;
+    for (; p[len]; len += n ? n : 1)
+        bad += !(n = utf8_len(p + len));
+    if (!bad)
+        return 0;
+    char *out = malloc(len + 2 * bad + 1), *o = out;   /* (U+FFFD is 3 bytes for 1) */
+    if (!out)
+        return -1;
+    for (size_t i = 0; p[i]; i += n ? n : 1) {
+        if ((n = utf8_len(p + i)))
+            memcpy(o, p + i, n), o += n;
+        else
+            memcpy(o, "\xEF\xBF\xBD", 3), o += 3;
+    }
+    *o = '\0';
+    *fixed = out;
+    return 1;
+}
+
+/* A string field of a log line: JSON is UTF-8, and a model's name (the
+ * program's, the chain's) or a provider's header may not be. */
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+    char *fixed = NULL;
+    if (v && llf_utf8_clean(v, &fixed) >= 0)
+        cJSON_AddStringToObject(o, key, fixed ? fixed : v);
+    free(fixed);
+}
+
 static void add_ts(cJSON *o, double now)
 {
     char ts[40];
     format_ts(ts, now);
-    cJSON_AddStringToObject(o, "ts", ts);
+    add_str(o, "ts", ts);
 }
 
 /* Lines a reader not reading cost (see lineout.h), said once: by
@@ -217,9 +272,9 @@ static cJSON *line_start(double now, const char *event, int pid, const char *pat
     if (!o)
         return NULL;
     add_ts(o, now);
-    cJSON_AddStringToObject(o, "event", event);
+    add_str(o, "event", event);
     cJSON_AddNumberToObject(o, "pid", pid);
-    cJSON_AddStringToObject(o, "path", path ? path : "");
+    add_str(o, "path", path ? path : "");
     cJSON_AddNumberToObject(o, "call", (double)call);
     return o;
 }
@@ -228,11 +283,11 @@ static cJSON *line_start(double now, const char *event, int pid, const char *pat
 static void add_result(cJSON *o, const char *provider, const char *model, long status,
                        const char *outcome, const char *reason, double ms)
 {
-    cJSON_AddStringToObject(o, "provider", provider ? provider : "");
-    cJSON_AddStringToObject(o, "model", model ? model : "");
+    add_str(o, "provider", provider ? provider : "");
+    add_str(o, "model", model ? model : "");
     cJSON_AddNumberToObject(o, "status", (double)status);
-    cJSON_AddStringToObject(o, "outcome", outcome ? outcome : "");
-    cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+    add_str(o, "outcome", outcome ? outcome : "");
+    add_str(o, "reason", reason ? reason : "");
     cJSON_AddNumberToObject(o, "ms", tenth(ms));
 }
 
@@ -251,9 +306,9 @@ char *llf_log_format(const llf_log_rec *r, double now, int pid)
     cJSON_AddNumberToObject(o, "attempt", r->attempt);
     add_result(o, r->provider, r->model, r->status, r->outcome, r->reason, r->ms);
     if (r->detail)
-        cJSON_AddStringToObject(o, "detail", r->detail);
+        add_str(o, "detail", r->detail);
     if (r->role)
-        cJSON_AddStringToObject(o, "role", r->role);
+        add_str(o, "role", r->role);
     return print_line(o);
 }
 
@@ -273,8 +328,8 @@ char *llf_log_shadow_format(const llf_shadow_rec *r, double now, int pid)
         cJSON_AddNumberToObject(o, "tokens_in", (double)r->tokens_in);
     if (r->tokens_out >= 0)
         cJSON_AddNumberToObject(o, "tokens_out", (double)r->tokens_out);
-    cJSON_AddStringToObject(o, "primary_provider", r->primary_provider ? r->primary_provider : "");
-    cJSON_AddStringToObject(o, "primary_model", r->primary_model ? r->primary_model : "");
+    add_str(o, "primary_provider", r->primary_provider ? r->primary_provider : "");
+    add_str(o, "primary_model", r->primary_model ? r->primary_model : "");
     cJSON_AddNumberToObject(o, "primary_ms", tenth(r->primary_ms));
     if (r->primary_tokens_in >= 0)
         cJSON_AddNumberToObject(o, "primary_tokens_in", (double)r->primary_tokens_in);
@@ -332,11 +387,11 @@ void llf_log_deprecation(const char *provider, const char *model, const char *da
     if (!o)
         return;
     add_ts(o, now_s());
-    cJSON_AddStringToObject(o, "event", "deprecation");
+    add_str(o, "event", "deprecation");
     cJSON_AddNumberToObject(o, "pid", (int)getpid());
-    cJSON_AddStringToObject(o, "provider", provider);
-    cJSON_AddStringToObject(o, "model", model);
-    cJSON_AddStringToObject(o, "date", date ? date : "");
+    add_str(o, "provider", provider);
+    add_str(o, "model", model);
+    add_str(o, "date", date ? date : "");
     emit(o);
 }
 
@@ -360,9 +415,9 @@ void llf_warn(const char *fmt, ...)
         cJSON *o = cJSON_CreateObject();
         if (o) {
             add_ts(o, now_s());
-            cJSON_AddStringToObject(o, "event", "warning");
+            add_str(o, "event", "warning");
             cJSON_AddNumberToObject(o, "pid", (int)getpid());
-            cJSON_AddStringToObject(o, "message", msg);
+            add_str(o, "message", msg);
             emit(o);
         }
     }

@@ -52,6 +52,11 @@ void llf_log_deprecation(const char *provider, const char *model, const char *da
 /* One line "llmfallback: <msg>" on stderr (and a warning event in the log). */
 void llf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* s as valid UTF-8: 0 when it is (*fixed = NULL), 1 when *fixed is a
+ * malloc'ed copy with U+FFFD for every byte that is not part of a valid
+ * sequence, -1 when out of memory. */
+int   llf_utf8_clean(const char *s, char **fixed);
+
 /* The JSON line for r (no newline), malloc'ed: for tests and for the writer. */
 char *llf_log_format(const llf_log_rec *r, double now, int pid);
 char *llf_log_shadow_format(const llf_shadow_rec *r, double now, int pid);

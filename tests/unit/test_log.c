@@ -99,3 +99,36 @@ void test_log_summary(void)
     CHECK(llf_log_summary_format(line, 20, &sm, 1764036000.5, 4242) == -1);
     CHECK(line[19] == '\0' && line[20] == 'x');
 }
+
+/* Every string of a line is UTF-8 (JSON is): a model's name from the
+ * program's request or the chain, a provider's Sunset header, may not be. */
+void test_log_utf8(void)
+{
+    static const struct { const char *in, *want; } cases[] = {
+        {"gpt-4o", NULL},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", NULL},   /* é € 😀 */
+        {"gpt-4o\xff\xfe", "gpt-4o\xef\xbf\xbd\xef\xbf\xbd"},
+        {"mini\xc3", "mini\xef\xbf\xbd"},                        /* cut short at the end */
+        {"a\xc3(b", "a\xef\xbf\xbd(b"},                          /* a lead byte without its follower */
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                /* overlong '/' */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a surrogate */
+        {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* past U+10FFFF */
+        {"\x80x", "\xef\xbf\xbdx"},
+        {"", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *fixed = (char *)"unset";
+        int rc = llf_utf8_clean(cases[i].in, &fixed);
+        CHECK(rc == (cases[i].want ? 1 : 0));
+        CHECK(cases[i].want ? fixed && strcmp(fixed, cases[i].want) == 0 : fixed == NULL);
+        if (rc == 1)
+            free(fixed);
+    }
+    llf_log_rec r = {"curl", 1, 2, "backup", "mini\xc3", 503, "http_error", "overloaded", 1.0, "gpt-4o\xff\xfe", NULL};
+    char *s = llf_log_format(&r, 1764036000.5, 1);
+    CHECK(s && strstr(s, "\"model\":\"mini\xef\xbf\xbd\"") && strstr(s, "\"detail\":\"gpt-4o\xef\xbf\xbd\xef\xbf\xbd\""));
+    char *fixed = NULL;
+    CHECK(s && llf_utf8_clean(s, &fixed) == 0);   /* the whole line is UTF-8 */
+    free(fixed);
+    free(s);
+}
