@@ -48,18 +48,17 @@ int llf_stderr_fd(mode_t *type)
     return 2;
 }
 
-int llf_pipe_room(size_t n, long unread, long capacity, long page)
+int llf_pipe_room(size_t n, long unread, long capacity)
 {
-    /* A pipe is a ring of pages: besides the bytes unread, a page being
-     * read and one being filled may each be partly empty yet taken. */
-    if (unread < 0 || capacity <= 0 || page <= 0)
-        return 0;
-    return (long long)n + unread + 2LL * page <= capacity;
+    /* A pipe is a ring of pages, each write's last partly filled, so the
+     * bytes unread do not say how many are taken: only an empty pipe is
+     * known to take capacity bytes. */
+    return unread == 0 && capacity > 0 && (long long)n <= capacity;
 }
 
 /* Would a write of n bytes go in now, whole? Asked of anything that is not
  * a regular file. A line up to PIPE_BUF goes whole into a pipe that polls
- * writable; a longer one only where the pipe has room for all of it. */
+ * writable (a page is free); a longer one only into an empty pipe. */
 static int takes_now(int fd, mode_t type, size_t n)
 {
     struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -73,7 +72,7 @@ static int takes_now(int fd, mode_t type, size_t n)
         return 1;
     int unread;
     long capacity = fcntl(fd, F_GETPIPE_SZ);
-    return ioctl(fd, FIONREAD, &unread) == 0 && llf_pipe_room(n, unread, capacity, sysconf(_SC_PAGESIZE));
+    return ioctl(fd, FIONREAD, &unread) == 0 && llf_pipe_room(n, unread, capacity);
 }
 
 /* (a socket: send() does not wait, whatever the program made its socket) */
@@ -90,13 +89,8 @@ static ssize_t put(int fd, mode_t type, const char *p, size_t n)
  * raises SIGPIPE, which ends a program that does not ignore it, on a line
  * of ours. Blocked in this thread for the write; one the write raised is
  * taken back, one already pending is left (as curl's sigpipe.h does). */
-int llf_line_write(int fd, mode_t type, const char *p, size_t n)
+static ssize_t put_quiet(int fd, mode_t type, const char *p, size_t n)
 {
-    int saved = errno;   /* (the host's errno is not ours to change) */
-    if (!S_ISREG(type) && !takes_now(fd, type, n)) {
-        errno = saved;
-        return 0;
-    }
     sigset_t pipe_only, old, pending;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
@@ -109,6 +103,28 @@ int llf_line_write(int fd, mode_t type, const char *p, size_t n)
     }
     if (blocked)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return w;
+}
+
+/* A line cut short (a full disk, a non-blocking pipe or socket taking part
+ * of it) is ended with a newline at once, so that the next line, ours or
+ * another process's, starts a line of its own; when even that cannot be
+ * written, *torn says so and the next line here writes it first (and is
+ * dropped whole when it cannot). The torn line stays torn. */
+int llf_line_write(int fd, mode_t type, const char *p, size_t n, int *torn)
+{
+    int saved = errno;   /* (the host's errno is not ours to change) */
+    int whole = 0;
+    if (S_ISREG(type) || takes_now(fd, type, n + 1)) {
+        if (__atomic_load_n(torn, __ATOMIC_RELAXED) && put_quiet(fd, type, "\n", 1) == 1)
+            __atomic_store_n(torn, 0, __ATOMIC_RELAXED);
+        if (!__atomic_load_n(torn, __ATOMIC_RELAXED)) {
+            ssize_t w = put_quiet(fd, type, p, n);
+            whole = w >= 0 && (size_t)w == n;
+            if (w > 0 && !whole && put_quiet(fd, type, "\n", 1) != 1)
+                __atomic_store_n(torn, 1, __ATOMIC_RELAXED);
+        }
+    }
     errno = saved;
-    return w >= 0 && (size_t)w == n;
+    return whole;
 }

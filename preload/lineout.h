@@ -31,11 +31,13 @@ int llf_stderr_fd(mode_t *type);
  * is written to; anything else (pipe, FIFO, socket, terminal) only when it
  * takes the line now (poll, and for a pipe room for the whole line), else
  * the line is dropped whole. SIGPIPE from a reader gone is not raised.
- * 1 when the whole line was written, 0 when it was dropped. */
-int llf_line_write(int fd, mode_t type, const char *p, size_t n);
+ * A line cut short is ended with a '\n' then, or (*torn, one per place
+ * written to, 0 at first) before the next line; never glued to the next.
+ * 1 when the whole line was written, 0 when it was dropped or cut short. */
+int llf_line_write(int fd, mode_t type, const char *p, size_t n, int *torn);
 
 /* Is there room in a pipe holding `unread` bytes of `capacity` for a write
- * of n bytes to go in whole without waiting? (pages: the pipe's page size) */
-int llf_pipe_room(size_t n, long unread, long capacity, long page);
+ * of n bytes (over PIPE_BUF) to go in whole without waiting? */
+int llf_pipe_room(size_t n, long unread, long capacity);
 
 #endif

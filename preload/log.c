@@ -220,21 +220,23 @@ static void add_ts(cJSON *o, double now)
     add_str(o, "ts", ts);
 }
 
-/* Lines a reader not reading cost (see lineout.h), said once: by
- * llf_warn, whose own line, dropped too, is only counted. */
+/* Lines a reader not reading cost (see lineout.h), or a full disk, and
+ * lines cut short, said once: by llf_warn, whose own line, dropped too,
+ * is only counted. */
 static unsigned long dropped;
 static int said_dropped;
+static int torn_err, torn_log;   /* (see llf_line_write) */
 
 /* One line on fd, never waited for. may_say: a dropped line may be said
  * (not from the summary, which may be written in a signal handler). */
 static void put_line(int fd, mode_t type, const char *p, size_t n, int may_say)
 {
-    if (llf_line_write(fd, type, p, n))
+    if (llf_line_write(fd, type, p, n, fd == 2 ? &torn_err : &torn_log))
         return;
     __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
     if (may_say && !__atomic_exchange_n(&said_dropped, 1, __ATOMIC_RELAXED))
-        llf_warn("%s is not being read: lines of the log and warnings are dropped while it is full, "
-                 "the program is not held up for them",
+        llf_warn("%s does not take every line (not read, or full): lines of the log and warnings are "
+                 "dropped, the program is not held up for them",
                  fd == 2 ? "stderr" : log_path ? log_path : "the log");
 }
 

@@ -43,9 +43,9 @@ static void say(const char *msg, const char *detail)
     int n = snprintf(line, sizeof line, "llmfallback: %s%s%s; passing calls through untouched\n",
                      msg, detail ? ": " : "", detail ? detail : "");
     mode_t type;
-    int fd = llf_stderr_fd(&type);
+    int fd = llf_stderr_fd(&type), torn = 0;
     if (n > 0 && fd >= 0)
-        llf_line_write(fd, type, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        llf_line_write(fd, type, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, &torn);
 }
 
 static void load_core(void)

@@ -207,7 +207,7 @@ def test_a_log_whose_reader_stopped_reading_does_not_hold_the_program():
     finally:
         os.close(reader)
     eq((r.returncode, len(r.stdout.splitlines())), (0, 600), f"FIFO: every call made ({r.stderr.decode()[-300:]})")
-    said = [l for l in r.stderr.decode().splitlines() if "is not being read" in l]
+    said = [l for l in r.stderr.decode().splitlines() if "does not take every line" in l]
     eq(len(said), 1, f"FIFO: the dropped lines said once on stderr ({r.stderr.decode()[-300:]})")
 
     env = env_for(config(m), "stderr")
@@ -222,7 +222,7 @@ def test_a_log_whose_reader_stopped_reading_does_not_hold_the_program():
     eq((p.returncode, len(out.splitlines())), (0, 600),
        "LLMFALLBACK_LOG=stderr read after stdout: every call made (-9: it and its parent waited for each other)")
     lines = err.decode().splitlines()
-    check(lines and all(l.startswith('{"ts"') or "is not being read" in l for l in lines),
+    check(lines and all(l.startswith('{"ts"') or "does not take every line" in l for l in lines),
           f"whole lines only ({lines[:2]})")
 
 
