@@ -16,6 +16,7 @@
 #include "forklock.h"
 #include "guest.h"
 #include "health.h"
+#include "lineout.h"
 #include "log.h"
 #include "relay.h"
 #include "rewrite.h"
@@ -166,7 +167,7 @@ static void exec_summary(void)
     if (!summary_due())
         return;
     llf_summary s = {take(&engine.stats.calls), take(&engine.stats.fallbacks),
-                     take(&engine.stats.failures), take(&engine.stats.attempts)};
+                     take(&engine.stats.failures), take(&engine.stats.attempts), 0};
     if (s.calls) {
         llf_log_summary(&s);
         return;
@@ -206,6 +207,8 @@ static void warn_bare_bases(const llf_config *c)
 LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const llf_shim_services *svc)
 {
     char err[512];
+    if (svc)
+        llf_stderr_use(svc->stderr_at_load);   /* (before any warning) */
     /* URL parsing needs libcurl; a host without it (Python, Node) gets the
      * one the library loads for its own transfers. */
     llf_curl = curl && curl->url ? curl : svc ? svc->curl_for_transfers() : NULL;

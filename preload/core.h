@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 12
+#define LLF_CORE_ABI 13
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -191,6 +191,9 @@ typedef struct llf_shim_services {
      * after the transfer, or NULL (the library's trust applies). */
     void *(*tls_trust)(const llf_curl_api *c, CURL *h, const struct sockaddr *src);
     void (*tls_trust_done)(void *trust);
+    /* What fd 2 was when the shim was loaded (lineout.h): the core writes
+     * there only while it still is. */
+    const struct llf_ownfd *stderr_at_load;
 } llf_shim_services;
 
 /* The core's only exported symbol. Returns NULL when the core must stay out

@@ -27,6 +27,7 @@ int llf_fd_own(llf_ownfd *o, int fd)
     o->fd = fd;
     o->dev = st.st_dev;
     o->ino = st.st_ino;
+    o->type = st.st_mode & S_IFMT;
     return 0;
 }
 

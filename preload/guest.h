@@ -18,6 +18,7 @@ typedef struct llf_ownfd {
     int   fd;    /* -1: none */
     dev_t dev;
     ino_t ino;
+    mode_t type;   /* st_mode & S_IFMT */
 } llf_ownfd;
 
 #define LLF_NO_FD {.fd = -1}   /* (an initializer) */

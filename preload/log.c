@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "guest.h"
+#include "lineout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,29 +68,6 @@ int llf_log_enabled(void)
     return m == LOG_STDERR || m == LOG_FILE;
 }
 
-/* A write that cannot kill the host: a log or stderr whose reader has left
- * (a pipe into `head`, a FIFO) raises SIGPIPE, which ends a program that
- * does not ignore it, on a line of ours. Blocked in this thread for the
- * write; one the write raised is taken back, one already pending is left
- * (as curl's sigpipe.h does). */
-static void write_quiet(int fd, const char *p, size_t n)
-{
-    sigset_t pipe_only, old, pending;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    int blocked = pthread_sigmask(SIG_BLOCK, &pipe_only, &old) == 0;
-    int was = blocked && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-    int saved = errno;
-    ssize_t w = write(fd, p, n);
-    if (blocked && w < 0 && errno == EPIPE && !was) {
-        const struct timespec now = {0, 0};
-        sigtimedwait(&pipe_only, NULL, &now);
-    }
-    if (blocked)
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-    errno = saved;   /* (the host's errno is not ours to change) */
-}
-
 /* The log's lock, waited for at most about a second: the summary is
  * written from exec too, which a signal handler may call on a thread that
  * holds it (that line is then lost, not the process). */
@@ -103,15 +82,15 @@ static int lock_briefly(void)
     return -1;
 }
 
-/* The descriptor to write a line on, or -1. brief: the lock is waited for
- * only briefly (see lock_briefly). */
+/* The descriptor to write a line on and its type, or -1. brief: the lock
+ * is waited for only briefly (see lock_briefly). */
 static int said_short;
 
-static int log_acquire(int brief)
+static int log_acquire(int brief, mode_t *type)
 {
     int m = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
     if (m == LOG_STDERR)
-        return 2;
+        return llf_stderr_fd(type);
     if (m != LOG_FILE)
         return -1;
     int err = 0;
@@ -123,9 +102,12 @@ static int log_acquire(int brief)
         log_fd.fd = -1;   /* closed, or the program's now: not ours to close */
     if (log_fd.fd < 0) {
         /* (non-blocking to open: a FIFO with no reader would hold the
-         * call, and every thread behind this lock, for ever) */
+         * call, and every thread behind this lock, for ever; and so kept
+         * for anything but a regular file, whose reader may stop reading) */
         int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
-        if (fd < 0 || fcntl(fd, F_SETFL, O_APPEND) != 0 || llf_fd_own(&log_fd, fd)) {
+        if (fd < 0 || llf_fd_own(&log_fd, fd) ||
+            fcntl(fd, F_SETFL, O_APPEND | (S_ISREG(log_fd.type) ? 0 : O_NONBLOCK)) != 0) {
+            log_fd.fd = -1;
             err = errno;
             if (fd >= 0)
                 close(fd);
@@ -138,6 +120,7 @@ static int log_acquire(int brief)
         }
     }
     int fd = log_fd.fd;
+    *type = log_fd.type;
     pthread_mutex_unlock(&log_lock);
     if (err == EMFILE || err == ENFILE)
         llf_warn("cannot open log %s: %s; lines are lost until descriptors free up", log_path, strerror(err));
@@ -175,11 +158,86 @@ static void format_ts(char ts[40], double now)
              (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), ms);
 }
 
+/* The length of the UTF-8 sequence at p (1 to 4), or 0 when it is not a
+ * valid one (RFC 3629: no overlong form, no surrogate, nothing past
+ * U+10FFFF). A NUL is no continuation byte: nothing past it is read. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned c = p[0];
+#define CONT(b) (((b) & 0xC0) == 0x80)
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2 || c > 0xF4 || !CONT(p[1]))
+        return 0;
+    if (c < 0xE0)
+        return 2;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+        (c == 0xF4 && p[1] > 0x8F) || !CONT(p[2]))
+        return 0;
+    if (c < 0xF0)
+        return 3;
+    return CONT(p[3]) ? 4 : 0;
+#undef CONT
+}
+
+int llf_utf8_clean(const char *s, char **fixed)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n, bad = 0, len = 0;
+    *fixed = NULL;
+    for (; p[len]; len += n ? n : 1)
+        bad += !(n = utf8_len(p + len));
+    if (!bad)
+        return 0;
+    char *out = malloc(len + 2 * bad + 1), *o = out;   /* (U+FFFD is 3 bytes for 1) */
+    if (!out)
+        return -1;
+    for (size_t i = 0; p[i]; i += n ? n : 1) {
+        if ((n = utf8_len(p + i)))
+            memcpy(o, p + i, n), o += n;
+        else
+            memcpy(o, "\xEF\xBF\xBD", 3), o += 3;
+    }
+    *o = '\0';
+    *fixed = out;
+    return 1;
+}
+
+/* A string field of a log line: JSON is UTF-8, and a model's name (the
+ * program's, the chain's) or a provider's header may not be. */
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+    char *fixed = NULL;
+    if (v && llf_utf8_clean(v, &fixed) >= 0)
+        cJSON_AddStringToObject(o, key, fixed ? fixed : v);
+    free(fixed);
+}
+
 static void add_ts(cJSON *o, double now)
 {
     char ts[40];
     format_ts(ts, now);
-    cJSON_AddStringToObject(o, "ts", ts);
+    add_str(o, "ts", ts);
+}
+
+/* Lines a reader not reading cost (see lineout.h), or a full disk, and
+ * lines cut short, said once: by llf_warn, whose own line, dropped too,
+ * is only counted. */
+static unsigned long dropped;
+static int said_dropped;
+static int torn_err, torn_log;   /* (see llf_line_write) */
+
+/* One line on fd, never waited for. may_say: a dropped line may be said
+ * (not from the summary, which may be written in a signal handler). */
+static void put_line(int fd, mode_t type, const char *p, size_t n, int may_say)
+{
+    if (llf_line_write(fd, type, p, n, fd == 2 ? &torn_err : &torn_log))
+        return;
+    __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
+    if (may_say && !__atomic_exchange_n(&said_dropped, 1, __ATOMIC_RELAXED))
+        llf_warn("%s does not take every line (not read, or full): lines of the log and warnings are "
+                 "dropped, the program is not held up for them",
+                 fd == 2 ? "stderr" : log_path ? log_path : "the log");
 }
 
 /* One line with one write(); s (from cJSON) has room for the newline that
@@ -190,9 +248,10 @@ static void write_line(char *s)
         return;
     size_t n = strlen(s);
     s[n] = '\n';
-    int fd = log_acquire(0);
+    mode_t type;
+    int fd = log_acquire(0, &type);
     if (fd >= 0)
-        write_quiet(fd, s, n + 1);
+        put_line(fd, type, s, n + 1, 1);
     free(s);
 }
 
@@ -215,9 +274,9 @@ static cJSON *line_start(double now, const char *event, int pid, const char *pat
     if (!o)
         return NULL;
     add_ts(o, now);
-    cJSON_AddStringToObject(o, "event", event);
+    add_str(o, "event", event);
     cJSON_AddNumberToObject(o, "pid", pid);
-    cJSON_AddStringToObject(o, "path", path ? path : "");
+    add_str(o, "path", path ? path : "");
     cJSON_AddNumberToObject(o, "call", (double)call);
     return o;
 }
@@ -226,11 +285,11 @@ static cJSON *line_start(double now, const char *event, int pid, const char *pat
 static void add_result(cJSON *o, const char *provider, const char *model, long status,
                        const char *outcome, const char *reason, double ms)
 {
-    cJSON_AddStringToObject(o, "provider", provider ? provider : "");
-    cJSON_AddStringToObject(o, "model", model ? model : "");
+    add_str(o, "provider", provider ? provider : "");
+    add_str(o, "model", model ? model : "");
     cJSON_AddNumberToObject(o, "status", (double)status);
-    cJSON_AddStringToObject(o, "outcome", outcome ? outcome : "");
-    cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+    add_str(o, "outcome", outcome ? outcome : "");
+    add_str(o, "reason", reason ? reason : "");
     cJSON_AddNumberToObject(o, "ms", tenth(ms));
 }
 
@@ -249,9 +308,9 @@ char *llf_log_format(const llf_log_rec *r, double now, int pid)
     cJSON_AddNumberToObject(o, "attempt", r->attempt);
     add_result(o, r->provider, r->model, r->status, r->outcome, r->reason, r->ms);
     if (r->detail)
-        cJSON_AddStringToObject(o, "detail", r->detail);
+        add_str(o, "detail", r->detail);
     if (r->role)
-        cJSON_AddStringToObject(o, "role", r->role);
+        add_str(o, "role", r->role);
     return print_line(o);
 }
 
@@ -271,8 +330,8 @@ char *llf_log_shadow_format(const llf_shadow_rec *r, double now, int pid)
         cJSON_AddNumberToObject(o, "tokens_in", (double)r->tokens_in);
     if (r->tokens_out >= 0)
         cJSON_AddNumberToObject(o, "tokens_out", (double)r->tokens_out);
-    cJSON_AddStringToObject(o, "primary_provider", r->primary_provider ? r->primary_provider : "");
-    cJSON_AddStringToObject(o, "primary_model", r->primary_model ? r->primary_model : "");
+    add_str(o, "primary_provider", r->primary_provider ? r->primary_provider : "");
+    add_str(o, "primary_model", r->primary_model ? r->primary_model : "");
     cJSON_AddNumberToObject(o, "primary_ms", tenth(r->primary_ms));
     if (r->primary_tokens_in >= 0)
         cJSON_AddNumberToObject(o, "primary_tokens_in", (double)r->primary_tokens_in);
@@ -293,10 +352,13 @@ int llf_log_summary_format(char *out, size_t size, const llf_summary *sm, double
 {
     char ts[40];
     format_ts(ts, now);
+    char more[40] = "";
+    if (sm->dropped)
+        snprintf(more, sizeof more, ",\"dropped\":%lu", sm->dropped);
     int n = snprintf(out, size,
                      "{\"ts\":\"%s\",\"event\":\"summary\",\"pid\":%d,\"calls\":%lu,"
-                     "\"fallbacks\":%lu,\"failures\":%lu,\"attempts\":%lu}",
-                     ts, pid, sm->calls, sm->fallbacks, sm->failures, sm->attempts);
+                     "\"fallbacks\":%lu,\"failures\":%lu,\"attempts\":%lu%s}",
+                     ts, pid, sm->calls, sm->fallbacks, sm->failures, sm->attempts, more);
     return n > 0 && (size_t)n < size ? n : -1;
 }
 
@@ -307,13 +369,16 @@ void llf_log_summary(const llf_summary *sm)
     if (!llf_log_enabled())
         return;
     char line[256];
-    int n = llf_log_summary_format(line, sizeof line - 1, sm, now_s(), (int)getpid());
+    llf_summary all = *sm;
+    all.dropped = __atomic_load_n(&dropped, __ATOMIC_RELAXED);
+    int n = llf_log_summary_format(line, sizeof line - 1, &all, now_s(), (int)getpid());
     if (n < 0)
         return;
     line[n++] = '\n';
-    int fd = log_acquire(1);
+    mode_t type;
+    int fd = log_acquire(1, &type);
     if (fd >= 0)
-        write_quiet(fd, line, (size_t)n);
+        put_line(fd, type, line, (size_t)n, 0);
 }
 
 void llf_log_deprecation(const char *provider, const char *model, const char *date)
@@ -324,11 +389,11 @@ void llf_log_deprecation(const char *provider, const char *model, const char *da
     if (!o)
         return;
     add_ts(o, now_s());
-    cJSON_AddStringToObject(o, "event", "deprecation");
+    add_str(o, "event", "deprecation");
     cJSON_AddNumberToObject(o, "pid", (int)getpid());
-    cJSON_AddStringToObject(o, "provider", provider);
-    cJSON_AddStringToObject(o, "model", model);
-    cJSON_AddStringToObject(o, "date", date ? date : "");
+    add_str(o, "provider", provider);
+    add_str(o, "model", model);
+    add_str(o, "date", date ? date : "");
     emit(o);
 }
 
@@ -344,15 +409,17 @@ void llf_warn(const char *fmt, ...)
             *c = ' ';
     char line[560];
     int n = snprintf(line, sizeof line, "llmfallback: %s\n", msg);
-    if (n > 0)
-        write_quiet(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    mode_t type;
+    int fd = llf_stderr_fd(&type);
+    if (n > 0 && fd >= 0)
+        put_line(fd, type, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, 1);
     if (__atomic_load_n(&log_mode, __ATOMIC_ACQUIRE) == LOG_FILE) {
         cJSON *o = cJSON_CreateObject();
         if (o) {
             add_ts(o, now_s());
-            cJSON_AddStringToObject(o, "event", "warning");
+            add_str(o, "event", "warning");
             cJSON_AddNumberToObject(o, "pid", (int)getpid());
-            cJSON_AddStringToObject(o, "message", msg);
+            add_str(o, "message", msg);
             emit(o);
         }
     }

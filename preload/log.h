@@ -37,6 +37,8 @@ typedef struct llf_shadow_rec {
 
 typedef struct llf_summary {
     unsigned long calls, fallbacks, failures, attempts;
+    unsigned long dropped;   /* lines of ours a reader not reading cost (log.c
+                                fills it in); in the line when not 0 */
 } llf_summary;
 
 int  llf_log_open(const char *path);   /* NULL: no log; "stderr"; else a file */
@@ -49,6 +51,11 @@ void llf_log_summary(const llf_summary *s);
 void llf_log_deprecation(const char *provider, const char *model, const char *date);
 /* One line "llmfallback: <msg>" on stderr (and a warning event in the log). */
 void llf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* s as valid UTF-8: 0 when it is (*fixed = NULL), 1 when *fixed is a
+ * malloc'ed copy with U+FFFD for every byte that is not part of a valid
+ * sequence, -1 when out of memory. */
+int   llf_utf8_clean(const char *s, char **fixed);
 
 /* The JSON line for r (no newline), malloc'ed: for tests and for the writer. */
 char *llf_log_format(const llf_log_rec *r, double now, int pid);

@@ -13,6 +13,7 @@
 
 #include "forklock.h"
 #include "hooks.h"
+#include "lineout.h"
 #include "trust.h"
 
 static const llf_core_api *core;
@@ -25,8 +26,15 @@ static void enter(void)
     llf_own_thread = 1;
 }
 
-static const llf_shim_services services = {enter, llf_curl_for_transfers, llf_real_connect, llf_trust_set,
-                                           llf_trust_done};
+/* What fd 2 is as the program starts: its stderr, or closed (2>&-), in
+ * which case the number may soon be its own file's (see lineout.h). */
+__attribute__((constructor)) static void note_stderr(void)
+{
+    llf_stderr_note();
+}
+
+static llf_shim_services services = {enter, llf_curl_for_transfers, llf_real_connect, llf_trust_set,
+                                     llf_trust_done, NULL};
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void say(const char *msg, const char *detail)
@@ -34,10 +42,10 @@ static void say(const char *msg, const char *detail)
     char line[PATH_MAX + 256];
     int n = snprintf(line, sizeof line, "llmfallback: %s%s%s; passing calls through untouched\n",
                      msg, detail ? ": " : "", detail ? detail : "");
-    if (n > 0) {
-        ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        (void)w;
-    }
+    mode_t type;
+    int fd = llf_stderr_fd(&type), torn = 0;
+    if (n > 0 && fd >= 0)
+        llf_line_write(fd, type, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, &torn);
 }
 
 static void load_core(void)
@@ -59,6 +67,7 @@ static void load_core(void)
         return;
     }
     llf_core_entry_fn entry = (llf_core_entry_fn)dlsym(h, LLF_CORE_ENTRY);
+    services.stderr_at_load = llf_stderr_at_load();
     const llf_core_api *api = entry ? entry(llf_real_curl(), &services) : NULL;
     if (api && api->abi != LLF_CORE_ABI) {
         say("core version mismatch", path);

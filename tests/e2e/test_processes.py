@@ -5,6 +5,7 @@ import atexit
 import json
 import os
 import subprocess
+import threading
 
 from harness import (BUILD, CURL, LIB, SANITIZED, KEYS, PY, Failed, Mock, check, env_for, eq, new_log, read_log, run,
                      tmpdir, write_config)
@@ -185,6 +186,74 @@ def test_a_log_nobody_reads_neither_kills_nor_holds_the_program():
     check(b"Hello from backup" in r.stdout, f"a FIFO log with no reader: the call answered ({r.stdout[-200:]!r})")
     warn = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback: cannot open log")]
     eq(len(warn), 1, f"and one line saying the log could not be opened ({r.stderr.decode()[-300:]})")
+
+
+def test_a_log_whose_reader_stopped_reading_does_not_hold_the_program():
+    """A log whose reader stopped reading: a FIFO a stalled shipper holds
+    open, or LLMFALLBACK_LOG=stderr under a parent that reads the program's
+    stdout before its stderr. The pipe filled after ~330 lines and the next
+    line's write() held the program for ever (and the parent waiting for it).
+    Lines that do not fit are dropped, said once, counted."""
+    m = mock()
+    ex = os.path.join(BUILD, "examples/chat_client")
+    argv = [ex, m.base("primary") + "/chat/completions", "-n", "600"]
+    fifo = new_log("stalled.fifo")
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)   # open, never read
+    try:
+        r = run(argv, env_for(config(m), fifo), timeout=60)
+    except subprocess.TimeoutExpired:
+        raise Failed("a FIFO log nobody drains held the program")
+    finally:
+        os.close(reader)
+    eq((r.returncode, len(r.stdout.splitlines())), (0, 600), f"FIFO: every call made ({r.stderr.decode()[-300:]})")
+    said = [l for l in r.stderr.decode().splitlines() if "does not take every line" in l]
+    eq(len(said), 1, f"FIFO: the dropped lines said once on stderr ({r.stderr.decode()[-300:]})")
+
+    env = env_for(config(m), "stderr")
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=True) as p:
+        timer = threading.Timer(60, lambda: os.killpg(p.pid, 9))
+        timer.start()
+        out = p.stdout.read()   # stdout first, as a harness may
+        err = p.stderr.read()
+        p.wait()
+        timer.cancel()
+    eq((p.returncode, len(out.splitlines())), (0, 600),
+       "LLMFALLBACK_LOG=stderr read after stdout: every call made (-9: it and its parent waited for each other)")
+    lines = err.decode().splitlines()
+    check(lines and all(l.startswith('{"ts"') or "does not take every line" in l for l in lines),
+          f"whole lines only ({lines[:2]})")
+
+
+def test_a_program_started_with_stderr_closed_gets_none_of_ours_on_its_fd_2():
+    """A program started with stderr closed (2>&-) gets number 2 for the
+    next file it opens. The library wrote its warnings there, and with
+    LLMFALLBACK_LOG=stderr its log lines: into the program's data file, or
+    into its keep-alive connection to a provider, as the start of its next
+    request. Nothing of ours goes on fd 2 unless it is the stderr the
+    program started with."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    data = new_log("closed2.data")
+    script = f"""
+fd = os.open({data!r}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, b"fd=%d\\n" % fd)
+for i in range(2):
+    try:
+        urllib_chat("c%d" % i)
+        os.write(fd, b"answered\\n")
+    except Exception as e:
+        os.write(fd, b"failed\\n")
+"""
+    typo = write_config({"providers": {"openai": {"base_url": m.base("primary")}}, "chian": []}, "typo.json")
+    argv = ["/bin/sh", "-c", 'exec "$@" 2>&-', "sh", PY, "-c", PRELUDE + script, m.base("primary") + "/chat/completions"]
+    for what, env, want in (("LLMFALLBACK_LOG=stderr", env_for(config(m), "stderr"), "answered"),
+                            ("a log it cannot open (a warning)", env_for(config(m), "/nonexistent/x.log"), "answered"),
+                            ("a config with a typo (a warning)", env_for(typo), "failed")):
+        r = run(argv, env)
+        eq(r.returncode, 0, f"{what}: ran ({r.stderr.decode()[-300:]})")
+        eq(open(data).read(), f"fd=2\n{want}\n{want}\n", f"{what}: the program's file on fd 2 holds its own bytes only")
 
 
 def test_forked_child_without_calls_writes_no_summary():

@@ -74,7 +74,7 @@ void test_log_ts(void)
  * JSON with its five counts; too small a buffer is said, not overrun. */
 void test_log_summary(void)
 {
-    llf_summary sm = {3, 1, 2, 4000000000UL};
+    llf_summary sm = {3, 1, 2, 4000000000UL, 0};
     char line[256];
     int n = llf_log_summary_format(line, sizeof line, &sm, 1764036000.5, 4242);
     CHECK(n > 0 && (size_t)n == strlen(line));
@@ -87,8 +87,48 @@ void test_log_summary(void)
     CHECK(cJSON_GetObjectItem(j, "fallbacks")->valueint == 1);
     CHECK(cJSON_GetObjectItem(j, "failures")->valueint == 2);
     CHECK(cJSON_GetObjectItem(j, "attempts")->valuedouble == 4000000000.0);
+    CHECK(cJSON_GetObjectItem(j, "dropped") == NULL);   /* (only when some were) */
     cJSON_Delete(j);
+    sm.dropped = 7;
+    n = llf_log_summary_format(line, sizeof line, &sm, 1764036000.5, 4242);
+    j = n > 0 ? cJSON_Parse(line) : NULL;
+    CHECK(j && cJSON_GetObjectItem(j, "dropped") && cJSON_GetObjectItem(j, "dropped")->valueint == 7);
+    cJSON_Delete(j);
+    sm.dropped = 0;
     memset(line, 'x', sizeof line);
     CHECK(llf_log_summary_format(line, 20, &sm, 1764036000.5, 4242) == -1);
     CHECK(line[19] == '\0' && line[20] == 'x');
+}
+
+/* Every string of a line is UTF-8 (JSON is): a model's name from the
+ * program's request or the chain, a provider's Sunset header, may not be. */
+void test_log_utf8(void)
+{
+    static const struct { const char *in, *want; } cases[] = {
+        {"gpt-4o", NULL},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", NULL},   /* é € 😀 */
+        {"gpt-4o\xff\xfe", "gpt-4o\xef\xbf\xbd\xef\xbf\xbd"},
+        {"mini\xc3", "mini\xef\xbf\xbd"},                        /* cut short at the end */
+        {"a\xc3(b", "a\xef\xbf\xbd(b"},                          /* a lead byte without its follower */
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                /* overlong '/' */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a surrogate */
+        {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* past U+10FFFF */
+        {"\x80x", "\xef\xbf\xbdx"},
+        {"", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *fixed = (char *)"unset";
+        int rc = llf_utf8_clean(cases[i].in, &fixed);
+        CHECK(rc == (cases[i].want ? 1 : 0));
+        CHECK(cases[i].want ? fixed && strcmp(fixed, cases[i].want) == 0 : fixed == NULL);
+        if (rc == 1)
+            free(fixed);
+    }
+    llf_log_rec r = {"curl", 1, 2, "backup", "mini\xc3", 503, "http_error", "overloaded", 1.0, "gpt-4o\xff\xfe", NULL};
+    char *s = llf_log_format(&r, 1764036000.5, 1);
+    CHECK(s && strstr(s, "\"model\":\"mini\xef\xbf\xbd\"") && strstr(s, "\"detail\":\"gpt-4o\xef\xbf\xbd\xef\xbf\xbd\""));
+    char *fixed = NULL;
+    CHECK(s && llf_utf8_clean(s, &fixed) == 0);   /* the whole line is UTF-8 */
+    free(fixed);
+    free(s);
 }
