@@ -31,10 +31,8 @@ const llf_ownfd *llf_stderr_at_load(void)
 
 void llf_stderr_use(const llf_ownfd *o)
 {
-    if (!o)
-        return;
-    at_load = *o;
-    noted = 1;
+    at_load = o ? *o : (llf_ownfd)LLF_NO_FD;
+    noted = o != NULL;
 }
 
 int llf_stderr_fd(mode_t *type)

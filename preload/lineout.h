@@ -19,7 +19,7 @@
  * llf_stderr_note: the shim's constructor, one fstat (an exec'ed image
  * notes afresh); llf_stderr_at_load what it noted, for the core, which
  * takes it with llf_stderr_use (until then, as in the unit tests, fd 2 is
- * taken as it is). */
+ * taken as it is; llf_stderr_use(NULL) goes back to that). */
 void llf_stderr_note(void);
 const llf_ownfd *llf_stderr_at_load(void);
 void llf_stderr_use(const llf_ownfd *at_load);
