@@ -185,7 +185,7 @@ static int env_name(const char *s)
 /* A name shown in a message: one written as variables are by convention
  * (OPENAI_API_KEY). A key that fits env_name (gsk_..., fw_..., Mistral's
  * 32 letters and digits) pasted into api_key_env must not reach stderr. */
-static const char *shown_var(const char *s)
+const char *llf_shown_var(const char *s)
 {
     size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
     return s[n] || !strchr(s, '_') || (*s >= '0' && *s <= '9')
@@ -740,6 +740,32 @@ out:
     return rc;
 }
 
+/* p's key from var: the white space around it dropped (a secret made from a
+ * file, a value read with its newline, ends in one); none when nothing is
+ * left. A key with a control character or a space inside would break the
+ * member's header lines or add some of its own: refused (p->key_refused),
+ * and the provider has no key from it, as if the variable were unset. */
+static int read_key(ctx *x, llf_getenv_fn env, const char *var, llf_provider *p)
+{
+    static const char ws[] = " \t\r\n";
+    const char *v = var ? env(var) : NULL;
+    if (!v)
+        return 0;
+    v += strspn(v, ws);
+    size_t n = strlen(v);
+    while (n && strchr(ws, v[n - 1]))
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f) {
+            if (!p->key_refused)
+                p->key_refused = var;
+            return 0;
+        }
+    if (n && !(p->key = llf_strndup(v, n)))
+        return fail(x, "out of memory");
+    return 0;
+}
+
 /* With no chain anywhere: every provider whose key is set (or that needs
  * none and was configured: a built-in one that needs none, Ollama, only
  * then, as a local server it names may not run), with its default model,
@@ -821,14 +847,10 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     }
     for (size_t i = 0; i < c->nproviders; i++) {
         llf_provider *p = &c->providers[i];
-        const char *k = p->key_env ? env(p->key_env) : NULL;
-        if ((!k || !*k) && i < nb && p->key_env && strcmp(p->key_env, b[i].key_env) == 0 &&
-            b[i].alt_key_env)
-            k = env(b[i].alt_key_env);
-        if (k && *k && !(p->key = llf_strdup(k))) {
-            fail(&x, "out of memory");
+        if (read_key(&x, env, p->key_env, p) ||
+            (!p->key && i < nb && p->key_env && strcmp(p->key_env, b[i].key_env) == 0 && b[i].alt_key_env &&
+             read_key(&x, env, b[i].alt_key_env, p)))
             goto bad;
-        }
         const char *vars[] = {p->key_env, i < nb ? b[i].alt_key_env : NULL};
         for (int v = 0; v < 2; v++)
             if (vars[v] && !(c->verdict.key_vars[nkey_vars++] = llf_strdup(vars[v]))) {
@@ -856,7 +878,9 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     for (size_t i = 0; i < c->nchain; i++) {
         const llf_provider *p = &c->providers[c->chain[i].provider];
         if (p->needs_key && !p->key) {
-            fail(&x, "chain entry %s/%s: %s is not set", p->name, c->chain[i].model, shown_var(p->key_env));
+            fail(&x, "chain entry %s/%s: %s %s", p->name, c->chain[i].model,
+                 llf_shown_var(p->key_refused ? p->key_refused : p->key_env),
+                 p->key_refused ? LLF_KEY_REFUSED : "is not set");
             goto bad;
         }
     }
@@ -864,7 +888,8 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     if (c->mode != LLF_MODE_FALLBACK) {
         const llf_provider *p = &c->providers[c->candidate.provider];
         if (p->needs_key && !p->key) {
-            fail(&x, "candidate %s/%s: %s is not set", p->name, c->candidate.model, shown_var(p->key_env));
+            fail(&x, "candidate %s/%s: %s %s", p->name, c->candidate.model,
+                 llf_shown_var(p->key_refused ? p->key_refused : p->key_env), p->key_refused ? LLF_KEY_REFUSED : "is not set");
             goto bad;
         }
     }

@@ -431,6 +431,8 @@ def test_bad_config_passes_through_with_one_line():
         (fifo, {}, "empty"),   # (with no writer: read once, as empty, without waiting)
         (config(m), {"LLMFALLBACK_CHAIN": ","}, "LLMFALLBACK_CHAIN: names no provider/model"),
         (write_config({"ca_bundle": "/nonexistent/ca.pem"}, "ca.json"), {}, "ca_bundle /nonexistent/ca.pem"),
+        # a member's key that would add a header line to its requests
+        (config(m), {"BACKUP_KEY": KEYS["BACKUP_KEY"] + "\r\nX-Injected: yes"}, "BACKUP_KEY is not a usable key"),
     ]
     for cfg, extra, needle in cases:
         r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(cfg, extra=extra))
@@ -438,8 +440,32 @@ def test_bad_config_passes_through_with_one_line():
         lines = [l for l in err.splitlines() if l.startswith("llmfallback:")]
         eq(len(lines), 1, f"{needle}: one stderr line")
         check(needle in lines[0], f"{needle}: names the problem ({lines[0]!r})")
+        check("X-Injected" not in err and KEYS["BACKUP_KEY"] not in err, f"{needle}: no key shown")
         eq(r.stdout.decode().rpartition("\n")[2], "503", f"{needle}: pass-through")
     eq(len(m.requests("backup")), 0, "no fallback with a bad config")
+
+
+def test_a_key_read_with_its_newline_is_sent_without_it():
+    """A key variable as a Kubernetes secret made --from-file gives it (a
+    newline after the key) or written with spaces around it: the member is
+    sent the key alone, as its server expects it."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    for value in (KEYS["BACKUP_KEY"] + "\n", " \t" + KEYS["BACKUP_KEY"] + " \r\n"):
+        m.reset_all()
+        r = run(curl_chat(m), env_for(config(m), extra={"BACKUP_KEY": value}))
+        check(answer(r.stdout).startswith("Hello from backup"), f"{value!r}: the backup answers ({r.stdout[:200]!r})")
+        eq([q["headers"].get("authorization") for q in m.requests("backup")],
+           ["Bearer " + KEYS["BACKUP_KEY"]], f"{value!r}: the key alone")
+    no_key_leaks(m)
+    # a provider that is no member with a key refused: said in one line, and
+    # the chain serves as before
+    m.reset_all()
+    r = run(curl_chat(m), env_for(config(m), extra={"OPENAI_API_KEY": "sk-SECRET x"}))
+    check(answer(r.stdout).startswith("Hello from backup"), "the chain serves")
+    lines = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback:")]
+    check(len(lines) == 1 and "provider openai: OPENAI_API_KEY is not a usable key" in lines[0] and
+          "SECRET" not in lines[0], f"one line names the variable only ({lines!r})")
 
 
 def test_chain_from_keys_when_no_chain():

@@ -242,6 +242,68 @@ void test_config(void)
     t_clearenv();
 }
 
+/* A key is sent as its variable holds it, but for the white space around
+ * it (a Kubernetes secret made from a file ends in a newline); one with a
+ * control character or a space inside, which would break or add to the
+ * member's header lines, is refused without being shown, and the provider
+ * has no key, as when the variable is unset. */
+void test_config_keys(void)
+{
+    static const char backup[] = "{\"providers\":{\"b\":{\"base_url\":\"http://h/v1\",\"api_key_env\":\"B_KEY\"}},"
+                                 "\"chain\":[\"b/m\"]}";
+    static const struct {
+        const char *value, *key;
+    } kept[] = {{"sk-cap-1\n", "sk-cap-1"}, {" \t sk-cap-2 \r\n", "sk-cap-2"}, {"sk-cap-3", "sk-cap-3"}};
+    t_clearenv();
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        t_setenv("B_KEY", kept[i].value);
+        llf_config *c = load(backup, NULL, NULL);
+        CHECK(c && strcmp(c->providers[llf_config_provider(c, "b")].key, kept[i].key) == 0);
+        CHECK(c && !c->providers[llf_config_provider(c, "b")].key_refused);
+        llf_config_free(c);
+    }
+    /* only white space: unset */
+    t_setenv("B_KEY", " \t\r\n ");
+    CHECK(fails_with(backup, NULL, "chain entry b/m: B_KEY is not set"));
+    static const char *const refused[] = {"sk-1\r\nX-Injected: yes", "sk-SECRET 2", "sk-SECRET\x01" "3",
+                                          "sk-SECRET\x7f" "4", "sk-SECRET\n5\n"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        t_setenv("B_KEY", refused[i]);
+        CHECK(fails_with(backup, NULL, "chain entry b/m: B_KEY is not a usable key: it holds a control character"));
+        CHECK(!strstr(err, "SECRET") && !strstr(err, "Injected"));
+        t_setenv("B_KEY", "");
+    }
+    /* the same for the candidate */
+    t_setenv("MISTRAL_API_KEY", "a b");
+    CHECK(fails_with("{\"mode\": \"override\", \"candidate\": \"mistral/m\"}", NULL,
+                     "candidate mistral/m: MISTRAL_API_KEY is not a usable key"));
+    t_setenv("MISTRAL_API_KEY", "");
+    /* a provider that is no member: no key, and the config loads (core.c
+     * says so in a line); the default chain leaves it out */
+    t_setenv("OPENAI_API_KEY", "sk-1\r\nX-Injected: yes");
+    t_setenv("GROQ_API_KEY", "gsk-1\n");
+    llf_config *c = load(NULL, NULL, NULL);
+    CHECK(c && c->nchain == 1 && strcmp(c->providers[c->chain[0].provider].name, "groq") == 0);
+    if (c) {
+        const llf_provider *o = &c->providers[llf_config_provider(c, "openai")];
+        CHECK(!o->key && o->key_refused && strcmp(o->key_refused, "OPENAI_API_KEY") == 0);
+        CHECK_STR(c->providers[llf_config_provider(c, "groq")].key, "gsk-1");
+    }
+    llf_config_free(c);
+    /* Gemini's other variable is read when its own is refused, as when unset */
+    t_clearenv();
+    t_setenv("GEMINI_API_KEY", "g\t1");
+    t_setenv("GOOGLE_API_KEY", "g-2\n");
+    c = load(NULL, NULL, NULL);
+    if (c) {
+        const llf_provider *g = &c->providers[llf_config_provider(c, "gemini")];
+        CHECK(g->key && strcmp(g->key, "g-2") == 0 && g->key_refused && strcmp(g->key_refused, "GEMINI_API_KEY") == 0);
+    }
+    CHECK(c && c->nchain == 1);
+    llf_config_free(c);
+    t_clearenv();
+}
+
 /* The fixture that documents every key (and seeds the config fuzzer) loads. */
 void test_config_full(void)
 {
