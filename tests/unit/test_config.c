@@ -1,5 +1,6 @@
 /* Config: defaults, the file, LLMFALLBACK_CHAIN, keys, and one-line errors. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -203,6 +204,19 @@ void test_config(void)
     CHECK(fails_with("{\"ca_bundle\": \"/tmp\"}", NULL, "ca_bundle /tmp: not a file"));
     c = load("{\"ca_bundle\": \"tests/fixtures/config/full.json\"}", NULL, NULL);   /* (any readable file) */
     CHECK(c != NULL);
+    /* made absolute where it was checked: libcurl reads it at each new
+     * connection, maybe after the program's chdir() */
+    {
+        char cwd[4096], want[4200];
+        snprintf(want, sizeof want, "%s/tests/fixtures/config/full.json", getcwd(cwd, sizeof cwd) ? cwd : "?");
+        CHECK(c && c->ca_bundle && strcmp(c->ca_bundle, want) == 0);
+        CHECK(c && strcmp(llf_ca_bundle(c), want) == 0);
+        llf_config_free(c);
+        char j[4300];   /* (an absolute one as it is) */
+        snprintf(j, sizeof j, "{\"ca_bundle\": \"%s\"}", want);
+        c = load(j, NULL, NULL);
+        CHECK(c && c->ca_bundle && strcmp(c->ca_bundle, want) == 0);
+    }
     llf_config_free(c);
     /* the breaker keeps a provider by its name and base URL */
     c = load("{\"providers\":{\"openai\":{\"base_url\":\"http://127.0.0.1:9/v1\"}}}", NULL, NULL);
