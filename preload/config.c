@@ -320,11 +320,17 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
     const char *what = x->entry ? x->entry : "chain", *entry = x->entry ? x->entry : "chain entry";
     if (plen == 0)
         return fail(x, "%s \"\" has no provider", entry);
-    if (plen >= sizeof name)   /* (no provider has such a name: a line, not the whole of it) */
-        return fail(x, "%s names unknown provider \"%.40s...\" (%zu characters)", what, provider, plen);
-    memcpy(name, provider, plen);
-    name[plen] = '\0';
-    int idx = llf_config_provider(x->c, name);
+    int idx = -1;
+    if (plen < sizeof name) {   /* (no provider has a longer name) */
+        memcpy(name, provider, plen);
+        name[plen] = '\0';
+        idx = llf_config_provider(x->c, name);
+    }
+    /* A key pasted as an entry (LLMFALLBACK_CHAIN="backup/x,sk-ant-...")
+     * is no provider: not echoed when it reads as one, as the log's
+     * details are not. */
+    if (idx < 0 && (plen >= sizeof name || llf_terr_word(name) != name))
+        return fail(x, "%s names an unknown provider (not shown: it may be a key; %zu characters)", what, plen);
     if (idx < 0)
         return fail(x, "%s names unknown provider \"%s\" (not built in, not in \"providers\")",
                     what, name);

@@ -433,6 +433,9 @@ def test_bad_config_passes_through_with_one_line():
         (write_config({"ca_bundle": "/nonexistent/ca.pem"}, "ca.json"), {}, "ca_bundle /nonexistent/ca.pem"),
         # a member's key that would add a header line to its requests
         (config(m), {"BACKUP_KEY": KEYS["BACKUP_KEY"] + "\r\nX-Injected: yes"}, "BACKUP_KEY is not a usable key"),
+        # a key pasted as an entry is not echoed
+        (config(m), {"LLMFALLBACK_CHAIN": "backup/x,sk-ant-api03-Tyz2hbReelLIFuoqoWk91QZxhL4mrMo7Hr0FswvDMxu6VvAEJ"},
+         "LLMFALLBACK_CHAIN: chain names an unknown provider (not shown: it may be a key"),
     ]
     for cfg, extra, needle in cases:
         r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(cfg, extra=extra))
@@ -440,7 +443,7 @@ def test_bad_config_passes_through_with_one_line():
         lines = [l for l in err.splitlines() if l.startswith("llmfallback:")]
         eq(len(lines), 1, f"{needle}: one stderr line")
         check(needle in lines[0], f"{needle}: names the problem ({lines[0]!r})")
-        check("X-Injected" not in err and KEYS["BACKUP_KEY"] not in err, f"{needle}: no key shown")
+        check("X-Injected" not in err and "Tyz2" not in err and KEYS["BACKUP_KEY"] not in err, f"{needle}: no key shown")
         eq(r.stdout.decode().rpartition("\n")[2], "503", f"{needle}: pass-through")
     eq(len(m.requests("backup")), 0, "no fallback with a bad config")
 

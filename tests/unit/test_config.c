@@ -132,7 +132,26 @@ void test_config(void)
     {   /* a name longer than any provider's: that, in a line (it read "has no provider", and all of it) */
         char chain[400];
         snprintf(chain, sizeof chain, "%0300d/m", 0);
-        CHECK(fails_with(NULL, chain, "unknown provider \"0000000000000000000000000000000000000000...\" (300 characters)"));
+        CHECK(fails_with(NULL, chain, "names an unknown provider (not shown: it may be a key; 300 characters)"));
+    }
+    /* a key pasted as an entry or the candidate is not echoed; a typo is */
+    {
+        static const char key[] = "sk-ant-api03-Tyz2hbReelLIFuoqoWk91QZxhL4mrMo7Hr0FswvDMxu6VvAEJvHzmWktc0BYRarpNBNZaEFYwLJ1MAA";
+        static const char *const pasted[] = {key, "gsk_8fK2mQ9xLp3RtV7wYz1AbC4dEf6GhJ0kLmNo", "AIzaSyD3xQ9vLm2Kp8Rt4Wn6Yb1Zc5Hf7Jg0Ab"};
+        char j[512];
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(j, sizeof j, "backup/x,%s", pasted[i]);
+            CHECK(fails_with("{\"providers\":{\"backup\":{\"base_url\":\"http://h/v1\"}}}", j,
+                             "LLMFALLBACK_CHAIN: chain names an unknown provider (not shown: it may be a key;"));
+            CHECK(!strstr(err, pasted[i]) && !strstr(err, "Tyz2") && !strstr(err, "8fK2") && !strstr(err, "SyD3"));
+            snprintf(j, sizeof j, "{\"chain\": [\"%s\"]}", pasted[i]);
+            CHECK(fails_with(j, NULL, "cfg.json: chain names an unknown provider (not shown") && !strstr(err, pasted[i]));
+            snprintf(j, sizeof j, "{\"chain\": [{\"provider\": \"%s\", \"model\": \"m\"}]}", pasted[i]);
+            CHECK(fails_with(j, NULL, "cfg.json: chain names an unknown provider (not shown") && !strstr(err, pasted[i]));
+            snprintf(j, sizeof j, "{\"mode\": \"override\", \"candidate\": \"%s\"}", pasted[i]);
+            CHECK(fails_with(j, NULL, "cfg.json: candidate names an unknown provider (not shown") && !strstr(err, pasted[i]));
+        }
+        CHECK(fails_with(NULL, "antropic/claude-x", "unknown provider \"antropic\" (not built in"));
     }
     CHECK(fails_with("{\"chain\": [\"mistral/m\"]}", NULL, "cfg.json: chain entry mistral/m: MISTRAL_API_KEY is not set"));
     /* the entry came from the variable, so the message names it */
