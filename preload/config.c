@@ -182,6 +182,17 @@ static int env_name(const char *s)
     return n && !s[n] && !(*s >= '0' && *s <= '9');
 }
 
+/* A control character in s's first n bytes: a provider's or model's name
+ * goes into the program's response headers (x-llmfallback-provider) and
+ * the members' requests, where "\r\nX-Evil: 1" would be a header of its own. */
+static int has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
 /* A name shown in a message: one written as variables are by convention
  * (OPENAI_API_KEY). A key that fits env_name (gsk_..., fw_..., Mistral's
  * 32 letters and digits) pasted into api_key_env must not reach stderr. */
@@ -254,6 +265,9 @@ static int load_providers(ctx *x, const cJSON *provs)
         snprintf(where, sizeof where, "providers.%s", it->string);
         if (!cJSON_IsObject(it))
             return fail(x, "%s must be an object", where);
+        /* (checked first: a name is not echoed with its control characters) */
+        if (has_control(it->string, strlen(it->string)))
+            return fail(x, "a provider's name in \"providers\" holds a control character");
         if (!*it->string || strchr(it->string, '/') || strchr(it->string, ','))
             return fail(x, "provider name \"%s\" must be non-empty without '/' or ','",
                         it->string);
@@ -308,6 +322,8 @@ static int load_providers(ctx *x, const cJSON *provs)
         }
         if (get_str(x, it, where, "model", &p->default_model))
             return -1;
+        if (p->default_model && has_control(p->default_model, strlen(p->default_model)))
+            return fail(x, "%s.model holds a control character", where);
     }
     return 0;
 }
@@ -320,6 +336,9 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
     const char *what = x->entry ? x->entry : "chain", *entry = x->entry ? x->entry : "chain entry";
     if (plen == 0)
         return fail(x, "%s \"\" has no provider", entry);
+    if (has_control(provider, plen) || (model && has_control(model, strlen(model))))
+        return fail(x, "%s holds a control character in its %s", entry,
+                    has_control(provider, plen) ? "provider's name" : "model");
     int idx = -1;
     if (plen < sizeof name) {   /* (no provider has a longer name) */
         memcpy(name, provider, plen);
@@ -371,12 +390,13 @@ static int add_chain(ctx *x, const char *provider, size_t plen, const char *mode
 }
 
 /* "provider/model": the provider is up to the first '/', the model is the rest
- * (models such as openrouter's "openai/gpt-4o" contain slashes). */
-static int parse_entry(ctx *x, const char *s, size_t n, llf_chain_entry *out, int *empty)
+ * (models such as openrouter's "openai/gpt-4o" contain slashes). What is in
+ * trim is dropped around it. */
+static int parse_entry(ctx *x, const char *s, size_t n, const char *trim, llf_chain_entry *out, int *empty)
 {
-    while (n && (*s == ' ' || *s == '\t'))
+    while (n && strchr(trim, *s))
         s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    while (n && strchr(trim, s[n - 1]))
         n--;
     *empty = n == 0;
     if (!n)
@@ -391,12 +411,15 @@ static int parse_entry(ctx *x, const char *s, size_t n, llf_chain_entry *out, in
     return rc;
 }
 
-static int add_chain_str(ctx *x, const char *s, size_t n)
+/* An empty entry is skipped, or an error unless empty_ok. */
+static int add_chain_str(ctx *x, const char *s, size_t n, const char *trim, int empty_ok)
 {
     llf_chain_entry e;
     int empty;
-    if (parse_entry(x, s, n, &e, &empty))
+    if (parse_entry(x, s, n, trim, &e, &empty))
         return -1;
+    if (empty && !empty_ok)
+        return fail(x, "a chain entry is empty");
     return empty ? 0 : append_chain(x, e);
 }
 
@@ -422,7 +445,8 @@ static int load_mode(ctx *x, const cJSON *root)
         if (!cJSON_IsString(cand))
             return fail(x, "\"candidate\" must be \"provider/model\"");
         x->entry = "candidate";
-        int rc = parse_entry(x, cand->valuestring, strlen(cand->valuestring), &c->candidate, &empty);
+        int rc = parse_entry(x, cand->valuestring, strlen(cand->valuestring), " \t", &c->candidate,
+                             &empty);
         x->entry = NULL;
         if (rc)
             return -1;
@@ -454,7 +478,7 @@ static int load_chain(ctx *x, const cJSON *chain)
         return fail(x, "\"chain\" must be an array of \"provider/model\" strings");
     for (const cJSON *it = chain->child; it; it = it->next) {
         if (cJSON_IsString(it)) {
-            if (add_chain_str(x, it->valuestring, strlen(it->valuestring)))
+            if (add_chain_str(x, it->valuestring, strlen(it->valuestring), " \t", 0))
                 return -1;
             continue;
         }
@@ -848,7 +872,9 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
         for (const char *s = chain_env; *s;) {
             const char *e = strchr(s, ',');
             size_t n = e ? (size_t)(e - s) : strlen(s);
-            if (add_chain_str(&x, s, n))
+            /* (a variable read from a file or a YAML block may end in a
+             * newline, or put its entries on lines of their own) */
+            if (add_chain_str(&x, s, n, " \t\r\n", 1))
                 goto bad;
             s += n + (e != NULL);
         }

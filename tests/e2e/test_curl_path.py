@@ -436,9 +436,18 @@ def test_bad_config_passes_through_with_one_line():
         # a key pasted as an entry is not echoed
         (config(m), {"LLMFALLBACK_CHAIN": "backup/x,sk-ant-api03-Tyz2hbReelLIFuoqoWk91QZxhL4mrMo7Hr0FswvDMxu6VvAEJ"},
          "LLMFALLBACK_CHAIN: chain names an unknown provider (not shown: it may be a key"),
+        # names that would add header lines to the program's answer
+        (config(m), {"LLMFALLBACK_CHAIN": "backup/gpt-4o-mini\r\nX-Evil: 2"},
+         "LLMFALLBACK_CHAIN: chain entry holds a control character in its model"),
+        (write_config({"providers": {"bk\r\nX-Evil: 1": {"dialect": "openai", "base_url": m.base("backup"),
+                                                          "api_key_env": "BACKUP_KEY"}},
+                       "chain": ["bk\r\nX-Evil: 1/gpt-4o-mini"]}, "evilname.json"), {},
+         "a provider's name in \"providers\" holds a control character"),
+        (write_config({"chain": [""]}, "emptyentry.json"), {}, "a chain entry is empty"),
     ]
     for cfg, extra, needle in cases:
-        r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(cfg, extra=extra))
+        r = run(curl_chat(m, "-i", "-w", "\n%{http_code}"), env_for(cfg, extra=extra))
+        check(b"X-Evil" not in r.stdout, f"{needle}: no header of a name's in the answer")
         err = r.stderr.decode()
         lines = [l for l in err.splitlines() if l.startswith("llmfallback:")]
         eq(len(lines), 1, f"{needle}: one stderr line")
@@ -469,6 +478,16 @@ def test_a_key_read_with_its_newline_is_sent_without_it():
     lines = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback:")]
     check(len(lines) == 1 and "provider openai: OPENAI_API_KEY is not a usable key" in lines[0] and
           "SECRET" not in lines[0], f"one line names the variable only ({lines!r})")
+
+
+def test_a_chain_variable_ending_in_a_newline():
+    """LLMFALLBACK_CHAIN as a file or a YAML block gives it: the white space
+    around each entry, newlines included, is not part of it."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m), env_for(config(m), extra={"LLMFALLBACK_CHAIN": "backup/gpt-4o-mini,\n spare/gpt-4o-mini\n"}))
+    check(answer(r.stdout).startswith("Hello from backup (gpt-4o-mini)"), f"the backup answers ({r.stderr[-300:]!r})")
+    check(b"llmfallback:" not in r.stderr, "without a word")
 
 
 def test_chain_from_keys_when_no_chain():

@@ -210,6 +210,35 @@ void test_config(void)
         CHECK(c && c->nchain == 1);
         llf_config_free(c);
     }
+    /* Control characters in a provider's or a model's name would reach the
+     * program's response headers and the members' requests: refused, in a
+     * line of its own (the name not echoed); LLMFALLBACK_CHAIN's white
+     * space around an entry, a newline included, is dropped. */
+    CHECK(fails_with("{\"providers\": {\"bk\\r\\nX-Evil: 1\": {\"base_url\": \"http://h/v1\", \"api_key_env\": \"\"}},"
+                     "\"chain\": [\"bk\\r\\nX-Evil: 1/gpt-4o-mini\"]}", NULL,
+                     "cfg.json: a provider's name in \"providers\" holds a control character") && !strstr(err, "Evil"));
+    CHECK(fails_with("{\"providers\": {\"bk\": {\"base_url\": \"http://h/v1\", \"api_key_env\": \"\", \"model\": \"m\\u0001\"}}}",
+                     NULL, "providers.bk.model holds a control character"));
+    CHECK(fails_with("{\"chain\": [\"ollama/m\\tx\"]}", NULL, "cfg.json: chain entry holds a control character in its model"));
+    CHECK(fails_with("{\"chain\": [\"ollama/m\\n\"]}", NULL, "chain entry holds a control character in its model"));
+    CHECK(fails_with("{\"chain\": [{\"provider\": \"ollama\", \"model\": \"m\\r\\nX-Evil: 1\"}]}", NULL,
+                     "chain entry holds a control character in its model") && !strstr(err, "Evil"));
+    CHECK(fails_with("{\"chain\": [{\"provider\": \"oll\\u007fama\", \"model\": \"m\"}]}", NULL,
+                     "chain entry holds a control character in its provider's name"));
+    CHECK(fails_with("{\"mode\": \"override\", \"candidate\": \"ollama/m\\r\\nX-Evil: 1\"}", NULL,
+                     "cfg.json: candidate holds a control character in its model") && !strstr(err, "Evil"));
+    CHECK(fails_with(NULL, "ollama/gpt-4o-mini\r\nX-Evil: 2", "LLMFALLBACK_CHAIN: chain entry holds a control character in its model") &&
+          !strstr(err, "Evil"));
+    CHECK(fails_with(NULL, "oll\x01ama/m", "LLMFALLBACK_CHAIN: chain entry holds a control character in its provider's name"));
+    c = load(NULL, "ollama/m1\n", NULL);
+    CHECK(c && c->nchain == 1 && strcmp(c->chain[0].model, "m1") == 0);
+    llf_config_free(c);
+    c = load(NULL, "\r\n ollama/m1,\n\tollama/m2 \r\n,\n", NULL);
+    CHECK(c && c->nchain == 2 && strcmp(c->chain[0].model, "m1") == 0 && strcmp(c->chain[1].model, "m2") == 0);
+    llf_config_free(c);
+    /* an empty entry in the file is a mistake too, as "," in the variable */
+    CHECK(fails_with("{\"chain\": [\"\"]}", NULL, "cfg.json: a chain entry is empty"));
+    CHECK(fails_with("{\"chain\": [\"ollama/m\", \" \"]}", NULL, "cfg.json: a chain entry is empty"));
     /* LLMFALLBACK_CHAIN that names nothing is a mistake, not "no fallback";
      * the file's chain is checked even when the variable replaces it */
     CHECK(fails_with("{\"chain\": []}", " ", "LLMFALLBACK_CHAIN: names no provider/model"));
