@@ -480,6 +480,18 @@ def test_a_key_read_with_its_newline_is_sent_without_it():
           "SECRET" not in lines[0], f"one line names the variable only ({lines!r})")
 
 
+def test_the_programs_key_in_a_header_of_its_own_stays_home():
+    """The program's key sent again in a header whose name says nothing of
+    a key (X-Custom) is not sent to another provider's member."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m, "-H", "X-Custom: " + KEYS["OPENAI_API_KEY"], "-H", "X-Trace: t-1"), env_for(config(m)))
+    check(answer(r.stdout).startswith("Hello from backup"), "the backup answers")
+    got = m.requests("backup")[0]["headers"]
+    check("x-custom" not in got and got.get("x-trace") == "t-1", f"X-Custom left out, X-Trace kept ({sorted(got)})")
+    no_key_leaks(m)
+
+
 def test_a_chain_variable_ending_in_a_newline():
     """LLMFALLBACK_CHAIN as a file or a YAML block gives it: the white space
     around each entry, newlines included, is not part of it."""
