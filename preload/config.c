@@ -182,10 +182,21 @@ static int env_name(const char *s)
     return n && !s[n] && !(*s >= '0' && *s <= '9');
 }
 
+/* A control character in s's first n bytes: a provider's or model's name
+ * goes into the program's response headers (x-llmfallback-provider) and
+ * the members' requests, where "\r\nX-Evil: 1" would be a header of its own. */
+static int has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
 /* A name shown in a message: one written as variables are by convention
  * (OPENAI_API_KEY). A key that fits env_name (gsk_..., fw_..., Mistral's
  * 32 letters and digits) pasted into api_key_env must not reach stderr. */
-static const char *shown_var(const char *s)
+const char *llf_shown_var(const char *s)
 {
     size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
     return s[n] || !strchr(s, '_') || (*s >= '0' && *s <= '9')
@@ -254,6 +265,9 @@ static int load_providers(ctx *x, const cJSON *provs)
         snprintf(where, sizeof where, "providers.%s", it->string);
         if (!cJSON_IsObject(it))
             return fail(x, "%s must be an object", where);
+        /* (checked first: a name is not echoed with its control characters) */
+        if (has_control(it->string, strlen(it->string)))
+            return fail(x, "a provider's name in \"providers\" holds a control character");
         if (!*it->string || strchr(it->string, '/') || strchr(it->string, ','))
             return fail(x, "provider name \"%s\" must be non-empty without '/' or ','",
                         it->string);
@@ -308,6 +322,8 @@ static int load_providers(ctx *x, const cJSON *provs)
         }
         if (get_str(x, it, where, "model", &p->default_model))
             return -1;
+        if (p->default_model && has_control(p->default_model, strlen(p->default_model)))
+            return fail(x, "%s.model holds a control character", where);
     }
     return 0;
 }
@@ -320,11 +336,20 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
     const char *what = x->entry ? x->entry : "chain", *entry = x->entry ? x->entry : "chain entry";
     if (plen == 0)
         return fail(x, "%s \"\" has no provider", entry);
-    if (plen >= sizeof name)   /* (no provider has such a name: a line, not the whole of it) */
-        return fail(x, "%s names unknown provider \"%.40s...\" (%zu characters)", what, provider, plen);
-    memcpy(name, provider, plen);
-    name[plen] = '\0';
-    int idx = llf_config_provider(x->c, name);
+    if (has_control(provider, plen) || (model && has_control(model, strlen(model))))
+        return fail(x, "%s holds a control character in its %s", entry,
+                    has_control(provider, plen) ? "provider's name" : "model");
+    int idx = -1;
+    if (plen < sizeof name) {   /* (no provider has a longer name) */
+        memcpy(name, provider, plen);
+        name[plen] = '\0';
+        idx = llf_config_provider(x->c, name);
+    }
+    /* A key pasted as an entry (LLMFALLBACK_CHAIN="backup/x,sk-ant-...")
+     * is no provider: not echoed when it reads as one, as the log's
+     * details are not. */
+    if (idx < 0 && (plen >= sizeof name || llf_terr_word(name) != name))
+        return fail(x, "%s names an unknown provider (not shown: it may be a key; %zu characters)", what, plen);
     if (idx < 0)
         return fail(x, "%s names unknown provider \"%s\" (not built in, not in \"providers\")",
                     what, name);
@@ -365,12 +390,13 @@ static int add_chain(ctx *x, const char *provider, size_t plen, const char *mode
 }
 
 /* "provider/model": the provider is up to the first '/', the model is the rest
- * (models such as openrouter's "openai/gpt-4o" contain slashes). */
-static int parse_entry(ctx *x, const char *s, size_t n, llf_chain_entry *out, int *empty)
+ * (models such as openrouter's "openai/gpt-4o" contain slashes). What is in
+ * trim is dropped around it. */
+static int parse_entry(ctx *x, const char *s, size_t n, const char *trim, llf_chain_entry *out, int *empty)
 {
-    while (n && (*s == ' ' || *s == '\t'))
+    while (n && strchr(trim, *s))
         s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    while (n && strchr(trim, s[n - 1]))
         n--;
     *empty = n == 0;
     if (!n)
@@ -385,12 +411,15 @@ static int parse_entry(ctx *x, const char *s, size_t n, llf_chain_entry *out, in
     return rc;
 }
 
-static int add_chain_str(ctx *x, const char *s, size_t n)
+/* An empty entry is skipped, or an error unless empty_ok. */
+static int add_chain_str(ctx *x, const char *s, size_t n, const char *trim, int empty_ok)
 {
     llf_chain_entry e;
     int empty;
-    if (parse_entry(x, s, n, &e, &empty))
+    if (parse_entry(x, s, n, trim, &e, &empty))
         return -1;
+    if (empty && !empty_ok)
+        return fail(x, "a chain entry is empty");
     return empty ? 0 : append_chain(x, e);
 }
 
@@ -416,7 +445,8 @@ static int load_mode(ctx *x, const cJSON *root)
         if (!cJSON_IsString(cand))
             return fail(x, "\"candidate\" must be \"provider/model\"");
         x->entry = "candidate";
-        int rc = parse_entry(x, cand->valuestring, strlen(cand->valuestring), &c->candidate, &empty);
+        int rc = parse_entry(x, cand->valuestring, strlen(cand->valuestring), " \t", &c->candidate,
+                             &empty);
         x->entry = NULL;
         if (rc)
             return -1;
@@ -448,7 +478,7 @@ static int load_chain(ctx *x, const cJSON *chain)
         return fail(x, "\"chain\" must be an array of \"provider/model\" strings");
     for (const cJSON *it = chain->child; it; it = it->next) {
         if (cJSON_IsString(it)) {
-            if (add_chain_str(x, it->valuestring, strlen(it->valuestring)))
+            if (add_chain_str(x, it->valuestring, strlen(it->valuestring), " \t", 0))
                 return -1;
             continue;
         }
@@ -727,6 +757,20 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
             fail(x, "ca_bundle %s: %s", c->ca_bundle, why);
             goto out;
         }
+        /* Read by libcurl at each new connection: relative to where the
+         * process is now (as it was checked), not to wherever it has gone
+         * by then (a chdir would fail every member's TLS). As the log's. */
+        char cwd[4096];
+        llf_buf abs = {0};
+        if (c->ca_bundle[0] != '/' && getcwd(cwd, sizeof cwd)) {
+            if (llf_buf_cats(&abs, cwd, "/", c->ca_bundle, (char *)NULL)) {
+                llf_buf_free(&abs);
+                fail(x, "out of memory");
+                goto out;
+            }
+            free(c->ca_bundle);
+            c->ca_bundle = llf_buf_steal(&abs);
+        }
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "chain"))) {
         /* Read even when LLMFALLBACK_CHAIN replaces it, so that a mistake
@@ -746,6 +790,32 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
 out:
     cJSON_Delete(root);
     return rc;
+}
+
+/* p's key from var: the white space around it dropped (a secret made from a
+ * file, a value read with its newline, ends in one); none when nothing is
+ * left. A key with a control character or a space inside would break the
+ * member's header lines or add some of its own: refused (p->key_refused),
+ * and the provider has no key from it, as if the variable were unset. */
+static int read_key(ctx *x, llf_getenv_fn env, const char *var, llf_provider *p)
+{
+    static const char ws[] = " \t\r\n";
+    const char *v = var ? env(var) : NULL;
+    if (!v)
+        return 0;
+    v += strspn(v, ws);
+    size_t n = strlen(v);
+    while (n && strchr(ws, v[n - 1]))
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f) {
+            if (!p->key_refused)
+                p->key_refused = var;
+            return 0;
+        }
+    if (n && !(p->key = llf_strndup(v, n)))
+        return fail(x, "out of memory");
+    return 0;
 }
 
 /* With no chain anywhere: every provider whose key is set (or that needs
@@ -810,7 +880,9 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
         for (const char *s = chain_env; *s;) {
             const char *e = strchr(s, ',');
             size_t n = e ? (size_t)(e - s) : strlen(s);
-            if (add_chain_str(&x, s, n))
+            /* (a variable read from a file or a YAML block may end in a
+             * newline, or put its entries on lines of their own) */
+            if (add_chain_str(&x, s, n, " \t\r\n", 1))
                 goto bad;
             s += n + (e != NULL);
         }
@@ -829,14 +901,10 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     }
     for (size_t i = 0; i < c->nproviders; i++) {
         llf_provider *p = &c->providers[i];
-        const char *k = p->key_env ? env(p->key_env) : NULL;
-        if ((!k || !*k) && i < nb && p->key_env && strcmp(p->key_env, b[i].key_env) == 0 &&
-            b[i].alt_key_env)
-            k = env(b[i].alt_key_env);
-        if (k && *k && !(p->key = llf_strdup(k))) {
-            fail(&x, "out of memory");
+        if (read_key(&x, env, p->key_env, p) ||
+            (!p->key && i < nb && p->key_env && strcmp(p->key_env, b[i].key_env) == 0 && b[i].alt_key_env &&
+             read_key(&x, env, b[i].alt_key_env, p)))
             goto bad;
-        }
         const char *vars[] = {p->key_env, i < nb ? b[i].alt_key_env : NULL};
         for (int v = 0; v < 2; v++)
             if (vars[v] && !(c->verdict.key_vars[nkey_vars++] = llf_strdup(vars[v]))) {
@@ -864,7 +932,9 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     for (size_t i = 0; i < c->nchain; i++) {
         const llf_provider *p = &c->providers[c->chain[i].provider];
         if (p->needs_key && !p->key) {
-            fail(&x, "chain entry %s/%s: %s is not set", p->name, c->chain[i].model, shown_var(p->key_env));
+            fail(&x, "chain entry %s/%s: %s %s", p->name, c->chain[i].model,
+                 llf_shown_var(p->key_refused ? p->key_refused : p->key_env),
+                 p->key_refused ? LLF_KEY_REFUSED : "is not set");
             goto bad;
         }
     }
@@ -872,7 +942,8 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     if (c->mode != LLF_MODE_FALLBACK) {
         const llf_provider *p = &c->providers[c->candidate.provider];
         if (p->needs_key && !p->key) {
-            fail(&x, "candidate %s/%s: %s is not set", p->name, c->candidate.model, shown_var(p->key_env));
+            fail(&x, "candidate %s/%s: %s %s", p->name, c->candidate.model,
+                 llf_shown_var(p->key_refused ? p->key_refused : p->key_env), p->key_refused ? LLF_KEY_REFUSED : "is not set");
             goto bad;
         }
     }

@@ -25,7 +25,10 @@ typedef struct llf_provider {
                                  * sent with every attempt; NULL when none */
     llf_dialect dialect;
     char       *key_env;        /* variable the key came from (for messages) */
-    char       *key;            /* NULL when unset */
+    char       *key;            /* NULL when unset; without the white space around it */
+    const char *key_refused;    /* the variable whose value was refused (a control
+                                 * character or a space inside it), or NULL: the
+                                 * provider then has no key from it */
     int         needs_key;
     int         configured;      /* named in the file's "providers" */
     char       *default_model;  /* NULL when none */
@@ -106,6 +109,14 @@ int  llf_config_load(const char *text, size_t len, const char *origin, const cha
                      size_t errlen);
 void llf_config_free(llf_config *c);
 int  llf_config_provider(const llf_config *c, const char *name);   /* index or -1 */
+/* A variable's name as a message shows it: itself when it is written as
+ * variables are by convention (OPENAI_API_KEY), else a phrase (a key pasted
+ * as api_key_env may fit a variable's name). */
+const char *llf_shown_var(const char *name);
+/* Why a variable's key was refused, after its name in a message (the value
+ * is never shown). */
+#define LLF_KEY_REFUSED "is not a usable key: it holds a control character or a space (the value is not shown)"
+
 /* The CA bundle for the library's own TLS: the config's, else the usual
  * variables; NULL for libcurl's default. */
 const char *llf_ca_bundle(const llf_config *c);

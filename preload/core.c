@@ -204,6 +204,17 @@ static void warn_bare_bases(const llf_config *c)
     }
 }
 
+/* A key refused (config.c) of a provider the config could do without: said
+ * once, as a member's would have been, in its stead. */
+static void warn_refused_keys(const llf_config *c)
+{
+    for (size_t i = 0; i < c->nproviders; i++)
+        if (c->providers[i].key_refused)
+            llf_warn("provider %s: %s " LLF_KEY_REFUSED "; %s", c->providers[i].name,
+                     llf_shown_var(c->providers[i].key_refused),
+                     c->providers[i].key ? "its other variable's key is used" : "it is used as if it had none");
+}
+
 LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const llf_shim_services *svc)
 {
     char err[512];
@@ -232,6 +243,7 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
         return NULL;
     }
     warn_bare_bases(config);
+    warn_refused_keys(config);
     llf_forklock_ready();   /* (before the relay's handlers: see forklock.h) */
     llf_threads_ready();    /* (and this one: see guest.h) */
     llf_log_open(config->log_path);

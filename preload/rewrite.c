@@ -3,9 +3,11 @@
  * Credentials: every header that could carry a secret or identify the
  * program's account (Authorization, *-api-key, cookies, anything named like a
  * key, token, secret or session, OpenAI organisation/project) is dropped, then
- * the member's own key is added in its dialect's header. Only a member of the
- * program's own provider without a configured key keeps the program's own
- * credentials: they were already going there. */
+ * the member's own key is added in its dialect's header; another provider's
+ * member gets no header whose value carries one of the program's
+ * credentials either, whatever its name. Only a member of the program's own
+ * provider without a configured key keeps the program's own credentials:
+ * they were already going there. */
 #include "rewrite.h"
 
 #include "hubutil.h"
@@ -68,6 +70,48 @@ int llf_header_sensitive(const char *line)
     return exact_in(line, n, framing, sizeof framing / sizeof framing[0]) || credential(line, n);
 }
 #undef W
+
+/* Shorter words are no one's secret alone, and would match too much. */
+#define SECRET_MIN 8
+
+/* Does line hold a word of the credential value v? Words are split at
+ * white space, ',', ';' and '&', and a word's value after its '=' (a
+ * cookie's, a key= parameter's) is one too; a scheme ("Bearer") is too
+ * short to count. */
+static int holds_word_of(const char *line, const char *v)
+{
+    static const char sep[] = " \t,;&";
+    size_t len = strlen(line);
+    while (*v) {
+        v += strspn(v, sep);
+        size_t n = strcspn(v, sep);
+        const char *eq = memchr(v, '=', n);
+        size_t m = eq ? n - (size_t)(eq + 1 - v) : 0;
+        if ((n >= SECRET_MIN && memmem(line, len, v, n)) || (m >= SECRET_MIN && memmem(line, len, eq + 1, m)))
+            return 1;
+        v += n;
+    }
+    return 0;
+}
+
+/* A header whose name says nothing of a secret but whose value carries the
+ * program's own credential (X-Custom: sk-...): the value of a credential
+ * header of the program's, or of the key= its query gave. */
+static int carries_credential(const char *h, const llf_headers *in, const char *query)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        const char *c = in->v[i], *colon = strchr(c, ':');
+        if (colon && llf_header_credential(c) && holds_word_of(h, colon + 1))
+            return 1;
+    }
+    while (query && *query) {
+        size_t n = strcspn(query, "&");
+        if (n > 4 && strncmp(query, "key=", 4) == 0 && n - 4 >= SECRET_MIN && memmem(h, strlen(h), query + 4, n - 4))
+            return 1;
+        query += n + (query[n] == '&');
+    }
+    return 0;
+}
 
 /* Headers that belong to one dialect's API and mean nothing (or something
  * else) to another. */
@@ -274,7 +318,7 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
                              llf_header_is(h, "transfer-encoding")
                        : llf_header_sensitive(h))
             continue;
-        if (!same && other_dialect_header(h, t->dialect))
+        if (!same && (other_dialect_header(h, t->dialect) || carries_credential(h, in, o->query)))
             continue;
         /* A member answers uncompressed: its answer is judged, perhaps
          * translated, and handed over under a head of ours (decode.c reads

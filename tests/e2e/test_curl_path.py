@@ -431,15 +431,75 @@ def test_bad_config_passes_through_with_one_line():
         (fifo, {}, "empty"),   # (with no writer: read once, as empty, without waiting)
         (config(m), {"LLMFALLBACK_CHAIN": ","}, "LLMFALLBACK_CHAIN: names no provider/model"),
         (write_config({"ca_bundle": "/nonexistent/ca.pem"}, "ca.json"), {}, "ca_bundle /nonexistent/ca.pem"),
+        # a member's key that would add a header line to its requests
+        (config(m), {"BACKUP_KEY": KEYS["BACKUP_KEY"] + "\r\nX-Injected: yes"}, "BACKUP_KEY is not a usable key"),
+        # a key pasted as an entry is not echoed
+        (config(m), {"LLMFALLBACK_CHAIN": "backup/x,sk-ant-api03-Tyz2hbReelLIFuoqoWk91QZxhL4mrMo7Hr0FswvDMxu6VvAEJ"},
+         "LLMFALLBACK_CHAIN: chain names an unknown provider (not shown: it may be a key"),
+        # names that would add header lines to the program's answer
+        (config(m), {"LLMFALLBACK_CHAIN": "backup/gpt-4o-mini\r\nX-Evil: 2"},
+         "LLMFALLBACK_CHAIN: chain entry holds a control character in its model"),
+        (write_config({"providers": {"bk\r\nX-Evil: 1": {"dialect": "openai", "base_url": m.base("backup"),
+                                                          "api_key_env": "BACKUP_KEY"}},
+                       "chain": ["bk\r\nX-Evil: 1/gpt-4o-mini"]}, "evilname.json"), {},
+         "a provider's name in \"providers\" holds a control character"),
+        (write_config({"chain": [""]}, "emptyentry.json"), {}, "a chain entry is empty"),
     ]
     for cfg, extra, needle in cases:
-        r = run(curl_chat(m, "-w", "\n%{http_code}"), env_for(cfg, extra=extra))
+        r = run(curl_chat(m, "-i", "-w", "\n%{http_code}"), env_for(cfg, extra=extra))
+        check(b"X-Evil" not in r.stdout, f"{needle}: no header of a name's in the answer")
         err = r.stderr.decode()
         lines = [l for l in err.splitlines() if l.startswith("llmfallback:")]
         eq(len(lines), 1, f"{needle}: one stderr line")
         check(needle in lines[0], f"{needle}: names the problem ({lines[0]!r})")
+        check("X-Injected" not in err and "Tyz2" not in err and KEYS["BACKUP_KEY"] not in err, f"{needle}: no key shown")
         eq(r.stdout.decode().rpartition("\n")[2], "503", f"{needle}: pass-through")
     eq(len(m.requests("backup")), 0, "no fallback with a bad config")
+
+
+def test_a_key_read_with_its_newline_is_sent_without_it():
+    """A key variable as a Kubernetes secret made --from-file gives it (a
+    newline after the key) or written with spaces around it: the member is
+    sent the key alone, as its server expects it."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    for value in (KEYS["BACKUP_KEY"] + "\n", " \t" + KEYS["BACKUP_KEY"] + " \r\n"):
+        m.reset_all()
+        r = run(curl_chat(m), env_for(config(m), extra={"BACKUP_KEY": value}))
+        check(answer(r.stdout).startswith("Hello from backup"), f"{value!r}: the backup answers ({r.stdout[:200]!r})")
+        eq([q["headers"].get("authorization") for q in m.requests("backup")],
+           ["Bearer " + KEYS["BACKUP_KEY"]], f"{value!r}: the key alone")
+    no_key_leaks(m)
+    # a provider that is no member with a key refused: said in one line, and
+    # the chain serves as before
+    m.reset_all()
+    r = run(curl_chat(m), env_for(config(m), extra={"OPENAI_API_KEY": "sk-SECRET x"}))
+    check(answer(r.stdout).startswith("Hello from backup"), "the chain serves")
+    lines = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback:")]
+    check(len(lines) == 1 and "provider openai: OPENAI_API_KEY is not a usable key" in lines[0] and
+          "SECRET" not in lines[0], f"one line names the variable only ({lines!r})")
+
+
+def test_the_programs_key_in_a_header_of_its_own_stays_home():
+    """The program's key sent again in a header whose name says nothing of
+    a key (X-Custom) is not sent to another provider's member."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m, "-H", "X-Custom: " + KEYS["OPENAI_API_KEY"], "-H", "X-Trace: t-1"), env_for(config(m)))
+    check(answer(r.stdout).startswith("Hello from backup"), "the backup answers")
+    got = m.requests("backup")[0]["headers"]
+    check("x-custom" not in got and got.get("x-trace") == "t-1", f"X-Custom left out, X-Trace kept ({sorted(got)})")
+    no_key_leaks(m)
+
+
+def test_a_chain_variable_ending_in_a_newline():
+    """LLMFALLBACK_CHAIN as a file or a YAML block gives it: the white space
+    around each entry, newlines included, is not part of it."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m), env_for(config(m), extra={"LLMFALLBACK_CHAIN": "backup/gpt-4o-mini,\n spare/gpt-4o-mini\n"}))
+    check(answer(r.stdout).startswith("Hello from backup (gpt-4o-mini)"), f"the backup answers ({r.stderr[-300:]!r})")
+    check(b"llmfallback:" not in r.stderr, "without a word")
 
 
 def test_chain_from_keys_when_no_chain():

@@ -676,6 +676,31 @@ def test_members_keep_the_librarys_trust():
     eq(r.stdout.decode().split()[:2], ["200", "backup"], f"a member the library trusts answers ({r.stderr.decode()[-300:]})")
 
 
+def test_a_relative_ca_bundle_holds_after_a_chdir():
+    """A ca_bundle written relative to where the program starts is read by
+    libcurl at each new connection to a member: after the program's
+    chdir("/"), the member's first connection still finds it."""
+    m = mock()
+    m.set("tp", behaviour=["ok", "503"])
+    cfg = own_config(m, ca=os.path.relpath(m.ca))
+    e = env_for(cfg, extra={"PROG_CA": m.ca})
+    for k in CA_VARS:
+        e.pop(k, None)
+    script = """
+import requests
+def one():
+    r = requests.post(URL, data=body(), headers=HDRS, timeout=10, verify=os.environ["PROG_CA"])
+    print(r.status_code, r.headers.get("x-llmfallback-provider") or "-")
+one()
+os.chdir("/")
+one()
+"""
+    r = run([PY, "-c", PRELUDE + script, m.base("tp") + "/chat/completions"], e)
+    eq(r.stdout.decode().split("\n")[:2], ["200 -", "200 backup"],
+       f"the primary, then the member after the chdir ({r.stderr.decode()[-300:]})")
+    eq(m.requests("tb")[0]["credential"] if m.requests("tb") else None, KEYS["BACKUP_KEY"], "the member was asked")
+
+
 def test_a_program_with_default_trust_still_refuses_an_unknown_ca():
     """The program's default trust (CERT_REQUIRED, the system store) does not
     know the mock's CA: alone it fails at the handshake; with the library its

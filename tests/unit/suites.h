@@ -1,6 +1,7 @@
 SUITE(test_endpoints)
 SUITE(test_config)
 SUITE(test_config_full)
+SUITE(test_config_keys)
 SUITE(test_config_patterns)
 SUITE(test_config_default_refusals)
 SUITE(test_plan)

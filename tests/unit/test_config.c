@@ -1,5 +1,6 @@
 /* Config: defaults, the file, LLMFALLBACK_CHAIN, keys, and one-line errors. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -131,7 +132,26 @@ void test_config(void)
     {   /* a name longer than any provider's: that, in a line (it read "has no provider", and all of it) */
         char chain[400];
         snprintf(chain, sizeof chain, "%0300d/m", 0);
-        CHECK(fails_with(NULL, chain, "unknown provider \"0000000000000000000000000000000000000000...\" (300 characters)"));
+        CHECK(fails_with(NULL, chain, "names an unknown provider (not shown: it may be a key; 300 characters)"));
+    }
+    /* a key pasted as an entry or the candidate is not echoed; a typo is */
+    {
+        static const char key[] = "sk-ant-api03-Tyz2hbReelLIFuoqoWk91QZxhL4mrMo7Hr0FswvDMxu6VvAEJvHzmWktc0BYRarpNBNZaEFYwLJ1MAA";
+        static const char *const pasted[] = {key, "gsk_8fK2mQ9xLp3RtV7wYz1AbC4dEf6GhJ0kLmNo", "AIzaSyD3xQ9vLm2Kp8Rt4Wn6Yb1Zc5Hf7Jg0Ab"};
+        char j[512];
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(j, sizeof j, "backup/x,%s", pasted[i]);
+            CHECK(fails_with("{\"providers\":{\"backup\":{\"base_url\":\"http://h/v1\"}}}", j,
+                             "LLMFALLBACK_CHAIN: chain names an unknown provider (not shown: it may be a key;"));
+            CHECK(!strstr(err, pasted[i]) && !strstr(err, "Tyz2") && !strstr(err, "8fK2") && !strstr(err, "SyD3"));
+            snprintf(j, sizeof j, "{\"chain\": [\"%s\"]}", pasted[i]);
+            CHECK(fails_with(j, NULL, "cfg.json: chain names an unknown provider (not shown") && !strstr(err, pasted[i]));
+            snprintf(j, sizeof j, "{\"chain\": [{\"provider\": \"%s\", \"model\": \"m\"}]}", pasted[i]);
+            CHECK(fails_with(j, NULL, "cfg.json: chain names an unknown provider (not shown") && !strstr(err, pasted[i]));
+            snprintf(j, sizeof j, "{\"mode\": \"override\", \"candidate\": \"%s\"}", pasted[i]);
+            CHECK(fails_with(j, NULL, "cfg.json: candidate names an unknown provider (not shown") && !strstr(err, pasted[i]));
+        }
+        CHECK(fails_with(NULL, "antropic/claude-x", "unknown provider \"antropic\" (not built in"));
     }
     CHECK(fails_with("{\"chain\": [\"mistral/m\"]}", NULL, "cfg.json: chain entry mistral/m: MISTRAL_API_KEY is not set"));
     /* the entry came from the variable, so the message names it */
@@ -190,6 +210,35 @@ void test_config(void)
         CHECK(c && c->nchain == 1);
         llf_config_free(c);
     }
+    /* Control characters in a provider's or a model's name would reach the
+     * program's response headers and the members' requests: refused, in a
+     * line of its own (the name not echoed); LLMFALLBACK_CHAIN's white
+     * space around an entry, a newline included, is dropped. */
+    CHECK(fails_with("{\"providers\": {\"bk\\r\\nX-Evil: 1\": {\"base_url\": \"http://h/v1\", \"api_key_env\": \"\"}},"
+                     "\"chain\": [\"bk\\r\\nX-Evil: 1/gpt-4o-mini\"]}", NULL,
+                     "cfg.json: a provider's name in \"providers\" holds a control character") && !strstr(err, "Evil"));
+    CHECK(fails_with("{\"providers\": {\"bk\": {\"base_url\": \"http://h/v1\", \"api_key_env\": \"\", \"model\": \"m\\u0001\"}}}",
+                     NULL, "providers.bk.model holds a control character"));
+    CHECK(fails_with("{\"chain\": [\"ollama/m\\tx\"]}", NULL, "cfg.json: chain entry holds a control character in its model"));
+    CHECK(fails_with("{\"chain\": [\"ollama/m\\n\"]}", NULL, "chain entry holds a control character in its model"));
+    CHECK(fails_with("{\"chain\": [{\"provider\": \"ollama\", \"model\": \"m\\r\\nX-Evil: 1\"}]}", NULL,
+                     "chain entry holds a control character in its model") && !strstr(err, "Evil"));
+    CHECK(fails_with("{\"chain\": [{\"provider\": \"oll\\u007fama\", \"model\": \"m\"}]}", NULL,
+                     "chain entry holds a control character in its provider's name"));
+    CHECK(fails_with("{\"mode\": \"override\", \"candidate\": \"ollama/m\\r\\nX-Evil: 1\"}", NULL,
+                     "cfg.json: candidate holds a control character in its model") && !strstr(err, "Evil"));
+    CHECK(fails_with(NULL, "ollama/gpt-4o-mini\r\nX-Evil: 2", "LLMFALLBACK_CHAIN: chain entry holds a control character in its model") &&
+          !strstr(err, "Evil"));
+    CHECK(fails_with(NULL, "oll\x01ama/m", "LLMFALLBACK_CHAIN: chain entry holds a control character in its provider's name"));
+    c = load(NULL, "ollama/m1\n", NULL);
+    CHECK(c && c->nchain == 1 && strcmp(c->chain[0].model, "m1") == 0);
+    llf_config_free(c);
+    c = load(NULL, "\r\n ollama/m1,\n\tollama/m2 \r\n,\n", NULL);
+    CHECK(c && c->nchain == 2 && strcmp(c->chain[0].model, "m1") == 0 && strcmp(c->chain[1].model, "m2") == 0);
+    llf_config_free(c);
+    /* an empty entry in the file is a mistake too, as "," in the variable */
+    CHECK(fails_with("{\"chain\": [\"\"]}", NULL, "cfg.json: a chain entry is empty"));
+    CHECK(fails_with("{\"chain\": [\"ollama/m\", \" \"]}", NULL, "cfg.json: a chain entry is empty"));
     /* LLMFALLBACK_CHAIN that names nothing is a mistake, not "no fallback";
      * the file's chain is checked even when the variable replaces it */
     CHECK(fails_with("{\"chain\": []}", " ", "LLMFALLBACK_CHAIN: names no provider/model"));
@@ -203,6 +252,19 @@ void test_config(void)
     CHECK(fails_with("{\"ca_bundle\": \"/tmp\"}", NULL, "ca_bundle /tmp: not a file"));
     c = load("{\"ca_bundle\": \"tests/fixtures/config/full.json\"}", NULL, NULL);   /* (any readable file) */
     CHECK(c != NULL);
+    /* made absolute where it was checked: libcurl reads it at each new
+     * connection, maybe after the program's chdir() */
+    {
+        char cwd[4096], want[4200];
+        snprintf(want, sizeof want, "%s/tests/fixtures/config/full.json", getcwd(cwd, sizeof cwd) ? cwd : "?");
+        CHECK(c && c->ca_bundle && strcmp(c->ca_bundle, want) == 0);
+        CHECK(c && strcmp(llf_ca_bundle(c), want) == 0);
+        llf_config_free(c);
+        char j[4300];   /* (an absolute one as it is) */
+        snprintf(j, sizeof j, "{\"ca_bundle\": \"%s\"}", want);
+        c = load(j, NULL, NULL);
+        CHECK(c && c->ca_bundle && strcmp(c->ca_bundle, want) == 0);
+    }
     llf_config_free(c);
     /* the breaker keeps a provider by its name and base URL */
     c = load("{\"providers\":{\"openai\":{\"base_url\":\"http://127.0.0.1:9/v1\"}}}", NULL, NULL);
@@ -251,6 +313,68 @@ void test_config(void)
         CHECK(!nc && strstr(err, "line 2: a NUL byte"));
         llf_config_free(nc);
     }
+}
+
+/* A key is sent as its variable holds it, but for the white space around
+ * it (a Kubernetes secret made from a file ends in a newline); one with a
+ * control character or a space inside, which would break or add to the
+ * member's header lines, is refused without being shown, and the provider
+ * has no key, as when the variable is unset. */
+void test_config_keys(void)
+{
+    static const char backup[] = "{\"providers\":{\"b\":{\"base_url\":\"http://h/v1\",\"api_key_env\":\"B_KEY\"}},"
+                                 "\"chain\":[\"b/m\"]}";
+    static const struct {
+        const char *value, *key;
+    } kept[] = {{"sk-cap-1\n", "sk-cap-1"}, {" \t sk-cap-2 \r\n", "sk-cap-2"}, {"sk-cap-3", "sk-cap-3"}};
+    t_clearenv();
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        t_setenv("B_KEY", kept[i].value);
+        llf_config *c = load(backup, NULL, NULL);
+        CHECK(c && strcmp(c->providers[llf_config_provider(c, "b")].key, kept[i].key) == 0);
+        CHECK(c && !c->providers[llf_config_provider(c, "b")].key_refused);
+        llf_config_free(c);
+    }
+    /* only white space: unset */
+    t_setenv("B_KEY", " \t\r\n ");
+    CHECK(fails_with(backup, NULL, "chain entry b/m: B_KEY is not set"));
+    static const char *const refused[] = {"sk-1\r\nX-Injected: yes", "sk-SECRET 2", "sk-SECRET\x01" "3",
+                                          "sk-SECRET\x7f" "4", "sk-SECRET\n5\n"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        t_setenv("B_KEY", refused[i]);
+        CHECK(fails_with(backup, NULL, "chain entry b/m: B_KEY is not a usable key: it holds a control character"));
+        CHECK(!strstr(err, "SECRET") && !strstr(err, "Injected"));
+        t_setenv("B_KEY", "");
+    }
+    /* the same for the candidate */
+    t_setenv("MISTRAL_API_KEY", "a b");
+    CHECK(fails_with("{\"mode\": \"override\", \"candidate\": \"mistral/m\"}", NULL,
+                     "candidate mistral/m: MISTRAL_API_KEY is not a usable key"));
+    t_setenv("MISTRAL_API_KEY", "");
+    /* a provider that is no member: no key, and the config loads (core.c
+     * says so in a line); the default chain leaves it out */
+    t_setenv("OPENAI_API_KEY", "sk-1\r\nX-Injected: yes");
+    t_setenv("GROQ_API_KEY", "gsk-1\n");
+    llf_config *c = load(NULL, NULL, NULL);
+    CHECK(c && c->nchain == 1 && strcmp(c->providers[c->chain[0].provider].name, "groq") == 0);
+    if (c) {
+        const llf_provider *o = &c->providers[llf_config_provider(c, "openai")];
+        CHECK(!o->key && o->key_refused && strcmp(o->key_refused, "OPENAI_API_KEY") == 0);
+        CHECK_STR(c->providers[llf_config_provider(c, "groq")].key, "gsk-1");
+    }
+    llf_config_free(c);
+    /* Gemini's other variable is read when its own is refused, as when unset */
+    t_clearenv();
+    t_setenv("GEMINI_API_KEY", "g\t1");
+    t_setenv("GOOGLE_API_KEY", "g-2\n");
+    c = load(NULL, NULL, NULL);
+    if (c) {
+        const llf_provider *g = &c->providers[llf_config_provider(c, "gemini")];
+        CHECK(g->key && strcmp(g->key, "g-2") == 0 && g->key_refused && strcmp(g->key_refused, "GEMINI_API_KEY") == 0);
+    }
+    CHECK(c && c->nchain == 1);
+    llf_config_free(c);
+    t_clearenv();
 }
 
 /* The fixture that documents every key (and seeds the config fuzzer) loads. */

@@ -118,6 +118,37 @@ void test_rewrite(void)
     CHECK(!r.same_provider);
     llf_req_free(&r);
 
+    /* A header named like nothing secret whose value carries the program's
+     * own credential (X-Custom: its key, a cookie's value, the key= of a
+     * Gemini query) goes to no other provider; shorter words (a scheme)
+     * and other values stay. */
+    {
+        llf_req p = {0};
+        p.url = orig.url;
+        llf_headers_add(&p.headers, "Authorization: Bearer sk-test-openai-7f3a");
+        llf_headers_add(&p.headers, "Cookie: a=1; sess=cookie-value-123");
+        llf_headers_add(&p.headers, "X-Custom: sk-test-openai-7f3a");
+        llf_headers_add(&p.headers, "X-Echo: from cookie-value-123");
+        llf_headers_add(&p.headers, "X-Scheme: Bearer");
+        llf_headers_add(&p.headers, "X-Trace: abc-123");
+        llf_headers_add(&p.headers, "X-Query: qkey-0123456789");
+        llf_buf_adds(&p.body, body);
+        CHECK(rw(c, &p, j, openai, "alt=sse&key=qkey-0123456789", llf_config_provider(c, "backup"), "gpt-4o-mini", 0, &r) == 0);
+        CHECK(!any_contains(&r, "sk-test-openai-7f3a") && !any_contains(&r, "cookie-value-123") &&
+              !any_contains(&r, "X-Custom") && !any_contains(&r, "X-Echo") && !any_contains(&r, "qkey-0123456789"));
+        CHECK(has(&r, "X-Scheme: Bearer") && has(&r, "X-Trace: abc-123") && has(&r, "Authorization: Bearer sk-backup"));
+        llf_req_free(&r);
+        CHECK(rw(c, &p, j, openai, NULL, llf_config_provider(c, "anthropic"), "claude-x", 0, &r) == 0);
+        CHECK(!any_contains(&r, "sk-test-openai-7f3a") && has(&r, "X-Trace: abc-123"));
+        llf_req_free(&r);
+        /* (its own provider was sent it by the program already) */
+        CHECK(rw(c, &p, j, openai, NULL, openai, "gpt-4o-mini", 0, &r) == 0);
+        CHECK(has(&r, "X-Custom: sk-test-openai-7f3a"));
+        llf_req_free(&r);
+        llf_headers_free(&p.headers);
+        llf_buf_free(&p.body);
+    }
+
     /* A keyless local provider gets no Authorization at all. */
     CHECK(rw(c, &orig, j, openai, NULL, llf_config_provider(c, "local"), "llama", 0, &r) == 0);
     CHECK(!any_contains(&r, "Authorization") && !any_contains(&r, "sk-"));
