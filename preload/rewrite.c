@@ -99,9 +99,11 @@ static int holds_word_of(const char *line, const char *v)
  * header of the program's, or of the key= its query gave. */
 static int carries_credential(const char *h, const llf_headers *in, const char *query)
 {
+    /* (the value first: reading a name as a credential's costs more, and
+     * this runs for every header a member of another provider is sent) */
     for (size_t i = 0; i < in->n; i++) {
         const char *c = in->v[i], *colon = strchr(c, ':');
-        if (colon && llf_header_credential(c) && holds_word_of(h, colon + 1))
+        if (c != h && colon && holds_word_of(h, colon + 1) && llf_header_credential(c))
             return 1;
     }
     while (query && *query) {

@@ -746,8 +746,9 @@ static int media_json(const char *ct, size_t n)
 {
     const char *semi = memchr(ct, ';', n);
     size_t end = semi ? (size_t)(semi - ct) : n;
-    for (size_t i = 0; i + 4 <= end; i++)
-        if (strncasecmp(ct + i, "json", 4) == 0)
+    for (size_t i = 0; i + 4 <= end; i++)   /* (by letters: this runs on every answer) */
+        if ((ct[i] | 0x20) == 'j' && (ct[i + 1] | 0x20) == 's' && (ct[i + 2] | 0x20) == 'o' &&
+            (ct[i + 3] | 0x20) == 'n')
             return 1;
     return 0;
 }
