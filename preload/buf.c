@@ -235,6 +235,18 @@ char *llf_strndup(const char *s, size_t n)
     return p;
 }
 
+char *llf_path_abs(const char *path)
+{
+    char cwd[4096];
+    llf_buf abs = {0};
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd) ? llf_buf_cats(&abs, cwd, "/", path, (char *)NULL)
+                                                   : llf_buf_adds(&abs, path)) {
+        llf_buf_free(&abs);
+        return NULL;
+    }
+    return llf_buf_steal(&abs);
+}
+
 /* Append a line the list then owns (freed here on failure). */
 static int push(llf_headers *h, char *line)
 {

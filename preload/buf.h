@@ -78,5 +78,10 @@ char *llf_strdup(const char *s);
  * does not take blocks from the per-thread cache, malloc() does. */
 void *llf_zalloc(size_t n);
 char *llf_strndup(const char *s, size_t n);
+/* path made absolute against the directory the process is in now (as it
+ * is when already absolute, or when that directory cannot be told): for a
+ * file opened later, maybe again, after a chdir (a daemon's to "/").
+ * malloc'ed; NULL on no memory. */
+char *llf_path_abs(const char *path);
 
 #endif

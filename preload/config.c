@@ -760,17 +760,13 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
         /* Read by libcurl at each new connection: relative to where the
          * process is now (as it was checked), not to wherever it has gone
          * by then (a chdir would fail every member's TLS). As the log's. */
-        char cwd[4096];
-        llf_buf abs = {0};
-        if (c->ca_bundle[0] != '/' && getcwd(cwd, sizeof cwd)) {
-            if (llf_buf_cats(&abs, cwd, "/", c->ca_bundle, (char *)NULL)) {
-                llf_buf_free(&abs);
-                fail(x, "out of memory");
-                goto out;
-            }
-            free(c->ca_bundle);
-            c->ca_bundle = llf_buf_steal(&abs);
+        char *abs = llf_path_abs(c->ca_bundle);
+        if (!abs) {
+            fail(x, "out of memory");
+            goto out;
         }
+        free(c->ca_bundle);
+        c->ca_bundle = abs;
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "chain"))) {
         /* Read even when LLMFALLBACK_CHAIN replaces it, so that a mistake

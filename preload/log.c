@@ -49,14 +49,8 @@ int llf_log_open(const char *path)
     }
     /* Opened later, maybe again: relative to where the process is now, not
      * to wherever it may have gone by then (a daemon's chdir("/")). */
-    char cwd[4096];
-    llf_buf abs = {0};
-    if (path[0] != '/' && getcwd(cwd, sizeof cwd) ? llf_buf_cats(&abs, cwd, "/", path, (char *)NULL)
-                                                   : llf_buf_adds(&abs, path)) {
-        llf_buf_free(&abs);
+    if (!(log_path = llf_path_abs(path)))
         return -1;
-    }
-    log_path = llf_buf_steal(&abs);
     pthread_atfork(NULL, NULL, log_lock_reinit);   /* a child forked mid-line */
     log_mode = LOG_FILE;
     return 0;
