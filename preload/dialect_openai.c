@@ -7,7 +7,6 @@
 #include "hubutil.h"
 #include "models.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static int match_op(const char *rest, char **model, int *stream)
@@ -339,19 +338,9 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
 static int content_as_text(cJSON *hub)
 {
     const cJSON *choices = llf_get(hub, "choices");
-    for (cJSON *ch = cJSON_IsArray(choices) ? choices->child : NULL; ch; ch = ch->next) {
-        cJSON *msg = (cJSON *)llf_get(ch, "message");
-        const cJSON *content = llf_get(msg, "content");
-        if (!cJSON_IsArray(content))
-            continue;
-        char *t = llf_content_text(content, "");
-        cJSON *s = t && *t ? cJSON_CreateString(t) : t ? cJSON_CreateNull() : NULL;
-        free(t);
-        if (!s || !cJSON_ReplaceItemInObjectCaseSensitive(msg, "content", s)) {
-            cJSON_Delete(s);
+    for (cJSON *ch = cJSON_IsArray(choices) ? choices->child : NULL; ch; ch = ch->next)
+        if (llf_content_flatten((cJSON *)llf_get(ch, "message"), 1))
             return -1;
-        }
-    }
     return 0;
 }
 

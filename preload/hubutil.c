@@ -89,6 +89,20 @@ char *llf_content_text(const cJSON *content, const char *sep)
     return llf_buf_steal(&b);
 }
 
+int llf_content_flatten(cJSON *o, int empty_null)
+{
+    if (!cJSON_IsArray(llf_get(o, "content")))
+        return 0;
+    char *t = llf_content_text(llf_get(o, "content"), "");
+    cJSON *s = !t ? NULL : *t || !empty_null ? cJSON_CreateString(t) : cJSON_CreateNull();
+    free(t);
+    if (!s || !cJSON_ReplaceItemInObjectCaseSensitive(o, "content", s)) {
+        cJSON_Delete(s);
+        return -1;
+    }
+    return 0;
+}
+
 int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char **data)
 {
     if (!url || strncmp(url, "data:", 5) != 0)

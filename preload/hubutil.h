@@ -25,6 +25,11 @@ int llf_add_own(cJSON *o, const char *key, cJSON **item);
 int llf_append_own(cJSON *arr, cJSON **item);
 /* The text of OpenAI message content: a string, or text parts joined by sep. */
 char *llf_content_text(const cJSON *content, const char *sep);
+/* o's "content", when it is an array of chunks (Mistral's Magistral answers
+ * and streams so: thinking, then text), made its text (llf_content_text,
+ * joined with nothing), or when it has none, null with empty_null, else "".
+ * 0 (also for content that is no array), -1 on no memory. */
+int llf_content_flatten(cJSON *o, int empty_null);
 /* Split "data:<mime>;base64,<data>"; 1 on success (pointers into url). */
 int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char **data);
 /* A hub tool call {"id", "type": "function", "function": {"name",

@@ -467,17 +467,7 @@ static cJSON *delta_of(cJSON *chunk)
  * answer's). 0, or -1 out of memory. */
 static int flat_content(cJSON *chunk)
 {
-    cJSON *d = delta_of(chunk), *c = cJSON_GetObjectItem(d, "content");
-    if (!cJSON_IsArray(c))
-        return 0;
-    char *text = llf_content_text(c, "");
-    cJSON *s = text ? cJSON_CreateString(text) : NULL;
-    free(text);
-    if (!s || !cJSON_ReplaceItemInObjectCaseSensitive(d, "content", s)) {
-        cJSON_Delete(s);
-        return -1;
-    }
-    return 0;
+    return llf_content_flatten(delta_of(chunk), 0);
 }
 
 static int finish(cJSON *chunk, const char *fr)
