@@ -278,16 +278,15 @@ static int json_arguments(const cJSON *fn)
     return ok;
 }
 
-/* llf_judge_answer, beyond: the answer holds content its hub form does not
- * show (a Gemini image, its code run), which counts as audio does; text:
- * the answer's text. */
-static llf_verdict judge_text(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg, int beyond,
-                              const char *text)
+/* llf_judge_answer of answer, whose first choice is choice and its message
+ * msg; beyond: the answer holds content its hub form does not show (a
+ * Gemini image, its code run), which counts as audio does; text: the
+ * answer's text. */
+static llf_verdict judge_text(const cJSON *answer, const cJSON *choice, const cJSON *msg, const cJSON *hub_req,
+                              const llf_verdict_cfg *cfg, int beyond, const char *text)
 {
     int on_empty = cfg ? cfg->empty : 1, on_refusal = cfg ? cfg->refusal : 1;
     int on_json = cfg ? cfg->json : 1, on_trunc = cfg ? cfg->truncated_fallback : 0;
-    const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "choices"), 0);
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
     const cJSON *finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
     const char *fr = cJSON_IsString(finish) ? finish->valuestring : "";
     const cJSON *refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
@@ -364,13 +363,15 @@ static llf_verdict judge_text(const cJSON *answer, const cJSON *hub_req, const l
  * of chunks, whose text parts are the text and whose thinking is not. */
 static llf_verdict judge_answer(const cJSON *answer, const cJSON *hub_req, const llf_verdict_cfg *cfg, int beyond)
 {
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "choices"), 0), "message");
+    const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "choices"), 0);
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
     if (!cJSON_IsArray(content))
-        return judge_text(answer, hub_req, cfg, beyond, cJSON_IsString(content) ? content->valuestring : "");
+        return judge_text(answer, choice, msg, hub_req, cfg, beyond,
+                          cJSON_IsString(content) ? content->valuestring : "");
     char *text = llf_content_text(content, "");
-    llf_verdict v = text ? judge_text(answer, hub_req, cfg, beyond, text) : bad(LLF_INVALID_BODY, "no_memory");
+    llf_verdict v = text ? judge_text(answer, choice, msg, hub_req, cfg, beyond, text)
+                         : bad(LLF_INVALID_BODY, "no_memory");
     free(text);
     return v;
 }
