@@ -164,12 +164,46 @@ void llf_http_req_free(llf_http_req *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The authority of an absolute-form target t (http:// or https://, the
+ * scheme in any case: RFC 3986 §3.1) of len bytes, its length in *n; NULL
+ * for origin form, or for one naming no host the relay could go to: an
+ * empty authority, or userinfo (RFC 9110 §4.2.4: an error to the
+ * recipient). */
+static const char *abs_authority(const char *t, size_t len, size_t *n)
+{
+    size_t s = len > 7 && strncasecmp(t, "http://", 7) == 0 ? 7 : len > 8 && strncasecmp(t, "https://", 8) == 0 ? 8 : 0;
+    size_t e = s;
+    while (s && e < len && t[e] != '/' && t[e] != '?')
+        e++;
+    if (!s || e == s || memchr(t + s, '@', e - s))
+        return NULL;
+    *n = e - s;
+    return t + s;
+}
+
+int llf_http_req_url(const char *target, const char *host, int tls, llf_buf *url)
+{
+    size_t n = 0;
+    const char *auth = abs_authority(target, strlen(target), &n);
+    const char *path = auth ? auth + n : target;
+    if (!auth && (!host || !*host || *target != '/'))
+        return -1;
+    /* (the scheme is the connection's: a TLS session's bytes go out over
+     * TLS whatever its target says, a plain one's as they came) */
+    return llf_buf_adds(url, tls ? "https://" : "http://") ||
+                   (auth ? llf_buf_add(url, auth, n) : llf_buf_adds(url, host)) ||
+                   (*path != '/' && llf_buf_adds(url, "/")) || llf_buf_adds(url, path)
+               ? -1
+               : 0;
+}
+
 /* Is [l, e) a request line the relay reads: METHOD SP target SP HTTP/1.x,
- * the target in origin form or http:// absolute form (any case)? Others
+ * the target in origin form or absolute form (see abs_authority)? Others
  * (OPTIONS *, CONNECT's authority form, another protocol) are carried to
  * the server as they came (not_http). */
 static int request_line(const char *l, const char *e, const char **sp1, const char **sp2)
 {
+    size_t n;
     *sp1 = memchr(l, ' ', (size_t)(e - l));
     *sp2 = *sp1 ? memchr(*sp1 + 1, ' ', (size_t)(e - *sp1 - 1)) : NULL;
     for (const char *c = l; *sp1 && c < *sp1; c++)
@@ -177,7 +211,7 @@ static int request_line(const char *l, const char *e, const char **sp1, const ch
             return 0;   /* (a method is letters) */
     return *sp1 && *sp2 && *sp1 > l && (size_t)(*sp1 - l) < sizeof ((llf_http_req *)0)->method &&
            e - *sp2 - 1 == 8 && strncmp(*sp2 + 1, "HTTP/1.", 7) == 0 && (*sp2)[8] >= '0' && (*sp2)[8] <= '1' &&
-           (*sp2 - *sp1 > 1) && ((*sp1)[1] == '/' || (*sp2 - *sp1 > 7 && strncasecmp(*sp1 + 1, "http://", 7) == 0));
+           (*sp2 - *sp1 > 1) && ((*sp1)[1] == '/' || abs_authority(*sp1 + 1, (size_t)(*sp2 - *sp1 - 1), &n));
 }
 
 /* A header line the relay can forward as it stands: a name (no white space)
@@ -218,8 +252,8 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
     const char *eol = lf - 1;
     memcpy(r->method, start, (size_t)(sp1 - start));
     r->target = llf_strndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
-    if (r->target && strncasecmp(r->target, "http://", 7) == 0)
-        memcpy(r->target, "http://", 7);   /* (the scheme in any case: RFC 3986 §3.1) */
+    for (char *c = r->target; r->target && *r->target != '/' && *c != ':'; c++)
+        *c = (char)tolower((unsigned char)*c);   /* (an absolute target's scheme: see abs_authority) */
     r->keep_alive = sp2[8] == '1';   /* HTTP/1.1 keeps alive by default */
     r->http10 = sp2[8] == '0';
     *clen = 0;
@@ -1541,6 +1575,10 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
  * passed through. */
 static int serve_url(conn *k, llf_http_req *r, char *url)
 {
+    if (k->from.tls && strncmp(url, "https://", 8) != 0) {
+        reset(k);   /* (never: see llf_http_req_url; a TLS session's bytes never go in the clear) */
+        return -1;
+    }
     llf_req orig = {url, r->headers, r->body, 0, 0};
     /* A call is a provider's only when it went to that provider: the host
      * its URL names (Host, or an absolute target) must be where the program
@@ -1655,6 +1693,18 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
     return rc;
 }
 
+/* Every header of h named name taken out. */
+static void drop_header(llf_headers *h, const char *name)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (llf_header_is(h->v[i], name))
+            free(h->v[i]);
+        else
+            h->v[j++] = h->v[i];
+    h->n = j;
+}
+
 static int serve_one(conn *k, llf_http_req *r)
 {
     char addr[INET6_ADDRSTRLEN + 8];
@@ -1663,9 +1713,11 @@ static int serve_one(conn *k, llf_http_req *r)
     if (!host && authority(&k->from.orig, addr, sizeof addr) == 0)
         host = addr;
     llf_buf url = {0};
-    int bad = strncmp(r->target, "http://", 7) == 0
-                  ? llf_buf_adds(&url, r->target)
-                  : !host || llf_buf_cats(&url, k->from.tls ? "https://" : "http://", host, r->target, (char *)NULL);
+    int bad = llf_http_req_url(r->target, host, k->from.tls, &url);
+    /* An absolute-form target names the host (RFC 9112 §3.2.2): the URL's
+     * Host, libcurl's, goes on instead of the program's. */
+    if (!bad && *r->target != '/')
+        drop_header(&r->headers, "host");
     int rc = bad ? -1 : serve_url(k, r, url.p);
     llf_buf_free(&url);
     return rc;

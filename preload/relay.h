@@ -33,6 +33,12 @@ typedef struct llf_http_req {
  * 0 none). Pure: unit-tested. */
 long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen);
 void llf_http_req_free(llf_http_req *r);
+/* The URL a request for target means, appended to url: on a TLS session
+ * (tls) always https, whatever scheme an absolute-form target names; the
+ * authority an absolute-form target's (RFC 9112 §3.2.2), else host (its
+ * Host, or the address connected to); then the target's path and query.
+ * -1: no host to name, or no memory. Pure: unit-tested. */
+int  llf_http_req_url(const char *target, const char *host, int tls, llf_buf *url);
 
 int  llf_relay_init(llf_engine *e, const llf_shim_services *svc);
 int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);

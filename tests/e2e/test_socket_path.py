@@ -95,7 +95,10 @@ def test_requests_written_oddly_but_legally_by_hand():
     """Chunked bodies with a long extension or trailer (a line left behind
     was read as the next request, and its answer given to the one after),
     an empty line after a body (the connection became a tunnel: no
-    fallback for its later calls), an absolute target in capitals, a
+    fallback for its later calls), an absolute target in capitals, one
+    whose scheme is https (served as a server serves it on its plain port:
+    over this connection, in plain HTTP; it was tunnelled, with no
+    fallback), a
     request with bare LF line ends and another protocol (carried as they
     came, answered at once, not kept waiting for a blank line: the parser's
     unit test)."""
@@ -124,9 +127,13 @@ b = body("t3").encode()
 s.sendall(head(b"Content-Length: %d\r\n" % len(b), b"HTTP://%s:%d/v1/chat/completions" % (host.encode(), port)) + b)
 st, a = reply(f)
 print(a.count(b"[rid:t3]"), json.loads(a)["choices"][0]["message"]["content"].split()[2])
+b = body("t4").encode()
+s.sendall(head(b"Content-Length: %d\r\n" % len(b), b"hTTpS://%s:%d/v1/chat/completions" % (host.encode(), port)) + b)
+st, a = reply(f)
+print(a.count(b"[rid:t4]"), json.loads(a)["choices"][0]["message"]["content"].split()[2])
 """
     r = py(m, script, config(m), timeout=60)
-    eq(r.stdout.decode().split(), ["1", "1", "1", "backup"],
+    eq(r.stdout.decode().split(), ["1", "1", "1", "backup", "1", "backup"],
        f"each answer its own request, each fallen back ({r.stderr.decode()[-300:]})")
 
 

@@ -5,9 +5,11 @@ passes through untouched."""
 import atexit
 import json
 import os
+import socket
 import ssl
 import subprocess
 import tempfile
+import time
 
 from harness import (DEBIAN_HOSTS, KEYS, PY, ROOT, SANITIZED, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, with_hosts,
                      write_config)
@@ -45,7 +47,7 @@ def env(m, cfg, log=None, extra=None):
 from pyclients import (CHILDREN, CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, UPLOADS, WEBSOCKET,  # noqa: E402
                        check_children, check_left_mid_attempt, check_relayed, check_uploads,
                        check_websocket_tunnelled, proxy_env)
-from rawserver import RawServer, unauthorized, websocket_echo  # noqa: E402
+from rawserver import RawServer, took_it, unauthorized, websocket_echo  # noqa: E402
 
 # asyncio drives TLS through MemoryBIO: tested apart, below
 CLIENTS = {k: v for k, v in ALL_CLIENTS.items() if k != "httpx-async"}
@@ -477,6 +479,91 @@ def test_a_head_too_long_for_the_relay_gets_a_status_not_a_reset():
     r = run([PY, "-c", PRELUDE + PEERS + TLS_RAW, m.base("tp"), str(m.port("tp")), big], env(m, config(m)))
     check_relayed(r, m.port("tp"))
     check(r.stdout.startswith(b"HTTP/1.1 431 "), f"431, not a reset ({r.stdout[:100]!r})")
+
+
+class PeekingServer(RawServer):
+    """A RawServer over TLS that records, in .plaintext, the first bytes of
+    any connection that begins with no TLS handshake: what a relay sent in
+    the clear."""
+
+    def __init__(self, answer, tls):
+        self.plaintext = []
+        super().__init__(answer, tls=tls)
+
+    def _handle(self, c):
+        c.settimeout(5)
+        try:
+            first = c.recv(1, socket.MSG_PEEK)
+        except OSError:
+            first = b""
+        if first and first != b"\x16":
+            time.sleep(0.3)
+            self.plaintext.append(c.recv(65536, socket.MSG_PEEK))
+            c.close()
+            return
+        super()._handle(c)
+
+
+ABSOLUTE = """
+import http.client, ssl
+host, port = URL.split("/")[2].split(":")
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+for target in sys.argv[2:]:
+    c = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=10)
+    try:
+        c.request("POST", target, body=body(), headers=HDRS)
+        r = c.getresponse()
+        d = r.read()
+        print(r.status, r.getheader("x-llmfallback-provider") or "-", json.loads(d)["choices"][0]["message"]["content"]
+              if r.status == 200 else d[:100])
+    except Exception as e:
+        print("failed", type(e).__name__, e)
+    c.close()
+"""
+
+
+def test_an_absolute_form_target_goes_over_tls_whatever_its_scheme():
+    """A program writes its call's target in absolute form over its TLS
+    connection (HTTPSConnection.request("POST", "http://host:port/v1/...")),
+    which a server must accept (RFC 9112 §3.2.2). Its request, key and
+    prompt, goes to the server over TLS, for the path the target names, and
+    never in the clear (an http:// target was sent as plain HTTP to the
+    provider's TLS port); an https:// one (any case) is served too, where
+    the relay answered 400. The provider's 200 reaches the program, and its
+    503 falls back."""
+    m = mock()
+    d = os.path.dirname(m.ca)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+
+    def answer(c, req):
+        if req["target"].startswith("/v1/chat/") and "503" in req["target"]:
+            body = b'{"error":{"message":"overloaded"}}'
+            c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            return True
+        return took_it(c, req)
+
+    raw = PeekingServer(answer, tls=ctx)
+    try:
+        p = raw.port
+        base = f"https://localhost:{p}/v1"
+        targets = [f"http://localhost:{p}/v1/chat/completions", f"HTTPS://localhost:{p}/v1/chat/completions",
+                   f"hTTp://localhost:{p}/v1/chat/completions?503"]
+        log = new_log("absolute-form.log")
+        r = py(m, PEERS + ABSOLUTE, config(m, primary=base), *targets, url=base + "/chat/completions", log=log)
+        check_relayed(r, p)
+        eq(raw.plaintext, [], "nothing reached the server in the clear")
+        eq(r.stdout.decode().splitlines(), ["200 - took it", "200 - took it", "200 backup Hello from tb (gpt-4o-mini) [rid:x]"],
+           f"the server's answers, then the backup's ({r.stderr.decode()[-300:]})")
+        got = [(q["target"], q["headers"].get("host"), q["headers"].get("authorization")) for q in raw.requests]
+        want = (f"localhost:{p}", "Bearer " + KEYS["OPENAI_API_KEY"])
+        eq(got, [("/v1/chat/completions",) + want, ("/v1/chat/completions",) + want,
+                 ("/v1/chat/completions?503",) + want], "the server got each over TLS, for the target's path")
+        eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+           [("openai", "ok"), ("openai", "ok"), ("openai", "http_error"), ("backup", "ok")], "the attempts")
+    finally:
+        raw.stop()
 
 
 def test_an_early_answer_to_an_upload_reaches_the_program_over_https():

@@ -64,10 +64,51 @@ void test_relay(void)
     CHECK(parse("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("GET /x HTTP/2.0\r\n\r\n", &r, &clen) == -1);
-    /* an absolute target's scheme in any case */
+    /* an absolute target's scheme in any case, https:// too (a server
+     * reads both: RFC 9112 §3.2.2) */
     CHECK(parse("POST HTTP://127.0.0.1:9/v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) > 0);
     CHECK_STR(r.target, "http://127.0.0.1:9/v1/chat/completions");
     llf_http_req_free(&r);
+    CHECK(parse("POST hTTpS://Localhost:9/v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) > 0);
+    CHECK_STR(r.target, "https://Localhost:9/v1/chat/completions");
+    llf_http_req_free(&r);
+    /* ...not one that names no host: carried as it came */
+    CHECK(parse("GET http:///x HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("GET https://user:pw@127.0.0.1:9/x HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("GET ftp://127.0.0.1:9/x HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
+
+    /* the URL requested: a TLS session's is https whatever its target's
+     * scheme (an http:// one went out in the clear, key and all), the
+     * authority an absolute target's, not Host's; a plain connection's is
+     * http, as the program's bytes were */
+    static const struct {
+        const char *target, *host;
+        int tls;
+        const char *want;
+    } urls[] = {
+        {"http://localhost:9/v1/chat/completions?a=1", "other:7", 1, "https://localhost:9/v1/chat/completions?a=1"},
+        {"https://localhost:9/v1/chat/completions", "localhost:9", 1, "https://localhost:9/v1/chat/completions"},
+        {"HTTP://localhost:9/v1", NULL, 1, "https://localhost:9/v1"},
+        {"https://127.0.0.1:9/v1/x", "127.0.0.1:9", 0, "http://127.0.0.1:9/v1/x"},
+        {"http://[::1]:9/v1/x", NULL, 0, "http://[::1]:9/v1/x"},
+        {"http://localhost:9", "x", 1, "https://localhost:9/"},        /* an empty path is "/" */
+        {"http://localhost:9?q=1", "x", 1, "https://localhost:9/?q=1"},
+        {"/v1/chat/completions", "localhost:9", 1, "https://localhost:9/v1/chat/completions"},
+        {"/v1/chat/completions", "127.0.0.1:9", 0, "http://127.0.0.1:9/v1/chat/completions"},
+        {"/v1/x", NULL, 1, NULL},   /* no host to name */
+        {"/v1/x", "", 0, NULL},
+        {"http://u@h:9/x", "h:9", 1, NULL},
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        llf_buf u = {0};
+        int rc = llf_http_req_url(urls[i].target, urls[i].host, urls[i].tls, &u);
+        if (urls[i].want) {
+            CHECK(rc == 0);
+            CHECK_STR(u.p, urls[i].want);
+        } else
+            CHECK(rc == -1);
+        llf_buf_free(&u);
+    }
     /* heads that cannot be forwarded as they stand are carried as they came:
      * obs-fold, a line without a colon or with space before it, a length
      * that is not digits alone, two lengths that differ */
