@@ -566,6 +566,35 @@ def test_an_absolute_form_target_goes_over_tls_whatever_its_scheme():
         raw.stop()
 
 
+def test_a_head_passed_through_is_the_servers_own_over_https():
+    """A non-LLM answer over a virtual session keeps the server's head byte
+    for byte while the connection is kept (two requests on one session);
+    a request that says Connection: close gets the server's head with
+    Connection: close added, as the relay then closes (RFC 9112 §9.6: a
+    server told close closes, and should say so)."""
+    m = mock()
+    d = os.path.dirname(m.ca)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+    head = b"HTTP/1.1 200 OK\r\nServer: raw\r\nContent-Type: application/octet-stream\r\nX-Odd:  two  spaces\r\nContent-Length: 5"
+
+    def answer(c, req):
+        c.sendall(head + b"\r\n\r\nhello")
+        return True
+
+    raw = RawServer(answer, tls=ctx)
+    try:
+        p = raw.port
+        get = f"GET /v1/files/x HTTP/1.1\r\nHost: localhost:{p}\r\n\r\n"
+        r = run([PY, "-c", PRELUDE + PEERS + TLS_RAW, m.base("tp"), str(p), get + get.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")],
+                env(m, config(m, primary=f"https://localhost:{p}/v1")))
+        check_relayed(r, p)
+        eq(r.stdout, head + b"\r\n\r\nhello" + head + b"\r\nConnection: close\r\n\r\nhello",
+           "the server's head as it came, then with the close the program asked for")
+    finally:
+        raw.stop()
+
+
 def test_an_early_answer_to_an_upload_reaches_the_program_over_https():
     """As over a plain socket (test_socket_path): a server's answer to an
     upload before its body's end (a 401 after the head) reaches the program
