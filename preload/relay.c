@@ -1286,6 +1286,32 @@ static void fail_before_reply(conn *k, int curlcode)
         reset(k);
 }
 
+int llf_http_host_ok(const char *h)
+{
+    /* host[:port]: a reg-name or IPv4 address of letters, digits and
+     * "-._~%", or an [IPv6] literal; a port of digits. Anything else (an
+     * empty Host, "user@host", "h#x", "a b", which libcurl would read as
+     * credentials, a fragment or another path) cannot stand in a URL. */
+    const char *p = h;
+    if (*p == '[') {
+        p += 1 + strspn(p + 1, "0123456789abcdefABCDEF:.");
+        if (*p++ != ']' || p - h < 4)
+            return 0;
+    } else {
+        size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%");
+        if (!n)
+            return 0;
+        p += n;
+    }
+    if (*p == ':') {
+        size_t d = strspn(++p, "0123456789");
+        if (!d || d > 5)
+            return 0;
+        p += d;
+    }
+    return *p == '\0';
+}
+
 static const char *host_of(const llf_http_req *r)
 {
     size_t n;
@@ -1710,6 +1736,11 @@ static int serve_one(conn *k, llf_http_req *r)
     char addr[INET6_ADDRSTRLEN + 8];
     /* Without a Host (HTTP/1.0), the URL names the address itself. */
     const char *host = host_of(r);
+    /* A Host no URL can carry as it stands (see llf_http_host_ok) is sent
+     * as it came, as a header, and the URL names the address connected to:
+     * pasted in, its "@", "#" or emptiness would change what is asked for. */
+    if (host && !llf_http_host_ok(host))
+        host = NULL;
     if (!host && authority(&k->from.orig, addr, sizeof addr) == 0)
         host = addr;
     llf_buf url = {0};

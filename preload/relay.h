@@ -39,6 +39,9 @@ void llf_http_req_free(llf_http_req *r);
  * Host, or the address connected to); then the target's path and query.
  * -1: no host to name, or no memory. Pure: unit-tested. */
 int  llf_http_req_url(const char *target, const char *host, int tls, llf_buf *url);
+/* Can a Host value stand in a URL as the authority: host[:port], the host
+ * a reg-name of unreserved characters and %, or an [IPv6] literal? Pure. */
+int  llf_http_host_ok(const char *h);
 
 int  llf_relay_init(llf_engine *e, const llf_shim_services *svc);
 int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);

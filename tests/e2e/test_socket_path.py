@@ -137,6 +137,40 @@ print(a.count(b"[rid:t4]"), json.loads(a)["choices"][0]["message"]["content"].sp
        f"each answer its own request, each fallen back ({r.stderr.decode()[-300:]})")
 
 
+def test_a_host_no_url_can_carry_is_sent_as_it_came():
+    """An empty Host (legal, RFC 9112 §3.2), one with userinfo, a "#" or a
+    space: the relay pasted it into the URL, so http:///v1/chat/completions
+    asked host "v1" for /chat/completions, "u:p@h" became a Basic
+    Authorization, "h#x" asked for /. Now the URL names the address the
+    program connected to and the Host goes on as the header it was."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    script = PRELUDE + r"""
+import socket
+host, port = URL.split("/")[2].split(":")
+port = int(port)
+def reply(f):
+    status = f.readline().strip(); n = 0
+    for l in iter(f.readline, b"\r\n"):
+        if l.lower().startswith(b"content-length:"): n = int(l.split(b":")[1])
+    return status, f.read(n)
+for i, h in enumerate([b"", b"alice:secret@%s:%d" % (host.encode(), port), b"%s:%d#x" % (host.encode(), port), b"a b"]):
+    s = socket.create_connection((host, port), timeout=10); f = s.makefile("rb")
+    b = body("h%d" % i).encode()
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % (h, HDRS["Authorization"].encode(), len(b)) + b)
+    st, a = reply(f)
+    print(st.split()[1].decode(), a.count(b"[rid:h%d]" % i), json.loads(a)["choices"][0]["message"]["content"].split()[2])
+    s.close()
+"""
+    r = py(m, script, config(m), timeout=60)
+    eq(r.stdout.decode().split(), ["200", "1", "backup"] * 4,
+       f"each asked for its own path and fallen back ({r.stderr.decode()[-300:]})")
+    seen = [q for q in m.requests("primary") if q.get("path")]
+    eq(sorted({q["path"] for q in seen}), ["/v1/chat/completions"], "the primary was asked for the path the program wrote")
+    eq([q for q in seen if "basic" in str(q.get("headers", {})).lower()], [], "no credentials made of a Host")
+
+
 def test_keep_alive_connection_serves_many_calls():
     m = mock()
     m.set("primary", behaviour=["503", "ok", "503"])

@@ -109,6 +109,24 @@ void test_relay(void)
             CHECK(rc == -1);
         llf_buf_free(&u);
     }
+    /* a Host is the URL's authority only when it can stand there: pasted
+     * in, "" made http:///v1/models (host "v1"), "u:p@h" credentials,
+     * "h#x" a fragment */
+    CHECK(llf_http_host_ok("localhost"));
+    CHECK(llf_http_host_ok("127.0.0.1:49001"));
+    CHECK(llf_http_host_ok("api.openai.com"));
+    CHECK(llf_http_host_ok("[::1]:8080"));
+    CHECK(llf_http_host_ok("my_host.internal:80"));
+    CHECK(!llf_http_host_ok(""));
+    CHECK(!llf_http_host_ok("alice:secret@127.0.0.1:49001"));
+    CHECK(!llf_http_host_ok("127.0.0.1:49001#x"));
+    CHECK(!llf_http_host_ok("a b"));
+    CHECK(!llf_http_host_ok("h/x"));
+    CHECK(!llf_http_host_ok("h:"));
+    CHECK(!llf_http_host_ok("h:123456"));
+    CHECK(!llf_http_host_ok("[::1"));
+    CHECK(!llf_http_host_ok("[]"));
+    CHECK(!llf_http_host_ok("h?q"));
     /* heads that cannot be forwarded as they stand are carried as they came:
      * obs-fold, a line without a colon or with space before it, a length
      * that is not digits alone, two lengths that differ */
