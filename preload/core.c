@@ -72,6 +72,11 @@ static int api_relay_addr(struct sockaddr_storage *out, socklen_t *len)
     return llf_relay_addr(out->ss_family, out, len);
 }
 
+static const char *api_ca_bundle(void)
+{
+    return llf_ca_bundle(config);
+}
+
 static void exec_summary(void);
 
 static const llf_core_api api = {
@@ -102,6 +107,7 @@ static const llf_core_api api = {
     .header_credential = llf_header_credential,
     .exec_summary = exec_summary,
     .error_needs_body = llf_error_needs_body,
+    .ca_bundle = api_ca_bundle,
 };
 
 static const char *env(const char *name)

@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 13
+#define LLF_CORE_ABI 14
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -173,6 +173,10 @@ typedef struct llf_core_api {
     void (*exec_summary)(void);
     /* Does the verdict on this error status read its body (verdict.h)? */
     int (*error_needs_body)(long status);
+    /* The CA bundle the library verifies members with (ca_bundle, else
+     * SSL_CERT_FILE, CURL_CA_BUNDLE, REQUESTS_CA_BUNDLE), or NULL for
+     * libcurl's default. */
+    const char *(*ca_bundle)(void);
 } llf_core_api;
 
 /* What the shim offers the core. */

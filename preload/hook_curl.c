@@ -1,9 +1,10 @@
 /* hook_curl.c — the libcurl path: capture and deliver, never decide.
  *
  * curl_easy_setopt records what the program asked for (URL, headers, body,
- * callbacks, limits, credentials) in a per-handle table. curl_easy_perform on
- * a POST that the core recognises runs the engine inline, on the program's own
- * handle, so its proxy, TLS and timeout options apply to every attempt: for
+ * callbacks, limits, credentials, TLS) in a per-handle table. curl_easy_perform
+ * on a POST that the core recognises runs the engine inline, on the program's
+ * own handle, so its proxy and timeout options apply to every attempt (its
+ * TLS trust and identity to its own provider's only: see tls_opts): for
  * each attempt we swap in our URL, headers, body and capturing callbacks, and
  * afterwards we put every option back and hand the program the final answer
  * through its own callbacks. curl_easy_getinfo and curl_easy_header then
@@ -89,6 +90,50 @@ typedef struct snapshot {
     snapval v[];   /* n of them: all of snap_items, or one */
 } snapshot;
 
+/* The program's TLS options for its own server (not its proxy's, the
+ * PROXY_* ones: the proxy is the program's whoever the member is). They
+ * verify the program's provider as the program asked; a member is verified
+ * with the library's trust instead, as on the relay path (its ca_bundle,
+ * else libcurl's default; peer and host checked) and is shown none of the
+ * program's identity (client certificate and key, TLS-SRP login) nor its
+ * pins, CRL or issuer. libcurl has no option getters, so setopt records
+ * the program's values (tls_record); a member's attempt sets the library's
+ * (tls_member) and the next original attempt, or the end of the call, puts
+ * the program's back (tls_back). Running members on a handle of their own
+ * would lose the program's proxy, limits, callbacks and pauses, which every
+ * attempt here runs under. Options the program never set are libcurl's
+ * defaults, the library's too, and are not touched (but CAINFO for a
+ * configured ca_bundle). A connection or TLS session made under one trust
+ * is not reused under the other: libcurl compares these options (its
+ * Curl_ssl_config_matches) before it reuses either, but for the
+ * SSL_CTX_FUNCTION (see tls_member) and the key (the certificate with it
+ * is compared). */
+enum { TK_LONG, TK_STR, TK_BLOB, TK_FN };
+static const struct {
+    CURLoption o;
+    int kind;
+    long member;   /* TK_LONG: the library's (libcurl's default); others: none */
+} tls_opts[] = {
+    {CURLOPT_SSL_VERIFYPEER, TK_LONG, 1}, {CURLOPT_SSL_VERIFYHOST, TK_LONG, 2},
+    {CURLOPT_SSL_VERIFYSTATUS, TK_LONG, 0}, {CURLOPT_SSL_OPTIONS, TK_LONG, 0},
+    {CURLOPT_SSL_SESSIONID_CACHE, TK_LONG, 1},
+    {CURLOPT_CAINFO, TK_STR, 0}, {CURLOPT_CAPATH, TK_STR, 0}, {CURLOPT_CAINFO_BLOB, TK_BLOB, 0},
+    {CURLOPT_CRLFILE, TK_STR, 0}, {CURLOPT_ISSUERCERT, TK_STR, 0},
+    {CURLOPT_ISSUERCERT_BLOB, TK_BLOB, 0}, {CURLOPT_PINNEDPUBLICKEY, TK_STR, 0},
+    {CURLOPT_SSLCERT, TK_STR, 0}, {CURLOPT_SSLCERT_BLOB, TK_BLOB, 0},
+    {CURLOPT_SSLKEY, TK_STR, 0}, {CURLOPT_SSLKEY_BLOB, TK_BLOB, 0},
+    {CURLOPT_TLSAUTH_USERNAME, TK_STR, 0}, {CURLOPT_TLSAUTH_PASSWORD, TK_STR, 0},
+    {CURLOPT_SSL_CTX_FUNCTION, TK_FN, 0},
+};
+#define NTLS (sizeof tls_opts / sizeof *tls_opts)
+
+typedef union tlsval {
+    long l;
+    char *str;                 /* copy */
+    struct curl_blob *blob;    /* copy, its data with it */
+    void (*fn)(void);
+} tlsval;
+
 /* What the program set on one handle. Pointers marked "program's" are owned
  * by the program (libcurl's rules keep them valid until the transfer ends). */
 typedef struct hstate {
@@ -164,6 +209,9 @@ typedef struct hstate {
     char *user, *pass, *bearer, *cookie;   /* copies */
     int has_creds;                    /* one of those was ever set (even if its copy failed) */
     struct curl_slist *member_hdrs;   /* the last member's header list, reused while unchanged */
+    unsigned tls_set;                 /* bit i: the program set tls_opts[i] */
+    tlsval tls[NTLS];                 /* ...to this */
+    int tls_lost;                     /* no memory for a copy: members fail */
     /* A callback of the program's that paused (see wait_unpause). Reset at
      * each curl_easy_perform, not copied by duphandle. */
     unsigned unpauses[2];             /* curl_easy_pause calls that unpause receiving, sending */
@@ -346,6 +394,83 @@ static struct curl_slist *slist_copy(const struct curl_slist *l)
     return out;
 }
 
+static int tls_index(CURLoption o)
+{
+    for (size_t i = 0; i < NTLS; i++)
+        if (tls_opts[i].o == o)
+            return (int)i;
+    return -1;
+}
+
+static struct curl_blob *blob_copy(const struct curl_blob *b)
+{
+    struct curl_blob *c = b ? malloc(sizeof *c + b->len) : NULL;
+    if (c) {
+        if (b->len)
+            memcpy(c + 1, b->data, b->len);
+        c->data = c + 1;
+        c->len = b->len;
+        c->flags = CURL_BLOB_COPY;
+    }
+    return c;
+}
+
+/* A copy of the program's value p of tls_opts[i] (strings and blobs
+ * copied: libcurl keeps a blob the program may free, and a string is the
+ * program's); 0, or -1 with no memory. */
+static int tls_copy(tlsval *v, size_t i, long l, const void *p)
+{
+    memset(v, 0, sizeof *v);
+    switch (tls_opts[i].kind) {
+    case TK_LONG: v->l = l; return 0;
+    case TK_STR: v->str = p ? strdup(p) : NULL; return p && !v->str ? -1 : 0;
+    case TK_BLOB: v->blob = blob_copy(p); return p && !v->blob ? -1 : 0;
+    default: v->fn = (void (*)(void))p; return 0;
+    }
+}
+
+static void tls_free(hstate *s)
+{
+    for (size_t i = 0; i < NTLS; i++) {
+        if (tls_opts[i].kind == TK_STR)
+            free(s->tls[i].str);
+        else if (tls_opts[i].kind == TK_BLOB)
+            free(s->tls[i].blob);
+        memset(&s->tls[i], 0, sizeof s->tls[i]);
+    }
+}
+
+/* n's own copies of s's TLS values (n a copy of s, its pointers s's). */
+static void tls_dup(hstate *n, const hstate *s)
+{
+    for (size_t i = 0; i < NTLS; i++) {
+        int kind = tls_opts[i].kind;
+        if (kind == TK_STR || kind == TK_BLOB) {
+            const void *p = kind == TK_STR ? (const void *)s->tls[i].str : (const void *)s->tls[i].blob;
+            if (tls_copy(&n->tls[i], i, 0, p)) {
+                n->tls_set &= ~(1u << i);
+                n->tls_lost = 1;
+            }
+        }
+    }
+}
+
+/* Mirror of one TLS option the program set (libcurl accepted it). */
+static void tls_record(hstate *s, int i, long l, const void *p)
+{
+    tlsval v;
+    if (tls_copy(&v, (size_t)i, l, p)) {
+        s->tls_lost = 1;
+        return;
+    }
+    if (tls_opts[i].kind == TK_STR)
+        free(s->tls[i].str);
+    else if (tls_opts[i].kind == TK_BLOB)
+        free(s->tls[i].blob);
+    s->tls[i] = v;
+    s->tls_set |= 1u << i;
+}
+
 static void state_free(hstate *s)
 {
     if (!s)
@@ -366,6 +491,7 @@ static void state_free(hstate *s)
     free(s->unix_path);
     if (s->member_hdrs)
         llf_real_curl()->slist_free_all(s->member_hdrs);
+    tls_free(s);
     free(s);
 }
 
@@ -501,7 +627,7 @@ static int interesting(CURLoption o)
     case CURLOPT_CLOSESOCKETDATA:
         return 1;
     default:
-        return 0;
+        return tls_index(o) >= 0;
     }
 }
 
@@ -648,7 +774,12 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
     case CURLOPT_DEBUGFUNCTION: s->debugfn = (curl_debug_callback)p; break;
     case CURLOPT_DEBUGDATA: s->debugdata = p; break;
     case CURLOPT_STDERR: s->stderr_fp = p; break;
-    default: break;
+    default: {
+        int i = tls_index(o);
+        if (i >= 0)
+            tls_record(s, i, l, p);
+        break;
+    }
     }
 }
 
@@ -933,7 +1064,8 @@ typedef struct attempt_ctx {
  * puts back only these (and the callbacks, always taken over). A call
  * answered by its original attempt touches few: every setopt costs. */
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
-       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_READ = 1024, D_ALL = 2047 };
+       D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_READ = 1024, D_TLS = 2048,
+       D_ALL = 4095 };
 
 /* The end of a 2xx header block of a streaming call: from here on the answer
  * goes to the program as it arrives. */
@@ -1247,6 +1379,89 @@ static void set_creds(const llf_curl_api *rc, CURL *h, const hstate *s)
     rc->easy_setopt(h, CURLOPT_XOAUTH2_BEARER, s->bearer);
     rc->easy_setopt(h, CURLOPT_COOKIE, s->cookie);
     rc->easy_setopt(h, CURLOPT_NETRC, s->netrc);
+}
+
+/* libcurl's own CAINFO and CAPATH (CURLINFO_CAINFO, _CAPATH: the
+ * built-in ones, whatever is set; 7.84 on), or 0 when it cannot say. */
+static int ca_defaults(const llf_curl_api *rc, CURL *h, char **cainfo, char **capath)
+{
+    *cainfo = *capath = NULL;
+    return rc->easy_getinfo(h, CURLINFO_CAINFO, cainfo) == CURLE_OK &&
+           rc->easy_getinfo(h, CURLINFO_CAPATH, capath) == CURLE_OK;
+}
+
+static int tls_has_ctxfn(const hstate *s)
+{
+    int i = tls_index(CURLOPT_SSL_CTX_FUNCTION);
+    return (s->tls_set & 1u << i) && s->tls[i].fn;
+}
+
+/* A member's TLS: the library's trust, none of the program's own (see
+ * tls_opts). Only what the program set, and CAINFO for a ca_bundle, is
+ * changed. A libcurl that cannot say its default CA file and path (before
+ * 7.84) gets a ca_bundle only in place of a CA file of the program's (its
+ * own default could not be put back), and no CA file or path where the
+ * program set one and there is no ca_bundle: the member then fails, never
+ * trusts what the program does. D_TLS when anything was changed. */
+static unsigned tls_member(const llf_curl_api *rc, CURL *h, const hstate *s, const char *ca)
+{
+    char *cainfo, *capath;
+    int known = ca_defaults(rc, h, &cainfo, &capath);
+    int ci = tls_index(CURLOPT_CAINFO), cp = tls_index(CURLOPT_CAPATH);
+    int ca_own = ca && known && !(s->tls_set & 1u << ci);
+    if (!s->tls_set && !ca_own)
+        return 0;   /* (the program's settings are libcurl's defaults) */
+    for (size_t i = 0; i < NTLS; i++) {
+        if (!(s->tls_set & 1u << i))
+            continue;
+        CURLoption o = tls_opts[i].o;
+        switch (tls_opts[i].kind) {
+        case TK_LONG: rc->easy_setopt(h, o, tls_opts[i].member); break;
+        case TK_STR:
+            rc->easy_setopt(h, o, (int)i == ci ? (ca ? ca : cainfo) : (int)i == cp ? capath : (char *)NULL);
+            break;
+        case TK_BLOB: rc->easy_setopt(h, o, (struct curl_blob *)NULL); break;
+        default: rc->easy_setopt(h, o, (void (*)(void))NULL); break;
+        }
+    }
+    if (ca_own)
+        rc->easy_setopt(h, CURLOPT_CAINFO, ca);
+    /* What the program's SSL_CTX_FUNCTION did to a connection or a TLS
+     * session (trusted anything, presented a certificate) is not among
+     * what libcurl compares before reusing one: the member neither takes
+     * nor leaves either. */
+    if (tls_has_ctxfn(s)) {
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+        rc->easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    }
+    return D_TLS;
+}
+
+/* The program's TLS options back, as it set them (undoes tls_member). */
+static void tls_back(const llf_curl_api *rc, CURL *h, const hstate *s)
+{
+    char *cainfo, *capath;
+    int known = ca_defaults(rc, h, &cainfo, &capath);
+    int ci = tls_index(CURLOPT_CAINFO), si = tls_index(CURLOPT_SSL_SESSIONID_CACHE);
+    for (size_t i = 0; i < NTLS; i++) {
+        if (!(s->tls_set & 1u << i))
+            continue;
+        CURLoption o = tls_opts[i].o;
+        switch (tls_opts[i].kind) {
+        case TK_LONG: rc->easy_setopt(h, o, s->tls[i].l); break;
+        case TK_STR: rc->easy_setopt(h, o, s->tls[i].str); break;
+        case TK_BLOB: rc->easy_setopt(h, o, s->tls[i].blob); break;
+        default: rc->easy_setopt(h, o, s->tls[i].fn); break;
+        }
+    }
+    if (known && !(s->tls_set & 1u << ci))
+        rc->easy_setopt(h, CURLOPT_CAINFO, cainfo);
+    if (tls_has_ctxfn(s)) {
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
+        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, s->forbid_reuse);
+        rc->easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, s->tls_set & 1u << si ? s->tls[si].l : 1L);
+    }
 }
 
 static void set_follow(const llf_curl_api *rc, CURL *h, const hstate *s)
@@ -1565,6 +1780,10 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         set_creds(rc, h, s);   /* an override candidate went first */
     if (original && (c->dirty & D_FOLLOW))
         set_follow(rc, h, s);
+    if (original && (c->dirty & D_TLS)) {
+        tls_back(rc, h, s);   /* a member went first: the program's trust again */
+        c->dirty &= ~(unsigned)D_TLS;
+    }
     if ((original || req->own_server) && (c->dirty & D_ROUTE)) {
         set_route(rc, h, s);
         c->dirty &= ~(unsigned)D_ROUTE;
@@ -1577,11 +1796,14 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         c->nsecret = 0;   /* the program's own credentials are its to show */
     if (!original) {
         struct curl_slist *hdrs = member_slist(rc, s, &req->headers);
-        if ((!hdrs && req->headers.n) ||
+        if ((!hdrs && req->headers.n) || s->tls_lost ||
             (!req->own_server && (s->resolve_copy || s->resolve_lost) && resolve_for(rc, h, s, req->url))) {
             out->curlcode = CURLE_OUT_OF_MEMORY;
             return -1;
         }
+        /* Every member, the program's own provider's too, is verified with
+         * the library's trust (tls_opts), as on the relay path. */
+        c->dirty |= tls_member(rc, h, s, llf_core()->ca_bundle());
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         /* The program's credentials (only those it set: the others are
          * not on the handle, but for a .netrc's, which libcurl reads
@@ -1810,6 +2032,8 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
         set_creds(rc, h, s);
     if (dirty & D_JAR)
         jar_back(rc, h, s);
+    if (dirty & D_TLS)
+        tls_back(rc, h, s);
 }
 
 /* The body of a read-callback upload, read once so every attempt can send it. */
@@ -2473,6 +2697,7 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->cookie = s->cookie ? strdup(s->cookie) : NULL;
     n->unix_path = s->unix_path ? strdup(s->unix_path) : NULL;
     n->member_hdrs = NULL;
+    tls_dup(n, s);   /* (libcurl's copy has the same options) */
     /* libcurl's copy has a jar of its own if this one has a jar, no share,
      * and the same RESOLVE list to load into a DNS cache of its own. */
     n->cookiefiles = slist_copy(s->cookiefiles);

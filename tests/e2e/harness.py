@@ -143,7 +143,7 @@ class Mock:
         url = f"http://127.0.0.1:{self.port(name)}{path}"
         if self.servers[name].get("tls"):
             import ssl
-            ctx = ssl.create_default_context(cafile=self.ca)
+            ctx = ssl.create_default_context(cafile=self.servers[name].get("ca", self.ca))
             url = f"https://localhost:{self.port(name)}{path}"
         else:
             ctx = None

@@ -5,11 +5,12 @@ import base64
 import json
 import os
 import re
+import subprocess
 import tempfile
 import time
 
-from harness import (CURL, BUILD, KEYS, SANITIZED, Mock, chat_body, check, env_for, eq, new_log, read_log,
-                     run, sha, tmpdir, write_config)
+from harness import (CURL, BUILD, KEYS, ROOT, SANITIZED, Mock, certs, chat_body, check, env_for, eq, new_log,
+                     read_log, run, sha, tmpdir, write_config)
 from rawserver import TRAILED_ANSWER, TRAILED_EVENTS, RawServer, connect_proxy, huge_answer, took_it, with_trailers
 
 _m = None
@@ -112,7 +113,7 @@ def test_fallback_over_https():
     m = mock()
     m.set("tprimary", behaviour="500")
     r = run(curl_chat(m, server="tprimary", tls=True, model="gpt-4o"),
-            env_for(config(m, chain=("backup/gpt-4o-mini",), tls=True)))
+            env_for(config(m, chain=("backup/gpt-4o-mini",), tls=True, ca_bundle=m.ca)))
     eq(r.returncode, 0, "curl exit")
     check(answer(r.stdout).startswith("Hello from tbackup"), "answer over TLS from tbackup")
     eq(len(m.requests("tprimary")), 1, "primary asked")
@@ -1243,7 +1244,7 @@ def test_http2_over_tls_as_real_providers_speak_it():
     pem, key = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
     fp, fb = H2Front(m.port("primary"), pem, key), H2Front(m.port("backup"), pem, key)
     try:
-        cfg = config(m, chain=["backup/gpt-4o-mini"], providers={
+        cfg = config(m, chain=["backup/gpt-4o-mini"], ca_bundle=m.ca, providers={
             "openai": {"base_url": f"https://localhost:{fp.port}/v1"},
             "backup": {"dialect": "openai", "base_url": f"https://localhost:{fb.port}/v1", "api_key_env": "BACKUP_KEY"}})
         url = f"https://localhost:{fp.port}/v1/chat/completions"
@@ -1280,6 +1281,150 @@ def test_http2_over_tls_as_real_providers_speak_it():
     finally:
         fp.stop()
         fb.stop()
+
+
+_tm = None
+CA_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def tls_mock():
+    """TLS servers that ask for a client certificate (optionally) and record
+    whose they got: tpri, the program's provider, and tmem, a member, with
+    the test CA's certificates; omem, a member with a certificate of
+    another CA's. And a client certificate of the test CA's."""
+    global _tm
+    if _tm is None:
+        a = certs()
+        b = os.path.join(tmpdir(), "certs-other")
+        subprocess.run(["bash", os.path.join(ROOT, "tests/mock/mkcerts.sh"), b], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not os.path.exists(os.path.join(a, "client.pem")):
+            subprocess.run(f"cd {a} && openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
+                           "-subj '/CN=llmfallback test client' && openssl x509 -req -in client.csr -CA ca.pem "
+                           "-CAkey ca.key -CAcreateserial -out client.pem -days 2", shell=True, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ca = os.path.join(a, "ca.pem")
+        _tm = Mock([
+            {"name": "tpri", "key": KEYS["OPENAI_API_KEY"], "tls": True, "client_ca": ca},
+            {"name": "tmem", "key": KEYS["BACKUP_KEY"], "tls": True, "client_ca": ca},
+            {"name": "omem", "key": KEYS["BACKUP_KEY"], "tls": True, "tls_cert": os.path.join(b, "server.pem"),
+             "tls_key": os.path.join(b, "server.key"), "ca": os.path.join(b, "ca.pem")},
+        ])
+        _tm.other_ca = os.path.join(b, "ca.pem")
+        _tm.client = (os.path.join(a, "client.pem"), os.path.join(a, "client.key"))
+        atexit.register(_tm.stop)
+    _tm.reset_all()
+    for n in _tm.servers:
+        _tm.set(n, behaviour="ok", retry_after=None, delay_ms=0)
+    return _tm
+
+
+def tls_run(m, member, tls_args, log, chain=("backup/gpt-4o-mini",), urls=1, **extra):
+    """curl with the program's own TLS options to tpri (its chain's backup
+    at `member`), no CA variable in its environment: the library's trust is
+    its ca_bundle, if any, else the system's, which knows neither test CA.
+    The answers' bodies and statuses, and the attempts logged."""
+    cfg = write_config(dict({
+        "providers": {"openai": {"base_url": m.base("tpri")},
+                      "backup": {"dialect": "openai", "base_url": m.base(member), "api_key_env": "BACKUP_KEY"}},
+        "chain": list(chain), "timeouts_ms": {"connect": 2000, "first_byte": 3000, "total": 5000}}, **extra),
+        "tls-opts.json")
+    e = env_for(cfg, log)
+    for k in CA_VARS:
+        e.pop(k, None)
+    url = m.base("tpri") + "/chat/completions"
+    r = run([CURL, "-sS", *tls_args, "-H", "Content-Type: application/json",
+             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", chat_body(),
+             "-w", "\n%{http_code}\n", *[url] * urls], e)
+    out = r.stdout.decode().split("\n")
+    got = [(out[i], out[i + 1]) for i in range(0, len(out) - 1, 2)]
+    steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
+    return got, steps, r.stderr.decode()[-300:]
+
+
+def test_a_programs_insecure_flag_is_not_a_members():
+    """curl -k checks nothing of its own provider's certificate; a member is
+    verified with the library's trust all the same (here the system's, which
+    does not know the test CA): it is asked nothing, not even over the
+    connection -k made to the same server, and the program gets its original
+    503. In mode override the candidate fails so, and the program's own
+    request after it is made with -k again, and answers."""
+    m = tls_mock()
+    m.set("tpri", behaviour="503")
+    for member, chain in (("tmem", ("backup/gpt-4o-mini",)), ("tmem", ("openai/gpt-4o-mini",))):
+        got, steps, err = tls_run(m, member, ["-k"], new_log("insecure.log"), chain=chain)
+        eq([g[1] for g in got], ["503"], f"{chain}: the original failure ({err})")
+        eq(steps, [("openai", "http_error"), (chain[0].split("/")[0], "transport_error")],
+           f"{chain}: the member failed at its certificate")
+        eq(len(m.requests("tmem")), 0, f"{chain}: the member was sent nothing (nor its key)")
+        eq(len(m.requests("tpri")), 1, f"{chain}: the program's provider was asked once, by the program")
+        m.reset_all()
+        m.set("tpri", behaviour="503")
+    m.set("tpri", behaviour="ok")
+    got, steps, err = tls_run(m, "tmem", ["-k"], new_log("insecure-override.log"), chain=(),
+                              mode="override", candidate="backup/gpt-4o-mini")
+    eq([g[1] for g in got], ["200"], f"override: answered ({err})")
+    check(answer(got[0][0]).startswith("Hello from tpri"), f"by the program's provider, with -k ({got})")
+    eq(steps, [("backup", "transport_error"), ("openai", "ok")], "the candidate failed first")
+    eq(len(m.requests("tmem")), 0, "the candidate was sent nothing")
+
+
+def test_a_programs_client_certificate_is_not_a_members():
+    """curl --cert: the program's own provider is shown the program's client
+    certificate; a member that asks for one (and that the library trusts:
+    its ca_bundle) is shown none."""
+    m = tls_mock()
+    m.set("tpri", behaviour=["503", "ok"])
+    cert, key = m.client
+    got, steps, err = tls_run(m, "tmem", ["--cacert", m.ca, "--cert", cert, "--key", key],
+                              new_log("client-cert.log"), urls=2, ca_bundle=m.ca)
+    eq([g[1] for g in got], ["200", "200"], f"answered ({err})")
+    check(answer(got[0][0]).startswith("Hello from tmem"), f"first by the member ({got})")
+    check(answer(got[1][0]).startswith("Hello from tpri"), f"then by the program's provider ({got})")
+    eq(steps, [("openai", "http_error"), ("backup", "ok"), ("openai", "ok")], "attempts")
+    eq([r["client_cert"] for r in m.requests("tmem")], [None], "the member was shown no client certificate")
+    eq([r["client_cert"] for r in m.requests("tpri")], ["llmfallback test client"] * 2,
+       "the program's provider was shown the program's, before and after the member")
+
+
+def test_a_handles_own_tls_is_the_programs_again_after_a_member():
+    """A libcurl program sets its TLS once (its CA and key as blobs, the
+    key's copied by libcurl and then wiped) and calls twice, then on a
+    copy of the handle (duphandle) twice: each first call falls back to a
+    member, verified with the library's ca_bundle and shown no client
+    certificate; each second call is the program's own again, its client
+    certificate presented, its CA trusted."""
+    m = tls_mock()
+    m.set("tpri", behaviour=["503", "ok", "503", "ok"])
+    cert, key = m.client
+    cfg = write_config({
+        "providers": {"openai": {"base_url": m.base("tpri")},
+                      "backup": {"dialect": "openai", "base_url": m.base("tmem"), "api_key_env": "BACKUP_KEY"}},
+        "chain": ["backup/gpt-4o-mini"], "ca_bundle": m.ca}, "tls-handle.json")
+    e = env_for(cfg)
+    for k in CA_VARS:
+        e.pop(k, None)
+    r = run([os.path.join(BUILD, "progs/curlstate"), "tls", m.base("tpri") + "/chat/completions", m.ca, cert, key], e)
+    eq(lines(r), ["call 0 200", "call 0 200", "copy 0 200", "copy 0 200"], f"answered ({r.stderr.decode()[-300:]})")
+    eq([r["client_cert"] for r in m.requests("tmem")], [None, None], "the member was shown no client certificate")
+    eq([r["client_cert"] for r in m.requests("tpri")], ["llmfallback test client"] * 4,
+       "the program's provider was shown the program's, each time")
+
+
+def test_a_programs_private_ca_does_not_keep_members_from_the_librarys():
+    """curl --cacert with a private CA that signed only its own provider's
+    certificate: a member whose certificate another CA signed, the one in
+    the library's ca_bundle, answers; the program's next call is verified
+    with its own CA again."""
+    m = tls_mock()
+    m.set("tpri", behaviour=["503", "ok"])
+    got, steps, err = tls_run(m, "omem", ["--cacert", m.ca], new_log("private-ca.log"), urls=2,
+                              ca_bundle=m.other_ca)
+    eq([g[1] for g in got], ["200", "200"], f"answered ({err})")
+    check(answer(got[0][0]).startswith("Hello from omem"), f"first by the member ({got})")
+    check(answer(got[1][0]).startswith("Hello from tpri"), f"then by the program's provider ({got})")
+    eq(steps, [("openai", "http_error"), ("backup", "ok"), ("openai", "ok")], "attempts")
+    eq(m.requests("omem")[0]["credential"], KEYS["BACKUP_KEY"], "the member got its own key")
 
 
 def answer_503(c, req):

@@ -832,7 +832,8 @@ class Server:
         # JSON answers gzip'ed when the client asks, as the real APIs do
         self.local.gzip = "gzip" in headers.get("accept-encoding", "").lower()
         behaviour = self.next_behaviour()
-        self.record(method, path, url.query, headers, body, credential, behaviour, c.getpeername()[1])
+        self.record(method, path, url.query, headers, body, credential, behaviour, c.getpeername()[1],
+                    client_cert(c))
         if self.delay_ms:
             time.sleep(float(self.delay_ms) / 1000)
         try:
@@ -861,10 +862,10 @@ class Server:
             return headers.get("x-api-key")
         return headers.get("x-goog-api-key") or (query.get("key") or [None])[0]
 
-    def record(self, method, path, query, headers, body, credential, behaviour, peer_port):
+    def record(self, method, path, query, headers, body, credential, behaviour, peer_port, cert=None):
         rec = {"server": self.name, "port": self.port, "method": method, "path": path, "query": query,
                "headers": headers, "body": body.decode("utf-8", "replace"), "credential": credential,
-               "behaviour": behaviour, "ts": time.time(), "peer_port": peer_port}
+               "behaviour": behaviour, "ts": time.time(), "peer_port": peer_port, "client_cert": cert}
         with self.lock:
             self.records.append(rec)
         if record_file:
@@ -1110,6 +1111,35 @@ class Server:
         return self.send(c, 404, {"error": "no such admin route"})
 
 
+def client_cert(c):
+    """The common name of the certificate the client presented (a server
+    with "client_ca" asks for one), or None."""
+    try:
+        cert = c.getpeercert() if isinstance(c, ssl.SSLSocket) else None
+    except (ValueError, ssl.SSLError):
+        return None
+    for rdn in (cert or {}).get("subject", ()):
+        for k, v in rdn:
+            if k == "commonName":
+                return v
+    return None
+
+
+def server_tls(spec, default, tls):
+    """A TLS server's context: the shared one, or its own when it has a
+    certificate of its own ("tls_cert", "tls_key": another CA's) or asks
+    clients for theirs ("client_ca": verified against it, optional)."""
+    if not spec.get("tls") or not (spec.get("tls_cert") or spec.get("client_ca")):
+        return default
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(spec.get("tls_cert") or tls["cert"], spec.get("tls_key") or tls["key"])
+    ctx.set_alpn_protocols(["http/1.1"])
+    if spec.get("client_ca"):
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.load_verify_locations(spec["client_ca"])
+    return ctx
+
+
 def main():
     global record_file
     with open(sys.argv[1]) as f:
@@ -1121,7 +1151,7 @@ def main():
         tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls_ctx.load_cert_chain(cfg["tls"]["cert"], cfg["tls"]["key"])
         tls_ctx.set_alpn_protocols(["http/1.1"])
-    servers = [Server(s, tls_ctx) for s in cfg["servers"]]
+    servers = [Server(s, server_tls(s, tls_ctx, cfg.get("tls"))) for s in cfg["servers"]]
     for s in servers:
         threading.Thread(target=s.serve, daemon=True).start()
     stop = threading.Event()

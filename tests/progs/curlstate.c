@@ -68,7 +68,11 @@
  *           they are called, "H LINE" for each header line and "W BYTES"
  *           for each run of writes (CR and LF shown as \r \n); then what
  *           curl_easy_header finds of X-Tr as a header and as a trailer,
- *           the trailers curl_easy_nextheader lists, and HEADER_SIZE */
+ *           the trailers curl_easy_nextheader lists, and HEADER_SIZE
+ * tls       the program's own TLS, set once: curlstate tls CHAT_URL CA CERT
+ *           KEY (CAINFO_BLOB of CA's bytes, not copied; SSLCERT CERT;
+ *           SSLKEY_BLOB of KEY's); two calls; a copy of the handle
+ *           (duphandle), the handle cleaned up, two calls on the copy */
 #include <stdio.h>
 #include <stdlib.h>
 #include <setjmp.h>
@@ -723,6 +727,25 @@ int main(int argc, char **argv)
         long hsize = -1;
         curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hsize);
         printf("\nheader_size %ld\n", hsize);
+    } else if (!strcmp(cas, "tls") && argc > 5) {
+        static char ca[1 << 16], key[1 << 14];
+        FILE *f = fopen(argv[3], "r"), *g = fopen(argv[5], "r");
+        size_t nca = f ? fread(ca, 1, sizeof ca, f) : 0, nkey = g ? fread(key, 1, sizeof key, g) : 0;
+        if (f)
+            fclose(f);
+        if (g)
+            fclose(g);
+        struct curl_blob cab = {ca, nca, CURL_BLOB_NOCOPY}, keyb = {key, nkey, CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &cab);
+        curl_easy_setopt(h, CURLOPT_SSLCERT, argv[4]);
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &keyb);
+        memset(key, 0, sizeof key);   /* (copied by libcurl) */
+        calls(h, "call", 2);
+        CURL *d = curl_easy_duphandle(h);
+        curl_easy_cleanup(h);
+        h = NULL;
+        calls(d, "copy", 2);
+        curl_easy_cleanup(d);
     } else if (!strcmp(cas, "verbose")) {
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
