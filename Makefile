@@ -75,13 +75,18 @@ $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit
 	  $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(CORE_LIBS) $(CURL_LIBS) -lssl -lcrypto -lpthread
 
 EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate \
-            $(BUILD)/progs/execafter $(BUILD)/progs/curlinfo $(BUILD)/progs/lastthread $(BUILD)/progs/burst
+            $(BUILD)/progs/execafter $(BUILD)/progs/curlinfo $(BUILD)/progs/lastthread $(BUILD)/progs/burst \
+            $(BUILD)/progs/peercheck
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread
 $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread
+# (an OpenSSL client: the TLS path)
+$(BUILD)/progs/peercheck: tests/progs/peercheck.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< -lssl -lcrypto
 
 # The library itself under ASan+UBSan, for the end-to-end suite's second run
 # (the harness preloads the sanitizer runtimes ahead of it).

@@ -100,6 +100,7 @@ static const llf_core_api api = {
     .note_resolved = llf_targets_note,
     .placeholder = llf_targets_placeholder,
     .is_tls_host = llf_is_tls_host,
+    .others = llf_targets_others,
     .relay_addr = api_relay_addr,
     .relay_expect = llf_relay_expect,
     .relay_unexpect = llf_relay_unexpect,

@@ -152,6 +152,9 @@ typedef struct llf_core_api {
                                     const struct addrinfo *hints);
     /* TLS path: is this SNI a provider host? */
     int (*is_tls_host)(const char *name);
+    /* Where a connection to sa would have gone next had sa refused
+     * (targets.h's llf_targets_others): the peer probe follows them. */
+    size_t (*others)(const struct sockaddr *sa, const char *host, struct sockaddr_storage *out, size_t max);
     /* The relay's loopback address (starting it on first use), or -1. */
     int (*relay_addr)(struct sockaddr_storage *out, socklen_t *len);
     /* A connection from local port `port` (the program's socket fd) was

@@ -82,6 +82,16 @@ static void note_orig(int fd, const struct sockaddr *sa, socklen_t len)
     }
 }
 
+int llf_fd_orig(int fd, struct sockaddr_storage *out)
+{
+    const struct sockaddr_in6 *all = __atomic_load_n(&origs, __ATOMIC_ACQUIRE);
+    if (!all || fd < 0 || fd >= 65536 || !all[fd].sin6_family)
+        return -1;
+    memset(out, 0, sizeof *out);
+    memcpy(out, &all[fd], sizeof all[fd]);
+    return 0;
+}
+
 typedef int (*gpn_fn)(int, struct sockaddr *, socklen_t *);
 
 int llf_real_getpeername(int fd, struct sockaddr *sa, socklen_t *len)

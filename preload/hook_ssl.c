@@ -12,15 +12,32 @@
  * another SNI (the relay then tunnels its real handshake), or a connection
  * we did not redirect — goes straight to libssl.
  *
+ * A program that asks a virtual session about its peer (certificate, chain,
+ * verify result, cipher, version) is answered by the real peer: once per
+ * session, at the first such question, a real handshake is made to where
+ * the connection meant to go, with a copy of the program's own SSL (its
+ * SSL_CTX, verify parameters, SNI, callbacks: SSL_dup), bounded in time,
+ * then closed; that session answers from then on, and the relay's own
+ * requests for the program then go only to a server with the key it showed
+ * (llf_trust_pin). No server at all (every address refused, or none
+ * answered in time): the certificate is a stand-in naming the host, never
+ * verified (the verify result says so), for clients that only match names
+ * (Debian's urllib3 1.26, whose requests then falls back as before); a
+ * handshake that failed: no certificate, a failed verify result. Sessions
+ * whose program never asks (Python's own hostname check, urllib3 2, httpx)
+ * pay nothing.
+ *
  * Hooks cover the whole family Python 3.11 uses (do_handshake, the _ex
  * calls, pending, get_error, shutdown state); libssl is found with RTLD_NEXT
  * or, for hosts that loaded it RTLD_LOCAL (Python's _ssl), RTLD_NOLOAD
  * (sslsym.c). */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/objects.h>
@@ -44,6 +61,11 @@ typedef struct vssl {
     int fd, err, shut;
     size_t wdone;   /* bytes of a write that wanted to be retried already sent */
     char host[256];
+    struct sockaddr_storage orig;   /* where the connection meant to go */
+    pthread_mutex_t plock;          /* the peer probe, made once (see peer) */
+    int probed, nobody;             /* nobody: no server took the probe's connection */
+    SSL *probe;                     /* the real session that answers, or NULL */
+    X509 *standin;                  /* nobody's certificate (relay_cert) */
     UT_hash_handle hh;
 } vssl;
 
@@ -76,6 +98,34 @@ static struct {
     int (*is_init_finished)(const SSL *);
     int (*is_server)(const SSL *);
     int (*in_before)(const SSL *);
+    /* the peer probe, and what it answers */
+    X509 *(*get0_peer_certificate)(const SSL *);
+    STACK_OF(X509) *(*get_peer_cert_chain)(const SSL *);
+    STACK_OF(X509) *(*get0_verified_chain)(const SSL *);
+    const SSL_CIPHER *(*get_current_cipher)(const SSL *);
+    const char *(*get_version)(const SSL *);
+    int (*version)(const SSL *);
+    SSL *(*ssl_new)(SSL_CTX *);
+    SSL_CTX *(*get_ssl_ctx)(const SSL *);
+    X509_VERIFY_PARAM *(*get0_param)(SSL *);
+    int (*set1_param)(SSL *, X509_VERIFY_PARAM *);
+    uint64_t (*get_options)(const SSL *);
+    uint64_t (*set_options)(SSL *, uint64_t);
+    int (*set_fd)(SSL *, int);
+    void (*set_verify)(SSL *, int, SSL_verify_cb);
+    SSL_verify_cb (*get_verify_callback)(const SSL *);
+    void (*set_connect_state)(SSL *);
+    void *(*get_ex_data)(const SSL *, int);
+    int (*set_ex_data)(SSL *, int, void *);
+    int (*x509_up_ref)(X509 *);
+    X509_PUBKEY *(*get_x509_pubkey)(const X509 *);
+    int (*i2d_pubkey)(const X509_PUBKEY *, unsigned char **);
+    int (*digest)(const void *, size_t, unsigned char *, unsigned int *, const EVP_MD *, ENGINE *);
+    const EVP_MD *(*sha256)(void);
+    int (*encode_block)(unsigned char *, const unsigned char *, int);
+    void (*crypto_free)(void *, const char *, int);
+    int (*err_set_mark)(void);
+    int (*err_pop_to_mark)(void);
     /* libcrypto, for the certificate a virtual session shows */
     X509 *(*x509_new)(void);
     void (*x509_free)(X509 *);
@@ -120,6 +170,33 @@ static void resolve(void)
     R(is_init_finished, "SSL_is_init_finished");
     R(is_server, "SSL_is_server");
     R(in_before, "SSL_in_before");
+    R(get0_peer_certificate, "SSL_get0_peer_certificate");
+    R(get_peer_cert_chain, "SSL_get_peer_cert_chain");
+    R(get0_verified_chain, "SSL_get0_verified_chain");
+    R(get_current_cipher, "SSL_get_current_cipher");
+    R(get_version, "SSL_get_version");
+    R(version, "SSL_version");
+    R(ssl_new, "SSL_new");
+    R(get_ssl_ctx, "SSL_get_SSL_CTX");
+    R(get0_param, "SSL_get0_param");
+    R(set1_param, "SSL_set1_param");
+    R(get_options, "SSL_get_options");
+    R(set_options, "SSL_set_options");
+    R(set_fd, "SSL_set_fd");
+    R(set_verify, "SSL_set_verify");
+    R(get_verify_callback, "SSL_get_verify_callback");
+    R(set_connect_state, "SSL_set_connect_state");
+    R(get_ex_data, "SSL_get_ex_data");
+    R(set_ex_data, "SSL_set_ex_data");
+    R(x509_up_ref, "X509_up_ref");
+    R(get_x509_pubkey, "X509_get_X509_PUBKEY");
+    R(i2d_pubkey, "i2d_X509_PUBKEY");
+    R(digest, "EVP_Digest");
+    R(sha256, "EVP_sha256");
+    R(encode_block, "EVP_EncodeBlock");
+    R(crypto_free, "CRYPTO_free");
+    R(err_set_mark, "ERR_set_mark");
+    R(err_pop_to_mark, "ERR_pop_to_mark");
     R(x509_new, "X509_new");
     R(x509_free, "X509_free");
     R(x509_set_version, "X509_set_version");
@@ -137,6 +214,36 @@ static void resolve(void)
 
 #define REAL(f) (pthread_once(&once, resolve), real.f)
 
+/* ex_data indices copied to a probe: the program's objects its callbacks
+ * find there (Python's socket at 0, PHP's stream at its own index) */
+#define EX_DATA_MAX 256
+
+/* A probe's session freed. Its ex_data are the program's (copy_of copies
+ * the pointers): emptied first, so that no free function the program
+ * registered runs on the program's own objects. */
+static void drop_probe(SSL *p)
+{
+    if (!p)
+        return;
+    if (real.get_ex_data && real.set_ex_data)
+        for (int i = 0; i < EX_DATA_MAX; i++)
+            if (real.get_ex_data(p, i))
+                real.set_ex_data(p, i, NULL);
+    if (real.free)
+        real.free(p);
+}
+
+static void vssl_free(vssl *v)
+{
+    if (!v)
+        return;
+    drop_probe(v->probe);
+    if (v->standin && real.x509_free)
+        real.x509_free(v->standin);
+    pthread_mutex_destroy(&v->plock);
+    free(v);
+}
+
 /* s is no virtual session any more (freed, cleared for reuse). */
 static void forget(const SSL *s)
 {
@@ -152,7 +259,7 @@ static void forget(const SSL *s)
     pthread_mutex_unlock(&vlock);
     if (v)
         llf_trust_forget(s);
-    free(v);
+    vssl_free(v);
 }
 
 static vssl *find(const SSL *s)
@@ -207,6 +314,9 @@ static vssl *make_virtual(SSL *s)
     v->ssl = s;
     v->fd = fd;
     snprintf(v->host, sizeof v->host, "%s", sni);
+    pthread_mutex_init(&v->plock, NULL);
+    if (llf_fd_orig(fd, &v->orig))
+        v->orig.ss_family = AF_UNSPEC;
     pthread_mutex_lock(&vlock);
     vtable_oom = 0;
     HASH_ADD_PTR(vtable, ssl, v);
@@ -215,7 +325,7 @@ static vssl *make_virtual(SSL *s)
         __atomic_add_fetch(&nvirtual, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&vlock);
     if (oom) {
-        free(v);
+        vssl_free(v);
         return NULL;
     }
     llf_trust_keep(s, fd);   /* (the relay verifies the provider with it) */
@@ -373,9 +483,8 @@ LLF_EXPORT int SSL_clear(SSL *s)
     return REAL(clear) ? real.clear(s) : 0;
 }
 
-/* A virtual session negotiated nothing: no ALPN (so an h2-capable client
- * speaks HTTP/1.1 to the relay), verification by the relay, no peer
- * certificate to show. */
+/* A virtual session negotiated no ALPN (so an h2-capable client speaks
+ * HTTP/1.1 to the relay), whatever its probe did. */
 LLF_EXPORT void SSL_get0_alpn_selected(const SSL *s, const unsigned char **data, unsigned int *len)
 {
     if (find(s)) {
@@ -387,20 +496,201 @@ LLF_EXPORT void SSL_get0_alpn_selected(const SSL *s, const unsigned char **data,
         real.get0_alpn_selected(s, data, len);
 }
 
-LLF_EXPORT long SSL_get_verify_result(const SSL *s)
-{
-    return find(s) ? X509_V_OK : REAL(get_verify_result)(s);
-}
-
 LLF_EXPORT int SSL_is_init_finished(const SSL *s)
 {
     return find(s) ? 1 : REAL(is_init_finished)(s);
 }
 
-/* What a virtual session shows as its peer: a certificate naming the host
- * the program asked for, issued by "llmfallback relay". It is never
- * verified (the relay verified the provider's real one); it lets clients
- * that match host names themselves (urllib3 1.26) see the name they expect. */
+/* ---- the peer, on demand ---------------------------------------------------- */
+
+#define PROBE_MS 3000   /* the probe's connect and handshake, together */
+#define PROBE_OTHERS 8  /* addresses tried after the first refused */
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* PROBE_MS, or the shorter timeout the program gave its own socket. */
+static long probe_limit(int fd)
+{
+    long ms = PROBE_MS;
+    int opts[2] = {SO_RCVTIMEO, SO_SNDTIMEO};
+    for (int i = 0; i < 2; i++) {
+        struct timeval tv = {0, 0};
+        socklen_t l = sizeof tv;
+        long t = getsockopt(fd, SOL_SOCKET, opts[i], &tv, &l) == 0 ? tv.tv_sec * 1000L + tv.tv_usec / 1000 : 0;
+        if ((tv.tv_sec || tv.tv_usec) && t < ms)
+            ms = t > 0 ? t : 1;
+    }
+    return ms;
+}
+
+/* Is ev ready on fd before deadline? */
+static int ready(int fd, short ev, double deadline)
+{
+    for (;;) {
+        double left = deadline - now_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {fd, ev, 0};
+        int r = poll(&p, 1, (int)left + 1);
+        if (r > 0)
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return 0;
+    }
+}
+
+enum { REACHED, REFUSED, SILENT };
+
+/* A TCP connection to a in *out (REACHED); REFUSED: failed at once (the
+ * next address may be tried); SILENT: no answer in time. */
+static int dial(const struct sockaddr_storage *a, double deadline, int *out)
+{
+    int fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return SILENT;
+    socklen_t len = a->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    int err = llf_real_connect(fd, (const struct sockaddr *)a, len) == 0 ? 0 : errno;
+    if (err == EINPROGRESS) {
+        socklen_t el = sizeof err;
+        if (!ready(fd, POLLOUT, deadline))
+            err = ETIMEDOUT;
+        else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el))
+            err = errno;
+    }
+    if (!err) {
+        *out = fd;
+        return REACHED;
+    }
+    close(fd);
+    return err == ETIMEDOUT ? SILENT : REFUSED;
+}
+
+/* A session like s, before its handshake: s's SSL_CTX (trust, ciphers,
+ * versions, client certificate, callbacks), s's verify parameters (the
+ * host name to check, flags, depth), options and versions, its ex_data
+ * (the pointers: the program's callbacks find their objects), its verify
+ * callback, and its SNI; SSL_VERIFY_NONE, so that the handshake keeps its
+ * verify result rather than failing on it. Not SSL_dup: OpenSSL 3.0's
+ * fails on a Python socket's SSL (CRYPTO_dup_ex_data), and it would call
+ * the program's ex_data dup functions. NULL when it cannot be made. */
+static SSL *copy_of(SSL *s, const char *host)
+{
+    SSL_CTX *ctx = real.get_ssl_ctx(s);
+    SSL *p = ctx ? real.ssl_new(ctx) : NULL;
+    if (!p)
+        return NULL;
+    real.set_options(p, real.get_options(s));
+    for (int i = 0; i < EX_DATA_MAX; i++) {
+        void *d = real.get_ex_data(s, i);
+        if (d && !real.set_ex_data(p, i, d))
+            goto fail;
+    }
+    real.set_verify(p, SSL_VERIFY_NONE, real.get_verify_callback(s));
+    long lo = real.ctrl(s, SSL_CTRL_GET_MIN_PROTO_VERSION, 0, NULL);
+    long hi = real.ctrl(s, SSL_CTRL_GET_MAX_PROTO_VERSION, 0, NULL);
+    if (real.set1_param(p, real.get0_param(s)) && real.ctrl(p, SSL_CTRL_SET_MIN_PROTO_VERSION, lo, NULL) == 1 &&
+        real.ctrl(p, SSL_CTRL_SET_MAX_PROTO_VERSION, hi, NULL) == 1 &&
+        real.ctrl(p, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)host) == 1)
+        return p;
+fail:
+    drop_probe(p);
+    return NULL;
+}
+
+/* The program's own handshake, made now over fd with a copy of s. The
+ * session, or NULL. */
+static SSL *handshake_copy(SSL *s, const char *host, int fd, double deadline)
+{
+    SSL *p = copy_of(s, host);
+    if (!p)
+        return NULL;
+    if (!real.set_fd(p, fd)) {
+        drop_probe(p);
+        return NULL;
+    }
+    real.set_connect_state(p);
+    for (;;) {
+        int r = real.connect(p);
+        if (r == 1)
+            return p;
+        int e = real.get_error(p, r);
+        short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+        if (!ev || !ready(fd, ev, deadline)) {
+            drop_probe(p);
+            return NULL;
+        }
+    }
+}
+
+/* The relay's requests for v's program go only to the key v->probe saw. */
+static void pin(vssl *v)
+{
+    X509 *leaf = real.get0_peer_certificate(v->probe);
+    X509_PUBKEY *k = leaf ? real.get_x509_pubkey(leaf) : NULL;
+    unsigned char *der = NULL, md[32];
+    unsigned int mdl = 0;
+    int n = k ? real.i2d_pubkey(k, &der) : -1;
+    char p[64] = "sha256//";   /* (+ 44 characters of base64) */
+    if (n > 0 && real.digest(der, (size_t)n, md, &mdl, real.sha256(), NULL) && mdl == sizeof md &&
+        real.encode_block((unsigned char *)p + 8, md, sizeof md) == 44)
+        llf_trust_pin(v->ssl, p);
+    if (der)
+        real.crypto_free(der, __FILE__, __LINE__);
+}
+
+/* v's real peer, probed now: where the connection meant to go, and when
+ * that refuses, the next addresses of its name (as the relay goes on). Our
+ * hooks are out of the way (llf_in_lib), and the thread's OpenSSL error
+ * queue is left as it was. */
+static void probe(vssl *v)
+{
+    if (!real.ssl_new || !real.get_ssl_ctx || !real.get0_param || !real.set1_param || !real.get_options ||
+        !real.set_options || !real.set_fd || !real.set_verify || !real.get_verify_callback || !real.set_connect_state ||
+        !real.connect || !real.get_error || !real.ctrl || !real.shutdown || !real.free || !real.get_ex_data ||
+        !real.set_ex_data || !real.get0_peer_certificate || !real.get_x509_pubkey || !real.i2d_pubkey ||
+        !real.digest || !real.sha256 || !real.encode_block || !real.crypto_free || !real.err_set_mark ||
+        !real.err_pop_to_mark)
+        return;
+    int saved = llf_in_lib;
+    llf_in_lib = 1;
+    real.err_set_mark();
+    double deadline = now_ms() + probe_limit(v->fd);
+    struct sockaddr_storage alt[PROBE_OTHERS + 1];
+    size_t n = v->orig.ss_family == AF_INET || v->orig.ss_family == AF_INET6;
+    alt[0] = v->orig;
+    int fd = -1, got = SILENT;
+    for (size_t i = 0; i < n; i++) {
+        got = dial(&alt[i], deadline, &fd);
+        if (got != REFUSED)
+            break;
+        const llf_core_api *core = llf_core_loaded();
+        if (i == 0 && core)
+            n += core->others((struct sockaddr *)&alt[0], v->host, alt + 1, PROBE_OTHERS);
+    }
+    v->nobody = got != REACHED;
+    if (got == REACHED) {
+        v->probe = handshake_copy((SSL *)v->ssl, v->host, fd, deadline);
+        if (v->probe) {
+            real.shutdown(v->probe);   /* (our close_notify; the socket closes next) */
+            pin(v);
+        }
+        close(fd);
+    }
+    real.err_pop_to_mark();
+    llf_in_lib = saved;
+}
+
+/* What a virtual session shows when no server took the probe's
+ * connection: a certificate naming the host the program asked for,
+ * issued by "llmfallback relay", never verified (the verify result says
+ * so). It lets clients that match host names themselves (urllib3 1.26)
+ * fall back as before; a program that checks the verify result or pins a
+ * key refuses it. */
 static X509 *relay_cert(const char *host)
 {
     char san[300];
@@ -426,8 +716,85 @@ fail:
     return NULL;
 }
 
+/* v's real peer session (probed at the first question), or NULL. */
+static SSL *peer(vssl *v)
+{
+    pthread_mutex_lock(&v->plock);
+    if (!v->probed) {
+        probe(v);
+        v->probed = 1;
+        if (v->nobody)
+            v->standin = relay_cert(v->host);
+    }
+    pthread_mutex_unlock(&v->plock);
+    return v->probe;
+}
+
+/* The certificate v shows (no reference taken). */
+static X509 *shown(vssl *v)
+{
+    SSL *p = peer(v);
+    return p ? real.get0_peer_certificate(p) : v->standin;
+}
+
+LLF_EXPORT long SSL_get_verify_result(const SSL *s)
+{
+    vssl *v = find(s);
+    if (!v)
+        return REAL(get_verify_result)(s);
+    SSL *p = peer(v);
+    return p && real.get_verify_result ? real.get_verify_result(p)
+           : v->nobody                 ? X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+                                       : X509_V_ERR_UNSPECIFIED;
+}
+
 LLF_EXPORT X509 *SSL_get1_peer_certificate(const SSL *s)
 {
     vssl *v = find(s);
-    return v ? relay_cert(v->host) : REAL(get1_peer_certificate)(s);
+    if (!v)
+        return REAL(get1_peer_certificate)(s);
+    X509 *x = shown(v);
+    return x && real.x509_up_ref && real.x509_up_ref(x) ? x : NULL;
+}
+
+LLF_EXPORT X509 *SSL_get0_peer_certificate(const SSL *s)
+{
+    vssl *v = find(s);
+    return v ? shown(v) : REAL(get0_peer_certificate)(s);
+}
+
+LLF_EXPORT STACK_OF(X509) *SSL_get_peer_cert_chain(const SSL *s)
+{
+    vssl *v = find(s);
+    SSL *p = v ? peer(v) : NULL;
+    return v ? (p ? real.get_peer_cert_chain(p) : NULL) : REAL(get_peer_cert_chain)(s);
+}
+
+LLF_EXPORT STACK_OF(X509) *SSL_get0_verified_chain(const SSL *s)
+{
+    vssl *v = find(s);
+    SSL *p = v ? peer(v) : NULL;
+    return v ? (p && real.get0_verified_chain ? real.get0_verified_chain(p) : NULL) : REAL(get0_verified_chain)(s);
+}
+
+LLF_EXPORT const SSL_CIPHER *SSL_get_current_cipher(const SSL *s)
+{
+    vssl *v = find(s);
+    SSL *p = v ? peer(v) : NULL;
+    return v ? (p && real.get_current_cipher ? real.get_current_cipher(p) : NULL) : REAL(get_current_cipher)(s);
+}
+
+/* (a session whose probe failed negotiated nothing) */
+LLF_EXPORT const char *SSL_get_version(const SSL *s)
+{
+    vssl *v = find(s);
+    SSL *p = v ? peer(v) : NULL;
+    return v && !p ? "unknown" : REAL(get_version)(p ? p : s);
+}
+
+LLF_EXPORT int SSL_version(const SSL *s)
+{
+    vssl *v = find(s);
+    SSL *p = v ? peer(v) : NULL;
+    return REAL(version)(p ? p : s);
 }

@@ -67,6 +67,9 @@ int  llf_real_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
 struct llf_core_api;
 int  llf_is_relay(const struct llf_core_api *core, const struct sockaddr *peer);
 int  llf_fd_tls_redirected(int fd);
+/* Where fd, sent to the relay, meant to go (its last such connect): 0, or
+ * -1 when it never was. */
+int  llf_fd_orig(int fd, struct sockaddr_storage *out);
 
 /* The real exec functions looked up ahead of need (hook_exec.c): at the
  * core's load, so that a vfork child of a process that made a call need not

@@ -42,6 +42,8 @@ typedef struct trust {
     unsigned long serial;   /* this trust's, in the process (see the CA path) */
     int verify;          /* SSL_VERIFY_PEER: the chain, and the host name */
     X509_STORE *store;   /* the program's (a reference of ours) when verify */
+    char pin[64];        /* the key the program was shown (llf_trust_pin), when pinned */
+    int pinned;
 } trust;
 
 typedef struct kept {
@@ -172,6 +174,16 @@ void llf_trust_forget(const SSL *s)
     free_kept(gone);
 }
 
+void llf_trust_pin(const SSL *s, const char *pin)
+{
+    pthread_once(&once, resolve);
+    pthread_mutex_lock(&lock);
+    for (kept *k = kept_list; k; k = k->next)
+        if (k->ssl == s && !k->t->pinned && snprintf(k->t->pin, sizeof k->t->pin, "%s", pin) < (int)sizeof k->t->pin)
+            __atomic_store_n(&k->t->pinned, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&lock);
+}
+
 /* Does libcurl c run on the libssl the program's objects are from? */
 static int same_libssl(const llf_curl_api *c)
 {
@@ -219,7 +231,12 @@ void *llf_trust_set(const llf_curl_api *c, CURL *h, const struct sockaddr *src)
                               c->easy_setopt(h, CURLOPT_SSL_CTX_DATA, t) == CURLE_OK
                         : c->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L) == CURLE_OK &&
                               c->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK;
+    /* (libcurl checks a pin with verification off too, and shares a
+     * connection only among transfers with the same one) */
+    if (set && __atomic_load_n(&t->pinned, __ATOMIC_ACQUIRE))
+        set = c->easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, t->pin) == CURLE_OK;
     if (!set) {
+        c->easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, (void *)NULL);
         c->easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, (void *)NULL);
         c->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
         c->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);

@@ -20,6 +20,10 @@
 
 /* The handshake of s on fd made it virtual: keep its trust. */
 void llf_trust_keep(const SSL *s, int fd);
+/* The program was shown the peer of s (hook_ssl.c's probe): its own
+ * requests then go only to a server with that public key (pin:
+ * CURLOPT_PINNEDPUBLICKEY's "sha256//BASE64"). The first pin holds. */
+void llf_trust_pin(const SSL *s, const char *pin);
 /* s is no virtual session any more. */
 void llf_trust_forget(const SSL *s);
 

@@ -11,7 +11,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import (DEBIAN_HOSTS, KEYS, PY, ROOT, SANITIZED, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, with_hosts,
+from harness import (BUILD, DEBIAN_HOSTS, KEYS, PY, ROOT, SANITIZED, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, tmpdir,
+                     with_hosts,
                      write_config)
 
 _m = None
@@ -455,7 +456,10 @@ def test_the_relay_speaks_http2_to_providers_that_offer_it():
         eq(out[:2], ["200", "backup"], f"the backup answered ({r.stderr.decode()[-300:]})")
         check(out[2].startswith("Hello from hb (gpt-4o-mini)"), "its answer")
         eq((len(plain.requests("hp")), len(plain.requests("hb"))), (1, 1), "the primary, then the backup")
-        eq(set(fp.protocols + fb.protocols), {"h2"}, "the relay spoke HTTP/2 to both")
+        # (the primary also had the program's own handshake, which offers
+        # http/1.1 only: Debian's urllib3 1.26 asks its peer, see
+        # test_a_session_is_probed_only_when_its_program_asks)
+        eq((set(fp.protocols) - {None}, set(fb.protocols)), ({"h2"}, {"h2"}), "the relay spoke HTTP/2 to both")
     finally:
         fp.stop()
         fb.stop()
@@ -940,3 +944,109 @@ for n in (3, 2):
     eq(len(ports), 5, "five calls reached the provider")
     eq((len(set(ports[:3])), len(set(ports[3:])), ports[0] != ports[3]), (1, 1, True),
        f"one connection per session ({ports})")
+
+
+# ---- what a program is told of its peer ----------------------------------------
+def tls_server(pem, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pem, key)
+    return RawServer(tls=ctx)
+
+
+def mock_cert(m):
+    d = os.path.dirname(m.ca)
+    return os.path.join(d, "server.pem"), os.path.join(d, "server.key")
+
+
+def self_signed():
+    """A certificate for localhost that no CA vouches for: (pem, key)."""
+    d = tempfile.mkdtemp(prefix="selfsigned-", dir=tmpdir())
+    pem, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", pem, "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    return pem, key
+
+
+def test_a_program_that_checks_its_peer_itself_refuses_an_untrusted_one():
+    """peercheck (SSL_VERIFY_NONE, then its own check of
+    SSL_get_verify_result and X509_check_host) against its provider's
+    self-signed certificate, which the CA it loaded does not know: it is
+    told what the server showed (18, self-signed) and refuses, as without
+    the library, and the server gets no key (it was told "verified" by a
+    made-up certificate, and sent it). With that certificate as its CA it
+    sends, and its call is answered by that server."""
+    m = mock()
+    pem, key = self_signed()
+    raw = tls_server(pem, key)
+    try:
+        cfg = config(m, primary=f"https://localhost:{raw.port}/v1", chain=())
+        for ca, want in ((m.ca, ["verify=18 host=1 issuer=/CN=localhost", "refused"]),
+                         (pem, ["verify=0 host=1 issuer=/CN=localhost", "HTTP/1.1 200 OK"])):
+            for preload in (False, True):
+                raw.requests.clear()
+                r = run([os.path.join(BUILD, "progs/peercheck"), "localhost", str(raw.port), ca],
+                        env_for(cfg, preload=preload))
+                what = f"{'with' if preload else 'without'} the library, CA {os.path.basename(ca)}"
+                eq(r.stdout.decode().splitlines(), want, f"{what} ({r.stderr.decode()[-300:]})")
+                keyed = [q for q in raw.requests if KEYS["OPENAI_API_KEY"] in q["head"]]
+                eq(len(keyed), 0 if want[1] == "refused" else 1, f"{what}: requests with the key")
+    finally:
+        raw.stop()
+
+
+def test_a_program_is_shown_its_servers_own_certificate():
+    """A program pinning its provider's certificate (getpeercert's DER), and
+    asking cipher() and version(), gets what the server itself showed, as
+    without the library, and its call goes on (getpeercert(True) raised, and
+    cipher() was None)."""
+    m = mock()
+    script = """
+import hashlib, socket, ssl
+host, port = URL.split("/")[2].split(":")
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
+print(hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest(), s.getpeercert()["subject"], s.cipher(), s.version())
+print(raw_chat(s, "pin").split(b"\\r\\n")[0].decode())
+"""
+    argv = [PY, "-c", PRELUDE + script, m.base("tp") + "/chat/completions"]
+    plain = run(argv, env_for(config(m), preload=False, extra={"SSL_CERT_FILE": m.ca}))
+    with open(mock_cert(m)[0]) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    eq(plain.stdout.decode().split(" ")[0], sha(der), f"without the library ({plain.stderr.decode()[-300:]})")
+    r = py(m, script, config(m))
+    eq(r.stdout, plain.stdout, f"what the program saw, as without the library ({r.stderr.decode()[-300:]})")
+    eq(len(m.requests("tp")), 2, "the call reached the server (with the control's)")
+
+
+def test_a_session_is_probed_only_when_its_program_asks():
+    """urllib and httpx with their default settings never ask a virtual
+    session about its peer: their server sees one connection per call, the
+    relay's. A program that asks (getpeercert twice, cipher) costs it one
+    more connection, once."""
+    m = mock()
+    raw = tls_server(*mock_cert(m))
+    ask = """
+import socket, ssl
+host, port = URL.split("/")[2].split(":")
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
+s.getpeercert(), s.getpeercert(True), s.cipher()
+print(raw_chat(s, "ask").split(b" ")[1].decode())
+"""
+    scripts = {"urllib": """
+import urllib.request
+print(urllib.request.urlopen(urllib.request.Request(URL, data=body().encode(), headers=HDRS), timeout=10).status)
+""", "httpx": """
+import httpx
+print(httpx.post(URL, content=body(), headers=HDRS, timeout=10).status_code)
+""", "asks": ask}
+    try:
+        cfg = config(m, primary=f"https://localhost:{raw.port}/v1", chain=())
+        for name, script in scripts.items():
+            before = raw.connections
+            r = py(m, script, cfg, url=f"https://localhost:{raw.port}/v1/chat/completions")
+            eq(r.stdout.decode().split(), ["200"], f"{name}: answered ({r.stderr.decode()[-300:]})")
+            eq(raw.connections - before, 2 if name == "asks" else 1, f"{name}: the server's connections")
+    finally:
+        raw.stop()
