@@ -64,6 +64,7 @@ typedef struct vssl {
     struct sockaddr_storage orig;   /* where the connection meant to go */
     pthread_mutex_t plock;          /* the peer probe, made once (see peer) */
     int probed, nobody;             /* nobody: no server took the probe's connection */
+    int verifies;                   /* the program's SSL_VERIFY_PEER (see trusted) */
     SSL *probe;                     /* the real session that answers, or NULL */
     X509 *standin;                  /* nobody's certificate (relay_cert) */
     UT_hash_handle hh;
@@ -138,6 +139,7 @@ static struct {
     int (*name_add)(X509_NAME *, const char *, int, const unsigned char *, int, int, int);
     X509_EXTENSION *(*ext_conf_nid)(void *, void *, int, const char *);
     int (*add_ext)(X509 *, X509_EXTENSION *, int);
+    int (*get_verify_mode)(const SSL *);
     void (*ext_free)(X509_EXTENSION *);
 } real;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -147,6 +149,7 @@ static void resolve(void)
     llf_forklock(&vlock);
 #define R(m, s) *(void **)&real.m = llf_openssl_sym(s)
     R(connect, "SSL_connect");
+    R(get_verify_mode, "SSL_get_verify_mode");
     R(do_handshake, "SSL_do_handshake");
     R(read, "SSL_read");
     R(read_ex, "SSL_read_ex");
@@ -314,6 +317,7 @@ static vssl *make_virtual(SSL *s)
     v->ssl = s;
     v->fd = fd;
     snprintf(v->host, sizeof v->host, "%s", sni);
+    v->verifies = real.get_verify_mode && (real.get_verify_mode(s) & SSL_VERIFY_PEER);
     pthread_mutex_init(&v->plock, NULL);
     if (llf_fd_orig(fd, &v->orig))
         v->orig.ss_family = AF_UNSPEC;
@@ -723,16 +727,41 @@ static SSL *peer(vssl *v)
     if (!v->probed) {
         probe(v);
         v->probed = 1;
-        if (v->nobody)
+        if (v->nobody && !v->standin)
             v->standin = relay_cert(v->host);
     }
     pthread_mutex_unlock(&v->plock);
     return v->probe;
 }
 
+/* Is v's peer, not yet probed, vouched for without a probe? When the
+ * program verifies (SSL_VERIFY_PEER), the relay verifies the real server
+ * with the program's trust and name before a byte of the request goes
+ * (trust.h): its certificate and verify result are what a verified one's
+ * are, and the stand-in (relay_cert) names the host. A probe there would
+ * cost every connection of the commonest client (Debian's urllib3 1.26
+ * asks getpeercert() for its own name check) one more handshake, and a
+ * blackholed provider its whole wait, even with its breaker open. A
+ * program that pins the certificate on top of verifying it sees the
+ * stand-in and refuses (fail closed). Any other question (chain, cipher,
+ * version) is probed. */
+static int trusted(vssl *v)
+{
+    if (!v->verifies)
+        return 0;
+    pthread_mutex_lock(&v->plock);
+    int vouched = !v->probed;
+    if (vouched && !v->standin)
+        v->standin = relay_cert(v->host);
+    pthread_mutex_unlock(&v->plock);
+    return vouched;
+}
+
 /* The certificate v shows (no reference taken). */
 static X509 *shown(vssl *v)
 {
+    if (trusted(v))
+        return v->standin;
     SSL *p = peer(v);
     return p ? real.get0_peer_certificate(p) : v->standin;
 }
@@ -742,6 +771,8 @@ LLF_EXPORT long SSL_get_verify_result(const SSL *s)
     vssl *v = find(s);
     if (!v)
         return REAL(get_verify_result)(s);
+    if (trusted(v))
+        return X509_V_OK;
     SSL *p = peer(v);
     return p && real.get_verify_result ? real.get_verify_result(p)
            : v->nobody                 ? X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY

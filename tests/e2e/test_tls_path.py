@@ -996,17 +996,21 @@ def test_a_program_that_checks_its_peer_itself_refuses_an_untrusted_one():
 
 
 def test_a_program_is_shown_its_servers_own_certificate():
-    """A program pinning its provider's certificate (getpeercert's DER), and
-    asking cipher() and version(), gets what the server itself showed, as
-    without the library, and its call goes on (getpeercert(True) raised, and
-    cipher() was None)."""
+    """A program pinning its provider's certificate (getpeercert's DER) as
+    its only check (CERT_NONE: the pin is its trust), and asking cipher()
+    and version(), gets what the server itself showed, as without the
+    library, and its call goes on (getpeercert(True) raised, and cipher()
+    was None). A program that verifies as well is shown a stand-in without
+    a probe (see test_a_verifying_program_that_also_pins_refuses_the_stand_in)."""
     m = mock()
     script = """
 import hashlib, socket, ssl
 host, port = URL.split("/")[2].split(":")
 ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
 s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
-print(hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest(), s.getpeercert()["subject"], s.cipher(), s.version())
+print(hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest(), s.getpeercert(), s.cipher(), s.version())
 print(raw_chat(s, "pin").split(b"\\r\\n")[0].decode())
 """
     argv = [PY, "-c", PRELUDE + script, m.base("tp") + "/chat/completions"]
@@ -1017,6 +1021,39 @@ print(raw_chat(s, "pin").split(b"\\r\\n")[0].decode())
     r = py(m, script, config(m))
     eq(r.stdout, plain.stdout, f"what the program saw, as without the library ({r.stderr.decode()[-300:]})")
     eq(len(m.requests("tp")), 2, "the call reached the server (with the control's)")
+
+
+def test_a_verifying_program_that_also_pins_refuses_the_stand_in():
+    """A program that verifies its provider (CERT_REQUIRED) is shown a
+    stand-in certificate without a probe: the relay verifies the real one
+    with the program's trust before anything is sent, and a probe would
+    cost every verified connection (Debian's urllib3 1.26 asks getpeercert()
+    on each) a handshake, and a blackholed provider its whole wait. A pin on
+    top of that fails closed: the program refuses, nothing reaches the
+    server, and the server saw no probe."""
+    m = mock()
+    raw = tls_server(*mock_cert(m))
+    script = """
+import socket, ssl
+host, port = URL.split("/")[2].split(":")
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
+try:
+    s.getpeercert(True)
+    print("not refused")
+except ssl.SSLError:
+    print("refused")
+print(s.getpeercert()["subject"])
+"""
+    try:
+        cfg = config(m, primary=f"https://localhost:{raw.port}/v1", chain=())
+        before = raw.connections
+        r = py(m, script, cfg, url=f"https://localhost:{raw.port}/v1/chat/completions")
+        eq(r.stdout.decode().split("\n")[0], "refused", f"the pin fails closed ({r.stderr.decode()[-300:]})")
+        eq(r.stdout.decode().split("\n")[1], "((('commonName', 'localhost'),),)", "the stand-in names the host")
+        eq(raw.connections - before, 0, "no probe, no request")
+    finally:
+        raw.stop()
 
 
 def test_a_session_is_probed_only_when_its_program_asks():
@@ -1030,6 +1067,8 @@ def test_a_session_is_probed_only_when_its_program_asks():
 import socket, ssl
 host, port = URL.split("/")[2].split(":")
 ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
 s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
 s.getpeercert(), s.getpeercert(True), s.cipher()
 print(raw_chat(s, "ask").split(b" ")[1].decode())
