@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,10 +103,21 @@ const llf_core_api *llf_core(void)
 {
     if (llf_disabled())
         return NULL;
+    /* The load (dlopen, the core's start) runs with every signal blocked,
+     * until it is over: a handler that longjmps out of the program's
+     * connect(), as old C code times out a connect with SIGALRM, would
+     * otherwise leave it half done (the loader's lock held, pthread_once
+     * never finished: every other thread hung, this one's llf_in_lib
+     * stuck). A signal that comes meanwhile is delivered after. */
+    sigset_t all, was;
+    int masked = !__atomic_load_n(&tried, __ATOMIC_ACQUIRE) && sigfillset(&all) == 0 &&
+                 pthread_sigmask(SIG_SETMASK, &all, &was) == 0;
     int saved = llf_in_lib;
     llf_in_lib = 1;   /* the core's own curl_url calls must not land in hooks */
     pthread_once(&once, load);
     __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);   /* (whichever way load ended) */
     llf_in_lib = saved;
+    if (masked)
+        pthread_sigmask(SIG_SETMASK, &was, NULL);
     return core;
 }

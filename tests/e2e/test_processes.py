@@ -951,3 +951,25 @@ os._exit(0)
         eq(r.stdout.decode().splitlines(), [f"parent 200 - {prim}", f"child 200 - {prim}"],
            f"{scheme}: both calls on the connection ({r.stderr.decode()[-300:]})")
         check(took < 8, f"{scheme}: the child ended soon after its thread ({took:.1f} s)")
+
+
+def test_a_program_that_jumps_out_of_its_first_connect_goes_on():
+    """An old C program times out its first call with setitimer and a
+    SIGALRM handler that siglongjmps out of connect(), 2 ms in: while the
+    library was still loading at that first connection. The jump left the
+    load half done (the loader's lock held, pthread_once never over): the
+    other thread's call hung for ever, and the main thread's later calls
+    passed through unmanaged. The load now runs with signals blocked, the
+    jump comes after it, and every later call falls back."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    try:
+        r = run([os.path.join(BUILD, "progs/jumpload"), str(m.port("primary")), KEYS["OPENAI_API_KEY"]],
+                env_for(config(m)), timeout=30)
+    except subprocess.TimeoutExpired:
+        raise Failed("hung")
+    eq(r.returncode, 0, f"ended ({r.stderr.decode()[-300:]})")
+    out = r.stdout.decode().splitlines()
+    eq(out[0], "call 0: timed out", "the first call timed out, as the program asked")
+    eq(out[1:], ["call 1: 200 backup", "call 2: 200 backup", "call 3: 200 backup", "thread: 200 backup", "done"],
+       "every later call fell back, on both threads")
