@@ -2,9 +2,11 @@
  *
  * A virtual TLS session's handshake never reaches the provider: the relay
  * speaks TLS to it. The program's own request (the original attempt) is
- * verified there as the program would have verified it: with its SSL_CTX's
- * trust store and its verify mode (SSL_VERIFY_NONE: no verification, nor a
- * host name check). Members keep the library's own trust.
+ * made there as the program would have made it: verified with its trust
+ * store, verify mode and verify parameters (SSL_VERIFY_NONE: no
+ * verification, nor a host name check), under its protocol versions and
+ * ciphers, showing its client certificate (trust.c says what exactly).
+ * Members keep the library's own trust and settings, and no certificate.
  *
  * The hooks keep a session's trust from its handshake until the session
  * ends, filed under the source address of its connection to the relay (what

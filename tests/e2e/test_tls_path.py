@@ -1023,35 +1023,131 @@ print(raw_chat(s, "pin").split(b"\\r\\n")[0].decode())
     eq(len(m.requests("tp")), 2, "the call reached the server (with the control's)")
 
 
-def test_a_verifying_program_that_also_pins_refuses_the_stand_in():
-    """A program that verifies its provider (CERT_REQUIRED) is shown a
-    stand-in certificate without a probe: the relay verifies the real one
-    with the program's trust before anything is sent, and a probe would
-    cost every verified connection (Debian's urllib3 1.26 asks getpeercert()
-    on each) a handshake, and a blackholed provider its whole wait. A pin on
-    top of that fails closed: the program refuses, nothing reaches the
-    server, and the server saw no probe."""
-    m = mock()
-    raw = tls_server(*mock_cert(m))
-    script = """
-import socket, ssl
-host, port = URL.split("/")[2].split(":")
-ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
+# ---- the program's own TLS settings -------------------------------------------
+
+_pki = None
+
+
+def pki():
+    """A CA that revokes, with its leaves (tests/mock/mkpki.sh)."""
+    global _pki
+    if _pki is None:
+        d = tempfile.mkdtemp(prefix="pki-")
+        subprocess.run(["bash", os.path.join(ROOT, "tests/mock/mkpki.sh"), d], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _pki = d
+    return _pki
+
+
+def pki_server(cert="good", answer=None, client_certs=None, **versions):
+    """A RawServer over TLS with pki()'s cert; client_certs: ssl.CERT_REQUIRED
+    or CERT_OPTIONAL (issued by pki()'s CA), each request's as its "client";
+    versions: minimum_version/maximum_version, ciphers."""
+    from rawserver import took_it
+    d = pki()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(d, cert + ".pem"), os.path.join(d, cert + ".key"))
+    if client_certs is not None:
+        ctx.verify_mode = client_certs
+        ctx.load_verify_locations(os.path.join(d, "ca.pem"))
+    ciphers = versions.pop("ciphers", None)
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    for k, v in versions.items():
+        setattr(ctx, k, v)
+
+    def recorded(c, req):
+        req["client"] = dict(x[0] for x in c.getpeercert().get("subject", ())) if c.getpeercert() else None
+        return (answer or took_it)(c, req)
+    return RawServer(recorded, tls=ctx)
+
+
+def failing_503(c, req):
+    body = b'{"error":{"message":"overloaded","type":"server_error"}}'
+    c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+              % (len(body), body))
+    return True
+
+
+OWN_TLS = """
+import http.client, ssl, urllib.parse
+MODE, PKI = sys.argv[2], os.environ["PROG_PKI"]
+u = urllib.parse.urlsplit(URL)
+def ctx():
+    c = ssl.create_default_context(cafile=PKI + ("/ca_crl.pem" if MODE == "crl" else "/ca.pem"))
+    if MODE == "crl":
+        c.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    if MODE == "min13":
+        c.minimum_version = ssl.TLSVersion.TLSv1_3
+    if MODE == "chacha":
+        c.maximum_version = ssl.TLSVersion.TLSv1_2
+        c.set_ciphers("ECDHE-RSA-CHACHA20-POLY1305")
+    return c
 try:
-    s.getpeercert(True)
-    print("not refused")
-except ssl.SSLError:
-    print("refused")
-print(s.getpeercert()["subject"])
+    if MODE in ("cert", "cert-none", "host"):
+        import requests
+        kw = {"cert": (PKI + "/client.pem", PKI + "/client.key")} if MODE.startswith("cert") else {}
+        h = dict(HDRS, Host="other.llf.test:%d" % u.port) if MODE == "host" else HDRS
+        r = requests.post(URL, data=body(), headers=h, timeout=10, verify=False if MODE == "cert-none" else PKI + "/ca.pem", **kw)
+        print(r.status_code, r.headers.get("x-llmfallback-provider") or "-")
+    else:
+        conn = http.client.HTTPSConnection(u.hostname, u.port, context=ctx(), timeout=10)
+        conn.request("POST", u.path, body=body(), headers=HDRS)
+        r = conn.getresponse()
+        r.read()
+        print(r.status, r.getheader("x-llmfallback-provider") or "-")
+except Exception as e:
+    print("failed", type(e).__name__)
 """
+
+
+def own_tls(raw, mode, member=None, preload=True, log=None, ca=None):
+    """OWN_TLS in mode against raw as the program's provider (member: a
+    RawServer as "backup", the chain's one entry); the library's own trust
+    is lib_ca() unless ca; no CA variable."""
+    cfg = {"providers": {"openai": {"base_url": f"https://localhost:{raw.port}/v1"}},
+           "chain": [], "ca_bundle": ca or lib_ca(), "timeouts_ms": {"connect": 2000, "total": 5000}}
+    if member:
+        cfg["providers"]["backup"] = {"dialect": "openai", "base_url": f"https://localhost:{member.port}/v1",
+                                      "api_key_env": "BACKUP_KEY"}
+        cfg["chain"] = ["backup/gpt-4o-mini"]
+    e = env_for(write_config(cfg, "tls-settings.json"), log, preload=preload, extra={"PROG_PKI": pki()})
+    for k in CA_VARS:
+        e.pop(k, None)
+    return run([PY, "-W", "ignore", "-c", PRELUDE + PEERS + OWN_TLS, f"https://localhost:{raw.port}/v1/chat/completions",
+                mode], e)
+
+
+def check_refused_alike(raw, mode, what, attempt=True):
+    """The program refuses raw's handshake alone; with the library its
+    request reaches raw no more than without it (attempt: a call, logged as
+    one attempt failed; else a request the relay passes on unlogged)."""
+    alone = own_tls(raw, mode, preload=False)
+    eq(alone.stdout.decode().split()[:1], ["failed"], f"{what}: refused without the library ({alone.stdout!r})")
+    log = new_log(f"tls-settings-{mode}.log")
+    r = own_tls(raw, mode, log=log)
+    check_relayed(r, raw.port)
+    eq(r.stdout.decode().split()[:1], ["failed"], f"{what}: refused with it ({r.stdout!r} {r.stderr.decode()[-300:]})")
+    eq(raw.requests, [], f"{what}: no request reached the server")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "transport_error")] if attempt else [], f"{what}: the one attempt failed at its handshake")
+
+
+def test_a_certificate_the_programs_crl_revokes_is_refused():
+    """The program's CA file carries a CRL and it checks the leaf against it
+    (VERIFY_CRL_CHECK_LEAF, in its SSL's verify parameters): the relay
+    checks as it would, and a provider whose certificate is revoked gets no
+    request; one whose certificate is not revoked answers."""
+    raw = pki_server("revoked")
     try:
-        cfg = config(m, primary=f"https://localhost:{raw.port}/v1", chain=())
-        before = raw.connections
-        r = py(m, script, cfg, url=f"https://localhost:{raw.port}/v1/chat/completions")
-        eq(r.stdout.decode().split("\n")[0], "refused", f"the pin fails closed ({r.stderr.decode()[-300:]})")
-        eq(r.stdout.decode().split("\n")[1], "((('commonName', 'localhost'),),)", "the stand-in names the host")
-        eq(raw.connections - before, 0, "no probe, no request")
+        check_refused_alike(raw, "crl", "revoked")
+    finally:
+        raw.stop()
+    raw = pki_server("good")
+    try:
+        r = own_tls(raw, "crl")
+        eq(r.stdout.decode().split(), ["200", "-"], f"not revoked: answered ({r.stderr.decode()[-300:]})")
+        eq(len(raw.requests), 1, "the provider was asked")
     finally:
         raw.stop()
 
@@ -1087,5 +1183,96 @@ print(httpx.post(URL, content=body(), headers=HDRS, timeout=10).status_code)
             r = py(m, script, cfg, url=f"https://localhost:{raw.port}/v1/chat/completions")
             eq(r.stdout.decode().split(), ["200"], f"{name}: answered ({r.stderr.decode()[-300:]})")
             eq(raw.connections - before, 2 if name == "asks" else 1, f"{name}: the server's connections")
+    finally:
+        raw.stop()
+
+
+def test_the_programs_tls_versions_and_ciphers_hold():
+    """A program that will not speak below TLS 1.3, against a provider that
+    speaks no higher than 1.2; one that allows one TLS 1.2 cipher only,
+    against a provider with another: each refused as the program refuses it,
+    not made over what the relay's libcurl would allow."""
+    raw = pki_server(maximum_version=ssl.TLSVersion.TLSv1_2)
+    try:
+        check_refused_alike(raw, "min13", "version pin")
+    finally:
+        raw.stop()
+    raw = pki_server(maximum_version=ssl.TLSVersion.TLSv1_2, ciphers="AES128-SHA")
+    try:
+        check_refused_alike(raw, "chacha", "cipher pin")
+    finally:
+        raw.stop()
+
+
+def test_the_programs_client_certificate_goes_to_its_own_provider_only():
+    """mTLS: a provider that requires a client certificate gets the
+    program's (requests' cert=, with verify= or verify=False); a member,
+    which asks for one, is shown none: the program's certificate is for its
+    own provider."""
+    raw = pki_server(client_certs=ssl.CERT_REQUIRED)
+    member = pki_server(client_certs=ssl.CERT_OPTIONAL)
+    try:
+        alone = own_tls(raw, "cert", preload=False)
+        eq(alone.stdout.decode().split(), ["200", "-"], f"without the library ({alone.stderr.decode()[-300:]})")
+        for mode in ("cert", "cert-none"):
+            raw.requests.clear()
+            r = own_tls(raw, mode, member)
+            check_relayed(r, raw.port)
+            eq(r.stdout.decode().split(), ["200", "-"], f"{mode}: the provider answered ({r.stderr.decode()[-300:]})")
+            eq([q["client"] for q in raw.requests], [{"commonName": "client1"}], f"{mode}: it was shown the certificate")
+        raw.stop()
+        raw = pki_server(answer=failing_503, client_certs=ssl.CERT_REQUIRED)
+        r = own_tls(raw, "cert", member, ca=os.path.join(pki(), "ca.pem"))
+        eq(r.stdout.decode().split(), ["200", "backup"], f"the member answered the 503 ({r.stderr.decode()[-300:]})")
+        eq([q["client"] for q in raw.requests], [{"commonName": "client1"}], "the provider was shown the certificate")
+        eq([q["client"] for q in member.requests], [None], "the member was shown none")
+    finally:
+        raw.stop()
+        member.stop()
+
+
+def test_the_name_checked_is_the_one_the_program_checks():
+    """requests to https://localhost with its own Host header naming
+    other.llf.test, against a certificate valid for other.llf.test only:
+    the program checks the certificate against localhost (its SNI) and
+    refuses it; the relay, whose URL names the Host header's host, checks
+    the program's name too, and refuses it alike. (A URL of a host no
+    provider has: the relay passes the request on, not as a call.)"""
+    raw = pki_server("other")
+    try:
+        check_refused_alike(raw, "host", "a certificate for the Host header's name", attempt=False)
+    finally:
+        raw.stop()
+
+
+def test_a_verifying_program_that_also_pins_refuses_the_stand_in():
+    """A program that verifies its provider (CERT_REQUIRED) is shown a
+    stand-in certificate without a probe: the relay verifies the real one
+    with the program's trust before anything is sent, and a probe would
+    cost every verified connection (Debian's urllib3 1.26 asks getpeercert()
+    on each) a handshake, and a blackholed provider its whole wait. A pin on
+    top of that fails closed: the program refuses, nothing reaches the
+    server, and the server saw no probe."""
+    m = mock()
+    raw = tls_server(*mock_cert(m))
+    script = """
+import socket, ssl
+host, port = URL.split("/")[2].split(":")
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
+try:
+    s.getpeercert(True)
+    print("not refused")
+except ssl.SSLError:
+    print("refused")
+print(s.getpeercert()["subject"])
+"""
+    try:
+        cfg = config(m, primary=f"https://localhost:{raw.port}/v1", chain=())
+        before = raw.connections
+        r = py(m, script, cfg, url=f"https://localhost:{raw.port}/v1/chat/completions")
+        eq(r.stdout.decode().split("\n")[0], "refused", f"the pin fails closed ({r.stderr.decode()[-300:]})")
+        eq(r.stdout.decode().split("\n")[1], "((('commonName', 'localhost'),),)", "the stand-in names the host")
+        eq(raw.connections - before, 0, "no probe, no request")
     finally:
         raw.stop()
