@@ -211,7 +211,16 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
         return n > MAX_HEAD ? -1 : 0;
     if (lf == start || lf[-1] != '\r' || !request_line(start, lf - 1, &sp1, &sp2))
         return -1;
-    const char *end = memmem(start, n - skip, "\r\n\r\n", 4);
+    /* So does a bare LF ending a header line, or the empty line, as soon as
+     * it is read: a head with one has no CRLF CRLF to wait for (it is
+     * carried as it came, for the server to read as it reads such lines). */
+    const char *end = NULL;
+    for (const char *l = lf + 1, *e; !end && (e = memchr(l, '\n', (size_t)(buf + n - l))); l = e + 1) {
+        if (e == l || e[-1] != '\r')
+            return -1;
+        if (e == l + 1)
+            end = l - 2;   /* (the CRLF CRLF that ends the head) */
+    }
     if (!end)
         return n > MAX_HEAD ? -1 : 0;
     memset(r, 0, sizeof *r);

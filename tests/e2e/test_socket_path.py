@@ -1096,6 +1096,43 @@ def test_what_the_relay_cannot_read_as_http_is_carried_as_it_came():
         srv.stop()
 
 
+def test_a_head_with_bare_lf_header_lines_is_carried_as_it_came():
+    """A request line ending in CRLF with header lines, or only the empty
+    line, ending in a bare LF: no CRLF CRLF ends that head, and the relay
+    waited for one up to 64 KiB. It is carried as it came, at once, and the
+    server reads it as it reads such lines (Python's http.server: 200)."""
+    import http.server
+    import threading
+
+    class Models(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *a):
+            pass
+
+    m = mock()
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Models)
+    port = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        cfg = config(m, raw=port)
+        for what, req in (("bare LF header lines", "GET /v1/models HTTP/1.1\r\nHost: x\nX-A: 1\nConnection: close\n\n"),
+                          ("a bare LF empty line", "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\n")):
+            t0 = time.monotonic()
+            out = raw_call(m, port, req, cfg)
+            check(time.monotonic() - t0 < 4, f"{what}: answered at once ({time.monotonic() - t0:.1f} s)")
+            check(out.startswith(b"HTTP/1.1 200 ") and out.endswith(b"\r\n\r\n{}"), f"{what}: the server's answer ({out[:200]!r})")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def test_an_http10_client_gets_its_stream_unchunked():
     """HTTP/1.0 knows no chunks: a live stream (the primary's, or a fallback's
     translated from another dialect) reaches such a client as it is, ended

@@ -61,6 +61,12 @@ void test_relay(void)
      * another protocol, a bare LF, forms the relay does not serve */
     CHECK(parse("PING\r\n", &r, &clen) == -1);
     CHECK(parse("GET /v1/models HTTP/1.1\nHost: x\n", &r, &clen) == -1);
+    /* ...and a bare LF after a CRLF request line, as soon as it is read (the
+     * head has no CRLF CRLF to wait for) */
+    CHECK(parse("GET /v1/models HTTP/1.1\r\nHost: x\nX-A: 1\n", &r, &clen) == -1);
+    CHECK(parse("GET /v1/models HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\n", &r, &clen) == -1);
+    CHECK(parse("GET /v1/models HTTP/1.1\r\n\n", &r, &clen) == -1);
+    CHECK(parse("GET /v1/models HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n", &r, &clen) == 0);   /* (no LF yet: more) */
     CHECK(parse("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("GET /x HTTP/2.0\r\n\r\n", &r, &clen) == -1);
