@@ -593,15 +593,18 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
         x->keep_alive &= !(x->in_stream && !x->in_done);
         x->framing = pass_framing(x);
         /* A 417 to the program's Expect is the program's, to send its body
-         * again without one as it sees fit; libcurl would do it itself,
-         * dropping the 417's body: the program gets the head, with no body
-         * (see on_read). */
+         * again without one as it sees fit. libcurl would do it itself,
+         * dropping the 417's body, and with the program's Expect, which is
+         * ours to send, again: a server that keeps its connection got the
+         * request thousands of times a second. The transfer stops at the
+         * 417's head, which the program gets with no body. */
         x->expect_failed = x->fwd_expect && !x->continued && x->block_status == 417;
         if (x->expect_failed)
             x->framing = 0;
         x->sent = 1;
         if (write_head(x->k, x->out->head.p, x->out->head.n, NULL, x->framing,
-                       x->keep_alive && x->framing != FRAME_TO_CLOSE))
+                       x->keep_alive && x->framing != FRAME_TO_CLOSE) ||
+            x->expect_failed)
             return 0;
     }
     return len;
@@ -750,8 +753,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
     conn *k = x->k;
     size_t want = size * nitems;
     /* (a body the program was not told to send: it had a final answer
-     * instead, and libcurl wants to send it after all, its 417 resend or
-     * on a 2xx, see go_on) */
+     * instead, a 2xx, and libcurl wants to send it after all, see go_on) */
     if ((x->fwd_expect && !x->continued && x->sent) || go_on(x))
         return CURL_READFUNC_ABORT;
     if (x->in_pre && x->in_off < x->in_pre->n) {
@@ -1283,8 +1285,8 @@ static int pass_through(rctx *x, const llf_req *orig)
     int rc = -1;
     if (!x->sent)
         fail_before_reply(x->k, resp.curlcode);
-    else if (resp.curlcode != CURLE_OK && !(x->expect_failed && resp.curlcode == CURLE_ABORTED_BY_CALLBACK))
-        reset(x->k);   /* broken within the body, as upstream's was (not a 417 whole: see on_read) */
+    else if (resp.curlcode != CURLE_OK && !x->expect_failed)
+        reset(x->k);   /* broken within the body, as upstream's was (not a 417, stopped at its head: on_header) */
     else if (x->framing != FRAME_CHUNKED || write_end(x->k, &resp.trailers) == 0)
         rc = x->framing == FRAME_TO_CLOSE || !x->keep_alive ? -1 : 0;   /* (an answer before the body's end said close: on_header) */
     if (rc && x->sent && x->in_stream && !x->in_done)

@@ -1275,19 +1275,20 @@ def test_an_early_answer_to_an_upload_reaches_the_program():
 
 def test_a_417_to_an_expect_is_the_programs_answer():
     """A server that will not honour the program's Expect: 100-continue
-    (417): the program gets the 417 (its head; libcurl drops its body) and
-    the end of the connection, nothing after it, and libcurl's own resend
-    without the Expect goes no further than its head."""
-    def refuse(c, req):
-        c.sendall(b"HTTP/1.1 417 Expectation Failed\r\nX-Server: early\r\nContent-Length: 3\r\n\r\nno!")
-        return True
-    raw = RawServer(refuse, early=True)
+    (417), and answers every head that carries one so, keeping its
+    connection: the program gets the 417 (its head: the transfer stops
+    there) and the end of the connection, nothing after it, and the server
+    gets the request once. libcurl resent it, with the program's Expect,
+    to another 417, thousands of times a second."""
+    raw = RawServer(refuse_expect=True)
     try:
         m = mock()
         out = raw_call(m, raw.port, f"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\nContent-Length: 5\r\n"
                                     "Expect: 100-continue\r\n\r\n", config(m, raw=raw.port))
         eq(out, b"HTTP/1.1 417 Expectation Failed\r\nX-Server: early\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
            "the 417, then the close")
+        time.sleep(0.5)
+        eq(len(raw.requests), 1, "the server got the request once")
         eq(raw.requests[0]["headers"].get("expect"), "100-continue", "the Expect went to the server")
     finally:
         raw.stop()
