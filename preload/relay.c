@@ -473,6 +473,7 @@ typedef struct rctx {
     llf_gate *gate;              /* judging the held-back events */
     llf_stream_pipe *pipe;       /* translating a member's stream, or NULL */
     int keep_alive, http10;
+    int close_asked;             /* the program's request ends its connection (see perform_at) */
     /* Pass-through (no recognised call): the head goes out once complete,
      * the body as it arrives, framed by `framing` (see write_head). */
     int up_length, up_chunked;   /* the upstream's framing of the current block */
@@ -916,6 +917,21 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     /* (the program's own Expect goes on with the body it holds back, see
      * go_on; libcurl's own, for a large or chunked body, is not sent) */
     hl = c->slist_append(hl, x->fwd_expect && req == x->orig ? "Expect: 100-continue" : "Expect:");
+    /* The program's own request, when it ends the program's connection
+     * (Connection: close, or HTTP/1.0), ends the upstream one too, or a
+     * server that serves one connection at a time (Python's http.server)
+     * waits on the one libcurl would keep, and the program's next request,
+     * on another connection (another Host, another serving thread's
+     * handle), on it: it says so as the program did (HTTP/1.0's unsaid
+     * close said), and libcurl does not keep that connection. A member's
+     * connection is ours, not the program's: kept for the next fallback. */
+    int closing = x->close_asked && req == x->orig;
+    const char *said = NULL;
+    for (size_t i = 0; closing && !said && i < req->headers.n; i++)
+        if (llf_header_is(req->headers.v[i], "connection") && strcasestr(req->headers.v[i], "close"))
+            said = req->headers.v[i];
+    if (closing)
+        hl = c->slist_append(hl, said ? said : "Connection: close");
     if (x->in_stream && x->in_chunked)
         hl = c->slist_append(hl, "Transfer-Encoding: chunked");
     /* Nor libcurl's defaults the program did not send. */
@@ -929,6 +945,8 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
     c->easy_setopt(h, CURLOPT_URL, req->url);
     c->easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);   /* ("/a/../b" is the server's to read) */
+    if (closing)
+        c->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     /* The program's own request goes where the program connected, its URL
      * (Host, SNI, certificate name) unchanged; members go to their own URLs. */
@@ -1567,8 +1585,8 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         named = llf_targets_names(u.host, u.port, (struct sockaddr *)&k->from.orig);
         llf_urlparts_free(&u);
     }
-    rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .http10 = r->http10, .orig = &orig,
-              .host = host[0] ? host : NULL};
+    rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .close_asked = !r->keep_alive,
+              .http10 = r->http10, .orig = &orig, .host = host[0] ? host : NULL};
     /* Only a POST to a model endpoint can be a call: its body is read whole
      * up to what an answer may be (MAX_BODY; no call is larger). Any other
      * body is read whole only when small; a larger one (an upload to a files

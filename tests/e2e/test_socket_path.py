@@ -163,7 +163,8 @@ def test_serving_threads_park_and_keep_their_connections():
     row are served by the thread of the first (or, when a call's connection
     arrives before the last one's thread has parked, by one or two more),
     over as few connections to each provider. The relay's threads take none
-    of the program's signals."""
+    of the program's signals. (Each call's own request says close, as urllib
+    does: that connection to the primary is not kept.)"""
     m = mock()
     m.set("primary", behaviour="503")
     script = """
@@ -193,9 +194,9 @@ print(blocked(os.getpid()) & wanted == wanted,
     eq(one - before, 2, "after one call: the relay's accepting thread, and its serving thread parked")
     serving = twelve - before - 1
     check(1 <= serving <= 3, f"twelve calls in a row, served by {serving} thread(s)")
-    for name in ("primary", "backup"):
-        conns = len({q["peer_port"] for q in m.requests(name)})
-        check(1 <= conns <= serving, f"{name}: twelve calls over {conns} connection(s)")
+    eq(len({q["peer_port"] for q in m.requests("primary")}), 12, "primary: a connection per call, as urllib's own")
+    conns = len({q["peer_port"] for q in m.requests("backup")})
+    check(1 <= conns <= serving, f"backup: twelve calls over {conns} connection(s)")
 
 
 BURST = """
@@ -227,8 +228,9 @@ def test_a_burst_of_connections_leaves_few_descriptors():
     Each parked thread kept its handle, about three descriptors: 300 more
     for the process's life after this burst, and a program near its
     descriptor limit (1024 by default) got EMFILE later where it would not
-    without the library. Calls after the burst go over the connections of
-    the handles kept."""
+    without the library. Each call's own request says close, as urllib
+    does: no handle keeps that connection, and each call after the burst
+    goes over one of its own, as without the library."""
     m = mock()
     m.set("primary", behaviour="slow:500")   # (the hundred connections are open at once)
     r = py(m, BURST, config(m), timeout=120)
@@ -242,7 +244,7 @@ def test_a_burst_of_connections_leaves_few_descriptors():
     check(fds2 - fds0 <= 60, f"after five more calls, {fds2 - fds0} more descriptors than before the burst")
     burst_conns = {q["peer_port"] for q in m.requests("primary") if "[rid:b" in q["body"]}
     after_conns = {q["peer_port"] for q in m.requests("primary") if "[rid:after" in q["body"]}
-    eq(len(after_conns - burst_conns), 0, "the calls after the burst went over connections kept from it")
+    eq((len(after_conns), len(after_conns & burst_conns)), (5, 0), "the calls after the burst each over a connection of its own")
 
 
 BURST_THEN_CLOSE = """
@@ -1133,6 +1135,83 @@ def test_a_head_with_bare_lf_header_lines_is_carried_as_it_came():
         srv.server_close()
 
 
+ONE_AT_A_TIME = """
+import urllib.request
+base = "http://%s:" + sys.argv[2] + "/v1/"
+def get(host):
+    return urllib.request.urlopen(base % host + "models", timeout=4).read().decode()
+def chat(host):
+    r = urllib.request.Request(base % host + "chat/completions", data=body().encode(), headers=HDRS)
+    return json.loads(urllib.request.urlopen(r, timeout=4).read())["choices"][0]["message"]["content"]
+out = []
+for what, host in (("get", "127.0.0.1"), ("get", "localhost"), ("chat", "127.0.0.1"), ("chat", "localhost"),
+                   ("get", "127.0.0.1")):
+    try:
+        out.append((get if what == "get" else chat)(host))
+    except Exception as e:
+        out.append(repr(e))
+both = []
+ts = [threading.Thread(target=lambda: both.append(get("127.0.0.1"))) for _ in range(2)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(json.dumps(out + both))
+"""
+
+
+def test_a_connection_close_ends_the_upstream_connection_too():
+    """urllib says Connection: close on every request. A server that serves
+    one connection at a time (Python's http.server.HTTPServer) must see it
+    and the connection end: the relay kept the upstream connection, with no
+    Connection: close, and the program's next request (another Host, or
+    another serving thread's handle, is another connection) waited on it
+    until it timed out. Pass-through requests and calls alike."""
+    import http.server
+    import threading
+    seen = []
+
+    class One(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def answer(self, body):
+            seen.append((self.command, self.headers.get("Connection")))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer(b'"models"')
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.answer(json.dumps({"id": "x", "object": "chat.completion", "model": "gpt-4o", "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "one at a time"},
+                 "finish_reason": "stop"}]}).encode())
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), One)   # (one connection at a time)
+    port = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        m = mock()
+        r = run([PY, "-c", PRELUDE + PEERS + ONE_AT_A_TIME, m.base("primary"), str(port)],
+                env_for(config(m, raw=port)), timeout=60)
+        check_relayed(r, port)
+        eq(json.loads(r.stdout or b"null"), ['"models"', '"models"', "one at a time", "one at a time", '"models"',
+                                             '"models"', '"models"'], f"every answer ({r.stderr.decode()[-300:]})")
+        eq(seen, [("GET", "close")] * 2 + [("POST", "close")] * 2 + [("GET", "close")] * 3,
+           "each request said Connection: close to the server")
+        out = raw_call(m, port, "GET /v1/models HTTP/1.0\r\n\r\n", config(m, raw=port))
+        check(out.startswith(b"HTTP/1.1 200 "), f"HTTP/1.0: answered ({out[:100]!r})")
+        eq(seen[-1], ("GET", "close"), "HTTP/1.0's close, unsaid, said to the server")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def test_an_http10_client_gets_its_stream_unchunked():
     """HTTP/1.0 knows no chunks: a live stream (the primary's, or a fallback's
     translated from another dialect) reaches such a client as it is, ended
@@ -1422,7 +1501,8 @@ def test_long_urls_pass_whole():
 
 def test_pass_through_adds_no_headers():
     """What the program did not send, the server does not get (libcurl's own
-    Accept: */* and form Content-Type)."""
+    Accept: */* and form Content-Type); what it did, it gets (its Connection:
+    close too)."""
     raw = RawServer()
     try:
         m = mock()
@@ -1431,8 +1511,9 @@ def test_pass_through_adds_no_headers():
                     f"POST /v1/files HTTP/1.1\r\n{host}Content-Length: 3\r\n\r\nabc"):
             out = raw_call(m, raw.port, req, config(m, raw=raw.port))
             check(out.startswith(b"HTTP/1.1 200 "), f"answered ({out[:100]!r})")
-        eq([sorted(r["headers"]) for r in raw.requests], [["host"], ["content-length", "host"]],
+        eq([sorted(r["headers"]) for r in raw.requests], [["connection", "host"], ["connection", "content-length", "host"]],
            "the program's headers and no others")
+        eq([r["headers"]["connection"] for r in raw.requests], ["close"] * 2, "its Connection as it sent it")
     finally:
         raw.stop()
 
