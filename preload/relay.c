@@ -247,9 +247,10 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
             /* digits only, and one length however often given (a request
              * with two is carried as it came: the server says 400) */
             char *e;
+            errno = 0;
             long cl = strtol(v, &e, 10);
             e += strspn(e, " \t");
-            if (*v < '0' || *v > '9' || *e || (length && cl != *clen)) {
+            if (*v < '0' || *v > '9' || *e || errno == ERANGE || (length && cl != *clen)) {
                 free(line);
                 llf_http_req_free(r);
                 return -1;
@@ -403,14 +404,26 @@ static int read_request(conn *k, llf_http_req *r)
     return 0;   /* (its Expect is answered in serve_url) */
 }
 
+int llf_http_chunk_size(const char *line, unsigned long *n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *c = line;
+    for (*n = 0; *c && strchr(hex, tolower((unsigned char)*c)); c++) {
+        if (*n > (unsigned long)LONG_MAX / 16)
+            return -1;
+        *n = *n * 16 + (unsigned long)(strchr(hex, tolower((unsigned char)*c)) - hex);
+    }
+    c += strspn(c, " \t");
+    return c == line || *n > (unsigned long)LONG_MAX || (*c && *c != ';') ? -1 : 0;
+}
+
 /* A chunk's size line; after the last (0), the trailers are read too. */
 static int read_chunk_size(conn *k, unsigned long *n)
 {
-    char line[64], *end;
+    char line[64];
     if (read_line(k, line, sizeof line))
         return -1;
-    *n = strtoul(line, &end, 16);
-    if (end == line || *n > LONG_MAX || (!*end && strlen(line) == sizeof line - 1))
+    if (llf_http_chunk_size(line, n) || (strlen(line) == sizeof line - 1 && !strchr(line, ';')))
         return -1;   /* (no size, or one that may go on past what was kept) */
     if (*n == 0)
         while (!read_line(k, line, sizeof line) && line[0])
@@ -447,8 +460,8 @@ static int read_body(conn *k, llf_http_req *r, size_t limit, int *rest, long *le
                 *left = (long)n;
                 return 0;
             }
-            if (read_exact(k, &r->body, n) || read_line(k, line, sizeof line))
-                return -1;
+            if (read_exact(k, &r->body, n) || read_line(k, line, sizeof line) || line[0])
+                return -1;   /* (a chunk's data is followed by its CRLF alone) */
         }
     }
     return 0;
@@ -767,7 +780,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
         char line[64];
         unsigned long n;
         /* (the CRLF that ends the chunk before, then the next one's size) */
-        if ((x->in_started && read_line(k, line, sizeof line)) || read_chunk_size(k, &n))
+        if ((x->in_started && (read_line(k, line, sizeof line) || line[0])) || read_chunk_size(k, &n))
             return CURL_READFUNC_ABORT;
         x->in_started = 1;
         if (n == 0) {

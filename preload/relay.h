@@ -33,6 +33,10 @@ typedef struct llf_http_req {
  * 0 none). Pure: unit-tested. */
 long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen);
 void llf_http_req_free(llf_http_req *r);
+/* A chunk-size line, without its CRLF: hex digits (no sign, no 0x, no
+ * white space before), then nothing but white space and a chunk extension
+ * (";..."). 0 with the size in *n, or -1. Pure: unit-tested. */
+int llf_http_chunk_size(const char *line, unsigned long *n);
 
 int  llf_relay_init(llf_engine *e, const llf_shim_services *svc);
 int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);

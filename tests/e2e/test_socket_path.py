@@ -1518,6 +1518,25 @@ def test_pass_through_adds_no_headers():
         raw.stop()
 
 
+def test_malformed_chunks_go_no_further():
+    """A chunked body the relay cannot read as chunks (a size with 0x or a
+    space before it, bytes between a chunk's data and its CRLF) is not
+    sent on as something else (strtoul read "0x5" and " 5" as 5, and the
+    bytes after a chunk's data were dropped): the connection ends, and the
+    server gets nothing of it."""
+    raw = RawServer()
+    try:
+        m = mock()
+        for what, chunks in (("0x5", "0x5\r\nhello\r\n0\r\n\r\n"), ("space", " 5\r\nhello\r\n0\r\n\r\n"),
+                             ("bytes after the data", "5\r\nhelloXX\r\n0\r\n\r\n")):
+            out = raw_call(m, raw.port, f"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\n"
+                                        f"Transfer-Encoding: chunked\r\n\r\n{chunks}", config(m, raw=raw.port))
+            check(not out.startswith(b"HTTP/1.1 200"), f"{what}: no answer from the server ({out[:100]!r})")
+        eq(raw.requests, [], "the server got none of them")
+    finally:
+        raw.stop()
+
+
 def test_providers_closing_without_a_reply_close_cleanly():
     """Every provider closes without a word: so does the relay (a clean end
     of stream, as the primary's own, not a reset)."""

@@ -102,6 +102,23 @@ void test_relay(void)
           llf_header_hop("HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA") && llf_header_hop("Content-Length: 3") &&
           llf_header_hop("TE: trailers") && !llf_header_hop("Content-Type: application/json") &&
           !llf_header_hop("Authorization: Bearer x") && !llf_header_hop("Tea: earl grey"));
+    /* a length past what a long holds is no length the relay can carry */
+    CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", &r, &clen) == -1);
+    /* chunk sizes: hex digits, then white space or an extension only */
+    unsigned long cs;
+    CHECK(llf_http_chunk_size("5", &cs) == 0 && cs == 5);
+    CHECK(llf_http_chunk_size("1aF", &cs) == 0 && cs == 0x1af);
+    CHECK(llf_http_chunk_size("10;name=value", &cs) == 0 && cs == 16);
+    CHECK(llf_http_chunk_size("10 \t;x", &cs) == 0 && cs == 16);
+    CHECK(llf_http_chunk_size("0", &cs) == 0 && cs == 0);
+    CHECK(llf_http_chunk_size("0x5", &cs) == -1);
+    CHECK(llf_http_chunk_size(" 5", &cs) == -1);
+    CHECK(llf_http_chunk_size("+5", &cs) == -1);
+    CHECK(llf_http_chunk_size("-5", &cs) == -1);
+    CHECK(llf_http_chunk_size("", &cs) == -1);
+    CHECK(llf_http_chunk_size("5z", &cs) == -1);
+    CHECK(llf_http_chunk_size("8000000000000000", &cs) == -1);   /* (past LONG_MAX) */
+    CHECK(llf_http_chunk_size("fffffffffffffffff", &cs) == -1);
     /* (a body larger than an answer may be is passed through as it comes) */
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", &r, &clen) > 0 &&
           clen == 999999999999L && r.clen == clen);
