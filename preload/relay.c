@@ -245,7 +245,16 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
         return n > MAX_HEAD ? -1 : 0;
     if (lf == start || lf[-1] != '\r' || !request_line(start, lf - 1, &sp1, &sp2))
         return -1;
-    const char *end = memmem(start, n - skip, "\r\n\r\n", 4);
+    /* So does a bare LF ending a header line, or the empty line, as soon as
+     * it is read: a head with one has no CRLF CRLF to wait for (it is
+     * carried as it came, for the server to read as it reads such lines). */
+    const char *end = NULL;
+    for (const char *l = lf + 1, *e; !end && (e = memchr(l, '\n', (size_t)(buf + n - l))); l = e + 1) {
+        if (e == l || e[-1] != '\r')
+            return -1;
+        if (e == l + 1)
+            end = l - 2;   /* (the CRLF CRLF that ends the head) */
+    }
     if (!end)
         return n > MAX_HEAD ? -1 : 0;
     memset(r, 0, sizeof *r);
@@ -272,9 +281,10 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
             /* digits only, and one length however often given (a request
              * with two is carried as it came: the server says 400) */
             char *e;
+            errno = 0;
             long cl = strtol(v, &e, 10);
             e += strspn(e, " \t");
-            if (*v < '0' || *v > '9' || *e || (length && cl != *clen)) {
+            if (*v < '0' || *v > '9' || *e || errno == ERANGE || (length && cl != *clen)) {
                 free(line);
                 llf_http_req_free(r);
                 return -1;
@@ -428,14 +438,26 @@ static int read_request(conn *k, llf_http_req *r)
     return 0;   /* (its Expect is answered in serve_url) */
 }
 
+int llf_http_chunk_size(const char *line, unsigned long *n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *c = line;
+    for (*n = 0; *c && strchr(hex, tolower((unsigned char)*c)); c++) {
+        if (*n > (unsigned long)LONG_MAX / 16)
+            return -1;
+        *n = *n * 16 + (unsigned long)(strchr(hex, tolower((unsigned char)*c)) - hex);
+    }
+    c += strspn(c, " \t");
+    return c == line || *n > (unsigned long)LONG_MAX || (*c && *c != ';') ? -1 : 0;
+}
+
 /* A chunk's size line; after the last (0), the trailers are read too. */
 static int read_chunk_size(conn *k, unsigned long *n)
 {
-    char line[64], *end;
+    char line[64];
     if (read_line(k, line, sizeof line))
         return -1;
-    *n = strtoul(line, &end, 16);
-    if (end == line || *n > LONG_MAX || (!*end && strlen(line) == sizeof line - 1))
+    if (llf_http_chunk_size(line, n) || (strlen(line) == sizeof line - 1 && !strchr(line, ';')))
         return -1;   /* (no size, or one that may go on past what was kept) */
     if (*n == 0)
         while (!read_line(k, line, sizeof line) && line[0])
@@ -472,8 +494,8 @@ static int read_body(conn *k, llf_http_req *r, size_t limit, int *rest, long *le
                 *left = (long)n;
                 return 0;
             }
-            if (read_exact(k, &r->body, n) || read_line(k, line, sizeof line))
-                return -1;
+            if (read_exact(k, &r->body, n) || read_line(k, line, sizeof line) || line[0])
+                return -1;   /* (a chunk's data is followed by its CRLF alone) */
         }
     }
     return 0;
@@ -498,6 +520,7 @@ typedef struct rctx {
     llf_gate *gate;              /* judging the held-back events */
     llf_stream_pipe *pipe;       /* translating a member's stream, or NULL */
     int keep_alive, http10;
+    int close_asked;             /* the program's request ends its connection (see perform_at) */
     /* Pass-through (no recognised call): the head goes out once complete,
      * the body as it arrives, framed by `framing` (see write_head). */
     int up_length, up_chunked;   /* the upstream's framing of the current block */
@@ -618,15 +641,18 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
         x->keep_alive &= !(x->in_stream && !x->in_done);
         x->framing = pass_framing(x);
         /* A 417 to the program's Expect is the program's, to send its body
-         * again without one as it sees fit; libcurl would do it itself,
-         * dropping the 417's body: the program gets the head, with no body
-         * (see on_read). */
+         * again without one as it sees fit. libcurl would do it itself,
+         * dropping the 417's body, and with the program's Expect, which is
+         * ours to send, again: a server that keeps its connection got the
+         * request thousands of times a second. The transfer stops at the
+         * 417's head, which the program gets with no body. */
         x->expect_failed = x->fwd_expect && !x->continued && x->block_status == 417;
         if (x->expect_failed)
             x->framing = 0;
         x->sent = 1;
         if (write_head(x->k, x->out->head.p, x->out->head.n, NULL, x->framing,
-                       x->keep_alive && x->framing != FRAME_TO_CLOSE))
+                       x->keep_alive && x->framing != FRAME_TO_CLOSE) ||
+            x->expect_failed)
             return 0;
     }
     return len;
@@ -775,8 +801,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
     conn *k = x->k;
     size_t want = size * nitems;
     /* (a body the program was not told to send: it had a final answer
-     * instead, and libcurl wants to send it after all, its 417 resend or
-     * on a 2xx, see go_on) */
+     * instead, a 2xx, and libcurl wants to send it after all, see go_on) */
     if ((x->fwd_expect && !x->continued && x->sent) || go_on(x))
         return CURL_READFUNC_ABORT;
     if (x->in_pre && x->in_off < x->in_pre->n) {
@@ -789,7 +814,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
         char line[64];
         unsigned long n;
         /* (the CRLF that ends the chunk before, then the next one's size) */
-        if ((x->in_started && read_line(k, line, sizeof line)) || read_chunk_size(k, &n))
+        if ((x->in_started && (read_line(k, line, sizeof line) || line[0])) || read_chunk_size(k, &n))
             return CURL_READFUNC_ABORT;
         x->in_started = 1;
         if (n == 0) {
@@ -939,6 +964,21 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     /* (the program's own Expect goes on with the body it holds back, see
      * go_on; libcurl's own, for a large or chunked body, is not sent) */
     hl = c->slist_append(hl, x->fwd_expect && req == x->orig ? "Expect: 100-continue" : "Expect:");
+    /* The program's own request, when it ends the program's connection
+     * (Connection: close, or HTTP/1.0), ends the upstream one too, or a
+     * server that serves one connection at a time (Python's http.server)
+     * waits on the one libcurl would keep, and the program's next request,
+     * on another connection (another Host, another serving thread's
+     * handle), on it: it says so as the program did (HTTP/1.0's unsaid
+     * close said), and libcurl does not keep that connection. A member's
+     * connection is ours, not the program's: kept for the next fallback. */
+    int closing = x->close_asked && req == x->orig;
+    const char *said = NULL;
+    for (size_t i = 0; closing && !said && i < req->headers.n; i++)
+        if (llf_header_is(req->headers.v[i], "connection") && strcasestr(req->headers.v[i], "close"))
+            said = req->headers.v[i];
+    if (closing)
+        hl = c->slist_append(hl, said ? said : "Connection: close");
     if (x->in_stream && x->in_chunked)
         hl = c->slist_append(hl, "Transfer-Encoding: chunked");
     /* Nor libcurl's defaults the program did not send. */
@@ -952,6 +992,8 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
     c->easy_setopt(h, CURLOPT_URL, req->url);
     c->easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);   /* ("/a/../b" is the server's to read) */
+    if (closing)
+        c->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
     c->easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     /* The program's own request goes where the program connected, its URL
      * (Host, SNI, certificate name) unchanged; members go to their own URLs. */
@@ -1334,8 +1376,8 @@ static int pass_through(rctx *x, const llf_req *orig)
     int rc = -1;
     if (!x->sent)
         fail_before_reply(x->k, resp.curlcode);
-    else if (resp.curlcode != CURLE_OK && !(x->expect_failed && resp.curlcode == CURLE_ABORTED_BY_CALLBACK))
-        reset(x->k);   /* broken within the body, as upstream's was (not a 417 whole: see on_read) */
+    else if (resp.curlcode != CURLE_OK && !x->expect_failed)
+        reset(x->k);   /* broken within the body, as upstream's was (not a 417, stopped at its head: on_header) */
     else if (x->framing != FRAME_CHUNKED || write_end(x->k, &resp.trailers) == 0)
         rc = x->framing == FRAME_TO_CLOSE || !x->keep_alive ? -1 : 0;   /* (an answer before the body's end said close: on_header) */
     if (rc && x->sent && x->in_stream && !x->in_done)
@@ -1620,8 +1662,8 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         named = llf_targets_names(u.host, u.port, (struct sockaddr *)&k->from.orig);
         llf_urlparts_free(&u);
     }
-    rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .http10 = r->http10, .orig = &orig,
-              .host = host[0] ? host : NULL};
+    rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .close_asked = !r->keep_alive,
+              .http10 = r->http10, .orig = &orig, .host = host[0] ? host : NULL};
     /* Only a POST to a model endpoint can be a call: its body is read whole
      * up to what an answer may be (MAX_BODY; no call is larger). Any other
      * body is read whole only when small; a larger one (an upload to a files

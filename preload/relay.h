@@ -42,6 +42,10 @@ int  llf_http_req_url(const char *target, const char *host, int tls, llf_buf *ur
 /* Can a Host value stand in a URL as the authority: host[:port], the host
  * a reg-name of unreserved characters and %, or an [IPv6] literal? Pure. */
 int  llf_http_host_ok(const char *h);
+/* A chunk-size line, without its CRLF: hex digits (no sign, no 0x, no
+ * white space before), then nothing but white space and a chunk extension
+ * (";..."). 0 with the size in *n, or -1. Pure: unit-tested. */
+int llf_http_chunk_size(const char *line, unsigned long *n);
 
 int  llf_relay_init(llf_engine *e, const llf_shim_services *svc);
 int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);

@@ -18,8 +18,12 @@ def echo(c, req):
 
 
 class RawServer:
-    def __init__(self, answer=echo, tls=None, unix=None, host="127.0.0.1", port=0, read_rate=None, early=False):
+    def __init__(self, answer=echo, tls=None, unix=None, host="127.0.0.1", port=0, read_rate=None, early=False,
+                 refuse_expect=False):
         self.answer = answer
+        # answer every head with Expect: 100-continue with a 417 (with a
+        # body), keeping the connection for the request sent again without
+        self.refuse_expect = refuse_expect
         # answer right after the head, then read and drop the body until the
         # client closes or is silent for 3 s, and close (as nginx answers a 401 or
         # 413 to an upload); no 100 to an Expect. A request's "dropped"
@@ -69,6 +73,11 @@ class RawServer:
                 lines = head.decode("latin-1").split("\r\n")
                 method, target = lines[0].split(" ")[:2]
                 headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+                if self.refuse_expect and headers.get("expect", "").lower() == "100-continue":
+                    self.requests.append({"method": method, "target": target, "headers": headers,
+                                          "head": head.decode("latin-1"), "body": b"", "rest": b""})
+                    c.sendall(b"HTTP/1.1 417 Expectation Failed\r\nX-Server: early\r\nContent-Length: 4\r\n\r\nnope")
+                    continue
                 if self.early:
                     req = {"method": method, "target": target, "headers": headers, "head": head.decode("latin-1"),
                            "body": b"", "rest": b"", "dropped": len(buf)}

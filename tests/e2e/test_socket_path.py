@@ -204,7 +204,8 @@ def test_serving_threads_park_and_keep_their_connections():
     row are served by the thread of the first (or, when a call's connection
     arrives before the last one's thread has parked, by one or two more),
     over as few connections to each provider. The relay's threads take none
-    of the program's signals."""
+    of the program's signals. (Each call's own request says close, as urllib
+    does: that connection to the primary is not kept.)"""
     m = mock()
     m.set("primary", behaviour="503")
     script = """
@@ -234,9 +235,9 @@ print(blocked(os.getpid()) & wanted == wanted,
     eq(one - before, 2, "after one call: the relay's accepting thread, and its serving thread parked")
     serving = twelve - before - 1
     check(1 <= serving <= 3, f"twelve calls in a row, served by {serving} thread(s)")
-    for name in ("primary", "backup"):
-        conns = len({q["peer_port"] for q in m.requests(name)})
-        check(1 <= conns <= serving, f"{name}: twelve calls over {conns} connection(s)")
+    eq(len({q["peer_port"] for q in m.requests("primary")}), 12, "primary: a connection per call, as urllib's own")
+    conns = len({q["peer_port"] for q in m.requests("backup")})
+    check(1 <= conns <= serving, f"backup: twelve calls over {conns} connection(s)")
 
 
 BURST = """
@@ -268,8 +269,9 @@ def test_a_burst_of_connections_leaves_few_descriptors():
     Each parked thread kept its handle, about three descriptors: 300 more
     for the process's life after this burst, and a program near its
     descriptor limit (1024 by default) got EMFILE later where it would not
-    without the library. Calls after the burst go over the connections of
-    the handles kept."""
+    without the library. Each call's own request says close, as urllib
+    does: no handle keeps that connection, and each call after the burst
+    goes over one of its own, as without the library."""
     m = mock()
     m.set("primary", behaviour="slow:500")   # (the hundred connections are open at once)
     r = py(m, BURST, config(m), timeout=120)
@@ -283,7 +285,7 @@ def test_a_burst_of_connections_leaves_few_descriptors():
     check(fds2 - fds0 <= 60, f"after five more calls, {fds2 - fds0} more descriptors than before the burst")
     burst_conns = {q["peer_port"] for q in m.requests("primary") if "[rid:b" in q["body"]}
     after_conns = {q["peer_port"] for q in m.requests("primary") if "[rid:after" in q["body"]}
-    eq(len(after_conns - burst_conns), 0, "the calls after the burst went over connections kept from it")
+    eq((len(after_conns), len(after_conns & burst_conns)), (5, 0), "the calls after the burst each over a connection of its own")
 
 
 BURST_THEN_CLOSE = """
@@ -1137,6 +1139,120 @@ def test_what_the_relay_cannot_read_as_http_is_carried_as_it_came():
         srv.stop()
 
 
+def test_a_head_with_bare_lf_header_lines_is_carried_as_it_came():
+    """A request line ending in CRLF with header lines, or only the empty
+    line, ending in a bare LF: no CRLF CRLF ends that head, and the relay
+    waited for one up to 64 KiB. It is carried as it came, at once, and the
+    server reads it as it reads such lines (Python's http.server: 200)."""
+    import http.server
+    import threading
+
+    class Models(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *a):
+            pass
+
+    m = mock()
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Models)
+    port = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        cfg = config(m, raw=port)
+        for what, req in (("bare LF header lines", "GET /v1/models HTTP/1.1\r\nHost: x\nX-A: 1\nConnection: close\n\n"),
+                          ("a bare LF empty line", "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\n")):
+            t0 = time.monotonic()
+            out = raw_call(m, port, req, cfg)
+            check(time.monotonic() - t0 < 4, f"{what}: answered at once ({time.monotonic() - t0:.1f} s)")
+            check(out.startswith(b"HTTP/1.1 200 ") and out.endswith(b"\r\n\r\n{}"), f"{what}: the server's answer ({out[:200]!r})")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+ONE_AT_A_TIME = """
+import urllib.request
+base = "http://%s:" + sys.argv[2] + "/v1/"
+def get(host):
+    return urllib.request.urlopen(base % host + "models", timeout=4).read().decode()
+def chat(host):
+    r = urllib.request.Request(base % host + "chat/completions", data=body().encode(), headers=HDRS)
+    return json.loads(urllib.request.urlopen(r, timeout=4).read())["choices"][0]["message"]["content"]
+out = []
+for what, host in (("get", "127.0.0.1"), ("get", "localhost"), ("chat", "127.0.0.1"), ("chat", "localhost"),
+                   ("get", "127.0.0.1")):
+    try:
+        out.append((get if what == "get" else chat)(host))
+    except Exception as e:
+        out.append(repr(e))
+both = []
+ts = [threading.Thread(target=lambda: both.append(get("127.0.0.1"))) for _ in range(2)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(json.dumps(out + both))
+"""
+
+
+def test_a_connection_close_ends_the_upstream_connection_too():
+    """urllib says Connection: close on every request. A server that serves
+    one connection at a time (Python's http.server.HTTPServer) must see it
+    and the connection end: the relay kept the upstream connection, with no
+    Connection: close, and the program's next request (another Host, or
+    another serving thread's handle, is another connection) waited on it
+    until it timed out. Pass-through requests and calls alike."""
+    import http.server
+    import threading
+    seen = []
+
+    class One(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def answer(self, body):
+            seen.append((self.command, self.headers.get("Connection")))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer(b'"models"')
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.answer(json.dumps({"id": "x", "object": "chat.completion", "model": "gpt-4o", "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "one at a time"},
+                 "finish_reason": "stop"}]}).encode())
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), One)   # (one connection at a time)
+    port = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        m = mock()
+        r = run([PY, "-c", PRELUDE + PEERS + ONE_AT_A_TIME, m.base("primary"), str(port)],
+                env_for(config(m, raw=port)), timeout=60)
+        check_relayed(r, port)
+        eq(json.loads(r.stdout or b"null"), ['"models"', '"models"', "one at a time", "one at a time", '"models"',
+                                             '"models"', '"models"'], f"every answer ({r.stderr.decode()[-300:]})")
+        eq(seen, [("GET", "close")] * 2 + [("POST", "close")] * 2 + [("GET", "close")] * 3,
+           "each request said Connection: close to the server")
+        out = raw_call(m, port, "GET /v1/models HTTP/1.0\r\n\r\n", config(m, raw=port))
+        check(out.startswith(b"HTTP/1.1 200 "), f"HTTP/1.0: answered ({out[:100]!r})")
+        eq(seen[-1], ("GET", "close"), "HTTP/1.0's close, unsaid, said to the server")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def test_an_http10_client_gets_its_stream_unchunked():
     """HTTP/1.0 knows no chunks: a live stream (the primary's, or a fallback's
     translated from another dialect) reaches such a client as it is, ended
@@ -1279,19 +1395,20 @@ def test_an_early_answer_to_an_upload_reaches_the_program():
 
 def test_a_417_to_an_expect_is_the_programs_answer():
     """A server that will not honour the program's Expect: 100-continue
-    (417): the program gets the 417 (its head; libcurl drops its body) and
-    the end of the connection, nothing after it, and libcurl's own resend
-    without the Expect goes no further than its head."""
-    def refuse(c, req):
-        c.sendall(b"HTTP/1.1 417 Expectation Failed\r\nX-Server: early\r\nContent-Length: 3\r\n\r\nno!")
-        return True
-    raw = RawServer(refuse, early=True)
+    (417), and answers every head that carries one so, keeping its
+    connection: the program gets the 417 (its head: the transfer stops
+    there) and the end of the connection, nothing after it, and the server
+    gets the request once. libcurl resent it, with the program's Expect,
+    to another 417, thousands of times a second."""
+    raw = RawServer(refuse_expect=True)
     try:
         m = mock()
         out = raw_call(m, raw.port, f"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\nContent-Length: 5\r\n"
                                     "Expect: 100-continue\r\n\r\n", config(m, raw=raw.port))
         eq(out, b"HTTP/1.1 417 Expectation Failed\r\nX-Server: early\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
            "the 417, then the close")
+        time.sleep(0.5)
+        eq(len(raw.requests), 1, "the server got the request once")
         eq(raw.requests[0]["headers"].get("expect"), "100-continue", "the Expect went to the server")
     finally:
         raw.stop()
@@ -1425,7 +1542,8 @@ def test_long_urls_pass_whole():
 
 def test_pass_through_adds_no_headers():
     """What the program did not send, the server does not get (libcurl's own
-    Accept: */* and form Content-Type)."""
+    Accept: */* and form Content-Type); what it did, it gets (its Connection:
+    close too)."""
     raw = RawServer()
     try:
         m = mock()
@@ -1434,8 +1552,28 @@ def test_pass_through_adds_no_headers():
                     f"POST /v1/files HTTP/1.1\r\n{host}Content-Length: 3\r\n\r\nabc"):
             out = raw_call(m, raw.port, req, config(m, raw=raw.port))
             check(out.startswith(b"HTTP/1.1 200 "), f"answered ({out[:100]!r})")
-        eq([sorted(r["headers"]) for r in raw.requests], [["host"], ["content-length", "host"]],
+        eq([sorted(r["headers"]) for r in raw.requests], [["connection", "host"], ["connection", "content-length", "host"]],
            "the program's headers and no others")
+        eq([r["headers"]["connection"] for r in raw.requests], ["close"] * 2, "its Connection as it sent it")
+    finally:
+        raw.stop()
+
+
+def test_malformed_chunks_go_no_further():
+    """A chunked body the relay cannot read as chunks (a size with 0x or a
+    space before it, bytes between a chunk's data and its CRLF) is not
+    sent on as something else (strtoul read "0x5" and " 5" as 5, and the
+    bytes after a chunk's data were dropped): the connection ends, and the
+    server gets nothing of it."""
+    raw = RawServer()
+    try:
+        m = mock()
+        for what, chunks in (("0x5", "0x5\r\nhello\r\n0\r\n\r\n"), ("space", " 5\r\nhello\r\n0\r\n\r\n"),
+                             ("bytes after the data", "5\r\nhelloXX\r\n0\r\n\r\n")):
+            out = raw_call(m, raw.port, f"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\n"
+                                        f"Transfer-Encoding: chunked\r\n\r\n{chunks}", config(m, raw=raw.port))
+            check(not out.startswith(b"HTTP/1.1 200"), f"{what}: no answer from the server ({out[:100]!r})")
+        eq(raw.requests, [], "the server got none of them")
     finally:
         raw.stop()
 

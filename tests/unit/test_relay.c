@@ -61,6 +61,12 @@ void test_relay(void)
      * another protocol, a bare LF, forms the relay does not serve */
     CHECK(parse("PING\r\n", &r, &clen) == -1);
     CHECK(parse("GET /v1/models HTTP/1.1\nHost: x\n", &r, &clen) == -1);
+    /* ...and a bare LF after a CRLF request line, as soon as it is read (the
+     * head has no CRLF CRLF to wait for) */
+    CHECK(parse("GET /v1/models HTTP/1.1\r\nHost: x\nX-A: 1\n", &r, &clen) == -1);
+    CHECK(parse("GET /v1/models HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\n", &r, &clen) == -1);
+    CHECK(parse("GET /v1/models HTTP/1.1\r\n\n", &r, &clen) == -1);
+    CHECK(parse("GET /v1/models HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n", &r, &clen) == 0);   /* (no LF yet: more) */
     CHECK(parse("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: x\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("GET /x HTTP/2.0\r\n\r\n", &r, &clen) == -1);
@@ -155,6 +161,23 @@ void test_relay(void)
           llf_header_hop("HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA") && llf_header_hop("Content-Length: 3") &&
           llf_header_hop("TE: trailers") && !llf_header_hop("Content-Type: application/json") &&
           !llf_header_hop("Authorization: Bearer x") && !llf_header_hop("Tea: earl grey"));
+    /* a length past what a long holds is no length the relay can carry */
+    CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", &r, &clen) == -1);
+    /* chunk sizes: hex digits, then white space or an extension only */
+    unsigned long cs;
+    CHECK(llf_http_chunk_size("5", &cs) == 0 && cs == 5);
+    CHECK(llf_http_chunk_size("1aF", &cs) == 0 && cs == 0x1af);
+    CHECK(llf_http_chunk_size("10;name=value", &cs) == 0 && cs == 16);
+    CHECK(llf_http_chunk_size("10 \t;x", &cs) == 0 && cs == 16);
+    CHECK(llf_http_chunk_size("0", &cs) == 0 && cs == 0);
+    CHECK(llf_http_chunk_size("0x5", &cs) == -1);
+    CHECK(llf_http_chunk_size(" 5", &cs) == -1);
+    CHECK(llf_http_chunk_size("+5", &cs) == -1);
+    CHECK(llf_http_chunk_size("-5", &cs) == -1);
+    CHECK(llf_http_chunk_size("", &cs) == -1);
+    CHECK(llf_http_chunk_size("5z", &cs) == -1);
+    CHECK(llf_http_chunk_size("8000000000000000", &cs) == -1);   /* (past LONG_MAX) */
+    CHECK(llf_http_chunk_size("fffffffffffffffff", &cs) == -1);
     /* (a body larger than an answer may be is passed through as it comes) */
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", &r, &clen) > 0 &&
           clen == 999999999999L && r.clen == clen);
