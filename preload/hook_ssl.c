@@ -74,6 +74,46 @@ static vssl *vtable;
 static int nvirtual;
 static pthread_mutex_t vlock = LLF_FORKLOCK_INIT;
 
+/* Contexts given a cert-verify callback and sessions given DANE: OpenSSL
+ * has no getter for either, so their setters are hooked and note them
+ * here (see followable). A context's note is never taken back: libssl
+ * calls SSL_CTX_free for every session's reference, so a hook there could
+ * not tell the last; a new context at a freed one's address is then taken
+ * for one with a callback, and gets its real handshake. */
+typedef struct noted {
+    const void *p;
+    UT_hash_handle hh;
+} noted;
+static noted *notes;
+static pthread_mutex_t nlock = LLF_FORKLOCK_INIT;
+
+static void note(const void *p, int on)
+{
+    noted *n = NULL;
+    pthread_mutex_lock(&nlock);
+    HASH_FIND_PTR(notes, &p, n);
+    if (on && !n && (n = calloc(1, sizeof *n))) {
+        n->p = p;
+        vtable_oom = 0;
+        HASH_ADD_PTR(notes, p, n);
+        if (vtable_oom)
+            free(n);
+    } else if (!on && n) {
+        HASH_DEL(notes, n);
+        free(n);
+    }
+    pthread_mutex_unlock(&nlock);
+}
+
+static int noted_here(const void *p)
+{
+    noted *n = NULL;
+    pthread_mutex_lock(&nlock);
+    HASH_FIND_PTR(notes, &p, n);
+    pthread_mutex_unlock(&nlock);
+    return n != NULL;
+}
+
 static struct {
     int (*connect)(SSL *);
     int (*do_handshake)(SSL *);
@@ -140,6 +180,8 @@ static struct {
     X509_EXTENSION *(*ext_conf_nid)(void *, void *, int, const char *);
     int (*add_ext)(X509 *, X509_EXTENSION *, int);
     int (*get_verify_mode)(const SSL *);
+    void (*ctx_set_cert_verify_callback)(SSL_CTX *, int (*)(X509_STORE_CTX *, void *), void *);
+    int (*dane_enable)(SSL *, const char *);
     void (*ext_free)(X509_EXTENSION *);
 } real;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -147,9 +189,12 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void resolve(void)
 {
     llf_forklock(&vlock);
+    llf_forklock(&nlock);
 #define R(m, s) *(void **)&real.m = llf_openssl_sym(s)
     R(connect, "SSL_connect");
     R(get_verify_mode, "SSL_get_verify_mode");
+    R(ctx_set_cert_verify_callback, "SSL_CTX_set_cert_verify_callback");
+    R(dane_enable, "SSL_dane_enable");
     R(do_handshake, "SSL_do_handshake");
     R(read, "SSL_read");
     R(read_ex, "SSL_read_ex");
@@ -297,6 +342,26 @@ static int peer_is_relay(const llf_core_api *core, int fd)
  * client session that has not begun its handshake, and only once per
  * redirected connection: the fd number may be reused later by a connection
  * that is not ours (accept(), a server session). */
+/* Can the relay verify the server as this program's session would? It
+ * carries the program's store, parameters, versions, ciphers and client
+ * certificate (trust.h), not code of the program's: a verify callback
+ * (which may refuse, or accept what the chain does not: PHP's streams,
+ * a pin), a cert-verify callback, an OCSP status request, DANE. A session
+ * that verifies with any of them gets its real handshake, tunnelled, and
+ * no fallback: vouching for it (see trusted) could send its request where
+ * the program would refuse to. One that does not verify keeps them for
+ * its probe. */
+static int followable(SSL *s)
+{
+    if (!real.get_verify_mode || !(real.get_verify_mode(s) & SSL_VERIFY_PEER))
+        return 1;
+    if (!real.get_verify_callback || real.get_verify_callback(s) || !real.ctrl || !real.get_ssl_ctx)
+        return 0;
+    if (real.ctrl(s, SSL_CTRL_GET_TLSEXT_STATUS_REQ_TYPE, 0, NULL) != -1)
+        return 0;
+    return !noted_here(s) && !noted_here(real.get_ssl_ctx(s));
+}
+
 static vssl *make_virtual(SSL *s)
 {
     if (llf_in_lib || llf_disabled() || !REAL(get_fd) || !real.get_servername || !real.is_server ||
@@ -309,7 +374,7 @@ static vssl *make_virtual(SSL *s)
     const char *sni = real.get_servername(s, TLSEXT_NAMETYPE_host_name);
     const llf_core_api *core = llf_core();
     if (real.is_server(s) || !real.in_before(s) || !sni || !core || !core->is_tls_host(sni) ||
-        !peer_is_relay(core, fd))
+        !peer_is_relay(core, fd) || !followable(s))
         return NULL;
     vssl *v = calloc(1, sizeof *v);
     if (!v)
@@ -473,8 +538,27 @@ LLF_EXPORT int SSL_get_shutdown(const SSL *s)
     return v ? v->shut : REAL(get_shutdown)(s);
 }
 
+LLF_EXPORT void SSL_CTX_set_cert_verify_callback(SSL_CTX *ctx, int (*cb)(X509_STORE_CTX *, void *), void *arg)
+{
+    pthread_once(&once, resolve);
+    note(ctx, cb != NULL);
+    if (real.ctx_set_cert_verify_callback)
+        real.ctx_set_cert_verify_callback(ctx, cb, arg);
+}
+
+LLF_EXPORT int SSL_dane_enable(SSL *s, const char *basedomain)
+{
+    pthread_once(&once, resolve);
+    int r = real.dane_enable ? real.dane_enable(s, basedomain) : -1;
+    if (r > 0)
+        note(s, 1);
+    return r;
+}
+
 LLF_EXPORT void SSL_free(SSL *s)
 {
+    if (__atomic_load_n(&notes, __ATOMIC_RELAXED))
+        note(s, 0);
     forget(s);
     if (REAL(free))
         real.free(s);
@@ -819,6 +903,8 @@ LLF_EXPORT const SSL_CIPHER *SSL_get_current_cipher(const SSL *s)
 LLF_EXPORT const char *SSL_get_version(const SSL *s)
 {
     vssl *v = find(s);
+    if (v && trusted(v))
+        return REAL(get_version)(s);   /* (urllib3 1.26 asks on every connection: see trusted) */
     SSL *p = v ? peer(v) : NULL;
     return v && !p ? "unknown" : REAL(get_version)(p ? p : s);
 }
@@ -826,6 +912,8 @@ LLF_EXPORT const char *SSL_get_version(const SSL *s)
 LLF_EXPORT int SSL_version(const SSL *s)
 {
     vssl *v = find(s);
+    if (v && trusted(v))
+        return REAL(version)(s);
     SSL *p = v ? peer(v) : NULL;
     return REAL(version)(p ? p : s);
 }

@@ -995,6 +995,33 @@ def test_a_program_that_checks_its_peer_itself_refuses_an_untrusted_one():
         raw.stop()
 
 
+def test_a_program_that_verifies_with_code_of_its_own_gets_its_real_handshake():
+    """peercheck with SSL_VERIFY_PEER and code of its own deciding: a verify
+    callback or a cert-verify callback that refuses a server its CA file
+    trusts, a verify callback that accepts a self-signed one. The relay
+    cannot run the program's code: such a session was made virtual and
+    vouched for, so the refusing program sent its key where it would not
+    have, and the accepting one lost its answer. It now gets its real
+    handshake, tunnelled (no fallback), and decides as without the library."""
+    m = mock()
+    pem, key = self_signed()
+    raw = tls_server(pem, key)
+    try:
+        cfg = config(m, primary=f"https://localhost:{raw.port}/v1", chain=())
+        for mode, ca, want in (("vcb-reject", pem, "handshake failed"), ("cvcb-reject", pem, "handshake failed"),
+                               ("vcb-accept", m.ca, "HTTP/1.1 200 OK")):
+            for preload in (False, True):
+                raw.requests.clear()
+                r = run([os.path.join(BUILD, "progs/peercheck"), "localhost", str(raw.port), ca, mode],
+                        env_for(cfg, preload=preload))
+                what = f"{mode} {'with' if preload else 'without'} the library"
+                eq(r.stdout.decode().splitlines(), [want], f"{what} ({r.stderr.decode()[-300:]})")
+                keyed = [q for q in raw.requests if KEYS["OPENAI_API_KEY"] in q["head"]]
+                eq(len(keyed), 1 if want.startswith("HTTP") else 0, f"{what}: requests with the key")
+    finally:
+        raw.stop()
+
+
 def test_a_program_is_shown_its_servers_own_certificate():
     """A program pinning its provider's certificate (getpeercert's DER) as
     its only check (CERT_NONE: the pin is its trust), and asking cipher()
@@ -1153,9 +1180,11 @@ def test_a_certificate_the_programs_crl_revokes_is_refused():
 
 
 def test_a_session_is_probed_only_when_its_program_asks():
-    """urllib and httpx with their default settings never ask a virtual
-    session about its peer: their server sees one connection per call, the
-    relay's. A program that asks (getpeercert twice, cipher) costs it one
+    """urllib, httpx and Debian's requests (urllib3 1.26, which asks
+    getpeercert() and version() on every connection, its own name check)
+    with their default settings make no probe: their server sees one
+    connection per call, the relay's (requests's version() probed, two
+    connections per call). A program that asks (getpeercert twice, cipher) costs it one
     more connection, once."""
     m = mock()
     raw = tls_server(*mock_cert(m))
@@ -1175,6 +1204,10 @@ print(urllib.request.urlopen(urllib.request.Request(URL, data=body().encode(), h
 """, "httpx": """
 import httpx
 print(httpx.post(URL, content=body(), headers=HDRS, timeout=10).status_code)
+""", "requests": """
+import requests   # Debian's, on urllib3 1.26: getpeercert() and version() on every connection
+s = requests.Session()
+print(*{s.post(URL, data=body(), headers={**HDRS, "Connection": "close"}, timeout=10).status_code for _ in range(2)})
 """, "asks": ask}
     try:
         cfg = config(m, primary=f"https://localhost:{raw.port}/v1", chain=())
@@ -1182,7 +1215,7 @@ print(httpx.post(URL, content=body(), headers=HDRS, timeout=10).status_code)
             before = raw.connections
             r = py(m, script, cfg, url=f"https://localhost:{raw.port}/v1/chat/completions")
             eq(r.stdout.decode().split(), ["200"], f"{name}: answered ({r.stderr.decode()[-300:]})")
-            eq(raw.connections - before, 2 if name == "asks" else 1, f"{name}: the server's connections")
+            eq(raw.connections - before, {"asks": 2, "requests": 2}.get(name, 1), f"{name}: the server's connections")
     finally:
         raw.stop()
 

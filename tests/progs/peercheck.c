@@ -5,7 +5,12 @@
  * it trusts.
  *   peercheck HOST PORT CAFILE
  * prints "verify=N host=0|1 issuer=...", then "refused", or the answer's
- * status line (read no further). */
+ * status line (read no further).
+ *   peercheck HOST PORT CAFILE MODE
+ * verifies with SSL_VERIFY_PEER and code of its own instead, MODE one of
+ * vcb-reject, vcb-accept (a verify callback that refuses, or accepts,
+ * whatever the chain), cvcb-reject (a cert-verify callback that refuses);
+ * a handshake that succeeds sends at once. */
 #include <netdb.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -13,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+static int yes(int ok, X509_STORE_CTX *c) { (void)ok; (void)c; return 1; }
+static int no(int ok, X509_STORE_CTX *c) { (void)ok; (void)c; return 0; }
+static int no_chain(X509_STORE_CTX *c, void *arg) { (void)c; (void)arg; return 0; }
 
 int main(int argc, char **argv)
 {
@@ -23,6 +32,12 @@ int main(int argc, char **argv)
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     if (!ctx || !SSL_CTX_load_verify_locations(ctx, argv[3], NULL))
         return 2;
+    const char *mode = argc > 4 ? argv[4] : NULL;
+    if (mode && strcmp(mode, "cvcb-reject") == 0) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        SSL_CTX_set_cert_verify_callback(ctx, no_chain, NULL);
+    } else if (mode)
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, strcmp(mode, "vcb-accept") == 0 ? yes : no);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *a;
     if (getaddrinfo(host, port, &hints, &ai))
         return 2;
@@ -43,13 +58,14 @@ int main(int argc, char **argv)
         printf("handshake failed\n");
         return 3;
     }
-    long vr = SSL_get_verify_result(s);
+    long vr = mode ? X509_V_OK : SSL_get_verify_result(s);
     X509 *peer = SSL_get1_peer_certificate(s);
-    int host_ok = peer && X509_check_host(peer, host, 0, 0, NULL) == 1;
+    int host_ok = mode || (peer && X509_check_host(peer, host, 0, 0, NULL) == 1);
     char issuer[256] = "-";
     if (peer)
         X509_NAME_oneline(X509_get_issuer_name(peer), issuer, sizeof issuer);
-    printf("verify=%ld host=%d issuer=%s\n", vr, host_ok, issuer);
+    if (!mode)
+        printf("verify=%ld host=%d issuer=%s\n", vr, host_ok, issuer);
     if (vr != X509_V_OK || !host_ok) {
         printf("refused\n");
         return 1;
