@@ -222,6 +222,13 @@ typedef struct hstate {
     unsigned pause_seen;              /* when unpauses[RECV] was this */
     CURLcode pause_rc;                /* how a wait ended a call: timeout, or aborted */
     struct timespec call_t0;          /* the call's start, for its CURLOPT_TIMEOUT */
+    /* While a call of ours runs on the handle: the options (D_*) it may
+     * have set away from the program's, beside the callbacks and headers
+     * every attempt takes over (see restore); NULL otherwise. A callback
+     * of the program's that duplicates the handle then gets its options,
+     * not ours (curl_easy_duphandle). */
+    const unsigned *call_dirty;
+    int reset_due;                    /* curl_easy_reset meanwhile: done again at the call's end */
     curl_off_t meter[4];              /* what libcurl last told the progress callback */
 
     /* What the last managed call delivered, for getinfo/header. */
@@ -256,6 +263,10 @@ static void install_atfork(void) { llf_forklock(&table_lock); }
 /* How many handles' overrides hold a snapshot: getinfo looks for one only
  * then (most programs never have one). */
 static int snaps_live;
+
+/* How many calls of ours run (hstate.call_dirty set): the guarded hooks
+ * look for the handle's state only then. */
+static int calls_live;
 
 static void snap_free(snapshot *sn)
 {
@@ -1066,6 +1077,37 @@ typedef struct attempt_ctx {
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
        D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_READ = 1024, D_TLS = 2048,
        D_ALL = 4095 };
+
+/* A call that only runs a reader of ours, or reads the program's body
+ * (hstate.call_dirty). */
+static const unsigned dirty_read = D_READ, dirty_none = 0;
+
+static void call_begin(hstate *s, const unsigned *dirty)
+{
+    s->call_dirty = dirty;
+    __atomic_add_fetch(&calls_live, 1, __ATOMIC_SEQ_CST);
+}
+
+static void call_end(hstate *s)
+{
+    s->call_dirty = NULL;
+    __atomic_sub_fetch(&calls_live, 1, __ATOMIC_SEQ_CST);
+}
+
+static void forget(CURL *h, hstate *s);
+
+/* The state of a handle a call of ours runs on, or NULL. Inside one the
+ * guard is on, yet a callback of the program's that libcurl calls itself
+ * (its progress, debug or socket callbacks) may call the hooks: on that
+ * handle they are the program's (libcurl does not set options on, nor
+ * duplicate, a handle it is running). */
+static hstate *busy_state(CURL *h)
+{
+    if (!__atomic_load_n(&calls_live, __ATOMIC_SEQ_CST) || !h)
+        return NULL;
+    hstate *s = state_find(h);
+    return s && s->call_dirty ? s : NULL;
+}
 
 /* The end of a 2xx header block of a streaming call: from here on the answer
  * goes to the program as it arrives. */
@@ -2109,9 +2151,11 @@ static CURLcode pass_read(const llf_curl_api *rc, CURL *h, hstate *s, const llf_
     replay r = {s, b, 0};
     rc->easy_setopt(h, CURLOPT_READFUNCTION, replay_read);
     rc->easy_setopt(h, CURLOPT_READDATA, &r);
+    call_begin(s, &dirty_read);
     CURLcode res = pass(rc, h);
     rc->easy_setopt(h, CURLOPT_READFUNCTION, s->readfn);
     rc->easy_setopt(h, CURLOPT_READDATA, s->readdata);
+    call_end(s);
     return res;
 }
 
@@ -2239,8 +2283,10 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0, .upload = upload};
     llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", curl_left};
     llf_final fin;
+    call_begin(s, &ctx.dirty);
     int rc_run = core->run(call, &args, &fin);
     restore(h, s, ctx.dirty);
+    call_end(s);
     llf_headers_free(&orig.headers);
     if (rc_run) {
         llf_buf_free(&ctx.given_head);
@@ -2398,7 +2444,9 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
         /* A read-callback body is consumed once, here; then every attempt,
          * and a pass-through, sends the copy. */
         llf_buf b = {0};
+        call_begin(s, &dirty_none);   /* (its reader may reset the handle) */
         int got = read_body(s, &b);
+        call_end(s);
         if (got != RB_OK) {
             res = got == RB_LARGE ? pass_read(rc, h, s, &b) : got == RB_BAD ? CURLE_READ_ERROR
                   : s->pause_rc ? s->pause_rc : CURLE_ABORTED_BY_CALLBACK;
@@ -2409,14 +2457,20 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
                 /* (not a call: the copy goes as the program framed it) */
                 copy_reader cr = {&b, 0};
                 read_from(rc, h, &cr);
+                call_begin(s, &dirty_read);
                 res = guarded_perform(rc, h, &llf_in_lib);
                 read_back(rc, h, s);
+                call_end(s);
             }
             llf_buf_free(&b);
         }
     }
     if (curlu_url)
         rc->free(curlu_url);
+    if (s->reset_due) {   /* (see curl_easy_reset) */
+        forget(h, s);
+        rc->easy_reset(h);
+    }
     return res;
 }
 
@@ -2592,29 +2646,42 @@ LLF_EXPORT CURL *curl_easy_init(void)
 /* curl_easy_reset forgets the options, not what libcurl keeps beside them
  * (its cookies, its share, its DNS cache): the jar and the share stay the
  * handle's, and so do the entries of a RESOLVE list (see resolve_for). */
+static void forget(CURL *h, hstate *s)
+{
+    hstate keep = {0};
+    if (s) {
+        keep.jar = s->jar;
+        keep.share = s->share;
+        keep.resolve_copy = s->resolve_copy;
+        keep.resolve_lost = s->resolve_lost;
+        s->resolve_copy = NULL;
+    }
+    state_drop(h);
+    hstate *n = keep.jar || keep.share || keep.resolve_copy || keep.resolve_lost ? state_get(h) : NULL;
+    if (n) {
+        n->jar = keep.jar;
+        n->share = keep.share;
+        n->resolve_copy = keep.resolve_copy;
+        n->resolve_lost = keep.resolve_lost;
+    } else {
+        slist_drop(&keep.resolve_copy);
+    }
+}
+
+/* From a callback of the program's while a call of ours runs on the
+ * handle, the call still needs what the program set (its URL, its body),
+ * and puts it back at its end: the reset is done again then, and the state
+ * forgotten (curl_easy_perform). */
 LLF_EXPORT void curl_easy_reset(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
-    if (!LLF_IN_LIB()) {
-        hstate *s = state_find(h);
-        hstate keep = {0};
-        if (s) {
-            keep.jar = s->jar;
-            keep.share = s->share;
-            keep.resolve_copy = s->resolve_copy;
-            keep.resolve_lost = s->resolve_lost;
-            s->resolve_copy = NULL;
-        }
-        state_drop(h);
-        hstate *n = keep.jar || keep.share || keep.resolve_copy || keep.resolve_lost ? state_get(h) : NULL;
-        if (n) {
-            n->jar = keep.jar;
-            n->share = keep.share;
-            n->resolve_copy = keep.resolve_copy;
-            n->resolve_lost = keep.resolve_lost;
-        } else {
-            slist_drop(&keep.resolve_copy);
-        }
+    hstate *busy = LLF_IN_LIB() && !llf_disabled() ? busy_state(h) : NULL;
+    if (!LLF_IN_LIB() || busy) {
+        hstate *s = busy ? busy : state_find(h);
+        if (s && s->call_dirty)
+            s->reset_due = 1;
+        else
+            forget(h, s);
     }
     if (rc->easy_reset)
         rc->easy_reset(h);
@@ -2668,25 +2735,38 @@ LLF_EXPORT CURLSHcode curl_share_cleanup(CURLSH *sh)
     return r;
 }
 
+/* libcurl copies the options the handle has now: during a call of ours
+ * (a callback of the program's duplicating its handle) those of an
+ * attempt, a member's URL, key, body and trust, and callbacks whose data
+ * lives in the attempt's frame. The copy gets the program's instead, put
+ * back on it as restore() puts them back on the handle after the call. */
 LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
     if (!rc->easy_duphandle)
         return NULL;
     CURL *d = rc->easy_duphandle(h);
-    if (!d || LLF_IN_LIB())
+    hstate *busy = d && LLF_IN_LIB() && !llf_disabled() ? busy_state(h) : NULL;
+    if (!d || (LLF_IN_LIB() && !busy))
         return d;
     state_drop(d);   /* (as in curl_easy_init) */
-    hstate *s = state_find(h);
+    hstate *s = busy ? busy : state_find(h);
     if (!s)
         return d;
     hstate *n = state_get(d);
-    if (!n)
+    if (!n) {
+        if (s->call_dirty) {   /* (no state to give it: not ours at least) */
+            rc->easy_cleanup(d);
+            return NULL;
+        }
         return d;
+    }
     UT_hash_handle keep = n->hh;
     *n = *s;
     n->hh = keep;
     n->h = d;
+    n->call_dirty = NULL;
+    n->reset_due = 0;
     memset(&n->ov, 0, sizeof n->ov);
     pause_fresh(n);
     n->url = s->url ? strdup(s->url) : NULL;
@@ -2721,6 +2801,24 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
             n->postfields = n->copypost;
     } else if (s->postfields == s->copypost) {
         n->postfields = NULL;
+    }
+    if (s->call_dirty) {
+        /* A member's cookie jar set aside (jar_aside): the copy's own
+         * jar, as libcurl would have copied it (never the share's), with
+         * the cookies the handle had; a member's DNS removals: the
+         * program's list. */
+        unsigned dirty = *s->call_dirty;
+        if (s->jar_aside != JAR_NONE) {
+            n->jar_aside = JAR_OWN;
+            n->aside = slist_copy(s->aside);
+            dirty |= D_JAR;
+        }
+        if (s->resolve_off) {
+            n->resolve_off = 1;
+            dirty |= D_ROUTE;
+        }
+        restore(d, n, dirty);
+        rc->easy_setopt(d, CURLOPT_HTTPHEADER, n->headers);
     }
     return d;
 }

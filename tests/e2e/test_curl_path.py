@@ -1411,6 +1411,69 @@ def test_a_handles_own_tls_is_the_programs_again_after_a_member():
        "the program's provider was shown the program's, each time")
 
 
+def fallback_configs(m):
+    """A primary that answers 503 and a member, twice: without a first-byte
+    limit (libcurl calls the program's progress callback itself) and with
+    one (the library calls it): (first_byte, config) each, m reset."""
+    for first_byte in (None, 1500):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        timeouts = {"connect": 2000, "total": 3000, **({"first_byte": first_byte} if first_byte else {})}
+        yield first_byte, write_config({
+            "providers": {"openai": {"base_url": m.base("primary")},
+                          "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
+            "chain": ["backup/gpt-4o-mini"], "timeouts_ms": timeouts}, "fallback.json")
+
+
+def test_a_copy_made_inside_a_call_is_the_programs_handle():
+    """A progress callback copies its handle (duphandle) while the call
+    runs, once in the program's own attempt and once in the member's: libcurl
+    copies what the handle has then, the attempt's URL, headers (the
+    member's key), body and capturing callbacks (whose data is the
+    attempt's, gone by then). Each copy, sent to a server that is not a
+    provider, carries the program's request and key and calls the program's
+    header callback; none crashes. Both ways the callback is called: by
+    libcurl itself (no first-byte limit), and through the library (one)."""
+    m = mock()
+    for first_byte, cfg in fallback_configs(m):
+        other = m.base("spare") + "/chat/completions"
+        r = curlstate(m, "dupmid", other, cfg=cfg)
+        how = f"first_byte {first_byte}"
+        eq(r.returncode, 0, f"{how}: no crash ({r.stderr.decode()[-300:]})")
+        out = lines(r)
+        eq(out[0], "call 0 200", f"{how}: the call fell back")
+        eq([l.split()[1] for l in out[1:]], [m.base("primary") + "/chat/completions",
+                                             m.base("backup") + "/chat/completions"],
+           f"{how}: a copy made in each attempt ({out})")
+        eq([l.split()[2:4] + l.split()[4:] for l in out[1:]], [["0", "401", "some"]] * 2,
+           f"{how}: each copy sent, the program's header callback called ({out})")
+        got = m.requests("spare")
+        eq(len(got), 2, f"{how}: both copies reached the other server")
+        for q in got:
+            eq(q["headers"].get("authorization"), "Bearer " + KEYS["OPENAI_API_KEY"], f"{how}: the program's key")
+            check("rid:P" in q["body"] and "gpt-4o" in q["body"] and "gpt-4o-mini" not in q["body"],
+                  f"{how}: the program's body ({q['body'][:120]})")
+            check(KEYS["BACKUP_KEY"] not in json.dumps(q), f"{how}: never the member's key")
+
+
+def test_a_reset_inside_a_call_holds_after_it():
+    """A progress callback resets its handle (curl_easy_reset) while a call
+    that falls back runs on it: the call ends without a crash, and the
+    handle is then as reset, not given the program's options back by the
+    call's end: its next transfer, only its URL and body set, goes without
+    the program's headers (its key). Both ways the callback is called."""
+    m = mock()
+    for first_byte, cfg in fallback_configs(m):
+        r = curlstate(m, "resetmid", m.base("spare") + "/chat/completions", cfg=cfg)
+        how = f"first_byte {first_byte}"
+        eq(r.returncode, 0, f"{how}: no crash ({r.stderr.decode()[-300:]})")
+        out = [l for l in lines(r) if l.startswith(("call ", "after "))]
+        eq(len(out), 2, f"{how}: both transfers ({lines(r)})")
+        got = m.requests("spare")
+        eq([(q["headers"].get("authorization"), "rid:Q" in q["body"]) for q in got], [(None, True)],
+           f"{how}: the next transfer is a reset handle's")
+
+
 def test_a_programs_private_ca_does_not_keep_members_from_the_librarys():
     """curl --cacert with a private CA that signed only its own provider's
     certificate: a member whose certificate another CA signed, the one in

@@ -72,7 +72,15 @@
  * tls       the program's own TLS, set once: curlstate tls CHAT_URL CA CERT
  *           KEY (CAINFO_BLOB of CA's bytes, not copied; SSLCERT CERT;
  *           SSLKEY_BLOB of KEY's); two calls; a copy of the handle
- *           (duphandle), the handle cleaned up, two calls on the copy */
+ *           (duphandle), the handle cleaned up, two calls on the copy
+ * dupmid    a call whose progress callback copies the handle (duphandle)
+ *           at each new EFFECTIVE_URL it sees (each attempt's); then each
+ *           copy, its URL set to OTHER_URL, is performed: prints "copy
+ *           URL-SEEN RC CODE HEADER-LINES" (the program's header callback
+ *           counts its lines)
+ * resetmid  a call whose progress callback resets the handle
+ *           (curl_easy_reset) once; then a POST to OTHER_URL on it, no
+ *           option set but the URL and POSTFIELDS */
 #include <stdio.h>
 #include <stdlib.h>
 #include <setjmp.h>
@@ -405,6 +413,40 @@ static void find_header(CURL *h, const char *what, unsigned origin)
         printf("%s %d\n", what, hc);
 }
 
+/* dupmid: copies made from inside the call. */
+static CURL *dup_of[4];
+static char dup_url[4][256];
+static int ndup, dup_header_lines;
+
+static int copying(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    char *u = NULL;
+    curl_easy_getinfo((CURL *)ud, CURLINFO_EFFECTIVE_URL, &u);
+    if (!u || ndup == 4 || (ndup && !strcmp(dup_url[ndup - 1], u)))
+        return 0;
+    snprintf(dup_url[ndup], sizeof dup_url[ndup], "%s", u);
+    dup_of[ndup++] = curl_easy_duphandle((CURL *)ud);
+    return 0;
+}
+
+static int resets;
+
+static int resetting(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    if (!resets++)
+        curl_easy_reset((CURL *)ud);
+    return 0;
+}
+
+static size_t count_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)p, (void)ud;
+    dup_header_lines++;
+    return size * nmemb;
+}
+
 static volatile sig_atomic_t reaped;
 static void reap(int sig)
 {
@@ -457,6 +499,40 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_INFILESIZE, (long)strlen(upload_text));
         rc = curl_easy_perform(h);
         printf("\nsecond %d %ld\n", rc, code_of(h));
+    } else if (!strcmp(cas, "dupmid") && other) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("P"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, count_header);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, copying);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, h);
+        rc = curl_easy_perform(h);
+        printf("call %d %ld\n", rc, code_of(h));
+        for (int i = 0; i < ndup; i++) {
+            CURL *c = dup_of[i];
+            if (!c) {
+                printf("copy %s none\n", dup_url[i]);
+                continue;
+            }
+            dup_header_lines = 0;
+            curl_easy_setopt(c, CURLOPT_URL, other);
+            curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);
+            rc = curl_easy_perform(c);
+            printf("copy %s %d %ld %s\n", dup_url[i], rc, code_of(c), dup_header_lines ? "some" : "none");
+            curl_easy_cleanup(c);
+        }
+    } else if (!strcmp(cas, "resetmid") && other) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("P"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, resetting);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, h);
+        rc = curl_easy_perform(h);
+        printf("\ncall %d %d\n", rc, resets);
+        curl_easy_setopt(h, CURLOPT_URL, other);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("Q"));
+        rc = curl_easy_perform(h);
+        printf("\nafter %d %ld\n", rc, code_of(h));
     } else if (!strcmp(cas, "creds")) {
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(h, CURLOPT_USERPWD, "a:b");
