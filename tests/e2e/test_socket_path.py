@@ -91,6 +91,20 @@ def test_a_config_read_from_a_pipe():
     check(r.stdout.decode().startswith("Hello from backup"), f"the backup answers ({r.stderr.decode()[-300:]})")
 
 
+# A raw client's start: the mock's host and port, and reply(f), one answer
+# (status line, body by its Content-Length) read from the socket's file.
+RAW_REPLY = r"""
+import socket
+host, port = URL.split("/")[2].split(":")
+port = int(port)
+def reply(f):
+    status = f.readline().strip(); n = 0
+    for l in iter(f.readline, b"\r\n"):
+        if l.lower().startswith(b"content-length:"): n = int(l.split(b":")[1])
+    return status, f.read(n)
+"""
+
+
 def test_requests_written_oddly_but_legally_by_hand():
     """Chunked bodies with a long extension or trailer (a line left behind
     was read as the next request, and its answer given to the one after),
@@ -104,15 +118,7 @@ def test_requests_written_oddly_but_legally_by_hand():
     unit test)."""
     m = mock()
     m.set("primary", behaviour="503")
-    script = PRELUDE + r"""
-import socket
-host, port = URL.split("/")[2].split(":")
-port = int(port)
-def reply(f):
-    status = f.readline().strip(); n = 0
-    for l in iter(f.readline, b"\r\n"):
-        if l.lower().startswith(b"content-length:"): n = int(l.split(b":")[1])
-    return status, f.read(n)
+    script = PRELUDE + RAW_REPLY + r"""
 def head(extra, te=None):
     return (b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: %s\r\nContent-Type: application/json\r\n%s\r\n"
             % (te or b"/v1/chat/completions", host.encode(), port, HDRS["Authorization"].encode(), extra))
@@ -145,15 +151,7 @@ def test_a_host_no_url_can_carry_is_sent_as_it_came():
     program connected to and the Host goes on as the header it was."""
     m = mock()
     m.set("primary", behaviour="503")
-    script = PRELUDE + r"""
-import socket
-host, port = URL.split("/")[2].split(":")
-port = int(port)
-def reply(f):
-    status = f.readline().strip(); n = 0
-    for l in iter(f.readline, b"\r\n"):
-        if l.lower().startswith(b"content-length:"): n = int(l.split(b":")[1])
-    return status, f.read(n)
+    script = PRELUDE + RAW_REPLY + r"""
 for i, h in enumerate([b"", b"alice:secret@%s:%d" % (host.encode(), port), b"%s:%d#x" % (host.encode(), port), b"a b"]):
     s = socket.create_connection((host, port), timeout=10); f = s.makefile("rb")
     b = body("h%d" % i).encode()
