@@ -88,6 +88,7 @@ static void fill(void *lib)
     R(easy_pause, "curl_easy_pause");
     R(share_setopt, "curl_share_setopt");
     R(share_cleanup, "curl_share_cleanup");
+    R(easy_option_by_id, "curl_easy_option_by_id");
 #undef R
 }
 

@@ -39,6 +39,7 @@ typedef struct llf_curl_api {
     CURLcode (*easy_pause)(CURL *, int);
     CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
     CURLSHcode (*share_cleanup)(CURLSH *);
+    const struct curl_easyoption *(*easy_option_by_id)(CURLoption);   /* 7.73 on */
 } llf_curl_api;
 
 #endif

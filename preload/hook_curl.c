@@ -134,6 +134,18 @@ typedef union tlsval {
     void (*fn)(void);
 } tlsval;
 
+/* An option the program set while a call of ours ran on its handle, set
+ * at the call's end (see defer): p is the program's (an object, as libcurl
+ * would hold it) or own, a copy. */
+typedef struct deferred {
+    struct deferred *next;
+    CURLoption o;
+    long l;
+    void *p;
+    curl_off_t off;
+    void *own;
+} deferred;
+
 /* What the program set on one handle. Pointers marked "program's" are owned
  * by the program (libcurl's rules keep them valid until the transfer ends). */
 typedef struct hstate {
@@ -229,6 +241,7 @@ typedef struct hstate {
      * not ours (curl_easy_duphandle). */
     const unsigned *call_dirty;
     int reset_due;                    /* curl_easy_reset meanwhile: done again at the call's end */
+    deferred *due;                    /* options the program set meanwhile, in order (defer) */
     curl_off_t meter[4];              /* what libcurl last told the progress callback */
 
     /* What the last managed call delivered, for getinfo/header. */
@@ -482,11 +495,22 @@ static void tls_record(hstate *s, int i, long l, const void *p)
     s->tls_set |= 1u << i;
 }
 
+static void due_free(deferred *q)
+{
+    while (q) {
+        deferred *next = q->next;
+        free(q->own);
+        free(q);
+        q = next;
+    }
+}
+
 static void state_free(hstate *s)
 {
     if (!s)
         return;
     ov_clear(s);
+    due_free(s->due);
     slist_drop(&s->resolve_copy);
     slist_drop(&s->member_resolve);
     slist_drop(&s->cookiefiles);
@@ -796,6 +820,103 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
 
 typedef void (*anyfn)(void);
 
+/* libcurl's setopt, the argument forwarded with the type its option number
+ * implies (see pitfalls.md). */
+static CURLcode setopt_as(const llf_curl_api *rc, CURL *h, CURLoption o, long l, void *p, curl_off_t off)
+{
+    if (o < CURLOPTTYPE_OBJECTPOINT)
+        return rc->easy_setopt(h, o, l);
+    if (o < CURLOPTTYPE_FUNCTIONPOINT || o >= CURLOPTTYPE_BLOB)
+        return rc->easy_setopt(h, o, p);
+    if (o < CURLOPTTYPE_OFF_T)
+        return rc->easy_setopt(h, o, (anyfn)p);
+    return rc->easy_setopt(h, o, off);
+}
+
+/* The size COPYPOSTFIELDS will copy when the options put off so far are
+ * set: the last POSTFIELDSIZE among them, else the handle's (-1 after a
+ * reset made meanwhile, which they follow). */
+static curl_off_t due_postsize(const hstate *s)
+{
+    curl_off_t size = s->reset_due ? -1 : s->postsize;
+    for (const deferred *q = s->due; q; q = q->next)
+        if (q->o == CURLOPT_POSTFIELDSIZE)
+            size = q->l;
+        else if (q->o == CURLOPT_POSTFIELDSIZE_LARGE)
+            size = q->off;
+    return size;
+}
+
+/* A setopt of the program's, of an option the library takes over, on a
+ * handle a call of ours runs on: from one of its callbacks (libcurl does
+ * not sanction setting options there; PHP programs do it from progress
+ * callbacks), whoever calls it, libcurl or we. It is the program's for
+ * its next transfer, not for the attempt under way, which may be a
+ * member's: set now, the program's key, URL or body would go to the
+ * member, or the member's to the program's server on a resend, and the
+ * call's end would put the old value back (restore). So it waits, in
+ * order, for the call's end (curl_easy_perform), and is recorded then, as
+ * libcurl accepts it. What libcurl would have copied at once (a string, a
+ * blob and its data when CURL_BLOB_COPY, COPYPOSTFIELDS' bytes) is copied
+ * here, for the program may free its own; an object (a list, a CURLU, a
+ * callback's data) is the program's to keep, as libcurl would hold it.
+ * CURLE_OK, or CURLE_OUT_OF_MEMORY, or CURLE_NOT_BUILT_IN for a pointer
+ * when libcurl cannot say whether it is a string (before 7.73): nothing is
+ * set then. */
+static CURLcode defer(const llf_curl_api *rc, hstate *s, CURLoption o, long l, void *p, curl_off_t off)
+{
+    deferred *d = malloc(sizeof *d);
+    if (!d)
+        return CURLE_OUT_OF_MEMORY;
+    *d = (deferred){NULL, o, l, p, off, NULL};
+    if (p && o == CURLOPT_COPYPOSTFIELDS) {   /* (as record copies it) */
+        curl_off_t size = due_postsize(s);
+        size_t n = size >= 0 ? (size_t)size : strlen(p);
+        if ((d->own = malloc(n + 1))) {
+            memcpy(d->own, p, n);
+            ((char *)d->own)[n] = '\0';
+        }
+    } else if (p && o >= CURLOPTTYPE_BLOB) {
+        const struct curl_blob *b = p;
+        if (b->flags & CURL_BLOB_COPY)
+            d->own = blob_copy(b);
+        else if ((d->own = malloc(sizeof *b)))
+            memcpy(d->own, b, sizeof *b);
+    } else if (p && o >= CURLOPTTYPE_OBJECTPOINT && o < CURLOPTTYPE_FUNCTIONPOINT) {
+        const struct curl_easyoption *e = rc->easy_option_by_id ? rc->easy_option_by_id(o) : NULL;
+        if (!e) {
+            free(d);
+            return CURLE_NOT_BUILT_IN;
+        }
+        if (e->type == CURLOT_STRING && !(d->own = strdup(p))) {
+            free(d);
+            return CURLE_OUT_OF_MEMORY;
+        }
+    }
+    if (p && !d->own && (o == CURLOPT_COPYPOSTFIELDS || o >= CURLOPTTYPE_BLOB)) {
+        free(d);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    if (d->own)
+        d->p = d->own;
+    deferred **end = &s->due;
+    while (*end)
+        end = &(*end)->next;
+    *end = d;
+    return CURLE_OK;
+}
+
+/* The options put off (defer) set on h, in order, and recorded in s (NULL:
+ * no state to record them in). */
+static void due_apply(const llf_curl_api *rc, CURL *h, hstate *s, const deferred *q)
+{
+    for (; q; q = q->next)
+        if (setopt_as(rc, h, q->o, q->l, q->p, q->off) == CURLE_OK && s)
+            record(s, q->o, q->l, q->p, q->off);
+}
+
+static hstate *busy_state(CURL *h);
+
 LLF_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -806,27 +927,21 @@ LLF_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...)
     long l = 0;
     void *p = NULL;
     curl_off_t off = 0;
-    CURLcode res;
-    /* Forward with the type the option number implies (see pitfalls.md). */
-    if (o < CURLOPTTYPE_OBJECTPOINT) {
+    if (o < CURLOPTTYPE_OBJECTPOINT)
         l = va_arg(ap, long);
-        res = rc->easy_setopt(h, o, l);
-    } else if (o < CURLOPTTYPE_FUNCTIONPOINT) {
+    else if (o < CURLOPTTYPE_FUNCTIONPOINT || o >= CURLOPTTYPE_BLOB)
         p = va_arg(ap, void *);
-        res = rc->easy_setopt(h, o, p);
-    } else if (o < CURLOPTTYPE_OFF_T) {
-        anyfn f = va_arg(ap, anyfn);
-        p = (void *)f;
-        res = rc->easy_setopt(h, o, f);
-    } else if (o < CURLOPTTYPE_BLOB) {
+    else if (o < CURLOPTTYPE_OFF_T)
+        p = (void *)va_arg(ap, anyfn);
+    else
         off = va_arg(ap, curl_off_t);
-        res = rc->easy_setopt(h, o, off);
-    } else {
-        p = va_arg(ap, void *);
-        res = rc->easy_setopt(h, o, p);
-    }
     va_end(ap);
-    if (res == CURLE_OK && !LLF_IN_LIB() && interesting(o) && !llf_disabled()) {
+    int ours = interesting(o) && !llf_disabled();
+    hstate *busy = ours ? busy_state(h) : NULL;
+    if (busy)   /* (libcurl's own checks of the value come when it is set: see defer) */
+        return defer(rc, busy, o, l, p, off);
+    CURLcode res = setopt_as(rc, h, o, l, p, off);
+    if (res == CURLE_OK && !LLF_IN_LIB() && ours) {
         hstate *s = state_get(h);
         if (s)
             record(s, o, l, p, off);
@@ -2286,9 +2401,13 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     call_begin(s, &ctx.dirty);
     int rc_run = core->run(call, &args, &fin);
     restore(h, s, ctx.dirty);
-    call_end(s);
+    /* The handle is the program's again, but the call goes on until its
+     * answer is handed over: what a callback sets meanwhile waits too (see
+     * defer), and a reset is done after it (curl_easy_reset). */
+    s->call_dirty = &dirty_none;
     llf_headers_free(&orig.headers);
     if (rc_run) {
+        call_end(s);
         llf_buf_free(&ctx.given_head);
         snap_free(ctx.snap);
         core->call_free(call);
@@ -2313,6 +2432,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         set_override(s, 0, r->http_version, url, "", 0, 0, (curl_off_t)orig.body.n, since_ms(&t0) / 1e3);
         if (s->errorbuffer)
             snprintf(s->errorbuffer, CURL_ERROR_SIZE, "Callback aborted");
+        call_end(s);
         core->call_free(call);
         return CURLE_ABORTED_BY_CALLBACK;
     }
@@ -2398,6 +2518,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     }
     if (res != CURLE_OK && s->errorbuffer)
         snprintf(s->errorbuffer, CURL_ERROR_SIZE, "%s", err);
+    call_end(s);
     core->call_free(call);
     return res;
 }
@@ -2467,10 +2588,17 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     }
     if (curlu_url)
         rc->free(curlu_url);
-    if (s->reset_due) {   /* (see curl_easy_reset) */
+    /* What the program set from its callbacks meanwhile, after a reset it
+     * made meanwhile (see defer, curl_easy_reset). */
+    deferred *due = s->due;
+    s->due = NULL;
+    if (s->reset_due) {
         forget(h, s);
         rc->easy_reset(h);
+        s = due ? state_get(h) : NULL;
     }
+    due_apply(rc, h, s, due);
+    due_free(due);
     return res;
 }
 
@@ -2678,10 +2806,13 @@ LLF_EXPORT void curl_easy_reset(CURL *h)
     hstate *busy = LLF_IN_LIB() && !llf_disabled() ? busy_state(h) : NULL;
     if (!LLF_IN_LIB() || busy) {
         hstate *s = busy ? busy : state_find(h);
-        if (s && s->call_dirty)
+        if (s && s->call_dirty) {
             s->reset_due = 1;
-        else
+            due_free(s->due);   /* (what was set before it is gone) */
+            s->due = NULL;
+        } else {
             forget(h, s);
+        }
     }
     if (rc->easy_reset)
         rc->easy_reset(h);
@@ -2767,6 +2898,7 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->h = d;
     n->call_dirty = NULL;
     n->reset_due = 0;
+    n->due = NULL;
     memset(&n->ov, 0, sizeof n->ov);
     pause_fresh(n);
     n->url = s->url ? strdup(s->url) : NULL;
@@ -2820,5 +2952,14 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
         restore(d, n, dirty);
         rc->easy_setopt(d, CURLOPT_HTTPHEADER, n->headers);
     }
+    /* And what the program did to the handle meanwhile, which the call
+     * holds back until its end (curl_easy_perform): a reset, the options
+     * it set. */
+    if (s->reset_due) {
+        forget(d, n);
+        rc->easy_reset(d);
+        n = s->due ? state_get(d) : NULL;
+    }
+    due_apply(rc, d, n, s->due);
     return d;
 }

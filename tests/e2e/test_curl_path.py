@@ -1474,6 +1474,40 @@ def test_a_reset_inside_a_call_holds_after_it():
            f"{how}: the next transfer is a reset handle's")
 
 
+def test_options_set_inside_a_call_are_for_the_next_transfer():
+    """A progress callback sets its handle's headers (a new list: the
+    program's, its key among them, and X-Mid), URL and body (COPYPOSTFIELDS
+    of a buffer it wipes right after) while a call that falls back runs on
+    it, in each attempt. Neither attempt is sent any of it: the member gets
+    its own key only, the primary the program's first body. The call's end
+    does not put the old values back either: the next transfer, nothing
+    set, goes to the new URL with the new headers and body, and so does a
+    copy of the handle made in the callback after them. Both ways the
+    callback is called."""
+    m = mock()
+    for first_byte, cfg in fallback_configs(m):
+        r = curlstate(m, "setmid", m.base("spare") + "/chat/completions", cfg=cfg)
+        how = f"first_byte {first_byte}"
+        eq(r.returncode, 0, f"{how}: no crash ({r.stderr.decode()[-300:]})")
+        out = lines(r)
+        eq([l.split()[:2] for l in out], [["call", "0"], ["after", "0"], ["copy", "0"]], f"{how}: every transfer ({out})")
+        eq(out[0], "call 0 200 2", f"{how}: the call fell back, options set in each attempt")
+        for q in m.requests("primary"):
+            check("rid:P" in q["body"] and "rid:Q" not in q["body"], f"{how}: the primary's body ({q['body'][:120]})")
+            eq(q["headers"].get("x-mid"), None, f"{how}: the primary's headers as the call began")
+        got = m.requests("backup")
+        eq(len(got), 1, f"{how}: the member answered")
+        for q in got:
+            eq(q["headers"].get("x-mid"), None, f"{how}: nothing the program set meanwhile reached the member")
+            eq(q["headers"].get("authorization"), "Bearer " + KEYS["BACKUP_KEY"], f"{how}: the member's own key")
+            check(KEYS["OPENAI_API_KEY"] not in json.dumps(q), f"{how}: never the program's key")
+            check("rid:P" in q["body"] and "rid:Q" not in q["body"], f"{how}: the call's body ({q['body'][:120]})")
+        got = m.requests("spare")
+        eq([(q["headers"].get("x-mid"), q["headers"].get("authorization"), "rid:Q" in q["body"]) for q in got],
+           [("1", "Bearer " + KEYS["OPENAI_API_KEY"], True)] * 2,
+           f"{how}: the next transfer, and the copy's, are what the program set")
+
+
 def test_a_programs_private_ca_does_not_keep_members_from_the_librarys():
     """curl --cacert with a private CA that signed only its own provider's
     certificate: a member whose certificate another CA signed, the one in

@@ -80,7 +80,15 @@
  *           counts its lines)
  * resetmid  a call whose progress callback resets the handle
  *           (curl_easy_reset) once; then a POST to OTHER_URL on it, no
- *           option set but the URL and POSTFIELDS */
+ *           option set but the URL and POSTFIELDS
+ * setmid    a call whose progress callback, at each new EFFECTIVE_URL it
+ *           sees (each attempt's), sets the handle's headers to a new list
+ *           (the program's and "X-Mid: 1"), its URL to OTHER_URL and its
+ *           body (COPYPOSTFIELDS of a buffer wiped right after) to one
+ *           with rid:Q, and after the second time copies the handle
+ *           (duphandle); then a call with nothing set, and one on the
+ *           copy: prints "call RC CODE SETS", "after RC CODE", "copy RC
+ *           CODE" */
 #include <stdio.h>
 #include <stdlib.h>
 #include <setjmp.h>
@@ -95,11 +103,15 @@
 #define CURL_DISABLE_DEPRECATION 1   /* the old PROGRESSFUNCTION is what a case checks */
 #include <curl/curl.h>
 
+static void fill_body(char *b, size_t n, const char *rid)
+{
+    snprintf(b, n, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi [rid:%s]\"}]}", rid);
+}
+
 static const char *body(const char *rid)
 {
     static char b[256];
-    snprintf(b, sizeof b,
-             "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi [rid:%s]\"}]}", rid);
+    fill_body(b, sizeof b, rid);
     return b;
 }
 
@@ -440,6 +452,32 @@ static int resetting(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl
     return 0;
 }
 
+/* setmid: options set from inside the call, for the next transfer. */
+static const char *mid_url;
+static struct curl_slist *mid_hdrs;
+static char mid_seen[256];
+static int mid_on, mid_sets;
+static CURL *mid_copy;
+
+static int setting(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    char *u = NULL;
+    curl_easy_getinfo((CURL *)ud, CURLINFO_EFFECTIVE_URL, &u);
+    if (!mid_on || !u || !strcmp(mid_seen, u))
+        return 0;
+    snprintf(mid_seen, sizeof mid_seen, "%s", u);
+    char b[256];   /* (libcurl copies it: so must anyone who keeps it) */
+    fill_body(b, sizeof b, "Q");
+    curl_easy_setopt((CURL *)ud, CURLOPT_HTTPHEADER, mid_hdrs);
+    curl_easy_setopt((CURL *)ud, CURLOPT_URL, mid_url);
+    curl_easy_setopt((CURL *)ud, CURLOPT_COPYPOSTFIELDS, b);
+    memset(b, 'x', sizeof b - 1);
+    if (++mid_sets == 2)
+        mid_copy = curl_easy_duphandle((CURL *)ud);
+    return 0;
+}
+
 static size_t count_header(char *p, size_t size, size_t nmemb, void *ud)
 {
     (void)p, (void)ud;
@@ -533,6 +571,30 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("Q"));
         rc = curl_easy_perform(h);
         printf("\nafter %d %ld\n", rc, code_of(h));
+    } else if (!strcmp(cas, "setmid") && other) {
+        mid_url = other;
+        for (const struct curl_slist *l = hdrs; l; l = l->next)
+            mid_hdrs = curl_slist_append(mid_hdrs, l->data);
+        mid_hdrs = curl_slist_append(mid_hdrs, "X-Mid: 1");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("P"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, setting);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, h);
+        mid_on = 1;
+        rc = curl_easy_perform(h);
+        mid_on = 0;
+        printf("call %d %ld %d\n", rc, code_of(h), mid_sets);
+        rc = curl_easy_perform(h);
+        printf("after %d %ld\n", rc, code_of(h));
+        curl_easy_cleanup(h);
+        h = NULL;
+        if (mid_copy) {
+            rc = curl_easy_perform(mid_copy);
+            printf("copy %d %ld\n", rc, code_of(mid_copy));
+            curl_easy_cleanup(mid_copy);
+        }
+        curl_slist_free_all(mid_hdrs);
     } else if (!strcmp(cas, "creds")) {
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(h, CURLOPT_USERPWD, "a:b");
