@@ -72,6 +72,9 @@ typedef struct vssl {
 
 static vssl *vtable;
 static int nvirtual;
+/* The session this thread is probing, and the probe's session (see peer). */
+static __thread const vssl *probing __attribute__((tls_model("initial-exec")));
+static __thread SSL *probing_copy __attribute__((tls_model("initial-exec")));
 static pthread_mutex_t vlock = LLF_FORKLOCK_INIT;
 
 /* Contexts given a cert-verify callback and sessions given DANE: OpenSSL
@@ -113,6 +116,19 @@ static int noted_here(const void *p)
     pthread_mutex_unlock(&nlock);
     return n != NULL;
 }
+
+/* X509_STORE_get_verify_cb and its kin: each gives one function of the
+ * program's the store runs while it verifies, or NULL (see store_code).
+ * (They differ only in the type of pointer they return.) */
+typedef void (*anyfn)(void);
+typedef anyfn (*store_getter)(const X509_STORE *);
+static const char *const store_getter_names[] = {
+    "X509_STORE_get_verify_cb", "X509_STORE_get_verify", "X509_STORE_get_get_issuer",
+    "X509_STORE_get_check_issued", "X509_STORE_get_check_revocation", "X509_STORE_get_get_crl",
+    "X509_STORE_get_check_crl", "X509_STORE_get_cert_crl", "X509_STORE_get_check_policy",
+    "X509_STORE_get_lookup_certs", "X509_STORE_get_lookup_crls",
+};
+#define N_STORE_GETTERS (sizeof store_getter_names / sizeof *store_getter_names)
 
 static struct {
     int (*connect)(SSL *);
@@ -183,6 +199,9 @@ static struct {
     void (*ctx_set_cert_verify_callback)(SSL_CTX *, int (*)(X509_STORE_CTX *, void *), void *);
     int (*dane_enable)(SSL *, const char *);
     void (*ext_free)(X509_EXTENSION *);
+    /* a store's own code (see store_code) */
+    X509_STORE *(*ctx_get_store)(const SSL_CTX *);
+    store_getter store_getters[N_STORE_GETTERS];
 } real;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -257,6 +276,9 @@ static void resolve(void)
     R(ext_conf_nid, "X509V3_EXT_conf_nid");
     R(add_ext, "X509_add_ext");
     R(ext_free, "X509_EXTENSION_free");
+    R(ctx_get_store, "SSL_CTX_get_cert_store");
+    for (size_t i = 0; i < N_STORE_GETTERS; i++)
+        R(store_getters[i], store_getter_names[i]);
 #undef R
 }
 
@@ -337,31 +359,55 @@ static int peer_is_relay(const llf_core_api *core, int fd)
     return llf_real_getpeername(fd, (struct sockaddr *)&peer, &pl) == 0 && llf_is_relay(core, (struct sockaddr *)&peer);
 }
 
+/* Does a store run code of the program's while it verifies (a verify
+ * callback of its own, X509_STORE_set_verify_cb, or any other function
+ * it set on it)? A store the relay is given (trust.h) would run it in the
+ * relay's thread, on libcurl's session, where the program's callback finds
+ * libcurl's objects instead of its own. Yes when it cannot be told. */
+static int store_code(X509_STORE *st)
+{
+    if (!st)
+        return 0;
+    for (size_t i = 0; i < N_STORE_GETTERS; i++)
+        if (!real.store_getters[i] || real.store_getters[i](st))
+            return 1;
+    return 0;
+}
+
+/* Can the relay verify the server as this program's session would? It
+ * carries the program's store, parameters, versions, ciphers and client
+ * certificate (trust.h), not code of the program's: a verify callback
+ * (which may refuse, or accept what the chain does not: PHP's streams,
+ * a pin), one on its store, a cert-verify callback, an OCSP status
+ * request, DANE. A session that verifies with any of them gets its real
+ * handshake, tunnelled, and no fallback: vouching for it (see trusted)
+ * could send its request where the program would refuse to. One that does
+ * not verify keeps them for its probe, but not code on the store its
+ * client certificate's chain is built from (the relay builds it). */
+static int followable(SSL *s)
+{
+    if (!real.ctrl || !real.get_ssl_ctx || !real.ctx_get_store)
+        return 0;
+    SSL_CTX *ctx = real.get_ssl_ctx(s);
+    X509_STORE *verify_st = NULL, *chain_st = NULL;
+    real.ctrl(s, SSL_CTRL_GET_VERIFY_CERT_STORE, 0, &verify_st);
+    real.ctrl(s, SSL_CTRL_GET_CHAIN_CERT_STORE, 0, &chain_st);
+    if (store_code(chain_st) || store_code(ctx ? real.ctx_get_store(ctx) : NULL))
+        return 0;
+    if (!real.get_verify_mode || !(real.get_verify_mode(s) & SSL_VERIFY_PEER))
+        return 1;
+    if (!real.get_verify_callback || real.get_verify_callback(s) || store_code(verify_st))
+        return 0;
+    if (real.ctrl(s, SSL_CTRL_GET_TLSEXT_STATUS_REQ_TYPE, 0, NULL) != -1)
+        return 0;
+    return !noted_here(s) && !noted_here(ctx);
+}
+
 /* At the handshake: make the session virtual when the connection was sent
  * to the relay for a provider and the SNI names that provider. Only a
  * client session that has not begun its handshake, and only once per
  * redirected connection: the fd number may be reused later by a connection
  * that is not ours (accept(), a server session). */
-/* Can the relay verify the server as this program's session would? It
- * carries the program's store, parameters, versions, ciphers and client
- * certificate (trust.h), not code of the program's: a verify callback
- * (which may refuse, or accept what the chain does not: PHP's streams,
- * a pin), a cert-verify callback, an OCSP status request, DANE. A session
- * that verifies with any of them gets its real handshake, tunnelled, and
- * no fallback: vouching for it (see trusted) could send its request where
- * the program would refuse to. One that does not verify keeps them for
- * its probe. */
-static int followable(SSL *s)
-{
-    if (!real.get_verify_mode || !(real.get_verify_mode(s) & SSL_VERIFY_PEER))
-        return 1;
-    if (!real.get_verify_callback || real.get_verify_callback(s) || !real.ctrl || !real.get_ssl_ctx)
-        return 0;
-    if (real.ctrl(s, SSL_CTRL_GET_TLSEXT_STATUS_REQ_TYPE, 0, NULL) != -1)
-        return 0;
-    return !noted_here(s) && !noted_here(real.get_ssl_ctx(s));
-}
-
 static vssl *make_virtual(SSL *s)
 {
     if (llf_in_lib || llf_disabled() || !REAL(get_fd) || !real.get_servername || !real.is_server ||
@@ -697,6 +743,7 @@ static SSL *handshake_copy(SSL *s, const char *host, int fd, double deadline)
     SSL *p = copy_of(s, host);
     if (!p)
         return NULL;
+    probing_copy = p;
     if (!real.set_fd(p, fd)) {
         drop_probe(p);
         return NULL;
@@ -718,7 +765,7 @@ static SSL *handshake_copy(SSL *s, const char *host, int fd, double deadline)
 /* The relay's requests for v's program go only to the key v->probe saw. */
 static void pin(vssl *v)
 {
-    X509 *leaf = real.get0_peer_certificate(v->probe);
+    X509 *leaf = v->probe ? real.get0_peer_certificate(v->probe) : NULL;
     X509_PUBKEY *k = leaf ? real.get_x509_pubkey(leaf) : NULL;
     unsigned char *der = NULL, md[32];
     unsigned int mdl = 0;
@@ -734,16 +781,19 @@ static void pin(vssl *v)
 /* v's real peer, probed now: where the connection meant to go, and when
  * that refuses, the next addresses of its name (as the relay goes on). Our
  * hooks are out of the way (llf_in_lib), and the thread's OpenSSL error
- * queue is left as it was. */
-static void probe(vssl *v)
+ * queue is left as it was. The session, or NULL; *nobody when no server
+ * took the connection. */
+static SSL *probe(vssl *v, int *nobody)
 {
+    SSL *got = NULL;
+    *nobody = 1;
     if (!real.ssl_new || !real.get_ssl_ctx || !real.get0_param || !real.set1_param || !real.get_options ||
         !real.set_options || !real.set_fd || !real.set_verify || !real.get_verify_callback || !real.set_connect_state ||
         !real.connect || !real.get_error || !real.ctrl || !real.shutdown || !real.free || !real.get_ex_data ||
         !real.set_ex_data || !real.get0_peer_certificate || !real.get_x509_pubkey || !real.i2d_pubkey ||
         !real.digest || !real.sha256 || !real.encode_block || !real.crypto_free || !real.err_set_mark ||
         !real.err_pop_to_mark)
-        return;
+        return NULL;
     int saved = llf_in_lib;
     llf_in_lib = 1;
     real.err_set_mark();
@@ -751,26 +801,31 @@ static void probe(vssl *v)
     struct sockaddr_storage alt[PROBE_OTHERS + 1];
     size_t n = v->orig.ss_family == AF_INET || v->orig.ss_family == AF_INET6;
     alt[0] = v->orig;
-    int fd = -1, got = SILENT;
+    int fd = -1, reached = SILENT;
     for (size_t i = 0; i < n; i++) {
-        got = dial(&alt[i], deadline, &fd);
-        if (got != REFUSED)
+        reached = dial(&alt[i], deadline, &fd);
+        if (reached != REFUSED)
             break;
         const llf_core_api *core = llf_core_loaded();
         if (i == 0 && core)
             n += core->others((struct sockaddr *)&alt[0], v->host, alt + 1, PROBE_OTHERS);
     }
-    v->nobody = got != REACHED;
-    if (got == REACHED) {
-        v->probe = handshake_copy((SSL *)v->ssl, v->host, fd, deadline);
-        if (v->probe) {
-            real.shutdown(v->probe);   /* (our close_notify; the socket closes next) */
-            pin(v);
-        }
+    *nobody = reached != REACHED;
+    if (reached == REACHED) {
+        const vssl *outer = probing;
+        SSL *outer_copy = probing_copy;
+        probing = v;
+        probing_copy = NULL;
+        got = handshake_copy((SSL *)v->ssl, v->host, fd, deadline);
+        probing = outer;
+        probing_copy = outer_copy;
+        if (got)
+            real.shutdown(got);   /* (our close_notify; the socket closes next) */
         close(fd);
     }
     real.err_pop_to_mark();
     llf_in_lib = saved;
+    return got;
 }
 
 /* What a virtual session shows when no server took the probe's
@@ -804,17 +859,37 @@ fail:
     return NULL;
 }
 
-/* v's real peer session (probed at the first question), or NULL. */
+/* v's real peer session (probed at the first question), or NULL. The
+ * probe's handshake runs the program's callbacks (an info callback, its
+ * verify callback), which may ask the program's own session about its
+ * peer: they are answered by the handshake under way, as the program's
+ * would be answered by its own, and plock is not held meanwhile (it would
+ * be this thread's already). Two threads asking at once may both probe:
+ * the first to finish is kept. */
 static SSL *peer(vssl *v)
 {
+    if (probing == v)
+        return probing_copy;
+    pthread_mutex_lock(&v->plock);
+    int done = v->probed;
+    pthread_mutex_unlock(&v->plock);
+    if (done)
+        return v->probe;
+    int nobody;
+    SSL *got = probe(v, &nobody), *extra = NULL;
     pthread_mutex_lock(&v->plock);
     if (!v->probed) {
-        probe(v);
+        v->probe = got;
+        v->nobody = nobody;
         v->probed = 1;
-        if (v->nobody && !v->standin)
+        if (nobody && !v->standin)
             v->standin = relay_cert(v->host);
+        pin(v);
+    } else {
+        extra = got;
     }
     pthread_mutex_unlock(&v->plock);
+    drop_probe(extra);
     return v->probe;
 }
 
@@ -831,7 +906,7 @@ static SSL *peer(vssl *v)
  * version) is probed. */
 static int trusted(vssl *v)
 {
-    if (!v->verifies)
+    if (!v->verifies || probing == v)
         return 0;
     pthread_mutex_lock(&v->plock);
     int vouched = !v->probed;

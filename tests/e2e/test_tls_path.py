@@ -998,18 +998,23 @@ def test_a_program_that_checks_its_peer_itself_refuses_an_untrusted_one():
 def test_a_program_that_verifies_with_code_of_its_own_gets_its_real_handshake():
     """peercheck with SSL_VERIFY_PEER and code of its own deciding: a verify
     callback or a cert-verify callback that refuses a server its CA file
-    trusts, a verify callback that accepts a self-signed one. The relay
-    cannot run the program's code: such a session was made virtual and
-    vouched for, so the refusing program sent its key where it would not
-    have, and the accepting one lost its answer. It now gets its real
-    handshake, tunnelled (no fallback), and decides as without the library."""
+    trusts, a verify callback that accepts a self-signed one; the same with
+    the callback on its store (X509_STORE_set_verify_cb), which finds its
+    own object through the session's app data. The relay cannot run the
+    program's code: such a session was made virtual and vouched for, so the
+    refusing program sent its key where it would not have, and the
+    accepting one lost its answer; a store's callback ran in the relay on
+    libcurl's session (a program that follows its app data there crashes).
+    It now gets its real handshake, tunnelled (no fallback), and decides as
+    without the library."""
     m = mock()
     pem, key = self_signed()
     raw = tls_server(pem, key)
     try:
         cfg = config(m, primary=f"https://localhost:{raw.port}/v1", chain=())
         for mode, ca, want in (("vcb-reject", pem, "handshake failed"), ("cvcb-reject", pem, "handshake failed"),
-                               ("vcb-accept", m.ca, "HTTP/1.1 200 OK")):
+                               ("vcb-accept", m.ca, "HTTP/1.1 200 OK"), ("scb-reject", pem, "handshake failed"),
+                               ("scb-accept", m.ca, "HTTP/1.1 200 OK")):
             for preload in (False, True):
                 raw.requests.clear()
                 r = run([os.path.join(BUILD, "progs/peercheck"), "localhost", str(raw.port), ca, mode],
@@ -1018,6 +1023,32 @@ def test_a_program_that_verifies_with_code_of_its_own_gets_its_real_handshake():
                 eq(r.stdout.decode().splitlines(), [want], f"{what} ({r.stderr.decode()[-300:]})")
                 keyed = [q for q in raw.requests if KEYS["OPENAI_API_KEY"] in q["head"]]
                 eq(len(keyed), 1 if want.startswith("HTTP") else 0, f"{what}: requests with the key")
+    finally:
+        raw.stop()
+
+
+def test_a_programs_callback_may_ask_its_session_during_the_probe():
+    """peercheck (SSL_VERIFY_NONE, its own check after the handshake) with
+    an info callback that asks its own session, found through its app data,
+    for the cipher when a handshake is done. With the library the session
+    is virtual, and the real handshake is the probe's, made when the
+    program first asks of its peer: the callback runs in it and asks the
+    program's session, whose answer is the probe's. It hung for ever (the
+    probe's lock, held by this very thread). It is told the cipher, and its
+    call goes on, as without the library."""
+    m = mock()
+    raw = tls_server(*mock_cert(m))
+    try:
+        cfg = config(m, primary=f"https://localhost:{raw.port}/v1", chain=())
+        got = {}
+        for preload in (False, True):
+            r = run([os.path.join(BUILD, "progs/peercheck"), "localhost", str(raw.port), m.ca, "info"],
+                    env_for(cfg, preload=preload), timeout=20)
+            got[preload] = r.stdout.decode().splitlines()
+            what = "with" if preload else "without"
+            eq(r.returncode, 0, f"{what} the library: ended ({got[preload]}, {r.stderr.decode()[-300:]})")
+        eq(got[True], got[False], "as without the library")
+        check(got[True][0].startswith("info cipher TLS_") and got[True][-1] == "HTTP/1.1 200 OK", f"{got[True]}")
     finally:
         raw.stop()
 

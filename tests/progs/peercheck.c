@@ -9,8 +9,14 @@
  *   peercheck HOST PORT CAFILE MODE
  * verifies with SSL_VERIFY_PEER and code of its own instead, MODE one of
  * vcb-reject, vcb-accept (a verify callback that refuses, or accepts,
- * whatever the chain), cvcb-reject (a cert-verify callback that refuses);
- * a handshake that succeeds sends at once. */
+ * whatever the chain), cvcb-reject (a cert-verify callback that refuses),
+ * scb-reject, scb-accept (the same on its store, X509_STORE_set_verify_cb,
+ * finding its own object through the session's app data as callbacks do,
+ * and refusing a session that is not its own);
+ * a handshake that succeeds sends at once. MODE info checks as the first
+ * form, with an info callback that asks its own session (found through
+ * its app data) for the cipher when a handshake is done: prints
+ * "info cipher NAME" first. */
 #include <netdb.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -23,6 +29,25 @@ static int yes(int ok, X509_STORE_CTX *c) { (void)ok; (void)c; return 1; }
 static int no(int ok, X509_STORE_CTX *c) { (void)ok; (void)c; return 0; }
 static int no_chain(X509_STORE_CTX *c, void *arg) { (void)c; (void)arg; return 0; }
 
+/* What the program's callbacks find through its session's app data. */
+static struct app { SSL *ssl; int accept; } app;
+
+static int store_cb(int ok, X509_STORE_CTX *c)
+{
+    (void)ok;
+    SSL *s = X509_STORE_CTX_get_ex_data(c, SSL_get_ex_data_X509_STORE_CTX_idx());
+    return s && SSL_get_app_data(s) == &app && app.accept;
+}
+
+static void info_cb(const SSL *s, int where, int ret)
+{
+    (void)s, (void)ret;
+    if (where & SSL_CB_HANDSHAKE_DONE) {
+        const SSL_CIPHER *c = SSL_get_current_cipher(app.ssl);
+        printf("info cipher %s\n", c ? SSL_CIPHER_get_name(c) : "none");
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4)
@@ -33,7 +58,14 @@ int main(int argc, char **argv)
     if (!ctx || !SSL_CTX_load_verify_locations(ctx, argv[3], NULL))
         return 2;
     const char *mode = argc > 4 ? argv[4] : NULL;
-    if (mode && strcmp(mode, "cvcb-reject") == 0) {
+    if (mode && strcmp(mode, "info") == 0) {
+        SSL_CTX_set_info_callback(ctx, info_cb);
+        mode = NULL;
+    } else if (mode && strncmp(mode, "scb-", 4) == 0) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        X509_STORE_set_verify_cb(SSL_CTX_get_cert_store(ctx), store_cb);
+        app.accept = strcmp(mode, "scb-accept") == 0;
+    } else if (mode && strcmp(mode, "cvcb-reject") == 0) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
         SSL_CTX_set_cert_verify_callback(ctx, no_chain, NULL);
     } else if (mode)
@@ -53,6 +85,8 @@ int main(int argc, char **argv)
     if (fd < 0)
         return 2;
     SSL *s = SSL_new(ctx);
+    app.ssl = s;
+    SSL_set_app_data(s, &app);
     SSL_set_fd(s, fd);
     SSL_set_tlsext_host_name(s, host);
     if (SSL_connect(s) != 1) {
