@@ -51,7 +51,8 @@
 #include "shim.h"
 #include "trust.h"
 
-static int vtable_oom;
+/* (per thread: set by uthash under vlock or nlock, read right after) */
+static __thread int vtable_oom __attribute__((tls_model("initial-exec")));
 #define HASH_NONFATAL_OOM 1
 #define uthash_nonfatal_oom(e) (vtable_oom = 1)
 #include <uthash.h>
