@@ -916,6 +916,7 @@ static void due_apply(const llf_curl_api *rc, CURL *h, hstate *s, const deferred
 }
 
 static hstate *busy_state(CURL *h);
+static int output_taken(const hstate *s, CURLoption o);
 
 LLF_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...)
 {
@@ -938,8 +939,17 @@ LLF_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...)
     va_end(ap);
     int ours = interesting(o) && !llf_disabled();
     hstate *busy = ours ? busy_state(h) : NULL;
-    if (busy)   /* (libcurl's own checks of the value come when it is set: see defer) */
+    int taken = busy ? output_taken(busy, o) : -1;
+    if (busy && taken < 0)   /* (libcurl's own checks of the value come when it is set: see defer) */
         return defer(rc, busy, o, l, p, off);
+    if (busy) {
+        /* Where the answer goes (see output_taken): the program's at once,
+         * as with libcurl, which applies these mid-transfer. */
+        CURLcode res = taken ? CURLE_OK : setopt_as(rc, h, o, l, p, off);
+        if (res == CURLE_OK)
+            record(busy, o, l, p, off);
+        return res;
+    }
     CURLcode res = setopt_as(rc, h, o, l, p, off);
     if (res == CURLE_OK && !LLF_IN_LIB() && ours) {
         hstate *s = state_get(h);
@@ -1210,6 +1220,31 @@ static void call_end(hstate *s)
 }
 
 static void forget(CURL *h, hstate *s);
+
+/* Options that say where the answer goes (its writer and header
+ * callbacks, the error buffer, the progress callback and whether it is
+ * called), set from a callback while a call runs: libcurl applies them at
+ * once, mid-transfer (a header callback choosing the file the body goes
+ * to, a progress callback turning itself off, a new error buffer and the
+ * old one freed), and they carry nothing to a provider. So they are the
+ * program's at once (recorded: our delivery reads them), and go to the
+ * handle at once unless the attempt under way has its own there, which
+ * restore() replaces with them at the call's end: 1 then, 0 when they go
+ * to the handle, -1 for any other option (see defer). */
+static int output_taken(const hstate *s, CURLoption o)
+{
+    const unsigned *d = s->call_dirty;
+    switch (o) {
+    case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION:
+    case CURLOPT_HEADERDATA: case CURLOPT_ERRORBUFFER:
+        return d != &dirty_none && d != &dirty_read;   /* (an attempt's: ours capture) */
+    case CURLOPT_NOPROGRESS: case CURLOPT_XFERINFOFUNCTION: case CURLOPT_PROGRESSFUNCTION:
+    case CURLOPT_XFERINFODATA:
+        return (*d & D_PROGRESS) != 0;
+    default:
+        return -1;
+    }
+}
 
 /* The state of a handle a call of ours runs on, or NULL. Inside one the
  * guard is on, yet a callback of the program's that libcurl calls itself

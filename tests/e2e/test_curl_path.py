@@ -1508,6 +1508,38 @@ def test_options_set_inside_a_call_are_for_the_next_transfer():
            f"{how}: the next transfer, and the copy's, are what the program set")
 
 
+def test_where_the_answer_goes_set_inside_a_call_holds_at_once():
+    """What says where the answer goes is libcurl's to change mid-transfer,
+    and carries nothing to a provider: a header callback that sets a new
+    write callback and a new error buffer (freeing the old) at the
+    answer's first line, a progress callback that turns itself off at its
+    first call. As without the library, the body goes to the new writer
+    (which fails it), libcurl's message to the new buffer, and the progress
+    callback is called once: held back for the call's end, the body went
+    to the old writer, the message into the freed buffer, and the callback
+    went on being called. The member answering slowly, both ways the
+    progress callback is called; and the program's own provider answering."""
+    m = mock()
+    want_err = "[Failure writing output to destination]"
+    for first_byte, cfg in fallback_configs(m):
+        m.set("backup", behaviour="slow:800")
+        r = curlstate(m, "outmid", cfg=cfg)
+        how = f"first_byte {first_byte}"
+        out = lines(r)
+        eq(r.returncode, 0, f"{how}: no crash ({out}, {r.stderr.decode()[-300:]})")
+        f = out[-1].split(" ", 6)
+        eq((f[:3], f[3], f[5], f[6]), (["outmid", "23", "200"], "0", "1", want_err),
+           f"{how}: the new writer, the new buffer, one progress call ({out})")
+        check(int(f[4]) > 0, f"{how}: the new writer was given the answer ({out})")
+    m.reset_all()
+    m.set("primary", behaviour="slow:800")
+    for preload in (False, True):
+        r = curlstate(m, "outmid", preload=preload)
+        f = lines(r)[-1].split(" ", 6)
+        eq((f[:3], f[3], f[5], f[6]), (["outmid", "23", "200"], "0", "1", want_err),
+           f"{'with' if preload else 'without'} the library, the primary answering ({lines(r)})")
+
+
 def test_a_programs_private_ca_does_not_keep_members_from_the_librarys():
     """curl --cacert with a private CA that signed only its own provider's
     certificate: a member whose certificate another CA signed, the one in

@@ -88,7 +88,13 @@
  *           with rid:Q, and after the second time copies the handle
  *           (duphandle); then a call with nothing set, and one on the
  *           copy: prints "call RC CODE SETS", "after RC CODE", "copy RC
- *           CODE" */
+ *           CODE"
+ * outmid    a call whose header callback, at its first line, sets a new
+ *           write callback and a new error buffer (the old one freed), and
+ *           whose progress callback turns itself off (NOPROGRESS) at its
+ *           first call; the new writer takes one piece and fails it:
+ *           prints "outmid RC CODE OLD-WRITES NEW-BYTES PROGRESS-CALLS
+ *           [ERRORBUFFER]" */
 #include <stdio.h>
 #include <stdlib.h>
 #include <setjmp.h>
@@ -452,6 +458,47 @@ static int resetting(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl
     return 0;
 }
 
+/* outmid: where the answer goes, changed from inside the call. */
+static CURL *out_h;
+static char *out_err;
+static int out_old, out_progress, out_switched;
+static size_t out_new;
+
+static size_t out_old_writer(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)p, (void)ud;
+    out_old++;
+    return size * nmemb;
+}
+
+static size_t out_new_writer(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)p, (void)ud;
+    out_new += size * nmemb;
+    return 0;   /* (libcurl: "Failure writing output to destination") */
+}
+
+static size_t out_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)p, (void)ud;
+    if (!out_switched++) {
+        char *fresh = calloc(1, CURL_ERROR_SIZE);
+        curl_easy_setopt(out_h, CURLOPT_WRITEFUNCTION, out_new_writer);
+        curl_easy_setopt(out_h, CURLOPT_ERRORBUFFER, fresh);
+        free(out_err);   /* (no longer libcurl's) */
+        out_err = fresh;
+    }
+    return size * nmemb;
+}
+
+static int out_progress_cb(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)ud, (void)dt, (void)dn, (void)ut, (void)un;
+    if (!out_progress++)
+        curl_easy_setopt(out_h, CURLOPT_NOPROGRESS, 1L);
+    return 0;
+}
+
 /* setmid: options set from inside the call, for the next transfer. */
 static const char *mid_url;
 static struct curl_slist *mid_hdrs;
@@ -571,6 +618,20 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("Q"));
         rc = curl_easy_perform(h);
         printf("\nafter %d %ld\n", rc, code_of(h));
+    } else if (!strcmp(cas, "outmid")) {
+        out_h = h;
+        out_err = calloc(1, CURL_ERROR_SIZE);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("O"));
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, out_err);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, out_old_writer);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, out_header);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, out_progress_cb);
+        rc = curl_easy_perform(h);
+        printf("outmid %d %ld %d %zu %d [%s]\n", rc, code_of(h), out_old, out_new, out_progress, out_err);
+        curl_easy_cleanup(h);
+        h = NULL;
+        free(out_err);
     } else if (!strcmp(cas, "setmid") && other) {
         mid_url = other;
         for (const struct curl_slist *l = hdrs; l; l = l->next)
