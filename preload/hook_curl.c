@@ -2558,6 +2558,20 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     return res;
 }
 
+/* What the program did to a handle from its callbacks while a call ran on
+ * it, done now to h (the handle at the call's end, or a copy made
+ * meanwhile), whose state is s: the reset it made (curl_easy_reset), then
+ * the options it set after it (defer), recorded as libcurl takes them. */
+static void catch_up(const llf_curl_api *rc, CURL *h, hstate *s, int reset, const deferred *due)
+{
+    if (reset) {
+        forget(h, s);
+        rc->easy_reset(h);
+        s = due ? state_get(h) : NULL;
+    }
+    due_apply(rc, h, s, due);
+}
+
 LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -2623,16 +2637,9 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     }
     if (curlu_url)
         rc->free(curlu_url);
-    /* What the program set from its callbacks meanwhile, after a reset it
-     * made meanwhile (see defer, curl_easy_reset). */
     deferred *due = s->due;
     s->due = NULL;
-    if (s->reset_due) {
-        forget(h, s);
-        rc->easy_reset(h);
-        s = due ? state_get(h) : NULL;
-    }
-    due_apply(rc, h, s, due);
+    catch_up(rc, h, s, s->reset_due, due);
     due_free(due);
     return res;
 }
@@ -2987,14 +2994,6 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
         restore(d, n, dirty);
         rc->easy_setopt(d, CURLOPT_HTTPHEADER, n->headers);
     }
-    /* And what the program did to the handle meanwhile, which the call
-     * holds back until its end (curl_easy_perform): a reset, the options
-     * it set. */
-    if (s->reset_due) {
-        forget(d, n);
-        rc->easy_reset(d);
-        n = s->due ? state_get(d) : NULL;
-    }
-    due_apply(rc, d, n, s->due);
+    catch_up(rc, d, n, s->reset_due, s->due);   /* (held back until the call's end) */
     return d;
 }
