@@ -38,8 +38,13 @@ static int after_host(char c)
 
 void llf_gate_lower(char *t)
 {
+    /* (JSON may escape a slash, and PHP's json_encode does by default:
+     * "https:\/\/llm.corp\/v1" is read by the core as the URL it is) */
+    char *o = t;
     for (; *t; t++)
-        *t = (char)tolower((unsigned char)*t);
+        if (!(t[0] == '\\' && t[1] == '/'))
+            *o++ = (char)tolower((unsigned char)*t);
+    *o = '\0';
 }
 
 /* The port of the URL whose host ends at e (its first byte after the host,

@@ -9,8 +9,8 @@
 /* 1 when host (a name, or an address written as text) occurs in text as a
  * URL's host would (bounded by what may stand around a host in a URL or a
  * JSON string), with port as that URL's port (written, or its scheme's;
- * port 0, or a URL whose port cannot be told: any). text is in lower case
- * (llf_gate_lower), host in any; a trailing dot of host, or of the
+ * port 0, or a URL whose port cannot be told: any). text is in lower case,
+ * with JSON's escaped slashes read (llf_gate_lower), host in any; a trailing dot of host, or of the
  * host in text, is ignored. Pure. */
 int  llf_gate_mentions(const char *text, const char *host, long port);
 void llf_gate_lower(char *text);

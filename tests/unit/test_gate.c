@@ -31,6 +31,12 @@ void test_gate(void)
     CHECK(llf_gate_mentions(q, "llm.example", 8443) && llf_gate_mentions(q, "LLM.example.", 8443));
     CHECK(llf_gate_mentions(q, "short.example", 80) && !llf_gate_mentions(q, "short.example", 443));
     CHECK(!llf_gate_mentions(q, "llm", 0) && !llf_gate_mentions(q, "local", 0));
+    /* a config written with JSON's escaped slashes (PHP's json_encode):
+     * a host with no port after it was not taken for one */
+    char e[] = "{\"base_url\": \"https:\\/\\/LLM.corp.example\\/v1\"}\n{\"u\": \"http:\\/\\/10.1.2.3\"}";
+    llf_gate_lower(e);
+    CHECK(llf_gate_mentions(e, "llm.corp.example", 443) && !llf_gate_mentions(e, "llm.corp.example", 80));
+    CHECK(llf_gate_mentions(e, "10.1.2.3", 80) && !llf_gate_mentions(e, "10.1.2.3", 443));
     /* a mention whose port cannot be told (no scheme before it) answers maybe */
     CHECK(llf_gate_mentions("\"host\": \"proxy.internal\"", "Proxy.Internal", 3128));
 
