@@ -437,6 +437,11 @@ static uint64_t key_for(const char *provider, const char *model)
     return key_of(provider, model);
 }
 
+/* The lease this thread took last (llf_health_release gives back only
+ * that one): another thread of this process may have taken a new lease
+ * since, after a failure reopened the breaker and it cooled down again. */
+static __thread uint64_t my_lease;
+
 /* llf_health_allow in key's slot s: -1 the slot went to another key. */
 static int allow_in(slot *s, uint64_t key, int64_t now)
 {
@@ -466,6 +471,7 @@ static int allow_in(slot *s, uint64_t key, int64_t now)
         cas(&s->probe, &lease, 0);
         return moved ? -1 : now_until == 0;
     }
+    my_lease = lease;
     return 2;
 }
 
@@ -485,10 +491,11 @@ void llf_health_release(const char *provider, const char *model)
 {
     uint64_t key = key_for(provider, model);
     slot *s = key ? find(key, 0, 0) : NULL;
-    /* (our own lease only: one taken over since is another's) */
+    /* (this thread's own lease only: one taken over since is another's) */
     uint64_t p = s ? ld(&s->probe) : 0;
-    if (p && (p & PID_MASK) == ((uint64_t)getpid() & PID_MASK) && ld(&s->key) == key)
+    if (p && p == my_lease && (p & PID_MASK) == ((uint64_t)getpid() & PID_MASK) && ld(&s->key) == key)
         cas(&s->probe, &p, 0);
+    my_lease = 0;
 }
 
 /* llf_health_report in key's slot s: -1 the slot went to another key. */

@@ -1,5 +1,7 @@
 /* The breaker's states, with a fake clock, shared through a file. */
 #include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +405,49 @@ static void test_health_mixed(void)
     llf_retry_budget_init(0, 0);
 }
 
+/* A thread's probe and its release, in two steps (sem go between them). */
+static sem_t took, go;
+static int first_probe;
+
+static void *slow_prober(void *arg)
+{
+    (void)arg;
+    first_probe = llf_health_allow("p", "m", 10001500);
+    sem_post(&took);
+    sem_wait(&go);
+    llf_health_release("p", "m");   /* its outcome said nothing (a 400) */
+    return NULL;
+}
+
+/* A release gives back the releasing thread's own lease: one thread's
+ * probe outlived a failure that reopened the breaker and its cooldown, and
+ * another thread of the process took the next probe; the first one's
+ * release cleared the second's, and a third probe went out beside it. */
+static void test_health_threads(void)
+{
+    llf_health_cfg c = {1, 1000, 0, 600000};
+    llf_health_init(&c, NULL);
+    sem_init(&took, 0, 0);
+    sem_init(&go, 0, 0);
+    llf_health_report("p", "m", 0, 10000000);           /* open until +1000 */
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, slow_prober, NULL) == 0);
+    sem_wait(&took);
+    CHECK(first_probe == 2);
+    llf_health_report("p", "m", 0, 10001600);           /* another attempt's failure: open again */
+    CHECK(llf_health_allow("p", "m", 10002700) == 2);   /* this thread's probe */
+    sem_post(&go);
+    pthread_join(t, NULL);
+    CHECK(llf_health_allow("p", "m", 10002710) == 0);   /* still out */
+    llf_health_release("p", "m");
+    CHECK(llf_health_allow("p", "m", 10002720) == 2);   /* given back by its own thread */
+    llf_health_release("p", "m");
+    sem_destroy(&took);
+    sem_destroy(&go);
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
+}
+
 void test_health(void)
 {
     char path[] = "/tmp/llf-health-XXXXXX";
@@ -462,4 +507,5 @@ void test_health(void)
     test_health_file();
     test_health_mixed();
     test_health_slots();
+    test_health_threads();
 }
