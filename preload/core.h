@@ -95,6 +95,11 @@ typedef struct llf_final {
                                  it gets nothing it was not already given;
                                  resp is the original's, for a hook that
                                  needs one */
+    int      timed_out;       /* no answer: the program's own limit on the
+                                 whole call ran out before its original,
+                                 skipped by its breaker, could be sent. The
+                                 hook gives the timeout the program set,
+                                 and passes nothing through */
 } llf_final;
 
 /* Everything a run needs from the hook path. */

@@ -465,7 +465,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     llf_resp *final = NULL;
     const llf_step *final_step = NULL;
     llf_verdict final_v = {LLF_OK, "ok", 0, -1};
-    int stop = 0, aborted = 0;
+    int stop = 0, aborted = 0, out_of_time = 0;
 
     for (size_t i = 0; i < nsteps && !stop; i++) {
         const llf_step *s = &steps[i];
@@ -514,7 +514,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             if (llf_attempt_window(cfg, a->prog_connect_ms, a->prog_total_ms,
                                    deadline > 0 ? deadline - llf_mono_ms() : 0, &at)) {
                 log_skip(a, c, s, "deadline", NULL);
-                stop = 1;
+                stop = out_of_time = 1;
                 break;
             }
             llf_req req;
@@ -683,8 +683,13 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     fin->aborted = aborted && !final;
     if (!final) {
         /* Everything failed: the original failure, exactly as it came. */
-        if (!orig_resp)
-            return -1;   /* the original was never sent: the hook passes it through */
+        if (!orig_resp) {
+            /* The original was never sent: the hook passes it through,
+             * unless the program's limit ran out first (sent now, it
+             * would have that limit again). */
+            fin->timed_out = out_of_time;
+            return -1;
+        }
         final = orig_resp;
         final_step = orig_step;
         llf_resp view;

@@ -2432,7 +2432,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
         }
     attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0, .upload = upload};
     llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", curl_left};
-    llf_final fin;
+    llf_final fin = {0};
     call_begin(s, &ctx.dirty);
     int rc_run = core->run(call, &args, &fin);
     restore(h, s, ctx.dirty);
@@ -2442,13 +2442,23 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     s->call_dirty = &dirty_none;
     llf_headers_free(&orig.headers);
     if (rc_run) {
-        call_end(s);
         llf_buf_free(&ctx.given_head);
         snap_free(ctx.snap);
         core->call_free(call);
+        int timed_out = fin.timed_out && !ctx.aborted;
+        if (timed_out) {
+            /* (its original skipped by its breaker, and the members took
+             * all of the program's limit: libcurl's timeout, no answer) */
+            double ms = since_ms(&t0);
+            set_override(s, 0, 0, url, "", 0, 0, 0, ms / 1e3);
+            if (s->errorbuffer)
+                snprintf(s->errorbuffer, CURL_ERROR_SIZE,
+                         "Operation timed out after %.0f milliseconds with 0 bytes received", ms);
+        }
+        call_end(s);
         if (ctx.aborted && s->errorbuffer)   /* (stopped before its original went: not sent now) */
             snprintf(s->errorbuffer, CURL_ERROR_SIZE, "Callback aborted");
-        return ctx.aborted ? CURLE_ABORTED_BY_CALLBACK : CURLE_AGAIN;
+        return ctx.aborted ? CURLE_ABORTED_BY_CALLBACK : timed_out ? CURLE_OPERATION_TIMEDOUT : CURLE_AGAIN;
     }
 
     /* What the program got: a live stream's head and bytes as given, else

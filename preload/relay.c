@@ -1721,7 +1721,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
     orig.headers = plain;
     /* (logged as the program's path: its TLS, or its plain socket) */
     llf_run_args a = {&orig, 0, 0, relay_perform, &x, k->from.tls ? "ssl" : "socket", client_gone};
-    llf_final fin;
+    llf_final fin = {0};
     int rc = -1;
     int ran = llf_engine_run(k->eng, call, &a, &fin);
     if (ran != 0 && !x.orig_sent && !client_gone(&x)) {

@@ -226,6 +226,32 @@ def test_everything_open_still_asks_the_original():
     eq(logs, [first, later, later], "both open after the first call: skipped, then the original asked")
 
 
+def test_a_limit_spent_on_members_while_the_original_is_skipped_ends_the_call():
+    """The primary's breaker is open, so the original waits at the end of
+    the plan; the backup, slow, takes all of the program's own limit
+    (curl -m 1). The program gets libcurl's error 28 then, as it would at
+    its limit: the original is not sent after it (it was passed through
+    with a whole new limit of its own, and the call took twice the
+    program's, or answered past it)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config(m, failures=1, cooldown_ms=60000)
+    r = run(call_argv(m), env_for(cfg, extra={"XDG_RUNTIME_DIR": shared}))
+    eq(who(r), "backup", "the first call opens the primary's breaker")
+    m.reset_all()
+    m.set("primary", behaviour="ok")
+    m.set("backup", delay_ms=4000)
+    log = new_log("late-original.log")
+    r = run(call_argv(m, "-m", "1"), env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared}))
+    eq(r.returncode, 28, f"the program's own timeout ({r.stderr[-200:]!r})")
+    check(b"Operation timed out after" in r.stderr, "said as libcurl says it")
+    eq(len(m.requests("primary")), 0, "the original not sent after the program's limit")
+    steps = [(e.get("provider"), e.get("outcome"), e.get("reason")) for e in read_log(log) if e.get("event") == "attempt"]
+    eq(steps, [("openai", "skipped", "breaker_open"), ("backup", "transport_error", "program_timeout"),
+               ("openai", "skipped", "deadline")], "what happened, logged")
+
+
 def test_foreign_or_corrupt_file_is_ignored_with_a_warning():
     m = mock()
     m.set("primary", behaviour="503")
