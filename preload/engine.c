@@ -604,11 +604,16 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                      * turn, is judged by the other checks alone: the
                      * command would read nothing and judge that) */
                     char *text = answer_text(d, jr);
-                    int q = text && *text ? llf_quality_check(cfg->verdict.validate_cmd,
-                                                     cfg->verdict.validate_timeout_ms, text,
-                                                     cfg->providers[s->provider].name, s->model,
-                                                     cfg->verdict.key_vars)
-                                 : -1;
+                    /* (within the program's limit on the whole call: a
+                     * command still judging then has said nothing) */
+                    long qms = cfg->verdict.validate_timeout_ms;
+                    if (deadline > 0 && deadline - llf_mono_ms() < (double)qms)
+                        qms = (long)(deadline - llf_mono_ms());
+                    int q = text && *text && qms > 0
+                                ? llf_quality_check(cfg->verdict.validate_cmd, qms, text,
+                                                    cfg->providers[s->provider].name, s->model,
+                                                    cfg->verdict.key_vars)
+                                : -1;
                     free(text);
                     if (q == 0)
                         v = (llf_verdict){LLF_DEGRADED, "quality_gate", 1, -1};

@@ -327,6 +327,26 @@ def test_quality_gate():
     eq(left(), 0, "no part of the timed-out gate left running")
 
 
+def test_a_gate_is_cut_to_the_programs_own_limit():
+    """The gate judges within the program's limit on the whole call (curl
+    -m 1), not only its own timeout_ms (20 s here): when the limit comes,
+    the gate has said nothing, and the answer it was judging is the
+    program's. It took the whole timeout_ms, past the program's limit."""
+    m = mock()
+    cfg = config(m, verdict={"validate": {"command": "sleep 30.715; true", "timeout_ms": 20000}})
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    t0 = time.monotonic()
+    r = run([CURL, "-sS", "-m", "1", m.base("oai") + "/chat/completions", "-H", "content-type: application/json",
+             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body], env_for(cfg))
+    took = time.monotonic() - t0
+    eq(r.returncode, 0, f"answered ({r.stderr[-200:]!r})")
+    check(b"Hello from oai" in r.stdout, "by the primary, whose answer the gate was judging")
+    # (a bound ten times the program's limit: this checks that the limit
+    # holds at all, not how fast anything is)
+    check(took < 10, f"within the program's limit, not the gate's 20 s (took {took:.1f} s)")
+    eq(len(m.requests("backup")), 0, "no member asked")
+
+
 def test_a_stream_held_for_refusals_keeps_its_first_token_limit():
     """With stream_refusal the gate waits for more than the first event, but
     timeouts_ms.first_token is about the first event: a stream whose first
