@@ -371,18 +371,28 @@ static int program_left(const llf_run_args *a)
     return a->gone && a->gone(a->ctx);
 }
 
-/* Sleep for a Retry-After plus up to a quarter more, so that many clients told
- * the same wait do not return at the same instant; in slices of 100 ms at
+long llf_retry_jitter(long ms)
+{
+    /* (seeded again in a forked child: the children of one parent told the
+     * same wait all waited exactly as long) */
+    static __thread unsigned seed;
+    static __thread int seeded_in;
+    int pid = llf_self_pid();
+    if (!seed || seeded_in != pid) {
+        seed = (unsigned)pid ^ (unsigned)(unsigned long long)(llf_mono_ms() * 1000.0);
+        seeded_in = pid;
+    }
+    return ms > 0 ? (long)(rand_r(&seed) % (unsigned)(ms / 4 + 1)) : rand_r(&seed) % 100;
+}
+
+/* Sleep for a Retry-After plus its jitter, so that many clients told the
+ * same wait do not return at the same instant; in slices of 100 ms at
  * most, ending early when the program has left (the relay: nobody to wait
  * for), and never past deadline (0: none), where the program's own limit
  * on the whole call would have ended it. */
 static void wait_retry_after(long ms, const llf_run_args *a, double deadline)
 {
-    static __thread unsigned seed;
-    if (!seed)
-        seed = (unsigned)getpid() ^ (unsigned)(unsigned long long)(llf_mono_ms() * 1000.0);
-    long jitter = ms > 0 ? (long)(rand_r(&seed) % (unsigned)(ms / 4 + 1)) : rand_r(&seed) % 100;
-    double until = llf_mono_ms() + (double)(ms + jitter);
+    double until = llf_mono_ms() + (double)(ms + llf_retry_jitter(ms));
     if (deadline > 0 && until > deadline)
         until = deadline;
     for (double left; (left = until - llf_mono_ms()) > 0;) {

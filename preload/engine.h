@@ -67,6 +67,9 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
  * servers the last). NULL otherwise: such a call passes through untouched. */
 cJSON    *llf_engine_parse_body(const char *body, size_t len);
 int       llf_engine_run(llf_engine *e, llf_call *call, const llf_run_args *a, llf_final *fin);
+/* What is added to a Retry-After of ms: up to a quarter more (for 0, up to
+ * 99 ms), drawn per thread, and per process after a fork. */
+long      llf_retry_jitter(long ms);
 void      llf_call_free(llf_call *call);
 
 /* Per-attempt limits: the config's, never longer than the program's own. */

@@ -1,7 +1,10 @@
 /* The engine loop, driven by a scripted transport: order, caps, budget,
  * same-provider retry, what the program finally receives. */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "health.h"
@@ -542,6 +545,45 @@ void test_engine(void)
      * left of the program's limit: the next member at once instead */
     CHECK(llf_wait_fits(1000, 2500) && !llf_wait_fits(1000, 2499));
     CHECK(llf_wait_fits(0, 198) && !llf_wait_fits(0, 197) && llf_wait_fits(5, 12));
+    /* the jitter: up to a quarter more (0 to 99 ms for 0), drawn anew in
+     * each forked child: children of one parent all waited as long */
+    int in_range = 1;
+    for (int i = 0; i < 200; i++) {
+        long j = llf_retry_jitter(1000), z = llf_retry_jitter(0);
+        in_range &= j >= 0 && j <= 250 && z >= 0 && z <= 99;
+    }
+    CHECK(in_range);
+    long drawn[2][4];
+    for (int k = 0; k < 2; k++) {
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            long mine[4];
+            for (int i = 0; i < 4; i++)
+                mine[i] = llf_retry_jitter(1000000);
+            _exit(write(fds[1], mine, sizeof mine) == (ssize_t)sizeof mine ? 0 : 1);
+        }
+        close(fds[1]);
+        CHECK(pid > 0 && read(fds[0], drawn[k], sizeof drawn[k]) == (ssize_t)sizeof drawn[k]);
+        close(fds[0]);
+        waitpid(pid, NULL, 0);
+    }
+    CHECK(memcmp(drawn[0], drawn[1], sizeof drawn[0]) != 0);
+    /* the original skipped by its breaker waits at the end of the plan; a
+     * member that takes all of the program's limit ends the call with no
+     * answer, and the original is not passed through after the limit (it
+     * would have had a whole limit of its own again) */
+    setup("groq/llama", 4, 100);
+    llf_health_init(&one, NULL);
+    llf_health_report(bid("openai"), "gpt-4o", 0, (long long)llf_mono_ms());
+    script late1 = {.steps = {"timeout"}, .prog_total = 60};
+    CHECK(run(&late1, &fin, &c) == -1 && late1.n == 1 && strstr(late1.urls[0], "groq") && fin.timed_out);
+    done(&late1, c);
+    script late2 = {.steps = {"503", "503"}, .prog_total = 60000};   /* (time left: the original asked last) */
+    CHECK(run(&late2, &fin, &c) == 0 && late2.n == 2 && fin.from_original && !fin.timed_out);
+    done(&late2, c);
+    llf_health_init(&off, NULL);
     setup("groq/llama", 4, 100);
     script w1 = {.steps = {"429ra1", "200"}, .prog_total = 2000};
     double w0 = llf_mono_ms();
