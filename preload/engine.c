@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "forklock.h"
 #include "health.h"
 #include "hubutil.h"
 #include "models.h"
@@ -28,8 +29,14 @@
 #include "shadow.h"
 #include "verdict.h"
 
+/* The process's deprecation warnings so far (note_deprecation). */
+static pthread_mutex_t dep_lock = LLF_FORKLOCK_INIT;
+static pthread_once_t dep_once = PTHREAD_ONCE_INIT;
+static void dep_atfork(void) { llf_forklock(&dep_lock); }
+
 void llf_engine_init(llf_engine *e, const llf_config *cfg)
 {
+    pthread_once(&dep_once, dep_atfork);
     memset(e, 0, sizeof *e);
     e->cfg = cfg;
     llf_budget_init(&e->budget, cfg->per_process);
@@ -325,20 +332,19 @@ static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, llf_re
 /* Deprecation/Sunset on a success: one warning per provider/model and process. */
 static void note_deprecation(const llf_provider *p, const char *model, const llf_resp *r)
 {
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static char seen[32][160];
     static int nseen;
     char date[96], key[160];
     if (!llf_deprecation(&r->head, date, sizeof date))
         return;
     snprintf(key, sizeof key, "%s/%s", p->name, model);
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&dep_lock);
     int known = 0;
     for (int i = 0; i < nseen && !known; i++)
         known = strcmp(seen[i], key) == 0;
     if (!known && nseen < 32)
         snprintf(seen[nseen++], sizeof seen[0], "%s", key);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&dep_lock);
     if (!known)
         llf_log_deprecation(p->name, model, date);
 }

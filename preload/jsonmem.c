@@ -31,6 +31,7 @@
 #include <stdlib.h>
 
 #include "cjson/cJSON.h"
+#include "forklock.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define LLF_JSONMEM_CACHE 0
@@ -92,14 +93,18 @@ static void release(void *arg)
 
 static llf_exit_key exit_key = {release, 0, 0};
 
+static pthread_mutex_t key_lock = LLF_FORKLOCK_INIT;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static void key_atfork(void) { llf_forklock(&key_lock); }
+
 int llf_at_thread_exit(llf_exit_key *k, void *arg)
 {
-    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     if (!__atomic_load_n(&k->state, __ATOMIC_ACQUIRE)) {
-        pthread_mutex_lock(&mu);
+        pthread_once(&key_once, key_atfork);
+        pthread_mutex_lock(&key_lock);
         if (!k->state)
             __atomic_store_n(&k->state, pthread_key_create(&k->key, k->fn) == 0 ? 1 : -1, __ATOMIC_RELEASE);
-        pthread_mutex_unlock(&mu);
+        pthread_mutex_unlock(&key_lock);
     }
     return k->state > 0 && pthread_setspecific(k->key, arg) == 0 ? 0 : -1;
 }

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "forklock.h"
+
 extern char **environ;
 
 #define CACHE 256
@@ -41,7 +43,9 @@ static struct {
     uint64_t hash;
     int verdict;
 } cache[CACHE];
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t cache_lock = LLF_FORKLOCK_INIT;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static void cache_atfork(void) { llf_forklock(&cache_lock); }
 
 /* FNV-1a: a cache key, not a security boundary. */
 static uint64_t fnv(uint64_t h, const char *s)
@@ -209,6 +213,7 @@ static int run(const char *cmd, long timeout_ms, const char *text, const char *p
 int llf_quality_check(const char *cmd, long timeout_ms, const char *text, const char *provider,
                       const char *model, char *const *hide)
 {
+    pthread_once(&cache_once, cache_atfork);
     uint64_t h = fnv(fnv(fnv(fnv(14695981039346656037ULL, cmd), provider), model), text);
     pthread_mutex_lock(&cache_lock);
     int hit = cache[h % CACHE].hash == h ? cache[h % CACHE].verdict : -2;
