@@ -1448,27 +1448,43 @@ static void hang_up(conn *k)
     k->up.fd = -1;
 }
 
-/* Bytes both ways between the program and up, until either side ends. */
-static void pump(conn *k, int up)
+/* Bytes both ways between the program and k->up, each way until its
+ * sender ends it, as a direct connection carries them: one side's end (a
+ * half-close: nc -N, a client that sends, shuts its writing and reads the
+ * answer) is passed on as such, and the other way goes on to its own end;
+ * an error on either ends both. Upstream's bytes are taken first in a
+ * round: what the server sent before an error on the program's side is
+ * on its way to the program first. Each
+ * descriptor is used only while its number is still ours (see kwrite):
+ * a program that closed every descriptor may have taken both numbers for
+ * sockets of its own, between which the tunnel would carry its bytes. */
+static void pump(conn *k)
 {
-    struct pollfd p[2] = {{k->fd, POLLIN, 0}, {up, POLLIN, 0}};
+    const llf_ownfd *own[2] = {&k->own, &k->up};
+    struct pollfd p[2] = {{k->fd, POLLIN, 0}, {k->up.fd, POLLIN, 0}};
     char buf[16384];
-    for (;;) {
+    while (p[0].fd >= 0 || p[1].fd >= 0) {
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            break;
+            return;
         }
-        int done = 0;
-        for (int i = 0; i < 2 && !done; i++) {
-            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+        for (int i = 1; i >= 0; i--) {
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
                 continue;
+            if (!llf_fd_ours(own[0]) || !llf_fd_ours(own[1]))
+                return;
+            int to = own[1 - i]->fd;
             ssize_t n = read(p[i].fd, buf, sizeof buf);
-            if (n <= 0 || write_all(p[1 - i].fd, buf, (size_t)n))
-                done = 1;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 || (n > 0 && write_all(to, buf, (size_t)n)))
+                return;
+            if (n == 0) {
+                shutdown(to, SHUT_WR);
+                p[i].fd = -1;   /* (read to its end: poll would say so again and again) */
+            }
         }
-        if (done)
-            break;
     }
 }
 
@@ -1481,7 +1497,7 @@ static void tunnel(conn *k)
         reset(k);
         return;
     }
-    pump(k, up);
+    pump(k);
     hang_up(k);
 }
 
@@ -1497,7 +1513,7 @@ static int upgrade_plain(conn *k, const llf_http_req *r, const char *host)
     if (up < 0 || write_all(up, r->head.p, r->head.n) || write_all(up, k->buf, k->have))
         reset(k);
     else
-        pump(k, up);
+        pump(k);
     hang_up(k);
     return -1;
 }
@@ -1546,29 +1562,53 @@ static int curl_send_all(const llf_curl_api *c, CURL *h, curl_socket_t s, const 
 
 /* pump() through libcurl's TLS: the upstream is read until CURLE_AGAIN
  * after every wake-up, since TLS may hold decrypted bytes the socket no
- * longer shows. */
+ * longer shows. The program's end of its bytes goes on as a bare end of
+ * the connection's (a shutdown of its socket: libcurl has no half-close
+ * of TLS), which is what the server would have had from the program
+ * directly: a virtual session's SSL_shutdown sends nothing, so the relay
+ * sees the program's end only when it shuts its socket itself. The
+ * server's answer is carried on to its own end. libcurl's socket, like
+ * the program's end, is used only while its number is still ours. */
 static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
 {
+    llf_ownfd us;
     struct pollfd p[2] = {{k->fd, POLLIN, 0}, {s, POLLIN, 0}};
     char buf[16384];
-    for (;;) {
-        for (;;) {
+    if (llf_fd_own(&us, s))
+        return;
+    while (p[0].fd >= 0 || p[1].fd >= 0) {
+        if (!llf_fd_ours(&us))
+            return;
+        while (p[1].fd >= 0) {
             size_t n = 0;
             CURLcode rc = c->easy_recv(h, buf, sizeof buf, &n);
             if (rc == CURLE_AGAIN)
                 break;
-            if (rc != CURLE_OK || n == 0 || kwrite(k, buf, n))
+            if (rc != CURLE_OK || (n && kwrite(k, buf, n)))
                 return;
+            if (n == 0) {
+                if (llf_fd_ours(&k->own))
+                    shutdown(k->fd, SHUT_WR);
+                p[1].fd = -1;
+            }
         }
+        if (p[0].fd < 0 && p[1].fd < 0)
+            return;
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             return;
         }
-        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (p[0].fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) {
             ssize_t n = kread(k, buf, sizeof buf);
-            if (n <= 0 || curl_send_all(c, h, s, buf, (size_t)n))
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 || !llf_fd_ours(&us) || (n > 0 && curl_send_all(c, h, s, buf, (size_t)n)))
                 return;
+            if (n == 0) {
+                shutdown(s, SHUT_WR);
+                p[0].fd = -1;
+            }
         }
     }
 }
