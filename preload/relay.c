@@ -197,6 +197,18 @@ int llf_http_req_url(const char *target, const char *host, int tls, llf_buf *url
                : 0;
 }
 
+int llf_http_req_as_is(const char *target, const char *url, llf_buf *root, const char **path)
+{
+    size_t n = 0;
+    const char *auth = abs_authority(target, strlen(target), &n);
+    const char *sep = strstr(url, "://");
+    const char *end = sep ? strchr(sep + 3, '/') : NULL;   /* (an authority holds no "/": see llf_http_req_url) */
+    *path = auth ? auth + n : target;
+    if (**path != '/' || !end)
+        return -1;
+    return llf_buf_add(root, url, (size_t)(end - url) + 1);
+}
+
 /* Is [l, e) a request line the relay reads: METHOD SP target SP HTTP/1.x,
  * the target in origin form or absolute form (see abs_authority)? Others
  * (OPTIONS *, CONNECT's authority form, another protocol) are carried to
@@ -508,6 +520,8 @@ typedef struct rctx {
     const char *method;
     const llf_req *orig;         /* the program's own request */
     const char *host;            /* the host its URL names, or NULL */
+    const char *target;          /* its request target, as the program wrote it */
+    int through;                 /* passed through (no call): sent with that target (see perform_at) */
     llf_resp *out;
     const llf_attempt *at;
     llf_attempt left;            /* at, with what is left of it for the next address */
@@ -990,7 +1004,16 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     /* (close-on-exec; closed only while the number is still ours: guest.h) */
     c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);
     c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
-    c->easy_setopt(h, CURLOPT_URL, req->url);
+    /* A request passed through goes with its target as the program wrote
+     * it (see llf_http_req_as_is); where libcurl has no such option (before
+     * 7.55), with the URL. */
+    llf_buf root = {0};
+    const char *as_is = NULL;
+    if (!(x->through && req == x->orig && x->target && llf_http_req_as_is(x->target, req->url, &root, &as_is) == 0 &&
+          c->easy_setopt(h, CURLOPT_REQUEST_TARGET, as_is) == CURLE_OK))
+        as_is = NULL;
+    c->easy_setopt(h, CURLOPT_URL, as_is ? root.p : req->url);
+    llf_buf_free(&root);   /* (libcurl keeps copies of both) */
     c->easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);   /* ("/a/../b" is the server's to read) */
     if (closing)
         c->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
@@ -1372,6 +1395,7 @@ static int pass_through(rctx *x, const llf_req *orig)
 {
     llf_resp resp;
     x->orig = orig;
+    x->through = 1;
     relay_perform(x, orig, NULL, &resp);
     int rc = -1;
     if (!x->sent)
@@ -1703,7 +1727,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         llf_urlparts_free(&u);
     }
     rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .close_asked = !r->keep_alive,
-              .http10 = r->http10, .orig = &orig, .host = host[0] ? host : NULL};
+              .http10 = r->http10, .orig = &orig, .host = host[0] ? host : NULL, .target = r->target};
     /* Only a POST to a model endpoint can be a call: its body is read whole
      * up to what an answer may be (MAX_BODY; no call is larger). Any other
      * body is read whole only when small; a larger one (an upload to a files

@@ -1659,6 +1659,29 @@ def test_dot_segments_pass_as_written():
         raw.stop()
 
 
+def test_odd_targets_pass_as_written():
+    """A request passed through goes with its target as the program wrote
+    it, byte for byte, as over a direct connection: from the URL libcurl
+    sent raw UTF-8 percent-encoded and dropped a fragment, and refused a
+    DEL (the program's connection was reset). An absolute target still
+    goes as its path and query, the Host its authority."""
+    raw = RawServer()
+    try:
+        m = mock()
+        cfg = config(m, raw=raw.port)
+        targets = ("/v1/files/\xc3\xa9", "/v1/files?q=a#frag", "/v1/files/\x7f", "/v1/files/{x}|?a=%zz")
+        for t in targets:
+            out = raw_call(m, raw.port, f"GET {t} HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\nConnection: close\r\n\r\n", cfg)
+            check(out.startswith(b"HTTP/1.1 200 "), f"{t!r}: answered ({out[:100]!r})")
+        out = raw_call(m, raw.port, f"GET http://127.0.0.1:{raw.port}/v1/files/\xc3\xa9?x#y HTTP/1.1\r\n"
+                                    f"Host: elsewhere\r\nConnection: close\r\n\r\n", cfg)
+        check(out.startswith(b"HTTP/1.1 200 "), f"an absolute target: answered ({out[:100]!r})")
+        eq([q["target"] for q in raw.requests], list(targets) + ["/v1/files/\xc3\xa9?x#y"], "each target as written")
+        eq(raw.requests[-1]["headers"].get("host"), f"127.0.0.1:{raw.port}", "the absolute target's Host, its authority")
+    finally:
+        raw.stop()
+
+
 def test_a_passed_through_stream_stops_when_its_program_leaves():
     """An idle stream passed through (no call of ours: an event, then
     nothing for a long time) is given up within about a second of the
