@@ -197,6 +197,18 @@ int llf_http_req_url(const char *target, const char *host, int tls, llf_buf *url
                : 0;
 }
 
+int llf_http_req_as_is(const char *target, const char *url, llf_buf *root, const char **path)
+{
+    size_t n = 0;
+    const char *auth = abs_authority(target, strlen(target), &n);
+    const char *sep = strstr(url, "://");
+    const char *end = sep ? strchr(sep + 3, '/') : NULL;   /* (an authority holds no "/": see llf_http_req_url) */
+    *path = auth ? auth + n : target;
+    if (**path != '/' || !end)
+        return -1;
+    return llf_buf_add(root, url, (size_t)(end - url) + 1);
+}
+
 /* Is [l, e) a request line the relay reads: METHOD SP target SP HTTP/1.x,
  * the target in origin form or absolute form (see abs_authority)? Others
  * (OPTIONS *, CONNECT's authority form, another protocol) are carried to
@@ -508,6 +520,8 @@ typedef struct rctx {
     const char *method;
     const llf_req *orig;         /* the program's own request */
     const char *host;            /* the host its URL names, or NULL */
+    const char *target;          /* its request target, as the program wrote it */
+    int through;                 /* passed through (no call): sent with that target (see perform_at) */
     llf_resp *out;
     const llf_attempt *at;
     llf_attempt left;            /* at, with what is left of it for the next address */
@@ -990,7 +1004,16 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     /* (close-on-exec; closed only while the number is still ours: guest.h) */
     c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);
     c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
-    c->easy_setopt(h, CURLOPT_URL, req->url);
+    /* A request passed through goes with its target as the program wrote
+     * it (see llf_http_req_as_is); where libcurl has no such option (before
+     * 7.55), with the URL. */
+    llf_buf root = {0};
+    const char *as_is = NULL;
+    if (!(x->through && req == x->orig && x->target && llf_http_req_as_is(x->target, req->url, &root, &as_is) == 0 &&
+          c->easy_setopt(h, CURLOPT_REQUEST_TARGET, as_is) == CURLE_OK))
+        as_is = NULL;
+    c->easy_setopt(h, CURLOPT_URL, as_is ? root.p : req->url);
+    llf_buf_free(&root);   /* (libcurl keeps copies of both) */
     c->easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);   /* ("/a/../b" is the server's to read) */
     if (closing)
         c->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
@@ -1372,6 +1395,7 @@ static int pass_through(rctx *x, const llf_req *orig)
 {
     llf_resp resp;
     x->orig = orig;
+    x->through = 1;
     relay_perform(x, orig, NULL, &resp);
     int rc = -1;
     if (!x->sent)
@@ -1448,27 +1472,43 @@ static void hang_up(conn *k)
     k->up.fd = -1;
 }
 
-/* Bytes both ways between the program and up, until either side ends. */
-static void pump(conn *k, int up)
+/* Bytes both ways between the program and k->up, each way until its
+ * sender ends it, as a direct connection carries them: one side's end (a
+ * half-close: nc -N, a client that sends, shuts its writing and reads the
+ * answer) is passed on as such, and the other way goes on to its own end;
+ * an error on either ends both. Upstream's bytes are taken first in a
+ * round: what the server sent before an error on the program's side is
+ * on its way to the program first. Each
+ * descriptor is used only while its number is still ours (see kwrite):
+ * a program that closed every descriptor may have taken both numbers for
+ * sockets of its own, between which the tunnel would carry its bytes. */
+static void pump(conn *k)
 {
-    struct pollfd p[2] = {{k->fd, POLLIN, 0}, {up, POLLIN, 0}};
+    const llf_ownfd *own[2] = {&k->own, &k->up};
+    struct pollfd p[2] = {{k->fd, POLLIN, 0}, {k->up.fd, POLLIN, 0}};
     char buf[16384];
-    for (;;) {
+    while (p[0].fd >= 0 || p[1].fd >= 0) {
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            break;
+            return;
         }
-        int done = 0;
-        for (int i = 0; i < 2 && !done; i++) {
-            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+        for (int i = 1; i >= 0; i--) {
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
                 continue;
+            if (!llf_fd_ours(own[0]) || !llf_fd_ours(own[1]))
+                return;
+            int to = own[1 - i]->fd;
             ssize_t n = read(p[i].fd, buf, sizeof buf);
-            if (n <= 0 || write_all(p[1 - i].fd, buf, (size_t)n))
-                done = 1;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 || (n > 0 && write_all(to, buf, (size_t)n)))
+                return;
+            if (n == 0) {
+                shutdown(to, SHUT_WR);
+                p[i].fd = -1;   /* (read to its end: poll would say so again and again) */
+            }
         }
-        if (done)
-            break;
     }
 }
 
@@ -1481,7 +1521,7 @@ static void tunnel(conn *k)
         reset(k);
         return;
     }
-    pump(k, up);
+    pump(k);
     hang_up(k);
 }
 
@@ -1497,7 +1537,7 @@ static int upgrade_plain(conn *k, const llf_http_req *r, const char *host)
     if (up < 0 || write_all(up, r->head.p, r->head.n) || write_all(up, k->buf, k->have))
         reset(k);
     else
-        pump(k, up);
+        pump(k);
     hang_up(k);
     return -1;
 }
@@ -1546,29 +1586,53 @@ static int curl_send_all(const llf_curl_api *c, CURL *h, curl_socket_t s, const 
 
 /* pump() through libcurl's TLS: the upstream is read until CURLE_AGAIN
  * after every wake-up, since TLS may hold decrypted bytes the socket no
- * longer shows. */
+ * longer shows. The program's end of its bytes goes on as a bare end of
+ * the connection's (a shutdown of its socket: libcurl has no half-close
+ * of TLS), which is what the server would have had from the program
+ * directly: a virtual session's SSL_shutdown sends nothing, so the relay
+ * sees the program's end only when it shuts its socket itself. The
+ * server's answer is carried on to its own end. libcurl's socket, like
+ * the program's end, is used only while its number is still ours. */
 static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
 {
+    llf_ownfd us;
     struct pollfd p[2] = {{k->fd, POLLIN, 0}, {s, POLLIN, 0}};
     char buf[16384];
-    for (;;) {
-        for (;;) {
+    if (llf_fd_own(&us, s))
+        return;
+    while (p[0].fd >= 0 || p[1].fd >= 0) {
+        if (!llf_fd_ours(&us))
+            return;
+        while (p[1].fd >= 0) {
             size_t n = 0;
             CURLcode rc = c->easy_recv(h, buf, sizeof buf, &n);
             if (rc == CURLE_AGAIN)
                 break;
-            if (rc != CURLE_OK || n == 0 || kwrite(k, buf, n))
+            if (rc != CURLE_OK || (n && kwrite(k, buf, n)))
                 return;
+            if (n == 0) {
+                if (llf_fd_ours(&k->own))
+                    shutdown(k->fd, SHUT_WR);
+                p[1].fd = -1;
+            }
         }
+        if (p[0].fd < 0 && p[1].fd < 0)
+            return;
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             return;
         }
-        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (p[0].fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) {
             ssize_t n = kread(k, buf, sizeof buf);
-            if (n <= 0 || curl_send_all(c, h, s, buf, (size_t)n))
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 || !llf_fd_ours(&us) || (n > 0 && curl_send_all(c, h, s, buf, (size_t)n)))
                 return;
+            if (n == 0) {
+                shutdown(s, SHUT_WR);
+                p[0].fd = -1;
+            }
         }
     }
 }
@@ -1663,7 +1727,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         llf_urlparts_free(&u);
     }
     rctx x = {.k = k, .method = r->method, .keep_alive = r->keep_alive, .close_asked = !r->keep_alive,
-              .http10 = r->http10, .orig = &orig, .host = host[0] ? host : NULL};
+              .http10 = r->http10, .orig = &orig, .host = host[0] ? host : NULL, .target = r->target};
     /* Only a POST to a model endpoint can be a call: its body is read whole
      * up to what an answer may be (MAX_BODY; no call is larger). Any other
      * body is read whole only when small; a larger one (an upload to a files

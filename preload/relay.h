@@ -39,6 +39,16 @@ void llf_http_req_free(llf_http_req *r);
  * Host, or the address connected to); then the target's path and query.
  * -1: no host to name, or no memory. Pure: unit-tested. */
 int  llf_http_req_url(const char *target, const char *host, int tls, llf_buf *url);
+/* A request passed through goes with its target as the program wrote it
+ * (CURLOPT_REQUEST_TARGET): from the URL libcurl would send it rewritten
+ * (raw UTF-8 percent-encoded, a "#..." dropped) or not at all (a DEL: the
+ * URL refused, the program's connection reset). In *path the target to
+ * send: target itself in origin form, an absolute target's path and query
+ * (the origin form, as before); in root url's scheme and
+ * authority and "/", a URL libcurl takes whatever the target holds. -1
+ * when the target has no path to send so (an absolute one with none, or a
+ * query alone: the URL says it), or no memory. Pure: unit-tested. */
+int  llf_http_req_as_is(const char *target, const char *url, llf_buf *root, const char **path);
 /* Can a Host value stand in a URL as the authority: host[:port], the host
  * a reg-name of unreserved characters and %, or an [IPv6] literal? Pure. */
 int  llf_http_host_ok(const char *h);

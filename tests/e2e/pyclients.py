@@ -65,18 +65,22 @@ atexit.register(lambda: sys.stderr.write("llf-peers %s\\n" % " ".join(_llf_peers
 
 # The rest of a program whose socket s is connected: send argv[3], print
 # all that comes back to the close (and what ended it, if not the close).
-SEND_READ_ALL = """
+# to_end(s): what s reads to its end, and an error's name after it ("<...>").
+TO_END = """
+def to_end(s):
+    out = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return out
+            out += d
+    except OSError as e:
+        return out + b"<" + type(e).__name__.encode() + b">"
+"""
+SEND_READ_ALL = TO_END + """
 s.sendall(sys.argv[3].encode("latin-1"))
-out = b""
-try:
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-except OSError as e:
-    out += b"<" + type(e).__name__.encode() + b">"
-sys.stdout.buffer.write(out)
+sys.stdout.buffer.write(to_end(s))
 """
 
 

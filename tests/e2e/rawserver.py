@@ -180,6 +180,37 @@ def websocket_echo(c, req):
             return False
 
 
+def half_close(c, req):
+    """For a tunnel's tests (no HTTP: the head is any first line and a blank
+    one). GREET: a greeting, then this side's end (a half-close), then what
+    the client sends, to its end, kept in req["late"]. Any other: what
+    follows the head, to the client's end (its half-close), then an answer
+    of it all ("PONG:" and it). Closes."""
+    if req["method"] == "GREET":
+        c.sendall(b"HELLO\n")
+        c.shutdown(socket.SHUT_WR)
+    late = req["rest"]
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        late += d
+    req["late"] = late
+    if req["method"] != "GREET":
+        time.sleep(0.2)   # (an answer well after the end: nothing of it is in the same read)
+        c.sendall(b"PONG:" + late)
+    return False
+
+
+def ticks(c, req):
+    """A tick a line, every 0.3 s, fifteen of them, whatever was asked;
+    then closes."""
+    for i in range(15):
+        c.sendall(b"TICK%d\n" % i)
+        time.sleep(0.3)
+    return False
+
+
 def connect_proxy(c, req):
     """An HTTP proxy that only tunnels (CONNECT host:port), to loopback
     only; any other request gets a 405."""

@@ -41,10 +41,10 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None, total=
                          "timeouts_ms": {"connect": 2000, "total": total}}, "socket.json")
 
 
-from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, UPLOADS, WALKS_AWAY, WEBSOCKET,  # noqa: E402
+from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, TO_END, UPLOADS, WALKS_AWAY, WEBSOCKET,  # noqa: E402
                        check_left_mid_attempt, check_children, check_relayed, check_uploads,
                        check_websocket_tunnelled, proxy_env)
-from rawserver import RawServer, echo, huge_answer, took_it, unauthorized, websocket_echo  # noqa: E402
+from rawserver import RawServer, echo, half_close, huge_answer, ticks, took_it, unauthorized, websocket_echo  # noqa: E402
 
 
 def py(m, script, cfg, *args, log=None, timeout=60):
@@ -1659,6 +1659,29 @@ def test_dot_segments_pass_as_written():
         raw.stop()
 
 
+def test_odd_targets_pass_as_written():
+    """A request passed through goes with its target as the program wrote
+    it, byte for byte, as over a direct connection: from the URL libcurl
+    sent raw UTF-8 percent-encoded and dropped a fragment, and refused a
+    DEL (the program's connection was reset). An absolute target still
+    goes as its path and query, the Host its authority."""
+    raw = RawServer()
+    try:
+        m = mock()
+        cfg = config(m, raw=raw.port)
+        targets = ("/v1/files/\xc3\xa9", "/v1/files?q=a#frag", "/v1/files/\x7f", "/v1/files/{x}|?a=%zz")
+        for t in targets:
+            out = raw_call(m, raw.port, f"GET {t} HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\nConnection: close\r\n\r\n", cfg)
+            check(out.startswith(b"HTTP/1.1 200 "), f"{t!r}: answered ({out[:100]!r})")
+        out = raw_call(m, raw.port, f"GET http://127.0.0.1:{raw.port}/v1/files/\xc3\xa9?x#y HTTP/1.1\r\n"
+                                    f"Host: elsewhere\r\nConnection: close\r\n\r\n", cfg)
+        check(out.startswith(b"HTTP/1.1 200 "), f"an absolute target: answered ({out[:100]!r})")
+        eq([q["target"] for q in raw.requests], list(targets) + ["/v1/files/\xc3\xa9?x#y"], "each target as written")
+        eq(raw.requests[-1]["headers"].get("host"), f"127.0.0.1:{raw.port}", "the absolute target's Host, its authority")
+    finally:
+        raw.stop()
+
+
 def test_a_passed_through_stream_stops_when_its_program_leaves():
     """An idle stream passed through (no call of ours: an event, then
     nothing for a long time) is given up within about a second of the
@@ -2185,6 +2208,106 @@ def test_a_tunnel_takes_no_other_names_bytes_elsewhere():
               f"refused, as the connection was ({r.stdout!r}, {r.stderr.decode()[-300:]})")
     finally:
         other.stop()
+
+
+def run_at(raw, script):
+    """script (with PEERS) run with raw's port a provider's, URL on it;
+    its connections there reached the relay."""
+    r = run([PY, "-c", PRELUDE + PEERS + script, f"http://127.0.0.1:{raw.port}/v1/chat/completions"],
+            env_for(config(mock(), raw=raw.port)))
+    check_relayed(r, raw.port)
+    return r
+
+
+HALF_CLOSE = TO_END + """
+import socket
+host, port = URL.split("/")[2].split(":")
+port = int(port)
+def pinged(head):
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(head + b"PING hello\\n")
+    s.shutdown(socket.SHUT_WR)   # (as nc -N: all is sent, the answer still to read)
+    return to_end(s)
+print(pinged(b"PING x\\r\\n\\r\\n"))   # another protocol (not_http)
+print(pinged(b"GET /v1/realtime HTTP/1.1\\r\\nHost: %s:%d\\r\\nUpgrade: raw\\r\\nConnection: Upgrade\\r\\n\\r\\n"
+             % (host.encode(), port)))
+s = socket.create_connection((host, port), timeout=10)
+s.sendall(b"GREET x\\r\\n\\r\\n")
+print(to_end(s))   # the server's greeting, and its end
+try:
+    s.sendall(b"LATE\\n")   # (the other way is still open)
+    s.shutdown(socket.SHUT_WR)
+except OSError as e:
+    print(type(e).__name__)
+print(to_end(s))
+"""
+
+
+def test_a_tunnel_carries_a_half_close_and_goes_on_the_other_way():
+    """A tunnel (another protocol on a provider's port, an upgrade) carries
+    one side's end of its bytes (a half-close: nc -N, a client that sends
+    all, shuts its writing and reads the answer) as such, and the other way
+    goes on to its own end, as a direct connection does. The tunnel ended
+    at either side's end: the answer to a client that half-closed was lost
+    (it got nothing), and what a client sent after the server's end never
+    reached the server."""
+    raw = RawServer(half_close)
+    try:
+        r = run_at(raw, HALF_CLOSE)
+        eq(r.stdout.decode().splitlines(), ["b'PONG:PING hello\\n'"] * 2 + ["b'HELLO\\n'", "b''"],
+           f"the answers after the client's end; the greeting, then the end ({r.stderr.decode()[-300:]})")
+        for _ in range(30):   # (the server reads the last to its end after the program is gone)
+            if all("late" in q for q in raw.requests):
+                break
+            time.sleep(0.1)
+        eq([q.get("late") for q in raw.requests], [b"PING hello\n"] * 2 + [b"LATE\n"],
+           "what each client sent before its end (after the server's, for the last)")
+    finally:
+        raw.stop()
+
+
+CLOSE_ALL_IN_A_TUNNEL = """
+import socket, time
+host, port = URL.split("/")[2].split(":")
+s = socket.create_connection((host, int(port)))
+s.sendall(b"TICKS x\\r\\n\\r\\n")
+print(s.recv(100))   # (the tunnel is up)
+s.detach()
+os.closerange(3, 1024)   # the relay's ends of the tunnel among them
+pairs = [socket.socketpair() for _ in range(15)]   # the program's own, on the numbers just freed
+time.sleep(1)
+for a, b in pairs:
+    a.sendall(b"to-b-%d" % b.fileno())
+    b.sendall(b"to-a-%d" % a.fileno())
+time.sleep(1)
+lost = []
+for a, b in pairs:
+    for x, want in ((a, b"to-a-%d" % a.fileno()), (b, b"to-b-%d" % b.fileno())):
+        x.setblocking(False)
+        try:
+            d = x.recv(1000)
+        except BlockingIOError:
+            d = b""
+        if d != want:
+            lost.append((x.fileno(), want, d))
+print(lost)
+"""
+
+
+def test_a_tunnel_leaves_the_numbers_the_program_took_alone():
+    """A tunnel is open (another protocol on a provider's port, its server
+    sending a tick every 0.3 s) when the program closes every descriptor
+    and takes the numbers for socket pairs of its own. The tunnel carried
+    bytes between two of them (each read of one went to another: the
+    messages of four sockets lost or doubled); now it ends, its numbers no
+    longer its own."""
+    raw = RawServer(ticks)
+    try:
+        r = run_at(raw, CLOSE_ALL_IN_A_TUNNEL)
+        eq(r.stdout.decode().splitlines(), ["b'TICK0\\n'", "[]"],
+           f"every message of the program's own sockets as written ({r.stderr.decode()[-300:]})")
+    finally:
+        raw.stop()
 
 
 def test_a_call_is_the_providers_it_went_to():

@@ -45,10 +45,10 @@ def env(m, cfg, log=None, extra=None):
     return env_for(cfg, log, extra=dict(extra or {}, SSL_CERT_FILE=m.ca, REQUESTS_CA_BUNDLE=m.ca))
 
 
-from pyclients import (CHILDREN, CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, UPLOADS, WEBSOCKET,  # noqa: E402
+from pyclients import (CHILDREN, CLIENTS as ALL_CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, TO_END, UPLOADS, WEBSOCKET,  # noqa: E402
                        check_children, check_left_mid_attempt, check_relayed, check_uploads,
                        check_websocket_tunnelled, proxy_env)
-from rawserver import RawServer, took_it, unauthorized, websocket_echo  # noqa: E402
+from rawserver import RawServer, half_close, took_it, unauthorized, websocket_echo  # noqa: E402
 
 # asyncio drives TLS through MemoryBIO: tested apart, below
 CLIENTS = {k: v for k, v in ALL_CLIENTS.items() if k != "httpx-async"}
@@ -325,6 +325,40 @@ def test_websocket_upgrades_are_tunnelled_over_https():
         r = websocket_run(m, raw, PEERS + WEBSOCKET)
         check_websocket_tunnelled(r, raw)
         check_relayed(r, raw.port)
+    finally:
+        raw.stop()
+
+
+HALF_CLOSE_TLS = TO_END + """
+import socket, ssl
+host, port = URL.split("/")[2].rsplit(":", 1)
+s = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+t = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"]).wrap_socket(s, server_hostname=host)
+t.sendall(b"GET /v1/realtime HTTP/1.1\\r\\nHost: %s:%s\\r\\nUpgrade: raw\\r\\nConnection: Upgrade\\r\\n\\r\\n"
+          b"PING hello\\n" % (host.encode(), port.encode()))
+socket.socket(fileno=os.dup(t.fileno())).shutdown(socket.SHUT_WR)   # the connection's end of its sending
+print(to_end(t))
+"""
+
+
+def test_a_tunnel_over_https_carries_the_programs_end_and_the_answer_after_it():
+    """An upgrade over a virtual TLS session, tunnelled through the relay's
+    own TLS: the program ends its sending (its connection's, as a virtual
+    session's program can: its SSL_shutdown sends nothing) and reads on.
+    The end goes on to the server as the end of the relay's connection
+    (libcurl has no half-close of TLS: what the server would have had of
+    a program that shut its socket), and the server's answer after it
+    comes back. The tunnel ended at the program's end: it got nothing."""
+    m = mock()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*mock_cert(m))
+    raw = RawServer(half_close, tls=ctx)
+    try:
+        base = f"https://localhost:{raw.port}/v1"
+        r = py(m, PEERS + HALF_CLOSE_TLS, config(m, primary=base), url=base + "/realtime")
+        check_relayed(r, raw.port)
+        eq(r.stdout.decode().strip(), "b'PONG:PING hello\\n'", f"the answer after the end ({r.stderr.decode()[-300:]})")
+        eq([q.get("late") for q in raw.requests], [b"PING hello\n"], "what the program sent, to its end")
     finally:
         raw.stop()
 

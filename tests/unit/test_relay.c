@@ -115,6 +115,30 @@ void test_relay(void)
             CHECK(rc == -1);
         llf_buf_free(&u);
     }
+    /* a request passed through goes with its target as written: origin
+     * form whatever bytes it holds (raw UTF-8, a fragment, a DEL), an
+     * absolute target's path and query; the URL its scheme and authority */
+    struct { const char *target, *url, *root, *path; } as_is[] = {
+        {"/echo/\xc3\xa9#frag\x7f", "http://h:9/echo/\xc3\xa9#frag\x7f", "http://h:9/", "/echo/\xc3\xa9#frag\x7f"},
+        {"/", "https://[::1]:9/", "https://[::1]:9/", "/"},
+        {"http://a:9/v1/x?q=%zz", "http://a:9/v1/x?q=%zz", "http://a:9/", "/v1/x?q=%zz"},
+        {"https://a:9/v1/x", "https://a:9/v1/x", "https://a:9/", "/v1/x"},
+        {"http://localhost:9", "https://localhost:9/", NULL, NULL},         /* no path: the URL's "/" */
+        {"http://localhost:9?q=1", "https://localhost:9/?q=1", NULL, NULL},
+        {"/x", "no-scheme", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof as_is / sizeof as_is[0]; i++) {
+        llf_buf root = {0};
+        const char *path = NULL;
+        int rc = llf_http_req_as_is(as_is[i].target, as_is[i].url, &root, &path);
+        if (as_is[i].root) {
+            CHECK(rc == 0);
+            CHECK_STR(root.p, as_is[i].root);
+            CHECK_STR(path, as_is[i].path);
+        } else
+            CHECK(rc == -1);
+        llf_buf_free(&root);
+    }
     /* a Host is the URL's authority only when it can stand there: pasted
      * in, "" made http:///v1/models (host "v1"), "u:p@h" credentials,
      * "h#x" a fragment */
