@@ -1482,17 +1482,31 @@ static void hang_up(conn *k)
  * descriptor is used only while its number is still ours (see kwrite):
  * a program that closed every descriptor may have taken both numbers for
  * sockets of its own, between which the tunnel would carry its bytes. */
+/* After one side's end, the other way is carried while it moves; this long
+ * silent ends the tunnel, as the kernel gives up on an orphaned socket's
+ * FIN_WAIT2 (tcp_fin_timeout, 60 s). A program that closed its socket whole
+ * looks here as one that only ended its sending, and a server that ignores
+ * that end would hold this thread and its socket for ever. */
+#define HALF_CLOSED_MS 60000
+
+/* poll() for a tunnel: 0 silent too long after a half-close, -1 failed. */
+static int pump_poll(struct pollfd *p)
+{
+    int r;
+    while ((r = poll(p, 2, p[0].fd < 0 || p[1].fd < 0 ? HALF_CLOSED_MS : -1)) < 0 && errno == EINTR)
+        ;
+    return r;
+}
+
 static void pump(conn *k)
 {
     const llf_ownfd *own[2] = {&k->own, &k->up};
     struct pollfd p[2] = {{k->fd, POLLIN, 0}, {k->up.fd, POLLIN, 0}};
     char buf[16384];
     while (p[0].fd >= 0 || p[1].fd >= 0) {
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
+        int r = pump_poll(p);
+        if (r <= 0)
             return;
-        }
         for (int i = 1; i >= 0; i--) {
             if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
                 continue;
@@ -1618,11 +1632,9 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
         }
         if (p[0].fd < 0 && p[1].fd < 0)
             return;
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
+        int r = pump_poll(p);
+        if (r <= 0)
             return;
-        }
         if (p[0].fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) {
             ssize_t n = kread(k, buf, sizeof buf);
             if (n < 0 && errno == EINTR)
