@@ -191,8 +191,14 @@ void llf_targets_note(const char *node, const struct addrinfo *res)
 struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
                                          const struct addrinfo *hints)
 {
+    char *end = NULL;
+    long port = service && *service ? strtol(service, &end, 10) : 0;
+    /* (AI_NUMERICHOST asks whether node is an address literal, and a name
+     * is not: glibc's EAI_NONAME stands; so with AI_NUMERICSERV for a
+     * service that is a name) */
     if (hints && ((hints->ai_family != AF_UNSPEC && hints->ai_family != AF_INET) ||
-                  (hints->ai_socktype && hints->ai_socktype != SOCK_STREAM)))
+                  (hints->ai_socktype && hints->ai_socktype != SOCK_STREAM) || (hints->ai_flags & AI_NUMERICHOST) ||
+                  ((hints->ai_flags & AI_NUMERICSERV) && end && *end)))
         return NULL;
     for (size_t i = 0; tcfg && node && i < tcfg->nbases; i++) {
         const llf_urlparts *u = &tcfg->bases[i].url;
@@ -207,7 +213,6 @@ struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
         } *b = calloc(1, sizeof *b);
         if (!b)
             return NULL;
-        long port = service && *service ? strtol(service, NULL, 10) : 0;
         if (port <= 0 || port > 65535)
             port = u->port;
         b->sin.sin_family = AF_INET;

@@ -513,6 +513,34 @@ print(before[1], after[1], u.port, answer.split(b" ")[1].decode(), o.getpeername
     eq(out[4], "True", "another server's socket is told the truth")
 
 
+NUMERIC = """
+import socket
+host, port = URL.split("/")[2].split(":")
+def ask(service, flags):
+    try:
+        return socket.getaddrinfo(host, service, type=socket.SOCK_STREAM, flags=flags)[0][4][0]
+    except socket.gaierror as e:
+        return e.errno == socket.EAI_NONAME
+print(ask(port, 0), ask(port, socket.AI_NUMERICHOST), ask("http", socket.AI_NUMERICSERV), ask(port, socket.AI_NUMERICSERV))
+"""
+
+
+def test_a_numeric_lookup_of_a_provider_name_is_told_it_is_a_name():
+    """A provider name that does not resolve is given a placeholder address,
+    so that the chain answers; but getaddrinfo() with AI_NUMERICHOST asks
+    whether the text is an address literal (a common idiom), and with
+    AI_NUMERICSERV whether the service is a port number: a name is neither,
+    and the program is told so (EAI_NONAME), as without the library. It was
+    given the placeholder."""
+    m = mock()
+    cfg = config(m, primary_base=f"http://api.llf.invalid:{m.port('primary')}/v1")
+    argv = [PY, "-c", PRELUDE + NUMERIC, f"http://api.llf.invalid:{m.port('primary')}/v1/chat/completions"]
+    eq(run(argv, env_for(cfg, preload=False)).stdout.decode().split(), ["True"] * 4, "without the library: no such name")
+    r = run(argv, env_for(cfg))
+    eq(r.stdout.decode().split(), ["127.255.255.254", "True", "True", "127.255.255.254"],
+       f"the placeholder for a lookup of the name, not for a numeric one ({r.stderr.decode()[-300:]})")
+
+
 def test_refused_primary_is_answered_by_the_chain():
     m = mock()
     dead = free_ports(1)[0]

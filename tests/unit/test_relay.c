@@ -286,6 +286,16 @@ void test_relay_targets(void)
     freeaddrinfo(p);   /* glibc frees it like its own */
     struct addrinfo v6only = {.ai_family = AF_INET6};
     CHECK(llf_targets_placeholder("api.example-llm.test", "443", &v6only) == NULL);
+    /* "is this an address literal?", "is this a port number?": a name is
+     * not, and the program is told so (EAI_NONAME), placeholder or none */
+    struct addrinfo numeric = {.ai_flags = AI_NUMERICHOST};
+    CHECK(llf_targets_placeholder("api.example-llm.test", "443", &numeric) == NULL);
+    numeric.ai_flags = AI_NUMERICSERV;
+    CHECK(llf_targets_placeholder("api.example-llm.test", "https", &numeric) == NULL);
+    CHECK((p = llf_targets_placeholder("api.example-llm.test", "443", &numeric)) != NULL);
+    freeaddrinfo(p);
+    CHECK((p = llf_targets_placeholder("api.example-llm.test", NULL, &numeric)) != NULL);
+    freeaddrinfo(p);
     CHECK(llf_targets_placeholder("not-a-provider.test", "443", NULL) == NULL);
     llf_config_free(c);
 }
