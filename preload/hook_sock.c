@@ -190,23 +190,27 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &til) == 0 && ti.tcpi_state != TCP_CLOSE)
         return llf_real_connect(fd, sa, len);
     llf_fd_mark(fd, 0);   /* a new connection on a possibly reused fd */
+    /* (before the socket is touched: one near the open-file limit is left
+     * as the program made it) */
+    if (core->relay_room(fd))
+        return llf_real_connect(fd, sa, len);
     struct sockaddr_storage relay = {.ss_family = sa->sa_family};
     socklen_t rl = sizeof relay;
     if (core->relay_addr(&relay, &rl))
         return llf_real_connect(fd, sa, len);
     /* The relay serves announced sources only: bound first (as connect()
-     * would bind it), so the announcement precedes the connection. */
+     * would bind it), so the announcement precedes the connection. Bound
+     * to the wildcard address, not the relay's: a socket the relay then
+     * refuses after all (its table full, other threads' connections taking
+     * the descriptors) still reaches the provider. One bound to loopback
+     * cannot leave the host: EINVAL. */
     struct sockaddr_storage me;
     socklen_t ml = sizeof me;
     if (getsockname(fd, (struct sockaddr *)&me, &ml) || port_of(&me) == 0) {
-        struct sockaddr_storage any = relay;
-        if (any.ss_family == AF_INET)
-            ((struct sockaddr_in *)&any)->sin_port = 0;
-        else
-            ((struct sockaddr_in6 *)&any)->sin6_port = 0;
+        struct sockaddr_storage any = {.ss_family = relay.ss_family};
         ml = sizeof me;
-        if (bind(fd, (struct sockaddr *)&any, rl) || getsockname(fd, (struct sockaddr *)&me, &ml))
-            return llf_real_connect(fd, sa, len);
+        if (bind(fd, (struct sockaddr *)&any, rl) || getsockname(fd, (struct sockaddr *)&me, &ml) || port_of(&me) == 0)
+            return llf_real_connect(fd, sa, len);   /* (no port yet: IP_BIND_ADDRESS_NO_PORT) */
     }
     /* A socket bound to the wildcard address reaches loopback from loopback. */
     if (me.ss_family == AF_INET && ((struct sockaddr_in *)&me)->sin_addr.s_addr == htonl(INADDR_ANY))

@@ -487,6 +487,73 @@ def test_a_burst_near_the_open_file_limit_is_served_or_passed_through():
     check(len(s) == 1 and 0 < s[0]["calls"] < 600, f"some calls managed, the others passed through ({s})")
 
 
+# A provider on another host: a private network namespace (unshare -rn)
+# joined by a veth pair to a second one, where a server listens on
+# 10.9.0.2:8080; the library is preloaded into the client alone. argv:
+# the client's preload, python, the client's open-file limit, the number
+# of files it holds open first.
+ELSEWHERE = r"""
+set -e
+T_PRELOAD=$1 PY=$2
+ip link set lo up
+unshare -n --fork --kill-child sleep 60 </dev/null >/dev/null 2>&1 & B=$!
+while [ "$(readlink /proc/$B/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.05; done
+ip link add va type veth peer name vb
+ip link set vb netns $B
+ip addr add 10.9.0.1/24 dev va; ip link set va up
+nsenter -t $B -n sh -c 'ip link set lo up; ip addr add 10.9.0.2/24 dev vb; ip link set vb up'
+nsenter -t $B -n "$PY" -c '
+import http.server, json, socket
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        b = json.dumps({"id": "x", "object": "chat.completion", "model": "gpt-4o", "choices": [{"index": 0,
+            "message": {"role": "assistant", "content": "Hello from elsewhere"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4}}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("10.9.0.2", 8080), H).serve_forever()' & S=$!
+for i in $(seq 100); do "$PY" -c 'import socket; socket.create_connection(("10.9.0.2", 8080), 0.2)' 2>/dev/null && break; sleep 0.05; done
+for run in "${@:3}"; do
+    ( ulimit -n ${run%/*}; LD_PRELOAD=$T_PRELOAD "$PY" -c '
+import json, os, sys, urllib.request
+keep = [open("/dev/null") for _ in range(int(sys.argv[1]))]
+req = urllib.request.Request("http://10.9.0.2:8080/v1/chat/completions",
+    data=json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}).encode(),
+    headers={"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["OPENAI_API_KEY"]})
+try:
+    print(json.loads(urllib.request.urlopen(req, timeout=10).read())["choices"][0]["message"]["content"])
+except Exception as e:
+    print("ERR", repr(e))' ${run#*/} ) || true
+done
+kill $S $B
+"""
+
+
+def test_a_call_near_the_open_file_limit_reaches_a_provider_elsewhere():
+    """A program near its open-file limit calls a provider on another host:
+    the call goes to the provider unmanaged, as the README says. The hook
+    bound the socket to the relay's loopback address before the relay
+    refused it, and Linux refuses a loopback source to another host: the
+    program got EINVAL. Far from the limit, the same call is managed.
+    Skipped where no network namespace of our own can be had."""
+    probe = subprocess.run(["unshare", "-rn", "--fork", "sh", "-c", "ip link add va type veth peer name vb && which nsenter"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        raise Skipped(f"no network namespace with a veth pair here (unshare -rn, ip, nsenter: "
+                      f"{probe.stderr.decode().strip()[-200:]})")
+    cfg = write_config({"providers": {"openai": {"base_url": "http://10.9.0.2:8080/v1"}}, "chain": []}, "elsewhere.json")
+    log = new_log("elsewhere.log")
+    env = env_for(cfg, log)
+    pre = env.pop("LD_PRELOAD")   # (the client's alone: not unshare's, ip's, the server's)
+    # far from the limit; then 40 of 64 descriptors held, past 3/4 with the relay's
+    r = run(["unshare", "-rn", "--fork", "bash", "-c", ELSEWHERE, "elsewhere", pre, PY, "256/5", "64/40"], env, timeout=60)
+    eq(r.stdout.decode().splitlines(), ["Hello from elsewhere"] * 2, f"both calls answered ({r.stderr.decode()[-400:]})")
+    eq([l["outcome"] for l in read_log(log) if l["event"] == "attempt"], ["ok"], "the first managed, the second not")
+    check("near the open-file limit" in r.stderr.decode(), "said why the second was not managed")
+
+
 def test_the_program_sees_its_provider_as_its_peer():
     """getpeername() on a socket sent to the relay names the provider the
     program connected to (Node's socket.remotePort, a program logging its
