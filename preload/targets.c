@@ -62,13 +62,16 @@ static unsigned short port_of(const struct sockaddr *sa)
                                           : ((const struct sockaddr_in6 *)sa)->sin6_port);
 }
 
-/* sa as a target's address: with port, or NULL when it is neither IPv4 nor IPv6. */
+/* sa as a target's address: with port, or NULL when it is neither IPv4 nor
+ * IPv6. An IPv4-mapped one (AI_V4MAPPED) as the IPv4 address it is: the
+ * relay goes there as the program would have. */
 static const anyaddr *with_port(const struct sockaddr *sa, socklen_t len, long port, anyaddr *out)
 {
     if ((sa->sa_family != AF_INET || len < sizeof out->v4) && (sa->sa_family != AF_INET6 || len < sizeof out->v6))
         return NULL;
     memset(out, 0, sizeof *out);
-    memcpy(out, sa, sa->sa_family == AF_INET ? sizeof out->v4 : sizeof out->v6);
+    if (!llf_addr_v4(sa, len, &out->v4))
+        memcpy(out, sa, sa->sa_family == AF_INET ? sizeof out->v4 : sizeof out->v6);
     if (sa->sa_family == AF_INET)
         out->v4.sin_port = htons((unsigned short)port);
     else

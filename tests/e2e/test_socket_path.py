@@ -9,6 +9,7 @@ import subprocess
 import time
 
 from harness import (BUILD, DEBIAN_HOSTS, KEYS, PY, SANITIZED, Failed, Skipped, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
+                     tmpdir,
                      with_hosts,
                      write_config)
 
@@ -578,6 +579,86 @@ print(before[1], after[1], u.port, answer.split(b" ")[1].decode(), o.getpeername
     eq(out[1], out[2], "and after it")
     eq(out[3], "200", "the call itself answered")
     eq(out[4], "True", "another server's socket is told the truth")
+
+
+MAPPED = """
+import socket
+host, port = URL.split("/")[2].split(":")
+s = socket.socket(socket.AF_INET6)
+s.connect(("::ffff:" + host, int(port)))
+peer = s.getpeername()
+out = raw_chat(s, "mapped")
+print(out.split(b"\\r\\n")[0].decode(), [l.decode() for l in out.split(b"\\r\\n") if l.lower().startswith(b"x-llmfallback-provider")],
+      peer[:2] == ("::ffff:" + host, int(port)))
+o = socket.socket(socket.AF_INET6)
+o.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+try:
+    o.connect(("::ffff:" + host, int(port)))
+    print("v6only: connected")
+except OSError as e:
+    print("v6only:", e.errno)
+"""
+
+
+def test_a_dual_stack_socket_reaches_its_provider_by_its_ipv4_address():
+    """An IPv6 socket reaches an IPv4 address as ::ffff:a.b.c.d: the JDK's
+    sockets always do (every plain-HTTP Java client), and so does a C
+    program's AF_INET6 socket given AI_V4MAPPED results. Such a connection
+    never reached the relay: no fallback. It does now, through the relay's
+    IPv4 side, and getpeername() names the address the program asked for.
+    A socket with IPV6_V6ONLY reaches no such address, with or without the
+    library."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    argv = [PY, "-c", PRELUDE + PEERS + MAPPED, m.base("primary") + "/chat/completions"]
+    plain = run(argv, env_for(preload=False))
+    eq(plain.stdout.decode().splitlines()[0], "HTTP/1.1 503 Service Unavailable [] True", f"without the library ({plain.stderr.decode()[-300:]})")
+    log = new_log("mapped.log")
+    r = run(argv, env_for(config(m), log))
+    out = r.stdout.decode().splitlines()
+    eq(out[:1], ["HTTP/1.1 200 OK ['x-llmfallback-provider: backup'] True"],
+       f"the backup answered, and the peer is the program's ({r.stderr.decode()[-300:]})")
+    check_relayed(r, m.port("primary"), "the dual-stack socket")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "http_error"), ("backup", "ok")], "logged as a fallback")
+    eq(out[1:], plain.stdout.decode().splitlines()[1:], "an IPV6_V6ONLY socket is told what it was told")
+
+
+JAVA_CALL = """
+import java.net.*;
+public class Call {
+  public static void main(String[] a) throws Exception {
+    HttpURLConnection c = (HttpURLConnection) new URL(a[0]).openConnection();
+    c.setRequestMethod("POST"); c.setDoOutput(true);
+    c.setRequestProperty("Content-Type", "application/json");
+    c.setRequestProperty("Authorization", "Bearer " + System.getenv("OPENAI_API_KEY"));
+    c.getOutputStream().write(a[1].getBytes());
+    System.out.println(c.getResponseCode() + " " + c.getHeaderField("x-llmfallback-provider"));
+  }
+}
+"""
+
+
+def test_a_java_client_falls_back():
+    """Java's HttpURLConnection, on its default dual-stack sockets (IPv4
+    as ::ffff:a.b.c.d): it got the primary's 503. Skipped without java."""
+    import shutil
+    java = shutil.which("java")
+    if not java:
+        raise Skipped("no java on PATH")
+    m = mock()
+    m.set("primary", behaviour="503")
+    src = os.path.join(tmpdir(), "Call.java")
+    with open(src, "w") as f:
+        f.write(JAVA_CALL)
+    log = new_log("java.log")
+    env = env_for(config(m), log)
+    if SANITIZED:   # (LeakSanitizer's own tracer crashes in the JVM at its exit: ASan still runs)
+        env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"].replace("detect_leaks=1", "detect_leaks=0")
+    r = run([java, src, m.base("primary") + "/chat/completions", chat_body()], env, timeout=120)
+    eq(r.stdout.decode().strip(), "200 backup", f"the backup answered ({r.stderr.decode()[-300:]})")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "http_error"), ("backup", "ok")], "logged as a fallback")
 
 
 NUMERIC = """
