@@ -104,6 +104,7 @@ static const llf_core_api api = {
     .relay_addr = api_relay_addr,
     .relay_expect = llf_relay_expect,
     .relay_unexpect = llf_relay_unexpect,
+    .relay_room = llf_relay_room,
     .is_endpoint = api_is_endpoint,
     .header_credential = llf_header_credential,
     .exec_summary = exec_summary,

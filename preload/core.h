@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 15
+#define LLF_CORE_ABI 16
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -168,6 +168,9 @@ typedef struct llf_core_api {
     int (*relay_expect)(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
                         socklen_t len, int tls);
     void (*relay_unexpect)(const struct sockaddr *src);
+    /* Asked before the socket is touched: -1 when relay_expect would
+     * refuse it for want of descriptors (see relay.h's llf_relay_room). */
+    int (*relay_room)(int fd);
 
     /* Could a POST to this URL be a call we manage (provider and operation
      * known)? For deciding before reading an upload's body. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "forklock.h"
+#include "netaddr.h"
 
 static int oom;
 #define HASH_NONFATAL_OOM 1
@@ -39,15 +40,18 @@ static void registered(void)
     llf_forklock(&lock);
 }
 
-/* (the fields llf_same_addr compares, and nothing else: no padding) */
+/* (the fields llf_same_addr compares, and nothing else: no padding; an
+ * IPv4-mapped source as its IPv4 address, as the relay's IPv4 listener
+ * sees a dual-stack socket's connection) */
 static int key_of(const struct sockaddr *a, key *k)
 {
+    struct sockaddr_in v4;
     memset(k, 0, sizeof *k);
     k->family = a->sa_family;
-    if (a->sa_family == AF_INET) {
-        const struct sockaddr_in *v4 = (const void *)a;
-        k->port = v4->sin_port;
-        memcpy(k->addr, &v4->sin_addr, sizeof v4->sin_addr);
+    if (llf_addr_v4(a, sizeof(struct sockaddr_in6), &v4)) {
+        k->family = AF_INET;
+        k->port = v4.sin_port;
+        memcpy(k->addr, &v4.sin_addr, sizeof v4.sin_addr);
     } else if (a->sa_family == AF_INET6) {
         const struct sockaddr_in6 *v6 = (const void *)a;
         k->port = v6->sin6_port;

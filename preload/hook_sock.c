@@ -5,7 +5,8 @@
  * socket options and non-blocking connects (EINPROGRESS) behave as before.
  * The relay serves the connection only after we announce its source port.
  * Provider addresses are those of IP-literal/localhost base URLs and those
- * the program's own getaddrinfo() returned for a provider's host name.
+ * the program's own getaddrinfo() returned for a provider's host name; an
+ * IPv6 socket's ::ffff:a.b.c.d is the IPv4 address a.b.c.d (the JDK's way).
  * For https providers the fd is marked, and the SSL hooks decide at the
  * handshake (by SNI) whether the session is virtual or tunnelled. Everything
  * else — other addresses, UDP, the library's own threads — goes straight to
@@ -108,7 +109,8 @@ int llf_real_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 
 int llf_is_relay(const llf_core_api *core, const struct sockaddr *peer)
 {
-    struct sockaddr_storage relay = {.ss_family = peer->sa_family};
+    struct sockaddr_in v4;   /* (a dual-stack socket's peer: the IPv4 relay) */
+    struct sockaddr_storage relay = {.ss_family = llf_addr_v4(peer, sizeof(struct sockaddr_in6), &v4) ? AF_INET : peer->sa_family};
     socklen_t rl = sizeof relay;
     return (peer->sa_family == AF_INET || peer->sa_family == AF_INET6) && core->relay_addr(&relay, &rl) == 0 &&
            llf_same_addr(peer, (struct sockaddr *)&relay);
@@ -190,33 +192,53 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &til) == 0 && ti.tcpi_state != TCP_CLOSE)
         return llf_real_connect(fd, sa, len);
     llf_fd_mark(fd, 0);   /* a new connection on a possibly reused fd */
-    struct sockaddr_storage relay = {.ss_family = sa->sa_family};
+    /* An IPv4 address on a dual-stack socket (::ffff:a.b.c.d: the JDK's
+     * way, AI_V4MAPPED's) goes to the IPv4 relay the same way, and the
+     * relay is told the IPv4 address, as it sees the connection. A socket
+     * with IPV6_V6ONLY reaches no such address: the kernel says so. */
+    struct sockaddr_in v4;
+    int mapped = sa->sa_family == AF_INET6 && llf_addr_v4(sa, len, &v4);
+    int only = 0;
+    socklen_t ol = sizeof only;
+    if (mapped && (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, &ol) || only))
+        return llf_real_connect(fd, sa, len);
+    /* (before the socket is touched: one near the open-file limit is left
+     * as the program made it) */
+    if (core->relay_room(fd))
+        return llf_real_connect(fd, sa, len);
+    struct sockaddr_storage relay = {.ss_family = mapped ? AF_INET : sa->sa_family};
     socklen_t rl = sizeof relay;
     if (core->relay_addr(&relay, &rl))
         return llf_real_connect(fd, sa, len);
+    if (mapped) {
+        struct sockaddr_in r4 = *(struct sockaddr_in *)&relay;
+        llf_addr_map4(&r4, (struct sockaddr_in6 *)&relay);
+        rl = sizeof(struct sockaddr_in6);
+    }
     /* The relay serves announced sources only: bound first (as connect()
-     * would bind it), so the announcement precedes the connection. */
+     * would bind it), so the announcement precedes the connection. Bound
+     * to the wildcard address, not the relay's: a socket the relay then
+     * refuses after all (its table full, other threads' connections taking
+     * the descriptors) still reaches the provider. One bound to loopback
+     * cannot leave the host: EINVAL. */
     struct sockaddr_storage me;
     socklen_t ml = sizeof me;
     if (getsockname(fd, (struct sockaddr *)&me, &ml) || port_of(&me) == 0) {
-        struct sockaddr_storage any = relay;
-        if (any.ss_family == AF_INET)
-            ((struct sockaddr_in *)&any)->sin_port = 0;
-        else
-            ((struct sockaddr_in6 *)&any)->sin6_port = 0;
+        struct sockaddr_storage any = {.ss_family = relay.ss_family};
         ml = sizeof me;
-        if (bind(fd, (struct sockaddr *)&any, rl) || getsockname(fd, (struct sockaddr *)&me, &ml))
-            return llf_real_connect(fd, sa, len);
+        if (bind(fd, (struct sockaddr *)&any, rl) || getsockname(fd, (struct sockaddr *)&me, &ml) || port_of(&me) == 0)
+            return llf_real_connect(fd, sa, len);   /* (no port yet: IP_BIND_ADDRESS_NO_PORT) */
     }
     /* A socket bound to the wildcard address reaches loopback from loopback. */
     if (me.ss_family == AF_INET && ((struct sockaddr_in *)&me)->sin_addr.s_addr == htonl(INADDR_ANY))
         ((struct sockaddr_in *)&me)->sin_addr = ((struct sockaddr_in *)&relay)->sin_addr;
     else if (me.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&me)->sin6_addr))
         ((struct sockaddr_in6 *)&me)->sin6_addr = ((struct sockaddr_in6 *)&relay)->sin6_addr;
-    if (core->relay_expect(fd, (struct sockaddr *)&me, ml, sa, len, kind == 2))
+    const struct sockaddr *to = mapped ? (const struct sockaddr *)&v4 : sa;
+    if (core->relay_expect(fd, (struct sockaddr *)&me, ml, to, mapped ? sizeof v4 : len, kind == 2))
         return llf_real_connect(fd, sa, len);   /* no room, or no descriptors to spare: straight to the provider */
     llf_fd_mark(fd, kind == 2);
-    note_orig(fd, sa, len);
+    note_orig(fd, sa, len);   /* (as the program wrote it: getpeername()) */
     int rc = llf_real_connect(fd, (const struct sockaddr *)&relay, rl);
     int err = errno;
     if (rc != 0 && err != EINPROGRESS) {

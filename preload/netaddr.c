@@ -8,16 +8,41 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 
+int llf_addr_v4(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sin_family = AF_INET;
+    if (sa->sa_family == AF_INET && len >= sizeof *out) {
+        const struct sockaddr_in *x = (const void *)sa;
+        out->sin_port = x->sin_port;
+        out->sin_addr = x->sin_addr;
+        return 1;
+    }
+    const struct sockaddr_in6 *x = (const void *)sa;
+    if (sa->sa_family != AF_INET6 || len < sizeof *x || !IN6_IS_ADDR_V4MAPPED(&x->sin6_addr))
+        return 0;
+    out->sin_port = x->sin6_port;
+    memcpy(&out->sin_addr, &x->sin6_addr.s6_addr[12], sizeof out->sin_addr);
+    return 1;
+}
+
+void llf_addr_map4(const struct sockaddr_in *v4, struct sockaddr_in6 *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sin6_family = AF_INET6;
+    out->sin6_port = v4->sin_port;
+    out->sin6_addr.s6_addr[10] = out->sin6_addr.s6_addr[11] = 0xff;
+    memcpy(&out->sin6_addr.s6_addr[12], &v4->sin_addr, sizeof v4->sin_addr);
+}
+
 int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
-    if (a->sa_family != b->sa_family)
-        return 0;
-    if (a->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
+    struct sockaddr_in p, q;
+    int pa = llf_addr_v4(a, sizeof(struct sockaddr_in6), &p), qb = llf_addr_v4(b, sizeof(struct sockaddr_in6), &q);
+    if (pa || qb)
+        return pa && qb && p.sin_port == q.sin_port && p.sin_addr.s_addr == q.sin_addr.s_addr;
     const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return a->sa_family == AF_INET6 && x->sin6_port == y->sin6_port &&
+    return a->sa_family == AF_INET6 && b->sa_family == AF_INET6 && x->sin6_port == y->sin6_port &&
            memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
 }
 

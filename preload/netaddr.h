@@ -5,8 +5,16 @@
 
 #include <sys/socket.h>
 
-/* Same family, address and port (IPv4 or IPv6; anything else differs). */
+/* Same address and port (IPv4 or IPv6; anything else differs). An
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address it maps:
+ * a dual-stack socket (the JDK's, one given AI_V4MAPPED results) reaches
+ * an IPv4 host by it, and the other end sees that host's IPv4 address. */
 int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b);
+/* sa (IPv4, or IPv6 of at least len sizeof(struct sockaddr_in6)) as an
+ * IPv4 address and port: 1 with *out, or 0 (not IPv4, nor IPv4-mapped). */
+int llf_addr_v4(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out);
+/* The IPv4 address v4 as an IPv4-mapped IPv6 one, with its port. */
+void llf_addr_map4(const struct sockaddr_in *v4, struct sockaddr_in6 *out);
 /* localhost, or an IPv4 or IPv6 address written as text (no brackets): a
  * host that needs no DNS. */
 int llf_local_name(const char *host);

@@ -97,8 +97,7 @@ int llf_relay_fds_short(long fd, unsigned held, unsigned live, long lim)
            fd + (long)FDS_PER_CONN * ((long)held + 1) + (long)(FDS_PER_CONN - 1) * live + FDS_SPARE > lim - lim / 4;
 }
 
-int llf_relay_expect(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
-                     socklen_t len, int tls)
+int llf_relay_room(int fd)
 {
     struct rlimit r;
     if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY &&
@@ -109,6 +108,15 @@ int llf_relay_expect(int fd, const struct sockaddr *src, socklen_t srclen, const
                      (long)r.rlim_cur);
         return -1;
     }
+    return 0;
+}
+
+int llf_relay_expect(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
+                     socklen_t len, int tls)
+{
+    /* (asked again: other threads' connections may have come since) */
+    if (llf_relay_room(fd))
+        return -1;
     return llf_expect_add(fd, src, srclen, orig, len, tls, llf_mono_ms());
 }
 

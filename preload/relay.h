@@ -67,6 +67,10 @@ int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);
  * withdraws an announcement whose connect failed. */
 int  llf_relay_expect(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
                       socklen_t len, int tls);
+/* Would the relay take a connection on the program's socket fd (the
+ * descriptors llf_relay_expect counts)? 0, or -1: the caller should leave
+ * the socket as it is, unbound, and connect it where the program asked. */
+int  llf_relay_room(int fd);
 /* Would one more connection at descriptor fd, with held others announced
  * and not yet accepted and live ones accepted and not yet ended, leave the
  * relay short of descriptors under a limit of lim? (pure) */

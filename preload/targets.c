@@ -62,13 +62,16 @@ static unsigned short port_of(const struct sockaddr *sa)
                                           : ((const struct sockaddr_in6 *)sa)->sin6_port);
 }
 
-/* sa as a target's address: with port, or NULL when it is neither IPv4 nor IPv6. */
+/* sa as a target's address: with port, or NULL when it is neither IPv4 nor
+ * IPv6. An IPv4-mapped one (AI_V4MAPPED) as the IPv4 address it is: the
+ * relay goes there as the program would have. */
 static const anyaddr *with_port(const struct sockaddr *sa, socklen_t len, long port, anyaddr *out)
 {
     if ((sa->sa_family != AF_INET || len < sizeof out->v4) && (sa->sa_family != AF_INET6 || len < sizeof out->v6))
         return NULL;
     memset(out, 0, sizeof *out);
-    memcpy(out, sa, sa->sa_family == AF_INET ? sizeof out->v4 : sizeof out->v6);
+    if (!llf_addr_v4(sa, len, &out->v4))
+        memcpy(out, sa, sa->sa_family == AF_INET ? sizeof out->v4 : sizeof out->v6);
     if (sa->sa_family == AF_INET)
         out->v4.sin_port = htons((unsigned short)port);
     else
@@ -191,8 +194,14 @@ void llf_targets_note(const char *node, const struct addrinfo *res)
 struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
                                          const struct addrinfo *hints)
 {
+    char *end = NULL;
+    long port = service && *service ? strtol(service, &end, 10) : 0;
+    /* (AI_NUMERICHOST asks whether node is an address literal, and a name
+     * is not: glibc's EAI_NONAME stands; so with AI_NUMERICSERV for a
+     * service that is a name) */
     if (hints && ((hints->ai_family != AF_UNSPEC && hints->ai_family != AF_INET) ||
-                  (hints->ai_socktype && hints->ai_socktype != SOCK_STREAM)))
+                  (hints->ai_socktype && hints->ai_socktype != SOCK_STREAM) || (hints->ai_flags & AI_NUMERICHOST) ||
+                  ((hints->ai_flags & AI_NUMERICSERV) && end && *end)))
         return NULL;
     for (size_t i = 0; tcfg && node && i < tcfg->nbases; i++) {
         const llf_urlparts *u = &tcfg->bases[i].url;
@@ -207,7 +216,6 @@ struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
         } *b = calloc(1, sizeof *b);
         if (!b)
             return NULL;
-        long port = service && *service ? strtol(service, NULL, 10) : 0;
         if (port <= 0 || port > 65535)
             port = u->port;
         b->sin.sin_family = AF_INET;

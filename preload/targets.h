@@ -25,7 +25,10 @@ void llf_targets_note(const char *node, const struct addrinfo *res);
 /* A lookup of a provider host failed: a result (one malloc block, freed by
  * freeaddrinfo) holding a placeholder address that is a target, so the
  * program's connect reaches the relay and the chain can answer. NULL when
- * node is not a provider host or hints exclude IPv4 TCP. */
+ * node is not a provider host, hints exclude IPv4 TCP, or they ask for an
+ * address literal (AI_NUMERICHOST) or a port number (AI_NUMERICSERV, and
+ * service is a name): a name is neither, and the program asked to be told
+ * so (EAI_NONAME). */
 struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
                                          const struct addrinfo *hints);
 /* Is name the host of a provider reached over https? (SNI check) */

@@ -9,6 +9,7 @@ import subprocess
 import time
 
 from harness import (BUILD, DEBIAN_HOSTS, KEYS, PY, SANITIZED, Failed, Skipped, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
+                     tmpdir,
                      with_hosts,
                      write_config)
 
@@ -487,6 +488,73 @@ def test_a_burst_near_the_open_file_limit_is_served_or_passed_through():
     check(len(s) == 1 and 0 < s[0]["calls"] < 600, f"some calls managed, the others passed through ({s})")
 
 
+# A provider on another host: a private network namespace (unshare -rn)
+# joined by a veth pair to a second one, where a server listens on
+# 10.9.0.2:8080; the library is preloaded into the client alone. argv:
+# the client's preload, python, the client's open-file limit, the number
+# of files it holds open first.
+ELSEWHERE = r"""
+set -e
+T_PRELOAD=$1 PY=$2
+ip link set lo up
+unshare -n --fork --kill-child sleep 60 </dev/null >/dev/null 2>&1 & B=$!
+while [ "$(readlink /proc/$B/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.05; done
+ip link add va type veth peer name vb
+ip link set vb netns $B
+ip addr add 10.9.0.1/24 dev va; ip link set va up
+nsenter -t $B -n sh -c 'ip link set lo up; ip addr add 10.9.0.2/24 dev vb; ip link set vb up'
+nsenter -t $B -n "$PY" -c '
+import http.server, json, socket
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        b = json.dumps({"id": "x", "object": "chat.completion", "model": "gpt-4o", "choices": [{"index": 0,
+            "message": {"role": "assistant", "content": "Hello from elsewhere"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4}}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("10.9.0.2", 8080), H).serve_forever()' & S=$!
+for i in $(seq 100); do "$PY" -c 'import socket; socket.create_connection(("10.9.0.2", 8080), 0.2)' 2>/dev/null && break; sleep 0.05; done
+for run in "${@:3}"; do
+    ( ulimit -n ${run%/*}; LD_PRELOAD=$T_PRELOAD "$PY" -c '
+import json, os, sys, urllib.request
+keep = [open("/dev/null") for _ in range(int(sys.argv[1]))]
+req = urllib.request.Request("http://10.9.0.2:8080/v1/chat/completions",
+    data=json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}).encode(),
+    headers={"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["OPENAI_API_KEY"]})
+try:
+    print(json.loads(urllib.request.urlopen(req, timeout=10).read())["choices"][0]["message"]["content"])
+except Exception as e:
+    print("ERR", repr(e))' ${run#*/} ) || true
+done
+kill $S $B
+"""
+
+
+def test_a_call_near_the_open_file_limit_reaches_a_provider_elsewhere():
+    """A program near its open-file limit calls a provider on another host:
+    the call goes to the provider unmanaged, as the README says. The hook
+    bound the socket to the relay's loopback address before the relay
+    refused it, and Linux refuses a loopback source to another host: the
+    program got EINVAL. Far from the limit, the same call is managed.
+    Skipped where no network namespace of our own can be had."""
+    probe = subprocess.run(["unshare", "-rn", "--fork", "sh", "-c", "ip link add va type veth peer name vb && which nsenter"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        raise Skipped(f"no network namespace with a veth pair here (unshare -rn, ip, nsenter: "
+                      f"{probe.stderr.decode().strip()[-200:]})")
+    cfg = write_config({"providers": {"openai": {"base_url": "http://10.9.0.2:8080/v1"}}, "chain": []}, "elsewhere.json")
+    log = new_log("elsewhere.log")
+    env = env_for(cfg, log)
+    pre = env.pop("LD_PRELOAD")   # (the client's alone: not unshare's, ip's, the server's)
+    # far from the limit; then 40 of 64 descriptors held, past 3/4 with the relay's
+    r = run(["unshare", "-rn", "--fork", "bash", "-c", ELSEWHERE, "elsewhere", pre, PY, "256/5", "64/40"], env, timeout=60)
+    eq(r.stdout.decode().splitlines(), ["Hello from elsewhere"] * 2, f"both calls answered ({r.stderr.decode()[-400:]})")
+    eq([l["outcome"] for l in read_log(log) if l["event"] == "attempt"], ["ok"], "the first managed, the second not")
+    check("near the open-file limit" in r.stderr.decode(), "said why the second was not managed")
+
+
 def test_the_program_sees_its_provider_as_its_peer():
     """getpeername() on a socket sent to the relay names the provider the
     program connected to (Node's socket.remotePort, a program logging its
@@ -511,6 +579,114 @@ print(before[1], after[1], u.port, answer.split(b" ")[1].decode(), o.getpeername
     eq(out[1], out[2], "and after it")
     eq(out[3], "200", "the call itself answered")
     eq(out[4], "True", "another server's socket is told the truth")
+
+
+MAPPED = """
+import socket
+host, port = URL.split("/")[2].split(":")
+s = socket.socket(socket.AF_INET6)
+s.connect(("::ffff:" + host, int(port)))
+peer = s.getpeername()
+out = raw_chat(s, "mapped")
+print(out.split(b"\\r\\n")[0].decode(), [l.decode() for l in out.split(b"\\r\\n") if l.lower().startswith(b"x-llmfallback-provider")],
+      peer[:2] == ("::ffff:" + host, int(port)))
+o = socket.socket(socket.AF_INET6)
+o.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+try:
+    o.connect(("::ffff:" + host, int(port)))
+    print("v6only: connected")
+except OSError as e:
+    print("v6only:", e.errno)
+"""
+
+
+def test_a_dual_stack_socket_reaches_its_provider_by_its_ipv4_address():
+    """An IPv6 socket reaches an IPv4 address as ::ffff:a.b.c.d: the JDK's
+    sockets always do (every plain-HTTP Java client), and so does a C
+    program's AF_INET6 socket given AI_V4MAPPED results. Such a connection
+    never reached the relay: no fallback. It does now, through the relay's
+    IPv4 side, and getpeername() names the address the program asked for.
+    A socket with IPV6_V6ONLY reaches no such address, with or without the
+    library."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    argv = [PY, "-c", PRELUDE + PEERS + MAPPED, m.base("primary") + "/chat/completions"]
+    plain = run(argv, env_for(preload=False))
+    eq(plain.stdout.decode().splitlines()[0], "HTTP/1.1 503 Service Unavailable [] True", f"without the library ({plain.stderr.decode()[-300:]})")
+    log = new_log("mapped.log")
+    r = run(argv, env_for(config(m), log))
+    out = r.stdout.decode().splitlines()
+    eq(out[:1], ["HTTP/1.1 200 OK ['x-llmfallback-provider: backup'] True"],
+       f"the backup answered, and the peer is the program's ({r.stderr.decode()[-300:]})")
+    check_relayed(r, m.port("primary"), "the dual-stack socket")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "http_error"), ("backup", "ok")], "logged as a fallback")
+    eq(out[1:], plain.stdout.decode().splitlines()[1:], "an IPV6_V6ONLY socket is told what it was told")
+
+
+JAVA_CALL = """
+import java.net.*;
+public class Call {
+  public static void main(String[] a) throws Exception {
+    HttpURLConnection c = (HttpURLConnection) new URL(a[0]).openConnection();
+    c.setRequestMethod("POST"); c.setDoOutput(true);
+    c.setRequestProperty("Content-Type", "application/json");
+    c.setRequestProperty("Authorization", "Bearer " + System.getenv("OPENAI_API_KEY"));
+    c.getOutputStream().write(a[1].getBytes());
+    System.out.println(c.getResponseCode() + " " + c.getHeaderField("x-llmfallback-provider"));
+  }
+}
+"""
+
+
+def test_a_java_client_falls_back():
+    """Java's HttpURLConnection, on its default dual-stack sockets (IPv4
+    as ::ffff:a.b.c.d): it got the primary's 503. Skipped without java."""
+    import shutil
+    java = shutil.which("java")
+    if not java:
+        raise Skipped("no java on PATH")
+    m = mock()
+    m.set("primary", behaviour="503")
+    src = os.path.join(tmpdir(), "Call.java")
+    with open(src, "w") as f:
+        f.write(JAVA_CALL)
+    log = new_log("java.log")
+    env = env_for(config(m), log)
+    if SANITIZED:   # (LeakSanitizer's own tracer crashes in the JVM at its exit: ASan still runs)
+        env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"].replace("detect_leaks=1", "detect_leaks=0")
+    r = run([java, src, m.base("primary") + "/chat/completions", chat_body()], env, timeout=120)
+    eq(r.stdout.decode().strip(), "200 backup", f"the backup answered ({r.stderr.decode()[-300:]})")
+    eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "http_error"), ("backup", "ok")], "logged as a fallback")
+
+
+NUMERIC = """
+import socket
+host, port = URL.split("/")[2].split(":")
+def ask(service, flags):
+    try:
+        return socket.getaddrinfo(host, service, type=socket.SOCK_STREAM, flags=flags)[0][4][0]
+    except socket.gaierror as e:
+        return e.errno == socket.EAI_NONAME
+print(ask(port, 0), ask(port, socket.AI_NUMERICHOST), ask("http", socket.AI_NUMERICSERV), ask(port, socket.AI_NUMERICSERV))
+"""
+
+
+def test_a_numeric_lookup_of_a_provider_name_is_told_it_is_a_name():
+    """A provider name that does not resolve is given a placeholder address,
+    so that the chain answers; but getaddrinfo() with AI_NUMERICHOST asks
+    whether the text is an address literal (a common idiom), and with
+    AI_NUMERICSERV whether the service is a port number: a name is neither,
+    and the program is told so (EAI_NONAME), as without the library. It was
+    given the placeholder."""
+    m = mock()
+    cfg = config(m, primary_base=f"http://api.llf.invalid:{m.port('primary')}/v1")
+    argv = [PY, "-c", PRELUDE + NUMERIC, f"http://api.llf.invalid:{m.port('primary')}/v1/chat/completions"]
+    eq(run(argv, env_for(cfg, preload=False)).stdout.decode().split(), ["True"] * 4, "without the library: no such name")
+    r = run(argv, env_for(cfg))
+    eq(r.stdout.decode().split(), ["127.255.255.254", "True", "True", "127.255.255.254"],
+       f"the placeholder for a lookup of the name, not for a numeric one ({r.stderr.decode()[-300:]})")
 
 
 def test_refused_primary_is_answered_by_the_chain():

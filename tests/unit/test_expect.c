@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "expect.h"
+#include "netaddr.h"
 #include "t.h"
 
 static struct sockaddr_in src(int port)
@@ -62,6 +63,22 @@ void test_expect(void)
     CHECK(llf_expect_add(7, (struct sockaddr *)&b, sizeof b, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
     llf_expect_drop((struct sockaddr *)&b);
     CHECK(!llf_expect_take((struct sockaddr *)&b, 1, &e) && llf_expect_held() == 0);
+
+    /* A dual-stack socket's source (::ffff:127.0.0.1, as its connect to the
+     * relay's IPv4 side makes it) is the IPv4 source the relay sees */
+    struct sockaddr_in6 m6;
+    llf_addr_map4(&a, &m6);
+    CHECK(llf_same_addr((struct sockaddr *)&m6, (struct sockaddr *)&a) && !llf_same_addr((struct sockaddr *)&m6, (struct sockaddr *)&b));
+    CHECK(llf_expect_add(7, (struct sockaddr *)&m6, sizeof m6, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    CHECK(llf_expect_take((struct sockaddr *)&a, 1, &e) == 1 && llf_expect_held() == 0);
+    CHECK(llf_expect_add(7, (struct sockaddr *)&m6, sizeof m6, (struct sockaddr *)&prov, sizeof prov, 0, 0) == 0);
+    llf_expect_drop((struct sockaddr *)&a);
+    CHECK(llf_expect_held() == 0);
+    struct sockaddr_in6 lo6 = {.sin6_family = AF_INET6, .sin6_port = a.sin_port, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    CHECK(!llf_same_addr((struct sockaddr *)&lo6, (struct sockaddr *)&a) && !llf_same_addr((struct sockaddr *)&lo6, (struct sockaddr *)&m6));
+    struct sockaddr_in back;
+    CHECK(llf_addr_v4((struct sockaddr *)&m6, sizeof m6, &back) && llf_same_addr((struct sockaddr *)&back, (struct sockaddr *)&a));
+    CHECK(!llf_addr_v4((struct sockaddr *)&lo6, sizeof lo6, &back) && !llf_addr_v4((struct sockaddr *)&m6, sizeof a, &back));
 
     /* an expired announcement is told apart, with the socket it named (the
      * relay then looks whether that socket still holds the source) */

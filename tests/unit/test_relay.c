@@ -310,6 +310,38 @@ void test_relay_targets(void)
     freeaddrinfo(p);   /* glibc frees it like its own */
     struct addrinfo v6only = {.ai_family = AF_INET6};
     CHECK(llf_targets_placeholder("api.example-llm.test", "443", &v6only) == NULL);
+    /* "is this an address literal?", "is this a port number?": a name is
+     * not, and the program is told so (EAI_NONAME), placeholder or none */
+    struct addrinfo numeric = {.ai_flags = AI_NUMERICHOST};
+    CHECK(llf_targets_placeholder("api.example-llm.test", "443", &numeric) == NULL);
+    numeric.ai_flags = AI_NUMERICSERV;
+    CHECK(llf_targets_placeholder("api.example-llm.test", "https", &numeric) == NULL);
+    CHECK((p = llf_targets_placeholder("api.example-llm.test", "443", &numeric)) != NULL);
+    freeaddrinfo(p);
+    CHECK((p = llf_targets_placeholder("api.example-llm.test", NULL, &numeric)) != NULL);
+    freeaddrinfo(p);
+    /* An IPv4 provider address reached as ::ffff:a.b.c.d (a dual-stack
+     * socket: the JDK's, AI_V4MAPPED's) is the provider's; one a lookup
+     * gave that way is kept as the IPv4 address it is. */
+    struct sockaddr_in6 m6;
+    llf_addr_map4(&r, &m6);
+    CHECK(llf_target_kind((struct sockaddr *)&m6, sizeof m6) == 2);
+    CHECK(llf_target_kind((struct sockaddr *)&m6, sizeof r) == 0);   /* (too short to be one) */
+    a.sin_port = htons(18555);
+    llf_addr_map4(&a, &m6);
+    CHECK(llf_target_kind((struct sockaddr *)&m6, sizeof m6) == 1);
+    struct sockaddr_in m4 = r;
+    m4.sin_addr.s_addr = htonl(0x7f000045);
+    llf_addr_map4(&m4, &m6);
+    struct addrinfo am = {.ai_family = AF_INET6, .ai_socktype = SOCK_STREAM, .ai_addrlen = sizeof m6,
+                          .ai_addr = (struct sockaddr *)&m6};
+    llf_targets_note("api.example-llm.test", &am);
+    CHECK(llf_target_kind((struct sockaddr *)&m4, sizeof m4) == 2);
+    CHECK(llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&m4));
+    size_t no = llf_targets_others((struct sockaddr *)&r, "api.example-llm.test", o, 4), kept4 = 0;
+    for (size_t i = 0; i < no; i++)   /* (the relay goes there over IPv4) */
+        kept4 += o[i].ss_family == AF_INET && llf_same_addr((struct sockaddr *)&o[i], (struct sockaddr *)&m4);
+    CHECK(kept4 == 1);
     CHECK(llf_targets_placeholder("not-a-provider.test", "443", NULL) == NULL);
     llf_config_free(c);
 }
