@@ -27,9 +27,9 @@ typedef struct llf_req {
     llf_headers headers;   /* "Name: value" */
     llf_buf     body;
     int         same_provider; /* 1: the program's own credentials may stay */
-    int         own_server;    /* 1: the program's own provider (its base URL), so
-                                  the program's own way to it (a Unix socket,
-                                  --connect-to) holds */
+    int         own_server;    /* 1: the program's own provider at the server the
+                                  program addressed, so the program's own way to
+                                  it (a Unix socket, --connect-to) holds */
 } llf_req;
 
 /* What one attempt got back. */

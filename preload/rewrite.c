@@ -6,8 +6,12 @@
  * the member's own key is added in its dialect's header; another provider's
  * member gets no header whose value carries one of the program's
  * credentials either, whatever its name. Only a member of the program's own
- * provider without a configured key keeps the program's own credentials:
- * they were already going there. */
+ * provider without a configured key, sent to the very server the program
+ * addressed (scheme, host and port), keeps the program's own credentials:
+ * they were already going there. A provider whose base URL the config
+ * moved is still called at its official one by some programs (both are
+ * recognised): a member of it goes to the other server, as another
+ * provider's would, with its own key or none. */
 #include "rewrite.h"
 
 #include "hubutil.h"
@@ -71,6 +75,14 @@ int llf_header_sensitive(const char *line)
 }
 #undef W
 
+/* Is the query parameter q (its first n bytes) named like a credential
+ * (Gemini's key=, api_key=, access_token=)? */
+static int credential_param(const char *q, size_t n)
+{
+    const char *eq = memchr(q, '=', n);
+    return credential(q, eq ? (size_t)(eq - q) : n);
+}
+
 /* Shorter words are no one's secret alone, and would match too much. */
 #define SECRET_MIN 8
 
@@ -96,7 +108,8 @@ static int holds_word_of(const char *line, const char *v)
 
 /* A header whose name says nothing of a secret but whose value carries the
  * program's own credential (X-Custom: sk-...): the value of a credential
- * header of the program's, or of the key= its query gave. */
+ * header of the program's, or of a parameter of its query named like one
+ * (key=, api_key=). */
 static int carries_credential(const char *h, const llf_headers *in, const char *query)
 {
     /* (the value first: reading a name as a credential's costs more, and
@@ -108,7 +121,9 @@ static int carries_credential(const char *h, const llf_headers *in, const char *
     }
     while (query && *query) {
         size_t n = strcspn(query, "&");
-        if (n > 4 && strncmp(query, "key=", 4) == 0 && n - 4 >= SECRET_MIN && memmem(h, strlen(h), query + 4, n - 4))
+        const char *eq = memchr(query, '=', n);
+        size_t m = eq ? n - (size_t)(eq + 1 - query) : 0;
+        if (m >= SECRET_MIN && credential_param(query, n) && memmem(h, strlen(h), eq + 1, m))
             return 1;
         query += n + (query[n] == '&');
     }
@@ -128,13 +143,14 @@ static int other_dialect_header(const char *line, llf_dialect target)
     return 0;
 }
 
-/* The query without key= parameters (Gemini accepts its key there). */
+/* The query without parameters named like credentials (Gemini accepts its
+ * key there). */
 static int add_query_without_key(llf_buf *url, const char *q)
 {
     int first = 1;
     while (q && *q) {
         size_t n = strcspn(q, "&");
-        if (!(n >= 4 && strncmp(q, "key=", 4) == 0) && n > 0) {
+        if (!credential_param(q, n) && n > 0) {
             if (llf_buf_adds(url, first ? "?" : "&") || llf_buf_add(url, q, n))
                 return -1;
             first = 0;
@@ -273,13 +289,23 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
     return rc;
 }
 
+/* Are two base URLs on one server: scheme, host and port (as curl_url
+ * normalised them; a host by its name as written, so localhost is not
+ * 127.0.0.1 here)? */
+static int same_server(const llf_urlparts *a, const llf_urlparts *b)
+{
+    return a && b && a->port == b->port && strcmp(a->scheme, b->scheme) == 0 && strcmp(a->host, b->host) == 0;
+}
+
 int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *model, llf_req *out,
                 llf_terr *e)
 {
     memset(out, 0, sizeof *out);
     const llf_provider *t = &cfg->providers[target];
     const llf_dialect_ops *ops = llf_dialect_ops_of(t->dialect);
-    int same = target == o->provider;
+    /* The program's own provider, at the server the program addressed:
+     * else another provider as far as its credentials go. */
+    int same = target == o->provider && same_server(o->server, &cfg->bases[t->base].url);
     int keep_creds = same && !t->key;
     /* Mistral refuses stream_options (422) and sends a stream's usage
      * anyway, in its last chunk with the finish reason: neither its models,

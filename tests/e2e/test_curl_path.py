@@ -493,6 +493,38 @@ def test_the_programs_key_in_a_header_of_its_own_stays_home():
     no_key_leaks(m)
 
 
+def test_a_provider_at_another_server_than_the_program_called_gets_none_of_its_credentials():
+    """A built-in provider whose base URL the config moved (ollama to the
+    backup's server) is still recognised at its official URL, which the
+    program calls (here reaching the primary through --connect-to): its
+    member goes to the configured server, another server than the program
+    addressed, and is sent none of the program's credentials (Authorization,
+    a key= or api_key= in the query, a header carrying one); only its own
+    key, when it has one."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    prog = KEYS["OPENAI_API_KEY"]
+    cfg = write_config({"providers": {"ollama": {"base_url": m.base("backup")}}, "chain": ["ollama/llama3.2"]},
+                       "other_server.json")
+    url = f"http://localhost:11434/v1/chat/completions?key={prog}&api_key={prog}&v=1"
+    argv = [CURL, "-sS", url, "--connect-to", f"localhost:11434:127.0.0.1:{m.port('primary')}",
+            "-H", "Content-Type: application/json", "-H", f"Authorization: Bearer {prog}", "-H", f"X-Custom: {prog}",
+            "-H", "X-Trace: t-1", "-d", chat_body("qwen", "hello")]
+    for key in (None, KEYS["BACKUP_KEY"]):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        r = run(argv, env_for(cfg, extra={"OLLAMA_API_KEY": key} if key else None))
+        eq(len(m.requests("primary")), 1, f"{key}: the program's own request went to its server")
+        got = m.requests("backup")
+        eq(len(got), 1, f"{key}: the member went to the configured server")
+        blob = json.dumps(got[0]["headers"]) + got[0]["path"] + str(got[0].get("query"))
+        check(prog not in blob, f"{key}: none of the program's credentials ({blob})")
+        eq((got[0]["credential"], got[0]["headers"].get("x-trace"), got[0].get("query") or ""), (key, "t-1", ""),
+           f"{key}: its own key or none, the program's other headers, no query of the program's")
+        if key:
+            check(answer(r.stdout).startswith("Hello from backup"), "the member answers")
+
+
 def test_a_chain_variable_ending_in_a_newline():
     """LLMFALLBACK_CHAIN as a file or a YAML block gives it: the white space
     around each entry, newlines included, is not part of it."""

@@ -22,18 +22,82 @@ static int any_contains(const llf_req *r, const char *needle)
     return strstr(r->url, needle) != NULL || (r->body.p && strstr(r->body.p, needle));
 }
 
-/* One member's request from the program's request via llf_rewrite; the
- * program's dialect is Gemini when the body has "contents". */
+/* One member's request from the program's request via llf_rewrite, the
+ * program having called provider at its base URL; the program's dialect is
+ * Gemini when the body has "contents". */
 static int rw(const llf_config *c, const llf_req *orig, const cJSON *body, int provider,
               const char *query, int target, const char *model, int stream, llf_req *out)
 {
     int gem = cJSON_GetObjectItem(body, "contents") != NULL;
     llf_origin o = {orig, body, provider, gem ? LLF_GEMINI : LLF_OPENAI, gem ? "gemini-a" : NULL,
-                    query, stream, NULL};
+                    query, stream, NULL, &c->bases[c->providers[provider].base].url};
     llf_terr e;
     int rc = llf_rewrite(c, &o, target, model, out, &e);
     cJSON_Delete(o.hub);
     return rc;
+}
+
+/* The same, the call recognised from orig's URL as the engine does (its
+ * provider, query and server). */
+static int rw_url(const llf_config *c, const llf_req *orig, const cJSON *body, int target, const char *model,
+                  llf_req *out)
+{
+    llf_match m;
+    if (!llf_endpoint_match(c, orig->url, &m))
+        return -1;
+    llf_origin o = {orig, body, m.provider, m.dialect, m.url_model, m.query, 0, NULL, m.server};
+    llf_terr e;
+    int rc = llf_rewrite(c, &o, target, model, out, &e);
+    cJSON_Delete(o.hub);
+    llf_match_free(&m);
+    return rc;
+}
+
+/* A provider whose base URL the config moved, called by the program at its
+ * official one (still recognised): a member of it goes to the other server,
+ * and is another provider there: its own key or none, nothing of the
+ * program's (headers, query, a header carrying one). At the server the
+ * program addressed, a member without a key of its own keeps them. */
+static void test_rewrite_same_provider_other_server(const cJSON *body)
+{
+    char err[256];
+    t_clearenv();
+    t_setenv("GW_KEY", "sk-gateway-own-1");
+    for (int keyed = 0; keyed < 2; keyed++) {
+        char cfg[256];
+        snprintf(cfg, sizeof cfg, "{\"providers\":{\"openai\":{\"base_url\":\"http://127.0.0.1:5/v1\",\"api_key_env\":\"%s\"}}}",
+                 keyed ? "GW_KEY" : "");
+        llf_config *c = NULL;
+        CHECK(llf_config_load(cfg, strlen(cfg), "t", NULL, NULL, t_env, &c, err, sizeof err) == 0);
+        if (!c)
+            continue;
+        int openai = llf_config_provider(c, "openai");
+        llf_req p = {0}, r;
+        p.url = "https://api.openai.com/v1/chat/completions?key=sk-prog-query-1&api_key=sk-prog-query-2&v=1";
+        llf_headers_add(&p.headers, "Authorization: Bearer sk-prog-header-1");
+        llf_headers_add(&p.headers, "X-Custom: sk-prog-header-1");
+        llf_headers_add(&p.headers, "X-Trace: t-1");
+        CHECK(rw_url(c, &p, body, openai, "gpt-4o-mini", &r) == 0);
+        CHECK_STR(r.url, "http://127.0.0.1:5/v1/chat/completions");
+        CHECK(!any_contains(&r, "sk-prog-") && !any_contains(&r, "X-Custom") && has(&r, "X-Trace: t-1"));
+        CHECK(keyed ? has(&r, "Authorization: Bearer sk-gateway-own-1") : !any_contains(&r, "Authorization"));
+        CHECK(!r.same_provider && !r.own_server);
+        llf_req_free(&r);
+        /* called at the configured base URL: the same server */
+        p.url = "http://127.0.0.1:5/v1/chat/completions?key=sk-prog-query-1&api_key=sk-prog-query-2&v=1";
+        CHECK(rw_url(c, &p, body, openai, "gpt-4o-mini", &r) == 0);
+        CHECK(r.own_server && r.same_provider == !keyed);
+        if (keyed) {   /* its own key; the program's query without what is named like a credential */
+            CHECK_STR(r.url, "http://127.0.0.1:5/v1/chat/completions?v=1");
+            CHECK(has(&r, "Authorization: Bearer sk-gateway-own-1") && !any_contains(&r, "Bearer sk-prog"));
+        } else {
+            CHECK(has(&r, "Authorization: Bearer sk-prog-header-1") && strstr(r.url, "api_key=sk-prog-query-2"));
+        }
+        llf_req_free(&r);
+        llf_headers_free(&p.headers);
+        llf_config_free(c);
+    }
+    t_clearenv();
 }
 
 void test_rewrite(void)
@@ -246,6 +310,9 @@ void test_rewrite(void)
     llf_buf_free(&orig.body);
     llf_config_free(c);
     t_clearenv();
+    cJSON *b = cJSON_Parse(body);
+    test_rewrite_same_provider_other_server(b);
+    cJSON_Delete(b);
 }
 
 static const char *top(const char *json, char *buf, size_t n)
