@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 15
+#define LLF_CORE_ABI 16
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -30,6 +30,11 @@ typedef struct llf_req {
     int         own_server;    /* 1: the program's own provider at the server the
                                   program addressed, so the program's own way to
                                   it (a Unix socket, --connect-to) holds */
+    llf_headers creds;     /* credentials it carries but in its header lines, one
+                              value each: the program's libcurl login options
+                              (USERPWD's or USERNAME's user, the password,
+                              XOAUTH2_BEARER, COOKIE), kept from another
+                              server's members as its headers are */
 } llf_req;
 
 /* What one attempt got back. */

@@ -2424,12 +2424,20 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     orig.url = (char *)url;
     orig.body.p = (char *)body;
     orig.body.n = len;
-    for (const struct curl_slist *l = s->headers; l; l = l->next)
-        if (llf_headers_add(&orig.headers, l->data)) {
-            llf_headers_free(&orig.headers);
-            core->call_free(call);
-            return CURLE_AGAIN;
-        }
+    int oom = 0;
+    for (const struct curl_slist *l = s->headers; l && !oom; l = l->next)
+        oom = llf_headers_add(&orig.headers, l->data);
+    /* Its login options, which no header line shows: another server's
+     * member is sent no header that carries one either. */
+    const char *creds[] = {s->user, s->pass, s->bearer, s->cookie};
+    for (size_t i = 0; i < sizeof creds / sizeof creds[0] && !oom; i++)
+        oom = creds[i] && *creds[i] && llf_headers_add(&orig.creds, creds[i]);
+    if (oom) {
+        llf_headers_free(&orig.headers);
+        llf_headers_free(&orig.creds);
+        core->call_free(call);
+        return CURLE_AGAIN;
+    }
     attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0, .upload = upload};
     llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", curl_left};
     llf_final fin = {0};
@@ -2441,6 +2449,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
      * defer), and a reset is done after it (curl_easy_reset). */
     s->call_dirty = &dirty_none;
     llf_headers_free(&orig.headers);
+    llf_headers_free(&orig.creds);
     if (rc_run) {
         llf_buf_free(&ctx.given_head);
         snap_free(ctx.snap);

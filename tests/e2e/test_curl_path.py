@@ -493,6 +493,27 @@ def test_the_programs_key_in_a_header_of_its_own_stays_home():
     no_key_leaks(m)
 
 
+def test_the_programs_key_given_as_a_login_option_stays_home_in_its_other_headers():
+    """The program's key given through a libcurl option (-u, --oauth2-bearer,
+    -b), in no header line, or in a Basic header, which shows the password
+    only in base64, and sent again in a header whose name says nothing of a
+    key (X-Custom): that header is not sent to another provider's member."""
+    m = mock()
+    prog = KEYS["OPENAI_API_KEY"]
+    basic = base64.b64encode(f"u1:{prog}".encode()).decode()
+    url = m.base("primary") + "/chat/completions"
+    for how in (["-u", f"u1:{prog}"], ["--oauth2-bearer", prog], ["-b", f"sid={prog}"],
+                ["-H", f"Authorization: Basic {basic}"]):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        r = run([CURL, "-sS", url, "-H", "Content-Type: application/json", *how, "-H", f"X-Custom: {prog}",
+                 "-H", "X-Trace: t-1", "-d", chat_body("gpt-4o", "hello")], env_for(config(m)))
+        check(answer(r.stdout).startswith("Hello from backup"), f"{how[0]}: the backup answers")
+        got = m.requests("backup")[0]["headers"]
+        check("x-custom" not in got and got.get("x-trace") == "t-1", f"{how[0]}: X-Custom left out ({sorted(got)})")
+        no_key_leaks(m)
+
+
 def test_a_provider_at_another_server_than_the_program_called_gets_none_of_its_credentials():
     """A built-in provider whose base URL the config moved (ollama to the
     backup's server) is still recognised at its official URL, which the

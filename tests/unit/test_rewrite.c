@@ -213,6 +213,39 @@ void test_rewrite(void)
         llf_buf_free(&p.body);
     }
 
+    /* Credentials no word of the program's header lines shows: its libcurl
+     * login options (req->creds: -u, --oauth2-bearer, -b), the password of
+     * its Basic header (whole, ';' and all), its URL's userinfo (decoded),
+     * an api_key= of its query; a user as long as a key (some take one as
+     * the user). No header carrying one goes to another provider's member;
+     * a word that is none of them (a short user) stays. */
+    {
+        llf_req p = {0};
+        p.url = "https://u2:url-pass-%41bcdefgh@api.openai.com/v1/chat/completions";
+        llf_headers_add(&p.creds, "u1");
+        llf_headers_add(&p.creds, "opt-pass-0123456789");
+        llf_headers_add(&p.creds, "sid=cookie-0123456789; x=1");
+        llf_headers_add(&p.headers, "Authorization: Basic YmFzaWN1c2VyOmJhc2ljLXBhc3MtMDEyMzs0NTY=");
+        llf_headers_add(&p.headers, "X-A: opt-pass-0123456789");
+        llf_headers_add(&p.headers, "X-B: v cookie-0123456789");
+        llf_headers_add(&p.headers, "X-C: basic-pass-0123;456");
+        llf_headers_add(&p.headers, "X-D: url-pass-Abcdefgh");
+        llf_headers_add(&p.headers, "X-E: ?api_key=qk-0123456789");
+        llf_headers_add(&p.headers, "X-F: basicuser-is-long");
+        llf_headers_add(&p.headers, "X-Trace: u1 abc-123");
+        CHECK(rw(c, &p, j, openai, "api_key=qk-0123456789", llf_config_provider(c, "backup"), "gpt-4o-mini", 0, &r) == 0);
+        for (const char *x = "ABCDEF"; *x; x++) {
+            char name[8];
+            snprintf(name, sizeof name, "X-%c:", *x);
+            CHECK(!any_contains(&r, name));
+        }
+        CHECK(has(&r, "X-Trace: u1 abc-123") &&
+              has(&r, "Authorization: Bearer sk-backup") && !any_contains(&r, "Basic"));
+        llf_req_free(&r);
+        llf_headers_free(&p.headers);
+        llf_headers_free(&p.creds);
+    }
+
     /* A keyless local provider gets no Authorization at all. */
     CHECK(rw(c, &orig, j, openai, NULL, llf_config_provider(c, "local"), "llama", 0, &r) == 0);
     CHECK(!any_contains(&r, "Authorization") && !any_contains(&r, "sk-"));
