@@ -34,7 +34,10 @@ typedef struct llf_req {
                               value each: the program's libcurl login options
                               (USERPWD's or USERNAME's user, the password,
                               XOAUTH2_BEARER, COOKIE), kept from another
-                              server's members as its headers are */
+                              server's members as its headers are; a member's
+                              base URL login (user, password, the Basic value
+                              libcurl makes of them) and query key= values,
+                              kept out of the program's verbose trace */
 } llf_req;
 
 /* What one attempt got back. */

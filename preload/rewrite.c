@@ -210,6 +210,25 @@ static int add_basic_login(llf_headers *list, const char *s, size_t n)
     return rc;
 }
 
+/* The values of query's parameters named like a credential (a base URL's
+ * key=) added to list. */
+static int add_param_values(llf_headers *list, const char *query)
+{
+    for (const char *q = query; *q;) {
+        size_t n = strcspn(q, "&");
+        const char *eq = memchr(q, '=', n);
+        if (eq && eq + 1 < q + n && credential_param(q, n)) {
+            char *v = strndup(eq + 1, n - (size_t)(eq + 1 - q));
+            int rc = v ? llf_headers_add(list, v) : -1;
+            free(v);
+            if (rc)
+                return -1;
+        }
+        q += n + (q[n] == '&');
+    }
+    return 0;
+}
+
 /* The program's credentials that no word of its header lines shows, as
  * values: those it gave libcurl as options (req->creds), and the user and
  * password of a Basic header of its and of its URL's userinfo. */
@@ -459,7 +478,8 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     } else {
         /* the base URL's own query, then what a stream needs */
         const char *sep = "?";
-        if (t->base_query && (llf_buf_adds(&url, sep) || llf_buf_adds(&url, t->base_query)))
+        if (t->base_query && (llf_buf_adds(&url, sep) || llf_buf_adds(&url, t->base_query) ||
+                              add_param_values(&out->creds, t->base_query)))
             goto fail;
         if (t->base_query)
             sep = "&";
@@ -469,6 +489,9 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     out->url = llf_buf_steal(&url);
     out->same_provider = keep_creds;
     out->own_server = same;
+    /* (libcurl sends a base URL's login as its own Authorization: Basic) */
+    if (add_url_login(&out->creds, t->base_url, 1))
+        goto fail;
 
     const llf_headers *in = &o->req->headers;
     if (!same && program_logins(o->req, &logins))

@@ -1162,6 +1162,32 @@ def test_verbose_output_hides_member_keys():
           "Authorization: Bearer [redacted by llmfallback]" in err, "libcurl's own trace, key hidden")
 
 
+def test_verbose_output_hides_a_members_credentials_in_its_base_url():
+    """A member whose base URL holds its credentials (a login, which libcurl
+    sends as its own Authorization: Basic line, and a key= in the query,
+    which shows in the request line) has them hidden from the program's
+    curl -v trace too."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    port = m.port("backup")
+    cfg = config(m, chain=("gw/gpt-4o-mini",))
+    with open(cfg) as f:
+        c = json.load(f)
+    c["providers"]["gw"] = {"dialect": "openai", "api_key_env": "",
+                            "base_url": f"http://bu:sk-BASEPASS-77@127.0.0.1:{port}/v1?key=sk-BASEQUERY-88"}
+    cfg = write_config(c, "base_url_login.json")
+    r = run(curl_chat(m, "-v", "-o", "/dev/null"), env_for(cfg))
+    err = r.stderr.decode()
+    got = m.requests("backup")
+    eq((len(got), got[0]["headers"].get("authorization") if got else None, got[0].get("query") if got else None),
+       (1, "Basic " + base64.b64encode(b"bu:sk-BASEPASS-77").decode(), "key=sk-BASEQUERY-88"),
+       "the member was sent its base URL's login and key")
+    check("sk-BASEPASS-77" not in err and base64.b64encode(b"bu:sk-BASEPASS-77").decode() not in err and
+          "sk-BASEQUERY-88" not in err, f"curl -v: none of the member's credentials shown ({err[-1500:]})")
+    check("> Authorization: Basic [redacted by llmfallback]" in err and
+          "?key=[redacted by llmfallback] HTTP/1.1" in err, "curl -v: shown redacted")
+
+
 def test_member_redirect_is_not_followed():
     """With curl -L, a member answering 307 to another host must not take the
     member's key (nor the request) there: its 3xx is its answer."""

@@ -335,6 +335,27 @@ void test_rewrite(void)
         llf_match_free(&m);
         llf_config_free(d);
     }
+    /* A member's credentials in its base URL (a login, which libcurl sends
+     * as its own Authorization: Basic, and a key= in the query) are listed
+     * in its request's creds, for the program's verbose trace to hide:
+     * the user and password decoded, the Basic value, the key's value, and
+     * no other parameter's. */
+    static const char lcfg[] =
+        "{\"providers\":{\"gw\":{\"base_url\":\"http://us%65r-name:p%40ss-word-12@127.0.0.1:7/v1?v=2024-06-01&key=sk-base-query-1\","
+        "\"api_key_env\":\"\"}}}";
+    CHECK(llf_config_load(lcfg, strlen(lcfg), "t", NULL, NULL, t_env, &d, err, sizeof err) == 0);
+    if (d) {
+        CHECK(rw(d, &orig, j, llf_config_provider(d, "openai"), NULL, llf_config_provider(d, "gw"), "m", 0, &r) == 0);
+        CHECK(r.creds.n == 4);
+        if (r.creds.n == 4) {
+            CHECK_STR(r.creds.v[0], "sk-base-query-1");
+            CHECK_STR(r.creds.v[1], "user-name");
+            CHECK_STR(r.creds.v[2], "p@ss-word-12");
+            CHECK_STR(r.creds.v[3], "dXNlci1uYW1lOnBAc3Mtd29yZC0xMg==");   /* base64 of user-name:p@ss-word-12 */
+        }
+        llf_req_free(&r);
+        llf_config_free(d);
+    }
     cJSON_Delete(gj);
     llf_buf_free(&g.body);
 
