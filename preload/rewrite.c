@@ -6,10 +6,10 @@
  * the member's own key is added in its dialect's header; another provider's
  * member gets no header whose value carries one of the program's
  * credentials either, whatever its name (nor one given otherwise: a libcurl
- * login option, the password of a Basic header or of its URL). Only a member of the program's own
- * provider without a configured key, sent to the very server the program
- * addressed (scheme, host and port), keeps the program's own credentials:
- * they were already going there. A provider whose base URL the config
+ * login option, the password of a Basic header or of its URL). Only a
+ * member of the program's own provider without a configured key, sent to
+ * the very server the program addressed (scheme, host and port), keeps the
+ * program's own credentials: they were already going there. A provider whose base URL the config
  * moved is still called at its official one by some programs (both are
  * recognised): a member of it goes to the other server, as another
  * provider's would, with its own key or none. */
