@@ -907,6 +907,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
                 fail(&x, "out of memory");
                 goto bad;
             }
+        p->base = c->nbases;
         if (add_base(&x, (int)i, p->base_url))
             goto bad;
         if (!(p->breaker_id = malloc(strlen(p->name) + strlen(p->base_url) + 2))) {

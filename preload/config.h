@@ -35,6 +35,8 @@ typedef struct llf_provider {
     char       *breaker_id;     /* name and base URL: what the breaker's slots
                                  * are kept by (one name may mean other servers
                                  * to the user's other programs) */
+    size_t      base;           /* base_url's entry in the config's bases: the
+                                 * server its members are sent to */
 } llf_provider;
 
 /* A URL prefix that identifies a provider (its official and configured base). */

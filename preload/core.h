@@ -27,9 +27,17 @@ typedef struct llf_req {
     llf_headers headers;   /* "Name: value" */
     llf_buf     body;
     int         same_provider; /* 1: the program's own credentials may stay */
-    int         own_server;    /* 1: the program's own provider (its base URL), so
-                                  the program's own way to it (a Unix socket,
-                                  --connect-to) holds */
+    int         own_server;    /* 1: the program's own provider at the server the
+                                  program addressed, so the program's own way to
+                                  it (a Unix socket, --connect-to) holds */
+    llf_headers creds;     /* credentials it carries but in its header lines, one
+                              value each: the program's libcurl login options
+                              (USERPWD's or USERNAME's user, the password,
+                              XOAUTH2_BEARER, COOKIE), kept from another
+                              server's members as its headers are; a member's
+                              base URL login (user, password, the Basic value
+                              libcurl makes of them) and query key= values,
+                              kept out of the program's verbose trace */
 } llf_req;
 
 /* What one attempt got back. */

@@ -227,6 +227,7 @@ static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
         m->url_model = model;
         m->stream = stream;
         m->query = query;
+        m->server = b;
         query = NULL;
         found = 1;
     }

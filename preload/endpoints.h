@@ -19,6 +19,8 @@ typedef struct llf_match {
     char       *url_model;  /* model named by the URL (Gemini), malloc'ed */
     int         stream;     /* the operation itself streams */
     char       *query;      /* the URL's query, malloc'ed, or NULL */
+    const llf_urlparts *server;   /* the base URL it starts with (the config's):
+                                   * the server the program addressed */
 } llf_match;
 
 /* 1 and *m when url starts with a provider's base URL and names a completion

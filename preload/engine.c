@@ -192,7 +192,7 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
     c->m = m;
     c->body = j;
     c->stream = m.stream || ops->body_streams(j);
-    c->o = (llf_origin){NULL, j, m.provider, m.dialect, c->m.url_model, c->m.query, c->stream, NULL};
+    c->o = (llf_origin){NULL, j, m.provider, m.dialect, c->m.url_model, c->m.query, c->stream, NULL, m.server};
     c->id = __atomic_add_fetch(&e->next_call, 1, __ATOMIC_SEQ_CST);
     return c;
 }

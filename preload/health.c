@@ -536,6 +536,22 @@ static int report_in(slot *s, uint64_t key, int ok, int64_t now)
     return clear_probe(s, key);
 }
 
+/* How much of a breaker id ("NAME BASE_URL", config.h) a message shows:
+ * *n bytes, then the rest from *rest; its base URL's userinfo, a password
+ * perhaps, left out. The id itself stays whole: it is the provider's
+ * identity to every process sharing the file. (The URL is after the last
+ * space: a base URL holds none, a name may.) */
+static void shown_id(const char *id, int *n, const char **rest)
+{
+    const char *url = strrchr(id, ' '), *host = url ? strstr(url, "://") : NULL, *at = NULL;
+    if (host)
+        for (const char *p = host + 3; *p && !strchr("/?#", *p); p++)
+            if (*p == '@')
+                at = p;
+    *n = at ? (int)(host + 3 - id) : (int)strlen(id);
+    *rest = at ? at + 1 : "";
+}
+
 void llf_health_report(const char *provider, const char *model, int ok, long long now)
 {
     uint64_t key = key_for(provider, model);
@@ -544,11 +560,15 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
     for (int round = 0; key && round < 3; round++) {
         slot *s = find(key, !ok, now);
         if (!s) {
-            if (!ok && !__atomic_exchange_n(&warned_full, 1, __ATOMIC_RELAXED))
-                llf_warn("health memory: no room for the breaker of model %s (%s): every slot it may have holds "
-                         "recent failures of others; its failures are not counted (nor those of others without "
-                         "room; said once)",
-                         model, provider);
+            if (!ok && !__atomic_exchange_n(&warned_full, 1, __ATOMIC_RELAXED)) {
+                int n;
+                const char *rest;
+                shown_id(provider, &n, &rest);
+                llf_warn("health memory: no room for the breaker of model %s (%.*s%s): every slot it may have "
+                         "holds recent failures of others; its failures are not counted (nor those of others "
+                         "without room; said once)",
+                         model, n, provider, rest);
+            }
             return;
         }
         if (report_in(s, key, ok, now) == 0 && ld(&s->key) == key)

@@ -1148,6 +1148,10 @@ typedef struct copy_reader {
     size_t off;
 } copy_reader;
 
+/* A member's credentials its trace may show: its key, its base URL's user,
+ * password and their Basic value, a key= of its base URL's query. */
+#define NSECRET 8
+
 typedef struct attempt_ctx {
     hstate *s;
     CURL *h;
@@ -1191,8 +1195,8 @@ typedef struct attempt_ctx {
     int aborted;                  /* it asked to abort */
     /* a member attempt's own credentials (pointers into its request), kept
      * out of the program's verbose trace */
-    const char *secret[4];
-    size_t secret_n[4];
+    const char *secret[NSECRET];
+    size_t secret_n[NSECRET];
     int nsecret;
 } attempt_ctx;
 
@@ -1799,11 +1803,19 @@ static void jar_back(const llf_curl_api *rc, CURL *h, hstate *s)
 }
 
 /* The credentials of a member's request: of each credential header, the
- * value's last word (the key of "Bearer KEY" and of a bare KEY). */
-static void note_secrets(attempt_ctx *c, const llf_core_api *core, const llf_headers *h)
+ * value's last word (the key of "Bearer KEY" and of a bare KEY); and those
+ * it carries otherwise (req->creds: its base URL's login, as the Basic
+ * header libcurl makes of it too, and its query's key=). */
+static void note_secrets(attempt_ctx *c, const llf_core_api *core, const llf_req *req)
 {
+    const llf_headers *h = &req->headers;
     c->nsecret = 0;
-    for (size_t i = 0; i < h->n && c->nsecret < 4; i++) {
+    for (size_t i = 0; i < req->creds.n && c->nsecret < NSECRET; i++)
+        if (strlen(req->creds.v[i]) >= 6) {
+            c->secret[c->nsecret] = req->creds.v[i];
+            c->secret_n[c->nsecret++] = strlen(req->creds.v[i]);
+        }
+    for (size_t i = 0; i < h->n && c->nsecret < NSECRET; i++) {
         const char *colon = strchr(h->v[i], ':');
         if (!colon || !core->header_credential(h->v[i]))
             continue;
@@ -1817,6 +1829,17 @@ static void note_secrets(attempt_ctx *c, const llf_core_api *core, const llf_hea
             c->secret_n[c->nsecret++] = (size_t)(e - b);
         }
     }
+    /* Longest first: redact() takes the first that matches where it reads,
+     * and a shorter one (a user) may begin a longer one. */
+    for (int i = 1; i < c->nsecret; i++)
+        for (int k = i; k > 0 && c->secret_n[k - 1] < c->secret_n[k]; k--) {
+            const char *p = c->secret[k];
+            size_t n = c->secret_n[k];
+            c->secret[k] = c->secret[k - 1];
+            c->secret_n[k] = c->secret_n[k - 1];
+            c->secret[k - 1] = p;
+            c->secret_n[k - 1] = n;
+        }
 }
 
 /* data with every credential of the attempt replaced; 0 when none is in it. */
@@ -2040,7 +2063,7 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         if (s->resolve_off)
             c->dirty |= D_ROUTE;
         if (s->verbose)
-            note_secrets(c, llf_core(), &req->headers);
+            note_secrets(c, llf_core(), req);
         if (s->verbose && !(c->dirty & D_DEBUG)) {
             rc->easy_setopt(h, CURLOPT_DEBUGFUNCTION, cap_debug);
             rc->easy_setopt(h, CURLOPT_DEBUGDATA, c);
@@ -2424,12 +2447,20 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
     orig.url = (char *)url;
     orig.body.p = (char *)body;
     orig.body.n = len;
-    for (const struct curl_slist *l = s->headers; l; l = l->next)
-        if (llf_headers_add(&orig.headers, l->data)) {
-            llf_headers_free(&orig.headers);
-            core->call_free(call);
-            return CURLE_AGAIN;
-        }
+    int oom = 0;
+    for (const struct curl_slist *l = s->headers; l && !oom; l = l->next)
+        oom = llf_headers_add(&orig.headers, l->data);
+    /* Its login options, which no header line shows: another server's
+     * member is sent no header that carries one either. */
+    const char *creds[] = {s->user, s->pass, s->bearer, s->cookie};
+    for (size_t i = 0; i < sizeof creds / sizeof creds[0] && !oom; i++)
+        oom = creds[i] && *creds[i] && llf_headers_add(&orig.creds, creds[i]);
+    if (oom) {
+        llf_headers_free(&orig.headers);
+        llf_headers_free(&orig.creds);
+        core->call_free(call);
+        return CURLE_AGAIN;
+    }
     attempt_ctx ctx = {.s = s, .h = h, .orig = &orig, .progress_t = t0, .upload = upload};
     llf_run_args args = {&orig, s->connect_ms, s->timeout_ms, perform_attempt, &ctx, "curl", curl_left};
     llf_final fin = {0};
@@ -2441,6 +2472,7 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
      * defer), and a reset is done after it (curl_easy_reset). */
     s->call_dirty = &dirty_none;
     llf_headers_free(&orig.headers);
+    llf_headers_free(&orig.creds);
     if (rc_run) {
         llf_buf_free(&ctx.given_head);
         snap_free(ctx.snap);

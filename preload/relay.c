@@ -1731,7 +1731,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         reset(k);   /* (never: see llf_http_req_url; a TLS session's bytes never go in the clear) */
         return -1;
     }
-    llf_req orig = {url, r->headers, r->body, 0, 0};
+    llf_req orig = {url, r->headers, r->body, 0, 0, {0}};
     /* A call is a provider's only when it went to that provider: the host
      * its URL names (Host, or an absolute target) must be where the program
      * connected. Else its key could follow the name to another server (a
@@ -1812,7 +1812,7 @@ static int serve_url(conn *k, llf_http_req *r, char *url)
         /* Nothing to give, and the program's own request never went (an
          * override candidate that failed locally, out of memory): it goes
          * now, as without us (core.h: the path passes it through). */
-        llf_req own = {url, r->headers, r->body, 0, 0};
+        llf_req own = {url, r->headers, r->body, 0, 0, {0}};
         rc = pass_through(&x, &own);
     } else if (ran == 0) {
         const llf_resp *f = fin.resp;

@@ -5,9 +5,14 @@
  * key, token, secret or session, OpenAI organisation/project) is dropped, then
  * the member's own key is added in its dialect's header; another provider's
  * member gets no header whose value carries one of the program's
- * credentials either, whatever its name. Only a member of the program's own
- * provider without a configured key keeps the program's own credentials:
- * they were already going there. */
+ * credentials either, whatever its name (nor one given otherwise: a libcurl
+ * login option, the password of a Basic header or of its URL). Only a
+ * member of the program's own provider without a configured key, sent to
+ * the very server the program addressed (scheme, host and port), keeps the
+ * program's own credentials: they were already going there. A provider whose base URL the config
+ * moved is still called at its official one by some programs (both are
+ * recognised): a member of it goes to the other server, as another
+ * provider's would, with its own key or none. */
 #include "rewrite.h"
 
 #include "hubutil.h"
@@ -71,6 +76,14 @@ int llf_header_sensitive(const char *line)
 }
 #undef W
 
+/* Is the query parameter q (its first n bytes) named like a credential
+ * (Gemini's key=, api_key=, access_token=)? */
+static int credential_param(const char *q, size_t n)
+{
+    const char *eq = memchr(q, '=', n);
+    return credential(q, eq ? (size_t)(eq - q) : n);
+}
+
 /* Shorter words are no one's secret alone, and would match too much. */
 #define SECRET_MIN 8
 
@@ -94,10 +107,156 @@ static int holds_word_of(const char *line, const char *v)
     return 0;
 }
 
+/* The value of hex digit c, or -1. */
+static int hex(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+}
+
+/* n bytes at s percent-decoded, as libcurl decodes a URL's user and
+ * password: malloc'ed, NULL when no memory. */
+static char *pct_decoded(const char *s, size_t n)
+{
+    char *d = malloc(n + 1), *o = d;
+    for (size_t i = 0; d && i < n; i++) {
+        if (s[i] == '%' && n - i > 2 && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+            *o++ = (char)(hex(s[i + 1]) << 4 | hex(s[i + 2]));
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    if (d)
+        *o = '\0';
+    return d;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* n bytes at p in base64, appended to out. */
+static int base64_add(llf_buf *out, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        char q[4] = {b64[v >> 18], b64[v >> 12 & 63], i + 1 < n ? b64[v >> 6 & 63] : '=', i + 2 < n ? b64[v & 63] : '='};
+        if (llf_buf_add(out, q, 4))
+            return -1;
+    }
+    return 0;
+}
+
+/* A login's user and password added to list as values (but empty ones);
+ * with basic, also the value of the Basic credential libcurl makes of them
+ * ("user:password" in base64). */
+static int add_login(llf_headers *list, const char *user, const char *pass, int basic)
+{
+    if ((*user && llf_headers_add(list, user)) || (*pass && llf_headers_add(list, pass)))
+        return -1;
+    if (!basic)
+        return 0;
+    llf_buf up = {0}, v = {0};
+    int rc = llf_buf_cats(&up, user, ":", pass, NULL) || base64_add(&v, (const unsigned char *)up.p, up.n) ||
+             llf_headers_add(list, v.p);
+    llf_buf_free(&up);
+    llf_buf_free(&v);
+    return rc ? -1 : 0;
+}
+
+/* The login in a URL's userinfo (scheme://USER:PASSWORD@host/), as libcurl
+ * sends it, added to list (add_login). */
+static int add_url_login(llf_headers *list, const char *url, int basic)
+{
+    const char *a = url ? strstr(url, "://") : NULL;
+    if (!a)
+        return 0;
+    a += 3;
+    const char *at = memrchr(a, '@', strcspn(a, "/?#"));
+    if (!at)
+        return 0;
+    size_t n = (size_t)(at - a);
+    const char *colon = memchr(a, ':', n);
+    size_t u = colon ? (size_t)(colon - a) : n;
+    char *user = pct_decoded(a, u), *pass = pct_decoded(colon ? colon + 1 : "", colon ? n - u - 1 : 0);
+    int rc = user && pass ? add_login(list, user, pass, basic) : -1;
+    free(user);
+    free(pass);
+    return rc;
+}
+
+/* The login a Basic credential's value carries (n bytes of base64 at s)
+ * added to list (add_login): its password shows in no word of that value. */
+static int add_basic_login(llf_headers *list, const char *s, size_t n)
+{
+    char *d = malloc(n / 4 * 3 + 3);
+    if (!d)
+        return -1;
+    size_t k = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    const char *c;
+    for (size_t i = 0; i < n && s[i] && (c = strchr(b64, s[i])); i++) {   /* (to its padding) */
+        acc = acc << 6 | (unsigned)(c - b64);
+        if ((bits += 6) >= 8) {
+            bits -= 8;
+            d[k++] = (char)(acc >> bits & 0xff);
+        }
+    }
+    d[k] = '\0';
+    char *colon = memchr(d, ':', k);
+    if (colon)
+        *colon = '\0';
+    int rc = add_login(list, d, colon ? colon + 1 : "", 0);
+    free(d);
+    return rc;
+}
+
+/* The values of query's parameters named like a credential (a base URL's
+ * key=) added to list. */
+static int add_param_values(llf_headers *list, const char *query)
+{
+    for (const char *q = query; *q;) {
+        size_t n = strcspn(q, "&");
+        const char *eq = memchr(q, '=', n);
+        if (eq && eq + 1 < q + n && credential_param(q, n)) {
+            char *v = strndup(eq + 1, n - (size_t)(eq + 1 - q));
+            int rc = v ? llf_headers_add(list, v) : -1;
+            free(v);
+            if (rc)
+                return -1;
+        }
+        q += n + (q[n] == '&');
+    }
+    return 0;
+}
+
+/* The program's credentials that no word of its header lines shows, as
+ * values: those it gave libcurl as options (req->creds), and the user and
+ * password of a Basic header of its and of its URL's userinfo. */
+static int program_logins(const llf_req *req, llf_headers *out)
+{
+    for (size_t i = 0; i < req->creds.n; i++)
+        if (llf_headers_add(out, req->creds.v[i]))
+            return -1;
+    for (size_t i = 0; i < req->headers.n; i++) {
+        const char *h = req->headers.v[i], *colon = strchr(h, ':');
+        size_t n;
+        const char *v = colon ? llf_trim(colon + 1, colon + strlen(colon), &n) : NULL;
+        if (v && n > 6 && strncasecmp(v, "basic", 5) == 0 && (v[5] == ' ' || v[5] == '\t') &&
+            llf_header_credential(h)) {
+            size_t sp = 5 + strspn(v + 5, " \t");
+            if (add_basic_login(out, v + sp, n - sp))
+                return -1;
+        }
+    }
+    return add_url_login(out, req->url, 0);
+}
+
 /* A header whose name says nothing of a secret but whose value carries the
  * program's own credential (X-Custom: sk-...): the value of a credential
- * header of the program's, or of the key= its query gave. */
-static int carries_credential(const char *h, const llf_headers *in, const char *query)
+ * header of the program's, one of its logins (program_logins), or the
+ * value of a parameter of its query named like a credential (key=,
+ * api_key=). */
+static int carries_credential(const char *h, const llf_headers *in, const llf_headers *logins, const char *query)
 {
     /* (the value first: reading a name as a credential's costs more, and
      * this runs for every header a member of another provider is sent) */
@@ -106,9 +265,14 @@ static int carries_credential(const char *h, const llf_headers *in, const char *
         if (c != h && colon && holds_word_of(h, colon + 1) && llf_header_credential(c))
             return 1;
     }
+    for (size_t i = 0; i < logins->n; i++)   /* (whole too: a password may hold a ';') */
+        if ((strlen(logins->v[i]) >= SECRET_MIN && strstr(h, logins->v[i])) || holds_word_of(h, logins->v[i]))
+            return 1;
     while (query && *query) {
         size_t n = strcspn(query, "&");
-        if (n > 4 && strncmp(query, "key=", 4) == 0 && n - 4 >= SECRET_MIN && memmem(h, strlen(h), query + 4, n - 4))
+        const char *eq = memchr(query, '=', n);
+        size_t m = eq ? n - (size_t)(eq + 1 - query) : 0;
+        if (m >= SECRET_MIN && credential_param(query, n) && memmem(h, strlen(h), eq + 1, m))
             return 1;
         query += n + (query[n] == '&');
     }
@@ -128,13 +292,14 @@ static int other_dialect_header(const char *line, llf_dialect target)
     return 0;
 }
 
-/* The query without key= parameters (Gemini accepts its key there). */
+/* The query without parameters named like credentials (Gemini accepts its
+ * key there). */
 static int add_query_without_key(llf_buf *url, const char *q)
 {
     int first = 1;
     while (q && *q) {
         size_t n = strcspn(q, "&");
-        if (!(n >= 4 && strncmp(q, "key=", 4) == 0) && n > 0) {
+        if (!credential_param(q, n) && n > 0) {
             if (llf_buf_adds(url, first ? "?" : "&") || llf_buf_add(url, q, n))
                 return -1;
             first = 0;
@@ -148,6 +313,7 @@ void llf_req_free(llf_req *r)
 {
     free(r->url);
     llf_headers_free(&r->headers);
+    llf_headers_free(&r->creds);
     llf_buf_free(&r->body);
     memset(r, 0, sizeof *r);
 }
@@ -273,13 +439,23 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
     return rc;
 }
 
+/* Are two base URLs on one server: scheme, host and port (as curl_url
+ * normalised them; a host by its name as written, so localhost is not
+ * 127.0.0.1 here)? */
+static int same_server(const llf_urlparts *a, const llf_urlparts *b)
+{
+    return a && b && a->port == b->port && strcmp(a->scheme, b->scheme) == 0 && strcmp(a->host, b->host) == 0;
+}
+
 int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *model, llf_req *out,
                 llf_terr *e)
 {
     memset(out, 0, sizeof *out);
     const llf_provider *t = &cfg->providers[target];
     const llf_dialect_ops *ops = llf_dialect_ops_of(t->dialect);
-    int same = target == o->provider;
+    /* The program's own provider, at the server the program addressed:
+     * else another provider as far as its credentials go. */
+    int same = target == o->provider && same_server(o->server, &cfg->bases[t->base].url);
     int keep_creds = same && !t->key;
     /* Mistral refuses stream_options (422) and sends a stream's usage
      * anyway, in its last chunk with the finish reason: neither its models,
@@ -292,6 +468,7 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
         return rc;
     }
     llf_buf url = {0};
+    llf_headers logins = {0};   /* the program's, for another server's member */
     if (llf_buf_adds(&url, t->base_url) || ops->op_path(&url, model, o->stream))
         goto fail;
     if (same && o->query) {
@@ -301,7 +478,8 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     } else {
         /* the base URL's own query, then what a stream needs */
         const char *sep = "?";
-        if (t->base_query && (llf_buf_adds(&url, sep) || llf_buf_adds(&url, t->base_query)))
+        if (t->base_query && (llf_buf_adds(&url, sep) || llf_buf_adds(&url, t->base_query) ||
+                              add_param_values(&out->creds, t->base_query)))
             goto fail;
         if (t->base_query)
             sep = "&";
@@ -311,8 +489,13 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     out->url = llf_buf_steal(&url);
     out->same_provider = keep_creds;
     out->own_server = same;
+    /* (libcurl sends a base URL's login as its own Authorization: Basic) */
+    if (add_url_login(&out->creds, t->base_url, 1))
+        goto fail;
 
     const llf_headers *in = &o->req->headers;
+    if (!same && program_logins(o->req, &logins))
+        goto fail;
     for (size_t i = 0; i < in->n; i++) {
         const char *h = in->v[i];
         /* (the sensitive ones include the framing headers below) */
@@ -320,7 +503,7 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
                              llf_header_is(h, "transfer-encoding")
                        : llf_header_sensitive(h))
             continue;
-        if (!same && (other_dialect_header(h, t->dialect) || carries_credential(h, in, o->query)))
+        if (!same && (other_dialect_header(h, t->dialect) || carries_credential(h, in, &logins, o->query)))
             continue;
         /* A member answers uncompressed: its answer is judged, perhaps
          * translated, and handed over under a head of ours (decode.c reads
@@ -335,8 +518,10 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     if (!llf_headers_get(&out->headers, "content-type", NULL) &&
         llf_headers_add(&out->headers, "Content-Type: application/json"))
         goto fail;
+    llf_headers_free(&logins);
     return LLF_TR_OK;
 fail:
+    llf_headers_free(&logins);
     llf_buf_free(&url);
     llf_req_free(out);
     llf_terr_set(e, "out of memory");

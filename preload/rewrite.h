@@ -28,6 +28,9 @@ typedef struct llf_origin {
     const char    *query;      /* the URL's query, or NULL */
     int            stream;
     cJSON         *hub;        /* the body in the hub format, made on first need */
+    const llf_urlparts *server;   /* the base URL the program's URL starts with
+                                   * (llf_match's): the server it addressed.
+                                   * NULL: none, no member is sent there */
 } llf_origin;
 
 /* Build the request for (target, model): LLF_TR_OK and *out, or

@@ -493,6 +493,59 @@ def test_the_programs_key_in_a_header_of_its_own_stays_home():
     no_key_leaks(m)
 
 
+def test_the_programs_key_given_as_a_login_option_stays_home_in_its_other_headers():
+    """The program's key given through a libcurl option (-u, --oauth2-bearer,
+    -b), in no header line, or in a Basic header, which shows the password
+    only in base64, and sent again in a header whose name says nothing of a
+    key (X-Custom): that header is not sent to another provider's member."""
+    m = mock()
+    prog = KEYS["OPENAI_API_KEY"]
+    basic = base64.b64encode(f"u1:{prog}".encode()).decode()
+    url = m.base("primary") + "/chat/completions"
+    for how in (["-u", f"u1:{prog}"], ["--oauth2-bearer", prog], ["-b", f"sid={prog}"],
+                ["-H", f"Authorization: Basic {basic}"]):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        r = run([CURL, "-sS", url, "-H", "Content-Type: application/json", *how, "-H", f"X-Custom: {prog}",
+                 "-H", "X-Trace: t-1", "-d", chat_body("gpt-4o", "hello")], env_for(config(m)))
+        check(answer(r.stdout).startswith("Hello from backup"), f"{how[0]}: the backup answers")
+        got = m.requests("backup")[0]["headers"]
+        check("x-custom" not in got and got.get("x-trace") == "t-1", f"{how[0]}: X-Custom left out ({sorted(got)})")
+        no_key_leaks(m)
+
+
+def test_a_provider_at_another_server_than_the_program_called_gets_none_of_its_credentials():
+    """A built-in provider whose base URL the config moved (ollama to the
+    backup's server) is still recognised at its official URL, which the
+    program calls (here reaching the primary through --connect-to): its
+    member goes to the configured server, another server than the program
+    addressed, and is sent none of the program's credentials (Authorization,
+    a key= or api_key= in the query, a header carrying one); only its own
+    key, when it has one."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    prog = KEYS["OPENAI_API_KEY"]
+    cfg = write_config({"providers": {"ollama": {"base_url": m.base("backup")}}, "chain": ["ollama/llama3.2"]},
+                       "other_server.json")
+    url = f"http://localhost:11434/v1/chat/completions?key={prog}&api_key={prog}&v=1"
+    argv = [CURL, "-sS", url, "--connect-to", f"localhost:11434:127.0.0.1:{m.port('primary')}",
+            "-H", "Content-Type: application/json", "-H", f"Authorization: Bearer {prog}", "-H", f"X-Custom: {prog}",
+            "-H", "X-Trace: t-1", "-d", chat_body("qwen", "hello")]
+    for key in (None, KEYS["BACKUP_KEY"]):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        r = run(argv, env_for(cfg, extra={"OLLAMA_API_KEY": key} if key else None))
+        eq(len(m.requests("primary")), 1, f"{key}: the program's own request went to its server")
+        got = m.requests("backup")
+        eq(len(got), 1, f"{key}: the member went to the configured server")
+        blob = json.dumps(got[0]["headers"]) + got[0]["path"] + str(got[0].get("query"))
+        check(prog not in blob, f"{key}: none of the program's credentials ({blob})")
+        eq((got[0]["credential"], got[0]["headers"].get("x-trace"), got[0].get("query") or ""), (key, "t-1", ""),
+           f"{key}: its own key or none, the program's other headers, no query of the program's")
+        if key:
+            check(answer(r.stdout).startswith("Hello from backup"), "the member answers")
+
+
 def test_a_chain_variable_ending_in_a_newline():
     """LLMFALLBACK_CHAIN as a file or a YAML block gives it: the white space
     around each entry, newlines included, is not part of it."""
@@ -1107,6 +1160,32 @@ def test_verbose_output_hides_member_keys():
     eq(lines(r), ["chat 0 200"], "VERBOSE program answered")
     check(KEYS["BACKUP_KEY"] not in err and "> POST /v1/chat/completions" in err and
           "Authorization: Bearer [redacted by llmfallback]" in err, "libcurl's own trace, key hidden")
+
+
+def test_verbose_output_hides_a_members_credentials_in_its_base_url():
+    """A member whose base URL holds its credentials (a login, which libcurl
+    sends as its own Authorization: Basic line, and a key= in the query,
+    which shows in the request line) has them hidden from the program's
+    curl -v trace too."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    port = m.port("backup")
+    cfg = config(m, chain=("gw/gpt-4o-mini",))
+    with open(cfg) as f:
+        c = json.load(f)
+    c["providers"]["gw"] = {"dialect": "openai", "api_key_env": "",
+                            "base_url": f"http://bu:sk-BASEPASS-77@127.0.0.1:{port}/v1?key=sk-BASEQUERY-88"}
+    cfg = write_config(c, "base_url_login.json")
+    r = run(curl_chat(m, "-v", "-o", "/dev/null"), env_for(cfg))
+    err = r.stderr.decode()
+    got = m.requests("backup")
+    eq((len(got), got[0]["headers"].get("authorization") if got else None, got[0].get("query") if got else None),
+       (1, "Basic " + base64.b64encode(b"bu:sk-BASEPASS-77").decode(), "key=sk-BASEQUERY-88"),
+       "the member was sent its base URL's login and key")
+    check("sk-BASEPASS-77" not in err and base64.b64encode(b"bu:sk-BASEPASS-77").decode() not in err and
+          "sk-BASEQUERY-88" not in err, f"curl -v: none of the member's credentials shown ({err[-1500:]})")
+    check("> Authorization: Basic [redacted by llmfallback]" in err and
+          "?key=[redacted by llmfallback] HTTP/1.1" in err, "curl -v: shown redacted")
 
 
 def test_member_redirect_is_not_followed():

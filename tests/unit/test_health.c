@@ -214,16 +214,19 @@ static uint64_t key_of(const char *provider, const char *model)
     return h ? h : 1;
 }
 
-/* What fn writes on stderr, the number of lines that start with `start`. */
+static char said[4096];   /* what warnings() read last */
+
+/* What fn writes on stderr (kept in said), the number of lines that start
+ * with `start`. */
 static int warnings(const char *start, void (*fn)(void))
 {
-    char path[] = "/tmp/llf-health-err-XXXXXX", buf[4096];
+    char path[] = "/tmp/llf-health-err-XXXXXX", *buf = said;
     int fd = mkstemp(path), saved = dup(2);
     CHECK(fd >= 0 && saved >= 0 && dup2(fd, 2) == 2);
     fn();
     dup2(saved, 2);
     close(saved);
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    ssize_t n = pread(fd, buf, sizeof said - 1, 0);
     close(fd);
     unlink(path);
     int lines = 0;
@@ -234,11 +237,13 @@ static int warnings(const char *start, void (*fn)(void))
 }
 
 static char names[10][16];
+/* a breaker id (config.h) whose base URL holds a password */
+#define P "p 1 http://u:pw-0123456789@h:1/v1"
 
 static void fail_9(void)
 {
-    llf_health_report("p", names[9], 0, 500);
-    llf_health_report("p", names[9], 0, 501);
+    llf_health_report(P, names[9], 0, 500);
+    llf_health_report(P, names[9], 0, 501);
 }
 
 /* The table does not fill for good: a slot whose breaker holds nothing (a
@@ -252,43 +257,44 @@ static void test_health_slots(void)
     for (int i = 0; n < 10; i++) {
         char m[16];
         snprintf(m, sizeof m, "m-%d", i);
-        if (key_of("p", m) % 512 == key_of("p", "m-0") % 512)
+        if (key_of(P, m) % 512 == key_of(P, "m-0") % 512)
             memcpy(names[n++], m, sizeof m);
     }
     char *path = fresh_path();
     llf_health_cfg cfg = {1, 1000, 1, 5000};
     llf_health_init(&cfg, path);
     for (int i = 0; i < 8; i++)
-        llf_health_report("p", names[i], 0, 0);          /* eight open until 1000 */
-    CHECK(llf_health_allow("p", names[7], 1) == 0);
+        llf_health_report(P, names[i], 0, 0);          /* eight open until 1000 */
+    CHECK(llf_health_allow(P, names[7], 1) == 0);
 
     /* every place in use, none idle: the ninth gets no breaker, said once */
     CHECK(warnings("llmfallback: health memory: no room for the breaker of model m-", fail_9) == 1);
-    CHECK(llf_health_allow("p", names[9], 502) == 1);
+    CHECK(strstr(said, "m-") && strstr(said, " (p 1 http://h:1/v1): ") && !strstr(said, "pw-0123456789"));
+    CHECK(llf_health_allow(P, names[9], 502) == 1);
     CHECK(warnings("llmfallback: health memory", fail_9) == 0);
 
     /* one closed by a success holds nothing: taken over (its model starts
      * afresh, as a model never seen) */
-    llf_health_report("p", names[0], 1, 600);
-    llf_health_report("p", names[8], 0, 700);
-    CHECK(llf_health_allow("p", names[8], 701) == 0 && llf_health_open("p", names[8]));
-    CHECK(llf_health_allow("p", names[0], 701) == 1 && !llf_health_open("p", names[0]));
+    llf_health_report(P, names[0], 1, 600);
+    llf_health_report(P, names[8], 0, 700);
+    CHECK(llf_health_allow(P, names[8], 701) == 0 && llf_health_open(P, names[8]));
+    CHECK(llf_health_allow(P, names[0], 701) == 1 && !llf_health_open(P, names[0]));
     for (int i = 1; i < 8; i++)
-        CHECK(llf_health_allow("p", names[i], 702) == 0);   /* the others kept */
+        CHECK(llf_health_allow(P, names[i], 702) == 0);   /* the others kept */
 
     /* long past (ten minutes since its last failure and its end), and no
      * probe out: taken over */
-    llf_health_report("p", names[9], 0, 1000 + 599999);
-    CHECK(llf_health_allow("p", names[9], 1000 + 599999) == 1);   /* not yet */
+    llf_health_report(P, names[9], 0, 1000 + 599999);
+    CHECK(llf_health_allow(P, names[9], 1000 + 599999) == 1);   /* not yet */
     for (int i = 1; i < 8; i++)
-        CHECK(llf_health_allow("p", names[i], 601000) == 2);      /* probes out */
-    llf_health_report("p", names[9], 0, 601000);
-    CHECK(llf_health_allow("p", names[9], 601001) == 1);          /* none idle */
-    llf_health_release("p", names[3]);
-    llf_health_report("p", names[9], 0, 601002);
-    CHECK(llf_health_allow("p", names[9], 601003) == 0);          /* names[3]'s slot */
-    CHECK(llf_health_allow("p", names[3], 601003) == 1);
-    CHECK(llf_health_allow("p", names[2], 601003) == 0);          /* its probe still out */
+        CHECK(llf_health_allow(P, names[i], 601000) == 2);      /* probes out */
+    llf_health_report(P, names[9], 0, 601000);
+    CHECK(llf_health_allow(P, names[9], 601001) == 1);          /* none idle */
+    llf_health_release(P, names[3]);
+    llf_health_report(P, names[9], 0, 601002);
+    CHECK(llf_health_allow(P, names[9], 601003) == 0);          /* names[3]'s slot */
+    CHECK(llf_health_allow(P, names[3], 601003) == 1);
+    CHECK(llf_health_allow(P, names[2], 601003) == 0);          /* its probe still out */
 
     /* what another key wrote in a slot before it was taken over (a process
      * still updating it for the key it had) is not the new key's */
@@ -296,21 +302,23 @@ static void test_health_slots(void)
     int fd = open(path, O_RDONLY);
     for (int i = 0; i < 512 && fd >= 0 && at < 0; i++) {
         uint64_t k = 0;
-        if (pread(fd, &k, 8, HDR + (off_t)i * SLOT) == 8 && k == key_of("p", names[9]))
+        if (pread(fd, &k, 8, HDR + (off_t)i * SLOT) == 8 && k == key_of(P, names[9]))
             at = HDR + (long)i * SLOT;
     }
     if (fd >= 0)
         close(fd);
     CHECK(at > 0);
-    llf_health_report("p", names[9], 1, 601004);                   /* closed */
-    uint64_t tag = key_of("p", names[3]) >> 41 << 41, fails = tag | 5, open_far = tag | 602000;
+    llf_health_report(P, names[9], 1, 601004);                   /* closed */
+    uint64_t tag = key_of(P, names[3]) >> 41 << 41, fails = tag | 5, open_far = tag | 602000;
     poke(path, at + FAILS, &fails, 8);
     poke(path, at + OPEN_UNTIL, &open_far, 8);
-    CHECK(llf_health_allow("p", names[9], 601005) == 1 && !llf_health_open("p", names[9]));
-    llf_health_report("p", names[9], 0, 601006);                   /* one failure of its own: open */
-    CHECK(llf_health_allow("p", names[9], 601007) == 0);
+    CHECK(llf_health_allow(P, names[9], 601005) == 1 && !llf_health_open(P, names[9]));
+    llf_health_report(P, names[9], 0, 601006);                   /* one failure of its own: open */
+    CHECK(llf_health_allow(P, names[9], 601007) == 0);
     unlink(path);
 }
+
+#undef P
 
 /* Processes of other settings sharing the file (switched to in turn, as
  * each process of its own settings would use it). */

@@ -22,18 +22,82 @@ static int any_contains(const llf_req *r, const char *needle)
     return strstr(r->url, needle) != NULL || (r->body.p && strstr(r->body.p, needle));
 }
 
-/* One member's request from the program's request via llf_rewrite; the
- * program's dialect is Gemini when the body has "contents". */
+/* One member's request from the program's request via llf_rewrite, the
+ * program having called provider at its base URL; the program's dialect is
+ * Gemini when the body has "contents". */
 static int rw(const llf_config *c, const llf_req *orig, const cJSON *body, int provider,
               const char *query, int target, const char *model, int stream, llf_req *out)
 {
     int gem = cJSON_GetObjectItem(body, "contents") != NULL;
     llf_origin o = {orig, body, provider, gem ? LLF_GEMINI : LLF_OPENAI, gem ? "gemini-a" : NULL,
-                    query, stream, NULL};
+                    query, stream, NULL, &c->bases[c->providers[provider].base].url};
     llf_terr e;
     int rc = llf_rewrite(c, &o, target, model, out, &e);
     cJSON_Delete(o.hub);
     return rc;
+}
+
+/* The same, the call recognised from orig's URL as the engine does (its
+ * provider, query and server). */
+static int rw_url(const llf_config *c, const llf_req *orig, const cJSON *body, int target, const char *model,
+                  llf_req *out)
+{
+    llf_match m;
+    if (!llf_endpoint_match(c, orig->url, &m))
+        return -1;
+    llf_origin o = {orig, body, m.provider, m.dialect, m.url_model, m.query, 0, NULL, m.server};
+    llf_terr e;
+    int rc = llf_rewrite(c, &o, target, model, out, &e);
+    cJSON_Delete(o.hub);
+    llf_match_free(&m);
+    return rc;
+}
+
+/* A provider whose base URL the config moved, called by the program at its
+ * official one (still recognised): a member of it goes to the other server,
+ * and is another provider there: its own key or none, nothing of the
+ * program's (headers, query, a header carrying one). At the server the
+ * program addressed, a member without a key of its own keeps them. */
+static void test_rewrite_same_provider_other_server(const cJSON *body)
+{
+    char err[256];
+    t_clearenv();
+    t_setenv("GW_KEY", "sk-gateway-own-1");
+    for (int keyed = 0; keyed < 2; keyed++) {
+        char cfg[256];
+        snprintf(cfg, sizeof cfg, "{\"providers\":{\"openai\":{\"base_url\":\"http://127.0.0.1:5/v1\",\"api_key_env\":\"%s\"}}}",
+                 keyed ? "GW_KEY" : "");
+        llf_config *c = NULL;
+        CHECK(llf_config_load(cfg, strlen(cfg), "t", NULL, NULL, t_env, &c, err, sizeof err) == 0);
+        if (!c)
+            continue;
+        int openai = llf_config_provider(c, "openai");
+        llf_req p = {0}, r;
+        p.url = "https://api.openai.com/v1/chat/completions?key=sk-prog-query-1&api_key=sk-prog-query-2&v=1";
+        llf_headers_add(&p.headers, "Authorization: Bearer sk-prog-header-1");
+        llf_headers_add(&p.headers, "X-Custom: sk-prog-header-1");
+        llf_headers_add(&p.headers, "X-Trace: t-1");
+        CHECK(rw_url(c, &p, body, openai, "gpt-4o-mini", &r) == 0);
+        CHECK_STR(r.url, "http://127.0.0.1:5/v1/chat/completions");
+        CHECK(!any_contains(&r, "sk-prog-") && !any_contains(&r, "X-Custom") && has(&r, "X-Trace: t-1"));
+        CHECK(keyed ? has(&r, "Authorization: Bearer sk-gateway-own-1") : !any_contains(&r, "Authorization"));
+        CHECK(!r.same_provider && !r.own_server);
+        llf_req_free(&r);
+        /* called at the configured base URL: the same server */
+        p.url = "http://127.0.0.1:5/v1/chat/completions?key=sk-prog-query-1&api_key=sk-prog-query-2&v=1";
+        CHECK(rw_url(c, &p, body, openai, "gpt-4o-mini", &r) == 0);
+        CHECK(r.own_server && r.same_provider == !keyed);
+        if (keyed) {   /* its own key; the program's query without what is named like a credential */
+            CHECK_STR(r.url, "http://127.0.0.1:5/v1/chat/completions?v=1");
+            CHECK(has(&r, "Authorization: Bearer sk-gateway-own-1") && !any_contains(&r, "Bearer sk-prog"));
+        } else {
+            CHECK(has(&r, "Authorization: Bearer sk-prog-header-1") && strstr(r.url, "api_key=sk-prog-query-2"));
+        }
+        llf_req_free(&r);
+        llf_headers_free(&p.headers);
+        llf_config_free(c);
+    }
+    t_clearenv();
 }
 
 void test_rewrite(void)
@@ -149,6 +213,39 @@ void test_rewrite(void)
         llf_buf_free(&p.body);
     }
 
+    /* Credentials no word of the program's header lines shows: its libcurl
+     * login options (req->creds: -u, --oauth2-bearer, -b), the password of
+     * its Basic header (whole, ';' and all), its URL's userinfo (decoded),
+     * an api_key= of its query; a user as long as a key (some take one as
+     * the user). No header carrying one goes to another provider's member;
+     * a word that is none of them (a short user) stays. */
+    {
+        llf_req p = {0};
+        p.url = "https://u2:url-pass-%41bcdefgh@api.openai.com/v1/chat/completions";
+        llf_headers_add(&p.creds, "u1");
+        llf_headers_add(&p.creds, "opt-pass-0123456789");
+        llf_headers_add(&p.creds, "sid=cookie-0123456789; x=1");
+        llf_headers_add(&p.headers, "Authorization: Basic YmFzaWN1c2VyOmJhc2ljLXBhc3MtMDEyMzs0NTY=");
+        llf_headers_add(&p.headers, "X-A: opt-pass-0123456789");
+        llf_headers_add(&p.headers, "X-B: v cookie-0123456789");
+        llf_headers_add(&p.headers, "X-C: basic-pass-0123;456");
+        llf_headers_add(&p.headers, "X-D: url-pass-Abcdefgh");
+        llf_headers_add(&p.headers, "X-E: ?api_key=qk-0123456789");
+        llf_headers_add(&p.headers, "X-F: basicuser-is-long");
+        llf_headers_add(&p.headers, "X-Trace: u1 abc-123");
+        CHECK(rw(c, &p, j, openai, "api_key=qk-0123456789", llf_config_provider(c, "backup"), "gpt-4o-mini", 0, &r) == 0);
+        for (const char *x = "ABCDEF"; *x; x++) {
+            char name[8];
+            snprintf(name, sizeof name, "X-%c:", *x);
+            CHECK(!any_contains(&r, name));
+        }
+        CHECK(has(&r, "X-Trace: u1 abc-123") &&
+              has(&r, "Authorization: Bearer sk-backup") && !any_contains(&r, "Basic"));
+        llf_req_free(&r);
+        llf_headers_free(&p.headers);
+        llf_headers_free(&p.creds);
+    }
+
     /* A keyless local provider gets no Authorization at all. */
     CHECK(rw(c, &orig, j, openai, NULL, llf_config_provider(c, "local"), "llama", 0, &r) == 0);
     CHECK(!any_contains(&r, "Authorization") && !any_contains(&r, "sk-"));
@@ -238,6 +335,27 @@ void test_rewrite(void)
         llf_match_free(&m);
         llf_config_free(d);
     }
+    /* A member's credentials in its base URL (a login, which libcurl sends
+     * as its own Authorization: Basic, and a key= in the query) are listed
+     * in its request's creds, for the program's verbose trace to hide:
+     * the user and password decoded, the Basic value, the key's value, and
+     * no other parameter's. */
+    static const char lcfg[] =
+        "{\"providers\":{\"gw\":{\"base_url\":\"http://us%65r-name:p%40ss-word-12@127.0.0.1:7/v1?v=2024-06-01&key=sk-base-query-1\","
+        "\"api_key_env\":\"\"}}}";
+    CHECK(llf_config_load(lcfg, strlen(lcfg), "t", NULL, NULL, t_env, &d, err, sizeof err) == 0);
+    if (d) {
+        CHECK(rw(d, &orig, j, llf_config_provider(d, "openai"), NULL, llf_config_provider(d, "gw"), "m", 0, &r) == 0);
+        CHECK(r.creds.n == 4);
+        if (r.creds.n == 4) {
+            CHECK_STR(r.creds.v[0], "sk-base-query-1");
+            CHECK_STR(r.creds.v[1], "user-name");
+            CHECK_STR(r.creds.v[2], "p@ss-word-12");
+            CHECK_STR(r.creds.v[3], "dXNlci1uYW1lOnBAc3Mtd29yZC0xMg==");   /* base64 of user-name:p@ss-word-12 */
+        }
+        llf_req_free(&r);
+        llf_config_free(d);
+    }
     cJSON_Delete(gj);
     llf_buf_free(&g.body);
 
@@ -246,6 +364,9 @@ void test_rewrite(void)
     llf_buf_free(&orig.body);
     llf_config_free(c);
     t_clearenv();
+    cJSON *b = cJSON_Parse(body);
+    test_rewrite_same_provider_other_server(b);
+    cJSON_Delete(b);
 }
 
 static const char *top(const char *json, char *buf, size_t n)
