@@ -15,12 +15,15 @@
  * provider's would, with its own key or none. */
 #include "rewrite.h"
 
+#include "curlapi.h"
 #include "hubutil.h"
 #include "models.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+extern const llf_curl_api *llf_curl;   /* (core.c) */
 
 #define W(s) {s, sizeof s - 1}
 typedef struct {
@@ -107,33 +110,11 @@ static int holds_word_of(const char *line, const char *v)
     return 0;
 }
 
-/* The value of hex digit c, or -1. */
-static int hex(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
-}
-
-/* n bytes at s percent-decoded, as libcurl decodes a URL's user and
- * password: malloc'ed, NULL when no memory. */
-static char *pct_decoded(const char *s, size_t n)
-{
-    char *d = malloc(n + 1), *o = d;
-    for (size_t i = 0; d && i < n; i++) {
-        if (s[i] == '%' && n - i > 2 && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-            *o++ = (char)(hex(s[i + 1]) << 4 | hex(s[i + 2]));
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    if (d)
-        *o = '\0';
-    return d;
-}
-
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* n bytes at p in base64, appended to out. */
+/* n bytes at p in base64, appended to out. (Written here: libcurl keeps
+ * its own base64 private, and the core links no OpenSSL, whose
+ * EVP_EncodeBlock the shim uses.) */
 static int base64_add(llf_buf *out, const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i += 3) {
@@ -163,23 +144,26 @@ static int add_login(llf_headers *list, const char *user, const char *pass, int 
 }
 
 /* The login in a URL's userinfo (scheme://USER:PASSWORD@host/), as libcurl
- * sends it, added to list (add_login). */
+ * sends it (curl_url's, decoded), added to list (add_login). */
 static int add_url_login(llf_headers *list, const char *url, int basic)
 {
-    const char *a = url ? strstr(url, "://") : NULL;
-    if (!a)
+    /* (no '@', no login: the common case costs no parse) */
+    if (!url || !strchr(url, '@') || !llf_curl || !llf_curl->url)
         return 0;
-    a += 3;
-    const char *at = memrchr(a, '@', strcspn(a, "/?#"));
-    if (!at)
-        return 0;
-    size_t n = (size_t)(at - a);
-    const char *colon = memchr(a, ':', n);
-    size_t u = colon ? (size_t)(colon - a) : n;
-    char *user = pct_decoded(a, u), *pass = pct_decoded(colon ? colon + 1 : "", colon ? n - u - 1 : 0);
-    int rc = user && pass ? add_login(list, user, pass, basic) : -1;
-    free(user);
-    free(pass);
+    CURLU *u = llf_curl->url();
+    if (!u)
+        return -1;
+    char *user = NULL, *pass = NULL;
+    int rc = 0;
+    if (llf_curl->url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        llf_curl->url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
+        llf_curl->url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
+        if (user || pass)
+            rc = add_login(list, user ? user : "", pass ? pass : "", basic);
+    }
+    llf_curl->free(user);
+    llf_curl->free(pass);
+    llf_curl->url_cleanup(u);
     return rc;
 }
 
