@@ -150,21 +150,16 @@ int llf_gate_addr(const struct sockaddr *sa, socklen_t len)
     char s[INET6_ADDRSTRLEN];
     int loop;
     long port;
-    if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-        loop = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-        port = ntohs(a->sin_port);
-        inet_ntop(AF_INET, &a->sin_addr, s, sizeof s);
+    struct sockaddr_in v4;   /* (an IPv4-mapped address as the IPv4 one it is) */
+    if (llf_addr_v4(sa, len, &v4)) {
+        loop = (ntohl(v4.sin_addr.s_addr) >> 24) == 127;
+        port = ntohs(v4.sin_port);
+        inet_ntop(AF_INET, &v4.sin_addr, s, sizeof s);
     } else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
         port = ntohs(a->sin6_port);
-        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
-            loop = a->sin6_addr.s6_addr[12] == 127;
-            inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], s, sizeof s);
-        } else {
-            loop = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
-            inet_ntop(AF_INET6, &a->sin6_addr, s, sizeof s);
-        }
+        loop = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+        inet_ntop(AF_INET6, &a->sin6_addr, s, sizeof s);
     } else {
         return 0;
     }

@@ -72,7 +72,7 @@ static const anyaddr *with_port(const struct sockaddr *sa, socklen_t len, long p
     memset(out, 0, sizeof *out);
     if (!llf_addr_v4(sa, len, &out->v4))
         memcpy(out, sa, sa->sa_family == AF_INET ? sizeof out->v4 : sizeof out->v6);
-    if (sa->sa_family == AF_INET)
+    if (out->v4.sin_family == AF_INET)
         out->v4.sin_port = htons((unsigned short)port);
     else
         out->v6.sin6_port = htons((unsigned short)port);
