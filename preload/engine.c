@@ -623,8 +623,9 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                     /* (within the program's limit on the whole call: a
                      * command still judging then has said nothing) */
                     long qms = cfg->verdict.validate_timeout_ms;
-                    if (deadline > 0 && deadline - llf_mono_ms() < (double)qms)
-                        qms = (long)(deadline - llf_mono_ms());
+                    double left = deadline > 0 ? deadline - llf_mono_ms() : 0;
+                    if (deadline > 0 && left < (double)qms)
+                        qms = (long)left;
                     int q = text && *text && qms > 0
                                 ? llf_quality_check(cfg->verdict.validate_cmd, qms, text,
                                                     cfg->providers[s->provider].name, s->model,

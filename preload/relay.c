@@ -1480,16 +1480,6 @@ static void hang_up(conn *k)
     k->up.fd = -1;
 }
 
-/* Bytes both ways between the program and k->up, each way until its
- * sender ends it, as a direct connection carries them: one side's end (a
- * half-close: nc -N, a client that sends, shuts its writing and reads the
- * answer) is passed on as such, and the other way goes on to its own end;
- * an error on either ends both. Upstream's bytes are taken first in a
- * round: what the server sent before an error on the program's side is
- * on its way to the program first. Each
- * descriptor is used only while its number is still ours (see kwrite):
- * a program that closed every descriptor may have taken both numbers for
- * sockets of its own, between which the tunnel would carry its bytes. */
 /* After one side's end, the other way is carried while it moves; this long
  * silent ends the tunnel, as the kernel gives up on an orphaned socket's
  * FIN_WAIT2 (tcp_fin_timeout, 60 s). A program that closed its socket whole
@@ -1506,6 +1496,16 @@ static int pump_poll(struct pollfd *p)
     return r;
 }
 
+/* Bytes both ways between the program and k->up, each way until its
+ * sender ends it, as a direct connection carries them: one side's end (a
+ * half-close: nc -N, a client that sends, shuts its writing and reads the
+ * answer) is passed on as such, and the other way goes on to its own end;
+ * an error on either ends both. Upstream's bytes are taken first in a
+ * round: what the server sent before an error on the program's side is
+ * on its way to the program first. Each
+ * descriptor is used only while its number is still ours (see kwrite):
+ * a program that closed every descriptor may have taken both numbers for
+ * sockets of its own, between which the tunnel would carry its bytes. */
 static void pump(conn *k)
 {
     const llf_ownfd *own[2] = {&k->own, &k->up};
