@@ -74,7 +74,7 @@ for _ in $(seq "$ROUNDS"); do
 done
 
 # (a') the same overhead in instructions (callgrind counts instructions, so
-# this row does not depend on how busy the machine is)
+# this row hardly depends on how busy the machine is)
 icount() {   # icount URL CALLS [env...] → instructions in curl_easy_perform
     local f=$out/cg.$2.$RANDOM
     env "${@:3}" valgrind --tool=callgrind --callgrind-out-file="$f" \
@@ -84,8 +84,16 @@ icount() {   # icount URL CALLS [env...] → instructions in curl_easy_perform
     rm -f "$f"
 }
 # per call = the difference between 400 and 100 calls over 300, so that the
-# one-time cost (loading the core, reading the config) is not spread in
-percall() { echo $(( ($(icount "$1" 400 "${@:2}") - $(icount "$1" 100 "${@:2}")) / 300 )); }
+# one-time cost (loading the core, reading the config) is not spread in.
+# Not exact either: how often libcurl polls before the answer is there moves
+# the count by a few hundred from run to run, so it is measured three times:
+# "median:min:max"
+percall1() { echo $(( ($(icount "$1" 400 "${@:2}") - $(icount "$1" 100 "${@:2}")) / 300 )); }
+percall() {
+    local a b c
+    a=$(percall1 "$@") b=$(percall1 "$@") c=$(percall1 "$@")
+    printf '%s\n' "$a" "$b" "$c" | sort -n | paste -sd' ' | awk '{ print $2 ":" $1 ":" $3 }'
+}
 if command -v valgrind > /dev/null && command -v callgrind_annotate > /dev/null; then
     i_without=$(percall "$url_ok" OPENAI_API_KEY=$OPENAI_API_KEY)
     i_with=$(percall "$url_ok" LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$cfg OPENAI_API_KEY=$OPENAI_API_KEY)
@@ -93,7 +101,7 @@ if command -v valgrind > /dev/null && command -v callgrind_annotate > /dev/null;
     i_breaker=$(percall "$url_bad" LD_PRELOAD=$lib LLMFALLBACK_CONFIG=$bcfg OPENAI_API_KEY=$OPENAI_API_KEY \
                 BACKUP_KEY=$BACKUP_KEY)
 else
-    i_without=0 i_with=0 i_breaker=0
+    i_without=0:0:0 i_with=0:0:0 i_breaker=0:0:0
 fi
 
 # (d) a Python client (requests.Session, keep-alive) through the relay, over
@@ -201,7 +209,9 @@ import os, platform, statistics, sys
 ph0, ph1, pt0, pt1 = (float(x or 0) for x in sys.argv[13:17])
 pn = sys.argv[17]
 tt0, tt1 = (float(x or 0) for x in sys.argv[18:20])
-iw0, iw1, ibr = float(sys.argv[11]), float(sys.argv[12]), float(sys.argv[20] or 0)
+# instruction counts: median, min, max of three runs each
+(iw0, iw0a, iw0b), (iw1, iw1a, iw1b), (ibr, ibra, ibrb) = (
+    tuple(float(x) for x in (a or "0:0:0").split(":")) for a in (sys.argv[11], sys.argv[12], sys.argv[20]))
 na, nb = float(sys.argv[21]), float(sys.argv[22])
 npct = (nb - na) / na * 100
 pairs = [tuple(map(float, p.split(":"))) for p in sys.argv[1].split()]
@@ -254,6 +264,10 @@ print(f"\nPython rows: {pn} calls on one requests.Session after 50 warm-up; HTTP
 print(f"per-round overhead (us): {', '.join(f'{p[1] - p[0]:+.1f}' for p in pairs)}; "
       f"per-round failover beyond both in turn (us): {', '.join(f'{p[1] - p[0]:+.1f}' for p in cpairs)}")
 print(f"with the library: {aline.split('ok=')[1]} (overhead run), {cline.split('ok=')[1]} (failover run)")
+if iw0:
+    print(f"instructions per call, median of three runs (min to max): without {iw0:,.0f} ({iw0a:,.0f} to {iw0b:,.0f}), "
+          f"with {iw1:,.0f} ({iw1a:,.0f} to {iw1b:,.0f}), breaker open {ibr:,.0f} ({ibra:,.0f} to {ibrb:,.0f}); "
+          "a difference within these spreads is no difference")
 PY
 
 # the peer comparison: nginx and the Portkey gateway beside this library
