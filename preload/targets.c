@@ -16,6 +16,7 @@
 #include "targets.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -203,6 +204,13 @@ struct addrinfo *llf_targets_placeholder(const char *node, const char *service,
                   (hints->ai_socktype && hints->ai_socktype != SOCK_STREAM) || (hints->ai_flags & AI_NUMERICHOST) ||
                   ((hints->ai_flags & AI_NUMERICSERV) && end && *end)))
         return NULL;
+    if (end && *end) {   /* a service name ("http"): its port, as glibc's lookup gives it, or glibc's error stands */
+        struct servent se, *sp = NULL;
+        char sb[1024];
+        if (getservbyname_r(service, "tcp", &se, sb, sizeof sb, &sp) != 0 || !sp)
+            return NULL;
+        port = ntohs((uint16_t)sp->s_port);
+    }
     for (size_t i = 0; tcfg && node && i < tcfg->nbases; i++) {
         const llf_urlparts *u = &tcfg->bases[i].url;
         if (!same_host(u->host, node))

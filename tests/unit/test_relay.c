@@ -320,6 +320,13 @@ void test_relay_targets(void)
     freeaddrinfo(p);
     CHECK((p = llf_targets_placeholder("api.example-llm.test", NULL, &numeric)) != NULL);
     freeaddrinfo(p);
+    /* a service name is its port, as glibc's lookup would give it (not the
+     * base URL's), and one that names no service gets no placeholder */
+    CHECK((p = llf_targets_placeholder("api.example-llm.test", "http", NULL)) != NULL &&
+          ntohs(((struct sockaddr_in *)p->ai_addr)->sin_port) == 80);
+    freeaddrinfo(p);
+    CHECK(llf_targets_placeholder("api.example-llm.test", "no-such-service-llf", NULL) == NULL);
+    CHECK(llf_targets_placeholder("api.example-llm.test", "443x", NULL) == NULL);
     /* An IPv4 provider address reached as ::ffff:a.b.c.d (a dual-stack
      * socket: the JDK's, AI_V4MAPPED's) is the provider's; one a lookup
      * gave that way is kept as the IPv4 address it is. */
