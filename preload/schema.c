@@ -57,6 +57,15 @@ typedef struct vctx {
     rxent rx[MAX_REGEX];
 } vctx;
 
+/* One unit of work against the budget; 0 (the schema unusable) past it. */
+static int spend(vctx *c)
+{
+    if (++c->steps <= c->max_steps)
+        return 1;
+    c->bad_schema = 1;
+    return 0;
+}
+
 static const cJSON *get(const cJSON *s, const char *name)
 {
     return cJSON_GetObjectItemCaseSensitive(s, name);
@@ -388,6 +397,59 @@ static const cJSON *resolve(vctx *c, const char *ref)
 
 static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth);
 
+/* JSON Schema's equality (enum, const, uniqueItems), not cJSON_Compare's,
+ * which takes numbers within a relative DBL_EPSILON as equal (and infinity
+ * as equal to minus infinity): numbers by value, so 1 equals 1.0 and -0
+ * equals 0, and doubles that differ are different, however close. cJSON
+ * reads every number as a double: integers past 2^53 that round to the same
+ * one, or two numbers too large for one (1e400, 1e500: both infinity),
+ * cannot be told apart. Strings by bytes, arrays item by item, objects by
+ * the same names with equal values in any order. The nesting counts on
+ * from the check's, and each item or member compared is a step: a compare
+ * of two large values is work like any other. */
+static int same(vctx *c, const cJSON *a, const cJSON *b, int depth)
+{
+    if (depth > MAX_DEPTH) {
+        c->bad_schema = 1;
+        return 0;
+    }
+    if ((a->type & 0xFF) != (b->type & 0xFF))
+        return 0;
+    if (cJSON_IsNumber(a))
+        return a->valuedouble == b->valuedouble;
+    if (cJSON_IsString(a) || cJSON_IsRaw(a))
+        return a->valuestring && b->valuestring ? strcmp(a->valuestring, b->valuestring) == 0
+                                                : a->valuestring == b->valuestring;
+    if (cJSON_IsArray(a)) {
+        const cJSON *x = a->child, *y = b->child;
+        for (; x && y; x = x->next, y = y->next)
+            if (!spend(c) || !same(c, x, y, depth + 1))
+                return 0;
+        return !x && !y;
+    }
+    if (!cJSON_IsObject(a))
+        return 1;   /* null, true, false */
+    const cJSON *x = a->child, *y = b->child;
+    while (x && y)   /* as many members (a walk no longer than the shorter) */
+        x = x->next, y = y->next;
+    if (x || y)
+        return 0;
+    /* b's member of the same name: the one at the same place when the
+     * order is the same, else the first so named (as get() reads it) */
+    for (x = a->child, y = b->child; x; x = x->next, y = y ? y->next : NULL) {
+        const char *name = x->string ? x->string : "";
+        const cJSON *m = y && y->string && strcmp(y->string, name) == 0 ? y : NULL;
+        for (const cJSON *z = b->child; z && !m; z = z->next) {
+            if (!spend(c))
+                return 0;
+            m = z->string && strcmp(z->string, name) == 0 ? z : NULL;
+        }
+        if (!m || !spend(c) || !same(c, x, m, depth + 1))
+            return 0;
+    }
+    return 1;
+}
+
 /* A sub-check whose failure is not the reason the answer is wrong (a branch
  * of anyOf, `not`, `if`…): it records no why. */
 static int quiet(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
@@ -585,7 +647,7 @@ static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *pat
         else
             for (const cJSON *a = v->child; a; a = a->next)
                 for (const cJSON *b = a->next; b; b = b->next)
-                    if (cJSON_Compare(a, b, 1))
+                    if (same(c, a, b, depth + 1))
                         return fail(c, path, "items not unique");
     }
     return 1;
@@ -645,10 +707,12 @@ static int check_number(vctx *c, const cJSON *s, const cJSON *v, const vpath *pa
 
 static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth)
 {
-    if (depth > MAX_DEPTH || ++c->steps > c->max_steps) {
+    if (depth > MAX_DEPTH) {
         c->bad_schema = 1;
         return 0;
     }
+    if (!spend(c))
+        return 0;
     if (cJSON_IsBool(s))
         return cJSON_IsTrue(s) ? 1 : fail(c, path, "not allowed");
     if (!cJSON_IsObject(s)) {
@@ -683,12 +747,12 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
     }
     if ((k = get(s, "enum"))) {
         int ok = 0;
-        for (const cJSON *e = k->child; e && !ok; e = e->next)
-            ok = cJSON_Compare(e, v, 1);
+        for (const cJSON *e = k->child; e && !ok && !c->bad_schema; e = e->next)
+            ok = same(c, e, v, depth);
         if (!ok)
             return fail(c, path, "not one of enum");
     }
-    if ((k = get(s, "const")) && !cJSON_Compare(k, v, 1))
+    if ((k = get(s, "const")) && !same(c, k, v, depth))
         return fail(c, path, "not the const value");
     static const char *const combos[] = {"anyOf", "oneOf", "allOf"};
     for (size_t i = 0; i < 3; i++)

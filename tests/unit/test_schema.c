@@ -164,6 +164,42 @@ static void dependencies(void)
     CHECK(valid("{\"not\":{\"unevaluatedItems\":false}}", "[]", NULL) == 1);
 }
 
+/* enum, const and uniqueItems compare as JSON Schema does: numbers by value
+ * (1 equals 1.0, and two doubles that differ are different, however close),
+ * strings by bytes, objects whatever their members' order */
+static void equality(void)
+{
+    CHECK(valid("{\"uniqueItems\":true}", "[9007199254740994, 9007199254740996]", NULL) == 1);
+    CHECK(valid("{\"uniqueItems\":true}", "[1800000000000000000, 1800000000000000256]", NULL) == 1);
+    CHECK(valid("{\"enum\":[10000000000000000]}", "10000000000000002", "not one of enum") == 0);
+    CHECK(valid("{\"const\":1}", "1.0000000000000002", "not the const value") == 0);
+    CHECK(valid("{\"const\":1}", "1.0", NULL) == 1);
+    CHECK(valid("{\"const\":0}", "-0", NULL) == 1);
+    CHECK(valid("{\"uniqueItems\":true}", "[0, -0.0]", "not unique") == 0);
+    CHECK(valid("{\"uniqueItems\":true}", "[1, 1.0]", "not unique") == 0);
+    CHECK(valid("{\"uniqueItems\":true}", "[1e2, 100]", "not unique") == 0);
+    /* 1e400 is read as infinity, as a number too large for a double is */
+    CHECK(valid("{\"const\":1e400}", "1e400", NULL) == 1);
+    CHECK(valid("{\"enum\":[-1e400]}", "-1e400", NULL) == 1);
+    CHECK(valid("{\"const\":1e400}", "-1e400", "const") == 0);
+    CHECK(valid("{\"const\":{\"a\":[1,{\"b\":null}],\"c\":\"x\"}}", "{\"c\":\"x\",\"a\":[1.0,{\"b\":null}]}", NULL) == 1);
+    CHECK(valid("{\"const\":{\"a\":1,\"c\":2}}", "{\"a\":1}", "const") == 0);
+    CHECK(valid("{\"const\":{\"a\":1}}", "{\"a\":1,\"c\":2}", "const") == 0);
+    CHECK(valid("{\"const\":{\"a\":1,\"b\":2}}", "{\"a\":1,\"c\":2}", "const") == 0);
+    CHECK(valid("{\"const\":[1,2]}", "[2,1]", "const") == 0);
+    CHECK(valid("{\"const\":[1,2]}", "[1,2,3]", "const") == 0);
+    CHECK(valid("{\"const\":\"A\"}", "\"a\"", "const") == 0);
+    CHECK(valid("{\"const\":null}", "false", "const") == 0);
+    CHECK(valid("{\"enum\":[true,false]}", "false", NULL) == 1);
+    CHECK(valid("{\"enum\":[true]}", "false", "enum") == 0);
+    CHECK(valid("{\"enum\":[\"1\"]}", "1", "enum") == 0);
+    CHECK(valid("{\"uniqueItems\":true}", "[[1,{\"a\":2,\"b\":[3]}],[1,{\"b\":[3],\"a\":2.0}]]", "not unique") == 0);
+    CHECK(valid("{\"uniqueItems\":true}", "[[1,{\"a\":2,\"b\":[3]}],[1,{\"b\":[3],\"a\":2.5}]]", NULL) == 1);
+    CHECK(valid("{\"uniqueItems\":true}", "[{},[],\"\",0,false,null,true]", NULL) == 1);
+    CHECK(valid("{\"uniqueItems\":true}", "[\"a\",\"b\",null,\"a\"]", "$: items not unique") == 0);
+    CHECK(valid("{\"uniqueItems\":true}", "[]", NULL) == 1);
+}
+
 void test_schema(void)
 {
     const char *person =
@@ -312,4 +348,5 @@ void test_schema(void)
     contains();
     property_names();
     dependencies();
+    equality();
 }
