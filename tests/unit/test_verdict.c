@@ -96,6 +96,17 @@ static gated gate_with(llf_dialect d, int hold, const char *sse, int refusal, in
     return r;
 }
 
+/* Checks of empty answers and refusals on, with one refusal pattern and
+ * the default refusal_max_chars. */
+static void refusing(llf_verdict_cfg *cfg, regex_t *re, const char *pattern)
+{
+    CHECK(regcomp(re, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0);
+    cfg->refusal = cfg->empty = 1;
+    cfg->refusal_max_chars = 400;
+    cfg->patterns = re;
+    cfg->npatterns = 1;
+}
+
 static gated gate_stream(llf_dialect d, int hold, const char *sse)
 {
     return gate_with(d, hold, sse, 1, 1);
@@ -234,11 +245,7 @@ static void stream_gate(void)
     CHECK_STR(r.problem, "empty_stream");
     static llf_verdict_cfg words;
     regex_t re;
-    CHECK(regcomp(&re, "^[[:space:]]*I cannot", REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0);
-    words.refusal = words.empty = 1;
-    words.refusal_max_chars = 400;
-    words.patterns = &re;
-    words.npatterns = 1;
+    refusing(&words, &re, "^[[:space:]]*I cannot");
     g = llf_gate_new(LLF_GEMINI, &words, 1);
     const char *ev = G_THOUGHT("I cannot answer that without checking the map.") G_TEXT G_END("STOP");
     CHECK(llf_sse_feed(&p, ev, strlen(ev), gate_cb, g) == 0 && llf_gate_end(g) == LLF_GATE_GO && !llf_gate_problem(g));
@@ -686,6 +693,41 @@ static llf_verdict answer(const char *content_json, const char *finish, const ch
     return v;
 }
 
+/* refusal_max_chars counts characters, not bytes: a Russian refusal of 234
+ * characters (428 bytes) was long under the default 400 (found by reviewer
+ * rev22). 43 characters of refusal, then "ж" (2 bytes) to 400 characters
+ * (791 bytes), a refusal whole or in a held stream; to 401, an answer. */
+static void refusal_characters(void)
+{
+    static llf_verdict_cfg cfg;
+    regex_t re;
+    refusing(&cfg, &re, "^Извините, я не могу");
+    for (int chars = 400; chars <= 401; chars++) {
+        char text[1024] = "Извините, я не могу помочь с этим запросом.", j[1100], sse[8192];
+        for (int i = 43; i < chars; i++)
+            strcat(text, "ж");
+        snprintf(j, sizeof j, "{\"content\":\"%s\"}", text);
+        llf_verdict v = answer(j, "stop", NULL, &cfg);
+        CHECK(chars == 400 ? v.outcome == LLF_REFUSAL && !strcmp(v.reason, "textual") : v.outcome == LLF_OK);
+        /* the same text streamed in pieces of 20 bytes (a character split
+         * between two of them) */
+        size_t o = (size_t)snprintf(sse, sizeof sse, "%s", O_ROLE);
+        for (size_t at = 0; at < strlen(text); at += 20)
+            o += (size_t)snprintf(sse + o, sizeof sse - o,
+                                  "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%.20s\"},"
+                                  "\"finish_reason\":null}]}\n\n", text + at);
+        snprintf(sse + o, sizeof sse - o, "data: [DONE]\n\n");
+        llf_gate *g = llf_gate_new(LLF_OPENAI, &cfg, 1);
+        llf_sse p = {0};
+        int rc = llf_sse_feed(&p, sse, strlen(sse), gate_cb, g) ? LLF_GATE_GO : llf_gate_end(g);
+        CHECK(chars == 400 ? rc == LLF_GATE_FAIL && llf_gate_problem(g) && !strcmp(llf_gate_problem(g), "textual")
+                           : rc == LLF_GATE_GO && !llf_gate_problem(g));
+        llf_sse_free(&p);
+        llf_gate_free(g);
+    }
+    regfree(&re);
+}
+
 void test_verdict_answers(void)
 {
     char err[256];
@@ -725,6 +767,7 @@ void test_verdict_answers(void)
         strcat(longtext, "really overstate this. ");
     strcat(longtext, "\"}");
     CHECK(answer(longtext, "stop", NULL, vc).outcome == LLF_OK);   /* over refusal_max_chars */
+    refusal_characters();
     /* JSON and schemas */
     const char *jo = "{\"response_format\":{\"type\":\"json_object\"}}";
     const char *js = "{\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":"
