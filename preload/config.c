@@ -625,6 +625,30 @@ static int load_verdict(ctx *x, const cJSON *v)
     return 0;
 }
 
+/* Where the first \u0000 escape of JSON text is, or NULL. cJSON decodes
+ * it to a NUL, which ends the C string there: "gpt-4o\u0000-mini" asked
+ * for gpt-4o, a provider "ba\u0000ckup" defined "ba". (In valid JSON a
+ * backslash is only ever in a string, a key's or a value's, and escapes
+ * the byte after it: "\\u0000" is a backslash and "u0000".) */
+static const char *nul_escape(const char *p, const char *end)
+{
+    for (const char *b = memchr(p, '\\', (size_t)(end - p)); b; b = b < end ? memchr(b, '\\', (size_t)(end - b)) : NULL) {
+        if (end - b >= 6 && memcmp(b, "\\u0000", 6) == 0)
+            return b;
+        b += end - b >= 2 ? 2 : 1;
+    }
+    return NULL;
+}
+
+/* The line of at in text's first len bytes (1 when at is NULL). */
+static int line_of(const char *text, size_t len, const char *at)
+{
+    int line = 1;
+    for (const char *p = text; at && p < at && p < text + len; p++)
+        line += *p == '\n';
+    return line;
+}
+
 static int load_file(ctx *x, const char *text, size_t len, const char **chain_seen)
 {
     static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
@@ -636,26 +660,23 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
     llf_config *c = x->c;
     /* (cJSON would end a string at one, or the text: a base URL cut short) */
     const char *nul = memchr(text, '\0', len);
-    if (nul) {
-        int line = 1;
-        for (const char *p = text; p < nul; p++)
-            line += *p == '\n';
-        return fail(x, "line %d: a NUL byte", line);
-    }
+    if (nul)
+        return fail(x, "line %d: a NUL byte", line_of(text, len, nul));
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     const char *more = root ? llf_json_trailing(end, text + len) : NULL;   /* (cJSON stops after the first value) */
     if (!root || more) {
         const char *at = root ? more : end;
-        int line = 1;
-        for (const char *p = text; at && p < at && p < text + len; p++)
-            line += *p == '\n';
         const char *what = root ? "text after the JSON object" : "not valid JSON";
         cJSON_Delete(root);
-        return fail(x, "line %d: %s", line, what);
+        return fail(x, "line %d: %s", line_of(text, len, at), what);
     }
     int rc = -1;
     const cJSON *v;
+    if ((nul = nul_escape(text, end))) {
+        fail(x, "line %d: \"\\u0000\" in a string (a NUL, which would end it there)", line_of(text, len, nul));
+        goto out;
+    }
     const char *dup = NULL;
     /* (cJSON keeps both and every lookup sees the first: a second "chain"
      * would be ignored without a word) */

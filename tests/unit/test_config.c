@@ -313,6 +313,21 @@ void test_config(void)
         CHECK(!nc && strstr(err, "line 2: a NUL byte"));
         llf_config_free(nc);
     }
+    /* A \u0000 escape is that NUL once cJSON decodes it: "gpt-4o\u0000-mini"
+     * asked for gpt-4o, a provider "ba\u0000ckup" defined "ba". Refused
+     * with its line, in a key as in a value; an escaped backslash before
+     * "u0000" is no such escape. */
+    t_setenv("OPENAI_API_KEY", "sk-1");
+    CHECK(fails_with("{\"chain\":\n [\"openai/gpt-4o\\u0000-mini\"]}", NULL, "line 2: \"\\u0000\" in a string"));
+    CHECK(fails_with("{\"providers\":{\"ba\\u0000ckup\":{\"base_url\":\"http://h/v1\"}}}", NULL,
+                     "line 1: \"\\u0000\" in a string"));
+    CHECK(fails_with("{\"log\":\"/tmp/x\\\\\\u0000.jsonl\"}", NULL, "\"\\u0000\" in a string"));
+    CHECK(fails_with("{\"chain\":[],\n\n\"log\\u0000\":1}", NULL, "line 3: \"\\u0000\" in a string"));
+    c = load("{\"log\":\"/tmp/x\\\\u0000.jsonl\",\"chain\":[\"openai/a\\\\\\\\u0000\"]}", NULL, NULL);
+    CHECK(c && c->log_path && strcmp(c->log_path, "/tmp/x\\u0000.jsonl") == 0);
+    CHECK(c && c->nchain == 1 && strcmp(c->chain[0].model, "a\\\\u0000") == 0);
+    llf_config_free(c);
+    t_clearenv();
 }
 
 /* A key is sent as its variable holds it, but for the white space around
