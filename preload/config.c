@@ -508,17 +508,43 @@ static int get_bool(ctx *x, const cJSON *obj, const char *where, const char *key
     return 0;
 }
 
+/* Would p mean what it means alone inside a group? Not when a ')' of its
+ * own closes the group: glibc takes a ')' that closes nothing as a literal
+ * ("primary \\(gpt-4o-mini)$" matches "... (gpt-4o-mini)"), which inside
+ * "(...)" it no longer is. Asked of regcomp itself: "(" + p is missing its
+ * ')' exactly when no ')' of p's closes the '(' (brackets, escapes and
+ * p's own groups read as regcomp reads them). */
+static int groups_alone(const char *p)
+{
+    llf_buf b = {0};
+    if (llf_buf_adds(&b, "(") || llf_buf_adds(&b, p)) {
+        llf_buf_free(&b);
+        return 0;
+    }
+    regex_t r;
+    int rc = regcomp(&r, b.p, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+    llf_buf_free(&b);
+    if (rc == 0)
+        regfree(&r);
+    return rc == REG_EPAREN;
+}
+
 /* The patterns, each checked on its own above, as one alternation: one
  * regexec per answer instead of one per pattern (each costs about as much,
  * most of it set-up, on a short answer). Back-references would change their
- * meaning inside added groups: such lists stay separate, as does any list
- * the alternation fails for. */
+ * meaning inside added groups, and so would a ')' that closes nothing
+ * (groups_alone): such lists stay separate, as does any list the
+ * alternation fails for. */
 static int combine_patterns(llf_verdict_cfg *vc, const char *const *list, size_t n)
 {
     if (n < 2)
         return 0;
     llf_buf all = {0};
     for (size_t i = 0; i < n; i++) {
+        if (!groups_alone(list[i])) {
+            llf_buf_free(&all);
+            return 0;
+        }
         for (const char *b = strchr(list[i], '\\'); b; b = strchr(b + 2, '\\')) {
             if (b[1] >= '1' && b[1] <= '9') {
                 llf_buf_free(&all);

@@ -442,6 +442,18 @@ void test_config_patterns(void)
         {"{\"verdict\":{\"refusal_patterns\":[\"^(no)\\\\1$\",\"declined$\"]}}", 2,
          {"nono", "request declined"},
          {"no"}},
+        /* A lone ')' is a literal alone (glibc), but would close the group
+         * added around it: such a list stays a list. A ')' in brackets or
+         * escaped is a literal in the group too. */
+        {"{\"verdict\":{\"refusal_patterns\":[\"primary \\\\(gpt-4o-mini)$\",\"^I will not answer\"]}}", 2,
+         {"Hello from primary (gpt-4o-mini)", "I will not answer that"},
+         {"primary (gpt-4o-mini) here"}},
+        {"{\"verdict\":{\"refusal_patterns\":[\"^a)|b)$\",\"^c\"]}}", 2,
+         {"a)", "xb)", "cc"},
+         {"a", "b"}},
+        {"{\"verdict\":{\"refusal_patterns\":[\"^no[)]\",\"^x\\\\)$\",\"^(y)\"]}}", 1,
+         {"no)", "x)", "y"},
+         {"no", "x"}},
     };
     t_clearenv();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
