@@ -892,6 +892,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     c->connect_ms = DEFAULT_CONNECT_MS;
     c->first_byte_ms = DEFAULT_FIRST_BYTE_MS;
     c->total_ms = DEFAULT_TOTAL_MS;
+    c->first_token_ms = -1;   /* (first_byte's, which the engine reads then) */
     c->retry_max_wait_ms = DEFAULT_RETRY_MAX_WAIT_MS;
     c->retry_same_provider = 1;
     c->verdict = (llf_verdict_cfg){1, 1, 1, 1, 0, DEFAULT_REFUSAL_MAX_CHARS, 0, NULL, 0, NULL,
