@@ -86,10 +86,25 @@ typedef struct ctx {
     const char *entry;   /* what names a provider/model now: "chain" (NULL) or "candidate" */
 } ctx;
 
+/* A path in a message is shown by its last PATH_SHOWN bytes at most, after
+ * *cut ("…" then, else ""): a long path to the file had filled the one
+ * line, its reason lost. (Cut where a character starts.) */
+#define PATH_SHOWN 200
+static const char *path_tail(const char *path, const char **cut)
+{
+    size_t n = strlen(path);
+    const char *t = path + (n > PATH_SHOWN ? n - PATH_SHOWN : 0);
+    while ((*t & 0xc0) == 0x80)
+        t++;
+    *cut = t == path ? "" : "\xe2\x80\xa6";
+    return t;
+}
+
 static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(ctx *x, const char *fmt, ...)
 {
-    int n = snprintf(x->err, x->errlen, "%s: ", x->origin);
+    const char *cut, *o = path_tail(x->origin, &cut);
+    int n = snprintf(x->err, x->errlen, "%s%s: ", cut, o);
     if (n < 0 || (size_t)n >= x->errlen)
         return -1;
     va_list ap;
@@ -801,7 +816,8 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
                           : access(c->ca_bundle, R_OK) != 0         ? strerror(errno)
                                                                     : NULL;
         if (why) {
-            fail(x, "ca_bundle %s: %s", c->ca_bundle, why);
+            const char *cut, *shown = path_tail(c->ca_bundle, &cut);
+            fail(x, "ca_bundle %s%s: %s", cut, shown, why);
             goto out;
         }
         /* Read by libcurl at each new connection: relative to where the

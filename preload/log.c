@@ -409,13 +409,15 @@ static void one_line(char *s)
 
 void llf_warn(const char *fmt, ...)
 {
-    char msg[512];
+    /* (room for a reason of 512 bytes, the config's, with what its caller
+     * adds: "; passing calls through untouched" had been cut off) */
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     one_line(msg);
-    char line[560];
+    char line[sizeof msg + 16];
     int n = snprintf(line, sizeof line, "llmfallback: %s\n", msg);
     mode_t type;
     int fd = llf_stderr_fd(&type);

@@ -330,6 +330,35 @@ void test_config(void)
     t_clearenv();
 }
 
+/* A long path to the file is shown by its end, so that the reason, after
+ * it, fits in the one line (a path of 505 characters had filled it). */
+void test_config_long_origin(void)
+{
+    char origin[506], want[64];
+    memset(origin, 'd', sizeof origin - 1);
+    origin[sizeof origin - 1] = '\0';
+    for (size_t i = 60; i < sizeof origin - 8; i += 61)
+        origin[i] = '/';
+    memcpy(origin + sizeof origin - 8, "/c.json", 7);
+    static const char text[] = "{\"attempts\":{\"per_call\":0}}";
+    llf_config *c = NULL;
+    t_clearenv();
+    CHECK(llf_config_load(text, sizeof text - 1, origin, NULL, NULL, t_env, &c, err, sizeof err) == -1);
+    snprintf(want, sizeof want, "%s: attempts.per_call must be an integer >= 1", origin + sizeof origin - 20);
+    CHECK(strncmp(err, "\xe2\x80\xa6", 3) == 0 && strstr(err, want) && strlen(err) < 300);
+    if (!strstr(err, want))
+        fprintf(stderr, "  (got \"%s\")\n", err);
+    /* and so is a CA bundle's, after it */
+    char bundle[600];
+    snprintf(bundle, sizeof bundle, "{\"ca_bundle\": \"%s\"}", origin);
+    CHECK(llf_config_load(bundle, strlen(bundle), origin, NULL, NULL, t_env, &c, err, sizeof err) == -1);
+    CHECK(strlen(err) < 480 && strstr(err, "/c.json: ca_bundle \xe2\x80\xa6") &&
+          strstr(err, "/c.json: No such file or directory"));
+    /* a short one is shown whole */
+    CHECK(llf_config_load(text, sizeof text - 1, "/etc/llf.json", NULL, NULL, t_env, &c, err, sizeof err) == -1);
+    CHECK_STR(err, "/etc/llf.json: attempts.per_call must be an integer >= 1");
+}
+
 /* A key is sent as its variable holds it, but for the white space around
  * it (a Kubernetes secret made from a file ends in a newline); one with a
  * control character or a space inside, which would break or add to the

@@ -167,3 +167,20 @@ void test_log_warn_clean(void)
     warned(f, saved, out, sizeof out);
     CHECK_STR(out, "llmfallback: unknown key \"unkn?[2Jown????2J caf\xc3\xa9   x\" in the configuration\n");
 }
+
+/* The longest one-line reason a caller has (512 bytes with its NUL: the
+ * config's, core.c) is shown whole, with what the caller adds after it. */
+void test_log_warn_long(void)
+{
+    char reason[512], out[2048];
+    memset(reason, 'r', sizeof reason - 1);
+    reason[sizeof reason - 1] = '\0';
+    int saved = dup(2), f = warn_to();
+    CHECK(saved >= 0 && f >= 0);
+    dup2(f, 2);
+    llf_warn("cannot read config %s; passing calls through untouched", reason);
+    warned(f, saved, out, sizeof out);
+    size_t n = strlen(out);
+    CHECK(n == 13 + 19 + 511 + 34 && strstr(out, reason) &&
+          strcmp(out + n - 34, "; passing calls through untouched\n") == 0);
+}
