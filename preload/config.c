@@ -86,10 +86,25 @@ typedef struct ctx {
     const char *entry;   /* what names a provider/model now: "chain" (NULL) or "candidate" */
 } ctx;
 
+/* A path in a message is shown by its last PATH_SHOWN bytes at most, after
+ * *cut ("…" then, else ""): a long path to the file had filled the one
+ * line, its reason lost. (Cut where a character starts.) */
+#define PATH_SHOWN 200
+static const char *path_tail(const char *path, const char **cut)
+{
+    size_t n = strlen(path);
+    const char *t = path + (n > PATH_SHOWN ? n - PATH_SHOWN : 0);
+    while ((*t & 0xc0) == 0x80)
+        t++;
+    *cut = t == path ? "" : "\xe2\x80\xa6";
+    return t;
+}
+
 static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(ctx *x, const char *fmt, ...)
 {
-    int n = snprintf(x->err, x->errlen, "%s: ", x->origin);
+    const char *cut, *o = path_tail(x->origin, &cut);
+    int n = snprintf(x->err, x->errlen, "%s%s: ", cut, o);
     if (n < 0 || (size_t)n >= x->errlen)
         return -1;
     va_list ap;
@@ -508,17 +523,43 @@ static int get_bool(ctx *x, const cJSON *obj, const char *where, const char *key
     return 0;
 }
 
+/* Would p mean what it means alone inside a group? Not when a ')' of its
+ * own closes the group: glibc takes a ')' that closes nothing as a literal
+ * ("primary \\(gpt-4o-mini)$" matches "... (gpt-4o-mini)"), which inside
+ * "(...)" it no longer is. Asked of regcomp itself: "(" + p is missing its
+ * ')' exactly when no ')' of p's closes the '(' (brackets, escapes and
+ * p's own groups read as regcomp reads them). */
+static int groups_alone(const char *p)
+{
+    llf_buf b = {0};
+    if (llf_buf_adds(&b, "(") || llf_buf_adds(&b, p)) {
+        llf_buf_free(&b);
+        return 0;
+    }
+    regex_t r;
+    int rc = regcomp(&r, b.p, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+    llf_buf_free(&b);
+    if (rc == 0)
+        regfree(&r);
+    return rc == REG_EPAREN;
+}
+
 /* The patterns, each checked on its own above, as one alternation: one
  * regexec per answer instead of one per pattern (each costs about as much,
  * most of it set-up, on a short answer). Back-references would change their
- * meaning inside added groups: such lists stay separate, as does any list
- * the alternation fails for. */
+ * meaning inside added groups, and so would a ')' that closes nothing
+ * (groups_alone): such lists stay separate, as does any list the
+ * alternation fails for. */
 static int combine_patterns(llf_verdict_cfg *vc, const char *const *list, size_t n)
 {
     if (n < 2)
         return 0;
     llf_buf all = {0};
     for (size_t i = 0; i < n; i++) {
+        if (!groups_alone(list[i])) {
+            llf_buf_free(&all);
+            return 0;
+        }
         for (const char *b = strchr(list[i], '\\'); b; b = strchr(b + 2, '\\')) {
             if (b[1] >= '1' && b[1] <= '9') {
                 llf_buf_free(&all);
@@ -625,6 +666,30 @@ static int load_verdict(ctx *x, const cJSON *v)
     return 0;
 }
 
+/* Where the first \u0000 escape of JSON text is, or NULL. cJSON decodes
+ * it to a NUL, which ends the C string there: "gpt-4o\u0000-mini" asked
+ * for gpt-4o, a provider "ba\u0000ckup" defined "ba". (In valid JSON a
+ * backslash is only ever in a string, a key's or a value's, and escapes
+ * the byte after it: "\\u0000" is a backslash and "u0000".) */
+static const char *nul_escape(const char *p, const char *end)
+{
+    for (const char *b = memchr(p, '\\', (size_t)(end - p)); b; b = b < end ? memchr(b, '\\', (size_t)(end - b)) : NULL) {
+        if (end - b >= 6 && memcmp(b, "\\u0000", 6) == 0)
+            return b;
+        b += end - b >= 2 ? 2 : 1;
+    }
+    return NULL;
+}
+
+/* The line of at in text's first len bytes (1 when at is NULL). */
+static int line_of(const char *text, size_t len, const char *at)
+{
+    int line = 1;
+    for (const char *p = text; at && p < at && p < text + len; p++)
+        line += *p == '\n';
+    return line;
+}
+
 static int load_file(ctx *x, const char *text, size_t len, const char **chain_seen)
 {
     static const char *const top[] = {"providers", "chain", "attempts", "timeouts_ms", "retry",
@@ -636,26 +701,23 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
     llf_config *c = x->c;
     /* (cJSON would end a string at one, or the text: a base URL cut short) */
     const char *nul = memchr(text, '\0', len);
-    if (nul) {
-        int line = 1;
-        for (const char *p = text; p < nul; p++)
-            line += *p == '\n';
-        return fail(x, "line %d: a NUL byte", line);
-    }
+    if (nul)
+        return fail(x, "line %d: a NUL byte", line_of(text, len, nul));
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     const char *more = root ? llf_json_trailing(end, text + len) : NULL;   /* (cJSON stops after the first value) */
     if (!root || more) {
         const char *at = root ? more : end;
-        int line = 1;
-        for (const char *p = text; at && p < at && p < text + len; p++)
-            line += *p == '\n';
         const char *what = root ? "text after the JSON object" : "not valid JSON";
         cJSON_Delete(root);
-        return fail(x, "line %d: %s", line, what);
+        return fail(x, "line %d: %s", line_of(text, len, at), what);
     }
     int rc = -1;
     const cJSON *v;
+    if ((nul = nul_escape(text, end))) {
+        fail(x, "line %d: \"\\u0000\" in a string (a NUL, which would end it there)", line_of(text, len, nul));
+        goto out;
+    }
     const char *dup = NULL;
     /* (cJSON keeps both and every lookup sees the first: a second "chain"
      * would be ignored without a word) */
@@ -754,7 +816,8 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
                           : access(c->ca_bundle, R_OK) != 0         ? strerror(errno)
                                                                     : NULL;
         if (why) {
-            fail(x, "ca_bundle %s: %s", c->ca_bundle, why);
+            const char *cut, *shown = path_tail(c->ca_bundle, &cut);
+            fail(x, "ca_bundle %s%s: %s", cut, shown, why);
             goto out;
         }
         /* Read by libcurl at each new connection: relative to where the
@@ -845,6 +908,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     c->connect_ms = DEFAULT_CONNECT_MS;
     c->first_byte_ms = DEFAULT_FIRST_BYTE_MS;
     c->total_ms = DEFAULT_TOTAL_MS;
+    c->first_token_ms = -1;   /* (first_byte's, which the engine reads then) */
     c->retry_max_wait_ms = DEFAULT_RETRY_MAX_WAIT_MS;
     c->retry_same_provider = 1;
     c->verdict = (llf_verdict_cfg){1, 1, 1, 1, 0, DEFAULT_REFUSAL_MAX_CHARS, 0, NULL, 0, NULL,

@@ -85,7 +85,8 @@ typedef struct llf_config {
     int   per_call;             /* attempts of one call, the original included */
     long  per_process;          /* extra attempts the process may ever make */
     double retry_ratio, retry_burst;   /* the ratio budget (health.h) */
-    long  connect_ms, first_byte_ms, total_ms, first_token_ms;
+    long  connect_ms, first_byte_ms, total_ms;   /* 0: no limit of ours */
+    long  first_token_ms;       /* 0: none; unset (-1): first_byte's */
     long  retry_max_wait_ms;    /* Retry-After up to this is waited for */
     int   retry_same_provider;  /* 0 disables the same-provider retry */
     char *log_path;             /* NULL: no log; "stderr" */

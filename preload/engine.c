@@ -102,7 +102,7 @@ void llf_attempt_limits(const llf_config *cfg, long prog_connect_ms, long prog_t
     at->connect_ms = MINPOS(cfg->connect_ms, prog_connect_ms);
     at->total_ms = MINPOS(cfg->total_ms, prog_total_ms);
     at->first_byte_ms = MINPOS(cfg->first_byte_ms, at->total_ms);
-    at->first_token_ms = MINPOS(cfg->first_token_ms ? cfg->first_token_ms : cfg->first_byte_ms, at->total_ms);
+    at->first_token_ms = MINPOS(cfg->first_token_ms < 0 ? cfg->first_byte_ms : cfg->first_token_ms, at->total_ms);
 #undef MINPOS
     /* A limit no shorter than the whole attempt's is the whole attempt's:
      * when it ends the attempt, that is a "timeout" (it was logged as a
@@ -577,7 +577,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
              * answer: its first text may come minutes in, and the role
              * chunk, which met the limit before the gate held framing,
              * meets first_byte still. A limit set in the file holds. */
-            if (!cfg->first_token_ms && at.dialect == LLF_OPENAI && llf_openai_reasoning_model(s->model))
+            if (cfg->first_token_ms < 0 && at.dialect == LLF_OPENAI && llf_openai_reasoning_model(s->model))
                 at.first_token_ms = 0;
             at.live_extra = NULL;
             /* Only a stream delivered live needs them now; others get their

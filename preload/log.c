@@ -391,17 +391,33 @@ void llf_log_deprecation(const char *provider, const char *model, const char *da
     emit(o);
 }
 
+/* s as one line of text, in place: a line break or a tab a space, any
+ * other control character (C0, DEL, and C1 as UTF-8 writes it) a '?'. What
+ * a warning shows may come from the config or a server ("unkn\u001b[2Jown",
+ * an unknown key): on a terminal it must be text, not escape sequences. */
+static void one_line(char *s)
+{
+    char *o = s;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+            c++, *o++ = '?';
+        else
+            *o++ = *c == '\n' || *c == '\r' || *c == '\t' ? ' ' : *c < ' ' || *c == 0x7f ? '?' : (char)*c;
+    }
+    *o = '\0';
+}
+
 void llf_warn(const char *fmt, ...)
 {
-    char msg[512];
+    /* (room for a reason of 512 bytes, the config's, with what its caller
+     * adds: "; passing calls through untouched" had been cut off) */
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    for (char *c = msg; *c; c++)
-        if (*c == '\n' || *c == '\r')
-            *c = ' ';
-    char line[560];
+    one_line(msg);
+    char line[sizeof msg + 16];
     int n = snprintf(line, sizeof line, "llmfallback: %s\n", msg);
     mode_t type;
     int fd = llf_stderr_fd(&type);

@@ -269,6 +269,31 @@ def test_our_limits_end_as_timeouts():
        "the total limit's end")
 
 
+def test_a_first_token_limit_of_zero_is_none():
+    """timeouts_ms.first_token 0 is no first-token limit, as 0 is for the
+    other limits: a stream whose first event comes after 2.5 s is the
+    primary's answer with first_byte at 1 s (0 had been taken for unset,
+    which is first_byte's limit: cut at 1 s); unset, first_byte's holds."""
+    m = mock()
+    m.set("primary", behaviour="stream_slow:2500")
+    m.set("backup", behaviour="ok")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sS", "-N", "-i", m.base("primary") + "/chat/completions",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    for ft, want in ((0, ("openai", "ok")), (None, ("openai", "first_token_timeout"))):
+        limits = {"connect": 2000, "first_byte": 1000, "total": 10000}
+        if ft is not None:
+            limits["first_token"] = ft
+        log = new_log(f"ftoken-{ft}.log")
+        r = run(argv, env_for(config(m, timeouts_ms=limits), log), timeout=30)
+        got = [(l["provider"], l["outcome"] if l["outcome"] == "ok" else l["reason"])
+               for l in read_log(log) if l["event"] == "attempt"]
+        eq(got[:1], [want], f"first_token {ft}: the primary's attempt ({r.stderr.decode()[-200:]})")
+        if ft == 0:
+            check(r.returncode == 0 and "x-llmfallback-provider" not in r.stdout.decode() and
+                  "data: [DONE]" in r.stdout.decode(), f"the primary's whole stream ({r.stdout.decode()[-300:]})")
+
+
 def test_connection_refused_primary():
     m = mock()
     from harness import free_ports

@@ -313,6 +313,50 @@ void test_config(void)
         CHECK(!nc && strstr(err, "line 2: a NUL byte"));
         llf_config_free(nc);
     }
+    /* A \u0000 escape is that NUL once cJSON decodes it: "gpt-4o\u0000-mini"
+     * asked for gpt-4o, a provider "ba\u0000ckup" defined "ba". Refused
+     * with its line, in a key as in a value; an escaped backslash before
+     * "u0000" is no such escape. */
+    t_setenv("OPENAI_API_KEY", "sk-1");
+    CHECK(fails_with("{\"chain\":\n [\"openai/gpt-4o\\u0000-mini\"]}", NULL, "line 2: \"\\u0000\" in a string"));
+    CHECK(fails_with("{\"providers\":{\"ba\\u0000ckup\":{\"base_url\":\"http://h/v1\"}}}", NULL,
+                     "line 1: \"\\u0000\" in a string"));
+    CHECK(fails_with("{\"log\":\"/tmp/x\\\\\\u0000.jsonl\"}", NULL, "\"\\u0000\" in a string"));
+    CHECK(fails_with("{\"chain\":[],\n\n\"log\\u0000\":1}", NULL, "line 3: \"\\u0000\" in a string"));
+    c = load("{\"log\":\"/tmp/x\\\\u0000.jsonl\",\"chain\":[\"openai/a\\\\\\\\u0000\"]}", NULL, NULL);
+    CHECK(c && c->log_path && strcmp(c->log_path, "/tmp/x\\u0000.jsonl") == 0);
+    CHECK(c && c->nchain == 1 && strcmp(c->chain[0].model, "a\\\\u0000") == 0);
+    llf_config_free(c);
+    t_clearenv();
+}
+
+/* A long path to the file is shown by its end, so that the reason, after
+ * it, fits in the one line (a path of 505 characters had filled it). */
+void test_config_long_origin(void)
+{
+    char origin[506], want[64];
+    memset(origin, 'd', sizeof origin - 1);
+    origin[sizeof origin - 1] = '\0';
+    for (size_t i = 60; i < sizeof origin - 8; i += 61)
+        origin[i] = '/';
+    memcpy(origin + sizeof origin - 8, "/c.json", 7);
+    static const char text[] = "{\"attempts\":{\"per_call\":0}}";
+    llf_config *c = NULL;
+    t_clearenv();
+    CHECK(llf_config_load(text, sizeof text - 1, origin, NULL, NULL, t_env, &c, err, sizeof err) == -1);
+    snprintf(want, sizeof want, "%s: attempts.per_call must be an integer >= 1", origin + sizeof origin - 20);
+    CHECK(strncmp(err, "\xe2\x80\xa6", 3) == 0 && strstr(err, want) && strlen(err) < 300);
+    if (!strstr(err, want))
+        fprintf(stderr, "  (got \"%s\")\n", err);
+    /* and so is a CA bundle's, after it */
+    char bundle[600];
+    snprintf(bundle, sizeof bundle, "{\"ca_bundle\": \"%s\"}", origin);
+    CHECK(llf_config_load(bundle, strlen(bundle), origin, NULL, NULL, t_env, &c, err, sizeof err) == -1);
+    CHECK(strlen(err) < 480 && strstr(err, "/c.json: ca_bundle \xe2\x80\xa6") &&
+          strstr(err, "/c.json: No such file or directory"));
+    /* a short one is shown whole */
+    CHECK(llf_config_load(text, sizeof text - 1, "/etc/llf.json", NULL, NULL, t_env, &c, err, sizeof err) == -1);
+    CHECK_STR(err, "/etc/llf.json: attempts.per_call must be an integer >= 1");
 }
 
 /* A key is sent as its variable holds it, but for the white space around
@@ -427,6 +471,18 @@ void test_config_patterns(void)
         {"{\"verdict\":{\"refusal_patterns\":[\"^(no)\\\\1$\",\"declined$\"]}}", 2,
          {"nono", "request declined"},
          {"no"}},
+        /* A lone ')' is a literal alone (glibc), but would close the group
+         * added around it: such a list stays a list. A ')' in brackets or
+         * escaped is a literal in the group too. */
+        {"{\"verdict\":{\"refusal_patterns\":[\"primary \\\\(gpt-4o-mini)$\",\"^I will not answer\"]}}", 2,
+         {"Hello from primary (gpt-4o-mini)", "I will not answer that"},
+         {"primary (gpt-4o-mini) here"}},
+        {"{\"verdict\":{\"refusal_patterns\":[\"^a)|b)$\",\"^c\"]}}", 2,
+         {"a)", "xb)", "cc"},
+         {"a", "b"}},
+        {"{\"verdict\":{\"refusal_patterns\":[\"^no[)]\",\"^x\\\\)$\",\"^(y)\"]}}", 1,
+         {"no)", "x)", "y"},
+         {"no", "x"}},
     };
     t_clearenv();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -131,4 +132,55 @@ void test_log_utf8(void)
     CHECK(s && llf_utf8_clean(s, &fixed) == 0);   /* the whole line is UTF-8 */
     free(fixed);
     free(s);
+}
+
+/* fd 2 on a file while a warning is written; what it got, in out. */
+static int warn_to(void)
+{
+    char path[] = "/tmp/llf-warn-XXXXXX";
+    int f = mkstemp(path);
+    if (f >= 0)
+        unlink(path);
+    return f;
+}
+
+static void warned(int f, int saved, char *out, size_t n)
+{
+    dup2(saved, 2);
+    ssize_t got = pread(f, out, n - 1, 0);
+    out[got > 0 ? got : 0] = '\0';
+    close(f);
+    close(saved);
+}
+
+/* A warning is one line of text: control characters in what it shows (an
+ * unknown key of the config, "unkn\u001b[2Jown") reach the terminal as
+ * '?', not as the escape sequences they are; a line break or a tab as a
+ * space. UTF-8 text stays, but for C1 controls (U+0080..U+009F). */
+void test_log_warn_clean(void)
+{
+    char out[1024];
+    int saved = dup(2), f = warn_to();
+    CHECK(saved >= 0 && f >= 0);
+    dup2(f, 2);
+    llf_warn("unknown key \"%s\" in %s", "unkn\x1b[2Jown\x07\x7f\x01\xc2\x9b" "2J caf\xc3\xa9\r\n\tx", "the configuration");
+    warned(f, saved, out, sizeof out);
+    CHECK_STR(out, "llmfallback: unknown key \"unkn?[2Jown????2J caf\xc3\xa9   x\" in the configuration\n");
+}
+
+/* The longest one-line reason a caller has (512 bytes with its NUL: the
+ * config's, core.c) is shown whole, with what the caller adds after it. */
+void test_log_warn_long(void)
+{
+    char reason[512], out[2048];
+    memset(reason, 'r', sizeof reason - 1);
+    reason[sizeof reason - 1] = '\0';
+    int saved = dup(2), f = warn_to();
+    CHECK(saved >= 0 && f >= 0);
+    dup2(f, 2);
+    llf_warn("cannot read config %s; passing calls through untouched", reason);
+    warned(f, saved, out, sizeof out);
+    size_t n = strlen(out);
+    CHECK(n == 13 + 19 + 511 + 34 && strstr(out, reason) &&
+          strcmp(out + n - 34, "; passing calls through untouched\n") == 0);
 }

@@ -81,6 +81,25 @@ void test_plan(void)
     c->connect_ms = 0;
     llf_attempt_limits(c, 700, 0, &at);
     CHECK(at.connect_ms == 700);
+    /* first_token unset is first_byte's; 0 is no first-token limit, as 0
+     * is for the others (it had been taken for unset: first_byte's). */
+    {
+        static const char *const files[] = {"{\"timeouts_ms\":{\"first_byte\":1000}}",
+                                            "{\"timeouts_ms\":{\"first_byte\":1000,\"first_token\":0}}",
+                                            "{\"timeouts_ms\":{\"first_byte\":1000,\"first_token\":2000}}"};
+        static const long want[] = {1000, 0, 2000};
+        for (int i = 0; i < 3; i++) {
+            llf_config *f = NULL;
+            CHECK(llf_config_load(files[i], strlen(files[i]), "t", NULL, NULL, t_env, &f, err, sizeof err) == 0);
+            if (!f)
+                continue;
+            llf_attempt_limits(f, 0, 0, &at);
+            CHECK(at.first_byte_ms == 1000 && at.first_token_ms == want[i]);
+            llf_attempt_limits(f, 0, 5000, &at);   /* (within the program's limit) */
+            CHECK(at.first_byte_ms == 1000 && at.first_token_ms == want[i]);
+            llf_config_free(f);
+        }
+    }
     /* The program's limit is on the whole call: each attempt has what is
      * left of it, and none starts without a few ms of it. */
     c->connect_ms = 3000;
