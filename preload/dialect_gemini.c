@@ -321,13 +321,36 @@ static int is_image(const char *mime)
 
 /* ---- requests: Gemini → hub ------------------------------------------- */
 
+/* The function calls of a Gemini history so far, each waiting for its
+ * response: as many as the history holds (no table of fixed size, which
+ * would leave a long agent run no member to fall back to). */
 typedef struct pending {
-    char name[128];
-    char id[32];
+    const char *name;   /* its function (the request's own string) */
+    char id[32];        /* the hub's: call_<n> */
     int answered;
 } pending;
 
-static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *ncalls, llf_terr *e)
+typedef struct pendings {
+    pending *v;
+    size_t n, cap;
+} pendings;
+
+/* A new call's place at the end of calls (its fields unset), or NULL on
+ * no memory. */
+static pending *pending_add(pendings *calls)
+{
+    if (calls->n == calls->cap) {
+        size_t cap = calls->cap ? calls->cap * 2 : 16;
+        pending *v = realloc(calls->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        calls->v = v;
+        calls->cap = cap;
+    }
+    return &calls->v[calls->n++];
+}
+
+static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_terr *e)
 {
     const char *role = llf_get_str(turn, "role");
     int model = role && strcmp(role, "model") == 0;
@@ -384,14 +407,13 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
             free(url);
             images++;
         } else if (fc && model) {
-            if (*ncalls >= 64) {
-                llf_terr_set(e, "too many function calls");
-                rc = LLF_TR_INCOMPATIBLE;
+            pending *pc = pending_add(calls);
+            if (!pc) {
+                rc = LLF_TR_ERROR;
                 break;
             }
-            pending *pc = &calls[(*ncalls)++];
-            snprintf(pc->name, sizeof pc->name, "%s", llf_get_str(fc, "name") ? llf_get_str(fc, "name") : "");
-            snprintf(pc->id, sizeof pc->id, "call_%d", *ncalls - 1);
+            pc->name = llf_get_str(fc, "name") ? llf_get_str(fc, "name") : "";
+            snprintf(pc->id, sizeof pc->id, "call_%zu", calls->n - 1);
             pc->answered = 0;
             if (llf_append(tcs, llf_hub_tool_call(pc->id, pc->name, llf_get(fc, "args"))))
                 rc = LLF_TR_ERROR;
@@ -399,10 +421,10 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
             const char *name = llf_get_str(fr, "name");
             const cJSON *resp = llf_get(fr, "response");
             const char *id = NULL;
-            for (int i = 0; i < *ncalls && !id; i++)
-                if (!calls[i].answered && name && strcmp(calls[i].name, name) == 0) {
-                    calls[i].answered = 1;
-                    id = calls[i].id;
+            for (size_t i = 0; i < calls->n && !id; i++)
+                if (!calls->v[i].answered && name && strcmp(calls->v[i].name, name) == 0) {
+                    calls->v[i].answered = 1;
+                    id = calls->v[i].id;
                 }
             /* Gemini's "error" key says the function failed, its value
              * the details (the hub marks the message: LLF_HUB_TOOL_ERROR) */
@@ -533,10 +555,10 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         }
         free(text);
     }
-    pending calls[64];
-    int ncalls = 0;
+    pendings calls = {0};
     for (const cJSON *t = contents->child; t && rc == LLF_TR_OK; t = t->next)
-        rc = content_to_hub(t, msgs, calls, &ncalls, e);
+        rc = content_to_hub(t, msgs, &calls, e);
+    free(calls.v);
     if (rc == LLF_TR_OK && gc) {
         static const char *const map[][3] = {{"temperature", "temperature", "temperature"},
                                              {"topP", "top_p", "top_p"},

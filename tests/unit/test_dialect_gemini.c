@@ -207,6 +207,48 @@ static void allowed_tools(void)
 #undef REQ
 }
 
+/* A history of more function calls than any fixed table would hold (the
+ * bookkeeping once stopped at 64, and such a history never fell back):
+ * every call translated, each result paired with its own call. */
+static void many_function_calls(void)
+{
+    enum { N = 300 };
+    cJSON *req = cJSON_CreateObject(), *contents = cJSON_AddArrayToObject(req, "contents");
+    cJSON_AddItemToArray(contents, cJSON_Parse("{\"role\":\"user\",\"parts\":[{\"text\":\"go\"}]}"));
+    for (int i = 0; i < N; i++) {
+        char turn[200];
+        snprintf(turn, sizeof turn, "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":\"f\","
+                                    "\"args\":{\"i\":%d}}}]}", i);
+        cJSON_AddItemToArray(contents, cJSON_Parse(turn));
+        snprintf(turn, sizeof turn, "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"f\","
+                                    "\"response\":{\"result\":\"r%d\"}}}]}", i);
+        cJSON_AddItemToArray(contents, cJSON_Parse(turn));
+    }
+    char *json = cJSON_PrintUnformatted(req);
+    int rc;
+    char d[160];
+    cJSON *o = json ? tr_across(LLF_GEMINI, LLF_OPENAI, json, "gpt-4o", &rc, d, sizeof d) : NULL;
+    if (!o)
+        fprintf(stderr, "  %d function calls: rc %d (%s)\n", N, json ? rc : -9, d);
+    const cJSON *msgs = cJSON_GetObjectItem(o, "messages");
+    CHECK(o && cJSON_GetArraySize(msgs) == 1 + 2 * N);
+    int paired = 0;
+    for (int i = 0; i < N && msgs; i++) {
+        const cJSON *call = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1 + 2 * i), "tool_calls"), 0);
+        const cJSON *res = cJSON_GetArrayItem(msgs, 2 + 2 * i);
+        char want[16];
+        snprintf(want, sizeof want, "r%d", i);
+        const char *cid = cJSON_GetStringValue(cJSON_GetObjectItem(call, "id"));
+        const char *rid = cJSON_GetStringValue(cJSON_GetObjectItem(res, "tool_call_id"));
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(res, "content"));
+        paired += cid && rid && text && !strcmp(cid, rid) && !strcmp(text, want);
+    }
+    CHECK(paired == N);
+    cJSON_Delete(o);
+    cJSON_Delete(req);
+    free(json);
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -652,4 +694,5 @@ void test_dialect_gemini(void)
     gemini_only_inputs();
     usage_details();
     allowed_tools();
+    many_function_calls();
 }
