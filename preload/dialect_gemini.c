@@ -7,9 +7,10 @@
  *
  * Differences bridged here: roles are user/model and must alternate
  * (consecutive turns merge); the system prompt is systemInstruction; function
- * calls carry no ids (we name them call_<responseId>_<n>, unique across
- * turns, and pair each functionResponse with the oldest unanswered call of
- * that name); the first call of a model turn carries the placeholder thought
+ * calls carry no ids, or optional ones (we name them call_<responseId>_<n>,
+ * unique across turns, and pair each functionResponse with the call of its
+ * id when both have one, else with the oldest unanswered call of that
+ * name); the first call of a model turn carries the placeholder thought
  * signature, which Gemini 3 requires of calls it did not make; arguments
  * are objects;
  * sampling lives in generationConfig; JSON output is responseMimeType plus
@@ -326,6 +327,7 @@ static int is_image(const char *mime)
  * would leave a long agent run no member to fall back to). */
 typedef struct pending {
     const char *name;   /* its function (the request's own string) */
+    const char *gid;    /* Gemini's id of it (functionCall.id), or NULL */
     char id[32];        /* the hub's: call_<n> */
     int answered;
 } pending;
@@ -348,6 +350,24 @@ static pending *pending_add(pendings *calls)
         calls->cap = cap;
     }
     return &calls->v[calls->n++];
+}
+
+/* The call a functionResponse answers, marked answered: the one of its id
+ * (gid, Gemini's functionResponse.id), which pairs results given in any
+ * order; when it has none or names no call, the oldest unanswered call of
+ * its function's name. NULL when none. */
+static pending *pending_answered(pendings *calls, const char *gid, const char *name)
+{
+    pending *to = NULL;
+    for (size_t i = 0; i < calls->n && gid && !to; i++)
+        if (!calls->v[i].answered && calls->v[i].gid && !strcmp(calls->v[i].gid, gid))
+            to = &calls->v[i];
+    for (size_t i = 0; i < calls->n && name && !to; i++)
+        if (!calls->v[i].answered && !strcmp(calls->v[i].name, name))
+            to = &calls->v[i];
+    if (to)
+        to->answered = 1;
+    return to;
 }
 
 static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_terr *e)
@@ -413,6 +433,7 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_t
                 break;
             }
             pc->name = llf_get_str(fc, "name") ? llf_get_str(fc, "name") : "";
+            pc->gid = llf_get_str(fc, "id");
             snprintf(pc->id, sizeof pc->id, "call_%zu", calls->n - 1);
             pc->answered = 0;
             if (llf_append(tcs, llf_hub_tool_call(pc->id, pc->name, llf_get(fc, "args"))))
@@ -420,12 +441,8 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_t
         } else if (fr && !model) {
             const char *name = llf_get_str(fr, "name");
             const cJSON *resp = llf_get(fr, "response");
-            const char *id = NULL;
-            for (size_t i = 0; i < calls->n && !id; i++)
-                if (!calls->v[i].answered && name && strcmp(calls->v[i].name, name) == 0) {
-                    calls->v[i].answered = 1;
-                    id = calls->v[i].id;
-                }
+            pending *to = pending_answered(calls, llf_get_str(fr, "id"), name);
+            const char *id = to ? to->id : NULL;
             /* Gemini's "error" key says the function failed, its value
              * the details (the hub marks the message: LLF_HUB_TOOL_ERROR) */
             const cJSON *err = llf_get(resp, "error");

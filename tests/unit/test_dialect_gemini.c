@@ -249,6 +249,45 @@ static void many_function_calls(void)
     free(json);
 }
 
+/* Calls and responses that carry Gemini's ids are paired by them, however
+ * the responses are ordered (Rome's weather must not become Paris's); one
+ * whose id names no call, or that has none, by its function's name. */
+static void function_call_ids(void)
+{
+    static const char req[] =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"weather in Paris and Rome?\"}]},"
+        "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"id\":\"fc-paris\",\"name\":\"w\",\"args\":"
+        "{\"city\":\"Paris\"}}},{\"functionCall\":{\"id\":\"fc-rome\",\"name\":\"w\",\"args\":{\"city\":"
+        "\"Rome\"}}},{\"functionCall\":{\"name\":\"w\",\"args\":{\"city\":\"Oslo\"}}},"
+        "{\"functionCall\":{\"id\":\"fc-lima\",\"name\":\"w\",\"args\":{\"city\":\"Lima\"}}}]},"
+        "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"id\":\"fc-rome\",\"name\":\"w\",\"response\":"
+        "{\"output\":\"Rome\"}}},{\"functionResponse\":{\"id\":\"fc-paris\",\"name\":\"w\",\"response\":"
+        "{\"output\":\"Paris\"}}},{\"functionResponse\":{\"id\":\"fc-nowhere\",\"name\":\"w\",\"response\":"
+        "{\"output\":\"Oslo\"}}},{\"functionResponse\":{\"name\":\"w\",\"response\":{\"output\":\"Lima\"}}}]}]}";
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, req, "gpt-4o", &rc, d, sizeof d);
+    const cJSON *msgs = cJSON_GetObjectItem(o, "messages");
+    const cJSON *calls = cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "tool_calls");
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(msgs) == 6 && cJSON_GetArraySize(calls) == 4);
+    for (int k = 2; k < 6 && calls; k++) {
+        const cJSON *res = cJSON_GetArrayItem(msgs, k);
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(res, "content"));
+        const char *to = cJSON_GetStringValue(cJSON_GetObjectItem(res, "tool_call_id"));
+        cJSON *args = NULL;
+        for (const cJSON *c = calls->child; c && !args; c = c->next)
+            if (to && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "id")), to))
+                args = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "function"),
+                                                                            "arguments")));
+        const char *city = cJSON_GetStringValue(cJSON_GetObjectItem(args, "city"));
+        if (!text || !city || !strstr(text, city))
+            fprintf(stderr, "FAIL result \"%s\" answers %s\n", text ? text : "(null)", city ? city : "no call");
+        CHECK(text && city && strstr(text, city));
+        cJSON_Delete(args);
+    }
+    cJSON_Delete(o);
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -695,4 +734,5 @@ void test_dialect_gemini(void)
     usage_details();
     allowed_tools();
     many_function_calls();
+    function_call_ids();
 }
