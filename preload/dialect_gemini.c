@@ -370,6 +370,34 @@ static pending *pending_answered(pendings *calls, const char *gid, const char *n
     return to;
 }
 
+/* A functionResponse's response as a tool message's text, as Google
+ * documents it: "Use 'output' key to specify function output and 'error'
+ * key to specify error details (if any). If 'output' and 'error' keys are
+ * not specified, then whole 'response' is treated as function output." A
+ * lone output is its value (a string as it is), a lone string content or
+ * result (what SDKs wrap a plain value in) that string, a lone error its
+ * details with *failed set (the hub marks the message:
+ * LLF_HUB_TOOL_ERROR); any other response goes whole, as JSON, so that no
+ * field of it is lost, *failed set when it has an error. (A null member is
+ * one not given.) NULL on no memory, or when there is no response. */
+static char *response_text(const cJSON *resp, int *failed)
+{
+    const cJSON *only = NULL;
+    int n = 0;
+    for (const cJSON *k = cJSON_IsObject(resp) ? resp->child : NULL; k; k = k->next)
+        if (!cJSON_IsNull(k) && n++ == 0)
+            only = k;
+    const cJSON *err = llf_get(resp, "error");
+    *failed = err && !cJSON_IsNull(err);
+    if (n != 1)
+        return cJSON_PrintUnformatted(resp);
+    const char *key = only->string;
+    if (!strcmp(key, "error") || !strcmp(key, "output") ||
+        (cJSON_IsString(only) && (!strcmp(key, "content") || !strcmp(key, "result"))))
+        return cJSON_IsString(only) ? llf_strdup(only->valuestring) : cJSON_PrintUnformatted(only);
+    return cJSON_PrintUnformatted(resp);
+}
+
 static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_terr *e)
 {
     const char *role = llf_get_str(turn, "role");
@@ -440,18 +468,10 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_t
                 rc = LLF_TR_ERROR;
         } else if (fr && !model) {
             const char *name = llf_get_str(fr, "name");
-            const cJSON *resp = llf_get(fr, "response");
             pending *to = pending_answered(calls, llf_get_str(fr, "id"), name);
             const char *id = to ? to->id : NULL;
-            /* Gemini's "error" key says the function failed, its value
-             * the details (the hub marks the message: LLF_HUB_TOOL_ERROR) */
-            const cJSON *err = llf_get(resp, "error");
-            int failed = err && !cJSON_IsNull(err) && !llf_get(resp, "output");
-            const cJSON *shown = failed ? err : resp;
-            const char *str = failed ? cJSON_GetStringValue(err)
-                              : llf_get_str(resp, "content") ? llf_get_str(resp, "content")
-                                                             : llf_get_str(resp, "result");
-            char *text = str ? llf_strdup(str) : cJSON_PrintUnformatted(shown);
+            int failed = 0;
+            char *text = response_text(llf_get(fr, "response"), &failed);
             cJSON *m = cJSON_CreateObject();
             if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
                 llf_add(m, "tool_call_id", cJSON_CreateString(id ? id : "call_unknown")) ||

@@ -288,6 +288,58 @@ static void function_call_ids(void)
     cJSON_Delete(o);
 }
 
+/* A functionResponse's response as the tool message's text, as Google
+ * documents it: "output" the function's output, "error" its error (the
+ * message marked failed), and a response with neither the output whole.
+ * A lone string content or result (what SDKs wrap a plain value in) or a
+ * lone output is its value; beside other fields nothing is left out. */
+static void function_response_fields(void)
+{
+    static const struct {
+        const char *response, *text;   /* text: NULL when the whole response */
+        int failed;
+    } cases[] = {
+        {"{\"result\":\"rain\",\"temperature_c\":-40,\"warning\":\"EVACUATE NOW\"}", NULL, 0},
+        {"{\"content\":\"rain\",\"source\":\"met office\"}", NULL, 0},
+        {"{\"output\":\"rain\",\"units\":\"mm\"}", NULL, 0},
+        {"{\"on\":true}", NULL, 0},
+        {"{\"content\":{\"a\":1}}", NULL, 0},
+        {"{}", NULL, 0},
+        {"{\"content\":\"rain\"}", "rain", 0},
+        {"{\"result\":\"done\"}", "done", 0},
+        {"{\"output\":\"ok\"}", "ok", 0},
+        {"{\"output\":{\"t\":5,\"u\":[1,2]}}", "{\"t\":5,\"u\":[1,2]}", 0},
+        {"{\"output\":\"ok\",\"error\":null}", "ok", 0},
+        {"{\"error\":\"city not found\"}", "city not found", 1},
+        {"{\"error\":{\"code\":404}}", "{\"code\":404}", 1},
+        {"{\"output\":\"half\",\"error\":\"timed out\"}", NULL, 1},
+        {"{\"error\":\"city not found\",\"code\":404}", NULL, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[600];
+        snprintf(req, sizeof req, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]},{\"role\":"
+                                  "\"model\",\"parts\":[{\"functionCall\":{\"name\":\"w\",\"args\":{}}}]},{\"role\":"
+                                  "\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"w\",\"response\":%s}}]}]}",
+                 cases[i].response);
+        cJSON *in = cJSON_Parse(req), *hub = NULL;
+        llf_terr e = {{0}};
+        CHECK(in && G->req_to_hub(in, "g", &hub, &e) == LLF_TR_OK);
+        const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(hub, "messages"), 2);
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(m, "content"));
+        cJSON *whole = cJSON_Parse(cases[i].response), *got = text ? cJSON_Parse(text) : NULL;
+        int ok = text && (cases[i].text ? !strcmp(text, cases[i].text) : cJSON_Compare(got, whole, 1)) &&
+                 cJSON_IsTrue(cJSON_GetObjectItem(m, LLF_HUB_TOOL_ERROR)) == cases[i].failed;
+        if (!ok)
+            fprintf(stderr, "FAIL functionResponse %s: \"%s\"%s\n", cases[i].response, text ? text : "(null)",
+                    cJSON_GetObjectItem(m, LLF_HUB_TOOL_ERROR) ? " (failed)" : "");
+        CHECK(ok);
+        cJSON_Delete(whole);
+        cJSON_Delete(got);
+        cJSON_Delete(in);
+        cJSON_Delete(hub);
+    }
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -735,4 +787,5 @@ void test_dialect_gemini(void)
     allowed_tools();
     many_function_calls();
     function_call_ids();
+    function_response_fields();
 }
