@@ -112,6 +112,42 @@ static const cJSON *get2(const cJSON *o, const char *camel, const char *snake)
     return v ? v : llf_get(o, snake);
 }
 
+/* A repeated field of a request, element by element: Google reads a
+ * single value given for one as a list of one, and its own REST examples
+ * write "contents": {"parts": {"text": ...}}, so a program may send either.
+ * for (p = each_first(f); p; p = each_next(f, p)) */
+static const cJSON *each_first(const cJSON *f)
+{
+    return cJSON_IsArray(f) ? f->child : f && !cJSON_IsNull(f) ? f : NULL;
+}
+
+static const cJSON *each_next(const cJSON *f, const cJSON *at)
+{
+    return cJSON_IsArray(f) ? at->next : NULL;
+}
+
+static const cJSON *each_last(const cJSON *f)
+{
+    return cJSON_IsArray(f) ? cJSON_GetArrayItem(f, cJSON_GetArraySize(f) - 1) : each_first(f);
+}
+
+/* The text of a Content's parts (each_first), joined by newlines. NULL on
+ * no memory. */
+static char *parts_text(const cJSON *parts)
+{
+    llf_buf b = {0};
+    int first = 1;
+    for (const cJSON *p = each_first(parts); p; p = each_next(parts, p)) {
+        const char *t = llf_get_str(p, "text");
+        if (t && ((!first && llf_buf_adds(&b, "\n")) || llf_buf_adds(&b, t))) {
+            llf_buf_free(&b);
+            return NULL;
+        }
+        first &= !t;
+    }
+    return llf_buf_steal(&b);
+}
+
 /* Gemini's upper-case OpenAPI type names → JSON Schema's. */
 static cJSON *lower_type(const char *t)
 {
@@ -405,7 +441,7 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_t
     cJSON *parts = cJSON_CreateArray(), *tcs = cJSON_CreateArray();
     int rc = parts && tcs ? LLF_TR_OK : LLF_TR_ERROR, images = 0;
     const cJSON *gparts = llf_get(turn, "parts");
-    for (const cJSON *p = cJSON_IsArray(gparts) ? gparts->child : NULL; p && rc == LLF_TR_OK; p = p->next) {
+    for (const cJSON *p = each_first(gparts); p && rc == LLF_TR_OK; p = each_next(gparts, p)) {
         const cJSON *inl = get2(p, "inlineData", "inline_data"), *fd = get2(p, "fileData", "file_data");
         const cJSON *fc = get2(p, "functionCall", "function_call");
         const cJSON *fr = get2(p, "functionResponse", "function_response");
@@ -526,7 +562,7 @@ static int output_refused(const cJSON *gc, llf_terr *e)
         return LLF_TR_INCOMPATIBLE;
     }
     const cJSON *mods = get2(gc, "responseModalities", "response_modalities");
-    for (const cJSON *m = cJSON_IsArray(mods) ? mods->child : NULL; m; m = m->next)
+    for (const cJSON *m = each_first(mods); m; m = each_next(mods, m))
         if (!cJSON_IsString(m) || strcasecmp(m->valuestring, "TEXT")) {
             llf_terr_set(e, "gemini response modality %s has no equivalent in other dialects",
                          llf_terr_word(cJSON_GetStringValue(m)));
@@ -543,7 +579,7 @@ static int only_allowed(cJSON *tools, const cJSON *allowed, llf_terr *e)
         next = t->next;
         const char *name = llf_get_str(llf_get(t, "function"), "name");
         int ok = 0;
-        for (const cJSON *a = allowed->child; a && !ok && name; a = a->next)
+        for (const cJSON *a = each_first(allowed); a && !ok && name; a = each_next(allowed, a))
             ok = cJSON_IsString(a) && !strcmp(a->valuestring, name);
         if (!ok)
             cJSON_Delete(cJSON_DetachItemViaPointer(tools, t));
@@ -558,7 +594,7 @@ static int only_allowed(cJSON *tools, const cJSON *allowed, llf_terr *e)
 static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     const cJSON *contents = llf_get(req, "contents");
-    if (!cJSON_IsArray(contents)) {
+    if (!cJSON_IsArray(contents) && !cJSON_IsObject(contents)) {
         llf_terr_set(e, "not a Gemini generateContent request");
         return LLF_TR_ERROR;
     }
@@ -573,7 +609,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         llf_terr_set(&refused, "gemini cachedContent (a cached prompt only Gemini holds)");
     /* A last turn of the model's: what it means to Gemini is Gemini's (it
      * may continue it); Claude would, the others answer after it. */
-    const char *lrole = llf_get_str(cJSON_GetArrayItem(contents, cJSON_GetArraySize(contents) - 1), "role");
+    const char *lrole = llf_get_str(each_last(contents), "role");
     if (!refused.detail[0] && lrole && !strcmp(lrole, "model"))
         llf_terr_set(&refused, "the conversation ends with a model turn");
     cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray(), *own = msgs;
@@ -583,7 +619,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     cJSON_Delete(own);   /* (msgs, when not in hub) */
     const cJSON *si = get2(req, "systemInstruction", "system_instruction");
     if (rc == LLF_TR_OK && si) {
-        char *text = llf_content_text(llf_get(si, "parts"), "\n");
+        char *text = parts_text(llf_get(si, "parts"));
         cJSON *m = cJSON_CreateObject();
         if (!text || !m || llf_add(m, "role", cJSON_CreateString("system")) ||
             llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
@@ -593,7 +629,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         free(text);
     }
     pendings calls = {0};
-    for (const cJSON *t = contents->child; t && rc == LLF_TR_OK; t = t->next)
+    for (const cJSON *t = each_first(contents); t && rc == LLF_TR_OK; t = each_next(contents, t))
         rc = content_to_hub(t, msgs, &calls, e);
     free(calls.v);
     if (rc == LLF_TR_OK && gc) {
@@ -633,19 +669,19 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         }
     }
     const cJSON *tools = llf_get(req, "tools");
-    if (rc == LLF_TR_OK && cJSON_IsArray(tools)) {
+    if (rc == LLF_TR_OK && each_first(tools)) {
         cJSON *ht = cJSON_CreateArray();
         if (!ht || llf_add(hub, "tools", ht))
             rc = LLF_TR_ERROR;
-        for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
+        for (const cJSON *t = each_first(tools); t && rc == LLF_TR_OK; t = each_next(tools, t)) {
             const cJSON *decls = get2(t, "functionDeclarations", "function_declarations");
-            if (!cJSON_IsArray(decls)) {
+            if (!cJSON_IsArray(decls) && !cJSON_IsObject(decls)) {
                 llf_terr_set(e, "gemini tool \"%s\" has no equivalent in other dialects",
                              llf_terr_word(t->child ? t->child->string : NULL));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
-            for (const cJSON *d = decls->child; d && rc == LLF_TR_OK; d = d->next) {
+            for (const cJSON *d = each_first(decls); d && rc == LLF_TR_OK; d = each_next(decls, d)) {
                 /* the parameters as Gemini's Schema, or as a JSON Schema */
                 const cJSON *params = llf_get(d, "parameters");
                 if (!params)
@@ -668,11 +704,12 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     if (rc == LLF_TR_OK && mode) {
         const cJSON *allowed = get2(fcc, "allowedFunctionNames", "allowed_function_names");
         cJSON *tc;
-        if (!strcasecmp(mode, "ANY") && cJSON_GetArraySize(allowed) == 1 && cJSON_IsString(allowed->child)) {
+        const cJSON *one = each_first(allowed);
+        if (!strcasecmp(mode, "ANY") && one && !each_next(allowed, one) && cJSON_IsString(one)) {
             tc = cJSON_CreateObject();
             cJSON *f = cJSON_CreateObject();
             if (!tc || !f || llf_add(tc, "type", cJSON_CreateString("function")) ||
-                llf_add(f, "name", cJSON_CreateString(allowed->child->valuestring)) ||
+                llf_add(f, "name", cJSON_CreateString(one->valuestring)) ||
                 llf_add_own(tc, "function", &f)) {
                 cJSON_Delete(f);
                 cJSON_Delete(tc);
@@ -682,7 +719,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             tc = cJSON_CreateString(!strcasecmp(mode, "ANY") ? "required" : !strcasecmp(mode, "NONE") ? "none" : "auto");
             /* Several allowed among more declared: OpenAI and Anthropic
              * name one tool or any, so the others are not offered. */
-            if (tc && cJSON_IsArray(allowed) && allowed->child &&
+            if (tc && one &&
                 (!strcasecmp(mode, "ANY") || !strcasecmp(mode, "VALIDATED")))
                 rc = only_allowed((cJSON *)llf_get(hub, "tools"), allowed, e);
         }
@@ -1379,8 +1416,8 @@ static int fit_json(const cJSON *o, cJSON *gc, const char *model, int apply)
         return 0;
     const cJSON *tools = llf_get(o, "tools");
     int decls = 0;
-    for (const cJSON *t = cJSON_IsArray(tools) ? tools->child : NULL; t && !decls; t = t->next)
-        decls = cJSON_GetArraySize(get2(t, "functionDeclarations", "function_declarations")) > 0;
+    for (const cJSON *t = each_first(tools); t && !decls; t = each_next(tools, t))
+        decls = each_first(get2(t, "functionDeclarations", "function_declarations")) != NULL;
     if (!decls)
         return 0;
     if (apply) {

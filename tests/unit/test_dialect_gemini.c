@@ -340,6 +340,59 @@ static void function_response_fields(void)
     }
 }
 
+/* A repeated field written as a single value is a list of one, as Google
+ * reads it (its own REST examples send "system_instruction": {"parts":
+ * {"text": ...}}, "contents": {"parts": {"text": ...}}): none of the
+ * prompt, the turns, the tools or what the answer must be is lost. */
+static void single_values_as_lists(void)
+{
+    static const struct {
+        const char *req, *want;   /* want: the hub's messages and tools, or NULL: refused */
+    } cases[] = {
+        {"{\"system_instruction\":{\"parts\":{\"text\":\"You are a cat.\"}},\"contents\":{\"parts\":{\"text\":\"Hi\"}}}",
+         "{\"messages\":[{\"role\":\"system\",\"content\":\"You are a cat.\"},{\"role\":\"user\",\"content\":\"Hi\"}]}"},
+        {"{\"contents\":[{\"role\":\"user\",\"parts\":{\"text\":\"I am Alice.\"}},{\"role\":\"model\",\"parts\":"
+         "{\"text\":\"Hi Alice\"}},{\"role\":\"user\",\"parts\":[{\"text\":\"Who am I?\"}]}]}",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"I am Alice.\"},{\"role\":\"assistant\",\"content\":\"Hi Alice\"},"
+         "{\"role\":\"user\",\"content\":\"Who am I?\"}]}"},
+        {"{\"contents\":[{\"role\":\"user\",\"parts\":{\"text\":\"w?\"}},{\"role\":\"model\",\"parts\":{\"functionCall\":"
+         "{\"name\":\"w\",\"args\":{}}}},{\"role\":\"user\",\"parts\":{\"functionResponse\":{\"name\":\"w\",\"response\":"
+         "{\"output\":\"rain\"}}}}],\"tools\":{\"functionDeclarations\":{\"name\":\"w\"}}}",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"w?\"},{\"role\":\"assistant\",\"content\":null,\"tool_calls\":"
+         "[{\"id\":\"call_0\",\"type\":\"function\",\"function\":{\"name\":\"w\",\"arguments\":\"{}\"}}]},"
+         "{\"role\":\"tool\",\"tool_call_id\":\"call_0\",\"content\":\"rain\"}],"
+         "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"w\"}}]}"},
+        {"{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"function_declarations\":{\"name\":\"a\"}},"
+         "{\"functionDeclarations\":[{\"name\":\"b\"}]}],\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"ANY\","
+         "\"allowedFunctionNames\":\"b\"}}}",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
+         "\"a\"}},{\"type\":\"function\",\"function\":{\"name\":\"b\"}}],\"tool_choice\":{\"type\":\"function\","
+         "\"function\":{\"name\":\"b\"}}}"},
+        {"{\"contents\":{\"role\":\"model\",\"parts\":{\"text\":\"Once upon\"}}}", NULL},
+        {"{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"responseModalities\":\"IMAGE\"}}", NULL},
+        {"{\"contents\":{\"parts\":{\"text\":\"x\"}},\"tools\":{\"googleSearch\":{}}}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc;
+        char d[160];
+        cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, cases[i].req, "gpt-4o", &rc, d, sizeof d);
+        cJSON *want = cases[i].want ? cJSON_Parse(cases[i].want) : NULL;
+        if (o)
+            cJSON_DeleteItemFromObject(o, "model");
+        if (cases[i].want ? !t_json_same(o, want, cases[i].req) : rc != LLF_TR_INCOMPATIBLE)
+            fprintf(stderr, "FAIL %s: rc %d (%s)\n", cases[i].req, rc, d);
+        CHECK(cases[i].want ? rc == LLF_TR_OK && cJSON_Compare(o, want, 1) : rc == LLF_TR_INCOMPATIBLE && !o);
+        cJSON_Delete(o);
+        cJSON_Delete(want);
+    }
+    /* a program's own body to Gemini before 3: no JSON output beside
+     * function declarations, a declaration given alone too */
+    cJSON *body = cJSON_Parse("{\"contents\":{\"parts\":{\"text\":\"x\"}},\"tools\":{\"functionDeclarations\":"
+                              "{\"name\":\"w\"}},\"generationConfig\":{\"responseMimeType\":\"application/json\"}}");
+    CHECK(G->fit(body, "gemini-2.0-flash", 0) == 1);
+    cJSON_Delete(body);
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -788,4 +841,5 @@ void test_dialect_gemini(void)
     many_function_calls();
     function_call_ids();
     function_response_fields();
+    single_values_as_lists();
 }
