@@ -675,9 +675,17 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             rc = LLF_TR_ERROR;
         for (const cJSON *t = each_first(tools); t && rc == LLF_TR_OK; t = each_next(tools, t)) {
             const cJSON *decls = get2(t, "functionDeclarations", "function_declarations");
-            if (!cJSON_IsArray(decls) && !cJSON_IsObject(decls)) {
+            /* A server-side tool (googleSearch, codeExecution, urlContext...)
+             * may share a Tool object with the declarations: refused there
+             * as in a Tool of its own (another model would answer without
+             * it). A null one is not given. */
+            const cJSON *server = cJSON_IsObject(t) ? t->child : NULL;
+            while (server && (cJSON_IsNull(server) || !strcmp(server->string, "functionDeclarations") ||
+                              !strcmp(server->string, "function_declarations")))
+                server = server->next;
+            if (server || (!cJSON_IsArray(decls) && !cJSON_IsObject(decls))) {
                 llf_terr_set(e, "gemini tool \"%s\" has no equivalent in other dialects",
-                             llf_terr_word(t->child ? t->child->string : NULL));
+                             llf_terr_word(server ? server->string : t->child ? t->child->string : NULL));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }

@@ -393,6 +393,36 @@ static void single_values_as_lists(void)
     cJSON_Delete(body);
 }
 
+/* A server-side tool (Google Search, code execution, URL context...) is
+ * refused beside function declarations in one Tool object as in a Tool of
+ * its own: another model would answer without it. */
+static void server_tools_beside_functions(void)
+{
+    static const char *const tools[] = {"{\"googleSearch\":{}}", "{\"google_search_retrieval\":{}}",
+                                        "{\"codeExecution\":{}}", "{\"url_context\":{}}"};
+    static const char *const names[] = {"googleSearch", "google_search_retrieval", "codeExecution", "url_context"};
+    for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++) {
+        char own[300], beside[300];
+        snprintf(own, sizeof own, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"news?\"}]}],\"tools\":["
+                                  "{\"functionDeclarations\":[{\"name\":\"f\"}]},%s]}", tools[i]);
+        snprintf(beside, sizeof beside, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"news?\"}]}],\"tools\":"
+                                        "[{\"functionDeclarations\":[{\"name\":\"f\"}],%.*s}]}",
+                 (int)strlen(tools[i]) - 2, tools[i] + 1);
+        for (int to = LLF_OPENAI; to <= LLF_ANTHROPIC; to++) {
+            const char *model = to ? "claude-sonnet-4-5" : "gpt-4o";
+            CHECK(tr_skipped(LLF_GEMINI, to, own, model, names[i]));
+            CHECK(tr_skipped(LLF_GEMINI, to, beside, model, names[i]));
+        }
+    }
+    /* (one not given: null) */
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{"
+                         "\"function_declarations\":[{\"name\":\"f\"}],\"googleSearch\":null}]}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(cJSON_GetObjectItem(o, "tools")) == 1);
+    cJSON_Delete(o);
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -842,4 +872,5 @@ void test_dialect_gemini(void)
     function_call_ids();
     function_response_fields();
     single_values_as_lists();
+    server_tools_beside_functions();
 }
