@@ -861,7 +861,8 @@ static int tool_part(const cJSON *m, const char *name, cJSON *parts, llf_terr *e
 {
     int rc = LLF_TR_OK;
     char *t = llf_content_text(llf_get(m, "content"), "\n");
-    cJSON *resp = t ? cJSON_Parse(t) : NULL;
+    /* (exactly an object: JSON lines, or JSON then prose, are text) */
+    cJSON *resp = t ? llf_json_parse_exact(t, strlen(t)) : NULL;
     if (!cJSON_IsObject(resp)) {
         cJSON_Delete(resp);
         resp = cJSON_CreateObject();
@@ -944,6 +945,15 @@ static int tool_parts(const cJSON *msgs, const cJSON *m, const cJSON *last, cJSO
     return rc;
 }
 
+/* A hub call's function's arguments parsed, when they are exactly one JSON
+ * value (cJSON_Parse would take the first of several, or a value followed
+ * by prose); else NULL. */
+static cJSON *call_args(const cJSON *f)
+{
+    const char *a = llf_get_str(f, "arguments");
+    return a ? llf_json_parse_exact(a, strlen(a)) : NULL;
+}
+
 /* The first function call of a model turn's parts signed, when it is not
  * yet: calls Gemini did not make carry the placeholder signature, which
  * Gemini 3 requires (LLF_GEMINI_SKIP_SIGNATURE). 0, or -1. */
@@ -1001,7 +1011,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             const cJSON *tcs = llf_get(m, "tool_calls");
             for (const cJSON *c = cJSON_IsArray(tcs) ? tcs->child : NULL; c && rc == LLF_TR_OK; c = c->next) {
                 const cJSON *f = llf_get(c, "function");
-                cJSON *args = llf_get_str(f, "arguments") ? cJSON_Parse(llf_get_str(f, "arguments")) : NULL;
+                cJSON *args = call_args(f);
                 if (!cJSON_IsObject(args)) {
                     cJSON_Delete(args);
                     llf_terr_set(e, "tool call arguments are not a JSON object");
@@ -1291,7 +1301,7 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         const cJSON *tcs = llf_get(msg, "tool_calls");
         for (const cJSON *c = cJSON_IsArray(tcs) ? tcs->child : NULL; c && ok; c = c->next) {
             const cJSON *f = llf_get(c, "function");
-            cJSON *args = llf_get_str(f, "arguments") ? cJSON_Parse(llf_get_str(f, "arguments")) : NULL;
+            cJSON *args = call_args(f);
             if (!cJSON_IsObject(args)) {
                 cJSON_Delete(args);
                 args = cJSON_CreateObject();

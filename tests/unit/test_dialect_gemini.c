@@ -423,6 +423,67 @@ static void server_tools_beside_functions(void)
     cJSON_Delete(o);
 }
 
+/* Text that only begins with a JSON object (JSON lines, JSON then prose)
+ * is text to Gemini: a tool result goes whole as {"content": text}, not
+ * as its first object; such call arguments are no JSON object either. */
+static void trailing_text_is_text(void)
+{
+    static const char *const results[] = {
+        "{\"event\":\"login\",\"user\":\"bob\"}\n{\"event\":\"delete_all\",\"user\":\"mallory\"}",
+        "{\"ok\":true} but the disk is full",
+    };
+    int rc;
+    char d[160], json[600];
+    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++) {
+        cJSON *hub = cJSON_Parse("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                                 "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"type\":"
+                                 "\"function\",\"function\":{\"name\":\"ev\",\"arguments\":\"{}\"}}]},"
+                                 "{\"role\":\"tool\",\"tool_call_id\":\"a\"}]}");
+        cJSON_AddStringToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(hub, "messages"), 2), "content", results[i]);
+        char *h = cJSON_PrintUnformatted(hub);
+        cJSON *o = tr_across(LLF_OPENAI, LLF_GEMINI, h, "gemini-2.5-flash", &rc, d, sizeof d);
+        const cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(o, "contents"), 2), "parts"), 0), "functionResponse"), "response");
+        CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(r) == 1);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(r, "content")), results[i]);
+        cJSON_Delete(o);
+        cJSON_Delete(hub);
+        free(h);
+    }
+    /* (an object with white space around it is still the object) */
+    cJSON *o = tr_across(LLF_OPENAI, LLF_GEMINI, "{\"model\":\"g\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\","
+                         "\"function\":{\"name\":\"ev\",\"arguments\":\" {\\\"n\\\":1}\\n\"}}]},{\"role\":\"tool\","
+                         "\"tool_call_id\":\"a\",\"content\":\"\\n{\\\"ok\\\":true}\\n\"}]}", "gemini-2.5-flash", &rc, d,
+                         sizeof d);
+    const cJSON *turns = cJSON_GetObjectItem(o, "contents");
+    CHECK(rc == LLF_TR_OK && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(turns, 2), "parts"), 0), "functionResponse"),
+        "response"), "ok")));
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+        cJSON_GetArrayItem(turns, 1), "parts"), 0), "functionCall"), "args"), "n") != NULL);
+    cJSON_Delete(o);
+    /* call arguments of two objects, in a history and in an answer */
+    snprintf(json, sizeof json, "{\"model\":\"g\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":"
+                                "\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\","
+                                "\"function\":{\"name\":\"w\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}"
+                                "{\\\"city\\\":\\\"Rome\\\"}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"a\",\"content\":"
+                                "\"r\"}]}");
+    CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI, json, "gemini-2.5-flash", "arguments"));
+    cJSON *hub = cJSON_Parse("{\"id\":\"c\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
+                             "null,\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\"w\","
+                             "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"} and Rome\"}}]},\"finish_reason\":"
+                             "\"tool_calls\"}]}"), *back = NULL;
+    llf_terr e = {{0}};
+    CHECK(G->resp_from_hub(hub, "g", &back, &e) == LLF_TR_OK);
+    const cJSON *args = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(back, "candidates"), 0), "content"), "parts"), 0),
+        "functionCall"), "args");
+    CHECK(cJSON_IsObject(args) && !cJSON_GetObjectItem(args, "city"));
+    cJSON_Delete(hub);
+    cJSON_Delete(back);
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -873,4 +934,5 @@ void test_dialect_gemini(void)
     function_response_fields();
     single_values_as_lists();
     server_tools_beside_functions();
+    trailing_text_is_text();
 }
