@@ -7,9 +7,10 @@
  *
  * Differences bridged here: roles are user/model and must alternate
  * (consecutive turns merge); the system prompt is systemInstruction; function
- * calls carry no ids (we name them call_<responseId>_<n>, unique across
- * turns, and pair each functionResponse with the oldest unanswered call of
- * that name); the first call of a model turn carries the placeholder thought
+ * calls carry no ids, or optional ones (we name them call_<responseId>_<n>,
+ * unique across turns, and pair each functionResponse with the call of its
+ * id when both have one, else with the oldest unanswered call of that
+ * name); the first call of a model turn carries the placeholder thought
  * signature, which Gemini 3 requires of calls it did not make; arguments
  * are objects;
  * sampling lives in generationConfig; JSON output is responseMimeType plus
@@ -109,6 +110,42 @@ static const cJSON *get2(const cJSON *o, const char *camel, const char *snake)
 {
     const cJSON *v = llf_get(o, camel);
     return v ? v : llf_get(o, snake);
+}
+
+/* A repeated field of a request, element by element: Google reads a
+ * single value given for one as a list of one, and its own REST examples
+ * write "contents": {"parts": {"text": ...}}, so a program may send either.
+ * for (p = each_first(f); p; p = each_next(f, p)) */
+static const cJSON *each_first(const cJSON *f)
+{
+    return cJSON_IsArray(f) ? f->child : f && !cJSON_IsNull(f) ? f : NULL;
+}
+
+static const cJSON *each_next(const cJSON *f, const cJSON *at)
+{
+    return cJSON_IsArray(f) ? at->next : NULL;
+}
+
+static const cJSON *each_last(const cJSON *f)
+{
+    return cJSON_IsArray(f) ? cJSON_GetArrayItem(f, cJSON_GetArraySize(f) - 1) : each_first(f);
+}
+
+/* The text of a Content's parts (each_first), joined by newlines. NULL on
+ * no memory. */
+static char *parts_text(const cJSON *parts)
+{
+    llf_buf b = {0};
+    int first = 1;
+    for (const cJSON *p = each_first(parts); p; p = each_next(parts, p)) {
+        const char *t = llf_get_str(p, "text");
+        if (t && ((!first && llf_buf_adds(&b, "\n")) || llf_buf_adds(&b, t))) {
+            llf_buf_free(&b);
+            return NULL;
+        }
+        first &= !t;
+    }
+    return llf_buf_steal(&b);
 }
 
 /* Gemini's upper-case OpenAPI type names → JSON Schema's. */
@@ -321,20 +358,90 @@ static int is_image(const char *mime)
 
 /* ---- requests: Gemini → hub ------------------------------------------- */
 
+/* The function calls of a Gemini history so far, each waiting for its
+ * response: as many as the history holds (no table of fixed size, which
+ * would leave a long agent run no member to fall back to). */
 typedef struct pending {
-    char name[128];
-    char id[32];
+    const char *name;   /* its function (the request's own string) */
+    const char *gid;    /* Gemini's id of it (functionCall.id), or NULL */
+    char id[32];        /* the hub's: call_<n> */
     int answered;
 } pending;
 
-static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *ncalls, llf_terr *e)
+typedef struct pendings {
+    pending *v;
+    size_t n, cap;
+} pendings;
+
+/* A new call's place at the end of calls (its fields unset), or NULL on
+ * no memory. */
+static pending *pending_add(pendings *calls)
+{
+    if (calls->n == calls->cap) {
+        size_t cap = calls->cap ? calls->cap * 2 : 16;
+        pending *v = realloc(calls->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        calls->v = v;
+        calls->cap = cap;
+    }
+    return &calls->v[calls->n++];
+}
+
+/* The call a functionResponse answers, marked answered: the one of its id
+ * (gid, Gemini's functionResponse.id), which pairs results given in any
+ * order; when it has none or names no call, the oldest unanswered call of
+ * its function's name. NULL when none. */
+static pending *pending_answered(pendings *calls, const char *gid, const char *name)
+{
+    pending *to = NULL;
+    for (size_t i = 0; i < calls->n && gid && !to; i++)
+        if (!calls->v[i].answered && calls->v[i].gid && !strcmp(calls->v[i].gid, gid))
+            to = &calls->v[i];
+    for (size_t i = 0; i < calls->n && name && !to; i++)
+        if (!calls->v[i].answered && !strcmp(calls->v[i].name, name))
+            to = &calls->v[i];
+    if (to)
+        to->answered = 1;
+    return to;
+}
+
+/* A functionResponse's response as a tool message's text, as Google
+ * documents it: "Use 'output' key to specify function output and 'error'
+ * key to specify error details (if any). If 'output' and 'error' keys are
+ * not specified, then whole 'response' is treated as function output." A
+ * lone output is its value (a string as it is), a lone string content or
+ * result (what SDKs wrap a plain value in) that string, a lone error its
+ * details with *failed set (the hub marks the message:
+ * LLF_HUB_TOOL_ERROR); any other response goes whole, as JSON, so that no
+ * field of it is lost, *failed set when it has an error. (A null member is
+ * one not given.) NULL on no memory, or when there is no response. */
+static char *response_text(const cJSON *resp, int *failed)
+{
+    const cJSON *only = NULL;
+    int n = 0;
+    for (const cJSON *k = cJSON_IsObject(resp) ? resp->child : NULL; k; k = k->next)
+        if (!cJSON_IsNull(k) && n++ == 0)
+            only = k;
+    const cJSON *err = llf_get(resp, "error");
+    *failed = err && !cJSON_IsNull(err);
+    if (n != 1)
+        return cJSON_PrintUnformatted(resp);
+    const char *key = only->string;
+    if (!strcmp(key, "error") || !strcmp(key, "output") ||
+        (cJSON_IsString(only) && (!strcmp(key, "content") || !strcmp(key, "result"))))
+        return cJSON_IsString(only) ? llf_strdup(only->valuestring) : cJSON_PrintUnformatted(only);
+    return cJSON_PrintUnformatted(resp);
+}
+
+static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_terr *e)
 {
     const char *role = llf_get_str(turn, "role");
     int model = role && strcmp(role, "model") == 0;
     cJSON *parts = cJSON_CreateArray(), *tcs = cJSON_CreateArray();
     int rc = parts && tcs ? LLF_TR_OK : LLF_TR_ERROR, images = 0;
     const cJSON *gparts = llf_get(turn, "parts");
-    for (const cJSON *p = cJSON_IsArray(gparts) ? gparts->child : NULL; p && rc == LLF_TR_OK; p = p->next) {
+    for (const cJSON *p = each_first(gparts); p && rc == LLF_TR_OK; p = each_next(gparts, p)) {
         const cJSON *inl = get2(p, "inlineData", "inline_data"), *fd = get2(p, "fileData", "file_data");
         const cJSON *fc = get2(p, "functionCall", "function_call");
         const cJSON *fr = get2(p, "functionResponse", "function_response");
@@ -384,35 +491,23 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pending *calls, int *n
             free(url);
             images++;
         } else if (fc && model) {
-            if (*ncalls >= 64) {
-                llf_terr_set(e, "too many function calls");
-                rc = LLF_TR_INCOMPATIBLE;
+            pending *pc = pending_add(calls);
+            if (!pc) {
+                rc = LLF_TR_ERROR;
                 break;
             }
-            pending *pc = &calls[(*ncalls)++];
-            snprintf(pc->name, sizeof pc->name, "%s", llf_get_str(fc, "name") ? llf_get_str(fc, "name") : "");
-            snprintf(pc->id, sizeof pc->id, "call_%d", *ncalls - 1);
+            pc->name = llf_get_str(fc, "name") ? llf_get_str(fc, "name") : "";
+            pc->gid = llf_get_str(fc, "id");
+            snprintf(pc->id, sizeof pc->id, "call_%zu", calls->n - 1);
             pc->answered = 0;
             if (llf_append(tcs, llf_hub_tool_call(pc->id, pc->name, llf_get(fc, "args"))))
                 rc = LLF_TR_ERROR;
         } else if (fr && !model) {
             const char *name = llf_get_str(fr, "name");
-            const cJSON *resp = llf_get(fr, "response");
-            const char *id = NULL;
-            for (int i = 0; i < *ncalls && !id; i++)
-                if (!calls[i].answered && name && strcmp(calls[i].name, name) == 0) {
-                    calls[i].answered = 1;
-                    id = calls[i].id;
-                }
-            /* Gemini's "error" key says the function failed, its value
-             * the details (the hub marks the message: LLF_HUB_TOOL_ERROR) */
-            const cJSON *err = llf_get(resp, "error");
-            int failed = err && !cJSON_IsNull(err) && !llf_get(resp, "output");
-            const cJSON *shown = failed ? err : resp;
-            const char *str = failed ? cJSON_GetStringValue(err)
-                              : llf_get_str(resp, "content") ? llf_get_str(resp, "content")
-                                                             : llf_get_str(resp, "result");
-            char *text = str ? llf_strdup(str) : cJSON_PrintUnformatted(shown);
+            pending *to = pending_answered(calls, llf_get_str(fr, "id"), name);
+            const char *id = to ? to->id : NULL;
+            int failed = 0;
+            char *text = response_text(llf_get(fr, "response"), &failed);
             cJSON *m = cJSON_CreateObject();
             if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
                 llf_add(m, "tool_call_id", cJSON_CreateString(id ? id : "call_unknown")) ||
@@ -467,7 +562,7 @@ static int output_refused(const cJSON *gc, llf_terr *e)
         return LLF_TR_INCOMPATIBLE;
     }
     const cJSON *mods = get2(gc, "responseModalities", "response_modalities");
-    for (const cJSON *m = cJSON_IsArray(mods) ? mods->child : NULL; m; m = m->next)
+    for (const cJSON *m = each_first(mods); m; m = each_next(mods, m))
         if (!cJSON_IsString(m) || strcasecmp(m->valuestring, "TEXT")) {
             llf_terr_set(e, "gemini response modality %s has no equivalent in other dialects",
                          llf_terr_word(cJSON_GetStringValue(m)));
@@ -484,7 +579,7 @@ static int only_allowed(cJSON *tools, const cJSON *allowed, llf_terr *e)
         next = t->next;
         const char *name = llf_get_str(llf_get(t, "function"), "name");
         int ok = 0;
-        for (const cJSON *a = allowed->child; a && !ok && name; a = a->next)
+        for (const cJSON *a = each_first(allowed); a && !ok && name; a = each_next(allowed, a))
             ok = cJSON_IsString(a) && !strcmp(a->valuestring, name);
         if (!ok)
             cJSON_Delete(cJSON_DetachItemViaPointer(tools, t));
@@ -499,7 +594,7 @@ static int only_allowed(cJSON *tools, const cJSON *allowed, llf_terr *e)
 static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     const cJSON *contents = llf_get(req, "contents");
-    if (!cJSON_IsArray(contents)) {
+    if (!cJSON_IsArray(contents) && !cJSON_IsObject(contents)) {
         llf_terr_set(e, "not a Gemini generateContent request");
         return LLF_TR_ERROR;
     }
@@ -514,7 +609,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         llf_terr_set(&refused, "gemini cachedContent (a cached prompt only Gemini holds)");
     /* A last turn of the model's: what it means to Gemini is Gemini's (it
      * may continue it); Claude would, the others answer after it. */
-    const char *lrole = llf_get_str(cJSON_GetArrayItem(contents, cJSON_GetArraySize(contents) - 1), "role");
+    const char *lrole = llf_get_str(each_last(contents), "role");
     if (!refused.detail[0] && lrole && !strcmp(lrole, "model"))
         llf_terr_set(&refused, "the conversation ends with a model turn");
     cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_CreateArray(), *own = msgs;
@@ -524,7 +619,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     cJSON_Delete(own);   /* (msgs, when not in hub) */
     const cJSON *si = get2(req, "systemInstruction", "system_instruction");
     if (rc == LLF_TR_OK && si) {
-        char *text = llf_content_text(llf_get(si, "parts"), "\n");
+        char *text = parts_text(llf_get(si, "parts"));
         cJSON *m = cJSON_CreateObject();
         if (!text || !m || llf_add(m, "role", cJSON_CreateString("system")) ||
             llf_add(m, "content", cJSON_CreateString(text)) || llf_append_own(msgs, &m)) {
@@ -533,10 +628,10 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         }
         free(text);
     }
-    pending calls[64];
-    int ncalls = 0;
-    for (const cJSON *t = contents->child; t && rc == LLF_TR_OK; t = t->next)
-        rc = content_to_hub(t, msgs, calls, &ncalls, e);
+    pendings calls = {0};
+    for (const cJSON *t = each_first(contents); t && rc == LLF_TR_OK; t = each_next(contents, t))
+        rc = content_to_hub(t, msgs, &calls, e);
+    free(calls.v);
     if (rc == LLF_TR_OK && gc) {
         static const char *const map[][3] = {{"temperature", "temperature", "temperature"},
                                              {"topP", "top_p", "top_p"},
@@ -574,19 +669,27 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         }
     }
     const cJSON *tools = llf_get(req, "tools");
-    if (rc == LLF_TR_OK && cJSON_IsArray(tools)) {
+    if (rc == LLF_TR_OK && each_first(tools)) {
         cJSON *ht = cJSON_CreateArray();
         if (!ht || llf_add(hub, "tools", ht))
             rc = LLF_TR_ERROR;
-        for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
+        for (const cJSON *t = each_first(tools); t && rc == LLF_TR_OK; t = each_next(tools, t)) {
             const cJSON *decls = get2(t, "functionDeclarations", "function_declarations");
-            if (!cJSON_IsArray(decls)) {
+            /* A server-side tool (googleSearch, codeExecution, urlContext...)
+             * may share a Tool object with the declarations: refused there
+             * as in a Tool of its own (another model would answer without
+             * it). A null one is not given. */
+            const cJSON *server = cJSON_IsObject(t) ? t->child : NULL;
+            while (server && (cJSON_IsNull(server) || !strcmp(server->string, "functionDeclarations") ||
+                              !strcmp(server->string, "function_declarations")))
+                server = server->next;
+            if (server || (!cJSON_IsArray(decls) && !cJSON_IsObject(decls))) {
                 llf_terr_set(e, "gemini tool \"%s\" has no equivalent in other dialects",
-                             llf_terr_word(t->child ? t->child->string : NULL));
+                             llf_terr_word(server ? server->string : t->child ? t->child->string : NULL));
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
-            for (const cJSON *d = decls->child; d && rc == LLF_TR_OK; d = d->next) {
+            for (const cJSON *d = each_first(decls); d && rc == LLF_TR_OK; d = each_next(decls, d)) {
                 /* the parameters as Gemini's Schema, or as a JSON Schema */
                 const cJSON *params = llf_get(d, "parameters");
                 if (!params)
@@ -609,11 +712,12 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     if (rc == LLF_TR_OK && mode) {
         const cJSON *allowed = get2(fcc, "allowedFunctionNames", "allowed_function_names");
         cJSON *tc;
-        if (!strcasecmp(mode, "ANY") && cJSON_GetArraySize(allowed) == 1 && cJSON_IsString(allowed->child)) {
+        const cJSON *one = each_first(allowed);
+        if (!strcasecmp(mode, "ANY") && one && !each_next(allowed, one) && cJSON_IsString(one)) {
             tc = cJSON_CreateObject();
             cJSON *f = cJSON_CreateObject();
             if (!tc || !f || llf_add(tc, "type", cJSON_CreateString("function")) ||
-                llf_add(f, "name", cJSON_CreateString(allowed->child->valuestring)) ||
+                llf_add(f, "name", cJSON_CreateString(one->valuestring)) ||
                 llf_add_own(tc, "function", &f)) {
                 cJSON_Delete(f);
                 cJSON_Delete(tc);
@@ -623,7 +727,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             tc = cJSON_CreateString(!strcasecmp(mode, "ANY") ? "required" : !strcasecmp(mode, "NONE") ? "none" : "auto");
             /* Several allowed among more declared: OpenAI and Anthropic
              * name one tool or any, so the others are not offered. */
-            if (tc && cJSON_IsArray(allowed) && allowed->child &&
+            if (tc && one &&
                 (!strcasecmp(mode, "ANY") || !strcasecmp(mode, "VALIDATED")))
                 rc = only_allowed((cJSON *)llf_get(hub, "tools"), allowed, e);
         }
@@ -757,7 +861,8 @@ static int tool_part(const cJSON *m, const char *name, cJSON *parts, llf_terr *e
 {
     int rc = LLF_TR_OK;
     char *t = llf_content_text(llf_get(m, "content"), "\n");
-    cJSON *resp = t ? cJSON_Parse(t) : NULL;
+    /* (exactly an object: JSON lines, or JSON then prose, are text) */
+    cJSON *resp = t ? llf_json_parse_exact(t, strlen(t)) : NULL;
     if (!cJSON_IsObject(resp)) {
         cJSON_Delete(resp);
         resp = cJSON_CreateObject();
@@ -840,6 +945,15 @@ static int tool_parts(const cJSON *msgs, const cJSON *m, const cJSON *last, cJSO
     return rc;
 }
 
+/* A hub call's function's arguments parsed, when they are exactly one JSON
+ * value (cJSON_Parse would take the first of several, or a value followed
+ * by prose); else NULL. */
+static cJSON *call_args(const cJSON *f)
+{
+    const char *a = llf_get_str(f, "arguments");
+    return a ? llf_json_parse_exact(a, strlen(a)) : NULL;
+}
+
 /* The first function call of a model turn's parts signed, when it is not
  * yet: calls Gemini did not make carry the placeholder signature, which
  * Gemini 3 requires (LLF_GEMINI_SKIP_SIGNATURE). 0, or -1. */
@@ -897,7 +1011,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             const cJSON *tcs = llf_get(m, "tool_calls");
             for (const cJSON *c = cJSON_IsArray(tcs) ? tcs->child : NULL; c && rc == LLF_TR_OK; c = c->next) {
                 const cJSON *f = llf_get(c, "function");
-                cJSON *args = llf_get_str(f, "arguments") ? cJSON_Parse(llf_get_str(f, "arguments")) : NULL;
+                cJSON *args = call_args(f);
                 if (!cJSON_IsObject(args)) {
                     cJSON_Delete(args);
                     llf_terr_set(e, "tool call arguments are not a JSON object");
@@ -1187,7 +1301,7 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
         const cJSON *tcs = llf_get(msg, "tool_calls");
         for (const cJSON *c = cJSON_IsArray(tcs) ? tcs->child : NULL; c && ok; c = c->next) {
             const cJSON *f = llf_get(c, "function");
-            cJSON *args = llf_get_str(f, "arguments") ? cJSON_Parse(llf_get_str(f, "arguments")) : NULL;
+            cJSON *args = call_args(f);
             if (!cJSON_IsObject(args)) {
                 cJSON_Delete(args);
                 args = cJSON_CreateObject();
@@ -1320,8 +1434,8 @@ static int fit_json(const cJSON *o, cJSON *gc, const char *model, int apply)
         return 0;
     const cJSON *tools = llf_get(o, "tools");
     int decls = 0;
-    for (const cJSON *t = cJSON_IsArray(tools) ? tools->child : NULL; t && !decls; t = t->next)
-        decls = cJSON_GetArraySize(get2(t, "functionDeclarations", "function_declarations")) > 0;
+    for (const cJSON *t = each_first(tools); t && !decls; t = each_next(tools, t))
+        decls = each_first(get2(t, "functionDeclarations", "function_declarations")) != NULL;
     if (!decls)
         return 0;
     if (apply) {

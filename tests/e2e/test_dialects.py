@@ -318,6 +318,23 @@ def test_gemini_call_answered_by_openai():
     only_own_keys(m)
 
 
+def test_googles_own_rest_example_falls_back_whole():
+    """Google's REST example of a system instruction (google-gemini/api-examples
+    rest/system_instruction.sh) writes its lists as single objects, which Gemini
+    reads as lists of one: the member gets the system prompt and the turn."""
+    m = mock()
+    m.set("gem", behaviour="503")
+    body = {"system_instruction": {"parts": {"text": "You are a cat. Your name is Neko."}},
+            "contents": {"parts": {"text": "Hello there"}}}
+    r = run(gemini_call(m, body, "gemini-2.5-flash"), env_for(config(m, ["backup/gpt-4o-mini"])))
+    out = json.loads(r.stdout)
+    text = out.get("candidates", [{}])[0].get("content", {}).get("parts", [{}])[0].get("text", "")
+    check(text.startswith("Hello from backup"), f"answered by the member: {out}")
+    sent = json.loads(m.requests("backup")[0]["body"])
+    eq(sent["messages"], [{"role": "system", "content": "You are a cat. Your name is Neko."},
+                          {"role": "user", "content": "Hello there"}], "the system prompt and the turn")
+
+
 def test_a_gemini_member_gets_what_its_model_accepts():
     """The program's own Gemini dialect, another model: a Gemini 2.5 Pro call
     asking for 65536 tokens falls back to Gemini 2.0 Flash, which writes at

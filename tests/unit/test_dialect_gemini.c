@@ -207,6 +207,283 @@ static void allowed_tools(void)
 #undef REQ
 }
 
+/* A history of more function calls than any fixed table would hold (the
+ * bookkeeping once stopped at 64, and such a history never fell back):
+ * every call translated, each result paired with its own call. */
+static void many_function_calls(void)
+{
+    enum { N = 300 };
+    cJSON *req = cJSON_CreateObject(), *contents = cJSON_AddArrayToObject(req, "contents");
+    cJSON_AddItemToArray(contents, cJSON_Parse("{\"role\":\"user\",\"parts\":[{\"text\":\"go\"}]}"));
+    for (int i = 0; i < N; i++) {
+        char turn[200];
+        snprintf(turn, sizeof turn, "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":\"f\","
+                                    "\"args\":{\"i\":%d}}}]}", i);
+        cJSON_AddItemToArray(contents, cJSON_Parse(turn));
+        snprintf(turn, sizeof turn, "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"f\","
+                                    "\"response\":{\"result\":\"r%d\"}}}]}", i);
+        cJSON_AddItemToArray(contents, cJSON_Parse(turn));
+    }
+    char *json = cJSON_PrintUnformatted(req);
+    int rc;
+    char d[160];
+    cJSON *o = json ? tr_across(LLF_GEMINI, LLF_OPENAI, json, "gpt-4o", &rc, d, sizeof d) : NULL;
+    if (!o)
+        fprintf(stderr, "  %d function calls: rc %d (%s)\n", N, json ? rc : -9, d);
+    const cJSON *msgs = cJSON_GetObjectItem(o, "messages");
+    CHECK(o && cJSON_GetArraySize(msgs) == 1 + 2 * N);
+    int paired = 0;
+    for (int i = 0; i < N && msgs; i++) {
+        const cJSON *call = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1 + 2 * i), "tool_calls"), 0);
+        const cJSON *res = cJSON_GetArrayItem(msgs, 2 + 2 * i);
+        char want[16];
+        snprintf(want, sizeof want, "r%d", i);
+        const char *cid = cJSON_GetStringValue(cJSON_GetObjectItem(call, "id"));
+        const char *rid = cJSON_GetStringValue(cJSON_GetObjectItem(res, "tool_call_id"));
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(res, "content"));
+        paired += cid && rid && text && !strcmp(cid, rid) && !strcmp(text, want);
+    }
+    CHECK(paired == N);
+    cJSON_Delete(o);
+    cJSON_Delete(req);
+    free(json);
+}
+
+/* Calls and responses that carry Gemini's ids are paired by them, however
+ * the responses are ordered (Rome's weather must not become Paris's); one
+ * whose id names no call, or that has none, by its function's name. */
+static void function_call_ids(void)
+{
+    static const char req[] =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"weather in Paris and Rome?\"}]},"
+        "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"id\":\"fc-paris\",\"name\":\"w\",\"args\":"
+        "{\"city\":\"Paris\"}}},{\"functionCall\":{\"id\":\"fc-rome\",\"name\":\"w\",\"args\":{\"city\":"
+        "\"Rome\"}}},{\"functionCall\":{\"name\":\"w\",\"args\":{\"city\":\"Oslo\"}}},"
+        "{\"functionCall\":{\"id\":\"fc-lima\",\"name\":\"w\",\"args\":{\"city\":\"Lima\"}}}]},"
+        "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"id\":\"fc-rome\",\"name\":\"w\",\"response\":"
+        "{\"output\":\"Rome\"}}},{\"functionResponse\":{\"id\":\"fc-paris\",\"name\":\"w\",\"response\":"
+        "{\"output\":\"Paris\"}}},{\"functionResponse\":{\"id\":\"fc-nowhere\",\"name\":\"w\",\"response\":"
+        "{\"output\":\"Oslo\"}}},{\"functionResponse\":{\"name\":\"w\",\"response\":{\"output\":\"Lima\"}}}]}]}";
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, req, "gpt-4o", &rc, d, sizeof d);
+    const cJSON *msgs = cJSON_GetObjectItem(o, "messages");
+    const cJSON *calls = cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "tool_calls");
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(msgs) == 6 && cJSON_GetArraySize(calls) == 4);
+    for (int k = 2; k < 6 && calls; k++) {
+        const cJSON *res = cJSON_GetArrayItem(msgs, k);
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(res, "content"));
+        const char *to = cJSON_GetStringValue(cJSON_GetObjectItem(res, "tool_call_id"));
+        cJSON *args = NULL;
+        for (const cJSON *c = calls->child; c && !args; c = c->next)
+            if (to && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "id")), to))
+                args = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "function"),
+                                                                            "arguments")));
+        const char *city = cJSON_GetStringValue(cJSON_GetObjectItem(args, "city"));
+        if (!text || !city || !strstr(text, city))
+            fprintf(stderr, "FAIL result \"%s\" answers %s\n", text ? text : "(null)", city ? city : "no call");
+        CHECK(text && city && strstr(text, city));
+        cJSON_Delete(args);
+    }
+    cJSON_Delete(o);
+}
+
+/* A functionResponse's response as the tool message's text, as Google
+ * documents it: "output" the function's output, "error" its error (the
+ * message marked failed), and a response with neither the output whole.
+ * A lone string content or result (what SDKs wrap a plain value in) or a
+ * lone output is its value; beside other fields nothing is left out. */
+static void function_response_fields(void)
+{
+    static const struct {
+        const char *response, *text;   /* text: NULL when the whole response */
+        int failed;
+    } cases[] = {
+        {"{\"result\":\"rain\",\"temperature_c\":-40,\"warning\":\"EVACUATE NOW\"}", NULL, 0},
+        {"{\"content\":\"rain\",\"source\":\"met office\"}", NULL, 0},
+        {"{\"output\":\"rain\",\"units\":\"mm\"}", NULL, 0},
+        {"{\"on\":true}", NULL, 0},
+        {"{\"content\":{\"a\":1}}", NULL, 0},
+        {"{}", NULL, 0},
+        {"{\"content\":\"rain\"}", "rain", 0},
+        {"{\"result\":\"done\"}", "done", 0},
+        {"{\"output\":\"ok\"}", "ok", 0},
+        {"{\"output\":{\"t\":5,\"u\":[1,2]}}", "{\"t\":5,\"u\":[1,2]}", 0},
+        {"{\"output\":\"ok\",\"error\":null}", "ok", 0},
+        {"{\"error\":\"city not found\"}", "city not found", 1},
+        {"{\"error\":{\"code\":404}}", "{\"code\":404}", 1},
+        {"{\"output\":\"half\",\"error\":\"timed out\"}", NULL, 1},
+        {"{\"error\":\"city not found\",\"code\":404}", NULL, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[600];
+        snprintf(req, sizeof req, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]},{\"role\":"
+                                  "\"model\",\"parts\":[{\"functionCall\":{\"name\":\"w\",\"args\":{}}}]},{\"role\":"
+                                  "\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"w\",\"response\":%s}}]}]}",
+                 cases[i].response);
+        cJSON *in = cJSON_Parse(req), *hub = NULL;
+        llf_terr e = {{0}};
+        CHECK(in && G->req_to_hub(in, "g", &hub, &e) == LLF_TR_OK);
+        const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(hub, "messages"), 2);
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(m, "content"));
+        cJSON *whole = cJSON_Parse(cases[i].response), *got = text ? cJSON_Parse(text) : NULL;
+        int ok = text && (cases[i].text ? !strcmp(text, cases[i].text) : cJSON_Compare(got, whole, 1)) &&
+                 cJSON_IsTrue(cJSON_GetObjectItem(m, LLF_HUB_TOOL_ERROR)) == cases[i].failed;
+        if (!ok)
+            fprintf(stderr, "FAIL functionResponse %s: \"%s\"%s\n", cases[i].response, text ? text : "(null)",
+                    cJSON_GetObjectItem(m, LLF_HUB_TOOL_ERROR) ? " (failed)" : "");
+        CHECK(ok);
+        cJSON_Delete(whole);
+        cJSON_Delete(got);
+        cJSON_Delete(in);
+        cJSON_Delete(hub);
+    }
+}
+
+/* A repeated field written as a single value is a list of one, as Google
+ * reads it (its own REST examples send "system_instruction": {"parts":
+ * {"text": ...}}, "contents": {"parts": {"text": ...}}): none of the
+ * prompt, the turns, the tools or what the answer must be is lost. */
+static void single_values_as_lists(void)
+{
+    static const struct {
+        const char *req, *want;   /* want: the hub's messages and tools, or NULL: refused */
+    } cases[] = {
+        {"{\"system_instruction\":{\"parts\":{\"text\":\"You are a cat.\"}},\"contents\":{\"parts\":{\"text\":\"Hi\"}}}",
+         "{\"messages\":[{\"role\":\"system\",\"content\":\"You are a cat.\"},{\"role\":\"user\",\"content\":\"Hi\"}]}"},
+        {"{\"contents\":[{\"role\":\"user\",\"parts\":{\"text\":\"I am Alice.\"}},{\"role\":\"model\",\"parts\":"
+         "{\"text\":\"Hi Alice\"}},{\"role\":\"user\",\"parts\":[{\"text\":\"Who am I?\"}]}]}",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"I am Alice.\"},{\"role\":\"assistant\",\"content\":\"Hi Alice\"},"
+         "{\"role\":\"user\",\"content\":\"Who am I?\"}]}"},
+        {"{\"contents\":[{\"role\":\"user\",\"parts\":{\"text\":\"w?\"}},{\"role\":\"model\",\"parts\":{\"functionCall\":"
+         "{\"name\":\"w\",\"args\":{}}}},{\"role\":\"user\",\"parts\":{\"functionResponse\":{\"name\":\"w\",\"response\":"
+         "{\"output\":\"rain\"}}}}],\"tools\":{\"functionDeclarations\":{\"name\":\"w\"}}}",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"w?\"},{\"role\":\"assistant\",\"content\":null,\"tool_calls\":"
+         "[{\"id\":\"call_0\",\"type\":\"function\",\"function\":{\"name\":\"w\",\"arguments\":\"{}\"}}]},"
+         "{\"role\":\"tool\",\"tool_call_id\":\"call_0\",\"content\":\"rain\"}],"
+         "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"w\"}}]}"},
+        {"{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"function_declarations\":{\"name\":\"a\"}},"
+         "{\"functionDeclarations\":[{\"name\":\"b\"}]}],\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"ANY\","
+         "\"allowedFunctionNames\":\"b\"}}}",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
+         "\"a\"}},{\"type\":\"function\",\"function\":{\"name\":\"b\"}}],\"tool_choice\":{\"type\":\"function\","
+         "\"function\":{\"name\":\"b\"}}}"},
+        {"{\"contents\":{\"role\":\"model\",\"parts\":{\"text\":\"Once upon\"}}}", NULL},
+        {"{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"responseModalities\":\"IMAGE\"}}", NULL},
+        {"{\"contents\":{\"parts\":{\"text\":\"x\"}},\"tools\":{\"googleSearch\":{}}}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc;
+        char d[160];
+        cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, cases[i].req, "gpt-4o", &rc, d, sizeof d);
+        cJSON *want = cases[i].want ? cJSON_Parse(cases[i].want) : NULL;
+        if (o)
+            cJSON_DeleteItemFromObject(o, "model");
+        if (cases[i].want ? !t_json_same(o, want, cases[i].req) : rc != LLF_TR_INCOMPATIBLE)
+            fprintf(stderr, "FAIL %s: rc %d (%s)\n", cases[i].req, rc, d);
+        CHECK(cases[i].want ? rc == LLF_TR_OK && cJSON_Compare(o, want, 1) : rc == LLF_TR_INCOMPATIBLE && !o);
+        cJSON_Delete(o);
+        cJSON_Delete(want);
+    }
+    /* a program's own body to Gemini before 3: no JSON output beside
+     * function declarations, a declaration given alone too */
+    cJSON *body = cJSON_Parse("{\"contents\":{\"parts\":{\"text\":\"x\"}},\"tools\":{\"functionDeclarations\":"
+                              "{\"name\":\"w\"}},\"generationConfig\":{\"responseMimeType\":\"application/json\"}}");
+    CHECK(G->fit(body, "gemini-2.0-flash", 0) == 1);
+    cJSON_Delete(body);
+}
+
+/* A server-side tool (Google Search, code execution, URL context...) is
+ * refused beside function declarations in one Tool object as in a Tool of
+ * its own: another model would answer without it. */
+static void server_tools_beside_functions(void)
+{
+    static const char *const tools[] = {"{\"googleSearch\":{}}", "{\"google_search_retrieval\":{}}",
+                                        "{\"codeExecution\":{}}", "{\"url_context\":{}}"};
+    static const char *const names[] = {"googleSearch", "google_search_retrieval", "codeExecution", "url_context"};
+    for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++) {
+        char own[300], beside[300];
+        snprintf(own, sizeof own, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"news?\"}]}],\"tools\":["
+                                  "{\"functionDeclarations\":[{\"name\":\"f\"}]},%s]}", tools[i]);
+        snprintf(beside, sizeof beside, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"news?\"}]}],\"tools\":"
+                                        "[{\"functionDeclarations\":[{\"name\":\"f\"}],%.*s}]}",
+                 (int)strlen(tools[i]) - 2, tools[i] + 1);
+        for (int to = LLF_OPENAI; to <= LLF_ANTHROPIC; to++) {
+            const char *model = to ? "claude-sonnet-4-5" : "gpt-4o";
+            CHECK(tr_skipped(LLF_GEMINI, to, own, model, names[i]));
+            CHECK(tr_skipped(LLF_GEMINI, to, beside, model, names[i]));
+        }
+    }
+    /* (one not given: null) */
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{"
+                         "\"function_declarations\":[{\"name\":\"f\"}],\"googleSearch\":null}]}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(cJSON_GetObjectItem(o, "tools")) == 1);
+    cJSON_Delete(o);
+}
+
+/* Text that only begins with a JSON object (JSON lines, JSON then prose)
+ * is text to Gemini: a tool result goes whole as {"content": text}, not
+ * as its first object; such call arguments are no JSON object either. */
+static void trailing_text_is_text(void)
+{
+    static const char *const results[] = {
+        "{\"event\":\"login\",\"user\":\"bob\"}\n{\"event\":\"delete_all\",\"user\":\"mallory\"}",
+        "{\"ok\":true} but the disk is full",
+    };
+    int rc;
+    char d[160], json[600];
+    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++) {
+        cJSON *hub = cJSON_Parse("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                                 "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"type\":"
+                                 "\"function\",\"function\":{\"name\":\"ev\",\"arguments\":\"{}\"}}]},"
+                                 "{\"role\":\"tool\",\"tool_call_id\":\"a\"}]}");
+        cJSON_AddStringToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(hub, "messages"), 2), "content", results[i]);
+        char *h = cJSON_PrintUnformatted(hub);
+        cJSON *o = tr_across(LLF_OPENAI, LLF_GEMINI, h, "gemini-2.5-flash", &rc, d, sizeof d);
+        const cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(o, "contents"), 2), "parts"), 0), "functionResponse"), "response");
+        CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(r) == 1);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(r, "content")), results[i]);
+        cJSON_Delete(o);
+        cJSON_Delete(hub);
+        free(h);
+    }
+    /* (an object with white space around it is still the object) */
+    cJSON *o = tr_across(LLF_OPENAI, LLF_GEMINI, "{\"model\":\"g\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\","
+                         "\"function\":{\"name\":\"ev\",\"arguments\":\" {\\\"n\\\":1}\\n\"}}]},{\"role\":\"tool\","
+                         "\"tool_call_id\":\"a\",\"content\":\"\\n{\\\"ok\\\":true}\\n\"}]}", "gemini-2.5-flash", &rc, d,
+                         sizeof d);
+    const cJSON *turns = cJSON_GetObjectItem(o, "contents");
+    CHECK(rc == LLF_TR_OK && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(turns, 2), "parts"), 0), "functionResponse"),
+        "response"), "ok")));
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+        cJSON_GetArrayItem(turns, 1), "parts"), 0), "functionCall"), "args"), "n") != NULL);
+    cJSON_Delete(o);
+    /* call arguments of two objects, in a history and in an answer */
+    snprintf(json, sizeof json, "{\"model\":\"g\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":"
+                                "\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\","
+                                "\"function\":{\"name\":\"w\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}"
+                                "{\\\"city\\\":\\\"Rome\\\"}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"a\",\"content\":"
+                                "\"r\"}]}");
+    CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI, json, "gemini-2.5-flash", "arguments"));
+    cJSON *hub = cJSON_Parse("{\"id\":\"c\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
+                             "null,\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\"w\","
+                             "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"} and Rome\"}}]},\"finish_reason\":"
+                             "\"tool_calls\"}]}"), *back = NULL;
+    llf_terr e = {{0}};
+    CHECK(G->resp_from_hub(hub, "g", &back, &e) == LLF_TR_OK);
+    const cJSON *args = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(back, "candidates"), 0), "content"), "parts"), 0),
+        "functionCall"), "args");
+    CHECK(cJSON_IsObject(args) && !cJSON_GetObjectItem(args, "city"));
+    cJSON_Delete(hub);
+    cJSON_Delete(back);
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
@@ -652,4 +929,10 @@ void test_dialect_gemini(void)
     gemini_only_inputs();
     usage_details();
     allowed_tools();
+    many_function_calls();
+    function_call_ids();
+    function_response_fields();
+    single_values_as_lists();
+    server_tools_beside_functions();
+    trailing_text_is_text();
 }
