@@ -90,7 +90,7 @@ typedef struct ctx {
  * *cut ("…" then, else ""): a long path to the file had filled the one
  * line, its reason lost. (Cut where a character starts.) */
 #define PATH_SHOWN 200
-static const char *path_tail(const char *path, const char **cut)
+const char *llf_config_path_tail(const char *path, const char **cut)
 {
     size_t n = strlen(path);
     const char *t = path + (n > PATH_SHOWN ? n - PATH_SHOWN : 0);
@@ -103,7 +103,7 @@ static const char *path_tail(const char *path, const char **cut)
 static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(ctx *x, const char *fmt, ...)
 {
-    const char *cut, *o = path_tail(x->origin, &cut);
+    const char *cut, *o = llf_config_path_tail(x->origin, &cut);
     int n = snprintf(x->err, x->errlen, "%s%s: ", cut, o);
     if (n < 0 || (size_t)n >= x->errlen)
         return -1;
@@ -816,7 +816,7 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
                           : access(c->ca_bundle, R_OK) != 0         ? strerror(errno)
                                                                     : NULL;
         if (why) {
-            const char *cut, *shown = path_tail(c->ca_bundle, &cut);
+            const char *cut, *shown = llf_config_path_tail(c->ca_bundle, &cut);
             fail(x, "ca_bundle %s%s: %s", cut, shown, why);
             goto out;
         }

@@ -107,6 +107,9 @@ typedef const char *(*llf_getenv_fn)(const char *name);
 /* text: the file's contents or NULL; origin names it in messages; chain_env:
  * LLMFALLBACK_CHAIN or NULL; log_env: LLMFALLBACK_LOG or NULL. Returns 0 and
  * *out, or -1 with a one-line reason in err. */
+/* A path as messages show it: its last 200 bytes at most, after *cut
+ * ("…" when cut, else ""), so that the reason after it stays on the line. */
+const char *llf_config_path_tail(const char *path, const char **cut);
 int  llf_config_load(const char *text, size_t len, const char *origin, const char *chain_env,
                      const char *log_env, llf_getenv_fn env, llf_config **out, char *err,
                      size_t errlen);

@@ -121,16 +121,17 @@ static const char *env(const char *name)
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
     llf_buf b = {0};
+    const char *cut, *shown = llf_config_path_tail(path, &cut);
     if (llf_buf_read_file(&b, path, LLF_CONFIG_MAX, 0)) {
         if (errno == EFBIG || errno == ENOMEM)
-            snprintf(err, errlen, "%s: too large or out of memory", path);
+            snprintf(err, errlen, "%s%s: too large or out of memory", cut, shown);
         else
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            snprintf(err, errlen, "%s%s: %s", cut, shown, strerror(errno));
         llf_buf_free(&b);
         return NULL;
     }
     if (!b.n) {   /* (also a FIFO that nobody writes to) */
-        snprintf(err, errlen, "%s: empty", path);
+        snprintf(err, errlen, "%s%s: empty", cut, shown);
         return NULL;
     }
     *len = b.n;

@@ -453,6 +453,9 @@ def test_bad_config_passes_through_with_one_line():
         (config(m), {"LLMFALLBACK_CHAIN": "nosuch/model"}, "unknown provider"),
         (write_config({"chain": ["mistral/mistral-small"]}, "nokey.json"), {}, "MISTRAL_API_KEY is not set"),
         ("/nonexistent/llmfallback.json", {}, "cannot read config"),
+        # a long path is shown by its end: the reason stays on the line
+        ("/nonexistent" + "/d" * 250 + "/llmfallback.json", {},
+         "/d/d/llmfallback.json: No such file or directory; passing calls through untouched"),
         (tempfile.mkdtemp(dir=tmpdir()), {}, "Is a directory"),
         (fifo, {}, "empty"),   # (with no writer: read once, as empty, without waiting)
         (config(m), {"LLMFALLBACK_CHAIN": ","}, "LLMFALLBACK_CHAIN: names no provider/model"),
