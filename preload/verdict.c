@@ -122,10 +122,11 @@ static llf_verdict transport(const llf_resp *r)
 }
 
 /* (the statuses whose verdict below reads r->body: context_exceeded,
- * account_400, names_model) */
+ * account_400, names_model, and a 429's insufficient_quota and
+ * body_retry_ms) */
 int llf_error_needs_body(long status)
 {
-    return status == 400 || status == 404 || status == 410 || status == 413;
+    return status == 400 || status == 404 || status == 410 || status == 413 || status == 429;
 }
 
 /* Each dialect's way of saying the prompt does not fit the model's window. */

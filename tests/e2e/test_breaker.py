@@ -440,6 +440,33 @@ def test_a_credential_failure_does_not_open_the_breaker():
        "logged as auth, then ok")
 
 
+def test_an_account_out_of_credit_under_fail_does_not_open_the_breaker():
+    """OpenAI's account out of credit is a 429 whose body says
+    insufficient_quota. Under curl --fail (FAILONERROR) the original
+    attempt used to stop at the 429's head, so it was judged rate_limited
+    and counted against the provider: three such programs opened the
+    shared breaker for everyone. Its body is read, as without --fail: billing,
+    not counted; and when no member answers, the program still gets what
+    libcurl alone gives (exit 22, nothing written)."""
+    m = mock()
+    m.set("primary", behaviour="no_credit")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config(m, failures=2, cooldown_ms=60000)
+    log = new_log("quota-fail.log")
+    env = env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared})
+    outs = [run(call_argv(m, "-f"), env) for _ in range(4)]
+    eq([(r.returncode, who(r)) for r in outs], [(0, "backup")] * 4, "each --fail call answered by the backup")
+    eq(len(m.requests("primary")), 4, "the primary asked every time, never skipped")
+    eq([l.get("reason") for l in read_log(log) if l.get("provider") == "openai"], ["billing"] * 4,
+       "logged as billing, as without --fail")
+    m.set("backup", behaviour="503")
+    a = run(call_argv(m, "-f", "-w", "%{http_code}"), env_for(preload=False))
+    b = run(call_argv(m, "-f", "-w", "%{http_code}"), env)
+    eq((b.returncode, b.stdout, b.stderr), (a.returncode, a.stdout, a.stderr),
+       "no member answers: the same exit and output as without the library")
+    eq((a.returncode, a.stdout), (22, b"429"), "(curl's exit 22 and the status, no body)")
+
+
 def test_an_open_ended_probe_holds_its_turn():
     """timeouts_ms.total 0 (no limit): the half-open probe's turn used to
     last one cooldown, so against a hanging primary every process after

@@ -411,7 +411,7 @@ static void stopped_answers(void)
 {
     /* the statuses whose verdict reads the body, and only those */
     for (long st = 400; st < 600; st++)
-        CHECK(llf_error_needs_body(st) == (st == 400 || st == 404 || st == 410 || st == 413));
+        CHECK(llf_error_needs_body(st) == (st == 400 || st == 404 || st == 410 || st == 413 || st == 429));
     static const struct { long status; int fallback; const char *reason; } head[] = {
         {503, 1, "overloaded"}, {429, 1, "rate_limited"}, {500, 1, "server_error"},
         {401, 1, "auth"}, {422, 0, "client_error"}, {405, 0, "client_error"}};
