@@ -24,6 +24,8 @@ extern const llf_curl_api *llf_curl;
 
 int llf_verdict_credential(const llf_verdict *v)
 {
+    if (v->outcome == LLF_TRANSPORT_ERROR)
+        return v->reason && strcmp(v->reason, "local_tls") == 0;
     return v->outcome == LLF_HTTP_ERROR && v->reason &&
            (strcmp(v->reason, "auth") == 0 || strcmp(v->reason, "billing") == 0 ||
             strcmp(v->reason, "forbidden") == 0);
@@ -78,11 +80,17 @@ static llf_verdict transport(const llf_resp *r)
     case CURLE_COULDNT_RESOLVE_PROXY: v.reason = "resolve"; break;
     case CURLE_COULDNT_CONNECT: v.reason = "connect"; break;
     case CURLE_OPERATION_TIMEDOUT: v.reason = r->first_byte_timeout ? "first_byte_timeout" : "timeout"; break;
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        /* A CA file (ours, or the program's --cacert) or the program's
+         * client certificate that cannot be read: this side's files, no
+         * word on the provider's health; another member (its own trust,
+         * no client certificate) may still be reached. */
+        v.reason = "local_tls";
+        break;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH: v.reason = "tls"; break;
     case CURLE_SEND_ERROR: v.reason = "send"; break;

@@ -32,9 +32,11 @@ typedef struct llf_verdict {
 const char *llf_outcome_name(llf_outcome o);
 
 /* A failure of the credential or account the request was sent with (a bad
- * or revoked key, no credit, a forbidden region or project): another
- * program's request to the same provider may well succeed, so it says
- * nothing of the provider's health (the breaker does not count it). */
+ * or revoked key, no credit, a forbidden region or project), or of this
+ * side's own TLS files (local_tls: a CA file or client certificate that
+ * cannot be read): another program's request to the same provider may
+ * well succeed, so it says nothing of the provider's health (the breaker
+ * does not count it). */
 int llf_verdict_credential(const llf_verdict *v);
 
 /* What a judgement needs besides the response. */

@@ -558,6 +558,20 @@ void test_verdict(void)
     CHECK_STR(transport(CURLE_RECV_ERROR, 0).reason, "recv");
     CHECK_STR(transport(CURLE_SSL_CONNECT_ERROR, 0).reason, "tls");
     CHECK_STR(transport(CURLE_PEER_FAILED_VERIFICATION, 0).reason, "tls");
+    v = transport(CURLE_PEER_FAILED_VERIFICATION, 0);
+    CHECK(!llf_verdict_credential(&v));   /* the provider's certificate: its health */
+    {   /* a CA file or client certificate of this side's that cannot be
+         * read: worth another member, no word on the provider's health */
+        static const int local_tls[] = {CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM};
+        for (size_t i = 0; i < 2; i++) {
+            v = transport(local_tls[i], 0);
+            CHECK(v.outcome == LLF_TRANSPORT_ERROR && v.fallback);
+            CHECK_STR(v.reason, "local_tls");
+            CHECK(llf_verdict_credential(&v));
+        }
+        v = transport(CURLE_COULDNT_CONNECT, 0);
+        CHECK(!llf_verdict_credential(&v));
+    }
     CHECK(transport(CURLE_ABORTED_BY_CALLBACK, 1).fallback);
     CHECK_STR(transport(CURLE_ABORTED_BY_CALLBACK, 1).reason, "first_byte_timeout");
     CHECK(!transport(CURLE_ABORTED_BY_CALLBACK, 0).fallback);   /* the program's abort */
