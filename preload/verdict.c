@@ -277,11 +277,14 @@ static int is_str(const cJSON *j, const char *s)
 }
 
 /* Does a function call's "arguments" hold a JSON object's text (as every
- * API defines them; "\"x\"" is JSON, and no arguments)? */
+ * API defines them; "\"x\"" is JSON, and no arguments)? (A lone surrogate
+ * escape in it is JSON, as in the body: llf_json_parse_mended.) */
 static int json_arguments(const cJSON *fn)
 {
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
-    cJSON *parsed = cJSON_IsString(args) ? llf_json_parse_exact(args->valuestring, strlen(args->valuestring)) : NULL;
+    cJSON *parsed = cJSON_IsString(args) ? llf_json_parse_mended(llf_json_parse_exact, args->valuestring,
+                                                                 strlen(args->valuestring))
+                                         : NULL;
     int ok = cJSON_IsObject(parsed);
     cJSON_Delete(parsed);
     return ok;
@@ -351,7 +354,7 @@ static llf_verdict judge_text(const cJSON *answer, const cJSON *choice, const cJ
         const cJSON *schema;
         int want = json_wanted(hub_req, &schema);
         if (want && ncalls == 0 && !refused && !audio) {
-            cJSON *j = llf_json_parse_exact(text, strlen(text));
+            cJSON *j = llf_json_parse_mended(llf_json_parse_exact, text, strlen(text));
             int rc = !j ? 0 : want == 2 ? llf_schema_validate(schema, j, NULL, 0) : 1;
             cJSON_Delete(j);
             if (!j)

@@ -747,6 +747,13 @@ void test_verdict_answers(void)
     CHECK(answer("{\"content\":\"Sure: {\\\"a\\\":1}\"}", "stop", jo, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\"{\\\"b\\\":1}\"}", "stop", js, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\"{\\\"a\\\":1}\"}", "stop", js, vc).outcome == LLF_OK);
+    /* a lone surrogate escape (half an emoji) in the JSON content or in a
+     * call's arguments is JSON, as the body holding it is */
+    CHECK(answer("{\"content\":\"{\\\"mood\\\": \\\"happy \\\\ud83d\\\"}\"}", "stop", jo, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":\"{\\\"a\\\": \\\"\\\\ud83d\\\"}\"}", "stop", js, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":\"{\\\"b\\\": \\\"\\\\ud83d\\\"}\"}", "stop", js, vc).outcome == LLF_SCHEMA);
+    CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":"
+                 "{\"name\":\"f\",\"arguments\":\"{\\\"c\\\":\\\"\\\\udc00\\\"}\"}}]}", "tool_calls", NULL, vc).outcome == LLF_OK);
     /* verdict.json off: text where JSON was asked for, or against the
      * schema, is an answer like any other */
     llf_verdict_cfg nojson = *vc;
