@@ -835,7 +835,8 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
     int check_body = !in->cfg || in->cfg->invalid_body;
     size_t ctn;
     const char *ct = llf_head_get(&r->head, "content-type", &ctn);
-    if (check_body && ct && !media_json(ct, ctn))
+    /* (an empty value names no type: judged as an absent header, by the body) */
+    if (check_body && ct && ctn && !media_json(ct, ctn))
         return bad(LLF_INVALID_BODY, "content_type");
     if (r->body.n == 0)
         return check_body ? bad(LLF_INVALID_BODY, "empty_body") : v;

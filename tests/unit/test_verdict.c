@@ -608,7 +608,7 @@ void test_verdict(void)
         int json;
     } types[] = {{"application/json", 1}, {"Application/JSON", 1}, {"APPLICATION/JSON; charset=UTF-8", 1},
                  {"application/problem+json", 1}, {"text/html", 0}, {"TEXT/PLAIN", 0},
-                 {"text/plain; note=json", 0}};
+                 {"text/plain; note=json", 0}, {"", 1} /* an empty value: none, as an absent header */};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         char head[128];
         snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", types[i].type);
