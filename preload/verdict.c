@@ -477,6 +477,21 @@ static int frames_only(llf_dialect d, const char *event, const cJSON *j)
     return !delta_says(cJSON_GetObjectItemCaseSensitive(ch, "delta"));
 }
 
+/* The choice of an OpenAI chunk that is the answer's: index 0, or one with
+ * no index. With n > 1 the chunks of the others interleave; a whole answer
+ * is judged by its first choice, and a stream by this one. NULL: none. */
+static const cJSON *chunk_choice(const cJSON *j)
+{
+    const cJSON *ch;
+    cJSON_ArrayForEach(ch, cJSON_GetObjectItemCaseSensitive(j, "choices"))
+    {
+        const cJSON *i = cJSON_GetObjectItemCaseSensitive(ch, "index");
+        if (!cJSON_IsNumber(i) || i->valuedouble == 0)
+            return ch;
+    }
+    return NULL;
+}
+
 /* The refusal an event's stop reason makes (Anthropic's stop_reason
  * "refusal"; OpenAI's finish_reason "content_filter"; Gemini's SAFETY and
  * kin, llf_gemini_finish, or a prompt blocked): "refusal",
@@ -487,10 +502,10 @@ static const char *refusal_stop(llf_dialect d, const cJSON *j)
         const cJSON *sr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "delta"), "stop_reason");
         return is_str(sr, "refusal") ? "refusal" : NULL;
     }
-    if (d == LLF_OPENAI) {
-        const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
-        return is_str(cJSON_GetObjectItemCaseSensitive(ch, "finish_reason"), "content_filter") ? "content_filter" : NULL;
-    }
+    if (d == LLF_OPENAI)
+        return is_str(cJSON_GetObjectItemCaseSensitive(chunk_choice(j), "finish_reason"), "content_filter")
+                   ? "content_filter"
+                   : NULL;
     const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), 0);
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(cand, "finishReason");
     if (cJSON_IsString(f) && !strcmp(llf_gemini_finish(f->valuestring, 0), "content_filter"))
@@ -508,8 +523,7 @@ static int carries_content(llf_dialect d, const cJSON *j)
     if (d == LLF_ANTHROPIC)
         return 0;
     if (d == LLF_OPENAI)
-        return delta_says(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0), "delta"));
+        return delta_says(cJSON_GetObjectItemCaseSensitive(chunk_choice(j), "delta"));
     const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), 0);
     const cJSON *parts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cand, "content"), "parts");
     for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p; p = p->next)
@@ -567,8 +581,7 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
     /* (with refusal checks off a refusal is the answer, as a whole one is) */
     int on_refusal = !g->cfg || g->cfg->refusal;
     if (g->d == LLF_OPENAI) {
-        const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(ch, "delta");
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(chunk_choice(j), "delta");
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(d, "refusal");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "content");
         t = cJSON_IsString(c) ? c->valuestring : NULL;

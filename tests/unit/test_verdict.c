@@ -357,6 +357,49 @@ static const char *late(llf_dialect d, const char *event, const char *data)
     return problem;
 }
 
+/* Several answers asked for (n > 1): their chunks interleave, each choice
+ * under its own index. A stream is judged by choice 0 (or a choice with no
+ * index), as a whole answer is by its first: another choice's filter stop,
+ * refusal or text decides nothing. */
+static void other_choices_in_a_stream(void)
+{
+#define O_FILTER1 "data: {\"choices\":[{\"index\":1,\"delta\":{},\"finish_reason\":\"content_filter\"}]}\n\n"
+#define O_REFUSAL1 "data: {\"choices\":[{\"index\":1,\"delta\":{\"refusal\":\"I can't help with that.\"},\"finish_reason\":null}]}\n\n"
+#define O_BOTH(a, b) "data: {\"choices\":[" a "," b "]}\n\n"
+#define C_TEXT0 "{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}"
+#define C_FILTER1 "{\"index\":1,\"delta\":{},\"finish_reason\":\"content_filter\"}"
+#define O_FILTER_NOINDEX "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"content_filter\"}]}\n\n"
+    static const char *const answered[] = {
+        O_FILTER1 O_TEXT "data: [DONE]\n\n",
+        O_ROLE O_TEXT O_FILTER1 "data: [DONE]\n\n",
+        O_ROLE O_REFUSAL1 O_TEXT "data: [DONE]\n\n",
+        O_BOTH(C_FILTER1, C_TEXT0) "data: [DONE]\n\n",
+        O_BOTH(C_TEXT0, C_FILTER1) "data: [DONE]\n\n"};
+    for (size_t i = 0; i < sizeof answered / sizeof answered[0]; i++)
+        for (int hold = 0; hold < 2; hold++) {
+            gated r = gate_stream(LLF_OPENAI, hold, answered[i]);
+            CHECK(r.rc == LLF_GATE_GO && !r.problem);
+        }
+    llf_resp rs = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n", answered[0]);
+    CHECK(llf_judge(LLF_OPENAI, "m", 1, &rs, 0).outcome == LLF_OK);
+    llf_resp_free(&rs);
+    /* choice 0's own filter stop, or one without an index, still refuses */
+    static const char *const refused[] = {O_ROLE O_TEXT O_FILTER "data: [DONE]\n\n",
+                                          O_FILTER O_FILTER1 "data: [DONE]\n\n",
+                                          O_FILTER_NOINDEX "data: [DONE]\n\n"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        gated r = gate_stream(LLF_OPENAI, 1, refused[i]);
+        CHECK(r.rc == LLF_GATE_FAIL);
+        CHECK_STR(r.problem, "content_filter");
+    }
+#undef O_FILTER1
+#undef O_REFUSAL1
+#undef O_BOTH
+#undef C_TEXT0
+#undef C_FILTER1
+#undef O_FILTER_NOINDEX
+}
+
 /* After a stream went live: only the provider's error event is named, and
  * a delivered stream that got one is a failed attempt (for the log and the
  * breaker), not an answer, though it cannot fall back. */
@@ -683,6 +726,7 @@ void test_verdict(void)
     gemini_gate();
     stream_gate();
     late_stream_error();
+    other_choices_in_a_stream();
     stopped_answers();
     gemini_beyond_text();
 }
