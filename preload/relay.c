@@ -471,10 +471,13 @@ int llf_http_chunk_size(const char *line, unsigned long *n)
     return c == line || *n > (unsigned long)LONG_MAX || (*c && *c != ';') ? -1 : 0;
 }
 
-/* A chunk's size line; after the last (0), the trailers are read too. */
+/* A chunk's size line; after the last (0), the trailers are read too. Its
+ * first KiB is kept: room for a size with any sane run of leading zeros,
+ * which RFC 9112 allows and servers read (an extension after it may be
+ * cut there: it is not read). */
 static int read_chunk_size(conn *k, unsigned long *n)
 {
-    char line[64];
+    char line[1024];
     if (read_line(k, line, sizeof line))
         return -1;
     if (llf_http_chunk_size(line, n) || (strlen(line) == sizeof line - 1 && !strchr(line, ';')))

@@ -24,6 +24,8 @@ extern const llf_curl_api *llf_curl;
 
 int llf_verdict_credential(const llf_verdict *v)
 {
+    if (v->outcome == LLF_TRANSPORT_ERROR)
+        return v->reason && strcmp(v->reason, "local_tls") == 0;
     return v->outcome == LLF_HTTP_ERROR && v->reason &&
            (strcmp(v->reason, "auth") == 0 || strcmp(v->reason, "billing") == 0 ||
             strcmp(v->reason, "forbidden") == 0);
@@ -78,11 +80,17 @@ static llf_verdict transport(const llf_resp *r)
     case CURLE_COULDNT_RESOLVE_PROXY: v.reason = "resolve"; break;
     case CURLE_COULDNT_CONNECT: v.reason = "connect"; break;
     case CURLE_OPERATION_TIMEDOUT: v.reason = r->first_byte_timeout ? "first_byte_timeout" : "timeout"; break;
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        /* A CA file (ours, or the program's --cacert) or the program's
+         * client certificate that cannot be read: this side's files, no
+         * word on the provider's health; another member (its own trust,
+         * no client certificate) may still be reached. */
+        v.reason = "local_tls";
+        break;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH: v.reason = "tls"; break;
     case CURLE_SEND_ERROR: v.reason = "send"; break;
@@ -122,10 +130,11 @@ static llf_verdict transport(const llf_resp *r)
 }
 
 /* (the statuses whose verdict below reads r->body: context_exceeded,
- * account_400, names_model) */
+ * account_400, names_model, and a 429's insufficient_quota and
+ * body_retry_ms) */
 int llf_error_needs_body(long status)
 {
-    return status == 400 || status == 404 || status == 410 || status == 413;
+    return status == 400 || status == 404 || status == 410 || status == 413 || status == 429;
 }
 
 /* Each dialect's way of saying the prompt does not fit the model's window. */
@@ -279,11 +288,14 @@ static int is_str(const cJSON *j, const char *s)
 }
 
 /* Does a function call's "arguments" hold a JSON object's text (as every
- * API defines them; "\"x\"" is JSON, and no arguments)? */
+ * API defines them; "\"x\"" is JSON, and no arguments)? (A lone surrogate
+ * escape in it is JSON, as in the body: llf_json_parse_mended.) */
 static int json_arguments(const cJSON *fn)
 {
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
-    cJSON *parsed = cJSON_IsString(args) ? llf_json_parse_exact(args->valuestring, strlen(args->valuestring)) : NULL;
+    cJSON *parsed = cJSON_IsString(args) ? llf_json_parse_mended(llf_json_parse_exact, args->valuestring,
+                                                                 strlen(args->valuestring))
+                                         : NULL;
     int ok = cJSON_IsObject(parsed);
     cJSON_Delete(parsed);
     return ok;
@@ -353,7 +365,7 @@ static llf_verdict judge_text(const cJSON *answer, const cJSON *choice, const cJ
         const cJSON *schema;
         int want = json_wanted(hub_req, &schema);
         if (want && ncalls == 0 && !refused && !audio) {
-            cJSON *j = llf_json_parse_exact(text, strlen(text));
+            cJSON *j = llf_json_parse_mended(llf_json_parse_exact, text, strlen(text));
             int rc = !j ? 0 : want == 2 ? llf_schema_validate(schema, j, NULL, 0) : 1;
             cJSON_Delete(j);
             if (!j)
@@ -476,6 +488,21 @@ static int frames_only(llf_dialect d, const char *event, const cJSON *j)
     return !delta_says(cJSON_GetObjectItemCaseSensitive(ch, "delta"));
 }
 
+/* The choice of an OpenAI chunk that is the answer's: index 0, or one with
+ * no index. With n > 1 the chunks of the others interleave; a whole answer
+ * is judged by its first choice, and a stream by this one. NULL: none. */
+static const cJSON *chunk_choice(const cJSON *j)
+{
+    const cJSON *ch;
+    cJSON_ArrayForEach(ch, cJSON_GetObjectItemCaseSensitive(j, "choices"))
+    {
+        const cJSON *i = cJSON_GetObjectItemCaseSensitive(ch, "index");
+        if (!cJSON_IsNumber(i) || i->valuedouble == 0)
+            return ch;
+    }
+    return NULL;
+}
+
 /* The refusal an event's stop reason makes (Anthropic's stop_reason
  * "refusal"; OpenAI's finish_reason "content_filter"; Gemini's SAFETY and
  * kin, llf_gemini_finish, or a prompt blocked): "refusal",
@@ -486,10 +513,10 @@ static const char *refusal_stop(llf_dialect d, const cJSON *j)
         const cJSON *sr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "delta"), "stop_reason");
         return is_str(sr, "refusal") ? "refusal" : NULL;
     }
-    if (d == LLF_OPENAI) {
-        const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
-        return is_str(cJSON_GetObjectItemCaseSensitive(ch, "finish_reason"), "content_filter") ? "content_filter" : NULL;
-    }
+    if (d == LLF_OPENAI)
+        return is_str(cJSON_GetObjectItemCaseSensitive(chunk_choice(j), "finish_reason"), "content_filter")
+                   ? "content_filter"
+                   : NULL;
     const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), 0);
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(cand, "finishReason");
     if (cJSON_IsString(f) && !strcmp(llf_gemini_finish(f->valuestring, 0), "content_filter"))
@@ -507,8 +534,7 @@ static int carries_content(llf_dialect d, const cJSON *j)
     if (d == LLF_ANTHROPIC)
         return 0;
     if (d == LLF_OPENAI)
-        return delta_says(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0), "delta"));
+        return delta_says(cJSON_GetObjectItemCaseSensitive(chunk_choice(j), "delta"));
     const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), 0);
     const cJSON *parts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cand, "content"), "parts");
     for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p; p = p->next)
@@ -568,8 +594,7 @@ static int gate_text(llf_gate *g, const char *event, const cJSON *j)
     /* (with refusal checks off a refusal is the answer, as a whole one is) */
     int on_refusal = !g->cfg || g->cfg->refusal;
     if (g->d == LLF_OPENAI) {
-        const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(ch, "delta");
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(chunk_choice(j), "delta");
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(d, "refusal");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "content");
         t = cJSON_IsString(c) ? c->valuestring : NULL;
@@ -840,7 +865,8 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
     int check_body = !in->cfg || in->cfg->invalid_body;
     size_t ctn;
     const char *ct = llf_head_get(&r->head, "content-type", &ctn);
-    if (check_body && ct && !media_json(ct, ctn))
+    /* (an empty value names no type: judged as an absent header, by the body) */
+    if (check_body && ct && ctn && !media_json(ct, ctn))
         return bad(LLF_INVALID_BODY, "content_type");
     if (r->body.n == 0)
         return check_body ? bad(LLF_INVALID_BODY, "empty_body") : v;

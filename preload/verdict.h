@@ -32,9 +32,11 @@ typedef struct llf_verdict {
 const char *llf_outcome_name(llf_outcome o);
 
 /* A failure of the credential or account the request was sent with (a bad
- * or revoked key, no credit, a forbidden region or project): another
- * program's request to the same provider may well succeed, so it says
- * nothing of the provider's health (the breaker does not count it). */
+ * or revoked key, no credit, a forbidden region or project), or of this
+ * side's own TLS files (local_tls: a CA file or client certificate that
+ * cannot be read): another program's request to the same provider may
+ * well succeed, so it says nothing of the provider's health (the breaker
+ * does not count it). */
 int llf_verdict_credential(const llf_verdict *v);
 
 /* What a judgement needs besides the response. */
@@ -53,9 +55,10 @@ typedef struct llf_judge_in {
 llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now);
 
 /* Does the verdict on an error status (>= 400) read the body? Those of a
- * window exceeded (400, 413), an account's error (400) and a model not
- * found (404, 410) do; every other is decided by status and head (a 429's
- * or 503's wait then by its Retry-After header alone). */
+ * window exceeded (400, 413), an account's error (400; OpenAI's out of
+ * credit, a 429, which also asks its wait there) and a model not found
+ * (404, 410) do; every other is decided by status and head (a 503's wait
+ * then by its Retry-After header alone). */
 int llf_error_needs_body(long status);
 
 /* The same with defaults (every check on, nothing known of the request). */

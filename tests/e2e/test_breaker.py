@@ -9,7 +9,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import CURL, KEYS, PY, Mock, Skipped, chat_body, check, env_for, eq, new_log, read_log, run, tmpdir, write_config
+from harness import (CURL, KEYS, PY, Mock, Skipped, chat_body, check, env_for, eq, new_log, read_log, run, shared_mock, tmpdir,
+                     write_config)
 from pyclients import PEERS, PRELUDE, check_relayed
 
 _m = None
@@ -438,6 +439,101 @@ def test_a_credential_failure_does_not_open_the_breaker():
     eq(len(m.requests("primary")), 4, "asked every time, never skipped")
     eq([l.get("reason") for l in read_log(log) if l.get("provider") == "openai"], ["auth"] * 3 + ["ok"],
        "logged as auth, then ok")
+
+
+def test_an_account_out_of_credit_under_fail_does_not_open_the_breaker():
+    """OpenAI's account out of credit is a 429 whose body says
+    insufficient_quota. Under curl --fail (FAILONERROR) the original
+    attempt used to stop at the 429's head, so it was judged rate_limited
+    and counted against the provider: three such programs opened the
+    shared breaker for everyone. Its body is read, as without --fail: billing,
+    not counted; and when no member answers, the program still gets what
+    libcurl alone gives (exit 22, nothing written)."""
+    m = mock()
+    m.set("primary", behaviour="no_credit")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = config(m, failures=2, cooldown_ms=60000)
+    log = new_log("quota-fail.log")
+    env = env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared})
+    outs = [run(call_argv(m, "-f"), env) for _ in range(4)]
+    eq([(r.returncode, who(r)) for r in outs], [(0, "backup")] * 4, "each --fail call answered by the backup")
+    eq(len(m.requests("primary")), 4, "the primary asked every time, never skipped")
+    eq([l.get("reason") for l in read_log(log) if l.get("provider") == "openai"], ["billing"] * 4,
+       "logged as billing, as without --fail")
+    m.set("backup", behaviour="503")
+    a = run(call_argv(m, "-f", "-w", "%{http_code}"), env_for(preload=False))
+    b = run(call_argv(m, "-f", "-w", "%{http_code}"), env)
+    eq((b.returncode, b.stdout, b.stderr), (a.returncode, a.stdout, a.stderr),
+       "no member answers: the same exit and output as without the library")
+    eq((a.returncode, a.stdout), (22, b"429"), "(curl's exit 22 and the status, no body)")
+
+
+def tls_mock():
+    """A plain-HTTP primary, a TLS one, and two TLS members (one of each
+    dialect), every one answering."""
+    return shared_mock("breaker-tls", [
+        {"name": "primary", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"]},
+        {"name": "tpri", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"], "tls": True},
+        {"name": "m1", "dialect": "openai", "key": KEYS["BACKUP_KEY"], "tls": True},
+        {"name": "m2", "dialect": "anthropic", "key": KEYS["ANTHROPIC_API_KEY"], "tls": True}])
+
+
+def tls_config(m, primary="primary"):
+    return write_config({"providers": {
+        "openai": {"base_url": m.base(primary)},
+        "m1": {"dialect": "openai", "base_url": m.base("m1"), "api_key_env": "BACKUP_KEY"},
+        "anthropic": {"base_url": m.base("m2")}},
+        "chain": ["m1/gpt-4o-mini", "anthropic/claude-sonnet-4-5"], "breaker": {"failures": 2, "cooldown_ms": 60000}},
+        "breaker-tls.json")
+
+
+def test_a_ca_file_of_our_own_that_cannot_be_read_is_not_the_members_failure():
+    """A process whose SSL_CERT_FILE names no file fails every TLS member
+    with libcurl's error 77 (the CA file cannot be read): that process's
+    own configuration, which says nothing of the members' health. It still
+    falls back (another member may be reached), logged local_tls, but the
+    breaker counts nothing: another process, whose CA file is fine, is
+    answered by the first member (it used to find every member skipped)."""
+    m = tls_mock()
+    m.set("primary", behaviour="503")
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = tls_config(m)
+    log = new_log("badca.log")
+    for _ in range(3):
+        r = run(call_argv(m, "-w", "%{http_code}"),
+                env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared, "SSL_CERT_FILE": "/nonexistent/ca.pem"}))
+        check(r.stdout.endswith(b"503"), f"no member reached: the original 503 ({r.stdout[-80:]!r})")
+    steps = [(l.get("provider"), l.get("reason")) for l in read_log(log)
+             if l.get("event") == "attempt" and l.get("provider") != "openai"]
+    eq(steps, [("m1", "local_tls"), ("anthropic", "local_tls")] * 3,
+       "every member tried each time, the CA file's failure logged as local_tls")
+    r = run(call_argv(m), env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared, "SSL_CERT_FILE": m.ca}))
+    check(b"Hello from m1" in r.stdout,
+          f"a process whose CA file is fine is answered by the first member ({r.stdout[-120:]!r})")
+
+
+def test_a_client_certificate_of_the_programs_that_cannot_be_read_is_not_the_providers_failure():
+    """A program whose client certificate file is missing (curl --cert,
+    libcurl's error 58) cannot reach its provider; that is its own file's
+    doing: it falls back (members are shown no client certificate),
+    logged local_tls, and the breaker counts nothing, so a program without
+    the bad file still gets its provider."""
+    m = tls_mock()
+    shared = tempfile.mkdtemp(dir=tmpdir())
+    cfg = tls_config(m, "tpri")
+    log = new_log("badcert.log")
+    url = m.base("tpri") + "/chat/completions"
+    argv = [CURL, "-sS", url, "--cacert", m.ca, "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}",
+            "-d", chat_body()]
+    env = env_for(cfg, log, extra={"XDG_RUNTIME_DIR": shared, "SSL_CERT_FILE": m.ca})
+    eq(run(argv + ["--cert", "/nonexistent/client.pem"], env_for(preload=False)).returncode, 58,
+       "(libcurl's own error for it)")
+    outs = [run(argv + ["--cert", "/nonexistent/client.pem"], env) for _ in range(3)]
+    check(all(b"Hello from m1" in r.stdout for r in outs), "each call answered by the first member")
+    r = run(argv, env)
+    check(b"Hello from tpri" in r.stdout, f"the program without the bad file gets its provider ({r.stdout[-120:]!r})")
+    eq([l.get("reason") for l in read_log(log) if l.get("provider") == "openai"], ["local_tls"] * 3 + ["ok"],
+       "logged local_tls, then ok")
 
 
 def test_an_open_ended_probe_holds_its_turn():

@@ -1752,6 +1752,43 @@ def test_malformed_chunks_go_no_further():
         raw.stop()
 
 
+def test_a_chunk_size_with_many_leading_zeros_is_read():
+    """RFC 9112 bounds no chunk size's digits: 70 leading zeros (and a last
+    chunk "0000…") are a size like any other, as servers read them; the
+    relay, which kept 63 characters of a size line, closed the connection
+    without a reply, for a call and for a request it passes on. A size
+    that overflows still ends the connection."""
+    raw = RawServer()
+    try:
+        m = mock()
+        m.set("primary", behaviour="503")
+        call = chat_body().encode()
+        key = f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}\r\n"
+        for zeros in (70, 1000):
+            z, a, b = "0" * zeros, call[:20].decode(), call[20:].decode()
+            chunks = f"{z}{len(a):x}\r\n{a}\r\n{z}{len(b):X};x=y\r\n{b}\r\n{z}\r\n\r\n"
+            out = raw_call(m, m.port("primary"), f"POST /v1/chat/completions HTTP/1.1\r\n"
+                                                 f"Host: 127.0.0.1:{m.port('primary')}\r\n{key}"
+                                                 f"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                                                 f"Connection: close\r\n\r\n{chunks}", config(m))
+            check(out.startswith(b"HTTP/1.1 200") and b"Hello from backup" in out,
+                  f"{zeros} zeros: a call, fallen back ({out[:100]!r})")
+            raw.requests.clear()
+            out = raw_call(m, raw.port, f"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\n"
+                                        f"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{chunks}",
+                           config(m, raw=raw.port))
+            check(out.startswith(b"HTTP/1.1 200"), f"{zeros} zeros: passed on, answered ({out[:100]!r})")
+            eq([r["body"] for r in raw.requests], [call], f"{zeros} zeros: the body whole")
+        raw.requests.clear()
+        out = raw_call(m, raw.port, f"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1:{raw.port}\r\n"
+                                    f"Transfer-Encoding: chunked\r\n\r\n{'f' * 18}\r\nhello\r\n0\r\n\r\n",
+                       config(m, raw=raw.port))
+        check(not out.startswith(b"HTTP/1.1 200"), f"an overflowing size: no answer ({out[:100]!r})")
+        eq(raw.requests, [], "and nothing sent on")
+    finally:
+        raw.stop()
+
+
 def test_providers_closing_without_a_reply_close_cleanly():
     """Every provider closes without a word: so does the relay (a clean end
     of stream, as the primary's own, not a reset)."""

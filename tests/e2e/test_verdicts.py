@@ -214,6 +214,14 @@ def test_broken_structured_output():
     m.set("oai", behaviour="json_ok")
     out, who = call(m, extra_body=js)
     eq(json.loads(out["choices"][0]["message"]["content"]), {"name": "oai", "age": 30}, "valid JSON")
+    # JSON holding a lone surrogate escape (half an emoji) is JSON, as Python reads it
+    for extra in (jo, js):
+        m.reset_all()
+        m.set("oai", behaviour="json_lone_surrogate")
+        out, who = call(m, extra_body=extra)
+        eq((json.loads(out["choices"][0]["message"]["content"]), len(m.requests("backup"))),
+           ({"name": "oai \ud83d", "age": 30}, 0), f"{next(iter(extra['response_format'].values()))}: "
+           "JSON with half an emoji is the program's answer")
     m.set("oai", behaviour="bad_json")
     call(m)
     eq(len(m.requests("backup")), 0, "no JSON asked: text with braces passes")

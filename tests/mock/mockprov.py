@@ -484,7 +484,7 @@ def success(dialect, name, model, body):
 
 SOFT = ("refusal_text", "refusal", "blocked", "empty_answer", "bad_json", "schema_mismatch", "json_ok",
         "bad_args", "truncated", "deprecated", "long_cant", "nope", "image_only", "code_run",
-        "content_chunks", "error_in_body", "error_null", "lone_surrogate")
+        "content_chunks", "error_in_body", "error_null", "lone_surrogate", "json_lone_surrogate")
 
 
 def set_text(dialect, body, text):
@@ -555,6 +555,9 @@ def soft(dialect, name, model, req, b):
     elif b == "lone_surrogate":
         # half an emoji, as a model cut between its halves writes it (json.dumps: "\ud83d")
         set_text(dialect, body, f"Hello from {name} \ud83d there")
+    elif b == "json_lone_surrogate":
+        # JSON output holding half an emoji, escaped as json.dumps writes it ("\\ud83d")
+        set_text(dialect, body, json.dumps({"name": f"{name} \ud83d", "age": 30}))
     elif b == "error_in_body" and dialect == "openai":
         # OpenRouter's 200 when the model's provider failed mid-generation
         ch = body["choices"][0]

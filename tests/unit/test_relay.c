@@ -202,6 +202,8 @@ void test_relay(void)
     CHECK(llf_http_chunk_size("5z", &cs) == -1);
     CHECK(llf_http_chunk_size("8000000000000000", &cs) == -1);   /* (past LONG_MAX) */
     CHECK(llf_http_chunk_size("fffffffffffffffff", &cs) == -1);
+    CHECK(llf_http_chunk_size("0000000000000000000000000000000000000000000000000000000000000000000000005", &cs) == 0 &&
+          cs == 5);   /* (leading zeros: any number, no overflow) */
     /* (a body larger than an answer may be is passed through as it comes) */
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", &r, &clen) > 0 &&
           clen == 999999999999L && r.clen == clen);

@@ -364,6 +364,49 @@ static const char *late(llf_dialect d, const char *event, const char *data)
     return problem;
 }
 
+/* Several answers asked for (n > 1): their chunks interleave, each choice
+ * under its own index. A stream is judged by choice 0 (or a choice with no
+ * index), as a whole answer is by its first: another choice's filter stop,
+ * refusal or text decides nothing. */
+static void other_choices_in_a_stream(void)
+{
+#define O_FILTER1 "data: {\"choices\":[{\"index\":1,\"delta\":{},\"finish_reason\":\"content_filter\"}]}\n\n"
+#define O_REFUSAL1 "data: {\"choices\":[{\"index\":1,\"delta\":{\"refusal\":\"I can't help with that.\"},\"finish_reason\":null}]}\n\n"
+#define O_BOTH(a, b) "data: {\"choices\":[" a "," b "]}\n\n"
+#define C_TEXT0 "{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}"
+#define C_FILTER1 "{\"index\":1,\"delta\":{},\"finish_reason\":\"content_filter\"}"
+#define O_FILTER_NOINDEX "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"content_filter\"}]}\n\n"
+    static const char *const answered[] = {
+        O_FILTER1 O_TEXT "data: [DONE]\n\n",
+        O_ROLE O_TEXT O_FILTER1 "data: [DONE]\n\n",
+        O_ROLE O_REFUSAL1 O_TEXT "data: [DONE]\n\n",
+        O_BOTH(C_FILTER1, C_TEXT0) "data: [DONE]\n\n",
+        O_BOTH(C_TEXT0, C_FILTER1) "data: [DONE]\n\n"};
+    for (size_t i = 0; i < sizeof answered / sizeof answered[0]; i++)
+        for (int hold = 0; hold < 2; hold++) {
+            gated r = gate_stream(LLF_OPENAI, hold, answered[i]);
+            CHECK(r.rc == LLF_GATE_GO && !r.problem);
+        }
+    llf_resp rs = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n", answered[0]);
+    CHECK(llf_judge(LLF_OPENAI, "m", 1, &rs, 0).outcome == LLF_OK);
+    llf_resp_free(&rs);
+    /* choice 0's own filter stop, or one without an index, still refuses */
+    static const char *const refused[] = {O_ROLE O_TEXT O_FILTER "data: [DONE]\n\n",
+                                          O_FILTER O_FILTER1 "data: [DONE]\n\n",
+                                          O_FILTER_NOINDEX "data: [DONE]\n\n"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        gated r = gate_stream(LLF_OPENAI, 1, refused[i]);
+        CHECK(r.rc == LLF_GATE_FAIL);
+        CHECK_STR(r.problem, "content_filter");
+    }
+#undef O_FILTER1
+#undef O_REFUSAL1
+#undef O_BOTH
+#undef C_TEXT0
+#undef C_FILTER1
+#undef O_FILTER_NOINDEX
+}
+
 /* After a stream went live: only the provider's error event is named, and
  * a delivered stream that got one is a failed attempt (for the log and the
  * breaker), not an answer, though it cannot fall back. */
@@ -418,7 +461,7 @@ static void stopped_answers(void)
 {
     /* the statuses whose verdict reads the body, and only those */
     for (long st = 400; st < 600; st++)
-        CHECK(llf_error_needs_body(st) == (st == 400 || st == 404 || st == 410 || st == 413));
+        CHECK(llf_error_needs_body(st) == (st == 400 || st == 404 || st == 410 || st == 413 || st == 429));
     static const struct { long status; int fallback; const char *reason; } head[] = {
         {503, 1, "overloaded"}, {429, 1, "rate_limited"}, {500, 1, "server_error"},
         {401, 1, "auth"}, {422, 0, "client_error"}, {405, 0, "client_error"}};
@@ -565,6 +608,20 @@ void test_verdict(void)
     CHECK_STR(transport(CURLE_RECV_ERROR, 0).reason, "recv");
     CHECK_STR(transport(CURLE_SSL_CONNECT_ERROR, 0).reason, "tls");
     CHECK_STR(transport(CURLE_PEER_FAILED_VERIFICATION, 0).reason, "tls");
+    v = transport(CURLE_PEER_FAILED_VERIFICATION, 0);
+    CHECK(!llf_verdict_credential(&v));   /* the provider's certificate: its health */
+    {   /* a CA file or client certificate of this side's that cannot be
+         * read: worth another member, no word on the provider's health */
+        static const int local_tls[] = {CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM};
+        for (size_t i = 0; i < 2; i++) {
+            v = transport(local_tls[i], 0);
+            CHECK(v.outcome == LLF_TRANSPORT_ERROR && v.fallback);
+            CHECK_STR(v.reason, "local_tls");
+            CHECK(llf_verdict_credential(&v));
+        }
+        v = transport(CURLE_COULDNT_CONNECT, 0);
+        CHECK(!llf_verdict_credential(&v));
+    }
     CHECK(transport(CURLE_ABORTED_BY_CALLBACK, 1).fallback);
     CHECK_STR(transport(CURLE_ABORTED_BY_CALLBACK, 1).reason, "first_byte_timeout");
     CHECK(!transport(CURLE_ABORTED_BY_CALLBACK, 0).fallback);   /* the program's abort */
@@ -601,7 +658,7 @@ void test_verdict(void)
         int json;
     } types[] = {{"application/json", 1}, {"Application/JSON", 1}, {"APPLICATION/JSON; charset=UTF-8", 1},
                  {"application/problem+json", 1}, {"text/html", 0}, {"TEXT/PLAIN", 0},
-                 {"text/plain; note=json", 0}};
+                 {"text/plain; note=json", 0}, {"", 1} /* an empty value: none, as an absent header */};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         char head[128];
         snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", types[i].type);
@@ -676,6 +733,7 @@ void test_verdict(void)
     gemini_gate();
     stream_gate();
     late_stream_error();
+    other_choices_in_a_stream();
     stopped_answers();
     gemini_beyond_text();
 }
@@ -776,6 +834,13 @@ void test_verdict_answers(void)
     CHECK(answer("{\"content\":\"Sure: {\\\"a\\\":1}\"}", "stop", jo, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\"{\\\"b\\\":1}\"}", "stop", js, vc).outcome == LLF_SCHEMA);
     CHECK(answer("{\"content\":\"{\\\"a\\\":1}\"}", "stop", js, vc).outcome == LLF_OK);
+    /* a lone surrogate escape (half an emoji) in the JSON content or in a
+     * call's arguments is JSON, as the body holding it is */
+    CHECK(answer("{\"content\":\"{\\\"mood\\\": \\\"happy \\\\ud83d\\\"}\"}", "stop", jo, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":\"{\\\"a\\\": \\\"\\\\ud83d\\\"}\"}", "stop", js, vc).outcome == LLF_OK);
+    CHECK(answer("{\"content\":\"{\\\"b\\\": \\\"\\\\ud83d\\\"}\"}", "stop", js, vc).outcome == LLF_SCHEMA);
+    CHECK(answer("{\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":"
+                 "{\"name\":\"f\",\"arguments\":\"{\\\"c\\\":\\\"\\\\udc00\\\"}\"}}]}", "tool_calls", NULL, vc).outcome == LLF_OK);
     /* verdict.json off: text where JSON was asked for, or against the
      * schema, is an answer like any other */
     llf_verdict_cfg nojson = *vc;
