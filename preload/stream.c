@@ -330,7 +330,10 @@ static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *o
     }
     for (int i = 0; ok && closing && i < t->ncalls; i++) {
         const struct llf_tool_call *g = &t->calls[i];
-        cJSON *args = cJSON_Parse(g->args.p ? g->args.p : "{}");
+        /* (exact: arguments that only begin with an object are not one,
+         * and get {} as a whole answer's do; a lone surrogate is JSON) */
+        cJSON *args = g->args.p ? llf_json_parse_mended(llf_json_parse_exact, g->args.p, g->args.n)
+                                : cJSON_CreateObject();
         if (!cJSON_IsObject(args)) {
             cJSON_Delete(args);
             args = cJSON_CreateObject();

@@ -181,7 +181,7 @@ static long body_retry_ms(const llf_resp *r)
     if (!r->body.p || (!memmem(r->body.p, r->body.n, "retryDelay", 10) &&
                        !memmem(r->body.p, r->body.n, "try again in ", 13)))
         return -1;
-    cJSON *j = llf_json_parse_exact(r->body.p, r->body.n);
+    cJSON *j = llf_json_parse_mended(llf_json_parse_exact, r->body.p, r->body.n);   /* (a lone surrogate is JSON) */
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
     double ms = -1;
     const cJSON *d;
@@ -710,7 +710,7 @@ static int late_event(void *ctx, const char *event, const char *data, size_t len
      * parsed; one that does not parse is the program's to read) */
     if (!(event && strcmp(event, "error") == 0) && !memmem(data, len, "\"error\"", 7))
         return 0;
-    cJSON *j = llf_json_parse_exact(data, len);
+    cJSON *j = llf_json_parse_mended(llf_json_parse_exact, data, len);   /* (a lone surrogate is JSON) */
     const char *p = event_problem(w->d, event, j);
     cJSON_Delete(j);
     w->problem = p && strcmp(p, "not_json") != 0 ? p : NULL;

@@ -1105,8 +1105,14 @@ static void check_calls(const char *label, const char *in, llf_dialect to, int b
     llf_stream_pipe_free(p);
 }
 
+/* arguments that only begin with JSON (an object, then more): not an
+ * object, so {} as a whole answer gives them, not the first object alone */
+static const char OAI_TRAILING[] = ROLE
+    OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1 CITY2 " {\\\"x\\\":2}")) TOOLS_END;
+
 static void check_oai_call_shapes(void)
 {
+    check_calls("arguments with text after their object", OAI_TRAILING, LLF_GEMINI, 0, "get_weather {} | STOP");
     static const struct {
         const char *label, *in, *anthropic, *gemini;
     } shapes[] = {

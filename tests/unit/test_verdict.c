@@ -432,6 +432,8 @@ static void late_stream_error(void)
     CHECK(!LATE(LLF_OPENAI, "message", "{\"choices\":[],\"error\":false}"));
     CHECK(!LATE(LLF_GEMINI, "message", "{\"candidates\":[],\"error\":\"\"}"));
     CHECK_STR(LATE(LLF_OPENAI, "message", "{\"error\":\"upstream failed\"}"), "error_event");
+    /* a lone surrogate escape in its message is JSON, as in a body */
+    CHECK_STR(LATE(LLF_OPENAI, "message", "{\"error\":{\"message\":\"overloaded \\ud83d\"}}"), "error_event");
 #undef LATE
     /* bytes as they come: text, then the error split across two reads */
     llf_sse w = {0};
@@ -700,6 +702,7 @@ void test_verdict(void)
          "Visit https://platform.openai.com/account/rate-limits\"}}", 6},
         {"HTTP/1.1 429 x\r\n\r\n", "{\"error\":{\"message\":\"Please try again in 1.5s.\"}}", 1500},
         {"HTTP/1.1 429 x\r\n\r\n", "{\"error\":{\"message\":\"Please try again in 1m30s.\"}}", -1},
+        {"HTTP/1.1 429 x\r\n\r\n", "{\"error\":{\"message\":\"\\ud83d Please try again in 20ms.\"}}", 20},
         {"HTTP/1.1 429 x\r\nRetry-After: 2\r\n\r\n", "{\"error\":{\"message\":\"try again in 9s\"}}", 2000}};
     for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
         CHECK(judge(429, waits[i].head, waits[i].body).retry_after_ms == waits[i].ms);
