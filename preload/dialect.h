@@ -56,6 +56,11 @@ int llf_hub_tool_errors(cJSON *body);
  * answer would change its meaning. LLF_TR_INCOMPATIBLE saying so, else
  * LLF_TR_OK. */
 int llf_hub_prefill(const cJSON *hub, llf_terr *e);
+/* The same for a translated request whose last turn has this role (NULL:
+ * none): what a member is sent may end with the assistant's turn where the
+ * hub's does not (a system message after it, moved to Anthropic's system;
+ * an empty user turn after it, left out). */
+int llf_prefill_role(const char *role, llf_terr *e);
 
 /* The reason a hub request carries that no member of another dialect may be
  * sent it, or NULL. */
@@ -135,11 +140,12 @@ typedef struct llf_dialect_ops {
      * apply 0 only counted, with apply 1 changed. The number of changes, or
      * -1 on no memory. NULL: nothing to fit. */
     int (*fit)(cJSON *body, const char *model, int apply);
-    /* The stop sequences of the program's request (hub) that fit() left out
-     * for model, applied to a 2xx answer of this dialect: each answer's
-     * text cut where the first of them begins, as a server that took them
-     * would have stopped. 1 changed, 0 not, -1 on no memory. NULL: fit()
-     * leaves every stop sequence in. */
+    /* The stop sequences of the program's request (hub) that fit() (or
+     * req_from_hub) left out for model, applied to a 2xx answer of this
+     * dialect: each answer's text cut where the first of them begins, as a
+     * server that took them would have stopped, saying so as this dialect
+     * says it stopped at a sequence (naming it where it can). 1 changed, 0
+     * not, -1 on no memory. NULL: every stop sequence is sent. */
     int (*stop_at)(const char *model, const cJSON *hub, llf_buf *body);
 } llf_dialect_ops;
 

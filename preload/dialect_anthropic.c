@@ -18,6 +18,9 @@
  * only the tools it names; a strict tool is OpenAI's function.strict where
  * OpenAI's strict mode reads its schema alike. What only Anthropic's
  * servers do (server tools, MCP servers) is refused to other dialects.
+ * Claude refuses blank text and stop sequences: such text is left out, and
+ * an answer is cut at such a sequence afterwards (stop_at). An answer with
+ * calls is stop_reason tool_use whatever the member's finish reason.
  * Hub fields Anthropic would reject and that do not change the answer's
  * meaning are dropped: seed, frequency_penalty, presence_penalty, logit_bias,
  * service_tier, store, metadata, stream_options, reasoning_effort,
@@ -64,6 +67,42 @@ static int body_streams(const cJSON *body)
 static int success_shape(const cJSON *body)
 {
     return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "content"));
+}
+
+/* The last item of array a, or NULL: cJSON keeps it as the first item's
+ * prev, where cJSON_GetArrayItem(a, size - 1) walks the whole array (once
+ * per message, a long conversation's translation was quadratic: 40,000
+ * messages took seconds). */
+static cJSON *last_item(const cJSON *a)
+{
+    return cJSON_IsArray(a) && a->child ? a->child->prev : NULL;
+}
+
+/* Is s white space only (or empty)? Claude refuses such a stop sequence
+ * (400 "stop_sequences: each stop sequence must contain non-whitespace")
+ * and such a text block ("messages: text content blocks must contain
+ * non-whitespace text"). White space as Python's str.isspace() has it,
+ * ASCII's and Unicode's (U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
+ * U+2029, U+202F, U+205F, U+3000, in UTF-8), where the API's own check
+ * is not documented: taken for blank, such text is left out, which the API
+ * would have refused or taken as saying nothing. */
+static int blank(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (p && *p) {
+        if ((*p >= 0x09 && *p <= 0x0d) || (*p >= 0x1c && *p <= 0x20))
+            p++;
+        else if (p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
+            p += 2;
+        else if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) || (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
+                 (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8a || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf) &&
+                  p[2] >= 0x80) ||
+                 (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f))
+            p += 3;
+        else
+            return 0;
+    }
+    return 1;
 }
 
 /* ---- requests: Anthropic → hub ---------------------------------------- */
@@ -280,7 +319,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
      * call, which another model would answer without), and a last turn of
      * the assistant's, a prefill, which only Claude continues. */
     const cJSON *turns = llf_get(req, "messages");
-    const char *lrole = llf_get_str(cJSON_GetArrayItem(turns, cJSON_GetArraySize(turns) - 1), "role");
+    const char *lrole = llf_get_str(last_item(turns), "role");
     const char *refused = cJSON_GetArraySize(llf_get(req, "mcp_servers"))
                               ? "anthropic mcp_servers (the MCP connector: tools only Anthropic's servers call)"
                           : lrole && !strcmp(lrole, "assistant")
@@ -443,7 +482,7 @@ static long default_max_tokens(const char *model)
  * alternate), else start a new turn. Takes ownership of blocks. */
 static int add_turn(cJSON *msgs, const char *role, cJSON *blocks)
 {
-    cJSON *last = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+    cJSON *last = last_item(msgs);
     if (last && strcmp(llf_get_str(last, "role"), role) == 0) {
         cJSON *content = cJSON_GetObjectItemCaseSensitive(last, "content");
         while (blocks->child) {
@@ -498,9 +537,11 @@ static cJSON *image_block(const char *url)
 /* Hub message content → Anthropic blocks appended to blocks. */
 static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
 {
+    /* Claude refuses empty text blocks and blank ones: they say nothing,
+     * and are left out (a message of nothing else with them) */
     if (cJSON_IsString(content)) {
-        if (!*content->valuestring)
-            return LLF_TR_OK;   /* Anthropic rejects empty text blocks */
+        if (blank(content->valuestring))
+            return LLF_TR_OK;
         return llf_append(blocks, text_block(content->valuestring)) ? LLF_TR_ERROR : LLF_TR_OK;
     }
     for (const cJSON *p = cJSON_IsArray(content) ? content->child : NULL; p; p = p->next) {
@@ -508,7 +549,7 @@ static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
         type = type ? type : "";
         if (strcmp(type, "text") == 0) {
             const char *t = llf_get_str(p, "text");
-            if (t && *t && llf_append(blocks, text_block(t)))
+            if (t && !blank(t) && llf_append(blocks, text_block(t)))
                 return LLF_TR_ERROR;
         } else if (strcmp(type, "image_url") == 0) {
             const char *url = llf_get_str(llf_get(p, "image_url"), "url");
@@ -532,7 +573,31 @@ static int add_tool_id(cJSON *o, const char *key, const char *id, const char *re
     return rc;
 }
 
-static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_terr *e)
+/* Ids for a history's calls that have none ("id": "", as Gemini's
+ * OpenAI-compatible endpoint gives them, or no id): each call its own,
+ * call_llf_<n> through the conversation (Anthropic refuses a history whose
+ * tool_use ids repeat, and "" for every call was one id), and a result
+ * without an id answers the oldest call not yet answered among the
+ * id-less calls of the assistant message before it: OpenAI pairs such
+ * results with their calls by position, and its results follow the
+ * message that made the calls. A result left over gets an id of its own
+ * (it answers no call, as one naming an id no call has). */
+typedef struct call_ids {
+    int made;               /* ids made up so far */
+    int next, end;          /* the last assistant message's: [next, end) not yet answered */
+} call_ids;
+
+/* o[key]: id as Anthropic takes it, or for none the next made-up one
+ * (answer: the oldest unanswered call's, for a result). 0, or -1. */
+static int add_history_id(cJSON *o, const char *key, const char *id, call_ids *ids, int answer)
+{
+    if (id && *id)
+        return add_tool_id(o, key, id, NULL, 0);
+    int n = answer && ids->next < ids->end ? ids->next++ : ids->made++;
+    return add_tool_id(o, key, NULL, "llf", n);
+}
+
+static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, call_ids *ids, llf_terr *e)
 {
     const char *role = llf_get_str(m, "role");
     const cJSON *content = llf_get(m, "content");
@@ -553,6 +618,7 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
     } else if (strcmp(role, "assistant") == 0) {
         arole = "assistant";
         rc = content_blocks(content, blocks, e);
+        ids->next = ids->end = ids->made;
         for (const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "tool_calls") ?
                                   cJSON_GetObjectItemCaseSensitive(m, "tool_calls")->child : NULL;
              c && rc == LLF_TR_OK; c = c->next) {
@@ -567,22 +633,22 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, llf_te
             }
             /* (a history's ids as its answers' were given to an Anthropic
              * program: the same mapping, so that calls and results pair) */
-            const char *id = llf_get_str(c, "id");
             cJSON *b = cJSON_CreateObject();
             if (!b || llf_add(b, "type", cJSON_CreateString("tool_use")) ||
-                (id && add_tool_id(b, "id", id, NULL, 0)) || llf_copy(b, "name", f, "name") ||
+                add_history_id(b, "id", llf_get_str(c, "id"), ids, 0) || llf_copy(b, "name", f, "name") ||
                 llf_add_own(b, "input", &input) || llf_append_own(blocks, &b)) {
                 cJSON_Delete(input);
                 cJSON_Delete(b);
                 rc = LLF_TR_ERROR;
             }
         }
+        ids->end = ids->made;
     } else if (strcmp(role, "tool") == 0) {
         char *t = llf_content_text(content, "\n");
-        const char *id = llf_get_str(m, "tool_call_id");
         cJSON *b = cJSON_CreateObject();
         if (!t || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
-            (id && add_tool_id(b, "tool_use_id", id, NULL, 0)) || llf_add(b, "content", cJSON_CreateString(t)) ||
+            add_history_id(b, "tool_use_id", llf_get_str(m, "tool_call_id"), ids, 1) ||
+            llf_add(b, "content", cJSON_CreateString(t)) ||
             (cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR)) && llf_add(b, "is_error", cJSON_CreateTrue())) ||
             llf_append_own(blocks, &b)) {
             cJSON_Delete(b);
@@ -659,6 +725,49 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
     return LLF_TR_OK;
 }
 
+/* Is the hub's stop sequence w one Claude refuses (blank), which an
+ * answer is cut at instead (stop_at)? */
+static int cut_here(const cJSON *w)
+{
+    return cJSON_IsString(w) && *w->valuestring && blank(w->valuestring);
+}
+
+/* The hub's stop (a string or a list) as stop_sequences, without those
+ * Claude refuses: an empty one means nothing, and a blank one ("\n", which
+ * OpenAI programs often give) is cut at afterwards in a whole answer
+ * (stop_at), as for OpenAI's models that refuse stop. A stream, which
+ * cannot be, is refused to Claude with one (LLF_TR_INCOMPATIBLE). */
+static int stops_from_hub(const cJSON *hub, cJSON *o, llf_terr *e)
+{
+    const cJSON *stop = llf_get(hub, "stop");
+    if (!cJSON_IsString(stop) && !cJSON_IsArray(stop))
+        return LLF_TR_OK;
+    cJSON *a = cJSON_CreateArray();
+    int cut = 0;
+    for (const cJSON *w = cJSON_IsArray(stop) ? stop->child : stop; w && a; w = cJSON_IsArray(stop) ? w->next : NULL) {
+        cut |= cut_here(w);
+        if (!cJSON_IsString(w) || !blank(w->valuestring)) {
+            if (llf_append(a, cJSON_Duplicate(w, 1))) {
+                cJSON_Delete(a);
+                a = NULL;
+            }
+        }
+    }
+    if (cut && cJSON_IsTrue(llf_get(hub, "stream"))) {
+        cJSON_Delete(a);
+        llf_terr_set(e, "a stop sequence of white space only, streamed (Claude refuses it, and a stream "
+                        "is not cut afterwards)");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    if (a && !a->child) {
+        cJSON_Delete(a);
+        return LLF_TR_OK;
+    }
+    int rc = a && !llf_add_own(o, "stop_sequences", &a) ? LLF_TR_OK : LLF_TR_ERROR;
+    cJSON_Delete(a);   /* (NULL once added) */
+    return rc;
+}
+
 static int fit(cJSON *o, const char *model, int apply);
 
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
@@ -679,19 +788,23 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "logprobs");
         return LLF_TR_INCOMPATIBLE;
     }
-    if (llf_hub_prefill(hub, e) != LLF_TR_OK)   /* (Claude would continue it) */
-        return LLF_TR_INCOMPATIBLE;
     cJSON *o = cJSON_CreateObject(), *am = cJSON_CreateArray();
     llf_buf system = {0};
     int rc = o && am && !llf_add(o, "model", cJSON_CreateString(model ? model : "")) ? LLF_TR_OK
                                                                                      : LLF_TR_ERROR;
+    call_ids ids = {0, 0, 0};
     for (const cJSON *m = msgs->child; m && rc == LLF_TR_OK; m = m->next)
-        rc = message_from_hub(m, am, &system, e);
+        rc = message_from_hub(m, am, &system, &ids, e);
     if (rc == LLF_TR_OK && cJSON_GetArraySize(am) &&
         strcmp(llf_get_str(am->child, "role"), "user") != 0) {
         llf_terr_set(e, "conversation starts with assistant");
         rc = LLF_TR_INCOMPATIBLE;
     }
+    /* Claude would continue a last turn of the assistant's (a prefill),
+     * as sent: after the hub's system messages have gone to "system" and
+     * its empty turns been left out, `assistant, system` ends with it */
+    if (rc == LLF_TR_OK && llf_prefill_role(llf_get_str(last_item(am), "role"), e) != LLF_TR_OK)
+        rc = LLF_TR_INCOMPATIBLE;
     const cJSON *rf = llf_get(hub, "response_format");
     const char *rft = llf_get_str(rf, "type");
     if (rc == LLF_TR_OK && rft && strcmp(rft, "json_object") == 0) {
@@ -730,16 +843,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     if (rc == LLF_TR_OK && cJSON_IsNumber(temp) &&
         llf_add(o, "temperature", cJSON_CreateNumber(temp->valuedouble > 1 ? 1 : temp->valuedouble)))
         rc = LLF_TR_ERROR;
-    const cJSON *stop = llf_get(hub, "stop");
-    if (rc == LLF_TR_OK && cJSON_IsString(stop)) {
-        cJSON *a = cJSON_CreateArray();
-        if (!a || llf_append(a, cJSON_CreateString(stop->valuestring)) || llf_add_own(o, "stop_sequences", &a)) {
-            cJSON_Delete(a);
-            rc = LLF_TR_ERROR;
-        }
-    } else if (rc == LLF_TR_OK && cJSON_IsArray(stop) && llf_copy(o, "stop_sequences", hub, "stop")) {
-        rc = LLF_TR_ERROR;
-    }
+    if (rc == LLF_TR_OK)
+        rc = stops_from_hub(hub, o, e);
     if (rc == LLF_TR_OK && (llf_copy(o, "top_p", hub, "top_p") || llf_copy(o, "stream", hub, "stream")))
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && llf_get_str(hub, "user")) {
@@ -872,6 +977,21 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
                        : strcmp(fr, "tool_calls") == 0 || strcmp(fr, "function_call") == 0 ? "tool_use"
                        : strcmp(fr, "content_filter") == 0 ? "refusal"
                                                            : "end_turn";
+    /* A call the model was made to make (tool_choice naming a function)
+     * OpenAI and vLLM end with "stop", not "tool_calls": Anthropic's answer
+     * with tool_use blocks says tool_use whatever the reason, and programs
+     * run their tools on it (a Gemini member's calls say it too). */
+    if (ncall && !strcmp(stop, "end_turn"))
+        stop = "tool_use";
+    /* The stop sequence the answer ended at, where the hub names it as
+     * vLLM does (choice.stop_reason, the string it stopped at; a token id
+     * is none of the program's): Claude's "stop_sequence", naming it. The
+     * library's own cut of an answer (stop_at) names it so. */
+    const char *seq = llf_get_str(choice, "stop_reason");
+    if (seq && *seq && fr && !strcmp(fr, "stop") && !strcmp(stop, "end_turn"))
+        stop = "stop_sequence";
+    else
+        seq = NULL;
     if (refusal && *refusal && !strcmp(stop, "end_turn"))
         stop = "refusal";
     const cJSON *u = llf_get(hub, "usage");
@@ -881,7 +1001,8 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
          llf_add(o, "model", cJSON_CreateString(model ? model : "")) || llf_add_own(o, "content", &content)))
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK &&
-        (llf_add(o, "stop_reason", cJSON_CreateString(stop)) || llf_add(o, "stop_sequence", cJSON_CreateNull()) ||
+        (llf_add(o, "stop_reason", cJSON_CreateString(stop)) ||
+         llf_add(o, "stop_sequence", seq ? cJSON_CreateString(seq) : cJSON_CreateNull()) ||
          llf_anthropic_usage_input(usage, llf_num(u, "prompt_tokens", 0), llf_hub_cached(u)) ||
          llf_add(usage, "output_tokens", cJSON_CreateNumber(llf_num(u, "completion_tokens", 0))) ||
          llf_add_own(o, "usage", &usage)))
@@ -894,6 +1015,63 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     }
     *out = o;
     return LLF_TR_OK;
+}
+
+/* o[key] = v, replacing one there. 0, or -1 (v deleted). */
+static int put(cJSON *o, const char *key, cJSON *v)
+{
+    if (v && llf_get(o, key))
+        return cJSON_ReplaceItemInObjectCaseSensitive(o, key, v) ? 0 : (cJSON_Delete(v), -1);
+    return llf_add(o, key, v);
+}
+
+/* The stop sequences req_from_hub left out (blank: cut_here), applied to
+ * Claude's answer (see dialect.h): its text cut where the first of them
+ * begins, the blocks after it left out (the model would not have gone on
+ * to them), and the stop reason Claude gives for a sequence of its own,
+ * "stop_sequence", naming it. */
+static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
+{
+    (void)model;
+    const cJSON *stop = llf_get(hub, "stop");
+    int any = 0;
+    for (const cJSON *w = cJSON_IsArray(stop) ? stop->child : stop; w && !any; w = cJSON_IsArray(stop) ? w->next : NULL)
+        any = cut_here(w);
+    if (!any || cJSON_IsTrue(llf_get(hub, "stream")))
+        return 0;
+    cJSON *j = llf_json_parse_mended(cJSON_ParseWithLength, body->p ? body->p : "", body->n);
+    cJSON *content = (cJSON *)llf_get(j, "content");
+    const char *which = NULL;
+    for (cJSON *b = cJSON_IsArray(content) ? content->child : NULL; b && !which; b = b->next) {
+        const char *type = llf_get_str(b, "type");
+        cJSON *text = (cJSON *)llf_get(b, "text");
+        if (!type || strcmp(type, "text") || !cJSON_IsString(text))
+            continue;
+        char *cut = NULL;
+        for (const cJSON *w = cJSON_IsArray(stop) ? stop->child : stop; w; w = cJSON_IsArray(stop) ? w->next : NULL) {
+            char *at = cut_here(w) ? strstr(text->valuestring, w->valuestring) : NULL;
+            if (at && (!cut || at < cut)) {
+                cut = at;
+                which = w->valuestring;
+            }
+        }
+        if (!cut)
+            continue;
+        *cut = '\0';   /* (the string shrinks in place: cJSON keeps its length nowhere) */
+        while (b->next)
+            cJSON_Delete(cJSON_DetachItemViaPointer(content, b->next));
+    }
+    int rc = which ? 1 : 0;
+    if (which && (put(j, "stop_reason", cJSON_CreateString("stop_sequence")) ||
+                  put(j, "stop_sequence", cJSON_CreateString(which))))
+        rc = -1;
+    char *s = rc == 1 ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (rc == 1 && !s)
+        return -1;
+    if (s)
+        llf_buf_adopt(body, s);
+    return rc;
 }
 
 /* The thinking of a body fitted to model (thinking_kind), before its
@@ -1000,4 +1178,5 @@ const llf_dialect_ops llf_dialect_anthropic = {
     .resp_to_hub = resp_to_hub,
     .resp_from_hub = resp_from_hub,
     .fit = fit,
+    .stop_at = stop_at,
 };

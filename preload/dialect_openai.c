@@ -285,20 +285,29 @@ static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
         if (!cJSON_IsString(content) || !content->valuestring)
             continue;
         char *text = content->valuestring, *cut = NULL;
+        const char *which = NULL;
         for (const cJSON *w = cJSON_IsArray(stop) ? stop->child : stop; w; w = cJSON_IsArray(stop) ? w->next : NULL) {
             char *at = cJSON_IsString(w) && w->valuestring[0] ? strstr(text, w->valuestring) : NULL;
-            if (at && (!cut || at < cut))
+            if (at && (!cut || at < cut)) {
                 cut = at;
+                which = w->valuestring;
+            }
         }
         if (!cut)
             continue;
         *cut = '\0';   /* (the string shrinks in place: cJSON keeps its length nowhere) */
-        cJSON *reason = cJSON_CreateString("stop");
-        if (!reason || !(llf_get(ch, "finish_reason") ? cJSON_ReplaceItemInObjectCaseSensitive(ch, "finish_reason", reason)
-                                                       : cJSON_AddItemToObject(ch, "finish_reason", reason))) {
-            cJSON_Delete(reason);
-            cJSON_Delete(j);
-            return -1;
+        /* finish_reason "stop", and the sequence it stopped at where vLLM
+         * names it (stop_reason): an Anthropic program's answer says it
+         * (stop_sequence) */
+        static const char *const keys[] = {"finish_reason", "stop_reason"};
+        for (int i = 0; i < 2; i++) {
+            cJSON *v = cJSON_CreateString(i ? which : "stop");
+            if (!v || !(llf_get(ch, keys[i]) ? cJSON_ReplaceItemInObjectCaseSensitive(ch, keys[i], v)
+                                             : cJSON_AddItemToObject(ch, keys[i], v))) {
+                cJSON_Delete(v);
+                cJSON_Delete(j);
+                return -1;
+            }
         }
         changed = 1;
     }

@@ -152,13 +152,14 @@ static int anth_start(llf_stream_tr *t, llf_buf *out)
     return sse_if(out, "message_start", m, ok);
 }
 
-/* A refusal that ended by itself is stop_reason "refusal", as in a whole
- * answer (dialect_anthropic.c says why). */
+/* A refusal that ended by itself is stop_reason "refusal", and an answer
+ * with calls "tool_use" though the member said "stop" (OpenAI's forced
+ * call), as in a whole answer (dialect_anthropic.c says why). */
 static const char *anth_reason(const llf_stream_tr *t)
 {
     const char *fr = t->finish[0] ? t->finish : "stop";
     return !strcmp(fr, "length") ? "max_tokens" : !strcmp(fr, "tool_calls") ? "tool_use"
-           : !strcmp(fr, "content_filter") || t->refused ? "refusal" : "end_turn";
+           : !strcmp(fr, "content_filter") ? "refusal" : t->ncalls ? "tool_use" : t->refused ? "refusal" : "end_turn";
 }
 
 static const char *gem_reason(const char *fr)

@@ -124,6 +124,8 @@ def test_stop_sequences_for_a_reasoning_model():
             "messages": [{"role": "user", "content": "hi"}]}
     out = json.loads(run(anthropic_call(m, body), env_for(config(m, ["backup/gpt-5-mini"]))).stdout)
     eq(out.get("content"), [{"type": "text", "text": "Hello"}], "an Anthropic program's answer, cut")
+    eq((out.get("stop_reason"), out.get("stop_sequence")), ("stop_sequence", " from"),
+       "stopped at its stop sequence, as Claude says it")
 
     m.reset("backup")
     r = run(openai_call(m, chat(system=None, stop=[" from"], stream=True), "-N"),
@@ -131,6 +133,127 @@ def test_stop_sequences_for_a_reasoning_model():
     check("Hello" in r.stdout.decode() and "gpt-4o-mini" in r.stdout.decode(), "the stream came from gpt-4o-mini")
     eq([(json.loads(q["body"])["model"], "stop" in json.loads(q["body"])) for q in m.requests("backup")],
        [("gpt-5-mini", True), ("gpt-4o-mini", True)], "the stream kept stop, refused by gpt-5-mini")
+
+
+WEATHER = [{"type": "function", "function": {"name": "get_weather", "description": "Weather",
+                                             "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                                            "required": ["city"]}}}]
+
+
+def test_a_forced_call_is_tool_use_for_an_anthropic_program():
+    """OpenAI ends a call it was made to make (tool_choice naming the
+    function) with finish_reason "stop": an Anthropic program, which runs
+    its tools on stop_reason "tool_use", gets that, whole and streamed."""
+    m = mock()
+    m.set("claude", behaviour="529")
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 200, "tool_choice": {"type": "tool", "name": "get_weather"},
+            "tools": [{"name": "get_weather", "input_schema": WEATHER[0]["function"]["parameters"]}],
+            "messages": [{"role": "user", "content": "Weather in Paris? [call:get_weather]"}]}
+    cfg = env_for(config(m, ["backup/gpt-4o-mini"]))
+    out = json.loads(run(anthropic_call(m, body), cfg).stdout)
+    eq(json.loads(m.requests("backup")[0]["body"])["tool_choice"], {"type": "function", "function": {"name": "get_weather"}},
+       "the member was made to call it")
+    eq(([b["type"] for b in out["content"]], out["stop_reason"]), (["tool_use"], "tool_use"), "whole: tool_use")
+    r = run(anthropic_call(m, dict(body, stream=True)) + ["-N"], cfg)
+    eq(stream_tool_call("anthropic", r.stdout.decode()), ("get_weather", {"city": "Paris"}, "tool_use"),
+       "streamed: tool_use")
+
+
+def test_tool_calls_without_ids_reach_claude_each_with_its_own():
+    """A history whose calls have "id": "" (Gemini's OpenAI-compatible
+    endpoint gives them so): each call its own id for Claude, which refuses
+    a repeated one, and each result the id of the call it answers by
+    position."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    body = {"model": "gemini-2.5-pro", "tools": WEATHER, "messages": [
+        {"role": "user", "content": "weather in Paris and Rome?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
+            {"id": "", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}}]},
+        {"role": "tool", "tool_call_id": "", "content": "Paris: 20C"},
+        {"role": "tool", "tool_call_id": "", "content": "Rome: 25C"}]}
+    out = json.loads(run(openai_call(m, body), env_for(config(m, ["anthropic/claude-sonnet-4-5"]))).stdout)
+    eq(out["choices"][0]["message"]["content"], "claude (claude-sonnet-4-5) got the tool result: Rome: 25C",
+       "Claude answered")
+    sent = json.loads(m.requests("claude")[0]["body"])["messages"]
+    uses = [(b["id"], b["input"]["city"]) for b in sent[1]["content"]]
+    results = [(b["tool_use_id"], b["content"]) for b in sent[2]["content"]]
+    check(uses[0][0] != uses[1][0], "two ids")
+    eq(results, [(uses[0][0], "Paris: 20C"), (uses[1][0], "Rome: 25C")], "each result answers its call")
+
+
+def test_an_assistant_turn_that_ends_what_claude_is_sent_is_a_prefill():
+    """A system message after the assistant's turn goes to Claude's system
+    prompt, and an empty user turn is left out: what Claude would be sent
+    ends with the assistant's turn, which it would continue where OpenAI
+    answers after it. It is refused as such a conversation is."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    for tail in ({"role": "system", "content": "Now summarize the conversation in one word."},
+                 {"role": "user", "content": ""}):
+        m.reset_all()
+        log = new_log("prefill.log")
+        body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Tell me about Paris."},
+                                                {"role": "assistant", "content": "Paris is the capital of France."}, tail]}
+        out = json.loads(run(openai_call(m, body),
+                             env_for(config(m, ["anthropic/claude-sonnet-4-5", "backup/gpt-4o-mini"]), log)).stdout)
+        check(out["choices"][0]["message"]["content"].startswith("Hello from backup"), f"backup answered ({tail['role']})")
+        eq(len(m.requests("claude")), 0, "Claude was not sent it")
+        skips = [(l["provider"], l["reason"], "assistant turn" in l.get("detail", ""))
+                 for l in read_log(log) if l.get("outcome") == "skipped"]
+        eq(skips, [("anthropic", "incompatible", True)], "skipped as a prefill")
+
+
+def test_blank_stop_sequences_and_text_for_claude():
+    """Claude refuses stop sequences and text blocks of white space only
+    (400): a blank text block is not sent, and a blank stop sequence is
+    not sent either, the answer cut where it begins; a stream, which
+    cannot be cut, goes to the next member."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    cfg = env_for(config(m, ["anthropic/claude-sonnet-4-5", "backup/gpt-4o-mini"]))
+    out = json.loads(run(openai_call(m, chat(system=None, stop=[" ", "END"])), cfg).stdout)
+    eq((out["choices"][0]["message"]["content"], out["choices"][0]["finish_reason"]), ("Hello", "stop"),
+       "Claude's answer, cut at the blank stop sequence")
+    eq(json.loads(m.requests("claude")[0]["body"]).get("stop_sequences"), ["END"], "only the others sent")
+    m.reset_all()
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say something"},
+                                            {"role": "assistant", "content": "\n\n"},
+                                            {"role": "user", "content": [{"type": "text", "text": "Try again"},
+                                                                         {"type": "text", "text": " "}]}]}
+    out = json.loads(run(openai_call(m, body), cfg).stdout)
+    check(out["choices"][0]["message"]["content"].startswith("Hello from claude"), "Claude answered")
+    eq(json.loads(m.requests("claude")[0]["body"])["messages"],
+       [{"role": "user", "content": [{"type": "text", "text": "Say something"}, {"type": "text", "text": "Try again"}]}],
+       "the blank text left out")
+    m.reset_all()
+    r = run(openai_call(m, chat(system=None, stop=["\n"], stream=True), "-N"), cfg)
+    check("gpt-4o-mini" in r.stdout.decode(), "the stream came from the next member")
+    eq(len(m.requests("claude")), 0, "Claude was not sent it")
+
+
+def test_big_numbers_in_tool_arguments_are_kept_across_dialects():
+    """A call's arguments with an id beyond 2^53 keep it as written between
+    OpenAI's JSON text and Anthropic's input object, whole and streamed."""
+    m = mock()
+    m.set("claude", behaviour="529")
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 200,
+            "tools": [{"name": "send_big", "input_schema": {"type": "object"}}],
+            "messages": [{"role": "user", "content": "Send it [call:send_big]"}]}
+    cfg = env_for(config(m, ["backup/gpt-4o-mini"]))
+    out = json.loads(run(anthropic_call(m, body), cfg).stdout)   # (Python's json reads the int exactly)
+    eq(out["content"][0]["input"], {"channel_id": 1234567890123456789}, "the id as written, whole")
+    r = run(anthropic_call(m, dict(body, stream=True)) + ["-N"], cfg)
+    eq(stream_tool_call("anthropic", r.stdout.decode())[1], {"channel_id": 1234567890123456789},
+       "the id as written, streamed")
+    m.set("claude", behaviour="ok")
+    m.set("oai", behaviour="503")
+    cfg = env_for(config(m, ["anthropic/claude-sonnet-4-5"]))
+    out = json.loads(run(openai_call(m, chat(system=None, text="Send it [call:send_big]", tools=[
+        {"type": "function", "function": {"name": "send_big", "parameters": {"type": "object"}}}])), cfg).stdout)
+    args = out["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]
+    check("1234567890123456789" in args, f"the id as written for the OpenAI program: {args}")
 
 
 def test_openai_call_answered_by_gemini():

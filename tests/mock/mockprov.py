@@ -140,7 +140,8 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 # stream_options, seed, user...); OpenAI's reasoning models refusing
 # max_tokens, a temperature, stop and reasoning_effort values they lack, and
 # its others reasoning_effort; Anthropic refusing tool_use ids that repeat
-# or that have other than letters, digits, _ and -,
+# or that have other than letters, digits, _ and -, stop sequences and
+# text blocks of white space only,
 # the thinking a model lacks, a thinking budget not below max_tokens, and
 # sampling settings the newest models lack; Gemini refusing thinking a model
 # lacks, penalties (2.5 and 3), JSON output beside functions (before 3), a
@@ -239,6 +240,16 @@ def request_refusal(dialect, model, req, beta=""):
                     return refused(f"`{param}` is deprecated for this model.")
         if "temperature" in req and "top_p" in req and re.match(r"claude-(opus|sonnet|haiku)-4", model):
             return refused("`temperature` and `top_p` cannot both be specified for this model. Please use only one.")
+        # white space only (or nothing) said where text is asked for
+        stops = req.get("stop_sequences")
+        if isinstance(stops, list) and any(isinstance(x, str) and not x.strip() for x in stops):
+            return refused("stop_sequences: each stop sequence must contain non-whitespace")
+        for msg in req.get("messages") or []:
+            c = msg.get("content") if isinstance(msg, dict) else None
+            blocks = [{"type": "text", "text": c}] if isinstance(c, str) else c if isinstance(c, list) else []
+            if any(isinstance(b, dict) and b.get("type") == "text" and not str(b.get("text", "")).strip()
+                   for b in blocks):
+                return refused("messages: text content blocks must contain non-whitespace text")
         thinking = req.get("thinking") if isinstance(req.get("thinking"), dict) else {}
         if thinking.get("type") in ("enabled", "adaptive") and kind == "none":
             return refused(f"'{model}' does not support thinking.")
@@ -414,8 +425,21 @@ def openai_call_id(model, tool):
     return f"functions.{tool}:0" if model.startswith("kimi") else "call_mock1"
 
 
-def tool_call(dialect, name, model, tool):
-    args = {"city": "Paris"}
+def tool_args(tool):
+    """A call's arguments: send_big's carry an id beyond 2^53, which a
+    double does not hold."""
+    return {"channel_id": 1234567890123456789} if tool == "send_big" else {"city": "Paris"}
+
+
+def forced(dialect, req):
+    """OpenAI ends a call it was made to make (tool_choice naming the
+    function) with finish_reason "stop", not "tool_calls" (vLLM too)."""
+    tc = req.get("tool_choice") if dialect == "openai" else None
+    return isinstance(tc, dict) and tc.get("type") == "function"
+
+
+def tool_call(dialect, name, model, tool, req=None):
+    args = tool_args(tool)
     if dialect == "openai":
         cid = openai_call_id(model, tool)
         return {"id": "chatcmpl-" + rand_id(), "object": "chat.completion", "created": int(time.time()),
@@ -423,7 +447,7 @@ def tool_call(dialect, name, model, tool):
                     "role": "assistant", "content": None, "refusal": None,
                     "tool_calls": [{"id": cid, "type": "function",
                                     "function": {"name": tool, "arguments": json.dumps(args)}}]},
-                    "logprobs": None, "finish_reason": "tool_calls"}],
+                    "logprobs": None, "finish_reason": "stop" if forced(dialect, req or {}) else "tool_calls"}],
                 "usage": {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}}
     if dialect == "anthropic":
         return {"id": "msg_" + rand_id(), "type": "message", "role": "assistant", "model": model,
@@ -463,7 +487,7 @@ def success(dialect, name, model, body):
         text += " " + m.group(0)
     call = CALL.search(last_user_text(dialect, body))
     if call and result is None and body.get("tools"):
-        return tool_call(dialect, name, model, call.group(1)), text
+        return tool_call(dialect, name, model, call.group(1), body), text
     pt, ct = 9, len(text.split())
     if dialect == "openai":
         return {"id": "chatcmpl-" + rand_id(), "object": "chat.completion", "created": int(time.time()),
@@ -639,7 +663,7 @@ def sse_events(dialect, model, text):
     return out
 
 
-def sse_tool_events(dialect, model, tool, args):
+def sse_tool_events(dialect, model, tool, args, made=False):
     """A streamed tool call, framed as each API streams one: OpenAI's first
     chunk carries the role with the call's id and name and empty arguments,
     which follow in pieces; Anthropic's tool_use block starts with an empty
@@ -654,7 +678,7 @@ def sse_tool_events(dialect, model, tool, args):
             {"index": 0, "id": openai_call_id(model, tool), "type": "function",
              "function": {"name": tool, "arguments": ""}}]}))
         out += [chunk({"tool_calls": [{"index": 0, "function": {"arguments": h}}]}) for h in halves]
-        out.append(chunk({}, "tool_calls"))
+        out.append(chunk({}, "stop" if made else "tool_calls"))   # (a forced call ends "stop")
         out.append("data: [DONE]\n\n")
     elif dialect == "anthropic":
         ev = anthropic_event
@@ -949,7 +973,8 @@ class Server:
         c.sendall(head)
         call = CALL.search(last_user_text(self.dialect, req))
         called = call and req.get("tools") and tool_result(self.dialect, req) is None and answer is not None
-        events = (sse_tool_events(self.dialect, model, call.group(1), {"city": "Paris"}) if called
+        events = (sse_tool_events(self.dialect, model, call.group(1), tool_args(call.group(1)),
+                                  forced(self.dialect, req)) if called
                   else sse_events(self.dialect, model, text))
         for ev in events:
             data = ev.encode()

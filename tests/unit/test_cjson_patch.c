@@ -113,4 +113,36 @@ void test_cjson_patch(void)
     CHECK(cJSON_Parse("[tru]") == NULL);
     CHECK(cJSON_Parse("[nulL]") == NULL);
     CHECK(cJSON_Parse("n") == NULL);
+
+    /* Numbers a double does not hold print as they came (a 64-bit id was
+     * 1.2345678901234568e+18, 1e400 null), their value still the double;
+     * those it holds, and what strtod takes that JSON does not, as
+     * upstream prints them. */
+    static const char *const kept[][2] = {
+        {"1234567890123456789", "1234567890123456789"}, {"-9223372036854775808", "-9223372036854775808"},
+        {"1e400", "1e400"}, {"-1.5E+400", "-1.5E+400"}, {"0.30000000000000004", "0.30000000000000004"},
+        {"123456789012345678.25e-3", "123456789012345678.25e-3"}, {"9007199254740993", "9007199254740993"},
+        {"999999999999999", "999999999999999"}, {"1.5", "1.5"}, {"1e3", "1000"}, {"0.000000000000000001", "1e-18"},
+        {"1.10", "1.1"}, {"0000000000000000001", "1"}, {"1.e400", "null"}, {"-0", "0"}};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        char doc[64];
+        snprintf(doc, sizeof doc, "[%s]", kept[i][0]);
+        j = cJSON_Parse(doc);
+        char *p = cJSON_PrintUnformatted(cJSON_GetArrayItem(j, 0));
+        if (!p || strcmp(p, kept[i][1]))
+            fprintf(stderr, "cjson_patch: %s printed %s\n", kept[i][0], p ? p : "(nothing)");
+        CHECK(p && !strcmp(p, kept[i][1]));
+        CHECK(cJSON_GetArrayItem(j, 0) && cJSON_GetArrayItem(j, 0)->valuedouble == strtod(kept[i][0], NULL));
+        cJSON_free(p);
+        cJSON_Delete(j);
+    }
+    /* copied with its item; a value set is printed as the value */
+    j = cJSON_Parse("{\"id\":1234567890123456789,\"n\":12345678901234567890}");
+    cJSON *dup = cJSON_Duplicate(j, 1);
+    cJSON_SetNumberValue(cJSON_GetObjectItem(dup, "n"), 7);
+    char *p = cJSON_PrintUnformatted(dup);
+    CHECK_STR(p, "{\"id\":1234567890123456789,\"n\":7}");
+    cJSON_free(p);
+    cJSON_Delete(dup);
+    cJSON_Delete(j);
 }

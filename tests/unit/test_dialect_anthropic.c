@@ -369,6 +369,298 @@ static void strict_tools(void)
 #undef TOOL
 }
 
+/* The stop_reason of hub answer json given to an Anthropic program, and
+ * its stop_sequence ("" for null). */
+static void stop_of(const char *json, const char *want, const char *want_seq)
+{
+    cJSON *in = cJSON_Parse(json), *out = NULL;
+    llf_terr e;
+    CHECK(in && A->resp_from_hub(in, "m", &out, &e) == LLF_TR_OK);
+    const cJSON *seq = cJSON_GetObjectItem(out, "stop_sequence");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(out, "stop_reason")), want);
+    CHECK_STR(cJSON_IsString(seq) ? seq->valuestring : cJSON_IsNull(seq) ? "" : "?", want_seq);
+    cJSON_Delete(in);
+    cJSON_Delete(out);
+}
+
+/* A call the model was made to make (tool_choice naming its function)
+ * OpenAI and vLLM end with finish_reason "stop": an Anthropic program,
+ * which runs its tools on stop_reason "tool_use", gets that, as for any
+ * answer with calls (a call cut short keeps its max_tokens). */
+static void forced_calls(void)
+{
+#define CALLS_ENDING(fr) "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\"," \
+    "\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"w\"," \
+    "\"arguments\":\"{}\"}}]},\"finish_reason\":" fr "}]}"
+    stop_of(CALLS_ENDING("\"stop\""), "tool_use", "");
+    stop_of(CALLS_ENDING("null"), "tool_use", "");
+    stop_of(CALLS_ENDING("\"tool_calls\""), "tool_use", "");
+    stop_of(CALLS_ENDING("\"length\""), "max_tokens", "");
+#undef CALLS_ENDING
+}
+
+/* The sequence an answer stopped at, where the hub names it as vLLM does
+ * (choice.stop_reason; the library's own cut, stop_at, names it so), is
+ * Anthropic's stop_reason "stop_sequence" with it; a token id is not. */
+static void stop_sequences_named(void)
+{
+    stop_of("{\"choices\":[{\"message\":{\"content\":\"Hello\"},\"finish_reason\":\"stop\",\"stop_reason\":\" from\"}]}",
+            "stop_sequence", " from");
+    stop_of("{\"choices\":[{\"message\":{\"content\":\"Hello\"},\"finish_reason\":\"stop\",\"stop_reason\":128009}]}",
+            "end_turn", "");
+    stop_of("{\"choices\":[{\"message\":{\"content\":\"Hello\"},\"finish_reason\":\"stop\",\"stop_reason\":null}]}",
+            "end_turn", "");
+    /* a reasoning model's answer cut by the library, to an Anthropic program */
+    const llf_dialect_ops *O = llf_dialect_ops_of(LLF_OPENAI);
+    cJSON *hub = cJSON_Parse("{\"stop\":[\" from\",\" (\"]}"), *in = NULL, *mid = NULL, *out = NULL;
+    llf_buf body = {0};
+    llf_terr e;
+    llf_buf_adds(&body, "{\"id\":\"c\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
+                        "\"Hello from backup (gpt-5-mini)\"},\"finish_reason\":\"stop\"}]}");
+    CHECK(O->stop_at("gpt-5-mini", hub, &body) == 1);
+    in = cJSON_Parse(body.p);
+    CHECK(in && O->resp_to_hub(in, &mid, &e) == LLF_TR_OK && A->resp_from_hub(mid, "m", &out, &e) == LLF_TR_OK);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(out, "stop_reason")), "stop_sequence");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(out, "stop_sequence")), " from");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(out, "content"), 0),
+                                                       "text")), "Hello");
+    llf_buf_free(&body);
+    cJSON_Delete(hub);
+    cJSON_Delete(in);
+    cJSON_Delete(mid);
+    cJSON_Delete(out);
+}
+
+/* The tool_use ids and tool_use_ids of a translated history, in order,
+ * space-separated ("?" for a block without one). */
+static void history_ids(const cJSON *o, llf_buf *b)
+{
+    for (const cJSON *m = cJSON_GetObjectItem(o, "messages") ? cJSON_GetObjectItem(o, "messages")->child : NULL; m;
+         m = m->next)
+        for (const cJSON *bl = cJSON_IsArray(cJSON_GetObjectItem(m, "content")) ? cJSON_GetObjectItem(m, "content")->child
+                                                                              : NULL; bl; bl = bl->next) {
+            const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(bl, "type"));
+            const char *key = t && !strcmp(t, "tool_use") ? "id" : t && !strcmp(t, "tool_result") ? "tool_use_id" : NULL;
+            const char *id = key ? cJSON_GetStringValue(cJSON_GetObjectItem(bl, key)) : NULL;
+            if (key)
+                llf_buf_printf(b, "%s%s", b->n ? " " : "", id ? id : "?");
+        }
+}
+
+/* Calls without ids in an OpenAI history ("id": "", as Gemini's
+ * OpenAI-compatible endpoint gives them, or none): each its own id (Claude
+ * refuses a history whose tool_use ids repeat), and each result without
+ * one answers the oldest unanswered call of the assistant message before
+ * it, as OpenAI pairs them by position. */
+static void empty_tool_ids(void)
+{
+#define CALL(id, city) "{" id "\"type\":\"function\",\"function\":{\"name\":\"w\",\"arguments\":\"{\\\"city\\\":\\\"" city "\\\"}\"}}"
+#define RESULT(id, text) "{\"role\":\"tool\"," id "\"content\":\"" text "\"}"
+    static const struct {
+        const char *label, *msgs, *want;
+    } cases[] = {
+        {"two empty ids, answered in order",
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"\",", "Paris") ","
+         CALL("\"id\":\"\",", "Rome") "]}," RESULT("\"tool_call_id\":\"\",", "P") "," RESULT("\"tool_call_id\":\"\",", "R"),
+         "call_llf_0 call_llf_1 call_llf_0 call_llf_1"},
+        {"no ids at all, and one with an id between",
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("", "Paris") "," CALL("\"id\":\"call_x\",", "Oslo")
+         "," CALL("", "Rome") "]}," RESULT("", "P") "," RESULT("\"tool_call_id\":\"call_x\",", "O") "," RESULT("", "R"),
+         "call_llf_0 call_x call_llf_1 call_llf_0 call_x call_llf_1"},
+        {"two turns: the second's results answer the second's calls",
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"\",", "Paris") "]},"
+         RESULT("\"tool_call_id\":\"\",", "P") ",{\"role\":\"user\",\"content\":\"and?\"},"
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"\",", "Rome") ","
+         CALL("\"id\":\"\",", "Oslo") "]}," RESULT("\"tool_call_id\":\"\",", "R") "," RESULT("\"tool_call_id\":\"\",", "O"),
+         "call_llf_0 call_llf_0 call_llf_1 call_llf_2 call_llf_1 call_llf_2"},
+        {"a result more than the calls: an id of its own",
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"\",", "Paris") "]},"
+         RESULT("\"tool_call_id\":\"\",", "P") "," RESULT("\"tool_call_id\":\"\",", "X"),
+         "call_llf_0 call_llf_0 call_llf_1"},
+    };
+#undef CALL
+#undef RESULT
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[2048];
+        snprintf(json, sizeof json, "{\"model\":\"gemini-2.5-pro\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"},%s],"
+                                    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"w\"}}]}", cases[i].msgs);
+        int rc;
+        char d[160];
+        cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, json, "claude-sonnet-4-5", &rc, d, sizeof d);
+        llf_buf got = {0};
+        history_ids(o, &got);
+        CHECK(rc == LLF_TR_OK);
+        if (strcmp(got.p ? got.p : "", cases[i].want))
+            fprintf(stderr, "  %s\n", cases[i].label);
+        CHECK_STR(got.p ? got.p : "", cases[i].want);
+        llf_buf_free(&got);
+        cJSON_Delete(o);
+    }
+}
+
+/* What Claude is sent ending with the assistant's turn is a prefill, which
+ * it would continue where OpenAI answers after it: a system message after
+ * that turn goes to "system", an empty or blank user turn is left out, and
+ * either is refused as a conversation ending with it is. */
+static void prefills_after_translation(void)
+{
+    static const char *const tails[] = {
+        "{\"role\":\"system\",\"content\":\"Now summarize.\"}",
+        "{\"role\":\"developer\",\"content\":\"Now summarize.\"}",
+        "{\"role\":\"user\",\"content\":\"\"}",
+        "{\"role\":\"user\",\"content\":\" \\n\"}",
+        "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"\"}]}",
+    };
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me "
+                                    "about Paris.\"},{\"role\":\"assistant\",\"content\":\"Paris is.\"},%s]}", tails[i]);
+        CHECK(tr_skipped(LLF_OPENAI, LLF_ANTHROPIC, json, "claude-sonnet-4-5", "ends with an assistant turn"));
+    }
+    /* an empty assistant turn at the end says nothing, and is not sent: Claude answers the user */
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":"
+                         "\"hi\"},{\"role\":\"assistant\",\"content\":\"\"}]}", "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(cJSON_GetObjectItem(o, "messages")) == 1);
+    cJSON_Delete(o);
+}
+
+/* Claude refuses blank stop sequences and text blocks (400 "each stop
+ * sequence must contain non-whitespace", "text content blocks must contain
+ * non-whitespace text"): a blank text block is left out like an empty one,
+ * and a blank stop sequence is not sent, the answer cut at it (stop_at);
+ * a stream, which cannot be cut, skips Claude. */
+static void blank_text(void)
+{
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC,
+                         "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Say something\"},"
+                         "{\"role\":\"assistant\",\"content\":\"\\n\\n\"},{\"role\":\"user\",\"content\":[{\"type\":"
+                         "\"text\",\"text\":\"Try again\"},{\"type\":\"text\",\"text\":\"\\u00a0\\u3000\\t\"}]}],"
+                         "\"stop\":[\"\\n\",\"END\",\" \",\"\"]}", "claude-sonnet-4-5", &rc, d, sizeof d);
+    cJSON *want = cJSON_Parse("[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Say something\"},"
+                              "{\"type\":\"text\",\"text\":\"Try again\"}]}]");
+    CHECK(rc == LLF_TR_OK);
+    t_json_same(cJSON_GetObjectItem(o, "messages"), want, "blank blocks left out");
+    cJSON_Delete(want);
+    want = cJSON_Parse("[\"END\"]");
+    t_json_same(cJSON_GetObjectItem(o, "stop_sequences"), want, "blank stop sequences not sent");
+    cJSON_Delete(want);
+    cJSON_Delete(o);
+    o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":"
+                  "\"x\"}],\"stop\":\"\\n\"}", "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "stop_sequences"));
+    cJSON_Delete(o);
+    CHECK(tr_skipped(LLF_OPENAI, LLF_ANTHROPIC, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":"
+                     "\"x\"}],\"stop\":[\"\\n\"],\"stream\":true}", "claude-sonnet-4-5", "white space"));
+    /* the answer cut where the first blank one begins, the blocks after it
+     * left out, and stopped as Claude stops at its own */
+    static const struct {
+        const char *hub, *answer, *want;   /* want NULL: unchanged */
+    } cases[] = {
+        {"{\"stop\":[\"END\",\"\\n\",\" \\n\"]}",
+         "{\"content\":[{\"type\":\"thinking\",\"thinking\":\"a\\nb\"},{\"type\":\"text\",\"text\":\"one \\ntwo\\n\"},"
+         "{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}],\"stop_reason\":\"tool_use\","
+         "\"stop_sequence\":null}",
+         "{\"content\":[{\"type\":\"thinking\",\"thinking\":\"a\\nb\"},{\"type\":\"text\",\"text\":\"one\"}],"
+         "\"stop_reason\":\"stop_sequence\",\"stop_sequence\":\" \\n\"}"},
+        {"{\"stop\":\"\\n\"}", "{\"content\":[{\"type\":\"text\",\"text\":\"\\nx\"}]}",
+         "{\"content\":[{\"type\":\"text\",\"text\":\"\"}],\"stop_reason\":\"stop_sequence\",\"stop_sequence\":\"\\n\"}"},
+        /* none there, none blank, a stream, no answer */
+        {"{\"stop\":[\"\\n\"]}", "{\"content\":[{\"type\":\"text\",\"text\":\"one two\"}],\"stop_reason\":\"end_turn\"}",
+         NULL},
+        {"{\"stop\":[\"o\"]}", "{\"content\":[{\"type\":\"text\",\"text\":\"one two\"}]}", NULL},
+        {"{\"stop\":[\"\\n\"],\"stream\":true}", "{\"content\":[{\"type\":\"text\",\"text\":\"a\\nb\"}]}", NULL},
+        {"{\"stop\":[\"\\n\"]}", "not json", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *hub = cJSON_Parse(cases[i].hub);
+        llf_buf body = {0};
+        llf_buf_adds(&body, cases[i].answer);
+        CHECK(A->stop_at && A->stop_at("claude-sonnet-4-5", hub, &body) == (cases[i].want != NULL));
+        CHECK_STR(body.p, cases[i].want ? cases[i].want : cases[i].answer);
+        llf_buf_free(&body);
+        cJSON_Delete(hub);
+    }
+}
+
+/* A long conversation translates in time linear in its length (each
+ * message was appended after a walk to the last). */
+static void long_conversation(void)
+{
+    enum { N = 40000 };
+    cJSON *hub = cJSON_CreateObject(), *msgs = cJSON_AddArrayToObject(hub, "messages"), *out = NULL;
+    for (int i = 0; i <= N; i++) {
+        cJSON *m = cJSON_CreateObject();
+        char t[32];
+        snprintf(t, sizeof t, i == N ? "end" : "m%d", i);
+        cJSON_AddStringToObject(m, "role", i % 2 ? "assistant" : "user");
+        cJSON_AddStringToObject(m, "content", t);
+        cJSON_AddItemToArray(msgs, m);
+    }
+    llf_terr e;
+    CHECK(A->req_from_hub(hub, "claude-sonnet-4-5", &out, &e) == LLF_TR_OK);
+    const cJSON *am = cJSON_GetObjectItem(out, "messages");
+    CHECK(cJSON_GetArraySize(am) == N + 1);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(am ? am->child->prev : NULL, "content")), "end");
+    cJSON_Delete(hub);
+    cJSON_Delete(out);
+}
+
+/* Does the printed j hold text? */
+static int prints(const cJSON *j, const char *text)
+{
+    char *p = cJSON_PrintUnformatted(j);
+    int in = p && strstr(p, text);
+    if (!in)
+        fprintf(stderr, "  no %s in %s\n", text, p ? p : "(nothing)");
+    free(p);
+    return in;
+}
+
+/* A tool call's arguments keep their numbers as written, between the
+ * hub's JSON text and Anthropic's input object, both ways, in answers and
+ * histories, as a stream's pieces do: a 64-bit id is not a rounded float
+ * (1.2345678901234568e+18), nor 1e400 null. */
+static void big_numbers(void)
+{
+#define BIG "{\"channel_id\":1234567890123456789,\"x\":1e400,\"y\":0.1}"
+#define BIG_ESC "{\\\"channel_id\\\":1234567890123456789,\\\"x\\\":1e400,\\\"y\\\":0.1}"
+    cJSON *in = cJSON_Parse("{\"id\":\"msg_1\",\"model\":\"c\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\","
+                            "\"name\":\"send\",\"input\":" BIG "}],\"stop_reason\":\"tool_use\"}"), *out = NULL;
+    llf_terr e;
+    CHECK(in && A->resp_to_hub(in, &out, &e) == LLF_TR_OK && prints(out, BIG_ESC));
+    cJSON_Delete(in);
+    cJSON_Delete(out);
+    in = cJSON_Parse("{\"id\":\"c\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"tool_calls\":[{\"id\":"
+                     "\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"send\",\"arguments\":\"" BIG_ESC "\"}}]},"
+                     "\"finish_reason\":\"tool_calls\"}]}");
+    out = NULL;
+    CHECK(in && A->resp_from_hub(in, "c", &out, &e) == LLF_TR_OK && prints(out, "\"input\":" BIG));
+    cJSON_Delete(in);
+    cJSON_Delete(out);
+    int rc;
+    char d[160];
+    out = tr_across(LLF_OPENAI, LLF_ANTHROPIC,
+                    "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\","
+                    "\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":"
+                    "\"send\",\"arguments\":\"" BIG_ESC "\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"call_1\","
+                    "\"content\":\"ok\"}]}", "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && prints(out, "\"input\":" BIG));
+    cJSON_Delete(out);
+    out = tr_across(LLF_ANTHROPIC, LLF_OPENAI,
+                    "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":"
+                    "\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"send\",\"input\":"
+                    BIG "}]},{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\","
+                    "\"content\":\"ok\"}]}]}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && prints(out, BIG_ESC));
+    cJSON_Delete(out);
+#undef BIG
+#undef BIG_ESC
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
@@ -633,4 +925,11 @@ void test_dialect_anthropic(void)
     server_side_features();
     tool_ids();
     strict_tools();
+    forced_calls();
+    stop_sequences_named();
+    empty_tool_ids();
+    prefills_after_translation();
+    blank_text();
+    long_conversation();
+    big_numbers();
 }

@@ -167,7 +167,8 @@ static void image_estimates(void)
     free(data);
 }
 
-/* A reasoning model's answer cut at the stop sequences it could not be sent. */
+/* A reasoning model's answer cut at the stop sequences it could not be
+ * sent, naming the one it stopped at as vLLM does (stop_reason). */
 static void stops(const llf_dialect_ops *o)
 {
     static const struct {
@@ -175,9 +176,10 @@ static void stops(const llf_dialect_ops *o)
     } cases[] = {
         {"{\"stop\":[\"there\",\"END\"]}", "o3",
          "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hello END there\"},\"finish_reason\":\"length\"}]}",
-         "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hello \"},\"finish_reason\":\"stop\"}]}"},
+         "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hello \"},\"finish_reason\":\"stop\","
+         "\"stop_reason\":\"END\"}]}"},
         {"{\"stop\":\"lo\"}", "openai/gpt-5-mini", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}",
-         "{\"choices\":[{\"message\":{\"content\":\"Hel\"},\"finish_reason\":\"stop\"}]}"},
+         "{\"choices\":[{\"message\":{\"content\":\"Hel\"},\"finish_reason\":\"stop\",\"stop_reason\":\"lo\"}]}"},
         /* models that take stop, answers without it, streams, tool calls, no stop */
         {"{\"stop\":[\"lo\"]}", "gpt-4o", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}", NULL},
         {"{\"stop\":[\"zz\", \"\"]}", "o3", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}", NULL},

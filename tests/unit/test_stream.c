@@ -990,6 +990,12 @@ static const char OAI_NO_INDEX[] = ROLE
     OT("{\"function\":{\"arguments\":\"" CITY2 "\"}}")
     OT("{\"id\":\"call_B\",\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"arguments\":\"{}\"}}") TOOLS_END;
 
+/* a call the model was made to make (tool_choice naming the function),
+ * which OpenAI and vLLM end with finish_reason "stop" */
+static const char OAI_FORCED[] = ROLE
+    OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1 CITY2))
+    OC("{}", "\"stop\"") "data: [DONE]\n\n";
+
 /* Kimi's ids (functions.NAME:INDEX), which Anthropic refuses, and one with
  * bytes outside ASCII; then a call with such an id and one with none */
 static const char OAI_KIMI_IDS[] = ROLE
@@ -1132,6 +1138,9 @@ static void check_oai_call_shapes(void)
         {"no index", OAI_NO_INDEX,
          "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use call_B get_time {} | tool_use STOP",
          "get_weather {\"city\":\"Paris\"} | get_time {} | STOP"},
+        /* an answer with calls is tool_use, whatever the member's reason */
+        {"a forced call, finish \"stop\"", OAI_FORCED,
+         "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use STOP", "get_weather {\"city\":\"Paris\"} | STOP"},
         /* ids as Anthropic takes them (llf_anthropic_tool_id): é is two bytes */
         {"Kimi's ids", OAI_KIMI_IDS,
          "tool_use functions_get_weather_0 get_weather {\"city\":\"Paris\"} | "

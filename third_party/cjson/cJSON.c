@@ -24,8 +24,10 @@
 /* JSON parser in C. */
 
 /* llmfallback: upstream 1.7.19 with three speed changes to the parser, each
- * marked "llmfallback:" (integers, unescaped strings, literals); see the
- * README's note on cJSON and tests/unit/test_cjson_patch.c. */
+ * marked "llmfallback:" (integers, unescaped strings, literals), and the
+ * text of a number a double does not hold kept and printed as it came
+ * (parse_number, print_number, cJSON_SetNumberHelper); see the README's
+ * note on cJSON and tests/unit/test_cjson_patch.c. */
 
 /* disable warnings about old C89 functions in MSVC */
 #if !defined(_CRT_SECURE_NO_DEPRECATE) && defined(_MSC_VER)
@@ -308,6 +310,61 @@ typedef struct
 #define buffer_at_offset(buffer) ((buffer)->content + (buffer)->offset)
 
 /* Parse the input text to generate a number, and populate the result into item. */
+/* llmfallback: does the number text t[0..n) (its decimal point the
+ * locale's, dp) say more than the double d it was read as holds: over 15
+ * significant digits, or beyond a double's range? Only when it is a JSON
+ * number as RFC 8259 writes one (strtod takes more: "007", "1.", ".5"),
+ * since it is printed back as it is. Its decimal point is then '.' again. */
+static cJSON_bool keeps_text(unsigned char *t, size_t n, double d, unsigned char dp)
+{
+    size_t i = (n > 0 && t[0] == '-') ? 1 : 0;
+    size_t digits = 0, first = i;
+    cJSON_bool significant = false;
+    /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+    if (i >= n || t[i] < '0' || t[i] > '9' || (t[i] == '0' && i + 1 < n && t[i + 1] >= '0' && t[i + 1] <= '9'))
+    {
+        return false;
+    }
+    for (; i < n && ((t[i] >= '0' && t[i] <= '9') || (t[i] == dp && i > first)); i++)
+    {
+        if (t[i] == dp)
+        {
+            if (i + 1 >= n || t[i + 1] < '0' || t[i + 1] > '9' || t[i - 1] == dp)
+            {
+                return false;
+            }
+            continue;
+        }
+        significant = significant || t[i] != '0';
+        digits += significant;
+    }
+    if (i < n && (t[i] == 'e' || t[i] == 'E'))
+    {
+        i++;
+        i += (i < n && (t[i] == '+' || t[i] == '-'));
+        if (i >= n || t[i] < '0' || t[i] > '9')
+        {
+            return false;
+        }
+        while (i < n && t[i] >= '0' && t[i] <= '9')
+        {
+            i++;
+        }
+    }
+    if (i != n || (digits <= 15 && !isinf(d)))
+    {
+        return false;
+    }
+    for (i = 0; i < n; i++)
+    {
+        if (t[i] == dp)
+        {
+            t[i] = '.';
+        }
+    }
+    return true;
+}
+
 static cJSON_bool parse_number(cJSON * const item, parse_buffer * const input_buffer)
 {
     double number = 0;
@@ -411,8 +468,24 @@ loop_end:
         return false; /* parse_error */
     }
     consumed = (size_t)(after_end - number_c_string);
-    /* free the temporary buffer */
-    input_buffer->hooks.deallocate(number_c_string);
+    /* llmfallback: a number a double does not hold (more than 15
+     * significant digits: a 64-bit id, 1234567890123456789; or beyond its
+     * range, 1e400) keeps its text, which print_number writes as it came:
+     * printed from the double it was 1.2345678901234568e+18, or null, and
+     * a tool call's arguments moved from one dialect's shape to another's
+     * changed their values. valuedouble is as upstream's; the text is
+     * item->valuestring, which no number has otherwise, freed and copied
+     * with the item as a string's is, and dropped by cJSON_SetNumberHelper. */
+    number_c_string[consumed] = '\0';
+    if (keeps_text(number_c_string, consumed, number, decimal_point))
+    {
+        item->valuestring = (char*)number_c_string;
+    }
+    else
+    {
+        /* free the temporary buffer */
+        input_buffer->hooks.deallocate(number_c_string);
+    }
 
 have_number:
     item->valuedouble = number;
@@ -440,6 +513,12 @@ have_number:
 /* don't ask me, but the original cJSON_SetNumberValue returns an integer or double */
 CJSON_PUBLIC(double) cJSON_SetNumberHelper(cJSON *object, double number)
 {
+    /* llmfallback: a number's text (parse_number) is no longer its value */
+    if (object->valuestring != NULL && !(object->type & cJSON_IsReference) && (object->type & 0xFF) == cJSON_Number)
+    {
+        global_hooks.deallocate(object->valuestring);
+        object->valuestring = NULL;
+    }
     if (number >= INT_MAX)
     {
         object->valueint = INT_MAX;
@@ -631,6 +710,20 @@ static cJSON_bool print_number(const cJSON * const item, printbuffer * const out
     if (output_buffer == NULL)
     {
         return false;
+    }
+
+    /* llmfallback: a number whose text was kept (parse_number), as it came */
+    if (item->valuestring != NULL)
+    {
+        size_t n = strlen(item->valuestring);
+        output_pointer = ensure(output_buffer, n + sizeof(""));
+        if (output_pointer == NULL)
+        {
+            return false;
+        }
+        memcpy(output_pointer, item->valuestring, n + 1);
+        output_buffer->offset += n;
+        return true;
     }
 
     /* This checks for NaN and Infinity */
