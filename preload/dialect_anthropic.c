@@ -34,6 +34,14 @@
 #include "hubutil.h"
 #include "models.h"
 
+/* A call's arguments (OpenAI's string) as JSON: all of it, so that text
+ * that only begins with an object (JSON lines, an object then prose) is no
+ * object, not its first one; a lone surrogate escape is JSON, as in a body. */
+static cJSON *parse_args(const char *args)
+{
+    return llf_json_parse_mended(llf_json_parse_exact, args, strlen(args));
+}
+
 #define ANTHROPIC_VERSION "2023-06-01"
 
 static int match_op(const char *rest, char **model, int *stream)
@@ -624,7 +632,7 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, call_i
              c && rc == LLF_TR_OK; c = c->next) {
             const cJSON *f = llf_get(c, "function");
             const char *args = llf_get_str(f, "arguments");
-            cJSON *input = args ? cJSON_Parse(args) : NULL;
+            cJSON *input = args ? parse_args(args) : NULL;
             if (!cJSON_IsObject(input)) {
                 cJSON_Delete(input);
                 llf_terr_set(e, "tool call arguments are not a JSON object");
@@ -949,7 +957,7 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     for (const cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c && rc == LLF_TR_OK; c = c->next, ncall++) {
         const cJSON *f = llf_get(c, "function");
         const char *args = llf_get_str(f, "arguments");
-        cJSON *input = args ? cJSON_Parse(args) : NULL;
+        cJSON *input = args ? parse_args(args) : NULL;
         if (!cJSON_IsObject(input)) {
             cJSON_Delete(input);
             input = cJSON_CreateObject();

@@ -383,6 +383,43 @@ static void stop_of(const char *json, const char *want, const char *want_seq)
     cJSON_Delete(out);
 }
 
+/* Arguments that only begin with an object (JSON lines, an object and
+ * prose) are not one: refused in a history, {} in an answer, as for Gemini,
+ * not the first object alone; a lone surrogate escape in them is JSON. */
+static void arguments_read_whole(void)
+{
+    char d[256];
+    CHECK(tr_code(A->req_from_hub, "c", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\","
+                  "\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\",\"function\":{\"name\":\"f\","
+                  "\"arguments\":\"{\\\"a\\\":1}\\n{\\\"a\\\":2}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"1\","
+                  "\"content\":\"r\"}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(strstr(d, "arguments") != NULL);
+    static const struct {
+        const char *args, *want;
+    } answers[] = {{"{\\\"a\\\":1} and then some", "{}"},
+                   {"{\\\"s\\\":\\\"\\\\ud83d\\\"}", "{\"s\":\"\\ufffd\"}"}};
+    for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+        llf_buf j = {0};
+        llf_buf_printf(&j, "{\"id\":\"c\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,"
+                           "\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"f\","
+                           "\"arguments\":\"%s\"}}]},\"finish_reason\":\"tool_calls\"}]}", answers[i].args);
+        cJSON *in = cJSON_Parse(j.p), *out = NULL;
+        llf_terr e;
+        CHECK(in && A->resp_from_hub(in, "m", &out, &e) == LLF_TR_OK);
+        const cJSON *input = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(out, "content"), 0), "input");
+        char *got = input ? cJSON_PrintUnformatted(input) : NULL;
+        cJSON *want = cJSON_Parse(answers[i].want);
+        CHECK(input && want && cJSON_Compare(input, want, 1));
+        if (!(input && want && cJSON_Compare(input, want, 1)))
+            fprintf(stderr, "  arguments %s gave %s\n", answers[i].args, got ? got : "(none)");
+        free(got);
+        cJSON_Delete(want);
+        cJSON_Delete(in);
+        cJSON_Delete(out);
+        llf_buf_free(&j);
+    }
+}
+
 /* A call the model was made to make (tool_choice naming its function)
  * OpenAI and vLLM end with finish_reason "stop": an Anthropic program,
  * which runs its tools on stop_reason "tool_use", gets that, as for any
@@ -664,6 +701,7 @@ static void big_numbers(void)
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
+    arguments_read_whole();
     char d[160];
     tr_golden("anthropic basic → hub", A->req_to_hub, NULL, "anthropic/req_basic.anthropic.json",
               "anthropic/req_basic.hub.json");
