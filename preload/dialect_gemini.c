@@ -792,7 +792,10 @@ static int parts_from_hub(const cJSON *content, cJSON *parts, llf_terr *e)
         type = type ? type : "";
         cJSON *g = NULL;
         if (!strcmp(type, "text")) {
-            g = text_part(llf_get_str(p, "text") ? llf_get_str(p, "text") : "");
+            const char *t = llf_get_str(p, "text");
+            if (!t || !*t)
+                continue;   /* (as an empty string content: Gemini refuses an empty text part) */
+            g = text_part(t);
         } else if (!strcmp(type, "image_url")) {
             const char *url = llf_get_str(llf_get(p, "image_url"), "url"), *mime, *data;
             size_t ml;
@@ -1047,6 +1050,12 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         else if (add_content(contents, grole, parts))
             rc = LLF_TR_ERROR;
     }
+    /* judged again as sent: a system message after the model's turn goes
+     * to systemInstruction, an empty user turn is left out, and the model's
+     * turn would end the contents all the same */
+    const cJSON *lastc = rc == LLF_TR_OK && contents->child ? contents->child->prev : NULL;
+    if (lastc && !strcmp(llf_get_str(lastc, "role"), "model") && llf_prefill_role("assistant", e) != LLF_TR_OK)
+        rc = LLF_TR_INCOMPATIBLE;
     if (rc == LLF_TR_OK && system.n) {
         cJSON *si = cJSON_CreateObject(), *sp = cJSON_CreateArray();
         if (!si || !sp || llf_append(sp, text_part(system.p)) || llf_add_own(si, "parts", &sp) ||

@@ -484,9 +484,29 @@ static void trailing_text_is_text(void)
     cJSON_Delete(back);
 }
 
+/* What Gemini is sent ending with the model's turn is refused as a
+ * conversation ending with it is: a system message after that turn goes to
+ * systemInstruction, an empty user turn is left out. */
+static void prefills_after_translation(void)
+{
+    static const char *const tails[] = {
+        "{\"role\":\"system\",\"content\":\"Now summarize.\"}",
+        "{\"role\":\"developer\",\"content\":\"Now summarize.\"}",
+        "{\"role\":\"user\",\"content\":\"\"}",
+        "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"\"}]}",
+    };
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me "
+                                    "about Paris.\"},{\"role\":\"assistant\",\"content\":\"Paris is.\"},%s]}", tails[i]);
+        CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI, json, "gemini-2.5-flash", "ends with an assistant turn"));
+    }
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
+    prefills_after_translation();
     char d[160];
     tr_golden("gemini basic (snake_case) → hub", G->req_to_hub, "gemini-2.5-flash",
               "gemini/req_basic.gemini.json", "gemini/req_basic.hub.json");
