@@ -489,18 +489,7 @@ static void trailing_text_is_text(void)
  * systemInstruction, an empty user turn is left out. */
 static void prefills_after_translation(void)
 {
-    static const char *const tails[] = {
-        "{\"role\":\"system\",\"content\":\"Now summarize.\"}",
-        "{\"role\":\"developer\",\"content\":\"Now summarize.\"}",
-        "{\"role\":\"user\",\"content\":\"\"}",
-        "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"\"}]}",
-    };
-    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
-        char json[512];
-        snprintf(json, sizeof json, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me "
-                                    "about Paris.\"},{\"role\":\"assistant\",\"content\":\"Paris is.\"},%s]}", tails[i]);
-        CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI, json, "gemini-2.5-flash", "ends with an assistant turn"));
-    }
+    tr_prefill_tails(LLF_GEMINI, "gemini-2.5-flash", 0);
 }
 
 void test_dialect_gemini(void)

@@ -90,3 +90,20 @@ int tr_skipped(int from, int to, const char *json, const char *model, const char
     cJSON_Delete(o);
     return ok;
 }
+
+void tr_prefill_tails(int to, const char *model, int blank_user)
+{
+    static const char *const tails[] = {
+        "{\"role\":\"system\",\"content\":\"Now summarize.\"}",
+        "{\"role\":\"developer\",\"content\":\"Now summarize.\"}",
+        "{\"role\":\"user\",\"content\":\"\"}",
+        "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"\"}]}",
+        "{\"role\":\"user\",\"content\":\" \\n\"}",   /* (last: blank_user) */
+    };
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0] - !blank_user; i++) {
+        char json[512];
+        snprintf(json, sizeof json, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me "
+                                    "about Paris.\"},{\"role\":\"assistant\",\"content\":\"Paris is.\"},%s]}", tails[i]);
+        CHECK(tr_skipped(LLF_OPENAI, to, json, model, "ends with an assistant turn"));
+    }
+}

@@ -24,5 +24,9 @@ cJSON *tr_across(int from, int to, const char *json, const char *model, int *rc,
  * (tr_across: LLF_TR_INCOMPATIBLE, no body) with a detail that names word?
  * The detail is printed when not. */
 int tr_skipped(int from, int to, const char *json, const char *model, const char *word);
+/* An OpenAI program's conversation whose last turn a member of dialect to
+ * would be sent as the assistant's (a system message or an empty user turn
+ * after it; a blank one too when blank_user) is skipped as a prefill. */
+void tr_prefill_tails(int to, const char *model, int blank_user);
 
 #endif
