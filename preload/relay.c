@@ -146,12 +146,29 @@ static int expected(int fd, const struct sockaddr_storage *peer, expectation *ou
 /* ---- writing ------------------------------------------------------------- */
 
 /* Every socket write of ours: MSG_NOSIGNAL, because a client that gave up
- * must not have the host killed by SIGPIPE (many set it back to default). */
-static int write_all(int fd, const char *p, size_t n)
+ * must not have the host killed by SIGPIPE (many set it back to default).
+ * On a number own says we hold (NULL: fd, which is ours alone), only while
+ * it is still ours: the look and each send are one step under pool_lock,
+ * under which the relay's accept takes its numbers, else a number ours at
+ * the look could be the next connection's by the send (seen under load:
+ * about one first call in 40,000 after a program's closerange). The send
+ * does not wait inside the lock; room is waited for outside it, and the
+ * number looked at again. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static int write_all(const llf_ownfd *own, int fd, const char *p, size_t n)
 {
     while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
+        pthread_mutex_lock(&pool_lock);
+        int ours = !own || llf_fd_ours(own);
+        ssize_t w = ours ? send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+        int e = ours ? errno : EBADF;
+        pthread_mutex_unlock(&pool_lock);
+        if (w < 0 && (e == EAGAIN || e == EWOULDBLOCK)) {
+            struct pollfd q = {fd, POLLOUT, 0};
+            poll(&q, 1, 1000);   /* (on a number no longer ours: harmless, looked at above) */
+            continue;
+        }
+        if (w < 0 && e == EINTR)
             continue;
         if (w <= 0)
             return -1;
@@ -378,34 +395,9 @@ static void stand(conn *k, int state);
  * (seen: one call's body in front of the next one's head), and a read
  * there would take the program's own bytes. (A system call per look: the
  * relay's reads and writes are a few per call.) */
-/* The look and the write are one step under pool_lock, under which the
- * relay's accept takes its numbers: a number that was ours at the look
- * could otherwise be the next connection's by the write (seen under load:
- * about one first call in 40,000 after a closerange). The send does not
- * wait inside the lock; a full socket is waited for outside it, and looked
- * at again. */
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static int kwrite(conn *k, const char *p, size_t n)
 {
-    while (n) {
-        pthread_mutex_lock(&pool_lock);
-        int ours = llf_fd_ours(&k->own);
-        ssize_t w = ours ? send(k->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
-        int e = ours ? errno : EBADF;
-        pthread_mutex_unlock(&pool_lock);
-        if (w < 0 && (e == EAGAIN || e == EWOULDBLOCK)) {
-            struct pollfd q = {k->fd, POLLOUT, 0};
-            poll(&q, 1, 1000);   /* (on a number no longer ours: harmless, looked at above) */
-            continue;
-        }
-        if (w < 0 && e == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return write_all(&k->own, k->fd, p, n);
 }
 
 static ssize_t kread(conn *k, void *p, size_t n)
@@ -1552,7 +1544,7 @@ static void pump(conn *k)
             ssize_t n = read(p[i].fd, buf, sizeof buf);
             if (n < 0 && errno == EINTR)
                 continue;
-            if (n < 0 || (n > 0 && write_all(to, buf, (size_t)n)))
+            if (n < 0 || (n > 0 && write_all(own[1 - i], to, buf, (size_t)n)))
                 return;
             if (n == 0) {
                 shutdown(to, SHUT_WR);
@@ -1584,7 +1576,7 @@ static int upgrade_plain(conn *k, const llf_http_req *r, const char *host)
 {
     int up = dial_orig(k, host);
     k->ended = 1;   /* (a tunnel ends as its server ended it) */
-    if (up < 0 || write_all(up, r->head.p, r->head.n) || write_all(up, k->buf, k->have))
+    if (up < 0 || write_all(NULL, up, r->head.p, r->head.n) || write_all(NULL, up, k->buf, k->have))
         reset(k);
     else
         pump(k);
