@@ -485,3 +485,11 @@ int llf_json_dup_key(const cJSON *j, const char **dup)
     *dup = NULL;
     return j && (j->type & (cJSON_Object | cJSON_Array)) ? dup_below(j, dup) : 0;
 }
+
+size_t llf_utf8_count(const char *p, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)p[i] & 0xC0) != 0x80;
+    return c;
+}

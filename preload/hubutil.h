@@ -114,5 +114,9 @@ int llf_json_dup_key(const cJSON *j, const char **dup);
 /* What follows a JSON value that ends at end, up to limit: the first byte
  * that is not white space, or NULL when there is none. */
 const char *llf_json_trailing(const char *end, const char *limit);
+/* Characters (code points) in n bytes of UTF-8, as JSON Schema's string
+ * lengths and refusal_max_chars count them: the bytes that do not continue
+ * a sequence (10xxxxxx). */
+size_t llf_utf8_count(const char *p, size_t n);
 
 #endif

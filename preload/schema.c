@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubutil.h"
+
 /* Nesting of value and schema (the C stack), and $ref hops on the current
  * chain, counted apart so that a recursive $defs tree is not cut short by its
  * own references; both stop a $ref cycle. */
@@ -123,16 +125,6 @@ static int type_matches(const cJSON *v, const char *t)
     for (size_t i = 0; i <= n; i++)
         low[i] = (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] + 32 : t[i]);
     return type_is(v, low);
-}
-
-/* String lengths are in characters (code points), not bytes: count the
- * bytes that do not continue a UTF-8 sequence (10xxxxxx). */
-static size_t utf8_chars(const char *p)
-{
-    size_t n = 0;
-    for (; *p; p++)
-        n += ((unsigned char)*p & 0xC0) != 0x80;
-    return n;
 }
 
 /* ECMA-262 patterns as POSIX EREs (regcomp REG_EXTENDED): an approximation
@@ -729,7 +721,8 @@ static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *pat
 
 static int check_string(vctx *c, const cJSON *s, const cJSON *v, const vpath *path)
 {
-    int b = bounds(s, "minLength", "maxLength", (double)utf8_chars(v->valuestring));
+    int b = bounds(s, "minLength", "maxLength",   /* (characters, not bytes) */
+                   (double)llf_utf8_count(v->valuestring, strlen(v->valuestring)));
     if (b)
         return fail(c, path, b < 0 ? "too short" : "too long");
     const cJSON *k;

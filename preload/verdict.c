@@ -258,20 +258,9 @@ static pthread_mutex_t re_lock = LLF_FORKLOCK_INIT;
 static pthread_once_t re_once = PTHREAD_ONCE_INIT;
 static void re_atfork(void) { llf_forklock(&re_lock); }
 
-/* Characters (code points) in n bytes of UTF-8, as refusal_max_chars and
- * schema.c's string lengths count them: the bytes that do not continue a
- * sequence (10xxxxxx). */
-static long utf8_count(const char *p, size_t n)
-{
-    long c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += ((unsigned char)p[i] & 0xC0) != 0x80;
-    return c;
-}
-
 static int textual_refusal(const char *text, const llf_verdict_cfg *cfg)
 {
-    if (!cfg || !cfg->npatterns || utf8_count(text, strlen(text)) > cfg->refusal_max_chars)
+    if (!cfg || !cfg->npatterns || (long)llf_utf8_count(text, strlen(text)) > cfg->refusal_max_chars)
         return 0;
     pthread_once(&re_once, re_atfork);
     int hit = 0;
@@ -692,7 +681,7 @@ int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
         return rc;
     long max = g->cfg ? g->cfg->refusal_max_chars : 400;
     if (g->text.n > g->counted) {   /* (each byte counted once) */
-        g->chars += utf8_count(g->text.p + g->counted, g->text.n - g->counted);
+        g->chars += (long)llf_utf8_count(g->text.p + g->counted, g->text.n - g->counted);
         g->counted = g->text.n;
     }
     return !g->hold || g->chars > max ? LLF_GATE_GO : LLF_GATE_WAIT;
