@@ -86,6 +86,11 @@ static cJSON *last_item(const cJSON *a)
     return cJSON_IsArray(a) && a->child ? a->child->prev : NULL;
 }
 
+static int empty_list(const cJSON *a)
+{
+    return cJSON_IsArray(a) && !a->child;
+}
+
 /* Is s white space only (or empty)? Claude refuses such a stop sequence
  * (400 "stop_sequences: each stop sequence must contain non-whitespace")
  * and such a text block ("messages: text content blocks must contain
@@ -336,10 +341,13 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                               : NULL;
     if (rc == LLF_TR_OK && refused && llf_add(hub, LLF_HUB_REFUSED, cJSON_CreateString(refused)))
         rc = LLF_TR_ERROR;
+    /* (stop_sequences [] is no sequence, and stays none: OpenAI refuses
+     * "stop": [] with a 400, and Ollama reads it as dropping the model's
+     * own stop tokens.) */
     if (rc == LLF_TR_OK &&
         (llf_copy(hub, "max_tokens", req, "max_tokens") || llf_copy(hub, "temperature", req, "temperature") ||
          llf_copy(hub, "top_p", req, "top_p") || llf_copy(hub, "stream", req, "stream") ||
-         llf_copy(hub, "stop", req, "stop_sequences") ||
+         (!empty_list(llf_get(req, "stop_sequences")) && llf_copy(hub, "stop", req, "stop_sequences")) ||
          llf_copy(hub, "user", llf_get(req, "metadata"), "user_id")))
         rc = LLF_TR_ERROR;
     /* Structured output (output_config.format; output_format in the beta

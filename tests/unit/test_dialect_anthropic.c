@@ -160,6 +160,21 @@ static void prefills(void)
                          "\"stop_sequences\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", "gpt-4o", &rc, d, sizeof d);
     CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "stop"));
     cJSON_Delete(o);
+    /* none, as a list: no "stop" at all (OpenAI refuses "stop": []); one
+     * sequence stays */
+    static const struct {
+        const char *seqs;
+        int n;   /* -1: no "stop" */
+    } stops[] = {{"[]", -1}, {"[\"END\"]", 1}};
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+        char req[200];
+        snprintf(req, sizeof req, "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                 "\"stop_sequences\":%s}", stops[i].seqs);
+        o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, req, "gpt-4o", &rc, d, sizeof d);
+        const cJSON *stop = cJSON_GetObjectItem(o, "stop");
+        CHECK(rc == LLF_TR_OK && o && (stops[i].n < 0 ? !stop : cJSON_GetArraySize(stop) == stops[i].n));
+        cJSON_Delete(o);
+    }
 }
 
 /* The usage of answer json through translator fn, compared with want. */
