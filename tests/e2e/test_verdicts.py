@@ -266,6 +266,27 @@ def test_deprecation_logged_once_per_model():
     eq(len(m.requests("backup")), 0, "a deprecated model still answers")
 
 
+def test_json_that_python_refuses_falls_back():
+    """A 200 whose JSON Python's json (the SDKs), JSON.parse and Go refuse,
+    and which cJSON upstream takes: a raw tab in the content, a number with a
+    leading zero. The program would fail on it: it gets the fallback's
+    answer; the tab escaped is the program's own."""
+    for dialect in ("openai", "anthropic", "gemini"):
+        for behaviour in ("raw_tab", "leading_zero"):
+            m = mock()
+            m.set(primary_for(dialect), behaviour=behaviour)
+            log = new_log(f"rfc-{behaviour}.log")
+            out, who = call(m, dialect, log=log)
+            eq(who, "backup", f"{dialect} {behaviour}: falls back")
+            eq([l.get("reason") for l in read_log(log) if l["event"] == "attempt"][:1], ["not_json"],
+               f"{dialect} {behaviour}: judged not JSON")
+        m = mock()
+        m.set(primary_for(dialect), behaviour="escaped_tab")
+        out, who = call(m, dialect)
+        eq((who, len(m.requests("backup"))), (primary_for(dialect) + "\tthere", 0),
+           f"{dialect}: an escaped tab is the program's own answer")
+
+
 def test_wrong_content_type_falls_back():
     m = mock()
     m.set("oai", behaviour="textplain")

@@ -116,6 +116,12 @@ void test_config(void)
     /* Errors: one line, naming the problem. */
     CHECK(fails_with("{\"chain\": [\"openai/x\",]}", NULL, "line 1: not valid JSON"));
     CHECK(fails_with("{\n\"chain\":\n[oops]}", NULL, "line 3"));
+    /* what cJSON took that JSON is not: a leading zero, a bare point, a raw
+     * tab in a string, a control byte between tokens */
+    CHECK(fails_with("{\"chain\": [],\n\"breaker\": {\"failures\": 04}}", NULL, "line 2: not valid JSON"));
+    CHECK(fails_with("{\"chain\": [],\n\n\"breaker\": {\"failures\": 4.}}", NULL, "line 3: not valid JSON"));
+    CHECK(fails_with("{\"chain\": [\"openai/gpt\t4o\"]}", NULL, "line 1: not valid JSON"));
+    CHECK(fails_with("{\"chain\":\x0b []}", NULL, "line 1: not valid JSON"));
     /* one object and nothing after it; no key twice (the second was ignored) */
     CHECK(fails_with("{\"chain\": []} xyz", NULL, "line 1: text after the JSON object"));
     CHECK(fails_with("{\"chain\": []}\n\n{\"chain\": 5}\n", NULL, "line 3: text after the JSON object"));

@@ -649,6 +649,14 @@ void test_verdict(void)
     CHECK_STR(judge(200, NULL, "<html>oops</html>").reason, "not_json");
     CHECK_STR(judge(200, NULL, "{\"choices\":[]} trailing").reason, "not_json");
     CHECK_STR(judge(200, NULL, "{\"id\":\"x\"}").reason, "wrong_shape");
+    /* what cJSON took and Python's json, JSON.parse and Go refuse: a raw
+     * control character in a string (a tab in the content), a leading zero,
+     * a number ending in its point; escaped, the tab is an answer */
+    CHECK_STR(judge(200, NULL, "{\"choices\":[{\"message\":{\"content\":\"a\tb\"}}]}").reason, "not_json");
+    CHECK_STR(judge(200, NULL, "{\"choices\":[{\"index\":00,\"message\":{\"content\":\"ab\"}}]}").reason, "not_json");
+    CHECK_STR(judge(200, NULL, "{\"choices\":[{\"message\":{\"content\":\"ab\"}}],\"created\":1.}").reason, "not_json");
+    CHECK(judge(200, NULL, "{\"choices\":[{\"message\":{\"content\":\"a\\tb\"}}]}").outcome == LLF_OK);
+    CHECK(gate_stream(LLF_OPENAI, 0, "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\x01\"}}]}\n\n").rc == LLF_GATE_FAIL);
     /* a lone surrogate escape (half an emoji), which cJSON refuses: an answer still */
     v = judge(200, NULL, "{\"choices\":[{\"message\":{\"content\":\"Hello \\ud83d there\"}}]}");
     CHECK(v.outcome == LLF_OK);

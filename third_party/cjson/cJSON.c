@@ -24,10 +24,12 @@
 /* JSON parser in C. */
 
 /* llmfallback: upstream 1.7.19 with three speed changes to the parser, each
- * marked "llmfallback:" (integers, unescaped strings, literals), and the
+ * marked "llmfallback:" (integers, unescaped strings, literals), the
  * text of a number a double does not hold kept and printed as it came
- * (parse_number, print_number, cJSON_SetNumberHelper); see the README's
- * note on cJSON and tests/unit/test_cjson_patch.c. */
+ * (parse_number, print_number, cJSON_SetNumberHelper), and the parser held
+ * to RFC 8259 where upstream's takes more (numbers such as 007 or 1., a raw
+ * control character in a string or between tokens); see the README's note on cJSON and
+ * tests/unit/test_cjson_patch.c. */
 
 /* disable warnings about old C89 functions in MSVC */
 #if !defined(_CRT_SECURE_NO_DEPRECATE) && defined(_MSC_VER)
@@ -310,48 +312,63 @@ typedef struct
 #define buffer_at_offset(buffer) ((buffer)->content + (buffer)->offset)
 
 /* Parse the input text to generate a number, and populate the result into item. */
-/* llmfallback: does the number text t[0..n) (its decimal point the
- * locale's, dp) say more than the double d it was read as holds: over 15
- * significant digits, or beyond a double's range? Only when it is a JSON
- * number as RFC 8259 writes one (strtod takes more: "007", "1.", ".5"),
- * since it is printed back as it is. Its decimal point is then '.' again. */
-static cJSON_bool keeps_text(unsigned char *t, size_t n, double d, unsigned char dp)
+/* llmfallback: the length of the JSON number as RFC 8259 writes one,
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, at the start of t[0..n)
+ * (its decimal point the locale's, dp), or 0; its significant digits in
+ * *digits. strtod takes more ("007", "1.", ".5", "1.e5"), and so did cJSON;
+ * Python's json, JSON.parse and Go refuse those, so a body holding one is
+ * not JSON to the program. */
+static size_t json_number_length(const unsigned char *t, size_t n, unsigned char dp, size_t *digits)
 {
     size_t i = (n > 0 && t[0] == '-') ? 1 : 0;
-    size_t digits = 0, first = i;
     cJSON_bool significant = false;
-    /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-    if (i >= n || t[i] < '0' || t[i] > '9' || (t[i] == '0' && i + 1 < n && t[i + 1] >= '0' && t[i + 1] <= '9'))
+    *digits = 0;
+    if (i >= n || t[i] < '0' || t[i] > '9')
     {
-        return false;
+        return 0;
     }
-    for (; i < n && ((t[i] >= '0' && t[i] <= '9') || (t[i] == dp && i > first)); i++)
+    if (t[i] == '0')
     {
-        if (t[i] == dp)
+        i++;   /* (a digit after a leading 0 is not the number's) */
+    }
+    else
+    {
+        for (; i < n && t[i] >= '0' && t[i] <= '9'; i++)
         {
-            if (i + 1 >= n || t[i + 1] < '0' || t[i + 1] > '9' || t[i - 1] == dp)
-            {
-                return false;
-            }
-            continue;
+            significant = true;
+            (*digits)++;
         }
-        significant = significant || t[i] != '0';
-        digits += significant;
+    }
+    if (i + 1 < n && t[i] == dp && t[i + 1] >= '0' && t[i + 1] <= '9')
+    {
+        for (i++; i < n && t[i] >= '0' && t[i] <= '9'; i++)
+        {
+            significant = significant || t[i] != '0';
+            *digits += significant;
+        }
     }
     if (i < n && (t[i] == 'e' || t[i] == 'E'))
     {
-        i++;
-        i += (i < n && (t[i] == '+' || t[i] == '-'));
-        if (i >= n || t[i] < '0' || t[i] > '9')
+        size_t j = i + 1;
+        j += (j < n && (t[j] == '+' || t[j] == '-'));
+        if (j < n && t[j] >= '0' && t[j] <= '9')
         {
-            return false;
-        }
-        while (i < n && t[i] >= '0' && t[i] <= '9')
-        {
-            i++;
+            for (i = j; i < n && t[i] >= '0' && t[i] <= '9'; i++)
+            {
+            }
         }
     }
-    if (i != n || (digits <= 15 && !isinf(d)))
+    return i;
+}
+
+/* llmfallback: does the number text t[0..n) (a JSON number, its decimal
+ * point dp) say more than the double d it was read as holds: over 15
+ * significant digits, or beyond a double's range? Its decimal point is
+ * then '.' again, since it is printed back as it is. */
+static cJSON_bool keeps_text(unsigned char *t, size_t n, double d, unsigned char dp)
+{
+    size_t i = 0, digits = 0;
+    if (json_number_length(t, n, dp, &digits) != n || (digits <= 15 && !isinf(d)))
     {
         return false;
     }
@@ -394,7 +411,8 @@ static cJSON_bool parse_number(cJSON * const item, parse_buffer * const input_bu
             v = v * 10 + (d[k] - '0');
             k++;
         }
-        if (k > first && k - first <= 15 && (k == left || (d[k] != '.' && d[k] != 'e' && d[k] != 'E' &&
+        if (k > first && k - first <= 15 && (d[first] != '0' || k - first == 1) &&
+            (k == left || (d[k] != '.' && d[k] != 'e' && d[k] != 'E' &&
                                                           !(d[k] >= '0' && d[k] <= '9') && d[k] != '+' && d[k] != '-')))
         {
             number = first ? -(double)v : (double)v;
@@ -468,6 +486,15 @@ loop_end:
         return false; /* parse_error */
     }
     consumed = (size_t)(after_end - number_c_string);
+    {
+        /* llmfallback: only what RFC 8259 calls a number (see json_number_length) */
+        size_t digits = 0;
+        if (json_number_length(number_c_string, consumed, decimal_point, &digits) != consumed)
+        {
+            input_buffer->hooks.deallocate(number_c_string);
+            return false;
+        }
+    }
     /* llmfallback: a number a double does not hold (more than 15
      * significant digits: a 64-bit id, 1234567890123456789; or beyond its
      * range, 1e400) keeps its text, which print_number writes as it came:
@@ -959,6 +986,13 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
         size_t skipped_bytes = 0;
         while (((size_t)(input_end - input_buffer->content) < input_buffer->length) && (*input_end != '\"'))
         {
+            /* llmfallback: a control character is escaped in a JSON string
+             * (RFC 8259 section 7); Python's json and JSON.parse refuse a raw
+             * one, so a body holding one is not JSON to the program */
+            if (*input_end < 0x20)
+            {
+                goto fail;
+            }
             /* is escape sequence */
             if (input_end[0] == '\\')
             {
@@ -1226,7 +1260,10 @@ static parse_buffer *buffer_skip_whitespace(parse_buffer * const buffer)
         return buffer;
     }
 
-    while (can_access_at_index(buffer, 0) && (buffer_at_offset(buffer)[0] <= 32))
+    /* llmfallback: JSON's white space (RFC 8259 section 2) is space, tab,
+     * LF and CR, not every byte up to 32: bits 9, 10, 13 and 32 */
+    while (can_access_at_index(buffer, 0) && (buffer_at_offset(buffer)[0] <= 32) &&
+           ((0x100002600ull >> buffer_at_offset(buffer)[0]) & 1))
     {
        buffer->offset++;
     }
