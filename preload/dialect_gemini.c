@@ -159,11 +159,26 @@ static cJSON *lower_type(const char *t)
     return cJSON_CreateString(low);
 }
 
+/* Is key one of a schema's keywords whose value is data, not a schema? */
+static int data_keyword(const char *key)
+{
+    static const char *const data[] = {"enum", "example", "examples", "default", "const"};
+    for (size_t i = 0; i < sizeof data / sizeof data[0]; i++)
+        if (!strcmp(key, data[i]))
+            return 1;
+    return 0;
+}
+
 /* A copy of a Gemini schema with its type names lower-cased (Gemini's
- * upper-case OpenAPI names → JSON Schema). NULL on no memory. */
-/* names: s maps property names to schemas ("properties"): its keys are
- * names, never keywords to lowercase. */
-static cJSON *schema_from_gemini(const cJSON *s, int names)
+ * upper-case OpenAPI names → JSON Schema). NULL on no memory.
+ * names: s maps property names to schemas ("properties"): its keys are
+ * names, never keywords to lowercase. proto: s is Gemini's Schema
+ * (responseSchema, parameters), read as Google reads a request's
+ * messages: a repeated field (required, enum, anyOf, propertyOrdering)
+ * written as a single value is a list of one, and a null field is not
+ * given (but a null example or default, which may be any value). A JSON
+ * Schema (responseJsonSchema, parametersJsonSchema) is no message. */
+static cJSON *schema_from_gemini(const cJSON *s, int names, int proto)
 {
     cJSON *c = cJSON_Duplicate(s, 0);
     if (!c)
@@ -172,13 +187,30 @@ static cJSON *schema_from_gemini(const cJSON *s, int names)
         return c;
     for (const cJSON *k = s->child; k; k = k->next) {
         const char *key = names ? NULL : k->string;
+        if (proto && key && cJSON_IsNull(k) && strcmp(key, "example") && strcmp(key, "default"))
+            continue;
         cJSON *v;
         if (key && !strcmp(key, "type") && cJSON_IsString(k)) {
             v = lower_type(k->valuestring);
+        } else if (key && data_keyword(key)) {
+            v = cJSON_Duplicate(k, 1);
         } else {
             int are_names = key && cJSON_IsObject(k) &&
                             (!strcmp(key, "properties") || !strcmp(key, "patternProperties"));
-            v = schema_from_gemini(k, are_names);
+            v = schema_from_gemini(k, are_names, proto);
+        }
+        int listed = key && (!strcmp(key, "required") || !strcmp(key, "enum") || !strcmp(key, "anyOf") ||
+                             !strcmp(key, "propertyOrdering"));
+        if (v && proto && listed && !cJSON_IsArray(v)) {
+            cJSON *one = cJSON_CreateArray();
+            if (!one || llf_append(one, v)) {   /* (which frees v when it fails) */
+                if (!one)
+                    cJSON_Delete(v);
+                cJSON_Delete(one);
+                v = NULL;
+            } else {
+                v = one;
+            }
         }
         if (!v || (cJSON_IsArray(s) ? llf_append(c, v) : llf_add(c, k->string, v))) {
             cJSON_Delete(c);
@@ -680,6 +712,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         }
         const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
         const cJSON *sch = get2(gc, "responseSchema", "response_schema");
+        int proto = sch != NULL;   /* (Gemini's Schema, not a JSON Schema) */
         if (!sch)
             sch = get2(gc, "responseJsonSchema", "response_json_schema");
         if (rc == LLF_TR_OK && cJSON_IsString(mt) && strcasecmp(mt->valuestring, "application/json") == 0) {
@@ -689,7 +722,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             if (rc == LLF_TR_OK && sch) {
                 cJSON *js = cJSON_CreateObject();
                 if (!js || llf_add(js, "name", cJSON_CreateString("response")) ||
-                    llf_add(js, "schema", schema_from_gemini(sch, 0)) || llf_add_own(rf, "json_schema", &js)) {
+                    llf_add(js, "schema", schema_from_gemini(sch, 0, proto)) || llf_add_own(rf, "json_schema", &js)) {
                     cJSON_Delete(js);
                     rc = LLF_TR_ERROR;
                 }
@@ -724,12 +757,13 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             for (const cJSON *d = each_first(decls); d && rc == LLF_TR_OK; d = each_next(decls, d)) {
                 /* the parameters as Gemini's Schema, or as a JSON Schema */
                 const cJSON *params = llf_get(d, "parameters");
+                int proto = params != NULL;
                 if (!params)
                     params = get2(d, "parametersJsonSchema", "parameters_json_schema");
                 cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
                 if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
                     llf_copy(f, "name", d, "name") || llf_copy(f, "description", d, "description") ||
-                    (params && llf_add(f, "parameters", schema_from_gemini(params, 0))) ||
+                    (params && llf_add(f, "parameters", schema_from_gemini(params, 0, proto))) ||
                     llf_add_own(w, "function", &f) || llf_append_own(ht, &w)) {
                     cJSON_Delete(f);
                     cJSON_Delete(w);

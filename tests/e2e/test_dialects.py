@@ -494,6 +494,27 @@ def test_an_image_a_gemini_tool_returned_reaches_claude_not_openai():
        "the response, and the image after its name")
 
 
+def test_single_values_in_a_gemini_schema_reach_openai_as_lists():
+    """Gemini's Schema takes a single value for a list (required, enum,
+    anyOf), as Google reads every repeated field; OpenAI refuses such a
+    schema (400), so the member gets each as a list of one."""
+    m = mock()
+    m.set("gem", behaviour="503")
+    body = {"contents": {"parts": {"text": "Weather in Paris?"}},
+            "tools": {"functionDeclarations": {"name": "w", "parameters": {
+                "type": "OBJECT", "properties": {"city": {"type": "STRING"}, "unit": {"type": "STRING", "enum": "C"}},
+                "required": "city"}}},
+            "generationConfig": {"responseMimeType": "application/json", "responseSchema": {
+                "type": "OBJECT", "properties": {"t": {"anyOf": {"type": "NUMBER"}}}, "required": "t"}}}
+    run(gemini_call(m, body, "gemini-2.5-flash"), env_for(config(m, ["backup/gpt-4o-mini"])))
+    sent = json.loads(m.requests("backup")[0]["body"])
+    eq(sent["tools"][0]["function"]["parameters"],
+       {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["C"]}},
+        "required": ["city"]}, "the parameters")
+    eq(sent["response_format"]["json_schema"]["schema"],
+       {"type": "object", "properties": {"t": {"anyOf": [{"type": "number"}]}}, "required": ["t"]}, "the schema")
+
+
 def test_a_gemini_member_gets_what_its_model_accepts():
     """The program's own Gemini dialect, another model: a Gemini 2.5 Pro call
     asking for 65536 tokens falls back to Gemini 2.0 Flash, which writes at

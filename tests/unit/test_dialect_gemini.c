@@ -475,6 +475,48 @@ static void function_response_media(void)
     CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI, hub, "gemini-2.5-flash", "functionResponse"));
 }
 
+/* Inside a Gemini Schema (responseSchema, a declaration's parameters) a
+ * repeated field (required, enum, anyOf, propertyOrdering) given as a
+ * single value is a list of one, as Google reads every repeated field of
+ * its requests; sent on as it was, OpenAI and Anthropic refuse the schema
+ * (400, "'a' is not of type 'array'"). A null field is not given. A JSON
+ * Schema (responseJsonSchema, parametersJsonSchema) is no Schema, and an
+ * example or default is data, not a schema: both go as written. */
+static void schema_single_values(void)
+{
+    static const char req[] =
+        "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"functionDeclarations\":[{\"name\":\"w\","
+        "\"parameters\":{\"type\":\"OBJECT\",\"properties\":{\"u\":{\"type\":\"STRING\",\"enum\":\"C\"},\"v\":{\"anyOf\":"
+        "{\"type\":\"STRING\"},\"example\":{\"type\":\"X\",\"required\":\"y\"}}},\"required\":\"u\",\"propertyOrdering\":"
+        "\"u\",\"nullable\":null,\"enum\":null}},{\"name\":\"j\",\"parametersJsonSchema\":{\"type\":\"object\","
+        "\"required\":\"k\"}}]}],\"generationConfig\":{\"responseMimeType\":\"application/json\",\"response_schema\":"
+        "{\"type\":\"ARRAY\",\"items\":{\"type\":\"OBJECT\",\"properties\":{\"a\":{\"type\":\"STRING\"}},\"required\":"
+        "\"a\"}}}}";
+    static const char params[] =
+        "{\"type\":\"object\",\"properties\":{\"u\":{\"type\":\"string\",\"enum\":[\"C\"]},\"v\":{\"anyOf\":[{\"type\":"
+        "\"string\"}],\"example\":{\"type\":\"X\",\"required\":\"y\"}}},\"required\":[\"u\"],\"propertyOrdering\":[\"u\"]}";
+    static const char json_params[] = "{\"type\":\"object\",\"required\":\"k\"}";
+    static const char schema[] =
+        "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},"
+        "\"required\":[\"a\"]}}";
+    cJSON *in = cJSON_Parse(req), *hub = NULL;
+    llf_terr e = {{0}};
+    CHECK(G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) == LLF_TR_OK);
+    const cJSON *tools = cJSON_GetObjectItem(hub, "tools");
+    cJSON *p = cJSON_Parse(params), *jp = cJSON_Parse(json_params), *sc = cJSON_Parse(schema);
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 0), "function"), "parameters"),
+                      p, "Schema parameters"));
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 1), "function"), "parameters"),
+                      jp, "JSON Schema parameters"));
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(hub, "response_format"),
+                                                              "json_schema"), "schema"), sc, "response schema"));
+    cJSON_Delete(p);
+    cJSON_Delete(jp);
+    cJSON_Delete(sc);
+    cJSON_Delete(hub);
+    cJSON_Delete(in);
+}
+
 /* A server-side tool (Google Search, code execution, URL context...) is
  * refused beside function declarations in one Tool object as in a Tool of
  * its own: another model would answer without it. */
@@ -579,6 +621,7 @@ void test_dialect_gemini(void)
     G = llf_dialect_ops_of(LLF_GEMINI);
     prefills_after_translation();
     function_response_media();
+    schema_single_values();
     char d[160];
     tr_golden("gemini basic (snake_case) → hub", G->req_to_hub, "gemini-2.5-flash",
               "gemini/req_basic.gemini.json", "gemini/req_basic.hub.json");
