@@ -120,29 +120,6 @@ static int blank(const char *s)
 
 /* ---- requests: Anthropic → hub ---------------------------------------- */
 
-static cJSON *image_part(const char *url)
-{
-    cJSON *p = cJSON_CreateObject(), *iu = cJSON_CreateObject();
-    if (!p || !iu || llf_add(p, "type", cJSON_CreateString("image_url")) ||
-        llf_add(iu, "url", cJSON_CreateString(url)) || llf_add_own(p, "image_url", &iu)) {
-        cJSON_Delete(iu);
-        cJSON_Delete(p);
-        return NULL;
-    }
-    return p;
-}
-
-/* The type of a tool_result's first block that is not text, or NULL. */
-static const char *tool_result_other(const cJSON *content)
-{
-    for (const cJSON *b = cJSON_IsArray(content) ? content->child : NULL; b; b = b->next) {
-        const char *type = llf_get_str(b, "type");
-        if (!type || strcmp(type, "text"))
-            return type ? type : "?";
-    }
-    return NULL;
-}
-
 static char *block_text(const cJSON *content)
 {
     return llf_content_text(content, "\n");
@@ -196,7 +173,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
                 rc = LLF_TR_INCOMPATIBLE;
                 break;
             }
-            if (!url || llf_append(parts, image_part(url)))
+            if (!url || llf_append(parts, llf_image_part(url)))
                 rc = LLF_TR_ERROR;
             free(url);
             images++;
@@ -215,7 +192,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
              * Their text only: an image (or document) a tool returned has
              * no place in an OpenAI tool message or the hub's Gemini
              * functionResponse, and the answer would be given without it. */
-            const char *other = tool_result_other(llf_get(b, "content"));
+            const char *other = llf_content_other(llf_get(b, "content"));
             if (other) {
                 llf_terr_set(e, "anthropic tool_result block \"%s\" has no equivalent in other dialects",
                              llf_terr_word(other));
@@ -517,16 +494,6 @@ static int add_turn(cJSON *msgs, const char *role, cJSON *blocks)
     return llf_append(msgs, m);
 }
 
-static cJSON *text_block(const char *text)
-{
-    cJSON *b = cJSON_CreateObject();
-    if (!b || llf_add(b, "type", cJSON_CreateString("text")) || llf_add(b, "text", cJSON_CreateString(text))) {
-        cJSON_Delete(b);
-        return NULL;
-    }
-    return b;
-}
-
 static cJSON *image_block(const char *url)
 {
     const char *mime, *data;
@@ -558,14 +525,14 @@ static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
     if (cJSON_IsString(content)) {
         if (blank(content->valuestring))
             return LLF_TR_OK;
-        return llf_append(blocks, text_block(content->valuestring)) ? LLF_TR_ERROR : LLF_TR_OK;
+        return llf_append(blocks, llf_text_part(content->valuestring)) ? LLF_TR_ERROR : LLF_TR_OK;
     }
     for (const cJSON *p = cJSON_IsArray(content) ? content->child : NULL; p; p = p->next) {
         const char *type = llf_get_str(p, "type");
         type = type ? type : "";
         if (strcmp(type, "text") == 0) {
             const char *t = llf_get_str(p, "text");
-            if (t && !blank(t) && llf_append(blocks, text_block(t)))
+            if (t && !blank(t) && llf_append(blocks, llf_text_part(t)))
                 return LLF_TR_ERROR;
         } else if (strcmp(type, "image_url") == 0) {
             const char *url = llf_get_str(llf_get(p, "image_url"), "url");
@@ -660,16 +627,22 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, call_i
         }
         ids->end = ids->made;
     } else if (strcmp(role, "tool") == 0) {
+        /* its text, or with an image a tool returned (a Gemini 3 program's
+         * functionResponse.parts) its blocks, as a tool_result takes them */
         char *t = llf_content_text(content, "\n");
         cJSON *b = cJSON_CreateObject();
-        if (!t || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
-            add_history_id(b, "tool_use_id", llf_get_str(m, "tool_call_id"), ids, 1) ||
-            llf_add(b, "content", cJSON_CreateString(t)) ||
-            (cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR)) && llf_add(b, "is_error", cJSON_CreateTrue())) ||
-            llf_append_own(blocks, &b)) {
-            cJSON_Delete(b);
+        cJSON *tc = !t ? NULL : llf_content_other(content) ? cJSON_CreateArray() : cJSON_CreateString(t);
+        if (cJSON_IsArray(tc))
+            rc = content_blocks(content, tc, e);
+        if (rc == LLF_TR_OK &&
+            (!tc || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
+             add_history_id(b, "tool_use_id", llf_get_str(m, "tool_call_id"), ids, 1) ||
+             llf_add_own(b, "content", &tc) ||
+             (cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR)) && llf_add(b, "is_error", cJSON_CreateTrue())) ||
+             llf_append_own(blocks, &b)))
             rc = LLF_TR_ERROR;
-        }
+        cJSON_Delete(tc);
+        cJSON_Delete(b);
         free(t);
     } else {
         llf_terr_set(e, "message role \"%s\" has no Anthropic equivalent", llf_terr_word(role));
@@ -956,8 +929,8 @@ static int resp_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_t
     snprintf(idbuf, sizeof idbuf, "%s%s", id && strncmp(id, "msg_", 4) == 0 ? "" : "msg_", id ? id : "llmfallback");
     char *text = llf_content_text(llf_get(msg, "content"), "");
     const char *refusal = llf_get_str(msg, "refusal");
-    if (rc == LLF_TR_OK && ((text && *text && llf_append(content, text_block(text))) ||
-                            (refusal && *refusal && llf_append(content, text_block(refusal)))))
+    if (rc == LLF_TR_OK && ((text && *text && llf_append(content, llf_text_part(text))) ||
+                            (refusal && *refusal && llf_append(content, llf_text_part(refusal)))))
         rc = LLF_TR_ERROR;
     free(text);
     const cJSON *calls = llf_get(msg, "tool_calls");

@@ -27,7 +27,8 @@
  * with a cachedContent (its prompt is Gemini's), and an OpenAI one asking
  * for audio out, a web search or calling the deprecated functions
  * (llf_hub_openai_only). OpenAI's allowed_tools declares only the functions
- * it names. */
+ * it names. Gemini 3's multimodal function responses (images in a
+ * functionResponse's parts) are the hub tool message's image parts. */
 #include "dialect.h"
 
 #include <stdint.h>
@@ -158,11 +159,26 @@ static cJSON *lower_type(const char *t)
     return cJSON_CreateString(low);
 }
 
+/* Is key one of a schema's keywords whose value is data, not a schema? */
+static int data_keyword(const char *key)
+{
+    static const char *const data[] = {"enum", "example", "examples", "default", "const"};
+    for (size_t i = 0; i < sizeof data / sizeof data[0]; i++)
+        if (!strcmp(key, data[i]))
+            return 1;
+    return 0;
+}
+
 /* A copy of a Gemini schema with its type names lower-cased (Gemini's
- * upper-case OpenAPI names → JSON Schema). NULL on no memory. */
-/* names: s maps property names to schemas ("properties"): its keys are
- * names, never keywords to lowercase. */
-static cJSON *schema_from_gemini(const cJSON *s, int names)
+ * upper-case OpenAPI names → JSON Schema). NULL on no memory.
+ * names: s maps property names to schemas ("properties"): its keys are
+ * names, never keywords to lowercase. proto: s is Gemini's Schema
+ * (responseSchema, parameters), read as Google reads a request's
+ * messages: a repeated field (required, enum, anyOf, propertyOrdering)
+ * written as a single value is a list of one, and a null field is not
+ * given (but a null example or default, which may be any value). A JSON
+ * Schema (responseJsonSchema, parametersJsonSchema) is no message. */
+static cJSON *schema_from_gemini(const cJSON *s, int names, int proto)
 {
     cJSON *c = cJSON_Duplicate(s, 0);
     if (!c)
@@ -171,13 +187,30 @@ static cJSON *schema_from_gemini(const cJSON *s, int names)
         return c;
     for (const cJSON *k = s->child; k; k = k->next) {
         const char *key = names ? NULL : k->string;
+        if (proto && key && cJSON_IsNull(k) && strcmp(key, "example") && strcmp(key, "default"))
+            continue;
         cJSON *v;
         if (key && !strcmp(key, "type") && cJSON_IsString(k)) {
             v = lower_type(k->valuestring);
+        } else if (key && data_keyword(key)) {
+            v = cJSON_Duplicate(k, 1);
         } else {
             int are_names = key && cJSON_IsObject(k) &&
                             (!strcmp(key, "properties") || !strcmp(key, "patternProperties"));
-            v = schema_from_gemini(k, are_names);
+            v = schema_from_gemini(k, are_names, proto);
+        }
+        int listed = key && (!strcmp(key, "required") || !strcmp(key, "enum") || !strcmp(key, "anyOf") ||
+                             !strcmp(key, "propertyOrdering"));
+        if (v && proto && listed && !cJSON_IsArray(v)) {
+            cJSON *one = cJSON_CreateArray();
+            if (!one || llf_append(one, v)) {   /* (which frees v when it fails) */
+                if (!one)
+                    cJSON_Delete(v);
+                cJSON_Delete(one);
+                v = NULL;
+            } else {
+                v = one;
+            }
         }
         if (!v || (cJSON_IsArray(s) ? llf_append(c, v) : llf_add(c, k->string, v))) {
             cJSON_Delete(c);
@@ -434,6 +467,72 @@ static char *response_text(const cJSON *resp, int *failed)
     return cJSON_PrintUnformatted(resp);
 }
 
+/* An inlineData or a fileData (a part's, or a functionResponse part's) as
+ * the hub's image_url part, appended to parts. LLF_TR_INCOMPATIBLE for
+ * what no other dialect reads: other than an image, or a file only Gemini
+ * can fetch. */
+static int media_to_hub(const cJSON *inl, const cJSON *fd, cJSON *parts, llf_terr *e)
+{
+    const cJSON *src = inl ? inl : fd;
+    const char *mime = cJSON_GetStringValue(get2(src, "mimeType", "mime_type"));
+    const char *uri = cJSON_GetStringValue(get2(src, "fileUri", "file_uri"));
+    const char *data = llf_get_str(src, "data");
+    /* A file uploaded to Gemini (its Files API) or in Google Cloud
+     * Storage: no other provider can fetch it, as a cachedContent. */
+    if (fd && uri && (!strncasecmp(uri, "gs://", 5) || strstr(uri, "generativelanguage.googleapis.com/"))) {
+        llf_terr_set(e, "gemini fileData %s (a file only Gemini can read)",
+                     strncasecmp(uri, "gs://", 5) ? "from the Files API" : "at gs://");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    if (!is_image(mime) || (inl && !data) || (fd && !uri)) {
+        llf_terr_set(e, "gemini %s of type %s has no equivalent in other dialects", inl ? "inlineData" : "fileData",
+                     llf_terr_word(mime));
+        return LLF_TR_INCOMPATIBLE;
+    }
+    char *url = NULL;
+    if (inl && asprintf(&url, "data:%s;base64,%s", mime, data) < 0)
+        url = NULL;
+    if (!inl)
+        url = llf_strdup(uri);
+    int rc = url && !llf_append(parts, llf_image_part(url)) ? LLF_TR_OK : LLF_TR_ERROR;
+    free(url);
+    return rc;
+}
+
+/* A functionResponse as a tool message's content: the text of its response
+ * (response_text), and after it the media of its "parts" (Gemini 3's
+ * multimodal function responses: an image a tool returned, an inlineData or
+ * fileData), each after its displayName, by which the response may name it
+ * ({"$ref": name}). Media make the content a list of parts (an Anthropic
+ * member's tool_result takes images, an OpenAI member's tool message does
+ * not: refused there). *content: the new content. */
+static int response_content(const cJSON *fr, const char *text, cJSON **content, llf_terr *e)
+{
+    const cJSON *media = llf_get(fr, "parts");
+    cJSON *parts = cJSON_CreateArray();
+    int rc = parts && !llf_append(parts, llf_text_part(text)) ? LLF_TR_OK : LLF_TR_ERROR;
+    for (const cJSON *p = each_first(media); p && rc == LLF_TR_OK; p = each_next(media, p)) {
+        const cJSON *inl = get2(p, "inlineData", "inline_data"), *fd = get2(p, "fileData", "file_data");
+        const char *name = cJSON_GetStringValue(get2(inl ? inl : fd, "displayName", "display_name"));
+        if (!inl && !fd) {
+            llf_terr_set(e, "gemini functionResponse part has no equivalent in other dialects");
+            rc = LLF_TR_INCOMPATIBLE;
+        } else if (name && llf_append(parts, llf_text_part(name))) {
+            rc = LLF_TR_ERROR;
+        } else {
+            rc = media_to_hub(inl, fd, parts, e);
+        }
+    }
+    if (rc == LLF_TR_OK && cJSON_GetArraySize(parts) > 1) {
+        *content = parts;
+        return LLF_TR_OK;
+    }
+    cJSON_Delete(parts);
+    if (rc == LLF_TR_OK && !(*content = cJSON_CreateString(text)))
+        rc = LLF_TR_ERROR;
+    return rc;
+}
+
 static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_terr *e)
 {
     const char *role = llf_get_str(turn, "role");
@@ -448,47 +547,10 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_t
         if (cJSON_IsTrue(llf_get(p, "thought")))
             continue;
         if (llf_get_str(p, "text")) {
-            cJSON *t = cJSON_CreateObject();
-            if (!t || llf_add(t, "type", cJSON_CreateString("text")) || llf_copy(t, "text", p, "text") ||
-                llf_append_own(parts, &t)) {
-                cJSON_Delete(t);
+            if (llf_append(parts, llf_text_part(llf_get_str(p, "text"))))
                 rc = LLF_TR_ERROR;
-            }
         } else if (inl || fd) {
-            const cJSON *src = inl ? inl : fd;
-            const char *mime = llf_get_str(src, "mimeType") ? llf_get_str(src, "mimeType")
-                                                            : llf_get_str(src, "mime_type");
-            const char *uri = llf_get_str(src, "fileUri") ? llf_get_str(src, "fileUri")
-                                                          : llf_get_str(src, "file_uri");
-            const char *data = llf_get_str(src, "data");
-            /* A file uploaded to Gemini (its Files API) or in Google Cloud
-             * Storage: no other provider can fetch it, as a cachedContent. */
-            if (fd && uri && (!strncasecmp(uri, "gs://", 5) || strstr(uri, "generativelanguage.googleapis.com/"))) {
-                llf_terr_set(e, "gemini fileData %s (a file only Gemini can read)",
-                             strncasecmp(uri, "gs://", 5) ? "from the Files API" : "at gs://");
-                rc = LLF_TR_INCOMPATIBLE;
-                break;
-            }
-            if (!is_image(mime) || (inl && !data) || (fd && !uri)) {
-                llf_terr_set(e, "gemini %s of type %s has no equivalent in other dialects",
-                             inl ? "inlineData" : "fileData", llf_terr_word(mime));
-                rc = LLF_TR_INCOMPATIBLE;
-                break;
-            }
-            char *url = NULL;
-            if (inl && asprintf(&url, "data:%s;base64,%s", mime, data) < 0)
-                url = NULL;
-            if (fd)
-                url = llf_strdup(uri);
-            cJSON *im = cJSON_CreateObject(), *iu = cJSON_CreateObject();
-            if (!url || !im || !iu || llf_add(im, "type", cJSON_CreateString("image_url")) ||
-                llf_add(iu, "url", cJSON_CreateString(url)) || llf_add_own(im, "image_url", &iu) ||
-                llf_append_own(parts, &im)) {
-                cJSON_Delete(iu);
-                cJSON_Delete(im);
-                rc = LLF_TR_ERROR;
-            }
-            free(url);
+            rc = media_to_hub(inl, fd, parts, e);
             images++;
         } else if (fc && model) {
             pending *pc = pending_add(calls);
@@ -508,14 +570,16 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_t
             const char *id = to ? to->id : NULL;
             int failed = 0;
             char *text = response_text(llf_get(fr, "response"), &failed);
-            cJSON *m = cJSON_CreateObject();
-            if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
-                llf_add(m, "tool_call_id", cJSON_CreateString(id ? id : "call_unknown")) ||
-                llf_add(m, "content", cJSON_CreateString(text)) ||
-                (failed && llf_add(m, LLF_HUB_TOOL_ERROR, cJSON_CreateTrue())) || llf_append_own(msgs, &m)) {
-                cJSON_Delete(m);
+            cJSON *m = cJSON_CreateObject(), *content = NULL;
+            rc = text && m ? response_content(fr, text, &content, e) : LLF_TR_ERROR;
+            if (rc == LLF_TR_OK &&
+                (llf_add(m, "role", cJSON_CreateString("tool")) ||
+                 llf_add(m, "tool_call_id", cJSON_CreateString(id ? id : "call_unknown")) ||
+                 llf_add_own(m, "content", &content) ||
+                 (failed && llf_add(m, LLF_HUB_TOOL_ERROR, cJSON_CreateTrue())) || llf_append_own(msgs, &m)))
                 rc = LLF_TR_ERROR;
-            }
+            cJSON_Delete(content);
+            cJSON_Delete(m);
             free(text);
         } else {
             llf_terr_set(e, "gemini part has no equivalent in other dialects");
@@ -648,6 +712,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         }
         const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
         const cJSON *sch = get2(gc, "responseSchema", "response_schema");
+        int proto = sch != NULL;   /* (Gemini's Schema, not a JSON Schema) */
         if (!sch)
             sch = get2(gc, "responseJsonSchema", "response_json_schema");
         if (rc == LLF_TR_OK && cJSON_IsString(mt) && strcasecmp(mt->valuestring, "application/json") == 0) {
@@ -657,7 +722,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             if (rc == LLF_TR_OK && sch) {
                 cJSON *js = cJSON_CreateObject();
                 if (!js || llf_add(js, "name", cJSON_CreateString("response")) ||
-                    llf_add(js, "schema", schema_from_gemini(sch, 0)) || llf_add_own(rf, "json_schema", &js)) {
+                    llf_add(js, "schema", schema_from_gemini(sch, 0, proto)) || llf_add_own(rf, "json_schema", &js)) {
                     cJSON_Delete(js);
                     rc = LLF_TR_ERROR;
                 }
@@ -692,12 +757,13 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
             for (const cJSON *d = each_first(decls); d && rc == LLF_TR_OK; d = each_next(decls, d)) {
                 /* the parameters as Gemini's Schema, or as a JSON Schema */
                 const cJSON *params = llf_get(d, "parameters");
+                int proto = params != NULL;
                 if (!params)
                     params = get2(d, "parametersJsonSchema", "parameters_json_schema");
                 cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
                 if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
                     llf_copy(f, "name", d, "name") || llf_copy(f, "description", d, "description") ||
-                    (params && llf_add(f, "parameters", schema_from_gemini(params, 0))) ||
+                    (params && llf_add(f, "parameters", schema_from_gemini(params, 0, proto))) ||
                     llf_add_own(w, "function", &f) || llf_append_own(ht, &w)) {
                     cJSON_Delete(f);
                     cJSON_Delete(w);
@@ -858,11 +924,49 @@ static const cJSON *calls_with(const cJSON *msgs, const char *id, int *index)
     return NULL;
 }
 
+/* The images of a tool message (another dialect's tool result holding one)
+ * as a functionResponse's "parts", Gemini 3's multimodal function responses,
+ * for model; *media NULL when it has none. Gemini before 3 takes none (400
+ * "Multimodal function responses are not supported for this model"):
+ * LLF_TR_INCOMPATIBLE, as for media other than images. */
+static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr *e)
+{
+    const cJSON *content = llf_get(m, "content");
+    const char *other = llf_content_other(content), *n = model ? llf_model_name(model) : "";
+    *media = NULL;
+    if (!other)
+        return LLF_TR_OK;
+    if (strcmp(other, "image_url") || !strncmp(n, "gemini-1", 8) || !strncmp(n, "gemini-2", 8)) {
+        llf_terr_set(e, "a tool result's %s part has no equivalent in a functionResponse of %s",
+                     llf_terr_word(other), llf_terr_word(n));
+        return LLF_TR_INCOMPATIBLE;
+    }
+    cJSON *all = cJSON_CreateArray();
+    int rc = all ? parts_from_hub(content, all, e) : LLF_TR_ERROR;
+    for (cJSON *p = rc == LLF_TR_OK ? all->child : NULL, *next; p; p = next) {
+        next = p->next;
+        if (llf_get(p, "text"))
+            cJSON_Delete(cJSON_DetachItemViaPointer(all, p));   /* (in the response) */
+        else if (!llf_get(p, "inlineData") && !llf_get(p, "fileData"))
+            rc = LLF_TR_INCOMPATIBLE;
+    }
+    if (rc == LLF_TR_INCOMPATIBLE && !e->detail[0])
+        llf_terr_set(e, "a tool result's part has no equivalent in a functionResponse");
+    if (rc == LLF_TR_OK)
+        *media = all;
+    else
+        cJSON_Delete(all);
+    return rc;
+}
+
 /* One tool message as a functionResponse part; name: the function of the
  * call it answers, or NULL (no call has its id). */
-static int tool_part(const cJSON *m, const char *name, cJSON *parts, llf_terr *e)
+static int tool_part(const cJSON *m, const char *name, const char *model, cJSON *parts, llf_terr *e)
 {
-    int rc = LLF_TR_OK;
+    cJSON *media = NULL;
+    int rc = tool_media(m, model, &media, e);
+    if (rc != LLF_TR_OK)
+        return rc;
     char *t = llf_content_text(llf_get(m, "content"), "\n");
     /* (exactly an object: JSON lines, or JSON then prose, are text) */
     cJSON *resp = t ? llf_json_parse_exact(t, strlen(t)) : NULL;
@@ -893,10 +997,11 @@ static int tool_part(const cJSON *m, const char *name, cJSON *parts, llf_terr *e
         llf_terr_set(e, "tool result for an unknown call");
         rc = LLF_TR_INCOMPATIBLE;
     } else if (!resp || !p || !fr || llf_add(fr, "name", cJSON_CreateString(name)) ||
-               llf_add_own(fr, "response", &resp) || llf_add_own(p, "functionResponse", &fr) ||
-               llf_append_own(parts, &p)) {
+               llf_add_own(fr, "response", &resp) || (media && llf_add_own(fr, "parts", &media)) ||
+               llf_add_own(p, "functionResponse", &fr) || llf_append_own(parts, &p)) {
         rc = LLF_TR_ERROR;
     }
+    cJSON_Delete(media);
     cJSON_Delete(resp);
     cJSON_Delete(p);
     cJSON_Delete(fr);
@@ -923,7 +1028,8 @@ static int by_call(const void *a, const void *b)
  * a program may answer its calls in any order: they go in the order of the
  * calls they answer (Paris's weather must not become Rome's), any other
  * after them as it came. */
-static int tool_parts(const cJSON *msgs, const cJSON *m, const cJSON *last, cJSON *parts, llf_terr *e)
+static int tool_parts(const cJSON *msgs, const cJSON *m, const cJSON *last, const char *model, cJSON *parts,
+                      llf_terr *e)
 {
     size_t n = 1;
     for (const cJSON *t = m; t != last; t = t->next)
@@ -943,7 +1049,7 @@ static int tool_parts(const cJSON *msgs, const cJSON *m, const cJSON *last, cJSO
     qsort(run, n, sizeof *run, by_call);
     int rc = LLF_TR_OK;
     for (size_t i = 0; i < n && rc == LLF_TR_OK; i++)
-        rc = tool_part(run[i].m, run[i].name, parts, e);
+        rc = tool_part(run[i].m, run[i].name, model, parts, e);
     free(run);
     return rc;
 }
@@ -1039,7 +1145,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             const cJSON *last = m;
             while (last->next && llf_get_str(last->next, "role") && !strcmp(llf_get_str(last->next, "role"), "tool"))
                 last = last->next;
-            rc = tool_parts(msgs, m, last, parts, e);
+            rc = tool_parts(msgs, m, last, model, parts, e);
             m = last;   /* (the loop goes on after the run) */
         } else {
             llf_terr_set(e, "message role \"%s\" has no Gemini equivalent", llf_terr_word(role));

@@ -322,6 +322,18 @@ static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
 
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
+    /* An image a tool returned (a Gemini 3 program's functionResponse.parts):
+     * OpenAI's tool messages take text only, and the answer would be given
+     * without it. */
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(hub, "messages");
+    for (const cJSON *m = cJSON_IsArray(msgs) ? msgs->child : NULL; m; m = m->next) {
+        const char *role = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "role"));
+        const char *media = role && !strcmp(role, "tool") ? llf_content_other(llf_get(m, "content")) : NULL;
+        if (media) {
+            llf_terr_set(e, "a tool result's %s part (OpenAI's tool messages take text only)", llf_terr_word(media));
+            return LLF_TR_INCOMPATIBLE;
+        }
+    }
     cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
     if (!o || set_model(o, model) || llf_hub_tool_errors(o) || fit(o, model, 1) < 0) {
         cJSON_Delete(o);

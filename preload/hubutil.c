@@ -69,6 +69,28 @@ int llf_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *key)
     return v && !cJSON_IsNull(v) ? llf_add(dst, dkey, cJSON_Duplicate(v, 1)) : 0;
 }
 
+cJSON *llf_text_part(const char *t)
+{
+    cJSON *p = cJSON_CreateObject();
+    if (!p || llf_add(p, "type", cJSON_CreateString("text")) || llf_add(p, "text", cJSON_CreateString(t))) {
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
+cJSON *llf_image_part(const char *url)
+{
+    cJSON *p = cJSON_CreateObject(), *iu = cJSON_CreateObject();
+    if (!p || !iu || llf_add(p, "type", cJSON_CreateString("image_url")) ||
+        llf_add(iu, "url", cJSON_CreateString(url)) || llf_add_own(p, "image_url", &iu)) {
+        cJSON_Delete(iu);
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
 char *llf_content_text(const cJSON *content, const char *sep)
 {
     if (cJSON_IsString(content))
@@ -87,6 +109,16 @@ char *llf_content_text(const cJSON *content, const char *sep)
         first = 0;
     }
     return llf_buf_steal(&b);
+}
+
+const char *llf_content_other(const cJSON *content)
+{
+    for (const cJSON *p = cJSON_IsArray(content) ? content->child : NULL; p; p = p->next) {
+        const char *type = llf_get_str(p, "type");
+        if (!type || strcmp(type, "text"))
+            return type ? type : "?";
+    }
+    return NULL;
 }
 
 int llf_content_flatten(cJSON *o, int empty_null)

@@ -23,8 +23,18 @@ int llf_append(cJSON *arr, cJSON *item);
  * what is still its own, whichever step failed. */
 int llf_add_own(cJSON *o, const char *key, cJSON **item);
 int llf_append_own(cJSON *arr, cJSON **item);
+/* {"type": "text", "text": t}: a hub (OpenAI) text part, and an Anthropic
+ * text block alike. NULL on no memory. */
+cJSON *llf_text_part(const char *t);
+/* A hub image part, {"type": "image_url", "image_url": {"url": url}}. NULL
+ * on no memory. */
+cJSON *llf_image_part(const char *url);
 /* The text of OpenAI message content: a string, or text parts joined by sep. */
 char *llf_content_text(const cJSON *content, const char *sep);
+/* The type of the first part of a content list (OpenAI's parts, Anthropic's
+ * blocks) that is not text ("?" for one of no type), or NULL when there is
+ * none (or content is no list). */
+const char *llf_content_other(const cJSON *content);
 /* o's "content", when it is an array of chunks (Mistral's Magistral answers
  * and streams so: thinking, then text), made its text (llf_content_text,
  * joined with nothing), or when it has none, null with empty_null, else "".

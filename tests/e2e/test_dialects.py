@@ -458,6 +458,63 @@ def test_googles_own_rest_example_falls_back_whole():
                           {"role": "user", "content": "Hello there"}], "the system prompt and the turn")
 
 
+def test_an_image_a_gemini_tool_returned_reaches_claude_not_openai():
+    """Gemini 3's multimodal function response (an image in the
+    functionResponse's parts, named by the response's {"$ref": ...}): the
+    OpenAI member, whose tool messages take text only, is skipped, and Claude
+    gets the image in its tool_result. It was left out, and the member
+    answered without what the tool returned."""
+    m = mock()
+    m.set("gem", behaviour="503")
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    body = {"contents": [
+        {"role": "user", "parts": [{"text": "Show me the instrument I ordered"}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "get_image", "args": {"item": "instrument"}},
+                                     "thoughtSignature": "c2ln"}]},
+        {"role": "user", "parts": [{"functionResponse": {
+            "name": "get_image", "response": {"image_ref": {"$ref": "instrument.png"}},
+            "parts": [{"inlineData": {"displayName": "instrument.png", "mimeType": "image/png", "data": png}}]}}]}],
+        "tools": [{"functionDeclarations": [{"name": "get_image", "parameters": {
+            "type": "OBJECT", "properties": {"item": {"type": "STRING"}}, "required": ["item"]}}]}]}
+    log = new_log("fr_media.log")
+    r = run(gemini_call(m, body, "gemini-3-flash-preview"),
+            env_for(config(m, ["backup/gpt-4o-mini", "anthropic/claude-haiku-4-5"]), log))
+    out = json.loads(r.stdout)
+    text = out["candidates"][0]["content"]["parts"][0]["text"]
+    check(text.startswith("claude (claude-haiku-4-5)"), f"answered by Claude: {out}")
+    eq(len(m.requests("backup")), 0, "the OpenAI member was not sent it")
+    skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq(skips, [("backup", "incompatible")], "logged as incompatible")
+    sent = json.loads(m.requests("claude")[0]["body"])
+    result = sent["messages"][2]["content"][0]
+    eq(result["type"], "tool_result", "the tool's result")
+    eq(result["content"], [{"type": "text", "text": '{"image_ref":{"$ref":"instrument.png"}}'},
+                           {"type": "text", "text": "instrument.png"},
+                           {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": png}}],
+       "the response, and the image after its name")
+
+
+def test_single_values_in_a_gemini_schema_reach_openai_as_lists():
+    """Gemini's Schema takes a single value for a list (required, enum,
+    anyOf), as Google reads every repeated field; OpenAI refuses such a
+    schema (400), so the member gets each as a list of one."""
+    m = mock()
+    m.set("gem", behaviour="503")
+    body = {"contents": {"parts": {"text": "Weather in Paris?"}},
+            "tools": {"functionDeclarations": {"name": "w", "parameters": {
+                "type": "OBJECT", "properties": {"city": {"type": "STRING"}, "unit": {"type": "STRING", "enum": "C"}},
+                "required": "city"}}},
+            "generationConfig": {"responseMimeType": "application/json", "responseSchema": {
+                "type": "OBJECT", "properties": {"t": {"anyOf": {"type": "NUMBER"}}}, "required": "t"}}}
+    run(gemini_call(m, body, "gemini-2.5-flash"), env_for(config(m, ["backup/gpt-4o-mini"])))
+    sent = json.loads(m.requests("backup")[0]["body"])
+    eq(sent["tools"][0]["function"]["parameters"],
+       {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["C"]}},
+        "required": ["city"]}, "the parameters")
+    eq(sent["response_format"]["json_schema"]["schema"],
+       {"type": "object", "properties": {"t": {"anyOf": [{"type": "number"}]}}, "required": ["t"]}, "the schema")
+
+
 def test_a_gemini_member_gets_what_its_model_accepts():
     """The program's own Gemini dialect, another model: a Gemini 2.5 Pro call
     asking for 65536 tokens falls back to Gemini 2.0 Flash, which writes at

@@ -393,6 +393,130 @@ static void single_values_as_lists(void)
     cJSON_Delete(body);
 }
 
+/* Gemini 3's multimodal function responses: an image a tool returned, in
+ * the functionResponse's "parts" (camelCase or snake_case, one or a list),
+ * named by its displayName, which the response may refer to ({"$ref":
+ * name}). It reaches an Anthropic member's tool_result beside the response
+ * (once, it was left out and the member answered without it); an OpenAI
+ * member, whose tool messages take text only, is skipped, as for a PDF or a
+ * file only Gemini can read. The other way, another dialect's tool result
+ * holding an image is a functionResponse's parts for Gemini 3, and skips
+ * Gemini before 3, which takes none there. */
+static void function_response_media(void)
+{
+#define CALL "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Show me the instrument\"}]},"          \
+             "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":\"get_image\",\"args\":{}}}]},"
+    static const char *const reqs[] = {
+        CALL "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"get_image\",\"response\":{\"image_ref\":"
+             "{\"$ref\":\"instrument.jpg\"}},\"parts\":[{\"inlineData\":{\"displayName\":\"instrument.jpg\","
+             "\"mimeType\":\"image/jpeg\",\"data\":\"QUJD\"}}]}}]}]}",
+        CALL "{\"role\":\"user\",\"parts\":{\"function_response\":{\"name\":\"get_image\",\"response\":{\"image_ref\":"
+             "{\"$ref\":\"instrument.jpg\"}},\"parts\":{\"inline_data\":{\"display_name\":\"instrument.jpg\","
+             "\"mime_type\":\"image/jpeg\",\"data\":\"QUJD\"}}}}}]}",
+    };
+    static const char want[] =
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"call_0\",\"content\":["
+        "{\"type\":\"text\",\"text\":\"{\\\"image_ref\\\":{\\\"$ref\\\":\\\"instrument.jpg\\\"}}\"},"
+        "{\"type\":\"text\",\"text\":\"instrument.jpg\"},{\"type\":\"image\",\"source\":{\"type\":\"base64\","
+        "\"media_type\":\"image/jpeg\",\"data\":\"QUJD\"}}]}]}";
+    cJSON *w = cJSON_Parse(want);
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        int rc;
+        char d[160];
+        cJSON *o = tr_across(LLF_GEMINI, LLF_ANTHROPIC, reqs[i], "claude-sonnet-4-5", &rc, d, sizeof d);
+        if (rc != LLF_TR_OK)
+            fprintf(stderr, "  media to Anthropic: rc %d (%s)\n", rc, d);
+        CHECK(rc == LLF_TR_OK);
+        CHECK(t_json_same(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 2), w, reqs[i]));
+        cJSON_Delete(o);
+        CHECK(tr_skipped(LLF_GEMINI, LLF_OPENAI, reqs[i], "gpt-4o", "image_url"));
+    }
+    cJSON_Delete(w);
+    /* a file at a URL: Claude's url image; a PDF, or a file of Gemini's
+     * own, reach no other dialect */
+    int rc;
+    cJSON *o = tr_across(LLF_GEMINI, LLF_ANTHROPIC,
+                         CALL "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"get_image\",\"response\":"
+                              "{},\"parts\":[{\"fileData\":{\"mimeType\":\"image/png\",\"fileUri\":"
+                              "\"https://x.test/a.png\"}}]}}]}]}",
+                         "claude-sonnet-4-5", &rc, NULL, 0);
+    const cJSON *tr = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 2),
+                                                             "content"), 0);
+    const cJSON *src = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(tr, "content"), 1), "source");
+    CHECK(rc == LLF_TR_OK);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(src, "url")), "https://x.test/a.png");
+    cJSON_Delete(o);
+    static const char *const refused[][2] = {
+        {"{\"inlineData\":{\"mimeType\":\"application/pdf\",\"data\":\"QUJD\"}}", "application/pdf"},
+        {"{\"fileData\":{\"mimeType\":\"image/png\",\"fileUri\":\"gs://b/a.png\"}}", "gs://"},
+        {"{\"text\":\"x\"}", "functionResponse part"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char req[600];
+        snprintf(req, sizeof req, CALL "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"get_image\","
+                                       "\"response\":{},\"parts\":[%s]}}]}]}", refused[i][0]);
+        CHECK(tr_skipped(LLF_GEMINI, LLF_ANTHROPIC, req, "claude-sonnet-4-5", refused[i][1]));
+    }
+#undef CALL
+    /* the other way */
+    static const char hub[] =
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":null,"
+        "\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"get_image\",\"arguments\":"
+        "\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":[{\"type\":\"text\",\"text\":\"here\"},"
+        "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,QUJD\"}}]}]}";
+    o = tr_across(LLF_OPENAI, LLF_GEMINI, hub, "gemini-3-flash-preview", &rc, NULL, 0);
+    cJSON *fr = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                                        cJSON_GetObjectItem(o, "contents"), 2), "parts"), 0), "functionResponse");
+    cJSON *gw = cJSON_Parse("{\"name\":\"get_image\",\"response\":{\"content\":\"here\"},\"parts\":[{\"inlineData\":"
+                            "{\"mimeType\":\"image/png\",\"data\":\"QUJD\"}}]}");
+    CHECK(rc == LLF_TR_OK && t_json_same(fr, gw, "tool image to Gemini 3"));
+    cJSON_Delete(gw);
+    cJSON_Delete(o);
+    CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI, hub, "gemini-2.5-flash", "functionResponse"));
+}
+
+/* Inside a Gemini Schema (responseSchema, a declaration's parameters) a
+ * repeated field (required, enum, anyOf, propertyOrdering) given as a
+ * single value is a list of one, as Google reads every repeated field of
+ * its requests; sent on as it was, OpenAI and Anthropic refuse the schema
+ * (400, "'a' is not of type 'array'"). A null field is not given. A JSON
+ * Schema (responseJsonSchema, parametersJsonSchema) is no Schema, and an
+ * example or default is data, not a schema: both go as written. */
+static void schema_single_values(void)
+{
+    static const char req[] =
+        "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"functionDeclarations\":[{\"name\":\"w\","
+        "\"parameters\":{\"type\":\"OBJECT\",\"properties\":{\"u\":{\"type\":\"STRING\",\"enum\":\"C\"},\"v\":{\"anyOf\":"
+        "{\"type\":\"STRING\"},\"example\":{\"type\":\"X\",\"required\":\"y\"}}},\"required\":\"u\",\"propertyOrdering\":"
+        "\"u\",\"nullable\":null,\"enum\":null}},{\"name\":\"j\",\"parametersJsonSchema\":{\"type\":\"object\","
+        "\"required\":\"k\"}}]}],\"generationConfig\":{\"responseMimeType\":\"application/json\",\"response_schema\":"
+        "{\"type\":\"ARRAY\",\"items\":{\"type\":\"OBJECT\",\"properties\":{\"a\":{\"type\":\"STRING\"}},\"required\":"
+        "\"a\"}}}}";
+    static const char params[] =
+        "{\"type\":\"object\",\"properties\":{\"u\":{\"type\":\"string\",\"enum\":[\"C\"]},\"v\":{\"anyOf\":[{\"type\":"
+        "\"string\"}],\"example\":{\"type\":\"X\",\"required\":\"y\"}}},\"required\":[\"u\"],\"propertyOrdering\":[\"u\"]}";
+    static const char json_params[] = "{\"type\":\"object\",\"required\":\"k\"}";
+    static const char schema[] =
+        "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},"
+        "\"required\":[\"a\"]}}";
+    cJSON *in = cJSON_Parse(req), *hub = NULL;
+    llf_terr e = {{0}};
+    CHECK(G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) == LLF_TR_OK);
+    const cJSON *tools = cJSON_GetObjectItem(hub, "tools");
+    cJSON *p = cJSON_Parse(params), *jp = cJSON_Parse(json_params), *sc = cJSON_Parse(schema);
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 0), "function"), "parameters"),
+                      p, "Schema parameters"));
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 1), "function"), "parameters"),
+                      jp, "JSON Schema parameters"));
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(hub, "response_format"),
+                                                              "json_schema"), "schema"), sc, "response schema"));
+    cJSON_Delete(p);
+    cJSON_Delete(jp);
+    cJSON_Delete(sc);
+    cJSON_Delete(hub);
+    cJSON_Delete(in);
+}
+
 /* A server-side tool (Google Search, code execution, URL context...) is
  * refused beside function declarations in one Tool object as in a Tool of
  * its own: another model would answer without it. */
@@ -496,6 +620,8 @@ void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
     prefills_after_translation();
+    function_response_media();
+    schema_single_values();
     char d[160];
     tr_golden("gemini basic (snake_case) → hub", G->req_to_hub, "gemini-2.5-flash",
               "gemini/req_basic.gemini.json", "gemini/req_basic.hub.json");
