@@ -705,9 +705,11 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                                              {"seed", "seed", "seed"},
                                              {"presencePenalty", "presence_penalty", "presence_penalty"},
                                              {"frequencyPenalty", "frequency_penalty", "frequency_penalty"}};
+        /* (stopSequences [] is none, and stays none: OpenAI refuses "stop": []) */
         for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == LLF_TR_OK; i++) {
             const cJSON *v = get2(gc, map[i][0], map[i][1]);
-            if (v && !cJSON_IsNull(v) && llf_add(hub, map[i][2], cJSON_Duplicate(v, 1)))
+            if (v && !cJSON_IsNull(v) && !(cJSON_IsArray(v) && !v->child) &&
+                llf_add(hub, map[i][2], cJSON_Duplicate(v, 1)))
                 rc = LLF_TR_ERROR;
         }
         const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");

@@ -66,6 +66,12 @@ static void nulls_both_ways(void)
         nulls += cJSON_IsNull(k);
     CHECK(rc == LLF_TR_OK && o && nulls == 0);
     cJSON_Delete(o);
+    /* no stop sequences as a list: none (OpenAI refuses "stop": []) */
+    o = tr_across(LLF_GEMINI, LLF_OPENAI,
+                  "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],\"generationConfig\":"
+                  "{\"stopSequences\":[]}}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "stop"));
+    cJSON_Delete(o);
 }
 
 /* What only Gemini can serve: a file of its Files API or at gs:// (no
