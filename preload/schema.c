@@ -25,6 +25,9 @@
  * budget grows with the answer, so a large plain answer is still judged. */
 #define MAX_STEPS 100000
 #define STEPS_PER_NODE 16
+/* Reading a text (a compare, a hash, a length) is a step per this many
+ * bytes: a long string looked at again and again is work like any other. */
+#define TEXT_PER_STEP 1024
 
 /* Where in the answer a check is: built on the stack, spelled out only
  * when a failure is reported. */
@@ -35,11 +38,13 @@ typedef struct vpath {
 } vpath;
 
 /* Patterns compiled once per validation (a pattern on every row of a long
- * array would otherwise be compiled for each); keyed by the schema node. */
-#define MAX_REGEX 16
+ * array would otherwise be compiled for each); keyed by the schema node.
+ * Past this many, each use compiles again, and pays for it again. */
+#define MAX_REGEX 64
 typedef struct rxent {
     const cJSON *key;
     int usable, bytewise;
+    long size;   /* the ERE's size (rx_translate), what its work grows with */
     regex_t re;
 } rxent;
 
@@ -57,13 +62,26 @@ typedef struct vctx {
     rxent rx[MAX_REGEX];
 } vctx;
 
-/* One unit of work against the budget; 0 (the schema unusable) past it. */
-static int spend(vctx *c)
+/* n units of work against the budget; 0 (the schema unusable) past it. */
+static int spend_n(vctx *c, long n)
 {
-    if (++c->steps <= c->max_steps)
+    if ((c->steps += n) <= c->max_steps)
         return 1;
     c->bad_schema = 1;
     return 0;
+}
+
+static int spend(vctx *c)
+{
+    return spend_n(c, 1);
+}
+
+/* strlen, paid for. */
+static size_t text_len(vctx *c, const char *s)
+{
+    size_t n = strlen(s);
+    spend_n(c, (long)(n / TEXT_PER_STEP));
+    return n;
 }
 
 static const cJSON *get(const cJSON *s, const char *name)
@@ -255,8 +273,9 @@ static size_t rx_count(const char *p, long *most)
 
 /* 1 when translated into out (8 times p's length, plus 2); *bytewise when
  * the pattern has '.', a negated class or \s, which ERE matches on bytes
- * where ECMA matches characters and excludes line breaks differently. */
-static int rx_translate(const char *p, char *o, int *bytewise)
+ * where ECMA matches characters and excludes line breaks differently;
+ * *size the atoms it has once counts are expanded. */
+static int rx_translate(const char *p, char *o, int *bytewise, long *size)
 {
     long sum[RX_MAX_GROUPS + 1] = {0}, last = 0;
     int g = 0, quant = 0, atom = 0;   /* atom: what precedes can be repeated */
@@ -327,8 +346,19 @@ static int rx_translate(const char *p, char *o, int *bytewise)
             return 0;
     }
     *o = '\0';
+    *size = sum[0];
     return g == 0;
 }
+
+/* What regcomp and regexec cost against the budget: a match as its
+ * string's length times the pattern's size (a{0,900}b on 4096 a's: 38 ms,
+ * some 115,000 steps), a compile as the square of that size (11 ms for
+ * a{0,900}b, 3,200 steps). glibc's regexec builds its DFA as it goes and
+ * starts again at each position when the pattern is not anchored, so one
+ * match can cost more than this counts (see the README): the count bounds
+ * how many matches a schema can ask for, not each one. */
+#define RX_WORK_PER_STEP 32
+#define RX_COMPILE_PER_STEP 256
 
 static rxent *rx_compile(vctx *c, rxent *tmp, const cJSON *key, const char *pattern)
 {
@@ -340,8 +370,13 @@ static rxent *rx_compile(vctx *c, rxent *tmp, const cJSON *key, const char *patt
     char *ere = n <= RX_MAX_LEN ? malloc(8 * n + 2) : NULL;
     e->key = key;
     e->bytewise = 0;
-    e->usable = ere && rx_translate(pattern, ere, &e->bytewise) &&
-                regcomp(&e->re, ere, REG_EXTENDED | REG_NOSUB) == 0;
+    e->size = 0;
+    e->usable = ere && rx_translate(pattern, ere, &e->bytewise, &e->size);
+    if (e->usable) {
+        long w = e->size + (long)strlen(ere);
+        e->usable = spend_n(c, 1 + w * w / RX_COMPILE_PER_STEP) &&
+                    regcomp(&e->re, ere, REG_EXTENDED | REG_NOSUB) == 0;
+    }
     free(ere);
     return e;
 }
@@ -358,10 +393,14 @@ static int ascii_line(const char *s)
 /* 1 when pattern (the string at key) matches s, 0 when not, -1 not judged. */
 static int rx_match(vctx *c, const cJSON *key, const char *pattern, const char *s)
 {
+    size_t n = strnlen(s, RX_MAX_SUBJECT + 1);
+    if (n > RX_MAX_SUBJECT)
+        return -1;
     rxent tmp;
     rxent *e = rx_compile(c, &tmp, key, pattern);
     int r = -1;
-    if (e->usable && !(e->bytewise && !ascii_line(s)) && strlen(s) <= RX_MAX_SUBJECT) {
+    if (e->usable && !(e->bytewise && !ascii_line(s)) &&
+        spend_n(c, 1 + (long)n * (e->size + 1) / RX_WORK_PER_STEP)) {
         int rc = regexec(&e->re, s, 0, NULL, 0);
         r = rc == 0 ? 1 : rc == REG_NOMATCH ? 0 : -1;
     }
@@ -387,6 +426,22 @@ static const cJSON *resolve(vctx *c, const char *ref)
 
 static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth);
 
+/* Two texts equal, a step per TEXT_PER_STEP bytes compared. */
+static int same_text(vctx *c, const char *a, const char *b)
+{
+    for (;;) {
+        size_t n = strnlen(a, TEXT_PER_STEP);
+        if (strncmp(a, b, n) != 0)
+            return 0;
+        if (!a[n])
+            return !b[n];
+        if (!spend(c))
+            return 0;
+        a += n;
+        b += n;
+    }
+}
+
 /* JSON Schema's equality (enum, const, uniqueItems), not cJSON_Compare's,
  * which takes numbers within a relative DBL_EPSILON as equal (and infinity
  * as equal to minus infinity): numbers by value, so 1 equals 1.0 and -0
@@ -395,8 +450,9 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
  * one, or two numbers too large for one (1e400, 1e500: both infinity),
  * cannot be told apart. Strings by bytes, arrays item by item, objects by
  * the same names with equal values in any order. The nesting counts on
- * from the check's, and each item or member compared is a step: a compare
- * of two large values is work like any other. */
+ * from the check's, and each item or member compared, and each
+ * TEXT_PER_STEP bytes of a string, is a step: a compare of two large values
+ * is work like any other. */
 static int same(vctx *c, const cJSON *a, const cJSON *b, int depth)
 {
     if (depth > MAX_DEPTH) {
@@ -408,7 +464,7 @@ static int same(vctx *c, const cJSON *a, const cJSON *b, int depth)
     if (cJSON_IsNumber(a))
         return a->valuedouble == b->valuedouble;
     if (cJSON_IsString(a) || cJSON_IsRaw(a))
-        return a->valuestring && b->valuestring ? strcmp(a->valuestring, b->valuestring) == 0
+        return a->valuestring && b->valuestring ? same_text(c, a->valuestring, b->valuestring)
                                                 : a->valuestring == b->valuestring;
     if (cJSON_IsArray(a)) {
         const cJSON *x = a->child, *y = b->child;
@@ -447,11 +503,13 @@ static uint64_t mix(uint64_t x)   /* splitmix64's finaliser */
     return x ^ (x >> 31);
 }
 
-static uint64_t text_hash(const char *s)   /* FNV-1a */
+static uint64_t text_hash(vctx *c, const char *s)   /* FNV-1a, paid for */
 {
     uint64_t h = 0xcbf29ce484222325u;
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    const char *p = s;
+    for (; p && *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+    spend_n(c, (long)((size_t)(p - s) / TEXT_PER_STEP));
     return h;
 }
 
@@ -474,14 +532,14 @@ static uint64_t value_hash(vctx *c, const cJSON *v, int depth)
         memcpy(&bits, &d, sizeof bits);
         h ^= bits;
     } else if (cJSON_IsString(v) || cJSON_IsRaw(v)) {
-        h ^= text_hash(v->valuestring);
+        h ^= text_hash(c, v->valuestring);
     } else if (cJSON_IsArray(v)) {
         for (const cJSON *e = v->child; e && !c->bad_schema; e = e->next)
             h = mix(h) + value_hash(c, e, depth + 1);
     } else if (cJSON_IsObject(v)) {
         uint64_t sum = 0;
         for (const cJSON *m = v->child; m && !c->bad_schema; m = m->next)
-            sum += mix(text_hash(m->string) ^ mix(value_hash(c, m, depth + 1)));
+            sum += mix(text_hash(c, m->string) ^ mix(value_hash(c, m, depth + 1)));
         h ^= sum;
     }
     return mix(h);
@@ -721,10 +779,12 @@ static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *pat
 
 static int check_string(vctx *c, const cJSON *s, const cJSON *v, const vpath *path)
 {
-    int b = bounds(s, "minLength", "maxLength",   /* (characters, not bytes) */
-                   (double)llf_utf8_count(v->valuestring, strlen(v->valuestring)));
-    if (b)
-        return fail(c, path, b < 0 ? "too short" : "too long");
+    if (get(s, "minLength") || get(s, "maxLength")) {   /* (characters, not bytes) */
+        size_t n = text_len(c, v->valuestring);
+        int b = bounds(s, "minLength", "maxLength", (double)llf_utf8_count(v->valuestring, n));
+        if (b)
+            return fail(c, path, b < 0 ? "too short" : "too long");
+    }
     const cJSON *k;
     if ((k = get(s, "pattern")) && cJSON_IsString(k)) {
         int r = rx_match(c, k, k->valuestring, v->valuestring);
@@ -814,7 +874,7 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
     }
     if ((k = get(s, "enum"))) {
         int ok = 0;
-        for (const cJSON *e = k->child; e && !ok && !c->bad_schema; e = e->next)
+        for (const cJSON *e = k->child; e && !ok && spend(c); e = e->next)   /* each value compared a step */
             ok = same(c, e, v, depth);
         if (!ok)
             return fail(c, path, "not one of enum");
