@@ -409,19 +409,78 @@ static int rx_match(vctx *c, const cJSON *key, const char *pattern, const char *
     return r;
 }
 
+static int hex(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* A URI fragment percent-decoded into out (RFC 3986); 0 when malformed or
+ * when it holds a NUL, which no member name does. */
+static int fragment_decode(const char *p, char *out)
+{
+    for (; *p; out++) {
+        int hi = *p == '%' ? hex(p[1]) : 0, lo = hi < 0 ? -1 : *p == '%' ? hex(p[2]) : 0;
+        if (lo < 0 || (*p == '%' && hi == 0 && lo == 0))
+            return 0;
+        *out = *p == '%' ? (char)(hi * 16 + lo) : *p;
+        p += *p == '%' ? 3 : 1;
+    }
+    *out = '\0';
+    return 1;
+}
+
+/* The reference token of a JSON Pointer (RFC 6901) after the '/' at p,
+ * into tok, unescaped (~1 is '/', ~0 '~'); returns where the next begins,
+ * NULL when an escape is malformed. */
+static const char *pointer_token(const char *p, char *tok)
+{
+    for (p++; *p && *p != '/'; p++, tok++) {
+        if (*p == '~' && p[1] != '0' && p[1] != '1')
+            return NULL;
+        *tok = *p == '~' ? (*++p == '0' ? '~' : '/') : *p;
+    }
+    *tok = '\0';
+    return p;
+}
+
+/* An array index in a JSON Pointer: digits, no leading zero; -1 if not. */
+static long pointer_index(const char *t)
+{
+    long n = 0;
+    if (!*t || (t[0] == '0' && t[1]))
+        return -1;
+    for (; *t >= '0' && *t <= '9' && n < 100000000; t++)
+        n = n * 10 + (*t - '0');
+    return *t ? -1 : n;
+}
+
+/* A $ref within this schema: "#" or a JSON Pointer fragment such as
+ * "#/$defs/a" or "#/properties/a~1b/items/0" (percent-escapes decoded
+ * first); NULL for anything else (another document, an anchor), which makes
+ * the schema unusable. Each token, and each 16 members or items walked past,
+ * is a step. */
 static const cJSON *resolve(vctx *c, const char *ref)
 {
-    static const char *const bases[] = {"#/$defs/", "#/definitions/"};
-    if (strcmp(ref, "#") == 0)
-        return c->root;
-    for (size_t i = 0; i < 2; i++) {
-        size_t n = strlen(bases[i]);
-        if (strncmp(ref, bases[i], n) == 0) {
-            const cJSON *defs = cJSON_GetObjectItemCaseSensitive(c->root, i ? "definitions" : "$defs");
-            return cJSON_GetObjectItemCaseSensitive(defs, ref + n);
-        }
+    if (ref[0] != '#')
+        return NULL;
+    size_t n = strlen(ref) + 1;
+    char *buf = malloc(2 * n), *tok = buf ? buf + n : NULL;
+    const char *p = buf;
+    const cJSON *at = buf && fragment_decode(ref + 1, buf) && (!*buf || *buf == '/') ? c->root : NULL;
+    while (at && *p == '/' && spend(c)) {
+        if (!(p = pointer_token(p, tok)))
+            break;
+        long index = cJSON_IsArray(at) ? pointer_index(tok) : 0, i = 0;
+        const cJSON *e = index >= 0 && (cJSON_IsArray(at) || cJSON_IsObject(at)) ? at->child : NULL;
+        for (; e && (i % 16 || spend(c)); e = e->next, i++)
+            if (cJSON_IsArray(at) ? i == index : e->string && strcmp(e->string, tok) == 0)
+                break;
+        at = e;
     }
-    return NULL;
+    at = p ? at : NULL;
+    free(buf);
+    return c->bad_schema ? NULL : at;
 }
 
 static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth);

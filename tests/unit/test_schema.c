@@ -352,6 +352,49 @@ static void equality_work(void)
     free(big);
 }
 
+/* $ref: any JSON Pointer into the schema (RFC 6901) */
+static void ref_pointers(void)
+{
+    const char *reuse = "{\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"$ref\":\"#/properties/a\"},"
+                        "\"c\":{\"type\":\"array\",\"items\":{\"minLength\":2}},\"d\":{\"$ref\":\"#/properties/c/items\"}}}";
+    CHECK(valid(reuse, "{\"b\":3,\"d\":\"xy\"}", NULL) == 1);
+    CHECK(valid(reuse, "{\"b\":\"x\"}", "$.b: wrong type") == 0);
+    CHECK(valid(reuse, "{\"d\":\"x\"}", "$.d: too short") == 0);
+    /* array indexes; ~1 for '/', ~0 for '~', percent-escapes decoded first */
+    const char *defs = "{\"$defs\":{\"list\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"a/b\":{\"const\":1},"
+                       "\"m~n\":{\"const\":2},\"a%b\":{\"const\":3},\"sp ace\":{\"const\":4},\"\":{\"const\":5}},"
+                       "\"properties\":{\"s\":{\"$ref\":\"#/$defs/list/0\"},\"i\":{\"$ref\":\"#/$defs/list/1\"},"
+                       "\"ab\":{\"$ref\":\"#/$defs/a~1b\"},\"mn\":{\"$ref\":\"#/$defs/m~0n\"},"
+                       "\"pc\":{\"$ref\":\"#/$defs/a%25b\"},\"sp\":{\"$ref\":\"#/$defs/sp%20ace\"},"
+                       "\"empty\":{\"$ref\":\"#/$defs/\"},\"slash\":{\"$ref\":\"#%2F$defs%2Flist/1\"}}}";
+    CHECK(valid(defs, "{\"s\":\"x\",\"i\":1,\"ab\":1,\"mn\":2,\"pc\":3,\"sp\":4,\"empty\":5,\"slash\":6}", NULL) == 1);
+    CHECK(valid(defs, "{\"s\":1}", "$.s: wrong type") == 0);
+    CHECK(valid(defs, "{\"i\":\"x\"}", "$.i: wrong type") == 0);
+    const char *named[] = {"ab", "mn", "pc", "sp", "empty"};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        char v[64], why[64];
+        snprintf(v, sizeof v, "{\"%s\":99}", named[i]);
+        snprintf(why, sizeof why, "$.%s: not the const", named[i]);
+        CHECK(valid(defs, v, why) == 0);
+    }
+    CHECK(valid(defs, "{\"slash\":\"x\"}", "$.slash: wrong type") == 0);
+    /* what cannot be resolved here leaves the schema unusable, as before:
+     * another document, an anchor, a bad escape, an index out of range or
+     * with a leading zero, a pointer to what is no schema */
+    const char *bad[] = {"other.json#/$defs/list", "#foo", "#/$defs/a~2b", "#/$defs/a%2", "#/$defs/list/2",
+                         "#/$defs/list/01", "#/$defs/list/-1", "#/$defs/list", "#/$defs/nope/0", "#/$defs/a%00b"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char s[512];
+        snprintf(s, sizeof s, "{\"$defs\":{\"list\":[{},{}],\"a~b\":{}},\"$ref\":\"%s\"}", bad[i]);
+        CHECK(valid(s, "1", NULL) == -1);
+    }
+    /* a pointer cycle is stopped, as a $defs one is */
+    CHECK(valid("{\"properties\":{\"a\":{\"$ref\":\"#/properties/a\"}}}", "{\"a\":1}", NULL) == -1);
+    CHECK(valid("{\"properties\":{\"a\":{\"$ref\":\"#/properties/b\"},\"b\":{\"$ref\":\"#/properties/a\"}}}",
+                "{\"a\":1}", NULL) == -1);
+    CHECK(valid("{\"properties\":{\"a\":{\"$ref\":\"#/properties/a\"}}}", "{\"b\":1}", NULL) == 1);
+}
+
 void test_schema(void)
 {
     const char *person =
@@ -504,4 +547,5 @@ void test_schema(void)
     unique_work();
     pattern_work();
     equality_work();
+    ref_pointers();
 }
