@@ -43,7 +43,7 @@ typedef struct vpath {
 #define MAX_REGEX 64
 typedef struct rxent {
     const cJSON *key;
-    int usable, bytewise;
+    int usable, bytewise, anchored;
     long size;   /* the ERE's size (rx_translate), what its work grows with */
     regex_t re;
 } rxent;
@@ -271,15 +271,17 @@ static size_t rx_count(const char *p, long *most)
     return (size_t)(q + 1 - p);
 }
 
-/* 1 when translated into out (8 times p's length, plus 2); *bytewise when
- * the pattern has '.', a negated class or \s, which ERE matches on bytes
- * where ECMA matches characters and excludes line breaks differently;
- * *size the atoms it has once counts are expanded. */
-static int rx_translate(const char *p, char *o, int *bytewise, long *size)
+/* 1 when translated into out (8 times p's length, plus 2). Sets e's
+ * bytewise when the pattern has '.', a negated class or \s, which ERE
+ * matches on bytes where ECMA matches characters and excludes line breaks
+ * differently; its size, the atoms it has once counts are expanded; and
+ * anchored when it starts with '^' and has no '|' outside a group. */
+static int rx_translate(const char *p, char *o, rxent *e)
 {
     long sum[RX_MAX_GROUPS + 1] = {0}, last = 0;
     int g = 0, quant = 0, atom = 0;   /* atom: what precedes can be repeated */
-    *bytewise = 0;
+    int *bytewise = &e->bytewise;
+    e->anchored = *p == '^';
     while (*p) {
         unsigned char ch = (unsigned char)*p;
         long times = 1;
@@ -338,6 +340,7 @@ static int rx_translate(const char *p, char *o, int *bytewise, long *size)
             continue;
         } else {
             *bytewise |= ch == '.';
+            e->anchored &= !(ch == '|' && g == 0);
             last = atom = !strchr("|^$", ch);
             *o++ = *p++;
         }
@@ -346,17 +349,19 @@ static int rx_translate(const char *p, char *o, int *bytewise, long *size)
             return 0;
     }
     *o = '\0';
-    *size = sum[0];
+    e->size = sum[0];
     return g == 0;
 }
 
-/* What regcomp and regexec cost against the budget: a match as its
- * string's length times the pattern's size (a{0,900}b on 4096 a's: 38 ms,
- * some 115,000 steps), a compile as the square of that size (11 ms for
- * a{0,900}b, 3,200 steps). glibc's regexec builds its DFA as it goes and
- * starts again at each position when the pattern is not anchored, so one
- * match can cost more than this counts (see the README): the count bounds
- * how many matches a schema can ask for, not each one. */
+/* What regcomp and regexec cost against the budget: a match its string's
+ * length times the pattern's size (a{0,900}b on 4096 a's: 38 ms, some
+ * 115,000 steps), and when the pattern is not anchored, which makes glibc
+ * start again at each position, the length squared as well ([a-z]+@ on
+ * 4096 a's: 37 ms; 4096^2/32 is 524,000 steps); a compile the square of the
+ * size (11 ms for a{0,900}b, 3,200 steps). glibc's regexec builds its DFA
+ * as it goes, so one match of a pathological pattern can cost more than
+ * this counts (see the README): the count bounds how many matches a schema
+ * can ask for, not each one. */
 #define RX_WORK_PER_STEP 32
 #define RX_COMPILE_PER_STEP 256
 
@@ -369,9 +374,9 @@ static rxent *rx_compile(vctx *c, rxent *tmp, const cJSON *key, const char *patt
     size_t n = strlen(pattern);
     char *ere = n <= RX_MAX_LEN ? malloc(8 * n + 2) : NULL;
     e->key = key;
-    e->bytewise = 0;
+    e->bytewise = e->anchored = 0;
     e->size = 0;
-    e->usable = ere && rx_translate(pattern, ere, &e->bytewise, &e->size);
+    e->usable = ere && rx_translate(pattern, ere, e);
     if (e->usable) {
         long w = e->size + (long)strlen(ere);
         e->usable = spend_n(c, 1 + w * w / RX_COMPILE_PER_STEP) &&
@@ -400,7 +405,7 @@ static int rx_match(vctx *c, const cJSON *key, const char *pattern, const char *
     rxent *e = rx_compile(c, &tmp, key, pattern);
     int r = -1;
     if (e->usable && !(e->bytewise && !ascii_line(s)) &&
-        spend_n(c, 1 + (long)n * (e->size + 1) / RX_WORK_PER_STEP)) {
+        spend_n(c, 1 + (long)n * (e->size + 1 + (e->anchored ? 0 : (long)n)) / RX_WORK_PER_STEP)) {
         int rc = regexec(&e->re, s, 0, NULL, 0);
         r = rc == 0 ? 1 : rc == REG_NOMATCH ? 0 : -1;
     }
