@@ -25,6 +25,9 @@
  * budget grows with the answer, so a large plain answer is still judged. */
 #define MAX_STEPS 100000
 #define STEPS_PER_NODE 16
+/* Reading a text (a compare, a hash, a length) is a step per this many
+ * bytes: a long string looked at again and again is work like any other. */
+#define TEXT_PER_STEP 1024
 
 /* Where in the answer a check is: built on the stack, spelled out only
  * when a failure is reported. */
@@ -35,11 +38,13 @@ typedef struct vpath {
 } vpath;
 
 /* Patterns compiled once per validation (a pattern on every row of a long
- * array would otherwise be compiled for each); keyed by the schema node. */
-#define MAX_REGEX 16
+ * array would otherwise be compiled for each); keyed by the schema node.
+ * Past this many, each use compiles again, and pays for it again. */
+#define MAX_REGEX 64
 typedef struct rxent {
     const cJSON *key;
-    int usable, bytewise;
+    int usable, bytewise, anchored;
+    long size;   /* the ERE's size (rx_translate), what its work grows with */
     regex_t re;
 } rxent;
 
@@ -57,13 +62,26 @@ typedef struct vctx {
     rxent rx[MAX_REGEX];
 } vctx;
 
-/* One unit of work against the budget; 0 (the schema unusable) past it. */
-static int spend(vctx *c)
+/* n units of work against the budget; 0 (the schema unusable) past it. */
+static int spend_n(vctx *c, long n)
 {
-    if (++c->steps <= c->max_steps)
+    if ((c->steps += n) <= c->max_steps)
         return 1;
     c->bad_schema = 1;
     return 0;
+}
+
+static int spend(vctx *c)
+{
+    return spend_n(c, 1);
+}
+
+/* strlen, paid for. */
+static size_t text_len(vctx *c, const char *s)
+{
+    size_t n = strlen(s);
+    spend_n(c, (long)(n / TEXT_PER_STEP));
+    return n;
 }
 
 static const cJSON *get(const cJSON *s, const char *name)
@@ -253,14 +271,17 @@ static size_t rx_count(const char *p, long *most)
     return (size_t)(q + 1 - p);
 }
 
-/* 1 when translated into out (8 times p's length, plus 2); *bytewise when
- * the pattern has '.', a negated class or \s, which ERE matches on bytes
- * where ECMA matches characters and excludes line breaks differently. */
-static int rx_translate(const char *p, char *o, int *bytewise)
+/* 1 when translated into out (8 times p's length, plus 2). Sets e's
+ * bytewise when the pattern has '.', a negated class or \s, which ERE
+ * matches on bytes where ECMA matches characters and excludes line breaks
+ * differently; its size, the atoms it has once counts are expanded; and
+ * anchored when it starts with '^' and has no '|' outside a group. */
+static int rx_translate(const char *p, char *o, rxent *e)
 {
     long sum[RX_MAX_GROUPS + 1] = {0}, last = 0;
     int g = 0, quant = 0, atom = 0;   /* atom: what precedes can be repeated */
-    *bytewise = 0;
+    int *bytewise = &e->bytewise;
+    e->anchored = *p == '^';
     while (*p) {
         unsigned char ch = (unsigned char)*p;
         long times = 1;
@@ -319,6 +340,7 @@ static int rx_translate(const char *p, char *o, int *bytewise)
             continue;
         } else {
             *bytewise |= ch == '.';
+            e->anchored &= !(ch == '|' && g == 0);
             last = atom = !strchr("|^$", ch);
             *o++ = *p++;
         }
@@ -327,8 +349,21 @@ static int rx_translate(const char *p, char *o, int *bytewise)
             return 0;
     }
     *o = '\0';
+    e->size = sum[0];
     return g == 0;
 }
+
+/* What regcomp and regexec cost against the budget: a match its string's
+ * length times the pattern's size (a{0,900}b on 4096 a's: 38 ms, some
+ * 115,000 steps), and when the pattern is not anchored, which makes glibc
+ * start again at each position, the length squared as well ([a-z]+@ on
+ * 4096 a's: 37 ms; 4096^2/32 is 524,000 steps); a compile the square of the
+ * size (11 ms for a{0,900}b, 3,200 steps). glibc's regexec builds its DFA
+ * as it goes, so one match of a pathological pattern can cost more than
+ * this counts (see the README): the count bounds how many matches a schema
+ * can ask for, not each one. */
+#define RX_WORK_PER_STEP 32
+#define RX_COMPILE_PER_STEP 256
 
 static rxent *rx_compile(vctx *c, rxent *tmp, const cJSON *key, const char *pattern)
 {
@@ -339,9 +374,14 @@ static rxent *rx_compile(vctx *c, rxent *tmp, const cJSON *key, const char *patt
     size_t n = strlen(pattern);
     char *ere = n <= RX_MAX_LEN ? malloc(8 * n + 2) : NULL;
     e->key = key;
-    e->bytewise = 0;
-    e->usable = ere && rx_translate(pattern, ere, &e->bytewise) &&
-                regcomp(&e->re, ere, REG_EXTENDED | REG_NOSUB) == 0;
+    e->bytewise = e->anchored = 0;
+    e->size = 0;
+    e->usable = ere && rx_translate(pattern, ere, e);
+    if (e->usable) {
+        long w = e->size + (long)strlen(ere);
+        e->usable = spend_n(c, 1 + w * w / RX_COMPILE_PER_STEP) &&
+                    regcomp(&e->re, ere, REG_EXTENDED | REG_NOSUB) == 0;
+    }
     free(ere);
     return e;
 }
@@ -358,10 +398,14 @@ static int ascii_line(const char *s)
 /* 1 when pattern (the string at key) matches s, 0 when not, -1 not judged. */
 static int rx_match(vctx *c, const cJSON *key, const char *pattern, const char *s)
 {
+    size_t n = strnlen(s, RX_MAX_SUBJECT + 1);
+    if (n > RX_MAX_SUBJECT)
+        return -1;
     rxent tmp;
     rxent *e = rx_compile(c, &tmp, key, pattern);
     int r = -1;
-    if (e->usable && !(e->bytewise && !ascii_line(s)) && strlen(s) <= RX_MAX_SUBJECT) {
+    if (e->usable && !(e->bytewise && !ascii_line(s)) &&
+        spend_n(c, 1 + (long)n * (e->size + 1 + (e->anchored ? 0 : (long)n)) / RX_WORK_PER_STEP)) {
         int rc = regexec(&e->re, s, 0, NULL, 0);
         r = rc == 0 ? 1 : rc == REG_NOMATCH ? 0 : -1;
     }
@@ -370,22 +414,97 @@ static int rx_match(vctx *c, const cJSON *key, const char *pattern, const char *
     return r;
 }
 
+static int hex(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* A URI fragment percent-decoded into out (RFC 3986); 0 when malformed or
+ * when it holds a NUL, which no member name does. */
+static int fragment_decode(const char *p, char *out)
+{
+    for (; *p; out++) {
+        int hi = *p == '%' ? hex(p[1]) : 0, lo = hi < 0 ? -1 : *p == '%' ? hex(p[2]) : 0;
+        if (lo < 0 || (*p == '%' && hi == 0 && lo == 0))
+            return 0;
+        *out = *p == '%' ? (char)(hi * 16 + lo) : *p;
+        p += *p == '%' ? 3 : 1;
+    }
+    *out = '\0';
+    return 1;
+}
+
+/* The reference token of a JSON Pointer (RFC 6901) after the '/' at p,
+ * into tok, unescaped (~1 is '/', ~0 '~'); returns where the next begins,
+ * NULL when an escape is malformed. */
+static const char *pointer_token(const char *p, char *tok)
+{
+    for (p++; *p && *p != '/'; p++, tok++) {
+        if (*p == '~' && p[1] != '0' && p[1] != '1')
+            return NULL;
+        *tok = *p == '~' ? (*++p == '0' ? '~' : '/') : *p;
+    }
+    *tok = '\0';
+    return p;
+}
+
+/* An array index in a JSON Pointer: digits, no leading zero; -1 if not. */
+static long pointer_index(const char *t)
+{
+    long n = 0;
+    if (!*t || (t[0] == '0' && t[1]))
+        return -1;
+    for (; *t >= '0' && *t <= '9' && n < 100000000; t++)
+        n = n * 10 + (*t - '0');
+    return *t ? -1 : n;
+}
+
+/* A $ref within this schema: "#" or a JSON Pointer fragment such as
+ * "#/$defs/a" or "#/properties/a~1b/items/0" (percent-escapes decoded
+ * first); NULL for anything else (another document, an anchor), which makes
+ * the schema unusable. Each token, and each 16 members or items walked past,
+ * is a step. */
 static const cJSON *resolve(vctx *c, const char *ref)
 {
-    static const char *const bases[] = {"#/$defs/", "#/definitions/"};
-    if (strcmp(ref, "#") == 0)
-        return c->root;
-    for (size_t i = 0; i < 2; i++) {
-        size_t n = strlen(bases[i]);
-        if (strncmp(ref, bases[i], n) == 0) {
-            const cJSON *defs = cJSON_GetObjectItemCaseSensitive(c->root, i ? "definitions" : "$defs");
-            return cJSON_GetObjectItemCaseSensitive(defs, ref + n);
-        }
+    if (ref[0] != '#')
+        return NULL;
+    size_t n = strlen(ref) + 1;
+    char *buf = malloc(2 * n), *tok = buf ? buf + n : NULL;
+    const char *p = buf;
+    const cJSON *at = buf && fragment_decode(ref + 1, buf) && (!*buf || *buf == '/') ? c->root : NULL;
+    while (at && *p == '/' && spend(c)) {
+        if (!(p = pointer_token(p, tok)))
+            break;
+        long index = cJSON_IsArray(at) ? pointer_index(tok) : 0, i = 0;
+        const cJSON *e = index >= 0 && (cJSON_IsArray(at) || cJSON_IsObject(at)) ? at->child : NULL;
+        for (; e && (i % 16 || spend(c)); e = e->next, i++)
+            if (cJSON_IsArray(at) ? i == index : e->string && strcmp(e->string, tok) == 0)
+                break;
+        at = e;
     }
-    return NULL;
+    at = p ? at : NULL;
+    free(buf);
+    return c->bad_schema ? NULL : at;
 }
 
 static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int depth);
+
+/* Two texts equal, a step per TEXT_PER_STEP bytes compared. */
+static int same_text(vctx *c, const char *a, const char *b)
+{
+    for (;;) {
+        size_t n = strnlen(a, TEXT_PER_STEP);
+        if (strncmp(a, b, n) != 0)
+            return 0;
+        if (!a[n])
+            return !b[n];
+        if (!spend(c))
+            return 0;
+        a += n;
+        b += n;
+    }
+}
 
 /* JSON Schema's equality (enum, const, uniqueItems), not cJSON_Compare's,
  * which takes numbers within a relative DBL_EPSILON as equal (and infinity
@@ -395,8 +514,9 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
  * one, or two numbers too large for one (1e400, 1e500: both infinity),
  * cannot be told apart. Strings by bytes, arrays item by item, objects by
  * the same names with equal values in any order. The nesting counts on
- * from the check's, and each item or member compared is a step: a compare
- * of two large values is work like any other. */
+ * from the check's, and each item or member compared, and each
+ * TEXT_PER_STEP bytes of a string, is a step: a compare of two large values
+ * is work like any other. */
 static int same(vctx *c, const cJSON *a, const cJSON *b, int depth)
 {
     if (depth > MAX_DEPTH) {
@@ -408,7 +528,7 @@ static int same(vctx *c, const cJSON *a, const cJSON *b, int depth)
     if (cJSON_IsNumber(a))
         return a->valuedouble == b->valuedouble;
     if (cJSON_IsString(a) || cJSON_IsRaw(a))
-        return a->valuestring && b->valuestring ? strcmp(a->valuestring, b->valuestring) == 0
+        return a->valuestring && b->valuestring ? same_text(c, a->valuestring, b->valuestring)
                                                 : a->valuestring == b->valuestring;
     if (cJSON_IsArray(a)) {
         const cJSON *x = a->child, *y = b->child;
@@ -447,11 +567,13 @@ static uint64_t mix(uint64_t x)   /* splitmix64's finaliser */
     return x ^ (x >> 31);
 }
 
-static uint64_t text_hash(const char *s)   /* FNV-1a */
+static uint64_t text_hash(vctx *c, const char *s)   /* FNV-1a, paid for */
 {
     uint64_t h = 0xcbf29ce484222325u;
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    const char *p = s;
+    for (; p && *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+    spend_n(c, (long)((size_t)(p - s) / TEXT_PER_STEP));
     return h;
 }
 
@@ -474,14 +596,14 @@ static uint64_t value_hash(vctx *c, const cJSON *v, int depth)
         memcpy(&bits, &d, sizeof bits);
         h ^= bits;
     } else if (cJSON_IsString(v) || cJSON_IsRaw(v)) {
-        h ^= text_hash(v->valuestring);
+        h ^= text_hash(c, v->valuestring);
     } else if (cJSON_IsArray(v)) {
         for (const cJSON *e = v->child; e && !c->bad_schema; e = e->next)
             h = mix(h) + value_hash(c, e, depth + 1);
     } else if (cJSON_IsObject(v)) {
         uint64_t sum = 0;
         for (const cJSON *m = v->child; m && !c->bad_schema; m = m->next)
-            sum += mix(text_hash(m->string) ^ mix(value_hash(c, m, depth + 1)));
+            sum += mix(text_hash(c, m->string) ^ mix(value_hash(c, m, depth + 1)));
         h ^= sum;
     }
     return mix(h);
@@ -721,10 +843,12 @@ static int check_array(vctx *c, const cJSON *s, const cJSON *v, const vpath *pat
 
 static int check_string(vctx *c, const cJSON *s, const cJSON *v, const vpath *path)
 {
-    int b = bounds(s, "minLength", "maxLength",   /* (characters, not bytes) */
-                   (double)llf_utf8_count(v->valuestring, strlen(v->valuestring)));
-    if (b)
-        return fail(c, path, b < 0 ? "too short" : "too long");
+    if (get(s, "minLength") || get(s, "maxLength")) {   /* (characters, not bytes) */
+        size_t n = text_len(c, v->valuestring);
+        int b = bounds(s, "minLength", "maxLength", (double)llf_utf8_count(v->valuestring, n));
+        if (b)
+            return fail(c, path, b < 0 ? "too short" : "too long");
+    }
     const cJSON *k;
     if ((k = get(s, "pattern")) && cJSON_IsString(k)) {
         int r = rx_match(c, k, k->valuestring, v->valuestring);
@@ -814,7 +938,7 @@ static int check(vctx *c, const cJSON *s, const cJSON *v, const vpath *path, int
     }
     if ((k = get(s, "enum"))) {
         int ok = 0;
-        for (const cJSON *e = k->child; e && !ok && !c->bad_schema; e = e->next)
+        for (const cJSON *e = k->child; e && !ok && spend(c); e = e->next)   /* each value compared a step */
             ok = same(c, e, v, depth);
         if (!ok)
             return fail(c, path, "not one of enum");

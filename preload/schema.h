@@ -5,7 +5,7 @@
  * draft-07's dependencies), additionalProperties (false or a schema),
  * prefixItems and items (or draft-07's items list and additionalItems),
  * contains (with minContains/maxContains), enum, const, anyOf/oneOf/allOf,
- * not, if/then/else, local $ref (#/$defs/…, #/definitions/…),
+ * not, if/then/else, $ref to any JSON Pointer within the schema,
  * string/array/object/number bounds (exclusive ones too, multipleOf,
  * uniqueItems), pattern (as a POSIX ERE where it can be one), and any
  * nesting of these. Unknown keywords and format are ignored, and

@@ -255,6 +255,151 @@ static void unique_work(void)
     free(rows);
 }
 
+/* A growing buffer for the large schemas and answers below. */
+static char *big;
+static size_t big_len;
+#define BIG_CAP (4u << 20)
+#define PUT(...) (big_len += (size_t)snprintf(big + big_len, BIG_CAP - big_len, __VA_ARGS__))
+
+/* pattern: each compile and each match is work counted toward the step
+ * limit (glibc's regexec does not stop early), so a schema asking for more
+ * of them than the answer's size allows is unusable, not a stall */
+static void pattern_work(void)
+{
+    big = malloc(BIG_CAP);
+    /* 300 copies of one pattern (each its own node: compiled each time) */
+    big_len = 0;
+    PUT("{\"allOf\":[");
+    for (int i = 0; i < 300; i++)
+        PUT("%s{\"pattern\":\"^[a-z]{0,300}$\"}", i ? "," : "");
+    PUT("]}");
+    CHECK(valid(big, "\"abc\"", NULL) == -1);
+    /* 60 patternProperties tried on each of 300 names of 200 characters */
+    char *many = malloc(BIG_CAP);
+    big_len = 0;
+    PUT("{\"patternProperties\":{");
+    for (int i = 0; i < 60; i++)
+        PUT("%s\"^(x|y){0,30}z%d$\":{}", i ? "," : "", i);
+    PUT("}}");
+    strcpy(many, big);
+    big_len = 0;
+    PUT("{");
+    for (int i = 0; i < 300; i++)
+        PUT("%s\"%0200d\":1", i ? "," : "", i);
+    PUT("}");
+    CHECK(valid(many, big, NULL) == -1);
+    /* a pattern of size 900 on 10 strings of 4096 a's (38 ms a match) */
+    big_len = 0;
+    PUT("[");
+    for (int i = 0; i < 10; i++) {
+        PUT("%s\"", i ? "," : "");
+        memset(big + big_len, 'a', 4096);
+        big_len += 4096;
+        PUT("\"");
+    }
+    PUT("]");
+    CHECK(valid("{\"items\":{\"not\":{\"pattern\":\"a{0,900}b\"}}}", big, NULL) == -1);
+    /* a small pattern not anchored, which glibc tries from each position
+     * (37 ms a match on 4096 characters) */
+    CHECK(valid("{\"items\":{\"not\":{\"pattern\":\"[a-z]+@[a-z]+\\\\.com\"}}}", big, NULL) == -1);
+    CHECK(valid("{\"items\":{\"pattern\":\"@mail\\\\.com\"}}", "[\"a@mail.com\",\"b@mail.org\"]",
+                "$[1]: does not match pattern") == 0);
+    /* what a real schema asks is still judged: 3,000 addresses, the last wrong */
+    big_len = 0;
+    PUT("[");
+    for (int i = 0; i < 3000; i++)
+        PUT("\"user.%d@mail-%d.com\",", i, i);
+    PUT("\"user@mail.org\"]");
+    const char *mail = "{\"items\":{\"type\":\"string\",\"pattern\":\"^[\\\\w.-]+@[\\\\w-]+\\\\.com$\"}}";
+    CHECK(valid(mail, big, "$[3000]: does not match pattern") == 0);
+    big[big_len - 5] = 'c', big[big_len - 4] = 'o', big[big_len - 3] = 'm';
+    CHECK(valid(mail, big, NULL) == 1);
+    free(many);
+    free(big);
+}
+
+/* enum and const: each value compared, and each 1,024 bytes of a string
+ * compared or measured, is a step */
+static void equality_work(void)
+{
+    big = malloc(BIG_CAP);
+    char *many = malloc(BIG_CAP);
+    /* 20 answers against an enum of 20,000 (400,000 compares) */
+    big_len = 0;
+    for (int i = 0; i < 20000; i++)
+        PUT("%s\"v%d\"", i ? "," : "", i);
+    snprintf(many, BIG_CAP, "{\"items\":{\"not\":{\"enum\":[%s]}}}", big);
+    CHECK(valid(many, "[\"w0\",\"w1\",\"w2\",\"w3\",\"w4\",\"w5\",\"w6\",\"w7\",\"w8\",\"w9\","
+                      "\"w10\",\"w11\",\"w12\",\"w13\",\"w14\",\"w15\",\"w16\",\"w17\",\"w18\",\"w19\"]", NULL) == -1);
+    /* one answer against the same enum is judged, found at its end or not found */
+    snprintf(many, BIG_CAP, "{\"items\":{\"enum\":[%s]}}", big);
+    CHECK(valid(many, "[\"v19999\"]", NULL) == 1);
+    CHECK(valid(many, "[\"w1\"]", "$[0]: not one of enum") == 0);
+    /* a 1 MB const compared 300 times (through a $ref), and a 1 MB string's
+     * length asked 300 times */
+    big_len = 0;
+    PUT("\"");
+    memset(big + big_len, 'a', 1 << 20);
+    big_len += 1 << 20;
+    PUT("\"");
+    size_t o = (size_t)snprintf(many, BIG_CAP, "{\"$defs\":{\"s\":{\"const\":%s}},\"allOf\":[", big);
+    for (int i = 0; i < 300; i++)
+        o += (size_t)snprintf(many + o, BIG_CAP - o, "%s{\"$ref\":\"#/$defs/s\"}", i ? "," : "");
+    snprintf(many + o, BIG_CAP - o, "]}");
+    CHECK(valid(many, big, NULL) == -1);
+    o = (size_t)snprintf(many, BIG_CAP, "{\"allOf\":[");
+    for (int i = 0; i < 300; i++)
+        o += (size_t)snprintf(many + o, BIG_CAP - o, "%s{\"maxLength\":2000000}", i ? "," : "");
+    snprintf(many + o, BIG_CAP - o, "]}");
+    CHECK(valid(many, big, NULL) == -1);
+    CHECK(valid("{\"maxLength\":2000000,\"minLength\":1048577}", big, "$: too short") == 0);
+    free(many);
+    free(big);
+}
+
+/* $ref: any JSON Pointer into the schema (RFC 6901) */
+static void ref_pointers(void)
+{
+    const char *reuse = "{\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"$ref\":\"#/properties/a\"},"
+                        "\"c\":{\"type\":\"array\",\"items\":{\"minLength\":2}},\"d\":{\"$ref\":\"#/properties/c/items\"}}}";
+    CHECK(valid(reuse, "{\"b\":3,\"d\":\"xy\"}", NULL) == 1);
+    CHECK(valid(reuse, "{\"b\":\"x\"}", "$.b: wrong type") == 0);
+    CHECK(valid(reuse, "{\"d\":\"x\"}", "$.d: too short") == 0);
+    /* array indexes; ~1 for '/', ~0 for '~', percent-escapes decoded first */
+    const char *defs = "{\"$defs\":{\"list\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"a/b\":{\"const\":1},"
+                       "\"m~n\":{\"const\":2},\"a%b\":{\"const\":3},\"sp ace\":{\"const\":4},\"\":{\"const\":5}},"
+                       "\"properties\":{\"s\":{\"$ref\":\"#/$defs/list/0\"},\"i\":{\"$ref\":\"#/$defs/list/1\"},"
+                       "\"ab\":{\"$ref\":\"#/$defs/a~1b\"},\"mn\":{\"$ref\":\"#/$defs/m~0n\"},"
+                       "\"pc\":{\"$ref\":\"#/$defs/a%25b\"},\"sp\":{\"$ref\":\"#/$defs/sp%20ace\"},"
+                       "\"empty\":{\"$ref\":\"#/$defs/\"},\"slash\":{\"$ref\":\"#%2F$defs%2Flist/1\"}}}";
+    CHECK(valid(defs, "{\"s\":\"x\",\"i\":1,\"ab\":1,\"mn\":2,\"pc\":3,\"sp\":4,\"empty\":5,\"slash\":6}", NULL) == 1);
+    CHECK(valid(defs, "{\"s\":1}", "$.s: wrong type") == 0);
+    CHECK(valid(defs, "{\"i\":\"x\"}", "$.i: wrong type") == 0);
+    const char *named[] = {"ab", "mn", "pc", "sp", "empty"};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        char v[64], why[64];
+        snprintf(v, sizeof v, "{\"%s\":99}", named[i]);
+        snprintf(why, sizeof why, "$.%s: not the const", named[i]);
+        CHECK(valid(defs, v, why) == 0);
+    }
+    CHECK(valid(defs, "{\"slash\":\"x\"}", "$.slash: wrong type") == 0);
+    /* what cannot be resolved here leaves the schema unusable, as before:
+     * another document, an anchor, a bad escape, an index out of range or
+     * with a leading zero, a pointer to what is no schema */
+    const char *bad[] = {"other.json#/$defs/list", "#foo", "#/$defs/a~2b", "#/$defs/a%2", "#/$defs/list/2",
+                         "#/$defs/list/01", "#/$defs/list/-1", "#/$defs/list", "#/$defs/nope/0", "#/$defs/a%00b"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char s[512];
+        snprintf(s, sizeof s, "{\"$defs\":{\"list\":[{},{}],\"a~b\":{}},\"$ref\":\"%s\"}", bad[i]);
+        CHECK(valid(s, "1", NULL) == -1);
+    }
+    /* a pointer cycle is stopped, as a $defs one is */
+    CHECK(valid("{\"properties\":{\"a\":{\"$ref\":\"#/properties/a\"}}}", "{\"a\":1}", NULL) == -1);
+    CHECK(valid("{\"properties\":{\"a\":{\"$ref\":\"#/properties/b\"},\"b\":{\"$ref\":\"#/properties/a\"}}}",
+                "{\"a\":1}", NULL) == -1);
+    CHECK(valid("{\"properties\":{\"a\":{\"$ref\":\"#/properties/a\"}}}", "{\"b\":1}", NULL) == 1);
+}
+
 void test_schema(void)
 {
     const char *person =
@@ -405,4 +550,7 @@ void test_schema(void)
     dependencies();
     equality();
     unique_work();
+    pattern_work();
+    equality_work();
+    ref_pointers();
 }
