@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 17
+#define LLF_CORE_ABI 18
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -217,6 +217,10 @@ typedef struct llf_shim_services {
     /* What fd 2 was when the shim was loaded (lineout.h): the core writes
      * there only while it still is. */
     const struct llf_ownfd *stderr_at_load;
+    /* The descriptor lock (hooks.h: llf_fds_hold), armed at the core's
+     * start: see guest.h. */
+    void (*fds_hold)(void);
+    void (*fds_release)(void);
 } llf_shim_services;
 
 /* The core's only exported symbol. Returns NULL when the core must stay out

@@ -37,6 +37,44 @@ int llf_fd_ours(const llf_ownfd *o)
     return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
 }
 
+static void (*fd_hold)(void), (*fd_release)(void);
+
+void llf_fd_lock_use(void (*hold)(void), void (*release)(void))
+{
+    fd_hold = hold;
+    fd_release = release;
+    llf_fd_hold();   /* (armed) */
+    llf_fd_release();
+}
+
+void llf_fd_hold(void)
+{
+    if (fd_hold)
+        fd_hold();
+}
+
+void llf_fd_release(void)
+{
+    if (fd_release)
+        fd_release();
+}
+
+int llf_fd_close(const llf_ownfd *o)
+{
+    llf_fd_hold();
+    int rc = llf_fd_ours(o) ? close(o->fd) : -1;
+    llf_fd_release();
+    return rc;
+}
+
+int llf_fd_shutdown(const llf_ownfd *o, int how)
+{
+    llf_fd_hold();
+    int rc = llf_fd_ours(o) ? shutdown(o->fd, how) : -1;
+    llf_fd_release();
+    return rc;
+}
+
 __thread int llf_curl_last_socket = -1;
 
 /* Every socket llf_curl_socket made and libcurl has not closed, by number,
@@ -56,8 +94,10 @@ static pthread_once_t made_once = PTHREAD_ONCE_INIT;
 
 static void made_init(void) { llf_forklock(&made_lock); }
 
-/* 0, or -1 when it cannot be remembered (then it is not used). */
-static int remember(int fd)
+/* 0, or -1 when it cannot be remembered (then it is not used). own: what
+ * fd was as it was made (under the descriptor lock, which is not held
+ * here: it is the innermost). */
+static int remember(int fd, const llf_ownfd *own)
 {
     pthread_once(&made_once, made_init);
     pthread_mutex_lock(&made_lock);
@@ -72,44 +112,75 @@ static int remember(int fd)
             m = NULL;
         }
     }
-    int rc = m ? llf_fd_own(&m->own, fd) : -1;
+    if (m)
+        m->own = *own;
     pthread_mutex_unlock(&made_lock);
-    return rc;
+    return m ? 0 : -1;
+}
+
+/* A socket, remembered as it is made (see guest.h), or -1. */
+static int make_socket(const struct curl_sockaddr *a)
+{
+    llf_ownfd own;
+    llf_fd_hold();
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd >= 0 && llf_fd_own(&own, fd))
+        fd = -1;   /* (cannot be: it is open) */
+    llf_fd_release();
+    if (fd >= 0 && remember(fd, &own)) {
+        llf_fd_close(&own);
+        fd = -1;
+        errno = ENOMEM;
+    }
+    return fd;
 }
 
 curl_socket_t llf_curl_socket(void *unused, curlsocktype purpose, struct curl_sockaddr *a)
 {
     (void)unused, (void)purpose;
-    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    int fd = make_socket(a);
     /* Out of descriptors, the process at its open-file limit (a burst of
      * the program's own connections, ours among them): calls in flight
      * give theirs back within moments, so wait for one, a while, rather
      * than fail a call that would have had one without us. */
     for (int i = 0; fd < 0 && (errno == EMFILE || errno == ENFILE) && i < 250; i++) {
         poll(NULL, 0, 20);
-        fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    }
-    if (fd >= 0 && remember(fd)) {
-        close(fd);
-        fd = -1;
+        fd = make_socket(a);
     }
     llf_curl_last_socket = fd;
     return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
-int llf_curl_close(void *unused, curl_socket_t fd)
+int llf_curl_own(curl_socket_t fd, llf_ownfd *out)
 {
-    (void)unused;
     pthread_mutex_lock(&made_lock);
     made *m = NULL;
     HASH_FIND_INT(mades, &fd, m);
-    int ours = m && llf_fd_ours(&m->own);
+    if (m)
+        *out = m->own;
+    pthread_mutex_unlock(&made_lock);
+    return m ? 0 : -1;
+}
+
+/* (forgotten first, then closed while still ours: the number stays open
+ * in between, so no socket made meanwhile is remembered under it) */
+int llf_curl_close(void *unused, curl_socket_t fd)
+{
+    (void)unused;
+    llf_ownfd own = LLF_NO_FD;
+    pthread_mutex_lock(&made_lock);
+    made *m = NULL;
+    HASH_FIND_INT(mades, &fd, m);
     if (m) {
+        own = m->own;
         HASH_DEL(mades, m);
         free(m);
     }
     pthread_mutex_unlock(&made_lock);
-    return ours ? close(fd) : 0;
+    llf_fd_hold();
+    int rc = llf_fd_ours(&own) ? close(fd) : 0;
+    llf_fd_release();
+    return rc;
 }
 
 /* The library's own threads, for llf_threads_last: each counts itself in
@@ -199,14 +270,18 @@ int llf_proc_stat(const char *text, char *state, long *threads)
     return 0;
 }
 
+/* (opened, read and closed under the descriptor lock: a program closing
+ * every descriptor meanwhile would otherwise have its own file read and
+ * closed; /proc's reads do not wait) */
 static int read_stat(char *state, long *threads)
 {
     char buf[1024];
+    llf_fd_hold();
     int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    llf_fd_release();
     if (n <= 0)
         return -1;
     buf[n] = 0;

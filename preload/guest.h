@@ -3,7 +3,15 @@
  * Descriptors: a program may close every descriptor it has (a daemon's
  * start: closerange(3, ...)), ours among them, and get the numbers back for
  * files and sockets of its own. A number of ours is acted on (closed, read,
- * written, polled, locked) only while it still names what we opened.
+ * written, shut down, locked) only while it still names what we opened, and
+ * the look and the act are one step under the descriptor lock (hook_fd.c),
+ * for which the program's close, close_range, closefrom, dup2 and dup3
+ * wait: the number cannot be freed, and so cannot be taken, in between. A
+ * number we make is owned (llf_fd_own) under the same hold, before the
+ * program could close it. Waiting is done outside the lock (the act does
+ * not wait: send and recv with MSG_DONTWAIT), then the number looked at
+ * again. A wait that only watches (poll, a peek) may fall on a number that
+ * is no longer ours; a look after it says so.
  *
  * Threads: signals are the program's; ours take none. A process whose
  * threads are all ours ends, as it would without them. */
@@ -28,6 +36,18 @@ int llf_fd_own(llf_ownfd *o, int fd);
 /* Does o->fd still name what it named when it was owned? */
 int llf_fd_ours(const llf_ownfd *o);
 
+/* The descriptor lock (the shim's: see hooks.h), armed by the first: the
+ * core's start, before it makes any descriptor. Until then (and in a unit
+ * test that sets none) holding it does nothing. */
+void llf_fd_lock_use(void (*hold)(void), void (*release)(void));
+void llf_fd_hold(void);
+void llf_fd_release(void);
+/* o->fd closed if it is still ours, one step (see above). 0, or -1 (not
+ * ours, or close()'s). */
+int llf_fd_close(const llf_ownfd *o);
+/* shutdown(o->fd, how) if it is still ours, one step. 0, or -1. */
+int llf_fd_shutdown(const llf_ownfd *o, int how);
+
 /* CURLOPT_OPENSOCKETFUNCTION for the library's own handles: the socket
  * libcurl asks for, close-on-exec as it is made (a child the program starts
  * must not hold our connections; see hook_fd.c for libcurl's other
@@ -38,6 +58,9 @@ curl_socket_t llf_curl_socket(void *unused, curlsocktype purpose, struct curl_so
  * every descriptor and taken the number since); never another. 0, or
  * close()'s -1. */
 int llf_curl_close(void *unused, curl_socket_t fd);
+/* What fd was when llf_curl_socket made it, in *out: 0, or -1 when it is
+ * no socket it made (or one closed since). */
+int llf_curl_own(curl_socket_t fd, llf_ownfd *out);
 /* The last socket llf_curl_socket made on this thread (-1: none since reset):
  * the relay's attempt's connection, for when its request reached the server. */
 extern __thread int llf_curl_last_socket;

@@ -147,25 +147,23 @@ static int expected(int fd, const struct sockaddr_storage *peer, expectation *ou
 
 /* Every socket write of ours: MSG_NOSIGNAL, because a client that gave up
  * must not have the host killed by SIGPIPE (many set it back to default).
- * On a number own says we hold (NULL: fd, which is ours alone), only while
- * it is still ours: the look and each send are one step under pool_lock,
- * under which the relay's accept takes its numbers, else a number ours at
- * the look could be the next connection's by the send (seen under load:
- * about one first call in 40,000 after a program's closerange). The send
- * does not wait inside the lock; room is waited for outside it, and the
- * number looked at again. */
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static int write_all(const llf_ownfd *own, int fd, const char *p, size_t n)
+ * On a number own says we hold, only while it is still ours: the look and
+ * each send are one step under the descriptor lock (see guest.h), else a
+ * number ours at the look could be the next connection's, or the
+ * program's, by the send (seen under load: about one first call in 40,000
+ * after a program's closerange). The send does not wait inside the lock;
+ * room is waited for outside it, and the number looked at again. */
+static int write_all(const llf_ownfd *own, const char *p, size_t n)
 {
     while (n) {
-        pthread_mutex_lock(&pool_lock);
-        int ours = !own || llf_fd_ours(own);
-        ssize_t w = ours ? send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+        llf_fd_hold();
+        int ours = llf_fd_ours(own);
+        ssize_t w = ours ? send(own->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
         int e = ours ? errno : EBADF;
-        pthread_mutex_unlock(&pool_lock);
+        llf_fd_release();
         if (w < 0 && (e == EAGAIN || e == EWOULDBLOCK)) {
-            struct pollfd q = {fd, POLLOUT, 0};
-            poll(&q, 1, 1000);   /* (on a number no longer ours: harmless, looked at above) */
+            struct pollfd q = {own->fd, POLLOUT, 0};
+            poll(&q, 1, 1000);   /* (on a number no longer ours: harmless, looked at again) */
             continue;
         }
         if (w < 0 && e == EINTR)
@@ -397,16 +395,41 @@ static void stand(conn *k, int state);
  * relay's reads and writes are a few per call.) */
 static int kwrite(conn *k, const char *p, size_t n)
 {
-    return write_all(&k->own, k->fd, p, n);
+    return write_all(&k->own, p, n);
+}
+
+/* A read from own's socket, as write_all writes: the look and the recv one
+ * step under the descriptor lock, the wait for bytes outside it (a second
+ * at a time: a number no longer ours may be a socket of the program's that
+ * never has any), up to ms (-1: no limit; then -1 with EAGAIN). */
+static ssize_t read_own(const llf_ownfd *own, void *p, size_t n, long ms)
+{
+    double end = llf_mono_ms() + (double)ms;
+    for (;;) {
+        llf_fd_hold();
+        int ours = llf_fd_ours(own);
+        ssize_t r = ours ? recv(own->fd, p, n, MSG_DONTWAIT) : -1;
+        int e = ours ? errno : EBADF;
+        llf_fd_release();
+        if (r >= 0)
+            return r;
+        if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR) {
+            errno = e;
+            return -1;
+        }
+        double left = ms < 0 ? 1000 : end - llf_mono_ms();
+        if (left <= 0) {
+            errno = EAGAIN;
+            return -1;
+        }
+        struct pollfd q = {own->fd, POLLIN, 0};
+        poll(&q, 1, left < 1000 ? (int)left + 1 : 1000);
+    }
 }
 
 static ssize_t kread(conn *k, void *p, size_t n)
 {
-    if (!llf_fd_ours(&k->own)) {
-        errno = EBADF;
-        return -1;
-    }
-    return read(k->fd, p, n);
+    return read_own(&k->own, p, n, -1);
 }
 
 static int fill(conn *k)
@@ -1338,8 +1361,10 @@ static void reset(conn *k)
 {
     struct sockaddr none = {.sa_family = AF_UNSPEC};
     k->ended = 1;
+    llf_fd_hold();
     if (llf_fd_ours(&k->own))
         svc->real_connect(k->fd, &none, sizeof none);
+    llf_fd_release();
 }
 
 /* Does the program have bytes on its way to us, unread? */
@@ -1362,12 +1387,10 @@ static void linger(conn *k)
         return;
     k->ended = 1;
     k->have = 0;
-    shutdown(k->fd, SHUT_WR);
-    struct timeval idle = {LINGER_IDLE_S, 0};
-    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
+    llf_fd_shutdown(&k->own, SHUT_WR);
     char sink[16384];
     double end = llf_mono_ms() + LINGER_MS;
-    while (llf_mono_ms() < end && kread(k, sink, sizeof sink) > 0)
+    while (llf_mono_ms() < end && read_own(&k->own, sink, sizeof sink, LINGER_IDLE_S * 1000L) > 0)
         ;
 }
 
@@ -1440,15 +1463,19 @@ static int pass_through(rctx *x, const llf_req *orig)
 
 /* ---- byte tunnels ----------------------------------------------------------- */
 
-/* A blocking connection to a, made within ms (0: no limit of ours), or
- * -1 with *timed_out set when the time ran out. */
-static int dial(const struct sockaddr_storage *a, long ms, int *timed_out)
+/* A blocking connection to a, made within ms (0: no limit of ours), owned
+ * in *own as it is made (see guest.h), or -1 with *timed_out set when the
+ * time ran out. */
+static int dial(const struct sockaddr_storage *a, long ms, int *timed_out, llf_ownfd *own)
 {
+    llf_fd_hold();
     int up = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int err = up < 0 || llf_fd_own(own, up) ? -1 : svc->real_connect(up, (const struct sockaddr *)a, addr_len(a));
+    int e = errno;
+    llf_fd_release();
     if (up < 0)
         return -1;
-    int err = svc->real_connect(up, (const struct sockaddr *)a, addr_len(a));
-    if (err && errno == EINPROGRESS) {
+    if (err && e == EINPROGRESS) {
         struct pollfd p = {up, POLLOUT, 0};
         double end = llf_mono_ms() + (double)ms;
         int r;
@@ -1458,23 +1485,28 @@ static int dial(const struct sockaddr_storage *a, long ms, int *timed_out)
         } while (r < 0 && errno == EINTR);
         socklen_t el = sizeof err;
         *timed_out = r == 0;
-        if (r <= 0 || getsockopt(up, SOL_SOCKET, SO_ERROR, &err, &el))
+        llf_fd_hold();
+        if (r <= 0 || !llf_fd_ours(own) || getsockopt(up, SOL_SOCKET, SO_ERROR, &err, &el))
             err = -1;
+        llf_fd_release();
     }
-    if (err || fcntl(up, F_SETFL, fcntl(up, F_GETFL) & ~O_NONBLOCK)) {
-        close(up);
+    llf_fd_hold();
+    if (!err && llf_fd_ours(own))
+        err = fcntl(up, F_SETFL, fcntl(up, F_GETFL) & ~O_NONBLOCK);
+    llf_fd_release();
+    if (err) {
+        llf_fd_close(own);
+        own->fd = -1;
         return -1;
     }
     return up;
 }
 
-/* dial_orig's try: a connection to a, in *ud. */
+/* dial_orig's try: a connection to a, in *ud (an llf_ownfd). */
 static int dial_to(void *ud, const struct sockaddr_storage *a, long left, double spent)
 {
     int timed_out = 0;
-    int *up = ud;
-    *up = dial(a, left, &timed_out);
-    return *up >= 0 ? REACHED : timed_out ? FAILED : REFUSED;
+    return dial(a, left, &timed_out, ud) >= 0 ? REACHED : timed_out ? FAILED : REFUSED;
 }
 
 /* A connection to where the program meant to go (or, as for a request,
@@ -1483,20 +1515,17 @@ static int dial_to(void *ud, const struct sockaddr_storage *a, long left, double
  * meanwhile closes its copy: see pool_child) until hang_up. */
 static int dial_orig(conn *k, const char *host)
 {
-    int up = -1;
-    if (reach(k, host, k->eng->cfg->connect_ms, dial_to, &up))
+    if (reach(k, host, k->eng->cfg->connect_ms, dial_to, &k->up))
         return -1;
     int one = 1;
-    setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    llf_fd_own(&k->up, up);
+    setsockopt(k->up.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* (harmless on a socket not ours) */
     stand(k, TUNNEL);
-    return up;
+    return k->up.fd;
 }
 
 static void hang_up(conn *k)
 {
-    if (llf_fd_ours(&k->up))
-        close(k->up.fd);
+    llf_fd_close(&k->up);
     k->up.fd = -1;
 }
 
@@ -1538,16 +1567,19 @@ static void pump(conn *k)
         for (int i = 1; i >= 0; i--) {
             if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
                 continue;
-            if (!llf_fd_ours(own[0]) || !llf_fd_ours(own[1]))
+            llf_fd_hold();
+            int ours = llf_fd_ours(own[0]) && llf_fd_ours(own[1]);
+            ssize_t n = ours ? recv(p[i].fd, buf, sizeof buf, MSG_DONTWAIT) : -1;
+            int e = errno;
+            llf_fd_release();
+            if (!ours)
                 return;
-            int to = own[1 - i]->fd;
-            ssize_t n = read(p[i].fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR)
+            if (n < 0 && (e == EINTR || e == EAGAIN || e == EWOULDBLOCK))
                 continue;
-            if (n < 0 || (n > 0 && write_all(own[1 - i], to, buf, (size_t)n)))
+            if (n < 0 || (n > 0 && write_all(own[1 - i], buf, (size_t)n)))
                 return;
             if (n == 0) {
-                shutdown(to, SHUT_WR);
+                llf_fd_shutdown(own[1 - i], SHUT_WR);
                 p[i].fd = -1;   /* (read to its end: poll would say so again and again) */
             }
         }
@@ -1576,7 +1608,7 @@ static int upgrade_plain(conn *k, const llf_http_req *r, const char *host)
 {
     int up = dial_orig(k, host);
     k->ended = 1;   /* (a tunnel ends as its server ended it) */
-    if (up < 0 || write_all(NULL, up, r->head.p, r->head.n) || write_all(NULL, up, k->buf, k->have))
+    if (up < 0 || write_all(&k->up, r->head.p, r->head.n) || write_all(&k->up, k->buf, k->have))
         reset(k);
     else
         pump(k);
@@ -1640,7 +1672,7 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
     llf_ownfd us;
     struct pollfd p[2] = {{k->fd, POLLIN, 0}, {s, POLLIN, 0}};
     char buf[16384];
-    if (llf_fd_own(&us, s))
+    if (llf_curl_own(s, &us))
         return;
     while (p[0].fd >= 0 || p[1].fd >= 0) {
         if (!llf_fd_ours(&us))
@@ -1653,8 +1685,7 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
             if (rc != CURLE_OK || (n && kwrite(k, buf, n)))
                 return;
             if (n == 0) {
-                if (llf_fd_ours(&k->own))
-                    shutdown(k->fd, SHUT_WR);
+                llf_fd_shutdown(&k->own, SHUT_WR);
                 p[1].fd = -1;
             }
         }
@@ -1670,7 +1701,7 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
             if (n < 0 || !llf_fd_ours(&us) || (n > 0 && curl_send_all(c, h, s, buf, (size_t)n)))
                 return;
             if (n == 0) {
-                shutdown(s, SHUT_WR);
+                llf_fd_shutdown(&us, SHUT_WR);
                 p[0].fd = -1;
             }
         }
@@ -1975,23 +2006,30 @@ static void stand_end(conn *k)
  * from its next request: what this process had read of it at the fork is
  * stale), in the middle of one (reset: 1) or after ending it (1). -1: it
  * is not ours (the number is the program's now, or no lock can be had). */
+/* The lock is tried, not waited for (F_SETLKW): the try is one step with
+ * the look under the descriptor lock (see guest.h), which must not be held
+ * through a wait, and a wait outside it could lock a file of the
+ * program's that took the number meanwhile (an unlock after would drop
+ * the program's own lock: the kernel's are per process). Tried again
+ * every 200 ms at most: a connection's next request waits that long, at
+ * most, once its parent is gone. */
 static int take_over(conn *k)
 {
     struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
-    for (;;) {
-        if (!llf_fd_ours(&k->own))
+    for (long ms = 5;; ms = ms < 200 ? ms * 2 : 200) {
+        llf_fd_hold();
+        int ours = llf_fd_ours(&k->own);
+        int rc = ours ? fcntl(k->fd, F_SETLK, &l) : -1;
+        int e = errno;
+        llf_fd_release();
+        if (!ours)
             return -1;
-        if (fcntl(k->fd, F_SETLKW, &l) == 0)
+        if (rc == 0)
             break;
-        if (errno == EDEADLK) {
-            /* (the kernel sees processes wait, not threads: two children
-             * that took over one connection each, each waiting for the
-             * other's, look like a cycle) */
-            struct timespec t = {0, 200 * 1000 * 1000};
-            nanosleep(&t, NULL);
-        } else if (errno != EINTR) {
+        if (e != EAGAIN && e != EACCES && e != EINTR)
             return -1;
-        }
+        struct timespec t = {0, ms * 1000 * 1000};
+        nanosleep(&t, NULL);
     }
     if (!llf_fd_ours(&k->own))
         return -1;
@@ -2121,6 +2159,7 @@ static struct {
     server *kept[KEEP_HANDLES];   /* parked threads whose handle is kept, oldest first */
     int nkept;
 } pool;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
 /* How many times the program closed the relay's descriptors (see start). */
 static unsigned fd_epoch;
@@ -2156,10 +2195,11 @@ static void live_remove(conn *k)
  * served 0: one we never served (another process does): our copy closed. */
 static void conn_end(conn *k, int served)
 {
-    /* (the look and the close one step under pool_lock, as in kwrite: the
-     * next connection's accept may otherwise take the number in between,
-     * and this closed it before it was served) */
+    /* (the look and the close one step under the descriptor lock, as in
+     * write_all: the next connection's accept, or the program, may
+     * otherwise take the number in between, and this closed it) */
     pthread_mutex_lock(&pool_lock);
+    llf_fd_hold();
     int mine = llf_fd_ours(&k->own);
     live_remove(k);
     if (mine && served)
@@ -2168,6 +2208,7 @@ static void conn_end(conn *k, int served)
         shutdown(k->fd, SHUT_RDWR);
     if (mine)
         close(k->fd);
+    llf_fd_release();
     pthread_mutex_unlock(&pool_lock);
 }
 
@@ -2336,9 +2377,10 @@ static int adoptable(const conn *k)
  * (a list), one after the other as the parent lets them go (at its exit,
  * all at once), and hands each to a serving thread. One thread for them
  * all: a child that takes nothing over (its parent lives on) pays for one
- * thread, blocked. It ends when done (it never touches OpenSSL, whose
- * clean-up at a thread's end is why serving threads never end), or, in a
- * child without a relay of its own, once one starts. */
+ * thread, trying the lock now and then (see take_over). It ends when done
+ * (it never touches OpenSSL, whose clean-up at a thread's end is why
+ * serving threads never end), or, in a child without a relay of its own,
+ * once one starts. */
 static int relay_pid;   /* (see listening) */
 static void *adopter(void *arg)
 {
@@ -2408,32 +2450,40 @@ static int relay_pid;
 static llf_engine *engine;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* One connection from a listening socket's backlog, kept (with pool_lock
+/* One connection from listening socket l's backlog, kept (with pool_lock
  * held throughout: a child forked between the accept and the listing would
- * hold a copy nobody knows of), or NULL: none, or not one of ours. */
-static conn *accept_one(int l, int *short_of)
+ * hold a copy nobody knows of), or NULL: none, or not one of ours. Taken
+ * and owned in one step, while l is still ours (see guest.h). */
+static conn *accept_one(const llf_ownfd *l, int *short_of)
 {
     struct sockaddr_storage peer;
     socklen_t pl = sizeof peer;
     expectation from;
+    llf_ownfd own;
     conn *k = NULL;
     pthread_mutex_lock(&pool_lock);
-    int fd = accept4(l, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+    llf_fd_hold();
+    int fd = llf_fd_ours(l) ? accept4(l->fd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC) : -1;
     if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
         *short_of = 1;
-    if (fd >= 0 && expected(fd, &peer, &from) && (k = calloc(1, sizeof *k)) && llf_fd_own(&k->own, fd) == 0) {
+    if (fd >= 0 && llf_fd_own(&own, fd))
+        fd = -1;   /* (cannot be: it is open) */
+    llf_fd_release();
+    if (fd >= 0 && expected(fd, &peer, &from) && (k = calloc(1, sizeof *k))) {
         struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
+        k->own = own;
         k->from = from;
         k->fd = fd;
         k->up.fd = -1;
         k->eng = engine;
-        if (fcntl(fd, F_SETLK, &lock) == 0)
+        llf_fd_hold();
+        int locked = llf_fd_ours(&own) && fcntl(fd, F_SETLK, &lock) == 0;
+        llf_fd_release();
+        if (locked)
             stand_new(k);   /* (without the lock, no child may take it over) */
         live_add(k);
     } else if (fd >= 0) {
-        free(k);
-        k = NULL;
-        close(fd);   /* not one of ours */
+        llf_fd_close(&own);   /* not one of ours */
     }
     pthread_mutex_unlock(&pool_lock);
     return k;
@@ -2482,7 +2532,7 @@ static void *accept_loop(void *arg)
                 return relay_over(epoch);
         int short_of = 0;
         for (int i = 0; i < 2; i++) {
-            conn *k = p[i].revents & POLLIN ? accept_one(l[i].fd, &short_of) : NULL;
+            conn *k = p[i].revents & POLLIN ? accept_one(&l[i], &short_of) : NULL;
             if (k && dispatch(k)) {
                 conn_end(k, 1);
                 free(k);
@@ -2497,7 +2547,7 @@ static void *accept_loop(void *arg)
     }
 }
 
-static int listen_on(int i, int family)
+static int listen_made(int i, int family)
 {
     /* (not blocking: accept_one holds a lock) */
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -2523,6 +2573,16 @@ static int listen_on(int i, int family)
         return -1;
     }
     return 0;
+}
+
+/* (made, set up and owned in one step under the descriptor lock: see
+ * guest.h) */
+static int listen_on(int i, int family)
+{
+    llf_fd_hold();
+    int rc = listen_made(i, family);
+    llf_fd_release();
+    return rc;
 }
 
 /* In a forked child: the parent's threads are not here, and a lock one of
@@ -2581,9 +2641,9 @@ static int fds_still_ours(void)
 static void wake(const struct sockaddr_storage *a)
 {
     int timed_out = 0;
-    int s = dial(a, 100, &timed_out);
-    if (s >= 0)
-        close(s);
+    llf_ownfd s;
+    if (dial(a, 100, &timed_out, &s) >= 0)
+        llf_fd_close(&s);
 }
 
 /* The relay of this process: started at its first use, in a forked child
@@ -2604,8 +2664,7 @@ static int start(void)
     /* (sockets left by a start whose thread failed, or the one of the pair
      * the program did not close; a forked child's were closed at fork) */
     for (int i = 0; i < 2; i++)
-        if (llf_fd_ours(&lfd[i]))
-            close(lfd[i].fd);
+        llf_fd_close(&lfd[i]);
     for (int i = 0; i < 2; i++) {
         if (lost && lfd[i].fd >= 0)
             wake(&laddr[i]);

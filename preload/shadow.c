@@ -230,10 +230,11 @@ static curl_socket_t open_sock(void *p, curlsocktype purpose, struct curl_sockad
     curl_socket_t fd = llf_curl_socket(p, purpose, a);   /* (close-on-exec) */
     if (fd == CURL_SOCKET_BAD)
         return CURL_SOCKET_BAD;
+    /* (what it was as it was made: it may be the program's by now) */
     for (int i = 0; i < NSOCK; i++)
         if (socks[i].fd < 0)
-            return llf_fd_own(&socks[i], fd) ? (close(fd), CURL_SOCKET_BAD) : fd;
-    close(fd);   /* (more than a handle to one candidate ever holds) */
+            return llf_curl_own(fd, &socks[i]) ? (llf_curl_close(p, fd), CURL_SOCKET_BAD) : fd;
+    llf_curl_close(p, fd);   /* (more than a handle to one candidate ever holds) */
     return CURL_SOCKET_BAD;
 }
 
@@ -249,7 +250,9 @@ static int close_sock(void *p, curl_socket_t fd)
  * timerfd shares one, and one of the program's could pass for ours) */
 static void make_canary(void)
 {
+    llf_fd_hold();   /* (made and owned in one step: see guest.h) */
     has_canary = llf_fd_own(&canary, socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == 0;
+    llf_fd_release();
 }
 
 static void forget_sockets(void)

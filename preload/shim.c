@@ -35,7 +35,7 @@ __attribute__((constructor)) static void note_stderr(void)
 }
 
 static llf_shim_services services = {enter, llf_curl_for_transfers, llf_real_connect, llf_trust_set,
-                                     llf_trust_done, NULL};
+                                     llf_trust_done, NULL, llf_fds_hold, llf_fds_release};
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void say(const char *msg, const char *detail)

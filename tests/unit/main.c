@@ -6,6 +6,8 @@
 #include <cjson/cJSON.h>
 
 #include "curlapi.h"
+#include "guest.h"
+#include "hooks.h"
 #include "jsonmem.h"
 #include "linked_curl.h"
 #include "t.h"
@@ -111,6 +113,7 @@ int main(void)
     static llf_curl_api api;
     linked_curl(&api);
     llf_curl = &api;
+    llf_fd_lock_use(llf_fds_hold, llf_fds_release);   /* (as the core's start does) */
 #define SUITE(name) name();
 #include "suites.h"
 #undef SUITE
