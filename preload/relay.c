@@ -1479,10 +1479,12 @@ static int dial(const struct sockaddr_storage *a, long ms, int *timed_out, llf_o
         struct pollfd p = {up, POLLOUT, 0};
         double end = llf_mono_ms() + (double)ms;
         int r;
+        /* (a limit past an int's milliseconds, weeks, is waited for a
+         * day at a time: converting it to int is undefined) */
         do {
             double wait = end - llf_mono_ms();
-            r = poll(&p, 1, ms <= 0 ? -1 : wait > 0 ? (int)wait : 0);
-        } while (r < 0 && errno == EINTR);
+            r = poll(&p, 1, ms <= 0 ? -1 : wait > 86400000 ? 86400000 : wait > 0 ? (int)wait : 0);
+        } while ((r < 0 && errno == EINTR) || (r == 0 && ms > 0 && end - llf_mono_ms() > 0));
         socklen_t el = sizeof err;
         *timed_out = r == 0;
         llf_fd_hold();

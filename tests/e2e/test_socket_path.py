@@ -31,7 +31,7 @@ def mock():
     return _m
 
 
-def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None, total=5000):
+def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None, total=5000, connect=2000):
     providers = {
         "openai": {"base_url": primary_base or m.base("primary")},
         "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"},
@@ -39,7 +39,7 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None, total=
     if raw:   # a RawServer's port, as a provider: its connections reach the relay
         providers["raw"] = {"dialect": "openai", "base_url": f"http://127.0.0.1:{raw}/v1", "api_key_env": ""}
     return write_config({"providers": providers, "chain": list(chain),
-                         "timeouts_ms": {"connect": 2000, "total": total}}, "socket.json")
+                         "timeouts_ms": {"connect": connect, "total": total}}, "socket.json")
 
 
 from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, TO_END, UPLOADS, WALKS_AWAY, WEBSOCKET,  # noqa: E402
@@ -1816,6 +1816,20 @@ def test_websocket_upgrades_are_tunnelled():
                 env_for(config(m, raw=raw.port)))
         check_websocket_tunnelled(r, raw)
         check_relayed(r, raw.port)
+    finally:
+        raw.stop()
+
+
+def test_a_connect_limit_of_weeks_is_a_limit():
+    """timeouts_ms.connect of 35 days (3e9 ms, past an int's milliseconds)
+    for a tunnel's connection: the wait was converted to int, undefined
+    beyond INT_MAX (the sanitized library stopped there)."""
+    raw = RawServer(websocket_echo)
+    try:
+        m = mock()
+        r = run([PY, "-c", PRELUDE + PEERS + WEBSOCKET, f"http://127.0.0.1:{raw.port}/v1/realtime?model=gpt-4o-realtime"],
+                env_for(config(m, raw=raw.port, connect=3000000000)))
+        check_websocket_tunnelled(r, raw)
     finally:
         raw.stop()
 
