@@ -6,7 +6,9 @@
  * call creates nothing. The descriptor lives among the program's own, which
  * a program may close wholesale (daemons do) and reuse: before each line it
  * must still be the file we opened, else the log is opened again and the
- * number left to its new owner. */
+ * number left to its new owner; the look and the write (and the opening
+ * and the owning) are one step under the descriptor lock (guest.h), so
+ * that the number cannot change hands in between. */
 #include "log.h"
 
 #include "buf.h"
@@ -76,22 +78,26 @@ static int lock_briefly(void)
     return -1;
 }
 
-/* The descriptor to write a line on and its type, or -1. brief: the lock
- * is waited for only briefly (see lock_briefly). */
+/* Where to write a line: the log file's descriptor as it was opened (a
+ * copy, in *copy, and returned), TO_STDERR, or NULL for nowhere. brief: the
+ * lock is waited for only briefly (see lock_briefly). */
 static int said_short;
+static const llf_ownfd to_stderr_mark = LLF_NO_FD;
+#define TO_STDERR (&to_stderr_mark)
 
-static int log_acquire(int brief, mode_t *type)
+static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
 {
     int m = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
     if (m == LOG_STDERR)
-        return llf_stderr_fd(type);
+        return TO_STDERR;
     if (m != LOG_FILE)
-        return -1;
+        return NULL;
     int err = 0;
     if (!brief)
         pthread_mutex_lock(&log_lock);
     else if (lock_briefly())
-        return -1;
+        return NULL;
+    llf_fd_hold();   /* (log_lock, then this: it is the innermost) */
     if (log_fd.fd >= 0 && !llf_fd_ours(&log_fd))
         log_fd.fd = -1;   /* closed, or the program's now: not ours to close */
     if (log_fd.fd < 0) {
@@ -113,14 +119,14 @@ static int log_acquire(int brief, mode_t *type)
                 __atomic_store_n(&log_mode, LOG_FAILED, __ATOMIC_RELEASE);
         }
     }
-    int fd = log_fd.fd;
-    *type = log_fd.type;
+    llf_fd_release();
+    *copy = log_fd;
     pthread_mutex_unlock(&log_lock);
     if (err == EMFILE || err == ENFILE)
         llf_warn("cannot open log %s: %s; lines are lost until descriptors free up", log_path, strerror(err));
     else if (err)
         llf_warn("cannot open log %s: %s; not logging", log_path, strerror(err));
-    return fd;
+    return copy->fd >= 0 ? copy : NULL;
 }
 
 static double now_s(void)
@@ -221,17 +227,27 @@ static unsigned long dropped;
 static int said_dropped;
 static int torn_err, torn_log;   /* (see llf_line_write) */
 
-/* One line on fd, never waited for. may_say: a dropped line may be said
- * (not from the summary, which may be written in a signal handler). */
-static void put_line(int fd, mode_t type, const char *p, size_t n, int may_say)
+/* One line on to (log_acquire's), never waited for, while its number is
+ * still what it was (stderr: what it was at load): the look and the write
+ * one step under the descriptor lock (see the top), nothing waited for
+ * inside it. may_say: a dropped line may be said, after it (not from the
+ * summary, which may be written in a signal handler). */
+static void put_line(const llf_ownfd *to, const char *p, size_t n, int may_say)
 {
-    if (llf_line_write(fd, type, p, n, fd == 2 ? &torn_err : &torn_log))
+    if (!to)
+        return;
+    llf_fd_hold();
+    mode_t type = to->type;
+    int fd = to == TO_STDERR ? llf_stderr_fd(&type) : llf_fd_ours(to) ? to->fd : -1;
+    int put = fd < 0 || llf_line_write(fd, type, p, n, to == TO_STDERR ? &torn_err : &torn_log);
+    llf_fd_release();
+    if (put)
         return;
     __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
     if (may_say && !__atomic_exchange_n(&said_dropped, 1, __ATOMIC_RELAXED))
         llf_warn("%s does not take every line (not read, or full): lines of the log and warnings are "
                  "dropped, the program is not held up for them",
-                 fd == 2 ? "stderr" : log_path ? log_path : "the log");
+                 to == TO_STDERR ? "stderr" : log_path ? log_path : "the log");
 }
 
 /* One line with one write(); s (from cJSON) has room for the newline that
@@ -242,10 +258,8 @@ static void write_line(char *s)
         return;
     size_t n = strlen(s);
     s[n] = '\n';
-    mode_t type;
-    int fd = log_acquire(0, &type);
-    if (fd >= 0)
-        put_line(fd, type, s, n + 1, 1);
+    llf_ownfd copy;
+    put_line(log_acquire(0, &copy), s, n + 1, 1);
     free(s);
 }
 
@@ -369,10 +383,8 @@ void llf_log_summary(const llf_summary *sm)
     if (n < 0)
         return;
     line[n++] = '\n';
-    mode_t type;
-    int fd = log_acquire(1, &type);
-    if (fd >= 0)
-        put_line(fd, type, line, (size_t)n, 0);
+    llf_ownfd copy;
+    put_line(log_acquire(1, &copy), line, (size_t)n, 0);
 }
 
 void llf_log_deprecation(const char *provider, const char *model, const char *date)
@@ -419,10 +431,8 @@ void llf_warn(const char *fmt, ...)
     one_line(msg);
     char line[sizeof msg + 16];
     int n = snprintf(line, sizeof line, "llmfallback: %s\n", msg);
-    mode_t type;
-    int fd = llf_stderr_fd(&type);
-    if (n > 0 && fd >= 0)
-        put_line(fd, type, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, 1);
+    if (n > 0)
+        put_line(TO_STDERR, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, 1);
     if (__atomic_load_n(&log_mode, __ATOMIC_ACQUIRE) == LOG_FILE) {
         cJSON *o = cJSON_CreateObject();
         if (o) {
