@@ -125,6 +125,59 @@ static char *block_text(const cJSON *content)
     return llf_content_text(content, "\n");
 }
 
+/* An image block as the hub's image_url part, appended to parts. */
+static int image_to_hub(const cJSON *b, cJSON *parts, llf_terr *e)
+{
+    const cJSON *src = llf_get(b, "source");
+    const char *st = llf_get_str(src, "type");
+    char *url = NULL;
+    if (st && strcmp(st, "base64") == 0 && llf_get_str(src, "media_type") && llf_get_str(src, "data")) {
+        if (asprintf(&url, "data:%s;base64,%s", llf_get_str(src, "media_type"), llf_get_str(src, "data")) < 0)
+            url = NULL;
+    } else if (st && strcmp(st, "url") == 0 && llf_get_str(src, "url")) {
+        url = llf_strdup(llf_get_str(src, "url"));
+    } else {
+        llf_terr_set(e, "anthropic image source \"%s\"", llf_terr_word(st));
+        return LLF_TR_INCOMPATIBLE;
+    }
+    int rc = url && !llf_append(parts, llf_image_part(url)) ? LLF_TR_OK : LLF_TR_ERROR;
+    free(url);
+    return rc;
+}
+
+/* A tool_result's content as a hub tool message's: its text, or with an
+ * image its text and image parts, in *out. */
+static int tool_content(const cJSON *content, cJSON **out, llf_terr *e)
+{
+    const char *other = llf_content_other(content);
+    if (!other) {
+        char *text = block_text(content);
+        *out = text ? cJSON_CreateString(text) : NULL;
+        free(text);
+        return *out ? LLF_TR_OK : LLF_TR_ERROR;
+    }
+    cJSON *parts = cJSON_CreateArray();
+    int rc = parts ? LLF_TR_OK : LLF_TR_ERROR;
+    for (const cJSON *b = parts ? content->child : NULL; b && rc == LLF_TR_OK; b = b->next) {
+        const char *type = llf_get_str(b, "type");
+        if (type && strcmp(type, "text") == 0) {
+            rc = llf_append(parts, llf_text_part(llf_get_str(b, "text") ? llf_get_str(b, "text") : ""))
+                     ? LLF_TR_ERROR : LLF_TR_OK;
+        } else if (type && strcmp(type, "image") == 0) {
+            rc = image_to_hub(b, parts, e);
+        } else {
+            llf_terr_set(e, "anthropic tool_result block \"%s\" has no equivalent in other dialects",
+                         llf_terr_word(type ? type : "?"));
+            rc = LLF_TR_INCOMPATIBLE;
+        }
+    }
+    if (rc == LLF_TR_OK)
+        *out = parts;
+    else
+        cJSON_Delete(parts);
+    return rc;
+}
+
 /* One Anthropic turn → hub messages appended to msgs. */
 static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
 {
@@ -159,23 +212,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
                 rc = LLF_TR_ERROR;
             }
         } else if (strcmp(type, "image") == 0) {
-            const cJSON *src = llf_get(b, "source");
-            const char *st = llf_get_str(src, "type");
-            char *url = NULL;
-            if (st && strcmp(st, "base64") == 0 && llf_get_str(src, "media_type") && llf_get_str(src, "data")) {
-                if (asprintf(&url, "data:%s;base64,%s", llf_get_str(src, "media_type"),
-                             llf_get_str(src, "data")) < 0)
-                    url = NULL;
-            } else if (st && strcmp(st, "url") == 0 && llf_get_str(src, "url")) {
-                url = llf_strdup(llf_get_str(src, "url"));
-            } else {
-                llf_terr_set(e, "anthropic image source \"%s\"", llf_terr_word(st));
-                rc = LLF_TR_INCOMPATIBLE;
-                break;
-            }
-            if (!url || llf_append(parts, llf_image_part(url)))
-                rc = LLF_TR_ERROR;
-            free(url);
+            rc = image_to_hub(b, parts, e);
             images++;
         } else if (strcmp(type, "tool_use") == 0 && strcmp(role, "assistant") == 0) {
             if (llf_append(calls, llf_hub_tool_call(llf_get_str(b, "id"), llf_get_str(b, "name"),
@@ -188,28 +225,21 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
              * member gets the program's own body, blocks and all.) */
             continue;
         } else if (strcmp(type, "tool_result") == 0 && strcmp(role, "user") == 0) {
-            /* Tool results become `tool` messages, ahead of the turn's text.
-             * Their text only: an image (or document) a tool returned has
-             * no place in an OpenAI tool message or the hub's Gemini
-             * functionResponse, and the answer would be given without it. */
-            const char *other = llf_content_other(llf_get(b, "content"));
-            if (other) {
-                llf_terr_set(e, "anthropic tool_result block \"%s\" has no equivalent in other dialects",
-                             llf_terr_word(other));
-                rc = LLF_TR_INCOMPATIBLE;
-                break;
-            }
-            char *text = block_text(llf_get(b, "content"));
-            cJSON *m = cJSON_CreateObject();
-            if (!text || !m || llf_add(m, "role", cJSON_CreateString("tool")) ||
-                llf_copy(m, "tool_call_id", b, "tool_use_id") ||
-                llf_add(m, "content", cJSON_CreateString(text)) ||
-                (cJSON_IsTrue(llf_get(b, "is_error")) && llf_add(m, LLF_HUB_TOOL_ERROR, cJSON_CreateTrue())) ||
-                llf_append_own(msgs, &m)) {
-                cJSON_Delete(m);
+            /* Tool results become `tool` messages, ahead of the turn's text:
+             * their text, or with an image a tool returned their text and
+             * image parts (which an OpenAI member's tool message does not
+             * take, and Gemini 3's functionResponse does: see their
+             * req_from_hub). A document has no place in either. */
+            cJSON *m = cJSON_CreateObject(), *tc = NULL;
+            rc = m ? tool_content(llf_get(b, "content"), &tc, e) : LLF_TR_ERROR;
+            if (rc == LLF_TR_OK &&
+                (llf_add(m, "role", cJSON_CreateString("tool")) || llf_copy(m, "tool_call_id", b, "tool_use_id") ||
+                 llf_add_own(m, "content", &tc) ||
+                 (cJSON_IsTrue(llf_get(b, "is_error")) && llf_add(m, LLF_HUB_TOOL_ERROR, cJSON_CreateTrue())) ||
+                 llf_append_own(msgs, &m)))
                 rc = LLF_TR_ERROR;
-            }
-            free(text);
+            cJSON_Delete(tc);
+            cJSON_Delete(m);
         } else {
             llf_terr_set(e, "anthropic block \"%s\" has no equivalent in other dialects", llf_terr_word(type));
             rc = LLF_TR_INCOMPATIBLE;

@@ -74,8 +74,9 @@ static void nulls_from_openai(void)
     cJSON_Delete(o);
 }
 
-/* A tool_result with an image (or any block but text) cannot be carried
- * to OpenAI or Gemini: skipped, not sent without it. A failed tool's result
+/* A tool_result with an image cannot be carried to OpenAI or to Gemini
+ * before 3: skipped, not sent without it; Gemini 3 takes it in the
+ * functionResponse's parts. A document goes nowhere else. A failed tool's result
  * (is_error) stays one: OpenAI's text after "Error: ", Gemini's "error"
  * key, and back to Anthropic from Gemini's. */
 static void tool_results_across(void)
@@ -90,9 +91,29 @@ static void tool_results_across(void)
     char d[160];
     for (int to = LLF_OPENAI; to <= LLF_GEMINI; to += 2) {
         cJSON *o = tr_across(LLF_ANTHROPIC, to, img, to == LLF_OPENAI ? "gpt-4o" : "gemini-2.5-flash", &rc, d, sizeof d);
-        CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "tool_result") && strstr(d, "image"));
+        CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "tool result") && strstr(d, "image"));
         cJSON_Delete(o);
     }
+    /* Gemini 3 takes it: the image in the functionResponse's parts */
+    cJSON *g3 = tr_across(LLF_ANTHROPIC, LLF_GEMINI, img, "gemini-3-pro-preview", &rc, d, sizeof d);
+    const cJSON *fres = NULL;
+    for (const cJSON *t = cJSON_GetObjectItem(g3, "contents") ? cJSON_GetObjectItem(g3, "contents")->child : NULL; t;
+         t = t->next)
+        for (const cJSON *p = cJSON_GetObjectItem(t, "parts") ? cJSON_GetObjectItem(t, "parts")->child : NULL; p;
+             p = p->next)
+            fres = cJSON_GetObjectItem(p, "functionResponse") ? cJSON_GetObjectItem(p, "functionResponse") : fres;
+    const cJSON *inl = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(fres, "parts"), 0), "inlineData");
+    CHECK(rc == LLF_TR_OK && inl && !strcmp(cJSON_GetObjectItem(inl, "data")->valuestring, "iVBORw0KGgo="));
+    cJSON_Delete(g3);
+    /* a document has no place in a tool message of any other dialect */
+    static const char doc[] =
+        "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"shot\"},"
+        "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"shot\",\"input\":{}}]},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content\":["
+        "{\"type\":\"document\",\"source\":{\"type\":\"text\",\"media_type\":\"text/plain\",\"data\":\"x\"}}]}]}]}";
+    cJSON *od = tr_across(LLF_ANTHROPIC, LLF_GEMINI, doc, "gemini-3-pro-preview", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_INCOMPATIBLE && !od && strstr(d, "tool_result") && strstr(d, "document"));
+    cJSON_Delete(od);
     static const char failed[] =
         "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"w\"},"
         "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"w\",\"input\":{}}]},"
