@@ -81,12 +81,13 @@ static void nulls_from_openai(void)
  * key, and back to Anthropic from Gemini's. */
 static void tool_results_across(void)
 {
-    static const char img[] =
-        "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"shot\"},"
-        "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"shot\",\"input\":{}}]},"
-        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content\":["
-        "{\"type\":\"text\",\"text\":\"here\"},{\"type\":\"image\",\"source\":{\"type\":\"base64\","
-        "\"media_type\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}}]}]}]}";
+/* (a shot tool's call, then its result of the content blocks given) */
+#define SHOT_RESULT(blocks)                                                                                           \
+    "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"shot\"},"                            \
+    "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"shot\",\"input\":{}}]}," \
+    "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content\":[" blocks "]}]}]}"
+    static const char img[] = SHOT_RESULT("{\"type\":\"text\",\"text\":\"here\"},{\"type\":\"image\",\"source\":{"
+                                          "\"type\":\"base64\",\"media_type\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}}");
     int rc;
     char d[160];
     for (int to = LLF_OPENAI; to <= LLF_GEMINI; to += 2) {
@@ -106,11 +107,8 @@ static void tool_results_across(void)
     CHECK(rc == LLF_TR_OK && inl && !strcmp(cJSON_GetObjectItem(inl, "data")->valuestring, "iVBORw0KGgo="));
     cJSON_Delete(g3);
     /* a document has no place in a tool message of any other dialect */
-    static const char doc[] =
-        "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"shot\"},"
-        "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"shot\",\"input\":{}}]},"
-        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content\":["
-        "{\"type\":\"document\",\"source\":{\"type\":\"text\",\"media_type\":\"text/plain\",\"data\":\"x\"}}]}]}]}";
+    static const char doc[] = SHOT_RESULT("{\"type\":\"document\",\"source\":{\"type\":\"text\","
+                                          "\"media_type\":\"text/plain\",\"data\":\"x\"}}");
     cJSON *od = tr_across(LLF_ANTHROPIC, LLF_GEMINI, doc, "gemini-3-pro-preview", &rc, d, sizeof d);
     CHECK(rc == LLF_TR_INCOMPATIBLE && !od && strstr(d, "tool_result") && strstr(d, "document"));
     cJSON_Delete(od);
