@@ -5,10 +5,10 @@
  * files and sockets of its own. A number of ours is acted on (closed, read,
  * written, shut down, locked) only while it still names what we opened, and
  * the look and the act are one step under the descriptor lock (hook_fd.c),
- * for which the program's close, close_range, closefrom, dup2 and dup3
- * wait: the number cannot be freed, and so cannot be taken, in between. A
- * number we make is owned (llf_fd_own) under the same hold, before the
- * program could close it. Waiting is done outside the lock (the act does
+ * under which every number of ours is also made and owned (llf_fd_own):
+ * no thread of ours frees or takes a number in between. The program's own
+ * close and open in that window of a few instructions are not covered
+ * (see hook_fd.c for why its closes do not wait). Waiting is done outside the lock (the act does
  * not wait: send and recv with MSG_DONTWAIT), then the number looked at
  * again. A wait that only watches (poll, a peek) may fall on a number that
  * is no longer ours; a look after it says so.

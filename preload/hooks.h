@@ -40,17 +40,16 @@ extern __thread void *llf_guard_frame __attribute__((tls_model("initial-exec")))
  * hook_fd.c). Never set on a thread of the program. */
 extern __thread int llf_own_thread __attribute__((tls_model("initial-exec")));
 
-/* The descriptor lock (hook_fd.c): while it is held, no thread of the
- * program closes a number, or replaces it (dup2, dup3). The library holds
- * it for each look at a number of its own and the act on it, so that the
- * number still names what it looked at (see guest.h). Its first hold arms
- * it: until then the hooks take no lock. Recursive within a thread. Never
- * taken before a lock of ours (it is the innermost), and nothing held
- * under it waits: send and recv without waiting, no libcurl call. */
+/* The descriptor lock (hook_fd.c): the library holds it for each look at
+ * a number of its own and the act on it, and while it makes and owns one,
+ * so that no thread of ours frees or takes a number in between (see
+ * guest.h; the program's closes do not wait for it). Recursive within a
+ * thread. Never taken before a lock of ours (it is the innermost), and
+ * nothing held under it waits: send and recv without waiting, no libcurl
+ * call. */
 void llf_fds_hold(void);
 void llf_fds_release(void);
-/* Installs its fork handlers, as the shim loads (before every other fork
- * handler of ours: fork() takes it last, and a child has it back first). */
+/* Installs its fork handler (a child's lock made anew), as the shim loads. */
 void llf_fds_ready(void);
 
 /* llf_in_lib as a hook the program calls reads it: both guards reset first

@@ -149,9 +149,9 @@ static int expected(int fd, const struct sockaddr_storage *peer, expectation *ou
  * must not have the host killed by SIGPIPE (many set it back to default).
  * On a number own says we hold, only while it is still ours: the look and
  * each send are one step under the descriptor lock (see guest.h), else a
- * number ours at the look could be the next connection's, or the
- * program's, by the send (seen under load: about one first call in 40,000
- * after a program's closerange). The send does not wait inside the lock;
+ * number ours at the look could be the next connection's by the send (seen
+ * under load: about one first call in 40,000 after a program's
+ * closerange). The send does not wait inside the lock;
  * room is waited for outside it, and the number looked at again. */
 static int write_all(const llf_ownfd *own, const char *p, size_t n)
 {
