@@ -217,7 +217,7 @@ typedef struct llf_shim_services {
     /* What fd 2 was when the shim was loaded (lineout.h): the core writes
      * there only while it still is. */
     const struct llf_ownfd *stderr_at_load;
-    /* The descriptor lock (hooks.h: llf_fds_hold), armed at the core's
+    /* The descriptor lock (hooks.h: llf_fds_hold), the core's from its
      * start: see guest.h. */
     void (*fds_hold)(void);
     void (*fds_release)(void);

@@ -36,9 +36,9 @@ int llf_fd_own(llf_ownfd *o, int fd);
 /* Does o->fd still name what it named when it was owned? */
 int llf_fd_ours(const llf_ownfd *o);
 
-/* The descriptor lock (the shim's: see hooks.h), armed by the first: the
- * core's start, before it makes any descriptor. Until then (and in a unit
- * test that sets none) holding it does nothing. */
+/* The descriptor lock (the shim's: see hooks.h), given to the core at its
+ * start, before it makes any descriptor. Until then (and in a unit test
+ * that sets none) holding it does nothing. */
 void llf_fd_lock_use(void (*hold)(void), void (*release)(void));
 void llf_fd_hold(void);
 void llf_fd_release(void);
