@@ -1,7 +1,10 @@
 /* main.c — runs every unit suite. The logic modules call libcurl only through
  * the llf_curl table (curl_url, curl_getdate), filled here from the linked
  * libcurl. */
+#include <dirent.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -102,6 +105,30 @@ int t_json_same(const cJSON *got, const cJSON *want, const char *label)
     free(g);
     free(w);
     return 0;
+}
+
+static int threads_now(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+pid_t t_fork(int threads)
+{
+    const struct timespec tick = {0, 1000000};
+    int i = 0, n;
+    /* (a task leaves /proc only once its thread has left user space) */
+    while ((n = threads_now()) > threads && i++ < 5000)
+        nanosleep(&tick, NULL);
+    if (n > threads)
+        fprintf(stderr, "t_fork: %d threads, not %d, after 5 s: forking anyway\n", n, threads);
+    return fork();
 }
 
 #define SUITE(name) void name(void);

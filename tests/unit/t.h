@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 extern int t_pass, t_fail;
 
@@ -45,5 +46,12 @@ struct cJSON *t_fixture(const char *relpath);
 void t_oom_sweep(struct cJSON *(*op)(const void *arg), const void *arg, const char *label);
 /* Compare two JSON values; on a difference print both, labelled. */
 int t_json_same(const struct cJSON *got, const struct cJSON *want, const char *label);
+/* fork(), once this process runs no more than `threads` threads (the
+ * test's own live ones counted), 5 s at most. The ASan runtime of gcc 12
+ * has no fork handlers: a fork while another thread is inside it, such as
+ * an earlier test's detached thread handing its allocator cache back as it
+ * exits, leaves the allocator locked in the child, whose first malloc then
+ * hangs for good (seen once in CI in test_forklock). */
+pid_t t_fork(int threads);
 
 #endif

@@ -100,7 +100,7 @@ void test_budget(void)
     /* A child is a new process with its own budget. */
     llf_budget_init(&b, 1);
     CHECK(llf_budget_take(&b));
-    pid_t pid = fork();
+    pid_t pid = t_fork(1);
     if (pid == 0) {
         if (!llf_budget_take(&b) || llf_budget_take(&b))
             _exit(1);
@@ -122,7 +122,7 @@ void test_budget(void)
     CHECK(llf_budget_take(&b) && llf_budget_take(&b) && !llf_budget_take(&b));
     llf_budget_give(&b);
     CHECK(llf_budget_used(&b) == 1 && llf_budget_take(&b));
-    pid = fork();
+    pid = t_fork(1);
     if (pid == 0) {
         llf_budget_give(&b);
         _exit(llf_budget_used(&b) == 0 ? 0 : 1);
@@ -137,7 +137,7 @@ void test_budget(void)
     llf_budget_init(&b, 4);
     for (int i = 0; i < 3; i++)
         llf_budget_take(&b);
-    pid = fork();
+    pid = t_fork(1);
     if (pid == 0)
         _exit(stepped_takes() == 4 ? 0 : 1);
     waitpid(pid, &status, 0);
@@ -149,7 +149,7 @@ void test_budget(void)
         llf_budget_init(&b, 4);
         for (int i = 0; i < 3; i++)
             llf_budget_take(&b);
-        pid = fork();
+        pid = t_fork(1);
         if (pid == 0) {
             pthread_t ct[4];
             long got[4] = {0};

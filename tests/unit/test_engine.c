@@ -557,7 +557,7 @@ void test_engine(void)
     for (int k = 0; k < 2; k++) {
         int fds[2];
         CHECK(pipe(fds) == 0);
-        pid_t pid = fork();
+        pid_t pid = t_fork(1);
         if (pid == 0) {
             long mine[4];
             for (int i = 0; i < 4; i++)

@@ -160,7 +160,7 @@ static int forked_while_loading(void)
 
 static int isolated(int (*scenario)(void))
 {
-    pid_t p = fork();
+    pid_t p = t_fork(1);
     if (p == 0)
         _exit(scenario());
     return p > 0 && exited_0(p, 15000);

@@ -44,7 +44,7 @@ static void threads(void)
         usleep(1000);
     CHECK(llf_threads_own() == before + 1);
     CHECK(llf_threads_last() == 0);   /* (this thread, the main one, is the program's) */
-    pid_t child = fork();
+    pid_t child = t_fork(2);
     if (child == 0)
         _exit(llf_threads_own() == 0 ? 0 : 1);   /* (none of ours is in a child) */
     int status = -1;

@@ -141,7 +141,7 @@ static void test_health_file(void)
     llf_health_report("p", "m", 0, 10000);              /* open until 11000 */
     int ready[2], go[2];
     CHECK(pipe(ready) == 0 && pipe(go) == 0);
-    pid_t kid = fork();
+    pid_t kid = t_fork(1);
     if (kid == 0) {
         char b = llf_health_allow("p", "m", 11001) == 2 ? 'y' : 'n';
         if (write(ready[1], &b, 1) != 1 || read(go[0], &b, 1) < 0)

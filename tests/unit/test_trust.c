@@ -310,7 +310,7 @@ void test_trust(void)
     llf_trust_keep(sp, cfd);   /* (sn2's from the same source took its place) */
 
     /* A forked child has the entries, not the trust: the library's. */
-    pid_t pid = fork();
+    pid_t pid = t_fork(1);
     if (pid == 0)
         _exit(llf_trust_set(&c, h, (struct sockaddr *)&src) == NULL ? 0 : 1);
     int st = -1;
