@@ -43,8 +43,6 @@ void llf_fd_lock_use(void (*hold)(void), void (*release)(void))
 {
     fd_hold = hold;
     fd_release = release;
-    llf_fd_hold();   /* (a first hold and release: it works before any act needs it) */
-    llf_fd_release();
 }
 
 void llf_fd_hold(void)
