@@ -713,10 +713,15 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                 rc = LLF_TR_ERROR;
         }
         const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
+        /* (a null one is none, as proto3 JSON reads null) */
         const cJSON *sch = get2(gc, "responseSchema", "response_schema");
+        if (cJSON_IsNull(sch))
+            sch = NULL;
         int proto = sch != NULL;   /* (Gemini's Schema, not a JSON Schema) */
         if (!sch)
             sch = get2(gc, "responseJsonSchema", "response_json_schema");
+        if (cJSON_IsNull(sch))
+            sch = NULL;
         if (rc == LLF_TR_OK && cJSON_IsString(mt) && strcasecmp(mt->valuestring, "application/json") == 0) {
             cJSON *rf = cJSON_CreateObject();
             if (!rf || llf_add(rf, "type", cJSON_CreateString(sch ? "json_schema" : "json_object")))

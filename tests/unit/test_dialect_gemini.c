@@ -523,6 +523,32 @@ static void schema_single_values(void)
     cJSON_Delete(in);
 }
 
+/* A null responseSchema or responseJsonSchema is none (proto3 JSON reads
+ * null as unset): JSON mode without a schema, or the other one, never
+ * "schema": null, which OpenAI refuses. */
+static void null_response_schema(void)
+{
+    static const char *const gcs[] = {
+        "{\"responseMimeType\":\"application/json\",\"responseSchema\":null}",
+        "{\"responseMimeType\":\"application/json\",\"response_json_schema\":null}",
+        "{\"responseMimeType\":\"application/json\",\"responseSchema\":null,\"responseJsonSchema\":"
+        "{\"type\":\"object\"}}"};
+    static const char *const want[] = {"{\"type\":\"json_object\"}", "{\"type\":\"json_object\"}",
+                                       "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"response\","
+                                       "\"schema\":{\"type\":\"object\"}}}"};
+    for (size_t i = 0; i < sizeof gcs / sizeof gcs[0]; i++) {
+        char req[300];
+        snprintf(req, sizeof req, "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":%s}", gcs[i]);
+        cJSON *in = cJSON_Parse(req), *hub = NULL, *w = cJSON_Parse(want[i]);
+        llf_terr e = {{0}};
+        CHECK(G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) == LLF_TR_OK);
+        CHECK(t_json_same(cJSON_GetObjectItem(hub, "response_format"), w, gcs[i]));
+        cJSON_Delete(w);
+        cJSON_Delete(hub);
+        cJSON_Delete(in);
+    }
+}
+
 /* A server-side tool (Google Search, code execution, URL context...) is
  * refused beside function declarations in one Tool object as in a Tool of
  * its own: another model would answer without it. */
@@ -628,6 +654,7 @@ void test_dialect_gemini(void)
     prefills_after_translation();
     function_response_media();
     schema_single_values();
+    null_response_schema();
     char d[160];
     tr_golden("gemini basic (snake_case) → hub", G->req_to_hub, "gemini-2.5-flash",
               "gemini/req_basic.gemini.json", "gemini/req_basic.hub.json");
