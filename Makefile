@@ -66,12 +66,20 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 # pure part, hook_fd.c whole, as the unit binary's own socketpair and pipe,
 # trust.c and sslsym.c on the libssl the unit binary links)
 SHIM_TESTED := preload/gate.c preload/hook_fd.c preload/trust.c preload/sslsym.c
-$(BUILD)/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit/t.h
-	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
+# A locale whose decimal point is a comma, which the unit tests of number
+# text read and write under (Debian has none but C until one is built; its
+# sources are the package locales).
+T_LOCALE := $(BUILD)/locale/de_DE.UTF-8/LC_NUMERIC
+$(T_LOCALE):
+	@mkdir -p $(BUILD)/locale
+	localedef -i de_DE -f UTF-8 $(BUILD)/locale/de_DE.UTF-8
+UNIT_DEFS := -D_GNU_SOURCE -DT_LOCPATH='"$(BUILD)/locale"'
+$(BUILD)/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit/t.h | $(T_LOCALE)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(UNIT_DEFS) $(PKG_CFLAGS) -Ipreload -o $@ \
 	  $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(CORE_LIBS) $(CURL_LIBS) -lssl -lcrypto -lpthread
-$(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit/t.h | $(BUILD)/asan
+$(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit/t.h | $(BUILD)/asan $(T_LOCALE)
 	$(CC) -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow \
-	  -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ipreload -o $@ \
+	  -fno-omit-frame-pointer $(WARN) -std=gnu11 $(UNIT_DEFS) $(PKG_CFLAGS) -Ipreload -o $@ \
 	  $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(CORE_LIBS) $(CURL_LIBS) -lssl -lcrypto -lpthread
 
 EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate \

@@ -40,6 +40,18 @@ const char *llf_outcome_name(llf_outcome o)
     return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "unknown";
 }
 
+/* The number s begins with (after any whitespace), read as cJSON reads
+ * one: in the C locale, whatever the program set (strtod follows
+ * LC_NUMERIC: in a program that set de_DE, "1.5s" was 1 and ".5s"). -1
+ * when there is none; *end: what follows it. */
+static double number_at(const char *s, const char **end)
+{
+    cJSON *j = cJSON_ParseWithOpts(s, end, 0);
+    double v = cJSON_IsNumber(j) ? j->valuedouble : -1;
+    cJSON_Delete(j);
+    return v;
+}
+
 long llf_retry_after_ms(const llf_buf *head, time_t now)
 {
     size_t n;
@@ -48,9 +60,9 @@ long llf_retry_after_ms(const llf_buf *head, time_t now)
     if (v && n && n < sizeof tmp) {
         memcpy(tmp, v, n);
         tmp[n] = '\0';
-        char *end;
-        double ms = strtod(tmp, &end);
-        if (*end == '\0' && ms >= 0 && ms < 86400e3)
+        const char *end = NULL;
+        double ms = number_at(tmp, &end);
+        if (end && *end == '\0' && ms >= 0 && ms < 86400e3)
             return (long)ms;
     }
     v = llf_head_get(head, "retry-after", &n);
@@ -188,9 +200,9 @@ static long body_retry_ms(const llf_resp *r)
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(err, "details"))
     {
         const cJSON *rd = cJSON_GetObjectItemCaseSensitive(d, "retryDelay");
-        char *end;
-        double s = cJSON_IsString(rd) ? strtod(rd->valuestring, &end) : -1;
-        if (s >= 0 && strcmp(end, "s") == 0) {
+        const char *end = NULL;
+        double s = cJSON_IsString(rd) ? number_at(rd->valuestring, &end) : -1;
+        if (s >= 0 && end && strcmp(end, "s") == 0) {
             ms = s * 1000;
             break;
         }
@@ -198,9 +210,9 @@ static long body_retry_ms(const llf_resp *r)
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
     const char *at = ms < 0 && cJSON_IsString(msg) ? strstr(msg->valuestring, "try again in ") : NULL;
     if (at) {
-        char *end;
-        double x = strtod(at + 13, &end);
-        ms = strncmp(end, "ms", 2) == 0 ? x : *end == 's' ? x * 1000 : -1;
+        const char *end = NULL;
+        double x = number_at(at + 13, &end);
+        ms = x < 0 || !end ? -1 : strncmp(end, "ms", 2) == 0 ? x : *end == 's' ? x * 1000 : -1;
     }
     cJSON_Delete(j);
     return ms >= 0 && ms < 86400e3 ? (long)ms : -1;

@@ -7,7 +7,7 @@ import base64
 import json
 import os
 
-from harness import CURL, KEYS, PY, Mock, check, env_for, eq, new_log, read_log, run, write_config
+from harness import BUILD, CURL, KEYS, PY, Mock, check, env_for, eq, new_log, read_log, run, write_config
 
 _m = None
 
@@ -275,6 +275,39 @@ def test_openai_call_answered_by_gemini():
     eq(g["generationConfig"], {"maxOutputTokens": 50}, "max tokens, no penalties")
     eq(req["credential"], KEYS["GEMINI_API_KEY"], "its own key")
     only_own_keys(m)
+
+
+# A program that set its locale (a German desktop tool: setlocale(LC_ALL,
+# "")) reads and writes 0,7; the library reads and writes JSON's 0.7 all the
+# same. Once, every fraction in such a program's request was refused (the
+# call passed through unmanaged: the 503 reached it) and printed as 0,7.
+COMMA_PROGRAM = """
+import json, locale, os, sys, urllib.request, urllib.error
+locale.setlocale(locale.LC_ALL, "de_DE.UTF-8")
+assert locale.localeconv()["decimal_point"] == ","
+body = {"model": "gpt-4o", "temperature": 0.7, "top_p": 0.25, "messages": [{"role": "user", "content": "hi"}]}
+req = urllib.request.Request(sys.argv[1] + "/chat/completions", data=json.dumps(body).encode(), headers={
+    "content-type": "application/json", "authorization": "Bearer " + os.environ["OPENAI_API_KEY"]})
+try:
+    with urllib.request.urlopen(req, timeout=30) as r:
+        print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+"""
+
+
+def test_a_program_in_a_comma_locale_is_managed():
+    m = mock()
+    m.set("oai", behaviour="503")
+    locales = os.path.join(BUILD, "locale")
+    check(os.path.isdir(os.path.join(locales, "de_DE.UTF-8")), f"no de_DE locale in {locales} (make builds it)")
+    r = run([PY, "-c", COMMA_PROGRAM, m.base("oai")],
+            env_for(config(m, ["gemini/gemini-2.5-flash"]), extra={"LOCPATH": locales}))
+    status, _, body = r.stdout.decode().partition(" ")
+    eq(status, "200", f"the program's answer: {r.stdout[:200]!r} {r.stderr[-300:]!r}")
+    eq(json.loads(body)["choices"][0]["message"]["content"], "Hello from gem (gemini-2.5-flash)", "the answer")
+    eq(json.loads(m.requests("gem")[0]["body"])["generationConfig"], {"temperature": 0.7, "topP": 0.25},
+       "the member's numbers")
 
 
 def test_anthropic_call_answered_by_openai():

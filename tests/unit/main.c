@@ -2,6 +2,7 @@
  * the llf_curl table (curl_url, curl_getdate), filled here from the linked
  * libcurl. */
 #include <dirent.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,6 +130,19 @@ pid_t t_fork(int threads)
     if (n > threads)
         fprintf(stderr, "t_fork: %d threads, not %d, after 5 s: forking anyway\n", n, threads);
     return fork();
+}
+
+int t_numeric_comma(int on)
+{
+    if (!on)
+        return setlocale(LC_NUMERIC, "C") ? 0 : -1;
+    setenv("LOCPATH", T_LOCPATH, 1);
+    if (!setlocale(LC_NUMERIC, "de_DE.UTF-8") || localeconv()->decimal_point[0] != ',') {
+        fprintf(stderr, "t_numeric_comma: no de_DE locale in %s (make %s/de_DE.UTF-8/LC_NUMERIC)\n", T_LOCPATH,
+                T_LOCPATH);
+        return -1;
+    }
+    return 0;
 }
 
 #define SUITE(name) void name(void);

@@ -53,5 +53,8 @@ int t_json_same(const struct cJSON *got, const struct cJSON *want, const char *l
  * exits, leaves the allocator locked in the child, whose first malloc then
  * hangs for good (seen once in CI in test_forklock). */
 pid_t t_fork(int threads);
+/* LC_NUMERIC of a locale whose decimal point is a comma (de_DE, which the
+ * Makefile builds into T_LOCPATH), or (0) of "C" again. 0 when set. */
+int t_numeric_comma(int on);
 
 #endif

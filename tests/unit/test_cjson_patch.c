@@ -6,6 +6,7 @@
  * The parser takes only JSON as RFC 8259 writes it: a number is checked
  * against the RFC's grammar as a POSIX regular expression. */
 #include <math.h>
+#include <locale.h>
 #include <regex.h>
 #include <stdlib.h>
 
@@ -72,6 +73,22 @@ void test_cjson_patch(void)
     }
     CHECK(bad == 0);
     regfree(&re);
+
+    /* Numbers are read and written in the C locale, whatever the program
+     * set: under a comma locale strtod took 0.7 as 0 followed by ".7" (the
+     * number refused) and printf wrote 0,7; the program's locale is its
+     * own again after. */
+    CHECK(t_numeric_comma(1) == 0);
+    cJSON *loc = cJSON_Parse("{\"t\":0.7,\"e\":-1.5e3,\"f\":2.5e-7,\"big\":12345678901234567890}");
+    CHECK(loc && cJSON_GetObjectItem(loc, "t")->valuedouble == 0.7 &&
+          cJSON_GetObjectItem(loc, "f")->valuedouble == 2.5e-7);
+    cJSON_AddNumberToObject(loc, "made", 0.25);
+    char *lp = loc ? cJSON_PrintUnformatted(loc) : NULL;
+    CHECK_STR(lp, "{\"t\":0.7,\"e\":-1500,\"f\":2.5e-07,\"big\":12345678901234567890,\"made\":0.25}");
+    CHECK(localeconv()->decimal_point[0] == ',');
+    free(lp);
+    cJSON_Delete(loc);
+    CHECK(t_numeric_comma(0) == 0);
 
     /* Strings with and without escapes, keys included. */
     cJSON *j = cJSON_Parse("{\"plain\":\"hello world\",\"esc\":\"a\\\"b\\\\c\\n\\u00e9\\/\",\"\":\"\","

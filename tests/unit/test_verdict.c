@@ -714,6 +714,13 @@ void test_verdict(void)
         {"HTTP/1.1 429 x\r\nRetry-After: 2\r\n\r\n", "{\"error\":{\"message\":\"try again in 9s\"}}", 2000}};
     for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
         CHECK(judge(429, waits[i].head, waits[i].body).retry_after_ms == waits[i].ms);
+    /* the same in a program that set a comma for the decimal point (its
+     * strtod read "1.5s" as 1 and ".5s"), and a fraction of a millisecond */
+    CHECK(t_numeric_comma(1) == 0);
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
+        CHECK(judge(429, waits[i].head, waits[i].body).retry_after_ms == waits[i].ms);
+    CHECK(judge(429, "HTTP/1.1 429 x\r\nretry-after-ms: 1500.7\r\n\r\n", "{}").retry_after_ms == 1500);
+    CHECK(t_numeric_comma(0) == 0);
 
     /* A 400 about the account, in each provider's words, falls back; a
      * plain 400 is the request's own. */

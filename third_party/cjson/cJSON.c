@@ -28,8 +28,9 @@
  * text of a number a double does not hold kept and printed as it came
  * (parse_number, print_number, cJSON_SetNumberHelper), and the parser held
  * to RFC 8259 where upstream's takes more (numbers such as 007 or 1., a raw
- * control character in a string or between tokens); see the README's note on cJSON and
- * tests/unit/test_cjson_patch.c. */
+ * control character in a string or between tokens), and numbers read and
+ * written in the C locale whatever the program's (c_numeric); see the
+ * README's note on cJSON and tests/unit/test_cjson_patch.c. */
 
 /* disable warnings about old C89 functions in MSVC */
 #if !defined(_CRT_SECURE_NO_DEPRECATE) && defined(_MSC_VER)
@@ -53,9 +54,7 @@
 #include <ctype.h>
 #include <float.h>
 
-#ifdef ENABLE_LOCALES
-#include <locale.h>
-#endif
+#include <locale.h>   /* llmfallback: always (see c_numeric) */
 
 #if defined(_MSC_VER)
 #pragma warning (pop)
@@ -283,6 +282,45 @@ CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)
     }
 }
 
+/* llmfallback: numbers are read and written in the C locale, whatever the
+ * program set: strtod() and printf() follow LC_NUMERIC, and a PHP or
+ * Python program that set it to de_DE had every fraction refused (0.7 read
+ * as 0 followed by ".7") and 0.7 written as 0,7. The C locale is made once
+ * and put on this thread only around the conversion (uselocale), so the
+ * program's threads and a setlocale() of theirs meanwhile are untouched.
+ * Without it (out of memory) the thread's own is used, as upstream's. */
+static locale_t c_numeric(void)
+{
+    static locale_t made;
+    locale_t c = __atomic_load_n(&made, __ATOMIC_ACQUIRE), none = (locale_t)0;
+    if (c != (locale_t)0)
+    {
+        return c;
+    }
+    c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (c != (locale_t)0 && !__atomic_compare_exchange_n(&made, &none, c, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    {
+        freelocale(c);   /* (another thread's came first) */
+        c = none;
+    }
+    return c;
+}
+
+/* llmfallback: the C locale on this thread; what to give back to end_c_numeric */
+static locale_t begin_c_numeric(void)
+{
+    locale_t c = c_numeric();
+    return c != (locale_t)0 ? uselocale(c) : (locale_t)0;
+}
+
+static void end_c_numeric(locale_t was)
+{
+    if (was != (locale_t)0)
+    {
+        uselocale(was);
+    }
+}
+
 /* get the decimal point character of the current locale */
 static unsigned char get_decimal_point(void)
 {
@@ -314,8 +352,8 @@ typedef struct
 /* Parse the input text to generate a number, and populate the result into item. */
 /* llmfallback: the length of the JSON number as RFC 8259 writes one,
  * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, at the start of t[0..n)
- * (its decimal point the locale's, dp), or 0; its significant digits in
- * *digits. strtod takes more ("007", "1.", ".5", "1.e5"), and so did cJSON;
+ * (its decimal point dp, get_decimal_point's), or 0; its significant
+ * digits in *digits. strtod takes more ("007", "1.", ".5", "1.e5"), and so did cJSON;
  * Python's json, JSON.parse and Go refuse those, so a body holding one is
  * not JSON to the program. */
 static size_t json_number_length(const unsigned char *t, size_t n, unsigned char dp, size_t *digits)
@@ -400,7 +438,7 @@ static cJSON_bool parse_number(cJSON * const item, parse_buffer * const input_bu
 
     /* llmfallback: a plain integer of up to 15 digits (token counts, indexes,
      * timestamps) is exact in a double, so it is converted here, without
-     * the copy, localeconv() and strtod() below, to the same value. */
+     * the copy and strtod() below, to the same value. */
     {
         const unsigned char *d = buffer_at_offset(input_buffer);
         size_t left = input_buffer->length - input_buffer->offset, k = (left > 0 && d[0] == '-') ? 1 : 0;
@@ -478,7 +516,11 @@ loop_end:
         }
     }
 
-    number = strtod((const char*)number_c_string, (char**)&after_end);
+    {
+        locale_t was = begin_c_numeric();   /* llmfallback: see c_numeric */
+        number = strtod((const char*)number_c_string, (char**)&after_end);
+        end_c_numeric(was);
+    }
     if (number_c_string == after_end)
     {
         /* free the temporary buffer */
@@ -764,6 +806,7 @@ static cJSON_bool print_number(const cJSON * const item, printbuffer * const out
     }
     else
     {
+        locale_t was = begin_c_numeric();   /* llmfallback: see c_numeric */
         /* Try 15 decimal places of precision to avoid nonsignificant nonzero digits */
         length = sprintf((char*)number_buffer, "%1.15g", d);
 
@@ -773,6 +816,7 @@ static cJSON_bool print_number(const cJSON * const item, printbuffer * const out
             /* If not, print with 17 decimal places of precision */
             length = sprintf((char*)number_buffer, "%1.17g", d);
         }
+        end_c_numeric(was);
     }
 
     /* sprintf failed or buffer overrun occurred */
