@@ -53,6 +53,21 @@ static const char *last_colon(const char *s, size_t *seplen)
     return at;
 }
 
+/* The major version of a Gemini model by its name, "gemini-" and a number
+ * ("gemini-3-pro-preview", "models/gemini-2.5-flash": 3, 2), after any
+ * "models/" or other prefix; 0 for any other name ("gemini-flash-latest",
+ * "gemini-exp-1206", "gemma-3-27b-it", a tuned model). */
+static int gemini_major(const char *model)
+{
+    const char *n = llf_model_name(model);
+    int v = 0;
+    if (strncmp(n, "gemini-", 7) != 0)
+        return 0;
+    for (n += 7; *n >= '0' && *n <= '9' && v < 1000; n++)
+        v = v * 10 + (*n - '0');
+    return v;
+}
+
 /* /models/M:generateContent, or a tuned model's /tunedModels/M:... (its
  * model then "tunedModels/M", the name Gemini gives it) */
 static int match_op(const char *rest, char **model, int *stream)
@@ -933,9 +948,11 @@ static const cJSON *calls_with(const cJSON *msgs, const char *id, int *index)
 
 /* The images of a tool message (another dialect's tool result holding one)
  * as a functionResponse's "parts", Gemini 3's multimodal function responses,
- * for model; *media NULL when it has none. Gemini before 3 takes none (400
- * "Multimodal function responses are not supported for this model"):
- * LLF_TR_INCOMPATIBLE, as for media other than images. */
+ * for model; *media NULL when it has none. Only Gemini 3 and later take
+ * them: Gemini before 3 answers 400 "Multimodal function responses are not
+ * supported for this model", and a model not named gemini-N (a -latest
+ * alias, Gemma, a tuned model, an experimental one) is not known to.
+ * Else LLF_TR_INCOMPATIBLE, as for media other than images. */
 static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr *e)
 {
     const cJSON *content = llf_get(m, "content");
@@ -943,7 +960,7 @@ static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr
     *media = NULL;
     if (!other)
         return LLF_TR_OK;
-    if (strcmp(other, "image_url") || !strncmp(n, "gemini-1", 8) || !strncmp(n, "gemini-2", 8)) {
+    if (strcmp(other, "image_url") || gemini_major(n) < 3) {
         llf_terr_set(e, "a tool result's %s part has no equivalent in a functionResponse of %s",
                      llf_terr_word(other), llf_terr_word(n));
         return LLF_TR_INCOMPATIBLE;
@@ -1499,12 +1516,12 @@ static int fit_thinking(cJSON *gc, const char *model, int apply)
     const char *n = llf_model_name(model);
     if (!tc)
         return 0;
-    if (strncmp(n, "gemini-1", 8) == 0 || strncmp(n, "gemini-2.0", 10) == 0) {
+    if (gemini_major(n) == 1 || strncmp(n, "gemini-2.0", 10) == 0) {
         if (apply)
             drop2(gc, "thinkingConfig", "thinking_config");
         return 1;
     }
-    if (strncmp(n, "gemini-3", 8) == 0 && strstr(n, "-pro")) {
+    if (gemini_major(n) == 3 && strstr(n, "-pro")) {
         /* a Pro cannot stop thinking; the least it does is level "low" */
         cJSON *b = (cJSON *)get2(tc, "thinkingBudget", "thinking_budget");
         if (!cJSON_IsNumber(b) || b->valuedouble != 0)
@@ -1549,9 +1566,9 @@ static int fit_thinking(cJSON *gc, const char *model, int apply)
  * changes. */
 static int fit_json(const cJSON *o, cJSON *gc, const char *model, int apply)
 {
-    const char *n = llf_model_name(model);
+    int v = gemini_major(model);
     const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
-    if ((strncmp(n, "gemini-1", 8) != 0 && strncmp(n, "gemini-2", 8) != 0) || !cJSON_IsString(mt) ||
+    if (v < 1 || v > 2 || !cJSON_IsString(mt) ||
         strcmp(mt->valuestring, "application/json") != 0)
         return 0;
     const cJSON *tools = llf_get(o, "tools");
