@@ -951,8 +951,10 @@ static const cJSON *calls_with(const cJSON *msgs, const char *id, int *index)
  * for model; *media NULL when it has none. Only Gemini 3 and later take
  * them: Gemini before 3 answers 400 "Multimodal function responses are not
  * supported for this model", and a model not named gemini-N (a -latest
- * alias, Gemma, a tuned model, an experimental one) is not known to.
- * Else LLF_TR_INCOMPATIBLE, as for media other than images. */
+ * alias, Gemma, a tuned model, an experimental one) is not known to; and
+ * only as inline data, since the Gemini API takes no file by its URI there
+ * (Google's SDKs say so). Else LLF_TR_INCOMPATIBLE, as for media other than
+ * images. */
 static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr *e)
 {
     const cJSON *content = llf_get(m, "content");
@@ -971,7 +973,10 @@ static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr
         next = p->next;
         if (llf_get(p, "text"))
             cJSON_Delete(cJSON_DetachItemViaPointer(all, p));   /* (in the response) */
-        else if (!llf_get(p, "inlineData") && !llf_get(p, "fileData"))
+        else if (llf_get(p, "fileData")) {
+            llf_terr_set(e, "a tool result's image by URL (a functionResponse takes inline data only)");
+            rc = LLF_TR_INCOMPATIBLE;
+        } else if (!llf_get(p, "inlineData"))
             rc = LLF_TR_INCOMPATIBLE;
     }
     if (rc == LLF_TR_INCOMPATIBLE && !e->detail[0])

@@ -484,7 +484,9 @@ static void function_response_media(void)
 /* A tool result's image reaches a Gemini member's functionResponse.parts
  * only for the models known to take media there, Gemini 3 and later by
  * name; any other model (a -latest alias, robotics, experimental, Gemma, a
- * tuned model) is skipped, as Gemini before 3 is. */
+ * tuned model) is skipped, as Gemini before 3 is. And only as inline data:
+ * the Gemini API takes no file by URI there, so an image by URL skips the
+ * member. */
 static void function_response_media_members(void)
 {
 #define TOOL_RESULT(img)                                                                                          \
@@ -492,8 +494,10 @@ static void function_response_media_members(void)
     "the instrument\"},{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":"  \
     "\"get_image\",\"input\":{}}]},{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":"     \
     "\"toolu_1\",\"content\":[{\"type\":\"text\",\"text\":\"here\"},{\"type\":\"image\",\"source\":" img "}]}]}]}"
+    static const char by_url[] = TOOL_RESULT("{\"type\":\"url\",\"url\":\"https://x.test/a.png\"}");
     static const char inline_[] = TOOL_RESULT("{\"type\":\"base64\",\"media_type\":\"image/png\",\"data\":\"QUJD\"}");
 #undef TOOL_RESULT
+    CHECK(tr_skipped(LLF_ANTHROPIC, LLF_GEMINI, by_url, "gemini-3-flash-preview", "inline data only"));
     static const char *const takes[] = {"gemini-3-flash-preview", "models/gemini-3-pro-preview",
                                         "gemini-3.1-pro-preview", "gemini-4-flash"};
     for (size_t i = 0; i < sizeof takes / sizeof takes[0]; i++) {
