@@ -946,15 +946,22 @@ static const cJSON *calls_with(const cJSON *msgs, const char *id, int *index)
     return NULL;
 }
 
+/* Does model take media in a functionResponse's "parts" (Gemini 3's
+ * multimodal function responses)? Only Gemini 3 and later do: Gemini
+ * before 3 answers 400 "Multimodal function responses are not supported
+ * for this model", and a model not named gemini-N (a -latest alias, Gemma,
+ * a tuned model, an experimental one) is not known to. */
+static int takes_response_media(const char *model)
+{
+    return model && gemini_major(model) >= 3;
+}
+
 /* The images of a tool message (another dialect's tool result holding one)
  * as a functionResponse's "parts", Gemini 3's multimodal function responses,
- * for model; *media NULL when it has none. Only Gemini 3 and later take
- * them: Gemini before 3 answers 400 "Multimodal function responses are not
- * supported for this model", and a model not named gemini-N (a -latest
- * alias, Gemma, a tuned model, an experimental one) is not known to; and
- * only as inline data, since the Gemini API takes no file by its URI there
- * (Google's SDKs say so). Else LLF_TR_INCOMPATIBLE, as for media other than
- * images. */
+ * for model; *media NULL when it has none. Only for a model that takes
+ * them (takes_response_media), and only as inline data, since the Gemini
+ * API takes no file by its URI there (Google's SDKs say so). Else
+ * LLF_TR_INCOMPATIBLE, as for media other than images. */
 static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr *e)
 {
     const cJSON *content = llf_get(m, "content");
@@ -962,7 +969,7 @@ static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr
     *media = NULL;
     if (!other)
         return LLF_TR_OK;
-    if (strcmp(other, "image_url") || gemini_major(n) < 3) {
+    if (strcmp(other, "image_url") || !takes_response_media(n)) {
         llf_terr_set(e, "a tool result's %s part has no equivalent in a functionResponse of %s",
                      llf_terr_word(other), llf_terr_word(n));
         return LLF_TR_INCOMPATIBLE;
@@ -1610,6 +1617,26 @@ static int fit(cJSON *o, const char *model, int apply)
     return changes + 1;
 }
 
+/* A Gemini program's own functionResponse with media in its "parts" goes
+ * to a Gemini member as sent: one whose model does not take them
+ * (takes_response_media) is skipped, as when translated. */
+static int refuses(const cJSON *body, const char *model, llf_terr *e)
+{
+    if (takes_response_media(model))
+        return LLF_TR_OK;
+    const cJSON *contents = llf_get(body, "contents");
+    for (const cJSON *t = each_first(contents); t; t = each_next(contents, t)) {
+        const cJSON *parts = llf_get(t, "parts");
+        for (const cJSON *p = each_first(parts); p; p = each_next(parts, p))
+            if (each_first(llf_get(get2(p, "functionResponse", "function_response"), "parts"))) {
+                llf_terr_set(e, "a functionResponse's parts (media), which %s does not take",
+                             llf_terr_word(model ? llf_model_name(model) : ""));
+                return LLF_TR_INCOMPATIBLE;
+            }
+    }
+    return LLF_TR_OK;
+}
+
 const llf_dialect_ops llf_dialect_gemini = {
     .name = "gemini",
     .match_op = match_op,
@@ -1624,4 +1651,5 @@ const llf_dialect_ops llf_dialect_gemini = {
     .resp_to_hub = resp_to_hub,
     .resp_from_hub = resp_from_hub,
     .fit = fit,
+    .refuses = refuses,
 };
