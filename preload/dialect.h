@@ -140,6 +140,11 @@ typedef struct llf_dialect_ops {
      * apply 0 only counted, with apply 1 changed. The number of changes, or
      * -1 on no memory. NULL: nothing to fit. */
     int (*fit)(cJSON *body, const char *model, int apply);
+    /* A program's own request body of this dialect, for a member of it
+     * (the body goes on as sent, but for fit()), that model would refuse
+     * for what it holds rather than for a field fit() could change:
+     * LLF_TR_INCOMPATIBLE with e->detail, else LLF_TR_OK. NULL: none. */
+    int (*refuses)(const cJSON *body, const char *model, llf_terr *e);
     /* The stop sequences of the program's request (hub) that fit() (or
      * req_from_hub) left out for model, applied to a 2xx answer of this
      * dialect: each answer's text cut where the first of them begins, as a

@@ -53,6 +53,21 @@ static const char *last_colon(const char *s, size_t *seplen)
     return at;
 }
 
+/* The major version of a Gemini model by its name, "gemini-" and a number
+ * ("gemini-3-pro-preview", "models/gemini-2.5-flash": 3, 2), after any
+ * "models/" or other prefix; 0 for any other name ("gemini-flash-latest",
+ * "gemini-exp-1206", "gemma-3-27b-it", a tuned model). */
+static int gemini_major(const char *model)
+{
+    const char *n = llf_model_name(model);
+    int v = 0;
+    if (strncmp(n, "gemini-", 7) != 0)
+        return 0;
+    for (n += 7; *n >= '0' && *n <= '9' && v < 1000; n++)
+        v = v * 10 + (*n - '0');
+    return v;
+}
+
 /* /models/M:generateContent, or a tuned model's /tunedModels/M:... (its
  * model then "tunedModels/M", the name Gemini gives it) */
 static int match_op(const char *rest, char **model, int *stream)
@@ -931,10 +946,21 @@ static const cJSON *calls_with(const cJSON *msgs, const char *id, int *index)
     return NULL;
 }
 
+/* Does model take media in a functionResponse's "parts" (Gemini 3's
+ * multimodal function responses)? Only Gemini 3 and later do: Gemini
+ * before 3 answers 400 "Multimodal function responses are not supported
+ * for this model", and a model not named gemini-N (a -latest alias, Gemma,
+ * a tuned model, an experimental one) is not known to. */
+static int takes_response_media(const char *model)
+{
+    return model && gemini_major(model) >= 3;
+}
+
 /* The images of a tool message (another dialect's tool result holding one)
  * as a functionResponse's "parts", Gemini 3's multimodal function responses,
- * for model; *media NULL when it has none. Gemini before 3 takes none (400
- * "Multimodal function responses are not supported for this model"):
+ * for model; *media NULL when it has none. Only for a model that takes
+ * them (takes_response_media), and only as inline data, since the Gemini
+ * API takes no file by its URI there (Google's SDKs say so). Else
  * LLF_TR_INCOMPATIBLE, as for media other than images. */
 static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr *e)
 {
@@ -943,7 +969,7 @@ static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr
     *media = NULL;
     if (!other)
         return LLF_TR_OK;
-    if (strcmp(other, "image_url") || !strncmp(n, "gemini-1", 8) || !strncmp(n, "gemini-2", 8)) {
+    if (strcmp(other, "image_url") || !takes_response_media(n)) {
         llf_terr_set(e, "a tool result's %s part has no equivalent in a functionResponse of %s",
                      llf_terr_word(other), llf_terr_word(n));
         return LLF_TR_INCOMPATIBLE;
@@ -954,7 +980,10 @@ static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr
         next = p->next;
         if (llf_get(p, "text"))
             cJSON_Delete(cJSON_DetachItemViaPointer(all, p));   /* (in the response) */
-        else if (!llf_get(p, "inlineData") && !llf_get(p, "fileData"))
+        else if (llf_get(p, "fileData")) {
+            llf_terr_set(e, "a tool result's image by URL (a functionResponse takes inline data only)");
+            rc = LLF_TR_INCOMPATIBLE;
+        } else if (!llf_get(p, "inlineData"))
             rc = LLF_TR_INCOMPATIBLE;
     }
     if (rc == LLF_TR_INCOMPATIBLE && !e->detail[0])
@@ -1499,12 +1528,12 @@ static int fit_thinking(cJSON *gc, const char *model, int apply)
     const char *n = llf_model_name(model);
     if (!tc)
         return 0;
-    if (strncmp(n, "gemini-1", 8) == 0 || strncmp(n, "gemini-2.0", 10) == 0) {
+    if (gemini_major(n) == 1 || strncmp(n, "gemini-2.0", 10) == 0) {
         if (apply)
             drop2(gc, "thinkingConfig", "thinking_config");
         return 1;
     }
-    if (strncmp(n, "gemini-3", 8) == 0 && strstr(n, "-pro")) {
+    if (gemini_major(n) == 3 && strstr(n, "-pro")) {
         /* a Pro cannot stop thinking; the least it does is level "low" */
         cJSON *b = (cJSON *)get2(tc, "thinkingBudget", "thinking_budget");
         if (!cJSON_IsNumber(b) || b->valuedouble != 0)
@@ -1549,9 +1578,9 @@ static int fit_thinking(cJSON *gc, const char *model, int apply)
  * changes. */
 static int fit_json(const cJSON *o, cJSON *gc, const char *model, int apply)
 {
-    const char *n = llf_model_name(model);
+    int v = gemini_major(model);
     const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
-    if ((strncmp(n, "gemini-1", 8) != 0 && strncmp(n, "gemini-2", 8) != 0) || !cJSON_IsString(mt) ||
+    if (v < 1 || v > 2 || !cJSON_IsString(mt) ||
         strcmp(mt->valuestring, "application/json") != 0)
         return 0;
     const cJSON *tools = llf_get(o, "tools");
@@ -1588,6 +1617,26 @@ static int fit(cJSON *o, const char *model, int apply)
     return changes + 1;
 }
 
+/* A Gemini program's own functionResponse with media in its "parts" goes
+ * to a Gemini member as sent: one whose model does not take them
+ * (takes_response_media) is skipped, as when translated. */
+static int refuses(const cJSON *body, const char *model, llf_terr *e)
+{
+    if (takes_response_media(model))
+        return LLF_TR_OK;
+    const cJSON *contents = llf_get(body, "contents");
+    for (const cJSON *t = each_first(contents); t; t = each_next(contents, t)) {
+        const cJSON *parts = llf_get(t, "parts");
+        for (const cJSON *p = each_first(parts); p; p = each_next(parts, p))
+            if (each_first(llf_get(get2(p, "functionResponse", "function_response"), "parts"))) {
+                llf_terr_set(e, "a functionResponse's parts (media), which %s does not take",
+                             llf_terr_word(model ? llf_model_name(model) : ""));
+                return LLF_TR_INCOMPATIBLE;
+            }
+    }
+    return LLF_TR_OK;
+}
+
 const llf_dialect_ops llf_dialect_gemini = {
     .name = "gemini",
     .match_op = match_op,
@@ -1602,4 +1651,5 @@ const llf_dialect_ops llf_dialect_gemini = {
     .resp_to_hub = resp_to_hub,
     .resp_from_hub = resp_from_hub,
     .fit = fit,
+    .refuses = refuses,
 };

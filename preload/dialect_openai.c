@@ -320,6 +320,61 @@ static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
     return changed;
 }
 
+/* Does a message's text (its content, a string or text parts) say "json",
+ * in any case? */
+static int says_json(const cJSON *msgs)
+{
+    for (const cJSON *m = msgs->child; m; m = m->next) {
+        const cJSON *c = llf_get(m, "content");
+        for (const cJSON *p = cJSON_IsArray(c) ? c->child : c; p; p = cJSON_IsArray(c) ? p->next : NULL) {
+            const char *t = cJSON_IsString(p) ? p->valuestring : llf_get_str(p, "text");
+            if (t && strcasestr(t, "json"))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* OpenAI takes response_format json_object only when a message says
+ * "json" (400 "'messages' must contain the word 'json' in some form, to
+ * use 'response_format' of type 'json_object'"), which a Gemini program's
+ * JSON mode without a schema need not: the model is told so, as Claude is
+ * (dialect_anthropic.c), at the head of the first message when it is the
+ * system's (or developer's), else in a system message of its own before
+ * the others (some servers' chat templates take one system message, first).
+ * 0, -1 on no memory. */
+static int ask_json(cJSON *o)
+{
+    static const char note[] = "Respond with a single JSON object and nothing else.";
+    const char *type = llf_get_str(llf_get(o, "response_format"), "type");
+    cJSON *msgs = cJSON_GetObjectItemCaseSensitive(o, "messages");
+    if (!type || strcmp(type, "json_object") || !cJSON_IsArray(msgs) || says_json(msgs))
+        return 0;
+    const char *role = llf_get_str(msgs->child, "role");
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(msgs->child, "content");
+    if (role && (!strcmp(role, "system") || !strcmp(role, "developer")) && (cJSON_IsString(c) || cJSON_IsArray(c))) {
+        if (cJSON_IsArray(c)) {
+            cJSON *t = llf_text_part(note);
+            return t && cJSON_InsertItemInArray(c, 0, t) ? 0 : (cJSON_Delete(t), -1);
+        }
+        llf_buf b = {0};
+        if (llf_buf_adds(&b, note) || llf_buf_adds(&b, "\n\n") || llf_buf_adds(&b, c->valuestring) ||
+            !cJSON_SetValuestring(c, b.p)) {
+            llf_buf_free(&b);
+            return -1;
+        }
+        llf_buf_free(&b);
+        return 0;
+    }
+    cJSON *m = cJSON_CreateObject();
+    if (!m || llf_add(m, "role", cJSON_CreateString("system")) || llf_add(m, "content", cJSON_CreateString(note)) ||
+        !cJSON_InsertItemInArray(msgs, 0, m)) {
+        cJSON_Delete(m);
+        return -1;
+    }
+    return 0;
+}
+
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     /* An image a tool returned (a Gemini 3 program's functionResponse.parts):
@@ -335,7 +390,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         }
     }
     cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
-    if (!o || set_model(o, model) || llf_hub_tool_errors(o) || fit(o, model, 1) < 0) {
+    if (!o || set_model(o, model) || llf_hub_tool_errors(o) || fit(o, model, 1) < 0 || ask_json(o)) {
         cJSON_Delete(o);
         llf_terr_set(e, "out of memory");
         return LLF_TR_ERROR;

@@ -341,11 +341,14 @@ static int splice_model(const llf_req *req, const char *old, const char *model, 
 
 /* The member's body: the program's own, with only the model replaced, when
  * the dialect is the same (every field the program sent stays, but those
- * the member's model would refuse); else translated through the hub. */
+ * the member's model would refuse; a body it would refuse for what it
+ * holds skips it); else translated through the hub. */
 static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect target, int ask_usage,
                        const char *model, llf_buf *out, llf_terr *e)
 {
     if (target == o->dialect) {
+        if (ops->refuses && ops->refuses(o->body, model, e) != LLF_TR_OK)
+            return LLF_TR_INCOMPATIBLE;
         /* A member's model that would refuse part of the body (another
          * family's parameters, more output than it writes) gets a copy
          * fitted to it. */

@@ -56,6 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
                 __builtin_trap();
             cJSON_Delete(f);
         }
+        if (ops->refuses)
+            ops->refuses(j, model, &e);
         if (ops->stop_at) {
             /* the input as both the request and the answer cut at its stop sequences */
             llf_buf b = {0};

@@ -481,6 +481,45 @@ static void function_response_media(void)
     CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI, hub, "gemini-2.5-flash", "functionResponse"));
 }
 
+/* A tool result's image reaches a Gemini member's functionResponse.parts
+ * only for the models known to take media there, Gemini 3 and later by
+ * name; any other model (a -latest alias, robotics, experimental, Gemma, a
+ * tuned model) is skipped, as Gemini before 3 is. And only as inline data:
+ * the Gemini API takes no file by URI there, so an image by URL skips the
+ * member. */
+static void function_response_media_members(void)
+{
+#define TOOL_RESULT(img)                                                                                          \
+    "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Show me "  \
+    "the instrument\"},{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":"  \
+    "\"get_image\",\"input\":{}}]},{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":"     \
+    "\"toolu_1\",\"content\":[{\"type\":\"text\",\"text\":\"here\"},{\"type\":\"image\",\"source\":" img "}]}]}]}"
+    static const char by_url[] = TOOL_RESULT("{\"type\":\"url\",\"url\":\"https://x.test/a.png\"}");
+    static const char inline_[] = TOOL_RESULT("{\"type\":\"base64\",\"media_type\":\"image/png\",\"data\":\"QUJD\"}");
+#undef TOOL_RESULT
+    CHECK(tr_skipped(LLF_ANTHROPIC, LLF_GEMINI, by_url, "gemini-3-flash-preview", "inline data only"));
+    static const char *const takes[] = {"gemini-3-flash-preview", "models/gemini-3-pro-preview",
+                                        "gemini-3.1-pro-preview", "gemini-4-flash"};
+    for (size_t i = 0; i < sizeof takes / sizeof takes[0]; i++) {
+        int rc;
+        char d[160];
+        cJSON *o = tr_across(LLF_ANTHROPIC, LLF_GEMINI, inline_, takes[i], &rc, d, sizeof d);
+        const cJSON *fr = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                                                  cJSON_GetObjectItem(o, "contents"), 2), "parts"), 0), "functionResponse");
+        const cJSON *inl = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(fr, "parts"), 0), "inlineData");
+        if (rc != LLF_TR_OK)
+            fprintf(stderr, "  %s: rc %d (%s)\n", takes[i], rc, d);
+        CHECK(rc == LLF_TR_OK);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(inl, "data")), "QUJD");
+        cJSON_Delete(o);
+    }
+    static const char *const refuse[] = {"gemini-2.5-flash", "models/gemini-2.0-flash", "gemini-1.5-pro",
+                                         "gemini-robotics-er-1.5-preview", "gemini-flash-latest",
+                                         "gemini-exp-1206", "gemma-3-27b-it", "tunedModels/x", "gemini-"};
+    for (size_t i = 0; i < sizeof refuse / sizeof refuse[0]; i++)
+        CHECK(tr_skipped(LLF_ANTHROPIC, LLF_GEMINI, inline_, refuse[i], "functionResponse"));
+}
+
 /* Inside a Gemini Schema (responseSchema, a declaration's parameters) a
  * repeated field (required, enum, anyOf, propertyOrdering) given as a
  * single value is a list of one, as Google reads every repeated field of
@@ -653,6 +692,7 @@ void test_dialect_gemini(void)
     G = llf_dialect_ops_of(LLF_GEMINI);
     prefills_after_translation();
     function_response_media();
+    function_response_media_members();
     schema_single_values();
     null_response_schema();
     char d[160];

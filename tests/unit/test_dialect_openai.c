@@ -3,9 +3,11 @@
 #include <stdlib.h>
 
 #include "dialect.h"
+#include "hubutil.h"
 #include "models.h"
 #include "verdict.h"
 #include "t.h"
+#include "tr.h"
 
 static void models(void)
 {
@@ -231,6 +233,85 @@ static void content_chunks(const llf_dialect_ops *o)
     cJSON_Delete(resp);
 }
 
+/* Is each message's text free of "json", or does one say it? */
+static int any_json(const cJSON *body)
+{
+    char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(body, "messages"));
+    int yes = s && strcasestr(s, "json");
+    free(s);
+    return yes;
+}
+
+static cJSON *json_mode_across(const void *arg)
+{
+    return tr_across(LLF_GEMINI, LLF_OPENAI, arg, "gpt-4o", NULL, NULL, 0);
+}
+
+/* A Gemini program's JSON mode without a schema is response_format
+ * json_object, which OpenAI takes only when a message says "json" (else
+ * 400): the member is told, in the system message there is or in one of
+ * its own, first; a conversation that says it already goes as it is. */
+static void json_object_said(void)
+{
+    static const char *const gcs[] = {
+        "\"generationConfig\":{\"responseMimeType\":\"application/json\"}",
+        "\"generationConfig\":{\"responseMimeType\":\"application/json\",\"responseSchema\":null}",
+        "\"generationConfig\":{\"response_mime_type\":\"application/json\"},\"systemInstruction\":{\"parts\":"
+        "[{\"text\":\"Be brief.\"}]}",
+        "\"generationConfig\":{\"responseMimeType\":\"application/json\"},\"systemInstruction\":{\"parts\":"
+        "[{\"text\":\"Be brief.\"},{\"text\":\"Use French.\"}]}",
+        "\"generationConfig\":{\"responseMimeType\":\"application/json\"},\"systemInstruction\":{\"parts\":"
+        "[{\"text\":\"Answer in Json.\"}]}",
+        "\"generationConfig\":{\"responseMimeType\":\"application/json\",\"responseSchema\":{\"type\":\"OBJECT\"}}",
+        "\"generationConfig\":{\"responseMimeType\":\"text/plain\"}",
+    };
+    /* the first message's role and text, the number of messages */
+    static const struct {
+        const char *role, *text;
+        int n;
+    } want[] = {
+        {"system", "Respond with a single JSON object and nothing else.", 2},
+        {"system", "Respond with a single JSON object and nothing else.", 2},
+        {"system", "Respond with a single JSON object and nothing else.\n\nBe brief.", 2},
+        {"system", "Respond with a single JSON object and nothing else.\n\nBe brief.\nUse French.", 2},
+        {"system", "Answer in Json.", 2},
+        {"user", "List three colors.", 1},
+        {"user", "List three colors.", 1},
+    };
+    for (size_t i = 0; i < sizeof gcs / sizeof gcs[0]; i++) {
+        char req[400];
+        snprintf(req, sizeof req, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"List three colors.\"}]}],%s}",
+                 gcs[i]);
+        int rc;
+        char d[160];
+        cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, req, "gpt-4o", &rc, d, sizeof d);
+        const cJSON *msgs = cJSON_GetObjectItem(o, "messages"), *first = cJSON_GetArrayItem(msgs, 0);
+        char *text = llf_content_text(cJSON_GetObjectItem(first, "content"), "\n");
+        CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(msgs) == want[i].n);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(first, "role")), want[i].role);
+        CHECK_STR(text, want[i].text);
+        CHECK(i >= 5 || any_json(o));
+        free(text);
+        cJSON_Delete(o);
+        if (i == 2)
+            t_oom_sweep(json_mode_across, req, "json_object said");
+    }
+    /* a developer message first (as o-series models are given the
+     * system's) is the one told; an OpenAI program's own body never comes
+     * here, it goes to an OpenAI member as it was sent */
+    cJSON *hub = cJSON_Parse("{\"messages\":[{\"role\":\"developer\",\"content\":\"Be brief.\"},{\"role\":\"user\","
+                             "\"content\":\"x\"}],\"response_format\":{\"type\":\"json_object\"}}"),
+          *out = NULL;
+    llf_terr e = {{0}};
+    CHECK(llf_dialect_openai.req_from_hub(hub, "o3", &out, &e) == LLF_TR_OK);
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(out, "messages"), 0);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(first, "role")), "developer");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(first, "content")),
+              "Respond with a single JSON object and nothing else.\n\nBe brief.");
+    cJSON_Delete(out);
+    cJSON_Delete(hub);
+}
+
 void test_dialect_openai(void)
 {
     const llf_dialect_ops *o = llf_dialect_ops_of(LLF_OPENAI);
@@ -330,6 +411,7 @@ void test_dialect_openai(void)
     cJSON_Delete(req);
     cJSON_Delete(before);
     content_chunks(o);
+    json_object_said();
     stops(o);
     models();
     image_estimates();

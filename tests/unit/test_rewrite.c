@@ -310,6 +310,42 @@ void test_rewrite(void)
     CHECK(rw(c, &g, gj, gem, "alt=sse", llf_config_provider(c, "backup"), "mistral-large-latest", 1, &r) == 0);
     CHECK(r.body.p && strstr(r.body.p, "\"stream\":true") && !strstr(r.body.p, "stream_options"));
     llf_req_free(&r);
+    /* A Gemini program's own functionResponse with media in its parts goes
+     * to a Gemini member as sent: Gemini before 3 answers it 400
+     * ("Multimodal function responses are not supported for this model"),
+     * and a model not known to take them may too: skipped, as when
+     * translated. Gemini 3 is sent the program's bytes. */
+    {
+        static const char *const bodies[] = {
+            "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Show me\"}]},{\"role\":\"model\","
+            "\"parts\":[{\"functionCall\":{\"name\":\"get_image\",\"args\":{}}}]},{\"role\":\"user\",\"parts\":"
+            "[{\"functionResponse\":{\"name\":\"get_image\",\"response\":{},\"parts\":[{\"inlineData\":"
+            "{\"mimeType\":\"image/png\",\"data\":\"QUJD\"}}]}}]}]}",
+            "{\"contents\":{\"role\":\"user\",\"parts\":{\"function_response\":{\"name\":\"f\",\"response\":{},"
+            "\"parts\":{\"file_data\":{\"mime_type\":\"image/png\",\"file_uri\":\"https://x.test/a.png\"}}}}}}",
+        };
+        static const char *const skip[] = {"gemini-2.5-flash", "models/gemini-2.0-flash", "gemini-flash-latest",
+                                           "tunedModels/x"};
+        for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+            llf_req fr = {0};
+            fr.url = g.url;
+            llf_buf_adds(&fr.body, bodies[i]);
+            cJSON *fj = cJSON_Parse(bodies[i]);
+            for (size_t k = 0; k < sizeof skip / sizeof skip[0]; k++) {
+                CHECK(rw(c, &fr, fj, gem, "key=prog-key", gem, skip[k], 0, &r) == LLF_TR_INCOMPATIBLE);
+                CHECK(!r.body.p);
+                llf_req_free(&r);
+            }
+            CHECK(rw(c, &fr, fj, gem, "key=prog-key", gem, "gemini-3-flash-preview", 0, &r) == LLF_TR_OK);
+            CHECK_STR(r.body.p, bodies[i]);
+            llf_req_free(&r);
+            cJSON_Delete(fj);
+            llf_buf_free(&fr.body);
+        }
+        /* no media: any member */
+        CHECK(rw(c, &g, gj, gem, "key=prog-key", gem, "gemini-2.5-flash", 0, &r) == LLF_TR_OK);
+        llf_req_free(&r);
+    }
     /* A base URL with a query (Azure's api-version): the operation's path
      * before it, the query kept, a stream's alt=sse after it; recognised
      * by its path. */
