@@ -509,6 +509,36 @@ def test_an_error_that_is_null_is_no_error_event():
     eq(steps, [("anthropic", "http_error"), ("backup", "ok")], "translated: the member's attempt is ok")
 
 
+def test_a_raw_tab_after_a_translated_stream_went_live_is_mended():
+    """A member's stream whose late event (after the gate let it go live)
+    holds a raw tab in its text: too late to judge or fall back, so the
+    translation takes it as cJSON always did and prints it escaped: the
+    program gets the whole stream as valid JSON (not a transfer cut short
+    at that event, curl's exit 18)."""
+    m = mock()
+    for program, member, entry in (("anthropic", "backup", "backup/gpt-4o-mini"),
+                                   ("openai", "claude", "anthropic/claude-haiku-4-5"),
+                                   ("anthropic", "gem", "gemini/gemini-2.5-flash"),
+                                   ("gemini", "backup", "backup/gpt-4o-mini")):
+        m.reset_all()
+        m.set(primary_for(program), behaviour="503")
+        m.set(member, behaviour="stream_late_raw_tab")
+        log = new_log("latetab.log")
+        r = run(_stream_argv(m, program), env_for(config(m, (entry,)), log))
+        out, what = r.stdout.decode(), f"{program} program, {member} member"
+        eq(r.returncode, 0, f"{what}: the transfer completes ({r.stderr.decode()[-200:]})")
+        try:
+            text = _stream_text(out)
+        except ValueError as e:
+            text = f"not JSON: {e}"
+        check(text.startswith(f"Hello from {member}") and text.endswith("\tthe end"),
+              f"{what}: the text, its tab escaped ({text!r})")
+        end = {"openai": "data: [DONE]", "anthropic": "event: message_stop", "gemini": '"finishReason"'}[program]
+        check(end in out, f"{what}: its dialect's end of stream ({out[-200:]!r})")
+        steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
+        eq(steps[1:], [(entry.split("/")[0], "ok")], f"{what}: the member's attempt is ok")
+
+
 def test_a_refusal_stream_without_text_falls_back():
     """A stream whose only word is a refusing stop reason (Anthropic's
     stop_reason "refusal", OpenAI's content_filter, Gemini's SAFETY) falls

@@ -1051,6 +1051,14 @@ class Server:
                     ev = head + sep + json.dumps(j) + end
                 events.append(ev)
             return self.raw(c, 200, "text/event-stream", "".join(events).encode())
+        if b == "stream_late_raw_tab":
+            # a good stream whose last piece of text, after the answer began,
+            # holds a raw tab: JSON as cJSON took it and Python's json refuses
+            _, text = success(self.dialect, self.name, model, req)
+            events = sse_events(self.dialect, model, text + "\tthe end")
+            last = max(i for i, ev in enumerate(events) if "\\tthe end" in ev)
+            events[last] = events[last].replace("\\tthe end", "\tthe end")
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
         if b == "stream_content_chunks" and self.dialect == "openai":
             # Mistral's Magistral: content deltas as arrays of chunks, its
             # thinking first, then the answer's text

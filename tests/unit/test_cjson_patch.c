@@ -114,7 +114,25 @@ void test_cjson_patch(void)
             fprintf(stderr, "cjson_patch: took raw control character in %zu\n", i);
         CHECK(j == NULL);
         cJSON_Delete(j);
+        /* ... but for cJSON_ParseWithLengthRawControls, as upstream took it */
+        j = cJSON_ParseWithLengthRawControls(raw[i], strlen(raw[i]), NULL);
+        if (!j)
+            fprintf(stderr, "cjson_patch: raw controls refused in %zu\n", i);
+        CHECK(j != NULL);
+        cJSON_Delete(j);
     }
+    /* taken in a string, printed back escaped; between tokens, white space */
+    static const char *const mended[][2] = {{"[\"a\tb\x01\"]", "[\"a\\tb\\u0001\"]"},
+                                            {"{\"\x1f\n\":\x0b" "1}", "{\"\\u001f\\n\":1}"}};
+    for (size_t i = 0; i < sizeof mended / sizeof mended[0]; i++) {
+        j = cJSON_ParseWithLengthRawControls(mended[i][0], strlen(mended[i][0]), NULL);
+        char *p = j ? cJSON_PrintUnformatted(j) : NULL;
+        CHECK_STR(p, mended[i][1]);
+        cJSON_free(p);
+        cJSON_Delete(j);
+    }
+    /* the strict entry points stay strict after it (no state left behind) */
+    CHECK(cJSON_Parse(raw[0]) == NULL);
     j = cJSON_Parse(" \t\r\n[\"a\\tb\\u0001\x7f\" ,\n\t1 ]\r\n ");
     CHECK(j && !strcmp(cJSON_GetArrayItem(j, 0)->valuestring, "a\tb\x01\x7f"));
     cJSON_Delete(j);

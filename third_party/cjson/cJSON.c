@@ -339,6 +339,9 @@ typedef struct
     size_t offset;
     size_t depth; /* How deeply nested (in arrays/objects) is the input at the current offset. */
     internal_hooks hooks;
+    /* llmfallback: take a raw control character in a string or between
+     * tokens, as upstream does (cJSON_ParseWithLengthRawControls) */
+    cJSON_bool raw_controls;
 } parse_buffer;
 
 /* check if the given size is left to read in a given parse buffer (starting with 1) */
@@ -1033,7 +1036,7 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
             /* llmfallback: a control character is escaped in a JSON string
              * (RFC 8259 section 7); Python's json and JSON.parse refuse a raw
              * one, so a body holding one is not JSON to the program */
-            if (*input_end < 0x20)
+            if (*input_end < 0x20 && !input_buffer->raw_controls)
             {
                 goto fail;
             }
@@ -1307,7 +1310,7 @@ static parse_buffer *buffer_skip_whitespace(parse_buffer * const buffer)
     /* llmfallback: JSON's white space (RFC 8259 section 2) is space, tab,
      * LF and CR, not every byte up to 32: bits 9, 10, 13 and 32 */
     while (can_access_at_index(buffer, 0) && (buffer_at_offset(buffer)[0] <= 32) &&
-           ((0x100002600ull >> buffer_at_offset(buffer)[0]) & 1))
+           (((0x100002600ull >> buffer_at_offset(buffer)[0]) & 1) || buffer->raw_controls))
     {
        buffer->offset++;
     }
@@ -1352,9 +1355,9 @@ CJSON_PUBLIC(cJSON *) cJSON_ParseWithOpts(const char *value, const char **return
 }
 
 /* Parse an object - create a new root, and populate. */
-CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t buffer_length, const char **return_parse_end, cJSON_bool require_null_terminated)
+static cJSON *parse_with_length_opts(const char *value, size_t buffer_length, const char **return_parse_end, cJSON_bool require_null_terminated, cJSON_bool raw_controls)
 {
-    parse_buffer buffer = { 0, 0, 0, 0, { 0, 0, 0 } };
+    parse_buffer buffer = { 0, 0, 0, 0, { 0, 0, 0 }, 0 };
     cJSON *item = NULL;
 
     /* reset error position */
@@ -1370,6 +1373,7 @@ CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t buffer
     buffer.length = buffer_length;
     buffer.offset = 0;
     buffer.hooks = global_hooks;
+    buffer.raw_controls = raw_controls;
 
     item = cJSON_New_Item(&global_hooks);
     if (item == NULL) /* memory fail */
@@ -1429,6 +1433,22 @@ fail:
     }
 
     return NULL;
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t buffer_length, const char **return_parse_end, cJSON_bool require_null_terminated)
+{
+    return parse_with_length_opts(value, buffer_length, return_parse_end, require_null_terminated, false);
+}
+
+/* llmfallback: text that was never judged as JSON and cannot fall back any
+ * more (a translated stream's events after it went live) is read as upstream
+ * read it: a raw control character in a string is the character (printed
+ * back escaped), one between tokens is white space. An entry point rather
+ * than escaping them in a copy before the parse: no copy of every event,
+ * and the parser alone decides where a string is. */
+CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthRawControls(const char *value, size_t buffer_length, const char **return_parse_end)
+{
+    return parse_with_length_opts(value, buffer_length, return_parse_end, false, true);
 }
 
 /* Default options for cJSON_Parse */
