@@ -269,10 +269,11 @@ def test_deprecation_logged_once_per_model():
 def test_json_that_python_refuses_falls_back():
     """A 200 whose JSON Python's json (the SDKs), JSON.parse and Go refuse,
     and which cJSON upstream takes: a raw tab in the content, a number with a
-    leading zero. The program would fail on it: it gets the fallback's
+    leading zero, a \\u escape with a bad hex digit (\\u12G4, which upstream
+    read as U+0000). The program would fail on it: it gets the fallback's
     answer; the tab escaped is the program's own."""
     for dialect in ("openai", "anthropic", "gemini"):
-        for behaviour in ("raw_tab", "leading_zero"):
+        for behaviour in ("raw_tab", "leading_zero", "bad_u_escape"):
             m = mock()
             m.set(primary_for(dialect), behaviour=behaviour)
             log = new_log(f"rfc-{behaviour}.log")

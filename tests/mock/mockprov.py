@@ -921,9 +921,10 @@ class Server:
         if b == "textplain":
             body, _ = success(self.dialect, self.name, model, req)
             return self.raw(c, 200, "text/plain", json.dumps(body).encode())
-        if b in ("raw_tab", "escaped_tab", "leading_zero"):
+        if b in ("raw_tab", "escaped_tab", "leading_zero", "bad_u_escape"):
             # JSON as cJSON took it and Python's json, JSON.parse and Go refuse it:
-            # a raw tab in a string, a number with a leading zero (and the control)
+            # a raw tab in a string, a number with a leading zero, a \u escape
+            # with a bad hex digit (and the control)
             body, _ = success(self.dialect, self.name, model, req)
             set_text(self.dialect, body, f"Hello from {self.name}\tthere")
             text = json.dumps(body)
@@ -931,6 +932,8 @@ class Server:
                 text = text.replace("\\t", "\t")
             elif b == "leading_zero":
                 text = text[:-1] + ', "seq": 007}'
+            elif b == "bad_u_escape":
+                text = text.replace("\\t", "\\u12G4")
             return self.raw(c, 200, "application/json", text.encode())
         if b == "jsoncase":   # JSON under a media type in other case, which is the same type
             body, _ = success(self.dialect, self.name, model, req)

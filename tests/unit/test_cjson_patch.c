@@ -131,6 +131,22 @@ void test_cjson_patch(void)
         cJSON_free(p);
         cJSON_Delete(j);
     }
+    /* a \u escape with anything but 4 hex digits is not JSON (upstream read
+     * a bad digit as U+0000 and cut the string there), in either entry point */
+    static const char *const bad_u[] = {"[\"a\\u00zzb\"]", "[\"\\u12G4\"]", "[\"\\u-123\"]", "[\"Hi \\uZZZZ\"]",
+                                        "[\"\\u 123\"]", "[\"\\ud83d\\uDE0G\"]", "[\"\\ud83d\\u00zz\"]"};
+    for (size_t i = 0; i < sizeof bad_u / sizeof bad_u[0]; i++) {
+        j = cJSON_Parse(bad_u[i]);
+        cJSON *k = cJSON_ParseWithLengthRawControls(bad_u[i], strlen(bad_u[i]), NULL);
+        if (j || k)
+            fprintf(stderr, "cjson_patch: took a bad \\u escape in %s\n", bad_u[i]);
+        CHECK(j == NULL && k == NULL);
+        cJSON_Delete(j);
+        cJSON_Delete(k);
+    }
+    j = cJSON_Parse("[\"\\u00e9\\u00C9\\uFFFF\\ud83d\\ude00\\u0041\"]");
+    CHECK(j && !strcmp(cJSON_GetArrayItem(j, 0)->valuestring, "\xc3\xa9\xc3\x89\xef\xbf\xbf\xf0\x9f\x98\x80" "A"));
+    cJSON_Delete(j);
     /* the strict entry points stay strict after it (no state left behind) */
     CHECK(cJSON_Parse(raw[0]) == NULL);
     j = cJSON_Parse(" \t\r\n[\"a\\tb\\u0001\x7f\" ,\n\t1 ]\r\n ");

@@ -855,6 +855,7 @@ static cJSON_bool print_number(const cJSON * const item, printbuffer * const out
 }
 
 /* parse 4 digit hexadecimal number */
+#define BAD_HEX4 0x10000u   /* llmfallback: parse_hex4 of a bad digit: above any code unit */
 static unsigned parse_hex4(const unsigned char * const input)
 {
     unsigned int h = 0;
@@ -877,7 +878,10 @@ static unsigned parse_hex4(const unsigned char * const input)
         }
         else /* invalid */
         {
-            return 0;
+            /* llmfallback: no code unit, which the callers refuse; upstream
+             * returned 0, so "\u12G4" was a U+0000 that cut the string
+             * where Python's json and JSON.parse refuse the text */
+            return BAD_HEX4;
         }
 
         if (i < 3)
@@ -911,8 +915,8 @@ static unsigned char utf16_literal_to_utf8(const unsigned char * const input_poi
     /* get the first utf16 sequence */
     first_code = parse_hex4(first_sequence + 2);
 
-    /* check that the code is valid */
-    if (((first_code >= 0xDC00) && (first_code <= 0xDFFF)))
+    /* check that the code is valid (llmfallback: and is one, BAD_HEX4) */
+    if (((first_code >= 0xDC00) && (first_code <= 0xDFFF)) || (first_code == BAD_HEX4))
     {
         goto fail;
     }
