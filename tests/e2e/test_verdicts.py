@@ -288,6 +288,25 @@ def test_json_that_python_refuses_falls_back():
            f"{dialect}: an escaped tab is the program's own answer")
 
 
+def test_a_nul_escape_is_part_of_the_answer():
+    """An answer whose text holds \\u0000 (here first) is JSON, and the text
+    goes on after it: not judged empty (the C string cJSON made of it
+    ended there), and translated whole, the NUL escaped again."""
+    for dialect in ("openai", "anthropic", "gemini"):
+        m = mock()
+        m.set(primary_for(dialect), behaviour="nul_escape")
+        out, who = call(m, dialect)
+        eq((who, len(m.requests("backup"))), (primary_for(dialect) + "\tthere", 0), f"{dialect}: the program's own answer")
+    for dialect in ("anthropic", "gemini"):
+        m = mock()
+        m.set(primary_for(dialect), behaviour="503")
+        m.set("backup", behaviour="nul_escape")
+        out, _ = call(m, dialect)
+        text = (out["content"][0]["text"] if dialect == "anthropic"
+                else out["candidates"][0]["content"]["parts"][0]["text"])
+        eq(text, "\0Hello from backup\tthere", f"{dialect} program, OpenAI member: the text, whole")
+
+
 def test_wrong_content_type_falls_back():
     m = mock()
     m.set("oai", behaviour="textplain")

@@ -921,12 +921,13 @@ class Server:
         if b == "textplain":
             body, _ = success(self.dialect, self.name, model, req)
             return self.raw(c, 200, "text/plain", json.dumps(body).encode())
-        if b in ("raw_tab", "escaped_tab", "leading_zero", "bad_u_escape"):
+        if b in ("raw_tab", "escaped_tab", "leading_zero", "bad_u_escape", "nul_escape"):
             # JSON as cJSON took it and Python's json, JSON.parse and Go refuse it:
             # a raw tab in a string, a number with a leading zero, a \u escape
-            # with a bad hex digit (and the control)
+            # with a bad hex digit (and the controls: an escaped tab, and
+            # nul_escape, JSON that begins the text with \u0000)
             body, _ = success(self.dialect, self.name, model, req)
-            set_text(self.dialect, body, f"Hello from {self.name}\tthere")
+            set_text(self.dialect, body, ("\0" if b == "nul_escape" else "") + f"Hello from {self.name}\tthere")
             text = json.dumps(body)
             if b == "raw_tab":
                 text = text.replace("\\t", "\t")

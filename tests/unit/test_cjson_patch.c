@@ -147,6 +147,23 @@ void test_cjson_patch(void)
     j = cJSON_Parse("[\"\\u00e9\\u00C9\\uFFFF\\ud83d\\ude00\\u0041\"]");
     CHECK(j && !strcmp(cJSON_GetArrayItem(j, 0)->valuestring, "\xc3\xa9\xc3\x89\xef\xbf\xbf\xf0\x9f\x98\x80" "A"));
     cJSON_Delete(j);
+    /* \u0000 is kept inside the C string as C0 80 (which no valid UTF-8
+     * holds), the text after it with it, and printed as \u0000 again; so
+     * is a C0 80 that came raw */
+    static const char *const nul[][3] = {
+        {"[\"\\u0000Hello\"]", "\xc0\x80Hello", "[\"\\u0000Hello\"]"},
+        {"{\"a\\u0000b\":\"x\\u0000\\u0000\"}", "x\xc0\x80\xc0\x80", "{\"a\\u0000b\":\"x\\u0000\\u0000\"}"},
+        {"[\"\xc0\x80\\t\xc0\"]", "\xc0\x80\t\xc0", "[\"\\u0000\\t\xc0\"]"},
+    };
+    for (size_t i = 0; i < sizeof nul / sizeof nul[0]; i++) {
+        j = cJSON_Parse(nul[i][0]);
+        const cJSON *v = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, 0) : j ? j->child : NULL;
+        CHECK_STR(v ? v->valuestring : NULL, nul[i][1]);
+        char *p = j ? cJSON_PrintUnformatted(j) : NULL;
+        CHECK_STR(p, nul[i][2]);
+        cJSON_free(p);
+        cJSON_Delete(j);
+    }
     /* the strict entry points stay strict after it (no state left behind) */
     CHECK(cJSON_Parse(raw[0]) == NULL);
     j = cJSON_Parse(" \t\r\n[\"a\\tb\\u0001\x7f\" ,\n\t1 ]\r\n ");

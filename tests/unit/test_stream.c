@@ -1375,6 +1375,7 @@ void test_stream(void)
     for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
         check_mended((llf_dialect)t, MENDED("Hi \\ud83d there"), "Hi \xef\xbf\xbd there");
         check_mended((llf_dialect)t, MENDED("Hi\tthere\x01"), "Hi\tthere\x01");
+        check_mended((llf_dialect)t, MENDED("\\u0000Hi"), "\xc0\x80" "Hi");   /* (U+0000: cJSON.c) */
     }
     check_gemini_empty(LLF_OPENAI);
     check_gemini_empty(LLF_ANTHROPIC);

@@ -962,7 +962,11 @@ static unsigned char utf16_literal_to_utf8(const unsigned char * const input_poi
     /* encode as UTF-8
      * takes at maximum 4 bytes to encode:
      * 11110xxx 10xxxxxx 10xxxxxx 10xxxxxx */
-    if (codepoint < 0x80)
+    /* llmfallback: U+0000 as C0 80 (overlong, "modified UTF-8"), as a NUL
+     * would end the C string: "\u0000Hello" was "" to every reader of it,
+     * judged empty, and translated without the text after it;
+     * print_string_ptr prints C0 80 as \u0000 again */
+    if ((codepoint < 0x80) && (codepoint != 0))
     {
         /* normal ascii, encoding 0xxxxxxx */
         utf8_length = 1;
@@ -1205,6 +1209,11 @@ static cJSON_bool print_string_ptr(const unsigned char * const input, printbuffe
                 /* one character escape sequence */
                 escape_characters++;
                 break;
+            case 0xC0:
+                /* llmfallback: U+0000, kept as C0 80 (see
+                 * utf16_literal_to_utf8), is \u0000: 6 bytes for 2 */
+                escape_characters += (input_pointer[1] == 0x80) ? 4 : 0;
+                break;
             default:
                 if (*input_pointer < 32)
                 {
@@ -1238,7 +1247,8 @@ static cJSON_bool print_string_ptr(const unsigned char * const input, printbuffe
     /* copy the string */
     for (input_pointer = input; *input_pointer != '\0'; (void)input_pointer++, output_pointer++)
     {
-        if ((*input_pointer > 31) && (*input_pointer != '\"') && (*input_pointer != '\\'))
+        if ((*input_pointer > 31) && (*input_pointer != '\"') && (*input_pointer != '\\') &&
+            !((*input_pointer == 0xC0) && (input_pointer[1] == 0x80)))
         {
             /* normal character, copy */
             *output_pointer = *input_pointer;
@@ -1269,6 +1279,12 @@ static cJSON_bool print_string_ptr(const unsigned char * const input, printbuffe
                     break;
                 case '\t':
                     *output_pointer = 't';
+                    break;
+                case 0xC0:
+                    /* llmfallback: U+0000, C0 80 (the counting loop above) */
+                    memcpy(output_pointer, "u0000", 5);
+                    output_pointer += 4;
+                    input_pointer++;
                     break;
                 default:
                     /* escape and print as unicode codepoint */
