@@ -402,15 +402,36 @@ const char *llf_json_trailing(const char *end, const char *limit)
     return NULL;
 }
 
-cJSON *llf_json_parse_exact(const char *p, size_t n)
+/* parse(p, n) as exactly one JSON value: nothing but white space after it. */
+static cJSON *whole(cJSON *(*parse)(const char *, size_t, const char **), const char *p, size_t n)
 {
     const char *end = NULL;
-    cJSON *j = p ? cJSON_ParseWithLengthOpts(p, n, &end, 0) : NULL;
+    cJSON *j = p ? parse(p, n, &end) : NULL;
     if (j && llf_json_trailing(end, p + n)) {
         cJSON_Delete(j);
         return NULL;
     }
     return j;
+}
+
+static cJSON *strict_opts(const char *p, size_t n, const char **end)
+{
+    return cJSON_ParseWithLengthOpts(p, n, end, 0);
+}
+
+cJSON *llf_json_parse_exact(const char *p, size_t n)
+{
+    return whole(strict_opts, p, n);
+}
+
+cJSON *llf_json_parse_raw_controls(const char *p, size_t n)
+{
+    return cJSON_ParseWithLengthRawControls(p, n, NULL);
+}
+
+cJSON *llf_json_parse_exact_raw_controls(const char *p, size_t n)
+{
+    return whole(cJSON_ParseWithLengthRawControls, p, n);
 }
 
 /* The code unit of the \u escape at p[0..n) ("\uXXXX"), or -1. */

@@ -106,6 +106,13 @@ int llf_json_top_string(const char *p, size_t n, const char *key, size_t *start,
  * cJSON_Parse stops after the first value, and took `{"a":1} thanks!` for
  * JSON. */
 cJSON *llf_json_parse_exact(const char *p, size_t n);
+/* cJSON_ParseWithLength and llf_json_parse_exact taking a raw control
+ * character in a string (printed back escaped) or between tokens, as cJSON
+ * upstream does and ours otherwise refuses: for text translated when it is
+ * too late to judge it (a stream's events after it went live), which the
+ * program had better get mended than cut short. */
+cJSON *llf_json_parse_raw_controls(const char *p, size_t n);
+cJSON *llf_json_parse_exact_raw_controls(const char *p, size_t n);
 /* A copy of the JSON text p[0..n) (n bytes and a NUL) in which each \u
  * escape of a UTF-16 surrogate (\uD800-\uDFFF) that is not half of a pair
  * is \ufffd, the replacement character; NULL when p has none (or on no

@@ -332,8 +332,9 @@ static int gem_chunk(llf_stream_tr *t, const char *text, int closing, llf_buf *o
     for (int i = 0; ok && closing && i < t->ncalls; i++) {
         const struct llf_tool_call *g = &t->calls[i];
         /* (exact: arguments that only begin with an object are not one,
-         * and get {} as a whole answer's do; a lone surrogate is JSON) */
-        cJSON *args = g->args.p ? llf_json_parse_mended(llf_json_parse_exact, g->args.p, g->args.n)
+         * and get {} as a whole answer's do; a lone surrogate is JSON; a
+         * raw control character too: see llf_stream_tr_event) */
+        cJSON *args = g->args.p ? llf_json_parse_mended(llf_json_parse_exact_raw_controls, g->args.p, g->args.n)
                                 : cJSON_CreateObject();
         if (!cJSON_IsObject(args)) {
             cJSON_Delete(args);
@@ -671,7 +672,12 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
         t->done = 1;
         return t->to != LLF_OPENAI ? close_program(t, out) : 0;   /* if no usage came */
     }
-    cJSON *j = llf_json_parse_mended(cJSON_ParseWithLength, data, len);   /* (a lone surrogate: U+FFFD) */
+    /* (a lone surrogate: U+FFFD; a raw control character in a string is
+     * taken and printed escaped: the gate judged the events before the
+     * stream went live as JSON, strictly, and a later one can no longer
+     * fall back, so it is mended as cJSON always did, not made a broken
+     * stream) */
+    cJSON *j = llf_json_parse_mended(llf_json_parse_raw_controls, data, len);
     if (!cJSON_IsObject(j) || llf_names_error(j) ||
         (llf_get_str(j, "type") && !strcmp(llf_get_str(j, "type"), "error"))) {
         cJSON_Delete(j);

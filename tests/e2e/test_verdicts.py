@@ -269,10 +269,11 @@ def test_deprecation_logged_once_per_model():
 def test_json_that_python_refuses_falls_back():
     """A 200 whose JSON Python's json (the SDKs), JSON.parse and Go refuse,
     and which cJSON upstream takes: a raw tab in the content, a number with a
-    leading zero. The program would fail on it: it gets the fallback's
+    leading zero, a \\u escape with a bad hex digit (\\u12G4, which upstream
+    read as U+0000). The program would fail on it: it gets the fallback's
     answer; the tab escaped is the program's own."""
     for dialect in ("openai", "anthropic", "gemini"):
-        for behaviour in ("raw_tab", "leading_zero"):
+        for behaviour in ("raw_tab", "leading_zero", "bad_u_escape"):
             m = mock()
             m.set(primary_for(dialect), behaviour=behaviour)
             log = new_log(f"rfc-{behaviour}.log")
@@ -285,6 +286,25 @@ def test_json_that_python_refuses_falls_back():
         out, who = call(m, dialect)
         eq((who, len(m.requests("backup"))), (primary_for(dialect) + "\tthere", 0),
            f"{dialect}: an escaped tab is the program's own answer")
+
+
+def test_a_nul_escape_is_part_of_the_answer():
+    """An answer whose text holds \\u0000 (here first) is JSON, and the text
+    goes on after it: not judged empty (the C string cJSON made of it
+    ended there), and translated whole, the NUL escaped again."""
+    for dialect in ("openai", "anthropic", "gemini"):
+        m = mock()
+        m.set(primary_for(dialect), behaviour="nul_escape")
+        out, who = call(m, dialect)
+        eq((who, len(m.requests("backup"))), (primary_for(dialect) + "\tthere", 0), f"{dialect}: the program's own answer")
+    for dialect in ("anthropic", "gemini"):
+        m = mock()
+        m.set(primary_for(dialect), behaviour="503")
+        m.set("backup", behaviour="nul_escape")
+        out, _ = call(m, dialect)
+        text = (out["content"][0]["text"] if dialect == "anthropic"
+                else out["candidates"][0]["content"]["parts"][0]["text"])
+        eq(text, "\0Hello from backup\tthere", f"{dialect} program, OpenAI member: the text, whole")
 
 
 def test_wrong_content_type_falls_back():
@@ -507,6 +527,36 @@ def test_an_error_that_is_null_is_no_error_event():
     check("Hello from backup" in _stream_text(out) and "event: message_stop" in out, f"translated: whole ({out[-200:]!r})")
     steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
     eq(steps, [("anthropic", "http_error"), ("backup", "ok")], "translated: the member's attempt is ok")
+
+
+def test_a_raw_tab_after_a_translated_stream_went_live_is_mended():
+    """A member's stream whose late event (after the gate let it go live)
+    holds a raw tab in its text: too late to judge or fall back, so the
+    translation takes it as cJSON always did and prints it escaped: the
+    program gets the whole stream as valid JSON (not a transfer cut short
+    at that event, curl's exit 18)."""
+    m = mock()
+    for program, member, entry in (("anthropic", "backup", "backup/gpt-4o-mini"),
+                                   ("openai", "claude", "anthropic/claude-haiku-4-5"),
+                                   ("anthropic", "gem", "gemini/gemini-2.5-flash"),
+                                   ("gemini", "backup", "backup/gpt-4o-mini")):
+        m.reset_all()
+        m.set(primary_for(program), behaviour="503")
+        m.set(member, behaviour="stream_late_raw_tab")
+        log = new_log("latetab.log")
+        r = run(_stream_argv(m, program), env_for(config(m, (entry,)), log))
+        out, what = r.stdout.decode(), f"{program} program, {member} member"
+        eq(r.returncode, 0, f"{what}: the transfer completes ({r.stderr.decode()[-200:]})")
+        try:
+            text = _stream_text(out)
+        except ValueError as e:
+            text = f"not JSON: {e}"
+        check(text.startswith(f"Hello from {member}") and text.endswith("\tthe end"),
+              f"{what}: the text, its tab escaped ({text!r})")
+        end = {"openai": "data: [DONE]", "anthropic": "event: message_stop", "gemini": '"finishReason"'}[program]
+        check(end in out, f"{what}: its dialect's end of stream ({out[-200:]!r})")
+        steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
+        eq(steps[1:], [(entry.split("/")[0], "ok")], f"{what}: the member's attempt is ok")
 
 
 def test_a_refusal_stream_without_text_falls_back():

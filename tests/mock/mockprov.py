@@ -921,16 +921,20 @@ class Server:
         if b == "textplain":
             body, _ = success(self.dialect, self.name, model, req)
             return self.raw(c, 200, "text/plain", json.dumps(body).encode())
-        if b in ("raw_tab", "escaped_tab", "leading_zero"):
+        if b in ("raw_tab", "escaped_tab", "leading_zero", "bad_u_escape", "nul_escape"):
             # JSON as cJSON took it and Python's json, JSON.parse and Go refuse it:
-            # a raw tab in a string, a number with a leading zero (and the control)
+            # a raw tab in a string, a number with a leading zero, a \u escape
+            # with a bad hex digit (and the controls: an escaped tab, and
+            # nul_escape, JSON that begins the text with \u0000)
             body, _ = success(self.dialect, self.name, model, req)
-            set_text(self.dialect, body, f"Hello from {self.name}\tthere")
+            set_text(self.dialect, body, ("\0" if b == "nul_escape" else "") + f"Hello from {self.name}\tthere")
             text = json.dumps(body)
             if b == "raw_tab":
                 text = text.replace("\\t", "\t")
             elif b == "leading_zero":
                 text = text[:-1] + ', "seq": 007}'
+            elif b == "bad_u_escape":
+                text = text.replace("\\t", "\\u12G4")
             return self.raw(c, 200, "application/json", text.encode())
         if b == "jsoncase":   # JSON under a media type in other case, which is the same type
             body, _ = success(self.dialect, self.name, model, req)
@@ -1050,6 +1054,14 @@ class Server:
                     j["error"] = None
                     ev = head + sep + json.dumps(j) + end
                 events.append(ev)
+            return self.raw(c, 200, "text/event-stream", "".join(events).encode())
+        if b == "stream_late_raw_tab":
+            # a good stream whose last piece of text, after the answer began,
+            # holds a raw tab: JSON as cJSON took it and Python's json refuses
+            _, text = success(self.dialect, self.name, model, req)
+            events = sse_events(self.dialect, model, text + "\tthe end")
+            last = max(i for i, ev in enumerate(events) if "\\tthe end" in ev)
+            events[last] = events[last].replace("\\tthe end", "\tthe end")
             return self.raw(c, 200, "text/event-stream", "".join(events).encode())
         if b == "stream_content_chunks" and self.dialect == "openai":
             # Mistral's Magistral: content deltas as arrays of chunks, its

@@ -114,7 +114,58 @@ void test_cjson_patch(void)
             fprintf(stderr, "cjson_patch: took raw control character in %zu\n", i);
         CHECK(j == NULL);
         cJSON_Delete(j);
+        /* ... but for cJSON_ParseWithLengthRawControls, as upstream took it */
+        j = cJSON_ParseWithLengthRawControls(raw[i], strlen(raw[i]), NULL);
+        if (!j)
+            fprintf(stderr, "cjson_patch: raw controls refused in %zu\n", i);
+        CHECK(j != NULL);
+        cJSON_Delete(j);
     }
+    /* taken in a string, printed back escaped; between tokens, white space */
+    static const char *const mended[][2] = {{"[\"a\tb\x01\"]", "[\"a\\tb\\u0001\"]"},
+                                            {"{\"\x1f\n\":\x0b" "1}", "{\"\\u001f\\n\":1}"}};
+    for (size_t i = 0; i < sizeof mended / sizeof mended[0]; i++) {
+        j = cJSON_ParseWithLengthRawControls(mended[i][0], strlen(mended[i][0]), NULL);
+        char *p = j ? cJSON_PrintUnformatted(j) : NULL;
+        CHECK_STR(p, mended[i][1]);
+        cJSON_free(p);
+        cJSON_Delete(j);
+    }
+    /* a \u escape with anything but 4 hex digits is not JSON (upstream read
+     * a bad digit as U+0000 and cut the string there), in either entry point */
+    static const char *const bad_u[] = {"[\"a\\u00zzb\"]", "[\"\\u12G4\"]", "[\"\\u-123\"]", "[\"Hi \\uZZZZ\"]",
+                                        "[\"\\u 123\"]", "[\"\\ud83d\\uDE0G\"]", "[\"\\ud83d\\u00zz\"]"};
+    for (size_t i = 0; i < sizeof bad_u / sizeof bad_u[0]; i++) {
+        j = cJSON_Parse(bad_u[i]);
+        cJSON *k = cJSON_ParseWithLengthRawControls(bad_u[i], strlen(bad_u[i]), NULL);
+        if (j || k)
+            fprintf(stderr, "cjson_patch: took a bad \\u escape in %s\n", bad_u[i]);
+        CHECK(j == NULL && k == NULL);
+        cJSON_Delete(j);
+        cJSON_Delete(k);
+    }
+    j = cJSON_Parse("[\"\\u00e9\\u00C9\\uFFFF\\ud83d\\ude00\\u0041\"]");
+    CHECK(j && !strcmp(cJSON_GetArrayItem(j, 0)->valuestring, "\xc3\xa9\xc3\x89\xef\xbf\xbf\xf0\x9f\x98\x80" "A"));
+    cJSON_Delete(j);
+    /* \u0000 is kept inside the C string as C0 80 (which no valid UTF-8
+     * holds), the text after it with it, and printed as \u0000 again; so
+     * is a C0 80 that came raw */
+    static const char *const nul[][3] = {
+        {"[\"\\u0000Hello\"]", "\xc0\x80Hello", "[\"\\u0000Hello\"]"},
+        {"{\"a\\u0000b\":\"x\\u0000\\u0000\"}", "x\xc0\x80\xc0\x80", "{\"a\\u0000b\":\"x\\u0000\\u0000\"}"},
+        {"[\"\xc0\x80\\t\xc0\"]", "\xc0\x80\t\xc0", "[\"\\u0000\\t\xc0\"]"},
+    };
+    for (size_t i = 0; i < sizeof nul / sizeof nul[0]; i++) {
+        j = cJSON_Parse(nul[i][0]);
+        const cJSON *v = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, 0) : j ? j->child : NULL;
+        CHECK_STR(v ? v->valuestring : NULL, nul[i][1]);
+        char *p = j ? cJSON_PrintUnformatted(j) : NULL;
+        CHECK_STR(p, nul[i][2]);
+        cJSON_free(p);
+        cJSON_Delete(j);
+    }
+    /* the strict entry points stay strict after it (no state left behind) */
+    CHECK(cJSON_Parse(raw[0]) == NULL);
     j = cJSON_Parse(" \t\r\n[\"a\\tb\\u0001\x7f\" ,\n\t1 ]\r\n ");
     CHECK(j && !strcmp(cJSON_GetArrayItem(j, 0)->valuestring, "a\tb\x01\x7f"));
     cJSON_Delete(j);

@@ -339,6 +339,9 @@ typedef struct
     size_t offset;
     size_t depth; /* How deeply nested (in arrays/objects) is the input at the current offset. */
     internal_hooks hooks;
+    /* llmfallback: take a raw control character in a string or between
+     * tokens, as upstream does (cJSON_ParseWithLengthRawControls) */
+    cJSON_bool raw_controls;
 } parse_buffer;
 
 /* check if the given size is left to read in a given parse buffer (starting with 1) */
@@ -852,6 +855,7 @@ static cJSON_bool print_number(const cJSON * const item, printbuffer * const out
 }
 
 /* parse 4 digit hexadecimal number */
+#define BAD_HEX4 0x10000u   /* llmfallback: parse_hex4 of a bad digit: above any code unit */
 static unsigned parse_hex4(const unsigned char * const input)
 {
     unsigned int h = 0;
@@ -874,7 +878,10 @@ static unsigned parse_hex4(const unsigned char * const input)
         }
         else /* invalid */
         {
-            return 0;
+            /* llmfallback: no code unit, which the callers refuse; upstream
+             * returned 0, so "\u12G4" was a U+0000 that cut the string
+             * where Python's json and JSON.parse refuse the text */
+            return BAD_HEX4;
         }
 
         if (i < 3)
@@ -908,8 +915,8 @@ static unsigned char utf16_literal_to_utf8(const unsigned char * const input_poi
     /* get the first utf16 sequence */
     first_code = parse_hex4(first_sequence + 2);
 
-    /* check that the code is valid */
-    if (((first_code >= 0xDC00) && (first_code <= 0xDFFF)))
+    /* check that the code is valid (llmfallback: and is one, BAD_HEX4) */
+    if (((first_code >= 0xDC00) && (first_code <= 0xDFFF)) || (first_code == BAD_HEX4))
     {
         goto fail;
     }
@@ -955,7 +962,11 @@ static unsigned char utf16_literal_to_utf8(const unsigned char * const input_poi
     /* encode as UTF-8
      * takes at maximum 4 bytes to encode:
      * 11110xxx 10xxxxxx 10xxxxxx 10xxxxxx */
-    if (codepoint < 0x80)
+    /* llmfallback: U+0000 as C0 80 (overlong, "modified UTF-8"), as a NUL
+     * would end the C string: "\u0000Hello" was "" to every reader of it,
+     * judged empty, and translated without the text after it;
+     * print_string_ptr prints C0 80 as \u0000 again */
+    if ((codepoint < 0x80) && (codepoint != 0))
     {
         /* normal ascii, encoding 0xxxxxxx */
         utf8_length = 1;
@@ -1033,7 +1044,7 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
             /* llmfallback: a control character is escaped in a JSON string
              * (RFC 8259 section 7); Python's json and JSON.parse refuse a raw
              * one, so a body holding one is not JSON to the program */
-            if (*input_end < 0x20)
+            if (*input_end < 0x20 && !input_buffer->raw_controls)
             {
                 goto fail;
             }
@@ -1198,6 +1209,11 @@ static cJSON_bool print_string_ptr(const unsigned char * const input, printbuffe
                 /* one character escape sequence */
                 escape_characters++;
                 break;
+            case 0xC0:
+                /* llmfallback: U+0000, kept as C0 80 (see
+                 * utf16_literal_to_utf8), is \u0000: 6 bytes for 2 */
+                escape_characters += (input_pointer[1] == 0x80) ? 4 : 0;
+                break;
             default:
                 if (*input_pointer < 32)
                 {
@@ -1231,7 +1247,8 @@ static cJSON_bool print_string_ptr(const unsigned char * const input, printbuffe
     /* copy the string */
     for (input_pointer = input; *input_pointer != '\0'; (void)input_pointer++, output_pointer++)
     {
-        if ((*input_pointer > 31) && (*input_pointer != '\"') && (*input_pointer != '\\'))
+        if ((*input_pointer > 31) && (*input_pointer != '\"') && (*input_pointer != '\\') &&
+            !((*input_pointer == 0xC0) && (input_pointer[1] == 0x80)))
         {
             /* normal character, copy */
             *output_pointer = *input_pointer;
@@ -1262,6 +1279,12 @@ static cJSON_bool print_string_ptr(const unsigned char * const input, printbuffe
                     break;
                 case '\t':
                     *output_pointer = 't';
+                    break;
+                case 0xC0:
+                    /* llmfallback: U+0000, C0 80 (the counting loop above) */
+                    memcpy(output_pointer, "u0000", 5);
+                    output_pointer += 4;
+                    input_pointer++;
                     break;
                 default:
                     /* escape and print as unicode codepoint */
@@ -1307,7 +1330,7 @@ static parse_buffer *buffer_skip_whitespace(parse_buffer * const buffer)
     /* llmfallback: JSON's white space (RFC 8259 section 2) is space, tab,
      * LF and CR, not every byte up to 32: bits 9, 10, 13 and 32 */
     while (can_access_at_index(buffer, 0) && (buffer_at_offset(buffer)[0] <= 32) &&
-           ((0x100002600ull >> buffer_at_offset(buffer)[0]) & 1))
+           (((0x100002600ull >> buffer_at_offset(buffer)[0]) & 1) || buffer->raw_controls))
     {
        buffer->offset++;
     }
@@ -1352,9 +1375,9 @@ CJSON_PUBLIC(cJSON *) cJSON_ParseWithOpts(const char *value, const char **return
 }
 
 /* Parse an object - create a new root, and populate. */
-CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t buffer_length, const char **return_parse_end, cJSON_bool require_null_terminated)
+static cJSON *parse_with_length_opts(const char *value, size_t buffer_length, const char **return_parse_end, cJSON_bool require_null_terminated, cJSON_bool raw_controls)
 {
-    parse_buffer buffer = { 0, 0, 0, 0, { 0, 0, 0 } };
+    parse_buffer buffer = { 0, 0, 0, 0, { 0, 0, 0 }, 0 };
     cJSON *item = NULL;
 
     /* reset error position */
@@ -1370,6 +1393,7 @@ CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t buffer
     buffer.length = buffer_length;
     buffer.offset = 0;
     buffer.hooks = global_hooks;
+    buffer.raw_controls = raw_controls;
 
     item = cJSON_New_Item(&global_hooks);
     if (item == NULL) /* memory fail */
@@ -1429,6 +1453,22 @@ fail:
     }
 
     return NULL;
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t buffer_length, const char **return_parse_end, cJSON_bool require_null_terminated)
+{
+    return parse_with_length_opts(value, buffer_length, return_parse_end, require_null_terminated, false);
+}
+
+/* llmfallback: text that was never judged as JSON and cannot fall back any
+ * more (a translated stream's events after it went live) is read as upstream
+ * read it: a raw control character in a string is the character (printed
+ * back escaped), one between tokens is white space. An entry point rather
+ * than escaping them in a copy before the parse: no copy of every event,
+ * and the parser alone decides where a string is. */
+CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthRawControls(const char *value, size_t buffer_length, const char **return_parse_end)
+{
+    return parse_with_length_opts(value, buffer_length, return_parse_end, false, true);
 }
 
 /* Default options for cJSON_Parse */

@@ -157,6 +157,10 @@ CJSON_PUBLIC(cJSON *) cJSON_ParseWithLength(const char *value, size_t buffer_len
 /* If you supply a ptr in return_parse_end and parsing fails, then return_parse_end will contain a pointer to the error so will match cJSON_GetErrorPtr(). */
 CJSON_PUBLIC(cJSON *) cJSON_ParseWithOpts(const char *value, const char **return_parse_end, cJSON_bool require_null_terminated);
 CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t buffer_length, const char **return_parse_end, cJSON_bool require_null_terminated);
+/* llmfallback: as cJSON_ParseWithLengthOpts (not requiring the NUL), taking
+ * a raw control character in a string or between tokens as upstream does,
+ * which the other entry points refuse (RFC 8259) */
+CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthRawControls(const char *value, size_t buffer_length, const char **return_parse_end);
 
 /* Render a cJSON entity to text for transfer/storage. */
 CJSON_PUBLIC(char *) cJSON_Print(const cJSON *item);
