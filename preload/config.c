@@ -666,9 +666,10 @@ static int load_verdict(ctx *x, const cJSON *v)
     return 0;
 }
 
-/* Where the first \u0000 escape of JSON text is, or NULL. cJSON decodes
- * it to a NUL, which ends the C string there: "gpt-4o\u0000-mini" asked
- * for gpt-4o, a provider "ba\u0000ckup" defined "ba". (In valid JSON a
+/* Where the first \u0000 escape of JSON text is, or NULL. A NUL is in no
+ * model, provider, URL or variable name, and upstream cJSON ended the
+ * string there ("gpt-4o\u0000-mini" asked for gpt-4o); ours keeps it as
+ * C0 80 (see cJSON.c), which no provider knows either. (In valid JSON a
  * backslash is only ever in a string, a key's or a value's, and escapes
  * the byte after it: "\\u0000" is a backslash and "u0000".) */
 static const char *nul_escape(const char *p, const char *end)

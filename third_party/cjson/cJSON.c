@@ -28,7 +28,10 @@
  * text of a number a double does not hold kept and printed as it came
  * (parse_number, print_number, cJSON_SetNumberHelper), and the parser held
  * to RFC 8259 where upstream's takes more (numbers such as 007 or 1., a raw
- * control character in a string or between tokens), and numbers read and
+ * control character in a string or between tokens, a \u escape with a bad
+ * hex digit), with cJSON_ParseWithLengthRawControls taking raw control
+ * characters as upstream did (for a stream already live), U+0000 kept
+ * inside strings as C0 80 and printed as \u0000 again, and numbers read and
  * written in the C locale whatever the program's (c_numeric); see the
  * README's note on cJSON and tests/unit/test_cjson_patch.c. */
 
