@@ -148,15 +148,29 @@ void test_cjson_patch(void)
     CHECK(j && !strcmp(cJSON_GetArrayItem(j, 0)->valuestring, "\xc3\xa9\xc3\x89\xef\xbf\xbf\xf0\x9f\x98\x80" "A"));
     cJSON_Delete(j);
     /* \u0000 is kept inside the C string as C0 80 (which no valid UTF-8
-     * holds), the text after it with it, and printed as \u0000 again; so
-     * is a C0 80 that came raw */
+     * holds), the text after it with it, and printed as \u0000 again; a
+     * C0 80 that came raw is one too where raw control characters are
+     * taken, and refused where they are not: it is what a NUL the parser
+     * decoded looks like in JSON carried in a string, parsed again (a
+     * JSON-mode answer {"a":"x\u0000y"}, which the program's parser
+     * refuses for its raw NUL), and no UTF-8 on the wire (rev28) */
     static const char *const nul[][3] = {
         {"[\"\\u0000Hello\"]", "\xc0\x80Hello", "[\"\\u0000Hello\"]"},
         {"{\"a\\u0000b\":\"x\\u0000\\u0000\"}", "x\xc0\x80\xc0\x80", "{\"a\\u0000b\":\"x\\u0000\\u0000\"}"},
         {"[\"\xc0\x80\\t\xc0\"]", "\xc0\x80\t\xc0", "[\"\\u0000\\t\xc0\"]"},
     };
+    static const char *const nested[] = {"[\"\xc0\x80\"]", "{\"a\":\"x\xc0\x80y\"}", "[\"\xc0\x80\xc0\"]"};
+    for (size_t i = 0; i < sizeof nested / sizeof nested[0]; i++) {
+        CHECK(cJSON_Parse(nested[i]) == NULL);
+        j = cJSON_ParseWithLengthRawControls(nested[i], strlen(nested[i]), NULL);
+        CHECK(j != NULL);
+        cJSON_Delete(j);
+    }
+    j = cJSON_Parse("[\"\xc0\"]");   /* (a lone C0 is invalid UTF-8, taken as such) */
+    CHECK(j != NULL);
+    cJSON_Delete(j);
     for (size_t i = 0; i < sizeof nul / sizeof nul[0]; i++) {
-        j = cJSON_Parse(nul[i][0]);
+        j = i == 2 ? cJSON_ParseWithLengthRawControls(nul[i][0], strlen(nul[i][0]), NULL) : cJSON_Parse(nul[i][0]);
         const cJSON *v = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, 0) : j ? j->child : NULL;
         CHECK_STR(v ? v->valuestring : NULL, nul[i][1]);
         char *p = j ? cJSON_PrintUnformatted(j) : NULL;

@@ -818,6 +818,18 @@ void test_verdict_answers(void)
     CHECK(answer("{\"content\":null}", "stop", NULL, vc).outcome == LLF_EMPTY);
     CHECK(answer("{\"content\":null,\"refusal\":\"I can't.\"}", "stop", NULL, vc).outcome == LLF_REFUSAL);
     CHECK(answer("{\"content\":\"x\"}", "content_filter", NULL, vc).outcome == LLF_REFUSAL);
+    /* JSON carried in a string holding a NUL ("\u0000" in the outer text)
+     * is refused, as the program's parser refuses its raw NUL and as a raw
+     * tab is; a "\\u0000" escape there is JSON's own (rev28) */
+    static const char json_mode[] = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"json\"}],"
+                                    "\"response_format\":{\"type\":\"json_object\"}}";
+    CHECK(answer("{\"content\":\"{\\\"a\\\":\\\"x\\u0000y\\\"}\"}", "stop", json_mode, vc).outcome == LLF_SCHEMA);
+    CHECK(answer("{\"content\":\"{\\\"a\\\":\\\"x\\ty\\\"}\"}", "stop", json_mode, vc).outcome == LLF_SCHEMA);
+    CHECK(answer("{\"content\":\"{\\\"a\\\":\\\"x\\\\u0000y\\\"}\"}", "stop", json_mode, vc).outcome == LLF_OK);
+    llf_verdict args = answer("{\"content\":null,\"tool_calls\":[{\"id\":\"c\",\"type\":\"function\",\"function\":"
+                              "{\"name\":\"f\",\"arguments\":\"{\\\"q\\\":\\\"a\\u0000b\\\"}\"}}]}",
+                              "tool_calls", NULL, vc);
+    CHECK(args.outcome != LLF_OK && strcmp(args.reason, "tool_arguments") == 0);
     /* textual refusals: short and matching; never a long answer that merely contains "I can't" */
     static const char *const refusals[] = {
         "I'm sorry, but I can't help with that.", "I’m sorry, but I can’t assist with that request.",

@@ -1051,6 +1051,16 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
             {
                 goto fail;
             }
+            /* llmfallback: nor a raw C0 80, which is U+0000 as this cJSON
+             * keeps it (see utf16_literal_to_utf8) in text parsed again, JSON
+             * carried in a JSON string (a JSON-mode answer, a call's
+             * arguments), where the program's parser meets a raw NUL and
+             * refuses it; on the wire it is no UTF-8 at all */
+            if ((input_end[0] == 0xC0) && !input_buffer->raw_controls &&
+                ((size_t)(input_end + 1 - input_buffer->content) < input_buffer->length) && (input_end[1] == 0x80))
+            {
+                goto fail;
+            }
             /* is escape sequence */
             if (input_end[0] == '\\')
             {
