@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int grow(llf_buf *b, size_t need)
@@ -78,26 +80,39 @@ int llf_buf_read_file(llf_buf *b, const char *path, size_t max, int regular_only
 {
     /* Opened without blocking: a FIFO nobody writes to would otherwise
      * block the open, and with it the host's first name lookup, for ever.
-     * Read blocking: a pipe's writer (a shell's <(...)) is waited for, and
-     * a FIFO without one reads as empty. */
+     * A FIFO without a writer reads as empty. A pipe's writer (a shell's
+     * <(...)) is waited for, LLF_READ_WAIT_MS in all: the core's load that
+     * reads the config holds the host's signals (shim.c), and a writer
+     * that never ended held the host with them, past `timeout` (rev29). */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
     struct stat st;
-    int e = fstat(fd, &st) != 0                                        ? errno
-            : S_ISDIR(st.st_mode)                                      ? EISDIR
-            : regular_only && !S_ISREG(st.st_mode)                     ? EINVAL
-            : fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ? errno
-                                                                       : 0;
+    int e = fstat(fd, &st) != 0                    ? errno
+            : S_ISDIR(st.st_mode)                  ? EISDIR
+            : regular_only && !S_ISREG(st.st_mode) ? EINVAL
+                                                   : 0;
     if (e) {
         close(fd);
         errno = e;
         return -1;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     char chunk[4096];
     ssize_t n;
     int rc = 0;
     while (rc == 0 && ((n = read(fd, chunk, sizeof chunk)) != 0)) {
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            long left = LLF_READ_WAIT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            if (left <= 0)
+                errno = ETIMEDOUT, rc = -1;
+            else
+                poll(&p, 1, (int)left);
+            continue;
+        }
         if (n < 0) {
             if (errno != EINTR)
                 rc = -1;   /* (an error is not the end of the file) */

@@ -28,8 +28,10 @@ char *llf_buf_steal(llf_buf *b);                            /* caller frees */
 /* The file at path appended to b, to its end: 0, or -1 with errno (a read
  * error, EISDIR, EINVAL for a file that is not regular when regular_only,
  * EFBIG once b holds more than max bytes before another 4 KiB is read,
- * ENOMEM). open, read, close: the shim uses it too, at a process's first
- * name lookup. */
+ * ENOMEM, ETIMEDOUT when a pipe's writer has not ended it within
+ * LLF_READ_WAIT_MS). open, read, close: the shim uses it too, at a
+ * process's first name lookup. */
+#define LLF_READ_WAIT_MS 5000
 int   llf_buf_read_file(llf_buf *b, const char *path, size_t max, int regular_only);
 void  llf_buf_adopt(llf_buf *b, char *s);   /* b's memory freed; b now owns string s */
 

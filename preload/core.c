@@ -125,6 +125,9 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
     if (llf_buf_read_file(&b, path, LLF_CONFIG_MAX, 0)) {
         if (errno == EFBIG || errno == ENOMEM)
             snprintf(err, errlen, "%s%s: too large or out of memory", cut, shown);
+        else if (errno == ETIMEDOUT)
+            snprintf(err, errlen, "%s%s: its writer has not ended it after %d s", cut, shown,
+                     LLF_READ_WAIT_MS / 1000);
         else
             snprintf(err, errlen, "%s%s: %s", cut, shown, strerror(errno));
         llf_buf_free(&b);

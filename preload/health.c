@@ -214,13 +214,16 @@ static int open_shared(const char *path)
     for (int round = 0;; round++) {
         /* Made 0600 whatever the umask: made 0400 under a umask of 0277,
          * every later process of the user was refused it. One an older
-         * library made so is replaced, from a read-only look. */
-        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+         * library made so is replaced, from a read-only look. Opened
+         * without blocking: a FIFO another user put there held every call
+         * in the read-only open (rev29); it is "not a regular file" below,
+         * and a regular file ignores the flag. */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
         if (fd >= 0)
             fchmod(fd, 0600);
         else if (errno == EEXIST)
-            fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0 && errno == EACCES && round == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+            fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0 && errno == EACCES && round == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) >= 0) {
             int replaced = fstat(fd, &st) == 0 && st.st_uid == getuid() && S_ISREG(st.st_mode) &&
                            replace_old(fd, path) == 0;
             close(fd);

@@ -486,6 +486,25 @@ def test_bad_config_passes_through_with_one_line():
     eq(len(m.requests("backup")), 0, "no fallback with a bad config")
 
 
+def test_a_config_whose_writer_never_ends_is_given_up():
+    """LLMFALLBACK_CONFIG=<(...) whose writer keeps the pipe open: the
+    library's load, which holds the program's signals, waited for its end,
+    and the program with it, past `timeout` (rev29). Now it gives up after
+    5 s with one line, and the call passes through."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    env = env_for(config(m))
+    cfg = env.pop("LLMFALLBACK_CONFIG")
+    argv = ["bash", "-c", 'LLMFALLBACK_CONFIG=<(cat "$1"; exec sleep 40 2>/dev/null) exec "${@:2}"', "-", cfg] + \
+        curl_chat(m, "-w", "\n%{http_code}")
+    r = run(argv, env, timeout=30)
+    lines = [l for l in r.stderr.decode().splitlines() if l.startswith("llmfallback:")]
+    eq(len(lines), 1, f"one stderr line ({r.stderr.decode()[-300:]!r})")
+    check("its writer has not ended it after 5 s; passing calls through untouched" in lines[0], f"says why: {lines[0]!r}")
+    eq(r.stdout.decode().rpartition("\n")[2], "503", "pass-through")
+    eq(len(m.requests("backup")), 0, "no fallback")
+
+
 def test_a_key_read_with_its_newline_is_sent_without_it():
     """A key variable as a Kubernetes secret made --from-file gives it (a
     newline after the key) or written with spaces around it: the member is

@@ -456,6 +456,32 @@ static void test_health_threads(void)
     llf_health_init(&off, NULL);
 }
 
+/* A FIFO where the file goes (any user may make one in /dev/shm): the
+ * read-only open, after the file was found not writable, waited for a
+ * writer, and every LLM call of the process with it (rev29). Now it is
+ * "not a regular file": not shared, at once. As nobody in a child when
+ * root, who may open anything for writing; the child's alarm ends a wait. */
+static void test_health_fifo(void)
+{
+    char dir[] = "/tmp/llf-fifo-XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL && chmod(dir, 0755) == 0);
+    snprintf(path, sizeof path, "%s/health", dir);
+    CHECK(mkfifo(path, 0644) == 0 && chmod(path, geteuid() == 0 ? 0644 : 0400) == 0);
+    pid_t kid = t_fork(1);
+    if (kid == 0) {
+        alarm(5);
+        if (geteuid() == 0 && (setgid(65534) || setuid(65534)))
+            _exit(2);
+        llf_health_cfg cfg = {2, 1000, 1, 0};
+        llf_health_init(&cfg, path);
+        _exit(llf_health_is_shared() ? 1 : 0);
+    }
+    int st = -1;
+    CHECK(kid > 0 && waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    unlink(path);
+    rmdir(dir);
+}
+
 void test_health(void)
 {
     char path[] = "/tmp/llf-health-XXXXXX";
@@ -516,4 +542,5 @@ void test_health(void)
     test_health_mixed();
     test_health_slots();
     test_health_threads();
+    test_health_fifo();
 }
