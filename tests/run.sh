@@ -13,7 +13,8 @@ passed=0
 failed=0
 skipped=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+fails=$(mktemp)
+trap 'rm -f "$log" "$fails"' EXIT
 
 suite() {
     local name=$1
@@ -21,6 +22,8 @@ suite() {
     echo "== $name"
     "$@" 2>&1 | tee "$log"
     local rc=${PIPESTATUS[0]}
+    # (what failed, said again after the closing line's sums, where a log cut to its tail shows it)
+    grep -E '^FAIL ' "$log" | cut -c1-200 | awk -v n="$name" '{ print n ": " $0 }' >> "$fails"
     local line
     local k
     k=$(sed -n 's/^e2e: \([0-9]*\) skipped.*/\1/p' "$log" | tail -n 1)
@@ -50,6 +53,10 @@ rm -rf "$sandir"
 suite "fuzz (a few seconds per target)" bash "$here/fuzz/run.sh" "$build" "${FUZZ_SECONDS:-5}"
 
 echo
+if [ -s "$fails" ]; then
+    echo "what failed:"
+    head -n 20 "$fails"
+fi
 [ "$skipped" -eq 0 ] || echo "$skipped skipped (each named above with why; not counted)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -338,6 +338,7 @@ def run_tests(modules):
     the closing line."""
     cases_ok = cases_bad = 0
     skipped = []
+    failed = []
     for mod in modules:
         for name in sorted(n for n in dir(mod) if n.startswith("test_")):
             fn = getattr(mod, name)
@@ -356,11 +357,16 @@ def run_tests(modules):
                 print(f"skip {mod.__name__}.{name}: {e}", flush=True)
             except Failed as e:
                 cases_bad += 1
+                failed.append(f"{mod.__name__}.{name}: {str(e).splitlines()[0] if str(e) else ''}")
                 print(f"FAIL {mod.__name__}.{name}: {e}", flush=True)
             except Exception:
                 cases_bad += 1
                 Counter.failed += 1
+                failed.append(f"{mod.__name__}.{name}: exception {traceback.format_exc().splitlines()[-1]}")
                 print(f"FAIL {mod.__name__}.{name}: exception\n{traceback.format_exc()}", flush=True)
+    # (again at the end, where a CI log cut to its tail still shows them)
+    for f in failed:
+        print(f"e2e: failed {f}")
     print(f"e2e checks: {Counter.passed} passed, {Counter.failed} failed")
     if skipped:
         print(f"e2e: {len(skipped)} skipped in this pass: {', '.join(skipped)}")
