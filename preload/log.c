@@ -403,16 +403,36 @@ void llf_log_deprecation(const char *provider, const char *model, const char *da
     emit(o);
 }
 
-/* s as one line of text, in place: a line break or a tab a space, any
- * other control character (C0, DEL, and C1 as UTF-8 writes it) a '?'. What
- * a warning shows may come from the config or a server ("unkn\u001b[2Jown",
- * an unknown key): on a terminal it must be text, not escape sequences. */
+/* The length of a UTF-8 bidirectional format character at c (U+061C,
+ * U+200E/F, U+202A..E, U+2066..9), or 0: they reorder the text shown after
+ * them ("Trojan Source"), so a name could read as another on a terminal. */
+static int bidi_at(const unsigned char *c)
+{
+    if (c[0] == 0xd8 && c[1] == 0x9c)
+        return 2;
+    if (c[0] != 0xe2 || !c[1] || !c[2])
+        return 0;
+    if (c[1] == 0x80 && (c[2] == 0x8e || c[2] == 0x8f || (c[2] >= 0xaa && c[2] <= 0xae)))
+        return 3;
+    return c[1] == 0x81 && c[2] >= 0xa6 && c[2] <= 0xa9 ? 3 : 0;
+}
+
+/* s as one line of text, in place: a line break or a tab a space (U+2028
+ * and U+2029 too), any other control character (C0, DEL, and C1 as UTF-8
+ * writes it) or bidirectional format character a '?'. What a warning
+ * shows may come from the config or a server ("unkn\u001b[2Jown", an
+ * unknown key): on a terminal it must be text, not escape sequences. */
 static void one_line(char *s)
 {
     char *o = s;
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        int n = bidi_at(c);
         if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
             c++, *o++ = '?';
+        else if (n)
+            c += n - 1, *o++ = '?';
+        else if (c[0] == 0xe2 && c[1] == 0x80 && (c[2] == 0xa8 || c[2] == 0xa9))
+            c += 2, *o++ = ' ';
         else
             *o++ = *c == '\n' || *c == '\r' || *c == '\t' ? ' ' : *c < ' ' || *c == 0x7f ? '?' : (char)*c;
     }

@@ -166,6 +166,16 @@ void test_log_warn_clean(void)
     llf_warn("unknown key \"%s\" in %s", "unkn\x1b[2Jown\x07\x7f\x01\xc2\x9b" "2J caf\xc3\xa9\r\n\tx", "the configuration");
     warned(f, saved, out, sizeof out);
     CHECK_STR(out, "llmfallback: unknown key \"unkn?[2Jown????2J caf\xc3\xa9   x\" in the configuration\n");
+    /* bidirectional format characters (U+202E RIGHT-TO-LEFT OVERRIDE ...)
+     * and the Unicode line and paragraph separators; other text stays */
+    f = warn_to();
+    saved = dup(2);
+    CHECK(saved >= 0 && f >= 0);
+    dup2(f, 2);
+    llf_warn("provider %s", "a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xe2\x81\xa9" "d\xe2\x80\x8f" "e\xd8\x9c"
+                            "f\xe2\x80\xa8" "g\xe2\x80\xa9" "h\xe2\x80\x94" "i\xe2\x81\xa5" "j\xe2\x80\xaf" "k\xe2\x80");
+    warned(f, saved, out, sizeof out);
+    CHECK_STR(out, "llmfallback: provider a?b?c?d?e?f g h\xe2\x80\x94" "i\xe2\x81\xa5" "j\xe2\x80\xaf" "k\xe2\x80\n");
 }
 
 /* The longest one-line reason a caller has (512 bytes with its NUL: the
