@@ -828,7 +828,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     const char *rft = llf_get_str(rf, "type");
     if (rc == LLF_TR_OK && rft && strcmp(rft, "json_object") == 0) {
         if ((system.n && llf_buf_adds(&system, "\n\n")) ||
-            llf_buf_adds(&system, "Respond with a single JSON object and nothing else."))
+            llf_buf_adds(&system, LLF_JSON_ONLY_TEXT))
             rc = LLF_TR_ERROR;
     } else if (rc == LLF_TR_OK && rft && strcmp(rft, "json_schema") == 0) {
         char *schema = cJSON_PrintUnformatted(llf_get(llf_get(rf, "json_schema"), "schema"));

@@ -345,7 +345,7 @@ static int says_json(const cJSON *msgs)
  * 0, -1 on no memory. */
 static int ask_json(cJSON *o)
 {
-    static const char note[] = "Respond with a single JSON object and nothing else.";
+    static const char note[] = LLF_JSON_ONLY_TEXT;
     const char *type = llf_get_str(llf_get(o, "response_format"), "type");
     cJSON *msgs = cJSON_GetObjectItemCaseSensitive(o, "messages");
     if (!type || strcmp(type, "json_object") || !cJSON_IsArray(msgs) || says_json(msgs))

@@ -60,6 +60,10 @@ const char *llf_gemini_finish(const char *reason, int calls);
  * Gemini 3 refuses a model turn whose first call has no signature, 400
  * "Function call is missing a thought_signature in functionCall parts". */
 #define LLF_GEMINI_SKIP_SIGNATURE "skip_thought_signature_validator"
+/* What a member told to answer in JSON mode without a schema is told
+ * (dialect_anthropic.c's system text, dialect_openai.c's ask_json): one
+ * sentence, so that the two say the same. */
+#define LLF_JSON_ONLY_TEXT "Respond with a single JSON object and nothing else."
 /* An Anthropic stop_reason (NULL: none) as a hub finish_reason, for answers
  * whole and streamed. */
 const char *llf_anthropic_finish(const char *stop_reason);
