@@ -22,8 +22,7 @@ suite() {
     echo "== $name"
     "$@" 2>&1 | tee "$log"
     local rc=${PIPESTATUS[0]}
-    # (what failed, said again after the closing line's sums, where a log cut to its tail shows it)
-    grep -E '^FAIL ' "$log" | cut -c1-200 | awk -v n="$name" '{ print n ": " $0 }' >> "$fails"
+    local before=$failed
     local line
     local k
     k=$(sed -n 's/^e2e: \([0-9]*\) skipped.*/\1/p' "$log" | tail -n 1)
@@ -38,6 +37,15 @@ suite() {
     else
         echo "$name: no result line (exit $rc)"
         failed=$((failed + 1))
+    fi
+    # (what failed, said again after the closing line's sums, where a log
+    # cut to its tail shows it: the suite's FAIL lines, else its own end,
+    # as a fuzz target's finding or a crash gives none)
+    if [ "$failed" -gt "$before" ]; then
+        grep -E '^FAIL |: FOUND A PROBLEM|: does not build' "$log" | cut -c1-200 |
+            awk -v n="$name" '{ print n ": " $0 }' >> "$fails"
+        grep -qE '^FAIL |: FOUND A PROBLEM|: does not build' "$log" ||
+            echo "$name: ${line:-no result line} (exit $rc)" >> "$fails"
     fi
 }
 
