@@ -1,8 +1,9 @@
 /* cjson_patch: the changes in our copy of cJSON (marked "llmfallback:" in
- * third_party/cjson/cJSON.c). The three speed changes give what upstream's
+ * third_party/cjson/cJSON.c). The speed changes give what upstream's
  * code gives: numbers their value as strtod() reads it, which upstream
  * calls for every number (in the "C" locale, as here); strings against a
- * decoding of their escapes written here; literals by their first byte.
+ * decoding of their escapes written here (string_ref); values of each
+ * kind chosen by their first byte.
  * The parser takes only JSON as RFC 8259 writes it: a number is checked
  * against the RFC's grammar as a POSIX regular expression. */
 #include <math.h>
@@ -44,6 +45,61 @@ static int number_agrees(const regex_t *re, const char *text)
         fprintf(stderr, "cjson_patch: number %s\n", text);
     cJSON_Delete(j);
     return agree;
+}
+
+/* What doc, ["<string>"], parses to as RFC 8259 and our changes have it:
+ * 1 and the string's value in out (U+0000 as C0 80), or 0 when it is not
+ * JSON. raw: raw control characters (and a raw C0 80) are taken. Only the
+ * escapes \u0041, \u00e9 and \u0000 are ever made by the caller. */
+static int string_ref(const char *doc, size_t n, int raw, char *out)
+{
+    size_t i = 2, o = 0;
+    if (n < 2 || doc[0] != '[' || doc[1] != '"')
+        return 0;
+    for (;;) {
+        if (i >= n)
+            return 0;
+        unsigned char c = (unsigned char)doc[i];
+        if (c == '"')
+            break;
+        if (c < 0x20 && !raw)
+            return 0;
+        if (c == 0xC0 && i + 1 < n && (unsigned char)doc[i + 1] == 0x80 && !raw)
+            return 0;
+        if (c != '\\') {
+            out[o++] = (char)c;
+            i++;
+            continue;
+        }
+        if (i + 1 >= n)
+            return 0;
+        char e = doc[i + 1];
+        const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
+        if (e == 'u') {
+            if (i + 6 > n)
+                return 0;
+            if (!strncmp(doc + i, "\\u0041", 6))
+                out[o++] = 'A';
+            else if (!strncmp(doc + i, "\\u00e9", 6))
+                out[o++] = (char)0xC3, out[o++] = (char)0xA9;
+            else if (!strncmp(doc + i, "\\u0000", 6))
+                out[o++] = (char)0xC0, out[o++] = (char)0x80;
+            else
+                return 0;
+            i += 6;
+        } else if (e && strchr(from, e)) {
+            out[o++] = to[strchr(from, e) - from];
+            i += 2;
+        } else {
+            return 0;
+        }
+    }
+    out[o] = 0;
+    /* white space, then the end of the array (what follows it is not looked
+     * at by cJSON_ParseWithLength) */
+    for (i++; i < n && ((doc[i] && strchr(" \t\n\r", doc[i])) || (raw && (unsigned char)doc[i] <= 32)); i++)
+        ;
+    return i < n && doc[i] == ']';
 }
 
 void test_cjson_patch(void)
@@ -200,6 +256,48 @@ void test_cjson_patch(void)
         cJSON_Delete(str);
     }
     CHECK(bad == 0);
+
+    /* Strings of the bytes the parser stops at in a string (a quote, an
+     * escape, control characters, C0), and others, against string_ref:
+     * taken or refused alike, to the same value, in both entry points. */
+    static const char *const piece[] = {"a", "\xc3\xa9", "\\\\", "\\\"", "\\n", "\\t", "\\/", "\\u0041",
+                                        "\\u00e9", "\\u0000", "\\q", "\\", "\t", "\x01", "\x1f", "\xc0",
+                                        "\x80", "\xc0\x80", " ", "\x7f", "\xff", "\"", "]"};
+    bad = 0;
+    int taken = 0;
+    for (int i = 0; i < 100000; i++) {
+        char doc[128], want[128];
+        size_t n = 0;
+        doc[n++] = '[', doc[n++] = '"';
+        for (int k = (int)(next() % 9); k > 0; k--) {
+            const char *p = piece[next() % (sizeof piece / sizeof piece[0])];
+            memcpy(doc + n, p, strlen(p));
+            n += strlen(p);
+        }
+        if (next() % 8) {   /* (mostly closed as a string in an array is) */
+            doc[n++] = '"';
+            doc[n++] = ']';
+        }
+        for (int rc = 0; rc < 2; rc++) {
+            int ok = string_ref(doc, n, rc, want);
+            cJSON *s = rc ? cJSON_ParseWithLengthRawControls(doc, n, NULL) : cJSON_ParseWithLength(doc, n);
+            const cJSON *v = cJSON_GetArrayItem(s, 0);
+            int agree = ok ? (cJSON_GetArraySize(s) == 1 && cJSON_IsString(v) && !strcmp(v->valuestring, want))
+                           : s == NULL;
+            if (!agree && bad < 5)
+            {
+                fprintf(stderr, "cjson_patch: string (raw %d, want %s):", rc, ok ? "taken" : "refused");
+                for (size_t b = 0; b < n; b++)
+                    fprintf(stderr, " %02x", (unsigned char)doc[b]);
+                fprintf(stderr, "\n");
+            }
+            bad += !agree;
+            taken += ok;
+            cJSON_Delete(s);
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(taken > 10000);   /* (the test sees both outcomes) */
 
     /* Literals: each by its whole word, as before. */
     j = cJSON_Parse("[null,false,true]");

@@ -23,8 +23,9 @@
 /* cJSON */
 /* JSON parser in C. */
 
-/* llmfallback: upstream 1.7.19 with three speed changes to the parser, each
- * marked "llmfallback:" (integers, unescaped strings, literals), the
+/* llmfallback: upstream 1.7.19 with speed changes to the parser, each
+ * marked "llmfallback:" (integers, unescaped strings, strings scanned by
+ * table, values chosen by their first byte, white space looked at inline), the
  * text of a number a double does not hold kept and printed as it came
  * (parse_number, print_number, cJSON_SetNumberHelper), and the parser held
  * to RFC 8259 where upstream's takes more (numbers such as 007 or 1., a raw
@@ -1024,6 +1025,16 @@ fail:
 }
 
 /* Parse the input text into an unescaped cinput, and populate item. */
+/* llmfallback: the bytes parse_string stops at in a string: its end, an
+ * escape, a control character, and C0 (the first byte of C0 80) */
+static const unsigned char string_stop[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1, [0x07] = 1,
+    [0x08] = 1, [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1, [0x0E] = 1, [0x0F] = 1,
+    [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+    [0x18] = 1, [0x19] = 1, [0x1A] = 1, [0x1B] = 1, [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1,
+    ['\"'] = 1, ['\\'] = 1, [0xC0] = 1
+};
+
 static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_buffer)
 {
     const unsigned char *input_pointer = buffer_at_offset(input_buffer) + 1;
@@ -1042,8 +1053,19 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
         /* calculate approximate size of the output (overestimate) */
         size_t allocation_length = 0;
         size_t skipped_bytes = 0;
-        while (((size_t)(input_end - input_buffer->content) < input_buffer->length) && (*input_end != '\"'))
+        /* llmfallback: the bytes that need a look are found by table
+         * (string_stop); every other byte is only stepped over */
+        const unsigned char *limit = input_buffer->content + input_buffer->length;
+        for (;;)
         {
+            while ((input_end < limit) && !string_stop[*input_end])
+            {
+                input_end++;
+            }
+            if ((input_end >= limit) || (*input_end == '\"'))
+            {
+                break;
+            }
             /* llmfallback: a control character is escaped in a JSON string
              * (RFC 8259 section 7); Python's json and JSON.parse refuse a raw
              * one, so a body holding one is not JSON to the program */
@@ -1057,14 +1079,14 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
              * arguments), where the program's parser meets a raw NUL and
              * refuses it; on the wire it is no UTF-8 at all */
             if ((input_end[0] == 0xC0) && !input_buffer->raw_controls &&
-                ((size_t)(input_end + 1 - input_buffer->content) < input_buffer->length) && (input_end[1] == 0x80))
+                ((input_end + 1) < limit) && (input_end[1] == 0x80))
             {
                 goto fail;
             }
             /* is escape sequence */
             if (input_end[0] == '\\')
             {
-                if ((size_t)(input_end + 1 - input_buffer->content) >= input_buffer->length)
+                if ((input_end + 1) >= limit)
                 {
                     /* prevent buffer overflow when last input character is a backslash */
                     goto fail;
@@ -1074,7 +1096,7 @@ static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_bu
             }
             input_end++;
         }
-        if (((size_t)(input_end - input_buffer->content) >= input_buffer->length) || (*input_end != '\"'))
+        if ((input_end >= limit) || (*input_end != '\"'))
         {
             goto fail; /* string ended unexpectedly */
         }
@@ -1328,7 +1350,21 @@ static cJSON_bool parse_object(cJSON * const item, parse_buffer * const input_bu
 static cJSON_bool print_object(const cJSON * const item, printbuffer * const output_buffer);
 
 /* Utility to jump whitespace and cr/lf */
-static parse_buffer *buffer_skip_whitespace(parse_buffer * const buffer)
+static parse_buffer *buffer_skip_whitespace_slow(parse_buffer * const buffer);
+
+/* llmfallback: most tokens follow another without white space; that case
+ * is decided here, inline, and the loop below is called only for the rest */
+static inline parse_buffer *buffer_skip_whitespace(parse_buffer * const buffer)
+{
+    if ((buffer != NULL) && (buffer->content != NULL) && (buffer->offset < buffer->length) &&
+        (buffer->content[buffer->offset] > 32))
+    {
+        return buffer;
+    }
+    return buffer_skip_whitespace_slow(buffer);
+}
+
+static parse_buffer *buffer_skip_whitespace_slow(parse_buffer * const buffer)
 {
     if ((buffer == NULL) || (buffer->content == NULL))
     {
@@ -1633,51 +1669,52 @@ static cJSON_bool parse_value(cJSON * const item, parse_buffer * const input_buf
         return false; /* no input */
     }
 
+    if (cannot_access_at_index(input_buffer, 0))
+    {
+        return false;
+    }
     /* parse the different types of values */
-    /* null */
-    if (can_read(input_buffer, 4) && (buffer_at_offset(input_buffer)[0] == 'n') && (strncmp((const char*)buffer_at_offset(input_buffer), "null", 4) == 0))
+    /* llmfallback: chosen by the first byte, strings first, which most
+     * values are, rather than by trying null, false and true before them */
+    switch (buffer_at_offset(input_buffer)[0])
     {
-        item->type = cJSON_NULL;
-        input_buffer->offset += 4;
-        return true;
+        case '\"':
+            return parse_string(item, input_buffer);
+        case '{':
+            return parse_object(item, input_buffer);
+        case '[':
+            return parse_array(item, input_buffer);
+        case '-': case '0': case '1': case '2': case '3': case '4':
+        case '5': case '6': case '7': case '8': case '9':
+            return parse_number(item, input_buffer);
+        case 'n':
+            if (can_read(input_buffer, 4) && (strncmp((const char*)buffer_at_offset(input_buffer), "null", 4) == 0))
+            {
+                item->type = cJSON_NULL;
+                input_buffer->offset += 4;
+                return true;
+            }
+            return false;
+        case 'f':
+            if (can_read(input_buffer, 5) && (strncmp((const char*)buffer_at_offset(input_buffer), "false", 5) == 0))
+            {
+                item->type = cJSON_False;
+                input_buffer->offset += 5;
+                return true;
+            }
+            return false;
+        case 't':
+            if (can_read(input_buffer, 4) && (strncmp((const char*)buffer_at_offset(input_buffer), "true", 4) == 0))
+            {
+                item->type = cJSON_True;
+                item->valueint = 1;
+                input_buffer->offset += 4;
+                return true;
+            }
+            return false;
+        default:
+            return false;
     }
-    /* false */
-    if (can_read(input_buffer, 5) && (buffer_at_offset(input_buffer)[0] == 'f') && (strncmp((const char*)buffer_at_offset(input_buffer), "false", 5) == 0))
-    {
-        item->type = cJSON_False;
-        input_buffer->offset += 5;
-        return true;
-    }
-    /* true */
-    if (can_read(input_buffer, 4) && (buffer_at_offset(input_buffer)[0] == 't') && (strncmp((const char*)buffer_at_offset(input_buffer), "true", 4) == 0))
-    {
-        item->type = cJSON_True;
-        item->valueint = 1;
-        input_buffer->offset += 4;
-        return true;
-    }
-    /* string */
-    if (can_access_at_index(input_buffer, 0) && (buffer_at_offset(input_buffer)[0] == '\"'))
-    {
-        return parse_string(item, input_buffer);
-    }
-    /* number */
-    if (can_access_at_index(input_buffer, 0) && ((buffer_at_offset(input_buffer)[0] == '-') || ((buffer_at_offset(input_buffer)[0] >= '0') && (buffer_at_offset(input_buffer)[0] <= '9'))))
-    {
-        return parse_number(item, input_buffer);
-    }
-    /* array */
-    if (can_access_at_index(input_buffer, 0) && (buffer_at_offset(input_buffer)[0] == '['))
-    {
-        return parse_array(item, input_buffer);
-    }
-    /* object */
-    if (can_access_at_index(input_buffer, 0) && (buffer_at_offset(input_buffer)[0] == '{'))
-    {
-        return parse_object(item, input_buffer);
-    }
-
-    return false;
 }
 
 /* Render a value to text. */
