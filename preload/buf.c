@@ -209,10 +209,7 @@ const char *llf_head_get_any(const llf_buf *head, const char *const *names, size
         const char *colon = memchr(p, ':', n);
         size_t nl = colon ? (size_t)(colon - p) : 0;
         for (size_t i = 0; colon && names[i] && i < best_i; i++) {
-            /* (the first byte, folded as a letter's case is, rules out most
-             * lines at once; the full comparison decides) */
-            if (nl == 0 || ((p[0] | 0x20) != (names[i][0] | 0x20)) || strlen(names[i]) != nl ||
-                strncasecmp(p, names[i], nl) != 0)
+            if (strlen(names[i]) != nl || strncasecmp(p, names[i], nl) != 0)
                 continue;
             best = llf_trim(colon + 1, p + n, len);
             best_i = i;
