@@ -284,8 +284,7 @@ void test_cjson_patch(void)
             const cJSON *v = cJSON_GetArrayItem(s, 0);
             int agree = ok ? (cJSON_GetArraySize(s) == 1 && cJSON_IsString(v) && !strcmp(v->valuestring, want))
                            : s == NULL;
-            if (!agree && bad < 5)
-            {
+            if (!agree && bad < 5) {
                 fprintf(stderr, "cjson_patch: string (raw %d, want %s):", rc, ok ? "taken" : "refused");
                 for (size_t b = 0; b < n; b++)
                     fprintf(stderr, " %02x", (unsigned char)doc[b]);

@@ -1024,7 +1024,6 @@ fail:
     return 0;
 }
 
-/* Parse the input text into an unescaped cinput, and populate item. */
 /* llmfallback: the bytes parse_string stops at in a string: its end, an
  * escape, a control character, and C0 (the first byte of C0 80) */
 static const unsigned char string_stop[256] = {
@@ -1035,6 +1034,7 @@ static const unsigned char string_stop[256] = {
     ['\"'] = 1, ['\\'] = 1, [0xC0] = 1
 };
 
+/* Parse the input text into an unescaped cinput, and populate item. */
 static cJSON_bool parse_string(cJSON * const item, parse_buffer * const input_buffer)
 {
     const unsigned char *input_pointer = buffer_at_offset(input_buffer) + 1;
