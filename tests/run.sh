@@ -41,11 +41,10 @@ suite() {
     # (what failed, said again after the closing line's sums, where a log
     # cut to its tail shows it: the suite's FAIL lines, else its own end,
     # as a fuzz target's finding or a crash gives none)
+    local said='^FAIL |: FOUND A PROBLEM|: does not build'
     if [ "$failed" -gt "$before" ]; then
-        grep -E '^FAIL |: FOUND A PROBLEM|: does not build' "$log" | cut -c1-200 |
-            awk -v n="$name" '{ print n ": " $0 }' >> "$fails"
-        grep -qE '^FAIL |: FOUND A PROBLEM|: does not build' "$log" ||
-            echo "$name: ${line:-no result line} (exit $rc)" >> "$fails"
+        grep -E "$said" "$log" | cut -c1-200 | awk -v n="$name" '{ print n ": " $0 }' >> "$fails"
+        grep -qE "$said" "$log" || echo "$name: ${line:-no result line} (exit $rc)" >> "$fails"
     fi
 }
 
