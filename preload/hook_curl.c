@@ -2017,8 +2017,12 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
             return -1;
         }
         /* Every member, the program's own provider's too, is verified with
-         * the library's trust (tls_opts), as on the relay path. */
-        c->dirty |= tls_member(rc, h, s, llf_core()->ca_bundle());
+         * the library's trust (tls_opts), as on the relay path. A member
+         * over plain HTTP (a local server) has no TLS of its own to verify
+         * and follows no redirect: the options stay (a proxy's TLS is the
+         * program's, PROXY_* options, whoever the member is). */
+        if (strncasecmp(req->url, "http://", 7) != 0)
+            c->dirty |= tls_member(rc, h, s, llf_core()->ca_bundle());
         rc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         /* The program's credentials (only those it set: the others are
          * not on the handle, but for a .netrc's, which libcurl reads

@@ -448,7 +448,8 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
      * anyway, in its last chunk with the finish reason: neither its models,
      * by their names wherever they are served (as fit() reads them), nor
      * its own API are asked. */
-    int ask_usage = t->dialect == LLF_OPENAI && !llf_model_mistral(model) && !strstr(t->base_url, "api.mistral.ai");
+    int ask_usage = o->stream && t->dialect == LLF_OPENAI && !llf_model_mistral(model) &&
+                    !strstr(t->base_url, "api.mistral.ai");
     int rc = member_body(o, ops, t->dialect, ask_usage, model, &out->body, e);
     if (rc != LLF_TR_OK) {
         llf_buf_free(&out->body);
