@@ -5,9 +5,9 @@
  * operations on the shared mapping, so processes need no lock. A slot whose
  * breaker holds nothing (closed, no failure counted) or whose state is long
  * past may be taken over by another provider/model when every slot it may
- * have is in use; each of its words carries a tag of the key that wrote it,
- * so that a process still updating the slot for its former key never
- * touches the new one's state. A file we did not create for this user, of
+ * have is in use, and cleared; each of its words carries a tag of the key
+ * that wrote it, so that a process still updating the slot for its former
+ * key never touches the new one's state. A file we did not create for this user, of
  * the wrong size or magic, is never trusted; one of an older layout of ours
  * is replaced (by rename: processes still mapping it keep theirs). What a
  * trusted file holds is still bounded on reading: a time further ahead than
@@ -27,8 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -38,10 +40,11 @@
 #define PROBE 8
 
 /* A slot's words but its key and probe hold a value of VAL_BITS under the
- * tag of the key that wrote it (its top bits): a word of another key reads
- * as 0, so a slot taken over starts afresh without being cleared, and an
- * update is a compare-and-swap made only while the slot is its key's (see
- * put()). Times are ms since boot, which fit 41 bits for 69 years. */
+ * tag of the key that wrote it (its top bits): a word a process still
+ * updating the slot for its former key writes after the slot was taken
+ * over (and cleared, see find()) reads as 0 to the new key, and an update
+ * is a compare-and-swap made only while the slot is its key's (see put()).
+ * Times are ms since boot, which fit 41 bits for 69 years. */
 #define VAL_BITS 41
 #define VAL_MASK ((1ULL << VAL_BITS) - 1)
 
@@ -173,8 +176,15 @@ static int clear_probe(slot *s, uint64_t key)
     return 0;
 }
 
-/* An older layout of ours at path (its magic, read from the file): a fresh
- * file takes its place. 0 replaced. */
+/* An older layout of ours at path (its magic, read from fd): a fresh file
+ * takes its place. 0 replaced (by us or by another process: open path
+ * again), -1 not. One process replaces it, under a lock on the old file:
+ * the others, which read the same old file, find path naming another one
+ * once they hold the lock. (Each replaced it in turn, and processes that
+ * had opened one replacement mapped a file another had renamed over: they
+ * no longer shared.) The lock is held for a rename; waited for a fifth of
+ * a second at most, not blocked on, lest a stopped process hold every
+ * other's first call. */
 static int replace_old(int fd, const char *path)
 {
     uint64_t m = 0;
@@ -184,13 +194,25 @@ static int replace_old(int fd, const char *path)
     char tmp[PATH_MAX + 8];
     if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
         return -1;
-    int nfd = mkostemp(tmp, O_CLOEXEC);
-    if (nfd < 0)
+    int locked = 0;
+    for (int i = 0; i < 100 && !(locked = flock(fd, LOCK_EX | LOCK_NB) == 0); i++)
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+    if (!locked)
         return -1;
-    int rc = fchmod(nfd, 0600) || rename(tmp, path) ? -1 : 0;
-    if (rc)
-        unlink(tmp);
-    close(nfd);
+    struct stat was, now;
+    int rc = -1;
+    if (fstat(fd, &was) == 0 && lstat(path, &now) == 0 && (was.st_dev != now.st_dev || was.st_ino != now.st_ino)) {
+        rc = 0;   /* (replaced meanwhile) */
+    } else {
+        int nfd = mkostemp(tmp, O_CLOEXEC);
+        if (nfd >= 0) {
+            rc = fchmod(nfd, 0600) || rename(tmp, path) ? -1 : 0;
+            if (rc)
+                unlink(tmp);
+            close(nfd);
+        }
+    }
+    flock(fd, LOCK_UN);
     return rc;
 }
 
@@ -366,8 +388,10 @@ static int lease_out(const slot *s, uint64_t key, uint64_t p, int64_t now)
 {
     int64_t out_until = (int64_t)(p >> PID_BITS), theirs = val(key, ld(&s->span)), span = lease_ms();
     pid_t owner = (pid_t)(p & PID_MASK);
+    /* (in a table of this process's own, another pid's lease is a copy
+     * fork() gave us of our parent's: its outcome can never reach us) */
     return out_until > now && out_until - now <= (theirs > span ? theirs : span) &&
-           !(owner && owner != getpid() && gone(owner));
+           !(owner && owner != getpid() && (t == &local || gone(owner)));
 }
 
 /* May another key take over s, key's slot, at now? 2 its breaker holds
@@ -417,12 +441,20 @@ static slot *find(uint64_t key, int create, int64_t now)
             return NULL;
         if (!cas(&best->key, &was, key))
             continue;
-        /* A lease of the former key's that no longer counts is no lease
-         * of ours. (Two processes taking two slots for the same key at
-         * once: the first in probe order is its, the other holds nothing
-         * and is taken again in time. A failure of the former key's
-         * reported between our look and our claim is lost with its state,
-         * which held nothing, or nothing recent.) */
+        /* Cleared, tags or not: words the former key wrote read as 0 to
+         * us only while our tag differs from theirs, and their key, or one
+         * of the same tag, may be ours (a key taking back the slot it lost
+         * found its old breaker there, and one failure reopened it). A
+         * lease of the former key's that no longer counts is no lease of
+         * ours. (Two processes taking two slots for the same key at once:
+         * the first in probe order is its, the other holds nothing and is
+         * taken again in time. A failure of the former key's reported
+         * between our look and our claim is lost with its state, which
+         * held nothing, or nothing recent; so is one of ours reported
+         * between our claim and this.) */
+        uint64_t *words[] = {&best->fails, &best->last, &best->open_until, &best->cool, &best->span};
+        for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+            __atomic_store_n(words[i], 0, __ATOMIC_SEQ_CST);
         uint64_t p = ld(&best->probe);
         if (p)
             cas(&best->probe, &p, 0);

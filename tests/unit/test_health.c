@@ -319,6 +319,7 @@ static void test_health_slots(void)
 }
 
 #undef P
+#define P2 "p 1 http://u:pw-0123456789@h:1/v1"
 
 /* Processes of other settings sharing the file (switched to in turn, as
  * each process of its own settings would use it). */
@@ -411,6 +412,113 @@ static void test_health_mixed(void)
     llf_health_cfg off = {0, 1000, 0, 0};
     llf_health_init(&off, NULL);
     llf_retry_budget_init(0, 0);
+}
+
+/* A provider/model whose slot was taken over and which comes back starts
+ * afresh, as README says: what it had left in the slot (a breaker long
+ * past, under its own tag) is not its state when it takes the slot again,
+ * nor that of another key whose tag is the same. Its old open_until made
+ * one failure reopen the breaker for a whole cooldown. */
+static void test_health_return(void)
+{
+    char *path = fresh_path();
+    llf_health_cfg cfg = {2, 1000, 1, 5000};
+    llf_health_init(&cfg, path);
+    for (int i = 0; i < 8; i++) {
+        llf_health_report(P2, names[i], 0, 0);
+        llf_health_report(P2, names[i], 0, 0);           /* eight open until 1000 */
+    }
+    llf_health_report(P2, names[8], 0, 700000);          /* takes names[0]'s, long past */
+    CHECK(!llf_health_open(P2, names[0]));
+    llf_health_report(P2, names[0], 0, 1400000);         /* and names[0] takes it back */
+    CHECK(llf_health_allow(P2, names[0], 1400001) == 1 && !llf_health_open(P2, names[0]));
+    llf_health_report(P2, names[0], 0, 1400002);         /* its second failure: open */
+    CHECK(llf_health_allow(P2, names[0], 1400003) == 0);
+
+    /* nor does a key of the same tag that takes the slot (names[9]'s tag
+     * stands in for names[0]'s, as if they were the same) */
+    long at = used_slot(path);                           /* (names[0]'s: the first) */
+    llf_health_report(P2, names[0], 1, 1400004);         /* closed: holds nothing */
+    uint64_t open_far = key_of(P2, names[9]) >> 41 << 41 | 1401000;
+    poke(path, at + OPEN_UNTIL, &open_far, 8);
+    llf_health_report(P2, names[9], 0, 1400005);         /* takes it (the others are long past) */
+    CHECK(llf_health_allow(P2, names[9], 1400006) == 1);
+    unlink(path);
+}
+
+/* A process of its own table (shared off, or the file refused) forked
+ * while a half-open probe was out: the parent's lease is a copy in the
+ * child, and the parent's outcome can never reach it. The child skipped
+ * the provider for the whole lease (ten minutes by default). */
+static void test_health_fork_local(void)
+{
+    llf_health_cfg c = {1, 1000, 0, 600000};
+    llf_health_init(&c, NULL);
+    llf_health_report("p", "m", 0, 0);
+    CHECK(llf_health_allow("p", "m", 1001) == 2);       /* the parent's probe */
+    int st = -1;
+    pid_t kid = t_fork(1);
+    if (kid == 0) {
+        int first = llf_health_allow("p", "m", 1002), again = llf_health_allow("p", "m", 1003);
+        _exit(first == 2 && again == 0 ? 0 : 1);         /* its own probe, then held */
+    }
+    CHECK(kid > 0 && waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(llf_health_allow("p", "m", 1004) == 0);       /* the parent's still out */
+    llf_health_release("p", "m");
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
+}
+
+/* Many processes finding an older layout at once: one replaces it, and
+ * every one maps the same new file. Each replaced it in turn, renaming over
+ * a file another had just made, and some wrote to a file nobody else saw
+ * (16 of 40 rounds split, with 16 processes). Each child opens its breaker
+ * for a model of its own; all of them must be in the file. */
+static void test_health_upgrade_race(void)
+{
+    enum { KIDS = 12, ROUNDS = 15 };
+    int split = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        char *path = fresh_path();
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        uint64_t old = 0x6c6c6668656c7434ULL;
+        CHECK(fd >= 0 && ftruncate(fd, 32 + 512 * 32) == 0 && pwrite(fd, &old, 8, 0) == 8);
+        close(fd);
+        int go[2];
+        CHECK(pipe(go) == 0);
+        pid_t kids[KIDS];
+        for (int k = 0; k < KIDS; k++) {
+            kids[k] = t_fork(1);
+            if (kids[k] == 0) {
+                char b, m[24];
+                close(go[1]);
+                if (read(go[0], &b, 1) < 0)
+                    _exit(2);
+                llf_health_cfg cfg = {1, 100000, 1, 5000};
+                llf_health_init(&cfg, path);
+                snprintf(m, sizeof m, "race-%d", k);
+                llf_health_report("p", m, 0, 1000);
+                _exit(llf_health_is_shared() ? 0 : 1);
+            }
+        }
+        close(go[0]);
+        close(go[1]);                                    /* all go at once */
+        for (int k = 0; k < KIDS; k++) {
+            int st = -1;
+            CHECK(kids[k] > 0 && waitpid(kids[k], &st, 0) == kids[k] && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        }
+        llf_health_cfg cfg = {1, 100000, 1, 5000};
+        llf_health_init(&cfg, path);
+        for (int k = 0; k < KIDS; k++) {
+            char m[24];
+            snprintf(m, sizeof m, "race-%d", k);
+            split += !llf_health_open("p", m);
+        }
+        unlink(path);
+    }
+    CHECK(split == 0);
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
 }
 
 /* A thread's probe and its release, in two steps (sem go between them). */
@@ -543,4 +651,7 @@ void test_health(void)
     test_health_slots();
     test_health_threads();
     test_health_fifo();
+    test_health_return();
+    test_health_fork_local();
+    test_health_upgrade_race();
 }
