@@ -217,17 +217,33 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     }
     /* The relay serves announced sources only: bound first (as connect()
      * would bind it), so the announcement precedes the connection. Bound
-     * to the wildcard address, not the relay's: a socket the relay then
-     * refuses after all (its table full, other threads' connections taking
-     * the descriptors) still reaches the provider. One bound to loopback
-     * cannot leave the host: EINVAL. */
+     * to the address the program bound it to, if any, else to the wildcard
+     * address, not the relay's: a socket the relay then refuses after all
+     * (its table full, other threads' connections taking the descriptors)
+     * still reaches the provider. One bound to loopback cannot leave the
+     * host: EINVAL. A program's address without a port yet (bound with
+     * IP_BIND_ADDRESS_NO_PORT, as curl's --interface does) is given one
+     * there: bound to the wildcard again, the socket lost the address the
+     * program chose and, still without a port, went past the relay. */
     struct sockaddr_storage me;
     socklen_t ml = sizeof me;
     if (getsockname(fd, (struct sockaddr *)&me, &ml) || port_of(&me) == 0) {
-        struct sockaddr_storage any = {.ss_family = relay.ss_family};
+        struct sockaddr_storage at = {.ss_family = relay.ss_family};
+        socklen_t al = rl;
+        if (ml <= sizeof me && me.ss_family == relay.ss_family)
+            at = me, al = ml;   /* (the wildcard if the program bound nothing) */
+        int noport = 0, off = 0;
+        socklen_t nl = sizeof noport;
+        if (getsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &noport, &nl) || nl != sizeof noport)
+            noport = 0;
+        if (noport)
+            setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &off, sizeof off);
         ml = sizeof me;
-        if (bind(fd, (struct sockaddr *)&any, rl) || getsockname(fd, (struct sockaddr *)&me, &ml) || port_of(&me) == 0)
-            return llf_real_connect(fd, sa, len);   /* (no port yet: IP_BIND_ADDRESS_NO_PORT) */
+        int bad = bind(fd, (struct sockaddr *)&at, al) || getsockname(fd, (struct sockaddr *)&me, &ml) || port_of(&me) == 0;
+        if (noport)
+            setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &noport, sizeof noport);
+        if (bad)
+            return llf_real_connect(fd, sa, len);
     }
     /* A socket bound to the wildcard address reaches loopback from loopback. */
     if (me.ss_family == AF_INET && ((struct sockaddr_in *)&me)->sin_addr.s_addr == htonl(INADDR_ANY))
