@@ -211,6 +211,8 @@ typedef struct hstate {
     char *cookiejar;                  /* copy */
     int jar;                          /* JAR_* */
     CURLSH *share;                    /* CURLOPT_SHARE */
+    int conn_apart;                   /* a multi call's connection kept out of the share's (see
+                                       * curl_multi_add_handle) */
     int jar_aside;                    /* the jar a member's attempt runs without (JAR_*) */
     struct curl_slist *aside;         /* a handle's own cookies meanwhile (CURLINFO_COOKIELIST) */
     curl_debug_callback debugfn;
@@ -593,36 +595,46 @@ static void state_drop(CURL *h)
 }
 
 /* Share handles that hold cookies (CURLSHOPT_SHARE of CURL_LOCK_DATA_COOKIE):
- * what a handle's CURLOPT_SHARE does to its cookies depends on it, and
- * libcurl cannot be asked. */
+ * what a handle's CURLOPT_SHARE does to its cookies depends on it; or
+ * connections (CURL_LOCK_DATA_CONNECT): the curl path's and the relay's
+ * then meet in one cache (see curl_multi_add_handle). libcurl cannot be
+ * asked. */
+enum { SH_COOKIE = 1, SH_CONNECT = 2 };
 typedef struct shstate {
     CURLSH *sh;
+    unsigned holds;                   /* SH_* */
     UT_hash_handle hh;
 } shstate;
-static shstate *cookie_shares;
+static shstate *shares;
 
-static int share_holds_cookies(CURLSH *sh)
+static int share_holds(CURLSH *sh, unsigned what)
 {
     shstate *e = NULL;
     lock_table();
-    HASH_FIND_PTR(cookie_shares, &sh, e);
+    HASH_FIND_PTR(shares, &sh, e);
+    int r = e && (e->holds & what);
     unlock_table();
-    return e != NULL;
+    return r;
 }
 
-static void share_note(CURLSH *sh, int cookies)
+/* sh now holds `what` (on) or not; what 0: sh is gone. */
+static void share_note(CURLSH *sh, unsigned what, int on)
 {
     shstate *e = NULL;
     pthread_once(&atfork_once, install_atfork);
     lock_table();
-    HASH_FIND_PTR(cookie_shares, &sh, e);
-    if (e && !cookies) {
-        HASH_DEL(cookie_shares, e);
+    HASH_FIND_PTR(shares, &sh, e);
+    unsigned holds = ((e ? e->holds : 0) & ~what) | (on ? what : 0);
+    if (e && !holds) {
+        HASH_DEL(shares, e);
         free(e);
-    } else if (!e && cookies && (e = calloc(1, sizeof *e))) {
+    } else if (e) {
+        e->holds = holds;
+    } else if (holds && (e = calloc(1, sizeof *e))) {
         e->sh = sh;
+        e->holds = holds;
         table_oom = 0;
-        HASH_ADD_PTR(cookie_shares, sh, e);
+        HASH_ADD_PTR(shares, sh, e);
         if (table_oom)
             free(e);
     }
@@ -803,7 +815,7 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
         if (s->jar == JAR_SHARED)
             s->jar = JAR_NONE;
         s->share = p;
-        if (p && share_holds_cookies(p))
+        if (p && share_holds(p, SH_COOKIE))
             s->jar = JAR_SHARED;
         break;
     case CURLOPT_DEBUGFUNCTION: s->debugfn = (curl_debug_callback)p; break;
@@ -990,10 +1002,25 @@ static CURLcode guarded_perform(const llf_curl_api *rc, CURL *h, int *guard)
     return res;
 }
 
+/* The handle of the transfer we let pass on this thread, and the multi
+ * handle libcurl runs it on (the handle's own, added through our
+ * curl_multi_add_handle): a multi call the program's callbacks make on any
+ * other is the program's, whose connections are not the passed
+ * transfer's (see curl_multi_perform). */
+static __thread CURL *direct_easy __attribute__((tls_model("initial-exec")));
+static __thread CURLM *direct_multi __attribute__((tls_model("initial-exec")));
+
 /* A transfer we let pass, straight to where the program sent it. */
 static CURLcode pass(const llf_curl_api *rc, CURL *h)
 {
-    return guarded_perform(rc, h, &llf_curl_direct);
+    CURL *easy = direct_easy;
+    CURLM *multi = direct_multi;
+    direct_easy = h;
+    direct_multi = NULL;
+    CURLcode res = guarded_perform(rc, h, &llf_curl_direct);
+    direct_easy = easy;
+    direct_multi = multi;
+    return res;
 }
 
 /* The program's progress callback, as libcurl calls it: XFERINFOFUNCTION
@@ -2618,6 +2645,14 @@ static void catch_up(const llf_curl_api *rc, CURL *h, hstate *s, int reset, cons
     due_apply(rc, h, s, due);
 }
 
+/* Is the handle's next transfer a POST, as a completion call is (see
+ * curl_easy_perform)? */
+static int is_post(const hstate *s)
+{
+    return (s->method == M_POST || s->method == M_PUT) && (!s->customrequest || strcmp(s->customrequest, "POST") == 0) &&
+           (s->method == M_POST || s->customrequest) && !s->request_target;
+}
+
 LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -2635,9 +2670,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
      * is another, which libcurl sends as written), and a request target of
      * the program's own (CURLOPT_REQUEST_TARGET) is what is asked, not the
      * URL's path: such a handle's transfer is not one the URL tells. */
-    int post = (s->method == M_POST || s->method == M_PUT) &&
-               (!s->customrequest || strcmp(s->customrequest, "POST") == 0) &&
-               (s->method == M_POST || s->customrequest) && !s->request_target;
+    int post = is_post(s);
     char *curlu_url = NULL;
     const char *url = s->url;
     if (post && s->curlu && rc->url_get && rc->url_get(s->curlu, CURLUPART_URL, &curlu_url, 0) == CURLUE_OK)
@@ -2832,19 +2865,116 @@ LLF_EXPORT struct curl_header *curl_easy_nextheader(CURL *h, unsigned int origin
 
 /* ---- handle life cycle ------------------------------------------------- */
 
-/* A handle run through the multi interface passes through: from then on
- * getinfo describes that transfer, not the last managed call. */
+/* Could the handle's next transfer be a completion call the relay takes:
+ * a POST to a provider's endpoint over http:// (one over https:// passes
+ * through the relay untouched)? (Loads the core, as curl_easy_perform does
+ * for any POST to http.) */
+static int relayed_call(const llf_curl_api *rc, const hstate *s)
+{
+    if (!is_post(s))
+        return 0;
+    char *curlu_url = NULL;
+    const char *url = s->url;
+    if (s->curlu && rc->url_get && rc->url_get(s->curlu, CURLUPART_URL, &curlu_url, 0) == CURLUE_OK)
+        url = curlu_url;
+    const llf_core_api *core = url && strncasecmp(url, "http://", 7) == 0 ? llf_core() : NULL;
+    int r = core && core->is_endpoint(url);
+    if (curlu_url)
+        rc->free(curlu_url);
+    return r;
+}
+
+/* A handle run through the multi interface passes through (the socket
+ * path, the relay, takes its call): from then on getinfo describes that
+ * transfer, not the last managed call. A handle whose share holds
+ * connections meets there the curl path's, which go straight to the
+ * provider: a call reusing one went past the relay, and one the relay
+ * took left its connection for the curl path's next call to reuse, which
+ * the relay would then manage a second time. A call's connection on such
+ * a handle is its own: new, and closed after (a connection to the relay,
+ * which keeps the provider's alive itself). */
 LLF_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
     if (!rc->multi_add_handle)
         return CURLM_INTERNAL_ERROR;
+    int libcurls = llf_curl_direct && h == direct_easy;   /* (its own, in a transfer we let pass) */
+    if (libcurls && !direct_multi)
+        direct_multi = m;
     hstate *s = LLF_IN_LIB() || !table ? NULL : state_find(h);
     if (s) {
         ov_clear(s);
         pause_fresh(s);   /* (its pauses are libcurl's from here) */
     }
-    return rc->multi_add_handle(m, h);
+    int apart = s && !libcurls && !llf_disabled() && s->share && share_holds(s->share, SH_CONNECT) && relayed_call(rc, s);
+    if (apart) {
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    }
+    CURLMcode r = rc->multi_add_handle(m, h);
+    if (s && apart && r != CURLM_OK) {
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
+        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, s->forbid_reuse);
+    }
+    if (s)
+        s->conn_apart = apart && r == CURLM_OK;
+    return r;
+}
+
+/* The program's own options back on a handle whose multi call's
+ * connection was kept apart (see curl_multi_add_handle). */
+LLF_EXPORT CURLMcode curl_multi_remove_handle(CURLM *m, CURL *h)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->multi_remove_handle)
+        return CURLM_INTERNAL_ERROR;
+    CURLMcode r = rc->multi_remove_handle(m, h);
+    /* (not libcurl's own, in a transfer we let pass: no lookup) */
+    hstate *s = LLF_IN_LIB() || !table || (llf_curl_direct && h == direct_easy) ? NULL : state_find(h);
+    if (s && s->conn_apart) {
+        s->conn_apart = 0;
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
+        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, s->forbid_reuse);
+    }
+    return r;
+}
+
+/* A multi call of the program's from a callback of a transfer we let pass
+ * (llf_curl_direct on) is the program's: its connections go through the
+ * relay like any multi call's. (They went straight to the provider, and
+ * its call had no fallback.) */
+#define PROGRAM_MULTI(m, call)                                      \
+    do {                                                            \
+        if (!llf_curl_direct || (m) == direct_multi)                \
+            return call;                                            \
+        llf_curl_direct = 0;                                        \
+        CURLMcode r_ = call;                                        \
+        llf_curl_direct = 1;                                        \
+        return r_;                                                  \
+    } while (0)
+
+LLF_EXPORT CURLMcode curl_multi_perform(CURLM *m, int *running)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->multi_perform)
+        return CURLM_INTERNAL_ERROR;
+    PROGRAM_MULTI(m, rc->multi_perform(m, running));
+}
+
+LLF_EXPORT CURLMcode curl_multi_socket_action(CURLM *m, curl_socket_t fd, int ev, int *running)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->multi_socket_action)
+        return CURLM_INTERNAL_ERROR;
+    PROGRAM_MULTI(m, rc->multi_socket_action(m, fd, ev, running));
+}
+
+LLF_EXPORT CURLMcode curl_multi_socket_all(CURLM *m, int *running)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->multi_socket_all)
+        return CURLM_INTERNAL_ERROR;
+    PROGRAM_MULTI(m, rc->multi_socket_all(m, running));
 }
 
 /* A new handle may sit where a freed one was: one libcurl made and freed
@@ -2916,7 +3046,7 @@ LLF_EXPORT void curl_easy_cleanup(CURL *h)
 }
 
 /* Which share handles hold cookies, for what CURLOPT_SHARE does to a
- * handle's jar (share_holds_cookies). The argument is forwarded with the
+ * handle's jar (share_holds). The argument is forwarded with the
  * type libcurl reads for the option. */
 LLF_EXPORT CURLSHcode curl_share_setopt(CURLSH *sh, CURLSHoption o, ...)
 {
@@ -2938,8 +3068,8 @@ LLF_EXPORT CURLSHcode curl_share_setopt(CURLSH *sh, CURLSHoption o, ...)
         r = rc->share_setopt(sh, o, p);
     }
     va_end(ap);
-    if (r == CURLSHE_OK && data == CURL_LOCK_DATA_COOKIE && !llf_disabled())
-        share_note(sh, o == CURLSHOPT_SHARE);
+    if (r == CURLSHE_OK && (data == CURL_LOCK_DATA_COOKIE || data == CURL_LOCK_DATA_CONNECT) && !llf_disabled())
+        share_note(sh, data == CURL_LOCK_DATA_COOKIE ? SH_COOKIE : SH_CONNECT, o == CURLSHOPT_SHARE);
     return r;
 }
 
@@ -2950,7 +3080,7 @@ LLF_EXPORT CURLSHcode curl_share_cleanup(CURLSH *sh)
         return CURLSHE_NOT_BUILT_IN;
     CURLSHcode r = rc->share_cleanup(sh);
     if (r == CURLSHE_OK)
-        share_note(sh, 0);   /* (a new share may be given its address) */
+        share_note(sh, SH_COOKIE | SH_CONNECT, 0);   /* (a new share may be given its address) */
     return r;
 }
 
@@ -3004,6 +3134,11 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->cookiejar = s->cookiejar ? strdup(s->cookiejar) : NULL;
     n->jar = s->jar != JAR_NONE ? JAR_OWN : JAR_NONE;
     n->share = NULL;
+    n->conn_apart = 0;
+    if (s->conn_apart) {   /* (a copy made during a multi call: its options are the program's) */
+        rc->easy_setopt(d, CURLOPT_FRESH_CONNECT, s->fresh_connect);
+        rc->easy_setopt(d, CURLOPT_FORBID_REUSE, s->forbid_reuse);
+    }
     n->jar_aside = JAR_NONE;
     n->aside = NULL;
     n->member_resolve = NULL;

@@ -18,8 +18,10 @@ extern __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
 /* Set while a libcurl transfer the curl hook let pass runs on this thread:
  * its connections go where the program sent them, not to the relay (the
  * curl path does its own fallback, and has decided this one needs none).
- * Only connect() looks at it, for the whole transfer: a connection the
- * program's own callbacks open meanwhile goes direct too. */
+ * Only connect() looks at it, for the whole transfer, but for the multi
+ * calls the program's callbacks make meanwhile on a multi handle of its
+ * own (hook_curl.c, curl_multi_perform): a connection a callback opens
+ * otherwise (a socket of its own) goes direct too. */
 extern __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
 
 /* The socket the last connect() under either guard on this thread was

@@ -930,10 +930,10 @@ def test_through_a_connect_proxy_the_servers_answer_is_judged():
         proxy.stop()
 
 
-def curlstate(m, case, *urls, preload=True, timeout=20, cfg=None):
+def curlstate(m, case, *urls, preload=True, timeout=20, cfg=None, log=None):
     prog = os.path.join(BUILD, "progs/curlstate")
     return run([prog, case, m.base("primary") + "/chat/completions", *urls],
-               env_for(cfg or config(m), preload=preload), timeout=timeout)
+               env_for(cfg or config(m), log, preload=preload), timeout=timeout)
 
 
 def lines(r):
@@ -1313,6 +1313,54 @@ def test_multi_interface_over_http_goes_through_the_relay():
     r = run(curl_chat(m, "-Z"), env_for(config(m)))
     eq(r.returncode, 0, "answered")
     eq(answer(r.stdout).split(" (")[0], "Hello from backup", "the relay fell back")
+
+
+def test_a_multi_call_from_a_passed_transfers_callback_goes_through_the_relay():
+    """A download the curl hook lets pass connects straight to where it goes;
+    a call the program runs through a multi handle from that download's
+    progress callback is the program's, and goes through the relay like any
+    multi call: it falls back. (It went straight to the failing primary.)"""
+    m = mock()
+    m.set("primary", behaviour="503")
+    blob = f"http://127.0.0.1:{m.port('spare')}/_mock/blob?size=300000&seed=5"
+    r = curlstate(m, "multiin", blob)
+    eq(lines(r), ["inside 0 200 marked", "get 0 200"], "the inner call fell back; the download passed")
+    eq(len(m.requests("backup")), 1, "the backup answered it")
+
+
+def test_a_multi_call_on_a_handle_sharing_connections_goes_through_the_relay():
+    """Handles sharing their connections (CURL_LOCK_DATA_CONNECT): a direct
+    connection to the provider that a passed download left in the share is
+    not what a later multi call takes (it reused it, past the relay, and
+    the primary's 503 came back); the relay's connection that call used is
+    not what a later easy call takes either (the relay would manage it a
+    second time). The handle's options are the program's again after."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("sharedconn.log")
+    blob = f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=1000&seed=5"
+    r = curlstate(m, "sharedconn", blob, log=log)
+    eq(lines(r), ["get 0 200", "multi 0 200 marked", "again 0", "easy 0 200"],
+       "both calls fell back; the handle's own downloads after reuse their connection")
+    eq(len(m.requests("backup")), 2, "the backup answered each once")
+    eq([(a["path"], a["provider"], a["status"]) for a in read_log(log) if a["event"] == "attempt"],
+       [("socket", "openai", 503), ("socket", "backup", 200), ("curl", "openai", 503), ("curl", "backup", 200)],
+       "each call managed once, the multi one by the relay")
+
+
+def test_an_interface_address_is_kept_and_the_call_falls_back():
+    """curl --interface ADDRESS binds its socket to that address before it
+    connects, with no port yet (IP_BIND_ADDRESS_NO_PORT): the socket goes to
+    the relay from that address, as the program chose, and the call falls
+    back. (It was bound again to the wildcard address and went straight to
+    the primary.)"""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m, "-Z", "--interface", "127.0.0.2", "-w", "\\n%{local_ip}"), env_for(config(m)))
+    eq(r.returncode, 0, "answered")
+    body, local = r.stdout.rsplit(b"\n", 1)
+    eq(answer(body).split(" (")[0], "Hello from backup", "the relay fell back")
+    eq(local.decode(), "127.0.0.2", "from the program's address")
 
 
 def test_getinfo_after_a_streamed_fallback():

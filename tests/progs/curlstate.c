@@ -89,6 +89,17 @@
  *           (duphandle); then a call with nothing set, and one on the
  *           copy: prints "call RC CODE SETS", "after RC CODE", "copy RC
  *           CODE"
+ * multiin   a download of OTHER_URL (easy, not a call) whose progress
+ *           callback, at its first call, runs the chat call through a multi
+ *           handle to its end: prints "inside RC CODE marked|plain" (the
+ *           answer marked by the library or not), then "get RC CODE"
+ * sharedconn three handles sharing connections (CURL_LOCK_DATA_CONNECT): the
+ *           first downloads OTHER_URL (the provider's host) with
+ *           curl_easy_perform; then the second makes the chat call through a
+ *           multi handle, then downloads OTHER_URL twice (easy); then a
+ *           third makes the call with curl_easy_perform: prints "get RC
+ *           CODE", "multi RC CODE marked|plain", "again NEW-CONNECTIONS"
+ *           (the second download's), "easy RC CODE"
  * outmid    a call whose header callback, at its first line, sets a new
  *           write callback and a new error buffer (the old one freed), and
  *           whose progress callback turns itself off (NOPROGRESS) at its
@@ -166,6 +177,24 @@ static CURL *chat_handle(const char *url, struct curl_slist **hdrs)
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
     return h;
+}
+
+/* A call (rid in its body) on a new handle, in share sh if any, cleaned up
+ * after: its result, and its status in *code. */
+static CURLcode call_on_new(const char *chat, const char *rid, curl_write_callback wf, CURLSH *sh, long *code)
+{
+    struct curl_slist *hl;
+    CURL *n = chat_handle(chat, &hl);
+    if (sh)
+        curl_easy_setopt(n, CURLOPT_SHARE, sh);
+    curl_easy_setopt(n, CURLOPT_POSTFIELDS, body(rid));
+    curl_easy_setopt(n, CURLOPT_WRITEFUNCTION, wf);
+    CURLcode rc = curl_easy_perform(n);
+    *code = 0;
+    curl_easy_getinfo(n, CURLINFO_RESPONSE_CODE, code);
+    curl_easy_cleanup(n);
+    curl_slist_free_all(hl);
+    return rc;
 }
 
 /* children: does the file at path hold text (within 10 s)? */
@@ -532,6 +561,40 @@ static size_t count_header(char *p, size_t size, size_t nmemb, void *ud)
     return size * nmemb;
 }
 
+/* multiin, sharedconn: h's transfer through a multi handle of its own, to
+ * its end: prints "WHAT RC CODE marked|plain". */
+static void through_multi(CURL *h, const char *what)
+{
+    CURLM *m = curl_multi_init();
+    curl_multi_add_handle(m, h);
+    int running = 1;
+    CURLcode done = CURLE_OK;
+    while (running) {
+        curl_multi_perform(m, &running);
+        if (running)
+            curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    int left = 0;
+    for (CURLMsg *msg; (msg = curl_multi_info_read(m, &left));)
+        if (msg->msg == CURLMSG_DONE)
+            done = msg->data.result;
+    struct curl_header *hd = NULL;
+    int marked = curl_easy_header(h, "x-llmfallback-provider", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK;
+    printf("%s %d %ld %s\n", what, done, code_of(h), marked ? "marked" : "plain");
+    curl_multi_remove_handle(m, h);
+    curl_multi_cleanup(m);
+}
+
+static CURL *inner_h;
+static int inner_done;
+static int run_inner(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)ud, (void)dt, (void)dn, (void)ut, (void)un;
+    if (!inner_done++)
+        through_multi(inner_h, "inside");
+    return 0;
+}
+
 static volatile sig_atomic_t reaped;
 static void reap(int sig)
 {
@@ -743,6 +806,45 @@ int main(int argc, char **argv)
         printf("download %ld %s\n", code_of(h), marked ? "marked" : "plain");
         curl_multi_remove_handle(m, h);
         curl_multi_cleanup(m);
+    } else if (!strcmp(cas, "multiin") && other) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        inner_h = h;
+        CURL *g = curl_easy_init();
+        curl_easy_setopt(g, CURLOPT_URL, other);
+        curl_easy_setopt(g, CURLOPT_WRITEFUNCTION, sink);
+        curl_easy_setopt(g, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(g, CURLOPT_XFERINFOFUNCTION, run_inner);
+        rc = curl_easy_perform(g);
+        printf("get %d %ld\n", rc, code_of(g));
+        curl_easy_cleanup(g);
+    } else if (!strcmp(cas, "sharedconn") && other) {
+        CURLSH *sh = curl_share_init();
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        CURL *g = curl_easy_init();
+        curl_easy_setopt(g, CURLOPT_SHARE, sh);
+        curl_easy_setopt(g, CURLOPT_URL, other);
+        curl_easy_setopt(g, CURLOPT_WRITEFUNCTION, sink);
+        rc = curl_easy_perform(g);
+        printf("get %d %ld\n", rc, code_of(g));
+        curl_easy_setopt(h, CURLOPT_SHARE, sh);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        through_multi(h, "multi");
+        curl_easy_setopt(h, CURLOPT_URL, other);
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl_easy_perform(h);
+        curl_easy_perform(h);
+        long fresh = -1;
+        curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
+        printf("again %ld\n", fresh);
+        long code;
+        rc = call_on_new(chat, "B", sink, sh, &code);
+        printf("easy %d %ld\n", rc, code);
+        curl_easy_cleanup(g);
+        curl_easy_cleanup(h);
+        h = NULL;
+        curl_share_cleanup(sh);
     } else if (!strcmp(cas, "curlu")) {
         CURLU *u = curl_url();
         curl_url_set(u, CURLUPART_URL, chat, 0);
@@ -841,14 +943,9 @@ int main(int argc, char **argv)
             printf("first jumped\n");
         }
         h = NULL;   /* (a handle left by a jump is not to be used again) */
-        struct curl_slist *hdrs2;
-        CURL *n = chat_handle(chat, &hdrs2);
-        curl_easy_setopt(n, CURLOPT_POSTFIELDS, body("K"));
-        curl_easy_setopt(n, CURLOPT_WRITEFUNCTION, show);
-        rc = curl_easy_perform(n);
-        printf("\nsecond %d %ld\n", rc, code_of(n));
-        curl_easy_cleanup(n);
-        curl_slist_free_all(hdrs2);
+        long code;
+        rc = call_on_new(chat, "K", show, NULL, &code);
+        printf("\nsecond %d %ld\n", rc, code);
     } else if (!strcmp(cas, "streams2")) {
         for (int i = 0; i < 2; i++) {
             struct curl_slist *hl;
