@@ -83,10 +83,10 @@ static void fill(void *lib)
     R(getdate, "curl_getdate");
     R(easy_init, "curl_easy_init");
     R(multi_add_handle, "curl_multi_add_handle");
-    R(multi_remove_handle, "curl_multi_remove_handle");
     R(multi_perform, "curl_multi_perform");
     R(multi_socket_action, "curl_multi_socket_action");
     R(multi_socket_all, "curl_multi_socket_all");
+    R(multi_socket, "curl_multi_socket");
     R(easy_send, "curl_easy_send");
     R(easy_recv, "curl_easy_recv");
     R(easy_pause, "curl_easy_pause");

@@ -34,10 +34,10 @@ typedef struct llf_curl_api {
     time_t (*getdate)(const char *, const time_t *);
     CURL *(*easy_init)(void);
     CURLMcode (*multi_add_handle)(CURLM *, CURL *);
-    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
     CURLMcode (*multi_perform)(CURLM *, int *);
     CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
     CURLMcode (*multi_socket_all)(CURLM *, int *);
+    CURLMcode (*multi_socket)(CURLM *, curl_socket_t, int *);   /* (deprecated, still exported) */
     CURLcode (*easy_send)(CURL *, const void *, size_t, size_t *);
     CURLcode (*easy_recv)(CURL *, void *, size_t, size_t *);
     CURLcode (*easy_pause)(CURL *, int);

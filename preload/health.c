@@ -194,11 +194,13 @@ static int replace_old(int fd, const char *path)
     char tmp[PATH_MAX + 8];
     if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
         return -1;
-    int locked = 0;
-    for (int i = 0; i < 100 && !(locked = flock(fd, LOCK_EX | LOCK_NB) == 0); i++)
+    int locked = 0, err = 0;
+    for (int i = 0; i < 100 && !(locked = flock(fd, LOCK_EX | LOCK_NB) == 0) && (err = errno) == EWOULDBLOCK; i++)
         nanosleep(&(struct timespec){0, 2000000}, NULL);
-    if (!locked)
+    if (!locked && err == EWOULDBLOCK)
         return -1;
+    /* (a file system without locks: replaced unlocked, as before there
+     * was a lock) */
     struct stat was, now;
     int rc = -1;
     if (fstat(fd, &was) == 0 && lstat(path, &now) == 0 && (was.st_dev != now.st_dev || was.st_ino != now.st_ino)) {
@@ -212,7 +214,8 @@ static int replace_old(int fd, const char *path)
             close(nfd);
         }
     }
-    flock(fd, LOCK_UN);
+    if (locked)
+        flock(fd, LOCK_UN);
     return rc;
 }
 

@@ -211,7 +211,7 @@ typedef struct hstate {
     char *cookiejar;                  /* copy */
     int jar;                          /* JAR_* */
     CURLSH *share;                    /* CURLOPT_SHARE */
-    int conn_apart;                   /* a multi call's connection kept out of the share's (see
+    int conn_apart;                   /* FRESH_CONNECT set for a multi call (see
                                        * curl_multi_add_handle) */
     int jar_aside;                    /* the jar a member's attempt runs without (JAR_*) */
     struct curl_slist *aside;         /* a handle's own cookies meanwhile (CURLINFO_COOKIELIST) */
@@ -1232,7 +1232,7 @@ typedef struct attempt_ctx {
  * answered by its original attempt touches few: every setopt costs. */
 enum { D_URL = 1, D_POST = 2, D_FLAGS = 4, D_TIMEOUTS = 8, D_PROGRESS = 16, D_CREDS = 32,
        D_DEBUG = 64, D_FOLLOW = 128, D_ROUTE = 256, D_JAR = 512, D_READ = 1024, D_TLS = 2048,
-       D_ALL = 4095 };
+       D_CONN = 4096, D_ALL = 8191 };
 
 /* A call that only runs a reader of ours, or reads the program's body
  * (hstate.call_dirty). */
@@ -2034,6 +2034,16 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         jar_back(rc, h, s);
         c->dirty &= ~(unsigned)D_JAR;
     }
+    /* A share of connections may hold one a multi call of the program's
+     * made to the relay (the socket path), which would manage the attempt
+     * a second time: over http:// (over https:// the relay's is a tunnel),
+     * each attempt on such a handle takes a new one. (Set again each time:
+     * putting back the program's route or trust above puts back its
+     * FRESH_CONNECT too.) */
+    if (s->share && strncasecmp(req->url, "http://", 7) == 0 && share_holds(s->share, SH_CONNECT)) {
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        c->dirty |= D_CONN;
+    }
     if (original)
         c->nsecret = 0;   /* the program's own credentials are its to show */
     if (!original) {
@@ -2280,6 +2290,8 @@ static void restore(CURL *h, hstate *s, unsigned dirty)
         jar_back(rc, h, s);
     if (dirty & D_TLS)
         tls_back(rc, h, s);
+    if (dirty & D_CONN)
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
 }
 
 /* The body of a read-callback upload, read once so every attempt can send it. */
@@ -2645,6 +2657,18 @@ static void catch_up(const llf_curl_api *rc, CURL *h, hstate *s, int reset, cons
     due_apply(rc, h, s, due);
 }
 
+/* The program's FRESH_CONNECT back on a handle whose multi call took a
+ * new connection (see curl_multi_add_handle), at the handle's next use:
+ * its multi may have been cleaned up with it inside (libcurl then calls
+ * no remove), and until then it is in a transfer of that multi. */
+static void conn_back(const llf_curl_api *rc, CURL *h, hstate *s)
+{
+    if (s && s->conn_apart) {
+        s->conn_apart = 0;
+        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
+    }
+}
+
 /* Is the handle's next transfer a POST, as a completion call is (see
  * curl_easy_perform)? */
 static int is_post(const hstate *s)
@@ -2663,6 +2687,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
     hstate *s = state_find(h);
     if (!s)
         return pass(rc, h);
+    conn_back(rc, h, s);
     ov_clear(s);
     pause_fresh(s);
     /* Only a POST to http(s) can be a completion call: everything else passes
@@ -2888,11 +2913,10 @@ static int relayed_call(const llf_curl_api *rc, const hstate *s)
  * path, the relay, takes its call): from then on getinfo describes that
  * transfer, not the last managed call. A handle whose share holds
  * connections meets there the curl path's, which go straight to the
- * provider: a call reusing one went past the relay, and one the relay
- * took left its connection for the curl path's next call to reuse, which
- * the relay would then manage a second time. A call's connection on such
- * a handle is its own: new, and closed after (a connection to the relay,
- * which keeps the provider's alive itself). */
+ * provider: a call over http:// reusing one went past the relay. Such a
+ * call takes a new connection (to the relay, which keeps the provider's
+ * alive itself); the one it leaves in the share the curl path does not
+ * take (perform_attempt). */
 LLF_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -2906,36 +2930,18 @@ LLF_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
         ov_clear(s);
         pause_fresh(s);   /* (its pauses are libcurl's from here) */
     }
-    int apart = s && !libcurls && !llf_disabled() && s->share && share_holds(s->share, SH_CONNECT) && relayed_call(rc, s);
-    if (apart) {
+    if (!s || libcurls)
+        return rc->multi_add_handle(m, h);
+    int apart = !llf_disabled() && s->share && share_holds(s->share, SH_CONNECT) && relayed_call(rc, s);
+    if (apart && !s->conn_apart)
         rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
-    }
     CURLMcode r = rc->multi_add_handle(m, h);
-    if (s && apart && r != CURLM_OK) {
+    if (r == CURLM_OK && !apart)
+        conn_back(rc, h, s);   /* (its last multi was cleaned up with it inside) */
+    else if (r == CURLM_OK)
+        s->conn_apart = 1;
+    else if (apart && !s->conn_apart)
         rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
-        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, s->forbid_reuse);
-    }
-    if (s)
-        s->conn_apart = apart && r == CURLM_OK;
-    return r;
-}
-
-/* The program's own options back on a handle whose multi call's
- * connection was kept apart (see curl_multi_add_handle). */
-LLF_EXPORT CURLMcode curl_multi_remove_handle(CURLM *m, CURL *h)
-{
-    const llf_curl_api *rc = llf_real_curl();
-    if (!rc->multi_remove_handle)
-        return CURLM_INTERNAL_ERROR;
-    CURLMcode r = rc->multi_remove_handle(m, h);
-    /* (not libcurl's own, in a transfer we let pass: no lookup) */
-    hstate *s = LLF_IN_LIB() || !table || (llf_curl_direct && h == direct_easy) ? NULL : state_find(h);
-    if (s && s->conn_apart) {
-        s->conn_apart = 0;
-        rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
-        rc->easy_setopt(h, CURLOPT_FORBID_REUSE, s->forbid_reuse);
-    }
     return r;
 }
 
@@ -2967,6 +2973,17 @@ LLF_EXPORT CURLMcode curl_multi_socket_action(CURLM *m, curl_socket_t fd, int ev
     if (!rc->multi_socket_action)
         return CURLM_INTERNAL_ERROR;
     PROGRAM_MULTI(m, rc->multi_socket_action(m, fd, ev, running));
+}
+
+/* (curl.h makes the old name a macro for curl_multi_socket_action, for
+ * programs built since; those built before call it) */
+#undef curl_multi_socket
+LLF_EXPORT CURLMcode curl_multi_socket(CURLM *m, curl_socket_t fd, int *running)
+{
+    const llf_curl_api *rc = llf_real_curl();
+    if (!rc->multi_socket)
+        return CURLM_INTERNAL_ERROR;
+    PROGRAM_MULTI(m, rc->multi_socket(m, fd, running));
 }
 
 LLF_EXPORT CURLMcode curl_multi_socket_all(CURLM *m, int *running)
@@ -3135,10 +3152,8 @@ LLF_EXPORT CURL *curl_easy_duphandle(CURL *h)
     n->jar = s->jar != JAR_NONE ? JAR_OWN : JAR_NONE;
     n->share = NULL;
     n->conn_apart = 0;
-    if (s->conn_apart) {   /* (a copy made during a multi call: its options are the program's) */
+    if (s->conn_apart)   /* (a copy made during or after a multi call: its options are the program's) */
         rc->easy_setopt(d, CURLOPT_FRESH_CONNECT, s->fresh_connect);
-        rc->easy_setopt(d, CURLOPT_FORBID_REUSE, s->forbid_reuse);
-    }
     n->jar_aside = JAR_NONE;
     n->aside = NULL;
     n->member_resolve = NULL;

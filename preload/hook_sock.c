@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,14 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     socklen_t ol = sizeof only;
     if (mapped && (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, &ol) || only))
         return llf_real_connect(fd, sa, len);
+    /* A socket bound to a device (SO_BINDTODEVICE: curl --interface eth0
+     * as root) reaches the relay on loopback only through lo: to another
+     * device it goes where it was sent, as the program made it (its
+     * connect to the relay would wait for a connect limit). */
+    char dev[IFNAMSIZ + 1] = "";
+    socklen_t dl = sizeof dev - 1;
+    if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &dl) == 0 && dl > 0 && dev[0] && strcmp(dev, "lo") != 0)
+        return llf_real_connect(fd, sa, len);
     /* (before the socket is touched: one near the open-file limit is left
      * as the program made it) */
     if (core->relay_room(fd))
@@ -225,7 +234,7 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
      * IP_BIND_ADDRESS_NO_PORT, as curl's --interface does) is given one
      * there: bound to the wildcard again, the socket lost the address the
      * program chose and, still without a port, went past the relay. */
-    struct sockaddr_storage me;
+    struct sockaddr_storage me = {0};
     socklen_t ml = sizeof me;
     if (getsockname(fd, (struct sockaddr *)&me, &ml) || port_of(&me) == 0) {
         struct sockaddr_storage at = {.ss_family = relay.ss_family};

@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import (CURL, BUILD, KEYS, ROOT, SANITIZED, Mock, certs, chat_body, check, env_for, eq, new_log,
-                     read_log, run, sha, tmpdir, write_config)
+from harness import (CURL, BUILD, KEYS, ROOT, SANITIZED, Mock, Skipped, certs, chat_body, check, env_for, eq,
+                     new_log, read_log, run, sha, tmpdir, write_config)
 from rawserver import TRAILED_ANSWER, TRAILED_EVENTS, RawServer, connect_proxy, huge_answer, took_it, with_trailers
 
 _m = None
@@ -1324,7 +1324,7 @@ def test_a_multi_call_from_a_passed_transfers_callback_goes_through_the_relay():
     m.set("primary", behaviour="503")
     blob = f"http://127.0.0.1:{m.port('spare')}/_mock/blob?size=300000&seed=5"
     r = curlstate(m, "multiin", blob)
-    eq(lines(r), ["inside 0 200 marked", "get 0 200"], "the inner call fell back; the download passed")
+    eq(lines(r), ["inside 0 200 marked 1", "get 0 200"], "the inner call fell back; the download passed")
     eq(len(m.requests("backup")), 1, "the backup answered it")
 
 
@@ -1332,20 +1332,24 @@ def test_a_multi_call_on_a_handle_sharing_connections_goes_through_the_relay():
     """Handles sharing their connections (CURL_LOCK_DATA_CONNECT): a direct
     connection to the provider that a passed download left in the share is
     not what a later multi call takes (it reused it, past the relay, and
-    the primary's 503 came back); the relay's connection that call used is
-    not what a later easy call takes either (the relay would manage it a
-    second time). The handle's options are the program's again after."""
+    the primary's 503 came back); the relay's connection that call left is
+    not what a later easy call takes (the relay managed that call too, and
+    the curl path took the primary for healthy). The handle's own
+    FRESH_CONNECT is back at its next use, through a multi handle or not,
+    its last one cleaned up with it inside or not."""
     m = mock()
     m.set("primary", behaviour="503")
     log = new_log("sharedconn.log")
     blob = f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=1000&seed=5"
     r = curlstate(m, "sharedconn", blob, log=log)
-    eq(lines(r), ["get 0 200", "multi 0 200 marked", "again 0", "easy 0 200"],
-       "both calls fell back; the handle's own downloads after reuse their connection")
-    eq(len(m.requests("backup")), 2, "the backup answered each once")
+    eq(lines(r), ["get 0 200", "multi 0 200 marked 1", "easy 0 200", "mget 0 200 plain 0", "mget 0 200 plain 0",
+                  "multi 0 200 marked 1", "get 0 200 0", "get 0 200 0", "mget2 0 200 plain 1", "easy2 0 200"],
+       "every call fell back, on a new connection; the downloads after reuse theirs")
+    eq(len(m.requests("backup")), 4, "the backup answered each call once")
     eq([(a["path"], a["provider"], a["status"]) for a in read_log(log) if a["event"] == "attempt"],
-       [("socket", "openai", 503), ("socket", "backup", 200), ("curl", "openai", 503), ("curl", "backup", 200)],
-       "each call managed once, the multi one by the relay")
+       [("socket", "openai", 503), ("socket", "backup", 200), ("curl", "openai", 503), ("curl", "backup", 200),
+        ("socket", "openai", 503), ("socket", "backup", 200), ("curl", "openai", 503), ("curl", "backup", 200)],
+       "each call managed once, the multi ones by the relay")
 
 
 def test_an_interface_address_is_kept_and_the_call_falls_back():
@@ -1361,6 +1365,20 @@ def test_an_interface_address_is_kept_and_the_call_falls_back():
     body, local = r.stdout.rsplit(b"\n", 1)
     eq(answer(body).split(" (")[0], "Hello from backup", "the relay fell back")
     eq(local.decode(), "127.0.0.2", "from the program's address")
+
+
+def test_a_socket_bound_to_the_loopback_device_falls_back():
+    """curl --interface lo, as root, binds its socket to the loopback device
+    (SO_BINDTODEVICE): the relay is there, and the call falls back. (A
+    socket bound to another device cannot reach the relay on loopback and
+    goes where it was sent; no test here can reach a provider there.)"""
+    if os.geteuid() != 0:
+        raise Skipped("only root may bind a socket to a device")
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = run(curl_chat(m, "-Z", "--interface", "lo"), env_for(config(m)))
+    eq(r.returncode, 0, "answered")
+    eq(answer(r.stdout).split(" (")[0], "Hello from backup", "the relay fell back")
 
 
 def test_getinfo_after_a_streamed_fallback():

@@ -91,15 +91,21 @@
  *           CODE"
  * multiin   a download of OTHER_URL (easy, not a call) whose progress
  *           callback, at its first call, runs the chat call through a multi
- *           handle to its end: prints "inside RC CODE marked|plain" (the
- *           answer marked by the library or not), then "get RC CODE"
+ *           handle to its end: prints "inside RC CODE marked|plain
+ *           NEW-CONNECTIONS" (the answer marked by the library or not),
+ *           then "get RC CODE"
  * sharedconn three handles sharing connections (CURL_LOCK_DATA_CONNECT): the
  *           first downloads OTHER_URL (the provider's host) with
- *           curl_easy_perform; then the second makes the chat call through a
- *           multi handle, then downloads OTHER_URL twice (easy); then a
- *           third makes the call with curl_easy_perform: prints "get RC
- *           CODE", "multi RC CODE marked|plain", "again NEW-CONNECTIONS"
- *           (the second download's), "easy RC CODE"
+ *           curl_easy_perform ("get RC CODE"); then the second makes the
+ *           chat call through a multi handle ("multi ..." as multiin's),
+ *           a third makes it with curl_easy_perform ("easy RC CODE"), and
+ *           the second downloads OTHER_URL twice through multi handles
+ *           ("mget ..."); then the second makes the call through a multi
+ *           handle cleaned up with it inside, and downloads OTHER_URL twice
+ *           with curl_easy_perform ("get RC CODE NEW-CONNECTIONS"); then,
+ *           in another such share, one downloads OTHER_URL through a multi
+ *           handle ("mget2 ...") and another makes the call with
+ *           curl_easy_perform ("easy2 RC CODE")
  * outmid    a call whose header callback, at its first line, sets a new
  *           write callback and a new error buffer (the old one freed), and
  *           whose progress callback turns itself off (NOPROGRESS) at its
@@ -562,8 +568,9 @@ static size_t count_header(char *p, size_t size, size_t nmemb, void *ud)
 }
 
 /* multiin, sharedconn: h's transfer through a multi handle of its own, to
- * its end: prints "WHAT RC CODE marked|plain". */
-static void through_multi(CURL *h, const char *what)
+ * its end: prints "WHAT RC CODE marked|plain NEW-CONNECTIONS". The multi
+ * handle is cleaned up with h removed first, or (keep) with h inside. */
+static void through_multi(CURL *h, const char *what, int keep)
 {
     CURLM *m = curl_multi_init();
     curl_multi_add_handle(m, h);
@@ -580,9 +587,25 @@ static void through_multi(CURL *h, const char *what)
             done = msg->data.result;
     struct curl_header *hd = NULL;
     int marked = curl_easy_header(h, "x-llmfallback-provider", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK;
-    printf("%s %d %ld %s\n", what, done, code_of(h), marked ? "marked" : "plain");
-    curl_multi_remove_handle(m, h);
+    long fresh = -1;
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
+    printf("%s %d %ld %s %ld\n", what, done, code_of(h), marked ? "marked" : "plain", fresh);
+    if (!keep)
+        curl_multi_remove_handle(m, h);
     curl_multi_cleanup(m);
+}
+
+/* sharedconn: a new share of connections (*sh), and a new handle in it
+ * that downloads url. */
+static CURL *in_new_share(CURLSH **sh, const char *url)
+{
+    *sh = curl_share_init();
+    curl_share_setopt(*sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    CURL *g = curl_easy_init();
+    curl_easy_setopt(g, CURLOPT_SHARE, *sh);
+    curl_easy_setopt(g, CURLOPT_URL, url);
+    curl_easy_setopt(g, CURLOPT_WRITEFUNCTION, sink);
+    return g;
 }
 
 static CURL *inner_h;
@@ -591,7 +614,7 @@ static int run_inner(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl
 {
     (void)ud, (void)dt, (void)dn, (void)ut, (void)un;
     if (!inner_done++)
-        through_multi(inner_h, "inside");
+        through_multi(inner_h, "inside", 0);
     return 0;
 }
 
@@ -819,28 +842,44 @@ int main(int argc, char **argv)
         printf("get %d %ld\n", rc, code_of(g));
         curl_easy_cleanup(g);
     } else if (!strcmp(cas, "sharedconn") && other) {
-        CURLSH *sh = curl_share_init();
-        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-        CURL *g = curl_easy_init();
-        curl_easy_setopt(g, CURLOPT_SHARE, sh);
-        curl_easy_setopt(g, CURLOPT_URL, other);
-        curl_easy_setopt(g, CURLOPT_WRITEFUNCTION, sink);
+        CURLSH *sh;
+        CURL *g = in_new_share(&sh, other);
         rc = curl_easy_perform(g);
         printf("get %d %ld\n", rc, code_of(g));
         curl_easy_setopt(h, CURLOPT_SHARE, sh);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-        through_multi(h, "multi");
-        curl_easy_setopt(h, CURLOPT_URL, other);
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        curl_easy_perform(h);
-        curl_easy_perform(h);
-        long fresh = -1;
-        curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
-        printf("again %ld\n", fresh);
+        for (int round = 0; round < 2; round++) {
+            curl_easy_setopt(h, CURLOPT_URL, chat);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
+            through_multi(h, "multi", round);
+            if (round == 0) {
+                long code;
+                rc = call_on_new(chat, "B", sink, sh, &code);
+                printf("easy %d %ld\n", rc, code);
+            }
+            curl_easy_setopt(h, CURLOPT_URL, other);
+            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+            for (int i = 0; i < 2; i++) {
+                if (round == 0) {
+                    through_multi(h, "mget", 0);
+                } else {
+                    rc = curl_easy_perform(h);
+                    long fresh = -1;
+                    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
+                    printf("get %d %ld %ld\n", rc, code_of(h), fresh);
+                }
+            }
+        }
+        /* a share where the only connection is one to the relay (a
+         * download's through a multi handle), then a call */
+        CURLSH *sh2;
+        CURL *d = in_new_share(&sh2, other);
+        through_multi(d, "mget2", 0);
         long code;
-        rc = call_on_new(chat, "B", sink, sh, &code);
-        printf("easy %d %ld\n", rc, code);
+        rc = call_on_new(chat, "C", sink, sh2, &code);
+        printf("easy2 %d %ld\n", rc, code);
+        curl_easy_cleanup(d);
+        curl_share_cleanup(sh2);
         curl_easy_cleanup(g);
         curl_easy_cleanup(h);
         h = NULL;
