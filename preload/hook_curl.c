@@ -599,7 +599,7 @@ static void state_drop(CURL *h)
  * connections (CURL_LOCK_DATA_CONNECT): the curl path's and the relay's
  * then meet in one cache (see curl_multi_add_handle). libcurl cannot be
  * asked. */
-enum { SH_COOKIE = 1, SH_CONNECT = 2 };
+enum { SH_COOKIE = 1, SH_CONNECT = 2, SH_RELAYED = 4 /* a handle went through a multi handle */ };
 typedef struct shstate {
     CURLSH *sh;
     unsigned holds;                   /* SH_* */
@@ -2034,13 +2034,15 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
         jar_back(rc, h, s);
         c->dirty &= ~(unsigned)D_JAR;
     }
-    /* A share of connections may hold one a multi call of the program's
-     * made to the relay (the socket path), which would manage the attempt
-     * a second time: over http:// (over https:// the relay's is a tunnel),
-     * each attempt on such a handle takes a new one. (Set again each time:
+    /* A share of connections may hold one a multi transfer of the
+     * program's made to the relay (the socket path), which would manage
+     * the attempt a second time: over http:// (over https:// the relay's
+     * is a tunnel), each attempt on a handle of a share any of whose
+     * handles went through a multi handle takes a new one (the curl tool's
+     * handles share their connections whether it runs them so or not). (Set again each time:
      * putting back the program's route or trust above puts back its
      * FRESH_CONNECT too.) */
-    if (s->share && strncasecmp(req->url, "http://", 7) == 0 && share_holds(s->share, SH_CONNECT)) {
+    if (s->share && strncasecmp(req->url, "http://", 7) == 0 && share_holds(s->share, SH_RELAYED)) {
         rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         c->dirty |= D_CONN;
     }
@@ -2669,6 +2671,28 @@ static void conn_back(const llf_curl_api *rc, CURL *h, hstate *s)
     }
 }
 
+/* The URL the handle's next transfer goes to, as libcurl reads it: a
+ * CURLOPT_CURLU's, or one without a scheme given the scheme libcurl
+ * guesses for it (http but for hosts named ftp., imap. and the like:
+ * "localhost:11434/api/chat" is a call). (CURLOPT_DEFAULT_PROTOCOL, which
+ * libcurl puts first, is not followed: a URL it sends elsewhere than
+ * http:// passes through.) *own: NULL or a copy to curl_free. */
+static const char *next_url(const llf_curl_api *rc, const hstate *s, char **own)
+{
+    *own = NULL;
+    if (s->curlu)
+        return rc->url_get && rc->url_get(s->curlu, CURLUPART_URL, own, 0) == CURLUE_OK ? *own : s->url;
+    if (!s->url || strstr(s->url, "://") || !rc->url || !rc->url_set || !rc->url_get)
+        return s->url;
+    CURLU *u = rc->url();
+    if (u && rc->url_set(u, CURLUPART_URL, s->url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        rc->url_get(u, CURLUPART_URL, own, 0) != CURLUE_OK)
+        *own = NULL;
+    if (u)
+        rc->url_cleanup(u);
+    return *own ? *own : s->url;
+}
+
 /* Is the handle's next transfer a POST, as a completion call is (see
  * curl_easy_perform)? */
 static int is_post(const hstate *s)
@@ -2697,9 +2721,7 @@ LLF_EXPORT CURLcode curl_easy_perform(CURL *h)
      * URL's path: such a handle's transfer is not one the URL tells. */
     int post = is_post(s);
     char *curlu_url = NULL;
-    const char *url = s->url;
-    if (post && s->curlu && rc->url_get && rc->url_get(s->curlu, CURLUPART_URL, &curlu_url, 0) == CURLUE_OK)
-        url = curlu_url;
+    const char *url = post ? next_url(rc, s, &curlu_url) : s->url;
     const llf_core_api *core = NULL;
     if (!post || !url || strncasecmp(url, "http", 4) != 0 || !(core = llf_core())) {
         if (curlu_url)
@@ -2890,23 +2912,14 @@ LLF_EXPORT struct curl_header *curl_easy_nextheader(CURL *h, unsigned int origin
 
 /* ---- handle life cycle ------------------------------------------------- */
 
-/* Could the handle's next transfer be a completion call the relay takes:
- * a POST to a provider's endpoint over http:// (one over https:// passes
- * through the relay untouched)? (Loads the core, as curl_easy_perform does
- * for any POST to http.) */
-static int relayed_call(const llf_curl_api *rc, const hstate *s)
+/* Could the handle's next transfer, to url, be a completion call the relay
+ * takes: a POST to a provider's endpoint over http:// (one over https://
+ * passes through the relay untouched)? (Loads the core, as
+ * curl_easy_perform does for any POST to http.) */
+static int relayed_call(const llf_curl_api *rc, const hstate *s, const char *url)
 {
-    if (!is_post(s))
-        return 0;
-    char *curlu_url = NULL;
-    const char *url = s->url;
-    if (s->curlu && rc->url_get && rc->url_get(s->curlu, CURLUPART_URL, &curlu_url, 0) == CURLUE_OK)
-        url = curlu_url;
-    const llf_core_api *core = url && strncasecmp(url, "http://", 7) == 0 ? llf_core() : NULL;
-    int r = core && core->is_endpoint(url);
-    if (curlu_url)
-        rc->free(curlu_url);
-    return r;
+    const llf_core_api *core = is_post(s) && url && strncasecmp(url, "http://", 7) == 0 ? llf_core() : NULL;
+    return core && core->is_endpoint(url);
 }
 
 /* A handle run through the multi interface passes through (the socket
@@ -2932,8 +2945,19 @@ LLF_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
     }
     if (!s || libcurls)
         return rc->multi_add_handle(m, h);
-    int apart = !llf_disabled() && s->share && share_holds(s->share, SH_CONNECT) && relayed_call(rc, s);
-    if (apart && !s->conn_apart)
+    int apart = 0;
+    if (s->share && !llf_disabled() && share_holds(s->share, SH_CONNECT)) {
+        char *own;
+        const char *url = next_url(rc, s, &own);
+        /* (any transfer over http:// may leave a connection to the relay
+         * in the share: from then on the curl path takes none there) */
+        if (url && strncasecmp(url, "http://", 7) == 0)
+            share_note(s->share, SH_RELAYED, 1);
+        apart = relayed_call(rc, s, url);
+        if (own)
+            rc->free(own);
+    }
+    if (apart)   /* (again each time: the program may have set its own meanwhile) */
         rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
     CURLMcode r = rc->multi_add_handle(m, h);
     if (r == CURLM_OK && !apart)
@@ -3086,7 +3110,8 @@ LLF_EXPORT CURLSHcode curl_share_setopt(CURLSH *sh, CURLSHoption o, ...)
     }
     va_end(ap);
     if (r == CURLSHE_OK && (data == CURL_LOCK_DATA_COOKIE || data == CURL_LOCK_DATA_CONNECT) && !llf_disabled())
-        share_note(sh, data == CURL_LOCK_DATA_COOKIE ? SH_COOKIE : SH_CONNECT, o == CURLSHOPT_SHARE);
+        share_note(sh, data == CURL_LOCK_DATA_COOKIE ? SH_COOKIE : SH_CONNECT | (o == CURLSHOPT_SHARE ? 0 : SH_RELAYED),
+                   o == CURLSHOPT_SHARE);
     return r;
 }
 
@@ -3097,7 +3122,7 @@ LLF_EXPORT CURLSHcode curl_share_cleanup(CURLSH *sh)
         return CURLSHE_NOT_BUILT_IN;
     CURLSHcode r = rc->share_cleanup(sh);
     if (r == CURLSHE_OK)
-        share_note(sh, SH_COOKIE | SH_CONNECT, 0);   /* (a new share may be given its address) */
+        share_note(sh, SH_COOKIE | SH_CONNECT | SH_RELAYED, 0);   /* (a new share may be given its address) */
     return r;
 }
 

@@ -1343,13 +1343,44 @@ def test_a_multi_call_on_a_handle_sharing_connections_goes_through_the_relay():
     blob = f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=1000&seed=5"
     r = curlstate(m, "sharedconn", blob, log=log)
     eq(lines(r), ["get 0 200", "multi 0 200 marked 1", "easy 0 200", "mget 0 200 plain 0", "mget 0 200 plain 0",
-                  "multi 0 200 marked 1", "get 0 200 0", "get 0 200 0", "mget2 0 200 plain 1", "easy2 0 200"],
+                  "multi 0 200 marked 1", "multi 0 200 marked 1", "get 0 200 0", "get 0 200 0",
+                  "mget2 0 200 plain 1", "easy2 0 200"],
        "every call fell back, on a new connection; the downloads after reuse theirs")
-    eq(len(m.requests("backup")), 4, "the backup answered each call once")
+    eq(len(m.requests("backup")), 5, "the backup answered each call once")
     eq([(a["path"], a["provider"], a["status"]) for a in read_log(log) if a["event"] == "attempt"],
        [("socket", "openai", 503), ("socket", "backup", 200), ("curl", "openai", 503), ("curl", "backup", 200),
-        ("socket", "openai", 503), ("socket", "backup", 200), ("curl", "openai", 503), ("curl", "backup", 200)],
+        ("socket", "openai", 503), ("socket", "backup", 200), ("socket", "openai", 503), ("socket", "backup", 200),
+        ("curl", "openai", 503), ("curl", "backup", 200)],
        "each call managed once, the multi ones by the relay")
+
+
+def test_the_curl_tools_calls_keep_their_connection_alive():
+    """The curl tool's handles share their connections whether it runs them
+    through a multi handle or not: its calls one after the other (--next)
+    over http:// keep one connection alive, as without the library (each
+    took a new one, kept apart from the relay's that a multi transfer may
+    leave in a share, which the tool never made)."""
+    m = mock()
+    argv = curl_chat(m, "-o", "/dev/null", "-w", "%{num_connects}")
+    for _ in range(2):
+        argv += ["--next"] + curl_chat(m, "-o", "/dev/null", "-w", "%{num_connects}")[1:]
+    alone = run(argv, env_for(config(m), preload=False))
+    r = run(argv, env_for(config(m)))
+    eq(alone.stdout, b"100", "without the library: one connection for the three")
+    eq(r.stdout, alone.stdout, "with it: the same")
+
+
+def test_a_url_without_a_scheme_is_a_call():
+    """libcurl sends a URL without a scheme over the scheme it guesses (http
+    for most hosts): "127.0.0.1:PORT/v1/chat/completions" is a call, and
+    falls back. (Only URLs starting http were recognised: it passed.)"""
+    m = mock()
+    m.set("primary", behaviour="503")
+    argv = curl_chat(m)
+    argv[2] = argv[2].split("://", 1)[1]
+    r = run(argv, env_for(config(m)))
+    eq(r.returncode, 0, "answered")
+    eq(answer(r.stdout).split(" (")[0], "Hello from backup", "fell back")
 
 
 def test_an_interface_address_is_kept_and_the_call_falls_back():

@@ -101,7 +101,8 @@
  *           a third makes it with curl_easy_perform ("easy RC CODE"), and
  *           the second downloads OTHER_URL twice through multi handles
  *           ("mget ..."); then the second makes the call through a multi
- *           handle cleaned up with it inside, and downloads OTHER_URL twice
+ *           handle, sets FRESH_CONNECT 0 and makes it again through one
+ *           cleaned up with it inside, and downloads OTHER_URL twice
  *           with curl_easy_perform ("get RC CODE NEW-CONNECTIONS"); then,
  *           in another such share, one downloads OTHER_URL through a multi
  *           handle ("mget2 ...") and another makes the call with
@@ -852,6 +853,10 @@ int main(int argc, char **argv)
             curl_easy_setopt(h, CURLOPT_URL, chat);
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, body("A"));
             through_multi(h, "multi", round);
+            if (round == 1) {   /* (the program sets its own FRESH_CONNECT, as before each call) */
+                curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+                through_multi(h, "multi", 0);
+            }
             if (round == 0) {
                 long code;
                 rc = call_on_new(chat, "B", sink, sh, &code);
