@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,7 +89,7 @@ typedef struct table {
     uint64_t magic;
     uint32_t version, nslots;
     int64_t  retry_milli;   /* the ratio budget's saved extra attempts, x1000 */
-    int64_t  retry_stamp;   /* 0 until the first process set the burst */
+    int64_t  retry_stamp;   /* 0 until the first process set the burst (see budget_cell) */
     slot     s[SLOTS];
 } table;
 
@@ -219,6 +220,12 @@ static int replace_old(int fd, const char *path)
     return rc;
 }
 
+/* A seam for the unit tests, which define it to act as another process at
+ * a point: of a claim of key's slot (0 before the claim, 1 after it), or
+ * of opening the file (2, the writable open refused). Undefined in the
+ * library, where it is NULL. */
+void llf_health_seam(int at, uint64_t key) __attribute__((weak, visibility("hidden")));
+
 static int open_shared(const char *path)
 {
     char def[PATH_MAX];
@@ -248,11 +255,17 @@ static int open_shared(const char *path)
             fchmod(fd, 0600);
         else if (errno == EEXIST)
             fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0 && errno == EACCES && round == 0 && llf_health_seam)
+            llf_health_seam(2, 0);
         if (fd < 0 && errno == EACCES && round == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) >= 0) {
-            int replaced = fstat(fd, &st) == 0 && st.st_uid == getuid() && S_ISREG(st.st_mode) &&
-                           replace_old(fd, path) == 0;
+            /* Our own: replaced if old; if not, another process replaced
+             * it since, or made it and has yet to make it 0600: the open
+             * is tried once more (it gave up, and did not share) */
+            int ours = fstat(fd, &st) == 0 && st.st_uid == getuid() && S_ISREG(st.st_mode);
+            if (ours)
+                replace_old(fd, path);
             close(fd);
-            if (replaced)
+            if (ours)
                 continue;
             fd = -1;
             errno = EACCES;
@@ -442,6 +455,8 @@ static slot *find(uint64_t key, int create, int64_t now)
         }
         if (!best)
             return NULL;
+        if (llf_health_seam)
+            llf_health_seam(0, key);
         if (!cas(&best->key, &was, key))
             continue;
         /* Cleared, tags or not: words the former key wrote read as 0 to
@@ -449,19 +464,39 @@ static slot *find(uint64_t key, int create, int64_t now)
          * of the same tag, may be ours (a key taking back the slot it lost
          * found its old breaker there, and one failure reopened it). A
          * lease of the former key's that no longer counts is no lease of
-         * ours. (Two processes taking two slots for the same key at once:
-         * the first in probe order is its, the other holds nothing and is
-         * taken again in time. A failure of the former key's reported
-         * between our look and our claim is lost with its state, which
-         * held nothing, or nothing recent; so is one of ours reported
-         * between our claim and this.) */
+         * ours. (A failure of the former key's reported between our look
+         * and our claim is lost with its state, which held nothing, or
+         * nothing recent; so is one of ours reported between our claim
+         * and this.) */
         uint64_t *words[] = {&best->fails, &best->last, &best->open_until, &best->cool, &best->span};
         for (size_t i = 0; i < sizeof words / sizeof *words; i++)
             __atomic_store_n(words[i], 0, __ATOMIC_SEQ_CST);
         uint64_t p = ld(&best->probe);
         if (p)
             cas(&best->probe, &p, 0);
-        return find(key, 0, now);
+        if (llf_health_seam)
+            llf_health_seam(1, key);
+        /* Two processes may claim two places for key at once: the first
+         * in probe order is its, and every other is freed (the later of
+         * the two claims sees both). Left, one took a failure before it
+         * was seen, and kept it past the key's next success (only the
+         * first is ever cleared) until the first was taken over. Freed
+         * only: whoever takes it next clears it, as above. */
+        slot *first = NULL;
+        for (int i = 0; i < PROBE; i++) {
+            slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
+            uint64_t k = key;
+            if (ld(&s->key) != key)
+                continue;
+            if (!first)
+                first = s;
+            else
+                cas(&s->key, &k, 0);
+        }
+        if (first)
+            return first;
+        /* (taken over at once, holding nothing yet: claimed again, not
+         * "no room") */
     }
     return NULL;
 }
@@ -640,13 +675,29 @@ void llf_retry_budget_init(double ratio, double burst)
     burst_milli = milli(burst < 1 ? 1 : burst);
 }
 
+/* The budget starts full, once per table: retry_stamp 0 not yet, 2 being
+ * filled, 1 full (1, as files of the same layout made before there was a
+ * 2 say). A process that saw 0 read an empty budget while another filled
+ * it, and was refused a retry. One that waits too long for the filler
+ * (stopped, or dead) fills it itself. */
 static int64_t *budget_cell(void)
 {
     pthread_once(&once, open_once);
-    int64_t zero = 0;
-    /* The budget starts full, once per table. */
-    if (__atomic_compare_exchange_n(&t->retry_stamp, &zero, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    int64_t st = __atomic_load_n(&t->retry_stamp, __ATOMIC_ACQUIRE), zero = 0;
+    if (st == 1)
+        return &t->retry_milli;
+    if (st == 0 && __atomic_compare_exchange_n(&t->retry_stamp, &zero, 2, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&t->retry_milli, burst_milli, __ATOMIC_RELEASE);
+        __atomic_store_n(&t->retry_stamp, 1, __ATOMIC_RELEASE);
+        return &t->retry_milli;
+    }
+    for (int i = 0; i < 100 && __atomic_load_n(&t->retry_stamp, __ATOMIC_ACQUIRE) != 1; i++)
+        sched_yield();
+    int64_t filling = 2;
+    if (__atomic_load_n(&t->retry_stamp, __ATOMIC_ACQUIRE) == 2) {
+        __atomic_store_n(&t->retry_milli, burst_milli, __ATOMIC_RELEASE);
+        __atomic_compare_exchange_n(&t->retry_stamp, &filling, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    }
     return &t->retry_milli;
 }
 

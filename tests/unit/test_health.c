@@ -446,6 +446,165 @@ static void test_health_return(void)
     unlink(path);
 }
 
+/* The seam in health.c's claims: what another process does at that point. */
+void llf_health_seam(int at, uint64_t key);
+static void (*seam_act)(int at, uint64_t key);
+void llf_health_seam(int at, uint64_t key)
+{
+    if (seam_act)
+        seam_act(at, key);
+}
+
+static char *seam_path;
+static uint64_t seam_key;
+
+/* How many slots of the file hold key. */
+static int slots_of(const char *path, uint64_t key)
+{
+    int fd = open(path, O_RDONLY), n = 0;
+    for (int i = 0; i < 512 && fd >= 0; i++) {
+        uint64_t k = 0;
+        n += pread(fd, &k, 8, HDR + (off_t)i * SLOT) == 8 && k == key;
+    }
+    if (fd >= 0)
+        close(fd);
+    return n;
+}
+
+/* Before our claim: another process of the same key claims its sixth
+ * place (an idle one) and counts a failure there. */
+static void claim_later(int at, uint64_t key)
+{
+    if (at != 0 || key != seam_key)
+        return;
+    seam_act = NULL;
+    long off = HDR + (long)((key + 5) % 512) * SLOT;
+    uint64_t tag = key >> 41 << 41, one = tag | 1, when = tag | 700000;
+    poke(seam_path, off + FAILS, &one, 8);
+    poke(seam_path, off + 16, &when, 8);
+    poke(seam_path, off, &key, 8);
+}
+
+/* Right after our claim: another key takes the place, which holds
+ * nothing yet. */
+static void take_at_once(int at, uint64_t key)
+{
+    if (at != 1 || key != seam_key)
+        return;
+    seam_act = NULL;
+    uint64_t other = key_of(P2, "another-model");
+    poke(seam_path, HDR + (long)(key % 512) * SLOT, &other, 8);
+}
+
+static void fail_8(void)
+{
+    llf_health_report(P2, names[8], 0, 700000);
+}
+
+/* Two processes claiming two places for one key at once: the later place
+ * is freed, not left with the failure it took (it outlived the key's next
+ * success, and came back when the first place was taken over: one failure
+ * of two opened the breaker). A place taken from us right after our claim
+ * (it held nothing yet) is claimed again elsewhere: the failure was
+ * dropped, and "no room" said, with places to spare. */
+static void test_health_claims(void)
+{
+    seam_path = fresh_path();
+    llf_health_cfg cfg = {2, 1000, 1, 5000};
+    llf_health_init(&cfg, seam_path);
+    for (int i = 0; i < 8; i++) {
+        llf_health_report(P2, names[i], 0, 0);
+        llf_health_report(P2, names[i], 1, 1);           /* eight places, holding nothing */
+    }
+    seam_key = key_of(P2, names[8]);
+    seam_act = claim_later;
+    llf_health_report(P2, names[8], 0, 700000);
+    CHECK(seam_act == NULL && slots_of(seam_path, seam_key) == 1);
+    llf_health_report(P2, names[8], 1, 700001);
+    llf_health_report(P2, names[9], 0, 700002);
+    llf_health_report(P2, names[8], 0, 700003);          /* one failure since its success */
+    CHECK(llf_health_allow(P2, names[8], 700004) == 1);
+    unlink(seam_path);
+
+    seam_path = fresh_path();
+    llf_health_cfg one = {1, 1000, 1, 5000};
+    llf_health_init(&one, seam_path);
+    for (int i = 0; i < 8; i++) {
+        llf_health_report(P2, names[i], 0, 0);
+        llf_health_report(P2, names[i], 1, 1);
+    }
+    seam_act = take_at_once;
+    CHECK(warnings("llmfallback: health memory", fail_8) == 0 && seam_act == NULL);
+    CHECK(llf_health_allow(P2, names[8], 700001) == 0);
+    unlink(seam_path);
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
+}
+
+/* Between the writable open of an old read-only file, refused, and the
+ * read-only look: another process replaces the file. */
+static void replace_between(int at, uint64_t key)
+{
+    (void)key;
+    if (at != 2)
+        return;
+    seam_act = NULL;
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, "%s.new", seam_path);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0)
+        close(fd);
+    if (fd < 0 || rename(tmp, seam_path) != 0)
+        _exit(3);
+}
+
+/* Processes starting at once beside an old file made read-only (umask
+ * 0277): one that found the replacement at its read-only look gave up
+ * ("Permission denied; not shared") instead of opening it. As nobody in a
+ * child when root, who may open anything for writing. A budget whose
+ * filler died between its two steps is filled by the next process (it
+ * stayed empty: no retry ever). */
+static void test_health_races(void)
+{
+    char dir[] = "/tmp/llf-ro-XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL && chmod(dir, 0777) == 0);
+    snprintf(path, sizeof path, "%s/health", dir);
+    pid_t kid = t_fork(1);
+    if (kid == 0) {
+        alarm(5);
+        if (geteuid() == 0 && (setgid(65534) || setuid(65534)))
+            _exit(2);
+        uint64_t old = 0x6c6c6668656c7434ULL;
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd < 0 || ftruncate(fd, 32 + 512 * 32) || pwrite(fd, &old, 8, 0) != 8 || fchmod(fd, 0400))
+            _exit(4);
+        close(fd);
+        seam_path = path;
+        seam_act = replace_between;
+        llf_health_cfg cfg = {2, 1000, 1, 0};
+        llf_health_init(&cfg, path);
+        _exit(llf_health_is_shared() && seam_act == NULL ? 0 : 1);
+    }
+    int st = -1;
+    CHECK(kid > 0 && waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    unlink(path);
+    rmdir(dir);
+
+    char *p = fresh_path();
+    llf_health_cfg cfg = {2, 1000, 1, 0};
+    llf_health_init(&cfg, p);
+    CHECK(llf_health_is_shared());
+    int64_t filling = 2, none = 0;
+    poke(p, 24, &filling, 8);
+    poke(p, 16, &none, 8);
+    llf_retry_budget_init(0.1, 3);
+    CHECK(llf_retry_budget_spend() && llf_retry_budget_spend() && llf_retry_budget_spend() && !llf_retry_budget_spend());
+    llf_retry_budget_init(0, 0);
+    unlink(p);
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
+}
+
 /* A process of its own table (shared off, or the file refused) forked
  * while a half-open probe was out: the parent's lease is a copy in the
  * child, and the parent's outcome can never reach it. The child skipped
@@ -652,6 +811,8 @@ void test_health(void)
     test_health_threads();
     test_health_fifo();
     test_health_return();
+    test_health_claims();
+    test_health_races();
     test_health_fork_local();
     test_health_upgrade_race();
 }
