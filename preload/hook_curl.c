@@ -2038,10 +2038,10 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
      * program's made to the relay (the socket path), which would manage
      * the attempt a second time: over http:// (over https:// the relay's
      * is a tunnel), each attempt on a handle of a share any of whose
-     * handles went through a multi handle takes a new one (the curl tool's
-     * handles share their connections whether it runs them so or not). (Set again each time:
-     * putting back the program's route or trust above puts back its
-     * FRESH_CONNECT too.) */
+     * handles went through a multi handle takes a new one (the curl
+     * tool's handles share their connections whether it runs them so or
+     * not). (Set again each time: putting back the program's route or
+     * trust above puts back its FRESH_CONNECT too.) */
     if (s->share && strncasecmp(req->url, "http://", 7) == 0 && share_holds(s->share, SH_RELAYED)) {
         rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         c->dirty |= D_CONN;

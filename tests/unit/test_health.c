@@ -501,6 +501,19 @@ static void fail_8(void)
     llf_health_report(P2, names[8], 0, 700000);
 }
 
+/* A fresh file (seam_path) under cfg whose eight places for names[0..8]
+ * hold eight other models, each holding nothing (a failure, then a
+ * success). */
+static void eight_idle(const llf_health_cfg *cfg)
+{
+    seam_path = fresh_path();
+    llf_health_init(cfg, seam_path);
+    for (int i = 0; i < 8; i++) {
+        llf_health_report(P2, names[i], 0, 0);
+        llf_health_report(P2, names[i], 1, 1);
+    }
+}
+
 /* Two processes claiming two places for one key at once: the later place
  * is freed, not left with the failure it took (it outlived the key's next
  * success, and came back when the first place was taken over: one failure
@@ -509,13 +522,8 @@ static void fail_8(void)
  * dropped, and "no room" said, with places to spare. */
 static void test_health_claims(void)
 {
-    seam_path = fresh_path();
     llf_health_cfg cfg = {2, 1000, 1, 5000};
-    llf_health_init(&cfg, seam_path);
-    for (int i = 0; i < 8; i++) {
-        llf_health_report(P2, names[i], 0, 0);
-        llf_health_report(P2, names[i], 1, 1);           /* eight places, holding nothing */
-    }
+    eight_idle(&cfg);
     seam_key = key_of(P2, names[8]);
     seam_act = claim_later;
     llf_health_report(P2, names[8], 0, 700000);
@@ -526,13 +534,8 @@ static void test_health_claims(void)
     CHECK(llf_health_allow(P2, names[8], 700004) == 1);
     unlink(seam_path);
 
-    seam_path = fresh_path();
     llf_health_cfg one = {1, 1000, 1, 5000};
-    llf_health_init(&one, seam_path);
-    for (int i = 0; i < 8; i++) {
-        llf_health_report(P2, names[i], 0, 0);
-        llf_health_report(P2, names[i], 1, 1);
-    }
+    eight_idle(&one);
     seam_act = take_at_once;
     CHECK(warnings("llmfallback: health memory", fail_8) == 0 && seam_act == NULL);
     CHECK(llf_health_allow(P2, names[8], 700001) == 0);
