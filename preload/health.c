@@ -7,7 +7,9 @@
  * past may be taken over by another provider/model when every slot it may
  * have is in use, and cleared; each of its words carries a tag of the key
  * that wrote it, so that a process still updating the slot for its former
- * key never touches the new one's state. A file we did not create for this user, of
+ * key never touches the new one's state, and a claim is marked in the key
+ * before it is made, so that one its former key writes to meanwhile is
+ * called off (see find()). A file we did not create for this user, of
  * the wrong size or magic, is never trusted; one of an older layout of ours
  * is replaced (by rename: processes still mapping it keep theirs). What a
  * trusted file holds is still bounded on reading: a time further ahead than
@@ -36,7 +38,7 @@
 
 #include "log.h"
 
-#define MAGIC 0x6c6c6668656c7435ULL   /* "llfhelt5": the low byte is the layout */
+#define MAGIC 0x6c6c6668656c7436ULL   /* "llfhelt6": the low byte is the layout */
 #define SLOTS 512
 #define PROBE 8
 
@@ -48,6 +50,11 @@
  * Times are ms since boot, which fit 41 bits for 69 years. */
 #define VAL_BITS 41
 #define VAL_MASK ((1ULL << VAL_BITS) - 1)
+
+/* A claim in progress of a slot another key holds: that key with a mark in
+ * these bits, which no key has (key_of clears them; they are neither its
+ * tag nor its place), unique to the claim (see claim()). */
+#define MARK_MASK (((1ULL << 24) - 1) << 17)
 
 typedef struct slot {
     uint64_t key;          /* 0 = free */
@@ -109,8 +116,16 @@ static uint64_t key_of(const char *provider, const char *model)
     h = (h ^ '/') * 1099511628211ULL;
     for (const char *p = model; p && *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h &= ~MARK_MASK;
     return h ? h : 1;
 }
+
+/* A seam for the unit tests, which define it to act as another process at
+ * a point: of a claim of key's slot (0 before it, 3 when marked and judged
+ * again, 1 after it), of a write of key's (4 before it), or of opening the
+ * file (2, the writable open refused). Undefined in the library, where it
+ * is NULL. */
+void llf_health_seam(int at, uint64_t key) __attribute__((weak, visibility("hidden")));
 
 /* (sequentially consistent throughout: the simplest order to reason about
  * across processes, and the breaker is not on a hot path) */
@@ -124,6 +139,23 @@ static int cas(uint64_t *w, uint64_t *seen, uint64_t v)
     return __atomic_compare_exchange_n(w, seen, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
+/* The key a slot's key word k names, marked or not. */
+static uint64_t bare(uint64_t k)
+{
+    return k & ~MARK_MASK;
+}
+
+/* Is s key's? A claim of it in progress is called off: key is using it
+ * (see find()). */
+static int ours(slot *s, uint64_t key)
+{
+    uint64_t k = ld(&s->key);
+    while (k != key && bare(k) == key)
+        if (cas(&s->key, &k, key))
+            return 1;
+    return k == key;
+}
+
 /* key's value in word w: 0 in one another key wrote */
 static int64_t val(uint64_t key, uint64_t w)
 {
@@ -132,16 +164,22 @@ static int64_t val(uint64_t key, uint64_t w)
 
 /* Replaces key's word *w, last read as *seen, by v: 1 done; 0 the word
  * changed meanwhile (*seen reloaded: compute again); -1 the slot is no
- * longer key's. (The key is checked after *seen was read: a word another
- * key wrote after taking the slot over cannot be what we read then, so the
- * swap fails; one it has not written yet reads as 0 to it whatever we put
- * there.) */
+ * longer key's, or was taken over as we wrote (what we wrote may be lost:
+ * write it again where key is now). (The key is checked after *seen was
+ * read: a word another key wrote after taking the slot over cannot be what
+ * we read then, so the swap fails; one it has not written yet reads as 0 to
+ * it whatever we put there. It is checked again after the write: a claim
+ * marked before it saw it, or is called off.) */
 static int put(slot *s, uint64_t key, uint64_t *w, uint64_t *seen, int64_t v)
 {
-    if (ld(&s->key) != key)
+    if (!ours(s, key))
         return -1;
+    if (llf_health_seam)
+        llf_health_seam(4, key);
     uint64_t word = (key >> VAL_BITS) << VAL_BITS | (v < 0 ? 0 : (uint64_t)v > VAL_MASK ? VAL_MASK : (uint64_t)v);
-    return cas(w, seen, word);
+    if (!cas(w, seen, word))
+        return 0;
+    return ours(s, key) ? 1 : -1;
 }
 
 /* key's word set to v (0), or the slot is no longer key's (-1). */
@@ -169,7 +207,7 @@ static int clear_probe(slot *s, uint64_t key)
 {
     uint64_t p = ld(&s->probe);
     while (p != 0) {
-        if (ld(&s->key) != key)
+        if (!ours(s, key))
             return -1;
         if (cas(&s->probe, &p, 0))
             break;
@@ -219,12 +257,6 @@ static int replace_old(int fd, const char *path)
         flock(fd, LOCK_UN);
     return rc;
 }
-
-/* A seam for the unit tests, which define it to act as another process at
- * a point: of a claim of key's slot (0 before the claim, 1 after it), or
- * of opening the file (2, the writable open refused). Undefined in the
- * library, where it is NULL. */
-void llf_health_seam(int at, uint64_t key) __attribute__((weak, visibility("hidden")));
 
 static int open_shared(const char *path)
 {
@@ -428,6 +460,40 @@ static int idle(const slot *s, uint64_t key, int64_t now)
     return now - until >= STALE_MS && now - last >= STALE_MS;
 }
 
+/* A mark for a claim: unique to it, or as good as (a process's claims
+ * differ; two processes' marks of one slot at once, within a few loads of
+ * each other, are the same one time in 2^24). */
+static uint64_t mark_for(uint64_t key)
+{
+    static uint64_t n;
+    uint64_t m = ((uint64_t)getpid() * 2654435761ULL + __atomic_add_fetch(&n, 1, __ATOMIC_RELAXED)) << 17 & MARK_MASK;
+    return key | (m ? m : 1ULL << 17);
+}
+
+/* Claims s, which another key held as was (marked or not) and idle() let
+ * go, for key: 1 done, 0 not (claimed by another, or no longer idle). The
+ * former key is marked first, then judged again: one it wrote before the
+ * mark is judged; one it writes after calls the claim off (its writes see
+ * the mark, put()), and our last swap, of our mark only, fails. Judged
+ * once only, a slot whose key wrote between judging and claiming (a
+ * failure, a breaker opened) lost that to the claim. A mark left by a
+ * claimer that died or was called off is anyone's to replace. */
+static int claim(slot *s, uint64_t was, uint64_t key, int64_t now)
+{
+    if (was == 0)
+        return cas(&s->key, &was, key);
+    uint64_t former = bare(was), mark = mark_for(former);
+    if (!cas(&s->key, &was, mark))
+        return 0;
+    if (llf_health_seam)
+        llf_health_seam(3, key);
+    if (!idle(s, former, now)) {
+        cas(&s->key, &mark, former);
+        return 0;
+    }
+    return cas(&s->key, &mark, key);
+}
+
 /* key's slot: the first of its PROBE slots that holds it, or with create
  * one made for it, free or taken over (see idle()): NULL when there is
  * none. */
@@ -435,11 +501,11 @@ static slot *find(uint64_t key, int create, int64_t now)
 {
     for (int i = 0; i < PROBE; i++) {
         slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
-        if (ld(&s->key) == key)
+        if (bare(ld(&s->key)) == key)
             return s;
     }
-    /* (a few rounds: each lost one is another process's claim, a slot less
-     * to take) */
+    /* (a few rounds: each lost one is another process's claim, or a slot
+     * found in use after all, a slot less to take) */
     for (int round = 0; create && round < PROBE; round++) {
         slot *best = NULL;
         uint64_t was = 0;
@@ -447,9 +513,9 @@ static slot *find(uint64_t key, int create, int64_t now)
         for (int i = 0; i < PROBE && rank < 3; i++) {
             slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
             uint64_t k = ld(&s->key);
-            if (k == key)
+            if (bare(k) == key)
                 return s;   /* (another process made it meanwhile) */
-            int r = k == 0 ? 3 : idle(s, k, now);
+            int r = k == 0 ? 3 : idle(s, bare(k), now);
             if (r > rank)
                 best = s, was = k, rank = r;
         }
@@ -457,17 +523,15 @@ static slot *find(uint64_t key, int create, int64_t now)
             return NULL;
         if (llf_health_seam)
             llf_health_seam(0, key);
-        if (!cas(&best->key, &was, key))
+        if (!claim(best, was, key, now))
             continue;
         /* Cleared, tags or not: words the former key wrote read as 0 to
          * us only while our tag differs from theirs, and their key, or one
          * of the same tag, may be ours (a key taking back the slot it lost
          * found its old breaker there, and one failure reopened it). A
          * lease of the former key's that no longer counts is no lease of
-         * ours. (A failure of the former key's reported between our look
-         * and our claim is lost with its state, which held nothing, or
-         * nothing recent; so is one of ours reported between our claim
-         * and this.) */
+         * ours. (One of ours reported between our claim and this is lost:
+         * a failure counted at once as we took the slot.) */
         uint64_t *words[] = {&best->fails, &best->last, &best->open_until, &best->cool, &best->span};
         for (size_t i = 0; i < sizeof words / sizeof *words; i++)
             __atomic_store_n(words[i], 0, __ATOMIC_SEQ_CST);
@@ -485,8 +549,8 @@ static slot *find(uint64_t key, int create, int64_t now)
         slot *first = NULL;
         for (int i = 0; i < PROBE; i++) {
             slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
-            uint64_t k = key;
-            if (ld(&s->key) != key)
+            uint64_t k = ld(&s->key);
+            if (bare(k) != key)
                 continue;
             if (!first)
                 first = s;
@@ -539,7 +603,7 @@ static int allow_in(slot *s, uint64_t key, int64_t now)
     /* A failure reported meanwhile reopened it (or a success closed it), or
      * the slot went to another key: no probe then. */
     int64_t now_until = val(key, ld(&s->open_until));
-    int moved = ld(&s->key) != key;
+    int moved = !ours(s, key);
     if (now_until != until || moved) {
         cas(&s->probe, &lease, 0);
         return moved ? -1 : now_until == 0;
@@ -566,7 +630,7 @@ void llf_health_release(const char *provider, const char *model)
     slot *s = key ? find(key, 0, 0) : NULL;
     /* (this thread's own lease only: one taken over since is another's) */
     uint64_t p = s ? ld(&s->probe) : 0;
-    if (p && p == my_lease && (p & PID_MASK) == ((uint64_t)getpid() & PID_MASK) && ld(&s->key) == key)
+    if (p && p == my_lease && (p & PID_MASK) == ((uint64_t)getpid() & PID_MASK) && bare(ld(&s->key)) == key)
         cas(&s->probe, &p, 0);
     my_lease = 0;
 }
@@ -644,7 +708,7 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
             }
             return;
         }
-        if (report_in(s, key, ok, now) == 0 && ld(&s->key) == key)
+        if (report_in(s, key, ok, now) == 0 && bare(ld(&s->key)) == key)
             return;
     }
 }

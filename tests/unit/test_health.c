@@ -26,6 +26,8 @@
 #define OPEN_UNTIL 24
 #define PROBE_AT 48
 #define VAL_MASK ((1ULL << 41) - 1)
+/* bits no key has: a claim in progress marks its slot's key there */
+#define MARK_MASK (((1ULL << 24) - 1) << 17)
 
 static char *fresh_path(void)
 {
@@ -82,13 +84,13 @@ static void test_health_file(void)
 {
     /* an older layout of ours (llfhelt1, another size; llfhelt2, a probe's
      * lease without its pid; llfhelt3, no cooldown beside open_until;
-     * llfhelt4, slots that could not be taken over): replaced by a fresh
-     * file */
+     * llfhelt4, slots that could not be taken over; llfhelt5, keys without
+     * room for a claim's mark): replaced by a fresh file */
     char *path = fresh_path();
     llf_health_cfg cfg = {2, 1000, 1, 5000};
     static const uint64_t olds[] = {0x6c6c6668656c7431ULL, 0x6c6c6668656c7432ULL, 0x6c6c6668656c7433ULL,
-                                    0x6c6c6668656c7434ULL};
-    for (int k = 0; k < 4; k++) {
+                                    0x6c6c6668656c7434ULL, 0x6c6c6668656c7435ULL};
+    for (int k = 0; k < 5; k++) {
         int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
         CHECK(fd >= 0 && ftruncate(fd, k ? 32 + 512 * 32 : 16400) == 0 && pwrite(fd, &olds[k], 8, 0) == 8);
         close(fd);
@@ -98,7 +100,7 @@ static void test_health_file(void)
         uint64_t magic = 0;
         fd = open(path, O_RDONLY);
         CHECK(stat(path, &st) == 0 && st.st_size == SIZE && (st.st_mode & 0777) == 0600);
-        CHECK(fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == 0x6c6c6668656c7435ULL);
+        CHECK(fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == 0x6c6c6668656c7436ULL);
         close(fd);
     }
 
@@ -211,6 +213,7 @@ static uint64_t key_of(const char *provider, const char *model)
     h = (h ^ '/') * 1099511628211ULL;
     for (const char *c = model; *c; c++)
         h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    h &= ~MARK_MASK;
     return h ? h : 1;
 }
 
@@ -544,6 +547,84 @@ static void test_health_claims(void)
     llf_health_init(&off, NULL);
 }
 
+/* The key word of the slot at `at`. */
+static uint64_t key_at(const char *path, long at)
+{
+    uint64_t k = 0;
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && pread(fd, &k, 8, at) == 8);
+    if (fd >= 0)
+        close(fd);
+    return k;
+}
+
+/* As the former key of the place our claim judged idle (names[0], in the
+ * first of the eight), at seam point seam_at: two failures, which open its
+ * breaker. */
+static int seam_at;
+static void former_fails(int at, uint64_t key)
+{
+    if (at != seam_at || key != seam_key)
+        return;
+    seam_act = NULL;
+    llf_health_report(P2, names[0], 0, 700000);
+    llf_health_report(P2, names[0], 0, 700000);
+}
+
+/* As another process's claim of the place a failure's last write (its
+ * time, after its count) is about to go to: its mark in the key. */
+static int writes_seen;
+static void marked_meanwhile(int at, uint64_t key)
+{
+    if (at != 4 || key != seam_key || ++writes_seen < 2)
+        return;
+    seam_act = NULL;
+    uint64_t marked = key | 1ULL << 17;
+    poke(seam_path, HDR + (long)(key % 512) * SLOT, &marked, 8);
+}
+
+/* A claim of a place whose key writes to it between the claim's judging
+ * it idle and the claim: the claim is called off, and the key keeps what
+ * it wrote. (It was cleared: a breaker opened, or failures counted, just
+ * before another key took the place, were lost.) Whether the key writes
+ * before our mark (the second judging sees it) or after (its write sees
+ * the mark and calls the claim off); and a mark made between a write's
+ * look at the key and the write itself is called off after it. */
+static void test_health_claim_off(void)
+{
+    llf_health_cfg cfg = {2, 1000, 1, 5000};
+    int points[] = {0, 3};
+    for (int i = 0; i < 2; i++) {
+        eight_idle(&cfg);
+        long first = HDR + (long)(key_of(P2, names[0]) % 512) * SLOT;
+        CHECK(key_at(seam_path, first) == key_of(P2, names[0]));
+        seam_key = key_of(P2, names[8]);
+        seam_at = points[i];
+        seam_act = former_fails;
+        llf_health_report(P2, names[8], 0, 700000);
+        CHECK(seam_act == NULL);
+        CHECK(key_at(seam_path, first) == key_of(P2, names[0]) && llf_health_open(P2, names[0]));
+        CHECK(llf_health_allow(P2, names[0], 700001) == 0);
+        CHECK(slots_of(seam_path, seam_key) == 1);      /* names[8]'s failure, in another place */
+        llf_health_report(P2, names[8], 0, 700002);
+        CHECK(llf_health_open(P2, names[8]));
+        unlink(seam_path);
+    }
+
+    eight_idle(&cfg);
+    seam_key = key_of(P2, names[0]);
+    writes_seen = 0;
+    seam_act = marked_meanwhile;
+    llf_health_report(P2, names[0], 0, 700000);
+    CHECK(seam_act == NULL);
+    CHECK(key_at(seam_path, HDR + (long)(seam_key % 512) * SLOT) == seam_key);
+    llf_health_report(P2, names[0], 0, 700001);
+    CHECK(llf_health_open(P2, names[0]));
+    unlink(seam_path);
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
+}
+
 /* Between the writable open of an old read-only file, refused, and the
  * read-only look: another process replaces the file. */
 static void replace_between(int at, uint64_t key)
@@ -815,6 +896,7 @@ void test_health(void)
     test_health_fifo();
     test_health_return();
     test_health_claims();
+    test_health_claim_off();
     test_health_races();
     test_health_fork_local();
     test_health_upgrade_race();
