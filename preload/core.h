@@ -170,11 +170,11 @@ typedef struct llf_core_api {
     size_t (*others)(const struct sockaddr *sa, const char *host, struct sockaddr_storage *out, size_t max);
     /* The relay's loopback address (starting it on first use), or -1. */
     int (*relay_addr)(struct sockaddr_storage *out, socklen_t *len);
-    /* A connection from local port `port` (the program's socket fd) was
-     * redirected from `orig`: the relay serves only connections announced
-     * this way. -1: not to the relay (see relay.h). */
+    /* A connection from src (the program's socket fd) was redirected
+     * from `orig`: the relay serves only connections announced this way;
+     * flags LLF_EXPECT_* (expect.h). -1: not to the relay (see relay.h). */
     int (*relay_expect)(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
-                        socklen_t len, int tls);
+                        socklen_t len, int flags);
     void (*relay_unexpect)(const struct sockaddr *src);
     /* Asked before the socket is touched: -1 when relay_expect would
      * refuse it for want of descriptors (see relay.h's llf_relay_room). */

@@ -75,7 +75,7 @@ static void sweep(double now)
 }
 
 int llf_expect_add(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig, socklen_t len,
-                   int tls, double now)
+                   int flags, double now)
 {
     key k;
     if (srclen > sizeof(struct sockaddr_storage) || key_of(src, &k))
@@ -98,7 +98,8 @@ int llf_expect_add(int fd, const struct sockaddr *src, socklen_t srclen, const s
     if (x) {
         x->stamp = now;
         memset(&x->e, 0, sizeof x->e);
-        x->e.tls = tls;
+        x->e.tls = (flags & LLF_EXPECT_TLS) != 0;
+        x->e.own_src = (flags & LLF_EXPECT_OWN_SRC) != 0;
         x->e.fd = fd;
         memcpy(&x->e.src, src, srclen);
         if (len <= sizeof x->e.orig)

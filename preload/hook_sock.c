@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expect.h"
 #include "gate.h"
 #include "netaddr.h"
 #include "hooks.h"
@@ -254,13 +255,19 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
         if (bad)
             return llf_real_connect(fd, sa, len);
     }
-    /* A socket bound to the wildcard address reaches loopback from loopback. */
-    if (me.ss_family == AF_INET && ((struct sockaddr_in *)&me)->sin_addr.s_addr == htonl(INADDR_ANY))
+    /* A socket bound to the wildcard address reaches loopback from
+     * loopback. Bound to another, the program chose where its connections
+     * leave from: the relay's leave from there too. */
+    int flags = (kind == 2 ? LLF_EXPECT_TLS : 0) | LLF_EXPECT_OWN_SRC;
+    if (me.ss_family == AF_INET && ((struct sockaddr_in *)&me)->sin_addr.s_addr == htonl(INADDR_ANY)) {
         ((struct sockaddr_in *)&me)->sin_addr = ((struct sockaddr_in *)&relay)->sin_addr;
-    else if (me.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&me)->sin6_addr))
+        flags &= ~LLF_EXPECT_OWN_SRC;
+    } else if (me.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&me)->sin6_addr)) {
         ((struct sockaddr_in6 *)&me)->sin6_addr = ((struct sockaddr_in6 *)&relay)->sin6_addr;
+        flags &= ~LLF_EXPECT_OWN_SRC;
+    }
     const struct sockaddr *to = mapped ? (const struct sockaddr *)&v4 : sa;
-    if (core->relay_expect(fd, (struct sockaddr *)&me, ml, to, mapped ? sizeof v4 : len, kind == 2))
+    if (core->relay_expect(fd, (struct sockaddr *)&me, ml, to, mapped ? sizeof v4 : len, flags))
         return llf_real_connect(fd, sa, len);   /* no room, or no descriptors to spare: straight to the provider */
     llf_fd_mark(fd, kind == 2);
     note_orig(fd, sa, len);   /* (as the program wrote it: getpeername()) */

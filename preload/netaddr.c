@@ -54,6 +54,55 @@ int llf_local_name(const char *host)
            inet_pton(AF_INET6, host, &a6) == 1;
 }
 
+int llf_addr_loopback(const struct sockaddr *a)
+{
+    struct sockaddr_in v4;
+    if (llf_addr_v4(a, a->sa_family == AF_INET ? sizeof v4 : sizeof(struct sockaddr_in6), &v4))
+        return (ntohl(v4.sin_addr.s_addr) >> 24) == 127;
+    return a->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr);
+}
+
+int llf_host_loopback(const char *host)
+{
+    char h[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof h) {
+        memcpy(h, host + 1, n - 2);
+        h[n - 2] = 0;
+        host = h;
+    }
+    struct sockaddr_in v4 = {.sin_family = AF_INET};
+    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
+    if (inet_pton(AF_INET, host, &v4.sin_addr) == 1)
+        return llf_addr_loopback((struct sockaddr *)&v4);
+    if (inet_pton(AF_INET6, host, &v6.sin6_addr) == 1)
+        return llf_addr_loopback((struct sockaddr *)&v6);
+    return strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0;
+}
+
+int llf_addr_source(const struct sockaddr_storage *src, int dst_loopback, struct sockaddr_storage *out,
+                    socklen_t *len)
+{
+    const struct sockaddr *s = (const struct sockaddr *)src;
+    if ((s->sa_family != AF_INET && s->sa_family != AF_INET6) || (llf_addr_loopback(s) && !dst_loopback))
+        return -1;
+    memset(out, 0, sizeof *out);
+    struct sockaddr_in v4;
+    if (llf_addr_v4(s, sizeof *src, &v4)) {
+        v4.sin_port = 0;
+        memcpy(out, &v4, sizeof v4);
+        *len = sizeof v4;
+    } else {
+        struct sockaddr_in6 v6;
+        memcpy(&v6, src, sizeof v6);
+        v6.sin6_port = 0;
+        v6.sin6_flowinfo = 0;
+        memcpy(out, &v6, sizeof v6);
+        *len = sizeof v6;
+    }
+    return 0;
+}
+
 long llf_unsent(int fd)
 {
     int n = 0;

@@ -18,6 +18,19 @@ void llf_addr_map4(const struct sockaddr_in *v4, struct sockaddr_in6 *out);
 /* localhost, or an IPv4 or IPv6 address written as text (no brackets): a
  * host that needs no DNS. */
 int llf_local_name(const char *host);
+/* Is a a loopback address (127/8, ::1, an IPv4-mapped 127/8)? */
+int llf_addr_loopback(const struct sockaddr *a);
+/* Is host (a URL's, IPv6 in brackets or not) loopback by its text:
+ * localhost, or a loopback address? A name is not, whatever it resolves
+ * to. */
+int llf_host_loopback(const char *host);
+/* Where a connection made for a program whose socket is bound to src
+ * leaves from, toward a loopback destination or not: src's address, port
+ * 0, in *out (an IPv4-mapped one as IPv4), 0. -1: from where the system
+ * picks, since src cannot reach it (a loopback address, the destination
+ * not), or src is neither IPv4 nor IPv6. */
+int llf_addr_source(const struct sockaddr_storage *src, int dst_loopback, struct sockaddr_storage *out,
+                    socklen_t *len);
 /* Bytes written to socket fd that its peer has not acknowledged yet
  * (SIOCOUTQ): a request libcurl handed over whole may still be on its way
  * to a server that reads it slowly. 0 when unknown. */

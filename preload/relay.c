@@ -112,12 +112,12 @@ int llf_relay_room(int fd)
 }
 
 int llf_relay_expect(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
-                     socklen_t len, int tls)
+                     socklen_t len, int flags)
 {
     /* (asked again: other threads' connections may have come since) */
     if (llf_relay_room(fd))
         return -1;
-    return llf_expect_add(fd, src, srclen, orig, len, tls, llf_mono_ms());
+    return llf_expect_add(fd, src, srclen, orig, len, flags, llf_mono_ms());
 }
 
 void llf_relay_unexpect(const struct sockaddr *src)
@@ -993,6 +993,41 @@ static int connect_to_line(const struct sockaddr_storage *a, char *out, size_t n
     return authority(a, at, sizeof at) == 0 && snprintf(out, n, "::%s", at) < (int)n ? 0 : -1;
 }
 
+/* Where the relay's connection for k toward dst (an address; or NULL,
+ * and url's host) leaves from: the address the program bound its socket
+ * to, as the program's own connection would have (a host with more than
+ * one address, whose provider or firewall knows it by one), unless that
+ * cannot reach it. Set on h as CURLOPT_INTERFACE, with the family it
+ * takes: libcurl then reuses no connection that left from elsewhere (one
+ * our open-socket callback bound, it could not tell apart). */
+static void leave_from(conn *k, CURL *h, const struct sockaddr_storage *dst, const char *url)
+{
+    if (!k->from.own_src)
+        return;
+    const llf_curl_api *c = k->c;
+    int loop = 0;
+    if (dst) {
+        loop = llf_addr_loopback((const struct sockaddr *)dst);
+    } else {
+        llf_urlparts u;
+        loop = llf_url_split(url, &u) == 0 && llf_host_loopback(u.host);
+        llf_urlparts_free(&u);
+    }
+    struct sockaddr_storage me;
+    socklen_t ml = sizeof me;
+    char ip[INET6_ADDRSTRLEN], line[INET6_ADDRSTRLEN + 8];
+    int six = 0;
+    if (llf_addr_source(&k->from.src, loop, &me, &ml) ||
+        !inet_ntop(me.ss_family,
+                   (six = me.ss_family == AF_INET6) ? (const void *)&((struct sockaddr_in6 *)&me)->sin6_addr
+                                                    : (const void *)&((struct sockaddr_in *)&me)->sin_addr,
+                   ip, sizeof ip))
+        return;
+    snprintf(line, sizeof line, "host!%s", ip);
+    c->easy_setopt(h, CURLOPT_INTERFACE, line);
+    c->easy_setopt(h, CURLOPT_IPRESOLVE, six ? (long)CURL_IPRESOLVE_V6 : (long)CURL_IPRESOLVE_V4);
+}
+
 /* Where the program would have gone had the address it connected to
  * refused: the others of its lookup of the name (of host's, when the
  * request names one), at most MAX_OTHERS. */
@@ -1002,8 +1037,9 @@ static size_t others(conn *k, const char *host, struct sockaddr_storage *out)
 }
 
 /* One attempt; the program's own request connected at connect_to
- * (CURLOPT_CONNECT_TO's form), or NULL. */
-static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_resp *out, const char *connect_to)
+ * (CURLOPT_CONNECT_TO's form), address dst, or NULL. */
+static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_resp *out, const char *connect_to,
+                       const struct sockaddr_storage *dst)
 {
     const llf_curl_api *c = x->k->c;
     CURL *h = x->k->curl;
@@ -1073,6 +1109,7 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
      * (Host, SNI, certificate name) unchanged; members go to their own URLs. */
     struct curl_slist *to = connect_to ? c->slist_append(NULL, connect_to) : NULL;
     c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
+    leave_from(x->k, h, connect_to ? dst : NULL, req->url);
     /* A body goes when the program framed one, whatever the method (a GET
      * may carry one); none is made up for a DELETE that had none. A HEAD
      * goes without: libcurl sends none with NOBODY, and without NOBODY it
@@ -1256,7 +1293,7 @@ static int perform_to(void *ud, const struct sockaddr_storage *a, long left, dou
     if (p->tried)
         llf_resp_free(p->out);
     p->tried = 1;
-    perform_at(x, p->req, at, p->out, to);
+    perform_at(x, p->req, at, p->out, to, a);
     return refused(x, p->out) ? REFUSED : connected(x, p->out) ? REACHED : FAILED;
 }
 
@@ -1268,7 +1305,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     rctx *x = ud;
     char to[INET6_ADDRSTRLEN + 10];
     if (req != x->orig || connect_to_line(&x->k->from.orig, to, sizeof to)) {
-        perform_at(x, req, at, out, NULL);
+        perform_at(x, req, at, out, NULL, NULL);
         return 0;
     }
     perform_try p = {x, req, at, out, 0};
@@ -1464,12 +1501,25 @@ static int pass_through(rctx *x, const llf_req *orig)
 /* ---- byte tunnels ----------------------------------------------------------- */
 
 /* A blocking connection to a, made within ms (0: no limit of ours), owned
- * in *own as it is made (see guest.h), or -1 with *timed_out set when the
- * time ran out. */
-static int dial(const struct sockaddr_storage *a, long ms, int *timed_out, llf_ownfd *own)
+ * in *own as it is made (see guest.h), from the address the program bound
+ * its socket to, from (NULL: none; see leave_from), or -1 with *timed_out
+ * set when the time ran out. */
+static int dial(const struct sockaddr_storage *a, long ms, int *timed_out, llf_ownfd *own,
+                const struct sockaddr_storage *from)
 {
+    struct sockaddr_storage me;
+    socklen_t ml = sizeof me;
+    int bound = from && llf_addr_source(from, llf_addr_loopback((const struct sockaddr *)a), &me, &ml) == 0 &&
+                me.ss_family == a->ss_family;
+    int one = 1;
     llf_fd_hold();
     int up = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    /* (its port at connect, as for the program's own socket; a bind that
+     * fails leaves it where the system picks) */
+    if (up >= 0 && bound) {
+        setsockopt(up, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        bind(up, (struct sockaddr *)&me, ml);
+    }
     int err = up < 0 || llf_fd_own(own, up) ? -1 : svc->real_connect(up, (const struct sockaddr *)a, addr_len(a));
     int e = errno;
     llf_fd_release();
@@ -1504,11 +1554,15 @@ static int dial(const struct sockaddr_storage *a, long ms, int *timed_out, llf_o
     return up;
 }
 
-/* dial_orig's try: a connection to a, in *ud (an llf_ownfd). */
+/* dial_orig's try: a connection to a, in ud's (a conn's) up, from the
+ * address its program chose if any (see leave_from). */
 static int dial_to(void *ud, const struct sockaddr_storage *a, long left, double spent)
 {
+    conn *k = ud;
     int timed_out = 0;
-    return dial(a, left, &timed_out, ud) >= 0 ? REACHED : timed_out ? FAILED : REFUSED;
+    return dial(a, left, &timed_out, &k->up, k->from.own_src ? &k->from.src : NULL) >= 0 ? REACHED
+           : timed_out                                                                  ? FAILED
+                                                                                        : REFUSED;
 }
 
 /* A connection to where the program meant to go (or, as for a request,
@@ -1517,7 +1571,7 @@ static int dial_to(void *ud, const struct sockaddr_storage *a, long left, double
  * meanwhile closes its copy: see pool_child) until hang_up. */
 static int dial_orig(conn *k, const char *host)
 {
-    if (reach(k, host, k->eng->cfg->connect_ms, dial_to, &k->up))
+    if (reach(k, host, k->eng->cfg->connect_ms, dial_to, k))
         return -1;
     int one = 1;
     setsockopt(k->up.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* (harmless on a socket not ours) */
@@ -1714,7 +1768,7 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
  * where libcurl's own lookup of the URL's name says, for a placeholder),
  * its socket in *s. */
 typedef struct connect_try {
-    const llf_curl_api *c;
+    conn *k;
     CURL *h;
     curl_socket_t *s;
 } connect_try;
@@ -1722,8 +1776,9 @@ typedef struct connect_try {
 static int connect_at(void *ud, const struct sockaddr_storage *a, long left, double spent)
 {
     connect_try *t = ud;
-    const llf_curl_api *c = t->c;
+    const llf_curl_api *c = t->k->c;
     c->easy_setopt(t->h, CURLOPT_CONNECTTIMEOUT_MS, left);
+    leave_from(t->k, t->h, a, NULL);
     char line[INET6_ADDRSTRLEN + 10];
     struct curl_slist *to = connect_to_line(a, line, sizeof line) ? NULL : c->slist_append(NULL, line);
     c->easy_setopt(t->h, CURLOPT_CONNECT_TO, to);
@@ -1761,7 +1816,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
         if (ca)
             c->easy_setopt(h, CURLOPT_CAINFO, ca);
         trust = svc && svc->tls_trust ? svc->tls_trust(c, h, (struct sockaddr *)&k->from.src) : NULL;
-        connect_try t = {c, h, &s};
+        connect_try t = {k, h, &s};
         reach(k, host, k->eng->cfg->connect_ms, connect_at, &t);
     }
     if (s == CURL_SOCKET_BAD || curl_send_all(c, h, s, r->head.p, r->head.n) ||
@@ -2644,7 +2699,7 @@ static void wake(const struct sockaddr_storage *a)
 {
     int timed_out = 0;
     llf_ownfd s;
-    if (dial(a, 100, &timed_out, &s) >= 0)
+    if (dial(a, 100, &timed_out, &s, NULL) >= 0)
         llf_fd_close(&s);
 }
 

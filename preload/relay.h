@@ -60,13 +60,14 @@ int llf_http_chunk_size(const char *line, unsigned long *n);
 int  llf_relay_init(llf_engine *e, const llf_shim_services *svc);
 int  llf_relay_addr(int family, struct sockaddr_storage *out, socklen_t *len);
 /* A connection from src (the program's socket fd, bound before it
- * connects) will come, meant for orig; tls: the program will speak TLS on
- * it (virtual or tunnelled). Only announced connections are served. -1: no
+ * connects) will come, meant for orig; flags (expect.h): the program will
+ * speak TLS on it (virtual or tunnelled), src's address is the one the
+ * program bound its socket to. Only announced connections are served. -1: no
  * room, or the process is too short of descriptors for the relay to serve
  * one more (the caller must not send the connection to the relay). unexpect
  * withdraws an announcement whose connect failed. */
 int  llf_relay_expect(int fd, const struct sockaddr *src, socklen_t srclen, const struct sockaddr *orig,
-                      socklen_t len, int tls);
+                      socklen_t len, int flags);
 /* Would the relay take a connection on the program's socket fd (the
  * descriptors llf_relay_expect counts)? 0, or -1: the caller should leave
  * the socket as it is, unbound, and connect it where the program asked. */

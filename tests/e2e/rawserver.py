@@ -36,6 +36,7 @@ class RawServer:
         self.unix = unix   # a path: listen on this Unix socket instead of a port
         self.requests = []
         self.connections = 0
+        self.peers = []   # each connection's source address
         self.sock = socket.socket(socket.AF_UNIX) if unix else socket.socket()
         if read_rate:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
@@ -50,10 +51,11 @@ class RawServer:
     def _serve(self):
         while True:
             try:
-                c, _ = self.sock.accept()
+                c, peer = self.sock.accept()
             except OSError:
                 return
             self.connections += 1
+            self.peers.append(peer[0] if isinstance(peer, tuple) else peer)
             threading.Thread(target=self._handle, args=(c,), daemon=True).start()
 
     def _handle(self, c):

@@ -1388,7 +1388,10 @@ def test_an_interface_address_is_kept_and_the_call_falls_back():
     connects, with no port yet (IP_BIND_ADDRESS_NO_PORT): the socket goes to
     the relay from that address, as the program chose, and the call falls
     back. (It was bound again to the wildcard address and went straight to
-    the primary.)"""
+    the primary.) The relay's connections to the providers leave from that
+    address too, as the program's would have (they left from the default
+    one, which a provider or firewall knowing the host by another would
+    refuse); a call from an unbound socket leaves from the default."""
     m = mock()
     m.set("primary", behaviour="503")
     r = run(curl_chat(m, "-Z", "--interface", "127.0.0.2", "-w", "\\n%{local_ip}"), env_for(config(m)))
@@ -1396,6 +1399,12 @@ def test_an_interface_address_is_kept_and_the_call_falls_back():
     body, local = r.stdout.rsplit(b"\n", 1)
     eq(answer(body).split(" (")[0], "Hello from backup", "the relay fell back")
     eq(local.decode(), "127.0.0.2", "from the program's address")
+    eq([q["peer_addr"] for q in m.requests("primary") + m.requests("backup")], ["127.0.0.2", "127.0.0.2"],
+       "the relay's connections left from the program's address")
+    r = run(curl_chat(m, "-Z"), env_for(config(m)))
+    eq(answer(r.stdout).split(" (")[0], "Hello from backup", "the relay fell back, unbound")
+    eq([q["peer_addr"] for q in m.requests("primary")[1:] + m.requests("backup")[1:]], ["127.0.0.1", "127.0.0.1"],
+       "and left from the default address")
 
 
 def test_a_socket_bound_to_the_loopback_device_falls_back():

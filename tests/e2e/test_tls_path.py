@@ -329,6 +329,23 @@ def test_websocket_upgrades_are_tunnelled_over_https():
         raw.stop()
 
 
+def test_a_websocket_over_https_leaves_from_the_programs_address():
+    """The same from a socket bound to an address of the program's choice
+    (create_connection's source_address): the relay's own TLS connection to
+    the server leaves from that address, as the program's would have."""
+    m = mock()
+    raw = websocket_server(m)
+    try:
+        bound = WEBSOCKET.replace("timeout=10)", 'timeout=10, source_address=("127.0.0.2", 0))', 1)
+        check(bound != WEBSOCKET, "(the program binds its socket)")
+        r = websocket_run(m, raw, PEERS + bound)
+        check_websocket_tunnelled(r, raw)
+        check_relayed(r, raw.port)
+        eq(raw.peers, ["127.0.0.2"], "the relay's connection left from the program's address")
+    finally:
+        raw.stop()
+
+
 HALF_CLOSE_TLS = TO_END + """
 import socket, ssl
 host, port = URL.split("/")[2].rsplit(":", 1)

@@ -859,7 +859,7 @@ class Server:
         # JSON answers gzip'ed when the client asks, as the real APIs do
         self.local.gzip = "gzip" in headers.get("accept-encoding", "").lower()
         behaviour = self.next_behaviour()
-        self.record(method, path, url.query, headers, body, credential, behaviour, c.getpeername()[1],
+        self.record(method, path, url.query, headers, body, credential, behaviour, c.getpeername(),
                     client_cert(c))
         if self.delay_ms:
             time.sleep(float(self.delay_ms) / 1000)
@@ -889,10 +889,11 @@ class Server:
             return headers.get("x-api-key")
         return headers.get("x-goog-api-key") or (query.get("key") or [None])[0]
 
-    def record(self, method, path, query, headers, body, credential, behaviour, peer_port, cert=None):
+    def record(self, method, path, query, headers, body, credential, behaviour, peer, cert=None):
         rec = {"server": self.name, "port": self.port, "method": method, "path": path, "query": query,
                "headers": headers, "body": body.decode("utf-8", "replace"), "credential": credential,
-               "behaviour": behaviour, "ts": time.time(), "peer_port": peer_port, "client_cert": cert}
+               "behaviour": behaviour, "ts": time.time(), "peer_port": peer[1], "peer_addr": peer[0],
+               "client_cert": cert}
         with self.lock:
             self.records.append(rec)
         if record_file:

@@ -104,9 +104,55 @@ void test_expect(void)
     v6.sin6_addr = in6addr_loopback;
     CHECK(llf_expect_add(7, (struct sockaddr *)&v6, sizeof v6, (struct sockaddr *)&prov, sizeof prov, 1, 0) == 0);
     CHECK(!llf_expect_take((struct sockaddr *)&a, 1, &e));   /* (127.0.0.1:30000 is another address) */
-    CHECK(llf_expect_take((struct sockaddr *)&v6, 1, &e) && e.tls);
+    CHECK(llf_expect_take((struct sockaddr *)&v6, 1, &e) && e.tls && !e.own_src);
+    CHECK(llf_expect_add(7, (struct sockaddr *)&v6, sizeof v6, (struct sockaddr *)&prov, sizeof prov,
+                         LLF_EXPECT_OWN_SRC, 0) == 0);
+    CHECK(llf_expect_take((struct sockaddr *)&v6, 1, &e) && !e.tls && e.own_src);
     struct sockaddr un = {.sa_family = AF_UNIX};
     CHECK(llf_expect_add(7, &un, sizeof un, (struct sockaddr *)&prov, sizeof prov, 0, 0) == -1);
     llf_expect_clear();
     CHECK(llf_expect_held() == 0);
+}
+
+/* Where the relay's connections for a program that bound its socket leave
+ * from: its address, port 0 (an IPv4-mapped one as IPv4), unless it is a
+ * loopback address and the destination is not. */
+void test_source_addr(void)
+{
+    struct sockaddr_in lo2 = src(5000), other = src(5001), m4;
+    lo2.sin_addr.s_addr = htonl(0x7f000002);
+    other.sin_addr.s_addr = htonl(0xc0000202);   /* 192.0.2.2 */
+    struct sockaddr_in6 m6, lo6 = {.sin6_family = AF_INET6, .sin6_port = htons(5), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    struct sockaddr_in6 g6 = lo6;
+    CHECK(inet_pton(AF_INET6, "2001:db8::7", &g6.sin6_addr) == 1);
+    llf_addr_map4(&other, &m6);
+    CHECK(llf_addr_loopback((struct sockaddr *)&lo2) && !llf_addr_loopback((struct sockaddr *)&other));
+    CHECK(llf_addr_loopback((struct sockaddr *)&lo6) && !llf_addr_loopback((struct sockaddr *)&g6) &&
+          !llf_addr_loopback((struct sockaddr *)&m6));
+    llf_addr_map4(&lo2, &m6);
+    CHECK(llf_addr_loopback((struct sockaddr *)&m6));
+    CHECK(llf_host_loopback("127.9.9.9") && llf_host_loopback("[::1]") && llf_host_loopback("::1") &&
+          llf_host_loopback("LocalHost") && !llf_host_loopback("192.0.2.2") && !llf_host_loopback("[2001:db8::7]") &&
+          !llf_host_loopback("api.example.com") && !llf_host_loopback("[::1") && !llf_host_loopback(""));
+
+    struct sockaddr_storage in, out;
+    socklen_t n = 0;
+    memset(&in, 0, sizeof in);
+    memcpy(&in, &lo2, sizeof lo2);
+    CHECK(llf_addr_source(&in, 0, &out, &n) == -1);   /* loopback cannot reach another host */
+    CHECK(llf_addr_source(&in, 1, &out, &n) == 0 && n == sizeof lo2 && out.ss_family == AF_INET &&
+          ((struct sockaddr_in *)&out)->sin_port == 0 &&
+          ((struct sockaddr_in *)&out)->sin_addr.s_addr == lo2.sin_addr.s_addr);
+    memcpy(&in, &other, sizeof other);
+    CHECK(llf_addr_source(&in, 0, &out, &n) == 0 && llf_addr_source(&in, 1, &out, &n) == 0);
+    llf_addr_map4(&other, &m6);
+    memset(&in, 0, sizeof in);
+    memcpy(&in, &m6, sizeof m6);
+    CHECK(llf_addr_source(&in, 0, &out, &n) == 0 && n == sizeof m4 && out.ss_family == AF_INET &&
+          ((struct sockaddr_in *)&out)->sin_addr.s_addr == other.sin_addr.s_addr);
+    memcpy(&in, &g6, sizeof g6);
+    CHECK(llf_addr_source(&in, 0, &out, &n) == 0 && n == sizeof g6 && out.ss_family == AF_INET6 &&
+          ((struct sockaddr_in6 *)&out)->sin6_port == 0);
+    in.ss_family = AF_UNIX;
+    CHECK(llf_addr_source(&in, 1, &out, &n) == -1);
 }
