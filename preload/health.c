@@ -91,6 +91,13 @@ typedef struct slot {
  * this one, if ever asked again, starts afresh (its failures counted anew
  * rather than one probe). Only when every slot it may have is in use. */
 #define STALE_MS 600000LL
+/* How much older one caller's now may be than another's: each reads the
+ * clock before it looks (and may wait for the processor in between), so a
+ * time another wrote may be that much further ahead than its bound and
+ * still be theirs, not another boot's or damage. (Without it, a breaker
+ * opened a millisecond ago looked past to a caller whose now was read a
+ * millisecond earlier: its place was taken over, or a second probe sent.) */
+#define SKEW_MS 60000LL
 
 typedef struct table {
     uint64_t magic;
@@ -121,10 +128,10 @@ static uint64_t key_of(const char *provider, const char *model)
 }
 
 /* A seam for the unit tests, which define it to act as another process at
- * a point: of a claim of key's slot (0 before it, 3 when marked and judged
- * again, 1 after it), of a write of key's (4 before it), or of opening the
- * file (2, the writable open refused). Undefined in the library, where it
- * is NULL. */
+ * a point: of a claim of key's slot (0 before it, 3 when marked, 5 made
+ * but not yet cleared, 1 after it), of a write of key's (4 before it), or
+ * of opening the file (2, the writable open refused). Undefined in the
+ * library, where it is NULL. */
 void llf_health_seam(int at, uint64_t key) __attribute__((weak, visibility("hidden")));
 
 /* (sequentially consistent throughout: the simplest order to reason about
@@ -182,13 +189,18 @@ static int put(slot *s, uint64_t key, uint64_t *w, uint64_t *seen, int64_t v)
     return ours(s, key) ? 1 : -1;
 }
 
-/* key's word set to v (0), or the slot is no longer key's (-1). */
+/* key's word set to v (0), or the slot is no longer key's (-1). One that
+ * holds v already is not written: a write calls off a claim of the slot
+ * (see find()), and the success of a provider whose breaker holds nothing
+ * called off every claim of its place, until "no room". */
 static int set(slot *s, uint64_t key, uint64_t *w, int64_t v)
 {
     uint64_t seen = ld(w);
-    int r;
-    while ((r = put(s, key, w, &seen, v)) == 0)
+    int r = 1;
+    while (val(key, seen) != v && (r = put(s, key, w, &seen, v)) == 0)
         ;
+    if (r == 1)
+        return bare(ld(&s->key)) == key ? 0 : -1;
     return r < 0 ? -1 : 0;
 }
 
@@ -419,11 +431,11 @@ static int64_t lease_ms(void)
 }
 
 /* How far ahead of now key's open_until may sanely be: the longest
- * cooldown that opened it (stored beside it), or ours. */
+ * cooldown that opened it (stored beside it), or ours, and SKEW_MS. */
 static int64_t open_bound(const slot *s, uint64_t key)
 {
     int64_t theirs = val(key, ld(&s->cool));
-    return theirs > hc.cooldown_ms ? theirs : hc.cooldown_ms;
+    return (theirs > hc.cooldown_ms ? theirs : hc.cooldown_ms) + SKEW_MS;
 }
 
 /* Is the probe p (read from s) out at now? Until its lease ends, unless the
@@ -438,7 +450,7 @@ static int lease_out(const slot *s, uint64_t key, uint64_t p, int64_t now)
     pid_t owner = (pid_t)(p & PID_MASK);
     /* (in a table of this process's own, another pid's lease is a copy
      * fork() gave us of our parent's: its outcome can never reach us) */
-    return out_until > now && out_until - now <= (theirs > span ? theirs : span) &&
+    return out_until > now && out_until - now <= (theirs > span ? theirs : span) + SKEW_MS &&
            !(owner && owner != getpid() && (t == &local || gone(owner)));
 }
 
@@ -455,7 +467,7 @@ static int idle(const slot *s, uint64_t key, int64_t now)
         return 2;
     if (until > now && until - now > open_bound(s, key))
         until = 0;
-    if (last > now)
+    if (last > now + SKEW_MS)
         last = 0;
     return now - until >= STALE_MS && now - last >= STALE_MS;
 }
@@ -470,23 +482,39 @@ static uint64_t mark_for(uint64_t key)
     return key | (m ? m : 1ULL << 17);
 }
 
-/* Claims s, which another key held as was (marked or not) and idle() let
- * go, for key: 1 done, 0 not (claimed by another, or no longer idle). The
+/* The words a claim clears, the probe last. */
+#define WORDS 6
+static void words_of(slot *s, uint64_t *w[WORDS])
+{
+    uint64_t *all[WORDS] = {&s->fails, &s->last, &s->open_until, &s->cool, &s->span, &s->probe};
+    memcpy(w, all, sizeof all);
+}
+
+/* Claims s, which another key held as was (marked or not; 0 free) and
+ * idle() let go, for key: 1 done, with its words as the claim found them
+ * in seen (see find()); 0 not (claimed by another, or no longer idle). The
  * former key is marked first, then judged again: one it wrote before the
  * mark is judged; one it writes after calls the claim off (its writes see
  * the mark, put()), and our last swap, of our mark only, fails. Judged
  * once only, a slot whose key wrote between judging and claiming (a
  * failure, a breaker opened) lost that to the claim. A mark left by a
  * claimer that died or was called off is anyone's to replace. */
-static int claim(slot *s, uint64_t was, uint64_t key, int64_t now)
+static int claim(slot *s, uint64_t was, uint64_t key, int64_t now, uint64_t seen[WORDS])
 {
-    if (was == 0)
+    uint64_t *w[WORDS];
+    words_of(s, w);
+    if (was == 0) {
+        for (int i = 0; i < WORDS; i++)
+            seen[i] = ld(w[i]);
         return cas(&s->key, &was, key);
+    }
     uint64_t former = bare(was), mark = mark_for(former);
     if (!cas(&s->key, &was, mark))
         return 0;
     if (llf_health_seam)
         llf_health_seam(3, key);
+    for (int i = 0; i < WORDS; i++)
+        seen[i] = ld(w[i]);
     if (!idle(s, former, now)) {
         cas(&s->key, &mark, former);
         return 0;
@@ -523,21 +551,23 @@ static slot *find(uint64_t key, int create, int64_t now)
             return NULL;
         if (llf_health_seam)
             llf_health_seam(0, key);
-        if (!claim(best, was, key, now))
+        uint64_t seen[WORDS], *w[WORDS];
+        if (!claim(best, was, key, now, seen))
             continue;
+        if (llf_health_seam)
+            llf_health_seam(5, key);
         /* Cleared, tags or not: words the former key wrote read as 0 to
          * us only while our tag differs from theirs, and their key, or one
          * of the same tag, may be ours (a key taking back the slot it lost
          * found its old breaker there, and one failure reopened it). A
          * lease of the former key's that no longer counts is no lease of
-         * ours. (One of ours reported between our claim and this is lost:
-         * a failure counted at once as we took the slot.) */
-        uint64_t *words[] = {&best->fails, &best->last, &best->open_until, &best->cool, &best->span};
-        for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-            __atomic_store_n(words[i], 0, __ATOMIC_SEQ_CST);
-        uint64_t p = ld(&best->probe);
-        if (p)
-            cas(&best->probe, &p, 0);
+         * ours. Each only if it still holds what the claim found: another
+         * thread or process of ours may have found the slot ours and
+         * written there already (stored over, its failure was lost). */
+        words_of(best, w);
+        for (int i = 0; i < WORDS; i++)
+            if (seen[i])
+                cas(w[i], &seen[i], 0);
         if (llf_health_seam)
             llf_health_seam(1, key);
         /* Two processes may claim two places for key at once: the first

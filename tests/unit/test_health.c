@@ -375,8 +375,9 @@ static void test_health_mixed(void)
     unlink(path);
 
     /* leases: B (total 5 s) respects the probe of A (total 10 min), whose
-     * lease the file bounds beside it; a lease beyond that bound (damage)
-     * still counts as past */
+     * lease the file bounds beside it; a lease beyond that bound and the
+     * minute another caller's clock may be behind (damage) still counts as
+     * past */
     path = fresh_path();
     llf_health_cfg la = {1, 1000, 1, 600000}, lb = {1, 1000, 1, 5000};
     llf_health_init(&la, path);
@@ -386,7 +387,7 @@ static void test_health_mixed(void)
     CHECK(llf_health_allow("p", "m", 7000) == 0 && llf_health_allow("p", "m", 601000) == 0);
     CHECK(llf_health_allow("p", "m", 601001) == 2);     /* its end: B probes */
     long at = used_slot(path);
-    uint64_t beyond = (uint64_t)(602000 + 600001) << 22 | (uint64_t)getppid();   /* (a live pid) */
+    uint64_t beyond = (uint64_t)(602000 + 660001) << 22 | (uint64_t)getppid();   /* (a live pid) */
     poke(path, at + PROBE_AT, &beyond, 8);
     CHECK(llf_health_allow("p", "m", 602000) == 2);
     llf_health_report("p", "m", 1, 602001);
@@ -621,6 +622,70 @@ static void test_health_claim_off(void)
     llf_health_report(P2, names[0], 0, 700001);
     CHECK(llf_health_open(P2, names[0]));
     unlink(seam_path);
+    llf_health_cfg off = {0, 1000, 0, 0};
+    llf_health_init(&off, NULL);
+}
+
+/* As the healthy former key of the place being claimed (names[0]), at
+ * every claim's mark: a success. */
+static void former_succeeds(int at, uint64_t key)
+{
+    if (at == 3 && key == seam_key)
+        llf_health_report(P2, names[0], 1, 700000);
+}
+
+/* As another thread of ours, between our claim and its clearing: a
+ * failure of ours, in the place it finds ours already. */
+static void ours_fails(int at, uint64_t key)
+{
+    if (at != 5 || key != seam_key)
+        return;
+    seam_act = NULL;
+    llf_health_report(P2, names[8], 0, 700000);
+}
+
+static void fail_8_early(void)
+{
+    llf_health_report(P2, names[8], 0, 1999999);
+}
+
+/* A claim and the writes of others at the same time, judged right: a
+ * success of a provider whose breaker holds nothing changes nothing and
+ * calls off no claim (each one was, until "no room" and the failure
+ * uncounted); a failure another thread of ours wrote in the place we had
+ * just claimed is not cleared with the former key's state (two failures
+ * counted as one). And a time another caller wrote a moment after our
+ * clock was read is theirs, not past: a breaker opened a millisecond
+ * "ahead" is neither taken over nor probed at once, nor a probe's lease
+ * broken by a second one. */
+static void test_health_claim_others(void)
+{
+    llf_health_cfg one = {1, 1000, 1, 5000};
+    eight_idle(&one);
+    seam_key = key_of(P2, names[8]);
+    seam_act = former_succeeds;
+    CHECK(warnings("llmfallback: health memory", fail_8) == 0);
+    seam_act = NULL;
+    CHECK(llf_health_open(P2, names[8]) && slots_of(seam_path, seam_key) == 1);
+    unlink(seam_path);
+
+    llf_health_cfg two = {2, 1000, 1, 5000};
+    eight_idle(&two);
+    seam_act = ours_fails;
+    llf_health_report(P2, names[8], 0, 700000);
+    CHECK(seam_act == NULL && llf_health_open(P2, names[8]));
+    unlink(seam_path);
+
+    llf_health_cfg cool = {1, 30000, 1, 5000};
+    char *path = fresh_path();
+    llf_health_init(&cool, path);
+    for (int i = 0; i < 8; i++)
+        llf_health_report(P2, names[i], 0, 2000000);      /* open until 2030000 */
+    CHECK(warnings("llmfallback: health memory: no room", fail_8_early) == 1);
+    CHECK(llf_health_open(P2, names[0]) && llf_health_allow(P2, names[0], 1999999) == 0);
+    CHECK(llf_health_allow(P2, names[1], 2030005) == 2);  /* the probe */
+    CHECK(llf_health_allow(P2, names[1], 2030003) == 0);  /* a caller 2 ms behind: its lease holds */
+    unlink(path);
     llf_health_cfg off = {0, 1000, 0, 0};
     llf_health_init(&off, NULL);
 }
@@ -897,6 +962,7 @@ void test_health(void)
     test_health_return();
     test_health_claims();
     test_health_claim_off();
+    test_health_claim_others();
     test_health_races();
     test_health_fork_local();
     test_health_upgrade_race();
