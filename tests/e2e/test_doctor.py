@@ -33,6 +33,11 @@ def test_doctor_tells_each_path():
     check("libcurl path: covered" in out, f"php: libcurl through curl.so ({out})")
     rc, out = doctor("/nonexistent/prog")
     check(rc == 2, "unknown program")
+    check("other TLS" not in doctor("/usr/bin/curl")[1], "curl: GnuTLS only behind its libcurl (librtmp), not its own")
+    if shutil.which("wget"):
+        rc, out = doctor("wget")
+        check("links libgnutls.so.30: its https:// calls are NOT covered" in out and "plain-socket path: covered" in out,
+              f"wget: GnuTLS ({out})")
 
 
 def test_the_wrapper_passes_paths_as_given():

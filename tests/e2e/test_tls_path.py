@@ -5,13 +5,14 @@ passes through untouched."""
 import atexit
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
 import tempfile
 import time
 
-from harness import (BUILD, DEBIAN_HOSTS, KEYS, PY, ROOT, SANITIZED, Mock, check, env_for, eq, free_ports, new_log, read_log, run, sha, tmpdir,
+from harness import (BUILD, DEBIAN_HOSTS, KEYS, PY, ROOT, SANITIZED, Mock, Skipped, check, env_for, eq, free_ports, new_log, read_log, run, sha, tmpdir,
                      with_hosts,
                      write_config)
 
@@ -199,6 +200,31 @@ print(r.status_code, r.headers.get("x-llmfallback-provider"))
     m.set("tp", behaviour="503")
     r = py(m, script, config(m))
     eq(r.stdout.decode().split()[0], "503", "no fallback for MemoryBIO clients (documented limit)")
+
+
+def test_a_gnutls_program_over_https_passes_through():
+    """wget links GnuTLS, not OpenSSL: over https:// its TLS is its own,
+    which the library cannot make virtual. Its calls pass through untouched,
+    answered by the primary, and with no fallback (documented; over http://
+    it is a socket program like any other)."""
+    wget = shutil.which("wget")
+    if not wget:
+        raise Skipped("no wget (scripts/install-deps installs it)")
+    m = mock()
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    argv = [wget, "-q", "-t", "1", "-O", "-", "--content-on-error", f"--ca-certificate={m.ca}",
+            "--header=Content-Type: application/json", f"--header=Authorization: Bearer {KEYS['OPENAI_API_KEY']}",
+            f"--post-data={body}", m.base("tp") + "/chat/completions"]
+    log = new_log("wget.log")
+    r = run(argv, env(m, config(m), log))
+    eq(r.returncode, 0, f"answered ({r.stderr.decode()[-300:]})")
+    check(b"Hello from tp" in r.stdout, "by the primary itself")
+    m.reset_all()
+    m.set("tp", behaviour="503")
+    r = run(argv, env(m, config(m), log))
+    eq(r.returncode, 8, "the primary's 503 (wget: a server error), no fallback")
+    eq((len(m.requests("tp")), len(m.requests("tb"))), (1, 0), "the primary asked, the backup not")
+    eq([e for e in read_log(log) if e.get("event") != "summary"], [], "no call seen")
 
 
 def test_a_client_that_gives_up_outlives_the_late_answer_over_https():
