@@ -741,10 +741,18 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     stat_add(&e->stats.attempts, (unsigned long)attempts);
     /* A fallback: the answer came from another than the first choice (the
      * original; in mode override the candidate). A redirect handed over is
-     * the program's to follow: neither a failure nor a fallback. */
-    if (final_v.outcome != LLF_OK && final_v.outcome != LLF_REDIRECT)
+     * the program's to follow: neither a failure nor a fallback. An answer
+     * live already that the program stopped taking (it left, or its own
+     * callback refused more: curl -N | head) was an answer, counted by who
+     * gave it: a program that read two lines of a member's stream and
+     * closed it counted as a failure, not a fallback. */
+    int ok = final_v.outcome == LLF_OK ||
+             (final->delivered && final_v.outcome == LLF_TRANSPORT_ERROR &&
+              (!strcmp(final_v.reason, "client_gone") || !strcmp(final_v.reason, "local") ||
+               !strcmp(final_v.reason, "aborted")));
+    if (!ok && final_v.outcome != LLF_REDIRECT)
         stat_add(&e->stats.failures, 1);
-    else if (final_v.outcome == LLF_OK && !(final_step->original && orig_first) && !final_step->candidate)
+    else if (ok && !(final_step->original && orig_first) && !final_step->candidate)
         stat_add(&e->stats.fallbacks, 1);
     c->fin = *fin;
     if (cfg->mode == LLF_MODE_SHADOW && final_v.outcome == LLF_OK)

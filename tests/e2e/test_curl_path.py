@@ -1370,6 +1370,25 @@ def test_the_curl_tools_calls_keep_their_connection_alive():
     eq(r.stdout, alone.stdout, "with it: the same")
 
 
+def test_a_members_stream_the_program_stops_reading_is_a_fallback():
+    """curl -N | head: the program takes the first bytes of a member's live
+    stream, then refuses the rest (its write fails): the call was answered,
+    by a member. The summary counted it as a failure, not a fallback."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    m.set("backup", behaviour="stream_drip:200")
+    body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    argv = [CURL, "-sSN", m.base("primary") + "/chat/completions", "-H", "Content-Type: application/json",
+            "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body]
+    log = new_log("head.log")
+    r = run(["bash", "-c", '"$@" | head -c 60', "sh", *argv], env_for(config(m), log))
+    eq(len(r.stdout), 60, "the program took the first bytes")
+    steps = [(l["provider"], l["status"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("openai", 503), ("backup", 200)], "the backup's stream went live")
+    eq([(s["calls"], s["fallbacks"], s["failures"]) for s in read_log(log) if s["event"] == "summary"], [(1, 1, 0)],
+       "the summary: a fallback, no failure")
+
+
 def test_a_url_without_a_scheme_is_a_call():
     """libcurl sends a URL without a scheme over the scheme it guesses (http
     for most hosts): "127.0.0.1:PORT/v1/chat/completions" is a call, and

@@ -1116,6 +1116,19 @@ def test_a_client_that_gives_up_outlives_the_late_answer():
        f"no SIGPIPE when the program left a live stream ({r.stderr.decode()[-200:]})")
     steps = [(l["provider"], l["status"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
     eq(steps, [("openai", 200, "client_gone")], "the primary's live stream, stopped when the program left; no member asked")
+    # (an answer it stopped taking was an answer: no failure; a member's, a
+    # fallback, not a failure)
+    eq([(s["calls"], s["fallbacks"], s["failures"]) for s in read_log(log) if s["event"] == "summary"], [(1, 0, 0)],
+       "the summary: a call, no failure")
+    m.set("primary", behaviour="503")
+    m.set("backup", behaviour="stream_drip:200")
+    log = new_log("walks-member.log")
+    r = py(m, WALKS_AWAY, config(m), log=log)
+    eq((r.returncode, r.stdout.decode().split()), (0, ["read", "some", "alive"]), "it left the member's stream")
+    steps = [(l["provider"], l["status"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq([s[::2] for s in steps], [("openai", "overloaded"), ("backup", "client_gone")], f"the member's stream ({steps})")
+    eq([(s["calls"], s["fallbacks"], s["failures"]) for s in read_log(log) if s["event"] == "summary"], [(1, 1, 0)],
+       "the summary: a fallback, no failure")
 
 
 def held_until(flag):
