@@ -570,25 +570,36 @@ static slot *find(uint64_t key, int create, int64_t now)
                 cas(w[i], &seen[i], 0);
         if (llf_health_seam)
             llf_health_seam(1, key);
-        /* Two processes may claim two places for key at once: the first
-         * in probe order is its, and every other is freed (the later of
-         * the two claims sees both). Left, one took a failure before it
-         * was seen, and kept it past the key's next success (only the
-         * first is ever cleared) until the first was taken over. Freed
-         * only: whoever takes it next clears it, as above. */
-        slot *first = NULL;
-        for (int i = 0; i < PROBE; i++) {
+        /* Two processes may claim two places for key at once: one is kept,
+         * the first in probe order that holds anything (a failure, a
+         * breaker, a probe out), else the first, and every other is freed
+         * (the later of the two claims sees both). Left, one took a
+         * failure before it was seen, and kept it past the key's next
+         * success (only the first is ever cleared) until the first was
+         * taken over. Kept by order alone, a place another thread had
+         * claimed and written a failure to (a breaker opened) while we
+         * were between our look and our claim was freed with it. Freed
+         * only: whoever takes it next clears it, as above; a write of ours
+         * under way there is done again in the kept one (see put()). */
+        slot *keep = NULL, *first = NULL;
+        for (int i = 0; i < PROBE && !keep; i++) {
             slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
-            uint64_t k = ld(&s->key);
-            if (bare(k) != key)
+            if (bare(ld(&s->key)) != key)
                 continue;
             if (!first)
                 first = s;
-            else
+            if (val(key, ld(&s->fails)) || val(key, ld(&s->open_until)) || ld(&s->probe))
+                keep = s;
+        }
+        keep = keep ? keep : first;
+        for (int i = 0; i < PROBE && keep; i++) {
+            slot *s = &t->s[(key + (uint64_t)i) % SLOTS];
+            uint64_t k = ld(&s->key);
+            if (s != keep && bare(k) == key)
                 cas(&s->key, &k, 0);
         }
-        if (first)
-            return first;
+        if (keep)
+            return keep;
         /* (taken over at once, holding nothing yet: claimed again, not
          * "no room") */
     }

@@ -518,10 +518,12 @@ static void eight_idle(const llf_health_cfg *cfg)
     }
 }
 
-/* Two processes claiming two places for one key at once: the later place
- * is freed, not left with the failure it took (it outlived the key's next
- * success, and came back when the first place was taken over: one failure
- * of two opened the breaker). A place taken from us right after our claim
+/* Two processes claiming two places for one key at once: the place that
+ * holds something is kept (here the other's, with its failure: freed for
+ * being later in probe order, it was lost, and two failures counted one),
+ * and the other freed, not left with what it took (it outlived the key's
+ * next success, and came back when the first place was taken over: one
+ * failure of two opened the breaker). A place taken from us right after our claim
  * (it held nothing yet) is claimed again elsewhere: the failure was
  * dropped, and "no room" said, with places to spare. */
 static void test_health_claims(void)
@@ -532,6 +534,7 @@ static void test_health_claims(void)
     seam_act = claim_later;
     llf_health_report(P2, names[8], 0, 700000);
     CHECK(seam_act == NULL && slots_of(seam_path, seam_key) == 1);
+    CHECK(llf_health_open(P2, names[8]));                 /* the other's failure kept, and ours: two */
     llf_health_report(P2, names[8], 1, 700001);
     llf_health_report(P2, names[9], 0, 700002);
     llf_health_report(P2, names[8], 0, 700003);          /* one failure since its success */
