@@ -745,9 +745,12 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
      * live already that the program stopped taking (it left, or its own
      * callback refused more: curl -N | head) was an answer, counted by who
      * gave it: a program that read two lines of a member's stream and
-     * closed it counted as a failure, not a fallback. */
+     * closed it counted as a failure, not a fallback. (A 2xx one: an
+     * error passed on as it came, over the cap, is a failure however
+     * much of it was read.) */
     int ok = final_v.outcome == LLF_OK ||
-             (final->delivered && final_v.outcome == LLF_TRANSPORT_ERROR &&
+             (final->delivered && final->status >= 200 && final->status < 300 &&
+              final_v.outcome == LLF_TRANSPORT_ERROR &&
               (!strcmp(final_v.reason, "client_gone") || !strcmp(final_v.reason, "local") ||
                !strcmp(final_v.reason, "aborted")));
     if (!ok && final_v.outcome != LLF_REDIRECT)

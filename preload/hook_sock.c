@@ -262,7 +262,11 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (me.ss_family == AF_INET && ((struct sockaddr_in *)&me)->sin_addr.s_addr == htonl(INADDR_ANY)) {
         ((struct sockaddr_in *)&me)->sin_addr = ((struct sockaddr_in *)&relay)->sin_addr;
         flags &= ~LLF_EXPECT_OWN_SRC;
-    } else if (me.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&me)->sin6_addr)) {
+    } else if (me.ss_family == AF_INET6 && (IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&me)->sin6_addr) ||
+                                            (IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&me)->sin6_addr) &&
+                                             ((struct sockaddr_in6 *)&me)->sin6_addr.s6_addr32[3] == 0))) {
+        /* (::ffff:0.0.0.0, the IPv4 wildcard on a dual-stack socket, too:
+         * the relay was told that address, and refused the connection) */
         ((struct sockaddr_in6 *)&me)->sin6_addr = ((struct sockaddr_in6 *)&relay)->sin6_addr;
         flags &= ~LLF_EXPECT_OWN_SRC;
     }

@@ -62,24 +62,6 @@ int llf_addr_loopback(const struct sockaddr *a)
     return a->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr);
 }
 
-int llf_host_loopback(const char *host)
-{
-    char h[INET6_ADDRSTRLEN + 2];
-    size_t n = strlen(host);
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof h) {
-        memcpy(h, host + 1, n - 2);
-        h[n - 2] = 0;
-        host = h;
-    }
-    struct sockaddr_in v4 = {.sin_family = AF_INET};
-    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
-    if (inet_pton(AF_INET, host, &v4.sin_addr) == 1)
-        return llf_addr_loopback((struct sockaddr *)&v4);
-    if (inet_pton(AF_INET6, host, &v6.sin6_addr) == 1)
-        return llf_addr_loopback((struct sockaddr *)&v6);
-    return strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0;
-}
-
 int llf_addr_source(const struct sockaddr_storage *src, int dst_loopback, struct sockaddr_storage *out,
                     socklen_t *len)
 {

@@ -20,10 +20,6 @@ void llf_addr_map4(const struct sockaddr_in *v4, struct sockaddr_in6 *out);
 int llf_local_name(const char *host);
 /* Is a a loopback address (127/8, ::1, an IPv4-mapped 127/8)? */
 int llf_addr_loopback(const struct sockaddr *a);
-/* Is host (a URL's, IPv6 in brackets or not) loopback by its text:
- * localhost, or a loopback address? A name is not, whatever it resolves
- * to. */
-int llf_host_loopback(const char *host);
 /* Where a connection made for a program whose socket is bound to src
  * leaves from, toward a loopback destination or not: src's address, port
  * 0, in *out (an IPv4-mapped one as IPv4), 0. -1: from where the system

@@ -581,6 +581,7 @@ typedef struct rctx {
     int passing;                 /* its answer, over MAX_BODY, goes on as it comes (over_cap) */
     long block_status;
     int gated, first_ok, live;   /* a 2xx stream: held to its first event, then live */
+    int pipe_broke;              /* its translation ended in the member's error (or garbage) */
     llf_sse sse;
     llf_gate *gate;              /* judging the held-back events */
     llf_stream_pipe *pipe;       /* translating a member's stream, or NULL */
@@ -749,9 +750,10 @@ static int live_out(rctx *x, const char *p, size_t n)
     /* a member's error event ends the translation (and the connection), but
      * what came before it in this read is delivered first */
     int broke = llf_stream_pipe_feed(x->pipe, p, n, &t);
-    int bad = live_write(x, t.p, t.n) || broke;
+    int bad = live_write(x, t.p, t.n);
     llf_buf_free(&t);
-    return bad ? -1 : 0;
+    x->pipe_broke |= broke && !bad;
+    return bad || broke ? -1 : 0;
 }
 
 static int gate_event(void *ud, const char *event, const char *data, size_t len)
@@ -778,8 +780,10 @@ static int go_live(rctx *x)
     llf_sse_free(&x->sse);   /* from here on it watches (live_out), from the first byte */
     memset(&x->sse, 0, sizeof x->sse);
     if (x->at->translate_to >= 0 &&
-        !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model, x->at->usage_asked)))
+        !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model, x->at->usage_asked))) {
+        x->live = x->out->delivered = 0;   /* (nothing went: no answer, ours failed) */
         return -1;
+    }
     int bad = write_head(x->k, x->out->head.p, x->out->head.n, x->at->live_extra, live_framing(x),
                          x->keep_alive && !x->http10) ||
               live_out(x, x->out->body.p, x->out->body.n);
@@ -993,39 +997,52 @@ static int connect_to_line(const struct sockaddr_storage *a, char *out, size_t n
     return authority(a, at, sizeof at) == 0 && snprintf(out, n, "::%s", at) < (int)n ? 0 : -1;
 }
 
-/* Where the relay's connection for k toward dst (an address; or NULL,
- * and url's host) leaves from: the address the program bound its socket
- * to, as the program's own connection would have (a host with more than
- * one address, whose provider or firewall knows it by one), unless that
- * cannot reach it. Set on h as CURLOPT_INTERFACE, with the family it
- * takes: libcurl then reuses no connection that left from elsewhere (one
- * our open-socket callback bound, it could not tell apart). */
-static void leave_from(conn *k, CURL *h, const struct sockaddr_storage *dst, const char *url)
+/* Binds fd, about to connect to dst, to the address of src (the
+ * program's socket's, when it chose one), its port left to the connect as
+ * for the program's own socket: 0, or -1 not (src cannot reach dst: a
+ * loopback address toward another, or another family; or the bind
+ * failed), the system's choice then. */
+static int bind_source(int fd, const struct sockaddr_storage *src, const struct sockaddr *dst)
 {
-    if (!k->from.own_src)
-        return;
-    const llf_curl_api *c = k->c;
-    int loop = 0;
-    if (dst) {
-        loop = llf_addr_loopback((const struct sockaddr *)dst);
-    } else {
-        llf_urlparts u;
-        loop = llf_url_split(url, &u) == 0 && llf_host_loopback(u.host);
-        llf_urlparts_free(&u);
-    }
     struct sockaddr_storage me;
     socklen_t ml = sizeof me;
-    char ip[INET6_ADDRSTRLEN], line[INET6_ADDRSTRLEN + 8];
-    int six = 0;
-    if (llf_addr_source(&k->from.src, loop, &me, &ml) ||
-        !inet_ntop(me.ss_family,
-                   (six = me.ss_family == AF_INET6) ? (const void *)&((struct sockaddr_in6 *)&me)->sin6_addr
-                                                    : (const void *)&((struct sockaddr_in *)&me)->sin_addr,
-                   ip, sizeof ip))
-        return;
-    snprintf(line, sizeof line, "host!%s", ip);
-    c->easy_setopt(h, CURLOPT_INTERFACE, line);
-    c->easy_setopt(h, CURLOPT_IPRESOLVE, six ? (long)CURL_IPRESOLVE_V6 : (long)CURL_IPRESOLVE_V4);
+    int one = 1;
+    if (llf_addr_source(src, llf_addr_loopback(dst), &me, &ml) || me.ss_family != dst->sa_family)
+        return -1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    return bind(fd, (struct sockaddr *)&me, ml) ? -1 : 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION of the relay's handles: the socket leaves
+ * from the program's address, clientp, if it chose one (see leave_from). */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    curl_socket_t fd = llf_curl_socket(NULL, purpose, a);
+    if (fd != CURL_SOCKET_BAD && clientp)
+        bind_source(fd, clientp, &a->addr);
+    return fd;
+}
+
+/* Where the relay's connections for k, on h, leave from: the address the
+ * program bound its socket to, as the program's own would have (a host
+ * with more than one address, whose provider or firewall knows it by one),
+ * unless that cannot reach the address libcurl connects to (see
+ * bind_source). Bound as each socket is made, where its destination is
+ * known (as CURLOPT_INTERFACE, it bound a member of the other family too,
+ * which then could not be reached). libcurl cannot tell such a connection
+ * from another, so on a handle whose connections are kept (kept: 1) it
+ * neither reuses one nor leaves its own for reuse: another program's call
+ * would leave from this one's address. (A connect-only handle's is its
+ * own, and forbidden reuse, closed as its connect ends.) */
+static void leave_from(conn *k, CURL *h, int kept)
+{
+    const llf_curl_api *c = k->c;
+    c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    c->easy_setopt(h, CURLOPT_OPENSOCKETDATA, k->from.own_src ? (void *)&k->from.src : NULL);
+    if (k->from.own_src && kept) {
+        c->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        c->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    }
 }
 
 /* Where the program would have gone had the address it connected to
@@ -1037,16 +1054,15 @@ static size_t others(conn *k, const char *host, struct sockaddr_storage *out)
 }
 
 /* One attempt; the program's own request connected at connect_to
- * (CURLOPT_CONNECT_TO's form), address dst, or NULL. */
-static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_resp *out, const char *connect_to,
-                       const struct sockaddr_storage *dst)
+ * (CURLOPT_CONNECT_TO's form), or NULL. */
+static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_resp *out, const char *connect_to)
 {
     const llf_curl_api *c = x->k->c;
     CURL *h = x->k->curl;
     memset(out, 0, sizeof *out);
     x->out = out;
     x->at = at;
-    x->gated = x->first_ok = x->live = x->sent = x->got_byte = 0;
+    x->gated = x->first_ok = x->live = x->sent = x->got_byte = x->pipe_broke = 0;
     x->block_status = 0;
     x->t0 = x->fb_t0 = llf_mono_ms();
     x->up_seen = 0;
@@ -1089,7 +1105,7 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
         hl = c->slist_append(hl, "Content-Type:");
     c->easy_reset(h);
     /* (close-on-exec; closed only while the number is still ours: guest.h) */
-    c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);
+    leave_from(x->k, h, 1);
     c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
     /* A request passed through goes with its target as the program wrote
      * it (see llf_http_req_as_is); where libcurl has no such option (before
@@ -1109,7 +1125,6 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
      * (Host, SNI, certificate name) unchanged; members go to their own URLs. */
     struct curl_slist *to = connect_to ? c->slist_append(NULL, connect_to) : NULL;
     c->easy_setopt(h, CURLOPT_CONNECT_TO, to);
-    leave_from(x->k, h, connect_to ? dst : NULL, req->url);
     /* A body goes when the program framed one, whatever the method (a GET
      * may carry one); none is made up for a DELETE that had none. A HEAD
      * goes without: libcurl sends none with NOBODY, and without NOBODY it
@@ -1185,9 +1200,15 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     x->gate = NULL;
     if (x->pipe) {
         /* A complete translated stream gets its dialect's ending; one the
-         * member cut short (no terminator) breaks the connection. */
+         * member cut short (no terminator) breaks the connection, and so
+         * does one that ended in the member's error: a broken transfer
+         * (not our write's failure, "local", which reads as the program's
+         * refusal of the rest, an answer all the same). */
         llf_buf t = {0};
-        if (out->curlcode == CURLE_OK && llf_stream_pipe_end(x->pipe, &t))
+        if (x->pipe_broke && out->curlcode == CURLE_WRITE_ERROR && !out->client_gone) {
+            out->curlcode = CURLE_PARTIAL_FILE;
+            snprintf(out->errmsg, sizeof out->errmsg, "the answering provider's stream ended in an error");
+        } else if (out->curlcode == CURLE_OK && llf_stream_pipe_end(x->pipe, &t))
             out->curlcode = CURLE_PARTIAL_FILE;
         else if (out->curlcode == CURLE_OK)
             live_write(x, t.p, t.n);
@@ -1293,7 +1314,7 @@ static int perform_to(void *ud, const struct sockaddr_storage *a, long left, dou
     if (p->tried)
         llf_resp_free(p->out);
     p->tried = 1;
-    perform_at(x, p->req, at, p->out, to, a);
+    perform_at(x, p->req, at, p->out, to);
     return refused(x, p->out) ? REFUSED : connected(x, p->out) ? REACHED : FAILED;
 }
 
@@ -1305,7 +1326,7 @@ static int relay_perform(void *ud, const llf_req *req, const llf_attempt *at, ll
     rctx *x = ud;
     char to[INET6_ADDRSTRLEN + 10];
     if (req != x->orig || connect_to_line(&x->k->from.orig, to, sizeof to)) {
-        perform_at(x, req, at, out, NULL, NULL);
+        perform_at(x, req, at, out, NULL);
         return 0;
     }
     perform_try p = {x, req, at, out, 0};
@@ -1507,19 +1528,10 @@ static int pass_through(rctx *x, const llf_req *orig)
 static int dial(const struct sockaddr_storage *a, long ms, int *timed_out, llf_ownfd *own,
                 const struct sockaddr_storage *from)
 {
-    struct sockaddr_storage me;
-    socklen_t ml = sizeof me;
-    int bound = from && llf_addr_source(from, llf_addr_loopback((const struct sockaddr *)a), &me, &ml) == 0 &&
-                me.ss_family == a->ss_family;
-    int one = 1;
     llf_fd_hold();
     int up = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    /* (its port at connect, as for the program's own socket; a bind that
-     * fails leaves it where the system picks) */
-    if (up >= 0 && bound) {
-        setsockopt(up, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-        bind(up, (struct sockaddr *)&me, ml);
-    }
+    if (up >= 0 && from)
+        bind_source(up, from, (const struct sockaddr *)a);
     int err = up < 0 || llf_fd_own(own, up) ? -1 : svc->real_connect(up, (const struct sockaddr *)a, addr_len(a));
     int e = errno;
     llf_fd_release();
@@ -1768,7 +1780,7 @@ static void pump_curl(conn *k, const llf_curl_api *c, CURL *h, curl_socket_t s)
  * where libcurl's own lookup of the URL's name says, for a placeholder),
  * its socket in *s. */
 typedef struct connect_try {
-    conn *k;
+    const llf_curl_api *c;
     CURL *h;
     curl_socket_t *s;
 } connect_try;
@@ -1776,9 +1788,8 @@ typedef struct connect_try {
 static int connect_at(void *ud, const struct sockaddr_storage *a, long left, double spent)
 {
     connect_try *t = ud;
-    const llf_curl_api *c = t->k->c;
+    const llf_curl_api *c = t->c;
     c->easy_setopt(t->h, CURLOPT_CONNECTTIMEOUT_MS, left);
-    leave_from(t->k, t->h, a, NULL);
     char line[INET6_ADDRSTRLEN + 10];
     struct curl_slist *to = connect_to_line(a, line, sizeof line) ? NULL : c->slist_append(NULL, line);
     c->easy_setopt(t->h, CURLOPT_CONNECT_TO, to);
@@ -1805,7 +1816,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
     void *trust = NULL;   /* (the program's, as for its requests) */
     curl_socket_t s = CURL_SOCKET_BAD;
     if (h) {
-        c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, llf_curl_socket);
+        leave_from(k, h, 0);
         c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
         c->easy_setopt(h, CURLOPT_URL, url);
         c->easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
@@ -1816,7 +1827,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
         if (ca)
             c->easy_setopt(h, CURLOPT_CAINFO, ca);
         trust = svc && svc->tls_trust ? svc->tls_trust(c, h, (struct sockaddr *)&k->from.src) : NULL;
-        connect_try t = {k, h, &s};
+        connect_try t = {c, h, &s};
         reach(k, host, k->eng->cfg->connect_ms, connect_at, &t);
     }
     if (s == CURL_SOCKET_BAD || curl_send_all(c, h, s, r->head.p, r->head.n) ||

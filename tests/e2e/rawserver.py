@@ -37,7 +37,7 @@ class RawServer:
         self.requests = []
         self.connections = 0
         self.peers = []   # each connection's source address
-        self.sock = socket.socket(socket.AF_UNIX) if unix else socket.socket()
+        self.sock = socket.socket(socket.AF_UNIX if unix else socket.AF_INET6 if ":" in host else socket.AF_INET)
         if read_rate:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
         self.sock.bind(unix or (host, port))   # (a loopback address, another than 127.0.0.1 too)

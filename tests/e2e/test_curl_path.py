@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import re
+import socket
 import subprocess
 import tempfile
 import time
@@ -1424,6 +1425,31 @@ def test_an_interface_address_is_kept_and_the_call_falls_back():
     eq(answer(r.stdout).split(" (")[0], "Hello from backup", "the relay fell back, unbound")
     eq([q["peer_addr"] for q in m.requests("primary")[1:] + m.requests("backup")[1:]], ["127.0.0.1", "127.0.0.1"],
        "and left from the default address")
+
+
+def test_a_bound_call_reaches_a_member_of_the_other_family():
+    """curl --interface 127.0.0.2, the primary's 503, the only member at
+    http://[::1]:PORT: an IPv4 address cannot reach it, and the relay's
+    connection to it leaves from the default one. (Bound to the program's
+    address with its family forced, it could not connect: the program got
+    the 503, and the member's breaker was told it failed.)"""
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        raise Skipped("no IPv6 loopback here")
+    m = mock()
+    m.set("primary", behaviour="503")
+    raw = RawServer(took_it, host="::1")
+    try:
+        cfg = config_with(m, {"v6": {"dialect": "openai", "base_url": f"http://[::1]:{raw.port}/v1",
+                                     "api_key_env": "BACKUP_KEY"}}, ["v6/gpt-4o-mini"])
+        r = run(curl_chat(m, "-Z", "--interface", "127.0.0.2"), env_for(cfg))
+        eq(r.returncode, 0, f"answered ({r.stderr.decode()[-200:]})")
+        eq(answer(r.stdout), "took it", "by the member")
+        eq(raw.peers, ["::1"], "reached from the default address")
+        eq([q["peer_addr"] for q in m.requests("primary")], ["127.0.0.2"], "the primary from the program's")
+    finally:
+        raw.stop()
 
 
 def test_a_socket_bound_to_the_loopback_device_falls_back():

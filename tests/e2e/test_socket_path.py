@@ -1131,6 +1131,48 @@ def test_a_client_that_gives_up_outlives_the_late_answer():
        "the summary: a fallback, no failure")
 
 
+def broken_anthropic(c, req):
+    """An Anthropic stream that begins well, then sends what is no event."""
+    events = [("message_start", {"type": "message_start", "message": {
+                  "id": "m1", "type": "message", "role": "assistant", "model": "claude-x", "content": [],
+                  "stop_reason": None, "usage": {"input_tokens": 1, "output_tokens": 0}}}),
+              ("content_block_start", {"type": "content_block_start", "index": 0,
+                                       "content_block": {"type": "text", "text": ""}}),
+              ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                       "delta": {"type": "text_delta", "text": "Hello"}})]
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for d in [b"event: %s\ndata: %s\n\n" % (e.encode(), json.dumps(p).encode()) for e, p in events] + \
+             [b"data: <html>upstream reset</html>\n\n"]:
+        c.sendall(b"%x\r\n%s\r\n" % (len(d), d))
+        time.sleep(0.05)
+    c.sendall(b"0\r\n\r\n")
+    return True
+
+
+def test_a_translated_stream_that_breaks_is_a_failure():
+    """A member's stream, translated for the program, that breaks after it
+    went live: the program's transfer breaks, and the call is a failure, not
+    a fallback. (The relay's translation ended as a failed write of its own,
+    "local", which reads as the program refusing the rest.)"""
+    m = mock()
+    m.set("primary", behaviour="503")
+    raw = RawServer(broken_anthropic)
+    try:
+        cfg = write_config({"providers": {
+            "openai": {"base_url": m.base("primary")},
+            "ant": {"dialect": "anthropic", "base_url": f"http://127.0.0.1:{raw.port}/v1", "api_key_env": "ANTHROPIC_API_KEY"}},
+            "chain": ["ant/claude-x"], "timeouts_ms": {"connect": 2000, "total": 5000}})
+        log = new_log("broken-translated.log")
+        r = py(m, STREAM_OR_NOT, cfg, "stream", log=log)
+        steps = [(l["provider"], l["status"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+        eq([s[:2] for s in steps], [("openai", 503), ("ant", 200)], f"the member's stream went live ({r.stderr.decode()[-300:]})")
+        check(steps[-1][2] != "local", f"its break is the member's, not the program's refusal ({steps})")
+        eq([(s["calls"], s["fallbacks"], s["failures"]) for s in read_log(log) if s["event"] == "summary"], [(1, 0, 1)],
+           "the summary: a failure")
+    finally:
+        raw.stop()
+
+
 def held_until(flag):
     """A stream whose role chunk comes at once, then an SSE comment every
     5 ms (the relay looks for its program as they come, ten times a second)
@@ -1865,6 +1907,54 @@ def test_a_tunnel_leaves_from_the_programs_address():
         eq(raw.peers, ["127.0.0.2"], "the tunnel left from the program's address")
     finally:
         raw.stop()
+
+
+BOUND_THEN_NOT = """
+import http.client
+port = int(URL.split("/")[2].split(":")[1])
+for src in ("127.0.0.2", None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0) if src else None)
+    c.request("POST", "/v1/chat/completions", body(src or "-"), HDRS)
+    r = c.getresponse()
+    print(r.status, r.getheader("x-llmfallback-provider"))
+    r.read()
+    c.close()
+"""
+
+
+def test_a_call_from_an_unbound_socket_leaves_from_the_default_address():
+    """A call from a socket bound to 127.0.0.2, then one from an unbound
+    socket, in one process: the second leaves from the default address. (The
+    relay's libcurl handle kept the first's connection, which left from
+    127.0.0.2, and the second reused it.)"""
+    m = mock()
+    r = py(m, BOUND_THEN_NOT, config(m))
+    eq(r.stdout.decode().split(), ["200", "None", "200", "None"], f"both answered ({r.stderr.decode()[-200:]})")
+    eq([q["peer_addr"] for q in m.requests("primary")], ["127.0.0.2", "127.0.0.1"], "each from its own address")
+
+
+MAPPED_WILDCARD = """
+import socket
+host, port = URL.split("/")[2].split(":")
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::ffff:0.0.0.0", 0))
+s.settimeout(10)
+s.connect(("::ffff:" + host, int(port)))
+out = raw_chat(s, "mw")
+print(out.split(b"\\r\\n")[0].decode(), b"Hello from backup" in out)
+"""
+
+
+def test_a_dual_stack_socket_bound_to_the_ipv4_wildcard_falls_back():
+    """A dual-stack socket bound to ::ffff:0.0.0.0 (the IPv4 wildcard, as
+    an IPv6 address) before it connects to an IPv4 provider: the relay takes
+    it, and the call falls back. (The relay was told that address for the
+    socket's, and refused the connection: the program saw a reset.)"""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = py(m, MAPPED_WILDCARD, config(m))
+    eq(r.stdout.decode().split(), ["HTTP/1.1", "200", "OK", "True"], f"fell back ({r.stderr.decode()[-300:]})")
 
 
 def test_a_connect_limit_of_weeks_is_a_limit():

@@ -64,6 +64,16 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
         snprintf(out->errmsg, sizeof out->errmsg, "Failed to connect");
         return 0;
     }
+    if (strncmp(step, "live", 4) == 0) {   /* "live200gone", "live500": went live, then the
+                                              * program stopped taking it (left, or its write refused) */
+        out->status = strtol(step + 4, NULL, 10);
+        out->http_version = CURL_HTTP_VERSION_1_1;
+        llf_buf_printf(&out->head, "HTTP/1.1 %ld X\r\ncontent-type: text/event-stream\r\n\r\n", out->status);
+        out->delivered = 1;
+        out->client_gone = strstr(step, "gone") != NULL;
+        out->curlcode = CURLE_WRITE_ERROR;
+        return 0;
+    }
     long code = strtol(step, NULL, 10);
     out->status = code;
     out->http_version = CURL_HTTP_VERSION_1_1;
@@ -623,6 +633,22 @@ void test_engine(void)
     script q2 = {.steps = {"200", "200"}};
     CHECK(run(&q2, &fin, &c) == 0 && q2.n == 2 && !fin.from_original);   /* (text: it is asked) */
     done(&q2, c);
+
+    /* An answer live already that the program stopped taking counts by who
+     * gave it: a member's is a fallback, the original's nothing, and an
+     * error status passed on live a failure all the same. */
+    setup("groq/llama", 4, 100);
+    unsigned long fb = eng.stats.fallbacks, fl = eng.stats.failures;
+    script g1 = {.steps = {"503", "live200gone"}}, g2 = {.steps = {"live200"}}, g3 = {.steps = {"live500"}};
+    CHECK(run(&g1, &fin, &c) == 0 && g1.n == 2 && fin.delivered);
+    done(&g1, c);
+    CHECK(eng.stats.fallbacks == fb + 1 && eng.stats.failures == fl);
+    CHECK(run(&g2, &fin, &c) == 0 && g2.n == 1 && fin.delivered);
+    done(&g2, c);
+    CHECK(eng.stats.fallbacks == fb + 1 && eng.stats.failures == fl);
+    CHECK(run(&g3, &fin, &c) == 0 && g3.n == 1 && fin.delivered);
+    done(&g3, c);
+    CHECK(eng.stats.fallbacks == fb + 1 && eng.stats.failures == fl + 1);
 
     /* Out of memory at any of cJSON's allocations in turn: the call ends
      * (an answer, its original, or passed through), nothing freed twice,

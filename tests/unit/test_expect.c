@@ -131,9 +131,6 @@ void test_source_addr(void)
           !llf_addr_loopback((struct sockaddr *)&m6));
     llf_addr_map4(&lo2, &m6);
     CHECK(llf_addr_loopback((struct sockaddr *)&m6));
-    CHECK(llf_host_loopback("127.9.9.9") && llf_host_loopback("[::1]") && llf_host_loopback("::1") &&
-          llf_host_loopback("LocalHost") && !llf_host_loopback("192.0.2.2") && !llf_host_loopback("[2001:db8::7]") &&
-          !llf_host_loopback("api.example.com") && !llf_host_loopback("[::1") && !llf_host_loopback(""));
 
     struct sockaddr_storage in, out;
     socklen_t n = 0;
