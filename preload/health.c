@@ -588,7 +588,7 @@ static slot *find(uint64_t key, int create, int64_t now)
                 continue;
             if (!first)
                 first = s;
-            if (val(key, ld(&s->fails)) || val(key, ld(&s->open_until)) || ld(&s->probe))
+            if (idle(s, key, now) != 2)
                 keep = s;
         }
         keep = keep ? keep : first;

@@ -62,11 +62,11 @@ int llf_addr_loopback(const struct sockaddr *a)
     return a->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr);
 }
 
-int llf_addr_source(const struct sockaddr_storage *src, int dst_loopback, struct sockaddr_storage *out,
+int llf_addr_source(const struct sockaddr_storage *src, const struct sockaddr *dst, struct sockaddr_storage *out,
                     socklen_t *len)
 {
     const struct sockaddr *s = (const struct sockaddr *)src;
-    if ((s->sa_family != AF_INET && s->sa_family != AF_INET6) || (llf_addr_loopback(s) && !dst_loopback))
+    if ((s->sa_family != AF_INET && s->sa_family != AF_INET6) || (llf_addr_loopback(s) && !llf_addr_loopback(dst)))
         return -1;
     memset(out, 0, sizeof *out);
     struct sockaddr_in v4;
@@ -82,7 +82,7 @@ int llf_addr_source(const struct sockaddr_storage *src, int dst_loopback, struct
         memcpy(out, &v6, sizeof v6);
         *len = sizeof v6;
     }
-    return 0;
+    return out->ss_family == dst->sa_family ? 0 : -1;
 }
 
 long llf_unsent(int fd)

@@ -20,12 +20,12 @@ void llf_addr_map4(const struct sockaddr_in *v4, struct sockaddr_in6 *out);
 int llf_local_name(const char *host);
 /* Is a a loopback address (127/8, ::1, an IPv4-mapped 127/8)? */
 int llf_addr_loopback(const struct sockaddr *a);
-/* Where a connection made for a program whose socket is bound to src
- * leaves from, toward a loopback destination or not: src's address, port
- * 0, in *out (an IPv4-mapped one as IPv4), 0. -1: from where the system
- * picks, since src cannot reach it (a loopback address, the destination
- * not), or src is neither IPv4 nor IPv6. */
-int llf_addr_source(const struct sockaddr_storage *src, int dst_loopback, struct sockaddr_storage *out,
+/* Where a connection to dst made for a program whose socket is bound to
+ * src leaves from: src's address, port 0, in *out (an IPv4-mapped one as
+ * IPv4), 0. -1: from where the system picks, since src cannot reach dst
+ * (a loopback address, dst not; another family than dst's), or src is
+ * neither IPv4 nor IPv6. */
+int llf_addr_source(const struct sockaddr_storage *src, const struct sockaddr *dst, struct sockaddr_storage *out,
                     socklen_t *len);
 /* Bytes written to socket fd that its peer has not acknowledged yet
  * (SIOCOUTQ): a request libcurl handed over whole may still be on its way

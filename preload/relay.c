@@ -997,17 +997,23 @@ static int connect_to_line(const struct sockaddr_storage *a, char *out, size_t n
     return authority(a, at, sizeof at) == 0 && snprintf(out, n, "::%s", at) < (int)n ? 0 : -1;
 }
 
+/* The address the program bound k's socket to, or NULL: none of its
+ * choosing. */
+static const struct sockaddr_storage *chosen_src(const conn *k)
+{
+    return k->from.own_src ? &k->from.src : NULL;
+}
+
 /* Binds fd, about to connect to dst, to the address of src (the
  * program's socket's, when it chose one), its port left to the connect as
- * for the program's own socket: 0, or -1 not (src cannot reach dst: a
- * loopback address toward another, or another family; or the bind
- * failed), the system's choice then. */
+ * for the program's own socket: 0, or -1 not (src cannot reach dst, see
+ * llf_addr_source; or the bind failed), the system's choice then. */
 static int bind_source(int fd, const struct sockaddr_storage *src, const struct sockaddr *dst)
 {
     struct sockaddr_storage me;
     socklen_t ml = sizeof me;
     int one = 1;
-    if (llf_addr_source(src, llf_addr_loopback(dst), &me, &ml) || me.ss_family != dst->sa_family)
+    if (llf_addr_source(src, dst, &me, &ml))
         return -1;
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     return bind(fd, (struct sockaddr *)&me, ml) ? -1 : 0;
@@ -1038,7 +1044,7 @@ static void leave_from(conn *k, CURL *h, int kept)
 {
     const llf_curl_api *c = k->c;
     c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-    c->easy_setopt(h, CURLOPT_OPENSOCKETDATA, k->from.own_src ? (void *)&k->from.src : NULL);
+    c->easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)chosen_src(k));
     if (k->from.own_src && kept) {
         c->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         c->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
@@ -1572,9 +1578,7 @@ static int dial_to(void *ud, const struct sockaddr_storage *a, long left, double
 {
     conn *k = ud;
     int timed_out = 0;
-    return dial(a, left, &timed_out, &k->up, k->from.own_src ? &k->from.src : NULL) >= 0 ? REACHED
-           : timed_out                                                                  ? FAILED
-                                                                                        : REFUSED;
+    return dial(a, left, &timed_out, &k->up, chosen_src(k)) >= 0 ? REACHED : timed_out ? FAILED : REFUSED;
 }
 
 /* A connection to where the program meant to go (or, as for a request,

@@ -1875,34 +1875,20 @@ def test_websocket_upgrades_are_tunnelled():
         raw.stop()
 
 
-BOUND_UPGRADE = """
-import socket, sys
-port = int(sys.argv[1])
-s = socket.socket()
-s.bind(("127.0.0.2", 0))
-s.connect(("127.0.0.1", port))
-s.sendall(("GET /v1/realtime HTTP/1.1\\r\\nHost: 127.0.0.1:%d\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n"
-           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n" % port).encode())
-head = b""
-while b"\\r\\n\\r\\n" not in head:
-    d = s.recv(4096)
-    if not d:
-        break
-    head += d
-print(head.split(b"\\r\\n")[0].decode())
-"""
-
-
 def test_a_tunnel_leaves_from_the_programs_address():
     """A program whose socket is bound to an address of its choice (here
-    127.0.0.2) before it connects to a provider's host: the relay's tunnel
-    for its WebSocket leaves from that address, as its own connection would
-    have (it left from the default one)."""
+    127.0.0.2, create_connection's source_address) before it connects to a
+    provider's host: the relay's tunnel for its WebSocket leaves from that
+    address, as its own connection would have (it left from the default
+    one)."""
     raw = RawServer(websocket_echo)
     try:
         m = mock()
-        r = run([PY, "-c", PRELUDE + PEERS + BOUND_UPGRADE, str(raw.port)], env_for(config(m, raw=raw.port)))
-        eq(r.stdout.decode().strip(), "HTTP/1.1 101 Switching Protocols", f"upgraded ({r.stderr.decode()[-300:]})")
+        bound = WEBSOCKET.replace("timeout=10)", 'timeout=10, source_address=("127.0.0.2", 0))', 1)
+        check(bound != WEBSOCKET, "(the program binds its socket)")
+        r = run([PY, "-c", PRELUDE + PEERS + bound, f"http://127.0.0.1:{raw.port}/v1/realtime?model=gpt-4o-realtime"],
+                env_for(config(m, raw=raw.port)))
+        check_websocket_tunnelled(r, raw)
         check_relayed(r, raw.port)
         eq(raw.peers, ["127.0.0.2"], "the tunnel left from the program's address")
     finally:

@@ -134,22 +134,30 @@ void test_source_addr(void)
 
     struct sockaddr_storage in, out;
     socklen_t n = 0;
+    struct sockaddr_in lo = src(80), far4 = src(80);
+    far4.sin_addr.s_addr = htonl(0xc0000209);   /* 192.0.2.9 */
+    struct sockaddr_in6 far6 = g6;
+    CHECK(inet_pton(AF_INET6, "2001:db8::9", &far6.sin6_addr) == 1);
+    struct sockaddr *to_lo = (struct sockaddr *)&lo, *to_far = (struct sockaddr *)&far4;
+    struct sockaddr *to_far6 = (struct sockaddr *)&far6;
     memset(&in, 0, sizeof in);
     memcpy(&in, &lo2, sizeof lo2);
-    CHECK(llf_addr_source(&in, 0, &out, &n) == -1);   /* loopback cannot reach another host */
-    CHECK(llf_addr_source(&in, 1, &out, &n) == 0 && n == sizeof lo2 && out.ss_family == AF_INET &&
+    CHECK(llf_addr_source(&in, to_far, &out, &n) == -1);   /* loopback cannot reach another host */
+    CHECK(llf_addr_source(&in, to_lo, &out, &n) == 0 && n == sizeof lo2 && out.ss_family == AF_INET &&
           ((struct sockaddr_in *)&out)->sin_port == 0 &&
           ((struct sockaddr_in *)&out)->sin_addr.s_addr == lo2.sin_addr.s_addr);
     memcpy(&in, &other, sizeof other);
-    CHECK(llf_addr_source(&in, 0, &out, &n) == 0 && llf_addr_source(&in, 1, &out, &n) == 0);
+    CHECK(llf_addr_source(&in, to_far, &out, &n) == 0 && llf_addr_source(&in, to_lo, &out, &n) == 0);
+    CHECK(llf_addr_source(&in, to_far6, &out, &n) == -1);   /* nor one family the other */
     llf_addr_map4(&other, &m6);
     memset(&in, 0, sizeof in);
     memcpy(&in, &m6, sizeof m6);
-    CHECK(llf_addr_source(&in, 0, &out, &n) == 0 && n == sizeof m4 && out.ss_family == AF_INET &&
+    CHECK(llf_addr_source(&in, to_far, &out, &n) == 0 && n == sizeof m4 && out.ss_family == AF_INET &&
           ((struct sockaddr_in *)&out)->sin_addr.s_addr == other.sin_addr.s_addr);
     memcpy(&in, &g6, sizeof g6);
-    CHECK(llf_addr_source(&in, 0, &out, &n) == 0 && n == sizeof g6 && out.ss_family == AF_INET6 &&
+    CHECK(llf_addr_source(&in, to_far6, &out, &n) == 0 && n == sizeof g6 && out.ss_family == AF_INET6 &&
           ((struct sockaddr_in6 *)&out)->sin6_port == 0);
+    CHECK(llf_addr_source(&in, to_far, &out, &n) == -1);
     in.ss_family = AF_UNIX;
-    CHECK(llf_addr_source(&in, 1, &out, &n) == -1);
+    CHECK(llf_addr_source(&in, to_lo, &out, &n) == -1);
 }
