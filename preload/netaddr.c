@@ -35,15 +35,26 @@ void llf_addr_map4(const struct sockaddr_in *v4, struct sockaddr_in6 *out)
     memcpy(&out->sin6_addr.s6_addr[12], &v4->sin_addr, sizeof v4->sin_addr);
 }
 
-int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b)
+/* (ports: compared; scope: an IPv6 address's scope too) */
+static int same(const struct sockaddr *a, const struct sockaddr *b, int ports, int scope)
 {
     struct sockaddr_in p, q;
     int pa = llf_addr_v4(a, sizeof(struct sockaddr_in6), &p), qb = llf_addr_v4(b, sizeof(struct sockaddr_in6), &q);
     if (pa || qb)
-        return pa && qb && p.sin_port == q.sin_port && p.sin_addr.s_addr == q.sin_addr.s_addr;
+        return pa && qb && (!ports || p.sin_port == q.sin_port) && p.sin_addr.s_addr == q.sin_addr.s_addr;
     const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return a->sa_family == AF_INET6 && b->sa_family == AF_INET6 && x->sin6_port == y->sin6_port &&
-           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    return a->sa_family == AF_INET6 && b->sa_family == AF_INET6 && (!ports || x->sin6_port == y->sin6_port) &&
+           (!scope || x->sin6_scope_id == y->sin6_scope_id) && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+}
+
+int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+    return same(a, b, 1, 0);
+}
+
+int llf_same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+    return same(a, b, 0, 1);
 }
 
 int llf_local_name(const char *host)

@@ -10,6 +10,10 @@
  * a dual-stack socket (the JDK's, one given AI_V4MAPPED results) reaches
  * an IPv4 host by it, and the other end sees that host's IPv4 address. */
 int llf_same_addr(const struct sockaddr *a, const struct sockaddr *b);
+/* Same address, whatever the ports (an IPv6 one in the same scope; an
+ * IPv4-mapped one is the IPv4 address it maps): where connections bound to
+ * either leave from. */
+int llf_same_host(const struct sockaddr *a, const struct sockaddr *b);
 /* sa (IPv4, or IPv6 of at least len sizeof(struct sockaddr_in6)) as an
  * IPv4 address and port: 1 with *out, or 0 (not IPv4, nor IPv4-mapped). */
 int llf_addr_v4(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out);

@@ -1036,19 +1036,22 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
  * bind_source). Bound as each socket is made, where its destination is
  * known (as CURLOPT_INTERFACE, it bound a member of the other family too,
  * which then could not be reached). libcurl cannot tell such a connection
- * from another, so on a handle whose connections are kept (kept: 1) it
- * neither reuses one nor leaves its own for reuse: another program's call
- * would leave from this one's address. (A connect-only handle's is its
- * own, and forbidden reuse, closed as its connect ends.) */
-static void leave_from(conn *k, CURL *h, int kept)
+ * from another, so a pooled handle serves calls from one source only: one
+ * whose connections left from elsewhere is let go first (see
+ * serving_thread), and a program that binds every socket to one address
+ * keeps its connections to the providers as any other does. */
+static void leave_from(conn *k, CURL *h)
 {
     const llf_curl_api *c = k->c;
     c->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     c->easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)chosen_src(k));
-    if (k->from.own_src && kept) {
-        c->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-        c->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
-    }
+}
+
+/* Do the relay's connections for a and b (chosen_src's: NULL, none)
+ * leave from one address? */
+static int same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    return a && b ? llf_same_host((const struct sockaddr *)a, (const struct sockaddr *)b) : a == b;
 }
 
 /* Where the program would have gone had the address it connected to
@@ -1111,7 +1114,7 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
         hl = c->slist_append(hl, "Content-Type:");
     c->easy_reset(h);
     /* (close-on-exec; closed only while the number is still ours: guest.h) */
-    leave_from(x->k, h, 1);
+    leave_from(x->k, h);
     c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
     /* A request passed through goes with its target as the program wrote
      * it (see llf_http_req_as_is); where libcurl has no such option (before
@@ -1820,7 +1823,7 @@ static int upgrade_tls(conn *k, const llf_http_req *r, const char *url, const ch
     void *trust = NULL;   /* (the program's, as for its requests) */
     curl_socket_t s = CURL_SOCKET_BAD;
     if (h) {
-        leave_from(k, h, 0);
+        leave_from(k, h);
         c->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, llf_curl_close);
         c->easy_setopt(h, CURLOPT_URL, url);
         c->easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
@@ -2199,10 +2202,12 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
  * got EMFILE where it would not without us). The handles of at most
  * KEEP_HANDLES parked threads are kept, the ones used last, and a thread
  * given a connection takes the newest of them when it has none of its
- * own; a handle beyond them is cleaned up, with pool_lock held (fork()
- * waits for it: a child never has a handle half freed, nor a lock the
- * clean-up held), and only while its descriptors are still ours (see
- * closable). */
+ * own (of those whose connections leave from where its call's will: a
+ * program's socket bound to an address, or not; see leave_from); a handle
+ * beyond them, or one left from elsewhere, is cleaned up, with pool_lock
+ * held (fork() waits for it: a child never has a handle half freed, nor a
+ * lock the clean-up held), and only while its descriptors are still ours
+ * (see closable). */
 
 /* Enough for a client that opens a connection per call (urllib; a pool's
  * connections beyond its size) to find the providers' connections kept
@@ -2221,6 +2226,8 @@ typedef struct server {
     CURL *h;          /* (NULL: none yet, cleaned up, or taken by another: see pick_up) */
     unsigned epoch;   /* fd_epoch when h was made */
     conn *cur;        /* the connection it serves */
+    struct sockaddr_storage src;   /* where h's connections leave from, */
+    int own_src;                   /* if the program chose it (see leave_from) */
 } server;
 
 static struct {
@@ -2333,23 +2340,56 @@ static void lay_down(server *me)
     pool.kept[pool.nkept++] = me;
 }
 
+static const struct sockaddr_storage *handle_src(const server *s)
+{
+    return s->own_src ? &s->src : NULL;
+}
+
+static void unkeep(int i)
+{
+    memmove(pool.kept + i, pool.kept + i + 1, (size_t)(pool.nkept - i - 1) * sizeof *pool.kept);
+    pool.nkept--;
+}
+
 /* As me is given a connection (pool_lock held): its own handle, kept or
- * not, or else the newest kept one, or none (one is made). */
+ * not, or else the newest kept one whose connections leave from where
+ * me's will (see leave_from), or none (one is made). */
 static void pick_up(server *me)
 {
     for (int i = 0; i < pool.nkept; i++)
         if (pool.kept[i] == me) {
-            memmove(pool.kept + i, pool.kept + i + 1, (size_t)(pool.nkept - i - 1) * sizeof *pool.kept);
-            pool.nkept--;
+            unkeep(i);
             return;
         }
-    if (!me->h && pool.nkept) {
-        server *from = pool.kept[--pool.nkept];
-        me->c = from->c;
-        me->h = from->h;
-        me->epoch = from->epoch;
-        from->h = NULL;
+    for (int i = pool.nkept - 1; !me->h && i >= 0; i--) {
+        server *from = pool.kept[i];
+        if (same_source(handle_src(from), chosen_src(me->cur))) {
+            unkeep(i);
+            me->c = from->c;
+            me->h = from->h;
+            me->epoch = from->epoch;
+            me->src = from->src;
+            me->own_src = from->own_src;
+            from->h = NULL;
+        }
     }
+}
+
+/* me's handle, whose connections leave from elsewhere than its next
+ * call's: cleaned up (under pool_lock, as in lay_down), or kept unused
+ * when its descriptors may no longer be ours. */
+static void let_go(server *me)
+{
+    pthread_mutex_lock(&pool_lock);
+    int ours = closable(me->epoch);
+    if (ours) {
+        me->c->easy_reset(me->h);
+        me->c->easy_cleanup(me->h);
+        me->h = NULL;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (!ours)
+        keep_unused(me);
 }
 
 static void *serving_thread(void *arg)
@@ -2364,9 +2404,13 @@ static void *serving_thread(void *arg)
         unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
         if (me->h && me->epoch != epoch)
             keep_unused(me);
+        if (me->h && !same_source(handle_src(me), chosen_src(k)))
+            let_go(me);
         if (!me->h && (me->c = svc->curl_for_transfers())) {
             me->h = me->c->easy_init();
             me->epoch = epoch;
+            me->own_src = k->from.own_src;
+            me->src = k->from.src;
         }
         serve_conn(k, me->c, me->h);
         conn_end(k, 1);

@@ -1898,7 +1898,7 @@ def test_a_tunnel_leaves_from_the_programs_address():
 BOUND_THEN_NOT = """
 import http.client
 port = int(URL.split("/")[2].split(":")[1])
-for src in ("127.0.0.2", None):
+for src in ("127.0.0.2", None, "127.0.0.2"):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0) if src else None)
     c.request("POST", "/v1/chat/completions", body(src or "-"), HDRS)
     r = c.getresponse()
@@ -1910,13 +1910,43 @@ for src in ("127.0.0.2", None):
 
 def test_a_call_from_an_unbound_socket_leaves_from_the_default_address():
     """A call from a socket bound to 127.0.0.2, then one from an unbound
-    socket, in one process: the second leaves from the default address. (The
-    relay's libcurl handle kept the first's connection, which left from
-    127.0.0.2, and the second reused it.)"""
+    socket, then a bound one again, in one process: each leaves from its own
+    address. (The relay's libcurl handle kept the first's connection, which
+    left from 127.0.0.2, and the second reused it; a handle keeps only one
+    source's connections, and the third must not reuse the second's.)"""
     m = mock()
     r = py(m, BOUND_THEN_NOT, config(m))
-    eq(r.stdout.decode().split(), ["200", "None", "200", "None"], f"both answered ({r.stderr.decode()[-200:]})")
-    eq([q["peer_addr"] for q in m.requests("primary")], ["127.0.0.2", "127.0.0.1"], "each from its own address")
+    eq(r.stdout.decode().split(), ["200", "None"] * 3, f"all answered ({r.stderr.decode()[-200:]})")
+    eq([q["peer_addr"] for q in m.requests("primary")], ["127.0.0.2", "127.0.0.1", "127.0.0.2"],
+       "each from its own address")
+
+
+BOUND_KEEPS = """
+import http.client
+port = int(URL.split("/")[2].split(":")[1])
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=("127.0.0.2", 0))
+for i in range(3):
+    c.request("POST", "/v1/chat/completions", body("k%d" % i), HDRS)
+    r = c.getresponse()
+    print(r.status, r.getheader("x-llmfallback-provider"))
+    r.read()
+"""
+
+
+def test_a_bound_programs_calls_keep_their_connections():
+    """Three calls on one connection from a socket bound to 127.0.0.2, the
+    primary failing: the relay's connections to the primary and to the
+    backup leave from 127.0.0.2 and are kept alive from call to call, as
+    for a program that binds nothing. (Each call took new ones: libcurl
+    cannot tell a bound connection from another, so none was kept.)"""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = py(m, BOUND_KEEPS, config(m))
+    eq(r.stdout.decode().split(), ["200", "backup"] * 3, f"all fell back ({r.stderr.decode()[-200:]})")
+    for name in ("primary", "backup"):
+        qs = m.requests(name)
+        eq({q["peer_addr"] for q in qs}, {"127.0.0.2"}, f"{name}: from the program's address")
+        eq((len(qs), len({q["peer_port"] for q in qs})), (3, 1), f"{name}: three calls on one connection")
 
 
 MAPPED_WILDCARD = """

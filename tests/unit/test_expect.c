@@ -160,4 +160,23 @@ void test_source_addr(void)
     CHECK(llf_addr_source(&in, to_far, &out, &n) == -1);
     in.ss_family = AF_UNIX;
     CHECK(llf_addr_source(&in, to_lo, &out, &n) == -1);
+
+    /* one source, whatever the port (a handle's connections: see relay.c) */
+    struct sockaddr_in lo2b = lo2;
+    lo2b.sin_port = htons(6000);
+    llf_addr_map4(&lo2b, &m6);
+    CHECK(llf_same_host((struct sockaddr *)&lo2, (struct sockaddr *)&lo2b) &&
+          !llf_same_addr((struct sockaddr *)&lo2, (struct sockaddr *)&lo2b));
+    CHECK(llf_same_host((struct sockaddr *)&lo2, (struct sockaddr *)&m6) &&
+          llf_same_host((struct sockaddr *)&m6, (struct sockaddr *)&lo2));
+    CHECK(!llf_same_host((struct sockaddr *)&lo2, (struct sockaddr *)&other) &&
+          !llf_same_host((struct sockaddr *)&lo2, (struct sockaddr *)&lo6));
+    struct sockaddr_in6 ll = {.sin6_family = AF_INET6, .sin6_port = htons(7), .sin6_scope_id = 1}, ll2;
+    CHECK(inet_pton(AF_INET6, "fe80::7", &ll.sin6_addr) == 1);
+    ll2 = ll;
+    ll2.sin6_port = htons(8);
+    CHECK(llf_same_host((struct sockaddr *)&ll, (struct sockaddr *)&ll2));
+    ll2.sin6_scope_id = 2;   /* (another link) */
+    CHECK(!llf_same_host((struct sockaddr *)&ll, (struct sockaddr *)&ll2));
+    CHECK(!llf_same_host((struct sockaddr *)&in, (struct sockaddr *)&in));   /* (AF_UNIX) */
 }
