@@ -1036,10 +1036,9 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
  * bind_source). Bound as each socket is made, where its destination is
  * known (as CURLOPT_INTERFACE, it bound a member of the other family too,
  * which then could not be reached). libcurl cannot tell such a connection
- * from another, so a pooled handle serves calls from one source only: one
- * whose connections left from elsewhere is let go first (see
- * serving_thread), and a program that binds every socket to one address
- * keeps its connections to the providers as any other does. */
+ * from another, so a pooled handle serves calls from one source only (see
+ * pick_up), and a program that binds its sockets keeps its connections to
+ * the providers as any other does. */
 static void leave_from(conn *k, CURL *h)
 {
     const llf_curl_api *c = k->c;
@@ -2203,11 +2202,12 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
  * KEEP_HANDLES parked threads are kept, the ones used last, and a thread
  * given a connection takes the newest of them when it has none of its
  * own (of those whose connections leave from where its call's will: a
- * program's socket bound to an address, or not; see leave_from); a handle
- * beyond them, or one left from elsewhere, is cleaned up, with pool_lock
- * held (fork() waits for it: a child never has a handle half freed, nor a
- * lock the clean-up held), and only while its descriptors are still ours
- * (see closable). */
+ * program's socket bound to an address, or not; see leave_from: its own,
+ * when they leave from elsewhere, is set aside and kept as a parked
+ * thread's); a handle beyond them is cleaned up, with pool_lock held
+ * (fork() waits for it: a child never has a handle half freed, nor a lock
+ * the clean-up held), and only while its descriptors are still ours (see
+ * closable). */
 
 /* Enough for a client that opens a connection per call (urllib; a pool's
  * connections beyond its size) to find the providers' connections kept
@@ -2216,8 +2216,9 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
  * that fell back), some 50. */
 #define KEEP_HANDLES 16
 
-/* A serving thread's own state. All of them stay listed: a forked child
- * keeps its parent's handles (copies it must not use or free, since freeing
+/* A serving thread's own state, or a holder: a handle set aside, owned by
+ * no thread (see set_aside). All of them stay listed: a forked child keeps
+ * its parent's handles (copies it must not use or free, since freeing
  * would close connections it shares with the parent) reachable, not leaked;
  * so is a handle made before the program closed our descriptors. */
 typedef struct server {
@@ -2228,6 +2229,7 @@ typedef struct server {
     conn *cur;        /* the connection it serves */
     struct sockaddr_storage src;   /* where h's connections leave from, */
     int own_src;                   /* if the program chose it (see leave_from) */
+    int holder;
 } server;
 
 static struct {
@@ -2235,7 +2237,7 @@ static struct {
     int parked;          /* parked threads not yet promised a connection */
     server *all;
     conn *live;          /* every connection the process holds (for fork) */
-    server *kept[KEEP_HANDLES];   /* parked threads whose handle is kept, oldest first */
+    server *kept[KEEP_HANDLES];   /* parked threads and holders whose handle is kept, oldest first */
     int nkept;
 } pool;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -2321,6 +2323,23 @@ static int closable(unsigned epoch)
     return epoch == __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE) && fds_still_ours();
 }
 
+static void unkeep(int i)
+{
+    memmove(pool.kept + i, pool.kept + i + 1, (size_t)(pool.nkept - i - 1) * sizeof *pool.kept);
+    pool.nkept--;
+}
+
+/* A holder whose handle is gone, out of the list and freed (pool_lock held). */
+static void unlist(server *s)
+{
+    for (server **p = &pool.all; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            free(s);
+            return;
+        }
+}
+
 /* As me parks (pool_lock held): its handle kept, the newest, and the
  * oldest one kept beyond KEEP_HANDLES cleaned up. */
 static void lay_down(server *me)
@@ -2329,12 +2348,13 @@ static void lay_down(server *me)
         return;
     if (pool.nkept == KEEP_HANDLES) {
         server *old = pool.kept[0];
-        memmove(pool.kept, pool.kept + 1, (KEEP_HANDLES - 1) * sizeof *pool.kept);
-        pool.nkept--;
+        unkeep(0);
         if (closable(old->epoch)) {
             old->c->easy_reset(old->h);   /* (its options point into a transfer long over) */
             old->c->easy_cleanup(old->h);
             old->h = NULL;
+            if (old->holder)
+                unlist(old);
         }
     }
     pool.kept[pool.nkept++] = me;
@@ -2345,22 +2365,40 @@ static const struct sockaddr_storage *handle_src(const server *s)
     return s->own_src ? &s->src : NULL;
 }
 
-static void unkeep(int i)
+/* me's handle, whose connections leave from elsewhere than its next
+ * call's (pool_lock held): kept as a parked thread's is, by a holder, for
+ * a later call from there (a program whose calls alternate between a
+ * bound socket and an unbound one keeps both kinds of connections); with
+ * no memory for one, cleaned up. */
+static void set_aside(server *me)
 {
-    memmove(pool.kept + i, pool.kept + i + 1, (size_t)(pool.nkept - i - 1) * sizeof *pool.kept);
-    pool.nkept--;
+    server *s = calloc(1, sizeof *s);
+    if (s) {
+        *s = *me;
+        s->cur = NULL;
+        s->holder = 1;
+        s->next = pool.all;
+        pool.all = s;
+        lay_down(s);   /* (one it may not keep stays listed, unused) */
+    } else if (closable(me->epoch)) {
+        me->c->easy_reset(me->h);
+        me->c->easy_cleanup(me->h);
+    }
+    me->h = NULL;
 }
 
 /* As me is given a connection (pool_lock held): its own handle, kept or
- * not, or else the newest kept one whose connections leave from where
- * me's will (see leave_from), or none (one is made). */
+ * not, if its connections leave from where me's will (see leave_from);
+ * else the newest kept one that does, or none (one is made). */
 static void pick_up(server *me)
 {
     for (int i = 0; i < pool.nkept; i++)
         if (pool.kept[i] == me) {
             unkeep(i);
-            return;
+            break;
         }
+    if (me->h && !same_source(handle_src(me), chosen_src(me->cur)))
+        set_aside(me);
     for (int i = pool.nkept - 1; !me->h && i >= 0; i--) {
         server *from = pool.kept[i];
         if (same_source(handle_src(from), chosen_src(me->cur))) {
@@ -2371,25 +2409,10 @@ static void pick_up(server *me)
             me->src = from->src;
             me->own_src = from->own_src;
             from->h = NULL;
+            if (from->holder)
+                unlist(from);
         }
     }
-}
-
-/* me's handle, whose connections leave from elsewhere than its next
- * call's: cleaned up (under pool_lock, as in lay_down), or kept unused
- * when its descriptors may no longer be ours. */
-static void let_go(server *me)
-{
-    pthread_mutex_lock(&pool_lock);
-    int ours = closable(me->epoch);
-    if (ours) {
-        me->c->easy_reset(me->h);
-        me->c->easy_cleanup(me->h);
-        me->h = NULL;
-    }
-    pthread_mutex_unlock(&pool_lock);
-    if (!ours)
-        keep_unused(me);
 }
 
 static void *serving_thread(void *arg)
@@ -2404,8 +2427,6 @@ static void *serving_thread(void *arg)
         unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
         if (me->h && me->epoch != epoch)
             keep_unused(me);
-        if (me->h && !same_source(handle_src(me), chosen_src(k)))
-            let_go(me);
         if (!me->h && (me->c = svc->curl_for_transfers())) {
             me->h = me->c->easy_init();
             me->epoch = epoch;

@@ -1933,20 +1933,103 @@ for i in range(3):
 """
 
 
+def all_fall_back(script, n):
+    """The mock after script's n calls, each printing its status and who
+    answered, the primary failing: each answered by the backup."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = py(m, script, config(m))
+    eq(r.stdout.decode().split(), ["200", "backup"] * n, f"all fell back ({r.stderr.decode()[-200:]})")
+    return m
+
+
 def test_a_bound_programs_calls_keep_their_connections():
     """Three calls on one connection from a socket bound to 127.0.0.2, the
     primary failing: the relay's connections to the primary and to the
     backup leave from 127.0.0.2 and are kept alive from call to call, as
     for a program that binds nothing. (Each call took new ones: libcurl
     cannot tell a bound connection from another, so none was kept.)"""
-    m = mock()
-    m.set("primary", behaviour="503")
-    r = py(m, BOUND_KEEPS, config(m))
-    eq(r.stdout.decode().split(), ["200", "backup"] * 3, f"all fell back ({r.stderr.decode()[-200:]})")
+    m = all_fall_back(BOUND_KEEPS, 3)
     for name in ("primary", "backup"):
         qs = m.requests(name)
         eq({q["peer_addr"] for q in qs}, {"127.0.0.2"}, f"{name}: from the program's address")
         eq((len(qs), len({q["peer_port"] for q in qs})), (3, 1), f"{name}: three calls on one connection")
+
+
+ALTERNATING = """
+import http.client
+port = int(URL.split("/")[2].split(":")[1])
+for i in range(24):
+    src = "127.0.0.2" if i % 4 == 3 else None
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0) if src else None)
+    c.request("POST", "/v1/chat/completions", body("a%d" % i), HDRS)
+    r = c.getresponse()
+    print(r.status, r.getheader("x-llmfallback-provider"))
+    r.read()
+    c.close()
+"""
+
+
+def test_a_program_alternating_bound_and_unbound_calls_keeps_both_connections():
+    """24 calls, each on a connection of its own, every fourth from a socket
+    bound to 127.0.0.2, the primary failing: the relay keeps its connections
+    from each address for that address's next call, to the primary and to
+    the backup. (A handle whose connections left from elsewhere was cleaned
+    up at each change of address: 6 connections or more from each.)"""
+    m = all_fall_back(ALTERNATING, 24)
+    for name in ("primary", "backup"):
+        qs = m.requests(name)
+        eq([q["peer_addr"] for q in qs], ["127.0.0.2" if i % 4 == 3 else "127.0.0.1" for i in range(24)],
+           f"{name}: each call from its socket's address")
+        for addr in ("127.0.0.1", "127.0.0.2"):
+            conns = {q["peer_port"] for q in qs if q["peer_addr"] == addr}
+            # (a serving thread each for calls that overlap as one ends and
+            # the next begins: a few, never one per change)
+            check(len(conns) <= 3, f"{name}: {len(conns)} connections from {addr} for its calls")
+
+
+THREADS_FROM_THREE = """
+import http.client, threading
+port = int(URL.split("/")[2].split(":")[1])
+srcs = ("127.0.0.2", "127.0.0.3", None)
+bad = []
+def calls(t):
+    for i in range(9):
+        src = srcs[(t + i) % 3]
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0) if src else None)
+            c.request("POST", "/v1/chat/completions", body("%s-%d-%d" % (src or "none", t, i)), HDRS)
+            r = c.getresponse()
+            r.read()
+            c.close()
+            if r.status != 200:
+                bad.append(r.status)
+        except Exception as e:
+            bad.append(repr(e))
+ts = [threading.Thread(target=calls, args=(t,)) for t in range(6)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print("bad", bad)
+"""
+
+
+def test_concurrent_calls_from_three_sources_each_leave_from_their_own():
+    """Six threads, each call on a connection of its own from a socket bound
+    to 127.0.0.2, to 127.0.0.3 or to none, in turn, the primary failing:
+    every request to the primary and to the backup leaves from its call's
+    address, whichever serving thread's kept handle served it. (A handle is
+    given to another thread's next call only when its connections leave from
+    that call's address.)"""
+    m = mock()
+    m.set("primary", behaviour="503")
+    r = py(m, THREADS_FROM_THREE, config(m))
+    eq(r.stdout.decode().strip(), "bad []", f"all answered ({r.stderr.decode()[-200:]})")
+    for name in ("primary", "backup"):
+        qs = m.requests(name)
+        eq(len(qs), 54, f"{name}: every call")
+        wrong = [(q["body"].split("[rid:")[1].split("-")[0], q["peer_addr"]) for q in qs
+                 if q["peer_addr"] != q["body"].split("[rid:")[1].split("-")[0].replace("none", "127.0.0.1")]
+        eq(wrong, [], f"{name}: calls that left from another address (theirs, where)")
 
 
 MAPPED_WILDCARD = """
