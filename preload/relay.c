@@ -2215,6 +2215,12 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
  * pool: CPUs + 4 workers); at about three descriptors each (more for one
  * that fell back), some 50. */
 #define KEEP_HANDLES 16
+/* Of them, at most this many set aside by a thread whose next call came
+ * from another source (see set_aside): enough for a program's calls that
+ * alternate between its default address and one it binds, at a few
+ * threads; a program that binds to a new address for each call would
+ * otherwise keep 16 handles of addresses it may never use again. */
+#define KEEP_HOLDERS 4
 
 /* A serving thread's own state, or a holder: a handle set aside, owned by
  * no thread (see set_aside). All of them stay listed: a forked child keeps
@@ -2239,6 +2245,7 @@ static struct {
     conn *live;          /* every connection the process holds (for fork) */
     server *kept[KEEP_HANDLES];   /* parked threads and holders whose handle is kept, oldest first */
     int nkept;
+    int nholders;                 /* holders among them */
 } pool;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
@@ -2325,6 +2332,7 @@ static int closable(unsigned epoch)
 
 static void unkeep(int i)
 {
+    pool.nholders -= pool.kept[i]->holder;
     memmove(pool.kept + i, pool.kept + i + 1, (size_t)(pool.nkept - i - 1) * sizeof *pool.kept);
     pool.nkept--;
 }
@@ -2340,15 +2348,19 @@ static void unlist(server *s)
         }
 }
 
-/* As me parks (pool_lock held): its handle kept, the newest, and the
- * oldest one kept beyond KEEP_HANDLES cleaned up. */
+/* As me parks, or is set aside (pool_lock held): its handle kept, the
+ * newest, and the oldest one kept beyond KEEP_HANDLES (of holders, beyond
+ * KEEP_HOLDERS) cleaned up. */
 static void lay_down(server *me)
 {
     if (!me->h || !closable(me->epoch))
         return;
-    if (pool.nkept == KEEP_HANDLES) {
-        server *old = pool.kept[0];
-        unkeep(0);
+    int holders_full = me->holder && pool.nholders == KEEP_HOLDERS, i = 0;
+    while (holders_full && !pool.kept[i]->holder)
+        i++;   /* (then the oldest holder goes) */
+    if (pool.nkept == KEEP_HANDLES || holders_full) {
+        server *old = pool.kept[i];
+        unkeep(i);
         if (closable(old->epoch)) {
             old->c->easy_reset(old->h);   /* (its options point into a transfer long over) */
             old->c->easy_cleanup(old->h);
@@ -2357,6 +2369,7 @@ static void lay_down(server *me)
                 unlist(old);
         }
     }
+    pool.nholders += me->holder;
     pool.kept[pool.nkept++] = me;
 }
 
@@ -2567,7 +2580,7 @@ static void pool_child(void)
     pool.live = pool.head = pool.tail = NULL;
     live_n = 0;
     pool.parked = 0;
-    pool.nkept = 0;   /* (the parent's handles: listed, never used nor freed here) */
+    pool.nkept = pool.nholders = 0;   /* (the parent's handles: listed, never used nor freed here) */
     for (conn *k = adopt; k; k = k->next)
         live_add(k);
     if (adopt && llf_spawn(adopter, adopt))
