@@ -708,8 +708,17 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         if (!orig_resp) {
             /* The original was never sent: the hook passes it through,
              * unless the program's limit ran out first (sent now, it
-             * would have that limit again). */
+             * would have that limit again), or the program left or
+             * stopped the call. A call still, and a failure: the
+             * program's answer is our timeout, none, or, passed through
+             * unjudged after every member failed, the answer of a
+             * provider its breaker skipped. (It went uncounted: a dead
+             * primary and a member that took the program's whole limit
+             * left a process with no summary.) */
             fin->timed_out = out_of_time;
+            stat_add(&e->stats.calls, 1);
+            stat_add(&e->stats.attempts, (unsigned long)attempts);
+            stat_add(&e->stats.failures, 1);
             return -1;
         }
         final = orig_resp;

@@ -588,8 +588,12 @@ void test_engine(void)
     llf_health_init(&one, NULL);
     llf_health_report(bid("openai"), "gpt-4o", 0, (long long)llf_mono_ms());
     script late1 = {.steps = {"timeout"}, .prog_total = 60};
+    unsigned long calls0 = eng.stats.calls, failures0 = eng.stats.failures, attempts0 = eng.stats.attempts;
     CHECK(run(&late1, &fin, &c) == -1 && late1.n == 1 && strstr(late1.urls[0], "groq") && fin.timed_out);
     done(&late1, c);
+    /* (a call and a failure, its one attempt counted: the summary had none) */
+    CHECK(eng.stats.calls == calls0 + 1 && eng.stats.failures == failures0 + 1 &&
+          eng.stats.attempts == attempts0 + 1);
     script late2 = {.steps = {"503", "503"}, .prog_total = 60000};   /* (time left: the original asked last) */
     CHECK(run(&late2, &fin, &c) == 0 && late2.n == 2 && fin.from_original && !fin.timed_out);
     done(&late2, c);
