@@ -544,6 +544,78 @@ static int groups_alone(const char *p)
     return rc == REG_EPAREN;
 }
 
+/* How large glibc's regcomp makes ERE p: its atoms, once each count is
+ * expanded into the copies of its atom that glibc makes ({0,30000} makes
+ * 30,000, and a group's count copies the group whole), with compile time
+ * growing about as its square (a{1,16000}: 2.2 s; a{1,32767}: 13.5 s, for
+ * each process's first call; the default pattern is 1,168). Past limit (or groups nested past 32),
+ * limit + 1. Brackets and escapes are one atom each; what regcomp refuses
+ * is left for it to say. */
+#define ERE_MAX_SIZE 4000
+static long ere_size(const char *p, long limit)
+{
+    long sum[33] = {0}, last = 0;
+    int g = 0;
+    while (*p) {
+        if (*p == '\\') {
+            p += p[1] ? 2 : 1;
+            last = 1;
+        } else if (*p == '[') {
+            const char *q = p + 1;
+            q += *q == '^';
+            q += *q == ']';   /* (a ']' first is itself) */
+            for (; *q && *q != ']'; q++)
+                if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+                    const char *e = strchr(q + 2, q[1]);
+                    if (!e || e[1] != ']')
+                        break;
+                    q = e + 1;
+                }
+            p = *q ? q + 1 : q;
+            last = 1;
+        } else if (*p == '(') {
+            if (++g >= (int)(sizeof sum / sizeof *sum))
+                return limit + 1;
+            sum[g] = 0;
+            p++;
+            last = 0;
+            continue;
+        } else if (*p == ')' && g > 0) {
+            last = sum[g--];
+            p++;
+        } else if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+            long times = *p == '+' ? 2 : 1;   /* (glibc makes a+ into aa*) */
+            const char *q = p + 1;
+            if (*p == '{') {
+                long lo = 0, hi;
+                for (; *q >= '0' && *q <= '9'; q++)
+                    lo = lo < 100000 ? lo * 10 + (*q - '0') : lo;
+                hi = lo;
+                if (*q == ',') {
+                    hi = q[1] == '}' ? lo + 1 : 0;
+                    for (q++; *q >= '0' && *q <= '9'; q++)
+                        hi = hi < 100000 ? hi * 10 + (*q - '0') : hi;
+                }
+                q += *q == '}';
+                times = hi > 1 ? hi : 1;
+            }
+            sum[g] += last * (times - 1);
+            last *= times;
+            p = q;
+            if (sum[g] > limit || last > limit)
+                return limit + 1;
+            continue;
+        } else {
+            last = *p != '|' && *p != '^' && *p != '$';
+            p++;
+        }
+        sum[g] += last;
+        if (sum[g] > limit)
+            return limit + 1;
+    }
+    return sum[0] + (g ? sum[g] : 0) > limit ? limit + 1 : sum[0];
+}
+
 /* The patterns, each checked on its own above, as one alternation: one
  * regexec per answer instead of one per pattern (each costs about as much,
  * most of it set-up, on a short answer). Back-references would change their
@@ -592,7 +664,15 @@ static int compile_patterns(ctx *x, const char *const *list, size_t n)
     vc->patterns = calloc(n ? n : 1, sizeof *vc->patterns);
     if (!vc->patterns)
         return fail(x, "out of memory");
+    long total = 0;
     for (size_t i = 0; i < n; i++) {
+        long size = ere_size(list[i], ERE_MAX_SIZE);
+        if (size > ERE_MAX_SIZE)
+            return fail(x, "verdict.refusal_patterns[%zu] is too large once its counts are expanded (over %d "
+                           "atoms): compiling it would take each process seconds", i, ERE_MAX_SIZE);
+        if ((total += size) > ERE_MAX_SIZE)
+            return fail(x, "verdict.refusal_patterns are too large together once their counts are expanded "
+                           "(over %d atoms): compiling them would take each process seconds", ERE_MAX_SIZE);
         int rc = regcomp(&vc->patterns[i], list[i], REG_EXTENDED | REG_ICASE | REG_NOSUB);
         if (rc) {
             char msg[128];

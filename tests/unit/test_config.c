@@ -502,6 +502,23 @@ void test_config_patterns(void)
     }
     CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"ok\",\"(bad\"]}}", NULL,
                      "refusal_patterns[1]"));
+    /* A pattern whose counts glibc expands into tens of thousands of atoms
+     * (regcomp: 13.5 s for a{1,32767}, and each process compiles it) is
+     * refused at once; the same counts kept small are not. */
+    CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"ok\",\"a{1,32767}\"]}}", NULL,
+                     "refusal_patterns[1] is too large once its counts are expanded"));
+    CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"^.{0,30000}I cannot\"]}}", NULL,
+                     "refusal_patterns[0] is too large"));
+    CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"((ab){0,40}c){0,60}\"]}}", NULL,
+                     "refusal_patterns[0] is too large"));   /* (a group's count copies the group) */
+    CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"a{0,2500}\", \"y{2000}\"]}}", NULL,
+                     "refusal_patterns are too large together"));
+    CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"[[:alpha:]]{5000}\"]}}", NULL,
+                     "refusal_patterns[0] is too large"));
+    llf_config *c = load("{\"verdict\":{\"refusal_patterns\":[\"^[[:space:]]*I (can't|cannot) help\", "
+             "\"^.{0,200}(sorry|unable)\", \"[]a]{1,50}z\", \"x\\\\{9999\"]}}", NULL, NULL);
+    CHECK(c && c->verdict.npatterns >= 1);
+    llf_config_free(c);
 }
 
 /* The default patterns on how models refuse (Claude, GPT, Gemini, Llama,
