@@ -329,20 +329,23 @@ static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, llf_re
     }
 }
 
-/* Deprecation/Sunset on a success: one warning per provider/model and process. */
+/* Deprecation/Sunset on a success: one warning per provider/model and
+ * process (for at most DEP_MODELS of them: past that, none more, where
+ * each success of another logged its line again). */
+#define DEP_MODELS 128
 static void note_deprecation(const llf_provider *p, const char *model, const llf_resp *r)
 {
-    static char seen[32][160];
+    static char seen[DEP_MODELS][160];
     static int nseen;
     char date[96], key[160];
     if (!llf_deprecation(&r->head, date, sizeof date))
         return;
     snprintf(key, sizeof key, "%s/%s", p->name, model);
     pthread_mutex_lock(&dep_lock);
-    int known = 0;
+    int known = nseen == DEP_MODELS;
     for (int i = 0; i < nseen && !known; i++)
         known = strcmp(seen[i], key) == 0;
-    if (!known && nseen < 32)
+    if (!known)
         snprintf(seen[nseen++], sizeof seen[0], "%s", key);
     pthread_mutex_unlock(&dep_lock);
     if (!known)
@@ -613,8 +616,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             llf_buf plain = {0};
             const llf_resp *jr;
             llf_verdict v = judge_coded(&jin, r, &view, &plain, &jr);
-            if (v.outcome == LLF_OK && !r->delivered) {
+            /* (a stream passed on live too: its head says it as well) */
+            if (v.outcome == LLF_OK)
                 note_deprecation(&cfg->providers[s->provider], s->model, r);
+            if (v.outcome == LLF_OK && !r->delivered) {
                 if (cfg->verdict.validate_cmd) {
                     /* (an answer with no text, a tool call, audio, a paused
                      * turn, is judged by the other checks alone: the

@@ -266,6 +266,34 @@ def test_deprecation_logged_once_per_model():
     eq(len(m.requests("backup")), 0, "a deprecated model still answers")
 
 
+def test_a_streamed_answer_from_a_deprecated_model_is_logged():
+    """A stream whose head carries Deprecation and Sunset, passed to the
+    program live: one deprecation event, as for a whole answer, over curl
+    and through the relay. (Only an answer not yet delivered was looked at:
+    a program that streams never heard its model was being retired.)"""
+    m = mock()
+    m.set("oai", behaviour="deprecated")
+    payload = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    prog = ("import sys, requests\n"
+            "r = requests.post(sys.argv[1], data=sys.argv[2], headers={'Authorization': sys.argv[3]}, stream=True, timeout=20)\n"
+            "print(r.status_code, sum(1 for l in r.iter_lines() if l.startswith(b'data:')))\n")
+    for path, argv in (("curl", [CURL, "-sS", "-N", m.base("oai") + "/chat/completions", "-H", "content-type: application/json",
+                                 "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", payload]),
+                       ("socket", [PY, "-c", prog, m.base("oai") + "/chat/completions", payload,
+                                   f"Bearer {KEYS['OPENAI_API_KEY']}"])):
+        log = new_log(f"depstream-{path}.log")
+        r = run(argv, env_for(config(m), log))
+        eq(r.returncode, 0, f"{path}: streamed ({r.stderr.decode()[-200:]})")
+        out = r.stdout.decode()
+        got = out.count("data:") if path == "curl" else int(out.split()[1]) if out.startswith("200 ") else 0
+        check(got > 1, f"{path}: the stream reached the program ({out[:100]!r})")
+        lines = read_log(log)
+        eq([(l["provider"], l["outcome"]) for l in lines if l["event"] == "attempt"], [("openai", "ok")],
+           f"{path}: the primary's stream, passed live")
+        deps = [(l["provider"], l["model"]) for l in lines if l["event"] == "deprecation"]
+        eq(deps, [("openai", "gpt-4o")], f"{path}: one deprecation event")
+
+
 def test_json_that_python_refuses_falls_back():
     """A 200 whose JSON Python's json (the SDKs), JSON.parse and Go refuse,
     and which cJSON upstream takes: a raw tab in the content, a number with a

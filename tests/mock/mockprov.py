@@ -506,6 +506,7 @@ def success(dialect, name, model, body):
             "modelVersion": model, "responseId": rand_id()}, text
 
 
+DEPRECATED = [("Deprecation", "@1767225600"), ("Sunset", "Thu, 01 Jan 2026 00:00:00 GMT")]
 SOFT = ("refusal_text", "refusal", "blocked", "empty_answer", "bad_json", "schema_mismatch", "json_ok",
         "bad_args", "truncated", "deprecated", "long_cant", "nope", "image_only", "code_run",
         "content_chunks", "error_in_body", "error_null", "lone_surrogate", "json_lone_surrogate")
@@ -570,7 +571,7 @@ def soft(dialect, name, model, req, b):
         else:
             body["candidates"][0]["finishReason"] = "MAX_TOKENS"
     elif b == "deprecated":
-        headers = [("Deprecation", "@1767225600"), ("Sunset", "Thu, 01 Jan 2026 00:00:00 GMT")]
+        headers = DEPRECATED
     elif b == "content_chunks" and dialect == "openai":
         # Mistral's reasoning models (Magistral): the content as chunks, its thinking first
         msg = body["choices"][0]["message"]
@@ -914,6 +915,8 @@ class Server:
                 return self.stream(c, model, req)
             body, _ = success(self.dialect, self.name, model, req)
             return self.send(c, 200, body)
+        if b == "deprecated" and stream:
+            return self.stream(c, model, req, DEPRECATED)
         if b.startswith("stream_") and stream:
             return self.bad_stream(c, b, model, req)
         if b in SOFT:
@@ -982,10 +985,10 @@ class Server:
             extra.append(("retry-after", str(wait)))
         return self.send(c, status, body, extra)
 
-    def stream(self, c, model, req):
+    def stream(self, c, model, req, headers=()):
         answer, text = success(self.dialect, self.name, model, req)
-        head = ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-                "Transfer-Encoding: chunked\r\n\r\n").encode()
+        head = ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n" +
+                "".join("%s: %s\r\n" % h for h in headers) + "Transfer-Encoding: chunked\r\n\r\n").encode()
         c.sendall(head)
         call = CALL.search(last_user_text(self.dialect, req))
         called = call and req.get("tools") and tool_result(self.dialect, req) is None and answer is not None
