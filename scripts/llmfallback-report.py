@@ -70,16 +70,20 @@ def entry(line):
         e = json.loads(line)
     except ValueError:
         return None
-    if not isinstance(e, dict) or not well_typed(e, {"event": str}):
+    if not isinstance(e, dict) or not isinstance(e.get("event"), str):
         return None
     return e if well_typed(e, FIELDS.get(e.get("event"), {})) else None
 
 
 def main(paths):
-    calls = collections.OrderedDict()   # (pid, call) → attempts
+    calls = collections.OrderedDict()   # (log, pid, program, call) → attempts
+    # A pid's calls are numbered from 1 again by each program it runs (a
+    # wrapper that calls and then execs curl), and by a process that reuses
+    # a pid in a long log: each program's calls end at its summary line.
+    programs = collections.Counter()    # (log, pid) → summaries so far
     shadows = []
     bad = 0
-    for path in paths:
+    for n, path in enumerate(paths):
         try:
             with open(path, errors="replace") as f:
                 for line in f:
@@ -87,7 +91,10 @@ def main(paths):
                     if e is None:
                         bad += 1
                     elif e.get("event") == "attempt":
-                        calls.setdefault((e.get("pid"), e.get("call")), []).append(e)
+                        pid = (n, e.get("pid"))
+                        calls.setdefault((*pid, programs[pid], e.get("call")), []).append(e)
+                    elif e.get("event") == "summary" and isinstance(e.get("pid"), int):
+                        programs[(n, e.get("pid"))] += 1
                     elif e.get("event") == "shadow":
                         shadows.append(e)
         except OSError as err:

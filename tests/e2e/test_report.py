@@ -142,6 +142,30 @@ def test_report_skips_lines_whose_fields_are_no_logs():
     check(any(l.startswith("\\ud800/m 1 ") for l in lines), f"the odd provider, escaped ({out})")
 
 
+def test_report_tells_apart_the_programs_a_pid_runs():
+    """A wrapper that makes a call and then execs curl, which makes one:
+    two programs under one pid, each numbering its calls from 1, each ending
+    at its summary line (a pid reused later in a long log too). Two calls,
+    not one with two failures. A JSON object with no event is no log entry:
+    counted as unreadable."""
+    log = new_log("exec.log")
+    with open(log, "w") as f:
+        for outcome in ("http_error", "ok"):
+            f.write('{"event":"attempt","pid":7,"call":1,"attempt":1,"provider":"p","model":"m",'
+                    f'"outcome":"{outcome}","reason":"overloaded","ms":5}}\n')
+            if outcome != "ok":
+                f.write('{"event":"attempt","pid":7,"call":1,"attempt":2,"provider":"b","model":"m",'
+                        '"outcome":"ok","reason":"","ms":5}\n')
+            f.write('{"event":"summary","pid":7,"calls":1,"fallbacks":%d,"failures":0,"attempts":%d}\n'
+                    % ((1, 2) if outcome != "ok" else (0, 1)))
+        f.write('{"result":1}\n')
+    rc, out, err = report(log)
+    eq(rc, 0, f"the report runs ({err[-300:]})")
+    check(out.startswith("2 calls in 1 log(s), 1 unreadable lines\n"), f"({out[:80]!r})")
+    lines = [" ".join(l.split()) for l in out.splitlines()]
+    check("answered by a fallback 1" in lines and "answered by the original 1" in lines, f"({out})")
+
+
 def test_a_redirect_handed_to_the_program_is_no_failure():
     """A 3xx of the original is the program's to follow (it may well
     succeed): logged as such, not counted among the summary's failures nor
