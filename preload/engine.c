@@ -458,8 +458,10 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
     memset(fin, 0, sizeof *fin);
 
     int pid = llf_self_pid();
-    if (__atomic_exchange_n(&e->pid, pid, __ATOMIC_SEQ_CST) != pid)
+    if (__atomic_exchange_n(&e->pid, pid, __ATOMIC_SEQ_CST) != pid) {
         memset(&e->stats, 0, sizeof e->stats);   /* a forked child counts its own */
+        llf_log_forked();
+    }
 
     /* The program's own limit (CURLOPT_TIMEOUT) is on the whole call, as
      * libcurl keeps it: every attempt, and a Retry-After wait, ends by

@@ -378,13 +378,20 @@ void llf_log_summary(const llf_summary *sm)
         return;
     char line[256];
     llf_summary all = *sm;
-    all.dropped = __atomic_load_n(&dropped, __ATOMIC_RELAXED);
+    /* (taken: a failed exec's process goes on, and its next summary
+     * counts only what it dropped after, as it does its calls) */
+    all.dropped = __atomic_exchange_n(&dropped, 0, __ATOMIC_RELAXED);
     int n = llf_log_summary_format(line, sizeof line - 1, &all, now_s(), (int)getpid());
     if (n < 0)
         return;
     line[n++] = '\n';
     llf_ownfd copy;
     put_line(log_acquire(1, &copy), line, (size_t)n, 0);
+}
+
+void llf_log_forked(void)
+{
+    __atomic_store_n(&dropped, 0, __ATOMIC_RELAXED);
 }
 
 void llf_log_deprecation(const char *provider, const char *model, const char *date)

@@ -1,8 +1,12 @@
 /* The log line: every field design.md promises, valid JSON. */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -99,6 +103,64 @@ void test_log_summary(void)
     memset(line, 'x', sizeof line);
     CHECK(llf_log_summary_format(line, 20, &sm, 1764036000.5, 4242) == -1);
     CHECK(line[19] == '\0' && line[20] == 'x');
+}
+
+/* The lines dropped on a log whose reader stopped reading, in the summary
+ * that follows: each summary counts those since the one before (a failed
+ * exec's process goes on, and its next summary counted them again), and a
+ * forked child's first call forgets its parent's. In a child of its own:
+ * the log stays set for the process. */
+static int drops_in(int rd, const char *want)
+{
+    char buf[1 << 16];
+    ssize_t n, all = 0;
+    while ((n = read(rd, buf + all, sizeof buf - 1 - (size_t)all)) > 0 && (size_t)(all += n) < sizeof buf - 1)
+        ;
+    buf[all] = '\0';
+    const char *last = all > 1 ? buf + all - 2 : buf;
+    while (last > buf && last[-1] != '\n')
+        last--;
+    return strstr(last, "\"event\":\"summary\"") && (want ? strstr(last, want) != NULL : !strstr(last, "dropped"));
+}
+
+void test_log_summary_drops(void)
+{
+    char dir[] = "/tmp/llf-drops-XXXXXX", fifo[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(fifo, sizeof fifo, "%s/log", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        int rd = open(fifo, O_RDONLY | O_NONBLOCK), bad = 0;
+        llf_log_rec r = {"curl", 1, 1, "p", "m", 503, "http_error", "overloaded", 1.0, NULL, NULL};
+        llf_summary sm = {1, 0, 1, 1, 0};
+        bad |= rd < 0 || llf_log_open(fifo) != 0;
+        for (int i = 0; i < 2000; i++)   /* (some 64 KiB fit; the rest dropped) */
+            llf_log_attempt(&r);
+        char buf[4096];
+        while (read(rd, buf, sizeof buf) > 0)
+            ;
+        llf_log_summary(&sm);
+        bad |= !drops_in(rd, "\"dropped\":") << 1;
+        llf_log_summary(&sm);   /* (an exec that failed, and the exit after) */
+        bad |= !drops_in(rd, NULL) << 2;
+        for (int i = 0; i < 2000; i++)
+            llf_log_attempt(&r);
+        while (read(rd, buf, sizeof buf) > 0)
+            ;
+        llf_log_forked();
+        llf_log_summary(&sm);
+        bad |= !drops_in(rd, NULL) << 3;
+        _exit(bad);
+    }
+    int st = -1;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        fprintf(stderr, "  (child: %d)\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    unlink(fifo);
+    rmdir(dir);
 }
 
 /* Every string of a line is UTF-8 (JSON is): a model's name from the
