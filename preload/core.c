@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builtins.h"
@@ -124,7 +125,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
     const char *cut, *shown = llf_config_path_tail(path, &cut);
     if (llf_buf_read_file(&b, path, LLF_CONFIG_MAX, 0)) {
         if (errno == EFBIG || errno == ENOMEM)
-            snprintf(err, errlen, "%s%s: too large or out of memory", cut, shown);
+            snprintf(err, errlen, "%s%s: larger than %zu KiB, or out of memory", cut, shown, LLF_CONFIG_MAX >> 10);
         else if (errno == ETIMEDOUT)
             snprintf(err, errlen, "%s%s: its writer has not ended it after %d s", cut, shown,
                      LLF_READ_WAIT_MS / 1000);
@@ -133,8 +134,12 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
         llf_buf_free(&b);
         return NULL;
     }
-    if (!b.n) {   /* (also a FIFO that nobody writes to) */
-        snprintf(err, errlen, "%s%s: empty", cut, shown);
+    if (!b.n) {
+        struct stat st;
+        snprintf(err, errlen, "%s%s: empty%s", cut, shown,
+                 stat(path, &st) == 0 && !S_ISREG(st.st_mode)
+                     ? " (a pipe or FIFO: nothing written to it, or read already by another process)"
+                     : "");
         return NULL;
     }
     *len = b.n;

@@ -5,6 +5,7 @@ fallback threshold). The example configs name the real providers; the tests
 only point each provider's base_url at a mock."""
 import json
 import os
+import time
 
 from harness import (SANITIZED, Skipped, WRAPPED, KEYS, PY, ROOT, check, env_for, eq, new_log, read_log, run,
                      shared_mock, tmpdir, write_config)
@@ -169,3 +170,33 @@ def test_ci_workflow_example_uses_the_wrapper():
     check("with-fallback.sh" in wf and "--max-fallback-share" in wf and "make test" in wf,
           "the workflow wraps its test step and sets a threshold")
     check("examples/ci/llmfallback.json" in wf, "with the tested example config")
+
+
+def test_the_wrapper_gives_a_piped_config_to_every_process():
+    """llmfallback --config <(...) -- a script whose first process connects
+    somewhere unrelated and whose second calls the API: a pipe can be read
+    once, and that first connect's process used it up (the library reads
+    its configuration at a process's first lookup or connect), so the curl
+    after it read nothing and passed the 503 through. The wrapper reads the
+    pipe itself into a private copy every process reads, and removes that
+    copy once the program has ended."""
+    if SANITIZED:
+        raise Skipped(WRAPPED)
+    m = mock()
+    m.set("openai", behaviour="503")
+    cfg = local(m, "configs/openai-openrouter.json", "piped.json")
+    e = env(m, cfg, None)
+    script = (f'"$1" -c "import socket; s = socket.socket(); s.settimeout(1); s.connect_ex((\'127.0.0.1\', 9))"; '
+              f'exec {os.path.join(EX, "legacy/ask.sh")} hi')
+    r = run(["bash", "-c", 'exec "$1" --config <(cat "$2") -- bash -c "$3" - "$4"', "-", WRAP, cfg, script, PY], e)
+    out = r.stdout.decode()
+    check(r.returncode == 0 and "Hello from openrouter" in out,
+          f"the script's curl fell back ({out[:200]!r} {r.stderr.decode()[-300:]!r})")
+    eq(len(m.requests("openrouter")), 1, "the member was asked")
+    runtime = e["XDG_RUNTIME_DIR"]
+    for _ in range(30):   # (the copy is removed within a second or so of the end)
+        left = [f for f in os.listdir(runtime) if f.startswith("llmfallback-config.")]
+        if not left:
+            break
+        time.sleep(0.2)
+    eq(left, [], "the private copy removed after the program")

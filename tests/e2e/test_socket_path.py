@@ -92,6 +92,26 @@ def test_a_config_read_from_a_pipe():
     check(r.stdout.decode().startswith("Hello from backup"), f"the backup answers ({r.stderr.decode()[-300:]})")
 
 
+def test_a_piped_config_used_up_by_another_process_is_told():
+    """A script given LLMFALLBACK_CONFIG=<(...) whose first process connects
+    somewhere unrelated: that process reads the pipe (the library loads its
+    configuration at a process's first lookup or connect), and the script's
+    later call has none. It passes through, and its one line says why; it
+    said only "empty". (The wrapper's --config copies a pipe for every
+    process: test_the_wrapper_gives_a_piped_config_to_every_process.)"""
+    m = mock()
+    m.set("primary", behaviour="503")
+    env = env_for(config(m))
+    cfg = env.pop("LLMFALLBACK_CONFIG")
+    first = "import socket; s = socket.socket(); s.settimeout(1); s.connect_ex(('127.0.0.1', 9))"
+    r = run(["bash", "-c", 'LLMFALLBACK_CONFIG=<(cat "$1") exec bash -c \'"$1" -c "$2"; exec "$1" -c "$3" "$4"\' - "${@:2}"',
+             "-", cfg, PY, first, PRELUDE + "print(urllib_chat('used'))", m.base("primary") + "/chat/completions"], env)
+    err = r.stderr.decode()
+    check("503" in err and "Hello" not in r.stdout.decode(), f"the call passed through ({err[-300:]})")
+    check("empty (a pipe or FIFO: nothing written to it, or read already by another process)" in err,
+          f"and says why ({err[-300:]})")
+
+
 # A raw client's start: the mock's host and port, and reply(f), one answer
 # (status line, body by its Content-Length) read from the socket's file.
 RAW_REPLY = r"""
