@@ -143,27 +143,43 @@ static int only_keys(ctx *x, const cJSON *obj, const char *where, const char *co
     return 0;
 }
 
+/* A key as a message names it: "verdict.empty", "\"log\"" at the top
+ * (where NULL), "a chain entry's context" (where ending in 's). */
+static const char *key_name(char *buf, size_t n, const char *where, const char *key)
+{
+    size_t w = where ? strlen(where) : 0;
+    if (!where)
+        snprintf(buf, n, "\"%s\"", key);
+    else if (w >= 2 && strcmp(where + w - 2, "'s") == 0)
+        snprintf(buf, n, "%s %s", where, key);
+    else
+        snprintf(buf, n, "%s.%s", where, key);
+    return buf;
+}
+
 static int get_long(ctx *x, const cJSON *obj, const char *where, const char *key, long min,
                     long *out)
 {
+    char name[128];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
         return 0;
     /* Range first: converting a double beyond long's range is undefined. */
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble < 9.2e18) ||
         v->valuedouble != (double)(long)v->valuedouble)
-        return fail(x, "%s.%s must be an integer >= %ld", where, key, min);
+        return fail(x, "%s must be an integer >= %ld", key_name(name, sizeof name, where, key), min);
     *out = (long)v->valuedouble;
     return 0;
 }
 
 static int get_str(ctx *x, const cJSON *obj, const char *where, const char *key, char **out)
 {
+    char name[128];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
         return 0;
     if (!cJSON_IsString(v))
-        return fail(x, "%s.%s must be a string", where, key);
+        return fail(x, "%s must be a string", key_name(name, sizeof name, where, key));
     char *s = llf_strdup(v->valuestring);
     if (!s)
         return fail(x, "out of memory");
@@ -505,7 +521,7 @@ static int load_chain(ctx *x, const cJSON *chain)
                            "{\"provider\": ..., \"model\": ..., \"context\": TOKENS}");
         long context = 0;
         if (only_keys(x, it, "a chain entry", keys) ||
-            get_long(x, it, "chain entry", "context", 0, &context) ||
+            get_long(x, it, "a chain entry's", "context", 0, &context) ||
             add_chain(x, p->valuestring, strlen(p->valuestring), m ? m->valuestring : NULL, context))
             return -1;
     }
@@ -514,11 +530,12 @@ static int load_chain(ctx *x, const cJSON *chain)
 
 static int get_bool(ctx *x, const cJSON *obj, const char *where, const char *key, int *out)
 {
+    char name[128];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
         return 0;
     if (!cJSON_IsBool(v))
-        return fail(x, "%s.%s must be true or false", where, key);
+        return fail(x, "%s must be true or false", key_name(name, sizeof name, where, key));
     *out = cJSON_IsTrue(v);
     return 0;
 }
@@ -885,8 +902,7 @@ static int load_file(ctx *x, const char *text, size_t len, const char **chain_se
         c->breaker.failures = f > 1000000 ? 1000000 : (int)f;
     }
     c->breaker.probe_ms = c->total_ms;   /* (timeouts_ms, read above) */
-    if (get_str(x, root, "the configuration", "log", &c->log_path) ||
-        get_str(x, root, "the configuration", "ca_bundle", &c->ca_bundle))
+    if (get_str(x, root, NULL, "log", &c->log_path) || get_str(x, root, NULL, "ca_bundle", &c->ca_bundle))
         goto out;
     /* A bundle that cannot be read would fail every HTTPS attempt, the
      * program's own to a healthy provider included. */

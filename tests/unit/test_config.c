@@ -242,6 +242,13 @@ void test_config(void)
     c = load(NULL, "\r\n ollama/m1,\n\tollama/m2 \r\n,\n", NULL);
     CHECK(c && c->nchain == 2 && strcmp(c->chain[0].model, "m1") == 0 && strcmp(c->chain[1].model, "m2") == 0);
     llf_config_free(c);
+    /* a key named as the file names it (it said "the configuration.log",
+     * "chain entry.context") */
+    CHECK(fails_with("{\"log\": 5}", NULL, "cfg.json: \"log\" must be a string"));
+    CHECK(fails_with("{\"ca_bundle\": true}", NULL, "cfg.json: \"ca_bundle\" must be a string"));
+    CHECK(fails_with("{\"chain\": [{\"provider\": \"ollama\", \"model\": \"m\", \"context\": -1}]}", NULL,
+                     "cfg.json: a chain entry's context must be an integer >= 0"));
+    CHECK(fails_with("{\"verdict\": {\"empty\": 1}}", NULL, "cfg.json: verdict.empty must be true or false"));
     /* an empty entry in the file is a mistake too, as "," in the variable */
     CHECK(fails_with("{\"chain\": [\"\"]}", NULL, "cfg.json: a chain entry is empty"));
     CHECK(fails_with("{\"chain\": [\"ollama/m\", \" \"]}", NULL, "cfg.json: a chain entry is empty"));
