@@ -359,6 +359,14 @@ static int load_providers(ctx *x, const cJSON *provs)
     return 0;
 }
 
+/* A model's name as a message shows it: not one that reads as a key (a key
+ * pasted after the provider's name, "anthropic/sk-ant-..."), as the
+ * provider's is not. */
+static const char *shown_model(const char *model)
+{
+    return llf_terr_word(model) == model ? model : "(a model not shown: it may be a key)";
+}
+
 /* One "provider" + model (NULL: the provider's default) as an entry. */
 static int make_entry(ctx *x, const char *provider, size_t plen, const char *model, long context,
                       llf_chain_entry *out)
@@ -1090,7 +1098,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     for (size_t i = 0; i < c->nchain; i++) {
         const llf_provider *p = &c->providers[c->chain[i].provider];
         if (p->needs_key && !p->key) {
-            fail(&x, "chain entry %s/%s: %s %s", p->name, c->chain[i].model,
+            fail(&x, "chain entry %s/%s: %s %s", p->name, shown_model(c->chain[i].model),
                  llf_shown_var(p->key_refused ? p->key_refused : p->key_env),
                  p->key_refused ? LLF_KEY_REFUSED : "is not set");
             goto bad;
@@ -1100,7 +1108,7 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
     if (c->mode != LLF_MODE_FALLBACK) {
         const llf_provider *p = &c->providers[c->candidate.provider];
         if (p->needs_key && !p->key) {
-            fail(&x, "candidate %s/%s: %s %s", p->name, c->candidate.model,
+            fail(&x, "candidate %s/%s: %s %s", p->name, shown_model(c->candidate.model),
                  llf_shown_var(p->key_refused ? p->key_refused : p->key_env), p->key_refused ? LLF_KEY_REFUSED : "is not set");
             goto bad;
         }

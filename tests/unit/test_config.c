@@ -242,6 +242,13 @@ void test_config(void)
     c = load(NULL, "\r\n ollama/m1,\n\tollama/m2 \r\n,\n", NULL);
     CHECK(c && c->nchain == 2 && strcmp(c->chain[0].model, "m1") == 0 && strcmp(c->chain[1].model, "m2") == 0);
     llf_config_free(c);
+    /* a key pasted as a model, its provider's key unset: not echoed */
+    const char *had = t_env("ANTHROPIC_API_KEY");
+    t_setenv("ANTHROPIC_API_KEY", NULL);
+    CHECK(fails_with(NULL, "anthropic/sk-ant-api03-AbCdEf0123456789xyz", "chain entry anthropic/(a model not shown: "
+                     "it may be a key): ANTHROPIC_API_KEY is not set") && !strstr(err, "AbCdEf"));
+    CHECK(fails_with(NULL, "anthropic/claude-opus-4-7", "chain entry anthropic/claude-opus-4-7: ANTHROPIC_API_KEY"));
+    t_setenv("ANTHROPIC_API_KEY", had);
     /* a key named as the file names it (it said "the configuration.log",
      * "chain entry.context") */
     CHECK(fails_with("{\"log\": 5}", NULL, "cfg.json: \"log\" must be a string"));
