@@ -163,6 +163,26 @@ def test_help_is_asked_for():
     check(b"unknown option --bogus" in run([DOCTOR, "--bogus"], dict(os.environ)).stderr, "the option named")
 
 
+def test_the_wrapper_says_what_it_cannot_run():
+    """An option without its value is named; a program that cannot be run
+    is told in the wrapper's own words, with the shell's exit codes (127
+    not found, 126 not executable), where bash's "llmfallback: line 200:
+    ...: No such file or directory" named the script; doctor tells a
+    directory and a file that is no program from one that is not there."""
+    r = run([DOCTOR, "--config"], dict(os.environ))
+    check(r.returncode == 2 and r.stderr.decode().startswith("llmfallback: --config needs a value\n"),
+          f"--config alone ({r.returncode}, {r.stderr[:200]})")
+    d = tempfile.mkdtemp()
+    plain = os.path.join(d, "notes.txt")
+    open(plain, "w").close()
+    for prog, rc, why in ((os.path.join(d, "nosuch"), 127, "not found"), ("nosuch-llmfallback-cmd", 127, "not found"),
+                          (d, 126, "a directory"), (plain, 126, "not executable")):
+        r = run([DOCTOR, "--", prog], dict(os.environ))
+        eq((r.returncode, r.stderr.decode()), (rc, f"llmfallback: {prog}: {why}\n"), f"run {prog}")
+        r = run([DOCTOR, "doctor", prog], dict(os.environ))
+        eq((r.returncode, r.stderr.decode()), (2, f"doctor: {prog}: {why}\n"), f"doctor {prog}")
+
+
 def test_doctor_follows_a_version_managers_shim():
     """A pyenv (rbenv, nodenv, asdf) shim is a bash script ending in `exec
     MANAGER exec NAME`: the program it runs is the one the manager picks,
