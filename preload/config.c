@@ -137,8 +137,14 @@ static int only_keys(ctx *x, const cJSON *obj, const char *where, const char *co
         int ok = 0;
         for (const char *const *k = keys; *k && !ok; k++)
             ok = strcmp(it->string, *k) == 0;
-        if (!ok)
-            return fail(x, "unknown key \"%s\" in %s", it->string, where);
+        if (!ok) {
+            /* (a long one cut, at a character's start: the line's end,
+             * where it is, must not be lost past the message's room) */
+            int n = (int)strlen(it->string), cut = n > 64 ? 64 : n;
+            while (cut < n && cut > 0 && (it->string[cut] & 0xc0) == 0x80)
+                cut--;
+            return fail(x, "unknown key \"%.*s%s\" in %s", cut, it->string, cut < n ? "\xe2\x80\xa6" : "", where);
+        }
     }
     return 0;
 }

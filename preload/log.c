@@ -125,7 +125,8 @@ static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
     if (err == EMFILE || err == ENFILE)
         llf_warn("cannot open log %s: %s; lines are lost until descriptors free up", log_path, strerror(err));
     else if (err)
-        llf_warn("cannot open log %s: %s; not logging", log_path, strerror(err));
+        llf_warn("cannot open log %s: %s; not logging", log_path,
+                 err == ENXIO ? "a FIFO that nobody reads" : strerror(err));
     return copy->fd >= 0 ? copy : NULL;
 }
 

@@ -242,6 +242,15 @@ void test_config(void)
     c = load(NULL, "\r\n ollama/m1,\n\tollama/m2 \r\n,\n", NULL);
     CHECK(c && c->nchain == 2 && strcmp(c->chain[0].model, "m1") == 0 && strcmp(c->chain[1].model, "m2") == 0);
     llf_config_free(c);
+    /* a long unknown key is cut: the line still says where it is */
+    {
+        char j[3200];
+        memset(j, 'k', sizeof j);
+        memcpy(j, "{\"", 2);
+        memcpy(j + 3000, "\": 1}", 6);
+        j[3006] = '\0';
+        CHECK(fails_with(j, NULL, "kkk\xe2\x80\xa6\" in the configuration") && strlen(err) < 200);
+    }
     /* a key pasted as a model, its provider's key unset: not echoed */
     const char *had = t_env("ANTHROPIC_API_KEY");
     t_setenv("ANTHROPIC_API_KEY", NULL);
