@@ -149,43 +149,33 @@ static int only_keys(ctx *x, const cJSON *obj, const char *where, const char *co
     return 0;
 }
 
-/* A key as a message names it: "verdict.empty", "\"log\"" at the top
- * (where NULL), "a chain entry's context" (where ending in 's). */
-static const char *key_name(char *buf, size_t n, const char *where, const char *key)
-{
-    size_t w = where ? strlen(where) : 0;
-    if (!where)
-        snprintf(buf, n, "\"%s\"", key);
-    else if (w >= 2 && strcmp(where + w - 2, "'s") == 0)
-        snprintf(buf, n, "%s %s", where, key);
-    else
-        snprintf(buf, n, "%s.%s", where, key);
-    return buf;
-}
+/* A key as a message names it: "verdict.empty", "chain[].context", and
+ * at the top (where NULL) "\"log\"" (the file's own words, whatever their
+ * length: no buffer of its own cuts them). */
+#define KEY_FMT "%s%s%s%s"
+#define KEY_ARGS(where, key) (where) ? (where) : "\"", (where) ? "." : "", (key), (where) ? "" : "\""
 
 static int get_long(ctx *x, const cJSON *obj, const char *where, const char *key, long min,
                     long *out)
 {
-    char name[128];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
         return 0;
     /* Range first: converting a double beyond long's range is undefined. */
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble < 9.2e18) ||
         v->valuedouble != (double)(long)v->valuedouble)
-        return fail(x, "%s must be an integer >= %ld", key_name(name, sizeof name, where, key), min);
+        return fail(x, KEY_FMT " must be an integer >= %ld", KEY_ARGS(where, key), min);
     *out = (long)v->valuedouble;
     return 0;
 }
 
 static int get_str(ctx *x, const cJSON *obj, const char *where, const char *key, char **out)
 {
-    char name[128];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
         return 0;
     if (!cJSON_IsString(v))
-        return fail(x, "%s must be a string", key_name(name, sizeof name, where, key));
+        return fail(x, KEY_FMT " must be a string", KEY_ARGS(where, key));
     char *s = llf_strdup(v->valuestring);
     if (!s)
         return fail(x, "out of memory");
@@ -535,7 +525,7 @@ static int load_chain(ctx *x, const cJSON *chain)
                            "{\"provider\": ..., \"model\": ..., \"context\": TOKENS}");
         long context = 0;
         if (only_keys(x, it, "a chain entry", keys) ||
-            get_long(x, it, "a chain entry's", "context", 0, &context) ||
+            get_long(x, it, "chain[]", "context", 0, &context) ||
             add_chain(x, p->valuestring, strlen(p->valuestring), m ? m->valuestring : NULL, context))
             return -1;
     }
@@ -544,12 +534,11 @@ static int load_chain(ctx *x, const cJSON *chain)
 
 static int get_bool(ctx *x, const cJSON *obj, const char *where, const char *key, int *out)
 {
-    char name[128];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
         return 0;
     if (!cJSON_IsBool(v))
-        return fail(x, "%s must be true or false", key_name(name, sizeof name, where, key));
+        return fail(x, KEY_FMT " must be true or false", KEY_ARGS(where, key));
     *out = cJSON_IsTrue(v);
     return 0;
 }
@@ -575,20 +564,34 @@ static int groups_alone(const char *p)
     return rc == REG_EPAREN;
 }
 
-/* How large glibc's regcomp makes ERE p: its atoms, once each count is
- * expanded into the copies of its atom that glibc makes ({0,30000} makes
- * 30,000, and a group's count copies the group whole), with compile time
- * growing about as its square (a{1,16000}: 2.2 s; a{1,32767}: 13.5 s, for
- * each process's first call; the default pattern is 1,168). Past limit (or groups nested past 32),
- * limit + 1. Brackets and escapes are one atom each; what regcomp refuses
- * is left for it to say. */
-#define ERE_MAX_SIZE 4000
+/* How large glibc's regcomp makes ERE p: its items, once each count is
+ * expanded into the copies glibc makes ({0,30000} makes 30,000, and a
+ * group's count copies the group whole), with compile time growing about
+ * as its square (a{1,16000}: 2.2 s; a{1,32767}: 13.5 s, for each process's
+ * first call; the default pattern is 1,168). Every item counts, an anchor
+ * or an empty group too (glibc makes a node of each: (){30000} took 38 s).
+ * Past limit (or groups nested past 32): limit + 1. -1: p repeats an item
+ * that can match nothing (x?*, (a|)+, (\s*){0,100}, (){9}), whose copies
+ * glibc's compile takes far longer over, with no size to tell it by
+ * (\b(x?){0,1000}: 76 s; (x?{0,3000})*: 62 s; ^(\b\w*\W*){0,40}sorry:
+ * 3.4 s and 770 MB; ((x?){0,16}){0,40}\s**(): minutes). Brackets and
+ * escapes are one item each; what regcomp refuses is left for it to say. */
+#define ERE_MAX_SIZE 3000
 static long ere_size(const char *p, long limit)
 {
-    long sum[33] = {0}, last = 0;
+    /* Per open group: its size so far; whether its current branch's items
+     * before the last, and the last, can match nothing, and whether an
+     * earlier branch can. last: the last item's size. */
+    struct {
+        long sum;
+        int pre, cur, any;
+    } L[33] = {{0, 1, 1, 0}};
+    long last = 0;
     int g = 0;
     while (*p) {
+        int empty = 0;   /* (the new item can match nothing) */
         if (*p == '\\') {
+            empty = p[1] && strchr("bB<>`'", p[1]) != NULL;
             p += p[1] ? 2 : 1;
             last = 1;
         } else if (*p == '[') {
@@ -605,20 +608,26 @@ static long ere_size(const char *p, long limit)
             p = *q ? q + 1 : q;
             last = 1;
         } else if (*p == '(') {
-            if (++g >= (int)(sizeof sum / sizeof *sum))
+            if (++g >= (int)(sizeof L / sizeof *L))
                 return limit + 1;
-            sum[g] = 0;
+            L[g].sum = L[g].any = 0;
+            L[g].pre = L[g].cur = 1;
             p++;
-            last = 0;
             continue;
         } else if (*p == ')' && g > 0) {
-            last = sum[g--];
+            empty = L[g].any || (L[g].pre && L[g].cur);
+            last = L[g].sum ? L[g].sum : 1;
+            g--;
             p++;
+        } else if (*p == '|') {
+            L[g].any |= L[g].pre && L[g].cur;
+            L[g].pre = L[g].cur = 1;
+            p++;
+            continue;
         } else if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
-            long times = *p == '+' ? 2 : 1;   /* (glibc makes a+ into aa*) */
+            long lo = *p == '+', hi = *p == '?' ? 1 : 2, times = *p == '+' ? 2 : 1;   /* (glibc makes a+ into aa*) */
             const char *q = p + 1;
             if (*p == '{') {
-                long lo = 0, hi;
                 for (; *q >= '0' && *q <= '9'; q++)
                     lo = lo < 100000 ? lo * 10 + (*q - '0') : lo;
                 hi = lo;
@@ -630,21 +639,28 @@ static long ere_size(const char *p, long limit)
                 q += *q == '}';
                 times = hi > 1 ? hi : 1;
             }
-            sum[g] += last * (times - 1);
+            if (L[g].cur && hi > 1)
+                return -1;
+            L[g].cur |= lo == 0;
+            L[g].sum += last * (times - 1);
             last *= times;
             p = q;
-            if (sum[g] > limit || last > limit)
+            if (L[g].sum > limit || last > limit)
                 return limit + 1;
             continue;
         } else {
-            last = *p != '|' && *p != '^' && *p != '$';
+            empty = *p == '^' || *p == '$';
+            last = 1;
             p++;
         }
-        sum[g] += last;
-        if (sum[g] > limit)
+        L[g].pre = L[g].pre && L[g].cur;
+        L[g].cur = empty;
+        L[g].sum += last;
+        if (L[g].sum > limit)
             return limit + 1;
     }
-    return sum[0] + (g ? sum[g] : 0) > limit ? limit + 1 : sum[0];
+    long size = L[0].sum + (g ? L[g].sum : 0);
+    return size > limit ? limit + 1 : size;
 }
 
 /* The patterns, each checked on its own above, as one alternation: one
@@ -698,12 +714,16 @@ static int compile_patterns(ctx *x, const char *const *list, size_t n)
     long total = 0;
     for (size_t i = 0; i < n; i++) {
         long size = ere_size(list[i], ERE_MAX_SIZE);
+        if (size < 0)
+            return fail(x, "verdict.refusal_patterns[%zu] repeats something that can match nothing (as x?* or "
+                           "(\\s*){0,9}: write x* or (\\s+){0,9}), which glibc's regcomp can take minutes over",
+                        i);
         if (size > ERE_MAX_SIZE)
             return fail(x, "verdict.refusal_patterns[%zu] is too large once its counts are expanded (over %d "
-                           "atoms): compiling it would take each process seconds", i, ERE_MAX_SIZE);
+                           "items): compiling it would take each process seconds", i, ERE_MAX_SIZE);
         if ((total += size) > ERE_MAX_SIZE)
             return fail(x, "verdict.refusal_patterns are too large together once their counts are expanded "
-                           "(over %d atoms): compiling them would take each process seconds", ERE_MAX_SIZE);
+                           "(over %d items): compiling them would take each process seconds", ERE_MAX_SIZE);
         int rc = regcomp(&vc->patterns[i], list[i], REG_EXTENDED | REG_ICASE | REG_NOSUB);
         if (rc) {
             char msg[128];

@@ -181,6 +181,10 @@ def test_the_wrapper_says_what_it_cannot_run():
         eq((r.returncode, r.stderr.decode()), (rc, f"llmfallback: {prog}: {why}\n"), f"run {prog}")
         r = run([DOCTOR, "doctor", prog], dict(os.environ))
         eq((r.returncode, r.stderr.decode()), (2, f"doctor: {prog}: {why}\n"), f"doctor {prog}")
+    # a file on PATH that is no program: bash's "Permission denied" named the script
+    env = dict(os.environ, PATH=d + os.pathsep + os.environ["PATH"])
+    r = run([DOCTOR, "--", "notes.txt"], env)
+    eq((r.returncode, r.stderr.decode()), (126, "llmfallback: notes.txt: not executable\n"), "a file on PATH")
 
 
 def test_doctor_follows_a_version_managers_shim():

@@ -200,3 +200,22 @@ def test_the_wrapper_gives_a_piped_config_to_every_process():
             break
         time.sleep(0.2)
     eq(left, [], "the private copy removed after the program")
+    # a program that waits for all its children is not kept waiting by the
+    # copy's watcher (it was the program's child), and a job the program
+    # left behind still finds the copy after the program has ended (it was
+    # removed as the program's own process ended)
+    late = os.path.join(runtime, "late")
+    prog = ('(sleep 2.5; cat "$LLMFALLBACK_CONFIG" > "$0") > /dev/null 2>&1 & '
+            'exec perl -e \'1 while wait != -1; print "waited\\n"\'')
+    r = run(["bash", "-c", 'exec "$1" --config <(cat "$2") -- bash -c "$3" "$4"', "-", WRAP, cfg, prog, late], e,
+            timeout=20)
+    eq(r.stdout.decode().strip(), "waited", f"the program's wait for its children returned ({r.stderr.decode()[-200:]})")
+    os.unlink(late)
+    run(["bash", "-c", 'exec "$1" --config <(cat "$2") -- bash -c "$3" "$4"', "-", WRAP, cfg,
+         '(sleep 2.5; cat "$LLMFALLBACK_CONFIG" > "$0") > /dev/null 2>&1 & exit 0', late], e, timeout=20)
+    for _ in range(40):
+        if os.path.exists(late) and os.path.getsize(late):
+            break
+        time.sleep(0.2)
+    with open(cfg) as f, open(late) as g:
+        eq(g.read(), f.read(), "the job left behind read the configuration")

@@ -263,8 +263,17 @@ void test_config(void)
     CHECK(fails_with("{\"log\": 5}", NULL, "cfg.json: \"log\" must be a string"));
     CHECK(fails_with("{\"ca_bundle\": true}", NULL, "cfg.json: \"ca_bundle\" must be a string"));
     CHECK(fails_with("{\"chain\": [{\"provider\": \"ollama\", \"model\": \"m\", \"context\": -1}]}", NULL,
-                     "cfg.json: a chain entry's context must be an integer >= 0"));
+                     "cfg.json: chain[].context must be an integer >= 0"));
     CHECK(fails_with("{\"verdict\": {\"empty\": 1}}", NULL, "cfg.json: verdict.empty must be true or false"));
+    {   /* (a long provider's name, whole: a buffer of 128 bytes cut the key off) */
+        char j[400], want[300];
+        char name[121];
+        memset(name, 'p', 120);
+        name[120] = '\0';
+        snprintf(j, sizeof j, "{\"providers\": {\"%s\": {\"base_url\": 5}}}", name);
+        snprintf(want, sizeof want, "providers.%s.base_url must be a string", name);
+        CHECK(fails_with(j, NULL, want));
+    }
     /* an empty entry in the file is a mistake too, as "," in the variable */
     CHECK(fails_with("{\"chain\": [\"\"]}", NULL, "cfg.json: a chain entry is empty"));
     CHECK(fails_with("{\"chain\": [\"ollama/m\", \" \"]}", NULL, "cfg.json: a chain entry is empty"));
@@ -538,7 +547,20 @@ void test_config_patterns(void)
                      "refusal_patterns are too large together"));
     CHECK(fails_with("{\"verdict\":{\"refusal_patterns\":[\"[[:alpha:]]{5000}\"]}}", NULL,
                      "refusal_patterns[0] is too large"));
-    llf_config *c = load("{\"verdict\":{\"refusal_patterns\":[\"^[[:space:]]*I (can't|cannot) help\", "
+    /* Repeating what can match nothing makes glibc's compile take seconds
+     * to minutes, and gigabytes, at any size (\b(x?){0,1000}: 76 s): refused. */
+    static const char *const costly[] = {"^(\\\\b\\\\w*\\\\W*){0,40}sorry", "(^){1,4000}", "(x?{0,3000}(a|))*",
+                                         "x(){10000}", "a**", "(\\\\s*)+", "(a|){2}", "(\\\\b){1,40}"};
+    for (size_t k = 0; k < sizeof costly / sizeof *costly; k++) {
+        char j[160];
+        snprintf(j, sizeof j, "{\"verdict\":{\"refusal_patterns\":[\"ok\",\"%s\"]}}", costly[k]);
+        CHECK(fails_with(j, NULL, "refusal_patterns[1] repeats something that can match nothing"));
+    }
+    llf_config *c = load("{\"verdict\":{\"refusal_patterns\":[\"^(\\\\w+\\\\W+){0,40}sorry\", \"(\\\\bab){1,30}\", "
+                         "\"x*?\", \"(a*)?\", \"(a{0,300}b)*\"]}}", NULL, NULL);
+    CHECK(c && c->verdict.npatterns >= 1);
+    llf_config_free(c);
+    c = load("{\"verdict\":{\"refusal_patterns\":[\"^[[:space:]]*I (can't|cannot) help\", "
              "\"^.{0,200}(sorry|unable)\", \"[]a]{1,50}z\", \"x\\\\{9999\"]}}", NULL, NULL);
     CHECK(c && c->verdict.npatterns >= 1);
     llf_config_free(c);
