@@ -393,6 +393,7 @@ void llf_log_summary(const llf_summary *sm)
 void llf_log_forked(void)
 {
     __atomic_store_n(&dropped, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&said_dropped, 0, __ATOMIC_RELAXED);   /* (its own stderr may be another's) */
 }
 
 void llf_log_deprecation(const char *provider, const char *model, const char *date)

@@ -47,7 +47,8 @@ void llf_log_attempt(const llf_log_rec *r);
 /* The summary line; it allocates nothing and waits for no lock for long
  * (exec, which writes it too, may be called from a signal handler). */
 void llf_log_summary(const llf_summary *s);
-/* A forked child's first call: the lines its parent dropped are not its own. */
+/* A forked child's first call: the lines its parent dropped, and said so,
+ * are not its own. */
 void llf_log_forked(void);
 /* A model announced its retirement (once per model and process, by the caller). */
 void llf_log_deprecation(const char *provider, const char *model, const char *date);
