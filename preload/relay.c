@@ -2348,6 +2348,18 @@ static void unlist(server *s)
         }
 }
 
+/* s's handle cleaned up (pool_lock held), if its descriptors are still
+ * ours: 1, or 0 (left as it is, listed). */
+static int clean_up(server *s)
+{
+    if (!closable(s->epoch))
+        return 0;
+    s->c->easy_reset(s->h);   /* (its options point into a transfer long over) */
+    s->c->easy_cleanup(s->h);
+    s->h = NULL;
+    return 1;
+}
+
 /* As me parks, or is set aside (pool_lock held): its handle kept, the
  * newest, and the oldest one kept beyond KEEP_HANDLES (of holders, beyond
  * KEEP_HOLDERS) cleaned up. */
@@ -2361,13 +2373,8 @@ static void lay_down(server *me)
     if (pool.nkept == KEEP_HANDLES || holders_full) {
         server *old = pool.kept[i];
         unkeep(i);
-        if (closable(old->epoch)) {
-            old->c->easy_reset(old->h);   /* (its options point into a transfer long over) */
-            old->c->easy_cleanup(old->h);
-            old->h = NULL;
-            if (old->holder)
-                unlist(old);
-        }
+        if (clean_up(old) && old->holder)
+            unlist(old);
     }
     pool.nholders += me->holder;
     pool.kept[pool.nkept++] = me;
@@ -2393,9 +2400,8 @@ static void set_aside(server *me)
         s->next = pool.all;
         pool.all = s;
         lay_down(s);   /* (one it may not keep stays listed, unused) */
-    } else if (closable(me->epoch)) {
-        me->c->easy_reset(me->h);
-        me->c->easy_cleanup(me->h);
+    } else {
+        clean_up(me);
     }
     me->h = NULL;
 }
