@@ -443,6 +443,16 @@ static void stat_add(unsigned long *v, unsigned long n)
     __atomic_add_fetch(v, n, __ATOMIC_RELAXED);
 }
 
+/* A call ended, for the summary: its attempts, and how it ended (one of
+ * e's failures or fallbacks, or NULL: neither). */
+static void count_call(llf_engine *e, int attempts, unsigned long *ended)
+{
+    stat_add(&e->stats.calls, 1);
+    stat_add(&e->stats.attempts, (unsigned long)attempts);
+    if (ended)
+        stat_add(ended, 1);
+}
+
 int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final *fin)
 {
     const llf_config *cfg = e->cfg;
@@ -723,9 +733,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
              * primary and a member that took the program's whole limit
              * left a process with no summary.) */
             fin->timed_out = out_of_time;
-            stat_add(&e->stats.calls, 1);
-            stat_add(&e->stats.attempts, (unsigned long)attempts);
-            stat_add(&e->stats.failures, 1);
+            count_call(e, attempts, &e->stats.failures);
             return -1;
         }
         final = orig_resp;
@@ -753,8 +761,6 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                            attempts))
             return -1;
     }
-    stat_add(&e->stats.calls, 1);
-    stat_add(&e->stats.attempts, (unsigned long)attempts);
     /* A fallback: the answer came from another than the first choice (the
      * original; in mode override the candidate). A redirect handed over is
      * the program's to follow: neither a failure nor a fallback. An answer
@@ -769,10 +775,12 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
               final_v.outcome == LLF_TRANSPORT_ERROR &&
               (!strcmp(final_v.reason, "client_gone") || !strcmp(final_v.reason, "local") ||
                !strcmp(final_v.reason, "aborted")));
+    unsigned long *ended = NULL;
     if (!ok && final_v.outcome != LLF_REDIRECT)
-        stat_add(&e->stats.failures, 1);
+        ended = &e->stats.failures;
     else if (ok && !(final_step->original && orig_first) && !final_step->candidate)
-        stat_add(&e->stats.fallbacks, 1);
+        ended = &e->stats.fallbacks;
+    count_call(e, attempts, ended);
     c->fin = *fin;
     if (cfg->mode == LLF_MODE_SHADOW && final_v.outcome == LLF_OK)
         llf_shadow_offer(c, a->path, final_step->provider, final_step->model, final);
