@@ -131,6 +131,17 @@ int llf_config_provider(const llf_config *c, const char *name)
     return -1;
 }
 
+/* How much of s a message shows, at most max bytes: cut where a character
+ * starts (the line's end, where it is, must not be lost past the
+ * message's room). */
+static int shown_len(const char *s, int max)
+{
+    int n = (int)strlen(s), cut = n > max ? max : n;
+    while (cut < n && cut > 0 && (s[cut] & 0xc0) == 0x80)
+        cut--;
+    return cut;
+}
+
 static int only_keys(ctx *x, const cJSON *obj, const char *where, const char *const *keys)
 {
     for (const cJSON *it = obj->child; it; it = it->next) {
@@ -138,12 +149,9 @@ static int only_keys(ctx *x, const cJSON *obj, const char *where, const char *co
         for (const char *const *k = keys; *k && !ok; k++)
             ok = strcmp(it->string, *k) == 0;
         if (!ok) {
-            /* (a long one cut, at a character's start: the line's end,
-             * where it is, must not be lost past the message's room) */
-            int n = (int)strlen(it->string), cut = n > 64 ? 64 : n;
-            while (cut < n && cut > 0 && (it->string[cut] & 0xc0) == 0x80)
-                cut--;
-            return fail(x, "unknown key \"%.*s%s\" in %s", cut, it->string, cut < n ? "\xe2\x80\xa6" : "", where);
+            int cut = shown_len(it->string, 64);
+            return fail(x, "unknown key \"%.*s%s\" in %s", cut, it->string, it->string[cut] ? "\xe2\x80\xa6" : "",
+                        where);
         }
     }
     return 0;
@@ -189,7 +197,7 @@ static int add_provider(ctx *x, const char *name)
     llf_config *c = x->c;
     /* (a chain entry names its provider in at most 127 bytes) */
     if (strlen(name) > 127)
-        return fail(x, "provider name \"%.20s...\" is longer than 127 characters", name);
+        return fail(x, "provider name \"%.*s...\" is longer than 127 characters", shown_len(name, 20), name);
     llf_provider *p = realloc(c->providers, (c->nproviders + 1) * sizeof *p);
     if (!p)
         return fail(x, "out of memory");
