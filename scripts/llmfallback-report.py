@@ -39,6 +39,7 @@ NUMBER = (int, float)
 FIELDS = {
     "attempt": {"pid": int, "call": int, "provider": str, "model": str, "outcome": str, "reason": str,
                 "role": str, "ms": NUMBER},
+    "summary": {"pid": int},
     "shadow": {"provider": str, "model": str, "outcome": str, "reason": str, "ms": NUMBER,
                "tokens_in": NUMBER, "tokens_out": NUMBER, "primary_provider": str, "primary_model": str,
                "primary_ms": NUMBER, "primary_tokens_in": NUMBER, "primary_tokens_out": NUMBER,
@@ -93,7 +94,7 @@ def main(paths):
                     elif e.get("event") == "attempt":
                         pid = (n, e.get("pid"))
                         calls.setdefault((*pid, programs[pid], e.get("call")), []).append(e)
-                    elif e.get("event") == "summary" and isinstance(e.get("pid"), int):
+                    elif e.get("event") == "summary":
                         programs[(n, e.get("pid"))] += 1
                     elif e.get("event") == "shadow":
                         shadows.append(e)
