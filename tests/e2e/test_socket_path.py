@@ -1915,16 +1915,23 @@ def test_a_tunnel_leaves_from_the_programs_address():
         raw.stop()
 
 
-BOUND_THEN_NOT = """
+# call_from(src, tag): one call on a connection of its own from a socket
+# bound to src (None: unbound); its status and who answered
+BOUND_CALL = """
 import http.client
 port = int(URL.split("/")[2].split(":")[1])
-for src in ("127.0.0.2", None, "127.0.0.2"):
+def call_from(src, tag):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0) if src else None)
-    c.request("POST", "/v1/chat/completions", body(src or "-"), HDRS)
+    c.request("POST", "/v1/chat/completions", body(tag), HDRS)
     r = c.getresponse()
-    print(r.status, r.getheader("x-llmfallback-provider"))
     r.read()
     c.close()
+    return r.status, r.getheader("x-llmfallback-provider")
+"""
+
+BOUND_THEN_NOT = BOUND_CALL + """
+for src in ("127.0.0.2", None, "127.0.0.2"):
+    print(*call_from(src, src or "-"))
 """
 
 
@@ -1976,17 +1983,9 @@ def test_a_bound_programs_calls_keep_their_connections():
         eq((len(qs), len({q["peer_port"] for q in qs})), (3, 1), f"{name}: three calls on one connection")
 
 
-ALTERNATING = """
-import http.client
-port = int(URL.split("/")[2].split(":")[1])
+ALTERNATING = BOUND_CALL + """
 for i in range(24):
-    src = "127.0.0.2" if i % 4 == 3 else None
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0) if src else None)
-    c.request("POST", "/v1/chat/completions", body("a%d" % i), HDRS)
-    r = c.getresponse()
-    print(r.status, r.getheader("x-llmfallback-provider"))
-    r.read()
-    c.close()
+    print(*call_from("127.0.0.2" if i % 4 == 3 else None, "a%d" % i))
 """
 
 
@@ -2008,22 +2007,17 @@ def test_a_program_alternating_bound_and_unbound_calls_keeps_both_connections():
             check(len(conns) <= 3, f"{name}: {len(conns)} connections from {addr} for its calls")
 
 
-THREADS_FROM_THREE = """
-import http.client, threading
-port = int(URL.split("/")[2].split(":")[1])
+THREADS_FROM_THREE = BOUND_CALL + """
+import threading
 srcs = ("127.0.0.2", "127.0.0.3", None)
 bad = []
 def calls(t):
     for i in range(9):
         src = srcs[(t + i) % 3]
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0) if src else None)
-            c.request("POST", "/v1/chat/completions", body("%s-%d-%d" % (src or "none", t, i)), HDRS)
-            r = c.getresponse()
-            r.read()
-            c.close()
-            if r.status != 200:
-                bad.append(r.status)
+            status, _ = call_from(src, "%s-%d-%d" % (src or "none", t, i))
+            if status != 200:
+                bad.append(status)
         except Exception as e:
             bad.append(repr(e))
 ts = [threading.Thread(target=calls, args=(t,)) for t in range(6)]
@@ -2052,22 +2046,14 @@ def test_concurrent_calls_from_three_sources_each_leave_from_their_own():
         eq(wrong, [], f"{name}: calls that left from another address (theirs, where)")
 
 
-NEW_ADDRESS_EACH_CALL = """
-import http.client, time
-port = int(URL.split("/")[2].split(":")[1])
-def call(src, tag):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0) if src else None)
-    c.request("POST", "/v1/chat/completions", body(tag), HDRS)
-    r = c.getresponse()
-    r.read()
-    c.close()
-    return r.status
+NEW_ADDRESS_EACH_CALL = BOUND_CALL + """
+import time
 def count():
     time.sleep(0.5)                         # (the serving thread has parked by then)
     return len(os.listdir("/proc/self/fd"))
-call(None, "warm")
+call_from(None, "warm")
 before = count()
-codes = [call("127.0.0.%d" % (2 + i % 30), "s%d" % i) for i in range(60)]
+codes = [call_from("127.0.0.%d" % (2 + i % 30), "s%d" % i)[0] for i in range(60)]
 print(codes.count(200), count() - before)
 """
 
