@@ -186,9 +186,14 @@ def test_the_wrapper_gives_a_piped_config_to_every_process():
     m.set("openai", behaviour="503")
     cfg = local(m, "configs/openai-openrouter.json", "piped.json")
     e = env(m, cfg, None)
-    script = (f'"$1" -c "import socket; s = socket.socket(); s.settimeout(1); s.connect_ex((\'127.0.0.1\', 9))"; '
-              f'exec {os.path.join(EX, "legacy/ask.sh")} hi')
-    r = run(["bash", "-c", 'exec "$1" --config <(cat "$2") -- bash -c "$3" - "$4"', "-", WRAP, cfg, script, PY], e)
+
+    def piped(script, arg):
+        """The wrapper given cfg as a pipe, running bash -c script, arg as its $0."""
+        return run(["bash", "-c", 'exec "$1" --config <(cat "$2") -- bash -c "$3" "$4"', "-", WRAP, cfg, script, arg],
+                   e, timeout=20)
+
+    r = piped(f'"$0" -c "import socket; s = socket.socket(); s.settimeout(1); s.connect_ex((\'127.0.0.1\', 9))"; '
+              f'exec {os.path.join(EX, "legacy/ask.sh")} hi', PY)
     out = r.stdout.decode()
     check(r.returncode == 0 and "Hello from openrouter" in out,
           f"the script's curl fell back ({out[:200]!r} {r.stderr.decode()[-300:]!r})")
@@ -207,12 +212,10 @@ def test_the_wrapper_gives_a_piped_config_to_every_process():
     late = os.path.join(runtime, "late")
     prog = ('(sleep 2.5; cat "$LLMFALLBACK_CONFIG" > "$0") > /dev/null 2>&1 & '
             'exec perl -e \'1 while wait != -1; print "waited\\n"\'')
-    r = run(["bash", "-c", 'exec "$1" --config <(cat "$2") -- bash -c "$3" "$4"', "-", WRAP, cfg, prog, late], e,
-            timeout=20)
+    r = piped(prog, late)
     eq(r.stdout.decode().strip(), "waited", f"the program's wait for its children returned ({r.stderr.decode()[-200:]})")
     os.unlink(late)
-    run(["bash", "-c", 'exec "$1" --config <(cat "$2") -- bash -c "$3" "$4"', "-", WRAP, cfg,
-         '(sleep 2.5; cat "$LLMFALLBACK_CONFIG" > "$0") > /dev/null 2>&1 & exit 0', late], e, timeout=20)
+    piped('(sleep 2.5; cat "$LLMFALLBACK_CONFIG" > "$0") > /dev/null 2>&1 & exit 0', late)
     for _ in range(40):
         if os.path.exists(late) and os.path.getsize(late):
             break
