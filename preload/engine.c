@@ -242,11 +242,8 @@ static const cJSON *hub_request(llf_call *c)
 {
     if (c->o.dialect == LLF_OPENAI)
         return c->body;
-    const llf_dialect_ops *ops = llf_dialect_ops_of(c->o.dialect);
     llf_terr e;
-    if (!c->o.hub && ops->req_to_hub &&
-        ops->req_to_hub(c->o.body, c->o.url_model, &c->o.hub, &e) != LLF_TR_OK)
-        c->o.hub = NULL;
+    llf_origin_hub(&c->o, &e);
     return c->o.hub;
 }
 

@@ -339,6 +339,33 @@ static int splice_model(const llf_req *req, const char *old, const char *model, 
     return 0;
 }
 
+int llf_origin_hub(llf_origin *o, llf_terr *e)
+{
+    if (o->hub)
+        return LLF_TR_OK;
+    const llf_dialect_ops *from = llf_dialect_ops_of(o->dialect);
+    if (!from->req_to_hub) {
+        llf_terr_set(e, "no translation from %s", from->name);
+        return LLF_TR_INCOMPATIBLE;
+    }
+    int rc = from->req_to_hub(o->body, o->url_model, &o->hub, e);
+    /* Gemini streams by its URL: the hub says so as OpenAI does, in its
+     * body, for what reads it there (a stream's stop sequences are not
+     * cut afterwards, so they are kept or the member is refused). */
+    if (rc == LLF_TR_OK && o->stream && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o->hub, "stream"))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(o->hub, "stream");
+        if (!cJSON_AddTrueToObject(o->hub, "stream")) {
+            llf_terr_set(e, "out of memory");
+            rc = LLF_TR_ERROR;
+        }
+    }
+    if (rc != LLF_TR_OK) {
+        cJSON_Delete(o->hub);
+        o->hub = NULL;
+    }
+    return rc;
+}
+
 /* The member's body: the program's own, with only the model replaced, when
  * the dialect is the same (every field the program sent stays, but those
  * the member's model would refuse; a body it would refuse for what it
@@ -392,7 +419,7 @@ static int member_body(llf_origin *o, const llf_dialect_ops *ops, llf_dialect ta
         return LLF_TR_INCOMPATIBLE;
     }
     cJSON *body = NULL;
-    int rc = o->hub ? LLF_TR_OK : from->req_to_hub(o->body, o->url_model, &o->hub, e);
+    int rc = llf_origin_hub(o, e);
     const char *refused = rc == LLF_TR_OK ? llf_hub_refused(o->hub) : NULL;
     if (refused) {
         llf_terr_set(e, "%s", refused);

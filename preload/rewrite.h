@@ -39,6 +39,11 @@ typedef struct llf_origin {
 int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *model, llf_req *out,
                 llf_terr *e);
 
+/* o->hub made from the program's body if not yet (it says "stream": true
+ * for a streaming call of any dialect): LLF_TR_OK, or another status with
+ * e->detail and o->hub NULL. */
+int llf_origin_hub(llf_origin *o, llf_terr *e);
+
 void llf_req_free(llf_req *r);
 
 #endif

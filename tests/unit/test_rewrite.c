@@ -310,6 +310,34 @@ void test_rewrite(void)
     CHECK(rw(c, &g, gj, gem, "alt=sse", llf_config_provider(c, "backup"), "mistral-large-latest", 1, &r) == 0);
     CHECK(r.body.p && strstr(r.body.p, "\"stream\":true") && !strstr(r.body.p, "stream_options"));
     llf_req_free(&r);
+    /* A Gemini program streams by its URL, not its body: its stop sequences
+     * are still those of a stream, which is not cut afterwards. A reasoning
+     * model keeps them (and goes on to the next member if it refuses them);
+     * Claude, which refuses a blank one, is not asked; unstreamed, both
+     * leave them to the cut. */
+    {
+        const char *sb = "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],"
+                         "\"generationConfig\":{\"stopSequences\":[\"END\",\" \"]}}";
+        llf_req sr = {0};
+        sr.url = g.url;
+        llf_buf_adds(&sr.body, sb);
+        cJSON *sj = cJSON_Parse(sb);
+        int backup = llf_config_provider(c, "backup"), anth = llf_config_provider(c, "anthropic");
+        CHECK(rw(c, &sr, sj, gem, "alt=sse", backup, "o3", 1, &r) == 0);
+        CHECK(r.body.p && strstr(r.body.p, "\"stop\":[\"END\",\" \"]"));
+        llf_req_free(&r);
+        CHECK(rw(c, &sr, sj, gem, NULL, backup, "o3", 0, &r) == 0);
+        CHECK(r.body.p && !strstr(r.body.p, "\"stop\""));
+        llf_req_free(&r);
+        CHECK(rw(c, &sr, sj, gem, "alt=sse", anth, "claude-x", 1, &r) == LLF_TR_INCOMPATIBLE);
+        llf_req_free(&r);
+        CHECK(rw(c, &sr, sj, gem, NULL, anth, "claude-x", 0, &r) == 0);
+        CHECK(r.body.p && strstr(r.body.p, "\"stop_sequences\":[\"END\"]") && !strstr(r.body.p, "\"stream\""));
+        llf_req_free(&r);
+        cJSON_Delete(sj);
+        sr.url = NULL;
+        llf_req_free(&sr);
+    }
     /* A Gemini program's own functionResponse with media in its parts goes
      * to a Gemini member as sent: Gemini before 3 answers it 400
      * ("Multimodal function responses are not supported for this model"),
