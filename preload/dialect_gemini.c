@@ -930,18 +930,45 @@ static int add_content(cJSON *contents, const char *role, cJSON *parts)
     return llf_append(contents, c);
 }
 
-/* The assistant message's tool_calls that hold the call named id, and in
- * *index its place there; NULL when no call has that id. */
-static const cJSON *calls_with(const cJSON *msgs, const char *id, int *index)
+/* The message before m in msgs, or NULL (cJSON's first item's prev is the
+ * last). */
+static const cJSON *before(const cJSON *msgs, const cJSON *m)
 {
-    for (const cJSON *m = msgs->child; m && id; m = m->next) {
-        const cJSON *calls = llf_get(m, "tool_calls");
+    return m == msgs->child ? NULL : m->prev;
+}
+
+/* The tool_calls, before m, that hold the call named id, and in *index its
+ * place there; NULL when none has that id. The latest such turn: programs
+ * whose ids restart each turn (call_0, call_1...) answer their last. */
+static const cJSON *calls_with(const cJSON *msgs, const cJSON *m, const char *id, int *index)
+{
+    for (const cJSON *p = id && *id ? before(msgs, m) : NULL; p; p = before(msgs, p)) {
+        const cJSON *calls = llf_get(p, "tool_calls");
         int i = 0;
         for (const cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c; c = c->next, i++)
             if (llf_get_str(c, "id") && !strcmp(llf_get_str(c, "id"), id)) {
                 *index = i;
                 return calls;
             }
+    }
+    return NULL;
+}
+
+/* A result without an id (Gemini's OpenAI-compatible endpoint gives its
+ * calls "id": "") answers the oldest call not yet answered among the
+ * id-less calls of the assistant message before the run, as OpenAI pairs
+ * them by position (as dialect_anthropic.c's call_ids): the k-th such
+ * result the k-th such call. NULL when there is none left. */
+static const cJSON *idless_call(const cJSON *msgs, const cJSON *m, int k, int *index)
+{
+    const cJSON *p = before(msgs, m), *calls = llf_get(p, "tool_calls");
+    int i = 0;
+    for (const cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c; c = c->next, i++) {
+        const char *id = llf_get_str(c, "id");
+        if ((!id || !*id) && k-- == 0) {
+            *index = i;
+            return calls;
+        }
     }
     return NULL;
 }
@@ -1073,10 +1100,11 @@ static int tool_parts(const cJSON *msgs, const cJSON *m, const cJSON *last, cons
     tool_at *run = malloc(n * sizeof *run);
     if (!run)
         return LLF_TR_ERROR;
-    int at = 0;
+    int at = 0, idless = 0;
     const cJSON *turn = NULL, *t = m;   /* (the turn: the first result's call's) */
     for (size_t i = 0; i < n; i++, t = t->next) {
-        const cJSON *calls = calls_with(msgs, llf_get_str(t, "tool_call_id"), &at);
+        const char *id = llf_get_str(t, "tool_call_id");
+        const cJSON *calls = id && *id ? calls_with(msgs, m, id, &at) : idless_call(msgs, m, idless++, &at);
         if (i == 0)
             turn = calls;
         const char *name = calls ? llf_get_str(llf_get(cJSON_GetArrayItem(calls, at), "function"), "name") : NULL;

@@ -687,10 +687,84 @@ static void prefills_after_translation(void)
     tr_prefill_tails(LLF_GEMINI, "gemini-2.5-flash", 0);
 }
 
+/* The function responses a member is sent, in order: "name:text ...". */
+static void responses(const cJSON *o, llf_buf *b)
+{
+    const cJSON *c, *p;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(o, "contents")) cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "parts"))
+    {
+        const cJSON *fr = cJSON_GetObjectItem(p, "functionResponse");
+        if (fr)
+            llf_buf_printf(b, "%s%s:%s", b->n ? " " : "", cJSON_GetStringValue(cJSON_GetObjectItem(fr, "name")),
+                           cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(fr, "response"), "content")));
+    }
+}
+
+/* Results in an OpenAI history whose calls have no ids ("id": "", as
+ * Gemini's OpenAI-compatible endpoint gives them, or none) answer the
+ * id-less calls of the assistant message before them in order, as OpenAI
+ * pairs them by position (and as for Claude): each its own call's name.
+ * A call's id repeated in a later turn (ids that restart each turn) is the
+ * later turn's call. */
+static void empty_tool_ids(void)
+{
+#define CALL(id, f) "{" id "\"type\":\"function\",\"function\":{\"name\":\"" f "\",\"arguments\":\"{}\"}}"
+#define RESULT(id, text) "{\"role\":\"tool\"," id "\"content\":\"" text "\"}"
+#define CALLS "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
+    static const struct {
+        const char *label, *msgs, *want;
+    } cases[] = {
+        {"two empty ids, answered in order",
+         CALLS CALL("\"id\":\"\",", "weather") "," CALL("\"id\":\"\",", "time") "]},"
+         RESULT("\"tool_call_id\":\"\",", "P") "," RESULT("\"tool_call_id\":\"\",", "T"),
+         "weather:P time:T"},
+        {"no ids at all, and one with an id between",
+         CALLS CALL("", "weather") "," CALL("\"id\":\"call_x\",", "time") "," CALL("", "news") "]},"
+         RESULT("", "P") "," RESULT("\"tool_call_id\":\"call_x\",", "T") "," RESULT("", "N"),
+         "weather:P time:T news:N"},
+        {"two turns: the second's results answer the second's calls",
+         CALLS CALL("\"id\":\"\",", "weather") "]}," RESULT("\"tool_call_id\":\"\",", "P")
+         ",{\"role\":\"user\",\"content\":\"and?\"}," CALLS CALL("\"id\":\"\",", "time") ","
+         CALL("\"id\":\"\",", "news") "]}," RESULT("\"tool_call_id\":\"\",", "T") "," RESULT("\"tool_call_id\":\"\",", "N"),
+         "weather:P time:T news:N"},
+        {"an id each turn restarts: the latest turn's call",
+         CALLS CALL("\"id\":\"call_0\",", "weather") "]}," RESULT("\"tool_call_id\":\"call_0\",", "P")
+         ",{\"role\":\"user\",\"content\":\"and?\"}," CALLS CALL("\"id\":\"call_0\",", "time") "]},"
+         RESULT("\"tool_call_id\":\"call_0\",", "T"),
+         "weather:P time:T"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[2048];
+        snprintf(json, sizeof json, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"},%s]}",
+                 cases[i].msgs);
+        int rc;
+        char d[160];
+        cJSON *o = tr_across(LLF_OPENAI, LLF_GEMINI, json, "gemini-2.5-flash", &rc, d, sizeof d);
+        llf_buf got = {0};
+        responses(o, &got);
+        CHECK(rc == LLF_TR_OK);
+        if (strcmp(got.p ? got.p : "", cases[i].want))
+            fprintf(stderr, "  %s\n", cases[i].label);
+        CHECK_STR(got.p ? got.p : "", cases[i].want);
+        llf_buf_free(&got);
+        cJSON_Delete(o);
+    }
+    /* a result more than the id-less calls answers none: not sent */
+    CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI,
+                     "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"}," CALLS
+                     CALL("\"id\":\"\",", "weather") "]}," RESULT("\"tool_call_id\":\"\",", "P") ","
+                     RESULT("\"tool_call_id\":\"\",", "X") "]}",
+                     "gemini-2.5-flash", "unknown call"));
+#undef CALL
+#undef RESULT
+#undef CALLS
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
     prefills_after_translation();
+    empty_tool_ids();
     function_response_media();
     function_response_media_members();
     schema_single_values();
