@@ -551,22 +551,8 @@ static void empty_tool_ids(void)
     };
 #undef CALL
 #undef RESULT
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char json[2048];
-        snprintf(json, sizeof json, "{\"model\":\"gemini-2.5-pro\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"},%s],"
-                                    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"w\"}}]}", cases[i].msgs);
-        int rc;
-        char d[160];
-        cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, json, "claude-sonnet-4-5", &rc, d, sizeof d);
-        llf_buf got = {0};
-        history_ids(o, &got);
-        CHECK(rc == LLF_TR_OK);
-        if (strcmp(got.p ? got.p : "", cases[i].want))
-            fprintf(stderr, "  %s\n", cases[i].label);
-        CHECK_STR(got.p ? got.p : "", cases[i].want);
-        llf_buf_free(&got);
-        cJSON_Delete(o);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        tr_history(cases[i].label, LLF_ANTHROPIC, "claude-sonnet-4-5", cases[i].msgs, history_ids, cases[i].want);
 }
 
 /* What Claude is sent ending with the assistant's turn is a prefill, which

@@ -733,22 +733,8 @@ static void empty_tool_ids(void)
          RESULT("\"tool_call_id\":\"call_0\",", "T"),
          "weather:P time:T"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char json[2048];
-        snprintf(json, sizeof json, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"},%s]}",
-                 cases[i].msgs);
-        int rc;
-        char d[160];
-        cJSON *o = tr_across(LLF_OPENAI, LLF_GEMINI, json, "gemini-2.5-flash", &rc, d, sizeof d);
-        llf_buf got = {0};
-        responses(o, &got);
-        CHECK(rc == LLF_TR_OK);
-        if (strcmp(got.p ? got.p : "", cases[i].want))
-            fprintf(stderr, "  %s\n", cases[i].label);
-        CHECK_STR(got.p ? got.p : "", cases[i].want);
-        llf_buf_free(&got);
-        cJSON_Delete(o);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        tr_history(cases[i].label, LLF_GEMINI, "gemini-2.5-flash", cases[i].msgs, responses, cases[i].want);
     /* a result more than the id-less calls answers none: not sent */
     CHECK(tr_skipped(LLF_OPENAI, LLF_GEMINI,
                      "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"}," CALLS

@@ -91,6 +91,25 @@ int tr_skipped(int from, int to, const char *json, const char *model, const char
     return ok;
 }
 
+void tr_history(const char *label, int to, const char *model, const char *msgs,
+                void (*show)(const cJSON *body, llf_buf *b), const char *want)
+{
+    char json[2048];
+    snprintf(json, sizeof json, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"},%s],"
+                                "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"w\"}}]}", msgs);
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, to, json, model, &rc, d, sizeof d);
+    llf_buf got = {0};
+    show(o, &got);
+    CHECK(rc == LLF_TR_OK);
+    if (strcmp(got.p ? got.p : "", want))
+        fprintf(stderr, "  %s\n", label);
+    CHECK_STR(got.p ? got.p : "", want);
+    llf_buf_free(&got);
+    cJSON_Delete(o);
+}
+
 void tr_prefill_tails(int to, const char *model, int blank_user)
 {
     static const char *const tails[] = {

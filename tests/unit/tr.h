@@ -24,6 +24,11 @@ cJSON *tr_across(int from, int to, const char *json, const char *model, int *rc,
  * (tr_across: LLF_TR_INCOMPATIBLE, no body) with a detail that names word?
  * The detail is printed when not. */
 int tr_skipped(int from, int to, const char *json, const char *model, const char *word);
+/* An OpenAI program's conversation (a user's question, then msgs, the
+ * text of a list's items) as sent a member of dialect to: sent, and what
+ * show writes of the body is want; label printed when not. */
+void tr_history(const char *label, int to, const char *model, const char *msgs,
+                void (*show)(const cJSON *body, llf_buf *b), const char *want);
 /* An OpenAI program's conversation whose last turn a member of dialect to
  * would be sent as the assistant's (a system message or an empty user turn
  * after it; a blank one too when blank_user) is skipped as a prefill. */
