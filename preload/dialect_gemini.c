@@ -252,22 +252,53 @@ static int gemini_field(const char *key)
 
 static int gemini_types(cJSON *c);
 
+/* Does schema s use a $ref, which Gemini's form cannot express without its
+ * definitions, anywhere: also under what that form leaves out (allOf, as
+ * Pydantic writes a described field's model, not, a tuple's items),
+ * whose $ref would otherwise go unseen and leave a field unconstrained.
+ * Values (const, enum, default, examples) and unused definitions are not
+ * schemas; the keys of properties and the like are names. */
+static int uses_ref(const cJSON *s)
+{
+    static const char *const values[] = {"const", "enum", "default", "example", "examples", "$defs", "definitions"};
+    static const char *const names[] = {"properties", "patternProperties", "dependentSchemas", "dependencies"};
+    if (cJSON_IsArray(s)) {
+        for (const cJSON *k = s->child; k; k = k->next)
+            if (uses_ref(k))
+                return 1;
+        return 0;
+    }
+    for (const cJSON *k = cJSON_IsObject(s) ? s->child : NULL; k; k = k->next) {
+        int value = 0, named = 0;
+        for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+            value |= !strcmp(k->string, values[i]);
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            named |= !strcmp(k->string, names[i]) && cJSON_IsObject(k);
+        if (!strcmp(k->string, "$ref"))
+            return 1;
+        for (const cJSON *v = named ? k->child : NULL; v; v = v->next)
+            if (uses_ref(v))
+                return 1;
+        if (!value && !named && uses_ref(k))
+            return 1;
+    }
+    return 0;
+}
+
 /* A JSON Schema in the form Gemini's takes: only its fields, through
  * properties, items and anyOf (a oneOf read as an anyOf, a little looser);
  * one type, nullable and no const (gemini_types); a string's format only
  * "enum" or "date-time", the two Gemini takes for it. What is left out
  * narrows nothing Gemini could have kept, and the answer is still checked
- * against the program's own schema. NULL on no memory; *bad set when a
- * $ref is met, which cannot be expressed without its definitions. */
-static cJSON *schema_for_gemini(const cJSON *s, int *bad)
+ * against the program's own schema (one with a $ref is not sent:
+ * uses_ref). NULL on no memory. */
+static cJSON *schema_for_gemini(const cJSON *s)
 {
     cJSON *c = cJSON_CreateObject();
     if (!c || !cJSON_IsObject(s))
         return c;   /* (true, false: Gemini has no such schema) */
     for (const cJSON *k = s->child; k; k = k->next) {
         const char *key = k->string;
-        if (!strcmp(key, "$ref"))
-            *bad = 1;
         if (!strcmp(key, "oneOf") && !cJSON_GetObjectItemCaseSensitive(s, "anyOf"))
             key = "anyOf";
         else if (strcmp(key, "const") && !gemini_field(key))
@@ -280,14 +311,14 @@ static cJSON *schema_for_gemini(const cJSON *s, int *bad)
         if (!strcmp(key, "properties") || !strcmp(key, "anyOf")) {
             v = cJSON_IsArray(k) ? cJSON_CreateArray() : cJSON_CreateObject();
             for (const cJSON *b = k->child; v && b; b = b->next) {
-                cJSON *one = schema_for_gemini(b, bad);
+                cJSON *one = schema_for_gemini(b);
                 if (cJSON_IsArray(v) ? llf_append(v, one) : llf_add(v, b->string, one)) {
                     cJSON_Delete(v);
                     v = NULL;
                 }
             }
         } else if (!strcmp(key, "items")) {
-            v = schema_for_gemini(k, bad);
+            v = schema_for_gemini(k);
         } else {
             v = !strcmp(key, "type") && cJSON_IsString(k) ? lower_type(k->valuestring) : cJSON_Duplicate(k, 1);
         }
@@ -1264,9 +1295,9 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     const char *rft = llf_get_str(rf, "type");
     if (rc == LLF_TR_OK && rft && (!strcmp(rft, "json_object") || !strcmp(rft, "json_schema"))) {
         const cJSON *sch = llf_get(llf_get(rf, "json_schema"), "schema");
-        int bad = 0;
+        int bad = uses_ref(sch);
         if (llf_add(gc, "responseMimeType", cJSON_CreateString("application/json")) ||
-            (sch && llf_add(gc, "responseSchema", schema_for_gemini(sch, &bad))))
+            (sch && llf_add(gc, "responseSchema", schema_for_gemini(sch))))
             rc = LLF_TR_ERROR;
         if (bad) {
             llf_terr_set(e, "response schema uses $ref");
@@ -1295,7 +1326,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         cJSON_Delete(gt);
         for (const cJSON *t = tools->child; t && rc == LLF_TR_OK; t = t->next) {
             const cJSON *f = llf_get(t, "function");
-            int bad = 0;
+            int bad = uses_ref(llf_get(f, "parameters"));
             if (!llf_hub_tool_offered(offered, t))
                 continue;
             cJSON *d = cJSON_CreateObject();
@@ -1305,7 +1336,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
                 rc = LLF_TR_INCOMPATIBLE;
             } else if (!d || llf_copy(d, "name", f, "name") || llf_copy(d, "description", f, "description") ||
                        (llf_get(f, "parameters") &&
-                        llf_add(d, "parameters", schema_for_gemini(llf_get(f, "parameters"), &bad))) ||
+                        llf_add(d, "parameters", schema_for_gemini(llf_get(f, "parameters")))) ||
                        llf_append_own(decls, &d)) {
                 rc = LLF_TR_ERROR;
             }

@@ -1038,6 +1038,37 @@ void test_dialect_gemini(void)
     CHECK(strstr(d, "application/pdf") != NULL);
     CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"googleSearch\":{}}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{\"$ref\":\"#/$defs/a\",\"$defs\":{\"a\":{}}}}}}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    /* a $ref anywhere, also under what Gemini's schema has no place for
+     * (Pydantic's allOf of a described field, not, a tuple's items); not a
+     * property named $ref, nor one in a value or an unused definition */
+    {
+        static const char *const with_ref[] = {
+            "{\"type\":\"object\",\"properties\":{\"pet\":{\"allOf\":[{\"$ref\":\"#/$defs/Pet\"}],\"description\":\"d\"}},"
+            "\"$defs\":{\"Pet\":{\"type\":\"string\"}}}",
+            "{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{\"$ref\":\"#/$defs/B\"}}},\"$defs\":{\"B\":{}}}",
+            "{\"type\":\"array\",\"items\":[{\"$ref\":\"#/$defs/B\"}],\"$defs\":{\"B\":{}}}",
+            "{\"type\":\"object\",\"patternProperties\":{\"^x\":{\"$ref\":\"#\"}}}",
+        };
+        static const char *const without[] = {
+            "{\"type\":\"object\",\"properties\":{\"$ref\":{\"type\":\"string\"}}}",
+            "{\"type\":\"object\",\"default\":{\"$ref\":\"x\"},\"enum\":[{\"$ref\":\"y\"}]}",
+            "{\"type\":\"string\",\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{}}}",
+        };
+        for (int tool = 0; tool < 2; tool++)
+            for (size_t i = 0; i < sizeof with_ref / sizeof with_ref[0] + sizeof without / sizeof without[0]; i++) {
+                int has = i < sizeof with_ref / sizeof with_ref[0];
+                const char *sch = has ? with_ref[i] : without[i - sizeof with_ref / sizeof with_ref[0]];
+                char json[1024];
+                snprintf(json, sizeof json,
+                         tool ? "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":"
+                                "\"function\",\"function\":{\"name\":\"f\",\"parameters\":%s}}]}"
+                              : "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":"
+                                "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"r\",\"schema\":%s}}}",
+                         sch);
+                int rc = tr_code(G->req_from_hub, "g", json, d, sizeof d);
+                CHECK(has ? rc == LLF_TR_INCOMPATIBLE && strstr(d, "$ref") : rc == LLF_TR_OK);
+            }
+    }
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"tool\",\"tool_call_id\":\"nope\",\"content\":\"r\"}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":true}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"file\",\"file\":{}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
