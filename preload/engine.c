@@ -671,9 +671,13 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             }
             log_step(a, c, s, attempts, r->status, llf_outcome_name(v.outcome), v.reason, r->ms);
             /* (an attempt stopped because the program left goes on to the
-             * look before the next member, which logs each as skipped) */
+             * look before the next member, which logs each as skipped; the
+             * original's answer after its Retry-After that is no reason to
+             * fall back, a plain 400 or a redirect, is the program's as the
+             * first would have been, but for its abort, made while the
+             * first waited: handled below as a member's) */
             if (v.outcome == LLF_OK || r->delivered ||
-                (s->original && !v.fallback && !retried && !r->client_gone)) {
+                (s->original && !v.fallback && !r->client_gone && !(retried && !strcmp(v.reason, "aborted")))) {
                 final = r;
                 final_step = s;
                 final_v = v;

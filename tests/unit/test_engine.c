@@ -303,6 +303,12 @@ void test_engine(void)
     CHECK(run(&s6, &fin, &c) == 0 && s6.n == 2 && fin.from_original && fin.resp->status == 200);
     CHECK_STR(s6.urls[1], "https://api.openai.com/v1/chat/completions");
     done(&s6, c);
+    /* what the original says after its wait that is no reason to fall
+     * back is the program's, as at first: no member is asked */
+    script s6b = {.steps = {"429ra0", "400", "200"}};
+    CHECK(run(&s6b, &fin, &c) == 0 && s6b.n == 2 && fin.from_original && fin.resp->status == 400);
+    CHECK(strstr(fin.resp->body.p, "e2") != NULL);
+    done(&s6b, c);
     script s7 = {.steps = {"429ra0", "429ra0", "200"}};   /* once only, then the chain */
     CHECK(run(&s7, &fin, &c) == 0 && s7.n == 3 && !fin.from_original);
     CHECK_STR(s7.urls[2], "https://api.groq.com/openai/v1/chat/completions");
