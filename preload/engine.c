@@ -247,22 +247,25 @@ static const cJSON *hub_request(llf_call *c)
     return c->o.hub;
 }
 
-/* Would the request fit this member's window? Estimated once per call, on
- * the hub form (for the hub dialect the body itself, not a converted copy). */
-static int fits(llf_call *c, long window, long *estimate)
+/* Would the request fit this member's window? Its input estimated once per
+ * call, on the hub form (for the hub dialect the body itself, not a
+ * converted copy); its output as the member is asked it, at most the
+ * member's model's own most. */
+static int fits(llf_call *c, const llf_step *s, long *input)
 {
+    long window = s->context;
     if (window <= 0)
         return 1;
+    long max_out = llf_model_max_output(s->model);
     /* The hub dialect's body is the program's text: most requests are far
      * below any window, which the bound shows without printing them. */
-    if (*estimate < 0 && c->o.dialect == LLF_OPENAI && c->o.req &&
-        llf_estimate_within(c->body, c->o.req->body.p, c->o.req->body.n, window))
+    if (*input < 0 && c->o.dialect == LLF_OPENAI && c->o.req &&
+        llf_estimate_within(c->body, c->o.req->body.p, c->o.req->body.n, window, max_out))
         return 1;
-    if (*estimate < 0) {
-        const cJSON *hub = hub_request(c);
-        *estimate = hub ? llf_estimate_tokens(hub) : 0;
-    }
-    return *estimate <= window;
+    const cJSON *hub = hub_request(c);
+    if (*input < 0)
+        *input = hub ? llf_estimate_input(hub) : 0;
+    return *input + (hub ? llf_estimate_output(hub, max_out) : 0) <= window;
 }
 
 /* The text of a 2xx answer of dialect d (malloc'ed; "" when it has none),
@@ -502,7 +505,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             continue;
         }
         if (!s->original && ((too_small && s->context && s->context <= too_small) ||
-                             !fits(c, s->context, &estimate))) {
+                             !fits(c, s, &estimate))) {
             log_skip(a, c, s, "context", NULL);
             continue;
         }

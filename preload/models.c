@@ -175,13 +175,24 @@ static long images(const cJSON *messages, int printed, long *url_bytes)
     return n;
 }
 
-long llf_estimate_tokens(const cJSON *hub)
+long llf_estimate_input(const cJSON *hub)
 {
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(hub, "messages");
     long urls, k = images(msgs, 1, &urls);
     long bytes = json_bytes(msgs);
     bytes = (bytes > urls ? bytes - urls : 0) + json_bytes(cJSON_GetObjectItemCaseSensitive(hub, "tools"));
-    return bytes / 4 + k * IMAGE_TOKENS + output_tokens(hub);
+    return bytes / 4 + k * IMAGE_TOKENS;
+}
+
+long llf_estimate_output(const cJSON *hub, long max_output)
+{
+    long out = output_tokens(hub);
+    return max_output > 0 && out > max_output ? max_output : out;
+}
+
+long llf_estimate_tokens(const cJSON *hub, long max_output)
+{
+    return llf_estimate_input(hub) + llf_estimate_output(hub, max_output);
 }
 
 /* cJSON prints parsed text at most 4 times as long (a number such as 1e14
@@ -190,11 +201,11 @@ long llf_estimate_tokens(const cJSON *hub)
  * refuses it), and the estimate counts 4 printed bytes a token. Images
  * count their fixed tokens instead of their URLs, which took at least
  * their length of the text. */
-int llf_estimate_within(const cJSON *hub, const char *text, size_t text_len, long window)
+int llf_estimate_within(const cJSON *hub, const char *text, size_t text_len, long window, long max_output)
 {
     long urls, k = images(cJSON_GetObjectItemCaseSensitive(hub, "messages"), 0, &urls);
     long n = (long)(text_len > 1000000000000000 ? 1000000000000000 : text_len);
-    long out = output_tokens(hub) + k * IMAGE_TOKENS;
+    long out = llf_estimate_output(hub, max_output) + k * IMAGE_TOKENS;
     n = n > urls ? n - urls : 0;
     return n + out <= window;
 }

@@ -28,12 +28,16 @@ long llf_model_max_output(const char *model);
 
 /* Estimated tokens a hub request needs: its messages and tools (about four
  * bytes of JSON per token, but a fixed 1,600 for each image, whatever its
- * URL's size) plus the output it asks room for. */
-long llf_estimate_tokens(const cJSON *hub);
+ * URL's size) plus the output it asks room for, at most max_output (the
+ * member's own most, which a request asking more is lowered to; 0 when
+ * unknown): llf_estimate_input + llf_estimate_output. */
+long llf_estimate_tokens(const cJSON *hub, long max_output);
+long llf_estimate_input(const cJSON *hub);
+long llf_estimate_output(const cJSON *hub, long max_output);
 
-/* 1 when llf_estimate_tokens(hub) is surely at most window, hub having been
- * parsed from text (text_len bytes); 0 when that cannot be told without the
- * printing the estimate does. */
-int llf_estimate_within(const cJSON *hub, const char *text, size_t text_len, long window);
+/* 1 when llf_estimate_tokens(hub, max_output) is surely at most window, hub
+ * having been parsed from text (text_len bytes); 0 when that cannot be told
+ * without the printing the estimate does. */
+int llf_estimate_within(const cJSON *hub, const char *text, size_t text_len, long window, long max_output);
 
 #endif

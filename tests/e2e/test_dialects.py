@@ -893,6 +893,30 @@ def test_context_window_skips_small_members():
     cfg = config(m, [{"provider": "backup", "model": "gpt-4", "context": 500000}])
     r = run(openai_call(m, chat(text=big, system=None)), env_for(cfg))
     check(json.loads(r.stdout)["choices"][0]["message"]["content"].startswith("Hello from backup"), "override")
+    # the output asked for counts as the member is asked it, lowered to its
+    # model's most: ~100k tokens of text and 65,536 asked for (of o3, which
+    # writes 100,000) fit gpt-4o's 128k window, asked 16,384, its most (a
+    # Gemini program's too, translated)
+    for prog in ("openai", "gemini"):
+        m.reset_all()
+        m.set("oai" if prog == "openai" else "gem", behaviour="503")
+        log = new_log(f"context_out_{prog}.log")
+        cfg = config(m, ["backup/gpt-4o"])
+        text = "word " * 80000
+        if prog == "openai":
+            argv = openai_call(m, chat(model="o3", text=text, system=None, max_completion_tokens=65536))
+        else:
+            path = write_config(json.dumps({"contents": [{"role": "user", "parts": [{"text": text}]}],
+                                            "generationConfig": {"maxOutputTokens": 65536}}), "gemini_call_body.json")
+            argv = [CURL, "-sS", m.base("gem", "/v1beta") + "/models/gemini-2.5-pro:generateContent",
+                    "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}", "-H", "Content-Type: application/json",
+                    "--data-binary", "@" + path]
+        r = run(argv, env_for(cfg, log))
+        sent = m.requests("backup")
+        asked = json.loads(sent[0]["body"]) if sent else {}
+        check(len(sent) == 1 and asked.get("max_tokens", asked.get("max_completion_tokens")) == 16384,
+              f"{prog}: sent, asked its most ({[l.get('reason') for l in read_log(log)]})")
+        check(b"Hello from backup" in r.stdout, f"{prog}: answered")
 
 
 def test_large_image_fits_a_128k_window():

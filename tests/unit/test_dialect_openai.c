@@ -51,8 +51,12 @@ static void models(void)
         CHECK(ok);
     }
     cJSON *hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"0123456789012345678901234567890123456789\"}],\"max_tokens\":100}");
-    long est = llf_estimate_tokens(hub);
+    long est = llf_estimate_tokens(hub, 0);
     CHECK(est > 100 && est < 140);
+    /* output counted as a member is asked it: at most its model's most */
+    CHECK(llf_estimate_tokens(hub, 30) == est - 70 && llf_estimate_tokens(hub, 500) == est);
+    CHECK(llf_estimate_input(hub) + llf_estimate_output(hub, 30) == est - 70);
+    CHECK(!llf_estimate_within(hub, "{}", 2, 101, 0) && llf_estimate_within(hub, "{}", 2, 101, 30));
     cJSON_Delete(hub);
     /* The shortcut without printing never passes a window the estimate
      * exceeds: for text that prints longer than written (numbers with
@@ -71,9 +75,9 @@ static void models(void)
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         size_t n = strlen(texts[i]);
         cJSON *t = cJSON_Parse(texts[i]);
-        long e = t ? llf_estimate_tokens(t) : 0;
-        CHECK(t && !llf_estimate_within(t, texts[i], n, e - 1));
-        CHECK(t && llf_estimate_within(t, texts[i], n, (long)n + (i == 2 ? 5000 : 7)));
+        long e = t ? llf_estimate_tokens(t, 0) : 0;
+        CHECK(t && !llf_estimate_within(t, texts[i], n, e - 1, 0));
+        CHECK(t && llf_estimate_within(t, texts[i], n, (long)n + (i == 2 ? 5000 : 7), 0));
         cJSON_Delete(t);
     }
 
@@ -115,10 +119,10 @@ static long with_urls(const char *const *piece, size_t n, const char *url, long 
     if (text)
         w += sprintf(w, "%s", tail);
     cJSON *hub = text ? cJSON_Parse(text) : NULL;
-    long e = hub ? llf_estimate_tokens(hub) : -1;
+    long e = hub ? llf_estimate_tokens(hub, 0) : -1;
     /* and the bound without printing never passes a window the estimate
      * exceeds, however small the URLs */
-    CHECK(hub && !llf_estimate_within(hub, text, (size_t)(w - text), e - 1));
+    CHECK(hub && !llf_estimate_within(hub, text, (size_t)(w - text), e - 1, 0));
     cJSON_Delete(hub);
     free(text);
     return e;
@@ -163,7 +167,7 @@ static void image_estimates(void)
     if (text) {
         int n = sprintf(text, "{\"messages\":%s\"%s\"%s}", one[0], data, one[1]);
         cJSON *hub = cJSON_Parse(text);
-        CHECK(hub && llf_estimate_within(hub, text, (size_t)n, 128000));
+        CHECK(hub && llf_estimate_within(hub, text, (size_t)n, 128000, 0));
         cJSON_Delete(hub);
     }
     free(text);
