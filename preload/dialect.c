@@ -184,13 +184,6 @@ int llf_hub_tool_errors(cJSON *body)
     return 0;
 }
 
-int llf_hub_prefill(const cJSON *hub, llf_terr *e)
-{
-    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(hub, "messages");
-    const cJSON *last = cJSON_IsArray(msgs) && msgs->child ? msgs->child->prev : NULL;   /* (cJSON's last item) */
-    return llf_prefill_role(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(last, "role")), e);
-}
-
 int llf_prefill_role(const char *role, llf_terr *e)
 {
     if (role && !strcmp(role, "assistant")) {

@@ -50,16 +50,14 @@ const char *llf_terr_word(const char *s);
  * no memory. */
 int llf_hub_tool_errors(cJSON *body);
 
-/* A hub request whose last message is the assistant's: Anthropic continues
- * such a turn (a prefill: the answer is the rest of it), OpenAI and Gemini
- * answer after it with a message of their own, so between dialects the
- * answer would change its meaning. LLF_TR_INCOMPATIBLE saying so, else
- * LLF_TR_OK. */
-int llf_hub_prefill(const cJSON *hub, llf_terr *e);
-/* The same for a translated request whose last turn has this role (NULL:
- * none): what a member is sent may end with the assistant's turn where the
- * hub's does not (a system message after it, moved to Anthropic's system;
- * an empty user turn after it, left out). */
+/* A translated request whose last turn as sent has this role (NULL: none):
+ * the assistant's is a prefill, which Anthropic continues (the answer is
+ * the rest of it) where OpenAI and Gemini answer after it with a message
+ * of their own, so between dialects the answer would change its meaning.
+ * What is sent decides, not the hub's last message: a system message after
+ * the assistant's turn goes to Anthropic's system, an empty user turn is
+ * left out, and an empty assistant turn is too. LLF_TR_INCOMPATIBLE saying
+ * so, else LLF_TR_OK. */
 int llf_prefill_role(const char *role, llf_terr *e);
 
 /* The reason a hub request carries that no member of another dialect may be

@@ -1186,8 +1186,6 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "logprobs");
         return LLF_TR_INCOMPATIBLE;
     }
-    if (llf_hub_prefill(hub, e) != LLF_TR_OK)
-        return LLF_TR_INCOMPATIBLE;
     cJSON *o = cJSON_CreateObject(), *contents = cJSON_CreateArray(), *gc = cJSON_CreateObject();
     llf_buf system = {0};
     int rc = o && contents && gc ? LLF_TR_OK : LLF_TR_ERROR;

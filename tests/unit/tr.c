@@ -125,4 +125,14 @@ void tr_prefill_tails(int to, const char *model, int blank_user)
                                     "about Paris.\"},{\"role\":\"assistant\",\"content\":\"Paris is.\"},%s]}", tails[i]);
         CHECK(tr_skipped(LLF_OPENAI, to, json, model, "ends with an assistant turn"));
     }
+    /* the assistant's turn itself last, and an empty one, which says
+     * nothing and is not sent: the member answers the user */
+    CHECK(tr_skipped(LLF_OPENAI, to, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+                     "{\"role\":\"assistant\",\"content\":\"Well,\"}]}", model, "ends with an assistant turn"));
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, to, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":"
+                         "\"hi\"},{\"role\":\"assistant\",\"content\":\"\"}]}", model, &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(cJSON_GetObjectItem(o, to == LLF_GEMINI ? "contents" : "messages")) == 1);
+    cJSON_Delete(o);
 }

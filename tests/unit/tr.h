@@ -30,8 +30,10 @@ int tr_skipped(int from, int to, const char *json, const char *model, const char
 void tr_history(const char *label, int to, const char *model, const char *msgs,
                 void (*show)(const cJSON *body, llf_buf *b), const char *want);
 /* An OpenAI program's conversation whose last turn a member of dialect to
- * would be sent as the assistant's (a system message or an empty user turn
- * after it; a blank one too when blank_user) is skipped as a prefill. */
+ * would be sent as the assistant's (the assistant's own, a system message
+ * or an empty user turn after it; a blank one too when blank_user) is
+ * skipped as a prefill; one whose last, empty, assistant turn is left out
+ * is sent. */
 void tr_prefill_tails(int to, const char *model, int blank_user);
 
 #endif
