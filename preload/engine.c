@@ -304,10 +304,11 @@ static int member_after(const llf_step *steps, size_t i, size_t nsteps)
  * pointing at a view of r with it: an answer that does not read as JSON, and
  * an error status, whose reason may be in its body (a retired model, an
  * exceeded context, an empty account). A 2xx in an encoding we cannot read
- * is not judged: it is the program's to read. An answer that reads pays
- * nothing for this. */
-static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, llf_resp *view, llf_buf *plain,
-                               const llf_resp **jr)
+ * is not judged: it is the program's to read, but a member's (asked for
+ * none, rewrite.c) is no answer: its bytes would go out under a head of
+ * ours that names no coding. An answer that reads pays nothing for this. */
+static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, int member, llf_resp *view,
+                               llf_buf *plain, const llf_resp **jr)
 {
     *jr = r;
     llf_verdict v = llf_judge_ex(in, r, time(NULL));
@@ -324,7 +325,7 @@ static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, llf_re
         view->body = *plain;
         *jr = view;
         return llf_judge_ex(in, view, time(NULL));
-    case LLF_DEC_OPAQUE: return error ? v : (llf_verdict){LLF_OK, "ok", 0, -1};
+    case LLF_DEC_OPAQUE: return error || member ? v : (llf_verdict){LLF_OK, "ok", 0, -1};
     default: return v;   /* (not compressed, or not decodable: as it was judged) */
     }
 }
@@ -627,7 +628,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             llf_resp view;
             llf_buf plain = {0};
             const llf_resp *jr;
-            llf_verdict v = judge_coded(&jin, r, &view, &plain, &jr);
+            llf_verdict v = judge_coded(&jin, r, !s->original, &view, &plain, &jr);
             /* (a stream passed on live too: its head says it as well) */
             if (v.outcome == LLF_OK)
                 note_deprecation(&cfg->providers[s->provider], s->model, r);
@@ -652,6 +653,14 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                     if (q == 0)
                         v = (llf_verdict){LLF_DEGRADED, "quality_gate", 1, -1};
                 }
+            }
+            /* A member that answered in a coding all the same (a server
+             * that ignores Accept-Encoding): its answer decoded is what is
+             * translated and handed over, under our head, which names none. */
+            if (v.outcome == LLF_OK && !s->original && !r->delivered && jr != r) {
+                llf_buf_free(&r->body);
+                r->body = plain;
+                plain = (llf_buf){0};
             }
             llf_buf_free(&plain);
             if (v.outcome == LLF_OK && !r->delivered &&
@@ -746,7 +755,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
         llf_buf plain = {0};
         const llf_resp *jr;
         llf_judge_in jin = {c->m.dialect, c->model, c->stream, NULL, NULL, 0};
-        final_v = judge_coded(&jin, final, &view, &plain, &jr);
+        final_v = judge_coded(&jin, final, 0, &view, &plain, &jr);
         llf_buf_free(&plain);
     }
     fin->resp = final;

@@ -520,9 +520,8 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
             continue;
         if (!same && (other_dialect_header(h, t->dialect) || carries_credential(h, in, &logins, o->query)))
             continue;
-        /* A member answers uncompressed: its answer is judged, perhaps
-         * translated, and handed over under a head of ours (decode.c reads
-         * only the program's own attempt). */
+        /* A member is asked to answer uncompressed (below): its answer is
+         * judged, perhaps translated, and handed over under a head of ours. */
         if (llf_header_is(h, "accept-encoding"))
             continue;
         if (llf_headers_add(&out->headers, h))
@@ -532,6 +531,10 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
         goto fail;
     if (!llf_headers_get(&out->headers, "content-type", NULL) &&
         llf_headers_add(&out->headers, "Content-Type: application/json"))
+        goto fail;
+    /* (said, not left unsaid: without the header any coding is acceptable,
+     * RFC 9110 12.5.3, and a server may gzip) */
+    if (llf_headers_add(&out->headers, "Accept-Encoding: identity"))
         goto fail;
     llf_headers_free(&logins);
     return LLF_TR_OK;

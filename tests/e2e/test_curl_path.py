@@ -154,7 +154,7 @@ def test_a_program_that_asks_for_gzip_itself():
     m.set("primary", behaviour="malformed")
     r = run(curl_chat(m, "-H", "Accept-Encoding: gzip"), env_for(config(m)))
     check(answer(r.stdout).startswith("Hello from backup"), f"garbage, decoded, falls back ({r.stdout[:60]!r})")
-    check("accept-encoding" not in m.requests("backup")[0]["headers"], "the member was asked for no encoding")
+    eq(m.requests("backup")[0]["headers"].get("accept-encoding"), "identity", "the member was asked for no encoding")
     m.set("primary", behaviour="ok")
     r = run(curl_chat(m, "--compressed"), env_for(config(m)))
     check(answer(r.stdout).startswith("Hello from primary"), "--compressed: libcurl's own decoding")
@@ -164,6 +164,43 @@ def test_a_program_that_asks_for_gzip_itself():
     check(answer(gz.decompress(r.stdout)).startswith("Hello from primary"), f"--raw: the gzip bytes ({r.stdout[:20]!r})")
     eq([(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"], [("openai", "ok")],
        "--raw: judged on its decoded text")
+
+
+def test_a_member_that_gzips_unasked_is_handed_over_plain():
+    """A member is asked for no coding in so many words (Accept-Encoding:
+    identity; no header would accept any, and a server may gzip). One that
+    gzips all the same has its answer decoded before it is judged, translated
+    and handed over under the library's head, which names no coding: the
+    program gets plain JSON whose length its head gives, through libcurl and
+    through the relay, of its own dialect and of another."""
+    m = mock()
+    for encode in ("unasked", "always"):
+        for member in ("backup", "claude"):
+            m.reset_all()
+            m.set("primary", behaviour="503")
+            m.set(member, encode=encode)
+            chain = ["backup/gpt-4o-mini" if member == "backup" else "anthropic/claude-haiku-4-5"]
+            log = new_log(f"gzunasked-{encode}-{member}.log")
+            r = run(curl_chat(m, "-D", "/dev/stderr"), env_for(config(m, chain), log))
+            what = f"{encode}, {member}"
+            check(answer(r.stdout).startswith("Hello from " + member), f"{what}: plain JSON ({r.stdout[:40]!r})")
+            head = r.stderr.decode(errors="replace").lower()
+            check("content-encoding" not in head and f"content-length: {len(r.stdout)}" in head,
+                  f"{what}: no coding named, the length of what came ({head[-300:]!r})")
+            eq(m.requests(member)[0]["headers"].get("accept-encoding"), "identity", f"{what}: identity asked")
+    # through the relay: a Python program's socket
+    m.reset_all()
+    m.set("primary", behaviour="503")
+    m.set("backup", encode="always")
+    prog = ("import json, sys, urllib.request\n"
+            f"req = urllib.request.Request({m.base('primary') + '/chat/completions'!r}, data={chat_body().encode()!r},"
+            f" headers={{'Authorization': 'Bearer ' + {KEYS['OPENAI_API_KEY']!r}, 'Content-Type': 'application/json'}})\n"
+            "r = urllib.request.urlopen(req, timeout=20)\n"
+            "body = r.read()\n"
+            "print(r.headers.get('Content-Encoding'), json.loads(body)['choices'][0]['message']['content'])\n")
+    r = run(["/usr/bin/python3", "-c", prog], env_for(config(m)))
+    out = r.stdout.decode()
+    check(out.startswith("None Hello from backup"), f"relay: plain JSON, no coding named ({out[:80]!r} {r.stderr[-300:]!r})")
 
 
 def test_an_error_body_gzipped_for_the_program_is_judged_decoded():

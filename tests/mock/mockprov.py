@@ -785,6 +785,7 @@ class Server:
         self.local = threading.local()   # per connection thread: the request being answered
         self.lock = threading.Lock()
         self.records = []
+        self.encode = None
         self.apply({"behaviour": spec.get("behaviour", "ok"), "retry_after": spec.get("retry_after"),
                     "delay_ms": spec.get("delay_ms", 0), "key": spec.get("key")})
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -794,7 +795,7 @@ class Server:
 
     def apply(self, changes):
         with self.lock:
-            for k in ("behaviour", "retry_after", "delay_ms", "key"):
+            for k in ("behaviour", "retry_after", "delay_ms", "key", "encode"):
                 if k in changes:
                     setattr(self, k, changes[k])
             self.script_pos = 0
@@ -857,8 +858,13 @@ class Server:
         else:
             return self.send(c, 404, {"error": {"message": f"Invalid URL ({method} {path})", "type": "invalid_request_error"}})
         credential = self.credential(headers, query)
-        # JSON answers gzip'ed when the client asks, as the real APIs do
-        self.local.gzip = "gzip" in headers.get("accept-encoding", "").lower()
+        # JSON answers gzip'ed when the client asks, as the real APIs do;
+        # encode "unasked": also when it names no coding (RFC 9110 12.5.3:
+        # no Accept-Encoding accepts any), not for one that says identity;
+        # "always": whatever it says, as a server that ignores it
+        ae = headers.get("accept-encoding")
+        self.local.gzip = (self.encode == "always" or (self.encode == "unasked" and ae is None)
+                           or "gzip" in (ae or "").lower())
         behaviour = self.next_behaviour()
         self.record(method, path, url.query, headers, body, credential, behaviour, c.getpeername(),
                     client_cert(c))
@@ -1157,6 +1163,7 @@ class Server:
             with self.lock:
                 self.records = []
                 self.script_pos = 0
+                self.encode = None
             return self.send(c, 200, {"ok": True})
         if path == "/_mock/blob":
             size = min(int((query.get("size") or ["0"])[0]), 50 << 20)

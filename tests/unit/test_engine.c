@@ -84,8 +84,12 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
         llf_buf_adds(&out->head, "retry-after: 1\r\n");
     if (strstr(step, "ra9"))
         llf_buf_adds(&out->head, "retry-after: 9\r\n");
+    if (strstr(step, "br"))   /* a coding not read here (brotli): bytes that are no JSON */
+        llf_buf_adds(&out->head, "content-encoding: br\r\n");
     llf_buf_adds(&out->head, "\r\n");
-    if (code == 200 && strstr(step, "tool"))   /* a tool call, no text */
+    if (code == 200 && strstr(step, "br"))
+        llf_buf_add(&out->body, "\x1b\x0b\x00\xf8\x25", 5);
+    else if (code == 200 && strstr(step, "tool"))   /* a tool call, no text */
         llf_buf_adds(&out->body, "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
                                  "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
                                  "\"finish_reason\":\"tool_calls\"}]}");
@@ -303,6 +307,14 @@ void test_engine(void)
     CHECK(run(&s6, &fin, &c) == 0 && s6.n == 2 && fin.from_original && fin.resp->status == 200);
     CHECK_STR(s6.urls[1], "https://api.openai.com/v1/chat/completions");
     done(&s6, c);
+    /* A 2xx in a coding not read here is the program's own to read, but a
+     * member's (asked for none) is no answer. */
+    script br = {.steps = {"200br"}};
+    CHECK(run(&br, &fin, &c) == 0 && br.n == 1 && fin.from_original);
+    done(&br, c);
+    script br2 = {.steps = {"503", "200br"}};
+    CHECK(run(&br2, &fin, &c) == 0 && br2.n == 2 && fin.from_original && fin.resp->status == 503);
+    done(&br2, c);
     /* what the original says after its wait that is no reason to fall
      * back is the program's, as at first: no member is asked */
     script s6b = {.steps = {"429ra0", "400", "200"}};
