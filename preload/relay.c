@@ -2138,53 +2138,6 @@ static int await_request(conn *k, unsigned char *first)
     return 0;
 }
 
-/* One connection, on a serving thread whose handle is h (NULL: no libcurl). */
-static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
-{
-    int one = 1;
-    unsigned char first;
-    setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (k->from.tls && !k->started) {
-        /* A ClientHello (0x16) means a real handshake to carry through. */
-        if (await_request(k, &first))
-            return;
-        if (first == 0x16) {
-            tunnel(k);
-            return;
-        }
-    }
-    k->started = 1;
-    k->c = c;
-    k->curl = h;
-    if (!h) {
-        llf_warn("the relay has no libcurl; closing a redirected connection");
-        reset(k);
-        return;
-    }
-    while (await_request(k, &first) == 0) {
-        llf_http_req r = {0};
-        int got = read_request(k, &r);
-        if (got) {
-            llf_http_req_free(&r);
-            if (got == -2)
-                not_http(k);
-            if (got == -2 && unread(k))
-                linger(k);   /* (the rest of a head too long, after our 431) */
-            break;
-        }
-        k->http10 = r.http10;
-        int ok = serve_one(k, &r) == 0 && r.keep_alive;
-        llf_http_req_free(&r);
-        if (!ok) {
-            if (unread(k))
-                linger(k);   /* (a request sent after this one, say) */
-            break;
-        }
-        if (!k->have)
-            stand(k, IDLE);   /* between requests */
-    }
-}
-
 /* ---- serving threads ---------------------------------------------------------
  *
  * A serving thread never ends: after its connection it parks for the next
@@ -2199,8 +2152,9 @@ static void serve_conn(conn *k, const llf_curl_api *c, CURL *h)
  * descriptors, and after a burst of 200 connections at once 200 parked
  * handles held 600 for the process's life (a program near its limit then
  * got EMFILE where it would not without us). The handles of at most
- * KEEP_HANDLES parked threads are kept, the ones used last, and a thread
- * given a connection takes the newest of them when it has none of its
+ * KEEP_HANDLES parked threads (or threads whose connection sits idle: see
+ * IDLE_KEEP_MS) are kept, the ones used last, and a thread given a
+ * connection, or its next request, takes the newest of them when it has none of its
  * own (of those whose connections leave from where its call's will: a
  * program's socket bound to an address, or not; see leave_from: its own,
  * when they leave from elsewhere, is set aside and kept as a parked
@@ -2365,6 +2319,9 @@ static int clean_up(server *s)
  * KEEP_HOLDERS) cleaned up. */
 static void lay_down(server *me)
 {
+    for (int i = 0; i < pool.nkept; i++)
+        if (pool.kept[i] == me)
+            return;   /* (laid down already, idle: see serve_conn) */
     if (!me->h || !closable(me->epoch))
         return;
     int holders_full = me->holder && pool.nholders == KEEP_HOLDERS, i = 0;
@@ -2434,25 +2391,107 @@ static void pick_up(server *me)
     }
 }
 
+/* me's handle for its connection's next request: its own, kept or not,
+ * one of those kept, or a new one (see pick_up). NULL: no libcurl. */
+static CURL *take_handle(server *me)
+{
+    pthread_mutex_lock(&pool_lock);
+    pick_up(me);
+    pthread_mutex_unlock(&pool_lock);
+    unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
+    if (me->h && me->epoch != epoch)
+        keep_unused(me);
+    if (!me->h && (me->c = svc->curl_for_transfers())) {
+        me->h = me->c->easy_init();
+        me->epoch = epoch;
+        me->own_src = me->cur->from.own_src;
+        me->src = me->cur->from.src;
+    }
+    return me->h;
+}
+
+/* A connection the program keeps open between requests for longer than
+ * this lays its handle down as a parked thread does, to be taken up again
+ * (or another) at its next request: a pool of 100 kept-alive connections
+ * (requests' Session, httpx, a Node agent) otherwise held 100 handles, each
+ * with its connections to the providers and libcurl's wake-up pair, 5 or 6
+ * descriptors, for as long as the program kept them. Not at once: calls in
+ * quick succession keep theirs, and their connections, without a look. */
+#define IDLE_KEEP_MS 1000
+
+/* Has the connection sat idle for IDLE_KEEP_MS, nothing to read? */
+static int idle(conn *k)
+{
+    if (k->have)
+        return 0;
+    struct pollfd p = {k->fd, POLLIN, 0};
+    int n;
+    while ((n = poll(&p, 1, IDLE_KEEP_MS)) < 0 && errno == EINTR)
+        ;
+    return n == 0;
+}
+
+/* One connection, on serving thread me. */
+static void serve_conn(conn *k, server *me)
+{
+    int one = 1;
+    unsigned char first;
+    setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (k->from.tls && !k->started) {
+        /* A ClientHello (0x16) means a real handshake to carry through. */
+        if (await_request(k, &first))
+            return;
+        if (first == 0x16) {
+            tunnel(k);
+            return;
+        }
+    }
+    k->started = 1;
+    for (int n = 0;; n++) {
+        if (n > 0 && idle(k)) {
+            pthread_mutex_lock(&pool_lock);
+            lay_down(me);
+            pthread_mutex_unlock(&pool_lock);
+        }
+        if (await_request(k, &first))
+            break;
+        k->curl = take_handle(me);
+        k->c = me->c;
+        if (!k->curl) {
+            llf_warn("the relay has no libcurl; closing a redirected connection");
+            reset(k);
+            return;
+        }
+        llf_http_req r = {0};
+        int got = read_request(k, &r);
+        if (got) {
+            llf_http_req_free(&r);
+            if (got == -2)
+                not_http(k);
+            if (got == -2 && unread(k))
+                linger(k);   /* (the rest of a head too long, after our 431) */
+            break;
+        }
+        k->http10 = r.http10;
+        int ok = serve_one(k, &r) == 0 && r.keep_alive;
+        llf_http_req_free(&r);
+        if (!ok) {
+            if (unread(k))
+                linger(k);   /* (a request sent after this one, say) */
+            break;
+        }
+        if (!k->have)
+            stand(k, IDLE);   /* between requests */
+    }
+}
+
 static void *serving_thread(void *arg)
 {
     server *me = arg;
     svc->enter();
-    pthread_mutex_lock(&pool_lock);
     for (;;) {
         conn *k = me->cur;
-        pick_up(me);
-        pthread_mutex_unlock(&pool_lock);
-        unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
-        if (me->h && me->epoch != epoch)
-            keep_unused(me);
-        if (!me->h && (me->c = svc->curl_for_transfers())) {
-            me->h = me->c->easy_init();
-            me->epoch = epoch;
-            me->own_src = k->from.own_src;
-            me->src = k->from.src;
-        }
-        serve_conn(k, me->c, me->h);
+        serve_conn(k, me);
         conn_end(k, 1);
         pthread_mutex_lock(&pool_lock);
         me->cur = NULL;
@@ -2464,6 +2503,7 @@ static void *serving_thread(void *arg)
         me->cur = pool.head;
         if (!(pool.head = me->cur->next))
             pool.tail = NULL;
+        pthread_mutex_unlock(&pool_lock);
     }
     return NULL;
 }

@@ -307,6 +307,54 @@ def test_a_burst_of_connections_leaves_few_descriptors():
     eq((len(after_conns), len(after_conns & burst_conns)), (5, 0), "the calls after the burst each over a connection of its own")
 
 
+KEPT_ALIVE = """
+import concurrent.futures, http.client, time
+host, port = URL.split("/")[2].split(":")
+N = 60
+conns = [http.client.HTTPConnection(host, int(port), timeout=20) for _ in range(N)]
+def count():
+    return len(os.listdir("/proc/self/fd"))
+def burst(tag):
+    gate = threading.Barrier(N)
+    def one(i):
+        gate.wait()
+        conns[i].request("POST", "/v1/chat/completions", body=body("%s%d" % (tag, i)), headers=HDRS)
+        return "[rid:%s%d]" % (tag, i) in conns[i].getresponse().read().decode()
+    with concurrent.futures.ThreadPoolExecutor(N) as ex:
+        return sum(ex.map(one, range(N)))
+urllib_chat("warm")
+before = count()
+first = burst("a")
+busy = count()
+time.sleep(2.5)                             # idle, kept alive
+idle = count()
+second = burst("b")                         # the same connections again
+print(first, second, before, busy, idle, count())
+"""
+
+
+def test_connections_kept_alive_but_idle_hold_few_descriptors():
+    """Sixty connections a program keeps alive (a requests Session's pool, an
+    httpx or Node agent), then idle: each kept its serving thread's libcurl
+    handle, with its connection to the provider (to each provider of a call
+    that fell back) and libcurl's wake-up pair, for as long as the program
+    kept it open, 4 to 6 descriptors each (a program well within its limit
+    then ran out). Idle for a second, a connection lays its handle down as
+    a parked thread does, at most 16 kept: it holds its end alone. Its next
+    call takes one up again, and is answered."""
+    m = mock()
+    m.set("primary", delay_ms=300)   # (the sixty are under way at once)
+    r = py(m, KEPT_ALIVE, config(m), timeout=120)
+    out = r.stdout.decode().split()
+    eq(len(out), 6, f"counted ({r.stdout!r}, {r.stderr.decode()[-300:]})")
+    first, second, before, busy, idle, after = map(int, out)
+    eq((first, second), (60, 60), "every call answered with its own tag, before and after the idle time")
+    check(busy - before >= 60 * 4, f"under way: {busy - before} more descriptors (each connection "
+                                   "its two ends, its handle's wake-up pair and upstream connection)")
+    # the program's 60, the relay's 60 ends, 16 handles kept (4 each at most), a few
+    check(idle - before <= 60 + 60 + 16 * 4 + 8, f"idle: {idle - before} more descriptors than before")
+
+
 BURST_THEN_CLOSE = """
 import concurrent.futures, http.client, socket, time
 def burst(tag, n):
