@@ -84,7 +84,7 @@ $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit
 
 EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate \
             $(BUILD)/progs/execafter $(BUILD)/progs/curlinfo $(BUILD)/progs/lastthread $(BUILD)/progs/burst \
-            $(BUILD)/progs/peercheck $(BUILD)/progs/jumpload
+            $(BUILD)/progs/peercheck $(BUILD)/progs/jumpload $(BUILD)/progs/plainout
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread

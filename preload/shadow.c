@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -449,10 +450,21 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* The wait at exit comes after the program's output is written: atexit
+ * handlers run before stdio's own flush, and a program's answer still in
+ * stdout's buffer (printf, libcurl's default writer, to a pipe) waited with
+ * the copy. Tried, not waited for: a thread of the program's stuck holding
+ * stdout's lock must not hold up the exit, which glibc's own flush does
+ * not lock for either. */
 static void drain_at_exit(void)
 {
-    if (cfg)
-        llf_shadow_drain(cfg->shadow_timeout_ms);
+    if (!cfg)
+        return;
+    if (__atomic_load_n(&worker_pid, __ATOMIC_RELAXED) == (int)getpid() && ftrylockfile(stdout) == 0) {
+        fflush_unlocked(stdout);
+        funlockfile(stdout);
+    }
+    llf_shadow_drain(cfg->shadow_timeout_ms);
 }
 
 static void register_handlers(void)

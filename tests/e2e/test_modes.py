@@ -208,6 +208,31 @@ def test_a_copy_out_at_exit_is_waited_for_then_stopped():
     check(took >= 0.3, f"after waiting shadow.timeout_ms for it ({took:.2f} s)")
 
 
+def test_a_copy_out_at_exit_waits_after_the_programs_output():
+    """A C program's output to a pipe sits in stdio's buffer until exit()
+    flushes it, after the atexit handlers, the shadow's wait among them: its
+    answer reached its reader only once the copy was done. The wait now
+    comes after stdout is flushed: the answer is read at once, and the
+    program ends when the copy has been waited for."""
+    import subprocess, time as _t
+    m = mock()
+    m.set("claude", delay_ms=3000)
+    log = new_log("shadowflush.log")
+    cfg = config(m, "shadow", "shadowflush.json", shadow={"sample": 1, "timeout_ms": 10000})
+    prog = os.path.join(BUILD, "progs/plainout")
+    t0 = _t.time()
+    p = subprocess.Popen([prog, m.base("primary") + "/chat/completions", chat_body()], env=env_for(cfg, log),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    first = p.stdout.read(16)   # (unbuffered: what is left stays for communicate)
+    read_at = _t.time() - t0
+    rest, err = p.communicate(timeout=30)
+    ended_at = _t.time() - t0
+    check(b"Hello from primary" in first + rest, f"the program's answer ({first + rest!r}, {err[-200:]!r})")
+    check(read_at < 2, f"read before the copy was done ({read_at:.1f} s)")
+    check(ended_at >= 2.5, f"the program ended once the copy was waited for ({ended_at:.1f} s)")
+    eq([e.get("outcome") for e in read_log(log) if e.get("event") == "shadow"], ["ok"], "the copy compared")
+
+
 def test_shadow_samples_and_reports():
     """libcurl program, 8 calls, sample 0.5: four copies; a failing candidate is
     logged without a similarity; the report puts both sides in one table."""
