@@ -2247,13 +2247,14 @@ def test_getinfo_describes_the_transfer_the_program_got():
     """When every member fails and the program gets the original failure,
     curl_easy_getinfo describes the original's transfer, as it would
     without the library: its Retry-After (curl --retry waits by it), its
-    address, request size, connections, upload, and under FAILONERROR no
+    address, request size, connections, upload (its body's length too, not
+    the member's, whose model differs), and under FAILONERROR no
     body downloaded; after a member's answer, no OS_ERRNO left from a
     refused original."""
     m = mock()
     same = ("rc", "RESPONSE_CODE", "EFFECTIVE_URL", "RETRY_AFTER", "PRIMARY_IP", "PRIMARY_PORT", "LOCAL_IP",
             "NUM_CONNECTS", "REQUEST_SIZE", "SCHEME", "SIZE_UPLOAD_T", "SIZE_DOWNLOAD_T", "REDIRECT_COUNT",
-            "OS_ERRNO", "HEADER_SIZE", "SIZE_UPLOAD", "TWINS")
+            "OS_ERRNO", "HEADER_SIZE", "SIZE_UPLOAD", "CONTENT_LENGTH_UPLOAD_T", "TWINS")
     cfg = config(m, chain=("backup/gpt-4o-mini",))
 
     def both(*args, url=None, cfg=cfg):
