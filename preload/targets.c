@@ -19,29 +19,65 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "forklock.h"
+#include "log.h"
 #include "netaddr.h"
-
-typedef struct target {
-    struct sockaddr_storage addr;
-    int kind;   /* 1 http, 2 https */
-} target;
-
-static target targets[256];
-static size_t ntargets;   /* published with release stores; entries never change */
-static pthread_mutex_t targets_lock = LLF_FORKLOCK_INIT;
-static const llf_config *tcfg;
 
 typedef union anyaddr {
     struct sockaddr sa;
     struct sockaddr_in v4;
     struct sockaddr_in6 v6;
 } anyaddr;
+
+/* Every address learnt, a set that only grows, read without a lock by each
+ * connect() of the program's, LLM call or not: open addressing, a slot's
+ * kind written last (a release store), a slot never changed once set, at
+ * most half the slots used. A long-lived process whose provider's name
+ * resolves to another address at each lookup (a CDN's, Google's front
+ * ends) learns many: a table of 256 filled, and the calls to every address
+ * after were silently its provider's, unmanaged. Past TARGETS_MAX, one
+ * line says so. */
+#define TARGET_SLOTS 8192
+#define TARGETS_MAX (TARGET_SLOTS / 2)
+typedef struct target {
+    anyaddr addr;
+    int kind;   /* 1 http, 2 https; 0 an empty slot */
+} target;
+
+static target targets[TARGET_SLOTS];
+static size_t ntargets;   /* under targets_lock */
+static pthread_mutex_t targets_lock = LLF_FORKLOCK_INIT;
+static const llf_config *tcfg;
+
+/* Where an address's probe starts: its address and port, IPv4 (or IPv6's
+ * IPv4-mapped form of one) as IPv4, as llf_same_addr compares them. */
+static size_t slot_of(const struct sockaddr *sa)
+{
+    struct sockaddr_in v4;
+    const unsigned char *p;
+    size_t n;
+    unsigned short port;
+    if (llf_addr_v4(sa, sizeof(struct sockaddr_in6), &v4)) {
+        p = (const unsigned char *)&v4.sin_addr;
+        n = sizeof v4.sin_addr;
+        port = v4.sin_port;
+    } else {
+        const struct sockaddr_in6 *x = (const void *)sa;
+        p = x->sin6_addr.s6_addr;
+        n = sizeof x->sin6_addr;
+        port = x->sin6_port;
+    }
+    uint32_t h = 2166136261u ^ port;   /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h & (TARGET_SLOTS - 1);
+}
 
 #define BINDINGS 512     /* (when full, the one no lookup gave for longest goes) */
 #define LOOKUP_ADDRS 16  /* of one lookup, kept */
@@ -82,18 +118,23 @@ static const anyaddr *with_port(const struct sockaddr *sa, socklen_t len, long p
 
 static void add_target(const anyaddr *a, int kind)
 {
-    target t = {.kind = kind};
-    memcpy(&t.addr, a, sizeof *a);
+    static int told;
     pthread_mutex_lock(&targets_lock);
-    size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
-    int known = 0;
-    for (size_t i = 0; i < n && !known; i++)
-        known = llf_same_addr((struct sockaddr *)&t.addr, (struct sockaddr *)&targets[i].addr);
-    if (!known && n < sizeof targets / sizeof targets[0]) {
-        targets[n] = t;
-        __atomic_store_n(&ntargets, n + 1, __ATOMIC_RELEASE);
+    size_t i = slot_of(&a->sa);
+    while (targets[i].kind && !llf_same_addr(&a->sa, &targets[i].addr.sa))
+        i = (i + 1) & (TARGET_SLOTS - 1);
+    int full = !targets[i].kind && ntargets == TARGETS_MAX;
+    if (!targets[i].kind && !full) {
+        targets[i].addr = *a;
+        __atomic_store_n(&targets[i].kind, kind, __ATOMIC_RELEASE);
+        ntargets++;
     }
+    int say = full && !told;
+    told |= full;
     pthread_mutex_unlock(&targets_lock);
+    if (say)
+        llf_warn("%d addresses of providers learnt; connections to others they resolve to go unmanaged",
+                 TARGETS_MAX);
 }
 
 /* A host as a URL writes it, bare: no brackets around an IPv6 literal, no
@@ -253,13 +294,15 @@ int llf_is_tls_host(const char *name)
 
 int llf_target_kind(const struct sockaddr *sa, socklen_t len)
 {
-    if (!sa || (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
+    if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+        (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
         (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
         return 0;
-    size_t n = __atomic_load_n(&ntargets, __ATOMIC_ACQUIRE);
-    for (size_t i = 0; i < n; i++)
-        if (llf_same_addr(sa, (struct sockaddr *)&targets[i].addr))
-            return targets[i].kind;
+    int kind;
+    for (size_t i = slot_of(sa); (kind = __atomic_load_n(&targets[i].kind, __ATOMIC_ACQUIRE));
+         i = (i + 1) & (TARGET_SLOTS - 1))
+        if (llf_same_addr(sa, &targets[i].addr.sa))
+            return kind;
     return 0;
 }
 

@@ -352,5 +352,39 @@ void test_relay_targets(void)
         kept4 += o[i].ss_family == AF_INET && llf_same_addr((struct sockaddr *)&o[i], (struct sockaddr *)&m4);
     CHECK(kept4 == 1);
     CHECK(llf_targets_placeholder("not-a-provider.test", "443", NULL) == NULL);
+    /* A name that resolves to another address at each lookup (a CDN's):
+     * every one of thousands is the provider's (a table of 256 filled, and
+     * the rest passed unmanaged), IPv6 ones too, as is one reached as the
+     * IPv4-mapped form of one; a socket of another family is none. */
+    for (unsigned i = 0; i < 3000; i++) {
+        struct sockaddr_in x = {.sin_family = AF_INET, .sin_port = htons(443)};
+        struct sockaddr_in6 y = {.sin6_family = AF_INET6, .sin6_port = htons(443)};
+        x.sin_addr.s_addr = htonl(0x0a000000u + i);
+        y.sin6_addr.s6_addr[0] = 0x20;
+        y.sin6_addr.s6_addr[14] = (unsigned char)(i >> 8);
+        y.sin6_addr.s6_addr[15] = (unsigned char)i;
+        struct addrinfo ay = {.ai_family = AF_INET6, .ai_socktype = SOCK_STREAM, .ai_addrlen = sizeof y,
+                              .ai_addr = (struct sockaddr *)&y};
+        struct addrinfo ax = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_addrlen = sizeof x,
+                              .ai_addr = (struct sockaddr *)&x};
+        llf_targets_note("cdn.example-llm.test", i % 2 ? &ay : &ax);
+    }
+    int all = 1;
+    for (unsigned i = 0; i < 3000; i++) {
+        struct sockaddr_in x = {.sin_family = AF_INET, .sin_port = htons(443)};
+        struct sockaddr_in6 y = {.sin6_family = AF_INET6, .sin6_port = htons(443)}, mx;
+        x.sin_addr.s_addr = htonl(0x0a000000u + i);
+        y.sin6_addr.s6_addr[0] = 0x20;
+        y.sin6_addr.s6_addr[14] = (unsigned char)(i >> 8);
+        y.sin6_addr.s6_addr[15] = (unsigned char)i;
+        llf_addr_map4(&x, &mx);
+        all &= i % 2 ? llf_target_kind((struct sockaddr *)&y, sizeof y) == 2 && llf_target_kind((struct sockaddr *)&x, sizeof x) == 0
+                     : llf_target_kind((struct sockaddr *)&x, sizeof x) == 2 && llf_target_kind((struct sockaddr *)&mx, sizeof mx) == 2;
+        x.sin_port = htons(444);
+        all &= llf_target_kind((struct sockaddr *)&x, sizeof x) == 0;   /* (another port: not the base URL's) */
+    }
+    CHECK(all);
+    struct sockaddr un = {.sa_family = AF_UNIX};
+    CHECK(llf_target_kind(&un, sizeof un) == 0);
     llf_config_free(c);
 }
