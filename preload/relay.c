@@ -326,8 +326,21 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
             }
             *clen = cl;
         }
-        else if (llf_header_is(line, "transfer-encoding") && strcasestr(v, "chunked"))
+        else if (llf_header_is(line, "transfer-encoding")) {
+            /* chunked alone is read here; another coding under it (gzip,
+             * chunked) could not go on as it came (de-chunked, it went out
+             * as gzip bytes under a Content-Length): such a request is no
+             * HTTP the relay reads, carried as it came (see not_http) */
+            size_t vn = strlen(v);
+            while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+                vn--;
+            if (vn != 7 || strncasecmp(v, "chunked", 7) != 0) {
+                free(line);
+                llf_http_req_free(r);
+                return -1;
+            }
             chunked = 1;
+        }
         else if (llf_header_is(line, "connection"))
             r->keep_alive = strcasestr(v, "close") ? 0 : strcasestr(v, "keep-alive") ? 1 : r->keep_alive;
         else if (llf_header_is(line, "upgrade"))

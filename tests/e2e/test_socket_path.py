@@ -1416,17 +1416,24 @@ def test_requests_go_where_the_program_connected():
 
 
 def test_what_the_relay_cannot_read_as_http_is_carried_as_it_came():
-    """A request head longer than the relay reads (64 KiB), or bytes that are
-    no HTTP/1.1 request, on a provider's port are no call: the connection is
+    """A request head longer than the relay reads (64 KiB), bytes that are
+    no HTTP/1.1 request, or a request whose body has a transfer coding other
+    than chunked alone, on a provider's port are no call: the connection is
     carried to where the program connected, byte for byte (the relay reset
-    it before). (Over virtual TLS: test_tls_path.)"""
+    it before, and sent such a body de-chunked, as if not coded). (Over
+    virtual TLS: test_tls_path.)"""
     m = mock()
     srv = RawServer(lambda c, req: echo(c, req) and False)   # (one answer, then the close)
     try:
         cfg = config(m, raw=srv.port)
         big = "GET /big HTTP/1.1\r\nHost: x\r\nX-Big: " + "a" * 70000 + "\r\nConnection: close\r\n\r\n"
         odd = "HELLO relay\r\nNot: http\r\n\r\n"
-        for what, req in (("a 70 KB head", big), ("no HTTP/1.1 request line", odd)):
+        # (a transfer coding under chunked: de-chunked, the gzip bytes went
+        # out under a Content-Length, as if plain)
+        coded = ("POST /v1/files HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n"
+                 "4\r\nGZIP\r\n0\r\n\r\n")
+        for what, req in (("a 70 KB head", big), ("no HTTP/1.1 request line", odd),
+                          ("a body gzip'ed under chunked", coded)):
             plain = run([PY, "-c", PRELUDE + RAW, m.base("primary"), str(srv.port), req], env_for(preload=False)).stdout
             check(plain.startswith(b"HTTP/1.1 200 "), f"{what}: the server answers it ({plain[:100]!r})")
             eq(raw_call(m, srv.port, req, cfg), plain, f"{what}: through the library, the same bytes")
