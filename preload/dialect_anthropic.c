@@ -707,9 +707,9 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
                 return LLF_TR_INCOMPATIBLE;
             }
             cJSON *w = cJSON_CreateObject();
-            const cJSON *params = llf_get(f, "parameters");
+            const cJSON *params = llf_get(f, "parameters");   /* (null: not given, as nulls are) */
             if (!w || llf_copy(w, "name", f, "name") || llf_copy(w, "description", f, "description") ||
-                llf_add(w, "input_schema", params ? cJSON_Duplicate(params, 1)
+                llf_add(w, "input_schema", params && !cJSON_IsNull(params) ? cJSON_Duplicate(params, 1)
                                                   : cJSON_Parse("{\"type\":\"object\",\"properties\":{}}")) ||
                 llf_append_own(at, &w)) {
                 cJSON_Delete(w);

@@ -1333,7 +1333,7 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
                              llf_terr_word(llf_get_str(t, "type")));
                 rc = LLF_TR_INCOMPATIBLE;
             } else if (!d || llf_copy(d, "name", f, "name") || llf_copy(d, "description", f, "description") ||
-                       (llf_get(f, "parameters") &&
+                       (llf_get(f, "parameters") && !cJSON_IsNull(llf_get(f, "parameters")) &&
                         llf_add(d, "parameters", schema_for_gemini(llf_get(f, "parameters")))) ||
                        llf_append_own(decls, &d)) {
                 rc = LLF_TR_ERROR;

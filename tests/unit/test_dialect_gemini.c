@@ -66,6 +66,20 @@ static void nulls_both_ways(void)
         nulls += cJSON_IsNull(k);
     CHECK(rc == LLF_TR_OK && o && nulls == 0);
     cJSON_Delete(o);
+    /* a tool's parameters: null, as SDKs write one not given: none, to
+     * Gemini (no empty schema) and to Claude (its default, an object) */
+    static const char *tool_null = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                                   "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"now\",\"description\":null,"
+                                   "\"parameters\":null}}]}";
+    o = tr_across(LLF_OPENAI, LLF_GEMINI, tool_null, "gemini-2.5-flash", &rc, d, sizeof d);
+    const cJSON *decl = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "tools"), 0), "functionDeclarations"), 0);
+    CHECK(rc == LLF_TR_OK && decl && !cJSON_GetObjectItem(decl, "parameters") && !cJSON_GetObjectItem(decl, "description"));
+    cJSON_Delete(o);
+    o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, tool_null, "claude-sonnet-4-5", &rc, d, sizeof d);
+    const cJSON *schema = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "tools"), 0), "input_schema");
+    CHECK(rc == LLF_TR_OK && cJSON_IsObject(schema) && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(schema, "type")), "object"));
+    cJSON_Delete(o);
     /* no stop sequences as a list: none (OpenAI refuses "stop": []) */
     o = tr_across(LLF_GEMINI, LLF_OPENAI,
                   "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],\"generationConfig\":"
