@@ -2203,6 +2203,7 @@ typedef struct server {
     struct sockaddr_storage src;   /* where h's connections leave from, */
     int own_src;                   /* if the program chose it (see leave_from) */
     int holder;
+    int warm;         /* h's last request kept its upstream connection (see lay_down) */
 } server;
 
 static struct {
@@ -2327,9 +2328,12 @@ static int clean_up(server *s)
     return 1;
 }
 
-/* As me parks, or is set aside (pool_lock held): its handle kept, the
- * newest, and the oldest one kept beyond KEEP_HANDLES (of holders, beyond
- * KEEP_HOLDERS) cleaned up. */
+/* As me parks, idles or is set aside (pool_lock held): its handle kept,
+ * the newest, and the oldest one kept beyond KEEP_HANDLES (of holders,
+ * beyond KEEP_HOLDERS) cleaned up; of those, the oldest whose last request
+ * closed its upstream connection first (a urllib call's, Connection: close,
+ * costs only a new handle to make again, where a kept-alive connection's
+ * handle holds its provider connection, whose TLS handshake it saves). */
 static void lay_down(server *me)
 {
     for (int i = 0; i < pool.nkept; i++)
@@ -2340,6 +2344,11 @@ static void lay_down(server *me)
     int holders_full = me->holder && pool.nholders == KEEP_HOLDERS, i = 0;
     while (holders_full && !pool.kept[i]->holder)
         i++;   /* (then the oldest holder goes) */
+    for (int k = 0; !holders_full && k < pool.nkept; k++)
+        if (!pool.kept[k]->warm) {
+            i = k;
+            break;
+        }
     if (pool.nkept == KEEP_HANDLES || holders_full) {
         server *old = pool.kept[i];
         unkeep(i);
@@ -2376,10 +2385,14 @@ static void set_aside(server *me)
     me->h = NULL;
 }
 
-/* As me is given a connection (pool_lock held): its own handle, kept or
- * not, if its connections leave from where me's will (see leave_from);
- * else the newest kept one that does, or none (one is made). */
-static void pick_up(server *me)
+/* As me is given a request (pool_lock held): its own handle, kept or not,
+ * if its connections leave from where me's will (see leave_from); else the
+ * newest kept one that does, one whose last request kept its upstream
+ * connection alive (warm) first; or none (one is made). A request that
+ * closes its connection (urllib's) closes the upstream one libcurl reuses
+ * for it: it takes no warm handle, which it took from a kept-alive
+ * connection idle meanwhile, whose next request then made a new one. */
+static void pick_up(server *me, int warm)
 {
     for (int i = 0; i < pool.nkept; i++)
         if (pool.kept[i] == me) {
@@ -2388,34 +2401,40 @@ static void pick_up(server *me)
         }
     if (me->h && !same_source(handle_src(me), chosen_src(me->cur)))
         set_aside(me);
-    for (int i = pool.nkept - 1; !me->h && i >= 0; i--) {
-        server *from = pool.kept[i];
-        if (same_source(handle_src(from), chosen_src(me->cur))) {
-            unkeep(i);
-            me->c = from->c;
-            me->h = from->h;
-            me->epoch = from->epoch;
-            me->src = from->src;
-            me->own_src = from->own_src;
-            from->h = NULL;
-            if (from->holder)
-                unlist(from);
-        }
+    int at = -1;
+    for (int i = pool.nkept - 1; !me->h && i >= 0; i--)
+        if (same_source(handle_src(pool.kept[i]), chosen_src(me->cur)) && (warm || !pool.kept[i]->warm) &&
+            (at < 0 || (pool.kept[i]->warm && !pool.kept[at]->warm)))
+            at = i;
+    if (at >= 0) {
+        server *from = pool.kept[at];
+        unkeep(at);
+        me->c = from->c;
+        me->h = from->h;
+        me->epoch = from->epoch;
+        me->src = from->src;
+        me->own_src = from->own_src;
+        me->warm = from->warm;
+        from->h = NULL;
+        if (from->holder)
+            unlist(from);
     }
 }
 
-/* me's handle for its connection's next request: its own, kept or not,
- * one of those kept, or a new one (see pick_up). NULL: no libcurl. */
-static CURL *take_handle(server *me)
+/* me's handle for its connection's next request (warm: one that keeps the
+ * connection alive): its own, kept or not, one of those kept, or a new one
+ * (see pick_up). NULL: no libcurl. */
+static CURL *take_handle(server *me, int warm)
 {
     pthread_mutex_lock(&pool_lock);
-    pick_up(me);
+    pick_up(me, warm);
     pthread_mutex_unlock(&pool_lock);
     unsigned epoch = __atomic_load_n(&fd_epoch, __ATOMIC_ACQUIRE);
     if (me->h && me->epoch != epoch)
         keep_unused(me);
     if (!me->h && (me->c = svc->curl_for_transfers())) {
         me->h = me->c->easy_init();
+        me->warm = 0;
         me->epoch = epoch;
         me->own_src = me->cur->from.own_src;
         me->src = me->cur->from.src;
@@ -2468,13 +2487,6 @@ static void serve_conn(conn *k, server *me)
         }
         if (await_request(k, &first))
             break;
-        k->curl = take_handle(me);
-        k->c = me->c;
-        if (!k->curl) {
-            llf_warn("the relay has no libcurl; closing a redirected connection");
-            reset(k);
-            return;
-        }
         llf_http_req r = {0};
         int got = read_request(k, &r);
         if (got) {
@@ -2485,8 +2497,17 @@ static void serve_conn(conn *k, server *me)
                 linger(k);   /* (the rest of a head too long, after our 431) */
             break;
         }
+        k->curl = take_handle(me, r.keep_alive);
+        k->c = me->c;
+        if (!k->curl) {
+            llf_http_req_free(&r);
+            llf_warn("the relay has no libcurl; closing a redirected connection");
+            reset(k);
+            return;
+        }
         k->http10 = r.http10;
         int ok = serve_one(k, &r) == 0 && r.keep_alive;
+        me->warm = r.keep_alive;   /* (a call that fell back kept its member's: not told) */
         llf_http_req_free(&r);
         if (!ok) {
             if (unread(k))

@@ -307,13 +307,11 @@ def test_a_burst_of_connections_leaves_few_descriptors():
     eq((len(after_conns), len(after_conns & burst_conns)), (5, 0), "the calls after the burst each over a connection of its own")
 
 
-KEPT_ALIVE = """
+# N connections the program keeps alive, and a call on each of them at once
+KEPT = """
 import concurrent.futures, http.client, time
 host, port = URL.split("/")[2].split(":")
-N = 60
 conns = [http.client.HTTPConnection(host, int(port), timeout=20) for _ in range(N)]
-def count():
-    return len(os.listdir("/proc/self/fd"))
 def burst(tag):
     gate = threading.Barrier(N)
     def one(i):
@@ -322,6 +320,11 @@ def burst(tag):
         return "[rid:%s%d]" % (tag, i) in conns[i].getresponse().read().decode()
     with concurrent.futures.ThreadPoolExecutor(N) as ex:
         return sum(ex.map(one, range(N)))
+"""
+
+KEPT_ALIVE = "N = 60" + KEPT + """
+def count():
+    return len(os.listdir("/proc/self/fd"))
 urllib_chat("warm")
 before = count()
 first = burst("a")
@@ -353,6 +356,34 @@ def test_connections_kept_alive_but_idle_hold_few_descriptors():
                                    "its two ends, its handle's wake-up pair and upstream connection)")
     # the program's 60, the relay's 60 ends, 16 handles kept (4 each at most), a few
     check(idle - before <= 60 + 60 + 16 * 4 + 8, f"idle: {idle - before} more descriptors than before")
+
+
+KEPT_AND_CLOSED = "N = 14" + KEPT + """
+def closing(tag):                           # urllib's: Connection: close
+    with concurrent.futures.ThreadPoolExecutor(6) as ex:
+        return sum(ex.map(lambda i: "[rid:u%s%d]" % (tag, i) in urllib_chat("u%s%d" % (tag, i)), range(6)))
+got = 0
+for r in range(4):
+    got += burst("k%d-" % r)
+    time.sleep(1.5)                         # the fourteen idle: their handles laid down
+    got += closing(r)
+print(got)
+"""
+
+
+def test_idle_kept_alive_connections_keep_their_upstream_ones_beside_closing_calls():
+    """Fourteen connections kept alive and idle between rounds, and between
+    them six urllib calls at once, each closing its connection: a closing
+    call takes no handle of a kept-alive connection (libcurl would close its
+    upstream connection after it), and a handle kept beyond 16 is one of
+    theirs before a kept-alive one. The fourteen keep their fourteen
+    connections to the provider over four rounds (with the handles first
+    laid down idle, the closing calls took and evicted theirs: 26)."""
+    m = mock()
+    r = py(m, KEPT_AND_CLOSED, config(m), timeout=120)
+    eq(r.stdout.decode().split(), ["80"], f"every call answered with its own tag ({r.stderr.decode()[-300:]})")
+    kept = {q["peer_port"] for q in m.requests("primary") if "[rid:k" in q["body"]}
+    eq(len(kept), 14, "the kept-alive calls' connections to the provider")
 
 
 BURST_THEN_CLOSE = """
