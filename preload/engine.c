@@ -493,6 +493,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
      * members before it (an override candidate) leave it a slot. */
     int orig_first = nsteps > 0 && steps[0].original;
     llf_resp *orig_resp = NULL;  /* what the original attempt got */
+    llf_verdict orig_v = {LLF_OK, "ok", 0, -1};   /* and how it was judged */
     const llf_step *orig_step = NULL;
     llf_resp *final = NULL;
     const llf_step *final_step = NULL;
@@ -673,6 +674,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             if (s->original && !orig_resp) {
                 orig_resp = r;
                 orig_step = s;
+                orig_v = v;
             }
             /* (neither a request too long for the window nor a credential
              * that fails says anything of the provider's health) */
@@ -749,14 +751,12 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             count_call(e, attempts, &e->stats.failures);
             return -1;
         }
+        /* (as it was judged: a refusal, a failed quality gate or schema,
+         * handed over because nothing better came, is still a failure, and
+         * no success for shadow mode to copy) */
         final = orig_resp;
         final_step = orig_step;
-        llf_resp view;
-        llf_buf plain = {0};
-        const llf_resp *jr;
-        llf_judge_in jin = {c->m.dialect, c->model, c->stream, NULL, NULL, 0};
-        final_v = judge_coded(&jin, final, 0, &view, &plain, &jr);
-        llf_buf_free(&plain);
+        final_v = orig_v;
     }
     fin->resp = final;
     fin->delivered = final->delivered;

@@ -89,6 +89,8 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
     llf_buf_adds(&out->head, "\r\n");
     if (code == 200 && strstr(step, "br"))
         llf_buf_add(&out->body, "\x1b\x0b\x00\xf8\x25", 5);
+    else if (code == 200 && strstr(step, "refuse"))   /* a refusal in words */
+        llf_buf_adds(&out->body, "{\"choices\":[{\"message\":{\"content\":\"I can't help with that.\"}}]}");
     else if (code == 200 && strstr(step, "tool"))   /* a tool call, no text */
         llf_buf_adds(&out->body, "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
                                  "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
@@ -309,6 +311,14 @@ void test_engine(void)
     done(&s6, c);
     /* A 2xx in a coding not read here is the program's own to read, but a
      * member's (asked for none) is no answer. */
+    /* An original judged no answer (a refusal in words) handed over
+     * because every member failed is a failure of the call, as judged, not
+     * judged again without the configuration (which took it for an answer) */
+    unsigned long fails0 = eng.stats.failures;
+    script rf = {.steps = {"200refuse", "503"}};
+    CHECK(run(&rf, &fin, &c) == 0 && rf.n == 2 && fin.from_original && fin.resp->status == 200);
+    CHECK(eng.stats.failures == fails0 + 1);
+    done(&rf, c);
     script br = {.steps = {"200br"}};
     CHECK(run(&br, &fin, &c) == 0 && br.n == 1 && fin.from_original);
     done(&br, c);
