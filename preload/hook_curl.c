@@ -2567,15 +2567,21 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
                      since_ms(&t0) / 1e3);
     /* The rest of getinfo: the original's transfer when the program gets
      * it after others ran (NULL when it ran last: the handle's); after a
-     * member's answer, the member's but for OS_ERRNO. */
+     * member's answer, the member's but for OS_ERRNO and the length of the
+     * body the program sent (the original's, as SIZE_UPLOAD's override:
+     * the member's differs by its model's name). */
     if (s->ov.active && fin.from_original && r == ctx.orig_out) {
         ov_snap(s, ctx.snap);
         ctx.snap = NULL;
     } else if (s->ov.active && !fin.from_original) {
-        snapshot *sn = malloc(sizeof *sn + sizeof sn->v[0]);   /* (on every call after a fallback) */
+        snapshot *sn = malloc(sizeof *sn + 2 * sizeof sn->v[0]);   /* (on every call after a fallback) */
         if (sn) {
+            curl_off_t sent = (curl_off_t)orig.body.n;
+            if (ctx.snap)
+                snap_answer(ctx.snap, CURLINFO_CONTENT_LENGTH_UPLOAD_T, &sent);   /* (-1 unknown, as libcurl) */
             sn->n = 0;
             sn->v[sn->n++] = (snapval){CURLINFO_OS_ERRNO, 1, {.l = errno0}};
+            sn->v[sn->n++] = (snapval){CURLINFO_CONTENT_LENGTH_UPLOAD_T, 1, {.o = sent}};
             ov_snap(s, sn);
         }
     }

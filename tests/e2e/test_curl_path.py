@@ -2283,6 +2283,12 @@ def test_getinfo_describes_the_transfer_the_program_got():
     got = kv(curlinfo(m, "info", url=f"http://127.0.0.1:{dead}/v1/chat/completions", cfg=dcfg))
     eq((got["rc"], got["RESPONSE_CODE"], got["OS_ERRNO"]), ("0", "200", "0"),
        "the member's answer after a refused original: as a call to the member")
+    # the body the program sent, after a member's answer too (the member's
+    # is longer by its model's name)
+    m.set("primary", behaviour="503")
+    direct, got = both()
+    eq((got["RESPONSE_CODE"], got["CONTENT_LENGTH_UPLOAD_T"], got["SIZE_UPLOAD_T"]),
+       ("200", direct["CONTENT_LENGTH_UPLOAD_T"], direct["SIZE_UPLOAD_T"]), "the program's upload, after a member's answer")
     # an original that followed a redirect to its failure: its URL and count
     def moved(c, req):
         if req["target"].startswith("/v1/"):
