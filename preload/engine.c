@@ -688,10 +688,12 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
              * look before the next member, which logs each as skipped; the
              * original's answer after its Retry-After that is no reason to
              * fall back, a plain 400 or a redirect, is the program's as the
-             * first would have been, but for its abort, made while the
-             * first waited: handled below as a member's) */
+             * first would have been; not what the program itself stopped
+             * in the wait, its abort or its own limit: then the first
+             * answer is the program's, the 429 with its Retry-After) */
             if (v.outcome == LLF_OK || r->delivered ||
-                (s->original && !v.fallback && !r->client_gone && !(retried && !strcmp(v.reason, "aborted")))) {
+                (s->original && !v.fallback && !r->client_gone &&
+                 (!retried || v.outcome == LLF_HTTP_ERROR || v.outcome == LLF_REDIRECT))) {
                 final = r;
                 final_step = s;
                 final_v = v;

@@ -331,6 +331,12 @@ void test_engine(void)
     CHECK(run(&s6b, &fin, &c) == 0 && s6b.n == 2 && fin.from_original && fin.resp->status == 400);
     CHECK(strstr(fin.resp->body.p, "e2") != NULL);
     done(&s6b, c);
+    /* ...but not what the program itself stopped in it: its own limit ran
+     * out on the retry, and its answer is the 429 it got, as without the
+     * wait (it was our timeout: curl's 28 for a prompt 429) */
+    script s6c = {.steps = {"429ra0", "timeout", "200"}, .prog_total = 200};
+    CHECK(run(&s6c, &fin, &c) == 0 && s6c.n == 2 && fin.from_original && fin.resp->status == 429);
+    done(&s6c, c);
     script s7 = {.steps = {"429ra0", "429ra0", "200"}};   /* once only, then the chain */
     CHECK(run(&s7, &fin, &c) == 0 && s7.n == 3 && !fin.from_original);
     CHECK_STR(s7.urls[2], "https://api.groq.com/openai/v1/chat/completions");
