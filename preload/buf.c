@@ -227,6 +227,22 @@ const char *llf_head_get(const llf_buf *head, const char *name, size_t *len)
     return llf_head_get_any(head, names, len);
 }
 
+void llf_head_drop(llf_buf *head, const char *name)
+{
+    size_t nl = strlen(name), at = 0;
+    while (head->p && at < head->n) {
+        char *p = head->p + at, *eol = memchr(p, '\n', head->n - at);
+        size_t n = eol ? (size_t)(eol - p) + 1 : head->n - at;
+        if (n > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
+            memmove(p, p + n, head->n - at - n);
+            head->n -= n;
+            head->p[head->n] = '\0';
+        } else {
+            at += n;
+        }
+    }
+}
+
 void llf_buf_adopt(llf_buf *b, char *s)
 {
     free(b->p);

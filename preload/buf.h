@@ -71,6 +71,8 @@ const char *llf_head_last_block(const char *head, size_t len);
 const char *llf_trim(const char *v, const char *e, size_t *len);
 const char *llf_head_get(const llf_buf *head, const char *name, size_t *len);
 const char *llf_head_get_any(const llf_buf *head, const char *const *names, size_t *len);
+/* Every line of header name out of head, in each of its blocks. */
+void llf_head_drop(llf_buf *head, const char *name);
 /* A hop-by-hop or framing header (connection, content-length, ...): the
  * business of whoever sends the bytes, never forwarded. */
 int  llf_header_hop(const char *line);

@@ -495,6 +495,13 @@ static int start_worker(void)
     return 0;
 }
 
+static int plain_json(const llf_resp *r)
+{
+    cJSON *j = cJSON_ParseWithLength(r->body.p ? r->body.p : "", r->body.n);
+    cJSON_Delete(j);
+    return j != NULL;
+}
+
 void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const char *model,
                       const llf_resp *resp)
 {
@@ -530,6 +537,10 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
      * compressed (the candidate is asked for none, rewrite.c). */
     int dec = tr == LLF_TR_OK ? llf_decode_body(&resp->head, resp->body.p, resp->body.n, LLF_DECODE_MAX,
                                                 &j->prim_body) : LLF_DEC_NONE;
+    /* (a head naming gzip over text that reads: libcurl decoded it, for a
+     * program that asked it to, curl --compressed) */
+    if (dec == LLF_DEC_BROKEN && plain_json(resp))
+        dec = LLF_DEC_NONE;
     int unread = dec == LLF_DEC_BROKEN || dec == LLF_DEC_OPAQUE;
     if (tr != LLF_TR_OK || !j->prim_model || unread ||
         (dec == LLF_DEC_NONE && llf_buf_add(&j->prim_body, resp->body.p, resp->body.n))) {

@@ -188,6 +188,16 @@ def test_a_member_that_gzips_unasked_is_handed_over_plain():
             check("content-encoding" not in head and f"content-length: {len(r.stdout)}" in head,
                   f"{what}: no coding named, the length of what came ({head[-300:]!r})")
             eq(m.requests(member)[0]["headers"].get("accept-encoding"), "identity", f"{what}: identity asked")
+    # a stop sequence the member's model refuses (o3's) is applied to the
+    # answer decoded, not to its gzip bytes, where it was found nowhere
+    m.reset_all()
+    m.set("primary", behaviour="503")
+    m.set("backup", encode="always")
+    r = run([CURL, "-sS", m.base("primary") + "/chat/completions", "-H", "Content-Type: application/json",
+             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}",
+             "-d", json.dumps({"model": "gpt-4o", "stop": ["from"], "messages": [{"role": "user", "content": "hi"}]})],
+            env_for(config(m, ["backup/o3"])))
+    eq(answer(r.stdout), "Hello ", f"cut at its stop sequence ({r.stdout[:120]!r})")
     # through the relay: a Python program's socket
     m.reset_all()
     m.set("primary", behaviour="503")

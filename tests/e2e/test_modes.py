@@ -166,6 +166,19 @@ def test_shadow_compares_an_answer_the_program_asked_compressed():
     check(0 < sh[0].get("similarity", -1) < 1, f"a similarity of the decoded answer ({sh[0]})")
     eq(sh[0].get("primary_tokens_in"), 9, "the primary's usage, read from the decoded answer")
     eq(m.requests("claude")[0]["headers"].get("accept-encoding"), "identity", "the copy asked for no encoding")
+    # --compressed: libcurl decodes, under a head still naming gzip; and a
+    # member that gzips unasked, handed over decoded: compared both
+    for what, primary, args in (("--compressed", "ok", ["--compressed"]), ("a member's gzip", "503", [])):
+        m.reset_all()
+        m.set("primary", behaviour=primary)
+        m.set("backup", encode="always")
+        log = new_log("shadowgz2.log")
+        r = run([CURL, "-sS", m.base("primary") + "/chat/completions", *args,
+                 "-H", "Authorization: Bearer " + KEYS["OPENAI_API_KEY"], "-H", "Content-Type: application/json",
+                 "-d", chat_body(text="what is 2+2")], env_for(cfg, log))
+        check(b"Hello from" in r.stdout, f"{what}: the answer ({r.stdout[:80]!r})")
+        eq([(e["outcome"], e["reason"]) for e in read_log(log) if e.get("event") == "shadow"], [("ok", "ok")],
+           f"{what}: compared")
 
 
 def test_shadow_without_a_log_sends_no_copy():

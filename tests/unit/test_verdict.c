@@ -993,6 +993,16 @@ void test_head_block(void)
     const char *v = llf_head_get(&b, "x-a", &n);
     CHECK(v && n == 6 && strncmp(v, "HTTP/9", 6) == 0);
     llf_buf_free(&b);
+    /* a header's every line out, in each block, others as they were */
+    llf_buf_adds(&b, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nX-Content-Encoding: 1\r\n"
+                     "content-encoding: br\r\nContent-Length: 9\r\n\r\n");
+    llf_head_drop(&b, "content-encoding");
+    CHECK_STR(b.p, "HTTP/1.1 200 OK\r\nX-Content-Encoding: 1\r\nContent-Length: 9\r\n\r\n");
+    CHECK(b.n == strlen(b.p));
+    llf_head_drop(&b, "content-length");
+    llf_head_drop(&b, "x-none");
+    CHECK_STR(b.p, "HTTP/1.1 200 OK\r\nX-Content-Encoding: 1\r\n\r\n");
+    llf_buf_free(&b);
 }
 
 /* Header lines as libcurl hands them, trailers kept apart: those after the
