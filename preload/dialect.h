@@ -150,6 +150,9 @@ typedef struct llf_dialect_ops {
      * says it stopped at a sequence (naming it where it can). 1 changed, 0
      * not, -1 on no memory. NULL: every stop sequence is sent. */
     int (*stop_at)(const char *model, const cJSON *hub, llf_buf *body);
+    /* The output limit a translated request that sets none is sent with
+     * (Anthropic requires one), for model. NULL: none is sent. */
+    long (*default_output)(const char *model);
 } llf_dialect_ops;
 
 const llf_dialect_ops *llf_dialect_ops_of(llf_dialect d);

@@ -1197,5 +1197,6 @@ const llf_dialect_ops llf_dialect_anthropic = {
     .resp_to_hub = resp_to_hub,
     .resp_from_hub = resp_from_hub,
     .fit = fit,
+    .default_output = default_max_tokens,
     .stop_at = stop_at,
 };

@@ -247,25 +247,29 @@ static const cJSON *hub_request(llf_call *c)
     return c->o.hub;
 }
 
-/* Would the request fit this member's window? Its input estimated once per
- * call, on the hub form (for the hub dialect the body itself, not a
- * converted copy); its output as the member is asked it, at most the
- * member's model's own most. */
-static int fits(llf_call *c, const llf_step *s, long *input)
+/* Would the request fit this member's window (to: its dialect)? Its input
+ * estimated once per call, on the hub form (for the hub dialect the body
+ * itself, not a converted copy); its output as the member is asked it, at
+ * most the member's model's own most, or, when the program set none, what
+ * a dialect that needs one sends (Anthropic's default). */
+static int fits(llf_call *c, const llf_step *s, llf_dialect to, long *input)
 {
     long window = s->context;
     if (window <= 0)
         return 1;
     long max_out = llf_model_max_output(s->model);
+    const llf_dialect_ops *ops = llf_dialect_ops_of(to);
+    const cJSON *hub = hub_request(c);
+    long unasked = hub && ops->default_output && to != c->o.dialect && llf_estimate_output(hub, 0) == 0
+                       ? ops->default_output(s->model) : 0;
     /* The hub dialect's body is the program's text: most requests are far
      * below any window, which the bound shows without printing them. */
     if (*input < 0 && c->o.dialect == LLF_OPENAI && c->o.req &&
-        llf_estimate_within(c->body, c->o.req->body.p, c->o.req->body.n, window, max_out))
+        llf_estimate_within(c->body, c->o.req->body.p, c->o.req->body.n, window - unasked, max_out))
         return 1;
-    const cJSON *hub = hub_request(c);
     if (*input < 0)
         *input = hub ? llf_estimate_input(hub) : 0;
-    return *input + (hub ? llf_estimate_output(hub, max_out) : 0) <= window;
+    return *input + (hub ? llf_estimate_output(hub, max_out) : 0) + unasked <= window;
 }
 
 /* The text of a 2xx answer of dialect d (malloc'ed; "" when it has none),
@@ -526,7 +530,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             continue;
         }
         if (!s->original && ((too_small && s->context && s->context <= too_small) ||
-                             !fits(c, s, &estimate))) {
+                             !fits(c, s, cfg->providers[s->provider].dialect, &estimate))) {
             log_skip(a, c, s, "context", NULL);
             continue;
         }

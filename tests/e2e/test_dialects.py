@@ -917,6 +917,17 @@ def test_context_window_skips_small_members():
         check(len(sent) == 1 and asked.get("max_tokens", asked.get("max_completion_tokens")) == 16384,
               f"{prog}: sent, asked its most ({[l.get('reason') for l in read_log(log)]})")
         check(b"Hello from backup" in r.stdout, f"{prog}: answered")
+    # a program that sets no output limit: a Claude member is sent its
+    # default (8,192), which counts: ~195k tokens of text do not fit its
+    # 200k window with it
+    m.reset_all()
+    m.set("oai", behaviour="503")
+    log = new_log("context_default.log")
+    r = run(openai_call(m, chat(text="word " * 156000, system=None)),
+            env_for(config(m, ["anthropic/claude-haiku-4-5"]), log))
+    eq(len(m.requests("claude")), 0, "Claude not sent what would not fit with its default output")
+    eq([(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"],
+       [("anthropic", "context")], "skip logged")
 
 
 def test_large_image_fits_a_128k_window():
