@@ -334,7 +334,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
             size_t vn = strlen(v);
             while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
                 vn--;
-            if (vn != 7 || strncasecmp(v, "chunked", 7) != 0) {
+            if (vn != 7 || strncasecmp(v, "chunked", 7) != 0 || chunked) {   /* (twice: chunked, chunked) */
                 free(line);
                 llf_http_req_free(r);
                 return -1;

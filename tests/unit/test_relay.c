@@ -187,6 +187,7 @@ void test_relay(void)
     CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nContent-Length: 4\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", &r, &clen) == -1);
     /* what is not passed on: hop-by-hop and framing headers, h2c's settings with its upgrade */
     CHECK(llf_header_hop("Connection: Upgrade, HTTP2-Settings") && llf_header_hop("upgrade: h2c") &&
           llf_header_hop("HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA") && llf_header_hop("Content-Length: 3") &&
