@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
@@ -392,6 +393,7 @@ typedef struct conn {
     size_t have;
     int http10;         /* the request being served is HTTP/1.0 */
     int ended;          /* reset, tunnelled or lingered: no lingering close (see linger) */
+    int pumping;        /* a tunnel carrying its bytes (see drain_at_exit) */
     CURL *curl;
     const llf_curl_api *c;
     llf_engine *eng;
@@ -1642,7 +1644,16 @@ static int pump_poll(struct pollfd *p)
  * descriptor is used only while its number is still ours (see kwrite):
  * a program that closed every descriptor may have taken both numbers for
  * sockets of its own, between which the tunnel would carry its bytes. */
+static void pump_ways(conn *k);
+
 static void pump(conn *k)
+{
+    __atomic_store_n(&k->pumping, 1, __ATOMIC_RELEASE);
+    pump_ways(k);
+    __atomic_store_n(&k->pumping, 0, __ATOMIC_RELEASE);
+}
+
+static void pump_ways(conn *k)
 {
     const llf_ownfd *own[2] = {&k->own, &k->up};
     struct pollfd p[2] = {{k->fd, POLLIN, 0}, {k->up.fd, POLLIN, 0}};
@@ -1654,6 +1665,7 @@ static void pump(conn *k)
         for (int i = 1; i >= 0; i--) {
             if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
                 continue;
+            __atomic_store_n(&k->pumping, 2, __ATOMIC_RELEASE);   /* (bytes in hand: see drain_at_exit) */
             llf_fd_hold();
             int ours = llf_fd_ours(own[0]) && llf_fd_ours(own[1]);
             ssize_t n = ours ? recv(p[i].fd, buf, sizeof buf, MSG_DONTWAIT) : -1;
@@ -1661,10 +1673,13 @@ static void pump(conn *k)
             llf_fd_release();
             if (!ours)
                 return;
-            if (n < 0 && (e == EINTR || e == EAGAIN || e == EWOULDBLOCK))
+            if (n < 0 && (e == EINTR || e == EAGAIN || e == EWOULDBLOCK)) {
+                __atomic_store_n(&k->pumping, 1, __ATOMIC_RELEASE);
                 continue;
+            }
             if (n < 0 || (n > 0 && write_all(own[1 - i], buf, (size_t)n)))
                 return;
+            __atomic_store_n(&k->pumping, 1, __ATOMIC_RELEASE);
             if (n == 0) {
                 llf_fd_shutdown(own[1 - i], SHUT_WR);
                 p[i].fd = -1;   /* (read to its end: poll would say so again and again) */
@@ -2831,14 +2846,53 @@ static void relay_atfork_child(void)
     pool_child();
 }
 
+static void drain_at_exit(void);
+
 int llf_relay_init(llf_engine *e, const llf_shim_services *s)
 {
     static int registered;
     engine = e;
     svc = s;
     if (!registered)
-        registered = pthread_atfork(pool_prepare, pool_parent, relay_atfork_child) == 0;
+        registered = pthread_atfork(pool_prepare, pool_parent, relay_atfork_child) == 0 && atexit(drain_at_exit) == 0;
     return 0;
+}
+
+/* At exit, bytes the program wrote into a tunnel just before it ended
+ * (nc -N's last line, a WebSocket's close frame) may still wait in the
+ * relay's socket, and the relay is a thread of the process, ended with it:
+ * over a direct connection the kernel would have carried them. A moment
+ * is given for them, while a tunnel's end of the program has bytes unread,
+ * EXIT_DRAIN_MS at most; a process with none waits not at all. */
+#define EXIT_DRAIN_MS 300
+/* Has a tunnel bytes of the program's it has not carried yet (pool_lock
+ * held)? (Its number looked at without the descriptor lock: at exit, and
+ * a look at another's socket's count does no harm.) */
+static int tunnel_bytes_left(void)
+{
+    for (conn *k = relay_pid == (int)getpid() ? pool.live : NULL; k; k = k->lnext) {
+        int pumping = __atomic_load_n(&k->pumping, __ATOMIC_ACQUIRE), n = 0;
+        if (pumping == 2 || (pumping && llf_fd_ours(&k->own) && ioctl(k->fd, FIONREAD, &n) == 0 && n > 0))
+            return 1;
+    }
+    return 0;
+}
+
+static void drain_at_exit(void)
+{
+    for (int waited = 0; waited < EXIT_DRAIN_MS; waited += 5) {
+        /* (tried, not waited for: exit() from a handler of a signal that
+         * came while this thread held it would wait on itself) */
+        int left = pthread_mutex_trylock(&pool_lock) != 0;
+        if (!left) {
+            left = tunnel_bytes_left();
+            pthread_mutex_unlock(&pool_lock);
+        }
+        if (!left)
+            return;
+        struct timespec t = {0, 5 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
 }
 
 /* Are this relay's listening sockets still the ones it made? */
