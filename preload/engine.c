@@ -257,16 +257,19 @@ static int fits(llf_call *c, const llf_step *s, llf_dialect to, long *input)
     long window = s->context;
     if (window <= 0)
         return 1;
-    long max_out = llf_model_max_output(s->model);
     const llf_dialect_ops *ops = llf_dialect_ops_of(to);
-    const cJSON *hub = hub_request(c);
-    long unasked = hub && ops->default_output && to != c->o.dialect && llf_estimate_output(hub, 0) == 0
-                       ? ops->default_output(s->model) : 0;
+    const cJSON *hub = ops->default_output && to != c->o.dialect ? hub_request(c) : NULL;
+    long unasked = hub && llf_estimate_output(hub, 0) == 0 ? ops->default_output(s->model) : 0;
     /* The hub dialect's body is the program's text: most requests are far
-     * below any window, which the bound shows without printing them. */
+     * below any window, which the bound shows without printing them (the
+     * output uncapped: what fits so fits capped, and the model's most is
+     * looked up only when it must be). */
     if (*input < 0 && c->o.dialect == LLF_OPENAI && c->o.req &&
-        llf_estimate_within(c->body, c->o.req->body.p, c->o.req->body.n, window - unasked, max_out))
+        llf_estimate_within(c->body, c->o.req->body.p, c->o.req->body.n, window - unasked, 0))
         return 1;
+    long max_out = llf_model_max_output(s->model);
+    if (!hub)
+        hub = hub_request(c);
     if (*input < 0)
         *input = hub ? llf_estimate_input(hub) : 0;
     return *input + (hub ? llf_estimate_output(hub, max_out) : 0) + unasked <= window;
