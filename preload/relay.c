@@ -2850,11 +2850,14 @@ static void drain_at_exit(void);
 
 int llf_relay_init(llf_engine *e, const llf_shim_services *s)
 {
-    static int registered;
+    static int registered, at_exit;
     engine = e;
     svc = s;
+    /* (each once: one that failed is tried again, never the other twice) */
     if (!registered)
-        registered = pthread_atfork(pool_prepare, pool_parent, relay_atfork_child) == 0 && atexit(drain_at_exit) == 0;
+        registered = pthread_atfork(pool_prepare, pool_parent, relay_atfork_child) == 0;
+    if (!at_exit)
+        at_exit = atexit(drain_at_exit) == 0;
     return 0;
 }
 

@@ -536,7 +536,6 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
     if (!llf_headers_get(&out->headers, "content-type", NULL) &&
         llf_headers_add(&out->headers, "Content-Type: application/json"))
         goto fail;
-
     llf_headers_free(&logins);
     return LLF_TR_OK;
 fail:
