@@ -87,6 +87,11 @@ typedef struct snapval {
 } snapval;
 
 typedef struct snapshot {
+    /* CURLINFO_CERTINFO's chains, copied (certs_ok: libcurl answered, a
+     * chain of none for a transfer without TLS). A pointer into the
+     * handle would describe its next transfer, a member's. */
+    int certs_ok;
+    struct curl_certinfo certs;
     size_t n;
     snapval v[];   /* n of them: all of snap_items, or one */
 } snapshot;
@@ -288,10 +293,40 @@ static void snap_free(snapshot *sn)
 {
     if (!sn)
         return;
+    for (int i = 0; i < sn->certs.num_of_certs; i++)
+        llf_real_curl()->slist_free_all(sn->certs.certinfo[i]);
+    free(sn->certs.certinfo);
     for (size_t i = 0; i < sn->n; i++)
         if (((int)sn->v[i].info & CURLINFO_TYPEMASK) == CURLINFO_STRING)
             free(sn->v[i].v.str);
     free(sn);
+}
+
+/* The handle's CURLINFO_CERTINFO into sn, copied; none (certs_ok 0) when
+ * libcurl does not answer or memory runs out. */
+static void snap_certs(const llf_curl_api *rc, CURL *h, snapshot *sn)
+{
+    struct curl_certinfo *ci = NULL;
+    sn->certs_ok = 0;
+    sn->certs = (struct curl_certinfo){0, NULL};
+    if (rc->easy_getinfo(h, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci)
+        return;
+    if (ci->num_of_certs > 0 && ci->certinfo) {
+        if (!(sn->certs.certinfo = calloc((size_t)ci->num_of_certs, sizeof *sn->certs.certinfo)))
+            return;
+        for (; sn->certs.num_of_certs < ci->num_of_certs; sn->certs.num_of_certs++) {
+            struct curl_slist **to = &sn->certs.certinfo[sn->certs.num_of_certs];
+            for (const struct curl_slist *l = ci->certinfo[sn->certs.num_of_certs]; l; l = l->next) {
+                struct curl_slist *more = rc->slist_append(*to, l->data);
+                if (!more) {
+                    sn->certs.num_of_certs++;   /* (freed with the rest) */
+                    return;
+                }
+                *to = more;
+            }
+        }
+    }
+    sn->certs_ok = 1;
 }
 
 /* Each snap_items entry as the handle describes its last transfer now.
@@ -303,6 +338,7 @@ static snapshot *snap_take(CURL *h)
     if (!sn)
         return NULL;
     sn->n = 0;
+    snap_certs(rc, h, sn);
     for (size_t i = 0; i < NSNAP; i++) {
         snapval *v = &sn->v[sn->n++];
         v->info = snap_items[i];
@@ -322,6 +358,12 @@ static snapshot *snap_take(CURL *h)
 /* One item of a snapshot into getinfo's argument; 0, or -1 when it has none. */
 static int snap_answer(const snapshot *sn, CURLINFO info, void *arg)
 {
+    if (info == CURLINFO_CERTINFO) {
+        if (!sn->certs_ok)
+            return -1;
+        *(const struct curl_certinfo **)arg = &sn->certs;
+        return 0;
+    }
     for (size_t k = 0; k < sizeof snap_twins / sizeof *snap_twins; k++) {
         curl_off_t o;
         if (snap_twins[k].d != info)
@@ -2580,6 +2622,8 @@ static CURLcode managed(CURL *h, hstate *s, const llf_core_api *core, const char
             if (ctx.snap)
                 snap_answer(ctx.snap, CURLINFO_CONTENT_LENGTH_UPLOAD_T, &sent);   /* (-1 unknown, as libcurl) */
             sn->n = 0;
+            sn->certs_ok = 0;   /* (the member's, the handle's) */
+            sn->certs = (struct curl_certinfo){0, NULL};
             sn->v[sn->n++] = (snapval){CURLINFO_OS_ERRNO, 1, {.l = errno0}};
             sn->v[sn->n++] = (snapval){CURLINFO_CONTENT_LENGTH_UPLOAD_T, 1, {.o = sent}};
             ov_snap(s, sn);

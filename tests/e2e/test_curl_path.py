@@ -2625,3 +2625,28 @@ def test_a_base_url_without_a_path_is_named_once():
     c["providers"]["openai"]["base_url"] = m.base("primary")
     r = run(curl_chat(m), env_for(write_config(c, "bare.json")))
     check("base_url has no path" not in r.stderr.decode(), f"a base with a path: nothing ({r.stderr.decode()[-300:]!r})")
+def test_certinfo_is_the_originals_after_every_member_failed():
+    """curl -w '%{certs}' (CURLINFO_CERTINFO) when the program gets its
+    original failure after a member failed: the original's certificate
+    chain, as without the library, not the member's (a server of another
+    CA's, which the library trusts by its ca_bundle)."""
+    m = tls_mock()
+    a = certs()
+    def go(preload):
+        m.reset_all()
+        m.set("tpri", behaviour="503")
+        m.set("omem", behaviour="500")
+        cfg = write_config({
+            "providers": {"openai": {"base_url": m.base("tpri")},
+                          "backup": {"dialect": "openai", "base_url": m.base("omem"), "api_key_env": "BACKUP_KEY"}},
+            "chain": ["backup/gpt-4o-mini"], "ca_bundle": m.other_ca}, "certinfo.json")
+        e = env_for(cfg, new_log("certinfo.log"), preload=preload)
+        r = run([CURL, "-sS", "-o", "/dev/null", "--cacert", os.path.join(a, "ca.pem"),
+                 "-H", "Content-Type: application/json", "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}",
+                 "-d", chat_body(), "-w", "%{http_code}|%{num_certs}|%{certs}", m.base("tpri") + "/chat/completions"], e)
+        return r.stdout.decode(), len(m.requests("omem"))
+    direct, asked = go(False)
+    check("Issuer:CN = llmfallback test CA" in direct and direct.split("|")[:1] == ["503"] and direct.split("|")[1] != "0", f"(direct: {direct[:80]})")
+    got, asked = go(True)
+    eq(asked, 1, "the member was asked, and failed")
+    check(got == direct, f"the original's certificates: got {got[:64]!r}, want {direct[:64]!r}")
