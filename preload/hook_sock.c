@@ -52,46 +52,73 @@ static unsigned short port_of(const struct sockaddr_storage *a)
                                          : ((const struct sockaddr_in6 *)a)->sin6_port);
 }
 
-static unsigned char tls_fds[65536];   /* fd → sent to the relay for a TLS provider */
+/* Two tables by descriptor number, in pages of 4,096 numbers made at a
+ * page's first entry: a process allowed a million descriptors (Docker's
+ * default) gets pages for the high numbers it uses only. A page is never
+ * freed, so a reader needs no lock. Numbers below 2^24 (Linux allows 2^20
+ * unless fs.nr_open is raised); one past them is neither marked nor told
+ * as its provider's peer. */
+#define FD_PAGE 4096
+#define FD_PAGES 4096
+
+static unsigned char *tls_pages[FD_PAGES];            /* fd → sent to the relay for a TLS provider */
+static struct sockaddr_in6 *orig_pages[FD_PAGES];     /* fd → where it meant to go, for getpeername() */
+
+/* fd's page in pages (entry bytes each), made if make and it has none;
+ * NULL when it has none (or no memory). */
+static void *fd_page(void **pages, int fd, size_t entry, int make)
+{
+    if (fd < 0 || fd / FD_PAGE >= FD_PAGES)
+        return NULL;
+    void **slot = &pages[fd / FD_PAGE];
+    void *page = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (page || !make)
+        return page;
+    void *fresh = calloc(FD_PAGE, entry);   /* (pages of it touched only as numbers are used) */
+    if (!fresh)
+        return NULL;
+    if (__atomic_compare_exchange_n(slot, &page, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return fresh;
+    free(fresh);   /* another thread's came first */
+    return page;
+}
 
 void llf_fd_mark(int fd, int tls_redirected)
 {
-    if (fd >= 0 && fd < (int)sizeof tls_fds)
-        __atomic_store_n(&tls_fds[fd], (unsigned char)tls_redirected, __ATOMIC_RELEASE);
+    unsigned char *page = fd_page((void **)tls_pages, fd, 1, tls_redirected);
+    if (page)
+        __atomic_store_n(&page[fd % FD_PAGE], (unsigned char)tls_redirected, __ATOMIC_RELEASE);
 }
 
 int llf_fd_tls_redirected(int fd)
 {
-    return fd >= 0 && fd < (int)sizeof tls_fds && __atomic_load_n(&tls_fds[fd], __ATOMIC_ACQUIRE);
-}
-
-/* Where each socket sent to the relay meant to go, by number, for
- * getpeername(): made at the first such socket (65,536 addresses, address
- * space whose pages are touched only as numbers are used). */
-static struct sockaddr_in6 *origs;
-static pthread_once_t origs_once = PTHREAD_ONCE_INIT;
-
-static void origs_make(void)
-{
-    __atomic_store_n(&origs, calloc(65536, sizeof *origs), __ATOMIC_RELEASE);
+    const unsigned char *page = fd_page((void **)tls_pages, fd, 1, 0);
+    return page && __atomic_load_n(&page[fd % FD_PAGE], __ATOMIC_ACQUIRE);
 }
 
 static void note_orig(int fd, const struct sockaddr *sa, socklen_t len)
 {
-    pthread_once(&origs_once, origs_make);
-    if (origs && fd >= 0 && fd < 65536 && len <= sizeof *origs) {
-        memset(&origs[fd], 0, sizeof origs[fd]);
-        memcpy(&origs[fd], sa, len);
+    struct sockaddr_in6 *page = len <= sizeof *page ? fd_page((void **)orig_pages, fd, sizeof *page, 1) : NULL;
+    if (page) {
+        memset(&page[fd % FD_PAGE], 0, sizeof *page);
+        memcpy(&page[fd % FD_PAGE], sa, len);
     }
+}
+
+/* fd's entry in the getpeername() table, or NULL (none made). */
+static const struct sockaddr_in6 *orig_of(int fd)
+{
+    const struct sockaddr_in6 *page = fd_page((void **)orig_pages, fd, sizeof *page, 0);
+    return page && page[fd % FD_PAGE].sin6_family ? &page[fd % FD_PAGE] : NULL;
 }
 
 int llf_fd_orig(int fd, struct sockaddr_storage *out)
 {
-    const struct sockaddr_in6 *all = __atomic_load_n(&origs, __ATOMIC_ACQUIRE);
-    if (!all || fd < 0 || fd >= 65536 || !all[fd].sin6_family)
+    const struct sockaddr_in6 *o = orig_of(fd);
+    if (!o)
         return -1;
     memset(out, 0, sizeof *out);
-    memcpy(out, &all[fd], sizeof all[fd]);
+    memcpy(out, o, sizeof *o);
     return 0;
 }
 
@@ -126,9 +153,8 @@ LLF_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
     socklen_t room = len ? *len : 0;
     int rc = llf_real_getpeername(fd, sa, len);
-    struct sockaddr_in6 *all = __atomic_load_n(&origs, __ATOMIC_ACQUIRE);
-    const struct sockaddr_in6 *o = rc == 0 && sa && !LLF_IN_LIB() && all && fd >= 0 && fd < 65536 ? &all[fd] : NULL;
-    if (!o || !o->sin6_family || room < (socklen_t)sizeof(struct sockaddr_in6) * (sa->sa_family == AF_INET6))
+    const struct sockaddr_in6 *o = rc == 0 && sa && !LLF_IN_LIB() ? orig_of(fd) : NULL;
+    if (!o || room < (socklen_t)sizeof(struct sockaddr_in6) * (sa->sa_family == AF_INET6))
         return rc;
     const llf_core_api *core = llf_core_loaded();
     if (!core || !llf_is_relay(core, sa))
@@ -214,7 +240,7 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
         return llf_real_connect(fd, sa, len);
     /* (before the socket is touched: one near the open-file limit is left
      * as the program made it) */
-    if (core->relay_room(fd))
+    if (core->relay_room(fd) || fd / FD_PAGE >= FD_PAGES)   /* (or past our tables) */
         return llf_real_connect(fd, sa, len);
     struct sockaddr_storage relay = {.ss_family = mapped ? AF_INET : sa->sa_family};
     socklen_t rl = sizeof relay;

@@ -1417,3 +1417,52 @@ print(s.getpeercert()["subject"])
         eq(raw.connections - before, 0, "no probe, no request")
     finally:
         raw.stop()
+
+
+HIGH_FD = """
+import resource, socket, ssl, urllib.parse
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+want = int(sys.argv[2])
+try:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want * 2, max(hard, want * 2)))
+except (ValueError, OSError):
+    # (no CAP_SYS_RESOURCE: as high as the hard limit allows, with the
+    # quarter of it the relay leaves to the program's own growth)
+    want = hard * 3 // 4 - 1024
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+u = urllib.parse.urlsplit(URL)
+s0 = socket.socket()
+os.dup2(s0.fileno(), want)
+s0.close()
+s = socket.socket(fileno=want)
+s.settimeout(10)
+s.connect((u.hostname, u.port))
+peer = s.getpeername()[1]
+t = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"]).wrap_socket(s, server_hostname=u.hostname)
+reply = raw_chat(t, "high")
+print(t.fileno(), peer == u.port, reply.split(b" ")[1].decode(), b"Hello from tb" in reply)
+"""
+
+
+def test_a_descriptor_numbered_high_falls_back_over_https():
+    """A program allowed many descriptors (Docker's default is a million)
+    whose socket to its provider has a high number: its TLS is virtual as
+    for a low one, so its call falls back, and getpeername() names the
+    provider. Numbers past 65,535 (the tables' old end) where the open-file
+    limit can be raised so far; else the highest the hard limit allows,
+    which the tables hold in another page than the first 4,096 numbers'."""
+    m = mock()
+    seen = []
+    for fd in (70000, 300000, 5000000):
+        m.reset_all()
+        m.set("tp", behaviour="503")
+        r = py(m, HIGH_FD, config(m), str(fd))
+        out = r.stdout.decode().split()
+        check(len(out) == 4 and int(out[0]) >= 4096, f"a socket numbered past the first page ({out}, "
+                                                       f"{r.stderr.decode()[-300:]})")
+        eq(out[1:], ["True", "200", "True"], f"descriptor {out[0]}: answered by the backup, the provider its peer")
+        eq(len(m.requests("tb")), 1, f"descriptor {out[0]}: the backup was asked")
+        seen.append(int(out[0]))
+        if seen[-1] != fd:
+            break   # (the hard limit's: the same number again)
