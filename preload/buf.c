@@ -118,7 +118,7 @@ int llf_buf_read_file(llf_buf *b, const char *path, size_t max, int regular_only
                 rc = -1;   /* (an error is not the end of the file) */
             continue;
         }
-        if (b->n > max)
+        if (b->n > max || (size_t)n > max - b->n)
             errno = EFBIG, rc = -1;
         else if (llf_buf_add(b, chunk, (size_t)n))
             errno = ENOMEM, rc = -1;

@@ -27,7 +27,7 @@ void llf_buf_free(llf_buf *b);
 char *llf_buf_steal(llf_buf *b);                            /* caller frees */
 /* The file at path appended to b, to its end: 0, or -1 with errno (a read
  * error, EISDIR, EINVAL for a file that is not regular when regular_only,
- * EFBIG once b holds more than max bytes before another 4 KiB is read,
+ * EFBIG when b would hold more than max bytes,
  * ENOMEM, ETIMEDOUT when a pipe's writer has not ended it within
  * LLF_READ_WAIT_MS). open, read, close: the shim uses it too, at a
  * process's first name lookup. */

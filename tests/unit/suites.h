@@ -1,5 +1,6 @@
 SUITE(test_endpoints)
 SUITE(test_config)
+SUITE(test_config_read_limit)
 SUITE(test_config_full)
 SUITE(test_config_keys)
 SUITE(test_config_long_origin)

@@ -1,10 +1,14 @@
 /* Config: defaults, the file, LLMFALLBACK_CHAIN, keys, and one-line errors. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "config.h"
+#include "core.h"
 #include "t.h"
 
 static char err[512];
@@ -633,4 +637,40 @@ void test_config_default_refusals(void)
             CHECK(0);
         }
     llf_config_free(c);
+}
+
+/* The config's size limit is the file's: one of exactly LLF_CONFIG_MAX
+ * bytes is read, one byte more is refused (EFBIG), counted with what the
+ * buffer already held (gate.c reads the file after its built-in names). */
+void test_config_read_limit(void)
+{
+    char path[] = "/tmp/llf-unit-limit-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    char *big = malloc(LLF_CONFIG_MAX + 1);
+    CHECK(big != NULL);
+    if (!big) {
+        close(fd);
+        unlink(path);
+        return;
+    }
+    memset(big, ' ', LLF_CONFIG_MAX + 1);
+    for (size_t size = LLF_CONFIG_MAX - 1; size <= LLF_CONFIG_MAX + 1; size++) {
+        CHECK(ftruncate(fd, 0) == 0 && pwrite(fd, big, size, 0) == (ssize_t)size);
+        llf_buf b = {0};
+        errno = 0;
+        int rc = llf_buf_read_file(&b, path, LLF_CONFIG_MAX, 1);
+        CHECK(size <= LLF_CONFIG_MAX ? rc == 0 && b.n == size : rc == -1 && errno == EFBIG);
+        llf_buf_free(&b);
+        /* after 10 bytes already held: 10 bytes less of the file fit */
+        llf_buf_add(&b, "0123456789", 10);
+        rc = llf_buf_read_file(&b, path, LLF_CONFIG_MAX + 10 - 1, 1);
+        CHECK(size < LLF_CONFIG_MAX ? rc == 0 && b.n == size + 10 : rc == -1 && errno == EFBIG);
+        llf_buf_free(&b);
+    }
+    free(big);
+    close(fd);
+    unlink(path);
 }
