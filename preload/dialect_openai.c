@@ -38,6 +38,16 @@ static int success_shape(const cJSON *body)
     return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "choices"));
 }
 
+/* o's members named as the hub's marks ("llf:..."), deleted. */
+static void drop_marks(cJSON *o)
+{
+    for (cJSON *k = o->child, *next; k; k = next) {
+        next = k->next;
+        if (k->string && strncmp(k->string, "llf:", 4) == 0)
+            cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
+    }
+}
+
 static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     (void)url_model;
@@ -56,6 +66,14 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
         if (cJSON_IsNull(k))
             cJSON_Delete(cJSON_DetachItemViaPointer(*out, k));
     }
+    /* The hub's own marks (LLF_HUB_REFUSED, a tool message's
+     * LLF_HUB_TOOL_ERROR) are ours to set: a program's field so named
+     * would skip members, or reach the log as a detail. */
+    drop_marks(*out);
+    cJSON *msgs = cJSON_GetObjectItemCaseSensitive(*out, "messages");
+    for (cJSON *m = cJSON_IsArray(msgs) ? msgs->child : NULL; m; m = m->next)
+        if (cJSON_IsObject(m))
+            drop_marks(m);
     return LLF_TR_OK;
 }
 

@@ -1,6 +1,7 @@
 /* The OpenAI dialect's translators (the hub itself), context windows, and
  * context-exceeded verdicts. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "dialect.h"
 #include "hubutil.h"
@@ -333,6 +334,28 @@ void test_dialect_openai(void)
     cJSON_Delete(out);
     hub = out = NULL;
     CHECK(o->req_to_hub(cJSON_GetObjectItem(req, "model"), NULL, &hub, &e) == LLF_TR_ERROR);
+    /* The hub's marks are the translators' own: a program's fields so named
+     * are not taken for them (a refusal would skip every other dialect's
+     * member, its text logged as the detail; an is_error would reach
+     * Claude), and go to no member of another dialect. */
+    cJSON *marked = cJSON_Parse("{\"model\":\"gpt-4o\",\"llf:refused\":\"my secret prompt\",\"llf:other\":1,"
+                                "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+                                "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+                                "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
+                                "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"42\",\"llf:is_error\":true}]}");
+    CHECK(marked && o->req_to_hub(marked, NULL, &hub, &e) == LLF_TR_OK);
+    CHECK(hub && !llf_hub_refused(hub) && !cJSON_GetObjectItem(hub, "llf:other"));
+    const cJSON *tool = hub ? cJSON_GetArrayItem(cJSON_GetObjectItem(hub, "messages"), 2) : NULL;
+    CHECK(tool && !cJSON_GetObjectItem(tool, LLF_HUB_TOOL_ERROR) && cJSON_GetObjectItem(tool, "content"));
+    cJSON *claude = NULL;
+    CHECK(hub && llf_dialect_ops_of(LLF_ANTHROPIC)->req_from_hub(hub, "claude-haiku-4-5", &claude, &e) == LLF_TR_OK);
+    char *sent = claude ? cJSON_PrintUnformatted(claude) : NULL;
+    CHECK(sent && !strstr(sent, "is_error") && !strstr(sent, "llf:") && !strstr(sent, "secret"));
+    free(sent);
+    cJSON_Delete(claude);
+    cJSON_Delete(hub);
+    cJSON_Delete(marked);
+    hub = NULL;
     /* A translated output limit: lowered to the model's, and named
      * max_completion_tokens for the reasoning models, which refuse max_tokens
      * and any sampling setting. */
