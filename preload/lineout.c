@@ -6,9 +6,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -104,6 +106,36 @@ static ssize_t put_quiet(int fd, mode_t type, const char *p, size_t n)
     return w;
 }
 
+/* A terminal the program's descriptor blocks on (its stderr, a pty whose
+ * reader has stopped reading) is written through a descriptor of our own
+ * on it that does not block: poll() calls a terminal writable at any room
+ * at all, which a long line may not fit, and one write() would then hold
+ * this thread (the relay's, say) for ever. Opened by /proc, open(2)'s
+ * reopening of the same terminal; -1 when there is none to be had (then
+ * the program's own is written, as any other). Not a pty's master, which
+ * opened again is another pty. (No snprintf: the summary may be written
+ * from a signal handler.) */
+static int tty_own(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    struct stat st, own_st;
+    if (fl < 0 || (fl & O_NONBLOCK) || !isatty(fd) || fstat(fd, &st) || st.st_rdev == makedev(5, 2))
+        return -1;
+    char path[32] = "/proc/self/fd/", digits[12];
+    size_t n = 0, at = strlen(path);
+    for (unsigned v = (unsigned)fd; n == 0 || v; v /= 10)
+        digits[n++] = (char)('0' + v % 10);
+    while (n)
+        path[at++] = digits[--n];
+    path[at] = 0;
+    int own = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (own >= 0 && (fstat(own, &own_st) || own_st.st_rdev != st.st_rdev)) {
+        close(own);
+        own = -1;
+    }
+    return own;
+}
+
 /* A line cut short (a full disk, a non-blocking pipe or socket taking part
  * of it) is ended with a newline at once, so that the next line, ours or
  * another process's, starts a line of its own; when even that cannot be
@@ -113,6 +145,9 @@ int llf_line_write(int fd, mode_t type, const char *p, size_t n, int *torn)
 {
     int saved = errno;   /* (the host's errno is not ours to change) */
     int whole = 0;
+    int own = S_ISCHR(type) ? tty_own(fd) : -1;
+    if (own >= 0)
+        fd = own;
     if (S_ISREG(type) || takes_now(fd, type, n + 1)) {
         if (__atomic_load_n(torn, __ATOMIC_RELAXED) && put_quiet(fd, type, "\n", 1) == 1)
             __atomic_store_n(torn, 0, __ATOMIC_RELAXED);
@@ -123,6 +158,8 @@ int llf_line_write(int fd, mode_t type, const char *p, size_t n, int *torn)
                 __atomic_store_n(torn, 1, __ATOMIC_RELAXED);
         }
     }
+    if (own >= 0)
+        close(own);
     errno = saved;
     return whole;
 }

@@ -1,6 +1,7 @@
 /* A line of ours on a descriptor whose reader is not ours: never waited
  * for (a full pipe drops it whole), never torn by a pipe's room. */
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "lineout.h"
@@ -126,4 +129,63 @@ void test_lineout_torn(void)
     CHECK_STR(got, "{\"a\":1}\n{\"b\"\n{\"d\":4}\n{\"e\"\n{\"f\":6}\n");
     close(fd);
     unlink(path);
+}
+
+/* A terminal whose reader has stopped (a pty nobody reads): a line that
+ * does not fit in the room left is not waited for. Written in a child,
+ * which an alarm ends if the write holds it (exit 3), so that the old
+ * failure shows as one, not as a hung test. */
+void test_lineout_tty(void)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    CHECK(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+    const char *name = m >= 0 ? ptsname(m) : NULL;
+    int t = name ? open(name, O_RDWR | O_NOCTTY) : -1;   /* blocking, as a program's stderr */
+    CHECK(t >= 0);
+    if (t < 0) {
+        if (m >= 0)
+            close(m);
+        return;
+    }
+    struct termios raw;   /* (no echo, no processing: bytes in, bytes queued) */
+    if (tcgetattr(t, &raw) == 0) {
+        cfmakeraw(&raw);
+        tcsetattr(t, TCSANOW, &raw);
+    }
+    int fill = open(name, O_WRONLY | O_NOCTTY | O_NONBLOCK);
+    CHECK(fill >= 0);
+    char chunk[512];
+    memset(chunk, 'f', sizeof chunk);
+    while (fill >= 0 && write(fill, chunk, sizeof chunk) > 0)
+        ;
+    while (fill >= 0 && write(fill, chunk, 1) > 0)
+        ;
+    char take[600];   /* some room now: less than the line */
+    CHECK(read(m, take, sizeof take) > 0);
+    static char big[6000];
+    memset(big, 'b', sizeof big);
+    big[sizeof big - 1] = '\n';
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGALRM, SIG_DFL);
+        alarm(3);
+        int torn = 0;
+        int whole = llf_line_write(t, S_IFCHR, big, sizeof big, &torn);
+        _exit(whole ? 2 : 0);
+    }
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);   /* (killed by the alarm: it waited) */
+    /* with room for it, a short line goes whole */
+    for (;;) {
+        struct pollfd p = {m, POLLIN, 0};
+        if (poll(&p, 1, 100) != 1 || read(m, take, sizeof take) <= 0)
+            break;
+    }
+    int torn = 0;
+    CHECK(llf_line_write(t, S_IFCHR, "{\"a\":1}\n", 8, &torn) == 1);
+    if (fill >= 0)
+        close(fill);
+    close(t);
+    close(m);
 }
