@@ -45,7 +45,11 @@ int llf_log_open(const char *path)
 {
     if (!path || !*path)
         return 0;
-    if (strcmp(path, "stderr") == 0) {
+    /* (the names of the program's stderr as a file too: opened, a socket's
+     * (the journal's, under systemd) is ENXIO, and a terminal's or pipe's
+     * would be another description of it, which stderr's handling fits) */
+    if (strcmp(path, "stderr") == 0 || strcmp(path, "/dev/stderr") == 0 || strcmp(path, "/dev/fd/2") == 0 ||
+        strcmp(path, "/proc/self/fd/2") == 0) {
         log_mode = LOG_STDERR;
         return 0;
     }
@@ -81,9 +85,33 @@ static int lock_briefly(void)
 /* Where to write a line: the log file's descriptor as it was opened (a
  * copy, in *copy, and returned), TO_STDERR, or NULL for nowhere. brief: the
  * lock is waited for only briefly (see lock_briefly). */
-static int said_short;
+static int said_short, said_unread;
+static unsigned long dropped;
 static const llf_ownfd to_stderr_mark = LLF_NO_FD;
 #define TO_STDERR (&to_stderr_mark)
+
+/* The log at path opened to append, without blocking (see below); a file
+ * made here is mode 0600 whatever the umask (under 0277 it would be made
+ * read-only, and the user's next process refused it), one that was there
+ * keeps its mode. -1 with errno. */
+static int open_log(const char *path)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
+        if (fd >= 0 || errno != ENOENT)
+            return fd;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
+        if (fd >= 0) {
+            fchmod(fd, 0600);
+            return fd;
+        }
+        if (errno != EEXIST)   /* (EEXIST: another process made it meanwhile) */
+            return -1;
+    }
+    /* (still there and not: a symbolic link to a file not made yet, which
+     * O_EXCL does not follow) */
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
+}
 
 static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
 {
@@ -104,19 +132,26 @@ static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
         /* (non-blocking to open: a FIFO with no reader would hold the
          * call, and every thread behind this lock, for ever; and so kept
          * for anything but a regular file, whose reader may stop reading) */
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
+        int fd = open_log(log_path);
         if (fd < 0 || llf_fd_own(&log_fd, fd) ||
             fcntl(fd, F_SETFL, O_APPEND | (S_ISREG(log_fd.type) ? 0 : O_NONBLOCK)) != 0) {
             log_fd.fd = -1;
             err = errno;
             if (fd >= 0)
                 close(fd);
-            /* (out of descriptors for now, the process at its limit: this
-             * line is lost, not the log; said once) */
-            if (err == EMFILE || err == ENFILE)
-                err = __atomic_exchange_n(&said_short, 1, __ATOMIC_RELAXED) ? 0 : err;
-            else
+            struct stat st;
+            int fifo = err == ENXIO && stat(log_path, &st) == 0 && S_ISFIFO(st.st_mode);
+            /* (out of descriptors for now, the process at its limit, or a
+             * FIFO whose reader has not come yet: this line is lost, not
+             * the log, and counted as dropped; said once) */
+            if (err == EMFILE || err == ENFILE || fifo) {
+                __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
+                err = __atomic_exchange_n(fifo ? &said_unread : &said_short, 1, __ATOMIC_RELAXED) ? 0 : fifo ? -1 : err;
+            } else {
                 __atomic_store_n(&log_mode, LOG_FAILED, __ATOMIC_RELEASE);
+                if (err == ENXIO && stat(log_path, &st) == 0 && S_ISSOCK(st.st_mode))
+                    err = -2;
+            }
         }
     }
     llf_fd_release();
@@ -124,9 +159,13 @@ static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
     pthread_mutex_unlock(&log_lock);
     if (err == EMFILE || err == ENFILE)
         llf_warn("cannot open log %s: %s; lines are lost until descriptors free up", log_path, strerror(err));
+    else if (err == -1)
+        llf_warn("log %s is a FIFO that nobody reads yet; lines are dropped until it is read", log_path);
+    else if (err == -2)
+        llf_warn("cannot open log %s: a socket, which is not opened as a file (LLMFALLBACK_LOG=stderr writes "
+                 "to the program's stderr, whatever it is); not logging", log_path);
     else if (err)
-        llf_warn("cannot open log %s: %s; not logging", log_path,
-                 err == ENXIO ? "a FIFO that nobody reads" : strerror(err));
+        llf_warn("cannot open log %s: %s; not logging", log_path, strerror(err));
     return copy->fd >= 0 ? copy : NULL;
 }
 
@@ -224,7 +263,6 @@ static void add_ts(cJSON *o, double now)
 /* Lines a reader not reading cost (see lineout.h), or a full disk, and
  * lines cut short, said once: by llf_warn, whose own line, dropped too,
  * is only counted. */
-static unsigned long dropped;
 static int said_dropped;
 static int torn_err, torn_log;   /* (see llf_line_write) */
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -255,4 +256,86 @@ void test_log_warn_long(void)
     size_t n = strlen(out);
     CHECK(n == 13 + 19 + 511 + 34 && strstr(out, reason) &&
           strcmp(out + n - 34, "; passing calls through untouched\n") == 0);
+}
+
+/* Opening the log: a file made under a umask that would make it read-only
+ * is mode 0600 (the user's next process appends to it); a FIFO whose
+ * reader has not come yet drops lines, counted, until one comes, and the
+ * log goes on then; the program's stderr named as a file is stderr. Each
+ * in a child: the log stays set for the process. */
+static int child(int (*fn)(const char *), const char *arg)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fn(arg));
+    int st = -1;
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+}
+
+static int made_0600(const char *path)
+{
+    umask(0277);
+    llf_log_rec r = {"curl", 1, 1, "p", "m", 200, "ok", NULL, 1.0, NULL, NULL};
+    struct stat st;
+    if (llf_log_open(path) != 0)
+        return 1;
+    llf_log_attempt(&r);
+    if (stat(path, &st) != 0 || (st.st_mode & 0777) != 0600)
+        return 2;
+    return 0;
+}
+
+static int fifo_read_late(const char *fifo)
+{
+    signal(SIGPIPE, SIG_IGN);
+    llf_log_rec r = {"curl", 1, 1, "p", "m", 503, "http_error", "overloaded", 1.0, NULL, NULL};
+    llf_summary sm = {1, 0, 1, 1, 0};
+    if (llf_log_open(fifo) != 0)
+        return 1;
+    llf_log_attempt(&r);   /* nobody reads yet: dropped */
+    llf_log_attempt(&r);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+    if (rd < 0)
+        return 2;
+    llf_log_attempt(&r);   /* read now */
+    llf_log_summary(&sm);
+    char buf[8192];
+    ssize_t n = read(rd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    if (!strstr(buf, "\"outcome\":\"http_error\""))
+        return 3;
+    /* (the two lines, and the warning that says so, logged too) */
+    if (!strstr(buf, "\"event\":\"summary\"") || !strstr(buf, "\"dropped\":3"))
+        return 4;
+    return 0;
+}
+
+static int stderr_by_name(const char *name)
+{
+    int p[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, p) != 0 || dup2(p[1], 2) != 2)
+        return 1;
+    llf_log_rec r = {"curl", 1, 1, "p", "m", 200, "ok", NULL, 1.0, NULL, NULL};
+    if (llf_log_open(name) != 0)
+        return 2;
+    llf_log_attempt(&r);
+    char buf[4096];
+    ssize_t n = recv(p[0], buf, sizeof buf - 1, MSG_DONTWAIT);
+    buf[n > 0 ? n : 0] = '\0';
+    return strstr(buf, "\"outcome\":\"ok\"") ? 0 : 3;
+}
+
+void test_log_open(void)
+{
+    char dir[] = "/tmp/llf-logopen-XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/log.jsonl", dir);
+    CHECK(child(made_0600, path) == 0);
+    unlink(path);
+    CHECK(mkfifo(path, 0600) == 0);
+    CHECK(child(fifo_read_late, path) == 0);
+    unlink(path);
+    rmdir(dir);
+    CHECK(child(stderr_by_name, "/dev/stderr") == 0);
+    CHECK(child(stderr_by_name, "/proc/self/fd/2") == 0);
 }
