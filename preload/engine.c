@@ -297,11 +297,18 @@ static char *answer_text(llf_dialect d, const llf_resp *r)
 
 /* 1 when a member is left in the plan after step i (one not skipped
  * already; the original tried last is not one). */
-static int member_after(const llf_step *steps, size_t i, size_t nsteps)
+static int member_after(const llf_config *cfg, llf_call *c, const llf_step *steps, size_t i, size_t nsteps,
+                        long too_small, long *estimate)
 {
-    for (size_t k = i + 1; k < nsteps; k++)
-        if (!steps[k].skip && !steps[k].original)
-            return 1;
+    for (size_t k = i + 1; k < nsteps; k++) {
+        const llf_step *s = &steps[k];
+        const llf_provider *p = &cfg->providers[s->provider];
+        /* (one the loop will skip, by its breaker or its window, is none) */
+        if (s->skip || s->original || llf_health_skips(p->breaker_id, s->model, (long long)llf_mono_ms()) ||
+            (too_small && s->context && s->context <= too_small) || !fits(c, s, p->dialect, estimate))
+            continue;
+        return 1;
+    }
     return 0;
 }
 
@@ -741,7 +748,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
              * provider least likely to answer, and no member was asked.) */
             int may_wait = (r->status == 429 || r->status == 503) && ra >= 0 &&
                            ra <= cfg->retry_max_wait_ms && cfg->retry_same_provider && !retried;
-            int room = may_wait ? 1 + member_after(steps, i, nsteps) : 0;
+            int room = may_wait ? 1 + member_after(cfg, c, steps, i, nsteps, too_small, &estimate) : 0;
             may_wait = may_wait && attempts + room <= cfg->per_call - reserve && llf_retry_budget_left(room) &&
                            llf_budget_used(&e->budget) + room <= e->budget.limit && !program_left(a) &&
                            (deadline <= 0 || llf_wait_fits(ra, deadline - llf_mono_ms())) &&

@@ -754,6 +754,18 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
     }
 }
 
+int llf_health_skips(const char *provider, const char *model, long long now)
+{
+    uint64_t key = key_for(provider, model);
+    const slot *s = key ? find(key, 0, 0) : NULL;
+    int64_t until = s ? val(key, ld(&s->open_until)) : 0;
+    if (until == 0)
+        return 0;
+    if (now < until && until - now <= open_bound(s, key))
+        return 1;
+    return lease_out(s, key, ld(&s->probe), now);
+}
+
 int llf_health_open(const char *provider, const char *model)
 {
     uint64_t key = key_for(provider, model);

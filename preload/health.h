@@ -29,6 +29,9 @@ void llf_health_report(const char *provider, const char *model, int ok, long lon
 /* A probe (allow gave 2) that was not sent, or whose outcome says nothing
  * about the provider's health: the next caller may probe. */
 void llf_health_release(const char *provider, const char *model);
+/* Would llf_health_allow skip provider/model at now (its breaker open, or
+ * cooled down with another's probe out)? Asks only: takes no probe. */
+int  llf_health_skips(const char *provider, const char *model, long long now_ms);
 /* Is provider/model's breaker open (or half-open) now? A same-provider
  * retry is not made then: the next member is asked instead. */
 int  llf_health_open(const char *provider, const char *model);

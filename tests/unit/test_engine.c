@@ -558,6 +558,24 @@ void test_engine(void)
     script b1 = {.steps = {"429ra0", "200"}};
     CHECK(run(&b1, &fin, &c) == 0 && b1.n == 2 && strstr(b1.urls[1], "groq") && !fin.from_original);
     done(&b1, c);
+    /* a member its breaker skips is no member to leave room for: with
+     * attempts for the original's retry alone, the retry is made (it gave
+     * the program the 429, the member skipped after all) */
+    llf_health_cfg two = {2, 60000, 0, 60000};   /* (the original's 429 alone opens none) */
+    setup("groq/llama", 2, 100);
+    llf_health_init(&two, NULL);
+    for (int i = 0; i < 2; i++)
+        llf_health_report(bid("groq"), "llama", 0, (long long)llf_mono_ms());
+    script b1b = {.steps = {"429ra0", "200"}};
+    CHECK(run(&b1b, &fin, &c) == 0 && b1b.n == 2 && fin.from_original && fin.resp->status == 200);
+    CHECK(b1b.n == 2 && strstr(b1b.urls[1], "openai"));
+    done(&b1b, c);
+    /* ...and one its breaker lets through, a member still: no retry */
+    llf_health_init(&two, NULL);
+    script b1c = {.steps = {"429ra0", "200"}};
+    CHECK(run(&b1c, &fin, &c) == 0 && b1c.n == 2 && strstr(b1c.urls[1], "groq") && !fin.from_original);
+    done(&b1c, c);
+    setup("groq/llama", 4, 100);
     /* a revoked key is the credential's failure, not the provider's */
     llf_health_init(&one, NULL);
     script b2 = {.steps = {"401", "200", "403", "200", "402", "200"}};
