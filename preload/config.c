@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,11 +170,15 @@ static int get_long(ctx *x, const cJSON *obj, const char *where, const char *key
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
         return 0;
-    /* Range first: converting a double beyond long's range is undefined. */
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble < 9.2e18) ||
-        v->valuedouble != (double)(long)v->valuedouble)
+    /* Range first: converting a double beyond long's range is undefined.
+     * One beyond it (every double that large is a whole number) is the
+     * most a long holds, which each caller bounds as it does any large
+     * value ("more than 1,000 count as 1,000"). */
+    int huge = cJSON_IsNumber(v) && v->valuedouble >= 9.2e18;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min) ||
+        (!huge && v->valuedouble != (double)(long)v->valuedouble))
         return fail(x, KEY_FMT " must be an integer >= %ld", KEY_ARGS(where, key), min);
-    *out = (long)v->valuedouble;
+    *out = huge ? LONG_MAX : (long)v->valuedouble;
     return 0;
 }
 

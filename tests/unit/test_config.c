@@ -1,5 +1,6 @@
 /* Config: defaults, the file, LLMFALLBACK_CHAIN, keys, and one-line errors. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -175,9 +176,15 @@ void test_config(void)
     CHECK(fails_with("{\"attempts\":{\"per_call\":0}}", NULL, "per_call must be an integer >= 1"));
     CHECK(fails_with("{\"attempts\":{\"per_call\":\"3\"}}", NULL, "per_call must be an integer"));
     CHECK(fails_with("{\"timeouts_ms\":{\"connect\":-1}}", NULL, "connect must be an integer >= 0"));
-    /* beyond long's range (a fuzzer-found undefined conversion) */
-    CHECK(fails_with("{\"shadow\":{\"timeout_ms\":3.4e95}}", NULL, "timeout_ms must be an integer >= 1"));
+    /* beyond long's range (a fuzzer-found undefined conversion): below it
+     * an error, above it the most a long holds, which each value's own
+     * bound takes down ("more than 1,000 count as 1,000") */
     CHECK(fails_with("{\"attempts\":{\"per_process\":-1e300}}", NULL, "per_process must be an integer >= 0"));
+    c = load("{\"attempts\":{\"per_call\":1e19,\"per_process\":1e300},\"breaker\":{\"failures\":10000000000000000000},"
+             "\"shadow\":{\"timeout_ms\":3.4e95}}", NULL, NULL);
+    CHECK(c && c->per_call == 1000 && c->per_process == LONG_MAX && c->breaker.failures == 1000000 &&
+          c->shadow_timeout_ms == LONG_MAX);
+    llf_config_free(c);
     CHECK(fails_with("{\"retry\":{\"same_provider\":1}}", NULL, "true or false"));
     CHECK(fails_with("{\"providers\":{\"backup\":{\"base_url\":\"http://h/v1\"}},\"chain\":[\"backup\"]}",
                      NULL, "needs a model"));
