@@ -376,6 +376,26 @@ static const char *shown_model(const char *model)
     return llf_terr_word(model) == model ? model : "(a model not shown: it may be a key)";
 }
 
+/* Does a model read as a key, one pasted after the provider's name
+ * ("anthropic/sk-ant-...")? It would be sent as the model, and shown on
+ * every line of the log. A key's own prefix (OpenAI's, Anthropic's,
+ * OpenRouter's and DeepSeek's sk-, Gemini's AIza, Groq's gsk_, xAI's xai-,
+ * Fireworks' fw_), which no model's name starts with, or a provider's key
+ * itself inside it. */
+static int model_is_key(const llf_config *c, const char *model)
+{
+    static const char *const prefixes[] = {"sk-", "AIza", "gsk_", "xai-", "fw_"};
+    if (!model)
+        return 0;
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+        if (strncmp(model, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    for (size_t i = 0; i < c->nproviders; i++)
+        if (c->providers[i].key && strlen(c->providers[i].key) >= 8 && strstr(model, c->providers[i].key))
+            return 1;
+    return 0;
+}
+
 /* One "provider" + model (NULL: the provider's default) as an entry. */
 static int make_entry(ctx *x, const char *provider, size_t plen, const char *model, long context,
                       llf_chain_entry *out)
@@ -1142,6 +1162,10 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
                  p->key_refused ? LLF_KEY_REFUSED : "is not set");
             goto bad;
         }
+        if (model_is_key(c, c->chain[i].model)) {
+            fail(&x, "chain entry %s/(a model not shown): it reads as a key", p->name);
+            goto bad;
+        }
     }
     x.origin = origin ? origin : "configuration";
     if (c->mode != LLF_MODE_FALLBACK) {
@@ -1149,6 +1173,10 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
         if (p->needs_key && !p->key) {
             fail(&x, "candidate %s/%s: %s %s", p->name, shown_model(c->candidate.model),
                  llf_shown_var(p->key_refused ? p->key_refused : p->key_env), p->key_refused ? LLF_KEY_REFUSED : "is not set");
+            goto bad;
+        }
+        if (model_is_key(c, c->candidate.model)) {
+            fail(&x, "candidate %s/(a model not shown): it reads as a key", p->name);
             goto bad;
         }
     }

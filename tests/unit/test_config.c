@@ -269,6 +269,22 @@ void test_config(void)
                      "it may be a key): ANTHROPIC_API_KEY is not set") && !strstr(err, "AbCdEf"));
     CHECK(fails_with(NULL, "anthropic/claude-opus-4-7", "chain entry anthropic/claude-opus-4-7: ANTHROPIC_API_KEY"));
     t_setenv("ANTHROPIC_API_KEY", had);
+    /* ...and with its key set: an error still (it would be the model sent,
+     * and shown on every line of the log), by a key's prefix or by a
+     * provider's own key in it; a model's name is none */
+    t_setenv("ANTHROPIC_API_KEY", "sk-ant-real-0123456789");
+    t_setenv("GROQ_API_KEY", "gsk_groqsecret42");
+    CHECK(fails_with(NULL, "anthropic/sk-ant-api03-AbCdEf0123456789xyz",
+                     "chain entry anthropic/(a model not shown): it reads as a key") && !strstr(err, "AbCdEf"));
+    CHECK(fails_with(NULL, "groq/llama-gsk_groqsecret42", "chain entry groq/(a model not shown): it reads as a key") &&
+          !strstr(err, "secret"));
+    CHECK(fails_with("{\"mode\":\"override\",\"candidate\":\"anthropic/AIzaSyA0123456789\"}", NULL,
+                     "candidate anthropic/(a model not shown): it reads as a key") && !strstr(err, "AIza"));
+    c = load(NULL, "anthropic/claude-sonnet-4-5,groq/llama-3.3-70b-versatile,openai/gpt-4o-2024-08-06", NULL);
+    CHECK(c && c->nchain == 3);
+    llf_config_free(c);
+    t_setenv("GROQ_API_KEY", NULL);
+    t_setenv("ANTHROPIC_API_KEY", had);
     /* a key named as the file names it (it said "the configuration.log",
      * "chain entry.context") */
     CHECK(fails_with("{\"log\": 5}", NULL, "cfg.json: \"log\" must be a string"));
