@@ -157,6 +157,7 @@ typedef struct deferred {
 typedef struct hstate {
     CURL *h;
     char *url;                        /* copy */
+    char default_proto[16];           /* CURLOPT_DEFAULT_PROTOCOL's ("" none; "?" one too long to be a call's) */
     CURLU *curlu;                     /* program's */
     struct curl_slist *headers;       /* program's */
     enum method method;
@@ -714,7 +715,7 @@ static int interesting(CURLoption o)
     case CURLOPT_NETRC: case CURLOPT_COOKIEFILE: case CURLOPT_COOKIEJAR: case CURLOPT_COOKIELIST:
     case CURLOPT_SHARE: case CURLOPT_OPENSOCKETFUNCTION: case CURLOPT_OPENSOCKETDATA:
     case CURLOPT_SOCKOPTFUNCTION: case CURLOPT_SOCKOPTDATA: case CURLOPT_CLOSESOCKETFUNCTION:
-    case CURLOPT_CLOSESOCKETDATA:
+    case CURLOPT_CLOSESOCKETDATA: case CURLOPT_DEFAULT_PROTOCOL:
         return 1;
     default:
         return tls_index(o) >= 0;
@@ -742,6 +743,10 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
 {
     switch (o) {
     case CURLOPT_URL: set_str(&s->url, p); break;
+    case CURLOPT_DEFAULT_PROTOCOL:
+        snprintf(s->default_proto, sizeof s->default_proto, "%s",
+                 !p ? "" : strlen(p) < sizeof s->default_proto ? (const char *)p : "?");
+        break;
     case CURLOPT_CURLU: s->curlu = p; break;
     case CURLOPT_HTTPHEADER: s->headers = p; break;
     case CURLOPT_POSTFIELDS:
@@ -2723,11 +2728,11 @@ static void conn_back(const llf_curl_api *rc, CURL *h, hstate *s)
 }
 
 /* The URL the handle's next transfer goes to, as libcurl reads it: a
- * CURLOPT_CURLU's, or one without a scheme given the scheme libcurl
- * guesses for it (http but for hosts named ftp., imap. and the like:
- * "localhost:11434/api/chat" is a call). (CURLOPT_DEFAULT_PROTOCOL, which
- * libcurl puts first, is not followed: a URL it sends elsewhere than
- * http:// passes through.) *own: NULL or a copy to curl_free. */
+ * CURLOPT_CURLU's, or one without a scheme given the program's
+ * CURLOPT_DEFAULT_PROTOCOL (curl --proto-default) or else the scheme
+ * libcurl guesses for it (http but for hosts named ftp., imap. and the
+ * like: "localhost:11434/api/chat" is a call). *own: NULL or a copy to
+ * curl_free. */
 static const char *next_url(const llf_curl_api *rc, const hstate *s, char **own)
 {
     *own = NULL;
@@ -2736,12 +2741,24 @@ static const char *next_url(const llf_curl_api *rc, const hstate *s, char **own)
     if (!s->url || strstr(s->url, "://") || !rc->url || !rc->url_set || !rc->url_get)
         return s->url;
     CURLU *u = rc->url();
-    if (u && rc->url_set(u, CURLUPART_URL, s->url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-        rc->url_get(u, CURLUPART_URL, own, 0) != CURLUE_OK)
+    int set;
+    if (s->default_proto[0]) {
+        /* (libcurl puts it first as it is, and its URL parser reads that) */
+        size_t n = strlen(s->default_proto) + 3 + strlen(s->url) + 1;
+        char *with = malloc(n);
+        if (with)
+            snprintf(with, n, "%s://%s", s->default_proto, s->url);
+        set = u && with ? rc->url_set(u, CURLUPART_URL, with, CURLU_NON_SUPPORT_SCHEME) : CURLUE_OUT_OF_MEMORY;
+        free(with);
+    } else {
+        set = u ? rc->url_set(u, CURLUPART_URL, s->url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) : CURLUE_OUT_OF_MEMORY;
+    }
+    if (set == CURLUE_OK && rc->url_get(u, CURLUPART_URL, own, 0) != CURLUE_OK)
         *own = NULL;
     if (u)
         rc->url_cleanup(u);
-    return *own ? *own : s->url;
+    /* (a default scheme that did not parse: no call's) */
+    return *own ? *own : s->default_proto[0] ? NULL : s->url;
 }
 
 /* Is the handle's next transfer a POST, as a completion call is (see

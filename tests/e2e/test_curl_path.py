@@ -1451,6 +1451,32 @@ def test_a_url_without_a_scheme_is_a_call():
     eq(answer(r.stdout).split(" (")[0], "Hello from backup", "fell back")
 
 
+def test_a_default_protocol_is_the_schemeless_urls_scheme():
+    """curl --proto-default https with a URL without a scheme goes over
+    https: to a provider at http:// that is no call of it, and passes
+    through as without the library (libcurl's TLS to a plain server, given
+    up at the program's own limit), logged nowhere and asked of no member.
+    (It was read as http, managed, its TLS stopped by our connect limit and
+    counted against the provider, and the backup's answer given.) With
+    --proto-default http it is a call, and falls back."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    argv = curl_chat(m, "-m", "2", "-w", "\n%{http_code}")
+    argv[2] = argv[2].split("://", 1)[1]
+    runs = {}
+    for preload in (False, True):
+        log = new_log("proto-default.log")
+        r = run(argv + ["--proto-default", "https"], env_for(config(m), log, preload=preload))
+        runs[preload] = (r.returncode, r.stdout.decode().rsplit("\n", 1)[-1])
+        if preload:
+            eq([l for l in read_log(log) if l["event"] == "attempt"], [], "no attempt logged")
+    eq(runs[True], runs[False], "passed through, as without the library")
+    eq(len(m.requests("backup")), 0, "no member asked")
+    r = run(argv + ["--proto-default", "http"], env_for(config(m)))
+    eq(r.stdout.decode().rsplit("\n", 1)[-1], "200", "over http, a call: answered")
+    eq(answer(r.stdout.decode().rsplit("\n", 1)[0]).split(" (")[0], "Hello from backup", "fell back")
+
+
 def test_an_interface_address_is_kept_and_the_call_falls_back():
     """curl --interface ADDRESS binds its socket to that address before it
     connects, with no port yet (IP_BIND_ADDRESS_NO_PORT): the socket goes to
