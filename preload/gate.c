@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -96,25 +95,11 @@ static void load(void)
 #undef ALSO
     const char *path = getenv("LLMFALLBACK_CONFIG");
     llf_buf t = {0};
-    if (llf_buf_add(&t, builtin, sizeof builtin - 1)) {
+    if (llf_buf_add(&t, builtin, sizeof builtin - 1) ||
+        /* (a pipe is read once, by the core: here it would be used up) */
+        (path && *path && llf_buf_read_file(&t, path, LLF_CONFIG_MAX + sizeof builtin - 1, 1))) {
         llf_buf_free(&t);
-        return;   /* no memory: maybe, always */
-    }
-    /* (a pipe is read once, by the core: here it would be used up) */
-    if (path && *path && llf_buf_read_file(&t, path, LLF_CONFIG_MAX + sizeof builtin - 1, 1)) {
-        /* Not a regular file (a pipe, whose text only the core reads), or
-         * one whose writer is slow, may name any host: maybe, always. One
-         * that cannot be read at all (missing, a directory, forbidden, too
-         * large) names none: the built-in hosts alone, whose first call
-         * loads the core, which says the file cannot be read. (Every
-         * process of a job under a mistyped path loaded the core and
-         * libcurl at its first connection of any kind, to say so.) */
-        if (errno == EINVAL || errno == ETIMEDOUT || errno == ENOMEM) {
-            llf_buf_free(&t);
-            return;
-        }
-        t.n = sizeof builtin - 1;
-        t.p[t.n] = '\0';
+        return;   /* unreadable (or no memory): maybe, always */
     }
     /* A NUL byte (the core refuses such a file, and says so where a call
      * loads it) is read past, not taken for the text's end. */

@@ -827,18 +827,6 @@ def test_idle_process_loads_nothing():
         g.write(f.read().replace(b'"chain"', b'"chain"\0', 1))
     e = run(["/usr/bin/python3", "-c", code, url], env_for(nul))
     eq(e.stdout.decode().split()[:3], ["-", "-", "-"], f"a config with a NUL byte: nothing loaded ({e.stderr[-200:]!r})")
-    # a configuration path that cannot be read names no host but the
-    # built-in ones: nothing loaded, nothing said, for other hosts (every
-    # process loaded the core and libcurl to say it); a connection to a
-    # built-in one (ollama's, localhost:11434) loads the core, which says so
-    missing = os.path.join(os.path.dirname(other), "no-such-config.json")
-    e = run(["/usr/bin/python3", "-c", code, url], env_for(missing))
-    eq((e.stdout.decode().split()[:3], e.stderr.decode()), (["-", "-", "-"], ""),
-       "an unreadable config, other hosts: nothing loaded, nothing said")
-    e = run(["/usr/bin/python3", "-c", "import socket; socket.socket().connect_ex(('127.0.0.1', 11434)); " + code,
-             url], env_for(missing))
-    eq(e.stdout.decode().split()[0], "core", "a built-in provider's address: the core")
-    check("cannot read config" in e.stderr.decode(), f"which says the file cannot be read ({e.stderr[-200:]!r})")
     # the same program, to a provider's address (not an LLM call) loads the core
     d = run(["/usr/bin/python3", "-c", code, f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=10&seed=1"],
             env_for(config(m)))
