@@ -827,6 +827,15 @@ def test_idle_process_loads_nothing():
         g.write(f.read().replace(b'"chain"', b'"chain"\0', 1))
     e = run(["/usr/bin/python3", "-c", code, url], env_for(nul))
     eq(e.stdout.decode().split()[:3], ["-", "-", "-"], f"a config with a NUL byte: nothing loaded ({e.stderr[-200:]!r})")
+    # a configuration path that cannot be read may have named any host: a
+    # process's first connection loads the core, which says so in one line
+    # (as README says), a process without any, nothing
+    missing = os.path.join(os.path.dirname(other), "no-such-config.json")
+    e = run(["/usr/bin/python3", "-c", code, url], env_for(missing))
+    eq(e.stdout.decode().split()[0], "core", "an unreadable config, any host: the core")
+    eq(len([l for l in e.stderr.decode().splitlines() if "cannot read config" in l]), 1, "one line says why")
+    e = run(["/usr/bin/python3", "-c", code], env_for(missing))
+    eq((e.stdout.decode().split()[:3], e.stderr.decode()), (["-", "-", "-"], ""), "and without a connection, nothing")
     # the same program, to a provider's address (not an LLM call) loads the core
     d = run(["/usr/bin/python3", "-c", code, f"http://127.0.0.1:{m.port('primary')}/_mock/blob?size=10&seed=1"],
             env_for(config(m)))
