@@ -154,11 +154,6 @@ cJSON *llf_engine_parse_body(const char *body, size_t len)
 {
     if (!body || !len || memchr(body, '\0', len))
         return NULL;
-    /* (from backslash to backslash with memchr: memmem's general search
-     * cost more than the rest of this function on a short body) */
-    for (const char *b = memchr(body, '\\', len); b; b = memchr(b + 1, '\\', (size_t)(body + len - b - 1)))
-        if (body + len - b >= 6 && memcmp(b + 1, "u0000", 5) == 0)
-            return NULL;
     cJSON *j = llf_json_parse_exact(body, len);
     const char *dup;
     if (!cJSON_IsObject(j) || llf_json_dup_key(j, &dup)) {   /* (no memory: not held either) */

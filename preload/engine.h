@@ -61,10 +61,10 @@ llf_call *llf_engine_recognise(llf_engine *e, const char *url, const char *metho
                                const char *body, size_t len);
 
 /* The request body as recognition admits it: exactly one JSON object, with
- * no NUL in it (raw or \u0000, which cJSON cuts names and values at, so
- * that a key "model\u0000x" would read as "model" to us and not to the
- * provider), and no key given twice in any object (cJSON reads the first,
- * servers the last). NULL otherwise: such a call passes through untouched. */
+ * no raw NUL in it (a \u0000 is kept whole: our cJSON holds it as C0 80,
+ * so a key "model\u0000x" is no "model", to us as to the provider), and
+ * no key given twice in any object (cJSON reads the first, servers the
+ * last). NULL otherwise: such a call passes through untouched. */
 cJSON    *llf_engine_parse_body(const char *body, size_t len);
 int       llf_engine_run(llf_engine *e, llf_call *call, const llf_run_args *a, llf_final *fin);
 /* What is added to a Retry-After of ms: up to a quarter more (for 0, up to

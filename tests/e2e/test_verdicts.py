@@ -335,6 +335,30 @@ def test_a_nul_escape_is_part_of_the_answer():
         eq(text, "\0Hello from backup\tthere", f"{dialect} program, OpenAI member: the text, whole")
 
 
+def test_a_nul_escape_in_the_request_falls_back_whole():
+    """A request whose text holds \\u0000 (Python's json.dumps of a "\\x00")
+    is a call: its fallback, to a member of its dialect and of another, is
+    sent the text whole, the NUL escaped again. (Such a call passed through,
+    for a cJSON that cut a string at a NUL, which ours no longer does.)"""
+    for dialect, chain, member in (("openai", ("backup/gpt-4o-mini",), "backup"),
+                                   ("anthropic", ("backup/gpt-4o-mini",), "backup"),
+                                   ("openai", ("anthropic/claude-haiku-4-5",), "claude"),
+                                   ("gemini", ("backup/gpt-4o-mini",), "backup")):
+        m = mock()
+        m.set(primary_for(dialect), behaviour="503")
+        text = "\0Hello \u0000 there"
+        extra = ({"messages": [{"role": "user", "content": text}]} if dialect != "gemini"
+                 else {"contents": [{"role": "user", "parts": [{"text": text}]}]})
+        out, who = call(m, dialect, extra_body=extra, chain=chain)
+        eq(who, member, f"{dialect} program, {chain[0]}: fell back")
+        sent = json.loads(m.requests(member)[0]["body"])
+        msgs = sent.get("messages") or []
+        got = msgs[-1]["content"] if msgs else None
+        if isinstance(got, list):
+            got = "".join(b.get("text", "") for b in got)
+        eq(got, text, f"{dialect} program, {chain[0]}: the member was sent the text whole")
+
+
 def test_wrong_content_type_falls_back():
     m = mock()
     m.set("oai", behaviour="textplain")
