@@ -441,6 +441,10 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
 /* e to the end of the chain (which then owns its model). */
 static int append_chain(ctx *x, llf_chain_entry e)
 {
+    if (x->c->nchain >= LLF_CHAIN_MAX) {
+        free(e.model);
+        return fail(x, "chain: more than %d entries", LLF_CHAIN_MAX);
+    }
     llf_chain_entry *c = realloc(x->c->chain, (x->c->nchain + 1) * sizeof *c);
     if (!c) {
         free(e.model);

@@ -7,6 +7,10 @@
 #ifndef LLF_CONFIG_H
 #define LLF_CONFIG_H
 
+/* A chain's most entries: a call's plan holds them with the override
+ * candidate and the original, twice (engine.h's LLF_MAX_STEPS). */
+#define LLF_CHAIN_MAX 60
+
 #include <regex.h>
 #include <stddef.h>
 
@@ -81,7 +85,7 @@ typedef struct llf_config {
     llf_base        *bases;
     size_t           nbases;
     llf_chain_entry *chain;
-    size_t           nchain;
+    size_t           nchain;        /* at most LLF_CHAIN_MAX */
     int   per_call;             /* attempts of one call, the original included */
     long  per_process;          /* extra attempts the process may ever make */
     double retry_ratio, retry_burst;   /* the ratio budget (health.h) */

@@ -25,6 +25,7 @@ typedef struct llf_step {
 } llf_step;
 
 #define LLF_MAX_STEPS 64
+_Static_assert(LLF_MAX_STEPS >= LLF_CHAIN_MAX + 3, "a plan holds every chain entry");
 
 /* The plan for a call to (provider, model) in dialect caller: the original,
  * then each chain member that is not the same provider and model, each

@@ -280,6 +280,17 @@ void test_config(void)
           !strstr(err, "secret"));
     CHECK(fails_with("{\"mode\":\"override\",\"candidate\":\"anthropic/AIzaSyA0123456789\"}", NULL,
                      "candidate anthropic/(a model not shown): it reads as a key") && !strstr(err, "AIza"));
+    /* a chain of more entries than a plan holds is an error, not cut */
+    {
+        char many[61 * 16] = "";
+        for (int i = 0; i < 61; i++)
+            snprintf(many + strlen(many), sizeof many - strlen(many), "%sgroq/m%d", i ? "," : "", i);
+        CHECK(fails_with(NULL, many, "chain: more than 60 entries"));
+        *strrchr(many, ',') = '\0';
+        c = load(NULL, many, NULL);
+        CHECK(c && c->nchain == 60);
+        llf_config_free(c);
+    }
     c = load(NULL, "anthropic/claude-sonnet-4-5,groq/llama-3.3-70b-versatile,openai/gpt-4o-2024-08-06", NULL);
     CHECK(c && c->nchain == 3);
     llf_config_free(c);
