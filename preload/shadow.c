@@ -194,6 +194,7 @@ static job *head, *tail;
 static int queued;
 static int worker_pid;   /* the process whose worker runs, 0 none */
 static double acc = -1;  /* sampling accumulator; < 0 until seeded */
+static int acc_pid;      /* the process it was seeded in */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* The copy being sent (NULL when the worker is idle) and the worker's
  * libcurl and handle. After fork() the child keeps
@@ -511,8 +512,15 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
     if (cand->provider == provider && strcmp(cand->model, model) == 0)
         return;   /* the candidate answered: nothing to compare with */
     pthread_mutex_lock(&lock);
-    if (acc < 0)   /* a random phase, so one-call processes are sampled at the same rate */
-        acc = (double)((unsigned)getpid() * 2654435761u % 1000u) / 1000.0;
+    /* A phase of the process's own, spread by its pid (Knuth's
+     * multiplicative hash), so that one-call processes are sampled at the
+     * same rate; drawn again in a forked child, whose fork handler may not
+     * be in yet (it is made with the first copy). */
+    int me = (int)llf_self_pid();
+    if (acc < 0 || acc_pid != me) {
+        acc = (double)((unsigned)me * 2654435761u % 1000u) / 1000.0;
+        acc_pid = me;
+    }
     int pick = llf_shadow_pick(&acc, cfg->shadow_sample);
     pthread_mutex_unlock(&lock);
     if (!pick)
