@@ -1054,6 +1054,9 @@ static int default_chain(ctx *x)
     for (size_t i = 0; i < x->c->nproviders; i++) {
         const llf_provider *p = &x->c->providers[i];
         int usable = p->key || (!p->needs_key && p->configured);
+        if (usable && p->default_model && x->c->nchain == LLF_CHAIN_MAX)
+            return fail(x, "the default chain (every provider with a key, or needing none) would have more "
+                           "than %d entries: name them in \"chain\"", LLF_CHAIN_MAX);
         if (usable && p->default_model && add_chain(x, p->name, strlen(p->name), NULL, 0))
             return -1;
     }

@@ -240,7 +240,10 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
         return llf_real_connect(fd, sa, len);
     /* (before the socket is touched: one near the open-file limit is left
      * as the program made it) */
-    if (core->relay_room(fd) || fd / FD_PAGE >= FD_PAGES)   /* (or past our tables) */
+    /* (or past our tables, or their pages for its number not to be had:
+     * its mark and address must hold once it goes to the relay) */
+    if (core->relay_room(fd) || !fd_page((void **)tls_pages, fd, 1, 1) ||
+        !fd_page((void **)orig_pages, fd, sizeof(struct sockaddr_in6), 1))
         return llf_real_connect(fd, sa, len);
     struct sockaddr_storage relay = {.ss_family = mapped ? AF_INET : sa->sa_family};
     socklen_t rl = sizeof relay;

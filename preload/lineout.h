@@ -30,7 +30,9 @@ int llf_stderr_fd(mode_t *type);
  * (st_mode & S_IFMT), with one write() and without waiting: a regular file
  * is written to; anything else (pipe, FIFO, socket, terminal) only when it
  * takes the line now (poll, and for a pipe room for the whole line), else
- * the line is dropped whole. SIGPIPE from a reader gone is not raised.
+ * the line is dropped whole; a terminal, which poll calls writable at any
+ * room, is written without blocking and may take part of a line (a line
+ * cut short, below). SIGPIPE from a reader gone is not raised.
  * A line cut short is ended with a '\n' then, or (*torn, one per place
  * written to, 0 at first) before the next line; never glued to the next.
  * 1 when the whole line was written, 0 when it was dropped or cut short. */

@@ -109,8 +109,13 @@ static int open_log(const char *path)
             return -1;
     }
     /* (still there and not: a symbolic link to a file not made yet, which
-     * O_EXCL does not follow) */
-    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
+     * O_EXCL does not follow; its target, not there before, made here) */
+    struct stat st;
+    int there = stat(path, &st) == 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
+    if (fd >= 0 && !there)
+        fchmod(fd, 0600);
+    return fd;
 }
 
 static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
@@ -207,6 +212,8 @@ static size_t utf8_len(const unsigned char *p)
 #define CONT(b) (((b) & 0xC0) == 0x80)
     if (c < 0x80)
         return 1;
+    if (c == 0xC0 && p[1] == 0x80)
+        return 2;   /* our cJSON's \u0000 (see third_party/cjson), which it prints so again */
     if (c < 0xC2 || c > 0xF4 || !CONT(p[1]))
         return 0;
     if (c < 0xE0)
@@ -432,6 +439,8 @@ void llf_log_forked(void)
 {
     __atomic_store_n(&dropped, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&said_dropped, 0, __ATOMIC_RELAXED);   /* (its own stderr may be another's) */
+    __atomic_store_n(&said_unread, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&said_short, 0, __ATOMIC_RELAXED);
 }
 
 void llf_log_deprecation(const char *provider, const char *model, const char *date)

@@ -290,6 +290,18 @@ void test_config(void)
         c = load(NULL, many, NULL);
         CHECK(c && c->nchain == 60);
         llf_config_free(c);
+        /* ...and a default chain that would have more says so */
+        char *json = malloc(61 * 96 + 64);
+        CHECK(json != NULL);
+        if (json) {
+            strcpy(json, "{\"providers\":{");
+            for (int i = 0; i < 61; i++)
+                sprintf(json + strlen(json), "%s\"p%d\":{\"base_url\":\"http://h%d/v1\",\"api_key_env\":\"\",\"model\":\"m\"}",
+                        i ? "," : "", i, i);
+            strcat(json, "}}");
+            CHECK(fails_with(json, NULL, "the default chain (every provider with a key, or needing none) would have more than 60"));
+            free(json);
+        }
     }
     c = load(NULL, "anthropic/claude-sonnet-4-5,groq/llama-3.3-70b-versatile,openai/gpt-4o-2024-08-06", NULL);
     CHECK(c && c->nchain == 3);

@@ -178,6 +178,8 @@ void test_log_utf8(void)
         {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a surrogate */
         {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* past U+10FFFF */
         {"\x80x", "\xef\xbf\xbdx"},
+        {"m\xc0\x80x", NULL},   /* our cJSON's \u0000 (a request's, managed now), printed so again */
+        {"m\xc0\x81", "m\xef\xbf\xbd\xef\xbf\xbd"},
         {"", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -188,6 +190,10 @@ void test_log_utf8(void)
         if (rc == 1)
             free(fixed);
     }
+    llf_log_rec nul = {"curl", 1, 1, "p", "m\xc0\x80x", 200, "ok", NULL, 1.0, NULL, NULL};
+    char *n0 = llf_log_format(&nul, 1764036000.5, 1);
+    CHECK(n0 && strstr(n0, "\"model\":\"m\\u0000x\""));
+    free(n0);
     llf_log_rec r = {"curl", 1, 2, "backup", "mini\xc3", 503, "http_error", "overloaded", 1.0, "gpt-4o\xff\xfe", NULL};
     char *s = llf_log_format(&r, 1764036000.5, 1);
     CHECK(s && strstr(s, "\"model\":\"mini\xef\xbf\xbd\"") && strstr(s, "\"detail\":\"gpt-4o\xef\xbf\xbd\xef\xbf\xbd\""));
@@ -285,6 +291,22 @@ static int made_0600(const char *path)
     return 0;
 }
 
+/* a symbolic link to a file not made yet: its target made so too */
+static int made_0600_through_a_link(const char *link)
+{
+    umask(0277);
+    llf_log_rec r = {"curl", 1, 1, "p", "m", 200, "ok", NULL, 1.0, NULL, NULL};
+    char target[256];
+    snprintf(target, sizeof target, "%s.target", link);
+    struct stat st;
+    if (symlink(target, link) != 0 || llf_log_open(link) != 0)
+        return 1;
+    llf_log_attempt(&r);
+    if (stat(target, &st) != 0 || (st.st_mode & 0777) != 0600)
+        return 2;
+    return 0;
+}
+
 static int fifo_read_late(const char *fifo)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -332,6 +354,11 @@ void test_log_open(void)
     snprintf(path, sizeof path, "%s/log.jsonl", dir);
     CHECK(child(made_0600, path) == 0);
     unlink(path);
+    CHECK(child(made_0600_through_a_link, path) == 0);
+    unlink(path);
+    char target[80];
+    snprintf(target, sizeof target, "%s.target", path);
+    unlink(target);
     CHECK(mkfifo(path, 0600) == 0);
     CHECK(child(fifo_read_late, path) == 0);
     unlink(path);
