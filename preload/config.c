@@ -384,7 +384,7 @@ static const char *shown_model(const char *model)
  * itself inside it. */
 static int model_is_key(const llf_config *c, const char *model)
 {
-    static const char *const prefixes[] = {"sk-", "AIza", "gsk_", "xai-", "fw_"};
+    static const char prefixes[][5] = {"sk-", "AIza", "gsk_", "xai-", "fw_"};
     if (!model)
         return 0;
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
