@@ -162,6 +162,10 @@ static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
     llf_fd_release();
     *copy = log_fd;
     pthread_mutex_unlock(&log_lock);
+    /* (not said from the summary, which exec may write in a signal handler:
+     * llf_warn allocates; a call's lines before it have said it) */
+    if (brief)
+        err = 0;
     if (err == EMFILE || err == ENFILE)
         llf_warn("cannot open log %s: %s; lines are lost until descriptors free up", log_path, strerror(err));
     else if (err == -1)
