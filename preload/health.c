@@ -621,19 +621,34 @@ static uint64_t key_for(const char *provider, const char *model)
 static __thread uint64_t my_lease;
 
 /* llf_health_allow in key's slot s: -1 the slot went to another key. */
+/* key's breaker in s at now, as allow_in reads it: BR_CLOSED, BR_SKIP (open, or
+ * cooled down with another's probe out), or BR_PROBE (cooled down, none out);
+ * *until its open_until, *probe its probe as read. */
+enum { BR_CLOSED, BR_SKIP, BR_PROBE };
+
+static int state_in(const slot *s, uint64_t key, int64_t now, int64_t *until, uint64_t *probe)
+{
+    *until = val(key, ld(&s->open_until));
+    *probe = 0;
+    if (*until == 0)
+        return BR_CLOSED;
+    if (now < *until && *until - now <= open_bound(s, key))
+        return BR_SKIP;
+    /* Cooled down: one probe at a time, the others keep skipping, unless
+     * the prober has died. */
+    *probe = ld(&s->probe);
+    return lease_out(s, key, *probe, now) ? BR_SKIP : BR_PROBE;
+}
+
 static int allow_in(slot *s, uint64_t key, int64_t now)
 {
-    int64_t until = val(key, ld(&s->open_until));
-    if (until == 0)
-        return 1;
-    if (now < until && until - now <= open_bound(s, key))
-        return 0;
-    /* Cooled down: one probe at a time, the others keep skipping, unless
-     * the prober has died. Our lease's span is recorded before the lease,
-     * so that no process reads it with a smaller bound. */
-    uint64_t probe = ld(&s->probe);
-    if (lease_out(s, key, probe, now))
-        return 0;
+    int64_t until;
+    uint64_t probe;
+    int st = state_in(s, key, now, &until, &probe);
+    if (st != BR_PROBE)
+        return st == BR_CLOSED;
+    /* Our lease's span is recorded before the lease, so that no process
+     * reads it with a smaller bound. */
     int64_t span = lease_ms();
     if (raise_to(s, key, &s->span, span) < 0)
         return -1;
@@ -758,12 +773,9 @@ int llf_health_skips(const char *provider, const char *model, long long now)
 {
     uint64_t key = key_for(provider, model);
     const slot *s = key ? find(key, 0, 0) : NULL;
-    int64_t until = s ? val(key, ld(&s->open_until)) : 0;
-    if (until == 0)
-        return 0;
-    if (now < until && until - now <= open_bound(s, key))
-        return 1;
-    return lease_out(s, key, ld(&s->probe), now);
+    int64_t until;
+    uint64_t probe;
+    return s && state_in(s, key, now, &until, &probe) == BR_SKIP;
 }
 
 int llf_health_open(const char *provider, const char *model)
