@@ -290,6 +290,13 @@ static char *answer_text(llf_dialect d, const llf_resp *r)
     return text;
 }
 
+/* Is member s skipped for its window: one no larger than a window that
+ * was already exceeded (too_small), or one the request does not fit? */
+static int window_skips(llf_call *c, const llf_step *s, llf_dialect to, long too_small, long *estimate)
+{
+    return (too_small && s->context && s->context <= too_small) || !fits(c, s, to, estimate);
+}
+
 /* 1 when a member is left in the plan after step i (one not skipped
  * already; the original tried last is not one). */
 static int member_after(const llf_config *cfg, llf_call *c, const llf_step *steps, size_t i, size_t nsteps,
@@ -300,7 +307,7 @@ static int member_after(const llf_config *cfg, llf_call *c, const llf_step *step
         const llf_provider *p = &cfg->providers[s->provider];
         /* (one the loop will skip, by its breaker or its window, is none) */
         if (s->skip || s->original || llf_health_skips(p->breaker_id, s->model, (long long)llf_mono_ms()) ||
-            (too_small && s->context && s->context <= too_small) || !fits(c, s, p->dialect, estimate))
+            window_skips(c, s, p->dialect, too_small, estimate))
             continue;
         return 1;
     }
@@ -534,8 +541,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             log_skip(a, c, s, s->skip, NULL);
             continue;
         }
-        if (!s->original && ((too_small && s->context && s->context <= too_small) ||
-                             !fits(c, s, cfg->providers[s->provider].dialect, &estimate))) {
+        if (!s->original && window_skips(c, s, cfg->providers[s->provider].dialect, too_small, &estimate)) {
             log_skip(a, c, s, "context", NULL);
             continue;
         }
