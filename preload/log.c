@@ -144,8 +144,10 @@ static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
             err = errno;
             if (fd >= 0)
                 close(fd);
+            /* (what an ENXIO was opened on: a FIFO with no reader, a socket) */
             struct stat st;
-            int fifo = err == ENXIO && stat(log_path, &st) == 0 && S_ISFIFO(st.st_mode);
+            mode_t kind = err == ENXIO && stat(log_path, &st) == 0 ? st.st_mode & S_IFMT : 0;
+            int fifo = S_ISFIFO(kind);
             /* (out of descriptors for now, the process at its limit, or a
              * FIFO whose reader has not come yet: this line is lost, not
              * the log, and counted as dropped; said once) */
@@ -154,7 +156,7 @@ static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
                 err = __atomic_exchange_n(fifo ? &said_unread : &said_short, 1, __ATOMIC_RELAXED) ? 0 : fifo ? -1 : err;
             } else {
                 __atomic_store_n(&log_mode, LOG_FAILED, __ATOMIC_RELEASE);
-                if (err == ENXIO && stat(log_path, &st) == 0 && S_ISSOCK(st.st_mode))
+                if (S_ISSOCK(kind))
                     err = -2;
             }
         }
