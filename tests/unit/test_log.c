@@ -278,33 +278,32 @@ static int child(int (*fn)(const char *), const char *arg)
     return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : 99;
 }
 
-static int made_0600(const char *path)
+/* One line logged at log (made there under umask 0277): is made, the file
+ * it makes, mode 0600? */
+static int logged_0600(const char *log, const char *made)
 {
     umask(0277);
     llf_log_rec r = {"curl", 1, 1, "p", "m", 200, "ok", NULL, 1.0, NULL, NULL};
     struct stat st;
-    if (llf_log_open(path) != 0)
+    if (llf_log_open(log) != 0)
         return 1;
     llf_log_attempt(&r);
-    if (stat(path, &st) != 0 || (st.st_mode & 0777) != 0600)
+    if (stat(made, &st) != 0 || (st.st_mode & 0777) != 0600)
         return 2;
     return 0;
+}
+
+static int made_0600(const char *path)
+{
+    return logged_0600(path, path);
 }
 
 /* a symbolic link to a file not made yet: its target made so too */
 static int made_0600_through_a_link(const char *link)
 {
-    umask(0277);
-    llf_log_rec r = {"curl", 1, 1, "p", "m", 200, "ok", NULL, 1.0, NULL, NULL};
     char target[256];
     snprintf(target, sizeof target, "%s.target", link);
-    struct stat st;
-    if (symlink(target, link) != 0 || llf_log_open(link) != 0)
-        return 1;
-    llf_log_attempt(&r);
-    if (stat(target, &st) != 0 || (st.st_mode & 0777) != 0600)
-        return 2;
-    return 0;
+    return symlink(target, link) != 0 ? 3 : logged_0600(link, target);
 }
 
 static int fifo_read_late(const char *fifo)
