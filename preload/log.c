@@ -86,6 +86,8 @@ static int lock_briefly(void)
  * copy, in *copy, and returned), TO_STDERR, or NULL for nowhere. brief: the
  * lock is waited for only briefly (see lock_briefly). */
 static int said_short, said_unread;
+/* Lines dropped (a log that could not be opened for them, and those of
+ * put_line below), for the summary. */
 static unsigned long dropped;
 static const llf_ownfd to_stderr_mark = LLF_NO_FD;
 #define TO_STDERR (&to_stderr_mark)
@@ -274,8 +276,8 @@ static void add_ts(cJSON *o, double now)
 }
 
 /* Lines a reader not reading cost (see lineout.h), or a full disk, and
- * lines cut short, said once: by llf_warn, whose own line, dropped too,
- * is only counted. */
+ * lines cut short, counted in dropped (above) and said once: by llf_warn,
+ * whose own line, dropped too, is only counted. */
 static int said_dropped;
 static int torn_err, torn_log;   /* (see llf_line_write) */
 
