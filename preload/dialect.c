@@ -140,6 +140,29 @@ int llf_hub_allowed_tools(const cJSON *hub, const cJSON **allowed, int *required
     return LLF_TR_OK;
 }
 
+int llf_given_to_hub(int (*to_hub)(const cJSON *, const char *, cJSON **, llf_terr *), const cJSON *req,
+                     const char *url_model, cJSON **out, llf_terr *e)
+{
+    const cJSON *k = cJSON_IsObject(req) ? req->child : NULL;
+    while (k && !cJSON_IsNull(k))
+        k = k->next;
+    if (!k)
+        return to_hub(req, url_model, out, e);
+    cJSON *c = cJSON_Duplicate(req, 1);
+    if (!c) {
+        llf_terr_set(e, "out of memory");
+        return LLF_TR_ERROR;
+    }
+    for (cJSON *f = c->child, *next; f; f = next) {
+        next = f->next;
+        if (cJSON_IsNull(f))
+            cJSON_Delete(cJSON_DetachItemViaPointer(c, f));
+    }
+    int rc = to_hub(c, url_model, out, e);
+    cJSON_Delete(c);
+    return rc;
+}
+
 char *llf_anthropic_tool_id(const char *id, const char *response_id, int n)
 {
     if (!id || !*id) {

@@ -87,6 +87,11 @@ int llf_hub_allowed_tools(const cJSON *hub, const cJSON **allowed, int *required
  * NULL: every tool is)? */
 int llf_hub_tool_offered(const cJSON *allowed, const cJSON *t);
 
+/* to_hub run on req with its null top-level fields as not given (every
+ * dialect's SDKs write "tool_choice": null, "system": null for it): on req
+ * itself when it has none, else on a copy without them. */
+int llf_given_to_hub(int (*to_hub)(const cJSON *, const char *, cJSON **, llf_terr *), const cJSON *req,
+                     const char *url_model, cJSON **out, llf_terr *e);
 /* A tool-call id as Anthropic takes one (tool_use.id, tool_result.
  * tool_use_id: ^[a-zA-Z0-9_-]+$, else a 400): id itself when it is one,
  * else id with every other byte '_' -- one mapping, for whole answers and

@@ -31,8 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "hubutil.h"
 #include "models.h"
+
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(e) ((e)->lost = 1)
+#include <uthash.h>
 
 /* A call's arguments (OpenAI's string) as JSON: all of it, so that text
  * that only begins with an object (JSON lines, an object then prose) is no
@@ -309,7 +314,7 @@ static int openai_strict_form(const cJSON *s)
     return 1;
 }
 
-static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
+static int given_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     (void)url_model;
     if (!cJSON_IsObject(req) || !cJSON_IsArray(llf_get(req, "messages"))) {
@@ -434,6 +439,13 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     }
     *out = hub;
     return LLF_TR_OK;
+}
+
+/* A null field is not given: a null "system" is no system message, a null
+ * "tool_choice" no choice, not an error. */
+static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
+{
+    return llf_given_to_hub(given_to_hub, req, url_model, out, e);
 }
 
 /* ---- requests: hub → Anthropic ---------------------------------------- */
@@ -594,20 +606,110 @@ static int add_tool_id(cJSON *o, const char *key, const char *id, const char *re
  * id-less calls of the assistant message before it: OpenAI pairs such
  * results with their calls by position, and its results follow the
  * message that made the calls. A result left over gets an id of its own
- * (it answers no call, as one naming an id no call has). */
+ * (it answers no call, as one naming an id no call has).
+ *
+ * A call whose id an earlier call had (a program whose ids restart each
+ * turn, call_0 in every turn; two ids Anthropic's form makes one) is sent
+ * as <id>_<k>, the first k no id sent has, and a result naming the id
+ * answers the latest call that had it, as Gemini's side pairs them. */
+typedef struct id_entry {
+    char *key, *sent;   /* sent: NULL in the table of ids sent */
+    int lost;           /* not added to its table: no memory */
+    UT_hash_handle hh;
+} id_entry;
+
 typedef struct call_ids {
     int made;               /* ids made up so far */
     int next, end;          /* the last assistant message's: [next, end) not yet answered */
+    id_entry *latest;       /* a program's id (as Anthropic takes it) → the id its latest call was sent as */
+    id_entry *sent;         /* every program's id sent */
 } call_ids;
 
-/* o[key]: id as Anthropic takes it, or for none the next made-up one
- * (answer: the oldest unanswered call's, for a result). 0, or -1. */
+static void id_free(id_entry *x)
+{
+    free(x->key);
+    free(x->sent);
+    free(x);
+}
+
+static void ids_free(call_ids *ids)
+{
+    id_entry *x, *tmp;
+    HASH_ITER(hh, ids->latest, x, tmp) {
+        HASH_DEL(ids->latest, x);
+        id_free(x);
+    }
+    HASH_ITER(hh, ids->sent, x, tmp) {
+        HASH_DEL(ids->sent, x);
+        id_free(x);
+    }
+}
+
+static const char *id_find(id_entry *t, const char *key)
+{
+    id_entry *x;
+    HASH_FIND_STR(t, key, x);
+    return x ? (x->sent ? x->sent : x->key) : NULL;
+}
+
+/* t[key] = sent (NULL: key alone, as a set). 0, or -1. */
+static int id_put(id_entry **t, const char *key, const char *sent)
+{
+    id_entry *x;
+    char *v = sent ? llf_strdup(sent) : NULL;
+    if (sent && !v)
+        return -1;
+    HASH_FIND_STR(*t, key, x);
+    if (x) {
+        free(x->sent);
+        x->sent = v;
+        return 0;
+    }
+    if (!(x = calloc(1, sizeof *x)) || !(x->key = llf_strdup(key))) {
+        free(x);
+        free(v);
+        return -1;
+    }
+    x->sent = v;
+    HASH_ADD_KEYPTR(hh, *t, x->key, strlen(x->key), x);
+    if (x->lost) {
+        id_free(x);
+        return -1;
+    }
+    return 0;
+}
+
+/* o[key]: a call's id (answer 0) or a result's (1) as sent to Claude, or
+ * for none the next made-up one (answer: the oldest unanswered call's, for
+ * a result). 0, or -1. */
 static int add_history_id(cJSON *o, const char *key, const char *id, call_ids *ids, int answer)
 {
-    if (id && *id)
-        return add_tool_id(o, key, id, NULL, 0);
-    int n = answer && ids->next < ids->end ? ids->next++ : ids->made++;
-    return add_tool_id(o, key, NULL, "llf", n);
+    if (!id || !*id) {
+        int n = answer && ids->next < ids->end ? ids->next++ : ids->made++;
+        return add_tool_id(o, key, NULL, "llf", n);
+    }
+    char *own = llf_anthropic_tool_id(id, NULL, 0);
+    if (!own)
+        return -1;
+    const char *v = answer ? id_find(ids->latest, own) : NULL;
+    int rc;
+    if (v) {
+        rc = llf_add(o, key, cJSON_CreateString(v));
+    } else if (answer) {
+        rc = llf_add(o, key, cJSON_CreateString(own));
+    } else {
+        llf_buf u = {0};
+        rc = llf_buf_adds(&u, own);
+        for (unsigned k = 2; rc == 0 && id_find(ids->sent, u.p); k++) {
+            u.n = 0;
+            rc = llf_buf_printf(&u, "%s_%u", own, k);
+        }
+        rc = rc || id_put(&ids->sent, u.p, NULL) || id_put(&ids->latest, own, u.p) ||
+             llf_add(o, key, cJSON_CreateString(u.p));
+        free(u.p);
+    }
+    free(own);
+    return rc ? -1 : 0;
 }
 
 static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, call_ids *ids, llf_terr *e)
@@ -811,9 +913,10 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     llf_buf system = {0};
     int rc = o && am && !llf_add(o, "model", cJSON_CreateString(model ? model : "")) ? LLF_TR_OK
                                                                                      : LLF_TR_ERROR;
-    call_ids ids = {0, 0, 0};
+    call_ids ids = {0, 0, 0, NULL, NULL};
     for (const cJSON *m = msgs->child; m && rc == LLF_TR_OK; m = m->next)
         rc = message_from_hub(m, am, &system, &ids, e);
+    ids_free(&ids);
     if (rc == LLF_TR_OK && cJSON_GetArraySize(am) &&
         strcmp(llf_get_str(am->child, "role"), "user") != 0) {
         llf_terr_set(e, "conversation starts with assistant");

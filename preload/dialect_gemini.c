@@ -701,7 +701,7 @@ static int only_allowed(cJSON *tools, const cJSON *allowed, llf_terr *e)
     return LLF_TR_OK;
 }
 
-static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
+static int given_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     const cJSON *contents = llf_get(req, "contents");
     if (!cJSON_IsArray(contents) && !cJSON_IsObject(contents)) {
@@ -808,11 +808,16 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
                 break;
             }
             for (const cJSON *d = each_first(decls); d && rc == LLF_TR_OK; d = each_next(decls, d)) {
-                /* the parameters as Gemini's Schema, or as a JSON Schema */
+                /* the parameters as Gemini's Schema, or as a JSON Schema
+                 * (a null one is none, as proto3 JSON reads null) */
                 const cJSON *params = llf_get(d, "parameters");
+                if (cJSON_IsNull(params))
+                    params = NULL;
                 int proto = params != NULL;
                 if (!params)
                     params = get2(d, "parametersJsonSchema", "parameters_json_schema");
+                if (cJSON_IsNull(params))
+                    params = NULL;
                 cJSON *w = cJSON_CreateObject(), *f = cJSON_CreateObject();
                 if (!w || !f || llf_add(w, "type", cJSON_CreateString("function")) ||
                     llf_copy(f, "name", d, "name") || llf_copy(f, "description", d, "description") ||
@@ -861,6 +866,13 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     }
     *out = hub;
     return LLF_TR_OK;
+}
+
+/* A null field is not given: a null "system" is no system message, a null
+ * "tool_choice" no choice, not an error. */
+static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
+{
+    return llf_given_to_hub(given_to_hub, req, url_model, out, e);
 }
 
 /* ---- requests: hub → Gemini ------------------------------------------- */

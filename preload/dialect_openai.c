@@ -413,6 +413,13 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         llf_terr_set(e, "out of memory");
         return LLF_TR_ERROR;
     }
+    /* A tool choice without tools, or tools: [] (a program of another
+     * dialect may send either), OpenAI refuses with a 400: neither is sent. */
+    if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "tools"))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "tools");
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "tool_choice");
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "parallel_tool_calls");
+    }
     /* OpenAI takes up to 4 stop sequences (400 beyond), as Groq and xAI
      * do; a model that takes none had them left out by fit (stop_at). */
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "stop")) > 4) {

@@ -72,6 +72,31 @@ static void nulls_from_openai(void)
     CHECK(rc == LLF_TR_OK && gc && !cJSON_GetObjectItem(gc, "topP") && !cJSON_GetObjectItem(gc, "temperature") &&
           !cJSON_GetObjectItem(gc, "stopSequences"));
     cJSON_Delete(o);
+    /* an Anthropic program's null tool_choice and system, as SDKs write
+     * them: no choice and no system message, to either other dialect (a
+     * null tool_choice had failed the translation, skipping the member) */
+    static const char anull[] = "{\"model\":\"c\",\"max_tokens\":5,\"system\":null,\"tool_choice\":null,"
+                                "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                                "\"tools\":[{\"name\":\"f\",\"input_schema\":{\"type\":\"object\"}}]}";
+    o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, anull, "gpt-4o", &rc, d, sizeof d);
+    const cJSON *m0 = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 0);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "tool_choice") &&
+          cJSON_GetArraySize(cJSON_GetObjectItem(o, "messages")) == 1 &&
+          !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m0, "role")), "user") &&
+          cJSON_GetArraySize(cJSON_GetObjectItem(o, "tools")) == 1);
+    cJSON_Delete(o);
+    o = tr_across(LLF_ANTHROPIC, LLF_GEMINI, anull, "gemini-2.5-flash", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "systemInstruction") && !cJSON_GetObjectItem(o, "toolConfig"));
+    cJSON_Delete(o);
+    /* no tools, or none in the list: no tool choice reaches OpenAI, nor
+     * "tools": [] (OpenAI refuses either with a 400) */
+    o = tr_across(LLF_ANTHROPIC, LLF_OPENAI,
+                  "{\"model\":\"c\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                  "\"tools\":[],\"tool_choice\":{\"type\":\"auto\",\"disable_parallel_tool_use\":true}}",
+                  "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "tools") && !cJSON_GetObjectItem(o, "tool_choice") &&
+          !cJSON_GetObjectItem(o, "parallel_tool_calls"));
+    cJSON_Delete(o);
 }
 
 /* A tool_result with an image cannot be carried to OpenAI or to Gemini
@@ -548,6 +573,29 @@ static void empty_tool_ids(void)
          "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"\",", "Paris") "]},"
          RESULT("\"tool_call_id\":\"\",", "P") "," RESULT("\"tool_call_id\":\"\",", "X"),
          "call_llf_0 call_llf_0 call_llf_1"},
+        /* ids that restart each turn: Claude refuses a history whose
+         * tool_use ids repeat, so a repeat is sent renamed, and a result
+         * answers the latest call with its id */
+        {"ids that restart each turn",
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"call_0\",", "Paris") "]},"
+         RESULT("\"tool_call_id\":\"call_0\",", "P") ",{\"role\":\"user\",\"content\":\"and?\"},"
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"call_0\",", "Rome") ","
+         CALL("\"id\":\"call_1\",", "Oslo") "]}," RESULT("\"tool_call_id\":\"call_0\",", "R") ","
+         RESULT("\"tool_call_id\":\"call_1\",", "O") ",{\"role\":\"user\",\"content\":\"more\"},"
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"call_0\",", "Bern") "]},"
+         RESULT("\"tool_call_id\":\"call_0\",", "B"),
+         "call_0 call_0 call_0_2 call_1 call_0_2 call_1 call_0_3 call_0_3"},
+        /* two ids Anthropic's form makes one (functions.w:0 and
+         * functions_w_0), and a renaming that would meet an id the program
+         * sent itself */
+        {"ids that meet once in Anthropic's form",
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"functions.w:0\",", "Paris") ","
+         CALL("\"id\":\"x_2\",", "Rome") "]}," RESULT("\"tool_call_id\":\"functions.w:0\",", "P") ","
+         RESULT("\"tool_call_id\":\"x_2\",", "R") ",{\"role\":\"user\",\"content\":\"and?\"},"
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"functions_w_0\",", "Oslo") ","
+         CALL("\"id\":\"x\",", "Bern") "," CALL("\"id\":\"x\",", "Nice") "]},"
+         RESULT("\"tool_call_id\":\"functions_w_0\",", "O"),
+         "functions_w_0 x_2 functions_w_0 x_2 functions_w_0_2 x x_3 functions_w_0_2"},
     };
 #undef CALL
 #undef RESULT

@@ -80,6 +80,22 @@ static void nulls_both_ways(void)
     const cJSON *schema = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "tools"), 0), "input_schema");
     CHECK(rc == LLF_TR_OK && cJSON_IsObject(schema) && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(schema, "type")), "object"));
     cJSON_Delete(o);
+    /* a Gemini program's null parameters and systemInstruction are none
+     * to OpenAI (which refuses "parameters": null), and a toolConfig
+     * without tools gives OpenAI no tool_choice (a 400 without tools) */
+    o = tr_across(LLF_GEMINI, LLF_OPENAI,
+                  "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],\"systemInstruction\":null,"
+                  "\"tools\":[{\"functionDeclarations\":[{\"name\":\"now\",\"description\":\"time\",\"parameters\":null}]}]}",
+                  "gpt-4o", &rc, d, sizeof d);
+    const cJSON *fn = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "tools"), 0), "function");
+    CHECK(rc == LLF_TR_OK && fn && !cJSON_GetObjectItem(fn, "parameters") &&
+          cJSON_GetArraySize(cJSON_GetObjectItem(o, "messages")) == 1);
+    cJSON_Delete(o);
+    o = tr_across(LLF_GEMINI, LLF_OPENAI,
+                  "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],"
+                  "\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"AUTO\"}}}", "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o && !cJSON_GetObjectItem(o, "tool_choice") && !cJSON_GetObjectItem(o, "tools"));
+    cJSON_Delete(o);
     /* no stop sequences as a list: none (OpenAI refuses "stop": []) */
     o = tr_across(LLF_GEMINI, LLF_OPENAI,
                   "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],\"generationConfig\":"
