@@ -328,11 +328,11 @@ static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, int me
 {
     *jr = r;
     llf_verdict v = llf_judge_ex(in, r, time(NULL));
-    /* (an error body that starts as text other than 'x' is not compressed:
-     * gzip starts with 0x1f, zlib's deflate with 0x78; the failover's 503
-     * asks no more) */
-    unsigned char b0 = r->body.n ? (unsigned char)r->body.p[0] : ' ';
-    int error = r->status >= 400 && v.outcome != LLF_OK && !(b0 >= ' ' && b0 < 0x7f && b0 != 'x');
+    /* (an error body is decoded when its head names a coding: not by its
+     * first byte, since raw deflate, which some servers send as "deflate",
+     * may start with any) */
+    size_t len;
+    int error = r->status >= 400 && v.outcome != LLF_OK && llf_head_get(&r->head, "content-encoding", &len);
     if ((v.outcome != LLF_INVALID_BODY && !error) || r->delivered || r->stream_problem)
         return v;
     switch (llf_decode_body(&r->head, r->body.p, r->body.n, LLF_DECODE_MAX, plain)) {

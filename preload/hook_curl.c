@@ -1343,6 +1343,11 @@ static hstate *busy_state(CURL *h)
 static int go_live(attempt_ctx *c)
 {
     llf_resp *r = c->out;
+    /* A stream translated into the program's dialect is not the length
+     * the member framed it with: the program would be told it (its header
+     * callback, CURLINFO_CONTENT_LENGTH_DOWNLOAD), and is told none. */
+    if (c->at->translate_to >= 0)
+        llf_head_drop(&r->head, "content-length");
     size_t n = r->head.n;
     size_t end = n >= 2 && r->head.p[n - 2] == '\r' ? n - 2 : n - 1;
     const char *extra = c->at->live_extra ? c->at->live_extra : "";

@@ -241,28 +241,33 @@ def test_an_error_body_gzipped_for_the_program_is_judged_decoded():
 
 
 def test_a_deflated_error_body_is_judged_decoded():
-    """deflate as servers send it (zlib's, whose first byte is 'x'): a
-    retired model's 404 asked for by a program that decodes itself is read
-    from its decoded body, and falls back."""
+    """deflate as servers send it, zlib's (whose first byte is 'x') and raw
+    (whose first byte may be printable: '%' here): a retired model's 404
+    asked for by a program that decodes itself is read from its decoded
+    body, and falls back."""
     import zlib
-    m = mock()
-    body = zlib.compress(json.dumps({"error": {"message": "The model `gpt-4o` does not exist",
-                                               "type": "invalid_request_error", "code": "model_not_found"}}).encode())
-    def reply(c, req):
-        c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Encoding: deflate\r\n"
-                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        return True
-    srv = RawServer(reply)
-    try:
-        log = new_log("deflate404.jsonl")
-        argv = [CURL, "-s", f"http://127.0.0.1:{srv.port}/v1/chat/completions", "-H", "Content-Type: application/json",
-                "-H", "Accept-Encoding: deflate", "-d", chat_body()]
-        r = run(argv, env_for(raw_config(srv, m), log=log))
-        check(answer(r.stdout).startswith("Hello from backup"), f"fell back ({r.stdout[:100]!r})")
-        eq([(x["provider"], x["reason"]) for x in read_log(log) if x.get("event") == "attempt"][0],
-           ("openai", "model_not_found"), "judged on its decoded body")
-    finally:
-        srv.stop()
+    text = json.dumps({"error": {"message": "The model `gpt-4o` does not exist",
+                                 "type": "invalid_request_error", "code": "model_not_found"}}).encode()
+    raw = zlib.compressobj(9, zlib.DEFLATED, -15)
+    for kind, body in (("zlib", zlib.compress(text)), ("raw", raw.compress(text) + raw.flush())):
+        if kind == "raw":
+            check(32 <= body[0] < 127 and body[0] != ord("x"), f"raw deflate starting printable ({body[:1]!r})")
+        m = mock()
+        def reply(c, req, body=body):
+            c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Encoding: deflate\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            return True
+        srv = RawServer(reply)
+        try:
+            log = new_log("deflate404.jsonl")
+            argv = [CURL, "-s", f"http://127.0.0.1:{srv.port}/v1/chat/completions", "-H", "Content-Type: application/json",
+                    "-H", "Accept-Encoding: deflate", "-d", chat_body()]
+            r = run(argv, env_for(raw_config(srv, m), log=log))
+            check(answer(r.stdout).startswith("Hello from backup"), f"{kind}: fell back ({r.stdout[:100]!r})")
+            eq([(x["provider"], x["reason"]) for x in read_log(log) if x.get("event") == "attempt"][0],
+               ("openai", "model_not_found"), f"{kind}: judged on its decoded body")
+        finally:
+            srv.stop()
 
 
 def test_plain_400_is_not_retried():
@@ -692,6 +697,54 @@ def test_stream_translated_from_another_dialect():
     sent = json.loads(m.requests("claude")[0]["body"])
     check(sent.get("stream") is True and "max_tokens" in sent, "an Anthropic streaming request")
     eq(len(m.requests("backup")), 0, "the first member answered")
+
+
+def test_a_translated_stream_is_not_given_the_members_length():
+    """A member's stream framed with a Content-Length (not chunked) is
+    translated into the program's dialect: another length, so the program
+    is told none, in its header callback or its getinfo, and reads the
+    whole stream."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    events = "".join(f"event: {e}\ndata: {json.dumps(d)}\n\n" for e, d in (
+        ("message_start", {"type": "message_start", "message": {
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x", "content": [],
+            "stop_reason": None, "usage": {"input_tokens": 3, "output_tokens": 0}}}),
+        ("content_block_start", {"type": "content_block_start", "index": 0,
+                                 "content_block": {"type": "text", "text": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "text_delta", "text": "Hello framed"}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                           "usage": {"output_tokens": 2}}),
+        ("message_stop", {"type": "message_stop"}))).encode()
+    def reply(c, req):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n" % len(events)
+                  + events)
+        return True
+    srv = RawServer(reply)
+    try:
+        cfg = write_config({"providers": {
+            "openai": {"base_url": m.base("primary")},
+            "framed": {"dialect": "anthropic", "base_url": f"http://127.0.0.1:{srv.port}/v1",
+                       "api_key_env": "ANTHROPIC_API_KEY"}},
+            "chain": ["framed/claude-x"]})
+        body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+        r = run([CURL, "-sS", "-N", "-i", m.base("primary") + "/chat/completions",
+                 "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body,
+                 "-w", "\nsize=%{size_download} length=%header{content-length}"], env_for(cfg))
+        out = r.stdout.decode()
+        head, _, rest = out.partition("\r\n\r\n")
+        stream, _, info = rest.rpartition("\n")
+        eq(r.returncode, 0, f"curl ends well ({r.stderr[-200:]!r})")
+        check("x-llmfallback-provider: framed" in head.lower(), "the member's stream")
+        check("content-length" not in head.lower(), f"no Content-Length given ({head!r})")
+        chunks = [json.loads(l[6:]) for l in stream.splitlines() if l.startswith("data: {")]
+        eq("".join(c["choices"][0]["delta"].get("content") or "" for c in chunks), "Hello framed", "its text")
+        check(stream.rstrip().endswith("data: [DONE]"), "the whole stream")
+        eq(info, f"size={len(stream.encode())} length=", "getinfo: the size given, and no length")
+    finally:
+        srv.stop()
 
 
 def test_anthropic_caller_same_dialect():
