@@ -368,12 +368,20 @@ static int load_providers(ctx *x, const cJSON *provs)
     return 0;
 }
 
-/* A model's name as a message shows it: not one that reads as a key (a key
- * pasted after the provider's name, "anthropic/sk-ant-..."), as the
- * provider's is not. */
+/* A model's name as a message shows it, once model_is_key has refused one
+ * that reads as a key: not one that holds 20 letters and digits in a row,
+ * as a key without a known prefix does (Mistral's 32), where models' names
+ * are short words and numbers between '-', '.', ':', '_' and '/'
+ * ("claude-sonnet-4-5", "gemini-2.5-flash-preview-05-20"). */
 static const char *shown_model(const char *model)
 {
-    return llf_terr_word(model) == model ? model : "(a model not shown: it may be a key)";
+    size_t run = 0;
+    for (const char *p = model ? model : ""; *p; p++) {
+        run = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ? run + 1 : 0;
+        if (run >= 20)
+            return "(a model not shown: it may be a key)";
+    }
+    return model ? model : "";
 }
 
 /* Does a model read as a key, one pasted after the provider's name
@@ -1163,27 +1171,34 @@ int llf_config_load(const char *text, size_t len, const char *origin, const char
         x.origin = "LLMFALLBACK_CHAIN";   /* (where the chain came from) */
     for (size_t i = 0; i < c->nchain; i++) {
         const llf_provider *p = &c->providers[c->chain[i].provider];
+        if (model_is_key(c, c->chain[i].model)) {
+            fail(&x, "chain entry %s/(a model not shown): it reads as a key", p->name);
+            goto bad;
+        }
         if (p->needs_key && !p->key) {
             fail(&x, "chain entry %s/%s: %s %s", p->name, shown_model(c->chain[i].model),
                  llf_shown_var(p->key_refused ? p->key_refused : p->key_env),
                  p->key_refused ? LLF_KEY_REFUSED : "is not set");
             goto bad;
         }
-        if (model_is_key(c, c->chain[i].model)) {
-            fail(&x, "chain entry %s/(a model not shown): it reads as a key", p->name);
-            goto bad;
-        }
     }
     x.origin = origin ? origin : "configuration";
     if (c->mode != LLF_MODE_FALLBACK) {
         const llf_provider *p = &c->providers[c->candidate.provider];
+        if (model_is_key(c, c->candidate.model)) {
+            fail(&x, "candidate %s/(a model not shown): it reads as a key", p->name);
+            goto bad;
+        }
         if (p->needs_key && !p->key) {
             fail(&x, "candidate %s/%s: %s %s", p->name, shown_model(c->candidate.model),
                  llf_shown_var(p->key_refused ? p->key_refused : p->key_env), p->key_refused ? LLF_KEY_REFUSED : "is not set");
             goto bad;
         }
-        if (model_is_key(c, c->candidate.model)) {
-            fail(&x, "candidate %s/(a model not shown): it reads as a key", p->name);
+        /* (the original is always sent: with one attempt a call, the
+         * candidate would never be) */
+        if (c->mode == LLF_MODE_OVERRIDE && c->per_call < 2) {
+            fail(&x, "mode \"override\" needs attempts.per_call of at least 2 (the candidate, then the program's "
+                     "own request)");
             goto bad;
         }
     }

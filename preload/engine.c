@@ -577,11 +577,18 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 stop = aborted = 1;
                 break;
             }
+            /* An override candidate, sent before the original, has half of
+             * the program's time left: a candidate that hangs would else
+             * take all of it, and the program's own provider, which would
+             * have answered, would never be asked. */
             llf_attempt at;
-            if (llf_attempt_window(cfg, a->prog_connect_ms, a->prog_total_ms,
-                                   deadline > 0 ? deadline - llf_mono_ms() : 0, &at)) {
+            int halved = s->candidate && !orig_resp && deadline > 0;
+            double time_left = deadline > 0 ? deadline - llf_mono_ms() : 0;
+            if (llf_attempt_window(cfg, a->prog_connect_ms, a->prog_total_ms, halved ? time_left / 2 : time_left,
+                                   &at)) {
                 log_skip(a, c, s, "deadline", NULL);
-                stop = out_of_time = 1;
+                if (!halved)
+                    stop = out_of_time = 1;
                 break;
             }
             llf_req req;

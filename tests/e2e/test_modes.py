@@ -113,6 +113,26 @@ def test_override_falls_back_to_the_original():
     eq([len(m.requests(n)) for n in ("claude", "primary", "backup")], [1, 1, 1], "each tried once")
 
 
+def test_an_override_candidate_that_hangs_leaves_the_original_its_time():
+    """Under the program's own limit on the call (curl -m 3), a candidate
+    that never answers has half of it: the program's own provider is asked
+    in the other half, and answers, where the candidate took all of it and
+    the program got curl's timeout."""
+    m = mock()
+    m.set("claude", behaviour="hang")
+    log = new_log("override-hang.log")
+    r = run([CURL, "-sS", "-i", "-m", "3", m.base("primary") + "/chat/completions",
+             "-H", "Authorization: Bearer " + KEYS["OPENAI_API_KEY"], "-H", "Content-Type: application/json",
+             "-d", chat_body()], env_for(config(m, "override", "override-hang.json",
+                                                timeouts_ms={"first_byte": 60000, "total": 60000}), log))
+    head, body = split(r.stdout)
+    eq(r.returncode, 0, f"curl ends well ({r.stderr[-200:]!r})")
+    check("Hello from primary (gpt-4o)" in body.decode(), f"the program's own provider answers ({body[:100]!r})")
+    eq(len(m.requests("primary")), 1, "the original is sent")
+    recs = [(e["provider"], e["reason"]) for e in read_log(log) if e.get("event") == "attempt"]
+    eq(recs, [("anthropic", "timeout"), ("openai", "ok")], "the candidate's own time ran out, then the original")
+
+
 def test_shadow_never_touches_the_answer():
     """A Python program (urllib) gets its provider's answer while the candidate
     (2 s slow) is still working; the comparison is logged once the copy comes

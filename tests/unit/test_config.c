@@ -265,9 +265,16 @@ void test_config(void)
     /* a key pasted as a model, its provider's key unset: not echoed */
     const char *had = t_env("ANTHROPIC_API_KEY");
     t_setenv("ANTHROPIC_API_KEY", NULL);
-    CHECK(fails_with(NULL, "anthropic/sk-ant-api03-AbCdEf0123456789xyz", "chain entry anthropic/(a model not shown: "
-                     "it may be a key): ANTHROPIC_API_KEY is not set") && !strstr(err, "AbCdEf"));
+    CHECK(fails_with(NULL, "anthropic/sk-ant-api03-AbCdEf0123456789xyz",
+                     "chain entry anthropic/(a model not shown): it reads as a key") && !strstr(err, "AbCdEf"));
     CHECK(fails_with(NULL, "anthropic/claude-opus-4-7", "chain entry anthropic/claude-opus-4-7: ANTHROPIC_API_KEY"));
+    /* ...a model's name is shown, long and dated as it may be; a run of
+     * letters and digits as a key without a known prefix has is not */
+    CHECK(fails_with("{\"mode\":\"override\",\"candidate\":\"anthropic/claude-sonnet-4-5\"}", NULL,
+                     "candidate anthropic/claude-sonnet-4-5: ANTHROPIC_API_KEY is not set"));
+    CHECK(fails_with(NULL, "anthropic/claude-3-5-sonnet-20241022", "chain entry anthropic/claude-3-5-sonnet-20241022: "));
+    CHECK(fails_with(NULL, "anthropic/Zq7Xw2Lk9Pm4Rt6Vb1Nc8Hd3", "chain entry anthropic/(a model not shown: it may be "
+                     "a key): ANTHROPIC_API_KEY is not set") && !strstr(err, "Zq7X"));
     t_setenv("ANTHROPIC_API_KEY", had);
     /* ...and with its key set: an error still (it would be the model sent,
      * and shown on every line of the log), by a key's prefix or by a
@@ -280,6 +287,12 @@ void test_config(void)
           !strstr(err, "secret"));
     CHECK(fails_with("{\"mode\":\"override\",\"candidate\":\"anthropic/AIzaSyA0123456789\"}", NULL,
                      "candidate anthropic/(a model not shown): it reads as a key") && !strstr(err, "AIza"));
+    /* override with one attempt a call would never ask the candidate */
+    CHECK(fails_with("{\"mode\":\"override\",\"candidate\":\"anthropic/claude-sonnet-4-5\",\"attempts\":{\"per_call\":1}}",
+                     NULL, "mode \"override\" needs attempts.per_call of at least 2"));
+    c = load("{\"mode\":\"override\",\"candidate\":\"anthropic/claude-sonnet-4-5\",\"attempts\":{\"per_call\":2}}", NULL, NULL);
+    CHECK(c && c->per_call == 2);
+    llf_config_free(c);
     /* a chain of more entries than a plan holds is an error, not cut */
     {
         char many[61 * 16] = "";
