@@ -80,7 +80,11 @@ static size_t slot_of(const struct sockaddr *sa)
 }
 
 #define BINDINGS 512     /* (when full, the one no lookup gave for longest goes) */
-#define LOOKUP_ADDRS 16  /* of one lookup, kept */
+/* Of one lookup, kept: a name with more addresses (a large round-robin
+ * pool) has its first 64 bound to it, and a call to another of them passes
+ * through, unmanaged. 16 left out names of many A records; more than a
+ * tenth of BINDINGS would let one lookup crowd out the others. */
+#define LOOKUP_ADDRS 64
 
 /* An address (with a base URL's port) a lookup of a provider's host gave. */
 typedef struct binding {

@@ -314,6 +314,25 @@ void test_relay_targets(void)
           llf_same_addr((struct sockaddr *)&o[0], (struct sockaddr *)&s4));
     CHECK(llf_targets_others((struct sockaddr *)&r, NULL, o, 4) == 2);   /* (one name's alone) */
     CHECK(llf_targets_others((struct sockaddr *)&s4, "elsewhere.test", o, 4) == 0);   /* (a name that did not give it) */
+    /* A name of many addresses (a large round-robin pool): its first 64
+     * name it (16 did, and a call to the 17th passed through); past them
+     * a lookup crowds out no other names'. */
+    {
+        struct sockaddr_in many[65];
+        struct addrinfo chain[65];
+        for (int i = 0; i < 65; i++) {
+            many[i] = r;
+            many[i].sin_addr.s_addr = htonl(0x7f010000u + (unsigned)i);
+            chain[i] = (struct addrinfo){.ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+                                         .ai_addrlen = sizeof many[i], .ai_addr = (struct sockaddr *)&many[i],
+                                         .ai_next = i < 64 ? &chain[i + 1] : NULL};
+        }
+        llf_targets_note("api.example-llm.test", chain);
+        CHECK(llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&many[16]) &&
+              llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&many[63]));
+        CHECK(!llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&many[64]));
+        CHECK(llf_targets_names("api.example-llm.test", 443, (struct sockaddr *)&r));   /* (an earlier lookup's still) */
+    }
     /* a provider name that does not resolve gets a placeholder that is a target */
     struct addrinfo *p = llf_targets_placeholder("api.example-llm.test", "443", NULL);
     CHECK(p && p->ai_family == AF_INET && llf_target_kind(p->ai_addr, p->ai_addrlen) == 2);
