@@ -5,10 +5,36 @@ import atexit
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
+import time
 
-from harness import SANITIZED, Skipped, WRAPPED, CURL, KEYS, ROOT, Mock, chat_body, check, env_for, eq, run, tmpdir, write_config
+from harness import SANITIZED, Skipped, WRAPPED, BUILD, CURL, KEYS, ROOT, Mock, chat_body, check, env_for, eq, run, tmpdir, write_config
+
+
+def failing_primary(name):
+    """A mock whose primary answers 503 and whose backup answers, and a
+    config named name that falls back from the one to the other."""
+    m = Mock([{"name": "p", "dialect": "openai", "behaviour": "503"}, {"name": "b", "dialect": "openai"}])
+    atexit.register(m.stop)
+    cfg = write_config({"providers": {"openai": {"base_url": m.base("p")},
+                                      "backup": {"base_url": m.base("b"), "api_key_env": "BACKUP_KEY"}},
+                        "chain": ["backup/gpt-4o-mini"]}, name)
+    return m, cfg
+
+
+def call(m, wrapper, env):
+    """curl's call to the primary, run by the wrapper argv."""
+    return run(wrapper + ["--", CURL, "-sS", m.base("p") + "/chat/completions", "-d", chat_body()], env)
+
+
+def answered(r):
+    """Whether curl printed the backup's answer (not the primary's 503)."""
+    try:
+        return json.loads(r.stdout)["choices"][0]["message"]["content"].startswith("Hello from b")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False
 
 
 def test_install_and_man_page():
@@ -20,17 +46,11 @@ def test_install_and_man_page():
     for f in ("bin/llmfallback", "lib/llmfallback/libllmfallback.so", "lib/llmfallback/libllmfallback-core.so",
               "share/man/man1/llmfallback.1"):
         check(os.path.exists(os.path.join(prefix, f)), f"installed {f}")
-    m = Mock([{"name": "p", "dialect": "openai", "behaviour": "503"}, {"name": "b", "dialect": "openai"}])
-    atexit.register(m.stop)
-    cfg = write_config({"providers": {"openai": {"base_url": m.base("p")},
-                                      "backup": {"base_url": m.base("b"), "api_key_env": "BACKUP_KEY"}},
-                        "chain": ["backup/gpt-4o-mini"]}, "install.json")
+    m, cfg = failing_primary("install.json")
     env = env_for(preload=False)
     log = os.path.join(prefix, "attempts.jsonl")
-    r = run([os.path.join(prefix, "bin/llmfallback"), "--config", cfg, "--log", log, "--", CURL, "-sS",
-             m.base("p") + "/chat/completions", "-d", chat_body()], env)
-    check(json.loads(r.stdout)["choices"][0]["message"]["content"].startswith("Hello from b"),
-          f"the installed wrapper falls back ({r.stderr.decode()[-200:]})")
+    r = call(m, [os.path.join(prefix, "bin/llmfallback"), "--config", cfg, "--log", log], env)
+    check(answered(r), f"the installed wrapper falls back ({r.stderr.decode()[-200:]})")
     # its report, also with the library preloaded from elsewhere (a
     # LLMFALLBACK_LIBDIR without a share/ beside it sent report there)
     for extra in ({}, {"LLMFALLBACK_LIBDIR": os.path.join(prefix, "lib/llmfallback")},
@@ -53,3 +73,42 @@ def test_install_and_man_page():
     for var in ("LLMFALLBACK_CONFIG", "LLMFALLBACK_CHAIN", "LLMFALLBACK_LOG", "LLMFALLBACK_DISABLE",
                 "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "SSL_CERT_FILE", "XDG_RUNTIME_DIR"):
         check(var in page, f"{var} documented")
+
+
+def test_the_wrapper_preloads_a_library_whose_path_has_a_space_or_colon():
+    """LD_PRELOAD is split at spaces and colons, with no escape: a wrapper
+    and library copied under "my dir" ran the program without the library
+    (ld.so: "cannot be preloaded"), no fallback. The wrapper preloads it
+    through a link of its own to the library's directory (the library finds
+    its core beside the path it was preloaded by), removed once the program
+    has ended; a LLMFALLBACK_LIBDIR without a space, a link to such a
+    directory, is used as given (it was resolved back to the space)."""
+    if SANITIZED:
+        raise Skipped(WRAPPED)
+    m, cfg = failing_primary("spaced.json")
+    show = ["--", "sh", "-c", 'printf %s "$LD_PRELOAD"']
+    for name in ("my dir", "provider:a"):
+        top = os.path.join(tempfile.mkdtemp(prefix="copy-", dir=tmpdir()), name)
+        os.makedirs(os.path.join(top, "build"))
+        shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(top, "scripts"))
+        for so in ("libllmfallback.so", "libllmfallback-core.so"):
+            shutil.copy(os.path.join(BUILD, so), os.path.join(top, "build"))
+        wrapper = os.path.join(top, "scripts/llmfallback")
+        env = env_for(preload=False)
+        r = call(m, [wrapper, "--config", cfg], env)
+        check(answered(r) and b"cannot be preloaded" not in r.stderr,
+              f"{name!r}: the call fell back ({r.stdout[:100]!r} {r.stderr.decode()[-300:]})")
+        preload = run([wrapper] + show, env).stdout.decode()
+        check(" " not in preload and ":" not in preload and preload.startswith(env["XDG_RUNTIME_DIR"] + "/")
+              and os.path.realpath(preload) == os.path.join(top, "build/libllmfallback.so"),
+              f"{name!r}: preloaded through a link ({preload})")
+        for _ in range(30):   # (the link is removed within a second or so of the end)
+            left = [f for f in os.listdir(env["XDG_RUNTIME_DIR"]) if f.startswith("llmfallback-lib.")]
+            if not left:
+                break
+            time.sleep(0.2)
+        eq(left, [], f"{name!r}: the link removed after the program")
+        link = os.path.join(os.path.dirname(top), "lib")
+        os.symlink(os.path.join(top, "build"), link)
+        preload = run([wrapper] + show, dict(env, LLMFALLBACK_LIBDIR=link)).stdout.decode()
+        eq(preload, os.path.join(link, "libllmfallback.so"), f"{name!r}: LLMFALLBACK_LIBDIR as given")
