@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import SANITIZED, Skipped, WRAPPED, BUILD, CURL, KEYS, ROOT, Mock, chat_body, check, env_for, eq, run, tmpdir, write_config
+from harness import SANITIZED, Skipped, WRAPPED, BUILD, CURL, KEYS, ROOT, Mock, chat_body, check, env_for, eq, new_log, read_log, run, tmpdir, write_config
 
 
 def failing_primary(name):
@@ -112,3 +112,35 @@ def test_the_wrapper_preloads_a_library_whose_path_has_a_space_or_colon():
         os.symlink(os.path.join(top, "build"), link)
         preload = run([wrapper] + show, dict(env, LLMFALLBACK_LIBDIR=link)).stdout.decode()
         eq(preload, os.path.join(link, "libllmfallback.so"), f"{name!r}: LLMFALLBACK_LIBDIR as given")
+
+
+def test_the_wrapper_makes_inherited_paths_absolute():
+    """LLMFALLBACK_CONFIG and LLMFALLBACK_LOG set in the environment, not
+    by --config and --log, are made absolute as the options' are (README:
+    setting them yourself is the same): relative ones were left so, and a
+    script whose curl ran in another directory found no configuration. An
+    inherited pipe is copied for every process as --config's is; stderr
+    stays stderr; an option still wins over an inherited value."""
+    if SANITIZED:
+        raise Skipped(WRAPPED)
+    m, cfg = failing_primary("inherited.json")
+    d = os.path.dirname(cfg)
+    log = new_log("inherited.log")
+    wrapper = os.path.join(ROOT, "scripts/llmfallback")
+    env = env_for(preload=False, extra={"LLMFALLBACK_CONFIG": os.path.basename(cfg),
+                                         "LLMFALLBACK_LOG": os.path.basename(log)})
+    # (the wrapper started in d, its program's curl run from /)
+    r = run(["sh", "-c", 'cd "$0" && exec "$@"', d, wrapper, "--", "sh", "-c", 'cd / && exec "$@"', "-",
+             CURL, "-sS", m.base("p") + "/chat/completions", "-d", chat_body()], env)
+    check(answered(r), f"the call fell back ({r.stdout[:100]!r} {r.stderr.decode()[-300:]})")
+    eq([e["provider"] for e in read_log(log) if e.get("event") == "attempt"], ["openai", "backup"],
+       "into the log named from the starting directory")
+    show = ["--", "sh", "-c", 'printf %s "$LLMFALLBACK_CONFIG|$LLMFALLBACK_LOG"']
+    r = run(["sh", "-c", 'cd "$0" && exec "$@"', d, wrapper] + show, dict(env, LLMFALLBACK_LOG="stderr"))
+    eq(r.stdout.decode(), f"{os.path.realpath(d)}/{os.path.basename(cfg)}|stderr", "stderr stays stderr")
+    r = run(["bash", "-c", 'LLMFALLBACK_CONFIG=<(cat "$0") exec "$@"', cfg, wrapper] + show, env, timeout=20)
+    copy = r.stdout.decode().split("|")[0]
+    check(copy.startswith(os.path.join(env["XDG_RUNTIME_DIR"], "llmfallback-config.")),
+          f"an inherited pipe is copied ({r.stdout!r} {r.stderr.decode()[-200:]})")
+    r = run([wrapper, "--config", cfg] + show, dict(env, LLMFALLBACK_CONFIG="/dev/stdin"), input=b"", timeout=20)
+    check(r.stdout.decode().startswith(cfg + "|"), f"--config wins ({r.stdout!r})")
