@@ -4,7 +4,11 @@
 // llmfallback; run it as
 //   llmfallback --config examples/configs/cloud-to-ollama.json -- php examples/legacy/ask.php "question"
 // OPENAI_BASE_URL (as the OpenAI SDKs read it) points it elsewhere.
-$question = $argv[1] ?? exit("usage: ask.php QUESTION\n");
+if (($argv[1] ?? "") === "") {   // (as ask.sh: none, or an empty one)
+    fwrite(STDERR, "usage: ask.php QUESTION\n");
+    exit(2);
+}
+$question = $argv[1];
 $base = getenv('OPENAI_BASE_URL') ?: 'https://api.openai.com/v1';
 $ch = curl_init("$base/chat/completions");
 curl_setopt_array($ch, [

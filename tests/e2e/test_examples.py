@@ -101,6 +101,18 @@ def test_legacy_tools_get_the_original_failure():
     eq(len(m.requests("openrouter")), 1, "PHP's call was tried on the chain's member")
 
 
+def test_legacy_tools_without_a_question_say_their_usage():
+    """ask.sh and ask.php without a question (or with an empty one): their
+    usage on stderr and exit 2, nothing on stdout (ask.php printed it on
+    stdout and exited 0, which a script calling it took for an answer)."""
+    for argv in ([os.path.join(EX, "legacy/ask.sh")], ["php", os.path.join(EX, "legacy/ask.php")]):
+        name = os.path.basename(argv[-1])
+        for question in ([], [""]):
+            r = run(argv + question, env_for(preload=False))
+            check((r.returncode, r.stdout) == (2, b"") and f"usage: {name} QUESTION" in r.stderr.decode(),
+                  f"{name} {question}: usage error ({r.returncode} {r.stdout[:100]!r} {r.stderr[-200:]!r})")
+
+
 def step_script(m, calls, exit_code=0):
     path = os.path.join(tmpdir(), f"ci-step-{calls}-{exit_code}.sh")
     with open(path, "w") as f:
