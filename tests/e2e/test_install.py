@@ -37,6 +37,12 @@ def answered(r):
         return False
 
 
+def rendered_page(path=os.path.join(ROOT, "docs/llmfallback.1")):
+    """The man page at path as man renders it, 200 columns wide."""
+    return subprocess.run(["man", "-l", path], capture_output=True,
+                          env=dict(os.environ, MANPAGER="cat", MANWIDTH="200")).stdout.decode()
+
+
 def test_install_and_man_page():
     if SANITIZED:
         raise Skipped(WRAPPED)
@@ -59,8 +65,7 @@ def test_install_and_man_page():
         eq(r.returncode, 0, f"the installed report runs with {extra} ({r.stderr.decode()[-200:]})")
         check(b"backup" in r.stdout, "and tells who answered")
     m.stop()
-    page = subprocess.run(["man", "-l", os.path.join(prefix, "share/man/man1/llmfallback.1")],
-                          capture_output=True, env=dict(os.environ, MANPAGER="cat", MANWIDTH="200")).stdout.decode()
+    page = rendered_page(os.path.join(prefix, "share/man/man1/llmfallback.1"))
     check("LLMFALLBACK" in page, "man renders the page")
     source = open(os.path.join(ROOT, "preload/config.c")).read()
     keys = set()
@@ -73,6 +78,23 @@ def test_install_and_man_page():
     for var in ("LLMFALLBACK_CONFIG", "LLMFALLBACK_CHAIN", "LLMFALLBACK_LOG", "LLMFALLBACK_DISABLE",
                 "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "SSL_CERT_FILE", "XDG_RUNTIME_DIR"):
         check(var in page, f"{var} documented")
+
+
+def test_the_man_page_says_what_the_wrapper_does():
+    """EXIT STATUS names each status the wrapper itself exits with (it said
+    "that of PROGRAM, or 2", but a program not found is 127, one that
+    cannot be run 126), and shadow.sample's phase is drawn from the pid as
+    preload/shadow.c does (it said "random")."""
+    page = rendered_page()
+    status = re.sub(r"\s+", " ", page.split("EXIT STATUS")[1].split("SEE ALSO")[0])
+    d = tempfile.mkdtemp(dir=tmpdir())
+    wrapper = os.path.join(ROOT, "scripts/llmfallback")
+    for argv, what in (([os.path.join(d, "nosuch")], "not found"), ([d], "a directory"), (["--bogus"], "unknown option")):
+        r = run([wrapper] + argv, dict(os.environ))
+        check(f"{r.returncode} " in status and what in status,
+              f"{r.returncode} for {what}: {r.stderr.decode()[:100]!r} in EXIT STATUS ({status})")
+    sample = re.sub(r"\s+", " ", page.split("shadow.sample")[1].split("ca_bundle")[0])
+    check("random" not in sample and "pid" in sample, f"shadow.sample: a phase from the pid ({sample})")
 
 
 def test_the_wrapper_preloads_a_library_whose_path_has_a_space_or_colon():
