@@ -3,6 +3,9 @@
 #
 #   with-fallback.sh [--config FILE] [--max-fallbacks N] [--max-fallback-share F] -- COMMAND [ARGS...]
 #
+# Each option may be written --option=VALUE too, as `llmfallback report`
+# takes its two limits.
+#
 # Runs COMMAND (and every process it starts) with the library preloaded, all
 # writing one log, then prints `llmfallback report` for that log. The job's
 # processes share the health memory (the breaker and the retry budget live in
@@ -25,7 +28,9 @@ usage() { sed -n '4p' "$0" | sed 's/^# //' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --config) [ $# -ge 2 ] || usage; config=$2; shift 2 ;;
+        --config=*) config=${1#*=}; shift ;;
         --max-fallbacks|--max-fallback-share) [ $# -ge 2 ] || usage; limits+=("$1" "$2"); shift 2 ;;
+        --max-fallbacks=*|--max-fallback-share=*) limits+=("$1"); shift ;;   # (report reads this spelling too)
         --) shift; break ;;
         -*) echo "with-fallback: unknown option $1" >&2; usage ;;
         *) break ;;

@@ -146,12 +146,10 @@ def test_ci_wrapper_shares_health_and_enforces_a_threshold():
     eq(len(summaries), 10, "one summary per process")
 
     def job(primary, limit, step, log_name):
-        """A fresh job: its own log and health memory, the primary as given."""
+        """A fresh job, the primary as given."""
         m.reset_all()
         m.set("openai", behaviour=primary)
-        e["LLMFALLBACK_CI_LOG"] = new_log(log_name)
-        e["XDG_RUNTIME_DIR"] = tmpdir_fresh()
-        return run([ci, "--config", cfg] + limit + ["--", step], e)
+        return ci_job(m, ["--config", cfg] + limit, step, log_name)
 
     r = job("503", ["--max-fallback-share", "0.2"], step_script(m, 4), "ci2.log")
     eq(r.returncode, 1, "over the threshold: the job fails")
@@ -169,9 +167,32 @@ def test_ci_wrapper_shares_health_and_enforces_a_threshold():
         eq((r.returncode, len(m.requests("openai"))), (2, 0), f"{bad}: exit 2, no call made ({r.stderr.decode()[-200:]})")
 
 
-def tmpdir_fresh():
-    import tempfile
-    return tempfile.mkdtemp(prefix="run-", dir=tmpdir())
+def ci_job(m, args, step, log_name):
+    """with-fallback.sh ARGS -- step, a fresh job: its own log (log_name)
+    and health memory."""
+    e = env(m, None, None)
+    e["LLMFALLBACK"] = WRAP
+    e["LLMFALLBACK_CI_LOG"] = new_log(log_name)
+    return run([os.path.join(EX, "ci/with-fallback.sh")] + args + ["--", step], e)
+
+
+def test_ci_wrapper_takes_its_options_with_an_equals_sign_too():
+    """--config=FILE, --max-fallbacks=N and --max-fallback-share=F, as
+    `llmfallback report` takes them (README: it "takes the same two
+    options"): the = spellings were refused as unknown options (exit 2)."""
+    if SANITIZED:
+        raise Skipped(WRAPPED)
+    m = mock()
+    m.set("openai", behaviour="503")
+    cfg = local(m, "ci/llmfallback.json", "ci-equals.json")
+    for limit in ("--max-fallbacks=0", "--max-fallback-share=0.5"):
+        r = ci_job(m, [f"--config={cfg}", limit], step_script(m, 1), "ci-equals.log")
+        eq(r.returncode, 1, f"{limit}: exceeded, the job fails ({r.stderr.decode()[-300:]})")
+        check("needed a fallback" in r.stderr.decode() and "1 calls in 1 log(s)" in r.stdout.decode(),
+              f"{limit}: the call fell back, and the report says so ({r.stdout.decode()[-300:]})")
+    m.reset_all()
+    r = ci_job(m, ["--max-fallback-share=5"], step_script(m, 1), "ci-equals.log")
+    eq((r.returncode, len(m.requests("openai"))), (2, 0), "a limit out of its range: exit 2, no call made")
 
 
 def test_ci_workflow_example_uses_the_wrapper():
