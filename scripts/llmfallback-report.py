@@ -157,7 +157,8 @@ def main(paths):
 
 
 def shadow_table(shadows):
-    """One row per (candidate, what answered the program): copies sent, how
+    """One row per (candidate, what answered the program): copies sent (not
+    those skipped, which the table of copies without an answer counts), how
     many the candidate answered, both sides' latency and tokens, similarity."""
     if not shadows:
         return
@@ -176,7 +177,7 @@ def shadow_table(shadows):
             i, o = med(prefix + "tokens_in", src), med(prefix + "tokens_out", src)
             return f"{i}/{o}"
         sims = [float(e["similarity"]) for e in ok if isinstance(e.get("similarity"), (int, float))]
-        rows.append((cand, prim, len(es), f"{len(ok)}/{len(sent)}", med("ms", ok), med("primary_ms", ok),
+        rows.append((cand, prim, len(sent), f"{len(ok)}/{len(sent)}", med("ms", ok), med("primary_ms", ok),
                      tokens("", ok), tokens("primary_", ok),
                      f"{statistics.fmean(sims):.3f}" if sims else "-",
                      f"{min(sims):.3f}" if sims else "-"))

@@ -142,6 +142,24 @@ def test_report_skips_lines_whose_fields_are_no_logs():
     check(any(l.startswith("\\ud800/m 1 ") for l in lines), f"the odd provider, escaped ({out})")
 
 
+def test_shadow_copies_skipped_are_not_counted_as_sent():
+    """A copy skipped (a stream, a full queue) was never sent: the row's
+    copies are those sent, the skipped ones counted by their reason."""
+    log = new_log("shadow-skips.log")
+    with open(log, "w") as f:
+        for n, (outcome, reason) in enumerate((("ok", ""), ("ok", ""), ("http_error", "overloaded"),
+                                               ("skipped", "stream"), ("skipped", "queue_full"))):
+            f.write(f'{{"event":"shadow","pid":7,"call":{n + 1},"provider":"c","model":"m","primary_provider":"p",'
+                    f'"primary_model":"m","outcome":"{outcome}","reason":"{reason}","ms":5,"primary_ms":4'
+                    + (',"similarity":1' if outcome == "ok" else "") + '}\n')
+    rc, out, err = report(log)
+    eq(rc, 0, f"the report runs ({err[-300:]})")
+    row = [l.split() for l in out.splitlines() if l.strip().startswith("c/m ")]
+    check(len(row) == 1 and row[0][2:4] == ["3", "2/3"], f"three copies sent, two answered ({row})")
+    lines = [" ".join(l.split()) for l in out.splitlines()]
+    check("skipped: stream 1" in lines and "skipped: queue_full 1" in lines, f"the skipped by reason ({out})")
+
+
 def test_report_tells_apart_the_programs_a_pid_runs():
     """A wrapper that makes a call and then execs curl, which makes one:
     two programs under one pid, each numbering its calls from 1, each ending
