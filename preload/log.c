@@ -84,7 +84,8 @@ static int lock_briefly(void)
 
 /* Where to write a line: the log file's descriptor as it was opened (a
  * copy, in *copy, and returned), TO_STDERR, or NULL for nowhere. brief: the
- * lock is waited for only briefly (see lock_briefly). */
+ * lock is waited for only briefly (see lock_briefly). probe: no line is to
+ * be written (llf_log_ready), so none is lost to a failure for now. */
 static int said_short, said_unread;
 /* Lines dropped (a log that could not be opened for them, and those of
  * put_line below), for the summary. */
@@ -120,7 +121,7 @@ static int open_log(const char *path)
     return fd;
 }
 
-static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
+static const llf_ownfd *log_acquire(int brief, int probe, llf_ownfd *copy)
 {
     int m = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
     if (m == LOG_STDERR)
@@ -152,8 +153,12 @@ static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
             int fifo = S_ISFIFO(kind);
             /* (out of descriptors for now, the process at its limit, or a
              * FIFO whose reader has not come yet: this line is lost, not
-             * the log, and counted as dropped; said once) */
-            if (err == EMFILE || err == ENFILE || fifo) {
+             * the log, and counted as dropped; said once; for a probe,
+             * no line was lost) */
+            int for_now = err == EMFILE || err == ENFILE || fifo;
+            if (for_now && probe) {
+                err = 0;
+            } else if (for_now) {
                 __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
                 err = __atomic_exchange_n(fifo ? &said_unread : &said_short, 1, __ATOMIC_RELAXED) ? 0 : fifo ? -1 : err;
             } else {
@@ -180,6 +185,16 @@ static const llf_ownfd *log_acquire(int brief, llf_ownfd *copy)
     else if (err)
         llf_warn("cannot open log %s: %s; not logging", log_path, strerror(err));
     return copy->fd >= 0 ? copy : NULL;
+}
+
+/* (a log that cannot be opened for now only, a FIFO not read yet, is
+ * still the log: ready) */
+int llf_log_ready(void)
+{
+    llf_ownfd copy;
+    if (__atomic_load_n(&log_mode, __ATOMIC_ACQUIRE) == LOG_FILE)
+        log_acquire(0, 1, &copy);
+    return llf_log_enabled();
 }
 
 static double now_s(void)
@@ -313,7 +328,7 @@ static void write_line(char *s)
     size_t n = strlen(s);
     s[n] = '\n';
     llf_ownfd copy;
-    put_line(log_acquire(0, &copy), s, n + 1, 1);
+    put_line(log_acquire(0, 0, &copy), s, n + 1, 1);
     free(s);
 }
 
@@ -440,7 +455,7 @@ void llf_log_summary(const llf_summary *sm)
         return;
     line[n++] = '\n';
     llf_ownfd copy;
-    put_line(log_acquire(1, &copy), line, (size_t)n, 0);
+    put_line(log_acquire(1, 0, &copy), line, (size_t)n, 0);
 }
 
 void llf_log_forked(void)

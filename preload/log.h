@@ -43,6 +43,11 @@ typedef struct llf_summary {
 
 int  llf_log_open(const char *path);   /* NULL: no log; "stderr"; else a file */
 int  llf_log_enabled(void);
+/* Whether a line written now has somewhere to go: a log file not opened
+ * yet (it is opened at its first line) is opened here, so that one that
+ * cannot be is known, and said, before what it would record is done. 0
+ * with no log, or one that failed to open (llf_log_enabled is 0 after). */
+int  llf_log_ready(void);
 void llf_log_attempt(const llf_log_rec *r);
 /* The summary line; it allocates nothing and waits for no lock for long
  * (exec, which writes it too, may be called from a signal handler). */

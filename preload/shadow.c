@@ -307,11 +307,25 @@ void llf_shadow_init(const llf_config *c, const llf_shim_services *s)
     cfg = c;
     svc = s;
     /* A copy exists for its log line: without a log it would be paid for
-     * and never seen. */
+     * and never seen. (A log file is opened at its first line: one that
+     * cannot be is known only then, see log_ready.) */
     if (c && c->mode == LLF_MODE_SHADOW && !llf_log_enabled()) {
         llf_warn("mode shadow has no log to write to (set \"log\" or LLMFALLBACK_LOG); no copy is sent");
         cfg = NULL;
     }
+}
+
+/* Whether a copy may be sent: its line has somewhere to go. A log named
+ * but not to be opened (its directory not there) is no log either, said
+ * once. */
+static int log_ready(void)
+{
+    static int said;
+    if (llf_log_ready())
+        return 1;
+    if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+        llf_warn("mode shadow: the log cannot be opened; no copy is sent");
+    return 0;
 }
 
 static void log_copy(const job *j, long status, const char *outcome, const char *reason, double ms,
@@ -439,7 +453,9 @@ static void *worker(void *arg)
         queued--;
         CURL *h = fresh_handle(c);
         pthread_mutex_unlock(&lock);
-        if (h)
+        if (!log_ready())
+            ;   /* (the log failed since it was queued: not sent, nor logged) */
+        else if (h)
             run_copy(c, h, j);
         else
             log_copy(j, 0, "skipped", "no_handle", 0, -1, -1, -1, -1, -1);
@@ -523,7 +539,7 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
     }
     int pick = llf_shadow_pick(&acc, cfg->shadow_sample);
     pthread_mutex_unlock(&lock);
-    if (!pick)
+    if (!pick || !log_ready())
         return;
     job *j = calloc(1, sizeof *j);
     if (!j)

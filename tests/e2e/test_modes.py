@@ -214,6 +214,28 @@ def test_shadow_without_a_log_sends_no_copy():
     eq(len(m.requests("claude")), 0, "no copy sent to the candidate")
 
 
+def test_shadow_with_a_log_that_cannot_open_sends_no_copy():
+    """A log named but not to be opened (its directory is not there) is no
+    log either: the copy would be paid for and its line dropped. The log is
+    opened at its first line, after the decision at load: the first call
+    of a process already sends no copy, and no later one does."""
+    m = mock()
+    cfg = config(m, "shadow", "shadow-badlog.json", shadow={"sample": 1})
+    bad = os.path.join(tmpdir(), "no-such-dir", "shadow.log")
+    r = curl_call(m, env_for(cfg, bad))
+    check(b"Hello from primary" in r.stdout, f"the program's answer ({r.stderr.decode()[-300:]})")
+    err = r.stderr.decode()
+    check(any(l.startswith("llmfallback: cannot open log") for l in err.splitlines()), f"the log's failure said ({err[-300:]})")
+    eq(len(m.requests("claude")), 0, "no copy sent to the candidate")
+    eq(len([l for l in err.splitlines() if "no copy is sent" in l]), 1, f"one line says no copy is sent ({err[-300:]})")
+    m.reset_all()
+    r = run([os.path.join(BUILD, "examples/chat_client"), m.base("primary") + "/chat/completions", "-n", "3"],
+            env_for(cfg, bad))
+    eq(r.returncode, 0, "three calls answered")
+    eq(len(m.requests("primary")), 3, "the program's calls unchanged")
+    eq(len(m.requests("claude")), 0, "none of them copied")
+
+
 def test_a_copy_out_at_exit_is_waited_for_then_stopped():
     """A program exits while its shadow copy is out with a slow candidate:
     it waits shadow.timeout_ms for it, then the copy is aborted (libcurl is

@@ -346,6 +346,46 @@ static int stderr_by_name(const char *name)
     return strstr(buf, "\"outcome\":\"ok\"") ? 0 : 3;
 }
 
+/* llf_log_ready opens the log before any line is written: a file is made
+ * there, empty; one that cannot be opened is known then, and the log is
+ * off after; a FIFO not read yet is still the log, and no line of it was
+ * dropped. */
+static int ready_made(const char *path)
+{
+    struct stat st;
+    if (llf_log_open(path) != 0 || !llf_log_enabled() || llf_log_ready() != 1)
+        return 1;
+    return stat(path, &st) != 0 || st.st_size != 0 ? 2 : 0;
+}
+
+static int ready_not(const char *path)
+{
+    int nul = open("/dev/null", O_WRONLY);   /* (the warning it says) */
+    if (nul < 0 || dup2(nul, 2) != 2)
+        return 1;
+    if (llf_log_open(path) != 0 || !llf_log_enabled())
+        return 2;
+    if (llf_log_ready() != 0 || llf_log_enabled())
+        return 3;
+    return 0;
+}
+
+static int ready_fifo(const char *fifo)
+{
+    signal(SIGPIPE, SIG_IGN);
+    llf_summary sm = {0, 0, 0, 0, 0};
+    if (llf_log_open(fifo) != 0 || llf_log_ready() != 1)
+        return 1;
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+    if (rd < 0)
+        return 2;
+    llf_log_summary(&sm);
+    char buf[4096];
+    ssize_t n = read(rd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    return !strstr(buf, "\"event\":\"summary\"") ? 3 : strstr(buf, "dropped") ? 4 : 0;
+}
+
 void test_log_open(void)
 {
     char dir[] = "/tmp/llf-logopen-XXXXXX", path[64];
@@ -360,7 +400,13 @@ void test_log_open(void)
     unlink(target);
     CHECK(mkfifo(path, 0600) == 0);
     CHECK(child(fifo_read_late, path) == 0);
+    CHECK(child(ready_fifo, path) == 0);
     unlink(path);
+    CHECK(child(ready_made, path) == 0);
+    unlink(path);
+    char missing[80];
+    snprintf(missing, sizeof missing, "%s/no-such-dir/log.jsonl", dir);
+    CHECK(child(ready_not, missing) == 0);
     rmdir(dir);
     CHECK(child(stderr_by_name, "/dev/stderr") == 0);
     CHECK(child(stderr_by_name, "/proc/self/fd/2") == 0);
