@@ -120,6 +120,66 @@ double llf_similarity(const char *a, const char *b)
     return sim;
 }
 
+static int by_key(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* The members of every object in j sorted by key: JSON as compared, the
+ * order its writer chose aside. 0, or -1 on no memory. (Depth: cJSON's
+ * parser stops at CJSON_NESTING_LIMIT.) */
+static int sort_keys(cJSON *j)
+{
+    size_t n = 0;
+    for (cJSON *c = j->child; c; c = c->next, n++)
+        if ((c->type & (cJSON_Object | cJSON_Array)) && sort_keys(c))
+            return -1;
+    if (!(j->type & cJSON_Object) || n < 2)
+        return 0;
+    cJSON **v = malloc(n * sizeof *v);
+    if (!v)
+        return -1;
+    n = 0;
+    for (cJSON *c = j->child; c; c = c->next)
+        v[n++] = c;
+    qsort(v, n, sizeof *v, by_key);
+    for (size_t i = 0; i < n; i++) {
+        v[i]->prev = v[i ? i - 1 : n - 1];   /* (the first's prev: the last, as cJSON keeps it) */
+        v[i]->next = i + 1 < n ? v[i + 1] : NULL;
+    }
+    j->child = v[0];
+    free(v);
+    return 0;
+}
+
+/* A hub answer's tool calls as compared: "name(arguments)" a line each,
+ * the arguments parsed and printed again with their keys sorted (so that
+ * spacing, escapes, number forms and key order do not count; as they came
+ * when they are no JSON). Not the call's id, which each provider makes up
+ * afresh for every answer (call_…, toolu_…), nor its type. NULL on no
+ * memory. */
+static char *calls_text(const cJSON *calls)
+{
+    llf_buf b = {0};
+    int bad = 0;
+    for (const cJSON *c = calls->child; c && !bad; c = c->next) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(c, "function");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name"));
+        const char *args = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "arguments"));
+        cJSON *j = args ? cJSON_Parse(args) : NULL;
+        char *canon = j && sort_keys(j) == 0 ? cJSON_PrintUnformatted(j) : NULL;
+        bad = (j && !canon) ||
+              llf_buf_cats(&b, name ? name : "", "(", canon ? canon : args ? args : "", ")\n", (char *)NULL);
+        free(canon);
+        cJSON_Delete(j);
+    }
+    if (bad) {
+        llf_buf_free(&b);
+        return NULL;
+    }
+    return llf_buf_steal(&b);
+}
+
 int llf_answer_facts(llf_dialect d, const char *body, size_t n, char **text, long *tokens_in,
                      long *tokens_out)
 {
@@ -138,7 +198,7 @@ int llf_answer_facts(llf_dialect d, const char *body, size_t n, char **text, lon
         if (cJSON_IsString(content))
             *text = llf_strdup(content->valuestring);
         else if (cJSON_IsArray(calls))
-            *text = cJSON_PrintUnformatted(calls);   /* tool calls compare as their JSON */
+            *text = calls_text(calls);
         else
             *text = llf_strdup("");
         const cJSON *u = cJSON_GetObjectItemCaseSensitive(hub, "usage");

@@ -236,6 +236,25 @@ def test_shadow_with_a_log_that_cannot_open_sends_no_copy():
     eq(len(m.requests("claude")), 0, "none of them copied")
 
 
+def test_shadow_compares_tool_calls_without_their_ids():
+    """The same call from the program's provider (OpenAI, id call_…) and the
+    candidate (Anthropic, id toolu_…): the ids, random per answer, are not
+    part of the comparison, so the similarity is 1."""
+    m = mock()
+    log = new_log("shadow-tools.log")
+    cfg = config(m, "shadow", "shadow-tools.json", shadow={"sample": 1})
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Weather in Paris? [call:get_weather]"}],
+                       "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {
+                           "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]})
+    r = run([CURL, "-sS", m.base("primary") + "/chat/completions",
+             "-H", "Authorization: Bearer " + KEYS["OPENAI_API_KEY"], "-H", "Content-Type: application/json",
+             "-d", body], env_for(cfg, log))
+    got = json.loads(r.stdout)
+    eq(got["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "get_weather", "the program's call")
+    sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+    eq([(e["outcome"], e.get("similarity")) for e in sh], [("ok", 1)], f"the same call, similarity 1 ({sh})")
+
+
 def test_a_copy_out_at_exit_is_waited_for_then_stopped():
     """A program exits while its shadow copy is out with a slow candidate:
     it waits shadow.timeout_ms for it, then the copy is aborted (libcurl is

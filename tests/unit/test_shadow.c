@@ -62,6 +62,35 @@ void test_shadow(void)
     CHECK(llf_answer_facts(LLF_OPENAI, tools, strlen(tools), &text, &in, &out) == 0);
     CHECK(text && strstr(text, "get_weather") != NULL);
     free(text);
+    /* The same calls from two providers compare as the same: each call's
+     * name and arguments (parsed, printed with keys sorted), not its id,
+     * random per answer (call_…, toolu_…), nor its type. */
+    const char *oa = "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"call_x7Gq2\","
+                     "\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":"
+                     "\"{\\\"city\\\": \\\"Paris\\\", \\\"units\\\": {\\\"t\\\": \\\"C\\\", \\\"w\\\": 1.0}}\"}}]}}]}";
+    const char *an = "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\","
+                     "\"id\":\"toolu_01AbCd\",\"name\":\"get_weather\",\"input\":{\"units\":{\"w\":1,\"t\":\"C\"},"
+                     "\"city\":\"Paris\"}}],\"stop_reason\":\"tool_use\",\"usage\":{\"input_tokens\":7,\"output_tokens\":2}}";
+    char *ta = NULL, *tb = NULL;
+    CHECK(llf_answer_facts(LLF_OPENAI, oa, strlen(oa), &ta, &in, &out) == 0);
+    CHECK(llf_answer_facts(LLF_ANTHROPIC, an, strlen(an), &tb, &in, &out) == 0);
+    CHECK(ta && tb && strcmp(ta, tb) == 0);
+    CHECK_STR(ta, "get_weather({\"city\":\"Paris\",\"units\":{\"t\":\"C\",\"w\":1}})\n");
+    CHECK(near(llf_similarity(ta, tb), 1.0));
+    free(tb);
+    const char *other = "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"call_x7Gq2\","
+                        "\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"arguments\":\"{\\\"city\\\":"
+                        "\\\"Paris\\\"}\"}}]}}]}";
+    CHECK(llf_answer_facts(LLF_OPENAI, other, strlen(other), &tb, &in, &out) == 0);
+    CHECK(tb && llf_similarity(ta, tb) < 1.0);   /* another function */
+    free(ta);
+    free(tb);
+    /* arguments that are no JSON compare as the text they are */
+    const char *broken = "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
+                         "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"city\\\": Par\"}}]}}]}";
+    CHECK(llf_answer_facts(LLF_OPENAI, broken, strlen(broken), &text, &in, &out) == 0);
+    CHECK_STR(text, "f({\"city\": Par)\n");
+    free(text);
     CHECK(llf_answer_facts(LLF_OPENAI, "not json", 8, &text, &in, &out) == -1 && text == NULL);
     CHECK(llf_answer_facts(LLF_ANTHROPIC, facts[0].body, strlen(facts[0].body), &text, &in, &out) == -1);   /* an OpenAI answer */
     free(text);
