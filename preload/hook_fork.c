@@ -1,0 +1,38 @@
+/* hook_fork.c — fork() waits for the library's loading before it forks.
+ *
+ * A fork() while another thread loads the library (the core, libcurl and
+ * OpenSSL, at a process's first call) waits for that load, so that the
+ * child has it whole (forklock.c). Waited for in the fork handlers alone,
+ * the load often could not end: glibc runs them holding the lock that
+ * pthread_atfork() takes, and the load installs handlers of its own (ours,
+ * OpenSSL's), so it stopped there, the fork waited its full second, and
+ * the child had no library (seen: 1 s forks, racing a first call). Here
+ * the wait comes first, before the real fork() takes that lock; the
+ * handlers' own wait is then left only a load begun in between.
+ * (posix_spawn, system, popen and vfork run no handlers, and wait for
+ * nothing.)
+ *
+ * The real fork() is looked up at the first, as exec's are (hook_exec.c):
+ * a dlsym, the one step here that is not async-signal-safe. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include "forklock.h"
+#include "hooks.h"
+
+typedef pid_t (*fork_fn)(void);
+static fork_fn real_fork;
+
+LLF_EXPORT pid_t fork(void)
+{
+    fork_fn f = __atomic_load_n(&real_fork, __ATOMIC_ACQUIRE);
+    if (!f && (f = (fork_fn)dlsym(RTLD_NEXT, "fork")) != NULL)
+        __atomic_store_n(&real_fork, f, __ATOMIC_RELEASE);
+    if (!f) {
+        errno = ENOSYS;
+        return -1;
+    }
+    llf_loads_settle();
+    return f();
+}
