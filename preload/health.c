@@ -820,12 +820,14 @@ static int64_t *budget_cell(void)
         __atomic_store_n(&t->retry_stamp, 1, __ATOMIC_RELEASE);
         return &t->retry_milli;
     }
-    for (int i = 0; i < 100 && __atomic_load_n(&t->retry_stamp, __ATOMIC_ACQUIRE) != 1; i++)
+    /* (only 2 is waited for: any other value is damage, filled at once,
+     * where every call waited its hundred yields and left it so) */
+    for (int i = 0; i < 100 && __atomic_load_n(&t->retry_stamp, __ATOMIC_ACQUIRE) == 2; i++)
         sched_yield();
-    int64_t filling = 2;
-    if (__atomic_load_n(&t->retry_stamp, __ATOMIC_ACQUIRE) == 2) {
+    int64_t seen = __atomic_load_n(&t->retry_stamp, __ATOMIC_ACQUIRE);
+    if (seen != 1) {
         __atomic_store_n(&t->retry_milli, burst_milli, __ATOMIC_RELEASE);
-        __atomic_compare_exchange_n(&t->retry_stamp, &filling, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+        __atomic_compare_exchange_n(&t->retry_stamp, &seen, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     }
     return &t->retry_milli;
 }

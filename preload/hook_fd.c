@@ -39,8 +39,11 @@
  * earlier fork handler waited under it, a siglongjmp out of a close left
  * it held, and the first close's dlsym raced dlopen's loader lock. So a
  * program that closes our number and takes it back within the few
- * instructions between a look of ours and its act is not covered. A
- * thread's own depth makes it recursive. A child gets it anew. */
+ * instructions between a look of ours and its act is not covered. It is
+ * recursive, so that a signal handler that writes the summary (an exec)
+ * on a thread inside it, even between its lock and its count, does not
+ * wait for itself; a child gets it anew, held as often as its thread held
+ * it in the parent. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -88,16 +91,20 @@ LLF_EXPORT int pipe(int fds[2])
 
 /* ---- the descriptor lock (see the top) ---- */
 
-static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t fds_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static __thread int fds_depth __attribute__((tls_model("initial-exec")));
 static pthread_once_t fds_once = PTHREAD_ONCE_INIT;
 
-/* (the forking thread's depth is kept: it holds the child's lock if it
- * held the parent's) */
+/* (the forking thread's depth is kept: it holds the child's lock as often
+ * as it held the parent's) */
 static void fds_child(void)
 {
-    pthread_mutex_init(&fds_lock, NULL);
-    if (fds_depth)
+    pthread_mutexattr_t at;
+    pthread_mutexattr_init(&at);
+    pthread_mutexattr_settype(&at, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&fds_lock, &at);
+    pthread_mutexattr_destroy(&at);
+    for (int i = 0; i < fds_depth; i++)
         pthread_mutex_lock(&fds_lock);
 }
 
@@ -113,14 +120,14 @@ __attribute__((constructor)) void llf_fds_ready(void)
 
 void llf_fds_hold(void)
 {
-    if (fds_depth++ == 0)
-        pthread_mutex_lock(&fds_lock);
+    pthread_mutex_lock(&fds_lock);
+    fds_depth++;
 }
 
 void llf_fds_release(void)
 {
     int e = errno;
-    if (--fds_depth == 0)
-        pthread_mutex_unlock(&fds_lock);
+    fds_depth--;
+    pthread_mutex_unlock(&fds_lock);
     errno = e;
 }

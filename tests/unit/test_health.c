@@ -181,6 +181,15 @@ static void test_health_file(void)
     CHECK(!llf_retry_budget_left(1));
     llf_retry_budget_earn();
     CHECK(llf_retry_budget_spend() && !llf_retry_budget_spend());
+    /* ...and its mark damaged (neither 0, 1 nor 2): filled again, once,
+     * not left so (every call had waited on it) */
+    int64_t odd = 7, mark = 0;
+    poke(path, 24, &odd, 8);
+    CHECK(llf_retry_budget_spend() && llf_retry_budget_spend() && !llf_retry_budget_spend());
+    int mfd = open(path, O_RDONLY);
+    CHECK(mfd >= 0 && pread(mfd, &mark, 8, 24) == 8 && mark == 1);
+    if (mfd >= 0)
+        close(mfd);
     unlink(path);
 
     /* "practically unlimited" settings stay so (no overflow on conversion) */
