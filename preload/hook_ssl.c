@@ -89,33 +89,49 @@ typedef struct noted {
     UT_hash_handle hh;
 } noted;
 static noted *notes;
+/* Contexts and sessions whose ALPN list offers no HTTP/1 (httpx's
+ * http1=False offers h2 alone, and speaks HTTP/2 whatever is negotiated):
+ * the relay reads HTTP/1.1 only, so they get their real handshake and no
+ * fallback, where a virtual session got the program's HTTP/2 preface
+ * answered with a 400. Noted, never taken back for a context, as above. */
+static noted *h2_only;
 static pthread_mutex_t nlock = LLF_FORKLOCK_INIT;
 
-static void note(const void *p, int on)
+static void note_in(noted **table, const void *p, int on)
 {
     noted *n = NULL;
     pthread_mutex_lock(&nlock);
-    HASH_FIND_PTR(notes, &p, n);
+    HASH_FIND_PTR(*table, &p, n);
     if (on && !n && (n = calloc(1, sizeof *n))) {
         n->p = p;
         vtable_oom = 0;
-        HASH_ADD_PTR(notes, p, n);
+        HASH_ADD_PTR(*table, p, n);
         if (vtable_oom)
             free(n);
     } else if (!on && n) {
-        HASH_DEL(notes, n);
+        HASH_DEL(*table, n);
         free(n);
     }
     pthread_mutex_unlock(&nlock);
 }
 
-static int noted_here(const void *p)
+static void note(const void *p, int on)
+{
+    note_in(&notes, p, on);
+}
+
+static int noted_in(noted *const *table, const void *p)
 {
     noted *n = NULL;
     pthread_mutex_lock(&nlock);
-    HASH_FIND_PTR(notes, &p, n);
+    HASH_FIND_PTR(*table, &p, n);
     pthread_mutex_unlock(&nlock);
     return n != NULL;
+}
+
+static int noted_here(const void *p)
+{
+    return noted_in(&notes, p);
 }
 
 /* X509_STORE_get_verify_cb and its kin: each gives one function of the
@@ -198,6 +214,8 @@ static struct {
     int (*add_ext)(X509 *, X509_EXTENSION *, int);
     int (*get_verify_mode)(const SSL *);
     void (*ctx_set_cert_verify_callback)(SSL_CTX *, int (*)(X509_STORE_CTX *, void *), void *);
+    int (*ctx_set_alpn_protos)(SSL_CTX *, const unsigned char *, unsigned int);
+    int (*set_alpn_protos)(SSL *, const unsigned char *, unsigned int);
     int (*dane_enable)(SSL *, const char *);
     void (*ext_free)(X509_EXTENSION *);
     /* a store's own code (see store_code) */
@@ -215,6 +233,8 @@ static void resolve(void)
     R(get_verify_mode, "SSL_get_verify_mode");
     R(ctx_set_cert_verify_callback, "SSL_CTX_set_cert_verify_callback");
     R(dane_enable, "SSL_dane_enable");
+    R(ctx_set_alpn_protos, "SSL_CTX_set_alpn_protos");
+    R(set_alpn_protos, "SSL_set_alpn_protos");
     R(do_handshake, "SSL_do_handshake");
     R(read, "SSL_read");
     R(read_ex, "SSL_read_ex");
@@ -421,7 +441,8 @@ static vssl *make_virtual(SSL *s)
     const char *sni = real.get_servername(s, TLSEXT_NAMETYPE_host_name);
     const llf_core_api *core = llf_core();
     if (real.is_server(s) || !real.in_before(s) || !sni || !core || !core->is_tls_host(sni) ||
-        !peer_is_relay(core, fd) || !followable(s))
+        !peer_is_relay(core, fd) || !followable(s) || noted_in(&h2_only, s) ||
+        (real.get_ssl_ctx && noted_in(&h2_only, real.get_ssl_ctx(s))))
         return NULL;
     vssl *v = calloc(1, sizeof *v);
     if (!v)
@@ -593,6 +614,32 @@ LLF_EXPORT void SSL_CTX_set_cert_verify_callback(SSL_CTX *ctx, int (*cb)(X509_ST
         real.ctx_set_cert_verify_callback(ctx, cb, arg);
 }
 
+/* Does an ALPN list (protocols each after its length) offer no HTTP/1? */
+static int offers_no_http1(const unsigned char *p, unsigned int n)
+{
+    if (!p || !n)
+        return 0;
+    for (unsigned int i = 0; i < n; i += 1u + p[i])
+        if (i + 1u + p[i] <= n && p[i] == 8 && (!memcmp(p + i + 1, "http/1.1", 8) || !memcmp(p + i + 1, "http/1.0", 8)))
+            return 0;
+    return 1;
+}
+
+LLF_EXPORT int SSL_CTX_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos, unsigned int len)
+{
+    pthread_once(&once, resolve);
+    if (offers_no_http1(protos, len))
+        note_in(&h2_only, ctx, 1);
+    return real.ctx_set_alpn_protos ? real.ctx_set_alpn_protos(ctx, protos, len) : 1;
+}
+
+LLF_EXPORT int SSL_set_alpn_protos(SSL *s, const unsigned char *protos, unsigned int len)
+{
+    pthread_once(&once, resolve);
+    note_in(&h2_only, s, offers_no_http1(protos, len));
+    return real.set_alpn_protos ? real.set_alpn_protos(s, protos, len) : 1;
+}
+
 LLF_EXPORT int SSL_dane_enable(SSL *s, const char *basedomain)
 {
     pthread_once(&once, resolve);
@@ -606,6 +653,8 @@ LLF_EXPORT void SSL_free(SSL *s)
 {
     if (__atomic_load_n(&notes, __ATOMIC_RELAXED))
         note(s, 0);
+    if (__atomic_load_n(&h2_only, __ATOMIC_RELAXED))
+        note_in(&h2_only, s, 0);
     forget(s);
     if (REAL(free))
         real.free(s);

@@ -543,6 +543,75 @@ def test_the_relay_speaks_http2_to_providers_that_offer_it():
         plain.stop()
 
 
+def test_a_client_that_offers_http2_alone_gets_its_real_handshake():
+    """A client whose ALPN offers h2 alone (an HTTP/2 client on Python's
+    ssl, as grpclib's) will speak HTTP/2 only: the relay reads HTTP/1.1, so
+    such a session is not made virtual. It gets its real handshake and the
+    server's answer over HTTP/2, as without the library (no fallback); a
+    virtual one had its preface answered with a 400. A client that offers
+    HTTP/1.1 too (httpx's http2=True) still falls back."""
+    from h2front import H2Front
+    tm = mock()
+    plain = Mock([{"name": "hp", "dialect": "openai", "key": KEYS["OPENAI_API_KEY"]},
+                  {"name": "hb", "dialect": "openai", "key": KEYS["BACKUP_KEY"]}])
+    d = os.path.dirname(tm.ca)
+    fp = H2Front(plain.port("hp"), os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+    h2_alone = """
+import socket, ssl, h2.config, h2.connection, h2.events
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+ctx.set_alpn_protocols(["h2"])
+host, port = URL.split("/")[2].split(":")
+s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
+c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+c.initiate_connection()
+b = body("h").encode()
+c.send_headers(1, [(":method", "POST"), (":path", "/v1/chat/completions"), (":scheme", "https"),
+                   (":authority", host + ":" + port), ("authorization", HDRS["Authorization"]),
+                   ("content-type", "application/json"), ("content-length", str(len(b)))])
+c.send_data(1, b, end_stream=True)
+s.sendall(c.data_to_send())
+status, data, done = None, b"", False
+while not done:
+    got = s.recv(65536)
+    if not got:
+        break
+    for ev in c.receive_data(got):
+        if isinstance(ev, h2.events.ResponseReceived):
+            status = dict(ev.headers)[b":status"].decode()
+        elif isinstance(ev, h2.events.DataReceived):
+            data += ev.data
+            c.acknowledge_received_data(len(ev.data), ev.stream_id)
+        elif isinstance(ev, h2.events.StreamEnded):
+            done = True
+    s.sendall(c.data_to_send())
+print(status, s.selected_alpn_protocol(), json.loads(data)["choices"][0]["message"]["content"])
+"""
+    both = """
+import httpx
+with httpx.Client(timeout=10, http2=True) as c:
+    r = c.post(URL, content=body("h"), headers=HDRS)
+print(r.status_code, r.http_version, r.headers.get("x-llmfallback-provider"), r.json()["choices"][0]["message"]["content"])
+"""
+    try:
+        cfg = write_config({"providers": {
+            "openai": {"base_url": f"https://localhost:{fp.port}/v1"},
+            "backup": {"dialect": "openai", "base_url": plain.base("hb"), "api_key_env": "BACKUP_KEY"}},
+            "chain": ["backup/gpt-4o-mini"], "timeouts_ms": {"connect": 2000, "total": 5000}}, "h2only.json")
+        url = f"https://localhost:{fp.port}/v1/chat/completions"
+        r = py(tm, h2_alone, cfg, url=url)
+        eq(r.returncode, 0, f"exit ({r.stderr.decode()[-300:]})")
+        out = r.stdout.decode().split(" ", 2)
+        eq(out[:2], ["200", "h2"], "the server's own answer, over HTTP/2")
+        check(out[2].startswith("Hello from hp"), f"from the provider it asked ({out})")
+        plain.set("hp", behaviour="503")
+        r = py(tm, both, cfg, url=url)
+        out = r.stdout.decode().split(" ", 3)
+        eq(out[:3], ["200", "HTTP/1.1", "backup"], f"offering HTTP/1.1 too: a fallback ({r.stderr.decode()[-300:]})")
+    finally:
+        fp.stop()
+        plain.stop()
+
+
 TLS_RAW = """
 import socket, ssl
 ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
