@@ -1458,10 +1458,18 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
         llf_terr_set(e, "not a Gemini response");
         return LLF_TR_ERROR;
     }
+    /* the answer's id, and its calls' (call_<id>_<n>): its responseId, or
+     * one made up, a server's that gives none being no less a new answer */
+    char made[24];
+    const char *rid = llf_get_str(resp, "responseId");
+    if (!rid) {
+        llf_gemini_made_id(made);
+        rid = made;
+    }
     cJSON *hub = cJSON_CreateObject(), *choices = cJSON_CreateArray(), *usage = NULL;
     int ok = hub && choices, ncall = 0, i = 0;
     for (const cJSON *c = cJSON_IsArray(cands) ? cands->child : NULL; c && ok; c = c->next, i++)
-        ok = !llf_append(choices, candidate_to_choice(c, i, llf_get_str(resp, "responseId"), &ncall));
+        ok = !llf_append(choices, candidate_to_choice(c, i, rid, &ncall));
     if (ok && cJSON_GetArraySize(choices) == 0) {
         /* The prompt itself was blocked: an empty, filtered answer. */
         cJSON *ch = cJSON_Parse("{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,"
@@ -1473,8 +1481,7 @@ static int resp_to_hub(const cJSON *resp, cJSON **out, llf_terr *e)
     double pt = llf_num(um, "promptTokenCount", 0), thoughts = llf_num(um, "thoughtsTokenCount", -1);
     double ct = llf_num(um, "candidatesTokenCount", 0) + (thoughts > 0 ? thoughts : 0);
     double tt = llf_num(um, "totalTokenCount", pt + ct);
-    const char *rid = llf_get_str(resp, "responseId");
-    ok = ok && !llf_add(hub, "id", cJSON_CreateString(rid ? rid : "gemini-response")) &&
+    ok = ok && !llf_add(hub, "id", cJSON_CreateString(rid)) &&
          !llf_add(hub, "object", cJSON_CreateString("chat.completion")) &&
          !llf_add(hub, "created", cJSON_CreateNumber(llf_now_s())) &&
          !llf_add(hub, "model", cJSON_CreateString(llf_get_str(resp, "modelVersion") ? llf_get_str(resp, "modelVersion") : "")) &&

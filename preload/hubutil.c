@@ -2,9 +2,11 @@
 #include "hubutil.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,6 +149,21 @@ int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char
     *mimelen = (size_t)(b64 - m);
     *data = b64 + 8;
     return 1;
+}
+
+void llf_gemini_made_id(char out[24])
+{
+    static uint64_t count;
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        /* (no entropy yet, early at boot: unique in this process, and
+         * unlikely to meet another's) */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 40) ^
+            (__atomic_add_fetch(&count, 1, __ATOMIC_RELAXED) * 0x9e3779b97f4a7c15u);
+    }
+    snprintf(out, 24, "gemini-%016llx", (unsigned long long)r);
 }
 
 void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n)

@@ -94,6 +94,12 @@ int llf_anthropic_usage_input(cJSON *u, double in, double cached);
  * is within promptTokenCount, as in the hub. NULL on no memory. */
 cJSON *llf_gemini_usage(double in, double out, double total, double cached, double reasoning);
 double llf_now_s(void);
+/* An answer's id made up for a Gemini answer that has no responseId (a
+ * Gemini-compatible server's): "gemini-" and 16 hex digits, random, so
+ * that the ids of its calls (llf_gemini_call_id) differ from one answer to
+ * the next, as the responseIds they come from do (Anthropic refuses a
+ * history whose tool_use ids repeat). out has room for 24 bytes. */
+void llf_gemini_made_id(char out[24]);
 double llf_mono_ms(void);   /* CLOCK_MONOTONIC in milliseconds: for durations */
 int llf_self_pid(void);     /* getpid(), without a system call after the first */
 /* A JSON number as a long, clamped to +-1e15 (token counts and limits never

@@ -607,6 +607,9 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
      * (write_hub keeps the chunk's id as the stream's) */
     if (llf_get_str(j, "responseId"))
         snprintf(t->id, sizeof t->id, "%s", llf_get_str(j, "responseId"));
+    else if (!t->gemini_id)   /* (none: one made up, as a whole answer's) */
+        llf_gemini_made_id(t->id);
+    t->gemini_id = 1;
     int first = !t->role_sent;
     cJSON *c = chunk_new(t);
     llf_buf text = {0};
@@ -617,7 +620,7 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
             ok = !llf_buf_adds(&text, llf_get_str(p, "text"));
         } else if (fc) {
             char id[80], *args = llf_get(fc, "args") ? cJSON_PrintUnformatted(llf_get(fc, "args")) : NULL;
-            llf_gemini_call_id(id, sizeof id, llf_get_str(j, "responseId"), t->ntools);
+            llf_gemini_call_id(id, sizeof id, t->id, t->ntools);
             cJSON *td = tool_delta(t->ntools++, id, llf_get_str(fc, "name"), args ? args : "{}");
             free(args);
             cJSON *arr = cJSON_GetObjectItem(delta_of(c), "tool_calls");

@@ -36,6 +36,7 @@ typedef struct llf_stream_tr {
                                  "choices": [] before [DONE], as OpenAI streams;
                                  unasked, none */
     char id[128];
+    int  gemini_id;           /* id holds a Gemini answer's (its responseId, or one made up) */
     double in_tokens, out_tokens;
     double in_cached, out_reasoning;   /* the hub's usage details, -1 until given (hubutil.h) */
     /* The member's tool calls, as the writers gather them (write_anthropic,

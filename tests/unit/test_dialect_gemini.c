@@ -1234,21 +1234,40 @@ void test_dialect_gemini(void)
     }
 
     /* the responseId is the answer's id in the other dialects (Anthropic's
-     * with its msg_ prefix); without one, a made-up id */
+     * with its msg_ prefix); without one, a made-up id, another for each
+     * answer, so that its calls' ids do not repeat in a conversation
+     * (Anthropic refuses that) */
     static const char *const ids[][3] = {{",\"responseId\":\"mAitaLmkHPPlz7IPvtfUqQ4\"", "mAitaLmkHPPlz7IPvtfUqQ4",
                                           "msg_mAitaLmkHPPlz7IPvtfUqQ4"},
-                                         {"", "gemini-response", "msg_gemini-response"}};
-    for (size_t i = 0; i < 2; i++) {
+                                         {"", "gemini-", "msg_gemini-"}};
+    char first_made[64] = "";
+    for (size_t i = 0; i < 3; i++) {
+        size_t k = i ? 1 : 0;
         char json[256];
-        snprintf(json, sizeof json, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"t\"}],\"role\":\"model\"},"
-                                    "\"finishReason\":\"STOP\",\"index\":0}]%s}", ids[i][0]);
+        snprintf(json, sizeof json, "{\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":\"f\"}}],"
+                                    "\"role\":\"model\"},\"finishReason\":\"STOP\",\"index\":0}]%s}", ids[k][0]);
         cJSON *ans = cJSON_Parse(json), *oai = NULL, *anth = NULL;
         hub = NULL;
         CHECK(G->resp_to_hub(ans, &hub, &e) == LLF_TR_OK &&
               llf_dialect_ops_of(LLF_OPENAI)->resp_from_hub(hub, "gpt", &oai, &e) == LLF_TR_OK &&
               llf_dialect_ops_of(LLF_ANTHROPIC)->resp_from_hub(hub, "claude", &anth, &e) == LLF_TR_OK);
-        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(oai, "id")), ids[i][1]);
-        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(anth, "id")), ids[i][2]);
+        const char *oid = cJSON_GetStringValue(cJSON_GetObjectItem(oai, "id"));
+        const char *aid = cJSON_GetStringValue(cJSON_GetObjectItem(anth, "id"));
+        const char *call = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(oai, "choices"), 0), "message"),
+            "tool_calls"), 0), "id"));
+        char want_call[96];
+        snprintf(want_call, sizeof want_call, "call_%s_0", oid ? oid : "?");
+        if (k == 0) {
+            CHECK_STR(oid, ids[k][1]);
+            CHECK_STR(aid, ids[k][2]);
+        } else {
+            CHECK(oid && strlen(oid) == 23 && strncmp(oid, ids[k][1], 7) == 0 && strspn(oid + 7, "0123456789abcdef") == 16);
+            CHECK(aid && strncmp(aid, ids[k][2], 11) == 0 && oid && strcmp(aid + 4, oid) == 0);
+            CHECK(oid && strcmp(oid, first_made) != 0);   /* (another answer, another id) */
+            snprintf(first_made, sizeof first_made, "%s", oid ? oid : "");
+        }
+        CHECK_STR(call, want_call);
         cJSON_Delete(ans);
         cJSON_Delete(hub);
         cJSON_Delete(oai);
