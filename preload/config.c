@@ -370,17 +370,23 @@ static int load_providers(ctx *x, const cJSON *provs)
 
 /* A model's name as a message shows it, once model_is_key has refused one
  * that reads as a key: not one that holds 20 letters and digits in a row,
- * as a key without a known prefix does (Mistral's 32), where models' names
+ * as a key without a known prefix does (Mistral's 32), nor a UUID's 32
+ * hex digits in five groups (some gateways' keys), where models' names
  * are short words and numbers between '-', '.', ':', '_' and '/'
  * ("claude-sonnet-4-5", "gemini-2.5-flash-preview-05-20"). */
 static const char *shown_model(const char *model)
 {
+    static const char hidden[] = "(a model not shown: it may be a key)";
     size_t run = 0;
     for (const char *p = model ? model : ""; *p; p++) {
         run = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ? run + 1 : 0;
         if (run >= 20)
-            return "(a model not shown: it may be a key)";
+            return hidden;
     }
+    /* (8-4-4-4-12: 32 hex digits, 4 dashes, 36 in all) */
+    for (const char *p = model ? model : ""; strlen(p) >= 36; p++)
+        if (strspn(p, "0123456789abcdefABCDEF-") >= 36 && p[8] == '-' && p[13] == '-' && p[18] == '-' && p[23] == '-')
+            return hidden;
     return model ? model : "";
 }
 

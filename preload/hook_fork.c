@@ -12,8 +12,10 @@
  * (posix_spawn, system, popen and vfork run no handlers, and wait for
  * nothing.)
  *
- * The real fork() is looked up at the first, as exec's are (hook_exec.c):
- * a dlsym, the one step here that is not async-signal-safe. */
+ * The real fork() is looked up when the core loads, or at the first fork
+ * of a process without it, as exec's are (hook_exec.c): a dlsym, the one
+ * step here that is not async-signal-safe but for the wait, which waits
+ * only while a load is under way, as the fork handlers' did already. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <unistd.h>
@@ -24,11 +26,22 @@
 typedef pid_t (*fork_fn)(void);
 static fork_fn real_fork;
 
-LLF_EXPORT pid_t fork(void)
+static fork_fn real(void)
 {
     fork_fn f = __atomic_load_n(&real_fork, __ATOMIC_ACQUIRE);
     if (!f && (f = (fork_fn)dlsym(RTLD_NEXT, "fork")) != NULL)
         __atomic_store_n(&real_fork, f, __ATOMIC_RELEASE);
+    return f;
+}
+
+void llf_fork_resolve(void)
+{
+    real();
+}
+
+LLF_EXPORT pid_t fork(void)
+{
+    fork_fn f = real();
     if (!f) {
         errno = ENOSYS;
         return -1;

@@ -80,21 +80,23 @@ static pthread_mutex_t vlock = LLF_FORKLOCK_INIT;
 
 /* Contexts given a cert-verify callback and sessions given DANE: OpenSSL
  * has no getter for either, so their setters are hooked and note them
- * here (see followable). A context's note is never taken back: libssl
- * calls SSL_CTX_free for every session's reference, so a hook there could
- * not tell the last; a new context at a freed one's address is then taken
- * for one with a callback, and gets its real handshake. */
+ * here (see followable). A context's note is not taken back at its free:
+ * libssl calls SSL_CTX_free for every session's reference, so a hook there
+ * could not tell the last; a new context made at a freed one's address is
+ * forgotten instead (SSL_CTX_new, SSL_CTX_new_ex). */
 typedef struct noted {
     const void *p;
     UT_hash_handle hh;
 } noted;
 static noted *notes;
-/* Contexts and sessions whose ALPN list offers no HTTP/1 (httpx's
- * http1=False offers h2 alone, and speaks HTTP/2 whatever is negotiated):
- * the relay reads HTTP/1.1 only, so they get their real handshake and no
- * fallback, where a virtual session got the program's HTTP/2 preface
- * answered with a 400. Noted, never taken back for a context, as above. */
-static noted *h2_only;
+/* Contexts and sessions whose ALPN list offers no HTTP/1 (an HTTP/2
+ * client's, h2 alone): the relay reads HTTP/1.1 only, so they get their
+ * real handshake and no fallback, where a virtual session got the
+ * program's HTTP/2 preface answered with a 400. A list set again is noted
+ * again; a session's own list (h1_too: one that offers HTTP/1) comes before
+ * its context's; and a context made at a freed one's address is
+ * forgotten in every table, the older notes' too (SSL_CTX_new). */
+static noted *h2_only, *h1_too;
 static pthread_mutex_t nlock = LLF_FORKLOCK_INIT;
 
 static void note_in(noted **table, const void *p, int on)
@@ -216,6 +218,8 @@ static struct {
     void (*ctx_set_cert_verify_callback)(SSL_CTX *, int (*)(X509_STORE_CTX *, void *), void *);
     int (*ctx_set_alpn_protos)(SSL_CTX *, const unsigned char *, unsigned int);
     int (*set_alpn_protos)(SSL *, const unsigned char *, unsigned int);
+    SSL_CTX *(*ctx_new)(const SSL_METHOD *);
+    SSL_CTX *(*ctx_new_ex)(OSSL_LIB_CTX *, const char *, const SSL_METHOD *);
     int (*dane_enable)(SSL *, const char *);
     void (*ext_free)(X509_EXTENSION *);
     /* a store's own code (see store_code) */
@@ -235,6 +239,8 @@ static void resolve(void)
     R(dane_enable, "SSL_dane_enable");
     R(ctx_set_alpn_protos, "SSL_CTX_set_alpn_protos");
     R(set_alpn_protos, "SSL_set_alpn_protos");
+    R(ctx_new, "SSL_CTX_new");
+    R(ctx_new_ex, "SSL_CTX_new_ex");
     R(do_handshake, "SSL_do_handshake");
     R(read, "SSL_read");
     R(read_ex, "SSL_read_ex");
@@ -442,7 +448,7 @@ static vssl *make_virtual(SSL *s)
     const llf_core_api *core = llf_core();
     if (real.is_server(s) || !real.in_before(s) || !sni || !core || !core->is_tls_host(sni) ||
         !peer_is_relay(core, fd) || !followable(s) || noted_in(&h2_only, s) ||
-        (real.get_ssl_ctx && noted_in(&h2_only, real.get_ssl_ctx(s))))
+        (real.get_ssl_ctx && !noted_in(&h1_too, s) && noted_in(&h2_only, real.get_ssl_ctx(s))))
         return NULL;
     vssl *v = calloc(1, sizeof *v);
     if (!v)
@@ -628,16 +634,39 @@ static int offers_no_http1(const unsigned char *p, unsigned int n)
 LLF_EXPORT int SSL_CTX_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos, unsigned int len)
 {
     pthread_once(&once, resolve);
-    if (offers_no_http1(protos, len))
-        note_in(&h2_only, ctx, 1);
+    note_in(&h2_only, ctx, offers_no_http1(protos, len));
     return real.ctx_set_alpn_protos ? real.ctx_set_alpn_protos(ctx, protos, len) : 1;
 }
 
 LLF_EXPORT int SSL_set_alpn_protos(SSL *s, const unsigned char *protos, unsigned int len)
 {
     pthread_once(&once, resolve);
-    note_in(&h2_only, s, offers_no_http1(protos, len));
+    int none = offers_no_http1(protos, len);
+    note_in(&h2_only, s, none);
+    note_in(&h1_too, s, !none);
     return real.set_alpn_protos ? real.set_alpn_protos(s, protos, len) : 1;
+}
+
+/* A new context: none of the notes of one freed at its address. */
+static SSL_CTX *fresh_ctx(SSL_CTX *ctx)
+{
+    if (ctx && (__atomic_load_n(&notes, __ATOMIC_RELAXED) || __atomic_load_n(&h2_only, __ATOMIC_RELAXED))) {
+        note_in(&notes, ctx, 0);
+        note_in(&h2_only, ctx, 0);
+    }
+    return ctx;
+}
+
+LLF_EXPORT SSL_CTX *SSL_CTX_new(const SSL_METHOD *m)
+{
+    pthread_once(&once, resolve);
+    return fresh_ctx(real.ctx_new ? real.ctx_new(m) : NULL);
+}
+
+LLF_EXPORT SSL_CTX *SSL_CTX_new_ex(OSSL_LIB_CTX *lib, const char *props, const SSL_METHOD *m)
+{
+    pthread_once(&once, resolve);
+    return fresh_ctx(real.ctx_new_ex ? real.ctx_new_ex(lib, props, m) : NULL);
 }
 
 LLF_EXPORT int SSL_dane_enable(SSL *s, const char *basedomain)
@@ -653,8 +682,10 @@ LLF_EXPORT void SSL_free(SSL *s)
 {
     if (__atomic_load_n(&notes, __ATOMIC_RELAXED))
         note(s, 0);
-    if (__atomic_load_n(&h2_only, __ATOMIC_RELAXED))
+    if (__atomic_load_n(&h2_only, __ATOMIC_RELAXED) || __atomic_load_n(&h1_too, __ATOMIC_RELAXED)) {
         note_in(&h2_only, s, 0);
+        note_in(&h1_too, s, 0);
+    }
     forget(s);
     if (REAL(free))
         real.free(s);

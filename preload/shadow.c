@@ -166,7 +166,7 @@ static char *calls_text(const cJSON *calls)
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(c, "function");
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name"));
         const char *args = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "arguments"));
-        cJSON *j = args ? cJSON_Parse(args) : NULL;
+        cJSON *j = args ? llf_json_parse_exact(args, strlen(args)) : NULL;
         char *canon = j && sort_keys(j) == 0 ? cJSON_PrintUnformatted(j) : NULL;
         bad = (j && !canon) ||
               llf_buf_cats(&b, name ? name : "", "(", canon ? canon : args ? args : "", ")\n", (char *)NULL);

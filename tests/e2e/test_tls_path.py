@@ -543,6 +543,29 @@ def test_the_relay_speaks_http2_to_providers_that_offer_it():
         plain.stop()
 
 
+AGAIN_H1 = """
+import http.client, ssl, gc
+def call(ctx):
+    host, port = URL.split("/")[2].split(":")
+    c = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=10)
+    c.request("POST", "/v1/chat/completions", body("a"), HDRS)
+    r = c.getresponse()
+    print(r.status, r.getheader("x-llmfallback-provider"))
+    r.read()
+    c.close()
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+ctx.set_alpn_protocols(["h2"])
+ctx.set_alpn_protocols(["http/1.1"])
+call(ctx)
+for i in range(20):   # (h2-only contexts freed, new ones made where they were)
+    old = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    old.set_alpn_protocols(["h2"])
+    del old
+    gc.collect()
+call(ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"]))
+"""
+
+
 def test_a_client_that_offers_http2_alone_gets_its_real_handshake():
     """A client whose ALPN offers h2 alone (an HTTP/2 client on Python's
     ssl, as grpclib's) will speak HTTP/2 only: the relay reads HTTP/1.1, so
@@ -607,6 +630,11 @@ print(r.status_code, r.http_version, r.headers.get("x-llmfallback-provider"), r.
         r = py(tm, both, cfg, url=url)
         out = r.stdout.decode().split(" ", 3)
         eq(out[:3], ["200", "HTTP/1.1", "backup"], f"offering HTTP/1.1 too: a fallback ({r.stderr.decode()[-300:]})")
+        # a context whose list offers HTTP/1.1 again, and a new one made
+        # where an h2-only one was freed, are no longer h2-only: fallback
+        r = py(tm, AGAIN_H1, cfg, url=url)
+        eq(r.stdout.decode().split(), ["200", "backup", "200", "backup"],
+           f"a list set again, a context made anew ({r.stderr.decode()[-300:]})")
     finally:
         fp.stop()
         plain.stop()

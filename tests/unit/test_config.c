@@ -275,6 +275,8 @@ void test_config(void)
     CHECK(fails_with(NULL, "anthropic/claude-3-5-sonnet-20241022", "chain entry anthropic/claude-3-5-sonnet-20241022: "));
     CHECK(fails_with(NULL, "anthropic/Zq7Xw2Lk9Pm4Rt6Vb1Nc8Hd3", "chain entry anthropic/(a model not shown: it may be "
                      "a key): ANTHROPIC_API_KEY is not set") && !strstr(err, "Zq7X"));
+    CHECK(fails_with(NULL, "anthropic/0f8fad5b-d9cb-469f-a165-70867728950e", "chain entry anthropic/(a model not "
+                     "shown: it may be a key): ANTHROPIC_API_KEY is not set") && !strstr(err, "0f8fad5b"));
     t_setenv("ANTHROPIC_API_KEY", had);
     /* ...and with its key set: an error still (it would be the model sent,
      * and shown on every line of the log), by a key's prefix or by a

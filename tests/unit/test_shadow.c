@@ -91,6 +91,12 @@ void test_shadow(void)
     CHECK(llf_answer_facts(LLF_OPENAI, broken, strlen(broken), &text, &in, &out) == 0);
     CHECK_STR(text, "f({\"city\": Par)\n");
     free(text);
+    /* ...and so do arguments with text after their JSON, not as that JSON */
+    const char *trailing = "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
+                           "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\": 1} junk\"}}]}}]}";
+    CHECK(llf_answer_facts(LLF_OPENAI, trailing, strlen(trailing), &text, &in, &out) == 0);
+    CHECK_STR(text, "f({\"a\": 1} junk)\n");
+    free(text);
     CHECK(llf_answer_facts(LLF_OPENAI, "not json", 8, &text, &in, &out) == -1 && text == NULL);
     CHECK(llf_answer_facts(LLF_ANTHROPIC, facts[0].body, strlen(facts[0].body), &text, &in, &out) == -1);   /* an OpenAI answer */
     free(text);
