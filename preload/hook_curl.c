@@ -191,11 +191,15 @@ typedef struct hstate {
     int unix_abstract;
     struct curl_slist *connect_to;
     long port;                        /* CURLOPT_PORT: the URL's port overridden, 0 none */
+    /* LOCALPORT and LOCALPORTRANGE (0: libcurl's 1): the port the program's
+     * connections are made from, which its provider's connection, kept
+     * alive, still holds while a member of another server connects. */
+    long localport, localportrange;
     /* Socket callbacks: OPENSOCKETFUNCTION may rewrite the address it is
      * given, and SOCKOPTFUNCTION may connect the socket itself
      * (CURL_SOCKOPT_ALREADY_CONNECTED); CLOSESOCKETFUNCTION closes what the
-     * first opened. (PREREQFUNCTION, INTERFACE and LOCALPORT cannot send a
-     * connection to another host: they stay.) */
+     * first opened. (PREREQFUNCTION and INTERFACE cannot send a connection
+     * to another host: they stay.) */
     curl_opensocket_callback opensocketfn;
     curl_sockopt_callback sockoptfn;
     curl_closesocket_callback closesocketfn;
@@ -716,6 +720,7 @@ static int interesting(CURLoption o)
     case CURLOPT_SHARE: case CURLOPT_OPENSOCKETFUNCTION: case CURLOPT_OPENSOCKETDATA:
     case CURLOPT_SOCKOPTFUNCTION: case CURLOPT_SOCKOPTDATA: case CURLOPT_CLOSESOCKETFUNCTION:
     case CURLOPT_CLOSESOCKETDATA: case CURLOPT_DEFAULT_PROTOCOL:
+    case CURLOPT_LOCALPORT: case CURLOPT_LOCALPORTRANGE:
         return 1;
     default:
         return tls_index(o) >= 0;
@@ -815,6 +820,8 @@ static void record(hstate *s, CURLoption o, long l, void *p, curl_off_t off)
         break;
     case CURLOPT_CONNECT_TO: s->connect_to = p; break;
     case CURLOPT_PORT: s->port = l; break;
+    case CURLOPT_LOCALPORT: s->localport = l; break;
+    case CURLOPT_LOCALPORTRANGE: s->localportrange = l; break;
     case CURLOPT_OPENSOCKETFUNCTION: s->opensocketfn = (curl_opensocket_callback)p; break;
     case CURLOPT_OPENSOCKETDATA: s->opensocketdata = p; break;
     case CURLOPT_SOCKOPTFUNCTION: s->sockoptfn = (curl_sockopt_callback)p; break;
@@ -1751,6 +1758,8 @@ static void set_route(const llf_curl_api *rc, CURL *h, hstate *s)
     rc->easy_setopt(h, s->unix_abstract ? CURLOPT_ABSTRACT_UNIX_SOCKET : CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
     rc->easy_setopt(h, CURLOPT_CONNECT_TO, s->connect_to);
     rc->easy_setopt(h, CURLOPT_PORT, s->port);
+    rc->easy_setopt(h, CURLOPT_LOCALPORT, s->localport);
+    rc->easy_setopt(h, CURLOPT_LOCALPORTRANGE, s->localportrange ? s->localportrange : 1L);
     rc->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, s->opensocketfn);
     rc->easy_setopt(h, CURLOPT_OPENSOCKETDATA, s->opensocketdata);
     rc->easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, s->sockoptfn);
@@ -2144,13 +2153,18 @@ static int perform_attempt(void *ud, const llf_req *req, const llf_attempt *at, 
          * that pick the address or connect themselves) leads to that
          * server, whatever the URL says: another provider's member goes
          * where its base URL names, or its key would go to the program's
-         * server and the fallback never reach the member. */
+         * server and the fallback never reach the member. A local port of
+         * the program's (curl --local-port) is its provider's connection's,
+         * still held: a member of another server connecting from it failed
+         * to bind, every time. */
         if (!req->own_server && !(c->dirty & D_ROUTE) &&
             (s->unix_path || s->connect_to || s->port || s->opensocketfn || s->sockoptfn ||
-             s->closesocketfn)) {
+             s->closesocketfn || s->localport)) {
             rc->easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, (char *)NULL);
             rc->easy_setopt(h, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
             rc->easy_setopt(h, CURLOPT_PORT, 0L);
+            rc->easy_setopt(h, CURLOPT_LOCALPORT, 0L);
+            rc->easy_setopt(h, CURLOPT_LOCALPORTRANGE, 1L);
             rc->easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, (curl_opensocket_callback)NULL);
             rc->easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, (curl_sockopt_callback)NULL);
             rc->easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, (curl_closesocket_callback)NULL);

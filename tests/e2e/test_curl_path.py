@@ -270,6 +270,31 @@ def test_a_deflated_error_body_is_judged_decoded():
             srv.stop()
 
 
+def test_a_programs_local_port_is_not_a_members():
+    """curl --local-port N (one port): the program's provider's connection,
+    kept alive after its 503, still holds N, so a member of another server
+    connecting from N failed to bind, every time. Members connect from a
+    port of their own; the program's next call is made from N again."""
+    import socket
+    m = mock()
+    m.set("primary", behaviour="503")
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    log = new_log("localport.log")
+    r = run(curl_chat(m, "--local-port", str(port), "-w", "\n", "--next", *curl_chat(m)[1:],
+                      "--local-port", str(port), "-w", "\n"), env_for(config(m), log))
+    out = r.stdout.decode().split("\n")
+    eq(r.returncode, 0, f"curl ends well ({r.stderr[-200:]!r})")
+    check(answer(out[0].encode()).startswith("Hello from backup"), f"the backup answered ({out[:1]!r})")
+    check(answer(out[1].encode()).startswith("Hello from backup"), f"and the next call too ({out[1:2]!r})")
+    eq([(x["provider"], x["reason"]) for x in read_log(log) if x.get("event") == "attempt"],
+       [("openai", "overloaded"), ("backup", "ok")] * 2, "the member connected, both times")
+    eq([q["peer_port"] for q in m.requests("primary")], [port, port], "the program's calls from its own port")
+    check(all(q["peer_port"] != port for q in m.requests("backup")), "the member's from another")
+
+
 def test_plain_400_is_not_retried():
     m = mock()
     m.set("primary", behaviour="400")
