@@ -47,20 +47,6 @@ static void wait_loads(void)
         ;
 }
 
-void llf_loads_settle(void)
-{
-    /* (trylock: a signal handler that forks may have interrupted this
-     * thread inside llf_load_begin or _end) */
-    if (pthread_mutex_trylock(&loads_lock) != 0)
-        return;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += 1;
-    while (loads && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
-        ;
-    pthread_mutex_unlock(&loads_lock);
-}
-
 static void prepare(void)
 {
     wait_loads();

@@ -32,10 +32,9 @@
  * its forks around: a child forked mid-dlopen() has the dynamic loader's
  * lists half changed, and its next dlopen() anywhere fails glibc's
  * assertions (seen: a Python child whose parent's other thread was making
- * its first call). So fork() waits for a load under way, up to a second:
- * first before it forks (llf_loads_settle, from hook_fork.c), then in its
- * prepare handler for one begun since (there a load may wait on the fork:
- * pthread_atfork() waits while handlers run). Still, such a child lacks the fork handlers the load installed
+ * its first call). So fork() waits for a load under way, up to a second (a
+ * load may wait on the fork: where pthread_atfork() waits while handlers
+ * run). Still, the child lacks the fork handlers the load installed
  * meanwhile (glibc runs those installed when the fork began), so the
  * core's state is not safe there: a child forked while a load was under
  * way loads nothing and passes everything through (llf_forked_mid_load),
@@ -43,10 +42,6 @@
 void llf_load_begin(void);
 void llf_load_end(void);
 int llf_forked_mid_load(void);
-/* Waits for the loads under way, a second at most, holding no lock: what
- * fork() does before it forks (hook_fork.c), while a load may still
- * install its fork handlers, which it cannot once the fork has begun. */
-void llf_loads_settle(void);
 
 /* Installs the handlers now (else at the first llf_forklock). 0 or -1. */
 int llf_forklock_ready(void);

@@ -80,10 +80,10 @@ static pthread_mutex_t vlock = LLF_FORKLOCK_INIT;
 
 /* Contexts given a cert-verify callback and sessions given DANE: OpenSSL
  * has no getter for either, so their setters are hooked and note them
- * here (see followable). A context's note is not taken back at its free:
- * libssl calls SSL_CTX_free for every session's reference, so a hook there
- * could not tell the last; a new context made at a freed one's address is
- * forgotten instead (SSL_CTX_new, SSL_CTX_new_ex). */
+ * here (see followable). A context's note is never taken back: libssl
+ * calls SSL_CTX_free for every session's reference, so a hook there could
+ * not tell the last; a new context at a freed one's address is then taken
+ * for one with a callback, and gets its real handshake. */
 typedef struct noted {
     const void *p;
     UT_hash_handle hh;
@@ -93,10 +93,15 @@ static noted *notes;
  * client's, h2 alone): the relay reads HTTP/1.1 only, so they get their
  * real handshake and no fallback, where a virtual session got the
  * program's HTTP/2 preface answered with a 400. A list set again is noted
- * again; a session's own list (h1_too: one that offers HTTP/1) comes before
- * its context's; and a context made at a freed one's address is
- * forgotten in every table, the older notes' too (SSL_CTX_new). */
+ * again, and a session's own list (h1_too: one that offers HTTP/1) comes
+ * before its context's. A context's note holds only while the context
+ * carries our mark in its ex_data (h2_mark): a new context made at a freed
+ * one's address has none, and is no h2-only one. (A hook on SSL_CTX_new
+ * to forget its address put our frame under the allocation of every
+ * context a program leaks at its exit, Python's, which LeakSanitizer then
+ * laid at the library's door.) */
 static noted *h2_only, *h1_too;
+static int ctx_h2_only(const SSL_CTX *ctx);
 static pthread_mutex_t nlock = LLF_FORKLOCK_INIT;
 
 static void note_in(noted **table, const void *p, int on)
@@ -218,8 +223,9 @@ static struct {
     void (*ctx_set_cert_verify_callback)(SSL_CTX *, int (*)(X509_STORE_CTX *, void *), void *);
     int (*ctx_set_alpn_protos)(SSL_CTX *, const unsigned char *, unsigned int);
     int (*set_alpn_protos)(SSL *, const unsigned char *, unsigned int);
-    SSL_CTX *(*ctx_new)(const SSL_METHOD *);
-    SSL_CTX *(*ctx_new_ex)(OSSL_LIB_CTX *, const char *, const SSL_METHOD *);
+    int (*ctx_set_ex_data)(SSL_CTX *, int, void *);
+    void *(*ctx_get_ex_data)(const SSL_CTX *, int);
+    int (*get_ex_new_index)(int, long, void *, CRYPTO_EX_new *, CRYPTO_EX_dup *, CRYPTO_EX_free *);
     int (*dane_enable)(SSL *, const char *);
     void (*ext_free)(X509_EXTENSION *);
     /* a store's own code (see store_code) */
@@ -239,8 +245,9 @@ static void resolve(void)
     R(dane_enable, "SSL_dane_enable");
     R(ctx_set_alpn_protos, "SSL_CTX_set_alpn_protos");
     R(set_alpn_protos, "SSL_set_alpn_protos");
-    R(ctx_new, "SSL_CTX_new");
-    R(ctx_new_ex, "SSL_CTX_new_ex");
+    R(ctx_set_ex_data, "SSL_CTX_set_ex_data");
+    R(ctx_get_ex_data, "SSL_CTX_get_ex_data");
+    R(get_ex_new_index, "CRYPTO_get_ex_new_index");
     R(do_handshake, "SSL_do_handshake");
     R(read, "SSL_read");
     R(read_ex, "SSL_read_ex");
@@ -448,7 +455,7 @@ static vssl *make_virtual(SSL *s)
     const llf_core_api *core = llf_core();
     if (real.is_server(s) || !real.in_before(s) || !sni || !core || !core->is_tls_host(sni) ||
         !peer_is_relay(core, fd) || !followable(s) || noted_in(&h2_only, s) ||
-        (real.get_ssl_ctx && !noted_in(&h1_too, s) && noted_in(&h2_only, real.get_ssl_ctx(s))))
+        (real.get_ssl_ctx && !noted_in(&h1_too, s) && ctx_h2_only(real.get_ssl_ctx(s))))
         return NULL;
     vssl *v = calloc(1, sizeof *v);
     if (!v)
@@ -631,10 +638,42 @@ static int offers_no_http1(const unsigned char *p, unsigned int n)
     return 1;
 }
 
+static char h2_mark;
+static int h2_index = -1;
+static pthread_once_t h2_index_once = PTHREAD_ONCE_INIT;
+
+static void make_h2_index(void)
+{
+    if (real.get_ex_new_index)
+        h2_index = real.get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, NULL);
+}
+
+/* Is ctx a context whose own ALPN list offers no HTTP/1? A note without
+ * our mark is a freed context's, at whose address this one was made. */
+static int ctx_h2_only(const SSL_CTX *ctx)
+{
+    if (!ctx || !noted_in(&h2_only, ctx))
+        return 0;
+    if (h2_index >= 0 && real.ctx_get_ex_data && real.ctx_get_ex_data(ctx, h2_index) == &h2_mark)
+        return 1;
+    note_in(&h2_only, ctx, 0);
+    return 0;
+}
+
 LLF_EXPORT int SSL_CTX_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos, unsigned int len)
 {
     pthread_once(&once, resolve);
-    note_in(&h2_only, ctx, offers_no_http1(protos, len));
+    if (offers_no_http1(protos, len)) {
+        /* (noted only once marked: unmarked, it would be taken for a
+         * freed one's) */
+        pthread_once(&h2_index_once, make_h2_index);
+        if (h2_index >= 0 && real.ctx_set_ex_data && real.ctx_set_ex_data(ctx, h2_index, &h2_mark) == 1)
+            note_in(&h2_only, ctx, 1);
+    } else if (ctx_h2_only(ctx)) {   /* (set again, offering HTTP/1) */
+        if (real.ctx_set_ex_data)
+            real.ctx_set_ex_data(ctx, h2_index, NULL);
+        note_in(&h2_only, ctx, 0);
+    }
     return real.ctx_set_alpn_protos ? real.ctx_set_alpn_protos(ctx, protos, len) : 1;
 }
 
@@ -645,28 +684,6 @@ LLF_EXPORT int SSL_set_alpn_protos(SSL *s, const unsigned char *protos, unsigned
     note_in(&h2_only, s, none);
     note_in(&h1_too, s, !none);
     return real.set_alpn_protos ? real.set_alpn_protos(s, protos, len) : 1;
-}
-
-/* A new context: none of the notes of one freed at its address. */
-static SSL_CTX *fresh_ctx(SSL_CTX *ctx)
-{
-    if (ctx && (__atomic_load_n(&notes, __ATOMIC_RELAXED) || __atomic_load_n(&h2_only, __ATOMIC_RELAXED))) {
-        note_in(&notes, ctx, 0);
-        note_in(&h2_only, ctx, 0);
-    }
-    return ctx;
-}
-
-LLF_EXPORT SSL_CTX *SSL_CTX_new(const SSL_METHOD *m)
-{
-    pthread_once(&once, resolve);
-    return fresh_ctx(real.ctx_new ? real.ctx_new(m) : NULL);
-}
-
-LLF_EXPORT SSL_CTX *SSL_CTX_new_ex(OSSL_LIB_CTX *lib, const char *props, const SSL_METHOD *m)
-{
-    pthread_once(&once, resolve);
-    return fresh_ctx(real.ctx_new_ex ? real.ctx_new_ex(lib, props, m) : NULL);
 }
 
 LLF_EXPORT int SSL_dane_enable(SSL *s, const char *basedomain)

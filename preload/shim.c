@@ -75,10 +75,8 @@ static void load_core(void)
         api = NULL;
     }
     core = api;
-    if (core) {
+    if (core)
         llf_exec_resolve();
-        llf_fork_resolve();
-    }
 }
 
 static void load(void)

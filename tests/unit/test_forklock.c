@@ -158,42 +158,6 @@ static int forked_while_loading(void)
     return mid_load_of_child() == 7 ? 0 : 6;
 }
 
-/* 0: a fork that settles the loads first (hook_fork.c) lets a load that
- * installs a fork handler midway end, and the child has it and a whole
- * load; waited for in the handlers alone, the load stopped at
- * pthread_atfork(), which waits while the handlers run, until the wait
- * gave up (a second), and the child had neither. */
-static int marked;
-static void mark_child(void)
-{
-    marked = 1;
-}
-
-static void *installs_midway(void *unused)
-{
-    (void)unused;
-    const struct timespec ms100 = {0, 100000000};
-    nanosleep(&ms100, NULL);   /* (the fork is under way by then) */
-    pthread_atfork(NULL, NULL, mark_child);
-    llf_load_end();
-    return NULL;
-}
-
-static int settled_before_the_fork(void)
-{
-    llf_load_begin();
-    pthread_t t;
-    if (pthread_create(&t, NULL, installs_midway, NULL))
-        return 1;
-    llf_loads_settle();
-    pid_t p = fork();
-    if (p == 0)
-        _exit(marked && !llf_forked_mid_load() ? 0 : 7);
-    pthread_join(t, NULL);
-    int st = -1;
-    return p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) ? WEXITSTATUS(st) : 2;
-}
-
 static int isolated(int (*scenario)(void))
 {
     pid_t p = t_fork(1);
@@ -216,7 +180,6 @@ void test_forklock(void)
     CHECK(isolated(held_by_another));
     CHECK(isolated(held_by_the_forker));
     CHECK(isolated(forked_while_loading));
-    CHECK(isolated(settled_before_the_fork));
     /* (and the process that ran them has the lock free) */
     CHECK(pthread_mutex_trylock(&lock) == 0 && pthread_mutex_unlock(&lock) == 0);
 }
