@@ -384,9 +384,12 @@ static const char *shown_model(const char *model)
             return hidden;
     }
     /* (8-4-4-4-12: 32 hex digits, 4 dashes, 36 in all) */
-    for (const char *p = model ? model : ""; strlen(p) >= 36; p++)
+    size_t n = model ? strlen(model) : 0;
+    for (size_t i = 0; i + 36 <= n; i++) {
+        const char *p = model + i;
         if (strspn(p, "0123456789abcdefABCDEF-") >= 36 && p[8] == '-' && p[13] == '-' && p[18] == '-' && p[23] == '-')
             return hidden;
+    }
     return model ? model : "";
 }
 

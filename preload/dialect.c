@@ -153,11 +153,7 @@ int llf_given_to_hub(int (*to_hub)(const cJSON *, const char *, cJSON **, llf_te
         llf_terr_set(e, "out of memory");
         return LLF_TR_ERROR;
     }
-    for (cJSON *f = c->child, *next; f; f = next) {
-        next = f->next;
-        if (cJSON_IsNull(f))
-            cJSON_Delete(cJSON_DetachItemViaPointer(c, f));
-    }
+    llf_drop_nulls(c);
     int rc = to_hub(c, url_model, out, e);
     cJSON_Delete(c);
     return rc;

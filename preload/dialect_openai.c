@@ -61,11 +61,7 @@ static int req_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_
     /* A null field is OpenAI's "not given" (SDKs write them): the hub has
      * none, so that no translator sends one on, or reads tool_choice: null
      * as a tool choice. */
-    for (cJSON *k = (*out)->child, *next; k; k = next) {
-        next = k->next;
-        if (cJSON_IsNull(k))
-            cJSON_Delete(cJSON_DetachItemViaPointer(*out, k));
-    }
+    llf_drop_nulls(*out);
     /* The hub's own marks (LLF_HUB_REFUSED, a tool message's
      * LLF_HUB_TOOL_ERROR) are ours to set: a program's field so named
      * would skip members, or reach the log as a detail. */

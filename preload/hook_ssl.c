@@ -89,17 +89,17 @@ typedef struct noted {
     UT_hash_handle hh;
 } noted;
 static noted *notes;
-/* Contexts and sessions whose ALPN list offers no HTTP/1 (an HTTP/2
- * client's, h2 alone): the relay reads HTTP/1.1 only, so they get their
- * real handshake and no fallback, where a virtual session got the
- * program's HTTP/2 preface answered with a 400. A list set again is noted
- * again, and a session's own list (h1_too: one that offers HTTP/1) comes
- * before its context's. A context's note holds only while the context
- * carries our mark in its ex_data (h2_mark): a new context made at a freed
- * one's address has none, and is no h2-only one. (A hook on SSL_CTX_new
- * to forget its address put our frame under the allocation of every
- * context a program leaks at its exit, Python's, which LeakSanitizer then
- * laid at the library's door.) */
+/* Sessions whose own ALPN list offers no HTTP/1 (h2_only: an HTTP/2
+ * client's, h2 alone), and contexts whose list does: the relay reads
+ * HTTP/1.1 only, so they get their real handshake and no fallback, where a
+ * virtual session got the program's HTTP/2 preface answered with a 400. A
+ * list set again counts anew, and a session's own list (h1_too: one that
+ * offers HTTP/1) comes before its context's. A context is marked in its own ex_data
+ * (ctx_h2_only), not noted by its address: a new context made at a freed
+ * one's address has no mark. (A hook on SSL_CTX_new to forget its address
+ * put our frame under the allocation of every context a program leaks at
+ * its exit, Python's, which LeakSanitizer then laid at the library's
+ * door.) */
 static noted *h2_only, *h1_too;
 static int ctx_h2_only(const SSL_CTX *ctx);
 static pthread_mutex_t nlock = LLF_FORKLOCK_INIT;
@@ -648,31 +648,22 @@ static void make_h2_index(void)
         h2_index = real.get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, NULL);
 }
 
-/* Is ctx a context whose own ALPN list offers no HTTP/1? A note without
- * our mark is a freed context's, at whose address this one was made. */
+/* Is ctx a context whose own ALPN list offers no HTTP/1: does it carry
+ * our mark? (No index yet: no context was ever so marked.) */
 static int ctx_h2_only(const SSL_CTX *ctx)
 {
-    if (!ctx || !noted_in(&h2_only, ctx))
-        return 0;
-    if (h2_index >= 0 && real.ctx_get_ex_data && real.ctx_get_ex_data(ctx, h2_index) == &h2_mark)
-        return 1;
-    note_in(&h2_only, ctx, 0);
-    return 0;
+    return ctx && h2_index >= 0 && real.ctx_get_ex_data && real.ctx_get_ex_data(ctx, h2_index) == &h2_mark;
 }
 
 LLF_EXPORT int SSL_CTX_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos, unsigned int len)
 {
     pthread_once(&once, resolve);
     if (offers_no_http1(protos, len)) {
-        /* (noted only once marked: unmarked, it would be taken for a
-         * freed one's) */
         pthread_once(&h2_index_once, make_h2_index);
-        if (h2_index >= 0 && real.ctx_set_ex_data && real.ctx_set_ex_data(ctx, h2_index, &h2_mark) == 1)
-            note_in(&h2_only, ctx, 1);
-    } else if (ctx_h2_only(ctx)) {   /* (set again, offering HTTP/1) */
-        if (real.ctx_set_ex_data)
-            real.ctx_set_ex_data(ctx, h2_index, NULL);
-        note_in(&h2_only, ctx, 0);
+        if (h2_index >= 0 && real.ctx_set_ex_data)
+            real.ctx_set_ex_data(ctx, h2_index, &h2_mark);
+    } else if (ctx_h2_only(ctx) && real.ctx_set_ex_data) {   /* (set again, offering HTTP/1) */
+        real.ctx_set_ex_data(ctx, h2_index, NULL);
     }
     return real.ctx_set_alpn_protos ? real.ctx_set_alpn_protos(ctx, protos, len) : 1;
 }

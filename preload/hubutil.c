@@ -23,6 +23,15 @@ const char *llf_get_str(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+void llf_drop_nulls(cJSON *o)
+{
+    for (cJSON *k = cJSON_IsObject(o) ? o->child : NULL, *next; k; k = next) {
+        next = k->next;
+        if (cJSON_IsNull(k))
+            cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
+    }
+}
+
 int llf_names_error(const cJSON *o)
 {
     const cJSON *e = llf_get(o, "error");

@@ -15,6 +15,9 @@ int llf_names_error(const cJSON *o);
  * dialect's null means "not given", and a null sent on is refused: 400
  * "top_p: Input should be a valid number"). 0 ok, -1 no memory. */
 int llf_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *key);
+/* o's members that are null deleted: every dialect's "not given" (SDKs
+ * write "tool_choice": null, "top_p": null). */
+void llf_drop_nulls(cJSON *o);
 /* Add an item, deleting it on failure. 0 ok, -1. */
 int llf_add(cJSON *o, const char *key, cJSON *item);
 int llf_append(cJSON *arr, cJSON *item);
