@@ -79,12 +79,20 @@ static void load_core(void)
         llf_exec_resolve();
 }
 
+/* Set once load() has run whole. A child forked after the load's end but
+ * before pthread_once() has marked it done (the fork waits for the load's
+ * end, so lands there) finds the once under way in a generation before its
+ * own, and glibc runs load() again in it: the core was entered twice, its
+ * configuration read and its warnings said again. */
+static int loaded;
+
 static void load(void)
 {
-    if (llf_forked_mid_load())
+    if (llf_forked_mid_load() || __atomic_load_n(&loaded, __ATOMIC_ACQUIRE))
         return;   /* (not even the handlers: see forklock.h) */
     llf_load_begin();   /* (a fork() waits for it; our fork handlers come before the core's) */
     load_core();
+    __atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
     llf_load_end();
 }
 

@@ -797,6 +797,59 @@ print("[rid:a]" in out["a"], os.WEXITSTATUS(st) if os.WIFEXITED(st) else "signal
           f"each parent fell back; each child answered or got the provider's own 503: {seen}")
 
 
+def test_a_child_forked_as_the_load_ends_does_not_load_the_core_again():
+    """A fork waits for the library's load to end, so it lands just after
+    it, before pthread_once() has marked the load done. glibc then finds the
+    once under way in the child, in an older fork generation, and runs the
+    load again there: the core was entered a second time, its configuration
+    read and its warnings said again. A preloaded helper widens that moment
+    to 300 ms and says when it begins, and the fork is timed into it; the warning of a provider
+    without a path must be said once, by the parent, and the child's call
+    still falls back."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    path = config(m)
+    with open(path) as f:
+        cfg = json.load(f)
+    cfg["providers"]["bare"] = {"dialect": "openai", "base_url": "http://127.0.0.1:9", "api_key_env": "SPARE_KEY"}
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    prog = """
+import signal, time, urllib.error
+out = {}
+def first():
+    try: out["a"] = urllib_chat("a")
+    except Exception as e: out["a"] = repr(e)
+t = threading.Thread(target=first); t.start()
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.001)
+time.sleep(float(sys.argv[3]))
+pid = os.fork()
+if pid == 0:
+    signal.alarm(20)
+    try:
+        os._exit(0 if "[rid:child]" in urllib_chat("child") else 5)
+    except BaseException as e:
+        print("child:", repr(e), file=sys.stderr, flush=True)
+        os._exit(4)
+t.join()
+st = os.waitpid(pid, 0)[1]
+print("[rid:a]" in out["a"], os.WEXITSTATUS(st) if os.WIFEXITED(st) else "signal %d" % os.WTERMSIG(st))
+"""
+    env = env_for(path)
+    pre = env["LD_PRELOAD"].split(" ")
+    env["LD_PRELOAD"] = " ".join(pre[:-1] + [os.path.join(BUILD, "progs/slow_once.so"), pre[-1]])
+    env["SLOW_ONCE_CORE"] = "libllmfallback-core.so"
+    for delay in ("0", "0.1"):   # (into the 300 ms after the load's end)
+        mark = new_log("slow_once.mark")
+        env["SLOW_ONCE_MARK"] = mark
+        r = run([PY, "-c", PRELUDE + prog, m.base("primary") + "/chat/completions", mark, delay], env, timeout=60)
+        err = r.stderr.decode()
+        eq(r.stdout.decode().strip(), "True 0", f"parent and child both fell back (fork at {delay} s): {err[-300:]}")
+        eq(err.count("provider bare: base_url has no path"), 1,
+           f"the core was entered once, by the parent, not again in the child (fork at {delay} s)")
+
+
 def test_an_exec_while_another_thread_is_mid_call():
     """Another thread is inside a call (its attempt waits on a slow
     provider) when the program execs: the summary of the calls that ended
