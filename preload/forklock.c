@@ -19,6 +19,7 @@ static int installed;
 static pthread_mutex_t loads_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t loads_cond;   /* (on CLOCK_MONOTONIC, made in install) */
 static int loads;                   /* under way, under loads_lock */
+static int forks;                   /* fork() calls settling (llf_fork_settle), under loads_lock */
 static int load_at_fork;            /* one was when this fork began, under loads_lock */
 static int mid_load;
 
@@ -31,6 +32,12 @@ static void make_cond(void)
     pthread_condattr_destroy(&at);
 }
 
+static void deadline(struct timespec *until)
+{
+    clock_gettime(CLOCK_MONOTONIC, until);
+    until->tv_sec += 1;
+}
+
 /* Waits for the loads under way, a second at most, and keeps loads_lock
  * until the fork is done: no load begins meanwhile. A load that ended
  * meanwhile still counts for the child: glibc runs the handlers that were
@@ -39,12 +46,46 @@ static void make_cond(void)
 static void wait_loads(void)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += 1;
+    deadline(&until);
     pthread_mutex_lock(&loads_lock);
     load_at_fork = loads > 0;
     while (loads && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
         ;
+}
+
+/* (Nothing before the handlers are in: no load has begun. The lock is
+ * waited for 100 ms at most: a signal handler that forks may have
+ * interrupted this very thread inside llf_load_begin or _end, and such a
+ * fork settles nothing. Another fork holds it from its prepare handler to
+ * its parent one.) */
+int llf_fork_settle(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += 100000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    if (!__atomic_load_n(&installed, __ATOMIC_ACQUIRE) ||
+        pthread_mutex_clocklock(&loads_lock, CLOCK_MONOTONIC, &until) != 0)
+        return 0;
+    forks++;
+    deadline(&until);
+    while (loads && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&loads_lock);
+    return 1;
+}
+
+void llf_fork_settled(int counted)
+{
+    if (!counted)
+        return;
+    pthread_mutex_lock(&loads_lock);
+    if (--forks == 0)
+        pthread_cond_broadcast(&loads_cond);
+    pthread_mutex_unlock(&loads_lock);
 }
 
 static void prepare(void)
@@ -79,7 +120,7 @@ static void child(void)
     remake(&reg);
     if (load_at_fork)   /* (loads under way now were then: see wait_loads) */
         mid_load = 1;
-    loads = 0;
+    loads = forks = 0;
     pthread_mutex_init(&loads_lock, NULL);
     make_cond();
 }
@@ -87,7 +128,7 @@ static void child(void)
 static void install(void)
 {
     make_cond();
-    installed = pthread_atfork(prepare, parent, child) == 0;
+    __atomic_store_n(&installed, pthread_atfork(prepare, parent, child) == 0, __ATOMIC_RELEASE);
 }
 
 int llf_forklock_ready(void)
@@ -118,11 +159,22 @@ void llf_load_begin(void)
     pthread_mutex_unlock(&loads_lock);
 }
 
+/* The last load to end lets the forks waiting for it go, and waits, a
+ * second at most, until they are done: the loading thread goes on into its
+ * first call, where it allocates and initialises most, and a fork timed to
+ * the load's end would otherwise catch it there. (A lock another library
+ * does not make fork-safe, as ASan's allocator under gcc 12, was held at
+ * such a fork, and the child's first thread waited for it for ever.) */
 void llf_load_end(void)
 {
     pthread_mutex_lock(&loads_lock);
-    if (--loads == 0)
+    if (--loads == 0) {
         pthread_cond_broadcast(&loads_cond);
+        struct timespec until;
+        deadline(&until);
+        while (forks && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
+            ;
+    }
     pthread_mutex_unlock(&loads_lock);
 }
 

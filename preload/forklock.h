@@ -32,9 +32,11 @@
  * its forks around: a child forked mid-dlopen() has the dynamic loader's
  * lists half changed, and its next dlopen() anywhere fails glibc's
  * assertions (seen: a Python child whose parent's other thread was making
- * its first call). So fork() waits for a load under way, up to a second (a
- * load may wait on the fork: where pthread_atfork() waits while handlers
- * run). Still, the child lacks the fork handlers the load installed
+ * its first call). So fork() waits for a load under way, up to a second:
+ * first before it forks (llf_fork_settle, from hook_fork.c), then in its
+ * prepare handler for one begun since (there a load may wait on the fork:
+ * pthread_atfork() waits while handlers run). Still, a child forked in the
+ * second case lacks the fork handlers the load installed
  * meanwhile (glibc runs those installed when the fork began), so the
  * core's state is not safe there: a child forked while a load was under
  * way loads nothing and passes everything through (llf_forked_mid_load),
@@ -42,6 +44,13 @@
 void llf_load_begin(void);
 void llf_load_end(void);
 int llf_forked_mid_load(void);
+/* What fork() does before it forks (hook_fork.c): waits for the loads
+ * under way, a second at most, holding no lock, while a load may still
+ * install its fork handlers, which it cannot once the fork has begun.
+ * Returns whether this fork was counted; llf_fork_settled(that) after the
+ * fork, in the parent, lets the load that waited for it go on. */
+int llf_fork_settle(void);
+void llf_fork_settled(int counted);
 
 /* Installs the handlers now (else at the first llf_forklock). 0 or -1. */
 int llf_forklock_ready(void);

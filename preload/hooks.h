@@ -89,6 +89,9 @@ int  llf_fd_orig(int fd, struct sockaddr_storage *out);
  * core's load, so that a vfork child of a process that made a call need not
  * look them up itself. */
 void llf_exec_resolve(void);
+/* The real fork(), looked up now (hook_fork.c): at the core's load, so that
+ * a process that made a call has it before a signal handler forks. */
+void llf_fork_resolve(void);
 
 /* 1 when LLMFALLBACK_DISABLE asks for pure pass-through (read once). */
 int llf_disabled(void);

@@ -75,8 +75,10 @@ static void load_core(void)
         api = NULL;
     }
     core = api;
-    if (core)
+    if (core) {
         llf_exec_resolve();
+        llf_fork_resolve();
+    }
 }
 
 /* Set once load() has run whole. A child forked after the load's end but

@@ -158,6 +158,84 @@ static int forked_while_loading(void)
     return mid_load_of_child() == 7 ? 0 : 6;
 }
 
+/* 0: a fork that settles the loads first (hook_fork.c) lets a load that
+ * installs a fork handler midway end, and the child has it and a whole
+ * load; waited for in the handlers alone, the load stopped at
+ * pthread_atfork(), which waits while the handlers run, until the wait
+ * gave up (a second), and the child had neither. */
+static int marked;
+static void mark_child(void)
+{
+    marked = 1;
+}
+
+static void *installs_midway(void *unused)
+{
+    (void)unused;
+    const struct timespec ms100 = {0, 100000000};
+    nanosleep(&ms100, NULL);   /* (the fork is under way by then) */
+    pthread_atfork(NULL, NULL, mark_child);
+    llf_load_end();
+    return NULL;
+}
+
+static int settled_before_the_fork(void)
+{
+    llf_load_begin();
+    pthread_t t;
+    if (pthread_create(&t, NULL, installs_midway, NULL))
+        return 1;
+    int counted = llf_fork_settle();
+    pid_t p = fork();
+    if (p == 0)
+        _exit(marked && !llf_forked_mid_load() ? 0 : 7);
+    llf_fork_settled(counted);
+    pthread_join(t, NULL);
+    int st = -1;
+    return p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+}
+
+/* 0: the load that a settling fork waited for does not go on until that
+ * fork is done (its thread would be caught in its first call), and a fork
+ * settled at no load lets a later load end at once */
+static int forked, load_ended;
+static void *settling_forker(void *unused)
+{
+    (void)unused;
+    int counted = llf_fork_settle();
+    pid_t p = fork();
+    if (p == 0)
+        _exit(0);
+    __atomic_store_n(&forked, __atomic_load_n(&load_ended, __ATOMIC_SEQ_CST) ? 1 : 2, __ATOMIC_SEQ_CST);
+    llf_fork_settled(counted);
+    int st;
+    waitpid(p, &st, 0);
+    return NULL;
+}
+
+static int load_waits_for_the_fork(void)
+{
+    llf_load_begin();
+    pthread_t t;
+    if (pthread_create(&t, NULL, settling_forker, NULL))
+        return 1;
+    const struct timespec ms100 = {0, 100000000};
+    nanosleep(&ms100, NULL);   /* (the fork is settling by then) */
+    llf_load_end();
+    __atomic_store_n(&load_ended, 1, __ATOMIC_SEQ_CST);
+    int got = __atomic_load_n(&forked, __ATOMIC_SEQ_CST);
+    pthread_join(t, NULL);
+    if (got != 2)
+        return 2;   /* the load went on before the fork was done */
+    llf_fork_settled(llf_fork_settle());
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    llf_load_begin();
+    llf_load_end();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500 ? 0 : 3;
+}
+
 static int isolated(int (*scenario)(void))
 {
     pid_t p = t_fork(1);
@@ -180,6 +258,8 @@ void test_forklock(void)
     CHECK(isolated(held_by_another));
     CHECK(isolated(held_by_the_forker));
     CHECK(isolated(forked_while_loading));
+    CHECK(isolated(settled_before_the_fork));
+    CHECK(isolated(load_waits_for_the_fork));
     /* (and the process that ran them has the lock free) */
     CHECK(pthread_mutex_trylock(&lock) == 0 && pthread_mutex_unlock(&lock) == 0);
 }
