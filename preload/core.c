@@ -237,6 +237,8 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
     char err[512];
     if (svc)
         llf_fd_lock_use(svc->fds_hold, svc->fds_release);   /* (before any descriptor of ours) */
+    if (svc && svc->forkreg)
+        llf_forklock_use(svc->forkreg);   /* (before any lock is registered) */
     if (svc)
         llf_stderr_use(svc->stderr_at_load);   /* (before any warning) */
     /* URL parsing needs libcurl; a host without it (Python, Node) gets the

@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 18
+#define LLF_CORE_ABI 19
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -221,6 +221,8 @@ typedef struct llf_shim_services {
      * start: see guest.h. */
     void (*fds_hold)(void);
     void (*fds_release)(void);
+    /* The shim's fork registry (forklock.h), where the core's locks go. */
+    const struct llf_forkreg *forkreg;
 } llf_shim_services;
 
 /* The core's only exported symbol. Returns NULL when the core must stay out

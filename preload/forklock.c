@@ -1,20 +1,38 @@
 /* forklock.c — the library's mutexes across fork() (see forklock.h).
  *
- * One set of fork handlers for every lock, installed with the first. The
- * registry's own lock is taken first in prepare: a lock registered while
- * another thread forks is either in the child's list whole or not at all. */
+ * One set of fork handlers for every lock, installed by the shim as it is
+ * loaded (the core's registrations reach the shim's registry: see
+ * llf_forklock_use). The registry's own lock is taken first in prepare: a
+ * lock registered while another thread forks is either in the child's list
+ * whole or not at all. Installed first, these prepare handlers run last,
+ * after the program's and other libraries' (glibc runs prepare handlers
+ * last installed first): a program whose own handler takes a lock that
+ * its thread holds across a call would otherwise find the fork holding
+ * ours while it waited, and its call needing one of ours: both hung. */
 #include "forklock.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <time.h>
 
-#define MAX_LOCKS 16
+#define MAX_LOCKS 24
+#define MAX_CHAINED 8
 
 static pthread_mutex_t *locks[MAX_LOCKS];
 static int nlocks;   /* under reg */
 static pthread_mutex_t reg = LLF_FORKLOCK_INIT;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int installed;
+
+/* Handlers run by ours (llf_fork_chain), appended only: an entry is whole
+ * before the count that shows it. A fork runs those counted at its prepare. */
+static struct {
+    void (*prepare)(void), (*parent)(void), (*child)(void);
+} chained[MAX_CHAINED];
+static int nchained, nchained_at_fork;
+
+/* In the core: the shim's registry, where its registrations go. */
+static const llf_forkreg *shim;
 
 static pthread_mutex_t loads_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t loads_cond;   /* (on CLOCK_MONOTONIC, made in install) */
@@ -38,6 +56,10 @@ static void deadline(struct timespec *until)
     until->tv_sec += 1;
 }
 
+/* This thread's fork already waited its second for a load that did not
+ * end (llf_fork_settle): its handlers do not wait another. */
+static __thread int settle_gave_up;
+
 /* Waits for the loads under way, a second at most, and keeps loads_lock
  * until the fork is done: no load begins meanwhile. A load that ended
  * meanwhile still counts for the child: glibc runs the handlers that were
@@ -49,17 +71,25 @@ static void wait_loads(void)
     deadline(&until);
     pthread_mutex_lock(&loads_lock);
     load_at_fork = loads > 0;
-    while (loads && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
+    while (loads && !settle_gave_up && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
         ;
+    settle_gave_up = 0;
 }
 
-/* (Nothing before the handlers are in: no load has begun. The lock is
- * waited for 100 ms at most: a signal handler that forks may have
- * interrupted this very thread inside llf_load_begin or _end, and such a
- * fork settles nothing. Another fork holds it from its prepare handler to
- * its parent one.) */
+/* Nothing is done unless a load is under way (then a load that begins
+ * before the fork is waited for in the handlers, as before this). Signals
+ * are held off while loads_lock is held: a handler that forked then would
+ * wait for it in prepare, held by its own thread. (The lock is waited for
+ * 100 ms at most besides: a signal handler may have interrupted this very
+ * thread inside llf_load_begin or _end, and such a fork settles nothing;
+ * another fork holds it from its prepare handler to its parent one.) */
 int llf_fork_settle(void)
 {
+    if (!__atomic_load_n(&installed, __ATOMIC_ACQUIRE) || !__atomic_load_n(&loads, __ATOMIC_ACQUIRE))
+        return 0;
+    sigset_t all, was;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &was);
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_nsec += 100000000;
@@ -67,30 +97,45 @@ int llf_fork_settle(void)
         until.tv_sec++;
         until.tv_nsec -= 1000000000;
     }
-    if (!__atomic_load_n(&installed, __ATOMIC_ACQUIRE) ||
-        pthread_mutex_clocklock(&loads_lock, CLOCK_MONOTONIC, &until) != 0)
-        return 0;
-    forks++;
-    deadline(&until);
-    while (loads && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
-        ;
-    pthread_mutex_unlock(&loads_lock);
-    return 1;
+    int counted = pthread_mutex_clocklock(&loads_lock, CLOCK_MONOTONIC, &until) == 0;
+    if (counted) {
+        forks++;
+        deadline(&until);
+        int rc = 0;
+        while (loads && (rc = pthread_cond_timedwait(&loads_cond, &loads_lock, &until)) != ETIMEDOUT)
+            ;
+        settle_gave_up = loads && rc == ETIMEDOUT;
+        pthread_mutex_unlock(&loads_lock);
+    }
+    pthread_sigmask(SIG_SETMASK, &was, NULL);
+    return counted;
 }
 
 void llf_fork_settled(int counted)
 {
     if (!counted)
         return;
+    sigset_t all, was;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &was);
     pthread_mutex_lock(&loads_lock);
     if (--forks == 0)
         pthread_cond_broadcast(&loads_cond);
     pthread_mutex_unlock(&loads_lock);
+    pthread_sigmask(SIG_SETMASK, &was, NULL);
 }
 
+/* The chained prepare handlers run before the registry is taken, last
+ * chained first, as glibc would have run them (the relay's takes a lock
+ * under which registered ones are taken); their parent and child ones
+ * after, in order. */
 static void prepare(void)
 {
     wait_loads();
+    nchained_at_fork = __atomic_load_n(&nchained, __ATOMIC_ACQUIRE);
+    for (int i = nchained_at_fork; i-- > 0;)
+        if (chained[i].prepare)
+            chained[i].prepare();
     pthread_mutex_lock(&reg);
     for (int i = 0; i < nlocks; i++)
         pthread_mutex_lock(locks[i]);
@@ -101,6 +146,9 @@ static void parent(void)
     for (int i = nlocks; i-- > 0;)
         pthread_mutex_unlock(locks[i]);
     pthread_mutex_unlock(&reg);
+    for (int i = 0; i < nchained_at_fork; i++)
+        if (chained[i].parent)
+            chained[i].parent();
     pthread_mutex_unlock(&loads_lock);
 }
 
@@ -123,22 +171,34 @@ static void child(void)
     loads = forks = 0;
     pthread_mutex_init(&loads_lock, NULL);
     make_cond();
+    for (int i = 0; i < nchained_at_fork; i++)
+        if (chained[i].child)
+            chained[i].child();
 }
 
+/* (A child forked between pthread_atfork() and the once's end runs this
+ * again, glibc finding the once under way in an older fork generation:
+ * installed twice, its next fork would take loads_lock twice.) */
 static void install(void)
 {
+    if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
+        return;
     make_cond();
     __atomic_store_n(&installed, pthread_atfork(prepare, parent, child) == 0, __ATOMIC_RELEASE);
 }
 
 int llf_forklock_ready(void)
 {
+    if (shim)
+        return 0;
     pthread_once(&once, install);
     return installed ? 0 : -1;
 }
 
 int llf_forklock(pthread_mutex_t *m)
 {
+    if (shim)
+        return shim->lock(m);
     if (llf_forklock_ready())
         return -1;
     int rc = -1;
@@ -151,11 +211,43 @@ int llf_forklock(pthread_mutex_t *m)
     return rc;
 }
 
+int llf_fork_chain(void (*prepare_fn)(void), void (*parent_fn)(void), void (*child_fn)(void))
+{
+    if (shim)
+        return shim->chain(prepare_fn, parent_fn, child_fn);
+    if (llf_forklock_ready())
+        return -1;
+    int rc = -1;
+    pthread_mutex_lock(&reg);   /* (between those who chain; a fork reads the count alone) */
+    int n = __atomic_load_n(&nchained, __ATOMIC_RELAXED);
+    if (n < MAX_CHAINED) {
+        chained[n].prepare = prepare_fn;
+        chained[n].parent = parent_fn;
+        chained[n].child = child_fn;
+        __atomic_store_n(&nchained, n + 1, __ATOMIC_RELEASE);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&reg);
+    return rc;
+}
+
+static const llf_forkreg own = {llf_forklock, llf_fork_chain};
+
+const llf_forkreg *llf_forkreg_own(void)
+{
+    return &own;
+}
+
+void llf_forklock_use(const llf_forkreg *r)
+{
+    shim = r;
+}
+
 void llf_load_begin(void)
 {
     llf_forklock_ready();
     pthread_mutex_lock(&loads_lock);
-    loads++;
+    __atomic_add_fetch(&loads, 1, __ATOMIC_RELEASE);   /* (read unlocked by llf_fork_settle) */
     pthread_mutex_unlock(&loads_lock);
 }
 
@@ -168,7 +260,7 @@ void llf_load_begin(void)
 void llf_load_end(void)
 {
     pthread_mutex_lock(&loads_lock);
-    if (--loads == 0) {
+    if (__atomic_sub_fetch(&loads, 1, __ATOMIC_RELEASE) == 0) {
         pthread_cond_broadcast(&loads_cond);
         struct timespec until;
         deadline(&until);

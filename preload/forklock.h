@@ -15,11 +15,13 @@
  *
  * A lock under which one of these is taken (the relay's pool: a handle's
  * clean-up closes its sockets through guest.c and frees its sessions
- * through hook_ssl.c) is not registered here: its own prepare handler must
- * run before these, so it is installed after them (fork() runs prepare
- * handlers last installed first). So the shim installs its registry's
- * handlers before it loads the core, and the core before it starts the
- * relay (llf_forklock_ready). */
+ * through hook_ssl.c) is not registered here: its handlers are chained
+ * (llf_fork_chain), and its prepare one runs before these are taken.
+ *
+ * The shim installs the handlers as it is loaded, before the program can
+ * install its own, so that ours run after the program's (see forklock.c);
+ * the core's registrations go to the shim's registry (llf_forklock_use),
+ * none to glibc's. */
 #ifndef LLF_FORKLOCK_H
 #define LLF_FORKLOCK_H
 
@@ -59,5 +61,20 @@ int llf_forklock_ready(void);
  * 0, or -1 when the handlers could not be installed (no
  * memory) or the registry is full. */
 int llf_forklock(pthread_mutex_t *m);
+
+/* Handlers of a lock that is taken before the registered ones (as
+ * pthread_atfork's; any may be NULL), run by the registry's own: prepare
+ * before the registered locks are taken, parent and child after they are
+ * given back or made anew. 0, or -1 when full. */
+int llf_fork_chain(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
+/* The registry as the shim gives it to the core, and the core's use of it
+ * (at its entry, before any registration): one set of handlers in all. */
+typedef struct llf_forkreg {
+    int (*lock)(pthread_mutex_t *m);
+    int (*chain)(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+} llf_forkreg;
+const llf_forkreg *llf_forkreg_own(void);
+void llf_forklock_use(const llf_forkreg *shim);
 
 #endif

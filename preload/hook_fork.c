@@ -12,7 +12,8 @@
  * that ended waits in turn until the fork is done, so that the fork does
  * not find its thread in the midst of its first call (forklock.c).
  * (posix_spawn, system, popen and vfork run no handlers, and wait for
- * nothing.)
+ * nothing; daemon() and forkpty() fork inside glibc, not through this, so
+ * their handlers alone wait, as before this hook.)
  *
  * The real fork() is looked up when the core loads, or at the first fork
  * of a process without it, as exec's are (hook_exec.c): a dlsym, the one

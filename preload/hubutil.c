@@ -1,4 +1,5 @@
 /* hubutil.c — cJSON helpers shared by the dialect translators (see hubutil.h). */
+#include "forklock.h"
 #include "hubutil.h"
 
 #include <pthread.h>
@@ -329,7 +330,7 @@ static void refresh_pid(void)
 static void watch_forks(void)
 {
     refresh_pid();
-    pthread_atfork(NULL, NULL, refresh_pid);
+    llf_fork_chain(NULL, NULL, refresh_pid);
 }
 
 int llf_self_pid(void)

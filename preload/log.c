@@ -9,6 +9,7 @@
  * number left to its new owner; the look and the write (and the opening
  * and the owning) are one step under the descriptor lock (guest.h), so
  * that the number cannot change hands in between. */
+#include "forklock.h"
 #include "log.h"
 
 #include "buf.h"
@@ -57,7 +58,7 @@ int llf_log_open(const char *path)
      * to wherever it may have gone by then (a daemon's chdir("/")). */
     if (!(log_path = llf_path_abs(path)))
         return -1;
-    pthread_atfork(NULL, NULL, log_lock_reinit);   /* a child forked mid-line */
+    llf_fork_chain(NULL, NULL, log_lock_reinit);   /* a child forked mid-line */
     log_mode = LOG_FILE;
     return 0;
 }

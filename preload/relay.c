@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "endpoints.h"
+#include "forklock.h"
 #include "hubutil.h"
 #include "log.h"
 #include "netaddr.h"
@@ -2855,7 +2856,7 @@ int llf_relay_init(llf_engine *e, const llf_shim_services *s)
     svc = s;
     /* (each once: one that failed is tried again, never the other twice) */
     if (!registered)
-        registered = pthread_atfork(pool_prepare, pool_parent, relay_atfork_child) == 0;
+        registered = llf_fork_chain(pool_prepare, pool_parent, relay_atfork_child) == 0;
     if (!at_exit)
         at_exit = atexit(drain_at_exit) == 0;
     return 0;

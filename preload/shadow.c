@@ -8,6 +8,7 @@
  * and no worker (the parent's is not there); at exit the queue is drained
  * for at most shadow.timeout_ms. The worker's descriptors are close-on-exec
  * (open_sock; hook_fd.c for its libcurl's wake-up pair). */
+#include "forklock.h"
 #include "shadow.h"
 
 #include <ctype.h>
@@ -546,7 +547,7 @@ static void drain_at_exit(void)
 
 static void register_handlers(void)
 {
-    pthread_atfork(NULL, NULL, after_fork_child);
+    llf_fork_chain(NULL, NULL, after_fork_child);
     atexit(drain_at_exit);
 }
 

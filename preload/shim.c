@@ -32,10 +32,14 @@ static void enter(void)
 __attribute__((constructor)) static void note_stderr(void)
 {
     llf_stderr_note();
+    /* The fork handlers, before the program's (see forklock.c); the
+     * descriptor lock's first, whose child handler the others' need. */
+    llf_fds_ready();
+    llf_forklock_ready();
 }
 
 static llf_shim_services services = {enter, llf_curl_for_transfers, llf_real_connect, llf_trust_set,
-                                     llf_trust_done, NULL, llf_fds_hold, llf_fds_release};
+                                     llf_trust_done, NULL, llf_fds_hold, llf_fds_release, NULL};
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void say(const char *msg, const char *detail)
@@ -69,6 +73,7 @@ static void load_core(void)
     }
     llf_core_entry_fn entry = (llf_core_entry_fn)dlsym(h, LLF_CORE_ENTRY);
     services.stderr_at_load = llf_stderr_at_load();
+    services.forkreg = llf_forkreg_own();
     const llf_core_api *api = entry ? entry(llf_real_curl(), &services) : NULL;
     if (api && api->abi != LLF_CORE_ABI) {
         say("core version mismatch", path);
@@ -95,6 +100,7 @@ static void load(void)
     llf_load_begin();   /* (a fork() waits for it; our fork handlers come before the core's) */
     load_core();
     __atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);   /* (so for a child forked before the once's end) */
     llf_load_end();
 }
 

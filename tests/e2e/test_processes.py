@@ -797,24 +797,7 @@ print("[rid:a]" in out["a"], os.WEXITSTATUS(st) if os.WIFEXITED(st) else "signal
           f"each parent fell back; each child answered or got the provider's own 503: {seen}")
 
 
-def test_a_child_forked_as_the_load_ends_does_not_load_the_core_again():
-    """A fork waits for the library's load to end, so it lands just after
-    it, before pthread_once() has marked the load done. glibc then finds the
-    once under way in the child, in an older fork generation, and runs the
-    load again there: the core was entered a second time, its configuration
-    read and its warnings said again. A preloaded helper widens that moment
-    to 300 ms and says when it begins, and the fork is timed into it; the warning of a provider
-    without a path must be said once, by the parent, and the child's call
-    still falls back."""
-    m = mock()
-    m.set("primary", behaviour="503")
-    path = config(m)
-    with open(path) as f:
-        cfg = json.load(f)
-    cfg["providers"]["bare"] = {"dialect": "openai", "base_url": "http://127.0.0.1:9", "api_key_env": "SPARE_KEY"}
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    prog = """
+FORK_AT_LOAD = """
 import signal, time, urllib.error
 out = {}
 def first():
@@ -829,6 +812,8 @@ if pid == 0:
     signal.alarm(20)
     try:
         os._exit(0 if "[rid:child]" in urllib_chat("child") else 5)
+    except urllib.error.HTTPError as e:
+        os._exit(3 if e.code == 503 else 6)
     except BaseException as e:
         print("child:", repr(e), file=sys.stderr, flush=True)
         os._exit(4)
@@ -836,18 +821,88 @@ t.join()
 st = os.waitpid(pid, 0)[1]
 print("[rid:a]" in out["a"], os.WEXITSTATUS(st) if os.WIFEXITED(st) else "signal %d" % os.WTERMSIG(st))
 """
+
+
+def fork_at_load(path, where, delays):
+    """Runs FORK_AT_LOAD with tests/progs/slowload.so ahead of the library,
+    widening the moment `where` of the load, the fork made `delay` s into
+    it: (stdout, stderr) of each run."""
+    m = mock()
+    m.set("primary", behaviour="503")
     env = env_for(path)
     pre = env["LD_PRELOAD"].split(" ")
-    env["LD_PRELOAD"] = " ".join(pre[:-1] + [os.path.join(BUILD, "progs/slow_once.so"), pre[-1]])
-    env["SLOW_ONCE_CORE"] = "libllmfallback-core.so"
-    for delay in ("0", "0.1"):   # (into the 300 ms after the load's end)
-        mark = new_log("slow_once.mark")
-        env["SLOW_ONCE_MARK"] = mark
-        r = run([PY, "-c", PRELUDE + prog, m.base("primary") + "/chat/completions", mark, delay], env, timeout=60)
-        err = r.stderr.decode()
-        eq(r.stdout.decode().strip(), "True 0", f"parent and child both fell back (fork at {delay} s): {err[-300:]}")
+    env["LD_PRELOAD"] = " ".join(pre[:-1] + [os.path.join(BUILD, "progs/slowload.so"), pre[-1]])
+    env.update(SLOWLOAD_CORE="libllmfallback-core.so", SLOWLOAD_AT=where)
+    got = []
+    for delay in delays:
+        mark = new_log("slowload.mark")
+        env["SLOWLOAD_MARK"] = mark
+        r = run([PY, "-c", PRELUDE + FORK_AT_LOAD, m.base("primary") + "/chat/completions", mark, delay], env,
+                timeout=60)
+        got.append((r.stdout.decode().strip(), r.stderr.decode()))
+    return got
+
+
+def test_a_child_forked_as_the_load_ends_does_not_load_the_core_again():
+    """A fork waits for the library's load to end, so it lands just after
+    it, before pthread_once() has marked the load done. glibc then finds the
+    once under way in the child, in an older fork generation, and runs the
+    load again there: the core was entered a second time, its configuration
+    read and its warnings said again. A preloaded helper widens that moment
+    to 300 ms and says when it begins, and the fork is timed into it; the
+    warning of a provider without a path must be said once, by the parent,
+    and the child's call still falls back."""
+    m = mock()
+    path = config(m)
+    with open(path) as f:
+        cfg = json.load(f)
+    cfg["providers"]["bare"] = {"dialect": "openai", "base_url": "http://127.0.0.1:9", "api_key_env": "SPARE_KEY"}
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    for delay, (out, err) in zip(("0", "0.1"), fork_at_load(path, "once", ("0", "0.1"))):
+        eq(out, "True 0", f"parent and child both fell back (fork at {delay} s): {err[-300:]}")
         eq(err.count("provider bare: base_url has no path"), 1,
            f"the core was entered once, by the parent, not again in the child (fork at {delay} s)")
+
+
+def test_a_fork_during_the_first_load_waits_for_it_and_its_child_is_served():
+    """A fork while another thread loads the library waits for the load.
+    Waited for in the fork handlers alone, a load that installs a fork
+    handler of its own (as OpenSSL's initialisation does) could not end:
+    glibc holds the lock pthread_atfork() needs while the handlers run. The
+    fork then gave up after its second, and the child, forked mid-load,
+    passed its calls through (the primary's 503). The fork() hook waits
+    before the real fork. A preloaded helper holds the load 300 ms after its
+    dlopen() and then installs a handler; the fork is timed into it."""
+    m = mock()
+    for delay, (out, err) in zip(("0", "0.1"), fork_at_load(config(m), "dlopen", ("0", "0.1"))):
+        eq(out, "True 0", f"the child, forked {delay} s into the load, fell back as its parent did: {err[-300:]}")
+
+
+def test_a_programs_own_fork_lock_held_across_a_call_does_not_hang_a_fork():
+    """A program made fork-safe the usual way takes its lock in its own fork
+    handler, and one thread holds that lock across each call. The library's
+    fork handlers, installed at its first call, ran before the program's
+    (glibc runs them last installed first) and held the library's locks;
+    the program's then waited for its lock, held by the calling thread, and
+    that thread's load waited for one of the library's: both for ever. The
+    library's handlers are now installed as it is loaded, before the
+    program's, and so run after them, and the core installs none of its
+    own. A preloaded helper holds the first call's load 300 ms, and the
+    fork is timed into it; the program's alarm ends a hung run."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    env = env_for(config(m))
+    pre = env["LD_PRELOAD"].split(" ")
+    env["LD_PRELOAD"] = " ".join(pre[:-1] + [os.path.join(BUILD, "progs/slowload.so"), pre[-1]])
+    env.update(SLOWLOAD_CORE="libllmfallback-core.so", SLOWLOAD_AT="dlopen")
+    prog = os.path.join(BUILD, "progs/heldlock")
+    for delay in ("100", "200"):
+        r = run([prog, m.base("primary") + "/chat/completions", delay], env, timeout=60)
+        out = r.stdout.decode().strip()
+        check(r.returncode == 0 and out.endswith("status 200, child 0"),
+              f"the call fell back and the fork ended (fork {delay} ms into the load): {r.returncode} {out!r} "
+              f"{r.stderr.decode()[-300:]!r}")
 
 
 def test_an_exec_while_another_thread_is_mid_call():

@@ -198,10 +198,11 @@ static int settled_before_the_fork(void)
 /* 0: the load that a settling fork waited for does not go on until that
  * fork is done (its thread would be caught in its first call), and a fork
  * settled at no load lets a later load end at once */
-static int forked, load_ended;
+static int forked, load_ended, settling;
 static void *settling_forker(void *unused)
 {
     (void)unused;
+    __atomic_store_n(&settling, 1, __ATOMIC_SEQ_CST);
     int counted = llf_fork_settle();
     pid_t p = fork();
     if (p == 0)
@@ -219,7 +220,9 @@ static int load_waits_for_the_fork(void)
     pthread_t t;
     if (pthread_create(&t, NULL, settling_forker, NULL))
         return 1;
-    const struct timespec ms100 = {0, 100000000};
+    const struct timespec ms1 = {0, 1000000}, ms100 = {0, 100000000};
+    while (!__atomic_load_n(&settling, __ATOMIC_SEQ_CST))
+        nanosleep(&ms1, NULL);
     nanosleep(&ms100, NULL);   /* (the fork is settling by then) */
     llf_load_end();
     __atomic_store_n(&load_ended, 1, __ATOMIC_SEQ_CST);
