@@ -235,6 +235,8 @@ static void warn_refused_keys(const llf_config *c)
 LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const llf_shim_services *svc)
 {
     char err[512];
+    if (svc && svc->abi != LLF_CORE_ABI)
+        return NULL;   /* (the shim says so: its ABI is not the core's) */
     if (svc)
         llf_fd_lock_use(svc->fds_hold, svc->fds_release);   /* (before any descriptor of ours) */
     if (svc && svc->forkreg)
@@ -265,7 +267,6 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
     }
     warn_bare_bases(config);
     warn_refused_keys(config);
-    llf_forklock_ready();   /* (before the relay's handlers: see forklock.h) */
     llf_threads_ready();    /* (and this one: see guest.h) */
     llf_log_open(config->log_path);
     llf_health_init(&config->breaker, NULL);

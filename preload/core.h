@@ -200,6 +200,9 @@ typedef struct llf_core_api {
 
 /* What the shim offers the core. */
 typedef struct llf_shim_services {
+    /* LLF_CORE_ABI, first: a core given another shim's services (another
+     * install's) reads nothing else of them. */
+    unsigned abi;
     /* Mark the calling thread as inside the library (its connects and curl
      * calls then bypass the hooks, and the pairs libcurl makes on it are
      * close-on-exec): the library's own threads do this for their life. */

@@ -4,11 +4,16 @@
  * loaded (the core's registrations reach the shim's registry: see
  * llf_forklock_use). The registry's own lock is taken first in prepare: a
  * lock registered while another thread forks is either in the child's list
- * whole or not at all. Installed first, these prepare handlers run last,
- * after the program's and other libraries' (glibc runs prepare handlers
- * last installed first): a program whose own handler takes a lock that
- * its thread holds across a call would otherwise find the fork holding
- * ours while it waited, and its call needing one of ours: both hung. */
+ * whole or not at all. Installed as the shim is loaded, these prepare
+ * handlers run after the program's own and after those of libraries loaded
+ * later (glibc runs prepare handlers last installed first): a program whose
+ * own handler takes a lock that its thread holds across a call would
+ * otherwise find the fork holding ours while it waited, and its call
+ * needing one of ours: both hung. (Libraries the program links were
+ * started before the shim: their handlers still run after ours.) Child
+ * handlers run in the order installed, so ours run before those of an
+ * allocator installed later, whose locks are still held then: nothing is
+ * allocated nor freed in them (llf_fork_child_done). */
 #include "forklock.h"
 
 #include <errno.h>
@@ -27,9 +32,10 @@ static int installed;
 /* Handlers run by ours (llf_fork_chain), appended only: an entry is whole
  * before the count that shows it. A fork runs those counted at its prepare. */
 static struct {
-    void (*prepare)(void), (*parent)(void), (*child)(void);
+    void (*prepare)(void), (*parent)(void), (*child)(void), (*after)(void);
 } chained[MAX_CHAINED];
 static int nchained, nchained_at_fork;
+static int after_due;   /* in a child: the chained "after" handlers are still to run */
 
 /* In the core: the shim's registry, where its registrations go. */
 static const llf_forkreg *shim;
@@ -65,12 +71,18 @@ static __thread int settle_gave_up;
  * meanwhile still counts for the child: glibc runs the handlers that were
  * installed when the fork began, and the load installed the core's since
  * (seen: a child without the relay's, whose lock another thread held). */
+static int prepare_counted;   /* this fork waited in prepare, so is in forks */
+
 static void wait_loads(void)
 {
     struct timespec until;
     deadline(&until);
     pthread_mutex_lock(&loads_lock);
     load_at_fork = loads > 0;
+    /* (counted, as llf_fork_settle counts: the load waited for here then
+     * waits for this fork in turn) */
+    if ((prepare_counted = loads > 0))
+        forks++;
     while (loads && !settle_gave_up && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
         ;
     settle_gave_up = 0;
@@ -85,6 +97,7 @@ static void wait_loads(void)
  * another fork holds it from its prepare handler to its parent one.) */
 int llf_fork_settle(void)
 {
+    settle_gave_up = 0;
     if (!__atomic_load_n(&installed, __ATOMIC_ACQUIRE) || !__atomic_load_n(&loads, __ATOMIC_ACQUIRE))
         return 0;
     sigset_t all, was;
@@ -113,6 +126,7 @@ int llf_fork_settle(void)
 
 void llf_fork_settled(int counted)
 {
+    settle_gave_up = 0;   /* (a fork that never reached prepare) */
     if (!counted)
         return;
     sigset_t all, was;
@@ -149,6 +163,8 @@ static void parent(void)
     for (int i = 0; i < nchained_at_fork; i++)
         if (chained[i].parent)
             chained[i].parent();
+    if (prepare_counted && --forks == 0)
+        pthread_cond_broadcast(&loads_cond);
     pthread_mutex_unlock(&loads_lock);
 }
 
@@ -168,12 +184,27 @@ static void child(void)
     remake(&reg);
     if (load_at_fork)   /* (loads under way now were then: see wait_loads) */
         mid_load = 1;
-    loads = forks = 0;
+    loads = forks = prepare_counted = settle_gave_up = 0;
     pthread_mutex_init(&loads_lock, NULL);
     make_cond();
     for (int i = 0; i < nchained_at_fork; i++)
         if (chained[i].child)
             chained[i].child();
+    after_due = 1;
+}
+
+/* What a child does that allocates (frees, a thread) waits until every
+ * fork handler has run: a program's allocator of its own, which installed
+ * its handlers after ours, makes its locks anew only in its child handler,
+ * after ours (glibc runs them in the order installed). */
+void llf_fork_child_done(void)
+{
+    if (!after_due)
+        return;
+    after_due = 0;
+    for (int i = 0; i < nchained_at_fork; i++)
+        if (chained[i].after)
+            chained[i].after();
 }
 
 /* (A child forked between pthread_atfork() and the once's end runs this
@@ -211,10 +242,11 @@ int llf_forklock(pthread_mutex_t *m)
     return rc;
 }
 
-int llf_fork_chain(void (*prepare_fn)(void), void (*parent_fn)(void), void (*child_fn)(void))
+int llf_fork_chain(void (*prepare_fn)(void), void (*parent_fn)(void), void (*child_fn)(void),
+                   void (*after_fn)(void))
 {
     if (shim)
-        return shim->chain(prepare_fn, parent_fn, child_fn);
+        return shim->chain(prepare_fn, parent_fn, child_fn, after_fn);
     if (llf_forklock_ready())
         return -1;
     int rc = -1;
@@ -224,6 +256,7 @@ int llf_fork_chain(void (*prepare_fn)(void), void (*parent_fn)(void), void (*chi
         chained[n].prepare = prepare_fn;
         chained[n].parent = parent_fn;
         chained[n].child = child_fn;
+        chained[n].after = after_fn;
         __atomic_store_n(&nchained, n + 1, __ATOMIC_RELEASE);
         rc = 0;
     }

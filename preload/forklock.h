@@ -65,14 +65,18 @@ int llf_forklock(pthread_mutex_t *m);
 /* Handlers of a lock that is taken before the registered ones (as
  * pthread_atfork's; any may be NULL), run by the registry's own: prepare
  * before the registered locks are taken, parent and child after they are
- * given back or made anew. 0, or -1 when full. */
-int llf_fork_chain(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+ * given back or made anew. A child handler must not allocate nor free:
+ * what needs to goes in `after`, run in the child once every fork handler
+ * has (llf_fork_child_done, from the fork hooks). 0, or -1 when full. */
+int llf_fork_chain(void (*prepare)(void), void (*parent)(void), void (*child)(void), void (*after)(void));
+/* In a child, as fork() returns there: the chained "after" handlers. */
+void llf_fork_child_done(void);
 
 /* The registry as the shim gives it to the core, and the core's use of it
  * (at its entry, before any registration): one set of handlers in all. */
 typedef struct llf_forkreg {
     int (*lock)(pthread_mutex_t *m);
-    int (*chain)(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+    int (*chain)(void (*prepare)(void), void (*parent)(void), void (*child)(void), void (*after)(void));
 } llf_forkreg;
 const llf_forkreg *llf_forkreg_own(void);
 void llf_forklock_use(const llf_forkreg *shim);

@@ -200,7 +200,7 @@ static void own_child(void)
 
 static void own_install(void)
 {
-    own_ok = llf_fork_chain(NULL, NULL, own_child) == 0;
+    own_ok = llf_fork_chain(NULL, NULL, own_child, NULL) == 0;
 }
 
 int llf_threads_ready(void)

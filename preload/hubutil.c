@@ -330,7 +330,7 @@ static void refresh_pid(void)
 static void watch_forks(void)
 {
     refresh_pid();
-    llf_fork_chain(NULL, NULL, refresh_pid);
+    llf_fork_chain(NULL, NULL, refresh_pid, NULL);
 }
 
 int llf_self_pid(void)

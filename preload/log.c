@@ -58,7 +58,7 @@ int llf_log_open(const char *path)
      * to wherever it may have gone by then (a daemon's chdir("/")). */
     if (!(log_path = llf_path_abs(path)))
         return -1;
-    llf_fork_chain(NULL, NULL, log_lock_reinit);   /* a child forked mid-line */
+    llf_fork_chain(NULL, NULL, log_lock_reinit, NULL);   /* a child forked mid-line */
     log_mode = LOG_FILE;
     return 0;
 }

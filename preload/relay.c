@@ -2653,11 +2653,16 @@ static void *adopter(void *arg)
  * adopter thread; of any other (a tunnel), and of every tunnel's upstream,
  * the child's copies are closed now, while their numbers are still ours (a
  * copy would keep the connection open after the parent ended it). */
+/* (In the fork handler: nothing allocated nor freed here, see forklock.h.
+ * The parent's entries are freed, and the adopter started, by
+ * pool_after_fork.) */
+static conn *child_adopt, *child_drop;
+
 static void pool_child(void)
 {
     pthread_mutex_init(&pool_lock, NULL);
     pthread_cond_init(&pool_cond, NULL);
-    conn *adopt = NULL;
+    conn *adopt = NULL, *drop = NULL;
     for (conn *k = pool.live, *next; k; k = next) {
         next = k->lnext;
         if (llf_fd_ours(&k->up))
@@ -2671,7 +2676,8 @@ static void pool_child(void)
         }
         if (llf_fd_ours(&k->own))
             close(k->fd);
-        free(k);
+        k->next = drop;
+        drop = k;
     }
     pool.live = pool.head = pool.tail = NULL;
     live_n = 0;
@@ -2679,6 +2685,18 @@ static void pool_child(void)
     pool.nkept = pool.nholders = 0;   /* (the parent's handles: listed, never used nor freed here) */
     for (conn *k = adopt; k; k = k->next)
         live_add(k);
+    child_adopt = adopt;
+    child_drop = drop;
+}
+
+static void pool_after_fork(void)
+{
+    for (conn *k = child_drop, *next; k; k = next) {
+        next = k->next;
+        free(k);
+    }
+    conn *adopt = child_adopt;
+    child_adopt = child_drop = NULL;
     if (adopt && llf_spawn(adopter, adopt))
         for (conn *k = adopt, *next; k; k = next) {
             next = k->next;
@@ -2837,7 +2855,6 @@ static int listen_on(int i, int family)
 static void relay_atfork_child(void)
 {
     pthread_mutex_init(&start_lock, NULL);
-    llf_expect_clear();
     for (int i = 0; i < 2; i++) {
         if (llf_fd_ours(&lfd[i]))
             close(lfd[i].fd);
@@ -2845,6 +2862,12 @@ static void relay_atfork_child(void)
     }
     relay_pid = 0;
     pool_child();
+}
+
+static void relay_after_fork(void)
+{
+    llf_expect_clear();
+    pool_after_fork();
 }
 
 static void drain_at_exit(void);
@@ -2856,7 +2879,7 @@ int llf_relay_init(llf_engine *e, const llf_shim_services *s)
     svc = s;
     /* (each once: one that failed is tried again, never the other twice) */
     if (!registered)
-        registered = llf_fork_chain(pool_prepare, pool_parent, relay_atfork_child) == 0;
+        registered = llf_fork_chain(pool_prepare, pool_parent, relay_atfork_child, relay_after_fork) == 0;
     if (!at_exit)
         at_exit = atexit(drain_at_exit) == 0;
     return 0;

@@ -336,6 +336,17 @@ static void job_free(job *j)
 }
 
 /* In the child of fork(): no worker, nothing queued (the parent sends its own). */
+static job *child_jobs;
+
+static void after_fork_free(void)
+{
+    for (job *j = child_jobs, *n; j; j = n) {
+        n = j->next;
+        job_free(j);
+    }
+    child_jobs = NULL;
+}
+
 static void after_fork_child(void)
 {
     if (worker_pid && norphans + 2 <= sizeof orphans / sizeof orphans[0]) {
@@ -351,10 +362,7 @@ static void after_fork_child(void)
     has_canary = 0;
     pthread_mutex_init(&lock, NULL);
     pthread_cond_init(&changed, NULL);
-    for (job *j = head, *n; j; j = n) {
-        n = j->next;
-        job_free(j);
-    }
+    child_jobs = head;   /* (freed by after_fork_free: see forklock.h) */
     head = tail = NULL;
     queued = 0;
     worker_pid = 0;
@@ -374,6 +382,11 @@ void llf_shadow_init(const llf_config *c, const llf_shim_services *s)
         llf_warn("mode shadow has no log to write to (set \"log\" or LLMFALLBACK_LOG); no copy is sent");
         cfg = NULL;
     }
+    /* (now, in the load: chained by the first worker's start, under lock, a
+     * fork already under way would not run it in its child) */
+    static int chained;
+    if (cfg && cfg->mode == LLF_MODE_SHADOW && !chained)
+        chained = llf_fork_chain(NULL, NULL, after_fork_child, after_fork_free) == 0;
 }
 
 /* Whether a copy may be sent: its line has somewhere to go. A log named
@@ -547,7 +560,6 @@ static void drain_at_exit(void)
 
 static void register_handlers(void)
 {
-    llf_fork_chain(NULL, NULL, after_fork_child);
     atexit(drain_at_exit);
 }
 

@@ -38,7 +38,7 @@ __attribute__((constructor)) static void note_stderr(void)
     llf_forklock_ready();
 }
 
-static llf_shim_services services = {enter, llf_curl_for_transfers, llf_real_connect, llf_trust_set,
+static llf_shim_services services = {LLF_CORE_ABI, enter, llf_curl_for_transfers, llf_real_connect, llf_trust_set,
                                      llf_trust_done, NULL, llf_fds_hold, llf_fds_release, NULL};
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -97,7 +97,7 @@ static void load(void)
 {
     if (llf_forked_mid_load() || __atomic_load_n(&loaded, __ATOMIC_ACQUIRE))
         return;   /* (not even the handlers: see forklock.h) */
-    llf_load_begin();   /* (a fork() waits for it; our fork handlers come before the core's) */
+    llf_load_begin();   /* (a fork() waits for it) */
     load_core();
     __atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);   /* (so for a child forked before the once's end) */

@@ -6,6 +6,7 @@
  * process of its own: a failure may leave a thread stuck inside fork(),
  * holding the registry. */
 #include <pthread.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -239,6 +240,52 @@ static int load_waits_for_the_fork(void)
     return (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500 ? 0 : 3;
 }
 
+/* 0: chained handlers run around the registry's (prepare before its locks
+ * are taken, child after they are made anew), and a child's "after" ones
+ * only at llf_fork_child_done, once */
+static char seq[16];
+static void seq_add(char c)
+{
+    size_t n = strlen(seq);
+    if (n + 1 < sizeof seq)
+        seq[n] = c;
+}
+static void *try_lock(void *unused)
+{
+    (void)unused;
+    int got = pthread_mutex_trylock(&lock) == 0;
+    if (got)
+        pthread_mutex_unlock(&lock);
+    return (void *)(long)got;
+}
+static int lock_free_elsewhere(void)
+{
+    pthread_t t;
+    void *got = NULL;
+    return pthread_create(&t, NULL, try_lock, NULL) == 0 && pthread_join(t, &got) == 0 && got;
+}
+static void c_prepare(void) { seq_add(lock_free_elsewhere() ? 'P' : 'p'); }
+static void c_parent(void) { seq_add('A'); }
+static void c_child(void) { seq_add('C'); }
+static void c_after(void) { seq_add('F'); }
+
+static int chained_in_order(void)
+{
+    if (llf_fork_chain(c_prepare, c_parent, c_child, c_after))
+        return 1;
+    pid_t p = fork();
+    if (p == 0) {
+        int before = strcmp(seq, "PC") == 0;
+        llf_fork_child_done();
+        llf_fork_child_done();
+        _exit(before && strcmp(seq, "PCF") == 0 ? 0 : 7);
+    }
+    int st = -1;
+    if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st))
+        return 2;
+    return strcmp(seq, "PA") == 0 ? 0 : 3;
+}
+
 static int isolated(int (*scenario)(void))
 {
     pid_t p = t_fork(1);
@@ -263,6 +310,7 @@ void test_forklock(void)
     CHECK(isolated(forked_while_loading));
     CHECK(isolated(settled_before_the_fork));
     CHECK(isolated(load_waits_for_the_fork));
+    CHECK(isolated(chained_in_order));
     /* (and the process that ran them has the lock free) */
     CHECK(pthread_mutex_trylock(&lock) == 0 && pthread_mutex_unlock(&lock) == 0);
 }
