@@ -56,27 +56,33 @@ static void make_cond(void)
     pthread_condattr_destroy(&at);
 }
 
-static void deadline(struct timespec *until)
+static void deadline(struct timespec *until, long ms)
 {
     clock_gettime(CLOCK_MONOTONIC, until);
-    until->tv_sec += 1;
+    until->tv_sec += ms / 1000;
+    until->tv_nsec += ms % 1000 * 1000000;
+    if (until->tv_nsec >= 1000000000) {
+        until->tv_sec++;
+        until->tv_nsec -= 1000000000;
+    }
 }
 
 /* This thread's fork already waited its second for a load that did not
  * end (llf_fork_settle): its handlers do not wait another. */
 static __thread int settle_gave_up;
 
+static int prepare_counted;   /* this fork waited in prepare, so is in forks */
+
 /* Waits for the loads under way, a second at most, and keeps loads_lock
  * until the fork is done: no load begins meanwhile. A load that ended
  * meanwhile still counts for the child: glibc runs the handlers that were
  * installed when the fork began, and the load installed the core's since
  * (seen: a child without the relay's, whose lock another thread held). */
-static int prepare_counted;   /* this fork waited in prepare, so is in forks */
 
 static void wait_loads(void)
 {
     struct timespec until;
-    deadline(&until);
+    deadline(&until, 1000);
     pthread_mutex_lock(&loads_lock);
     load_at_fork = loads > 0;
     /* (counted, as llf_fork_settle counts: the load waited for here then
@@ -104,16 +110,11 @@ int llf_fork_settle(void)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &was);
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += 100000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    deadline(&until, 100);
     int counted = pthread_mutex_clocklock(&loads_lock, CLOCK_MONOTONIC, &until) == 0;
     if (counted) {
         forks++;
-        deadline(&until);
+        deadline(&until, 1000);
         int rc = 0;
         while (loads && (rc = pthread_cond_timedwait(&loads_cond, &loads_lock, &until)) != ETIMEDOUT)
             ;
@@ -252,6 +253,12 @@ int llf_fork_chain(void (*prepare_fn)(void), void (*parent_fn)(void), void (*chi
     int rc = -1;
     pthread_mutex_lock(&reg);   /* (between those who chain; a fork reads the count alone) */
     int n = __atomic_load_n(&nchained, __ATOMIC_RELAXED);
+    for (int i = 0; i < n; i++)   /* (chained again, as at every init: once is enough) */
+        if (chained[i].prepare == prepare_fn && chained[i].parent == parent_fn && chained[i].child == child_fn &&
+            chained[i].after == after_fn) {
+            pthread_mutex_unlock(&reg);
+            return 0;
+        }
     if (n < MAX_CHAINED) {
         chained[n].prepare = prepare_fn;
         chained[n].parent = parent_fn;
@@ -296,7 +303,7 @@ void llf_load_end(void)
     if (__atomic_sub_fetch(&loads, 1, __ATOMIC_RELEASE) == 0) {
         pthread_cond_broadcast(&loads_cond);
         struct timespec until;
-        deadline(&until);
+        deadline(&until, 1000);
         while (forks && pthread_cond_timedwait(&loads_cond, &loads_lock, &until) != ETIMEDOUT)
             ;
     }

@@ -67,7 +67,8 @@ int llf_forklock(pthread_mutex_t *m);
  * before the registered locks are taken, parent and child after they are
  * given back or made anew. A child handler must not allocate nor free:
  * what needs to goes in `after`, run in the child once every fork handler
- * has (llf_fork_child_done, from the fork hooks). 0, or -1 when full. */
+ * has (llf_fork_child_done, from the fork hooks). The same four chained
+ * again are kept once. 0, or -1 when full. */
 int llf_fork_chain(void (*prepare)(void), void (*parent)(void), void (*child)(void), void (*after)(void));
 /* In a child, as fork() returns there: the chained "after" handlers. */
 void llf_fork_child_done(void);

@@ -1,5 +1,4 @@
 /* hubutil.c — cJSON helpers shared by the dialect translators (see hubutil.h). */
-#include "forklock.h"
 #include "hubutil.h"
 
 #include <pthread.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "forklock.h"
 
 const cJSON *llf_get(const cJSON *o, const char *key)
 {

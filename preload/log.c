@@ -9,10 +9,10 @@
  * number left to its new owner; the look and the write (and the opening
  * and the owning) are one step under the descriptor lock (guest.h), so
  * that the number cannot change hands in between. */
-#include "forklock.h"
 #include "log.h"
 
 #include "buf.h"
+#include "forklock.h"
 #include "guest.h"
 #include "lineout.h"
 

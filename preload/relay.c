@@ -2652,10 +2652,9 @@ static void *adopter(void *arg)
  * the parent held is the child's too. Those it may take over go to an
  * adopter thread; of any other (a tunnel), and of every tunnel's upstream,
  * the child's copies are closed now, while their numbers are still ours (a
- * copy would keep the connection open after the parent ended it). */
-/* (In the fork handler: nothing allocated nor freed here, see forklock.h.
- * The parent's entries are freed, and the adopter started, by
- * pool_after_fork.) */
+ * copy would keep the connection open after the parent ended it). Nothing
+ * is allocated nor freed in the fork handler (see forklock.h): the parent's
+ * entries are freed, and the adopter started, by pool_after_fork. */
 static conn *child_adopt, *child_drop;
 
 static void pool_child(void)
@@ -2874,12 +2873,12 @@ static void drain_at_exit(void);
 
 int llf_relay_init(llf_engine *e, const llf_shim_services *s)
 {
-    static int registered, at_exit;
+    static int at_exit;
     engine = e;
     svc = s;
-    /* (each once: one that failed is tried again, never the other twice) */
-    if (!registered)
-        registered = llf_fork_chain(pool_prepare, pool_parent, relay_atfork_child, relay_after_fork) == 0;
+    /* (each once: one that failed is tried again, never the other twice;
+     * the handlers are chained once however often they are given) */
+    llf_fork_chain(pool_prepare, pool_parent, relay_atfork_child, relay_after_fork);
     if (!at_exit)
         at_exit = atexit(drain_at_exit) == 0;
     return 0;

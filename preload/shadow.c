@@ -8,7 +8,6 @@
  * and no worker (the parent's is not there); at exit the queue is drained
  * for at most shadow.timeout_ms. The worker's descriptors are close-on-exec
  * (open_sock; hook_fd.c for its libcurl's wake-up pair). */
-#include "forklock.h"
 #include "shadow.h"
 
 #include <ctype.h>
@@ -27,6 +26,7 @@
 #include "decode.h"
 #include "guest.h"
 #include "engine.h"
+#include "forklock.h"
 #include "hubutil.h"
 #include "log.h"
 #include "rewrite.h"
@@ -335,7 +335,7 @@ static void job_free(job *j)
     free(j);
 }
 
-/* In the child of fork(): no worker, nothing queued (the parent sends its own). */
+/* The parent's jobs in a child, freed once every fork handler has run. */
 static job *child_jobs;
 
 static void after_fork_free(void)
@@ -347,6 +347,7 @@ static void after_fork_free(void)
     child_jobs = NULL;
 }
 
+/* In the child of fork(): no worker, nothing queued (the parent sends its own). */
 static void after_fork_child(void)
 {
     if (worker_pid && norphans + 2 <= sizeof orphans / sizeof orphans[0]) {
@@ -384,9 +385,8 @@ void llf_shadow_init(const llf_config *c, const llf_shim_services *s)
     }
     /* (now, in the load: chained by the first worker's start, under lock, a
      * fork already under way would not run it in its child) */
-    static int chained;
-    if (cfg && cfg->mode == LLF_MODE_SHADOW && !chained)
-        chained = llf_fork_chain(NULL, NULL, after_fork_child, after_fork_free) == 0;
+    if (cfg && cfg->mode == LLF_MODE_SHADOW)
+        llf_fork_chain(NULL, NULL, after_fork_child, after_fork_free);
 }
 
 /* Whether a copy may be sent: its line has somewhere to go. A log named

@@ -86,21 +86,18 @@ static void load_core(void)
     }
 }
 
-/* Set once load() has run whole. A child forked after the load's end but
- * before pthread_once() has marked it done (the fork waits for the load's
- * end, so lands there) finds the once under way in a generation before its
- * own, and glibc runs load() again in it: the core was entered twice, its
- * configuration read and its warnings said again. */
-static int loaded;
-
+/* tried is set here, before the load's end, not only once pthread_once()
+ * has marked it done: a child forked in between (the fork waits for the
+ * load's end, so lands there) finds the once under way in a generation
+ * before its own, and glibc runs load() again in it (the core was entered
+ * twice, its configuration read and its warnings said again). */
 static void load(void)
 {
-    if (llf_forked_mid_load() || __atomic_load_n(&loaded, __ATOMIC_ACQUIRE))
+    if (llf_forked_mid_load() || __atomic_load_n(&tried, __ATOMIC_ACQUIRE))
         return;   /* (not even the handlers: see forklock.h) */
     llf_load_begin();   /* (a fork() waits for it) */
     load_core();
-    __atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
-    __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);   /* (so for a child forked before the once's end) */
+    __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);
     llf_load_end();
 }
 

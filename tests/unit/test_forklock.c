@@ -242,7 +242,7 @@ static int load_waits_for_the_fork(void)
 
 /* 0: chained handlers run around the registry's (prepare before its locks
  * are taken, child after they are made anew), and a child's "after" ones
- * only at llf_fork_child_done, once */
+ * only at llf_fork_child_done, once; the same ones chained twice run once */
 static char seq[16];
 static void seq_add(char c)
 {
@@ -271,7 +271,8 @@ static void c_after(void) { seq_add('F'); }
 
 static int chained_in_order(void)
 {
-    if (llf_fork_chain(c_prepare, c_parent, c_child, c_after))
+    /* (the same four chained again, as at a second init: run once) */
+    if (llf_fork_chain(c_prepare, c_parent, c_child, c_after) || llf_fork_chain(c_prepare, c_parent, c_child, c_after))
         return 1;
     pid_t p = fork();
     if (p == 0) {
