@@ -444,6 +444,55 @@ print("child", os.getpid(), attempt("c"), flush=True)
         eq(steps, [("openai", "http_error"), ("backup", "ok")], f"{scheme}: the child's relay ran its call")
 
 
+# How the parent leaves in the test below: glibc's daemon() and forkpty()
+# fork inside glibc, past the fork() hook; the child still takes over.
+# forkpty()'s child has the pty for its output, so it writes to the pipe it
+# had, and shrugs off the hangup of its pty when the parent leaves; the
+# parent leaves once the child has taken the pty for its terminal (glibc's
+# forkpty() child ends at once if the master is closed before).
+LEAVE = {
+    "daemon": """import ctypes
+if ctypes.CDLL(None).daemon(1, 1) != 0:
+    raise SystemExit("daemon() failed")
+out = 1
+""",
+    "forkpty": """import signal
+out = os.dup(1)
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+pid, master = os.forkpty()
+if pid:
+    os.read(master, 1)
+    os._exit(0)
+os.write(1, b".")
+"""}
+
+
+def test_a_child_of_daemon_or_forkpty_keeps_the_connection_its_parent_left():
+    """As test_a_child_keeps_the_connection_its_parent_left, with the fork
+    made inside glibc by daemon() or forkpty(): their child, too, takes the
+    inherited connection over once their fork handlers have run (the
+    after-fork step of hook_fork.c; without it the call waits for ever)."""
+    for how, leave in LEAVE.items():
+        for scheme, m, prim, back, cfg, envf in both_schemes():
+            m.set(prim, behaviour=["ok", "503"])
+            log = new_log(f"adopt-{how}-{scheme}.log")
+            prog = CONN + """
+print("parent", call("p"), flush=True)
+""" + SETTLE + leave + """time.sleep(0.5)
+os.write(out, ("child %d %s\\n" % (os.getpid(), attempt("c"))).encode())
+"""
+            r = run([PY, "-c", PRELUDE + prog, m.base(prim) + "/chat/completions"], envf(log), timeout=30)
+            lines = r.stdout.decode().splitlines()
+            what = f"{how}, {scheme}"
+            eq(len(lines), 2, f"{what}: parent and child ({r.stderr.decode()[-300:]})")
+            eq(lines[0], f"parent 200 - {prim}", f"{what}: the parent's call")
+            child = lines[1].split(" ", 2)
+            eq(child[2], f"200 backup {back}", f"{what}: the child's call, on the same connection")
+            steps = [(l["provider"], l["outcome"]) for l in read_log(log)
+                     if l["event"] == "attempt" and l["pid"] == int(child[1])]
+            eq(steps, [("openai", "http_error"), ("backup", "ok")], f"{what}: the child's relay ran its call")
+
+
 def test_a_daemons_grandchild_keeps_its_session():
     """The pattern in the wild: a call with a requests.Session, a double
     fork to become a daemon (parent and child leave), and the grandchild
