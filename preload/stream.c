@@ -41,6 +41,10 @@ void llf_stream_tr_free(llf_stream_tr *t)
     free(t->calls);
     t->calls = NULL;
     t->ncalls = t->calls_cap = t->open_call = 0;
+    for (int i = 0; i < 64; i++) {
+        cJSON_free(t->block_input[i]);
+        t->block_input[i] = NULL;
+    }
 }
 
 /* ---- the member's tool calls, gathered ----------------------------------- */
@@ -534,19 +538,33 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
         double in = llf_anthropic_input(llf_get(m, "usage"));
         t->in_tokens = in < 0 ? 0 : in;
         t->in_cached = llf_num(llf_get(m, "usage"), "cache_read_input_tokens", -1);
-        return chunk_new(t);   /* the role */
+        cJSON *role = chunk_new(t);   /* the role */
+        t->lost |= !role;
+        return role;
     }
     const cJSON *ix = llf_get(j, "index");
     int index = cJSON_IsNumber(ix) && ix->valueint >= 0 && ix->valueint < 64 ? ix->valueint : 0;
     cJSON *c = NULL;
+    int meant = 1;   /* a chunk is to be made (none made: out of memory) */
     if (!strcmp(type, "content_block_start")) {
         const cJSON *b = llf_get(j, "content_block");
         const char *bt = llf_get_str(b, "type");
+        /* Anthropic starts a block empty ("input": {}, "text": ""); servers
+         * that speak its dialect may give the whole of it here instead. */
+        const cJSON *in = llf_get(b, "input");
         if (bt && !strcmp(bt, "tool_use")) {
             t->block_tool[index] = ++t->ntools;
             t->block_args[index] = 0;
+            cJSON_free(t->block_input[index]);
+            t->block_input[index] = cJSON_IsObject(in) && in->child ? cJSON_PrintUnformatted(in) : NULL;
+            t->lost |= cJSON_IsObject(in) && in->child && !t->block_input[index];
             c = tool_chunk(t, t->ntools - 1, llf_get_str(b, "id"), llf_get_str(b, "name"), "");
-        }
+        } else if (bt && !strcmp(bt, "text") && llf_get_str(b, "text") && *llf_get_str(b, "text")) {
+            c = chunk_new(t);
+            if (c && llf_add(delta_of(c), "content", cJSON_CreateString(llf_get_str(b, "text"))))
+                cJSON_Delete(c), c = NULL;
+        } else
+            meant = 0;
     } else if (!strcmp(type, "content_block_delta")) {
         const cJSON *d = llf_get(j, "delta");
         const char *dt = llf_get_str(d, "type");
@@ -560,12 +578,15 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
         } else if (args) {
             t->block_args[index] |= pj && *pj;
             c = tool_chunk(t, t->block_tool[index] - 1, NULL, NULL, pj);
-        }
+        } else
+            meant = 0;
     } else if (!strcmp(type, "content_block_stop") && t->block_tool[index] && !t->block_args[index]) {
         /* A tool without input streams only partial_json "": its arguments
          * are "{}", as a whole answer's are, never "" (not JSON). */
         t->block_args[index] = 1;
-        c = tool_chunk(t, t->block_tool[index] - 1, NULL, NULL, "{}");
+        c = tool_chunk(t, t->block_tool[index] - 1, NULL, NULL, t->block_input[index] ? t->block_input[index] : "{}");
+        cJSON_free(t->block_input[index]);
+        t->block_input[index] = NULL;
     } else if (!strcmp(type, "message_delta")) {
         const char *sr = llf_get_str(llf_get(j, "delta"), "stop_reason");
         const cJSON *ot = llf_get(llf_get(j, "usage"), "output_tokens");
@@ -577,7 +598,9 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
         if (c && (finish(c, llf_anthropic_finish(sr)) ||
                   usage(c, t->in_tokens, cJSON_IsNumber(ot) ? ot->valuedouble : 0, t->in_cached, -1)))
             cJSON_Delete(c), c = NULL;
-    }
+    } else
+        meant = 0;
+    t->lost |= meant && !c;
     return c;
 }
 
@@ -620,6 +643,7 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
             ok = !llf_buf_adds(&text, llf_get_str(p, "text"));
         } else if (fc) {
             char id[80], *args = llf_get(fc, "args") ? cJSON_PrintUnformatted(llf_get(fc, "args")) : NULL;
+            ok = !llf_get(fc, "args") || args;
             llf_gemini_call_id(id, sizeof id, t->id, t->ntools);
             cJSON *td = tool_delta(t->ntools++, id, llf_get_str(fc, "name"), args ? args : "{}");
             free(args);
@@ -648,6 +672,7 @@ static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
     }
     int said = first || text.n || calls;   /* (no chunk for one with nothing new to say) */
     llf_buf_free(&text);
+    t->lost |= !ok;
     if (!ok || !said) {
         cJSON_Delete(c);
         return NULL;
@@ -689,6 +714,10 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
     cJSON *chunk = t->from == LLF_OPENAI ? j : t->from == LLF_ANTHROPIC ? from_anthropic(t, j) : from_gemini(t, j);
     if (chunk != j)
         cJSON_Delete(j);
+    if (t->lost) {   /* (a chunk that could not be made: the stream breaks, never leaves it out) */
+        cJSON_Delete(chunk);
+        return -1;
+    }
     else if (flat_content(chunk)) {
         cJSON_Delete(chunk);
         return -1;

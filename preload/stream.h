@@ -16,7 +16,11 @@ typedef struct llf_stream_tr {
     /* reading the member */
     int  block_tool[64];      /* Anthropic content block → hub tool index + 1 */
     char block_args[64];      /* ... and a non-empty partial_json came for it */
+    char *block_input[64];    /* ... the input its start gave, if not empty: its
+                                 arguments if no partial_json comes, as
+                                 Anthropic's SDKs take it (cJSON's memory) */
     int  ntools;
+    int  lost;                /* a hub chunk could not be made (out of memory) */
     int  done;                /* the member's terminator came ([DONE], message_stop, Gemini's finishReason or blockReason) */
     /* A Gemini member's finish (hub finish_reason) and usage, held for the
      * end of its stream: usage is cumulative, and Gemini 3 sends the whole

@@ -57,6 +57,11 @@ static void *failing_malloc(size_t n)
 
 void t_oom_sweep(cJSON *(*op)(const void *arg), const void *arg, const char *label)
 {
+    t_oom_sweep_then(op, NULL, arg, label);
+}
+
+void t_oom_sweep_then(cJSON *(*op)(const void *arg), void (*after)(const void *arg), const void *arg, const char *label)
+{
     cJSON_Hooks h = {failing_malloc, free}, back = {llf_json_alloc, llf_json_free};
     long n = 0;
     for (; n < 100000; n++) {
@@ -67,6 +72,8 @@ void t_oom_sweep(cJSON *(*op)(const void *arg), const void *arg, const char *lab
         countdown = -1;
         cJSON_InitHooks(&back);
         cJSON_Delete(out);
+        if (after)
+            after(arg);
         if (left > 0)
             break;   /* ran through without a failure */
     }

@@ -44,6 +44,10 @@ struct cJSON *t_fixture(const char *relpath);
  * failing until it runs through, its result freed each time; it must fail
  * cleanly (the ASan run sees a double free or a leak). */
 void t_oom_sweep(struct cJSON *(*op)(const void *arg), const void *arg, const char *label);
+/* The same, with after(arg) run after each run of op, allocations working
+ * again: to check what op left in arg. */
+void t_oom_sweep_then(struct cJSON *(*op)(const void *arg), void (*after)(const void *arg), const void *arg,
+                      const char *label);
 /* Compare two JSON values; on a difference print both, labelled. */
 int t_json_same(const struct cJSON *got, const struct cJSON *want, const char *label);
 /* fork(), once this process runs no more than `threads` threads (the

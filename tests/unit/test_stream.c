@@ -472,23 +472,113 @@ static void check_anthropic_details(void)
     CHECK(r.prompt == 48012);
 }
 
+/* A tool's input or a block's text given whole in content_block_start,
+ * as some servers speaking Anthropic's dialect do (Anthropic starts blocks
+ * empty): the program gets them, as Anthropic's SDKs would; input_json_delta
+ * after it has the last word, as in those SDKs. */
+#define A_TOOL_START(input) "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1," \
+    "\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":" input "}}\n\n"
+#define A_STOP(i) "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":" #i "}\n\n"
+static const char A_WHOLE_START[] = A_MSG("{\"input_tokens\":5}")
+    "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"Let me \"}}\n\n"
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"look.\"}}\n\n"
+    A_STOP(0) A_TOOL_START("{\"city\":\"Paris\"}") A_STOP(1)
+    "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":3}}\n\n"
+    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+
+static seen read_all(llf_dialect to, const char *sse, size_t n)
+{
+    seen s = {.d = to};
+    llf_sse q = {0};
+    llf_sse_feed(&q, sse ? sse : "", n, read_event, &s);
+    llf_sse_free(&q);
+    return s;
+}
+
+static void seen_free(seen *s)
+{
+    llf_buf_free(&s->text);
+    llf_buf_free(&s->args);
+}
+
+static void check_whole_block_starts(void)
+{
+    for (int to = 0; to < 3; to++) {
+        if (to == LLF_ANTHROPIC)
+            continue;
+        llf_stream_pipe *p = llf_stream_pipe_new(LLF_ANTHROPIC, to, "m", 0);
+        llf_buf out = {0};
+        CHECK(p && llf_stream_pipe_feed(p, A_WHOLE_START, strlen(A_WHOLE_START), &out) == 0 &&
+              llf_stream_pipe_end(p, &out) == 0);
+        seen s = read_all((llf_dialect)to, out.p, out.n);
+        CHECK_STR(s.text.p ? s.text.p : "", "Let me look.");
+        CHECK_STR(s.tool, "get_weather");
+        cJSON *args = cJSON_Parse(s.args.p ? s.args.p : "");
+        CHECK(args && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(args, "city")) ? cJSON_GetStringValue(cJSON_GetObjectItem(args, "city")) : "", "Paris"));
+        cJSON_Delete(args);
+        seen_free(&s);
+        llf_buf_free(&out);
+        llf_stream_pipe_free(p);
+    }
+    /* deltas after a start that gave input: theirs */
+    oai_read r = to_openai(A_MSG("{\"input_tokens\":5}") A_TOOL_START("{\"city\":\"Paris\"}")
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"city\\\":\\\"Rome\\\"}\"}}\n\n"
+        A_STOP(1) A_DELTA("{\"output_tokens\":3}"));
+    CHECK_STR(r.args, "{\"city\":\"Rome\"}");
+    /* an empty start, as Anthropic's, and no delta: "{}" as before */
+    r = to_openai(A_MSG("{\"input_tokens\":5}") A_TOOL_START("{}") A_STOP(1) A_DELTA("{\"output_tokens\":3}"));
+    CHECK_STR(r.args, "{}");
+}
+
 /* Out of memory at each of cJSON's allocations in turn, a translated
- * stream breaks cleanly: nothing freed twice, nothing leaked. */
+ * stream breaks cleanly: nothing freed twice, nothing leaked; and one that
+ * did not break is whole (a chunk that could not be made is never left
+ * out of a stream that goes on). */
 typedef struct {
     llf_dialect from, to;
     const char *in;
+    seen want;   /* what the program reads of it, allocations working */
+    int ok;      /* the last run went through */
+    llf_buf out; /* ... and gave this */
 } oom_arg;
 
 static cJSON *translate_all(const void *arg)
 {
-    const oom_arg *a = arg;
+    oom_arg *a = (oom_arg *)arg;
     llf_stream_pipe *p = llf_stream_pipe_new(a->from, a->to, "m", 0);
-    llf_buf out = {0};
-    if (p && llf_stream_pipe_feed(p, a->in, strlen(a->in), &out) == 0)
-        llf_stream_pipe_end(p, &out);
+    llf_buf_free(&a->out);
+    a->ok = p && llf_stream_pipe_feed(p, a->in, strlen(a->in), &a->out) == 0 &&
+            llf_stream_pipe_end(p, &a->out) == 0;
     llf_stream_pipe_free(p);
-    llf_buf_free(&out);
     return NULL;
+}
+
+static void whole_if_through(const void *arg)
+{
+    oom_arg *a = (oom_arg *)arg;
+    if (a->ok) {
+        seen s = read_all(a->to, a->out.p, a->out.n);
+        int same = !strcmp(s.text.p ? s.text.p : "", a->want.text.p ? a->want.text.p : "") &&
+                   !strcmp(s.args.p ? s.args.p : "", a->want.args.p ? a->want.args.p : "") &&
+                   !strcmp(s.tool, a->want.tool) && !strcmp(s.finish, a->want.finish);
+        if (!same)
+            fprintf(stderr, "out of memory, %d to %d: a stream went on without a part: [%s] [%s] [%s]\n", a->from,
+                    a->to, s.text.p ? s.text.p : "", s.args.p ? s.args.p : "", s.finish);
+        CHECK(same);
+        seen_free(&s);
+    }
+    llf_buf_free(&a->out);
+}
+
+static void sweep(llf_dialect from, llf_dialect to, const char *in, const char *label)
+{
+    oom_arg a = {from, to, in, {.d = to}, 0, {0}};
+    translate_all(&a);
+    CHECK(a.ok);
+    a.want = read_all(to, a.out.p, a.out.n);
+    llf_buf_free(&a.out);
+    t_oom_sweep_then(translate_all, whole_if_through, &a, label);
+    seen_free(&a.want);
 }
 
 static void stream_oom(void)
@@ -496,9 +586,10 @@ static void stream_oom(void)
     for (int f = 0; f < 3; f++)
         for (int t = 0; t < 3; t++)
             if (f != t) {
-                oom_arg text = {(llf_dialect)f, (llf_dialect)t, TEXT[f]}, tools = {(llf_dialect)f, (llf_dialect)t, TOOLS[f]};
-                t_oom_sweep(translate_all, &text, "stream text");
-                t_oom_sweep(translate_all, &tools, "stream tools");
+                sweep((llf_dialect)f, (llf_dialect)t, TEXT[f], "stream text");
+                sweep((llf_dialect)f, (llf_dialect)t, TOOLS[f], "stream tools");
+                if (f == LLF_ANTHROPIC)
+                    sweep((llf_dialect)f, (llf_dialect)t, A_WHOLE_START, "stream whole starts");
             }
 }
 
@@ -787,9 +878,8 @@ static void check_gemini_endings(void)
     check_gemini_usage_last(LLF_ANTHROPIC, "end_turn");
     check_oai_fields(LLF_GEMINI, usage_last);
     for (int t = LLF_OPENAI; t <= LLF_ANTHROPIC; t++) {
-        oom_arg blocked = {LLF_GEMINI, (llf_dialect)t, GEM_BLOCKED}, last = {LLF_GEMINI, (llf_dialect)t, usage_last};
-        t_oom_sweep(translate_all, &blocked, "stream blocked prompt");
-        t_oom_sweep(translate_all, &last, "stream usage last");
+        sweep(LLF_GEMINI, (llf_dialect)t, GEM_BLOCKED, "stream blocked prompt");
+        sweep(LLF_GEMINI, (llf_dialect)t, usage_last, "stream usage last");
     }
 }
 
@@ -954,11 +1044,9 @@ static void usage_details(void)
                   "{\"prompt_tokens\":100,\"completion_tokens\":10,\"total_tokens\":110}",
                   "gemini without details → openai stream");
 
-    oom_arg a = {LLF_ANTHROPIC, LLF_GEMINI, anth_cached}, o = {LLF_OPENAI, LLF_GEMINI, oai_details},
-            g = {LLF_GEMINI, LLF_ANTHROPIC, gem_details};
-    t_oom_sweep(translate_all, &a, "stream usage details anthropic");
-    t_oom_sweep(translate_all, &o, "stream usage details openai");
-    t_oom_sweep(translate_all, &g, "stream usage details gemini");
+    sweep(LLF_ANTHROPIC, LLF_GEMINI, anth_cached, "stream usage details anthropic");
+    sweep(LLF_OPENAI, LLF_GEMINI, oai_details, "stream usage details openai");
+    sweep(LLF_GEMINI, LLF_ANTHROPIC, gem_details, "stream usage details gemini");
 }
 
 
@@ -1176,8 +1264,7 @@ static void check_oai_call_shapes(void)
         }
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
-            oom_arg a = {LLF_OPENAI, (llf_dialect)t, shapes[i].in};
-            t_oom_sweep(translate_all, &a, shapes[i].label);
+            sweep(LLF_OPENAI, (llf_dialect)t, shapes[i].in, shapes[i].label);
         }
 }
 
@@ -1321,9 +1408,8 @@ static void check_no_done(void)
             llf_buf_free(&out);
             llf_stream_pipe_free(p);
         }
-        oom_arg a = {LLF_OPENAI, to, text}, b = {LLF_OPENAI, to, tools};
-        t_oom_sweep(translate_all, &a, "stream without [DONE]");
-        t_oom_sweep(translate_all, &b, "stream of a call without [DONE]");
+        sweep(LLF_OPENAI, to, text, "stream without [DONE]");
+        sweep(LLF_OPENAI, to, tools, "stream of a call without [DONE]");
     }
 }
 
@@ -1377,6 +1463,7 @@ void test_stream(void)
     check_late_usage(LLF_GEMINI, "MAX_TOKENS");
     check_finals();
     check_anthropic_details();
+    check_whole_block_starts();
     check_refusal(LLF_ANTHROPIC, "refusal");
     check_refusal(LLF_GEMINI, "STOP");
     for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
@@ -1388,8 +1475,7 @@ void test_stream(void)
     check_gemini_empty(LLF_ANTHROPIC);
     check_gemini_endings();
     for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
-        oom_arg refusal = {LLF_OPENAI, (llf_dialect)t, OAI_REFUSAL};
-        t_oom_sweep(translate_all, &refusal, "stream refusal");
+        sweep(LLF_OPENAI, (llf_dialect)t, OAI_REFUSAL, "stream refusal");
     }
     /* every chunk, the first (with the role) and the closing one too */
     check_gemini_id(LLF_OPENAI, 1, "mAitaLmkHPPlz7IPvtfUqQ4 mAitaLmkHPPlz7IPvtfUqQ4 mAitaLmkHPPlz7IPvtfUqQ4");
