@@ -241,6 +241,8 @@ int llf_http_req_as_is(const char *target, const char *url, llf_buf *root, const
 static int request_line(const char *l, const char *e, const char **sp1, const char **sp2)
 {
     size_t n;
+    if (memchr(l, '\0', (size_t)(e - l)))
+        return 0;   /* (a NUL would cut the target short: see header_line) */
     *sp1 = memchr(l, ' ', (size_t)(e - l));
     *sp2 = *sp1 ? memchr(*sp1 + 1, ' ', (size_t)(e - *sp1 - 1)) : NULL;
     for (const char *c = l; *sp1 && c < *sp1; c++)
@@ -252,16 +254,37 @@ static int request_line(const char *l, const char *e, const char **sp1, const ch
 }
 
 /* A header line the relay can forward as it stands: a name (no white space)
- * and a colon; no obs-fold (a line that continues the one before), no CR
- * or LF inside. One it cannot is not "repaired": the request is carried as
- * it came, for the server to answer (RFC 9112 §5.2, §5). */
+ * and a colon; no obs-fold (a line that continues the one before), no CR,
+ * LF or NUL inside (a NUL would end the value the relay sends on). One it
+ * cannot is not "repaired": the request is carried as it came, for the
+ * server to answer (RFC 9112 §5.2, §5). */
 static int header_line(const char *l, const char *e)
 {
     const char *colon = memchr(l, ':', (size_t)(e - l));
-    if (!colon || colon == l || memchr(l, '\r', (size_t)(e - l)) || memchr(l, '\n', (size_t)(e - l)))
+    if (!colon || colon == l || memchr(l, '\r', (size_t)(e - l)) || memchr(l, '\n', (size_t)(e - l)) ||
+        memchr(l, '\0', (size_t)(e - l)))
         return 0;
     for (const char *c = l; c < colon; c++)
         if (*c == ' ' || *c == '\t')
+            return 0;
+    return 1;
+}
+
+/* Can the n bytes at l, with no LF yet, begin a request line: a method
+ * (letters, as request_line takes them) and then anything but a NUL? A
+ * client that speaks first in another protocol, in a binary message with
+ * no LF to wait for, is told apart at its first bytes. A CR alone may
+ * still be the start of an empty line. */
+static int may_begin_request(const char *l, size_t n)
+{
+    if (n == 1 && l[0] == '\r')
+        return 1;
+    const char *sp = memchr(l, ' ', n);
+    size_t m = sp ? (size_t)(sp - l) : n;
+    if ((sp && m == 0) || m >= sizeof ((llf_http_req *)0)->method || memchr(l, '\0', n))
+        return 0;
+    for (size_t i = 0; i < m; i++)
+        if (!isalpha((unsigned char)l[i]))
             return 0;
     return 1;
 }
@@ -279,7 +302,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
      * waiting for a blank line that will not come. */
     const char *lf = memchr(start, '\n', n - skip);
     if (!lf)
-        return n > MAX_HEAD ? -1 : 0;
+        return n > MAX_HEAD || !may_begin_request(start, n - skip) ? -1 : 0;
     if (lf == start || lf[-1] != '\r' || !request_line(start, lf - 1, &sp1, &sp2))
         return -1;
     /* So does a bare LF ending a header line, or the empty line, as soon as
@@ -481,18 +504,27 @@ static int read_exact(conn *k, llf_buf *out, size_t n)
 
 /* The next line, consumed whole however long (a long chunk extension or
  * trailer left behind would be read as the next request); line holds its
- * first max - 1 bytes. */
+ * first max - 1 bytes. It ends at LF, a CR before it dropped, as the head's
+ * lines do (RFC 9112 lets a recipient take a bare LF; waiting for a CRLF
+ * that never comes would hang the program's call). */
 static int read_line(conn *k, char *line, size_t max)
 {
+    size_t kept = 0;
     for (;;) {
-        char *eol = memmem(k->buf, k->have, "\r\n", 2);
+        char *eol = memchr(k->buf, '\n', k->have);
+        /* (a buffer full of a longer line: all of it but a last byte that
+         * may be the CR of its end, taken now, and the rest read after) */
+        size_t n = eol ? (size_t)(eol - k->buf) : k->have >= sizeof k->buf - 1 ? k->have - 1 : 0;
+        size_t text = eol && n && k->buf[n - 1] == '\r' ? n - 1 : n;
+        size_t c = text < max - 1 - kept ? text : max - 1 - kept;
+        memcpy(line + kept, k->buf, c);
+        kept += c;
+        line[kept] = '\0';
         if (eol) {
-            size_t n = (size_t)(eol - k->buf), c = n < max ? n : max - 1;
-            memcpy(line, k->buf, c);
-            line[c] = '\0';
-            consume(k, n + 2);
+            consume(k, n + 1);
             return 0;
         }
+        consume(k, n);
         if (fill(k))
             return -1;
     }
@@ -539,8 +571,10 @@ static int read_chunk_size(conn *k, unsigned long *n)
     if (llf_http_chunk_size(line, n) || (strlen(line) == sizeof line - 1 && !strchr(line, ';')))
         return -1;   /* (no size, or one that may go on past what was kept) */
     if (*n == 0)
-        while (!read_line(k, line, sizeof line) && line[0])
-            ;   /* trailers */
+        do   /* trailers, to the empty line that ends them (a read failing first: no end) */
+            if (read_line(k, line, sizeof line))
+                return -1;
+        while (line[0]);
     return 0;
 }
 
@@ -606,6 +640,7 @@ typedef struct rctx {
     /* Pass-through (no recognised call): the head goes out once complete,
      * the body as it arrives, framed by `framing` (see write_head). */
     int up_length, up_chunked;   /* the upstream's framing of the current block */
+    long up_clen;                /* ... its Content-Length; -1 when two differ */
     int sent;                    /* the head went out */
     long framing;
     double t0, next_look;        /* the attempt's start; when to look for the program next */
@@ -664,7 +699,7 @@ static int write_end(conn *k, const llf_buf *trailers)
 static long pass_framing(const rctx *x)
 {
     if (strcmp(x->method, "HEAD") == 0 || x->block_status == 204 || x->block_status == 304 ||
-        (x->up_length && !x->up_chunked))
+        (x->up_length && x->up_clen >= 0 && !x->up_chunked))
         return FRAME_UPSTREAM;
     return x->http10 ? FRAME_TO_CLOSE : FRAME_CHUNKED;
 }
@@ -706,6 +741,13 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
         x->block_status = sp ? strtol(sp + 1, NULL, 10) : 0;
         x->up_length = x->up_chunked = 0;
     } else if (len > 18 && llf_header_is(p, "content-length")) {
+        /* Two that differ (RFC 9112 §6.3: no framing to trust): the body
+         * goes out framed by us, as libcurl read it, with neither line; as
+         * they came, a client that took the other would read past it or
+         * wait for bytes that never come. */
+        const char *v = memchr(p, ':', len);
+        long cl = v ? strtol(v + 1, NULL, 10) : -1;
+        x->up_clen = x->up_length && cl != x->up_clen ? -1 : x->up_length ? x->up_clen : cl;
         x->up_length = 1;
     } else if (len > 18 && llf_header_is(p, "transfer-encoding")) {
         x->up_chunked = 1;

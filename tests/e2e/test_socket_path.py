@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 
 from harness import (BUILD, DEBIAN_HOSTS, KEYS, PY, SANITIZED, Failed, Skipped, Mock, chat_body, check, env_for, eq, free_ports, new_log, read_log, run,
@@ -136,7 +137,11 @@ def test_requests_written_oddly_but_legally_by_hand():
     fallback), a
     request with bare LF line ends and another protocol (carried as they
     came, answered at once, not kept waiting for a blank line: the parser's
-    unit test)."""
+    unit test). Extensions and trailers longer than the relay's buffer
+    (64 KiB) too: one ended the body early and the rest went to the server as
+    another request (two answers to one), the other closed the connection
+    with no answer. And chunk lines ended by a bare LF, as RFC 9112 lets a
+    server take them: the relay waited for a CRLF, and the call hung."""
     m = mock()
     m.set("primary", behaviour="503")
     script = PRELUDE + RAW_REPLY + r"""
@@ -158,10 +163,75 @@ b = body("t4").encode()
 s.sendall(head(b"Content-Length: %d\r\n" % len(b), b"hTTpS://%s:%d/v1/chat/completions" % (host.encode(), port)) + b)
 st, a = reply(f)
 print(a.count(b"[rid:t4]"), json.loads(a)["choices"][0]["message"]["content"].split()[2])
+b = body("t5").encode()
+s.sendall(head(b"Transfer-Encoding: chunked\r\n") + b"%x;sig=%s\r\n%s\r\n0\r\n\r\n" % (len(b), b"f" * 70000, b))
+print(reply(f)[1].count(b"[rid:t5]"))
+b = body("t6").encode()
+s.sendall(head(b"Transfer-Encoding: chunked\r\n") + b"%x\r\n%s\r\n0\r\nX-Checksum: %s\r\nX-B: 1\r\n\r\n" % (len(b), b, b"a" * 70000))
+print(reply(f)[1].count(b"[rid:t6]"))
+b = body("t7").encode()
+s.sendall(head(b"Transfer-Encoding: chunked\r\n") + b"%x\n%s\n0\n\n" % (len(b), b))
+print(reply(f)[1].count(b"[rid:t7]"))
+s.settimeout(1)
+try:
+    print("more", len(s.recv(100)))
+except socket.timeout:
+    print("nothing more")
 """
     r = py(m, script, config(m), timeout=60)
-    eq(r.stdout.decode().split(), ["1", "1", "1", "backup", "1", "backup"],
-       f"each answer its own request, each fallen back ({r.stderr.decode()[-300:]})")
+    eq(r.stdout.decode().split(), ["1", "1", "1", "backup", "1", "backup", "1", "1", "1", "nothing", "more"],
+       f"each answer its own request, each fallen back, and no answer more ({r.stderr.decode()[-300:]})")
+
+
+def test_another_protocol_or_a_head_with_a_nul_is_carried_as_it_came():
+    """A client that speaks first in another protocol, in a binary message
+    with no LF (a PostgreSQL SSLRequest, to a provider's address and port),
+    reaches the server at once: the relay waited for a line that never came,
+    and the client for ever. A head with a NUL in its target or a header is
+    carried as it came: the relay cut both at the NUL."""
+    got = []
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            c.settimeout(5)
+            data = b""
+            try:
+                while len(data) < 8 or (data[:1].isalpha() and b"\r\n\r\n" not in data):
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    data += d
+                got.append(data)
+                c.sendall(b"PONG" if not data[:1].isalpha() else b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            except OSError:
+                pass
+            c.close()
+    threading.Thread(target=serve, daemon=True).start()
+    port = srv.getsockname()[1]
+    m = mock()
+    script = PRELUDE + TO_END + r"""
+port = int(sys.argv[2])
+for msg in (b"\x00\x00\x00\x08\x04\xd2\x16\x2f", b"GET /a\x00b HTTP/1.1\r\nHost: x\r\nX-A: a\x00hidden\r\n\r\n"):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(msg)
+    print(to_end(s).decode("latin-1").replace("\r\n", "|"))
+    s.close()
+"""
+    try:
+        r = py(m, "import socket\n" + script, config(m, raw=port), str(port), timeout=30)
+    finally:
+        srv.close()
+    eq(r.stdout.decode().splitlines(), ["PONG", "HTTP/1.1 200 OK|Content-Length: 2||ok"],
+       f"both answered by the server ({r.stderr.decode()[-300:]})")
+    eq(got, [b"\x00\x00\x00\x08\x04\xd2\x16\x2f", b"GET /a\x00b HTTP/1.1\r\nHost: x\r\nX-A: a\x00hidden\r\n\r\n"],
+       "the server got both as they were sent")
 
 
 def test_a_host_no_url_can_carry_is_sent_as_it_came():
@@ -1472,6 +1542,37 @@ def test_what_the_relay_cannot_read_as_http_is_carried_as_it_came():
            "the server saw the same request both times")
     finally:
         srv.stop()
+
+
+def test_an_answer_with_two_content_lengths_reaches_the_program_framed_once():
+    """A server's answer to a request that is no call, with two Content-Length
+    lines that differ (5, then 3, and 5 bytes): libcurl reads 3, and the
+    relay passed both lines on; http.client, taking the first, waited for
+    two bytes that never came, and its next request on the connection
+    failed. Now the body goes out in the relay's own framing, with neither
+    line, and each request on the connection gets an answer."""
+    def two_lengths(c, req):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 3\r\n\r\nabcde")
+        return False   # (the close: what follows the 3 bytes is no answer to read)
+    m = mock()
+    srv = RawServer(two_lengths)
+    prog = r"""
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=5)
+for p in ("/a", "/b"):
+    try:
+        c.request("GET", p)
+        r = c.getresponse()
+        print(p, r.status, r.getheader("content-length"), r.read().decode())
+    except Exception as e:
+        print(p, type(e).__name__)
+"""
+    try:
+        r = py(m, prog, config(m, raw=srv.port), str(srv.port), timeout=30)
+    finally:
+        srv.stop()
+    eq(r.stdout.decode().splitlines(), ["/a 200 None abc", "/b 200 None abc"],
+       f"each request answered, framed once ({r.stderr.decode()[-300:]})")
 
 
 def test_a_head_with_bare_lf_header_lines_is_carried_as_it_came():

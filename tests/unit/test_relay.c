@@ -169,6 +169,17 @@ void test_relay(void)
     CHECK(parse("POST /x HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3 \r\n\r\n", &r, &clen) > 0 && clen == 3);
     llf_http_req_free(&r);
     CHECK(parse("HELLO\r\n\r\n", &r, &clen) == -1);
+    /* another protocol's first message, with no LF: decided at its first
+     * bytes, not waited on (a PostgreSQL SSLRequest; TLS's ClientHello) */
+    CHECK(llf_http_parse_head("\0\0\0\x08\x04\xd2\x16\x2f", 8, &r, &clen) == -1);
+    CHECK(parse("\x16\x03\x01\x02", &r, &clen) == -1);
+    CHECK(parse("GE", &r, &clen) == 0 && parse("POST", &r, &clen) == 0 && parse("", &r, &clen) == 0);
+    CHECK(parse("POST /v1/chat", &r, &clen) == 0 && parse("\r\n\r", &r, &clen) == 0 && parse("\r", &r, &clen) == 0);
+    CHECK(parse("GET\t/", &r, &clen) == -1 && parse(" GET", &r, &clen) == -1 && parse("AVERYVERYLONGMETHOD", &r, &clen) == -1);
+    CHECK(llf_http_parse_head("POST /a\0b", 9, &r, &clen) == -1);
+    /* a NUL in the target or a header: carried as it came, never cut */
+    CHECK(llf_http_parse_head("GET /a\0b HTTP/1.1\r\nHost: x\r\n\r\n", 30, &r, &clen) == -1);
+    CHECK(llf_http_parse_head("GET /a HTTP/1.1\r\nX-A: a\0b\r\n\r\n", 29, &r, &clen) == -1);
     CHECK(parse("GET / SPDY/3\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("AVERYVERYLONGMETHODNAME / HTTP/1.1\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", &r, &clen) == -1);
