@@ -166,3 +166,47 @@ def test_the_wrapper_makes_inherited_paths_absolute():
           f"an inherited pipe is copied ({r.stdout!r} {r.stderr.decode()[-200:]})")
     r = run([wrapper, "--config", cfg] + show, dict(env, LLMFALLBACK_CONFIG="/dev/stdin"), input=b"", timeout=20)
     check(r.stdout.decode().startswith(cfg + "|"), f"--config wins ({r.stdout!r})")
+
+
+def wrapped_call(m, given, redirect, env):
+    """The wrapper given --config given (bash's redirect applied to it
+    first), running curl's call to the primary after printing the
+    configuration and LLMFALLBACK_DISABLE it was handed."""
+    show = 'printf "%s|%s\\n" "${LLMFALLBACK_CONFIG-unset}" "${LLMFALLBACK_DISABLE-unset}"; exec "$@"'
+    args = ["--config", given] if given else []
+    return run(["bash", "-c", f'exec "$@" {redirect}', "-", os.path.join(ROOT, "scripts/llmfallback")] + args +
+               ["--", "sh", "-c", show, "-", CURL, "-sS", "-w", "\n%{http_code}", m.base("p") + "/chat/completions",
+                "-d", chat_body()], env, timeout=20)
+
+
+def test_a_config_the_wrapper_cannot_read_is_one_line_naming_it():
+    """A pipe or descriptor the wrapper reads for the program that gives
+    nothing (stdin closed, /dev/null, a pipe whose writer wrote nothing) is
+    said in one line naming the path as given, and the calls pass through:
+    there were cat's line, the wrapper's, then the library's naming an empty
+    copy the user never gave (that one alone for /dev/null). The program
+    gets no configuration and LLMFALLBACK_DISABLE=1; no copy is left."""
+    if SANITIZED:
+        raise Skipped(WRAPPED)
+    m, cfg = failing_primary("unread.json")
+    env = env_for(preload=False)
+    for given, redirect, why in (("/dev/stdin", "<&-", "No such file or directory"), ("/dev/null", "", "empty"),
+                                 ("/dev/fd/5", "5< <(:)", "empty")):
+        for inherited in (False, True):
+            m.reset_all()
+            e = dict(env, LLMFALLBACK_CONFIG=given) if inherited else env
+            r = wrapped_call(m, None if inherited else given, redirect, e)
+            what = f"{given} {'inherited' if inherited else 'given'}"
+            eq(r.stderr.decode(), f"llmfallback: cannot read the configuration {given}: {why}; passing calls through "
+                                  "untouched\n", f"{what}: one line")
+            out = r.stdout.decode()
+            check(out.startswith("unset|1\n") and out.endswith("\n503"), f"{what}: no config, disabled, the 503 ({out!r})")
+            eq((len(m.requests("p")), len(m.requests("b"))), (1, 0), f"{what}: passed through")
+    # a writer that never ends its pipe is given up after 5 s, as the library would
+    m.reset_all()
+    r = wrapped_call(m, "/dev/fd/5", f'5< <(cat "{cfg}"; exec sleep 30 2>/dev/null)', env)
+    eq(r.stderr.decode(), "llmfallback: cannot read the configuration /dev/fd/5: its writer has not ended it after "
+                          "5 s; passing calls through untouched\n", "a writer that never ends: one line")
+    eq((len(m.requests("p")), len(m.requests("b"))), (1, 0), "a writer that never ends: passed through")
+    eq([f for f in os.listdir(env["XDG_RUNTIME_DIR"]) if f.startswith("llmfallback-config.")], [], "no copy left")
+    m.stop()
