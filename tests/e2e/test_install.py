@@ -168,13 +168,13 @@ def test_the_wrapper_makes_inherited_paths_absolute():
     check(r.stdout.decode().startswith(cfg + "|"), f"--config wins ({r.stdout!r})")
 
 
-def wrapped_call(m, given, redirect, env):
+def wrapped_call(m, given, redirect, env, before=""):
     """The wrapper given --config given (bash's redirect applied to it
-    first), running curl's call to the primary after printing the
-    configuration and LLMFALLBACK_DISABLE it was handed."""
+    first, after bash ran before), running curl's call to the primary after
+    printing the configuration and LLMFALLBACK_DISABLE it was handed."""
     show = 'printf "%s|%s\\n" "${LLMFALLBACK_CONFIG-unset}" "${LLMFALLBACK_DISABLE-unset}"; exec "$@"'
     args = ["--config", given] if given else []
-    return run(["bash", "-c", f'exec "$@" {redirect}', "-", os.path.join(ROOT, "scripts/llmfallback")] + args +
+    return run(["bash", "-c", f'{before}exec "$@" {redirect}', "-", os.path.join(ROOT, "scripts/llmfallback")] + args +
                ["--", "sh", "-c", show, "-", CURL, "-sS", "-w", "\n%{http_code}", m.base("p") + "/chat/completions",
                 "-d", chat_body()], env, timeout=20)
 
@@ -209,4 +209,46 @@ def test_a_config_the_wrapper_cannot_read_is_one_line_naming_it():
                           "5 s; passing calls through untouched\n", "a writer that never ends: one line")
     eq((len(m.requests("p")), len(m.requests("b"))), (1, 0), "a writer that never ends: passed through")
     eq([f for f in os.listdir(env["XDG_RUNTIME_DIR"]) if f.startswith("llmfallback-config.")], [], "no copy left")
+    m.stop()
+
+
+def test_a_config_the_wrapper_copies_stops_at_the_librarys_limit():
+    """--config /dev/zero (or /dev/urandom, or a pipe whose writer never
+    stops) was copied for 5 s without a limit, hundreds of MB into
+    $XDG_RUNTIME_DIR, for a configuration the library then refused past its
+    1 MiB. The wrapper reads one byte past the library's limit at most and
+    says in one line that the configuration is too large; the calls pass
+    through. A pipe of the limit exactly is copied whole and obeyed."""
+    if SANITIZED:
+        raise Skipped(WRAPPED)
+    with open(os.path.join(ROOT, "preload/core.h")) as f:
+        limit = 1 << int(re.search(r"define LLF_CONFIG_MAX \(\(size_t\)1 << (\d+)\)", f.read()).group(1))
+    m, cfg = failing_primary("limit.json")
+    env = env_for(preload=False)
+    with open(cfg) as f:
+        text = f.read()
+    # (a regression must not fill the disk: files of at most 8 MiB)
+    small = "ulimit -f 8192; "
+    too_large = ("llmfallback: cannot read the configuration {}: too large (the library reads at most "
+                 f"{limit >> 10} KiB); passing calls through untouched\n")
+
+    def piped(size):
+        padded = os.path.join(tmpdir(), f"padded-{size}.json")
+        with open(padded, "w") as f:
+            f.write(text + " " * (size - len(text)))
+        m.reset_all()
+        return wrapped_call(m, "/dev/fd/5", f'5< <(cat "{padded}")', env, small)
+    r = piped(limit + 1)
+    eq(r.stderr.decode(), too_large.format("/dev/fd/5"), "one byte more: one line")
+    check(r.stdout.decode().startswith("unset|1\n") and r.stdout.decode().endswith("\n503"),
+          f"one byte more: passed through ({r.stdout[-100:]!r})")
+    t0 = time.time()
+    r = wrapped_call(m, "/dev/zero", "", env, small)
+    eq(r.stderr.decode(), too_large.format("/dev/zero"), "/dev/zero: one line")
+    check(time.time() - t0 < 4, f"/dev/zero: read no further ({time.time() - t0:.1f} s)")
+    eq(len(m.requests("b")), 0, "no fallback")
+    eq([f for f in os.listdir(env["XDG_RUNTIME_DIR"]) if f.startswith("llmfallback-config.")], [], "no copy left")
+    r = piped(limit)
+    check(b"Hello from b" in r.stdout and r.stdout.endswith(b"\n200") and r.stderr == b"",
+          f"the limit exactly: obeyed ({r.stdout[-200:]!r} {r.stderr.decode()[-300:]})")
     m.stop()
