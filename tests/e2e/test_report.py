@@ -142,6 +142,22 @@ def test_report_skips_lines_whose_fields_are_no_logs():
     check(any(l.startswith("\\ud800/m 1 ") for l in lines), f"the odd provider, escaped ({out})")
 
 
+def test_report_skips_a_line_nested_too_deep():
+    """A line nested deeper than Python's recursion limit (a program's own
+    JSON on a shared stderr, or garbage) is counted as unreadable like any
+    other, and the report exits as it would without it: it ended in a
+    RecursionError traceback and 1, "limit exceeded" to a CI job."""
+    log = all_fallbacks_log()
+    deep = new_log("deep.log")
+    with open(deep, "w") as f:
+        f.write("[" * 3000 + "]" * 3000 + "\n" + '{"a":' * 3000 + "1" + "}" * 3000 + "\n")
+    for limit, want in (("3", 0), ("2", 1)):
+        rc, out, err = report("--max-fallbacks", limit, log, deep)
+        eq(rc, want, f"--max-fallbacks {limit} ({err[-300:]})")
+        check(out.startswith("3 calls in 2 log(s), 2 unreadable lines\n") and "Traceback" not in err,
+              f"--max-fallbacks {limit}: the report, two lines unreadable ({out[:80]!r} {err[-200:]!r})")
+
+
 def test_shadow_copies_skipped_are_not_counted_as_sent():
     """A copy skipped (a stream, a full queue) was never sent: the row's
     copies are those sent, the skipped ones counted by their reason."""
