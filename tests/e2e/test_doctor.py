@@ -116,6 +116,24 @@ def test_doctor_tells_a_file_it_may_not_read():
           f"unreadable ({r.returncode}, {r.stdout}, {r.stderr})")
 
 
+def test_doctor_tells_a_file_that_is_not_a_regular_one():
+    """An executable FIFO, or a script whose #! line names one: doctor read
+    it (head -c 4) and waited for a writer for ever. execve refuses such a
+    file (EACCES): said in one line, exit 2, as for a file it cannot read."""
+    d = tempfile.mkdtemp()
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o755)
+    r = run([DOCTOR, "doctor", fifo], dict(os.environ), timeout=10)
+    said = f"doctor: {fifo}: {fifo} is not a regular file\n"
+    check(r.returncode == 2 and r.stdout == b"" and r.stderr.decode() == said,
+          f"a FIFO ({r.returncode}, {r.stdout}, {r.stderr})")
+    s = script(d, "s", f"#!{fifo}\n")
+    r = run([DOCTOR, "doctor", s], dict(os.environ), timeout=10)
+    check(r.returncode == 2 and r.stdout.decode() == f"{s}: a script run by {fifo}\n" and r.stderr.decode() == said,
+          f"a script run by a FIFO ({r.returncode}, {r.stdout}, {r.stderr})")
+
+
 def test_doctor_stops_at_the_kernels_depth_and_at_a_loop():
     """A script whose interpreter is a script, and so on: the kernel runs 5
     #! files in a row (a script and 4 levels of interpreters), not 6, and
