@@ -205,6 +205,25 @@ def test_the_wrapper_says_what_it_cannot_run():
     eq((r.returncode, r.stderr.decode()), (126, "llmfallback: notes.txt: not executable\n"), "a file on PATH")
 
 
+def test_the_wrapper_tells_a_program_that_is_not_a_regular_file():
+    """An executable FIFO given as the program (by its path, or found on
+    PATH): bash's exec, refused by the kernel, read the file to say why,
+    and the wrapper waited for a writer for ever. Told in the wrapper's
+    words, 126 as a file that cannot be run; doctor tells one it cannot
+    run (no execute bit) the same way."""
+    d = tempfile.mkdtemp()
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o755)
+    env = dict(os.environ, PATH=d + os.pathsep + os.environ["PATH"])
+    for prog in (fifo, "fifo"):
+        r = run([DOCTOR, "--", prog], env, timeout=10)
+        eq((r.returncode, r.stderr.decode()), (126, f"llmfallback: {prog}: not a regular file\n"), f"run {prog}")
+    os.chmod(fifo, 0o644)
+    r = run([DOCTOR, "doctor", fifo], env, timeout=10)
+    eq((r.returncode, r.stderr.decode()), (2, f"doctor: {fifo}: not a regular file\n"), "doctor, not executable")
+
+
 def test_doctor_follows_a_version_managers_shim():
     """A pyenv (rbenv, nodenv, asdf) shim is a bash script ending in `exec
     MANAGER exec NAME`: the program it runs is the one the manager picks,
