@@ -134,6 +134,23 @@ def test_doctor_tells_a_file_that_is_not_a_regular_one():
           f"a script run by a FIFO ({r.returncode}, {r.stdout}, {r.stderr})")
 
 
+def test_doctor_reads_no_more_of_a_shebang_than_the_kernel():
+    """A #! file whose first line does not end (a large sparse file: "#!"
+    and then NUL bytes) was read to its end, gigabytes into bash, which
+    warned of each NUL dropped. The kernel reads its first 256 bytes
+    (BINPRM_BUF_SIZE), where a NUL ends the interpreter's argument; so does
+    doctor."""
+    d = tempfile.mkdtemp()
+    s = script(d, "sparse", "#!/bin/sh -e")
+    os.truncate(s, 4 << 30)
+    try:
+        r = run([DOCTOR, "doctor", s], dict(os.environ), timeout=10)
+    finally:
+        os.unlink(s)
+    check(r.returncode == 0 and r.stdout.decode().startswith(f"{s}: a script run by /bin/sh\n") and r.stderr == b"",
+          f"read as the kernel does ({r.returncode}, {r.stdout[:200]}, {r.stderr[:200]})")
+
+
 def test_doctor_stops_at_the_kernels_depth_and_at_a_loop():
     """A script whose interpreter is a script, and so on: the kernel runs 5
     #! files in a row (a script and 4 levels of interpreters), not 6, and
