@@ -69,7 +69,7 @@ def entry(line):
     whose fields are no log's."""
     try:
         e = json.loads(line)
-    except (ValueError, RecursionError):   # (nested deeper than Python's stack: no log's)
+    except (ValueError, RecursionError):   # (nested past Python's recursion limit: no log's)
         return None
     if not isinstance(e, dict) or not isinstance(e.get("event"), str):
         return None
