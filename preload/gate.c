@@ -36,14 +36,38 @@ static int after_host(char c)
            isspace((unsigned char)c);
 }
 
+/* The ASCII character a JSON escape \uXXXX at t stands for, or 0. */
+static int ascii_escape(const char *t)
+{
+    int v = 0;
+    if (t[0] != '\\' || t[1] != 'u')
+        return 0;
+    for (int i = 2; i < 6; i++) {
+        if (!isxdigit((unsigned char)t[i]))
+            return 0;
+        v = v * 16 + (isdigit((unsigned char)t[i]) ? t[i] - '0' : tolower((unsigned char)t[i]) - 'a' + 10);
+    }
+    return v >= 0x20 && v < 0x7f ? v : 0;
+}
+
 void llf_gate_lower(char *t)
 {
     /* (JSON may escape a slash, and PHP's json_encode does by default:
-     * "https:\/\/llm.corp\/v1" is read by the core as the URL it is) */
+     * "https:\/\/llm.corp\/v1" is read by the core as the URL it is; so
+     * may it any character, "\u0031\u0032\u0037.0.0.1"; an escaped
+     * backslash escapes nothing after it) */
     char *o = t;
-    for (; *t; t++)
-        if (!(t[0] == '\\' && t[1] == '/'))
+    for (; *t; t++) {
+        int c = ascii_escape(t);
+        if (c) {
+            *o++ = (char)tolower(c);
+            t += 5;
+        } else if (t[0] == '\\' && t[1] == '\\') {
+            *o++ = *t++;
+        } else if (!(t[0] == '\\' && t[1] == '/')) {
             *o++ = (char)tolower((unsigned char)*t);
+        }
+    }
     *o = '\0';
 }
 
@@ -77,6 +101,24 @@ int llf_gate_mentions(const char *t, const char *host, long port)
     for (const char *p = t; (p = strstr(p, h)) != NULL; p++) {
         size_t m = n + (p[n] == '.' && after_host(p[n + 1]));   /* (the text's own trailing dot) */
         if ((p != t && !before_host(p[-1])) || !after_host(p[m]))
+            continue;
+        /* Only a URL's host (the core takes no base URL without a scheme):
+         * after its "://", a user@ or an IPv6 literal's '['. The same word
+         * elsewhere, a provider's name, a model, a path, names no host, and
+         * its lookup (a host named as a provider is, "vllm", "gateway")
+         * must not load the core into a process that makes no call. */
+        const char *q = p;
+        if (q > t && q[-1] == '[')
+            q--;
+        if (q > t && q[-1] == '@')
+            for (q--; q > t && q[-1] != '/' && q[-1] != '"' && !isspace((unsigned char)q[-1]);)
+                q--;
+        if (q - t < 3 || strncmp(q - 3, "://", 3) != 0)
+            continue;
+        const char *a = p + m;   /* (the user of a user@: an '@' before the authority's end) */
+        while (*a && *a != '@' && *a != '/' && *a != '"' && !isspace((unsigned char)*a))
+            a++;
+        if (*a == '@')
             continue;
         int v6 = p != t && p[-1] == '[' && p[n] == ']';
         long u = url_port(t, v6 ? p - 1 : p, v6 ? p + n + 1 : p + m);

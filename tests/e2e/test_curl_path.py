@@ -897,6 +897,16 @@ def test_idle_process_loads_nothing():
     c = run(["/usr/bin/python3", "-c", "import socket; socket.getaddrinfo('localhost', None); "
              "socket.getaddrinfo('127.0.0.1', None); socket.getaddrinfo('::1', None); " + code, url], env_for(other))
     eq(c.stdout.decode().split()[:3], ["-", "-", "-"], "a lookup of localhost or an address, no port: nothing loaded")
+    # a lookup of a host that the config names only as a provider or a
+    # model ("vm", whose key is not set): the gate took any word of the
+    # text for a host, and the core loaded and warned of the key
+    vm = write_config({"providers": {"vm": {"dialect": "openai", "base_url": "http://127.0.0.1:9/v1",
+                                            "api_key_env": "VM_KEY_UNSET"}},
+                       "chain": ["vm/gpt-4o-mini", "openai/vm"]}, "vm.json")
+    c = run(["/usr/bin/python3", "-c", "import socket\ntry: socket.getaddrinfo('vm', 5432)\nexcept OSError: pass\n" + code],
+            env_for(vm))
+    eq((c.stdout.decode().split()[:3], c.stderr.decode()), (["-", "-", "-"], ""),
+       "a lookup of a provider's or a model's name as a host: nothing loaded, nothing said")
     # a configuration with a NUL byte in it (refused by the core, where a
     # call loads it) is still read by the gate past the NUL: it made every
     # process load the core at its first connection to anything

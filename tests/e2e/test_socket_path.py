@@ -234,6 +234,23 @@ for msg in (b"\x00\x00\x00\x08\x04\xd2\x16\x2f", b"GET /a\x00b HTTP/1.1\r\nHost:
        "the server got both as they were sent")
 
 
+def test_a_base_url_host_written_with_json_escapes():
+    """A base URL whose host is written with JSON's \\u escapes
+    ("http://\\u0031\\u0032\\u0037.0.0.1:PORT/v1"), as the core reads it: the
+    shim's gate did not, so the program's connections to it were never
+    redirected, and its calls got the primary's 503 (curl's fell back)."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    with open(config(m)) as f:
+        text = f.read()
+    cfg = write_config(text.replace('"openai": {"base_url": "http://127.0.0.1:',
+                                    '"openai": {"base_url": "http://\\u0031\\u0032\\u0037.0.0.1:', 1), "escaped.json")
+    with open(cfg) as f:
+        check("\\u0031" in f.read(), "the config has the escaped host")
+    r = py(m, CLIENTS["urllib"], cfg)
+    eq(r.stdout.decode().split()[:2], ["200", "backup"], f"the call fell back ({r.stderr.decode()[-300:]})")
+
+
 def test_a_host_no_url_can_carry_is_sent_as_it_came():
     """An empty Host (legal, RFC 9112 §3.2), one with userinfo, a "#" or a
     space: the relay pasted it into the URL, so http:///v1/chat/completions

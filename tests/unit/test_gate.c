@@ -1,5 +1,7 @@
 /* The shim's gate: a name or address is a provider's only if a base URL
  * mentions it as its host, at its port. */
+#include <string.h>
+
 #include "gate.h"
 #include "t.h"
 
@@ -37,8 +39,20 @@ void test_gate(void)
     llf_gate_lower(e);
     CHECK(llf_gate_mentions(e, "llm.corp.example", 443) && !llf_gate_mentions(e, "llm.corp.example", 80));
     CHECK(llf_gate_mentions(e, "10.1.2.3", 80) && !llf_gate_mentions(e, "10.1.2.3", 443));
-    /* a mention whose port cannot be told (no scheme before it) answers maybe */
-    CHECK(llf_gate_mentions("\"host\": \"proxy.internal\"", "Proxy.Internal", 3128));
+    /* only a URL's host: not a word elsewhere (a provider named as a host
+     * is, a model, a path; a host with no scheme, which the core refuses) */
+    char w[] = "{\"providers\": {\"vm\": {\"base_url\": \"http://10.0.0.5/vm/v1\"}, \"gw\": {\"base_url\": "
+               "\"https://user:pw@gateway.example:8443/v1\"}}, \"chain\": [\"vm/vllm\"], \"host\": \"proxy.internal\"}";
+    llf_gate_lower(w);
+    CHECK(!llf_gate_mentions(w, "vm", 0) && !llf_gate_mentions(w, "vllm", 0) && !llf_gate_mentions(w, "proxy.internal", 0));
+    CHECK(!llf_gate_mentions(w, "providers", 0) && !llf_gate_mentions(w, "v1", 0));
+    CHECK(llf_gate_mentions(w, "10.0.0.5", 80) && llf_gate_mentions(w, "gateway.example", 8443));
+    CHECK(!llf_gate_mentions(w, "user", 0) && !llf_gate_mentions(w, "pw", 0));
+    /* a host written with JSON's \u escapes, as the core reads it */
+    char u[] = "{\"base_url\": \"http://\\u0031\\u0032\\u0037.0.0.1:28101/v1\", \"x\": \"\\\\u0041\"}";
+    llf_gate_lower(u);
+    CHECK(llf_gate_mentions(u, "127.0.0.1", 28101) && !llf_gate_mentions(u, "127.0.0.1", 80));
+    CHECK(strstr(u, "\\u0041") != NULL);   /* (an escaped backslash escapes nothing) */
 
     /* a lookup of localhost or of an address literal decides nothing
      * (connect, with the port, does): without a port it matched every
