@@ -524,10 +524,23 @@ void llf_warn(const char *fmt, ...)
     /* (room for a reason of 512 bytes, the config's, with what its caller
      * adds: "; passing calls through untouched" had been cut off) */
     char msg[1024];
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_copy(again, ap);
+    int need = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* A longer one loses its middle, not its end: the reason and what is
+     * done about it come last (a 5,000-byte log path hid "File name too
+     * long; not logging"). */
+    char *full = need >= (int)sizeof msg ? malloc((size_t)need + 1) : NULL;
+    if (full && vsnprintf(full, (size_t)need + 1, fmt, again) == need) {
+        static const char cut[] = " ... ";
+        size_t head = 256, tail = sizeof msg - 1 - head - (sizeof cut - 1);
+        memcpy(msg + head, cut, sizeof cut - 1);
+        memcpy(msg + head + sizeof cut - 1, full + need - tail, tail + 1);
+    }
+    free(full);
+    va_end(again);
     one_line(msg);
     char line[sizeof msg + 16];
     int n = snprintf(line, sizeof line, "llmfallback: %s\n", msg);

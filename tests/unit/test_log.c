@@ -262,6 +262,20 @@ void test_log_warn_long(void)
     size_t n = strlen(out);
     CHECK(n == 13 + 19 + 511 + 34 && strstr(out, reason) &&
           strcmp(out + n - 34, "; passing calls through untouched\n") == 0);
+    /* a longer one (a 5,000-byte log path) loses its middle, never its end,
+     * where the reason and what is done about it are */
+    char path[5001];
+    memset(path, 'a', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
+    f = warn_to();
+    saved = dup(2);
+    CHECK(saved >= 0 && f >= 0);
+    dup2(f, 2);
+    llf_warn("cannot open log /tmp/%s: %s; not logging", path, "File name too long");
+    warned(f, saved, out, sizeof out);
+    n = strlen(out);
+    CHECK(n == 13 + 1023 + 1 && strncmp(out, "llmfallback: cannot open log /tmp/aaa", 37) == 0 && strstr(out, "aaa ... aaa") &&
+          strcmp(out + n - 37, "aaa: File name too long; not logging\n") == 0);
 }
 
 /* Opening the log: a file made under a umask that would make it read-only
