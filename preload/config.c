@@ -248,8 +248,10 @@ static int add_base(ctx *x, int provider, const char *url)
 {
     llf_config *c = x->c;
     llf_urlparts u;
-    /* (the URL not echoed: it may hold a password or a key=) */
-    if (llf_url_split(url, &u))
+    /* (the URL not echoed: it may hold a password or a key=; "http:///v1",
+     * no host, libcurl reads as host "v1") */
+    const char *authority = strstr(url, "://");
+    if ((authority && authority[3] == '/') || llf_url_split(url, &u))
         return fail(x, "provider %s: base_url is not a valid URL", c->providers[provider].name);
     if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0) {
         llf_urlparts_free(&u);
@@ -448,6 +450,11 @@ static int make_entry(ctx *x, const char *provider, size_t plen, const char *mod
      * breaker and the log. (tunedModels/M is its own collection's name.) */
     if (p->dialect == LLF_GEMINI && strncmp(model, "models/", 7) == 0 && model[7])
         model += 7;
+    /* (the model goes back to the program in x-llmfallback-model: a line
+     * past what its HTTP client takes, 16 KiB for Node's, failed the call
+     * whose answer it was; no model's name comes near 256) */
+    if (strlen(model) > 256)
+        return fail(x, "%s \"%s\": its model is longer than 256 characters", entry, name);
     out->provider = idx;
     out->context = context;
     if (!(out->model = llf_strdup(model)))

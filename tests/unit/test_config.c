@@ -227,6 +227,29 @@ void test_config(void)
         CHECK(c && c->nchain == 1);
         llf_config_free(c);
     }
+    /* a model is at most 256 characters (it goes back in a header), given
+     * in the chain, LLMFALLBACK_CHAIN or as a provider's model */
+    {
+        char j[1024], model[258];
+        memset(model, 'm', 257);
+        model[257] = 0;
+        snprintf(j, sizeof j, "{\"providers\":{\"m\":{\"base_url\":\"http://h/v1\",\"api_key_env\":\"\"}},\"chain\":[\"m/%s\"]}",
+                 model);
+        CHECK(fails_with(j, NULL, "chain entry \"m\": its model is longer than 256 characters") && !strstr(err, model));
+        snprintf(j, sizeof j, "{\"providers\":{\"m\":{\"base_url\":\"http://h/v1\",\"api_key_env\":\"\",\"model\":\"%s\"}},"
+                 "\"chain\":[\"m\"]}", model);
+        CHECK(fails_with(j, NULL, "its model is longer than 256 characters"));
+        char chain[300];
+        snprintf(chain, sizeof chain, "m/%s", model);
+        CHECK(fails_with("{\"providers\":{\"m\":{\"base_url\":\"http://h/v1\",\"api_key_env\":\"\"}}}", chain,
+                         "its model is longer than 256 characters"));
+        model[256] = 0;
+        snprintf(j, sizeof j, "{\"providers\":{\"m\":{\"base_url\":\"http://h/v1\",\"api_key_env\":\"\"}},\"chain\":[\"m/%s\"]}",
+                 model);
+        c = load(j, NULL, NULL);
+        CHECK(c && c->nchain == 1 && strlen(c->chain[0].model) == 256);
+        llf_config_free(c);
+    }
     /* Control characters in a provider's or a model's name would reach the
      * program's response headers and the members' requests: refused, in a
      * line of its own (the name not echoed); LLMFALLBACK_CHAIN's white
@@ -383,6 +406,9 @@ void test_config(void)
     CHECK(fails_with("{\"providers\": {\"b\": {\"dialect\": \"openai\","
                      " \"base_url\": \"https://u:sk-SECRET-2@ bad host/v1\"}}}", NULL, "base_url is not a valid URL"));
     CHECK(!strstr(err, "SECRET"));
+    /* no host ("http:///v1": libcurl takes "v1" for one) */
+    CHECK(fails_with("{\"providers\": {\"b\": {\"dialect\": \"openai\", \"base_url\": \"http:///v1\"}}}", NULL,
+                     "provider b: base_url is not a valid URL"));
 
     /* Modes: the default is fallback with no candidate; shadow's defaults. */
     c = load("{\"chain\":[\"ollama/llama3.2\"]}", NULL, NULL);
