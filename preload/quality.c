@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "forklock.h"
+#include "log.h"
 
 extern char **environ;
 
@@ -206,6 +207,18 @@ static int run(const char *cmd, long timeout_ms, const char *text, const char *p
         }
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
+    }
+    /* The shell's "not found" and "cannot run" (and the keeper's own
+     * failures): a command that never ran judged nothing, and rejecting
+     * every answer for it would give the program only its original
+     * failures, with no word why. Said once. */
+    if (WIFEXITED(status) && (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127)) {
+        static int said;
+        if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+            llf_warn("verdict.validate.command could not be run (/bin/sh's exit status %d: %s); answers are "
+                     "not judged by it", WEXITSTATUS(status),
+                     WEXITSTATUS(status) == 127 ? "command not found" : "not executable");
+        return -1;
     }
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 1 : 0;
 }

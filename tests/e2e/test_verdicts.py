@@ -428,6 +428,26 @@ def test_quality_gate():
     eq(left(), 0, "no part of the timed-out gate left running")
 
 
+def test_a_gate_that_cannot_run_is_said_once_and_rejects_nothing():
+    """A validate.command that names no command (/bin/sh: 127) or one that
+    cannot be run (126) judged every answer degraded: the program got only
+    its original failures (a 503 here), and nothing said why. It judges
+    nothing now, and one line says so, once for the process's calls."""
+    m = mock()
+    prog = os.path.join(os.environ.get("LLF_BUILD", "build"), "progs/handles")
+    for cmd, st in (("/nonexistent/llf-gate", 127), ("/", 126)):
+        m.reset_all()
+        m.set("oai", behaviour="503")
+        cfg = config(m, verdict={"validate": {"command": cmd, "timeout_ms": 5000}})
+        r = run([prog, m.base("oai") + "/chat/completions", f"http://127.0.0.1:{m.port('oai')}/_mock/blob?size=10"],
+                env_for(cfg))
+        eq(r.returncode, 0, f"{cmd}: four calls answered ({r.stderr.decode()[-300:]})")
+        eq(len(m.requests("backup")), 4, f"{cmd}: each by the backup, its answer not judged")
+        said = [l for l in r.stderr.decode().splitlines() if "validate.command" in l]
+        eq(len(said), 1, f"{cmd}: one line for the process ({r.stderr.decode()[-300:]})")
+        check(all(f"exit status {st}" in l for l in said), f"{cmd}: saying why ({said[:1]})")
+
+
 def test_a_gate_is_cut_to_the_programs_own_limit():
     """The gate judges within the program's limit on the whole call (curl
     -m 1), not only its own timeout_ms (20 s here): when the limit comes,
