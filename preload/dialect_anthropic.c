@@ -611,7 +611,9 @@ static int add_tool_id(cJSON *o, const char *key, const char *id, const char *re
  * A call whose id an earlier call had (a program whose ids restart each
  * turn, call_0 in every turn; two ids Anthropic's form makes one) is sent
  * as <id>_<k>, the first k no id sent has, and a result naming the id
- * answers the latest call that had it, as Gemini's side pairs them. */
+ * answers the latest call that had it, as Gemini's side pairs them. The
+ * id a result names is the program's own, not its Anthropic form: call:1
+ * and call_1 are two calls, each with its own result. */
 typedef struct id_entry {
     char *key, *sent;   /* sent: NULL in the table of ids sent */
     int lost;           /* not added to its table: no memory */
@@ -621,7 +623,7 @@ typedef struct id_entry {
 typedef struct call_ids {
     int made;               /* ids made up so far */
     int next, end;          /* the last assistant message's: [next, end) not yet answered */
-    id_entry *latest;       /* a program's id (as Anthropic takes it) → the id its latest call was sent as */
+    id_entry *latest;       /* a program's id (as it wrote it) → the id its latest call was sent as */
     id_entry *sent;         /* every program's id sent */
 } call_ids;
 
@@ -691,7 +693,7 @@ static int add_history_id(cJSON *o, const char *key, const char *id, call_ids *i
     char *own = llf_anthropic_tool_id(id, NULL, 0);
     if (!own)
         return -1;
-    const char *v = answer ? id_find(ids->latest, own) : NULL;
+    const char *v = answer ? id_find(ids->latest, id) : NULL;
     int rc;
     if (v) {
         rc = llf_add(o, key, cJSON_CreateString(v));
@@ -704,7 +706,7 @@ static int add_history_id(cJSON *o, const char *key, const char *id, call_ids *i
             u.n = 0;
             rc = llf_buf_printf(&u, "%s_%u", own, k);
         }
-        rc = rc || id_put(&ids->sent, u.p, NULL) || id_put(&ids->latest, own, u.p) ||
+        rc = rc || id_put(&ids->sent, u.p, NULL) || id_put(&ids->latest, id, u.p) ||
              llf_add(o, key, cJSON_CreateString(u.p));
         free(u.p);
     }

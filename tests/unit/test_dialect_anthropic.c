@@ -596,6 +596,16 @@ static void empty_tool_ids(void)
          CALL("\"id\":\"x\",", "Bern") "," CALL("\"id\":\"x\",", "Nice") "]},"
          RESULT("\"tool_call_id\":\"functions_w_0\",", "O"),
          "functions_w_0 x_2 functions_w_0 x_2 functions_w_0_2 x x_3 functions_w_0_2"},
+        /* two ids of one turn that Anthropic's form makes one (call:1 and
+         * call_1), answered in another order: each result its own call's */
+        {"ids that meet in one turn",
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"call_0\",", "Paris") "]},"
+         RESULT("\"tool_call_id\":\"call_0\",", "P") ",{\"role\":\"user\",\"content\":\"and?\"},"
+         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" CALL("\"id\":\"call_0\",", "Rome") ","
+         CALL("\"id\":\"call:1\",", "Oslo") "," CALL("\"id\":\"call_1\",", "Bern") "]},"
+         RESULT("\"tool_call_id\":\"call_1\",", "B") "," RESULT("\"tool_call_id\":\"call:1\",", "O") ","
+         RESULT("\"tool_call_id\":\"call_0\",", "R"),
+         "call_0 call_0 call_0_2 call_1 call_1_2 call_1_2 call_1 call_0_2"},
     };
 #undef CALL
 #undef RESULT
