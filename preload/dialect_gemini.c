@@ -17,7 +17,8 @@
  * responseSchema, an OpenAPI subset (only its fields are kept, so
  * additionalProperties, $schema, $defs, exclusiveMinimum and the like go; a
  * $ref cannot be expressed). Input is accepted in
- * camelCase or snake_case; output is camelCase. Hub fields Gemini would
+ * camelCase or snake_case, and numbers also as strings (proto3 JSON);
+ * output is camelCase, with numbers. Hub fields Gemini would
  * reject and that do not change the answer are dropped: stream (the URL
  * says it), stream_options, user, logit_bias, parallel_tool_calls, store,
  * metadata, service_tier, reasoning_effort, presence_penalty,
@@ -31,6 +32,7 @@
  * functionResponse's parts) are the hub tool message's image parts. */
 #include "dialect.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +128,78 @@ static const cJSON *get2(const cJSON *o, const char *camel, const char *snake)
 {
     const cJSON *v = llf_get(o, camel);
     return v ? v : llf_get(o, snake);
+}
+
+/* Is s one whole JSON number, as RFC 8259 writes one
+ * (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), nothing around it? */
+static int number_text(const char *s)
+{
+#define DIGIT(c) ((c) >= '0' && (c) <= '9')
+    const char *p = s + (*s == '-');
+    if (*p == '0')
+        p++;
+    else if (DIGIT(*p))
+        while (DIGIT(*p))
+            p++;
+    else
+        return 0;
+    if (*p == '.') {
+        if (!DIGIT(p[1]))
+            return 0;
+        for (p++; DIGIT(*p); p++)
+            ;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p += 1 + (p[1] == '+' || p[1] == '-');
+        if (!DIGIT(*p))
+            return 0;
+        while (DIGIT(*p))
+            p++;
+    }
+#undef DIGIT
+    return *p == '\0';
+}
+
+/* A number of a Gemini request as a number. Gemini's REST API reads
+ * proto3 JSON, where a numeric field may be written as a string
+ * ("maxOutputTokens": "50", "temperature": "0.2"; proto3 JSON writes
+ * 64-bit integers so): a string that is one whole finite number is that
+ * number. 1 and *num (new) for a number or such a string; 0 for any other
+ * value (invalid as a wrong type is: copied as it is); -1 on no memory. */
+static int proto_number(const cJSON *v, cJSON **num)
+{
+    *num = NULL;
+    if (cJSON_IsNumber(v))
+        return (*num = cJSON_Duplicate(v, 0)) ? 1 : -1;
+    if (!cJSON_IsString(v) || !number_text(v->valuestring))
+        return 0;
+    /* (cJSON's reading: locale-proof, and a number a double does not hold
+     * keeps its digits, as one written bare would) */
+    cJSON *n = llf_json_parse_exact(v->valuestring, strlen(v->valuestring));
+    if (!n)
+        return -1;   /* (it is a number: only memory can fail) */
+    if (!isfinite(n->valuedouble)) {
+        cJSON_Delete(n);
+        return 0;
+    }
+    *num = n;
+    return 1;
+}
+
+/* v read as proto_number reads it: 1 and *d, 0 not a number, -1 on no
+ * memory. */
+static int proto_double(const cJSON *v, double *d)
+{
+    if (cJSON_IsNumber(v)) {   /* (the usual case, without a copy) */
+        *d = v->valuedouble;
+        return 1;
+    }
+    cJSON *n;
+    int rc = proto_number(v, &n);
+    if (rc == 1)
+        *d = n->valuedouble;
+    cJSON_Delete(n);
+    return rc;
 }
 
 /* A repeated field of a request, element by element: Google reads a
@@ -751,11 +825,15 @@ static int given_to_hub(const cJSON *req, const char *url_model, cJSON **out, ll
                                              {"seed", "seed", "seed"},
                                              {"presencePenalty", "presence_penalty", "presence_penalty"},
                                              {"frequencyPenalty", "frequency_penalty", "frequency_penalty"}};
-        /* (stopSequences [] is none, and stays none: OpenAI refuses "stop": []) */
+        /* (stopSequences [] is none, and stays none: OpenAI refuses "stop":
+         * []; the others are numbers, which may come as strings) */
         for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == LLF_TR_OK; i++) {
             const cJSON *v = get2(gc, map[i][0], map[i][1]);
-            if (v && !cJSON_IsNull(v) && !(cJSON_IsArray(v) && !v->child) &&
-                llf_add(hub, map[i][2], cJSON_Duplicate(v, 1)))
+            if (!v || cJSON_IsNull(v) || (cJSON_IsArray(v) && !v->child))
+                continue;
+            cJSON *num;
+            int is_num = strcmp(map[i][2], "stop") ? proto_number(v, &num) : 0;
+            if (is_num < 0 || llf_add(hub, map[i][2], is_num ? num : cJSON_Duplicate(v, 1)))
                 rc = LLF_TR_ERROR;
         }
         const cJSON *mt = get2(gc, "responseMimeType", "response_mime_type");
@@ -1583,6 +1661,22 @@ static void drop2(cJSON *o, const char *camel, const char *snake)
         cJSON_Delete(cJSON_DetachItemViaPointer(o, k));
 }
 
+/* Member item of o made the number v, in place of a number or of a
+ * number written as a string. 0, or -1 on no memory. */
+static int set_number(cJSON *o, cJSON *item, double v)
+{
+    if (cJSON_IsNumber(item)) {
+        cJSON_SetNumberValue(item, v);
+        return 0;
+    }
+    cJSON *n = cJSON_CreateNumber(v);
+    if (!n || !cJSON_ReplaceItemInObjectCaseSensitive(o, item->string, n)) {
+        cJSON_Delete(n);
+        return -1;
+    }
+    return 0;
+}
+
 /* A thinkingConfig fitted to model: none before Gemini 2.5 (400
  * "thinking_config is not supported."); for 2.5, no thinkingLevel, which
  * came with Gemini 3 (400 "Thinking level is not supported for this
@@ -1590,7 +1684,8 @@ static void drop2(cJSON *o, const char *camel, const char *snake)
  * budget (N) is invalid."): -1 (dynamic) or 0 (none, but Pro always thinks)
  * or from its least to its most. Gemini 3 Pro cannot stop thinking either
  * ("Budget 0 is invalid. This model only works in thinking mode."). Other
- * Gemini 3 and models not named here: as written. The number of changes. */
+ * Gemini 3 and models not named here: as written. A budget may be written
+ * as a string (proto_number). The number of changes, or -1 on no memory. */
 static int fit_thinking(cJSON *gc, const char *model, int apply)
 {
     static const struct {
@@ -1611,9 +1706,10 @@ static int fit_thinking(cJSON *gc, const char *model, int apply)
     }
     if (gemini_major(n) == 3 && strstr(n, "-pro")) {
         /* a Pro cannot stop thinking; the least it does is level "low" */
-        cJSON *b = (cJSON *)get2(tc, "thinkingBudget", "thinking_budget");
-        if (!cJSON_IsNumber(b) || b->valuedouble != 0)
-            return 0;
+        double v = 0;
+        int got = proto_double(get2(tc, "thinkingBudget", "thinking_budget"), &v);
+        if (got <= 0 || v != 0)
+            return got < 0 ? -1 : 0;
         if (apply) {
             drop2(tc, "thinkingBudget", "thinking_budget");
             if (!get2(tc, "thinkingLevel", "thinking_level"))
@@ -1634,15 +1730,21 @@ static int fit_thinking(cJSON *gc, const char *model, int apply)
             drop2(tc, "thinkingLevel", "thinking_level");
     }
     cJSON *b = (cJSON *)get2(tc, "thinkingBudget", "thinking_budget");
-    double v = cJSON_IsNumber(b) ? b->valuedouble : -1, want = v;
+    double v = -1;
+    int got = proto_double(b, &v);
+    if (got < 0)
+        return -1;
+    if (!got)
+        v = -1;
+    double want = v;
     if (v == 0 && !range[i].can_stop)
         want = range[i].least;
     else if (v != 0 && v != -1)
         want = v < range[i].least ? range[i].least : v > range[i].most ? range[i].most : v;
     if (want != v) {
         changes++;
-        if (apply)
-            cJSON_SetNumberValue(b, want);
+        if (apply && set_number(tc, b, want))
+            return -1;
     }
     return changes;
 }
@@ -1676,20 +1778,28 @@ static int fit_json(const cJSON *o, cJSON *gc, const char *model, int apply)
 /* A program's own Gemini body fitted to a member's model: maxOutputTokens
  * no higher than the model writes (it answers 400, "the supported range is
  * from 1 to ..."), thinking as the model takes it, and JSON output only
- * where the model takes it (fit_json). With apply 0 only counted; the
- * number of changes. */
+ * where the model takes it (fit_json). Numbers may be written as strings
+ * (proto_number); one changed is written as a number. With apply 0 only
+ * counted; the number of changes, or -1 on no memory. */
 static int fit(cJSON *o, const char *model, int apply)
 {
     cJSON *gc = (cJSON *)get2(o, "generationConfig", "generation_config");
     if (!model || !cJSON_IsObject(gc))
         return 0;
-    int changes = fit_thinking(gc, model, apply) + fit_json(o, gc, model, apply);
+    int thinking = fit_thinking(gc, model, apply);
+    if (thinking < 0)
+        return -1;
+    int changes = thinking + fit_json(o, gc, model, apply);
     cJSON *mo = (cJSON *)get2(gc, "maxOutputTokens", "max_output_tokens");
-    long limit = cJSON_IsNumber(mo) ? llf_model_max_output(model) : 0;
-    if (!limit || mo->valuedouble <= (double)limit)
+    double v = 0;
+    int got = proto_double(mo, &v);
+    long limit = got > 0 ? llf_model_max_output(model) : 0;
+    if (got < 0)
+        return -1;
+    if (!limit || v <= (double)limit)
         return changes;
-    if (apply)
-        cJSON_SetNumberValue(mo, (double)limit);
+    if (apply && set_number(gc, mo, (double)limit))
+        return -1;
     return changes + 1;
 }
 

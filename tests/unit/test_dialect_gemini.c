@@ -776,9 +776,125 @@ static void empty_tool_ids(void)
 #undef CALLS
 }
 
+/* Numbers of a generationConfig written as strings, as proto3 JSON (which
+ * Gemini's REST API reads) allows: numbers to the other dialects, whatever
+ * the locale's decimal point, a number of more digits than a double holds
+ * as written; a string that is no whole finite number goes on as a wrong
+ * type always did. A Gemini member's own body is fitted by them too. */
+static cJSON *hub_of(const char *json)
+{
+    cJSON *in = cJSON_Parse(json), *hub = NULL;
+    llf_terr e = {{0}};
+    if (!in || G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) != LLF_TR_OK)
+        hub = NULL;
+    cJSON_Delete(in);
+    return hub;
+}
+
+static cJSON *oom_numbers(const void *json)
+{
+    return hub_of(json);
+}
+
+/* A Gemini body fitted to gemini-2.5-pro (a copy, the fitted one), or
+ * NULL when fit ran out of memory. */
+static cJSON *oom_fit(const void *body)
+{
+    cJSON *c = cJSON_Duplicate(body, 1);
+    if (c && G->fit(c, "gemini-2.5-pro", 1) < 0) {
+        cJSON_Delete(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static void numbers_as_strings(void)
+{
+    static const char req[] =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],\"generationConfig\":{"
+        "\"maxOutputTokens\":\"50\",\"temperature\":\"0.2\",\"candidateCount\":\"1\",\"topP\":\"0.5\","
+        "\"seed\":\"7\",\"presence_penalty\":\"-1.5e-1\",\"frequencyPenalty\":\"12345678901234567890\"}}";
+    int comma = t_numeric_comma(1) == 0;
+    CHECK(comma);
+    cJSON *hub = hub_of(req);
+    if (comma)
+        CHECK(t_numeric_comma(0) == 0);
+    cJSON *want = cJSON_Parse("{\"max_tokens\":50,\"temperature\":0.2,\"n\":1,\"top_p\":0.5,\"seed\":7,"
+                              "\"presence_penalty\":-0.15,\"frequency_penalty\":12345678901234567890}");
+    for (const cJSON *w = want ? want->child : NULL; w; w = w->next) {
+        const cJSON *got = cJSON_GetObjectItem(hub, w->string);
+        CHECK(cJSON_IsNumber(got) && got->valuedouble == w->valuedouble);
+    }
+    char *fp = cJSON_PrintUnformatted(cJSON_GetObjectItem(hub, "frequency_penalty"));
+    CHECK_STR(fp, "12345678901234567890");
+    free(fp);
+    cJSON_Delete(want);
+    cJSON_Delete(hub);
+    t_oom_sweep(oom_numbers, req, "gemini numbers as strings");
+
+    /* to Claude: the program's own limit and temperature, and a number
+     * for top_p (a Claude 3, which takes both) */
+    int rc;
+    char d[160];
+    cJSON *a = tr_across(LLF_GEMINI, LLF_ANTHROPIC, req, "claude-3-5-sonnet-20241022", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && a);
+    const cJSON *mt = cJSON_GetObjectItem(a, "max_tokens"), *t = cJSON_GetObjectItem(a, "temperature"),
+                *tp = cJSON_GetObjectItem(a, "top_p");
+    CHECK(cJSON_IsNumber(mt) && mt->valuedouble == 50);
+    CHECK(cJSON_IsNumber(t) && t->valuedouble == 0.2);
+    CHECK(cJSON_IsNumber(tp) && tp->valuedouble == 0.5);
+    cJSON_Delete(a);
+    /* to OpenAI: numbers, which it takes (a string it refuses) */
+    cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, req, "gpt-4o", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o);
+    static const char *const keys[] = {"max_tokens", "temperature", "top_p", "n", "seed"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        CHECK(cJSON_IsNumber(cJSON_GetObjectItem(o, keys[i])));
+    cJSON_Delete(o);
+    /* several answers, as a string, are several: Claude gives one */
+    CHECK(tr_skipped(LLF_GEMINI, LLF_ANTHROPIC,
+                     "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],\"generationConfig\":{"
+                     "\"candidateCount\":\"2\",\"maxOutputTokens\":\"50\"}}",
+                     "claude-sonnet-4-5", "n > 1"));
+
+    /* no whole finite number: as a wrong type, as it was */
+    static const char *const bad[] = {"\"5x\"", "\" 5\"", "\"5 \"", "\"0x10\"", "\"\"", "\"1e999\"", "\"-\"",
+                                      "\"1.\"", "\".5\"", "\"01\"", "\"1e\"", "\"NaN\"", "\"Infinity\"", "true"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char r[200];
+        snprintf(r, sizeof r, "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"topP\":%s}}",
+                 bad[i]);
+        cJSON *h = hub_of(r), *w = cJSON_Parse(bad[i]);
+        CHECK(t_json_same(cJSON_GetObjectItem(h, "top_p"), w, bad[i]));
+        cJSON_Delete(w);
+        cJSON_Delete(h);
+    }
+
+    /* a Gemini member's own body: a limit above the model's, and a
+     * thinking budget out of its range, written as strings */
+    cJSON *body = cJSON_Parse("{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{"
+                              "\"maxOutputTokens\":\"100000\",\"thinkingConfig\":{\"thinkingBudget\":\"0\"}}}");
+    CHECK(G->fit(body, "gemini-2.5-pro", 0) == 2);
+    t_oom_sweep(oom_fit, body, "gemini fit of numbers as strings");
+    CHECK(G->fit(body, "gemini-2.5-pro", 1) == 2);
+    const cJSON *gc = cJSON_GetObjectItem(body, "generationConfig");
+    const cJSON *mo = cJSON_GetObjectItem(gc, "maxOutputTokens"),
+                *tb = cJSON_GetObjectItem(cJSON_GetObjectItem(gc, "thinkingConfig"), "thinkingBudget");
+    CHECK(cJSON_IsNumber(mo) && mo->valuedouble == 65536);
+    CHECK(cJSON_IsNumber(tb) && tb->valuedouble == 128);
+    CHECK(G->fit(body, "gemini-2.5-pro", 0) == 0);
+    cJSON_Delete(body);
+    body = cJSON_Parse("{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{"
+                       "\"maxOutputTokens\":\"100\",\"thinkingConfig\":{\"thinking_budget\":\"0\"}}}");
+    CHECK(G->fit(body, "gemini-3-pro-preview", 0) == 1);   /* (a budget of 0 a Pro cannot keep) */
+    CHECK(G->fit(body, "gemini-2.5-flash", 0) == 0);       /* (within range and limit: as sent) */
+    cJSON_Delete(body);
+}
+
 void test_dialect_gemini(void)
 {
     G = llf_dialect_ops_of(LLF_GEMINI);
+    numbers_as_strings();
     prefills_after_translation();
     empty_tool_ids();
     function_response_media();
