@@ -258,15 +258,34 @@ static int data_keyword(const char *key)
     return 0;
 }
 
+/* A field of Gemini's Schema by the name JSON Schema gives it: the proto
+ * field names (any_of, max_items...), which Google takes in a request as
+ * it takes the camelCase ones, are key's camelCase; any other key is
+ * itself. */
+static const char *schema_field(const char *key)
+{
+    static const char *const snake[][2] = {
+        {"any_of", "anyOf"},         {"property_ordering", "propertyOrdering"},
+        {"max_items", "maxItems"},   {"min_items", "minItems"},
+        {"min_length", "minLength"}, {"max_length", "maxLength"},
+        {"min_properties", "minProperties"}, {"max_properties", "maxProperties"}};
+    for (size_t i = 0; i < sizeof snake / sizeof snake[0]; i++)
+        if (!strcmp(key, snake[i][0]))
+            return snake[i][1];
+    return key;
+}
+
 /* A copy of a Gemini schema with its type names lower-cased (Gemini's
  * upper-case OpenAPI names → JSON Schema). NULL on no memory.
  * names: s maps property names to schemas ("properties"): its keys are
  * names, never keywords to lowercase. proto: s is Gemini's Schema
  * (responseSchema, parameters), read as Google reads a request's
- * messages: a repeated field (required, enum, anyOf, propertyOrdering)
- * written as a single value is a list of one, and a null field is not
- * given (but a null example or default, which may be any value). A JSON
- * Schema (responseJsonSchema, parametersJsonSchema) is no message. */
+ * messages: a field may be named in snake_case (schema_field, the
+ * camelCase one written; given both ways, the first), a repeated field
+ * (required, enum, anyOf, propertyOrdering) written as a single value is
+ * a list of one, and a null field is not given (but a null example or
+ * default, which may be any value). A JSON Schema (responseJsonSchema,
+ * parametersJsonSchema) is no message: its keys go as written. */
 static cJSON *schema_from_gemini(const cJSON *s, int names, int proto)
 {
     cJSON *c = cJSON_Duplicate(s, 0);
@@ -275,9 +294,11 @@ static cJSON *schema_from_gemini(const cJSON *s, int names, int proto)
     if (cJSON_IsString(c) || !(cJSON_IsObject(s) || cJSON_IsArray(s)))
         return c;
     for (const cJSON *k = s->child; k; k = k->next) {
-        const char *key = names ? NULL : k->string;
+        const char *key = names || !k->string ? NULL : proto ? schema_field(k->string) : k->string;
         if (proto && key && cJSON_IsNull(k) && strcmp(key, "example") && strcmp(key, "default"))
             continue;
+        if (proto && key && cJSON_GetObjectItemCaseSensitive(c, key))
+            continue;   /* (named both ways) */
         cJSON *v;
         if (key && !strcmp(key, "type") && cJSON_IsString(k)) {
             v = lower_type(k->valuestring);
@@ -301,7 +322,7 @@ static cJSON *schema_from_gemini(const cJSON *s, int names, int proto)
                 v = one;
             }
         }
-        if (!v || (cJSON_IsArray(s) ? llf_append(c, v) : llf_add(c, k->string, v))) {
+        if (!v || (cJSON_IsArray(s) ? llf_append(c, v) : llf_add(c, key ? key : k->string, v))) {
             cJSON_Delete(c);
             return NULL;
         }

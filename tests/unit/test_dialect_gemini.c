@@ -9,6 +9,23 @@
 
 static const llf_dialect_ops *G;
 
+/* The hub form of a Gemini request's text, or NULL (also on no memory,
+ * as t_oom_sweep's op: oom_to_hub). */
+static cJSON *hub_of(const char *json)
+{
+    cJSON *in = cJSON_Parse(json), *hub = NULL;
+    llf_terr e = {{0}};
+    if (!in || G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) != LLF_TR_OK)
+        hub = NULL;
+    cJSON_Delete(in);
+    return hub;
+}
+
+static cJSON *oom_to_hub(const void *json)
+{
+    return hub_of(json);
+}
+
 /* hub → Gemini → hub gives what went in, except (want_fix) where Gemini
  * cannot say it the same way. */
 static void round_trip_to(const char *fixture, void (*want_fix)(cJSON *))
@@ -592,6 +609,51 @@ static void schema_single_values(void)
     cJSON_Delete(in);
 }
 
+/* Gemini's Schema with its fields in snake_case, the proto names Google
+ * takes as it takes camelCase (any_of, max_items, property_ordering...):
+ * JSON Schema's names to the other dialects, a single value of a list
+ * field a list of one as in camelCase, and a field given both ways once
+ * (the first). Property names stay names; a JSON Schema goes as written. */
+static void schema_snake_case(void)
+{
+    static const char req[] =
+        "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"function_declarations\":[{\"name\":\"w\","
+        "\"parameters\":{\"type\":\"OBJECT\",\"properties\":{\"max_items\":{\"type\":\"STRING\",\"min_length\":1,"
+        "\"max_length\":9},\"v\":{\"any_of\":{\"type\":\"STRING\"}},\"o\":{\"type\":\"OBJECT\",\"min_properties\":1,"
+        "\"max_properties\":3,\"property_ordering\":\"a\",\"properties\":{\"a\":{\"type\":\"INTEGER\"}}},"
+        "\"both\":{\"anyOf\":[{\"type\":\"STRING\"}],\"any_of\":[{\"type\":\"NUMBER\"}]}},"
+        "\"property_ordering\":[\"max_items\",\"v\"]}},{\"name\":\"j\",\"parameters_json_schema\":{\"type\":"
+        "\"array\",\"max_items\":2}}]}],\"generation_config\":{\"response_mime_type\":\"application/json\","
+        "\"response_schema\":{\"type\":\"ARRAY\",\"max_items\":2,\"min_items\":1,\"items\":{\"any_of\":[{\"type\":"
+        "\"STRING\"},{\"type\":\"INTEGER\"}]}}}}";
+    static const char params[] =
+        "{\"type\":\"object\",\"properties\":{\"max_items\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":9},"
+        "\"v\":{\"anyOf\":[{\"type\":\"string\"}]},\"o\":{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":3,"
+        "\"propertyOrdering\":[\"a\"],\"properties\":{\"a\":{\"type\":\"integer\"}}},"
+        "\"both\":{\"anyOf\":[{\"type\":\"string\"}]}},\"propertyOrdering\":[\"max_items\",\"v\"]}";
+    static const char json_params[] = "{\"type\":\"array\",\"max_items\":2}";
+    static const char schema[] =
+        "{\"type\":\"array\",\"maxItems\":2,\"minItems\":1,\"items\":{\"anyOf\":[{\"type\":\"string\"},"
+        "{\"type\":\"integer\"}]}}";
+    cJSON *in = cJSON_Parse(req), *hub = NULL;
+    llf_terr e = {{0}};
+    CHECK(G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) == LLF_TR_OK);
+    const cJSON *tools = cJSON_GetObjectItem(hub, "tools");
+    cJSON *p = cJSON_Parse(params), *jp = cJSON_Parse(json_params), *sc = cJSON_Parse(schema);
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 0), "function"), "parameters"),
+                      p, "snake_case Schema parameters"));
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 1), "function"), "parameters"),
+                      jp, "snake_case JSON Schema parameters"));
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(hub, "response_format"),
+                                                              "json_schema"), "schema"), sc, "snake_case response schema"));
+    t_oom_sweep(oom_to_hub, req, "gemini snake_case schema");
+    cJSON_Delete(p);
+    cJSON_Delete(jp);
+    cJSON_Delete(sc);
+    cJSON_Delete(hub);
+    cJSON_Delete(in);
+}
+
 /* A null responseSchema or responseJsonSchema is none (proto3 JSON reads
  * null as unset): JSON mode without a schema, or the other one, never
  * "schema": null, which OpenAI refuses. */
@@ -776,26 +838,6 @@ static void empty_tool_ids(void)
 #undef CALLS
 }
 
-/* Numbers of a generationConfig written as strings, as proto3 JSON (which
- * Gemini's REST API reads) allows: numbers to the other dialects, whatever
- * the locale's decimal point, a number of more digits than a double holds
- * as written; a string that is no whole finite number goes on as a wrong
- * type always did. A Gemini member's own body is fitted by them too. */
-static cJSON *hub_of(const char *json)
-{
-    cJSON *in = cJSON_Parse(json), *hub = NULL;
-    llf_terr e = {{0}};
-    if (!in || G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) != LLF_TR_OK)
-        hub = NULL;
-    cJSON_Delete(in);
-    return hub;
-}
-
-static cJSON *oom_numbers(const void *json)
-{
-    return hub_of(json);
-}
-
 /* A Gemini body fitted to gemini-2.5-pro (a copy, the fitted one), or
  * NULL when fit ran out of memory. */
 static cJSON *oom_fit(const void *body)
@@ -808,6 +850,11 @@ static cJSON *oom_fit(const void *body)
     return c;
 }
 
+/* Numbers of a generationConfig written as strings, as proto3 JSON (which
+ * Gemini's REST API reads) allows: numbers to the other dialects, whatever
+ * the locale's decimal point, a number of more digits than a double holds
+ * as written; a string that is no whole finite number goes on as a wrong
+ * type always did. A Gemini member's own body is fitted by them too. */
 static void numbers_as_strings(void)
 {
     static const char req[] =
@@ -830,7 +877,7 @@ static void numbers_as_strings(void)
     free(fp);
     cJSON_Delete(want);
     cJSON_Delete(hub);
-    t_oom_sweep(oom_numbers, req, "gemini numbers as strings");
+    t_oom_sweep(oom_to_hub, req, "gemini numbers as strings");
 
     /* to Claude: the program's own limit and temperature, and a number
      * for top_p (a Claude 3, which takes both) */
@@ -900,6 +947,7 @@ void test_dialect_gemini(void)
     function_response_media();
     function_response_media_members();
     schema_single_values();
+    schema_snake_case();
     null_response_schema();
     char d[160];
     tr_golden("gemini basic (snake_case) → hub", G->req_to_hub, "gemini-2.5-flash",
