@@ -275,13 +275,27 @@ static const char *schema_field(const char *key)
     return key;
 }
 
+/* Is key (schema_field's) a number of Gemini's Schema: its bounds, int64
+ * (which proto3 JSON writes as strings: "maxItems": "2") or double? */
+static int schema_number(const char *key)
+{
+    static const char *const nums[] = {"maxItems",      "minItems",      "minLength", "maxLength",
+                                       "minProperties", "maxProperties", "minimum",   "maximum"};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+        if (!strcmp(key, nums[i]))
+            return 1;
+    return 0;
+}
+
 /* A copy of a Gemini schema with its type names lower-cased (Gemini's
  * upper-case OpenAPI names → JSON Schema). NULL on no memory.
  * names: s maps property names to schemas ("properties"): its keys are
  * names, never keywords to lowercase. proto: s is Gemini's Schema
  * (responseSchema, parameters), read as Google reads a request's
  * messages: a field may be named in snake_case (schema_field, the
- * camelCase one written; given both ways, the first), a repeated field
+ * camelCase one written; given both ways, the first), a number written
+ * as a string (proto_number: a bound is int64, a string in proto3 JSON's
+ * own writing, which OpenAI and Anthropic refuse), a repeated field
  * (required, enum, anyOf, propertyOrdering) written as a single value is
  * a list of one, and a null field is not given (but a null example or
  * default, which may be any value). A JSON Schema (responseJsonSchema,
@@ -300,7 +314,10 @@ static cJSON *schema_from_gemini(const cJSON *s, int names, int proto)
         if (proto && key && cJSON_GetObjectItemCaseSensitive(c, key))
             continue;   /* (named both ways) */
         cJSON *v;
-        if (key && !strcmp(key, "type") && cJSON_IsString(k)) {
+        int is_num = proto && key && schema_number(key) ? proto_number(k, &v) : 0;
+        if (is_num) {
+            /* (v: the number, or NULL on no memory) */
+        } else if (key && !strcmp(key, "type") && cJSON_IsString(k)) {
             v = lower_type(k->valuestring);
         } else if (key && data_keyword(key)) {
             v = cJSON_Duplicate(k, 1);

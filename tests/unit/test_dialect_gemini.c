@@ -654,6 +654,36 @@ static void schema_snake_case(void)
     cJSON_Delete(in);
 }
 
+/* A Schema's bounds written as strings, as proto3 JSON writes its int64
+ * ones ("maxItems": "2"): numbers to the other dialects, which refuse a
+ * string there. A string that is no number, an example or a default
+ * (data), and a JSON Schema go as written. */
+static void schema_numbers_as_strings(void)
+{
+    static const char req[] =
+        "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"functionDeclarations\":[{\"name\":\"w\","
+        "\"parameters\":{\"type\":\"OBJECT\",\"min_properties\":\"1\",\"maxProperties\":\"4\",\"properties\":{"
+        "\"maxItems\":{\"type\":\"ARRAY\",\"maxItems\":\"2\",\"min_items\":\"0\",\"example\":\"3\",\"items\":{"
+        "\"type\":\"NUMBER\",\"minimum\":\"-1.5\",\"maximum\":\"1e2\",\"default\":\"7\"}},\"s\":{\"type\":\"STRING\","
+        "\"minLength\":\"x\",\"max_length\":\"12\"}}}},{\"name\":\"j\",\"parametersJsonSchema\":{\"type\":\"array\","
+        "\"maxItems\":\"2\"}}]}]}";
+    static const char params[] =
+        "{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":4,\"properties\":{\"maxItems\":{\"type\":\"array\","
+        "\"maxItems\":2,\"minItems\":0,\"example\":\"3\",\"items\":{\"type\":\"number\",\"minimum\":-1.5,\"maximum\":100,"
+        "\"default\":\"7\"}},\"s\":{\"type\":\"string\",\"minLength\":\"x\",\"maxLength\":12}}}";
+    static const char json_params[] = "{\"type\":\"array\",\"maxItems\":\"2\"}";
+    cJSON *hub = hub_of(req), *p = cJSON_Parse(params), *jp = cJSON_Parse(json_params);
+    const cJSON *tools = cJSON_GetObjectItem(hub, "tools");
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 0), "function"), "parameters"),
+                      p, "Schema bounds as strings"));
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 1), "function"), "parameters"),
+                      jp, "JSON Schema bounds as strings"));
+    t_oom_sweep(oom_to_hub, req, "gemini Schema bounds as strings");
+    cJSON_Delete(p);
+    cJSON_Delete(jp);
+    cJSON_Delete(hub);
+}
+
 /* A null responseSchema or responseJsonSchema is none (proto3 JSON reads
  * null as unset): JSON mode without a schema, or the other one, never
  * "schema": null, which OpenAI refuses. */
@@ -948,6 +978,7 @@ void test_dialect_gemini(void)
     function_response_media_members();
     schema_single_values();
     schema_snake_case();
+    schema_numbers_as_strings();
     null_response_schema();
     char d[160];
     tr_golden("gemini basic (snake_case) → hub", G->req_to_hub, "gemini-2.5-flash",
