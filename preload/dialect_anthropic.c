@@ -27,6 +27,7 @@
  * prediction, modalities (text only), and any other unknown field. */
 #include "dialect.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,6 +537,34 @@ static int add_turn(cJSON *msgs, const char *role, cJSON *blocks)
     return llf_append(msgs, m);
 }
 
+/* The media type of an image Claude is sent, whose base64 data begins at
+ * data: what its bytes are, when they are one of the four kinds Claude
+ * takes, else the type written, in lower case, "image/jpg" (which OpenAI
+ * takes) as "image/jpeg". Claude refuses a type that is not what the bytes
+ * are, or not one of its four (400), where OpenAI and Gemini look at the
+ * bytes. The four's first bytes in base64: FF D8 FF, 89 "PNG", "GIF8",
+ * "RIFF" and, eight bytes in, "WEBP" ("EBP" at 9: "RUJQ" at 12). */
+static void image_type(const char *data, const char *written, size_t wl, char *mt, size_t n)
+{
+    static const struct {
+        const char *b64, *type;
+    } kinds[] = {{"/9j/", "image/jpeg"}, {"iVBORw0KGgo", "image/png"}, {"R0lGOD", "image/gif"}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strncmp(data, kinds[i].b64, strlen(kinds[i].b64))) {
+            snprintf(mt, n, "%s", kinds[i].type);
+            return;
+        }
+    if (!strncmp(data, "UklGR", 5) && strnlen(data, 16) == 16 && !strncmp(data + 12, "RUJQ", 4)) {
+        snprintf(mt, n, "image/webp");
+        return;
+    }
+    snprintf(mt, n, "%.*s", (int)wl, written);
+    for (char *c = mt; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (!strcmp(mt, "image/jpg"))
+        snprintf(mt, n, "image/jpeg");
+}
+
 static cJSON *image_block(const char *url)
 {
     const char *mime, *data;
@@ -544,7 +573,7 @@ static cJSON *image_block(const char *url)
     int ok = b && src && !llf_add(b, "type", cJSON_CreateString("image"));
     if (ok && llf_data_url(url, &mime, &ml, &data)) {
         char mt[128];
-        snprintf(mt, sizeof mt, "%.*s", (int)ml, mime);
+        image_type(data, mime, ml, mt, sizeof mt);
         ok = !llf_add(src, "type", cJSON_CreateString("base64")) &&
              !llf_add(src, "media_type", cJSON_CreateString(mt)) &&
              !llf_add(src, "data", cJSON_CreateString(data));

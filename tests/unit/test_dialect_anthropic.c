@@ -38,6 +38,38 @@ static int budget(const cJSON *b)
     return cJSON_IsNumber(t) ? t->valueint : -1;
 }
 
+/* An image's media type to Claude, which refuses one that is not what the
+ * bytes are or not one of its four: what the bytes say when they do
+ * (JPEG written as PNG; WEBP), else the type written in lower case,
+ * "image/jpg" (OpenAI takes it) as "image/jpeg". */
+static void image_types(void)
+{
+    static const char *const cases[][2] = {
+        {"data:image/jpg;base64,/9j/4AAQSkZJRg==", "image/jpeg"},
+        {"data:image/png;base64,/9j/4AAQSkZJRg==", "image/jpeg"},
+        {"data:image/jpeg;base64,iVBORw0KGgoAAA==", "image/png"},
+        {"data:image/png;base64,R0lGODlhAQA=", "image/gif"},
+        {"data:image/png;base64,UklGRhI0VnhXRUJQVlA4IA==", "image/webp"},
+        {"data:IMAGE/PNG;base64,AAAA", "image/png"},
+        {"data:image/jpg;base64,AAAA", "image/jpeg"},
+        {"data:image/png;base64,UklG", "image/png"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[512], d[160];
+        int rc;
+        snprintf(req, sizeof req, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":["
+                 "{\"type\":\"text\",\"text\":\"what is it\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"%s\"}}]}]}",
+                 cases[i][0]);
+        cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, req, "claude-sonnet-4-5", &rc, d, sizeof d);
+        const cJSON *blocks = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 0), "content");
+        const cJSON *src = cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 1), "source");
+        const char *mt = cJSON_GetStringValue(cJSON_GetObjectItem(src, "media_type"));
+        CHECK(rc == LLF_TR_OK && mt && !strcmp(mt, cases[i][1]));
+        if (!mt || strcmp(mt, cases[i][1]))
+            fprintf(stderr, "  %s: got %s\n", cases[i][0], mt ? mt : "(none)");
+        cJSON_Delete(o);
+    }
+}
+
 /* An OpenAI program's nulls are "not given": none reaches Anthropic, which
  * refuses them (top_p: null is a 400), and a tool_choice without tools is
  * not sent (a 400 too). */
@@ -761,6 +793,7 @@ void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
     arguments_read_whole();
+    image_types();
     char d[160];
     tr_golden("anthropic basic → hub", A->req_to_hub, NULL, "anthropic/req_basic.anthropic.json",
               "anthropic/req_basic.hub.json");
