@@ -59,7 +59,8 @@ void llf_stream_tr_free(llf_stream_tr *t)
  * id, the type and the name, the later ones pieces of the arguments, and
  * an id may come again on every delta (vLLM's do), empty, or never. The
  * first non-empty id and name are the call's. An element without an index
- * (not OpenAI's) is a piece of the last call, unless it names another id. */
+ * (not OpenAI's), or with one a call of another id has, is a piece of the
+ * last call of that index, unless it names another id. */
 static int tool_call(llf_stream_tr *t, const cJSON *c)
 {
     const cJSON *ix = llf_get(c, "index"), *f = llf_get(c, "function");
@@ -69,6 +70,11 @@ static int tool_call(llf_stream_tr *t, const cJSON *c)
         for (int i = t->ncalls - 1; i >= 0 && k < 0; i--)
             if (t->calls[i].index == ix->valueint)
                 k = i;
+        /* An index given again with another id is another call: Gemini's
+         * OpenAI-compatible API gives every parallel call index 0, and
+         * their arguments, run together, were one call's, not JSON. */
+        if (k >= 0 && id && *id && t->calls[k].id.n && strcmp(t->calls[k].id.p, id))
+            k = -1;
     } else if (t->ncalls) {
         const llf_buf *last = &t->calls[t->ncalls - 1].id;
         if (!(id && *id && last->n && strcmp(last->p, id)))

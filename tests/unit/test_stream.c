@@ -1083,6 +1083,13 @@ static const char OAI_NO_ID[] = ROLE
 static const char OAI_ONE_CHUNK[] = OC("{\"role\":\"assistant\",\"content\":\"Let me look.\"}", "null")
     OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1 CITY2) ","
        OCALL(1, ",\"id\":\"call_B\"", "\"name\":\"get_time\",", "{}")) TOOLS_END;
+/* every parallel call index 0, each with its own id (Gemini's
+ * OpenAI-compatible API): a new id is a new call; the pieces after it,
+ * with no id, are its own */
+static const char OAI_SAME_INDEX[] = ROLE
+    OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1))
+    OT(OCALL(0, "", "", CITY2))
+    OT(OCALL(0, ",\"id\":\"call_B\"", "\"name\":\"get_time\",", "{}")) TOOLS_END;
 /* no index at all (not OpenAI's; some servers'): a new id is a new call */
 static const char OAI_NO_INDEX[] = ROLE
     OT("{\"id\":\"call_A\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"" CITY1 "\"}}")
@@ -1240,6 +1247,9 @@ static void check_oai_call_shapes(void)
         {"two calls in one chunk after text", OAI_ONE_CHUNK,
          "text - - Let me look. | tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use call_B get_time {} | "
          "tool_use STOP",
+         "get_weather {\"city\":\"Paris\"} | get_time {} | STOP"},
+        {"every call index 0", OAI_SAME_INDEX,
+         "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use call_B get_time {} | tool_use STOP",
          "get_weather {\"city\":\"Paris\"} | get_time {} | STOP"},
         {"no index", OAI_NO_INDEX,
          "tool_use call_A get_weather {\"city\":\"Paris\"} | tool_use call_B get_time {} | tool_use STOP",
