@@ -720,11 +720,9 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
     cJSON *chunk = t->from == LLF_OPENAI ? j : t->from == LLF_ANTHROPIC ? from_anthropic(t, j) : from_gemini(t, j);
     if (chunk != j)
         cJSON_Delete(j);
-    if (t->lost) {   /* (a chunk that could not be made: the stream breaks, never leaves it out) */
-        cJSON_Delete(chunk);
-        return -1;
-    }
-    else if (flat_content(chunk)) {
+    /* (an OpenAI member's content flattened; a chunk that could not be
+     * made: the stream breaks, never goes on without it) */
+    if ((chunk == j && flat_content(chunk)) || t->lost) {
         cJSON_Delete(chunk);
         return -1;
     }
