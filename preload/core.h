@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "curlapi.h"
 
-#define LLF_CORE_ABI 19
+#define LLF_CORE_ABI 20
 /* The configuration file's largest size: the core refuses a larger one,
  * and the shim's gate reads no more of it. */
 #define LLF_CONFIG_MAX ((size_t)1 << 20)
@@ -80,6 +80,9 @@ typedef struct llf_attempt {
     const char *model;      /* the member's model, reported in translated streams */
     int  usage_asked;       /* the program (OpenAI) asked its stream's usage
                                (stream_options.include_usage) */
+    const struct cJSON *tool_names; /* the function names the translated request
+                               changed (dialect.h's LLF_HUB_NAMES, the core's),
+                               or NULL: for pipe_new */
     const char *live_extra; /* header lines ("Name: v\r\n"...) to add when a
                                live response is not the original attempt's */
 } llf_attempt;
@@ -126,6 +129,7 @@ typedef struct llf_run_args {
 } llf_run_args;
 
 struct llf_sse;   /* sse.h */
+struct cJSON;     /* opaque to the shim */
 
 typedef struct llf_core_api {
     int abi;
@@ -151,7 +155,8 @@ typedef struct llf_core_api {
      * verdict.h's llf_stream_watch) */
     const char *(*watch)(struct llf_sse *p, int dialect, const char *bytes, size_t n);
     /* Streams between dialects: bytes of the member's in, the program's out. */
-    struct llf_stream_pipe *(*pipe_new)(int from, int to, const char *model, int usage_asked);
+    struct llf_stream_pipe *(*pipe_new)(int from, int to, const char *model, int usage_asked,
+                                        const struct cJSON *names);
     int (*pipe_feed)(struct llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out);
     int (*pipe_end)(struct llf_stream_pipe *p, llf_buf *out);
     void (*pipe_free)(struct llf_stream_pipe *p);

@@ -179,6 +179,27 @@ const char *llf_hub_refused(const cJSON *hub)
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hub, LLF_HUB_REFUSED));
 }
 
+int llf_hub_names_back(cJSON *answer, const cJSON *names)
+{
+    if (!cJSON_IsObject(names) || !names->child)
+        return 0;
+    cJSON *choices = cJSON_GetObjectItemCaseSensitive(answer, "choices");
+    for (cJSON *ch = cJSON_IsArray(choices) ? choices->child : NULL; ch; ch = ch->next) {
+        cJSON *m = cJSON_GetObjectItemCaseSensitive(ch, "message");
+        cJSON *calls = cJSON_GetObjectItemCaseSensitive(m ? m : cJSON_GetObjectItemCaseSensitive(ch, "delta"),
+                                                        "tool_calls");
+        for (cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c; c = c->next) {
+            cJSON *name = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "function"), "name");
+            const char *own = cJSON_IsString(name) ? cJSON_GetStringValue(
+                                                         cJSON_GetObjectItemCaseSensitive(names, name->valuestring))
+                                                   : NULL;
+            if (own && !cJSON_SetValuestring(name, own))
+                return -1;
+        }
+    }
+    return 0;
+}
+
 int llf_hub_tool_errors(cJSON *body)
 {
     cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");

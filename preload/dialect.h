@@ -45,6 +45,18 @@ const char *llf_terr_word(const char *s);
  * (llf_hub_tool_errors); Gemini's a response {"error": ...}. */
 #define LLF_HUB_TOOL_ERROR "llf:is_error"
 
+/* In a hub request made from a Gemini one: the function names it changed
+ * for OpenAI and Anthropic, which take ^[a-zA-Z0-9_-]{1,64}$ only, where
+ * Gemini also takes '.' and ':' ("files.read", "mcp:search"); an object of
+ * each name as sent -> the program's. A member's answer has its calls
+ * renamed back (llf_hub_names_back) before it reaches the program. */
+#define LLF_HUB_NAMES "llf:names"
+
+/* Each tool call of a hub answer or stream chunk (choices[].message or
+ * .delta) whose function name names (LLF_HUB_NAMES; NULL: none) holds,
+ * given the program's name. 0, -1 on no memory. */
+int llf_hub_names_back(cJSON *answer, const cJSON *names);
+
 /* A hub request's tool messages made ready for an OpenAI member: each
  * marked LLF_HUB_TOOL_ERROR unmarked, its text after "Error: ". 0, -1 on
  * no memory. */

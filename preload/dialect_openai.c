@@ -404,6 +404,8 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
         }
     }
     cJSON *o = cJSON_IsObject(hub) ? cJSON_Duplicate(hub, 1) : NULL;
+    if (o)
+        drop_marks(o);   /* (the hub's own, LLF_HUB_NAMES: never sent) */
     if (!o || set_model(o, model) || llf_hub_tool_errors(o) || fit(o, model, 1) < 0 || ask_json(o)) {
         cJSON_Delete(o);
         llf_terr_set(e, "out of memory");

@@ -242,6 +242,14 @@ static const cJSON *hub_request(llf_call *c)
     return c->o.hub;
 }
 
+/* The function names a translated request changed, and the program's
+ * (LLF_HUB_NAMES), or NULL: from the hub the translators made, never an
+ * OpenAI program's own body, which may name anything. */
+static const cJSON *hub_names(llf_call *c)
+{
+    return c->o.dialect == LLF_OPENAI ? NULL : cJSON_GetObjectItemCaseSensitive(hub_request(c), LLF_HUB_NAMES);
+}
+
 /* Would the request fit this member's window (to: its dialect)? Its input
  * estimated once per call, on the hub form (for the hub dialect the body
  * itself, not a converted copy); its output as the member is asked it, at
@@ -388,9 +396,11 @@ static void note_deprecation(const llf_provider *p, const char *model, const llf
         llf_log_deprecation(p->name, model, date);
 }
 
-/* A member's answer in the program's dialect: through the hub. Returns 0, or
- * -1 when the answer cannot be translated (it then counts as invalid). */
-static int translate_answer(llf_dialect from, llf_dialect to, const char *model, llf_resp *r)
+/* A member's answer in the program's dialect: through the hub, its calls
+ * given the program's function names (names: LLF_HUB_NAMES, or NULL).
+ * Returns 0, or -1 when the answer cannot be translated (it then counts as
+ * invalid). */
+static int translate_answer(llf_dialect from, llf_dialect to, const char *model, const cJSON *names, llf_resp *r)
 {
     if (from == to)
         return 0;
@@ -398,6 +408,7 @@ static int translate_answer(llf_dialect from, llf_dialect to, const char *model,
     cJSON *in = llf_json_parse_mended(cJSON_ParseWithLength, r->body.p ? r->body.p : "", r->body.n);
     cJSON *hub = NULL, *out = NULL;
     int rc = in && llf_dialect_ops_of(from)->resp_to_hub(in, &hub, &e) == LLF_TR_OK &&
+                     llf_hub_names_back(hub, names) == 0 &&
                      llf_dialect_ops_of(to)->resp_from_hub(hub, model, &out, &e) == LLF_TR_OK
                  ? 0 : -1;
     char *s = rc == 0 ? cJSON_PrintUnformatted(out) : NULL;
@@ -630,6 +641,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             at.translate_to = at.dialect != (int)c->m.dialect ? (int)c->m.dialect : -1;
             at.model = s->model;
             at.usage_asked = usage_asked;
+            at.tool_names = at.translate_to >= 0 ? hub_names(c) : NULL;
             /* The default first-token limit (first_byte's) is not for a
              * model that thinks in silence between its role chunk and its
              * answer: its first text may come minutes in, and the role
@@ -700,7 +712,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             }
             llf_buf_free(&plain);
             if (v.outcome == LLF_OK && !r->delivered &&
-                translate_answer(d, c->m.dialect, s->model, r))
+                translate_answer(d, c->m.dialect, s->model, hub_names(c), r))
                 v = (llf_verdict){LLF_INVALID_BODY, "untranslatable", 1, -1};
             if (v.outcome == LLF_HTTP_ERROR && strcmp(v.reason, "context") == 0 && s->context)
                 too_small = s->context > too_small ? s->context : too_small;

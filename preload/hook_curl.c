@@ -1500,7 +1500,8 @@ static void gate_at_end(attempt_ctx *c)
         return;
     }
     c->gated = 0;
-    if ((c->at->translate_to >= 0 && !(c->pipe = core->pipe_new(c->at->dialect, c->at->translate_to, c->at->model, c->at->usage_asked))) ||
+    if ((c->at->translate_to >= 0 && !(c->pipe = core->pipe_new(c->at->dialect, c->at->translate_to, c->at->model,
+                                                                c->at->usage_asked, c->at->tool_names))) ||
         go_live(c) || live_out(c, c->out->body.p, c->out->body.n))
         c->out->curlcode = CURLE_WRITE_ERROR;
     llf_buf_reset(&c->out->body);
@@ -1520,7 +1521,8 @@ static size_t gated_write(attempt_ctx *c, const char *p, size_t n)
         return n;
     c->gated = 0;
     const llf_core_api *core = c->at->translate_to >= 0 ? llf_core() : NULL;
-    if (core && !(c->pipe = core->pipe_new(c->at->dialect, c->at->translate_to, c->at->model, c->at->usage_asked)))
+    if (core && !(c->pipe = core->pipe_new(c->at->dialect, c->at->translate_to, c->at->model, c->at->usage_asked,
+                                           c->at->tool_names)))
         return 0;
     if (go_live(c))
         return 0;

@@ -838,7 +838,8 @@ static int go_live(rctx *x)
     llf_sse_free(&x->sse);   /* from here on it watches (live_out), from the first byte */
     memset(&x->sse, 0, sizeof x->sse);
     if (x->at->translate_to >= 0 &&
-        !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model, x->at->usage_asked))) {
+        !(x->pipe = llf_stream_pipe_new(x->at->dialect, x->at->translate_to, x->at->model, x->at->usage_asked,
+                                        x->at->tool_names))) {
         x->live = x->out->delivered = 0;   /* (nothing went: no answer, ours failed) */
         return -1;
     }

@@ -40,6 +40,8 @@ void llf_stream_tr_free(llf_stream_tr *t)
     }
     free(t->calls);
     t->calls = NULL;
+    cJSON_Delete(t->names);
+    t->names = NULL;
     t->ncalls = t->calls_cap = t->open_call = 0;
     for (int i = 0; i < 64; i++) {
         cJSON_free(t->block_input[i]);
@@ -720,9 +722,10 @@ int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, s
     cJSON *chunk = t->from == LLF_OPENAI ? j : t->from == LLF_ANTHROPIC ? from_anthropic(t, j) : from_gemini(t, j);
     if (chunk != j)
         cJSON_Delete(j);
-    /* (an OpenAI member's content flattened; a chunk that could not be
-     * made: the stream breaks, never goes on without it) */
-    if ((chunk == j && flat_content(chunk)) || t->lost) {
+    /* (an OpenAI member's content flattened, every chunk's calls given the
+     * program's function names; a chunk that could not be made: the stream
+     * breaks, never goes on without it) */
+    if ((chunk == j && flat_content(chunk)) || t->lost || llf_hub_names_back(chunk, t->names)) {
         cJSON_Delete(chunk);
         return -1;
     }
@@ -777,12 +780,16 @@ static int pipe_event(void *ctx, const char *event, const char *data, size_t len
     return p->bad;
 }
 
-llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model, int usage_asked)
+llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model, int usage_asked, const cJSON *names)
 {
     llf_stream_pipe *p = calloc(1, sizeof *p);
     if (p) {
         llf_stream_tr_init(&p->tr, (llf_dialect)from, (llf_dialect)to, model);
         p->tr.usage_asked = usage_asked;
+        if (names && !(p->tr.names = cJSON_Duplicate(names, 1))) {
+            llf_stream_pipe_free(p);
+            p = NULL;
+        }
     }
     return p;
 }

@@ -53,6 +53,8 @@ typedef struct llf_stream_tr {
     } *calls;
     int     ncalls, calls_cap;
     int     open_call;        /* Anthropic: the call whose block is open + 1; 0 none */
+    cJSON  *names;            /* the member's function names -> the program's
+                                 (LLF_HUB_NAMES, a copy), or NULL */
 } llf_stream_tr;
 
 void llf_stream_tr_free(llf_stream_tr *t);
@@ -68,9 +70,11 @@ int  llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, 
 int  llf_stream_tr_end(llf_stream_tr *t, llf_buf *out);
 
 /* Bytes of a member's stream in, the program's dialect out: SSE parsing and
- * translation together, for the transports. */
+ * translation together, for the transports. names: the request's
+ * LLF_HUB_NAMES (copied), so that the calls made reach the program by its
+ * own function names, or NULL. NULL on no memory. */
 typedef struct llf_stream_pipe llf_stream_pipe;   /* also named in core.h */
-llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model, int usage_asked);
+llf_stream_pipe *llf_stream_pipe_new(int from, int to, const char *model, int usage_asked, const cJSON *names);
 int  llf_stream_pipe_feed(llf_stream_pipe *p, const char *bytes, size_t n, llf_buf *out);
 int  llf_stream_pipe_end(llf_stream_pipe *p, llf_buf *out);
 void llf_stream_pipe_free(llf_stream_pipe *p);

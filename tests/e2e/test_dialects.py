@@ -1304,6 +1304,46 @@ def test_streamed_tool_calls_across_every_dialect_pair():
                 eq(gemini_invalid_chunks(r.stdout.decode()), [], f"{member} member: every chunk has parts")
 
 
+def test_gemini_function_names_other_dialects_refuse_come_back_as_the_programs():
+    """Gemini's function names may hold '.' and ':' ("weather.get"), which
+    OpenAI and Anthropic refuse (400): their members are sent "weather_get",
+    and the call they make reaches the Gemini program, whole or streamed, by
+    its own name."""
+    params = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    body = {"contents": [{"role": "user", "parts": [{"text": "weather? [call:weather_get]"}]}],
+            "tools": [{"functionDeclarations": [{"name": "weather.get", "description": "Weather",
+                                                 "parameters": params}]}]}
+    spath = "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse"
+    for server, entry in (("backup", "backup/gpt-4o-mini"), ("claude", "anthropic/claude-haiku-4-5")):
+        for client in ("curl", "curl stream", "relay stream"):
+            m = mock()
+            m.set("gem", behaviour="503")
+            if client == "curl":
+                argv = gemini_call(m, body)
+            elif client == "curl stream":
+                argv = [CURL, "-sS", "-N", m.base("gem", "") + spath, "-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}",
+                        "-H", "content-type: application/json", "-d", json.dumps(body)]
+            else:   # (Python's http.client: the socket path and the relay)
+                argv = [PY, "-c", f"""
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", {m.port("gem")}, timeout=10)
+c.request("POST", "{spath}", body={json.dumps(json.dumps(body))},
+          headers={{"x-goog-api-key": "{KEYS['GEMINI_API_KEY']}", "content-type": "application/json"}})
+sys.stdout.write(c.getresponse().read().decode())
+"""]
+            r = run(argv, env_for(config(m, [entry])))
+            out = r.stdout.decode()
+            if client == "curl":
+                fc = json.loads(out)["candidates"][0]["content"]["parts"][0]["functionCall"]
+                got = (fc["name"], fc["args"], "STOP")
+            else:
+                got = stream_tool_call("gemini", out)
+            eq(got, ("weather.get", {"city": "Paris"}, "STOP"), f"{server} member, {client}: {out[-300:]!r}")
+            sent = json.loads(m.requests(server)[-1]["body"])
+            names = [t.get("name") or t["function"]["name"] for t in sent["tools"]]
+            eq(names, ["weather_get"], f"{server} member, {client}: the name it was sent")
+
+
 def scripted_member(events, ctype="text/event-stream"):
     """A loopback member that answers every POST 200 with these SSE events
     (or other pieces), chunked, and then ends its body cleanly. Returns

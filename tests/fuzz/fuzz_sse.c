@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
     llf_verdict_cfg vc = {1, 1, 1, 1, 0, 400, 1, NULL, 0, NULL, 1000};
     llf_gate *g = llf_gate_new((llf_dialect)from, &vc, 1);
-    llf_stream_pipe *pipe = llf_stream_pipe_new(from, to, "m", d[-1] >= 128);   /* (every pair either way) */
+    llf_stream_pipe *pipe = llf_stream_pipe_new(from, to, "m", d[-1] >= 128, NULL);   /* (every pair either way) */
     llf_buf out = {0};
     if (pipe)
         llf_stream_pipe_feed(pipe, (const char *)d, n, &out);

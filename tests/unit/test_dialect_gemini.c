@@ -684,6 +684,108 @@ static void schema_numbers_as_strings(void)
     cJSON_Delete(hub);
 }
 
+/* Is every function name of a body sent to OpenAI or Anthropic one they
+ * take (^[a-zA-Z0-9_-]{1,64}$), its tools', tool choice's and history's? */
+static int names_taken(const cJSON *o)
+{
+    int ok = 1, n = 0;
+    for (const cJSON *k = o ? o->child : NULL; k; k = k->next) {
+        if (cJSON_IsObject(k) || cJSON_IsArray(k))
+            ok &= names_taken(k);
+        if (!k->string || strcmp(k->string, "name") || !cJSON_IsString(k))
+            continue;
+        const char *v = k->valuestring;
+        for (n = 0; v[n]; n++)
+            ok &= (v[n] >= 'a' && v[n] <= 'z') || (v[n] >= 'A' && v[n] <= 'Z') || (v[n] >= '0' && v[n] <= '9') ||
+                  v[n] == '_' || v[n] == '-';
+        ok &= n >= 1 && n <= 64;
+    }
+    return ok;
+}
+
+/* Gemini's function names may hold '.' and ':' ("files.read",
+ * "mcp:search"), which OpenAI and Anthropic refuse (400): they are sent
+ * each such byte '_', made unlike every other name of the request (_2...,
+ * within 64 bytes), the same wherever the request names the function
+ * (declarations, the choice of one, the history's calls), and the
+ * answer's calls get the program's names back. A Gemini member gets the
+ * program's body, names and all. */
+static void function_names_for_others(void)
+{
+    /* names of 64 bytes: one with a dot, its form declared too, and what
+     * the first is sent as (_2 within 64) */
+#define A60 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define A62_DOT "x.aa" A60
+#define A62_UNDER "x_aa" A60
+#define A62_SENT "x_" A60 "_2"
+    static const char req[] =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"read it\"}]},{\"role\":\"model\",\"parts\":["
+        "{\"functionCall\":{\"name\":\"files.read\",\"args\":{\"p\":\"a\"}}},{\"functionCall\":{\"name\":\"mcp:search\","
+        "\"args\":{}}}]},{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"mcp:search\",\"response\":"
+        "{\"output\":\"s\"}}},{\"functionResponse\":{\"name\":\"files.read\",\"response\":{\"output\":\"r\"}}}]}],"
+        "\"tools\":[{\"functionDeclarations\":[{\"name\":\"files.read\"},{\"name\":\"mcp:search\"},"
+        "{\"name\":\"files_read\"},{\"name\":\"" A62_DOT "\"},{\"name\":\"" A62_UNDER "\"}]}],"
+        "\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"ANY\",\"allowedFunctionNames\":[\"files.read\"]}}}";
+    static const char want_names[] =
+        "{\"files_read_2\":\"files.read\",\"mcp_search\":\"mcp:search\",\"" A62_SENT "\":\"" A62_DOT "\"}";
+    cJSON *hub = hub_of(req), *wn = cJSON_Parse(want_names);
+    CHECK(t_json_same(cJSON_GetObjectItem(hub, LLF_HUB_NAMES), wn, "names changed"));
+    cJSON_Delete(wn);
+    /* (allowedFunctionNames: the one allowed, by the name it is sent) */
+    const cJSON *tc = cJSON_GetObjectItem(cJSON_GetObjectItem(hub, "tool_choice"), "function");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(tc, "name")), "files_read_2");
+    t_oom_sweep(oom_to_hub, req, "gemini function names");
+    cJSON_Delete(hub);
+
+    /* the other dialects take every name; calls and declarations agree */
+    for (int to = LLF_OPENAI; to <= LLF_ANTHROPIC; to++) {
+        int rc;
+        char d[160];
+        cJSON *o = tr_across(LLF_GEMINI, to, req, to == LLF_OPENAI ? "gpt-4o" : "claude-sonnet-4-5", &rc, d, sizeof d);
+        CHECK(rc == LLF_TR_OK && names_taken(o));
+        CHECK(o && !cJSON_GetObjectItem(o, LLF_HUB_NAMES));
+        char *t = cJSON_PrintUnformatted(o);
+        CHECK(t && strstr(t, "\"files_read_2\"") && strstr(t, "\"mcp_search\"") && strstr(t, "\"files_read\"") &&
+              strstr(t, "\"" A62_SENT "\"") && !strstr(t, "files.read") &&
+              !strstr(t, "mcp:search"));
+        free(t);
+        cJSON_Delete(o);
+    }
+
+    /* an answer's calls by the program's names again; others as they are */
+    static const char answer[] =
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
+        "{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\"files_read_2\",\"arguments\":\"{}\"}},"
+        "{\"id\":\"b\",\"type\":\"function\",\"function\":{\"name\":\"files_read\",\"arguments\":\"{}\"}},"
+        "{\"id\":\"c\",\"type\":\"function\",\"function\":{\"name\":\"mcp_search\",\"arguments\":\"{}\"}}]},"
+        "\"finish_reason\":\"tool_calls\"}]}";
+    hub = hub_of(req);
+    cJSON *ans = cJSON_Parse(answer), *g = NULL;
+    llf_terr e = {{0}};
+    CHECK(llf_hub_names_back(ans, cJSON_GetObjectItem(hub, LLF_HUB_NAMES)) == 0);
+    CHECK(G->resp_from_hub(ans, "m", &g, &e) == LLF_TR_OK);
+    const cJSON *parts = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(g, "candidates"),
+                                                                                    0), "content"), "parts");
+    static const char *const want[] = {"files.read", "files_read", "mcp:search"};
+    CHECK(cJSON_GetArraySize(parts) == 3);
+    for (int i = 0; i < 3 && i < cJSON_GetArraySize(parts); i++)
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(parts, i),
+                                                                               "functionCall"), "name")), want[i]);
+    cJSON_Delete(g);
+    cJSON_Delete(ans);
+    cJSON_Delete(hub);
+
+    /* names they take: no map at all */
+    hub = hub_of("{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"functionDeclarations\":["
+                 "{\"name\":\"get-weather_2\"}]}]}");
+    CHECK(hub && !cJSON_GetObjectItem(hub, LLF_HUB_NAMES));
+    cJSON_Delete(hub);
+#undef A60
+#undef A62_DOT
+#undef A62_UNDER
+#undef A62_SENT
+}
+
 /* A null responseSchema or responseJsonSchema is none (proto3 JSON reads
  * null as unset): JSON mode without a schema, or the other one, never
  * "schema": null, which OpenAI refuses. */
@@ -979,6 +1081,7 @@ void test_dialect_gemini(void)
     schema_single_values();
     schema_snake_case();
     schema_numbers_as_strings();
+    function_names_for_others();
     null_response_schema();
     char d[160];
     tr_golden("gemini basic (snake_case) → hub", G->req_to_hub, "gemini-2.5-flash",

@@ -19,6 +19,7 @@ typedef struct script {
     int gone_after;          /* the program leaves after this many attempts; 0 never */
     long first_token[16];    /* each attempt's first-token limit */
     long prog_total;         /* the program's own limit on the call, ms; 0 none */
+    char *names[16];         /* each attempt's function names changed (its tool_names), printed */
 } script;
 
 static void sleep_ms(long ms)
@@ -42,6 +43,7 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
     s->urls[s->n] = strdup(req->url);
     const char *a = llf_headers_get(&req->headers, "authorization", NULL);
     s->auth[s->n] = a ? strdup(a) : NULL;
+    s->names[s->n] = at->tool_names ? cJSON_PrintUnformatted(at->tool_names) : NULL;
     s->n++;
     if (strcmp(step, "aborted") == 0) {   /* the program's progress callback */
         out->curlcode = CURLE_ABORTED_BY_CALLBACK;
@@ -91,6 +93,10 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
         llf_buf_add(&out->body, "\x1b\x0b\x00\xf8\x25", 5);
     else if (code == 200 && strstr(step, "refuse"))   /* a refusal in words */
         llf_buf_adds(&out->body, "{\"choices\":[{\"message\":{\"content\":\"I can't help with that.\"}}]}");
+    else if (code == 200 && strstr(step, "named"))   /* a call of a function the request renamed */
+        llf_buf_adds(&out->body, "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
+                                 "\"type\":\"function\",\"function\":{\"name\":\"files_read\",\"arguments\":"
+                                 "\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}");
     else if (code == 200 && strstr(step, "tool"))   /* a tool call, no text */
         llf_buf_adds(&out->body, "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
                                  "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
@@ -130,13 +136,13 @@ static void setup(const char *chain, int per_call, long per_process)
 
 static const char *BODY = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-/* Run one call; returns the final and fills s. */
-static int run(script *s, llf_final *fin, llf_call **callp)
+/* Run one call to url with body; returns the final and fills s. */
+static int run_to(script *s, llf_final *fin, llf_call **callp, const char *url, const char *body)
 {
     llf_req orig = {0};
-    orig.url = "https://api.openai.com/v1/chat/completions";
+    orig.url = (char *)url;
     llf_headers_add(&orig.headers, "Authorization: Bearer sk-program");
-    llf_buf_adds(&orig.body, BODY);
+    llf_buf_adds(&orig.body, body);
     llf_call *c = llf_engine_recognise(&eng, orig.url, "POST", orig.body.p, orig.body.n);
     int rc = -1;
     if (c) {
@@ -149,11 +155,17 @@ static int run(script *s, llf_final *fin, llf_call **callp)
     return rc;
 }
 
+static int run(script *s, llf_final *fin, llf_call **callp)
+{
+    return run_to(s, fin, callp, "https://api.openai.com/v1/chat/completions", BODY);
+}
+
 static void done(script *s, llf_call *c)
 {
     for (int i = 0; i < s->n; i++) {
         free(s->auth[i]);
         free(s->urls[i]);
+        free(s->names[i]);
     }
     llf_call_free(c);
 }
@@ -172,8 +184,35 @@ static cJSON *oom_call(const void *arg)
     return NULL;
 }
 
+/* A Gemini program's function names that OpenAI refuses ("files.read")
+ * are sent changed (dialect_gemini.c); the OpenAI member's call of one
+ * reaches the program by its own name, and a stream's transport is told
+ * the names (its attempt's tool_names) for its pipe. */
+static void gemini_names_back(void)
+{
+    static const char body[] =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"read it\"}]}],\"tools\":[{"
+        "\"functionDeclarations\":[{\"name\":\"files.read\"}]}]}";
+    setup("groq/llama", 4, 100);
+    script s = {.steps = {"503", "200named"}};
+    llf_final fin;
+    llf_call *c = NULL;
+    static const char url[] = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent";
+    CHECK(run_to(&s, &fin, &c, url, body) == 0);
+    CHECK(s.n == 2 && !s.names[0]);   /* (the original is the program's own) */
+    CHECK_STR(s.n == 2 ? s.names[1] : NULL, "{\"files_read\":\"files.read\"}");
+    cJSON *g = c && fin.resp ? cJSON_ParseWithLength(fin.resp->body.p, fin.resp->body.n) : NULL;
+    const cJSON *fc = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                                              cJSON_GetObjectItem(g, "candidates"), 0), "content"), "parts"), 0),
+                                          "functionCall");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(fc, "name")), "files.read");
+    cJSON_Delete(g);
+    done(&s, c);
+}
+
 void test_engine(void)
 {
+    gemini_names_back();
     llf_final fin;
     llf_call *c;
 

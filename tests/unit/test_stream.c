@@ -189,7 +189,7 @@ static void check_cut(llf_dialect from, llf_dialect to)
     const char *in = TEXT[from], *hello = strstr(in, "Hello fro");
     const char *lf = strstr(hello, "\n\n"), *crlf = strstr(hello, "\r\n\r\n");
     const char *end = crlf && (!lf || crlf < lf) ? crlf + 4 : lf + 2;
-    llf_stream_pipe *p = llf_stream_pipe_new(from, to, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(from, to, "m", 0, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, (size_t)(end - in), &out) == 0);
     size_t n = out.n;
@@ -241,7 +241,7 @@ static int read_closing(void *ctx, const char *event, const char *data, size_t l
 
 static void check_late_usage(llf_dialect to, const char *reason)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, OAI_USAGE, strlen(OAI_USAGE), &out) == 0);
     CHECK(llf_stream_pipe_end(p, &out) == 0);
@@ -288,7 +288,7 @@ static int read_oai_fields(void *ctx, const char *event, const char *data, size_
 
 static void check_oai_fields(llf_dialect from, const char *in)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m", 0, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     oai_fields f = {0};
@@ -317,7 +317,7 @@ static void check_many_gemini_calls(void)
     }
     llf_buf_adds(&in, "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
                       "data: [DONE]\n\n");
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, LLF_GEMINI, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, LLF_GEMINI, "m", 0, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in.p, in.n, &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     const char *d = out.p ? strstr(out.p, "data: ") : NULL;
@@ -364,7 +364,7 @@ static int read_final(void *ctx, const char *event, const char *data, size_t len
 
 static void check_final(llf_dialect from, const char *in, const char *finish, int out_tokens)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m", 1)   /* (usage asked) */;
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m", 1, NULL)   /* (usage asked) */;
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     final f = {{0}, -1};
@@ -430,7 +430,7 @@ static int read_oai(void *ctx, const char *event, const char *data, size_t len)
 
 static oai_read to_openai(const char *in)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_ANTHROPIC, LLF_OPENAI, "m", 1)   /* (usage asked) */;
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_ANTHROPIC, LLF_OPENAI, "m", 1, NULL)   /* (usage asked) */;
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     oai_read r = {{0}, 0, -1};
@@ -506,7 +506,7 @@ static void check_whole_block_starts(void)
     for (int to = 0; to < 3; to++) {
         if (to == LLF_ANTHROPIC)
             continue;
-        llf_stream_pipe *p = llf_stream_pipe_new(LLF_ANTHROPIC, to, "m", 0);
+        llf_stream_pipe *p = llf_stream_pipe_new(LLF_ANTHROPIC, to, "m", 0, NULL);
         llf_buf out = {0};
         CHECK(p && llf_stream_pipe_feed(p, A_WHOLE_START, strlen(A_WHOLE_START), &out) == 0 &&
               llf_stream_pipe_end(p, &out) == 0);
@@ -540,12 +540,13 @@ typedef struct {
     seen want;   /* what the program reads of it, allocations working */
     int ok;      /* the last run went through */
     llf_buf out; /* ... and gave this */
+    const cJSON *names;   /* the request's function names changed (LLF_HUB_NAMES), or NULL */
 } oom_arg;
 
 static cJSON *translate_all(const void *arg)
 {
     oom_arg *a = (oom_arg *)arg;
-    llf_stream_pipe *p = llf_stream_pipe_new(a->from, a->to, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(a->from, a->to, "m", 0, a->names);
     llf_buf_free(&a->out);
     a->ok = p && llf_stream_pipe_feed(p, a->in, strlen(a->in), &a->out) == 0 &&
             llf_stream_pipe_end(p, &a->out) == 0;
@@ -570,15 +571,44 @@ static void whole_if_through(const void *arg)
     llf_buf_free(&a->out);
 }
 
-static void sweep(llf_dialect from, llf_dialect to, const char *in, const char *label)
+static void sweep_named(llf_dialect from, llf_dialect to, const char *in, const cJSON *names, const char *label)
 {
-    oom_arg a = {from, to, in, {.d = to}, 0, {0}};
+    oom_arg a = {from, to, in, {.d = to}, 0, {0}, names};
     translate_all(&a);
     CHECK(a.ok);
     a.want = read_all(to, a.out.p, a.out.n);
     llf_buf_free(&a.out);
     t_oom_sweep_then(translate_all, whole_if_through, &a, label);
     seen_free(&a.want);
+}
+
+static void sweep(llf_dialect from, llf_dialect to, const char *in, const char *label)
+{
+    sweep_named(from, to, in, NULL, label);
+}
+
+/* A Gemini program's function names that OpenAI and Anthropic refuse were
+ * sent changed (LLF_HUB_NAMES: "weather_get" for its "weather.get"): a
+ * member's streamed call reaches it by its own name again. */
+static void check_names_back(void)
+{
+    cJSON *names = cJSON_Parse("{\"get_weather\":\"weather.get\",\"other\":\"x:y\"}");
+    for (int f = LLF_OPENAI; f <= LLF_ANTHROPIC; f++) {
+        llf_stream_pipe *p = llf_stream_pipe_new(f, LLF_GEMINI, "m", 0, names);
+        llf_buf out = {0};
+        CHECK(p && llf_stream_pipe_feed(p, TOOLS[f], strlen(TOOLS[f]), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+        seen s = {.d = LLF_GEMINI};
+        llf_sse q = {0};
+        llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
+        llf_sse_free(&q);
+        CHECK_STR(s.tool, "weather.get");
+        CHECK_STR(s.args.p ? s.args.p : "", "{\"city\":\"Paris\"}");
+        seen_free(&s);
+        llf_buf_free(&out);
+        llf_stream_pipe_free(p);
+        sweep_named((llf_dialect)f, LLF_GEMINI, TOOLS[f], names, "stream tools renamed");
+    }
+    cJSON_Delete(names);
 }
 
 static void stream_oom(void)
@@ -606,7 +636,7 @@ static const char OAI_REFUSAL[] =
 
 static void check_refusal(llf_dialect to, const char *finish)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, OAI_REFUSAL, strlen(OAI_REFUSAL), &out) == 0 &&
           llf_stream_pipe_end(p, &out) == 0);
@@ -635,7 +665,7 @@ static void check_refusal(llf_dialect to, const char *finish)
 
 static void check_mended(llf_dialect to, const char *in, const char *want)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     seen s = {.d = to};
@@ -664,7 +694,7 @@ static const char *const EMPTY[2] = {
 
 static void check_gemini_empty(llf_dialect from)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_GEMINI, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_GEMINI, "m", 0, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, EMPTY[from], strlen(EMPTY[from]), &out) == 0 &&
           llf_stream_pipe_end(p, &out) == 0);
@@ -710,7 +740,7 @@ static void check_gemini_id(llf_dialect to, int with_id, const char *want)
              "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}],\"role\":\"model\"},\"index\":0}]%s}\r\n\r\n"
              "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\" there\"}],\"role\":\"model\"},"
              "\"finishReason\":\"STOP\",\"index\":0}]%s}\r\n\r\n", rid, rid);
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", 0, NULL);
     llf_buf out = {0}, ids = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     llf_sse q = {0};
@@ -812,7 +842,7 @@ static seen read_seen(llf_dialect d, const llf_buf *out)
  * program's dialect, never one left open. */
 static void check_gemini_blocked(llf_dialect to, const char *finish)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", to == LLF_OPENAI);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", to == LLF_OPENAI, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, GEM_BLOCKED, strlen(GEM_BLOCKED), &out) == 0);
     CHECK(llf_stream_pipe_end(p, &out) == 0);
@@ -835,7 +865,7 @@ static void check_gemini_blocked(llf_dialect to, const char *finish)
  * after it. A stream with usage but no finish is still a cut one. */
 static void check_gemini_usage_last(llf_dialect to, const char *finish)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", to == LLF_OPENAI);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", to == LLF_OPENAI, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, GEM_TEXT1, strlen(GEM_TEXT1), &out) == 0 &&
           llf_stream_pipe_feed(p, GEM_TEXT2_STOP, strlen(GEM_TEXT2_STOP), &out) == 0);
@@ -858,7 +888,7 @@ static void check_gemini_usage_last(llf_dialect to, const char *finish)
     llf_buf_free(&out);
     llf_stream_pipe_free(p);
 
-    p = llf_stream_pipe_new(LLF_GEMINI, to, "m", 0);
+    p = llf_stream_pipe_new(LLF_GEMINI, to, "m", 0, NULL);
     CHECK(p && llf_stream_pipe_feed(p, GEM_TEXT1, strlen(GEM_TEXT1), &out) == 0 &&
           llf_stream_pipe_feed(p, GEM_USAGE_ONLY, strlen(GEM_USAGE_ONLY), &out) == 0);
     size_t n = out.n;
@@ -915,7 +945,7 @@ static void usage_chunks(void)
 {
     for (int from = LLF_ANTHROPIC; from <= LLF_GEMINI; from++)
         for (int asked = 0; asked < 2; asked++) {
-            llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m", asked);
+            llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_OPENAI, "m", asked, NULL);
             llf_buf out = {0};
             CHECK(p && llf_stream_pipe_feed(p, TEXT[from], strlen(TEXT[from]), &out) == 0 &&
                   llf_stream_pipe_end(p, &out) == 0);
@@ -955,7 +985,7 @@ static int read_last_usage(void *ctx, const char *event, const char *data, size_
 
 static void usage_through(llf_dialect from, llf_dialect to, const char *in, const char *want, const char *label)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(from, to, "m", to == LLF_OPENAI);
+    llf_stream_pipe *p = llf_stream_pipe_new(from, to, "m", to == LLF_OPENAI, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     cJSON *last = NULL, *w = cJSON_Parse(want);
@@ -1189,7 +1219,7 @@ static int read_gem_calls(void *ctx, const char *event, const char *data, size_t
  * reads back (read_blocks, read_gem_calls), its end -1 when cut. */
 static void check_calls(const char *label, const char *in, llf_dialect to, int bytewise, const char *want)
 {
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);
     llf_buf out = {0}, got = {0};
     int fed = 0;
     for (size_t i = 0, n = strlen(in), step = bytewise ? 1 : n; p && i < n && !fed; i += step)
@@ -1304,7 +1334,7 @@ static void whole_use_ids(const cJSON *a, llf_buf *ids)
 static void check_ids_as_whole(llf_dialect from, const char *stream, const char *whole, const char *want)
 {
     const llf_dialect_ops *F = llf_dialect_ops_of(from), *A = llf_dialect_ops_of(LLF_ANTHROPIC);
-    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_ANTHROPIC, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(from, LLF_ANTHROPIC, "m", 0, NULL);
     llf_buf out = {0}, sids = {0}, wids = {0};
     CHECK(p && llf_stream_pipe_feed(p, stream, strlen(stream), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
     llf_sse q = {0};
@@ -1353,7 +1383,7 @@ static void check_first_call_live(void)
 {
     static const char head[] = ROLE OT(OCALL(0, ",\"id\":\"call_A\"", "\"name\":\"get_weather\",", CITY1));
     static const char second[] = OT(OCALL(1, ",\"id\":\"call_B\"", "\"name\":\"get_time\",", "{"));
-    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, LLF_ANTHROPIC, "m", 0);
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, LLF_ANTHROPIC, "m", 0, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, head, strlen(head), &out) == 0);
     CHECK(out.p && strstr(out.p, "\"name\":\"get_weather\"") && strstr(out.p, "\"partial_json\":\"{\\\"city\\\":\""));
@@ -1380,7 +1410,7 @@ static void check_no_done(void)
     for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++) {
         llf_dialect to = (llf_dialect)t;
         llf_buf out = {0};
-        llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+        llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);
         CHECK(p && llf_stream_pipe_feed(p, text, strlen(text), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
         seen s = read_seen(to, &out);
         ending e = read_end(to, &out);
@@ -1393,7 +1423,7 @@ static void check_no_done(void)
         llf_buf_free(&out);
         llf_stream_pipe_free(p);
 
-        p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);   /* its usage after the finish, still no [DONE] */
+        p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);   /* its usage after the finish, still no [DONE] */
         CHECK(p && llf_stream_pipe_feed(p, usage_after, strlen(usage_after), &out) == 0 &&
               llf_stream_pipe_end(p, &out) == 0);
         closing c = {0};
@@ -1411,7 +1441,7 @@ static void check_no_done(void)
         /* cut before any finish: broken, nothing added at the end */
         const char *cut[] = {cut_text, cut_call};
         for (int i = 0; i < 2; i++) {
-            p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0);
+            p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);
             CHECK(p && llf_stream_pipe_feed(p, cut[i], strlen(cut[i]), &out) == 0);
             size_t n = out.n;
             CHECK(llf_stream_pipe_end(p, &out) == -1 && out.n == n);
@@ -1469,6 +1499,7 @@ void test_stream(void)
         check_oai_fields((llf_dialect)f, TOOLS[f]);
     }
     check_many_gemini_calls();
+    check_names_back();
     check_late_usage(LLF_ANTHROPIC, "max_tokens");
     check_late_usage(LLF_GEMINI, "MAX_TOKENS");
     check_finals();
