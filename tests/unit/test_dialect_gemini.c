@@ -703,6 +703,21 @@ static int names_taken(const cJSON *o)
     return ok;
 }
 
+/* An OpenAI answer (arg[0], its text) with its calls given the program's
+ * names (arg[1], LLF_HUB_NAMES' text), as a Gemini answer; NULL on no
+ * memory: t_oom_sweep's op. */
+static cJSON *oom_names_back(const void *arg)
+{
+    const char *const *a = arg;
+    cJSON *ans = cJSON_Parse(a[0]), *names = cJSON_Parse(a[1]), *g = NULL;
+    llf_terr e = {{0}};
+    if (!ans || !names || llf_hub_names_back(ans, names) || G->resp_from_hub(ans, "m", &g, &e) != LLF_TR_OK)
+        g = NULL;
+    cJSON_Delete(ans);
+    cJSON_Delete(names);
+    return g;
+}
+
 /* Gemini's function names may hold '.' and ':' ("files.read",
  * "mcp:search"), which OpenAI and Anthropic refuse (400): they are sent
  * each such byte '_', made unlike every other name of the request (_2...,
@@ -774,6 +789,9 @@ static void function_names_for_others(void)
     cJSON_Delete(g);
     cJSON_Delete(ans);
     cJSON_Delete(hub);
+    /* (a program's name longer than the one sent: renaming allocates) */
+    const char *const sweep[] = {answer, "{\"files_read_2\":\"files.read.whole:file\"}"};
+    t_oom_sweep(oom_names_back, sweep, "gemini function names back");
 
     /* names they take: no map at all */
     hub = hub_of("{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"functionDeclarations\":["

@@ -588,11 +588,12 @@ static void sweep(llf_dialect from, llf_dialect to, const char *in, const char *
 }
 
 /* A Gemini program's function names that OpenAI and Anthropic refuse were
- * sent changed (LLF_HUB_NAMES: "weather_get" for its "weather.get"): a
+ * sent changed (LLF_HUB_NAMES: "get_weather" for its "weather:get.now"): a
  * member's streamed call reaches it by its own name again. */
 static void check_names_back(void)
 {
-    cJSON *names = cJSON_Parse("{\"get_weather\":\"weather.get\",\"other\":\"x:y\"}");
+    /* (a program's name longer than the one sent: renaming allocates) */
+    cJSON *names = cJSON_Parse("{\"get_weather\":\"weather:get.now\",\"other\":\"x:y\"}");
     for (int f = LLF_OPENAI; f <= LLF_ANTHROPIC; f++) {
         llf_stream_pipe *p = llf_stream_pipe_new(f, LLF_GEMINI, "m", 0, names);
         llf_buf out = {0};
@@ -601,7 +602,7 @@ static void check_names_back(void)
         llf_sse q = {0};
         llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
         llf_sse_free(&q);
-        CHECK_STR(s.tool, "weather.get");
+        CHECK_STR(s.tool, "weather:get.now");
         CHECK_STR(s.args.p ? s.args.p : "", "{\"city\":\"Paris\"}");
         seen_free(&s);
         llf_buf_free(&out);
