@@ -387,10 +387,12 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
     }
     /* Chunked wins over a Content-Length, wherever each stands, and a
      * message that had both closes its connection (RFC 9112 §6.3): it may
-     * be a smuggling attempt, and the length someone else read is unknown. */
+     * be a smuggling attempt, and the length someone else read is unknown.
+     * So does an HTTP/1.0 one with a Transfer-Encoding, which 1.0 has not:
+     * a 1.0 hop before us may have read it otherwise (§6.1). */
     if (chunked) {
         *clen = -1;
-        r->keep_alive &= !length;
+        r->keep_alive &= !length && !r->http10;
     }
     r->clen = *clen;
     r->upgrade = upgrade && conn_upgrade;

@@ -195,6 +195,14 @@ void test_relay(void)
      * relay reads (it is carried as it came), nor is one without chunked */
     CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked \r\n\r\n", &r, &clen) > 0 && clen == -1);
     llf_http_req_free(&r);
+    /* an HTTP/1.0 message with a Transfer-Encoding closes its connection,
+     * kept alive as asked or not (RFC 9112 §6.1) */
+    CHECK(parse("POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", &r, &clen) > 0 &&
+          clen == -1 && !r.keep_alive);
+    llf_http_req_free(&r);
+    CHECK(parse("POST / HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n", &r, &clen) > 0 &&
+          r.keep_alive);
+    llf_http_req_free(&r);
     CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", &r, &clen) == -1);
     CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nContent-Length: 4\r\n\r\n", &r, &clen) == -1);
