@@ -567,6 +567,34 @@ static void function_response_media_members(void)
         CHECK(tr_skipped(LLF_ANTHROPIC, LLF_GEMINI, inline_, refuse[i], "functionResponse"));
 }
 
+/* A Gemini request req's schemas in the hub: its first tool's Schema
+ * parameters, its second's JSON Schema ones, and its response schema, as
+ * each of params, json_params and schema (labelled by what). */
+static void hub_schemas_are(const char *req, const char *params, const char *json_params, const char *schema,
+                            const char *what)
+{
+    cJSON *in = cJSON_Parse(req), *hub = NULL;
+    llf_terr e = {{0}};
+    char label[96];
+    CHECK(G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) == LLF_TR_OK);
+    const cJSON *tools = cJSON_GetObjectItem(hub, "tools");
+    cJSON *p = cJSON_Parse(params), *jp = cJSON_Parse(json_params), *sc = cJSON_Parse(schema);
+    snprintf(label, sizeof label, "%sSchema parameters", what);
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 0), "function"), "parameters"),
+                      p, label));
+    snprintf(label, sizeof label, "%sJSON Schema parameters", what);
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 1), "function"), "parameters"),
+                      jp, label));
+    snprintf(label, sizeof label, "%sresponse schema", what);
+    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(hub, "response_format"),
+                                                              "json_schema"), "schema"), sc, label));
+    cJSON_Delete(p);
+    cJSON_Delete(jp);
+    cJSON_Delete(sc);
+    cJSON_Delete(hub);
+    cJSON_Delete(in);
+}
+
 /* Inside a Gemini Schema (responseSchema, a declaration's parameters) a
  * repeated field (required, enum, anyOf, propertyOrdering) given as a
  * single value is a list of one, as Google reads every repeated field of
@@ -591,22 +619,7 @@ static void schema_single_values(void)
     static const char schema[] =
         "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},"
         "\"required\":[\"a\"]}}";
-    cJSON *in = cJSON_Parse(req), *hub = NULL;
-    llf_terr e = {{0}};
-    CHECK(G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) == LLF_TR_OK);
-    const cJSON *tools = cJSON_GetObjectItem(hub, "tools");
-    cJSON *p = cJSON_Parse(params), *jp = cJSON_Parse(json_params), *sc = cJSON_Parse(schema);
-    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 0), "function"), "parameters"),
-                      p, "Schema parameters"));
-    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 1), "function"), "parameters"),
-                      jp, "JSON Schema parameters"));
-    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(hub, "response_format"),
-                                                              "json_schema"), "schema"), sc, "response schema"));
-    cJSON_Delete(p);
-    cJSON_Delete(jp);
-    cJSON_Delete(sc);
-    cJSON_Delete(hub);
-    cJSON_Delete(in);
+    hub_schemas_are(req, params, json_params, schema, "");
 }
 
 /* Gemini's Schema with its fields in snake_case, the proto names Google
@@ -635,23 +648,8 @@ static void schema_snake_case(void)
     static const char schema[] =
         "{\"type\":\"array\",\"maxItems\":2,\"minItems\":1,\"items\":{\"anyOf\":[{\"type\":\"string\"},"
         "{\"type\":\"integer\"}]}}";
-    cJSON *in = cJSON_Parse(req), *hub = NULL;
-    llf_terr e = {{0}};
-    CHECK(G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) == LLF_TR_OK);
-    const cJSON *tools = cJSON_GetObjectItem(hub, "tools");
-    cJSON *p = cJSON_Parse(params), *jp = cJSON_Parse(json_params), *sc = cJSON_Parse(schema);
-    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 0), "function"), "parameters"),
-                      p, "snake_case Schema parameters"));
-    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 1), "function"), "parameters"),
-                      jp, "snake_case JSON Schema parameters"));
-    CHECK(t_json_same(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(hub, "response_format"),
-                                                              "json_schema"), "schema"), sc, "snake_case response schema"));
+    hub_schemas_are(req, params, json_params, schema, "snake_case ");
     t_oom_sweep(oom_to_hub, req, "gemini snake_case schema");
-    cJSON_Delete(p);
-    cJSON_Delete(jp);
-    cJSON_Delete(sc);
-    cJSON_Delete(hub);
-    cJSON_Delete(in);
 }
 
 /* A Schema's bounds written as strings, as proto3 JSON writes its int64
