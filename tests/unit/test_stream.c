@@ -148,6 +148,22 @@ static int read_event(void *ctx, const char *event, const char *data, size_t len
     return 0;
 }
 
+/* What a program in dialect d reads of the SSE text out. */
+static seen read_seen(llf_dialect d, const llf_buf *out)
+{
+    seen s = {.d = d};
+    llf_sse q = {0};
+    llf_sse_feed(&q, out->p ? out->p : "", out->n, read_event, &s);
+    llf_sse_free(&q);
+    return s;
+}
+
+static void seen_free(seen *s)
+{
+    llf_buf_free(&s->text);
+    llf_buf_free(&s->args);
+}
+
 static void check_pair(llf_dialect from, llf_dialect to, const char *in, int tools)
 {
     static const char *const names[] = {"openai", "anthropic", "gemini"};
@@ -160,10 +176,7 @@ static void check_pair(llf_dialect from, llf_dialect to, const char *in, int too
         llf_sse_feed(&p, in + i, 1, feed_event, &r);
     llf_sse_free(&p);
     CHECK(!r.bad && llf_stream_tr_end(&r.tr, &r.out) == 0);
-    seen s = {.d = to};
-    llf_sse q = {0};
-    llf_sse_feed(&q, r.out.p ? r.out.p : "", r.out.n, read_event, &s);
-    llf_sse_free(&q);
+    seen s = read_seen(to, &r.out);
     char label[64];
     snprintf(label, sizeof label, "%s → %s%s", names[from], names[to], tools ? " (tools)" : "");
     int ok = s.framed_start && s.framed_end && !s.invalid &&
@@ -175,8 +188,7 @@ static void check_pair(llf_dialect from, llf_dialect to, const char *in, int too
                 label, s.framed_start, s.framed_end, s.invalid, s.finish, s.text.p ? s.text.p : "", s.tool,
                 s.args.p ? s.args.p : "", r.out.p ? r.out.p : "");
     CHECK(ok);
-    llf_buf_free(&s.text);
-    llf_buf_free(&s.args);
+    seen_free(&s);
     llf_buf_free(&r.out);
     llf_stream_tr_free(&r.tr);
 }
@@ -486,21 +498,6 @@ static const char A_WHOLE_START[] = A_MSG("{\"input_tokens\":5}")
     "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":3}}\n\n"
     "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
 
-static seen read_all(llf_dialect to, const char *sse, size_t n)
-{
-    seen s = {.d = to};
-    llf_sse q = {0};
-    llf_sse_feed(&q, sse ? sse : "", n, read_event, &s);
-    llf_sse_free(&q);
-    return s;
-}
-
-static void seen_free(seen *s)
-{
-    llf_buf_free(&s->text);
-    llf_buf_free(&s->args);
-}
-
 static void check_whole_block_starts(void)
 {
     for (int to = 0; to < 3; to++) {
@@ -510,7 +507,7 @@ static void check_whole_block_starts(void)
         llf_buf out = {0};
         CHECK(p && llf_stream_pipe_feed(p, A_WHOLE_START, strlen(A_WHOLE_START), &out) == 0 &&
               llf_stream_pipe_end(p, &out) == 0);
-        seen s = read_all((llf_dialect)to, out.p, out.n);
+        seen s = read_seen((llf_dialect)to, &out);
         CHECK_STR(s.text.p ? s.text.p : "", "Let me look.");
         CHECK_STR(s.tool, "get_weather");
         cJSON *args = cJSON_Parse(s.args.p ? s.args.p : "");
@@ -558,7 +555,7 @@ static void whole_if_through(const void *arg)
 {
     oom_arg *a = (oom_arg *)arg;
     if (a->ok) {
-        seen s = read_all(a->to, a->out.p, a->out.n);
+        seen s = read_seen(a->to, &a->out);
         int same = !strcmp(s.text.p ? s.text.p : "", a->want.text.p ? a->want.text.p : "") &&
                    !strcmp(s.args.p ? s.args.p : "", a->want.args.p ? a->want.args.p : "") &&
                    !strcmp(s.tool, a->want.tool) && !strcmp(s.finish, a->want.finish);
@@ -576,7 +573,7 @@ static void sweep_named(llf_dialect from, llf_dialect to, const char *in, const 
     oom_arg a = {from, to, in, {.d = to}, 0, {0}, names};
     translate_all(&a);
     CHECK(a.ok);
-    a.want = read_all(to, a.out.p, a.out.n);
+    a.want = read_seen(to, &a.out);
     llf_buf_free(&a.out);
     t_oom_sweep_then(translate_all, whole_if_through, &a, label);
     seen_free(&a.want);
@@ -598,10 +595,7 @@ static void check_names_back(void)
         llf_stream_pipe *p = llf_stream_pipe_new(f, LLF_GEMINI, "m", 0, names);
         llf_buf out = {0};
         CHECK(p && llf_stream_pipe_feed(p, TOOLS[f], strlen(TOOLS[f]), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
-        seen s = {.d = LLF_GEMINI};
-        llf_sse q = {0};
-        llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
-        llf_sse_free(&q);
+        seen s = read_seen(LLF_GEMINI, &out);
         CHECK_STR(s.tool, "weather:get.now");
         CHECK_STR(s.args.p ? s.args.p : "", "{\"city\":\"Paris\"}");
         seen_free(&s);
@@ -641,15 +635,11 @@ static void check_refusal(llf_dialect to, const char *finish)
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, OAI_REFUSAL, strlen(OAI_REFUSAL), &out) == 0 &&
           llf_stream_pipe_end(p, &out) == 0);
-    seen s = {.d = to};
-    llf_sse q = {0};
-    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
-    llf_sse_free(&q);
+    seen s = read_seen(to, &out);
     CHECK_STR(s.text.p ? s.text.p : "", "I'm sorry, I cannot help with that.");
     CHECK_STR(s.finish, finish);
     CHECK(s.framed_start && s.framed_end && !s.invalid);
-    llf_buf_free(&s.text);
-    llf_buf_free(&s.args);
+    seen_free(&s);
     llf_buf_free(&out);
     llf_stream_pipe_free(p);
 }
@@ -669,15 +659,11 @@ static void check_mended(llf_dialect to, const char *in, const char *want)
     llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
-    seen s = {.d = to};
-    llf_sse q = {0};
-    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
-    llf_sse_free(&q);
+    seen s = read_seen(to, &out);
     CHECK_STR(s.text.p ? s.text.p : "", want);
     CHECK(!out.p || !memchr(out.p, '\t', out.n));   /* (escaped) */
     CHECK(s.framed_start && s.framed_end);
-    llf_buf_free(&s.text);
-    llf_buf_free(&s.args);
+    seen_free(&s);
     llf_buf_free(&out);
     llf_stream_pipe_free(p);
 }
@@ -699,10 +685,7 @@ static void check_gemini_empty(llf_dialect from)
     llf_buf out = {0};
     CHECK(p && llf_stream_pipe_feed(p, EMPTY[from], strlen(EMPTY[from]), &out) == 0 &&
           llf_stream_pipe_end(p, &out) == 0);
-    seen s = {.d = LLF_GEMINI};
-    llf_sse q = {0};
-    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_event, &s);
-    llf_sse_free(&q);
+    seen s = read_seen(LLF_GEMINI, &out);
     const char *d = out.p ? strstr(out.p, "data: ") : NULL;
     cJSON *j = d ? cJSON_Parse(d + 6) : NULL;
     char *parts = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(
@@ -712,8 +695,7 @@ static void check_gemini_empty(llf_dialect from)
     CHECK_STR(s.finish, "STOP");
     free(parts);
     cJSON_Delete(j);
-    llf_buf_free(&s.text);
-    llf_buf_free(&s.args);
+    seen_free(&s);
     llf_buf_free(&out);
     llf_stream_pipe_free(p);
 }
@@ -829,14 +811,6 @@ static ending read_end(llf_dialect d, const llf_buf *out)
     return e;
 }
 
-static seen read_seen(llf_dialect d, const llf_buf *out)
-{
-    seen s = {.d = d};
-    llf_sse q = {0};
-    llf_sse_feed(&q, out->p ? out->p : "", out->n, read_event, &s);
-    llf_sse_free(&q);
-    return s;
-}
 
 /* A blocked prompt ends the answer, empty, with the filter's finish, as a
  * whole one is translated (dialect_gemini.c): a complete stream in the
@@ -855,8 +829,7 @@ static void check_gemini_blocked(llf_dialect to, const char *finish)
         fprintf(stderr, "FAIL blocked prompt → %s:\n%s\n", to == LLF_OPENAI ? "openai" : "anthropic",
                 out.p ? out.p : "");
     CHECK(ok);
-    llf_buf_free(&s.text);
-    llf_buf_free(&s.args);
+    seen_free(&s);
     llf_buf_free(&out);
     llf_stream_pipe_free(p);
 }
@@ -872,8 +845,7 @@ static void check_gemini_usage_last(llf_dialect to, const char *finish)
           llf_stream_pipe_feed(p, GEM_TEXT2_STOP, strlen(GEM_TEXT2_STOP), &out) == 0);
     seen s = read_seen(to, &out);
     CHECK_STR(s.text.p ? s.text.p : "", "Hello world");   /* live */
-    llf_buf_free(&s.text);
-    llf_buf_free(&s.args);
+    seen_free(&s);
     CHECK(llf_stream_pipe_feed(p, GEM_USAGE_ONLY, strlen(GEM_USAGE_ONLY), &out) == 0);
     CHECK(llf_stream_pipe_end(p, &out) == 0);
     s = read_seen(to, &out);
@@ -884,8 +856,7 @@ static void check_gemini_usage_last(llf_dialect to, const char *finish)
         fprintf(stderr, "FAIL usage after the finish → %s: finishes %d after %d in %d out %d\n%s\n",
                 to == LLF_OPENAI ? "openai" : "anthropic", e.finishes, e.after, e.in, e.out, out.p ? out.p : "");
     CHECK(ok);
-    llf_buf_free(&s.text);
-    llf_buf_free(&s.args);
+    seen_free(&s);
     llf_buf_free(&out);
     llf_stream_pipe_free(p);
 
@@ -1419,8 +1390,7 @@ static void check_no_done(void)
         CHECK_STR(s.text.p ? s.text.p : "", "Hello world");
         CHECK_STR(s.finish, to == LLF_ANTHROPIC ? "end_turn" : "STOP");
         CHECK(to != LLF_ANTHROPIC || (e.finishes == 1 && e.terminated && !e.after));
-        llf_buf_free(&s.text);
-        llf_buf_free(&s.args);
+        seen_free(&s);
         llf_buf_free(&out);
         llf_stream_pipe_free(p);
 
