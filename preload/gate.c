@@ -30,6 +30,12 @@ static int before_host(char c)
     return c == '/' || c == '@' || c == '[' || c == '"' || isspace((unsigned char)c);
 }
 
+/* Where a URL's authority ends, seen from within it either way. */
+static int authority_stop(char c)
+{
+    return c == '/' || c == '"' || isspace((unsigned char)c);
+}
+
 static int after_host(char c)
 {
     return c == '\0' || c == ':' || c == '/' || c == ']' || c == '"' || c == '?' || c == '#' ||
@@ -111,12 +117,12 @@ int llf_gate_mentions(const char *t, const char *host, long port)
         if (q > t && q[-1] == '[')
             q--;
         if (q > t && q[-1] == '@')
-            for (q--; q > t && q[-1] != '/' && q[-1] != '"' && !isspace((unsigned char)q[-1]);)
+            for (q--; q > t && !authority_stop(q[-1]);)
                 q--;
         if (q - t < 3 || strncmp(q - 3, "://", 3) != 0)
             continue;
         const char *a = p + m;   /* (the user of a user@: an '@' before the authority's end) */
-        while (*a && *a != '@' && *a != '/' && *a != '"' && !isspace((unsigned char)*a))
+        while (*a && *a != '@' && !authority_stop(*a))
             a++;
         if (*a == '@')
             continue;
