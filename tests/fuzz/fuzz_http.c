@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "relay.h"
+#include "http1.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
