@@ -424,8 +424,9 @@ typedef struct rctx {
     int in_stream, in_chunked, in_started, in_done;
     /* ...whose Expect: 100-continue went on to the server, whether the
      * program was told to continue (see go_on), and whether the server
-     * answered 417 instead (see on_header) */
-    int fwd_expect, continued, expect_failed;
+     * answered 417 instead, which ends the transfer at its head, as a 101
+     * does (see on_header) */
+    int fwd_expect, continued, at_head;
     long in_left;
     const llf_buf *in_pre;
     size_t in_off;
@@ -526,7 +527,7 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
         x->gated = 1;
     if (blank && !x->at && x->block_status == 100 && go_on(x))
         return 0;
-    if (blank && !x->at && x->block_status >= 200) {
+    if (blank && !x->at && (x->block_status >= 200 || x->block_status == 101)) {
         /* An answer before the program's body is all read (a 401 or 413
          * after the head, as servers give) ends the connection, as the
          * server's would (RFC 9110 §10.1.1): the program is told so, and
@@ -539,13 +540,24 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
          * ours to send, again: a server that keeps its connection got the
          * request thousands of times a second. The transfer stops at the
          * 417's head, which the program gets with no body. */
-        x->expect_failed = x->fwd_expect && !x->continued && x->block_status == 417;
-        if (x->expect_failed)
+        int expect_failed = x->fwd_expect && !x->continued && x->block_status == 417;
+        if (expect_failed)
             x->framing = 0;
+        /* A 101 to a request that asked for no upgrade (an upgrade is
+         * tunnelled, not performed: see upgrade_plain) is the last HTTP on
+         * the connection, whose protocol libcurl cannot read: it waited
+         * for another head until the server closed, and the program's
+         * connection was reset. The program gets the 101 at once, and the
+         * close that follows it. */
+        if (x->block_status == 101) {
+            x->framing = FRAME_UPSTREAM;
+            x->keep_alive = 0;
+        }
+        x->at_head = expect_failed || x->block_status == 101;
         x->sent = 1;
         if (write_head(x->k, x->out->head.p, x->out->head.n, NULL, x->framing,
                        x->keep_alive && x->framing != FRAME_TO_CLOSE) ||
-            x->expect_failed)
+            x->at_head)
             return 0;
     }
     return len;
@@ -672,7 +684,7 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
         return 0;
     }
     if (x->sent)
-        return x->expect_failed ? len : write_framed(x->k, x->framing, p, len) ? 0 : len;
+        return x->at_head ? len : write_framed(x->k, x->framing, p, len) ? 0 : len;
     if (llf_buf_add(&x->out->body, p, len))
         return 0;
     if (!x->gated)
@@ -910,6 +922,10 @@ static void perform_at(rctx *x, const llf_req *req, const llf_attempt *at, llf_r
     memset(&x->sse, 0, sizeof x->sse);
     x->pipe = NULL;
     x->gate = NULL;
+    /* (the fields a Connection header names go on, unlike a proxy's
+     * (RFC 9110 §7.6.1): the program's next hop, as it sees it, is the
+     * server, and they were meant for it; the framing and connection
+     * fields alone are libcurl's to write) */
     struct curl_slist *hl = NULL;
     for (size_t i = 0; i < req->headers.n; i++)
         if (!llf_header_hop(req->headers.v[i]))
@@ -1200,16 +1216,40 @@ static int write_head(conn *k, const char *head, size_t headlen, const char *ext
     const char *sp = memchr(last, ' ', n);
     int bad = llf_buf_adds(&out, "HTTP/1.1") || llf_buf_add(&out, sp ? sp : " 502", sp ? (size_t)(last + n - sp) : 4) ||
               llf_buf_adds(&out, "\r\n");
+    int kept = 0;
     for (const char *l = lf + 1; !bad && l < end; l = lf + 1) {
         if (!(lf = head_line(l, end, &n)) || n == 0)
             break;
+        /* A line folded onto the one before (obs-fold) goes where that one
+         * goes, joined to it by a space (RFC 9112 §5.2): on a line of its
+         * own after a header left out, it would continue another. */
+        if (*l == ' ' || *l == '\t') {
+            size_t w = strspn(l, " \t");
+            if (kept && w < n) {
+                out.n -= 2;
+                bad = llf_buf_adds(&out, " ") || llf_buf_add(&out, l + w, n - w) || llf_buf_adds(&out, "\r\n");
+            }
+            continue;
+        }
+        /* White space before the colon is taken out (§5.1: a proxy must),
+         * and such a line is read by its name: "Content-Length : 5" went on
+         * beside the framing libcurl read, which did not take it. */
+        const char *colon = memchr(l, ':', n);
+        size_t nl = colon ? (size_t)(colon - l) : n;
+        while (colon && nl && (l[nl - 1] == ' ' || l[nl - 1] == '\t'))
+            nl--;
+        int spaced = colon && l + nl != colon;
         char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), l);
+        snprintf(name, sizeof name, "%.*s%s", (int)(nl < 62 ? nl : 62), l, colon ? ":" : "");
         /* (Trailer announces fields after the last chunk: a body we frame
          * otherwise ends without them, see respond) */
-        if ((!llf_header_hop(name) || (framing == FRAME_UPSTREAM && llf_header_is(name, "content-length"))) &&
-            (framing == FRAME_CHUNKED || framing == FRAME_UPSTREAM || !llf_header_is(name, "trailer")))
-            bad = llf_buf_add(&out, l, n) || llf_buf_adds(&out, "\r\n");
+        kept = (!llf_header_hop(name) ||
+                (framing == FRAME_UPSTREAM && !spaced && llf_header_is(name, "content-length"))) &&
+               (framing == FRAME_CHUNKED || framing == FRAME_UPSTREAM || !llf_header_is(name, "trailer"));
+        if (kept)
+            bad = llf_buf_add(&out, l, nl) ||
+                  llf_buf_add(&out, colon ? colon : l + n, colon ? (size_t)(l + n - colon) : 0) ||
+                  llf_buf_adds(&out, "\r\n");
     }
     if (!bad && extra)
         bad = llf_buf_adds(&out, extra);
@@ -1319,8 +1359,8 @@ static int pass_through(rctx *x, const llf_req *orig)
     int rc = -1;
     if (!x->sent)
         fail_before_reply(x->k, resp.curlcode);
-    else if (resp.curlcode != CURLE_OK && !x->expect_failed)
-        reset(x->k);   /* broken within the body, as upstream's was (not a 417, stopped at its head: on_header) */
+    else if (resp.curlcode != CURLE_OK && !x->at_head)
+        reset(x->k);   /* broken within the body, as upstream's was (not a 417 or 101, stopped at its head: on_header) */
     else if (x->framing != FRAME_CHUNKED || write_end(x->k, &resp.trailers) == 0)
         rc = x->framing == FRAME_TO_CLOSE || !x->keep_alive ? -1 : 0;   /* (an answer before the body's end said close: on_header) */
     if (rc && x->sent && x->in_stream && !x->in_done)

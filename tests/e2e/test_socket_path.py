@@ -1592,6 +1592,56 @@ for p in ("/a", "/b"):
        f"each request answered, framed once ({r.stderr.decode()[-300:]})")
 
 
+def test_an_answers_spaced_or_folded_header_lines_are_passed_on_as_a_proxy_must():
+    """A server's header with white space before its colon ("Content-Length
+    : 5", which libcurl does not take for framing) went on beside the
+    relay's own framing, so a lenient client saw a length and chunks; and a
+    line folded onto a header the relay leaves out (obs-fold) went on as a
+    continuation of the header before. RFC 9112 §5.1 and §5.2: the white
+    space is taken out (the line is then the framing header it names, and
+    left out), and a fold joins its own header with a space."""
+    def spaced(c, req):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\nX-Fold: a\r\n  b\r\nConnection: x\r\n c\r\n"
+                  b"X-Spaced\t: 1\r\nX-After: 2\r\n\r\nabc")
+        return False
+    m = mock()
+    srv = RawServer(spaced)
+    try:
+        out = raw_call(m, srv.port, "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                       config(m, raw=srv.port))
+    finally:
+        srv.stop()
+    head, _, body = out.partition(b"\r\n\r\n")
+    eq(head.split(b"\r\n"), [b"HTTP/1.1 200 OK", b"X-Fold: a b", b"X-Spaced: 1", b"X-After: 2",
+                             b"Transfer-Encoding: chunked", b"Connection: close"], "the head as a proxy passes it on")
+    eq(body, b"3\r\nabc\r\n0\r\n\r\n", "the body, in the relay's framing alone")
+
+
+def test_a_101_to_a_request_that_asked_no_upgrade_reaches_the_program_at_once():
+    """A server that answers 101 to a request with no Upgrade (RFC 9110
+    §15.2.2 forbids it) speaks something else from there on, which libcurl
+    cannot read: it waited for another head until the server closed, and
+    the program's connection was reset. A server that waits for its client
+    to go first (this one) kept the program waiting past its own time limit.
+    The program now gets the 101 at once, and the close after it."""
+    def switches(c, req):
+        c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\nfoo-hello")
+        c.settimeout(10)
+        try:
+            while c.recv(4096):
+                pass
+        except OSError:
+            pass
+        return False
+    m = mock()
+    srv = RawServer(switches)
+    try:
+        out = raw_call(m, srv.port, "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n", config(m, raw=srv.port))
+    finally:
+        srv.stop()
+    eq(out, b"HTTP/1.1 101 Switching Protocols\r\nConnection: close\r\n\r\n", "the 101, then the close")
+
+
 def test_a_head_with_bare_lf_header_lines_is_carried_as_it_came():
     """A request line ending in CRLF with header lines, or only the empty
     line, ending in a bare LF: no CRLF CRLF ends that head, and the relay
