@@ -965,10 +965,17 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             llf_buf_adds(&system, LLF_JSON_ONLY_TEXT))
             rc = LLF_TR_ERROR;
     } else if (rc == LLF_TR_OK && rft && strcmp(rft, "json_schema") == 0) {
-        char *schema = cJSON_PrintUnformatted(llf_get(llf_get(rf, "json_schema"), "schema"));
+        const cJSON *js = llf_get(llf_get(rf, "json_schema"), "schema");
+        /* (what the schema's root is, when it says: an array asked for as
+         * "a JSON object" was answered with one wrapping it) */
+        const cJSON *root = llf_get(js, "type");
+        const char *what = !root || (cJSON_IsString(root) && !strcmp(root->valuestring, "object")) ? "object"
+                           : cJSON_IsString(root) && !strcmp(root->valuestring, "array")              ? "array"
+                                                                                                      : "value";
+        char *schema = cJSON_PrintUnformatted(js);
         if (!schema || (system.n && llf_buf_adds(&system, "\n\n")) ||
-            llf_buf_printf(&system, "Respond with a single JSON object that conforms to this JSON "
-                                    "Schema, and nothing else:\n%s", schema))
+            llf_buf_printf(&system, "Respond with a single JSON %s that conforms to this JSON "
+                                    "Schema, and nothing else:\n%s", what, schema))
             rc = LLF_TR_ERROR;
         free(schema);
     }

@@ -830,7 +830,17 @@ void test_dialect_anthropic(void)
                  "\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"object\"}}},"
                  "\"max_completion_tokens\":77}", "claude-3-haiku-20240307");
     CHECK(o && strstr(cJSON_GetObjectItem(o, "system")->valuestring, "{\"type\":\"object\"}"));
+    CHECK(o && strstr(cJSON_GetObjectItem(o, "system")->valuestring, "a single JSON object that conforms"));
     CHECK(o && cJSON_GetObjectItem(o, "max_tokens")->valueint == 77);
+    cJSON_Delete(o);
+    /* a schema whose root is an array, or another value, is not asked for as an object */
+    o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{\"type\":"
+                 "\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"array\"}}}}", "claude-sonnet-4-5");
+    CHECK(o && strstr(cJSON_GetObjectItem(o, "system")->valuestring, "a single JSON array that conforms"));
+    cJSON_Delete(o);
+    o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{\"type\":"
+                 "\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"string\"}}}}", "claude-sonnet-4-5");
+    CHECK(o && strstr(cJSON_GetObjectItem(o, "system")->valuestring, "a single JSON value that conforms"));
     cJSON_Delete(o);
     o = from_hub("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "claude-3-haiku-20240307");
     CHECK(o && cJSON_GetObjectItem(o, "max_tokens")->valueint == 4096);
