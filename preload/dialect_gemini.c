@@ -693,6 +693,18 @@ static int response_content(const cJSON *fr, const char *text, cJSON **content, 
     return rc;
 }
 
+/* A part holding nothing but a thought signature, as Gemini's last streamed
+ * chunk can carry one, kept by the program in its history: nothing for
+ * another dialect, which has no use for the signature. */
+static int signature_only(const cJSON *p)
+{
+    int n = 0;
+    for (const cJSON *f = cJSON_IsObject(p) ? p->child : NULL; f; f = f->next, n++)
+        if (strcmp(f->string, "thoughtSignature") && strcmp(f->string, "thought_signature"))
+            return 0;
+    return n > 0;
+}
+
 static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_terr *e)
 {
     const char *role = llf_get_str(turn, "role");
@@ -704,7 +716,7 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_t
         const cJSON *inl = get2(p, "inlineData", "inline_data"), *fd = get2(p, "fileData", "file_data");
         const cJSON *fc = get2(p, "functionCall", "function_call");
         const cJSON *fr = get2(p, "functionResponse", "function_response");
-        if (cJSON_IsTrue(llf_get(p, "thought")))
+        if (cJSON_IsTrue(llf_get(p, "thought")) || signature_only(p))
             continue;
         if (llf_get_str(p, "text")) {
             if (llf_append(parts, llf_text_part(llf_get_str(p, "text"))))
@@ -1644,7 +1656,7 @@ static cJSON *candidate_to_choice(const cJSON *cand, int index, const char *rid,
     const cJSON *parts = llf_get(llf_get(cand, "content"), "parts");
     for (const cJSON *p = cJSON_IsArray(parts) ? parts->child : NULL; p && ok && calls; p = p->next) {
         const cJSON *fc = get2(p, "functionCall", "function_call");
-        if (cJSON_IsTrue(llf_get(p, "thought")))
+        if (cJSON_IsTrue(llf_get(p, "thought")) || signature_only(p))
             continue;
         if (llf_get_str(p, "text")) {
             has_text = 1;

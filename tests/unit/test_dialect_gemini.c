@@ -1377,6 +1377,24 @@ void test_dialect_gemini(void)
         cJSON_Delete(hr);
     }
 
+    /* a part holding only a thought signature (a stream's last chunk's,
+     * kept in the program's history) carries nothing to another dialect */
+    {
+        cJSON *gr = cJSON_Parse("{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"q\"}]},"
+                                "{\"role\":\"model\",\"parts\":[{\"text\":\"a\"},{\"thoughtSignature\":\"c2ln\"}]},"
+                                "{\"role\":\"model\",\"parts\":[{\"thought_signature\":\"c2ln\"}]},"
+                                "{\"role\":\"user\",\"parts\":[{\"text\":\"r\"}]}]}");
+        cJSON *hr = NULL, *msgs = cJSON_Parse("[{\"role\":\"user\",\"content\":\"q\"},"
+                                              "{\"role\":\"assistant\",\"content\":\"a\"},"
+                                              "{\"role\":\"user\",\"content\":\"r\"}]");
+        CHECK(G->req_to_hub(gr, "gemini-2.5-flash", &hr, &e) == LLF_TR_OK);
+        t_json_same(cJSON_GetObjectItem(hr, "messages"), msgs, "signature-only parts");
+        cJSON_Delete(gr);
+        cJSON_Delete(hr);
+        cJSON_Delete(msgs);
+    }
+    CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"role\":\"model\",\"parts\":[{\"thoughtSignature\":\"x\",\"executableCode\":{}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+
     /* what Gemini cannot serve faithfully, or cannot be expressed in the hub */
     CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"inlineData\":{\"mimeType\":\"application/pdf\",\"data\":\"JVBE\"}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(strstr(d, "application/pdf") != NULL);
