@@ -85,7 +85,7 @@ $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit
 EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate \
             $(BUILD)/progs/execafter $(BUILD)/progs/curlinfo $(BUILD)/progs/lastthread $(BUILD)/progs/burst \
             $(BUILD)/progs/peercheck $(BUILD)/progs/jumpload $(BUILD)/progs/plainout $(BUILD)/progs/slowload.so \
-            $(BUILD)/progs/heldlock
+            $(BUILD)/progs/heldlock $(BUILD)/progs/sslapi
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread
@@ -95,8 +95,8 @@ $(BUILD)/progs/%: tests/progs/%.c
 $(BUILD)/progs/slowload.so: tests/progs/slowload.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 $(WARN) -shared -fPIC -o $@ $< -ldl
-# (an OpenSSL client: the TLS path)
-$(BUILD)/progs/peercheck: tests/progs/peercheck.c
+# (OpenSSL clients: the TLS path)
+$(BUILD)/progs/peercheck $(BUILD)/progs/sslapi: $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< -lssl -lcrypto
 

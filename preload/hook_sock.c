@@ -98,10 +98,13 @@ int llf_fd_tls_redirected(int fd)
 
 static void note_orig(int fd, const struct sockaddr *sa, socklen_t len)
 {
-    struct sockaddr_in6 *page = len <= sizeof *page ? fd_page((void **)orig_pages, fd, sizeof *page, 1) : NULL;
+    /* (the address's own size at most: a program may pass a larger length,
+     * sizeof(struct sockaddr_storage), which the kernel takes) */
+    size_t n = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    struct sockaddr_in6 *page = fd_page((void **)orig_pages, fd, sizeof *page, 1);
     if (page) {
         memset(&page[fd % FD_PAGE], 0, sizeof *page);
-        memcpy(&page[fd % FD_PAGE], sa, len);
+        memcpy(&page[fd % FD_PAGE], sa, len < n ? len : n);
     }
 }
 

@@ -179,6 +179,10 @@ static struct {
     int (*is_init_finished)(const SSL *);
     int (*is_server)(const SSL *);
     int (*in_before)(const SSL *);
+    int (*in_init)(const SSL *);
+    OSSL_HANDSHAKE_STATE (*get_state)(const SSL *);
+    int (*want)(const SSL *);
+    int (*key_update)(SSL *, int);
     /* the peer probe, and what it answers */
     X509 *(*get0_peer_certificate)(const SSL *);
     STACK_OF(X509) *(*get_peer_cert_chain)(const SSL *);
@@ -271,6 +275,10 @@ static void resolve(void)
     R(is_init_finished, "SSL_is_init_finished");
     R(is_server, "SSL_is_server");
     R(in_before, "SSL_in_before");
+    R(in_init, "SSL_in_init");
+    R(get_state, "SSL_get_state");
+    R(want, "SSL_want");
+    R(key_update, "SSL_key_update");
     R(get0_peer_certificate, "SSL_get0_peer_certificate");
     R(get_peer_cert_chain, "SSL_get_peer_cert_chain");
     R(get0_verified_chain, "SSL_get0_verified_chain");
@@ -492,6 +500,18 @@ static int handshake(SSL *s, int (*fn)(SSL *))
 LLF_EXPORT int SSL_connect(SSL *s) { return handshake(s, REAL(connect)); }
 LLF_EXPORT int SSL_do_handshake(SSL *s) { return handshake(s, REAL(do_handshake)); }
 
+/* The virtual session a read or write is on. A program may leave the
+ * handshake to its first read or write (SSL_set_connect_state, then
+ * SSL_write: OpenSSL's implicit handshake): that call is its handshake,
+ * and the session is made virtual there as at SSL_connect; it went to the
+ * provider with no fallback. (in_before first: one cheap question for a
+ * session past its handshake.) */
+static vssl *session(SSL *s)
+{
+    vssl *v = find(s);
+    return v || !REAL(in_before) || !real.in_before(s) ? v : make_virtual(s);
+}
+
 /* One plaintext read or write on a virtual session, with OpenSSL's results. */
 static long vio(vssl *v, void *buf, size_t n, int writing, int peek)
 {
@@ -519,16 +539,27 @@ static int clamp(long r)
     return r > 0 ? (int)r : r == 0 ? 0 : -1;
 }
 
+/* What OpenSSL makes of a length it will not read or write: a negative
+ * one is refused (-1, SSL_ERROR_SSL); a read of none, or SSL_write of
+ * none, returns 0 with SSL_ERROR_SYSCALL (no data, no error, no end):
+ * recv() of 0 bytes said 0, which was taken for the server's clean end,
+ * and set SSL_RECEIVED_SHUTDOWN for good. */
+static int no_length(vssl *v, int num)
+{
+    v->err = num < 0 ? SSL_ERROR_SSL : SSL_ERROR_SYSCALL;
+    return num < 0 ? -1 : 0;
+}
+
 LLF_EXPORT int SSL_read(SSL *s, void *buf, int num)
 {
-    vssl *v = find(s);
-    return v ? clamp(vio(v, buf, num > 0 ? (size_t)num : 0, 0, 0)) : REAL(read)(s, buf, num);
+    vssl *v = session(s);
+    return !v ? REAL(read)(s, buf, num) : num > 0 ? clamp(vio(v, buf, (size_t)num, 0, 0)) : no_length(v, num);
 }
 
 LLF_EXPORT int SSL_peek(SSL *s, void *buf, int num)
 {
-    vssl *v = find(s);
-    return v ? clamp(vio(v, buf, num > 0 ? (size_t)num : 0, 0, 1)) : REAL(peek)(s, buf, num);
+    vssl *v = session(s);
+    return !v ? REAL(peek)(s, buf, num) : num > 0 ? clamp(vio(v, buf, (size_t)num, 0, 1)) : no_length(v, num);
 }
 
 /* A write as OpenSSL does it: all of it, or WANT_WRITE with the part sent
@@ -552,14 +583,14 @@ static long vwrite(SSL *s, vssl *v, const char *buf, size_t n)
 
 LLF_EXPORT int SSL_write(SSL *s, const void *buf, int num)
 {
-    vssl *v = find(s);
-    return v ? clamp(vwrite(s, v, buf, num > 0 ? (size_t)num : 0)) : REAL(write)(s, buf, num);
+    vssl *v = session(s);
+    return !v ? REAL(write)(s, buf, num) : num > 0 ? clamp(vwrite(s, v, buf, (size_t)num)) : no_length(v, num);
 }
 
 /* A read or peek of the _ex kind (writes: vwrite). */
 static int ex(vssl *v, void *buf, size_t n, size_t *done, int peek)
 {
-    long r = vio(v, buf, n, 0, peek);
+    long r = n ? vio(v, buf, n, 0, peek) : no_length(v, 0);
     if (done)
         *done = r > 0 ? (size_t)r : 0;
     return r > 0;
@@ -567,31 +598,47 @@ static int ex(vssl *v, void *buf, size_t n, size_t *done, int peek)
 
 LLF_EXPORT int SSL_read_ex(SSL *s, void *buf, size_t num, size_t *got)
 {
-    vssl *v = find(s);
+    vssl *v = session(s);
     return v ? ex(v, buf, num, got, 0) : REAL(read_ex)(s, buf, num, got);
 }
 
 LLF_EXPORT int SSL_peek_ex(SSL *s, void *buf, size_t num, size_t *got)
 {
-    vssl *v = find(s);
+    vssl *v = session(s);
     return v ? ex(v, buf, num, got, 1) : REAL(peek_ex)(s, buf, num, got);
 }
 
 LLF_EXPORT int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *put)
 {
-    vssl *v = find(s);
+    vssl *v = session(s);
     if (!v)
         return REAL(write_ex)(s, buf, num, put);
-    long r = vwrite(s, v, buf, num);
+    /* (nothing to write is written: 1, none put, as OpenSSL says; Python's
+     * send(b"") counts on it) */
+    long r = num ? vwrite(s, v, buf, num) : 0;
+    if (!num)
+        v->err = SSL_ERROR_NONE;
     if (put)
         *put = r > 0 ? (size_t)r : 0;
-    return r > 0;
+    return r > 0 || !num;
 }
 
+/* (a call that succeeded has no error, whatever the last I/O said:
+ * OpenSSL's rule, and Python's _ssl calls this after every call) */
 LLF_EXPORT int SSL_get_error(const SSL *s, int ret)
 {
     vssl *v = find(s);
-    return v ? v->err : REAL(get_error)(s, ret);
+    return !v ? REAL(get_error)(s, ret) : ret > 0 ? SSL_ERROR_NONE : v->err;
+}
+
+/* SSL_want_read() and SSL_want_write() ask this: what the last I/O waits
+ * for, as SSL_get_error said it. */
+LLF_EXPORT int SSL_want(const SSL *s)
+{
+    vssl *v = find(s);
+    if (!v)
+        return REAL(want) ? real.want(s) : SSL_NOTHING;
+    return v->err == SSL_ERROR_WANT_READ ? SSL_READING : v->err == SSL_ERROR_WANT_WRITE ? SSL_WRITING : SSL_NOTHING;
 }
 
 LLF_EXPORT int SSL_pending(const SSL *s)
@@ -719,9 +766,36 @@ LLF_EXPORT void SSL_get0_alpn_selected(const SSL *s, const unsigned char **data,
         real.get0_alpn_selected(s, data, len);
 }
 
+/* A virtual session's handshake is done, whichever way it is asked; libssl,
+ * which made none, would say it is still before it. */
 LLF_EXPORT int SSL_is_init_finished(const SSL *s)
 {
     return find(s) ? 1 : REAL(is_init_finished)(s);
+}
+
+LLF_EXPORT int SSL_in_init(const SSL *s)
+{
+    return find(s) ? 0 : REAL(in_init) ? real.in_init(s) : 0;
+}
+
+LLF_EXPORT int SSL_in_before(const SSL *s)
+{
+    return find(s) ? 0 : REAL(in_before) ? real.in_before(s) : 0;
+}
+
+LLF_EXPORT OSSL_HANDSHAKE_STATE SSL_get_state(const SSL *s)
+{
+    return find(s) ? TLS_ST_OK : REAL(get_state) ? real.get_state(s) : TLS_ST_BEFORE;
+}
+
+/* A key update on a virtual session: the relay's own sessions with the
+ * providers are its own; libssl refused it (no handshake made) and left an
+ * error on the queue. */
+LLF_EXPORT int SSL_key_update(SSL *s, int updatetype)
+{
+    if (!find(s))
+        return REAL(key_update) ? real.key_update(s, updatetype) : 0;
+    return updatetype == SSL_KEY_UPDATE_NOT_REQUESTED || updatetype == SSL_KEY_UPDATE_REQUESTED;
 }
 
 /* ---- the peer, on demand ---------------------------------------------------- */

@@ -1142,6 +1142,41 @@ def self_signed():
     return pem, key
 
 
+def test_a_virtual_session_answers_openssls_api_as_a_real_one():
+    """sslapi, a C client, asks of its session what programs ask: its
+    peer's address (connected with a sockaddr_storage's length), writes
+    and reads of nothing, the handshake's state, a key update, SSL_want
+    and SSL_get_error after a call that succeeded; and it leaves the
+    handshake to its first write. Each answer is the one OpenSSL gives
+    without the library. Before: getpeername named the relay, a read of
+    nothing said the server had ended, SSL_write_ex of nothing failed
+    (Python's send(b"") raised), SSL_get_error said the last I/O's want
+    after a success, SSL_in_init and SSL_get_state said "before the
+    handshake" (a loop on SSL_in_init never ended), SSL_want_read said no
+    and the key update failed; and a session whose handshake came with its
+    first write went to the failing provider, with no fallback."""
+    m = mock()
+    m.set("tp", behaviour="503")
+    cfg = config(m)
+    said = ["SSL_write of none: 0 SYSCALL", "SSL_write_ex of none: 1 written 0 NONE",
+            "SSL_in_init 0 SSL_is_init_finished 1 SSL_get_state 1", "SSL_key_update 1",
+            "non-blocking SSL_read: -1 WANT_READ SSL_want_read 1", "SSL_do_handshake after it: 1 NONE",
+            "SSL_write of the call: 1 NONE", "SSL_read of none: 0 SYSCALL shutdown 0"]
+    for how, first in (("implicit", []), ("connect", ["SSL_connect: 1 NONE"])):
+        out = {}
+        for preload in (False, True):
+            log = new_log("sslapi.log")
+            r = run([os.path.join(BUILD, "progs/sslapi"), str(m.port("tp")), "localhost", how],
+                    env_for(cfg, log, preload=preload, extra={"SSL_CERT_FILE": m.ca}))
+            out[preload] = r.stdout.decode().splitlines()
+            eq(r.returncode, 0, f"{how}, {'with' if preload else 'without'} the library: exit ({r.stderr.decode()[-300:]})")
+        eq(out[False][:-1], ["getpeername: the port asked 1"] + first + said, f"{how}: what OpenSSL says without the library")
+        eq(out[True][:-1], out[False][:-1], f"{how}: the same with it")
+        eq((out[False][-1], out[True][-1]), ("HTTP/1.1 503 Service Unavailable", "HTTP/1.1 200 OK"),
+           f"{how}: the failing provider's answer, and with the library the backup's")
+        eq([a["provider"] for a in read_log(log) if a.get("event") == "attempt"], ["openai", "backup"], f"{how}: the attempts")
+
+
 def test_a_program_that_checks_its_peer_itself_refuses_an_untrusted_one():
     """peercheck (SSL_VERIFY_NONE, then its own check of
     SSL_get_verify_result and X509_check_host) against its provider's
