@@ -256,3 +256,19 @@ def test_doctor_follows_a_version_managers_shim():
     rc, out = doctor(shim)
     check(rc == 0 and out.startswith(f"{shim}: a version manager's shim (fakeenv), which runs /usr/bin/python3 here\n")
           and "uses libssl.so.3" in out and "bash" not in out, f"the managed python3 told ({rc}, {out})")
+
+
+def test_doctor_gives_a_version_manager_that_waits_ten_seconds():
+    """doctor asks a shim's manager which program it runs: a manager that
+    waits (for stdin, or for ever) held doctor with it. It now gets 10 s
+    and no stdin, and the shim is then doctored as the script it is."""
+    d = tempfile.mkdtemp()
+    os.makedirs(os.path.join(d, "shims"))
+    os.makedirs(os.path.join(d, "libexec"))
+    mgr = script(os.path.join(d, "libexec"), "slowenv", '#!/bin/sh\nread x\nsleep 60\n')
+    shim = script(os.path.join(d, "shims"), "python3",
+                  f'#!/usr/bin/env bash\nprogram="${{0##*/}}"\nexec "{mgr}" exec "$program" "$@"\n')
+    r = run([DOCTOR, "doctor", shim], dict(os.environ), timeout=30)
+    out = r.stdout.decode()
+    check(r.returncode == 0 and out.startswith(f"{shim}: a script run by ") and "version manager" not in out,
+          f"the shim doctored as a script ({r.returncode}, {out})")
