@@ -139,7 +139,13 @@ static void keeper(int in, int nul, char **argv, char **env, const sigset_t *old
     pid_t w = -1;
     while (c > 0 && (w = waitpid(c, &status, 0)) < 0 && errno == EINTR)
         ;
-    _exit(w == c && WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+    /* (a command killed by a signal, sh exec'd into it, ends as the shell
+     * tells of one: 128 and the signal, a failure like any non-zero exit;
+     * as 127 it was said to be "not found", and judged nothing) */
+    _exit(w != c                ? 127
+          : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+          : WIFEXITED(status)   ? WEXITSTATUS(status)
+                                : 127);
 }
 
 static int run(const char *cmd, long timeout_ms, const char *text, const char *provider,

@@ -870,7 +870,9 @@ static int multiple_of(double n, double d)
     double q = n / d;
     if (!isfinite(q) || fabs(q) > 1e15)
         return -1;   /* past 2^50 every double looks like an integer */
-    return fabs(q - nearbyint(q)) <= 1e-9 * fmax(1.0, fabs(q));
+    /* (relative error only: an absolute one took any number much smaller
+     * than d, 1e-12 for multipleOf 0.01, for a multiple of it) */
+    return q == 0 || fabs(q - nearbyint(q)) <= 1e-9 * fabs(q);
 }
 
 static int check_number(vctx *c, const cJSON *s, const cJSON *v, const vpath *path)

@@ -448,6 +448,22 @@ def test_a_gate_that_cannot_run_is_said_once_and_rejects_nothing():
         check(all(f"exit status {st}" in l for l in said), f"{cmd}: saying why ({said[:1]})")
 
 
+def test_a_gate_killed_by_a_signal_rejects_as_the_shell_tells_it():
+    """A validate.command that dies by a signal (a checker's failed assert,
+    the OOM killer) ends as the shell tells of one, 128 and the signal: the
+    answer is rejected, as by any other failure. It was taken for exit
+    127, "command not found": the answer went unjudged and the line said
+    so, wrongly."""
+    m = mock()
+    cfg = config(m, verdict={"validate": {"command": "grep -q 'from backup' || kill -ABRT $$", "timeout_ms": 5000}})
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    r = run([CURL, "-sS", m.base("oai") + "/chat/completions", "-H", "content-type: application/json",
+             "-H", f"Authorization: Bearer {KEYS['OPENAI_API_KEY']}", "-d", body], env_for(cfg))
+    eq(r.returncode, 0, f"answered ({r.stderr[-200:]!r})")
+    check(b"Hello from backup" in r.stdout, f"the primary's answer rejected, the backup's given ({r.stdout[-200:]!r})")
+    check(b"could not be run" not in r.stderr, f"no word of a command not found ({r.stderr[-300:]!r})")
+
+
 def test_a_gate_is_cut_to_the_programs_own_limit():
     """The gate judges within the program's limit on the whole call (curl
     -m 1), not only its own timeout_ms (20 s here): when the limit comes,

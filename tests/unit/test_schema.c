@@ -473,6 +473,13 @@ void test_schema(void)
     CHECK(valid("{\"multipleOf\":0.1}", "0.3", NULL) == 1);
     CHECK(valid("{\"multipleOf\":0.1}", "0.35", "multipleOf") == 0);
     CHECK(valid("{\"multipleOf\":0}", "3", NULL) == 1);   /* not judged */
+    /* a number far smaller than multipleOf is no multiple of it (it was,
+     * within an absolute error), and 0 is one of everything */
+    CHECK(valid("{\"multipleOf\":0.01}", "1e-12", "multipleOf") == 0);
+    CHECK(valid("{\"multipleOf\":3}", "1e-10", "multipleOf") == 0);
+    CHECK(valid("{\"not\":{\"multipleOf\":10}}", "1e-9", NULL) == 1);
+    CHECK(valid("{\"multipleOf\":0.01}", "0", NULL) == 1 && valid("{\"multipleOf\":0.01}", "-0.0", NULL) == 1);
+    CHECK(valid("{\"multipleOf\":0.1}", "0.09999999999999999", NULL) == 1);
     CHECK(valid("{\"not\":{\"type\":\"string\"}}", "\"x\"", "matches not") == 0);
     CHECK(valid("{\"not\":{\"type\":\"string\"}}", "1", NULL) == 1);
     CHECK(valid("{\"minProperties\":2}", "{\"a\":1}", "too few properties") == 0);
