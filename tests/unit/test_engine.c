@@ -97,6 +97,10 @@ static int fake_perform(void *ctx, const llf_req *req, const llf_attempt *at, ll
         llf_buf_adds(&out->body, "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
                                  "\"type\":\"function\",\"function\":{\"name\":\"files_read\",\"arguments\":"
                                  "\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}");
+    else if (code == 200 && strstr(step, "chunks"))   /* content in chunks, as Magistral's: thinking, then text */
+        llf_buf_printf(&out->body, "{\"choices\":[{\"message\":{\"content\":[{\"type\":\"thinking\",\"thinking\":"
+                                   "[{\"type\":\"text\",\"text\":\"from 2\"}]},{\"type\":\"text\",\"text\":\"from %d\"}]}}]}",
+                       s->n);
     else if (code == 200 && strstr(step, "tool"))   /* a tool call, no text */
         llf_buf_adds(&out->body, "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
                                  "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
@@ -732,6 +736,11 @@ void test_engine(void)
     script q2 = {.steps = {"200", "200"}};
     CHECK(run(&q2, &fin, &c) == 0 && q2.n == 2 && !fin.from_original);   /* (text: it is asked) */
     done(&q2, c);
+    /* ...and an answer in chunks is judged by its text, not its thinking
+     * (it was sent nothing, and so not judged) */
+    script q3 = {.steps = {"200chunks", "200"}};
+    CHECK(run(&q3, &fin, &c) == 0 && q3.n == 2 && !fin.from_original);
+    done(&q3, c);
 
     /* An answer live already that the program stopped taking counts by who
      * gave it: a member's is a fallback, the original's nothing, and an
