@@ -27,7 +27,8 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURC
 LDSO    := -shared -Wl,-z,defs -Wl,--as-needed -Wl,-z,noexecstack
 
 SHIM_SRC := buf.c sse.c netaddr.c curlapi.c gate.c shim.c hook_curl.c hook_sock.c hook_dlopen.c hook_ssl.c hook_fd.c \
-            hook_exec.c hook_fork.c trust.c sslsym.c forklock.c lineout.c
+            hook_exec.c hook_fork.c trust.c sslsym.c forklock.c lineout.c \
+            curl_handle.c curl_tls.c curl_info.c curl_deliver.c curl_capture.c curl_attempt.c
 CORE_SRC := buf.c netaddr.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
             dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c expect.c relay.c http1.c targets.c \
             jsonmem.c decode.c guest.c lineout.c forklock.c core.c

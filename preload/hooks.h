@@ -27,7 +27,7 @@ extern __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
 /* The socket the last connect() under either guard on this thread was
  * made on (-1: none since it was reset): the connection a transfer of
  * ours opened, whose send queue tells when its request has reached the
- * server (hook_curl.c, upload_done). */
+ * server (curl_capture.c, llf_cap_progress). */
 extern __thread int llf_guard_connect __attribute__((tls_model("initial-exec")));
 
 /* The frame of the hook that set either guard around a real transfer (NULL:
