@@ -272,6 +272,9 @@ LLF_EXPORT const llf_core_api *llf_core_entry(const llf_curl_api *curl, const ll
     llf_health_init(&config->breaker, NULL);
     llf_retry_budget_init(config->retry_ratio, config->retry_burst);
     llf_engine_init(&engine, config);
+    /* (quick_exit() runs no destructor: a program so ended, in order, had
+     * its calls in no summary) */
+    at_quick_exit(summary);
     llf_targets_init(config);
     llf_relay_init(&engine, svc);
     llf_shadow_init(config, svc);

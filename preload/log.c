@@ -16,8 +16,10 @@
 #include "guest.h"
 #include "lineout.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -94,12 +96,39 @@ static unsigned long dropped;
 static const llf_ownfd to_stderr_mark = LLF_NO_FD;
 #define TO_STDERR (&to_stderr_mark)
 
+/* The program's descriptor a path names (/dev/stdout, /dev/fd/N,
+ * /proc/self/fd/N), or -1. */
+static int names_fd(const char *path)
+{
+    static const char *const dirs[] = {"/dev/fd/", "/proc/self/fd/"};
+    if (strcmp(path, "/dev/stdout") == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        size_t n = strlen(dirs[i]);
+        char *end;
+        long fd = strncmp(path, dirs[i], n) == 0 && isdigit((unsigned char)path[n]) ? strtol(path + n, &end, 10) : -1;
+        if (fd >= 0 && fd < INT_MAX && !*end)
+            return (int)fd;
+    }
+    return -1;
+}
+
 /* The log at path opened to append, without blocking (see below); a file
  * made here is mode 0600 whatever the umask (under 0277 it would be made
  * read-only, and the user's next process refused it), one that was there
- * keeps its mode. -1 with errno. */
-static int open_log(const char *path)
+ * keeps its mode. -1 with errno. A path that names a descriptor of the
+ * program's on a regular file (LLMFALLBACK_LOG=/dev/stdout, its stdout
+ * redirected with >) is that descriptor's copy, sharing its offset
+ * (*shared set): opened anew, the file had two offsets, and the program's
+ * writes, at its own, went over the log's lines, which went at the end.
+ * (Anything else, a pipe or a terminal, is opened as it was.) */
+static int open_log(const char *path, int *shared)
 {
+    struct stat st;
+    int own = names_fd(path);
+    *shared = own >= 0 && fstat(own, &st) == 0 && S_ISREG(st.st_mode);
+    if (*shared)
+        return fcntl(own, F_DUPFD_CLOEXEC, 3);
     for (int tries = 0; tries < 3; tries++) {
         int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
         if (fd >= 0 || errno != ENOENT)
@@ -114,7 +143,6 @@ static int open_log(const char *path)
     }
     /* (still there and not: a symbolic link to a file not made yet, which
      * O_EXCL does not follow; its target, not there before, made here) */
-    struct stat st;
     int there = stat(path, &st) == 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
     if (fd >= 0 && !there)
@@ -141,9 +169,12 @@ static const llf_ownfd *log_acquire(int brief, int probe, llf_ownfd *copy)
         /* (non-blocking to open: a FIFO with no reader would hold the
          * call, and every thread behind this lock, for ever; and so kept
          * for anything but a regular file, whose reader may stop reading) */
-        int fd = open_log(log_path);
+        int shared = 0;
+        int fd = open_log(log_path, &shared);
+        /* (a copy of the program's descriptor keeps its flags: they are
+         * the program's too) */
         if (fd < 0 || llf_fd_own(&log_fd, fd) ||
-            fcntl(fd, F_SETFL, O_APPEND | (S_ISREG(log_fd.type) ? 0 : O_NONBLOCK)) != 0) {
+            (!shared && fcntl(fd, F_SETFL, O_APPEND | (S_ISREG(log_fd.type) ? 0 : O_NONBLOCK)) != 0)) {
             log_fd.fd = -1;
             err = errno;
             if (fd >= 0)

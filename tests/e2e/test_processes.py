@@ -7,7 +7,7 @@ import os
 import subprocess
 import threading
 
-from harness import (BUILD, CURL, LIB, SANITIZED, KEYS, PY, Failed, Mock, check, env_for, eq, new_log, read_log, run,
+from harness import (BUILD, CURL, LIB, SANITIZED, KEYS, PY, Failed, Mock, chat_body, check, env_for, eq, new_log, read_log, run,
                      tmpdir, write_config)
 from pyclients import PEERS, PRELUDE, check_relayed
 
@@ -254,6 +254,34 @@ for i in range(2):
         r = run(argv, env)
         eq(r.returncode, 0, f"{what}: ran ({r.stderr.decode()[-300:]})")
         eq(open(data).read(), f"fd=2\n{want}\n{want}\n", f"{what}: the program's file on fd 2 holds its own bytes only")
+
+
+def test_a_log_on_the_programs_stdout_file_writes_at_its_offset():
+    """LLMFALLBACK_LOG=/dev/stdout (or /proc/self/fd/1) with the program's
+    stdout a file it was given with >: the log opened that file anew, at an
+    offset of its own, and a script's echoes went over the log's lines
+    (torn JSON, attempts lost). It now writes through a copy of the
+    program's descriptor: every line of both, whole, in the order made."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    out, answers = new_log("stdout.txt"), new_log("answers.txt")
+    # (the answers to a file of their own, by curl: its stdout is
+    # buffered, and a log line may come between two of its writes, as on
+    # any shared stream)
+    script = 'for i in 1 2; do echo "line $i before"; curl -s -o "$2.$i" -H "content-type: application/json" ' \
+             '-H "Authorization: Bearer $OPENAI_API_KEY" -d "$0" "$1"; echo "line $i after"; done'
+    for name in ("/dev/stdout", "/proc/self/fd/1"):
+        with open(out, "wb") as f:
+            r = subprocess.run(["bash", "-c", script, chat_body(), m.base("primary") + "/chat/completions", answers],
+                               env=env_for(config(m), name), stdout=f, stderr=subprocess.PIPE, timeout=60)
+        eq(r.returncode, 0, f"{name}: ran ({r.stderr.decode()[-300:]})")
+        lines = open(out).read().splitlines()
+        eq([l for l in lines if not l.startswith('{"ts"')], ["line 1 before", "line 1 after", "line 2 before", "line 2 after"],
+           f"{name}: the program's lines, whole and in order")
+        eq([json.loads(l).get("event") for l in lines if l.startswith('{"ts"')], ["attempt", "attempt", "summary"] * 2,
+           f"{name}: every log line, whole")
+        eq(["Hello from backup" in open(f"{answers}.{i}").read() for i in (1, 2)], [True, True],
+           f"{name}: both calls answered by the backup")
 
 
 def test_forked_child_without_calls_writes_no_summary():
@@ -682,6 +710,25 @@ os.execv("/bin/true", ["true"])
     steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
     eq(steps, [("openai", "http_error"), ("backup", "ok")], "its attempts")
     eq(summaries(log), [(int(pid), 1, 1, 0, 2)], "one summary, written before the exec, with the call")
+
+
+def test_a_program_that_ends_by_quick_exit_writes_its_summary():
+    """quick_exit() ends a process in order, running what at_quick_exit
+    registered and no destructor: a program so ended had its calls in no
+    summary. The summary is registered there too, and written once."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    log = new_log("quickexit.log")
+    prog = """
+import ctypes
+print(urllib_chat("x").split()[2], os.getpid(), flush=True)
+ctypes.CDLL(None).quick_exit(3)
+"""
+    r = python(m, prog, env_for(config(m), log))
+    eq(r.returncode, 3, f"ended by quick_exit ({r.stderr.decode()[-300:]})")
+    who, pid = r.stdout.decode().split()
+    eq(who, "backup", "the call fell back")
+    eq(summaries(log), [(int(pid), 1, 1, 0, 2)], "one summary, with the call")
 
 
 def test_a_libcurl_program_that_execs_curl_has_a_summary_per_image():
