@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/auxv.h>
 
 __thread int llf_in_lib __attribute__((tls_model("initial-exec")));
 __thread int llf_curl_direct __attribute__((tls_model("initial-exec")));
@@ -166,7 +167,11 @@ int llf_disabled(void)
             if (strcasecmp(v, no[i]) == 0)
                 off = 0;
         const void *first = dlsym(RTLD_DEFAULT, "llmfallback_shim");
-        state = off || (first && first != (const void *)own_marker);
+        /* A set-user-ID program (AT_SECURE: sudo, passwd; only a library
+         * in /etc/ld.so.preload reaches one) is no LLM client, and must
+         * not read a configuration, or write a log or a health file, that
+         * the user running it names in its environment: it passes. */
+        state = off || (first && first != (const void *)own_marker) || getauxval(AT_SECURE);
     }
     return state || llf_forked_mid_load();
 }

@@ -7,8 +7,8 @@ import os
 import subprocess
 import threading
 
-from harness import (BUILD, CURL, LIB, SANITIZED, KEYS, PY, Failed, Mock, chat_body, check, env_for, eq, new_log, read_log, run,
-                     tmpdir, write_config)
+from harness import (BUILD, CURL, LIB, SANITIZED, KEYS, PY, Failed, Mock, Skipped, chat_body, check, env_for, eq, new_log,
+                     read_log, run, tmpdir, write_config)
 from pyclients import PEERS, PRELUDE, check_relayed
 
 _m = None
@@ -282,6 +282,50 @@ def test_a_log_on_the_programs_stdout_file_writes_at_its_offset():
            f"{name}: every log line, whole")
         eq(["Hello from backup" in open(f"{answers}.{i}").read() for i in (1, 2)], [True, True],
            f"{name}: both calls answered by the backup")
+
+
+def test_a_set_user_id_program_passes_through():
+    """A set-user-ID program (secure execution: a library listed in
+    /etc/ld.so.preload reaches it, LD_PRELOAD does not) is no LLM client,
+    and ran as root with a configuration and a log the user running it
+    named: it read the configuration (its errors were said) and fell back.
+    It now passes through, as with LLMFALLBACK_DISABLE. Run in a mount
+    namespace of its own whose /etc is a copy holding ld.so.preload; the
+    same program without its set-user-ID bit, there, still falls back."""
+    import shutil
+    if os.geteuid() != 0 or SANITIZED or not shutil.which("setpriv") or not shutil.which("unshare"):
+        raise Skipped("needs root, setpriv and unshare, and the plain library (the sanitized one needs its runtime first)")
+    m = mock()
+    m.set("primary", behaviour="503")
+    import tempfile
+    top = tempfile.mkdtemp(prefix="llf-suid-")   # (where nobody reaches: the suite's own is 0700)
+    atexit.register(shutil.rmtree, top, True)
+    os.chmod(top, 0o777)   # (and where it writes its log)
+    etc = os.path.join(top, "etc")
+    shutil.copytree("/etc", etc, symlinks=True)
+    os.chmod(etc, 0o755)
+    with open(os.path.join(etc, "ld.so.preload"), "w") as f:
+        f.write(LIB + "\n")
+    prog = os.path.join(top, "plainout")
+    shutil.copy(os.path.join(BUILD, "progs/plainout"), prog)
+    cfg = os.path.join(top, "suid.json")
+    shutil.copy(config(m), cfg)
+    os.chmod(cfg, 0o644)
+    ns = ["unshare", "-m", "sh", "-c", 'mount --bind "$1" /etc && shift && exec "$@"', "sh", etc,
+          "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    for mode, want in ((0o755, "backup"), (0o4755, "primary")):
+        os.chmod(prog, mode)
+        log = os.path.join(top, f"log-{mode:o}")
+        env = env_for(cfg, log, preload=False, extra={"XDG_RUNTIME_DIR": top})
+        r = run(ns + [prog, m.base("primary") + "/chat/completions", chat_body()], env)
+        who = "set-user-ID" if mode & 0o4000 else "plain"
+        out = r.stdout.decode()
+        if mode == 0o755 and "Hello from" not in out:
+            raise Skipped(f"no /etc of our own for the program ({r.stderr.decode()[-200:]})")
+        check(f"from {want}" in out if want == "backup" else "Hello from" not in out and '"error"' in out,
+              f"{who}: {'the fallback' if want == 'backup' else 'the primary 503, passed through'} ({out[-200:]})")
+        eq(os.path.exists(log), want == "backup", f"{who}: a log written only by the plain one")
+        check(want == "backup" or "llmfallback" not in r.stderr.decode(), f"{who}: not a word ({r.stderr.decode()[-200:]})")
 
 
 def test_forked_child_without_calls_writes_no_summary():
