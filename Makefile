@@ -30,7 +30,8 @@ SHIM_SRC := buf.c sse.c netaddr.c curlapi.c gate.c shim.c hook_curl.c hook_sock.
             hook_exec.c hook_fork.c trust.c sslsym.c forklock.c lineout.c \
             curl_handle.c curl_tls.c curl_info.c curl_deliver.c curl_capture.c curl_attempt.c
 CORE_SRC := buf.c netaddr.c hubutil.c config.c endpoints.c models.c dialect.c dialect_openai.c dialect_anthropic.c \
-            dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c expect.c relay.c http1.c targets.c \
+            dialect_gemini.c verdict.c schema.c quality.c sse.c stream.c health.c rewrite.c budget.c engine.c shadow.c log.c expect.c \
+            relay.c relay_conn.c relay_route.c relay_serve.c relay_tunnel.c http1.c targets.c \
             jsonmem.c decode.c guest.c lineout.c forklock.c core.c
 LOGIC_SRC := $(filter-out core.c,$(CORE_SRC))
 LOGIC_FILES := $(LOGIC_SRC:%=preload/%) $(CJSON_SRC)

@@ -3,10 +3,10 @@
  * Pure: text in, a parsed request or a "no" out. What the relay cannot read
  * as it stands (another protocol, a NUL, an obs-fold, a bare LF, framing it
  * would have to guess) is refused here, and carried to the server as it
- * came (relay.c, not_http), never repaired. Hand-written: the relay needs
- * the request line, the headers and the body's framing from our own
- * process's clients, a few dozen lines; a parser library would add a
- * dependency for that. */
+ * came (relay_tunnel.c, llf_relay_not_http), never repaired. Hand-written:
+ * the relay needs the request line, the headers and the body's framing
+ * from our own process's clients, a few dozen lines; a parser library
+ * would add a dependency for that. */
 #include "http1.h"
 
 #include <ctype.h>
@@ -73,7 +73,7 @@ int llf_http_req_as_is(const char *target, const char *url, llf_buf *root, const
 /* Is [l, e) a request line the relay reads: METHOD SP target SP HTTP/1.x,
  * the target in origin form or absolute form (see abs_authority)? Others
  * (OPTIONS *, CONNECT's authority form, another protocol) are carried to
- * the server as they came (not_http). */
+ * the server as they came (llf_relay_not_http). */
 static int request_line(const char *l, const char *e, const char **sp1, const char **sp2)
 {
     size_t n;
@@ -191,7 +191,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
             /* chunked alone is read here; another coding under it (gzip,
              * chunked) could not go on as it came (de-chunked, it went out
              * as gzip bytes under a Content-Length): such a request is no
-             * HTTP the relay reads, carried as it came (see not_http) */
+             * HTTP the relay reads, carried as it came (see llf_relay_not_http) */
             size_t vn = strlen(v);
             while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
                 vn--;

@@ -277,7 +277,7 @@ def with_trailers(status):
     return answer
 
 
-OVER_CAP = (256 << 20) + 4096   # MAX_BODY (curl_handle.h, relay.c) and a little
+OVER_CAP = (256 << 20) + 4096   # MAX_BODY (curl_handle.h, relay_serve.c) and a little
 
 
 def huge_answer():
