@@ -16,10 +16,8 @@
 #include "guest.h"
 #include "lineout.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,6 +42,23 @@ static void log_lock_reinit(void)
     pthread_mutex_init(&log_lock, NULL);
 }
 
+/* The program's descriptor a path names (/dev/stdout, /dev/stderr,
+ * /dev/fd/N, /proc/self/fd/N, N written as the number it is), or -1. */
+static int names_fd(const char *path)
+{
+    static const char *const dirs[] = {"/dev/fd/", "/proc/self/fd/"};
+    if (strcmp(path, "/dev/stdout") == 0)
+        return 1;
+    if (strcmp(path, "/dev/stderr") == 0)
+        return 2;
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        size_t n = strlen(dirs[i]), k = strncmp(path, dirs[i], n) == 0 ? strspn(path + n, "0123456789") : 0;
+        if (k && k <= 9 && !path[n + k] && (k == 1 || path[n] != '0'))
+            return atoi(path + n);
+    }
+    return -1;
+}
+
 int llf_log_open(const char *path)
 {
     if (!path || !*path)
@@ -51,8 +66,7 @@ int llf_log_open(const char *path)
     /* (the names of the program's stderr as a file too: opened, a socket's
      * (the journal's, under systemd) is ENXIO, and a terminal's or pipe's
      * would be another description of it, which stderr's handling fits) */
-    if (strcmp(path, "stderr") == 0 || strcmp(path, "/dev/stderr") == 0 || strcmp(path, "/dev/fd/2") == 0 ||
-        strcmp(path, "/proc/self/fd/2") == 0) {
+    if (strcmp(path, "stderr") == 0 || names_fd(path) == 2) {
         log_mode = LOG_STDERR;
         return 0;
     }
@@ -95,23 +109,6 @@ static int said_short, said_unread;
 static unsigned long dropped;
 static const llf_ownfd to_stderr_mark = LLF_NO_FD;
 #define TO_STDERR (&to_stderr_mark)
-
-/* The program's descriptor a path names (/dev/stdout, /dev/fd/N,
- * /proc/self/fd/N), or -1. */
-static int names_fd(const char *path)
-{
-    static const char *const dirs[] = {"/dev/fd/", "/proc/self/fd/"};
-    if (strcmp(path, "/dev/stdout") == 0)
-        return 1;
-    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
-        size_t n = strlen(dirs[i]);
-        char *end;
-        long fd = strncmp(path, dirs[i], n) == 0 && isdigit((unsigned char)path[n]) ? strtol(path + n, &end, 10) : -1;
-        if (fd >= 0 && fd < INT_MAX && !*end)
-            return (int)fd;
-    }
-    return -1;
-}
 
 /* The log at path opened to append, without blocking (see below); a file
  * made here is mode 0600 whatever the umask (under 0277 it would be made
