@@ -504,12 +504,14 @@ LLF_EXPORT int SSL_do_handshake(SSL *s) { return handshake(s, REAL(do_handshake)
  * handshake to its first read or write (SSL_set_connect_state, then
  * SSL_write: OpenSSL's implicit handshake): that call is its handshake,
  * and the session is made virtual there as at SSL_connect; it went to the
- * provider with no fallback. (in_before first: one cheap question for a
- * session past its handshake.) */
+ * provider with no fallback. (Asked only once the core is loaded, which
+ * every connection sent to the relay needs, and then in_before first: a
+ * process's other TLS reads and writes pay one load, or one cheap
+ * question for a session past its handshake.) */
 static vssl *session(SSL *s)
 {
     vssl *v = find(s);
-    return v || !REAL(in_before) || !real.in_before(s) ? v : make_virtual(s);
+    return v || !llf_core_loaded() || !REAL(in_before) || !real.in_before(s) ? v : make_virtual(s);
 }
 
 /* One plaintext read or write on a virtual session, with OpenSSL's results. */
