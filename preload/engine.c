@@ -712,7 +712,7 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             }
             llf_buf_free(&plain);
             if (v.outcome == LLF_OK && !r->delivered &&
-                translate_answer(d, c->m.dialect, s->model, hub_names(c), r))
+                translate_answer(d, c->m.dialect, s->model, at.tool_names, r))
                 v = (llf_verdict){LLF_INVALID_BODY, "untranslatable", 1, -1};
             if (v.outcome == LLF_HTTP_ERROR && strcmp(v.reason, "context") == 0 && s->context)
                 too_small = s->context > too_small ? s->context : too_small;
