@@ -168,10 +168,14 @@ char *llf_anthropic_tool_id(const char *id, const char *response_id, int n)
     }
     char *s = llf_strdup(id);
     for (char *p = s; p && *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-              *p == '-'))
+        if (!llf_name_byte(*p))
             *p = '_';
     return s;
+}
+
+int llf_name_byte(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 const char *llf_hub_refused(const cJSON *hub)

@@ -113,6 +113,9 @@ int llf_given_to_hub(int (*to_hub)(const cJSON *, const char *, cJSON **, llf_te
  * "") gets one made up as Gemini's calls are, call_<response_id>_<n>
  * (llf_gemini_call_id). malloc'ed; NULL on no memory. */
 char *llf_anthropic_tool_id(const char *id, const char *response_id, int n);
+/* Is c a byte of ^[a-zA-Z0-9_-]$, all that Anthropic's tool ids and OpenAI's
+ * and Anthropic's function names may hold? */
+int llf_name_byte(char c);
 
 typedef struct llf_dialect_ops {
     const char *name;

@@ -827,17 +827,11 @@ static int only_allowed(cJSON *tools, const cJSON *allowed, llf_terr *e)
     return LLF_TR_OK;
 }
 
-/* Is c a byte of a function name as OpenAI and Anthropic take one
- * (^[a-zA-Z0-9_-]{1,64}$)? */
-static int name_byte(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
+/* Is name one OpenAI and Anthropic take (^[a-zA-Z0-9_-]{1,64}$)? */
 static int other_name(const char *name)
 {
     size_t n = 0;
-    while (name[n] && name_byte(name[n]))
+    while (name[n] && llf_name_byte(name[n]))
         n++;
     return !name[n] && n >= 1 && n <= 64;
 }
@@ -893,7 +887,7 @@ static int name_sent(cJSON *name, void *ctx)
     if (!to) {
         size_t n = 0;
         for (const char *p = name->valuestring; *p && n < 64; p++)
-            base[n++] = name_byte(*p) ? *p : '_';
+            base[n++] = llf_name_byte(*p) ? *p : '_';
         base[n] = '\0';
         snprintf(made, sizeof made, "%s", base);
         for (unsigned k = 2; cJSON_GetObjectItemCaseSensitive(x->taken, made); k++) {
