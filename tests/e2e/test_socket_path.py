@@ -341,8 +341,8 @@ print(blocked(os.getpid()) & wanted == wanted,
     eq(one - before, 2, "after one call: the relay's accepting thread, and its serving thread parked")
     serving = twelve - before - 1
     check(1 <= serving <= 3, f"twelve calls in a row, served by {serving} thread(s)")
-    eq(len({q["peer_port"] for q in m.requests("primary")}), 12, "primary: a connection per call, as urllib's own")
-    conns = len({q["peer_port"] for q in m.requests("backup")})
+    eq(len({q["conn"] for q in m.requests("primary")}), 12, "primary: a connection per call, as urllib's own")
+    conns = len({q["conn"] for q in m.requests("backup")})
     check(1 <= conns <= serving, f"backup: twelve calls over {conns} connection(s)")
 
 
@@ -389,8 +389,8 @@ def test_a_burst_of_connections_leaves_few_descriptors():
     check(fds1 - fds0 <= 60, f"after the burst, {fds1 - fds0} more descriptors than before it (at most 60: "
                              "16 handles kept, 3 each, and a few)")
     check(fds2 - fds0 <= 60, f"after five more calls, {fds2 - fds0} more descriptors than before the burst")
-    burst_conns = {q["peer_port"] for q in m.requests("primary") if "[rid:b" in q["body"]}
-    after_conns = {q["peer_port"] for q in m.requests("primary") if "[rid:after" in q["body"]}
+    burst_conns = {q["conn"] for q in m.requests("primary") if "[rid:b" in q["body"]}
+    after_conns = {q["conn"] for q in m.requests("primary") if "[rid:after" in q["body"]}
     eq((len(after_conns), len(after_conns & burst_conns)), (5, 0), "the calls after the burst each over a connection of its own")
 
 
@@ -469,7 +469,7 @@ def test_idle_kept_alive_connections_keep_their_upstream_ones_beside_closing_cal
     m = mock()
     r = py(m, KEPT_AND_CLOSED, config(m), timeout=120)
     eq(r.stdout.decode().split(), ["80"], f"every call answered with its own tag ({r.stderr.decode()[-300:]})")
-    kept = {q["peer_port"] for q in m.requests("primary") if "[rid:k" in q["body"]}
+    kept = {q["conn"] for q in m.requests("primary") if "[rid:k" in q["body"]}
     eq(len(kept), 14, "the kept-alive calls' connections to the provider")
 
 
@@ -2234,7 +2234,7 @@ def test_a_bound_programs_calls_keep_their_connections():
     for name in ("primary", "backup"):
         qs = m.requests(name)
         eq({q["peer_addr"] for q in qs}, {"127.0.0.2"}, f"{name}: from the program's address")
-        eq((len(qs), len({q["peer_port"] for q in qs})), (3, 1), f"{name}: three calls on one connection")
+        eq((len(qs), len({q["conn"] for q in qs})), (3, 1), f"{name}: three calls on one connection")
 
 
 ALTERNATING = BOUND_CALL + """
@@ -2255,7 +2255,7 @@ def test_a_program_alternating_bound_and_unbound_calls_keeps_both_connections():
         eq([q["peer_addr"] for q in qs], ["127.0.0.2" if i % 4 == 3 else "127.0.0.1" for i in range(24)],
            f"{name}: each call from its socket's address")
         for addr in ("127.0.0.1", "127.0.0.2"):
-            conns = {q["peer_port"] for q in qs if q["peer_addr"] == addr}
+            conns = {q["conn"] for q in qs if q["peer_addr"] == addr}
             # (a serving thread each for calls that overlap as one ends and
             # the next begins: a few, never one per change)
             check(len(conns) <= 3, f"{name}: {len(conns)} connections from {addr} for its calls")

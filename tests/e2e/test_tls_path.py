@@ -1114,10 +1114,10 @@ for n in (3, 2):
         e.pop(k, None)
     r = run([PY, "-c", PRELUDE + script, m.base("tp") + "/chat/completions"], e)
     eq(r.stdout.decode().splitlines(), ["200 200 200", "200 200"], f"every call answered ({r.stderr.decode()[-300:]})")
-    ports = [q["peer_port"] for q in m.requests("tp") if q["path"].endswith("/chat/completions")]
-    eq(len(ports), 5, "five calls reached the provider")
-    eq((len(set(ports[:3])), len(set(ports[3:])), ports[0] != ports[3]), (1, 1, True),
-       f"one connection per session ({ports})")
+    conns = [q["conn"] for q in m.requests("tp") if q["path"].endswith("/chat/completions")]
+    eq(len(conns), 5, "five calls reached the provider")
+    eq((len(set(conns[:3])), len(set(conns[3:])), conns[0] != conns[3]), (1, 1, True),
+       f"one connection per session ({conns})")
 
 
 # ---- what a program is told of its peer ----------------------------------------

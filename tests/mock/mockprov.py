@@ -13,6 +13,7 @@ Admin routes on every port: GET /_mock/requests, POST /_mock/set,
 POST /_mock/reset, GET /_mock/blob?size=N&seed=S. See README.md.
 """
 import gzip
+import itertools
 import json
 import random
 import re
@@ -785,7 +786,8 @@ class Server:
         self.local = threading.local()   # per connection thread: the request being answered
         self.lock = threading.Lock()
         self.records = []
-        self.encode = None
+        self.conns = itertools.count(1)   # a serial per accepted connection: a client's
+        self.encode = None                # port may be used again once one closes
         self.apply({"behaviour": spec.get("behaviour", "ok"), "retry_after": spec.get("retry_after"),
                     "delay_ms": spec.get("delay_ms", 0), "key": spec.get("key")})
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -817,6 +819,7 @@ class Server:
             threading.Thread(target=self.handle, args=(c,), daemon=True).start()
 
     def handle(self, c):
+        self.local.conn = next(self.conns)
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             if self.tls_ctx:
@@ -900,7 +903,7 @@ class Server:
         rec = {"server": self.name, "port": self.port, "method": method, "path": path, "query": query,
                "headers": headers, "body": body.decode("utf-8", "replace"), "credential": credential,
                "behaviour": behaviour, "ts": time.time(), "peer_port": peer[1], "peer_addr": peer[0],
-               "client_cert": cert}
+               "conn": self.local.conn, "client_cert": cert}
         with self.lock:
             self.records.append(rec)
         if record_file:

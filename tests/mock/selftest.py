@@ -185,8 +185,8 @@ def cases():
     eq((len(recs), recs[0]["credential"], json.loads(recs[0]["body"])["model"]), (1, "ko", "gpt-x"), "recorded")
     url = m.base("o") + "/chat/completions"
     curl(url, url, "-H", "Authorization: Bearer ko", "-d", json.dumps(ob))   # two calls, one connection
-    ports = [r["peer_port"] for r in m.requests("o")]
-    check(len(ports) == 3 and ports[1] == ports[2] != ports[0], f"the client's port tells connections apart {ports}")
+    conns = [r["conn"] for r in m.requests("o")]
+    check(len(conns) == 3 and conns[1] == conns[2] != conns[0], f"a serial per connection tells them apart {conns}")
     # streams
     rc, code, t = call("o", dict(ob, stream=True), "ok")
     check(t.strip().endswith("data: [DONE]") and "chat.completion.chunk" in t, "openai stream")
