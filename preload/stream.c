@@ -420,7 +420,7 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
         t->in_cached = cached;
     if (reasoning >= 0)
         t->out_reasoning = reasoning;
-    if (llf_get_str(chunk, "id"))
+    if (llf_get_str(chunk, "id") && *llf_get_str(chunk, "id"))   /* (Azure's first chunk: "id": "") */
         snprintf(t->id, sizeof t->id, "%s", llf_get_str(chunk, "id"));
     const cJSON *choice = cJSON_GetArrayItem(llf_get(chunk, "choices"), 0);
     const char *fr = llf_get_str(choice, "finish_reason");
@@ -438,7 +438,10 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
     }
     int closing = t->finish[0] && has_usage && !t->finished, rc = 0;
     if (t->to == LLF_ANTHROPIC) {
-        rc = choice ? write_anthropic(t, choice, out) : anth_start(t, out);
+        /* (a chunk with no choice says nothing yet: Azure's first, its
+         * prompt filter results with "id": "", comes before the answer's
+         * id, which message_start is to carry) */
+        rc = choice ? write_anthropic(t, choice, out) : closing ? anth_start(t, out) : 0;
         if (!rc && closing)
             rc = anth_close(t, out);
     } else {
@@ -550,8 +553,10 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
         t->lost |= !role;
         return role;
     }
+    /* (blocks come one after another: a slot per index modulo 64, made
+     * anew at each block's start, so a 65th block is not the 1st) */
     const cJSON *ix = llf_get(j, "index");
-    int index = cJSON_IsNumber(ix) && ix->valueint >= 0 && ix->valueint < 64 ? ix->valueint : 0;
+    int index = cJSON_IsNumber(ix) && ix->valueint >= 0 ? ix->valueint % 64 : 0;
     cJSON *c = NULL;
     int meant = 1;   /* a chunk is to be made (none made: out of memory) */
     if (!strcmp(type, "content_block_start")) {
@@ -560,10 +565,14 @@ static cJSON *from_anthropic(llf_stream_tr *t, const cJSON *j)
         /* Anthropic starts a block empty ("input": {}, "text": ""); servers
          * that speak its dialect may give the whole of it here instead. */
         const cJSON *in = llf_get(b, "input");
+        /* (any other block, a server_tool_use with input_json_delta too,
+         * holds no call: its pieces go to none) */
+        t->block_tool[index] = 0;
+        t->block_args[index] = 0;
+        cJSON_free(t->block_input[index]);
+        t->block_input[index] = NULL;
         if (bt && !strcmp(bt, "tool_use")) {
             t->block_tool[index] = ++t->ntools;
-            t->block_args[index] = 0;
-            cJSON_free(t->block_input[index]);
             t->block_input[index] = cJSON_IsObject(in) && in->child ? cJSON_PrintUnformatted(in) : NULL;
             t->lost |= cJSON_IsObject(in) && in->child && !t->block_input[index];
             c = tool_chunk(t, t->ntools - 1, llf_get_str(b, "id"), llf_get_str(b, "name"), "");
@@ -626,12 +635,13 @@ static void gemini_usage(llf_stream_tr *t, const cJSON *um)
 }
 
 /* A Gemini chunk's text and calls, live. Its finish is held for the end of
- * the stream (gemini_close): a chunk of usage may still follow it. */
+ * the stream (gemini_close): a chunk of usage may still follow it, and
+ * servers that speak Gemini's dialect through a translation (one-hub,
+ * CLIProxyAPI) say a finishReason on every chunk, so what comes after one
+ * is still the answer's, and the last finish said has the last word. */
 static cJSON *from_gemini(llf_stream_tr *t, const cJSON *j)
 {
     gemini_usage(t, llf_get(j, "usageMetadata"));
-    if (t->done)
-        return NULL;   /* after the finish, only the usage counts */
     const cJSON *cand = cJSON_GetArrayItem(llf_get(j, "candidates"), 0);
     const cJSON *parts = llf_get(llf_get(cand, "content"), "parts");
     /* the answer's id, as a whole answer's is: before the chunk takes it

@@ -484,13 +484,43 @@ static void check_anthropic_details(void)
     CHECK(r.prompt == 48012);
 }
 
+/* A block that holds no call (a server_tool_use, with input_json_delta of
+ * its own; text) takes its index afresh: its pieces are added to no call,
+ * neither where a server gives every block index 0 nor past the 64th block
+ * (web search with citations splits text into many). */
+#define A_STOP(i) "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":" #i "}\n\n"
+#define A_BLOCK(i, type, extra) "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":" #i \
+    ",\"content_block\":{\"type\":\"" type "\"" extra "}}\n\n"
+#define A_ARGS(i, json) "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":" #i \
+    ",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"" json "\"}}\n\n"
+static void check_blocks_without_calls(void)
+{
+    oai_read r = to_openai(A_MSG("{\"input_tokens\":5}")
+        A_BLOCK(0, "tool_use", ",\"id\":\"toolu_1\",\"name\":\"f\",\"input\":{}") A_ARGS(0, "{\\\"a\\\":1}") A_STOP(0)
+        A_BLOCK(0, "server_tool_use", ",\"id\":\"srvtoolu_1\",\"name\":\"web_search\",\"input\":{}")
+        A_ARGS(0, "{\\\"query\\\":\\\"x\\\"}") A_STOP(0) A_DELTA("{\"output_tokens\":3}"));
+    CHECK_STR(r.args, "{\"a\":1}");
+    CHECK(r.calls == 2);   /* the call's start and its one piece */
+    llf_buf in = {0};
+    llf_buf_adds(&in, A_MSG("{\"input_tokens\":5}"));
+    for (int i = 0; i < 64; i++)
+        llf_buf_printf(&in, "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":%d,"
+                            "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+                            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":%d}\n\n", i, i);
+    llf_buf_adds(&in, A_BLOCK(64, "tool_use", ",\"id\":\"toolu_1\",\"name\":\"f\",\"input\":{}") A_ARGS(64, "{\\\"a\\\":1}")
+                      A_STOP(64) A_BLOCK(65, "server_tool_use", ",\"id\":\"srvtoolu_1\",\"name\":\"web_search\",\"input\":{}")
+                      A_ARGS(65, "{\\\"query\\\":\\\"x\\\"}") A_STOP(65) A_DELTA("{\"output_tokens\":3}"));
+    r = to_openai(in.p ? in.p : "");
+    CHECK_STR(r.args, "{\"a\":1}");
+    llf_buf_free(&in);
+}
+
 /* A tool's input or a block's text given whole in content_block_start,
  * as some servers speaking Anthropic's dialect do (Anthropic starts blocks
  * empty): the program gets them, as Anthropic's SDKs would; input_json_delta
  * after it has the last word, as in those SDKs. */
 #define A_TOOL_START(input) "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1," \
     "\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":" input "}}\n\n"
-#define A_STOP(i) "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":" #i "}\n\n"
 static const char A_WHOLE_START[] = A_MSG("{\"input_tokens\":5}")
     "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"Let me \"}}\n\n"
     "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"look.\"}}\n\n"
@@ -742,6 +772,36 @@ static void check_gemini_id(llf_dialect to, int with_id, const char *want)
     llf_stream_pipe_free(p);
 }
 
+/* Azure OpenAI's first chunk, its prompt filter results, has "id": "" and
+ * no choice: the Anthropic program's message_start carries the answer's
+ * id, which comes with the next, not an empty one. */
+static void check_azure_first_chunk(void)
+{
+    static const char in[] =
+        "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\",\"prompt_filter_results\":"
+        "[{\"prompt_index\":0,\"content_filter_results\":{}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"\",\"role\":\"assistant\"},\"finish_reason\":null,\"index\":0}],"
+        "\"created\":1,\"id\":\"chatcmpl-A1\",\"model\":\"gpt-4o\",\"object\":\"chat.completion.chunk\"}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null,\"index\":0}],"
+        "\"created\":1,\"id\":\"chatcmpl-A1\",\"model\":\"gpt-4o\",\"object\":\"chat.completion.chunk\"}\n\n"
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\",\"index\":0}],"
+        "\"created\":1,\"id\":\"chatcmpl-A1\",\"model\":\"gpt-4o\",\"object\":\"chat.completion.chunk\"}\n\n"
+        "data: [DONE]\n\n";
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_OPENAI, LLF_ANTHROPIC, "m", 0, NULL);
+    llf_buf out = {0}, ids = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    llf_sse q = {0};
+    llf_sse_feed(&q, out.p ? out.p : "", out.n, read_ids, &ids);
+    llf_sse_free(&q);
+    CHECK_STR(ids.p ? ids.p : "", "msg_chatcmpl-A1");
+    seen s = read_seen(LLF_ANTHROPIC, &out);
+    CHECK(s.framed_start && s.framed_end && !strcmp(s.text.p ? s.text.p : "", "Hi"));
+    seen_free(&s);
+    llf_buf_free(&ids);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
 /* A Gemini member's stream as Gemini ends one: a blocked prompt (one
  * chunk: promptFeedback.blockReason, no candidate), and Gemini 3's usage,
  * whole only in a chunk of its own after the finishReason. */
@@ -869,6 +929,29 @@ static void check_gemini_usage_last(llf_dialect to, const char *finish)
     llf_stream_pipe_free(p);
 }
 
+/* A server speaking Gemini's dialect through a translation (one-hub,
+ * CLIProxyAPI) says finishReason STOP on every chunk: what follows the
+ * first is still the answer's, and the stream ends once, as Gemini's. */
+static void check_gemini_finish_on_every_chunk(llf_dialect to, const char *finish)
+{
+    static const char in[] =
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hello \"}],\"role\":\"model\"},\"finishReason\":\"STOP\","
+        "\"index\":0}],\"responseId\":\"r1\"}\r\n\r\n"
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"world\"}],\"role\":\"model\"},\"finishReason\":\"STOP\","
+        "\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":5,\"candidatesTokenCount\":3,\"totalTokenCount\":8},"
+        "\"responseId\":\"r1\"}\r\n\r\n";
+    llf_stream_pipe *p = llf_stream_pipe_new(LLF_GEMINI, to, "m", to == LLF_OPENAI, NULL);
+    llf_buf out = {0};
+    CHECK(p && llf_stream_pipe_feed(p, in, strlen(in), &out) == 0 && llf_stream_pipe_end(p, &out) == 0);
+    seen s = read_seen(to, &out);
+    ending e = read_end(to, &out);
+    CHECK_STR(s.text.p ? s.text.p : "", "Hello world");
+    CHECK(e.finishes == 1 && !strcmp(e.finish, finish) && e.terminated && !e.after && e.in == 5 && e.out == 3);
+    seen_free(&s);
+    llf_buf_free(&out);
+    llf_stream_pipe_free(p);
+}
+
 static void check_gemini_endings(void)
 {
     static char usage_last[1024];
@@ -878,6 +961,8 @@ static void check_gemini_endings(void)
     check_oai_fields(LLF_GEMINI, GEM_BLOCKED);
     check_gemini_usage_last(LLF_OPENAI, "stop");
     check_gemini_usage_last(LLF_ANTHROPIC, "end_turn");
+    check_gemini_finish_on_every_chunk(LLF_OPENAI, "stop");
+    check_gemini_finish_on_every_chunk(LLF_ANTHROPIC, "end_turn");
     check_oai_fields(LLF_GEMINI, usage_last);
     for (int t = LLF_OPENAI; t <= LLF_ANTHROPIC; t++) {
         sweep(LLF_GEMINI, (llf_dialect)t, GEM_BLOCKED, "stream blocked prompt");
@@ -1475,6 +1560,7 @@ void test_stream(void)
     check_late_usage(LLF_GEMINI, "MAX_TOKENS");
     check_finals();
     check_anthropic_details();
+    check_blocks_without_calls();
     check_whole_block_starts();
     check_refusal(LLF_ANTHROPIC, "refusal");
     check_refusal(LLF_GEMINI, "STOP");
@@ -1494,6 +1580,7 @@ void test_stream(void)
     check_gemini_id(LLF_OPENAI, 0, "gemini-");
     check_gemini_id(LLF_ANTHROPIC, 1, "msg_mAitaLmkHPPlz7IPvtfUqQ4");
     check_gemini_id(LLF_ANTHROPIC, 0, "msg_gemini-");
+    check_azure_first_chunk();
     /* an error event mid-stream cannot be translated: the stream breaks */
     llf_stream_tr tr;
     llf_buf out = {0};
