@@ -2,7 +2,8 @@
  *
  * Credentials: every header that could carry a secret or identify the
  * program's account (Authorization, *-api-key, cookies, anything named like a
- * key, token, secret or session, OpenAI organisation/project) is dropped, then
+ * key, token, secret or session, OpenAI organisation/project, Google's
+ * billing project) is dropped, then
  * the member's own key is added in its dialect's header; another provider's
  * member gets no header whose value carries one of the program's
  * credentials either, whatever its name (nor one given otherwise: a libcurl
@@ -43,7 +44,7 @@ static int exact_in(const char *line, size_t n, const word *list, size_t k)
 static int credential(const char *line, size_t n)
 {
     static const word exact[] = {W("authorization"), W("cookie"), W("openai-organization"),
-                                 W("openai-project")};
+                                 W("openai-project"), W("x-goog-user-project")};
     static const word words[] = {W("key"), W("token"), W("secret"), W("auth"), W("session"),
                                  W("password"), W("credential")};
     if (exact_in(line, n, exact, sizeof exact / sizeof exact[0]))

@@ -147,7 +147,7 @@ void test_rewrite(void)
     }
     CHECK(llf_header_sensitive("HOST: a") && llf_header_sensitive("content-LENGTH: 1") &&
           llf_header_sensitive("Transfer-Encoding: chunked") &&
-          llf_header_sensitive("openai-project: p"));
+          llf_header_sensitive("openai-project: p") && llf_header_sensitive("X-Goog-User-Project: billing"));
     CHECK(!llf_header_sensitive("Hosted: a") && !llf_header_sensitive("X-Tok: a") &&
           !llf_header_sensitive("X-\xcb\xc5\xd9: a") && !llf_header_sensitive("X-[Ke]y: a"));
 
