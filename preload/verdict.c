@@ -326,10 +326,12 @@ static llf_verdict judge_text(const cJSON *answer, const cJSON *choice, const cJ
                                          : bad(LLF_INVALID_BODY, "no_choices");
     /* An error after the answer began, in a 200 (OpenRouter's when the
      * model's provider fails mid-generation: finish_reason "error" and the
-     * error in the choice, or beside the choices): what text there is was
-     * cut short. */
+     * error in the choice, or beside the choices; DeepSeek's
+     * "insufficient_system_resource", its inference interrupted for want
+     * of resources): what text there is was cut short. */
     if ((!cfg || cfg->invalid_body) &&
-        (strcmp(fr, "error") == 0 || llf_names_error(choice) || llf_names_error(answer)))
+        (strcmp(fr, "error") == 0 || strcmp(fr, "insufficient_system_resource") == 0 ||
+         llf_names_error(choice) || llf_names_error(answer)))
         return bad(LLF_INVALID_BODY, "error_in_body");
     /* OpenAI's refusal comes in place of the content, and of the JSON asked
      * for: with refusal checks off it is the answer, not an empty one, and

@@ -924,13 +924,16 @@ void test_verdict_answers(void)
     CHECK(answer("{\"content\":[{\"type\":\"text\",\"text\":\"{\\\"b\\\":1}\"}]}", "stop", js, vc).outcome == LLF_SCHEMA);
 #undef THINK
     /* an error in a 200 (OpenRouter's, mid-generation): in the choice,
-     * beside the choices, or the finish reason alone; a null error is none */
+     * beside the choices, or the finish reason alone (DeepSeek's too); a
+     * null error is none */
     static const char *const errs[] = {
         "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"The answer is\"},"
         "\"finish_reason\":\"error\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"}}]}",
         "{\"error\":{\"message\":\"Upstream error\",\"code\":502},\"choices\":[{\"index\":0,\"message\":"
         "{\"role\":\"assistant\",\"content\":\"partial\"},\"finish_reason\":null}]}",
-        "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"The answer is\"},\"finish_reason\":\"error\"}]}"};
+        "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"The answer is\"},\"finish_reason\":\"error\"}]}",
+        "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"The answer is\"},"
+        "\"finish_reason\":\"insufficient_system_resource\"}]}"};   /* (DeepSeek's) */
     for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
         cJSON *a = cJSON_Parse(errs[i]);
         llf_verdict v = llf_judge_answer(a, NULL, vc);
