@@ -50,6 +50,9 @@ static int line_done(llf_sse *p, llf_sse_fn fn, void *ctx)
 int llf_sse_feed(llf_sse *p, const char *buf, size_t n, llf_sse_fn fn, void *ctx)
 {
     static const char bom[] = "\xEF\xBB\xBF";
+    size_t max = p->max ? p->max : LLF_SSE_MAX;
+    if (p->over)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         char c = buf[i];
         if (p->bom >= 0 && p->bom < 3) {   /* one BOM at the start is not data (WHATWG), split or not */
@@ -70,6 +73,10 @@ int llf_sse_feed(llf_sse *p, const char *buf, size_t n, llf_sse_fn fn, void *ctx
             int rc = line_done(p, fn, ctx);
             if (rc)
                 return rc;
+        } else if (p->line.n + p->data.n >= max) {
+            llf_sse_free(p);
+            p->over = 1;
+            return -1;
         } else if (llf_buf_add(&p->line, &c, 1)) {
             return -1;
         }

@@ -15,12 +15,19 @@ typedef struct llf_sse {
     int     has_data;
     int     cr;        /* the last byte was a CR (a CRLF may be split) */
     int     bom;       /* bytes of a leading BOM seen so far; 3 or -1 once past the start */
+    int     over;      /* an event passed max: nothing more is read */
+    size_t  max;       /* the most of one event held (its line and data); 0: LLF_SSE_MAX */
 } llf_sse;
+
+/* A server that never ends a line or an event would have a host hold it
+ * all (libcurl alone streams it on); as much as an answer is held to. */
+#define LLF_SSE_MAX ((size_t)256 << 20)
 
 /* Called for each complete event; a non-zero return stops the feed. */
 typedef int (*llf_sse_fn)(void *ctx, const char *event, const char *data, size_t len);
 
-/* Feed n bytes; returns 0, the callback's non-zero value, or -1 (memory). */
+/* Feed n bytes; returns 0, the callback's non-zero value, or -1 (memory,
+ * or an event past max: its bytes are let go, and every later feed is -1). */
 int  llf_sse_feed(llf_sse *p, const char *buf, size_t n, llf_sse_fn fn, void *ctx);
 void llf_sse_free(llf_sse *p);
 

@@ -87,6 +87,18 @@ void test_sse(void)
     int calls = 0;
     CHECK(llf_sse_feed(&p, "data: 1\n\ndata: 2\n\n", 18, stop_at_first, &calls) == 7 && calls == 1);
     llf_sse_free(&p);
+    /* an event held to max (its lines and data): one past it is let go, and
+     * nothing after it is read; the events before it came */
+    {
+        llf_sse q = {.max = 16};
+        got g = {{0}, 0};
+        CHECK(llf_sse_feed(&q, "data: 123456789\n\n", 17, collect, &g) == 0 && g.n == 1);
+        CHECK(llf_sse_feed(&q, "data: 12345678\ndata: 9abcdefgh", 30, collect, &g) == -1);
+        CHECK(q.over && !q.line.p && !q.data.p);
+        CHECK(llf_sse_feed(&q, "\n\ndata: 1\n\n", 13, collect, &g) == -1 && g.n == 1);
+        llf_buf_free(&g.all);
+        llf_sse_free(&q);
+    }
 
     /* events, wherever they come (through the gate that judges them) */
     CHECK(event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 0) == NULL);
