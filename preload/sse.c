@@ -91,6 +91,11 @@ void llf_sse_free(llf_sse *p)
     llf_buf_free(&p->data);
 }
 
+int llf_sse_done(const char *data, size_t len)
+{
+    return len >= 6 && memcmp(data, "[DONE]", 6) == 0;
+}
+
 int llf_sse_stopped_whole(const llf_buf *head, size_t body_n, const char *problem)
 {
     size_t n;

@@ -31,6 +31,10 @@ typedef int (*llf_sse_fn)(void *ctx, const char *event, const char *data, size_t
 int  llf_sse_feed(llf_sse *p, const char *buf, size_t n, llf_sse_fn fn, void *ctx);
 void llf_sse_free(llf_sse *p);
 
+/* Is an event's data OpenAI's end of stream? As its SDKs read it: data
+ * that begins "[DONE]" (whatever a server puts after it). */
+int  llf_sse_done(const char *data, size_t len);
+
 /* The gate's words for a stream that was Gemini's blocked prompt (its one
  * event, so whole): judged a refusal, or with refusal checks off empty. */
 #define LLF_PROBLEM_BLOCKED "blocked_prompt"

@@ -714,7 +714,7 @@ static int gemini_close(llf_stream_tr *t, llf_buf *out)
 int llf_stream_tr_event(llf_stream_tr *t, const char *event, const char *data, size_t len, llf_buf *out)
 {
     (void)event;
-    if (t->from == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6)) {
+    if (t->from == LLF_OPENAI && llf_sse_done(data, len)) {
         t->done = 1;
         return t->to != LLF_OPENAI ? close_program(t, out) : 0;   /* if no usage came */
     }

@@ -676,7 +676,7 @@ static const char *refusing_finish(const llf_gate *g, const cJSON *j)
 
 int llf_gate_event(llf_gate *g, const char *event, const char *data, size_t len)
 {
-    if (g->d == LLF_OPENAI && len == 6 && !memcmp(data, "[DONE]", 6))   /* the end */
+    if (g->d == LLF_OPENAI && llf_sse_done(data, len))   /* the end */
         return g->started || g->refused ? LLF_GATE_WAIT : gate_fail(g, "empty_stream");
     cJSON *j = llf_json_parse_mended(llf_json_parse_exact, data, len);
     const char *p = event_problem(g->d, event, j);

@@ -104,6 +104,10 @@ void test_sse(void)
     CHECK(event_problem(LLF_OPENAI, "message", "{\"id\":\"c\",\"choices\":[]}", 0) == NULL);
     CHECK_STR(event_problem(LLF_OPENAI, "message", "{\"error\":{\"message\":\"x\"}}", 0), "error_event");
     CHECK(event_problem(LLF_OPENAI, "message", "[DONE]", 1) == NULL);   /* the gate judges an end */
+    CHECK(event_problem(LLF_OPENAI, "message", "[DONE] ", 1) == NULL);   /* (as the SDKs: data that starts so) */
+    CHECK_STR(event_problem(LLF_OPENAI, "message", "[DONE] ", 0), "empty_stream");
+    CHECK(llf_sse_done("[DONE]", 6) && llf_sse_done("[DONE]\r", 7) && !llf_sse_done("[DONE", 5) &&
+          !llf_sse_done(" [DONE]", 7));
     CHECK_STR(event_problem(LLF_OPENAI, "message", "<html>", 0), "not_json");
     CHECK(event_problem(LLF_ANTHROPIC, "message_start", "{\"type\":\"message_start\"}", 0) == NULL);
     CHECK_STR(event_problem(LLF_ANTHROPIC, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", 0),

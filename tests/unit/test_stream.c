@@ -1479,6 +1479,20 @@ static void check_no_done(void)
         llf_buf_free(&out);
         llf_stream_pipe_free(p);
 
+        /* [DONE] with more after it, as OpenAI's SDKs take it (they read
+         * data that starts so as the end), and then nothing */
+        static const char done_spaced[] = OC("{\"role\":\"assistant\",\"content\":\"Hi\"}", "null")
+            "data: {\"id\":\"c9\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
+            "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n\ndata: [DONE] \n\n";
+        p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);
+        CHECK(p && llf_stream_pipe_feed(p, done_spaced, strlen(done_spaced), &out) == 0 &&
+              llf_stream_pipe_end(p, &out) == 0);
+        s = read_seen(to, &out);
+        CHECK(s.framed_start && s.framed_end && !strcmp(s.text.p ? s.text.p : "", "Hi"));
+        seen_free(&s);
+        llf_buf_free(&out);
+        llf_stream_pipe_free(p);
+
         p = llf_stream_pipe_new(LLF_OPENAI, to, "m", 0, NULL);   /* its usage after the finish, still no [DONE] */
         CHECK(p && llf_stream_pipe_feed(p, usage_after, strlen(usage_after), &out) == 0 &&
               llf_stream_pipe_end(p, &out) == 0);
