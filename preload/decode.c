@@ -72,3 +72,16 @@ int llf_decode_body(const llf_buf *head, const char *body, size_t n, size_t max,
         rc = inflate_all(body ? body : "", n, -15, max, out);
     return rc == 0 ? LLF_DEC_OK : rc == TOO_LARGE ? LLF_DEC_OPAQUE : LLF_DEC_BROKEN;
 }
+
+void llf_decode_answer(llf_buf *head, llf_buf *body)
+{
+    llf_buf plain = {0};
+    if (llf_decode_body(head, body->p, body->n, LLF_DECODE_MAX, &plain) == LLF_DEC_OK) {
+        llf_buf_free(body);
+        *body = plain;
+        llf_head_drop(head, "content-encoding");
+        llf_head_drop(head, "content-length");
+    } else {
+        llf_buf_free(&plain);
+    }
+}

@@ -21,4 +21,9 @@ enum {
 /* The last header block of head says how body (n bytes) is encoded. */
 int llf_decode_body(const llf_buf *head, const char *body, size_t n, size_t max, llf_buf *out);
 
+/* A member's answer (never the program's, which it gets as it came) made
+ * plain where it reads: body decoded, and head's Content-Encoding and
+ * Content-Length dropped. Otherwise both are left as they were. */
+void llf_decode_answer(llf_buf *head, llf_buf *body);
+
 #endif

@@ -354,24 +354,6 @@ static llf_verdict judge_coded(const llf_judge_in *in, const llf_resp *r, int me
     }
 }
 
-/* A member asked for no coding (rewrite.c) that used one all the same, a
- * server that ignores Accept-Encoding: its body decoded where it lies, and
- * its head no longer naming the coding nor the coded length, before
- * anything reads either (its stop sequences' cut, the judge, translation,
- * shadow mode's copy), and hands it over under our head. One that does not
- * decode stays as it came, and is no answer (judge_coded). */
-static void member_decoded(llf_resp *r)
-{
-    llf_buf plain = {0};
-    if (llf_decode_body(&r->head, r->body.p, r->body.n, LLF_DECODE_MAX, &plain) == LLF_DEC_OK) {
-        llf_buf_free(&r->body);
-        r->body = plain;
-        llf_head_drop(&r->head, "content-encoding");
-        llf_head_drop(&r->head, "content-length");
-    } else {
-        llf_buf_free(&plain);
-    }
-}
 
 /* Deprecation/Sunset on a success: one warning per provider/model and
  * process (for at most DEP_MODELS of them: past that, none more, where
@@ -674,8 +656,14 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             llf_dialect d = cfg->providers[s->provider].dialect;
             const llf_dialect_ops *dops = llf_dialect_ops_of(d);
             const cJSON *hub = hub_request(c);
+            /* A member asked for no coding (rewrite.c) that used one all
+             * the same, a server that ignores Accept-Encoding: decoded where
+             * it lies before anything reads it (its stop sequences' cut, the
+             * judge, translation, shadow mode's copy), and handed over
+             * under our head. One that does not decode stays as it came,
+             * and is no answer (judge_coded). */
             if (!s->original && !r->delivered)
-                member_decoded(r);
+                llf_decode_answer(&r->head, &r->body);
             /* (what the member could not be sent, done to its answer before
              * it is judged: a stop sequence ends an answer that went on) */
             if (!s->original && !r->delivered && r->status >= 200 && r->status < 300 && dops->stop_at && hub)

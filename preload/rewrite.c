@@ -303,6 +303,27 @@ void llf_req_free(llf_req *r)
     memset(r, 0, sizeof *r);
 }
 
+static int headers_copy(llf_headers *dst, const llf_headers *src)
+{
+    for (size_t i = 0; i < src->n; i++)
+        if (llf_headers_add(dst, src->v[i]))
+            return -1;
+    return 0;
+}
+
+int llf_req_copy(llf_req *dst, const llf_req *src)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->same_provider = src->same_provider;
+    dst->own_server = src->own_server;
+    if ((src->url && !(dst->url = llf_strdup(src->url))) || headers_copy(&dst->headers, &src->headers) ||
+        headers_copy(&dst->creds, &src->creds) || llf_buf_add(&dst->body, src->body.p, src->body.n)) {
+        llf_req_free(dst);
+        return -1;
+    }
+    return 0;
+}
+
 /* body printed into out. */
 static int print_into(llf_buf *out, const cJSON *body)
 {

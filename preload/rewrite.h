@@ -45,5 +45,7 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
 int llf_origin_hub(llf_origin *o, llf_terr *e);
 
 void llf_req_free(llf_req *r);
+/* A copy of src in dst (zeroed first); 0, or -1 with dst freed (memory). */
+int  llf_req_copy(llf_req *dst, const llf_req *src);
 
 #endif

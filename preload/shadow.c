@@ -1,9 +1,10 @@
 /* shadow.c — mode "shadow" (see shadow.h).
  *
- * The program's thread only decides (sampling) and rewrites the request for
- * the candidate; one worker thread, started at the first copy, sends the
- * copies with its own libcurl handle and writes one "shadow" line per copy.
- * The queue is bounded: a backlog drops copies (logged), never memory or
+ * The program's thread only decides (sampling) and copies the request and
+ * the primary's answer; one worker thread, started at the first copy,
+ * rewrites the request for the candidate, sends it with its own libcurl
+ * handle and writes one "shadow" line per copy. The queue is bounded, in
+ * copies and in bytes: a backlog drops copies (logged), never memory or
  * time of the program. After fork() the child starts with an empty queue
  * and no worker (the parent's is not there); at exit the queue is drained
  * for at most shadow.timeout_ms. The worker's descriptors are close-on-exec
@@ -63,8 +64,9 @@ static int count_words(word **tab, const char *s, int which, size_t *budget)
             s++;
         if (s == w)
             break;
-        if ((*budget)-- == 0)
+        if (*budget == 0)
             return 0;
+        (*budget)--;
         word *e;
         HASH_FIND(hh, *tab, w, (size_t)(s - w), e);
         if (!e) {
@@ -99,9 +101,10 @@ double llf_similarity(const char *a, const char *b)
 {
     char *la = lowered(a), *lb = lowered(b);
     word *tab = NULL, *e, *tmp;
-    size_t budget = MAX_WORDS;
+    /* (each text its own half: two long answers alike are cut alike) */
+    size_t budget_a = MAX_WORDS / 2, budget_b = MAX_WORDS / 2;
     double sim = -1;
-    if (la && lb && count_words(&tab, la, 0, &budget) == 0 && count_words(&tab, lb, 1, &budget) == 0) {
+    if (la && lb && count_words(&tab, la, 0, &budget_a) == 0 && count_words(&tab, lb, 1, &budget_b) == 0) {
         double dot = 0, na = 0, nb = 0;
         HASH_ITER(hh, tab, e, tmp) {
             dot += e->ca * e->cb;
@@ -230,7 +233,13 @@ int llf_shadow_pick(double *acc, double sample)
 
 typedef struct job {
     struct job   *next;
-    llf_req       req;
+    llf_req       orig;        /* the program's request and the primary's */
+    llf_buf       prim_head;   /* answer as it came, copied on its thread, */
+    llf_buf       prim_raw;
+    char         *url_model, *query;   /* and what its URL said */
+    llf_origin    o;           /* the request, parsed on the worker */
+    size_t        bytes;       /* what they hold, counted while queued */
+    llf_req       req;         /* the candidate's (made on the worker) */
     const char   *path;
     unsigned long call;
     char         *prim_model;
@@ -245,6 +254,7 @@ typedef struct job {
 } job;
 
 #define MAX_QUEUE 64
+#define MAX_QUEUE_BYTES ((size_t)64 << 20)   /* (one copy alone may hold more) */
 #define MAX_SHADOW_BODY (16u << 20)
 
 static const llf_config *cfg;
@@ -253,6 +263,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static job *head, *tail;
 static int queued;
+static size_t queued_bytes;
 static int worker_pid;   /* the process whose worker runs, 0 none */
 static double acc = -1;  /* sampling accumulator; < 0 until seeded */
 static int acc_pid;      /* the process it was seeded in */
@@ -328,6 +339,13 @@ static void job_free(job *j)
 {
     if (!j)
         return;
+    cJSON_Delete((cJSON *)j->o.body);
+    cJSON_Delete(j->o.hub);
+    free(j->url_model);
+    free(j->query);
+    llf_req_free(&j->orig);
+    llf_buf_free(&j->prim_head);
+    llf_buf_free(&j->prim_raw);
     llf_req_free(&j->req);
     llf_buf_free(&j->prim_body);
     llf_resp_free(&j->resp);
@@ -366,6 +384,7 @@ static void after_fork_child(void)
     child_jobs = head;   /* (freed by after_fork_free: see forklock.h) */
     head = tail = NULL;
     queued = 0;
+    queued_bytes = 0;
     worker_pid = 0;
     closing = 0;
     stopped = 0;
@@ -466,6 +485,9 @@ static void run_copy(const llf_curl_api *c, CURL *h, job *j)
     c->easy_setopt(h, CURLOPT_HTTPHEADER, (void *)NULL);
     c->slist_free_all(hl);
     j->hl = NULL;
+    /* (asked for no coding, as a member is: one that used one all the same
+     * is read as the engine reads a member's) */
+    llf_decode_answer(&rp->head, &rp->body);
 
     llf_verdict v = llf_judge(cd, cand->model, 0, rp, time(NULL));
     long tin = -1, tout = -1, pin = -1, pout = -1;
@@ -500,6 +522,42 @@ static CURL *fresh_handle(const llf_curl_api *c)
     return worker_curl = c->easy_init();
 }
 
+static int plain_json(const llf_buf *b)
+{
+    cJSON *j = cJSON_ParseWithLength(b->p ? b->p : "", b->n);
+    cJSON_Delete(j);
+    return j != NULL;
+}
+
+/* On the worker: the candidate's request, and the primary's answer as
+ * text. NULL, or why the copy is not sent. */
+static const char *prepare(job *j)
+{
+    const llf_chain_entry *cand = &cfg->candidate;
+    llf_terr te = {{0}};
+    j->o.req = &j->orig;
+    if (!(j->o.body = llf_engine_parse_body(j->orig.body.p, j->orig.body.n)))
+        return "rewrite";   /* (it parsed on the program's thread: no memory) */
+    int tr = llf_rewrite(cfg, &j->o, cand->provider, cand->model, &j->req, &te);
+    if (tr != LLF_TR_OK)
+        return tr == LLF_TR_INCOMPATIBLE ? "incompatible" : "rewrite";
+    /* The primary's answer as text: decoded when the program asked for it
+     * compressed (the candidate is asked for none, rewrite.c). (A head
+     * naming gzip over text that reads: libcurl decoded it, for a program
+     * that asked it to, curl --compressed.) */
+    int dec = llf_decode_body(&j->prim_head, j->prim_raw.p, j->prim_raw.n, LLF_DECODE_MAX, &j->prim_body);
+    if (dec == LLF_DEC_BROKEN && plain_json(&j->prim_raw))
+        dec = LLF_DEC_NONE;
+    if (dec == LLF_DEC_BROKEN || dec == LLF_DEC_OPAQUE)
+        return "encoding";
+    if (dec == LLF_DEC_NONE) {   /* (the text as it came: taken over, not copied) */
+        llf_buf_free(&j->prim_body);
+        j->prim_body = j->prim_raw;
+        j->prim_raw = (llf_buf){0};
+    }
+    return NULL;
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
@@ -525,10 +583,14 @@ static void *worker(void *arg)
         if (!head)
             tail = NULL;
         queued--;
+        queued_bytes -= j->bytes;
         CURL *h = fresh_handle(c);
         pthread_mutex_unlock(&lock);
+        const char *skip = NULL;
         if (!log_ready())
             ;   /* (the log failed since it was queued: not sent, nor logged) */
+        else if ((skip = prepare(j)))
+            log_copy(j, 0, "skipped", skip, 0, -1, -1, -1, -1, -1);
         else if (h)
             run_copy(c, h, j);
         else
@@ -579,17 +641,18 @@ static int start_worker(void)
         return -1;
     make_canary();
     pthread_once(&once, register_handlers);
-    if (llf_spawn(worker, NULL))
+    if (llf_spawn(worker, NULL)) {
+        /* (made again at the next copy's try: these are not left behind) */
+        worker_api->easy_cleanup(worker_curl);
+        worker_curl = NULL;
+        if (has_canary && llf_fd_ours(&canary))
+            close(canary.fd);
+        canary.fd = -1;
+        has_canary = 0;
         return -1;
+    }
     worker_pid = me;
     return 0;
-}
-
-static int plain_json(const llf_resp *r)
-{
-    cJSON *j = cJSON_ParseWithLength(r->body.p ? r->body.p : "", r->body.n);
-    cJSON_Delete(j);
-    return j != NULL;
 }
 
 void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const char *model,
@@ -611,6 +674,9 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
         acc_pid = me;
     }
     int pick = llf_shadow_pick(&acc, cfg->shadow_sample);
+    /* (a copy not to be queued is not made: decided again when queued) */
+    size_t bytes = c->o.req->body.n + resp->head.n + resp->body.n;
+    int full = queued && queued_bytes + bytes > MAX_QUEUE_BYTES;
     pthread_mutex_unlock(&lock);
     if (!pick || !log_ready())
         return;
@@ -628,27 +694,26 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
         job_free(j);
         return;
     }
-    llf_terr te = {{0}};
-    int tr = llf_rewrite(cfg, &c->o, cand->provider, cand->model, &j->req, &te);
-    /* The primary's answer as text: decoded when the program asked for it
-     * compressed (the candidate is asked for none, rewrite.c). */
-    int dec = tr == LLF_TR_OK ? llf_decode_body(&resp->head, resp->body.p, resp->body.n, LLF_DECODE_MAX,
-                                                &j->prim_body) : LLF_DEC_NONE;
-    /* (a head naming gzip over text that reads: libcurl decoded it, for a
-     * program that asked it to, curl --compressed) */
-    if (dec == LLF_DEC_BROKEN && plain_json(resp))
-        dec = LLF_DEC_NONE;
-    int unread = dec == LLF_DEC_BROKEN || dec == LLF_DEC_OPAQUE;
-    if (tr != LLF_TR_OK || !j->prim_model || unread ||
-        (dec == LLF_DEC_NONE && llf_buf_add(&j->prim_body, resp->body.p, resp->body.n))) {
-        const char *why = tr == LLF_TR_INCOMPATIBLE ? "incompatible" : tr == LLF_TR_OK && unread ? "encoding" : "rewrite";
-        log_copy(j, 0, "skipped", why, 0, -1, -1, -1, -1, -1);
-        job_free(j);   /* a failed rewrite leaves j->req empty */
-        return;
-    }
+    /* Copied here, no more: the rewrite and the decoding, whose time grows
+     * with the request's size, are the worker's. */
+    j->bytes = bytes;
+    const char *why = NULL;
+    if (full)
+        why = "queue_full";
+    else if (!j->prim_model || llf_req_copy(&j->orig, c->o.req) ||
+             llf_buf_add(&j->prim_head, resp->head.p, resp->head.n) ||
+             llf_buf_add(&j->prim_raw, resp->body.p, resp->body.n) ||
+             (c->o.url_model && !(j->url_model = llf_strdup(c->o.url_model))) ||
+             (c->o.query && !(j->query = llf_strdup(c->o.query))))
+        why = "rewrite";   /* (no memory) */
+    /* (the config's server, as the config, lives as long as the process) */
+    j->o = (llf_origin){NULL, NULL, c->o.provider, c->o.dialect, j->url_model, j->query, c->o.stream, NULL,
+                        c->o.server};
     pthread_mutex_lock(&lock);
-    const char *why = closing ? "exiting" : queued >= MAX_QUEUE ? "queue_full"
-                    : start_worker() ? "no_thread" : NULL;
+    if (!why)
+        why = closing ? "exiting"
+            : queued >= MAX_QUEUE || (queued && queued_bytes + j->bytes > MAX_QUEUE_BYTES) ? "queue_full"
+            : start_worker() ? "no_thread" : NULL;
     if (!why) {
         if (tail)
             tail->next = j;
@@ -656,6 +721,7 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
             head = j;
         tail = j;
         queued++;
+        queued_bytes += j->bytes;
         pthread_cond_broadcast(&changed);
     }
     pthread_mutex_unlock(&lock);
@@ -667,17 +733,20 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
 
 void llf_shadow_drain(long timeout_ms)
 {
-    pthread_mutex_lock(&lock);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    /* (waited for no longer than the copies are: an exit() from a signal
+     * handler that interrupted this thread inside the lock must not hang) */
+    if (pthread_mutex_timedlock(&lock, &until))
+        return;
     closing = 1;
     if (worker_pid == (int)getpid()) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += timeout_ms / 1000;
-        until.tv_nsec += (timeout_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
         while ((head || current) && pthread_cond_timedwait(&changed, &lock, &until) == 0)
             ;
         if (head || current) {

@@ -201,6 +201,47 @@ def test_shadow_compares_an_answer_the_program_asked_compressed():
            f"{what}: compared")
 
 
+def test_shadow_reads_a_candidate_that_compresses_unasked():
+    """The copy asks for no encoding; a candidate that gzips its answer all
+    the same (RFC 9110 allows any coding to a request that names none) is
+    read decoded, as a member's answer is: compared, not "not_json"."""
+    m = mock()
+    m.set("claude", encode="unasked")
+    log = new_log("shadow-cand-gz.log")
+    r = curl_call(m, env_for(config(m, "shadow", "shadow-cand-gz.json", shadow={"sample": 1}), log))
+    check(b"Hello from primary" in r.stdout, f"the program's answer ({r.stderr.decode()[-200:]})")
+    sh = [e for e in read_log(log) if e.get("event") == "shadow"]
+    eq([(e["outcome"], e["reason"]) for e in sh], [("ok", "ok")], "the candidate's gzip'ed answer compared")
+    check(0 < sh[0].get("similarity", -1) < 1 and sh[0].get("tokens_in", -1) > 0,
+          f"with its similarity and usage ({sh[0]})")
+
+
+# Calls with 4 MB requests, the candidate slow: each waiting copy holds one.
+BIG_CALLS = """
+big = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * 4000000}]})
+sys.argv[2] = big
+print(sum(call()[0] == 200 for _ in range(24)))
+"""
+
+
+def test_shadow_queue_is_bounded_in_bytes():
+    """24 calls of 4 MB each while the candidate takes its time over the
+    first copy: the copies waiting behind it hold 64 MiB at most (16 of these),
+    and the rest are logged skipped, queue_full. (Only the count of copies
+    was bounded, at 64: every one of these, 100 MB, was held.)"""
+    m = mock()
+    m.set("claude", delay_ms=30000)   # (the copy in flight at the end: aborted at exit)
+    log = new_log("shadow-bytes.log")
+    # (the copy's own limit: the first holds the worker for all 24 calls)
+    cfg = config(m, "shadow", "shadow-bytes.json", shadow={"sample": 1, "timeout_ms": 10000})
+    prog = urllib_prog("shadow_bytes.py", BIG_CALLS)
+    r = run([PY, prog, m.base("primary") + "/chat/completions", "", KEYS["OPENAI_API_KEY"]], env_for(cfg, log),
+            timeout=120)
+    eq(r.stdout.split(), [b"24"], f"every call answered ({r.stderr.decode()[-300:]})")
+    full = [e for e in read_log(log) if e.get("event") == "shadow" and e.get("reason") == "queue_full"]
+    check(5 <= len(full) <= 8, f"the copies past 64 MiB skipped: {len(full)} (24, less one sent, less 16 waiting)")
+
+
 def test_shadow_without_a_log_sends_no_copy():
     """A copy exists for its log line: with no log it would be paid for and
     never seen. One line says so, and no copy is sent."""
