@@ -374,7 +374,13 @@ static void after_fork_child(void)
     }
     current = NULL;
     worker_curl = NULL;
-    forget_sockets();   /* (the parent's connections) */
+    /* (the parent's connections: closed here, where nothing uses them, so
+     * that a long-lived child does not keep one open past the parent's
+     * close, the candidate's server never told) */
+    for (int i = 0; i < NSOCK; i++)
+        if (llf_fd_ours(&socks[i]))
+            close(socks[i].fd);
+    forget_sockets();
     if (llf_fd_ours(&canary))
         close(canary.fd);
     canary.fd = -1;

@@ -399,27 +399,48 @@ def test_override_in_report_and_config_errors():
     check(b"Hello from primary" in r.stdout and len(m.requests("claude")) == 0, "passed through untouched")
 
 
+# how many of this process's descriptors are TCP connections to port argv[4]
+TO_CANDIDATE = """
+def to_candidate():
+    mine = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            l = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        if l.startswith("socket:["):
+            mine.add(l[8:-1])
+    rows = [l.split() for l in open("/proc/self/net/tcp").readlines()[1:]]
+    return sum(int(f[2].split(":")[1], 16) == int(sys.argv[4]) and f[9] in mine for f in rows)
+"""
+
+
 def test_shadow_in_a_forked_child():
     """A parent that copied a call forks; the child's call is copied by the
     child's own worker (the parent's thread is not in the child), and each
     process logs its own comparison before it ends. The parent forks once its
     copy is done: a copy in flight at fork() stays the parent's, and its
     memory in the child is orphaned (reachable, never freed), which the
-    sanitized run would report from the child."""
+    sanitized run would report from the child. The parent's connection to
+    the candidate, kept alive, is not the child's: it held it open for as
+    long as it lived, past the parent's own close."""
     m = mock()
     log = new_log("shadow-fork.log")
-    prog = urllib_prog("shadow_fork.py",
+    prog = urllib_prog("shadow_fork.py", TO_CANDIDATE +
                        "print(call()[0], flush=True)\n"
                        "copies(1)\n"
+                       "print(to_candidate(), flush=True)\n"
                        "pid = os.fork()\n"
                        "if pid == 0:\n"
+                       "    print(to_candidate(), flush=True)\n"
                        "    print(call()[0], flush=True)\n"
                        "    sys.exit(0)\n"
                        "os.waitpid(pid, 0)\n")
     cfg = config(m, "shadow", "shadow-fork.json", shadow={"sample": 1})
-    r = run([PY, prog, m.base("primary") + "/chat/completions", chat_body(), KEYS["OPENAI_API_KEY"]],
-            env_for(cfg, log))
-    eq(r.stdout.split(), [b"200", b"200"], f"both calls answered ({r.stderr.decode()[-300:]})")
+    r = run([PY, prog, m.base("primary") + "/chat/completions", chat_body(), KEYS["OPENAI_API_KEY"],
+             str(m.port("claude"))], env_for(cfg, log))
+    eq(r.stdout.split(), [b"200", b"1", b"0", b"200"],
+       f"both calls answered; the parent's connection to the candidate, none in the child ({r.stderr.decode()[-300:]})")
     sh = [e for e in read_log(log) if e.get("event") == "shadow"]
     eq(sorted(e["outcome"] for e in sh), ["ok", "ok"], "one comparison per call")
     eq(len({e["pid"] for e in sh}), 2, "from two processes")
