@@ -484,19 +484,22 @@ void *llf_trust_set(const llf_curl_api *c, CURL *h, const struct sockaddr *src)
     if (!t)
         return NULL;
     /* (a libcurl without CURLOPT_SSL_CTX_FUNCTION, or on another libssl:
-     * the library's trust and TLS settings, as before) */
+     * the library's trust and TLS settings, as before; a pin still holds,
+     * which every libcurl backend checks) */
     int own = same_libssl(c) && c->easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, apply) == CURLE_OK &&
               c->easy_setopt(h, CURLOPT_SSL_CTX_DATA, t) == CURLE_OK;
     if (!own)
         c->easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, (void *)NULL);
-    int set = t->verify ? own
-                        : c->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L) == CURLE_OK &&
-                              c->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK;
+    int set = t->verify || (c->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L) == CURLE_OK &&
+                            c->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK);
     /* (libcurl checks a pin with verification off too, and shares a
      * connection only among transfers with the same one) */
-    if (set && __atomic_load_n(&t->pinned, __ATOMIC_ACQUIRE))
+    int pinned = __atomic_load_n(&t->pinned, __ATOMIC_ACQUIRE);
+    if (set && pinned)
         set = c->easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, t->pin) == CURLE_OK;
-    if (!set) {
+    if (!set || (t->verify && !own && !pinned)) {
+        /* (and verifying with nothing of the program's on h: the library's
+         * own trust alone) */
         c->easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, (void *)NULL);
         c->easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, (void *)NULL);
         c->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);

@@ -1551,6 +1551,57 @@ print(s.getpeercert()["subject"])
         raw.stop()
 
 
+def test_a_pin_holds_when_the_relays_libcurl_is_on_another_tls_library():
+    """A program that verifies its provider with its own CA (the mock's)
+    and asks its session's cipher, so its peer is probed and its key pinned,
+    in a process whose libcurl is GnuTLS's (the relay's libcurl is then not
+    on the program's OpenSSL: the program's request is verified with the
+    library's trust, here pki()'s CA, as the README says). The server shows
+    the mock's certificate to the probe and pki()'s, another key, after it:
+    the relay refuses it, and the program's key never reaches it. (The pin
+    was dropped with the program's trust, and the key went to the server
+    the program would not have trusted.)"""
+    if not os.path.exists("/usr/lib/x86_64-linux-gnu/libcurl-gnutls.so.4"):
+        raise Skipped("no libcurl-gnutls.so.4 (scripts/install-deps installs libcurl3-gnutls)")
+    m = mock()
+    first = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    first.load_cert_chain(*mock_cert(m))
+    later = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    later.load_cert_chain(os.path.join(pki(), "good.pem"), os.path.join(pki(), "good.key"))
+    shown = []
+
+    def pick(sock, name, ctx):   # (the probe's connection first, then the relay's)
+        shown.append(name)
+        if len(shown) > 1:
+            sock.context = later
+    first.sni_callback = pick
+    raw = RawServer(tls=first)
+    script = """
+import ctypes, socket, ssl
+ctypes.CDLL("libcurl-gnutls.so.4", mode=os.RTLD_GLOBAL)
+host, port = URL.split("/")[2].split(":")
+ctx = ssl.create_default_context(cafile=os.environ["PROG_CA"])
+s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
+print(s.cipher()[0].startswith("TLS_"))
+try:
+    print(raw_chat(s, "pin").split(b" ")[1].decode())
+except (OSError, IndexError):
+    print("refused")
+"""
+    try:
+        cfg = json.load(open(config(m, primary=f"https://localhost:{raw.port}/v1", chain=())))
+        cfg["ca_bundle"] = os.path.join(pki(), "ca.pem")
+        r = run([PY, "-c", PRELUDE + script, f"https://localhost:{raw.port}/v1/chat/completions"],
+                env(m, write_config(cfg, "pin-gnutls.json"), extra={"PROG_CA": m.ca}))
+        out = r.stdout.decode().split()
+        check(len(shown) >= 2, f"probed, then the relay connected ({shown}, {out}, {r.stderr.decode()[-300:]})")
+        check(out[:1] == ["True"] and out[1:] != ["200"], f"the program was not answered by the other key ({out})")
+        check(all(KEYS["OPENAI_API_KEY"] not in json.dumps(q) for q in raw.requests),
+              f"the program's key never reached the server behind another key ({len(raw.requests)} requests)")
+    finally:
+        raw.stop()
+
+
 HIGH_FD = """
 import resource, socket, ssl, urllib.parse
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
