@@ -87,7 +87,7 @@ $(BUILD)/asan/unit: $(UNIT_SRC) $(LOGIC_FILES) $(SHIM_TESTED) $(HDRS) tests/unit
 EXAMPLES := $(BUILD)/examples/chat_client $(BUILD)/progs/handles $(BUILD)/progs/curlstate \
             $(BUILD)/progs/execafter $(BUILD)/progs/curlinfo $(BUILD)/progs/lastthread $(BUILD)/progs/burst \
             $(BUILD)/progs/peercheck $(BUILD)/progs/jumpload $(BUILD)/progs/plainout $(BUILD)/progs/slowload.so \
-            $(BUILD)/progs/heldlock $(BUILD)/progs/sslapi
+            $(BUILD)/progs/heldlock $(BUILD)/progs/sslapi $(BUILD)/progs/curlshare
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lpthread
@@ -101,6 +101,9 @@ $(BUILD)/progs/slowload.so: tests/progs/slowload.c
 $(BUILD)/progs/peercheck $(BUILD)/progs/sslapi: $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< -lssl -lcrypto
+$(BUILD)/progs/curlshare: tests/progs/curlshare.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $(PKG_CFLAGS) -o $@ $< $(CURL_LIBS) -lssl -lcrypto
 
 # The library itself under ASan+UBSan, for the end-to-end suite's second run
 # (the harness preloads the sanitizer runtimes ahead of it).

@@ -174,7 +174,7 @@ void llf_state_drop(CURL *h);
  * connections (CURL_LOCK_DATA_CONNECT): the curl path's and the relay's
  * then meet in one cache (see curl_multi_add_handle). libcurl cannot be
  * asked. */
-enum { SH_COOKIE = 1, SH_CONNECT = 2, SH_RELAYED = 4 /* a handle went through a multi handle */ };
+enum { SH_COOKIE = 1, SH_CONNECT = 2, SH_RELAYED = 4 /* a handle went through a multi handle */, SH_SSL = 8 };
 
 int llf_share_holds(CURLSH *sh, unsigned what);
 void llf_share_note(CURLSH *sh, unsigned what, int on);

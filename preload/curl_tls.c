@@ -7,6 +7,8 @@
 
 #include "curl_handle.h"
 
+static int ctxfn_seen;   /* a handle of the process set an SSL_CTX_FUNCTION */
+
 /* The program's TLS options for its own server (not its proxy's, the
  * PROXY_* ones: the proxy is the program's whoever the member is). They
  * verify the program's provider as the program asked; a member is verified
@@ -119,6 +121,8 @@ void llf_tls_record(hstate *s, int i, long l, const void *p)
         free(s->tls[i].blob);
     s->tls[i] = v;
     s->tls_set |= 1u << i;
+    if (tls_opts[i].o == CURLOPT_SSL_CTX_FUNCTION && p)
+        __atomic_store_n(&ctxfn_seen, 1, __ATOMIC_RELAXED);
 }
 
 /* libcurl's own CAINFO and CAPATH (CURLINFO_CAINFO, _CAPATH: the
@@ -136,6 +140,17 @@ static int tls_has_ctxfn(const hstate *s)
     return (s->tls_set & 1u << i) && s->tls[i].fn;
 }
 
+/* What an SSL_CTX_FUNCTION did to a connection or a TLS session (trusted
+ * anything, presented a certificate) is not among what libcurl compares
+ * before reusing one: a member neither takes nor leaves either where one
+ * could be such, on its own handle's or, through a share holding
+ * connections or TLS sessions, on another's. */
+static int apart_from_ctxfn(const hstate *s)
+{
+    return tls_has_ctxfn(s) || (__atomic_load_n(&ctxfn_seen, __ATOMIC_RELAXED) && s->share &&
+                                llf_share_holds(s->share, SH_CONNECT | SH_SSL));
+}
+
 /* A member's TLS: the library's trust, none of the program's own (see
  * tls_opts). Only what the program set, and CAINFO for a ca_bundle, is
  * changed. A libcurl that cannot say its default CA file and path (before
@@ -148,8 +163,8 @@ unsigned llf_tls_member(const llf_curl_api *rc, CURL *h, const hstate *s, const 
     char *cainfo, *capath;
     int known = ca_defaults(rc, h, &cainfo, &capath);
     int ci = llf_tls_index(CURLOPT_CAINFO), cp = llf_tls_index(CURLOPT_CAPATH);
-    int ca_own = ca && known && !(s->tls_set & 1u << ci);
-    if (!s->tls_set && !ca_own)
+    int ca_own = ca && known && !(s->tls_set & 1u << ci), apart = apart_from_ctxfn(s);
+    if (!s->tls_set && !ca_own && !apart)
         return 0;   /* (the program's settings are libcurl's defaults) */
     for (size_t i = 0; i < NTLS; i++) {
         if (!(s->tls_set & 1u << i))
@@ -166,11 +181,7 @@ unsigned llf_tls_member(const llf_curl_api *rc, CURL *h, const hstate *s, const 
     }
     if (ca_own)
         rc->easy_setopt(h, CURLOPT_CAINFO, ca);
-    /* What the program's SSL_CTX_FUNCTION did to a connection or a TLS
-     * session (trusted anything, presented a certificate) is not among
-     * what libcurl compares before reusing one: the member neither takes
-     * nor leaves either. */
-    if (tls_has_ctxfn(s)) {
+    if (apart) {
         rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         rc->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
         rc->easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
@@ -197,7 +208,7 @@ void llf_tls_back(const llf_curl_api *rc, CURL *h, const hstate *s)
     }
     if (known && !(s->tls_set & 1u << ci))
         rc->easy_setopt(h, CURLOPT_CAINFO, cainfo);
-    if (tls_has_ctxfn(s)) {
+    if (tls_has_ctxfn(s) || s->share) {   /* (apart_from_ctxfn's, or more: the program's own again) */
         rc->easy_setopt(h, CURLOPT_FRESH_CONNECT, s->fresh_connect);
         rc->easy_setopt(h, CURLOPT_FORBID_REUSE, s->forbid_reuse);
         rc->easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, s->tls_set & 1u << si ? s->tls[si].l : 1L);

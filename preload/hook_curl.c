@@ -630,7 +630,7 @@ LLF_EXPORT void curl_easy_cleanup(CURL *h)
 }
 
 /* Which share handles hold cookies, for what CURLOPT_SHARE does to a
- * handle's jar (llf_share_holds). The argument is forwarded with the
+ * handle's jar, and connections or TLS sessions (llf_share_holds). The argument is forwarded with the
  * type libcurl reads for the option. */
 LLF_EXPORT CURLSHcode curl_share_setopt(CURLSH *sh, CURLSHoption o, ...)
 {
@@ -652,9 +652,12 @@ LLF_EXPORT CURLSHcode curl_share_setopt(CURLSH *sh, CURLSHoption o, ...)
         r = rc->share_setopt(sh, o, p);
     }
     va_end(ap);
-    if (r == CURLSHE_OK && (data == CURL_LOCK_DATA_COOKIE || data == CURL_LOCK_DATA_CONNECT) && !llf_disabled())
+    if (r == CURLSHE_OK && !llf_disabled() &&
+        (data == CURL_LOCK_DATA_COOKIE || data == CURL_LOCK_DATA_CONNECT || data == CURL_LOCK_DATA_SSL_SESSION))
         llf_share_note(sh,
-                       data == CURL_LOCK_DATA_COOKIE ? SH_COOKIE : SH_CONNECT | (o == CURLSHOPT_SHARE ? 0 : SH_RELAYED),
+                       data == CURL_LOCK_DATA_COOKIE ? SH_COOKIE
+                       : data == CURL_LOCK_DATA_SSL_SESSION ? SH_SSL
+                                                            : SH_CONNECT | (o == CURLSHOPT_SHARE ? 0 : SH_RELAYED),
                        o == CURLSHOPT_SHARE);
     return r;
 }

@@ -1602,6 +1602,40 @@ except (OSError, IndexError):
         raw.stop()
 
 
+def test_a_member_takes_no_connection_another_handles_tls_callback_accepted():
+    """curlshare: handle A talks to a gateway of the program's own at the
+    backup's server, whose self-signed certificate A's SSL_CTX_FUNCTION
+    accepts; handle B, in the same share (connections, as the curl tool's
+    handles, or TLS sessions only), calls the failing primary. The backup,
+    which the library's trust does not vouch for, fails: the member took
+    neither A's connection nor its session, and its key never reached that
+    server. (It took them: libcurl does not compare what a callback did,
+    and the key went to a server no one had verified.)"""
+    m = mock()
+    m.set("tp", behaviour="503")
+    gateway = tls_server(*self_signed())
+    try:
+        cfg = json.load(open(config(m)))
+        cfg["providers"]["backup"]["base_url"] = f"https://localhost:{gateway.port}/v1"
+        cfg = write_config(cfg, "share-gateway.json")
+        for mode in ("connect", "ssl"):
+            gateway.requests.clear()
+            log = new_log(f"share-{mode}.log")
+            # (the library's trust libcurl's default, as A's: no CA variable)
+            e = env_for(cfg, log, extra={"PROG_CA": m.ca})
+            for k in CA_VARS:
+                e.pop(k, None)
+            r = run([os.path.join(BUILD, "progs/curlshare"), m.base("tp") + "/chat/completions",
+                     f"https://localhost:{gateway.port}", mode], e)
+            eq(r.stdout.decode().split(), ["0", "0", "503"],
+               f"{mode}: A reached its gateway; B got the primary's 503 ({r.stderr.decode()[-300:]})")
+            eq([(e["provider"], e["reason"]) for e in read_log(log) if e.get("event") == "attempt"],
+               [("openai", "overloaded"), ("backup", "tls")], f"{mode}: the backup's certificate refused")
+            eq([q["target"] for q in gateway.requests], ["/health"], f"{mode}: the gateway had A's request only")
+    finally:
+        gateway.stop()
+
+
 HIGH_FD = """
 import resource, socket, ssl, urllib.parse
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
