@@ -5,7 +5,8 @@
  * call, verified with PROG_CA, its key OPENAI_API_KEY.
  *   curlshare PRIMARY_URL GATEWAY_URL connect|ssl
  * shares connections (as the curl tool's handles do), or TLS sessions only
- * (A's connection then not kept). Prints B's status. */
+ * (A's connection then not kept). Prints B's status. A's CA file:
+ * GATEWAY_CA, if set. */
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
     snprintf(health, sizeof health, "%s/health", argv[2]);
     curl_easy_setopt(a, CURLOPT_URL, health);
     curl_easy_setopt(a, CURLOPT_SSL_CTX_FUNCTION, ctxfn);
+    if (getenv("GATEWAY_CA"))   /* (as a CA file of its own: otherwise libcurl's default) */
+        curl_easy_setopt(a, CURLOPT_CAINFO, getenv("GATEWAY_CA"));
     curl_easy_setopt(a, CURLOPT_WRITEFUNCTION, sink);
     if (ssl_only)
         curl_easy_setopt(a, CURLOPT_FORBID_REUSE, 1L);
