@@ -3,6 +3,23 @@ each prints "status provider-header answer" for one chat call to argv[1]
 (and the check of what the WebSocket one saw)."""
 from harness import KEYS, check, eq, read_log
 
+# The socket inodes among this process's descriptors (a descriptor may close
+# while listed, the listing's own or a thread's: a failed readlink is
+# skipped), to find its connections and listeners in /proc/self/net/tcp.
+SOCKET_INODES = """
+import os
+def socket_inodes():
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            l = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        if l.startswith("socket:["):
+            inodes.add(l[8:-1])
+    return inodes
+"""
+
 PRELUDE = """
 import json, os, sys, threading
 URL = sys.argv[1]

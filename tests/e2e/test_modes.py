@@ -7,7 +7,7 @@ import os
 
 from harness import (BUILD, CURL, KEYS, PY, ROOT, Failed, chat_body, shared_mock, check, env_for, eq, new_log,
                      read_log, run, tmpdir, write_config)
-from pyclients import CHILDREN, check_children
+from pyclients import CHILDREN, SOCKET_INODES, check_children
 
 
 def mock():
@@ -400,16 +400,9 @@ def test_override_in_report_and_config_errors():
 
 
 # how many of this process's descriptors are TCP connections to port argv[4]
-TO_CANDIDATE = """
+TO_CANDIDATE = SOCKET_INODES + """
 def to_candidate():
-    mine = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            l = os.readlink("/proc/self/fd/" + fd)
-        except OSError:
-            continue
-        if l.startswith("socket:["):
-            mine.add(l[8:-1])
+    mine = socket_inodes()
     rows = [l.split() for l in open("/proc/self/net/tcp").readlines()[1:]]
     return sum(int(f[2].split(":")[1], 16) == int(sys.argv[4]) and f[9] in mine for f in rows)
 """

@@ -43,7 +43,7 @@ def config(m, primary_base=None, chain=("backup/gpt-4o-mini",), raw=None, total=
                          "timeouts_ms": {"connect": connect, "total": total}}, "socket.json")
 
 
-from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, STREAM_OR_NOT, TO_END, UPLOADS, WALKS_AWAY, WEBSOCKET,  # noqa: E402
+from pyclients import (CHILDREN, CLIENTS, DIRECT, GIVES_UP, PEERS, PRELUDE, SEND_READ_ALL, SOCKET_INODES, STREAM_OR_NOT, TO_END, UPLOADS, WALKS_AWAY, WEBSOCKET,  # noqa: E402
                        check_left_mid_attempt, check_children, check_relayed, check_uploads,
                        check_websocket_tunnelled, proxy_env)
 from rawserver import RawServer, echo, half_close, huge_answer, ticks, took_it, unauthorized, websocket_echo  # noqa: E402
@@ -892,19 +892,11 @@ def test_cross_dialect_through_the_relay():
 
 
 # The program's own listening sockets (the relay's): their ports, from the
-# socket inodes among its descriptors. A descriptor may close while listed
-# (the listing's own, a relay thread's), so a failed readlink is skipped.
-RELAY_PORTS = """
+# socket inodes among its descriptors.
+RELAY_PORTS = SOCKET_INODES + """
 import socket
 def relay_ports(files=("/proc/self/net/tcp", "/proc/self/net/tcp6")):
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            l = os.readlink("/proc/self/fd/" + fd)
-        except OSError:
-            continue
-        if l.startswith("socket:["):
-            inodes.add(l[8:-1])
+    inodes = socket_inodes()
     ports = []
     for f in files:
         for line in open(f).read().splitlines()[1:]:
