@@ -661,6 +661,13 @@ static int start_worker(void)
     return 0;
 }
 
+/* With lock held: would a copy of this many bytes pass the queue's bound?
+ * (one alone may wait, however large) */
+static int over_bytes(size_t bytes)
+{
+    return queued && queued_bytes + bytes > MAX_QUEUE_BYTES;
+}
+
 void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const char *model,
                       const llf_resp *resp)
 {
@@ -682,7 +689,7 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
     int pick = llf_shadow_pick(&acc, cfg->shadow_sample);
     /* (a copy not to be queued is not made: decided again when queued) */
     size_t bytes = c->o.req->body.n + resp->head.n + resp->body.n;
-    int full = queued && queued_bytes + bytes > MAX_QUEUE_BYTES;
+    int full = over_bytes(bytes);
     pthread_mutex_unlock(&lock);
     if (!pick || !log_ready())
         return;
@@ -718,7 +725,7 @@ void llf_shadow_offer(struct llf_call *c, const char *path, int provider, const 
     pthread_mutex_lock(&lock);
     if (!why)
         why = closing ? "exiting"
-            : queued >= MAX_QUEUE || (queued && queued_bytes + j->bytes > MAX_QUEUE_BYTES) ? "queue_full"
+            : queued >= MAX_QUEUE || over_bytes(j->bytes) ? "queue_full"
             : start_worker() ? "no_thread" : NULL;
     if (!why) {
         if (tail)
