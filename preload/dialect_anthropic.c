@@ -948,6 +948,22 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     for (const cJSON *m = msgs->child; m && rc == LLF_TR_OK; m = m->next)
         rc = message_from_hub(m, am, &system, &ids, e);
     ids_free(&ids);
+    /* Anthropic refuses a request without messages (400 "messages: at
+     * least one message is required"), which OpenAI takes: a system prompt
+     * alone is the user's turn then. */
+    if (rc == LLF_TR_OK && !am->child) {
+        cJSON *m = NULL;
+        if (!system.n) {
+            llf_terr_set(e, "no message to send");
+            rc = LLF_TR_INCOMPATIBLE;
+        } else if (!(m = cJSON_CreateObject()) || llf_add(m, "role", cJSON_CreateString("user")) ||
+                   llf_add(m, "content", cJSON_CreateString(system.p)) || llf_append_own(am, &m)) {
+            rc = LLF_TR_ERROR;
+        } else {
+            system.n = 0;
+        }
+        cJSON_Delete(m);
+    }
     if (rc == LLF_TR_OK && cJSON_GetArraySize(am) &&
         strcmp(llf_get_str(am->child, "role"), "user") != 0) {
         llf_terr_set(e, "conversation starts with assistant");

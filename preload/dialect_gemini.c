@@ -365,6 +365,7 @@ static int gemini_field(const char *key)
 }
 
 static int gemini_types(cJSON *c);
+static int array_items(const cJSON *s, cJSON *c);
 
 /* Does schema s use a $ref, which Gemini's form cannot express without its
  * definitions, anywhere: also under what that form leaves out (allOf, as
@@ -441,17 +442,53 @@ static cJSON *schema_for_gemini(const cJSON *s)
             return NULL;
         }
     }
-    if (gemini_types(c)) {
+    if (gemini_types(c) || array_items(s, c)) {
         cJSON_Delete(c);
         return NULL;
     }
     const char *type = llf_get_str(c, "type");
     const cJSON *fm = llf_get(c, "format");
-    int keep = cJSON_IsString(fm) && (!type || strcmp(type, "string") || !strcmp(fm->valuestring, "enum") ||
-                                      !strcmp(fm->valuestring, "date-time"));
-    if (fm && !keep)
+    int keep = cJSON_IsString(fm) && (!type || strcmp(type, "string") || !strcmp(fm->valuestring, "date-time") ||
+                                      (!strcmp(fm->valuestring, "enum") && llf_get(c, "enum")));
+    if (fm && !keep)   /* (format "enum" without one: 400 "should be non-empty for STRING type with enum format") */
         cJSON_DeleteItemFromObjectCaseSensitive(c, "format");
     return c;
+}
+
+/* An array's items, which Gemini requires of every array (400
+ * "...properties[tags].items: missing field"), where JSON Schema, OpenAI
+ * and Anthropic need none: given c (s in Gemini's form) none, a tuple's
+ * (prefixItems, or items as a list) its one schema or an anyOf of them,
+ * and an array of anything an empty schema, which narrows nothing. 0, or
+ * -1 on no memory. */
+static int array_items(const cJSON *s, cJSON *c)
+{
+    const char *type = llf_get_str(c, "type");
+    /* (the branches a list of types became: the array's items, or none) */
+    cJSON *any = cJSON_GetObjectItemCaseSensitive(c, "anyOf");
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(c, "items");
+    for (cJSON *b = !type && cJSON_IsArray(any) ? any->child : NULL; b; b = b->next) {
+        const char *bt = llf_get_str(b, "type");
+        if (bt && !strcasecmp(bt, "array") && !cJSON_GetObjectItemCaseSensitive(b, "items") &&
+            llf_add(b, "items", own ? cJSON_Duplicate(own, 1) : cJSON_CreateObject()))
+            return -1;
+    }
+    if (!type || strcasecmp(type, "array") || own)
+        return 0;
+    const cJSON *tuple = cJSON_GetObjectItemCaseSensitive(s, "prefixItems");
+    if (!cJSON_IsArray(tuple))
+        tuple = cJSON_GetObjectItemCaseSensitive(s, "items");
+    int n = cJSON_IsArray(tuple) ? cJSON_GetArraySize(tuple) : 0;
+    cJSON *items = n == 1 ? schema_for_gemini(tuple->child) : cJSON_CreateObject();
+    any = NULL;
+    if (items && n > 1 && (!(any = cJSON_CreateArray()) || llf_add(items, "anyOf", any)))
+        any = NULL, cJSON_Delete(items), items = NULL;   /* (llf_add frees any when it fails) */
+    for (const cJSON *b = any ? tuple->child : NULL; b; b = b->next)
+        if (llf_append(any, schema_for_gemini(b))) {
+            cJSON_Delete(items);
+            return -1;
+        }
+    return items && !llf_add(c, "items", items) ? 0 : -1;
 }
 
 /* A copied schema object (and its own sub-schemas, already fixed) in the
@@ -539,6 +576,20 @@ static int gemini_types(cJSON *c)
     } else {
         cJSON_Delete(k);   /* Gemini's enum takes strings only */
     }
+    /* An enum is a string's only (400 "enum: only allowed for STRING
+     * type", which a JSON Schema without a type also gets), and holds no
+     * empty string (400 "enum[0]: cannot be empty"). */
+    en = cJSON_GetObjectItemCaseSensitive(c, "enum");
+    for (cJSON *v = en ? en->child : NULL, *next; v; v = next) {
+        next = v->next;
+        if (cJSON_IsString(v) && v->valuestring && !v->valuestring[0])
+            cJSON_Delete(cJSON_DetachItemViaPointer(en, v));
+    }
+    t = cJSON_GetObjectItemCaseSensitive(c, "type");
+    if (en && (!en->child || (t && !(cJSON_IsString(t) && !strcasecmp(t->valuestring, "string")))))
+        cJSON_DeleteItemFromObjectCaseSensitive(c, "enum");
+    else if (en && !t && !cJSON_GetObjectItemCaseSensitive(c, "anyOf") && !cJSON_AddStringToObject(c, "type", "string"))
+        return -1;
     if (nullable && !cJSON_GetObjectItemCaseSensitive(c, "nullable") && !cJSON_AddTrueToObject(c, "nullable"))
         return -1;
     return 0;
@@ -739,14 +790,21 @@ static int content_to_hub(const cJSON *turn, cJSON *msgs, pendings *calls, llf_t
         } else if (fr && !model) {
             const char *name = llf_get_str(fr, "name");
             pending *to = pending_answered(calls, llf_get_str(fr, "id"), name);
-            const char *id = to ? to->id : NULL;
+            if (!to) {
+                /* (OpenAI and Anthropic refuse a tool result that answers no
+                 * call of the turn before: a history cut short) */
+                llf_terr_set(e, "function response for an unknown call");
+                rc = LLF_TR_INCOMPATIBLE;
+                break;
+            }
+            const char *id = to->id;
             int failed = 0;
             char *text = response_text(llf_get(fr, "response"), &failed);
             cJSON *m = cJSON_CreateObject(), *content = NULL;
             rc = text && m ? response_content(fr, text, &content, e) : LLF_TR_ERROR;
             if (rc == LLF_TR_OK &&
                 (llf_add(m, "role", cJSON_CreateString("tool")) ||
-                 llf_add(m, "tool_call_id", cJSON_CreateString(id ? id : "call_unknown")) ||
+                 llf_add(m, "tool_call_id", cJSON_CreateString(id)) ||
                  llf_add_own(m, "content", &content) ||
                  (failed && llf_add(m, LLF_HUB_TOOL_ERROR, cJSON_CreateTrue())) || llf_append_own(msgs, &m)))
                 rc = LLF_TR_ERROR;
@@ -1415,6 +1473,26 @@ static int sign_calls(cJSON *parts)
 
 static int fit(cJSON *o, const char *model, int apply);
 
+/* How far a translated output limit is raised for model: OpenAI's and
+ * Anthropic's limit the answer a model writes, which thinks only when asked
+ * (but OpenAI's reasoning models), where Gemini's maxOutputTokens also
+ * counts the thoughts of a model that thinks unasked (2.5 Pro and Flash,
+ * and 3): a limit of 300 left gemini-2.5-flash no room to answer after its
+ * thinking (an empty answer cut at MAX_TOKENS). So it is given room for the
+ * most such a model thinks, where its own most output is known (which fit()
+ * then holds it to); 0 for a model that does not think unasked (2.5
+ * Flash-Lite, before 2.5). A reasoning model's limit counted its thinking
+ * already, and is only the larger. */
+static long thinking_room(const char *model)
+{
+    const char *n = model ? llf_model_name(model) : "";
+    if (!llf_model_max_output(model) || !strncmp(n, "gemini-2.5-flash-lite", 21))
+        return 0;
+    if (!strncmp(n, "gemini-2.5-flash", 16))
+        return 24576;
+    return !strncmp(n, "gemini-2.5-pro", 14) || gemini_major(n) >= 3 ? 32768 : 0;
+}
+
 static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_terr *e)
 {
     const cJSON *msgs = llf_get(hub, "messages");
@@ -1497,6 +1575,23 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
     const cJSON *lastc = rc == LLF_TR_OK && contents->child ? contents->child->prev : NULL;
     if (lastc && !strcmp(llf_get_str(lastc, "role"), "model") && llf_prefill_role("assistant", e) != LLF_TR_OK)
         rc = LLF_TR_INCOMPATIBLE;
+    /* Gemini refuses a request without contents (400 "contents is not
+     * specified"), which OpenAI takes: a system prompt alone is the user's
+     * turn then. */
+    if (rc == LLF_TR_OK && !contents->child) {
+        cJSON *sp = cJSON_CreateArray();
+        if (!system.n) {
+            llf_terr_set(e, "no message to send");
+            rc = LLF_TR_INCOMPATIBLE;
+        } else if (!sp || llf_append(sp, text_part(system.p))) {
+            rc = LLF_TR_ERROR;
+        } else {
+            rc = add_content(contents, "user", sp) ? LLF_TR_ERROR : LLF_TR_OK;   /* (which takes sp) */
+            sp = NULL;
+            system.n = 0;
+        }
+        cJSON_Delete(sp);
+    }
     if (rc == LLF_TR_OK && system.n) {
         cJSON *si = cJSON_CreateObject(), *sp = cJSON_CreateArray();
         if (!si || !sp || llf_append(sp, text_part(system.p)) || llf_add_own(si, "parts", &sp) ||
@@ -1521,6 +1616,10 @@ static int req_from_hub(const cJSON *hub, const char *model, cJSON **out, llf_te
             rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && !llf_get(gc, "maxOutputTokens") && llf_copy(gc, "maxOutputTokens", hub, "max_tokens"))
         rc = LLF_TR_ERROR;
+    cJSON *mot = cJSON_GetObjectItemCaseSensitive(gc, "maxOutputTokens");
+    long room = rc == LLF_TR_OK && cJSON_IsNumber(mot) ? thinking_room(model) : 0;
+    if (room)
+        cJSON_SetNumberValue(mot, mot->valuedouble + (double)room);   /* (fit() holds it to the model's most) */
     const cJSON *stop = llf_get(hub, "stop");
     if (rc == LLF_TR_OK && cJSON_GetArraySize(stop) > 5) {   /* Gemini's most */
         llf_terr_set(e, "more than 5 stop sequences");

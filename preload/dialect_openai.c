@@ -214,6 +214,8 @@ static int rename_key(cJSON *k, const char *name)
  * Log-probabilities, which it has not, stay: refused, the member is passed
  * over, as members of other dialects are, rather than answer without them.
  * Returns the number of changes, or -1 on no memory. */
+#define REASONING_ROOM 25000.0   /* "reserve at least 25,000 tokens for reasoning and outputs" */
+
 static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
@@ -262,6 +264,14 @@ static int fit(cJSON *o, const char *model, int apply)
         }
         if ((kind == K_MAX_TOKENS || kind == K_MAX_COMPLETION) && limit < 0)
             limit = llf_model_max_output(model);
+        /* max_tokens, which reasoning models refuse, limited the answer of a
+         * model that does not reason; a reasoning model's limit also counts
+         * its reasoning, which would leave it no room to answer (an empty
+         * answer cut at "length"): given the room OpenAI's guide says to
+         * keep for it, where the model's own most is known (and held to
+         * below). */
+        if (fam == REASONING && kind == K_MAX_TOKENS && cJSON_IsNumber(k) && limit > 0 && apply)
+            cJSON_SetNumberValue(k, k->valuedouble + REASONING_ROOM);   /* (counted with the renaming below) */
         if ((kind == K_MAX_TOKENS || kind == K_MAX_COMPLETION) && limit > 0 && cJSON_IsNumber(k) &&
             k->valuedouble > (double)limit) {
             n++;

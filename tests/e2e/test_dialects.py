@@ -272,7 +272,8 @@ def test_openai_call_answered_by_gemini():
     g = json.loads(req["body"])
     eq(g["systemInstruction"]["parts"][0]["text"], "Be brief", "systemInstruction")
     eq(g["contents"][0]["role"], "user", "role")
-    eq(g["generationConfig"], {"maxOutputTokens": 50}, "max tokens, no penalties")
+    # (and room for the thinking gemini-2.5-flash does unasked, which its limit counts)
+    eq(g["generationConfig"], {"maxOutputTokens": 50 + 24576}, "max tokens, no penalties")
     eq(req["credential"], KEYS["GEMINI_API_KEY"], "its own key")
     only_own_keys(m)
 
@@ -383,7 +384,8 @@ def test_a_translated_output_limit_fits_the_member():
     m.set("claude", behaviour="529")
     body = {"model": "claude-sonnet-4-5", "max_tokens": 32000, "temperature": 0.2,
             "messages": [{"role": "user", "content": "hi"}]}
-    for model, field, tokens in (("gpt-4o-mini", "max_tokens", 16384), ("o3", "max_completion_tokens", 32000)):
+    # (o3's with room for its reasoning, which its limit counts)
+    for model, field, tokens in (("gpt-4o-mini", "max_tokens", 16384), ("o3", "max_completion_tokens", 57000)):
         m.reset("backup")
         r = run(anthropic_call(m, body), env_for(config(m, ["backup/" + model])))
         out = json.loads(r.stdout)
@@ -406,7 +408,7 @@ def test_a_member_of_another_openai_family_gets_what_it_accepts():
     m.set("oai", behaviour="503")
     cases = [("gpt-5", {"reasoning_effort": "high", "max_completion_tokens": 100000}, "gpt-4o-mini",
               {"max_completion_tokens": 16384}),
-             ("gpt-4o", {"temperature": 0.3, "max_tokens": 300}, "o3", {"max_completion_tokens": 300}),
+             ("gpt-4o", {"temperature": 0.3, "max_tokens": 300}, "o3", {"max_completion_tokens": 300 + 25000}),
              ("gpt-5", {"reasoning_effort": "minimal"}, "o3", {"reasoning_effort": "low"}),
              ("gpt-5", {"reasoning_effort": "minimal"}, "gpt-5.1", {"reasoning_effort": "none"}),
              ("gpt-5", {"reasoning_effort": "high"}, "my-model", {"reasoning_effort": "high"}),
@@ -873,6 +875,87 @@ def test_a_gemini_enum_request_skips_members_that_cannot_honour_it():
        "the Gemini member answered")
     eq(json.loads(m.requests("gem")[1]["body"])["generationConfig"], gc, "with the program's generationConfig")
     eq(len(m.requests("backup")), 0, "the OpenAI member still skipped")
+
+
+def test_what_gemini_or_anthropic_would_refuse_is_sent_as_they_take_it():
+    """A request OpenAI takes that Gemini or Anthropic would refuse with a
+    400, wasting the member: tool schemas with an array without items (as
+    MCP tools and Pydantic's tuples write them) or an enum without a type,
+    a request of a system prompt alone. Each reaches the member in a form it
+    takes, and the member answers. A Gemini history whose function response
+    answers no call (one cut short) is refused by OpenAI and Anthropic
+    alike: their members are skipped, not sent it."""
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {
+            "tags": {"type": "array"},
+            "pair": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}],
+                     "minItems": 2, "maxItems": 2},
+            "mode": {"enum": ["fast", "slow"]}, "kind": {"const": "k"},
+            "op": {"type": "string", "enum": ["", "eq", "neq"]}}}}}]
+    m = mock()
+    m.set("oai", behaviour="503")
+    r = run(openai_call(m, chat(text="weather? [call:get_weather]", system=None, tools=tools)),
+            env_for(config(m, ["gemini/gemini-2.5-flash"])))
+    out = json.loads(r.stdout)
+    eq(out.get("choices", [{}])[0].get("message", {}).get("tool_calls", [{}])[0].get("function", {}).get("name"),
+       "get_weather", f"the Gemini member answered the call ({out})")
+    props = json.loads(m.requests("gem")[0]["body"])["tools"][0]["functionDeclarations"][0]["parameters"]["properties"]
+    eq((props["tags"], props["pair"]["items"], props["mode"]["type"], props["kind"], props["op"]["enum"]),
+       ({"type": "array", "items": {}}, {"anyOf": [{"type": "integer"}, {"type": "string"}]}, "string",
+        {"enum": ["k"], "type": "string"}, ["eq", "neq"]), "the schema as Gemini takes it")
+    for member, name in (("gemini/gemini-2.5-flash", "gem"), ("anthropic/claude-haiku-4-5", "claude")):
+        m = mock()
+        m.set("oai", behaviour="503")
+        body = {"model": "gpt-4o", "messages": [{"role": "system", "content": "Write a haiku about the sea."}]}
+        out = json.loads(run(openai_call(m, body), env_for(config(m, [member]))).stdout)
+        check(out.get("choices", [{}])[0].get("message", {}).get("content", "").startswith(f"Hello from {name}"),
+              f"{member} answered a system prompt alone ({out})")
+        sent = json.loads(m.requests(name)[0]["body"])
+        turns = sent.get("contents") or sent.get("messages")
+        eq(json.dumps(turns).count("Write a haiku"), 1, f"{member}: the prompt sent once, as the user's turn")
+    m = mock()
+    m.set("gem", behaviour="503")
+    body = {"contents": [{"role": "user", "parts": [{"functionResponse": {"name": "search",
+                                                                         "response": {"output": "3 results"}}}]},
+                         {"role": "user", "parts": [{"text": "summarise"}]}]}
+    log = new_log("orphan.log")
+    r = run(gemini_call(m, body) + ["-w", "\n%{http_code}"],
+            env_for(config(m, ["backup/gpt-4o-mini", "anthropic/claude-haiku-4-5"]), log))
+    eq(r.stdout.decode().rsplit("\n", 1)[1], "503", "the primary's own 503")
+    eq((len(m.requests("backup")), len(m.requests("claude"))), (0, 0), "no member was sent the orphan result")
+    skips = [(l["provider"], l["reason"]) for l in read_log(log) if l.get("outcome") == "skipped"]
+    eq(skips, [("backup", "incompatible"), ("anthropic", "incompatible")], "both skipped")
+
+
+def test_an_output_limit_leaves_a_thinking_member_room_to_answer():
+    """OpenAI's and Anthropic's output limits are the answer's; a Gemini
+    2.5 or 3 model thinks unasked, and Gemini's limit counts its thoughts,
+    as an OpenAI reasoning model's max_completion_tokens counts its
+    reasoning. Sent the program's 300 (or 1024) tokens as they were, a
+    member that thinks 2000 tokens answered nothing, cut at its limit, and
+    the fallback failed; given room for its thinking, it answers."""
+    cases = [("openai", "gemini/gemini-2.5-flash", "gem", 300, 300 + 24576),
+             ("anthropic", "gemini/gemini-2.5-pro", "gem", 1024, 1024 + 32768),
+             ("openai", "backup/o3", "backup", 300, 300 + 25000)]
+    for prog, member, name, limit, sent in cases:
+        m = mock()
+        m.set("oai" if prog == "openai" else "claude", behaviour="503")
+        m.set(name, behaviour="thinks:2000")
+        if prog == "openai":
+            r = run(openai_call(m, chat(model="gpt-4o-mini", system=None, max_tokens=limit)),
+                    env_for(config(m, [member])))
+            out = json.loads(r.stdout)
+            text = out.get("choices", [{}])[0].get("message", {}).get("content") or ""
+        else:
+            r = run(anthropic_call(m, {"model": "claude-haiku-4-5", "max_tokens": limit,
+                                       "messages": [{"role": "user", "content": "hello"}]}),
+                    env_for(config(m, [member])))
+            out = json.loads(r.stdout)
+            text = "".join(b.get("text", "") for b in out.get("content") or [])
+        check(text.startswith(f"Hello from {name}"), f"{prog} → {member}: answered ({out})")
+        got = json.loads(m.requests(name)[0]["body"])
+        asked = got.get("generationConfig", {}).get("maxOutputTokens") if name == "gem" else got.get("max_completion_tokens")
+        eq(asked, sent, f"{prog} → {member}: the limit and room to think")
 
 
 def test_context_window_skips_small_members():

@@ -227,6 +227,21 @@ def request_refusal(dialect, model, req, beta=""):
         if reasoning and req.get("temperature", 1) != 1:
             return refused(f"Unsupported value: 'temperature' does not support {req['temperature']} with this "
                            "model. Only the default (1) value is supported.", "temperature", "unsupported_value")
+        # a tool result answers a call of the assistant turn before it
+        msgs = [x for x in req.get("messages") or [] if isinstance(x, dict)]
+        for i, msg in enumerate(msgs):
+            if msg.get("role") != "tool":
+                continue
+            j = i - 1
+            while j >= 0 and msgs[j].get("role") == "tool":
+                j -= 1
+            calls = msgs[j].get("tool_calls") if j >= 0 and msgs[j].get("role") == "assistant" else None
+            if not calls:
+                return refused("Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                               "message with 'tool_calls'.", f"messages.[{i}].role", None)
+            if msg.get("tool_call_id") not in [c.get("id") for c in calls if isinstance(c, dict)]:
+                return refused(f"Invalid parameter: 'tool_call_id' of '{msg.get('tool_call_id')}' not found in "
+                               "'tool_calls' of previous message.", f"messages.[{i}].tool_call_id", None)
         asked = req.get("max_completion_tokens", req.get("max_tokens"))
         if limit and isinstance(asked, int) and asked > limit:
             return refused(f"max_tokens is too large: {asked}. This model supports at most {limit} completion "
@@ -259,6 +274,8 @@ def request_refusal(dialect, model, req, beta=""):
                            'and "output_config.effort" to control thinking behavior.')
         if thinking.get("type") == "adaptive" and kind == "enabled":
             return refused("adaptive thinking is not supported on this model")
+        if not req.get("messages"):
+            return refused("messages: at least one message is required")
         seen = set()
         for i, msg in enumerate(req.get("messages") or []):
             for j, b in enumerate(msg.get("content") if isinstance(msg.get("content"), list) else []):
@@ -271,6 +288,18 @@ def request_refusal(dialect, model, req, beta=""):
                     if b.get("id") in seen:
                         return refused(f"messages.{i}.content.{j}: `tool_use` ids must be unique")
                     seen.add(b.get("id"))
+        # a tool result answers a call of the assistant turn before it
+        turns = req.get("messages")
+        for i, msg in enumerate(turns):
+            blocks = msg.get("content") if isinstance(msg, dict) and isinstance(msg.get("content"), list) else []
+            before = turns[i - 1].get("content") if i and isinstance(turns[i - 1], dict) else None
+            uses = [b.get("id") for b in before if isinstance(b, dict) and b.get("type") == "tool_use"] \
+                if isinstance(before, list) else []
+            for j, b in enumerate(blocks):
+                if isinstance(b, dict) and b.get("type") == "tool_result" and b.get("tool_use_id") not in uses:
+                    return refused(f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` "
+                                   f"blocks: {b.get('tool_use_id')}. Each `tool_result` block must have a "
+                                   "corresponding `tool_use` block in the previous message.")
         asked = req.get("max_tokens")
         if limit and isinstance(asked, int) and asked > limit:
             return refused(f"max_tokens: {asked} > {limit}, which is the maximum allowed number of output tokens "
@@ -286,6 +315,8 @@ def request_refusal(dialect, model, req, beta=""):
     if dialect == "gemini":
         def refused(message):
             return {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}
+        if not req.get("contents"):
+            return refused("* GenerateContentRequest.contents: contents is not specified\n")
         gc = req.get("generationConfig") or req.get("generation_config") or {}
         tc = (gc.get("thinkingConfig") or gc.get("thinking_config")) if isinstance(gc, dict) else None
         if isinstance(tc, dict):
@@ -360,6 +391,8 @@ def gemini_schema_fault(s, where):
     """What Gemini's schema (an OpenAPI subset: its own fields only, one
     type, a nullable flag, no const, string enums, a string's format only
     enum or date-time) refuses in s, in its words, or None."""
+    if str(s.get("type")).lower() == "array" and "items" not in s:
+        return f"{where}.items: missing field."
     for k, v in s.items():
         camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k)
         if k == "type" and isinstance(v, list):
@@ -370,6 +403,12 @@ def gemini_schema_fault(s, where):
             return f"Invalid value at '{where}.enum' (TYPE_STRING)."
         if k == "format" and str(s.get("type")).lower() == "string" and v not in ("enum", "date-time"):
             return f"{where}.format: only 'enum' and 'date-time' are supported for STRING type"
+        if k == "format" and v == "enum" and not s.get("enum"):
+            return f"{where}.enum: should be non-empty for STRING type with enum format"
+        if k == "enum" and isinstance(v, list) and str(s.get("type")).lower() != "string":
+            return f"{where}.enum: only allowed for STRING type"
+        if k == "enum" and isinstance(v, list) and "" in v:
+            return f"{where}.enum[{v.index('')}]: cannot be empty"
         subs = (list(v.items()) if camel == "properties" and isinstance(v, dict) else
                 [("", v)] if camel == "items" and isinstance(v, dict) else
                 list(enumerate(v)) if camel == "anyOf" and isinstance(v, list) else [])
@@ -919,6 +958,26 @@ class Server:
             # slow:MS[:BEHAVIOUR] — that behaviour (ok by default) after MS ms
             _, ms, b = (b + ":ok").split(":")[:3]
             time.sleep(int(ms) / 1000)
+        if b.startswith("thinks:") and not stream:
+            # thinks:N — a model that thinks N tokens unasked (Gemini 2.5
+            # and 3, OpenAI's reasoning models), which its output limit
+            # counts: under N and the answer, the answer is cut, with no
+            # text, as the real APIs cut it
+            body, text = success(self.dialect, self.name, model, req)
+            gc = req.get("generationConfig") or {}
+            limit = (gc.get("maxOutputTokens") if self.dialect == "gemini" else
+                     req.get("max_completion_tokens", req.get("max_tokens")))
+            if isinstance(limit, int) and limit < int(b[7:]) + len(text.split()):
+                set_text(self.dialect, body, "" if self.dialect != "anthropic" else None)
+                if self.dialect == "openai":
+                    body["choices"][0]["finish_reason"] = "length"
+                elif self.dialect == "anthropic":
+                    body["stop_reason"] = "max_tokens"
+                else:
+                    body["candidates"][0]["finishReason"] = "MAX_TOKENS"
+            return self.send(c, 200, body)
+        if b.startswith("thinks:"):
+            b = "ok"
         if b == "ok":
             if stream:
                 return self.stream(c, model, req)

@@ -99,6 +99,41 @@ def cases():
     tool["functionDeclarations"][0]["parameters"]["additionalProperties"] = False
     rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
     eq((code, "Cannot find field" in t), (400, True), "gemini: a field its Schema lacks")
+    for prop, words in (({"type": "array"}, "items: missing field"),
+                        ({"enum": ["a"]}, "only allowed for STRING type"),
+                        ({"type": "integer", "enum": ["1"]}, "only allowed for STRING type"),
+                        ({"type": "string", "enum": ["", "a"]}, "enum[0]: cannot be empty"),
+                        ({"type": "string", "format": "enum"}, "should be non-empty")):
+        tool = {"functionDeclarations": [{"name": "f", "parameters": {"type": "object", "properties": {"p": prop}}}]}
+        rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
+        eq((code, words in t), (400, True), f"gemini: {words}")
+    tool = {"functionDeclarations": [{"name": "f", "parameters": {"type": "object", "properties": {
+        "p": {"type": "array", "items": {}}, "e": {"type": "STRING", "enum": ["a"]}}}}]}
+    rc, code, t = call("g", dict(gb, tools=[tool]), "ok")
+    eq(code, 200, "gemini: an array with items, a string enum")
+    rc, code, t = call("g", dict(gb, contents=[]), "ok")
+    eq((code, "contents is not specified" in t), (400, True), "gemini: no contents")
+    orphan = [{"role": "tool", "tool_call_id": "c9", "content": "r"}, {"role": "user", "content": "so?"}]
+    rc, code, t = call("o", dict(ob, messages=orphan), "ok")
+    eq((code, "must be a response to a preceeding message" in t), (400, True), "openai: a tool result of no call")
+    asked = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+                                                                   "function": {"name": "f", "arguments": "{}"}}]}
+    rc, code, t = call("o", dict(ob, messages=[ob["messages"][0], asked, dict(orphan[0], tool_call_id="c2")]), "ok")
+    eq((code, "not found in 'tool_calls'" in t), (400, True), "openai: a tool result of another call")
+    rc, code, t = call("o", dict(ob, messages=[ob["messages"][0], asked, dict(orphan[0], tool_call_id="c1")]), "ok")
+    eq(code, 200, "openai: a tool result of its call")
+    rc, code, t = call("a", dict(ab, messages=[{"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": "t9", "content": "r"}]}]), "ok")
+    eq((code, "unexpected `tool_use_id`" in t), (400, True), "anthropic: a tool result of no call")
+    rc, code, t = call("a", dict(ab, messages=[]), "ok")
+    eq((code, "at least one message" in t), (400, True), "anthropic: no messages")
+    for server, body, cut in (("o", dict(ob, max_tokens=300), '"finish_reason": "length"'),
+                              ("g", dict(gb, generationConfig={"maxOutputTokens": 300}), '"finishReason": "MAX_TOKENS"')):
+        rc, code, t = call(server, body, "thinks:2000")
+        eq((code, cut in t, "Hello" in t), (200, True, False), f"{server}: thinking past the limit")
+        body = dict(body, max_tokens=3000) if server == "o" else dict(body, generationConfig={"maxOutputTokens": 3000})
+        rc, code, t = call(server, body, "thinks:2000")
+        eq((code, cut in t, "Hello" in t), (200, False, True), f"{server}: thinking within the limit")
     json_tools = dict(gb, tools=[{"functionDeclarations": [{"name": "f"}]}],
                       generationConfig={"responseMimeType": "application/json"})
     rc, code, t = call("g", json_tools, "ok", path="/models/gemini-2.5-flash:generateContent")

@@ -789,9 +789,36 @@ static void big_numbers(void)
 #undef BIG_ESC
 }
 
+/* Anthropic refuses a request without messages (400 "messages: at least
+ * one message is required"), which OpenAI takes: a system prompt alone is
+ * sent as the user's turn (and JSON output still asked in "system"); with
+ * no text at all the member is skipped. */
+static void system_prompt_alone(void)
+{
+    cJSON *hub = cJSON_Parse("{\"messages\":[{\"role\":\"system\",\"content\":\"Write a haiku.\"},"
+                             "{\"role\":\"developer\",\"content\":\"About the sea.\"}],"
+                             "\"response_format\":{\"type\":\"json_object\"}}"),
+          *out = NULL;
+    llf_terr e = {{0}};
+    CHECK(hub && A->req_from_hub(hub, "claude-haiku-4-5", &out, &e) == LLF_TR_OK);
+    cJSON *want = cJSON_Parse("[{\"role\":\"user\",\"content\":\"Write a haiku.\\n\\nAbout the sea.\"}]");
+    CHECK(out && t_json_same(cJSON_GetObjectItem(out, "messages"), want, "system prompt alone"));
+    const char *sys = cJSON_GetStringValue(cJSON_GetObjectItem(out, "system"));
+    CHECK(sys && !strstr(sys, "haiku") && strstr(sys, "JSON"));
+    cJSON_Delete(want);
+    cJSON_Delete(out);
+    cJSON_Delete(hub);
+    out = NULL;
+    hub = cJSON_Parse("{\"messages\":[]}");
+    CHECK(hub && A->req_from_hub(hub, "claude-haiku-4-5", &out, &e) == LLF_TR_INCOMPATIBLE && !out);
+    CHECK(strstr(e.detail, "no message"));
+    cJSON_Delete(hub);
+}
+
 void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
+    system_prompt_alone();
     arguments_read_whole();
     image_types();
     char d[160];

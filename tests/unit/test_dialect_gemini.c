@@ -32,7 +32,9 @@ static void round_trip_to(const char *fixture, void (*want_fix)(cJSON *))
 {
     cJSON *hub = t_fixture(fixture), *mid = NULL, *back = NULL;
     llf_terr e = {{0}};
-    int rc = hub ? G->req_from_hub(hub, "gemini-2.5-flash", &mid, &e) : -9;
+    /* (through a model that thinks only when asked: one that thinks unasked
+     * gets more room than the hub's limit, thinking_room()) */
+    int rc = hub ? G->req_from_hub(hub, "gemini-2.5-flash-lite", &mid, &e) : -9;
     if (rc)
         fprintf(stderr, "  round trip %s: %s\n", fixture, e.detail);
     CHECK(rc == LLF_TR_OK);
@@ -802,6 +804,131 @@ static void function_names_for_others(void)
 #undef A62_SENT
 }
 
+/* What Gemini refuses of a schema OpenAI and Anthropic take (each its 400):
+ * an array without items ("items: missing field"), given the tuple's
+ * schema, an anyOf of its schemas, or the empty schema; an enum without a
+ * type, or of another type than string ("enum: only allowed for STRING
+ * type"), a string's then, or none; an empty string in an enum ("enum[0]:
+ * cannot be empty"); format "enum" without an enum left. */
+static void schemas_gemini_refuses(void)
+{
+    static const char *const cases[][2] = {
+        {"{\"type\":\"array\"}", "{\"type\":\"array\",\"items\":{}}"},
+        {"{\"type\":\"array\",\"prefixItems\":[{\"type\":\"integer\"},{\"type\":\"string\",\"const\":\"k\"}],"
+         "\"minItems\":2}",
+         "{\"type\":\"array\",\"minItems\":2,\"items\":{\"anyOf\":[{\"type\":\"integer\"},"
+         "{\"type\":\"string\",\"enum\":[\"k\"]}]}}"},
+        {"{\"type\":\"array\",\"items\":[{\"type\":\"number\"}]}", "{\"type\":\"array\",\"items\":{\"type\":\"number\"}}"},
+        {"{\"type\":[\"array\",\"null\"]}", "{\"type\":\"array\",\"nullable\":true,\"items\":{}}"},
+        {"{\"type\":[\"array\",\"string\"],\"items\":{\"type\":\"integer\"}}",
+         "{\"items\":{\"type\":\"integer\"},\"anyOf\":[{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
+         "{\"type\":\"string\"}]}"},
+        {"{\"type\":[\"array\",\"string\"]}", "{\"anyOf\":[{\"type\":\"array\",\"items\":{}},{\"type\":\"string\"}]}"},
+        {"{\"type\":\"object\",\"properties\":{\"tags\":{\"type\":\"array\",\"description\":\"t\"}}}",
+         "{\"type\":\"object\",\"properties\":{\"tags\":{\"type\":\"array\",\"description\":\"t\",\"items\":{}}}}"},
+        {"{\"enum\":[\"fast\",\"slow\"],\"description\":\"m\"}",
+         "{\"enum\":[\"fast\",\"slow\"],\"description\":\"m\",\"type\":\"string\"}"},
+        {"{\"const\":\"k\"}", "{\"enum\":[\"k\"],\"type\":\"string\"}"},
+        {"{\"type\":\"string\",\"enum\":[\"\",\"eq\",\"neq\"]}", "{\"type\":\"string\",\"enum\":[\"eq\",\"neq\"]}"},
+        {"{\"type\":\"string\",\"format\":\"enum\",\"enum\":[\"\"]}", "{\"type\":\"string\"}"},
+        {"{\"type\":\"integer\",\"enum\":[\"1\",\"2\"]}", "{\"type\":\"integer\"}"},
+        {"{\"enum\":[\"a\",null]}", "{\"enum\":[\"a\"],\"type\":\"string\",\"nullable\":true}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[600];
+        snprintf(req, sizeof req,
+                 "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\","
+                 "\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\",\"properties\":{\"v\":%s}}}}]}",
+                 cases[i][0]);
+        cJSON *hub = cJSON_Parse(req), *out = NULL, *want = cJSON_Parse(cases[i][1]);
+        llf_terr e = {{0}};
+        CHECK(hub && G->req_from_hub(hub, "gemini-2.5-flash", &out, &e) == LLF_TR_OK);
+        const cJSON *decl = cJSON_GetArrayItem(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(out, "tools"), 0), "functionDeclarations"), 0);
+        const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(decl, "parameters"), "properties"), "v");
+        CHECK(t_json_same(v, want, cases[i][0]));
+        cJSON_Delete(want);
+        cJSON_Delete(out);
+        cJSON_Delete(hub);
+    }
+}
+
+/* Gemini refuses a request without contents (400 "contents is not
+ * specified"), which OpenAI takes: a system prompt alone is sent as the
+ * user's turn; with no text at all the member is skipped. A
+ * functionResponse that answers no call of the history (one cut short)
+ * skips members of other dialects, which refuse such a tool result. */
+static void requests_gemini_or_others_refuse(void)
+{
+    cJSON *hub = cJSON_Parse("{\"messages\":[{\"role\":\"system\",\"content\":\"Write a haiku.\"},"
+                             "{\"role\":\"user\",\"content\":\"\"}]}"),
+          *out = NULL;
+    llf_terr e = {{0}};
+    CHECK(hub && G->req_from_hub(hub, "gemini-2.5-flash", &out, &e) == LLF_TR_OK);
+    cJSON *want = cJSON_Parse("[{\"role\":\"user\",\"parts\":[{\"text\":\"Write a haiku.\"}]}]");
+    CHECK(out && t_json_same(cJSON_GetObjectItem(out, "contents"), want, "system prompt alone"));
+    CHECK(out && !cJSON_GetObjectItem(out, "systemInstruction"));
+    cJSON_Delete(want);
+    cJSON_Delete(out);
+    cJSON_Delete(hub);
+    out = NULL;
+    hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"\"}]}");
+    CHECK(hub && G->req_from_hub(hub, "gemini-2.5-flash", &out, &e) == LLF_TR_INCOMPATIBLE && !out);
+    CHECK(strstr(e.detail, "no message"));
+    cJSON_Delete(hub);
+
+    static const char *const orphans[] = {
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"search\","
+        "\"response\":{\"output\":\"3 results\"}}}]},{\"role\":\"user\",\"parts\":[{\"text\":\"summarise\"}]}]}",
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"go\"}]},{\"role\":\"model\",\"parts\":"
+        "[{\"functionCall\":{\"name\":\"a\",\"args\":{}}}]},{\"role\":\"user\",\"parts\":[{\"functionResponse\":"
+        "{\"name\":\"b\",\"response\":{\"output\":\"x\"}}}]}]}"};
+    for (size_t i = 0; i < sizeof orphans / sizeof orphans[0]; i++) {
+        cJSON *in = cJSON_Parse(orphans[i]);
+        hub = NULL;
+        CHECK(in && G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) == LLF_TR_INCOMPATIBLE && !hub);
+        CHECK(strstr(e.detail, "unknown call"));
+        cJSON_Delete(in);
+    }
+    /* (the call answered: translated) */
+    cJSON *in = cJSON_Parse("{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"go\"}]},{\"role\":\"model\","
+                            "\"parts\":[{\"functionCall\":{\"name\":\"a\",\"args\":{}}}]},{\"role\":\"user\",\"parts\":"
+                            "[{\"functionResponse\":{\"name\":\"a\",\"response\":{\"output\":\"x\"}}}]}]}");
+    hub = NULL;
+    CHECK(in && G->req_to_hub(in, "gemini-2.5-flash", &hub, &e) == LLF_TR_OK && hub);
+    cJSON_Delete(hub);
+    cJSON_Delete(in);
+}
+
+/* An OpenAI or Anthropic output limit is the answer's; Gemini's counts a
+ * model's thoughts too, so a model that thinks unasked gets the room its
+ * thinking takes besides (thinking_room), held to the model's most. */
+static void output_limit_leaves_room_to_think(void)
+{
+    static const struct {
+        const char *model;
+        int limit, want;
+    } cases[] = {{"gemini-2.5-flash", 300, 300 + 24576}, {"models/gemini-2.5-pro", 1024, 1024 + 32768},
+                 {"gemini-3-pro-preview", 50000, 65536}, {"gemini-3-flash-preview", 10, 10 + 32768},
+                 {"gemini-2.5-flash-lite", 300, 300}, {"gemini-2.0-flash", 300, 300},
+                 {"gemini-flash-latest", 300, 300}, {"gemini-9-ultra", 300, 300}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[200];
+        snprintf(req, sizeof req, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":%d}",
+                 cases[i].limit);
+        cJSON *hub = cJSON_Parse(req), *out = NULL;
+        llf_terr e = {{0}};
+        CHECK(hub && G->req_from_hub(hub, cases[i].model, &out, &e) == LLF_TR_OK);
+        const cJSON *mo = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "generationConfig"), "maxOutputTokens");
+        if (!mo || mo->valueint != cases[i].want)
+            fprintf(stderr, "  %s: maxOutputTokens %d, want %d\n", cases[i].model, mo ? mo->valueint : -1,
+                    cases[i].want);
+        CHECK(mo && mo->valueint == cases[i].want);
+        cJSON_Delete(out);
+        cJSON_Delete(hub);
+    }
+}
+
 /* A null responseSchema or responseJsonSchema is none (proto3 JSON reads
  * null as unset): JSON mode without a schema, or the other one, never
  * "schema": null, which OpenAI refuses. */
@@ -1099,6 +1226,9 @@ void test_dialect_gemini(void)
     schema_numbers_as_strings();
     function_names_for_others();
     null_response_schema();
+    schemas_gemini_refuses();
+    requests_gemini_or_others_refuse();
+    output_limit_leaves_room_to_think();
     char d[160];
     tr_golden("gemini basic (snake_case) → hub", G->req_to_hub, "gemini-2.5-flash",
               "gemini/req_basic.gemini.json", "gemini/req_basic.hub.json");
@@ -1141,7 +1271,8 @@ void test_dialect_gemini(void)
         const cJSON *gc = cJSON_GetObjectItem(o, "generationConfig");
         CHECK_STR(cJSON_GetObjectItem(gc, "responseMimeType")->valuestring, "application/json");
         CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(gc, "responseSchema"), "additionalProperties") == NULL);
-        CHECK(cJSON_GetObjectItem(gc, "maxOutputTokens")->valueint == 9);
+        /* 9 for the answer, and the room gemini-2.5-pro's thinking takes */
+        CHECK(cJSON_GetObjectItem(gc, "maxOutputTokens")->valueint == 9 + 32768);
         /* Gemini 2.5 and 3 refuse penalties */
         CHECK(!cJSON_GetObjectItem(gc, "presencePenalty") && !cJSON_GetObjectItem(gc, "frequencyPenalty"));
         CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(gc, "stopSequences"), 0)->valuestring, "X");
@@ -1271,7 +1402,7 @@ void test_dialect_gemini(void)
                        "\"t\":{\"type\":\"string\",\"format\":\"date-time\"},"
                        "\"a\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"type\":\"object\",\"properties\":{"
                        "\"k\":{\"type\":\"string\",\"enum\":[\"v\"]}}}},"
-                       "\"p\":{\"type\":\"array\"},"
+                       "\"p\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
                        "\"o\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"number\"}]},"
                        "\"u\":{\"description\":\"d\"}},"
                        "\"required\":[\"n\"],\"propertyOrdering\":[\"n\",\"s\"]}");

@@ -358,13 +358,15 @@ void test_dialect_openai(void)
     hub = NULL;
     /* A translated output limit: lowered to the model's, and named
      * max_completion_tokens for the reasoning models, which refuse max_tokens
-     * and any sampling setting. */
+     * and any sampling setting; for them raised by the room their reasoning
+     * takes (25000: max_tokens limited the answer of a model that does not
+     * reason), then lowered to the model's (o1-preview's 32768). */
     static const struct {
         const char *model, *field;
         int tokens;
         int sampling;   /* temperature and top_p kept */
-    } limits[] = {{"gpt-4o-mini", "max_tokens", 16384, 1}, {"o3", "max_completion_tokens", 32000, 0},
-                  {"openai/gpt-5-mini", "max_completion_tokens", 32000, 0}, {"my-model", "max_tokens", 32000, 1}};
+    } limits[] = {{"gpt-4o-mini", "max_tokens", 16384, 1}, {"o3", "max_completion_tokens", 57000, 0},
+                  {"openai/gpt-5-mini", "max_completion_tokens", 57000, 0}, {"o1-preview", "max_completion_tokens", 32768, 0}, {"my-model", "max_tokens", 32000, 1}};
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
         hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":32000,"
                           "\"temperature\":0.2,\"top_p\":0.5}");
@@ -408,7 +410,10 @@ void test_dialect_openai(void)
         {"ft:gpt-4o-mini-2024-07-18:org::abc", "{\"max_completion_tokens\":300,\"store\":true}",
          "{\"max_completion_tokens\":300,\"store\":true}", 0},
         {"ft:o4-mini-2025-04-16:org::abc", "{\"max_tokens\":300,\"store\":true}",
-         "{\"max_completion_tokens\":300,\"store\":true}", 1},
+         "{\"max_completion_tokens\":25300,\"store\":true}", 1},
+        {"o3", "{\"max_completion_tokens\":300}", "{\"max_completion_tokens\":300}", 0},
+        {"o3-made-here", "{\"max_tokens\":300}", "{\"max_completion_tokens\":25300}", 1},
+        {"o4-preview-x", "{\"max_tokens\":300}", "{\"max_completion_tokens\":300}", 1},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         cJSON *b = cJSON_Parse(fam[i].body), *want = cJSON_Parse(fam[i].after);

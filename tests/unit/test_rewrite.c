@@ -491,7 +491,7 @@ void test_rewrite_splice(void)
         {"{\"model\":\"gpt-5\", \"reasoning_effort\":\"high\", \"max_completion_tokens\":100000, \"n\":1}",
          "gpt-4o-mini", "{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":16384,\"n\":1}"},
         {"{\"model\":\"gpt-4o\", \"temperature\":0.2, \"top_p\":1, \"max_tokens\":500}", "o3",
-         "{\"model\":\"o3\",\"top_p\":1,\"max_completion_tokens\":500}"},
+         "{\"model\":\"o3\",\"top_p\":1,\"max_completion_tokens\":25500}"},
         /* each reasoning model's own reasoning_effort values: the nearest it has */
         {"{\"model\":\"gpt-5\", \"reasoning_effort\":\"minimal\"}", "o3", "{\"model\":\"o3\",\"reasoning_effort\":\"low\"}"},
         {"{\"model\":\"gpt-5\", \"reasoning_effort\":\"minimal\"}", "gpt-5.1",
