@@ -111,6 +111,26 @@ static int header_line(const char *l, const char *e)
  * client that speaks first in another protocol, in a binary message with
  * no LF to wait for, is told apart at its first bytes. A CR alone may
  * still be the start of an empty line. */
+/* Does an Upgrade value ask for h2c alone? Java's HttpClient asks for it on
+ * every http:// request, and goes on in HTTP/1.1 on the same connection when
+ * the server does not switch (RFC 9110 §7.8 lets a server ignore Upgrade;
+ * RFC 9113 deprecates h2c): so it is not an upgrade, lest one request that
+ * is no call turn the connection into a tunnel for every later call. (The
+ * header is hop-by-hop: it goes no further.) */
+static int only_h2c(const char *v)
+{
+    int any = 0;
+    for (const char *p = v; *p;) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, " \t,");
+        if (n && (n != 3 || strncasecmp(p, "h2c", 3) != 0))
+            return 0;
+        any |= n != 0;
+        p += n;
+    }
+    return any;
+}
+
 static int may_begin_request(const char *l, size_t n)
 {
     if (n == 1 && l[0] == '\r')
@@ -205,7 +225,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
         else if (llf_header_is(line, "connection"))
             r->keep_alive = strcasestr(v, "close") ? 0 : strcasestr(v, "keep-alive") ? 1 : r->keep_alive;
         else if (llf_header_is(line, "upgrade"))
-            upgrade = 1;
+            upgrade |= !only_h2c(v);
         else if (llf_header_is(line, "expect") && strcasestr(v, "100-continue"))
             r->expect_continue = 1;
         conn_upgrade |= llf_header_is(line, "connection") && strcasestr(v, "upgrade");

@@ -847,6 +847,71 @@ def test_a_java_client_falls_back():
        [("openai", "http_error"), ("backup", "ok")], "logged as a fallback")
 
 
+JAVA_HTTPCLIENT = """
+import java.net.URI;
+import java.net.http.*;
+public class Calls {
+  public static void main(String[] a) throws Exception {
+    HttpClient c = HttpClient.newHttpClient();   // HTTP_2 by default: every http:// request asks Upgrade: h2c
+    for (String step : a[2].split(",")) {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(a[0] + (step.equals("get") ? "/models" : "/chat/completions")))
+          .header("Authorization", "Bearer " + System.getenv("OPENAI_API_KEY")).header("Content-Type", "application/json");
+      HttpResponse<String> r = c.send(step.equals("get") ? b.GET().build() : b.POST(HttpRequest.BodyPublishers.ofString(a[1])).build(),
+                                      HttpResponse.BodyHandlers.ofString());
+      System.out.println(step + " " + r.statusCode() + " " + r.headers().firstValue("x-llmfallback-provider").orElse("-"));
+    }
+  }
+}
+"""
+
+H2C = """
+import http.client, urllib.parse
+u = urllib.parse.urlsplit(URL)
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+asks = dict(HDRS, **{"Connection": "Upgrade, HTTP2-Settings", "Upgrade": "h2c",
+                     "HTTP2-Settings": "AAEAAEAAAAIAAAAAAAMAAAAAAAQBAAAAAAUAAEAAAAYABgAA"})
+for i, (method, path) in enumerate((("POST", u.path), ("GET", "/v1/models"), ("POST", u.path))):
+    c.request(method, path, body=body(str(i)) if method == "POST" else None, headers=asks)
+    r = c.getresponse()
+    r.read()
+    print(method, r.status, r.getheader("x-llmfallback-provider") or "-", id(c.sock))
+"""
+
+
+def test_a_request_asking_for_h2c_keeps_its_connection_for_later_calls():
+    """Java's HttpClient asks for an h2c upgrade on every http:// request
+    (Connection: Upgrade, HTTP2-Settings; Upgrade: h2c) and goes on in
+    HTTP/1.1 on the same connection when the server does not switch. Taken
+    for an upgrade, one request that was no call (a list of models) turned
+    the connection into a tunnel, and every later call on it got the
+    primary's 503. h2c is not an upgrade here: each request is served, its
+    Upgrade not passed on (a hop-by-hop header), and calls still fall back.
+    Written with http.client, and with Java's HttpClient where java is."""
+    m = mock()
+    m.set("primary", behaviour="503")   # (the mock answers a list of models 404, and records only calls)
+    r = py(m, H2C, config(m))
+    lines = [l.rsplit(" ", 1) for l in r.stdout.decode().splitlines()]
+    eq([l[0] for l in lines], ["POST 200 backup", "GET 404 -", "POST 200 backup"],
+       f"a call, a list of models, a call ({r.stderr.decode()[-300:]})")
+    eq(len({l[1] for l in lines}), 1, "one connection")
+    eq((len(m.requests("primary")), len(m.requests("backup"))), (2, 2), "both calls asked of both")
+    import shutil
+    java = shutil.which("java")
+    if not java:
+        raise Skipped("no java on PATH (http.client's part passed)")
+    m.reset_all()
+    m.set("primary", behaviour="503")
+    src = os.path.join(tmpdir(), "Calls.java")
+    with open(src, "w") as f:
+        f.write(JAVA_HTTPCLIENT)
+    env = env_for(config(m))
+    if SANITIZED:   # (as in test_a_java_client_falls_back)
+        env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"].replace("detect_leaks=1", "detect_leaks=0")
+    r = run([java, src, m.base("primary"), chat_body(), "get,post"], env, timeout=120)
+    eq(r.stdout.decode().split("\n")[:2], ["get 404 -", "post 200 backup"],
+       f"Java's HttpClient: the call after a list of models fell back ({r.stderr.decode()[-300:]})")
+
+
 NUMERIC = """
 import socket
 host, port = URL.split("/")[2].split(":")

@@ -36,6 +36,18 @@ void test_http1(void)
     llf_http_req_free(&r);
     CHECK(parse("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", &r, &clen) > 0 && !r.upgrade);
     llf_http_req_free(&r);
+    /* h2c alone is not one: Java's HttpClient asks for it on every http://
+     * request and goes on in HTTP/1.1 when the server does not switch */
+    static const char *const h2c[][2] = {{"h2c", "0"}, {" H2C ", "0"}, {"h2c, h2c", "0"}, {"h2c, websocket", "1"},
+                                         {"websocket/13", "1"}, {"", "1"}, {"h2", "1"}, {"h2cx", "1"}};
+    for (size_t i = 0; i < sizeof h2c / sizeof h2c[0]; i++) {
+        char head[200];
+        snprintf(head, sizeof head,
+                 "GET /v1/models HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade:%s\r\n"
+                 "HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAAAQBAAAAAAUAAEAAAAYABgAA\r\n\r\n", h2c[i][0]);
+        CHECK(parse(head, &r, &clen) > 0 && r.upgrade == (h2c[i][1][0] == '1') && r.keep_alive);
+        llf_http_req_free(&r);
+    }
 
     /* empty lines before a request line are passed over, and counted in
      * what is consumed (a stray CRLF after a body tunnelled the connection) */
