@@ -1,7 +1,7 @@
 /* http1.c — reading an HTTP/1.1 request head, for the relay (see http1.h).
  *
  * Pure: text in, a parsed request or a "no" out. What the relay cannot read
- * as it stands (another protocol, a NUL, an obs-fold, a bare LF, framing it
+ * as it stands (another protocol, a NUL, an obs-fold, a bare LF, two Hosts, framing it
  * would have to guess) is refused here, and carried to the server as it
  * came (relay_tunnel.c, llf_relay_not_http), never repaired. Hand-written:
  * the relay needs the request line, the headers and the body's framing
@@ -182,7 +182,7 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
     r->keep_alive = sp2[8] == '1';   /* HTTP/1.1 keeps alive by default */
     r->http10 = sp2[8] == '0';
     *clen = 0;
-    int upgrade = 0, conn_upgrade = 0, chunked = 0, length = 0;
+    int upgrade = 0, conn_upgrade = 0, chunked = 0, length = 0, hosts = 0;
     for (const char *l = eol + 2; l < end; l = eol + 2) {
         eol = memmem(l, (size_t)(end - l) + 2, "\r\n", 2);
         char *line = header_line(l, eol) ? llf_strndup(l, (size_t)(eol - l)) : NULL;
@@ -193,6 +193,13 @@ long llf_http_parse_head(const char *buf, size_t n, llf_http_req *r, long *clen)
         }
         const char *v = strchr(line, ':');
         v = v ? v + 1 + strspn(v + 1, " \t") : "";
+        /* Two Hosts: a server must answer 400 (RFC 9112 §3.2), and libcurl,
+         * sending the head again, would keep the first only: not repaired */
+        if (llf_header_is(line, "host") && hosts++) {
+            free(line);
+            llf_http_req_free(r);
+            return -1;
+        }
         if (llf_header_is(line, "content-length")) {
             /* digits only, and one length however often given (a request
              * with two is carried as it came: the server says 400) */

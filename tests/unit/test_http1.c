@@ -36,6 +36,10 @@ void test_http1(void)
     llf_http_req_free(&r);
     CHECK(parse("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", &r, &clen) > 0 && !r.upgrade);
     llf_http_req_free(&r);
+    /* two Hosts are not cut to one (RFC 9112 §3.2: a server refuses them) */
+    CHECK(parse("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\nhost: b\r\n\r\n", &r, &clen) == -1);
+    CHECK(parse("GET / HTTP/1.1\r\nHost: a\r\nX-Host: b\r\n\r\n", &r, &clen) > 0);
+    llf_http_req_free(&r);
     /* h2c alone is not one: Java's HttpClient asks for it on every http://
      * request and goes on in HTTP/1.1 when the server does not switch */
     static const char *const h2c[][2] = {{"h2c", "0"}, {" H2C ", "0"}, {"h2c, h2c", "0"}, {"h2c, websocket", "1"},
