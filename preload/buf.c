@@ -84,10 +84,17 @@ int llf_buf_read_file(llf_buf *b, const char *path, size_t max, int regular_only
      * <(...)) is waited for, LLF_READ_WAIT_MS in all: the core's load that
      * reads the config holds the host's signals (shim.c), and a writer
      * that never ended held the host with them, past `timeout` (rev29). */
+    struct stat st;
+    /* (regular only: another file is not opened at all. Opened, a FIFO's
+     * writer waiting for a reader went on, and met our close: SIGPIPE, and
+     * the core, which reads it, found it used up) */
+    if (regular_only && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        return -1;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
-    struct stat st;
     int e = fstat(fd, &st) != 0                    ? errno
             : S_ISDIR(st.st_mode)                  ? EISDIR
             : regular_only && !S_ISREG(st.st_mode) ? EINVAL

@@ -93,6 +93,28 @@ def test_a_config_read_from_a_pipe():
     check(r.stdout.decode().startswith("Hello from backup"), f"the backup answers ({r.stderr.decode()[-300:]})")
 
 
+def test_a_config_written_to_a_named_fifo():
+    """LLMFALLBACK_CONFIG naming a FIFO a writer waits on (mkfifo f; cat
+    cfg > f &): the gate opened it to see what it was, which let the writer
+    go on, and closed it at once: the writer died of SIGPIPE, and the core
+    found the FIFO empty. The gate now looks without opening: the writer
+    ends as it should, and the call falls back."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    env = env_for(config(m))
+    cfg = env.pop("LLMFALLBACK_CONFIG")
+    fifo = os.path.join(tmpdir(), "config.fifo")
+    if os.path.exists(fifo):
+        os.unlink(fifo)
+    os.mkfifo(fifo, 0o600)
+    script = PRELUDE + "print(urllib_chat('fifo'))"
+    r = run(["bash", "-c", 'cat "$1" > "$2" & w=$!; LLMFALLBACK_CONFIG=$2 "$3" -c "$4" "$5"; wait $w; echo "writer $?"',
+             "-", cfg, fifo, PY, script, m.base("primary") + "/chat/completions"], env)
+    out = r.stdout.decode().splitlines()
+    check(out[:1] and out[0].startswith("Hello from backup"), f"the backup answers ({r.stderr.decode()[-300:]})")
+    eq(out[-1:], ["writer 0"], "the FIFO's writer wrote it all")
+
+
 def test_a_piped_config_used_up_by_another_process_is_told():
     """A script given LLMFALLBACK_CONFIG=<(...) whose first process connects
     somewhere unrelated: that process reads the pipe (the library loads its
