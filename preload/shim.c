@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,10 +28,34 @@ static void enter(void)
     llf_own_thread = 1;
 }
 
+/* The directory this library was loaded from a relative path in, as the
+ * program started ("" when the path was absolute, as the wrapper makes it):
+ * the core beside it is loaded at the first call, by then perhaps in
+ * another directory (daemon(), os.chdir, make -C), where the relative path
+ * found nothing and every call passed through. */
+static char loaded_in[PATH_MAX];
+
+static void note_loaded_in(void)
+{
+    const char *pre = getenv("LD_PRELOAD");
+    Dl_info self;
+    /* (LD_PRELOAD looked at first: a dladdr() and a getcwd() only when
+     * one of its paths is relative, not in every process) */
+    int relative = 0;
+    for (const char *p = pre; p && *p; p += strcspn(p, ": \t")) {
+        p += strspn(p, ": \t");
+        relative |= *p && *p != '/';
+    }
+    if (relative && dladdr((void *)note_loaded_in, &self) && self.dli_fname && self.dli_fname[0] != '/' &&
+        !getcwd(loaded_in, sizeof loaded_in))
+        loaded_in[0] = '\0';
+}
+
 /* What fd 2 is as the program starts: its stderr, or closed (2>&-), in
  * which case the number may soon be its own file's (see lineout.h). */
 __attribute__((constructor)) static void note_stderr(void)
 {
+    note_loaded_in();
     llf_stderr_note();
     /* The fork handlers, before the program's (see forklock.c); the
      * descriptor lock's first, whose child handler the others' need. */
@@ -62,9 +87,9 @@ static void load_core(void)
         return;
     }
     const char *slash = strrchr(self.dli_fname, '/');
-    int dir = slash ? (int)(slash - self.dli_fname + 1) : 0;
-    if (snprintf(path, sizeof path, "%.*slibllmfallback-core.so", dir, self.dli_fname) >=
-        (int)sizeof path)
+    int dir = slash ? (int)(slash - self.dli_fname + 1) : 0, rel = self.dli_fname[0] != '/' && loaded_in[0];
+    if (snprintf(path, sizeof path, "%s%s%.*slibllmfallback-core.so", rel ? loaded_in : "", rel ? "/" : "", dir,
+                 self.dli_fname) >= (int)sizeof path)
         return;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {

@@ -292,7 +292,7 @@ def with_hosts(lines, argv):
 DEBIAN_HOSTS = ["::1 localhost ip6-localhost ip6-loopback", "127.0.0.1 localhost"]
 
 
-def run(argv, env, input=None, timeout=60):
+def run(argv, env, input=None, timeout=60, cwd=None):
     """argv to its end, or TimeoutExpired after timeout seconds. A timeout
     kills what it forked too (its session, and anything that carries the
     run's mark in its environment): a hung child must not outlive its test,
@@ -301,7 +301,7 @@ def run(argv, env, input=None, timeout=60):
     _runs += 1
     mark = f"LLF_E2E_RUN={os.getpid()}.{_runs}"
     env = dict(env, LLF_E2E_RUN=mark.split("=", 1)[1])
-    with subprocess.Popen(argv, env=env, stdin=subprocess.PIPE if input is not None else None,
+    with subprocess.Popen(argv, env=env, stdin=subprocess.PIPE if input is not None else None, cwd=cwd,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True) as p:
         try:
             out, err = p.communicate(input, timeout=timeout)

@@ -380,6 +380,26 @@ urllib_chat("x")
     eq([l["event"] for l in read_log(log)].count("attempt"), 2, "both attempts in the starting directory's file")
 
 
+def test_a_relative_preload_path_serves_a_program_that_changed_directory():
+    """LD_PRELOAD=build/libllmfallback.so, a path relative to where the
+    program starts, as the dynamic loader reads it; the library loads its
+    core from beside itself at the first call. A program that changed
+    directory first (daemon(), os.chdir) found no core there: "cannot load
+    the core", and every call passed through. The directory it was loaded
+    from is kept as the program starts."""
+    m = mock()
+    m.set("primary", behaviour="503")
+    env = env_for(config(m))
+    lib = os.path.abspath(LIB)
+    base = os.path.dirname(os.path.dirname(lib))
+    env["LD_PRELOAD"] = env["LD_PRELOAD"].replace(LIB, os.path.relpath(lib, base))
+    r = run([PY, "-c", PRELUDE + "os.chdir('/')\nprint(urllib_chat('rel'))", m.base("primary") + "/chat/completions"],
+            env, cwd=base)
+    err = r.stderr.decode()
+    check(r.stdout.decode().startswith("Hello from backup"), f"the backup answered ({err[-300:]})")
+    check("cannot load the core" not in err, f"the core was found ({err[-300:]})")
+
+
 def test_a_program_closing_every_descriptor_between_calls_gets_its_own_answers():
     """A program that closes every descriptor again and again, calls in
     between (each answer's head read, its body left): the relay's thread may
