@@ -134,6 +134,38 @@ int llf_gate_mentions(const char *t, const char *host, long port)
     return 0;
 }
 
+int llf_gate_v6_forms(llf_buf *t)
+{
+    llf_buf more = {0};
+    int rc = 0;
+    for (const char *p = t->p ? t->p : ""; rc == 0 && (p = strstr(p, "://[")); p += 4) {
+        const char *h = p + 4, *e = strchr(h, ']');
+        char lit[INET6_ADDRSTRLEN + 1], std[INET6_ADDRSTRLEN], v4[INET_ADDRSTRLEN];
+        struct in6_addr a;
+        if (!e || (size_t)(e - h) >= sizeof lit)
+            continue;
+        memcpy(lit, h, (size_t)(e - h));
+        lit[e - h] = '\0';
+        if (inet_pton(AF_INET6, lit, &a) != 1 || !inet_ntop(AF_INET6, &a, std, sizeof std))
+            continue;
+        int mapped = IN6_IS_ADDR_V4MAPPED(&a) && inet_ntop(AF_INET, &a.s6_addr[12], v4, sizeof v4);
+        if (!mapped && strcmp(std, lit) == 0)
+            continue;
+        const char *s = p;   /* (the scheme, which url_port reads a port from) */
+        while (s > t->p && isalpha((unsigned char)s[-1]))
+            s--;
+        const char *port = e + 1;
+        size_t pn = *port == ':' ? 1 + strspn(port + 1, "0123456789") : 0;
+        rc = llf_buf_printf(&more, "\n%.*s://%s%s%s%.*s\n", (int)(p - s), s, mapped ? "" : "[", mapped ? v4 : std,
+                            mapped ? "" : "]", (int)pn, port);
+    }
+    /* (after the string's end: llf_gate_lower shortens it in place) */
+    if (rc == 0 && more.n && (t->n = strlen(t->p), llf_buf_add(t, more.p, more.n)))
+        rc = -1;
+    llf_buf_free(&more);
+    return rc;
+}
+
 static void load(void)
 {
 #define URL(n, url, key, alt, model, d, needs) url "\n"
@@ -154,6 +186,10 @@ static void load(void)
     for (char *p = t.p + sizeof builtin - 1; (p = memchr(p, '\0', (size_t)(t.p + t.n - p))); p++)
         *p = ' ';
     llf_gate_lower(t.p);
+    if (llf_gate_v6_forms(&t)) {
+        llf_buf_free(&t);
+        return;   /* (no memory: maybe, always) */
+    }
     text = t.p;
 }
 

@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 
+#include "buf.h"
+
 /* 1 when host (a name, or an address written as text) occurs in text as a
  * URL's host would (bounded by what may stand around a host in a URL or a
  * JSON string), with port as that URL's port (written, or its scheme's;
@@ -14,6 +16,13 @@
  * host in text, is ignored. Pure. */
 int  llf_gate_mentions(const char *text, const char *host, long port);
 void llf_gate_lower(char *text);
+/* Appended to text (lower case, NUL-terminated, as llf_gate_lower leaves
+ * it): each IPv6 literal of a URL written otherwise than inet_ntop writes
+ * it ("[0:0::1]", "[FD00:0::1]"), in that form, and an IPv4-mapped one
+ * ("[::ffff:127.0.0.1]") as its IPv4 address, which is what connect() is
+ * matched by; each with its URL's scheme and port. 0, or -1 on no memory.
+ * Pure. */
+int  llf_gate_v6_forms(llf_buf *text);
 
 /* 1 maybe (load the core and ask it), 0 surely not: node (with the port
  * service names, if it names one) is mentioned in no base URL (the built-in

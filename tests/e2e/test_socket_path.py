@@ -835,6 +835,23 @@ def test_a_dual_stack_socket_reaches_its_provider_by_its_ipv4_address():
     eq(out[1:], plain.stdout.decode().splitlines()[1:], "an IPV6_V6ONLY socket is told what it was told")
 
 
+def test_a_base_url_with_an_ipv6_literal_in_another_spelling():
+    """A base URL naming its server as an IPv6 literal written otherwise than
+    the standard form: an IPv4-mapped one ("[::ffff:127.0.0.1]"), or the
+    same written out ("[0:0:0:0:0:ffff:7f00:1]"). The core takes it; the
+    shim's gate, which matches a connect() by the address's standard text,
+    found neither, never loaded the core, and the call passed through."""
+    m = mock()
+    port = m.port("primary")
+    for spelling in ("::ffff:127.0.0.1", "0:0:0:0:0:ffff:7f00:1"):
+        m.reset_all()
+        m.set("primary", behaviour="503")
+        url = f"http://[{spelling}]:{port}/v1"
+        r = run([PY, "-c", PRELUDE + "print(urllib_chat('v6'))", url + "/chat/completions"],
+                env_for(config(m, primary_base=url)))
+        check(r.stdout.decode().startswith("Hello from backup"), f"{spelling}: the backup answered ({r.stderr.decode()[-300:]})")
+
+
 JAVA_CALL = """
 import java.net.*;
 public class Call {

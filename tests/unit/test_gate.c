@@ -54,6 +54,31 @@ void test_gate(void)
     CHECK(llf_gate_mentions(u, "127.0.0.1", 28101) && !llf_gate_mentions(u, "127.0.0.1", 80));
     CHECK(strstr(u, "\\u0041") != NULL);   /* (an escaped backslash escapes nothing) */
 
+    /* an IPv6 literal written otherwise than inet_ntop writes it (which
+     * connect() is matched by), or IPv4-mapped (matched as its IPv4
+     * address): each URL's standard form added, with its scheme and port */
+    static const struct {
+        const char *url, *host;
+        long port;
+    } v6[] = {{"http://[::ffff:127.0.0.1]:18701/v1", "127.0.0.1", 18701},
+              {"http://[0:0:0:0:0:ffff:7f00:1]:18701/v1", "127.0.0.1", 18701},
+              {"https://[FD00:0::1]/v1", "fd00::1", 443},
+              {"https://[fd00:0000::0001]:8443", "fd00::1", 8443}};
+    for (size_t i = 0; i < sizeof v6 / sizeof v6[0]; i++) {
+        llf_buf b = {0};
+        CHECK(llf_buf_printf(&b, "{\"base_url\": \"%s\", \"x\": \"\\u0041\"}", v6[i].url) == 0);
+        llf_gate_lower(b.p);
+        CHECK(!llf_gate_mentions(b.p, v6[i].host, v6[i].port));   /* (as written: not found) */
+        CHECK(llf_gate_v6_forms(&b) == 0);
+        CHECK(llf_gate_mentions(b.p, v6[i].host, v6[i].port) && !llf_gate_mentions(b.p, v6[i].host, v6[i].port + 1));
+        llf_buf_free(&b);
+    }
+    llf_buf none = {0};   /* (standard forms and no literal: nothing added) */
+    CHECK(llf_buf_adds(&none, "https://[::1]:9443/v1 http://[fe80::1%25eth0]:1/ http://[zz]/ https://a.example") == 0);
+    size_t was = none.n;
+    CHECK(llf_gate_v6_forms(&none) == 0 && none.n == was);
+    llf_buf_free(&none);
+
     /* a lookup of localhost or of an address literal decides nothing
      * (connect, with the port, does): without a port it matched every
      * provider on the host (the built-in ollama's localhost:11434) */
