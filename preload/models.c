@@ -18,19 +18,24 @@ static const figure windows[] = {
      * one it also starts (gpt-4-1106 is gpt-4.1 to lookup(), below) */
     {"gpt-4o-mini", 128000}, {"gpt-4o", 128000}, {"gpt-4-1106", 128000}, {"gpt-4-0125", 128000},
     {"gpt-4-vision", 128000}, {"gpt-4.1", 1047576}, {"gpt-4.5", 128000}, {"gpt-4-turbo", 128000},
-    {"gpt-4-32k", 32768}, {"gpt-4", 8192}, {"gpt-3.5-turbo", 16385}, {"gpt-5", 400000},
+    {"gpt-4-32k", 32768}, {"gpt-4", 8192}, {"gpt-3.5-turbo", 16385},
+    /* ChatGPT's models in the API (gpt-5-chat-latest, gpt-5.1-chat-latest)
+     * have 128k, not gpt-5's 400k */
+    {"gpt-5-chat", 128000}, {"gpt-5.1-chat", 128000}, {"gpt-5.2-chat", 128000}, {"gpt-5", 400000},
     {"o1-mini", 128000}, {"o1-preview", 128000}, {"o1", 200000}, {"o3", 200000},
     {"o4-mini", 200000}, {"claude-", 200000},
     {"gemini-1.5-pro", 2097152}, {"gemini-1.5-flash", 1048576}, {"gemini-2", 1048576},
     {"gemini-3", 1048576},
     {"llama-3.1", 131072}, {"llama-3.2", 131072}, {"llama-3.3", 131072}, {"llama3.1", 131072},
-    {"llama3.2", 131072}, {"llama3.3", 131072}, {"meta-llama/llama-3", 131072},
+    {"llama3.2", 131072}, {"llama3.3", 131072},
+    /* Llama 3 before 3.1 (Llama-3-70b-chat-hf, Groq's llama3-8b-8192): 8k */
+    {"meta-llama/llama-3", 8192}, {"llama-3-", 8192}, {"llama3-", 8192},
     {"mistral-large", 131072}, {"mistral-medium", 131072},
     /* Mistral Small took 128k with 3.1 (2503); the dated ones before had 32k */
     {"mistral-small-2402", 32768}, {"mistral-small-2409", 32768}, {"mistral-small-2501", 32768},
     {"mistral-small", 131072},
     {"deepseek-chat", 128000}, {"deepseek-reasoner", 128000},
-    {"grok-4", 256000}, {"grok-3", 131072},
+    {"grok-4-fast", 2000000}, {"grok-4.1-fast", 2000000}, {"grok-4", 256000}, {"grok-3", 131072},
 };
 
 /* The most output a model may be asked for (max_tokens and its kin); a
@@ -40,7 +45,8 @@ static const figure outputs[] = {
     {"gpt-4o-2024-05-13", 4096}, {"gpt-4o", 16384}, {"gpt-4-1106", 4096}, {"gpt-4-0125", 4096},
     {"gpt-4-vision", 4096}, {"gpt-4.1", 32768}, {"gpt-4.5", 16384}, {"gpt-4-turbo", 4096},
     {"gpt-4-32k", 32768}, {"gpt-4", 8192},
-    {"gpt-3.5-turbo", 4096}, {"gpt-5-chat", 16384}, {"gpt-5", 128000},
+    {"gpt-3.5-turbo", 4096}, {"gpt-5-chat", 16384}, {"gpt-5.1-chat", 16384}, {"gpt-5.2-chat", 16384},
+    {"gpt-5", 128000},
     {"o1-mini", 65536}, {"o1-preview", 32768}, {"o1", 100000}, {"o3", 100000}, {"o4-mini", 100000},
     {"claude-3-haiku", 4096}, {"claude-3-opus", 4096}, {"claude-3-sonnet", 4096}, {"claude-3-5", 8192},
     {"claude-opus-4-8", 128000}, {"claude-opus-4-7", 128000}, {"claude-opus-4-6", 128000},

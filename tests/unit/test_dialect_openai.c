@@ -21,6 +21,16 @@ static void models(void)
     CHECK(llf_model_context("meta-llama/Llama-3.3-70B-Instruct-Turbo") == 131072);
     CHECK(llf_model_context("my-private-model") == 0);
     CHECK(llf_model_context(NULL) == 0);
+    /* Llama 3 before 3.1 has 8k; ChatGPT's models 128k (and 16k out);
+     * Grok 4 Fast 2M */
+    CHECK(llf_model_context("meta-llama/llama-3-8b-instruct") == 8192 &&
+          llf_model_context("meta-llama/Llama-3-70b-chat-hf") == 8192 && llf_model_context("llama3-70b-8192") == 8192 &&
+          llf_model_context("meta-llama/llama-3.1-8b-instruct") == 131072 && llf_model_context("llama3.1:8b") == 131072);
+    CHECK(llf_model_context("gpt-5-chat-latest") == 128000 && llf_model_context("gpt-5.1-chat-latest") == 128000 &&
+          llf_model_context("gpt-5.1") == 400000 && llf_model_max_output("gpt-5.1-chat-latest") == 16384 &&
+          llf_model_max_output("gpt-5.1") == 128000);
+    CHECK(llf_model_context("grok-4-fast-non-reasoning") == 2000000 && llf_model_context("grok-4-1-fast-reasoning") == 2000000 &&
+          llf_model_context("x-ai/grok-4.1-fast") == 2000000 && llf_model_context("grok-4-0709") == 256000);
     CHECK(llf_model_max_output("gpt-4o-mini-2024-07-18") == 16384);
     CHECK(llf_model_max_output("gpt-4o-2024-05-13") == 4096);
     CHECK(llf_model_max_output("openai/o3-mini") == 100000);
