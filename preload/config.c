@@ -366,6 +366,10 @@ static int load_providers(ctx *x, const cJSON *provs)
             return -1;
         if (p->default_model && has_control(p->default_model, strlen(p->default_model)))
             return fail(x, "%s.model holds a control character", where);
+        /* (an empty one was asked of the provider as "model": "", which
+         * every API refuses, as an empty chain entry is refused) */
+        if (p->default_model && !p->default_model[strspn(p->default_model, " \t")])
+            return fail(x, "%s.model is empty (leave it out for none)", where);
     }
     return 0;
 }

@@ -78,7 +78,14 @@ size_t llf_plan(const llf_config *cfg, int provider, const char *model, llf_dial
         steps[n] = member(cfg, cand, provider, caller);
         steps[n++].candidate = 1;
     }
-    steps[n++] = (llf_step){provider, model, 1, 0, NULL, llf_model_context(model)};
+    /* (the original's window: a chain entry naming its provider and model
+     * may say it, as for a member; a wrong table figure skipped every
+     * member no larger after the original's context failure) */
+    long window = llf_model_context(model);
+    for (size_t i = 0; i < cfg->nchain; i++)
+        if (same(&cfg->chain[i], provider, model) && cfg->chain[i].context)
+            window = cfg->chain[i].context;
+    steps[n++] = (llf_step){provider, model, 1, 0, NULL, window};
     for (size_t i = 0; i < cfg->nchain && n < max; i++) {
         const llf_chain_entry *c = &cfg->chain[i];
         if (same(c, provider, model))

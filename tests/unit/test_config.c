@@ -259,6 +259,9 @@ void test_config(void)
                      "cfg.json: a provider's name in \"providers\" holds a control character") && !strstr(err, "Evil"));
     CHECK(fails_with("{\"providers\": {\"bk\": {\"base_url\": \"http://h/v1\", \"api_key_env\": \"\", \"model\": \"m\\u0001\"}}}",
                      NULL, "providers.bk.model holds a control character"));
+    /* an empty default model was sent as "model": "", which every API refuses */
+    CHECK(fails_with("{\"providers\": {\"openai\": {\"model\": \"\"}}}", NULL, "providers.openai.model is empty"));
+    CHECK(fails_with("{\"providers\": {\"openai\": {\"model\": \"  \"}}}", NULL, "providers.openai.model is empty"));
     CHECK(fails_with("{\"chain\": [\"ollama/m\\tx\"]}", NULL, "cfg.json: chain entry holds a control character in its model"));
     CHECK(fails_with("{\"chain\": [\"ollama/m\\n\"]}", NULL, "chain entry holds a control character in its model"));
     CHECK(fails_with("{\"chain\": [{\"provider\": \"ollama\", \"model\": \"m\\r\\nX-Evil: 1\"}]}", NULL,

@@ -59,6 +59,22 @@ void test_plan(void)
         llf_config_free(d);
     }
 
+    /* A chain entry's context window is the original's too when it names
+     * the original's provider and model: the table's figure for it may be
+     * wrong, and after the original's context failure every member no
+     * larger than that figure is skipped. */
+    static const char win[] = "{\"chain\": [{\"provider\": \"groq\", \"model\": \"llama-x\", \"context\": 8192},"
+                              " \"anthropic/claude-x\"]}";
+    d = NULL;
+    CHECK(llf_config_load(win, sizeof win - 1, "t", NULL, NULL, t_env, &d, err, sizeof err) == 0);
+    if (d) {
+        CHECK(llf_plan(d, llf_config_provider(d, "groq"), "llama-x", LLF_OPENAI, s, LLF_MAX_STEPS) == 2);
+        CHECK(s[0].original && s[0].context == 8192 && s[1].context == 200000);
+        CHECK(llf_plan(d, llf_config_provider(d, "groq"), "gpt-4o", LLF_OPENAI, s, LLF_MAX_STEPS) == 3);
+        CHECK(s[0].context == 128000 && s[1].context == 8192);   /* (another model: the table's) */
+        llf_config_free(d);
+    }
+
     /* An Anthropic caller: every member is planned, in chain order. */
     int anth = llf_config_provider(c, "anthropic");
     n = llf_plan(c, anth, "claude-y", LLF_ANTHROPIC, s, LLF_MAX_STEPS);
