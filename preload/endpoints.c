@@ -190,10 +190,10 @@ static int has_param(const char *query, const char *param)
  * and a URL on a loopback address (Ollama's http://localhost:11434 called as
  * 127.0.0.1:11434; the shim's gate takes a loopback address for localhost
  * too). */
-static int same_host(const char *base, const char *host)
+static int same_host(const char *base, const char *host, int alias)
 {
-    return strcmp(base, host) == 0 ||
-           (strcmp(base, "localhost") == 0 && (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0));
+    return alias ? strcmp(base, "localhost") == 0 && (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0)
+                 : strcmp(base, host) == 0;
 }
 
 static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
@@ -203,11 +203,16 @@ static int match_uncached(const llf_config *cfg, const char *url, llf_match *m)
     if (split(url, &u, &query))
         return 0;
     int found = 0;
-    for (size_t i = 0; i < cfg->nbases && !found; i++) {
+    /* (a base naming the URL's host as written first, then one on
+     * localhost: the built-in ollama's localhost:11434 took the calls of a
+     * provider configured at 127.0.0.1:11434, whose model it then asked
+     * again as a member) */
+    for (size_t j = 0; j < 2 * cfg->nbases && !found; j++) {
+        size_t i = j % cfg->nbases;
         const llf_urlparts *b = &cfg->bases[i].url;
         size_t bl = strlen(b->path);
         if (b->port != u.port || strcasecmp(b->scheme, u.scheme) != 0 ||
-            !same_host(b->host, u.host) || strncmp(u.path, b->path, bl) != 0 || u.path[bl] != '/')
+            !same_host(b->host, u.host, j >= cfg->nbases) || strncmp(u.path, b->path, bl) != 0 || u.path[bl] != '/')
             continue;
         const llf_provider *p = &cfg->providers[cfg->bases[i].provider];
         char *model = NULL;

@@ -77,6 +77,14 @@ void test_endpoints(void)
      * stable API beside v1beta */
     CHECK(match(c, "http://127.0.0.1:11434/v1/chat/completions", "ollama", LLF_OPENAI));
     CHECK(match(c, "http://[::1]:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+    /* ...but a provider at the address itself is that address's: the
+     * built-in ollama took its calls, and its model was asked again */
+    llf_config *own = load("{\"providers\":{\"local\":{\"dialect\":\"openai\",\"base_url\":"
+                           "\"http://127.0.0.1:11434/v1\",\"api_key_env\":\"\"}}}");
+    CHECK(own && match(own, "http://127.0.0.1:11434/v1/chat/completions", "local", LLF_OPENAI));
+    CHECK(own && match(own, "http://localhost:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+    CHECK(own && match(own, "http://[::1]:11434/v1/chat/completions", "ollama", LLF_OPENAI));
+    llf_config_free(own);
     CHECK(match(c, "https://api.openai.com./v1/chat/completions", "openai", LLF_OPENAI));
     CHECK(match(c, "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:generateContent",
                 "gemini", LLF_GEMINI));
