@@ -196,7 +196,8 @@ static void exec_summary(void)
     __atomic_add_fetch(&engine.stats.attempts, s.attempts, __ATOMIC_SEQ_CST);
 }
 
-/* A base URL with no path, for a dialect whose official API is under /v1:
+/* A base URL with no path, for a dialect whose official API is under /v1
+ * (Gemini's /v1beta):
  * calls are recognised right under it (BASE/chat/completions), so a
  * program calling BASE/v1/... (an SDK's base URL copied into the config)
  * would pass through without a word. Said once; the URL is not echoed (it
@@ -211,12 +212,15 @@ static void warn_bare_bases(const llf_config *c)
         for (size_t k = 0; k < nb && !official; k++)
             official = strcmp(b[k].name, p->name) == 0 && strcmp(b[k].base_url, p->base_url) == 0;
         llf_urlparts u;
-        if (official || (p->dialect != LLF_OPENAI && p->dialect != LLF_ANTHROPIC) || llf_url_split(p->base_url, &u))
+        if (official || llf_url_split(p->base_url, &u))
             continue;
+        /* (Gemini's under /v1beta: google-genai's base_url is the host alone) */
+        int gem = p->dialect == LLF_GEMINI;
         if (!u.path || !*u.path || strcmp(u.path, "/") == 0)
             llf_warn("provider %s: base_url has no path, so its calls are recognised and its members sent "
-                     "right under it (%s); if the API is under /v1, write the base URL with /v1",
-                     p->name, p->dialect == LLF_OPENAI ? "/chat/completions" : "/messages");
+                     "right under it (%s); if the API is under %s, write the base URL with %s",
+                     p->name, p->dialect == LLF_OPENAI ? "/chat/completions" : gem ? "/models/M:generateContent" : "/messages",
+                     gem ? "/v1beta" : "/v1", gem ? "/v1beta" : "/v1");
         llf_urlparts_free(&u);
     }
 }

@@ -2731,7 +2731,7 @@ def test_a_base_url_with_a_query_keeps_it_after_the_operation():
 
 
 def test_a_base_url_without_a_path_is_named_once():
-    """A configured openai or anthropic base URL with no path takes calls
+    """A configured openai, anthropic or gemini base URL with no path takes calls
     right under it; a program calling BASE/v1/... (an SDK's base URL copied
     into the config) would pass through without a word, so the process says
     so, once, naming the provider and not the URL. A base with a path, and
@@ -2748,6 +2748,12 @@ def test_a_base_url_without_a_path_is_named_once():
     c["providers"]["openai"]["base_url"] = m.base("primary")
     r = run(curl_chat(m), env_for(write_config(c, "bare.json")))
     check("base_url has no path" not in r.stderr.decode(), f"a base with a path: nothing ({r.stderr.decode()[-300:]!r})")
+    # and a Gemini one, under /v1beta (google-genai's base_url is the host alone)
+    c["providers"]["gemini"] = {"base_url": "http://127.0.0.1:9"}
+    r = run(curl_chat(m), env_for(write_config(c, "bare.json")))
+    warned = [l for l in r.stderr.decode().splitlines() if "base_url has no path" in l]
+    eq(len(warned), 1, f"one line for gemini ({r.stderr.decode()[-300:]!r})")
+    check("provider gemini" in warned[0] and "/v1beta" in warned[0], f"names Gemini's /v1beta ({warned[0]!r})")
 def test_certinfo_is_the_originals_after_every_member_failed():
     """curl -w '%{certs}' (CURLINFO_CERTINFO) when the program gets its
     original failure after a member failed: the original's certificate
