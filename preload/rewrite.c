@@ -72,6 +72,29 @@ int llf_header_credential(const char *line)
     return credential(line, strcspn(line, ":;"));
 }
 
+/* Is base_url's host Azure OpenAI's (RESOURCE.openai.azure.com, and the
+ * Foundry ones, *.cognitiveservices.azure.com, *.services.ai.azure.com)?
+ * Its API keys go in an "api-key" header, as Azure's SDKs send them; as a
+ * Bearer token only its v1 API takes one. */
+static int azure_host(const char *base_url)
+{
+    static const char *const suffixes[] = {".openai.azure.com", ".cognitiveservices.azure.com",
+                                           ".services.ai.azure.com"};
+    const char *h = base_url ? strstr(base_url, "://") : NULL;
+    if (!h)
+        return 0;
+    h += 3;
+    size_t n = strcspn(h, "/:?#");
+    while (n && h[n - 1] == '.')
+        n--;   /* (a fully qualified name) */
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > k && strncasecmp(h + n - k, suffixes[i], k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int llf_header_sensitive(const char *line)
 {
     static const word framing[] = {W("host"), W("content-length"), W("transfer-encoding")};
@@ -553,7 +576,9 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
         if (llf_headers_add(&out->headers, h))
             goto fail;
     }
-    if (!keep_creds && ops->auth_headers(&out->headers, t->key))
+    if (!keep_creds && (t->dialect == LLF_OPENAI && t->key && azure_host(t->base_url)
+                            ? llf_headers_add2(&out->headers, "api-key: ", t->key)
+                            : ops->auth_headers(&out->headers, t->key)))
         goto fail;
     if (!llf_headers_get(&out->headers, "content-type", NULL) &&
         llf_headers_add(&out->headers, "Content-Type: application/json"))

@@ -53,6 +53,42 @@ static int rw_url(const llf_config *c, const llf_req *orig, const cJSON *body, i
     return rc;
 }
 
+/* An Azure OpenAI member gets its key as Azure's SDKs send it, in an
+ * "api-key" header (its deployments API takes no key as a Bearer token),
+ * and nothing of the program's; a gateway elsewhere, a Bearer token. */
+static void test_rewrite_azure_key(const cJSON *body)
+{
+    char err[512];
+    t_clearenv();
+    t_setenv("OPENAI_API_KEY", "sk-prog-header-1");
+    t_setenv("AZ_KEY", "az-key-0123456789");
+    static const char *const hosts[] = {"https://res.openai.azure.com/openai/deployments/d1?api-version=2024-06-01",
+                                        "https://res.cognitiveservices.azure.com/openai/v1",
+                                        "https://RES.services.ai.azure.com./models", "https://azure.com.example/v1",
+                                        "https://openai.azure.com.evil.example/v1"};
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        char cfg[400];
+        snprintf(cfg, sizeof cfg, "{\"providers\":{\"az\":{\"dialect\":\"openai\",\"base_url\":\"%s\","
+                 "\"api_key_env\":\"AZ_KEY\"}}}", hosts[i]);
+        llf_config *c = NULL;
+        CHECK(llf_config_load(cfg, strlen(cfg), "t", NULL, NULL, t_env, &c, err, sizeof err) == 0);
+        if (!c)
+            continue;
+        llf_req p = {0}, r;
+        p.url = "https://api.openai.com/v1/chat/completions";
+        llf_headers_add(&p.headers, "Authorization: Bearer sk-prog-header-1");
+        CHECK(rw_url(c, &p, body, llf_config_provider(c, "az"), "gpt-4o-mini", &r) == 0);
+        int azure = i < 3;
+        CHECK(!any_contains(&r, "sk-prog-"));
+        CHECK(azure ? has(&r, "api-key: az-key-0123456789") && !any_contains(&r, "Authorization")
+                    : has(&r, "Authorization: Bearer az-key-0123456789") && !any_contains(&r, "api-key"));
+        llf_req_free(&r);
+        llf_headers_free(&p.headers);
+        llf_config_free(c);
+    }
+    t_clearenv();
+}
+
 /* A provider whose base URL the config moved, called by the program at its
  * official one (still recognised): a member of it goes to the other server,
  * and is another provider there: its own key or none, nothing of the
@@ -430,6 +466,7 @@ void test_rewrite(void)
     t_clearenv();
     cJSON *b = cJSON_Parse(body);
     test_rewrite_same_provider_other_server(b);
+    test_rewrite_azure_key(b);
     cJSON_Delete(b);
 }
 
