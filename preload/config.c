@@ -502,8 +502,14 @@ static int parse_entry(ctx *x, const char *s, size_t n, const char *trim, llf_ch
     if (!n)
         return 0;
     const char *slash = memchr(s, '/', n);
-    size_t plen = slash ? (size_t)(slash - s) : n;
-    char *model = slash ? llf_strndup(slash + 1, n - plen - 1) : NULL;
+    size_t plen = slash ? (size_t)(slash - s) : n, skip = 0;
+    /* (and around the slash: "openai / gpt-4o" named no provider "openai ",
+     * and "openai/ gpt-4o" asked for the model " gpt-4o") */
+    while (slash && plen && strchr(trim, s[plen - 1]))
+        plen--;
+    while (slash && slash + 1 + skip < s + n && strchr(trim, slash[1 + skip]))
+        skip++;
+    char *model = slash ? llf_strndup(slash + 1 + skip, (size_t)(s + n - slash - 1) - skip) : NULL;
     if (slash && !model)
         return fail(x, "out of memory");
     int rc = make_entry(x, s, plen, model, 0, out);

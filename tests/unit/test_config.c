@@ -259,6 +259,15 @@ void test_config(void)
                      "cfg.json: a provider's name in \"providers\" holds a control character") && !strstr(err, "Evil"));
     CHECK(fails_with("{\"providers\": {\"bk\": {\"base_url\": \"http://h/v1\", \"api_key_env\": \"\", \"model\": \"m\\u0001\"}}}",
                      NULL, "providers.bk.model holds a control character"));
+    /* white space around an entry's slash is no part of either name */
+    llf_config *sp = load(NULL, "openai / gpt-4o ,anthropic/\tclaude-x,  ollama /", NULL);
+    if (!sp)
+        fprintf(stderr, "  (got \"%s\")\n", err);
+    char one[96];
+    CHECK(sp && sp->nchain == 3 && !strcmp(chain_str(sp, 0, one, sizeof one), "openai/gpt-4o") &&
+          !strcmp(chain_str(sp, 1, one, sizeof one), "anthropic/claude-x") &&
+          !strncmp(chain_str(sp, 2, one, sizeof one), "ollama/", 7) && one[7] && one[7] != ' ');
+    llf_config_free(sp);
     /* an empty default model was sent as "model": "", which every API refuses */
     CHECK(fails_with("{\"providers\": {\"openai\": {\"model\": \"\"}}}", NULL, "providers.openai.model is empty"));
     CHECK(fails_with("{\"providers\": {\"openai\": {\"model\": \"  \"}}}", NULL, "providers.openai.model is empty"));
