@@ -52,6 +52,8 @@ static const figure outputs[] = {
     {"claude-opus-4-8", 128000}, {"claude-opus-4-7", 128000}, {"claude-opus-4-6", 128000},
     {"claude-sonnet-4-6", 128000}, {"claude-opus-4-5", 64000}, {"claude-opus-4", 32000}, {"claude-", 64000},
     {"gemini-1.5", 8192}, {"gemini-2.0", 8192}, {"gemini-2.5", 65536}, {"gemini-3", 65536},
+    /* DeepSeek: 400 "the valid range of max_tokens is [1, 8192]" (agents ask 32000) */
+    {"deepseek-chat", 8192}, {"deepseek-reasoner", 65536},
 };
 
 #define LOOKUP(table, model) lookup(table, sizeof table / sizeof table[0], model)

@@ -378,14 +378,16 @@ def test_anthropic_thinking_blocks_in_the_history():
 
 def test_a_translated_output_limit_fits_the_member():
     """An Anthropic program asking for 32000 output tokens (as agents do)
-    falls back to OpenAI models that would refuse that: gpt-4o-mini takes
-    at most 16384, and o3 takes no max_tokens and no temperature at all."""
+    falls back to OpenAI-dialect models that would refuse that: gpt-4o-mini
+    takes at most 16384, DeepSeek's chat model 8192, and o3 takes no
+    max_tokens and no temperature at all."""
     m = mock()
     m.set("claude", behaviour="529")
     body = {"model": "claude-sonnet-4-5", "max_tokens": 32000, "temperature": 0.2,
             "messages": [{"role": "user", "content": "hi"}]}
     # (o3's with room for its reasoning, which its limit counts)
-    for model, field, tokens in (("gpt-4o-mini", "max_tokens", 16384), ("o3", "max_completion_tokens", 57000)):
+    for model, field, tokens in (("gpt-4o-mini", "max_tokens", 16384), ("o3", "max_completion_tokens", 57000),
+                                 ("deepseek-chat", "max_tokens", 8192)):
         m.reset("backup")
         r = run(anthropic_call(m, body), env_for(config(m, ["backup/" + model])))
         out = json.loads(r.stdout)
@@ -393,7 +395,7 @@ def test_a_translated_output_limit_fits_the_member():
         o = json.loads(m.requests("backup")[0]["body"])
         eq({k: o[k] for k in ("max_tokens", "max_completion_tokens") if k in o}, {field: tokens},
            f"{model}: its output limit")
-        eq(o.get("temperature"), 0.2 if model == "gpt-4o-mini" else None, f"{model}: its sampling settings")
+        eq(o.get("temperature"), None if model == "o3" else 0.2, f"{model}: its sampling settings")
 
 
 def test_a_member_of_another_openai_family_gets_what_it_accepts():

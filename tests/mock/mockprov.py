@@ -151,7 +151,8 @@ ERRORS = {"openai": openai_error, "anthropic": anthropic_error, "gemini": gemini
 # (const, additionalProperties...), a type list or a null in an enum. A
 # refusal as the API words it, or None.
 MAX_OUTPUT = {"gpt-4o-mini": 16384, "gpt-4o": 16384, "o3": 100000, "claude-opus-4-1": 32000,
-              "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192, "gemini-2.0-flash": 8192}
+              "claude-haiku-4-5": 64000, "claude-3-5-haiku": 8192, "gemini-2.0-flash": 8192,
+              "deepseek-chat": 8192}
 
 # Gemini 2.5's thinkingBudget range (besides -1, dynamic, and 0, none), longest prefix first
 THINKING_BUDGET = {"gemini-2.5-pro": (128, 32768), "gemini-2.5-flash-lite": (512, 24576),

@@ -903,7 +903,7 @@ void test_dialect_anthropic(void)
     b = cJSON_Parse("{\"max_tokens\":64000,\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":48000}}");
     CHECK(A->fit(b, "claude-3-5-haiku-latest", 0) == 2 && A->fit(b, "claude-3-haiku-20240307", 0) == 2 &&
           A->fit(b, "claude-3-7-sonnet-latest", 0) == 0 && A->fit(b, "claude-sonnet-4-5", 0) == 0 &&
-          A->fit(b, "deepseek-chat", 0) == 0 && A->fit(b, "claude-opus-4-1", 0) == 2);
+          A->fit(b, "my-model", 0) == 0 && A->fit(b, "claude-opus-4-1", 0) == 2);
     CHECK(A->fit(b, "claude-opus-4-1", 1) == 2 && A->fit(b, "claude-opus-4-1", 0) == 0);
     CHECK(cJSON_GetObjectItem(b, "max_tokens")->valueint == 32000 && budget(b) == 24000);
     CHECK(A->fit(b, "claude-3-5-haiku-latest", 1) == 2 && !cJSON_GetObjectItem(b, "thinking") &&

@@ -49,7 +49,7 @@ static void models(void)
                {"openai/gpt-4-turbo-preview", 128000, 4096}, {"gpt-4-0613", 8192, 8192},
                {"gpt-4.1-mini", 1047576, 32768}, {"o1-preview", 128000, 32768},
                {"mistral-small-latest", 131072, -1}, {"mistral-small-2501", 32768, -1},
-               {"deepseek-chat", 128000, -1}, {"anthropic/claude-opus-4.6", 200000, 128000},
+               {"deepseek-chat", 128000, 8192}, {"deepseek-reasoner", 128000, 65536}, {"anthropic/claude-opus-4.6", 200000, 128000},
                {"anthropic/claude-opus-4.5", 200000, 64000}, {"anthropic/claude-3.5-sonnet", 200000, 8192},
                {"Anthropic/Claude-3.5-Haiku", 200000, 8192}, {"ft:gpt-4o-mini:org::id", 128000, 16384},
                {"ft:gpt-4o-mini-2024-07-18:org:x:id", 128000, 16384}, {"llama3.1:8b", 131072, -1},
