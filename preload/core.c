@@ -196,12 +196,31 @@ static void exec_summary(void)
     __atomic_add_fetch(&engine.stats.attempts, s.attempts, __ATOMIC_SEQ_CST);
 }
 
+/* An endpoint copied into base_url (".../v1/chat/completions"): the
+ * program's calls to it would be looked for at BASE/chat/completions, which
+ * nobody calls, and pass through without a word. */
+static int ends_in_endpoint(const char *path)
+{
+    static const char *const tails[] = {"/chat/completions", "/completions", "/responses", "/messages",
+                                        "/embeddings", ":generateContent", ":streamGenerateContent"};
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    for (size_t i = 0; i < sizeof tails / sizeof *tails; i++) {
+        size_t t = strlen(tails[i]);
+        if (n >= t && strncmp(path + n - t, tails[i], t) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* A base URL with no path, for a dialect whose official API is under /v1
  * (Gemini's /v1beta):
  * calls are recognised right under it (BASE/chat/completions), so a
  * program calling BASE/v1/... (an SDK's base URL copied into the config)
  * would pass through without a word. Said once; the URL is not echoed (it
- * may hold a password). */
+ * may hold a password). So is an endpoint at the
+ * end of one. */
 static void warn_bare_bases(const llf_config *c)
 {
     size_t nb;
@@ -221,6 +240,9 @@ static void warn_bare_bases(const llf_config *c)
                      "right under it (%s); if the API is under %s, write the base URL with %s",
                      p->name, p->dialect == LLF_OPENAI ? "/chat/completions" : gem ? "/models/M:generateContent" : "/messages",
                      gem ? "/v1beta" : "/v1", gem ? "/v1beta" : "/v1");
+        else if (ends_in_endpoint(u.path))
+            llf_warn("provider %s: base_url ends in an endpoint, so its calls are looked for under it and never "
+                     "recognised; write the base URL without the endpoint (as an SDK's base_url)", p->name);
         llf_urlparts_free(&u);
     }
 }

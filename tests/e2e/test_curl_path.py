@@ -2735,7 +2735,9 @@ def test_a_base_url_without_a_path_is_named_once():
     right under it; a program calling BASE/v1/... (an SDK's base URL copied
     into the config) would pass through without a word, so the process says
     so, once, naming the provider and not the URL. A base with a path, and
-    DeepSeek's official one, say nothing."""
+    DeepSeek's official one, say nothing. A base URL ending in an endpoint
+    (".../v1/chat/completions") would never see its calls recognised: named
+    too."""
     m = mock()
     c = {"providers": {"openai": {"base_url": m.base("primary", "")},
                        "backup": {"dialect": "openai", "base_url": m.base("backup"), "api_key_env": "BACKUP_KEY"}},
@@ -2754,6 +2756,14 @@ def test_a_base_url_without_a_path_is_named_once():
     warned = [l for l in r.stderr.decode().splitlines() if "base_url has no path" in l]
     eq(len(warned), 1, f"one line for gemini ({r.stderr.decode()[-300:]!r})")
     check("provider gemini" in warned[0] and "/v1beta" in warned[0], f"names Gemini's /v1beta ({warned[0]!r})")
+    # an endpoint copied into base_url: its calls are never recognised, so it is named too
+    del c["providers"]["gemini"]
+    for tail in ("/chat/completions", "/chat/completions/", "/models/gemini-2.5-flash:generateContent"):
+        c["providers"]["openai"]["base_url"] = m.base("primary") + tail
+        r = run(curl_chat(m), env_for(write_config(c, "bare.json")))
+        warned = [l for l in r.stderr.decode().splitlines() if "ends in an endpoint" in l]
+        eq(len(warned), 1, f"one line for {tail} ({r.stderr.decode()[-300:]!r})")
+        check("provider openai" in warned[0] and "127.0.0.1" not in warned[0], f"names the provider ({warned[0]!r})")
 def test_certinfo_is_the_originals_after_every_member_failed():
     """curl -w '%{certs}' (CURLINFO_CERTINFO) when the program gets its
     original failure after a member failed: the original's certificate
