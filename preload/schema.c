@@ -179,67 +179,120 @@ static char *rx_escape(char *o, char e, int *bytewise)
     return o;
 }
 
+/* One part of a class: a character, a range lo-hi, or a named set. */
+typedef struct {
+    unsigned char lo, hi;
+    const char *set;
+} rxpart;
+
+#define RX_MAX_PARTS 256
+
+/* A class's atom at p into a; returns past it, NULL when not translatable. */
+static const char *rx_class_atom(const char *p, rxpart *a, int *bytewise)
+{
+    unsigned char ch = (unsigned char)*p;
+    a->set = NULL;
+    if (!ch || ch >= 0x80)
+        return NULL;
+    if (ch != '\\') {
+        a->lo = a->hi = ch;
+        return p + 1;
+    }
+    char e = p[1];
+    if (e == 'd' || e == 'w' || e == 's') {
+        a->set = e == 'd' ? "0-9" : e == 'w' ? "A-Za-z0-9_" : "[:space:]";
+        *bytewise |= e == 's';
+    } else if (e && strchr("ntrfvb", e)) {
+        a->lo = (unsigned char)"\n\t\r\f\v\b"[strchr("ntrfvb", e) - "ntrfvb"];
+    } else if (e && (unsigned char)e < 0x80 && !(e >= '0' && e <= '9') && !(e >= 'A' && e <= 'Z') &&
+               !(e >= 'a' && e <= 'z')) {
+        a->lo = (unsigned char)e;   /* \] \- \^ \\ \. ... */
+    } else {
+        return NULL;
+    }
+    a->hi = a->lo;
+    return p + 2;
+}
+
 /* A class [...] at p; returns past its ']', NULL when not translatable.
- * Inside an ERE bracket a backslash is literal and '-' ']' '^' are placed,
- * so a literal '^' and an escaped '-' are moved to the end. */
+ * ECMA's class is read into its parts, then written as an ERE bracket
+ * wants them, since there a backslash is literal and place gives ']' '-'
+ * '^' their meaning: a ']' first, '^' anywhere but first, '-' last, and '['
+ * where it cannot start "[:" "[." "[=". Moving a character in place would
+ * make ranges of its neighbours ([%^&=-] is not [%&=-^]). A range ending in
+ * one of those four is not judged. */
 static const char *rx_class(const char *p, char **out, int *bytewise)
 {
-    char *o = *out;
-    int dash = 0, caret = 0, negated = p[1] == '^';
-    *o++ = *p++;
-    if (negated) {
-        *o++ = *p++;
-        *bytewise = 1;
-    }
+    rxpart parts[RX_MAX_PARTS];
+    size_t n = 0;
+    int negated = p[1] == '^';
+    p += 1 + negated;
     if (*p == ']')
         return NULL;   /* ECMA's [] and [^]: no ERE spelling */
-    char *start = o;
     while (*p != ']') {
-        unsigned char ch = (unsigned char)*p;
-        if (!ch || ch >= 0x80 || (ch == '[' && p[1] && strchr(":.=", p[1])))
-            return NULL;   /* ERE would read [: [. [= */
-        if (ch == '^') {   /* literal here, but ERE must not see it first */
-            caret = 1;
-            p++;
-            continue;
-        }
-        if (ch != '\\') {
-            *o++ = *p++;
-            continue;
-        }
-        char e = p[1];
-        const char *set = e == 'd' ? "0-9" : e == 'w' ? "A-Za-z0-9_" : e == 's' ? "[:space:]" : NULL;
-        p += 2;
-        if (set) {
-            if (o - start >= 2 && o[-1] == '-')
-                return NULL;   /* a range ending in a class */
-            *bytewise |= e == 's';
-            o = stpcpy(o, set);
-            if (*p == '-' && p[1] != ']') {   /* Annex B: [\w-.] has a literal '-' */
-                dash = 1;
-                p++;
-            }
-        } else if (e && strchr("ntrfvb", e)) {
-            *o++ = "\n\t\r\f\v\b"[strchr("ntrfvb", e) - "ntrfvb"];
-        } else if (e == '-' || e == '^') {
-            *(e == '-' ? &dash : &caret) = 1;
-        } else if (e && e != ']' && (unsigned char)e < 0x80 && !(e >= '0' && e <= '9') &&
-                   !(e >= 'A' && e <= 'Z') && !(e >= 'a' && e <= 'z') &&
-                   !(e == '[' && p[0] && strchr(":.=", p[0]))) {
-            *o++ = e;
-        } else {
+        if (n + 3 > RX_MAX_PARTS || !(p = rx_class_atom(p, &parts[n], bytewise)))
             return NULL;
+        if (*p == '-' && p[1] && p[1] != ']') {
+            rxpart to;
+            const char *q = rx_class_atom(p + 1, &to, bytewise);
+            if (!q)
+                return NULL;
+            if (!parts[n].set && !to.set) {
+                if (parts[n].lo > to.lo)
+                    return NULL;   /* ECMA's syntax error */
+                parts[n++].hi = to.lo;
+            } else {   /* Annex B: [\w-.] has a literal '-' */
+                parts[++n] = (rxpart){'-', '-', NULL};
+                parts[++n] = to;
+                n++;
+            }
+            p = q;
+            continue;
+        }
+        n++;
+    }
+    int has[4] = {0};   /* ']' '^' '-' '[' as characters */
+    char *o = *out;
+    *o++ = '[';
+    if (negated) {
+        *o++ = '^';
+        *bytewise = 1;
+    }
+    char *start = o;
+    for (size_t i = 0; i < n; i++) {
+        const char *sp = parts[i].set ? NULL : strchr("]^-[", parts[i].lo);
+        if (parts[i].lo != parts[i].hi && (sp || strchr("]^-[", parts[i].hi)))
+            return NULL;
+        if (parts[i].lo == parts[i].hi && sp)
+            has[sp - "]^-["] = 1;
+    }
+    if (has[0])
+        *o++ = ']';
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].set) {
+            o = stpcpy(o, parts[i].set);
+        } else if (parts[i].lo != parts[i].hi) {
+            *o++ = (char)parts[i].lo;
+            *o++ = '-';
+            *o++ = (char)parts[i].hi;
+        } else if (!strchr("]^-[", parts[i].lo)) {
+            *o++ = (char)parts[i].lo;
         }
     }
-    if (caret && o == start && !dash && !negated)
-        return NULL;   /* [^] would negate */
-    if (o == start && dash) {
-        *o++ = '-';
-        dash = 0;
+    if (has[3])
+        *o++ = '[';
+    if (has[1] && o == start && !has[2] && !negated) {   /* [\^]: ERE's [^] would negate */
+        o = stpcpy(*out, "\\^");
+        *out = o;
+        return p + 1;
     }
-    if (caret)
+    if (has[1] && o == start && !negated) {   /* [-^] */
+        *o++ = '-';
+        has[2] = 0;
+    }
+    if (has[1])
         *o++ = '^';
-    if (dash)
+    if (has[2])
         *o++ = '-';
     *o++ = ']';
     *out = o;

@@ -499,6 +499,29 @@ void test_schema(void)
     CHECK(valid("{\"pattern\":\"^(?:ab)+?$\"}", "\"aba\"", "pattern") == 0);
     CHECK(valid("{\"pattern\":\"^a{2,}\\\\{$\"}", "\"aaa{\"", NULL) == 1);
     CHECK(valid("{\"pattern\":\"^[\\\\-^]$\"}", "\"^\"", NULL) == 1);
+    /* a class's ']' '^' '-' '[' placed as ERE wants them, its other parts left where
+     * they are: moved, they made ranges of their neighbours (=-^ is = to ^) */
+    CHECK(valid("{\"pattern\": \"^[A-Za-z0-9!@#$%^&*()_+=-]+$\"}", "\"pass-word\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[A-Za-z0-9!@#$%^&*()_+=-]+$\"}", "\"a?b\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[a-z!@#$%^&*()_+=-]+$\"}", "\"a?b\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[0-9+*/^-]+$\"}", "\"2^3-1\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[0-9+*/^-]+$\"}", "\"ABC\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[\\\\s-\\\\n-]+$\"}", "\" -\\n\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[\\\\s-\\\\n-]+$\"}", "\"a\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[\\\\^]$\"}", "\"^\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[\\\\^]$\"}", "\"a\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[^\\\\^]$\"}", "\"^\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[^\\\\^]$\"}", "\"a\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[-^]$\"}", "\"-\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[-^]$\"}", "\"^\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[-^]$\"}", "\"a\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[\\\\]a]$\"}", "\"]\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[\\\\]a]$\"}", "\"b\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[[:]+$\"}", "\"[:\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[[:]+$\"}", "\"a\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[!-~]+$\"}", "\"a~!\"", NULL) == 1);
+    CHECK(valid("{\"pattern\": \"^[!-~]+$\"}", "\"a b\"", "pattern") == 0);
+    CHECK(valid("{\"pattern\": \"^[+-^]$\"}", "\"~\"", NULL) == 1);
     /* what ERE cannot say is not judged: lookarounds, \p, \b, unbalanced,
      * '.' on non-ASCII, a counted repeat too large to compile */
     CHECK(valid("{\"pattern\":\"^(?!x)\"}", "\"x\"", NULL) == 1);
