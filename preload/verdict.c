@@ -455,6 +455,21 @@ static int delta_says(const cJSON *delta)
     return 0;
 }
 
+/* The choice of an OpenAI chunk that is the answer's: index 0, or one with
+ * no index. With n > 1 the chunks of the others interleave; a whole answer
+ * is judged by its first choice, and a stream by this one. NULL: none. */
+static const cJSON *chunk_choice(const cJSON *j)
+{
+    const cJSON *ch;
+    cJSON_ArrayForEach(ch, cJSON_GetObjectItemCaseSensitive(j, "choices"))
+    {
+        const cJSON *i = cJSON_GetObjectItemCaseSensitive(ch, "index");
+        if (!cJSON_IsNumber(i) || i->valuedouble == 0)
+            return ch;
+    }
+    return NULL;
+}
+
 /* An event that only frames an answer still to come, and so decides
  * nothing: of Anthropic's, any but content_block_* and message_delta
  * (message_start comes first and at once, then ping; unknown types are
@@ -477,12 +492,15 @@ static int frames_only(llf_dialect d, const char *event, const cJSON *j)
             return cJSON_IsString(bt) && strcmp(bt->valuestring, "text") == 0 &&
                    (!text || (cJSON_IsString(text) && !*text->valuestring));
         }
-        return strncmp(type, "content_block_", 14) != 0 && strcmp(type, "message_delta") != 0;
+        /* (a block's stop carries nothing: a block that had any started
+         * the answer with its start or a delta) */
+        return (strncmp(type, "content_block_", 14) != 0 || strcmp(type, "content_block_stop") == 0) &&
+               strcmp(type, "message_delta") != 0;
     }
     if (d == LLF_GEMINI)
         return !cJSON_GetObjectItemCaseSensitive(j, "candidates") &&
                !cJSON_GetObjectItemCaseSensitive(j, "promptFeedback");
-    const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
+    const cJSON *ch = chunk_choice(j);   /* (another choice's text, with n > 1, is not the answer's) */
     if (!ch)
         return 1;
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
@@ -491,23 +509,9 @@ static int frames_only(llf_dialect d, const char *event, const cJSON *j)
     return !delta_says(cJSON_GetObjectItemCaseSensitive(ch, "delta"));
 }
 
-/* The choice of an OpenAI chunk that is the answer's: index 0, or one with
- * no index. With n > 1 the chunks of the others interleave; a whole answer
- * is judged by its first choice, and a stream by this one. NULL: none. */
-static const cJSON *chunk_choice(const cJSON *j)
-{
-    const cJSON *ch;
-    cJSON_ArrayForEach(ch, cJSON_GetObjectItemCaseSensitive(j, "choices"))
-    {
-        const cJSON *i = cJSON_GetObjectItemCaseSensitive(ch, "index");
-        if (!cJSON_IsNumber(i) || i->valuedouble == 0)
-            return ch;
-    }
-    return NULL;
-}
-
 /* The refusal an event's stop reason makes (Anthropic's stop_reason
- * "refusal"; OpenAI's finish_reason "content_filter"; Gemini's SAFETY and
+ * "refusal"; OpenAI's finish_reason "content_filter", or a delta's
+ * refusal; Gemini's SAFETY and
  * kin, llf_gemini_finish, or a prompt blocked): "refusal",
  * "content_filter", or NULL. */
 static const char *refusal_stop(llf_dialect d, const cJSON *j)
@@ -516,10 +520,16 @@ static const char *refusal_stop(llf_dialect d, const cJSON *j)
         const cJSON *sr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "delta"), "stop_reason");
         return is_str(sr, "refusal") ? "refusal" : NULL;
     }
-    if (d == LLF_OPENAI)
-        return is_str(cJSON_GetObjectItemCaseSensitive(chunk_choice(j), "finish_reason"), "content_filter")
-                   ? "content_filter"
-                   : NULL;
+    if (d == LLF_OPENAI) {
+        /* (a refusal comes as deltas of its own, then finish_reason
+         * "stop": its first delta says it, as a whole answer's refusal) */
+        const cJSON *ch = chunk_choice(j);
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ch, "delta"), "refusal");
+        if (cJSON_IsString(r) && *skip_space(r->valuestring))
+            return "refusal";
+        return is_str(cJSON_GetObjectItemCaseSensitive(ch, "finish_reason"), "content_filter") ? "content_filter"
+                                                                                                : NULL;
+    }
     const cJSON *cand = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), 0);
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(cand, "finishReason");
     if (cJSON_IsString(f) && !strcmp(llf_gemini_finish(f->valuestring, 0), "content_filter"))

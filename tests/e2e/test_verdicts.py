@@ -680,6 +680,29 @@ def test_a_refusal_stream_without_text_falls_back():
             check(end in out, f"{dialect} ({via}): the original, whole ({out[-200:]!r})")
 
 
+def test_an_openai_stream_that_refuses_falls_back_unheld():
+    """OpenAI's structured refusal, streamed (delta.refusal in place of
+    content, then finish_reason "stop"), says so in its first event: it
+    falls back by default, not held for refusals, as a whole answer's
+    refusal does; with refusal checks off it is the answer."""
+    m = mock()
+    for via in ("curl", "relay"):
+        for refusal, want in ((True, [("openai", "refusal", "refusal"), ("backup", "ok", "ok")]),
+                              (False, [("openai", "ok", "ok")])):
+            m.reset_all()
+            m.set("oai", behaviour="stream_structured_refusal")
+            log = new_log("orefusal.log")
+            r = run(_stream_argv(m, "openai", via), env_for(config(m, verdict={"refusal": refusal}), log))
+            steps = [(l["provider"], l["outcome"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+            eq(steps, want, f"{via}, refusal {refusal}: the attempts")
+            out = r.stdout.decode()
+            if refusal:
+                check("Hello from backup" in _stream_text(out) and "sorry" not in out,
+                      f"{via}: the backup's stream, not the refusal ({out[-200:]!r})")
+            else:
+                check("I'm sorry, I cannot" in out and "data: [DONE]" in out, f"{via}: the refusal, whole ({out[-200:]!r})")
+
+
 def test_a_stream_of_content_chunks_is_read_for_its_text():
     """Mistral's Magistral streams content deltas as arrays of chunks (its
     thinking, then text): held for refusals, the text chunks' text is the

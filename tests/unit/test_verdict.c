@@ -273,12 +273,18 @@ static void stream_gate(void)
 #define A_REFUSAL "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":0}}\n\n"
 #define A_END_TURN "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":0}}\n\n"
 #define G_SAFETY "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"\"}]},\"finishReason\":\"SAFETY\",\"index\":0}]}\r\n\r\n"
+#define A_BLOCK_STOP "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
 #define O_USAGE "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":0,\"total_tokens\":1}}\n\n"
     static const struct {
         llf_dialect d;
         const char *sse, *why;
     } refused[] = {{LLF_ANTHROPIC, A_START A_PING A_REFUSAL A_STOP, "refusal"},
                    {LLF_ANTHROPIC, A_START A_BLOCK A_REFUSAL A_STOP, "refusal"},
+                   /* (an empty text block closed before the refusal: its stop says nothing) */
+                   {LLF_ANTHROPIC, A_START A_BLOCK A_BLOCK_STOP A_REFUSAL A_STOP, "refusal"},
+                   /* (with n > 1, another choice's text is not the answer's) */
+                   {LLF_OPENAI, O_ROLE "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n"
+                    O_FILTER "data: [DONE]\n\n", "content_filter"},
                    {LLF_OPENAI, O_ROLE O_FILTER O_USAGE "data: [DONE]\n\n", "content_filter"},
                    {LLF_OPENAI, O_FILTER, "content_filter"},
                    {LLF_GEMINI, G_SAFETY, "content_filter"},
@@ -302,6 +308,21 @@ static void stream_gate(void)
         CHECK_STR(rv.reason, refused[i].why);
         llf_resp_free(&rs);
     }
+    /* OpenAI's refusal, not held: its first delta says it, as the whole
+     * answer's refusal member would (finish_reason is then "stop"); with
+     * refusal checks off it is the answer */
+    const char *o_refused = O_ROLE O_REFUSAL "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+                            "data: [DONE]\n\n";
+    r = gate_stream(LLF_OPENAI, 0, o_refused);
+    CHECK(r.rc == LLF_GATE_FAIL && r.started);
+    CHECK_STR(r.problem, "refusal");
+    r = gate_with(LLF_OPENAI, 0, o_refused, 0, 1);
+    CHECK(r.rc == LLF_GATE_GO && !r.problem);
+    llf_resp ors = resp(200, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n", o_refused);
+    llf_verdict orv = llf_judge(LLF_OPENAI, "m", 1, &ors, 0);
+    CHECK(orv.outcome == LLF_REFUSAL && orv.fallback);
+    CHECK_STR(orv.reason, "refusal");
+    llf_resp_free(&ors);
     /* what came with the filter's stop in the first event is filtered too;
      * with refusal checks off it is the answer */
     r = gate_stream(LLF_GEMINI, 0, G_END("SAFETY") G_TEXT);
