@@ -305,9 +305,11 @@ static int write_anthropic(llf_stream_tr *t, const cJSON *choice, llf_buf *out)
         if (k < 0 || anth_tool_piece(t, k, llf_get_str(llf_get(c, "function"), "arguments"), out))
             return -1;
     }
-    /* The content ends with the finish reason; message_delta waits for the
-     * usage (anth_close). */
-    return t->finish[0] ? anth_end_blocks(t, out) : 0;
+    /* The content ends with the finish reason (a Gemini member's, said at
+     * its end); message_delta waits for the usage (anth_close). An OpenAI
+     * member's content ends at its [DONE], or its stream's end: see
+     * write_hub. */
+    return t->finish[0] && t->from != LLF_OPENAI ? anth_end_blocks(t, out) : 0;
 }
 
 /* message_delta: the stop reason and the usage, once both are known. */
@@ -424,7 +426,12 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
         snprintf(t->id, sizeof t->id, "%s", llf_get_str(chunk, "id"));
     const cJSON *choice = cJSON_GetArrayItem(llf_get(chunk, "choices"), 0);
     const char *fr = llf_get_str(choice, "finish_reason");
-    if (fr && !t->finish[0])
+    /* An OpenAI member's finish is said when its stream ends, the last one
+     * said having the last word: OpenAI-compatible proxies put one on a
+     * chunk before the end (on the reasoning chunk, or on every chunk with
+     * the usage so far), and what follows it is still the answer's. Its
+     * finish chunk and its usage chunk come at once before [DONE]. */
+    if (fr && (!t->finish[0] || t->from == LLF_OPENAI))
         snprintf(t->finish, sizeof t->finish, "%s", fr);
     if (t->to == LLF_OPENAI) {
         /* made by chunk_new, with the program's model; its usage goes in a
@@ -436,7 +443,7 @@ static int write_hub(llf_stream_tr *t, cJSON *chunk, llf_buf *out)
         }
         return sse(out, NULL, chunk);
     }
-    int closing = t->finish[0] && has_usage && !t->finished, rc = 0;
+    int closing = t->finish[0] && has_usage && !t->finished && t->from != LLF_OPENAI, rc = 0;
     if (t->to == LLF_ANTHROPIC) {
         /* (a chunk with no choice says nothing yet: Azure's first, its
          * prompt filter results with "id": "", comes before the answer's

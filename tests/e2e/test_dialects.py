@@ -1294,6 +1294,43 @@ def test_an_openai_refusal_is_the_answers_text_in_other_dialects():
         eq((text, stream_tool_call(caller, out)[2], ended), (refusal, stop, True), f"{caller} program: the refusal, streamed")
 
 
+def test_an_openai_member_saying_its_finish_early_streams_the_whole_answer():
+    """An OpenAI-dialect member behind a proxy that puts finish_reason
+    "stop", and the usage so far, on every chunk: an Anthropic program's
+    stream has the whole answer in one text block and one message_delta, at
+    the end; a Gemini program's has the whole text and one finishReason,
+    on its last chunk (the answer was cut after its first piece, or its
+    blocks closed and reopened around message_delta)."""
+    hi = [{"role": "user", "content": "hi"}]
+    callers = {"anthropic": ("claude", "/v1", "/messages",
+                             {"model": "claude-opus-4-7", "max_tokens": 50, "stream": True, "messages": hi},
+                             ["-H", f"x-api-key: {KEYS['ANTHROPIC_API_KEY']}", "-H", "anthropic-version: 2023-06-01"]),
+               "gemini": ("gem", "/v1beta", "/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+                          {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+                          ["-H", f"x-goog-api-key: {KEYS['GEMINI_API_KEY']}"])}
+    m = mock()
+    for caller, (server, prefix, path, body, hdrs) in callers.items():
+        m.reset_all()
+        m.set(server, behaviour="503")
+        m.set("backup", behaviour="ok")
+        cmd = [CURL, "-sS", "-N", m.base(server, prefix) + path, "-H", "content-type: application/json", *hdrs,
+               "-d", json.dumps(body)]
+        cfg = config(m, ["backup/gpt-4o-mini"])
+        whole, _ = stream_text(caller, run(cmd, env_for(cfg)).stdout.decode())
+        check(whole.startswith("Hello from backup"), f"{caller}: the member's usual stream ({whole!r})")
+        m.set("backup", behaviour="stream_finish_every_chunk")
+        out = run(cmd, env_for(cfg)).stdout.decode()
+        text, ended = stream_text(caller, out)
+        eq((text, ended), (whole, True), f"{caller}: the whole answer, ended")
+        if caller == "anthropic":
+            events = [l[7:] for l in out.splitlines() if l.startswith("event: ")]
+            eq((events.count("content_block_start"), events.count("message_delta"), events[-2:]),
+               (1, 1, ["message_delta", "message_stop"]), f"one block, closed once at the end ({events})")
+            check('"output_tokens": 3' in out or '"output_tokens":3' in out, "the last usage said")
+        else:
+            eq(out.count("finishReason"), 1, f"one finishReason ({out[-300:]!r})")
+
+
 def test_gemini_tuned_models_and_an_encoded_colon():
     """A Gemini call to a tuned model (/tunedModels/NAME:generateContent), or
     with its colon percent-encoded as some HTTP clients write it, is a call

@@ -1136,6 +1136,15 @@ class Server:
             last = max(i for i, ev in enumerate(events) if "\\tthe end" in ev)
             events[last] = events[last].replace("\\tthe end", "\tthe end")
             return self.raw(c, 200, "text/event-stream", "".join(events).encode())
+        if b == "stream_finish_every_chunk" and self.dialect == "openai":
+            # OpenAI-compatible proxies (gcli2api, open-webui's) that put a
+            # finish_reason, and the usage so far, on every chunk
+            _, text = success(self.dialect, self.name, model, req)
+            chunk, n = openai_chunker(model), len(text) // 3
+            events = [chunk(dict({"role": "assistant"} if i == 0 else {}, content=piece), "stop",
+                            {"prompt_tokens": 9, "completion_tokens": i + 1, "total_tokens": 10 + i})
+                      for i, piece in enumerate((text[:n], text[n:2 * n], text[2 * n:]))]
+            return self.raw(c, 200, "text/event-stream", "".join(events + ["data: [DONE]\n\n"]).encode())
         if b == "stream_content_chunks" and self.dialect == "openai":
             # Mistral's Magistral: content deltas as arrays of chunks, its
             # thinking first, then the answer's text

@@ -234,6 +234,9 @@ def cases():
           "openai stream with error: null in every chunk")
     rc, code, t = call("o", dict(ob, stream=True), "stream_content_chunks")
     check('"type": "thinking"' in t and '"content": [{"type": "text", "text": "Hello' in t, "openai content as chunks")
+    rc, code, t = call("o", dict(ob, stream=True), "stream_finish_every_chunk")
+    check(t.count('"finish_reason": "stop"') == t.count("chat.completion.chunk") == 3 and t.count('"usage"') == 3
+          and t.strip().endswith("data: [DONE]"), "openai stream with a finish on every chunk")
     rc, code, t = call("o", dict(ob, stream=True), "stream_refusal_silent")
     check('"finish_reason": "content_filter"' in t and t.strip().endswith("data: [DONE]"), "openai silent refusal")
     rc, code, t = call("a", dict(ab, stream=True), "stream_refusal_silent")

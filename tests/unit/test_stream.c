@@ -1554,8 +1554,64 @@ static void check_content_chunks(void)
         check_pair(LLF_OPENAI, (llf_dialect)t, in, 0);
 }
 
+/* An early finish_reason, as OpenAI-compatible proxies write one (on the
+ * reasoning chunk; on every chunk, with the usage so far): what follows it
+ * is still the answer's, in one text block, and the program's stream
+ * closes once, at the end, with the last finish said. */
+#define OAI_CH(delta, fr, usage) \
+    "data: {\"id\":\"c3\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":" delta \
+    ",\"finish_reason\":" fr "}]" usage "}\n\n"
+#define OAI_U(n) ",\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":" #n ",\"total_tokens\":" #n "}"
+static size_t count_of(const llf_buf *b, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = b->p; p && (p = strstr(p, what)); p++)
+        n++;
+    return n;
+}
+
+static void check_early_finish(void)
+{
+    static const char reasoned[] =
+        OAI_CH("{\"role\":\"assistant\",\"reasoning_content\":\"think\"}", "\"stop\"", "")
+        OAI_CH("{\"content\":\"Hello fro\"}", "null", "") OAI_CH("{\"content\":\"m x\"}", "null", "")
+        OAI_CH("{}", "\"stop\"", OAI_U(3)) "data: [DONE]\n\n";
+    static const char every[] =
+        OAI_CH("{\"role\":\"assistant\",\"content\":\"Hello fro\"}", "\"stop\"", OAI_U(1))
+        OAI_CH("{\"content\":\"m x\"}", "\"stop\"", OAI_U(3)) "data: [DONE]\n\n";
+    static const char call[] =
+        OAI_CH("{\"role\":\"assistant\",\"reasoning_content\":\"think\"}", "\"stop\"", "")
+        OAI_CH("{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]}", "null", "")
+        OAI_CH("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"city\\\":\"}}]}", "null", "")
+        OAI_CH("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}", "null", "")
+        OAI_CH("{}", "\"tool_calls\"", OAI_U(7)) "data: [DONE]\n\n";
+    const char *ins[] = {reasoned, every, call};
+    for (int t = LLF_ANTHROPIC; t <= LLF_GEMINI; t++)
+        for (int i = 0; i < 3; i++) {
+            check_pair(LLF_OPENAI, (llf_dialect)t, ins[i], i == 2);
+            run_t r = {.out = {0}};
+            llf_stream_tr_init(&r.tr, LLF_OPENAI, (llf_dialect)t, "m");
+            llf_sse p = {0};
+            llf_sse_feed(&p, ins[i], strlen(ins[i]), feed_event, &r);
+            llf_sse_free(&p);
+            CHECK(!r.bad && llf_stream_tr_end(&r.tr, &r.out) == 0);
+            if (t == LLF_ANTHROPIC) {
+                CHECK(count_of(&r.out, "event: content_block_start") == 1);
+                CHECK(count_of(&r.out, "event: message_delta") == 1);
+                const char *md = r.out.p ? strstr(r.out.p, "event: message_delta") : NULL;
+                CHECK(md && !strstr(md, "content_block"));   /* (nothing of the answer after it) */
+                CHECK(md && strstr(md, i == 2 ? "\"output_tokens\":7" : "\"output_tokens\":3"));
+            } else {
+                CHECK(count_of(&r.out, "finishReason") == 1);
+            }
+            llf_buf_free(&r.out);
+            llf_stream_tr_free(&r.tr);
+        }
+}
+
 void test_stream(void)
 {
+    check_early_finish();
     stream_oom();
     for (int f = 0; f < 3; f++)
         for (int t = 0; t < 3; t++)
