@@ -599,9 +599,12 @@ static void forget(CURL *h, hstate *s)
 }
 
 /* From a callback of the program's while a call of ours runs on the
- * handle, the call still needs what the program set (its URL, its body),
- * and puts it back at its end: the reset is done again then, and the state
- * forgotten (curl_easy_perform). */
+ * handle, the call still needs what the program set (its URL, its body):
+ * the reset is done at the call's end, and the state forgotten then
+ * (curl_easy_perform). Not before: libcurl, whose own transfer on the
+ * handle may be the one calling back, frees what that transfer is using
+ * (libcurl's rule: no call of its from inside its callbacks), and curl
+ * went on with it into freed memory now and then. */
 LLF_EXPORT void curl_easy_reset(CURL *h)
 {
     const llf_curl_api *rc = llf_real_curl();
@@ -612,9 +615,9 @@ LLF_EXPORT void curl_easy_reset(CURL *h)
             s->reset_due = 1;
             llf_due_free(s->due);   /* (what was set before it is gone) */
             s->due = NULL;
-        } else {
-            forget(h, s);
+            return;
         }
+        forget(h, s);
     }
     if (rc->easy_reset)
         rc->easy_reset(h);
