@@ -98,6 +98,12 @@ static int tool_call(llf_stream_tr *t, const cJSON *c)
         t->calls[k].index = cJSON_IsNumber(ix) ? ix->valueint : -1;
     }
     struct llf_tool_call *g = &t->calls[k];
+    /* (arguments are gathered whole for a Gemini program, and for calls
+     * that wait their turn: as much as one event may hold, no more) */
+    size_t more = args ? strlen(args) : 0;
+    if (more > LLF_SSE_MAX - t->args_held)
+        return -1;
+    t->args_held += more;
     if ((!g->id.n && id && *id && llf_buf_adds(&g->id, id)) ||
         (!g->name.n && name && *name && llf_buf_adds(&g->name, name)) ||
         (args && *args && llf_buf_adds(&g->args, args)))
@@ -636,6 +642,7 @@ static void gemini_usage(llf_stream_tr *t, const cJSON *um)
     if (!cJSON_IsObject(um))
         return;
     t->held_in = llf_num(um, "promptTokenCount", 0);
+    t->in_tokens = t->held_in;   /* (known at once: an Anthropic program's message_start says it) */
     t->held_out = llf_num(um, "candidatesTokenCount", 0) + llf_num(um, "thoughtsTokenCount", 0);
     t->held_cached = llf_num(um, "cachedContentTokenCount", -1);
     t->held_reasoning = llf_num(um, "thoughtsTokenCount", -1);

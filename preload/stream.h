@@ -52,6 +52,7 @@ typedef struct llf_stream_tr {
         int     state;        /* Anthropic: 0 not yet a block, 1 its block is open, 2 its block went out */
     } *calls;
     int     ncalls, calls_cap;
+    size_t  args_held;        /* the bytes of all calls' args, at most LLF_SSE_MAX */
     int     open_call;        /* Anthropic: the call whose block is open + 1; 0 none */
     cJSON  *names;            /* the member's function names -> the program's
                                  (LLF_HUB_NAMES, a copy), or NULL */

@@ -1609,9 +1609,55 @@ static void check_early_finish(void)
         }
 }
 
+/* A call's arguments are gathered (whole for a Gemini program) up to what
+ * one event may hold, all calls together: past that the stream breaks
+ * rather than grow with it (the count set near its end, not 256 MiB fed). */
+static void check_args_cap(void)
+{
+    const char *first = "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\","
+                        "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":\"}}]},\"finish_reason\":null}]}";
+    const char *piece = "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":"
+                        "{\"arguments\":\"1234567890\"}}]},\"finish_reason\":null}]}";
+    for (int room = 9; room <= 10; room++) {
+        llf_stream_tr tr;
+        llf_buf out = {0};
+        llf_stream_tr_init(&tr, LLF_OPENAI, LLF_GEMINI, "m");
+        CHECK(llf_stream_tr_event(&tr, NULL, first, strlen(first), &out) == 0);
+        CHECK(tr.args_held == 5);
+        tr.args_held = LLF_SSE_MAX - (size_t)room;
+        CHECK(llf_stream_tr_event(&tr, NULL, piece, strlen(piece), &out) == (room < 10 ? -1 : 0));
+        llf_buf_free(&out);
+        llf_stream_tr_free(&tr);
+    }
+}
+
+/* A Gemini member says its prompt's count in every chunk: an Anthropic
+ * program's message_start carries it (it said 0 until the end). */
+static void check_gemini_input_at_start(void)
+{
+    const char *in =
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}],\"role\":\"model\"},\"index\":0}],"
+        "\"usageMetadata\":{\"promptTokenCount\":7,\"totalTokenCount\":7}}\r\n\r\n"
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\" there\"}],\"role\":\"model\"},\"finishReason\":\"STOP\","
+        "\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":7,\"candidatesTokenCount\":2,\"totalTokenCount\":9}}\r\n\r\n";
+    run_t r = {.out = {0}};
+    llf_stream_tr_init(&r.tr, LLF_GEMINI, LLF_ANTHROPIC, "m");
+    llf_sse p = {0};
+    llf_sse_feed(&p, in, strlen(in), feed_event, &r);
+    llf_sse_free(&p);
+    CHECK(!r.bad && llf_stream_tr_end(&r.tr, &r.out) == 0);
+    const char *start = r.out.p ? strstr(r.out.p, "event: message_start") : NULL;
+    const char *end = start ? strstr(start, "\n\n") : NULL;
+    CHECK(start && end && memmem(start, (size_t)(end - start), "\"input_tokens\":7", 16));
+    llf_buf_free(&r.out);
+    llf_stream_tr_free(&r.tr);
+}
+
 void test_stream(void)
 {
     check_early_finish();
+    check_gemini_input_at_start();
+    check_args_cap();
     stream_oom();
     for (int f = 0; f < 3; f++)
         for (int t = 0; t < 3; t++)
