@@ -565,6 +565,20 @@ static void image_type(const char *data, const char *written, size_t wl, char *m
         snprintf(mt, n, "image/jpeg");
 }
 
+/* Is an image one Claude takes? A data URL's bytes must be JPEG, PNG, GIF
+ * or WebP (HEIC, AVIF, BMP, TIFF, which Gemini takes, are refused with a
+ * 400); a URL's, Claude fetches and judges. */
+static int image_taken(const char *url, char *mt, size_t n)
+{
+    const char *mime, *data;
+    size_t ml;
+    if (!llf_data_url(url, &mime, &ml, &data))
+        return 1;
+    image_type(data, mime, ml, mt, n);
+    return !strcmp(mt, "image/jpeg") || !strcmp(mt, "image/png") || !strcmp(mt, "image/gif") ||
+           !strcmp(mt, "image/webp");
+}
+
 static cJSON *image_block(const char *url)
 {
     const char *mime, *data;
@@ -607,6 +621,11 @@ static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
                 return LLF_TR_ERROR;
         } else if (strcmp(type, "image_url") == 0) {
             const char *url = llf_get_str(llf_get(p, "image_url"), "url");
+            char mt[128];
+            if (url && !image_taken(url, mt, sizeof mt)) {
+                llf_terr_set(e, "image type \"%s\" is not one Claude takes", llf_terr_word(mt));
+                return LLF_TR_INCOMPATIBLE;
+            }
             if (!url || llf_append(blocks, image_block(url)))
                 return LLF_TR_ERROR;
         } else {
@@ -646,6 +665,7 @@ static int add_tool_id(cJSON *o, const char *key, const char *id, const char *re
 typedef struct id_entry {
     char *key, *sent;   /* sent: NULL in the table of ids sent */
     int lost;           /* not added to its table: no memory */
+    unsigned next_k;    /* in the table of ids sent: the <id>_<k> to try next, 0 for 2 */
     UT_hash_handle hh;
 } id_entry;
 
@@ -731,10 +751,17 @@ static int add_history_id(cJSON *o, const char *key, const char *id, call_ids *i
     } else {
         llf_buf u = {0};
         rc = llf_buf_adds(&u, own);
-        for (unsigned k = 2; rc == 0 && id_find(ids->sent, u.p); k++) {
+        /* (from where the last search for this id stopped: a history of
+         * thousands of calls with one id is not searched again each time) */
+        id_entry *base;
+        HASH_FIND_STR(ids->sent, own, base);
+        unsigned k = base && base->next_k ? base->next_k : 2;
+        for (; rc == 0 && id_find(ids->sent, u.p); k++) {
             u.n = 0;
             rc = llf_buf_printf(&u, "%s_%u", own, k);
         }
+        if (base)
+            base->next_k = k;
         rc = rc || id_put(&ids->sent, u.p, NULL) || id_put(&ids->latest, id, u.p) ||
              llf_add(o, key, cJSON_CreateString(u.p));
         free(u.p);
@@ -794,13 +821,16 @@ static int message_from_hub(const cJSON *m, cJSON *msgs, llf_buf *system, call_i
          * functionResponse.parts) its blocks, as a tool_result takes them */
         char *t = llf_content_text(content, "\n");
         cJSON *b = cJSON_CreateObject();
-        cJSON *tc = !t ? NULL : llf_content_other(content) ? cJSON_CreateArray() : cJSON_CreateString(t);
+        /* (a blank result, a command's empty output, has no content: Claude
+         * refuses white space alone as text, "\n" as well) */
+        int other = t && llf_content_other(content), none = t && !other && blank(t);
+        cJSON *tc = !t ? NULL : other ? cJSON_CreateArray() : none ? cJSON_CreateNull() : cJSON_CreateString(t);
         if (cJSON_IsArray(tc))
             rc = content_blocks(content, tc, e);
         if (rc == LLF_TR_OK &&
             (!tc || !b || llf_add(b, "type", cJSON_CreateString("tool_result")) ||
              add_history_id(b, "tool_use_id", llf_get_str(m, "tool_call_id"), ids, 1) ||
-             llf_add_own(b, "content", &tc) ||
+             (!none && llf_add_own(b, "content", &tc)) ||
              (cJSON_IsTrue(llf_get(m, LLF_HUB_TOOL_ERROR)) && llf_add(b, "is_error", cJSON_CreateTrue())) ||
              llf_append_own(blocks, &b)))
             rc = LLF_TR_ERROR;
@@ -841,10 +871,20 @@ static int tools_from_hub(const cJSON *hub, cJSON *out, llf_terr *e)
             }
             cJSON *w = cJSON_CreateObject();
             const cJSON *params = llf_get(f, "parameters");   /* (null: not given, as nulls are) */
-            if (!w || llf_copy(w, "name", f, "name") || llf_copy(w, "description", f, "description") ||
-                llf_add(w, "input_schema", params && !cJSON_IsNull(params) ? cJSON_Duplicate(params, 1)
-                                                  : cJSON_Parse("{\"type\":\"object\",\"properties\":{}}")) ||
-                llf_append_own(at, &w)) {
+            cJSON *schema = params && !cJSON_IsNull(params) ? cJSON_Duplicate(params, 1)
+                                                            : cJSON_Parse("{\"type\":\"object\",\"properties\":{}}");
+            /* Claude's input_schema must say its type (400 "input_schema.type:
+             * Field required"), where OpenAI and Gemini take {} and MCP
+             * servers' schemas often leave it out: a call's input is an object */
+            if (cJSON_IsObject(schema) && !llf_get(schema, "type") &&
+                llf_add(schema, "type", cJSON_CreateString("object"))) {
+                cJSON_Delete(schema);
+                schema = NULL;
+            }
+            int bad = !w || llf_copy(w, "name", f, "name") || llf_copy(w, "description", f, "description");
+            if (bad)
+                cJSON_Delete(schema);
+            if (bad || llf_add(w, "input_schema", schema) || llf_append_own(at, &w)) {
                 cJSON_Delete(w);
                 return LLF_TR_ERROR;
             }

@@ -183,6 +183,44 @@ def test_tool_calls_without_ids_reach_claude_each_with_its_own():
     eq(results, [(uses[0][0], "Paris: 20C"), (uses[1][0], "Rome: 25C")], "each result answers its call")
 
 
+def test_what_claude_alone_refuses_of_an_openai_program_is_sent_as_it_takes_it():
+    """An OpenAI program's tool without a schema type (an MCP server's {}),
+    a blank tool result (a command's empty output) and an image Claude does
+    not take (HEIC, which Gemini takes): Claude answers the first two, sent
+    an object schema and no content (it refused them with a 400), and is
+    skipped for the third, the next member answering."""
+    m = mock()
+    m.set("oai", behaviour="503")
+    tools = [{"type": "function", "function": {"name": "sh", "parameters": {}}},
+             {"type": "function", "function": {"name": "ls", "parameters": {"properties": {"d": {"type": "string"}}}}}]
+    body = {"model": "gpt-4o", "tools": tools, "messages": [
+        {"role": "user", "content": "clean up"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "sh", "arguments": '{}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "\n"}]}
+    log = new_log("claude_takes.log")
+    out = json.loads(run(openai_call(m, body), env_for(config(m, ["anthropic/claude-sonnet-4-5"]), log)).stdout)
+    steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("openai", "http_error"), ("anthropic", "ok")], "Claude answered")
+    check(out["choices"][0]["message"]["content"].startswith("Hello from claude"), f"its answer ({out})")
+    sent = json.loads(m.requests("claude")[0]["body"])
+    eq([t["input_schema"].get("type") for t in sent["tools"]], ["object", "object"], "schemas with their type")
+    eq([b.get("content", "none") for b in sent["messages"][2]["content"]], ["none"], "the blank result without content")
+    heic = {"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what is it"},
+        {"type": "image_url", "image_url": {"url": "data:image/heic;base64,AAAAGGZ0eXBoZWljAAAAAG1pZjE="}}]}]}
+    m.reset_all()
+    m.set("oai", behaviour="503")
+    log = new_log("claude_takes.log")
+    out = json.loads(run(openai_call(m, heic),
+                         env_for(config(m, ["anthropic/claude-sonnet-4-5", "backup/gpt-4o-mini"]), log)).stdout)
+    steps = [(l["provider"], l.get("reason")) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("openai", "overloaded"), ("anthropic", "incompatible"), ("backup", "ok")],
+       "Claude skipped as incompatible, the next member asked")
+    check(out["choices"][0]["message"]["content"].startswith("Hello from backup"), f"its answer ({out})")
+    eq(m.requests("claude"), [], "Claude never sent the image")
+
+
 def test_an_assistant_turn_that_ends_what_claude_is_sent_is_a_prefill():
     """A system message after the assistant's turn goes to Claude's system
     prompt, and an empty user turn is left out: what Claude would be sent

@@ -264,9 +264,16 @@ def request_refusal(dialect, model, req, beta=""):
         for msg in req.get("messages") or []:
             c = msg.get("content") if isinstance(msg, dict) else None
             blocks = [{"type": "text", "text": c}] if isinstance(c, str) else c if isinstance(c, list) else []
+            # (a tool result's text as well, given as a string)
+            blocks = blocks + [{"type": "text", "text": b["content"]} for b in blocks if isinstance(b, dict) and
+                               b.get("type") == "tool_result" and isinstance(b.get("content"), str) and b["content"]]
             if any(isinstance(b, dict) and b.get("type") == "text" and not str(b.get("text", "")).strip()
                    for b in blocks):
                 return refused("messages: text content blocks must contain non-whitespace text")
+        for i, tool in enumerate(req.get("tools") if isinstance(req.get("tools"), list) else []):
+            schema = tool.get("input_schema") if isinstance(tool, dict) else None
+            if isinstance(tool, dict) and "type" not in tool and (not isinstance(schema, dict) or "type" not in schema):
+                return refused(f"tools.{i}.custom.input_schema.type: Field required")
         thinking = req.get("thinking") if isinstance(req.get("thinking"), dict) else {}
         if thinking.get("type") in ("enabled", "adaptive") and kind == "none":
             return refused(f"'{model}' does not support thinking.")

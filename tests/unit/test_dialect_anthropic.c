@@ -68,6 +68,86 @@ static void image_types(void)
             fprintf(stderr, "  %s: got %s\n", cases[i][0], mt ? mt : "(none)");
         cJSON_Delete(o);
     }
+    /* bytes of a kind Claude refuses (400), where Gemini takes them: the
+     * member is skipped, not sent them */
+    static const char *const refused[] = {"data:image/heic;base64,AAAAGGZ0eXBoZWlj", "data:image/avif;base64,AAAA",
+                                          "data:image/bmp;base64,Qk0="};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char req[512], d[160];
+        int rc;
+        snprintf(req, sizeof req, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":["
+                 "{\"type\":\"image_url\",\"image_url\":{\"url\":\"%s\"}}]}]}", refused[i]);
+        cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, req, "claude-sonnet-4-5", &rc, d, sizeof d);
+        CHECK(rc == LLF_TR_INCOMPATIBLE && !o && strstr(d, "not one Claude takes"));
+        cJSON_Delete(o);
+    }
+}
+
+/* What Claude refuses that OpenAI and Gemini take: a tool schema without
+ * its type (an MCP server's {}), given "type": "object"; a blank tool
+ * result (a command's empty output), sent without content. */
+static void schemas_and_blank_results(void)
+{
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC,
+                         "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"ls\"},"
+                         "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+                         "\"function\":{\"name\":\"sh\",\"arguments\":\"{}\"}},{\"id\":\"c2\",\"type\":\"function\","
+                         "\"function\":{\"name\":\"sh\",\"arguments\":\"{}\"}}]},"
+                         "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"\\n\"},"
+                         "{\"role\":\"tool\",\"tool_call_id\":\"c2\",\"content\":[{\"type\":\"text\",\"text\":\" \"}]}],"
+                         "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"sh\",\"parameters\":{}}},"
+                         "{\"type\":\"function\",\"function\":{\"name\":\"ls\",\"parameters\":{\"properties\":"
+                         "{\"d\":{\"type\":\"string\"}}}}}]}",
+                         "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o);
+    const cJSON *tools = cJSON_GetObjectItem(o, "tools");
+    cJSON *want = cJSON_Parse("[{\"name\":\"sh\",\"input_schema\":{\"type\":\"object\"}},"
+                              "{\"name\":\"ls\",\"input_schema\":{\"properties\":{\"d\":{\"type\":\"string\"}},"
+                              "\"type\":\"object\"}}]");
+    CHECK(t_json_same(tools, want, "schemas given their type"));
+    cJSON_Delete(want);
+    const cJSON *results = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 2), "content");
+    CHECK(cJSON_GetArraySize(results) == 2);
+    for (const cJSON *r = results ? results->child : NULL; r; r = r->next)
+        CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(r, "type")), "tool_result") &&
+              !cJSON_GetObjectItem(r, "content"));
+    cJSON_Delete(o);
+}
+
+/* Many calls of one id in a history (a program that numbers them per
+ * turn): each sent as <id>_<k>, the first k free, all distinct. */
+static void many_calls_of_one_id(void)
+{
+    llf_buf b = {0};
+    llf_buf_adds(&b, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"go\"}");
+    for (int i = 0; i < 3000; i++)
+        llf_buf_printf(&b, ",{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"x\",\"type\":\"function\","
+                           "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
+                           "{\"role\":\"tool\",\"tool_call_id\":\"x\",\"content\":\"%d\"}", i);
+    llf_buf_adds(&b, "]}");
+    int rc;
+    char d[160];
+    cJSON *o = tr_across(LLF_OPENAI, LLF_ANTHROPIC, b.p, "claude-sonnet-4-5", &rc, d, sizeof d);
+    CHECK(rc == LLF_TR_OK && o);
+    int n = 0, paired = 0;
+    char want[32];
+    const cJSON *msgs = cJSON_GetObjectItem(o, "messages"), *m;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        const cJSON *blk = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "content"), 0);
+        const char *use = cJSON_GetStringValue(cJSON_GetObjectItem(blk, "id"));
+        const char *res = cJSON_GetStringValue(cJSON_GetObjectItem(blk, "tool_use_id"));
+        if (use) {
+            snprintf(want, sizeof want, n ? "x_%d" : "x", n + 1);
+            n += !strcmp(use, want);
+        }
+        paired += res && !strcmp(res, want);
+    }
+    CHECK(n == 3000 && paired == 3000);
+    cJSON_Delete(o);
+    llf_buf_free(&b);
 }
 
 /* An OpenAI program's nulls are "not given": none reaches Anthropic, which
@@ -819,6 +899,8 @@ void test_dialect_anthropic(void)
 {
     A = llf_dialect_ops_of(LLF_ANTHROPIC);
     system_prompt_alone();
+    schemas_and_blank_results();
+    many_calls_of_one_id();
     arguments_read_whole();
     image_types();
     char d[160];
