@@ -1342,15 +1342,47 @@ static int fit_thinking(cJSON *o, int kind, long limit, int apply)
  * higher than the model writes (it answers 400 "max_tokens: N > M"), no
  * top_p beside a temperature for the models that refuse the pair, no
  * sampling settings for those that have none, and thinking only as the
- * model takes it (translated requests carry none). With apply 0 only
+ * model takes it (translated requests carry none), and not after a tool
+ * call another dialect's member made (calls_unthought). With apply 0 only
  * counted; the number of changes. */
+/* Does the conversation's last assistant turn call a tool without its
+ * thinking first? With thinking on, Claude refuses it (400 "a final
+ * `assistant` message must start with a thinking block"): it is what a
+ * member of another dialect answered a thinking program's turn with, and
+ * Claude's signed thinking cannot be made up for it. */
+static int calls_unthought(const cJSON *o)
+{
+    const cJSON *msgs = llf_get(o, "messages"), *last = NULL, *m;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        if (llf_get_str(m, "role") && !strcmp(llf_get_str(m, "role"), "assistant"))
+            last = m;
+    }
+    const cJSON *blocks = llf_get(last, "content"), *b;
+    if (!cJSON_IsArray(blocks))
+        return 0;
+    const char *first = llf_get_str(blocks->child, "type");
+    if (first && (!strcmp(first, "thinking") || !strcmp(first, "redacted_thinking")))
+        return 0;
+    cJSON_ArrayForEach(b, blocks)
+    {
+        if (llf_get_str(b, "type") && !strcmp(llf_get_str(b, "type"), "tool_use"))
+            return 1;
+    }
+    return 0;
+}
+
 static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
         return 0;
     int kind = thinking_kind(model), pair = refuses_both(model);
     long limit = llf_model_max_output(model);
-    int n = fit_thinking(o, kind, limit, apply);
+    cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "thinking");
+    const char *tt = llf_get_str(th, "type");
+    /* (no thinking, as for a model without: fit_thinking drops it) */
+    int unthought = tt && strcmp(tt, "disabled") != 0 && calls_unthought(o);
+    int n = fit_thinking(o, unthought ? TH_NONE : kind, limit, apply);
     if (n < 0)
         return -1;
     /* The models that think only adaptively have no sampling settings: a

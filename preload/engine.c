@@ -718,10 +718,11 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
                 orig_step = s;
                 orig_v = v;
             }
-            /* (neither a request too long for the window nor a credential
-             * that fails says anything of the provider's health) */
-            if (v.outcome == LLF_OK ||
-                (v.fallback && strcmp(v.reason, "context") != 0 && !llf_verdict_credential(&v))) {
+            /* (neither a request too long for the window, nor one whose
+             * history Claude refuses, nor a credential that fails says
+             * anything of the provider's health) */
+            if (v.outcome == LLF_OK || (v.fallback && strcmp(v.reason, "context") != 0 &&
+                                        strcmp(v.reason, "thinking_history") != 0 && !llf_verdict_credential(&v))) {
                 llf_health_report(bid, s->model, v.outcome == LLF_OK, (long long)llf_mono_ms());
                 reported = 1;
             }

@@ -832,6 +832,14 @@ llf_verdict llf_judge_ex(const llf_judge_in *in, const llf_resp *r, time_t now)
             v.reason = "context";
             return v;
         }
+        /* Claude's refusal of a thinking conversation whose last tool call
+         * has no thinking before it: a member of another dialect answered
+         * the turn before (its call has none), and Claude will take none of
+         * the conversation's turns until its tool loop ends; a member will */
+        if (s == 400 && r->body.p && memmem(r->body.p, r->body.n, "must start with a thinking block", 32)) {
+            v.reason = "thinking_history";
+            return v;
+        }
         if (s == 400 && (v.reason = account_400(r)) != NULL)
             return v;
         /* OpenAI's account out of credit is a 429 (no wait helps it) */

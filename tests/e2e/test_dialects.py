@@ -221,6 +221,46 @@ def test_what_claude_alone_refuses_of_an_openai_program_is_sent_as_it_takes_it()
     eq(m.requests("claude"), [], "Claude never sent the image")
 
 
+def test_a_thinking_conversation_whose_last_call_another_dialect_made_goes_on():
+    """An Anthropic program thinking in a tool loop, whose last turn a member
+    of another dialect answered (a call with no thinking before it, which
+    Claude's signature cannot be made up for): Claude refuses the next
+    request with a 400 (thinking_history), which falls back, not counted
+    against its health; a Claude member is sent it without thinking, a
+    member of another dialect as it translates it. A turn that thought
+    first goes to Claude as before."""
+    def conversation(first):
+        return {"model": "claude-sonnet-4-5", "max_tokens": 4000,
+                "thinking": {"type": "enabled", "budget_tokens": 2000},
+                "tools": [{"name": "get_weather", "input_schema": {"type": "object", "properties": {
+                    "city": {"type": "string"}}}}],
+                "messages": [{"role": "user", "content": "weather in Paris?"},
+                             {"role": "assistant", "content": first + [
+                                 {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"}}]},
+                             {"role": "user", "content": [
+                                 {"type": "tool_result", "tool_use_id": "call_1", "content": "20C"}]}]}
+    m = mock()
+    for chain, member in ((["anthropic/claude-haiku-4-5"], ("anthropic", "claude")),
+                          (["backup/gpt-4o-mini"], ("backup", "backup"))):
+        m.reset_all()
+        log = new_log("thought.log")
+        out = json.loads(run(anthropic_call(m, conversation([])),
+                             env_for(config(m, chain, breaker={"failures": 1}), log)).stdout)
+        steps = [(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+        eq(steps, [("anthropic", "thinking_history"), (member[0], "ok")], f"{chain}: fallen back")
+        check(out.get("type") == "message" and out["content"], f"{chain}: an answer ({out})")
+        if member[0] == "anthropic":
+            sent = json.loads(m.requests("claude")[-1]["body"])
+            check("thinking" not in sent and sent["model"] == "claude-haiku-4-5", "the member's, without thinking")
+        # the breaker (one failure opens it) heard nothing: the next, thought first, goes to Claude
+        log = new_log("thought.log")
+        thought = [{"type": "thinking", "thinking": "Look it up.", "signature": "c2ln"}]
+        out = json.loads(run(anthropic_call(m, conversation(thought)),
+                             env_for(config(m, chain, breaker={"failures": 1}), log)).stdout)
+        steps = [(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"]
+        eq(steps, [("anthropic", "ok")], f"{chain}: a turn that thought first, Claude's")
+
+
 def test_an_assistant_turn_that_ends_what_claude_is_sent_is_a_prefill():
     """A system message after the assistant's turn goes to Claude's system
     prompt, and an empty user turn is left out: what Claude would be sent

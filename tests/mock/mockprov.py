@@ -284,6 +284,20 @@ def request_refusal(dialect, model, req, beta=""):
             return refused("adaptive thinking is not supported on this model")
         if not req.get("messages"):
             return refused("messages: at least one message is required")
+        # thinking on: the last assistant turn's tool call follows its thinking
+        if thinking.get("type") in ("enabled", "adaptive"):
+            turns = [x for x in req.get("messages") or [] if isinstance(x, dict)]
+            at = max((i for i, x in enumerate(turns) if x.get("role") == "assistant"), default=-1)
+            blocks = [b for b in turns[at].get("content") if isinstance(b, dict)] \
+                if at >= 0 and isinstance(turns[at].get("content"), list) else []
+            if any(b.get("type") == "tool_use" for b in blocks) and \
+                    blocks[0].get("type") not in ("thinking", "redacted_thinking"):
+                return refused(f"messages.{at}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
+                               f"`{blocks[0].get('type')}`. When `thinking` is enabled, a final `assistant` message "
+                               "must start with a thinking block (preceeding the lastmost set of `tool_use` and "
+                               "`tool_result` blocks). We recommend you include thinking blocks from previous turns. "
+                               "To avoid this requirement, disable `thinking`. Please consult our documentation at "
+                               "https://docs.claude.com/en/docs/build-with-claude/extended-thinking")
         seen = set()
         for i, msg in enumerate(req.get("messages") or []):
             for j, b in enumerate(msg.get("content") if isinstance(msg.get("content"), list) else []):

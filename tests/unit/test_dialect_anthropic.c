@@ -991,6 +991,28 @@ void test_dialect_anthropic(void)
     CHECK(A->fit(b, "claude-3-5-haiku-latest", 1) == 2 && !cJSON_GetObjectItem(b, "thinking") &&
           cJSON_GetObjectItem(b, "max_tokens")->valueint == 8192);
     cJSON_Delete(b);
+    /* thinking on, and the last assistant turn a call without thinking (a
+     * member of another dialect's answer): none, which Claude requires
+     * then; a turn that thought first, or one without a call, keeps it */
+    static const char *const turns[][2] = {
+        {"[{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"f\",\"input\":{}}]", "1"},
+        {"[{\"type\":\"text\",\"text\":\"Let me look.\"},{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"f\",\"input\":{}}]", "1"},
+        {"[{\"type\":\"thinking\",\"thinking\":\"hm\",\"signature\":\"s\"},{\"type\":\"tool_use\",\"id\":\"t1\","
+         "\"name\":\"f\",\"input\":{}}]", "0"},
+        {"[{\"type\":\"redacted_thinking\",\"data\":\"x\"},{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"f\",\"input\":{}}]", "0"},
+        {"[{\"type\":\"text\",\"text\":\"Done.\"}]", "0"}};
+    for (size_t i = 0; i < sizeof turns / sizeof turns[0]; i++) {
+        char body[1024];
+        snprintf(body, sizeof body, "{\"max_tokens\":4000,\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":2000},"
+                 "\"messages\":[{\"role\":\"user\",\"content\":\"go\"},{\"role\":\"assistant\",\"content\":%s},"
+                 "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t1\",\"content\":\"ok\"}]}]}",
+                 turns[i][0]);
+        b = cJSON_Parse(body);
+        int drop = turns[i][1][0] == '1';
+        CHECK(A->fit(b, "claude-sonnet-4-5", 0) == drop);
+        CHECK(A->fit(b, "claude-sonnet-4-5", 1) == drop && (cJSON_GetObjectItem(b, "thinking") == NULL) == drop);
+        cJSON_Delete(b);
+    }
     /* no sampling settings for the models that think only adaptively (a
      * temperature of 1 is their default); Opus 4.6 refuses only the pair */
     b = cJSON_Parse("{\"max_tokens\":100,\"temperature\":0.3,\"top_p\":0.9,\"top_k\":5}");

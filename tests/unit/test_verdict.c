@@ -753,7 +753,13 @@ void test_verdict(void)
         {"{\"error\":{\"code\":400,\"message\":\"User location is not supported for the API use.\",\"status\":"
          "\"FAILED_PRECONDITION\"}}", "forbidden"},
         {"{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"input length and `max_tokens` "
-         "exceed context limit: 178959 + 64000 > 200000\"}}", "context"}};
+         "exceed context limit: 178959 + 64000 > 200000\"}}", "context"},
+        /* (a thinking conversation whose last call a member of another
+         * dialect made: Claude refuses the request, a member takes it) */
+        {"{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"messages.1.content.0.type: "
+         "Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final "
+         "`assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and "
+         "`tool_result` blocks).\"}}", "thinking_history"}};
     for (size_t i = 0; i < sizeof account / sizeof account[0]; i++) {
         v = judge(400, "HTTP/1.1 400 x\r\n\r\n", account[i][0]);
         CHECK(v.fallback && strcmp(v.reason, account[i][1]) == 0);
