@@ -280,6 +280,12 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
  * any other strict schema with a 400 ("'required' is required to be
  * supplied and to be an array including every key in properties"), where
  * Anthropic's strict tools take optional properties. */
+typedef struct name_set {
+    const char *name;   /* (the schema's own string) */
+    int lost;           /* not added: no memory */
+    UT_hash_handle hh;
+} name_set;
+
 static int openai_strict_form(const cJSON *s)
 {
     static const char *const never[] = {"allOf", "oneOf", "not", "if", "patternProperties",
@@ -295,14 +301,34 @@ static int openai_strict_form(const cJSON *s)
         object |= cJSON_IsString(t) && !strcmp(t->valuestring, "object");
     if (object && !cJSON_IsFalse(llf_get(s, "additionalProperties")))
         return 0;
+    /* every property required: looked up in a set of the names required,
+     * not by going through them for each (40,000 took seconds) */
     const cJSON *req = llf_get(s, "required");
-    for (const cJSON *p = cJSON_IsObject(props) ? props->child : NULL; p; p = p->next) {
-        int named = 0;
-        for (const cJSON *r = cJSON_IsArray(req) ? req->child : NULL; r && !named; r = r->next)
-            named = cJSON_IsString(r) && !strcmp(r->valuestring, p->string);
-        if (!named || !openai_strict_form(p))
-            return 0;
+    name_set *set = NULL, *x, *tmp;
+    int ok = 1;
+    for (const cJSON *r = cJSON_IsArray(req) ? req->child : NULL; r && ok; r = r->next) {
+        if (!cJSON_IsString(r))
+            continue;
+        HASH_FIND_STR(set, r->valuestring, x);
+        if (!x && (ok = (x = calloc(1, sizeof *x)) != NULL)) {
+            x->name = r->valuestring;
+            HASH_ADD_KEYPTR(hh, set, x->name, strlen(x->name), x);
+            if (x->lost) {
+                free(x);
+                ok = 0;
+            }
+        }
     }
+    for (const cJSON *p = cJSON_IsObject(props) ? props->child : NULL; p && ok; p = p->next) {
+        HASH_FIND_STR(set, p->string ? p->string : "", x);
+        ok = x && openai_strict_form(p);
+    }
+    HASH_ITER(hh, set, x, tmp) {
+        HASH_DEL(set, x);
+        free(x);
+    }
+    if (!ok)
+        return 0;
     /* the sub-schemas: items, each of anyOf, each definition */
     static const char *const subs[] = {"anyOf", "$defs", "definitions"};
     const cJSON *items = llf_get(s, "items");

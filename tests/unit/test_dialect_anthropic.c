@@ -538,6 +538,24 @@ static void strict_tools(void)
         cJSON_Delete(o);
     }
 #undef TOOL
+    /* many properties, required in the other order, all or all but one */
+    for (int all = 0; all <= 1; all++) {
+        llf_buf b = {0};
+        llf_buf_adds(&b, "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                         "\"tools\":[{\"name\":\"w\",\"strict\":true,\"input_schema\":{\"type\":\"object\","
+                         "\"additionalProperties\":false,\"properties\":{");
+        for (int i = 0; i < 2000; i++)
+            llf_buf_printf(&b, "%s\"p%d\":{\"type\":\"string\"}", i ? "," : "", i);
+        llf_buf_adds(&b, "},\"required\":[");
+        for (int i = 1999; i >= !all; i--)
+            llf_buf_printf(&b, "%s\"p%d\"", i < 1999 ? "," : "", i);
+        llf_buf_adds(&b, "]}}]}");
+        cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, b.p, "gpt-4o", &rc, d, sizeof d);
+        const cJSON *f = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "tools"), 0), "function");
+        CHECK(rc == LLF_TR_OK && f && cJSON_IsTrue(cJSON_GetObjectItem(f, "strict")) == all);
+        cJSON_Delete(o);
+        llf_buf_free(&b);
+    }
 }
 
 /* The stop_reason of hub answer json given to an Anthropic program, and
