@@ -341,6 +341,20 @@ static int openai_strict_form(const cJSON *s)
     return 1;
 }
 
+/* metadata.user_id as the hub's user: as it is up to 64 characters, else
+ * (Claude Code's, some 155) 32 hex digits of it, one per user still, as
+ * OpenAI asks a user to be given (400 beyond 64; OpenRouter's beyond 128).
+ * 0, -1 on no memory. */
+static int hub_user(cJSON *hub, const char *user_id)
+{
+    char h[33];
+    if (!user_id)
+        return 0;
+    if (strlen(user_id) > 64)
+        llf_short_hash(user_id, h);
+    return llf_add(hub, "user", cJSON_CreateString(strlen(user_id) > 64 ? h : user_id));
+}
+
 static int given_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     (void)url_model;
@@ -387,7 +401,7 @@ static int given_to_hub(const cJSON *req, const char *url_model, cJSON **out, ll
         (llf_copy(hub, "max_tokens", req, "max_tokens") || llf_copy(hub, "temperature", req, "temperature") ||
          llf_copy(hub, "top_p", req, "top_p") || llf_copy(hub, "stream", req, "stream") ||
          (!empty_list(llf_get(req, "stop_sequences")) && llf_copy(hub, "stop", req, "stop_sequences")) ||
-         llf_copy(hub, "user", llf_get(req, "metadata"), "user_id")))
+         hub_user(hub, llf_get_str(llf_get(req, "metadata"), "user_id"))))
         rc = LLF_TR_ERROR;
     /* Structured output (output_config.format; output_format in the beta
      * before it): the hub's JSON-schema response_format, for members of

@@ -7,6 +7,8 @@
 #include "hubutil.h"
 #include "models.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int match_op(const char *rest, char **model, int *stream)
@@ -216,6 +218,71 @@ static int rename_key(cJSON *k, const char *name)
  * Returns the number of changes, or -1 on no memory. */
 #define REASONING_ROOM 25000.0   /* "reserve at least 25,000 tokens for reasoning and outputs" */
 
+/* OpenAI refuses a tool call's id longer than 40 characters (400 "string
+ * too long ... maximum length 40"), which other servers make (vLLM's
+ * chatcmpl-tool-<32 hex>, 46) and a conversation keeps once one of them
+ * answered: such an id is sent as call_<32 hex of it> (llf_short_hash), the
+ * same for the call and its result. 1 when v is such an id, -1 on no
+ * memory. */
+#define OPENAI_ID_MAX 40
+static int short_id(cJSON *v, int apply)
+{
+    if (!cJSON_IsString(v) || strlen(v->valuestring) <= OPENAI_ID_MAX)
+        return 0;
+    if (apply) {
+        char h[33], s[40];
+        llf_short_hash(v->valuestring, h);
+        snprintf(s, sizeof s, "call_%s", h);
+        if (!cJSON_SetValuestring(v, s))
+            return -1;
+    }
+    return 1;
+}
+
+/* What fit() changes in the messages: a developer message is a system one
+ * for servers other than OpenAI's (DeepSeek refuses "unknown variant
+ * `developer`", chat templates know none); DeepSeek takes a message's
+ * content as a string only (400 "invalid type: sequence, expected a
+ * string"), so one of text parts alone is joined; long tool call ids are
+ * shortened (short_id). The number of changes, -1 on no memory. */
+static int fit_messages(cJSON *o, const char *model, int fam, int apply)
+{
+    int n = 0, deepseek = strncmp(llf_model_name(model), "deepseek", 8) == 0;
+    cJSON *msgs = cJSON_GetObjectItemCaseSensitive(o, "messages"), *m;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role"), *c;
+        if ((fam == OTHER || fam == MISTRAL) && cJSON_IsString(role) && !strcmp(role->valuestring, "developer")) {
+            n++;
+            if (apply && !cJSON_SetValuestring(role, "system"))
+                return -1;
+        }
+        cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        if (deepseek && cJSON_IsArray(content) && !llf_content_other(content)) {
+            n++;
+            char *t = apply ? llf_content_text(content, "\n") : NULL;
+            cJSON *str = t ? cJSON_CreateString(t) : NULL;
+            if (apply && (!str || !cJSON_ReplaceItemInObjectCaseSensitive(m, "content", str))) {
+                cJSON_Delete(str);
+                free(t);
+                return -1;
+            }
+            free(t);
+        }
+        int rc = short_id(cJSON_GetObjectItemCaseSensitive(m, "tool_call_id"), apply);
+        if (rc < 0)
+            return -1;
+        n += rc;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "tool_calls"))
+        {
+            if ((rc = short_id(cJSON_GetObjectItemCaseSensitive(c, "id"), apply)) < 0)
+                return -1;
+            n += rc;
+        }
+    }
+    return n;
+}
+
 static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
@@ -291,7 +358,8 @@ static int fit(cJSON *o, const char *model, int apply)
                 return -1;
         }
     }
-    return n;
+    int msgs = fit_messages(o, model, fam, apply);
+    return msgs < 0 ? -1 : n + msgs;
 }
 
 /* The stop sequences fit() left out for a reasoning model, applied to its

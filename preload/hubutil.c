@@ -188,6 +188,18 @@ void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n)
     snprintf(out, size, k ? "call_%s_%d" : "call_%s%d", rid, n);
 }
 
+void llf_short_hash(const char *s, char out[33])
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    unsigned long long a = 14695981039346656037ULL, b = a;
+    for (size_t i = 0; i < len; i++) {
+        a = (a ^ p[i]) * 1099511628211ULL;
+        b = (b ^ p[len - 1 - i]) * 1099511628211ULL;
+    }
+    snprintf(out, 33, "%016llx%016llx", a, b);
+}
+
 const char *llf_gemini_finish(const char *f, int calls)
 {
     if (f && !strcmp(f, "MAX_TOKENS"))

@@ -54,6 +54,10 @@ cJSON *llf_hub_tool_call(const char *id, const char *name, const cJSON *args);
  * across the turns of a conversation (Anthropic refuses a history whose
  * tool_use ids repeat); call_<n> without a responseId. */
 void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n);
+/* 32 hex digits of s (FNV-1a forwards and backwards), for an id too long
+ * for a server, shortened the same wherever it appears: ids are no secret,
+ * and the logic links no libcrypto. */
+void llf_short_hash(const char *s, char out[33]);
 /* A Gemini finishReason (NULL: none yet) as a hub finish_reason, calls
  * telling whether the answer made function calls: one mapping for answers
  * whole and streamed, and for the stream gate. */

@@ -261,6 +261,51 @@ def test_a_thinking_conversation_whose_last_call_another_dialect_made_goes_on():
         eq(steps, [("anthropic", "ok")], f"{chain}: a turn that thought first, Claude's")
 
 
+def test_what_an_openai_member_alone_refuses_is_sent_as_it_takes_it():
+    """An Anthropic program's long metadata.user_id (Claude Code's, some 155
+    characters) reaches an OpenAI member as 32 hex digits of it (OpenAI
+    refuses a user over 64); a history's tool call id over OpenAI's 40
+    characters (vLLM's, 46) is shortened alike in the call and its result;
+    a DeepSeek member gets a developer message as a system one and a
+    content of text parts as one string (it refuses both). Each was a 400."""
+    m = mock()
+    uid = ("user_" + "ab" * 32 + "_account_11111111-2222-3333-4444-555555555555_session_"
+           "66666666-7777-8888-9999-000000000000")
+    m.set("claude", behaviour="529")
+    log = new_log("openai_takes.log")
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 100, "metadata": {"user_id": uid},
+            "messages": [{"role": "user", "content": "hi"}]}
+    out = json.loads(run(anthropic_call(m, body), env_for(config(m, ["backup/gpt-4o-mini"]), log)).stdout)
+    eq([(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("anthropic", "overloaded"), ("backup", "ok")], "the long user: the member answered")
+    user = json.loads(m.requests("backup")[0]["body"]).get("user")
+    check(isinstance(user, str) and len(user) == 32 and uid not in json.dumps(m.requests("backup")),
+          f"sent as 32 hex digits ({user!r})")
+    # an OpenAI program of a vLLM-served model, whose history has vLLM's ids
+    long_id = "chatcmpl-tool-0123456789abcdef0123456789abcdef"
+    body = {"model": "meta-llama/Llama-3.3-70B-Instruct", "messages": [
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "weather"}, {"type": "text", "text": "in Paris?"}]},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": long_id, "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
+        {"role": "tool", "tool_call_id": long_id, "content": "20C"}], "tools": WEATHER}
+    for member in ("gpt-4o-mini", "deepseek-chat"):
+        m.reset_all()
+        m.set("oai", behaviour="503")
+        log = new_log("openai_takes.log")
+        out = json.loads(run(openai_call(m, body), env_for(config(m, [f"backup/{member}"]), log)).stdout)
+        eq([(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"],
+           [("openai", "overloaded"), ("backup", "ok")], f"{member}: the member answered ({out})")
+        sent = json.loads(m.requests("backup")[0]["body"])["messages"]
+        ids = (sent[2]["tool_calls"][0]["id"], sent[3]["tool_call_id"])
+        check(ids[0] == ids[1] and len(ids[0]) <= 40, f"{member}: the id shortened alike ({ids})")
+        if member == "deepseek-chat":
+            eq((sent[0]["role"], sent[1]["content"]), ("system", "weather\nin Paris?"), "DeepSeek's forms")
+        else:
+            eq((sent[0]["role"], sent[1]["content"]), ("developer", body["messages"][1]["content"]),
+               "OpenAI's own forms kept")
+
+
 def test_an_assistant_turn_that_ends_what_claude_is_sent_is_a_prefill():
     """A system message after the assistant's turn goes to Claude's system
     prompt, and an empty user turn is left out: what Claude would be sent

@@ -201,6 +201,29 @@ def request_refusal(dialect, model, req, beta=""):
             return {"_status": 422, "object": "error", "message": {"detail": [
                 {"type": "extra_forbidden", "loc": ["body", extra[0]], "msg": "Extra inputs are not permitted",
                  "input": req[extra[0]]}]}, "type": "invalid_request_message_error", "param": None, "code": None}
+        # OpenAI's lengths: a user of 64 characters, a tool call id of 40 (its own models'; vLLM's ids are 46)
+        own = re.match(r"(gpt-|o[134]|chatgpt)", model)
+        if own and isinstance(req.get("user"), str) and len(req["user"]) > 64:
+            return refused(f"Invalid 'user': string too long. Expected a string with maximum length 64, but got a "
+                           f"string with length {len(req['user'])} instead.", "user", "string_above_max_length")
+        for i, msg in enumerate(x for x in req.get("messages") or [] if isinstance(x, dict)):
+            ids = [(f"messages[{i}].tool_call_id", msg.get("tool_call_id"))] + \
+                [(f"messages[{i}].tool_calls[{j}].id", c.get("id"))
+                 for j, c in enumerate(msg.get("tool_calls") if isinstance(msg.get("tool_calls"), list) else [])
+                 if isinstance(c, dict)]
+            for where, v in ids:
+                if own and isinstance(v, str) and len(v) > 40:
+                    return refused(f"Invalid '{where}': string too long. Expected a string with maximum length 40, "
+                                   f"but got a string with length {len(v)} instead.", where, "string_above_max_length")
+        # DeepSeek: a content of parts, a developer message
+        if model.startswith("deepseek"):
+            for msg in req.get("messages") or []:
+                if isinstance(msg, dict) and (isinstance(msg.get("content"), list) or msg.get("role") == "developer"):
+                    return {"error": {"message": "Failed to deserialize the JSON body into the target type: messages["
+                                      "0]: unknown variant `developer`" if msg.get("role") == "developer" else
+                                      "Failed to deserialize the JSON body into the target type: messages[0]: invalid "
+                                      "type: sequence, expected a string", "type": "invalid_request_error",
+                                      "param": None, "code": "invalid_request_error"}}
         reasoning = re.match(r"(o[134]|gpt-5)", model) and not model.startswith("gpt-5-chat")
         if reasoning and "max_tokens" in req:
             return refused("Unsupported parameter: 'max_tokens' is not supported with this model. "

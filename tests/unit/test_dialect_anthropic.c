@@ -116,6 +116,26 @@ static void schemas_and_blank_results(void)
     cJSON_Delete(o);
 }
 
+/* metadata.user_id as an OpenAI member's user: as it is up to 64
+ * characters, else (Claude Code's) 32 hex digits of it. */
+static void user_ids(void)
+{
+    static const char *const ids[][2] = {
+        {"u-42", "u-42"},
+        {"user_abababababababababababababababababababababababababababababababab_account_11111111-2222-3333-4444-"
+         "555555555555_session_66666666-7777-8888-9999-000000000000", "e7e1eacce1e6f298b726bdeafd4d5c48"}};
+    for (size_t i = 0; i < 2; i++) {
+        char req[512], d[160];
+        int rc;
+        snprintf(req, sizeof req, "{\"model\":\"c\",\"max_tokens\":9,\"metadata\":{\"user_id\":\"%s\"},"
+                 "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", ids[i][0]);
+        cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, req, "gpt-4o", &rc, d, sizeof d);
+        const char *user = cJSON_GetStringValue(cJSON_GetObjectItem(o, "user"));
+        CHECK(rc == LLF_TR_OK && user && !strcmp(user, ids[i][1]));
+        cJSON_Delete(o);
+    }
+}
+
 /* Many calls of one id in a history (a program that numbers them per
  * turn): each sent as <id>_<k>, the first k free, all distinct. */
 static void many_calls_of_one_id(void)
@@ -919,6 +939,7 @@ void test_dialect_anthropic(void)
     system_prompt_alone();
     schemas_and_blank_results();
     many_calls_of_one_id();
+    user_ids();
     arguments_read_whole();
     image_types();
     char d[160];

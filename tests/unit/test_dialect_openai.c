@@ -424,6 +424,29 @@ void test_dialect_openai(void)
         {"o3", "{\"max_completion_tokens\":300}", "{\"max_completion_tokens\":300}", 0},
         {"o3-made-here", "{\"max_tokens\":300}", "{\"max_completion_tokens\":25300}", 1},
         {"o4-preview-x", "{\"max_tokens\":300}", "{\"max_completion_tokens\":300}", 1},
+        /* the messages: a developer message is a system one but for
+         * OpenAI's own models; DeepSeek's content a string; a tool call id
+         * over OpenAI's 40 characters (vLLM's) shortened alike in the call
+         * and its result */
+        {"deepseek-chat", "{\"messages\":[{\"role\":\"developer\",\"content\":\"Be brief.\"},{\"role\":\"user\","
+                          "\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\",\"text\":\"b\"}]}]}",
+         "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"a\\nb\"}]}", 2},
+        {"llama-3.3-70b-versatile", "{\"messages\":[{\"role\":\"developer\",\"content\":\"Be brief.\"},{\"role\":\"user\","
+                                    "\"content\":[{\"type\":\"text\",\"text\":\"a\"}]}]}",
+         "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":"
+         "[{\"type\":\"text\",\"text\":\"a\"}]}]}", 1},
+        {"gpt-4o", "{\"messages\":[{\"role\":\"developer\",\"content\":\"Be brief.\"},{\"role\":\"assistant\","
+                   "\"tool_calls\":[{\"id\":\"chatcmpl-tool-0123456789abcdef0123456789abcdef\",\"type\":\"function\","
+                   "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}},{\"id\":\"call_2\",\"type\":\"function\","
+                   "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":"
+                   "\"chatcmpl-tool-0123456789abcdef0123456789abcdef\",\"content\":\"1\"},{\"role\":\"tool\","
+                   "\"tool_call_id\":\"call_2\",\"content\":\"2\"}]}",
+         "{\"messages\":[{\"role\":\"developer\",\"content\":\"Be brief.\"},{\"role\":\"assistant\","
+         "\"tool_calls\":[{\"id\":\"call_7059c8a482880eebdfca9c56df394ec3\",\"type\":\"function\","
+         "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}},{\"id\":\"call_2\",\"type\":\"function\","
+         "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":"
+         "\"call_7059c8a482880eebdfca9c56df394ec3\",\"content\":\"1\"},{\"role\":\"tool\","
+         "\"tool_call_id\":\"call_2\",\"content\":\"2\"}]}", 2},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         cJSON *b = cJSON_Parse(fam[i].body), *want = cJSON_Parse(fam[i].after);
