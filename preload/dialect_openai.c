@@ -388,6 +388,12 @@ static int stop_at(const char *model, const cJSON *hub, llf_buf *body)
         if (!cut)
             continue;
         *cut = '\0';   /* (the string shrinks in place: cJSON keeps its length nowhere) */
+        /* what came after the text, its calls, a model stopped there would
+         * not have made: a program reading finish_reason "stop" would drop
+         * them anyway, and one that ran them would act on what it cut */
+        cJSON *msg = (cJSON *)llf_get(ch, "message");
+        cJSON_DeleteItemFromObjectCaseSensitive(msg, "tool_calls");
+        cJSON_DeleteItemFromObjectCaseSensitive(msg, "function_call");
         /* finish_reason "stop", and the sequence it stopped at where vLLM
          * names it (stop_reason): an Anthropic program's answer says it
          * (stop_sequence) */

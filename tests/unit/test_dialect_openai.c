@@ -198,6 +198,11 @@ static void stops(const llf_dialect_ops *o)
          "\"stop_reason\":\"END\"}]}"},
         {"{\"stop\":\"lo\"}", "openai/gpt-5-mini", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}",
          "{\"choices\":[{\"message\":{\"content\":\"Hel\"},\"finish_reason\":\"stop\",\"stop_reason\":\"lo\"}]}"},
+        /* the calls made after the text it stopped at go with it */
+        {"{\"stop\":[\"END\"]}", "o3",
+         "{\"choices\":[{\"message\":{\"content\":\"Done END then\",\"tool_calls\":[{\"id\":\"c1\",\"type\":"
+         "\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}",
+         "{\"choices\":[{\"message\":{\"content\":\"Done \"},\"finish_reason\":\"stop\",\"stop_reason\":\"END\"}]}"},
         /* models that take stop, answers without it, streams, tool calls, no stop */
         {"{\"stop\":[\"lo\"]}", "gpt-4o", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}", NULL},
         {"{\"stop\":[\"zz\", \"\"]}", "o3", "{\"choices\":[{\"message\":{\"content\":\"Hello\"}}]}", NULL},
