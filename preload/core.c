@@ -218,9 +218,9 @@ static int ends_in_endpoint(const char *path)
  * (Gemini's /v1beta):
  * calls are recognised right under it (BASE/chat/completions), so a
  * program calling BASE/v1/... (an SDK's base URL copied into the config)
- * would pass through without a word. Said once; the URL is not echoed (it
- * may hold a password). So is an endpoint at the
- * end of one. */
+ * would pass through without a word; so would its calls with an endpoint
+ * at the end of one (ends_in_endpoint). Said once; the URL is not echoed
+ * (it may hold a password). */
 static void warn_bare_bases(const llf_config *c)
 {
     size_t nb;

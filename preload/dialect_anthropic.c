@@ -274,18 +274,70 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
     return rc;
 }
 
+/* A table of strings (uthash): a key, or a key and what it maps to. */
+typedef struct id_entry {
+    char *key, *sent;   /* sent: NULL in a set */
+    int lost;           /* not added to its table: no memory */
+    unsigned next_k;    /* in the table of ids sent: the <id>_<k> to try next, 0 for 2 */
+    UT_hash_handle hh;
+} id_entry;
+
+static void id_free(id_entry *x)
+{
+    free(x->key);
+    free(x->sent);
+    free(x);
+}
+
+static void id_table_free(id_entry **t)
+{
+    id_entry *x, *tmp;
+    HASH_ITER(hh, *t, x, tmp) {
+        HASH_DEL(*t, x);
+        id_free(x);
+    }
+}
+
+static const char *id_find(id_entry *t, const char *key)
+{
+    id_entry *x;
+    HASH_FIND_STR(t, key, x);
+    return x ? (x->sent ? x->sent : x->key) : NULL;
+}
+
+/* t[key] = sent (NULL: key alone, as a set). 0, or -1. */
+static int id_put(id_entry **t, const char *key, const char *sent)
+{
+    id_entry *x;
+    char *v = sent ? llf_strdup(sent) : NULL;
+    if (sent && !v)
+        return -1;
+    HASH_FIND_STR(*t, key, x);
+    if (x) {
+        free(x->sent);
+        x->sent = v;
+        return 0;
+    }
+    if (!(x = calloc(1, sizeof *x)) || !(x->key = llf_strdup(key))) {
+        free(x);
+        free(v);
+        return -1;
+    }
+    x->sent = v;
+    HASH_ADD_KEYPTR(hh, *t, x->key, strlen(x->key), x);
+    if (x->lost) {
+        id_free(x);
+        return -1;
+    }
+    return 0;
+}
+
 /* Does a JSON schema read the same under OpenAI's strict mode? It takes
  * only closed objects (additionalProperties false) that require each of
  * their properties, and no allOf, oneOf, not or conditionals; it refuses
  * any other strict schema with a 400 ("'required' is required to be
  * supplied and to be an array including every key in properties"), where
  * Anthropic's strict tools take optional properties. */
-typedef struct name_set {
-    const char *name;   /* (the schema's own string) */
-    int lost;           /* not added: no memory */
-    UT_hash_handle hh;
-} name_set;
-
 static int openai_strict_form(const cJSON *s)
 {
     static const char *const never[] = {"allOf", "oneOf", "not", "if", "patternProperties",
@@ -304,29 +356,13 @@ static int openai_strict_form(const cJSON *s)
     /* every property required: looked up in a set of the names required,
      * not by going through them for each (40,000 took seconds) */
     const cJSON *req = llf_get(s, "required");
-    name_set *set = NULL, *x, *tmp;
+    id_entry *set = NULL;
     int ok = 1;
-    for (const cJSON *r = cJSON_IsArray(req) ? req->child : NULL; r && ok; r = r->next) {
-        if (!cJSON_IsString(r))
-            continue;
-        HASH_FIND_STR(set, r->valuestring, x);
-        if (!x && (ok = (x = calloc(1, sizeof *x)) != NULL)) {
-            x->name = r->valuestring;
-            HASH_ADD_KEYPTR(hh, set, x->name, strlen(x->name), x);
-            if (x->lost) {
-                free(x);
-                ok = 0;
-            }
-        }
-    }
-    for (const cJSON *p = cJSON_IsObject(props) ? props->child : NULL; p && ok; p = p->next) {
-        HASH_FIND_STR(set, p->string ? p->string : "", x);
-        ok = x && openai_strict_form(p);
-    }
-    HASH_ITER(hh, set, x, tmp) {
-        HASH_DEL(set, x);
-        free(x);
-    }
+    for (const cJSON *r = cJSON_IsArray(req) ? req->child : NULL; r && ok; r = r->next)
+        ok = !cJSON_IsString(r) || !id_put(&set, r->valuestring, NULL);
+    for (const cJSON *p = cJSON_IsObject(props) ? props->child : NULL; p && ok; p = p->next)
+        ok = id_find(set, p->string ? p->string : "") && openai_strict_form(p);
+    id_table_free(&set);
     if (!ok)
         return 0;
     /* the sub-schemas: items, each of anyOf, each definition */
@@ -350,9 +386,11 @@ static int hub_user(cJSON *hub, const char *user_id)
     char h[33];
     if (!user_id)
         return 0;
-    if (strlen(user_id) > 64)
+    if (strlen(user_id) > 64) {
         llf_short_hash(user_id, h);
-    return llf_add(hub, "user", cJSON_CreateString(strlen(user_id) > 64 ? h : user_id));
+        user_id = h;
+    }
+    return llf_add(hub, "user", cJSON_CreateString(user_id));
 }
 
 static int given_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
@@ -605,41 +643,39 @@ static void image_type(const char *data, const char *written, size_t wl, char *m
         snprintf(mt, n, "image/jpeg");
 }
 
-/* Is an image one Claude takes? A data URL's bytes must be JPEG, PNG, GIF
- * or WebP (HEIC, AVIF, BMP, TIFF, which Gemini takes, are refused with a
- * 400); a URL's, Claude fetches and judges. */
-static int image_taken(const char *url, char *mt, size_t n)
+/* The block of an image Claude is sent, into *out: a data URL's bytes
+ * must be JPEG, PNG, GIF or WebP (HEIC, AVIF, BMP, TIFF, which Gemini
+ * takes, are refused with a 400: LLF_TR_INCOMPATIBLE); a URL's, Claude
+ * fetches and judges. */
+static int image_block(const char *url, cJSON **out, llf_terr *e)
 {
     const char *mime, *data;
     size_t ml;
-    if (!llf_data_url(url, &mime, &ml, &data))
-        return 1;
-    image_type(data, mime, ml, mt, n);
-    return !strcmp(mt, "image/jpeg") || !strcmp(mt, "image/png") || !strcmp(mt, "image/gif") ||
-           !strcmp(mt, "image/webp");
-}
-
-static cJSON *image_block(const char *url)
-{
-    const char *mime, *data;
-    size_t ml;
+    char mt[128];
+    int inline_data = llf_data_url(url, &mime, &ml, &data);
+    if (inline_data) {
+        image_type(data, mime, ml, mt, sizeof mt);
+        if (strcmp(mt, "image/jpeg") && strcmp(mt, "image/png") && strcmp(mt, "image/gif") &&
+            strcmp(mt, "image/webp")) {
+            llf_terr_set(e, "image type \"%s\" is not one Claude takes", llf_terr_word(mt));
+            return LLF_TR_INCOMPATIBLE;
+        }
+    }
     cJSON *b = cJSON_CreateObject(), *src = cJSON_CreateObject();
     int ok = b && src && !llf_add(b, "type", cJSON_CreateString("image"));
-    if (ok && llf_data_url(url, &mime, &ml, &data)) {
-        char mt[128];
-        image_type(data, mime, ml, mt, sizeof mt);
+    if (ok && inline_data)
         ok = !llf_add(src, "type", cJSON_CreateString("base64")) &&
              !llf_add(src, "media_type", cJSON_CreateString(mt)) &&
              !llf_add(src, "data", cJSON_CreateString(data));
-    } else if (ok) {
+    else if (ok)
         ok = !llf_add(src, "type", cJSON_CreateString("url")) && !llf_add(src, "url", cJSON_CreateString(url));
-    }
     if (!ok || llf_add_own(b, "source", &src)) {
         cJSON_Delete(src);
         cJSON_Delete(b);
-        return NULL;
+        return LLF_TR_ERROR;
     }
-    return b;
+    *out = b;
+    return LLF_TR_OK;
 }
 
 /* Hub message content → Anthropic blocks appended to blocks. */
@@ -661,12 +697,11 @@ static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
                 return LLF_TR_ERROR;
         } else if (strcmp(type, "image_url") == 0) {
             const char *url = llf_get_str(llf_get(p, "image_url"), "url");
-            char mt[128];
-            if (url && !image_taken(url, mt, sizeof mt)) {
-                llf_terr_set(e, "image type \"%s\" is not one Claude takes", llf_terr_word(mt));
-                return LLF_TR_INCOMPATIBLE;
-            }
-            if (!url || llf_append(blocks, image_block(url)))
+            cJSON *img = NULL;
+            int rc = url ? image_block(url, &img, e) : LLF_TR_ERROR;
+            if (rc != LLF_TR_OK)
+                return rc;
+            if (llf_append(blocks, img))
                 return LLF_TR_ERROR;
         } else {
             llf_terr_set(e, "content part \"%s\" has no Anthropic equivalent", llf_terr_word(type));
@@ -702,13 +737,6 @@ static int add_tool_id(cJSON *o, const char *key, const char *id, const char *re
  * answers the latest call that had it, as Gemini's side pairs them. The
  * id a result names is the program's own, not its Anthropic form: call:1
  * and call_1 are two calls, each with its own result. */
-typedef struct id_entry {
-    char *key, *sent;   /* sent: NULL in the table of ids sent */
-    int lost;           /* not added to its table: no memory */
-    unsigned next_k;    /* in the table of ids sent: the <id>_<k> to try next, 0 for 2 */
-    UT_hash_handle hh;
-} id_entry;
-
 typedef struct call_ids {
     int made;               /* ids made up so far */
     int next, end;          /* the last assistant message's: [next, end) not yet answered */
@@ -716,58 +744,10 @@ typedef struct call_ids {
     id_entry *sent;         /* every program's id sent */
 } call_ids;
 
-static void id_free(id_entry *x)
-{
-    free(x->key);
-    free(x->sent);
-    free(x);
-}
-
 static void ids_free(call_ids *ids)
 {
-    id_entry *x, *tmp;
-    HASH_ITER(hh, ids->latest, x, tmp) {
-        HASH_DEL(ids->latest, x);
-        id_free(x);
-    }
-    HASH_ITER(hh, ids->sent, x, tmp) {
-        HASH_DEL(ids->sent, x);
-        id_free(x);
-    }
-}
-
-static const char *id_find(id_entry *t, const char *key)
-{
-    id_entry *x;
-    HASH_FIND_STR(t, key, x);
-    return x ? (x->sent ? x->sent : x->key) : NULL;
-}
-
-/* t[key] = sent (NULL: key alone, as a set). 0, or -1. */
-static int id_put(id_entry **t, const char *key, const char *sent)
-{
-    id_entry *x;
-    char *v = sent ? llf_strdup(sent) : NULL;
-    if (sent && !v)
-        return -1;
-    HASH_FIND_STR(*t, key, x);
-    if (x) {
-        free(x->sent);
-        x->sent = v;
-        return 0;
-    }
-    if (!(x = calloc(1, sizeof *x)) || !(x->key = llf_strdup(key))) {
-        free(x);
-        free(v);
-        return -1;
-    }
-    x->sent = v;
-    HASH_ADD_KEYPTR(hh, *t, x->key, strlen(x->key), x);
-    if (x->lost) {
-        id_free(x);
-        return -1;
-    }
-    return 0;
+    id_table_free(&ids->latest);
+    id_table_free(&ids->sent);
 }
 
 /* o[key]: a call's id (answer 0) or a result's (1) as sent to Claude, or
@@ -1378,13 +1358,6 @@ static int fit_thinking(cJSON *o, int kind, long limit, int apply)
     return 1;
 }
 
-/* A program's own Anthropic body fitted to a member's model: max_tokens no
- * higher than the model writes (it answers 400 "max_tokens: N > M"), no
- * top_p beside a temperature for the models that refuse the pair, no
- * sampling settings for those that have none, and thinking only as the
- * model takes it (translated requests carry none), and not after a tool
- * call another dialect's member made (calls_unthought). With apply 0 only
- * counted; the number of changes. */
 /* Does the conversation's last assistant turn call a tool without its
  * thinking first? With thinking on, Claude refuses it (400 "a final
  * `assistant` message must start with a thinking block"): it is what a
@@ -1412,14 +1385,20 @@ static int calls_unthought(const cJSON *o)
     return 0;
 }
 
+/* A program's own Anthropic body fitted to a member's model: max_tokens no
+ * higher than the model writes (it answers 400 "max_tokens: N > M"), no
+ * top_p beside a temperature for the models that refuse the pair, no
+ * sampling settings for those that have none, and thinking only as the
+ * model takes it (translated requests carry none), and not after a tool
+ * call another dialect's member made (calls_unthought). With apply 0 only
+ * counted; the number of changes. */
 static int fit(cJSON *o, const char *model, int apply)
 {
     if (!model || !cJSON_IsObject(o))
         return 0;
     int kind = thinking_kind(model), pair = refuses_both(model);
     long limit = llf_model_max_output(model);
-    cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "thinking");
-    const char *tt = llf_get_str(th, "type");
+    const char *tt = llf_get_str(llf_get(o, "thinking"), "type");
     /* (no thinking, as for a model without: fit_thinking drops it) */
     int unthought = tt && strcmp(tt, "disabled") != 0 && calls_unthought(o);
     int n = fit_thinking(o, unthought ? TH_NONE : kind, limit, apply);

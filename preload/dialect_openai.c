@@ -260,14 +260,15 @@ static int fit_messages(cJSON *o, const char *model, int fam, int apply)
         cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
         if (deepseek && cJSON_IsArray(content) && !llf_content_other(content)) {
             n++;
-            char *t = apply ? llf_content_text(content, "\n") : NULL;
-            cJSON *str = t ? cJSON_CreateString(t) : NULL;
-            if (apply && (!str || !cJSON_ReplaceItemInObjectCaseSensitive(m, "content", str))) {
-                cJSON_Delete(str);
+            if (apply) {
+                char *t = llf_content_text(content, "\n");
+                cJSON *str = t ? cJSON_CreateString(t) : NULL;
                 free(t);
-                return -1;
+                if (!str || !cJSON_ReplaceItemInObjectCaseSensitive(m, "content", str)) {
+                    cJSON_Delete(str);
+                    return -1;
+                }
             }
-            free(t);
         }
         int rc = short_id(cJSON_GetObjectItemCaseSensitive(m, "tool_call_id"), apply);
         if (rc < 0)

@@ -721,8 +721,8 @@ int llf_engine_run(llf_engine *e, llf_call *c, const llf_run_args *a, llf_final 
             /* (neither a request too long for the window, nor one whose
              * history Claude refuses, nor a credential that fails says
              * anything of the provider's health) */
-            if (v.outcome == LLF_OK || (v.fallback && strcmp(v.reason, "context") != 0 &&
-                                        strcmp(v.reason, "thinking_history") != 0 && !llf_verdict_credential(&v))) {
+            if (v.outcome == LLF_OK ||
+                (v.fallback && !llf_verdict_request_own(&v) && !llf_verdict_credential(&v))) {
                 llf_health_report(bid, s->model, v.outcome == LLF_OK, (long long)llf_mono_ms());
                 reported = 1;
             }

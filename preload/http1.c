@@ -106,11 +106,6 @@ static int header_line(const char *l, const char *e)
     return 1;
 }
 
-/* Can the n bytes at l, with no LF yet, begin a request line: a method
- * (letters, as request_line takes them) and then anything but a NUL? A
- * client that speaks first in another protocol, in a binary message with
- * no LF to wait for, is told apart at its first bytes. A CR alone may
- * still be the start of an empty line. */
 /* Does an Upgrade value ask for h2c alone? Java's HttpClient asks for it on
  * every http:// request, and goes on in HTTP/1.1 on the same connection when
  * the server does not switch (RFC 9110 §7.8 lets a server ignore Upgrade;
@@ -131,6 +126,11 @@ static int only_h2c(const char *v)
     return any;
 }
 
+/* Can the n bytes at l, with no LF yet, begin a request line: a method
+ * (letters, as request_line takes them) and then anything but a NUL? A
+ * client that speaks first in another protocol, in a binary message with
+ * no LF to wait for, is told apart at its first bytes. A CR alone may
+ * still be the start of an empty line. */
 static int may_begin_request(const char *l, size_t n)
 {
     if (n == 1 && l[0] == '\r')

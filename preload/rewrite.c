@@ -72,24 +72,19 @@ int llf_header_credential(const char *line)
     return credential(line, strcspn(line, ":;"));
 }
 
-/* Is base_url's host Azure OpenAI's (RESOURCE.openai.azure.com, and the
- * Foundry ones, *.cognitiveservices.azure.com, *.services.ai.azure.com)?
- * Its API keys go in an "api-key" header, as Azure's SDKs send them; as a
- * Bearer token only its v1 API takes one. */
-static int azure_host(const char *base_url)
+/* Is a base URL's host (as the config split it: lower case, no trailing
+ * dot) Azure OpenAI's (RESOURCE.openai.azure.com, and the Foundry ones,
+ * *.cognitiveservices.azure.com, *.services.ai.azure.com)? Its API keys go
+ * in an "api-key" header, as Azure's SDKs send them; as a Bearer token only
+ * its v1 API takes one. */
+static int azure_host(const char *host)
 {
     static const char *const suffixes[] = {".openai.azure.com", ".cognitiveservices.azure.com",
                                            ".services.ai.azure.com"};
-    const char *h = base_url ? strstr(base_url, "://") : NULL;
-    if (!h)
-        return 0;
-    h += 3;
-    size_t n = strcspn(h, "/:?#");
-    while (n && h[n - 1] == '.')
-        n--;   /* (a fully qualified name) */
+    size_t n = host ? strlen(host) : 0;
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         size_t k = strlen(suffixes[i]);
-        if (n > k && strncasecmp(h + n - k, suffixes[i], k) == 0)
+        if (n > k && strcmp(host + n - k, suffixes[i]) == 0)
             return 1;
     }
     return 0;
@@ -576,7 +571,7 @@ int llf_rewrite(const llf_config *cfg, llf_origin *o, int target, const char *mo
         if (llf_headers_add(&out->headers, h))
             goto fail;
     }
-    if (!keep_creds && (t->dialect == LLF_OPENAI && t->key && azure_host(t->base_url)
+    if (!keep_creds && (t->dialect == LLF_OPENAI && t->key && azure_host(cfg->bases[t->base].url.host)
                             ? llf_headers_add2(&out->headers, "api-key: ", t->key)
                             : ops->auth_headers(&out->headers, t->key)))
         goto fail;

@@ -22,6 +22,12 @@
 
 extern const llf_curl_api *llf_curl;
 
+int llf_verdict_request_own(const llf_verdict *v)
+{
+    return v->outcome == LLF_HTTP_ERROR && v->reason &&
+           (strcmp(v->reason, "context") == 0 || strcmp(v->reason, "thinking_history") == 0);
+}
+
 int llf_verdict_credential(const llf_verdict *v)
 {
     if (v->outcome == LLF_TRANSPORT_ERROR)

@@ -38,6 +38,10 @@ const char *llf_outcome_name(llf_outcome o);
  * well succeed, so it says nothing of the provider's health (the breaker
  * does not count it). */
 int llf_verdict_credential(const llf_verdict *v);
+/* A failure of this request alone, whoever sends it: a prompt too long for
+ * the model's window (context), a history Claude refuses
+ * (thinking_history). It says nothing of the provider's health either. */
+int llf_verdict_request_own(const llf_verdict *v);
 
 /* What a judgement needs besides the response. */
 typedef struct llf_judge_in {
