@@ -151,8 +151,33 @@ static int image_to_hub(const cJSON *b, cJSON *parts, llf_terr *e)
     return rc;
 }
 
+/* A document block as hub parts appended to parts: a PDF as a file part
+ * (its title the filename OpenAI asks for), a plain-text document as a
+ * text part, its context (what the program says of it) a text part after
+ * it. Anthropic's citations, which no other dialect gives, are not asked.
+ * A document by URL, by a file id or of content blocks is Claude's alone:
+ * LLF_TR_INCOMPATIBLE. */
+static int document_to_hub(const cJSON *b, cJSON *parts, llf_terr *e)
+{
+    const cJSON *src = llf_get(b, "source");
+    const char *st = llf_get_str(src, "type"), *mt = llf_get_str(src, "media_type");
+    const char *data = llf_get_str(src, "data"), *title = llf_get_str(b, "title");
+    const char *context = llf_get_str(b, "context");
+    cJSON *p;
+    if (st && !strcmp(st, "base64") && mt && !strcasecmp(mt, "application/pdf") && data)
+        p = llf_pdf_part(title && *title ? title : "document.pdf", data);
+    else if (st && !strcmp(st, "text") && data)
+        p = llf_text_part(data);
+    else {
+        llf_terr_set(e, "anthropic document source \"%s\" has no equivalent in other dialects", llf_terr_word(st));
+        return LLF_TR_INCOMPATIBLE;
+    }
+    return llf_append(parts, p) || (context && *context && llf_append(parts, llf_text_part(context)))
+               ? LLF_TR_ERROR : LLF_TR_OK;
+}
+
 /* A tool_result's content as a hub tool message's: its text, or with an
- * image its text and image parts, in *out. */
+ * image or a document its text and media parts, in *out. */
 static int tool_content(const cJSON *content, cJSON **out, llf_terr *e)
 {
     const char *other = llf_content_other(content);
@@ -171,6 +196,8 @@ static int tool_content(const cJSON *content, cJSON **out, llf_terr *e)
                      ? LLF_TR_ERROR : LLF_TR_OK;
         } else if (type && strcmp(type, "image") == 0) {
             rc = image_to_hub(b, parts, e);
+        } else if (type && strcmp(type, "document") == 0) {
+            rc = document_to_hub(b, parts, e);
         } else {
             llf_terr_set(e, "anthropic tool_result block \"%s\" has no equivalent in other dialects",
                          llf_terr_word(type ? type : "?"));
@@ -206,7 +233,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
         return LLF_TR_ERROR;
     cJSON *parts = cJSON_CreateArray(), *calls = cJSON_CreateArray();
     int rc = parts && calls ? LLF_TR_OK : LLF_TR_ERROR;
-    int images = 0;
+    int media = 0;
     for (const cJSON *b = content->child; b && rc == LLF_TR_OK; b = b->next) {
         const char *type = llf_get_str(b, "type");
         type = type ? type : "";
@@ -217,9 +244,9 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
                 cJSON_Delete(p);
                 rc = LLF_TR_ERROR;
             }
-        } else if (strcmp(type, "image") == 0) {
-            rc = image_to_hub(b, parts, e);
-            images++;
+        } else if (strcmp(type, "image") == 0 || strcmp(type, "document") == 0) {
+            rc = type[0] == 'i' ? image_to_hub(b, parts, e) : document_to_hub(b, parts, e);
+            media++;
         } else if (strcmp(type, "tool_use") == 0 && strcmp(role, "assistant") == 0) {
             if (llf_append(calls, llf_hub_tool_call(llf_get_str(b, "id"), llf_get_str(b, "name"),
                                                     llf_get(b, "input"))))
@@ -235,7 +262,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
              * their text, or with an image a tool returned their text and
              * image parts (which an OpenAI member's tool message does not
              * take, and Gemini 3's functionResponse does: see their
-             * req_from_hub). A document has no place in either. */
+             * req_from_hub); a document's as a PDF or text part. */
             cJSON *m = cJSON_CreateObject(), *tc = NULL;
             rc = m ? tool_content(llf_get(b, "content"), &tc, e) : LLF_TR_ERROR;
             if (rc == LLF_TR_OK &&
@@ -255,7 +282,7 @@ static int turn_to_hub(const cJSON *turn, cJSON *msgs, llf_terr *e)
     if (rc == LLF_TR_OK && (nparts || ncalls)) {
         cJSON *m = cJSON_CreateObject();
         cJSON *c;
-        if (nparts == 1 && !images) {
+        if (nparts == 1 && !media) {
             c = cJSON_CreateString(llf_get_str(parts->child, "text"));
         } else if (nparts == 0) {
             c = cJSON_CreateNull();
@@ -678,6 +705,29 @@ static int image_block(const char *url, cJSON **out, llf_terr *e)
     return LLF_TR_OK;
 }
 
+/* A hub file part as a document block appended to blocks: a PDF given
+ * inline, titled by its filename. Else (a file_id, which only OpenAI can
+ * read, another type of file) LLF_TR_INCOMPATIBLE, e said. */
+static int document_block(const cJSON *part, cJSON *blocks, llf_terr *e)
+{
+    const char *name, *data = llf_pdf_data(part, &name);
+    if (!data) {
+        llf_terr_set(e, "a file part other than a PDF given inline has no Anthropic equivalent");
+        return LLF_TR_INCOMPATIBLE;
+    }
+    cJSON *b = cJSON_CreateObject(), *src = cJSON_CreateObject();
+    if (!b || !src || llf_add(b, "type", cJSON_CreateString("document")) ||
+        llf_add(src, "type", cJSON_CreateString("base64")) ||
+        llf_add(src, "media_type", cJSON_CreateString("application/pdf")) ||
+        llf_add(src, "data", cJSON_CreateString(data)) || llf_add_own(b, "source", &src) ||
+        (name && *name && llf_add(b, "title", cJSON_CreateString(name))) || llf_append_own(blocks, &b)) {
+        cJSON_Delete(src);
+        cJSON_Delete(b);
+        return LLF_TR_ERROR;
+    }
+    return LLF_TR_OK;
+}
+
 /* Hub message content → Anthropic blocks appended to blocks. */
 static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
 {
@@ -703,6 +753,10 @@ static int content_blocks(const cJSON *content, cJSON *blocks, llf_terr *e)
                 return rc;
             if (llf_append(blocks, img))
                 return LLF_TR_ERROR;
+        } else if (strcmp(type, "file") == 0) {
+            int rc = document_block(p, blocks, e);
+            if (rc != LLF_TR_OK)
+                return rc;
         } else {
             llf_terr_set(e, "content part \"%s\" has no Anthropic equivalent", llf_terr_word(type));
             return LLF_TR_INCOMPATIBLE;

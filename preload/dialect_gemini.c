@@ -679,9 +679,10 @@ static char *response_text(const cJSON *resp, int *failed)
 }
 
 /* An inlineData or a fileData (a part's, or a functionResponse part's) as
- * the hub's image_url part, appended to parts. LLF_TR_INCOMPATIBLE for
- * what no other dialect reads: other than an image, or a file only Gemini
- * can fetch. */
+ * the hub's image_url part, or an inline PDF as its file part (named by
+ * its displayName, if any: OpenAI asks for a filename), appended to parts.
+ * LLF_TR_INCOMPATIBLE for what no other dialect reads: other than an image
+ * or an inline PDF, or a file only Gemini can fetch. */
 static int media_to_hub(const cJSON *inl, const cJSON *fd, cJSON *parts, llf_terr *e)
 {
     const cJSON *src = inl ? inl : fd;
@@ -694,6 +695,11 @@ static int media_to_hub(const cJSON *inl, const cJSON *fd, cJSON *parts, llf_ter
         llf_terr_set(e, "gemini fileData %s (a file only Gemini can read)",
                      strncasecmp(uri, "gs://", 5) ? "from the Files API" : "at gs://");
         return LLF_TR_INCOMPATIBLE;
+    }
+    if (inl && data && mime && !strcasecmp(mime, "application/pdf")) {
+        const char *name = cJSON_GetStringValue(get2(inl, "displayName", "display_name"));
+        return llf_append(parts, llf_pdf_part(name && *name ? name : "document.pdf", data)) ? LLF_TR_ERROR
+                                                                                           : LLF_TR_OK;
     }
     if (!is_image(mime) || (inl && !data) || (fd && !uri)) {
         llf_terr_set(e, "gemini %s of type %s has no equivalent in other dialects", inl ? "inlineData" : "fileData",
@@ -1227,6 +1233,13 @@ static int parts_from_hub(const cJSON *content, cJSON *parts, llf_terr *e)
             } else {
                 g = blob_part("fileData", guess_mime(url), "fileUri", url);
             }
+        } else if (!strcmp(type, "file")) {
+            const char *name, *data = llf_pdf_data(p, &name);
+            if (!data) {
+                llf_terr_set(e, "a file part other than a PDF given inline has no Gemini equivalent");
+                return LLF_TR_INCOMPATIBLE;
+            }
+            g = blob_part("inlineData", "application/pdf", "data", data);
         } else if (!strcmp(type, "input_audio")) {
             const cJSON *a = llf_get(p, "input_audio");
             char mt[64];
@@ -1314,12 +1327,12 @@ static int takes_response_media(const char *model)
     return model && gemini_major(model) >= 3;
 }
 
-/* The images of a tool message (another dialect's tool result holding one)
- * as a functionResponse's "parts", Gemini 3's multimodal function responses,
- * for model; *media NULL when it has none. Only for a model that takes
- * them (takes_response_media), and only as inline data, since the Gemini
- * API takes no file by its URI there (Google's SDKs say so). Else
- * LLF_TR_INCOMPATIBLE, as for media other than images. */
+/* The images and PDFs of a tool message (another dialect's tool result
+ * holding one) as a functionResponse's "parts", Gemini 3's multimodal
+ * function responses, for model; *media NULL when it has none. Only for a
+ * model that takes them (takes_response_media), and only as inline data,
+ * since the Gemini API takes no file by its URI there (Google's SDKs say
+ * so). Else LLF_TR_INCOMPATIBLE, as for other media. */
 static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr *e)
 {
     const cJSON *content = llf_get(m, "content");
@@ -1327,7 +1340,7 @@ static int tool_media(const cJSON *m, const char *model, cJSON **media, llf_terr
     *media = NULL;
     if (!other)
         return LLF_TR_OK;
-    if (strcmp(other, "image_url") || !takes_response_media(n)) {
+    if ((strcmp(other, "image_url") && strcmp(other, "file")) || !takes_response_media(n)) {
         llf_terr_set(e, "a tool result's %s part has no equivalent in a functionResponse of %s",
                      llf_terr_word(other), llf_terr_word(n));
         return LLF_TR_INCOMPATIBLE;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,6 +102,38 @@ cJSON *llf_image_part(const char *url)
         return NULL;
     }
     return p;
+}
+
+cJSON *llf_pdf_part(const char *filename, const char *b64)
+{
+    llf_buf url = {0};
+    cJSON *p = cJSON_CreateObject(), *f = cJSON_CreateObject();
+    int ok = p && f && !llf_buf_cats(&url, "data:application/pdf;base64,", b64, (char *)NULL) &&
+             !llf_add(p, "type", cJSON_CreateString("file")) &&
+             !llf_add(f, "filename", cJSON_CreateString(filename)) &&
+             !llf_add(f, "file_data", cJSON_CreateString(url.p)) && !llf_add_own(p, "file", &f);
+    llf_buf_free(&url);
+    if (!ok) {
+        cJSON_Delete(f);
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
+const char *llf_pdf_data(const cJSON *part, const char **filename)
+{
+    static const char pdf[] = "application/pdf";
+    const char *type = llf_get_str(part, "type"), *mime, *data;
+    const cJSON *f = llf_get(part, "file");
+    size_t ml;
+    if (!type || strcmp(type, "file") || !llf_data_url(llf_get_str(f, "file_data"), &mime, &ml, &data))
+        return NULL;
+    size_t n = strcspn(mime, ";");   /* (the type's parameters, if any, are not its name) */
+    if ((n < ml ? n : ml) != sizeof pdf - 1 || strncasecmp(mime, pdf, sizeof pdf - 1))
+        return NULL;
+    *filename = llf_get_str(f, "filename");
+    return data;
 }
 
 char *llf_content_text(const cJSON *content, const char *sep)

@@ -32,6 +32,17 @@ cJSON *llf_text_part(const char *t);
 /* A hub image part, {"type": "image_url", "image_url": {"url": url}}. NULL
  * on no memory. */
 cJSON *llf_image_part(const char *url);
+/* A hub part holding a PDF, as OpenAI's Chat Completions takes one:
+ * {"type": "file", "file": {"filename": name, "file_data":
+ * "data:application/pdf;base64,<b64>"}}. Every dialect takes a PDF inline
+ * (Anthropic's document block, Gemini's inlineData); a filename is always
+ * given, since OpenAI refuses file_data without one. NULL on no memory. */
+cJSON *llf_pdf_part(const char *filename, const char *b64);
+/* The base64 bytes of a hub part that is a PDF given inline (a file part
+ * whose file_data is a data URL of application/pdf), with its filename in
+ * *filename (NULL when it has none); NULL for any other part (a file_id,
+ * which only OpenAI can read, or another type of file). */
+const char *llf_pdf_data(const cJSON *part, const char **filename);
 /* The text of OpenAI message content: a string, or text parts joined by sep. */
 char *llf_content_text(const cJSON *content, const char *sep);
 /* The type of the first part of a content list (OpenAI's parts, Anthropic's

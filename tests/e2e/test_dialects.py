@@ -7,7 +7,7 @@ import base64
 import json
 import os
 
-from harness import BUILD, CURL, KEYS, PY, Mock, check, env_for, eq, new_log, read_log, run, write_config
+from harness import BUILD, CURL, KEYS, PY, Mock, check, env_for, eq, new_log, read_log, run, sha, write_config
 
 _m = None
 
@@ -219,6 +219,70 @@ def test_what_claude_alone_refuses_of_an_openai_program_is_sent_as_it_takes_it()
        "Claude skipped as incompatible, the next member asked")
     check(out["choices"][0]["message"]["content"].startswith("Hello from backup"), f"its answer ({out})")
     eq(m.requests("claude"), [], "Claude never sent the image")
+
+
+# a small PDF of one page: its bytes reach every member as its dialect takes them
+PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>"
+             b"endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def answer_text(dialect, out):
+    if dialect == "openai":
+        return out["choices"][0]["message"]["content"]
+    if dialect == "anthropic":
+        return out["content"][0]["text"]
+    return out["candidates"][0]["content"]["parts"][0]["text"]
+
+
+def test_a_pdf_reaches_a_member_of_every_other_dialect():
+    """A program's PDF given inline (an OpenAI file part, an Anthropic
+    document, a Gemini inlineData) reaches each member of another dialect
+    as it takes one: the mock member answers with the size and digest of
+    the PDF it read, and refuses (a 400) any form it does not take. A PDF
+    only its own provider can read (OpenAI's file_id) skips the others."""
+    b64 = base64.b64encode(PDF_BYTES).decode()
+    read = f"[pdf:{len(PDF_BYTES)}:{sha(PDF_BYTES)[:12]}]"
+    programs = {
+        "openai": lambda m: openai_call(m, {"model": "gpt-4o", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "sum it up"},
+            {"type": "file", "file": {"filename": "q3.pdf", "file_data": "data:application/pdf;base64," + b64}}]}]}),
+        "anthropic": lambda m: anthropic_call(m, {"model": "claude-sonnet-4-5", "max_tokens": 200, "messages": [
+            {"role": "user", "content": [
+                {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": b64},
+                 "title": "Q3 report", "citations": {"enabled": True}},
+                {"type": "text", "text": "sum it up"}]}]}),
+        "gemini": lambda m: gemini_call(m, {"contents": [{"role": "user", "parts": [
+            {"text": "sum it up"}, {"inlineData": {"mimeType": "application/pdf", "data": b64}}]}]}),
+    }
+    own = {"openai": "oai", "anthropic": "claude", "gemini": "gem"}
+    members = {"openai": ("backup/gpt-4o-mini", "backup"), "anthropic": ("anthropic/claude-sonnet-4-5", "claude"),
+               "gemini": ("gemini/gemini-2.5-flash", "gem")}
+    for program, argv in programs.items():
+        for member, (entry, server) in members.items():
+            if member == program:
+                continue
+            m = mock()
+            m.set(own[program], behaviour="503")
+            log = new_log("pdf.log")
+            r = run(argv(m), env_for(config(m, [entry]), log))
+            steps = [(l["provider"], l["outcome"]) for l in read_log(log) if l["event"] == "attempt"]
+            eq(steps[-1], (entry.split("/")[0], "ok"), f"{program} program, {member} member: answered")
+            text = answer_text(program, json.loads(r.stdout))
+            check(text.startswith(f"Hello from {server}") and read in text,
+                  f"{program} program, {member} member read the PDF whole ({text})")
+    # OpenAI's own file, by its id: no other provider can read it
+    m = mock()
+    m.set("oai", behaviour="503")
+    log = new_log("pdf.log")
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "sum it up"}, {"type": "file", "file": {"file_id": "file-abc123"}}]}]}
+    out = json.loads(run(openai_call(m, body), env_for(config(m, ["anthropic/claude-sonnet-4-5",
+                                                                    "backup/gpt-4o-mini"]), log)).stdout)
+    steps = [(l["provider"], l.get("reason")) for l in read_log(log) if l["event"] == "attempt"]
+    eq(steps, [("openai", "overloaded"), ("anthropic", "incompatible"), ("backup", "ok")],
+       "Claude skipped, the member of the program's dialect asked")
+    check(out["choices"][0]["message"]["content"].startswith("Hello from backup"), f"its answer ({out})")
+    eq(m.requests("claude"), [], "Claude never sent it")
 
 
 def test_a_thinking_conversation_whose_last_call_another_dialect_made_goes_on():

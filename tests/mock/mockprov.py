@@ -12,7 +12,10 @@ recorded with the credential it carried, for assertions.
 Admin routes on every port: GET /_mock/requests, POST /_mock/set,
 POST /_mock/reset, GET /_mock/blob?size=N&seed=S. See README.md.
 """
+import base64
+import binascii
 import gzip
+import hashlib
 import itertools
 import json
 import random
@@ -190,8 +193,123 @@ def mistral(model):
     return MISTRAL.match(model.rsplit("/", 1)[-1]) is not None
 
 
+def pdf_bytes(b64):
+    """A PDF's bytes from base64, or None when they are not base64 or not a
+    PDF (which every provider refuses)."""
+    try:
+        data = base64.b64decode(b64, validate=True) if isinstance(b64, str) else None
+    except (binascii.Error, ValueError):
+        return None
+    return data if data and data.startswith(b"%PDF-") else None
+
+
+def media_parts(dialect, req):
+    """(where, part) for every part of a request's messages that may carry
+    a document, a tool's result's own parts too."""
+    if dialect == "gemini":
+        for i, c in enumerate(x for x in req.get("contents") or [] if isinstance(x, dict)):
+            for j, p in enumerate(x for x in c.get("parts") or [] if isinstance(x, dict)):
+                yield f"contents[{i}].parts[{j}]", p
+                fr = p.get("functionResponse") or p.get("function_response")
+                for k, q in enumerate(fr.get("parts") or [] if isinstance(fr, dict) else []):
+                    if isinstance(q, dict):
+                        yield f"contents[{i}].parts[{j}].function_response.parts[{k}]", q
+        return
+    for i, m in enumerate(x for x in req.get("messages") or [] if isinstance(x, dict)):
+        content = m.get("content") if isinstance(m.get("content"), list) else []
+        for j, p in enumerate(x for x in content if isinstance(x, dict)):
+            yield (f"messages[{i}].content[{j}]" if dialect == "openai" else f"messages.{i}.content.{j}"), p
+            inner = p.get("content") if p.get("type") == "tool_result" and isinstance(p.get("content"), list) else []
+            for k, q in enumerate(x for x in inner if isinstance(x, dict)):
+                yield f"messages.{i}.content.{j}.content.{k}", q
+
+
+def pdfs(dialect, req):
+    """The PDFs a request holds, as each dialect gives one inline."""
+    found = []
+    for _, p in media_parts(dialect, req):
+        b64 = None
+        if dialect == "openai" and p.get("type") == "file" and isinstance(p.get("file"), dict):
+            url = p["file"].get("file_data")
+            if isinstance(url, str) and url.startswith("data:application/pdf;base64,"):
+                b64 = url.split(",", 1)[1]
+        elif dialect == "anthropic" and p.get("type") == "document" and isinstance(p.get("source"), dict):
+            src = p["source"]
+            b64 = src.get("data") if src.get("type") == "base64" and src.get("media_type") == "application/pdf" else None
+        elif dialect == "gemini":
+            inl = p.get("inlineData") or p.get("inline_data")
+            if isinstance(inl, dict) and (inl.get("mimeType") or inl.get("mime_type")) == "application/pdf":
+                b64 = inl.get("data")
+        data = pdf_bytes(b64) if b64 is not None else None
+        if data:
+            found.append(data)
+    return found
+
+
+def document_refusal(dialect, model, req):
+    """What each API refuses of a request's content parts and documents, in
+    its own words (OpenAI's for its own models)."""
+    for where, p in media_parts(dialect, req):
+        kind = p.get("type")
+        if dialect == "openai" and re.match(r"(gpt-|o[134]|chatgpt)", model):
+            def refused(message, param, code):
+                return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+            if kind not in ("text", "image_url", "input_audio", "refusal", "audio", "file"):
+                return refused(f"Invalid value: '{kind}'. Supported values are: 'text', 'image_url', 'input_audio', "
+                               "'refusal', 'audio', and 'file'.", f"{where}.type", "invalid_value")
+            f = p.get("file") if kind == "file" and isinstance(p.get("file"), dict) else None
+            if f is not None and "file_id" not in f and ("filename" not in f or "file_data" not in f):
+                # (OpenAI names the file_id when a filename is missing)
+                return refused(f"Missing required parameter: '{where}.file.file_id'.", f"{where}.file.file_id",
+                               "missing_required_parameter")
+            if f is not None and "file_data" in f:
+                url = f["file_data"]
+                if not isinstance(url, str) or not url.startswith("data:") or ";base64," not in url:
+                    return refused(f"Invalid value for '{where}.file.file_data': expected a base64-encoded data URL.",
+                                   f"{where}.file.file_data", "invalid_value")
+                if not pdf_bytes(url.split(",", 1)[1]):
+                    return refused("The file type you uploaded is not supported. Please try again with a pdf",
+                                   f"{where}.file.file_data", "invalid_value")
+        if dialect == "anthropic":
+            def refused(message):
+                return {"type": "error", "error": {"type": "invalid_request_error", "message": message}}
+            user_kinds = ("text", "image", "document", "search_result", "tool_use", "tool_result", "thinking",
+                          "redacted_thinking", "server_tool_use", "web_search_tool_result", "container_upload")
+            if kind not in user_kinds:
+                return refused(f"{where}.type: Input tag '{kind}' found using 'type' does not match any of the "
+                               "expected tags: 'document', 'image', 'redacted_thinking', 'search_result', 'text', "
+                               "'thinking', 'tool_result', 'tool_use'")
+            if kind == "document":
+                extra = [k for k in p if k not in ("type", "source", "title", "context", "citations", "cache_control")]
+                if extra:
+                    return refused(f"{where}.document.{extra[0]}: Extra inputs are not permitted")
+                src = p.get("source") if isinstance(p.get("source"), dict) else {}
+                if src.get("type") == "base64":
+                    if src.get("media_type") != "application/pdf":
+                        return refused(f"{where}.document.source.base64.media_type: Input should be 'application/pdf'")
+                    if not pdf_bytes(src.get("data")):
+                        return refused(f"{where}.document.source.base64.data: The PDF specified was not valid.")
+        if dialect == "gemini":
+            def refused(message):
+                return {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}
+            inl = p.get("inlineData") or p.get("inline_data")
+            if isinstance(inl, dict):
+                data = inl.get("data")
+                try:
+                    base64.b64decode(data if isinstance(data, str) else "", validate=True)
+                except (binascii.Error, ValueError):
+                    return refused(f"Invalid value at '{where}.inline_data.data' (TYPE_BYTES), Base64 decoding "
+                                   f"failed for \"{str(data)[:40]}\"")
+                if (inl.get("mimeType") or inl.get("mime_type")) == "application/pdf" and not pdf_bytes(data):
+                    return refused("The document has no pages.")
+    return None
+
+
 def request_refusal(dialect, model, req, beta=""):
     limit = next((v for k, v in MAX_OUTPUT.items() if model.startswith(k)), None)
+    refused_document = document_refusal(dialect, model, req)
+    if refused_document:
+        return refused_document
     if dialect == "openai":
         def refused(message, param, code):
             return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
@@ -215,6 +333,17 @@ def request_refusal(dialect, model, req, beta=""):
                 if own and isinstance(v, str) and len(v) > 40:
                     return refused(f"Invalid '{where}': string too long. Expected a string with maximum length 40, "
                                    f"but got a string with length {len(v)} instead.", where, "string_above_max_length")
+        # OpenAI's function names: ^[a-zA-Z0-9_-]{1,64}$ (Anthropic takes 128, Gemini '.' and ':')
+        for i, t in enumerate(x for x in req.get("tools") or [] if isinstance(x, dict)):
+            name = (t.get("function") or {}).get("name") if isinstance(t.get("function"), dict) else None
+            if own and isinstance(name, str) and len(name) > 64:
+                return refused(f"Invalid 'tools[{i}].function.name': string too long. Expected a string with "
+                               f"maximum length 64, but got a string with length {len(name)} instead.",
+                               f"tools[{i}].function.name", "string_above_max_length")
+            if own and isinstance(name, str) and not re.fullmatch(r"[a-zA-Z0-9_-]+", name):
+                return refused(f"Invalid 'tools[{i}].function.name': string does not match pattern. Expected a "
+                               "string that matches the pattern '^[a-zA-Z0-9_-]+$'.", f"tools[{i}].function.name",
+                               "invalid_value")
         # DeepSeek: a content of parts, a developer message
         if model.startswith("deepseek"):
             for msg in req.get("messages") or []:
@@ -294,6 +423,8 @@ def request_refusal(dialect, model, req, beta=""):
                    for b in blocks):
                 return refused("messages: text content blocks must contain non-whitespace text")
         for i, tool in enumerate(req.get("tools") if isinstance(req.get("tools"), list) else []):
+            if isinstance(tool, dict) and isinstance(tool.get("name"), str) and len(tool["name"]) > 128:
+                return refused(f"tools.{i}.custom.name: String should have at most 128 characters")
             schema = tool.get("input_schema") if isinstance(tool, dict) else None
             if isinstance(tool, dict) and "type" not in tool and (not isinstance(schema, dict) or "type" not in schema):
                 return refused(f"tools.{i}.custom.input_schema.type: Field required")
@@ -478,7 +609,7 @@ def last_user_text(dialect, body):
         return ""
 
 
-CALL = re.compile(r"\[call:([A-Za-z0-9_]+)\]")
+CALL = re.compile(r"\[call:([A-Za-z0-9_-]+)\]")
 
 
 def tool_result(dialect, body):
@@ -570,6 +701,8 @@ def success(dialect, name, model, body):
     m = RID.search(last_user_text(dialect, body))
     if m:
         text += " " + m.group(0)
+    for data in pdfs(dialect, body):   # what it read: each PDF's size and digest
+        text += f" [pdf:{len(data)}:{hashlib.sha256(data).hexdigest()[:12]}]"
     call = CALL.search(last_user_text(dialect, body))
     if call and result is None and body.get("tools"):
         return tool_call(dialect, name, model, call.group(1), body), text

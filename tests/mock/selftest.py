@@ -34,6 +34,38 @@ def call(server, body, behaviour=None, extra=(), path=None, **kw):
     return rc, int(code or 0), text
 
 
+def documents(ob, ab, gb):
+    """A PDF each dialect's way: read (its size and digest in the answer),
+    or refused as each API refuses what it does not take."""
+    pdf = "JVBERi0xLjQKJcK1wrYK"   # %PDF-1.4 ...
+    seen = "[pdf:15:"
+    def user(server, parts):
+        if server == "g":
+            return dict(gb, contents=[{"role": "user", "parts": parts}])
+        return dict(ob if server == "o" else ab, messages=[{"role": "user", "content": parts}])
+    ofile = {"type": "file", "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64," + pdf}}
+    adoc = {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": pdf}}
+    ginl = {"inlineData": {"mimeType": "application/pdf", "data": pdf}}
+    for server, part, text in (("o", ofile, lambda j: j["choices"][0]["message"]["content"]),
+                               ("a", adoc, lambda j: j["content"][0]["text"]),
+                               ("g", ginl, lambda j: j["candidates"][0]["content"]["parts"][0]["text"])):
+        rc, code, t = call(server, user(server, [part]), "ok")
+        check(code == 200 and seen in text(json.loads(t)), f"{server}: a PDF read ({t[:200]})")
+    for server, part, code_want, words in (
+            ("o", {"type": "file", "file": {"file_data": ofile["file"]["file_data"]}}, 400, "file.file_id"),
+            ("o", {"type": "file", "file": {"filename": "a.pdf", "file_data": pdf}}, 400, "data URL"),
+            ("o", adoc, 400, "Invalid value: 'document'"),
+            ("a", ofile, 400, "Input tag 'file'"),
+            ("a", dict(adoc, source=dict(adoc["source"], media_type="text/plain")), 400, "application/pdf"),
+            ("a", dict(adoc, source=dict(adoc["source"], data="eHh4")), 400, "not valid"),
+            ("a", dict(adoc, filename="a.pdf"), 400, "Extra inputs"),
+            ("g", {"inlineData": {"mimeType": "application/pdf", "data": "data:application/pdf;base64," + pdf}},
+             400, "Base64 decoding failed"),
+            ("g", {"inlineData": {"mimeType": "application/pdf", "data": "eHh4"}}, 400, "no pages")):
+        rc, code, t = call(server, user(server, [part]), "ok")
+        eq((code, words in t), (code_want, True), f"{server}: refused, {words}")
+
+
 def cases():
     ob = {"model": "gpt-x", "messages": [{"role": "user", "content": "hi [rid:r1]"}]}
     ab = {"model": "claude-x", "max_tokens": 10, "messages": [{"role": "user", "content": "hi [rid:r2]"}]}
@@ -222,6 +254,14 @@ def cases():
     curl(url, url, "-H", "Authorization: Bearer ko", "-d", json.dumps(ob))   # two calls, one connection
     conns = [r["conn"] for r in m.requests("o")]
     check(len(conns) == 3 and conns[1] == conns[2] != conns[0], f"a serial per connection tells them apart {conns}")
+    documents(ob, ab, gb)
+    # function names: OpenAI's 64 characters, Claude's 128
+    for n, want in ((64, 200), (65, 400)):
+        rc, code, t = call("o", dict(ob, tools=[{"type": "function", "function": {"name": "f" * n}}]), "ok")
+        eq((code, n < 65 or "maximum length 64" in t), (want, True), f"openai: a function name of {n}")
+    for n, want in ((128, 200), (129, 400)):
+        rc, code, t = call("a", dict(ab, tools=[{"name": "f" * n, "input_schema": {"type": "object"}}]), "ok")
+        eq((code, n < 129 or "at most 128" in t), (want, True), f"anthropic: a tool name of {n}")
     # streams
     rc, code, t = call("o", dict(ob, stream=True), "ok")
     check(t.strip().endswith("data: [DONE]") and "chat.completion.chunk" in t, "openai stream")

@@ -263,11 +263,12 @@ static void tool_results_across(void)
     const cJSON *inl = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(fres, "parts"), 0), "inlineData");
     CHECK(rc == LLF_TR_OK && inl && !strcmp(cJSON_GetObjectItem(inl, "data")->valuestring, "iVBORw0KGgo="));
     cJSON_Delete(g3);
-    /* a document has no place in a tool message of any other dialect */
-    static const char doc[] = SHOT_RESULT("{\"type\":\"document\",\"source\":{\"type\":\"text\","
-                                          "\"media_type\":\"text/plain\",\"data\":\"x\"}}");
+    /* a document by URL has no place in a tool message of any other
+     * dialect (an inline one: test_documents.c) */
+    static const char doc[] = SHOT_RESULT("{\"type\":\"document\",\"source\":{\"type\":\"url\","
+                                          "\"url\":\"https://x.test/a.pdf\"}}");
     cJSON *od = tr_across(LLF_ANTHROPIC, LLF_GEMINI, doc, "gemini-3-pro-preview", &rc, d, sizeof d);
-    CHECK(rc == LLF_TR_INCOMPATIBLE && !od && strstr(d, "tool_result") && strstr(d, "document"));
+    CHECK(rc == LLF_TR_INCOMPATIBLE && !od && strstr(d, "document source"));
     cJSON_Delete(od);
     static const char failed[] =
         "{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"w\"},"

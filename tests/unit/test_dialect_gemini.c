@@ -502,7 +502,7 @@ static void function_response_media(void)
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(src, "url")), "https://x.test/a.png");
     cJSON_Delete(o);
     static const char *const refused[][2] = {
-        {"{\"inlineData\":{\"mimeType\":\"application/pdf\",\"data\":\"QUJD\"}}", "application/pdf"},
+        {"{\"inlineData\":{\"mimeType\":\"application/zip\",\"data\":\"UEsD\"}}", "application/zip"},
         {"{\"fileData\":{\"mimeType\":\"image/png\",\"fileUri\":\"gs://b/a.png\"}}", "gs://"},
         {"{\"text\":\"x\"}", "functionResponse part"},
     };
@@ -1527,8 +1527,8 @@ void test_dialect_gemini(void)
     CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"role\":\"model\",\"parts\":[{\"thoughtSignature\":\"x\",\"executableCode\":{}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
 
     /* what Gemini cannot serve faithfully, or cannot be expressed in the hub */
-    CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"inlineData\":{\"mimeType\":\"application/pdf\",\"data\":\"JVBE\"}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
-    CHECK(strstr(d, "application/pdf") != NULL);
+    CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"inlineData\":{\"mimeType\":\"application/zip\",\"data\":\"UEsD\"}}]}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
+    CHECK(strstr(d, "application/zip") != NULL);
     CHECK(tr_code(G->req_to_hub, "g", "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"googleSearch\":{}}]}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     CHECK(tr_code(G->req_from_hub, "g", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{\"$ref\":\"#/$defs/a\",\"$defs\":{\"a\":{}}}}}}", d, sizeof d) == LLF_TR_INCOMPATIBLE);
     /* a $ref anywhere, also under what Gemini's schema has no place for
