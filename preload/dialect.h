@@ -45,12 +45,21 @@ const char *llf_terr_word(const char *s);
  * (llf_hub_tool_errors); Gemini's a response {"error": ...}. */
 #define LLF_HUB_TOOL_ERROR "llf:is_error"
 
-/* In a hub request made from a Gemini one: the function names it changed
- * for OpenAI and Anthropic, which take ^[a-zA-Z0-9_-]{1,64}$ only, where
- * Gemini also takes '.' and ':' ("files.read", "mcp:search"); an object of
+/* In a hub request made from a Gemini or an Anthropic one: the function
+ * names it changed for the members of other dialects, since OpenAI takes
+ * ^[a-zA-Z0-9_-]{1,64}$ only, where Gemini also takes '.' and ':'
+ * ("files.read", "mcp:search") and Anthropic names of up to 128 bytes
+ * (Claude Code's "mcp__plugin_<plugin>_<server>__<tool>"); an object of
  * each name as sent -> the program's. A member's answer has its calls
  * renamed back (llf_hub_names_back) before it reaches the program. */
 #define LLF_HUB_NAMES "llf:names"
+
+/* The hub's function names that OpenAI refuses (and Anthropic, those it
+ * refuses of them) made names they take, wherever the request names them
+ * (its tools, its tool_choice, its history's calls), and LLF_HUB_NAMES the
+ * way back: the program is answered with its own names. (A member of the
+ * program's dialect is sent the program's body.) 0, or -1 on no memory. */
+int llf_hub_names_for_others(cJSON *hub);
 
 /* Each tool call of a hub answer or stream chunk (choices[].message or
  * .delta) whose function name names (LLF_HUB_NAMES; NULL: none) holds,

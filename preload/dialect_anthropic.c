@@ -539,6 +539,9 @@ static int given_to_hub(const cJSON *req, const char *url_model, cJSON **out, ll
             llf_add(hub, "parallel_tool_calls", cJSON_CreateFalse()))
             rc = LLF_TR_ERROR;
     }
+    /* Names of 65 to 128 bytes, which Claude takes and OpenAI refuses */
+    if (rc == LLF_TR_OK && llf_hub_names_for_others(hub))
+        rc = LLF_TR_ERROR;
     if (rc != LLF_TR_OK) {
         cJSON_Delete(hub);
         return rc;

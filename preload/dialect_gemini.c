@@ -31,7 +31,7 @@
  * it names. Gemini 3's multimodal function responses (images in a
  * functionResponse's parts) are the hub tool message's image parts. A
  * function name OpenAI and Anthropic refuse ("files.read") is sent as one
- * they take, and an answer's calls are named back (names_for_others). */
+ * they take, and an answer's calls are named back (llf_hub_names_for_others). */
 #include "dialect.h"
 
 #include <math.h>
@@ -891,104 +891,6 @@ static int only_allowed(cJSON *tools, const cJSON *allowed, llf_terr *e)
     return LLF_TR_OK;
 }
 
-/* Is name one OpenAI and Anthropic take (^[a-zA-Z0-9_-]{1,64}$)? */
-static int other_name(const char *name)
-{
-    size_t n = 0;
-    while (name[n] && llf_name_byte(name[n]))
-        n++;
-    return !name[n] && n >= 1 && n <= 64;
-}
-
-/* The function names of a hub request: its tools', its tool_choice's and
- * its history's calls', each passed to fn (the string item, which fn may
- * change). The first non-zero fn returns, else 0. */
-static int each_name(cJSON *hub, int (*fn)(cJSON *name, void *ctx), void *ctx)
-{
-#define NAME(o) cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "function"), "name")
-    cJSON *tools = cJSON_GetObjectItemCaseSensitive(hub, "tools");
-    cJSON *tc = cJSON_GetObjectItemCaseSensitive(hub, "tool_choice");
-    cJSON *msgs = cJSON_GetObjectItemCaseSensitive(hub, "messages");
-    int rc = 0;
-    for (cJSON *t = cJSON_IsArray(tools) ? tools->child : NULL; t && !rc; t = t->next)
-        rc = fn(NAME(t), ctx);
-    if (!rc && cJSON_IsObject(tc))
-        rc = fn(NAME(tc), ctx);
-    for (cJSON *m = cJSON_IsArray(msgs) ? msgs->child : NULL; m && !rc; m = m->next) {
-        cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
-        for (cJSON *c = cJSON_IsArray(calls) ? calls->child : NULL; c && !rc; c = c->next)
-            rc = fn(NAME(c), ctx);
-    }
-#undef NAME
-    return rc;
-}
-
-typedef struct names_ctx {
-    cJSON *taken;   /* every name the request holds or was given: a set (keys) */
-    cJSON *sent;    /* a name OpenAI and Anthropic refuse -> the one sent in its place */
-} names_ctx;
-
-/* each_name: a name added to taken. */
-static int name_seen(cJSON *name, void *ctx)
-{
-    names_ctx *x = ctx;
-    if (!cJSON_IsString(name) || cJSON_GetObjectItemCaseSensitive(x->taken, name->valuestring))
-        return 0;
-    return llf_add(x->taken, name->valuestring, cJSON_CreateTrue());
-}
-
-/* each_name: a name OpenAI and Anthropic refuse made one they take, each
- * byte they refuse '_' ("files.read": files_read), cut to their 64 bytes,
- * and when the request holds that name already (or gave it to another),
- * with _2, _3... after it; the same name the same each time. */
-static int name_sent(cJSON *name, void *ctx)
-{
-    names_ctx *x = ctx;
-    if (!cJSON_IsString(name) || !*name->valuestring || other_name(name->valuestring))
-        return 0;
-    const char *to = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x->sent, name->valuestring));
-    char base[65], made[65];
-    if (!to) {
-        size_t n = 0;
-        for (const char *p = name->valuestring; *p && n < 64; p++)
-            base[n++] = llf_name_byte(*p) ? *p : '_';
-        base[n] = '\0';
-        snprintf(made, sizeof made, "%s", base);
-        for (unsigned k = 2; cJSON_GetObjectItemCaseSensitive(x->taken, made); k++) {
-            char tail[16];
-            int tl = snprintf(tail, sizeof tail, "_%u", k);
-            snprintf(made, sizeof made, "%.*s%s", (int)n + tl > 64 ? 64 - tl : (int)n, base, tail);
-        }
-        if (llf_add(x->taken, made, cJSON_CreateTrue()) ||
-            llf_add(x->sent, name->valuestring, cJSON_CreateString(made)))
-            return -1;
-        to = made;
-    }
-    return cJSON_SetValuestring(name, to) ? 0 : -1;
-}
-
-/* The hub's function names that OpenAI and Anthropic refuse (Gemini also
- * takes '.' and ':', so MCP-style "files.read" and "mcp:search" reach
- * either as a 400) made names they take, wherever the request names them
- * (name_sent), and LLF_HUB_NAMES the way back: the program is answered
- * with its own names. (A Gemini member is sent the program's body.) 0, or
- * -1 on no memory. */
-static int names_for_others(cJSON *hub)
-{
-    names_ctx x = {cJSON_CreateObject(), cJSON_CreateObject()};
-    int rc = x.taken && x.sent && !each_name(hub, name_seen, &x) && !each_name(hub, name_sent, &x) ? 0 : -1;
-    cJSON *back = rc == 0 && x.sent->child ? cJSON_CreateObject() : NULL;
-    for (const cJSON *k = back ? x.sent->child : NULL; k && rc == 0; k = k->next)
-        rc = llf_add(back, k->valuestring, cJSON_CreateString(k->string));
-    if (rc == 0 && back && llf_add(hub, LLF_HUB_NAMES, back))
-        rc = -1;
-    else if (rc)
-        cJSON_Delete(back);
-    cJSON_Delete(x.taken);
-    cJSON_Delete(x.sent);
-    return rc;
-}
-
 static int given_to_hub(const cJSON *req, const char *url_model, cJSON **out, llf_terr *e)
 {
     const cJSON *contents = llf_get(req, "contents");
@@ -1150,7 +1052,7 @@ static int given_to_hub(const cJSON *req, const char *url_model, cJSON **out, ll
         if (llf_add(hub, "tool_choice", tc))
             rc = LLF_TR_ERROR;
     }
-    if (rc == LLF_TR_OK && names_for_others(hub))
+    if (rc == LLF_TR_OK && llf_hub_names_for_others(hub))
         rc = LLF_TR_ERROR;
     if (rc == LLF_TR_OK && refused.detail[0] && llf_add(hub, LLF_HUB_REFUSED, cJSON_CreateString(refused.detail)))
         rc = LLF_TR_ERROR;

@@ -1653,6 +1653,38 @@ sys.stdout.write(c.getresponse().read().decode())
             eq(names, ["weather_get"], f"{server} member, {client}: the name it was sent")
 
 
+def test_an_anthropic_programs_long_tool_names_come_back_as_its_own():
+    """Claude takes tool names of up to 128 characters (Claude Code's MCP
+    plugins' mcp__plugin_<plugin>_<server>__<tool> often pass 64), which
+    OpenAI refuses (400, 64 at most): members of other dialects are sent
+    them cut to 64, and the call they make reaches the Anthropic program,
+    whole or streamed, by its own name."""
+    long = "mcp__plugin_atlassian-mcp_atlassian__getJiraProjectIssueTypesMetadataForAProject"
+    cut = long[:64]
+    params = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 200,
+            "tools": [{"name": long, "description": "issue types", "input_schema": params},
+                      {"name": "short", "input_schema": params}],
+            "messages": [{"role": "user", "content": f"issue types? [call:{cut}]"}]}
+    for server, entry in (("backup", "backup/gpt-4o-mini"), ("gem", "gemini/gemini-2.5-flash")):
+        for stream in (False, True):
+            m = mock()
+            m.set("claude", behaviour="503")
+            argv = anthropic_call(m, dict(body, stream=True) if stream else body)
+            out = run(argv[:2] + ["-N"] + argv[2:], env_for(config(m, [entry]))).stdout.decode()
+            if stream:
+                got = stream_tool_call("anthropic", out)
+            else:
+                j = json.loads(out)
+                use = [b for b in j["content"] if b["type"] == "tool_use"]
+                got = (use[0]["name"] if use else None, use[0]["input"] if use else None, j.get("stop_reason"))
+            eq(got, (long, {"city": "Paris"}, "tool_use"), f"{server} member, stream {stream}: {out[-300:]!r}")
+            sent = json.loads(m.requests(server)[-1]["body"])
+            names = [d["name"] for t in sent["tools"] for d in t.get("functionDeclarations", [])] \
+                if server == "gem" else [t["function"]["name"] for t in sent["tools"]]
+            eq(names, [cut, "short"], f"{server} member: the names it was sent")
+
+
 def scripted_member(events, ctype="text/event-stream"):
     """A loopback member that answers every POST 200 with these SSE events
     (or other pieces), chunked, and then ends its body cleanly. Returns

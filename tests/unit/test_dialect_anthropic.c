@@ -530,6 +530,67 @@ static void tool_ids(void)
     free(s);
 }
 
+/* A tool name of 65 to 128 bytes, which Claude takes (Claude Code's MCP
+ * plugins' "mcp__plugin_<plugin>_<server>__<tool>") and OpenAI refuses
+ * (64 at most): members of other dialects are sent it cut to 64 bytes, in
+ * the tools, the tool choice and the history's calls alike, a second name
+ * cut alike made _2; their calls come back by the program's name. */
+static void long_tool_names(void)
+{
+#define LONG1 "mcp__plugin_atlassian-mcp_atlassian__getJiraProjectIssueTypesMetadataForAProject"
+#define LONG2 "mcp__plugin_atlassian-mcp_atlassian__getJiraProjectIssueTypesMetadataForAnIssue"
+#define CUT1 "mcp__plugin_atlassian-mcp_atlassian__getJiraProjectIssueTypesMet"
+#define CUT2 "mcp__plugin_atlassian-mcp_atlassian__getJiraProjectIssueTypesM_2"   /* (cut to 62, then _2) */
+    static const char req[] =
+        "{\"model\":\"c\",\"max_tokens\":9,\"tools\":[{\"name\":\"" LONG1 "\",\"input_schema\":{\"type\":\"object\"}},"
+        "{\"name\":\"" LONG2 "\",\"input_schema\":{\"type\":\"object\"}},{\"name\":\"short\",\"input_schema\":"
+        "{\"type\":\"object\"}}],\"tool_choice\":{\"type\":\"tool\",\"name\":\"" LONG2 "\"},\"messages\":["
+        "{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\","
+        "\"id\":\"toolu_1\",\"name\":\"" LONG1 "\",\"input\":{}}]},{\"role\":\"user\",\"content\":["
+        "{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content\":\"r\"}]}]}";
+    CHECK(sizeof CUT1 - 1 == 64 && sizeof LONG1 - 1 > 64 && sizeof LONG1 - 1 <= 128);
+    int rc;
+    cJSON *o = tr_across(LLF_ANTHROPIC, LLF_OPENAI, req, "gpt-4o", &rc, NULL, 0);
+    const cJSON *tools = cJSON_GetObjectItem(o, "tools");
+#define FNAME(x) cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(x, "function"), "name"))
+    CHECK(rc == LLF_TR_OK && cJSON_GetArraySize(tools) == 3);
+    CHECK_STR(FNAME(cJSON_GetArrayItem(tools, 0)), CUT1);
+    CHECK_STR(FNAME(cJSON_GetArrayItem(tools, 1)), CUT2);
+    CHECK_STR(FNAME(cJSON_GetArrayItem(tools, 2)), "short");
+    CHECK_STR(FNAME(cJSON_GetObjectItem(o, "tool_choice")), FNAME(cJSON_GetArrayItem(tools, 1)));
+    CHECK_STR(FNAME(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 1),
+                                                           "tool_calls"), 0)), CUT1);
+    CHECK(!cJSON_GetObjectItem(o, LLF_HUB_NAMES));   /* (the hub's own: never sent) */
+    cJSON_Delete(o);
+    /* the member's call reaches the program by its own name */
+    cJSON *in = cJSON_Parse(req), *hub = NULL;
+    llf_terr e;
+    CHECK(A->req_to_hub(in, NULL, &hub, &e) == LLF_TR_OK);
+    cJSON *ans = cJSON_Parse("{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":"
+                             "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":"
+                             "\"function\",\"function\":{\"name\":\"" CUT1 "\",\"arguments\":\"{}\"}}]},"
+                             "\"finish_reason\":\"tool_calls\"}]}"), *out = NULL;
+    CHECK(llf_hub_names_back(ans, cJSON_GetObjectItem(hub, LLF_HUB_NAMES)) == 0);
+    CHECK(A->resp_from_hub(ans, "c", &out, &e) == LLF_TR_OK);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(out, "content"), 0),
+                                                       "name")), LONG1);
+    cJSON_Delete(in);
+    cJSON_Delete(hub);
+    cJSON_Delete(ans);
+    cJSON_Delete(out);
+    /* names of 64 bytes or fewer are sent as they are, and named back by none */
+    in = cJSON_Parse("{\"model\":\"c\",\"max_tokens\":9,\"tools\":[{\"name\":\"" CUT1 "\",\"input_schema\":"
+                     "{\"type\":\"object\"}}],\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}");
+    CHECK(A->req_to_hub(in, NULL, &hub, &e) == LLF_TR_OK && !cJSON_GetObjectItem(hub, LLF_HUB_NAMES));
+    cJSON_Delete(in);
+    cJSON_Delete(hub);
+#undef FNAME
+#undef CUT2
+#undef CUT1
+#undef LONG2
+#undef LONG1
+}
+
 /* Anthropic's strict tools (inputs that match the schema) are OpenAI's
  * function.strict where OpenAI's strict mode reads the schema alike
  * (closed objects, every property required); with an optional property
@@ -943,6 +1004,7 @@ void test_dialect_anthropic(void)
     user_ids();
     arguments_read_whole();
     image_types();
+    long_tool_names();
     char d[160];
     tr_golden("anthropic basic → hub", A->req_to_hub, NULL, "anthropic/req_basic.anthropic.json",
               "anthropic/req_basic.hub.json");
