@@ -222,17 +222,31 @@ static int rename_key(cJSON *k, const char *name)
  * too long ... maximum length 40"), which other servers make (vLLM's
  * chatcmpl-tool-<32 hex>, 46) and a conversation keeps once one of them
  * answered: such an id is sent as call_<32 hex of it> (llf_short_hash), the
- * same for the call and its result. 1 when v is such an id, -1 on no
- * memory. */
+ * same for the call and its result; to a Mistral model, any id but one of
+ * its own form (mistral_id) as the first 9 of those hex digits. 1 when v
+ * is such an id, -1 on no memory. */
 #define OPENAI_ID_MAX 40
-static int short_id(cJSON *v, int apply)
+
+/* Mistral's models take a tool call id of exactly 9 letters and digits
+ * (400 "Tool call id was call_0fypS1hVX but must be a-z, A-Z, 0-9, with a
+ * length of 9.", Mistral's API and vLLM serving them alike), which no
+ * other provider makes: is v one? */
+static int mistral_id(const char *v)
 {
-    if (!cJSON_IsString(v) || strlen(v->valuestring) <= OPENAI_ID_MAX)
+    size_t n = 0;
+    while (n < 10 && ((v[n] >= 'a' && v[n] <= 'z') || (v[n] >= 'A' && v[n] <= 'Z') || (v[n] >= '0' && v[n] <= '9')))
+        n++;
+    return n == 9 && !v[9];
+}
+
+static int short_id(cJSON *v, int mistral, int apply)
+{
+    if (!cJSON_IsString(v) || (mistral ? mistral_id(v->valuestring) : strlen(v->valuestring) <= OPENAI_ID_MAX))
         return 0;
     if (apply) {
         char h[33], s[40];
         llf_short_hash(v->valuestring, h);
-        snprintf(s, sizeof s, "call_%s", h);
+        snprintf(s, sizeof s, mistral ? "%.9s" : "call_%s", h);   /* (hex digits: Mistral's letters and digits) */
         if (!cJSON_SetValuestring(v, s))
             return -1;
     }
@@ -243,8 +257,9 @@ static int short_id(cJSON *v, int apply)
  * for servers other than OpenAI's (DeepSeek refuses "unknown variant
  * `developer`", chat templates know none); DeepSeek takes a message's
  * content as a string only (400 "invalid type: sequence, expected a
- * string"), so one of text parts alone is joined; long tool call ids are
- * shortened (short_id). The number of changes, -1 on no memory. */
+ * string"), so one of text parts alone is joined; tool call ids that
+ * OpenAI or Mistral would refuse are made ones they take (short_id). The
+ * number of changes, -1 on no memory. */
 static int fit_messages(cJSON *o, const char *model, int fam, int apply)
 {
     int n = 0, deepseek = strncmp(llf_model_name(model), "deepseek", 8) == 0;
@@ -270,13 +285,13 @@ static int fit_messages(cJSON *o, const char *model, int fam, int apply)
                 }
             }
         }
-        int rc = short_id(cJSON_GetObjectItemCaseSensitive(m, "tool_call_id"), apply);
+        int rc = short_id(cJSON_GetObjectItemCaseSensitive(m, "tool_call_id"), fam == MISTRAL, apply);
         if (rc < 0)
             return -1;
         n += rc;
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "tool_calls"))
         {
-            if ((rc = short_id(cJSON_GetObjectItemCaseSensitive(c, "id"), apply)) < 0)
+            if ((rc = short_id(cJSON_GetObjectItemCaseSensitive(c, "id"), fam == MISTRAL, apply)) < 0)
                 return -1;
             n += rc;
         }

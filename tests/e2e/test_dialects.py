@@ -329,9 +329,11 @@ def test_what_an_openai_member_alone_refuses_is_sent_as_it_takes_it():
     """An Anthropic program's long metadata.user_id (Claude Code's, some 155
     characters) reaches an OpenAI member as 32 hex digits of it (OpenAI
     refuses a user over 64); a history's tool call id over OpenAI's 40
-    characters (vLLM's, 46) is shortened alike in the call and its result;
-    a DeepSeek member gets a developer message as a system one and a
-    content of text parts as one string (it refuses both). Each was a 400."""
+    characters (vLLM's, 46) is shortened alike in the call and its result,
+    and to a Mistral model (which takes 9 letters and digits alone) made
+    9 hex digits; a DeepSeek member gets a developer message as a system
+    one and a content of text parts as one string (it refuses both). Each
+    was a 400."""
     m = mock()
     uid = ("user_" + "ab" * 32 + "_account_11111111-2222-3333-4444-555555555555_session_"
            "66666666-7777-8888-9999-000000000000")
@@ -353,7 +355,7 @@ def test_what_an_openai_member_alone_refuses_is_sent_as_it_takes_it():
         {"role": "assistant", "content": None, "tool_calls": [
             {"id": long_id, "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
         {"role": "tool", "tool_call_id": long_id, "content": "20C"}], "tools": WEATHER}
-    for member in ("gpt-4o-mini", "deepseek-chat"):
+    for member in ("gpt-4o-mini", "deepseek-chat", "mistral-large-latest"):
         m.reset_all()
         m.set("oai", behaviour="503")
         log = new_log("openai_takes.log")
@@ -363,7 +365,10 @@ def test_what_an_openai_member_alone_refuses_is_sent_as_it_takes_it():
         sent = json.loads(m.requests("backup")[0]["body"])["messages"]
         ids = (sent[2]["tool_calls"][0]["id"], sent[3]["tool_call_id"])
         check(ids[0] == ids[1] and len(ids[0]) <= 40, f"{member}: the id shortened alike ({ids})")
-        if member == "deepseek-chat":
+        if member.startswith("mistral"):   # (Mistral's: 9 letters and digits)
+            check(len(ids[0]) == 9 and ids[0].isalnum(), f"Mistral's form of the id ({ids})")
+            eq((sent[0]["role"], sent[1]["content"]), ("system", body["messages"][1]["content"]), "Mistral's forms")
+        elif member == "deepseek-chat":
             eq((sent[0]["role"], sent[1]["content"]), ("system", "weather\nin Paris?"), "DeepSeek's forms")
         else:
             eq((sent[0]["role"], sent[1]["content"]), ("developer", body["messages"][1]["content"]),

@@ -333,6 +333,14 @@ def request_refusal(dialect, model, req, beta=""):
                 if own and isinstance(v, str) and len(v) > 40:
                     return refused(f"Invalid '{where}': string too long. Expected a string with maximum length 40, "
                                    f"but got a string with length {len(v)} instead.", where, "string_above_max_length")
+        # Mistral's tool call ids: 9 letters and digits, in its words and status
+        if mistral(model):
+            for msg in (x for x in req.get("messages") or [] if isinstance(x, dict)):
+                calls = msg.get("tool_calls") if isinstance(msg.get("tool_calls"), list) else []
+                for v in [msg.get("tool_call_id")] + [c.get("id") for c in calls if isinstance(c, dict)]:
+                    if v is not None and not re.fullmatch(r"[a-zA-Z0-9]{9}", str(v)):
+                        return {"object": "error", "message": f"Tool call id was {v} but must be a-z, A-Z, 0-9, "
+                                "with a length of 9.", "type": "invalid_function_call", "param": None, "code": "3280"}
         # OpenAI's function names: ^[a-zA-Z0-9_-]{1,64}$ (Anthropic takes 128, Gemini '.' and ':')
         for i, t in enumerate(x for x in req.get("tools") or [] if isinstance(x, dict)):
             name = (t.get("function") or {}).get("name") if isinstance(t.get("function"), dict) else None
@@ -637,8 +645,9 @@ def tool_result(dialect, body):
 
 def openai_call_id(model, tool):
     """An OpenAI-dialect call's id: Moonshot's Kimi names its calls
-    functions.NAME:INDEX, whole or streamed."""
-    return f"functions.{tool}:0" if model.startswith("kimi") else "call_mock1"
+    functions.NAME:INDEX, whole or streamed, Mistral's models with 9 letters
+    and digits."""
+    return f"functions.{tool}:0" if model.startswith("kimi") else "D681PevKs" if mistral(model) else "call_mock1"
 
 
 def tool_args(tool):

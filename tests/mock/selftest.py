@@ -259,6 +259,13 @@ def cases():
     for n, want in ((64, 200), (65, 400)):
         rc, code, t = call("o", dict(ob, tools=[{"type": "function", "function": {"name": "f" * n}}]), "ok")
         eq((code, n < 65 or "maximum length 64" in t), (want, True), f"openai: a function name of {n}")
+    # Mistral's tool call ids: 9 letters and digits
+    for cid, want in (("D681PevKs", 200), ("call_0fypS1hVX", 400)):
+        msgs = [{"role": "user", "content": "q"}, {"role": "assistant", "content": None, "tool_calls": [
+            {"id": cid, "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": cid, "content": "r"}]
+        rc, code, t = call("o", dict(ob, model="mistral-small-latest", messages=msgs), "ok")
+        eq((code, want == 200 or "with a length of 9" in t), (want, True), f"mistral: tool call id {cid}")
     for n, want in ((128, 200), (129, 400)):
         rc, code, t = call("a", dict(ab, tools=[{"name": "f" * n, "input_schema": {"type": "object"}}]), "ok")
         eq((code, n < 129 or "at most 128" in t), (want, True), f"anthropic: a tool name of {n}")

@@ -461,6 +461,28 @@ void test_dialect_openai(void)
         cJSON_Delete(b);
         cJSON_Delete(want);
     }
+    /* a Mistral model takes tool call ids of 9 letters and digits alone:
+     * any other is sent as the first 9 hex digits of its hash, alike in
+     * the call and its result; one of that form stays */
+    {
+        cJSON *b = cJSON_Parse("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"call_0fypS1hVX\","
+                               "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}},{\"id\":"
+                               "\"aB3xK9mP2\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
+                               "{\"role\":\"tool\",\"tool_call_id\":\"call_0fypS1hVX\",\"content\":\"1\"},{\"role\":"
+                               "\"tool\",\"tool_call_id\":\"aB3xK9mP2\",\"content\":\"2\"}]}");
+        char h[33], want[10];
+        llf_short_hash("call_0fypS1hVX", h);
+        snprintf(want, sizeof want, "%.9s", h);
+        CHECK(o->fit(b, "devstral-small-2507", 0) == 2 && o->fit(b, "devstral-small-2507", 1) == 2 &&
+              o->fit(b, "devstral-small-2507", 0) == 0 && o->fit(b, "gpt-4o", 0) == 0);
+        const cJSON *msgs = cJSON_GetObjectItem(b, "messages");
+        const cJSON *calls = cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 0), "tool_calls");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(calls, 0), "id")), want);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "tool_call_id")), want);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(calls, 1), "id")), "aB3xK9mP2");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 2), "tool_call_id")), "aB3xK9mP2");
+        cJSON_Delete(b);
+    }
     /* translated for a Mistral member: an Anthropic program's
      * metadata.user_id (the hub's user) and a Gemini program's seed */
     hub = cJSON_Parse("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"user\":\"u1\",\"seed\":5}");
