@@ -151,17 +151,92 @@ static long output_tokens(const cJSON *hub)
  * then its short side in 768, and counts 85 + 170 per 512 px tile, at most
  * 1,445 (8 tiles); Anthropic resizes it to at most 1.15 MP, about 1,600
  * (pixels / 750); Gemini counts 258 per 768 px tile (258 for one of at most
- * 384 px a side). The largest stands for every image. Audio and files
- * (PDFs) keep their bytes: they cost by their seconds or pages, which grow
- * with their size, without such a bound. */
+ * 384 px a side). The largest stands for every image. A PDF is counted by
+ * its pages: Anthropic's each cost their text (1,500 to 3,000 tokens) and
+ * their image, OpenAI's alike, Gemini's 258; the largest again, for a PDF
+ * whose pages can be counted (pdf_pages). Audio, and a PDF whose pages
+ * cannot, keep their bytes: they cost by their seconds or pages, which
+ * grow with their size, without such a bound. */
 #define IMAGE_TOKENS 1600
+#define PDF_PAGE_TOKENS (3000 + IMAGE_TOKENS)
 
-/* The image parts of the hub's messages: how many, and in *url_bytes the
- * bytes of their URLs, as cJSON prints them when printed is set, else their
- * length (never more than the text they were parsed from). */
-static long images(const cJSON *messages, int printed, long *url_bytes)
+/* Base64's value of c, or -1. (Written here, as rewrite.c writes its
+ * encoder: the core links no OpenSSL, whose EVP_DecodeBlock this would
+ * be.) */
+static int b64_value(unsigned char c)
 {
-    long n = 0;
+    return c >= 'A' && c <= 'Z'   ? c - 'A'
+           : c >= 'a' && c <= 'z' ? c - 'a' + 26
+           : c >= '0' && c <= '9' ? c - '0' + 52
+           : c == '+'             ? 62
+           : c == '/'             ? 63
+                                  : -1;
+}
+
+/* Does a page object's type begin at p (n bytes on): "/Type", white space
+ * or none, "/Page" and no more of a name ("/Pages" is the page tree's)? */
+static int page_at(const unsigned char *p, size_t n)
+{
+    size_t i = 5;
+    if (n < 10 || memcmp(p, "/Type", 5))
+        return 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\r' || p[i] == '\n' || p[i] == '\t'))
+        i++;
+    if (n - i < 5 || memcmp(p + i, "/Page", 5))
+        return 0;
+    unsigned char c = n - i > 5 ? p[i + 5] : ' ';
+    return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+}
+
+/* The pages of a PDF given in base64 (n bytes of it): its page objects,
+ * counted as it is decoded a window at a time (no copy of the whole is
+ * made). 0 when none is seen: PDF 1.5 writers may compress them into object
+ * streams. */
+static long pdf_pages(const char *b64, size_t n)
+{
+    enum { WIN = 4096, KEEP = 32 };   /* (KEEP: the longest match judged across a window's end) */
+    unsigned char buf[WIN];
+    size_t have = 0, i = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    long pages = 0;
+    for (;;) {
+        while (have < WIN && i < n) {
+            unsigned char c = (unsigned char)b64[i];
+            int v = b64_value(c);
+            if (v < 0 && (c == '\r' || c == '\n' || c == ' ' || c == '\t')) {
+                i++;
+                continue;
+            }
+            if (v < 0) {
+                n = i;   /* its padding, or what is not base64: the end */
+                break;
+            }
+            i++;
+            acc = (acc << 6 | (unsigned)v) & 0xffffff;
+            if ((bits += 6) >= 8) {
+                bits -= 8;
+                buf[have++] = (unsigned char)(acc >> bits);
+            }
+        }
+        int last = i >= n;
+        size_t end = last ? have : have - KEEP;   /* (not last: the window is full) */
+        for (size_t k = 0; k < end; k++)
+            pages += buf[k] == '/' && page_at(buf + k, have - k);
+        if (last)
+            return pages;
+        memmove(buf, buf + end, have - end);   /* (judged with the next window) */
+        have -= end;
+    }
+}
+
+/* The tokens of the images and countable PDFs of the hub's messages
+ * (above), and in *url_bytes the bytes of their URLs, as cJSON prints them
+ * when printed is set, else their length (never more than the text they
+ * were parsed from). */
+static long media_tokens(const cJSON *messages, int printed, long *url_bytes)
+{
+    long tokens = 0;
     const cJSON *m, *p;
     *url_bytes = 0;
     if (!cJSON_IsArray(messages))
@@ -171,25 +246,31 @@ static long images(const cJSON *messages, int printed, long *url_bytes)
         if (!cJSON_IsArray(content))
             continue;
         cJSON_ArrayForEach(p, content) {
-            const char *type = llf_get_str(p, "type");
-            if (!type || strcmp(type, "image_url"))
-                continue;
-            const cJSON *url = llf_get(llf_get(p, "image_url"), "url");
-            n++;
+            const char *type = llf_get_str(p, "type"), *name, *pdf;
+            const cJSON *url = NULL;
+            long pages;
+            if (type && !strcmp(type, "image_url")) {
+                url = llf_get(llf_get(p, "image_url"), "url");
+                tokens += IMAGE_TOKENS;
+            } else if (type && !strcmp(type, "file") && (pdf = llf_pdf_data(p, &name)) &&
+                       (pages = pdf_pages(pdf, strlen(pdf))) > 0) {
+                url = llf_get(llf_get(p, "file"), "file_data");
+                tokens += pages * PDF_PAGE_TOKENS;
+            }
             if (cJSON_IsString(url))
                 *url_bytes += printed ? json_bytes(url) : (long)strlen(url->valuestring);
         }
     }
-    return n;
+    return tokens;
 }
 
 long llf_estimate_input(const cJSON *hub)
 {
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(hub, "messages");
-    long urls, k = images(msgs, 1, &urls);
+    long urls, k = media_tokens(msgs, 1, &urls);
     long bytes = json_bytes(msgs);
     bytes = (bytes > urls ? bytes - urls : 0) + json_bytes(cJSON_GetObjectItemCaseSensitive(hub, "tools"));
-    return bytes / 4 + k * IMAGE_TOKENS;
+    return bytes / 4 + k;
 }
 
 long llf_estimate_output(const cJSON *hub, long max_output)
@@ -207,13 +288,13 @@ long llf_estimate_tokens(const cJSON *hub, long max_output)
  * grows the most; strings and structure only shrink: a raw control byte,
  * which it would print as \u00XX, is not JSON, and our copy of cJSON
  * refuses it), and the estimate counts 4 printed bytes a token. Images
- * count their fixed tokens instead of their URLs, which took at least
- * their length of the text. */
+ * and PDFs of counted pages count their tokens (media_tokens) instead of
+ * their URLs, which took at least their length of the text. */
 int llf_estimate_within(const cJSON *hub, const char *text, size_t text_len, long window, long max_output)
 {
-    long urls, k = images(cJSON_GetObjectItemCaseSensitive(hub, "messages"), 0, &urls);
+    long urls, k = media_tokens(cJSON_GetObjectItemCaseSensitive(hub, "messages"), 0, &urls);
     long n = (long)(text_len > 1000000000000000 ? 1000000000000000 : text_len);
-    long out = llf_estimate_output(hub, max_output) + k * IMAGE_TOKENS;
+    long out = llf_estimate_output(hub, max_output) + k;
     n = n > urls ? n - urls : 0;
     return n + out <= window;
 }

@@ -28,7 +28,8 @@ long llf_model_max_output(const char *model);
 
 /* Estimated tokens a hub request needs: its messages and tools (about four
  * bytes of JSON per token, but a fixed 1,600 for each image, whatever its
- * URL's size) plus the output it asks room for, at most max_output (the
+ * URL's size, and 4,600 for each page of a PDF whose pages can be counted)
+ * plus the output it asks room for, at most max_output (the
  * member's own most, which a request asking more is lowered to; 0 when
  * unknown): llf_estimate_input + llf_estimate_output. */
 long llf_estimate_tokens(const cJSON *hub, long max_output);

@@ -285,6 +285,30 @@ def test_a_pdf_reaches_a_member_of_every_other_dialect():
     eq(m.requests("claude"), [], "Claude never sent it")
 
 
+def test_a_scanned_pdf_counts_its_pages_against_a_window():
+    """A PDF of two scanned pages (some 700 KB of image bytes) counts two
+    pages' tokens against a member's window, not its bytes (which at four
+    to a token would pass Claude's 200k): Claude is sent it and reads it."""
+    pages = (b"%PDF-1.4\n1 0 obj<</Type /Pages /Kids[2 0 R 3 0 R]/Count 2>>endobj\n"
+             b"2 0 obj<</Type /Page /Parent 1 0 R /Contents 4 0 R>>endobj\n"
+             b"3 0 obj<</Type /Page /Parent 1 0 R /Contents 4 0 R>>endobj\n"
+             b"4 0 obj<</Length 716800 /Filter /DCTDecode>>stream\n")
+    pdf = pages + bytes(range(256)) * 2800 + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    b64 = base64.b64encode(pdf).decode()
+    check(len(b64) / 4 > 200000, "its bytes alone would not fit Claude's window")
+    m = mock()
+    m.set("oai", behaviour="503")
+    log = new_log("pdf_pages.log")
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what does it say?"},
+        {"type": "file", "file": {"filename": "scan.pdf", "file_data": "data:application/pdf;base64," + b64}}]}]}
+    out = json.loads(run(openai_call(m, body), env_for(config(m, ["anthropic/claude-sonnet-4-5"]), log)).stdout)
+    eq([(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"],
+       [("openai", "overloaded"), ("anthropic", "ok")], "Claude asked, not skipped for its window")
+    text = out["choices"][0]["message"]["content"]
+    check(f"[pdf:{len(pdf)}:{sha(pdf)[:12]}]" in text, f"Claude read it whole ({text})")
+
+
 def test_a_thinking_conversation_whose_last_call_another_dialect_made_goes_on():
     """An Anthropic program thinking in a tool loop, whose last turn a member
     of another dialect answered (a call with no thinking before it, which

@@ -2,13 +2,15 @@
  * hub) of every dialect, fitting a body to a member's model (a fitted body
  * needs no more fitting) and cutting its answer at the stop sequences it
  * was not sent, the verdict on any response body, shadow mode's
- * answer facts and similarity (the body against its own text), and the scan
+ * answer facts and similarity (the body against its own text), the size
+ * estimates of its hub form, and the scan
  * that finds the top-level "model" in the text (it must agree with cJSON). */
 #include <cjson/cJSON.h>
 
 #include "dialect.h"
 #include "fuzz_common.h"
 #include "hubutil.h"
+#include "models.h"
 #include "shadow.h"
 #include "verdict.h"
 
@@ -37,6 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     cJSON *out = NULL, *back = NULL;
     if (j) {
         if (ops->req_to_hub(j, "m", &out, &e) == LLF_TR_OK) {
+            /* the size estimates: a PDF's pages are read from its bytes */
+            (void)llf_estimate_tokens(out, 0);
+            (void)llf_estimate_within(out, (const char *)d + 1, n - 1, 128000, 0);
             for (int t = 0; t < 3; t++) {
                 cJSON *x = NULL;
                 if (llf_dialect_ops_of((llf_dialect)t)->req_from_hub(out, model, &x, &e) == LLF_TR_OK)

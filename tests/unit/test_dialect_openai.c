@@ -113,6 +113,21 @@ static void models(void)
  * the messages their printed bytes / 4. The pieces of the messages around
  * each URL are written as cJSON prints them, so the rest is their length;
  * every request asks for 300 tokens of output. */
+/* out = prefix, then n bytes of raw in base64. */
+static void b64_into(char *out, const char *prefix, const unsigned char *raw, size_t n)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *w = out + sprintf(out, "%s", prefix);
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)raw[i] << 16 | (i + 1 < n ? (unsigned)raw[i + 1] << 8 : 0) | (i + 2 < n ? raw[i + 2] : 0);
+        *w++ = a[v >> 18 & 63];
+        *w++ = a[v >> 12 & 63];
+        *w++ = i + 1 < n ? a[v >> 6 & 63] : '=';
+        *w++ = i + 2 < n ? a[v & 63] : '=';
+    }
+    *w = 0;
+}
+
 static long with_urls(const char *const *piece, size_t n, const char *url, long *rest)
 {
     static const char head[] = "{\"messages\":", tail[] = ",\"max_tokens\":300}";
@@ -172,6 +187,41 @@ static void image_estimates(void)
     /* audio costs by its seconds: its bytes (and quotes) still count */
     e = with_urls(audio, 2, data + 22, &rest);
     CHECK(e == (rest + (long)big - 22 + 2) / 4 + 300);
+    /* a PDF whose page objects can be read counts 4,600 tokens a page,
+     * its URL nothing (three pages, in each way a writer puts the type,
+     * the page tree not one, a window's end anywhere in them); one whose
+     * pages are compressed away counts its bytes */
+    static const char *const pdf[] = {
+        "[{\"role\":\"user\",\"content\":[{\"type\":\"file\",\"file\":{\"filename\":\"a.pdf\",\"file_data\":",
+        "}}]}]"};
+    static const char objs[] = "1 0 obj<</Type /Pages /Kids[2 0 R 3 0 R 4 0 R]/Count 3>>endobj\n"
+                               "2 0 obj<</Type /Page/Parent 1 0 R>>endobj\n3 0 obj<</Type/Page /Parent 1 0 R>>endobj\n"
+                               "4 0 obj<</Type\r\n/Page>>endobj\n5 0 obj<</Type /PageLabel>>endobj\n";
+    for (size_t pad = 0; pad < 5000; pad += 997) {   /* (where the windows of 4096 bytes end) */
+        size_t plen = 9 + pad + sizeof objs - 1 + 200000;
+        unsigned char *raw = malloc(plen);
+        char *url = malloc(29 + (plen + 2) / 3 * 4 + 1);
+        if (!raw || !url) {
+            free(raw);
+            free(url);
+            break;
+        }
+        memcpy(raw, "%PDF-1.4\n", 9);
+        memset(raw + 9, 'x', pad);
+        memcpy(raw + 9 + pad, objs, sizeof objs - 1);
+        memset(raw + 9 + pad + sizeof objs - 1, 'y', 200000);   /* (a scanned page's bytes) */
+        b64_into(url, "data:application/pdf;base64,", raw, plen);
+        e = with_urls(pdf, 2, url, &rest);
+        CHECK(e == rest / 4 + 3 * 4600 + 300);
+        for (size_t k = 9 + pad; k + 5 < 9 + pad + sizeof objs; k++)
+            if (!memcmp(raw + k, "/Type", 5))
+                raw[k + 1] = 'X';   /* (no page objects: as if compressed away) */
+        b64_into(url, "data:application/pdf;base64,", raw, plen);
+        e = with_urls(pdf, 2, url, &rest);
+        CHECK(e > (long)plen / 3 && e == (rest + (long)strlen(url) + 2) / 4 + 300);
+        free(raw);
+        free(url);
+    }
     /* the hub dialect's bound takes the image request into a 128k window
      * without printing it */
     char *text = malloc(big + 200);
