@@ -42,6 +42,7 @@
 #include <strings.h>
 
 #include "hubutil.h"
+#include "log.h"
 #include "models.h"
 
 /* The last ':' of s, or of its percent-encoding "%3A", which some HTTP
@@ -678,11 +679,40 @@ static char *response_text(const cJSON *resp, int *failed)
     return cJSON_PrintUnformatted(resp);
 }
 
+/* A text file given inline (text/plain, text/markdown, text/csv, source
+ * code, JSON: what Gemini reads as plain text) as its text, malloc'ed;
+ * NULL when its bytes are not text (not base64, not UTF-8, or holding a
+ * NUL) or on no memory. */
+static char *inline_text(const char *mime, const char *b64)
+{
+    if (!mime || (strncasecmp(mime, "text/", 5) && strcasecmp(mime, "application/json") &&
+                  strcasecmp(mime, "application/xml")))
+        return NULL;
+    size_t n = strlen(b64), cap = n / 4 * 3 + 3;
+    unsigned char *t = malloc(cap + 1);
+    const char *p = b64, *end = b64 + n;
+    llf_b64 st = {0, 0};
+    size_t len = t ? llf_b64_decode(&st, &p, end, t, cap) : 0;
+    char *fixed = NULL;
+    p += strspn(p, "= \t\r\n");   /* (its padding) */
+    if (!t || p != end || memchr(t, '\0', len)) {
+        free(t);
+        return NULL;
+    }
+    t[len] = '\0';
+    if (llf_utf8_clean((char *)t, &fixed) != 0) {   /* (not UTF-8: bytes of another charset) */
+        free(fixed);
+        free(t);
+        return NULL;
+    }
+    return (char *)t;
+}
+
 /* An inlineData or a fileData (a part's, or a functionResponse part's) as
- * the hub's image_url part, or an inline PDF as its file part (named by
- * its displayName, if any: OpenAI asks for a filename), appended to parts.
- * LLF_TR_INCOMPATIBLE for what no other dialect reads: other than an image
- * or an inline PDF, or a file only Gemini can fetch. */
+ * the hub's image_url part, an inline PDF as its file part (named by its
+ * displayName, if any: OpenAI asks for a filename), an inline text file as
+ * its text (inline_text), appended to parts. LLF_TR_INCOMPATIBLE for what
+ * no other dialect reads: other media, or a file only Gemini can fetch. */
 static int media_to_hub(const cJSON *inl, const cJSON *fd, cJSON *parts, llf_terr *e)
 {
     const cJSON *src = inl ? inl : fd;
@@ -700,6 +730,12 @@ static int media_to_hub(const cJSON *inl, const cJSON *fd, cJSON *parts, llf_ter
         const char *name = cJSON_GetStringValue(get2(inl, "displayName", "display_name"));
         return llf_append(parts, llf_pdf_part(name && *name ? name : "document.pdf", data)) ? LLF_TR_ERROR
                                                                                            : LLF_TR_OK;
+    }
+    char *text = inl && data ? inline_text(mime, data) : NULL;
+    if (text) {
+        int rc = llf_append(parts, llf_text_part(text)) ? LLF_TR_ERROR : LLF_TR_OK;
+        free(text);
+        return rc;
     }
     if (!is_image(mime) || (inl && !data) || (fd && !uri)) {
         llf_terr_set(e, "gemini %s of type %s has no equivalent in other dialects", inl ? "inlineData" : "fileData",

@@ -180,6 +180,42 @@ int llf_content_flatten(cJSON *o, int empty_null)
     return 0;
 }
 
+/* (Written here, as rewrite.c writes its encoder: the core links no
+ * OpenSSL, whose EVP_DecodeBlock this would be.) */
+static int b64_value(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z'   ? c - 'A'
+           : c >= 'a' && c <= 'z' ? c - 'a' + 26
+           : c >= '0' && c <= '9' ? c - '0' + 52
+           : c == '+'             ? 62
+           : c == '/'             ? 63
+                                  : -1;
+}
+
+size_t llf_b64_decode(llf_b64 *st, const char **p, const char *end, unsigned char *out, size_t cap)
+{
+    size_t n = 0;
+    const char *s = *p;
+    while (n < cap && s < end) {
+        unsigned char c = (unsigned char)*s;
+        int v = b64_value(c);
+        if (v < 0 && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+            s++;
+            continue;
+        }
+        if (v < 0)
+            break;
+        s++;
+        st->acc = (st->acc << 6 | (unsigned)v) & 0xffffff;
+        if ((st->bits += 6) >= 8) {
+            st->bits -= 8;
+            out[n++] = (unsigned char)(st->acc >> st->bits);
+        }
+    }
+    *p = s;
+    return n;
+}
+
 int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char **data)
 {
     if (!url || strncmp(url, "data:", 5) != 0)

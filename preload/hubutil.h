@@ -54,6 +54,15 @@ const char *llf_content_other(const cJSON *content);
  * joined with nothing), or when it has none, null with empty_null, else "".
  * 0 (also for content that is no array), -1 on no memory. */
 int llf_content_flatten(cJSON *o, int empty_null);
+/* Base64 (RFC 4648's alphabet; white space skipped) decoded a piece at a
+ * time, st zeroed at first: up to cap bytes from *p (which advances,
+ * towards end) into out; returns how many. It stops at padding or at a
+ * byte that is not base64, *p left there. */
+typedef struct llf_b64 {
+    unsigned acc;
+    int bits;
+} llf_b64;
+size_t llf_b64_decode(llf_b64 *st, const char **p, const char *end, unsigned char *out, size_t cap);
 /* Split "data:<mime>;base64,<data>"; 1 on success (pointers into url). */
 int llf_data_url(const char *url, const char **mime, size_t *mimelen, const char **data);
 /* A hub tool call {"id", "type": "function", "function": {"name",

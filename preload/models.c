@@ -160,19 +160,6 @@ static long output_tokens(const cJSON *hub)
 #define IMAGE_TOKENS 1600
 #define PDF_PAGE_TOKENS (3000 + IMAGE_TOKENS)
 
-/* Base64's value of c, or -1. (Written here, as rewrite.c writes its
- * encoder: the core links no OpenSSL, whose EVP_DecodeBlock this would
- * be.) */
-static int b64_value(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z'   ? c - 'A'
-           : c >= 'a' && c <= 'z' ? c - 'a' + 26
-           : c >= '0' && c <= '9' ? c - '0' + 52
-           : c == '+'             ? 62
-           : c == '/'             ? 63
-                                  : -1;
-}
-
 /* Does a page object's type begin at p (n bytes on): "/Type", white space
  * or none, "/Page" and no more of a name ("/Pages" is the page tree's)? */
 static int page_at(const unsigned char *p, size_t n)
@@ -196,37 +183,20 @@ static long pdf_pages(const char *b64, size_t n)
 {
     enum { WIN = 4096, KEEP = 32 };   /* (KEEP: the longest match judged across a window's end) */
     unsigned char buf[WIN];
-    size_t have = 0, i = 0;
-    unsigned acc = 0;
-    int bits = 0;
+    const char *p = b64, *end = b64 + n;
+    llf_b64 st = {0, 0};
+    size_t have = 0;
     long pages = 0;
     for (;;) {
-        while (have < WIN && i < n) {
-            unsigned char c = (unsigned char)b64[i];
-            int v = b64_value(c);
-            if (v < 0 && (c == '\r' || c == '\n' || c == ' ' || c == '\t')) {
-                i++;
-                continue;
-            }
-            if (v < 0) {
-                n = i;   /* its padding, or what is not base64: the end */
-                break;
-            }
-            i++;
-            acc = (acc << 6 | (unsigned)v) & 0xffffff;
-            if ((bits += 6) >= 8) {
-                bits -= 8;
-                buf[have++] = (unsigned char)(acc >> bits);
-            }
-        }
-        int last = i >= n;
-        size_t end = last ? have : have - KEEP;   /* (not last: the window is full) */
-        for (size_t k = 0; k < end; k++)
+        have += llf_b64_decode(&st, &p, end, buf + have, WIN - have);
+        int last = have < WIN;   /* (its end, or what is not base64, came first) */
+        size_t stop = last ? have : have - KEEP;
+        for (size_t k = 0; k < stop; k++)
             pages += buf[k] == '/' && page_at(buf + k, have - k);
         if (last)
             return pages;
-        memmove(buf, buf + end, have - end);   /* (judged with the next window) */
-        have -= end;
+        memmove(buf, buf + stop, have - stop);   /* (judged with the next window) */
+        have -= stop;
     }
 }
 

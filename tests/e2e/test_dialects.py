@@ -285,6 +285,28 @@ def test_a_pdf_reaches_a_member_of_every_other_dialect():
     eq(m.requests("claude"), [], "Claude never sent it")
 
 
+def test_a_gemini_programs_text_file_reaches_other_dialects_as_its_text():
+    """A Gemini program's text file given inline (text/plain here) is its
+    text to a member of another dialect, which reads it (the mock answers
+    with the rid the file holds); one whose bytes are not UTF-8 text skips
+    the member as other media do."""
+    note = "meeting notes, [rid:textfile] café".encode()
+    for data, steps in ((base64.b64encode(note).decode(), [("gemini", "overloaded"), ("anthropic", "ok")]),
+                        ("//7/", [("gemini", "overloaded"), ("anthropic", "incompatible")])):
+        m = mock()
+        m.set("gem", behaviour="503")
+        log = new_log("textfile.log")
+        body = {"contents": [{"role": "user", "parts": [
+            {"text": "sum it up"}, {"inlineData": {"mimeType": "text/plain", "data": data}}]}]}
+        out = run(gemini_call(m, body), env_for(config(m, ["anthropic/claude-sonnet-4-5"]), log)).stdout.decode()
+        eq([(l["provider"], l["reason"]) for l in read_log(log) if l["event"] == "attempt"], steps, "who was asked")
+        if steps[-1][1] == "ok":
+            text = answer_text("gemini", json.loads(out))
+            check("[rid:textfile]" in text, f"Claude read the file ({text})")
+            sent = json.loads(m.requests("claude")[0]["body"])["messages"][0]["content"]
+            eq([b.get("text") for b in sent], ["sum it up", note.decode()], "the file as its text")
+
+
 def test_a_scanned_pdf_counts_its_pages_against_a_window():
     """A PDF of two scanned pages (some 700 KB of image bytes) counts two
     pages' tokens against a member's window, not its bytes (which at four

@@ -1,7 +1,8 @@
 /* PDFs across dialects: a program's PDF given inline (OpenAI's file part,
  * Anthropic's document block, Gemini's inlineData) reaches a member of
  * every other dialect as that dialect takes one, in a message and in a
- * tool's result; what only its own provider can read is refused. */
+ * tool's result; what only its own provider can read is refused. A Gemini
+ * program's text file is its text. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,8 +189,59 @@ static void tool_results(void)
     cJSON_Delete(o);
 }
 
+/* A Gemini program's text file given inline (text/plain, text/csv, code,
+ * JSON) reaches other dialects as its text; bytes that are not UTF-8 text
+ * skip them as other media do. */
+static void text_files(void)
+{
+    static const char *const ok[][2] = {
+        {"text/plain", "SGVsbG8sIHdvcmxkIQ=="},                 /* Hello, world! */
+        {"text/csv", "SGVsbG8s\\nIHdvcmxkIQ"},                  /* (a line break in it, no padding) */
+        {"application/json", "SGVsbG8sIHdvcmxkIQ=="},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char req[512];
+        snprintf(req, sizeof req, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"sum it up\"},"
+                                  "{\"inlineData\":{\"mimeType\":\"%s\",\"data\":\"%s\"}}]}]}", ok[i][0], ok[i][1]);
+        int rc;
+        cJSON *o = tr_across(LLF_GEMINI, LLF_OPENAI, req, "gpt-4o", &rc, NULL, 0);
+        CHECK(rc == LLF_TR_OK);
+        CHECK_STR(str_at(o, "messages", "0", "content", "1", "text", NULL), "Hello, world!");
+        cJSON_Delete(o);
+        o = tr_across(LLF_GEMINI, LLF_ANTHROPIC, req, "claude-sonnet-4-5", &rc, NULL, 0);
+        CHECK(rc == LLF_TR_OK);
+        CHECK_STR(str_at(o, "messages", "0", "content", "1", "text", NULL), "Hello, world!");
+        cJSON_Delete(o);
+    }
+    static const char *const refused[][2] = {
+        {"text/plain", "//4="},          /* (0xff 0xfe: not UTF-8) */
+        {"text/plain", "SGkAdGhlcmU="},  /* (a NUL in it) */
+        {"text/plain", "SGk*"},          /* (not base64) */
+        {"audio/wav", "UklGRg=="},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char req[512];
+        snprintf(req, sizeof req, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"inlineData\":{\"mimeType\":"
+                                  "\"%s\",\"data\":\"%s\"}}]}]}", refused[i][0], refused[i][1]);
+        CHECK(tr_skipped(LLF_GEMINI, LLF_OPENAI, req, "gpt-4o", refused[i][0]));
+    }
+    /* a tool's result that is a text file: Claude's tool_result text */
+    static const char tool[] =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"read it\"}]},{\"role\":\"model\",\"parts\":["
+        "{\"functionCall\":{\"name\":\"cat\",\"args\":{}}}]},{\"role\":\"user\",\"parts\":[{\"functionResponse\":"
+        "{\"name\":\"cat\",\"response\":{},\"parts\":[{\"inlineData\":{\"mimeType\":\"text/plain\","
+        "\"data\":\"SGVsbG8sIHdvcmxkIQ==\"}}]}}]}]}";
+    int rc;
+    cJSON *o = tr_across(LLF_GEMINI, LLF_ANTHROPIC, tool, "claude-sonnet-4-5", &rc, NULL, 0);
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    CHECK(rc == LLF_TR_OK && text && strstr(text, "\"tool_result\"") && strstr(text, "Hello, world!"));
+    free(text);
+    cJSON_Delete(o);
+}
+
 void test_documents(void)
 {
+    text_files();
     to_openai();
     to_anthropic();
     to_gemini();
