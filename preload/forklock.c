@@ -15,6 +15,7 @@
  * allocator installed later, whose locks are still held then: nothing is
  * allocated nor freed in them (llf_fork_child_done). */
 #include "forklock.h"
+#include "atload.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -47,7 +48,7 @@ static int forks;                   /* fork() calls settling (llf_fork_settle), 
 static int load_at_fork;            /* one was when this fork began, under loads_lock */
 static int mid_load;
 
-static void make_cond(void)
+LLF_AT_LOAD static void make_cond(void)
 {
     pthread_condattr_t at;
     pthread_condattr_init(&at);
@@ -211,7 +212,7 @@ void llf_fork_child_done(void)
 /* (A child forked between pthread_atfork() and the once's end runs this
  * again, glibc finding the once under way in an older fork generation:
  * installed twice, its next fork would take loads_lock twice.) */
-static void install(void)
+LLF_AT_LOAD static void install(void)
 {
     if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
         return;
@@ -219,7 +220,7 @@ static void install(void)
     __atomic_store_n(&installed, pthread_atfork(prepare, parent, child) == 0, __ATOMIC_RELEASE);
 }
 
-int llf_forklock_ready(void)
+LLF_AT_LOAD int llf_forklock_ready(void)
 {
     if (shim)
         return 0;

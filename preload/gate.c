@@ -42,6 +42,14 @@ static int after_host(char c)
            isspace((unsigned char)c);
 }
 
+/* c in lower case, if an ASCII letter: hosts are ASCII (an IDN is its
+ * punycode), and tolower() is the locale's, the program's by the time it
+ * connects (in a Turkish one, 'I' is not 'i'), and a call into libc each. */
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
 /* The ASCII character a JSON escape \uXXXX at t stands for, or 0. */
 static int ascii_escape(const char *t)
 {
@@ -51,7 +59,7 @@ static int ascii_escape(const char *t)
     for (int i = 2; i < 6; i++) {
         if (!isxdigit((unsigned char)t[i]))
             return 0;
-        v = v * 16 + (isdigit((unsigned char)t[i]) ? t[i] - '0' : tolower((unsigned char)t[i]) - 'a' + 10);
+        v = v * 16 + (isdigit((unsigned char)t[i]) ? t[i] - '0' : lower((unsigned char)t[i]) - 'a' + 10);
     }
     return v >= 0x20 && v < 0x7f ? v : 0;
 }
@@ -66,12 +74,12 @@ void llf_gate_lower(char *t)
     for (; *t; t++) {
         int c = ascii_escape(t);
         if (c) {
-            *o++ = (char)tolower(c);
+            *o++ = (char)lower(c);
             t += 5;
         } else if (t[0] == '\\' && t[1] == '\\') {
             *o++ = *t++;
         } else if (!(t[0] == '\\' && t[1] == '/')) {
-            *o++ = (char)tolower((unsigned char)*t);
+            *o++ = (char)lower((unsigned char)*t);
         }
     }
     *o = '\0';
@@ -100,7 +108,7 @@ int llf_gate_mentions(const char *t, const char *host, long port)
     if (!t || !n || n >= sizeof h)
         return 0;   /* (no name that long resolves) */
     for (size_t i = 0; i < n; i++)
-        h[i] = (char)tolower((unsigned char)host[i]);
+        h[i] = (char)lower((unsigned char)host[i]);
     h[n] = '\0';
     /* (strstr, not strcasestr: many times faster, and this runs in every
      * process that looks a name up; the text is in lower case) */
@@ -185,7 +193,7 @@ static void load(void)
      * loads it) is read past, not taken for the text's end. */
     for (char *p = t.p + sizeof builtin - 1; (p = memchr(p, '\0', (size_t)(t.p + t.n - p))); p++)
         *p = ' ';
-    llf_gate_lower(t.p);
+    llf_gate_lower(t.p + sizeof builtin - 1);   /* (the built-in URLs are so already: test_gate) */
     if (llf_gate_v6_forms(&t)) {
         llf_buf_free(&t);
         return;   /* (no memory: maybe, always) */

@@ -52,6 +52,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "atload.h"
 #include "hooks.h"
 
 __thread int llf_own_thread __attribute__((tls_model("initial-exec")));
@@ -108,7 +109,7 @@ static void fds_child(void)
         pthread_mutex_lock(&fds_lock);
 }
 
-static void fds_install(void)
+LLF_AT_LOAD static void fds_install(void)
 {
     pthread_atfork(NULL, NULL, fds_child);
 }

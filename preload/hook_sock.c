@@ -57,19 +57,32 @@ static unsigned short port_of(const struct sockaddr_storage *a)
  * default) gets pages for the high numbers it uses only. A page is never
  * freed, so a reader needs no lock. Numbers below 2^24 (Linux allows 2^20
  * unless fs.nr_open is raised); one past them is neither marked nor told
- * as its provider's peer. */
+ * as its provider's peer. The list of a table's pages (32 KB) is made at
+ * its first page too: in .bss the two made the loader map memory of its
+ * own for them, and their neighbours, in every process as it started. */
 #define FD_PAGE 4096
 #define FD_PAGES 4096
 
-static unsigned char *tls_pages[FD_PAGES];            /* fd → sent to the relay for a TLS provider */
-static struct sockaddr_in6 *orig_pages[FD_PAGES];     /* fd → where it meant to go, for getpeername() */
+static void **tls_pages;    /* fd → sent to the relay for a TLS provider (unsigned char) */
+static void **orig_pages;   /* fd → where it meant to go, for getpeername() (struct sockaddr_in6) */
 
-/* fd's page in pages (entry bytes each), made if make and it has none;
- * NULL when it has none (or no memory). */
-static void *fd_page(void **pages, int fd, size_t entry, int make)
+/* fd's page in the table *pages (entry bytes each), made (and the table's
+ * list of pages) if make and it has none; NULL when it has none (or no
+ * memory). */
+static void *fd_page(void ***table, int fd, size_t entry, int make)
 {
     if (fd < 0 || fd / FD_PAGE >= FD_PAGES)
         return NULL;
+    void **pages = __atomic_load_n(table, __ATOMIC_ACQUIRE);
+    if (!pages) {
+        void **made = make ? calloc(FD_PAGES, sizeof *made) : NULL;
+        if (!made)
+            return NULL;
+        if (__atomic_compare_exchange_n(table, &pages, made, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            pages = made;
+        else
+            free(made);   /* another thread's came first */
+    }
     void **slot = &pages[fd / FD_PAGE];
     void *page = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (page || !make)
@@ -85,14 +98,14 @@ static void *fd_page(void **pages, int fd, size_t entry, int make)
 
 void llf_fd_mark(int fd, int tls_redirected)
 {
-    unsigned char *page = fd_page((void **)tls_pages, fd, 1, tls_redirected);
+    unsigned char *page = fd_page(&tls_pages, fd, 1, tls_redirected);
     if (page)
         __atomic_store_n(&page[fd % FD_PAGE], (unsigned char)tls_redirected, __ATOMIC_RELEASE);
 }
 
 int llf_fd_tls_redirected(int fd)
 {
-    const unsigned char *page = fd_page((void **)tls_pages, fd, 1, 0);
+    const unsigned char *page = fd_page(&tls_pages, fd, 1, 0);
     return page && __atomic_load_n(&page[fd % FD_PAGE], __ATOMIC_ACQUIRE);
 }
 
@@ -101,7 +114,7 @@ static void note_orig(int fd, const struct sockaddr *sa, socklen_t len)
     /* (the address's own size at most: a program may pass a larger length,
      * sizeof(struct sockaddr_storage), which the kernel takes) */
     size_t n = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    struct sockaddr_in6 *page = fd_page((void **)orig_pages, fd, sizeof *page, 1);
+    struct sockaddr_in6 *page = fd_page(&orig_pages, fd, sizeof *page, 1);
     if (page) {
         memset(&page[fd % FD_PAGE], 0, sizeof *page);
         memcpy(&page[fd % FD_PAGE], sa, len < n ? len : n);
@@ -111,7 +124,7 @@ static void note_orig(int fd, const struct sockaddr *sa, socklen_t len)
 /* fd's entry in the getpeername() table, or NULL (none made). */
 static const struct sockaddr_in6 *orig_of(int fd)
 {
-    const struct sockaddr_in6 *page = fd_page((void **)orig_pages, fd, sizeof *page, 0);
+    const struct sockaddr_in6 *page = fd_page(&orig_pages, fd, sizeof *page, 0);
     return page && page[fd % FD_PAGE].sin6_family ? &page[fd % FD_PAGE] : NULL;
 }
 
@@ -245,8 +258,8 @@ LLF_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
      * as the program made it) */
     /* (or past our tables, or their pages for its number not to be had:
      * its mark and address must hold once it goes to the relay) */
-    if (core->relay_room(fd) || !fd_page((void **)tls_pages, fd, 1, 1) ||
-        !fd_page((void **)orig_pages, fd, sizeof(struct sockaddr_in6), 1))
+    if (core->relay_room(fd) || !fd_page(&tls_pages, fd, 1, 1) ||
+        !fd_page(&orig_pages, fd, sizeof(struct sockaddr_in6), 1))
         return llf_real_connect(fd, sa, len);
     struct sockaddr_storage relay = {.ss_family = mapped ? AF_INET : sa->sa_family};
     socklen_t rl = sizeof relay;

@@ -1,5 +1,6 @@
 /* lineout.c — a line of ours on a descriptor we do not read (see lineout.h). */
 #include "lineout.h"
+#include "atload.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -18,7 +19,7 @@
 static llf_ownfd at_load = LLF_NO_FD;
 static int noted;   /* 0: not known (fd 2 is taken as it is) */
 
-void llf_stderr_note(void)
+LLF_AT_LOAD void llf_stderr_note(void)
 {
     struct stat st;
     if (fstat(2, &st) == 0)

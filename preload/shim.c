@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atload.h"
 #include "forklock.h"
 #include "hooks.h"
 #include "lineout.h"
@@ -29,26 +30,27 @@ static void enter(void)
 }
 
 /* The directory this library was loaded from a relative path in, as the
- * program started ("" when the path was absolute, as the wrapper makes it):
+ * program started (NULL when the path was absolute, as the wrapper makes it):
  * the core beside it is loaded at the first call, by then perhaps in
  * another directory (daemon(), os.chdir, make -C), where the relative path
  * found nothing and every call passed through. */
-static char loaded_in[PATH_MAX];
+static char *loaded_in;   /* (malloc'ed, when it is: PATH_MAX bytes in .bss cost every process a page) */
 
-static void note_loaded_in(void)
+LLF_AT_LOAD static void note_loaded_in(void)
 {
-    const char *pre = getenv("LD_PRELOAD");
+    /* (the strings on the stack, not in .rodata: a page fewer touched) */
+    char name[] = "LD_PRELOAD", seps[] = ": \t";
+    const char *pre = getenv(name);
     Dl_info self;
     /* (LD_PRELOAD looked at first: a dladdr() and a getcwd() only when
      * one of its paths is relative, not in every process) */
     int relative = 0;
-    for (const char *p = pre; p && *p; p += strcspn(p, ": \t")) {
-        p += strspn(p, ": \t");
+    for (const char *p = pre; p && *p; p += strcspn(p, seps)) {
+        p += strspn(p, seps);
         relative |= *p && *p != '/';
     }
-    if (relative && dladdr((void *)note_loaded_in, &self) && self.dli_fname && self.dli_fname[0] != '/' &&
-        !getcwd(loaded_in, sizeof loaded_in))
-        loaded_in[0] = '\0';
+    if (relative && dladdr((void *)note_loaded_in, &self) && self.dli_fname && self.dli_fname[0] != '/')
+        loaded_in = getcwd(NULL, 0);
 }
 
 /* What fd 2 is as the program starts: its stderr, or closed (2>&-), in
@@ -87,7 +89,7 @@ static void load_core(void)
         return;
     }
     const char *slash = strrchr(self.dli_fname, '/');
-    int dir = slash ? (int)(slash - self.dli_fname + 1) : 0, rel = self.dli_fname[0] != '/' && loaded_in[0];
+    int dir = slash ? (int)(slash - self.dli_fname + 1) : 0, rel = self.dli_fname[0] != '/' && loaded_in && loaded_in[0];
     if (snprintf(path, sizeof path, "%s%s%.*slibllmfallback-core.so", rel ? loaded_in : "", rel ? "/" : "", dir,
                  self.dli_fname) >= (int)sizeof path)
         return;

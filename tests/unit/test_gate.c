@@ -1,12 +1,33 @@
 /* The shim's gate: a name or address is a provider's only if a base URL
  * mentions it as its host, at its port. */
+#include <stdio.h>
 #include <string.h>
 
+#include "builtins.h"
+#include "dialect.h"
 #include "gate.h"
 #include "t.h"
 
+/* The built-in base URLs are read as they are, not lowered (gate.c's
+ * load): each must be so already, with nothing llf_gate_lower changes. */
+static void builtins_lower(void)
+{
+#define URL(n, url, key, alt, model, d, needs) url,
+#define ALSO(n, url) url,
+    static const char *const urls[] = {LLF_BUILTIN_PROVIDERS(URL) LLF_BUILTIN_ALSO(ALSO)};
+#undef URL
+#undef ALSO
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        char t[256];
+        snprintf(t, sizeof t, "%s", urls[i]);
+        llf_gate_lower(t);
+        CHECK_STR(t, urls[i]);
+    }
+}
+
 void test_gate(void)
 {
+    builtins_lower();
     char t[] = "https://api.openai.com/v1\nhttp://localhost:11434/v1\n"
                "{\"providers\": {\"x\": {\"base_url\": \"http://127.0.0.1:8080/v1\"},\n"
                "  \"y\": {\"base_url\": \"https://[::1]:9443/v1\"}, \"z\": {\"base_url\": \"HTTP://Gw.Example:81\"}}}";
