@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ascii.h"
 #include "builtins.h"
 #include "endpoints.h"
 #include "hubutil.h"
@@ -385,7 +386,7 @@ static const char *shown_model(const char *model)
     static const char hidden[] = "(a model not shown: it may be a key)";
     size_t run = 0;
     for (const char *p = model ? model : ""; *p; p++) {
-        run = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ? run + 1 : 0;
+        run = llf_ascii_alnum(*p) ? run + 1 : 0;
         if (run >= 20)
             return hidden;
     }

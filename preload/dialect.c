@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "hubutil.h"
 
 const llf_dialect_ops *llf_dialect_ops_of(llf_dialect d)
@@ -175,7 +176,7 @@ char *llf_anthropic_tool_id(const char *id, const char *response_id, int n)
 
 int llf_name_byte(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    return llf_ascii_alnum(c) || c == '_' || c == '-';
 }
 
 const char *llf_hub_refused(const cJSON *hub)

@@ -673,6 +673,22 @@ static void image_type(const char *data, const char *written, size_t wl, char *m
         snprintf(mt, n, "image/jpeg");
 }
 
+/* {"type": type, "source": {"type": "base64", "media_type", "data"}}, an
+ * image's or a document's block given inline; NULL on no memory. */
+static cJSON *base64_block(const char *type, const char *media_type, const char *data)
+{
+    cJSON *b = cJSON_CreateObject(), *src = cJSON_CreateObject();
+    if (!b || !src || llf_add(b, "type", cJSON_CreateString(type)) ||
+        llf_add(src, "type", cJSON_CreateString("base64")) ||
+        llf_add(src, "media_type", cJSON_CreateString(media_type)) ||
+        llf_add(src, "data", cJSON_CreateString(data)) || llf_add_own(b, "source", &src)) {
+        cJSON_Delete(src);
+        cJSON_Delete(b);
+        return NULL;
+    }
+    return b;
+}
+
 /* The block of an image Claude is sent, into *out: a data URL's bytes
  * must be JPEG, PNG, GIF or WebP (HEIC, AVIF, BMP, TIFF, which Gemini
  * takes, are refused with a 400: LLF_TR_INCOMPATIBLE); a URL's, Claude
@@ -690,16 +706,13 @@ static int image_block(const char *url, cJSON **out, llf_terr *e)
             llf_terr_set(e, "image type \"%s\" is not one Claude takes", llf_terr_word(mt));
             return LLF_TR_INCOMPATIBLE;
         }
+        *out = base64_block("image", mt, data);
+        return *out ? LLF_TR_OK : LLF_TR_ERROR;
     }
     cJSON *b = cJSON_CreateObject(), *src = cJSON_CreateObject();
-    int ok = b && src && !llf_add(b, "type", cJSON_CreateString("image"));
-    if (ok && inline_data)
-        ok = !llf_add(src, "type", cJSON_CreateString("base64")) &&
-             !llf_add(src, "media_type", cJSON_CreateString(mt)) &&
-             !llf_add(src, "data", cJSON_CreateString(data));
-    else if (ok)
-        ok = !llf_add(src, "type", cJSON_CreateString("url")) && !llf_add(src, "url", cJSON_CreateString(url));
-    if (!ok || llf_add_own(b, "source", &src)) {
+    if (!b || !src || llf_add(b, "type", cJSON_CreateString("image")) ||
+        llf_add(src, "type", cJSON_CreateString("url")) || llf_add(src, "url", cJSON_CreateString(url)) ||
+        llf_add_own(b, "source", &src)) {
         cJSON_Delete(src);
         cJSON_Delete(b);
         return LLF_TR_ERROR;
@@ -718,13 +731,8 @@ static int document_block(const cJSON *part, cJSON *blocks, llf_terr *e)
         llf_terr_set(e, "a file part other than a PDF given inline has no Anthropic equivalent");
         return LLF_TR_INCOMPATIBLE;
     }
-    cJSON *b = cJSON_CreateObject(), *src = cJSON_CreateObject();
-    if (!b || !src || llf_add(b, "type", cJSON_CreateString("document")) ||
-        llf_add(src, "type", cJSON_CreateString("base64")) ||
-        llf_add(src, "media_type", cJSON_CreateString("application/pdf")) ||
-        llf_add(src, "data", cJSON_CreateString(data)) || llf_add_own(b, "source", &src) ||
-        (name && *name && llf_add(b, "title", cJSON_CreateString(name))) || llf_append_own(blocks, &b)) {
-        cJSON_Delete(src);
+    cJSON *b = base64_block("document", "application/pdf", data);
+    if (!b || (name && *name && llf_add(b, "title", cJSON_CreateString(name))) || llf_append_own(blocks, &b)) {
         cJSON_Delete(b);
         return LLF_TR_ERROR;
     }

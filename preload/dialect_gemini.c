@@ -41,6 +41,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "hubutil.h"
 #include "log.h"
 #include "models.h"
@@ -247,7 +248,7 @@ static cJSON *lower_type(const char *t)
     char low[32];
     snprintf(low, sizeof low, "%s", t);
     for (char *p = low; *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        *p = (char)llf_ascii_lower(*p);
     return cJSON_CreateString(low);
 }
 

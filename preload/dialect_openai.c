@@ -3,6 +3,7 @@
  * success = an object with a `choices` array. It is also the hub format, so
  * its translators are copies (from the hub with the member's model and
  * output limit). */
+#include "ascii.h"
 #include "dialect.h"
 #include "hubutil.h"
 #include "models.h"
@@ -234,7 +235,7 @@ static int rename_key(cJSON *k, const char *name)
 static int mistral_id(const char *v)
 {
     size_t n = 0;
-    while (n < 10 && ((v[n] >= 'a' && v[n] <= 'z') || (v[n] >= 'A' && v[n] <= 'Z') || (v[n] >= '0' && v[n] <= '9')))
+    while (n < 10 && llf_ascii_alnum(v[n]))
         n++;
     return n == 9 && !v[9];
 }

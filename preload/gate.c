@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "builtins.h"
 #include "core.h"
@@ -42,14 +43,6 @@ static int after_host(char c)
            isspace((unsigned char)c);
 }
 
-/* c in lower case, if an ASCII letter: hosts are ASCII (an IDN is its
- * punycode), and tolower() is the locale's, the program's by the time it
- * connects (in a Turkish one, 'I' is not 'i'), and a call into libc each. */
-static int lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 /* The ASCII character a JSON escape \uXXXX at t stands for, or 0. */
 static int ascii_escape(const char *t)
 {
@@ -59,7 +52,7 @@ static int ascii_escape(const char *t)
     for (int i = 2; i < 6; i++) {
         if (!isxdigit((unsigned char)t[i]))
             return 0;
-        v = v * 16 + (isdigit((unsigned char)t[i]) ? t[i] - '0' : lower((unsigned char)t[i]) - 'a' + 10);
+        v = v * 16 + (isdigit((unsigned char)t[i]) ? t[i] - '0' : llf_ascii_lower(t[i]) - 'a' + 10);
     }
     return v >= 0x20 && v < 0x7f ? v : 0;
 }
@@ -74,12 +67,12 @@ void llf_gate_lower(char *t)
     for (; *t; t++) {
         int c = ascii_escape(t);
         if (c) {
-            *o++ = (char)lower(c);
+            *o++ = (char)llf_ascii_lower(c);
             t += 5;
         } else if (t[0] == '\\' && t[1] == '\\') {
             *o++ = *t++;
         } else if (!(t[0] == '\\' && t[1] == '/')) {
-            *o++ = (char)lower((unsigned char)*t);
+            *o++ = (char)llf_ascii_lower(*t);   /* (hosts are ASCII: an IDN is its punycode) */
         }
     }
     *o = '\0';
@@ -108,7 +101,7 @@ int llf_gate_mentions(const char *t, const char *host, long port)
     if (!t || !n || n >= sizeof h)
         return 0;   /* (no name that long resolves) */
     for (size_t i = 0; i < n; i++)
-        h[i] = (char)lower((unsigned char)host[i]);
+        h[i] = (char)llf_ascii_lower(host[i]);
     h[n] = '\0';
     /* (strstr, not strcasestr: many times faster, and this runs in every
      * process that looks a name up; the text is in lower case) */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dialect.h"
 #include "forklock.h"
 
 const cJSON *llf_get(const cJSON *o, const char *key)
@@ -250,8 +251,7 @@ void llf_gemini_call_id(char *out, size_t size, const char *response_id, int n)
     char rid[48];
     size_t k = 0;
     for (const char *p = response_id ? response_id : ""; *p && k < sizeof rid - 1; p++)
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-            *p == '-')
+        if (llf_name_byte(*p))
             rid[k++] = *p;
     rid[k] = 0;
     snprintf(out, size, k ? "call_%s_%d" : "call_%s%d", rid, n);

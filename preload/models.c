@@ -3,6 +3,7 @@
  * published ones; a chain entry's "context" in the config overrides a
  * window. */
 #include "models.h"
+#include "ascii.h"
 #include "hubutil.h"
 
 #include <stdlib.h>
@@ -67,17 +68,10 @@ const char *llf_model_name(const char *model)
 /* s[i] for comparing names: lower case, and a '.' between two digits as
  * '-', since a router may write a version dotted (OpenRouter's
  * anthropic/claude-3.5-sonnet is Anthropic's claude-3-5-sonnet). */
-static int digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* (ASCII by hand: the table is ASCII, and tolower() and isdigit() ask the
- * locale for every letter compared, on every call) */
 static int name_char(const char *s, size_t i)
 {
-    int c = s[i] >= 'A' && s[i] <= 'Z' ? s[i] + ('a' - 'A') : s[i];
-    return c == '.' && i > 0 && digit(s[i - 1]) && digit(s[i + 1]) ? '-' : c;
+    int c = llf_ascii_lower(s[i]);   /* (the table is ASCII) */
+    return c == '.' && i > 0 && llf_ascii_digit(s[i - 1]) && llf_ascii_digit(s[i + 1]) ? '-' : c;
 }
 
 static int starts(const char *s, const char *prefix)
@@ -171,8 +165,7 @@ static int page_at(const unsigned char *p, size_t n)
         i++;
     if (n - i < 5 || memcmp(p + i, "/Page", 5))
         return 0;
-    unsigned char c = n - i > 5 ? p[i + 5] : ' ';
-    return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+    return n - i == 5 || !llf_ascii_alnum(p[i + 5]);
 }
 
 /* The pages of a PDF given in base64 (n bytes of it): its page objects,

@@ -89,7 +89,7 @@ static void load_core(void)
         return;
     }
     const char *slash = strrchr(self.dli_fname, '/');
-    int dir = slash ? (int)(slash - self.dli_fname + 1) : 0, rel = self.dli_fname[0] != '/' && loaded_in && loaded_in[0];
+    int dir = slash ? (int)(slash - self.dli_fname + 1) : 0, rel = self.dli_fname[0] != '/' && loaded_in;
     if (snprintf(path, sizeof path, "%s%s%.*slibllmfallback-core.so", rel ? loaded_in : "", rel ? "/" : "", dir,
                  self.dli_fname) >= (int)sizeof path)
         return;
